@@ -1,0 +1,234 @@
+"""The wire format shared by every part: frames, records, the fetch plan.
+
+One source of truth. docs/protocol.md describes the same thing in prose; the C
+side (native/tracer.h) is tested against these constants
+(tests/native/test_wire_constants.py), so a change here that the C side does not
+follow fails the suite.
+
+Records are msgpack arrays whose first element is the record type and whose
+next four are common to every record (seq, ts_ns, tid, tgid). The position of
+every other field is named below in ``FIELDS``: decoders index by those names,
+never by bare numbers. A record may carry one more trailing element than
+``FIELDS`` names: the extension map (``EXT``), e.g. ``{"nspid": [tid, tgid]}``.
+"""
+
+from __future__ import annotations
+
+import struct
+from enum import IntEnum
+
+import msgpack
+
+WIRE_VERSION = 1
+
+# --- frames -----------------------------------------------------------------
+# A frame is a fixed little-endian header followed by `length` bytes holding
+# `count` concatenated msgpack records whose sequence numbers start at
+# `first_seq` and rise by one per record.
+FRAME_MAGIC = 0x5254  # b"TR" little-endian
+FRAME_HEADER = struct.Struct("<HBBIQII")  # magic, version, kind, session, first_seq, count, length
+FRAME_HEADER_SIZE = FRAME_HEADER.size  # 24
+FRAME_MAX_PAYLOAD = 1 << 20  # a worker never writes a bigger frame
+
+
+class FrameKind(IntEnum):
+    RECORDS = 0
+
+
+class Rec(IntEnum):
+    SYSCALL = 1  # a whole call: entry and exit (or entry only)
+    SYSCALL_ENTRY = 2  # entry of a call whose exit comes later (<unfinished ...>)
+    SYSCALL_EXIT = 3  # exit of a call announced by SYSCALL_ENTRY (<... resumed>)
+    EXEC = 4
+    NEWTASK = 5  # fork/vfork/clone: a task appeared
+    SIGNAL = 6  # signal-delivery-stop
+    EXIT = 7  # a task exited normally
+    KILLED = 8  # a task was killed by a signal
+    LOST = 9  # records dropped (drop mode)
+    ERROR = 10  # the tracer could not do something
+    ATTACH = 11  # a task was seized
+    DETACH = 12  # a task was released
+    STOPPED = 13  # group-stop (--- stopped by SIGSTOP ---)
+
+
+COMMON = ("type", "seq", "ts", "tid", "tgid")
+
+# Type-specific fields, after the five common ones.
+_SPECIFIC: dict[Rec, tuple[str, ...]] = {
+    # pers: Pers; args: array of 6 uint64; ret: int64 or nil (no exit stop);
+    # is_error: bool; dur: entry->exit ns (nil without exit); mem: list of
+    # [phase, arg, value] (see MEM below); cpu: on-CPU ns of the call or nil;
+    # flags: SysFlag bits.
+    Rec.SYSCALL: ("pers", "nr", "args", "ret", "is_error", "dur", "mem", "cpu", "flags"),
+    Rec.SYSCALL_ENTRY: ("pers", "nr", "args", "mem", "flags"),
+    Rec.SYSCALL_EXIT: ("pers", "nr", "ret", "is_error", "dur", "mem", "cpu", "flags"),
+    # old_tid: the id the exec'ing thread had before (differs when a non-leader
+    # thread exec'd); path: the exec'd file's path if known (bin) or nil.
+    Rec.EXEC: ("old_tid",),
+    # child: new task id; how: NewTask
+    Rec.NEWTASK: ("child", "how"),
+    # signo; siginfo: the raw 128-byte siginfo_t (bin)
+    Rec.SIGNAL: ("signo", "siginfo"),
+    Rec.EXIT: ("status",),
+    Rec.KILLED: ("signo", "core"),
+    Rec.LOST: ("count",),
+    Rec.ERROR: ("errno", "message"),
+    Rec.ATTACH: (),
+    Rec.DETACH: (),
+    Rec.STOPPED: ("signo",),
+}
+
+FIELDS: dict[Rec, tuple[str, ...]] = {t: COMMON + f for t, f in _SPECIFIC.items()}
+# index of each field by record type: IDX[Rec.SYSCALL]["nr"] == 6
+IDX: dict[Rec, dict[str, int]] = {t: {n: i for i, n in enumerate(f)} for t, f in FIELDS.items()}
+EXT = "ext"
+
+
+class Pers(IntEnum):
+    """Personality of a call: decided by the `arch` the kernel reports."""
+
+    X86_64 = 0
+    I386 = 1
+    X32 = 2
+
+
+# AUDIT_ARCH_* values (linux/audit.h) by personality. x32 reports X86_64 with
+# bit 30 (__X32_SYSCALL_BIT) set in nr.
+AUDIT_ARCH = {Pers.X86_64: 0xC000003E, Pers.I386: 0x40000003, Pers.X32: 0xC000003E}
+X32_SYSCALL_BIT = 0x40000000
+
+
+class NewTask(IntEnum):
+    FORK = 1
+    VFORK = 2
+    CLONE = 3
+
+
+class SysFlag(IntEnum):
+    """Bits of a syscall record's `flags`."""
+
+    NO_EXIT = 0x1  # no exit stop was asked: ret is nil
+    VANISHED = 0x2  # the task went away before its exit stop (ret nil)
+    SECCOMP = 0x4  # stopped by the seccomp filter (else a plain syscall stop)
+
+
+# --- fetched memory (the `mem` field) -----------------------------------------
+# Each entry is [phase, arg, value]: phase 0 = read at entry, 1 = at exit; arg
+# is the argument index 0..5 the pointer came from; value depends on the op:
+#   CSTR   bin: the bytes read, *including* the terminating NUL when one was
+#          found within the limit (no trailing NUL = truncated)
+#   BUF    bin: the bytes read (at most the limit; the decoder knows the full
+#          length from the length argument or the return value)
+#   STRUCT bin: exactly the struct's size
+#   STRARR array: [total, s0, s1, ...]: total = number of non-NULL pointers
+#          (counted up to STRARR_COUNT_MAX), then up to `limit` strings, each
+#          encoded as for CSTR (or an int: -errno)
+#   IOVEC  array of [base, len, bin-or-int]: one per iovec, up to `limit`
+#          elements, data capped at the string size in total
+# A value that is an int is a failed read: -errno (e.g. -14 for EFAULT).
+MEM_PHASE_ENTRY = 0
+MEM_PHASE_EXIT = 1
+STRARR_COUNT_MAX = 1 << 20
+
+
+class Op(IntEnum):
+    CSTR = 1
+    BUF = 2
+    STRUCT = 3
+    STRARR = 4
+    IOVEC = 5
+
+
+# --- the fetch plan -----------------------------------------------------------
+# Binary, little-endian. Header, then `count` entries sorted by (pers, nr), each
+# followed by its ops.
+#   header: magic b"TRFP", version u16, count u16, strsize u32, flags u32
+#   entry:  pers u8, nops u8, eflags u16, nr u32
+#   op:     phase u8, kind u8 (Op), arg u8, len_src u8, size u32
+# len_src: 0..5 = the value of that argument, LEN_RET = the return value (exit
+# only), LEN_FIXED = `size` bytes, LEN_NONE = not applicable (CSTR, STRARR).
+# size: the read's upper bound in bytes (CSTR, BUF: 0 means "the session's
+# strsize"; STRUCT: the struct's size; STRARR, IOVEC: max elements, 0 means
+# strsize). A BUF whose length comes from an argument or ret is capped at its
+# size bound.
+PLAN_MAGIC = b"TRFP"
+PLAN_VERSION = 1
+PLAN_HEADER = struct.Struct("<4sHHII")
+PLAN_ENTRY = struct.Struct("<BBHI")
+PLAN_OP = struct.Struct("<BBBBI")
+LEN_RET = 6
+LEN_FIXED = 7
+LEN_NONE = 0xFF
+PATH_MAX = 4096
+
+
+class EntryFlag(IntEnum):
+    """Per-entry flags of the fetch plan; the same bits ride in the 16 data bits
+    of SECCOMP_RET_TRACE, so the loop knows what to do without a lookup."""
+
+    EXIT = 0x1  # catch the exit stop
+    FETCH_ENTRY = 0x2  # the entry has entry-phase ops
+    FETCH_EXIT = 0x4  # the entry has exit-phase ops
+
+
+class PlanFlag(IntEnum):
+    CPU_TIME = 0x1  # read per-thread schedstat at entry and exit (-c)
+
+
+# --- control messages (consumer -> worker) -------------------------------------
+# Fixed 8-byte little-endian messages: op u32, arg u32.
+CONTROL = struct.Struct("<II")
+
+
+class Ctl(IntEnum):
+    DETACH = 1  # detach from every task and exit (attach mode)
+    KILL = 2  # kill every launched task and exit
+    FLUSH = 3  # flush the current batch now
+
+
+# --- helpers (Python side; the C side writes the same bytes) -------------------
+
+
+def pack_frame(session: int, first_seq: int, records: list[bytes]) -> bytes:
+    payload = b"".join(records)
+    return FRAME_HEADER.pack(FRAME_MAGIC, WIRE_VERSION, FrameKind.RECORDS, session, first_seq, len(records), len(payload)) + payload
+
+
+def unpack_header(buf: bytes | memoryview) -> tuple[int, int, int, int, int]:
+    """Return (kind, session, first_seq, count, length); raise ValueError on a bad header."""
+    magic, version, kind, session, first_seq, count, length = FRAME_HEADER.unpack_from(buf)
+    if magic != FRAME_MAGIC:
+        raise ValueError(f"bad frame magic 0x{magic:04x}")
+    if version != WIRE_VERSION:
+        raise ValueError(f"unsupported frame version {version}")
+    if length > FRAME_MAX_PAYLOAD:
+        raise ValueError(f"frame of {length} bytes exceeds the maximum {FRAME_MAX_PAYLOAD}")
+    return kind, session, first_seq, count, length
+
+
+def iter_records(payload: bytes) -> list[list]:
+    """Decode a frame's payload into its records (lists)."""
+    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
+    unpacker.feed(payload)
+    return list(unpacker)
+
+
+def record(rtype: Rec, seq: int, ts: int, tid: int, tgid: int, *fields, ext: dict | None = None) -> list:
+    """Build a record as a list (tests and Python producers)."""
+    out = [int(rtype), seq, ts, tid, tgid, *fields]
+    if len(out) != len(FIELDS[rtype]):
+        raise ValueError(f"{rtype.name} takes {len(FIELDS[rtype])} fields, got {len(out)}")
+    if ext:
+        out.append(ext)
+    return out
+
+
+def field(rec: list, name: str):
+    """A record's field by name (None when an optional trailing field is absent)."""
+    i = IDX[Rec(rec[0])][name]
+    return rec[i] if i < len(rec) else None
+
+
+def ext(rec: list) -> dict:
+    n = len(FIELDS[Rec(rec[0])])
+    return rec[n] if len(rec) > n and isinstance(rec[n], dict) else {}

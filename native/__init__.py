@@ -1,0 +1,1 @@
+"""The native tracer loop (C via cffi) and its worker process."""

@@ -1,0 +1,4 @@
+int tr_version(void)
+{
+	return 1;
+}

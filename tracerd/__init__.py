@@ -16,10 +16,34 @@ from ._errors import (
     UnknownSyscall,
     UsageError,
 )
+from ._protocol import (
+    CLIENT,
+    NEED_DATA,
+    SERVER,
+    Connection,
+    ConnectionClosed,
+    End,
+    Error,
+    Hello,
+    Records,
+    Reply,
+    Request,
+)
 from ._version import __version__
 
 __all__ = [
     "__version__",
+    "CLIENT",
+    "NEED_DATA",
+    "SERVER",
+    "Connection",
+    "ConnectionClosed",
+    "End",
+    "Error",
+    "Hello",
+    "Records",
+    "Reply",
+    "Request",
     "LibseccompMissing",
     "NativeMissing",
     "PermissionRefused",

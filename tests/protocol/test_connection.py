@@ -1,0 +1,279 @@
+"""The sans-I/O Connection: no sockets, just bytes in and events out."""
+
+import msgpack
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tracerd import ProtocolError, _wire
+from tracerd._protocol import (
+    CLIENT,
+    MSG_HEADER,
+    MSG_MAGIC,
+    NEED_DATA,
+    PROTOCOL_VERSION,
+    SERVER,
+    Connection,
+    ConnectionClosed,
+    End,
+    Error,
+    Hello,
+    Records,
+    Reply,
+    Request,
+    State,
+)
+
+PLAN = b"TRFP" + bytes(12)
+
+
+def pair():
+    """A client and a server that have exchanged hellos."""
+    c, s = Connection(CLIENT), Connection(SERVER)
+    s.receive_data(c.send(Hello(agent="test")))
+    assert s.next_event() == Hello(agent="test")
+    c.receive_data(s.send(Hello(agent="tracerd")))
+    assert c.next_event() == Hello(agent="tracerd")
+    assert c.state is State.OPEN and s.state is State.OPEN
+    return c, s
+
+
+def raw_msg(m) -> bytes:
+    body = msgpack.packb(m, use_bin_type=True)
+    return MSG_HEADER.pack(MSG_MAGIC, PROTOCOL_VERSION, 0, len(body)) + body
+
+
+def frame(session=7, first=100, n=3):
+    recs = [msgpack.packb(_wire.record(_wire.Rec.EXIT, first + i, 1, 2, 2, 0)) for i in range(n)]
+    return _wire.pack_frame(session, first, recs)
+
+
+def test_request_reply_round_trip():
+    c, s = pair()
+    req = Request(1, "attach", {"pids": [123, 456], "plan": PLAN, "bpf_filter": "trace=%file", "drop": False})
+    s.receive_data(c.send(req))
+    assert s.next_event() == req
+    assert s.next_event() is NEED_DATA
+    c.receive_data(s.send(Reply(1, {"session": 3})))
+    assert c.next_event() == Reply(1, {"session": 3})
+
+
+def test_records_are_forwarded_verbatim():
+    c, s = pair()
+    f = frame()
+    data = s.send(Records(f))
+    assert data == f  # no re-framing: the worker's bytes go out as they are
+    c.receive_data(data)
+    ev = c.next_event()
+    assert ev == Records(f) and (ev.session, ev.first_seq, ev.count) == (7, 100, 3)
+    assert [r[1] for r in _wire.iter_records(ev.payload)] == [100, 101, 102]
+
+
+def test_byte_at_a_time_delivery():
+    c, s = pair()
+    stream = s.send(Reply(5, {"x": 1})) + s.send(Records(frame())) + s.send(End(7, "exited", 0))
+    events = []
+    for i in range(len(stream)):
+        c.receive_data(stream[i : i + 1])
+        while (ev := c.next_event()) is not NEED_DATA:
+            events.append(ev)
+    assert events == [Reply(5, {"x": 1}), Records(frame()), End(7, "exited", 0)]
+
+
+def test_clean_eof_and_eof_inside_a_message():
+    c, s = pair()
+    s.receive_data(b"")
+    assert s.next_event() == ConnectionClosed()
+    c, s = pair()
+    data = c.send(Request(1, "list"))
+    s.receive_data(data[:-1])
+    s.receive_data(b"")
+    with pytest.raises(ProtocolError, match="end of stream inside"):
+        s.next_event()
+    assert s.state is State.ERROR
+
+
+@pytest.mark.parametrize(
+    "data, match",
+    [
+        (b"XX" + bytes(30), "bad magic"),
+        (raw_msg({"t": "req", "id": 1, "op": "list"}), "before hello"),
+        (raw_msg({"t": "bogus"}), "unknown message type"),
+        (raw_msg([1, 2]), "must be a map"),
+        (MSG_HEADER.pack(MSG_MAGIC, PROTOCOL_VERSION, 0, 3) + b"\xc1\xc1\xc1", "malformed"),
+        (MSG_HEADER.pack(MSG_MAGIC, PROTOCOL_VERSION, 0, 1 << 30), "exceeds the maximum"),
+        (MSG_HEADER.pack(MSG_MAGIC, 9, 0, 0), "version"),
+        (frame(), "may not send record frames"),
+    ],
+)
+def test_server_rejects(data, match):
+    s = Connection(SERVER)
+    with pytest.raises(ProtocolError, match=match):
+        s.receive_data(data)
+        s.next_event()
+    assert s.state is State.ERROR
+    with pytest.raises(ProtocolError):
+        s.next_event()  # terminal
+    # the only thing left to say is one fatal error
+    out = s.send(Error(None, "protocol", "bye"))
+    c = Connection(CLIENT)
+    c.send(Hello())
+    c.receive_data(out)
+    assert c.next_event() == Error(None, "protocol", "bye")
+    assert c.state is State.ERROR
+    with pytest.raises(ProtocolError):
+        s.send(Error(None, "protocol", "again"))
+
+
+@pytest.mark.parametrize(
+    "op, args, match",
+    [
+        ("attach", {"pids": [], "plan": PLAN}, "pids"),
+        ("attach", {"pids": [1], "plan": "notbytes"}, "plan"),
+        ("attach", {"pids": [1, True], "plan": PLAN}, "pids"),
+        ("attach", {"pids": [1], "plan": PLAN, "evil": 1}, "unknown field"),
+        ("run", {"plan": PLAN}, "missing field 'pid'"),
+        ("watch", {"session": -1}, "session"),
+        ("watch", {"session": 1, "policy": "lossy"}, "policy"),
+        ("format_disk", {}, "bad value for 'op'"),
+    ],
+)
+def test_schema_checked(op, args, match):
+    c, s = pair()
+    with pytest.raises(ProtocolError, match=match):
+        s.receive_data(raw_msg({"t": "req", "id": 1, "op": op, "args": args}))
+        s.next_event()
+    assert s.state is State.ERROR
+
+
+def test_out_of_order():
+    c, s = pair()
+    with pytest.raises(ProtocolError, match="second hello"):
+        s.receive_data(raw_msg({"t": "hello", "version": 1, "max_message": 10}))
+        s.next_event()
+    c, s = pair()
+    with pytest.raises(ProtocolError, match="may not send Reply"):
+        s.receive_data(raw_msg({"t": "ok", "id": 1, "result": {}}))
+        s.next_event()
+    c, s = pair()
+    with pytest.raises(ProtocolError, match="may not send Request"):
+        c.receive_data(raw_msg({"t": "req", "id": 1, "op": "list"}))
+        c.next_event()
+
+
+def test_local_misuse_is_refused():
+    c = Connection(CLIENT)
+    with pytest.raises(ProtocolError, match="before hello"):
+        c.send(Request(1, "list"))
+    s = Connection(SERVER)
+    with pytest.raises(ProtocolError, match="answer"):
+        s.send(Hello())
+    c, s = pair()
+    with pytest.raises(ProtocolError, match="may not send Records"):
+        c.send(Records(frame()))
+    with pytest.raises(ProtocolError, match="unknown field"):
+        c.send(Request(2, "list", {"x": 1}))
+
+
+def test_oversized_message_to_a_small_peer():
+    c = Connection(CLIENT)
+    s = Connection(SERVER, max_message=64)
+    s.receive_data(c.send(Hello(max_message=64)))
+    s.next_event()
+    c.receive_data(s.send(Hello(max_message=64)))
+    c.next_event()
+    with pytest.raises(ProtocolError, match="peer's maximum"):
+        c.send(Request(1, "attach", {"pids": [1], "plan": bytes(100)}))
+
+
+def test_buffering_is_bounded():
+    s = Connection(SERVER)
+    for _ in range(100):
+        s.receive_data(bytes(1 << 16))
+    assert len(s._buf) <= (1 << 20) + (1 << 19)
+    with pytest.raises(ProtocolError, match="without waiting"):
+        s.next_event()
+    assert s.state is State.ERROR
+
+
+# --- fuzzing: nothing but ProtocolError, always ERROR or valid events ----------
+
+VALID_EVENTS = (Hello, Request, Reply, Error, Records, End, ConnectionClosed)
+
+
+def drain(conn):
+    events = []
+    try:
+        while True:
+            ev = conn.next_event()
+            if ev is NEED_DATA or isinstance(ev, ConnectionClosed):
+                break
+            assert isinstance(ev, VALID_EVENTS)
+            events.append(ev)
+    except ProtocolError:
+        assert conn.state is State.ERROR
+    return events
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(role=st.sampled_from([CLIENT, SERVER]), chunks=st.lists(st.binary(max_size=64), max_size=8), eof=st.booleans())
+def test_fuzz_random_bytes(role, chunks, eof):
+    conn = Connection(role)
+    if role is CLIENT:
+        conn.send(Hello())
+    for ch in chunks:
+        conn.receive_data(ch)  # b"" is EOF; data after it is the peer's error
+        drain(conn)
+    if eof:
+        conn.receive_data(b"")
+        drain(conn)
+    assert conn.state in (State.ERROR, State.CLOSED, State.HELLO, State.WAIT_HELLO, State.OPEN)
+
+
+def _valid_client_stream():
+    c = Connection(CLIENT)
+    data = c.send(Hello())
+    s = Connection(SERVER)
+    s.receive_data(data)
+    s.next_event()
+    c.receive_data(s.send(Hello()))
+    c.next_event()
+    data += c.send(Request(1, "attach", {"pids": [1, 2], "plan": PLAN}))
+    data += c.send(Request(2, "watch", {"session": 4, "policy": "drop"}))
+    data += c.send(Request(3, "list"))
+    return data
+
+
+VALID_CLIENT_STREAM = _valid_client_stream()
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    cut=st.integers(0, len(VALID_CLIENT_STREAM)),
+    flips=st.lists(st.tuples(st.integers(0, len(VALID_CLIENT_STREAM) - 1), st.integers(0, 255)), max_size=3),
+    split=st.integers(1, 64),
+)
+def test_fuzz_truncated_and_mutated_valid_stream(cut, flips, split):
+    data = bytearray(VALID_CLIENT_STREAM)
+    for pos, val in flips:
+        data[pos] = val
+    data = bytes(data[:cut])
+    s = Connection(SERVER)
+    events = []
+    for i in range(0, len(data), split):
+        s.receive_data(data[i : i + split])
+        events += drain(s)
+        if s.state is State.ERROR:
+            break
+        if isinstance(events[-1:] and events[-1], Hello) and s.state is State.HELLO:
+            s.send(Hello())
+    s.receive_data(b"")
+    events += drain(s)
+    if not flips and s.state is not State.ERROR:
+        # an unmutated prefix yields a prefix of the valid events
+        assert [type(e) for e in events] == [Hello, Request, Request, Request][: len(events)]
+    if not flips and cut == len(VALID_CLIENT_STREAM):
+        assert len(events) == 4 and s.state is State.CLOSED
+    if not flips and cut < len(VALID_CLIENT_STREAM) and s.state is not State.ERROR:
+        # EOF inside a unit is an error; at a unit boundary it is a clean close
+        assert s.state is State.CLOSED

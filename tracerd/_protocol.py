@@ -1,0 +1,480 @@
+"""The client <-> daemon protocol, sans I/O (in the style of h11).
+
+A `Connection` turns received bytes into events and events into bytes; it never
+touches a socket, so the daemon (Trio) and the client library (blocking sockets)
+share it and its tests need no I/O at all.
+
+The byte stream is a sequence of units, each starting with a little-endian u16
+magic that says what follows:
+
+* a message: ``MSG_HEADER`` (magic ``MSG_MAGIC`` b"TM", version, kind 0, u32
+  length) then a msgpack map of at most ``max_message`` bytes;
+* a record frame: exactly a `tracerd._wire` frame (magic ``FRAME_MAGIC`` b"TR",
+  24-byte header, payload). The daemon forwards a worker's frames verbatim, so a
+  frame costs no re-encoding and one bytes object serves every subscriber.
+
+Every message is a map with ``"t"`` naming its type. The client speaks first
+(``hello``), the daemon answers ``hello``; then the client sends requests
+(``req``, each with a client-chosen ``id``) and the daemon sends replies
+(``ok`` / ``err`` carrying that id), record frames, and ``end`` when a session's
+stream is over. Any violation (bad magic, oversized unit, malformed msgpack, a
+message that does not match its schema, a message out of order, EOF inside a
+unit) raises `tracerd.ProtocolError` and puts the connection in the terminal
+ERROR state; the only thing that can still be sent is one fatal `Error`
+(``id`` None) telling the peer why. docs/client-protocol.md says the same in prose.
+
+msgpack does the encoding; what is written by hand here is only the framing
+and the schema check (no library does either for msgpack over a stream).
+"""
+
+from __future__ import annotations
+
+import enum
+import struct
+from dataclasses import dataclass, field
+
+import msgpack
+
+from . import _wire
+from ._errors import ProtocolError
+
+PROTOCOL_VERSION = 1
+MSG_MAGIC = 0x4D54  # b"TM" little-endian
+MSG_HEADER = struct.Struct("<HBBI")  # magic, version, kind (0), length
+MSG_HEADER_SIZE = MSG_HEADER.size  # 8
+DEFAULT_MAX_MESSAGE = 256 * 1024  # a fetch plan of every syscall is ~25 KiB
+MAX_FRAME = _wire.FRAME_HEADER_SIZE + _wire.FRAME_MAX_PAYLOAD
+MAX_PIDS = 4096  # per request
+MAX_ARGV = 4096  # strings in a run request's command (for `ls` only)
+MAX_STR = 4096  # bytes in any other string field
+
+
+class Role(enum.Enum):
+    CLIENT = "client"
+    SERVER = "server"
+
+
+CLIENT = Role.CLIENT
+SERVER = Role.SERVER
+
+
+class State(enum.Enum):
+    HELLO = "hello"  # nothing exchanged yet
+    WAIT_HELLO = "wait-hello"  # client: sent hello, waiting for the daemon's
+    OPEN = "open"
+    CLOSED = "closed"  # the peer closed cleanly (EOF between units)
+    ERROR = "error"  # terminal
+
+
+# --- requests and their schemas ----------------------------------------------
+
+OPS = ("run", "attach", "list", "watch", "detach", "stop", "stats")
+POLICIES = ("block", "drop")
+
+# Error codes (a short stable word; the message is the one line for humans).
+E_PROTOCOL = "protocol"  # malformed, oversized or out-of-order input (fatal)
+E_VERSION = "version"  # unsupported protocol version (fatal)
+E_PERM = "permission"  # policy refuses
+E_NO_SESSION = "no-session"  # unknown session id
+E_LIMIT = "limit"  # a per-user limit is reached
+E_TRACER = "tracer"  # the worker could not do it (seize refused, pid gone)
+E_CONFLICT = "conflict"  # pid already traced by a session with another filter
+E_BAD_REQUEST = "bad-request"  # well-formed but not acceptable (no pidfd, ...)
+E_SHUTDOWN = "shutdown"  # the daemon is stopping
+E_INTERNAL = "internal"
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _u32(v) -> bool:
+    return _is_int(v) and 0 <= v < 1 << 32
+
+
+def _pid(v) -> bool:
+    return _is_int(v) and 0 < v < 1 << 22
+
+
+def _str(v) -> bool:
+    return isinstance(v, str) and len(v) <= MAX_STR
+
+
+def _plan(v) -> bool:
+    return isinstance(v, bytes) and len(v) <= DEFAULT_MAX_MESSAGE
+
+
+def _bool(v) -> bool:
+    return isinstance(v, bool)
+
+
+def _pids(v) -> bool:
+    return isinstance(v, list) and 0 < len(v) <= MAX_PIDS and all(_pid(p) for p in v)
+
+
+def _argv(v) -> bool:
+    return isinstance(v, list) and len(v) <= MAX_ARGV and all(_str(a) for a in v)
+
+
+def _policy(v) -> bool:
+    return v in POLICIES
+
+
+def _flush(v) -> bool:
+    return _is_int(v) and 1 <= v <= 10_000
+
+
+# op -> {arg: (check, required)}
+REQUEST_SCHEMA: dict[str, dict[str, tuple]] = {
+    # The command is already forked by the client; its pidfd rides with this
+    # message as SCM_RIGHTS (one fd). `pid` must be the pidfd's pid.
+    "run": {
+        "pid": (_pid, True),
+        "plan": (_plan, True),
+        "bpf_filter": (_str, False),  # the -e expression, shown by `ls`
+        "command": (_argv, False),
+        "drop": (_bool, False),
+        "colocate": (_bool, False),
+        "flush_ms": (_flush, False),
+    },
+    "attach": {
+        "pids": (_pids, True),
+        "plan": (_plan, True),
+        "bpf_filter": (_str, False),
+        "drop": (_bool, False),
+        "flush_ms": (_flush, False),
+    },
+    "list": {},
+    "watch": {"session": (_u32, True), "policy": (_policy, False)},
+    "detach": {"session": (_u32, True)},
+    "stop": {"session": (_u32, True)},
+    "stats": {},
+}
+
+
+# --- events -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hello:
+    version: int = PROTOCOL_VERSION
+    max_message: int = DEFAULT_MAX_MESSAGE
+    agent: str = ""
+
+
+@dataclass(frozen=True)
+class Request:
+    id: int
+    op: str
+    args: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Success of request `id`; `result` depends on the op."""
+
+    id: int
+    result: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Error:
+    """Failure of request `id`, or of the whole connection when `id` is None
+    (then it is the last thing the sender says)."""
+
+    id: int | None
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Records:
+    """One `tracerd._wire` frame, kept as opaque bytes (header included)."""
+
+    frame: bytes
+
+    @property
+    def session(self) -> int:
+        return _wire.FRAME_HEADER.unpack_from(self.frame)[3]
+
+    @property
+    def first_seq(self) -> int:
+        return _wire.FRAME_HEADER.unpack_from(self.frame)[4]
+
+    @property
+    def count(self) -> int:
+        return _wire.FRAME_HEADER.unpack_from(self.frame)[5]
+
+    @property
+    def payload(self) -> bytes:
+        return self.frame[_wire.FRAME_HEADER_SIZE :]
+
+
+@dataclass(frozen=True)
+class End:
+    """A session's stream is over for this subscriber. `reason`: "exited" (every
+    tracee is gone), "detached", "stopped", "worker-died", "shutdown", "kicked".
+    `status`: the launched command's wait status when known, else None."""
+
+    session: int
+    reason: str
+    status: int | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ConnectionClosed:
+    """The peer closed the stream cleanly (EOF between units)."""
+
+
+class _NeedData:
+    def __repr__(self):
+        return "NEED_DATA"
+
+
+NEED_DATA = _NeedData()
+
+END_REASONS = ("exited", "detached", "stopped", "worker-died", "shutdown", "kicked", "error")
+
+
+def _opt_int_or_none(v) -> bool:
+    return v is None or _is_int(v)
+
+
+# message type -> (event class, {field: (check, required)})
+_MSG_SCHEMA: dict[str, tuple[type, dict[str, tuple]]] = {
+    "hello": (Hello, {"version": (_u32, True), "max_message": (_u32, True), "agent": (_str, False)}),
+    "req": (Request, {"id": (_u32, True), "op": (lambda v: v in OPS, True), "args": (lambda v: isinstance(v, dict), False)}),
+    "ok": (Reply, {"id": (_u32, True), "result": (lambda v: isinstance(v, dict), False)}),
+    "err": (Error, {"id": (lambda v: v is None or _u32(v), True), "code": (_str, True), "message": (_str, True)}),
+    "end": (End, {"session": (_u32, True), "reason": (lambda v: v in END_REASONS, True), "status": (_opt_int_or_none, False), "message": (_str, False)}),
+}
+_TYPE_OF = {cls: t for t, (cls, _) in _MSG_SCHEMA.items()}
+
+# who may send what once the connection is open
+_SENDS = {
+    Role.CLIENT: (Request,),
+    Role.SERVER: (Reply, Error, Records, End),
+}
+
+
+def _check_fields(what: str, m: dict, schema: dict[str, tuple]) -> None:
+    for k in m:
+        if k not in schema:
+            raise ProtocolError(f"{what}: unknown field {k!r}")
+    for k, (check, required) in schema.items():
+        if k not in m:
+            if required:
+                raise ProtocolError(f"{what}: missing field {k!r}")
+            continue
+        if not check(m[k]):
+            raise ProtocolError(f"{what}: bad value for {k!r}")
+
+
+def check_request(op: str, args: dict) -> None:
+    """Raise ProtocolError unless `args` fit the schema of `op`."""
+    if op not in REQUEST_SCHEMA:
+        raise ProtocolError(f"unknown request {op!r}")
+    _check_fields(f"request {op!r}", args, REQUEST_SCHEMA[op])
+
+
+class Connection:
+    """One end of a client/daemon connection.
+
+    >>> c = Connection(CLIENT); data = c.send(Hello())   # bytes to write
+    >>> c.receive_data(received); ev = c.next_event()     # Hello, Reply, ...
+
+    ``next_event()`` returns an event, ``NEED_DATA``, or ``ConnectionClosed()``;
+    it raises `ProtocolError` (and the state becomes ERROR) on any violation.
+    ``receive_data(b"")`` signals EOF.
+    """
+
+    def __init__(self, our_role: Role, *, max_message: int = DEFAULT_MAX_MESSAGE):
+        if our_role not in (CLIENT, SERVER):
+            raise ValueError(f"bad role {our_role!r}")
+        self.our_role = our_role
+        self.their_role = SERVER if our_role is CLIENT else CLIENT
+        self.max_message = max_message
+        self.peer_max_message = DEFAULT_MAX_MESSAGE
+        self.state = State.HELLO
+        self.peer_hello: Hello | None = None
+        self._buf = bytearray()
+        self._eof = False
+        self._fatal_sent = False
+        self._late_error: str | None = None
+        self.error: str | None = None  # why we are in ERROR
+
+    # --- receiving ---------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> None:
+        """Feed received bytes (b"" = EOF). Never raises: a problem found here
+        is raised by the next ``next_event()``."""
+        if self.state is State.ERROR or self._late_error:
+            return  # ignored: the connection is dead
+        if not data:
+            self._eof = True
+            return
+        if self._eof:
+            self._late_error = "data after end of stream"
+            return
+        self._buf += data
+        # never buffer more than one largest unit plus one read
+        if len(self._buf) > MAX_FRAME + self.max_message + MSG_HEADER_SIZE:
+            self._late_error = "peer sent more than one maximum-size unit without waiting"
+
+    def _fail(self, why: str):
+        self.state = State.ERROR
+        self.error = why
+        self._buf.clear()
+        raise ProtocolError(why)
+
+    def next_event(self):
+        if self.state is State.ERROR:
+            raise ProtocolError(f"connection is in the ERROR state ({self.error})")
+        if self.state is State.CLOSED:
+            return ConnectionClosed()
+        if self._late_error:
+            self._fail(self._late_error)
+        ev = self._parse_unit()
+        if ev is NEED_DATA:
+            if self._eof:
+                if self._buf:
+                    self._fail(f"end of stream inside a message ({len(self._buf)} bytes left)")
+                self.state = State.CLOSED
+                return ConnectionClosed()
+            return NEED_DATA
+        try:
+            self._process_received(ev)
+        except ProtocolError as exc:
+            self._fail(str(exc))
+        return ev
+
+    def _parse_unit(self):
+        buf = self._buf
+        if len(buf) < 2:
+            return NEED_DATA
+        magic = buf[0] | buf[1] << 8
+        if magic == MSG_MAGIC:
+            if len(buf) < MSG_HEADER_SIZE:
+                return NEED_DATA
+            _, version, kind, length = MSG_HEADER.unpack_from(buf)
+            if version != PROTOCOL_VERSION:
+                self._fail(f"unsupported message version {version}")
+            if kind != 0:
+                self._fail(f"unknown message kind {kind}")
+            if length > self.max_message:
+                self._fail(f"message of {length} bytes exceeds the maximum {self.max_message}")
+            end = MSG_HEADER_SIZE + length
+            if len(buf) < end:
+                return NEED_DATA
+            body = bytes(buf[MSG_HEADER_SIZE:end])
+            del buf[:end]
+            return self._decode_message(body)
+        if magic == _wire.FRAME_MAGIC:
+            if self.our_role is SERVER:
+                self._fail("a client may not send record frames")
+            if len(buf) < _wire.FRAME_HEADER_SIZE:
+                return NEED_DATA
+            try:
+                kind, _session, _first, _count, length = _wire.unpack_header(buf)
+            except ValueError as exc:
+                self._fail(str(exc))
+            if kind != _wire.FrameKind.RECORDS:
+                self._fail(f"unknown frame kind {kind}")
+            end = _wire.FRAME_HEADER_SIZE + length
+            if len(buf) < end:
+                return NEED_DATA
+            frame = bytes(buf[:end])
+            del buf[:end]
+            return Records(frame)
+        self._fail(f"bad magic 0x{magic:04x}")
+
+    def _decode_message(self, body: bytes):
+        try:
+            m = msgpack.unpackb(body, raw=False, strict_map_key=True, use_list=True)
+        except Exception as exc:  # msgpack raises several unrelated types
+            self._fail(f"malformed message ({type(exc).__name__})")
+        if not isinstance(m, dict) or not isinstance(m.get("t"), str):
+            self._fail("a message must be a map with a string 't'")
+        t = m.pop("t")
+        if t not in _MSG_SCHEMA:
+            self._fail(f"unknown message type {t!r}")
+        cls, schema = _MSG_SCHEMA[t]
+        try:
+            _check_fields(f"message {t!r}", m, schema)
+            if cls is Request:
+                check_request(m["op"], m.get("args", {}))
+        except ProtocolError as exc:
+            self._fail(str(exc))
+        return cls(**m)
+
+    def _process_received(self, ev) -> None:
+        """State transitions for an event the peer sent."""
+        if isinstance(ev, Error) and ev.id is None:
+            # the peer's last word: valid in any state, and terminal
+            self.state = State.ERROR
+            self.error = f"peer error: {ev.code}: {ev.message}"
+            return
+        if self.state is not State.OPEN:
+            if not isinstance(ev, Hello):
+                raise ProtocolError(f"{type(ev).__name__} before hello")
+            if self.our_role is SERVER and self.state is not State.HELLO:
+                raise ProtocolError("second hello")
+            if self.our_role is CLIENT and self.state is not State.WAIT_HELLO:
+                raise ProtocolError("hello from the daemon before ours")
+            self.peer_hello = ev
+            self.peer_max_message = ev.max_message
+            if self.our_role is CLIENT:
+                self.state = State.OPEN
+            # the server opens when it sends its own hello
+            return
+        if isinstance(ev, Hello):
+            raise ProtocolError("second hello")
+        if not isinstance(ev, _SENDS[self.their_role]):
+            raise ProtocolError(f"a {self.their_role.value} may not send {type(ev).__name__}")
+
+    # --- sending -------------------------------------------------------------
+
+    def send(self, ev) -> bytes:
+        """Return the bytes for `ev`; raise ProtocolError if we may not send it."""
+        if isinstance(ev, Error) and ev.id is None:
+            if self._fatal_sent:
+                raise ProtocolError("the fatal error was already sent")
+            self._fatal_sent = True
+            self.state = State.ERROR
+            self.error = self.error or f"{ev.code}: {ev.message}"
+            return self._encode(ev)
+        if self.state is State.ERROR:
+            raise ProtocolError(f"connection is in the ERROR state ({self.error})")
+        if self.state is State.CLOSED and self.our_role is CLIENT:
+            raise ProtocolError("the daemon closed the connection")
+        if isinstance(ev, Hello):
+            if self.our_role is CLIENT and self.state is not State.HELLO:
+                raise ProtocolError("hello already sent")
+            if self.our_role is SERVER and not (self.state is State.HELLO and self.peer_hello is not None):
+                raise ProtocolError("the daemon says hello only in answer to the client's")
+            self.state = State.WAIT_HELLO if self.our_role is CLIENT else State.OPEN
+            return self._encode(ev)
+        if self.state is not State.OPEN and not (self.state is State.CLOSED and self.our_role is SERVER):
+            raise ProtocolError(f"cannot send {type(ev).__name__} before hello")
+        if not isinstance(ev, _SENDS[self.our_role]):
+            raise ProtocolError(f"a {self.our_role.value} may not send {type(ev).__name__}")
+        if isinstance(ev, Records):
+            _wire.unpack_header(ev.frame)  # ValueError on a bad header: our bug
+            return ev.frame
+        if isinstance(ev, Request):
+            check_request(ev.op, ev.args)
+        return self._encode(ev)
+
+    def _encode(self, ev) -> bytes:
+        m = {"t": _TYPE_OF[type(ev)]}
+        m.update((k, v) for k, v in vars(ev).items())
+        body = msgpack.packb(m, use_bin_type=True)
+        if len(body) > self.peer_max_message:
+            raise ProtocolError(f"message of {len(body)} bytes exceeds the peer's maximum {self.peer_max_message}")
+        return MSG_HEADER.pack(MSG_MAGIC, PROTOCOL_VERSION, 0, len(body)) + body
+
+
+def error_line(exc: BaseException) -> str:
+    """One line for an Error message."""
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -1,0 +1,318 @@
+"""The syscall table: `syscalls.toml` (data) plus this small loader.
+
+Everything about a syscall that tracerd needs — argument kinds, return kind,
+strace classes, struct sizes — is data in syscalls.toml (vocabulary:
+docs/syscall-table.md). The numbers are never typed by hand: they come from
+libseccomp for each personality (x86_64, i386, x32).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+
+from tracerd._errors import LibseccompMissing
+from tracerd._wire import X32_SYSCALL_BIT, Pers
+
+# Every argument kind the table may use (docs/syscall-table.md). Kinds that
+# take parameters are written KIND[...] in the data.
+ARG_KINDS = frozenset(
+    {
+        "fd", "dirfd", "path", "str", "buf", "flags", "enum", "struct", "array",
+        "int", "uint", "hex", "ptr", "pid", "sig", "mode", "size", "off",
+        "uid", "gid", "dev", "strarr", "iovec", "sigset",
+    }
+)
+# Kinds that point at memory the tracer may fetch.
+FETCH_KINDS = frozenset({"path", "str", "buf", "struct", "array", "strarr", "iovec", "sigset"})
+RET_KINDS = frozenset({"int", "fd", "pid", "hex", "addr", "size", "off", "uid", "gid", "mode", "sig", "none"})
+DIRS = frozenset({"in", "out", "inout"})
+# strace's class names (man strace, -e trace=) without the leading '%'.
+CLASSES = (
+    "desc", "file", "network", "process", "signal", "ipc", "memory", "creds",
+    "clock", "stat", "lstat", "fstat", "%stat", "statfs", "fstatfs", "%statfs", "pure",
+)
+PERS_NAMES = {Pers.X86_64: "x86_64", Pers.I386: "i386", Pers.X32: "x32"}
+
+
+@dataclass(frozen=True, slots=True)
+class Arg:
+    """One syscall argument: kind from ARG_KINDS; dir "in"|"out"|"inout"|None;
+    len None | 0..5 (the argument holding the length/count) | "ret";
+    ref the flag set, enum, struct or buffer-content name, or None."""
+
+    name: str
+    kind: str
+    dir: str | None = None
+    len: int | str | None = None
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Syscall:
+    name: str
+    classes: frozenset[str]
+    args: tuple[Arg, ...]
+    ret: str
+    numbers: dict[Pers, int] = field(hash=False, compare=False)
+    described: bool = True  # False: only counted (args are `hex`, as strace's printargs)
+    noreturn: bool = False  # exit, exit_group: no exit stop ever comes
+    pers_args: dict[Pers, tuple[Arg, ...]] = field(default_factory=dict, hash=False, compare=False)
+    # i386 multiplexer through which this call can also be made:
+    # ("socketcall", 3) for connect, ("ipc", 23) for shmget.
+    subcall: tuple[str, int] | None = None
+
+    @property
+    def nargs(self) -> int:
+        return len(self.args)
+
+    def args_for(self, pers: Pers) -> tuple[Arg, ...]:
+        """The arguments as passed in this personality (i386 mmap and select
+        take one pointer to a block of arguments)."""
+        return self.pers_args.get(pers, self.args)
+
+
+@dataclass(frozen=True)
+class Table:
+    syscalls: dict[str, Syscall]
+    classes: dict[str, frozenset[str]]
+    # struct name -> {Pers: size in bytes}
+    structs: dict[str, dict[Pers, int]]
+    # multiplexer name -> {subcall number: syscall name}
+    multiplexers: dict[str, dict[int, str]]
+    _by_nr: dict[Pers, dict[int, Syscall]] = field(repr=False)
+
+    def lookup(self, pers: Pers, nr: int) -> Syscall | None:
+        return self._by_nr[Pers(pers)].get(nr)
+
+    def numbers(self, pers: Pers) -> dict[int, Syscall]:
+        """Every number this personality has, with its syscall."""
+        return self._by_nr[Pers(pers)]
+
+    def struct_size(self, name: str, pers: Pers) -> int:
+        sizes = self.structs[name]
+        return sizes.get(Pers(pers), sizes[Pers.X86_64])
+
+    def subcall(self, mux: str, number: int) -> Syscall | None:
+        """The syscall an i386 multiplexer call (socketcall/ipc) stands for."""
+        name = self.multiplexers.get(mux, {}).get(number)
+        return self.syscalls.get(name) if name else None
+
+
+class TableError(ValueError):
+    """syscalls.toml is malformed (a defect of the package, found by the tests)."""
+
+
+_ARG_RE = re.compile(r"\s*([A-Za-z_][A-Za-z_0-9]*)\s*:\s*([a-z]+)\s*(?:\[([^\]]*)\])?\s*$")
+
+
+def _split_args(text: str) -> list[str]:
+    """Split "a:fd, b:buf[in, len=arg2]" on the commas outside brackets."""
+    out, depth, cur = [], 0, []
+    for ch in text:
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            out.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    if "".join(cur).strip():
+        out.append("".join(cur))
+    return [s for s in (p.strip() for p in out) if s]
+
+
+def _parse_len(value: str, where: str) -> int | str:
+    if value == "ret":
+        return "ret"
+    m = re.fullmatch(r"arg([0-5])", value)
+    if not m:
+        raise TableError(f"{where}: bad len={value!r} (argN or ret)")
+    return int(m.group(1))
+
+
+def parse_arg(text: str, where: str = "?") -> Arg:
+    """Parse one "NAME:KIND[PARAMS]" argument description."""
+    m = _ARG_RE.match(text)
+    if not m:
+        raise TableError(f"{where}: cannot parse argument {text!r}")
+    name, kind, params = m.group(1), m.group(2), m.group(3)
+    if kind not in ARG_KINDS:
+        raise TableError(f"{where}: unknown argument kind {kind!r}")
+    plist = [p.strip() for p in params.split(",")] if params is not None else []
+    dir_ = ln = ref = None
+    for p in plist:
+        if p in DIRS:
+            dir_ = p
+        elif p.startswith("len="):
+            ln = _parse_len(p[4:], where)
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z_0-9]*", p):
+            ref = p
+        else:
+            raise TableError(f"{where}: bad parameter {p!r} in {text!r}")
+    need = {
+        "flags": ("ref",), "enum": ("ref",), "struct": ("ref", "dir"),
+        "array": ("ref", "dir", "len"), "buf": ("dir", "len"), "iovec": ("dir", "len"),
+        "sigset": ("dir",),
+    }.get(kind, ())
+    have = {"ref": ref, "dir": dir_, "len": ln}
+    for what in need:
+        if have[what] is None:
+            raise TableError(f"{where}: {kind} needs a {what} in {text!r}")
+    if not need and plist:
+        raise TableError(f"{where}: {kind} takes no parameters in {text!r}")
+    if kind == "sigset":
+        ref = "sigset"
+    return Arg(name, kind, dir_, ln, ref)
+
+
+def parse_args(text: str, where: str = "?") -> tuple[Arg, ...]:
+    args = tuple(parse_arg(a, where) for a in _split_args(text))
+    if len(args) > 6:
+        raise TableError(f"{where}: more than 6 arguments")
+    return args
+
+
+def _seccomp():
+    try:
+        import pyseccomp
+    except (ImportError, RuntimeError, OSError) as exc:  # pyseccomp raises RuntimeError when libseccomp is absent
+        raise LibseccompMissing(str(exc)) from exc
+    return pyseccomp
+
+
+def libseccomp_arch(pers: Pers) -> int:
+    sc = _seccomp()
+    return {Pers.X86_64: sc.Arch.X86_64, Pers.I386: sc.Arch.X86, Pers.X32: sc.Arch.X32}[Pers(pers)]
+
+
+def _resolve_numbers(names, multiplexed: set[str]) -> dict[str, dict[Pers, int]]:
+    """Numbers per personality, as libseccomp resolves them. On i386 the
+    socket and ipc calls resolve to libseccomp's negative pseudo numbers (the
+    multiplexed form); their direct numbers (socket = 359 since Linux 4.3) are
+    found by asking libseccomp the other way round."""
+    sc = _seccomp()
+    out: dict[str, dict[Pers, int]] = {}
+    direct_i386: dict[str, int] = {}
+    if multiplexed:
+        x86 = sc.Arch.X86
+        for nr in range(340, 460):  # where i386's direct socket/ipc numbers live
+            try:
+                nm = sc.resolve_syscall(x86, nr).decode()
+            except ValueError:
+                continue
+            if nm in multiplexed:
+                direct_i386[nm] = nr
+    for name in names:
+        nums = {}
+        for pers in Pers:
+            nr = sc.resolve_syscall(libseccomp_arch(pers), name)
+            if nr >= 0:
+                nums[pers] = nr
+        if Pers.I386 not in nums and name in direct_i386:
+            nums[Pers.I386] = direct_i386[name]
+        out[name] = nums
+    return out
+
+
+def load_table_from(data: dict) -> Table:
+    """Build a Table from parsed TOML (load_table() reads the packaged file)."""
+    structs: dict[str, dict[Pers, int]] = {}
+    for sname, sizes in data.get("structs", {}).items():
+        per = {}
+        for key, size in sizes.items():
+            pers = {v: k for k, v in PERS_NAMES.items()}.get(key)
+            if pers is None or not isinstance(size, int) or size <= 0:
+                raise TableError(f"struct {sname}: bad size entry {key}={size!r}")
+            per[pers] = size
+        if Pers.X86_64 not in per:
+            raise TableError(f"struct {sname}: needs an x86_64 size")
+        structs[sname] = per
+    multiplexers: dict[str, dict[int, str]] = {
+        mux: {int(k): v for k, v in subs.items()} for mux, subs in data.get("multiplexers", {}).items()
+    }
+    subcall_of = {name: (mux, n) for mux, subs in multiplexers.items() for n, name in subs.items()}
+
+    raw = data["syscalls"]
+    numbers = _resolve_numbers(raw, set(subcall_of))
+    syscalls: dict[str, Syscall] = {}
+    classes: dict[str, set[str]] = {c: set() for c in CLASSES}
+    for name, spec in raw.items():
+        where = f"syscall {name}"
+        unknown = set(spec) - {"args", "args_i386", "ret", "classes", "nargs", "noreturn"}
+        if unknown:
+            raise TableError(f"{where}: unknown keys {sorted(unknown)}")
+        cls = set()
+        for c in spec.get("classes", "").split():
+            if not c.startswith("%") or c[1:] not in classes:
+                raise TableError(f"{where}: unknown class {c!r}")
+            cls.add(c[1:])
+        if "args" in spec:
+            if "nargs" in spec:
+                raise TableError(f"{where}: give args or nargs, not both")
+            args = parse_args(spec["args"], where)
+            described = True
+            ret = spec.get("ret", "int")
+        else:
+            n = spec.get("nargs")
+            if not isinstance(n, int) or not 0 <= n <= 6:
+                raise TableError(f"{where}: needs args or nargs (0..6)")
+            args = tuple(Arg(f"arg{i}", "hex") for i in range(n))
+            described = False
+            ret = spec.get("ret", "hex")
+        if ret not in RET_KINDS:
+            raise TableError(f"{where}: unknown return kind {ret!r}")
+        pers_args = {}
+        if "args_i386" in spec:
+            pers_args[Pers.I386] = parse_args(spec["args_i386"], where)
+        for a in args + tuple(a for v in pers_args.values() for a in v):
+            if a.kind in ("struct", "array") and a.ref not in structs:
+                raise TableError(f"{where}: unknown struct {a.ref!r}")
+            if isinstance(a.len, int) and a.len >= len(args):
+                raise TableError(f"{where}: len=arg{a.len} is past the last argument")
+        sc = Syscall(
+            name=name,
+            classes=frozenset(cls),
+            args=args,
+            ret=ret,
+            numbers=numbers[name],
+            described=described,
+            noreturn=bool(spec.get("noreturn", False)),
+            pers_args=pers_args,
+            subcall=subcall_of.get(name),
+        )
+        syscalls[name] = sc
+        for c in cls:
+            classes[c].add(name)
+    for mux, subs in multiplexers.items():
+        if mux not in syscalls:
+            raise TableError(f"multiplexer {mux} is not a syscall of the table")
+        for n, sub in subs.items():
+            if sub not in syscalls:
+                raise TableError(f"multiplexer {mux}: subcall {n} names unknown syscall {sub!r}")
+    by_nr: dict[Pers, dict[int, Syscall]] = {p: {} for p in Pers}
+    for sc_ in syscalls.values():
+        for pers, nr in sc_.numbers.items():
+            if pers == Pers.X32 and not nr & X32_SYSCALL_BIT:
+                raise TableError(f"syscall {sc_.name}: x32 number {nr:#x} lacks bit 30")
+            by_nr[pers].setdefault(nr, sc_)
+    return Table(
+        syscalls=syscalls,
+        classes={c: frozenset(v) for c, v in classes.items()},
+        structs=structs,
+        multiplexers=multiplexers,
+        _by_nr=by_nr,
+    )
+
+
+@functools.cache
+def load_table() -> Table:
+    """The packaged syscall table (parsed once per process)."""
+    with resources.files(__package__).joinpath("syscalls.toml").open("rb") as f:
+        data = tomllib.load(f)
+    return load_table_from(data)

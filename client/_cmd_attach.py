@@ -1,0 +1,31 @@
+"""`tracectl attach [OPTIONS] PID...`: strace -p PID.
+
+PIDs as strace takes them: several arguments, or one argument holding a comma
+or space separated list, and/or `-p PID` (repeatable). Ends on Ctrl-C (the
+tracer detaches, the processes run on) or when every traced process is gone.
+"""
+
+from __future__ import annotations
+
+from ._cmd_run import trace
+from ._options import add_strace_options, resolve, strict_parser
+
+
+def add_parser(subparsers, name, help):
+    p = subparsers.add_parser(
+        name,
+        help=help,
+        usage="tracectl attach [-ACcfhnqrTtvwxyzZ] [-e EXPR]... [-o FILE] [-s STRSIZE] [-S SORTBY] [-P PATH]... [--format=FORMAT] [-p PID]... [PID...]",
+        description="Attach to running processes and trace them, as `strace -p PID` does.",
+    )
+    add_strace_options(p)
+    p.add_argument("-p", "--attach", dest="pid_opts", action="append", default=[], metavar="PID", help="trace the process PID (repeatable; comma or space separated lists)")
+    p.add_argument("pid_args", nargs="*", metavar="PID", help="processes to trace")
+    strict_parser(p)
+    return p
+
+
+def run(args) -> int:
+    args.pid_args = list(args.pid_opts) + list(args.pid_args)
+    opts = resolve(args)
+    return trace(args, opts, kind="attach")

@@ -1,0 +1,168 @@
+"""`tracectl run [OPTIONS] [--] CMD [ARGS...]`: strace CMD.
+
+Also holds the driver `trace()` that `attach` shares: compile the filter and
+the fetch plan, open the output, start the source (embedded worker or daemon),
+print every record, and end as strace ends (the command's exit status, or
+the same signal that killed it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import signal
+import sys
+
+from tracerd import TracerdError, UsageError
+from tracerd._wire import iter_records
+
+from ._options import add_strace_options, resolve, strict_parser
+
+# signals that end tracectl while it traces: the source is closed first
+# (launched commands are killed, attached ones detached), as strace's cleanup.
+FATAL = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGPIPE)
+
+
+class Interrupted(BaseException):
+    def __init__(self, signo: int):
+        super().__init__(signo)
+        self.signo = signo
+
+
+def add_parser(subparsers, name, help):
+    p = subparsers.add_parser(
+        name,
+        help=help,
+        usage="tracectl run [-ACcfhnqrTtvwxyzZ] [-e EXPR]... [-o FILE] [-s STRSIZE] [-S SORTBY] [-P PATH]... [-E VAR=VAL]... [--format=FORMAT] [--] CMD [ARGS...]",
+        description="Run CMD and trace it, as `strace CMD` does (strace's options and output).",
+    )
+    add_strace_options(p)
+    p.add_argument("argv", nargs=argparse.REMAINDER, metavar="CMD [ARGS...]", help="the command to run")
+    strict_parser(p)
+    return p
+
+
+def run(args) -> int:
+    opts = resolve(args)
+    return trace(args, opts)
+
+
+def open_output(opts):
+    """The trace output stream: stderr, or the -o file (opened before anything
+    runs so a bad path fails first, in strace's words)."""
+    path = opts.output
+    if path is None:
+        return sys.stderr, False
+    if path.startswith("|") or path.startswith("!"):
+        raise UsageError("-o |COMMAND (piping the output to a command) is not supported by tracectl")
+    if opts.follow >= 2 and opts.fmt == "strace":
+        # one file per task, opened as tasks appear: check the directory now
+        d = os.path.dirname(path) or "."
+        if not os.access(d, os.W_OK | os.X_OK):
+            err = os.strerror(2 if not os.path.isdir(d) else 13)
+            raise UsageError(f"Can't fopen '{path}.PID': {err}")
+        return sys.stderr, False
+    mode = ("a" if opts.append else "w") + ("b" if opts.fmt == "msgpack" else "")
+    try:
+        if "b" in mode:
+            fp = open(path, mode)
+        else:
+            fp = open(path, mode, encoding="utf-8", errors="backslashreplace")
+    except OSError as exc:
+        raise UsageError(f"Can't fopen '{path}': {exc.strerror}") from None
+    return fp, True
+
+
+def make_decoder(opts):
+    try:
+        from tracerd.client.decode import Decoder
+    except ImportError as exc:
+        raise TracerdError(f"the decoder (tracerd.client.decode) is not available: {exc}") from None
+    return Decoder(opts.decode)
+
+
+def die_like(signo: int) -> int:
+    """End this process with `signo`, as strace does when its command was
+    killed by it (no core file of our own; 128+N if the signal is not fatal)."""
+    try:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ValueError, OSError):
+        pass
+    sys.stdout.flush()
+    sys.stderr.flush()
+    signal.signal(signo, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signo])
+    os.kill(os.getpid(), signo)
+    return 128 + signo
+
+
+def trace(args, opts, *, kind: str = "run") -> int:
+    from tracerd.bpfgen import build_plan, compile_filter
+
+    from ._output import Printer
+    from ._source import open_source
+
+    bpf = compile_filter(opts.trace) if kind == "run" else None
+    plan = build_plan(opts.trace, strsize=opts.strsize, cpu_time=opts.cpu_time)
+    decoder = make_decoder(opts)
+    out, owned = open_output(opts)
+    if kind == "run":
+        src = open_source(args, "run", argv=opts.argv, bpf=bpf, plan=plan, env=opts.env, colocate=opts.colocate)
+    else:
+        src = open_source(args, "attach", pids=opts.pids, plan=plan)
+
+    interrupted = []
+
+    def on_signal(signo, frame):
+        if not interrupted:
+            interrupted.append(signo)
+            raise Interrupted(signo)
+
+    old = {s: signal.signal(s, on_signal) for s in FATAL}
+    printer = None
+    status = None
+    try:
+        src.start()
+        pid = getattr(src, "pid", None)
+        roots = opts.pids if kind == "attach" else ([pid] if pid else None)
+        printer = Printer(opts, decoder, out, notes=sys.stderr, roots=roots)
+        try:
+            for _first, _count, payload in src.frames():
+                for rec in iter_records(payload):
+                    printer.feed(rec)
+        except Interrupted:
+            # strace's cleanup: kill what we launched, detach what we attached,
+            # then show what the tracer still reports
+            src.close()
+            try:
+                for _first, _count, payload in src.frames():
+                    for rec in iter_records(payload):
+                        printer.feed(rec)
+            except (Interrupted, OSError, ValueError):
+                pass
+        except BrokenPipeError:
+            interrupted.append(signal.SIGPIPE)
+            src.close()
+        printer.finish()
+        if kind == "run":
+            status = src.status()
+    except Interrupted:
+        pass  # arrived before the stream started: nothing to print
+    finally:
+        try:
+            src.close()
+        finally:
+            for s, h in old.items():
+                signal.signal(s, h)
+            if owned:
+                out.close()
+    if interrupted:
+        return die_like(interrupted[0])
+    if kind != "run" or status is None:
+        return 0
+    if os.WIFSIGNALED(status):
+        return die_like(os.WTERMSIG(status))
+    if os.WIFEXITED(status):
+        return os.WEXITSTATUS(status)
+    return 0

@@ -1,0 +1,81 @@
+"""--format=jsonl: one JSON object per record (documented in docs/jsonl.md).
+
+Raw fields keep the names of tracerd._wire.FIELDS; decoded fields are added
+next to them: `syscall`, `text`, `retval`, `errno`, `signal`. Every key
+emitted here is listed in JSON_FIELDS, which docs/jsonl.md documents one by one
+(the tests check both ways).
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import json
+
+from tracerd._wire import EXT, FIELDS, Rec, ext
+
+# decoded fields added to the raw ones, by record type
+DECODED = {
+    Rec.SYSCALL: ("syscall", "text", "retval", "errno"),
+    Rec.SYSCALL_ENTRY: ("syscall", "text"),
+    Rec.SYSCALL_EXIT: ("syscall", "text", "retval", "errno"),
+    Rec.SIGNAL: ("signal", "text"),
+    Rec.KILLED: ("signal",),
+    Rec.STOPPED: ("signal",),
+}
+# every key a JSON object may carry
+JSON_FIELDS = frozenset(n for f in FIELDS.values() for n in f) | {n for d in DECODED.values() for n in d} | {EXT, "decode_error"}
+
+
+def _plain(v):
+    """msgpack values -> JSON values: bytes become lowercase hex strings."""
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return bytes(v).hex()
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    return v
+
+
+def _signame(signo):
+    from ._output import signame
+
+    return signame(signo) if signo is not None else None
+
+
+def to_dict(rec: list, decoder, entry: list | None = None) -> dict:
+    rtype = Rec(rec[0])
+    names = FIELDS[rtype]
+    obj = {"type": rtype.name.lower()}
+    for i, name in enumerate(names[1:], start=1):
+        obj[name] = _plain(rec[i]) if i < len(rec) else None
+    x = ext(rec)
+    if x:
+        obj[EXT] = _plain(x)
+    try:
+        if rtype in (Rec.SYSCALL, Rec.SYSCALL_ENTRY, Rec.SYSCALL_EXIT):
+            obj["syscall"] = decoder.name(obj["pers"], obj["nr"])
+        if rtype == Rec.SYSCALL:
+            obj["text"] = decoder.call(rec)
+        elif rtype == Rec.SYSCALL_ENTRY:
+            obj["text"] = decoder.entry(rec)
+        elif rtype == Rec.SYSCALL_EXIT:
+            obj["text"] = decoder.resumed(rec, entry)
+        elif rtype == Rec.SIGNAL:
+            obj["text"] = decoder.signal(rec)
+    except Exception as exc:  # a record that cannot be decoded still goes out raw
+        obj["text"] = None
+        obj["decode_error"] = f"{type(exc).__name__}: {exc}"
+    if rtype in (Rec.SYSCALL, Rec.SYSCALL_EXIT):
+        text = obj.get("text") or ""
+        head, sep, ret = text.rpartition(" = ")
+        obj["retval"] = ret if sep else None
+        r = obj["ret"]
+        obj["errno"] = _errno.errorcode.get(-r, str(-r)) if obj["is_error"] and r is not None else None
+    if rtype in (Rec.SIGNAL, Rec.KILLED, Rec.STOPPED):
+        obj["signal"] = _signame(obj["signo"])
+    return obj
+
+
+def to_json(rec: list, decoder, entry: list | None = None) -> str:
+    return json.dumps(to_dict(rec, decoder, entry), separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,497 @@
+"""strace's options, shared by `tracectl run` and `tracectl attach`.
+
+`add_strace_options(parser)` declares them on an argparse parser (strace's
+letters and long names; short letters combine as getopt's do: `-fftt`,
+`-s64`, `-etrace=open`); `resolve(args)` checks them and returns a frozen
+`RunOptions` that the printer, the bpf compiler and the fetch plan read.
+An option strace has and tracectl lacks is refused with one line, never
+silently ignored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+
+from tracerd import UsageError, __version__
+
+# -e NAME=... and its long form --NAME=...: all go to Qualifiers.qualify().
+QUALIFIER_OPTIONS = (
+    "trace",
+    "signal",
+    "status",
+    "inject",
+    "fault",
+    "abbrev",
+    "verbose",
+    "raw",
+    "read",
+    "write",
+    "kvm",
+)
+
+# strace options tracectl does not have (yet): refused by name.
+UNSUPPORTED = {
+    ("-b", "--detach-on"): 1,
+    ("-D", "--daemonize"): "?",
+    ("-I", "--interruptible"): 1,
+    ("-i", "--instruction-pointer"): 0,
+    ("-k", "--stack-traces"): 0,
+    ("-Y", "--decode-pids"): "?",
+    ("-d", "--debug"): 0,
+    ("--tips",): "?",
+}
+
+PRECISIONS = {"s": 0, "ms": 3, "us": 6, "ns": 9}
+SORT_KEYS = {
+    "time": "time", "time_percent": "time", "time-percent": "time", "time_total": "time",
+    "time-total": "time", "total_time": "time", "total-time": "time",
+    "min_time": "min", "min-time": "min", "shortest": "min", "time_min": "min", "time-min": "min",
+    "longest": "max", "max_time": "max", "max-time": "max", "time_max": "max", "time-max": "max",
+    "avg_time": "avg", "avg-time": "avg", "time_avg": "avg", "time-avg": "avg",
+    "calls": "calls", "count": "calls", "error": "errors", "errors": "errors",
+    "name": "name", "syscall": "name", "syscall_name": "name", "syscall-name": "name",
+    "none": "nothing", "nothing": "nothing",
+}
+# -U column names -> column ids (strace's count.c aliases)
+COLUMN_KEYS = {
+    "time": "percent", "time_percent": "percent", "time-percent": "percent",
+    "time_total": "total", "time-total": "total", "total_time": "total", "total-time": "total",
+    "min_time": "min", "min-time": "min", "shortest": "min", "time_min": "min", "time-min": "min",
+    "longest": "max", "max_time": "max", "max-time": "max", "time_max": "max", "time-max": "max",
+    "avg_time": "avg", "avg-time": "avg", "time_avg": "avg", "time-avg": "avg",
+    "calls": "calls", "count": "calls", "error": "errors", "errors": "errors",
+    "name": "name", "syscall": "name", "syscall_name": "name", "syscall-name": "name",
+}
+DEFAULT_COLUMNS = ("percent", "total", "avg", "calls", "errors", "name")
+ALL_DECODE_FDS = frozenset({"path", "socket", "dev", "pidfd"})
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything `run`/`attach` resolved from the command line."""
+
+    # what to trace (Qualifiers results; (Pers, nr) pairs)
+    trace: frozenset = frozenset()
+    signals: frozenset | None = None  # None: every signal is shown
+    status: frozenset = frozenset()  # empty: every status is shown
+    quiet: frozenset = frozenset()  # attach, exit, path-resolution, personality, thread-execve, superseded
+    paths: tuple = ()
+    qualifiers: object = None  # the Qualifiers object itself
+    # decoding (the decoder's DecodeOptions, or None when it is not importable)
+    decode: object = None
+    strsize: int = 32
+    # output
+    fmt: str = "strace"  # strace | jsonl | msgpack
+    output: str | None = None
+    append: bool = False
+    follow: int = 0  # -f count: 2 = -ff (one file per pid with -o)
+    tflag: int = 0  # 0 none, 1 -t, 2 -tt, 3 -ttt
+    ts_format: str = "none"  # none | time | unix
+    ts_precision: int = 0  # digits after the point
+    relative: bool = False
+    rel_precision: int = 6
+    syscall_times: bool = False
+    dur_precision: int = 6
+    acolumn: int = 40
+    syscall_number: bool = False
+    pidns: bool = False
+    # summary
+    summary: int = 0  # 0 none, 1 -c (summary only), 2 -C (trace and summary)
+    sortby: str = "time"
+    columns: tuple = DEFAULT_COLUMNS
+    wall: bool = False
+    overhead_ns: int = 0
+    # launch / worker
+    attach: bool = False
+    argv: tuple = ()
+    pids: tuple = ()
+    env: dict | None = None
+    colocate: bool = False
+    seccomp_bpf: bool = False
+    cpu_time: bool = False  # ask the plan for per-call CPU time (-c without -w)
+
+
+class _Append(argparse.Action):
+    """--NAME=VALUE -> "NAME=VALUE" appended to the -e list."""
+
+    def __init__(self, option_strings, dest, qname, **kw):
+        self.qname = qname
+        super().__init__(option_strings, dest, **kw)
+
+    def __call__(self, parser, ns, value, option_string=None):
+        lst = list(getattr(ns, self.dest) or [])
+        lst.append(f"{self.qname}={value}")
+        setattr(ns, self.dest, lst)
+
+
+class _Count(argparse.Action):
+    """A counted flag whose long form may carry a value (-q / --quiet=SET)."""
+
+    def __init__(self, option_strings, dest, **kw):
+        kw.setdefault("nargs", 0)
+        kw.setdefault("default", 0)
+        super().__init__(option_strings, dest, **kw)
+
+    def __call__(self, parser, ns, value, option_string=None):
+        setattr(ns, self.dest, (getattr(ns, self.dest) or 0) + 1)
+
+
+class _Unsupported(argparse.Action):
+    def __call__(self, parser, ns, value, option_string=None):
+        names = "/".join(self.option_strings)
+        raise UsageError(f"option {names} is not supported by tracectl")
+
+
+class _Version(argparse.Action):
+    def __init__(self, option_strings, dest, **kw):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS)
+
+    def __call__(self, parser, ns, value, option_string=None):
+        print(f"tracectl -- version {__version__}")
+        parser.exit(0)
+
+
+def add_strace_options(p: argparse.ArgumentParser) -> None:
+    """Declare strace's options on `p` (the `run` and `attach` parsers)."""
+    a = p.add_argument
+    a("-e", dest="exprs", action="append", default=[], metavar="EXPR", help="a qualifying expression: trace=, signal=, status=, abbrev=, verbose=, raw=, quiet=, decode-fds=, ...")
+    for q in QUALIFIER_OPTIONS:
+        a(f"--{q}", dest="exprs", action=_Append, qname=q, metavar="SET", help=argparse.SUPPRESS)
+    # --quiet and --decode-fds are both -e qualifiers and the long forms of -q/-y
+    a("--quiet", dest="exprs", action=_Append, qname="quiet", nargs="?", const="attach,personality", metavar="SET", help="-e quiet=SET")
+    a("--decode-fds", dest="exprs", action=_Append, qname="decode-fds", nargs="?", const="path", metavar="SET", help="-e decode-fds=SET")
+    a("-f", "--follow-forks", dest="follow", action=_Count, help="follow forks (-ff with -o: one file per pid)")
+    a("--output-separately", dest="output_separately", action="store_true", help=argparse.SUPPRESS)
+    a("-o", "--output", dest="output", metavar="FILE", help="send trace output to FILE instead of stderr")
+    a("-A", "--output-append-mode", dest="append", action="store_true", help="open the -o FILE in append mode")
+    a("-s", "--string-limit", dest="strsize", metavar="STRSIZE", help="limit length of print strings to STRSIZE chars (default 32)")
+    a("-v", "--no-abbrev", dest="verbose", action="store_true", help="verbose mode: print entities unabbreviated")
+    a("-x", dest="xflag", action=_Count, help="print non-ASCII strings in hex (-xx: all strings)")
+    a("--strings-in-hex", dest="strings_in_hex", nargs="?", const="all", metavar="WHAT", help=argparse.SUPPRESS)
+    a("-X", "--const-print-style", dest="xstyle", metavar="FORMAT", help="raw, abbrev or verbose")
+    a("-y", dest="yflag", action=_Count, help="print paths of fds (-yy: all fd information)")
+    a("-T", "--syscall-times", dest="syscall_times", nargs="?", const="us", metavar="PRECISION", help="print time spent in each syscall")
+    a("-t", dest="tflag", action=_Count, help="absolute timestamps (-tt: with usecs, -ttt: UNIX time)")
+    a("--absolute-timestamps", "--timestamps", dest="abs_ts", nargs="?", const="time", metavar="FORMAT", help="[[format:]FORMAT][,[precision:]PRECISION]")
+    a("-r", "--relative-timestamps", dest="relative", nargs="?", const="us", metavar="PRECISION", help="print relative timestamps")
+    a("-a", "--columns", dest="acolumn", metavar="COLUMN", help="alignment COLUMN for syscall results (default 40)")
+    a("-n", "--syscall-number", dest="syscall_number", action="store_true", help="print syscall number")
+    a("-c", "--summary-only", dest="cflag", action="store_true", help="count time, calls and errors per syscall; print only the summary")
+    a("-C", "--summary", dest="Cflag", action="store_true", help="like -c, but also print the trace")
+    a("-S", "--summary-sort-by", dest="sortby", metavar="SORTBY", help="time, min-time, max-time, avg-time, calls, errors, name, nothing")
+    a("-U", "--summary-columns", dest="columns", metavar="COLUMNS", help="summary columns")
+    a("-w", "--summary-wall-clock", dest="wall", action="store_true", help="summarise wall time (default: system time)")
+    a("-O", "--summary-syscall-overhead", dest="overhead", metavar="OVERHEAD", help="subtract OVERHEAD[UNIT] from each call's time")
+    a("-z", "--successful-only", dest="successful", action="store_true", help="print only calls that succeeded")
+    a("-Z", "--failed-only", dest="failed", action="store_true", help="print only calls that failed")
+    a("-P", "--trace-path", dest="paths", action="append", default=[], metavar="PATH", help="trace accesses to PATH")
+    a("-q", dest="qflag", action=_Count, help="suppress attach/detach messages (-qq: also exit; -qqq: all)")
+    a("--pidns-translation", dest="pidns", action="store_true", help="print pids in strace's namespace too")
+    a("-E", "--env", dest="env", action="append", default=[], metavar="VAR[=VAL]", help="set (or with VAR alone, remove) VAR for the command")
+    a("-u", "--user", dest="user", metavar="USERNAME", help="run the command as USERNAME")
+    a("--seccomp-bpf", dest="seccomp_bpf", action="store_true", help="accepted: run always filters with seccomp-BPF")
+    a("--colocate", dest="colocate", action="store_true", help="pin the tracer and the tracee to one CPU (faster, changes the tracee's affinity)")
+    a("--format", dest="fmt", default="strace", metavar="FORMAT", help="strace (default), jsonl, or msgpack")
+    a("-V", "--version", action=_Version, help="print version")
+    for names, nargs in UNSUPPORTED.items():
+        kw = {"nargs": nargs} if nargs else {"nargs": 0}
+        a(*names, dest="unsupported", action=_Unsupported, help=argparse.SUPPRESS, **kw)
+
+
+_ARGPARSE_NEEDS_ARG = re.compile(r"argument (-\w)(?:/--[\w-]+)?: expected one argument")
+
+
+def strict_parser(p: argparse.ArgumentParser, prog: str = "tracectl") -> argparse.ArgumentParser:
+    """Make `p` report errors as one-line UsageErrors and refuse unknown options
+    (argparse would otherwise print its usage and exit 2, or pass unknown
+    options on to the main parser)."""
+
+    def error(message: str):
+        m = _ARGPARSE_NEEDS_ARG.match(message)
+        if m:
+            message = f"option requires an argument -- '{m.group(1)[1:]}'"
+        raise UsageError(message)
+
+    orig = p.parse_known_args
+
+    def parse_known_args(args=None, namespace=None):
+        ns, extras = orig(args, namespace)
+        if extras:
+            bad = extras[0]
+            if bad.startswith("--"):
+                raise UsageError(f"unrecognized option '{bad.split('=')[0]}'")
+            if bad.startswith("-") and len(bad) > 1:
+                raise UsageError(f"invalid option -- '{bad[1]}'")
+            raise UsageError(f"unexpected argument '{bad}'")
+        return ns, extras
+
+    p.error = error
+    p.parse_known_args = parse_known_args
+    return p
+
+
+def _precision(value: str, what: str) -> int:
+    if value not in PRECISIONS:
+        raise UsageError(f"invalid {what} precision: '{value}'")
+    return PRECISIONS[value]
+
+
+def _abs_timestamps(value: str) -> tuple[str, int]:
+    """--absolute-timestamps=[[format:]FORMAT][,[precision:]PRECISION]"""
+    fmt, prec = "time", None
+    for part in value.split(","):
+        if not part:
+            continue
+        key, _, val = part.partition(":")
+        if not val:
+            key, val = ("precision", key) if key in PRECISIONS else ("format", key)
+        if key in ("format", "fmt"):
+            if val not in ("none", "time", "unix"):
+                raise UsageError(f"invalid timestamp format: '{val}'")
+            fmt = val
+        elif key in ("precision", "prec", "p"):
+            prec = _precision(val, "timestamp")
+        else:
+            raise UsageError(f"invalid timestamp format: '{part}'")
+    return fmt, 0 if prec is None else prec
+
+
+def _duration_ns(value: str, what: str) -> int:
+    m = re.fullmatch(r"(\d+(?:\.\d*)?)(s|ms|us|ns)?", value)
+    if not m:
+        raise UsageError(f"invalid {what}: '{value}'")
+    unit = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[m.group(2) or "us"]
+    return int(float(m.group(1)) * unit)
+
+
+def _int_arg(value: str, letter: str, minimum: int = 0) -> int:
+    try:
+        n = int(value, 10)
+    except (TypeError, ValueError):
+        n = None
+    if n is None or n < minimum:
+        raise UsageError(f"invalid -{letter} argument: '{value}'")
+    return n
+
+
+def _environment(ops: list[str]) -> dict | None:
+    if not ops:
+        return None
+    env = dict(os.environ)
+    for op in ops:
+        name, eq, val = op.partition("=")
+        if not name:
+            raise UsageError(f"invalid -E argument: '{op}'")
+        if eq:
+            env[name] = val
+        else:
+            env.pop(name, None)
+    return env
+
+
+def _check_user(user: str) -> None:
+    # strace's checks and wording; running the command as another user needs
+    # the launcher to switch ids between fork and exec, which it cannot yet.
+    if os.getuid() != 0 or os.geteuid() != 0:
+        raise UsageError("You must be root to use the -u option")
+    import pwd
+
+    try:
+        pwd.getpwnam(user)
+    except KeyError:
+        raise UsageError(f"Cannot find user '{user}'") from None
+    raise UsageError("-u is not supported by tracectl yet (the launcher cannot switch users)")
+
+
+def make_qualifiers(exprs, paths, successful=False, failed=False):
+    """Feed every -e expression and -P path to a fresh bpfgen.Qualifiers."""
+    from tracerd.bpfgen import Qualifiers
+
+    q = Qualifiers()
+    for e in exprs:
+        q.qualify(e)
+    if successful:
+        q.qualify("status=successful")
+    if failed:
+        q.qualify("status=failed")
+    for path in paths:
+        q.add_path(path)
+    return q
+
+
+def _decode_options(args, q, strsize, xflag, yflag):
+    try:
+        from tracerd.client.decode import DecodeOptions
+    except ImportError:
+        return None
+    decode_fds = frozenset(getattr(q, "decode_fds", ()) or ())
+    if yflag == 1:
+        decode_fds |= {"path"}
+    elif yflag >= 2:
+        decode_fds |= ALL_DECODE_FDS
+    abbrev = getattr(q, "abbrev", None)
+    if args.verbose:
+        abbrev = frozenset()  # -v: nothing abbreviated
+    return DecodeOptions(
+        strsize=strsize,
+        xflag=xflag,
+        yflag=yflag,
+        verbose=frozenset(getattr(q, "verbose", ()) or ()),
+        raw=frozenset(getattr(q, "raw", ()) or ()),
+        abbrev=abbrev,
+        xstyle=args.xstyle or "abbrev",
+        decode_fds=decode_fds,
+    )
+
+
+def parse_pids(values) -> tuple[int, ...]:
+    """-p values: several, comma or space separated, like strace."""
+    pids = []
+    for v in values:
+        for tok in re.split(r"[\s,]+", v.strip()):
+            if not tok:
+                continue
+            if not tok.isdigit() or int(tok) <= 0:
+                raise UsageError(f"Invalid process id: '{tok}'")
+            pid = int(tok)
+            if pid == os.getpid():
+                raise UsageError("I'm sorry, I can't let you do that, Dave.")
+            if pid not in pids:
+                pids.append(pid)
+    return tuple(pids)
+
+
+def resolve(args) -> RunOptions:
+    """Check the parsed options and resolve them; raise UsageError (one line)
+    before anything runs."""
+    attach = getattr(args, "command", None) == "attach" or bool(getattr(args, "pid_args", None))
+    if getattr(args, "user", None):
+        _check_user(args.user)
+    fmt = args.fmt
+    if fmt not in ("strace", "jsonl", "msgpack"):
+        raise UsageError(f"invalid --format: '{fmt}' (strace, jsonl, msgpack)")
+    strsize = 32 if args.strsize is None else _int_arg(args.strsize, "s")
+    acolumn = 40 if args.acolumn is None else _int_arg(args.acolumn, "a")
+    xflag = args.xflag
+    if args.strings_in_hex is not None:
+        xflag = {"non-ascii": 1, "all": 2}.get(args.strings_in_hex)
+        if xflag is None:
+            raise UsageError(f"invalid --strings-in-hex argument: '{args.strings_in_hex}'")
+    if args.xstyle is not None and args.xstyle not in ("raw", "abbrev", "verbose"):
+        raise UsageError(f"invalid -X argument: '{args.xstyle}'")
+    follow = min(args.follow, 2)
+    if args.output_separately:
+        follow = 2
+    if args.cflag and args.Cflag:
+        raise UsageError("-c/--summary-only and -C/--summary are mutually exclusive")
+    summary = 1 if args.cflag else 2 if args.Cflag else 0
+    if summary and fmt != "strace":
+        raise UsageError("-c/-C print strace's summary table: use them with --format=strace")
+    if summary == 1 and follow == 2 and args.output:
+        raise UsageError("(-c or -C) and -ff are mutually exclusive")
+    if args.successful and args.failed:
+        raise UsageError("-z and -Z are mutually exclusive")  # strace would print nothing
+    sortby = "time"
+    if args.sortby is not None:
+        sortby = SORT_KEYS.get(args.sortby)
+        if sortby is None:
+            raise UsageError(f"invalid sortby: '{args.sortby}'")
+    columns = DEFAULT_COLUMNS
+    if args.columns is not None:
+        cols = []
+        for c in args.columns.split(","):
+            cid = COLUMN_KEYS.get(c)
+            if cid is None:
+                raise UsageError(f"unknown column name: '{c}'")
+            if cid in cols:
+                raise UsageError(f"call summary column has been provided more than once: '{c}' (-U option residual: '{args.columns}')")
+            cols.append(cid)
+        if "name" not in cols:
+            cols.append("name")
+        columns = tuple(cols)
+    overhead = 0 if args.overhead is None else _duration_ns(args.overhead, "overhead")
+    # timestamps
+    tflag = min(args.tflag, 3)
+    ts_format, ts_precision = "none", 0
+    if tflag:
+        ts_format, ts_precision = {1: ("time", 0), 2: ("time", 6), 3: ("unix", 6)}[tflag]
+    if args.abs_ts is not None:
+        ts_format, ts_precision = _abs_timestamps(args.abs_ts)
+        tflag = 0 if ts_format == "none" else max(tflag, 1)
+    relative = args.relative is not None
+    rel_precision = _precision(args.relative, "relative timestamp") if relative else 6
+    syscall_times = args.syscall_times is not None
+    dur_precision = _precision(args.syscall_times, "syscall time") if syscall_times else 6
+    # qualifiers (syscall and class names are checked here, before anything runs)
+    q = make_qualifiers(args.exprs, args.paths, args.successful, args.failed)
+    if getattr(q, "inject", None):
+        raise UsageError("-e inject=/fault= is not supported by tracectl yet (the tracer loop cannot tamper with calls)")
+    if getattr(q, "read_fds", None) or getattr(q, "write_fds", None):
+        raise UsageError("-e read=/write= (data dumps) is not supported by tracectl yet")
+    quiet = set(getattr(q, "quiet", ()) or ())
+    if args.qflag >= 1:
+        quiet |= {"attach", "personality"}
+    if args.qflag >= 2:
+        quiet |= {"exit"}
+    if args.qflag >= 3:
+        quiet |= {"attach", "exit", "path-resolution", "personality", "thread-execve", "superseded"}
+    if "thread-execve" in quiet:
+        quiet.add("superseded")
+    signals = getattr(q, "signals", None)
+    decode = _decode_options(args, q, strsize, xflag, args.yflag)
+    if attach:
+        if args.env:
+            raise UsageError("-E has no effect with attach (the processes already run)")
+        pids = parse_pids(args.pid_args)
+        if not pids:
+            raise UsageError("must have PROG [ARGS] or -p PID")
+        argv = ()
+        env = None
+    else:
+        argv = tuple(args.argv)
+        if argv and argv[0] == "--":
+            argv = argv[1:]
+        if not argv:
+            raise UsageError("must have PROG [ARGS] or -p PID")
+        pids = ()
+        env = _environment(args.env)
+    return RunOptions(
+        trace=frozenset(q.trace),
+        signals=None if signals is None else frozenset(signals),
+        status=frozenset(getattr(q, "status", ()) or ()),
+        quiet=frozenset(quiet),
+        paths=tuple(getattr(q, "paths", ()) or ()),
+        qualifiers=q,
+        decode=decode,
+        strsize=strsize,
+        fmt=fmt,
+        output=args.output,
+        append=args.append,
+        follow=follow,
+        tflag=tflag,
+        ts_format=ts_format,
+        ts_precision=ts_precision,
+        relative=relative,
+        rel_precision=rel_precision,
+        syscall_times=syscall_times,
+        dur_precision=dur_precision,
+        acolumn=acolumn,
+        syscall_number=args.syscall_number,
+        pidns=args.pidns,
+        summary=summary,
+        sortby=sortby,
+        columns=columns,
+        wall=args.wall,
+        overhead_ns=overhead,
+        attach=attach,
+        argv=argv,
+        pids=pids,
+        env=env,
+        colocate=args.colocate,
+        seccomp_bpf=args.seccomp_bpf,
+        cpu_time=bool(summary) and not args.wall,
+    )

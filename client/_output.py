@@ -1,0 +1,503 @@
+"""Records -> what strace prints (or JSON lines, or raw msgpack).
+
+`Printer(options, decoder, out).feed(rec)` for every record, `.finish()` at
+the end. It owns everything strace's printing loop does around a decoded call:
+which tasks are shown (without -f only the traced processes themselves, as
+strace), pid prefixes (`[pid  N] ` on stderr when several tasks are live,
+`N     ` in an -o file with -f, one file per task with -ff), -t/-tt/-ttt/-r
+timestamps, -T durations, the column-40 alignment of `= ret`, lines left open
+after a call's entry and closed with ` <unfinished ...>` when another line
+interleaves (`<... NAME resumed>` later), `+++ exited with N +++`,
+`+++ killed by SIGX +++`, `--- SIGX {...} ---`, `--- stopped by SIGX ---`,
+-z/-Z/status=, -P, signal=, quiet=, and the -c/-C summary. Text of the calls
+themselves comes from the decoder (tracerd.client.decode).
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import os
+import signal as _signal
+import sys
+import time
+
+import msgpack
+
+from tracerd._wire import Rec, SysFlag, field, record
+
+from ._jsonl import to_json
+from ._summary import Summary
+
+NOTE_PREFIX = "tracectl: "
+
+
+def signame(signo: int) -> str:
+    """A signal's name as strace prints it (real-time ones as SIGRT_n)."""
+    if 32 <= signo <= 64:
+        return f"SIGRT_{signo - 32}"
+    try:
+        return _signal.Signals(signo).name
+    except ValueError:
+        return str(signo)
+
+
+def _fmt_secs(ns: int, digits: int) -> str:
+    if digits == 0:
+        return str(ns // 10**9)
+    unit = 10 ** (9 - digits)
+    v = ns // unit
+    return f"{v // 10**digits}.{v % 10**digits:0{digits}d}"
+
+
+class _Stream:
+    """One output file and the state of its current line."""
+
+    __slots__ = ("fp", "open_tid", "col")
+
+    def __init__(self, fp):
+        self.fp = fp
+        self.open_tid = None  # task whose call entry is printed and not yet ended
+        self.col = 0
+
+    def write(self, s: str) -> None:
+        self.fp.write(s)
+
+
+class Printer:
+    """Turns records into strace's output on `out` (a text stream).
+
+    options: a RunOptions (client/_options.py); decoder: a
+    tracerd.client.decode.Decoder; out: where trace lines go unless -o named a
+    file (then `out` is that file, opened by the caller; -ff files are opened
+    here). notes: where "Process N attached" and errors go (stderr).
+    roots: the tids traced from the start (launched child, attached pids):
+    without -f only they are shown; None shows every task.
+    """
+
+    def __init__(self, options, decoder, out, *, notes=None, roots=None, name_of=None):
+        self.o = options
+        self.d = decoder
+        self.notes = notes if notes is not None else sys.stderr
+        self.roots = set(roots) if roots is not None else None
+        self.fmt = options.fmt
+        self.show_trace = options.summary != 1
+        self.summary = Summary(sortby=options.sortby, columns=options.columns, overhead_ns=options.overhead_ns) if options.summary else None
+        self.per_pid = options.follow >= 2 and options.output is not None and self.fmt == "strace"
+        self.to_file = options.output is not None
+        self.main = _Stream(out)
+        self.files: dict[int, _Stream] = {}
+        self.live: set[int] = set(self.roots or ())
+        self.dead: set[int] = set()
+        self.pending: dict[int, list] = {}  # tid -> SYSCALL_ENTRY record awaiting its exit
+        self.last_ts: int | None = None
+        # strace: with -o FILE, pids prefix every line with -f or when more
+        # than one process is traced from the start.
+        self.file_pid_prefix = self.to_file and not self.per_pid and (options.follow == 1 or len(self.roots or ()) > 1)
+        self.status_filter = frozenset(options.status)
+        self.paths = tuple(options.paths)
+        self.lost = 0
+        self._name_of = name_of
+        if self.fmt == "msgpack":
+            self._packer = msgpack.Packer()
+            self._bout = getattr(out, "buffer", out)
+
+    # -- which tasks and calls are shown ------------------------------------
+    def _visible(self, tid: int) -> bool:
+        return self.o.follow > 0 or self.roots is None or tid in self.roots
+
+    def _signal_shown(self, signo: int) -> bool:
+        s = self.o.signals
+        return s is None or signo in s
+
+    def _status_of(self, rec, ret, is_error, flags) -> str:
+        if flags & SysFlag.VANISHED:
+            return "unfinished"
+        if ret is None:
+            return "unavailable"
+        return "failed" if is_error else "successful"
+
+    def _status_shown(self, status: str) -> bool:
+        return not self.status_filter or status in self.status_filter
+
+    def _path_shown(self, rec) -> bool:
+        if not self.paths:
+            return True
+        try:
+            touched = self.d.paths_of(rec)
+        except Exception:
+            return False
+        return any(p in self.paths for p in touched)
+
+    # -- names -----------------------------------------------------------------
+    def name(self, pers: int, nr: int) -> str:
+        try:
+            return self.d.name(pers, nr)
+        except Exception:
+            return f"syscall_{nr:#x}"
+
+    # -- line plumbing ---------------------------------------------------------
+    def _stream(self, tid: int) -> _Stream:
+        if not self.per_pid:
+            return self.main
+        st = self.files.get(tid)
+        if st is None:
+            path = f"{self.o.output}.{tid}"
+            fp = open(path, "a" if self.o.append else "w", encoding="utf-8", errors="backslashreplace")
+            st = self.files[tid] = _Stream(fp)
+        return st
+
+    def _leader(self, tid: int, ts: int | None, nr: int | None = None) -> str:
+        o = self.o
+        parts = []
+        if self.per_pid:
+            pass
+        elif self.file_pid_prefix:
+            parts.append(f"{tid:<5d} ")
+        elif not self.to_file and len(self.live) > 1:
+            parts.append(f"[pid {tid:5d}] ")
+        if ts is not None and (o.tflag or o.relative):
+            if o.tflag:
+                if o.ts_format == "unix":
+                    parts.append(_fmt_secs(ts, o.ts_precision) + " ")
+                else:
+                    sec = ts // 10**9
+                    stamp = time.strftime("%H:%M:%S", time.localtime(sec))
+                    if o.ts_precision:
+                        stamp += _fmt_secs(ts, o.ts_precision)[len(str(sec)) :]
+                    parts.append(stamp + " ")
+            if o.relative:
+                delta = 0 if self.last_ts is None else max(ts - self.last_ts, 0)
+                self.last_ts = ts
+                secs, _, frac = _fmt_secs(delta, o.rel_precision).partition(".")
+                rel = f"{int(secs):6d}" + ("." + frac if frac else "")
+                parts.append(f"(+{rel}) " if o.tflag else f"{rel} ")
+        if nr is not None and o.syscall_number:
+            parts.append(f"[{nr:3d}] ")
+        return "".join(parts)
+
+    def _begin(self, tid: int, ts, nr=None) -> _Stream:
+        """Start a new line for `tid`; close another task's open line first."""
+        st = self._stream(tid)
+        if st.open_tid is not None:
+            st.write(" <unfinished ...>\n")
+            st.open_tid = None
+        lead = self._leader(tid, ts, nr)
+        st.write(lead)
+        st.col = len(lead)
+        return st
+
+    def _end_call(self, st: _Stream, text: str, dur) -> None:
+        """Write `head = ret` aligned at the -a column, -T, newline."""
+        head, sep, ret = text.rpartition(" = ")
+        if not sep:
+            st.write(text + "\n")
+        else:
+            head = head.rstrip(" ") + " "
+            col = st.col + len(head)
+            if col < self.o.acolumn:
+                head += " " * (self.o.acolumn - col)
+            st.write(head + "= " + ret)
+            if self.o.syscall_times and dur is not None:
+                st.write(f" <{_fmt_secs(dur, self.o.dur_precision)}>")
+            st.write("\n")
+        st.open_tid = None
+        st.col = 0
+
+    def _line(self, tid: int, ts, text: str) -> None:
+        st = self._begin(tid, ts)
+        st.write(text + "\n")
+        st.col = 0
+
+    def note(self, msg: str) -> None:
+        self.notes.write(NOTE_PREFIX + msg + "\n")
+        self.notes.flush()
+
+    # -- records -----------------------------------------------------------------
+    def feed(self, rec: list) -> None:
+        rtype = Rec(rec[0])
+        tid = rec[3]
+        if rtype == Rec.LOST:
+            n = field(rec, "count")
+            self.lost += n
+            self.note(f"{n} records lost")
+            return
+        if rtype == Rec.ERROR:
+            self.note(field(rec, "message") or os.strerror(field(rec, "errno") or 0))
+            return
+        if rtype == Rec.NEWTASK:
+            child = field(rec, "child")
+            if self._visible(child) or (self.o.follow and self._visible(tid)):
+                self.live.add(child)
+                if self.o.follow and "attach" not in self.o.quiet:
+                    self.note(f"Process {child} attached")
+            self._emit_raw(rec, tid)
+            return
+        if not self._visible(tid):
+            return
+        if tid not in self.live and tid not in self.dead:
+            self.live.add(tid)
+        if self.fmt != "strace":
+            self._feed_machine(rtype, rec, tid)
+            return
+        handler = _HANDLERS.get(rtype)
+        if handler is not None:
+            handler(self, rec, tid)
+
+    def _emit_raw(self, rec, tid) -> None:
+        if self.fmt != "strace" and self._visible(tid):
+            self._write_machine(rec)
+
+    # strace text handlers ------------------------------------------------------
+    def _syscall(self, rec, tid) -> None:
+        pers, nr = field(rec, "pers"), field(rec, "nr")
+        ret, is_error, flags = field(rec, "ret"), field(rec, "is_error"), field(rec, "flags") or 0
+        status = self._status_of(rec, ret, is_error, flags)
+        if not self._status_shown(status) or not self._path_shown(rec):
+            return
+        self._count(rec, pers, nr, ret, is_error)
+        if not self.show_trace:
+            return
+        try:
+            text = self.d.call(rec)
+        except Exception:
+            text = self._raw_call(rec)
+        if flags & SysFlag.VANISHED and ret is None:
+            # the task went away inside the call: strace's open line closed
+            # with `<unfinished ...>) = ?`
+            entry = record(Rec.SYSCALL_ENTRY, rec[1], rec[2], rec[3], rec[4], pers, nr, field(rec, "args"), field(rec, "mem"), flags)
+            try:
+                text = self.d.entry(entry)
+            except Exception:
+                text = self._raw_call(entry, entry=True)
+            text += " <unfinished ...>) = ?"
+        st = self._begin(tid, rec[2], nr)
+        self._end_call(st, text, field(rec, "dur"))
+
+    def _entry(self, rec, tid) -> None:
+        pers, nr = field(rec, "pers"), field(rec, "nr")
+        if self.status_filter or self.paths:
+            # strace holds the line until the exit decides whether it is shown
+            self.pending[tid] = rec
+            return
+        self.pending[tid] = rec
+        if not self.show_trace:
+            return
+        try:
+            text = self.d.entry(rec)
+        except Exception:
+            text = self._raw_call(rec, entry=True)
+        st = self._begin(tid, rec[2], nr)
+        st.write(text)
+        st.col += len(text)
+        st.open_tid = tid
+        st.fp.flush()
+
+    def _exit(self, rec, tid) -> None:
+        pers, nr = field(rec, "pers"), field(rec, "nr")
+        ret, is_error, flags = field(rec, "ret"), field(rec, "is_error"), field(rec, "flags") or 0
+        entry = self.pending.pop(tid, None)
+        held = entry is not None and (self.status_filter or self.paths)
+        if held:
+            status = self._status_of(rec, ret, is_error, flags)
+            if not self._status_shown(status) or not self._path_shown(entry):
+                return
+        self._count(rec, pers, nr, ret, is_error)
+        if not self.show_trace:
+            return
+        if flags & SysFlag.VANISHED and ret is None:
+            text = " <unfinished ...>) = ?"
+        else:
+            try:
+                text = self.d.resumed(rec, entry)
+            except Exception:
+                text = self._raw_ret(rec)
+        if held:
+            try:
+                head = self.d.entry(entry)
+            except Exception:
+                head = self._raw_call(entry, entry=True)
+            st = self._begin(tid, entry[2], nr)
+            st.write(head)
+            st.col += len(head)
+        else:
+            st = self._stream(tid)
+            if st.open_tid != tid:
+                st = self._begin(tid, rec[2], nr)
+                resumed = f"<... {self.name(pers, nr)} resumed>"
+                st.write(resumed)
+                st.col += len(resumed)
+        self._end_call(st, text, field(rec, "dur"))
+
+    def _gone(self, tid) -> None:
+        """A task ended inside a call whose entry was shown: strace's
+        `<unfinished ...>) = ?` line."""
+        entry = self.pending.pop(tid, None)
+        if entry is None or not self.show_trace or self.status_filter or self.paths:
+            return
+        st = self._stream(tid)
+        if st.open_tid != tid:
+            st = self._begin(tid, entry[2], field(entry, "nr"))
+            resumed = f"<... {self.name(field(entry, 'pers'), field(entry, 'nr'))} resumed>"
+            st.write(resumed)
+            st.col += len(resumed)
+        self._end_call(st, " <unfinished ...>) = ?", None)
+
+    def _exited(self, rec, tid) -> None:
+        self._gone(tid)
+        if self.show_trace and "exit" not in self.o.quiet:
+            self._line(tid, rec[2], f"+++ exited with {field(rec, 'status')} +++")
+        self._drop(tid)
+
+    def _killed(self, rec, tid) -> None:
+        self._gone(tid)
+        signo = field(rec, "signo")
+        if self.show_trace and self._signal_shown(signo):
+            core = "(core dumped) " if field(rec, "core") else ""
+            self._line(tid, rec[2], f"+++ killed by {signame(signo)} {core}+++")
+        self._drop(tid)
+
+    def _drop(self, tid) -> None:
+        self.live.discard(tid)
+        self.dead.add(tid)
+        st = self.files.pop(tid, None)
+        if st is not None:
+            st.fp.close()
+
+    def _signal(self, rec, tid) -> None:
+        signo = field(rec, "signo")
+        if not self.show_trace or not self._signal_shown(signo):
+            return
+        try:
+            text = self.d.signal(rec)
+        except Exception:
+            text = f"--- {signame(signo)} ---"
+        self._line(tid, rec[2], text)
+
+    def _stopped(self, rec, tid) -> None:
+        signo = field(rec, "signo")
+        if self.show_trace and self._signal_shown(signo):
+            self._line(tid, rec[2], f"--- stopped by {signame(signo)} ---")
+
+    def _exec(self, rec, tid) -> None:
+        old = field(rec, "old_tid")
+        if old is not None and old != tid:
+            # a non-leader thread exec'd: it now has the leader's id
+            if self.show_trace and "superseded" not in self.o.quiet and self._visible(old):
+                self._line(old, rec[2], f"+++ superseded by execve in pid {tid} +++")
+            self.pending.pop(old, None)
+            self._drop(old)
+
+    def _attach(self, rec, tid) -> None:
+        if self.o.attach and "attach" not in self.o.quiet:
+            self.note(f"Process {tid} attached")
+
+    def _detach(self, rec, tid) -> None:
+        if "attach" not in self.o.quiet and (self.o.attach or self.o.follow):
+            self.note(f"Process {tid} detached")
+        self.live.discard(tid)
+
+    # raw fallbacks --------------------------------------------------------------
+    def _nargs(self, pers, nr) -> int:
+        try:
+            from tracerd.bpfgen import load_table
+
+            sc = load_table().lookup(pers, nr)
+            return len(sc.args) if sc is not None else 6
+        except Exception:
+            return 6
+
+    def _raw_call(self, rec, entry=False) -> str:
+        pers, nr = field(rec, "pers"), field(rec, "nr")
+        args = field(rec, "args") or []
+        shown = ", ".join(f"{a:#x}" if a else "0" for a in args[: self._nargs(pers, nr)])
+        head = f"{self.name(pers, nr)}({shown}"
+        if entry:
+            return head + (", " if shown else "")
+        return head + ") = " + self._raw_ret(rec).split(" = ", 1)[-1]
+
+    def _raw_ret(self, rec) -> str:
+        ret, is_error = field(rec, "ret"), field(rec, "is_error")
+        if ret is None:
+            return ") = ?"
+        if is_error:
+            e = -ret
+            return f") = -1 {_errno.errorcode.get(e, str(e))} ({os.strerror(e)})"
+        return f") = {ret}"
+
+    # -c ---------------------------------------------------------------------------
+    def _count(self, rec, pers, nr, ret, is_error) -> None:
+        if self.summary is None or ret is None:
+            return
+        if self.o.wall:
+            ns = field(rec, "dur")
+        else:
+            ns = field(rec, "cpu")
+            if ns is None:
+                ns = field(rec, "dur")
+        self.summary.add(pers, nr, ns, bool(is_error))
+
+    # jsonl / msgpack ----------------------------------------------------------------
+    def _feed_machine(self, rtype, rec, tid) -> None:
+        if rtype in (Rec.SYSCALL, Rec.SYSCALL_EXIT):
+            ret, is_error, flags = field(rec, "ret"), field(rec, "is_error"), field(rec, "flags") or 0
+            if not self._status_shown(self._status_of(rec, ret, is_error, flags)):
+                return
+            if rtype == Rec.SYSCALL and not self._path_shown(rec):
+                return
+        if rtype in (Rec.SIGNAL, Rec.STOPPED) and not self._signal_shown(field(rec, "signo")):
+            return
+        if rtype in (Rec.EXIT, Rec.KILLED):
+            self.live.discard(tid)
+            self.dead.add(tid)
+        entry = None
+        if rtype == Rec.SYSCALL_ENTRY:
+            self.pending[tid] = rec
+        elif rtype == Rec.SYSCALL_EXIT:
+            entry = self.pending.pop(tid, None)
+        self._write_machine(rec, entry)
+
+    def _write_machine(self, rec, entry=None) -> None:
+        if self.fmt == "msgpack":
+            self._bout.write(self._packer.pack(rec))
+        else:
+            self.main.write(to_json(rec, self.d, entry) + "\n")
+
+    # end ----------------------------------------------------------------------------
+    def finish(self) -> None:
+        """Close open lines, print the -c/-C summary, flush and close -ff files."""
+        for st in [self.main, *self.files.values()]:
+            if st.open_tid is not None:
+                st.write(" <unfinished ...>\n")
+                st.open_tid = None
+        if self.summary is not None and not self.summary.empty():
+            name_of = self._name_of or self.name
+            fp = self.main.fp
+            isatty = getattr(fp, "isatty", None)
+            if isatty is not None and isatty() and self.o.output is None:
+                fp.flush()
+                self.summary.render_rich(name_of, fp)
+            else:
+                fp.write(self.summary.render_plain(name_of))
+        for st in self.files.values():
+            st.fp.close()
+        self.files.clear()
+        try:
+            if self.fmt == "msgpack":
+                self._bout.flush()
+            self.main.fp.flush()
+        except (OSError, ValueError):
+            pass
+
+
+_HANDLERS = {
+    Rec.SYSCALL: Printer._syscall,
+    Rec.SYSCALL_ENTRY: Printer._entry,
+    Rec.SYSCALL_EXIT: Printer._exit,
+    Rec.EXIT: Printer._exited,
+    Rec.KILLED: Printer._killed,
+    Rec.SIGNAL: Printer._signal,
+    Rec.STOPPED: Printer._stopped,
+    Rec.EXEC: Printer._exec,
+    Rec.ATTACH: Printer._attach,
+    Rec.DETACH: Printer._detach,
+}

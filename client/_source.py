@@ -1,0 +1,62 @@
+"""Where records come from: the embedded worker or a daemon (DESIGN.md rules).
+
+`--embedded` -> in-process worker, no daemon. `--socket PATH` or
+`$TRACERD_SOCKET` -> that daemon, and an unreachable one is an error. Neither
+-> the default socket if a daemon answers there, else embedded.
+
+Both kinds of source have one shape: `.start()`, `.frames()` -> iterator of
+`(first_seq, count, payload)`, `.close()`, and for run `.status()` (the
+launched command's os.waitpid status) and `.pid`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from tracerd import NativeMissing, TracerdError
+
+DEFAULT_SOCKET = "/run/tracerd/tracerd.sock"
+
+
+def _remote_module():
+    try:
+        from . import _remote
+    except ImportError:
+        return None
+    return _remote
+
+
+def choose(args) -> tuple[str, str | None]:
+    """("embedded", None) or ("daemon", socket path)."""
+    if getattr(args, "embedded", False):
+        return "embedded", None
+    explicit = getattr(args, "socket", None) or os.environ.get("TRACERD_SOCKET") or None
+    remote = _remote_module()
+    if explicit:
+        if remote is None:
+            raise TracerdError(f"cannot talk to the daemon at {explicit}: this tracectl has no daemon client")
+        path = remote.find_daemon(explicit)
+        if path is None:
+            raise TracerdError(f"cannot connect to tracerd at {explicit}")
+        return "daemon", path
+    if remote is None:
+        return "embedded", None
+    path = remote.find_daemon(None)
+    return ("daemon", path) if path else ("embedded", None)
+
+
+def open_source(args, kind: str, *, argv=None, pids=None, bpf: bytes | None = None, plan: bytes, env=None, drop: bool = False, colocate: bool = False):
+    """An unstarted source of frames for `run` (argv, bpf) or `attach` (pids)."""
+    where, path = choose(args)
+    if where == "embedded":
+        try:
+            from . import _embedded
+        except ImportError as exc:
+            raise NativeMissing(f"embedded mode: {exc}") from None
+        if kind == "run":
+            return _embedded.EmbeddedRun(list(argv), bpf=bpf, plan=plan, env=env, drop=drop, colocate=colocate)
+        return _embedded.EmbeddedAttach(list(pids), plan=plan, drop=drop)
+    remote = _remote_module()
+    if kind == "run":
+        return remote.RemoteRun(path, list(argv), bpf=bpf, plan=plan, env=env, drop=drop, colocate=colocate)
+    return remote.RemoteAttach(path, list(pids), plan=plan, drop=drop)

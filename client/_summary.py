@@ -1,0 +1,169 @@
+"""strace's -c/-C summary table, from ns-precise record times.
+
+The layout follows strace's count.c column for column (widths, formats, the
+dashes, the `total` line, one table per personality); the times are ours:
+`cpu` (on-CPU ns of the call, from schedstat) by default, `dur` (wall ns,
+entry to exit) with -w. Drawn with rich when the output is a terminal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tracerd._wire import Pers
+
+# strace's personality names for the table headers (x86_64 build)
+PERS_NAMES = {Pers.X86_64: "64 bit", Pers.I386: "32 bit", Pers.X32: "x32"}
+
+# column id -> (header, minimum width, left-aligned)
+COLUMNS = {
+    "percent": ("% time", 6, False),
+    "total": ("seconds", 11, False),
+    "min": ("shortest", 8, False),
+    "max": ("longest", 7, False),
+    "avg": ("usecs/call", 11, False),
+    "calls": ("calls", 9, False),
+    "errors": ("errors", 9, False),
+    "name": ("syscall", 16, True),
+}
+
+
+@dataclass
+class _Count:
+    calls: int = 0
+    errors: int = 0
+    time: int = 0  # ns
+    tmin: int | None = None
+    tmax: int = 0
+
+
+class Summary:
+    """Counts calls per (personality, number) and renders strace's table."""
+
+    def __init__(self, *, sortby: str = "time", columns=("percent", "total", "avg", "calls", "errors", "name"), overhead_ns: int = 0):
+        self.sortby = sortby
+        self.columns = tuple(columns)
+        self.overhead = overhead_ns
+        self.counts: dict[Pers, dict[int, _Count]] = {}
+
+    def add(self, pers: int, nr: int, ns: int | None, is_error: bool) -> None:
+        t = max((ns or 0) - self.overhead, 0)
+        c = self.counts.setdefault(Pers(pers), {}).setdefault(nr, _Count())
+        c.calls += 1
+        if is_error:
+            c.errors += 1
+        c.time += t
+        c.tmin = t if c.tmin is None else min(c.tmin, t)
+        c.tmax = max(c.tmax, t)
+
+    def tables(self, name_of) -> list[tuple[str | None, list[str], list[list[str]], list[str], list[bool]]]:
+        """Per personality: (title, headers, rows, total row, left-aligned flags),
+        every cell already formatted as strace formats it."""
+        out = []
+        for pers in sorted(self.counts):
+            counts = self.counts[pers]
+            if not counts:
+                continue
+            items = [(nr, name_of(pers, nr), c) for nr, c in sorted(counts.items())]
+            total = sum(c.time for _, _, c in items)
+            calls = sum(c.calls for _, _, c in items)
+            errors = sum(c.errors for _, _, c in items)
+            avg = {nr: c.time // c.calls for nr, _, c in items}
+            key = {
+                "time": lambda it: -it[2].time,
+                "min": lambda it: -(it[2].tmin or 0),
+                "max": lambda it: -it[2].tmax,
+                "avg": lambda it: -avg[it[0]],
+                "calls": lambda it: -it[2].calls,
+                "errors": lambda it: -it[2].errors,
+                "name": lambda it: it[1],
+            }.get(self.sortby)
+            if key is not None:
+                items.sort(key=key)  # stable: ties stay in number order, as strace's qsort leaves them
+            tmin_all = min((c.tmin or 0) for _, _, c in items)
+            tmin_max = max((c.tmin or 0) for _, _, c in items)
+            tmax_all = max(c.tmax for _, _, c in items)
+            avg_max = max(avg.values())
+            name_max = max(len(n) for _, n, _ in items)
+            widths = {
+                "percent": max(6, len("100.00")),
+                "total": max(11, len(_secs(total))),
+                "min": max(8, len(f"{tmin_max // 10**9}.000000")),
+                "max": max(7, len(f"{tmax_all // 10**9}.000000")),
+                "avg": max(11, len(str(avg_max // 1000))),
+                "calls": max(9, len(str(calls))),
+                "errors": max(9, len(str(errors))),
+                "name": max(16, name_max + 1),
+            }
+
+            def cells(pct, t, tmin, tmax, av, n, e, name):
+                vals = {
+                    "percent": f"{pct:.2f}",
+                    "total": _secs(t),
+                    "min": _secs(tmin),
+                    "max": _secs(tmax),
+                    "avg": str(av // 1000),
+                    "calls": str(n),
+                    "errors": str(e) if e else "",
+                    "name": name,
+                }
+                return [vals[c] for c in self.columns]
+
+            rows = []
+            for nr, name, c in items:
+                pct = 100.0 * c.time / total if c.time else 0.0
+                rows.append(cells(pct, c.time, c.tmin or 0, c.tmax, avg[nr], c.calls, c.errors, name))
+            tot = cells(100.0, total, tmin_all, tmax_all, total // calls if calls else 0, calls, errors, "total")
+            title = None if pers == Pers.X86_64 else f"System call usage summary for {PERS_NAMES[pers]} mode:"
+            heads = [COLUMNS[c][0] for c in self.columns]
+            left = [COLUMNS[c][2] for c in self.columns]
+            out.append((title, heads, rows, tot, left, [widths[c] for c in self.columns]))
+        return out
+
+    def render_plain(self, name_of) -> str:
+        """strace's exact layout."""
+        lines = []
+        for title, heads, rows, tot, left, widths in self.tables(name_of):
+            if title:
+                lines.append(title)
+            last = len(heads) - 1
+
+            def fmt(cellv):
+                parts = []
+                for i, (v, w, lft) in enumerate(zip(cellv, widths, left)):
+                    if lft:
+                        parts.append(v if i == last else v.ljust(w))
+                    else:
+                        parts.append(v.rjust(w))
+                return " ".join(parts)
+
+            dashes = " ".join("-" * w for w in widths)
+            lines.append(fmt(heads))
+            lines.append(dashes)
+            lines.extend(fmt(r) for r in rows)
+            lines.append(dashes)
+            lines.append(fmt(tot))
+        return "".join(line + "\n" for line in lines)
+
+    def render_rich(self, name_of, file) -> None:
+        """The same table drawn with rich, for a terminal."""
+        from rich.console import Console
+        from rich.table import Table
+
+        console = Console(file=file, highlight=False)
+        for title, heads, rows, tot, left, _widths in self.tables(name_of):
+            table = Table(title=title, show_footer=True, box=None, header_style="bold", footer_style="bold")
+            for h, lft, foot in zip(heads, left, tot):
+                table.add_column(h, justify="left" if lft else "right", footer=foot)
+            for r in rows:
+                table.add_row(*r)
+            console.print(table)
+
+    def empty(self) -> bool:
+        return not any(self.counts.values())
+
+
+def _secs(ns: int) -> str:
+    # "%.6f" of the seconds, computed on integers so no float rounding creeps in
+    us = (ns + 500) // 1000
+    return f"{us // 10**6}.{us % 10**6:06d}"

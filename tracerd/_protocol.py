@@ -42,7 +42,8 @@ PROTOCOL_VERSION = 1
 MSG_MAGIC = 0x4D54  # b"TM" little-endian
 MSG_HEADER = struct.Struct("<HBBI")  # magic, version, kind (0), length
 MSG_HEADER_SIZE = MSG_HEADER.size  # 8
-DEFAULT_MAX_MESSAGE = 256 * 1024  # a fetch plan of every syscall is ~25 KiB
+DEFAULT_MAX_MESSAGE = 256 * 1024
+MIN_MESSAGE = 4096  # a peer must accept at least this (an Error always fits)  # a fetch plan of every syscall is ~25 KiB
 MAX_FRAME = _wire.FRAME_HEADER_SIZE + _wire.FRAME_MAX_PAYLOAD
 MAX_PIDS = 4096  # per request
 MAX_ARGV = 4096  # strings in a run request's command (for `ls` only)
@@ -243,7 +244,7 @@ def _opt_int_or_none(v) -> bool:
 
 # message type -> (event class, {field: (check, required)})
 _MSG_SCHEMA: dict[str, tuple[type, dict[str, tuple]]] = {
-    "hello": (Hello, {"version": (_u32, True), "max_message": (_u32, True), "agent": (_str, False)}),
+    "hello": (Hello, {"version": (_u32, True), "max_message": (lambda v: _u32(v) and v >= MIN_MESSAGE, True), "agent": (_str, False)}),
     "req": (Request, {"id": (_u32, True), "op": (lambda v: v in OPS, True), "args": (lambda v: isinstance(v, dict), False)}),
     "ok": (Reply, {"id": (_u32, True), "result": (lambda v: isinstance(v, dict), False)}),
     "err": (Error, {"id": (lambda v: v is None or _u32(v), True), "code": (_str, True), "message": (_str, True)}),
@@ -470,7 +471,7 @@ class Connection:
         m = {"t": _TYPE_OF[type(ev)]}
         m.update((k, v) for k, v in vars(ev).items())
         body = msgpack.packb(m, use_bin_type=True)
-        if len(body) > self.peer_max_message:
+        if len(body) > self.peer_max_message and not isinstance(ev, Error):
             raise ProtocolError(f"message of {len(body)} bytes exceeds the peer's maximum {self.peer_max_message}")
         return MSG_HEADER.pack(MSG_MAGIC, PROTOCOL_VERSION, 0, len(body)) + body
 

@@ -149,7 +149,7 @@ def test_schema_checked(op, args, match):
 def test_out_of_order():
     c, s = pair()
     with pytest.raises(ProtocolError, match="second hello"):
-        s.receive_data(raw_msg({"t": "hello", "version": 1, "max_message": 10}))
+        s.receive_data(raw_msg({"t": "hello", "version": 1, "max_message": 10000}))
         s.next_event()
     c, s = pair()
     with pytest.raises(ProtocolError, match="may not send Reply"):
@@ -177,13 +177,13 @@ def test_local_misuse_is_refused():
 
 def test_oversized_message_to_a_small_peer():
     c = Connection(CLIENT)
-    s = Connection(SERVER, max_message=64)
-    s.receive_data(c.send(Hello(max_message=64)))
+    s = Connection(SERVER, max_message=4096)
+    s.receive_data(c.send(Hello(max_message=4096)))
     s.next_event()
-    c.receive_data(s.send(Hello(max_message=64)))
+    c.receive_data(s.send(Hello(max_message=4096)))
     c.next_event()
     with pytest.raises(ProtocolError, match="peer's maximum"):
-        c.send(Request(1, "attach", {"pids": [1], "plan": bytes(100)}))
+        c.send(Request(1, "attach", {"pids": [1], "plan": bytes(5000)}))
 
 
 def test_buffering_is_bounded():

@@ -1,0 +1,136 @@
+"""`tracectl ls`, `watch ID`, `detach ID`, `stop ID`: the daemon's sessions."""
+
+from __future__ import annotations
+
+import pwd
+import sys
+
+from tracerd import TracerdError, _wire
+
+from . import _remote
+
+COLUMNS = ("ID", "OWNER", "PIDS", "COMMAND", "FILTER", "SUBS", "REC/S", "DROPS")
+
+
+def add_parser(subparsers, name: str, help: str):
+    p = subparsers.add_parser(name, help=help, description=help)
+    if name == "ls":
+        p.add_argument("--json", action="store_true", help="one JSON object per session")
+    elif name == "watch":
+        p.add_argument("session", type=int, metavar="ID", help="the session to follow")
+        p.add_argument("--policy", choices=("drop", "block"), default="drop", help="when this watcher is slow: drop records (default; a LOST record says how many) or hold the session")
+        try:
+            from . import _options
+
+            _options.add_strace_options(p)
+        except ImportError:  # the CLI engineer's options are not there: raw output only
+            pass
+    else:
+        p.add_argument("session", type=int, metavar="ID")
+    return p
+
+
+def _socket(args) -> str:
+    if getattr(args, "embedded", False):
+        raise TracerdError(f"'{args.command}' needs the daemon; --embedded has no sessions")
+    path = _remote.find_daemon(args.socket)
+    if path is None:
+        raise TracerdError(f"no daemon answers on {_remote.DEFAULT_SOCKET} (start tracerd, or name one with --socket)")
+    return path
+
+
+def _user(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def _rows(sessions: list[dict]) -> list[tuple[str, ...]]:
+    rows = []
+    for s in sessions:
+        cmd = s["command"]
+        cmd = " ".join(cmd) if isinstance(cmd, list) else str(cmd)
+        rows.append((
+            str(s["session"]),
+            _user(s["uid"]),
+            ",".join(map(str, s["pids"])),
+            cmd,
+            s["filter"] or "all",
+            str(s["subscribers"]),
+            f"{s['rate']:.0f}",
+            str(s["dropped"]),
+        ))
+    return rows
+
+
+def _print_table(rows, out) -> None:
+    if out.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        t = Table(box=None, header_style="bold")
+        for c in COLUMNS:
+            t.add_column(c, justify="right" if c in ("ID", "SUBS", "REC/S", "DROPS") else "left", overflow="fold")
+        for r in rows:
+            t.add_row(*r)
+        Console(file=out).print(t)
+        return
+    widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(COLUMNS)]
+    for r in [COLUMNS, *rows]:
+        out.write("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() + "\n")
+
+
+def run(args) -> int:
+    path = _socket(args)
+    with _remote.Client(path) as client:
+        if args.command == "ls":
+            sessions = client.request("list")["sessions"]
+            if args.json:
+                import json
+
+                for s in sessions:
+                    print(json.dumps(s))
+            else:
+                _print_table(_rows(sessions), sys.stdout)
+            return 0
+        if args.command in ("detach", "stop"):
+            client.request(args.command, {"session": args.session})
+            return 0
+        return _watch(client, args)
+
+
+def _watch(client, args) -> int:
+    info = client.request("watch", {"session": args.session, "policy": args.policy})
+    feed, finish = _printer(args)
+    end = None
+    for ev in client.events():
+        if isinstance(ev, _remote.Records) and ev.session == args.session:
+            for rec in _wire.iter_records(ev.payload):
+                feed(rec)
+        elif isinstance(ev, _remote.End) and ev.session == args.session:
+            end = ev
+            break
+    finish()
+    if end is not None and end.reason in ("worker-died", "error"):
+        raise TracerdError(f"session {info['session']}: {end.message or end.reason}")
+    return 0
+
+
+def _printer(args):
+    """The CLI's strace-format printer when it is there; else one JSON line per
+    record (still the records, never a fake of the strace format)."""
+    try:
+        from tracerd.client.decode import Decoder  # noqa: F401
+        from . import _options, _output
+
+        opts = _options.resolve(args)
+        printer = _output.Printer(opts, Decoder(opts.decode), sys.stderr if opts.output is None else None)
+        return printer.feed, printer.finish
+    except (ImportError, AttributeError):
+        import json
+
+        def feed(rec):
+            sys.stdout.write(json.dumps(rec, default=lambda b: b.hex() if isinstance(b, bytes) else str(b)) + "\n")
+
+        return feed, sys.stdout.flush

@@ -1,0 +1,225 @@
+"""The client library for the daemon: find it, speak the protocol (blocking
+sockets around the sans-I/O `tracerd._protocol.Connection`), and RemoteRun /
+RemoteAttach with the shape of the embedded EmbeddedRun / EmbeddedAttach."""
+
+from __future__ import annotations
+
+import array
+import os
+import socket
+import struct
+
+from tracerd import ProtocolError, RemoteError, TracerdError, TracerError, PermissionRefused, __version__
+from tracerd import _protocol as P
+from tracerd._protocol import ConnectionClosed, End, Error, Hello, Records, Reply, Request
+
+DEFAULT_SOCKET = "/run/tracerd/tracerd.sock"
+ENV_SOCKET = "TRACERD_SOCKET"
+_UCRED = struct.Struct("=iII")
+
+
+def _probe(path: str) -> OSError | None:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    try:
+        s.connect(path)
+        return None
+    except OSError as exc:
+        return exc
+    finally:
+        s.close()
+
+
+def find_daemon(socket_opt: str | None) -> str | None:
+    """The daemon's socket path: `--socket`, then $TRACERD_SOCKET, then the
+    default. A named socket that does not answer is an error; the default one
+    not answering means "no daemon" (None: trace embedded)."""
+    path = socket_opt or os.environ.get(ENV_SOCKET) or None
+    if path is not None:
+        err = _probe(path)
+        if err is not None:
+            raise TracerdError(f"cannot connect to tracerd at {path}: {err.strerror or err}")
+        return path
+    return DEFAULT_SOCKET if _probe(DEFAULT_SOCKET) is None else None
+
+
+def _raise_remote(ev: Error):
+    if ev.code == P.E_PERM:
+        raise PermissionRefused(ev.message)
+    if ev.code == P.E_TRACER:
+        raise TracerError(ev.message)
+    raise RemoteError(ev.code, ev.message)
+
+
+class Client:
+    """A blocking connection to the daemon."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+        try:
+            self.sock.connect(path)
+        except OSError as exc:
+            self.sock.close()
+            raise TracerdError(f"cannot connect to tracerd at {path}: {exc.strerror}") from None
+        self.daemon_pid = _UCRED.unpack(self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _UCRED.size))[0]
+        self.proto = P.Connection(P.CLIENT, max_message=P.DEFAULT_MAX_MESSAGE)
+        self._next_id = 0
+        self._pending: list = []  # events read while waiting for a reply
+        self._send(Hello(agent=f"tracectl {__version__}"))
+        ev = self._next()
+        if not isinstance(ev, Hello):
+            raise ProtocolError(f"the daemon did not say hello ({type(ev).__name__})")
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _send(self, ev, fds=()) -> None:
+        data = self.proto.send(ev)
+        if fds:
+            n = self.sock.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
+            data = data[n:]
+        if data:
+            self.sock.sendall(data)
+
+    def _next(self):
+        """The next event from the daemon (blocking); raises on errors."""
+        if self._pending:
+            return self._pending.pop(0)
+        while True:
+            ev = self.proto.next_event()
+            if ev is not P.NEED_DATA:
+                break
+            try:
+                data = self.sock.recv(1 << 20)
+            except ConnectionResetError:
+                data = b""
+            self.proto.receive_data(data)
+        if isinstance(ev, Error) and ev.id is None:
+            raise RemoteError(ev.code, f"the daemon closed the connection: {ev.message}")
+        if isinstance(ev, ConnectionClosed):
+            raise RemoteError("closed", "the daemon closed the connection")
+        return ev
+
+    def request(self, op: str, args: dict | None = None, fds=()) -> dict:
+        self._next_id += 1
+        rid = self._next_id
+        self._send(Request(rid, op, args or {}), fds)
+        held = []
+        try:
+            while True:
+                ev = self._next()
+                if isinstance(ev, Reply) and ev.id == rid:
+                    return ev.result
+                if isinstance(ev, Error) and ev.id == rid:
+                    _raise_remote(ev)
+                held.append(ev)  # records of another session: keep them
+        finally:
+            self._pending[:0] = held
+
+    def events(self):
+        """Every further event (Records, End, ...) until the daemon closes."""
+        while True:
+            try:
+                yield self._next()
+            except RemoteError as exc:
+                if exc.code == "closed":
+                    return
+                raise
+
+
+class _Remote:
+    """What RemoteRun and RemoteAttach share: one connection, one session."""
+
+    def __init__(self, socket_path: str, *, plan: bytes, drop: bool, bpf_filter: str = ""):
+        self.socket_path = socket_path
+        self.plan = plan
+        self.drop = drop
+        self.bpf_filter = bpf_filter
+        self.client: Client | None = None
+        self.session: int | None = None
+        self.end: End | None = None
+        self.joined = False
+
+    def frames(self):
+        """(first_seq, count, payload) for each frame until the session ends."""
+        for ev in self.client.events():
+            if isinstance(ev, Records):
+                if ev.session == self.session:
+                    yield ev.first_seq, ev.count, ev.payload
+            elif isinstance(ev, End) and ev.session == self.session:
+                self.end = ev
+                return
+
+    def close(self) -> None:
+        """Closing the connection ends our session: the worker detaches from
+        attached processes and kills launched ones."""
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+
+
+class RemoteAttach(_Remote):
+    def __init__(self, pids, *, plan: bytes, drop: bool = False, socket_path: str, bpf_filter: str = ""):
+        super().__init__(socket_path, plan=plan, drop=drop, bpf_filter=bpf_filter)
+        self.pids = list(pids)
+
+    def start(self) -> None:
+        self.client = Client(self.socket_path)
+        r = self.client.request("attach", {"pids": self.pids, "plan": self.plan, "drop": self.drop, "bpf_filter": self.bpf_filter})
+        self.session = r["session"]
+        self.joined = r.get("joined", False)
+
+    def detach(self) -> None:
+        if self.client is not None and self.session is not None and not self.joined:
+            self.client.request("detach", {"session": self.session})
+
+
+class RemoteRun(_Remote):
+    """The command is forked here (client/_launch.py), keeps our uid, cwd,
+    environment and fds; the daemon's worker seizes it through the pidfd we
+    pass over SCM_RIGHTS."""
+
+    def __init__(self, argv, *, bpf: bytes, plan: bytes, env=None, drop: bool = False, colocate: bool = False, socket_path: str, bpf_filter: str = "", cwd=None):
+        super().__init__(socket_path, plan=plan, drop=drop, bpf_filter=bpf_filter)
+        self.argv = list(argv)
+        self.bpf = bpf
+        self.env = env
+        self.cwd = cwd
+        self.colocate = colocate
+        self.child = None
+        self._status: int | None = None
+
+    def start(self) -> None:
+        from ._launch import launch
+
+        self.client = Client(self.socket_path)
+        self.child = launch(self.argv, bpf=self.bpf, env=self.env, cwd=self.cwd)
+        try:
+            # Yama: a descendant of the named pid may trace us; workers are the daemon's children
+            self.child.allow_tracer(self.client.daemon_pid)
+            r = self.client.request(
+                "run",
+                {"pid": self.child.pid, "plan": self.plan, "drop": self.drop, "colocate": self.colocate, "command": self.argv, "bpf_filter": self.bpf_filter},
+                fds=[self.child.pidfd],
+            )
+        except BaseException:
+            try:
+                os.kill(self.child.pid, 9)
+            except ProcessLookupError:
+                pass
+            self.child.wait()
+            raise
+        self.session = r["session"]
+        self.child.release()
+
+    def status(self) -> int:
+        if self._status is None:
+            self._status = self.child.wait()
+        return self._status

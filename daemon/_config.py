@@ -1,0 +1,74 @@
+"""The daemon's configuration file (TOML, read with tomllib).
+
+    [limits]
+    sessions_per_user = 16     # sessions a non-root user may own at once
+    watchers_per_user = 64     # subscriptions (watch) a non-root user may hold
+    connections_per_user = 64
+    queue_frames = 64          # frames queued per subscriber (bounded memory)
+    drain_seconds = 5          # SIGTERM: time given to sessions to detach/end
+
+    [grant]
+    trace_any = ["ops"]        # groups whose members may trace any process
+    watch_any = ["ops"]        # groups whose members may watch/ls any session
+"""
+
+from __future__ import annotations
+
+import grp
+import tomllib
+from dataclasses import dataclass, field
+
+from tracerd import UsageError
+
+
+@dataclass
+class Config:
+    sessions_per_user: int = 16
+    watchers_per_user: int = 64
+    connections_per_user: int = 64
+    queue_frames: int = 64
+    drain_seconds: float = 5.0
+    trace_any: frozenset[int] = field(default_factory=frozenset)  # gids
+    watch_any: frozenset[int] = field(default_factory=frozenset)
+
+
+_LIMITS = {"sessions_per_user": int, "watchers_per_user": int, "connections_per_user": int, "queue_frames": int, "drain_seconds": (int, float)}
+
+
+def _gids(path: str, key: str, names) -> frozenset[int]:
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise UsageError(f"{path}: grant.{key} must be a list of group names")
+    out = set()
+    for n in names:
+        try:
+            out.add(grp.getgrnam(n).gr_gid)
+        except KeyError:
+            raise UsageError(f"{path}: grant.{key}: unknown group '{n}'") from None
+    return frozenset(out)
+
+
+def load(path: str | None) -> Config:
+    cfg = Config()
+    if path is None:
+        return cfg
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    for section in data:
+        if section not in ("limits", "grant"):
+            raise UsageError(f"{path}: unknown section [{section}]")
+    for k, v in data.get("limits", {}).items():
+        if k not in _LIMITS:
+            raise UsageError(f"{path}: unknown setting limits.{k}")
+        if not isinstance(v, _LIMITS[k]) or isinstance(v, bool) or v <= 0:
+            raise UsageError(f"{path}: limits.{k} must be a positive number")
+        setattr(cfg, k, v)
+    for k, v in data.get("grant", {}).items():
+        if k not in ("trace_any", "watch_any"):
+            raise UsageError(f"{path}: unknown setting grant.{k}")
+        setattr(cfg, k, _gids(path, k, v))
+    return cfg

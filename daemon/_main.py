@@ -1,0 +1,74 @@
+"""`tracerd`: the command line of the daemon. Foreground, logs to stderr."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+import trio
+
+from tracerd import TracerdError, __version__
+
+from . import _config
+from ._server import Daemon
+from ._socket import DEFAULT_MODE, DEFAULT_SOCKET, bind_unix, listen_fds, resolve_group
+
+log = logging.getLogger("tracerd")
+
+
+def _mode(s: str) -> int:
+    try:
+        m = int(s, 8)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid mode '{s}'") from None
+    if not 0 <= m <= 0o777:
+        raise argparse.ArgumentTypeError(f"invalid mode '{s}'")
+    return m
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tracerd", description="The tracerd daemon: serves tracectl clients on a Unix socket.")
+    p.add_argument("--version", action="version", version=f"tracerd {__version__}")
+    p.add_argument("--socket", metavar="PATH", default=None, help=f"listen here (default {DEFAULT_SOCKET}; ignored under socket activation)")
+    p.add_argument("--socket-group", metavar="GROUP", default=None, help="the socket's group (default: tracing if it exists, else root's)")
+    p.add_argument("--socket-mode", metavar="MODE", type=_mode, default=DEFAULT_MODE, help="the socket's mode, octal (default 0660)")
+    p.add_argument("--config", metavar="FILE", help="TOML configuration (limits, group grants)")
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"], help="default info")
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(), format="tracerd: %(levelname)s: %(message)s")
+    try:
+        config = _config.load(args.config)
+        listeners = listen_fds()
+        path = None
+        if listeners:
+            log.info("socket activation: %d socket(s) from systemd", len(listeners))
+        else:
+            if os.geteuid() != 0:
+                log.warning("not running as root: only processes this user may ptrace can be traced")
+            path = args.socket or DEFAULT_SOCKET
+            listeners = [bind_unix(path, mode=args.socket_mode, group=resolve_group(args.socket_group))]
+            log.info("listening on %s", path)
+    except TracerdError as exc:
+        print(f"tracerd: {exc}", file=sys.stderr)
+        return 1
+    try:
+        return trio.run(Daemon(config).serve, listeners)
+    finally:
+        for s in listeners:
+            s.close()
+        if path is not None:
+            try:
+                if os.path.exists(path):
+                    os.unlink(path)
+            except OSError:
+                pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,302 @@
+"""Sessions: one worker process each, supervised; frames fanned out to
+subscribers as opaque bytes through bounded queues."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import signal
+import time
+
+import msgpack
+import trio
+
+from tracerd import TracerError, _wire
+from tracerd._protocol import End
+
+log = logging.getLogger("tracerd")
+
+PIPE_SIZE = 1 << 20  # worker -> daemon pipe: room for one maximum frame
+READY_TIMEOUT = 30.0  # seizing every thread of a big process takes a while
+
+
+def daemon_record(rtype: _wire.Rec, session: int, seq: int, *fields) -> bytes:
+    """A frame holding one record the daemon itself writes (LOST, ERROR): the
+    only records that do not come from a worker."""
+    rec = msgpack.packb(_wire.record(rtype, seq, time.time_ns(), 0, 0, *fields))
+    return _wire.pack_frame(session, seq, [rec])
+
+
+class Subscriber:
+    """One client's view of a session: a bounded queue and a policy.
+
+    block: the session waits for room (lossless; holds the worker, which holds
+    the tracees, as strace does). drop: a full queue drops the frame and counts
+    its records; a LOST record saying how many goes out before the next frame
+    that fits. Memory is bounded by queue_frames x the maximum frame size.
+    """
+
+    def __init__(self, client, session: "Session", policy: str, owner: bool, queue_frames: int):
+        self.client = client
+        self.session = session
+        self.policy = policy
+        self.owner = owner
+        self.send_ch, self.recv_ch = trio.open_memory_channel(queue_frames)
+        self.lost = 0  # records dropped and not yet reported
+        self.lost_seq = 0  # seq of the first of them
+        self.dropped = 0  # total dropped records
+        self.end: End | None = None
+
+    async def offer(self, frame: bytes, first_seq: int, count: int) -> None:
+        try:
+            if self.policy == "block":
+                await self.send_ch.send(frame)
+                return
+            if self.lost:
+                self.send_ch.send_nowait(daemon_record(_wire.Rec.LOST, self.session.id, self.lost_seq, self.lost))
+                self.lost = 0
+            self.send_ch.send_nowait(frame)
+        except trio.WouldBlock:
+            if not self.lost:
+                self.lost_seq = first_seq
+            self.lost += count
+            self.dropped += count
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            self.session.unsubscribe(self)
+
+    def close(self, end: End) -> None:
+        if self.end is None:
+            self.end = end
+        self.send_ch.close()
+
+    async def pump(self) -> None:
+        """Runs in the client's nursery: queue -> socket, then End."""
+        async with self.recv_ch:
+            async for frame in self.recv_ch:
+                await self.client.write_raw(frame)
+        if self.lost:
+            await self.client.write_raw(daemon_record(_wire.Rec.LOST, self.session.id, self.lost_seq, self.lost))
+        await self.client.send_event(self.end or End(self.session.id, "kicked"))
+        self.client.subs.pop(self.session.id, None)
+
+
+class Session:
+    def __init__(self, daemon, sid: int, owner, mode: str, pids: list[int], plan: bytes, *, command: list[str], bpf_filter: str, drop: bool, colocate: bool = False, flush_ms: int | None = None):
+        self.daemon = daemon
+        self.id = sid
+        self.owner = owner  # Peer
+        self.mode = mode  # "launch" | "attach"
+        self.pids = list(pids)
+        self.plan = plan
+        self.command = command
+        self.filter = bpf_filter
+        self.drop = drop
+        self.colocate = colocate
+        self.flush_ms = flush_ms
+        self.subscribers: list[Subscriber] = []
+        self.records = 0
+        self.frames = 0
+        self.rate = 0.0
+        self._last = 0
+        self.started = time.monotonic()
+        self.proc = None
+        self.worker_pid = 0
+        self._ctl_w: int | None = None
+        self.end_reason: str | None = None
+        self.end_message = ""
+        self.done = trio.Event()
+        self._killed = False  # we SIGKILLed the worker (drain deadline, bad frame)
+
+    # --- for ls ----------------------------------------------------------------
+    def info(self) -> dict:
+        return {
+            "session": self.id,
+            "uid": self.owner.uid,
+            "mode": self.mode,
+            "pids": self.pids,
+            "worker": self.worker_pid,
+            "command": self.command,
+            "filter": self.filter,
+            "subscribers": len(self.subscribers),
+            "records": self.records,
+            "rate": round(self.rate, 1),
+            "dropped": sum(s.dropped for s in self.subscribers) + self.daemon.dropped_by_session.get(self.id, 0),
+        }
+
+    def tick(self, dt: float) -> None:
+        self.rate = (self.records - self._last) / dt if dt > 0 else 0.0
+        self._last = self.records
+
+    # --- control -----------------------------------------------------------------
+    def subscribe(self, sub: Subscriber) -> None:
+        self.subscribers.append(sub)
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        if sub in self.subscribers:
+            self.subscribers.remove(sub)
+            self.daemon.dropped_by_session[self.id] = self.daemon.dropped_by_session.get(self.id, 0) + sub.dropped
+        sub.close(End(self.id, "kicked"))
+
+    def control(self, op: _wire.Ctl) -> None:
+        if self._ctl_w is None:
+            return
+        try:
+            os.write(self._ctl_w, _wire.CONTROL.pack(op, 0))
+        except OSError:
+            pass
+
+    def end(self, reason: str) -> None:
+        """Detach (attach mode) or kill (launch mode), as the worker does on EOF."""
+        if self.end_reason is None:
+            self.end_reason = reason
+        if reason == "detached" or self.mode == "attach":
+            self.control(_wire.Ctl.DETACH)
+        else:
+            self.control(_wire.Ctl.KILL)
+
+    def close_ctl(self) -> None:
+        """The consumer is gone: the worker detaches (attach) or kills (launch)."""
+        if self._ctl_w is not None:
+            os.close(self._ctl_w)
+            self._ctl_w = None
+
+    def kill_worker(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self._killed = True
+            self.proc.send_signal(signal.SIGKILL)
+
+    # --- the worker ----------------------------------------------------------------
+    async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        try:
+            from tracerd.native import spawn_worker
+        except ImportError as exc:
+            raise TracerError(f"the tracer worker is not available ({exc})") from None
+        out_r, out_w = os.pipe2(os.O_CLOEXEC)
+        ctl_r, ctl_w = os.pipe2(os.O_CLOEXEC)
+        ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
+        try:
+            fcntl.fcntl(out_w, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+        except OSError:
+            pass  # above /proc/sys/fs/pipe-max-size for non-root: keep the default
+        config = {
+            "mode": self.mode,
+            "pids": self.pids,
+            "plan": self.plan,
+            "out_fd": out_w,
+            "ctl_fd": ctl_r,
+            "ready_fd": ready_w,
+            "session": self.id,
+            "drop": self.drop,
+            "colocate": self.colocate,
+        }
+        if self.flush_ms:
+            config["flush_ms"] = self.flush_ms
+        try:
+            self.proc = spawn_worker(config, pass_fds=(out_w, ctl_r, ready_w))
+        except BaseException:
+            for fd in (out_r, out_w, ctl_r, ctl_w, ready_r, ready_w):
+                os.close(fd)
+            raise
+        for fd in (out_w, ctl_r, ready_w):
+            os.close(fd)
+        self.worker_pid = self.proc.pid
+        self._ctl_w = ctl_w
+        out = trio.lowlevel.FdStream(out_r)
+        try:
+            ready = b""
+            async with trio.lowlevel.FdStream(ready_r) as rs:
+                with trio.move_on_after(READY_TIMEOUT) as scope:
+                    while chunk := await rs.receive_some(4096):
+                        ready += chunk
+                        if len(ready) > 4096:
+                            break
+            if scope.cancelled_caught:
+                ready = b"Etimed out waiting for the tracer to seize " + " ".join(map(str, self.pids)).encode()
+            if ready != b"\0":
+                msg = ready[1:].decode("utf-8", "replace").strip() if ready[:1] == b"E" else "the tracer exited before it was ready"
+                self.close_ctl()
+                self.kill_worker()
+                await self._reap()
+                raise TracerError(msg or "the tracer failed")
+        except BaseException:
+            await out.aclose()
+            self.close_ctl()
+            self.kill_worker()
+            raise
+        log.info("session %d: %s %s by uid %d, worker %d", self.id, self.mode, self.pids, self.owner.uid, self.worker_pid)
+        task_status.started()
+        try:
+            await self._forward(out)
+            await self._reap()
+        finally:
+            self.close_ctl()
+            self.kill_worker()
+            self._finish()
+
+    async def _forward(self, out) -> None:
+        """Worker frames -> every subscriber, undecoded (the header is enough)."""
+        buf = bytearray()
+        hs = _wire.FRAME_HEADER_SIZE
+        async with out:
+            while True:
+                chunk = await out.receive_some(PIPE_SIZE)
+                if not chunk:
+                    break
+                buf += chunk
+                while len(buf) >= hs:
+                    try:
+                        _kind, _sid, first, count, length = _wire.unpack_header(buf)
+                    except ValueError as exc:
+                        self.end_message = f"bad frame from the worker: {exc}"
+                        log.error("session %d: %s", self.id, self.end_message)
+                        self.end_reason = self.end_reason or "error"
+                        self.kill_worker()
+                        return
+                    if len(buf) < hs + length:
+                        break
+                    frame = bytes(buf[: hs + length])
+                    del buf[: hs + length]
+                    self.records += count
+                    self.frames += 1
+                    self.daemon.records += count
+                    for sub in list(self.subscribers):
+                        await sub.offer(frame, first, count)
+
+    async def _reap(self) -> None:
+        proc = self.proc
+        if proc is None:
+            return
+        try:
+            pidfd = os.pidfd_open(proc.pid)
+        except ProcessLookupError:
+            pidfd = None
+        if pidfd is not None:
+            try:
+                await trio.lowlevel.wait_readable(pidfd)
+            finally:
+                os.close(pidfd)
+        proc.wait()
+
+    def _finish(self) -> None:
+        rc = self.proc.returncode if self.proc is not None else None
+        reason = self.end_reason
+        message = self.end_message
+        if rc != 0 and not self._killed:
+            what = f"killed by signal {-rc}" if rc is not None and rc < 0 else f"exited with status {rc}"
+            message = message or f"tracer worker {self.worker_pid} {what}"
+            reason = "worker-died" if reason in (None, "error") else reason
+            log.warning("session %d: %s", self.id, message)
+            frame = daemon_record(_wire.Rec.ERROR, self.id, self.records, 0, message)
+            for sub in self.subscribers:
+                try:
+                    sub.send_ch.send_nowait(frame)
+                except (trio.WouldBlock, trio.BrokenResourceError, trio.ClosedResourceError):
+                    pass  # a full queue still gets the End with the message
+        reason = reason or "exited"
+        end = End(self.id, reason, None, message)
+        for sub in list(self.subscribers):
+            sub.close(end)
+        self.daemon.session_ended(self)
+        self.done.set()
+        log.info("session %d ended: %s", self.id, reason)

@@ -1,0 +1,130 @@
+"""A real tracerd on a temporary socket, and a real unprivileged user."""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+PY = sys.executable
+TEST_USER = "tracerd-test"
+TEST_GROUP = "tracing"
+
+
+def wait_for_socket(path: str, proc: subprocess.Popen, limit: float = 20.0) -> None:
+    """Until the socket accepts (the daemon's readiness), or the daemon dies."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"tracerd exited with {proc.returncode}: {proc.stderr.read().decode() if proc.stderr else ''}")
+        s = socket.socket(socket.AF_UNIX)
+        try:
+            s.connect(path)
+            return
+        except OSError:
+            time.sleep(0.02)
+        finally:
+            s.close()
+    raise RuntimeError("tracerd did not become ready")
+
+
+class Daemon:
+    def __init__(self, path: str, extra=(), env=None):
+        self.path = path
+        self.proc = subprocess.Popen(
+            [PY, "-m", "tracerd.daemon", "--socket", path, "--log-level", "debug", *extra],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        wait_for_socket(path, self.proc)
+
+    def stop(self) -> tuple[int, str]:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            _, err = self.proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+        return self.proc.returncode, err.decode()
+
+
+def _world_dir() -> str:
+    d = tempfile.mkdtemp(prefix="tracerd-test-")
+    os.chmod(d, 0o755)  # the unprivileged user must reach the socket
+    return d
+
+
+@pytest.fixture
+def sockdir():
+    d = _world_dir()
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def daemon(sockdir):
+    d = Daemon(os.path.join(sockdir, "run", "tracerd.sock"))
+    yield d
+    d.stop()
+
+
+def tracectl(*args, socket_path=None, user=None, env=None, timeout=60, **kw):
+    cmd = [PY, "-c", "import sys; from tracerd.client import main; sys.exit(main())"]
+    cmd += [*(["--socket", socket_path] if socket_path else []), *args]
+    if user is not None:
+        cmd = as_user(user, cmd)
+    if env is None:
+        env = {k: v for k, v in os.environ.items() if k != "TRACERD_SOCKET"}
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, **kw)
+
+
+def as_user(user, cmd):
+    return ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups", *cmd]
+
+
+@pytest.fixture(scope="session")
+def test_user():
+    """A real unprivileged user in group `tracing` (created once)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to create the test user")
+    if shutil.which("useradd") is None or shutil.which("setpriv") is None:
+        pytest.skip("useradd/setpriv missing (apt-get install passwd util-linux)")
+    try:
+        grp.getgrnam(TEST_GROUP)
+    except KeyError:
+        subprocess.run(["groupadd", "--system", TEST_GROUP], check=True)
+    try:
+        pwd.getpwnam(TEST_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", "-G", TEST_GROUP, TEST_USER], check=True)
+    return pwd.getpwnam(TEST_USER)
+
+
+@pytest.fixture(scope="session")
+def sleeper_bin(tmp_path_factory):
+    """A tiny C program that makes a syscall in a loop until killed."""
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc missing")
+    d = tmp_path_factory.mktemp("bin")
+    src = d / "spin.c"
+    src.write_text(
+        "#include <unistd.h>\n#include <fcntl.h>\n"
+        "int main(void){ for(;;){ int fd = open(\"/dev/null\", O_RDONLY); if (fd >= 0) close(fd); usleep(2000);} }\n"
+    )
+    out = d / "spin"
+    subprocess.run(["gcc", "-O2", "-o", str(out), str(src)], check=True)
+    os.chmod(d, 0o755)
+    os.chmod(out, 0o755)
+    return str(out)

@@ -1,1 +1,91 @@
-int tr_version(void);
+/* The cffi cdef of the native tracer loop (tracerd.native._tracer).
+ * Kept free of preprocessor directives: cffi parses it as is. */
+
+/* Wire constants the C side writes; tests/native/test_wire_constants.py checks
+ * them against tracerd._wire. */
+#define TR_WIRE_VERSION 1
+#define TR_FRAME_MAGIC 0x5254
+#define TR_FRAME_HEADER_SIZE 24
+#define TR_FRAME_MAX_PAYLOAD 1048576
+#define TR_PLAN_VERSION 1
+#define TR_LEN_RET 6
+#define TR_LEN_FIXED 7
+#define TR_LEN_NONE 255
+#define TR_STRARR_COUNT_MAX 1048576
+#define TR_X32_SYSCALL_BIT 0x40000000
+
+enum tr_rec {
+	TR_REC_SYSCALL = 1,
+	TR_REC_SYSCALL_ENTRY = 2,
+	TR_REC_SYSCALL_EXIT = 3,
+	TR_REC_EXEC = 4,
+	TR_REC_NEWTASK = 5,
+	TR_REC_SIGNAL = 6,
+	TR_REC_EXIT = 7,
+	TR_REC_KILLED = 8,
+	TR_REC_LOST = 9,
+	TR_REC_ERROR = 10,
+	TR_REC_ATTACH = 11,
+	TR_REC_DETACH = 12,
+	TR_REC_STOPPED = 13,
+};
+
+enum tr_pers { TR_PERS_X86_64 = 0, TR_PERS_I386 = 1, TR_PERS_X32 = 2 };
+enum tr_newtask { TR_NEW_FORK = 1, TR_NEW_VFORK = 2, TR_NEW_CLONE = 3 };
+enum tr_sysflag { TR_SF_NO_EXIT = 1, TR_SF_VANISHED = 2, TR_SF_SECCOMP = 4 };
+enum tr_op_kind { TR_OP_CSTR = 1, TR_OP_BUF = 2, TR_OP_STRUCT = 3, TR_OP_STRARR = 4, TR_OP_IOVEC = 5 };
+enum tr_eflag { TR_EF_EXIT = 1, TR_EF_FETCH_ENTRY = 2, TR_EF_FETCH_EXIT = 4 };
+enum tr_pflag { TR_PF_CPU_TIME = 1 };
+enum tr_ctl { TR_CTL_DETACH = 1, TR_CTL_KILL = 2, TR_CTL_FLUSH = 3 };
+enum tr_mode { TR_MODE_LAUNCH = 0, TR_MODE_ATTACH = 1 };
+
+struct tr_config {
+	int mode;
+	const int *pids;
+	int npids;
+	const unsigned char *plan;
+	size_t plan_len;
+	int out_fd;
+	int ctl_fd;
+	int ready_fd;
+	unsigned int session;
+	int flush_ms;
+	size_t batch_bytes;
+	int drop;
+	int colocate;
+};
+
+struct tr_stats {
+	unsigned long long stops;
+	unsigned long long seccomp_stops;
+	unsigned long long syscall_stops;
+	unsigned long long records;
+	unsigned long long frames;
+	unsigned long long bytes;
+	unsigned long long lost;
+	unsigned long long splits;
+	unsigned long long tasks_max;
+	unsigned long long tasks_total;
+};
+
+/* Run the loop until every task is gone (launch) or detached (attach).
+ * Returns 0, or -errno with a one-line message in err. */
+int tr_run(const struct tr_config *cfg, struct tr_stats *st, char *err, size_t errlen);
+
+/* The msgpack writer, exposed for the round-trip tests. */
+struct tr_buf {
+	unsigned char *p;
+	size_t len;
+	size_t cap;
+	int overflow;
+};
+void tr_mp_array(struct tr_buf *b, unsigned int n);
+void tr_mp_map(struct tr_buf *b, unsigned int n);
+void tr_mp_uint(struct tr_buf *b, unsigned long long v);
+void tr_mp_int(struct tr_buf *b, long long v);
+void tr_mp_nil(struct tr_buf *b);
+void tr_mp_bool(struct tr_buf *b, int v);
+void tr_mp_bin(struct tr_buf *b, const void *p, size_t n);
+void tr_mp_str(struct tr_buf *b, const char *p, size_t n);
+/* Parse a fetch plan; returns the number of entries or -errno. */
+int tr_plan_check(const unsigned char *plan, size_t len);

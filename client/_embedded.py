@@ -1,0 +1,233 @@
+"""Embedded mode: trace without a daemon, the worker a child of this process.
+
+`EmbeddedRun` forks the command (client/_launch.py), starts the worker
+(`tracerd.native.spawn_worker`), waits until the worker has seized the
+command, then releases it. `EmbeddedAttach` starts a worker on running pids.
+Both hand out the worker's frames as ``(first_seq, count, payload)``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+
+from tracerd import _wire
+from tracerd._errors import TracerError
+
+from ._launch import launch
+
+F_SETPIPE_SZ = 1031  # linux/fcntl.h; Python 3.11's fcntl module has it only from 3.10 on Linux builds that define it
+_PIPE_SZ = 1 << 20
+
+
+def _spawn_worker(config, pass_fds):
+    from tracerd.native import spawn_worker  # the worker entry point only
+
+    return spawn_worker(config, pass_fds=pass_fds)
+
+
+class _Session:
+    def __init__(self, plan: bytes, drop: bool, colocate: bool, session: int, flush_ms: int, batch_bytes: int):
+        self._plan = bytes(plan)
+        self._drop = drop
+        self._colocate = colocate
+        self._session = session
+        self._flush_ms = flush_ms
+        self._batch_bytes = batch_bytes
+        self._worker = None
+        self._out_r = -1
+        self._ctl_w = -1
+        self._stats_r = -1
+        self._buf = bytearray()
+        self._eof = False
+        self.worker_status = None
+        self.stats = None
+
+    def _start_worker(self, mode: str, pids: list[int], want_stats: bool = False) -> None:
+        out_r, out_w = os.pipe()
+        ctl_r, ctl_w = os.pipe()
+        rdy_r, rdy_w = os.pipe()
+        try:
+            fcntl.fcntl(out_w, getattr(fcntl, "F_SETPIPE_SZ", F_SETPIPE_SZ), _PIPE_SZ)
+        except OSError:
+            pass  # a smaller pipe only means more frequent wake-ups
+        fds = [out_w, ctl_r, rdy_w]
+        config = {
+            "mode": mode,
+            "pids": list(pids),
+            "plan": self._plan,
+            "out_fd": out_w,
+            "ctl_fd": ctl_r,
+            "ready_fd": rdy_w,
+            "session": self._session,
+            "flush_ms": self._flush_ms,
+            "batch_bytes": self._batch_bytes,
+            "drop": self._drop,
+            "colocate": self._colocate,
+        }
+        if want_stats:
+            stats_r, stats_w = os.pipe()
+            config["stats_fd"] = stats_w
+            fds.append(stats_w)
+            self._stats_r = stats_r
+        try:
+            self._worker = _spawn_worker(config, fds)
+        finally:
+            for fd in fds:
+                os.close(fd)
+        self._out_r = out_r
+        self._ctl_w = ctl_w
+        msg = b""
+        while True:
+            b = os.read(rdy_r, 4096)
+            if not b:
+                break
+            msg += b
+        os.close(rdy_r)
+        if msg != b"\0":
+            self._close_fds()
+            self.worker_status = self._worker.wait()
+            text = msg[1:].decode("utf-8", "replace") if msg.startswith(b"E") else "the tracer worker failed to start"
+            raise TracerError(text)
+
+    def frames(self):
+        """Yield ``(first_seq, count, payload)`` until the worker's stream ends."""
+        fd = self._out_r
+        buf = self._buf
+        hs = _wire.FRAME_HEADER_SIZE
+        while True:
+            while len(buf) >= hs:
+                _kind, _session, first, count, length = _wire.unpack_header(buf)
+                if len(buf) < hs + length:
+                    break
+                payload = bytes(buf[hs : hs + length])
+                del buf[: hs + length]
+                yield first, count, payload
+            if self._eof or fd < 0:
+                return
+            chunk = os.read(fd, _PIPE_SZ)
+            if not chunk:
+                self._eof = True
+                if buf:
+                    raise TracerError("the tracer worker's stream ended inside a frame")
+                return
+            buf += chunk
+
+    def records(self):
+        """Every record, decoded (tests and simple consumers)."""
+        for _first, _count, payload in self.frames():
+            yield from _wire.iter_records(payload)
+
+    def send(self, op: int, arg: int = 0) -> None:
+        if self._ctl_w >= 0:
+            try:
+                os.write(self._ctl_w, _wire.CONTROL.pack(op, arg))
+            except BrokenPipeError:
+                pass
+
+    def _close_fds(self):
+        for name in ("_ctl_w", "_out_r"):
+            fd = getattr(self, name)
+            if fd >= 0:
+                os.close(fd)
+                setattr(self, name, -1)
+
+    def _finish_worker(self):
+        if self._worker is not None and self.worker_status is None:
+            self.worker_status = self._worker.wait()
+        if self._stats_r >= 0:
+            import msgpack
+
+            data = b""
+            while True:
+                b = os.read(self._stats_r, 4096)
+                if not b:
+                    break
+                data += b
+            os.close(self._stats_r)
+            self._stats_r = -1
+            self.stats = msgpack.unpackb(data) if data else None
+
+
+class EmbeddedRun(_Session):
+    """Run `argv` under the tracer: ``start()``, iterate ``frames()``, then
+    ``status()`` for the command's wait status; ``close()`` kills it early."""
+
+    def __init__(self, argv, *, bpf: bytes, plan: bytes, env=None, cwd=None, drop=False, colocate=False,
+                 session: int = 0, flush_ms: int = 20, batch_bytes: int = 65536, stats: bool = False):
+        super().__init__(plan, drop, colocate, session, flush_ms, batch_bytes)
+        self._argv = list(argv)
+        self._bpf = bytes(bpf)
+        self._env = env
+        self._cwd = cwd
+        self._want_stats = stats
+        self.child = None
+
+    def start(self) -> "EmbeddedRun":
+        self.child = launch(self._argv, bpf=self._bpf, env=self._env, cwd=self._cwd)
+        try:
+            # the worker will be our child: naming ourselves covers it
+            self.child.allow_tracer(os.getpid())
+            self._start_worker("launch", [self.child.pid], self._want_stats)
+        except BaseException:
+            self.child.kill()
+            self.child.wait()
+            raise
+        self.child.release()
+        return self
+
+    def close(self) -> None:
+        """Kill the command (if still running) and reap the worker."""
+        if self._ctl_w >= 0 and not self._eof:
+            self.send(_wire.Ctl.KILL)
+        self._close_fds()
+        self._finish_worker()
+
+    def status(self) -> int:
+        """The command's os.waitpid status (waits for it)."""
+        st = self.child.wait()
+        return st
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.close()
+        if self.child is not None:
+            self.child.wait()
+
+
+class EmbeddedAttach(_Session):
+    """Trace running `pids` (every thread); ``close()`` detaches cleanly."""
+
+    def __init__(self, pids, *, plan: bytes, drop=False, session: int = 0, flush_ms: int = 20,
+                 batch_bytes: int = 65536, stats: bool = False):
+        super().__init__(plan, drop, False, session, flush_ms, batch_bytes)
+        self._pids = [int(p) for p in pids]
+        self._want_stats = stats
+
+    def start(self) -> "EmbeddedAttach":
+        self._start_worker("attach", self._pids, self._want_stats)
+        return self
+
+    def detach(self) -> None:
+        """Ask the worker to detach; frames() then runs to the end."""
+        self.send(_wire.Ctl.DETACH)
+
+    def close(self) -> None:
+        if self._ctl_w >= 0 and not self._eof:
+            self.send(_wire.Ctl.DETACH)
+            # drain so the worker is never blocked writing while detaching
+            for _ in self.frames():
+                pass
+        self._close_fds()
+        self._finish_worker()
+
+    def status(self):
+        return None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,398 @@
+"""The decoder core: DecodeOptions, the per-call context `C`, the registry the
+family modules fill, and the generic table-driven argument kinds."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field as dfield
+from typing import Callable
+
+from . import _flags
+from ._fmt import FlagSet, hexa, ptr, quote, quote_buf, quote_cstr, s32, s64, u32
+from tracerd._wire import PATH_MAX
+
+AT_FDCWD = -100
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    strsize: int = 32
+    xflag: int = 0
+    yflag: int = 0
+    verbose: frozenset = frozenset()  # (pers, nr) printed unabbreviated (-v, -e verbose=)
+    raw: frozenset = frozenset()  # (pers, nr) printed raw (-e raw=)
+    abbrev: frozenset | None = None  # (pers, nr) abbreviated; None = all
+    xstyle: str = "abbrev"  # -X raw|abbrev|verbose
+    decode_fds: frozenset = dfield(default_factory=frozenset)  # path, socket, dev, pidfd
+
+
+@dataclass
+class Spec:
+    fn: Callable  # (C) -> list[str]: every argument's text
+    entry: int | None = None  # arguments printed at entry (None: all)
+    ret: Callable | str | None = None  # return formatter or kind
+
+
+REGISTRY: dict[str, Spec] = {}
+STRUCTS: dict[str, Callable] = {}  # struct name -> (C, bytes, arg index) -> str
+
+
+def syscall(*names: str, entry: int | None = None, ret=None):
+    """Register a family decoder for these syscall names."""
+
+    def deco(fn):
+        for n in names:
+            REGISTRY[n] = Spec(fn, entry, ret)
+        return fn
+
+    return deco
+
+
+def struct(*names: str):
+    def deco(fn):
+        for n in names:
+            STRUCTS[n] = fn
+        return fn
+
+    return deco
+
+
+class C:
+    """One call being decoded: raw values, fetched memory, options."""
+
+    __slots__ = ("dec", "opts", "pers", "nr", "name", "args", "ret", "is_error", "mem", "tid", "exiting", "sc", "key")
+
+    def __init__(self, dec, pers, nr, name, args, ret, is_error, mem, tid, exiting, sc):
+        self.dec = dec
+        self.opts: DecodeOptions = dec.opts
+        self.pers = pers
+        self.nr = nr
+        self.name = name
+        self.args = list(args or ()) + [0] * (6 - len(args or ()))
+        self.ret = ret
+        self.is_error = is_error
+        self.mem = mem
+        self.tid = tid
+        self.exiting = exiting
+        self.sc = sc
+        self.key = (pers, nr)
+
+    # --- raw values ---
+    def a(self, i: int) -> int:
+        return self.args[i] & 0xFFFFFFFFFFFFFFFF
+
+    def int(self, i: int) -> int:
+        return s32(self.args[i])
+
+    def uint(self, i: int) -> int:
+        return u32(self.args[i])
+
+    def long(self, i: int) -> int:
+        return s64(self.args[i]) if self.pers == 0 else s32(self.args[i])
+
+    def ulong(self, i: int) -> int:
+        return self.a(i) if self.pers == 0 else u32(self.args[i])
+
+    @property
+    def ok(self) -> bool:
+        """The call returned without error (exit seen)."""
+        return self.exiting and self.ret is not None and not self.is_error
+
+    @property
+    def rval(self) -> int:
+        return self.ret if self.ret is not None else 0
+
+    @property
+    def abbrev(self) -> bool:
+        if self.key in self.opts.verbose:
+            return False
+        return self.opts.abbrev is None or self.key in self.opts.abbrev
+
+    @property
+    def style(self) -> str:
+        return self.opts.xstyle
+
+    def m(self, i: int, phase: int | None = None):
+        """The fetched memory of argument i (exit value preferred), or None."""
+        if phase is None:
+            v = self.mem.get((1, i))
+            return v if v is not None else self.mem.get((0, i))
+        return self.mem.get((phase, i))
+
+    # --- argument kinds ---
+    def ptr(self, i: int) -> str:
+        return ptr(self.ulong(i))
+
+    def hex(self, i: int) -> str:
+        return hexa(self.ulong(i))
+
+    def d(self, i: int) -> str:
+        return str(self.int(i))
+
+    def u(self, i: int) -> str:
+        return str(self.uint(i))
+
+    def ld(self, i: int) -> str:
+        return str(self.long(i))
+
+    def lu(self, i: int) -> str:
+        return str(self.ulong(i))
+
+    def fd(self, i: int, dirfd: bool = False) -> str:
+        return self.dec.fd_text(self.int(i), self.tid, dirfd)
+
+    def dirfd(self, i: int) -> str:
+        return self.fd(i, True)
+
+    def cstr(self, i: int, limit: int | None = None) -> str:
+        v = self.m(i, 0)
+        if self.ulong(i) == 0:
+            return "NULL"
+        if not isinstance(v, (bytes, bytearray)):
+            return self.ptr(i)
+        return quote_cstr(bytes(v), self.opts.strsize if limit is None else limit, self.opts.xflag)
+
+    def path(self, i: int) -> str:
+        return self.cstr(i, PATH_MAX)
+
+    def buf(self, i: int, length: int, force_hex: bool = False, phase: int | None = None) -> str:
+        v = self.m(i, phase)
+        if self.ulong(i) == 0 and length:
+            return "NULL"
+        if not isinstance(v, (bytes, bytearray)):
+            return self.ptr(i)
+        return quote_buf(bytes(v), max(length, 0), self.opts.strsize, self.opts.xflag, force_hex)
+
+    def outbuf(self, i: int, force_hex: bool = False) -> str:
+        """An output buffer whose length is the return value."""
+        if not self.ok:
+            return self.ptr(i)
+        return self.buf(i, self.rval, force_hex, 1)
+
+    def flags(self, i: int, setname: str, width: int = 32) -> str:
+        v = self.uint(i) if width == 32 else self.ulong(i)
+        return _flags.get(setname).flags(v, self.style)
+
+    def xval(self, i: int, setname: str, signed: bool = False) -> str:
+        v = self.int(i) if signed else self.uint(i)
+        return _flags.get(setname).xval(v, self.style)
+
+    def fs(self, setname: str) -> FlagSet:
+        return _flags.get(setname)
+
+    def sig(self, i: int) -> str:
+        return sigtext(self.int(i))
+
+    def mode(self, i: int) -> str:
+        return modetext(self.uint(i))
+
+    def struct(self, i: int, sname: str, phase: int | None = None, need_ok: bool = False) -> str:
+        if self.ulong(i) == 0:
+            return "NULL"
+        if need_ok and not self.ok:
+            return self.ptr(i)
+        v = self.m(i, phase)
+        fn = STRUCTS.get(sname)
+        if fn is None or not isinstance(v, (bytes, bytearray)):
+            return self.ptr(i)
+        try:
+            return fn(self, bytes(v), i)
+        except Exception:  # short or odd bytes: the address, as strace does for unreadable memory
+            return self.ptr(i)
+
+    def outstruct(self, i: int, sname: str) -> str:
+        """A struct the call fills: printed only when it succeeded."""
+        return self.struct(i, sname, 1, need_ok=True)
+
+    def strarr(self, i: int) -> str:
+        if self.ulong(i) == 0:
+            return "NULL"
+        v = self.m(i, 0)
+        if not isinstance(v, list) or not v:
+            return self.ptr(i)
+        total, items = v[0], v[1:]
+        out = []
+        for n, s in enumerate(items):
+            if self.abbrev and n >= self.opts.strsize:
+                break
+            if isinstance(s, int):
+                out.append(ptr(0) if s == 0 else "?")
+            else:
+                out.append(quote_cstr(bytes(s), self.opts.strsize, self.opts.xflag))
+        text = "[" + ", ".join(out)
+        if total > len(out):
+            text += ", ..." if out else "..."
+        return text + "]"
+
+    def iovec(self, i: int, count: int, total: int | None = None) -> str:
+        """An iovec array; `total` caps the data shown (read-side: the return value)."""
+        if self.ulong(i) == 0:
+            return "NULL"
+        v = self.m(i)
+        if not isinstance(v, list):
+            return self.ptr(i)
+        out = []
+        left = total
+        for n, (base, ln, data) in enumerate(v):
+            if self.abbrev and n >= self.opts.strsize:
+                out.append("...")
+                break
+            if isinstance(data, (bytes, bytearray)) and (left is None or left >= 0):
+                shown = ln if left is None else min(ln, left)
+                b = quote_buf(bytes(data), shown, self.opts.strsize, self.opts.xflag)
+                if left is not None:
+                    left -= shown
+            else:
+                b = ptr(base)
+            out.append(f"{{iov_base={b}, iov_len={ln}}}")
+        if len(v) < count and not (out and out[-1] == "..."):
+            out.append("...")
+        return "[" + ", ".join(out) + "]"
+
+    def sigset(self, i: int, size: int = 8) -> str:
+        if self.ulong(i) == 0:
+            return "NULL"
+        v = self.m(i)
+        if not isinstance(v, (bytes, bytearray)) or len(v) < min(size, 8):
+            return self.ptr(i)
+        return sigset_text(int.from_bytes(bytes(v)[:8].ljust(8, b"\0"), "little"))
+
+
+def sigtext(n: int) -> str:
+    name = _flags.signame(n)
+    return name if name else str(n)
+
+
+def sigset_text(mask: int, nsig: int = 64) -> str:
+    mask &= (1 << nsig) - 1
+    inv = bin(mask).count("1") >= nsig // 2
+    if inv:
+        mask = ~mask & ((1 << nsig) - 1)
+    names = []
+    for s in range(1, nsig + 1):
+        if mask >> (s - 1) & 1:
+            n = _flags.signame(s)
+            names.append(n[3:] if n else str(s))
+    return ("~" if inv else "") + "[" + " ".join(names) + "]"
+
+
+_S_IFMT = {0o140000: "S_IFSOCK", 0o120000: "S_IFLNK", 0o100000: "S_IFREG", 0o60000: "S_IFBLK",
+           0o40000: "S_IFDIR", 0o20000: "S_IFCHR", 0o10000: "S_IFIFO"}
+
+
+def modetext(m: int) -> str:
+    """A permission mode as strace prints it: 0644, 000."""
+    return f"0{m & 0o7777:03o}" if m & 0o7777 else "000"
+
+
+def filemode(m: int) -> str:
+    """st_mode: `S_IFREG|0644`, `S_IFDIR|S_ISVTX|0777`."""
+    parts = []
+    t = _S_IFMT.get(m & 0o170000)
+    if t:
+        parts.append(t)
+    elif m & 0o170000:
+        parts.append(f"{m & 0o170000:#o}")
+    for bit, n in ((0o4000, "S_ISUID"), (0o2000, "S_ISGID"), (0o1000, "S_ISVTX")):
+        if m & bit:
+            parts.append(n)
+    parts.append(f"{m & 0o777:#05o}".replace("0o", "0") if m & 0o777 else "000")
+    return "|".join(parts)
+
+
+# --- the generic, table-driven decoder ------------------------------------------
+
+def _arg_len(c: C, a) -> int | None:
+    if a.len is None:
+        return None
+    if a.len == "ret":
+        return c.rval if c.ok else None
+    return c.ulong(int(a.len))
+
+
+def generic_arg(c: C, i: int, a) -> str:
+    """One argument by its table kind (tracerd.bpfgen's vocabulary)."""
+    k = a.kind
+    if k == "fd":
+        return c.fd(i)
+    if k == "dirfd":
+        return c.dirfd(i)
+    if k == "path":
+        return c.path(i)
+    if k == "str":
+        return c.cstr(i)
+    if k == "buf":
+        if a.dir == "out":
+            n = _arg_len(c, a)
+            if not c.ok or n is None:
+                return c.ptr(i)
+            if a.len != "ret":
+                n = min(n, c.rval)
+            return c.buf(i, n, phase=1)
+        n = _arg_len(c, a)
+        return c.buf(i, n if n is not None else c.opts.strsize, phase=0)
+    if k == "flags":
+        return c.flags(i, a.ref) if a.ref and _flags.has(a.ref) else c.hex(i)
+    if k == "xval" or k == "enum":
+        return c.xval(i, a.ref) if a.ref and _flags.has(a.ref) else c.d(i)
+    if k == "struct":
+        if a.dir == "out":
+            return c.outstruct(i, a.ref or "")
+        return c.struct(i, a.ref or "")
+    if k in ("int", "pid"):
+        return c.d(i)
+    if k == "uint":
+        return c.u(i)
+    if k == "size":
+        return c.lu(i)
+    if k == "long":
+        return c.ld(i)
+    if k == "hex":
+        return c.hex(i)
+    if k == "sig":
+        return c.sig(i)
+    if k == "mode":
+        return c.mode(i)
+    if k == "strarr":
+        return c.strarr(i)
+    if k == "iovec":
+        n = _arg_len(c, a)
+        return c.iovec(i, n or 0, c.rval if a.dir == "out" and c.ok else None) if a.dir != "out" or c.ok else c.ptr(i)
+    if k == "sigset":
+        return c.sigset(i)
+    return c.ptr(i)  # ptr and any kind we do not know: the address
+
+
+def generic_entry_count(sc) -> int:
+    for n, a in enumerate(sc.args):
+        if a.dir == "out" or a.dir == "inout":
+            return n
+    return len(sc.args)
+
+
+# --- return values --------------------------------------------------------------
+
+def ret_text(c: C, kind) -> str:
+    if c.ret is None:
+        return "?"
+    if c.is_error:
+        from ._fmt import error_text
+
+        return error_text(-c.ret)
+    r = c.ret
+    if callable(kind):
+        return kind(c)
+    if kind in ("hex", "addr", "ptr"):
+        return hexa(r & 0xFFFFFFFFFFFFFFFF)
+    if kind == "fd":
+        return c.dec.fd_text(r, c.tid, False) if r >= 0 else str(r)
+    if kind == "oct":
+        return f"{r:#o}"
+    return str(r)
+
+
+def readlink_fd(tid: int, fd: int) -> str | None:
+    try:
+        return os.readlink(f"/proc/{tid}/fd/{fd}" if fd != AT_FDCWD else f"/proc/{tid}/cwd")
+    except OSError:
+        return None

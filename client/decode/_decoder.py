@@ -1,0 +1,146 @@
+"""`Decoder`: records -> strace's text (the API the CLI and the sinks use)."""
+
+from __future__ import annotations
+
+from tracerd._wire import Rec, field
+
+from . import _core, _sockets, _table
+from ._core import AT_FDCWD, C, DecodeOptions, REGISTRY, generic_arg, generic_entry_count, readlink_fd, ret_text
+from ._fmt import hexa, quote
+from ._signals import siginfo_text
+
+# family modules register their decoders on import
+from . import _desc, _file, _memory, _network, _process, _signal, _time, _misc  # noqa: F401,E402
+
+
+def _memdict(*mems) -> dict:
+    out = {}
+    for mem in mems:
+        for e in mem or ():
+            out[(e[0], e[1])] = e[2]
+    return out
+
+
+class Decoder:
+    def __init__(self, options: DecodeOptions | None = None):
+        self.opts = options or DecodeOptions()
+        self._paths = self.opts.yflag >= 1 or bool(self.opts.decode_fds & {"path", "all"})
+        self._socks = self.opts.yflag >= 2 or bool(self.opts.decode_fds & {"socket", "all"})
+
+    # --- names ---
+    def name(self, pers: int, nr: int) -> str:
+        return _table.name(int(pers), nr)
+
+    # --- fds (-y, -yy) ---
+    def fd_text(self, fd: int, tid: int, dirfd: bool = False) -> str:
+        base = "AT_FDCWD" if dirfd and fd == AT_FDCWD else str(fd)
+        if not self._paths or (fd < 0 and not (dirfd and fd == AT_FDCWD)):
+            return base
+        link = readlink_fd(tid, fd)
+        if link is None:
+            return base
+        if self._socks and link.startswith("socket:["):
+            detail = _sockets.describe(int(link[8:-1]))
+            if detail:
+                return f"{base}<{detail}>"
+        return f"{base}<{link}>"
+
+    # --- one call ---
+    def _ctx(self, pers, nr, args, ret, is_error, mem, tid, exiting) -> C:
+        pers = int(pers)
+        sc = _table.lookup(pers, nr)
+        return C(self, pers, nr, self.name(pers, nr), args, ret, is_error, mem, tid, exiting, sc)
+
+    def _parts(self, c: C) -> tuple[list[str], int, object]:
+        """(argument texts, how many print at entry, return kind)."""
+        if c.key in self.opts.raw:
+            n = len(c.sc.args) if c.sc is not None else 6
+            return [hexa(c.a(i)) for i in range(n)], n, "hex"
+        spec = REGISTRY.get(c.name)
+        if spec is not None:
+            args = spec.fn(c)
+            entry = len(args) if spec.entry is None else spec.entry
+            kind = spec.ret if spec.ret is not None else (c.sc.ret if c.sc is not None else "int")
+            return args, min(entry, len(args)), kind
+        if c.sc is not None:
+            args = [generic_arg(c, i, a) for i, a in enumerate(c.sc.args)]
+            return args, generic_entry_count(c.sc), c.sc.ret
+        return [hexa(c.a(i)) for i in range(6)], 6, "int"
+
+    def _safe_parts(self, c: C):
+        try:
+            return self._parts(c)
+        except Exception:  # a decoder bug must not stop tracing: raw args
+            n = len(c.sc.args) if c.sc is not None else 6
+            return [hexa(c.a(i)) for i in range(n)], n, "int"
+
+    def _ret(self, c: C, kind) -> str:
+        try:
+            return ret_text(c, kind)
+        except Exception:
+            return str(c.ret)
+
+    def call(self, rec: list) -> str:
+        f = lambda n: field(rec, n)  # noqa: E731
+        c = self._ctx(f("pers"), f("nr"), f("args"), f("ret"), f("is_error"), _memdict(f("mem")), f("tid"), f("ret") is not None)
+        args, _, kind = self._safe_parts(c)
+        return f"{c.name}({', '.join(args)}) = {self._ret(c, kind)}"
+
+    def call_parts(self, rec: list) -> tuple[str, str]:
+        """(`name(args)`, return text) for printers that align ` = ` as strace does."""
+        text = self.call(rec)
+        head, _, tail = text.rpartition(") = ")
+        return head + ")", tail
+
+    def entry(self, rec: list) -> str:
+        f = lambda n: field(rec, n)  # noqa: E731
+        c = self._ctx(f("pers"), f("nr"), f("args"), None, False, _memdict(f("mem")), f("tid"), False)
+        args, n, _ = self._safe_parts(c)
+        head = f"{c.name}(" + ", ".join(args[:n])
+        return head + (", " if n < len(args) and n else "")
+
+    def resumed(self, exit_rec: list, entry_rec: list | None) -> str:
+        f = lambda n: field(exit_rec, n)  # noqa: E731
+        if entry_rec is None:
+            c = self._ctx(f("pers"), f("nr"), [0] * 6, f("ret"), f("is_error"), _memdict(f("mem")), f("tid"), f("ret") is not None)
+            _, _, kind = self._safe_parts(c)
+            return f") = {self._ret(c, kind)}"
+        mem = _memdict(field(entry_rec, "mem"), f("mem"))
+        c = self._ctx(f("pers"), f("nr"), field(entry_rec, "args"), f("ret"), f("is_error"), mem, f("tid"), f("ret") is not None)
+        args, n, kind = self._safe_parts(c)
+        return ", ".join(args[n:]) + f") = {self._ret(c, kind)}"
+
+    # --- signals ---
+    def signal(self, rec: list) -> str:
+        signo = field(rec, "signo")
+        info = field(rec, "siginfo")
+        return siginfo_text(signo, bytes(info) if info else b"")
+
+    # --- -P ---
+    def paths_of(self, rec: list) -> list[str]:
+        """Paths a call names and the paths of the fds it uses (for -P)."""
+        t = Rec(rec[0])
+        pers, nr = field(rec, "pers"), field(rec, "nr")
+        sc = _table.lookup(int(pers), nr)
+        if sc is None or t == Rec.SYSCALL_EXIT:
+            return []
+        args = field(rec, "args")
+        mem = _memdict(field(rec, "mem"))
+        tid = field(rec, "tid")
+        out = []
+        for i, a in enumerate(sc.args):
+            if a.kind == "path":
+                v = mem.get((0, i))
+                if isinstance(v, (bytes, bytearray)):
+                    out.append(bytes(v).rstrip(b"\0").decode(errors="surrogateescape"))
+            elif a.kind in ("fd", "dirfd"):
+                fd = args[i] & 0xFFFFFFFF
+                fd = fd - (1 << 32) if fd >> 31 else fd
+                if fd >= 0:
+                    link = readlink_fd(tid, fd)
+                    if link:
+                        out.append(link)
+        return out
+
+
+__all__ = ["Decoder", "DecodeOptions", "quote"]

@@ -1,0 +1,69 @@
+"""Flag and value sets by name: the TOML data (uapi sets the standard library
+lacks) plus sets built from Python's own modules (signal, errno, fcntl)."""
+
+from __future__ import annotations
+
+import fcntl
+import signal
+import tomllib
+from functools import lru_cache
+from importlib import resources
+
+from ._fmt import FlagSet
+
+# Kernel's first real-time signal (glibc's SIGRTMIN is 34: not what the
+# kernel numbers; strace prints 32 as SIGRTMIN and 32+n as SIGRT_n).
+KERNEL_SIGRTMIN = 32
+NSIG = 64
+
+
+@lru_cache(maxsize=None)
+def _data() -> dict:
+    with resources.files(__package__).joinpath("flagsets.toml").open("rb") as f:
+        return tomllib.load(f)
+
+
+@lru_cache(maxsize=None)
+def get(name: str) -> FlagSet:
+    if name in _BUILTIN:
+        return _BUILTIN[name]()
+    d = _data()[name]
+    return FlagSet(name, d["items"], d.get("dflt"), d.get("header", ""))
+
+
+def has(name: str) -> bool:
+    return name in _BUILTIN or name in _data()
+
+
+def signame(n: int) -> str | None:
+    if 1 <= n < KERNEL_SIGRTMIN:
+        try:
+            return signal.Signals(n).name
+        except ValueError:
+            return None
+    if n == KERNEL_SIGRTMIN:
+        return "SIGRTMIN"
+    if KERNEL_SIGRTMIN < n <= NSIG:
+        return f"SIGRT_{n - KERNEL_SIGRTMIN}"
+    return None
+
+
+def _signals() -> FlagSet:
+    return FlagSet("signals", [(signame(i), i) for i in range(1, NSIG + 1)], "SIG???", "include/uapi/asm-generic/signal.h")
+
+
+def _fcntl_cmds() -> FlagSet:
+    # names in fcntl's order of value; fcntl lacks a few of them on 3.11
+    names = ["F_DUPFD", "F_GETFD", "F_SETFD", "F_GETFL", "F_SETFL", "F_GETLK", "F_SETLK", "F_SETLKW",
+             "F_SETOWN", "F_GETOWN", "F_SETSIG", "F_GETSIG", "F_SETOWN_EX", "F_GETOWN_EX",
+             "F_OFD_GETLK", "F_OFD_SETLK", "F_OFD_SETLKW", "F_SETLEASE", "F_GETLEASE", "F_NOTIFY",
+             "F_DUPFD_CLOEXEC", "F_SETPIPE_SZ", "F_GETPIPE_SZ", "F_ADD_SEALS", "F_GET_SEALS",
+             "F_GET_RW_HINT", "F_SET_RW_HINT", "F_GET_FILE_RW_HINT", "F_SET_FILE_RW_HINT"]
+    extra = {"F_SETSIG": 10, "F_GETSIG": 11, "F_SETOWN_EX": 15, "F_GETOWN_EX": 16, "F_OFD_GETLK": 36,
+             "F_OFD_SETLK": 37, "F_OFD_SETLKW": 38, "F_GET_RW_HINT": 1035, "F_SET_RW_HINT": 1036,
+             "F_GET_FILE_RW_HINT": 1037, "F_SET_FILE_RW_HINT": 1038}
+    items = [(n, getattr(fcntl, n, extra.get(n))) for n in names]
+    return FlagSet("fcntl_cmds", [(n, v) for n, v in items if v is not None], "F_???", "include/uapi/asm-generic/fcntl.h")
+
+
+_BUILTIN = {"signals": _signals, "fcntl_cmds": _fcntl_cmds}

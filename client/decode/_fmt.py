@@ -1,0 +1,181 @@
+"""Low-level text formatting shared by every decoder: strings, numbers, flag
+sets, errno. Written by hand because strace's exact quoting (shortest octal
+escapes, -x/-xx hex, `"..."...` truncation) is what no library reproduces."""
+
+from __future__ import annotations
+
+import errno as _errno
+import os
+
+_ESC = {0x22: '\\"', 0x5C: "\\\\", 0x09: "\\t", 0x0A: "\\n", 0x0B: "\\v", 0x0C: "\\f", 0x0D: "\\r"}
+
+
+def _needs_hex(data: bytes) -> bool:
+    # -x: the whole string goes hex when one byte is neither printable nor a
+    # C whitespace escape.
+    for c in data:
+        if c > 0x7E or (c < 0x20 and not 9 <= c <= 13):
+            return True
+    return False
+
+
+def quote(data: bytes, xflag: int = 0, force_hex: bool = False) -> str:
+    """`data` as strace quotes it, with the double quotes."""
+    if force_hex or xflag > 1 or (xflag == 1 and _needs_hex(data)):
+        return '"' + "".join(f"\\x{c:02x}" for c in data) + '"'
+    out = []
+    n = len(data)
+    for i, c in enumerate(data):
+        e = _ESC.get(c)
+        if e is not None:
+            out.append(e)
+        elif 0x20 <= c < 0x7F:
+            out.append(chr(c))
+        elif i + 1 < n and 0x30 <= data[i + 1] <= 0x37:
+            out.append(f"\\{c:03o}")
+        else:
+            out.append(f"\\{c:o}")
+    return '"' + "".join(out) + '"'
+
+
+def quote_cstr(value: bytes, limit: int, xflag: int = 0) -> str:
+    """A fetched C string (CSTR value: the NUL included when it was found)."""
+    if value.endswith(b"\0"):
+        s = value[:-1]
+        if len(s) > limit:
+            return quote(s[:limit], xflag) + "..."
+        return quote(s, xflag)
+    # no NUL within what was read: the string goes on
+    return quote(value[:limit], xflag) + "..."
+
+
+def quote_buf(value: bytes, length: int, limit: int, xflag: int = 0, force_hex: bool = False) -> str:
+    """A buffer of `length` bytes of which `value` was fetched."""
+    shown = value[: min(length, limit)]
+    more = length > len(shown)
+    return quote(shown, xflag, force_hex) + ("..." if more else "")
+
+
+def hexa(v: int) -> str:
+    return f"{v:#x}" if v else "0"
+
+
+def ptr(v: int) -> str:
+    return "NULL" if v == 0 else f"{v:#x}"
+
+
+def s64(v: int) -> int:
+    v &= 0xFFFFFFFFFFFFFFFF
+    return v - (1 << 64) if v >> 63 else v
+
+
+def s32(v: int) -> int:
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v >> 31 else v
+
+
+def u32(v: int) -> int:
+    return v & 0xFFFFFFFF
+
+
+def comment(s: str) -> str:
+    return f" /* {s} */"
+
+
+class FlagSet:
+    """An ordered flag or value set: (name, value) pairs in strace's order."""
+
+    __slots__ = ("name", "items", "by_value", "dflt", "header")
+
+    def __init__(self, name: str, items, dflt: str | None = None, header: str = ""):
+        self.name = name
+        self.items = [(n, int(v)) for n, v in items]
+        self.by_value = {}
+        for n, v in self.items:
+            self.by_value.setdefault(v, n)
+        self.dflt = dflt or (self.items[0][0].split("_")[0] + "_???" if self.items else "???")
+        self.header = header
+
+    def flags(self, v: int, style: str = "abbrev") -> str:
+        """Bit flags as strace's printflags: `A|B|0x40`, `0x80000000 /* X_??? */`."""
+        if style == "raw":
+            return hexa(v)
+        text = self._flags(v)
+        if style == "verbose":
+            return hexa(v) + (comment(text) if text and text != hexa(v) and not text.startswith("0x") else "")
+        return text
+
+    def _flags(self, v: int) -> str:
+        if v == 0:
+            z = self.by_value.get(0)
+            return z if z else "0"
+        parts = []
+        left = v
+        for n, bit in self.items:
+            if bit and (left & bit) == bit:
+                parts.append(n)
+                left &= ~bit
+        if parts:
+            if left:
+                parts.append(f"{left:#x}")
+            return "|".join(parts)
+        return f"{v:#x}" + comment(self.dflt)
+
+    def lookup(self, v: int) -> str | None:
+        return self.by_value.get(v)
+
+    def xval(self, v: int, style: str = "abbrev", fmt: str = "x") -> str:
+        """One value as strace's printxval: the name, or `0x7 /* SEEK_??? */`."""
+        raw = (f"{v:#x}" if v else "0") if fmt == "x" else str(v)
+        if style == "raw":
+            return raw
+        n = self.by_value.get(v)
+        if style == "verbose":
+            return raw + (comment(n) if n else "")
+        return n if n else raw + comment(self.dflt)
+
+
+# kernel-internal codes (include/linux/errno.h) that strace names; the first
+# four are printed as `= ? NAME (text)` because the call will be restarted.
+KERNEL_ERRNO = {
+    512: ("ERESTARTSYS", "To be restarted if SA_RESTART is set"),
+    513: ("ERESTARTNOINTR", "To be restarted"),
+    514: ("ERESTARTNOHAND", "To be restarted if no handler"),
+    515: ("ENOIOCTLCMD", None),
+    516: ("ERESTART_RESTARTBLOCK", "Interrupted by signal"),
+    517: ("EPROBE_DEFER", None),
+    518: ("EOPENSTALE", None),
+    519: ("ENOPARAM", None),
+    521: ("EBADHANDLE", None),
+    522: ("ENOTSYNC", None),
+    523: ("EBADCOOKIE", None),
+    524: ("ENOTSUPP", None),
+    525: ("ETOOSMALL", None),
+    526: ("ESERVERFAULT", None),
+    527: ("EBADTYPE", None),
+    528: ("EJUKEBOX", None),
+    529: ("EIOCBQUEUED", None),
+    530: ("ERECALLCONFLICT", None),
+}
+
+# where errno.errorcode's alias choice differs from strace's name
+_ERRNO_NAME = {_errno.EAGAIN: "EAGAIN", _errno.EDEADLK: "EDEADLK", _errno.EOPNOTSUPP: "EOPNOTSUPP"}
+
+
+def errno_name(e: int) -> str:
+    if e in _ERRNO_NAME:
+        return _ERRNO_NAME[e]
+    if e in KERNEL_ERRNO:
+        return KERNEL_ERRNO[e][0]
+    return _errno.errorcode.get(e, f"errno {e}")
+
+
+def error_text(e: int) -> str:
+    """The part after `= `: `-1 ENOENT (No such file or directory)`."""
+    if 512 <= e <= 516 and KERNEL_ERRNO[e][1] and e != 515:
+        name, text = KERNEL_ERRNO[e]
+        return f"? {name} ({text})"
+    name = errno_name(e)
+    if e not in _errno.errorcode and e not in KERNEL_ERRNO:
+        return f"-1 {e} ({os.strerror(e)})"
+    return f"-1 {name} ({os.strerror(e)})"

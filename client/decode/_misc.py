@@ -1,0 +1,194 @@
+"""System and IPC calls: uname, sysinfo, getrandom, futex, rusage, sched
+affinity, SysV IPC, seccomp, ptrace, mount."""
+
+from __future__ import annotations
+
+import struct
+
+from ._core import C, struct as register_struct, syscall
+from ._fmt import hexa, quote
+
+
+@register_struct("utsname")
+def utsname_text(c: C, b: bytes, i: int) -> str:
+    f = [bytes(b[65 * k : 65 * k + 65]).split(b"\0", 1)[0] for k in range(6)]
+    names = ("sysname", "nodename", "release", "version", "machine", "domainname")
+    if c.abbrev:
+        return f"{{sysname={quote(f[0])}, nodename={quote(f[1])}, ...}}"
+    return "{" + ", ".join(f"{n}={quote(v)}" for n, v in zip(names, f)) + "}"
+
+
+@syscall("uname", entry=0)
+def _uname(c: C):
+    return [c.outstruct(0, "utsname")]
+
+
+@register_struct("sysinfo")
+def sysinfo_text(c: C, b: bytes, i: int) -> str:
+    up, l1, l5, l15, tot, free, shared, buf, stot, sfree, procs = struct.unpack_from("<q3QQQQQQQH", b)
+    htot, hfree, unit = struct.unpack_from("<QQI", b, 88)
+    return (f"{{uptime={up}, loads=[{l1}, {l5}, {l15}], totalram={tot}, freeram={free}, sharedram={shared}, "
+            f"bufferram={buf}, totalswap={stot}, freeswap={sfree}, procs={procs}, totalhigh={htot}, "
+            f"freehigh={hfree}, mem_unit={unit}}}")
+
+
+@syscall("sysinfo", entry=0)
+def _sysinfo(c: C):
+    return [c.outstruct(0, "sysinfo")]
+
+
+@syscall("getrandom", entry=1)
+def _getrandom(c: C):
+    return [c.outbuf(0, force_hex=True), c.lu(1), c.flags(2, "getrandom_flags")]
+
+
+def futex_op(c: C, v: int) -> str:
+    if c.style == "raw":
+        return hexa(v)
+    base = c.fs("futex_ops").lookup(v & 0x7F)
+    if base is None:
+        return hexa(v)
+    name = base + ("_PRIVATE" if v & 128 else "")
+    if v & 256:
+        name = "FUTEX_CLOCK_REALTIME|" + name
+    return name
+
+
+@syscall("futex")
+def _futex(c: C):
+    op = c.uint(1)
+    cmd = op & 0x7F
+    out = [c.ptr(0), futex_op(c, op), c.d(2)]
+    if cmd in (0, 9, 11):  # WAIT, WAIT_BITSET, WAIT_REQUEUE_PI: a timeout
+        out.append(c.struct(3, "timespec", 0))
+        if cmd == 9:
+            out += [c.ptr(4), c.hex(5)] if False else [c.ptr(4), hexa(c.uint(5))]
+        elif cmd == 11:
+            out.append(c.ptr(4))
+    elif cmd in (3, 4, 12):  # REQUEUE, CMP_REQUEUE: val2, uaddr2 [, val3]
+        out += [c.u(3), c.ptr(4)] + ([c.d(5)] if cmd != 3 else [])
+    elif cmd == 10:
+        out += [c.ptr(3), c.ptr(4), hexa(c.uint(5))]
+    elif cmd == 5:
+        out += [c.u(3), c.ptr(4), hexa(c.uint(5))]
+    elif cmd in (6, 13):
+        out.append(c.struct(3, "timespec", 0))
+    return out
+
+
+@register_struct("rusage")
+def rusage_text(c: C, b: bytes, i: int) -> str:
+    v = struct.unpack_from("<18q", b)
+    head = f"{{ru_utime={{tv_sec={v[0]}, tv_usec={v[1]}}}, ru_stime={{tv_sec={v[2]}, tv_usec={v[3]}}}"
+    if c.abbrev:
+        return head + ", ...}"
+    names = ("ru_maxrss", "ru_ixrss", "ru_idrss", "ru_isrss", "ru_minflt", "ru_majflt", "ru_nswap", "ru_inblock",
+             "ru_oublock", "ru_msgsnd", "ru_msgrcv", "ru_nsignals", "ru_nvcsw", "ru_nivcsw")
+    return head + ", " + ", ".join(f"{n}={x}" for n, x in zip(names, v[4:])) + "}"
+
+
+@syscall("getrusage", entry=1)
+def _getrusage(c: C):
+    return [c.xval(0, "rusage_who", signed=True), c.outstruct(1, "rusage")]
+
+
+def _cpuset(c: C, i: int, n: int) -> str:
+    v = c.m(i, 1)
+    if not isinstance(v, (bytes, bytearray)):
+        return c.ptr(i)
+    bits = int.from_bytes(bytes(v)[:n], "little")
+    return "[" + " ".join(str(k) for k in range(len(v) * 8) if bits >> k & 1) + "]"
+
+
+@syscall("sched_getaffinity", entry=2)
+def _sched_getaffinity(c: C):
+    return [c.d(0), c.lu(1), _cpuset(c, 2, c.rval) if c.ok else c.ptr(2)]
+
+
+@syscall("sched_setaffinity")
+def _sched_setaffinity(c: C):
+    v = c.m(2, 0)
+    cs = "[" + " ".join(str(k) for k in range(len(v) * 8) if int.from_bytes(bytes(v), "little") >> k & 1) + "]" if isinstance(v, (bytes, bytearray)) else c.ptr(2)
+    return [c.d(0), c.lu(1), cs]
+
+
+@syscall("sched_getscheduler")
+def _sched_getscheduler(c: C):
+    return [c.d(0)]
+
+
+@syscall("shmget")
+def _shmget(c: C):
+    key = c.int(0)
+    return ["IPC_PRIVATE" if key == 0 else hexa(c.uint(0)), c.lu(1), _ipcflags(c, c.uint(2))]
+
+
+def _ipcflags(c: C, v: int) -> str:
+    fl = v & ~0o777
+    parts = [c.fs("ipc_flags").flags(fl)] if fl else []
+    parts.append(f"{v & 0o777:#o}" if v & 0o777 else "0")
+    return "|".join(parts)
+
+
+@syscall("semget")
+def _semget(c: C):
+    key = c.int(0)
+    return ["IPC_PRIVATE" if key == 0 else hexa(c.uint(0)), c.d(1), _ipcflags(c, c.uint(2))]
+
+
+@syscall("msgget")
+def _msgget(c: C):
+    key = c.int(0)
+    return ["IPC_PRIVATE" if key == 0 else hexa(c.uint(0)), _ipcflags(c, c.uint(1))]
+
+
+@syscall("shmat", ret="hex")
+def _shmat(c: C):
+    return [c.d(0), c.ptr(1), c.flags(2, "shmat_flags")]
+
+
+@syscall("shmdt")
+def _shmdt(c: C):
+    return [c.ptr(0)]
+
+
+@syscall("shmctl", "msgctl")
+def _shmctl(c: C):
+    return [c.d(0), c.xval(1, "ipc_cmds"), c.ptr(2)]
+
+
+@syscall("seccomp")
+def _seccomp(c: C):
+    op = c.uint(0)
+    flags = c.flags(1, "seccomp_filter_flags") if op == 1 else c.u(1)
+    return [c.xval(0, "seccomp_ops"), flags, c.ptr(2)]
+
+
+@syscall("ptrace")
+def _ptrace(c: C):
+    return [c.xval(0, "ptrace_cmds", signed=True), c.d(1), c.ptr(2), c.ptr(3)]
+
+
+@syscall("mount")
+def _mount(c: C):
+    return [c.path(0), c.path(1), c.cstr(2), c.flags(3, "mount_flags", 64), c.ptr(4)]
+
+
+@syscall("umount2")
+def _umount2(c: C):
+    return [c.path(0), c.flags(1, "umount_flags")]
+
+
+@syscall("membarrier")
+def _membarrier(c: C):
+    return [c.xval(0, "membarrier_cmds"), c.u(1)]
+
+
+@syscall("inotify_init1", ret="fd")
+def _inotify_init1(c: C):
+    return [c.flags(0, "inotify_flags")]
+
+
+@syscall("sethostname", "setdomainname")
+def _sethostname(c: C):
+    return [c.buf(0, c.ulong(1), phase=0), c.lu(1)]

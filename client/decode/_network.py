@@ -1,0 +1,190 @@
+"""Network family: socket domains/types/protocols, sockaddr (in, in6, un,
+nl), msghdr, send/recv flags, sockopts, shutdown."""
+
+from __future__ import annotations
+
+import socket
+import struct
+
+from ._core import C, syscall
+from ._fmt import comment, hexa, quote
+
+
+def sockaddr_text(c: C, b: bytes, ln: int | None = None) -> str:
+    if len(b) < 2:
+        return "{sa_family=" + ("AF_UNSPEC" if not b else hexa(b[0])) + "}"
+    fam = struct.unpack_from("<H", b)[0]
+    fname = c.fs("addrfams").xval(fam)
+    if fam == socket.AF_INET and len(b) >= 8:
+        port = struct.unpack_from(">H", b, 2)[0]
+        addr = socket.inet_ntop(socket.AF_INET, b[4:8])
+        return f'{{sa_family=AF_INET, sin_port=htons({port}), sin_addr=inet_addr("{addr}")}}'
+    if fam == socket.AF_INET6 and len(b) >= 24:
+        port, flow = struct.unpack_from(">HI", b, 2)
+        addr = socket.inet_ntop(socket.AF_INET6, b[8:24])
+        scope = struct.unpack_from("<I", b, 24)[0] if len(b) >= 28 else 0
+        return (f'{{sa_family=AF_INET6, sin6_port=htons({port}), sin6_flowinfo=htonl({flow}), '
+                f'inet_pton(AF_INET6, "{addr}", &sin6_addr), sin6_scope_id={scope}}}')
+    if fam == socket.AF_UNIX:
+        path = b[2:]
+        if not path:
+            return "{sa_family=AF_UNIX}"
+        if path[0] == 0:
+            return f"{{sa_family=AF_UNIX, sun_path=@{quote(path[1:])}}}"
+        name = path.split(b"\0", 1)[0]
+        return f"{{sa_family=AF_UNIX, sun_path={quote(name)}}}"
+    if fam == socket.AF_NETLINK and len(b) >= 12:
+        pid, groups = struct.unpack_from("<II", b, 4)
+        return f"{{sa_family=AF_NETLINK, nl_pid={pid}, nl_groups={groups:#010x}}}"
+    return f"{{sa_family={fname}, sa_data={quote(b[2:])}}}"
+
+
+def _sockaddr_in(c: C, i: int, ln: int) -> str:
+    if c.ulong(i) == 0:
+        return "NULL"
+    v = c.m(i, 0)
+    if not isinstance(v, (bytes, bytearray)):
+        return c.ptr(i)
+    return sockaddr_text(c, bytes(v)[:ln])
+
+
+def _sockaddr_out(c: C, i: int, li: int) -> tuple[str, str]:
+    """(address, [len]) of accept/getsockname/recvfrom: filled at exit."""
+    if c.ulong(i) == 0:
+        return "NULL", ("NULL" if c.ulong(li) == 0 else c.ptr(li))
+    lv = c.m(li, 1)
+    inlen = c.m(li, 0)
+    v = c.m(i, 1)
+    if not c.ok or not isinstance(v, (bytes, bytearray)) or not isinstance(lv, (bytes, bytearray)):
+        return c.ptr(i), c.ptr(li)
+    n = struct.unpack_from("<I", lv)[0]
+    n0 = struct.unpack_from("<I", inlen)[0] if isinstance(inlen, (bytes, bytearray)) and len(inlen) >= 4 else n
+    lentext = f"[{n0} => {n}]" if n0 != n else f"[{n}]"
+    return sockaddr_text(c, bytes(v)[:n]), lentext
+
+
+def sock_type(c: C, v: int) -> str:
+    if c.style == "raw":
+        return hexa(v)
+    t = c.fs("sock_types").xval(v & 0xF)
+    rest = v & ~0xF
+    return t + ("|" + c.fs("sock_type_flags").flags(rest) if rest else "")
+
+
+@syscall("socket", ret="fd")
+def _socket(c: C):
+    fam = c.uint(0)
+    proto = c.int(2)
+    if fam in (socket.AF_INET, socket.AF_INET6):
+        p = c.fs("inet_protocols").xval(proto)
+    elif fam == socket.AF_NETLINK:
+        p = c.fs("netlink_protocols").xval(proto)
+    else:
+        p = str(proto)
+    return [c.xval(0, "addrfams"), sock_type(c, c.uint(1)), p]
+
+
+@syscall("socketpair", entry=3)
+def _socketpair(c: C):
+    from ._desc import _fdpair
+
+    return [c.xval(0, "addrfams"), sock_type(c, c.uint(1)), c.d(2), _fdpair(c, 3)]
+
+
+@syscall("connect", "bind")
+def _connect(c: C):
+    return [c.fd(0), _sockaddr_in(c, 1, c.uint(2)), c.u(2)]
+
+
+@syscall("listen")
+def _listen(c: C):
+    return [c.fd(0), c.d(1)]
+
+
+@syscall("accept", entry=1, ret="fd")
+def _accept(c: C):
+    a, ln = _sockaddr_out(c, 1, 2)
+    return [c.fd(0), a, ln]
+
+
+@syscall("accept4", entry=1, ret="fd")
+def _accept4(c: C):
+    a, ln = _sockaddr_out(c, 1, 2)
+    return [c.fd(0), a, ln, c.flags(3, "sock_type_flags")]
+
+
+@syscall("getsockname", "getpeername", entry=1)
+def _getsockname(c: C):
+    a, ln = _sockaddr_out(c, 1, 2)
+    return [c.fd(0), a, ln]
+
+
+@syscall("sendto")
+def _sendto(c: C):
+    return [c.fd(0), c.buf(1, c.ulong(2), phase=0), c.lu(2), c.flags(3, "msg_flags"),
+            _sockaddr_in(c, 4, c.uint(5)), c.u(5)]
+
+
+@syscall("recvfrom", entry=1)
+def _recvfrom(c: C):
+    a, ln = _sockaddr_out(c, 4, 5)
+    return [c.fd(0), c.outbuf(1), c.lu(2), c.flags(3, "msg_flags"), a, ln]
+
+
+def msghdr_text(c: C, i: int, out: bool) -> str:
+    v = c.m(i, 1 if out else 0) if out else c.m(i, 0)
+    if v is None:
+        v = c.m(i)
+    if not isinstance(v, (bytes, bytearray)) or len(v) < 56:
+        return c.ptr(i)
+    name, namelen, iov, iovlen, ctl, ctllen, flags = struct.unpack_from("<QI4xQQQQi", v)
+    p = [f"msg_name={'NULL' if not name else hexa(name)}", f"msg_namelen={namelen}",
+         f"msg_iov={hexa(iov) if iov else 'NULL'}", f"msg_iovlen={iovlen}",
+         f"msg_control={hexa(ctl) if ctl else 'NULL'}", f"msg_controllen={ctllen}",
+         f"msg_flags={c.fs('msg_flags').flags(flags & 0xFFFFFFFF)}"]
+    return "{" + ", ".join(p) + "}"
+
+
+@syscall("sendmsg")
+def _sendmsg(c: C):
+    return [c.fd(0), msghdr_text(c, 1, False), c.flags(2, "msg_flags")]
+
+
+@syscall("recvmsg", entry=1)
+def _recvmsg(c: C):
+    return [c.fd(0), msghdr_text(c, 1, True) if c.ok else c.ptr(1), c.flags(2, "msg_flags")]
+
+
+@syscall("shutdown")
+def _shutdown(c: C):
+    return [c.fd(0), c.xval(1, "sock_shutdown")]
+
+
+def _optname(c: C, level: int, opt: int) -> str:
+    if level == 1:
+        return c.fs("sol_socket_opts").xval(opt)
+    return str(opt)
+
+
+def _optval(c: C, i: int, ln: int, phase: int) -> str:
+    v = c.m(i, phase)
+    if not isinstance(v, (bytes, bytearray)):
+        return c.ptr(i)
+    if ln == 4 and len(v) >= 4:
+        return f"[{struct.unpack_from('<i', v)[0]}]"
+    return quote(bytes(v)[:ln])
+
+
+@syscall("setsockopt")
+def _setsockopt(c: C):
+    lvl = c.int(1)
+    return [c.fd(0), c.xval(1, "sockopt_levels"), _optname(c, lvl, c.int(2)), _optval(c, 3, c.uint(4), 0), c.u(4)]
+
+
+@syscall("getsockopt", entry=3)
+def _getsockopt(c: C):
+    lvl = c.int(1)
+    lv = c.m(4, 1)
+    n = struct.unpack_from("<I", lv)[0] if isinstance(lv, (bytes, bytearray)) and len(lv) >= 4 else None
+    val = _optval(c, 3, n, 1) if c.ok and n is not None else c.ptr(3)
+    return [c.fd(0), c.xval(1, "sockopt_levels"), _optname(c, lvl, c.int(2)), val, f"[{n}]" if n is not None and c.ok else c.ptr(4)]

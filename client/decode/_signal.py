@@ -1,0 +1,78 @@
+"""Signal family: sigaction, sigprocmask, sigsets, signalfd, sigaltstack."""
+
+from __future__ import annotations
+
+import struct
+
+from ._core import C, sigset_text, struct as register_struct, syscall
+from ._fmt import hexa
+
+
+def _handler(v: int) -> str:
+    return {0: "SIG_DFL", 1: "SIG_IGN", 0xFFFFFFFFFFFFFFFF: "SIG_ERR"}.get(v, hexa(v))
+
+
+@register_struct("sigaction")
+def sigaction_text(c: C, b: bytes, i: int) -> str:
+    handler, flags, restorer, mask = struct.unpack_from("<QQQQ", b)
+    p = [f"sa_handler={_handler(handler)}", f"sa_mask={sigset_text(mask)}",
+         f"sa_flags={c.fs('sa_flags').flags(flags & 0xFFFFFFFF, c.style)}"]
+    if flags & 0x04000000:
+        p.append(f"sa_restorer={hexa(restorer)}")
+    return "{" + ", ".join(p) + "}"
+
+
+@syscall("rt_sigaction", entry=2)
+def _rt_sigaction(c: C):
+    return [c.sig(0), c.struct(1, "sigaction", 0), c.outstruct(2, "sigaction"), c.lu(3)]
+
+
+@syscall("rt_sigprocmask", entry=2)
+def _rt_sigprocmask(c: C):
+    n = c.ulong(3)
+    old = c.sigset(2, n) if c.ok else ("NULL" if c.ulong(2) == 0 else c.ptr(2))
+    cur = c.sigset(1, n) if c.ulong(1) else "NULL"
+    if c.ulong(2) and c.ok:
+        v = c.m(2, 1)
+        old = sigset_text(int.from_bytes(bytes(v)[:8].ljust(8, b"\0"), "little")) if isinstance(v, (bytes, bytearray)) else c.ptr(2)
+    if c.ulong(1):
+        v = c.m(1, 0)
+        cur = sigset_text(int.from_bytes(bytes(v)[:8].ljust(8, b"\0"), "little")) if isinstance(v, (bytes, bytearray)) else c.ptr(1)
+    return [c.xval(0, "sigprocmask_how"), cur, old, c.lu(3)]
+
+
+@syscall("rt_sigreturn", "sigreturn")
+def _rt_sigreturn(c: C):
+    return []  # strace reads the signal frame off the stack: the plan does not fetch it
+
+
+@syscall("rt_sigsuspend")
+def _rt_sigsuspend(c: C):
+    return [c.sigset(0, c.ulong(1)), c.lu(1)]
+
+
+@syscall("rt_sigpending", entry=0)
+def _rt_sigpending(c: C):
+    return [c.sigset(0, c.ulong(1)) if c.ok else c.ptr(0), c.lu(1)]
+
+
+@syscall("rt_sigtimedwait", entry=3)
+def _rt_sigtimedwait(c: C):
+    return [c.sigset(0, c.ulong(3)), c.ptr(1), c.struct(2, "timespec", 0), c.lu(3)]
+
+
+@syscall("signalfd4", ret="fd")
+def _signalfd4(c: C):
+    return [c.fd(0), c.sigset(1, c.ulong(2)), c.lu(2), c.flags(3, "signalfd_flags")]
+
+
+@register_struct("stack_t")
+def stack_text(c: C, b: bytes, i: int) -> str:
+    sp, flags, size = struct.unpack_from("<Qi4xQ", b)
+    fl = {0: "0", 1: "SS_ONSTACK", 2: "SS_DISABLE"}.get(flags, hexa(flags))
+    return f"{{ss_sp={'NULL' if sp == 0 else hexa(sp)}, ss_flags={fl}, ss_size={size}}}"
+
+
+@syscall("sigaltstack", entry=1)
+def _sigaltstack(c: C):
+    return [c.struct(0, "stack_t", 0), c.outstruct(1, "stack_t")]

@@ -1,0 +1,82 @@
+"""siginfo_t (the raw 128 bytes of a SIGNAL record) as strace prints it."""
+
+from __future__ import annotations
+
+import struct
+
+from ._core import sigtext
+from ._fmt import errno_name, ptr
+
+SI_CODES = {0: "SI_USER", 0x80: "SI_KERNEL", -1: "SI_QUEUE", -2: "SI_TIMER", -3: "SI_MESGQ",
+            -4: "SI_ASYNCIO", -5: "SI_SIGIO", -6: "SI_TKILL", -7: "SI_DETHREAD", -60: "SI_ASYNCNL"}
+# uapi asm-generic/siginfo.h, per signal
+SIG_CODES = {
+    "SIGCHLD": ["CLD_EXITED", "CLD_KILLED", "CLD_DUMPED", "CLD_TRAPPED", "CLD_STOPPED", "CLD_CONTINUED"],
+    "SIGSEGV": ["SEGV_MAPERR", "SEGV_ACCERR", "SEGV_BNDERR", "SEGV_PKUERR", "SEGV_ACCADI", "SEGV_ADIDERR",
+                "SEGV_ADIPERR", "SEGV_MTEAERR", "SEGV_MTESERR", "SEGV_CPERR"],
+    "SIGBUS": ["BUS_ADRALN", "BUS_ADRERR", "BUS_OBJERR", "BUS_MCEERR_AR", "BUS_MCEERR_AO"],
+    "SIGILL": ["ILL_ILLOPC", "ILL_ILLOPN", "ILL_ILLADR", "ILL_ILLTRP", "ILL_PRVOPC", "ILL_PRVREG",
+               "ILL_COPROC", "ILL_BADSTK", "ILL_BADIADDR"],
+    "SIGFPE": ["FPE_INTDIV", "FPE_INTOVF", "FPE_FLTDIV", "FPE_FLTOVF", "FPE_FLTUND", "FPE_FLTRES",
+               "FPE_FLTINV", "FPE_FLTSUB", "FPE_DECOVF", "FPE_DECDIV", "FPE_DECERR", "FPE_INVASC",
+               "FPE_INVDEC", "FPE_FLTUNK", "FPE_CONDTRAP"],
+    "SIGTRAP": ["TRAP_BRKPT", "TRAP_TRACE", "TRAP_BRANCH", "TRAP_HWBKPT", "TRAP_UNK", "TRAP_PERF"],
+    "SIGIO": ["POLL_IN", "POLL_OUT", "POLL_MSG", "POLL_ERR", "POLL_PRI", "POLL_HUP"],
+    "SIGSYS": ["SYS_SECCOMP", "SYS_USER_DISPATCH"],
+}
+_FAULTS = ("SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGTRAP")
+_HDR = struct.Struct("<iii")
+
+
+def code_name(sig: str, code: int) -> str:
+    if code in SI_CODES and (code <= 0 or code == 0x80):
+        return SI_CODES[code]
+    names = SIG_CODES.get(sig)
+    if names and 1 <= code <= len(names):
+        return names[code - 1]
+    return str(code)
+
+
+def siginfo_body(signo: int, info: bytes) -> str:
+    """`{si_signo=SIGCHLD, si_code=CLD_EXITED, ...}` (the braces included)."""
+    if len(info) < 48:
+        return "{si_signo=" + sigtext(signo) + "}"
+    si_signo, si_errno, code = _HDR.unpack_from(info)
+    sig = sigtext(si_signo)
+    parts = [f"si_signo={sig}"]
+    parts.append(f"si_code={code_name(sig, code)}")
+    if si_errno:
+        parts.append(f"si_errno={errno_name(si_errno)}")
+    pid, uid = struct.unpack_from("<iI", info, 16)
+    if code <= 0 and code != -2:  # sent by a process: SI_USER, SI_TKILL, SI_QUEUE, ...
+        parts += [f"si_pid={pid}", f"si_uid={uid}"]
+        if code in (-1, -3):  # SI_QUEUE, SI_MESGQ carry a value
+            val = struct.unpack_from("<q", info, 24)[0]
+            parts += [f"si_int={struct.unpack_from('<i', info, 24)[0]}", f"si_ptr={ptr(val & 0xFFFFFFFFFFFFFFFF)}"]
+    elif code == -2:  # SI_TIMER
+        tid, overrun = struct.unpack_from("<ii", info, 16)
+        val = struct.unpack_from("<Q", info, 24)[0]
+        parts += [f"si_timerid={tid:#x}", f"si_overrun={overrun}", f"si_int={struct.unpack_from('<i', info, 24)[0]}", f"si_ptr={ptr(val)}"]
+    elif code == 0x80:
+        pass
+    elif sig == "SIGCHLD":
+        status = struct.unpack_from("<i", info, 24)[0]
+        utime, stime = struct.unpack_from("<qq", info, 32)
+        st = str(status) if code == 1 else sigtext(status)
+        parts += [f"si_pid={pid}", f"si_uid={uid}", f"si_status={st}", f"si_utime={utime}", f"si_stime={stime}"]
+    elif sig in _FAULTS:
+        addr = struct.unpack_from("<Q", info, 16)[0]
+        parts.append(f"si_addr={ptr(addr)}")
+    elif sig == "SIGIO":
+        band, fd = struct.unpack_from("<qi", info, 16)
+        parts += [f"si_band={band}", f"si_fd={fd}"]
+    elif sig == "SIGSYS":
+        addr, nr, arch = struct.unpack_from("<QiI", info, 16)
+        parts += [f"si_call_addr={ptr(addr)}", f"si_syscall={nr}", f"si_arch={arch:#x}"]
+    else:
+        parts += [f"si_pid={pid}", f"si_uid={uid}"]
+    return "{" + ", ".join(parts) + "}"
+
+
+def siginfo_text(signo: int, info: bytes) -> str:
+    return f"--- {sigtext(signo)} {siginfo_body(signo, info)} ---"

@@ -1,0 +1,97 @@
+"""Time family: timespec/timeval/itimerspec structs, clocks, sleeps, timers."""
+
+from __future__ import annotations
+
+import struct
+
+from ._core import C, struct as register_struct, syscall
+
+
+@register_struct("timespec")
+def timespec_text(c: C, b: bytes, i: int) -> str:
+    sec, nsec = struct.unpack_from("<qq", b)
+    return f"{{tv_sec={sec}, tv_nsec={nsec}}}"
+
+
+@register_struct("timespec2")
+def timespec2_text(c: C, b: bytes, i: int) -> str:
+    out = []
+    for k in range(2):
+        sec, nsec = struct.unpack_from("<qq", b, 16 * k)
+        ns = {(1 << 30) - 1: "UTIME_NOW", (1 << 30) - 2: "UTIME_OMIT"}.get(nsec)
+        out.append(ns if ns else f"{{tv_sec={sec}, tv_nsec={nsec}}}")
+    return "[" + ", ".join(out) + "]"
+
+
+@register_struct("timeval")
+def timeval_text(c: C, b: bytes, i: int) -> str:
+    sec, usec = struct.unpack_from("<qq", b)
+    return f"{{tv_sec={sec}, tv_usec={usec}}}"
+
+
+@register_struct("itimerspec")
+def itimerspec_text(c: C, b: bytes, i: int) -> str:
+    return f"{{it_interval={timespec_text(c, b[:16], i)}, it_value={timespec_text(c, b[16:32], i)}}}"
+
+
+@register_struct("itimerval")
+def itimerval_text(c: C, b: bytes, i: int) -> str:
+    return f"{{it_interval={timeval_text(c, b[:16], i)}, it_value={timeval_text(c, b[16:32], i)}}}"
+
+
+@syscall("clock_gettime", "clock_getres", entry=1)
+def _clock_gettime(c: C):
+    return [c.xval(0, "clocks"), c.outstruct(1, "timespec")]
+
+
+@syscall("clock_settime")
+def _clock_settime(c: C):
+    return [c.xval(0, "clocks"), c.struct(1, "timespec", 0)]
+
+
+@syscall("gettimeofday", entry=0)
+def _gettimeofday(c: C):
+    return [c.outstruct(0, "timeval"), c.ptr(1)]
+
+
+@syscall("time", entry=0)
+def _time(c: C):
+    v = c.m(0, 1)
+    return [f"[{struct.unpack_from('<q', v)[0]}]" if c.ok and isinstance(v, (bytes, bytearray)) and len(v) >= 8 else c.ptr(0)]
+
+
+@syscall("nanosleep", entry=1)
+def _nanosleep(c: C):
+    rem = c.outstruct(1, "timespec") if c.exiting and c.is_error else c.ptr(1)
+    return [c.struct(0, "timespec", 0), rem]
+
+
+@syscall("clock_nanosleep", entry=3)
+def _clock_nanosleep(c: C):
+    rem = c.struct(3, "timespec", 1) if c.exiting and c.is_error else c.ptr(3)
+    return [c.xval(0, "clocks"), c.flags(1, "timer_flags"), c.struct(2, "timespec", 0), rem]
+
+
+@syscall("setitimer", entry=2)
+def _setitimer(c: C):
+    return [c.xval(0, "itimer_which"), c.struct(1, "itimerval", 0), c.outstruct(2, "itimerval")]
+
+
+@syscall("getitimer", entry=1)
+def _getitimer(c: C):
+    return [c.xval(0, "itimer_which"), c.outstruct(1, "itimerval")]
+
+
+@syscall("alarm")
+def _alarm(c: C):
+    return [c.u(0)]
+
+
+@syscall("timerfd_create", ret="fd")
+def _timerfd_create(c: C):
+    return [c.xval(0, "clocks"), c.flags(1, "timerfd_flags")]
+
+
+@syscall("timerfd_settime", entry=3)
+def _timerfd_settime(c: C):
+    return [c.fd(0), c.flags(1, "timerfd_flags"), c.struct(2, "itimerspec", 0), c.outstruct(3, "itimerspec")]

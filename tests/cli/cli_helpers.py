@@ -1,0 +1,124 @@
+"""Shared helpers for the CLI tests: a tiny decoder double (the real one is
+tracerd.client.decode; the printer must not care which) and record builders."""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+from dataclasses import replace
+
+import pytest
+
+from tracerd._wire import Pers, Rec, field, record
+
+NAMES = {0: "read", 1: "write", 3: "close", 39: "getpid", 59: "execve", 231: "exit_group", 257: "openat", 61: "wait4"}
+
+
+class FakeDecoder:
+    """Decodes only what the tests feed it: args as plain integers."""
+
+    def __init__(self, options=None):
+        self.options = options
+
+    def name(self, pers, nr):
+        return NAMES.get(nr, f"syscall_{nr:#x}")
+
+    def _args(self, rec, n=3):
+        return ", ".join(str(a) for a in (field(rec, "args") or [])[:n])
+
+    def _ret(self, rec):
+        ret = field(rec, "ret")
+        if ret is None:
+            return "?"
+        if field(rec, "is_error"):
+            return f"-1 {errno.errorcode[-ret]} ({os.strerror(-ret)})"
+        return str(ret)
+
+    def call(self, rec):
+        if field(rec, "nr") == 999:
+            raise ValueError("cannot decode")
+        return f"{self.name(field(rec, 'pers'), field(rec, 'nr'))}({self._args(rec)}) = {self._ret(rec)}"
+
+    def entry(self, rec):
+        return f"{self.name(field(rec, 'pers'), field(rec, 'nr'))}({self._args(rec, 1)}, "
+
+    def resumed(self, rec, entry):
+        return f"2, 3) = {self._ret(rec)}"
+
+    def signal(self, rec):
+        return f"--- SIG{field(rec, 'signo')} {{si_signo={field(rec, 'signo')}}} ---"
+
+    def paths_of(self, rec):
+        return ["/etc/passwd"] if field(rec, "nr") == 257 else []
+
+
+class Recs:
+    """Record builders with a running sequence number and clock."""
+
+    def __init__(self):
+        self.seq = 0
+        self.ts = 1_700_000_000_000_000_000
+
+    def _next(self, dt=1000):
+        self.seq += 1
+        self.ts += dt
+        return self.seq, self.ts
+
+    def call(self, tid, nr, ret=0, *, args=(1, 2, 3, 0, 0, 0), err=False, dur=1234, cpu=None, tgid=None, flags=0, dt=1000):
+        s, t = self._next(dt)
+        return record(Rec.SYSCALL, s, t, tid, tgid or tid, Pers.X86_64, nr, list(args), (-ret if err else ret) if ret is not None else None, err, dur, [], cpu, flags)
+
+    def entry(self, tid, nr, args=(0, 2, 3, 0, 0, 0)):
+        s, t = self._next()
+        return record(Rec.SYSCALL_ENTRY, s, t, tid, tid, Pers.X86_64, nr, list(args), [], 0)
+
+    def exit_(self, tid, nr, ret=3, err=False, dur=5000, flags=0):
+        s, t = self._next()
+        return record(Rec.SYSCALL_EXIT, s, t, tid, tid, Pers.X86_64, nr, ret if not err else -ret, err, dur, [], None, flags)
+
+    def newtask(self, tid, child, how=1):
+        s, t = self._next()
+        return record(Rec.NEWTASK, s, t, tid, tid, child, how)
+
+    def exited(self, tid, status=0):
+        s, t = self._next()
+        return record(Rec.EXIT, s, t, tid, tid, status)
+
+    def killed(self, tid, signo, core=False):
+        s, t = self._next()
+        return record(Rec.KILLED, s, t, tid, tid, signo, core)
+
+    def signal(self, tid, signo):
+        s, t = self._next()
+        return record(Rec.SIGNAL, s, t, tid, tid, signo, b"\0" * 128)
+
+    def stopped(self, tid, signo):
+        s, t = self._next()
+        return record(Rec.STOPPED, s, t, tid, tid, signo)
+
+    def attach(self, tid):
+        s, t = self._next()
+        return record(Rec.ATTACH, s, t, tid, tid)
+
+    def detach(self, tid):
+        s, t = self._next()
+        return record(Rec.DETACH, s, t, tid, tid)
+
+
+def run_printer(opts, records, *, roots=(100,), decoder=None, out=None):
+    from tracerd.client._output import Printer
+
+    out = out if out is not None else io.StringIO()
+    notes = io.StringIO()
+    p = Printer(opts, decoder or FakeDecoder(), out, notes=notes, roots=roots)
+    for r in records:
+        p.feed(r)
+    p.finish()
+    return (out.getvalue() if isinstance(out, io.StringIO) else None), notes.getvalue()
+
+
+def options(**kw):
+    from tracerd.client._options import RunOptions
+
+    return replace(RunOptions(), **kw)

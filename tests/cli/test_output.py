@@ -1,0 +1,275 @@
+"""The printer against strace's own output layout (lines checked against
+strace 6.1 on this machine), with records built by tracerd._wire.record."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import msgpack
+
+from tracerd._wire import FIELDS, Rec, SysFlag
+
+from cli_helpers import FakeDecoder, options, run_printer
+
+
+def test_alignment_at_column_40(recs):
+    out, _ = run_printer(options(), [recs.call(100, 3, 0, args=(3,)), recs.call(100, 231, None, args=(0,)), recs.exited(100, 0)])
+    # strace: `close(3)` + spaces so that "=" sits at column 40
+    assert out.splitlines()[0] == "close(3)" + " " * 32 + "= 0"
+    assert out.splitlines()[0].index("=") == 40
+    assert out.splitlines()[1] == "exit_group(0)" + " " * 27 + "= ?"
+    assert out.splitlines()[2] == "+++ exited with 0 +++"
+
+
+def test_long_lines_get_one_space(recs):
+    out, _ = run_printer(options(), [recs.call(100, 257, 3, args=(123456789012, 123456789012, 123456789012))])
+    assert out == "openat(123456789012, 123456789012, 123456789012) = 3\n"
+
+
+def test_errors_and_T(recs):
+    out, _ = run_printer(options(syscall_times=True), [recs.call(100, 257, 2, err=True, dur=123_456)])
+    assert out.endswith(" = -1 ENOENT (No such file or directory) <0.000123>\n")
+
+
+def test_T_precision_ns(recs):
+    out, _ = run_printer(options(syscall_times=True, dur_precision=9), [recs.call(100, 3, 0, dur=123_456)])
+    assert out.endswith("= 0 <0.000123456>\n")
+
+
+def test_no_pid_prefix_with_one_process_even_with_f(recs):
+    out, _ = run_printer(options(follow=1), [recs.call(100, 3), recs.exited(100)])
+    assert not out.startswith("[pid")
+
+
+def test_pid_prefix_when_several_live(recs):
+    rs = [
+        recs.newtask(100, 101),
+        recs.call(101, 1, 3),
+        recs.call(100, 61, 101),
+        recs.exited(101, 3),
+        recs.call(100, 3, 0),
+        recs.exited(100, 0),
+    ]
+    out, notes = run_printer(options(follow=1), rs)
+    lines = out.splitlines()
+    # the prefix counts: "=" at column 40 of the whole line, as strace
+    assert lines[0] == "[pid   101] write(1, 2, 3)" + " " * 14 + "= 3"
+    assert lines[1].startswith("[pid   100] wait4(")
+    assert lines[2] == "[pid   101] +++ exited with 3 +++"
+    # the child is gone: one process again, no prefix (as strace)
+    assert lines[3].startswith("close(")
+    assert lines[4] == "+++ exited with 0 +++"
+    assert notes == "tracectl: Process 101 attached\n"
+
+
+def test_children_hidden_without_f(recs):
+    rs = [recs.newtask(100, 101), recs.call(101, 1, 3), recs.exited(101, 3), recs.call(100, 3), recs.exited(100)]
+    out, notes = run_printer(options(follow=0), rs)
+    assert "write" not in out and "101" not in out
+    assert out.splitlines()[0].startswith("close(")
+    assert notes == ""
+
+
+def test_output_file_pid_prefix_with_f(recs):
+    out, _ = run_printer(options(follow=1, output="/tmp/x"), [recs.call(100, 1, 3), recs.exited(100)])
+    # strace -f -o FILE: "%-5d " even while one process is traced
+    assert out.splitlines() == ["100   write(1, 2, 3)" + " " * (40 - 20) + "= 3", "100   +++ exited with 0 +++"]
+
+
+def test_unfinished_and_resumed(recs):
+    rs = [
+        recs.newtask(100, 101),
+        recs.entry(101, 0),
+        recs.call(100, 1, 2),
+        recs.exit_(101, 0, 1, dur=295_451_000),
+    ]
+    out, _ = run_printer(options(follow=1, syscall_times=True), rs)
+    lines = out.splitlines()
+    assert lines[0] == "[pid   101] read(0,  <unfinished ...>"
+    assert lines[1].startswith("[pid   100] write(1, 2, 3)")
+    # strace: `[pid  5031] <... read resumed>"a", 1)   = 1 <0.295451>`
+    assert lines[2] == "[pid   101] <... read resumed>2, 3)" + " " * 5 + "= 1 <0.295451>"
+
+
+def test_entry_then_exit_same_task_joins_the_line(recs):
+    out, _ = run_printer(options(), [recs.entry(100, 0), recs.exit_(100, 0, 3)])
+    assert out == "read(0, 2, 3)" + " " * 27 + "= 3\n"
+
+
+def test_killed_inside_a_call(recs):
+    rs = [recs.newtask(100, 101), recs.entry(101, 0), recs.call(100, 1, 2), recs.killed(101, 9), recs.killed(100, 9)]
+    out, _ = run_printer(options(follow=1), rs)
+    lines = out.splitlines()
+    # strace: `[pid  5132] <... read resumed> <unfinished ...>) = ?`
+    assert lines[2] == "[pid   101] <... read resumed> <unfinished ...>) = ?"
+    assert lines[3] == "[pid   101] +++ killed by SIGKILL +++"
+    assert lines[4] == "+++ killed by SIGKILL +++"
+
+
+def test_vanished_whole_call(recs):
+    out, _ = run_printer(options(), [recs.call(100, 0, None, flags=SysFlag.VANISHED)])
+    assert out == "read(1,  <unfinished ...>)" + " " * 14 + "= ?\n"
+
+
+def test_killed_core_and_signals(recs):
+    rs = [recs.signal(100, 17), recs.stopped(100, 19), recs.killed(100, 11, core=True)]
+    out, _ = run_printer(options(), rs)
+    assert out.splitlines() == ["--- SIG17 {si_signo=17} ---", "--- stopped by SIGSTOP ---", "+++ killed by SIGSEGV (core dumped) +++"]
+
+
+def test_signal_none_hides_signals_and_killed(recs):
+    out, _ = run_printer(options(signals=frozenset()), [recs.signal(100, 17), recs.killed(100, 9)])
+    assert out == ""
+
+
+def test_qq_hides_exit_keeps_killed(recs):
+    opts = options(quiet=frozenset({"attach", "personality", "exit"}))
+    out, _ = run_printer(opts, [recs.exited(100, 0)])
+    assert out == ""
+    out, _ = run_printer(opts, [recs.killed(100, 9)])
+    assert out == "+++ killed by SIGKILL +++\n"
+
+
+def test_status_filters(recs):
+    rs = [recs.call(100, 3, 0), recs.call(100, 257, 2, err=True), recs.call(100, 231, None)]
+    ok, _ = run_printer(options(status=frozenset({"successful"})), rs)
+    assert [l.split("(")[0] for l in ok.splitlines()] == ["close"]
+    bad, _ = run_printer(options(status=frozenset({"failed"})), rs)
+    assert [l.split("(")[0] for l in bad.splitlines()] == ["openat"]
+
+
+def test_status_filter_holds_entries(recs):
+    # with a status filter the entry is held and printed whole at exit
+    rs = [recs.entry(100, 0), recs.exit_(100, 0, 2, err=True)]
+    out, _ = run_printer(options(status=frozenset({"failed"})), rs)
+    assert out.startswith("read(0, 2, 3)") and "<unfinished" not in out
+    out, _ = run_printer(options(status=frozenset({"successful"})), rs)
+    assert out == ""
+
+
+def test_trace_path(recs):
+    out, _ = run_printer(options(paths=("/etc/passwd",)), [recs.call(100, 3), recs.call(100, 257, 3)])
+    assert [l.split("(")[0] for l in out.splitlines()] == ["openat"]
+
+
+def test_undecodable_record_shows_raw_args(recs):
+    out, _ = run_printer(options(), [recs.call(100, 999, 5, args=(1, 0x10, 0, 0, 0, 0)), recs.call(100, 3)])
+    lines = out.splitlines()
+    assert lines[0].startswith("syscall_0x3e7(0x1, 0x10, 0, 0, 0, 0)")
+    assert lines[0].endswith("= 5")
+    assert lines[1].startswith("close(")
+
+
+def test_timestamps(recs):
+    rec = recs.call(100, 3)
+    ts = rec[2]
+    out, _ = run_printer(options(tflag=3, ts_format="unix", ts_precision=6), [rec])
+    assert out.startswith(f"{ts // 10**9}.{ts // 1000 % 10**6:06d} close(")
+    out, _ = run_printer(options(tflag=2, ts_format="time", ts_precision=6), [rec])
+    import re
+
+    assert re.match(r"\d\d:\d\d:\d\d\.\d{6} close\(", out)
+    out, _ = run_printer(options(tflag=1, ts_format="time", ts_precision=0), [rec])
+    assert re.match(r"\d\d:\d\d:\d\d close\(", out)
+
+
+def test_relative_timestamps(recs):
+    rs = [recs.call(100, 3), recs.call(100, 3, dt=1_500_000)]
+    out, _ = run_printer(options(relative=True), rs)
+    assert out.splitlines()[0].startswith("     0.000000 close(")
+    assert out.splitlines()[1].startswith("     0.001500 close(")
+    out, _ = run_printer(options(relative=True, tflag=2, ts_format="time", ts_precision=6), rs)
+    assert "(+     0.001500) close(" in out.splitlines()[1]
+
+
+def test_syscall_number(recs):
+    out, _ = run_printer(options(syscall_number=True), [recs.call(100, 3)])
+    assert out.startswith("[  3] close(")
+
+
+def test_ff_one_file_per_pid(recs, tmp_path):
+    base = tmp_path / "trace"
+    rs = [recs.newtask(100, 101), recs.entry(101, 0), recs.call(100, 1, 2), recs.exit_(101, 0, 1), recs.exited(101), recs.exited(100)]
+    out, _ = run_printer(options(follow=2, output=str(base)), rs, out=io.StringIO())
+    a = (tmp_path / "trace.100").read_text()
+    b = (tmp_path / "trace.101").read_text()
+    assert a.splitlines() == ["write(1, 2, 3)" + " " * 26 + "= 2", "+++ exited with 0 +++"]
+    # another task's line does not interrupt this file's open line
+    assert b.splitlines() == ["read(0, 2, 3)" + " " * 27 + "= 1", "+++ exited with 0 +++"]
+    assert out == ""
+
+
+def test_attach_notes(recs):
+    opts = options(attach=True)
+    _, notes = run_printer(opts, [recs.attach(100), recs.detach(100)])
+    assert notes == "tracectl: Process 100 attached\ntracectl: Process 100 detached\n"
+    _, notes = run_printer(options(attach=True, quiet=frozenset({"attach"})), [recs.attach(100), recs.detach(100)])
+    assert notes == ""
+
+
+def test_summary_only_prints_no_trace(recs):
+    rs = [recs.call(100, 3, 0, cpu=2_000), recs.call(100, 3, 0, cpu=4_000), recs.call(100, 257, 2, err=True, cpu=10_000), recs.call(100, 231, None), recs.exited(100)]
+    out, _ = run_printer(options(summary=1), rs)
+    assert out.splitlines() == [
+        "% time     seconds  usecs/call     calls    errors syscall",
+        "------ ----------- ----------- --------- --------- ----------------",
+        " 62.50    0.000010          10         1         1 openat",
+        " 37.50    0.000006           3         2           close",
+        "------ ----------- ----------- --------- --------- ----------------",
+        "100.00    0.000016           5         3         1 total",
+    ]
+
+
+def test_summary_C_wall_and_sort(recs):
+    rs = [recs.call(100, 3, 0, dur=2_000, cpu=1), recs.call(100, 3, 0, dur=2_000, cpu=1), recs.call(100, 1, 1, dur=10_000, cpu=1)]
+    out, _ = run_printer(options(summary=2, wall=True, sortby="calls"), rs)
+    lines = out.splitlines()
+    assert lines[0].startswith("close(") and lines[2].startswith("write(")
+    assert lines[5].endswith(" close") and lines[5].startswith(" 28.57    0.000004           2         2")
+    assert lines[6].endswith(" write")
+    assert lines[-1] == "100.00    0.000014           4         3           total"
+
+
+def test_summary_columns_and_empty(recs):
+    out, _ = run_printer(options(summary=1, columns=("calls", "name")), [recs.call(100, 3, cpu=5)])
+    assert out.splitlines() == ["    calls syscall", "--------- ----------------", "        1 close", "--------- ----------------", "        1 total"]
+    out, _ = run_printer(options(summary=1), [recs.exited(100)])
+    assert out == ""
+
+
+def test_jsonl_fields_documented(recs):
+    import pathlib
+
+    from tracerd.client._jsonl import JSON_FIELDS
+
+    rs = [
+        recs.newtask(100, 101),
+        recs.call(101, 257, 2, err=True),
+        recs.entry(100, 0),
+        recs.exit_(100, 0, 3),
+        recs.signal(100, 17),
+        recs.call(101, 999, 0),
+        recs.killed(101, 9),
+        recs.exited(100, 0),
+    ]
+    out, _ = run_printer(options(fmt="jsonl", follow=1), rs)
+    objs = [json.loads(l) for l in out.splitlines()]
+    assert [o["type"] for o in objs] == ["newtask", "syscall", "syscall_entry", "syscall_exit", "signal", "syscall", "killed", "exit"]
+    assert objs[1]["syscall"] == "openat" and objs[1]["errno"] == "ENOENT" and objs[1]["retval"].startswith("-1 ENOENT")
+    assert objs[3]["text"] == "2, 3) = 3"
+    assert objs[4]["signal"] == "SIGCHLD" and objs[4]["siginfo"] == "00" * 128
+    assert objs[5]["text"] is None and "cannot decode" in objs[5]["decode_error"]
+    emitted = {k for o in objs for k in o}
+    doc = (pathlib.Path(__file__).parents[2] / "docs" / "jsonl.md").read_text()
+    for k in emitted | set(JSON_FIELDS):
+        assert f"`{k}`" in doc, f"field {k} is not documented in docs/jsonl.md"
+    for t, names in FIELDS.items():
+        assert f"`{t.name.lower()}`" in doc
+
+
+def test_msgpack_is_the_raw_records(recs):
+    rs = [recs.call(100, 3), recs.exited(100)]
+    buf = io.BytesIO()
+    run_printer(options(fmt="msgpack"), rs, out=buf)
+    assert list(msgpack.Unpacker(io.BytesIO(buf.getvalue()), raw=False)) == rs

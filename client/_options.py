@@ -40,7 +40,6 @@ UNSUPPORTED = {
     ("-I", "--interruptible"): 1,
     ("-i", "--instruction-pointer"): 0,
     ("-k", "--stack-traces"): 0,
-    ("-Y", "--decode-pids"): "?",
     ("-d", "--debug"): 0,
     ("--tips",): "?",
 }
@@ -68,6 +67,7 @@ COLUMN_KEYS = {
 }
 DEFAULT_COLUMNS = ("percent", "total", "avg", "calls", "errors", "name")
 ALL_DECODE_FDS = frozenset({"path", "socket", "dev", "pidfd"})
+STATUSES = frozenset({"successful", "failed", "unfinished", "unavailable", "detached"})
 
 
 @dataclass(frozen=True)
@@ -164,6 +164,8 @@ def add_strace_options(p: argparse.ArgumentParser) -> None:
     # --quiet and --decode-fds are both -e qualifiers and the long forms of -q/-y
     a("--quiet", dest="exprs", action=_Append, qname="quiet", nargs="?", const="attach,personality", metavar="SET", help="-e quiet=SET")
     a("--decode-fds", dest="exprs", action=_Append, qname="decode-fds", nargs="?", const="path", metavar="SET", help="-e decode-fds=SET")
+    a("--decode-pids", dest="exprs", action=_Append, qname="decode-pids", metavar="SET", help="-e decode-pids=SET (pidns)")
+    a("-Y", dest="exprs", action="append_const", const="decode-pids=comm", help=argparse.SUPPRESS)
     a("-f", "--follow-forks", dest="follow", action=_Count, help="follow forks (-ff with -o: one file per pid)")
     a("--output-separately", dest="output_separately", action="store_true", help=argparse.SUPPRESS)
     a("-o", "--output", dest="output", metavar="FILE", help="send trace output to FILE instead of stderr")
@@ -333,14 +335,19 @@ def _decode_options(args, q, strsize, xflag, yflag):
         decode_fds |= {"path"}
     elif yflag >= 2:
         decode_fds |= ALL_DECODE_FDS
+    # The decoder's `verbose` is "printed unabbreviated" (-v); strace's
+    # -e verbose= (dereference structures or not) it does not model.
     abbrev = getattr(q, "abbrev", None)
     if args.verbose:
         abbrev = frozenset()  # -v: nothing abbreviated
+    if any(e.startswith("verbose=") for e in args.exprs):
+        if frozenset(q.verbose) != frozenset(type(q)().verbose):
+            raise UsageError("-e verbose= (not dereferencing structures) is not supported by tracectl yet")
     return DecodeOptions(
         strsize=strsize,
         xflag=xflag,
         yflag=yflag,
-        verbose=frozenset(getattr(q, "verbose", ()) or ()),
+        verbose=frozenset(),
         raw=frozenset(getattr(q, "raw", ()) or ()),
         abbrev=abbrev,
         xstyle=args.xstyle or "abbrev",
@@ -442,6 +449,12 @@ def resolve(args) -> RunOptions:
     if "thread-execve" in quiet:
         quiet.add("superseded")
     signals = getattr(q, "signals", None)
+    status = frozenset(getattr(q, "status", ()) or ())
+    if status >= STATUSES:
+        status = frozenset()  # every status: no filtering (entries print as they come)
+    decode_pids = frozenset(getattr(q, "decode_pids", ()) or ())
+    if "comm" in decode_pids:
+        raise UsageError("-Y/--decode-pids=comm is not supported by tracectl yet")
     decode = _decode_options(args, q, strsize, xflag, args.yflag)
     if attach:
         if args.env:
@@ -462,7 +475,7 @@ def resolve(args) -> RunOptions:
     return RunOptions(
         trace=frozenset(q.trace),
         signals=None if signals is None else frozenset(signals),
-        status=frozenset(getattr(q, "status", ()) or ()),
+        status=status,
         quiet=frozenset(quiet),
         paths=tuple(getattr(q, "paths", ()) or ()),
         qualifiers=q,
@@ -481,7 +494,7 @@ def resolve(args) -> RunOptions:
         dur_precision=dur_precision,
         acolumn=acolumn,
         syscall_number=args.syscall_number,
-        pidns=args.pidns,
+        pidns=args.pidns or "pidns" in decode_pids,
         summary=summary,
         sortby=sortby,
         columns=columns,

@@ -1,0 +1,152 @@
+"""tracectl's strace options: getopt-style combined letters, strace's error
+wording, one line and exit 1 before anything runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tracerd import UsageError
+from tracerd.client._cli import build_parser, main
+
+try:
+    from tracerd.bpfgen import Qualifiers  # noqa: F401
+
+    HAVE_QUALIFIERS = True
+except ImportError:
+    HAVE_QUALIFIERS = False
+
+needs_qualifiers = pytest.mark.skipif(not HAVE_QUALIFIERS, reason="tracerd.bpfgen.Qualifiers is not exported yet")
+
+
+def parse(*argv, cmd="run"):
+    return build_parser(cmd).parse_args([cmd, *argv])
+
+
+def resolved(*argv, cmd="run"):
+    from tracerd.client._options import resolve
+
+    return resolve(parse(*argv, cmd=cmd))
+
+
+def test_letters_combine_like_getopt():
+    a = parse("-fftt", "-s64", "-etrace=open", "-e", "signal=none", "--", "ls", "-l")
+    assert (a.follow, a.tflag, a.strsize) == (2, 2, "64")
+    assert a.exprs == ["trace=open", "signal=none"]
+    assert a.argv == ["--", "ls", "-l"]
+
+
+def test_command_options_stay_with_the_command():
+    a = parse("-f", "ls", "-f", "-o", "x")
+    assert a.follow == 1 and a.output is None
+    assert a.argv == ["ls", "-f", "-o", "x"]
+
+
+def test_long_qualifier_options_become_expressions():
+    a = parse("--trace=%file", "--signal=!SIGCHLD", "--status=failed", "--quiet", "-qq", "true")
+    assert a.exprs == ["trace=%file", "signal=!SIGCHLD", "status=failed", "quiet=attach,personality"]
+    assert a.qflag == 2
+
+
+def test_attach_pids_every_form():
+    from tracerd.client._options import parse_pids
+
+    a = parse("-p", "1,2", "-p", "3 4", "5", "6", cmd="attach")
+    assert parse_pids(a.pid_opts + a.pid_args) == (1, 2, 3, 4, 5, 6)
+    with pytest.raises(UsageError, match="Invalid process id: 'x'"):
+        parse_pids(["1,x"])
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["-k", "true"], "option -k/--stack-traces is not supported by tracectl"),
+        (["-i", "true"], "option -i/--instruction-pointer is not supported"),
+        (["-b", "execve", "true"], "option -b/--detach-on is not supported"),
+        (["-K", "true"], "invalid option -- 'K'"),
+        (["--bogus", "true"], "unrecognized option '--bogus'"),
+        (["-s"], "option requires an argument -- 's'"),
+    ],
+)
+def test_refused_options(argv, message):
+    with pytest.raises(UsageError, match=message):
+        parse(*argv)
+
+
+@needs_qualifiers
+def test_resolve_defaults():
+    o = resolved("true")
+    assert o.argv == ("true",) and o.strsize == 32 and o.acolumn == 40
+    assert o.status == frozenset() and o.summary == 0 and not o.cpu_time
+    assert o.trace  # every call by default
+
+
+@needs_qualifiers
+def test_resolve_forms():
+    o = resolved("-fftt", "-s64", "-yy", "-x", "-T", "-C", "-Stime", "-e", "trace=%file", "--", "ls", "/")
+    assert (o.follow, o.tflag, o.ts_format, o.ts_precision, o.strsize) == (2, 2, "time", 6, 64)
+    assert o.summary == 2 and o.cpu_time and o.syscall_times
+    assert o.decode.yflag == 2 and o.decode.xflag == 1 and o.decode.decode_fds >= {"path", "socket"}
+    assert o.argv == ("ls", "/")
+    o = resolved("-ttt", "-r", "-qq", "-z", "-cw", "true")
+    assert o.ts_format == "unix" and o.relative and {"attach", "exit"} <= o.quiet
+    assert o.status == {"successful"} and o.summary == 1 and o.wall and not o.cpu_time
+    o = resolved("--absolute-timestamps=format:unix,precision:ns", "-T", "--syscall-times=ns", "true")
+    assert (o.ts_format, o.ts_precision, o.dur_precision) == ("unix", 9, 9)
+
+
+@needs_qualifiers
+def test_env_options(monkeypatch):
+    monkeypatch.setenv("TRACECTL_T1", "x")
+    o = resolved("-E", "A=1", "-E", "TRACECTL_T1", "true")
+    assert o.env["A"] == "1" and "TRACECTL_T1" not in o.env
+
+
+@needs_qualifiers
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        ([], "must have PROG \\[ARGS\\] or -p PID"),
+        (["-s", "x", "true"], "invalid -s argument: 'x'"),
+        (["-S", "bogus", "true"], "invalid sortby: 'bogus'"),
+        (["-U", "calls,bogus", "true"], "unknown column name: 'bogus'"),
+        (["-e", "trace=nosuchcall", "true"], "nosuchcall"),
+        (["-e", "trace=%nosuchclass", "true"], "nosuchclass"),
+        (["-e", "inject=open:error=ENOENT", "true"], "inject"),
+        (["-c", "-C", "true"], "mutually exclusive"),
+        (["--format=xml", "true"], "invalid --format"),
+        (["-Y", "true"], "decode-pids=comm"),
+    ],
+)
+def test_resolve_errors(argv, message):
+    with pytest.raises(UsageError, match=message):
+        resolved(*argv)
+
+
+def test_user_option_without_root_or_unknown_user():
+    import os
+
+    with pytest.raises(UsageError) as ei:
+        resolved("-u", "no-such-user-tracectl", "true")
+    if os.geteuid() == 0:
+        assert str(ei.value) == "Cannot find user 'no-such-user-tracectl'"
+    else:
+        assert str(ei.value) == "You must be root to use the -u option"
+
+
+def test_cli_one_line_and_exit_1(capsys):
+    assert main(["run", "--bogus", "true"]) == 1
+    err = capsys.readouterr().err
+    assert err == "tracectl: unrecognized option '--bogus'\n"
+
+
+def test_output_path_checked_before_running(tmp_path, capsys):
+    if not HAVE_QUALIFIERS:
+        pytest.skip("tracerd.bpfgen.Qualifiers is not exported yet")
+    marker = tmp_path / "ran"
+    rc = main(["--embedded", "run", "-o", str(tmp_path / "no" / "such" / "file"), "touch", str(marker)])
+    assert rc == 1
+    assert capsys.readouterr().err == f"tracectl: Can't fopen '{tmp_path}/no/such/file': No such file or directory\n"
+    assert not marker.exists()

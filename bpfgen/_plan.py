@@ -1,0 +1,171 @@
+"""The fetch plan: which memory the native loop reads, at entry or exit, for
+each selected (personality, number), derived from the table's argument kinds.
+The binary format is tracerd._wire's (docs/fetch-plan.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tracerd._errors import UsageError
+from tracerd._wire import (
+    LEN_FIXED,
+    LEN_NONE,
+    LEN_RET,
+    MEM_PHASE_ENTRY,
+    MEM_PHASE_EXIT,
+    PATH_MAX,
+    PLAN_ENTRY,
+    PLAN_HEADER,
+    PLAN_MAGIC,
+    PLAN_OP,
+    PLAN_VERSION,
+    EntryFlag,
+    Op,
+    Pers,
+    PlanFlag,
+)
+
+from ._table import Syscall, Table, load_table
+
+# An array (pollfd[], epoll_event[], ...) is read as a BUF of at most this many
+# elements times the element size: strace prints at most -s elements.
+ARRAY_MAX_BYTES = 1 << 16
+
+
+def effective_set(trace: Iterable, table: Table | None = None) -> dict[tuple[Pers, int], Syscall]:
+    """The (pers, nr) -> Syscall map the filter and the plan are built from:
+    `trace` plus, on i386, the multiplexer (socketcall/ipc) of every direct
+    socket/ipc number in it — libseccomp would otherwise add argument checks
+    on the multiplexer, which the kernel's action cache cannot handle."""
+    table = table or load_table()
+    out: dict[tuple[Pers, int], Syscall] = {}
+    for pers, nr in trace:
+        pers = Pers(pers)
+        sc = table.lookup(pers, nr)
+        if sc is None:
+            raise UsageError(f"invalid system call number {nr} for personality {pers.name.lower()}")
+        out[(pers, nr)] = sc
+        if pers == Pers.I386 and sc.subcall is not None:
+            mux = table.syscalls[sc.subcall[0]]
+            out[(pers, mux.numbers[Pers.I386])] = mux
+    return out
+
+
+def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, entry_only: bool = False) -> list[tuple[int, int, int, int, int]]:
+    """The plan ops of one call: (phase, Op, arg, len_src, size), entry ops first."""
+    entry, exit_ = [], []
+    for i, a in enumerate(sc.args_for(pers)):
+        k = a.kind
+        if k == "path":
+            entry.append((Op.CSTR, i, LEN_NONE, PATH_MAX))
+        elif k == "str":
+            entry.append((Op.CSTR, i, LEN_NONE, 0))
+        elif k == "strarr":
+            entry.append((Op.STRARR, i, LEN_NONE, 0))
+        elif k == "buf":
+            src = LEN_RET if a.len == "ret" else a.len
+            if a.dir in ("in", "inout") and src != LEN_RET:
+                entry.append((Op.BUF, i, src, 0))
+            if a.dir in ("out", "inout"):
+                exit_.append((Op.BUF, i, src, 0))
+        elif k in ("struct", "sigset"):
+            size = table.struct_size(a.ref, pers)
+            if a.dir in ("in", "inout"):
+                entry.append((Op.STRUCT, i, LEN_FIXED, size))
+            if a.dir in ("out", "inout"):
+                exit_.append((Op.STRUCT, i, LEN_FIXED, size))
+        elif k == "array":
+            size = min(table.struct_size(a.ref, pers) * max(strsize, 1), ARRAY_MAX_BYTES)
+            if a.dir in ("in", "inout"):
+                entry.append((Op.BUF, i, LEN_FIXED, size))
+            if a.dir in ("out", "inout"):
+                exit_.append((Op.BUF, i, LEN_FIXED, size))
+        elif k == "iovec":
+            if a.dir in ("in", "inout"):
+                entry.append((Op.IOVEC, i, a.len, 0))
+            if a.dir in ("out", "inout"):
+                exit_.append((Op.IOVEC, i, a.len, 0))
+    if entry_only or sc.noreturn:
+        exit_ = []
+    return [(MEM_PHASE_ENTRY, *o) for o in entry] + [(MEM_PHASE_EXIT, *o) for o in exit_]
+
+
+def entry_flags(sc: Syscall, ops, *, entry_only: bool = False) -> int:
+    """EntryFlag bits: the same 16 bits ride in SECCOMP_RET_TRACE's data."""
+    flags = 0
+    if not entry_only and not sc.noreturn:
+        flags |= EntryFlag.EXIT
+    if any(o[0] == MEM_PHASE_ENTRY for o in ops):
+        flags |= EntryFlag.FETCH_ENTRY
+    if any(o[0] == MEM_PHASE_EXIT for o in ops):
+        flags |= EntryFlag.FETCH_EXIT
+    return int(flags)
+
+
+def trace_flags(trace: Iterable, *, entry_only: bool = False, table: Table | None = None) -> dict[tuple[Pers, int], int]:
+    """(pers, nr) -> EntryFlag bits for every entry of the effective set."""
+    table = table or load_table()
+    out = {}
+    for (pers, nr), sc in effective_set(trace, table).items():
+        out[(pers, nr)] = entry_flags(sc, syscall_ops(sc, pers, table, entry_only=entry_only), entry_only=entry_only)
+    return out
+
+
+def build_plan(trace: Iterable, *, strsize: int = 32, cpu_time: bool = False, entry_only: bool = False) -> bytes:
+    """The fetch plan for a trace set, in tracerd._wire's binary format: one
+    entry per selected (pers, nr) (even with no ops), sorted by (pers, nr)."""
+    if not 0 <= strsize < 1 << 32:
+        raise UsageError(f"invalid -s argument: '{strsize}'")
+    table = load_table()
+    eff = effective_set(trace, table)
+    if len(eff) > 0xFFFF:
+        raise UsageError("too many system calls for one fetch plan")
+    parts = [PLAN_HEADER.pack(PLAN_MAGIC, PLAN_VERSION, len(eff), strsize, PlanFlag.CPU_TIME if cpu_time else 0)]
+    for (pers, nr) in sorted(eff):
+        sc = eff[(pers, nr)]
+        ops = syscall_ops(sc, pers, table, strsize=strsize, entry_only=entry_only)
+        parts.append(PLAN_ENTRY.pack(int(pers), len(ops), entry_flags(sc, ops, entry_only=entry_only), nr))
+        parts.extend(PLAN_OP.pack(phase, int(kind), arg, src, size) for phase, kind, arg, src, size in ops)
+    return b"".join(parts)
+
+
+def parse_plan(buf: bytes) -> dict:
+    """Read a fetch plan back into plain data (JSON-able): header fields and
+    entries [{pers, nr, flags, ops: [{phase, kind, arg, len, size}]}].
+    Raises ValueError on a malformed plan."""
+    buf = bytes(buf)
+    if len(buf) < PLAN_HEADER.size:
+        raise ValueError("fetch plan shorter than its header")
+    magic, version, count, strsize, flags = PLAN_HEADER.unpack_from(buf)
+    if magic != PLAN_MAGIC:
+        raise ValueError(f"bad fetch plan magic {magic!r}")
+    if version != PLAN_VERSION:
+        raise ValueError(f"unsupported fetch plan version {version}")
+    off = PLAN_HEADER.size
+    entries = []
+    prev = None
+    for _ in range(count):
+        if off + PLAN_ENTRY.size > len(buf):
+            raise ValueError("fetch plan truncated in an entry")
+        pers, nops, eflags, nr = PLAN_ENTRY.unpack_from(buf, off)
+        off += PLAN_ENTRY.size
+        if pers > max(Pers):
+            raise ValueError(f"bad personality {pers} in fetch plan")
+        if prev is not None and (pers, nr) <= prev:
+            raise ValueError("fetch plan entries not sorted by (pers, nr)")
+        prev = (pers, nr)
+        ops = []
+        for _ in range(nops):
+            if off + PLAN_OP.size > len(buf):
+                raise ValueError("fetch plan truncated in an op")
+            phase, kind, arg, src, size = PLAN_OP.unpack_from(buf, off)
+            off += PLAN_OP.size
+            if phase not in (MEM_PHASE_ENTRY, MEM_PHASE_EXIT) or kind not in set(Op) or arg > 5:
+                raise ValueError(f"bad op ({phase}, {kind}, {arg}) in fetch plan")
+            if not (src <= 5 or src in (LEN_RET, LEN_FIXED, LEN_NONE)) or (src == LEN_RET and phase != MEM_PHASE_EXIT):
+                raise ValueError(f"bad length source {src} in fetch plan")
+            ops.append({"phase": phase, "kind": kind, "arg": arg, "len": src, "size": size})
+        entries.append({"pers": pers, "nr": nr, "flags": eflags, "ops": ops})
+    if off != len(buf):
+        raise ValueError(f"{len(buf) - off} trailing bytes after the fetch plan")
+    return {"version": version, "strsize": strsize, "flags": flags, "entries": entries}

@@ -1,0 +1,597 @@
+"""strace's qualifier language (`-e EXPR`, `-P PATH`), strict and compatible.
+
+Semantics follow strace 6.1 (filter_qualify.c, basic_filters.c):
+
+- each `-e trace=` (and abbrev=, verbose=, raw=) replaces the previous value
+  of that set; leading `!` characters each invert what follows; `none` and
+  `all` stand alone; otherwise a comma-separated list of tokens, each a name,
+  a class (`%file`), a regex (`/^open`, POSIX extended, searched), a number,
+  optionally prefixed by `?` (no error when it matches nothing) and suffixed
+  by a personality designator (`@64`, `@32`, `@x32`);
+- `-e EXPR` without a known `NAME=` prefix is `trace=EXPR`;
+- signal=, status=, read=, write=, quiet=, decode-fds=, decode-pids= are
+  plain token sets with the same `!`/all/none rules;
+- inject= and fault= add to a list (parsed and validated here, executed by a
+  later part).
+
+Errors are one line, in strace's words, raised as tracerd.UsageError
+(tracerd.UnknownSyscall for a bad syscall token).
+"""
+
+from __future__ import annotations
+
+import difflib
+import errno as _errno
+import re
+import signal as _signal
+from dataclasses import dataclass
+
+from tracerd._errors import UnknownSyscall, UsageError
+from tracerd._wire import X32_SYSCALL_BIT, Pers
+
+from ._table import Table, load_table
+
+# strace's personality designators on x86_64 (PERSONALITY_DESIGNATORS).
+PERS_DESIGNATORS = {"64": Pers.X86_64, "32": Pers.I386, "x32": Pers.X32}
+# Legacy class names strace still accepts, and %net.
+_CLASS_ALIASES = {
+    "%net": "network",
+    "desc": "desc", "file": "file", "memory": "memory", "process": "process",
+    "signal": "signal", "ipc": "ipc", "network": "network",
+}
+STATUSES = ("successful", "failed", "unfinished", "unavailable", "detached")
+_QUIET = {
+    "attach": "attach", "exit": "exit", "exits": "exit", "path-resolution": "path-resolution",
+    "personality": "personality", "superseded": "thread-execve", "thread-execve": "thread-execve",
+}
+QUIET = frozenset(_QUIET.values())
+DECODE_FDS = frozenset({"path", "socket", "dev", "pidfd"})
+DECODE_PIDS = frozenset({"pidns", "comm"})
+MAX_ERRNO = 4095
+NSIG = 65  # x86_64 kernel: signals 1..64
+INJECT_LAST_INF = 0xFFFF
+
+# Kinds of argument that make a call relevant to -P (a path or an fd).
+_PATH_KINDS = frozenset({"path", "fd", "dirfd"})
+
+
+class NumberSet:
+    """An immutable set of non-negative integers that may be co-finite
+    (`!3` = every fd but 3). Supports `in`, ==, and iteration when finite.
+    Used for -e read=/write= where "all" has no finite list."""
+
+    __slots__ = ("items", "inverted")
+
+    def __init__(self, items=(), inverted: bool = False):
+        object.__setattr__(self, "items", frozenset(items))
+        object.__setattr__(self, "inverted", bool(inverted))
+
+    def __setattr__(self, name, value):
+        raise AttributeError("NumberSet is immutable")
+
+    def __contains__(self, n) -> bool:
+        return (n in self.items) != self.inverted
+
+    def __iter__(self):
+        if self.inverted:
+            raise TypeError("a co-finite set cannot be listed")
+        return iter(sorted(self.items))
+
+    def __len__(self) -> int:
+        if self.inverted:
+            raise TypeError("a co-finite set has no length")
+        return len(self.items)
+
+    def __bool__(self) -> bool:
+        return self.inverted or bool(self.items)
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, NumberSet):
+            return self.items == other.items and self.inverted == other.inverted
+        if isinstance(other, (set, frozenset)):
+            return not self.inverted and self.items == other
+        return NotImplemented
+
+    def __hash__(self):
+        return hash((self.items, self.inverted))
+
+    def __repr__(self) -> str:
+        return f"NumberSet({sorted(self.items)}{', inverted=True' if self.inverted else ''})"
+
+
+@dataclass(frozen=True)
+class Inject:
+    """One `-e inject=` / `-e fault=` rule, validated (executed later)."""
+
+    syscalls: frozenset  # frozenset[(Pers, nr)]
+    subcalls: frozenset  # i386 socketcall/ipc subcall names
+    error: int | None = None  # errno to fail with
+    retval: int | None = None  # value to return instead
+    signal: int | None = None  # signal to deliver
+    syscall: str | None = None  # replace by this %pure syscall (name)
+    delay_enter_us: int | None = None
+    delay_exit_us: int | None = None
+    poke_enter: tuple = ()  # ((argN 1..7, bytes), ...)
+    poke_exit: tuple = ()
+    first: int = 1
+    last: int = INJECT_LAST_INF  # INJECT_LAST_INF = no last
+    step: int = 1  # 0 = only the first
+    fault: bool = False  # came from -e fault=
+
+
+def _signal_number(tok: str) -> int:
+    """strace's sigstr_to_uint: a number 0..255, or a name with or without SIG."""
+    if tok[:1].isdigit():
+        return int(tok) if tok.isdigit() and int(tok) <= 255 else -1
+    s = tok[3:] if tok[:3].upper() == "SIG" else tok
+    if not s:
+        return -1
+    try:
+        return int(_signal.Signals["SIG" + s.upper()])
+    except KeyError:
+        pass
+    m = re.fullmatch(r"RTMIN(?:\+(\d+))?|RTMAX(?:-(\d+))?", s.upper())
+    if m:  # strace names real-time signals SIGRTMIN+n (kernel SIGRTMIN = 32)
+        if s.upper().startswith("RTMIN"):
+            n = 32 + int(m.group(1) or 0)
+        else:
+            n = 64 - int(m.group(2) or 0)
+        return n if 32 <= n <= 64 else -1
+    return -1
+
+
+def _uint(tok: str) -> int:
+    return int(tok) if tok.isdigit() and int(tok) <= 0x7FFFFFFF else -1
+
+
+def _parse_delay_us(text: str) -> int | None:
+    """strace's parse_ts: a number with an optional s/ms/us/ns suffix,
+    microseconds by default. Returns microseconds (rounded up)."""
+    m = re.fullmatch(r"(\d+(?:\.\d*)?|\.\d+)(s|ms|us|ns)?", text)
+    if not m:
+        return None
+    value = float(m.group(1))
+    scale = {"s": 1e6, "ms": 1e3, "us": 1.0, "ns": 1e-3, None: 1.0}[m.group(2)]
+    return int(-(-value * scale // 1))
+
+
+class Qualifiers:
+    """The state of every `-e` option and `-P` path of one command line.
+
+    Map strace's options onto this API:
+      -e EXPR       -> q.qualify(EXPR)
+      -P PATH       -> q.add_path(PATH)
+      -z            -> q.qualify("status=successful")
+      -Z            -> q.qualify("status=failed")
+    """
+
+    def __init__(self, table: Table | None = None):
+        self.table = table or load_table()
+        self._u = _universe(self.table)
+        self._universe = self._u.all
+        self._all_real: frozenset | None = None
+        self._trace: frozenset | None = None  # None = not given (default: all)
+        self.abbrev: frozenset = self._universe_all()
+        self.verbose: frozenset = self._universe_all()
+        self.raw: frozenset = frozenset()
+        self.signals: frozenset[int] = frozenset(range(1, 256))
+        self.status: frozenset[str] = frozenset(STATUSES)
+        self.read_fds = NumberSet()
+        self.write_fds = NumberSet()
+        self.quiet: frozenset[str] = frozenset()
+        self.decode_fds: frozenset[str] = frozenset()
+        self.decode_pids: frozenset[str] = frozenset()
+        self.inject: list[Inject] = []
+        self.paths: tuple[str, ...] = ()
+        self._subcalls: dict[str, frozenset[str]] = {"trace": frozenset(), "abbrev": frozenset(), "verbose": frozenset(), "raw": frozenset()}
+        self._trace_given = False
+
+    # --- results -------------------------------------------------------------
+    def _universe_all(self) -> frozenset:
+        if self._all_real is None:
+            self._all_real = self._real(self._universe)
+        return self._all_real
+
+    @property
+    def trace(self) -> frozenset:
+        """The selected (Pers, nr) pairs. i386 socket/ipc subcalls are
+        represented by their multiplexer (socketcall, ipc): see trace_subcalls."""
+        if self._trace is not None:
+            return self._trace
+        if self.paths:
+            return self._path_set()
+        return self._universe_all()
+
+    @property
+    def trace_subcalls(self) -> frozenset[str]:
+        """Names of i386 socketcall/ipc subcalls selected (the consumer keeps a
+        multiplexer record only when its subcall is in here)."""
+        if self._trace is not None:
+            return self._subcalls["trace"]
+        return frozenset(self._all_subcall_names())
+
+    @property
+    def trace_given(self) -> bool:
+        """True once a trace= expression was given (strace: -P then filters
+        only the given calls)."""
+        return self._trace_given
+
+    # --- entry points ----------------------------------------------------------
+    def qualify(self, expr: str) -> None:
+        """Apply the value of one `-e` option."""
+        name, value = None, expr
+        m = re.match(r"([a-z-]+)=", expr)
+        if m and m.group(1) in _HANDLERS:
+            name, value = m.group(1), expr[m.end():]
+        handler = _HANDLERS[name or "trace"]
+        getattr(self, handler)(value)
+
+    def add_path(self, path: str) -> None:
+        """`-P PATH`: trace only calls touching PATH (the consumer matches
+        paths; without trace= the filter selects every call with a path or an
+        fd argument)."""
+        if not path:
+            raise UsageError("-P: empty path")
+        self.paths = self.paths + (path,)
+
+    # --- syscall sets ----------------------------------------------------------
+    def _q_trace(self, value: str) -> None:
+        self._trace, self._subcalls["trace"] = self._syscall_set(value)
+        self._trace_given = True
+
+    def _q_abbrev(self, value: str) -> None:
+        self.abbrev, self._subcalls["abbrev"] = self._syscall_set(value)
+
+    def _q_verbose(self, value: str) -> None:
+        self.verbose, self._subcalls["verbose"] = self._syscall_set(value)
+
+    def _q_raw(self, value: str) -> None:
+        self.raw, self._subcalls["raw"] = self._syscall_set(value)
+
+    def _syscall_set(self, value: str) -> tuple[frozenset, frozenset[str]]:
+        """Parse one syscall-set expression; returns ((Pers, nr) set, subcall names)."""
+        selected = self._select(value)
+        real = self._real(selected)
+        subs = frozenset(name for (p, key) in selected if p == Pers.I386 and isinstance(key, str) for name in [key])
+        return real, subs
+
+    def _select(self, value: str) -> frozenset:
+        """The set over the universe: (Pers, nr) and (Pers.I386, "subcall-name")."""
+        s = value
+        invert = False
+        while s.startswith("!"):
+            invert = not invert
+            s = s[1:]
+        if s == "none":
+            chosen: set = set()
+        elif s == "all":
+            chosen = set(self._universe)
+        else:
+            chosen = set()
+            done = False
+            for token in s.split(","):
+                if not token:
+                    continue  # strtok skips empty tokens
+                got, ok = self._token(token)
+                chosen |= got
+                done = ok
+                if not ok:
+                    raise UnknownSyscall(f"invalid system call '{token}'{self._suggest(token)}")
+            if not done:
+                raise UnknownSyscall(f"invalid system call '{value}'")
+        if invert:
+            return self._universe - chosen
+        return frozenset(chosen)
+
+    def _token(self, token: str) -> tuple[set, bool]:
+        ok = False
+        while token.startswith("?"):
+            token = token[1:]
+            ok = True
+        pers_list = list(Pers)
+        at = token.rfind("@")
+        if at >= 0:
+            designator = token[at + 1:]
+            if designator not in PERS_DESIGNATORS:
+                raise UsageError(f"incorrect personality designator '{designator}' in qualification '{token}'")
+            pers_list = [PERS_DESIGNATORS[designator]]
+            token = token[:at]
+        got: set = set()
+        for pers in pers_list:
+            part, valid = self._token_pers(token, pers)
+            got |= part
+            ok |= valid
+        return got, ok
+
+    def _token_pers(self, token: str, pers: Pers) -> tuple[set, bool]:
+        """Matches of one token in one personality, and whether the token is
+        valid there (strace: a class is valid even with no member; a name,
+        number or regex only when it matches)."""
+        u = self._u
+        if token[:1].isdigit():
+            if not token.isdigit():
+                return set(), False
+            nr = int(token)
+            for cand in (nr | X32_SYSCALL_BIT, nr) if pers == Pers.X32 else (nr,):
+                if cand in u.by_pers[pers]:
+                    return {(pers, cand)}, True
+            return set(), False
+        if token.startswith("/"):
+            try:
+                rx = re.compile(token[1:])
+            except re.error as exc:
+                raise UsageError(f"regcomp: {token[1:]}: {exc}") from None
+            got = {(pers, key) for name, key in u.names[pers] if rx.search(name)}
+            return got, bool(got)
+        cls = self._class(token)
+        if cls is not None:
+            return {(pers, key) for name, key in u.names[pers] if name in cls}, True
+        got = {(pers, key) for key in u.by_name[pers].get(token, ())}
+        return got, bool(got)
+
+    def _class(self, token: str) -> frozenset[str] | None:
+        if token == "all":  # legacy class: every syscall
+            return frozenset(self.table.syscalls)
+        if token in _CLASS_ALIASES:
+            return self.table.classes[_CLASS_ALIASES[token]]
+        if token.startswith("%") and token[1:] in self.table.classes:
+            return self.table.classes[token[1:]]
+        return None
+
+    def _suggest(self, token: str) -> str:
+        bare = token.lstrip("?")
+        bare = bare.split("@")[0]
+        if bare.startswith("/") or bare[:1].isdigit():
+            return ""
+        if bare.startswith("%"):
+            cands = ["%" + c for c in self.table.classes] + ["%net"]
+        else:
+            cands = list(self.table.syscalls)
+        close = difflib.get_close_matches(bare, cands, n=1, cutoff=0.75)
+        return f"; did you mean '{close[0]}'?" if close else ""
+
+    # --- universe helpers ------------------------------------------------------
+    def _real(self, selected) -> frozenset:
+        """Replace i386 subcall entries by their multiplexer's number."""
+        out = set()
+        for p, key in selected:
+            if isinstance(key, str):
+                mux = self.table.syscalls[key].subcall[0]
+                out.add((p, self.table.syscalls[mux].numbers[Pers.I386]))
+            else:
+                out.add((p, key))
+        return frozenset(out)
+
+    def _all_subcall_names(self):
+        return [k for p, k in self._universe if isinstance(k, str)]
+
+    def _path_set(self) -> frozenset:
+        chosen = set()
+        for p, key in self._universe:
+            sc = self.table.syscalls[key] if isinstance(key, str) else self.table.lookup(p, key)
+            if sc is None:
+                continue
+            if sc.name in self.table.multiplexers or any(a.kind in _PATH_KINDS for a in sc.args_for(p)) or sc.ret == "fd":
+                chosen.add((p, key))
+        return self._real(chosen)
+
+    # --- token sets ------------------------------------------------------------
+    @staticmethod
+    def _tokens(value: str, convert, what: str, universe=None):
+        """strace's qualify_tokens: returns (items, inverted)."""
+        s = value
+        invert = False
+        while s.startswith("!"):
+            invert = not invert
+            s = s[1:]
+        if s == "none":
+            return set(), invert
+        if s == "all":
+            return set(), not invert
+        items = set()
+        seen = False
+        for token in s.split(","):
+            if not token:
+                continue
+            v = convert(token)
+            if v is None or (isinstance(v, int) and v < 0):
+                raise UsageError(f"invalid {what} '{token}'")
+            items.add(v)
+            seen = True
+        if not seen:
+            raise UsageError(f"invalid {what} '{value}'")
+        return items, invert
+
+    def _finite(self, value, convert, what, universe) -> frozenset:
+        items, inverted = self._tokens(value, convert, what)
+        return frozenset(universe) - items if inverted else frozenset(items)
+
+    def _q_signal(self, value: str) -> None:
+        self.signals = self._finite(value, _signal_number, "signal", range(1, 256))
+
+    def _q_status(self, value: str) -> None:
+        self.status = self._finite(value, lambda t: t if t in STATUSES else None, "status", STATUSES)
+
+    def _q_quiet(self, value: str) -> None:
+        self.quiet = self._finite(value, _QUIET.get, "quiet", QUIET)
+
+    def _q_decode_fds(self, value: str) -> None:
+        self.decode_fds = self._finite(value, lambda t: t if t in DECODE_FDS else None, "decode-fds", DECODE_FDS)
+
+    def _q_decode_pids(self, value: str) -> None:
+        self.decode_pids = self._finite(value, lambda t: t if t in DECODE_PIDS else None, "decode-pids", DECODE_PIDS)
+
+    def _q_read(self, value: str) -> None:
+        self.read_fds = NumberSet(*self._tokens(value, _uint, "descriptor"))
+
+    def _q_write(self, value: str) -> None:
+        self.write_fds = NumberSet(*self._tokens(value, _uint, "descriptor"))
+
+    def _q_kvm(self, value: str) -> None:
+        raise UsageError("-e kvm= is not supported by tracerd")
+
+    def _q_secontext(self, value: str) -> None:
+        raise UsageError("SELinux context printing (--secontext option) is not supported by tracerd")
+
+    # --- inject / fault --------------------------------------------------------
+    def _q_inject(self, value: str) -> None:
+        self.inject.append(self._inject(value, fault=False))
+
+    def _q_fault(self, value: str) -> None:
+        self.inject.append(self._inject(value, fault=True))
+
+    def _inject(self, value: str, *, fault: bool) -> Inject:
+        what = "fault argument" if fault else "inject argument"
+        bad = UsageError(f"invalid {what} '{value}'")
+        if not value or value.startswith(":"):
+            # strace passes "" on to the syscall parser: invalid system call ''
+            raise UnknownSyscall(f"invalid system call '{value.split(':')[0]}'")
+        name, *tokens = [t for t in value.split(":")]
+        opts: dict = {}
+        for tok in tokens:
+            if not tok:
+                continue  # strtok skips empty fields
+            key, eq, val = tok.partition("=")
+            if not eq:
+                raise bad
+            if key == "when":
+                m = re.fullmatch(r"(\d+)(?:\.\.(\d+))?(?:(\+)(\d*))?", val)
+                if not m:
+                    raise bad
+                first = int(m.group(1))
+                if not 1 <= first <= 0xFFFF:
+                    raise bad
+                last = INJECT_LAST_INF
+                if m.group(2) is not None:
+                    last = int(m.group(2))
+                    if last < first or last >= INJECT_LAST_INF:
+                        raise bad
+                if m.group(3):
+                    step = int(m.group(4)) if m.group(4) else 1
+                    if not 1 <= step <= 0xFFFF:
+                        raise bad
+                else:
+                    step = 0 if m.group(2) is None else 1
+                opts.update(first=first, last=last, step=step)
+            elif key == "syscall":
+                if "syscall" in opts:
+                    raise bad
+                sc = self.table.syscalls.get(val)
+                if sc is None or "pure" not in sc.classes or set(sc.numbers) != set(Pers):
+                    raise bad
+                opts["syscall"] = val
+            elif key == "error":
+                if "error" in opts or "retval" in opts:
+                    raise bad
+                if val.isdigit():
+                    n = int(val)
+                    if n > MAX_ERRNO:
+                        n = -1
+                else:
+                    n = getattr(_errno, val.upper(), -1) if val.upper().startswith("E") else -1
+                if n < 1:
+                    raise bad
+                opts["error"] = n
+            elif not fault and key == "retval":
+                if "error" in opts or "retval" in opts:
+                    raise bad
+                try:
+                    n = int(val, 0)
+                except ValueError:
+                    raise bad from None
+                if not 0 <= n < 1 << 64:
+                    raise bad
+                opts["retval"] = n
+            elif not fault and key == "signal":
+                if "signal" in opts:
+                    raise bad
+                n = _signal_number(val)
+                if not 1 <= n < NSIG:
+                    raise bad
+                opts["signal"] = n
+            elif not fault and key in ("delay_enter", "delay_exit"):
+                k = key + "_us"
+                us = _parse_delay_us(val)
+                if k in opts or us is None:
+                    raise bad
+                opts[k] = us
+            elif not fault and key in ("poke_enter", "poke_exit"):
+                if key in opts or not val:
+                    raise bad
+                pokes = []
+                for item in val.split(","):
+                    m = re.fullmatch(r"@arg([1-7])=((?:[0-9a-fA-F]{2}){1,1024})", item)
+                    if not m:
+                        raise bad
+                    pokes.append((int(m.group(1)), bytes.fromhex(m.group(2))))
+                opts[key] = tuple(pokes)
+            else:
+                raise bad
+        if not any(k in opts for k in ("error", "retval", "signal", "syscall", "delay_enter_us", "delay_exit_us", "poke_enter", "poke_exit")):
+            if fault:
+                opts["error"] = _errno.ENOSYS
+            else:
+                raise bad
+        selected = self._select(name)
+        subs = frozenset(k for p, k in selected if isinstance(k, str))
+        return Inject(syscalls=self._real(selected), subcalls=subs, fault=fault, **opts)
+
+
+# `-e NAME=` -> handler (strace's qual_options, with its short aliases).
+_HANDLERS = {
+    "trace": "_q_trace", "t": "_q_trace",
+    "abbrev": "_q_abbrev", "a": "_q_abbrev",
+    "verbose": "_q_verbose", "v": "_q_verbose",
+    "raw": "_q_raw", "x": "_q_raw",
+    "signal": "_q_signal", "signals": "_q_signal", "s": "_q_signal",
+    "status": "_q_status",
+    "quiet": "_q_quiet", "silent": "_q_quiet", "silence": "_q_quiet", "q": "_q_quiet",
+    "read": "_q_read", "reads": "_q_read", "r": "_q_read",
+    "write": "_q_write", "writes": "_q_write", "w": "_q_write",
+    "fault": "_q_fault",
+    "inject": "_q_inject",
+    "kvm": "_q_kvm",
+    "decode-fd": "_q_decode_fds", "decode-fds": "_q_decode_fds",
+    "decode-pid": "_q_decode_pids", "decode-pids": "_q_decode_pids",
+    "secontext": "_q_secontext",
+}
+
+
+@dataclass(frozen=True)
+class _Universe:
+    all: frozenset  # every selectable item
+    by_pers: dict  # Pers -> set of keys
+    names: dict  # Pers -> [(name, key)]
+    by_name: dict  # Pers -> {name: [key, ...]}
+
+
+_UNIVERSES: dict[int, tuple[Table, _Universe]] = {}
+
+
+def _universe(table: Table) -> _Universe:
+    """Every selectable item: (Pers, nr) for each real number, and on i386
+    (Pers.I386, name) for each socketcall/ipc subcall (computed once per table)."""
+    hit = _UNIVERSES.get(id(table))
+    if hit is not None and hit[0] is table:
+        return hit[1]
+    by_pers: dict = {p: set() for p in Pers}
+    names: dict = {p: [] for p in Pers}
+    by_name: dict = {p: {} for p in Pers}
+    for pers in Pers:
+        for nr, sc in table.numbers(pers).items():
+            by_pers[pers].add(nr)
+            names[pers].append((sc.name, nr))
+            by_name[pers].setdefault(sc.name, []).append(nr)
+    for subs in table.multiplexers.values():
+        for name in subs.values():
+            by_pers[Pers.I386].add(name)
+            names[Pers.I386].append((name, name))
+            by_name[Pers.I386].setdefault(name, []).append(name)
+    u = _Universe(
+        all=frozenset((p, k) for p in Pers for k in by_pers[p]),
+        by_pers=by_pers,
+        names=names,
+        by_name=by_name,
+    )
+    _UNIVERSES[id(table)] = (table, u)
+    return u

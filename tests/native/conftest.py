@@ -38,13 +38,32 @@ def by_type(recs, rtype):
     return [r for r in recs if r[0] == rtype]
 
 
-def calls(recs, nr=None, pers=_wire.Pers.X86_64):
-    """SYSCALL records (optionally of one (pers, nr))."""
-    out = []
+def joined(recs):
+    """SYSCALL records, with each SYSCALL_ENTRY + SYSCALL_EXIT pair of a task
+    joined into one SYSCALL-shaped record (at the exit's place)."""
+    out, open_ = [], {}
     for r in recs:
         if r[0] == _wire.Rec.SYSCALL:
-            if nr is None or (_wire.field(r, "nr") == nr and _wire.field(r, "pers") == pers):
-                out.append(r)
+            out.append(r)
+        elif r[0] == _wire.Rec.SYSCALL_ENTRY:
+            assert r[3] not in open_, "two entries without an exit"
+            open_[r[3]] = r
+        elif r[0] == _wire.Rec.SYSCALL_EXIT:
+            e = open_.pop(r[3])
+            f = lambda n, rec=r: _wire.field(rec, n)  # noqa: E731
+            assert (_wire.field(e, "pers"), _wire.field(e, "nr")) == (f("pers"), f("nr"))
+            out.append(_wire.record(
+                _wire.Rec.SYSCALL, e[1], e[2], e[3], e[4], f("pers"), f("nr"), _wire.field(e, "args"),
+                f("ret"), f("is_error"), f("dur"), _wire.field(e, "mem") + f("mem"), f("cpu"), f("flags")))
+    return out
+
+
+def calls(recs, nr=None, pers=_wire.Pers.X86_64):
+    """Completed calls (optionally of one (pers, nr)), split ones joined."""
+    out = []
+    for r in joined(recs):
+        if nr is None or (_wire.field(r, "nr") == nr and _wire.field(r, "pers") == pers):
+            out.append(r)
     return out
 
 

@@ -91,9 +91,13 @@ def die_like(signo: int) -> int:
         pass
     sys.stdout.flush()
     sys.stderr.flush()
-    signal.signal(signo, signal.SIG_DFL)
+    try:
+        signal.signal(signo, signal.SIG_DFL)
+    except (OSError, ValueError):
+        pass  # SIGKILL, SIGSTOP: always default
     signal.pthread_sigmask(signal.SIG_UNBLOCK, [signo])
     os.kill(os.getpid(), signo)
+    # still here: the signal is not fatal (or ignored by our parent's say)
     return 128 + signo
 
 

@@ -265,11 +265,8 @@ class Printer:
             # the task went away inside the call: strace's open line closed
             # with `<unfinished ...>) = ?`
             entry = record(Rec.SYSCALL_ENTRY, rec[1], rec[2], rec[3], rec[4], pers, nr, field(rec, "args"), field(rec, "mem"), flags)
-            try:
-                text = self.d.entry(entry)
-            except Exception:
-                text = self._raw_call(entry, entry=True)
-            text += " <unfinished ...>) = ?"
+            text = self._entry_text(entry)
+            text += self._vanished_tail(text)
         st = self._begin(tid, rec[2], nr)
         self._end_call(st, text, field(rec, "dur"))
 
@@ -282,10 +279,7 @@ class Printer:
         self.pending[tid] = rec
         if not self.show_trace:
             return
-        try:
-            text = self.d.entry(rec)
-        except Exception:
-            text = self._raw_call(rec, entry=True)
+        text = self._entry_text(rec)
         st = self._begin(tid, rec[2], nr)
         st.write(text)
         st.col += len(text)
@@ -305,17 +299,14 @@ class Printer:
         if not self.show_trace:
             return
         if flags & SysFlag.VANISHED and ret is None:
-            text = " <unfinished ...>) = ?"
+            text = self._vanished_tail(self._entry_text(entry) if entry is not None else "")
         else:
             try:
                 text = self.d.resumed(rec, entry)
             except Exception:
                 text = self._raw_ret(rec)
         if held:
-            try:
-                head = self.d.entry(entry)
-            except Exception:
-                head = self._raw_call(entry, entry=True)
+            head = self._entry_text(entry)
             st = self._begin(tid, entry[2], nr)
             st.write(head)
             st.col += len(head)
@@ -340,7 +331,22 @@ class Printer:
             resumed = f"<... {self.name(field(entry, 'pers'), field(entry, 'nr'))} resumed>"
             st.write(resumed)
             st.col += len(resumed)
-        self._end_call(st, " <unfinished ...>) = ?", None)
+        self._end_call(st, self._vanished_tail(self._entry_text(entry)), None)
+
+    def _entry_text(self, entry) -> str:
+        try:
+            return self.d.entry(entry)
+        except Exception:
+            return self._raw_call(entry, entry=True)
+
+    @staticmethod
+    def _vanished_tail(entry_text: str) -> str:
+        """How strace ends the line of a call whose task went away: `) = ?`
+        when every argument was printed at entry, else ` <unfinished ...>) = ?`
+        (the exit-time arguments never came)."""
+        if entry_text == "" or entry_text.endswith(", "):
+            return " <unfinished ...>) = ?"
+        return ") = ?"
 
     def _exited(self, rec, tid) -> None:
         self._gone(tid)

@@ -1,0 +1,180 @@
+"""`tracectl run` end to end: real commands, the real worker, decoder and
+printer, compared with strace 6.1 where both print the same thing."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import re
+import shutil
+import signal
+import subprocess
+import sys
+
+import pytest
+
+try:
+    from tracerd.native import _tracer  # noqa: F401
+    from tracerd.client import _embedded  # noqa: F401
+    from tracerd.bpfgen import compile_filter  # noqa: F401
+
+    NATIVE = None
+except ImportError as exc:  # pragma: no cover - depends on the build
+    NATIVE = str(exc)
+
+pytestmark = pytest.mark.skipif(NATIVE is not None, reason=f"native loop or bpf compiler missing: {NATIVE}")
+
+STRACE = shutil.which("strace")
+TRACECTL = [sys.executable, "-c", "import sys; from tracerd.client import main; sys.exit(main())"]
+
+
+def tracectl(*argv, **kw):
+    kw.setdefault("capture_output", True)
+    kw.setdefault("text", True)
+    kw.setdefault("timeout", 60)
+    return subprocess.run([*TRACECTL, "--embedded", "run", *argv], **kw)
+
+
+def strace(*argv, **kw):
+    kw.setdefault("capture_output", True)
+    kw.setdefault("text", True)
+    kw.setdefault("timeout", 60)
+    return subprocess.run([STRACE, *argv], **kw)
+
+
+def test_true():
+    r = tracectl("true")
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.splitlines()
+    assert lines[0].startswith('execve("/usr/bin/true", ["true"], 0x')
+    assert lines[-2] == "exit_group(0)                           = ?"
+    assert lines[-1] == "+++ exited with 0 +++"
+
+
+def test_exit_status_is_the_commands():
+    r = tracectl("-e", "trace=none", "sh", "-c", "exit 3")
+    assert r.returncode == 3
+    assert r.stderr == "+++ exited with 3 +++\n"
+
+
+def test_killed_by_signal_kills_tracectl_the_same_way():
+    r = tracectl("-e", "trace=kill", "sh", "-c", "kill -9 $$")
+    assert r.returncode == -signal.SIGKILL
+    assert re.fullmatch(r"kill\(\d+, SIGKILL\) +\= \?\n\+\+\+ killed by SIGKILL \+\+\+\n", r.stderr), r.stderr
+
+
+def test_killed_by_sigterm_and_qq_keeps_killed_line():
+    r = tracectl("-qq", "-e", "trace=none", "sh", "-c", "kill -TERM $$")
+    assert r.returncode == -signal.SIGTERM
+    # -qq hides +++ exited, never the signal nor +++ killed by (as strace)
+    assert re.fullmatch(r"--- SIGTERM \{si_signo=SIGTERM, si_code=SI_USER, si_pid=\d+, si_uid=\d+\} ---\n\+\+\+ killed by SIGTERM \+\+\+\n", r.stderr), r.stderr
+
+
+def test_missing_command():
+    r = tracectl("/no/such/prog")
+    assert (r.returncode, r.stderr) == (1, "tracectl: Can't stat '/no/such/prog': No such file or directory\n")
+    r = tracectl()
+    assert (r.returncode, r.stderr) == (1, "tracectl: must have PROG [ARGS] or -p PID\n")
+
+
+def test_unknown_syscall_nothing_runs(tmp_path):
+    marker = tmp_path / "ran"
+    r = tracectl("-e", "trace=nosuchcall", "touch", str(marker))
+    assert r.returncode == 1 and r.stderr.startswith("tracectl: ") and r.stderr.count("\n") == 1
+    assert "nosuchcall" in r.stderr
+    assert not marker.exists()
+
+
+@pytest.mark.skipif(STRACE is None, reason="strace is not installed")
+def test_cat_matches_strace_line_for_line():
+    args = ["-e", "trace=openat,read,close,fstat,newfstatat", "cat", "/etc/hostname"]
+    ours, theirs = tracectl(*args), strace(*args)
+    assert ours.returncode == theirs.returncode == 0
+    assert ours.stdout == theirs.stdout
+    assert ours.stderr == theirs.stderr
+
+
+@pytest.mark.skipif(STRACE is None, reason="strace is not installed")
+def test_demo_ls_summary_has_stracess_rows():
+    args = ["-e", "trace=%file,%process", "-C", "--", "ls", "/"]
+    ours, theirs = tracectl(*args), strace(*args)
+    assert ours.returncode == 0 and ours.stdout == theirs.stdout
+
+    def calls(text):
+        # trace lines; addresses differ from run to run (ASLR), and so does
+        # the environment's size (strace and python export different ones)
+        lines = [re.sub(r"/\* \d+ vars \*/", "ENV", l) for l in text.splitlines() if "(" in l]
+        return [re.sub(r"0x[0-9a-f]{6,}", "ADDR", l) for l in lines]
+
+    def table(text):
+        rows = {}
+        for l in text.splitlines():
+            m = re.fullmatch(r"\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(\d*)\s+(\w+)", l)
+            if m:
+                rows[m.group(3)] = (int(m.group(1)), int(m.group(2) or 0))
+        return rows
+
+    assert calls(ours.stderr) == calls(theirs.stderr)
+    assert table(ours.stderr) == table(theirs.stderr)
+    assert "total" in table(ours.stderr)
+    tail = ours.stderr.splitlines()[-(len(table(ours.stderr)) + 3) :]
+    assert tail[0] == "% time     seconds  usecs/call     calls    errors syscall"
+    assert tail[1] == tail[-2] == "------ ----------- ----------- --------- --------- ----------------"
+
+
+def test_summary_only(tmp_path):
+    r = tracectl("-c", "-e", "trace=openat,close", "cat", "/etc/hostname")
+    lines = r.stderr.splitlines()
+    assert lines[0] == "% time     seconds  usecs/call     calls    errors syscall"
+    assert lines[1] == "------ ----------- ----------- --------- --------- ----------------"
+    assert {l.split()[-1] for l in lines[2:-2]} == {"openat", "close"}
+    assert lines[-1].startswith("100.00 ") and lines[-1].endswith(" total")
+
+
+def test_follow_forks_pid_prefixes():
+    r = tracectl("-f", "-e", "trace=write,exit_group", "sh", "-c", "echo a; (echo b); echo c")
+    assert r.returncode == 0
+    lines = r.stderr.splitlines()
+    prefixed = [l for l in lines if l.startswith("[pid ")]
+    assert any(re.match(r"\[pid +\d+\] write\(1, \"b\\n\", 2\) += 2", l) for l in prefixed), r.stderr
+    assert re.fullmatch(r"write\(1, \"a\\n\", 2\) += 2", lines[0])
+    assert lines[-1] == "+++ exited with 0 +++"
+
+
+def test_output_file_and_ff(tmp_path):
+    out = tmp_path / "t"
+    r = tracectl("-o", str(out), "-e", "trace=write", "sh", "-c", "echo a")
+    assert r.returncode == 0 and r.stderr == "" and r.stdout == "a\n"
+    assert out.read_text().splitlines() == ['write(1, "a\\n", 2)                      = 2', "+++ exited with 0 +++"]
+    r = tracectl("-ff", "-o", str(out), "-e", "trace=write", "sh", "-c", "echo a; (echo b)")
+    files = sorted(tmp_path.glob("t.*"))
+    assert len(files) == 2, r.stderr
+    texts = [f.read_text() for f in files]
+    assert any('write(1, "b\\n", 2)' in t for t in texts) and any('write(1, "a\\n", 2)' in t for t in texts)
+    assert all(t.endswith("+++ exited with 0 +++\n") for t in texts)
+
+
+def test_jsonl_end_to_end_fields_documented():
+    from tracerd.client._jsonl import JSON_FIELDS
+
+    r = tracectl("--format=jsonl", "-e", "trace=openat", "cat", "/etc/hostname")
+    objs = [json.loads(l) for l in r.stderr.splitlines()]
+    assert objs[-1]["type"] == "exit" and objs[-1]["status"] == 0
+    opens = [o for o in objs if o.get("syscall") == "openat"]
+    assert any(o["text"].startswith('openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3') for o in opens)
+    doc = (pathlib.Path(__file__).parents[2] / "docs" / "jsonl.md").read_text()
+    for o in objs:
+        for k in o:
+            assert k in JSON_FIELDS and f"`{k}`" in doc
+
+
+def test_env_option():
+    r = tracectl("-e", "trace=none", "-E", "TRACECTL_X=42", "sh", "-c", 'echo "$TRACECTL_X"')
+    assert r.stdout == "42\n"
+
+
+def test_timestamps_and_T():
+    r = tracectl("-ttt", "-T", "-e", "trace=close", "cat", "/etc/hostname")
+    line = [l for l in r.stderr.splitlines() if "close(" in l][0]
+    assert re.fullmatch(r"\d{10}\.\d{6} close\(\d\) +\= 0 <\d+\.\d{6}>", line), line

@@ -339,8 +339,16 @@ def generic_arg(c: C, i: int, a) -> str:
         if a.dir == "out":
             return c.outstruct(i, a.ref or "")
         return c.struct(i, a.ref or "")
-    if k in ("int", "pid"):
+    if k in ("int", "pid", "uid", "gid"):
         return c.d(i)
+    if k == "off":
+        return c.ld(i)
+    if k == "dev":
+        from ._file import makedev
+
+        return makedev(c.ulong(i))
+    if k == "array":
+        return c.ptr(i)
     if k == "uint":
         return c.u(i)
     if k == "size":
@@ -382,6 +390,12 @@ def ret_text(c: C, kind) -> str:
     r = c.ret
     if callable(kind):
         return kind(c)
+    if kind == "mode":
+        return f"{r:#o}"
+    if kind == "sig":
+        return sigtext(r) if r else "0"
+    if kind == "none":
+        return "?"
     if kind in ("hex", "addr", "ptr"):
         return hexa(r & 0xFFFFFFFFFFFFFFFF)
     if kind == "fd":

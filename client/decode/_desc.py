@@ -111,7 +111,7 @@ def _fcntl_ret(c: C) -> str:
     if cmd == 3:  # F_GETFL
         from ._file import open_flags
 
-        return f"{r:#x} (flags {open_flags(c, r)})"
+        return f"{hexa(r)} (flags {open_flags(c, r)})"
     if cmd == 11:  # F_GETSIG
         from ._core import sigtext
 

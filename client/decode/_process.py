@@ -173,7 +173,7 @@ def _rseq(c: C):
 def _rlim(v: int) -> str:
     if v == 0xFFFFFFFFFFFFFFFF:
         return "RLIM64_INFINITY"
-    if v and v % 1024 == 0:
+    if v > 1024 and v % 1024 == 0:
         return f"{v // 1024}*1024"
     return str(v)
 

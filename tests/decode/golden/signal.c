@@ -1,0 +1,26 @@
+#include "common.h"
+struct ksa { unsigned long handler, flags, restorer, mask; };
+static void h(int s) { (void)s; }
+int main(int argc, char **argv) {
+	open_out(argc, argv);
+	struct ksa sa = {1 /* SIG_IGN */, 0x10000000 /* SA_RESTART */, 0, 1UL << (SIGINT - 1)};
+	syscall(SYS_rt_sigaction, G | SIGUSR2, &sa, NULL, 8UL);
+	EXPECT("rt_sigaction(SIGUSR2, {sa_handler=SIG_IGN, sa_mask=[INT], sa_flags=SA_RESTART}, NULL, 8) = 0");
+	struct ksa old;
+	syscall(SYS_rt_sigaction, SIGUSR2, NULL, &old, 8UL);
+	EXPECT("rt_sigaction(SIGUSR2, NULL, {sa_handler=SIG_IGN, sa_mask=[INT], sa_flags=SA_RESTART}, 8) = 0");
+	unsigned long set = (1UL << (SIGCHLD - 1)) | (1UL << (SIGTERM - 1)), oset;
+	syscall(SYS_rt_sigprocmask, G | SIG_BLOCK, &set, &oset, 8UL);
+	EXPECT("rt_sigprocmask(SIG_BLOCK, [TERM CHLD], [], 8) = 0");
+	set = ~0UL;
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &set, NULL, 8UL);
+	EXPECT("rt_sigprocmask(SIG_SETMASK, ~[], NULL, 8) = 0");
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &oset, NULL, 8UL);
+	EXPECT("rt_sigprocmask(SIG_SETMASK, [], NULL, 8) = 0");
+	signal(SIGUSR1, h);
+	long pid = getpid();
+	syscall(SYS_kill, pid, SIGUSR1);
+	EXPECT("kill(%ld, SIGUSR1) = 0", pid);
+	EXPECT("--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=%ld, si_uid=%d} ---", pid, getuid());
+	return 0;
+}

@@ -1,0 +1,61 @@
+"""Golden tests: small C programs make raw syscalls (garbage in the upper
+bits of 32-bit arguments) and write the line strace prints for each. The
+expectation is checked against strace itself, then against our decoder on a
+real trace (embedded worker, real ptrace and seccomp)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tracerd.client.decode import DecodeOptions, Decoder
+
+from . import _harness as H
+
+GOLDEN = Path(__file__).parent / "golden"
+
+# program -> the syscalls it makes (the trace set)
+CASES = {
+    "file": ["openat", "newfstatat", "access", "faccessat2", "mkdirat", "unlinkat", "chdir", "getcwd", "close"],
+    "desc": ["pipe2", "write", "read", "fcntl", "lseek", "dup3", "close", "ioctl"],
+    "memory": ["mmap", "mprotect", "madvise", "munmap", "brk"],
+    "process": ["getpid", "kill", "prlimit64", "wait4"],
+    "signal": ["rt_sigaction", "rt_sigprocmask", "kill"],
+    "network": ["socket", "connect", "sendto", "shutdown"],
+    "time": ["nanosleep", "clock_nanosleep", "clock_getres", "clock_gettime"],
+    "misc": ["uname", "getrandom"],
+}
+
+pytestmark = pytest.mark.skipif(H.skip_reason() is not None, reason=H.skip_reason() or "")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    d = tmp_path_factory.mktemp("golden")
+    return {name: H.compile_c(GOLDEN / f"{name}.c", d, ["-I", str(GOLDEN)]) for name in CASES}
+
+
+def _expected(path: Path) -> list[str]:
+    return [l for l in path.read_text().splitlines() if l]
+
+
+@pytest.mark.parametrize("prog", sorted(CASES))
+def test_golden(prog, built, tmp_path):
+    names = CASES[prog]
+    exe = built[prog]
+    # 1. the expectation is what strace prints
+    ref_out = tmp_path / "ref.txt"
+    ref = H.strace_lines([str(exe), str(ref_out)], names)
+    expected = _expected(ref_out)
+    assert expected, "the program wrote no expectation"
+    missing_ref = [e for e in expected if e not in ref]
+    assert not missing_ref, f"expectation differs from strace: {missing_ref}\nstrace: {ref}"
+    # 2. our tracer + decoder print the same lines
+    our_out = tmp_path / "ours.txt"
+    recs, status = H.records([str(exe), str(our_out)], names)
+    assert status == 0
+    ours = H.lines(Decoder(DecodeOptions()), recs)
+    expected = _expected(our_out)
+    missing = [e for e in expected if e not in ours]
+    assert not missing, f"not reproduced: {missing}\nours: {ours}"

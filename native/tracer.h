@@ -87,5 +87,8 @@ void tr_mp_nil(struct tr_buf *b);
 void tr_mp_bool(struct tr_buf *b, int v);
 void tr_mp_bin(struct tr_buf *b, const void *p, size_t n);
 void tr_mp_str(struct tr_buf *b, const char *p, size_t n);
+/* One frame holding every record type, written by the loop's emitters with
+ * fixed times (the golden vector tests/vectors/records_all.bin). */
+long tr_selftest_frame(unsigned char *dst, size_t cap);
 /* Parse a fetch plan; returns the number of entries or -errno. */
 int tr_plan_check(const unsigned char *plan, size_t len);

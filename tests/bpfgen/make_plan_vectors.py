@@ -1,0 +1,63 @@
+"""Write the fetch-plan golden vectors: tests/vectors/plan_*.bin and their
+expected `parse_plan` output as plan_*.json (the native tests read the same
+files). Run after a deliberate change to the plan: python -m tests.bpfgen.make_plan_vectors
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tracerd._wire import PLAN_HEADER, PLAN_MAGIC, PLAN_VERSION
+from tracerd.bpfgen import Qualifiers, build_plan, parse_plan
+
+VECTORS = Path(__file__).resolve().parents[1] / "vectors"
+
+# name -> (-e expressions, build_plan keyword arguments)
+GOOD = {
+    "plan_file_basic": (["trace=open@64,read@64,close@64,exit_group@64"], {}),
+    "plan_all_ops": (["trace=" + ",".join(n + "@64" for n in "openat write read fstat nanosleep execve writev readv poll".split())], {"strsize": 64}),
+    "plan_entry_only": (["trace=execve@64,write@64,exit@64"], {"entry_only": True}),
+    "plan_i386_socket_cpu": (["trace=connect@32,open@32"], {"strsize": 128, "cpu_time": True}),
+    "plan_empty": (["trace=none"], {}),
+}
+
+
+def _bad() -> dict[str, tuple[bytes, str]]:
+    good = build_plan(_trace(GOOD["plan_file_basic"][0]))
+    return {
+        "plan_bad_magic": (b"XXXX" + good[4:], "bad fetch plan magic"),
+        "plan_bad_version": (PLAN_HEADER.pack(PLAN_MAGIC, PLAN_VERSION + 1, 0, 32, 0), "unsupported fetch plan version"),
+        "plan_truncated": (good[:-3], "fetch plan truncated"),
+        "plan_trailing": (good + b"\0", "trailing bytes"),
+    }
+
+
+def _trace(exprs):
+    q = Qualifiers()
+    for e in exprs:
+        q.qualify(e)
+    return q.trace
+
+
+def expected() -> dict[str, tuple[bytes, dict]]:
+    out = {}
+    for name, (exprs, kw) in GOOD.items():
+        data = build_plan(_trace(exprs), **kw)
+        doc = {"source": {"qualify": exprs, **kw}, **parse_plan(data)}
+        out[name] = (data, doc)
+    for name, (data, err) in _bad().items():
+        out[name] = (data, {"error": err})
+    return out
+
+
+def main() -> None:
+    VECTORS.mkdir(exist_ok=True)
+    for name, (data, doc) in expected().items():
+        (VECTORS / f"{name}.bin").write_bytes(data)
+        (VECTORS / f"{name}.json").write_text(json.dumps(doc, indent=1) + "\n")
+        print(name, len(data), "bytes")
+
+
+if __name__ == "__main__":
+    main()

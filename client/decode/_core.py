@@ -282,7 +282,8 @@ _S_IFMT = {0o140000: "S_IFSOCK", 0o120000: "S_IFLNK", 0o100000: "S_IFREG", 0o600
 
 def modetext(m: int) -> str:
     """A permission mode as strace prints it: 0644, 000."""
-    return f"0{m & 0o7777:03o}" if m & 0o7777 else "000"
+    m &= 0o7777
+    return ("0" + format(m, "o") if m else "0").rjust(3, "0")  # C's %#03o
 
 
 def filemode(m: int) -> str:

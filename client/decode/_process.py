@@ -246,7 +246,9 @@ def _getres(c: C):
 def _getgroups(c: C):
     n = c.int(0)
     v = c.m(1, 1)
-    if n and c.ok and isinstance(v, (bytes, bytearray)) and len(v) >= 4 * c.rval:
+    if n == 0 and c.ok and c.ulong(1):
+        g = "[]"  # the kernel only counts when size is 0
+    elif n and c.ok and isinstance(v, (bytes, bytearray)) and len(v) >= 4 * c.rval:
         g = "[" + ", ".join(str(x) for x in struct.unpack_from(f"<{c.rval}I", v)) + "]"
     else:
         g = "NULL" if c.ulong(1) == 0 else c.ptr(1)

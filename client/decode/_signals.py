@@ -28,6 +28,11 @@ _FAULTS = ("SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGTRAP")
 _HDR = struct.Struct("<iii")
 
 
+def _ticks(v: int) -> str:
+    # clock ticks (USER_HZ = 100), with seconds in a comment as strace does
+    return f"{v} /* {v // 100}.{v % 100:02d} s */" if v else "0"
+
+
 def code_name(sig: str, code: int) -> str:
     if code in SI_CODES and (code <= 0 or code == 0x80):
         return SI_CODES[code]
@@ -63,7 +68,7 @@ def siginfo_body(signo: int, info: bytes) -> str:
         status = struct.unpack_from("<i", info, 24)[0]
         utime, stime = struct.unpack_from("<qq", info, 32)
         st = str(status) if code == 1 else sigtext(status)
-        parts += [f"si_pid={pid}", f"si_uid={uid}", f"si_status={st}", f"si_utime={utime}", f"si_stime={stime}"]
+        parts += [f"si_pid={pid}", f"si_uid={uid}", f"si_status={st}", f"si_utime={_ticks(utime)}", f"si_stime={_ticks(stime)}"]
     elif sig in _FAULTS:
         addr = struct.unpack_from("<Q", info, 16)[0]
         parts.append(f"si_addr={ptr(addr)}")

@@ -270,5 +270,5 @@ def disassemble(bpf: bytes) -> list[str]:
         else:
             text = f"misc   {code:#x}"
             merge(i + 1, (None, arches))
-        lines.append(f"{i:04}: {text:<28}" + (f" ; {comment}" if comment else "").rstrip())
+        lines.append(f"{i:04}: {text:<32}" + (f" ; {comment}" if comment else "").rstrip())
     return [line.rstrip() for line in lines]

@@ -185,6 +185,7 @@ class Qualifiers:
         self.paths: tuple[str, ...] = ()
         self._subcalls: dict[str, frozenset[str]] = {"trace": frozenset(), "abbrev": frozenset(), "verbose": frozenset(), "raw": frozenset()}
         self._trace_given = False
+        self._raw_sel: dict[str, frozenset] = {}
 
     # --- results -------------------------------------------------------------
     def _universe_all(self) -> frozenset:
@@ -236,21 +237,33 @@ class Qualifiers:
 
     # --- syscall sets ----------------------------------------------------------
     def _q_trace(self, value: str) -> None:
-        self._trace, self._subcalls["trace"] = self._syscall_set(value)
+        self._trace, self._subcalls["trace"] = self._syscall_set(value, "trace")
         self._trace_given = True
 
     def _q_abbrev(self, value: str) -> None:
-        self.abbrev, self._subcalls["abbrev"] = self._syscall_set(value)
+        self.abbrev, self._subcalls["abbrev"] = self._syscall_set(value, "abbrev")
 
     def _q_verbose(self, value: str) -> None:
-        self.verbose, self._subcalls["verbose"] = self._syscall_set(value)
+        self.verbose, self._subcalls["verbose"] = self._syscall_set(value, "verbose")
 
     def _q_raw(self, value: str) -> None:
-        self.raw, self._subcalls["raw"] = self._syscall_set(value)
+        self.raw, self._subcalls["raw"] = self._syscall_set(value, "raw")
 
-    def _syscall_set(self, value: str) -> tuple[frozenset, frozenset[str]]:
+    def selection(self, which: str = "trace") -> frozenset:
+        """The raw selection of a syscall set ("trace", "abbrev", "verbose",
+        "raw"): (Pers, nr) for numbers selected themselves, and
+        (Pers.I386, NAME) for i386 socketcall/ipc subcalls selected by name
+        (which `trace` shows as their multiplexer's number)."""
+        if which == "trace" and self._trace is None:
+            if self.paths:
+                return self._path_items()
+            return self._universe
+        return self._raw_sel.get(which, self._universe if which in ("abbrev", "verbose") else frozenset())
+
+    def _syscall_set(self, value: str, which: str) -> tuple[frozenset, frozenset[str]]:
         """Parse one syscall-set expression; returns ((Pers, nr) set, subcall names)."""
         selected = self._select(value)
+        self._raw_sel[which] = selected
         real = self._real(selected)
         subs = frozenset(name for (p, key) in selected if p == Pers.I386 and isinstance(key, str) for name in [key])
         return real, subs
@@ -366,6 +379,9 @@ class Qualifiers:
         return [k for p, k in self._universe if isinstance(k, str)]
 
     def _path_set(self) -> frozenset:
+        return self._real(self._path_items())
+
+    def _path_items(self) -> frozenset:
         chosen = set()
         for p, key in self._universe:
             sc = self.table.syscalls[key] if isinstance(key, str) else self.table.lookup(p, key)
@@ -373,7 +389,7 @@ class Qualifiers:
                 continue
             if sc.name in self.table.multiplexers or any(a.kind in _PATH_KINDS for a in sc.args_for(p)) or sc.ret == "fd":
                 chosen.add((p, key))
-        return self._real(chosen)
+        return frozenset(chosen)
 
     # --- token sets ------------------------------------------------------------
     @staticmethod

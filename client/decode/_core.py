@@ -142,6 +142,8 @@ class C:
         return self.dec.fd_text(self.int(i), self.tid, dirfd)
 
     def dirfd(self, i: int) -> str:
+        if self.int(i) == AT_FDCWD and self.style != "abbrev":
+            return styled(str(AT_FDCWD), "AT_FDCWD", self.style)
         return self.fd(i, True)
 
     def cstr(self, i: int, limit: int | None = None) -> str:
@@ -181,7 +183,7 @@ class C:
         return _flags.get(setname)
 
     def sig(self, i: int) -> str:
-        return sigtext(self.int(i))
+        return sigtext(self.int(i), self.style)
 
     def mode(self, i: int) -> str:
         return modetext(self.uint(i))
@@ -255,15 +257,23 @@ class C:
         v = self.m(i)
         if not isinstance(v, (bytes, bytearray)) or len(v) < min(size, 8):
             return self.ptr(i)
-        return sigset_text(int.from_bytes(bytes(v)[:8].ljust(8, b"\0"), "little"))
+        return sigset_text(int.from_bytes(bytes(v)[:8].ljust(8, b"\0"), "little"), style=self.style)
 
 
-def sigtext(n: int) -> str:
-    name = _flags.signame(n)
-    return name if name else str(n)
+def styled(raw: str, text: str | None, style: str) -> str:
+    """-X: raw value, decoded text, or both (`raw /* text */`)."""
+    if style == "raw" or not text:
+        return raw
+    if style == "verbose":
+        return raw if text == raw else f"{raw} /* {text} */"
+    return text
 
 
-def sigset_text(mask: int, nsig: int = 64) -> str:
+def sigtext(n: int, style: str = "abbrev") -> str:
+    return styled(str(n), _flags.signame(n), style)
+
+
+def sigset_text(mask: int, nsig: int = 64, style: str = "abbrev") -> str:
     mask &= (1 << nsig) - 1
     inv = bin(mask).count("1") >= nsig // 2
     if inv:
@@ -272,7 +282,7 @@ def sigset_text(mask: int, nsig: int = 64) -> str:
     for s in range(1, nsig + 1):
         if mask >> (s - 1) & 1:
             n = _flags.signame(s)
-            names.append(n[3:] if n else str(s))
+            names.append(styled(str(s), n[3:] if n else None, style))
     return ("~" if inv else "") + "[" + " ".join(names) + "]"
 
 
@@ -286,8 +296,10 @@ def modetext(m: int) -> str:
     return ("0" + format(m, "o") if m else "0").rjust(3, "0")  # C's %#03o
 
 
-def filemode(m: int) -> str:
+def filemode(m: int, style: str = "abbrev") -> str:
     """st_mode: `S_IFREG|0644`, `S_IFDIR|S_ISVTX|0777`."""
+    if style != "abbrev":
+        return styled(f"{m:#o}".replace("0o", "0"), filemode(m), style)
     parts = []
     t = _S_IFMT.get(m & 0o170000)
     if t:

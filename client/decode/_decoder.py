@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from tracerd._wire import Rec, field
 
 from . import _core, _sockets, _table
@@ -26,6 +28,11 @@ class Decoder:
         self.opts = options or DecodeOptions()
         self._paths = self.opts.yflag >= 1 or bool(self.opts.decode_fds & {"path", "all"})
         self._socks = self.opts.yflag >= 2 or bool(self.opts.decode_fds & {"socket", "all"})
+        # -y: (tgid, fd) -> what the fd was when the call that made it was
+        # decoded. Decoding runs behind the tracee, so /proc/PID/fd/N may
+        # already be gone or reused; this remembers what we saw.
+        self._fdcache: dict[tuple[int, int], str] = {}
+        self._tgid = 0
 
     # --- names ---
     def name(self, pers: int, nr: int) -> str:
@@ -36,11 +43,15 @@ class Decoder:
         base = "AT_FDCWD" if dirfd and fd == AT_FDCWD else str(fd)
         if not self._paths or (fd < 0 and not (dirfd and fd == AT_FDCWD)):
             return base
-        link = readlink_fd(tid, fd)
+        link = self._fdcache.get((self._tgid, fd)) if fd >= 0 else None
+        if link is None:
+            link = readlink_fd(tid, fd)
+            if link is not None and fd >= 0:
+                self._fdcache[(self._tgid, fd)] = link
         if link is None:
             return base
         if self._socks and link.startswith("socket:["):
-            detail = _sockets.describe(int(link[8:-1]))
+            detail = _sockets.describe(int(link[8:-1]), tid, fd)
             if detail:
                 return f"{base}<{detail}>"
         return f"{base}<{link}>"
@@ -80,11 +91,55 @@ class Decoder:
         except Exception:
             return str(c.ret)
 
+    def _track(self, c: C, after: bool) -> None:
+        """Keep the -y cache in step with calls that make or end fds: a new
+        fd is looked up afresh before its call prints; a closed or replaced
+        one is forgotten after (it was still that file during the call)."""
+        key = self._tgid
+        if after:
+            if c.name == "close":
+                self._fdcache.pop((key, c.int(0)), None)
+            elif c.name in ("dup2", "dup3"):
+                self._fdcache.pop((key, c.int(1)), None)
+            elif c.name == "close_range":
+                lo, hi = c.uint(0), c.uint(1)
+                for k in [k for k in self._fdcache if k[0] == key and lo <= k[1] <= hi]:
+                    del self._fdcache[k]
+            elif c.name in ("execve", "execveat"):
+                for k in [k for k in self._fdcache if k[0] == key]:
+                    del self._fdcache[k]
+        elif c.name in ("open", "openat", "creat", "openat2"):
+            # what was opened is the path argument (resolved against the
+            # dirfd or cwd): /proc/PID/fd may already show a later file
+            p = c.m(0 if c.name in ("open", "creat") else 1, 0)
+            if isinstance(p, (bytes, bytearray)):
+                path = bytes(p).rstrip(b"\0").decode(errors="surrogateescape")
+                if not path.startswith("/"):
+                    base = AT_FDCWD if c.name in ("open", "creat") else c.int(0)
+                    d = self._fdcache.get((key, base)) if base >= 0 else readlink_fd(c.tid, AT_FDCWD)
+                    d = d or readlink_fd(c.tid, base)
+                    path = os.path.normpath(os.path.join(d, path)) if d else None
+                if path:
+                    self._fdcache[(key, c.rval)] = path
+                    return
+            self._fdcache.pop((key, c.rval), None)
+        elif c.name in ("dup", "dup2", "dup3") and (key, c.int(0)) in self._fdcache:
+            self._fdcache[(key, c.rval)] = self._fdcache[(key, c.int(0))]
+        elif c.sc is not None and c.sc.ret == "fd" or c.name in ("socket", "accept", "accept4", "dup", "dup2", "dup3"):
+            self._fdcache.pop((key, c.rval), None)
+
     def call(self, rec: list) -> str:
         f = lambda n: field(rec, n)  # noqa: E731
+        self._tgid = f("tgid")
         c = self._ctx(f("pers"), f("nr"), f("args"), f("ret"), f("is_error"), _memdict(f("mem")), f("tid"), f("ret") is not None)
+        track = self._paths and c.ok
+        if track:
+            self._track(c, False)
         args, _, kind = self._safe_parts(c)
-        return f"{c.name}({', '.join(args)}) = {self._ret(c, kind)}"
+        text = f"{c.name}({', '.join(args)}) = {self._ret(c, kind)}"
+        if track:
+            self._track(c, True)
+        return text
 
     def call_parts(self, rec: list) -> tuple[str, str]:
         """(`name(args)`, return text) for printers that align ` = ` as strace does."""
@@ -94,6 +149,7 @@ class Decoder:
 
     def entry(self, rec: list) -> str:
         f = lambda n: field(rec, n)  # noqa: E731
+        self._tgid = f("tgid")
         c = self._ctx(f("pers"), f("nr"), f("args"), None, False, _memdict(f("mem")), f("tid"), False)
         args, n, _ = self._safe_parts(c)
         head = f"{c.name}(" + ", ".join(args[:n])
@@ -101,14 +157,21 @@ class Decoder:
 
     def resumed(self, exit_rec: list, entry_rec: list | None) -> str:
         f = lambda n: field(exit_rec, n)  # noqa: E731
+        self._tgid = f("tgid")
         if entry_rec is None:
             c = self._ctx(f("pers"), f("nr"), [0] * 6, f("ret"), f("is_error"), _memdict(f("mem")), f("tid"), f("ret") is not None)
             _, _, kind = self._safe_parts(c)
             return f") = {self._ret(c, kind)}"
         mem = _memdict(field(entry_rec, "mem"), f("mem"))
         c = self._ctx(f("pers"), f("nr"), field(entry_rec, "args"), f("ret"), f("is_error"), mem, f("tid"), f("ret") is not None)
+        track = self._paths and c.ok
+        if track:
+            self._track(c, False)
         args, n, kind = self._safe_parts(c)
-        return ", ".join(args[n:]) + f") = {self._ret(c, kind)}"
+        text = ", ".join(args[n:]) + f") = {self._ret(c, kind)}"
+        if track:
+            self._track(c, True)
+        return text
 
     # --- signals ---
     def signal(self, rec: list) -> str:

@@ -88,8 +88,8 @@ def stat_text(c: C, b: bytes, i: int) -> str:
     isdev = (mode & 0o170000) in (0o20000, 0o60000)
     if c.abbrev:
         second = f"st_rdev={makedev(rdev)}" if isdev else f"st_size={size}"
-        return f"{{st_mode={filemode(mode)}, {second}, ...}}"
-    p = [f"st_dev={makedev(dev)}", f"st_ino={ino}", f"st_mode={filemode(mode)}", f"st_nlink={nlink}",
+        return f"{{st_mode={filemode(mode, c.style)}, {second}, ...}}"
+    p = [f"st_dev={makedev(dev)}", f"st_ino={ino}", f"st_mode={filemode(mode, c.style)}", f"st_nlink={nlink}",
          f"st_uid={uid}", f"st_gid={gid}", f"st_blksize={blksize}", f"st_blocks={blocks}",
          f"st_rdev={makedev(rdev)}" if isdev else f"st_size={size}"]
     p += _time(at, atn, "st_atime") + _time(mt, mtn, "st_mtime") + _time(ct, ctn, "st_ctime")
@@ -118,8 +118,8 @@ def statx_text(c: C, b: bytes, i: int) -> str:
     fs = c.fs
     head = [f"stx_mask={fs('statx_mask').flags(mask)}", f"stx_attributes={fs('statx_attrs').flags(attrs)}"]
     if c.abbrev:
-        return "{" + ", ".join(head + [f"stx_mode={filemode(mode)}", f"stx_size={size}", "..."]) + "}"
-    p = head + [f"stx_mode={filemode(mode)}", f"stx_size={size}", f"stx_blksize={blksize}", f"stx_nlink={nlink}",
+        return "{" + ", ".join(head + [f"stx_mode={filemode(mode, c.style)}", f"stx_size={size}", "..."]) + "}"
+    p = head + [f"stx_mode={filemode(mode, c.style)}", f"stx_size={size}", f"stx_blksize={blksize}", f"stx_nlink={nlink}",
                 f"stx_uid={uid}", f"stx_gid={gid}", f"stx_ino={ino}", f"stx_blocks={blocks}",
                 f"stx_attributes_mask={fs('statx_attrs').flags(amask)}"]
     for name, off in (("stx_atime", 64), ("stx_btime", 80), ("stx_ctime", 96), ("stx_mtime", 112)):

@@ -40,13 +40,10 @@ def clone_flags(c: C, v: int) -> str:
     rest = v & ~0xFF
     parts = []
     if rest:
-        parts.append(c.fs("clone_flags").flags(rest, "abbrev"))
+        parts.append(c.fs("clone_flags").flags(rest, c.style))
     if sig:
-        parts.append(sigtext(sig))
-    text = "|".join(parts) if parts else "0"
-    if c.style == "raw":
-        return hexa(v)
-    return hexa(v) + comment(text) if c.style == "verbose" else text
+        parts.append(sigtext(sig, c.style))
+    return "|".join(parts) if parts else "0"
 
 
 def _tidptr(c: C, i: int, exit_phase: bool = True) -> str:

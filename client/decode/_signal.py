@@ -15,7 +15,7 @@ def _handler(v: int) -> str:
 @register_struct("sigaction")
 def sigaction_text(c: C, b: bytes, i: int) -> str:
     handler, flags, restorer, mask = struct.unpack_from("<QQQQ", b)
-    p = [f"sa_handler={_handler(handler)}", f"sa_mask={sigset_text(mask)}",
+    p = [f"sa_handler={_handler(handler)}", f"sa_mask={sigset_text(mask, style=c.style)}",
          f"sa_flags={c.fs('sa_flags').flags(flags & 0xFFFFFFFF, c.style)}"]
     if flags & 0x04000000:
         p.append(f"sa_restorer={hexa(restorer)}")
@@ -34,10 +34,10 @@ def _rt_sigprocmask(c: C):
     cur = c.sigset(1, n) if c.ulong(1) else "NULL"
     if c.ulong(2) and c.ok:
         v = c.m(2, 1)
-        old = sigset_text(int.from_bytes(bytes(v)[:8].ljust(8, b"\0"), "little")) if isinstance(v, (bytes, bytearray)) else c.ptr(2)
+        old = sigset_text(int.from_bytes(bytes(v)[:8].ljust(8, b"\0"), "little"), style=c.style) if isinstance(v, (bytes, bytearray)) else c.ptr(2)
     if c.ulong(1):
         v = c.m(1, 0)
-        cur = sigset_text(int.from_bytes(bytes(v)[:8].ljust(8, b"\0"), "little")) if isinstance(v, (bytes, bytearray)) else c.ptr(1)
+        cur = sigset_text(int.from_bytes(bytes(v)[:8].ljust(8, b"\0"), "little"), style=c.style) if isinstance(v, (bytes, bytearray)) else c.ptr(1)
     return [c.xval(0, "sigprocmask_how"), cur, old, c.lu(3)]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import struct
 
@@ -18,9 +19,9 @@ def _addr6(h: str) -> str:
     return f"[{socket.inet_ntop(socket.AF_INET6, raw)}]:{int(p, 16)}"
 
 
-def _inet(inode: int, proto: str, v6: bool) -> str | None:
+def _inet(inode: int, proto: str, v6: bool, net: str) -> str | None:
     try:
-        with open(f"/proc/net/{proto}{'6' if v6 else ''}") as f:
+        with open(f"{net}/{proto}{'6' if v6 else ''}") as f:
             next(f)
             for line in f:
                 p = line.split()
@@ -39,9 +40,9 @@ def _inet(inode: int, proto: str, v6: bool) -> str | None:
 _UNIX_TYPES = {1: "STREAM", 2: "DGRAM", 5: "SEQPACKET"}
 
 
-def _unix(inode: int) -> str | None:
+def _unix(inode: int, net: str) -> str | None:
     try:
-        with open("/proc/net/unix") as f:
+        with open(f"{net}/unix") as f:
             next(f)
             for line in f:
                 p = line.split()
@@ -54,10 +55,27 @@ def _unix(inode: int) -> str | None:
     return None
 
 
-def describe(inode: int) -> str | None:
+def _protoname(tid: int | None, fd: int | None) -> str | None:
+    if tid is None or fd is None:
+        return None
+    try:
+        return os.getxattr(f"/proc/{tid}/fd/{fd}", "system.sockprotoname").rstrip(b"\0").decode()
+    except OSError:
+        return None
+
+
+def describe(inode: int, tid: int | None = None, fd: int | None = None) -> str | None:
+    """The socket's protocol and addresses, read in the tracee's network
+    namespace (/proc/TID/net) when the task is still there."""
+    net = f"/proc/{tid}/net" if tid else "/proc/net"
     for proto in ("tcp", "udp"):
         for v6 in (False, True):
-            r = _inet(inode, proto, v6)
+            r = _inet(inode, proto, v6, net)
             if r:
                 return r
-    return _unix(inode)
+    r = _unix(inode, net)
+    if r:
+        return r
+    # not bound or connected yet: the protocol's name, as strace prints it
+    proto = _protoname(tid, fd)
+    return f"{proto}:[{inode}]" if proto else None

@@ -48,6 +48,16 @@ QUIET = frozenset(_QUIET.values())
 DECODE_FDS = frozenset({"path", "socket", "dev", "pidfd"})
 DECODE_PIDS = frozenset({"pidns", "comm"})
 MAX_ERRNO = 4095
+# errno names strace knows that Python's errno module lacks: the kernel's
+# internal codes (include/linux/errno.h), which -e inject=...:error= accepts.
+_KERNEL_ERRNOS = {
+    "ERESTARTSYS": 512, "ERESTARTNOINTR": 513, "ERESTARTNOHAND": 514, "ENOIOCTLCMD": 515,
+    "ERESTART_RESTARTBLOCK": 516, "EPROBE_DEFER": 517, "EOPENSTALE": 518, "ENOPARAM": 519,
+    "EBADHANDLE": 521, "ENOTSYNC": 522, "EBADCOOKIE": 523, "ENOTSUPP": 524, "ETOOSMALL": 525,
+    "ESERVERFAULT": 526, "EBADTYPE": 527, "EJUKEBOX": 528, "EIOCBQUEUED": 529, "ERECALLCONFLICT": 530,
+    "ENOGRACE": 531,
+}
+_ERRNO_BY_NAME = {name: code for code, name in _errno.errorcode.items()} | _KERNEL_ERRNOS
 NSIG = 65  # x86_64 kernel: signals 1..64
 INJECT_LAST_INF = 0xFFFF
 
@@ -504,7 +514,7 @@ class Qualifiers:
                     if n > MAX_ERRNO:
                         n = -1
                 else:
-                    n = getattr(_errno, val.upper(), -1) if val.upper().startswith("E") else -1
+                    n = _ERRNO_BY_NAME.get(val.upper(), -1)  # strace compares names case-insensitively
                 if n < 1:
                     raise bad
                 opts["error"] = n

@@ -77,3 +77,13 @@ def test_syscalls_regex_names_and_errors(capsys):
     assert rc == 1 and err.startswith("tracectl: invalid system call '%nosuch'")
     rc, out, _ = run(capsys, "syscalls")
     assert rc == 0 and len(out.splitlines()) > 400
+
+
+def test_syscalls_rich_table_on_a_terminal(capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    rc, out, _ = run(capsys, "syscalls", "%clock")
+    assert rc == 0
+    assert "system calls in '%clock'" in out
+    assert "clock_gettime" in out and "228" in out and "│" in out  # rich draws box characters

@@ -259,3 +259,39 @@ def test_P_selects_calls_with_a_path_or_fd():
     assert q.trace == sel("openat")
     with pytest.raises(UsageError):
         q.add_path("")
+
+
+@quick
+@given(st.lists(st.one_of(tokens, st.builds(lambda n, s: n + s, names, st.sampled_from(["@64", "@32", "@x32"]))), min_size=1, max_size=5),
+       st.booleans())
+def test_numbers_round_trip(toks, invert):
+    """Any selection, written back as NR@PERS tokens, parses to itself."""
+    q = Qualifiers(TABLE)
+    q.qualify("trace=" + ("!" if invert else "") + ",".join("?" + t for t in toks))
+    ints = {(p, k) for p, k in q.selection("trace") if isinstance(k, int)}
+    if not ints:
+        return
+    designator = {Pers.X86_64: "64", Pers.I386: "32", Pers.X32: "x32"}
+    expr = ",".join(f"{k & ~X32_SYSCALL_BIT}@{designator[p]}" for p, k in sorted(ints))
+    again = Qualifiers(TABLE)
+    again.qualify("trace=" + expr)
+    assert again.selection("trace") == ints
+
+
+def test_selection_keeps_subcalls_apart():
+    q = Qualifiers()
+    q.qualify("trace=!362@32")  # every call but i386's direct connect
+    sel_ = q.selection("trace")
+    assert (Pers.I386, "connect") in sel_ and (Pers.I386, 362) not in sel_
+    assert (Pers.I386, 102) in q.trace  # socketcall still traced for the other subcalls
+    assert Qualifiers().selection("abbrev") == Qualifiers().selection("trace")
+
+
+def test_inject_error_names():
+    q = Qualifiers()
+    q.qualify("inject=read:error=eacces")
+    q.qualify("inject=read:error=ERESTARTSYS")
+    q.qualify("inject=read:error=4095")
+    assert [i.error for i in q.inject] == [13, 512, 4095]
+    with pytest.raises(UsageError, match="invalid inject argument"):
+        q.qualify("inject=read:error=4096")

@@ -34,7 +34,9 @@ class Spec:
 
 
 REGISTRY: dict[str, Spec] = {}
-STRUCTS: dict[str, Callable] = {}  # struct name -> (C, bytes, arg index) -> str
+STRUCTS: dict[str, Callable] = {}
+# structs whose layout is the same for i386 callers (no longs or pointers)
+I386_SAME = frozenset({"utsname", "pollfd", "epoll_event", "winsize", "termios", "rlimit64", "clone_args", "statx"})  # struct name -> (C, bytes, arg index) -> str
 
 
 def syscall(*names: str, entry: int | None = None, ret=None):
@@ -195,6 +197,8 @@ class C:
             return self.ptr(i)
         v = self.m(i, phase)
         fn = STRUCTS.get(sname)
+        if self.pers == 1 and sname not in I386_SAME:
+            return self.ptr(i)  # i386 layouts are not decoded: the address
         if fn is None or not isinstance(v, (bytes, bytearray)):
             return self.ptr(i)
         try:

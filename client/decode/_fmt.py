@@ -102,7 +102,9 @@ class FlagSet:
             return hexa(v)
         text = self._flags(v)
         if style == "verbose":
-            return hexa(v) + (comment(text) if text and text != hexa(v) and not text.startswith("0x") else "")
+            if text.startswith("0x") or text == hexa(v):
+                return text  # nothing known: already `0x... /* X_??? */`
+            return hexa(v) + comment(text)
         return text
 
     def _flags(self, v: int) -> str:
@@ -131,7 +133,7 @@ class FlagSet:
             return raw
         n = self.by_value.get(v)
         if style == "verbose":
-            return raw + (comment(n) if n else "")
+            return raw + comment(n if n else self.dflt)
         return n if n else raw + comment(self.dflt)
 
 

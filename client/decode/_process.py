@@ -175,7 +175,7 @@ def _rlim(v: int) -> str:
     return str(v)
 
 
-@register_struct("rlimit")
+@register_struct("rlimit", "rlimit64")
 def rlimit_text(c: C, b: bytes, i: int) -> str:
     cur, mx = struct.unpack_from("<QQ", b)
     return f"{{rlim_cur={_rlim(cur)}, rlim_max={_rlim(mx)}}}"
@@ -183,7 +183,7 @@ def rlimit_text(c: C, b: bytes, i: int) -> str:
 
 @syscall("prlimit64", entry=3)
 def _prlimit64(c: C):
-    return [c.d(0), c.xval(1, "rlimit_resources"), c.struct(2, "rlimit", 0), c.outstruct(3, "rlimit")]
+    return [c.d(0), c.xval(1, "rlimit_resources"), c.struct(2, "rlimit64", 0), c.outstruct(3, "rlimit64")]
 
 
 @syscall("getrlimit", entry=1)

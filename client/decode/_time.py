@@ -62,7 +62,7 @@ def _time(c: C):
 
 @syscall("nanosleep", entry=1)
 def _nanosleep(c: C):
-    rem = c.outstruct(1, "timespec") if c.exiting and c.is_error else c.ptr(1)
+    rem = c.struct(1, "timespec", 1) if c.exiting and c.is_error else c.ptr(1)
     return [c.struct(0, "timespec", 0), rem]
 
 

@@ -129,25 +129,20 @@ class Inject:
     fault: bool = False  # came from -e fault=
 
 
+# Signal names as strace knows them on x86_64: the kernel's 1..31 (no
+# aliases such as SIGIOT or SIGCLD), SIGRTMIN for 32, SIGRT_1..SIGRT_32 above.
+_SIGNAL_NAMES = {_signal.Signals(n).name: n for n in range(1, 32)}
+_SIGNAL_NAMES["SIGRTMIN"] = 32
+_SIGNAL_NAMES.update({f"SIGRT_{n}": 32 + n for n in range(1, 33)})
+
+
 def _signal_number(tok: str) -> int:
-    """strace's sigstr_to_uint: a number 0..255, or a name with or without SIG."""
+    """strace's sigstr_to_uint: a number 0..255, or a name with or without
+    SIG, any case."""
     if tok[:1].isdigit():
         return int(tok) if tok.isdigit() and int(tok) <= 255 else -1
     s = tok[3:] if tok[:3].upper() == "SIG" else tok
-    if not s:
-        return -1
-    try:
-        return int(_signal.Signals["SIG" + s.upper()])
-    except KeyError:
-        pass
-    m = re.fullmatch(r"RTMIN(?:\+(\d+))?|RTMAX(?:-(\d+))?", s.upper())
-    if m:  # strace names real-time signals SIGRTMIN+n (kernel SIGRTMIN = 32)
-        if s.upper().startswith("RTMIN"):
-            n = 32 + int(m.group(1) or 0)
-        else:
-            n = 64 - int(m.group(2) or 0)
-        return n if 32 <= n <= 64 else -1
-    return -1
+    return _SIGNAL_NAMES.get("SIG" + s.upper(), -1) if s else -1
 
 
 def _uint(tok: str) -> int:

@@ -149,6 +149,20 @@ def _uint(tok: str) -> int:
     return int(tok) if tok.isdigit() and int(tok) <= 0x7FFFFFFF else -1
 
 
+def _strtoull(text: str) -> int | None:
+    """C's strtoull(text, &end, 0) accepting only a full match, as strace's
+    retval= does: leading spaces, a sign (a negative value wraps modulo 2**64),
+    0x hex, 0 octal, decimal."""
+    m = re.fullmatch(r"\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)", text)
+    if not m:
+        return None
+    digits = m.group(2)
+    n = int(digits, 16) if digits[:2].lower() == "0x" else int(digits, 8) if digits.startswith("0") else int(digits)
+    if n >= 1 << 64:
+        return None
+    return (-n) % (1 << 64) if m.group(1) == "-" else n
+
+
 def _parse_delay_us(text: str) -> int | None:
     """strace's parse_ts: a number with an optional s/ms/us/ns suffix,
     microseconds by default. Returns microseconds (rounded up)."""
@@ -516,11 +530,8 @@ class Qualifiers:
             elif not fault and key == "retval":
                 if "error" in opts or "retval" in opts:
                     raise bad
-                try:
-                    n = int(val, 0)
-                except ValueError:
-                    raise bad from None
-                if not 0 <= n < 1 << 64:
+                n = _strtoull(val)
+                if n is None:
                     raise bad
                 opts["retval"] = n
             elif not fault and key == "signal":
@@ -548,7 +559,8 @@ class Qualifiers:
                 opts[key] = tuple(pokes)
             else:
                 raise bad
-        if not any(k in opts for k in ("error", "retval", "signal", "syscall", "delay_enter_us", "delay_exit_us", "poke_enter", "poke_exit")):
+        # syscall= alone is no action (strace's INJECT_ACTION_FLAGS)
+        if not any(k in opts for k in ("error", "retval", "signal", "delay_enter_us", "delay_exit_us", "poke_enter", "poke_exit")):
             if fault:
                 opts["error"] = _errno.ENOSYS
             else:

@@ -160,7 +160,10 @@ def test_i386_socket_calls_select_the_multiplexer():
         ("inject=open:when=0:error=1", UsageError, "invalid inject argument"),
         ("inject=open:when=5..3:error=1", UsageError, "invalid inject argument"),
         ("inject=open:signal=SIGNOPE", UsageError, "invalid inject argument"),
-        ("inject=open:syscall=open", UsageError, "invalid inject argument"),
+        ("inject=open:syscall=open:error=1", UsageError, "invalid inject argument"),
+        ("inject=open:syscall=getpid", UsageError, "invalid inject argument 'open:syscall=getpid'"),
+        ("inject=open:retval=0x1g", UsageError, "invalid inject argument"),
+        ("inject=open:retval=18446744073709551616", UsageError, "invalid inject argument"),
         ("inject=open:poke_enter=@arg9=00", UsageError, "invalid inject argument"),
         ("fault=open:retval=1", UsageError, "invalid fault argument 'open:retval=1'"),
         ("inject=opne:error=1", UnknownSyscall, "invalid system call 'opne'"),
@@ -240,7 +243,7 @@ def test_inject_rules():
     q.qualify("inject=openat:error=ENOENT:when=3..5+2")
     q.qualify("fault=close")
     q.qualify("inject=read:retval=0x10:signal=USR1:delay_enter=10ms:delay_exit=5")
-    q.qualify("inject=getppid@64:syscall=getpid:when=2+")
+    q.qualify("inject=getppid@64:syscall=getpid:retval=0:when=2+")
     q.qualify("inject=write:poke_enter=@arg2=0a0b,@arg3=ff")
     a, b, c, d, e = q.inject
     assert isinstance(a, Inject) and a.error == 2 and (a.first, a.last, a.step) == (3, 5, 2)
@@ -292,6 +295,13 @@ def test_selection_keeps_subcalls_apart():
     assert (Pers.I386, "connect") in sel_ and (Pers.I386, 362) not in sel_
     assert (Pers.I386, 102) in q.trace  # socketcall still traced for the other subcalls
     assert Qualifiers().selection("abbrev") == Qualifiers().selection("trace")
+
+
+def test_inject_retval_like_strtoull():
+    q = Qualifiers()
+    for text, want in (("010", 8), ("0x10", 16), ("+5", 5), (" 5", 5), ("-1", (1 << 64) - 1), ("0", 0)):
+        q.qualify("inject=open:retval=" + text)
+        assert q.inject[-1].retval == want, text
 
 
 def test_inject_error_names():

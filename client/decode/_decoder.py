@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 
 from tracerd._wire import Rec, field
 
@@ -23,6 +24,14 @@ def _memdict(*mems) -> dict:
     return out
 
 
+# what /proc/PID/fd/N reads as for an fd each call makes
+_MAKES = {"socket": "socket:[", "accept": "socket:[", "accept4": "socket:[", "socketpair": "socket:[",
+          "pipe": "pipe:[", "pipe2": "pipe:[", "eventfd": "anon_inode:", "eventfd2": "anon_inode:",
+          "epoll_create": "anon_inode:", "epoll_create1": "anon_inode:", "signalfd4": "anon_inode:",
+          "timerfd_create": "anon_inode:", "inotify_init1": "anon_inode:", "pidfd_open": "anon_inode:",
+          "memfd_create": "/memfd:"}
+
+
 class Decoder:
     def __init__(self, options: DecodeOptions | None = None):
         self.opts = options or DecodeOptions()
@@ -32,6 +41,9 @@ class Decoder:
         # decoded. Decoding runs behind the tracee, so /proc/PID/fd/N may
         # already be gone or reused; this remembers what we saw.
         self._fdcache: dict[tuple[int, int], str] = {}
+        self._seen: set[int] = set()
+        self._cloexec: set[tuple[int, int]] = set()
+        self._devs = self.opts.yflag >= 2 or bool(self.opts.decode_fds & {"dev", "all"})
         self._tgid = 0
 
     # --- names ---
@@ -39,14 +51,34 @@ class Decoder:
         return _table.name(int(pers), nr)
 
     # --- fds (-y, -yy) ---
+    def _prime(self, tid: int) -> None:
+        """First sight of a process: remember its open fds and cwd while it
+        is (most likely) still there: the fds it inherited never show an
+        open call."""
+        key = self._tgid
+        self._seen.add(key)
+        try:
+            fds = os.listdir(f"/proc/{tid}/fd")
+        except OSError:
+            return
+        for name in fds:
+            link = readlink_fd(tid, int(name))
+            if link is not None:
+                self._fdcache.setdefault((key, int(name)), link)
+        cwd = readlink_fd(tid, AT_FDCWD)
+        if cwd is not None:
+            self._fdcache.setdefault((key, AT_FDCWD), cwd)
+
     def fd_text(self, fd: int, tid: int, dirfd: bool = False) -> str:
         base = "AT_FDCWD" if dirfd and fd == AT_FDCWD else str(fd)
         if not self._paths or (fd < 0 and not (dirfd and fd == AT_FDCWD)):
             return base
-        link = self._fdcache.get((self._tgid, fd)) if fd >= 0 else None
+        if self._tgid not in self._seen:
+            self._prime(tid)
+        link = self._fdcache.get((self._tgid, fd))
         if link is None:
             link = readlink_fd(tid, fd)
-            if link is not None and fd >= 0:
+            if link is not None:
                 self._fdcache[(self._tgid, fd)] = link
         if link is None:
             return base
@@ -54,6 +86,14 @@ class Decoder:
             detail = _sockets.describe(int(link[8:-1]), tid, fd)
             if detail:
                 return f"{base}<{detail}>"
+        if self._devs and link.startswith("/dev/"):
+            try:
+                st = os.stat(link)
+            except OSError:
+                st = None
+            if st is not None and stat.S_ISCHR(st.st_mode) or st is not None and stat.S_ISBLK(st.st_mode):
+                kind = "char" if stat.S_ISCHR(st.st_mode) else "block"
+                return f"{base}<{link}<{kind} {os.major(st.st_rdev)}:{os.minor(st.st_rdev)}>>"
         return f"{base}<{link}>"
 
     # --- one call ---
@@ -103,6 +143,7 @@ class Decoder:
         if after:
             if c.name == "close":
                 self._fdcache.pop((key, c.int(0)), None)
+                self._cloexec.discard((key, c.int(0)))
             elif c.name in ("dup2", "dup3"):
                 self._fdcache.pop((key, c.int(1)), None)
             elif c.name == "close_range":
@@ -110,8 +151,18 @@ class Decoder:
                 for k in [k for k in self._fdcache if k[0] == key and lo <= k[1] <= hi]:
                     del self._fdcache[k]
             elif c.name in ("execve", "execveat"):
-                for k in [k for k in self._fdcache if k[0] == key]:
-                    del self._fdcache[k]
+                for k in [k for k in self._cloexec if k[0] == key]:
+                    self._fdcache.pop(k, None)
+                    self._cloexec.discard(k)
+            elif c.name in ("clone", "clone3", "fork", "vfork") and c.rval > 0:
+                flags = c.ulong(0) if c.name == "clone" else 0
+                if not flags & 0x10000:  # not CLONE_THREAD: a new process with a copy of the fd table
+                    self._seen.add(c.rval)
+                    for (k, fd), link in list(self._fdcache.items()):
+                        if k == key:
+                            self._fdcache.setdefault((c.rval, fd), link)
+                            if (k, fd) in self._cloexec:
+                                self._cloexec.add((c.rval, fd))
         elif c.name in ("open", "openat", "creat", "openat2"):
             # what was opened is the path argument (resolved against the
             # dirfd or cwd): /proc/PID/fd may already show a later file
@@ -124,13 +175,31 @@ class Decoder:
                     d = d or readlink_fd(c.tid, base)
                     path = os.path.normpath(os.path.join(d, path)) if d else None
                 if path:
-                    self._fdcache[(key, c.rval)] = path
+                    # what /proc/PID/fd shows: symlinks resolved (/lib -> /usr/lib)
+                    self._fdcache[(key, c.rval)] = os.path.realpath(path)
+                    fl = c.uint(1 if c.name == "open" else 2) if c.name != "creat" else 0
+                    (self._cloexec.add if fl & 0o2000000 else self._cloexec.discard)((key, c.rval))
                     return
             self._fdcache.pop((key, c.rval), None)
         elif c.name in ("dup", "dup2", "dup3") and (key, c.int(0)) in self._fdcache:
             self._fdcache[(key, c.rval)] = self._fdcache[(key, c.int(0))]
+        elif c.name in ("chdir", "fchdir"):
+            if c.name == "chdir":
+                p = c.m(0, 0)
+                if isinstance(p, (bytes, bytearray)):
+                    new = bytes(p).rstrip(b"\0").decode(errors="surrogateescape")
+                    old = self._fdcache.get((key, AT_FDCWD)) or "/"
+                    self._fdcache[(key, AT_FDCWD)] = os.path.realpath(os.path.join(old, new))
+            elif (key, c.int(0)) in self._fdcache:
+                self._fdcache[(key, AT_FDCWD)] = self._fdcache[(key, c.int(0))]
         elif c.sc is not None and c.sc.ret == "fd" or c.name in ("socket", "accept", "accept4", "dup", "dup2", "dup3"):
+            # the fd is read from /proc now; when decoding lags, that may be
+            # a later file: keep it only when it is the kind the call makes
             self._fdcache.pop((key, c.rval), None)
+            want = _MAKES.get(c.name)
+            link = readlink_fd(c.tid, c.rval)
+            if link is not None and (want is None or link.startswith(want)):
+                self._fdcache[(key, c.rval)] = link
 
     def call(self, rec: list) -> str:
         f = lambda n: field(rec, n)  # noqa: E731
@@ -181,7 +250,7 @@ class Decoder:
     def signal(self, rec: list) -> str:
         signo = field(rec, "signo")
         info = field(rec, "siginfo")
-        return siginfo_text(signo, bytes(info) if info else b"")
+        return siginfo_text(signo, bytes(info) if info else b"", self.opts.xstyle)
 
     # --- -P ---
     def paths_of(self, rec: list) -> list[str]:

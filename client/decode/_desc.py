@@ -107,11 +107,11 @@ def _fcntl_ret(c: C) -> str:
     cmd = c.uint(1)
     r = c.ret
     if cmd == 1:  # F_GETFD
-        return f"{r:#x} (flags {c.fs('fd_flags').flags(r)})" if r else "0"
+        return f"{r:#x} (flags {c.fs('fd_flags').flags(r, c.style)})" if r else "0"
     if cmd == 3:  # F_GETFL
         from ._file import open_flags
 
-        return f"{hexa(r)} (flags {open_flags(c, r)})"
+        return f"{hexa(r)} (flags {open_flags(c, r, 'abbrev')})"
     if cmd == 11:  # F_GETSIG
         from ._core import sigtext
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import struct
 import time
 
-from ._core import C, filemode, struct as register_struct, syscall
-from ._fmt import comment, hexa
+from ._core import C, filemode, struct as register_struct, styled, syscall
+from ._fmt import comment, hexa, quote
 
 
-def open_flags(c: C, v: int) -> str:
-    if c.style == "raw":
+def open_flags(c: C, v: int, style: str | None = None) -> str:
+    style = style or c.style
+    if style == "raw":
         return hexa(v)
     acc = c.fs("open_access").lookup(v & 3)
     rest = v & ~3
@@ -19,7 +20,7 @@ def open_flags(c: C, v: int) -> str:
     if rest:
         r = c.fs("open_flags").flags(rest, "abbrev")
         text = acc + "|" + r if " /* " not in r else acc + "|" + r.split(" ")[0]
-    if c.style == "verbose":
+    if style == "verbose":
         return hexa(v) + comment(text)
     return text
 
@@ -87,7 +88,7 @@ def stat_text(c: C, b: bytes, i: int) -> str:
      at, atn, mt, mtn, ct, ctn) = _STAT.unpack_from(b)
     isdev = (mode & 0o170000) in (0o20000, 0o60000)
     if c.abbrev:
-        second = f"st_rdev={makedev(rdev)}" if isdev else f"st_size={size}"
+        second = f"st_rdev={styled(hexa(rdev), makedev(rdev), c.style)}" if isdev else f"st_size={size}"
         return f"{{st_mode={filemode(mode, c.style)}, {second}, ...}}"
     p = [f"st_dev={makedev(dev)}", f"st_ino={ino}", f"st_mode={filemode(mode, c.style)}", f"st_nlink={nlink}",
          f"st_uid={uid}", f"st_gid={gid}", f"st_blksize={blksize}", f"st_blocks={blocks}",
@@ -111,23 +112,32 @@ def _newfstatat(c: C):
     return [c.dirfd(0), c.path(1), c.outstruct(2, "stat"), c.flags(3, "at_flags")]
 
 
+def _statx_time(b: bytes, off: int, name: str) -> str:
+    sec, nsec = struct.unpack_from("<qI", b, off)
+    t = f"{name}={{tv_sec={sec}, tv_nsec={nsec}}}"
+    if sec or nsec:
+        t += _time(sec, nsec, "x")[0][len(f"x={sec}"):]
+    return t
+
+
 @register_struct("statx")
 def statx_text(c: C, b: bytes, i: int) -> str:
     mask, blksize, attrs, nlink, uid, gid, mode = struct.unpack_from("<IIQIIIH", b)
     ino, size, blocks, amask = struct.unpack_from("<QQQQ", b, 32)
     fs = c.fs
-    head = [f"stx_mask={fs('statx_mask').flags(mask)}", f"stx_attributes={fs('statx_attrs').flags(attrs)}"]
+    head = [f"stx_mask={fs('statx_mask').flags(mask, c.style)}"]
     if c.abbrev:
-        return "{" + ", ".join(head + [f"stx_mode={filemode(mode, c.style)}", f"stx_size={size}", "..."]) + "}"
-    p = head + [f"stx_mode={filemode(mode, c.style)}", f"stx_size={size}", f"stx_blksize={blksize}", f"stx_nlink={nlink}",
-                f"stx_uid={uid}", f"stx_gid={gid}", f"stx_ino={ino}", f"stx_blocks={blocks}",
-                f"stx_attributes_mask={fs('statx_attrs').flags(amask)}"]
-    for name, off in (("stx_atime", 64), ("stx_btime", 80), ("stx_ctime", 96), ("stx_mtime", 112)):
-        sec, nsec = struct.unpack_from("<qI", b, off)
-        t = _time(sec, nsec, "tv")
-        p.append(f"{name}={{tv_sec={sec}{t[0].split('=', 1)[1][len(str(sec)):]}, tv_nsec={nsec}}}")
+        return "{" + ", ".join(head + [f"stx_attributes={fs('statx_attrs').flags(attrs, c.style)}",
+                                       f"stx_mode={filemode(mode, c.style)}", f"stx_size={size}", "..."]) + "}"
+    p = head + [f"stx_blksize={blksize}", f"stx_attributes={fs('statx_attrs').flags(attrs, c.style)}",
+                f"stx_nlink={nlink}", f"stx_uid={uid}", f"stx_gid={gid}", f"stx_mode={filemode(mode, c.style)}",
+                f"stx_ino={ino}", f"stx_size={size}", f"stx_blocks={blocks}",
+                f"stx_attributes_mask={fs('statx_attrs').flags(amask, c.style)}"]
+    p += [_statx_time(b, off, n) for n, off in (("stx_atime", 64), ("stx_btime", 80), ("stx_ctime", 96), ("stx_mtime", 112))]
     rmaj, rmin, dmaj, dmin = struct.unpack_from("<IIII", b, 128)
     p += [f"stx_rdev_major={rmaj}", f"stx_rdev_minor={rmin}", f"stx_dev_major={dmaj}", f"stx_dev_minor={dmin}"]
+    if mask & 0x1000:  # STATX_MNT_ID
+        p.append(f"stx_mnt_id={hexa(struct.unpack_from('<Q', b, 144)[0])}")
     return "{" + ", ".join(p) + "}"
 
 
@@ -220,7 +230,10 @@ def _readlinkat(c: C):
 def _getcwd(c: C):
     if not c.ok:
         return [c.ptr(0), c.lu(1)]
-    return [c.buf(0, c.rval, phase=1).replace('\\0"', '"'), c.lu(1)]
+    v = c.m(0, 1)
+    if not isinstance(v, (bytes, bytearray)):
+        return [c.ptr(0), c.lu(1)]
+    return [quote(bytes(v[: c.rval]).split(b"\0", 1)[0], c.opts.xflag), c.lu(1)]
 
 
 @syscall("chdir", "rmdir", "unlink", "chroot", "acct", "swapoff")

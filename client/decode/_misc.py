@@ -51,7 +51,7 @@ def futex_op(c: C, v: int) -> str:
     name = base + ("_PRIVATE" if v & 128 else "")
     if v & 256:
         name = "FUTEX_CLOCK_REALTIME|" + name
-    return name
+    return hexa(v) + f" /* {name} */" if c.style == "verbose" else name
 
 
 @syscall("futex")

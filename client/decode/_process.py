@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import struct
 
-from ._core import C, sigtext, struct as register_struct, syscall
+from ._core import C, sigtext, struct as register_struct, styled, syscall
 from ._fmt import comment, hexa
 
 
@@ -167,18 +167,20 @@ def _rseq(c: C):
     return [c.ptr(0), c.hex(1), c.flags(2, "rseq_flags"), c.hex(3)]
 
 
-def _rlim(v: int) -> str:
+def _rlim(v: int, style: str) -> str:
     if v == 0xFFFFFFFFFFFFFFFF:
-        return "RLIM64_INFINITY"
-    if v > 1024 and v % 1024 == 0:
-        return f"{v // 1024}*1024"
-    return str(v)
+        text = "RLIM64_INFINITY"
+    elif v > 1024 and v % 1024 == 0:
+        text = f"{v // 1024}*1024"
+    else:
+        return str(v)
+    return styled(str(v), text, style)
 
 
 @register_struct("rlimit", "rlimit64")
 def rlimit_text(c: C, b: bytes, i: int) -> str:
     cur, mx = struct.unpack_from("<QQ", b)
-    return f"{{rlim_cur={_rlim(cur)}, rlim_max={_rlim(mx)}}}"
+    return f"{{rlim_cur={_rlim(cur, c.style)}, rlim_max={_rlim(mx, c.style)}}}"
 
 
 @syscall("prlimit64", entry=3)

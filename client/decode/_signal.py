@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import struct
 
-from ._core import C, sigset_text, struct as register_struct, syscall
+from ._core import C, sigset_text, struct as register_struct, styled, syscall
 from ._fmt import hexa
 
 
-def _handler(v: int) -> str:
-    return {0: "SIG_DFL", 1: "SIG_IGN", 0xFFFFFFFFFFFFFFFF: "SIG_ERR"}.get(v, hexa(v))
+def _handler(v: int, style: str = "abbrev") -> str:
+    return styled(hexa(v), {0: "SIG_DFL", 1: "SIG_IGN", 0xFFFFFFFFFFFFFFFF: "SIG_ERR"}.get(v), style)
 
 
 @register_struct("sigaction")
 def sigaction_text(c: C, b: bytes, i: int) -> str:
     handler, flags, restorer, mask = struct.unpack_from("<QQQQ", b)
-    p = [f"sa_handler={_handler(handler)}", f"sa_mask={sigset_text(mask, style=c.style)}",
+    p = [f"sa_handler={_handler(handler, c.style)}", f"sa_mask={sigset_text(mask, style=c.style)}",
          f"sa_flags={c.fs('sa_flags').flags(flags & 0xFFFFFFFF, c.style)}"]
     if flags & 0x04000000:
         p.append(f"sa_restorer={hexa(restorer)}")

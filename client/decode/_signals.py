@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import struct
 
-from ._core import sigtext
-from ._fmt import errno_name, ptr
+from ._core import sigtext, styled
+from ._fmt import errno_name, hexa, ptr
 
 SI_CODES = {0: "SI_USER", 0x80: "SI_KERNEL", -1: "SI_QUEUE", -2: "SI_TIMER", -3: "SI_MESGQ",
             -4: "SI_ASYNCIO", -5: "SI_SIGIO", -6: "SI_TKILL", -7: "SI_DETHREAD", -60: "SI_ASYNCNL"}
@@ -42,14 +42,15 @@ def code_name(sig: str, code: int) -> str:
     return str(code)
 
 
-def siginfo_body(signo: int, info: bytes) -> str:
+def siginfo_body(signo: int, info: bytes, style: str = "abbrev") -> str:
     """`{si_signo=SIGCHLD, si_code=CLD_EXITED, ...}` (the braces included)."""
     if len(info) < 48:
         return "{si_signo=" + sigtext(signo) + "}"
     si_signo, si_errno, code = _HDR.unpack_from(info)
     sig = sigtext(si_signo)
-    parts = [f"si_signo={sig}"]
-    parts.append(f"si_code={code_name(sig, code)}")
+    parts = [f"si_signo={sigtext(si_signo, style)}"]
+    cname = code_name(sig, code)
+    parts.append(f"si_code={styled(hexa(code) if code >= 0 else str(code), cname if cname != str(code) else None, style)}")
     if si_errno:
         parts.append(f"si_errno={errno_name(si_errno)}")
     pid, uid = struct.unpack_from("<iI", info, 16)
@@ -83,5 +84,5 @@ def siginfo_body(signo: int, info: bytes) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
-def siginfo_text(signo: int, info: bytes) -> str:
-    return f"--- {sigtext(signo)} {siginfo_body(signo, info)} ---"
+def siginfo_text(signo: int, info: bytes, style: str = "abbrev") -> str:
+    return f"--- {sigtext(signo)} {siginfo_body(signo, info, style)} ---"

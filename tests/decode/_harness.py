@@ -125,3 +125,21 @@ def unalign(line: str) -> str:
     if last is None:
         return line
     return line[: last.start()] + ") =" + line[last.end() - (1 if last.group(1) else 0):]
+
+
+def merge_unfinished(lines: list[str]) -> list[str]:
+    """Join `X <unfinished ...>` with its `<... name resumed>Y` (one process)."""
+    import re
+
+    out, pending = [], None
+    for line in lines:
+        if line.endswith(" <unfinished ...>"):
+            pending = line[: -len(" <unfinished ...>")]
+            continue
+        m = re.match(r"<\.\.\. \w+ resumed>(.*)$", line)
+        if m and pending is not None:
+            out.append(pending + m.group(1))
+            pending = None
+            continue
+        out.append(line)
+    return out

@@ -59,3 +59,21 @@ def test_golden(prog, built, tmp_path):
     expected = _expected(our_out)
     missing = [e for e in expected if e not in ours]
     assert not missing, f"not reproduced: {missing}\nours: {ours}"
+
+
+@pytest.mark.parametrize("prog", sorted(CASES))
+def test_golden_tracectl(prog, built, tmp_path):
+    """The same through the command line: `tracectl run -e trace=... -o FILE`."""
+    import subprocess
+    import sys
+
+    exe = built[prog]
+    log = tmp_path / "log.txt"
+    out = tmp_path / "exp.txt"
+    tracectl = Path(sys.executable).with_name("tracectl")
+    res = subprocess.run([str(tracectl), "--embedded", "run", "-qq", "-e", "trace=" + ",".join(CASES[prog]),
+                          "-o", str(log), str(exe), str(out)], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    ours = [H.unalign(l) for l in H.merge_unfinished(log.read_text().splitlines())]
+    missing = [e for e in _expected(out) if e not in ours]
+    assert not missing, f"not reproduced: {missing}\nours: {ours}"

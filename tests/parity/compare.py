@@ -14,6 +14,7 @@ import argparse
 import collections
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -41,6 +42,8 @@ _VOLATILE = [
     (re.compile(r"^(sysinfo\()\{.*\}(\) = .*)$"), r"\1{...}\2"),
     (re.compile(r"(si_[us]time=)\d+( /\* [\d.]+ s \*/)?"), r"\1T"),
     (re.compile(r"^(getppid\(\) = )\d+$"), r"\1PPID"),
+    (re.compile(r"/tmp/tmp[\w]+/"), "/tmp/TMP/"),
+    (re.compile(r"((?:socket|pipe|UNIX-STREAM|UNIX-DGRAM|TCP|UDP|TCPv6|UDPv6|NETLINK):\[)\d+"), r"\1INODE"),
     (re.compile(r"^(write\(1, )\"[A-Z][a-z][a-z] [A-Z][a-z][a-z] .*\"(, \d+\) = \d+)$"), r"\1DATE\2"),
 ]
 
@@ -95,13 +98,13 @@ def normalise(lines: list[str]) -> list[str]:
     return out
 
 
-def trace_both(cmd: str) -> tuple[list[str], list[str]]:
+def trace_both(cmd: str, opts: tuple[str, ...] = ()) -> tuple[list[str], list[str]]:
     with tempfile.TemporaryDirectory() as d:
         s_out, t_out = os.path.join(d, "strace.txt"), os.path.join(d, "tracectl.txt")
         work = os.path.join(d, "w")
         os.mkdir(work)
-        _run(["strace", "-f", "-qq", "-o", s_out, "sh", "-c", cmd], work)
-        _run([*tracectl(), "--embedded", "run", "-f", "-qq", "-o", t_out, "sh", "-c", cmd], work)
+        _run(["strace", "-f", "-qq", *opts, "-o", s_out, "sh", "-c", cmd], work)
+        _run([*tracectl(), "--embedded", "run", "-f", "-qq", *opts, "-o", t_out, "sh", "-c", cmd], work)
         s = Path(s_out).read_text(errors="replace").splitlines() if os.path.exists(s_out) else []
         t = Path(t_out).read_text(errors="replace").splitlines() if os.path.exists(t_out) else []
     return normalise(s), normalise(t)
@@ -116,6 +119,7 @@ def share(ref: list[str], ours: list[str]) -> tuple[int, int, collections.Counte
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--show", type=int, default=8, help="differing lines to show per command")
+    ap.add_argument("--opts", default="", help="strace options given to both, e.g. '-v -yy'")
     ap.add_argument("commands", nargs="*")
     args = ap.parse_args(argv)
     if shutil.which("strace") is None:
@@ -123,7 +127,7 @@ def main(argv=None) -> int:
         return 1
     total_c = total_n = 0
     for cmd in args.commands or COMMANDS:
-        ref, ours = trace_both(cmd)
+        ref, ours = trace_both(cmd, tuple(shlex.split(args.opts)))
         c, n, missing, extra = share(ref, ours)
         total_c += c
         total_n += n

@@ -42,7 +42,11 @@ _VOLATILE = [
     (re.compile(r"^(sysinfo\()\{.*\}(\) = .*)$"), r"\1{...}\2"),
     (re.compile(r"(si_[us]time=)\d+( /\* [\d.]+ s \*/)?"), r"\1T"),
     (re.compile(r"^(getppid\(\) = )\d+$"), r"\1PPID"),
-    (re.compile(r"/tmp/tmp[\w]+/"), "/tmp/TMP/"),
+    (re.compile(r"/tmp/tmp[\w]+"), "/tmp/TMP"),
+    # -v: inodes and times of directories each run creates afresh
+    (re.compile(r"\b(st_ino|stx_ino|d_ino|d_off)=\d+"), r"\1=N"),
+    (re.compile(r"\b(st_[amc]time(?:_nsec)?)=\d+( /\* [^*]+ \*/)?"), r"\1=T"),
+    (re.compile(r"\b(stx_[abcm]time)=\{[^}]*\}( /\* [^*]+ \*/)?"), r"\1=T"),
     (re.compile(r"((?:socket|pipe|UNIX-STREAM|UNIX-DGRAM|TCP|UDP|TCPv6|UDPv6|NETLINK):\[)\d+"), r"\1INODE"),
     (re.compile(r"^(write\(1, )\"[A-Z][a-z][a-z] [A-Z][a-z][a-z] .*\"(, \d+\) = \d+)$"), r"\1DATE\2"),
 ]

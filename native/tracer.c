@@ -416,6 +416,9 @@ struct tr_loop {
 	uint64_t lost_unreported;
 	uint64_t batch_lost; /* the count the batch's LOST record carries */
 	int consumer_gone;
+	int final; /* the last flush: wait for room even in drop mode */
+	unsigned char *tail;
+	size_t tail_len, tail_off;
 	int ending; /* KILL or DETACH in progress */
 	struct tr_buf scratch; /* exit-phase mem */
 	unsigned char *rd;
@@ -620,7 +623,8 @@ static void tr_put_le(unsigned char *p, uint64_t v, int n)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static int tr_write_all(int fd, const unsigned char *p, size_t n, int nonblock_first, int *dropped)
+/* Write everything, waiting for room when the fd is non-blocking. */
+static int tr_write_all(int fd, const unsigned char *p, size_t n)
 {
 	size_t off = 0;
 
@@ -633,16 +637,78 @@ static int tr_write_all(int fd, const unsigned char *p, size_t n, int nonblock_f
 			if (errno == EAGAIN) {
 				struct pollfd pfd = { fd, POLLOUT, 0 };
 
-				if (nonblock_first && off == 0) {
-					*dropped = 1;
-					return 0;
-				}
 				poll(&pfd, 1, -1);
 				continue;
 			}
 			return -errno;
 		}
 		off += w;
+	}
+	return 0;
+}
+
+/* Drop mode: the rest of a frame the pipe took only part of. It must go
+ * out whole before anything else; until it has, new batches are dropped. */
+static int tr_push_tail(struct tr_loop *L, int block)
+{
+	while (L->tail_off < L->tail_len) {
+		ssize_t w = write(L->cfg->out_fd, L->tail + L->tail_off, L->tail_len - L->tail_off);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				struct pollfd pfd = { L->cfg->out_fd, POLLOUT, 0 };
+
+				if (!block)
+					return 1;
+				poll(&pfd, 1, -1);
+				continue;
+			}
+			L->consumer_gone = 1;
+			return -1;
+		}
+		L->tail_off += w;
+	}
+	L->tail_len = L->tail_off = 0;
+	return 0;
+}
+
+/* Drop mode: write the frame if the consumer has room, keep the rest of a
+ * partial write as the tail; 1 = dropped. */
+static int tr_write_drop(struct tr_loop *L)
+{
+	ssize_t w;
+
+	if (L->tail_len && tr_push_tail(L, L->final) != 0)
+		return 1;
+	for (;;) {
+		w = write(L->cfg->out_fd, L->out.p, L->out.len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	if (w < 0) {
+		if (errno != EAGAIN) {
+			L->consumer_gone = 1;
+			return 0;
+		}
+		if (!L->final)
+			return 1;
+		w = 0;
+	}
+	if ((size_t)w < L->out.len) {
+		size_t rest = L->out.len - w;
+		unsigned char *p = realloc(L->tail, rest);
+
+		if (!p)
+			return tr_write_all(L->cfg->out_fd, L->out.p + w, rest) < 0 ? (L->consumer_gone = 1, 0) : 0;
+		L->tail = p;
+		memcpy(L->tail, L->out.p + w, rest);
+		L->tail_len = rest;
+		L->tail_off = 0;
+		if (L->final)
+			tr_push_tail(L, 1);
 	}
 	return 0;
 }
@@ -667,12 +733,20 @@ static void tr_flush(struct tr_loop *L)
 	const struct tr_config *c = L->cfg;
 	int dropped = 0, r;
 
-	if (!L->batch_count)
+	if (!L->batch_count) {
+		if (L->tail_len && !L->consumer_gone)
+			tr_push_tail(L, L->final);
 		return;
+	}
 	if (!L->consumer_gone) {
 		tr_frame_header(L);
-		r = tr_write_all(c->out_fd, L->out.p, L->out.len, c->drop, &dropped);
-		if (r < 0) {
+		if (c->drop) {
+			r = 0;
+			dropped = tr_write_drop(L);
+		} else {
+			r = tr_write_all(c->out_fd, L->out.p, L->out.len);
+		}
+		if (r < 0 || L->consumer_gone) {
 			L->consumer_gone = 1;
 		} else if (dropped) {
 			uint64_t n = L->batch_count - (L->batch_lost ? 1 : 0);
@@ -1667,6 +1741,7 @@ static void tr_loop_free(struct tr_loop *L)
 	free(L->out.p);
 	free(L->scratch.p);
 	free(L->rd);
+	free(L->tail);
 	tr_plan_free(&L->plan);
 	if (L->sigfd >= 0)
 		close(L->sigfd);
@@ -1809,7 +1884,10 @@ int tr_run(const struct tr_config *c, struct tr_stats *st, char *err, size_t err
 			tr_on_ctl(L);
 	}
 	tr_split_others(L, NULL);
+	L->final = 1;
 	tr_flush(L);
+	if (L->tail_len && !L->consumer_gone)
+		tr_push_tail(L, 1);
 out:
 	tr_loop_free(L);
 	free(L);

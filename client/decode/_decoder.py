@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 
-from tracerd._wire import Rec, field
+from tracerd._wire import IDX, Rec, field
 
 from . import _core, _sockets, _table
 from ._core import AT_FDCWD, C, DecodeOptions, REGISTRY, generic_arg, generic_entry_count, readlink_fd, ret_text
@@ -14,6 +14,22 @@ from ._signals import siginfo_text
 
 # family modules register their decoders on import
 from . import _desc, _file, _memory, _network, _process, _signal, _time, _misc  # noqa: F401,E402
+
+
+def _getter(rtype: Rec):
+    """Field access by name for one record type, the indexes looked up once
+    (the hot path: tracerd._wire.field builds an enum per call)."""
+    idx = IDX[rtype]
+
+    def get(rec: list, name: str):
+        i = idx[name]
+        return rec[i] if i < len(rec) else None
+
+    return get
+
+
+_SYS, _ENTRY, _EXIT = _getter(Rec.SYSCALL), _getter(Rec.SYSCALL_ENTRY), _getter(Rec.SYSCALL_EXIT)
+_SYS_FIELDS = tuple(IDX[Rec.SYSCALL][n] for n in ("pers", "nr", "args", "ret", "is_error", "mem", "tid", "tgid"))
 
 
 def _memdict(*mems) -> dict:
@@ -202,9 +218,9 @@ class Decoder:
                 self._fdcache[(key, c.rval)] = link
 
     def call(self, rec: list) -> str:
-        f = lambda n: field(rec, n)  # noqa: E731
-        self._tgid = f("tgid")
-        c = self._ctx(f("pers"), f("nr"), f("args"), f("ret"), f("is_error"), _memdict(f("mem")), f("tid"), f("ret") is not None)
+        pers, nr, args, ret, is_error, mem, tid, tgid = (rec[i] for i in _SYS_FIELDS)
+        self._tgid = tgid
+        c = self._ctx(pers, nr, args, ret, is_error, _memdict(mem), tid, ret is not None)
         track = self._paths and c.ok
         if track:
             self._track(c, False)
@@ -221,7 +237,7 @@ class Decoder:
         return head + ")", tail
 
     def entry(self, rec: list) -> str:
-        f = lambda n: field(rec, n)  # noqa: E731
+        f = lambda n: _ENTRY(rec, n)  # noqa: E731
         self._tgid = f("tgid")
         c = self._ctx(f("pers"), f("nr"), f("args"), None, False, _memdict(f("mem")), f("tid"), False)
         args, n, _ = self._safe_parts(c)
@@ -229,7 +245,7 @@ class Decoder:
         return head + (", " if n < len(args) and n else "")
 
     def resumed(self, exit_rec: list, entry_rec: list | None) -> str:
-        f = lambda n: field(exit_rec, n)  # noqa: E731
+        f = lambda n: _EXIT(exit_rec, n)  # noqa: E731
         self._tgid = f("tgid")
         if entry_rec is None:
             c = self._ctx(f("pers"), f("nr"), [0] * 6, f("ret"), f("is_error"), _memdict(f("mem")), f("tid"), f("ret") is not None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno as _errno
 import os
+import re
 
 _ESC = {0x22: '\\"', 0x5C: "\\\\", 0x09: "\\t", 0x0A: "\\n", 0x0B: "\\v", 0x0C: "\\f", 0x0D: "\\r"}
 
@@ -19,22 +20,25 @@ def _needs_hex(data: bytes) -> bool:
     return False
 
 
+_PLAIN = re.compile(rb"[\x20\x21\x23-\x5b\x5d-\x7e]*")
+# each byte's escape when no octal digit follows it
+_SHORT = [_ESC.get(c) or (chr(c) if 0x20 <= c < 0x7F else f"\\{c:o}") for c in range(256)]
+_HEXES = [f"\\x{c:02x}" for c in range(256)]
+
+
 def quote(data: bytes, xflag: int = 0, force_hex: bool = False) -> str:
     """`data` as strace quotes it, with the double quotes."""
     if force_hex or xflag > 1 or (xflag == 1 and _needs_hex(data)):
-        return '"' + "".join(f"\\x{c:02x}" for c in data) + '"'
+        return '"' + "".join([_HEXES[c] for c in data]) + '"'
+    if _PLAIN.fullmatch(data):
+        return '"' + data.decode("ascii") + '"'
     out = []
     n = len(data)
     for i, c in enumerate(data):
-        e = _ESC.get(c)
-        if e is not None:
-            out.append(e)
-        elif 0x20 <= c < 0x7F:
-            out.append(chr(c))
-        elif i + 1 < n and 0x30 <= data[i + 1] <= 0x37:
+        if (c < 0x20 or c >= 0x7F) and c not in _ESC and i + 1 < n and 0x30 <= data[i + 1] <= 0x37:
             out.append(f"\\{c:03o}")
         else:
-            out.append(f"\\{c:o}")
+            out.append(_SHORT[c])
     return '"' + "".join(out) + '"'
 
 

@@ -19,12 +19,9 @@ def add_parser(subparsers, name: str, help: str):
     elif name == "watch":
         p.add_argument("session", type=int, metavar="ID", help="the session to follow")
         p.add_argument("--policy", choices=("drop", "block"), default="drop", help="when this watcher is slow: drop records (default; a LOST record says how many) or hold the session")
-        try:
-            from . import _options
+        from . import _options
 
-            _options.add_strace_options(p)
-        except ImportError:  # the CLI engineer's options are not there: raw output only
-            pass
+        _options.add_strace_options(p)
     else:
         p.add_argument("session", type=int, metavar="ID")
     return p
@@ -102,35 +99,34 @@ def run(args) -> int:
 
 def _watch(client, args) -> int:
     info = client.request("watch", {"session": args.session, "policy": args.policy})
-    feed, finish = _printer(args)
+    printer, close = _printer(args, info)
     end = None
-    for ev in client.events():
-        if isinstance(ev, _remote.Records) and ev.session == args.session:
-            for rec in _wire.iter_records(ev.payload):
-                feed(rec)
-        elif isinstance(ev, _remote.End) and ev.session == args.session:
-            end = ev
-            break
-    finish()
+    try:
+        for ev in client.events():
+            if isinstance(ev, _remote.Records) and ev.session == args.session:
+                for rec in _wire.iter_records(ev.payload):
+                    printer.feed(rec)
+            elif isinstance(ev, _remote.End) and ev.session == args.session:
+                end = ev
+                break
+        printer.finish()
+    finally:
+        close()
     if end is not None and end.reason in ("worker-died", "error"):
         raise TracerdError(f"session {info['session']}: {end.message or end.reason}")
     return 0
 
 
-def _printer(args):
-    """The CLI's strace-format printer when it is there; else one JSON line per
-    record (still the records, never a fake of the strace format)."""
-    try:
-        from tracerd.client.decode import Decoder  # noqa: F401
-        from . import _options, _output
+def _printer(args, info):
+    """strace's output, with the same options as attach: the watched session's
+    pids are the roots (as if attached to them)."""
+    from ._cmd_run import make_decoder, open_output
+    from ._options import resolve
+    from ._output import Printer
 
-        opts = _options.resolve(args)
-        printer = _output.Printer(opts, Decoder(opts.decode), sys.stderr if opts.output is None else None)
-        return printer.feed, printer.finish
-    except (ImportError, AttributeError):
-        import json
-
-        def feed(rec):
-            sys.stdout.write(json.dumps(rec, default=lambda b: b.hex() if isinstance(b, bytes) else str(b)) + "\n")
-
-        return feed, sys.stdout.flush
+    args.pid_args = [str(p) for p in info["pids"]]
+    args.env = []
+    opts = resolve(args)
+    out, owned = open_output(opts)
+    printer = Printer(opts, make_decoder(opts), out, notes=sys.stderr, roots=opts.pids)
+    return printer, (out.close if owned else (lambda: None))

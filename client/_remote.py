@@ -146,29 +146,52 @@ class _Remote:
         self.session: int | None = None
         self.end: End | None = None
         self.joined = False
+        self._asked = False
 
     def frames(self):
         """(first_seq, count, payload) for each frame until the session ends."""
+        if self.client is None or self.end is not None:
+            return
         for ev in self.client.events():
             if isinstance(ev, Records):
                 if ev.session == self.session:
                     yield ev.first_seq, ev.count, ev.payload
             elif isinstance(ev, End) and ev.session == self.session:
                 self.end = ev
+                if ev.reason in ("worker-died", "error"):
+                    raise TracerError(ev.message or f"session {ev.session}: the tracer failed")
                 return
+            # replies to our own stop/detach request: nothing to do
+
+    def _stop_op(self) -> str:
+        raise NotImplementedError
 
     def close(self) -> None:
-        """Closing the connection ends our session: the worker detaches from
-        attached processes and kills launched ones."""
-        if self.client is not None:
-            self.client.close()
-            self.client = None
+        """First call while the session runs: ask the daemon to end it (detach
+        attached processes, kill launched ones) and keep the connection, so
+        frames() delivers what the tracer still reports until End. Otherwise:
+        close the connection (which also ends the session: the worker sees EOF)."""
+        if self.client is None:
+            return
+        if self.session is not None and self.end is None and not self._asked and not self.joined:
+            self._asked = True
+            try:
+                self.client._next_id += 1
+                self.client._send(Request(self.client._next_id, self._stop_op(), {"session": self.session}))
+                return
+            except OSError:
+                pass
+        self.client.close()
+        self.client = None
 
 
 class RemoteAttach(_Remote):
-    def __init__(self, pids, *, plan: bytes, drop: bool = False, socket_path: str, bpf_filter: str = ""):
+    def __init__(self, socket_path: str, pids, *, plan: bytes, drop: bool = False, bpf_filter: str = ""):
         super().__init__(socket_path, plan=plan, drop=drop, bpf_filter=bpf_filter)
         self.pids = list(pids)
+
+    def _stop_op(self) -> str:
+        return "detach"
 
     def start(self) -> None:
         self.client = Client(self.socket_path)
@@ -176,17 +199,13 @@ class RemoteAttach(_Remote):
         self.session = r["session"]
         self.joined = r.get("joined", False)
 
-    def detach(self) -> None:
-        if self.client is not None and self.session is not None and not self.joined:
-            self.client.request("detach", {"session": self.session})
-
 
 class RemoteRun(_Remote):
     """The command is forked here (client/_launch.py), keeps our uid, cwd,
     environment and fds; the daemon's worker seizes it through the pidfd we
     pass over SCM_RIGHTS."""
 
-    def __init__(self, argv, *, bpf: bytes, plan: bytes, env=None, drop: bool = False, colocate: bool = False, socket_path: str, bpf_filter: str = "", cwd=None):
+    def __init__(self, socket_path: str, argv, *, bpf: bytes, plan: bytes, env=None, drop: bool = False, colocate: bool = False, bpf_filter: str = "", cwd=None):
         super().__init__(socket_path, plan=plan, drop=drop, bpf_filter=bpf_filter)
         self.argv = list(argv)
         self.bpf = bpf
@@ -194,13 +213,18 @@ class RemoteRun(_Remote):
         self.cwd = cwd
         self.colocate = colocate
         self.child = None
+        self.pid: int | None = None
         self._status: int | None = None
+
+    def _stop_op(self) -> str:
+        return "stop"
 
     def start(self) -> None:
         from ._launch import launch
 
         self.client = Client(self.socket_path)
         self.child = launch(self.argv, bpf=self.bpf, env=self.env, cwd=self.cwd)
+        self.pid = self.child.pid
         try:
             # Yama: a descendant of the named pid may trace us; workers are the daemon's children
             self.child.allow_tracer(self.client.daemon_pid)

@@ -150,6 +150,11 @@ class Session:
         """Detach (attach mode) or kill (launch mode), as the worker does on EOF."""
         if self.end_reason is None:
             self.end_reason = reason
+        if reason == "shutdown":
+            # a stalled lossless subscriber must not keep the worker from
+            # detaching within the drain deadline: the rest is best effort
+            for sub in self.subscribers:
+                sub.policy = "drop"
         if reason == "detached" or self.mode == "attach":
             self.control(_wire.Ctl.DETACH)
         else:

@@ -121,10 +121,45 @@ def sleeper_bin(tmp_path_factory):
     src = d / "spin.c"
     src.write_text(
         "#include <unistd.h>\n#include <fcntl.h>\n"
-        "int main(void){ for(;;){ int fd = open(\"/dev/null\", O_RDONLY); if (fd >= 0) close(fd); usleep(2000);} }\n"
+        "int main(int argc, char **argv){ int fast = argc > 1;\n"
+        "  for(;;){ int fd = open(\"/dev/null\", O_RDONLY); if (fd >= 0) close(fd); if (!fast) usleep(2000);} }\n"
     )
     out = d / "spin"
     subprocess.run(["gcc", "-O2", "-o", str(out), str(src)], check=True)
     os.chmod(d, 0o755)
     os.chmod(out, 0o755)
     return str(out)
+
+
+# --- plans and filters built here from tracerd._wire (bpfgen makes the real ones)
+import struct as _struct
+
+from tracerd import _wire
+
+NR = {"read": 0, "write": 1, "close": 3, "openat": 257, "execve": 59, "exit_group": 231, "getpid": 39}
+
+
+def make_plan(names, strsize=32) -> bytes:
+    nrs = sorted(NR[n] for n in names)
+    ents = b"".join(_wire.PLAN_ENTRY.pack(_wire.Pers.X86_64, 0, _wire.EntryFlag.EXIT, nr) for nr in nrs)
+    return _wire.PLAN_HEADER.pack(_wire.PLAN_MAGIC, _wire.PLAN_VERSION, len(nrs), strsize, 0) + ents
+
+
+def make_bpf(names) -> bytes:
+    """A seccomp filter: x86_64 only; RET_TRACE|EXIT for `names`, else ALLOW."""
+    ins = _struct.Struct("<HBBI")
+    LD_W_ABS, JEQ_K, RET_K = 0x20, 0x15, 0x06
+    ALLOW, TRACE = 0x7FFF0000, 0x7FF00000 | _wire.EntryFlag.EXIT
+    nrs = [NR[n] for n in names]
+    prog = [ins.pack(LD_W_ABS, 0, 0, 4), ins.pack(JEQ_K, 1, 0, _wire.AUDIT_ARCH[_wire.Pers.X86_64]), ins.pack(RET_K, 0, 0, ALLOW), ins.pack(LD_W_ABS, 0, 0, 0)]
+    for i, nr in enumerate(nrs):
+        prog.append(ins.pack(JEQ_K, len(nrs) - i, 0, nr))
+    prog += [ins.pack(RET_K, 0, 0, ALLOW), ins.pack(RET_K, 0, 0, TRACE)]
+    return b"".join(prog)
+
+
+def records_of(frames):
+    out = []
+    for _first, _count, payload in frames:
+        out += _wire.iter_records(payload)
+    return out

@@ -239,7 +239,7 @@ class C:
             return self.ptr(i)
         out = []
         left = total
-        for n, (base, ln, data) in enumerate(v):
+        for n, (base, ln, data) in enumerate(v[: max(count, 0)]):
             if self.abbrev and n >= self.opts.strsize:
                 out.append("...")
                 break

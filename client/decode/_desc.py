@@ -31,12 +31,12 @@ def _pwrite(c: C):
 
 @syscall("readv", entry=1)
 def _readv(c: C):
-    return [c.fd(0), c.iovec(1, c.int(2), c.rval) if c.ok else c.ptr(1), c.d(2)]
+    return [c.fd(0), c.iovec(1, c.ulong(2), c.rval) if c.ok else c.ptr(1), c.lu(2)]
 
 
 @syscall("writev")
 def _writev(c: C):
-    return [c.fd(0), c.iovec(1, c.int(2)), c.d(2)]
+    return [c.fd(0), c.iovec(1, c.ulong(2)), c.lu(2)]
 
 
 @syscall("preadv", "preadv2", entry=1)

@@ -126,7 +126,7 @@ def _shmget(c: C):
 def _ipcflags(c: C, v: int) -> str:
     fl = v & ~0o777
     parts = [c.fs("ipc_flags").flags(fl)] if fl else []
-    parts.append(f"{v & 0o777:#o}" if v & 0o777 else "0")
+    parts.append(f"0{v & 0o777:o}" if v & 0o777 else "0")
     return "|".join(parts)
 
 

@@ -64,12 +64,12 @@ def trace_set(names, pers=Pers.X86_64):
     return frozenset(out)
 
 
-def records(argv, names, strsize=32, pers=Pers.X86_64):
-    """Every record of `argv` traced on `names`."""
+def records(argv, names, strsize=32, pers=(Pers.X86_64,)):
+    """Every record of `argv` traced on `names` (in each personality of `pers`)."""
     from tracerd.client._embedded import EmbeddedRun
 
     _, compile_filter, build_plan = _bpfgen()
-    trace = trace_set(names, pers) | (trace_set(names, Pers.I386) if pers == Pers.I386 else frozenset())
+    trace = frozenset().union(*(trace_set(names, p) for p in pers))
     bpf = compile_filter(trace)
     plan = build_plan(trace, strsize=strsize)
     out = []

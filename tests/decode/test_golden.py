@@ -17,15 +17,22 @@ GOLDEN = Path(__file__).parent / "golden"
 
 # program -> the syscalls it makes (the trace set)
 CASES = {
-    "file": ["openat", "newfstatat", "access", "faccessat2", "mkdirat", "unlinkat", "chdir", "getcwd", "close"],
-    "desc": ["pipe2", "write", "read", "fcntl", "lseek", "dup3", "close", "ioctl"],
+    "file": ["openat", "newfstatat", "access", "faccessat2", "mkdirat", "unlinkat", "chdir", "getcwd", "close",
+             "readlinkat", "renameat2", "fchmodat", "statx"],
+    "desc": ["pipe2", "write", "read", "fcntl", "lseek", "dup3", "close", "ioctl", "writev", "readv", "poll",
+             "epoll_create1", "epoll_ctl", "dup2"],
     "memory": ["mmap", "mprotect", "madvise", "munmap", "brk"],
     "process": ["getpid", "kill", "prlimit64", "wait4"],
     "signal": ["rt_sigaction", "rt_sigprocmask", "kill"],
     "network": ["socket", "connect", "sendto", "shutdown"],
     "time": ["nanosleep", "clock_nanosleep", "clock_getres", "clock_gettime"],
-    "misc": ["uname", "getrandom"],
+    "misc": ["uname", "getrandom", "shmget", "shmat", "shmdt", "shmctl"],
+    "i386": ["getpid", "open", "write", "close"],
 }
+# per-program gcc options
+CFLAGS = {"i386": ["-no-pie"]}
+# personalities traced per program (the names resolve in each)
+PERS = {"i386": (H.Pers.X86_64, H.Pers.I386)}
 
 pytestmark = pytest.mark.skipif(H.skip_reason() is not None, reason=H.skip_reason() or "")
 
@@ -33,7 +40,7 @@ pytestmark = pytest.mark.skipif(H.skip_reason() is not None, reason=H.skip_reaso
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     d = tmp_path_factory.mktemp("golden")
-    return {name: H.compile_c(GOLDEN / f"{name}.c", d, ["-I", str(GOLDEN)]) for name in CASES}
+    return {name: H.compile_c(GOLDEN / f"{name}.c", d, ["-I", str(GOLDEN), *CFLAGS.get(name, [])]) for name in CASES}
 
 
 def _expected(path: Path) -> list[str]:
@@ -53,7 +60,7 @@ def test_golden(prog, built, tmp_path):
     assert not missing_ref, f"expectation differs from strace: {missing_ref}\nstrace: {ref}"
     # 2. our tracer + decoder print the same lines
     our_out = tmp_path / "ours.txt"
-    recs, status = H.records([str(exe), str(our_out)], names)
+    recs, status = H.records([str(exe), str(our_out)], names, pers=PERS.get(prog, (H.Pers.X86_64,)))
     assert status == 0
     ours = H.lines(Decoder(DecodeOptions()), recs)
     expected = _expected(our_out)
@@ -71,7 +78,8 @@ def test_golden_tracectl(prog, built, tmp_path):
     log = tmp_path / "log.txt"
     out = tmp_path / "exp.txt"
     tracectl = Path(sys.executable).with_name("tracectl")
-    res = subprocess.run([str(tracectl), "--embedded", "run", "-qq", "-e", "trace=" + ",".join(CASES[prog]),
+    names = ",".join(CASES[prog]) if prog != "i386" else ",".join(CASES[prog]) + "," + ",".join(n + "@32" for n in CASES[prog])
+    res = subprocess.run([str(tracectl), "--embedded", "run", "-qq", "-e", "trace=" + names,
                           "-o", str(log), str(exe), str(out)], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     ours = [H.unalign(l) for l in H.merge_unfinished(log.read_text().splitlines())]

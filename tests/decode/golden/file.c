@@ -33,6 +33,15 @@ int main(int argc, char **argv) {
 	longp[sizeof longp - 1] = 0;
 	syscall(SYS_openat, AT_FDCWD, longp, O_RDONLY);
 	EXPECT("openat(AT_FDCWD, \"%s\", O_RDONLY) = -1 ENAMETOOLONG (File name too long)", longp);
+	char lb[64];
+	long n = syscall(SYS_readlinkat, G | (unsigned)AT_FDCWD, "/proc/self/cwd", lb, 64UL);
+	EXPECT("readlinkat(AT_FDCWD, \"/proc/self/cwd\", \"/\", 64) = %ld", n);
+	syscall(SYS_renameat2, AT_FDCWD, "/nonexistent/a", AT_FDCWD, "/nonexistent/b", G | 1);
+	EXPECT("renameat2(AT_FDCWD, \"/nonexistent/a\", AT_FDCWD, \"/nonexistent/b\", RENAME_NOREPLACE) = -1 ENOENT (No such file or directory)");
+	syscall(SYS_fchmodat, AT_FDCWD, "/nonexistent", G | 04755);
+	EXPECT("fchmodat(AT_FDCWD, \"/nonexistent\", 04755) = -1 ENOENT (No such file or directory)");
+	syscall(SYS_statx, AT_FDCWD, "/nonexistent", AT_SYMLINK_NOFOLLOW, 0x7ff, lb);
+	EXPECT("statx(AT_FDCWD, \"/nonexistent\", AT_STATX_SYNC_AS_STAT|AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, %p) = -1 ENOENT (No such file or directory)", lb);
 	syscall(SYS_close, G | fd);
 	EXPECT("close(%ld) = 0", fd);
 	return 0;

@@ -214,7 +214,7 @@ class C:
         if self.ulong(i) == 0:
             return "NULL"
         v = self.m(i, 0)
-        if not isinstance(v, list) or not v:
+        if not isinstance(v, list) or not v or not isinstance(v[0], int):
             return self.ptr(i)
         total, items = v[0], v[1:]
         out = []
@@ -235,7 +235,7 @@ class C:
         if self.ulong(i) == 0:
             return "NULL"
         v = self.m(i)
-        if not isinstance(v, list):
+        if not isinstance(v, list) or not all(isinstance(e, list) and len(e) == 3 for e in v):
             return self.ptr(i)
         out = []
         left = total

@@ -55,13 +55,18 @@ class Client:
     """A blocking connection to the daemon."""
 
     def __init__(self, path: str):
-        self.path = path
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
         try:
-            self.sock.connect(path)
+            sock.connect(path)
         except OSError as exc:
-            self.sock.close()
+            sock.close()
             raise TracerdError(f"cannot connect to tracerd at {path}: {exc.strerror}") from None
+        self._adopt(path, sock)
+
+    def _adopt(self, path: str, sock: socket.socket) -> None:
+        """Speak the protocol on an already connected socket."""
+        self.path = path
+        self.sock = sock
         self.daemon_pid = _UCRED.unpack(self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _UCRED.size))[0]
         self.proto = P.Connection(P.CLIENT, max_message=P.DEFAULT_MAX_MESSAGE)
         self._next_id = 0

@@ -71,6 +71,10 @@ class Client:
                 nursery.cancel_scope.cancel()
         except (trio.BrokenResourceError, trio.ClosedResourceError, ConnectionError):
             pass
+        except Exception as exc:  # a bug must cost one connection, not the daemon
+            log.exception("uid %d pid %d: internal error", self.peer.uid, self.peer.pid)
+            with trio.move_on_after(1):
+                await self._fatal(P.E_INTERNAL, f"internal error: {P.error_line(exc)}")
         finally:
             self.closed = True
             while self.fds:
@@ -150,6 +154,9 @@ class Client:
             await self.send_event(Error(req.id, P.E_PERM, str(exc)))
         except TracerError as exc:
             await self.send_event(Error(req.id, P.E_TRACER, str(exc)))
+        except OSError as exc:
+            log.warning("uid %d: %s: %s", self.peer.uid, req.op, exc)
+            await self.send_event(Error(req.id, P.E_INTERNAL, f"{req.op}: {exc.strerror or exc}"))
         else:
             await self.send_event(Reply(req.id, result))
         finally:
@@ -190,7 +197,7 @@ class Client:
         err = await _auth.may_ptrace(self.peer, pid)
         if err:
             owner = _auth.owner_uid(pid)
-            if err == errno.ENOENT or owner is None:
+            if owner is None:
                 raise Refused(P.E_TRACER, f"attach: ptrace(PTRACE_SEIZE, {pid}): No such process")
             raise PermissionRefused(f"not permitted to trace pid {pid} (owned by uid {owner})")
 

@@ -117,7 +117,9 @@ def sleeper_bin(tmp_path_factory):
     """A tiny C program that makes a syscall in a loop until killed."""
     if shutil.which("gcc") is None:
         pytest.skip("gcc missing")
-    d = tmp_path_factory.mktemp("bin")
+    import pathlib
+
+    d = pathlib.Path(_world_dir())  # the test user must be able to exec it
     src = d / "spin.c"
     src.write_text(
         "#include <unistd.h>\n#include <fcntl.h>\n"
@@ -126,9 +128,9 @@ def sleeper_bin(tmp_path_factory):
     )
     out = d / "spin"
     subprocess.run(["gcc", "-O2", "-o", str(out), str(src)], check=True)
-    os.chmod(d, 0o755)
     os.chmod(out, 0o755)
-    return str(out)
+    yield str(out)
+    shutil.rmtree(d, ignore_errors=True)
 
 
 # --- plans and filters built here from tracerd._wire (bpfgen makes the real ones)
@@ -163,3 +165,46 @@ def records_of(frames):
     for _first, _count, payload in frames:
         out += _wire.iter_records(payload)
     return out
+
+
+def run_as_user(user, fn, *args):
+    """Call fn(*args) in a forked child that has become `user` (uid, gid,
+    supplementary groups): the daemon sees the user's SO_PEERCRED. Returns fn's
+    JSON-able result. (The venv's interpreter lives under /root, which the user
+    cannot exec; a fork of this process needs no file of ours.)"""
+    import json
+    import traceback
+
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            os.close(r)
+            groups = [g.gr_gid for g in grp.getgrall() if user.pw_name in g.gr_mem]
+            os.setgroups(groups)
+            os.setgid(user.pw_gid)
+            os.setuid(user.pw_uid)
+            # changing uid made us non-dumpable (so would be our forks, then
+            # nobody could trace them); a user's exec'd tracectl is dumpable
+            import ctypes
+
+            ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE (linux/prctl.h)
+            out = json.dumps({"result": fn(*args)})
+        except BaseException:
+            out = json.dumps({"exc": traceback.format_exc()})
+            code = 1
+        try:
+            os.write(w, out.encode())
+        finally:
+            os._exit(code)
+    os.close(w)
+    data = b""
+    while chunk := os.read(r, 65536):
+        data += chunk
+    os.close(r)
+    os.waitpid(pid, 0)
+    res = json.loads(data)
+    if "exc" in res:
+        raise AssertionError("as user: " + res["exc"])
+    return res["result"]

@@ -15,7 +15,7 @@ import signal
 import sys
 
 from tracerd import TracerdError, UsageError
-from tracerd._wire import iter_records
+from tracerd._wire import Ctl, iter_records
 
 from ._options import add_strace_options, resolve, strict_parser
 
@@ -137,8 +137,12 @@ def trace(args, opts, *, kind: str = "run") -> int:
                     printer.feed(rec)
         except Interrupted:
             # strace's cleanup: kill what we launched, detach what we attached,
-            # then show what the tracer still reports
-            src.close()
+            # then show what the tracer still reports (detach notes, exits)
+            send = getattr(src, "send", None)
+            if send is not None:
+                send(Ctl.KILL if kind == "run" else Ctl.DETACH)
+            else:
+                src.close()
             try:
                 for _first, _count, payload in src.frames():
                     for rec in iter_records(payload):

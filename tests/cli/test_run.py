@@ -178,3 +178,62 @@ def test_timestamps_and_T():
     r = tracectl("-ttt", "-T", "-e", "trace=close", "cat", "/etc/hostname")
     line = [l for l in r.stderr.splitlines() if "close(" in l][0]
     assert re.fullmatch(r"\d{10}\.\d{6} close\(\d\) +\= 0 <\d+\.\d{6}>", line), line
+
+
+def _wait_for(path: pathlib.Path, text: str, proc) -> str:
+    """Poll a growing file until `text` shows up (or the process ends)."""
+    import time
+
+    for _ in range(600):
+        data = path.read_text() if path.exists() else ""
+        if text in data or proc.poll() is not None:
+            return data
+        time.sleep(0.05)
+    return path.read_text()
+
+
+def test_attach_then_ctrl_c_detaches(tmp_path):
+    loop = subprocess.Popen(["sh", "-c", "while :; do echo x >/dev/null; sleep 0.05; done"])
+    err = tmp_path / "err"
+    try:
+        with open(err, "w") as fp:
+            t = subprocess.Popen([*TRACECTL, "--embedded", "attach", "-e", "trace=write", str(loop.pid)], stderr=fp)
+            seen = _wait_for(err, 'write(1, "x\\n", 2)', t)
+            assert f"tracectl: Process {loop.pid} attached\n" in seen
+            t.send_signal(signal.SIGINT)
+            assert t.wait(timeout=30) == -signal.SIGINT  # strace ends with the signal too
+        text = err.read_text()
+        assert text.endswith(f"tracectl: Process {loop.pid} detached\n"), text
+        assert re.search(r'^write\(1, "x\\n", 2\) += 2$', text, re.M)
+        # the process runs on, untraced
+        assert loop.poll() is None
+        status = pathlib.Path(f"/proc/{loop.pid}/status").read_text()
+        assert "TracerPid:\t0\n" in status
+    finally:
+        loop.kill()
+        loop.wait()
+
+
+def test_attach_until_the_process_exits(tmp_path):
+    proc = subprocess.Popen(["sh", "-c", "read x; echo done; exit 7"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    err = tmp_path / "err"
+    try:
+        with open(err, "w") as fp:
+            t = subprocess.Popen([*TRACECTL, "--embedded", "attach", "-e", "trace=write,exit_group", f"{proc.pid}"], stderr=fp)
+            _wait_for(err, "attached", t)
+            proc.stdin.write(b"go\n")
+            proc.stdin.close()
+            assert t.wait(timeout=30) == 0
+        lines = err.read_text().splitlines()
+        assert lines[0] == f"tracectl: Process {proc.pid} attached"
+        assert lines[-3].startswith('write(1, "done\\n", 5)')
+        assert lines[-2] == "exit_group(7)                           = ?"
+        assert lines[-1] == "+++ exited with 7 +++"
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_attach_bad_pid():
+    r = subprocess.run([*TRACECTL, "--embedded", "attach", "x1"], capture_output=True, text=True, timeout=30)
+    assert (r.returncode, r.stderr) == (1, "tracectl: Invalid process id: 'x1'\n")

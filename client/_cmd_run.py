@@ -128,7 +128,7 @@ def trace(args, opts, *, kind: str = "run") -> int:
     status = None
     try:
         src.start()
-        pid = getattr(src, "pid", None)
+        pid = getattr(src, "pid", None) or getattr(getattr(src, "child", None), "pid", None)
         roots = opts.pids if kind == "attach" else ([pid] if pid else None)
         printer = Printer(opts, decoder, out, notes=sys.stderr, roots=roots)
         try:
@@ -147,7 +147,7 @@ def trace(args, opts, *, kind: str = "run") -> int:
                 for _first, _count, payload in src.frames():
                     for rec in iter_records(payload):
                         printer.feed(rec)
-            except (Interrupted, OSError, ValueError):
+            except (Interrupted, OSError, ValueError, TracerdError):
                 pass
         except BrokenPipeError:
             interrupted.append(signal.SIGPIPE)

@@ -237,3 +237,15 @@ def test_attach_until_the_process_exits(tmp_path):
 def test_attach_bad_pid():
     r = subprocess.run([*TRACECTL, "--embedded", "attach", "x1"], capture_output=True, text=True, timeout=30)
     assert (r.returncode, r.stderr) == (1, "tracectl: Invalid process id: 'x1'\n")
+
+
+def test_children_not_shown_without_f():
+    # strace without -f does not follow children; we always follow them (the
+    # filter is inherited) but show only the command itself, as strace does
+    args = ["-e", "trace=write,clone", "sh", "-c", "echo a; (echo b); echo c"]
+    r = tracectl(*args)
+    assert r.returncode == 0 and r.stdout == "a\nb\nc\n"
+    assert '"b\\n"' not in r.stderr and "[pid" not in r.stderr
+    if STRACE:
+        mask = lambda t: re.sub(r"(0x[0-9a-f]{6,}|\b\d{3,}\b)", "N", t)  # noqa: E731
+        assert mask(r.stderr) == mask(strace(*args).stderr)

@@ -42,13 +42,13 @@ def _writev(c: C):
 @syscall("preadv", "preadv2", entry=1)
 def _preadv(c: C):
     out = [c.fd(0), c.iovec(1, c.int(2), c.rval) if c.ok else c.ptr(1), c.d(2), c.ld(3)]
-    return out + ([c.hex(5)] if c.name == "preadv2" else [])
+    return out + ([c.flags(5, "rwf_flags")] if c.name == "preadv2" else [])
 
 
 @syscall("pwritev", "pwritev2")
 def _pwritev(c: C):
     out = [c.fd(0), c.iovec(1, c.int(2)), c.d(2), c.ld(3)]
-    return out + ([c.hex(5)] if c.name == "pwritev2" else [])
+    return out + ([c.flags(5, "rwf_flags")] if c.name == "pwritev2" else [])
 
 
 @syscall("close", "fsync", "fdatasync", "fchdir", "syncfs")

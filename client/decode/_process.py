@@ -212,8 +212,10 @@ def _prctl(c: C):
         return out + [c.sig(1)]
     if op == 0x59616D61:  # PR_SET_PTRACER
         return out + ["PR_SET_PTRACER_ANY" if c.ulong(1) == 0xFFFFFFFFFFFFFFFF else c.d(1)]
-    if op in (4, 8, 38, 36, 41, 24, 23):
-        return out + [c.lu(1)] + ([c.lu(k) for k in (2, 3, 4)] if op in (38,) and False else [])
+    if op in (23, 24):  # PR_CAPBSET_READ, PR_CAPBSET_DROP
+        return out + [c.xval(1, "capabilities")]
+    if op in (4, 8, 38, 36, 41):
+        return out + [c.lu(1)]
     return out + [c.hex(k) for k in (1, 2, 3, 4)]
 
 

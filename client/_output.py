@@ -23,12 +23,21 @@ import time
 
 import msgpack
 
-from tracerd._wire import Rec, SysFlag, field, record
+from tracerd._wire import IDX, Rec, SysFlag, record
 
 from ._jsonl import to_json
 from ._summary import Summary
 
 NOTE_PREFIX = "tracectl: "
+
+# Field positions by plain int record type: tracerd._wire.field() builds a
+# Rec enum per call, which costs as much as the rest of -c's work per record.
+_IDX = {int(t): idx for t, idx in IDX.items()}
+
+
+def field(rec: list, name: str):
+    i = _IDX[rec[0]][name]
+    return rec[i] if i < len(rec) else None
 
 
 def signame(signo: int) -> str:
@@ -214,7 +223,7 @@ class Printer:
 
     # -- records -----------------------------------------------------------------
     def feed(self, rec: list) -> None:
-        rtype = Rec(rec[0])
+        rtype = rec[0]
         tid = rec[3]
         if rtype == Rec.LOST:
             n = field(rec, "count")

@@ -59,6 +59,8 @@ class Decoder:
         self._fdcache: dict[tuple[int, int], str] = {}
         self._seen: set[int] = set()
         self._cloexec: set[tuple[int, int]] = set()
+        self._want_fds = False  # set by paths_of (-P): follow fds even without -y
+        self._pending = None  # (record, tgid, C) whose after-tracking paths_of deferred
         self._devs = self.opts.yflag >= 2 or bool(self.opts.decode_fds & {"dev", "all"})
         self._tgid = 0
 
@@ -85,10 +87,8 @@ class Decoder:
         if cwd is not None:
             self._fdcache.setdefault((key, AT_FDCWD), cwd)
 
-    def fd_text(self, fd: int, tid: int, dirfd: bool = False) -> str:
-        base = "AT_FDCWD" if dirfd and fd == AT_FDCWD else str(fd)
-        if not self._paths or (fd < 0 and not (dirfd and fd == AT_FDCWD)):
-            return base
+    def _fd_link(self, fd: int, tid: int) -> str | None:
+        """What fd (or AT_FDCWD) of the current process refers to."""
         if self._tgid not in self._seen:
             self._prime(tid)
         link = self._fdcache.get((self._tgid, fd))
@@ -96,6 +96,23 @@ class Decoder:
             link = readlink_fd(tid, fd)
             if link is not None:
                 self._fdcache[(self._tgid, fd)] = link
+        return link
+
+    def _flush_pending(self, rec) -> None:
+        """paths_of() leaves a close's forgetting for after the line prints
+        (the same record object then comes to call())."""
+        if self._pending is not None and self._pending[0] is not rec:
+            _, tgid, c = self._pending
+            self._pending = None
+            cur, self._tgid = self._tgid, tgid
+            self._track(c, True)
+            self._tgid = cur
+
+    def fd_text(self, fd: int, tid: int, dirfd: bool = False) -> str:
+        base = "AT_FDCWD" if dirfd and fd == AT_FDCWD else str(fd)
+        if not self._paths or (fd < 0 and not (dirfd and fd == AT_FDCWD)):
+            return base
+        link = self._fd_link(fd, tid)
         if link is None:
             return base
         if self._socks and link.startswith("socket:["):
@@ -219,9 +236,12 @@ class Decoder:
 
     def call(self, rec: list) -> str:
         pers, nr, args, ret, is_error, mem, tid, tgid = (rec[i] for i in _SYS_FIELDS)
+        self._flush_pending(rec)
+        if self._pending is not None:  # paths_of saw this very record: the after part is ours
+            self._pending = None
         self._tgid = tgid
         c = self._ctx(pers, nr, args, ret, is_error, _memdict(mem), tid, ret is not None)
-        track = self._paths and c.ok
+        track = (self._paths or self._want_fds) and c.ok
         if track:
             self._track(c, False)
         args, _, kind = self._safe_parts(c)
@@ -238,6 +258,7 @@ class Decoder:
 
     def entry(self, rec: list) -> str:
         f = lambda n: _ENTRY(rec, n)  # noqa: E731
+        self._flush_pending(rec)
         self._tgid = f("tgid")
         c = self._ctx(f("pers"), f("nr"), f("args"), None, False, _memdict(f("mem")), f("tid"), False)
         args, n, _ = self._safe_parts(c)
@@ -246,6 +267,7 @@ class Decoder:
 
     def resumed(self, exit_rec: list, entry_rec: list | None) -> str:
         f = lambda n: _EXIT(exit_rec, n)  # noqa: E731
+        self._flush_pending(exit_rec)
         self._tgid = f("tgid")
         if entry_rec is None:
             c = self._ctx(f("pers"), f("nr"), [0] * 6, f("ret"), f("is_error"), _memdict(f("mem")), f("tid"), f("ret") is not None)
@@ -253,7 +275,7 @@ class Decoder:
             return f") = {self._ret(c, kind)}"
         mem = _memdict(field(entry_rec, "mem"), f("mem"))
         c = self._ctx(f("pers"), f("nr"), field(entry_rec, "args"), f("ret"), f("is_error"), mem, f("tid"), f("ret") is not None)
-        track = self._paths and c.ok
+        track = (self._paths or self._want_fds) and c.ok
         if track:
             self._track(c, False)
         args, n, kind = self._safe_parts(c)
@@ -270,17 +292,23 @@ class Decoder:
 
     # --- -P ---
     def paths_of(self, rec: list) -> list[str]:
-        """Paths a call names and the paths of the fds it uses (for -P)."""
+        """Paths a call names and the paths of the fds it uses (for -P): the
+        path strings as the tracee passed them, fds as -y would show them."""
         t = Rec(rec[0])
+        if t not in (Rec.SYSCALL, Rec.SYSCALL_ENTRY):
+            return []
+        self._want_fds = True
+        self._flush_pending(rec)
         pers, nr = field(rec, "pers"), field(rec, "nr")
         sc = _table.lookup(int(pers), nr)
-        if sc is None or t == Rec.SYSCALL_EXIT:
+        if sc is None:
             return []
         args = field(rec, "args")
         mem = _memdict(field(rec, "mem"))
         tid = field(rec, "tid")
+        self._tgid = field(rec, "tgid")
         out = []
-        for i, a in enumerate(sc.args):
+        for i, a in enumerate(sc.args_for(pers) if hasattr(sc, "args_for") else sc.args):
             if a.kind == "path":
                 v = mem.get((0, i))
                 if isinstance(v, (bytes, bytearray)):
@@ -289,9 +317,15 @@ class Decoder:
                 fd = args[i] & 0xFFFFFFFF
                 fd = fd - (1 << 32) if fd >> 31 else fd
                 if fd >= 0:
-                    link = readlink_fd(tid, fd)
+                    link = self._fd_link(fd, tid)
                     if link:
                         out.append(link)
+        if t == Rec.SYSCALL:
+            ret = field(rec, "ret")
+            c = self._ctx(pers, nr, args, ret, field(rec, "is_error"), mem, tid, ret is not None)
+            if c.ok:
+                self._track(c, False)
+                self._pending = (rec, self._tgid, c)
         return out
 
 

@@ -234,3 +234,17 @@ def test_a_decoder_bug_prints_raw_args():
     # a struct too short for its layout falls back to the address; nothing raises
     r = sysrec("newfstatat", [3, 0x10, 0x20, 0], 0, [(0, 1, b"\0"), (1, 2, b"short")])
     assert D.call(r) == 'newfstatat(3, "", 0x20, 0) = 0'
+
+
+def test_paths_of_follows_fds_without_y():
+    # -P: a read on fd 1000 matches the file an earlier openat gave fd 1000,
+    # however /proc looks by the time the records are decoded
+    d = Decoder(DecodeOptions())
+    op = sysrec("openat", [AT_FDCWD, 0x10, 0], 1000, [(0, 1, b"/etc/hostname\0")])
+    assert d.paths_of(op) == ["/etc/hostname"]
+    assert d.call(op) == 'openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 1000'
+    assert d.paths_of(sysrec("read", [1000, 0x10, 4], 0, [(1, 1, b"")])) == ["/etc/hostname"]
+    cl = sysrec("close", [1000], 0)
+    assert d.paths_of(cl) == ["/etc/hostname"]
+    d.call(cl)
+    assert d.paths_of(sysrec("read", [1000, 0x10, 4], -9, [], True)) == []

@@ -176,10 +176,12 @@ def add_strace_options(p: argparse.ArgumentParser) -> None:
     a("--strings-in-hex", dest="strings_in_hex", nargs="?", const="all", metavar="WHAT", help=argparse.SUPPRESS)
     a("-X", "--const-print-style", dest="xstyle", metavar="FORMAT", help="raw, abbrev or verbose")
     a("-y", dest="yflag", action=_Count, help="print paths of fds (-yy: all fd information)")
-    a("-T", "--syscall-times", dest="syscall_times", nargs="?", const="us", metavar="PRECISION", help="print time spent in each syscall")
+    a("-T", dest="syscall_times", action="store_const", const="us", help="print time spent in each syscall (--syscall-times[=PRECISION])")
+    a("--syscall-times", dest="syscall_times", nargs="?", const="us", metavar="PRECISION", help=argparse.SUPPRESS)
     a("-t", dest="tflag", action=_Count, help="absolute timestamps (-tt: with usecs, -ttt: UNIX time)")
     a("--absolute-timestamps", "--timestamps", dest="abs_ts", nargs="?", const="time", metavar="FORMAT", help="[[format:]FORMAT][,[precision:]PRECISION]")
-    a("-r", "--relative-timestamps", dest="relative", nargs="?", const="us", metavar="PRECISION", help="print relative timestamps")
+    a("-r", dest="relative", action="store_const", const="us", help="print relative timestamps (--relative-timestamps[=PRECISION])")
+    a("--relative-timestamps", dest="relative", nargs="?", const="us", metavar="PRECISION", help=argparse.SUPPRESS)
     a("-a", "--columns", dest="acolumn", metavar="COLUMN", help="alignment COLUMN for syscall results (default 40)")
     a("-n", "--syscall-number", dest="syscall_number", action="store_true", help="print syscall number")
     a("-c", "--summary-only", dest="cflag", action="store_true", help="count time, calls and errors per syscall; print only the summary")
@@ -207,6 +209,53 @@ def add_strace_options(p: argparse.ArgumentParser) -> None:
 _ARGPARSE_NEEDS_ARG = re.compile(r"argument (-\w)(?:/--[\w-]+)?: expected one argument")
 
 
+# getopt_long's optional arguments come only as --name=VALUE; argparse would
+# take the next word (the command!) as the value, so bare forms get their
+# default spelled out before parsing.
+OPTIONAL_LONG = {
+    "--quiet": "attach,personality",
+    "--decode-fds": "path",
+    "--syscall-times": "us",
+    "--relative-timestamps": "us",
+    "--absolute-timestamps": "time",
+    "--timestamps": "time",
+    "--strings-in-hex": "all",
+    "--daemonize": "grandchild",
+    "--tips": "random",
+}
+SHORT_WITH_ARG = set("eosXaSUOPEupbI")
+LONG_WITH_ARG = {
+    "--output", "--string-limit", "--const-print-style", "--columns", "--summary-sort-by",
+    "--summary-columns", "--summary-syscall-overhead", "--trace-path", "--env", "--user",
+    "--attach", "--detach-on", "--interruptible", "--format", "--decode-pids",
+    *(f"--{q}" for q in QUALIFIER_OPTIONS),
+}
+
+
+def spell_out_optional(argv: list[str]) -> list[str]:
+    """Rewrite bare `--quiet` & co. as `--quiet=DEFAULT` among the options
+    (up to `--` or the first word that is not an option or its value)."""
+    out = list(argv)
+    i = 0
+    while i < len(out):
+        a = out[i]
+        if a == "--" or not a.startswith("-") or a == "-":
+            break
+        if a.startswith("--"):
+            if a in OPTIONAL_LONG:
+                out[i] = f"{a}={OPTIONAL_LONG[a]}"
+            elif a in LONG_WITH_ARG:
+                i += 1
+        else:
+            for j, c in enumerate(a[1:], start=1):
+                if c in SHORT_WITH_ARG:
+                    if j == len(a) - 1:
+                        i += 1  # the value is the next word
+                    break
+        i += 1
+    return out
+
+
 def strict_parser(p: argparse.ArgumentParser, prog: str = "tracectl") -> argparse.ArgumentParser:
     """Make `p` report errors as one-line UsageErrors and refuse unknown options
     (argparse would otherwise print its usage and exit 2, or pass unknown
@@ -221,6 +270,8 @@ def strict_parser(p: argparse.ArgumentParser, prog: str = "tracectl") -> argpars
     orig = p.parse_known_args
 
     def parse_known_args(args=None, namespace=None):
+        if args is not None:
+            args = spell_out_optional(list(args))
         ns, extras = orig(args, namespace)
         if extras:
             bad = extras[0]

@@ -150,3 +150,16 @@ def test_output_path_checked_before_running(tmp_path, capsys):
     assert rc == 1
     assert capsys.readouterr().err == f"tracectl: Can't fopen '{tmp_path}/no/such/file': No such file or directory\n"
     assert not marker.exists()
+
+
+def test_optional_arguments_never_eat_the_command():
+    a = parse("-T", "ls")
+    assert a.syscall_times == "us" and a.argv == ["ls"]
+    a = parse("-r", "ls")
+    assert a.relative == "us" and a.argv == ["ls"]
+    a = parse("--quiet", "--syscall-times", "-e", "trace=open", "--decode-fds", "ls", "--quiet")
+    assert a.exprs == ["quiet=attach,personality", "trace=open", "decode-fds=path"]
+    assert a.syscall_times == "us" and a.argv == ["ls", "--quiet"]
+    a = parse("--syscall-times=ns", "--relative-timestamps=ms", "-fo", "out", "--quiet", "ls")
+    assert (a.syscall_times, a.relative, a.output, a.argv) == ("ns", "ms", "out", ["ls"])
+    assert a.exprs == ["quiet=attach,personality"]

@@ -74,11 +74,12 @@ class Decoder:
         is (most likely) still there: the fds it inherited never show an
         open call."""
         key = self._tgid
+        first = not self._seen
         self._seen.add(key)
         try:
             fds = os.listdir(f"/proc/{tid}/fd")
         except OSError:
-            return
+            fds = []
         for name in fds:
             link = readlink_fd(tid, int(name))
             if link is not None:
@@ -86,6 +87,14 @@ class Decoder:
         cwd = readlink_fd(tid, AT_FDCWD)
         if cwd is not None:
             self._fdcache.setdefault((key, AT_FDCWD), cwd)
+        elif first:
+            # Gone or a zombie already (a short command decoded after it
+            # ended). The first process of a `run` is our own child: it
+            # started in our cwd with our stdin, stdout and stderr.
+            for fd in (AT_FDCWD, 0, 1, 2):
+                link = readlink_fd(os.getpid(), fd)
+                if link is not None:
+                    self._fdcache.setdefault((key, fd), link)
 
     def _fd_link(self, fd: int, tid: int) -> str | None:
         """What fd (or AT_FDCWD) of the current process refers to."""

@@ -273,3 +273,17 @@ def test_msgpack_is_the_raw_records(recs):
     buf = io.BytesIO()
     run_printer(options(fmt="msgpack"), rs, out=buf)
     assert list(msgpack.Unpacker(io.BytesIO(buf.getvalue()), raw=False)) == rs
+
+
+def test_summary_with_rich_on_a_terminal(recs):
+    class TTY(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = TTY()
+    run_printer(options(summary=1), [recs.call(100, 3, 0, cpu=2_000), recs.call(100, 257, 2, err=True, cpu=10_000)], out=out)
+    text = out.getvalue()
+    assert "------ -----------" not in text  # not the plain layout
+    rows = [l.split() for l in text.splitlines() if "openat" in l or "close" in l]
+    assert rows == [["83.33", "0.000010", "10", "1", "1", "openat"], ["16.67", "0.000002", "2", "1", "close"]]
+    assert "total" in text

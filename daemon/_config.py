@@ -4,7 +4,8 @@
     sessions_per_user = 16     # sessions a non-root user may own at once
     watchers_per_user = 64     # subscriptions (watch) a non-root user may hold
     connections_per_user = 64
-    queue_frames = 64          # frames queued per subscriber (bounded memory)
+    queue_frames = 64          # frame batches queued per subscriber (bounded memory)
+    queue_bytes = 1048576      # and at most this many bytes (one batch may exceed it)
     drain_seconds = 5          # SIGTERM: time given to sessions to detach/end
 
     [grant]
@@ -27,12 +28,13 @@ class Config:
     watchers_per_user: int = 64
     connections_per_user: int = 64
     queue_frames: int = 64
+    queue_bytes: int = 1 << 20
     drain_seconds: float = 5.0
     trace_any: frozenset[int] = field(default_factory=frozenset)  # gids
     watch_any: frozenset[int] = field(default_factory=frozenset)
 
 
-_LIMITS = {"sessions_per_user": int, "watchers_per_user": int, "connections_per_user": int, "queue_frames": int, "drain_seconds": (int, float)}
+_LIMITS = {"sessions_per_user": int, "watchers_per_user": int, "connections_per_user": int, "queue_frames": int, "queue_bytes": int, "drain_seconds": (int, float)}
 
 
 def _gids(path: str, key: str, names) -> frozenset[int]:

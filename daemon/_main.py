@@ -39,8 +39,25 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _pin_malloc_thresholds() -> None:
+    """Keep RSS flat under load: glibc raises its mmap threshold each time a
+    large mmapped buffer is freed, after which the daemon's 100 KiB-1 MiB
+    frame buffers come from the heap and fragment it (measured: +20% RSS in
+    20 s with one busy session). A fixed threshold (mallopt(3)) keeps large
+    buffers in mmap, returned to the system when freed."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None)
+        libc.mallopt(-3, 64 * 1024)  # M_MMAP_THRESHOLD (malloc.h)
+        libc.mallopt(-1, 128 * 1024)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to pin
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    _pin_malloc_thresholds()
     logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(), format="tracerd: %(levelname)s: %(message)s")
     try:
         config = _config.load(args.config)

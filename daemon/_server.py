@@ -214,7 +214,7 @@ class Client:
         return s
 
     def _subscribe(self, session: Session, policy: str, owner: bool) -> Subscriber:
-        sub = Subscriber(self, session, policy, owner, self.daemon.config.queue_frames)
+        sub = Subscriber(self, session, policy, owner, self.daemon.config.queue_frames, self.daemon.config.queue_bytes)
         self.subs[session.id] = sub
         session.subscribe(sub)
         self.nursery.start_soon(sub.pump)
@@ -228,7 +228,7 @@ class Client:
             colocate=args.get("colocate", False), flush_ms=args.get("flush_ms"),
         )
         # the owner subscribes before the worker starts: no record is missed
-        sub = Subscriber(self, session, "drop" if args.get("drop") else "block", True, d.config.queue_frames)
+        sub = Subscriber(self, session, "drop" if args.get("drop") else "block", True, d.config.queue_frames, d.config.queue_bytes)
         session.subscribe(sub)
         d.sessions[session.id] = session
         try:

@@ -18,6 +18,7 @@ from tracerd._protocol import End
 log = logging.getLogger("tracerd")
 
 PIPE_SIZE = 1 << 20  # worker -> daemon pipe: room for one maximum frame
+READ_SIZE = 256 * 1024  # per read: a 1 MiB buffer each time makes glibc raise its mmap threshold and fragment the heap
 READY_TIMEOUT = 30.0
 COALESCE_BYTES = 256 * 1024
 GATHER_BELOW = 16 * 1024
@@ -35,34 +36,52 @@ class Subscriber:
     """One client's view of a session: a bounded queue and a policy.
 
     block: the session waits for room (lossless; holds the worker, which holds
-    the tracees, as strace does). drop: a full queue drops the frame and counts
-    its records; a LOST record saying how many goes out before the next frame
-    that fits. Memory is bounded by queue_frames x the maximum frame size.
+    the tracees, as strace does). drop: a full queue drops the blob and counts
+    its records; a LOST record saying how many goes out before the next blob
+    that fits. The queue is bounded in items (queue_frames) and in bytes
+    (queue_bytes): memory stays flat however slow the client is.
     """
 
-    def __init__(self, client, session: "Session", policy: str, owner: bool, queue_frames: int):
+    def __init__(self, client, session: "Session", policy: str, owner: bool, queue_frames: int, queue_bytes: int = 1 << 20):
         self.client = client
         self.session = session
         self.policy = policy
         self.owner = owner
         self.send_ch, self.recv_ch = trio.open_memory_channel(queue_frames)
+        self.max_bytes = queue_bytes
+        self.queued = 0  # bytes in the queue
+        self._room = trio.Event()
         self.lost = 0  # records dropped and not yet reported
         self.lost_seq = 0  # seq of the first of them
         self.dropped = 0  # total dropped records
         self.end: End | None = None
 
+    def _full(self, size: int) -> bool:
+        return self.queued > 0 and self.queued + size > self.max_bytes
+
     async def offer(self, frame: bytes, first_seq: int, count: int) -> None:
+        size = len(frame)
         try:
             if self.policy == "block":
+                while self._full(size) and self.policy == "block":
+                    await self._room.wait()
                 try:
                     self.send_ch.send_nowait(frame)  # no scheduling round when there is room
                 except trio.WouldBlock:
                     await self.send_ch.send(frame)
+                self.queued += size
                 return
             if self.lost:
-                self.send_ch.send_nowait(daemon_record(_wire.Rec.LOST, self.session.id, self.lost_seq, self.lost))
+                lost = daemon_record(_wire.Rec.LOST, self.session.id, self.lost_seq, self.lost)
+                if self._full(len(lost)):
+                    raise trio.WouldBlock
+                self.send_ch.send_nowait(lost)
+                self.queued += len(lost)
                 self.lost = 0
+            if self._full(size):
+                raise trio.WouldBlock
             self.send_ch.send_nowait(frame)
+            self.queued += size
         except trio.WouldBlock:
             if not self.lost:
                 self.lost_seq = first_seq
@@ -71,17 +90,23 @@ class Subscriber:
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             self.session.unsubscribe(self)
 
+    def _taken(self, size: int) -> None:
+        self.queued -= size
+        self._room.set()
+        self._room = trio.Event()
+
     def close(self, end: End) -> None:
         if self.end is None:
             self.end = end
         self.send_ch.close()
+        self._room.set()
 
     async def pump(self) -> None:
         """Runs in the client's nursery: queue -> socket, then End."""
         async with self.recv_ch:
             async for frame in self.recv_ch:
                 # coalesce what is queued into one write: one syscall for
-                # many small frames (the worker flushes often when idle)
+                # many small blobs
                 batch = [frame]
                 size = len(frame)
                 while size < COALESCE_BYTES:
@@ -91,7 +116,12 @@ class Subscriber:
                         break
                     batch.append(frame)
                     size += len(frame)
-                await self.client.write_raw(batch[0] if len(batch) == 1 else b"".join(batch))
+                data = batch[0] if len(batch) == 1 else b"".join(batch)
+                del batch
+                try:
+                    await self.client.write_raw(data)
+                finally:
+                    self._taken(size)
         if self.lost:
             await self.client.write_raw(daemon_record(_wire.Rec.LOST, self.session.id, self.lost_seq, self.lost))
         await self.client.send_event(self.end or End(self.session.id, "kicked"))
@@ -173,6 +203,7 @@ class Session:
             # detaching within the drain deadline: the rest is best effort
             for sub in self.subscribers:
                 sub.policy = "drop"
+                sub._room.set()
         if reason == "detached" or self.mode == "attach":
             self.control(_wire.Ctl.DETACH)
         else:
@@ -263,7 +294,7 @@ class Session:
         hs = _wire.FRAME_HEADER_SIZE
         async with out:
             while True:
-                chunk = await out.receive_some(PIPE_SIZE)
+                chunk = await out.receive_some(READ_SIZE)
                 if not chunk:
                     break
                 if len(chunk) < GATHER_BELOW:

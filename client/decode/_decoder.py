@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
+import struct
 
 from tracerd._wire import IDX, Rec, field
 
@@ -48,6 +50,10 @@ _MAKES = {"socket": "socket:[", "accept": "socket:[", "accept4": "socket:[", "so
           "memfd_create": "/memfd:"}
 
 
+# calls whose new fds are printed in their own arguments
+_MAKES_IN_ARGS = frozenset({"pipe", "pipe2", "socketpair"})
+
+
 class Decoder:
     def __init__(self, options: DecodeOptions | None = None):
         self.opts = options or DecodeOptions()
@@ -59,6 +65,7 @@ class Decoder:
         self._fdcache: dict[tuple[int, int], str] = {}
         self._seen: set[int] = set()
         self._cloexec: set[tuple[int, int]] = set()
+        self._ebadf = False  # decoding a call that failed with EBADF
         self._want_fds = False  # set by paths_of (-P): follow fds even without -y
         self._pending = None  # (record, tgid, C) whose after-tracking paths_of deferred
         self._devs = self.opts.yflag >= 2 or bool(self.opts.decode_fds & {"dev", "all"})
@@ -98,6 +105,10 @@ class Decoder:
 
     def _fd_link(self, fd: int, tid: int) -> str | None:
         """What fd (or AT_FDCWD) of the current process refers to."""
+        if self._ebadf and fd >= 0:
+            # the call said EBADF: whatever we remembered is not open now
+            self._fdcache.pop((self._tgid, fd), None)
+            return None
         if self._tgid not in self._seen:
             self._prime(tid)
         link = self._fdcache.get((self._tgid, fd))
@@ -108,13 +119,14 @@ class Decoder:
         return link
 
     def _flush_pending(self, rec) -> None:
-        """paths_of() leaves a close's forgetting for after the line prints
-        (the same record object then comes to call())."""
+        """paths_of() leaves its call's fd-table update to call(), which
+        prints the arguments first; if another record comes instead, it is
+        done now."""
         if self._pending is not None and self._pending[0] is not rec:
             _, tgid, c = self._pending
             self._pending = None
             cur, self._tgid = self._tgid, tgid
-            self._track(c, True)
+            self._track(c)
             self._tgid = cur
 
     def fd_text(self, fd: int, tid: int, dirfd: bool = False) -> str:
@@ -177,87 +189,104 @@ class Decoder:
         except Exception:
             return str(c.ret)
 
-    def _track(self, c: C, after: bool) -> None:
-        """Keep the -y cache in step with calls that make or end fds: a new
-        fd is looked up afresh before its call prints; a closed or replaced
-        one is forgotten after (it was still that file during the call)."""
+    def _track(self, c: C) -> None:
+        """Keep the fd table in step with a call that succeeded. Runs after
+        the arguments are printed and before the return value, as strace
+        reads them: `dup2(4<pipe:[1]>, 1</dev/null>) = 1<pipe:[1]>`."""
         key = self._tgid
-        if after:
-            if c.name == "close":
-                self._fdcache.pop((key, c.int(0)), None)
-                self._cloexec.discard((key, c.int(0)))
-            elif c.name in ("dup2", "dup3"):
-                self._fdcache.pop((key, c.int(1)), None)
-            elif c.name == "close_range":
-                lo, hi = c.uint(0), c.uint(1)
-                for k in [k for k in self._fdcache if k[0] == key and lo <= k[1] <= hi]:
-                    del self._fdcache[k]
-            elif c.name in ("execve", "execveat"):
-                for k in [k for k in self._cloexec if k[0] == key]:
-                    self._fdcache.pop(k, None)
-                    self._cloexec.discard(k)
-            elif c.name in ("clone", "clone3", "fork", "vfork") and c.rval > 0:
-                flags = c.ulong(0) if c.name == "clone" else 0
-                if not flags & 0x10000:  # not CLONE_THREAD: a new process with a copy of the fd table
-                    self._seen.add(c.rval)
-                    for (k, fd), link in list(self._fdcache.items()):
-                        if k == key:
-                            self._fdcache.setdefault((c.rval, fd), link)
-                            if (k, fd) in self._cloexec:
-                                self._cloexec.add((c.rval, fd))
-        elif c.name in ("open", "openat", "creat", "openat2"):
+        cache = self._fdcache
+        name = c.name
+        if name == "close":
+            cache.pop((key, c.int(0)), None)
+            self._cloexec.discard((key, c.int(0)))
+        elif name == "close_range":
+            lo, hi = c.uint(0), c.uint(1)
+            for k in [k for k in cache if k[0] == key and lo <= k[1] <= hi]:
+                del cache[k]
+        elif name in ("execve", "execveat"):
+            for k in [k for k in self._cloexec if k[0] == key]:
+                cache.pop(k, None)
+                self._cloexec.discard(k)
+        elif name in ("clone", "clone3", "fork", "vfork"):
+            flags = c.ulong(0) if name == "clone" else 0
+            if c.rval > 0 and not flags & 0x10000:  # not CLONE_THREAD: a copy of the fd table
+                self._seen.add(c.rval)
+                for (k, fd), link in list(cache.items()):
+                    if k == key:
+                        cache.setdefault((c.rval, fd), link)
+                        if (k, fd) in self._cloexec:
+                            self._cloexec.add((c.rval, fd))
+        elif name in ("open", "openat", "creat", "openat2"):
             # what was opened is the path argument (resolved against the
             # dirfd or cwd): /proc/PID/fd may already show a later file
-            p = c.m(0 if c.name in ("open", "creat") else 1, 0)
+            p = c.m(0 if name in ("open", "creat") else 1, 0)
+            path = None
             if isinstance(p, (bytes, bytearray)):
                 path = bytes(p).rstrip(b"\0").decode(errors="surrogateescape")
                 if not path.startswith("/"):
-                    base = AT_FDCWD if c.name in ("open", "creat") else c.int(0)
-                    d = self._fdcache.get((key, base)) if base >= 0 else readlink_fd(c.tid, AT_FDCWD)
-                    d = d or readlink_fd(c.tid, base)
+                    base = AT_FDCWD if name in ("open", "creat") else c.int(0)
+                    d = cache.get((key, base)) or readlink_fd(c.tid, base)
                     path = os.path.normpath(os.path.join(d, path)) if d else None
-                if path:
-                    # what /proc/PID/fd shows: symlinks resolved (/lib -> /usr/lib)
-                    self._fdcache[(key, c.rval)] = os.path.realpath(path)
-                    fl = c.uint(1 if c.name == "open" else 2) if c.name != "creat" else 0
-                    (self._cloexec.add if fl & 0o2000000 else self._cloexec.discard)((key, c.rval))
-                    return
-            self._fdcache.pop((key, c.rval), None)
-        elif c.name in ("dup", "dup2", "dup3") and (key, c.int(0)) in self._fdcache:
-            self._fdcache[(key, c.rval)] = self._fdcache[(key, c.int(0))]
-        elif c.name in ("chdir", "fchdir"):
-            if c.name == "chdir":
+            if path:
+                # what /proc/PID/fd shows: symlinks resolved (/lib -> /usr/lib)
+                cache[(key, c.rval)] = os.path.realpath(path)
+                fl = c.uint(1 if name == "open" else 2) if name != "creat" else 0
+                (self._cloexec.add if fl & 0o2000000 else self._cloexec.discard)((key, c.rval))
+            else:
+                cache.pop((key, c.rval), None)
+        elif name in ("dup", "dup2", "dup3") or (name in ("fcntl", "fcntl64") and c.uint(1) in (0, 1030)):
+            src = cache.get((key, c.int(0)))
+            if src is not None:
+                cache[(key, c.rval)] = src
+            else:
+                cache.pop((key, c.rval), None)
+            cloexec = name == "dup3" and c.uint(2) & 0o2000000 or name != "dup" and c.uint(1) == 1030
+            (self._cloexec.add if cloexec else self._cloexec.discard)((key, c.rval))
+        elif name in ("chdir", "fchdir"):
+            if name == "chdir":
                 p = c.m(0, 0)
                 if isinstance(p, (bytes, bytearray)):
                     new = bytes(p).rstrip(b"\0").decode(errors="surrogateescape")
-                    old = self._fdcache.get((key, AT_FDCWD)) or "/"
-                    self._fdcache[(key, AT_FDCWD)] = os.path.realpath(os.path.join(old, new))
-            elif (key, c.int(0)) in self._fdcache:
-                self._fdcache[(key, AT_FDCWD)] = self._fdcache[(key, c.int(0))]
-        elif c.sc is not None and c.sc.ret == "fd" or c.name in ("socket", "accept", "accept4", "dup", "dup2", "dup3"):
-            # the fd is read from /proc now; when decoding lags, that may be
-            # a later file: keep it only when it is the kind the call makes
-            self._fdcache.pop((key, c.rval), None)
-            want = _MAKES.get(c.name)
-            link = readlink_fd(c.tid, c.rval)
-            if link is not None and (want is None or link.startswith(want)):
-                self._fdcache[(key, c.rval)] = link
+                    old = cache.get((key, AT_FDCWD)) or "/"
+                    cache[(key, AT_FDCWD)] = os.path.realpath(os.path.join(old, new))
+            elif (key, c.int(0)) in cache:
+                cache[(key, AT_FDCWD)] = cache[(key, c.int(0))]
+        elif name in ("pipe", "pipe2", "socketpair"):
+            i = 3 if name == "socketpair" else 0
+            v = c.m(i, 1)
+            if isinstance(v, (bytes, bytearray)) and len(v) >= 8:
+                for fd in struct.unpack_from("<ii", v):
+                    self._learn(c, fd, "socket:[" if name == "socketpair" else "pipe:[")
+        elif c.sc is not None and c.sc.ret == "fd" or name in ("socket", "accept", "accept4"):
+            self._learn(c, c.rval, _MAKES.get(name))
+
+    def _learn(self, c: C, fd: int, want: str | None) -> None:
+        """An fd a call made, read from /proc now. When decoding lags, that
+        may be a later file: keep it only if it is the kind the call makes."""
+        key = (self._tgid, fd)
+        self._fdcache.pop(key, None)
+        self._cloexec.discard(key)
+        link = readlink_fd(c.tid, fd)
+        if link is not None and (want is None or link.startswith(want)):
+            self._fdcache[key] = link
 
     def call(self, rec: list) -> str:
         pers, nr, args, ret, is_error, mem, tid, tgid = (rec[i] for i in _SYS_FIELDS)
+        pending = self._pending is not None and self._pending[0] is rec
         self._flush_pending(rec)
-        if self._pending is not None:  # paths_of saw this very record: the after part is ours
-            self._pending = None
+        self._pending = None
         self._tgid = tgid
         c = self._ctx(pers, nr, args, ret, is_error, _memdict(mem), tid, ret is not None)
-        track = (self._paths or self._want_fds) and c.ok
-        if track:
-            self._track(c, False)
+        track = self._paths or self._want_fds or pending
+        self._ebadf = track and is_error and ret == -errno.EBADF
+        if track and c.ok and c.name in _MAKES_IN_ARGS:
+            self._track(c)  # the fds it made are in its own arguments
+            track = False
         args, _, kind = self._safe_parts(c)
-        text = f"{c.name}({', '.join(args)}) = {self._ret(c, kind)}"
-        if track:
-            self._track(c, True)
-        return text
+        self._ebadf = False
+        if track and c.ok:
+            self._track(c)
+        return f"{c.name}({', '.join(args)}) = {self._ret(c, kind)}"
 
     def call_parts(self, rec: list) -> tuple[str, str]:
         """(`name(args)`, return text) for printers that align ` = ` as strace does."""
@@ -284,14 +313,14 @@ class Decoder:
             return f") = {self._ret(c, kind)}"
         mem = _memdict(field(entry_rec, "mem"), f("mem"))
         c = self._ctx(f("pers"), f("nr"), field(entry_rec, "args"), f("ret"), f("is_error"), mem, f("tid"), f("ret") is not None)
-        track = (self._paths or self._want_fds) and c.ok
-        if track:
-            self._track(c, False)
+        track = self._paths or self._want_fds
+        if track and c.ok and c.name in _MAKES_IN_ARGS:
+            self._track(c)
+            track = False
         args, n, kind = self._safe_parts(c)
-        text = ", ".join(args[n:]) + f") = {self._ret(c, kind)}"
-        if track:
-            self._track(c, True)
-        return text
+        if track and c.ok:
+            self._track(c)
+        return ", ".join(args[n:]) + f") = {self._ret(c, kind)}"
 
     # --- signals ---
     def signal(self, rec: list) -> str:
@@ -333,7 +362,6 @@ class Decoder:
             ret = field(rec, "ret")
             c = self._ctx(pers, nr, args, ret, field(rec, "is_error"), mem, tid, ret is not None)
             if c.ok:
-                self._track(c, False)
                 self._pending = (rec, self._tgid, c)
         return out
 

@@ -242,6 +242,8 @@ class Decoder:
                 cache.pop((key, c.rval), None)
             cloexec = name == "dup3" and c.uint(2) & 0o2000000 or name != "dup" and c.uint(1) == 1030
             (self._cloexec.add if cloexec else self._cloexec.discard)((key, c.rval))
+        elif name in ("fcntl", "fcntl64") and c.uint(1) == 2:  # F_SETFD
+            (self._cloexec.add if c.ulong(2) & 1 else self._cloexec.discard)((key, c.int(0)))
         elif name in ("chdir", "fchdir"):
             if name == "chdir":
                 p = c.m(0, 0)

@@ -32,14 +32,14 @@ TRACECTL = [sys.executable, "-c", "import sys; from tracerd.client import main; 
 def tracectl(*argv, **kw):
     kw.setdefault("capture_output", True)
     kw.setdefault("text", True)
-    kw.setdefault("timeout", 60)
+    kw.setdefault("timeout", 30)
     return subprocess.run([*TRACECTL, "--embedded", "run", *argv], **kw)
 
 
 def strace(*argv, **kw):
     kw.setdefault("capture_output", True)
     kw.setdefault("text", True)
-    kw.setdefault("timeout", 60)
+    kw.setdefault("timeout", 30)
     return subprocess.run([STRACE, *argv], **kw)
 
 
@@ -249,3 +249,30 @@ def test_children_not_shown_without_f():
     if STRACE:
         mask = lambda t: re.sub(r"(0x[0-9a-f]{6,}|\b\d{3,}\b)", "N", t)  # noqa: E731
         assert mask(r.stderr) == mask(strace(*args).stderr)
+
+
+def test_through_a_daemon(tmp_path):
+    try:
+        import tracerd.daemon  # noqa: F401
+        from tracerd.client import _remote  # noqa: F401
+    except ImportError as exc:
+        pytest.skip(f"daemon not importable: {exc}")
+    import time
+
+    sock = tmp_path / "run" / "t.sock"
+    d = subprocess.Popen([sys.executable, "-c", "import sys; from tracerd.daemon import main; sys.exit(main())", "--socket", str(sock)], stderr=subprocess.PIPE)
+    try:
+        for _ in range(400):
+            if sock.exists() or d.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert sock.exists(), d.stderr.read() if d.poll() is not None else "no socket"
+        cmd = [*TRACECTL, "--socket", str(sock), "run", "-e", "trace=openat", "-e", "status=successful", "cat", "/etc/hostname"]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert 'openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3\n+++ exited with 0 +++\n' in r.stderr
+        r = subprocess.run([*TRACECTL, "--socket", str(sock), "run", "-e", "trace=none", "sh", "-c", "exit 5"], capture_output=True, text=True, timeout=60)
+        assert (r.returncode, r.stderr) == (5, "+++ exited with 5 +++\n")
+    finally:
+        d.terminate()
+        d.wait(timeout=30)

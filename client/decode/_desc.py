@@ -316,7 +316,28 @@ def _fdset(c: C, i: int, n: int, phase: int) -> str:
     return "[" + " ".join(str(k) for k in range(min(n, len(v) * 8)) if bits >> k & 1) + "]"
 
 
-@syscall("select", "pselect6", entry=5)
+def _select_ret(c: C) -> str:
+    """`= 2 (in [3], out [4], left {tv_sec=0, tv_nsec=0})`, `= 0 (Timeout)`."""
+    if c.ret == 0:
+        return "0 (Timeout)"
+    n = c.int(0)
+    parts = []
+    for i, label in ((1, "in"), (2, "out"), (3, "except")):
+        v = c.m(i, 1)
+        if c.ulong(i) and isinstance(v, (bytes, bytearray)):
+            bits = int.from_bytes(bytes(v), "little")
+            fds = [str(k) for k in range(min(n, len(v) * 8)) if bits >> k & 1]
+            if fds:
+                parts.append(f"{label} [{' '.join(fds)}]")
+    t = c.m(4, 1)
+    if c.ulong(4) and isinstance(t, (bytes, bytearray)) and len(t) >= 16:
+        sec, frac = struct.unpack_from("<qq", t)
+        unit = "tv_usec" if c.name == "select" else "tv_nsec"
+        parts.append(f"left {{tv_sec={sec}, {unit}={frac}}}")
+    return f"{c.ret} ({', '.join(parts)})" if parts else str(c.ret)
+
+
+@syscall("select", "pselect6", entry=5, ret=_select_ret)
 def _select(c: C):
     n = c.int(0)
     out = [c.d(0)] + [_fdset(c, k, n, 0) for k in (1, 2, 3)]

@@ -248,3 +248,26 @@ def test_paths_of_follows_fds_without_y():
     assert d.paths_of(cl) == ["/etc/hostname"]
     d.call(cl)
     assert d.paths_of(sysrec("read", [1000, 0x10, 4], -9, [], True)) == []
+
+
+def test_select_result_sets():
+    NRS = 23  # select
+    fdset = lambda *fds: sum(1 << f for f in fds).to_bytes(128, "little")  # noqa: E731
+    tv = struct.pack("<qq", 4, 999000)
+    r = sysrec("read", [5, 0x10, 0x20, 0, 0x30], 2, [(0, 1, fdset(3)), (0, 2, fdset(4)), (1, 1, fdset(3)), (1, 2, fdset(4)),
+                                                   (0, 4, struct.pack("<qq", 5, 0)), (1, 4, tv)], nr=NRS)
+    assert D.call(r) == "select(5, [3], [4], NULL, {tv_sec=5, tv_usec=0}) = 2 (in [3], out [4], left {tv_sec=4, tv_usec=999000})"
+    r = sysrec("read", [0, 0, 0, 0, 0x30], 0, [(0, 4, struct.pack("<qq", 0, 0))], nr=NRS)
+    assert D.call(r) == "select(0, NULL, NULL, NULL, {tv_sec=0, tv_usec=0}) = 0 (Timeout)"
+
+
+def test_dup2_shows_the_old_file_then_the_new(tmp_path):
+    y = Decoder(DecodeOptions(yflag=1))
+    a, b = tmp_path / "a", tmp_path / "b"
+    for p in (a, b):
+        p.write_text("")
+    y.call(sysrec("openat", [AT_FDCWD, 0x10, 0], 1001, [(0, 1, str(a).encode() + b"\0")]))
+    y.call(sysrec("openat", [AT_FDCWD, 0x10, 0], 1002, [(0, 1, str(b).encode() + b"\0")]))
+    assert y.call(sysrec("read", [1001, 1002], 1002, nr=33)) == f"dup2(1001<{a}>, 1002<{b}>) = 1002<{a}>"
+    # a call failing with EBADF shows the fd bare, and it is forgotten
+    assert y.call(sysrec("close", [1001], -9, err=True)) == "close(1001) = -1 EBADF (Bad file descriptor)"

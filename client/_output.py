@@ -105,6 +105,7 @@ class Printer:
         self.status_filter = frozenset(options.status)
         self.paths = tuple(options.paths)
         self.lost = 0
+        self._attached: dict[int, int] = {}  # tgid -> threads seized, note not yet printed
         self._name_of = name_of
         if self.fmt == "msgpack":
             self._packer = msgpack.Packer()
@@ -241,6 +242,8 @@ class Printer:
                     self.note(f"Process {child} attached")
             self._emit_raw(rec, tid)
             return
+        if self._attached and rtype != Rec.ATTACH:
+            self._flush_attached()
         if not self._visible(tid):
             return
         if tid not in self.live and tid not in self.dead:
@@ -403,8 +406,16 @@ class Printer:
             self._drop(old)
 
     def _attach(self, rec, tid) -> None:
+        # strace: one note per process, "with N threads" when -f seized more
+        # (the tracer reports every seized thread at start, one record each)
         if self.o.attach and "attach" not in self.o.quiet:
-            self.note(f"Process {tid} attached")
+            tgid = rec[4]
+            self._attached[tgid] = self._attached.get(tgid, 0) + 1
+
+    def _flush_attached(self) -> None:
+        for tgid, n in self._attached.items():
+            self.note(f"Process {tgid} attached with {n} threads" if n > 1 else f"Process {tgid} attached")
+        self._attached.clear()
 
     def _detach(self, rec, tid) -> None:
         if "attach" not in self.o.quiet and (self.o.attach or self.o.follow):
@@ -480,6 +491,7 @@ class Printer:
     # end ----------------------------------------------------------------------------
     def finish(self) -> None:
         """Close open lines, print the -c/-C summary, flush and close -ff files."""
+        self._flush_attached()
         for st in [self.main, *self.files.values()]:
             if st.open_tid is not None:
                 st.write(" <unfinished ...>\n")

@@ -287,3 +287,14 @@ def test_summary_with_rich_on_a_terminal(recs):
     rows = [l.split() for l in text.splitlines() if "openat" in l or "close" in l]
     assert rows == [["83.33", "0.000010", "10", "1", "1", "openat"], ["16.67", "0.000002", "2", "1", "close"]]
     assert "total" in text
+
+
+def test_attach_note_counts_threads_with_f(recs):
+    from tracerd._wire import Pers, record
+
+    thr = record(Rec.ATTACH, 90, recs.ts, 101, 100)
+    _, notes = run_printer(options(attach=True, follow=1), [recs.attach(100), thr, recs.call(100, 3)])
+    assert notes == "tracectl: Process 100 attached with 2 threads\n"
+    # without -f only the named process itself is shown
+    _, notes = run_printer(options(attach=True), [recs.attach(100), thr, recs.call(100, 3)])
+    assert notes == "tracectl: Process 100 attached\n"

@@ -102,7 +102,7 @@ class Client:
             if ev is not P.NEED_DATA:
                 break
             try:
-                data = self.sock.recv(1 << 20)
+                data = self.sock.recv(256 * 1024)
             except ConnectionResetError:
                 data = b""
             self.proto.receive_data(data)

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -169,3 +170,43 @@ def test_bad_config_is_one_line(sockdir, tmp_path):
     r = subprocess.run([PY, "-m", "tracerd.daemon", "--socket", os.path.join(sockdir, "b.sock"), "--config", str(cfg)], capture_output=True, text=True)
     assert r.returncode == 1
     assert r.stderr.strip().splitlines()[-1] == f"tracerd: {cfg}: grant.trace_any: unknown group 'no-such-group-xyz'"
+
+
+def _limits_as_user(path, pid):
+    from tracerd import RemoteError
+
+    out = {}
+    owner = _remote.RemoteAttach(path, [pid], plan=PLAN)
+    owner.start()  # connection 1
+    w1 = _remote.Client(path)  # connection 2
+    w1.request("watch", {"session": owner.session})
+    w2 = _remote.Client(path)  # connection 3
+    try:
+        w2.request("watch", {"session": owner.session})
+    except RemoteError as exc:
+        out["watch"] = [exc.code, str(exc)]
+    try:
+        _remote.Client(path)  # connection 4
+    except RemoteError as exc:
+        out["connect"] = [exc.code, str(exc)]
+    return out
+
+
+def test_watcher_and_connection_limits(test_user, sockdir, tmp_path, user_spin):
+    cfg = tmp_path / "tracerd.toml"
+    cfg.write_text("[limits]\nwatchers_per_user = 1\nconnections_per_user = 3\n")
+    d = Daemon(os.path.join(sockdir, "l.sock"), ["--socket-group", "tracing", "--config", str(cfg)])
+    try:
+        uid = test_user.pw_uid
+        out = run_as_user(test_user, _limits_as_user, d.path, user_spin.pid)
+        assert out["watch"] == ["limit", f"uid {uid} already watches 1 sessions (limit 1)"]
+        assert out["connect"] == ["limit", f"the daemon closed the connection: uid {uid} has 3 connections (limit 3)"]
+        # the user's process is gone: its session ends, the daemon is fine
+        c = _remote.Client(d.path)
+        for _ in range(1000):
+            if c.request("stats")["sessions"] == 0:
+                break
+            time.sleep(0.01)
+        assert c.request("stats") | {"cpu_ns": 0, "rss_kb": 0, "records": 0} == {"pid": d.proc.pid, "version": c.request("stats")["version"], "sessions": 0, "connections": 1, "cpu_ns": 0, "rss_kb": 0, "records": 0}
+    finally:
+        d.stop()

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field as dfield
 from typing import Callable
 
 from . import _flags
-from ._fmt import FlagSet, hexa, ptr, quote, quote_buf, quote_cstr, s32, s64, u32
+from ._fmt import FlagSet, hexa, ptr, quote_buf, quote_cstr, s32, s64, u32
 from tracerd._wire import PATH_MAX
 
 AT_FDCWD = -100
@@ -361,7 +361,7 @@ def generic_arg(c: C, i: int, a) -> str:
     if k == "off":
         return c.ld(i)
     if k == "dev":
-        from ._file import makedev
+        from ._stat import makedev
 
         return makedev(c.ulong(i))
     if k == "array":

@@ -9,13 +9,13 @@ import struct
 
 from tracerd._wire import IDX, Rec, field
 
-from . import _core, _sockets, _table
+from . import _sockets, _table
 from ._core import AT_FDCWD, C, DecodeOptions, REGISTRY, generic_arg, generic_entry_count, readlink_fd, ret_text
 from ._fmt import hexa, quote
 from ._signals import siginfo_text
 
-# family modules register their decoders on import
-from . import _desc, _file, _memory, _network, _process, _signal, _time, _misc  # noqa: F401,E402
+# the family modules register their decoders when imported
+from . import _desc, _file, _ioctl, _ipc, _memory, _misc, _network, _poll, _process, _resource, _signal, _sockaddr, _stat, _time  # noqa: F401,E402,I001
 
 
 def _getter(rtype: Rec):

@@ -1,12 +1,10 @@
-"""File family: open flags, AT_* flags, access modes, stat/statx/statfs,
-getdents, xattr, links and renames."""
+"""File family: open flags and modes, access modes, AT_* flags, links,
+renames, directories, xattrs."""
 
 from __future__ import annotations
 
-import struct
-import time
 
-from ._core import C, filemode, struct as register_struct, styled, syscall
+from ._core import C, syscall
 from ._fmt import comment, hexa, quote
 
 
@@ -61,159 +59,6 @@ def _faccessat(c: C):
 @syscall("faccessat2")
 def _faccessat2(c: C):
     return [c.dirfd(0), c.path(1), c.flags(2, "access_modes"), c.flags(3, "faccessat_flags")]
-
-
-def makedev(dev: int) -> str:
-    major = ((dev >> 8) & 0xFFF) | ((dev >> 32) & ~0xFFF)
-    minor = (dev & 0xFF) | ((dev >> 12) & ~0xFF)
-    return f"makedev({hexa(major)}, {hexa(minor)})"
-
-
-def _time(sec: int, nsec: int, name: str) -> list[str]:
-    try:
-        t = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(sec))
-        z = time.strftime("%z", time.localtime(sec))
-        stamp = f"{t}.{nsec:09d}{z}" if nsec else f"{t}{z}"
-        return [f"{name}={sec}" + comment(stamp), f"{name}_nsec={nsec}"]
-    except (OverflowError, OSError, ValueError):
-        return [f"{name}={sec}", f"{name}_nsec={nsec}"]
-
-
-_STAT = struct.Struct("<QQQIII4xQqqqqqqqqq")  # x86_64 struct stat
-
-
-@register_struct("stat")
-def stat_text(c: C, b: bytes, i: int) -> str:
-    (dev, ino, nlink, mode, uid, gid, rdev, size, blksize, blocks,
-     at, atn, mt, mtn, ct, ctn) = _STAT.unpack_from(b)
-    isdev = (mode & 0o170000) in (0o20000, 0o60000)
-    if c.abbrev:
-        second = f"st_rdev={styled(hexa(rdev), makedev(rdev), c.style)}" if isdev else f"st_size={size}"
-        return f"{{st_mode={filemode(mode, c.style)}, {second}, ...}}"
-    p = [f"st_dev={makedev(dev)}", f"st_ino={ino}", f"st_mode={filemode(mode, c.style)}", f"st_nlink={nlink}",
-         f"st_uid={uid}", f"st_gid={gid}", f"st_blksize={blksize}", f"st_blocks={blocks}",
-         f"st_rdev={makedev(rdev)}" if isdev else f"st_size={size}"]
-    p += _time(at, atn, "st_atime") + _time(mt, mtn, "st_mtime") + _time(ct, ctn, "st_ctime")
-    return "{" + ", ".join(p) + "}"
-
-
-@syscall("stat", "lstat", entry=1)
-def _stat(c: C):
-    return [c.path(0), c.outstruct(1, "stat")]
-
-
-@syscall("fstat", entry=1)
-def _fstat(c: C):
-    return [c.fd(0), c.outstruct(1, "stat")]
-
-
-@syscall("newfstatat", "fstatat64", entry=2)
-def _newfstatat(c: C):
-    return [c.dirfd(0), c.path(1), c.outstruct(2, "stat"), c.flags(3, "at_flags")]
-
-
-def _statx_time(b: bytes, off: int, name: str) -> str:
-    sec, nsec = struct.unpack_from("<qI", b, off)
-    t = f"{name}={{tv_sec={sec}, tv_nsec={nsec}}}"
-    if sec or nsec:
-        t += _time(sec, nsec, "x")[0][len(f"x={sec}"):]
-    return t
-
-
-@register_struct("statx")
-def statx_text(c: C, b: bytes, i: int) -> str:
-    mask, blksize, attrs, nlink, uid, gid, mode = struct.unpack_from("<IIQIIIH", b)
-    ino, size, blocks, amask = struct.unpack_from("<QQQQ", b, 32)
-    fs = c.fs
-    head = [f"stx_mask={fs('statx_mask').flags(mask, c.style)}"]
-    if c.abbrev:
-        return "{" + ", ".join(head + [f"stx_attributes={fs('statx_attrs').flags(attrs, c.style)}",
-                                       f"stx_mode={filemode(mode, c.style)}", f"stx_size={size}", "..."]) + "}"
-    p = head + [f"stx_blksize={blksize}", f"stx_attributes={fs('statx_attrs').flags(attrs, c.style)}",
-                f"stx_nlink={nlink}", f"stx_uid={uid}", f"stx_gid={gid}", f"stx_mode={filemode(mode, c.style)}",
-                f"stx_ino={ino}", f"stx_size={size}", f"stx_blocks={blocks}",
-                f"stx_attributes_mask={fs('statx_attrs').flags(amask, c.style)}"]
-    p += [_statx_time(b, off, n) for n, off in (("stx_atime", 64), ("stx_btime", 80), ("stx_ctime", 96), ("stx_mtime", 112))]
-    rmaj, rmin, dmaj, dmin = struct.unpack_from("<IIII", b, 128)
-    p += [f"stx_rdev_major={rmaj}", f"stx_rdev_minor={rmin}", f"stx_dev_major={dmaj}", f"stx_dev_minor={dmin}"]
-    if mask & 0x1000:  # STATX_MNT_ID
-        p.append(f"stx_mnt_id={hexa(struct.unpack_from('<Q', b, 144)[0])}")
-    return "{" + ", ".join(p) + "}"
-
-
-@syscall("statx", entry=4)
-def _statx(c: C):
-    fl = c.uint(2)
-    sync = c.fs("statx_sync").lookup(fl & 0x6000) or hexa(fl & 0x6000)
-    rest = fl & ~0x6000
-    f = sync + ("|" + c.fs("at_flags").flags(rest) if rest else "")
-    if c.style == "raw":
-        f = hexa(fl)
-    return [c.dirfd(0), c.path(1), f, c.flags(3, "statx_mask"), c.outstruct(4, "statx")]
-
-
-_FS_MAGIC = {0xEF53: "EXT2_SUPER_MAGIC", 0x01021994: "TMPFS_MAGIC", 0x9FA0: "PROC_SUPER_MAGIC",
-             0x62656572: "SYSFS_MAGIC", 0x794C7630: "OVERLAYFS_SUPER_MAGIC", 0x58465342: "XFS_SUPER_MAGIC",
-             0x9123683E: "BTRFS_SUPER_MAGIC", 0x63677270: "CGROUP2_SUPER_MAGIC", 0x1CD1: "DEVPTS_SUPER_MAGIC",
-             0x27E0EB: "CGROUP_SUPER_MAGIC", 0x6969: "NFS_SUPER_MAGIC", 0x65735546: "FUSE_SUPER_MAGIC"}
-_ST_FLAGS = [("ST_RDONLY", 1), ("ST_NOSUID", 2), ("ST_NODEV", 4), ("ST_NOEXEC", 8), ("ST_SYNCHRONOUS", 16),
-             ("ST_VALID", 32), ("ST_MANDLOCK", 64), ("ST_NOATIME", 1024), ("ST_NODIRATIME", 2048),
-             ("ST_RELATIME", 4096), ("ST_NOSYMFOLLOW", 8192)]
-
-
-@register_struct("statfs")
-def statfs_text(c: C, b: bytes, i: int) -> str:
-    from ._fmt import FlagSet
-
-    (ftype, bsize, blocks, bfree, bavail, files, ffree, f0, f1, namelen, frsize, flags) = struct.unpack_from("<qqQQQQQiiqqq", b)
-    t = _FS_MAGIC.get(ftype, hexa(ftype))
-    fl = FlagSet("st", _ST_FLAGS, "ST_???").flags(flags)
-    return (f"{{f_type={t}, f_bsize={bsize}, f_blocks={blocks}, f_bfree={bfree}, f_bavail={bavail}, "
-            f"f_files={files}, f_ffree={ffree}, f_fsid={{val=[{hexa(f0 & 0xFFFFFFFF)}, {hexa(f1 & 0xFFFFFFFF)}]}}, "
-            f"f_namelen={namelen}, f_frsize={frsize}, f_flags={fl}}}")
-
-
-@syscall("statfs", entry=1)
-def _statfs(c: C):
-    return [c.path(0), c.outstruct(1, "statfs")]
-
-
-@syscall("fstatfs", entry=1)
-def _fstatfs(c: C):
-    return [c.fd(0), c.outstruct(1, "statfs")]
-
-
-_DT = {0: "DT_UNKNOWN", 1: "DT_FIFO", 2: "DT_CHR", 4: "DT_DIR", 6: "DT_BLK", 8: "DT_REG", 10: "DT_LNK", 12: "DT_SOCK"}
-
-
-@syscall("getdents64", "getdents", entry=1)
-def _getdents(c: C):
-    n = c.uint(2)
-    if not c.ok:
-        return [c.fd(0), c.ptr(1), str(n)]
-    b = c.m(1, 1)
-    if not isinstance(b, (bytes, bytearray)) or len(b) < c.rval:
-        return [c.fd(0), c.ptr(1), str(n)]
-    ents, off = [], 0
-    d64 = c.name == "getdents64"
-    while off + 19 <= c.rval:
-        if d64:
-            ino, doff, reclen, typ = struct.unpack_from("<QqHB", b, off)
-            name = bytes(b[off + 19 : off + reclen]).split(b"\0", 1)[0]
-        else:
-            ino, doff, reclen = struct.unpack_from("<QqH", b, off)
-            name = bytes(b[off + 18 : off + reclen - 1]).split(b"\0", 1)[0]
-            typ = b[off + reclen - 1]
-        if reclen == 0:
-            break
-        ents.append((ino, doff, reclen, typ, name))
-        off += reclen
-    if c.abbrev:
-        return [c.fd(0), f"{c.ptr(1)} /* {len(ents)} entries */", str(n)]
-    from ._fmt import quote
-
-    items = [f"{{d_ino={e[0]}, d_off={e[1]}, d_reclen={e[2]}, d_type={_DT.get(e[3], str(e[3]))}, d_name={quote(e[4])}}}" for e in ents]
-    return [c.fd(0), "[" + ", ".join(items) + "]", str(n)]
 
 
 @syscall("readlink", entry=1)

@@ -1,5 +1,5 @@
-"""Network family: socket domains/types/protocols, sockaddr (in, in6, un,
-nl), msghdr, send/recv flags, sockopts, shutdown."""
+"""Network family: socket domains/types/protocols, connect/bind/accept,
+send/recv flags, sockopts, shutdown."""
 
 from __future__ import annotations
 
@@ -7,60 +7,8 @@ import socket
 import struct
 
 from ._core import C, syscall
-from ._fmt import comment, hexa, quote
-
-
-def sockaddr_text(c: C, b: bytes, ln: int | None = None) -> str:
-    if len(b) < 2:
-        return "{sa_family=" + ("AF_UNSPEC" if not b else hexa(b[0])) + "}"
-    fam = struct.unpack_from("<H", b)[0]
-    fname = c.fs("addrfams").xval(fam)
-    if fam == socket.AF_INET and len(b) >= 8:
-        port = struct.unpack_from(">H", b, 2)[0]
-        addr = socket.inet_ntop(socket.AF_INET, b[4:8])
-        return f'{{sa_family=AF_INET, sin_port=htons({port}), sin_addr=inet_addr("{addr}")}}'
-    if fam == socket.AF_INET6 and len(b) >= 24:
-        port, flow = struct.unpack_from(">HI", b, 2)
-        addr = socket.inet_ntop(socket.AF_INET6, b[8:24])
-        scope = struct.unpack_from("<I", b, 24)[0] if len(b) >= 28 else 0
-        return (f'{{sa_family=AF_INET6, sin6_port=htons({port}), sin6_flowinfo=htonl({flow}), '
-                f'inet_pton(AF_INET6, "{addr}", &sin6_addr), sin6_scope_id={scope}}}')
-    if fam == socket.AF_UNIX:
-        path = b[2:]
-        if not path:
-            return "{sa_family=AF_UNIX}"
-        if path[0] == 0:
-            return f"{{sa_family=AF_UNIX, sun_path=@{quote(path[1:])}}}"
-        name = path.split(b"\0", 1)[0]
-        return f"{{sa_family=AF_UNIX, sun_path={quote(name)}}}"
-    if fam == socket.AF_NETLINK and len(b) >= 12:
-        pid, groups = struct.unpack_from("<II", b, 4)
-        return f"{{sa_family=AF_NETLINK, nl_pid={pid}, nl_groups={groups:#010x}}}"
-    return f"{{sa_family={fname}, sa_data={quote(b[2:])}}}"
-
-
-def _sockaddr_in(c: C, i: int, ln: int) -> str:
-    if c.ulong(i) == 0:
-        return "NULL"
-    v = c.m(i, 0)
-    if not isinstance(v, (bytes, bytearray)):
-        return c.ptr(i)
-    return sockaddr_text(c, bytes(v)[:ln])
-
-
-def _sockaddr_out(c: C, i: int, li: int) -> tuple[str, str]:
-    """(address, [len]) of accept/getsockname/recvfrom: filled at exit."""
-    if c.ulong(i) == 0:
-        return "NULL", ("NULL" if c.ulong(li) == 0 else c.ptr(li))
-    lv = c.m(li, 1)
-    inlen = c.m(li, 0)
-    v = c.m(i, 1)
-    if not c.ok or not isinstance(v, (bytes, bytearray)) or not isinstance(lv, (bytes, bytearray)):
-        return c.ptr(i), c.ptr(li)
-    n = struct.unpack_from("<I", lv)[0]
-    n0 = struct.unpack_from("<I", inlen)[0] if isinstance(inlen, (bytes, bytearray)) and len(inlen) >= 4 else n
-    lentext = f"[{n0} => {n}]" if n0 != n else f"[{n}]"
-    return sockaddr_text(c, bytes(v)[:n]), lentext
+from ._fmt import hexa, quote
+from ._sockaddr import _sockaddr_in, _sockaddr_out, msghdr_text
 
 
 def sock_type(c: C, v: int) -> str:
@@ -129,29 +77,6 @@ def _sendto(c: C):
 def _recvfrom(c: C):
     a, ln = _sockaddr_out(c, 4, 5)
     return [c.fd(0), c.outbuf(1), c.lu(2), c.flags(3, "msg_flags"), a, ln]
-
-
-def msghdr_text(c: C, i: int, out: bool) -> str:
-    v = c.m(i, 1) if out else c.m(i, 0)
-    if v is None:
-        v = c.m(i)
-    if not isinstance(v, (bytes, bytearray)) or len(v) < 56:
-        return c.ptr(i)
-    name, namelen, iov, iovlen, ctl, ctllen, flags = struct.unpack_from("<QI4xQQQQi", v)
-    nl = str(namelen)
-    before = c.m(i, 0) if out else None
-    if isinstance(before, (bytes, bytearray)) and len(before) >= 56:
-        n0 = struct.unpack_from("<I", before, 8)[0]
-        if n0 != namelen:
-            nl = f"{n0} => {namelen}"
-    # the iovec array and the control data sit behind pointers the fetch
-    # plan does not follow: their addresses
-    p = [f"msg_name={'NULL' if not name else hexa(name)}", f"msg_namelen={nl}",
-         f"msg_iov={hexa(iov) if iov else 'NULL'}", f"msg_iovlen={iovlen}"]
-    if ctllen:
-        p.append(f"msg_control={hexa(ctl) if ctl else 'NULL'}")
-    p += [f"msg_controllen={ctllen}", f"msg_flags={c.fs('msg_flags').flags(flags & 0xFFFFFFFF)}"]
-    return "{" + ", ".join(p) + "}"
 
 
 @syscall("sendmsg")

@@ -1,12 +1,12 @@
 """Process family: execve argv and env count, clone flags, wait status,
-exit, kill, arch_prctl, prctl, rlimits, ids."""
+exit, kill, pidfds."""
 
 from __future__ import annotations
 
 import struct
 
-from ._core import C, sigtext, struct as register_struct, styled, syscall
-from ._fmt import comment, hexa
+from ._core import C, sigtext, struct as register_struct, syscall
+from ._fmt import hexa
 
 
 def _env(c: C, i: int) -> str:
@@ -45,12 +45,6 @@ def clone_flags(c: C, v: int) -> str:
         parts.append(sigtext(sig, c.style))
     return "|".join(parts) if parts else "0"
 
-
-def _tidptr(c: C, i: int, exit_phase: bool = True) -> str:
-    v = c.m(i)
-    if isinstance(v, (bytes, bytearray)) and len(v) >= 4:
-        return f"{c.ptr(i)}"
-    return c.ptr(i)
 
 
 @syscall("clone", ret="int")
@@ -138,134 +132,6 @@ def _tgkill(c: C):
     return [c.d(0), c.d(1), c.sig(2)]
 
 
-@syscall("arch_prctl")
-def _arch_prctl(c: C):
-    code = c.uint(0)
-    out = [c.xval(0, "arch_prctl_codes")]
-    if code in (0x1003, 0x1004):  # ARCH_GET_FS/GS: a pointer filled in
-        return out + [c.ptr(1)]
-    return out + [c.hex(1)]
-
-
-@syscall("set_tid_address")
-def _set_tid_address(c: C):
-    return [c.ptr(0)]
-
-
-@syscall("set_robust_list")
-def _set_robust_list(c: C):
-    return [c.ptr(0), c.lu(1)]
-
-
-@syscall("get_robust_list", entry=1)
-def _get_robust_list(c: C):
-    return [c.d(0), c.ptr(1), c.ptr(2)]
-
-
-@syscall("rseq")
-def _rseq(c: C):
-    return [c.ptr(0), c.hex(1), c.flags(2, "rseq_flags"), c.hex(3)]
-
-
-def _rlim(v: int, style: str) -> str:
-    if v == 0xFFFFFFFFFFFFFFFF:
-        text = "RLIM64_INFINITY"
-    elif v > 1024 and v % 1024 == 0:
-        text = f"{v // 1024}*1024"
-    else:
-        return str(v)
-    return styled(str(v), text, style)
-
-
-@register_struct("rlimit", "rlimit64")
-def rlimit_text(c: C, b: bytes, i: int) -> str:
-    cur, mx = struct.unpack_from("<QQ", b)
-    return f"{{rlim_cur={_rlim(cur, c.style)}, rlim_max={_rlim(mx, c.style)}}}"
-
-
-@syscall("prlimit64", entry=3)
-def _prlimit64(c: C):
-    return [c.d(0), c.xval(1, "rlimit_resources"), c.struct(2, "rlimit64", 0), c.outstruct(3, "rlimit64")]
-
-
-@syscall("getrlimit", entry=1)
-def _getrlimit(c: C):
-    return [c.xval(0, "rlimit_resources"), c.outstruct(1, "rlimit")]
-
-
-@syscall("setrlimit")
-def _setrlimit(c: C):
-    return [c.xval(0, "rlimit_resources"), c.struct(1, "rlimit", 0)]
-
-
-@syscall("prctl")
-def _prctl(c: C):
-    op = c.int(0)
-    out = [c.xval(0, "prctl_options", signed=True)]
-    if op in (3, 7, 21, 39, 42, 37, 2, 16, 27, 30):  # getters
-        if op == 16:
-            return out + [c.outbuf(1) if c.m(1, 1) is not None else c.ptr(1)]
-        return out
-    if op == 15:  # PR_SET_NAME
-        return out + [c.cstr(1)]
-    if op == 1:
-        return out + [c.sig(1)]
-    if op == 0x59616D61:  # PR_SET_PTRACER
-        return out + ["PR_SET_PTRACER_ANY" if c.ulong(1) == 0xFFFFFFFFFFFFFFFF else c.d(1)]
-    if op in (23, 24):  # PR_CAPBSET_READ, PR_CAPBSET_DROP
-        return out + [c.xval(1, "capabilities")]
-    if op in (4, 8, 38, 36, 41):
-        return out + [c.lu(1)]
-    return out + [c.hex(k) for k in (1, 2, 3, 4)]
-
-
-@syscall("setuid", "setgid", "setfsuid", "setfsgid")
-def _id1(c: C):
-    return [c.d(0)]
-
-
-@syscall("setreuid", "setregid")
-def _id2(c: C):
-    return [c.d(0), c.d(1)]
-
-
-@syscall("setresuid", "setresgid")
-def _id3(c: C):
-    return [c.d(0), c.d(1), c.d(2)]
-
-
-@syscall("getresuid", "getresgid", entry=0)
-def _getres(c: C):
-    out = []
-    for k in range(3):
-        v = c.m(k, 1)
-        out.append(f"[{struct.unpack_from('<I', v)[0]}]" if c.ok and isinstance(v, (bytes, bytearray)) and len(v) >= 4 else c.ptr(k))
-    return out
-
-
-@syscall("getgroups", entry=1)
-def _getgroups(c: C):
-    n = c.int(0)
-    v = c.m(1, 1)
-    if n == 0 and c.ok and c.ulong(1):
-        g = "[]"  # the kernel only counts when size is 0
-    elif n and c.ok and isinstance(v, (bytes, bytearray)) and len(v) >= 4 * c.rval:
-        g = "[" + ", ".join(str(x) for x in struct.unpack_from(f"<{c.rval}I", v)) + "]"
-    else:
-        g = "NULL" if c.ulong(1) == 0 else c.ptr(1)
-    return [c.d(0), g]
-
-
-@syscall("setpgid")
-def _setpgid(c: C):
-    return [c.d(0), c.d(1)]
-
-
-@syscall("getpgid", "getsid")
-def _getpgid(c: C):
-    return [c.d(0)]
-
-
 @syscall("pidfd_open", ret="fd")
 def _pidfd_open(c: C):
     return [c.d(0), c.flags(1, "pidfd_flags")]
@@ -274,16 +140,6 @@ def _pidfd_open(c: C):
 @syscall("pidfd_send_signal")
 def _pidfd_send_signal(c: C):
     return [c.fd(0), c.sig(1), c.ptr(2), c.u(3)]
-
-
-@syscall("getpriority")
-def _getpriority(c: C):
-    return [c.xval(0, "priorities"), c.d(1)]
-
-
-@syscall("setpriority")
-def _setpriority(c: C):
-    return [c.xval(0, "priorities"), c.d(1), c.d(2)]
 
 
 @syscall("unshare")

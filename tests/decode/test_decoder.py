@@ -8,7 +8,6 @@ import os
 import socket
 import struct
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 

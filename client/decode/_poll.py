@@ -1,0 +1,120 @@
+"""Polling: poll/ppoll, select/pselect6 and their result sets, epoll, eventfd."""
+
+from __future__ import annotations
+
+import struct
+
+from ._core import C, syscall, struct as register_struct
+
+
+def _pollfds(c: C, i: int, n: int, out: bool) -> str:
+    v = c.m(i, 1 if out else 0) if out else c.m(i, 0)
+    if c.ulong(i) == 0:
+        return "NULL"
+    if not isinstance(v, (bytes, bytearray)) or len(v) < 8 * n:
+        return c.ptr(i)
+    items = []
+    for k in range(n):
+        fd, ev, rev = struct.unpack_from("<ihh", v, 8 * k)
+        if out:
+            if rev:
+                items.append(f"{{fd={c.dec.fd_text(fd, c.tid)}, revents={c.fs('poll_events').flags(rev & 0xFFFF)}}}")
+        else:
+            items.append(f"{{fd={c.dec.fd_text(fd, c.tid)}, events={c.fs('poll_events').flags(ev & 0xFFFF)}}}")
+    return "[" + ", ".join(items) + "]"
+
+
+def _poll_ret(c: C) -> str:
+    if c.ret == 0:
+        return "0 (Timeout)"
+    rev = _pollfds(c, 0, c.uint(1), True)
+    return f"{c.ret} ({rev})" if rev.startswith("[") else str(c.ret)
+
+
+@syscall("poll", entry=3, ret=_poll_ret)
+def _poll(c: C):
+    return [_pollfds(c, 0, c.uint(1), False), c.u(1), c.d(2)]
+
+
+@syscall("ppoll", entry=4, ret=_poll_ret)
+def _ppoll(c: C):
+    return [_pollfds(c, 0, c.uint(1), False), c.u(1), c.struct(2, "timespec", 0), c.sigset(3, c.ulong(4)), c.lu(4)]
+
+
+@register_struct("epoll_event")
+def epoll_event_text(c: C, b: bytes, i: int) -> str:
+    ev, data = struct.unpack_from("<IQ", b)
+    return f"{{events={c.fs('epoll_events').flags(ev)}, data={{u32={data & 0xFFFFFFFF}, u64={data}}}}}"
+
+
+@syscall("epoll_create")
+def _epoll_create(c: C):
+    return [c.d(0)]
+
+
+@syscall("epoll_create1")
+def _epoll_create1(c: C):
+    return [c.flags(0, "epoll_flags")]
+
+
+@syscall("epoll_ctl")
+def _epoll_ctl(c: C):
+    return [c.fd(0), c.xval(1, "epoll_ctl_ops"), c.fd(2), c.struct(3, "epoll_event", 0)]
+
+
+@syscall("epoll_wait", "epoll_pwait", entry=1)
+def _epoll_wait(c: C):
+    v = c.m(1, 1)
+    if c.ok and isinstance(v, (bytes, bytearray)) and len(v) >= 12 * c.rval:
+        evs = "[" + ", ".join(epoll_event_text(c, bytes(v[12 * k : 12 * k + 12]), 1) for k in range(c.rval)) + "]"
+    else:
+        evs = c.ptr(1)
+    out = [c.fd(0), evs, c.d(2), c.d(3)]
+    if c.name == "epoll_pwait":
+        out += [c.sigset(4, c.ulong(5)), c.lu(5)]
+    return out
+
+
+@syscall("eventfd2")
+def _eventfd2(c: C):
+    return [c.u(0), c.flags(1, "efd_flags")]
+
+
+def _fdset(c: C, i: int, n: int, phase: int) -> str:
+    if c.ulong(i) == 0:
+        return "NULL"
+    v = c.m(i, phase)
+    if not isinstance(v, (bytes, bytearray)):
+        return c.ptr(i)
+    bits = int.from_bytes(bytes(v), "little")
+    return "[" + " ".join(str(k) for k in range(min(n, len(v) * 8)) if bits >> k & 1) + "]"
+
+
+def _select_ret(c: C) -> str:
+    """`= 2 (in [3], out [4], left {tv_sec=0, tv_nsec=0})`, `= 0 (Timeout)`."""
+    if c.ret == 0:
+        return "0 (Timeout)"
+    n = c.int(0)
+    parts = []
+    for i, label in ((1, "in"), (2, "out"), (3, "except")):
+        v = c.m(i, 1)
+        if c.ulong(i) and isinstance(v, (bytes, bytearray)):
+            bits = int.from_bytes(bytes(v), "little")
+            fds = [str(k) for k in range(min(n, len(v) * 8)) if bits >> k & 1]
+            if fds:
+                parts.append(f"{label} [{' '.join(fds)}]")
+    t = c.m(4, 1)
+    if c.ulong(4) and isinstance(t, (bytes, bytearray)) and len(t) >= 16:
+        sec, frac = struct.unpack_from("<qq", t)
+        unit = "tv_usec" if c.name == "select" else "tv_nsec"
+        parts.append(f"left {{tv_sec={sec}, {unit}={frac}}}")
+    return f"{c.ret} ({', '.join(parts)})" if parts else str(c.ret)
+
+
+@syscall("select", "pselect6", entry=5, ret=_select_ret)
+def _select(c: C):
+    n = c.int(0)
+    out = [c.d(0)] + [_fdset(c, k, n, 0) for k in (1, 2, 3)]
+    if c.name == "select":
+        return out + [c.struct(4, "timeval", 0)]
+    return out + [c.struct(4, "timespec", 0), c.ptr(5)]

@@ -50,8 +50,12 @@ def futex_op(c: C, v: int) -> str:
         return hexa(v)
     name = base + ("_PRIVATE" if v & 128 else "")
     if v & 256:
-        name = "FUTEX_CLOCK_REALTIME|" + name
+        name += "|FUTEX_CLOCK_REALTIME"
     return hexa(v) + f" /* {name} */" if c.style == "verbose" else name
+
+
+def _bitset(v: int) -> str:
+    return "FUTEX_BITSET_MATCH_ANY" if v == 0xFFFFFFFF else hexa(v)
 
 
 @syscall("futex")
@@ -62,13 +66,13 @@ def _futex(c: C):
     if cmd in (0, 9, 11):  # WAIT, WAIT_BITSET, WAIT_REQUEUE_PI: a timeout
         out.append(c.struct(3, "timespec", 0))
         if cmd == 9:
-            out += [c.ptr(4), c.hex(5)] if False else [c.ptr(4), hexa(c.uint(5))]
+            out += [c.ptr(4), _bitset(c.uint(5))]
         elif cmd == 11:
             out.append(c.ptr(4))
     elif cmd in (3, 4, 12):  # REQUEUE, CMP_REQUEUE: val2, uaddr2 [, val3]
         out += [c.u(3), c.ptr(4)] + ([c.d(5)] if cmd != 3 else [])
     elif cmd == 10:
-        out += [c.ptr(3), c.ptr(4), hexa(c.uint(5))]
+        out += [c.ptr(3), c.ptr(4), _bitset(c.uint(5))]
     elif cmd == 5:
         out += [c.u(3), c.ptr(4), hexa(c.uint(5))]
     elif cmd in (6, 13):

@@ -270,3 +270,9 @@ def test_dup2_shows_the_old_file_then_the_new(tmp_path):
     assert y.call(sysrec("read", [1001, 1002], 1002, nr=33)) == f"dup2(1001<{a}>, 1002<{b}>) = 1002<{a}>"
     # a call failing with EBADF shows the fd bare, and it is forgotten
     assert y.call(sysrec("close", [1001], -9, err=True)) == "close(1001) = -1 EBADF (Bad file descriptor)"
+
+
+def test_futex_ops():
+    r = sysrec("futex", [0x1000, 9 | 128 | 256, 0, 0, 0, 0xFFFFFFFF], 0)
+    assert D.call(r) == "futex(0x1000, FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME, 0, NULL, FUTEX_BITSET_MATCH_ANY) = 0"
+    assert D.call(sysrec("futex", [0x1000, 1 | 128, 2147483647], 1)) == "futex(0x1000, FUTEX_WAKE_PRIVATE, 2147483647) = 1"

@@ -262,3 +262,86 @@ def test_run_through_the_daemon(daemon, tmp_path):
     assert opens and all(_wire.field(r, "flags") & _wire.SysFlag.SECCOMP for r in opens)
     assert run.end.reason == "exited"
     assert out.read_text().strip() == str(tmp_path)  # the client's cwd, not the daemon's
+
+
+def test_a_killed_daemon_leaves_attached_processes_running(sockdir, sleeper_bin):
+    d = Daemon(os.path.join(sockdir, "k.sock"))
+    spin = subprocess.Popen([sleeper_bin])
+    try:
+        owner = _remote.RemoteAttach(d.path, [spin.pid], plan=PLAN)
+        owner.start()
+        take(owner.frames(), 2)
+        assert tracer_pid(spin.pid) != 0
+        d.proc.kill()
+        d.proc.wait()
+        # the worker sees EOF on its control pipe and detaches
+        for _ in range(2000):
+            if tracer_pid(spin.pid) == 0:
+                break
+            time.sleep(0.01)
+        assert tracer_pid(spin.pid) == 0 and spin.poll() is None
+        owner.close()
+    finally:
+        spin.kill()
+        spin.wait()
+        d.stop()
+
+
+def test_attach_to_a_process_strace_already_traces(daemon, spin):
+    s = subprocess.Popen(["strace", "-p", str(spin.pid), "-o", "/dev/null"], stderr=subprocess.PIPE, text=True)
+    try:
+        assert "attached" in s.stderr.readline()
+        src = _remote.RemoteAttach(daemon.path, [spin.pid], plan=PLAN)
+        with pytest.raises(TracerError, match=f"PTRACE_SEIZE.*{spin.pid}.*Operation not permitted"):
+            src.start()
+        src.close()
+        assert _remote.Client(daemon.path).request("list") == {"sessions": []}
+    finally:
+        s.terminate()
+        s.wait()
+
+
+def test_detach_is_refused_for_a_launched_command(daemon, tmp_path):
+    run = _remote.RemoteRun(daemon.path, ["/bin/sleep", "60"], bpf=make_bpf(["openat"]), plan=make_plan(["openat"]), bpf_filter="trace=openat")
+    run.start()
+    try:
+        r = tracectl("detach", str(run.session), socket_path=daemon.path)
+        assert r.returncode == 1
+        assert r.stderr == f"tracectl: session {run.session} launched its command, which cannot run untraced; use: tracectl stop {run.session}\n"
+        r = tracectl("stop", str(run.session), socket_path=daemon.path)
+        assert r.returncode == 0, r.stderr
+        records_of(run.frames())
+        assert run.end.reason == "stopped"
+        st = run.status()
+        assert os.WIFSIGNALED(st) and os.WTERMSIG(st) == signal.SIGKILL
+    finally:
+        run.close()
+
+
+def test_ls_on_a_tty_is_a_table(daemon, spin):
+    import pty
+
+    owner = _remote.RemoteAttach(daemon.path, [spin.pid], plan=PLAN, bpf_filter="trace=openat,close")
+    owner.start()
+    take(owner.frames(), 2)
+    master, slave = pty.openpty()
+    p = subprocess.Popen([*tracectl_argv(daemon.path), "ls"], stdout=slave, stderr=subprocess.PIPE, env={**os.environ, "COLUMNS": "200"})
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert p.wait(timeout=30) == 0
+    text = out.decode()
+    assert "\x1b[" in text  # rich styled the header
+    plain = __import__("re").sub(r"\x1b\[[0-9;]*m", "", text)
+    assert all(c in plain for c in ("ID", "OWNER", "PIDS", "COMMAND", "FILTER", "SUBS", "REC/S", "DROPS"))
+    assert str(spin.pid) in plain and "trace=openat,close" in plain
+    owner.close()
+    records_of(owner.frames())

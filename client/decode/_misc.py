@@ -65,14 +65,14 @@ def _futex(c: C):
     out = [c.ptr(0), futex_op(c, op), c.d(2)]
     if cmd in (0, 9, 11):  # WAIT, WAIT_BITSET, WAIT_REQUEUE_PI: a timeout
         out.append(c.struct(3, "timespec", 0))
-        if cmd == 9:
-            out += [c.ptr(4), _bitset(c.uint(5))]
+        if cmd == 9:  # the second address is not used
+            out.append(_bitset(c.uint(5)))
         elif cmd == 11:
             out.append(c.ptr(4))
     elif cmd in (3, 4, 12):  # REQUEUE, CMP_REQUEUE: val2, uaddr2 [, val3]
         out += [c.u(3), c.ptr(4)] + ([c.d(5)] if cmd != 3 else [])
     elif cmd == 10:
-        out += [c.ptr(3), c.ptr(4), _bitset(c.uint(5))]
+        out.append(_bitset(c.uint(5)))
     elif cmd == 5:
         out += [c.u(3), c.ptr(4), hexa(c.uint(5))]
     elif cmd in (6, 13):

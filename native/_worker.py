@@ -29,6 +29,9 @@ DEFAULTS = {
     "batch_bytes": 65536,
     "drop": False,
     "colocate": False,
+    # optional: how long a non-empty batch may wait for more records when
+    # the loop is about to block (0 = flush at once)
+    "linger_us": 1000,
     # optional: the worker writes a msgpack map of counters here at the end
     "stats_fd": -1,
 }
@@ -90,6 +93,7 @@ def worker_main(config: dict) -> int:
     c.batch_bytes = cfg["batch_bytes"]
     c.drop = bool(cfg["drop"])
     c.colocate = bool(cfg["colocate"])
+    c.linger_us = int(cfg["linger_us"])
     st = ffi.new("struct tr_stats *")
     err = ffi.new("char[]", 512)
     r = lib.tr_run(c, st, err, 512)

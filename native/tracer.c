@@ -408,6 +408,10 @@ struct tr_loop {
 	struct tr_task **hash;
 	unsigned int hsize, ntasks;
 	struct tr_task pending; /* list head */
+	/* tids that ran and died before their parent's fork/clone event came:
+	 * that event must not bring them back */
+	int *ghosts;
+	unsigned int nghosts, ghostcap;
 	int attach;
 	int sigfd, tfd;
 	struct tr_buf out; /* frame: header + records */
@@ -424,6 +428,7 @@ struct tr_loop {
 	unsigned char *rd;
 	size_t rdcap;
 	int64_t flush_ns;
+	int64_t linger_ns, batch_t0;
 	char *err;
 	size_t errlen;
 };
@@ -789,8 +794,11 @@ static void tr_rec_head(struct tr_loop *L, int type, unsigned int nfields, struc
 	struct tr_buf *b = &L->out;
 	int has_ext = t && (t->ns_tid || t->ns_tgid);
 
-	if (!L->batch_count)
+	if (!L->batch_count) {
 		L->batch_first = L->seq;
+		if (L->linger_ns)
+			L->batch_t0 = tr_now(CLOCK_MONOTONIC);
+	}
 	tr_mp_array(b, nfields + has_ext);
 	tr_put8(b, (uint8_t)type);
 	tr_mp_uint(b, L->seq++);
@@ -1395,6 +1403,31 @@ static void tr_detach_task(struct tr_loop *L, struct tr_task *t, int sig)
 	tr_task_free(L, t);
 }
 
+static void tr_ghost_add(struct tr_loop *L, int tid)
+{
+	if (L->nghosts == L->ghostcap) {
+		unsigned int cap = L->ghostcap ? L->ghostcap * 2 : 16;
+		int *g = realloc(L->ghosts, cap * sizeof(*g));
+
+		if (!g)
+			return;
+		L->ghosts = g;
+		L->ghostcap = cap;
+	}
+	L->ghosts[L->nghosts++] = tid;
+}
+
+static int tr_ghost_take(struct tr_loop *L, int tid)
+{
+	for (unsigned int i = 0; i < L->nghosts; i++) {
+		if (L->ghosts[i] == tid) {
+			L->ghosts[i] = L->ghosts[--L->nghosts];
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static void tr_on_status(struct tr_loop *L, int tid, int status)
 {
 	struct tr_task *t = tr_find(L, tid);
@@ -1414,6 +1447,8 @@ static void tr_on_status(struct tr_loop *L, int tid, int status)
 		}
 	}
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		if (!(t->flags & T_ANNOUNCED))
+			tr_ghost_add(L, t->tid);
 		tr_vanish_call(L, t);
 		if (WIFEXITED(status))
 			tr_emit_simple(L, TR_REC_EXIT, t, 1, WEXITSTATUS(status), 0);
@@ -1468,7 +1503,7 @@ static void tr_on_status(struct tr_loop *L, int tid, int status)
 
 		ptrace(TR_PTRACE_GETEVENTMSG, tid, 0L, &msg);
 		c = tr_find(L, (int)msg);
-		if (!c)
+		if (!c && !tr_ghost_take(L, (int)msg))
 			c = tr_task_new(L, (int)msg, ev == TR_EV_CLONE ? 0 : (int)msg);
 		tr_resume(L, t, 0);
 		tr_emit_simple(L, TR_REC_NEWTASK, t, 2, (int64_t)msg,
@@ -1742,6 +1777,7 @@ static void tr_loop_free(struct tr_loop *L)
 	free(L->scratch.p);
 	free(L->rd);
 	free(L->tail);
+	free(L->ghosts);
 	tr_plan_free(&L->plan);
 	if (L->sigfd >= 0)
 		close(L->sigfd);
@@ -1766,6 +1802,9 @@ int tr_run(const struct tr_config *c, struct tr_stats *st, char *err, size_t err
 	L->attach = c->mode == TR_MODE_ATTACH;
 	L->pending.pnext = L->pending.pprev = &L->pending;
 	L->flush_ns = (int64_t)(c->flush_ms > 0 ? c->flush_ms : 20) * 1000000;
+	L->linger_ns = c->linger_us > 0 ? (int64_t)c->linger_us * 1000 : 0;
+	if (L->linger_ns > L->flush_ns)
+		L->linger_ns = L->flush_ns;
 	memset(st, 0, sizeof(*st));
 
 	r = tr_plan_parse(&L->plan, c->plan, c->plan_len);
@@ -1854,19 +1893,40 @@ int tr_run(const struct tr_config *c, struct tr_stats *st, char *err, size_t err
 		};
 		int nfds = (c->ctl_fd >= 0 && !L->consumer_gone) ? 3 : 2;
 
+		struct timespec tmo, *tp = NULL;
+		int n;
+
 		tr_drain_wait(L);
 		if (!L->ntasks)
 			break;
-		/* about to block: what we have goes out now */
-		if (L->batch_count)
-			tr_flush(L);
+		/* About to block: what we have goes out now -- unless the batch
+		 * is younger than the linger time, then we wait at most that
+		 * long for the next stop first (a tracee resumed a few us ago
+		 * usually stops again before that: one frame per stop would
+		 * cost a write and a consumer wake-up per record). */
+		if (L->batch_count) {
+			int64_t age = L->linger_ns ? tr_now(CLOCK_MONOTONIC) - L->batch_t0 : 0;
+
+			if (age >= L->linger_ns) {
+				tr_flush(L);
+			} else {
+				tmo.tv_sec = 0;
+				tmo.tv_nsec = L->linger_ns - age;
+				tp = &tmo;
+			}
+		}
 		if (L->consumer_gone && !L->ending)
 			tr_end(L);
-		if (poll(pfd, nfds, -1) < 0) {
+		n = ppoll(pfd, nfds, tp, NULL);
+		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			r = -errno;
 			break;
+		}
+		if (n == 0) {
+			tr_flush(L); /* idle for the linger time */
+			continue;
 		}
 		if (pfd[0].revents) {
 			struct signalfd_siginfo ssi[8];

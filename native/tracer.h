@@ -53,6 +53,7 @@ struct tr_config {
 	size_t batch_bytes;
 	int drop;
 	int colocate;
+	int linger_us; /* 0: flush whenever the loop is about to block */
 };
 
 struct tr_stats {

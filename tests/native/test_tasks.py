@@ -159,3 +159,24 @@ def test_many_processes():
     assert len(calls(recs, nr_of("execve"))) == n + 1
     assert len(by_type(recs, Rec.EXIT)) == n + 1
     assert st["tasks_total"] == n + 1
+
+
+def test_children_that_die_before_their_parents_event():
+    # nothing traced: a child may run, exit and be reaped by us before its
+    # parent's fork event arrives; that event must not bring a ghost back
+    # (the loop would then wait for it forever)
+    import signal
+
+    def boom(*_):
+        raise TimeoutError("the worker kept waiting for a task that is gone")
+
+    old = signal.signal(signal.SIGALRM, boom)
+    signal.alarm(30)
+    try:
+        for _ in range(3):
+            recs, status, st = run_traced(["/bin/sh", "-c", "for i in $(seq 200); do /bin/true; done"], [])
+            assert status == 0
+            assert len(by_type(recs, Rec.NEWTASK)) == 200 and len(by_type(recs, Rec.EXIT)) == 201
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)

@@ -470,7 +470,10 @@ class Connection:
     def _encode(self, ev) -> bytes:
         m = {"t": _TYPE_OF[type(ev)]}
         m.update((k, v) for k, v in vars(ev).items())
-        body = msgpack.packb(m, use_bin_type=True)
+        try:
+            body = msgpack.packb(m, use_bin_type=True)
+        except (OverflowError, TypeError, ValueError) as exc:
+            raise ProtocolError(f"cannot encode {type(ev).__name__}: {exc}") from None
         if len(body) > self.peer_max_message and not isinstance(ev, Error):
             raise ProtocolError(f"message of {len(body)} bytes exceeds the peer's maximum {self.peer_max_message}")
         return MSG_HEADER.pack(MSG_MAGIC, PROTOCOL_VERSION, 0, len(body)) + body

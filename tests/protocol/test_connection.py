@@ -277,3 +277,84 @@ def test_fuzz_truncated_and_mutated_valid_stream(cut, flips, split):
     if not flips and cut < len(VALID_CLIENT_STREAM) and s.state is not State.ERROR:
         # EOF inside a unit is an error; at a unit boundary it is a clean close
         assert s.state is State.CLOSED
+
+
+# --- structured fuzzing: well-framed messages with random msgpack content -------
+
+msgpack_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.text(max_size=20) | st.binary(max_size=20) | st.floats(allow_nan=False),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+message_maps = st.fixed_dictionaries(
+    {"t": st.sampled_from(["hello", "req", "ok", "err", "end", "bogus"])},
+    optional={
+        "id": msgpack_values | st.integers(0, 10),
+        "op": st.sampled_from(["run", "attach", "list", "watch", "detach", "stop", "stats", "x"]) | msgpack_values,
+        "args": st.dictionaries(st.sampled_from(["pids", "plan", "session", "policy", "pid", "drop", "zzz"]), msgpack_values, max_size=3),
+        "version": msgpack_values | st.just(1),
+        "max_message": msgpack_values | st.just(65536),
+        "code": msgpack_values,
+        "message": msgpack_values,
+        "session": msgpack_values,
+        "reason": msgpack_values | st.sampled_from(["exited", "detached"]),
+    },
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(role=st.sampled_from([CLIENT, SERVER]), msgs=st.lists(message_maps, min_size=1, max_size=5))
+def test_fuzz_well_framed_random_messages(role, msgs):
+    conn = Connection(role)
+    if role is CLIENT:
+        conn.send(Hello())
+    for m in msgs:
+        conn.receive_data(raw_msg(m))
+    events = drain(conn)
+    for ev in events:  # whatever was accepted is a schema-valid event
+        if isinstance(ev, Request):
+            assert ev.op in ("run", "attach", "list", "watch", "detach", "stop", "stats") and isinstance(ev.args, dict)
+        if isinstance(ev, Hello):
+            assert isinstance(ev.version, int) and ev.max_message >= 4096
+
+
+requests = st.one_of(
+    st.builds(lambda pids, drop: Request(1, "attach", {"pids": pids, "plan": PLAN, "drop": drop}), st.lists(st.integers(1, 4_000_000), min_size=1, max_size=20), st.booleans()),
+    st.builds(lambda s, p: Request(2, "watch", {"session": s, "policy": p}), st.integers(0, 2**32 - 1), st.sampled_from(["drop", "block"])),
+    st.builds(lambda pid, argv: Request(3, "run", {"pid": pid, "plan": PLAN, "command": argv}), st.integers(1, 4_000_000), st.lists(st.text(max_size=30), max_size=5)),
+    st.just(Request(4, "list")),
+)
+server_events = st.one_of(
+    st.builds(Reply, st.integers(0, 2**32 - 1), st.dictionaries(st.text(max_size=5), st.integers(-(2**63), 2**64 - 1), max_size=3)),
+    st.builds(Error, st.integers(0, 100), st.text(max_size=10), st.text(max_size=50)),
+    st.builds(End, st.integers(0, 2**32 - 1), st.sampled_from(["exited", "detached", "stopped", "worker-died"]), st.none() | st.integers(0, 65535), st.text(max_size=20)),
+    st.builds(lambda s, f, n: Records(frame(s, f, n)), st.integers(0, 2**32 - 1), st.integers(0, 2**40), st.integers(0, 5)),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(reqs=st.lists(requests, max_size=6), evs=st.lists(server_events, max_size=6), split=st.integers(1, 97))
+def test_round_trip_any_split(reqs, evs, split):
+    c, s = pair()
+    data = b"".join(c.send(r) for r in reqs)
+    got = []
+    for i in range(0, len(data), split):
+        s.receive_data(data[i : i + split])
+        while (ev := s.next_event()) is not NEED_DATA:
+            got.append(ev)
+    assert got == reqs
+    data = b"".join(s.send(e) for e in evs)
+    got = []
+    for i in range(0, len(data), split):
+        c.receive_data(data[i : i + split])
+        while (ev := c.next_event()) is not NEED_DATA:
+            got.append(ev)
+    assert got == evs
+
+
+def test_unencodable_values_are_a_local_protocol_error():
+    c, s = pair()
+    with pytest.raises(ProtocolError, match="cannot encode"):
+        s.send(Reply(1, {"x": 2**70}))
+    with pytest.raises(ProtocolError, match="cannot encode"):
+        s.send(Reply(1, {"x": object()}))

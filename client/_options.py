@@ -80,6 +80,8 @@ class RunOptions:
     status: frozenset = frozenset()  # empty: every status is shown
     quiet: frozenset = frozenset()  # attach, exit, path-resolution, personality, thread-execve, superseded
     paths: tuple = ()
+    read_fds: object = frozenset()  # -e read=: fds whose reads are dumped (supports `in`)
+    write_fds: object = frozenset()  # -e write=
     qualifiers: object = None  # the Qualifiers object itself
     # decoding (the decoder's DecodeOptions, or None when it is not importable)
     decode: object = None
@@ -488,8 +490,6 @@ def resolve(args) -> RunOptions:
     q = make_qualifiers(args.exprs, args.paths, args.successful, args.failed)
     if getattr(q, "inject", None):
         raise UsageError("-e inject=/fault= is not supported by tracectl yet (the tracer loop cannot tamper with calls)")
-    if getattr(q, "read_fds", None) or getattr(q, "write_fds", None):
-        raise UsageError("-e read=/write= (data dumps) is not supported by tracectl yet")
     quiet = set(getattr(q, "quiet", ()) or ())
     if args.qflag >= 1:
         quiet |= {"attach", "personality"}
@@ -529,6 +529,8 @@ def resolve(args) -> RunOptions:
         status=status,
         quiet=frozenset(quiet),
         paths=tuple(getattr(q, "paths", ()) or ()),
+        read_fds=q.read_fds if q.read_fds else frozenset(),
+        write_fds=q.write_fds if q.write_fds else frozenset(),
         qualifiers=q,
         decode=decode,
         strsize=strsize,

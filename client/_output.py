@@ -105,6 +105,7 @@ class Printer:
         self.status_filter = frozenset(options.status)
         self.paths = tuple(options.paths)
         self.lost = 0
+        self.dumps = bool(options.read_fds) or bool(options.write_fds)
         self._attached: dict[int, int] = {}  # tgid -> threads seized, note not yet printed
         self._name_of = name_of
         if self.fmt == "msgpack":
@@ -281,6 +282,8 @@ class Printer:
             text += self._vanished_tail(text)
         st = self._begin(tid, rec[2], nr)
         self._end_call(st, text, field(rec, "dur"))
+        if self.dumps:
+            self._dump(st, self.name(pers, nr), field(rec, "args"), ret, is_error, (field(rec, "mem"),))
 
     def _entry(self, rec, tid) -> None:
         pers, nr = field(rec, "pers"), field(rec, "nr")
@@ -330,6 +333,8 @@ class Printer:
                 st.write(resumed)
                 st.col += len(resumed)
         self._end_call(st, text, field(rec, "dur"))
+        if self.dumps and entry is not None:
+            self._dump(st, self.name(pers, nr), field(entry, "args"), ret, is_error, (field(entry, "mem"), field(rec, "mem")))
 
     def _gone(self, tid) -> None:
         """A task ended inside a call whose entry was shown: strace's
@@ -421,6 +426,36 @@ class Printer:
         if "attach" not in self.o.quiet and (self.o.attach or self.o.follow):
             self.note(f"Process {tid} detached")
         self.live.discard(tid)
+
+    # -e read=/write= ----------------------------------------------------------------
+    def _dump(self, st: _Stream, name: str, args, ret, is_error, mems) -> None:
+        """strace's hex dump of the data a read/write moved on a chosen fd."""
+        o = self.o
+        if is_error or ret is None or not args:
+            return
+        if name in _DUMP_READ:
+            fds, phase = o.read_fds, 1
+        elif name in _DUMP_WRITE:
+            fds, phase = o.write_fds, 0
+        else:
+            return
+        if not fds or args[0] not in fds:
+            return
+        data = None
+        for mem in mems:
+            for ph, arg, value in mem or ():
+                if ph == phase and arg == 1:
+                    data = value
+        if isinstance(data, list):  # iovec: [base, len, bytes-or-errno] per element
+            data = b"".join(bytes(v) for _b, _l, v in data if isinstance(v, (bytes, bytearray)))
+        if not isinstance(data, (bytes, bytearray)):
+            return
+        data = bytes(data[: max(ret, 0)])
+        for off in range(0, len(data), 16):
+            chunk = data[off : off + 16]
+            hx = "".join((f"{chunk[i]:02x} " if i < len(chunk) else "   ") + (" " if i == 7 else "") for i in range(16))
+            text = "".join(chr(c) if 0x20 <= c < 0x7F else "." for c in chunk)
+            st.write(f" | {off:05x}  {hx} {text:<16} |\n")
 
     # raw fallbacks --------------------------------------------------------------
     def _nargs(self, pers, nr) -> int:
@@ -515,6 +550,10 @@ class Printer:
         except (OSError, ValueError):
             pass
 
+
+# calls whose data -e read=/write= dump (buffer or iovec in argument 1)
+_DUMP_READ = frozenset({"read", "pread64", "readv", "preadv", "preadv2", "recvfrom", "recv"})
+_DUMP_WRITE = frozenset({"write", "pwrite64", "writev", "pwritev", "pwritev2", "sendto", "send"})
 
 _HANDLERS = {
     Rec.SYSCALL: Printer._syscall,

@@ -276,3 +276,14 @@ def test_through_a_daemon(tmp_path):
     finally:
         d.terminate()
         d.wait(timeout=30)
+
+
+@pytest.mark.skipif(STRACE is None, reason="strace is not installed")
+def test_read_write_dumps_match_strace(tmp_path):
+    f = tmp_path / "data"
+    f.write_bytes(b"hello world, this is a test of dumps\n\x01\x02\xff" * 3)
+    args = ["-e", "trace=read,write", "-e", "read=3", "-e", "write=1", "cat", str(f)]
+    ours, theirs = tracectl(*args), strace(*args)
+    tail = lambda t: t.splitlines()[-16:]  # noqa: E731  (after ld.so's reads of libc)
+    assert any(l.startswith(" | 00070  ") for l in tail(ours.stderr))
+    assert tail(ours.stderr) == tail(theirs.stderr)

@@ -283,7 +283,8 @@ def test_read_write_dumps_match_strace(tmp_path):
     f = tmp_path / "data"
     f.write_bytes(b"hello world, this is a test of dumps\n\x01\x02\xff" * 3)
     args = ["-e", "trace=read,write", "-e", "read=3", "-e", "write=1", "cat", str(f)]
-    ours, theirs = tracectl(*args), strace(*args)
+    ours = tracectl(*args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, capture_output=False)
+    theirs = strace(*args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, capture_output=False)
     tail = lambda t: t.splitlines()[-16:]  # noqa: E731  (after ld.so's reads of libc)
     assert any(l.startswith(" | 00070  ") for l in tail(ours.stderr))
     assert tail(ours.stderr) == tail(theirs.stderr)

@@ -165,3 +165,21 @@ def test_plan_check():
     assert lib.tr_plan_check(plan[:-1], len(plan) - 1) < 0
     bad = b"XXXX" + plan[4:]
     assert lib.tr_plan_check(bad, len(bad)) < 0
+
+
+def test_c_plan_parser_agrees_with_bpfgen_vectors():
+    import glob
+    import json
+
+    files = sorted(glob.glob(os.path.join(VECTORS, "plan_*.bin")))
+    assert files
+    for path in files:
+        with open(path, "rb") as f:
+            data = f.read()
+        with open(path[:-4] + ".json") as f:
+            want = json.load(f)
+        got = lib.tr_plan_check(data, len(data))
+        if "error" in want:
+            assert got < 0, path
+        else:
+            assert got == len(want["entries"]), path

@@ -160,7 +160,7 @@ class Decoder:
         """(argument texts, how many print at entry, return kind)."""
         if c.key in self.opts.raw:
             n = len(c.sc.args) if c.sc is not None else 6
-            return [hexa(c.a(i)) for i in range(n)], n, "int"
+            return [hexa(c.a(i)) for i in range(n)], n, "hex"
         spec = REGISTRY.get(c.name)
         if c.sc is not None and c.pers != 0 and c.pers in getattr(c.sc, "pers_args", {}):
             # i386 passes another argument list (old_mmap's block of args)

@@ -510,6 +510,10 @@ def resolve(args) -> RunOptions:
     if attach:
         if args.env:
             raise UsageError("-E has no effect with attach (the processes already run)")
+        if args.colocate:
+            raise UsageError("--colocate works with run only (it would change a running process's CPU affinity)")
+        if args.seccomp_bpf:
+            raise UsageError("--seccomp-bpf with attach (injecting the filter into running processes) is not supported by tracectl yet")
         pids = parse_pids(args.pid_args)
         if not pids:
             raise UsageError("must have PROG [ARGS] or -p PID")

@@ -163,3 +163,22 @@ def test_optional_arguments_never_eat_the_command():
     a = parse("--syscall-times=ns", "--relative-timestamps=ms", "-fo", "out", "--quiet", "ls")
     assert (a.syscall_times, a.relative, a.output, a.argv) == ("ns", "ms", "out", ["ls"])
     assert a.exprs == ["quiet=attach,personality"]
+
+
+@needs_qualifiers
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--colocate", "1"], "--colocate works with run only"),
+        (["--seccomp-bpf", "1"], "--seccomp-bpf with attach"),
+        (["-E", "A=1", "1"], "-E has no effect with attach"),
+        ([], "must have PROG \\[ARGS\\] or -p PID"),
+    ],
+)
+def test_attach_refuses(argv, message):
+    from tracerd.client._options import resolve
+
+    a = parse(*argv, cmd="attach")
+    a.pid_args = a.pid_opts + a.pid_args
+    with pytest.raises(UsageError, match=message):
+        resolve(a)

@@ -185,6 +185,7 @@ def test_xstyle_and_raw():
         'openat(-100 /* AT_FDCWD */, "/etc/hostname", 0x80000 /* O_RDONLY|O_CLOEXEC */) = 3'
     raw = Decoder(DecodeOptions(raw=frozenset({(Pers.X86_64, NR["close"])})))
     assert raw.call(sysrec("close", [3], 0)) == "close(0x3) = 0"
+    assert raw.call(sysrec("close", [3], 5)) == "close(0x3) = 0x5"  # checked with strace -e raw=
 
 
 def test_decode_fds_with_real_fds(tmp_path):

@@ -51,6 +51,7 @@ class Subscriber:
         self.max_bytes = queue_bytes
         self.queued = 0  # bytes in the queue
         self._room = trio.Event()
+        self.closed = False
         self.lost = 0  # records dropped and not yet reported
         self.lost_seq = 0  # seq of the first of them
         self.dropped = 0  # total dropped records
@@ -62,15 +63,19 @@ class Subscriber:
     async def offer(self, frame: bytes, first_seq: int, count: int) -> None:
         size = len(frame)
         try:
-            if self.policy == "block":
-                while self._full(size) and self.policy == "block":
-                    await self._room.wait()
-                try:
-                    self.send_ch.send_nowait(frame)  # no scheduling round when there is room
-                except trio.WouldBlock:
-                    await self.send_ch.send(frame)
-                self.queued += size
-                return
+            # block: wait for room (items and bytes); the pump sets _room as it
+            # takes blobs, close() and a switch to drop (shutdown, stop) too
+            while self.policy == "block" and not self.closed:
+                if not self._full(size):
+                    try:
+                        self.send_ch.send_nowait(frame)
+                        self.queued += size
+                        return
+                    except trio.WouldBlock:
+                        pass
+                await self._room.wait()
+            if self.closed:
+                raise trio.ClosedResourceError
             if self.lost:
                 lost = daemon_record(_wire.Rec.LOST, self.session.id, self.lost_seq, self.lost)
                 if self._full(len(lost)):
@@ -90,6 +95,11 @@ class Subscriber:
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             self.session.unsubscribe(self)
 
+    def lossy(self) -> None:
+        """Switch to drop (the session is being ended by someone else)."""
+        self.policy = "drop"
+        self._room.set()
+
     def _taken(self, size: int) -> None:
         self.queued -= size
         self._room.set()
@@ -98,6 +108,7 @@ class Subscriber:
     def close(self, end: End) -> None:
         if self.end is None:
             self.end = end
+        self.closed = True
         self.send_ch.close()
         self._room.set()
 
@@ -198,12 +209,12 @@ class Session:
         """Detach (attach mode) or kill (launch mode), as the worker does on EOF."""
         if self.end_reason is None:
             self.end_reason = reason
-        if reason == "shutdown":
-            # a stalled lossless subscriber must not keep the worker from
-            # detaching within the drain deadline: the rest is best effort
+        if reason in ("shutdown", "stopped"):
+            # a stalled lossless subscriber must not keep the worker (blocked
+            # writing, so not reading its control pipe) from ending: what is
+            # still produced is best effort
             for sub in self.subscribers:
-                sub.policy = "drop"
-                sub._room.set()
+                sub.lossy()
         if reason == "detached" or self.mode == "attach":
             self.control(_wire.Ctl.DETACH)
         else:

@@ -345,3 +345,35 @@ def test_ls_on_a_tty_is_a_table(daemon, spin):
     assert str(spin.pid) in plain and "trace=openat,close" in plain
     owner.close()
     records_of(owner.frames())
+
+
+def test_stop_ends_a_session_whose_lossless_owner_is_stalled(daemon, sleeper_bin):
+    import socket
+
+    spin = subprocess.Popen([sleeper_bin, "fast"])
+    try:
+        owner = _remote.RemoteAttach(daemon.path, [spin.pid], plan=PLAN)
+        owner.start()
+        owner.client.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        c = _remote.Client(daemon.path)
+        # the owner reads nothing: under block the session (and the tracee) stall
+        last = -1
+        while True:
+            time.sleep(0.2)
+            n = c.request("list")["sessions"][0]["records"]
+            if n == last:
+                break
+            last = n
+        assert c.request("stop", {"session": owner.session}) == {"session": owner.session}
+        for _ in range(2000):
+            if not c.request("list")["sessions"]:
+                break
+            time.sleep(0.01)
+        assert c.request("list") == {"sessions": []}
+        assert tracer_pid(spin.pid) == 0 and spin.poll() is None
+        recs = records_of(owner.frames())  # what was queued, a LOST record, then End
+        assert owner.end.reason == "stopped"
+        assert any(r[0] == _wire.Rec.LOST for r in recs)
+    finally:
+        spin.kill()
+        spin.wait()

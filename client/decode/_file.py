@@ -78,7 +78,9 @@ def _getcwd(c: C):
     v = c.m(0, 1)
     if not isinstance(v, (bytes, bytearray)):
         return [c.ptr(0), c.lu(1)]
-    return [quote(bytes(v[: c.rval]).split(b"\0", 1)[0], c.opts.xflag), c.lu(1)]
+    got = bytes(v[: c.rval])
+    more = "..." if b"\0" not in got and len(got) < c.rval else ""  # fetched short of the path
+    return [quote(got.split(b"\0", 1)[0], c.opts.xflag) + more, c.lu(1)]
 
 
 @syscall("chdir", "rmdir", "unlink", "chroot", "acct", "swapoff")

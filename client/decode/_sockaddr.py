@@ -31,7 +31,8 @@ def sockaddr_text(c: C, b: bytes, ln: int | None = None) -> str:
         if path[0] == 0:
             return f"{{sa_family=AF_UNIX, sun_path=@{quote(path[1:])}}}"
         name = path.split(b"\0", 1)[0]
-        return f"{{sa_family=AF_UNIX, sun_path={quote(name)}}}"
+        more = "..." if ln is not None and len(b) < ln and b"\0" not in path else ""  # fetched short of addrlen
+        return f"{{sa_family=AF_UNIX, sun_path={quote(name)}{more}}}"
     if fam == socket.AF_NETLINK and len(b) >= 12:
         pid, groups = struct.unpack_from("<II", b, 4)
         return f"{{sa_family=AF_NETLINK, nl_pid={pid}, nl_groups={groups:#010x}}}"
@@ -44,7 +45,7 @@ def _sockaddr_in(c: C, i: int, ln: int) -> str:
     v = c.m(i, 0)
     if not isinstance(v, (bytes, bytearray)):
         return c.ptr(i)
-    return sockaddr_text(c, bytes(v)[:ln])
+    return sockaddr_text(c, bytes(v)[:ln], ln)
 
 
 def _sockaddr_out(c: C, i: int, li: int) -> tuple[str, str]:

@@ -61,11 +61,15 @@ _CHECK = ["/bin/sh", "-c", 'exec 3<"$1"', "sh"]
 
 def _check_sync(peer: Peer, pid: int) -> int:
     """0 if `peer` may ptrace `pid`, else non-zero (the kernel said no)."""
+    if os.geteuid() == 0:
+        creds = {"user": peer.uid, "group": peer.gid, "extra_groups": list(peer.groups)}
+    elif peer.uid == os.geteuid():
+        creds = {}  # an unprivileged daemon serving its own user: as we are
+    else:
+        return 1  # an unprivileged daemon cannot take another user's credentials
     r = subprocess.run(
         [*_CHECK, f"/proc/{pid}/mem"],
-        user=peer.uid,
-        group=peer.gid,
-        extra_groups=list(peer.groups),
+        **creds,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -199,6 +199,7 @@ class Client:
             owner = _auth.owner_uid(pid)
             if owner is None:
                 raise Refused(P.E_TRACER, f"attach: ptrace(PTRACE_SEIZE, {pid}): No such process")
+            log.info("uid %d: refused to trace pid %d (owned by uid %d)", self.peer.uid, pid, owner)
             raise PermissionRefused(f"not permitted to trace pid {pid} (owned by uid {owner})")
 
     def _may_see(self, session: Session) -> bool:

@@ -69,7 +69,10 @@ def bind_unix(path: str, *, mode: int = DEFAULT_MODE, group: int = 0) -> socket.
     """Bind and listen on `path`: create the parent directory, replace a stale
     socket (nobody answers), refuse when a live daemon answers."""
     parent = os.path.dirname(os.path.abspath(path))
-    os.makedirs(parent, mode=0o755, exist_ok=True)
+    try:
+        os.makedirs(parent, mode=0o755, exist_ok=True)
+    except OSError as exc:
+        raise TracerdError(f"cannot create {parent}: {exc.strerror}") from None
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -90,8 +93,13 @@ def bind_unix(path: str, *, mode: int = DEFAULT_MODE, group: int = 0) -> socket.
         raise TracerdError(f"cannot bind {path}: {os.strerror(exc.errno)}") from None
     finally:
         os.umask(old)
-    os.chown(path, -1, group)
-    os.chmod(path, mode)
+    try:
+        os.chown(path, -1, group)
+        os.chmod(path, mode)
+    except OSError as exc:
+        sock.close()
+        os.unlink(path)
+        raise TracerdError(f"cannot give {path} group {group} and mode {mode:04o}: {exc.strerror}") from None
     sock.listen(128)
     return sock
 

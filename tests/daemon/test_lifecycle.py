@@ -183,3 +183,11 @@ def test_the_daemon_cannot_be_traced_through_itself(daemon):
     with _remote.Client(daemon.path) as c:
         with pytest.raises(TracerdError, match=f"not permitted to trace pid {daemon.proc.pid} \\(the daemon"):
             c.request("attach", {"pids": [daemon.proc.pid], "plan": b""})
+
+
+def test_unusable_socket_directory_is_one_line(sockdir):
+    blocker = os.path.join(sockdir, "file")
+    open(blocker, "w").close()
+    r = subprocess.run([PY, "-m", "tracerd.daemon", "--socket", os.path.join(blocker, "s.sock")], capture_output=True, text=True)
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines()[-1] == f"tracerd: cannot create {blocker}: File exists"

@@ -66,6 +66,7 @@ class Decoder:
         self._seen: set[int] = set()
         self._cloexec: set[tuple[int, int]] = set()
         self._ebadf = False  # decoding a call that failed with EBADF
+        self._prev: dict[int, str] = {}  # tid -> name of its last call (restart_syscall)
         self._want_fds = False  # set by paths_of (-P): follow fds even without -y
         self._pending = None  # (record, tgid, C) whose after-tracking paths_of deferred
         self._devs = self.opts.yflag >= 2 or bool(self.opts.decode_fds & {"dev", "all"})
@@ -150,11 +151,21 @@ class Decoder:
                 return f"{base}<{link}<{kind} {os.major(st.st_rdev)}:{os.minor(st.st_rdev)}>>"
         return f"{base}<{link}>"
 
+    def prev_call(self, tid: int) -> str | None:
+        """The call this thread made before the one being decoded."""
+        return self._prev.get(tid)
+
     # --- one call ---
     def _ctx(self, pers, nr, args, ret, is_error, mem, tid, exiting) -> C:
         pers = int(pers)
         sc = _table.lookup(pers, nr)
         return C(self, pers, nr, self.name(pers, nr), args, ret, is_error, mem, tid, exiting, sc)
+
+    def _done(self, c: C) -> None:
+        if c.name != "restart_syscall":
+            if len(self._prev) > 65536:
+                self._prev.clear()  # bounded: thread ids come and go
+            self._prev[c.tid] = c.name
 
     def _parts(self, c: C) -> tuple[list[str], int, object]:
         """(argument texts, how many print at entry, return kind)."""
@@ -288,6 +299,7 @@ class Decoder:
         self._ebadf = False
         if track and c.ok:
             self._track(c)
+        self._done(c)
         return f"{c.name}({', '.join(args)}) = {self._ret(c, kind)}"
 
     def call_parts(self, rec: list) -> tuple[str, str]:
@@ -322,6 +334,7 @@ class Decoder:
         args, n, kind = self._safe_parts(c)
         if track and c.ok:
             self._track(c)
+        self._done(c)
         return ", ".join(args[n:]) + f") = {self._ret(c, kind)}"
 
     # --- signals ---

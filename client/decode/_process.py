@@ -29,10 +29,17 @@ def _execveat(c: C):
 
 
 @syscall("fork", "vfork", "getpid", "getppid", "gettid", "getuid", "geteuid", "getgid", "getegid",
-         "getpgrp", "setsid", "sched_yield", "sync", "pause", "munlockall", "inotify_init", "vhangup",
-         "restart_syscall")
+         "getpgrp", "setsid", "sched_yield", "sync", "pause", "munlockall", "inotify_init", "vhangup")
 def _noargs(c: C):
     return []
+
+
+@syscall("restart_syscall")
+def _restart_syscall(c: C):
+    # the call before it on this thread, when we saw it (strace's wording
+    # for one it did not see otherwise)
+    prev = c.dec.prev_call(c.tid)
+    return [f"<... resuming interrupted {prev or 'call'} ...>"]
 
 
 def clone_flags(c: C, v: int) -> str:

@@ -277,3 +277,12 @@ def test_futex_ops():
     r = sysrec("futex", [0x1000, 9 | 128 | 256, 0, 0, 0, 0xFFFFFFFF], 0)
     assert D.call(r) == "futex(0x1000, FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME, 0, NULL, FUTEX_BITSET_MATCH_ANY) = 0"
     assert D.call(sysrec("futex", [0x1000, 1 | 128, 2147483647], 1)) == "futex(0x1000, FUTEX_WAKE_PRIVATE, 2147483647) = 1"
+
+
+def test_restart_syscall_names_the_interrupted_call():
+    d = Decoder()
+    RS = 219
+    assert d.call(sysrec("read", [], 0, nr=RS, tid=77)) == "restart_syscall(<... resuming interrupted call ...>) = 0"
+    ts = struct.pack("<qq", 2, 0)
+    d.call(sysrec("nanosleep", [0x10, 0x20], -516, [(0, 0, ts)], True, tid=77))
+    assert d.call(sysrec("read", [], 0, nr=RS, tid=77)) == "restart_syscall(<... resuming interrupted nanosleep ...>) = 0"

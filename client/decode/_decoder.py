@@ -70,6 +70,7 @@ class Decoder:
         self._want_fds = False  # set by paths_of (-P): follow fds even without -y
         self._pending = None  # (record, tgid, C) whose after-tracking paths_of deferred
         self._devs = self.opts.yflag >= 2 or bool(self.opts.decode_fds & {"dev", "all"})
+        self._pidfds = self.opts.yflag >= 2 or bool(self.opts.decode_fds & {"pidfd", "all"})
         self._tgid = 0
 
     # --- names ---
@@ -89,7 +90,7 @@ class Decoder:
         except OSError:
             fds = []
         for name in fds:
-            link = readlink_fd(tid, int(name))
+            link = self._readlink(tid, int(name))
             if link is not None:
                 self._fdcache.setdefault((key, int(name)), link)
         cwd = readlink_fd(tid, AT_FDCWD)
@@ -114,9 +115,22 @@ class Decoder:
             self._prime(tid)
         link = self._fdcache.get((self._tgid, fd))
         if link is None:
-            link = readlink_fd(tid, fd)
+            link = self._readlink(tid, fd)
             if link is not None:
                 self._fdcache[(self._tgid, fd)] = link
+        return link
+
+    def _readlink(self, tid: int, fd: int) -> str | None:
+        """/proc/TID/fd/N, a pidfd as `pid:N` (its fdinfo) when pidfds are decoded."""
+        link = readlink_fd(tid, fd)
+        if link == "anon_inode:[pidfd]" and self._pidfds:
+            try:
+                with open(f"/proc/{tid}/fdinfo/{fd}") as f:
+                    for line in f:
+                        if line.startswith("Pid:"):
+                            return f"pid:{line.split()[1]}"
+            except OSError:
+                pass
         return link
 
     def _flush_pending(self, rec) -> None:
@@ -141,6 +155,8 @@ class Decoder:
             detail = _sockets.describe(int(link[8:-1]), tid, fd)
             if detail:
                 return f"{base}<{detail}>"
+        if self._pidfds and link.startswith("pid:"):
+            return f"{base}<{link}>"
         if self._devs and link.startswith("/dev/"):
             try:
                 st = os.stat(link)
@@ -279,8 +295,8 @@ class Decoder:
         key = (self._tgid, fd)
         self._fdcache.pop(key, None)
         self._cloexec.discard(key)
-        link = readlink_fd(c.tid, fd)
-        if link is not None and (want is None or link.startswith(want)):
+        link = self._readlink(c.tid, fd)
+        if link is not None and (want is None or link.startswith(want) or link.startswith("pid:")):
             self._fdcache[key] = link
 
     def call(self, rec: list) -> str:

@@ -286,3 +286,14 @@ def test_restart_syscall_names_the_interrupted_call():
     ts = struct.pack("<qq", 2, 0)
     d.call(sysrec("nanosleep", [0x10, 0x20], -516, [(0, 0, ts)], True, tid=77))
     assert d.call(sysrec("read", [], 0, nr=RS, tid=77)) == "restart_syscall(<... resuming interrupted nanosleep ...>) = 0"
+
+
+def test_pidfd_with_yy():
+    fd = os.pidfd_open(os.getpid())
+    try:
+        yy = Decoder(DecodeOptions(yflag=2))
+        assert yy.call(sysrec("close", [fd], 0)) == f"close({fd}<pid:{os.getpid()}>) = 0"
+        y = Decoder(DecodeOptions(yflag=1))
+        assert y.call(sysrec("close", [fd], 0)) == f"close({fd}<anon_inode:[pidfd]>) = 0"
+    finally:
+        os.close(fd)

@@ -136,10 +136,12 @@ def trace(args, opts, *, kind: str = "run") -> int:
         pid = getattr(src, "pid", None) or getattr(getattr(src, "child", None), "pid", None)
         roots = opts.pids if kind == "attach" else ([pid] if pid else None)
         printer = Printer(opts, decoder, out, notes=sys.stderr, roots=roots)
+        feed = printer.feed
         try:
             for _first, _count, payload in src.frames():
                 for rec in iter_records(payload):
-                    printer.feed(rec)
+                    feed(rec)
+                printer.flush()
         except Interrupted:
             # strace's cleanup: kill what we launched, detach what we attached,
             # then show what the tracer still reports (detach notes, exits)

@@ -524,6 +524,18 @@ class Printer:
             self.main.write(to_json(rec, self.d, entry) + "\n")
 
     # end ----------------------------------------------------------------------------
+    def flush(self) -> None:
+        """End of a frame: print pending notes, push buffered lines out (a
+        frame is the tracer's unit of latency; lines should not wait longer)."""
+        self._flush_attached()
+        for st in (self.main, *self.files.values()):
+            try:
+                st.fp.flush()
+            except ValueError:
+                pass
+        if self.fmt == "msgpack":
+            self._bout.flush()
+
     def finish(self) -> None:
         """Close open lines, print the -c/-C summary, flush and close -ff files."""
         self._flush_attached()

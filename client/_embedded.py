@@ -27,8 +27,10 @@ def _spawn_worker(config, pass_fds):
 
 
 class _Session:
-    def __init__(self, plan: bytes, drop: bool, colocate: bool, session: int, flush_ms: int, batch_bytes: int):
+    def __init__(self, plan: bytes, drop: bool, colocate: bool, session: int, flush_ms: int, batch_bytes: int,
+                 worker_options: dict | None = None):
         self._plan = bytes(plan)
+        self._worker_options = dict(worker_options or {})
         self._drop = drop
         self._colocate = colocate
         self._session = session
@@ -64,6 +66,7 @@ class _Session:
             "batch_bytes": self._batch_bytes,
             "drop": self._drop,
             "colocate": self._colocate,
+            **self._worker_options,
         }
         if want_stats:
             stats_r, stats_w = os.pipe()
@@ -154,8 +157,9 @@ class EmbeddedRun(_Session):
     ``status()`` for the command's wait status; ``close()`` kills it early."""
 
     def __init__(self, argv, *, bpf: bytes, plan: bytes, env=None, cwd=None, drop=False, colocate=False,
-                 session: int = 0, flush_ms: int = 20, batch_bytes: int = 65536, stats: bool = False):
-        super().__init__(plan, drop, colocate, session, flush_ms, batch_bytes)
+                 session: int = 0, flush_ms: int = 20, batch_bytes: int = 65536, stats: bool = False,
+                 worker_options: dict | None = None):
+        super().__init__(plan, drop, colocate, session, flush_ms, batch_bytes, worker_options)
         self._argv = list(argv)
         self._bpf = bytes(bpf)
         self._env = env
@@ -201,8 +205,8 @@ class EmbeddedAttach(_Session):
     """Trace running `pids` (every thread); ``close()`` detaches cleanly."""
 
     def __init__(self, pids, *, plan: bytes, drop=False, session: int = 0, flush_ms: int = 20,
-                 batch_bytes: int = 65536, stats: bool = False):
-        super().__init__(plan, drop, False, session, flush_ms, batch_bytes)
+                 batch_bytes: int = 65536, stats: bool = False, worker_options: dict | None = None):
+        super().__init__(plan, drop, False, session, flush_ms, batch_bytes, worker_options)
         self._pids = [int(p) for p in pids]
         self._want_stats = stats
 

@@ -32,6 +32,9 @@ DEFAULTS = {
     # optional: how long a non-empty batch may wait for more records when
     # the loop is about to block (0 = flush at once)
     "linger_us": 1000,
+    # optional: "poll" (signalfd + ctl fd + timerfd in one poll) or
+    # "blocking" (block in wait4; ticks by SIGALRM)
+    "wait": "blocking",
     # optional: the worker writes a msgpack map of counters here at the end
     "stats_fd": -1,
 }
@@ -94,6 +97,10 @@ def worker_main(config: dict) -> int:
     c.drop = bool(cfg["drop"])
     c.colocate = bool(cfg["colocate"])
     c.linger_us = int(cfg["linger_us"])
+    if cfg["wait"] not in ("poll", "blocking"):
+        _fail_ready(cfg["ready_fd"], f"unknown wait mode {cfg['wait']!r}")
+        return 1
+    c.wait_blocking = cfg["wait"] == "blocking"
     st = ffi.new("struct tr_stats *")
     err = ffi.new("char[]", 512)
     r = lib.tr_run(c, st, err, 512)

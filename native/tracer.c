@@ -24,6 +24,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
+#include <sys/time.h>
 #include <sys/timerfd.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -1437,8 +1438,12 @@ static void tr_on_status(struct tr_loop *L, int tid, int status)
 
 	L->st->stops++;
 	if (!t) {
-		if (!WIFSTOPPED(status))
+		if (!WIFSTOPPED(status)) {
+			/* died before its first stop: keep its parent's
+			 * event from bringing it back */
+			tr_ghost_add(L, tid);
 			return;
+		}
 		/* a new task reporting before its parent's event */
 		t = tr_task_new(L, tid, 0);
 		if (!t) {
@@ -1575,6 +1580,20 @@ static void tr_on_status(struct tr_loop *L, int tid, int status)
 	}
 }
 
+/* wait says nothing is left to trace: whatever the table still holds
+ * never reported and never will (a safety net: the loop must end). */
+static void tr_forget_all(struct tr_loop *L)
+{
+	for (unsigned int i = 0; i < L->hsize; i++) {
+		while (L->hash[i]) {
+			struct tr_task *t = L->hash[i];
+
+			tr_vanish_call(L, t);
+			tr_task_free(L, t);
+		}
+	}
+}
+
 static void tr_drain_wait(struct tr_loop *L)
 {
 	for (;;) {
@@ -1584,6 +1603,8 @@ static void tr_drain_wait(struct tr_loop *L)
 		if (pid <= 0) {
 			if (pid < 0 && errno == EINTR)
 				continue;
+			if (pid < 0 && errno == ECHILD)
+				tr_forget_all(L);
 			return;
 		}
 		tr_on_status(L, pid, status);
@@ -1757,6 +1778,95 @@ static void tr_ready(const struct tr_config *c, const char *err)
 	close(c->ready_fd);
 }
 
+static volatile sig_atomic_t tr_ticked;
+
+static void tr_on_alarm(int sig)
+{
+	(void)sig;
+	tr_ticked = 1;
+}
+
+static void tr_set_timer(int64_t ns)
+{
+	struct itimerval it;
+
+	it.it_interval.tv_sec = ns / 1000000000;
+	it.it_interval.tv_usec = (ns % 1000000000) / 1000;
+	it.it_value = it.it_interval;
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* The other way to wait: block in wait4 itself, as strace does, so a stop
+ * costs wait4 + GET_SYSCALL_INFO + resume and nothing else. A periodic
+ * SIGALRM (handler without SA_RESTART) breaks the wait: every linger time
+ * while a batch is open, every flush interval otherwise; the control fd is
+ * read (non-blocking) at those ticks, so a control message waits at most
+ * one flush interval. */
+static int tr_loop_blocking(struct tr_loop *L)
+{
+	const struct tr_config *c = L->cfg;
+	struct sigaction sa, old;
+	int64_t period = L->linger_ns ? L->linger_ns : 1000000, last_tick = tr_now(CLOCK_MONOTONIC);
+	int fast = 0, r = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = tr_on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, &old);
+	if (c->ctl_fd >= 0)
+		fcntl(c->ctl_fd, F_SETFL, fcntl(c->ctl_fd, F_GETFL) | O_NONBLOCK);
+	tr_ticked = 0;
+	tr_set_timer(L->flush_ns);
+	while (L->ntasks) {
+		int status;
+		pid_t pid;
+
+		if (tr_ticked) {
+			int64_t now = tr_now(CLOCK_MONOTONIC);
+
+			tr_ticked = 0;
+			while (c->ctl_fd >= 0 && !L->consumer_gone) {
+				struct pollfd pfd = { c->ctl_fd, POLLIN, 0 };
+
+				if (poll(&pfd, 1, 0) <= 0)
+					break;
+				tr_on_ctl(L);
+			}
+			if (now - last_tick >= L->flush_ns) {
+				last_tick = now;
+				tr_on_tick(L);
+			} else {
+				tr_flush(L);
+			}
+			if (!L->batch_count && fast) {
+				tr_set_timer(L->flush_ns);
+				fast = 0;
+			}
+		}
+		if (L->consumer_gone && !L->ending)
+			tr_end(L);
+		if (L->batch_count && !fast) {
+			tr_set_timer(period);
+			fast = 1;
+		}
+		pid = wait4(-1, &status, __WALL, NULL);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ECHILD) {
+				tr_forget_all(L);
+				break;
+			}
+			r = -errno;
+			break;
+		}
+		tr_on_status(L, pid, status);
+	}
+	tr_set_timer(0);
+	sigaction(SIGALRM, &old, NULL);
+	return r;
+}
+
 static void tr_loop_free(struct tr_loop *L)
 {
 	for (unsigned int i = 0; L->hash && i < L->hsize; i++) {
@@ -1885,7 +1995,9 @@ int tr_run(const struct tr_config *c, struct tr_stats *st, char *err, size_t err
 	}
 	tr_ready(c, NULL);
 
-	while (L->ntasks) {
+	if (c->wait_blocking)
+		r = tr_loop_blocking(L);
+	while (L->ntasks && !c->wait_blocking) {
 		struct pollfd pfd[3] = {
 			{ L->sigfd, POLLIN, 0 },
 			{ L->tfd, POLLIN, 0 },

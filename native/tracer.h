@@ -54,6 +54,7 @@ struct tr_config {
 	int drop;
 	int colocate;
 	int linger_us; /* 0: flush whenever the loop is about to block */
+	int wait_blocking; /* block in wait4 (SIGALRM ticks) instead of poll */
 };
 
 struct tr_stats {

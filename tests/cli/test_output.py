@@ -10,7 +10,14 @@ import msgpack
 
 from tracerd._wire import FIELDS, Rec, SysFlag
 
-from cli_helpers import FakeDecoder, options, run_printer
+from cli_helpers import BrokenDecoder, options, run_printer
+
+
+def write(recs, tid, text=b"x\n", **kw):
+    return recs.call(tid, 1, len(text), args=(1, 0x1000, len(text)), mem=[(0, 1, text)], **kw)
+
+
+READ_ARGS = (0, 0x1000, 10)
 
 
 def test_alignment_at_column_40(recs):
@@ -23,8 +30,10 @@ def test_alignment_at_column_40(recs):
 
 
 def test_long_lines_get_one_space(recs):
-    out, _ = run_printer(options(), [recs.call(100, 257, 3, args=(123456789012, 123456789012, 123456789012))])
-    assert out == "openat(123456789012, 123456789012, 123456789012) = 3\n"
+    path = b"/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.cache\0"
+    out, _ = run_printer(options(), [recs.call(100, 257, 3, args=(0xFFFFFF9C, 0x1000, 0), mem=[(0, 1, path)])])
+    assert out == 'openat(AT_FDCWD, "/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.cache", O_RDONLY) = 3\n'
+
 
 
 def test_errors_and_T(recs):
@@ -45,7 +54,7 @@ def test_no_pid_prefix_with_one_process_even_with_f(recs):
 def test_pid_prefix_when_several_live(recs):
     rs = [
         recs.newtask(100, 101),
-        recs.call(101, 1, 3),
+        write(recs, 101),
         recs.call(100, 61, 101),
         recs.exited(101, 3),
         recs.call(100, 3, 0),
@@ -54,7 +63,7 @@ def test_pid_prefix_when_several_live(recs):
     out, notes = run_printer(options(follow=1), rs)
     lines = out.splitlines()
     # the prefix counts: "=" at column 40 of the whole line, as strace
-    assert lines[0] == "[pid   101] write(1, 2, 3)" + " " * 14 + "= 3"
+    assert lines[0] == '[pid   101] write(1, "x\\n", 2)' + " " * 10 + "= 2"
     assert lines[1].startswith("[pid   100] wait4(")
     assert lines[2] == "[pid   101] +++ exited with 3 +++"
     # the child is gone: one process again, no prefix (as strace)
@@ -72,33 +81,33 @@ def test_children_hidden_without_f(recs):
 
 
 def test_output_file_pid_prefix_with_f(recs):
-    out, _ = run_printer(options(follow=1, output="/tmp/x"), [recs.call(100, 1, 3), recs.exited(100)])
+    out, _ = run_printer(options(follow=1, output="/tmp/x"), [write(recs, 100), recs.exited(100)])
     # strace -f -o FILE: "%-5d " even while one process is traced
-    assert out.splitlines() == ["100   write(1, 2, 3)" + " " * (40 - 20) + "= 3", "100   +++ exited with 0 +++"]
+    assert out.splitlines() == ['100   write(1, "x\\n", 2)' + " " * 16 + "= 2", "100   +++ exited with 0 +++"]
 
 
 def test_unfinished_and_resumed(recs):
     rs = [
         recs.newtask(100, 101),
-        recs.entry(101, 0),
-        recs.call(100, 1, 2),
-        recs.exit_(101, 0, 1, dur=295_451_000),
+        recs.entry(101, 0, args=(0, 0x1000, 1)),
+        write(recs, 100),
+        recs.exit_(101, 0, 1, dur=295_451_000, mem=[(1, 1, b"a")]),
     ]
     out, _ = run_printer(options(follow=1, syscall_times=True), rs)
     lines = out.splitlines()
     assert lines[0] == "[pid   101] read(0,  <unfinished ...>"
-    assert lines[1].startswith("[pid   100] write(1, 2, 3)")
+    assert lines[1].startswith('[pid   100] write(1, "x\\n", 2)')
     # strace: `[pid  5031] <... read resumed>"a", 1)   = 1 <0.295451>`
-    assert lines[2] == "[pid   101] <... read resumed>2, 3)" + " " * 5 + "= 1 <0.295451>"
+    assert lines[2] == '[pid   101] <... read resumed>"a", 1)   = 1 <0.295451>'
 
 
 def test_entry_then_exit_same_task_joins_the_line(recs):
-    out, _ = run_printer(options(), [recs.entry(100, 0), recs.exit_(100, 0, 3)])
-    assert out == "read(0, 2, 3)" + " " * 27 + "= 3\n"
+    out, _ = run_printer(options(), [recs.entry(100, 0, args=READ_ARGS), recs.exit_(100, 0, 3, mem=[(1, 1, b"abc")])])
+    assert out == 'read(0, "abc", 10)' + " " * 22 + "= 3\n"
 
 
 def test_killed_inside_a_call(recs):
-    rs = [recs.newtask(100, 101), recs.entry(101, 0), recs.call(100, 1, 2), recs.killed(101, 9), recs.killed(100, 9)]
+    rs = [recs.newtask(100, 101), recs.entry(101, 0, args=READ_ARGS), write(recs, 100), recs.killed(101, 9), recs.killed(100, 9)]
     out, _ = run_printer(options(follow=1), rs)
     lines = out.splitlines()
     # strace: `[pid  5132] <... read resumed> <unfinished ...>) = ?`
@@ -113,9 +122,13 @@ def test_vanished_whole_call(recs):
 
 
 def test_killed_core_and_signals(recs):
-    rs = [recs.signal(100, 17), recs.stopped(100, 19), recs.killed(100, 11, core=True)]
+    sig = recs.signal(100, 17)
+    sig[-1] = bytes([17, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0]) + b"\0" * 116  # si_signo, si_errno, si_code=CLD_EXITED
+    rs = [sig, recs.stopped(100, 19), recs.killed(100, 11, core=True)]
     out, _ = run_printer(options(), rs)
-    assert out.splitlines() == ["--- SIG17 {si_signo=17} ---", "--- stopped by SIGSTOP ---", "+++ killed by SIGSEGV (core dumped) +++"]
+    lines = out.splitlines()
+    assert lines[0].startswith("--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, ")
+    assert lines[1:] == ["--- stopped by SIGSTOP ---", "+++ killed by SIGSEGV (core dumped) +++"]
 
 
 def test_signal_none_hides_signals_and_killed(recs):
@@ -141,20 +154,21 @@ def test_status_filters(recs):
 
 def test_status_filter_holds_entries(recs):
     # with a status filter the entry is held and printed whole at exit
-    rs = [recs.entry(100, 0), recs.exit_(100, 0, 2, err=True)]
+    rs = [recs.entry(100, 0, args=READ_ARGS), recs.exit_(100, 0, 11, err=True)]
     out, _ = run_printer(options(status=frozenset({"failed"})), rs)
-    assert out.startswith("read(0, 2, 3)") and "<unfinished" not in out
+    assert out == "read(0, 0x1000, 10)" + " " * 21 + "= -1 EAGAIN (Resource temporarily unavailable)\n"
     out, _ = run_printer(options(status=frozenset({"successful"})), rs)
     assert out == ""
 
 
 def test_trace_path(recs):
-    out, _ = run_printer(options(paths=("/etc/passwd",)), [recs.call(100, 3), recs.call(100, 257, 3)])
-    assert [l.split("(")[0] for l in out.splitlines()] == ["openat"]
+    op = lambda p: recs.call(100, 257, 3, args=(0xFFFFFF9C, 0x1000, 0), mem=[(0, 1, p + b"\0")])  # noqa: E731
+    out, _ = run_printer(options(paths=("/etc/passwd",)), [recs.call(100, 3, args=(99,)), op(b"/etc/group"), op(b"/etc/passwd")])
+    assert out.splitlines() == ['openat(AT_FDCWD, "/etc/passwd", O_RDONLY) = 3']
 
 
 def test_undecodable_record_shows_raw_args(recs):
-    out, _ = run_printer(options(), [recs.call(100, 999, 5, args=(1, 0x10, 0, 0, 0, 0)), recs.call(100, 3)])
+    out, _ = run_printer(options(), [recs.call(100, 999, 5, args=(1, 0x10, 0, 0, 0, 0)), recs.call(100, 3)], decoder=BrokenDecoder())
     lines = out.splitlines()
     assert lines[0].startswith("syscall_0x3e7(0x1, 0x10, 0, 0, 0, 0)")
     assert lines[0].endswith("= 5")
@@ -190,13 +204,13 @@ def test_syscall_number(recs):
 
 def test_ff_one_file_per_pid(recs, tmp_path):
     base = tmp_path / "trace"
-    rs = [recs.newtask(100, 101), recs.entry(101, 0), recs.call(100, 1, 2), recs.exit_(101, 0, 1), recs.exited(101), recs.exited(100)]
+    rs = [recs.newtask(100, 101), recs.entry(101, 0, args=READ_ARGS), write(recs, 100), recs.exit_(101, 0, 1, mem=[(1, 1, b"a")]), recs.exited(101), recs.exited(100)]
     out, _ = run_printer(options(follow=2, output=str(base)), rs, out=io.StringIO())
     a = (tmp_path / "trace.100").read_text()
     b = (tmp_path / "trace.101").read_text()
-    assert a.splitlines() == ["write(1, 2, 3)" + " " * 26 + "= 2", "+++ exited with 0 +++"]
+    assert a.splitlines() == ['write(1, "x\\n", 2)' + " " * 22 + "= 2", "+++ exited with 0 +++"]
     # another task's line does not interrupt this file's open line
-    assert b.splitlines() == ["read(0, 2, 3)" + " " * 27 + "= 1", "+++ exited with 0 +++"]
+    assert b.splitlines() == ['read(0, "a", 10)' + " " * 24 + "= 1", "+++ exited with 0 +++"]
     assert out == ""
 
 
@@ -245,20 +259,22 @@ def test_jsonl_fields_documented(recs):
 
     rs = [
         recs.newtask(100, 101),
-        recs.call(101, 257, 2, err=True),
-        recs.entry(100, 0),
-        recs.exit_(100, 0, 3),
+        recs.call(101, 257, 2, err=True, args=(0xFFFFFF9C, 0x1000, 0), mem=[(0, 1, b"/x\0")]),
+        recs.entry(100, 0, args=READ_ARGS),
+        recs.exit_(100, 0, 3, mem=[(1, 1, b"abc")]),
         recs.signal(100, 17),
         recs.call(101, 999, 0),
         recs.killed(101, 9),
         recs.exited(100, 0),
     ]
-    out, _ = run_printer(options(fmt="jsonl", follow=1), rs)
+    out, _ = run_printer(options(fmt="jsonl", follow=1), rs, decoder=BrokenDecoder())
     objs = [json.loads(l) for l in out.splitlines()]
     assert [o["type"] for o in objs] == ["newtask", "syscall", "syscall_entry", "syscall_exit", "signal", "syscall", "killed", "exit"]
     assert objs[1]["syscall"] == "openat" and objs[1]["errno"] == "ENOENT" and objs[1]["retval"].startswith("-1 ENOENT")
-    assert objs[3]["text"] == "2, 3) = 3"
+    assert objs[1]["text"] == 'openat(AT_FDCWD, "/x", O_RDONLY) = -1 ENOENT (No such file or directory)'
+    assert objs[3]["text"] == '"abc", 10) = 3'
     assert objs[4]["signal"] == "SIGCHLD" and objs[4]["siginfo"] == "00" * 128
+    assert objs[5]["syscall"] == "syscall_0x3e7"
     assert objs[5]["text"] is None and "cannot decode" in objs[5]["decode_error"]
     emitted = {k for o in objs for k in o}
     doc = (pathlib.Path(__file__).parents[2] / "docs" / "jsonl.md").read_text()

@@ -50,6 +50,14 @@ _MAKES = {"socket": "socket:[", "accept": "socket:[", "accept4": "socket:[", "so
           "memfd_create": "/memfd:"}
 
 
+# the anonymous inode each call makes, as /proc/PID/fd shows it
+_ANON = {"eventfd": "anon_inode:[eventfd]", "eventfd2": "anon_inode:[eventfd]",
+         "epoll_create": "anon_inode:[eventpoll]", "epoll_create1": "anon_inode:[eventpoll]",
+         "signalfd": "anon_inode:[signalfd]", "signalfd4": "anon_inode:[signalfd]",
+         "timerfd_create": "anon_inode:[timerfd]", "inotify_init": "anon_inode:inotify",
+         "inotify_init1": "anon_inode:inotify", "userfaultfd": "anon_inode:[userfaultfd]",
+         "perf_event_open": "anon_inode:[perf_event]", "io_uring_setup": "anon_inode:[io_uring]"}
+
 # calls whose new fds are printed in their own arguments
 _MAKES_IN_ARGS = frozenset({"pipe", "pipe2", "socketpair"})
 
@@ -288,6 +296,22 @@ class Decoder:
                     self._learn(c, fd, "socket:[" if name == "socketpair" else "pipe:[")
         elif c.sc is not None and c.sc.ret == "fd" or name in ("socket", "accept", "accept4"):
             self._learn(c, c.rval, _MAKES.get(name))
+            if (key, c.rval) not in cache:
+                known = self._known_link(c)
+                if known:
+                    cache[(key, c.rval)] = known
+
+    def _known_link(self, c: C) -> str | None:
+        """What /proc would show for an fd whose call tells it all (the
+        process may be gone before its line is decoded)."""
+        name = c.name
+        if name == "pidfd_open":
+            return f"pid:{c.int(0)}" if self._pidfds else "anon_inode:[pidfd]"
+        if name == "memfd_create":
+            v = c.m(0, 0)
+            if isinstance(v, (bytes, bytearray)):
+                return "/memfd:" + bytes(v).rstrip(b"\0").decode(errors="surrogateescape") + " (deleted)"
+        return _ANON.get(name)
 
     def _learn(self, c: C, fd: int, want: str | None) -> None:
         """An fd a call made, read from /proc now. When decoding lags, that

@@ -1,14 +1,13 @@
-"""Shared helpers for the CLI tests: a tiny decoder double (the real one is
-tracerd.client.decode; the printer must not care which) and record builders."""
+"""Shared helpers for the CLI tests: record builders (tracerd._wire.record),
+a printer runner over the real Decoder, and a decoder that fails on purpose."""
 
 from __future__ import annotations
 
 import io
 from dataclasses import replace
 
-import pytest
-
 from tracerd._wire import Pers, Rec, field, record
+
 
 class BrokenDecoder:
     """The real decoder, except that it fails on syscall 999 (to test that a

@@ -81,9 +81,11 @@ class Printer:
     here). notes: where "Process N attached" and errors go (stderr).
     roots: the tids traced from the start (launched child, attached pids):
     without -f only they are shown; None shows every task.
+    launched: the records start with a command tracectl forked (run): its
+    calls before the exec succeeds are the launcher's and stay hidden.
     """
 
-    def __init__(self, options, decoder, out, *, notes=None, roots=None, name_of=None):
+    def __init__(self, options, decoder, out, *, notes=None, roots=None, launched=False, name_of=None):
         self.o = options
         self.d = decoder
         self.notes = notes if notes is not None else sys.stderr
@@ -106,6 +108,10 @@ class Printer:
         self.paths = tuple(options.paths)
         self.lost = 0
         self.dumps = bool(options.read_fds) or bool(options.write_fds)
+        # run: until the command's exec succeeds, only execve itself shows (a
+        # failed exec's error message and exit are the launcher's, hidden as
+        # strace hides its own child's)
+        self.pre_exec = launched
         self._attached: dict[int, int] = {}  # tgid -> threads seized, note not yet printed
         self._name_of = name_of
         if self.fmt == "msgpack":
@@ -252,6 +258,11 @@ class Printer:
         if self.fmt != "strace":
             self._feed_machine(rtype, rec, tid)
             return
+        if self.pre_exec:
+            if rtype == Rec.EXEC:
+                self.pre_exec = False
+            elif rtype in _CALL_RECORDS and self.name(field(rec, "pers"), field(rec, "nr")) not in _EXECS:
+                return
         handler = _HANDLERS.get(rtype)
         if handler is not None:
             handler(self, rec, tid)
@@ -562,6 +573,9 @@ class Printer:
         except (OSError, ValueError):
             pass
 
+
+_CALL_RECORDS = frozenset({Rec.SYSCALL, Rec.SYSCALL_ENTRY, Rec.SYSCALL_EXIT})
+_EXECS = frozenset({"execve", "execveat"})
 
 # calls whose data -e read=/write= dump (buffer or iovec in argument 1)
 _DUMP_READ = frozenset({"read", "pread64", "readv", "preadv", "preadv2", "recvfrom", "recv"})

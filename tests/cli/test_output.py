@@ -314,3 +314,20 @@ def test_attach_note_counts_threads_with_f(recs):
     # without -f only the named process itself is shown
     _, notes = run_printer(options(attach=True), [recs.attach(100), thr, recs.call(100, 3)])
     assert notes == "tracectl: Process 100 attached\n"
+
+
+def test_launcher_calls_before_exec_are_hidden(recs):
+    from tracerd.client._output import Printer
+    from tracerd.client.decode import Decoder
+
+    failed_exec = recs.call(100, 59, 8, err=True, args=(0x1000, 0, 0), mem=[(0, 0, b"/etc/hostname\0")])
+    rs = [failed_exec, write(recs, 100), recs.call(100, 231, None, args=(1,)), recs.exited(100, 1)]
+    out = io.StringIO()
+    p = Printer(options(), Decoder(), out, notes=io.StringIO(), roots=[100], launched=True)
+    for r in rs:
+        p.feed(r)
+    p.finish()
+    lines = out.getvalue().splitlines()
+    # strace shows the failed execve and the exit, not its own child's message
+    assert lines[0].startswith('execve("/etc/hostname", ') and lines[0].endswith("= -1 ENOEXEC (Exec format error)")
+    assert lines[1:] == ["+++ exited with 1 +++"]

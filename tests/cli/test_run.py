@@ -40,7 +40,7 @@ def strace(*argv, **kw):
     kw.setdefault("capture_output", True)
     kw.setdefault("text", True)
     kw.setdefault("timeout", 30)
-    return subprocess.run([STRACE, *argv], **kw)
+    return subprocess.run(["strace", *argv], executable=STRACE, **kw)  # argv[0] names strace in its messages
 
 
 def test_true():
@@ -288,3 +288,14 @@ def test_read_write_dumps_match_strace(tmp_path):
     tail = lambda t: t.splitlines()[-16:]  # noqa: E731  (after ld.so's reads of libc)
     assert any(l.startswith(" | 00070  ") for l in tail(ours.stderr))
     assert tail(ours.stderr) == tail(theirs.stderr)
+
+
+@pytest.mark.skipif(STRACE is None, reason="strace is not installed")
+def test_command_that_cannot_exec_matches_strace(tmp_path):
+    f = tmp_path / "notaprogram"
+    f.write_bytes(b"\x00\x01garbage")
+    f.chmod(0o755)
+    ours, theirs = tracectl(str(f)), strace(str(f))
+    assert ours.returncode == theirs.returncode == 1
+    mask = lambda t: re.sub(r"0x[0-9a-f]+ /\* \d+ vars \*/", "ENV", t).replace("strace: ", "tracectl: ")  # noqa: E731
+    assert sorted(mask(ours.stderr).splitlines()) == sorted(mask(theirs.stderr).splitlines())

@@ -292,8 +292,13 @@ class Decoder:
             i = 3 if name == "socketpair" else 0
             v = c.m(i, 1)
             if isinstance(v, (bytes, bytearray)) and len(v) >= 8:
-                for fd in struct.unpack_from("<ii", v):
+                pair = struct.unpack_from("<ii", v)
+                for fd in pair:
                     self._learn(c, fd, "socket:[" if name == "socketpair" else "pipe:[")
+                if name != "socketpair":  # both ends of a pipe are one inode
+                    a, b = cache.get((key, pair[0])), cache.get((key, pair[1]))
+                    if a or b:
+                        cache[(key, pair[0])] = cache[(key, pair[1])] = a or b
         elif c.sc is not None and c.sc.ret == "fd" or name in ("socket", "accept", "accept4"):
             self._learn(c, c.rval, _MAKES.get(name))
             if (key, c.rval) not in cache:

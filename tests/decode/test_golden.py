@@ -15,7 +15,11 @@ from . import _harness as H
 
 GOLDEN = Path(__file__).parent / "golden"
 
-# program -> the syscalls it makes (the trace set)
+# program -> the syscalls it makes (the trace set). Decoder modules covered:
+# file: _file, _stat; desc: _desc, _ioctl, _poll; memory: _memory;
+# process: _process, _resource; signal: _signal, _signals (siginfo);
+# network: _network, _sockaddr; time: _time; misc: _misc, _ipc;
+# i386: names and args of int $0x80 calls.
 CASES = {
     "file": ["openat", "newfstatat", "access", "faccessat2", "mkdirat", "unlinkat", "chdir", "getcwd", "close",
              "readlinkat", "renameat2", "fchmodat", "statx"],

@@ -331,3 +331,14 @@ def test_launcher_calls_before_exec_are_hidden(recs):
     # strace shows the failed execve and the exit, not its own child's message
     assert lines[0].startswith('execve("/etc/hostname", ') and lines[0].endswith("= -1 ENOEXEC (Exec format error)")
     assert lines[1:] == ["+++ exited with 1 +++"]
+
+
+def test_several_attached_pids_prefix_lines(recs):
+    # strace -p A -p B: "[pid N] " on stderr, "N     " in an -o file, from the start
+    rs = [recs.attach(100), recs.attach(200), recs.call(100, 3, args=(3,)), recs.call(200, 3, args=(4,))]
+    out, notes = run_printer(options(attach=True), rs, roots=(100, 200))
+    assert out.splitlines()[0].startswith("[pid   100] close(3)")
+    assert out.splitlines()[1].startswith("[pid   200] close(4)")
+    assert notes == "tracectl: Process 100 attached\ntracectl: Process 200 attached\n"
+    out, _ = run_printer(options(attach=True, output="/x"), rs, roots=(100, 200))
+    assert out.splitlines()[0].startswith("100   close(3)")

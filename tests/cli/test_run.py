@@ -299,3 +299,13 @@ def test_command_that_cannot_exec_matches_strace(tmp_path):
     assert ours.returncode == theirs.returncode == 1
     mask = lambda t: re.sub(r"0x[0-9a-f]+ /\* \d+ vars \*/", "ENV", t).replace("strace: ", "tracectl: ")  # noqa: E731
     assert sorted(mask(ours.stderr).splitlines()) == sorted(mask(theirs.stderr).splitlines())
+
+
+def test_output_append_mode(tmp_path):
+    out = tmp_path / "t"
+    out.write_text("before\n")
+    r = tracectl("-A", "-o", str(out), "-e", "trace=none", "true")
+    assert r.returncode == 0
+    assert out.read_text() == "before\n+++ exited with 0 +++\n"
+    r = tracectl("-o", str(out), "-e", "trace=none", "true")
+    assert out.read_text() == "+++ exited with 0 +++\n"

@@ -59,6 +59,8 @@ def _ioctl(c: C):
         return out + [c.struct(2, _IOCTL_IN[req], 0)]
     if req in (0x5451, 0x5450, 0x5422, 0x540C, 0x540D):  # FIOCLEX, FIONCLEX, TIOCNOTTY, TIOCEXCL, TIOCNXCL
         return out
+    if req == 0x40049409:  # FICLONE: the source fd
+        return out + [c.fd(2)]
     if req in (0x5410, 0x540F, 0x541B, 0x5421, 0x5429):  # pointers to an int
         v = c.m(2)
         if isinstance(v, (bytes, bytearray)) and len(v) >= 4 and (req not in (0x540F, 0x541B, 0x5429) or c.ok):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 
 from ._core import C, struct as register_struct, syscall
+from ._fmt import hexa
 
 
 @register_struct("timespec")
@@ -95,3 +96,42 @@ def _timerfd_create(c: C):
 @syscall("timerfd_settime", entry=3)
 def _timerfd_settime(c: C):
     return [c.fd(0), c.flags(1, "timerfd_flags"), c.struct(2, "itimerspec", 0), c.outstruct(3, "itimerspec")]
+
+
+_SIGEV = {0: "SIGEV_SIGNAL", 1: "SIGEV_NONE", 2: "SIGEV_THREAD", 4: "SIGEV_THREAD_ID"}
+
+
+@register_struct("sigevent")
+def sigevent_text(c: C, b: bytes, i: int) -> str:
+    value, signo, notify, tid = struct.unpack_from("<Qiii", b)
+    from ._core import sigtext
+
+    p = []
+    if value:
+        p.append(f"sigev_value={{sival_int={struct.unpack_from('<i', b)[0]}, sival_ptr={hexa(value)}}}")
+    p += [f"sigev_signo={sigtext(signo, c.style)}", f"sigev_notify={_SIGEV.get(notify, hexa(notify))}"]
+    if notify == 4:
+        p.append(f"sigev_notify_thread_id={tid}")
+    return "{" + ", ".join(p) + "}"
+
+
+@syscall("timer_create", entry=2)
+def _timer_create(c: C):
+    v = c.m(2, 1)
+    tid = f"[{struct.unpack_from('<i', v)[0]}]" if c.ok and isinstance(v, (bytes, bytearray)) and len(v) >= 4 else c.ptr(2)
+    return [c.xval(0, "clocks"), c.struct(1, "sigevent", 0), tid]
+
+
+@syscall("timer_settime", entry=3)
+def _timer_settime(c: C):
+    return [c.d(0), c.flags(1, "timer_flags"), c.struct(2, "itimerspec", 0), c.outstruct(3, "itimerspec")]
+
+
+@syscall("timer_gettime", entry=1)
+def _timer_gettime(c: C):
+    return [c.d(0), c.outstruct(1, "itimerspec")]
+
+
+@syscall("timer_delete", "timer_getoverrun")
+def _timer_delete(c: C):
+    return [c.d(0)]

@@ -297,3 +297,15 @@ def test_pidfd_with_yy():
         assert y.call(sysrec("close", [fd], 0)) == f"close({fd}<anon_inode:[pidfd]>) = 0"
     finally:
         os.close(fd)
+
+
+def test_timer_create_and_ficlone():
+    # what strace printed for `timeout 1 true` (needs the table to describe timer_*)
+    sev = struct.pack("<Qiii", 0, 14, 0, 0).ljust(64, b"\0")
+    r = sysrec("read", [0, 0x10, 0x20], 0, [(0, 1, sev), (1, 2, struct.pack("<i", 0))], nr=222)
+    assert D.call(r) == "timer_create(CLOCK_REALTIME, {sigev_signo=SIGALRM, sigev_notify=SIGEV_SIGNAL}, [0]) = 0"
+    its = struct.pack("<qqqq", 0, 0, 1, 0)
+    r = sysrec("read", [0, 0, 0x10, 0], 0, [(0, 2, its)], nr=223)
+    assert D.call(r) == "timer_settime(0, 0, {it_interval={tv_sec=0, tv_nsec=0}, it_value={tv_sec=1, tv_nsec=0}}, NULL) = 0"
+    r = sysrec("read", [4, 0x40049409, 3], -95, err=True, nr=16)
+    assert D.call(r) == "ioctl(4, BTRFS_IOC_CLONE or FICLONE, 3) = -1 EOPNOTSUPP (Operation not supported)"

@@ -224,3 +224,34 @@ int main(void){ pthread_t th; pipe(p); pthread_create(&th, 0, t, 0); usleep(5000
     assert len(tids) == 2  # both threads' ends are reported
     rd = [r for r in recs if r[0] in (Rec.SYSCALL, Rec.SYSCALL_EXIT) and _wire.field(r, "nr") == NR["read"]]
     assert rd and _wire.field(rd[-1], "ret") is None and _wire.field(rd[-1], "flags") & SysFlag.VANISHED
+
+
+def test_cpu_time_from_schedstat(cbuild):
+    prog = cbuild("spin", r"""#include <fcntl.h>
+#include <unistd.h>
+int main(void){ char b[65536]; int fd = open("/dev/urandom", O_RDONLY); for (int i = 0; i < 20; i++) read(fd, b, sizeof b); return 0; }""")
+    recs, status, _ = run_traced([prog], ["read", "getppid"], flags=_wire.PlanFlag.CPU_TIME)
+    assert status == 0
+    rd = [r for r in calls(recs, NR["read"]) if _wire.field(r, "args")[2] == 65536]
+    assert len(rd) == 20
+    cpus = [_wire.field(r, "cpu") for r in rd]
+    # reading 64 KiB of urandom costs the thread CPU time; it is counted in ns
+    assert all(isinstance(c, int) and c >= 0 for c in cpus) and sum(cpus) > 0
+    assert all(_wire.field(r, "dur") > 0 for r in rd)
+    recs2, _, _ = run_traced([prog], ["read"])
+    assert all(_wire.field(r, "cpu") is None for r in calls(recs2, NR["read"]))
+
+
+def test_pid_namespace_ids(cbuild):
+    import shutil
+
+    if not shutil.which("unshare"):
+        pytest.skip("unshare not installed")
+    prog = cbuild("ppid1", "#include <unistd.h>\nint main(void){ return getpid() == 1 ? 0 : 1; }")
+    recs, status, _ = run_traced(["unshare", "--pid", "--fork", prog], ["getpid"])
+    assert status == 0
+    (gp,) = calls(recs, NR["getpid"])
+    assert _wire.field(gp, "ret") == 1
+    assert _wire.ext(gp) == {"nspid": [1, 1]} and gp[3] != 1
+    # tasks in our own namespace carry no ext map
+    assert all(_wire.ext(r) == {} for r in recs if r[3] == recs[0][3])

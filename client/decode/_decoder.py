@@ -12,7 +12,7 @@ from tracerd._wire import IDX, Rec, field
 from . import _sockets, _table
 from ._core import AT_FDCWD, C, DecodeOptions, REGISTRY, generic_arg, generic_entry_count, readlink_fd, ret_text
 from ._fmt import hexa, quote
-from ._signals import siginfo_text
+from ._signals import siginfo_text  # also registers the siginfo struct
 
 # the family modules register their decoders when imported
 from . import _desc, _file, _ioctl, _ipc, _memory, _misc, _network, _poll, _process, _resource, _signal, _sockaddr, _stat, _time  # noqa: F401,E402,I001

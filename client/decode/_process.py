@@ -111,12 +111,13 @@ def _wait4(c: C):
         st = wait_status(struct.unpack_from("<i", v)[0])
     else:
         st = c.ptr(1)
-    return [c.d(0), st, c.flags(2, "wait4_options"), c.ptr(3) if c.ulong(3) else "NULL"]
+    return [c.d(0), st, c.flags(2, "wait4_options"), c.outstruct(3, "rusage")]
 
 
 @syscall("waitid", entry=2)
 def _waitid(c: C):
-    return [c.xval(0, "waitid_which"), c.d(1), c.ptr(2), c.flags(3, "wait4_options"), c.ptr(4)]
+    return [c.xval(0, "waitid_which"), c.d(1), c.outstruct(2, "siginfo"), c.flags(3, "wait4_options"),
+            c.outstruct(4, "rusage")]
 
 
 @syscall("exit", "exit_group")

@@ -56,9 +56,15 @@ def _rt_sigpending(c: C):
     return [c.sigset(0, c.ulong(1)) if c.ok else c.ptr(0), c.lu(1)]
 
 
-@syscall("rt_sigtimedwait", entry=3)
+def _sig_ret(c: C) -> str:
+    from ._core import sigtext
+
+    return f"{c.ret} ({sigtext(c.ret)})" if c.ret else "0"
+
+
+@syscall("rt_sigtimedwait", entry=3, ret=_sig_ret)
 def _rt_sigtimedwait(c: C):
-    return [c.sigset(0, c.ulong(3)), c.ptr(1), c.struct(2, "timespec", 0), c.lu(3)]
+    return [c.sigset(0, c.ulong(3)), c.outstruct(1, "siginfo"), c.struct(2, "timespec", 0), c.lu(3)]
 
 
 @syscall("signalfd4", ret="fd")

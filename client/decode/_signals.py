@@ -86,3 +86,16 @@ def siginfo_body(signo: int, info: bytes, style: str = "abbrev") -> str:
 
 def siginfo_text(signo: int, info: bytes, style: str = "abbrev") -> str:
     return f"--- {sigtext(signo)} {siginfo_body(signo, info, style)} ---"
+
+
+def _siginfo_struct(c, b: bytes, i: int) -> str:
+    return siginfo_body(struct.unpack_from("<i", b)[0], b, c.style)
+
+
+def register() -> None:
+    from ._core import STRUCTS
+
+    STRUCTS["siginfo"] = _siginfo_struct
+
+
+register()

@@ -17,6 +17,11 @@ int main(int argc, char **argv) {
 	if (c == 0) _exit(3);
 	syscall(SYS_wait4, G | c, &st, G | 0, NULL);
 	EXPECT("wait4(%ld, [{WIFEXITED(s) && WEXITSTATUS(s) == 3}], 0, NULL) = %ld", c, c);
+	long c2 = fork();
+	if (c2 == 0) _exit(5);
+	siginfo_t si;
+	syscall(SYS_waitid, G | P_PID, G | c2, &si, G | WEXITED, NULL);
+	EXPECT("waitid(P_PID, %ld, {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=%ld, si_uid=%d, si_status=5, si_utime=0, si_stime=0}, WEXITED, NULL) = 0", c2, c2, getuid());
 	syscall(SYS_wait4, -1, &st, WNOHANG | __WALL, NULL);
 	EXPECT("wait4(-1, %p, WNOHANG|__WALL, NULL) = -1 ECHILD (No child processes)", &st);
 	return 0;

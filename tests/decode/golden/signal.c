@@ -1,4 +1,5 @@
 #include "common.h"
+#include <time.h>
 struct ksa { unsigned long handler, flags, restorer, mask; };
 static void h(int s) { (void)s; }
 int main(int argc, char **argv) {
@@ -17,6 +18,18 @@ int main(int argc, char **argv) {
 	EXPECT("rt_sigprocmask(SIG_SETMASK, ~[], NULL, 8) = 0");
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &oset, NULL, 8UL);
 	EXPECT("rt_sigprocmask(SIG_SETMASK, [], NULL, 8) = 0");
+	unsigned long u1 = 1UL << (SIGUSR1 - 1);
+	syscall(SYS_rt_sigprocmask, SIG_BLOCK, &u1, NULL, 8UL);
+	EXPECT("rt_sigprocmask(SIG_BLOCK, [USR1], NULL, 8) = 0");
+	long me = getpid();
+	syscall(SYS_kill, me, SIGUSR1);
+	EXPECT("kill(%ld, SIGUSR1) = 0", me);
+	siginfo_t si;
+	struct timespec ts = {1, 0};
+	syscall(SYS_rt_sigtimedwait, &u1, &si, &ts, 8UL);
+	EXPECT("rt_sigtimedwait([USR1], {si_signo=SIGUSR1, si_code=SI_USER, si_pid=%ld, si_uid=%d}, {tv_sec=1, tv_nsec=0}, 8) = 10 (SIGUSR1)", me, getuid());
+	syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &u1, NULL, 8UL);
+	EXPECT("rt_sigprocmask(SIG_UNBLOCK, [USR1], NULL, 8) = 0");
 	signal(SIGUSR1, h);
 	long pid = getpid();
 	syscall(SYS_kill, pid, SIGUSR1);

@@ -21,8 +21,6 @@ from ._options import add_strace_options, resolve, strict_parser
 
 # signals that end tracectl while it traces: the source is closed first
 # (launched commands are killed, attached ones detached), as strace's cleanup.
-DUMP_MAX = 65536
-
 FATAL = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGPIPE)
 
 
@@ -110,10 +108,7 @@ def trace(args, opts, *, kind: str = "run") -> int:
     from ._source import open_source
 
     bpf = compile_filter(opts.trace) if kind == "run" else None
-    # -e read=/write= dump whole buffers: fetch up to DUMP_MAX bytes (the
-    # decoder still shows -s bytes of them)
-    strsize = max(opts.strsize, DUMP_MAX) if (opts.read_fds or opts.write_fds) else opts.strsize
-    plan = build_plan(opts.trace, strsize=strsize, cpu_time=opts.cpu_time)
+    plan = build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time)
     decoder = make_decoder(opts)
     out, owned = open_output(opts)
     if kind == "run":

@@ -114,6 +114,7 @@ class RunOptions:
     env: dict | None = None
     colocate: bool = False
     seccomp_bpf: bool = False
+    plan_strsize: int = 32  # what the tracer fetches: -s, more for -v arrays and -e read=/write= dumps
     cpu_time: bool = False  # ask the plan for per-call CPU time (-c without -w)
 
 
@@ -564,4 +565,21 @@ def resolve(args) -> RunOptions:
         colocate=args.colocate,
         seccomp_bpf=args.seccomp_bpf,
         cpu_time=bool(summary) and not args.wall,
+        plan_strsize=_plan_strsize(strsize, args.verbose, q),
     )
+
+
+# The fetch plan has one size for strings and arrays; -v prints whole argv/envp
+# arrays (strace caps them at -s otherwise) and dumps print whole buffers, so
+# the tracer then fetches more than the decoder shows of strings.
+VERBOSE_FETCH = 4096
+DUMP_FETCH = 65536
+
+
+def _plan_strsize(strsize: int, verbose: bool, q) -> int:
+    n = strsize
+    if verbose:
+        n = max(n, VERBOSE_FETCH)
+    if getattr(q, "read_fds", None) or getattr(q, "write_fds", None):
+        n = max(n, DUMP_FETCH)
+    return n

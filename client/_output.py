@@ -112,6 +112,7 @@ class Printer:
         # failed exec's error message and exit are the launcher's, hidden as
         # strace hides its own child's)
         self.pre_exec = launched
+        self._last_nr: dict[int, int] = {}  # -n: each task's last syscall number
         self._attached: dict[int, int] = {}  # tgid -> threads seized, note not yet printed
         self._name_of = name_of
         if self.fmt == "msgpack":
@@ -188,8 +189,14 @@ class Printer:
                 secs, _, frac = _fmt_secs(delta, o.rel_precision).partition(".")
                 rel = f"{int(secs):6d}" + ("." + frac if frac else "")
                 parts.append(f"(+{rel}) " if o.tflag else f"{rel} ")
-        if nr is not None and o.syscall_number:
-            parts.append(f"[{nr:3d}] ")
+        if o.syscall_number:
+            # strace prints the task's current syscall number on every line,
+            # so +++/--- lines carry the number of its last call
+            if nr is None:
+                nr = self._last_nr.get(tid, 0)
+            else:
+                self._last_nr[tid] = nr
+            parts.append(f"[{nr:4d}] ")
         return "".join(parts)
 
     def _begin(self, tid: int, ts, nr=None) -> _Stream:

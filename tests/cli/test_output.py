@@ -199,7 +199,7 @@ def test_relative_timestamps(recs):
 
 def test_syscall_number(recs):
     out, _ = run_printer(options(syscall_number=True), [recs.call(100, 3)])
-    assert out.startswith("[  3] close(")
+    assert out.startswith("[   3] close(")
 
 
 def test_ff_one_file_per_pid(recs, tmp_path):

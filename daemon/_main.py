@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+MMAP_THRESHOLD = int(os.environ.get("TRACERD_MMAP_THRESHOLD", 64 * 1024))
+
+
 def _pin_malloc_thresholds() -> None:
     """Keep RSS flat under load: glibc raises its mmap threshold each time a
     large mmapped buffer is freed, after which the daemon's 100 KiB-1 MiB
@@ -49,7 +52,7 @@ def _pin_malloc_thresholds() -> None:
 
     try:
         libc = ctypes.CDLL(None)
-        libc.mallopt(-3, 64 * 1024)  # M_MMAP_THRESHOLD (malloc.h)
+        libc.mallopt(-3, MMAP_THRESHOLD)  # M_MMAP_THRESHOLD (malloc.h)
         libc.mallopt(-1, 128 * 1024)  # M_TRIM_THRESHOLD
     except (OSError, AttributeError):
         pass  # not glibc: nothing to pin

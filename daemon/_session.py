@@ -18,9 +18,9 @@ from tracerd._protocol import End
 log = logging.getLogger("tracerd")
 
 PIPE_SIZE = 1 << 20  # worker -> daemon pipe: room for one maximum frame
-READ_SIZE = 256 * 1024  # per read: a 1 MiB buffer each time makes glibc raise its mmap threshold and fragment the heap
+READ_SIZE = 56 * 1024  # per read: below the pinned mmap threshold (tracerd._main), so reads never mmap
 READY_TIMEOUT = 30.0
-COALESCE_BYTES = 256 * 1024
+COALESCE_BYTES = 56 * 1024  # a subscriber's queued blobs joined into one write (below the mmap threshold)
 GATHER_BELOW = 16 * 1024
 GATHER_SECONDS = 0.001  # a subscriber's queued frames joined into one write  # seizing every thread of a big process takes a while
 

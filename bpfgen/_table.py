@@ -275,6 +275,10 @@ def load_table_from(data: dict) -> Table:
                 raise TableError(f"{where}: unknown struct {a.ref!r}")
             if isinstance(a.len, int) and a.len >= len(args):
                 raise TableError(f"{where}: len=arg{a.len} is past the last argument")
+            if a.len == "ret" and a.dir != "out":
+                raise TableError(f"{where}: {a.name}: len=ret is known only at exit (dir must be out)")
+            if a.kind == "iovec" and not isinstance(a.len, int):
+                raise TableError(f"{where}: {a.name}: an iovec count comes from an argument")
         sc = Syscall(
             name=name,
             classes=frozenset(cls),

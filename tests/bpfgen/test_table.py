@@ -158,6 +158,14 @@ def test_loader_rejects_bad_data():
     with pytest.raises(TableError, match="unknown struct"):
         load_table_from(data)
     data = tomllib.loads(TOML.read_text())
+    data["syscalls"]["read"] = {"args": "fd:fd, buf:buf[in, len=ret], n:size"}
+    with pytest.raises(TableError, match="only at exit"):
+        load_table_from(data)
+    data = tomllib.loads(TOML.read_text())
+    data["syscalls"]["read"] = {"args": "fd:fd, buf:buf[out, len=arg5], n:size"}
+    with pytest.raises(TableError, match="past the last argument"):
+        load_table_from(data)
+    data = tomllib.loads(TOML.read_text())
     data["multiplexers"]["socketcall"]["99"] = "nosuch"
     with pytest.raises(TableError, match="unknown syscall"):
         load_table_from(data)

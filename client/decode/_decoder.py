@@ -50,6 +50,9 @@ _MAKES = {"socket": "socket:[", "accept": "socket:[", "accept4": "socket:[", "so
           "memfd_create": "/memfd:"}
 
 
+# processes whose fd tables are followed at once (memory stays bounded)
+_MAX_PROCESSES = 4096
+
 # the anonymous inode each call makes, as /proc/PID/fd shows it
 _ANON = {"eventfd": "anon_inode:[eventfd]", "eventfd2": "anon_inode:[eventfd]",
          "epoll_create": "anon_inode:[eventpoll]", "epoll_create1": "anon_inode:[eventpoll]",
@@ -92,6 +95,11 @@ class Decoder:
         open call."""
         key = self._tgid
         first = not self._seen
+        if len(self._seen) >= _MAX_PROCESSES:
+            # a long session whose exits we did not see: start over rather than grow
+            self._fdcache.clear()
+            self._cloexec.clear()
+            self._seen.clear()
         self._seen.add(key)
         try:
             fds = os.listdir(f"/proc/{tid}/fd")
@@ -306,6 +314,13 @@ class Decoder:
                 if known:
                     cache[(key, c.rval)] = known
 
+    def _forget(self, tgid: int) -> None:
+        """A process ended: its fd table goes."""
+        for k in [k for k in self._fdcache if k[0] == tgid]:
+            del self._fdcache[k]
+        self._cloexec = {k for k in self._cloexec if k[0] != tgid}
+        self._seen.discard(tgid)
+
     def _known_link(self, c: C) -> str | None:
         """What /proc would show for an fd whose call tells it all (the
         process may be gone before its line is decoded)."""
@@ -344,6 +359,8 @@ class Decoder:
         self._ebadf = False
         if track and c.ok:
             self._track(c)
+        elif track and c.name == "exit_group":  # never returns: the process ends
+            self._forget(tgid)
         self._done(c)
         return f"{c.name}({', '.join(args)}) = {self._ret(c, kind)}"
 

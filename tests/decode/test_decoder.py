@@ -309,3 +309,11 @@ def test_timer_create_and_ficlone():
     assert D.call(r) == "timer_settime(0, 0, {it_interval={tv_sec=0, tv_nsec=0}, it_value={tv_sec=1, tv_nsec=0}}, NULL) = 0"
     r = sysrec("read", [4, 0x40049409, 3], -95, err=True, nr=16)
     assert D.call(r) == "ioctl(4, BTRFS_IOC_CLONE or FICLONE, 3) = -1 EOPNOTSUPP (Operation not supported)"
+
+
+def test_fd_table_forgotten_at_exit_group():
+    y = Decoder(DecodeOptions(yflag=1))
+    y.call(sysrec("openat", [AT_FDCWD, 0x10, 0], 1003, [(0, 1, b"/etc/hostname\0")], tid=999999))
+    assert any(k[0] == 999999 for k in y._fdcache)
+    y.call(sysrec("exit_group", [0], None, tid=999999))
+    assert not any(k[0] == 999999 for k in y._fdcache)

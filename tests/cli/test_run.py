@@ -309,3 +309,32 @@ def test_output_append_mode(tmp_path):
     assert out.read_text() == "before\n+++ exited with 0 +++\n"
     r = tracectl("-o", str(out), "-e", "trace=none", "true")
     assert out.read_text() == "+++ exited with 0 +++\n"
+
+
+@pytest.mark.skipif(STRACE is None, reason="strace is not installed")
+@pytest.mark.parametrize(
+    "opts",
+    [
+        ["-v", "-e", "trace=%file"],
+        ["-xx", "-e", "trace=write"],
+        ["-s", "5", "-e", "trace=read"],
+        ["-Z"],
+        ["-z", "-e", "trace=openat"],
+        ["-P", "/etc/hostname"],
+        ["-qq", "-e", "trace=%process"],
+        ["-e", "trace=!%memory,%desc,getrandom"],
+    ],
+    ids=lambda o: " ".join(o),
+)
+def test_option_sets_match_strace(opts):
+    args = [*opts, "cat", "/etc/hostname"]
+    def mask(t):
+        # addresses (ASLR), environment size, and what differs between two
+        # runs anyway: pids, pipe inodes, their timestamps
+        t = re.sub(r"/\* \d+ vars \*/", "ENV", t)
+        t = re.sub(r"/\* [0-9T:.+-]+ \*/", "TIME", t)
+        return re.sub(r"\b\d{5,}\b", "N", re.sub(r"0x[0-9a-f]{6,}", "ADDR", t))
+
+    ours, theirs = tracectl(*args), strace(*args)
+    assert ours.returncode == theirs.returncode == 0
+    assert mask(ours.stderr) == mask(theirs.stderr)

@@ -377,3 +377,21 @@ def test_stop_ends_a_session_whose_lossless_owner_is_stalled(daemon, sleeper_bin
     finally:
         spin.kill()
         spin.wait()
+
+
+@pytest.mark.skipif(not _cli_ready(), reason="tracectl's option parser needs tracerd.bpfgen and the decoder")
+def test_tracectl_attach_through_the_daemon_and_ctrl_c(daemon, spin):
+    p = subprocess.Popen([*tracectl_argv(daemon.path), "attach", "-e", "trace=openat,close", str(spin.pid)], stderr=subprocess.PIPE, text=True)
+    lines = []
+    for line in p.stderr:
+        lines.append(line)
+        if sum(1 for l in lines if l.startswith("openat(")) >= 3:
+            break
+    p.send_signal(signal.SIGINT)
+    rest = p.stderr.read()
+    assert p.wait(timeout=30) == -signal.SIGINT, rest  # as strace -p: it ends by the signal
+    out = "".join(lines) + rest
+    assert f"Process {spin.pid} attached" in out and f"Process {spin.pid} detached" in out
+    assert 'openat(AT_FDCWD, "/dev/null", O_RDONLY) = 3' in out
+    assert spin.poll() is None and tracer_pid(spin.pid) == 0
+    assert _remote.Client(daemon.path).request("list") == {"sessions": []}

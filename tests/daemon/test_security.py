@@ -210,3 +210,23 @@ def test_watcher_and_connection_limits(test_user, sockdir, tmp_path, user_spin):
         assert c.request("stats") | {"cpu_ns": 0, "rss_kb": 0, "records": 0} == {"pid": d.proc.pid, "version": c.request("stats")["version"], "sessions": 0, "connections": 1, "cpu_ns": 0, "rss_kb": 0, "records": 0}
     finally:
         d.stop()
+
+
+def _run_with_foreign_pidfd(path, pid):
+    from tracerd import TracerdError
+
+    fd = os.pidfd_open(pid)  # needs no permission: the check must be the daemon's
+    try:
+        with _remote.Client(path) as c:
+            c.request("run", {"pid": pid, "plan": PLAN}, fds=[fd])
+        return "accepted"
+    except TracerdError as exc:
+        return str(exc)
+    finally:
+        os.close(fd)
+
+
+def test_run_with_the_pidfd_of_someone_elses_process_is_refused(user_daemon, test_user, root_spin):
+    msg = run_as_user(test_user, _run_with_foreign_pidfd, user_daemon.path, root_spin.pid)
+    assert msg == f"not permitted to trace pid {root_spin.pid} (owned by uid 0)"
+    assert tracer_pid(root_spin.pid) == 0 and root_spin.poll() is None

@@ -79,6 +79,8 @@ class Decoder:
         self._ebadf = False  # decoding a call that failed with EBADF
         self._prev: dict[int, str] = {}  # tid -> name of its last call (restart_syscall)
         self._want_fds = False  # set by paths_of (-P): follow fds even without -y
+        self._sees_close = False  # a close was decoded: the trace follows the fd table
+        self._strong: set[tuple[int, int]] = set()  # entries the record stream set (not /proc)
         self._pending = None  # (record, tgid, C) whose after-tracking paths_of deferred
         self._devs = self.opts.yflag >= 2 or bool(self.opts.decode_fds & {"dev", "all"})
         self._pidfds = self.opts.yflag >= 2 or bool(self.opts.decode_fds & {"pidfd", "all"})
@@ -99,6 +101,7 @@ class Decoder:
             # a long session whose exits we did not see: start over rather than grow
             self._fdcache.clear()
             self._cloexec.clear()
+            self._strong.clear()
             self._seen.clear()
         self._seen.add(key)
         try:
@@ -129,6 +132,12 @@ class Decoder:
             return None
         if self._tgid not in self._seen:
             self._prime(tid)
+        if not self._sees_close and (self._tgid, fd) not in self._strong:
+            # close is not (yet) seen in the trace: an fd the stream did not
+            # tell us about is better read from /proc while the process is there
+            link = self._readlink(tid, fd)
+            if link is not None:
+                return link
         link = self._fdcache.get((self._tgid, fd))
         if link is None:
             link = self._readlink(tid, fd)
@@ -236,9 +245,19 @@ class Decoder:
         """Keep the fd table in step with a call that succeeded. Runs after
         the arguments are printed and before the return value, as strace
         reads them: `dup2(4<pipe:[1]>, 1</dev/null>) = 1<pipe:[1]>`."""
+        self._track1(c)
+
+    def _set(self, k: tuple[int, int], link: str) -> None:
+        """An entry the record stream itself tells (trusted over /proc)."""
+        self._fdcache[k] = link
+        self._strong.add(k)
+
+    def _track1(self, c: C) -> None:
         key = self._tgid
         cache = self._fdcache
         name = c.name
+        if name in ("close", "close_range"):
+            self._sees_close = True
         if name == "close":
             cache.pop((key, c.int(0)), None)
             self._cloexec.discard((key, c.int(0)))
@@ -257,6 +276,8 @@ class Decoder:
                 for (k, fd), link in list(cache.items()):
                     if k == key:
                         cache.setdefault((c.rval, fd), link)
+                        if (k, fd) in self._strong:
+                            self._strong.add((c.rval, fd))
                         if (k, fd) in self._cloexec:
                             self._cloexec.add((c.rval, fd))
         elif name in ("open", "openat", "creat", "openat2"):
@@ -272,7 +293,7 @@ class Decoder:
                     path = os.path.normpath(os.path.join(d, path)) if d else None
             if path:
                 # what /proc/PID/fd shows: symlinks resolved (/lib -> /usr/lib)
-                cache[(key, c.rval)] = os.path.realpath(path)
+                self._set((key, c.rval), os.path.realpath(path))
                 fl = c.uint(1 if name == "open" else 2) if name != "creat" else 0
                 (self._cloexec.add if fl & 0o2000000 else self._cloexec.discard)((key, c.rval))
             else:
@@ -280,7 +301,7 @@ class Decoder:
         elif name in ("dup", "dup2", "dup3") or (name in ("fcntl", "fcntl64") and c.uint(1) in (0, 1030)):
             src = cache.get((key, c.int(0)))
             if src is not None:
-                cache[(key, c.rval)] = src
+                self._set((key, c.rval), src)
             else:
                 cache.pop((key, c.rval), None)
             cloexec = name == "dup3" and c.uint(2) & 0o2000000 or name != "dup" and c.uint(1) == 1030
@@ -293,9 +314,9 @@ class Decoder:
                 if isinstance(p, (bytes, bytearray)):
                     new = bytes(p).rstrip(b"\0").decode(errors="surrogateescape")
                     old = cache.get((key, AT_FDCWD)) or "/"
-                    cache[(key, AT_FDCWD)] = os.path.realpath(os.path.join(old, new))
+                    self._set((key, AT_FDCWD), os.path.realpath(os.path.join(old, new)))
             elif (key, c.int(0)) in cache:
-                cache[(key, AT_FDCWD)] = cache[(key, c.int(0))]
+                self._set((key, AT_FDCWD), cache[(key, c.int(0))])
         elif name in ("pipe", "pipe2", "socketpair"):
             i = 3 if name == "socketpair" else 0
             v = c.m(i, 1)
@@ -306,19 +327,21 @@ class Decoder:
                 if name != "socketpair":  # both ends of a pipe are one inode
                     a, b = cache.get((key, pair[0])), cache.get((key, pair[1]))
                     if a or b:
-                        cache[(key, pair[0])] = cache[(key, pair[1])] = a or b
+                        self._set((key, pair[0]), a or b)
+                        self._set((key, pair[1]), a or b)
         elif c.sc is not None and c.sc.ret == "fd" or name in ("socket", "accept", "accept4"):
             self._learn(c, c.rval, _MAKES.get(name))
             if (key, c.rval) not in cache:
                 known = self._known_link(c)
                 if known:
-                    cache[(key, c.rval)] = known
+                    self._set((key, c.rval), known)
 
     def _forget(self, tgid: int) -> None:
         """A process ended: its fd table goes."""
         for k in [k for k in self._fdcache if k[0] == tgid]:
             del self._fdcache[k]
         self._cloexec = {k for k in self._cloexec if k[0] != tgid}
+        self._strong = {k for k in self._strong if k[0] != tgid}
         self._seen.discard(tgid)
 
     def _known_link(self, c: C) -> str | None:
@@ -341,7 +364,7 @@ class Decoder:
         self._cloexec.discard(key)
         link = self._readlink(c.tid, fd)
         if link is not None and (want is None or link.startswith(want) or link.startswith("pid:")):
-            self._fdcache[key] = link
+            self._set(key, link)
 
     def call(self, rec: list) -> str:
         pers, nr, args, ret, is_error, mem, tid, tgid = (rec[i] for i in _SYS_FIELDS)

@@ -317,3 +317,20 @@ def test_fd_table_forgotten_at_exit_group():
     assert any(k[0] == 999999 for k in y._fdcache)
     y.call(sysrec("exit_group", [0], None, tid=999999))
     assert not any(k[0] == 999999 for k in y._fdcache)
+
+
+def test_without_close_in_the_trace_proc_wins(tmp_path):
+    # -e trace=read -y: closes and reopens are not seen, so an fd number
+    # reused for another file must not keep the first file's name
+    y = Decoder(DecodeOptions(yflag=1))
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.write_text("x")
+    b.write_text("x")
+    fd = os.open(a, os.O_RDONLY)
+    try:
+        assert y.call(sysrec("read", [fd, 0x10, 1], 1, [(1, 1, b"x")])) == f'read({fd}<{a}>, "x", 1) = 1'
+        os.close(fd)
+        assert os.open(b, os.O_RDONLY) == fd
+        assert y.call(sysrec("read", [fd, 0x10, 1], 1, [(1, 1, b"x")])) == f'read({fd}<{b}>, "x", 1) = 1'
+    finally:
+        os.close(fd)

@@ -71,7 +71,10 @@ class Client:
         self.proto = P.Connection(P.CLIENT, max_message=P.DEFAULT_MAX_MESSAGE)
         self._next_id = 0
         self._pending: list = []  # events read while waiting for a reply
-        self._send(Hello(agent=f"tracectl {__version__}"))
+        try:
+            self._send(Hello(agent=f"tracectl {__version__}"))
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the daemon refused us at once (a limit): its reason is waiting to be read
         ev = self._next()
         if not isinstance(ev, Hello):
             raise ProtocolError(f"the daemon did not say hello ({type(ev).__name__})")

@@ -255,3 +255,18 @@ def test_pid_namespace_ids(cbuild):
     assert _wire.ext(gp) == {"nspid": [1, 1]} and gp[3] != 1
     # tasks in our own namespace carry no ext map
     assert all(_wire.ext(r) == {} for r in recs if r[3] == recs[0][3])
+
+
+def test_close_early_kills_the_command():
+    from _plans import filter_and_plan, spec
+    from tracerd.client._embedded import EmbeddedRun
+
+    bpf, plan = filter_and_plan(spec(["nanosleep", "clock_nanosleep"]))
+    run = EmbeddedRun(["sleep", "100"], bpf=bpf, plan=plan).start()
+    for rec in run.records():
+        if rec[0] == Rec.SYSCALL_ENTRY:  # the sleep is under way (split at the tick)
+            break
+    run.close()
+    status = run.status()
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    assert run.worker_status == 0

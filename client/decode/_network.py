@@ -95,8 +95,9 @@ def _shutdown(c: C):
 
 
 def _optname(c: C, level: int, opt: int) -> str:
-    if level == 1:
-        return c.fs("sol_socket_opts").xval(opt)
+    sets = {1: "sol_socket_opts", 0: "sol_ip_opts", 6: "sol_tcp_opts", 41: "sol_ipv6_opts", 270: "sol_netlink_opts"}
+    if level in sets:
+        return c.fs(sets[level]).xval(opt)
     return str(opt)
 
 

@@ -16,7 +16,7 @@ def _handler(v: int, style: str = "abbrev") -> str:
 def sigaction_text(c: C, b: bytes, i: int) -> str:
     handler, flags, restorer, mask = struct.unpack_from("<QQQQ", b)
     p = [f"sa_handler={_handler(handler, c.style)}", f"sa_mask={sigset_text(mask, style=c.style)}",
-         f"sa_flags={c.fs('sa_flags').flags(flags & 0xFFFFFFFF, c.style)}"]
+         f"sa_flags={c.fs('sa_flags').flags(flags, c.style)}"]
     if flags & 0x04000000:
         p.append(f"sa_restorer={hexa(restorer)}")
     return "{" + ", ".join(p) + "}"

@@ -34,8 +34,8 @@ def sockaddr_text(c: C, b: bytes, ln: int | None = None) -> str:
         more = "..." if ln is not None and len(b) < ln and b"\0" not in path else ""  # fetched short of addrlen
         return f"{{sa_family=AF_UNIX, sun_path={quote(name)}{more}}}"
     if fam == socket.AF_NETLINK and len(b) >= 12:
-        pid, groups = struct.unpack_from("<II", b, 4)
-        return f"{{sa_family=AF_NETLINK, nl_pid={pid}, nl_groups={groups:#010x}}}"
+        pid, groups = struct.unpack_from("<iI", b, 4)
+        return f"{{sa_family=AF_NETLINK, nl_pid={pid}, nl_groups={groups:08x}}}"
     return f"{{sa_family={fname}, sa_data={quote(b[2:])}}}"
 
 

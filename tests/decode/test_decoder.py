@@ -334,3 +334,16 @@ def test_without_close_in_the_trace_proc_wins(tmp_path):
         assert y.call(sysrec("read", [fd, 0x10, 1], 1, [(1, 1, b"x")])) == f'read({fd}<{b}>, "x", 1) = 1'
     finally:
         os.close(fd)
+
+
+def test_netlink_and_sockopt_names():
+    nl = struct.pack("<HHiI", socket.AF_NETLINK, 0, -141298815, 0)
+    assert D.call(sysrec("connect", [3, 0x10, 12], 0, [(0, 1, nl)], nr=49)) == \
+        "bind(3, {sa_family=AF_NETLINK, nl_pid=-141298815, nl_groups=00000000}, 12) = 0"
+    one = struct.pack("<i", 1)
+    assert D.call(sysrec("connect", [3, 270, 11, 0x10, 4], 0, [(0, 3, one)], nr=54)) == \
+        "setsockopt(3, SOL_NETLINK, NETLINK_EXT_ACK, [1], 4) = 0"
+    assert D.call(sysrec("connect", [3, 0, 11, 0x10, 4], 0, [(0, 3, one)], nr=54)) == \
+        "setsockopt(3, SOL_IP, IP_RECVERR, [1], 4) = 0"
+    act = struct.pack("<QQQQ", 0x5000, 0x04000000 | 0x40000000 | 0x80000000 | (1 << 40), 0x7000, 0)
+    assert "sa_flags=SA_RESTORER|SA_NODEFER|SA_RESETHAND|0x10000000000" in D.call(sysrec("rt_sigaction", [2, 0x10, 0, 8], 0, [(0, 1, act)]))

@@ -43,12 +43,22 @@ def _signame(signo):
     return signame(signo) if signo is not None else None
 
 
+_TYPE_NAME = {int(t): t.name.lower() for t in Rec}
+_BINARY = ("mem", "siginfo")  # the only fields that may hold bytes
+
+
 def to_dict(rec: list, decoder, entry: list | None = None) -> dict:
     rtype = Rec(rec[0])
     names = FIELDS[rtype]
-    obj = {"type": rtype.name.lower()}
-    for i, name in enumerate(names[1:], start=1):
-        obj[name] = _plain(rec[i]) if i < len(rec) else None
+    obj = dict(zip(names, rec))
+    obj["type"] = _TYPE_NAME[rec[0]]
+    if len(rec) < len(names):
+        for name in names[len(rec) :]:
+            obj[name] = None
+    for name in _BINARY:
+        v = obj.get(name)
+        if v:
+            obj[name] = _plain(v)
     x = ext(rec)
     if x:
         obj[EXT] = _plain(x)
@@ -77,5 +87,8 @@ def to_dict(rec: list, decoder, entry: list | None = None) -> dict:
     return obj
 
 
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def to_json(rec: list, decoder, entry: list | None = None) -> str:
-    return json.dumps(to_dict(rec, decoder, entry), separators=(",", ":"), ensure_ascii=False)
+    return _encode(to_dict(rec, decoder, entry))

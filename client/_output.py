@@ -30,6 +30,8 @@ from ._summary import Summary
 
 NOTE_PREFIX = "tracectl: "
 
+_S_PERS, _S_NR, _S_RET, _S_ERR, _S_FLAGS = (IDX[Rec.SYSCALL][n] for n in ("pers", "nr", "ret", "is_error", "flags"))
+
 # Field positions by plain int record type: tracerd._wire.field() builds a
 # Rec enum per call, which costs as much as the rest of -c's work per record.
 _IDX = {int(t): idx for t, idx in IDX.items()}
@@ -280,14 +282,17 @@ class Printer:
 
     # strace text handlers ------------------------------------------------------
     def _syscall(self, rec, tid) -> None:
-        pers, nr = field(rec, "pers"), field(rec, "nr")
-        ret, is_error, flags = field(rec, "ret"), field(rec, "is_error"), field(rec, "flags") or 0
-        status = self._status_of(rec, ret, is_error, flags)
-        if not self._status_shown(status) or not self._path_shown(rec):
+        # the hot path: a SYSCALL record always has every field (only the
+        # extension map may follow), so index it directly
+        pers, nr, ret, is_error, flags = rec[_S_PERS], rec[_S_NR], rec[_S_RET], rec[_S_ERR], rec[_S_FLAGS] or 0
+        if self.status_filter and not self._status_shown(self._status_of(rec, ret, is_error, flags)):
             return
-        self._count(rec, pers, nr, ret, is_error)
-        if not self.show_trace:
+        if self.paths and not self._path_shown(rec):
             return
+        if self.summary is not None:
+            self._count(rec, pers, nr, ret, is_error)
+            if not self.show_trace:
+                return
         try:
             text = self.d.call(rec)
         except Exception:

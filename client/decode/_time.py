@@ -14,13 +14,20 @@ def timespec_text(c: C, b: bytes, i: int) -> str:
     return f"{{tv_sec={sec}, tv_nsec={nsec}}}"
 
 
+def _date(sec: int, nsec: int) -> str:
+    """` /* 2020-01-01T00:00:00+0000 */` after an absolute time, as strace."""
+    from ._stat import _time
+
+    return _time(sec, nsec, "x")[0][len(f"x={sec}"):]
+
+
 @register_struct("timespec2")
 def timespec2_text(c: C, b: bytes, i: int) -> str:
     out = []
     for k in range(2):
         sec, nsec = struct.unpack_from("<qq", b, 16 * k)
         ns = {(1 << 30) - 1: "UTIME_NOW", (1 << 30) - 2: "UTIME_OMIT"}.get(nsec)
-        out.append(ns if ns else f"{{tv_sec={sec}, tv_nsec={nsec}}}")
+        out.append(ns if ns else f"{{tv_sec={sec}, tv_nsec={nsec}}}" + _date(sec, nsec))
     return "[" + ", ".join(out) + "]"
 
 

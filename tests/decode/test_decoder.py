@@ -347,3 +347,11 @@ def test_netlink_and_sockopt_names():
         "setsockopt(3, SOL_IP, IP_RECVERR, [1], 4) = 0"
     act = struct.pack("<QQQQ", 0x5000, 0x04000000 | 0x40000000 | 0x80000000 | (1 << 40), 0x7000, 0)
     assert "sa_flags=SA_RESTORER|SA_NODEFER|SA_RESETHAND|0x10000000000" in D.call(sysrec("rt_sigaction", [2, 0x10, 0, 8], 0, [(0, 1, act)]))
+
+
+def test_utimensat_times_carry_dates():
+    ts = struct.pack("<qqqq", 1577836800, 0, 0, (1 << 30) - 2)
+    r = sysrec("read", [0, 0, 0x10, 0], 0, [(0, 2, ts)], nr=280)
+    assert D.call(r) == ("utimensat(0, NULL, [{tv_sec=1577836800, tv_nsec=0} /* "
+                         + __import__("time").strftime("%Y-%m-%dT%H:%M:%S%z", __import__("time").localtime(1577836800))
+                         + " */, UTIME_OMIT], 0) = 0")

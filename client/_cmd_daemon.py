@@ -22,6 +22,7 @@ def add_parser(subparsers, name: str, help: str):
         from . import _options
 
         _options.add_strace_options(p)
+        _options.strict_parser(p)  # strace-style one-line option errors, as run/attach
     else:
         p.add_argument("session", type=int, metavar="ID")
     return p

@@ -216,6 +216,11 @@ class Decoder:
         spec = REGISTRY.get(c.name)
         if c.sc is not None and c.pers != 0 and c.pers in getattr(c.sc, "pers_args", {}):
             # i386 passes another argument list (old_mmap's block of args)
+            block = c.m(0, 0)
+            if c.name == "mmap" and spec is not None and isinstance(block, (bytes, bytearray)) and len(block) >= 24:
+                # the six arguments are in the block: print them as strace does
+                c.args = list(struct.unpack_from("<6I", block))
+                return spec.fn(c), 6, "hex"
             pargs = c.sc.pers_args[c.pers]
             return [generic_arg(c, i, a) for i, a in enumerate(pargs)], len(pargs), c.sc.ret
         if spec is not None:

@@ -355,3 +355,9 @@ def test_utimensat_times_carry_dates():
     assert D.call(r) == ("utimensat(0, NULL, [{tv_sec=1577836800, tv_nsec=0} /* "
                          + __import__("time").strftime("%Y-%m-%dT%H:%M:%S%z", __import__("time").localtime(1577836800))
                          + " */, UTIME_OMIT], 0) = 0")
+
+
+def test_i386_old_mmap_block():
+    block = struct.pack("<6I", 0, 4096, 3, 0x22, 0xFFFFFFFF, 0)
+    r = sysrec("mmap", [0xFFD00000], 0xF7F00000, [(0, 0, block)], pers=Pers.I386, nr=90)
+    assert D.call(r) == "mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0xf7f00000"

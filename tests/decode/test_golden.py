@@ -31,7 +31,7 @@ CASES = {
     "network": ["socket", "connect", "sendto", "shutdown"],
     "time": ["nanosleep", "clock_nanosleep", "clock_getres", "clock_gettime"],
     "misc": ["uname", "getrandom", "shmget", "shmat", "shmdt", "shmctl"],
-    "i386": ["getpid", "open", "write", "close"],
+    "i386": ["getpid", "open", "write", "close", "mmap"],
 }
 # per-program gcc options
 CFLAGS = {"i386": ["-no-pie"]}

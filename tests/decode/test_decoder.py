@@ -361,3 +361,12 @@ def test_i386_old_mmap_block():
     block = struct.pack("<6I", 0, 4096, 3, 0x22, 0xFFFFFFFF, 0)
     r = sysrec("mmap", [0xFFD00000], 0xF7F00000, [(0, 0, block)], pers=Pers.I386, nr=90)
     assert D.call(r) == "mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0xf7f00000"
+
+
+def test_call_parts_and_multiplexers():
+    r = sysrec("openat", [AT_FDCWD, 0x10, 0], -2, [(0, 1, b"/x\0")], True)
+    assert D.call_parts(r) == ('openat(AT_FDCWD, "/x", O_RDONLY)', "-1 ENOENT (No such file or directory)")
+    # i386 socketcall: the subcall by name; its arguments sit behind a pointer the plan does not follow
+    r = sysrec("read", [1, 0xFFD01000], 3, pers=Pers.I386, nr=102)
+    assert D.call(r) == "socketcall(SYS_SOCKET, 0xffd01000) = 3"
+    assert D.name(Pers.X32, 0x40000000 | 257) == "openat"

@@ -23,7 +23,7 @@ import time
 
 import msgpack
 
-from tracerd._wire import IDX, Rec, SysFlag, record
+from tracerd._wire import FIELDS, IDX, Rec, SysFlag, ext, record
 
 from ._jsonl import to_json
 from ._summary import Summary
@@ -31,6 +31,7 @@ from ._summary import Summary
 NOTE_PREFIX = "tracectl: "
 
 _S_PERS, _S_NR, _S_RET, _S_ERR, _S_FLAGS = (IDX[Rec.SYSCALL][n] for n in ("pers", "nr", "ret", "is_error", "flags"))
+_S_LEN = len(FIELDS[Rec.SYSCALL])  # a longer record carries the ext map
 
 # Field positions by plain int record type: tracerd._wire.field() builds a
 # Rec enum per call, which costs as much as the rest of -c's work per record.
@@ -303,10 +304,26 @@ class Printer:
             entry = record(Rec.SYSCALL_ENTRY, rec[1], rec[2], rec[3], rec[4], pers, nr, field(rec, "args"), field(rec, "mem"), flags)
             text = self._entry_text(entry)
             text += self._vanished_tail(text)
+        if self.o.pidns and len(rec) > _S_LEN:
+            text += self._pidns_comment(rec, pers, nr, ret)
         st = self._begin(tid, rec[2], nr)
         self._end_call(st, text, field(rec, "dur"))
         if self.dumps:
             self._dump(st, self.name(pers, nr), field(rec, "args"), ret, is_error, (field(rec, "mem"),))
+
+    def _pidns_comment(self, rec, pers, nr, ret) -> str:
+        """--pidns-translation: a task in another pid namespace learning its
+        own id gets strace's `/* N in strace's PID NS */` (the record's ext
+        carries the ids as the task sees them)."""
+        nspid = (ext(rec) or {}).get("nspid")
+        if not nspid or ret is None:
+            return ""
+        name = self.name(pers, nr)
+        if name == "getpid" and ret == nspid[1]:
+            return f" /* {rec[4]} in strace's PID NS */"
+        if name == "gettid" and ret == nspid[0]:
+            return f" /* {rec[3]} in strace's PID NS */"
+        return ""
 
     def _entry(self, rec, tid) -> None:
         pers, nr = field(rec, "pers"), field(rec, "nr")

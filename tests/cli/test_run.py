@@ -338,3 +338,16 @@ def test_option_sets_match_strace(opts):
     ours, theirs = tracectl(*args), strace(*args)
     assert ours.returncode == theirs.returncode == 0
     assert mask(ours.stderr) == mask(theirs.stderr)
+
+
+@pytest.mark.skipif(STRACE is None or shutil.which("unshare") is None or os.geteuid() != 0, reason="needs root, unshare and strace")
+def test_pidns_translation_matches_strace(tmp_path):
+    src = tmp_path / "ids.c"
+    src.write_text("#include <unistd.h>\n#include <sys/syscall.h>\nint main(){syscall(SYS_getpid);syscall(SYS_gettid);return 0;}\n")
+    prog = tmp_path / "ids"
+    subprocess.run(["gcc", "-o", str(prog), str(src)], check=True)
+    args = ["-f", "--pidns-translation", "-e", "trace=getpid,gettid", "unshare", "-pf", str(prog)]
+    mask = lambda t: re.sub(r"\b\d{3,}\b", "N", t).replace("strace: ", "tracectl: ")  # noqa: E731
+    ours, theirs = tracectl(*args), strace(*args)
+    assert "in strace's PID NS */" in ours.stderr
+    assert mask(ours.stderr) == mask(theirs.stderr)

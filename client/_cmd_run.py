@@ -53,6 +53,8 @@ def open_output(opts):
     runs so a bad path fails first, in strace's words)."""
     path = opts.output
     if path is None:
+        if opts.fmt == "msgpack" and sys.stderr.isatty():
+            raise UsageError("--format=msgpack writes binary records: send them to -o FILE or redirect stderr")
         return sys.stderr, False
     if path.startswith("|") or path.startswith("!"):
         raise UsageError("-o |COMMAND (piping the output to a command) is not supported by tracectl")

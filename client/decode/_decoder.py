@@ -392,6 +392,21 @@ class Decoder:
         self._done(c)
         return f"{c.name}({', '.join(args)}) = {self._ret(c, kind)}"
 
+    def observe(self, rec: list) -> None:
+        """A SYSCALL record the printer does not show (-z/-Z, status=):
+        keeps the -y/-P fd table in step without formatting anything."""
+        if not (self._paths or self._want_fds) or Rec(rec[0]) != Rec.SYSCALL:
+            return
+        pers, nr, args, ret, is_error, mem, tid, tgid = (rec[i] for i in _SYS_FIELDS)
+        self._flush_pending(rec)
+        self._pending = None
+        self._tgid = tgid
+        c = self._ctx(pers, nr, args, ret, is_error, _memdict(mem), tid, ret is not None)
+        if c.ok:
+            self._track(c)
+        elif c.name == "exit_group":
+            self._forget(tgid)
+
     def call_parts(self, rec: list) -> tuple[str, str]:
         """(`name(args)`, return text) for printers that align ` = ` as strace does."""
         text = self.call(rec)

@@ -370,3 +370,11 @@ def test_call_parts_and_multiplexers():
     r = sysrec("read", [1, 0xFFD01000], 3, pers=Pers.I386, nr=102)
     assert D.call(r) == "socketcall(SYS_SOCKET, 0xffd01000) = 3"
     assert D.name(Pers.X32, 0x40000000 | 257) == "openat"
+
+
+def test_observe_keeps_the_fd_table_for_hidden_calls():
+    y = Decoder(DecodeOptions(yflag=1))
+    y.observe(sysrec("openat", [AT_FDCWD, 0x10, 0], 1004, [(0, 1, b"/etc/hostname\0")]))
+    assert y.call(sysrec("read", [1004, 0x10, 4], -9, [], True)).startswith("read(1004, ")  # EBADF: bare
+    y.observe(sysrec("openat", [AT_FDCWD, 0x10, 0], 1005, [(0, 1, b"/etc/hostname\0")]))
+    assert y.call(sysrec("read", [1005, 0x10, 4], -11, [], True)).startswith("read(1005</etc/hostname>, ")

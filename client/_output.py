@@ -115,6 +115,7 @@ class Printer:
         # failed exec's error message and exit are the launcher's, hidden as
         # strace hides its own child's)
         self.pre_exec = launched
+        self._observe = getattr(decoder, "observe", None)
         self._last_nr: dict[int, int] = {}  # -n: each task's last syscall number
         self._attached: dict[int, int] = {}  # tgid -> threads seized, note not yet printed
         self._name_of = name_of
@@ -262,6 +263,8 @@ class Printer:
         if self._attached and rtype != Rec.ATTACH:
             self._flush_attached()
         if not self._visible(tid):
+            if rtype == Rec.SYSCALL:
+                self._unseen(rec)
             return
         if tid not in self.live and tid not in self.dead:
             self.live.add(tid)
@@ -272,6 +275,8 @@ class Printer:
             if rtype == Rec.EXEC:
                 self.pre_exec = False
             elif rtype in _CALL_RECORDS and self.name(field(rec, "pers"), field(rec, "nr")) not in _EXECS:
+                if rtype == Rec.SYSCALL:
+                    self._unseen(rec)
                 return
         handler = _HANDLERS.get(rtype)
         if handler is not None:
@@ -287,13 +292,13 @@ class Printer:
         # extension map may follow), so index it directly
         pers, nr, ret, is_error, flags = rec[_S_PERS], rec[_S_NR], rec[_S_RET], rec[_S_ERR], rec[_S_FLAGS] or 0
         if self.status_filter and not self._status_shown(self._status_of(rec, ret, is_error, flags)):
-            return
+            return self._unseen(rec)
         if self.paths and not self._path_shown(rec):
-            return
+            return self._unseen(rec)
         if self.summary is not None:
             self._count(rec, pers, nr, ret, is_error)
             if not self.show_trace:
-                return
+                return self._unseen(rec)
         try:
             text = self.d.call(rec)
         except Exception:
@@ -324,6 +329,16 @@ class Printer:
         if name == "gettid" and ret == nspid[0]:
             return f" /* {rec[3]} in strace's PID NS */"
         return ""
+
+    def _unseen(self, rec) -> None:
+        """A call that is not printed still tells the decoder what happened to
+        fds (its -y/-P table), when the decoder wants to know."""
+        observe = self._observe
+        if observe is not None:
+            try:
+                observe(rec)
+            except Exception:
+                pass
 
     def _entry(self, rec, tid) -> None:
         pers, nr = field(rec, "pers"), field(rec, "nr")

@@ -17,7 +17,7 @@ import sys
 from tracerd import TracerdError, UsageError
 from tracerd._wire import Ctl, iter_records
 
-from ._options import add_strace_options, resolve, strict_parser
+from ._options import add_strace_options, resolve, strict_parser, warnings
 
 # signals that end tracectl while it traces: the source is closed first
 # (launched commands are killed, attached ones detached), as strace's cleanup.
@@ -109,6 +109,8 @@ def trace(args, opts, *, kind: str = "run") -> int:
     from ._output import Printer
     from ._source import open_source
 
+    for w in warnings(args, opts):
+        print(f"tracectl: {w}", file=sys.stderr)
     bpf = compile_filter(opts.trace) if kind == "run" else None
     plan = build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time)
     decoder = make_decoder(opts)

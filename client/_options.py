@@ -363,6 +363,22 @@ def _check_user(user: str) -> None:
     raise UsageError("-u is not supported by tracectl yet (the launcher cannot switch users)")
 
 
+def warnings(args, opts: "RunOptions") -> list[str]:
+    """strace's warnings for options that change nothing (it goes on)."""
+    out = []
+    if opts.summary == 1:
+        for on, letter, long in (
+            (args.syscall_number, "n", "--syscall-number"),
+            (args.relative is not None, "r", "--relative-timestamps"),
+            (args.tflag or args.abs_ts is not None, "t", "--absolute-timestamps"),
+            (opts.syscall_times, "T", "--syscall-times"),
+            (args.yflag, "y", "--decode-fds"),
+        ):
+            if on:
+                out.append(f"-{letter}/{long} has no effect with -c/--summary-only")
+    return out
+
+
 def make_qualifiers(exprs, paths, successful=False, failed=False):
     """Feed every -e expression and -P path to a fresh bpfgen.Qualifiers."""
     from tracerd.bpfgen import Qualifiers

@@ -351,3 +351,11 @@ def test_pidns_translation_matches_strace(tmp_path):
     ours, theirs = tracectl(*args), strace(*args)
     assert "in strace's PID NS */" in ours.stderr
     assert mask(ours.stderr) == mask(theirs.stderr)
+
+
+@pytest.mark.skipif(STRACE is None, reason="strace is not installed")
+def test_summary_only_warnings_match_strace():
+    args = ["-c", "-T", "-tt", "-r", "-n", "-yy", "-e", "trace=none", "true"]
+    ours, theirs = tracectl(*args), strace(*args)
+    warn = lambda t: [l.split(": ", 1)[1] for l in t.splitlines() if "no effect" in l]  # noqa: E731
+    assert warn(ours.stderr) == warn(theirs.stderr) and len(warn(ours.stderr)) == 5

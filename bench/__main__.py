@@ -105,7 +105,7 @@ def drain_main(expr, argv, colocate=False):
 
 
 def drain(*args, colocate=False):
-    return [PY, "-m", "bench", "--drain", *(["--colocate"] if colocate else []), *args]
+    return [PY, "-m", "bench", *(["--colocate"] if colocate else []), "--drain", *args]
 
 
 def timed_loop(cmd_prefix, exe, kind, n):

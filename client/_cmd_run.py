@@ -30,6 +30,11 @@ class Interrupted(BaseException):
         self.signo = signo
 
 
+class _UseAttach(argparse.Action):
+    def __call__(self, parser, ns, value, option_string=None):
+        raise UsageError(f"{option_string} PID: attaching is 'tracectl attach PID...'")
+
+
 def add_parser(subparsers, name, help):
     p = subparsers.add_parser(
         name,
@@ -38,6 +43,7 @@ def add_parser(subparsers, name, help):
         description="Run CMD and trace it, as `strace CMD` does (strace's options and output).",
     )
     add_strace_options(p)
+    p.add_argument("-p", "--attach", dest="pid_opts", action=_UseAttach, metavar="PID", help=argparse.SUPPRESS)
     p.add_argument("argv", nargs=argparse.REMAINDER, metavar="CMD [ARGS...]", help="the command to run")
     strict_parser(p)
     return p

@@ -182,3 +182,8 @@ def test_attach_refuses(argv, message):
     a.pid_args = a.pid_opts + a.pid_args
     with pytest.raises(UsageError, match=message):
         resolve(a)
+
+
+def test_run_points_p_to_attach():
+    with pytest.raises(UsageError, match="attaching is 'tracectl attach PID...'"):
+        parse("-p", "1", "true")

@@ -254,6 +254,7 @@ class Printer:
             return
         if rtype == Rec.NEWTASK:
             child = field(rec, "child")
+            self.dead.discard(child)  # a reused id
             if self._visible(child) or (self.o.follow and self._visible(tid)):
                 self.live.add(child)
                 if self.o.follow and "attach" not in self.o.quiet:
@@ -436,7 +437,10 @@ class Printer:
 
     def _drop(self, tid) -> None:
         self.live.discard(tid)
+        if len(self.dead) >= _DEAD_MAX:  # a long watch: forget old ids (pids get reused anyway)
+            self.dead.clear()
         self.dead.add(tid)
+        self._last_nr.pop(tid, None)
         st = self.files.pop(tid, None)
         if st is not None:
             st.fp.close()
@@ -563,8 +567,7 @@ class Printer:
         if rtype in (Rec.SIGNAL, Rec.STOPPED) and not self._signal_shown(field(rec, "signo")):
             return
         if rtype in (Rec.EXIT, Rec.KILLED):
-            self.live.discard(tid)
-            self.dead.add(tid)
+            self._drop(tid)
         entry = None
         if rtype == Rec.SYSCALL_ENTRY:
             self.pending[tid] = rec
@@ -618,6 +621,7 @@ class Printer:
             pass
 
 
+_DEAD_MAX = 1 << 16
 _CALL_RECORDS = frozenset({Rec.SYSCALL, Rec.SYSCALL_ENTRY, Rec.SYSCALL_EXIT})
 _EXECS = frozenset({"execve", "execveat"})
 

@@ -63,7 +63,7 @@ _SPECIFIC: dict[Rec, tuple[str, ...]] = {
     Rec.SYSCALL_ENTRY: ("pers", "nr", "args", "mem", "flags"),
     Rec.SYSCALL_EXIT: ("pers", "nr", "ret", "is_error", "dur", "mem", "cpu", "flags"),
     # old_tid: the id the exec'ing thread had before (differs when a non-leader
-    # thread exec'd); path: the exec'd file's path if known (bin) or nil.
+    # thread exec'd: PTRACE_GETEVENTMSG at PTRACE_EVENT_EXEC).
     Rec.EXEC: ("old_tid",),
     # child: new task id; how: NewTask
     Rec.NEWTASK: ("child", "how"),

@@ -80,6 +80,7 @@ class RunOptions:
     status: frozenset = frozenset()  # empty: every status is shown
     quiet: frozenset = frozenset()  # attach, exit, path-resolution, personality, thread-execve, superseded
     paths: tuple = ()
+    subcalls: frozenset | None = None  # i386 socketcall/ipc subcalls to show (None: all)
     read_fds: object = frozenset()  # -e read=: fds whose reads are dumped (supports `in`)
     write_fds: object = frozenset()  # -e write=
     qualifiers: object = None  # the Qualifiers object itself
@@ -550,6 +551,7 @@ def resolve(args) -> RunOptions:
         status=status,
         quiet=frozenset(quiet),
         paths=tuple(getattr(q, "paths", ()) or ()),
+        subcalls=_subcalls(q),
         read_fds=q.read_fds if q.read_fds else frozenset(),
         write_fds=q.write_fds if q.write_fds else frozenset(),
         qualifiers=q,
@@ -583,6 +585,31 @@ def resolve(args) -> RunOptions:
         cpu_time=bool(summary) and not args.wall,
         plan_strsize=_plan_strsize(strsize, args.verbose, q),
     )
+
+
+def _subcalls(q):
+    """The i386 socketcall/ipc subcalls to show. bpfgen's filter traces the
+    multiplexers whole (argument checks are not cacheable); which subcalls
+    were asked for is for the printer to apply. None: no filtering (every
+    subcall selected, or the multiplexer named itself)."""
+    subs = frozenset(getattr(q, "trace_subcalls", ()) or ())
+    if not subs or (subs >= SOCKETCALL_NAMES and subs >= IPC_NAMES):
+        return None
+    return subs
+
+
+# linux/net.h SYS_* and linux/ipc.h call numbers: the subcall in the first argument
+SOCKETCALLS = {
+    1: "socket", 2: "bind", 3: "connect", 4: "listen", 5: "accept", 6: "getsockname", 7: "getpeername",
+    8: "socketpair", 9: "send", 10: "recv", 11: "sendto", 12: "recvfrom", 13: "shutdown", 14: "setsockopt",
+    15: "getsockopt", 16: "sendmsg", 17: "recvmsg", 18: "accept4", 19: "recvmmsg", 20: "sendmmsg",
+}
+IPCCALLS = {
+    1: "semop", 2: "semget", 3: "semctl", 4: "semtimedop", 11: "msgsnd", 12: "msgrcv", 13: "msgget",
+    14: "msgctl", 21: "shmat", 22: "shmdt", 23: "shmget", 24: "shmctl",
+}
+SOCKETCALL_NAMES = frozenset(SOCKETCALLS.values())
+IPC_NAMES = frozenset(IPCCALLS.values())
 
 
 # The fetch plan has one size for strings and arrays; -v prints whole argv/envp

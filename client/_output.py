@@ -23,9 +23,10 @@ import time
 
 import msgpack
 
-from tracerd._wire import FIELDS, IDX, Rec, SysFlag, ext, record
+from tracerd._wire import FIELDS, IDX, Pers, Rec, SysFlag, ext, record
 
 from ._jsonl import to_json
+from ._options import IPCCALLS, SOCKETCALLS
 from ._summary import Summary
 
 NOTE_PREFIX = "tracectl: "
@@ -116,6 +117,7 @@ class Printer:
         # strace hides its own child's)
         self.pre_exec = launched
         self._observe = getattr(decoder, "observe", None)
+        self._skip_exit: set[int] = set()  # tids whose hidden subcall's exit is still to come
         self._last_nr: dict[int, int] = {}  # -n: each task's last syscall number
         self._attached: dict[int, int] = {}  # tgid -> threads seized, note not yet printed
         self._name_of = name_of
@@ -288,10 +290,20 @@ class Printer:
             self._write_machine(rec)
 
     # strace text handlers ------------------------------------------------------
+    def _subcall_hidden(self, pers, nr, args) -> bool:
+        """i386 socketcall/ipc whose subcall was not asked for (the filter
+        selects the multiplexer whole)."""
+        if pers != Pers.I386 or nr not in _MULTIPLEXERS or self.o.subcalls is None or not args:
+            return False
+        table = SOCKETCALLS if nr == _MULTIPLEXERS[0] else IPCCALLS
+        return table.get(args[0] & 0xFFFF) not in self.o.subcalls
+
     def _syscall(self, rec, tid) -> None:
         # the hot path: a SYSCALL record always has every field (only the
         # extension map may follow), so index it directly
         pers, nr, ret, is_error, flags = rec[_S_PERS], rec[_S_NR], rec[_S_RET], rec[_S_ERR], rec[_S_FLAGS] or 0
+        if pers == Pers.I386 and self._subcall_hidden(pers, nr, field(rec, "args")):
+            return self._unseen(rec)
         if self.status_filter and not self._status_shown(self._status_of(rec, ret, is_error, flags)):
             return self._unseen(rec)
         if self.paths and not self._path_shown(rec):
@@ -343,6 +355,9 @@ class Printer:
 
     def _entry(self, rec, tid) -> None:
         pers, nr = field(rec, "pers"), field(rec, "nr")
+        if pers == Pers.I386 and self._subcall_hidden(pers, nr, field(rec, "args")):
+            self._skip_exit.add(tid)
+            return
         if self.status_filter or self.paths:
             # strace holds the line until the exit decides whether it is shown
             self.pending[tid] = rec
@@ -359,6 +374,9 @@ class Printer:
 
     def _exit(self, rec, tid) -> None:
         pers, nr = field(rec, "pers"), field(rec, "nr")
+        if tid in self._skip_exit:
+            self._skip_exit.discard(tid)
+            return
         ret, is_error, flags = field(rec, "ret"), field(rec, "is_error"), field(rec, "flags") or 0
         entry = self.pending.pop(tid, None)
         held = entry is not None and (self.status_filter or self.paths)
@@ -622,6 +640,7 @@ class Printer:
 
 
 _DEAD_MAX = 1 << 16
+_MULTIPLEXERS = (102, 117)  # i386 socketcall, ipc (arch/x86/entry/syscalls/syscall_32.tbl)
 _CALL_RECORDS = frozenset({Rec.SYSCALL, Rec.SYSCALL_ENTRY, Rec.SYSCALL_EXIT})
 _EXECS = frozenset({"execve", "execveat"})
 

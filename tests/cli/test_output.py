@@ -342,3 +342,32 @@ def test_several_attached_pids_prefix_lines(recs):
     assert notes == "tracectl: Process 100 attached\ntracectl: Process 200 attached\n"
     out, _ = run_printer(options(attach=True, output="/x"), rs, roots=(100, 200))
     assert out.splitlines()[0].startswith("100   close(3)")
+
+
+def test_i386_socketcall_subcalls_filtered(recs):
+    from tracerd._wire import Pers, record
+
+    def sc(sub, tid=100):
+        recs.seq += 1
+        return record(Rec.SYSCALL, recs.seq, recs.ts, tid, tid, Pers.I386, 102, [sub, 0x1000, 0, 0, 0, 0], 0, False, 10, [], None, 4)
+
+    rs = [sc(1), sc(3), sc(2)]
+    out, _ = run_printer(options(subcalls=frozenset({"connect"})), rs)
+    assert len(out.splitlines()) == 1 and "connect" in out.lower()
+    out, _ = run_printer(options(subcalls=None), rs)
+    assert len(out.splitlines()) == 3
+    # an entry hidden at entry hides its exit too
+    e = record(Rec.SYSCALL_ENTRY, 50, recs.ts, 100, 100, Pers.I386, 102, [1, 0x1000, 0, 0, 0, 0], [], 0)
+    x = record(Rec.SYSCALL_EXIT, 51, recs.ts, 100, 100, Pers.I386, 102, 3, False, 10, [], None, 0)
+    out, _ = run_printer(options(subcalls=frozenset({"connect"})), [e, x, sc(3)])
+    assert len(out.splitlines()) == 1 and "connect" in out.lower()
+
+
+def test_subcalls_from_qualifiers():
+    from tracerd.bpfgen import Qualifiers
+    from tracerd.client._options import _subcalls
+
+    for expr, want in [("trace=connect", {"connect"}), ("trace=all", None), ("trace=socketcall", None), ("trace=read", None)]:
+        q = Qualifiers()
+        q.qualify(expr)
+        assert _subcalls(q) == (frozenset(want) if want else None), expr

@@ -576,6 +576,15 @@ class Printer:
 
     # jsonl / msgpack ----------------------------------------------------------------
     def _feed_machine(self, rtype, rec, tid) -> None:
+        if rtype in _CALL_RECORDS and field(rec, "pers") == Pers.I386:
+            if rtype == Rec.SYSCALL_EXIT:
+                if tid in self._skip_exit:
+                    self._skip_exit.discard(tid)
+                    return
+            elif self._subcall_hidden(Pers.I386, field(rec, "nr"), field(rec, "args")):
+                if rtype == Rec.SYSCALL_ENTRY:
+                    self._skip_exit.add(tid)
+                return
         if rtype in (Rec.SYSCALL, Rec.SYSCALL_EXIT):
             ret, is_error, flags = field(rec, "ret"), field(rec, "is_error"), field(rec, "flags") or 0
             if not self._status_shown(self._status_of(rec, ret, is_error, flags)):

@@ -29,11 +29,25 @@ STRACE = shutil.which("strace")
 TRACECTL = [sys.executable, "-c", "import sys; from tracerd.client import main; sys.exit(main())"]
 
 
+def run_group(cmd, *, timeout=30, capture_output=True, **kw):
+    """subprocess.run in a session of its own: on a timeout the whole group
+    goes (tracectl, its worker, the tracee), not only tracectl."""
+    if capture_output:
+        kw.setdefault("stdout", subprocess.PIPE)
+        kw.setdefault("stderr", subprocess.PIPE)
+    with subprocess.Popen(cmd, start_new_session=True, **kw) as p:
+        try:
+            out, err = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.communicate()
+            raise
+        return subprocess.CompletedProcess(p.args, p.returncode, out, err)
+
+
 def tracectl(*argv, **kw):
-    kw.setdefault("capture_output", True)
     kw.setdefault("text", True)
-    kw.setdefault("timeout", 30)
-    return subprocess.run([*TRACECTL, "--embedded", "run", *argv], **kw)
+    return run_group([*TRACECTL, "--embedded", "run", *argv], **kw)
 
 
 def strace(*argv, **kw):

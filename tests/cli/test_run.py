@@ -373,3 +373,12 @@ def test_summary_only_warnings_match_strace():
     ours, theirs = tracectl(*args), strace(*args)
     warn = lambda t: [l.split(": ", 1)[1] for l in t.splitlines() if "no effect" in l]  # noqa: E731
     assert warn(ours.stderr) == warn(theirs.stderr) and len(warn(ours.stderr)) == 5
+
+
+def test_summary_goes_to_the_output_file(tmp_path):
+    out = tmp_path / "t"
+    r = tracectl("-c", "-o", str(out), "-e", "trace=close", "cat", "/etc/hostname")
+    assert r.returncode == 0 and r.stderr == ""
+    lines = out.read_text().splitlines()
+    assert lines[0] == "% time     seconds  usecs/call     calls    errors syscall"
+    assert lines[2].endswith(" close") and lines[-1].endswith(" total")

@@ -371,3 +371,13 @@ def test_subcalls_from_qualifiers():
         q = Qualifiers()
         q.qualify(expr)
         assert _subcalls(q) == (frozenset(want) if want else None), expr
+
+
+def test_summary_overhead_and_unsorted(recs):
+    rs = [recs.call(100, 257, 3, cpu=5_000), recs.call(100, 3, 0, cpu=9_000), recs.call(100, 3, 0, cpu=1_000)]
+    out, _ = run_printer(options(summary=1, sortby="nothing", overhead_ns=2_000), rs)
+    lines = out.splitlines()
+    # -S nothing: number order (close=3 before openat=257); -O 2us off each call, never below 0
+    assert lines[2].split()[-1] == "close" and lines[3].split()[-1] == "openat"
+    assert lines[2].split()[1] == "0.000007" and lines[3].split()[1] == "0.000003"
+    assert lines[-1].split()[1] == "0.000010"

@@ -270,3 +270,20 @@ def test_close_early_kills_the_command():
     status = run.status()
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
     assert run.worker_status == 0
+
+
+def test_killed_worker_kills_the_command():
+    # EXITKILL: a launched command never runs on untraced (its filter would
+    # fail every selected call with ENOSYS)
+    from _plans import filter_and_plan, spec
+    from tracerd.client._embedded import EmbeddedRun
+
+    bpf, plan = filter_and_plan(spec(["execve"]))
+    run = EmbeddedRun(["sleep", "100"], bpf=bpf, plan=plan).start()
+    for rec in run.records():
+        if rec[0] == Rec.SYSCALL:
+            break
+    run._worker.kill()
+    status = run.status()
+    run.close()
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL

@@ -181,3 +181,30 @@ def test_children_that_die_before_their_parents_event():
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
+
+
+I386_EXEC = r"""#include <stdint.h>
+static char path[] = "/bin/true";
+static char a0[] = "true", a1[] = "i386-arg";
+static uint32_t argv32[3], envp32[1];
+int main(void) {
+	long ret;
+	argv32[0] = (uint32_t)(uintptr_t)a0; argv32[1] = (uint32_t)(uintptr_t)a1; argv32[2] = 0; envp32[0] = 0;
+	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(11), "b"(path), "c"(argv32), "d"(envp32) : "memory");
+	return 1;
+}
+"""
+
+
+def test_i386_execve_reads_32bit_pointers(cbuild):
+    prog = cbuild("i386exec", I386_EXEC, "-no-pie")
+    N = _wire.LEN_NONE
+    ops = [(0, _wire.Op.CSTR, 0, N, 4096), (0, _wire.Op.STRARR, 1, N, 0), (0, _wire.Op.STRARR, 2, N, 0)]
+    flags = _wire.EntryFlag.EXIT | _wire.EntryFlag.FETCH_ENTRY
+    recs, status, _ = run_traced([prog], entries={(Pers.I386, "execve"): (flags, ops)})
+    assert status == 0  # /bin/true ran
+    (ev,) = calls(recs, 11, Pers.I386)
+    assert _wire.field(ev, "ret") == 0
+    assert mem_of(ev, 0, 0) == b"/bin/true\0"
+    assert mem_of(ev, 0, 1) == [2, b"true\0", b"i386-arg\0"]
+    assert mem_of(ev, 0, 2) == [0]

@@ -287,3 +287,32 @@ def test_killed_worker_kills_the_command():
     status = run.status()
     run.close()
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+
+
+def test_command_gets_default_signals_and_our_fds(cbuild, tmp_path):
+    prog = cbuild("envcheck", r"""#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+int main(int argc, char **argv){
+	struct sigaction sa; sigset_t m;
+	sigaction(SIGPIPE, 0, &sa); if (sa.sa_handler != SIG_DFL) return 2;
+	sigaction(SIGXFSZ, 0, &sa); if (sa.sa_handler != SIG_DFL) return 3;
+	sigprocmask(SIG_SETMASK, 0, &m); if (!sigisemptyset(&m)) return 4;
+	int fd = atoi(argv[1]);
+	if (fcntl(fd, F_GETFD) < 0) return 5;
+	return write(fd, "ok", 2) == 2 ? 0 : 6;
+}""")
+    f = open(tmp_path / "out", "wb")
+    fd = f.fileno()
+    os.set_inheritable(fd, True)
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR2])
+    try:
+        recs, status, _ = run_traced([prog, str(fd)], ["write"])
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        f.close()
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert (tmp_path / "out").read_bytes() == b"ok"
+    (w,) = calls(recs, NR["write"])
+    assert _wire.field(w, "args")[0] == fd and mem_of(w, 0, 1) == b"ok"

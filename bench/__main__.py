@@ -6,7 +6,9 @@ the other's) and the table shows medians and ratios. The tracees time their
 own loops with CLOCK_MONOTONIC so start-up (python, exec, ld.so) is not
 counted; fork-heavy runs are timed whole, as a user would see them.
 
-Needs root, gcc and strace. Options: --rounds N (default 5), --quick.
+Needs root, gcc and strace. Options: --rounds N (default 5), --quick,
+--native-only (skip the other parts' scripts, which run after our table:
+bench_table.py and bench/daemon_*.py, each printing its own figures).
 """
 
 from __future__ import annotations
@@ -185,6 +187,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="bench")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="shorter loops (noisier)")
+    ap.add_argument("--native-only", action="store_true", help="skip the other parts' benchmarks (bench/daemon_*.py, bench_table.py)")
     ap.add_argument("--drain", metavar="EXPR", help=argparse.SUPPRESS)
     ap.add_argument("--colocate", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("cmd", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
@@ -257,7 +260,30 @@ def main(argv=None):
     w = max(len(r[0]) for r in rows)
     for name, v in rows:
         print(f"{name:<{w}}  {v:6.2f}")
+    if not a.native_only:
+        others()
     return 0
+
+
+# The other parts' benchmarks, each a script with its own output: run as
+# they are, one after the other (never alongside ours: they would share CPUs).
+OTHERS = [
+    ("bpfgen: table load, qualify, compile, plan", ["bench_table.py"]),
+    ("daemon: attach overhead, daemon vs embedded vs strace -p", ["daemon_attach.py"]),
+    ("daemon: fan-out to watchers", ["daemon_fanout.py", "--seconds", "2"]),
+    ("daemon: a stalled watcher", ["daemon_stall.py", "--seconds", "5"]),
+]
+
+
+def others():
+    for title, (script, *args) in OTHERS:
+        path = os.path.join(HERE, script)
+        if not os.path.exists(path):
+            continue
+        print(f"\n== {title} ({script})", flush=True)
+        r = subprocess.run([PY, path, *args], cwd=ROOT)
+        if r.returncode:
+            print(f"bench: {script} exited with {r.returncode}")
 
 
 if __name__ == "__main__":

@@ -316,3 +316,17 @@ int main(int argc, char **argv){
     assert (tmp_path / "out").read_bytes() == b"ok"
     (w,) = calls(recs, NR["write"])
     assert _wire.field(w, "args")[0] == fd and mem_of(w, 0, 1) == b"ok"
+
+
+def test_bad_plan_refused_before_the_command_runs(tmp_path):
+    from _plans import compile_filter
+    from tracerd.client._embedded import EmbeddedRun
+
+    bpf = compile_filter({(_wire.Pers.X86_64, "getppid"): _wire.EntryFlag.EXIT})
+    marker = tmp_path / "ran"
+    run = EmbeddedRun(["/bin/sh", "-c", f"touch {marker}"], bpf=bpf, plan=b"TRFPjunk")
+    with pytest.raises(TracerError, match="^invalid fetch plan$"):
+        run.start()
+    status = run.child.wait()
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    assert not marker.exists()

@@ -1,7 +1,7 @@
 """`tracectl`: global options and subcommand dispatch.
 
-Each subcommand lives in its own module exposing ``add_parser(subparsers)`` and
-``run(args) -> int``; modules are imported only when their command runs, so
+Each subcommand lives in its own module exposing
+``add_parser(subparsers, name, help)`` and ``run(args) -> int``; modules are imported only when their command runs, so
 `tracectl --version` and `--help` work even when the native loop or libseccomp
 is missing.
 """

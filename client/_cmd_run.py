@@ -121,10 +121,11 @@ def trace(args, opts, *, kind: str = "run") -> int:
     plan = build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time)
     decoder = make_decoder(opts)
     out, owned = open_output(opts)
+    shown = " ".join(f"-e {e}" for e in args.exprs) + "".join(f" -P {p}" for p in args.paths)
     if kind == "run":
-        src = open_source(args, "run", argv=opts.argv, bpf=bpf, plan=plan, env=opts.env, colocate=opts.colocate)
+        src = open_source(args, "run", argv=opts.argv, bpf=bpf, plan=plan, env=opts.env, colocate=opts.colocate, bpf_filter=shown.strip())
     else:
-        src = open_source(args, "attach", pids=opts.pids, plan=plan)
+        src = open_source(args, "attach", pids=opts.pids, plan=plan, bpf_filter=shown.strip())
 
     interrupted = []
 

@@ -45,8 +45,11 @@ def choose(args) -> tuple[str, str | None]:
     return ("daemon", path) if path else ("embedded", None)
 
 
-def open_source(args, kind: str, *, argv=None, pids=None, bpf: bytes | None = None, plan: bytes, env=None, drop: bool = False, colocate: bool = False):
-    """An unstarted source of frames for `run` (argv, bpf) or `attach` (pids)."""
+def open_source(args, kind: str, *, argv=None, pids=None, bpf: bytes | None = None, plan: bytes, env=None, drop: bool = False, colocate: bool = False, bpf_filter: str = ""):
+    """An unstarted source of frames for `run` (argv, bpf) or `attach` (pids).
+
+    `bpf_filter` is the user's own wording of the filter, shown by `tracectl ls`.
+    """
     where, path = choose(args)
     if where == "embedded":
         try:
@@ -58,5 +61,5 @@ def open_source(args, kind: str, *, argv=None, pids=None, bpf: bytes | None = No
         return _embedded.EmbeddedAttach(list(pids), plan=plan, drop=drop)
     remote = _remote_module()
     if kind == "run":
-        return remote.RemoteRun(path, list(argv), bpf=bpf, plan=plan, env=env, drop=drop, colocate=colocate)
-    return remote.RemoteAttach(path, list(pids), plan=plan, drop=drop)
+        return remote.RemoteRun(path, list(argv), bpf=bpf, plan=plan, env=env, drop=drop, colocate=colocate, bpf_filter=bpf_filter)
+    return remote.RemoteAttach(path, list(pids), plan=plan, drop=drop, bpf_filter=bpf_filter)

@@ -41,6 +41,7 @@ class _Session:
         self._ctl_w = -1
         self._stats_r = -1
         self._buf = bytearray()
+        self._pos = 0
         self._eof = False
         self.worker_status = None
         self.stats = None
@@ -99,19 +100,26 @@ class _Session:
         buf = self._buf
         hs = _wire.FRAME_HEADER_SIZE
         while True:
-            while len(buf) >= hs:
-                _kind, _session, first, count, length = _wire.unpack_header(buf)
-                if len(buf) < hs + length:
+            # frames are consumed by moving self._pos; the buffer is
+            # compacted only before the next read (deleting per frame would
+            # move the rest of a 1 MiB read each time)
+            while len(buf) - self._pos >= hs:
+                pos = self._pos
+                _kind, _session, first, count, length = _wire.unpack_header(bytes(buf[pos : pos + hs]))
+                if len(buf) - pos < hs + length:
                     break
-                payload = bytes(buf[hs : hs + length])
-                del buf[: hs + length]
+                payload = bytes(buf[pos + hs : pos + hs + length])
+                self._pos = pos + hs + length
                 yield first, count, payload
             if self._eof or fd < 0:
                 return
+            if self._pos:
+                del buf[: self._pos]
+                self._pos = 0
             chunk = os.read(fd, _PIPE_SZ)
             if not chunk:
                 self._eof = True
-                if buf:
+                if len(buf) > self._pos:
                     raise TracerError("the tracer worker's stream ended inside a frame")
                 return
             buf += chunk

@@ -330,3 +330,33 @@ def test_bad_plan_refused_before_the_command_runs(tmp_path):
     status = run.child.wait()
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
     assert not marker.exists()
+
+
+NNP_SCRIPT = r"""
+import sys
+sys.path.insert(0, sys.argv[1])
+from _plans import spec, filter_and_plan
+from tracerd.client._embedded import EmbeddedRun
+bpf, plan = filter_and_plan(spec(["execve"]))
+r = EmbeddedRun(["/bin/grep", "NoNewPrivs", "/proc/self/status"], bpf=bpf, plan=plan).start()
+n = sum(c for _, c, _ in r.frames())
+r.close()
+sys.exit(0 if n == 2 and r.status() == 0 else 1)
+"""
+
+
+@pytest.mark.parametrize("drop_sys_admin", [False, True])
+def test_no_new_privs_only_when_seccomp_needs_it(drop_sys_admin):
+    import shutil
+    import subprocess
+    import sys
+
+    if not shutil.which("setpriv"):
+        pytest.skip("setpriv not installed")
+    here = os.path.dirname(__file__)
+    cmd = [sys.executable, "-c", NNP_SCRIPT, here]
+    if drop_sys_admin:  # seccomp() then fails with EACCES: NO_NEW_PRIVS, retry
+        cmd = ["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", *cmd]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["NoNewPrivs:", "1" if drop_sys_admin else "0"]

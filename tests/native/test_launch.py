@@ -341,7 +341,7 @@ bpf, plan = filter_and_plan(spec(["execve"]))
 r = EmbeddedRun(["/bin/grep", "NoNewPrivs", "/proc/self/status"], bpf=bpf, plan=plan).start()
 n = sum(c for _, c, _ in r.frames())
 r.close()
-sys.exit(0 if n == 2 and r.status() == 0 else 1)
+sys.exit(0 if n == 3 and r.status() == 0 else 1)  # EXEC, execve, EXIT
 """
 
 

@@ -31,7 +31,7 @@ DEFAULTS = {
     "colocate": False,
     # optional: how long a non-empty batch may wait for more records when
     # the loop is about to block (0 = flush at once)
-    "linger_us": 1000,
+    "linger_us": 10000,
     # optional: "poll" (signalfd + ctl fd + timerfd in one poll) or
     # "blocking" (block in wait4; ticks by SIGALRM)
     "wait": "blocking",

@@ -1016,6 +1016,7 @@ static unsigned char *tr_rdbuf(struct tr_loop *L, size_t n)
 }
 
 #define TR_PAGE 4096
+#define TR_FIRST_READ 256
 
 /* A C string of at most `limit` characters: bin with its NUL when the NUL
  * was found, without when truncated; -errno when nothing could be read.
@@ -1034,6 +1035,10 @@ static void tr_fetch_cstr(struct tr_loop *L, struct tr_task *t, struct tr_buf *b
 		size_t chunk = TR_PAGE - ((addr + off) & (TR_PAGE - 1));
 		unsigned char *z;
 
+		/* most strings are short: a small first read spares copying
+		 * the rest of the page */
+		if (!off && chunk > TR_FIRST_READ)
+			chunk = TR_FIRST_READ;
 		if (chunk > want - off)
 			chunk = want - off;
 		n = tr_peek(t, p + off, addr + off, chunk);
@@ -1116,6 +1121,8 @@ static void tr_fetch_strarr(struct tr_loop *L, struct tr_task *t, struct tr_buf 
 		size_t room = TR_PAGE - (addr & (TR_PAGE - 1));
 		ssize_t n;
 
+		if (first && room > 2 * TR_FIRST_READ)
+			room = 2 * TR_FIRST_READ;
 		if (room < (size_t)psize)
 			room = psize;
 		room -= room % psize;

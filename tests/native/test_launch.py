@@ -360,3 +360,26 @@ def test_no_new_privs_only_when_seccomp_needs_it(drop_sys_admin):
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["NoNewPrivs:", "1" if drop_sys_admin else "0"]
+
+
+def test_long_strings_and_strings_at_the_end_of_memory(cbuild):
+    prog = cbuild("edgestr", r"""#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+int main(void){
+	static char longp[1500];
+	memset(longp, 'x', sizeof longp - 1);
+	syscall(SYS_chdir, longp);                       /* 1499 chars: several reads */
+	char *m = mmap(0, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0);
+	munmap(m + 4096, 4096);
+	memset(m, 'y', 4096);
+	syscall(SYS_chdir, m + 4096 - 10);               /* no NUL before unmapped memory */
+	memcpy(m + 4096 - 5, "abcd", 5);
+	syscall(SYS_chdir, m + 4096 - 5);                /* NUL in the last byte */
+	return 0;
+}""")
+    recs, status, _ = run_traced([prog], ["chdir"])
+    assert status == 0
+    got = [mem_of(r, 0, 0) for r in calls(recs, NR["chdir"])]
+    assert got == [b"x" * 1499 + b"\0", b"y" * 10, b"abcd\0"]

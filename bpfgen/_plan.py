@@ -51,8 +51,10 @@ def effective_set(trace: Iterable, table: Table | None = None) -> dict[tuple[Per
     return out
 
 
-def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, entry_only: bool = False) -> list[tuple[int, int, int, int, int]]:
-    """The plan ops of one call: (phase, Op, arg, len_src, size), entry ops first."""
+def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, entry_only: bool = False, abbreviated: bool = False) -> list[tuple[int, int, int, int, int]]:
+    """The plan ops of one call: (phase, Op, arg, len_src, size), entry ops first.
+    `abbreviated`: the call is printed abbreviated, so an environment
+    (strarr[env]) is only counted (`/* 23 vars */`), not fetched."""
     entry, exit_ = [], []
     for i, a in enumerate(sc.args_for(pers)):
         k = a.kind
@@ -60,6 +62,8 @@ def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, ent
             entry.append((Op.CSTR, i, LEN_NONE, PATH_MAX))
         elif k == "str":
             entry.append((Op.CSTR, i, LEN_NONE, 0))
+        elif k == "strarr" and a.ref == "env" and abbreviated:
+            entry.append((Op.STRARR, i, LEN_FIXED, 0))  # count only
         elif k == "strarr":
             entry.append((Op.STRARR, i, LEN_NONE, 0))
         elif k == "buf":
@@ -111,9 +115,11 @@ def trace_flags(trace: Iterable, *, entry_only: bool = False, table: Table | Non
     return out
 
 
-def build_plan(trace: Iterable, *, strsize: int = 32, cpu_time: bool = False, entry_only: bool = False) -> bytes:
+def build_plan(trace: Iterable, *, strsize: int = 32, cpu_time: bool = False, entry_only: bool = False, abbrev: Iterable | None = None) -> bytes:
     """The fetch plan for a trace set, in tracerd._wire's binary format: one
-    entry per selected (pers, nr) (even with no ops), sorted by (pers, nr)."""
+    entry per selected (pers, nr) (even with no ops), sorted by (pers, nr).
+    `abbrev`: the (pers, nr) printed abbreviated (strace's -e abbrev=; None =
+    none): their environments are counted, not fetched."""
     if not 0 <= strsize < 1 << 32:
         raise UsageError(f"invalid -s argument: '{strsize}'")
     table = load_table()
@@ -121,9 +127,10 @@ def build_plan(trace: Iterable, *, strsize: int = 32, cpu_time: bool = False, en
     if len(eff) > 0xFFFF:
         raise UsageError("too many system calls for one fetch plan")
     parts = [PLAN_HEADER.pack(PLAN_MAGIC, PLAN_VERSION, len(eff), strsize, PlanFlag.CPU_TIME if cpu_time else 0)]
+    abbrev = frozenset((Pers(p), n) for p, n in abbrev) if abbrev is not None else frozenset()
     for (pers, nr) in sorted(eff):
         sc = eff[(pers, nr)]
-        ops = syscall_ops(sc, pers, table, strsize=strsize, entry_only=entry_only)
+        ops = syscall_ops(sc, pers, table, strsize=strsize, entry_only=entry_only, abbreviated=(pers, nr) in abbrev)
         parts.append(PLAN_ENTRY.pack(int(pers), len(ops), entry_flags(sc, ops, entry_only=entry_only), nr))
         parts.extend(PLAN_OP.pack(phase, int(kind), arg, src, size) for phase, kind, arg, src, size in ops)
     return b"".join(parts)

@@ -164,7 +164,11 @@ def parse_arg(text: str, where: str = "?") -> Arg:
     for what in need:
         if have[what] is None:
             raise TableError(f"{where}: {kind} needs a {what} in {text!r}")
-    if not need and plist:
+    # strarr[env]: an environment, printed as a count when abbreviated
+    if kind == "strarr" and plist:
+        if plist != ["env"]:
+            raise TableError(f"{where}: strarr takes only [env] in {text!r}")
+    elif not need and plist:
         raise TableError(f"{where}: {kind} takes no parameters in {text!r}")
     if kind == "sigset":
         ref = "sigset"

@@ -118,7 +118,7 @@ def trace(args, opts, *, kind: str = "run") -> int:
     for w in warnings(args, opts):
         print(f"tracectl: {w}", file=sys.stderr)
     bpf = compile_filter(opts.trace) if kind == "run" else None
-    plan = build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time)
+    plan = build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time, abbrev=opts.plan_abbrev)
     decoder = make_decoder(opts)
     out, owned = open_output(opts)
     shown = " ".join(f"-e {e}" for e in args.exprs) + "".join(f" -P {p}" for p in args.paths)

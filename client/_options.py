@@ -116,6 +116,7 @@ class RunOptions:
     colocate: bool = False
     seccomp_bpf: bool = False
     plan_strsize: int = 32  # what the tracer fetches: -s, more for -v arrays and -e read=/write= dumps
+    plan_abbrev: frozenset = frozenset()  # (pers, nr) printed abbreviated: environments only counted
     cpu_time: bool = False  # ask the plan for per-call CPU time (-c without -w)
 
 
@@ -584,6 +585,7 @@ def resolve(args) -> RunOptions:
         seccomp_bpf=args.seccomp_bpf,
         cpu_time=bool(summary) and not args.wall,
         plan_strsize=_plan_strsize(strsize, args.verbose, q),
+        plan_abbrev=frozenset() if args.verbose else frozenset(getattr(q, "abbrev", ()) or ()),
     )
 
 

@@ -1205,6 +1205,11 @@ static unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct 
 		uint64_t addr = t->args[op->arg];
 		size_t lim = op->size ? op->size : strsize, len;
 
+		/* STRARR with LEN_FIXED: `size` is the exact element count (0:
+		 * count the pointers only, as for an abbreviated environment) */
+		if (op->kind == TR_OP_STRARR && op->len_src == TR_LEN_FIXED)
+			lim = op->size;
+
 		if (op->phase != phase)
 			continue;
 		/* the largest value an op can produce, so the writer never

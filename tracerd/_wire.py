@@ -122,7 +122,8 @@ class SysFlag(IntEnum):
 #   STRUCT bin: exactly the struct's size
 #   STRARR array: [total, s0, s1, ...]: total = number of non-NULL pointers
 #          (counted up to STRARR_COUNT_MAX), then up to `limit` strings, each
-#          encoded as for CSTR (or an int: -errno)
+#          encoded as for CSTR (or an int: -errno); an op with LEN_FIXED
+#          fetches exactly `size` strings, so size 0 gives [total] alone
 #   IOVEC  array of [base, len, bin-or-int]: one per iovec, up to `limit`
 #          elements, data capped at the string size in total
 # A value that is an int is a failed read: -errno (e.g. -14 for EFAULT).
@@ -146,7 +147,8 @@ class Op(IntEnum):
 #   entry:  pers u8, nops u8, eflags u16, nr u32
 #   op:     phase u8, kind u8 (Op), arg u8, len_src u8, size u32
 # len_src: 0..5 = the value of that argument, LEN_RET = the return value (exit
-# only), LEN_FIXED = `size` bytes, LEN_NONE = not applicable (CSTR, STRARR).
+# only), LEN_FIXED = `size` bytes (STRARR: `size` strings, even 0), LEN_NONE =
+# not applicable (CSTR, STRARR).
 # size: the read's upper bound in bytes (CSTR, BUF: 0 means "the session's
 # strsize"; STRUCT: the struct's size; STRARR, IOVEC: max elements, 0 means
 # strsize). A BUF whose length comes from an argument or ret is capped at its

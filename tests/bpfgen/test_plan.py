@@ -121,3 +121,15 @@ def test_parse_plan_rejects():
     bad_op[e0 + 8 + 1] = 99  # op kind
     with pytest.raises(ValueError, match="bad op"):
         parse_plan(bytes(bad_op))
+
+
+def test_abbreviated_environment_is_counted_not_fetched():
+    # strace prints an abbreviated execve's envp as `/* N vars */`: fetching
+    # every string would be wasted work on every exec (the fork-heavy bench)
+    q = Qualifiers()
+    q.qualify("trace=execve@64")
+    x = Pers.X86_64
+    full = parse_plan(build_plan(q.trace))
+    counted = parse_plan(build_plan(q.trace, abbrev=q.abbrev))
+    assert ops_of(full, x, 59)[1] == [(ENTRY, Op.CSTR, 0, LEN_NONE, PATH_MAX), (ENTRY, Op.STRARR, 1, LEN_NONE, 0), (ENTRY, Op.STRARR, 2, LEN_NONE, 0)]
+    assert ops_of(counted, x, 59)[1] == [(ENTRY, Op.CSTR, 0, LEN_NONE, PATH_MAX), (ENTRY, Op.STRARR, 1, LEN_NONE, 0), (ENTRY, Op.STRARR, 2, LEN_FIXED, 0)]

@@ -384,3 +384,11 @@ def test_summary_goes_to_the_output_file(tmp_path):
     lines = out.read_text().splitlines()
     assert lines[0] == "% time     seconds  usecs/call     calls    errors syscall"
     assert lines[2].endswith(" close") and lines[-1].endswith(" total")
+
+
+def test_environment_counted_unless_verbose():
+    # abbreviated: the worker only counts envp (the plan says so); -v: every string
+    r = tracectl("-e", "trace=execve", "--", "env", "-i", "A=1", "B=22", "/bin/true")
+    assert re.search(r'execve\("/bin/true", \["/bin/true"\], 0x[0-9a-f]+ /\* 2 vars \*/\) = 0', r.stderr), r.stderr
+    r = tracectl("-v", "-e", "trace=execve", "--", "env", "-i", "A=1", "B=22", "/bin/true")
+    assert 'execve("/bin/true", ["/bin/true"], ["A=1", "B=22"]) = 0' in r.stderr, r.stderr

@@ -38,22 +38,20 @@ def untraced(spin, iters, _d):
     return finish(workload(spin, iters))
 
 
-def daemon_attach(spin, iters, d):
-    p = workload(spin, iters)
-    src = _remote.RemoteAttach(d.path, [p.pid], plan=make_plan(["openat", "close"]))
+def _traced(p, src):
+    """Run the workload `p` under an attach source, draining its frames."""
     src.start()  # returns once every thread is seized
-    n = [0]
-
-    def drain():
-        for _f, c, _p in src.frames():
-            n[0] += c
-
-    t = threading.Thread(target=drain)
+    t = threading.Thread(target=lambda: sum(c for _f, c, _p in src.frames()))
     t.start()
     r = finish(p)
     t.join(timeout=60)
     src.close()
     return r
+
+
+def daemon_attach(spin, iters, d):
+    p = workload(spin, iters)
+    return _traced(p, _remote.RemoteAttach(d.path, [p.pid], plan=make_plan(["openat", "close"])))
 
 
 def embedded_attach(spin, iters, _d):
@@ -61,20 +59,7 @@ def embedded_attach(spin, iters, _d):
     from tracerd.client._embedded import EmbeddedAttach
 
     p = workload(spin, iters)
-    src = EmbeddedAttach([p.pid], plan=make_plan(["openat", "close"]))
-    src.start()
-    n = [0]
-
-    def drain():
-        for _f, c, _p in src.frames():
-            n[0] += c
-
-    t = threading.Thread(target=drain)
-    t.start()
-    r = finish(p)
-    t.join(timeout=60)
-    src.close()
-    return r
+    return _traced(p, EmbeddedAttach([p.pid], plan=make_plan(["openat", "close"])))
 
 
 def strace_attach(spin, iters, _d):

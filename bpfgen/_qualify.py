@@ -65,6 +65,12 @@ INJECT_LAST_INF = 0xFFFF
 _PATH_KINDS = frozenset({"path", "fd", "dirfd"})
 
 
+
+def _negation(value: str) -> tuple[str, bool]:
+    """Strip strace's leading `!`s: (rest, inverted) — each `!` flips."""
+    rest = value.lstrip("!")
+    return rest, (len(value) - len(rest)) % 2 == 1
+
 class NumberSet:
     """An immutable set of non-negative integers that may be co-finite
     (`!3` = every fd but 3). Supports `in`, ==, and iteration when finite.
@@ -289,11 +295,7 @@ class Qualifiers:
 
     def _select(self, value: str) -> frozenset:
         """The set over the universe: (Pers, nr) and (Pers.I386, "subcall-name")."""
-        s = value
-        invert = False
-        while s.startswith("!"):
-            invert = not invert
-            s = s[1:]
+        s, invert = _negation(value)
         if s == "none":
             chosen: set = set()
         elif s == "all":
@@ -414,11 +416,7 @@ class Qualifiers:
     @staticmethod
     def _tokens(value: str, convert, what: str, universe=None):
         """strace's qualify_tokens: returns (items, inverted)."""
-        s = value
-        invert = False
-        while s.startswith("!"):
-            invert = not invert
-            s = s[1:]
+        s, invert = _negation(value)
         if s == "none":
             return set(), invert
         if s == "all":

@@ -141,7 +141,7 @@ def trace(args, opts, *, kind: str = "run") -> int:
         src.start()
         pid = getattr(src, "pid", None) or getattr(getattr(src, "child", None), "pid", None)
         roots = opts.pids if kind == "attach" else ([pid] if pid else None)
-        printer = Printer(opts, decoder, out, notes=sys.stderr, roots=roots, launched=kind == "run")
+        printer = Printer(opts, decoder, out, notes=sys.stderr, roots=roots, launched=kind == "run", batch=True)
         feed = printer.feed
         try:
             for _first, _count, payload in src.frames():

@@ -32,6 +32,7 @@ from ._summary import Summary
 NOTE_PREFIX = "tracectl: "
 
 _S_PERS, _S_NR, _S_RET, _S_ERR, _S_FLAGS = (IDX[Rec.SYSCALL][n] for n in ("pers", "nr", "ret", "is_error", "flags"))
+_S_DUR = IDX[Rec.SYSCALL]["dur"]
 _S_LEN = len(FIELDS[Rec.SYSCALL])  # a longer record carries the ext map
 
 # Field positions by plain int record type: tracerd._wire.field() builds a
@@ -63,17 +64,32 @@ def _fmt_secs(ns: int, digits: int) -> str:
 
 
 class _Stream:
-    """One output file and the state of its current line."""
+    """One output file and the state of its current line.
 
-    __slots__ = ("fp", "open_tid", "col")
+    `write` is the file's own write, or (batched) an append to a list that
+    `drain` joins into one write: the frame loop drains once per frame, so a
+    frame of N lines costs one write instead of ~3N (on line-buffered stderr,
+    one write(2) instead of N)."""
 
-    def __init__(self, fp):
+    __slots__ = ("fp", "open_tid", "col", "write", "_buf")
+
+    def __init__(self, fp, batch: bool = False):
         self.fp = fp
         self.open_tid = None  # task whose call entry is printed and not yet ended
         self.col = 0
+        if batch:
+            self._buf = []
+            self.write = self._buf.append
+        else:
+            self._buf = None
+            self.write = fp.write
 
-    def write(self, s: str) -> None:
-        self.fp.write(s)
+    def drain(self) -> None:
+        buf = self._buf
+        if buf:
+            data = "".join(buf)
+            buf.clear()
+            self.fp.write(data)
 
 
 class Printer:
@@ -87,9 +103,11 @@ class Printer:
     without -f only they are shown; None shows every task.
     launched: the records start with a command tracectl forked (run): its
     calls before the exec succeeds are the launcher's and stay hidden.
+    batch: lines are collected and written when `flush()` ends a frame (the
+    caller must call it per frame; notes still come out in order).
     """
 
-    def __init__(self, options, decoder, out, *, notes=None, roots=None, launched=False, name_of=None):
+    def __init__(self, options, decoder, out, *, notes=None, roots=None, launched=False, name_of=None, batch=False):
         self.o = options
         self.d = decoder
         self.notes = notes if notes is not None else sys.stderr
@@ -99,7 +117,8 @@ class Printer:
         self.summary = Summary(sortby=options.sortby, columns=options.columns, overhead_ns=options.overhead_ns) if options.summary else None
         self.per_pid = options.follow >= 2 and options.output is not None and self.fmt == "strace"
         self.to_file = options.output is not None
-        self.main = _Stream(out)
+        self._batch = batch
+        self.main = _Stream(out, batch)
         self.files: dict[int, _Stream] = {}
         self.live: set[int] = set(self.roots or ())
         self.dead: set[int] = set()
@@ -121,13 +140,20 @@ class Printer:
         self._last_nr: dict[int, int] = {}  # -n: each task's last syscall number
         self._attached: dict[int, int] = {}  # tgid -> threads seized, note not yet printed
         self._name_of = name_of
+        # the per-record paths test these once here, not option by option
+        self._all_visible = options.follow > 0 or self.roots is None
+        self._strace = self.fmt == "strace"
+        self._plain = not (self.status_filter or self.paths or self.summary is not None or options.pidns or self.dumps)
+        self._lead_static = not (options.tflag or options.relative or options.syscall_number)
+        self._acolumn = options.acolumn
+        self._times = options.syscall_times
         if self.fmt == "msgpack":
             self._packer = msgpack.Packer()
             self._bout = getattr(out, "buffer", out)
 
     # -- which tasks and calls are shown ------------------------------------
     def _visible(self, tid: int) -> bool:
-        return self.o.follow > 0 or self.roots is None or tid in self.roots
+        return self._all_visible or tid in self.roots
 
     def _signal_shown(self, signo: int) -> bool:
         s = self.o.signals
@@ -167,10 +193,18 @@ class Printer:
         if st is None:
             path = f"{self.o.output}.{tid}"
             fp = open(path, "a" if self.o.append else "w", encoding="utf-8", errors="backslashreplace")
-            st = self.files[tid] = _Stream(fp)
+            st = self.files[tid] = _Stream(fp, self._batch)
         return st
 
     def _leader(self, tid: int, ts: int | None, nr: int | None = None) -> str:
+        if self._lead_static:  # no -t/-r/-n: at most the pid prefix
+            if self.per_pid:
+                return ""
+            if self.file_pid_prefix:
+                return f"{tid:<5d} "
+            if not self.to_file and len(self.live) > 1:
+                return f"[pid {tid:5d}] "
+            return ""
         o = self.o
         parts = []
         if self.per_pid:
@@ -223,15 +257,31 @@ class Printer:
             st.write(text + "\n")
         else:
             head = head.rstrip(" ") + " "
-            col = st.col + len(head)
-            if col < self.o.acolumn:
-                head += " " * (self.o.acolumn - col)
-            st.write(head + "= " + ret)
-            if self.o.syscall_times and dur is not None:
-                st.write(f" <{_fmt_secs(dur, self.o.dur_precision)}>")
-            st.write("\n")
+            pad = self._acolumn - st.col - len(head)
+            if self._times and dur is not None:
+                ret += f" <{_fmt_secs(dur, self.o.dur_precision)}>"
+            st.write(f"{head}{' ' * pad}= {ret}\n" if pad > 0 else f"{head}= {ret}\n")
         st.open_tid = None
         st.col = 0
+
+    def _call_line(self, tid: int, ts, nr, text: str, dur) -> _Stream:
+        """_begin + _end_call for a whole call, written in one piece."""
+        st = self._stream(tid) if self.per_pid else self.main
+        if st.open_tid is not None:
+            st.write(" <unfinished ...>\n")
+            st.open_tid = None
+        lead = self._leader(tid, ts, nr)
+        head, sep, ret = text.rpartition(" = ")
+        if not sep:
+            st.write(lead + text + "\n")
+        else:
+            head = head.rstrip(" ") + " "
+            pad = self._acolumn - len(lead) - len(head)
+            if self._times and dur is not None:
+                ret += f" <{_fmt_secs(dur, self.o.dur_precision)}>"
+            st.write(f"{lead}{head}{' ' * pad}= {ret}\n" if pad > 0 else f"{lead}{head}= {ret}\n")
+        st.col = 0
+        return st
 
     def _line(self, tid: int, ts, text: str) -> None:
         st = self._begin(tid, ts)
@@ -239,6 +289,7 @@ class Printer:
         st.col = 0
 
     def note(self, msg: str) -> None:
+        self.main.drain()  # notes and lines may share stderr: keep their order
         self.notes.write(NOTE_PREFIX + msg + "\n")
         self.notes.flush()
 
@@ -246,41 +297,47 @@ class Printer:
     def feed(self, rec: list) -> None:
         rtype = rec[0]
         tid = rec[3]
-        if rtype == Rec.LOST:
-            n = field(rec, "count")
-            self.lost += n
-            self.note(f"{n} records lost")
-            return
-        if rtype == Rec.ERROR:
-            self.note(field(rec, "message") or os.strerror(field(rec, "errno") or 0))
-            return
-        if rtype == Rec.NEWTASK:
-            child = field(rec, "child")
-            self.dead.discard(child)  # a reused id
-            if self._visible(child) or (self.o.follow and self._visible(tid)):
-                self.live.add(child)
-                if self.o.follow and "attach" not in self.o.quiet:
-                    self.note(f"Process {child} attached")
-            self._emit_raw(rec, tid)
-            return
-        if self._attached and rtype != Rec.ATTACH:
+        if rtype != _SYSCALL:  # the common record skips the rare kinds' tests
+            if rtype == _LOST:
+                n = field(rec, "count")
+                self.lost += n
+                self.note(f"{n} records lost")
+                return
+            if rtype == _ERROR:
+                self.note(field(rec, "message") or os.strerror(field(rec, "errno") or 0))
+                return
+            if rtype == _NEWTASK:
+                child = field(rec, "child")
+                self.dead.discard(child)  # a reused id
+                if self._visible(child) or (self.o.follow and self._visible(tid)):
+                    self.live.add(child)
+                    if self.o.follow and "attach" not in self.o.quiet:
+                        self.note(f"Process {child} attached")
+                self._emit_raw(rec, tid)
+                return
+            if self._attached and rtype != _ATTACH:
+                self._flush_attached()
+        elif self._attached:
             self._flush_attached()
-        if not self._visible(tid):
-            if rtype == Rec.SYSCALL:
+        if not (self._all_visible or tid in self.roots):
+            if rtype == _SYSCALL:
                 self._unseen(rec)
             return
         if tid not in self.live and tid not in self.dead:
             self.live.add(tid)
-        if self.fmt != "strace":
+        if not self._strace:
             self._feed_machine(rtype, rec, tid)
             return
         if self.pre_exec:
-            if rtype == Rec.EXEC:
+            if rtype == _EXEC:
                 self.pre_exec = False
             elif rtype in _CALL_RECORDS and self.name(field(rec, "pers"), field(rec, "nr")) not in _EXECS:
-                if rtype == Rec.SYSCALL:
+                if rtype == _SYSCALL:
                     self._unseen(rec)
                 return
+        if rtype == _SYSCALL:
+            self._syscall(rec, tid)
+            return
         handler = _HANDLERS.get(rtype)
         if handler is not None:
             handler(self, rec, tid)
@@ -302,16 +359,17 @@ class Printer:
         # the hot path: a SYSCALL record always has every field (only the
         # extension map may follow), so index it directly
         pers, nr, ret, is_error, flags = rec[_S_PERS], rec[_S_NR], rec[_S_RET], rec[_S_ERR], rec[_S_FLAGS] or 0
-        if pers == Pers.I386 and self._subcall_hidden(pers, nr, field(rec, "args")):
+        if pers == _I386 and self._subcall_hidden(pers, nr, field(rec, "args")):
             return self._unseen(rec)
-        if self.status_filter and not self._status_shown(self._status_of(rec, ret, is_error, flags)):
-            return self._unseen(rec)
-        if self.paths and not self._path_shown(rec):
-            return self._unseen(rec)
-        if self.summary is not None:
-            self._count(rec, pers, nr, ret, is_error)
-            if not self.show_trace:
+        if not self._plain:
+            if self.status_filter and not self._status_shown(self._status_of(rec, ret, is_error, flags)):
                 return self._unseen(rec)
+            if self.paths and not self._path_shown(rec):
+                return self._unseen(rec)
+            if self.summary is not None:
+                self._count(rec, pers, nr, ret, is_error)
+                if not self.show_trace:
+                    return self._unseen(rec)
         try:
             text = self.d.call(rec)
         except Exception:
@@ -324,8 +382,7 @@ class Printer:
             text += self._vanished_tail(text)
         if self.o.pidns and len(rec) > _S_LEN:
             text += self._pidns_comment(rec, pers, nr, ret)
-        st = self._begin(tid, rec[2], nr)
-        self._end_call(st, text, field(rec, "dur"))
+        st = self._call_line(tid, rec[2], nr, text, rec[_S_DUR])
         if self.dumps:
             self._dump(st, self.name(pers, nr), field(rec, "args"), ret, is_error, (field(rec, "mem"),))
 
@@ -370,7 +427,8 @@ class Printer:
         st.write(text)
         st.col += len(text)
         st.open_tid = tid
-        st.fp.flush()
+        if not self._batch:  # batched: the frame's end flushes it
+            st.fp.flush()
 
     def _exit(self, rec, tid) -> None:
         pers, nr = field(rec, "pers"), field(rec, "nr")
@@ -461,6 +519,7 @@ class Printer:
         self._last_nr.pop(tid, None)
         st = self.files.pop(tid, None)
         if st is not None:
+            st.drain()
             st.fp.close()
 
     def _signal(self, rec, tid) -> None:
@@ -615,6 +674,7 @@ class Printer:
         self._flush_attached()
         for st in (self.main, *self.files.values()):
             try:
+                st.drain()
                 st.fp.flush()
             except ValueError:
                 pass
@@ -628,6 +688,10 @@ class Printer:
             if st.open_tid is not None:
                 st.write(" <unfinished ...>\n")
                 st.open_tid = None
+            try:
+                st.drain()
+            except (OSError, ValueError):
+                pass
         if self.summary is not None and not self.summary.empty():
             name_of = self._name_of or self.name
             fp = self.main.fp
@@ -649,6 +713,8 @@ class Printer:
 
 
 _DEAD_MAX = 1 << 16
+_SYSCALL, _EXEC, _LOST, _ERROR, _NEWTASK, _ATTACH = (int(r) for r in (Rec.SYSCALL, Rec.EXEC, Rec.LOST, Rec.ERROR, Rec.NEWTASK, Rec.ATTACH))
+_I386 = int(Pers.I386)
 _MULTIPLEXERS = (102, 117)  # i386 socketcall, ipc (arch/x86/entry/syscalls/syscall_32.tbl)
 _CALL_RECORDS = frozenset({Rec.SYSCALL, Rec.SYSCALL_ENTRY, Rec.SYSCALL_EXIT})
 _EXECS = frozenset({"execve", "execveat"})

@@ -70,7 +70,10 @@ class C:
         self.pers = pers
         self.nr = nr
         self.name = name
-        self.args = list(args or ()) + [0] * (6 - len(args or ()))
+        if args is not None and len(args) == 6:  # what every record carries
+            self.args = list(args)
+        else:
+            self.args = list(args or ()) + [0] * (6 - len(args or ()))
         self.ret = ret
         self.is_error = is_error
         self.mem = mem

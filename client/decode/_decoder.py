@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import operator
 import os
 import stat
 import struct
@@ -32,6 +33,9 @@ def _getter(rtype: Rec):
 
 _SYS, _ENTRY, _EXIT = _getter(Rec.SYSCALL), _getter(Rec.SYSCALL_ENTRY), _getter(Rec.SYSCALL_EXIT)
 _SYS_FIELDS = tuple(IDX[Rec.SYSCALL][n] for n in ("pers", "nr", "args", "ret", "is_error", "mem", "tid", "tgid"))
+_SYS_GET = operator.itemgetter(*_SYS_FIELDS)
+_EBADF = -errno.EBADF
+_INFOS_MAX = 4096  # (pers, nr) pairs remembered; a tracee can make up numbers
 
 
 def _memdict(*mems) -> dict:
@@ -85,6 +89,7 @@ class Decoder:
         self._devs = self.opts.yflag >= 2 or bool(self.opts.decode_fds & {"dev", "all"})
         self._pidfds = self.opts.yflag >= 2 or bool(self.opts.decode_fds & {"pidfd", "all"})
         self._tgid = 0
+        self._infos: dict = {}  # (pers, nr) -> (int pers, name, table entry): looked up once
 
     # --- names ---
     def name(self, pers: int, nr: int) -> str:
@@ -197,10 +202,19 @@ class Decoder:
         return self._prev.get(tid)
 
     # --- one call ---
+    def _info(self, pers, nr) -> tuple:
+        info = self._infos.get((pers, nr))
+        if info is None:
+            p = int(pers)
+            info = (p, self.name(p, nr), _table.lookup(p, nr))
+            if len(self._infos) >= _INFOS_MAX:
+                self._infos.clear()
+            self._infos[(pers, nr)] = info
+        return info
+
     def _ctx(self, pers, nr, args, ret, is_error, mem, tid, exiting) -> C:
-        pers = int(pers)
-        sc = _table.lookup(pers, nr)
-        return C(self, pers, nr, self.name(pers, nr), args, ret, is_error, mem, tid, exiting, sc)
+        p, name, sc = self._info(pers, nr)
+        return C(self, p, nr, name, args, ret, is_error, mem, tid, exiting, sc)
 
     def _done(self, c: C) -> None:
         if c.name != "restart_syscall":
@@ -237,8 +251,12 @@ class Decoder:
         try:
             return self._parts(c)
         except Exception:  # a decoder bug must not stop tracing: raw args
-            n = len(c.sc.args) if c.sc is not None else 6
-            return [hexa(c.a(i)) for i in range(n)], n, "int"
+            return self._raw_parts(c)
+
+    @staticmethod
+    def _raw_parts(c: C):
+        n = len(c.sc.args) if c.sc is not None else 6
+        return [hexa(c.a(i)) for i in range(n)], n, "int"
 
     def _ret(self, c: C, kind) -> str:
         try:
@@ -372,25 +390,44 @@ class Decoder:
             self._set(key, link)
 
     def call(self, rec: list) -> str:
-        pers, nr, args, ret, is_error, mem, tid, tgid = (rec[i] for i in _SYS_FIELDS)
-        pending = self._pending is not None and self._pending[0] is rec
-        self._flush_pending(rec)
-        self._pending = None
+        # the hot path (one call per SYSCALL record): helpers inlined
+        pers, nr, args, ret, is_error, mem, tid, tgid = _SYS_GET(rec)
+        pending = False
+        if self._pending is not None:
+            pending = self._pending[0] is rec
+            self._flush_pending(rec)
+            self._pending = None
         self._tgid = tgid
-        c = self._ctx(pers, nr, args, ret, is_error, _memdict(mem), tid, ret is not None)
+        p, name, sc = self._info(pers, nr)
+        c = C(self, p, nr, name, args, ret, is_error, {(e[0], e[1]): e[2] for e in mem} if mem else {}, tid, ret is not None, sc)
         track = self._paths or self._want_fds or pending
-        self._ebadf = track and is_error and ret == -errno.EBADF
-        if track and c.ok and c.name in _MAKES_IN_ARGS:
-            self._track(c)  # the fds it made are in its own arguments
-            track = False
-        args, _, kind = self._safe_parts(c)
+        self._ebadf = False
+        if track:
+            self._ebadf = is_error and ret == _EBADF
+            if c.ok and name in _MAKES_IN_ARGS:
+                self._track(c)  # the fds it made are in its own arguments
+                track = False
+        try:
+            args, _, kind = self._parts(c)
+        except Exception:  # a decoder bug must not stop tracing: raw args
+            args, _, kind = self._raw_parts(c)
         self._ebadf = False
         if track and c.ok:
             self._track(c)
-        elif track and c.name == "exit_group":  # never returns: the process ends
+        elif track and name == "exit_group":  # never returns: the process ends
             self._forget(tgid)
-        self._done(c)
-        return f"{c.name}({', '.join(args)}) = {self._ret(c, kind)}"
+        if name != "restart_syscall":  # _done
+            prev = self._prev
+            if len(prev) > 65536:
+                prev.clear()  # bounded: thread ids come and go
+            prev[tid] = name
+        if ret is None:
+            return f"{name}({', '.join(args)}) = ?"
+        try:
+            rtext = ret_text(c, kind)
+        except Exception:
+            rtext = str(ret)
+        return f"{name}({', '.join(args)}) = {rtext}"
 
     def observe(self, rec: list) -> None:
         """A SYSCALL record the printer does not show (-z/-Z, status=):

@@ -4,6 +4,7 @@ family modules fill, and the generic table-driven argument kinds."""
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from dataclasses import dataclass, field as dfield
 from typing import Callable
 
@@ -96,7 +97,7 @@ class C:
         return s64(self.args[i]) if self.pers == 0 else s32(self.args[i])
 
     def ulong(self, i: int) -> int:
-        return self.a(i) if self.pers == 0 else u32(self.args[i])
+        return self.args[i] & (0xFFFFFFFFFFFFFFFF if self.pers == 0 else 0xFFFFFFFF)
 
     @property
     def ok(self) -> bool:
@@ -280,6 +281,7 @@ def sigtext(n: int, style: str = "abbrev") -> str:
     return styled(str(n), _flags.signame(n), style)
 
 
+@lru_cache(maxsize=1024)  # pure, and the same few masks recur (rt_sigprocmask)
 def sigset_text(mask: int, nsig: int = 64, style: str = "abbrev") -> str:
     mask &= (1 << nsig) - 1
     inv = bin(mask).count("1") >= nsig // 2

@@ -89,7 +89,7 @@ def comment(s: str) -> str:
 class FlagSet:
     """An ordered flag or value set: (name, value) pairs in strace's order."""
 
-    __slots__ = ("name", "items", "by_value", "dflt", "header")
+    __slots__ = ("name", "items", "by_value", "dflt", "header", "_memo")
 
     def __init__(self, name: str, items, dflt: str | None = None, header: str = ""):
         self.name = name
@@ -99,6 +99,7 @@ class FlagSet:
             self.by_value.setdefault(v, n)
         self.dflt = dflt or (self.items[0][0].split("_")[0] + "_???" if self.items else "???")
         self.header = header
+        self._memo: dict[int, str] = {}  # value -> _flags text (the same few values recur)
 
     def flags(self, v: int, style: str = "abbrev") -> str:
         """Bit flags as strace's printflags: `A|B|0x40`, `0x80000000 /* X_??? */`."""
@@ -112,6 +113,15 @@ class FlagSet:
         return text
 
     def _flags(self, v: int) -> str:
+        text = self._memo.get(v)
+        if text is None:
+            text = self._flags_of(v)
+            if len(self._memo) >= 512:
+                self._memo.clear()
+            self._memo[v] = text
+        return text
+
+    def _flags_of(self, v: int) -> str:
         if v == 0:
             z = self.by_value.get(0)
             return z if z else "0"

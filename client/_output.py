@@ -32,7 +32,7 @@ from ._summary import Summary
 NOTE_PREFIX = "tracectl: "
 
 _S_PERS, _S_NR, _S_RET, _S_ERR, _S_FLAGS = (IDX[Rec.SYSCALL][n] for n in ("pers", "nr", "ret", "is_error", "flags"))
-_S_DUR = IDX[Rec.SYSCALL]["dur"]
+_S_DUR, _S_CPU = IDX[Rec.SYSCALL]["dur"], IDX[Rec.SYSCALL]["cpu"]
 _S_LEN = len(FIELDS[Rec.SYSCALL])  # a longer record carries the ext map
 
 # Field positions by plain int record type: tracerd._wire.field() builds a
@@ -367,7 +367,9 @@ class Printer:
             if self.paths and not self._path_shown(rec):
                 return self._unseen(rec)
             if self.summary is not None:
-                self._count(rec, pers, nr, ret, is_error)
+                if ret is not None:  # _count, with the SYSCALL record's fixed positions
+                    ns = rec[_S_DUR] if self.o.wall or rec[_S_CPU] is None else rec[_S_CPU]
+                    self.summary.add(pers, nr, ns, bool(is_error))
                 if not self.show_trace:
                     return self._unseen(rec)
         try:

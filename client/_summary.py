@@ -45,16 +45,24 @@ class Summary:
         self.columns = tuple(columns)
         self.overhead = overhead_ns
         self.counts: dict[Pers, dict[int, _Count]] = {}
+        self._cells: dict[tuple[int, int], _Count] = {}  # (pers, nr) -> its cell in counts, found once
 
     def add(self, pers: int, nr: int, ns: int | None, is_error: bool) -> None:
-        t = max((ns or 0) - self.overhead, 0)
-        c = self.counts.setdefault(Pers(pers), {}).setdefault(nr, _Count())
+        # once per counted call: no enum built, no cell allocated after the first
+        t = (ns or 0) - self.overhead
+        if t < 0:
+            t = 0
+        c = self._cells.get((pers, nr))
+        if c is None:
+            c = self._cells[(pers, nr)] = self.counts.setdefault(Pers(pers), {}).setdefault(nr, _Count())
         c.calls += 1
         if is_error:
             c.errors += 1
         c.time += t
-        c.tmin = t if c.tmin is None else min(c.tmin, t)
-        c.tmax = max(c.tmax, t)
+        if c.tmin is None or t < c.tmin:
+            c.tmin = t
+        if t > c.tmax:
+            c.tmax = t
 
     def tables(self, name_of) -> list[tuple[str | None, list[str], list[list[str]], list[str], list[bool]]]:
         """Per personality: (title, headers, rows, total row, left-aligned flags),

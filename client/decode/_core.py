@@ -120,10 +120,13 @@ class C:
 
     def m(self, i: int, phase: int | None = None):
         """The fetched memory of argument i (exit value preferred), or None."""
+        mem = self.mem
+        if not mem:  # most calls fetch nothing
+            return None
         if phase is None:
-            v = self.mem.get((1, i))
-            return v if v is not None else self.mem.get((0, i))
-        return self.mem.get((phase, i))
+            v = mem.get((1, i))
+            return v if v is not None else mem.get((0, i))
+        return mem.get((phase, i))
 
     # --- argument kinds ---
     def ptr(self, i: int) -> str:
@@ -153,7 +156,7 @@ class C:
         return self.fd(i, True)
 
     def cstr(self, i: int, limit: int | None = None) -> str:
-        v = self.m(i, 0)
+        v = self.mem.get((0, i))
         if self.ulong(i) == 0:
             return "NULL"
         if not isinstance(v, (bytes, bytearray)):

@@ -224,7 +224,7 @@ class Decoder:
 
     def _parts(self, c: C) -> tuple[list[str], int, object]:
         """(argument texts, how many print at entry, return kind)."""
-        if c.key in self.opts.raw:
+        if self.opts.raw and c.key in self.opts.raw:
             n = len(c.sc.args) if c.sc is not None else 6
             return [hexa(c.a(i)) for i in range(n)], n, "hex"
         spec = REGISTRY.get(c.name)

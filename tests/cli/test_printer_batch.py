@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tracerd._wire import Pers, Rec, record
@@ -33,7 +33,7 @@ def _print(opts, recs, *, batch, frame, shared):
     return out.getvalue(), notes.getvalue()
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(records(), max_size=40), st.sampled_from(range(len(OPTION_SETS))), st.integers(1, 7), st.booleans())
 def test_batched_output_is_the_unbatched_output(recs, which, frame, shared):
     opts = OPTION_SETS[which]

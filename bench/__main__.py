@@ -97,7 +97,10 @@ def drain_main(expr, argv, colocate=False):
 
     q = Qualifiers()
     q.qualify(expr)
-    run = EmbeddedRun(argv, bpf=compile_filter(q.trace), plan=build_plan(q.trace), colocate=colocate).start()
+    # the plan tracectl builds for the same options (an abbreviated execve's
+    # environment is counted, not fetched)
+    plan = build_plan(q.trace, abbrev=q.abbrev)
+    run = EmbeddedRun(argv, bpf=compile_filter(q.trace), plan=plan, colocate=colocate).start()
     n = 0
     for _first, count, _payload in run.frames():
         n += count

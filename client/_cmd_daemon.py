@@ -107,6 +107,7 @@ def _watch(client, args) -> int:
             if isinstance(ev, _remote.Records) and ev.session == args.session:
                 for rec in _wire.iter_records(ev.payload):
                     printer.feed(rec)
+                printer.flush()  # one write per frame, and notes shown at once
             elif isinstance(ev, _remote.End) and ev.session == args.session:
                 end = ev
                 break
@@ -129,5 +130,5 @@ def _printer(args, info):
     args.env = []
     opts = resolve(args)
     out, owned = open_output(opts)
-    printer = Printer(opts, make_decoder(opts), out, notes=sys.stderr, roots=opts.pids)
+    printer = Printer(opts, make_decoder(opts), out, notes=sys.stderr, roots=opts.pids, batch=True)
     return printer, (out.close if owned else (lambda: None))

@@ -500,6 +500,26 @@ static void tr_hash_grow(struct tr_loop *L)
 	free(oh);
 }
 
+/* The last of the ids on an NSpid:/NStgid: line (the innermost pid
+ * namespace's), or 0 when the line holds one id (no namespace of its own). */
+static int tr_inner_id(const char *q)
+{
+	const char *e = strchr(q, '\n'), *last = NULL;
+	int cnt = 0;
+
+	while (!e || q < e) {
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q < '0' || *q > '9')
+			break;
+		last = q;
+		cnt++;
+		while (*q >= '0' && *q <= '9')
+			q++;
+	}
+	return cnt > 1 ? atoi(last) : 0;
+}
+
 /* Tgid and the innermost pid-namespace ids from /proc/TID/status. */
 static void tr_read_status(struct tr_task *t)
 {
@@ -520,41 +540,11 @@ static void tr_read_status(struct tr_task *t)
 	if (s)
 		t->tgid = atoi(s + 6);
 	s = strstr(buf, "\nNStgid:");
-	if (s) {
-		char *e = strchr(s + 1, '\n'), *last = NULL;
-		int cnt = 0;
-
-		for (char *q = s + 8; q && (!e || q < e);) {
-			while (*q == ' ' || *q == '\t')
-				q++;
-			if (*q < '0' || *q > '9')
-				break;
-			last = q;
-			cnt++;
-			while (*q >= '0' && *q <= '9')
-				q++;
-		}
-		if (cnt > 1)
-			t->ns_tgid = atoi(last);
-	}
+	if (s && (n = tr_inner_id(s + 8)))
+		t->ns_tgid = n;
 	s = strstr(buf, "\nNSpid:");
-	if (s) {
-		char *e = strchr(s + 1, '\n'), *last = NULL;
-		int cnt = 0;
-
-		for (char *q = s + 7; q && (!e || q < e);) {
-			while (*q == ' ' || *q == '\t')
-				q++;
-			if (*q < '0' || *q > '9')
-				break;
-			last = q;
-			cnt++;
-			while (*q >= '0' && *q <= '9')
-				q++;
-		}
-		if (cnt > 1)
-			t->ns_tid = atoi(last);
-	}
+	if (s && (n = tr_inner_id(s + 7)))
+		t->ns_tid = n;
 }
 
 static struct tr_task *tr_task_new(struct tr_loop *L, int tid, int tgid)

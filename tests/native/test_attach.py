@@ -5,7 +5,7 @@ import signal
 import subprocess
 import time
 
-from conftest import by_type, calls, needs_root
+from native_helpers import by_type, calls, needs_root
 
 from _plans import filter_and_plan, nr_of, spec
 from tracerd import _wire

@@ -3,7 +3,7 @@ it drops in LOST records."""
 
 import os
 
-from conftest import by_type, calls, needs_root
+from native_helpers import by_type, calls, needs_root
 
 from _plans import filter_and_plan, nr_of, spec
 from tracerd import _wire

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import calls, needs_root, run_traced
+from native_helpers import calls, needs_root, run_traced
 
 from _plans import build_plan, nr_of, spec
 from tracerd import _wire

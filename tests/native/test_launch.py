@@ -5,7 +5,7 @@ import signal
 import struct
 
 import pytest
-from conftest import by_type, calls, mem_of, needs_root, run_traced
+from native_helpers import by_type, calls, mem_of, needs_root, run_traced
 
 from _plans import nr_of, OPS, eflags_of
 from tracerd import TracerError, _wire

@@ -3,7 +3,7 @@ thread, i386 calls and forks, and many tasks."""
 
 import os
 
-from conftest import by_type, calls, mem_of, needs_root, run_traced
+from native_helpers import by_type, calls, mem_of, needs_root, run_traced
 
 from _plans import nr_of
 from tracerd import _wire

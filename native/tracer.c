@@ -119,24 +119,25 @@ static inline void tr_putbe(struct tr_buf *b, uint8_t tag, uint64_t v, int n)
 		b->p[b->len++] = (uint8_t)(v >> (8 * i));
 }
 
-void tr_mp_array(struct tr_buf *b, unsigned int n)
+/* array and map headers: fix form, then 16- and 32-bit counts (tag, tag + 1) */
+static void tr_mp_container(struct tr_buf *b, unsigned int n, uint8_t fix, uint8_t tag16)
 {
 	if (n < 16)
-		tr_put8(b, 0x90 | n);
+		tr_put8(b, fix | n);
 	else if (n < 65536)
-		tr_putbe(b, 0xdc, n, 2);
+		tr_putbe(b, tag16, n, 2);
 	else
-		tr_putbe(b, 0xdd, n, 4);
+		tr_putbe(b, tag16 + 1, n, 4);
+}
+
+void tr_mp_array(struct tr_buf *b, unsigned int n)
+{
+	tr_mp_container(b, n, 0x90, 0xdc);
 }
 
 void tr_mp_map(struct tr_buf *b, unsigned int n)
 {
-	if (n < 16)
-		tr_put8(b, 0x80 | n);
-	else if (n < 65536)
-		tr_putbe(b, 0xde, n, 2);
-	else
-		tr_putbe(b, 0xdf, n, 4);
+	tr_mp_container(b, n, 0x80, 0xde);
 }
 
 void tr_mp_uint(struct tr_buf *b, unsigned long long v)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 
 import trio
@@ -12,7 +13,7 @@ import trio
 from tracerd import TracerdError, __version__
 
 from . import _config
-from ._server import Daemon
+from ._server import STOP_SIGNALS, Daemon
 from ._socket import DEFAULT_MODE, DEFAULT_SOCKET, bind_unix, listen_fds, resolve_group
 
 log = logging.getLogger("tracerd")
@@ -62,6 +63,10 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     _pin_malloc_thresholds()
     logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(), format="tracerd: %(levelname)s: %(message)s")
+    # a stop signal between binding the socket (clients may connect from
+    # then on) and Trio's receiver must not kill us with the socket left
+    # behind: hold SIGTERM/SIGINT pending until serve() takes them over
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         config = _config.load(args.config)
         listeners = listen_fds()

@@ -24,6 +24,7 @@ from ._socket import sd_notify
 
 log = logging.getLogger("tracerd")
 
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 RECV_SIZE = 65536
 MAX_FDS_PER_MSG = 4  # ancillary room; a run request carries exactly one
 
@@ -357,7 +358,10 @@ class Daemon:
     async def serve(self, listeners: list, *, task_status=trio.TASK_STATUS_IGNORED) -> int:
         # the receiver stays open through the drain: a second signal must not
         # fall back to the default action (death without detaching)
-        with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        with trio.open_signal_receiver(*STOP_SIGNALS) as signals:
+            # main() blocked them before binding: one that came early is
+            # delivered to the receiver now, and workers start unblocked
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
             async with trio.open_nursery() as nursery:
                 self.nursery = nursery
                 nursery.start_soon(self._ticker)

@@ -79,6 +79,21 @@ def test_sigint_also_stops_cleanly(sockdir):
     assert rc == 0 and "SIGINT: stopping" in err
 
 
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_stop_signal_the_moment_the_socket_exists(sockdir, sig):
+    """The socket is bound before Trio runs: a signal in that window is held
+    for the receiver, never the default action that leaves the socket behind."""
+    path = os.path.join(sockdir, "s.sock")
+    proc = subprocess.Popen([PY, "-m", "tracerd.daemon", "--socket", path], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    while not os.path.exists(path) and proc.poll() is None:
+        pass  # spin: signal as early as the path can be seen
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err.decode()
+    assert f"{sig.name}: stopping" in err.decode()
+    assert not os.path.exists(path)
+
+
 def test_ready_notification_to_systemd(sockdir):
     notify = os.path.join(sockdir, "notify")
     ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)

@@ -178,7 +178,22 @@ def test_watch_cli_follows_a_session(daemon, spin):
         [*tracectl_argv(daemon.path), "watch", str(owner.session)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    time.sleep(0.5)  # let it subscribe and see some calls (not an assertion on time)
+    # wait (not a timed assertion) until the watcher has subscribed and the
+    # session has made records since: a slow interpreter start must not let
+    # the session end before the watcher joins
+    c = _remote.Client(daemon.path)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and w.poll() is None:
+        row = c.request("list")["sessions"][0]
+        if row["subscribers"] >= 2:
+            break
+        time.sleep(0.01)
+    base = row["records"]
+    while time.monotonic() < deadline and w.poll() is None:
+        if c.request("list")["sessions"][0]["records"] >= base + 20:
+            break
+        time.sleep(0.01)
+    c.close()
     owner.close()
     records_of(owner.frames())
     out, err = w.communicate(timeout=30)

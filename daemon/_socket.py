@@ -84,23 +84,38 @@ def bind_unix(path: str, *, mode: int = DEFAULT_MODE, group: int = 0) -> socket.
             raise TracerdError(f"a daemon is already listening on {path}")
         log.info("replacing stale socket %s", path)
         os.unlink(path)
+    # Bind, set owner and mode, and listen under a temporary name, then
+    # rename into place: the path appears only once it accepts, so a client
+    # that sees it never meets ECONNREFUSED (or a socket more open than asked)
+    tmp = os.path.join(parent, f".tracerd-{os.getpid()}.tmp")
+    if len(os.fsencode(tmp)) > 107:  # sun_path: too long for the detour
+        tmp = path
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    old = os.umask(0o177)  # no window where the socket is more open than asked
+    old = os.umask(0o177)
     try:
-        sock.bind(path)
+        if tmp != path and os.path.lexists(tmp):
+            os.unlink(tmp)  # left by a crashed daemon that had our pid
+        sock.bind(tmp)
     except OSError as exc:
         sock.close()
         raise TracerdError(f"cannot bind {path}: {os.strerror(exc.errno)}") from None
     finally:
         os.umask(old)
     try:
-        os.chown(path, -1, group)
-        os.chmod(path, mode)
+        os.chown(tmp, -1, group)
+        os.chmod(tmp, mode)
     except OSError as exc:
         sock.close()
-        os.unlink(path)
+        os.unlink(tmp)
         raise TracerdError(f"cannot give {path} group {group} and mode {mode:04o}: {exc.strerror}") from None
     sock.listen(128)
+    if tmp != path:
+        try:
+            os.rename(tmp, path)
+        except OSError as exc:
+            sock.close()
+            os.unlink(tmp)
+            raise TracerdError(f"cannot bind {path}: {exc.strerror}") from None
     return sock
 
 

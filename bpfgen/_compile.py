@@ -97,7 +97,29 @@ def _optimize(f, sc) -> None:
 def compile_filter(trace: Iterable, *, entry_only: bool = False) -> bytes:
     """The raw `struct sock_filter` array for seccomp(SECCOMP_SET_MODE_FILTER):
     default ALLOW (also for an unknown arch: a tracer must not kill), and
-    SECCOMP_RET_TRACE | EntryFlag bits for each selected (pers, nr)."""
+    SECCOMP_RET_TRACE | EntryFlag bits for each selected (pers, nr).
+
+    Kept in the on-disk cache (bpfgen/_cache.py) by trace set: a hit costs
+    neither pyseccomp's import nor libseccomp's compilation (~30 ms)."""
+    from . import _cache
+
+    trace = frozenset(trace)
+    key = _cache.derived_key("filter", sorted((int(p), int(n)) for p, n in trace), bool(entry_only))
+    d = _cache.directory() if key is not None else None
+    if d is None:
+        return compile_filter_uncached(trace, entry_only=entry_only)
+    name = "filter-" + key.hex()[:40]
+    bpf = _cache.read(d, name, key)
+    if isinstance(bpf, bytes) and bpf and len(bpf) % SOCK_FILTER.size == 0:
+        return bpf
+    bpf = compile_filter_uncached(trace, entry_only=entry_only)
+    _cache.write(d, name, key, bpf)
+    _cache.prune(d, "filter-")
+    return bpf
+
+
+def compile_filter_uncached(trace: Iterable, *, entry_only: bool = False) -> bytes:
+    """compile_filter() without the cache: libseccomp compiles it now."""
     sc = _seccomp()
     table = load_table()
     flags = trace_flags(trace, entry_only=entry_only, table=table)

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 
 from tracerd._errors import LibseccompMissing
 from tracerd._wire import X32_SYSCALL_BIT, Pers
@@ -245,7 +243,7 @@ def load_table_from(data: dict) -> Table:
     raw = data["syscalls"]
     numbers = _resolve_numbers(raw, set(subcall_of))
     syscalls: dict[str, Syscall] = {}
-    classes: dict[str, set[str]] = {c: set() for c in CLASSES}
+    known_classes = frozenset(CLASSES)
     for name, spec in raw.items():
         where = f"syscall {name}"
         unknown = set(spec) - {"args", "args_i386", "ret", "classes", "nargs", "noreturn"}
@@ -253,7 +251,7 @@ def load_table_from(data: dict) -> Table:
             raise TableError(f"{where}: unknown keys {sorted(unknown)}")
         cls = set()
         for c in spec.get("classes", "").split():
-            if not c.startswith("%") or c[1:] not in classes:
+            if not c.startswith("%") or c[1:] not in known_classes:
                 raise TableError(f"{where}: unknown class {c!r}")
             cls.add(c[1:])
         if "args" in spec:
@@ -295,14 +293,21 @@ def load_table_from(data: dict) -> Table:
             subcall=subcall_of.get(name),
         )
         syscalls[name] = sc
-        for c in cls:
-            classes[c].add(name)
     for mux, subs in multiplexers.items():
         if mux not in syscalls:
             raise TableError(f"multiplexer {mux} is not a syscall of the table")
         for n, sub in subs.items():
             if sub not in syscalls:
                 raise TableError(f"multiplexer {mux}: subcall {n} names unknown syscall {sub!r}")
+    return _assemble(syscalls, structs, multiplexers)
+
+
+def _assemble(syscalls: dict[str, Syscall], structs, multiplexers) -> Table:
+    """The Table with its derived indexes (classes, numbers)."""
+    classes: dict[str, set[str]] = {c: set() for c in CLASSES}
+    for sc_ in syscalls.values():
+        for c in sc_.classes:
+            classes[c].add(sc_.name)
     by_nr: dict[Pers, dict[int, Syscall]] = {p: {} for p in Pers}
     for sc_ in syscalls.values():
         for pers, nr in sc_.numbers.items():
@@ -318,9 +323,84 @@ def load_table_from(data: dict) -> Table:
     )
 
 
-@functools.cache
-def load_table() -> Table:
-    """The packaged syscall table (parsed once per process)."""
+def _dump_args(args: tuple[Arg, ...]) -> list:
+    return [[a.name, a.kind, a.dir, a.len, a.ref] for a in args]
+
+
+def dump_table(t: Table) -> dict:
+    """The table as plain msgpack-able data (for the on-disk cache)."""
+    return {
+        "structs": [[n, [[int(p), size] for p, size in sizes.items()]] for n, sizes in t.structs.items()],
+        "multiplexers": [[m, [[k, v] for k, v in subs.items()]] for m, subs in t.multiplexers.items()],
+        "syscalls": [
+            [
+                s.name, sorted(s.classes), _dump_args(s.args), s.ret,
+                [[int(p), nr] for p, nr in s.numbers.items()], s.described, s.noreturn,
+                [[int(p), _dump_args(a)] for p, a in s.pers_args.items()],
+                list(s.subcall) if s.subcall else None,
+            ]
+            for s in t.syscalls.values()
+        ],
+    }
+
+
+def undump_table(obj: dict) -> Table:
+    """The inverse of dump_table (raises on data of the wrong shape)."""
+    pers_of = {int(p): p for p in Pers}
+    interned: dict[tuple, Arg] = {}
+
+    def args(lst) -> tuple[Arg, ...]:
+        out = []
+        for a in lst:
+            key = tuple(a)
+            arg = interned.get(key)
+            if arg is None:
+                name, kind, dir_, ln, ref = key
+                if kind not in ARG_KINDS:
+                    raise TableError(f"cached table: unknown argument kind {kind!r}")
+                arg = interned[key] = Arg(name, kind, dir_, ln, ref)
+            out.append(arg)
+        return tuple(out)
+
+    structs = {n: {pers_of[p]: size for p, size in sizes} for n, sizes in obj["structs"]}
+    multiplexers = {m: {int(k): v for k, v in subs} for m, subs in obj["multiplexers"]}
+    syscalls: dict[str, Syscall] = {}
+    for name, cls, a, ret, nums, described, noreturn, pers_args, subcall in obj["syscalls"]:
+        syscalls[name] = Syscall(
+            name=name,
+            classes=frozenset(cls),
+            args=args(a),
+            ret=ret,
+            numbers={pers_of[p]: nr for p, nr in nums},
+            described=bool(described),
+            noreturn=bool(noreturn),
+            pers_args={pers_of[p]: args(pa) for p, pa in pers_args},
+            subcall=(subcall[0], subcall[1]) if subcall else None,
+        )
+    return _assemble(syscalls, structs, multiplexers)
+
+
+def load_table_uncached() -> Table:
+    """The packaged syscall table, parsed and resolved now (no cache)."""
+    import tomllib  # only here: a cached table needs no TOML parser
+    from importlib import resources
+
     with resources.files(__package__).joinpath("syscalls.toml").open("rb") as f:
         data = tomllib.load(f)
     return load_table_from(data)
+
+
+def load_table_cached() -> Table:
+    """The packaged syscall table from the on-disk cache (bpfgen/_cache.py)
+    when it holds this very table, else parsed and resolved (and the cache
+    written)."""
+    from . import _cache
+
+    return _cache.cached("table", _cache.derived_key("table"), load_table_uncached, dump_table, undump_table)
+
+
+@functools.cache
+def load_table() -> Table:
+    """The packaged syscall table, loaded once per process (cached on disk:
+    ~10 ms instead of ~30 ms for TOML and libseccomp's numbers)."""
+    return load_table_cached()

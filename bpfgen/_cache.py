@@ -1,0 +1,206 @@
+"""An on-disk cache of what bpfgen derives from its data: the resolved syscall
+table and compiled filters.
+
+Every `tracectl` start needs the syscall table (syscalls.toml parsed, every
+name resolved by libseccomp for three personalities: ~30 ms) and a compiled
+filter (pyseccomp imported, one libseccomp filter built per personality and
+merged: ~30 ms). Both depend only on our own files and on libseccomp, so they
+are kept in ``$XDG_CACHE_HOME/tracerd`` (else ``~/.cache/tracerd``) as msgpack.
+
+Rules:
+- The key is a hash of everything the result depends on: bpfgen's sources and
+  syscalls.toml, tracerd/_wire.py (personalities, entry flags), our version,
+  this format's number and the libseccomp version actually loaded. An edited
+  source or an upgraded libseccomp is a new key, never a stale hit.
+- No cache rather than a wrong one: a cache directory that cannot be made,
+  is not ours (owner is not our euid), or is group/world-writable is not used;
+  nor is a file that is not ours. Root with a read-only or missing home (the
+  daemon's hardened unit) simply runs uncached. ``TRACERD_NO_CACHE=1`` turns
+  the cache off.
+- A file that fails to load (wrong header, key or checksum, bad msgpack, bad
+  shape) is ignored, and the value is rebuilt and the file rewritten.
+- Writes go to a temporary file renamed into place: readers never see half a
+  file, and concurrent writers each leave a whole one.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import stat
+
+import msgpack
+
+FORMAT = 1
+_MAGIC = b"TRDC"
+_DIGEST = 32  # sha256
+_HEADER = len(_MAGIC) + 2 * _DIGEST  # magic, key, sha256 of the payload
+MAX_FILTERS = 64  # compiled filters kept; the oldest beyond that are removed
+
+
+def directory() -> str | None:
+    """The cache directory, made if needed; None when it cannot be used."""
+    if os.environ.get("TRACERD_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # the XDG spec: a relative value is ignored
+        home = os.environ.get("HOME", "")
+        if not os.path.isabs(home) or home == "/":
+            return None
+        base = os.path.join(home, ".cache")
+    d = os.path.join(base, "tracerd")
+    try:
+        os.makedirs(d, mode=0o700, exist_ok=True)
+        st = os.lstat(d)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
+        return None
+    if not os.access(d, os.W_OK | os.X_OK):
+        return None
+    return d
+
+
+def _libseccomp_version() -> tuple[int, int, int] | None:
+    """The version of the libseccomp the dynamic loader gives us (the one
+    pyseccomp will load), without importing pyseccomp (~7 ms: it runs
+    ldconfig twice)."""
+    import ctypes
+
+    class _Version(ctypes.Structure):
+        _fields_ = [("major", ctypes.c_uint), ("minor", ctypes.c_uint), ("micro", ctypes.c_uint)]
+
+    try:
+        lib = ctypes.CDLL("libseccomp.so.2")
+        fn = lib.seccomp_version  # libseccomp >= 2.3
+    except (OSError, AttributeError):
+        return None
+    fn.restype = ctypes.POINTER(_Version)
+    fn.argtypes = []
+    v = fn()
+    if not v:
+        return None
+    return (v.contents.major, v.contents.minor, v.contents.micro)
+
+
+@functools.cache
+def source_key() -> bytes | None:
+    """sha256 over everything a cached value depends on; None (no caching)
+    when a source cannot be read or libseccomp's version is unknown."""
+    from tracerd import _wire
+    from tracerd._version import __version__
+
+    ver = _libseccomp_version()
+    if ver is None:
+        return None
+    here = os.path.dirname(os.path.abspath(__file__))
+    h = hashlib.sha256(f"tracerd-cache {FORMAT} {__version__} libseccomp {ver}\n".encode())
+    try:
+        for path in sorted(os.path.join(here, n) for n in os.listdir(here) if n.endswith((".py", ".toml"))) + [_wire.__file__]:
+            with open(path, "rb") as f:
+                data = f.read()
+            h.update(f"{os.path.basename(path)} {len(data)}\n".encode())
+            h.update(data)
+    except OSError:
+        return None
+    return h.digest()
+
+
+def derived_key(*parts) -> bytes | None:
+    """A key for a value derived from `parts` (msgpack-able) and the sources."""
+    base = source_key()
+    if base is None:
+        return None
+    return hashlib.sha256(base + msgpack.packb(list(parts), use_bin_type=True)).digest()
+
+
+def read(d: str, name: str, key: bytes):
+    """The msgpack object stored under `name` for `key`, or None."""
+    try:
+        fd = os.open(os.path.join(d, name), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+            return None
+        chunks = []
+        while True:
+            b = os.read(fd, 1 << 20)
+            if not b:
+                break
+            chunks.append(b)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) < _HEADER or not data.startswith(_MAGIC):
+        return None
+    k = data[len(_MAGIC) : len(_MAGIC) + _DIGEST]
+    digest = data[len(_MAGIC) + _DIGEST : _HEADER]
+    payload = data[_HEADER:]
+    if k != key or hashlib.sha256(payload).digest() != digest:
+        return None
+    try:
+        return msgpack.unpackb(payload, raw=False, strict_map_key=False, use_list=True)
+    except Exception:  # any malformed payload: treated as no file
+        return None
+
+
+def write(d: str, name: str, key: bytes, obj) -> None:
+    """Store `obj` under `name`; failures are silent (the cache is optional)."""
+    payload = msgpack.packb(obj, use_bin_type=True)
+    data = _MAGIC + key + hashlib.sha256(payload).digest() + payload
+    path = os.path.join(d, name)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError:
+        return
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+def cached(name: str, key: bytes | None, build, dump, load):
+    """`load(stored)` when the cache holds `name` for `key`, else `build()`,
+    stored as `dump(value)`. A stored value `load` rejects (raises) is rebuilt
+    and rewritten."""
+    d = directory() if key is not None else None
+    if d is not None:
+        obj = read(d, name, key)
+        if obj is not None:
+            try:
+                return load(obj)
+            except Exception:  # a cache that fails to load is never trusted
+                pass
+    value = build()
+    if d is not None:
+        write(d, name, key, dump(value))
+    return value
+
+
+def prune(d: str, prefix: str, keep: int | None = None) -> None:
+    """Remove all but the `keep` (default MAX_FILTERS) newest files named prefix*."""
+    keep = MAX_FILTERS if keep is None else keep
+    try:
+        names = [n for n in os.listdir(d) if n.startswith(prefix) and not n.endswith(".tmp")]
+        if len(names) <= keep:
+            return
+        aged = sorted(names, key=lambda n: os.stat(os.path.join(d, n)).st_mtime_ns)
+        for n in aged[: len(names) - keep]:
+            os.unlink(os.path.join(d, n))
+    except OSError:
+        pass

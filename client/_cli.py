@@ -24,6 +24,7 @@ COMMANDS = {
     "watch": "._cmd_daemon",
     "detach": "._cmd_daemon",
     "stop": "._cmd_daemon",
+    "stats": "._cmd_stats",
 }
 
 HELP = {
@@ -35,6 +36,7 @@ HELP = {
     "watch": "follow a daemon session's records",
     "detach": "detach a daemon session from its processes",
     "stop": "end a daemon session",
+    "stats": "the daemon's figures: sessions, records, drops, cpu, memory",
 }
 
 

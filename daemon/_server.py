@@ -9,6 +9,7 @@ import os
 import resource
 import signal
 import socket
+import time
 from collections import deque
 
 import trio
@@ -318,6 +319,9 @@ class Daemon:
         self.clients: set[Client] = set()
         self._next = 0
         self.records = 0
+        self.sessions_total = 0
+        self.dropped_ended = 0  # records dropped by sessions that have ended
+        self.started_ns = time.monotonic_ns()
         self.dropped_by_session: dict[int, int] = {}
         self.stopping = False
         self.nursery: trio.Nursery | None = None
@@ -326,6 +330,7 @@ class Daemon:
 
     def next_id(self) -> int:
         self._next += 1
+        self.sessions_total += 1
         return self._next
 
     def worker_pids(self) -> set[int]:
@@ -333,6 +338,7 @@ class Daemon:
 
     def session_ended(self, session: Session) -> None:
         self.sessions.pop(session.id, None)
+        self.dropped_ended += session.info()["dropped"]
         self.dropped_by_session.pop(session.id, None)
         if not self.sessions:
             self._idle.set()
@@ -350,7 +356,10 @@ class Daemon:
             "version": __version__,
             "sessions": len(self.sessions),
             "connections": len(self.clients),
+            "sessions_total": self.sessions_total,
             "records": self.records,
+            "dropped": self.dropped_ended + sum(s.info()["dropped"] for s in self.sessions.values()),
+            "uptime_ns": time.monotonic_ns() - self.started_ns,
             "cpu_ns": int((ru.ru_utime + ru.ru_stime) * 1e9),
             "rss_kb": rss,
         }

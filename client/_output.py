@@ -147,6 +147,11 @@ class Printer:
         self._lead_static = not (options.tflag or options.relative or options.syscall_number)
         self._acolumn = options.acolumn
         self._times = options.syscall_times
+        # a whole call's line straight from the decoder's (head, return)
+        # pair: one stream, no --pidns-translation comment, no read=/write= dump
+        self._split = decoder.call_split if getattr(decoder, "split_calls", lambda: False)() else None
+        self._fast_line = not self.per_pid and not options.pidns and not self.dumps
+        self._stderr_pids = not self.to_file
         if self.fmt == "msgpack":
             self._packer = msgpack.Packer()
             self._bout = getattr(out, "buffer", out)
@@ -372,10 +377,40 @@ class Printer:
                     self.summary.add(pers, nr, ns, bool(is_error))
                 if not self.show_trace:
                     return self._unseen(rec)
-        try:
-            text = self.d.call(rec)
-        except Exception:
-            text = self._raw_call(rec)
+        split = self._split
+        if split is None:
+            try:
+                text = self.d.call(rec)
+            except Exception:
+                text = self._raw_call(rec)
+        else:
+            try:
+                head, rtext = split(rec)
+            except Exception:
+                text = self._raw_call(rec)
+            else:
+                if self._fast_line and "= " not in rtext and (ret is not None or not flags & _VANISHED):
+                    # _call_line inlined, the return already apart from the
+                    # head (`head` ends with ")": no rpartition, no rstrip)
+                    st = self.main
+                    if st.open_tid is not None:
+                        st.write(" <unfinished ...>\n")
+                        st.open_tid = None
+                    if not self._lead_static:
+                        lead = self._leader(tid, rec[2], nr)
+                    elif self.file_pid_prefix:
+                        lead = f"{tid:<5d} "
+                    elif self._stderr_pids and len(self.live) > 1:
+                        lead = f"[pid {tid:5d}] "
+                    else:
+                        lead = ""
+                    if self._times and rec[_S_DUR] is not None:
+                        rtext += f" <{_fmt_secs(rec[_S_DUR], self.o.dur_precision)}>"
+                    pad = self._acolumn - len(lead) - len(head) - 1
+                    st.write(f"{lead}{head} {' ' * pad}= {rtext}\n" if pad > 0 else f"{lead}{head} = {rtext}\n")
+                    st.col = 0
+                    return
+                text = f"{head} = {rtext}"
         if flags & SysFlag.VANISHED and ret is None:
             # the task went away inside the call: strace's open line closed
             # with `<unfinished ...>) = ?`
@@ -717,6 +752,7 @@ class Printer:
 _DEAD_MAX = 1 << 16
 _SYSCALL, _EXEC, _LOST, _ERROR, _NEWTASK, _ATTACH = (int(r) for r in (Rec.SYSCALL, Rec.EXEC, Rec.LOST, Rec.ERROR, Rec.NEWTASK, Rec.ATTACH))
 _I386 = int(Pers.I386)
+_VANISHED = int(SysFlag.VANISHED)
 _MULTIPLEXERS = (102, 117)  # i386 socketcall, ipc (arch/x86/entry/syscalls/syscall_32.tbl)
 _CALL_RECORDS = frozenset({Rec.SYSCALL, Rec.SYSCALL_ENTRY, Rec.SYSCALL_EXIT})
 _EXECS = frozenset({"execve", "execveat"})

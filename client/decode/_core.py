@@ -71,8 +71,8 @@ class C:
         self.pers = pers
         self.nr = nr
         self.name = name
-        if args is not None and len(args) == 6:  # what every record carries
-            self.args = list(args)
+        if args is not None and len(args) == 6:  # what every record carries (never written to)
+            self.args = args
         else:
             self.args = list(args or ()) + [0] * (6 - len(args or ()))
         self.ret = ret
@@ -435,3 +435,46 @@ def readlink_fd(tid: int, fd: int) -> str | None:
         return os.readlink(f"/proc/{tid}/fd/{fd}" if fd != AT_FDCWD else f"/proc/{tid}/cwd")
     except OSError:
         return None
+
+
+# --- what the decoder's per-(pers, nr) plan holds ---------------------------------
+
+def compile_generic(args) -> Callable:
+    """The generic decoder for one table entry's argument list."""
+    pairs = tuple(enumerate(args))
+    return lambda c: [generic_arg(c, i, a) for i, a in pairs]
+
+
+def _ret_octal(c: C, r: int) -> str:
+    return f"{r:#o}"
+
+
+def _ret_sig(c: C, r: int) -> str:
+    return sigtext(r) if r else "0"
+
+
+def _ret_none(c: C, r: int) -> str:
+    return "?"
+
+
+def _ret_hex(c: C, r: int) -> str:
+    return hexa(r & 0xFFFFFFFFFFFFFFFF)
+
+
+def _ret_fd(c: C, r: int) -> str:
+    return c.dec.fd_text(r, c.tid, False) if r >= 0 else str(r)
+
+
+_RET_FORMATTERS = {"mode": _ret_octal, "oct": _ret_octal, "sig": _ret_sig, "none": _ret_none,
+                   "hex": _ret_hex, "addr": _ret_hex, "ptr": _ret_hex}
+
+
+def ret_formatter(kind, fds: bool) -> Callable | None:
+    """ret_text(c, kind) for a call that returned without error, as a
+    function of (c, ret) chosen once per kind; None: str(ret). `fds`: fds
+    print with their paths (-y), else an fd prints as its number."""
+    if callable(kind):
+        return lambda c, r: kind(c)
+    if kind == "fd":
+        return _ret_fd if fds else None
+    return _RET_FORMATTERS.get(kind)

@@ -11,8 +11,8 @@ import struct
 from tracerd._wire import IDX, Rec, field
 
 from . import _sockets, _table
-from ._core import AT_FDCWD, C, DecodeOptions, REGISTRY, generic_arg, generic_entry_count, readlink_fd, ret_text
-from ._fmt import hexa, quote
+from ._core import AT_FDCWD, C, DecodeOptions, REGISTRY, compile_generic, generic_arg, generic_entry_count, readlink_fd, ret_formatter, ret_text
+from ._fmt import error_text_memo as _error_text, hexa, quote
 from ._signals import siginfo_text  # also registers the siginfo struct
 
 # the family modules register their decoders when imported
@@ -36,6 +36,11 @@ _SYS_FIELDS = tuple(IDX[Rec.SYSCALL][n] for n in ("pers", "nr", "args", "ret", "
 _SYS_GET = operator.itemgetter(*_SYS_FIELDS)
 _EBADF = -errno.EBADF
 _INFOS_MAX = 4096  # (pers, nr) pairs remembered; a tracee can make up numbers
+_NOMEM: dict = {}  # the memory of a call that fetched none (never written to)
+
+
+def _raw6(c) -> list[str]:
+    return [hexa(c.a(i)) for i in range(6)]
 
 
 def _memdict(*mems) -> dict:
@@ -205,15 +210,42 @@ class Decoder:
     def _info(self, pers, nr) -> tuple:
         info = self._infos.get((pers, nr))
         if info is None:
-            p = int(pers)
-            info = (p, self.name(p, nr), _table.lookup(p, nr))
-            if len(self._infos) >= _INFOS_MAX:
-                self._infos.clear()
-            self._infos[(pers, nr)] = info
+            info = self._plan(pers, nr)
+        return info
+
+    def _plan(self, pers, nr) -> tuple:
+        """What decoding (pers, nr) takes, worked out once: (int pers, name,
+        table entry, argument formatter, return formatter). The formatter is
+        the family decoder, or the generic one compiled for the table's
+        argument kinds; None when _parts must decide per call (-e raw=, i386
+        argument lists). The return formatter takes (C, ret) for a call that
+        returned without error; None prints str(ret)."""
+        p = int(pers)
+        name, sc = self.name(p, nr), _table.lookup(p, nr)
+        opts = self.opts
+        spec = REGISTRY.get(name)
+        fn = rfn = None
+        kind = "int"
+        if (opts.raw and (pers, nr) in opts.raw) or (sc is not None and p != 0 and p in getattr(sc, "pers_args", {})):
+            pass  # rare: _parts decides
+        elif spec is not None:
+            fn = spec.fn
+            kind = spec.ret if spec.ret is not None else (sc.ret if sc is not None else "int")
+        elif sc is not None:
+            fn = compile_generic(sc.args)
+            kind = sc.ret
+        else:
+            fn = _raw6
+        if fn is not None:
+            rfn = ret_formatter(kind, self._paths)
+        info = (p, name, sc, fn, rfn)
+        if len(self._infos) >= _INFOS_MAX:
+            self._infos.clear()
+        self._infos[(pers, nr)] = info
         return info
 
     def _ctx(self, pers, nr, args, ret, is_error, mem, tid, exiting) -> C:
-        p, name, sc = self._info(pers, nr)
+        p, name, sc = self._info(pers, nr)[:3]
         return C(self, p, nr, name, args, ret, is_error, mem, tid, exiting, sc)
 
     def _done(self, c: C) -> None:
@@ -390,6 +422,17 @@ class Decoder:
             self._set(key, link)
 
     def call(self, rec: list) -> str:
+        head, rtext = self.call_split(rec)
+        return f"{head} = {rtext}"
+
+    def split_calls(self) -> bool:
+        """call_split(rec) gives what call(rec) gives, split at its ` = `
+        (False when a subclass changed call alone)."""
+        return type(self).call is Decoder.call
+
+    def call_split(self, rec: list) -> tuple[str, str]:
+        """`call()` as (`name(args)`, return text), unjoined: the printer
+        aligns the return at its column without searching the text."""
         # the hot path (one call per SYSCALL record): helpers inlined
         pers, nr, args, ret, is_error, mem, tid, tgid = _SYS_GET(rec)
         pending = False
@@ -398,15 +441,56 @@ class Decoder:
             self._flush_pending(rec)
             self._pending = None
         self._tgid = tgid
-        p, name, sc = self._info(pers, nr)
-        c = C(self, p, nr, name, args, ret, is_error, {(e[0], e[1]): e[2] for e in mem} if mem else {}, tid, ret is not None, sc)
-        track = self._paths or self._want_fds or pending
-        self._ebadf = False
-        if track:
-            self._ebadf = is_error and ret == _EBADF
-            if c.ok and name in _MAKES_IN_ARGS:
-                self._track(c)  # the fds it made are in its own arguments
-                track = False
+        info = self._infos.get((pers, nr))
+        if info is None:
+            info = self._plan(pers, nr)
+        p, name, sc, fn, rfn = info
+        c = C(self, p, nr, name, args, ret, is_error, {(e[0], e[1]): e[2] for e in mem} if mem else _NOMEM, tid, ret is not None, sc)
+        if self._paths or self._want_fds or pending:
+            return self._call_tracked(c, rec, info)
+        if name != "restart_syscall":  # _done
+            prev = self._prev
+            if len(prev) > 65536:
+                prev.clear()  # bounded: thread ids come and go
+            prev[tid] = name
+        if fn is None:
+            return self._call_slow(c)
+        try:
+            text = ", ".join(fn(c))
+        except Exception:  # a decoder bug must not stop tracing: raw args
+            return self._call_slow(c)
+        if ret is None:
+            return f"{name}({text})", "?"
+        if rfn is None and not is_error:
+            return f"{name}({text})", str(ret)
+        try:
+            return f"{name}({text})", _error_text(-ret) if is_error else rfn(c, ret)
+        except Exception:
+            return f"{name}({text})", str(ret)
+
+    def _call_slow(self, c: C) -> tuple[str, str]:
+        """call_split for what the plan leaves to _parts (raw=, i386
+        argument lists) and for a decoder that failed."""
+        try:
+            args, _, kind = self._parts(c)
+        except Exception:  # a decoder bug must not stop tracing: raw args
+            args, _, kind = self._raw_parts(c)
+        head = f"{c.name}({', '.join(args)})"
+        if c.ret is None:
+            return head, "?"
+        try:
+            return head, ret_text(c, kind)
+        except Exception:
+            return head, str(c.ret)
+
+    def _call_tracked(self, c: C, rec, info) -> tuple[str, str]:
+        """call_split when the fd table is followed (-y, -P)."""
+        name, ret, is_error, tid = c.name, c.ret, c.is_error, c.tid
+        track = True
+        self._ebadf = is_error and ret == _EBADF
+        if c.ok and name in _MAKES_IN_ARGS:
+            self._track(c)  # the fds it made are in its own arguments
+            track = False
         try:
             args, _, kind = self._parts(c)
         except Exception:  # a decoder bug must not stop tracing: raw args
@@ -415,19 +499,19 @@ class Decoder:
         if track and c.ok:
             self._track(c)
         elif track and name == "exit_group":  # never returns: the process ends
-            self._forget(tgid)
+            self._forget(self._tgid)
         if name != "restart_syscall":  # _done
             prev = self._prev
             if len(prev) > 65536:
                 prev.clear()  # bounded: thread ids come and go
             prev[tid] = name
+        head = f"{name}({', '.join(args)})"
         if ret is None:
-            return f"{name}({', '.join(args)}) = ?"
+            return head, "?"
         try:
-            rtext = ret_text(c, kind)
+            return head, ret_text(c, kind)
         except Exception:
-            rtext = str(ret)
-        return f"{name}({', '.join(args)}) = {rtext}"
+            return head, str(ret)
 
     def observe(self, rec: list) -> None:
         """A SYSCALL record the printer does not show (-z/-Z, status=):
@@ -446,9 +530,7 @@ class Decoder:
 
     def call_parts(self, rec: list) -> tuple[str, str]:
         """(`name(args)`, return text) for printers that align ` = ` as strace does."""
-        text = self.call(rec)
-        head, _, tail = text.rpartition(") = ")
-        return head + ")", tail
+        return self.call_split(rec)
 
     def entry(self, rec: list) -> str:
         f = lambda n: _ENTRY(rec, n)  # noqa: E731

@@ -195,3 +195,16 @@ def error_text(e: int) -> str:
     if e not in _errno.errorcode and e not in KERNEL_ERRNO:
         return f"-1 {e} ({os.strerror(e)})"
     return f"-1 {name} ({os.strerror(e)})"
+
+
+_ERROR_TEXTS: dict[int, str] = {}
+
+
+def error_text_memo(e: int) -> str:
+    """error_text, remembered (a trace repeats the same few errors)."""
+    text = _ERROR_TEXTS.get(e)
+    if text is None:
+        text = error_text(e)
+        if len(_ERROR_TEXTS) < 4096:
+            _ERROR_TEXTS[e] = text
+    return text

@@ -28,7 +28,11 @@
 #include <sys/timerfd.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <sys/user.h>
 #include <sys/wait.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <linux/seccomp.h>
 
 #include "tracer.h"
 
@@ -383,12 +387,14 @@ enum {
 	T_DETACHING = 0x20,
 	T_ANNOUNCED = 0x40, /* NEWTASK written (or an initial task) */
 	T_STARTED = 0x80, /* its first stop was seen */
+	T_HELD = 0x100, /* injection: kept in its first stop (held_status) */
 };
 
 struct tr_task {
 	int tid, tgid;
 	int ns_tid, ns_tgid; /* 0 when in our pid namespace */
 	uint32_t flags;
+	int held_status;
 	uint8_t pers;
 	uint16_t eflags;
 	uint32_t nr;
@@ -415,6 +421,9 @@ struct tr_loop {
 	int *ghosts;
 	unsigned int nghosts, ghostcap;
 	int attach;
+	int plain; /* attach without a filter: syscall stops, filtered here */
+	int injected; /* attach with the filter injected: seccomp stops */
+	int passthru; /* injected and the consumer gone: resume, record nothing */
 	int sigfd, tfd;
 	struct tr_buf out; /* frame: header + records */
 	uint64_t seq, batch_first;
@@ -561,7 +570,7 @@ static struct tr_task *tr_task_new(struct tr_loop *L, int tid, int tgid)
 	tr_read_status(t);
 	if (!t->tgid)
 		t->tgid = tid;
-	if (L->ending) {
+	if (L->ending && !L->passthru) {
 		/* appeared while we end: follow the others out */
 		if (L->attach)
 			t->flags |= T_DETACHING;
@@ -1276,7 +1285,7 @@ static int64_t tr_cpu(struct tr_task *t)
 
 static void tr_resume(struct tr_loop *L, struct tr_task *t, int sig)
 {
-	int req = (L->attach || (t->flags & T_WANT_EXIT)) ? PTRACE_SYSCALL : PTRACE_CONT;
+	int req = (L->plain || (t->flags & T_WANT_EXIT)) ? PTRACE_SYSCALL : PTRACE_CONT;
 
 	ptrace(req, t->tid, 0L, (long)sig);
 	/* ESRCH: killed meanwhile; its death comes through wait */
@@ -1331,7 +1340,7 @@ static void tr_on_entry(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo 
 			t->has_cpu = 1;
 		}
 	}
-	if (!L->attach && !(ef & TR_EF_EXIT)) {
+	if (!L->plain && !(ef & TR_EF_EXIT)) {
 		t->flags &= ~T_WANT_EXIT;
 		tr_resume(L, t, 0);
 		tr_emit_call(L, t, 0, 0, 0, 0, NULL, 0, -1, TR_SF_NO_EXIT);
@@ -1352,7 +1361,7 @@ static void tr_on_exit(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo *
 	if (t->flags & T_IGNORE || !(t->flags & T_INSYS)) {
 		/* attach mode: an unselected call, or the exit of a call that
 		 * was under way when we attached */
-		if (!(t->flags & T_INSYS) && !(t->flags & T_IGNORE) && L->attach) {
+		if (!(t->flags & T_INSYS) && !(t->flags & T_IGNORE) && L->plain) {
 			long nr = ptrace(PTRACE_PEEKUSER, t->tid, (void *)TR_ORIG_RAX_OFF, 0);
 
 			if (nr >= 0 && tr_plan_lookup(&L->plan, TR_PERS_X86_64, (uint32_t)nr)) {
@@ -1432,6 +1441,68 @@ static int tr_ghost_take(struct tr_loop *L, int tid)
 	return 0;
 }
 
+/* A non-leader thread exec'd: it takes the leader's tid; the old leader's
+ * task is gone. Returns the task that now holds `t`'s tid. */
+static struct tr_task *tr_exec_rename(struct tr_loop *L, struct tr_task *t, int old)
+{
+	struct tr_task *o = old != t->tid ? tr_find(L, old) : NULL;
+	int tid = t->tid;
+
+	if (!o)
+		return t;
+	tr_vanish_call(L, t);
+	tr_task_free(L, t);
+	tr_hash_remove(L, o);
+	o->tid = tid;
+	tr_hash_insert(L, o);
+	if (o->sched_fd >= 0)
+		close(o->sched_fd);
+	if (o->mem_fd >= 0)
+		close(o->mem_fd);
+	o->sched_fd = o->mem_fd = -1;
+	return o;
+}
+
+/* Pass-through (an injected filter outlives its consumer): every stop is
+ * resumed at once, nothing is fetched or recorded. */
+static void tr_passthru_stop(struct tr_loop *L, struct tr_task *t, int sig, int ev)
+{
+	unsigned long msg = 0;
+
+	switch (ev) {
+	case TR_EV_SECCOMP:
+		L->st->seccomp_stops++;
+		break;
+	case TR_EV_EXEC:
+		ptrace(TR_PTRACE_GETEVENTMSG, t->tid, 0L, &msg);
+		t = tr_exec_rename(L, t, (int)msg);
+		break;
+	case TR_EV_FORK:
+	case TR_EV_VFORK:
+	case TR_EV_CLONE:
+		ptrace(TR_PTRACE_GETEVENTMSG, t->tid, 0L, &msg);
+		if (!tr_find(L, (int)msg) && !tr_ghost_take(L, (int)msg))
+			tr_task_new(L, (int)msg, ev == TR_EV_CLONE ? 0 : (int)msg);
+		break;
+	case TR_EV_STOP:
+		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+			ptrace(TR_PTRACE_LISTEN, t->tid, 0L, 0L);
+			return;
+		}
+		break;
+	case 0:
+		if (sig != (SIGTRAP | 0x80)) {
+			/* a signal-delivery-stop: the signal goes on */
+			ptrace(PTRACE_CONT, t->tid, 0L, (long)sig);
+			return;
+		}
+		L->st->syscall_stops++;
+		break;
+	}
+	t->flags &= ~(T_WANT_EXIT | T_INSYS);
+	ptrace(PTRACE_CONT, t->tid, 0L, 0L);
+}
+
 static void tr_on_status(struct tr_loop *L, int tid, int status)
 {
 	struct tr_task *t = tr_find(L, tid);
@@ -1470,6 +1541,10 @@ static void tr_on_status(struct tr_loop *L, int tid, int status)
 	sig = WSTOPSIG(status);
 	ev = (unsigned int)status >> 16;
 	t->flags |= T_STARTED;
+	if (L->passthru) {
+		tr_passthru_stop(L, t, sig, ev);
+		return;
+	}
 	if (t->flags & T_DETACHING) {
 		int inj = 0;
 
@@ -1525,25 +1600,7 @@ static void tr_on_status(struct tr_loop *L, int tid, int status)
 
 		ptrace(TR_PTRACE_GETEVENTMSG, tid, 0L, &msg);
 		old = (int)msg;
-		if (old != tid) {
-			/* a non-leader thread exec'd: it takes the leader's
-			 * tid; the old leader's task is gone */
-			struct tr_task *o = tr_find(L, old);
-
-			if (o) {
-				tr_vanish_call(L, t);
-				tr_task_free(L, t);
-				tr_hash_remove(L, o);
-				o->tid = tid;
-				tr_hash_insert(L, o);
-				if (o->sched_fd >= 0)
-					close(o->sched_fd);
-				if (o->mem_fd >= 0)
-					close(o->mem_fd);
-				o->sched_fd = o->mem_fd = -1;
-				t = o;
-			}
-		}
+		t = tr_exec_rename(L, t, old);
 		tr_resume(L, t, 0);
 		tr_emit_simple(L, TR_REC_EXEC, t, 1, old, 0);
 		return;
@@ -1637,11 +1694,70 @@ static void tr_detach_all(struct tr_loop *L)
 	}
 }
 
+/* The consumer detached (or went away) from processes that carry an
+ * injected filter. Detaching would leave them with SECCOMP_RET_TRACE and no
+ * tracer: every traced call would fail with ENOSYS. So the tasks stay
+ * attached and the loop turns pass-through until the last one exits. The
+ * consumer sees its session end as a detach (DETACH records, a note per
+ * process, EOF). */
+static void tr_passthru_begin(struct tr_loop *L)
+{
+	const struct tr_config *c = L->cfg;
+	int *seen = calloc(L->ntasks + 1, sizeof(int));
+	unsigned int nseen = 0;
+	char msg[200];
+
+	L->ending = 1;
+	tr_split_others(L, NULL);
+	for (unsigned int i = 0; i < L->hsize; i++) {
+		for (struct tr_task *t = L->hash[i]; t; t = t->hnext) {
+			unsigned int k;
+
+			tr_emit_simple(L, TR_REC_DETACH, t, 0, 0, 0);
+			for (k = 0; seen && k < nseen && seen[k] != t->tgid; k++)
+				;
+			if (seen && k == nseen)
+				seen[nseen++] = t->tgid;
+		}
+	}
+	for (unsigned int k = 0; k < nseen; k++) {
+		snprintf(msg, sizeof(msg),
+			 "process %d keeps its seccomp filter; tracer pid %d stays attached (pass-through) until it exits",
+			 seen[k], (int)getpid());
+		tr_rec_error(L, NULL, 0, msg);
+	}
+	free(seen);
+	L->final = 1;
+	tr_flush(L);
+	if (L->tail_len && !L->consumer_gone)
+		tr_push_tail(L, 1);
+	L->final = 0;
+	L->passthru = 1;
+	L->consumer_gone = 1;
+	if (c->out_fd >= 0)
+		close(c->out_fd); /* the consumer's stream ends here */
+	if (c->passthru_fd >= 0) {
+		if (write(c->passthru_fd, "P", 1) < 0)
+			(void)0;
+		close(c->passthru_fd);
+		((struct tr_config *)c)->passthru_fd = -1;
+	}
+	/* nobody is left to decide when we end but the tracees: a terminal's
+	 * hangup, a job-control kill or a stray SIGTERM must not leave them
+	 * with a filter and no tracer (SIGKILL still can: docs/design-notes.md) */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+}
+
 static void tr_end(struct tr_loop *L)
 {
 	if (L->ending)
 		return;
-	if (L->attach)
+	if (L->injected)
+		tr_passthru_begin(L);
+	else if (L->attach)
 		tr_detach_all(L);
 	else
 		tr_kill_all(L);
@@ -1664,10 +1780,14 @@ static void tr_on_ctl(struct tr_loop *L)
 		return; /* messages are 8 bytes; a short read is a broken peer */
 	switch (tr_le32(m)) {
 	case TR_CTL_DETACH:
-		if (L->attach)
+		if (L->injected) {
+			if (!L->ending)
+				tr_passthru_begin(L);
+		} else if (L->attach) {
 			tr_detach_all(L);
-		else
+		} else {
 			tr_kill_all(L);
+		}
 		break;
 	case TR_CTL_KILL:
 		tr_kill_all(L);
@@ -1754,6 +1874,484 @@ static int tr_attach_pid(struct tr_loop *L, int pid)
 		closedir(d);
 	} while (added);
 	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Injecting the filter into running processes (attach --seccomp-bpf).
+ *
+ * Every thread is seized and held in its first stop; then, per process,
+ * one held thread runs mmap, seccomp(SECCOMP_SET_MODE_FILTER, TSYNC) (and
+ * prctl(PR_SET_NO_NEW_PRIVS) only after EACCES, as launch mode does) and
+ * munmap, each as a `syscall` instruction the thread executes under
+ * PTRACE_SYSCALL; its registers (and the text word, if one was patched) are
+ * restored afterwards. TSYNC gives every thread of the process the filter.
+ * x86-64 only: a 32-bit process is refused.
+ * ---------------------------------------------------------------------- */
+
+/* kernel-internal return values of an interrupted call (include/linux/errno.h) */
+#define TR_ERESTARTSYS 512
+#define TR_ERESTARTNOINTR 513
+#define TR_ERESTARTNOHAND 514
+#define TR_ERESTART_RESTARTBLOCK 516
+#define TR_USER32_CS 0x23 /* arch/x86/include/asm/segment.h: __USER32_CS */
+#define TR_INSN_SYSCALL 0x050f /* 0f 05, little-endian */
+#define TR_INSN_INT80 0x80cd /* cd 80 */
+
+#ifdef __x86_64__
+
+struct tr_inj {
+	struct tr_task *t;
+	struct user_regs_struct saved, base;
+	uint64_t poke_addr;
+	long poke_word;
+	int poked;
+	uint64_t sigs; /* signals that arrived meanwhile, sent again after */
+};
+
+/* Peek a text word; 0 and errno set on failure. */
+static long tr_peek_word(int tid, uint64_t addr, int *ok)
+{
+	long w;
+
+	errno = 0;
+	w = ptrace(PTRACE_PEEKTEXT, tid, (void *)(uintptr_t)addr, 0L);
+	*ok = errno == 0;
+	return w;
+}
+
+/* Run one system call in the held thread. Returns 0 with the call's
+ * return value (-errno on failure) in *ret, or -errno when ptrace failed
+ * or the thread died (its death is passed on to the loop). */
+static int tr_inj_call(struct tr_loop *L, struct tr_inj *j, long nr, long a0, long a1, long a2, long a3, long a4,
+		       long a5, long *ret)
+{
+	struct user_regs_struct r = j->base;
+	int tid = j->t->tid, entered = 0, status, sig = 0;
+
+	r.rax = nr;
+	r.rdi = a0;
+	r.rsi = a1;
+	r.rdx = a2;
+	r.r10 = a3;
+	r.r8 = a4;
+	r.r9 = a5;
+	if (ptrace(PTRACE_SETREGS, tid, 0L, &r) < 0)
+		return -errno;
+	for (;;) {
+		struct tr_sysinfo si;
+		pid_t p;
+		int ev;
+
+		if (ptrace(PTRACE_SYSCALL, tid, 0L, (long)sig) < 0)
+			return -errno;
+		sig = 0;
+		do
+			p = waitpid(tid, &status, __WALL);
+		while (p < 0 && errno == EINTR);
+		if (p < 0)
+			return -errno;
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			tr_on_status(L, tid, status);
+			j->t = NULL;
+			return -ESRCH;
+		}
+		if (!WIFSTOPPED(status))
+			continue;
+		ev = (unsigned int)status >> 16;
+		if (WSTOPSIG(status) == (SIGTRAP | 0x80)) {
+			if (ptrace(TR_PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof(si), &si) <= 0)
+				return -errno;
+			if (si.op == TR_SI_ENTRY) {
+				entered = 1;
+			} else if (si.op == TR_SI_EXIT && entered) {
+				*ret = (long)si.exit.rval;
+				return 0;
+			}
+		} else if (ev == 0) {
+			/* a signal on its way in: held back until we are done
+			 * (no handler may run on injected registers) */
+			int s = WSTOPSIG(status);
+
+			if (s >= 1 && s <= 64)
+				j->sigs |= 1ull << (s - 1);
+		}
+		/* seccomp stops (our own filter, once installed), PTRACE_EVENT_EXIT
+		 * of a thread being killed: go on */
+	}
+}
+
+/* Registers the thread goes on with: as saved, except that a call the
+ * interruption cut short is set up to be restarted, as the kernel does
+ * when no handler runs (arch/x86/kernel/signal.c) -- the thread leaves
+ * from our last call's exit stop, where the kernel no longer would. */
+static struct user_regs_struct tr_inj_restored(const struct user_regs_struct *s)
+{
+	struct user_regs_struct r = *s;
+
+	if ((long)s->orig_rax >= 0) {
+		switch (-(long)s->rax) {
+		case TR_ERESTARTSYS:
+		case TR_ERESTARTNOINTR:
+		case TR_ERESTARTNOHAND:
+			r.rax = s->orig_rax;
+			r.rip -= 2;
+			r.orig_rax = -1;
+			break;
+		case TR_ERESTART_RESTARTBLOCK:
+			r.rax = SYS_restart_syscall;
+			r.rip -= 2;
+			r.orig_rax = -1;
+			break;
+		}
+	}
+	return r;
+}
+
+static void tr_inj_undo(struct tr_inj *j)
+{
+	struct user_regs_struct r;
+
+	if (!j->t)
+		return;
+	if (j->poked)
+		ptrace(PTRACE_POKETEXT, j->t->tid, (void *)(uintptr_t)j->poke_addr, (void *)j->poke_word);
+	r = tr_inj_restored(&j->saved);
+	ptrace(PTRACE_SETREGS, j->t->tid, 0L, &r);
+	for (int s = 1; s <= 64; s++)
+		if (j->sigs & (1ull << (s - 1)))
+			syscall(SYS_tgkill, j->t->tgid, j->t->tid, s);
+}
+
+/* Pick the thread of process `tgid` to run the calls in: held in a
+ * ptrace-stop of its own (not a group-stop), 64-bit, not inside an
+ * int 0x80 call; one outside any call preferred (nothing to restart).
+ * Returns 0 or -errno with the message in L->err. */
+static int tr_inj_pick(struct tr_loop *L, int tgid, struct tr_inj *j)
+{
+	int n32 = 0, nint80 = 0, nstopped = 0, ok;
+
+	memset(j, 0, sizeof(*j));
+	for (unsigned int i = 0; i < L->hsize; i++) {
+		for (struct tr_task *t = L->hash[i]; t; t = t->hnext) {
+			struct user_regs_struct r;
+
+			if (t->tgid != tgid || !(t->flags & T_HELD))
+				continue;
+			if (WSTOPSIG(t->held_status) != SIGTRAP) {
+				nstopped++;
+				continue;
+			}
+			if (ptrace(PTRACE_GETREGS, t->tid, 0L, &r) < 0)
+				continue;
+			if (r.cs == TR_USER32_CS) {
+				n32++;
+				continue;
+			}
+			if ((long)r.orig_rax >= 0) {
+				long w = tr_peek_word(t->tid, r.rip - 2, &ok);
+
+				if (!ok || (w & 0xffff) != TR_INSN_SYSCALL) {
+					if (ok && (w & 0xffff) == TR_INSN_INT80)
+						nint80++;
+					continue; /* int 0x80, or we cannot tell how it entered */
+				}
+				if (!j->t) {
+					j->t = t;
+					j->saved = r;
+				}
+				continue;
+			}
+			j->t = t;
+			j->saved = r;
+			return 0;
+		}
+	}
+	if (j->t)
+		return 0;
+	if (n32)
+		snprintf(L->err, L->errlen,
+			 "attach --seccomp-bpf: process %d is a 32-bit (i386) process: injecting the filter is not supported",
+			 tgid);
+	else if (nint80)
+		snprintf(L->err, L->errlen,
+			 "attach --seccomp-bpf: process %d is inside an int 0x80 system call: injecting the filter is not supported",
+			 tgid);
+	else if (nstopped)
+		snprintf(L->err, L->errlen, "attach --seccomp-bpf: process %d is stopped: cannot inject the filter", tgid);
+	else
+		snprintf(L->err, L->errlen, "attach --seccomp-bpf: process %d: no thread to inject the filter with", tgid);
+	return -EINVAL;
+}
+
+static int tr_inj_write(int tid, uint64_t addr, const void *src, size_t len)
+{
+	struct iovec l = { (void *)src, len }, r = { (void *)(uintptr_t)addr, len };
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	n = process_vm_writev(tid, &l, 1, &r, 1, 0);
+	if (n == (ssize_t)len)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/mem", tid);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = pwrite(fd, src, len, (off_t)addr);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+#define TR_INJ_FAIL(...) (snprintf(L->err, L->errlen, __VA_ARGS__), r = -EINVAL)
+
+/* Install the filter in process `tgid`. Returns 0, or -errno with the
+ * message in L->err (the process is left as it was, save for
+ * NO_NEW_PRIVS when seccomp failed after setting it). */
+static int tr_inject_one(struct tr_loop *L, int tgid)
+{
+	const struct tr_config *c = L->cfg;
+	size_t len = 16 + c->inject_bpf_len, size = (len + TR_PAGE - 1) & ~(size_t)(TR_PAGE - 1);
+	unsigned char *blob;
+	struct tr_inj j;
+	long addr = 0, ret = 0, w;
+	int r, ok;
+
+	r = tr_inj_pick(L, tgid, &j);
+	if (r < 0)
+		return r;
+	/* the instruction to run: the thread's last `syscall` if it sits just
+	 * before ip (nothing to patch), else one written over ip for now */
+	w = tr_peek_word(j.t->tid, j.saved.rip - 2, &ok);
+	j.base = j.saved;
+	j.base.orig_rax = -1; /* no restart logic on injected registers */
+	if (ok && (w & 0xffff) == TR_INSN_SYSCALL) {
+		j.base.rip = j.saved.rip - 2;
+	} else {
+		j.poke_addr = j.saved.rip;
+		j.poke_word = tr_peek_word(j.t->tid, j.poke_addr, &ok);
+		if (!ok || ptrace(PTRACE_POKETEXT, j.t->tid, (void *)(uintptr_t)j.poke_addr,
+				  (void *)((j.poke_word & ~0xffffL) | TR_INSN_SYSCALL)) < 0) {
+			snprintf(L->err, L->errlen, "attach --seccomp-bpf: process %d: cannot write its text: %s", tgid,
+				 strerror(errno));
+			return -EINVAL;
+		}
+		j.poked = 1;
+	}
+	r = tr_inj_call(L, &j, SYS_mmap, 0, (long)size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0,
+			&addr);
+	if (r < 0)
+		goto died;
+	if (addr < 0 && addr >= -4095) {
+		TR_INJ_FAIL("attach --seccomp-bpf: mmap in process %d: %s", tgid, strerror((int)-addr));
+		goto undo;
+	}
+	blob = calloc(1, len);
+	if (!blob) {
+		TR_INJ_FAIL("attach --seccomp-bpf: out of memory");
+		goto unmap;
+	}
+	/* struct sock_fprog: unsigned short len; struct sock_filter *filter */
+	{
+		uint16_t n = (uint16_t)(c->inject_bpf_len / 8);
+		uint64_t p = (uint64_t)addr + 16;
+
+		memcpy(blob, &n, 2);
+		memcpy(blob + 8, &p, 8);
+		memcpy(blob + 16, c->inject_bpf, c->inject_bpf_len);
+	}
+	r = tr_inj_write(j.t->tid, (uint64_t)addr, blob, len);
+	free(blob);
+	if (r < 0) {
+		TR_INJ_FAIL("attach --seccomp-bpf: cannot write to process %d: %s", tgid, strerror(-r));
+		goto unmap;
+	}
+	r = tr_inj_call(L, &j, SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, addr, 0, 0, 0, &ret);
+	if (r < 0)
+		goto died;
+	if (ret == -EACCES) {
+		/* no CAP_SYS_ADMIN in its user namespace: the kernel wants
+		 * NO_NEW_PRIVS first (as launch mode does, only when needed) */
+		long nnp = 0;
+
+		r = tr_inj_call(L, &j, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0, &nnp);
+		if (r < 0)
+			goto died;
+		if (nnp == 0) {
+			r = tr_inj_call(L, &j, SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, addr, 0,
+					0, 0, &ret);
+			if (r < 0)
+				goto died;
+		}
+	}
+	if (ret > 0)
+		TR_INJ_FAIL("attach --seccomp-bpf: process %d: thread %ld has a seccomp filter of its own: the filter cannot be synchronized (TSYNC)",
+			    tgid, ret);
+	else if (ret < 0)
+		TR_INJ_FAIL("attach --seccomp-bpf: seccomp(SECCOMP_SET_MODE_FILTER) in process %d: %s", tgid,
+			    strerror((int)-ret));
+	else
+		r = 0;
+unmap:
+	{
+		long u = 0;
+		int r2 = tr_inj_call(L, &j, SYS_munmap, addr, (long)size, 0, 0, 0, 0, &u);
+
+		if (r2 < 0 && r == 0) {
+			r = r2;
+			goto died;
+		}
+	}
+undo:
+	tr_inj_undo(&j);
+	return r;
+died:
+	tr_inj_undo(&j);
+	if (!j.t)
+		snprintf(L->err, L->errlen, "attach --seccomp-bpf: process %d exited while the filter was injected", tgid);
+	else
+		snprintf(L->err, L->errlen, "attach --seccomp-bpf: process %d: ptrace: %s", tgid, strerror(-r));
+	return r;
+}
+
+#else
+
+static int tr_inject_one(struct tr_loop *L, int tgid)
+{
+	snprintf(L->err, L->errlen, "attach --seccomp-bpf: injecting the filter is supported on x86-64 only");
+	return -EINVAL;
+}
+
+#endif
+
+/* Wait until every seized task is held in its first stop (the interrupt
+ * or group-stop PTRACE_EVENT_STOP); anything else that comes meanwhile is
+ * handled as usual (new threads are seized and held too). */
+static int tr_gather(struct tr_loop *L)
+{
+	for (;;) {
+		unsigned int waiting = 0;
+		struct tr_task *t;
+		int status;
+		pid_t pid;
+
+		for (unsigned int i = 0; i < L->hsize; i++)
+			for (t = L->hash[i]; t; t = t->hnext)
+				waiting += !(t->flags & T_HELD);
+		if (!waiting)
+			return 0;
+		pid = waitpid(-1, &status, __WALL);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ECHILD) {
+				tr_forget_all(L);
+				return 0;
+			}
+			return -errno;
+		}
+		t = tr_find(L, pid);
+		if (WIFSTOPPED(status) && ((unsigned int)status >> 16) == TR_EV_STOP && !(t && (t->flags & T_HELD))) {
+			if (!t && !(t = tr_task_new(L, pid, 0))) {
+				ptrace(PTRACE_DETACH, pid, 0L, 0L);
+				continue;
+			}
+			t->flags |= T_HELD | T_STARTED;
+			t->held_status = status;
+			L->st->stops++;
+			continue;
+		}
+		tr_on_status(L, pid, status);
+	}
+}
+
+/* Let every held task go on from its first stop, as the loop would have. */
+static void tr_release_held(struct tr_loop *L)
+{
+	for (unsigned int i = 0; i < L->hsize; i++) {
+		for (struct tr_task *t = L->hash[i], *n; t; t = n) {
+			n = t->hnext;
+			if (t->flags & T_HELD) {
+				t->flags &= ~T_HELD;
+				L->st->stops--; /* counted when it was held */
+				tr_on_status(L, t->tid, t->held_status);
+			}
+		}
+	}
+}
+
+/* Injection for every seized process. Returns 0; or -errno with the
+ * message in L->err after detaching every process that did not get the
+ * filter (those that did stay attached: L->injected, and the caller turns
+ * the loop pass-through). */
+static int tr_inject_all(struct tr_loop *L)
+{
+	unsigned int cap = L->ntasks + 1, ng = 0, nok = 0;
+	int *tg = calloc(cap, sizeof(int)), *done = calloc(cap, sizeof(int)), r;
+	char first[512] = "";
+
+	if (!tg || !done) {
+		free(tg);
+		free(done);
+		snprintf(L->err, L->errlen, "out of memory");
+		return -ENOMEM;
+	}
+	r = tr_gather(L);
+	if (r < 0) {
+		snprintf(L->err, L->errlen, "attach --seccomp-bpf: wait: %s", strerror(-r));
+		goto detach;
+	}
+	for (unsigned int i = 0; i < L->hsize; i++) {
+		for (struct tr_task *t = L->hash[i]; t; t = t->hnext) {
+			unsigned int k;
+
+			for (k = 0; k < ng && tg[k] != t->tgid; k++)
+				;
+			if (k == ng && ng < cap)
+				tg[ng++] = t->tgid;
+		}
+	}
+	for (unsigned int k = 0; k < ng; k++) {
+		int e = tr_inject_one(L, tg[k]);
+
+		if (e < 0) {
+			if (!first[0])
+				snprintf(first, sizeof(first), "%s", L->err);
+			if (r == 0)
+				r = e;
+		} else {
+			done[nok++] = tg[k];
+		}
+	}
+	if (r == 0) {
+		free(tg);
+		free(done);
+		return 0;
+	}
+	snprintf(L->err, L->errlen, "%s", first);
+detach:
+	/* processes without the filter are left as they were */
+	for (unsigned int i = 0; i < L->hsize; i++) {
+		for (struct tr_task *t = L->hash[i], *n; t; t = n) {
+			unsigned int k;
+
+			n = t->hnext;
+			for (k = 0; k < nok && done[k] != t->tgid; k++)
+				;
+			if (k < nok)
+				continue;
+			ptrace(PTRACE_DETACH, t->tid, 0L, 0L);
+			tr_task_free(L, t);
+		}
+	}
+	if (nok) {
+		size_t l = strlen(L->err);
+
+		snprintf(L->err + l, L->errlen - l, "; process %d keeps its seccomp filter (tracer pid %d stays attached)",
+			 done[0], (int)getpid());
+	}
+	free(tg);
+	free(done);
+	return r;
 }
 
 /* ------------------------------------------------------------------------
@@ -1913,6 +2511,7 @@ int tr_run(const struct tr_config *c, struct tr_stats *st, char *err, size_t err
 	L->errlen = errlen;
 	L->sigfd = L->tfd = -1;
 	L->attach = c->mode == TR_MODE_ATTACH;
+	L->plain = L->attach && !c->inject_bpf_len;
 	L->pending.pnext = L->pending.pprev = &L->pending;
 	L->flush_ns = (int64_t)(c->flush_ms > 0 ? c->flush_ms : 20) * 1000000;
 	L->linger_ns = c->linger_us > 0 ? (int64_t)c->linger_us * 1000 : 0;
@@ -1920,6 +2519,14 @@ int tr_run(const struct tr_config *c, struct tr_stats *st, char *err, size_t err
 		L->linger_ns = L->flush_ns;
 	memset(st, 0, sizeof(*st));
 
+	if (c->inject_bpf_len && (!L->attach || c->inject_bpf_len % 8 || c->inject_bpf_len / 8 > 4096)) {
+		snprintf(err, errlen, L->attach ? "invalid seccomp filter to inject" : "a filter is injected in attach mode only");
+		tr_ready(c, err);
+		free(L);
+		return -EINVAL;
+	}
+	if (!L->plain && L->attach)
+		signal(SIGHUP, SIG_IGN); /* a terminal's hangup must not end the tracer of a filtered process */
 	r = tr_plan_parse(&L->plan, c->plan, c->plan_len);
 	if (r < 0) {
 		snprintf(err, errlen, "invalid fetch plan");
@@ -1996,7 +2603,26 @@ int tr_run(const struct tr_config *c, struct tr_stats *st, char *err, size_t err
 			for (struct tr_task *t = L->hash[j]; t; t = t->hnext)
 				tr_emit_simple(L, TR_REC_ATTACH, t, 0, 0, 0);
 	}
-	tr_ready(c, NULL);
+	if (!L->plain && L->attach) {
+		r = tr_inject_all(L);
+		if (r < 0) {
+			tr_ready(c, err);
+			if (!L->ntasks)
+				goto out;
+			/* some processes have the filter: they must keep a
+			 * tracer; nobody listens */
+			L->injected = 1;
+			L->consumer_gone = 1;
+			tr_release_held(L);
+			tr_passthru_begin(L);
+		} else {
+			L->injected = 1;
+			tr_ready(c, NULL);
+			tr_release_held(L);
+		}
+	} else {
+		tr_ready(c, NULL);
+	}
 
 	if (c->wait_blocking)
 		r = tr_loop_blocking(L);
@@ -2064,6 +2690,10 @@ int tr_run(const struct tr_config *c, struct tr_stats *st, char *err, size_t err
 	if (L->tail_len && !L->consumer_gone)
 		tr_push_tail(L, 1);
 out:
+	if (c->inject_bpf_len && c->passthru_fd >= 0) {
+		close(c->passthru_fd);
+		((struct tr_config *)c)->passthru_fd = -1;
+	}
 	tr_loop_free(L);
 	free(L);
 	return r < 0 ? r : 0;

@@ -55,6 +55,13 @@ struct tr_config {
 	int colocate;
 	int linger_us; /* 0: flush whenever the loop is about to block */
 	int wait_blocking; /* block in wait4 (SIGALRM ticks) instead of poll */
+	/* attach mode: a seccomp filter (struct sock_filter array) to inject
+	 * into every seized process; NULL/0: plain syscall stops */
+	const unsigned char *inject_bpf;
+	size_t inject_bpf_len;
+	/* with inject_bpf: "P" is written here (then closed) when the loop
+	 * turns pass-through; closed without a byte when it ends */
+	int passthru_fd;
 };
 
 struct tr_stats {

@@ -55,6 +55,8 @@ class _Session:
         except OSError:
             pass  # a smaller pipe only means more frequent wake-ups
         fds = [out_w, ctl_r, rdy_w]
+        if self._worker_options.get("passthru_fd", -1) >= 0:
+            fds.append(self._worker_options["passthru_fd"])  # the worker's; closed here as the others
         config = {
             "mode": mode,
             "pids": list(pids),
@@ -213,12 +215,22 @@ class EmbeddedAttach(_Session):
     """Trace running `pids` (every thread); ``close()`` detaches cleanly."""
 
     def __init__(self, pids, *, plan: bytes, drop=False, session: int = 0, flush_ms: int = 20,
-                 batch_bytes: int = 65536, stats: bool = False, worker_options: dict | None = None):
+                 batch_bytes: int = 65536, stats: bool = False, bpf: bytes | None = None, worker_options: dict | None = None):
         super().__init__(plan, drop, False, session, flush_ms, batch_bytes, worker_options)
         self._pids = [int(p) for p in pids]
         self._want_stats = stats
+        self._inject = bytes(bpf) if bpf else b""
+        self._passthru_r = -1
+        # True once the worker stayed on as the processes' pass-through tracer
+        # (attach --seccomp-bpf, then a detach): it is not waited for
+        self.passthru = False
 
     def start(self) -> "EmbeddedAttach":
+        if self._inject:
+            # the worker injects the filter; a byte on this pipe says it
+            # outlives our detach as a pass-through tracer
+            self._passthru_r, w = os.pipe()
+            self._worker_options.update(inject_bpf=self._inject, passthru_fd=w)
         self._start_worker("attach", self._pids, self._want_stats)
         return self
 
@@ -233,6 +245,16 @@ class EmbeddedAttach(_Session):
             for _ in self.frames():
                 pass
         self._close_fds()
+        if self._passthru_r >= 0:
+            # written (or closed) right after the worker ended our stream
+            self.passthru = os.read(self._passthru_r, 1) == b"P"
+            os.close(self._passthru_r)
+            self._passthru_r = -1
+        if self.passthru:
+            if self._stats_r >= 0:  # written when it ends, not now
+                os.close(self._stats_r)
+                self._stats_r = -1
+            return
         self._finish_worker()
 
     def status(self):

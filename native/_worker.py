@@ -37,6 +37,12 @@ DEFAULTS = {
     "wait": "blocking",
     # optional: the worker writes a msgpack map of counters here at the end
     "stats_fd": -1,
+    # optional, attach mode: a seccomp filter (bpfgen's compile_filter bytes)
+    # injected into every seized process (attach --seccomp-bpf)
+    "inject_bpf": b"",
+    # optional, with inject_bpf: b"P" is written here when the consumer has
+    # detached and the worker stays on as a pass-through tracer
+    "passthru_fd": -1,
 }
 STATS = ("stops", "seccomp_stops", "syscall_stops", "records", "frames", "bytes", "lost", "splits", "tasks_max", "tasks_total")
 
@@ -101,6 +107,10 @@ def worker_main(config: dict) -> int:
         _fail_ready(cfg["ready_fd"], f"unknown wait mode {cfg['wait']!r}")
         return 1
     c.wait_blocking = cfg["wait"] == "blocking"
+    inject = ffi.from_buffer(bytes(cfg["inject_bpf"]))
+    c.inject_bpf = inject
+    c.inject_bpf_len = len(cfg["inject_bpf"])
+    c.passthru_fd = cfg["passthru_fd"]
     st = ffi.new("struct tr_stats *")
     err = ffi.new("char[]", 512)
     r = lib.tr_run(c, st, err, 512)

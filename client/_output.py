@@ -34,6 +34,8 @@ NOTE_PREFIX = "tracectl: "
 _S_PERS, _S_NR, _S_RET, _S_ERR, _S_FLAGS = (IDX[Rec.SYSCALL][n] for n in ("pers", "nr", "ret", "is_error", "flags"))
 _S_DUR, _S_CPU = IDX[Rec.SYSCALL]["dur"], IDX[Rec.SYSCALL]["cpu"]
 _S_LEN = len(FIELDS[Rec.SYSCALL])  # a longer record carries the ext map
+_E_PERS, _E_NR = IDX[Rec.SYSCALL_ENTRY]["pers"], IDX[Rec.SYSCALL_ENTRY]["nr"]
+_X_PERS, _X_NR, _X_RET, _X_ERR, _X_FLAGS, _X_DUR = (IDX[Rec.SYSCALL_EXIT][n] for n in ("pers", "nr", "ret", "is_error", "flags", "dur"))
 
 # Field positions by plain int record type: tracerd._wire.field() builds a
 # Rec enum per call, which costs as much as the rest of -c's work per record.
@@ -448,8 +450,8 @@ class Printer:
                 pass
 
     def _entry(self, rec, tid) -> None:
-        pers, nr = field(rec, "pers"), field(rec, "nr")
-        if pers == Pers.I386 and self._subcall_hidden(pers, nr, field(rec, "args")):
+        pers, nr = rec[_E_PERS], rec[_E_NR]
+        if pers == _I386 and self._subcall_hidden(pers, nr, field(rec, "args")):
             self._skip_exit.add(tid)
             return
         if self.status_filter or self.paths:
@@ -468,11 +470,11 @@ class Printer:
             st.fp.flush()
 
     def _exit(self, rec, tid) -> None:
-        pers, nr = field(rec, "pers"), field(rec, "nr")
+        pers, nr = rec[_X_PERS], rec[_X_NR]
         if tid in self._skip_exit:
             self._skip_exit.discard(tid)
             return
-        ret, is_error, flags = field(rec, "ret"), field(rec, "is_error"), field(rec, "flags") or 0
+        ret, is_error, flags = rec[_X_RET], rec[_X_ERR], rec[_X_FLAGS] or 0
         entry = self.pending.pop(tid, None)
         held = entry is not None and (self.status_filter or self.paths)
         if held:
@@ -501,7 +503,7 @@ class Printer:
                 resumed = f"<... {self.name(pers, nr)} resumed>"
                 st.write(resumed)
                 st.col += len(resumed)
-        self._end_call(st, text, field(rec, "dur"))
+        self._end_call(st, text, rec[_X_DUR])
         if self.dumps and entry is not None:
             self._dump(st, self.name(pers, nr), field(entry, "args"), ret, is_error, (field(entry, "mem"), field(rec, "mem")))
 

@@ -13,6 +13,7 @@ from ._fmt import FlagSet, hexa, ptr, quote_buf, quote_cstr, s32, s64, u32
 from tracerd._wire import PATH_MAX
 
 AT_FDCWD = -100
+_SETS: dict = {}  # flag-set name -> FlagSet (_flags.get without its lru_cache call)
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,8 @@ class C:
     def ulong(self, i: int) -> int:
         return self.args[i] & (0xFFFFFFFFFFFFFFFF if self.pers == 0 else 0xFFFFFFFF)
 
+    # the helpers below are on every line: ulong/int inlined
+
     @property
     def ok(self) -> bool:
         """The call returned without error (exit seen)."""
@@ -130,10 +133,12 @@ class C:
 
     # --- argument kinds ---
     def ptr(self, i: int) -> str:
-        return ptr(self.ulong(i))
+        v = self.args[i] & (0xFFFFFFFFFFFFFFFF if self.pers == 0 else 0xFFFFFFFF)
+        return f"{v:#x}" if v else "NULL"
 
     def hex(self, i: int) -> str:
-        return hexa(self.ulong(i))
+        v = self.args[i] & (0xFFFFFFFFFFFFFFFF if self.pers == 0 else 0xFFFFFFFF)
+        return f"{v:#x}" if v else "0"
 
     def d(self, i: int) -> str:
         return str(self.int(i))
@@ -145,10 +150,15 @@ class C:
         return str(self.long(i))
 
     def lu(self, i: int) -> str:
-        return str(self.ulong(i))
+        return str(self.args[i] & (0xFFFFFFFFFFFFFFFF if self.pers == 0 else 0xFFFFFFFF))
 
     def fd(self, i: int, dirfd: bool = False) -> str:
-        return self.dec.fd_text(self.int(i), self.tid, dirfd)
+        v = self.args[i] & 0xFFFFFFFF
+        if v >> 31:
+            v -= 1 << 32
+        if not self.dec._paths:  # fd_text without -y: the number
+            return "AT_FDCWD" if dirfd and v == AT_FDCWD else str(v)
+        return self.dec.fd_text(v, self.tid, dirfd)
 
     def dirfd(self, i: int) -> str:
         if self.int(i) == AT_FDCWD and self.style != "abbrev":
@@ -181,15 +191,24 @@ class C:
         return self.buf(i, self.rval, force_hex, 1)
 
     def flags(self, i: int, setname: str, width: int = 32) -> str:
-        v = self.uint(i) if width == 32 else self.ulong(i)
-        return _flags.get(setname).flags(v, self.style)
+        v = self.args[i] & 0xFFFFFFFF if width == 32 else self.ulong(i)
+        fs = _SETS.get(setname)
+        if fs is None:
+            fs = _SETS[setname] = _flags.get(setname)
+        return fs.flags(v, self.opts.xstyle)
 
     def xval(self, i: int, setname: str, signed: bool = False) -> str:
-        v = self.int(i) if signed else self.uint(i)
-        return _flags.get(setname).xval(v, self.style)
+        v = self.int(i) if signed else self.args[i] & 0xFFFFFFFF
+        fs = _SETS.get(setname)
+        if fs is None:
+            fs = _SETS[setname] = _flags.get(setname)
+        return fs.xval(v, self.opts.xstyle)
 
     def fs(self, setname: str) -> FlagSet:
-        return _flags.get(setname)
+        fs = _SETS.get(setname)
+        if fs is None:
+            fs = _SETS[setname] = _flags.get(setname)
+        return fs
 
     def sig(self, i: int) -> str:
         return sigtext(self.int(i), self.style)

@@ -34,6 +34,10 @@ def _getter(rtype: Rec):
 _SYS, _ENTRY, _EXIT = _getter(Rec.SYSCALL), _getter(Rec.SYSCALL_ENTRY), _getter(Rec.SYSCALL_EXIT)
 _SYS_FIELDS = tuple(IDX[Rec.SYSCALL][n] for n in ("pers", "nr", "args", "ret", "is_error", "mem", "tid", "tgid"))
 _SYS_GET = operator.itemgetter(*_SYS_FIELDS)
+_ENTRY_GET = operator.itemgetter(*(IDX[Rec.SYSCALL_ENTRY][n] for n in ("pers", "nr", "args", "mem", "tid", "tgid")))
+_EXIT_GET = operator.itemgetter(*(IDX[Rec.SYSCALL_EXIT][n] for n in ("pers", "nr", "ret", "is_error", "mem", "tid")))
+_ENTRY_T = int(Rec.SYSCALL_ENTRY)
+_E_ARGS, _E_MEM = IDX[Rec.SYSCALL_ENTRY]["args"], IDX[Rec.SYSCALL_ENTRY]["mem"]
 _EBADF = -errno.EBADF
 _INFOS_MAX = 4096  # (pers, nr) pairs remembered; a tracee can make up numbers
 _NOMEM: dict = {}  # the memory of a call that fetched none (never written to)
@@ -219,26 +223,27 @@ class Decoder:
         the family decoder, or the generic one compiled for the table's
         argument kinds; None when _parts must decide per call (-e raw=, i386
         argument lists). The return formatter takes (C, ret) for a call that
-        returned without error; None prints str(ret)."""
+        returned without error; None prints str(ret). Then the arguments
+        printed at entry (None: all) and the return kind, for _parts."""
         p = int(pers)
         name, sc = self.name(p, nr), _table.lookup(p, nr)
         opts = self.opts
         spec = REGISTRY.get(name)
-        fn = rfn = None
+        fn = rfn = nentry = None
         kind = "int"
         if (opts.raw and (pers, nr) in opts.raw) or (sc is not None and p != 0 and p in getattr(sc, "pers_args", {})):
             pass  # rare: _parts decides
         elif spec is not None:
-            fn = spec.fn
+            fn, nentry = spec.fn, spec.entry
             kind = spec.ret if spec.ret is not None else (sc.ret if sc is not None else "int")
         elif sc is not None:
-            fn = compile_generic(sc.args)
+            fn, nentry = compile_generic(sc.args), generic_entry_count(sc)
             kind = sc.ret
         else:
-            fn = _raw6
+            fn, nentry = _raw6, 6
         if fn is not None:
             rfn = ret_formatter(kind, self._paths)
-        info = (p, name, sc, fn, rfn)
+        info = (p, name, sc, fn, rfn, nentry, kind)
         if len(self._infos) >= _INFOS_MAX:
             self._infos.clear()
         self._infos[(pers, nr)] = info
@@ -256,6 +261,14 @@ class Decoder:
 
     def _parts(self, c: C) -> tuple[list[str], int, object]:
         """(argument texts, how many print at entry, return kind)."""
+        info = self._infos.get(c.key)
+        if info is None:
+            info = self._plan(c.pers, c.nr)
+        fn = info[3]
+        if fn is not None:
+            args = fn(c)
+            nentry = info[5]
+            return args, len(args) if nentry is None or nentry > len(args) else nentry, info[6]
         if self.opts.raw and c.key in self.opts.raw:
             n = len(c.sc.args) if c.sc is not None else 6
             return [hexa(c.a(i)) for i in range(n)], n, "hex"
@@ -444,7 +457,7 @@ class Decoder:
         info = self._infos.get((pers, nr))
         if info is None:
             info = self._plan(pers, nr)
-        p, name, sc, fn, rfn = info
+        p, name, sc, fn, rfn = info[:5]
         c = C(self, p, nr, name, args, ret, is_error, {(e[0], e[1]): e[2] for e in mem} if mem else _NOMEM, tid, ret is not None, sc)
         if self._paths or self._want_fds or pending:
             return self._call_tracked(c, rec, info)
@@ -533,24 +546,41 @@ class Decoder:
         return self.call_split(rec)
 
     def entry(self, rec: list) -> str:
-        f = lambda n: _ENTRY(rec, n)  # noqa: E731
-        self._flush_pending(rec)
-        self._tgid = f("tgid")
-        c = self._ctx(f("pers"), f("nr"), f("args"), None, False, _memdict(f("mem")), f("tid"), False)
+        if self._pending is not None:
+            self._flush_pending(rec)
+        pers, nr, args, mem, tid, tgid = _ENTRY_GET(rec)
+        self._tgid = tgid
+        info = self._infos.get((pers, nr))
+        if info is None:
+            info = self._plan(pers, nr)
+        c = C(self, info[0], nr, info[1], args, None, False, {(e[0], e[1]): e[2] for e in mem} if mem else _NOMEM, tid, False, info[2])
         args, n, _ = self._safe_parts(c)
         head = f"{c.name}(" + ", ".join(args[:n])
         return head + (", " if n < len(args) and n else "")
 
     def resumed(self, exit_rec: list, entry_rec: list | None) -> str:
         f = lambda n: _EXIT(exit_rec, n)  # noqa: E731
-        self._flush_pending(exit_rec)
+        if self._pending is not None:
+            self._flush_pending(exit_rec)
         self._tgid = f("tgid")
         if entry_rec is None:
             c = self._ctx(f("pers"), f("nr"), [0] * 6, f("ret"), f("is_error"), _memdict(f("mem")), f("tid"), f("ret") is not None)
             _, _, kind = self._safe_parts(c)
             return f") = {self._ret(c, kind)}"
-        mem = _memdict(field(entry_rec, "mem"), f("mem"))
-        c = self._ctx(f("pers"), f("nr"), field(entry_rec, "args"), f("ret"), f("is_error"), mem, f("tid"), f("ret") is not None)
+        pers, nr, ret, is_error, xmem, tid = _EXIT_GET(exit_rec)
+        if entry_rec[0] == _ENTRY_T:
+            eargs, emem = entry_rec[_E_ARGS], entry_rec[_E_MEM]
+        else:
+            eargs, emem = field(entry_rec, "args"), field(entry_rec, "mem")
+        mem = {}
+        for mm in (emem, xmem):
+            if mm:
+                for e in mm:
+                    mem[(e[0], e[1])] = e[2]
+        info = self._infos.get((pers, nr))
+        if info is None:
+            info = self._plan(pers, nr)
+        c = C(self, info[0], nr, info[1], eargs, ret, is_error, mem, tid, ret is not None, info[2])
         track = self._paths or self._want_fds
         if track and c.ok and c.name in _MAKES_IN_ARGS:
             self._track(c)

@@ -103,6 +103,10 @@ class FlagSet:
 
     def flags(self, v: int, style: str = "abbrev") -> str:
         """Bit flags as strace's printflags: `A|B|0x40`, `0x80000000 /* X_??? */`."""
+        if style == "abbrev":
+            text = self._memo.get(v)
+            if text is not None:
+                return text
         if style == "raw":
             return hexa(v)
         text = self._flags(v)

@@ -6,7 +6,21 @@ from ._core import C, syscall
 from ._fmt import comment, hexa
 
 
+_MMAP_FLAGS: dict = {}  # (value, style) -> text: pure, and the same few values recur
+
+
 def mmap_flags(c: C, v: int) -> str:
+    style = c.opts.xstyle
+    text = _MMAP_FLAGS.get((v, style))
+    if text is None:
+        text = _mmap_flags(c, v)
+        if len(_MMAP_FLAGS) >= 1024:
+            _MMAP_FLAGS.clear()
+        _MMAP_FLAGS[(v, style)] = text
+    return text
+
+
+def _mmap_flags(c: C, v: int) -> str:
     if c.style == "raw":
         return hexa(v)
     typ = v & 0xF

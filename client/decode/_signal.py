@@ -27,17 +27,37 @@ def _rt_sigaction(c: C):
     return [c.sig(0), c.struct(1, "sigaction", 0), c.outstruct(2, "sigaction"), c.lu(3)]
 
 
+_MASKS: dict = {}  # (first 8 bytes of a sigset, style) -> text: the same few masks recur
+
+
+def _mask_text(v, style: str) -> str:
+    key = (bytes(v[:8]), style)
+    text = _MASKS.get(key)
+    if text is None:
+        text = sigset_text(int.from_bytes(key[0].ljust(8, b"\0"), "little"), style=style)
+        if len(_MASKS) >= 1024:
+            _MASKS.clear()
+        _MASKS[key] = text
+    return text
+
+
 @syscall("rt_sigprocmask", entry=2)
 def _rt_sigprocmask(c: C):
-    n = c.ulong(3)
-    old = c.sigset(2, n) if c.ok else ("NULL" if c.ulong(2) == 0 else c.ptr(2))
-    cur = c.sigset(1, n) if c.ulong(1) else "NULL"
-    if c.ulong(2) and c.ok:
-        v = c.m(2, 1)
-        old = sigset_text(int.from_bytes(bytes(v)[:8].ljust(8, b"\0"), "little"), style=c.style) if isinstance(v, (bytes, bytearray)) else c.ptr(2)
+    # the old set only when the call succeeded (exit-time memory), the new
+    # one as passed (entry-time memory); unfetched: the address
+    if c.ok:
+        if c.ulong(2):
+            v = c.m(2, 1)
+            old = _mask_text(v, c.style) if isinstance(v, (bytes, bytearray)) else c.ptr(2)
+        else:
+            old = "NULL"
+    else:
+        old = "NULL" if c.ulong(2) == 0 else c.ptr(2)
     if c.ulong(1):
         v = c.m(1, 0)
-        cur = sigset_text(int.from_bytes(bytes(v)[:8].ljust(8, b"\0"), "little"), style=c.style) if isinstance(v, (bytes, bytearray)) else c.ptr(1)
+        cur = _mask_text(v, c.style) if isinstance(v, (bytes, bytearray)) else c.ptr(1)
+    else:
+        cur = "NULL"
     return [c.xval(0, "sigprocmask_how"), cur, old, c.lu(3)]
 
 

@@ -231,7 +231,13 @@ class EmbeddedAttach(_Session):
             # outlives our detach as a pass-through tracer
             self._passthru_r, w = os.pipe()
             self._worker_options.update(inject_bpf=self._inject, passthru_fd=w)
-        self._start_worker("attach", self._pids, self._want_stats)
+        try:
+            self._start_worker("attach", self._pids, self._want_stats)
+        except BaseException:
+            if self._passthru_r >= 0:
+                os.close(self._passthru_r)
+                self._passthru_r = -1
+            raise
         return self
 
     def detach(self) -> None:

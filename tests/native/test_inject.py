@@ -1,0 +1,373 @@
+"""attach --seccomp-bpf: the filter injected into running processes.
+
+Real tracees, real ptrace and seccomp. Every tracee waits on a pipe (its
+stdin) at attach time, so the order of events is fixed by handshakes, never
+by sleeps.
+"""
+
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+from native_helpers import by_type, calls, needs_root
+
+from _plans import filter_and_plan, nr_of, spec
+from tracerd import TracerError, _wire
+from tracerd._wire import Rec
+
+pytestmark = needs_root
+
+NR = {n: nr_of(n) for n in ("getppid", "read", "poll", "getpid")}
+
+# Three threads at attach time: main blocked in read(0) (a restartable
+# call: -ERESTARTSYS), one blocked in read on a pipe, one spinning in user
+# code (the thread the filter is injected with: it is in no call). After
+# the go byte each makes N untraced getpid and K traced getppid.
+THREADS = r"""#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#define N 20000
+#define K 5
+static volatile int go;
+static int p[2];
+static long ppid;
+static void work(void) {
+	for (int i = 0; i < N; i++) syscall(SYS_getpid);
+	for (int i = 0; i < K; i++) if (syscall(SYS_getppid) != ppid) exit(9);
+}
+static void *spin(void *a) { while (!go) ; work(); return 0; }
+static void *piped(void *a) { char c; if (read(p[0], &c, 1) != 1) exit(8); work(); return 0; }
+int main(void) {
+	pthread_t a, b;
+	char c;
+	pipe(p);
+	ppid = getppid(); /* before attach: not traced */
+	pthread_create(&a, 0, spin, 0);
+	pthread_create(&b, 0, piped, 0);
+	printf("ready\n"); fflush(stdout);
+	if (read(0, &c, 1) != 1) return 7;
+	go = 1;
+	write(p[1], "x", 1);
+	work();
+	pthread_join(a, 0); pthread_join(b, 0);
+	return 0;
+}
+"""
+
+# One thread, blocked at attach time in read(0) ("read": -ERESTARTSYS) or in
+# poll(0) with a timeout ("poll": -ERESTART_RESTARTBLOCK, restarted through
+# restart_syscall). Echoes each line as "got <line>" plus its getppid().
+ECHO = r"""#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+int main(int argc, char **argv) {
+	char buf[64];
+	int usepoll = argc > 1 && !strcmp(argv[1], "poll");
+	printf("ready\n"); fflush(stdout);
+	for (;;) {
+		if (usepoll) {
+			struct pollfd f = { 0, POLLIN, 0 };
+			if (poll(&f, 1, 600000) != 1) return 4;
+		}
+		ssize_t n = read(0, buf, sizeof buf);
+		if (n <= 0) return 3;
+		long pp = syscall(SYS_getppid);
+		printf("got %.*s %ld\n", (int)n - 1, buf, pp); fflush(stdout);
+	}
+}
+"""
+
+
+def _start(prog, *args, **kw):
+    p = subprocess.Popen([prog, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, **kw)
+    assert p.stdout.readline() == b"ready\n"
+    return p
+
+
+def _say(p, line: bytes) -> bytes:
+    p.stdin.write(line)
+    p.stdin.flush()
+    return p.stdout.readline()
+
+
+def _status(pid):
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            out[k] = v.strip()
+    return out
+
+
+def _attach(pids, names, **kw):
+    from tracerd.client._embedded import EmbeddedAttach
+
+    bpf, plan = filter_and_plan(spec(names))
+    return EmbeddedAttach(pids, plan=plan, bpf=bpf, stats=True, **kw).start()
+
+
+def _finish(p):
+    p.stdin.close()
+    return p.wait()
+
+
+def test_untraced_calls_never_stop_and_every_thread_is_filtered(cbuild):
+    prog = cbuild("inj_threads", THREADS)
+    p = _start(prog)
+    a = _attach([p.pid], ["getppid"])
+    try:
+        st = _status(p.pid)
+        assert st["Seccomp"] == "2" and st["Seccomp_filters"] == "1"
+        for tid in os.listdir(f"/proc/{p.pid}/task"):
+            assert _status(tid)["Seccomp"] == "2"  # TSYNC: every thread has it
+        p.stdin.write(b"g")
+        p.stdin.flush()
+        recs = list(a.records())  # the process ends while attached
+    finally:
+        a.close()
+    assert p.wait() == 0  # getppid gave the right answer in every thread
+    assert not a.passthru
+    got = calls(recs, NR["getppid"])
+    assert len(got) == 15
+    assert {_wire.field(r, "ret") for r in got} == {os.getpid()}
+    assert all(_wire.field(r, "flags") & _wire.SysFlag.SECCOMP for r in got)
+    assert len({r[3] for r in got}) == 3
+    # 15 seccomp stops and their 15 exit stops: the 60000 getpid never stopped
+    assert a.stats["seccomp_stops"] == 15
+    assert a.stats["syscall_stops"] == 15
+
+
+@pytest.mark.parametrize("how", ["read", "poll"])
+def test_call_blocked_at_attach_is_restarted(cbuild, how):
+    prog = cbuild("inj_echo", ECHO)
+    p = _start(prog, how)
+    a = _attach([p.pid], ["read", "getppid"])
+    try:
+        assert _say(p, b"hello\n") == f"got hello {os.getpid()}\n".encode()
+        assert _say(p, b"again\n") == f"got again {os.getpid()}\n".encode()
+        assert _finish(p) == 3
+        recs = list(a.records())
+    finally:
+        a.close()
+    reads = calls(recs, NR["read"])
+    # the interrupted read (or the read after the restarted poll) came back
+    # through the filter with its data
+    assert [(_wire.field(r, "ret")) for r in reads] == [6, 6, 0]
+    assert len(calls(recs, NR["getppid"])) == 2
+    assert a.stats["seccomp_stops"] == 5
+
+
+def test_detach_leaves_a_passthrough_tracer(cbuild):
+    prog = cbuild("inj_echo", ECHO)
+    p = _start(prog)
+    a = _attach([p.pid], ["getppid"])
+    try:
+        assert _say(p, b"one\n") == f"got one {os.getpid()}\n".encode()
+        a.detach()
+        recs = list(a.records())
+    finally:
+        a.close()
+    worker = a._worker
+    assert a.passthru and worker.poll() is None
+    assert _status(p.pid)["TracerPid"] == str(worker.pid)
+    assert [r[3] for r in by_type(recs, Rec.DETACH)] == [p.pid]
+    notes = [_wire.field(r, "message") for r in by_type(recs, Rec.ERROR)]
+    assert notes == [f"process {p.pid} keeps its seccomp filter; tracer pid {worker.pid} stays attached (pass-through) until it exits"]
+    # the traced call still works (no ENOSYS), as do the others
+    assert _say(p, b"two\n") == f"got two {os.getpid()}\n".encode()
+    # the worker survives the signals a terminal or a job-control kill sends
+    for s in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+        os.kill(worker.pid, s)
+    assert _say(p, b"three\n") == f"got three {os.getpid()}\n".encode()
+    assert worker.poll() is None
+    assert _finish(p) == 3
+    assert worker.wait() == 0  # it ends with its last tracee
+
+
+def test_consumer_gone_is_a_detach_too(cbuild):
+    prog = cbuild("inj_echo", ECHO)
+    p = _start(prog)
+    a = _attach([p.pid], ["getppid"])
+    worker = a._worker
+    # the consumer vanishes: its ends of the stream and control pipes close
+    a._close_fds()
+    assert _say(p, b"one\n") == f"got one {os.getpid()}\n".encode()
+    assert _status(p.pid)["TracerPid"] == str(worker.pid)
+    assert _finish(p) == 3
+    assert worker.wait() == 0
+    os.close(a._passthru_r)
+    os.close(a._stats_r)
+
+
+def test_no_new_privs_only_without_cap_sys_admin(cbuild, tmp_path_factory):
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv not installed")
+    # a directory user nobody can reach (pytest's tmp dirs are root-only)
+    d = tempfile.mkdtemp()
+    try:
+        os.chmod(d, 0o755)
+        prog = os.path.join(d, "echo")
+        shutil.copy(cbuild("inj_echo", ECHO), prog)
+        os.chmod(prog, 0o755)
+        p = _start("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", prog)
+        assert _status(p.pid)["NoNewPrivs"] == "0"
+        a = _attach([p.pid], ["getppid"])
+        try:
+            st = _status(p.pid)
+            assert st["NoNewPrivs"] == "1" and st["Seccomp"] == "2"
+            assert _say(p, b"x\n") == f"got x {os.getpid()}\n".encode()
+            assert _finish(p) == 3
+            recs = list(a.records())
+        finally:
+            a.close()
+        assert len(calls(recs, NR["getppid"])) == 1
+    finally:
+        shutil.rmtree(d)
+    # as root (CAP_SYS_ADMIN) the filter goes in without NO_NEW_PRIVS
+    p = _start(cbuild("inj_echo", ECHO))
+    a = _attach([p.pid], ["getppid"])
+    try:
+        assert _status(p.pid)["NoNewPrivs"] == "0"
+        assert _finish(p) == 3
+    finally:
+        a.close()
+
+
+def _refused(p, match):
+    """Injection fails with one line; the process is as it was: not traced,
+    no filter of ours, still answering."""
+    before = _status(p.pid)
+    with pytest.raises(TracerError) as ei:
+        _attach([p.pid], ["getppid", "read"])
+    msg = str(ei.value)
+    assert "\n" not in msg and match in msg, msg
+    after = _status(p.pid)
+    assert after["TracerPid"] == "0"
+    assert (after["Seccomp"], after["Seccomp_filters"]) == (before["Seccomp"], before["Seccomp_filters"])
+    return msg
+
+
+# Denies seccomp() (EPERM) with a filter of its own: our injection fails.
+DENY = r"""#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+int main(void) {
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_seccomp, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { 4, f };
+	char buf[64];
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog)) return 5;
+	printf("ready\n"); fflush(stdout);
+	for (;;) {
+		ssize_t n = read(0, buf, sizeof buf);
+		if (n <= 0) return 3;
+		printf("got %.*s %ld\n", (int)n - 1, buf, (long)getppid()); fflush(stdout);
+	}
+}
+"""
+
+
+def test_refused_when_seccomp_fails(cbuild):
+    p = _start(cbuild("inj_deny", DENY))
+    msg = _refused(p, "seccomp(SECCOMP_SET_MODE_FILTER)")
+    assert msg.endswith("Operation not permitted")
+    assert _say(p, b"x\n") == f"got x {os.getpid()}\n".encode()  # its read was restarted
+    assert _finish(p) == 3
+
+
+# i386 echo, no libc: read(0) / write(1) through int 0x80.
+ECHO32 = r"""static int sys3(int nr, int a, int b, int c) {
+	int r;
+	__asm__ volatile("int $0x80" : "=a"(r) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory");
+	return r;
+}
+static char buf[64];
+void _start(void) {
+	sys3(4, 1, (int)"ready\n", 6);
+	for (;;) {
+		int n = sys3(3, 0, (int)buf, sizeof buf);
+		if (n <= 0) sys3(1, 3, 0, 0);
+		sys3(4, 1, (int)buf, n);
+	}
+}
+"""
+
+# A 64-bit program whose one thread sits in an i386 read through int 0x80.
+INT80 = r"""#include <stdio.h>
+#include <unistd.h>
+static char buf[64];
+int main(void) {
+	printf("ready\n"); fflush(stdout);
+	for (;;) {
+		long n;
+		__asm__ volatile("int $0x80" : "=a"(n) : "a"(3L), "b"(0L), "c"(buf), "d"(64L) : "memory");
+		if (n <= 0) return 3;
+		write(1, buf, n);
+	}
+}
+"""
+
+
+def _cbuild_raw(tmp_path_factory, name, source, *flags):
+    d = tmp_path_factory.mktemp(name)
+    src, out = d / f"{name}.c", d / name
+    src.write_text(source)
+    r = subprocess.run(["gcc", *flags, "-o", str(out), str(src)], capture_output=True)
+    if r.returncode:
+        pytest.skip(f"cannot build {name}: {r.stderr.decode(errors='replace').strip().splitlines()[-1:]}")
+    return str(out)
+
+
+def test_refused_for_i386_process(tmp_path_factory):
+    prog = _cbuild_raw(tmp_path_factory, "echo32", ECHO32, "-m32", "-nostdlib", "-static", "-ffreestanding", "-O1")
+    p = _start(prog)
+    _refused(p, "32-bit (i386)")
+    assert _say(p, b"x\n") == b"x\n"
+    assert _finish(p) == 3
+
+
+def test_refused_inside_int80_call(tmp_path_factory):
+    prog = _cbuild_raw(tmp_path_factory, "int80", INT80, "-no-pie", "-O1")
+    p = _start(prog)
+    _refused(p, "int 0x80")
+    assert _say(p, b"x\n") == b"x\n"
+    assert _finish(p) == 3
+
+
+def test_plain_attach_is_unchanged(cbuild):
+    """Without a filter attach still detaches and leaves nothing behind."""
+    from tracerd.client._embedded import EmbeddedAttach
+
+    p = _start(cbuild("inj_echo", ECHO))
+    _, plan = filter_and_plan(spec(["getppid"]))
+    a = EmbeddedAttach([p.pid], plan=plan).start()
+    try:
+        assert _say(p, b"x\n") == f"got x {os.getpid()}\n".encode()
+        a.detach()
+        list(a.records())
+    finally:
+        a.close()
+    assert not a.passthru and a.worker_status == 0
+    st = _status(p.pid)
+    assert st["TracerPid"] == "0" and st["Seccomp"] == "0"
+    assert _finish(p) == 3

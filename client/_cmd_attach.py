@@ -26,6 +26,14 @@ def add_parser(subparsers, name, help):
 
 
 def run(args) -> int:
+    from ._source import prefork
+
     args.pid_args = list(args.pid_opts) + list(args.pid_args)
-    opts = resolve(args)
-    return trace(args, opts, kind="attach")
+    worker = prefork(args)  # first: the worker then forks from a small process
+    try:
+        opts = resolve(args)
+        return trace(args, opts, kind="attach", worker=worker)
+    finally:
+        if worker is not None:
+            worker.abandon()  # a no-op once the source started it
+

@@ -50,8 +50,15 @@ def add_parser(subparsers, name, help):
 
 
 def run(args) -> int:
-    opts = resolve(args)
-    return trace(args, opts)
+    from ._source import prefork
+
+    worker = prefork(args)  # first: the worker then forks from a small process
+    try:
+        opts = resolve(args)
+        return trace(args, opts, worker=worker)
+    finally:
+        if worker is not None:
+            worker.abandon()  # a no-op once the source started it
 
 
 def open_output(opts):
@@ -109,7 +116,7 @@ def die_like(signo: int) -> int:
     return 128 + signo
 
 
-def trace(args, opts, *, kind: str = "run") -> int:
+def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     from tracerd.bpfgen import build_plan, compile_filter
 
     from ._output import Printer
@@ -123,9 +130,9 @@ def trace(args, opts, *, kind: str = "run") -> int:
     out, owned = open_output(opts)
     shown = " ".join(f"-e {e}" for e in args.exprs) + "".join(f" -P {p}" for p in args.paths)
     if kind == "run":
-        src = open_source(args, "run", argv=opts.argv, bpf=bpf, plan=plan, env=opts.env, colocate=opts.colocate, bpf_filter=shown.strip())
+        src = open_source(args, "run", argv=opts.argv, bpf=bpf, plan=plan, env=opts.env, colocate=opts.colocate, bpf_filter=shown.strip(), worker=worker)
     else:
-        src = open_source(args, "attach", pids=opts.pids, plan=plan, bpf_filter=shown.strip())
+        src = open_source(args, "attach", pids=opts.pids, plan=plan, bpf_filter=shown.strip(), worker=worker)
 
     interrupted = []
 

@@ -1,9 +1,11 @@
 """Embedded mode: trace without a daemon, the worker a child of this process.
 
 `EmbeddedRun` forks the command (client/_launch.py), starts the worker
-(`tracerd.native.spawn_worker`), waits until the worker has seized the
-command, then releases it. `EmbeddedAttach` starts a worker on running pids.
-Both hand out the worker's frames as ``(first_seq, count, payload)``.
+(`tracerd.native.spawn_worker`, or a worker forked earlier by
+`tracerd.native.fork_worker` passed as `worker=`), waits until the worker has
+seized the command, then releases it. `EmbeddedAttach` starts a worker on
+running pids. Both hand out the worker's frames as
+``(first_seq, count, payload)``.
 """
 
 from __future__ import annotations
@@ -26,9 +28,21 @@ def _spawn_worker(config, pass_fds):
     return spawn_worker(config, pass_fds=pass_fds)
 
 
+def prefork_worker():
+    """A worker forked now (tracerd.native.fork_worker) for a session made
+    later with `worker=`; None when that is not possible (the session then
+    spawns one). Fork before loading much: the worker keeps a copy-on-write
+    image of this process."""
+    try:
+        from tracerd.native import fork_worker
+    except ImportError:
+        return None
+    return fork_worker()
+
+
 class _Session:
     def __init__(self, plan: bytes, drop: bool, colocate: bool, session: int, flush_ms: int, batch_bytes: int,
-                 worker_options: dict | None = None):
+                 worker_options: dict | None = None, worker=None):
         self._plan = bytes(plan)
         self._worker_options = dict(worker_options or {})
         self._drop = drop
@@ -37,6 +51,7 @@ class _Session:
         self._flush_ms = flush_ms
         self._batch_bytes = batch_bytes
         self._worker = None
+        self._pending = worker  # a ForkedWorker waiting for its config, or None
         self._out_r = -1
         self._ctl_w = -1
         self._stats_r = -1
@@ -77,7 +92,11 @@ class _Session:
             fds.append(stats_w)
             self._stats_r = stats_r
         try:
-            self._worker = _spawn_worker(config, fds)
+            pending, self._pending = self._pending, None
+            if pending is not None:
+                self._worker = pending.start(config, fds)
+            else:
+                self._worker = _spawn_worker(config, fds)
         finally:
             for fd in fds:
                 os.close(fd)
@@ -145,7 +164,14 @@ class _Session:
                 os.close(fd)
                 setattr(self, name, -1)
 
+    def abandon_worker(self) -> None:
+        """Let go of a forked worker that was never started."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.abandon()
+
     def _finish_worker(self):
+        self.abandon_worker()
         if self._worker is not None and self.worker_status is None:
             self.worker_status = self._worker.wait()
         if self._stats_r >= 0:
@@ -168,8 +194,8 @@ class EmbeddedRun(_Session):
 
     def __init__(self, argv, *, bpf: bytes, plan: bytes, env=None, cwd=None, drop=False, colocate=False,
                  session: int = 0, flush_ms: int = 20, batch_bytes: int = 65536, stats: bool = False,
-                 worker_options: dict | None = None):
-        super().__init__(plan, drop, colocate, session, flush_ms, batch_bytes, worker_options)
+                 worker_options: dict | None = None, worker=None):
+        super().__init__(plan, drop, colocate, session, flush_ms, batch_bytes, worker_options, worker)
         self._argv = list(argv)
         self._bpf = bytes(bpf)
         self._env = env
@@ -215,8 +241,8 @@ class EmbeddedAttach(_Session):
     """Trace running `pids` (every thread); ``close()`` detaches cleanly."""
 
     def __init__(self, pids, *, plan: bytes, drop=False, session: int = 0, flush_ms: int = 20,
-                 batch_bytes: int = 65536, stats: bool = False, bpf: bytes | None = None, worker_options: dict | None = None):
-        super().__init__(plan, drop, False, session, flush_ms, batch_bytes, worker_options)
+                 batch_bytes: int = 65536, stats: bool = False, bpf: bytes | None = None, worker_options: dict | None = None, worker=None):
+        super().__init__(plan, drop, False, session, flush_ms, batch_bytes, worker_options, worker)
         self._pids = [int(p) for p in pids]
         self._want_stats = stats
         self._inject = bytes(bpf) if bpf else b""

@@ -1,15 +1,25 @@
 """The worker process: runs the native loop on a config dict.
 
 Imports nothing but the standard library, msgpack and the cffi extension (no
-trio): the daemon and the embedded client both start it as
-``python -m tracerd.native`` with the config, a msgpack map, on stdin.
+trio). Two ways to start it:
+
+- ``spawn_worker``: ``python -m tracerd.native`` with the config, a msgpack
+  map, on stdin (the daemon's way: a fresh interpreter that holds nothing of
+  its parent's).
+- ``fork_worker``: fork the calling process early, before the config is
+  known, and hand it the config and its fds later over a socketpair
+  (SCM_RIGHTS). The embedded client's way: a fresh interpreter costs ~45 ms
+  of start-up (Python, tracerd, msgpack, the cffi module) that a fork taken
+  while tracectl is still small saves, its import of the cffi module
+  overlapping with the client's own set-up.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
+import socket
+import struct
 import sys
 
 import msgpack
@@ -139,11 +149,14 @@ def _fail_ready(fd: int, msg: str) -> None:
         pass
 
 
-def spawn_worker(config: dict, pass_fds=()) -> subprocess.Popen:
-    """Start ``python -m tracerd.native`` with `config` on its stdin.
+def spawn_worker(config: dict, pass_fds=()):
+    """Start ``python -m tracerd.native`` with `config` on its stdin; returns
+    the subprocess.Popen.
 
     Every fd the config names (out_fd, ctl_fd, ready_fd, stats_fd) must be in
     pass_fds; nothing else is inherited."""
+    import subprocess  # only here: the forked worker never needs it
+
     proc = subprocess.Popen(
         [sys.executable, "-m", "tracerd.native"],
         stdin=subprocess.PIPE,
@@ -168,5 +181,166 @@ def main() -> int:
         return 1
     if not isinstance(config, dict):
         print("tracerd worker: bad config on stdin: not a map", file=sys.stderr)
+        return 1
+    return worker_main(config)
+
+
+FD_KEYS = tuple(k for k in DEFAULTS if k.endswith("_fd"))
+_LEN = struct.Struct("<I")
+
+
+class ForkedWorker:
+    """A worker forked by `fork_worker`, waiting for `start(config, pass_fds)`.
+
+    Shaped like the subprocess.Popen `spawn_worker` returns, as far as its
+    users go: `pid`, `returncode`, `poll()`, `wait()`, `kill()`."""
+
+    def __init__(self, pid: int, sock: socket.socket):
+        self.pid = pid
+        self.returncode = None
+        self._sock = sock
+
+    def start(self, config: dict, pass_fds=()) -> "ForkedWorker":
+        """Hand the worker its config and fds (same contract as spawn_worker:
+        every fd the config names is in pass_fds). The caller still closes
+        its own copies. A worker that died meanwhile shows as EOF on its
+        ready_fd (the caller's copy of which it must close), as with spawn."""
+        fds = [int(fd) for fd in pass_fds]
+        data = msgpack.packb({"config": config, "fds": fds}, use_bin_type=True)
+        sock, self._sock = self._sock, None
+        if sock is None:
+            raise TracerError("this worker was already started or abandoned")
+        try:
+            socket.send_fds(sock, [_LEN.pack(len(data))], fds)
+            sock.sendall(data)
+        except OSError:
+            pass  # it died: the caller sees its ready pipe close
+        finally:
+            sock.close()
+        return self
+
+    def abandon(self) -> None:
+        """Not needed after all: the worker exits quietly; reaped here."""
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+            self.wait()
+
+    def poll(self):
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self) -> int:
+        while self.returncode is None:
+            try:
+                _, status = os.waitpid(self.pid, 0)
+            except InterruptedError:
+                continue
+            except ChildProcessError:  # reaped elsewhere
+                self.returncode = 0
+                break
+            self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def fork_worker() -> ForkedWorker | None:
+    """Fork a worker now; it loads the native loop and waits for its config
+    (ForkedWorker.start). None when this process cannot fork safely (other
+    threads run: a forked child would hold their locks): use spawn_worker.
+
+    Fork early, while the process holds little: the worker keeps a
+    copy-on-write image of it. Signal handlers set in Python are reset to
+    the default in the worker, stdin becomes /dev/null, and every fd but
+    0-2 is closed there, so it holds what a spawned worker holds."""
+    if "threading" in sys.modules and sys.modules["threading"].active_count() > 1:
+        return None
+    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    for f in (sys.stdout, sys.stderr):
+        try:
+            f.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+    pid = os.fork()
+    if pid == 0:  # the worker: never returns
+        status = 1
+        try:
+            parent.close()
+            status = _forked_main(child)
+        except BaseException as exc:  # one line, as the spawned worker's main does
+            try:
+                print(f"tracerd worker: {exc}", file=sys.stderr)
+            except BaseException:
+                pass
+        finally:
+            try:
+                sys.stderr.flush()
+            finally:
+                os._exit(status)
+    child.close()
+    return ForkedWorker(pid, parent)
+
+
+def _forked_main(sock: socket.socket) -> int:
+    for signo in signal.valid_signals():
+        try:
+            if callable(signal.getsignal(signo)):
+                signal.signal(signo, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass
+    null = os.open(os.devnull, os.O_RDONLY)
+    if null != 0:
+        os.dup2(null, 0)
+        os.close(null)
+    keep = sock.fileno()
+    os.closerange(3, keep)
+    os.closerange(keep + 1, 1 << 20)
+    try:
+        _native()  # load the cffi module while the parent prepares the config
+    except NativeMissing:
+        pass  # worker_main reports it on ready_fd
+    hdr, fds, _flags, _addr = socket.recv_fds(sock, _LEN.size, 16)
+    if not hdr:
+        return 0  # abandoned before start: nothing to say
+    try:
+        while len(hdr) < _LEN.size:
+            more = sock.recv(_LEN.size - len(hdr))
+            if not more:
+                return 1
+            hdr += more
+        (n,) = _LEN.unpack(hdr)
+        data = bytearray()
+        while len(data) < n:
+            more = sock.recv(min(n - len(data), 1 << 20))
+            if not more:
+                return 1
+            data += more
+    finally:
+        sock.close()
+    msg = msgpack.unpackb(bytes(data), raw=False)
+    config, theirs = msg["config"], msg["fds"]
+    if len(theirs) != len(fds):
+        raise TracerError(f"expected {len(theirs)} fds from the client, got {len(fds)}")
+    ours = dict(zip(theirs, fds))
+    missing = None
+    for k in FD_KEYS:
+        fd = config.get(k, -1)
+        if fd is not None and fd >= 0:
+            if fd in ours:
+                config[k] = ours[fd]
+            else:
+                missing = missing or f"{k} {fd} was not passed to the worker"
+                config[k] = -1
+    if missing:
+        _fail_ready(config.get("ready_fd", -1), missing)
         return 1
     return worker_main(config)

@@ -152,7 +152,7 @@ class Printer:
         # a whole call's line straight from the decoder's (head, return)
         # pair: one stream, no --pidns-translation comment, no read=/write= dump
         self._split = decoder.call_split if getattr(decoder, "split_calls", lambda: False)() else None
-        self._fast_line = not self.per_pid and not options.pidns and not self.dumps
+        self._fast = self._split is not None and self._strace and self._plain and not self.per_pid and not options.pidns
         self._stderr_pids = not self.to_file
         if self.fmt == "msgpack":
             self._packer = msgpack.Packer()
@@ -302,8 +302,39 @@ class Printer:
 
     # -- records -----------------------------------------------------------------
     def feed(self, rec: list) -> None:
-        rtype = rec[0]
         tid = rec[3]
+        if rec[0] == _SYSCALL and self._fast and not self.pre_exec and not self._attached and rec[_S_PERS] != _I386 and (self._all_visible or tid in self.roots):
+            # the common record on the common options: what the general
+            # path below and _syscall/_call_line do for it, inlined, with the
+            # return apart from the head (the head ends with ")": no
+            # rpartition or rstrip of the joined text)
+            if tid not in self.live and tid not in self.dead:
+                self.live.add(tid)
+            try:
+                head, rtext = self._split(rec)
+            except Exception:
+                return self._syscall_text(rec, tid, self._raw_call(rec))
+            if "= " in rtext or (rec[_S_RET] is None and (rec[_S_FLAGS] or 0) & _VANISHED):
+                return self._syscall_text(rec, tid, f"{head} = {rtext}")
+            st = self.main
+            if st.open_tid is not None:
+                st.write(" <unfinished ...>\n")
+                st.open_tid = None
+            if not self._lead_static:
+                lead = self._leader(tid, rec[2], rec[_S_NR])
+            elif self.file_pid_prefix:
+                lead = f"{tid:<5d} "
+            elif self._stderr_pids and len(self.live) > 1:
+                lead = f"[pid {tid:5d}] "
+            else:
+                lead = ""
+            if self._times and rec[_S_DUR] is not None:
+                rtext += f" <{_fmt_secs(rec[_S_DUR], self.o.dur_precision)}>"
+            pad = self._acolumn - len(lead) - len(head) - 1
+            st.write(f"{lead}{head} {' ' * pad}= {rtext}\n" if pad > 0 else f"{lead}{head} = {rtext}\n")
+            st.col = 0
+            return
+        rtype = rec[0]
         if rtype != _SYSCALL:  # the common record skips the rare kinds' tests
             if rtype == _LOST:
                 n = field(rec, "count")
@@ -379,40 +410,15 @@ class Printer:
                     self.summary.add(pers, nr, ns, bool(is_error))
                 if not self.show_trace:
                     return self._unseen(rec)
-        split = self._split
-        if split is None:
-            try:
-                text = self.d.call(rec)
-            except Exception:
-                text = self._raw_call(rec)
-        else:
-            try:
-                head, rtext = split(rec)
-            except Exception:
-                text = self._raw_call(rec)
-            else:
-                if self._fast_line and "= " not in rtext and (ret is not None or not flags & _VANISHED):
-                    # _call_line inlined, the return already apart from the
-                    # head (`head` ends with ")": no rpartition, no rstrip)
-                    st = self.main
-                    if st.open_tid is not None:
-                        st.write(" <unfinished ...>\n")
-                        st.open_tid = None
-                    if not self._lead_static:
-                        lead = self._leader(tid, rec[2], nr)
-                    elif self.file_pid_prefix:
-                        lead = f"{tid:<5d} "
-                    elif self._stderr_pids and len(self.live) > 1:
-                        lead = f"[pid {tid:5d}] "
-                    else:
-                        lead = ""
-                    if self._times and rec[_S_DUR] is not None:
-                        rtext += f" <{_fmt_secs(rec[_S_DUR], self.o.dur_precision)}>"
-                    pad = self._acolumn - len(lead) - len(head) - 1
-                    st.write(f"{lead}{head} {' ' * pad}= {rtext}\n" if pad > 0 else f"{lead}{head} = {rtext}\n")
-                    st.col = 0
-                    return
-                text = f"{head} = {rtext}"
+        try:
+            text = self.d.call(rec)
+        except Exception:
+            text = self._raw_call(rec)
+        self._syscall_text(rec, tid, text)
+
+    def _syscall_text(self, rec, tid, text) -> None:
+        """The line of a whole call whose decoded text is `text`."""
+        pers, nr, ret, is_error, flags = rec[_S_PERS], rec[_S_NR], rec[_S_RET], rec[_S_ERR], rec[_S_FLAGS] or 0
         if flags & SysFlag.VANISHED and ret is None:
             # the task went away inside the call: strace's open line closed
             # with `<unfinished ...>) = ?`

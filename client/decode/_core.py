@@ -33,6 +33,7 @@ class Spec:
     fn: Callable  # (C) -> list[str]: every argument's text
     entry: int | None = None  # arguments printed at entry (None: all)
     ret: Callable | str | None = None  # return formatter or kind
+    const: bool = False  # fn prints the same whatever the call (no arguments): fn(None) once
 
 
 REGISTRY: dict[str, Spec] = {}
@@ -41,12 +42,13 @@ STRUCTS: dict[str, Callable] = {}
 I386_SAME = frozenset({"utsname", "pollfd", "epoll_event", "winsize", "termios", "rlimit64", "clone_args", "statx"})  # struct name -> (C, bytes, arg index) -> str
 
 
-def syscall(*names: str, entry: int | None = None, ret=None):
-    """Register a family decoder for these syscall names."""
+def syscall(*names: str, entry: int | None = None, ret=None, const: bool = False):
+    """Register a family decoder for these syscall names. const: the
+    decoder prints no argument (it is called once, with None, per name)."""
 
     def deco(fn):
         for n in names:
-            REGISTRY[n] = Spec(fn, entry, ret)
+            REGISTRY[n] = Spec(fn, entry, ret, const)
         return fn
 
     return deco

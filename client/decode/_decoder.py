@@ -224,26 +224,32 @@ class Decoder:
         argument kinds; None when _parts must decide per call (-e raw=, i386
         argument lists). The return formatter takes (C, ret) for a call that
         returned without error; None prints str(ret). Then the arguments
-        printed at entry (None: all) and the return kind, for _parts."""
+        printed at entry (None: all) and the return kind, for _parts; last
+        `name()` when the call prints no argument and its return is a
+        number (its line needs no context), else None."""
         p = int(pers)
         name, sc = self.name(p, nr), _table.lookup(p, nr)
         opts = self.opts
         spec = REGISTRY.get(name)
-        fn = rfn = nentry = None
+        fn = rfn = nentry = head = None
         kind = "int"
         if (opts.raw and (pers, nr) in opts.raw) or (sc is not None and p != 0 and p in getattr(sc, "pers_args", {})):
             pass  # rare: _parts decides
         elif spec is not None:
             fn, nentry = spec.fn, spec.entry
             kind = spec.ret if spec.ret is not None else (sc.ret if sc is not None else "int")
+            if spec.const:
+                head = f"{name}({', '.join(fn(None))})"
         elif sc is not None:
             fn, nentry = compile_generic(sc.args), generic_entry_count(sc)
             kind = sc.ret
+            if not sc.args:
+                head = f"{name}()"
         else:
             fn, nentry = _raw6, 6
         if fn is not None:
             rfn = ret_formatter(kind, self._paths)
-        info = (p, name, sc, fn, rfn, nentry, kind)
+        info = (p, name, sc, fn, rfn, nentry, kind, head if rfn is None else None)
         if len(self._infos) >= _INFOS_MAX:
             self._infos.clear()
         self._infos[(pers, nr)] = info
@@ -457,6 +463,24 @@ class Decoder:
         info = self._infos.get((pers, nr))
         if info is None:
             info = self._plan(pers, nr)
+        head = info[7]
+        if head is not None and not (self._paths or self._want_fds or pending):
+            # a call with no arguments whose return is a number (getpid...):
+            # its head was printed once, no context is needed
+            name = info[1]
+            if name != "restart_syscall":
+                prev = self._prev
+                if len(prev) > 65536:
+                    prev.clear()
+                prev[tid] = name
+            if ret is None:
+                return head, "?"
+            if not is_error:
+                return head, str(ret)
+            try:
+                return head, _error_text(-ret)
+            except Exception:
+                return head, str(ret)
         p, name, sc, fn, rfn = info[:5]
         c = C(self, p, nr, name, args, ret, is_error, {(e[0], e[1]): e[2] for e in mem} if mem else _NOMEM, tid, ret is not None, sc)
         if self._paths or self._want_fds or pending:

@@ -29,7 +29,7 @@ def _execveat(c: C):
 
 
 @syscall("fork", "vfork", "getpid", "getppid", "gettid", "getuid", "geteuid", "getgid", "getegid",
-         "getpgrp", "setsid", "sched_yield", "sync", "pause", "munlockall", "inotify_init", "vhangup")
+         "getpgrp", "setsid", "sched_yield", "sync", "pause", "munlockall", "inotify_init", "vhangup", const=True)
 def _noargs(c: C):
     return []
 

@@ -61,7 +61,7 @@ def _rt_sigprocmask(c: C):
     return [c.xval(0, "sigprocmask_how"), cur, old, c.lu(3)]
 
 
-@syscall("rt_sigreturn", "sigreturn")
+@syscall("rt_sigreturn", "sigreturn", const=True)
 def _rt_sigreturn(c: C):
     return []  # strace reads the signal frame off the stack: the plan does not fetch it
 

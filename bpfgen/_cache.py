@@ -26,17 +26,27 @@ Rules:
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import stat
 
 import msgpack
 
+try:
+    # CPython's built-in BLAKE2: hashlib would first start OpenSSL (~3 ms of
+    # every tracectl start for two small hashes)
+    from _blake2 import blake2b as _blake2b
+except ImportError:  # another Python
+    from hashlib import blake2b as _blake2b
+
 FORMAT = 1
 _MAGIC = b"TRDC"
-_DIGEST = 32  # sha256
-_HEADER = len(_MAGIC) + 2 * _DIGEST  # magic, key, sha256 of the payload
-MAX_FILTERS = 64  # compiled filters kept; the oldest beyond that are removed
+_DIGEST = 32
+_HEADER = len(_MAGIC) + 2 * _DIGEST  # magic, key, hash of the payload
+MAX_FILTERS = 64  # compiled filters (and plans) kept; the oldest beyond that are removed
+
+
+def _hash(data: bytes = b"") -> "_blake2b":
+    return _blake2b(data, digest_size=_DIGEST)
 
 
 def directory() -> str | None:
@@ -86,7 +96,7 @@ def _libseccomp_version() -> tuple[int, int, int] | None:
 
 @functools.cache
 def source_key() -> bytes | None:
-    """sha256 over everything a cached value depends on; None (no caching)
+    """A hash over everything a cached value depends on; None (no caching)
     when a source cannot be read or libseccomp's version is unknown."""
     from tracerd import _wire
     from tracerd._version import __version__
@@ -95,7 +105,7 @@ def source_key() -> bytes | None:
     if ver is None:
         return None
     here = os.path.dirname(os.path.abspath(__file__))
-    h = hashlib.sha256(f"tracerd-cache {FORMAT} {__version__} libseccomp {ver}\n".encode())
+    h = _hash(f"tracerd-cache {FORMAT} {__version__} libseccomp {ver}\n".encode())
     try:
         for path in sorted(os.path.join(here, n) for n in os.listdir(here) if n.endswith((".py", ".toml"))) + [_wire.__file__]:
             with open(path, "rb") as f:
@@ -112,7 +122,7 @@ def derived_key(*parts) -> bytes | None:
     base = source_key()
     if base is None:
         return None
-    return hashlib.sha256(base + msgpack.packb(list(parts), use_bin_type=True)).digest()
+    return _hash(base + msgpack.packb(list(parts), use_bin_type=True)).digest()
 
 
 def read(d: str, name: str, key: bytes):
@@ -141,7 +151,7 @@ def read(d: str, name: str, key: bytes):
     k = data[len(_MAGIC) : len(_MAGIC) + _DIGEST]
     digest = data[len(_MAGIC) + _DIGEST : _HEADER]
     payload = data[_HEADER:]
-    if k != key or hashlib.sha256(payload).digest() != digest:
+    if k != key or _hash(payload).digest() != digest:
         return None
     try:
         return msgpack.unpackb(payload, raw=False, strict_map_key=False, use_list=True)
@@ -152,7 +162,7 @@ def read(d: str, name: str, key: bytes):
 def write(d: str, name: str, key: bytes, obj) -> None:
     """Store `obj` under `name`; failures are silent (the cache is optional)."""
     payload = msgpack.packb(obj, use_bin_type=True)
-    data = _MAGIC + key + hashlib.sha256(payload).digest() + payload
+    data = _MAGIC + key + _hash(payload).digest() + payload
     path = os.path.join(d, name)
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
@@ -189,6 +199,23 @@ def cached(name: str, key: bytes | None, build, dump, load):
     value = build()
     if d is not None:
         write(d, name, key, dump(value))
+    return value
+
+
+def cached_bytes(prefix: str, key: bytes | None, build, valid) -> bytes:
+    """A bytes value kept in its own file (prefix + key), `build()` when
+    absent or not `valid(value)`; at most MAX_FILTERS such files are kept
+    per prefix."""
+    d = directory() if key is not None else None
+    if d is None:
+        return build()
+    name = prefix + key.hex()[:40]
+    value = read(d, name, key)
+    if isinstance(value, bytes) and valid(value):
+        return value
+    value = build()
+    write(d, name, key, value)
+    prune(d, prefix)
     return value
 
 

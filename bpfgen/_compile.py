@@ -105,17 +105,11 @@ def compile_filter(trace: Iterable, *, entry_only: bool = False) -> bytes:
 
     trace = frozenset(trace)
     key = _cache.derived_key("filter", sorted((int(p), int(n)) for p, n in trace), bool(entry_only))
-    d = _cache.directory() if key is not None else None
-    if d is None:
-        return compile_filter_uncached(trace, entry_only=entry_only)
-    name = "filter-" + key.hex()[:40]
-    bpf = _cache.read(d, name, key)
-    if isinstance(bpf, bytes) and bpf and len(bpf) % SOCK_FILTER.size == 0:
-        return bpf
-    bpf = compile_filter_uncached(trace, entry_only=entry_only)
-    _cache.write(d, name, key, bpf)
-    _cache.prune(d, "filter-")
-    return bpf
+    return _cache.cached_bytes(
+        "filter-", key,
+        lambda: compile_filter_uncached(trace, entry_only=entry_only),
+        lambda bpf: bpf and len(bpf) % SOCK_FILTER.size == 0,
+    )
 
 
 def compile_filter_uncached(trace: Iterable, *, entry_only: bool = False) -> bytes:

@@ -122,12 +122,28 @@ def build_plan(trace: Iterable, *, strsize: int = 32, cpu_time: bool = False, en
     none): their environments are counted, not fetched."""
     if not 0 <= strsize < 1 << 32:
         raise UsageError(f"invalid -s argument: '{strsize}'")
+    from . import _cache
+
+    trace = frozenset(trace)
+    abbrev = frozenset(abbrev) if abbrev is not None else frozenset()
+    key = _cache.derived_key(
+        "plan", sorted((int(p), int(n)) for p, n in trace), strsize, bool(cpu_time), bool(entry_only),
+        sorted((int(p), int(n)) for p, n in abbrev),
+    )
+    return _cache.cached_bytes(
+        "plan-", key,
+        lambda: _build_plan(trace, strsize, cpu_time, entry_only, abbrev),
+        lambda plan: len(plan) >= PLAN_HEADER.size and PLAN_HEADER.unpack_from(plan)[:2] == (PLAN_MAGIC, PLAN_VERSION),
+    )
+
+
+def _build_plan(trace, strsize: int, cpu_time: bool, entry_only: bool, abbrev: frozenset) -> bytes:
+    abbrev = frozenset((Pers(p), n) for p, n in abbrev)
     table = load_table()
     eff = effective_set(trace, table)
     if len(eff) > 0xFFFF:
         raise UsageError("too many system calls for one fetch plan")
     parts = [PLAN_HEADER.pack(PLAN_MAGIC, PLAN_VERSION, len(eff), strsize, PlanFlag.CPU_TIME if cpu_time else 0)]
-    abbrev = frozenset((Pers(p), n) for p, n in abbrev) if abbrev is not None else frozenset()
     for (pers, nr) in sorted(eff):
         sc = eff[(pers, nr)]
         ops = syscall_ops(sc, pers, table, strsize=strsize, entry_only=entry_only, abbreviated=(pers, nr) in abbrev)

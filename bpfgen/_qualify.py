@@ -20,7 +20,6 @@ Errors are one line, in strace's words, raised as tracerd.UsageError
 
 from __future__ import annotations
 
-import difflib
 import errno as _errno
 import re
 import signal as _signal
@@ -381,6 +380,8 @@ class Qualifiers:
             cands = ["%" + c for c in self.table.classes] + ["%net"]
         else:
             cands = list(self.table.syscalls)
+        import difflib  # only for this error's suggestion
+
         close = difflib.get_close_matches(bare, cands, n=1, cutoff=0.75)
         return f"; did you mean '{close[0]}'?" if close else ""
 

@@ -188,3 +188,33 @@ def test_libseccomp_version_is_pyseccomps():
     v = fn().contents
     assert _cache._libseccomp_version() == (v.major, v.minor, v.micro)
     assert v.major == 2
+
+
+def test_plan_hit_equals_cold_build(cache_home):
+    from tracerd.bpfgen import _plan, build_plan, parse_plan
+
+    q = Qualifiers()
+    q.qualify("trace=%file,execve")
+    execve = {(p, n) for p, n in q.trace if q.table.lookup(p, n).name == "execve"}
+    variants = [
+        dict(strsize=32, cpu_time=False, entry_only=False, abbrev=None),
+        dict(strsize=64, cpu_time=False, entry_only=False, abbrev=None),
+        dict(strsize=32, cpu_time=True, entry_only=False, abbrev=None),
+        dict(strsize=32, cpu_time=False, entry_only=True, abbrev=None),
+        dict(strsize=32, cpu_time=False, entry_only=False, abbrev=execve),
+    ]
+    plans = []
+    for v in variants:
+        cold = _plan._build_plan(q.trace, v["strsize"], v["cpu_time"], v["entry_only"], frozenset(v["abbrev"] or ()))
+        assert build_plan(q.trace, **v) == cold  # miss
+        assert build_plan(q.trace, **v) == cold  # hit
+        parse_plan(cold)
+        plans.append(cold)
+    assert len(set(plans)) == len(variants)  # each option changes the plan: its own key
+    assert len([p for p in cache_home.iterdir() if p.name.startswith("plan-")]) == len(variants)
+    # a damaged plan file is rebuilt
+    path = next(p for p in cache_home.iterdir() if p.name.startswith("plan-"))
+    good = path.read_bytes()
+    path.write_bytes(good[:50])
+    assert len({build_plan(q.trace, **v) for v in variants}) == len(variants)
+    assert path.read_bytes() == good

@@ -124,7 +124,8 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
 
     for w in warnings(args, opts):
         print(f"tracectl: {w}", file=sys.stderr)
-    bpf = compile_filter(opts.trace) if kind == "run" else None
+    # attach --seccomp-bpf injects the same filter into the running processes
+    bpf = compile_filter(opts.trace) if kind == "run" or opts.seccomp_bpf else None
     plan = build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time, abbrev=opts.plan_abbrev)
     decoder = make_decoder(opts)
     out, owned = open_output(opts)
@@ -132,7 +133,7 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     if kind == "run":
         src = open_source(args, "run", argv=opts.argv, bpf=bpf, plan=plan, env=opts.env, colocate=opts.colocate, bpf_filter=shown.strip(), worker=worker)
     else:
-        src = open_source(args, "attach", pids=opts.pids, plan=plan, bpf_filter=shown.strip(), worker=worker)
+        src = open_source(args, "attach", pids=opts.pids, plan=plan, bpf=bpf, bpf_filter=shown.strip(), worker=worker)
 
     interrupted = []
 

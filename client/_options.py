@@ -202,7 +202,7 @@ def add_strace_options(p: argparse.ArgumentParser) -> None:
     a("--pidns-translation", dest="pidns", action="store_true", help="print pids in strace's namespace too")
     a("-E", "--env", dest="env", action="append", default=[], metavar="VAR[=VAL]", help="set (or with VAR alone, remove) VAR for the command")
     a("-u", "--user", dest="user", metavar="USERNAME", help="run the command as USERNAME")
-    a("--seccomp-bpf", dest="seccomp_bpf", action="store_true", help="accepted: run always filters with seccomp-BPF")
+    a("--seccomp-bpf", dest="seccomp_bpf", action="store_true", help="run: accepted (run always filters with seccomp-BPF); attach: inject the filter into the processes (irreversible: they keep a pass-through tracer until they exit)")
     a("--colocate", dest="colocate", action="store_true", help="pin the tracer and the tracee to one CPU (faster, changes the tracee's affinity)")
     a("--format", dest="fmt", default="strace", metavar="FORMAT", help="strace (default), jsonl, or msgpack")
     a("-V", "--version", action=_Version, help="print version")
@@ -531,8 +531,6 @@ def resolve(args) -> RunOptions:
             raise UsageError("-E has no effect with attach (the processes already run)")
         if args.colocate:
             raise UsageError("--colocate works with run only (it would change a running process's CPU affinity)")
-        if args.seccomp_bpf:
-            raise UsageError("--seccomp-bpf with attach (injecting the filter into running processes) is not supported by tracectl yet")
         pids = parse_pids(args.pid_args)
         if not pids:
             raise UsageError("must have PROG [ARGS] or -p PID")

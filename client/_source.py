@@ -90,10 +90,12 @@ def open_source(args, kind: str, *, argv=None, pids=None, bpf: bytes | None = No
             raise NativeMissing(f"embedded mode: {exc}") from None
         if kind == "run":
             return _embedded.EmbeddedRun(list(argv), bpf=bpf, plan=plan, env=env, drop=drop, colocate=colocate, worker=worker)
-        return _embedded.EmbeddedAttach(list(pids), plan=plan, drop=drop, worker=worker)
+        return _embedded.EmbeddedAttach(list(pids), plan=plan, drop=drop, bpf=bpf, worker=worker)
     if worker is not None:
         worker.abandon()
     remote = _remote_module()
     if kind == "run":
         return remote.RemoteRun(path, list(argv), bpf=bpf, plan=plan, env=env, drop=drop, colocate=colocate, bpf_filter=bpf_filter)
+    if bpf is not None:
+        raise TracerdError(f"attach --seccomp-bpf through the daemon at {path} is not supported yet (add --embedded)")
     return remote.RemoteAttach(path, list(pids), plan=plan, drop=drop, bpf_filter=bpf_filter)

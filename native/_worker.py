@@ -132,8 +132,9 @@ def worker_main(config: dict) -> int:
             pass
         os.close(cfg["stats_fd"])
     if r < 0:
-        msg = ffi.string(err).decode("utf-8", "replace") or os.strerror(-r)
-        print(f"tracerd worker: {msg}", file=sys.stderr)
+        msg = ffi.string(err).decode("utf-8", "replace")
+        if msg:  # empty: reported on ready_fd, the consumer says it
+            print(f"tracerd worker: {msg}", file=sys.stderr)
         return 1
     return 0
 

@@ -1749,6 +1749,19 @@ static void tr_passthru_begin(struct tr_loop *L)
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
+	/* and it must not hold the consumer's terminal or pipes open (a
+	 * `tracectl attach ... 2>&1 | tee` would not end until the tracee does) */
+	{
+		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		if (nul >= 0) {
+			for (int fd = 0; fd <= 2; fd++)
+				if (fd != nul)
+					dup2(nul, fd);
+			if (nul > 2)
+				close(nul);
+		}
+	}
 }
 
 static void tr_end(struct tr_loop *L)
@@ -2358,7 +2371,9 @@ detach:
  * The loop.
  * ---------------------------------------------------------------------- */
 
-static void tr_ready(const struct tr_config *c, const char *err)
+/* Report start-up on ready_fd. An error that went out there is cleared
+ * from err: the worker then prints nothing more (the consumer says it). */
+static void tr_ready(const struct tr_config *c, char *err)
 {
 	if (c->ready_fd < 0)
 		return;
@@ -2369,8 +2384,8 @@ static void tr_ready(const struct tr_config *c, const char *err)
 		if (m) {
 			m[0] = 'E';
 			memcpy(m + 1, err, n);
-			if (write(c->ready_fd, m, n + 1) < 0)
-				(void)0;
+			if (write(c->ready_fd, m, n + 1) == (ssize_t)n + 1)
+				err[0] = 0;
 			free(m);
 		}
 	} else if (write(c->ready_fd, "", 1) < 0) {
@@ -2613,6 +2628,7 @@ int tr_run(const struct tr_config *c, struct tr_stats *st, char *err, size_t err
 			 * tracer; nobody listens */
 			L->injected = 1;
 			L->consumer_gone = 1;
+			r = 0;
 			tr_release_held(L);
 			tr_passthru_begin(L);
 		} else {
@@ -2684,6 +2700,8 @@ int tr_run(const struct tr_config *c, struct tr_stats *st, char *err, size_t err
 		if (nfds == 3 && pfd[2].revents)
 			tr_on_ctl(L);
 	}
+	if (r < 0)
+		snprintf(err, errlen, "wait: %s", strerror(-r));
 	tr_split_others(L, NULL);
 	L->final = 1;
 	tr_flush(L);

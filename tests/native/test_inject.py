@@ -371,3 +371,53 @@ def test_plain_attach_is_unchanged(cbuild):
     st = _status(p.pid)
     assert st["TracerPid"] == "0" and st["Seccomp"] == "0"
     assert _finish(p) == 3
+
+
+def _tracectl(*args):
+    argv = [sys.executable, "-c", "import sys; from tracerd.client import main; sys.exit(main())"]
+    return subprocess.Popen([*argv, "--embedded", *args],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def test_tracectl_attach_seccomp_bpf_then_ctrl_c(cbuild):
+    p = _start(cbuild("inj_echo", ECHO))
+    t = _tracectl("attach", "--seccomp-bpf", "-e", "trace=getppid", "-p", str(p.pid))
+    try:
+        # the note comes with the first frame, written once the filter is in
+        assert t.stderr.readline() == f"tracectl: Process {p.pid} attached\n".encode()
+        assert _status(p.pid)["Seccomp"] == "2"
+        assert _say(p, b"a\n") == f"got a {os.getpid()}\n".encode()
+        assert t.stderr.readline().decode().startswith("getppid()")
+        t.send_signal(signal.SIGINT)
+        rest = t.stderr.read().decode()  # EOF: the worker let go of our stderr
+        assert t.wait() == -signal.SIGINT
+    finally:
+        if t.poll() is None:
+            t.kill()
+    lines = rest.splitlines()
+    assert lines[0] == f"tracectl: Process {p.pid} detached"
+    head = f"tracectl: process {p.pid} keeps its seccomp filter; tracer pid "
+    assert lines[1].startswith(head) and lines[1].endswith(" stays attached (pass-through) until it exits")
+    worker = int(lines[1][len(head):].split()[0])
+    assert _status(p.pid)["TracerPid"] == str(worker)
+    pidfd = os.pidfd_open(worker)
+    try:
+        # tracectl is gone; the traced call still succeeds
+        assert _say(p, b"b\n") == f"got b {os.getpid()}\n".encode()
+        assert select.select([pidfd], [], [], 0)[0] == []
+        assert _finish(p) == 3
+        # the worker ends with its tracee (pidfd readable = exited)
+        assert select.select([pidfd], [], [], 60)[0] == [pidfd]
+    finally:
+        os.close(pidfd)
+
+
+def test_tracectl_attach_seccomp_bpf_refused(cbuild):
+    p = _start(cbuild("inj_deny", DENY))
+    t = _tracectl("attach", "--seccomp-bpf", "-e", "trace=getppid", "-p", str(p.pid))
+    err = t.stderr.read().decode()
+    assert t.wait() == 1
+    assert err.count("\n") == 1 and "seccomp(SECCOMP_SET_MODE_FILTER)" in err, err
+    assert _status(p.pid)["TracerPid"] == "0"
+    assert _say(p, b"x\n") == f"got x {os.getpid()}\n".encode()
+    assert _finish(p) == 3

@@ -115,9 +115,10 @@ class C:
 
     @property
     def abbrev(self) -> bool:
-        if self.key in self.opts.verbose:
+        opts = self.opts
+        if opts.verbose and self.key in opts.verbose:
             return False
-        return self.opts.abbrev is None or self.key in self.opts.abbrev
+        return opts.abbrev is None or self.key in opts.abbrev
 
     @property
     def style(self) -> str:
@@ -329,6 +330,7 @@ def modetext(m: int) -> str:
     return ("0" + format(m, "o") if m else "0").rjust(3, "0")  # C's %#03o
 
 
+@lru_cache(maxsize=1024)  # pure, and a trace shows the same few modes
 def filemode(m: int, style: str = "abbrev") -> str:
     """st_mode: `S_IFREG|0644`, `S_IFDIR|S_ISVTX|0777`."""
     if style != "abbrev":

@@ -102,7 +102,8 @@ class Decoder:
 
     # --- names ---
     def name(self, pers: int, nr: int) -> str:
-        return _table.name(int(pers), nr)
+        info = self._infos.get((pers, nr))
+        return info[1] if info is not None else _table.name(int(pers), nr)
 
     # --- fds (-y, -yy) ---
     def _prime(self, tid: int) -> None:

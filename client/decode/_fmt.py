@@ -26,12 +26,28 @@ _SHORT = [_ESC.get(c) or (chr(c) if 0x20 <= c < 0x7F else f"\\{c:o}") for c in r
 _HEXES = [f"\\x{c:02x}" for c in range(256)]
 
 
+# A byte whose short escape is octal (not printable, not a C escape) takes
+# the 3-digit form when an octal digit follows it, which translate cannot
+# decide alone. This table maps such bytes to 1, octal digits to "0" and the
+# rest to "a", so b"\x010" in data.translate(_KINDS) finds that case.
+_ESC_CHARS = sorted(((chr(c), e) for c, e in _ESC.items()), key=lambda p: p[0] != "\\")
+_KINDS = bytes(1 if (c < 0x20 and c not in _ESC) or c >= 0x7F else 0x30 if 0x30 <= c <= 0x37 else 0x61 for c in range(256))
+
+
 def quote(data: bytes, xflag: int = 0, force_hex: bool = False) -> str:
     """`data` as strace quotes it, with the double quotes."""
     if force_hex or xflag > 1 or (xflag == 1 and _needs_hex(data)):
         return '"' + "".join([_HEXES[c] for c in data]) + '"'
     if _PLAIN.fullmatch(data):
         return '"' + data.decode("ascii") + '"'
+    kinds = data.translate(_KINDS)
+    if b"\x01" not in kinds:  # printable ASCII and C escapes (\n, \"...) only
+        text = data.decode("ascii")
+        for ch, esc in _ESC_CHARS:  # the backslash first
+            text = text.replace(ch, esc)
+        return '"' + text + '"'
+    if b"\x010" not in kinds:  # every byte takes its short escape
+        return '"' + data.decode("latin-1").translate(_SHORT) + '"'
     out = []
     n = len(data)
     for i, c in enumerate(data):

@@ -170,7 +170,6 @@ def test_optional_arguments_never_eat_the_command():
     "argv, message",
     [
         (["--colocate", "1"], "--colocate works with run only"),
-        (["--seccomp-bpf", "1"], "--seccomp-bpf with attach"),
         (["-E", "A=1", "1"], "-E has no effect with attach"),
         ([], "must have PROG \\[ARGS\\] or -p PID"),
     ],
@@ -182,6 +181,19 @@ def test_attach_refuses(argv, message):
     a.pid_args = a.pid_opts + a.pid_args
     with pytest.raises(UsageError, match=message):
         resolve(a)
+
+
+@needs_qualifiers
+def test_attach_takes_seccomp_bpf():
+    # attach --seccomp-bpf injects the filter (DESIGN: opt-in, irreversible)
+    from tracerd.client._options import resolve
+
+    a = parse("--seccomp-bpf", "1", cmd="attach")
+    a.pid_args = a.pid_opts + a.pid_args
+    assert resolve(a).seccomp_bpf is True
+    a = parse("1", cmd="attach")
+    a.pid_args = a.pid_opts + a.pid_args
+    assert resolve(a).seccomp_bpf is False
 
 
 def test_run_points_p_to_attach():

@@ -298,6 +298,10 @@ def _forked_main(sock: socket.socket) -> int:
                 signal.signal(signo, signal.SIG_DFL)
         except (OSError, ValueError):
             pass
+    # as worker_main will: a terminal's ^C or ^\ is for the client, which
+    # then closes our socket (an exit before start) or the ctl pipe
+    for signo in (signal.SIGINT, signal.SIGQUIT):
+        signal.signal(signo, signal.SIG_IGN)
     null = os.open(os.devnull, os.O_RDONLY)
     if null != 0:
         os.dup2(null, 0)

@@ -32,12 +32,16 @@ def _until(pred, what, limit=30.0):
         time.sleep(0.005)
 
 
-def _sig_caught(pid, signo):
+def _sig_mask(pid, field, signo):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("SigCgt:"):
+            if line.startswith(field + ":"):
                 return bool(int(line.split()[1], 16) >> (signo - 1) & 1)
-    raise AssertionError("no SigCgt line")
+    raise AssertionError(f"no {field} line")
+
+
+def _sig_caught(pid, signo):
+    return _sig_mask(pid, "SigCgt", signo)
 
 
 def test_abandoned_worker_exits_quietly(capfd):
@@ -74,6 +78,9 @@ def test_python_signal_handlers_are_reset():
         assert _sig_caught(os.getpid(), signal.SIGTERM)
         w = fork_worker()
         _until(lambda: not _sig_caught(w.pid, signal.SIGTERM), "SIGTERM back to its default in the worker")
+        # a terminal's ^C and ^\ are the client's to handle, already while waiting
+        _until(lambda: _sig_mask(w.pid, "SigIgn", signal.SIGINT), "SIGINT ignored in the worker")
+        assert _sig_mask(w.pid, "SigIgn", signal.SIGQUIT)
         os.kill(w.pid, signal.SIGTERM)
         assert w.wait() == -signal.SIGTERM  # the default action, not our handler
     finally:

@@ -1912,14 +1912,214 @@ static int tr_attach_pid(struct tr_loop *L, int pid)
 
 #ifdef __x86_64__
 
+/* The process's own seccomp filters decide our calls too: a filter that
+ * kills (or traps, or hands to a user-space notifier) on mmap or seccomp
+ * would take the process down with our injection. So the filters are read
+ * (PTRACE_SECCOMP_GET_FILTER) and each injected call is run through them
+ * here first: a tiny classic-BPF interpreter over the instructions the
+ * kernel accepts in a seccomp filter (kernel/seccomp.c). */
+#define TR_PTRACE_SECCOMP_GET_FILTER 0x420c
+
+struct tr_sfilter {
+	uint16_t code;
+	uint8_t jt, jf;
+	uint32_t k;
+};
+
+struct tr_filters {
+	int n;
+	struct tr_sfilter *prog[64];
+	int len[64];
+};
+
+static void tr_filters_free(struct tr_filters *f)
+{
+	for (int i = 0; i < f->n; i++)
+		free(f->prog[i]);
+	f->n = 0;
+}
+
+/* Run one filter on seccomp_data `d` (64 bytes); the action, or -1 when the
+ * program is one we cannot run. */
+static int64_t tr_bpf_run(const struct tr_sfilter *p, int len, const unsigned char *d)
+{
+	uint32_t A = 0, X = 0, M[16] = { 0 };
+
+	for (int pc = 0; pc < len; pc++) {
+		const struct tr_sfilter *f = &p[pc];
+		uint32_t k = f->k, src = (f->code & 0x08) ? X : k, v;
+
+		switch (f->code & 0x07) {
+		case 0x00: /* LD */
+		case 0x01: /* LDX */
+			switch (f->code & 0xe0) {
+			case 0x00: v = k; break; /* IMM */
+			case 0x20: /* ABS */
+				if ((f->code & 0x18) != 0 || k > 60 || (k & 3))
+					return -1;
+				memcpy(&v, d + k, 4);
+				break;
+			case 0x60: /* MEM */
+				if (k > 15)
+					return -1;
+				v = M[k];
+				break;
+			case 0x80: v = 64; break; /* LEN */
+			default: return -1;
+			}
+			if (f->code & 0x07)
+				X = v;
+			else
+				A = v;
+			break;
+		case 0x02: /* ST */
+		case 0x03: /* STX */
+			if (k > 15)
+				return -1;
+			M[k] = (f->code & 0x07) == 0x02 ? A : X;
+			break;
+		case 0x04: /* ALU */
+			switch (f->code & 0xf0) {
+			case 0x00: A += src; break;
+			case 0x10: A -= src; break;
+			case 0x20: A *= src; break;
+			case 0x30: if (!src) return -1; A /= src; break;
+			case 0x40: A |= src; break;
+			case 0x50: A &= src; break;
+			case 0x60: A = src >= 32 ? 0 : A << src; break;
+			case 0x70: A = src >= 32 ? 0 : A >> src; break;
+			case 0x80: A = -A; break;
+			case 0x90: if (!src) return -1; A %= src; break;
+			case 0xa0: A ^= src; break;
+			default: return -1;
+			}
+			break;
+		case 0x05: /* JMP */
+			switch (f->code & 0xf0) {
+			case 0x00: pc += k; continue; /* JA */
+			case 0x10: pc += A == src ? f->jt : f->jf; break;
+			case 0x20: pc += A > src ? f->jt : f->jf; break;
+			case 0x30: pc += A >= src ? f->jt : f->jf; break;
+			case 0x40: pc += (A & src) ? f->jt : f->jf; break;
+			default: return -1;
+			}
+			break;
+		case 0x06: /* RET */
+			switch (f->code & 0x18) {
+			case 0x00: return k;
+			case 0x10: return A;
+			default: return -1;
+			}
+		case 0x07: /* MISC */
+			if ((f->code & 0xf8) == 0x00)
+				X = A;
+			else if ((f->code & 0xf8) == 0x80)
+				A = X;
+			else
+				return -1;
+			break;
+		}
+	}
+	return -1; /* fell off the end: the kernel would have refused it */
+}
+
+/* Read the process's filters. 0, or -errno with the message in L->err. */
+static int tr_filters_read(struct tr_loop *L, int tgid, int tid, struct tr_filters *f)
+{
+	char path[64], buf[4096], *s;
+	ssize_t n;
+	int fd, mode = 0;
+
+	f->n = 0;
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = 0;
+		s = strstr(buf, "\nSeccomp:");
+		if (s)
+			mode = atoi(s + 9);
+	}
+	if (mode == SECCOMP_MODE_STRICT) {
+		snprintf(L->err, L->errlen,
+			 "attach --seccomp-bpf: process %d is in seccomp strict mode: injecting the filter would kill it", tgid);
+		return -EPERM;
+	}
+	if (mode != SECCOMP_MODE_FILTER)
+		return 0;
+	for (;;) {
+		long cnt = ptrace(TR_PTRACE_SECCOMP_GET_FILTER, tid, (void *)(long)f->n, NULL);
+
+		if (cnt < 0 && errno == ENOENT)
+			return 0;
+		if (cnt <= 0 || f->n == 64) {
+			snprintf(L->err, L->errlen,
+				 "attach --seccomp-bpf: process %d has seccomp filters of its own that cannot be read (PTRACE_SECCOMP_GET_FILTER: %s): injecting could kill it",
+				 tgid, cnt < 0 ? strerror(errno) : "too many");
+			tr_filters_free(f);
+			return -EPERM;
+		}
+		f->prog[f->n] = calloc(cnt, sizeof(struct tr_sfilter));
+		if (!f->prog[f->n] || ptrace(TR_PTRACE_SECCOMP_GET_FILTER, tid, (void *)(long)f->n, f->prog[f->n]) != cnt) {
+			free(f->prog[f->n]);
+			snprintf(L->err, L->errlen, "attach --seccomp-bpf: process %d: cannot read its seccomp filters", tgid);
+			tr_filters_free(f);
+			return -EPERM;
+		}
+		f->len[f->n++] = (int)cnt;
+	}
+}
+
+/* What the process's filters say to one call from `ip`: 0 when it may run
+ * (allowed, logged, traced to us, or failed with an errno), else -EPERM
+ * with the message in L->err. */
+static int tr_filters_allow(struct tr_loop *L, int tgid, const struct tr_filters *f, const char *what, long nr,
+			    uint64_t ip, const long *args)
+{
+	unsigned char d[64];
+	uint32_t nr32 = (uint32_t)nr, arch = TR_AUDIT_ARCH_X86_64;
+	int32_t worst = (int32_t)SECCOMP_RET_ALLOW;
+
+	memcpy(d, &nr32, 4);
+	memcpy(d + 4, &arch, 4);
+	memcpy(d + 8, &ip, 8);
+	memcpy(d + 16, args, 48);
+	for (int i = 0; i < f->n; i++) {
+		int64_t r = tr_bpf_run(f->prog[i], f->len[i], d);
+		int32_t act;
+
+		if (r < 0) {
+			snprintf(L->err, L->errlen,
+				 "attach --seccomp-bpf: process %d has a seccomp filter tracectl cannot evaluate: not injected", tgid);
+			return -EPERM;
+		}
+		act = (int32_t)((uint32_t)r & SECCOMP_RET_ACTION_FULL);
+		if (act < worst)
+			worst = act;
+	}
+	if (worst == (int32_t)SECCOMP_RET_ALLOW || worst == (int32_t)SECCOMP_RET_LOG ||
+	    worst == (int32_t)SECCOMP_RET_TRACE || worst == (int32_t)SECCOMP_RET_ERRNO)
+		return 0;
+	snprintf(L->err, L->errlen,
+		 "attach --seccomp-bpf: process %d has a seccomp filter that would %s on %s: not injected", tgid,
+		 worst == (int32_t)SECCOMP_RET_TRAP ? "send SIGSYS" :
+		 worst == (int32_t)SECCOMP_RET_USER_NOTIF ? "ask a supervisor" : "kill it",
+		 what);
+	return -EPERM;
+}
+
 struct tr_inj {
 	struct tr_task *t;
 	struct user_regs_struct saved, base;
 	uint64_t poke_addr;
 	long poke_word;
 	int poked;
+	int refused; /* the process's own filters would not let a call run */
 	uint64_t sigs; /* signals that arrived meanwhile, sent again after */
+	struct tr_filters filt;
 };
+
 
 /* Peek a text word; 0 and errno set on failure. */
 static long tr_peek_word(int tid, uint64_t addr, int *ok)
@@ -1935,11 +2135,17 @@ static long tr_peek_word(int tid, uint64_t addr, int *ok)
 /* Run one system call in the held thread. Returns 0 with the call's
  * return value (-errno on failure) in *ret, or -errno when ptrace failed
  * or the thread died (its death is passed on to the loop). */
-static int tr_inj_call(struct tr_loop *L, struct tr_inj *j, long nr, long a0, long a1, long a2, long a3, long a4,
-		       long a5, long *ret)
+static int tr_inj_call(struct tr_loop *L, struct tr_inj *j, const char *name, long nr, long a0, long a1, long a2,
+		       long a3, long a4, long a5, long *ret)
 {
 	struct user_regs_struct r = j->base;
 	int tid = j->t->tid, entered = 0, status, sig = 0;
+	long args[6] = { a0, a1, a2, a3, a4, a5 };
+
+	if (tr_filters_allow(L, j->t->tgid, &j->filt, name, nr, j->base.rip + 2, args) < 0) {
+		j->refused = 1;
+		return -EPERM;
+	}
 
 	r.rax = nr;
 	r.rdi = a0;
@@ -2132,6 +2338,27 @@ static int tr_inject_one(struct tr_loop *L, int tgid)
 	r = tr_inj_pick(L, tgid, &j);
 	if (r < 0)
 		return r;
+	r = tr_filters_read(L, tgid, j.t->tid, &j.filt);
+	if (r < 0)
+		return r;
+	/* every call we may make, before the first one runs (the pointers are
+	 * not known yet: filters seldom look at them; each call is checked
+	 * again with its real arguments) */
+	{
+		long a_mmap[6] = { 0, (long)size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0 };
+		long a_sc[6] = { SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, 0, 0, 0, 0 };
+		long a_nnp[6] = { PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0 };
+		long a_unmap[6] = { 0, (long)size, 0, 0, 0, 0 };
+		uint64_t ip = j.saved.rip; /* either insn ends at or near here */
+
+		if (tr_filters_allow(L, tgid, &j.filt, "mmap", SYS_mmap, ip, a_mmap) < 0 ||
+		    tr_filters_allow(L, tgid, &j.filt, "seccomp", SYS_seccomp, ip, a_sc) < 0 ||
+		    tr_filters_allow(L, tgid, &j.filt, "prctl", SYS_prctl, ip, a_nnp) < 0 ||
+		    tr_filters_allow(L, tgid, &j.filt, "munmap", SYS_munmap, ip, a_unmap) < 0) {
+			tr_filters_free(&j.filt);
+			return -EPERM;
+		}
+	}
 	/* the instruction to run: the thread's last `syscall` if it sits just
 	 * before ip (nothing to patch), else one written over ip for now */
 	w = tr_peek_word(j.t->tid, j.saved.rip - 2, &ok);
@@ -2146,11 +2373,12 @@ static int tr_inject_one(struct tr_loop *L, int tgid)
 				  (void *)((j.poke_word & ~0xffffL) | TR_INSN_SYSCALL)) < 0) {
 			snprintf(L->err, L->errlen, "attach --seccomp-bpf: process %d: cannot write its text: %s", tgid,
 				 strerror(errno));
+			tr_filters_free(&j.filt);
 			return -EINVAL;
 		}
 		j.poked = 1;
 	}
-	r = tr_inj_call(L, &j, SYS_mmap, 0, (long)size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0,
+	r = tr_inj_call(L, &j, "mmap", SYS_mmap, 0, (long)size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0,
 			&addr);
 	if (r < 0)
 		goto died;
@@ -2178,7 +2406,8 @@ static int tr_inject_one(struct tr_loop *L, int tgid)
 		TR_INJ_FAIL("attach --seccomp-bpf: cannot write to process %d: %s", tgid, strerror(-r));
 		goto unmap;
 	}
-	r = tr_inj_call(L, &j, SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, addr, 0, 0, 0, &ret);
+	r = tr_inj_call(L, &j, "seccomp", SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, addr, 0, 0,
+			0, &ret);
 	if (r < 0)
 		goto died;
 	if (ret == -EACCES) {
@@ -2186,12 +2415,12 @@ static int tr_inject_one(struct tr_loop *L, int tgid)
 		 * NO_NEW_PRIVS first (as launch mode does, only when needed) */
 		long nnp = 0;
 
-		r = tr_inj_call(L, &j, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0, &nnp);
+		r = tr_inj_call(L, &j, "prctl", SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0, &nnp);
 		if (r < 0)
 			goto died;
 		if (nnp == 0) {
-			r = tr_inj_call(L, &j, SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, addr, 0,
-					0, 0, &ret);
+			r = tr_inj_call(L, &j, "seccomp", SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC,
+					addr, 0, 0, 0, &ret);
 			if (r < 0)
 				goto died;
 		}
@@ -2207,19 +2436,25 @@ static int tr_inject_one(struct tr_loop *L, int tgid)
 unmap:
 	{
 		long u = 0;
-		int r2 = tr_inj_call(L, &j, SYS_munmap, addr, (long)size, 0, 0, 0, 0, &u);
+		int r2 = tr_inj_call(L, &j, "munmap", SYS_munmap, addr, (long)size, 0, 0, 0, 0, &u);
 
-		if (r2 < 0 && r == 0) {
+		/* a page left mapped is harmless; the filter's fate stands */
+		j.refused = 0;
+		if (r2 < 0 && !j.t) {
 			r = r2;
 			goto died;
 		}
 	}
 undo:
 	tr_inj_undo(&j);
+	tr_filters_free(&j.filt);
 	return r;
 died:
 	tr_inj_undo(&j);
-	if (!j.t)
+	tr_filters_free(&j.filt);
+	if (j.refused)
+		; /* the message says which filter and call */
+	else if (!j.t)
 		snprintf(L->err, L->errlen, "attach --seccomp-bpf: process %d exited while the filter was injected", tgid);
 	else
 		snprintf(L->err, L->errlen, "attach --seccomp-bpf: process %d: ptrace: %s", tgid, strerror(-r));

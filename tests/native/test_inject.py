@@ -421,3 +421,81 @@ def test_tracectl_attach_seccomp_bpf_refused(cbuild):
     assert _status(p.pid)["TracerPid"] == "0"
     assert _say(p, b"x\n") == f"got x {os.getpid()}\n".encode()
     assert _finish(p) == 3
+
+
+# A filter of its own that kills the process on mmap: injecting would kill it.
+KILLMMAP = r"""#include <stddef.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+int main(void) {
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { 4, f };
+	char buf[64];
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog)) return 5;
+	write(1, "ready\n", 6);
+	for (;;) {
+		ssize_t n = read(0, buf, sizeof buf);
+		if (n <= 0) return 3;
+		write(1, buf, n);
+	}
+}
+"""
+
+# Seccomp strict mode: only read, write, exit, sigreturn.
+STRICT = r"""#include <unistd.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+int main(void) {
+	char buf[64];
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT)) return 5;
+	write(1, "ready\n", 6);
+	for (;;) {
+		ssize_t n = read(0, buf, sizeof buf);
+		if (n <= 0) syscall(SYS_exit, 3);
+		write(1, buf, n);
+	}
+}
+"""
+
+
+@pytest.mark.parametrize("name,source,match", [
+    ("inj_killmmap", KILLMMAP, "would kill it on mmap"),
+    ("inj_strict", STRICT, "seccomp strict mode"),
+])
+def test_refused_when_its_own_filter_would_kill_it(cbuild, name, source, match):
+    p = _start(cbuild(name, source))
+    _refused(p, match)
+    assert _say(p, b"x\n") == b"x\n"  # alive, and its read was restarted
+    assert _finish(p) == 3
+
+
+def test_attach_again_repairs_a_killed_tracer(cbuild):
+    """SIGKILL of the worker leaves the filter without a tracer (ENOSYS for
+    the traced calls); attaching again with the filter brings them back."""
+    p = _start(cbuild("inj_echo", ECHO))
+    a = _attach([p.pid], ["getppid"])
+    os.kill(a._worker.pid, signal.SIGKILL)
+    a._worker.wait()
+    a._close_fds()
+    os.close(a._passthru_r)
+    os.close(a._stats_r)
+    assert _say(p, b"x\n") == b"got x -1\n"  # ENOSYS
+    b = _attach([p.pid], ["getppid"])
+    try:
+        assert _status(p.pid)["Seccomp_filters"] == "2"
+        assert _say(p, b"y\n") == f"got y {os.getpid()}\n".encode()
+        assert _finish(p) == 3
+        recs = list(b.records())
+    finally:
+        b.close()
+    assert len(calls(recs, NR["getppid"])) == 1

@@ -66,7 +66,7 @@ def struct(*names: str):
 class C:
     """One call being decoded: raw values, fetched memory, options."""
 
-    __slots__ = ("dec", "opts", "pers", "nr", "name", "args", "ret", "is_error", "mem", "tid", "exiting", "sc", "key")
+    __slots__ = ("dec", "opts", "pers", "nr", "name", "args", "ret", "is_error", "mem", "tid", "exiting", "sc")
 
     def __init__(self, dec, pers, nr, name, args, ret, is_error, mem, tid, exiting, sc):
         self.dec = dec
@@ -84,7 +84,11 @@ class C:
         self.tid = tid
         self.exiting = exiting
         self.sc = sc
-        self.key = (pers, nr)
+
+    @property
+    def key(self) -> tuple:
+        """(pers, nr): what -e raw=/abbrev=/verbose= sets hold."""
+        return (self.pers, self.nr)
 
     # --- raw values ---
     def a(self, i: int) -> int:

@@ -98,7 +98,8 @@ class Decoder:
         self._devs = self.opts.yflag >= 2 or bool(self.opts.decode_fds & {"dev", "all"})
         self._pidfds = self.opts.yflag >= 2 or bool(self.opts.decode_fds & {"pidfd", "all"})
         self._tgid = 0
-        self._infos: dict = {}  # (pers, nr) -> (int pers, name, table entry): looked up once
+        self._infos: dict = {}  # (pers, nr) -> the plan of _plan: worked out once
+        self._c = C(self, 0, 0, "", None, None, False, _NOMEM, 0, False, None)  # call_split's context
 
     # --- names ---
     def name(self, pers: int, nr: int) -> str:
@@ -483,7 +484,19 @@ class Decoder:
             except Exception:
                 return head, str(ret)
         p, name, sc, fn, rfn = info[:5]
-        c = C(self, p, nr, name, args, ret, is_error, {(e[0], e[1]): e[2] for e in mem} if mem else _NOMEM, tid, ret is not None, sc)
+        # one C per decoder, refilled per call (building one is a third of
+        # a short call's cost): nothing keeps it past the call
+        c = self._c
+        c.pers = p
+        c.nr = nr
+        c.name = name
+        c.args = args if args is not None and len(args) == 6 else list(args or ()) + [0] * (6 - len(args or ()))
+        c.ret = ret
+        c.is_error = is_error
+        c.mem = {(e[0], e[1]): e[2] for e in mem} if mem else _NOMEM
+        c.tid = tid
+        c.exiting = ret is not None
+        c.sc = sc
         if self._paths or self._want_fds or pending:
             return self._call_tracked(c, rec, info)
         if name != "restart_syscall":  # _done

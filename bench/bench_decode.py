@@ -94,24 +94,30 @@ def load_frames(path: str, frame: int) -> tuple[list[bytes], int, int]:
     return frames, len(recs), first_tid
 
 
-def make_printer(opts_argv: list[str], root: int, out):
-    """A Printer and Decoder as `tracectl run OPTS` builds them."""
+def run_options(opts_argv: list[str]):
+    """The RunOptions of `tracectl run OPTS`."""
     from tracerd.client._cli import build_parser
     from tracerd.client._options import resolve
+
+    return resolve(build_parser("run").parse_args(["run", *opts_argv, "--", "true"]))
+
+
+def make_printer(opts, root: int, out):
+    """A Printer and Decoder as trace() (client/_cmd_run.py) builds them."""
     from tracerd.client._output import Printer
     from tracerd.client.decode import Decoder
 
-    args = build_parser("run").parse_args(["run", *opts_argv, "--", "true"])
-    opts = resolve(args)
     return Printer(opts, Decoder(opts.decode), out, notes=io.StringIO(), roots=[root], launched=True, batch=True)
 
 
 def replay(frames, root: int, opts_argv: list[str], out) -> float:
-    """One replay; returns the process CPU seconds it took."""
+    """One replay; returns the process CPU seconds it took (option parsing
+    left out: it is start-up, not decoding)."""
     from tracerd._wire import iter_records
 
+    opts = run_options(opts_argv)
     t0 = time.process_time()
-    p = make_printer(opts_argv, root, out)
+    p = make_printer(opts, root, out)
     feed = p.feed
     for payload in frames:
         for rec in iter_records(payload):

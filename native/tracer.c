@@ -2533,19 +2533,22 @@ static void tr_release_held(struct tr_loop *L)
  * the loop pass-through). */
 static int tr_inject_all(struct tr_loop *L)
 {
-	unsigned int cap = L->ntasks + 1, ng = 0, nok = 0;
-	int *tg = calloc(cap, sizeof(int)), *done = calloc(cap, sizeof(int)), r;
+	unsigned int cap, ng = 0, nok = 0;
+	int *tg = NULL, *done = NULL, r;
 	char first[512] = "";
 
-	if (!tg || !done) {
-		free(tg);
-		free(done);
-		snprintf(L->err, L->errlen, "out of memory");
-		return -ENOMEM;
-	}
 	r = tr_gather(L);
 	if (r < 0) {
 		snprintf(L->err, L->errlen, "attach --seccomp-bpf: wait: %s", strerror(-r));
+		goto detach;
+	}
+	/* sized after gathering: a child forked meanwhile is a process too */
+	cap = L->ntasks + 1;
+	tg = calloc(cap, sizeof(int));
+	done = calloc(cap, sizeof(int));
+	if (!tg || !done) {
+		snprintf(L->err, L->errlen, "out of memory");
+		r = -ENOMEM;
 		goto detach;
 	}
 	for (unsigned int i = 0; i < L->hsize; i++) {

@@ -499,3 +499,44 @@ def test_attach_again_repairs_a_killed_tracer(cbuild):
     finally:
         b.close()
     assert len(calls(recs, NR["getppid"])) == 1
+
+
+# Forks a child per line; the child's getppid (traced) must name its parent.
+FORKER = r"""#include <stdio.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+int main(void) {
+	char buf[64];
+	printf("ready\n"); fflush(stdout);
+	for (;;) {
+		int st;
+		if (read(0, buf, sizeof buf) <= 0) return 3;
+		long me = getpid();
+		pid_t c = fork();
+		if (c == 0) _exit(syscall(SYS_getppid) == me ? 0 : 1);
+		waitpid(c, &st, 0);
+		printf("got %d\n", st); fflush(stdout);
+	}
+}
+"""
+
+
+def test_children_inherit_the_filter_and_are_followed(cbuild):
+    p = _start(cbuild("inj_forker", FORKER))
+    a = _attach([p.pid], ["getppid"])
+    try:
+        assert _say(p, b"a\n") == b"got 0\n"
+        a.detach()
+        recs = list(a.records())
+    finally:
+        a.close()
+    kids = [_wire.field(r, "child") for r in by_type(recs, Rec.NEWTASK)]
+    assert len(kids) == 1
+    got = calls(recs, NR["getppid"])
+    assert [(r[3], _wire.field(r, "ret")) for r in got] == [(kids[0], p.pid)]
+    # pass-through: a new child still gets its traced call answered
+    assert a.passthru
+    assert _say(p, b"b\n") == b"got 0\n"
+    assert _finish(p) == 3
+    assert a._worker.wait() == 0

@@ -446,6 +446,21 @@ class Decoder:
         head, rtext = self.call_split(rec)
         return f"{head} = {rtext}"
 
+    def _refill(self, info, nr, args, ret, is_error, mem, tid, exiting) -> C:
+        """The decoder's one context, filled for a call (see call_split)."""
+        c = self._c
+        c.pers = info[0]
+        c.nr = nr
+        c.name = info[1]
+        c.args = args if args is not None and len(args) == 6 else list(args or ()) + [0] * (6 - len(args or ()))
+        c.ret = ret
+        c.is_error = is_error
+        c.mem = mem
+        c.tid = tid
+        c.exiting = exiting
+        c.sc = info[2]
+        return c
+
     def split_calls(self) -> bool:
         """call_split(rec) gives what call(rec) gives, split at its ` = `
         (False when a subclass changed call alone)."""
@@ -591,7 +606,7 @@ class Decoder:
         info = self._infos.get((pers, nr))
         if info is None:
             info = self._plan(pers, nr)
-        c = C(self, info[0], nr, info[1], args, None, False, {(e[0], e[1]): e[2] for e in mem} if mem else _NOMEM, tid, False, info[2])
+        c = self._refill(info, nr, args, None, False, {(e[0], e[1]): e[2] for e in mem} if mem else _NOMEM, tid, False)
         args, n, _ = self._safe_parts(c)
         head = f"{c.name}(" + ", ".join(args[:n])
         return head + (", " if n < len(args) and n else "")
@@ -618,7 +633,7 @@ class Decoder:
         info = self._infos.get((pers, nr))
         if info is None:
             info = self._plan(pers, nr)
-        c = C(self, info[0], nr, info[1], eargs, ret, is_error, mem, tid, ret is not None, info[2])
+        c = self._refill(info, nr, eargs, ret, is_error, mem, tid, ret is not None)
         track = self._paths or self._want_fds
         if track and c.ok and c.name in _MAKES_IN_ARGS:
             self._track(c)

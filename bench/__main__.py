@@ -259,6 +259,15 @@ def main(argv=None):
     print(f"worker RSS with 1000 tasks: {rss:.1f} MB")
     rows.append(("worker RSS MB tracing 1000 tasks (target < 20)", rss))
 
+    # 5. the consumer alone: records -> strace text, per record (replayed captures)
+    sys.path.insert(0, HERE)
+    import bench_decode
+
+    for name in bench_decode.CAPTURES:
+        med, n, _ = bench_decode.measure(name, R, 64)
+        print(f"consumer decode {name}: {med:.2f} us/record ({n} records)")
+        rows.append((f"consumer decode, {name} capture, us/record (bench_decode.py)", med))
+
     print()
     w = max(len(r[0]) for r in rows)
     for name, v in rows:

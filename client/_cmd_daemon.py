@@ -54,7 +54,7 @@ def _rows(sessions: list[dict]) -> list[tuple[str, ...]]:
             _user(s["uid"]),
             ",".join(map(str, s["pids"])),
             cmd,
-            s["filter"] or "all",
+            (s["filter"] or "all") + (" [pass-through]" if s.get("state") == "pass-through" else " [seccomp-bpf]" if s.get("seccomp_bpf") else ""),
             str(s["subscribers"]),
             f"{s['rate']:.0f}",
             str(s["dropped"]),

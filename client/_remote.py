@@ -194,16 +194,20 @@ class _Remote:
 
 
 class RemoteAttach(_Remote):
-    def __init__(self, socket_path: str, pids, *, plan: bytes, drop: bool = False, bpf_filter: str = ""):
+    def __init__(self, socket_path: str, pids, *, plan: bytes, drop: bool = False, bpf_filter: str = "", bpf: bytes | None = None):
         super().__init__(socket_path, plan=plan, drop=drop, bpf_filter=bpf_filter)
         self.pids = list(pids)
+        self.bpf = bpf  # --seccomp-bpf: injected by the daemon's worker
 
     def _stop_op(self) -> str:
         return "detach"
 
     def start(self) -> None:
         self.client = Client(self.socket_path)
-        r = self.client.request("attach", {"pids": self.pids, "plan": self.plan, "drop": self.drop, "bpf_filter": self.bpf_filter})
+        args = {"pids": self.pids, "plan": self.plan, "drop": self.drop, "bpf_filter": self.bpf_filter}
+        if self.bpf:
+            args["bpf"] = self.bpf
+        r = self.client.request("attach", args)
         self.session = r["session"]
         self.joined = r.get("joined", False)
 

@@ -96,6 +96,4 @@ def open_source(args, kind: str, *, argv=None, pids=None, bpf: bytes | None = No
     remote = _remote_module()
     if kind == "run":
         return remote.RemoteRun(path, list(argv), bpf=bpf, plan=plan, env=env, drop=drop, colocate=colocate, bpf_filter=bpf_filter)
-    if bpf is not None:
-        raise TracerdError(f"attach --seccomp-bpf through the daemon at {path} is not supported yet (add --embedded)")
-    return remote.RemoteAttach(path, list(pids), plan=plan, drop=drop, bpf_filter=bpf_filter)
+    return remote.RemoteAttach(path, list(pids), plan=plan, drop=drop, bpf_filter=bpf_filter, bpf=bpf)

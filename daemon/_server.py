@@ -223,12 +223,12 @@ class Client:
         self.nursery.start_soon(sub.pump)
         return sub
 
-    async def _start_session(self, mode: str, pids: list[int], args: dict, command: list[str]) -> dict:
+    async def _start_session(self, mode: str, pids: list[int], args: dict, command: list[str], inject: bytes = b"") -> dict:
         d = self.daemon
         session = Session(
             d, d.next_id(), self.peer, mode, pids, args["plan"],
             command=command, bpf_filter=args.get("bpf_filter", ""), drop=args.get("drop", False),
-            colocate=args.get("colocate", False), flush_ms=args.get("flush_ms"),
+            colocate=args.get("colocate", False), flush_ms=args.get("flush_ms"), inject=inject,
         )
         # the owner subscribes before the worker starts: no record is missed
         sub = Subscriber(self, session, "drop" if args.get("drop") else "block", True, d.config.queue_frames, d.config.queue_bytes)
@@ -253,6 +253,8 @@ class Client:
             common = [p for p in pids if p in s.pids]
             if not common:
                 continue
+            if s.passthru:
+                raise Refused(P.E_CONFLICT, f"pid {common[0]} keeps the seccomp filter of session {s.id}, whose tracer now only passes its calls through until it exits")
             if s.plan != args["plan"] or set(pids) - set(s.pids):
                 raise Refused(P.E_CONFLICT, f"pid {common[0]} is already traced by session {s.id} with another filter (tracectl watch {s.id} follows it)")
             if s.id in self.subs:
@@ -260,7 +262,7 @@ class Client:
             self._check_limits_watch()
             self._subscribe(s, "drop" if args.get("drop") else "block", False)
             return {"session": s.id, "joined": True, "worker": s.worker_pid}
-        return await self._start_session("attach", pids, args, [_comm(p) for p in pids])
+        return await self._start_session("attach", pids, args, [_comm(p) for p in pids], inject=args.get("bpf", b""))
 
     async def _op_run(self, args: dict, fds) -> dict:
         if not fds:
@@ -277,6 +279,8 @@ class Client:
 
     async def _op_watch(self, args, fds) -> dict:
         s = self._session(args["session"])
+        if s.passthru:
+            raise Refused(P.E_BAD_REQUEST, f"session {s.id} is pass-through (its processes keep the seccomp filter): it makes no records")
         if s.id in self.subs:
             raise Refused(P.E_BAD_REQUEST, f"already subscribed to session {s.id}")
         self._check_limits_watch()
@@ -285,6 +289,8 @@ class Client:
 
     async def _op_detach(self, args, fds) -> dict:
         s = self._session(args["session"], control=True)
+        if s.passthru:
+            raise Refused(P.E_BAD_REQUEST, f"session {s.id} cannot detach: its processes keep the seccomp filter, and its tracer passes their calls through until they exit")
         if s.mode == "launch":
             raise Refused(P.E_BAD_REQUEST, f"session {s.id} launched its command, which cannot run untraced; use: tracectl stop {s.id}")
         s.end("detached")
@@ -292,6 +298,8 @@ class Client:
 
     async def _op_stop(self, args, fds) -> dict:
         s = self._session(args["session"], control=True)
+        if s.passthru:
+            raise Refused(P.E_BAD_REQUEST, f"session {s.id} cannot stop: its processes keep the seccomp filter, and its tracer passes their calls through until they exit")
         s.end("stopped")
         return {"session": s.id}
 
@@ -340,7 +348,12 @@ class Daemon:
         self.sessions.pop(session.id, None)
         self.dropped_ended += session.info()["dropped"]
         self.dropped_by_session.pop(session.id, None)
-        if not self.sessions:
+        self.session_quiet()
+
+    def session_quiet(self) -> None:
+        """A session ended or turned pass-through: the drain waits for no
+        pass-through worker (they stay with their processes)."""
+        if not any(not s.passthru for s in self.sessions.values()):
             self._idle.set()
 
     def stats(self) -> dict:
@@ -399,17 +412,21 @@ class Daemon:
     async def _shutdown(self) -> None:
         self.stopping = True
         sd_notify("STOPPING=1")
-        for s in list(self.sessions.values()):
-            s.end("shutdown")
-        if self.sessions:
+        def live():
+            return [s for s in self.sessions.values() if not s.passthru]
+
+        for s in live():
+            s.end("shutdown")  # an injected session turns pass-through
+        if live():
             self._idle = trio.Event()
+            self.session_quiet()  # in case all turned quiet meanwhile
             with trio.move_on_after(self.config.drain_seconds):
                 await self._idle.wait()
-            for s in list(self.sessions.values()):
+            for s in live():
                 log.warning("session %d: worker did not end within %ss; killing it", s.id, self.config.drain_seconds)
                 s.kill_worker()
             with trio.move_on_after(2):
-                while self.sessions:
+                while live():
                     await trio.sleep(0.01)
         # flush: let pumps deliver what is queued and the End messages
         with trio.move_on_after(1):

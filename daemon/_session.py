@@ -140,7 +140,7 @@ class Subscriber:
 
 
 class Session:
-    def __init__(self, daemon, sid: int, owner, mode: str, pids: list[int], plan: bytes, *, command: list[str], bpf_filter: str, drop: bool, colocate: bool = False, flush_ms: int | None = None):
+    def __init__(self, daemon, sid: int, owner, mode: str, pids: list[int], plan: bytes, *, command: list[str], bpf_filter: str, drop: bool, colocate: bool = False, flush_ms: int | None = None, inject: bytes = b""):
         self.daemon = daemon
         self.id = sid
         self.owner = owner  # Peer
@@ -152,6 +152,11 @@ class Session:
         self.drop = drop
         self.colocate = colocate
         self.flush_ms = flush_ms
+        # attach --seccomp-bpf: the filter the worker injects. Irreversible:
+        # at the end the worker stays on as a pass-through tracer (no
+        # records) until the processes exit, and so does this session
+        self.inject = inject
+        self.passthru = False
         self.subscribers: list[Subscriber] = []
         self.records = 0
         self.frames = 0
@@ -172,6 +177,8 @@ class Session:
             "session": self.id,
             "uid": self.owner.uid,
             "mode": self.mode,
+            "state": "pass-through" if self.passthru else "tracing",
+            "seccomp_bpf": bool(self.inject),
             "pids": self.pids,
             "worker": self.worker_pid,
             "command": self.command,
@@ -227,7 +234,9 @@ class Session:
             self._ctl_w = None
 
     def kill_worker(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
+        # never a pass-through worker: its processes hold a filter whose
+        # traced calls fail with ENOSYS once no tracer is attached
+        if self.proc is not None and self.proc.poll() is None and not self.passthru:
             self._killed = True
             self.proc.send_signal(signal.SIGKILL)
 
@@ -240,6 +249,7 @@ class Session:
         out_r, out_w = os.pipe2(os.O_CLOEXEC)
         ctl_r, ctl_w = os.pipe2(os.O_CLOEXEC)
         ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
+        pt_r, pt_w = os.pipe2(os.O_CLOEXEC) if self.inject else (-1, -1)
         try:
             fcntl.fcntl(out_w, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
         except OSError:
@@ -257,13 +267,19 @@ class Session:
         }
         if self.flush_ms:
             config["flush_ms"] = self.flush_ms
+        mine = [out_w, ctl_r, ready_w]
+        if self.inject:
+            config["inject_bpf"] = self.inject
+            config["passthru_fd"] = pt_w
+            mine.append(pt_w)
         try:
-            self.proc = spawn_worker(config, pass_fds=(out_w, ctl_r, ready_w))
+            self.proc = spawn_worker(config, pass_fds=tuple(mine))
         except BaseException:
-            for fd in (out_r, out_w, ctl_r, ctl_w, ready_r, ready_w):
-                os.close(fd)
+            for fd in (out_r, ctl_w, ready_r, *mine, pt_r):
+                if fd >= 0:
+                    os.close(fd)
             raise
-        for fd in (out_w, ctl_r, ready_w):
+        for fd in mine:
             os.close(fd)
         self.worker_pid = self.proc.pid
         self._ctl_w = ctl_w
@@ -286,18 +302,43 @@ class Session:
                 raise TracerError(msg or "the tracer failed")
         except BaseException:
             await out.aclose()
+            if pt_r >= 0:
+                os.close(pt_r)
             self.close_ctl()
             self.kill_worker()
             raise
-        log.info("session %d: %s %s by uid %d, worker %d", self.id, self.mode, self.pids, self.owner.uid, self.worker_pid)
+        log.info("session %d: %s %s by uid %d, worker %d%s", self.id, self.mode, self.pids, self.owner.uid, self.worker_pid, " (filter injected)" if self.inject else "")
         task_status.started()
         try:
             await self._forward(out)
+            if pt_r >= 0:
+                await self._await_passthru(pt_r)
+                pt_r = -1
             await self._reap()
         finally:
+            if pt_r >= 0:
+                os.close(pt_r)
             self.close_ctl()
             self.kill_worker()
             self._finish()
+
+    async def _await_passthru(self, fd: int) -> None:
+        """The stream has ended: b"P" here says the worker stays on as the
+        processes' pass-through tracer. The subscribers' streams end now, as
+        a detach (the worker's note came as its last record); the session
+        stays listed, holding nothing, until the worker exits."""
+        async with trio.lowlevel.FdStream(fd) as ps:
+            self.passthru = await ps.receive_some(1) == b"P"
+        if not self.passthru:
+            return
+        self.end_reason = self.end_reason or "detached"
+        log.info("session %d: pass-through: worker %d stays attached to %s until they exit", self.id, self.worker_pid, self.pids)
+        end = End(self.id, "detached", None, f"the processes keep their seccomp filter; tracer pid {self.worker_pid} stays attached (pass-through) until they exit")
+        for sub in list(self.subscribers):
+            self.subscribers.remove(sub)
+            self.daemon.dropped_by_session[self.id] = self.daemon.dropped_by_session.get(self.id, 0) + sub.dropped
+            sub.close(end)
+        self.daemon.session_quiet()
 
     async def _forward(self, out) -> None:
         """Worker frames -> every subscriber, undecoded (the header is enough)."""
@@ -365,7 +406,10 @@ class Session:
         rc = self.proc.returncode if self.proc is not None else None
         reason = self.end_reason
         message = self.end_message
-        if rc != 0 and not self._killed:
+        if self.passthru and rc is None:
+            # the daemon is stopping: the worker stays with its processes
+            log.warning("session %d: leaving pass-through worker %d attached to %s", self.id, self.worker_pid, self.pids)
+        elif rc != 0 and not self._killed:
             what = f"killed by signal {-rc}" if rc is not None and rc < 0 else f"exited with status {rc}"
             message = message or f"tracer worker {self.worker_pid} {what}"
             reason = "worker-died" if reason in (None, "error") else reason

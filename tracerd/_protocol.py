@@ -105,6 +105,11 @@ def _plan(v) -> bool:
     return isinstance(v, bytes) and len(v) <= DEFAULT_MAX_MESSAGE
 
 
+def _bpf(v) -> bool:
+    """A classic BPF program: whole 8-byte instructions, at most BPF_MAXINSNS."""
+    return isinstance(v, bytes) and 0 < len(v) <= 4096 * 8 and len(v) % 8 == 0
+
+
 def _bool(v) -> bool:
     return isinstance(v, bool)
 
@@ -141,6 +146,9 @@ REQUEST_SCHEMA: dict[str, dict[str, tuple]] = {
     "attach": {
         "pids": (_pids, True),
         "plan": (_plan, True),
+        # --seccomp-bpf: inject this filter (the worker then never detaches:
+        # the session turns pass-through until the processes exit)
+        "bpf": (_bpf, False),
         "bpf_filter": (_str, False),
         "drop": (_bool, False),
         "flush_ms": (_flush, False),

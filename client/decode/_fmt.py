@@ -58,8 +58,29 @@ def quote(data: bytes, xflag: int = 0, force_hex: bool = False) -> str:
     return '"' + "".join(out) + '"'
 
 
+# Quoted texts of recent strings and buffers: pure functions of their
+# arguments, and a trace repeats the same paths (ld.so.cache, libc) and the
+# same file heads (ELF headers) in every process it starts.
+_QUOTED: dict = {}
+_QUOTED_MAX = 4096
+_MEMO_BYTES = 512  # longer values are quoted afresh (hashing them costs too)
+
+
 def quote_cstr(value: bytes, limit: int, xflag: int = 0) -> str:
     """A fetched C string (CSTR value: the NUL included when it was found)."""
+    if len(value) > _MEMO_BYTES or type(value) is not bytes:
+        return _quote_cstr(value, limit, xflag)
+    key = (value, limit, xflag)
+    text = _QUOTED.get(key)
+    if text is None:
+        text = _quote_cstr(value, limit, xflag)
+        if len(_QUOTED) >= _QUOTED_MAX:
+            _QUOTED.clear()
+        _QUOTED[key] = text
+    return text
+
+
+def _quote_cstr(value: bytes, limit: int, xflag: int) -> str:
     if value.endswith(b"\0"):
         s = value[:-1]
         if len(s) > limit:
@@ -71,6 +92,19 @@ def quote_cstr(value: bytes, limit: int, xflag: int = 0) -> str:
 
 def quote_buf(value: bytes, length: int, limit: int, xflag: int = 0, force_hex: bool = False) -> str:
     """A buffer of `length` bytes of which `value` was fetched."""
+    if len(value) > _MEMO_BYTES or type(value) is not bytes:
+        return _quote_buf(value, length, limit, xflag, force_hex)
+    key = (value, length, limit, xflag, force_hex)
+    text = _QUOTED.get(key)
+    if text is None:
+        text = _quote_buf(value, length, limit, xflag, force_hex)
+        if len(_QUOTED) >= _QUOTED_MAX:
+            _QUOTED.clear()
+        _QUOTED[key] = text
+    return text
+
+
+def _quote_buf(value: bytes, length: int, limit: int, xflag: int, force_hex: bool) -> str:
     shown = value[: min(length, limit)]
     more = length > len(shown)
     return quote(shown, xflag, force_hex) + ("..." if more else "")

@@ -2692,14 +2692,19 @@ static int tr_loop_blocking(struct tr_loop *L)
 			} else {
 				tr_flush(L);
 			}
-			if (!L->batch_count && fast) {
+			if (!L->batch_count && fast > 0) {
 				tr_set_timer(L->flush_ns);
 				fast = 0;
 			}
 		}
 		if (L->consumer_gone && !L->ending)
 			tr_end(L);
-		if (L->batch_count && !fast) {
+		if (L->passthru) {
+			/* nothing to flush or read any more: no ticks */
+			if (fast >= 0)
+				tr_set_timer(0);
+			fast = -1;
+		} else if (L->batch_count && !fast) {
 			tr_set_timer(period);
 			fast = 1;
 		}
@@ -2880,6 +2885,7 @@ int tr_run(const struct tr_config *c, struct tr_stats *st, char *err, size_t err
 
 	if (c->wait_blocking)
 		r = tr_loop_blocking(L);
+	int tfd_off = 0;
 	while (L->ntasks && !c->wait_blocking) {
 		struct pollfd pfd[3] = {
 			{ L->sigfd, POLLIN, 0 },
@@ -2894,6 +2900,14 @@ int tr_run(const struct tr_config *c, struct tr_stats *st, char *err, size_t err
 		tr_drain_wait(L);
 		if (!L->ntasks)
 			break;
+		if (L->passthru) {
+			struct itimerspec off = { { 0, 0 }, { 0, 0 } };
+
+			if (!tfd_off)
+				timerfd_settime(L->tfd, 0, &off, NULL); /* no ticks in pass-through */
+			tfd_off = 1;
+			pfd[1].fd = -1;
+		}
 		/* About to block: what we have goes out now -- unless the batch
 		 * is younger than the linger time, then we wait at most that
 		 * long for the next stop first (a tracee resumed a few us ago

@@ -167,10 +167,11 @@ def test_call_blocked_at_attach_is_restarted(cbuild, how):
     assert a.stats["seccomp_stops"] == 5
 
 
-def test_detach_leaves_a_passthrough_tracer(cbuild):
+@pytest.mark.parametrize("wait", ["blocking", "poll"])
+def test_detach_leaves_a_passthrough_tracer(cbuild, wait):
     prog = cbuild("inj_echo", ECHO)
     p = _start(prog)
-    a = _attach([p.pid], ["getppid"])
+    a = _attach([p.pid], ["getppid"], worker_options={"wait": wait})
     try:
         assert _say(p, b"one\n") == f"got one {os.getpid()}\n".encode()
         a.detach()

@@ -9,6 +9,7 @@ is missing.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 
@@ -61,8 +62,37 @@ def build_parser(cmd: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+# True while main(), run as the program, holds the cyclic garbage collector off
+_gc_held = False
+# commands during whose start-up it does so: short ones, and run/attach, which
+# call settled() before their loop (watch, a long loop, is not one of them)
+HOLD_GC = frozenset({"run", "attach", "bpf", "syscalls"})
+
+
+def settled() -> None:
+    """Start-up is over (called before a long loop): the collector runs
+    again, ignoring what start-up made (modules, the syscall table: frozen)."""
+    global _gc_held
+    if _gc_held:
+        _gc_held = False
+        gc.freeze()
+        gc.enable()
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
+    program = argv is None  # the tracectl command itself, not a caller's test
+    try:
+        return _main(sys.argv[1:] if argv is None else list(argv), program)
+    finally:
+        settled()
+        if program:
+            # On the way out: the interpreter's last collection then skips
+            # everything (a full pass over every object, ~10-20 ms here).
+            gc.freeze()
+
+
+def _main(argv: list[str], program: bool) -> int:
+    global _gc_held
     # Find the subcommand (first argument not an option or an option's value)
     # so only its module is imported.
     cmd = None
@@ -77,6 +107,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         cmd = a if a in COMMANDS else None
         break
+    if program and cmd in HOLD_GC and gc.isenabled():
+        # Start-up makes tens of thousands of objects that live until exit;
+        # collections meanwhile only walk them again and again (~10 ms).
+        gc.disable()
+        _gc_held = True
     parser = build_parser(cmd)
     try:
         args = parser.parse_args(argv)

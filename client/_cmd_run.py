@@ -17,6 +17,7 @@ import sys
 from tracerd import TracerdError, UsageError
 from tracerd._wire import Ctl, iter_records
 
+from ._cli import settled
 from ._options import add_strace_options, resolve, strict_parser, warnings
 
 # signals that end tracectl while it traces: the source is closed first
@@ -143,6 +144,7 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
             raise Interrupted(signo)
 
     old = {s: signal.signal(s, on_signal) for s in FATAL}
+    settled()  # set-up done: the collector may run during the trace
     printer = None
     status = None
     try:

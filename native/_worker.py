@@ -16,6 +16,7 @@ trio). Two ways to start it:
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -292,6 +293,7 @@ def fork_worker() -> ForkedWorker | None:
 
 
 def _forked_main(sock: socket.socket) -> int:
+    gc.enable()  # as in a fresh interpreter (the client may hold it off while starting)
     for signo in signal.valid_signals():
         try:
             if callable(signal.getsignal(signo)):

@@ -87,3 +87,33 @@ def test_syscalls_rich_table_on_a_terminal(capsys, monkeypatch):
     assert rc == 0
     assert "system calls in '%clock'" in out
     assert "clock_gettime" in out and "228" in out and "│" in out  # rich draws box characters
+
+
+def test_start_up_holds_the_collector_only_as_the_program(capsys):
+    """tracectl run as a program keeps the cyclic collector off while it
+    starts (settled() turns it back on, freezing what start-up made); a
+    caller's main(argv) leaves the collector as it was."""
+    import gc
+
+    from tracerd.client import _cli
+
+    before = gc.get_freeze_count()
+    assert gc.isenabled()
+    run(capsys, "bpf", "-e", "trace=read")
+    assert gc.isenabled() and gc.get_freeze_count() == before
+    try:
+        assert _cli._main(["bpf", "-e", "trace=read"], True) == 0
+        assert not gc.isenabled() and _cli._gc_held
+        _cli.settled()
+        assert gc.isenabled() and not _cli._gc_held and gc.get_freeze_count() > before
+        _cli.settled()  # a second call changes nothing
+        assert gc.isenabled()
+        # watch (a long loop that never calls settled()) is not held
+        with pytest.raises(SystemExit):
+            _cli._main(["watch", "--help"], True)
+        assert gc.isenabled() and not _cli._gc_held
+    finally:
+        _cli._gc_held = False
+        gc.enable()
+        gc.unfreeze()
+    capsys.readouterr()

@@ -508,7 +508,13 @@ class Decoder:
         c.args = args if args is not None and len(args) == 6 else list(args or ()) + [0] * (6 - len(args or ()))
         c.ret = ret
         c.is_error = is_error
-        c.mem = {(e[0], e[1]): e[2] for e in mem} if mem else _NOMEM
+        if mem:  # a loop, not a comprehension: no function frame for the usual 1-2 entries
+            md = {}
+            for e in mem:
+                md[(e[0], e[1])] = e[2]
+            c.mem = md
+        else:
+            c.mem = _NOMEM
         c.tid = tid
         c.exiting = ret is not None
         c.sc = sc
@@ -606,7 +612,12 @@ class Decoder:
         info = self._infos.get((pers, nr))
         if info is None:
             info = self._plan(pers, nr)
-        c = self._refill(info, nr, args, None, False, {(e[0], e[1]): e[2] for e in mem} if mem else _NOMEM, tid, False)
+        md = _NOMEM
+        if mem:
+            md = {}
+            for e in mem:
+                md[(e[0], e[1])] = e[2]
+        c = self._refill(info, nr, args, None, False, md, tid, False)
         args, n, _ = self._safe_parts(c)
         head = f"{c.name}(" + ", ".join(args[:n])
         return head + (", " if n < len(args) and n else "")

@@ -28,8 +28,22 @@ def _time(sec: int, nsec: int, name: str) -> list[str]:
 _STAT = struct.Struct("<QQQIII4xQqqqqqqqqq")  # x86_64 struct stat
 
 
+_STATS: dict = {}  # (bytes, abbrev, style) -> text: every exec stats the same few files
+
+
 @register_struct("stat")
 def stat_text(c: C, b: bytes, i: int) -> str:
+    key = (b, c.abbrev, c.style)
+    text = _STATS.get(key)
+    if text is None:
+        text = _stat_text(c, b)
+        if len(_STATS) >= 1024:
+            _STATS.clear()
+        _STATS[key] = text
+    return text
+
+
+def _stat_text(c: C, b: bytes) -> str:
     (dev, ino, nlink, mode, uid, gid, rdev, size, blksize, blocks,
      at, atn, mt, mtn, ct, ctn) = _STAT.unpack_from(b)
     isdev = (mode & 0o170000) in (0o20000, 0o60000)

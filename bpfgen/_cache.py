@@ -1,11 +1,12 @@
 """An on-disk cache of what bpfgen derives from its data: the resolved syscall
-table and compiled filters.
+table, compiled filters and fetch plans.
 
 Every `tracectl` start needs the syscall table (syscalls.toml parsed, every
-name resolved by libseccomp for three personalities: ~30 ms) and a compiled
+name resolved by libseccomp for three personalities: ~30 ms), a compiled
 filter (pyseccomp imported, one libseccomp filter built per personality and
-merged: ~30 ms). Both depend only on our own files and on libseccomp, so they
-are kept in ``$XDG_CACHE_HOME/tracerd`` (else ``~/.cache/tracerd``) as msgpack.
+merged: ~30 ms) and a fetch plan (~6 ms for everything). They depend only on
+our own files, libseccomp and the options, so they are kept in
+``$XDG_CACHE_HOME/tracerd`` (else ``~/.cache/tracerd``) as msgpack.
 
 Rules:
 - The key is a hash of everything the result depends on: bpfgen's sources and
@@ -45,7 +46,7 @@ _HEADER = len(_MAGIC) + 2 * _DIGEST  # magic, key, hash of the payload
 MAX_FILTERS = 64  # compiled filters (and plans) kept; the oldest beyond that are removed
 
 
-def _hash(data: bytes = b"") -> "_blake2b":
+def _hash(data: bytes = b""):
     return _blake2b(data, digest_size=_DIGEST)
 
 

@@ -272,7 +272,12 @@ def fork_worker() -> ForkedWorker | None:
             f.flush()
         except (OSError, ValueError, AttributeError):
             pass
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # EAGAIN, ENOMEM: spawn_worker will say it properly
+        parent.close()
+        child.close()
+        return None
     if pid == 0:  # the worker: never returns
         status = 1
         try:

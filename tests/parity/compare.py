@@ -102,13 +102,13 @@ def normalise(lines: list[str]) -> list[str]:
     return out
 
 
-def trace_both(cmd: str, opts: tuple[str, ...] = ()) -> tuple[list[str], list[str]]:
+def trace_both(cmd: str, opts: tuple[str, ...] = (), ours: list[str] | None = None) -> tuple[list[str], list[str]]:
     with tempfile.TemporaryDirectory() as d:
         s_out, t_out = os.path.join(d, "strace.txt"), os.path.join(d, "tracectl.txt")
         work = os.path.join(d, "w")
         os.mkdir(work)
         _run(["strace", "-f", "-qq", *opts, "-o", s_out, "sh", "-c", cmd], work)
-        _run([*tracectl(), "--embedded", "run", "-f", "-qq", *opts, "-o", t_out, "sh", "-c", cmd], work)
+        _run([*(ours or tracectl()), "--embedded", "run", "-f", "-qq", *opts, "-o", t_out, "sh", "-c", cmd], work)
         s = Path(s_out).read_text(errors="replace").splitlines() if os.path.exists(s_out) else []
         t = Path(t_out).read_text(errors="replace").splitlines() if os.path.exists(t_out) else []
     return normalise(s), normalise(t)
@@ -124,6 +124,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--show", type=int, default=8, help="differing lines to show per command")
     ap.add_argument("--opts", default="", help="strace options given to both, e.g. '-v -yy'")
+    ap.add_argument("--tracectl", help="the tracectl command line to compare (default: this venv's), e.g. to measure another build")
     ap.add_argument("commands", nargs="*")
     args = ap.parse_args(argv)
     if shutil.which("strace") is None:
@@ -131,7 +132,7 @@ def main(argv=None) -> int:
         return 1
     total_c = total_n = 0
     for cmd in args.commands or COMMANDS:
-        ref, ours = trace_both(cmd, tuple(shlex.split(args.opts)))
+        ref, ours = trace_both(cmd, tuple(shlex.split(args.opts)), shlex.split(args.tracectl) if args.tracectl else None)
         c, n, missing, extra = share(ref, ours)
         total_c += c
         total_n += n

@@ -42,6 +42,39 @@ def test_batched_output_is_the_unbatched_output(recs, which, frame, shared):
     assert batched == plain
 
 
+def _general_decoder(opts):
+    """The real decoder, with the printer told to join calls itself: feed's
+    inlined line then gives way to _syscall/_call_line."""
+    from tracerd.client.decode import Decoder
+
+    class _Joined(Decoder):
+        def split_calls(self):
+            return False
+
+    return _Joined(opts.decode)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(records(), max_size=40), st.sampled_from(range(len(OPTION_SETS) + 3)))
+def test_inlined_call_lines_are_the_general_path_lines(recs, which):
+    from tracerd.client._output import Printer
+    from tracerd.client.decode import Decoder
+
+    extra = [options(follow=1, output="x"), options(follow=1, acolumn=10), options(syscall_times=True, tflag=3, ts_format="unix", ts_precision=6)]
+    opts = (OPTION_SETS + extra)[which]
+    outs = []
+    for dec in (Decoder(opts.decode), _general_decoder(opts)):
+        out = io.StringIO()
+        p = Printer(opts, dec, out, notes=out, roots=[100], launched=bool(which % 2), batch=True)
+        for i, r in enumerate(recs, 1):
+            p.feed(r)
+            if i % 5 == 0:
+                p.flush()
+        p.finish()
+        outs.append(out.getvalue())
+    assert outs[0] == outs[1]
+
+
 def test_notes_keep_their_place_between_batched_lines():
     r = Recs()
     rs = [r.call(100, 39, 100), r.newtask(100, 101), r.call(101, 39, 101), r.exited(101), r.call(100, 39, 100)]

@@ -16,20 +16,20 @@ from ._errors import (
     UnknownSyscall,
     UsageError,
 )
-from ._protocol import (
-    CLIENT,
-    NEED_DATA,
-    SERVER,
-    Connection,
-    ConnectionClosed,
-    End,
-    Error,
-    Hello,
-    Records,
-    Reply,
-    Request,
-)
 from ._version import __version__
+
+# The protocol (dataclasses, msgpack) is imported on first use: an embedded
+# `tracectl run` never speaks it, and importing it cost ~20 ms per start.
+_PROTOCOL = frozenset({"CLIENT", "NEED_DATA", "SERVER", "Connection", "ConnectionClosed", "End", "Error", "Hello", "Records", "Reply", "Request"})
+
+
+def __getattr__(name: str):
+    if name in _PROTOCOL:
+        from . import _protocol
+
+        return getattr(_protocol, name)
+    raise AttributeError(f"module 'tracerd' has no attribute {name!r}")
+
 
 __all__ = [
     "__version__",

@@ -487,7 +487,8 @@ class Printer:
             status = self._status_of(rec, ret, is_error, flags)
             if not self._status_shown(status) or not self._path_shown(entry):
                 return
-        self._count(rec, pers, nr, ret, is_error)
+        if self.summary is not None:
+            self._count(rec, pers, nr, ret, is_error)
         if not self.show_trace:
             return
         if flags & SysFlag.VANISHED and ret is None:

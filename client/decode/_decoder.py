@@ -35,8 +35,10 @@ _SYS, _ENTRY, _EXIT = _getter(Rec.SYSCALL), _getter(Rec.SYSCALL_ENTRY), _getter(
 _SYS_FIELDS = tuple(IDX[Rec.SYSCALL][n] for n in ("pers", "nr", "args", "ret", "is_error", "mem", "tid", "tgid"))
 _SYS_GET = operator.itemgetter(*_SYS_FIELDS)
 _ENTRY_GET = operator.itemgetter(*(IDX[Rec.SYSCALL_ENTRY][n] for n in ("pers", "nr", "args", "mem", "tid", "tgid")))
-_EXIT_GET = operator.itemgetter(*(IDX[Rec.SYSCALL_EXIT][n] for n in ("pers", "nr", "ret", "is_error", "mem", "tid")))
+_EXIT_GET = operator.itemgetter(*(IDX[Rec.SYSCALL_EXIT][n] for n in ("pers", "nr", "ret", "is_error", "mem", "tid", "tgid")))
 _ENTRY_T = int(Rec.SYSCALL_ENTRY)
+_SIGNAL_T = int(Rec.SIGNAL)
+_SIG_NO, _SIG_INFO = IDX[Rec.SIGNAL]["signo"], IDX[Rec.SIGNAL]["siginfo"]
 _E_ARGS, _E_MEM = IDX[Rec.SYSCALL_ENTRY]["args"], IDX[Rec.SYSCALL_ENTRY]["mem"]
 _EBADF = -errno.EBADF
 _INFOS_MAX = 4096  # (pers, nr) pairs remembered; a tracee can make up numbers
@@ -623,15 +625,15 @@ class Decoder:
         return head + (", " if n < len(args) and n else "")
 
     def resumed(self, exit_rec: list, entry_rec: list | None) -> str:
-        f = lambda n: _EXIT(exit_rec, n)  # noqa: E731
         if self._pending is not None:
             self._flush_pending(exit_rec)
-        self._tgid = f("tgid")
         if entry_rec is None:
+            f = lambda n: _EXIT(exit_rec, n)  # noqa: E731
+            self._tgid = f("tgid")
             c = self._ctx(f("pers"), f("nr"), [0] * 6, f("ret"), f("is_error"), _memdict(f("mem")), f("tid"), f("ret") is not None)
             _, _, kind = self._safe_parts(c)
             return f") = {self._ret(c, kind)}"
-        pers, nr, ret, is_error, xmem, tid = _EXIT_GET(exit_rec)
+        pers, nr, ret, is_error, xmem, tid, self._tgid = _EXIT_GET(exit_rec)
         if entry_rec[0] == _ENTRY_T:
             eargs, emem = entry_rec[_E_ARGS], entry_rec[_E_MEM]
         else:
@@ -657,8 +659,10 @@ class Decoder:
 
     # --- signals ---
     def signal(self, rec: list) -> str:
-        signo = field(rec, "signo")
-        info = field(rec, "siginfo")
+        if rec[0] == _SIGNAL_T and len(rec) > _SIG_INFO:  # what every SIGNAL record is
+            signo, info = rec[_SIG_NO], rec[_SIG_INFO]
+        else:
+            signo, info = field(rec, "signo"), field(rec, "siginfo")
         return siginfo_text(signo, bytes(info) if info else b"", self.opts.xstyle)
 
     # --- -P ---

@@ -48,6 +48,7 @@ def has(name: str) -> bool:
     return name in _BUILTIN or name in _data()
 
 
+@lru_cache(maxsize=None)  # pure; signal.Signals(n) builds an enum member lookup per call
 def signame(n: int) -> str | None:
     if 1 <= n < KERNEL_SIGRTMIN:
         try:

@@ -34,8 +34,14 @@ def _mmap_flags(c: C, v: int) -> str:
 
 @syscall("mmap", "mmap2", ret="hex")
 def _mmap(c: C):
-    off = c.ulong(5) if c.name == "mmap" else c.ulong(5) * 4096
-    return [c.ptr(0), c.lu(1), c.flags(2, "mmap_prot"), mmap_flags(c, c.uint(3)), c.fd(4), hexa(off)]
+    # the commonest call of a process start: C.ptr/lu/ulong/uint inlined
+    a = c.args
+    m = 0xFFFFFFFFFFFFFFFF if c.pers == 0 else 0xFFFFFFFF
+    addr, off = a[0] & m, a[5] & m
+    if c.name != "mmap":
+        off *= 4096
+    return [f"{addr:#x}" if addr else "NULL", str(a[1] & m), c.flags(2, "mmap_prot"), mmap_flags(c, a[3] & 0xFFFFFFFF),
+            c.fd(4), f"{off:#x}" if off else "0"]
 
 
 @syscall("munmap")

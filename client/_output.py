@@ -126,6 +126,7 @@ class Printer:
         self.dead: set[int] = set()
         self.pending: dict[int, list] = {}  # tid -> SYSCALL_ENTRY record awaiting its exit
         self.last_ts: int | None = None
+        self._stamp_sec, self._stamp = None, ""  # -t/-tt: the last second formatted
         # strace: with -o FILE, pids prefix every line with -f or when more
         # than one process is traced from the start.
         self.file_pid_prefix = self.to_file and not self.per_pid and (options.follow == 1 or len(self.roots or ()) > 1)
@@ -226,9 +227,15 @@ class Printer:
                     parts.append(_fmt_secs(ts, o.ts_precision) + " ")
                 else:
                     sec = ts // 10**9
-                    stamp = time.strftime("%H:%M:%S", time.localtime(sec))
+                    if sec != self._stamp_sec:  # the same second on many lines: format it once
+                        self._stamp_sec, self._stamp = sec, time.strftime("%H:%M:%S", time.localtime(sec))
+                    stamp = self._stamp
                     if o.ts_precision:
-                        stamp += _fmt_secs(ts, o.ts_precision)[len(str(sec)) :]
+                        p = o.ts_precision
+                        if ts >= 0 and p <= 9:  # the fraction alone: what _fmt_secs prints after the seconds
+                            stamp += f".{(ts % 10**9) // 10 ** (9 - p):0{p}d}"
+                        else:
+                            stamp += _fmt_secs(ts, p)[len(str(sec)) :]
                     parts.append(stamp + " ")
             if o.relative:
                 delta = 0 if self.last_ts is None else max(ts - self.last_ts, 0)

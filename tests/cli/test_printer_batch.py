@@ -126,3 +126,27 @@ def test_short_or_missing_argument_lists_read_as_zeros():
     none = record(Rec.SYSCALL, 1, 2, 100, 100, Pers.X86_64, 3, None, 0, False, 10, None, None, 0)
     assert Decoder().call(short) == "close(5) = 0"
     assert Decoder().call(none) == "close(0) = 0"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 1 << 62), st.integers(1, 9))
+def test_timestamp_fraction_is_fmt_secs_fraction(ts, digits):
+    # -tt formats each second once and appends the fraction alone
+    import time
+
+    from tracerd.client._output import Printer, _fmt_secs
+    from tracerd.client.decode import Decoder
+
+    opts = options(tflag=2, ts_format="time", ts_precision=digits)
+    out = io.StringIO()
+    p = Printer(opts, Decoder(opts.decode), out, notes=io.StringIO(), roots=[100])
+    r = Recs()
+    rec = r.call(100, 39, 100)
+    rec[2] = ts
+    p.feed(rec)
+    p.feed(list(rec))  # the same second again: the remembered text
+    p.finish()
+    sec = ts // 10**9
+    stamp = time.strftime("%H:%M:%S", time.localtime(sec)) + _fmt_secs(ts, digits)[len(str(sec)):]
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2 and all(line.startswith(stamp + " getpid()") for line in lines)

@@ -34,8 +34,8 @@ NOTE_PREFIX = "tracectl: "
 _S_PERS, _S_NR, _S_RET, _S_ERR, _S_FLAGS = (IDX[Rec.SYSCALL][n] for n in ("pers", "nr", "ret", "is_error", "flags"))
 _S_DUR, _S_CPU = IDX[Rec.SYSCALL]["dur"], IDX[Rec.SYSCALL]["cpu"]
 _S_LEN = len(FIELDS[Rec.SYSCALL])  # a longer record carries the ext map
-_E_PERS, _E_NR = IDX[Rec.SYSCALL_ENTRY]["pers"], IDX[Rec.SYSCALL_ENTRY]["nr"]
 _X_PERS, _X_NR, _X_RET, _X_ERR, _X_FLAGS, _X_DUR = (IDX[Rec.SYSCALL_EXIT][n] for n in ("pers", "nr", "ret", "is_error", "flags", "dur"))
+_X_LEN = len(FIELDS[Rec.SYSCALL_EXIT])
 
 # Field positions by plain int record type: tracerd._wire.field() builds a
 # Rec enum per call, which costs as much as the rest of -c's work per record.
@@ -463,7 +463,7 @@ class Printer:
                 pass
 
     def _entry(self, rec, tid) -> None:
-        pers, nr = rec[_E_PERS], rec[_E_NR]
+        pers, nr = field(rec, "pers"), field(rec, "nr")
         if pers == _I386 and self._subcall_hidden(pers, nr, field(rec, "args")):
             self._skip_exit.add(tid)
             return
@@ -483,6 +483,8 @@ class Printer:
             st.fp.flush()
 
     def _exit(self, rec, tid) -> None:
+        if len(rec) < _X_LEN:  # a short record (not from our tracer): absent fields read as None
+            rec = list(rec) + [None] * (_X_LEN - len(rec))
         pers, nr = rec[_X_PERS], rec[_X_NR]
         if tid in self._skip_exit:
             self._skip_exit.discard(tid)

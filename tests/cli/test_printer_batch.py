@@ -150,3 +150,18 @@ def test_timestamp_fraction_is_fmt_secs_fraction(ts, digits):
     stamp = time.strftime("%H:%M:%S", time.localtime(sec)) + _fmt_secs(ts, digits)[len(str(sec)):]
     lines = out.getvalue().splitlines()
     assert len(lines) == 2 and all(line.startswith(stamp + " getpid()") for line in lines)
+
+
+def test_a_short_exit_record_reads_its_absent_fields_as_none():
+    # not from our tracer, but the printer must not fail on one
+    from tracerd.client._output import Printer
+    from tracerd.client.decode import Decoder
+
+    r = Recs()
+    opts = options()
+    out = io.StringIO()
+    p = Printer(opts, Decoder(opts.decode), out, notes=io.StringIO(), roots=[100], batch=True)
+    p.feed(r.entry(100, 0))
+    p.feed([int(Rec.SYSCALL_EXIT), 9, 10, 100, 100, int(Pers.X86_64), 0, 3])  # no is_error, dur, mem, cpu, flags
+    p.finish()
+    assert out.getvalue().startswith("read(0, ") and out.getvalue().rstrip().endswith("= 3")

@@ -8,8 +8,21 @@ from ._core import C, syscall
 from ._fmt import comment, hexa, quote
 
 
+_OPEN_FLAGS: dict = {}  # (value, style) -> text: pure, and a trace opens with the same few flag sets
+
+
 def open_flags(c: C, v: int, style: str | None = None) -> str:
     style = style or c.style
+    text = _OPEN_FLAGS.get((v, style))
+    if text is None:
+        text = _open_flags(c, v, style)
+        if len(_OPEN_FLAGS) >= 1024:
+            _OPEN_FLAGS.clear()
+        _OPEN_FLAGS[(v, style)] = text
+    return text
+
+
+def _open_flags(c: C, v: int, style: str) -> str:
     if style == "raw":
         return hexa(v)
     acc = c.fs("open_access").lookup(v & 3)

@@ -2509,6 +2509,13 @@ static int tr_gather(struct tr_loop *L)
 			continue;
 		}
 		tr_on_status(L, pid, status);
+		/* any other ptrace stop (a clone or exec event, a signal) used
+		 * up the pending interrupt (kernel/signal.c, ptrace_stop: "any
+		 * trap clears pending STOP trap"): ask again, or this thread
+		 * would run on and never be held */
+		t = tr_find(L, pid);
+		if (t && !(t->flags & T_HELD) && WIFSTOPPED(status))
+			ptrace(TR_PTRACE_INTERRUPT, pid, 0L, 0L);
 	}
 }
 

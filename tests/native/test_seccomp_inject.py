@@ -541,3 +541,54 @@ def test_children_inherit_the_filter_and_are_followed(cbuild):
     assert _say(p, b"b\n") == b"got 0\n"
     assert _finish(p) == 3
     assert a._worker.wait() == 0
+
+
+# Threads that keep making threads: the attach races clone events (each of
+# which uses up a pending PTRACE_INTERRUPT) while every thread is held.
+CHURN = r"""#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+static volatile int stop;
+static long ppid;
+static void *leaf(void *a) { if (syscall(SYS_getppid) != ppid) exit(9); return 0; }
+static void *churn(void *a) {
+	while (!stop) { pthread_t x; if (pthread_create(&x, 0, leaf, 0)) exit(8); pthread_join(x, 0); }
+	return 0;
+}
+int main(void) {
+	pthread_t th[8];
+	char c;
+	ppid = getppid();
+	for (int i = 0; i < 8; i++) pthread_create(&th[i], 0, churn, 0);
+	printf("ready\n"); fflush(stdout);
+	if (read(0, &c, 1) != 1) return 7;
+	stop = 1;
+	for (int i = 0; i < 8; i++) pthread_join(th[i], 0);
+	return 0;
+}
+"""
+
+
+def test_threads_created_while_attaching_are_held_and_filtered(cbuild):
+    prog = cbuild("inj_churn", CHURN)
+    for _ in range(3):
+        p = _start(prog)
+        a = _attach([p.pid], ["getppid"])
+        try:
+            assert _status(p.pid)["Seccomp"] == "2"
+            recs = a.records()
+            for r in recs:  # the threads made since run under the filter
+                if r[0] == Rec.SYSCALL:
+                    break
+            a.detach()
+            for _ in recs:
+                pass
+        finally:
+            a.close()
+        assert a.passthru
+        p.stdin.write(b"x")
+        p.stdin.flush()
+        assert p.wait() == 0  # no leaf ever got ENOSYS
+        assert a._worker.wait() == 0

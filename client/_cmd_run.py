@@ -143,7 +143,11 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
             interrupted.append(signo)
             raise Interrupted(signo)
 
-    old = {s: signal.signal(s, on_signal) for s in FATAL}
+    # A signal ignored when we started (nohup, `trap '' INT`, a background
+    # job's SIGINT/SIGQUIT) stays ignored, for us and for the command, which
+    # inherits the disposition through exec as it would under strace: a
+    # handler of ours would be reset to the default by the exec instead.
+    old = {s: signal.signal(s, on_signal) for s in FATAL if signal.getsignal(s) != signal.SIG_IGN}
     settled()  # set-up done: the collector may run during the trace
     printer = None
     status = None

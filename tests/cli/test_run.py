@@ -66,6 +66,18 @@ def test_true():
     assert lines[-1] == "+++ exited with 0 +++"
 
 
+def test_ignored_signals_stay_ignored_for_the_command():
+    """`trap '' INT QUIT` (or a background job): the command inherits SIG_IGN
+    through tracectl as through strace, not the default disposition."""
+    import shlex
+
+    cmd = " ".join(shlex.quote(a) for a in [*TRACECTL, "--embedded", "run", "-qq", "-e", "trace=none", "--", "grep", "SigIgn", "/proc/self/status"])
+    r = subprocess.run(["sh", "-c", f"trap '' INT QUIT; exec {cmd}"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    ign = int(r.stdout.split()[1], 16)
+    assert ign & (1 << (signal.SIGINT - 1)) and ign & (1 << (signal.SIGQUIT - 1)), r.stdout
+
+
 def test_exit_status_is_the_commands():
     r = tracectl("-e", "trace=none", "sh", "-c", "exit 3")
     assert r.returncode == 3

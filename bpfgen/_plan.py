@@ -84,6 +84,14 @@ def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, ent
                 entry.append((Op.BUF, i, LEN_FIXED, size))
             if a.dir in ("out", "inout"):
                 exit_.append((Op.BUF, i, LEN_FIXED, size))
+        elif k == "msghdr":
+            # the header and what it points to (name, iovecs, control); for
+            # inout also the header at entry: strace shows `msg_namelen=110 => 16`
+            if a.dir == "in":
+                entry.append((Op.MSGHDR, i, LEN_NONE, 0))
+            else:
+                entry.append((Op.STRUCT, i, LEN_FIXED, table.struct_size("msghdr", pers)))
+                exit_.append((Op.MSGHDR, i, LEN_RET, 0))
         elif k == "iovec":
             if a.dir in ("in", "inout"):
                 entry.append((Op.IOVEC, i, a.len, 0))

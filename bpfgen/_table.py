@@ -21,11 +21,11 @@ ARG_KINDS = frozenset(
     {
         "fd", "dirfd", "path", "str", "buf", "flags", "enum", "struct", "array",
         "int", "uint", "hex", "ptr", "pid", "sig", "mode", "size", "off",
-        "uid", "gid", "dev", "strarr", "iovec", "sigset",
+        "uid", "gid", "dev", "strarr", "iovec", "sigset", "msghdr",
     }
 )
 # Kinds that point at memory the tracer may fetch.
-FETCH_KINDS = frozenset({"path", "str", "buf", "struct", "array", "strarr", "iovec", "sigset"})
+FETCH_KINDS = frozenset({"path", "str", "buf", "struct", "array", "strarr", "iovec", "sigset", "msghdr"})
 RET_KINDS = frozenset({"int", "fd", "pid", "hex", "addr", "size", "off", "uid", "gid", "mode", "sig", "none"})
 DIRS = frozenset({"in", "out", "inout"})
 # strace's class names (man strace, -e trace=) without the leading '%'.
@@ -156,7 +156,7 @@ def parse_arg(text: str, where: str = "?") -> Arg:
     need = {
         "flags": ("ref",), "enum": ("ref",), "struct": ("ref", "dir"),
         "array": ("ref", "dir", "len"), "buf": ("dir", "len"), "iovec": ("dir", "len"),
-        "sigset": ("dir",),
+        "sigset": ("dir",), "msghdr": ("dir",),
     }.get(kind, ())
     have = {"ref": ref, "dir": dir_, "len": ln}
     for what in need:
@@ -170,6 +170,8 @@ def parse_arg(text: str, where: str = "?") -> Arg:
         raise TableError(f"{where}: {kind} takes no parameters in {text!r}")
     if kind == "sigset":
         ref = "sigset"
+    if kind == "msghdr":
+        ref = "msghdr"  # its size per personality comes from the structs table
     return Arg(name, kind, dir_, ln, ref)
 
 

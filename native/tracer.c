@@ -335,7 +335,7 @@ static int tr_plan_parse(struct tr_plan *pl, const unsigned char *p, size_t len)
 			op->arg = p[off + 2];
 			op->len_src = p[off + 3];
 			op->size = tr_le32(p + off + 4);
-			if (op->phase > 1 || op->kind < TR_OP_CSTR || op->kind > TR_OP_IOVEC || op->arg > 5) {
+			if (op->phase > 1 || op->kind < TR_OP_CSTR || op->kind > TR_OP_MSGHDR || op->arg > 5) {
 				tr_plan_free(pl);
 				return -EINVAL;
 			}
@@ -1158,10 +1158,13 @@ static void tr_fetch_strarr(struct tr_loop *L, struct tr_task *t, struct tr_buf 
 	free(keep);
 }
 
+/* One [base, len, data] per iovec, as strace prints them: each element's
+ * data up to the string size, out of `remaining` bytes in all (the return
+ * value at exit; unbounded at entry), at most TR_IOV_DATA_MAX per record. */
 static void tr_fetch_iovec(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr, size_t cnt,
-			   size_t budget, int psize)
+			   size_t remaining, size_t strsize, int psize)
 {
-	size_t isz = 2 * psize, n;
+	size_t isz = 2 * psize, n, cap = TR_IOV_DATA_MAX;
 	unsigned char *v;
 	ssize_t r;
 
@@ -1185,11 +1188,64 @@ static void tr_fetch_iovec(struct tr_loop *L, struct tr_task *t, struct tr_buf *
 		tr_mp_array(b, 3);
 		tr_mp_uint(b, base);
 		tr_mp_uint(b, len);
-		n = len < budget ? len : budget;
+		n = len < remaining ? len : remaining;
+		remaining -= n;
+		if (n > strsize)
+			n = strsize;
+		if (n > cap)
+			n = cap;
+		cap -= n;
 		tr_fetch_buf(L, t, b, base, n);
-		budget -= n;
 	}
 	free(v);
+}
+
+/* [hdr, name, iov, control] for the struct msghdr at addr: the header,
+ * then what its pointers point to; the one op that follows pointers found
+ * in fetched memory. `maxel` iovecs at most, their data as for IOVEC. x32 and i386 use the compat layout (32-bit fields). */
+static void tr_fetch_msghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr,
+			    size_t maxel, size_t remaining, size_t strsize, int psize)
+{
+	size_t hsz = psize == 8 ? 56 : 28;
+	uint64_t name = 0, iov = 0, iovlen = 0, ctl = 0, ctllen = 0;
+	uint32_t namelen = 0, w[6];
+	unsigned char h[56];
+	ssize_t n = tr_peek(t, h, addr, hsz);
+
+	if (n < 0 || (size_t)n != hsz) {
+		tr_mp_int(b, n < 0 ? n : -EFAULT);
+		return;
+	}
+	if (psize == 8) {
+		memcpy(&name, h, 8);
+		memcpy(&namelen, h + 8, 4);
+		memcpy(&iov, h + 16, 8);
+		memcpy(&iovlen, h + 24, 8);
+		memcpy(&ctl, h + 32, 8);
+		memcpy(&ctllen, h + 40, 8);
+	} else {
+		memcpy(w, h, sizeof(w));
+		name = w[0];
+		namelen = w[1];
+		iov = w[2];
+		iovlen = w[3];
+		ctl = w[4];
+		ctllen = w[5];
+	}
+	tr_mp_array(b, 4);
+	tr_mp_bin(b, h, hsz);
+	if (name && namelen)
+		tr_fetch_buf(L, t, b, name, namelen < TR_MSG_NAME_MAX ? namelen : TR_MSG_NAME_MAX);
+	else
+		tr_mp_nil(b);
+	if (iov)
+		tr_fetch_iovec(L, t, b, iov, iovlen < maxel ? iovlen : maxel, remaining, strsize, psize);
+	else
+		tr_mp_nil(b);
+	if (ctl && ctllen)
+		tr_fetch_buf(L, t, b, ctl, ctllen < TR_MSG_CONTROL_MAX ? ctllen : TR_MSG_CONTROL_MAX);
+	else
+		tr_mp_nil(b);
 }
 
 /* Run the ops of one phase; returns how many mem entries were written. */
@@ -1218,7 +1274,9 @@ static unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct 
 		if (op->kind == TR_OP_STRARR)
 			len = 64 + lim * (strsize + 16);
 		else if (op->kind == TR_OP_IOVEC)
-			len = 64 + lim * 32 + strsize;
+			len = 64 + lim * 32 + TR_IOV_DATA_MAX;
+		else if (op->kind == TR_OP_MSGHDR)
+			len = 128 + 56 + TR_MSG_NAME_MAX + lim * 32 + TR_IOV_DATA_MAX + TR_MSG_CONTROL_MAX;
 		if (tr_buf_reserve(b, len) < 0)
 			break;
 		tr_mp_array(b, 3);
@@ -1247,13 +1305,16 @@ static unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct 
 		case TR_OP_STRARR:
 			tr_fetch_strarr(L, t, b, addr, lim, strsize, psize);
 			break;
+		case TR_OP_MSGHDR:
+			tr_fetch_msghdr(L, t, b, addr, lim, phase == 1 ? (ret > 0 ? (size_t)ret : 0) : SIZE_MAX,
+					strsize, psize);
+			break;
 		case TR_OP_IOVEC:
 			len = op->len_src <= 5 ? t->args[op->len_src] : lim;
 			if (len > lim)
 				len = lim;
-			tr_fetch_iovec(L, t, b, addr, len,
-				       phase == 1 && ret >= 0 && (uint64_t)ret < strsize ? (size_t)ret : strsize,
-				       psize);
+			tr_fetch_iovec(L, t, b, addr, len, phase == 1 ? (ret > 0 ? (size_t)ret : 0) : SIZE_MAX,
+				       strsize, psize);
 			break;
 		}
 		cnt++;

@@ -125,7 +125,19 @@ class SysFlag(IntEnum):
 #          encoded as for CSTR (or an int: -errno); an op with LEN_FIXED
 #          fetches exactly `size` strings, so size 0 gives [total] alone
 #   IOVEC  array of [base, len, bin-or-int]: one per iovec, up to `limit`
-#          elements, data capped at the string size in total
+#          elements; each one's data up to the string size, out of the
+#          return value in all at exit (strace's rule), and at most
+#          IOV_DATA_MAX bytes in the record
+#   MSGHDR array [hdr, name, iov, control]: hdr = bin, the struct msghdr
+#          itself (56 bytes; 28 for i386/x32); name = bin, msg_namelen bytes
+#          (at most MSG_NAME_MAX) at msg_name, nil when NULL or empty; iov = as
+#          IOVEC for msg_iov/msg_iovlen (up to `limit` elements; data capped
+#          at the string size, and at the return value at exit); control =
+#          bin, msg_controllen bytes (at most MSG_CONTROL_MAX) at msg_control,
+#          nil when NULL or empty. A failed read of the header makes the whole
+#          value an int; of a part, that part an int. This is the one op that
+#          follows pointers found in fetched memory (DESIGN: one level of
+#          indirection for msghdr).
 # A value that is an int is a failed read: -errno (e.g. -14 for EFAULT).
 MEM_PHASE_ENTRY = 0
 MEM_PHASE_EXIT = 1
@@ -138,6 +150,7 @@ class Op(IntEnum):
     STRUCT = 3
     STRARR = 4
     IOVEC = 5
+    MSGHDR = 6
 
 
 # --- the fetch plan -----------------------------------------------------------
@@ -150,7 +163,7 @@ class Op(IntEnum):
 # only), LEN_FIXED = `size` bytes (STRARR: `size` strings, even 0), LEN_NONE =
 # not applicable (CSTR, STRARR).
 # size: the read's upper bound in bytes (CSTR, BUF: 0 means "the session's
-# strsize"; STRUCT: the struct's size; STRARR, IOVEC: max elements, 0 means
+# strsize"; STRUCT: the struct's size; STRARR, IOVEC, MSGHDR: max (iovec) elements, 0 means
 # strsize). A BUF whose length comes from an argument or ret is capped at its
 # size bound.
 PLAN_MAGIC = b"TRFP"
@@ -162,6 +175,9 @@ LEN_RET = 6
 LEN_FIXED = 7
 LEN_NONE = 0xFF
 PATH_MAX = 4096
+IOV_DATA_MAX = 65536  # iovec data bytes in one mem value at most
+MSG_NAME_MAX = 128  # sizeof(struct sockaddr_storage)
+MSG_CONTROL_MAX = 1024  # control data read for a msghdr (cmsg headers and payloads)
 
 
 class EntryFlag(IntEnum):

@@ -270,6 +270,10 @@ class C:
         v = self.m(i)
         if not isinstance(v, list) or not all(isinstance(e, list) and len(e) == 3 for e in v):
             return self.ptr(i)
+        return self.iovec_list(v, count, total)
+
+    def iovec_list(self, v: list, count: int, total: int | None = None) -> str:
+        """The fetched [base, len, data] elements of an iovec array of `count`."""
         out = []
         left = total
         for n, (base, ln, data) in enumerate(v[: max(count, 0)]):

@@ -8,7 +8,8 @@ import struct
 
 from ._core import C, syscall
 from ._fmt import hexa, quote
-from ._sockaddr import _sockaddr_in, _sockaddr_out, msghdr_text
+from ._msghdr import msghdr_text
+from ._sockaddr import _sockaddr_in, _sockaddr_out
 
 
 def sock_type(c: C, v: int) -> str:

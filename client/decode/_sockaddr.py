@@ -1,4 +1,4 @@
-"""Socket addresses (in, in6, un, nl) and msghdr as strace prints them."""
+"""Socket addresses (in, in6, un, nl) as strace prints them."""
 
 from __future__ import annotations
 
@@ -61,26 +61,3 @@ def _sockaddr_out(c: C, i: int, li: int) -> tuple[str, str]:
     n0 = struct.unpack_from("<I", inlen)[0] if isinstance(inlen, (bytes, bytearray)) and len(inlen) >= 4 else n
     lentext = f"[{n0} => {n}]" if n0 != n else f"[{n}]"
     return sockaddr_text(c, bytes(v)[:n]), lentext
-
-
-def msghdr_text(c: C, i: int, out: bool) -> str:
-    v = c.m(i, 1) if out else c.m(i, 0)
-    if v is None:
-        v = c.m(i)
-    if not isinstance(v, (bytes, bytearray)) or len(v) < 56:
-        return c.ptr(i)
-    name, namelen, iov, iovlen, ctl, ctllen, flags = struct.unpack_from("<QI4xQQQQi", v)
-    nl = str(namelen)
-    before = c.m(i, 0) if out else None
-    if isinstance(before, (bytes, bytearray)) and len(before) >= 56:
-        n0 = struct.unpack_from("<I", before, 8)[0]
-        if n0 != namelen:
-            nl = f"{n0} => {namelen}"
-    # the iovec array and the control data sit behind pointers the fetch
-    # plan does not follow: their addresses
-    p = [f"msg_name={'NULL' if not name else hexa(name)}", f"msg_namelen={nl}",
-         f"msg_iov={hexa(iov) if iov else 'NULL'}", f"msg_iovlen={iovlen}"]
-    if ctllen:
-        p.append(f"msg_control={hexa(ctl) if ctl else 'NULL'}")
-    p += [f"msg_controllen={ctllen}", f"msg_flags={c.fs('msg_flags').flags(flags & 0xFFFFFFFF)}"]
-    return "{" + ", ".join(p) + "}"

@@ -18,7 +18,7 @@ GOLDEN = Path(__file__).parent / "golden"
 # program -> the syscalls it makes (the trace set). Decoder modules covered:
 # file: _file, _stat; desc: _desc, _ioctl, _poll; memory: _memory;
 # process: _process, _resource; signal: _signal, _signals (siginfo);
-# network: _network, _sockaddr; time: _time; misc: _misc, _ipc;
+# network: _network, _sockaddr; msghdr: _msghdr (and iovec data); time: _time; misc: _misc, _ipc;
 # i386: names and args of int $0x80 calls.
 CASES = {
     "file": ["openat", "newfstatat", "access", "faccessat2", "mkdirat", "unlinkat", "chdir", "getcwd", "close",
@@ -29,6 +29,7 @@ CASES = {
     "process": ["getpid", "kill", "prlimit64", "wait4", "waitid"],
     "signal": ["rt_sigaction", "rt_sigprocmask", "kill", "rt_sigtimedwait"],
     "network": ["socket", "connect", "sendto", "shutdown"],
+    "msghdr": ["sendmsg", "recvmsg", "writev"],
     "time": ["nanosleep", "clock_nanosleep", "clock_getres", "clock_gettime"],
     "misc": ["uname", "getrandom", "shmget", "shmat", "shmdt", "shmctl"],
     "i386": ["getpid", "open", "write", "close", "mmap"],

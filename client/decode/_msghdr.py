@@ -1,0 +1,117 @@
+"""struct msghdr (sendmsg, recvmsg) as strace prints it: the name, the iovec
+array and the control messages (SCM_RIGHTS, SCM_CREDENTIALS, IP_TTL, ...),
+from the MSGHDR fetch op's [hdr, name, iov, control] (tracerd/_wire.py)."""
+
+from __future__ import annotations
+
+import struct
+
+from ._core import C
+from ._fmt import hexa
+from ._sockaddr import sockaddr_text
+
+# struct msghdr: (name, namelen, iov, iovlen, control, controllen, flags);
+# 56 bytes with its tail padding, 28 in the compat layout (i386, x32)
+_HDR64 = struct.Struct("<QI4xQQQQi")
+_HDR32 = struct.Struct("<IIIIIIi")
+_HDR_SIZES = {56: _HDR64, 28: _HDR32}
+# struct cmsghdr: (len, level, type), data aligned to the word size
+_CMSG64 = struct.Struct("<Qii")
+_CMSG32 = struct.Struct("<Iii")
+
+SOL_IP, SOL_SOCKET = 0, 1
+SCM_RIGHTS, SCM_CREDENTIALS = 1, 2
+# cmsg types per level: name and how the data prints ("fds", "ucred", "int")
+_CMSG_TYPES = {
+    SOL_SOCKET: ("SCM_???", {SCM_RIGHTS: ("SCM_RIGHTS", "fds"), SCM_CREDENTIALS: ("SCM_CREDENTIALS", "ucred"),
+                             3: ("SCM_SECURITY", None), 4: ("SCM_PIDFD", "fds"), 29: ("SO_TIMESTAMP_OLD", None),
+                             35: ("SO_TIMESTAMPNS_OLD", None), 37: ("SO_TIMESTAMPING_OLD", None)}),
+    # include/uapi/linux/in.h
+    SOL_IP: ("IP_???", {1: ("IP_TOS", "int"), 2: ("IP_TTL", "int"), 4: ("IP_OPTIONS", None), 7: ("IP_RETOPTS", None),
+                        8: ("IP_PKTINFO", None), 11: ("IP_RECVERR", None), 20: ("IP_ORIGDSTADDR", None)}),
+}
+
+
+def _cmsg_data(c: C, how: str | None, data: bytes) -> str | None:
+    if how == "fds":
+        fds = [v for (v,) in struct.iter_unpack("<i", data[: len(data) // 4 * 4])]
+        fd = c.dec.fd_text if c.dec._paths else (lambda v, tid, dirfd: str(v))
+        return "[" + ", ".join(fd(v, c.tid, False) for v in fds) + "]"
+    if how == "ucred" and len(data) >= 12:
+        pid, uid, gid = struct.unpack_from("<iII", data)
+        return f"{{pid={pid}, uid={uid}, gid={gid}}}"
+    if how == "int" and len(data) >= 1:
+        return f"[{data[0] if len(data) < 4 else struct.unpack_from('<i', data)[0]}]"
+    return None
+
+
+def control_text(c: C, data: bytes, controllen: int, compat: bool) -> str | None:
+    """The control messages, or None when not even one header fits (then
+    strace prints the address)."""
+    hdr = _CMSG32 if compat else _CMSG64
+    align = 4 if compat else 8
+    if min(len(data), controllen) < hdr.size:
+        return None
+    out = []
+    off = 0
+    end = min(len(data), controllen)
+    while off + hdr.size <= end:
+        ln, level, typ = hdr.unpack_from(data, off)
+        p = [f"cmsg_len={ln}", f"cmsg_level={c.fs('sockopt_levels').xval(level & 0xFFFFFFFF)}"]
+        dflt, types = _CMSG_TYPES.get(level, (None, {}))
+        name, how = types.get(typ, (None, None))
+        if name:
+            p.append(f"cmsg_type={name}")
+        elif dflt:
+            p.append(f"cmsg_type={hexa(typ & 0xFFFFFFFF)} /* {dflt} */")
+        else:
+            p.append(f"cmsg_type={hexa(typ & 0xFFFFFFFF)}")
+        if ln < hdr.size:
+            out.append("{" + ", ".join(p) + "}")
+            break
+        d = _cmsg_data(c, how, data[off + hdr.size: off + min(ln, end - off)])
+        if d is not None:
+            p.append(f"cmsg_data={d}")
+        out.append("{" + ", ".join(p) + "}")
+        off += (ln + align - 1) // align * align
+    if end < controllen and off < controllen:
+        out.append("...")
+    return "[" + ", ".join(out) + "]"
+
+
+def msghdr_text(c: C, i: int, out: bool) -> str:
+    """sendmsg's msghdr (out=False: read at entry) or recvmsg's (out=True:
+    read at exit, with the header read at entry for `msg_namelen=A => B`)."""
+    v = c.m(i, 1) if out else c.m(i, 0)
+    if not isinstance(v, list) or len(v) != 4 or not isinstance(v[0], (bytes, bytearray)):
+        return c.ptr(i)
+    hdr, name_v, iov_v, ctl_v = v
+    layout = _HDR_SIZES.get(len(hdr))
+    if layout is None:
+        return c.ptr(i)
+    compat = layout is _HDR32
+    name, namelen, iov, iovlen, ctl, ctllen, flags = layout.unpack_from(hdr)
+    nl = str(namelen)
+    before = c.m(i, 0) if out else None
+    if isinstance(before, (bytes, bytearray)) and len(before) == len(hdr):
+        n0 = struct.unpack_from("<I", before, 4 if compat else 8)[0]
+        if n0 != namelen:
+            nl = f"{n0} => {namelen}"
+    if not name:
+        nm = "NULL"
+    elif isinstance(name_v, (bytes, bytearray)) and namelen:
+        nm = sockaddr_text(c, bytes(name_v)[:namelen], namelen)
+    else:
+        nm = hexa(name)
+    if not iov:
+        iv = "NULL"
+    elif isinstance(iov_v, list):
+        iv = c.iovec_list(iov_v, iovlen, c.rval if out else None)
+    else:
+        iv = hexa(iov)
+    p = [f"msg_name={nm}", f"msg_namelen={nl}", f"msg_iov={iv}", f"msg_iovlen={iovlen}"]
+    if ctllen:
+        ct = control_text(c, bytes(ctl_v), ctllen, compat) if ctl and isinstance(ctl_v, (bytes, bytearray)) else None
+        p.append(f"msg_control={ct if ct is not None else (hexa(ctl) if ctl else 'NULL')}")
+    p += [f"msg_controllen={ctllen}", f"msg_flags={c.fs('msg_flags').flags(flags & 0xFFFFFFFF)}"]
+    return "{" + ", ".join(p) + "}"

@@ -1959,7 +1959,7 @@ static int tr_attach_pid(struct tr_loop *L, int pid)
  * munmap, each as a `syscall` instruction the thread executes under
  * PTRACE_SYSCALL; its registers (and the text word, if one was patched) are
  * restored afterwards. TSYNC gives every thread of the process the filter.
- * x86-64 only: a 32-bit process is refused.
+ * x86-64 hosts only; a 32-bit thread makes the calls as i386 calls.
  * ---------------------------------------------------------------------- */
 
 /* kernel-internal return values of an interrupted call (include/linux/errno.h) */
@@ -2136,16 +2136,21 @@ static int tr_filters_read(struct tr_loop *L, int tgid, int tid, struct tr_filte
  * (allowed, logged, traced to us, or failed with an errno), else -EPERM
  * with the message in L->err. */
 static int tr_filters_allow(struct tr_loop *L, int tgid, const struct tr_filters *f, const char *what, long nr,
-			    uint64_t ip, const long *args)
+			    uint32_t arch, uint64_t ip, const long *args)
 {
 	unsigned char d[64];
-	uint32_t nr32 = (uint32_t)nr, arch = TR_AUDIT_ARCH_X86_64;
+	uint32_t nr32 = (uint32_t)nr;
 	int32_t worst = (int32_t)SECCOMP_RET_ALLOW;
 
 	memcpy(d, &nr32, 4);
 	memcpy(d + 4, &arch, 4);
 	memcpy(d + 8, &ip, 8);
-	memcpy(d + 16, args, 48);
+	for (int i = 0; i < 6; i++) {
+		/* i386 calls see their registers zero-extended */
+		uint64_t a = arch == TR_AUDIT_ARCH_I386 ? (uint32_t)args[i] : (uint64_t)args[i];
+
+		memcpy(d + 16 + 8 * i, &a, 8);
+	}
 	for (int i = 0; i < f->n; i++) {
 		int64_t r = tr_bpf_run(f->prog[i], f->len[i], d);
 		int32_t act;
@@ -2170,6 +2175,19 @@ static int tr_filters_allow(struct tr_loop *L, int tgid, const struct tr_filters
 	return -EPERM;
 }
 
+/* The calls as the injecting thread makes them: x86-64 `syscall`, or
+ * i386 `int 0x80` in a 32-bit process (asm/unistd_32.h numbers; mmap2). */
+struct tr_inj_abi {
+	long mmap, munmap, prctl, seccomp;
+	uint32_t arch;
+	uint16_t insn;
+	const char *mmap_name;
+};
+static const struct tr_inj_abi tr_abi64 = { SYS_mmap, SYS_munmap, SYS_prctl, SYS_seccomp, TR_AUDIT_ARCH_X86_64,
+					    TR_INSN_SYSCALL, "mmap" };
+static const struct tr_inj_abi tr_abi32 = { 192, 91, 172, 354, TR_AUDIT_ARCH_I386, TR_INSN_INT80, "mmap2" };
+#define TR_I386_RESTART_SYSCALL 0
+
 struct tr_inj {
 	struct tr_task *t;
 	struct user_regs_struct saved, base;
@@ -2177,6 +2195,8 @@ struct tr_inj {
 	long poke_word;
 	int poked;
 	int refused; /* the process's own filters would not let a call run */
+	const struct tr_inj_abi *abi;
+	int restart_i386; /* the interrupted call came in through int 0x80 */
 	uint64_t sigs; /* signals that arrived meanwhile, sent again after */
 	struct tr_filters filt;
 };
@@ -2203,18 +2223,27 @@ static int tr_inj_call(struct tr_loop *L, struct tr_inj *j, const char *name, lo
 	int tid = j->t->tid, entered = 0, status, sig = 0;
 	long args[6] = { a0, a1, a2, a3, a4, a5 };
 
-	if (tr_filters_allow(L, j->t->tgid, &j->filt, name, nr, j->base.rip + 2, args) < 0) {
+	if (tr_filters_allow(L, j->t->tgid, &j->filt, name, nr, j->abi->arch, j->base.rip + 2, args) < 0) {
 		j->refused = 1;
 		return -EPERM;
 	}
 
 	r.rax = nr;
-	r.rdi = a0;
-	r.rsi = a1;
-	r.rdx = a2;
-	r.r10 = a3;
-	r.r8 = a4;
-	r.r9 = a5;
+	if (j->abi == &tr_abi32) {
+		r.rbx = (uint32_t)a0;
+		r.rcx = (uint32_t)a1;
+		r.rdx = (uint32_t)a2;
+		r.rsi = (uint32_t)a3;
+		r.rdi = (uint32_t)a4;
+		r.rbp = (uint32_t)a5;
+	} else {
+		r.rdi = a0;
+		r.rsi = a1;
+		r.rdx = a2;
+		r.r10 = a3;
+		r.r8 = a4;
+		r.r9 = a5;
+	}
 	if (ptrace(PTRACE_SETREGS, tid, 0L, &r) < 0)
 		return -errno;
 	for (;;) {
@@ -2264,7 +2293,7 @@ static int tr_inj_call(struct tr_loop *L, struct tr_inj *j, const char *name, lo
  * interruption cut short is set up to be restarted, as the kernel does
  * when no handler runs (arch/x86/kernel/signal.c) -- the thread leaves
  * from our last call's exit stop, where the kernel no longer would. */
-static struct user_regs_struct tr_inj_restored(const struct user_regs_struct *s)
+static struct user_regs_struct tr_inj_restored(const struct user_regs_struct *s, int restart_i386)
 {
 	struct user_regs_struct r = *s;
 
@@ -2278,7 +2307,7 @@ static struct user_regs_struct tr_inj_restored(const struct user_regs_struct *s)
 			r.orig_rax = -1;
 			break;
 		case TR_ERESTART_RESTARTBLOCK:
-			r.rax = SYS_restart_syscall;
+			r.rax = restart_i386 ? TR_I386_RESTART_SYSCALL : SYS_restart_syscall;
 			r.rip -= 2;
 			r.orig_rax = -1;
 			break;
@@ -2295,7 +2324,7 @@ static void tr_inj_undo(struct tr_inj *j)
 		return;
 	if (j->poked)
 		ptrace(PTRACE_POKETEXT, j->t->tid, (void *)(uintptr_t)j->poke_addr, (void *)j->poke_word);
-	r = tr_inj_restored(&j->saved);
+	r = tr_inj_restored(&j->saved, j->restart_i386);
 	ptrace(PTRACE_SETREGS, j->t->tid, 0L, &r);
 	for (int s = 1; s <= 64; s++)
 		if (j->sigs & (1ull << (s - 1)))
@@ -2303,17 +2332,20 @@ static void tr_inj_undo(struct tr_inj *j)
 }
 
 /* Pick the thread of process `tgid` to run the calls in: held in a
- * ptrace-stop of its own (not a group-stop), 64-bit, not inside an
- * int 0x80 call; one outside any call preferred (nothing to restart).
+ * ptrace-stop of its own (not a group-stop); one outside any call
+ * preferred (nothing to restart), else one interrupted in a call it
+ * entered with `syscall` or `int 0x80` (the two bytes before ip). A
+ * 32-bit thread makes our calls as i386 calls through int 0x80.
  * Returns 0 or -errno with the message in L->err. */
 static int tr_inj_pick(struct tr_loop *L, int tgid, struct tr_inj *j)
 {
-	int n32 = 0, nint80 = 0, nstopped = 0, ok;
+	int nstopped = 0, nunknown = 0, ok;
 
 	memset(j, 0, sizeof(*j));
 	for (unsigned int i = 0; i < L->hsize; i++) {
 		for (struct tr_task *t = L->hash[i]; t; t = t->hnext) {
 			struct user_regs_struct r;
+			int int80 = 0;
 
 			if (t->tgid != tgid || !(t->flags & T_HELD))
 				continue;
@@ -2323,43 +2355,42 @@ static int tr_inj_pick(struct tr_loop *L, int tgid, struct tr_inj *j)
 			}
 			if (ptrace(PTRACE_GETREGS, t->tid, 0L, &r) < 0)
 				continue;
-			if (r.cs == TR_USER32_CS) {
-				n32++;
-				continue;
-			}
 			if ((long)r.orig_rax >= 0) {
 				long w = tr_peek_word(t->tid, r.rip - 2, &ok);
 
-				if (!ok || (w & 0xffff) != TR_INSN_SYSCALL) {
-					if (ok && (w & 0xffff) == TR_INSN_INT80)
-						nint80++;
-					continue; /* int 0x80, or we cannot tell how it entered */
+				/* 32-bit code enters through int 0x80 (the vDSO's
+				 * sysenter/syscall paths return behind one too) */
+				if (ok && (w & 0xffff) == TR_INSN_INT80)
+					int80 = 1;
+				else if (!ok || (w & 0xffff) != TR_INSN_SYSCALL || r.cs == TR_USER32_CS) {
+					nunknown++;
+					continue; /* we cannot tell how it entered */
 				}
 				if (!j->t) {
 					j->t = t;
 					j->saved = r;
+					j->restart_i386 = int80;
 				}
 				continue;
 			}
 			j->t = t;
 			j->saved = r;
-			return 0;
+			j->restart_i386 = 0;
+			break;
 		}
+		if (j->t && (long)j->saved.orig_rax < 0)
+			break;
 	}
-	if (j->t)
+	if (j->t) {
+		j->abi = j->saved.cs == TR_USER32_CS ? &tr_abi32 : &tr_abi64;
 		return 0;
-	if (n32)
-		snprintf(L->err, L->errlen,
-			 "attach --seccomp-bpf: process %d is a 32-bit (i386) process: injecting the filter is not supported",
-			 tgid);
-	else if (nint80)
-		snprintf(L->err, L->errlen,
-			 "attach --seccomp-bpf: process %d is inside an int 0x80 system call: injecting the filter is not supported",
-			 tgid);
-	else if (nstopped)
+	}
+	if (nstopped)
 		snprintf(L->err, L->errlen, "attach --seccomp-bpf: process %d is stopped: cannot inject the filter", tgid);
 	else
-		snprintf(L->err, L->errlen, "attach --seccomp-bpf: process %d: no thread to inject the filter with", tgid);
+		snprintf(L->err, L->errlen,
+			 "attach --seccomp-bpf: process %d: no thread to inject the filter with%s", tgid,
+			 nunknown ? " (each is inside a call entered in a way tracectl cannot restart)" : "");
 	return -EINVAL;
 }
 
@@ -2411,27 +2442,29 @@ static int tr_inject_one(struct tr_loop *L, int tgid)
 		long a_nnp[6] = { PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0 };
 		long a_unmap[6] = { 0, (long)size, 0, 0, 0, 0 };
 		uint64_t ip = j.saved.rip; /* either insn ends at or near here */
+		const struct tr_inj_abi *A = j.abi;
 
-		if (tr_filters_allow(L, tgid, &j.filt, "mmap", SYS_mmap, ip, a_mmap) < 0 ||
-		    tr_filters_allow(L, tgid, &j.filt, "seccomp", SYS_seccomp, ip, a_sc) < 0 ||
-		    tr_filters_allow(L, tgid, &j.filt, "prctl", SYS_prctl, ip, a_nnp) < 0 ||
-		    tr_filters_allow(L, tgid, &j.filt, "munmap", SYS_munmap, ip, a_unmap) < 0) {
+		if (tr_filters_allow(L, tgid, &j.filt, A->mmap_name, A->mmap, A->arch, ip, a_mmap) < 0 ||
+		    tr_filters_allow(L, tgid, &j.filt, "seccomp", A->seccomp, A->arch, ip, a_sc) < 0 ||
+		    tr_filters_allow(L, tgid, &j.filt, "prctl", A->prctl, A->arch, ip, a_nnp) < 0 ||
+		    tr_filters_allow(L, tgid, &j.filt, "munmap", A->munmap, A->arch, ip, a_unmap) < 0) {
 			tr_filters_free(&j.filt);
 			return -EPERM;
 		}
 	}
-	/* the instruction to run: the thread's last `syscall` if it sits just
-	 * before ip (nothing to patch), else one written over ip for now */
+	/* the instruction to run: the thread's last `syscall` (int 0x80 for
+	 * a 32-bit thread) if it sits just before ip (nothing to patch), else
+	 * one written over ip for now */
 	w = tr_peek_word(j.t->tid, j.saved.rip - 2, &ok);
 	j.base = j.saved;
 	j.base.orig_rax = -1; /* no restart logic on injected registers */
-	if (ok && (w & 0xffff) == TR_INSN_SYSCALL) {
+	if (ok && (w & 0xffff) == j.abi->insn) {
 		j.base.rip = j.saved.rip - 2;
 	} else {
 		j.poke_addr = j.saved.rip;
 		j.poke_word = tr_peek_word(j.t->tid, j.poke_addr, &ok);
 		if (!ok || ptrace(PTRACE_POKETEXT, j.t->tid, (void *)(uintptr_t)j.poke_addr,
-				  (void *)((j.poke_word & ~0xffffL) | TR_INSN_SYSCALL)) < 0) {
+				  (void *)((j.poke_word & ~0xffffL) | j.abi->insn)) < 0) {
 			snprintf(L->err, L->errlen, "attach --seccomp-bpf: process %d: cannot write its text: %s", tgid,
 				 strerror(errno));
 			tr_filters_free(&j.filt);
@@ -2439,12 +2472,13 @@ static int tr_inject_one(struct tr_loop *L, int tgid)
 		}
 		j.poked = 1;
 	}
-	r = tr_inj_call(L, &j, "mmap", SYS_mmap, 0, (long)size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0,
-			&addr);
+	/* (mmap2's offset is in pages: 0 either way) */
+	r = tr_inj_call(L, &j, j.abi->mmap_name, j.abi->mmap, 0, (long)size, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, &addr);
 	if (r < 0)
 		goto died;
 	if (addr < 0 && addr >= -4095) {
-		TR_INJ_FAIL("attach --seccomp-bpf: mmap in process %d: %s", tgid, strerror((int)-addr));
+		TR_INJ_FAIL("attach --seccomp-bpf: %s in process %d: %s", j.abi->mmap_name, tgid, strerror((int)-addr));
 		goto undo;
 	}
 	blob = calloc(1, len);
@@ -2452,13 +2486,18 @@ static int tr_inject_one(struct tr_loop *L, int tgid)
 		TR_INJ_FAIL("attach --seccomp-bpf: out of memory");
 		goto unmap;
 	}
-	/* struct sock_fprog: unsigned short len; struct sock_filter *filter */
+	/* struct sock_fprog: unsigned short len; struct sock_filter *filter
+	 * (a 4-byte pointer at offset 4 in an i386 process) */
 	{
 		uint16_t n = (uint16_t)(c->inject_bpf_len / 8);
 		uint64_t p = (uint64_t)addr + 16;
+		uint32_t p32 = (uint32_t)p;
 
 		memcpy(blob, &n, 2);
-		memcpy(blob + 8, &p, 8);
+		if (j.abi == &tr_abi32)
+			memcpy(blob + 4, &p32, 4);
+		else
+			memcpy(blob + 8, &p, 8);
 		memcpy(blob + 16, c->inject_bpf, c->inject_bpf_len);
 	}
 	r = tr_inj_write(j.t->tid, (uint64_t)addr, blob, len);
@@ -2467,8 +2506,8 @@ static int tr_inject_one(struct tr_loop *L, int tgid)
 		TR_INJ_FAIL("attach --seccomp-bpf: cannot write to process %d: %s", tgid, strerror(-r));
 		goto unmap;
 	}
-	r = tr_inj_call(L, &j, "seccomp", SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, addr, 0, 0,
-			0, &ret);
+	r = tr_inj_call(L, &j, "seccomp", j.abi->seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, addr, 0,
+			0, 0, &ret);
 	if (r < 0)
 		goto died;
 	if (ret == -EACCES) {
@@ -2476,12 +2515,12 @@ static int tr_inject_one(struct tr_loop *L, int tgid)
 		 * NO_NEW_PRIVS first (as launch mode does, only when needed) */
 		long nnp = 0;
 
-		r = tr_inj_call(L, &j, "prctl", SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0, &nnp);
+		r = tr_inj_call(L, &j, "prctl", j.abi->prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0, &nnp);
 		if (r < 0)
 			goto died;
 		if (nnp == 0) {
-			r = tr_inj_call(L, &j, "seccomp", SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC,
-					addr, 0, 0, 0, &ret);
+			r = tr_inj_call(L, &j, "seccomp", j.abi->seccomp, SECCOMP_SET_MODE_FILTER,
+					SECCOMP_FILTER_FLAG_TSYNC, addr, 0, 0, 0, &ret);
 			if (r < 0)
 				goto died;
 		}
@@ -2497,7 +2536,7 @@ static int tr_inject_one(struct tr_loop *L, int tgid)
 unmap:
 	{
 		long u = 0;
-		int r2 = tr_inj_call(L, &j, "munmap", SYS_munmap, addr, (long)size, 0, 0, 0, 0, &u);
+		int r2 = tr_inj_call(L, &j, "munmap", j.abi->munmap, addr, (long)size, 0, 0, 0, 0, &u);
 
 		/* a page left mapped is harmless; the filter's fate stands */
 		j.refused = 0;

@@ -296,16 +296,22 @@ def test_refused_when_seccomp_fails(cbuild):
     assert _finish(p) == 3
 
 
-# i386 echo, no libc: read(0) / write(1) through int 0x80.
+# i386 echo, no libc: read(0) / write(1) through int 0x80 (with USEPOLL,
+# each read waits in poll(0) with a timeout first: -ERESTART_RESTARTBLOCK).
 ECHO32 = r"""static int sys3(int nr, int a, int b, int c) {
 	int r;
 	__asm__ volatile("int $0x80" : "=a"(r) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory");
 	return r;
 }
 static char buf[64];
+struct pfd { int fd; short events, revents; };
 void _start(void) {
 	sys3(4, 1, (int)"ready\n", 6);
 	for (;;) {
+#ifdef USEPOLL
+		struct pfd f = { 0, 1, 0 };
+		if (sys3(168, (int)&f, 1, 600000) != 1) sys3(1, 4, 0, 0);
+#endif
 		int n = sys3(3, 0, (int)buf, sizeof buf);
 		if (n <= 0) sys3(1, 3, 0, 0);
 		sys3(4, 1, (int)buf, n);
@@ -339,20 +345,47 @@ def _cbuild_raw(tmp_path_factory, name, source, *flags):
     return str(out)
 
 
-def test_refused_for_i386_process(tmp_path_factory):
-    prog = _cbuild_raw(tmp_path_factory, "echo32", ECHO32, "-m32", "-nostdlib", "-static", "-ffreestanding", "-O1")
+def _attach_entries(pids, entries):
+    from tracerd.client._embedded import EmbeddedAttach
+
+    bpf, plan = filter_and_plan(entries)
+    return EmbeddedAttach(pids, plan=plan, bpf=bpf, stats=True).start()
+
+
+I386 = _wire.Pers.I386
+
+
+@pytest.mark.parametrize("flags", [(), ("-DUSEPOLL",)], ids=["read", "poll"])
+def test_i386_process_gets_the_filter_through_int80(tmp_path_factory, flags):
+    prog = _cbuild_raw(tmp_path_factory, "echo32" + "".join(f[2:] for f in flags), ECHO32, "-m32", "-nostdlib",
+                       "-static", "-ffreestanding", "-O1", *flags)
     p = _start(prog)
-    _refused(p, "32-bit (i386)")
-    assert _say(p, b"x\n") == b"x\n"
-    assert _finish(p) == 3
+    a = _attach_entries([p.pid], spec(["read", "write"], pers=I386))
+    try:
+        assert _status(p.pid)["Seccomp"] == "2"
+        assert _say(p, b"x\n") == b"x\n"  # the interrupted call was restarted
+        assert _say(p, b"yz\n") == b"yz\n"
+        assert _finish(p) == 3
+        recs = list(a.records())
+    finally:
+        a.close()
+    assert [_wire.field(r, "ret") for r in calls(recs, nr_of("read", I386), I386)] == [2, 3, 0]
+    assert [_wire.field(r, "ret") for r in calls(recs, nr_of("write", I386), I386)] == [2, 3]
+    assert a.stats["syscall_stops"] == a.stats["seccomp_stops"] == 5
 
 
-def test_refused_inside_int80_call(tmp_path_factory):
+def test_64bit_thread_inside_int80_call(tmp_path_factory):
     prog = _cbuild_raw(tmp_path_factory, "int80", INT80, "-no-pie", "-O1")
     p = _start(prog)
-    _refused(p, "int 0x80")
-    assert _say(p, b"x\n") == b"x\n"
-    assert _finish(p) == 3
+    a = _attach_entries([p.pid], {**spec(["read"], pers=I386), **spec(["write"])})
+    try:
+        assert _say(p, b"x\n") == b"x\n"  # its int 0x80 read restarted as one
+        assert _finish(p) == 3
+        recs = list(a.records())
+    finally:
+        a.close()
+    assert [_wire.field(r, "ret") for r in calls(recs, nr_of("read", I386), I386)] == [2, 0]
+    assert [_wire.field(r, "ret") for r in calls(recs, nr_of("write"))] == [2]
 
 
 def test_plain_attach_is_unchanged(cbuild):

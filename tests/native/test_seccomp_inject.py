@@ -625,3 +625,18 @@ def test_threads_created_while_attaching_are_held_and_filtered(cbuild):
         p.stdin.flush()
         assert p.wait() == 0  # no leaf ever got ENOSYS
         assert a._worker.wait() == 0
+
+
+def test_refused_for_a_stopped_process(cbuild):
+    p = _start(cbuild("inj_echo", ECHO))
+    os.kill(p.pid, signal.SIGSTOP)
+    try:
+        # waitid(WSTOPPED) from its parent (us): returns once it has stopped
+        assert os.waitid(os.P_PID, p.pid, os.WSTOPPED).si_code == os.CLD_STOPPED
+        _refused(p, "is stopped")
+        with open(f"/proc/{p.pid}/stat") as f:
+            assert f.read().rsplit(")", 1)[1].split()[0] == "T"  # still stopped
+    finally:
+        os.kill(p.pid, signal.SIGCONT)
+    assert _say(p, b"x\n") == f"got x {os.getpid()}\n".encode()
+    assert _finish(p) == 3

@@ -30,6 +30,8 @@ from ._table import Syscall, Table, load_table
 # An array (pollfd[], epoll_event[], ...) is read as a BUF of at most this many
 # elements times the element size: strace prints at most -s elements.
 ARRAY_MAX_BYTES = 1 << 16
+# buf[..., REF] read up to their own bound instead of -s
+BUF_BOUNDS = {"path": PATH_MAX, "sockaddr": 128}
 
 
 def effective_set(trace: Iterable, table: Table | None = None) -> dict[tuple[Pers, int], Syscall]:
@@ -68,10 +70,13 @@ def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, ent
             entry.append((Op.STRARR, i, LEN_NONE, 0))
         elif k == "buf":
             src = LEN_RET if a.len == "ret" else a.len
+            # bounded by -s, except what strace prints whole: a path (getcwd)
+            # and a socket address (at most a sockaddr_storage)
+            size = BUF_BOUNDS.get(a.ref, 0)
             if a.dir in ("in", "inout") and src != LEN_RET:
-                entry.append((Op.BUF, i, src, 0))
+                entry.append((Op.BUF, i, src, size))
             if a.dir in ("out", "inout"):
-                exit_.append((Op.BUF, i, src, 0))
+                exit_.append((Op.BUF, i, src, size))
         elif k in ("struct", "sigset"):
             size = table.struct_size(a.ref, pers)
             if a.dir in ("in", "inout"):

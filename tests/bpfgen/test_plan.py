@@ -43,7 +43,7 @@ def test_ops_follow_argument_kinds():
     assert ops_of(plan, x, 59) == (3, [(ENTRY, Op.CSTR, 0, LEN_NONE, PATH_MAX), (ENTRY, Op.STRARR, 1, LEN_NONE, 0), (ENTRY, Op.STRARR, 2, LEN_NONE, 0)])
     assert ops_of(plan, x, 20) == (3, [(ENTRY, Op.IOVEC, 1, 2, 0)])  # iovec[in, len=arg2]
     assert ops_of(plan, x, 19) == (5, [(EXIT, Op.IOVEC, 1, 2, 0)])  # iovec[out, len=arg2]
-    assert ops_of(plan, x, 42) == (3, [(ENTRY, Op.BUF, 1, 2, 0)])  # sockaddr as BUF with its length
+    assert ops_of(plan, x, 42) == (3, [(ENTRY, Op.BUF, 1, 2, 128)])  # sockaddr: BUF with its length, up to 128 whatever -s
     assert ops_of(plan, x, 217) == (5, [(EXIT, Op.BUF, 1, LEN_RET, 0)])
     assert ops_of(plan, x, 7) == (7, [(ENTRY, Op.BUF, 0, LEN_FIXED, 8 * 48), (EXIT, Op.BUF, 0, LEN_FIXED, 8 * 48)])
     assert ops_of(plan, x, 231) == (0, [])  # exit_group: no exit stop
@@ -58,7 +58,7 @@ def test_i386_sizes_and_multiplexer():
     assert ops_of(plan, i, 162)[1] == [(ENTRY, Op.STRUCT, 0, LEN_FIXED, 8), (EXIT, Op.STRUCT, 1, LEN_FIXED, 8)]
     assert ops_of(plan, i, 90)[1] == [(ENTRY, Op.STRUCT, 0, LEN_FIXED, 24)]  # old_mmap's argument block
     assert ops_of(plan, i, 102) == (3, [(ENTRY, Op.STRUCT, 1, LEN_FIXED, 24)])  # socketcall's args
-    assert ops_of(plan, i, 362)[1] == [(ENTRY, Op.BUF, 1, 2, 0)]
+    assert ops_of(plan, i, 362)[1] == [(ENTRY, Op.BUF, 1, 2, 128)]
 
 
 def test_entry_only_and_cpu_time():

@@ -102,6 +102,9 @@ def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, ent
                 entry.append((Op.IOVEC, i, a.len, 0))
             if a.dir in ("out", "inout"):
                 exit_.append((Op.IOVEC, i, a.len, 0))
+    if pers in sc.stack:
+        off, size = sc.stack[pers]
+        entry.append((Op.STACK, off // 8, LEN_FIXED, size))
     if entry_only or sc.noreturn:
         exit_ = []
     return [(MEM_PHASE_ENTRY, *o) for o in entry] + [(MEM_PHASE_EXIT, *o) for o in exit_]
@@ -196,7 +199,7 @@ def parse_plan(buf: bytes) -> dict:
                 raise ValueError("fetch plan truncated in an op")
             phase, kind, arg, src, size = PLAN_OP.unpack_from(buf, off)
             off += PLAN_OP.size
-            if phase not in (MEM_PHASE_ENTRY, MEM_PHASE_EXIT) or kind not in set(Op) or arg > 5:
+            if phase not in (MEM_PHASE_ENTRY, MEM_PHASE_EXIT) or kind not in set(Op) or (arg > 5 and kind != Op.STACK):
                 raise ValueError(f"bad op ({phase}, {kind}, {arg}) in fetch plan")
             if not (src <= 5 or src in (LEN_RET, LEN_FIXED, LEN_NONE)) or (src == LEN_RET and phase != MEM_PHASE_EXIT):
                 raise ValueError(f"bad length source {src} in fetch plan")

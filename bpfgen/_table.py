@@ -62,6 +62,9 @@ class Syscall:
     # i386 multiplexer through which this call can also be made:
     # ("socketcall", 3) for connect, ("ipc", 23) for shmget.
     subcall: tuple[str, int] | None = None
+    # memory read at entry relative to the stack pointer, per personality:
+    # (offset, size) bytes (rt_sigreturn's saved signal mask)
+    stack: dict[Pers, tuple[int, int]] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def nargs(self) -> int:
@@ -248,7 +251,7 @@ def load_table_from(data: dict) -> Table:
     known_classes = frozenset(CLASSES)
     for name, spec in raw.items():
         where = f"syscall {name}"
-        unknown = set(spec) - {"args", "args_i386", "ret", "classes", "nargs", "noreturn"}
+        unknown = set(spec) - {"args", "args_i386", "ret", "classes", "nargs", "noreturn", "stack"}
         if unknown:
             raise TableError(f"{where}: unknown keys {sorted(unknown)}")
         cls = set()
@@ -283,6 +286,13 @@ def load_table_from(data: dict) -> Table:
                 raise TableError(f"{where}: {a.name}: len=ret is known only at exit (dir must be out)")
             if a.kind == "iovec" and not isinstance(a.len, int):
                 raise TableError(f"{where}: {a.name}: an iovec count comes from an argument")
+        stack = {}
+        for key, val in spec.get("stack", {}).items():
+            pers = {v: k for k, v in PERS_NAMES.items()}.get(key)
+            ok = isinstance(val, list) and len(val) == 2 and all(isinstance(v, int) for v in val)
+            if pers is None or not ok or val[0] % 8 or not 0 <= val[0] < 256 * 8 or not 0 < val[1] <= 4096:
+                raise TableError(f"{where}: bad stack entry {key}={val!r} (want [offset, size]: offset a multiple of 8 below 2048)")
+            stack[pers] = (val[0], val[1])
         sc = Syscall(
             name=name,
             classes=frozenset(cls),
@@ -293,6 +303,7 @@ def load_table_from(data: dict) -> Table:
             noreturn=bool(spec.get("noreturn", False)),
             pers_args=pers_args,
             subcall=subcall_of.get(name),
+            stack=stack,
         )
         syscalls[name] = sc
     for mux, subs in multiplexers.items():
@@ -340,6 +351,7 @@ def dump_table(t: Table) -> dict:
                 [[int(p), nr] for p, nr in s.numbers.items()], s.described, s.noreturn,
                 [[int(p), _dump_args(a)] for p, a in s.pers_args.items()],
                 list(s.subcall) if s.subcall else None,
+                [[int(p), off, size] for p, (off, size) in s.stack.items()],
             ]
             for s in t.syscalls.values()
         ],
@@ -367,7 +379,7 @@ def undump_table(obj: dict) -> Table:
     structs = {n: {pers_of[p]: size for p, size in sizes} for n, sizes in obj["structs"]}
     multiplexers = {m: {int(k): v for k, v in subs} for m, subs in obj["multiplexers"]}
     syscalls: dict[str, Syscall] = {}
-    for name, cls, a, ret, nums, described, noreturn, pers_args, subcall in obj["syscalls"]:
+    for name, cls, a, ret, nums, described, noreturn, pers_args, subcall, stack in obj["syscalls"]:
         syscalls[name] = Syscall(
             name=name,
             classes=frozenset(cls),
@@ -378,6 +390,7 @@ def undump_table(obj: dict) -> Table:
             noreturn=bool(noreturn),
             pers_args={pers_of[p]: args(pa) for p, pa in pers_args},
             subcall=(subcall[0], subcall[1]) if subcall else None,
+            stack={pers_of[p]: (off, size) for p, off, size in stack},
         )
     return _assemble(syscalls, structs, multiplexers)
 

@@ -335,7 +335,8 @@ static int tr_plan_parse(struct tr_plan *pl, const unsigned char *p, size_t len)
 			op->arg = p[off + 2];
 			op->len_src = p[off + 3];
 			op->size = tr_le32(p + off + 4);
-			if (op->phase > 1 || op->kind < TR_OP_CSTR || op->kind > TR_OP_MSGHDR || op->arg > 5) {
+			if (op->phase > 1 || op->kind < TR_OP_CSTR || op->kind > TR_OP_STACK ||
+			    (op->kind != TR_OP_STACK && op->arg > 5)) {
 				tr_plan_free(pl);
 				return -EINVAL;
 			}
@@ -399,6 +400,7 @@ struct tr_task {
 	uint16_t eflags;
 	uint32_t nr;
 	uint64_t args[6];
+	uint64_t sp; /* the stack pointer at entry (for STACK ops) */
 	int64_t ts_entry, mono_entry;
 	uint64_t cpu_entry;
 	int has_cpu;
@@ -1258,7 +1260,7 @@ static unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct 
 
 	for (int i = 0; i < pe->nops; i++) {
 		const struct tr_op *op = &pe->ops[i];
-		uint64_t addr = t->args[op->arg];
+		uint64_t addr = op->kind == TR_OP_STACK ? t->sp + 8 * (uint64_t)op->arg : t->args[op->arg];
 		size_t lim = op->size ? op->size : strsize, len;
 
 		/* STRARR with LEN_FIXED: `size` is the exact element count (0:
@@ -1300,6 +1302,7 @@ static unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct 
 			tr_fetch_buf(L, t, b, addr, len);
 			break;
 		case TR_OP_STRUCT:
+		case TR_OP_STACK:
 			tr_fetch_struct(L, t, b, addr, op->size);
 			break;
 		case TR_OP_STRARR:
@@ -1386,6 +1389,7 @@ static void tr_on_entry(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo 
 	t->nr = (uint32_t)nr;
 	t->eflags = ef;
 	memcpy(t->args, seccomp ? si->seccomp.args : si->entry.args, sizeof(t->args));
+	t->sp = si->sp;
 	t->ts_entry = tr_now(CLOCK_REALTIME);
 	t->mem.len = 0;
 	t->mem.overflow = 0;

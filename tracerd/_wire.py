@@ -138,6 +138,9 @@ class SysFlag(IntEnum):
 #          value an int; of a part, that part an int. This is the one op that
 #          follows pointers found in fetched memory (DESIGN: one level of
 #          indirection for msghdr).
+#   STACK  bin: exactly `size` bytes at the stack pointer (as the syscall
+#          entry saw it) plus 8 x the op's `arg`; the entry's `arg` is that
+#          word offset, not an argument index (rt_sigreturn's saved mask)
 # A value that is an int is a failed read: -errno (e.g. -14 for EFAULT).
 MEM_PHASE_ENTRY = 0
 MEM_PHASE_EXIT = 1
@@ -151,6 +154,7 @@ class Op(IntEnum):
     STRARR = 4
     IOVEC = 5
     MSGHDR = 6
+    STACK = 7
 
 
 # --- the fetch plan -----------------------------------------------------------
@@ -159,6 +163,8 @@ class Op(IntEnum):
 #   header: magic b"TRFP", version u16, count u16, strsize u32, flags u32
 #   entry:  pers u8, nops u8, eflags u16, nr u32
 #   op:     phase u8, kind u8 (Op), arg u8, len_src u8, size u32
+# arg: the argument 0..5 holding the pointer; for STACK, the offset from the
+# stack pointer in 8-byte words (0..255).
 # len_src: 0..5 = the value of that argument, LEN_RET = the return value (exit
 # only), LEN_FIXED = `size` bytes (STRARR: `size` strings, even 0), LEN_NONE =
 # not applicable (CSTR, STRARR).

@@ -61,9 +61,22 @@ def _rt_sigprocmask(c: C):
     return [c.xval(0, "sigprocmask_how"), cur, old, c.lu(3)]
 
 
-@syscall("rt_sigreturn", "sigreturn", const=True)
+# the saved mask read from the signal frame: the plan's STACK op (its word
+# offset, 296 / 8, is the mem entry's arg; bpfgen/syscalls.toml)
+_SIGFRAME_MASK = 296 // 8
+
+
+@syscall("rt_sigreturn")
 def _rt_sigreturn(c: C):
-    return []  # strace reads the signal frame off the stack: the plan does not fetch it
+    v = c.m(_SIGFRAME_MASK, 0)
+    if c.pers != 0 or not isinstance(v, (bytes, bytearray)) or len(v) != 8:
+        return []  # not fetched (i386, x32) or unreadable: strace too prints ()
+    return ["{mask=" + _mask_text(v, c.style) + "}"]
+
+
+@syscall("sigreturn", const=True)
+def _sigreturn(c: C):
+    return []  # i386's frame is not read
 
 
 @syscall("rt_sigsuspend")

@@ -169,3 +169,22 @@ def test_loader_rejects_bad_data():
     data["multiplexers"]["socketcall"]["99"] = "nosuch"
     with pytest.raises(TableError, match="unknown syscall"):
         load_table_from(data)
+
+
+@pytest.mark.parametrize("stack", [{"x86_64": [297, 8]}, {"x86_64": [4096, 8]}, {"x86_64": [8, 0]}, {"arm": [8, 8]}, {"x86_64": "296"}])
+def test_loader_rejects_bad_stack_reads(stack):
+    data = tomllib.loads(TOML.read_text())
+    data["syscalls"]["rt_sigreturn"]["stack"] = stack
+    with pytest.raises(TableError, match="bad stack entry"):
+        load_table_from(data)
+
+
+def test_rt_sigreturn_reads_the_saved_mask_off_the_stack():
+    from tracerd._wire import LEN_FIXED, MEM_PHASE_ENTRY, Op, Pers
+    from tracerd.bpfgen._plan import syscall_ops
+
+    t = load_table()
+    sc = t.syscalls["rt_sigreturn"]
+    assert sc.stack == {Pers.X86_64: (296, 8)}
+    assert syscall_ops(sc, Pers.X86_64, t) == [(MEM_PHASE_ENTRY, Op.STACK, 37, LEN_FIXED, 8)]
+    assert syscall_ops(sc, Pers.I386, t) == []

@@ -27,7 +27,7 @@ CASES = {
              "epoll_create1", "epoll_ctl", "dup2"],
     "memory": ["mmap", "mprotect", "madvise", "munmap", "brk"],
     "process": ["getpid", "kill", "prlimit64", "wait4", "waitid"],
-    "signal": ["rt_sigaction", "rt_sigprocmask", "kill", "rt_sigtimedwait"],
+    "signal": ["rt_sigaction", "rt_sigprocmask", "kill", "rt_sigtimedwait", "rt_sigreturn"],
     "network": ["socket", "connect", "sendto", "shutdown"],
     "msghdr": ["sendmsg", "recvmsg", "writev"],
     "time": ["nanosleep", "clock_nanosleep", "clock_getres", "clock_gettime"],

@@ -35,5 +35,15 @@ int main(int argc, char **argv) {
 	syscall(SYS_kill, pid, SIGUSR1);
 	EXPECT("kill(%ld, SIGUSR1) = 0", pid);
 	EXPECT("--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=%ld, si_uid=%d} ---", pid, getuid());
+	/* the handler returns through rt_sigreturn, which restores the mask
+	 * saved in the frame (read off the stack) and kill's return value */
+	EXPECT("rt_sigreturn({mask=[]}) = 0");
+	unsigned long u2 = 1UL << (SIGUSR2 - 1) | 1UL << (SIGHUP - 1);
+	syscall(SYS_rt_sigprocmask, SIG_BLOCK, &u2, NULL, 8UL);
+	EXPECT("rt_sigprocmask(SIG_BLOCK, [HUP USR2], NULL, 8) = 0");
+	syscall(SYS_kill, pid, SIGUSR1);
+	EXPECT("kill(%ld, SIGUSR1) = 0", pid);
+	EXPECT("--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=%ld, si_uid=%d} ---", pid, getuid());
+	EXPECT("rt_sigreturn({mask=[HUP USR2]}) = 0");
 	return 0;
 }

@@ -282,6 +282,7 @@ def main(argv=None):
 OTHERS = [
     ("bpfgen: table load, qualify, compile, plan", ["bench_table.py"]),
     ("daemon: attach overhead, daemon vs embedded vs strace -p", ["daemon_attach.py"]),
+    ("attach --seccomp-bpf: untraced calls under an injected filter vs plain attach and strace -p", ["attach_inject.py", "--rounds", "3"]),
     ("daemon: fan-out to watchers", ["daemon_fanout.py", "--seconds", "2"]),
     ("daemon: a stalled watcher", ["daemon_stall.py", "--seconds", "5"]),
 ]

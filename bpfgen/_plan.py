@@ -30,8 +30,10 @@ from ._table import Syscall, Table, load_table
 # An array (pollfd[], epoll_event[], ...) is read as a BUF of at most this many
 # elements times the element size: strace prints at most -s elements.
 ARRAY_MAX_BYTES = 1 << 16
-# buf[..., REF] read up to their own bound instead of -s
-BUF_BOUNDS = {"path": PATH_MAX, "sockaddr": 128}
+# buf[..., REF] read up to their own bound instead of -s: a path (getcwd)
+# and a socket address are printed whole; a dirent buffer whole, to count
+# its entries (strace's `/* 7 entries */`)
+BUF_BOUNDS = {"path": PATH_MAX, "sockaddr": 128, "linux_dirent": ARRAY_MAX_BYTES, "linux_dirent64": ARRAY_MAX_BYTES}
 
 
 def effective_set(trace: Iterable, table: Table | None = None) -> dict[tuple[Pers, int], Syscall]:

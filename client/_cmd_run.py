@@ -132,7 +132,7 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     out, owned = open_output(opts)
     shown = " ".join(f"-e {e}" for e in args.exprs) + "".join(f" -P {p}" for p in args.paths)
     if kind == "run":
-        src = open_source(args, "run", argv=opts.argv, bpf=bpf, plan=plan, env=opts.env, colocate=opts.colocate, bpf_filter=shown.strip(), worker=worker)
+        src = open_source(args, "run", argv=opts.argv, bpf=bpf, plan=plan, env=opts.env, colocate=opts.colocate, bpf_filter=shown.strip(), worker=worker, user=opts.user)
     else:
         src = open_source(args, "attach", pids=opts.pids, plan=plan, bpf=bpf, bpf_filter=shown.strip(), worker=worker)
 

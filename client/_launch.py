@@ -125,8 +125,11 @@ class Child:
         return self._status
 
 
-def launch(argv, *, bpf: bytes, env=None, cwd=None) -> Child:
-    """Fork `argv` and hold it; see Child. `bpf` is the raw sock_filter array."""
+def launch(argv, *, bpf: bytes, env=None, cwd=None, user=None) -> Child:
+    """Fork `argv` and hold it; see Child. `bpf` is the raw sock_filter array.
+    `user`: (uid, gid, groups) to take after the filter is in (strace -u):
+    installed while still root it needs no NO_NEW_PRIVS, so setuid and
+    setgid programs the command runs keep working."""
     if not argv:
         raise TracerError("must have PROG [ARGS] or -p PID")
     if len(bpf) % 8 or not bpf:
@@ -165,6 +168,11 @@ def launch(argv, *, bpf: bytes, env=None, cwd=None) -> Child:
             if r < 0:
                 os.write(2, f"tracectl: seccomp: {os.strerror(ctypes.get_errno())}\n".encode())
                 os._exit(1)
+            if user is not None:
+                uid, gid, groups = user
+                os.setgroups(list(groups))
+                os.setgid(gid)
+                os.setuid(uid)
             os.execve(path, list(argv), env)
         except OSError as exc:
             try:

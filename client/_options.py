@@ -115,6 +115,8 @@ class RunOptions:
     env: dict | None = None
     colocate: bool = False
     seccomp_bpf: bool = False
+    # -u: (uid, gid, groups) the launched command takes after its filter is in
+    user: tuple | None = None
     plan_strsize: int = 32  # what the tracer fetches: -s, more for -v arrays and -e read=/write= dumps
     plan_abbrev: frozenset = frozenset()  # (pers, nr) printed abbreviated: environments only counted
     cpu_time: bool = False  # ask the plan for per-call CPU time (-c without -w)
@@ -201,7 +203,7 @@ def add_strace_options(p: argparse.ArgumentParser) -> None:
     a("-q", dest="qflag", action=_Count, help="suppress attach/detach messages (-qq: also exit; -qqq: all)")
     a("--pidns-translation", dest="pidns", action="store_true", help="print pids in strace's namespace too")
     a("-E", "--env", dest="env", action="append", default=[], metavar="VAR[=VAL]", help="set (or with VAR alone, remove) VAR for the command")
-    a("-u", "--user", dest="user", metavar="USERNAME", help="run the command as USERNAME")
+    a("-u", "--user", "--username", dest="user", metavar="USERNAME", help="run the command with USERNAME's uid, gid and groups (root only; setuid programs keep working)")
     a("--seccomp-bpf", dest="seccomp_bpf", action="store_true", help="run: accepted (run always filters with seccomp-BPF); attach: inject the filter into the processes (irreversible: they keep a pass-through tracer until they exit)")
     a("--colocate", dest="colocate", action="store_true", help="pin the tracer and the tracee to one CPU (faster, changes the tracee's affinity)")
     a("--format", dest="fmt", default="strace", metavar="FORMAT", help="strace (default), jsonl, or msgpack")
@@ -351,18 +353,18 @@ def _environment(ops: list[str]) -> dict | None:
     return env
 
 
-def _check_user(user: str) -> None:
-    # strace's checks and wording; running the command as another user needs
-    # the launcher to switch ids between fork and exec, which it cannot yet.
-    if os.getuid() != 0 or os.geteuid() != 0:
-        raise UsageError("You must be root to use the -u option")
+def _user_ids(user: str) -> tuple[int, int, tuple[int, ...]]:
+    """-u USERNAME: (uid, gid, supplementary groups), with strace's checks
+    and wording (a name, not a number, as strace 6.1 takes it)."""
     import pwd
 
     try:
-        pwd.getpwnam(user)
+        pw = pwd.getpwnam(user)
     except KeyError:
         raise UsageError(f"Cannot find user '{user}'") from None
-    raise UsageError("-u is not supported by tracectl yet (the launcher cannot switch users)")
+    if os.getuid() != 0 or os.geteuid() != 0:
+        raise UsageError("You must be root to use the -u/--username option")
+    return pw.pw_uid, pw.pw_gid, tuple(os.getgrouplist(pw.pw_name, pw.pw_gid))
 
 
 def warnings(args, opts: "RunOptions") -> list[str]:
@@ -448,8 +450,7 @@ def resolve(args) -> RunOptions:
     """Check the parsed options and resolve them; raise UsageError (one line)
     before anything runs."""
     attach = getattr(args, "command", None) == "attach" or bool(getattr(args, "pid_args", None))
-    if getattr(args, "user", None):
-        _check_user(args.user)
+    user = _user_ids(args.user) if getattr(args, "user", None) else None
     fmt = args.fmt
     if fmt not in ("strace", "jsonl", "msgpack"):
         raise UsageError(f"invalid --format: '{fmt}' (strace, jsonl, msgpack)")
@@ -581,6 +582,7 @@ def resolve(args) -> RunOptions:
         env=env,
         colocate=args.colocate,
         seccomp_bpf=args.seccomp_bpf,
+        user=user,
         cpu_time=bool(summary) and not args.wall,
         plan_strsize=_plan_strsize(strsize, args.verbose, q),
         plan_abbrev=frozenset() if args.verbose else frozenset(getattr(q, "abbrev", ()) or ()),

@@ -217,13 +217,14 @@ class RemoteRun(_Remote):
     environment and fds; the daemon's worker seizes it through the pidfd we
     pass over SCM_RIGHTS."""
 
-    def __init__(self, socket_path: str, argv, *, bpf: bytes, plan: bytes, env=None, drop: bool = False, colocate: bool = False, bpf_filter: str = "", cwd=None):
+    def __init__(self, socket_path: str, argv, *, bpf: bytes, plan: bytes, env=None, drop: bool = False, colocate: bool = False, bpf_filter: str = "", cwd=None, user=None):
         super().__init__(socket_path, plan=plan, drop=drop, bpf_filter=bpf_filter)
         self.argv = list(argv)
         self.bpf = bpf
         self.env = env
         self.cwd = cwd
         self.colocate = colocate
+        self.user = user
         self.child = None
         self.pid: int | None = None
         self._status: int | None = None
@@ -235,7 +236,7 @@ class RemoteRun(_Remote):
         from ._launch import launch
 
         self.client = Client(self.socket_path)
-        self.child = launch(self.argv, bpf=self.bpf, env=self.env, cwd=self.cwd)
+        self.child = launch(self.argv, bpf=self.bpf, env=self.env, cwd=self.cwd, user=self.user)
         self.pid = self.child.pid
         try:
             # Yama: a descendant of the named pid may trace us; workers are the daemon's children

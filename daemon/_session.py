@@ -166,6 +166,7 @@ class Session:
         self.proc = None
         self.worker_pid = 0
         self._ctl_w: int | None = None
+        self._stats_r = -1
         self.end_reason: str | None = None
         self.end_message = ""
         self.done = trio.Event()
@@ -250,6 +251,9 @@ class Session:
         ctl_r, ctl_w = os.pipe2(os.O_CLOEXEC)
         ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
         pt_r, pt_w = os.pipe2(os.O_CLOEXEC) if self.inject else (-1, -1)
+        # the worker's counters at its end, for End.status (a launched
+        # command's exit): a few hundred bytes, read once the worker is gone
+        st_r, st_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         try:
             fcntl.fcntl(out_w, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
         except OSError:
@@ -267,7 +271,8 @@ class Session:
         }
         if self.flush_ms:
             config["flush_ms"] = self.flush_ms
-        mine = [out_w, ctl_r, ready_w]
+        mine = [out_w, ctl_r, ready_w, st_w]
+        config["stats_fd"] = st_w
         if self.inject:
             config["inject_bpf"] = self.inject
             config["passthru_fd"] = pt_w
@@ -275,7 +280,7 @@ class Session:
         try:
             self.proc = spawn_worker(config, pass_fds=tuple(mine))
         except BaseException:
-            for fd in (out_r, ctl_w, ready_r, *mine, pt_r):
+            for fd in (out_r, ctl_w, ready_r, *mine, pt_r, st_r):
                 if fd >= 0:
                     os.close(fd)
             raise
@@ -283,6 +288,7 @@ class Session:
             os.close(fd)
         self.worker_pid = self.proc.pid
         self._ctl_w = ctl_w
+        self._stats_r = st_r
         out = trio.lowlevel.FdStream(out_r)
         try:
             ready = b""
@@ -304,6 +310,9 @@ class Session:
             await out.aclose()
             if pt_r >= 0:
                 os.close(pt_r)
+            if self._stats_r >= 0:
+                os.close(self._stats_r)
+                self._stats_r = -1
             self.close_ctl()
             self.kill_worker()
             raise
@@ -402,6 +411,28 @@ class Session:
                 os.close(pidfd)
         proc.wait()
 
+    def _root_status(self) -> int | None:
+        """The launched command's exit code (-N: killed by signal N) from the
+        worker's final counters; None for attach or when it was not seen."""
+        fd, self._stats_r = self._stats_r, -1
+        if fd < 0:
+            return None
+        data = b""
+        try:
+            if self.proc is not None and self.proc.returncode is not None:
+                while chunk := os.read(fd, 4096):  # the worker is gone: EOF follows
+                    data += chunk
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        try:
+            st = msgpack.unpackb(data) if data else {}
+            ws = st.get("root_status", -1) if isinstance(st, dict) else -1
+            return os.waitstatus_to_exitcode(ws) if self.mode == "launch" and isinstance(ws, int) and ws >= 0 else None
+        except (ValueError, msgpack.UnpackException):
+            return None
+
     def _finish(self) -> None:
         rc = self.proc.returncode if self.proc is not None else None
         reason = self.end_reason
@@ -421,7 +452,7 @@ class Session:
                 except (trio.WouldBlock, trio.BrokenResourceError, trio.ClosedResourceError):
                     pass  # a full queue still gets the End with the message
         reason = reason or "exited"
-        end = End(self.id, reason, None, message)
+        end = End(self.id, reason, self._root_status(), message)
         for sub in list(self.subscribers):
             sub.close(end)
         self.daemon.session_ended(self)

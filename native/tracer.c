@@ -1598,6 +1598,8 @@ static void tr_on_status(struct tr_loop *L, int tid, int status)
 			tr_emit_simple(L, TR_REC_EXIT, t, 1, WEXITSTATUS(status), 0);
 		else
 			tr_emit_simple(L, TR_REC_KILLED, t, 2, WTERMSIG(status), WCOREDUMP(status) ? 1 : 0);
+		if (!L->attach && L->cfg->npids && t->tid == L->cfg->pids[0])
+			L->st->root_status = status; /* the leader reports last: the group's status */
 		tr_task_free(L, t);
 		return;
 	}
@@ -2887,6 +2889,7 @@ int tr_run(const struct tr_config *c, struct tr_stats *st, char *err, size_t err
 	if (L->linger_ns > L->flush_ns)
 		L->linger_ns = L->flush_ns;
 	memset(st, 0, sizeof(*st));
+	st->root_status = -1;
 
 	if (c->inject_bpf_len && (!L->attach || c->inject_bpf_len % 8 || c->inject_bpf_len / 8 > 4096)) {
 		snprintf(err, errlen, L->attach ? "invalid seccomp filter to inject" : "a filter is injected in attach mode only");

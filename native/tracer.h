@@ -78,6 +78,9 @@ struct tr_stats {
 	unsigned long long splits;
 	unsigned long long tasks_max;
 	unsigned long long tasks_total;
+	/* launch: the launched process's wait status once it is gone (exit or
+	 * killed), else -1 (attach, or not seen) */
+	long long root_status;
 };
 
 /* Run the loop until every task is gone (launch) or detached (attach).

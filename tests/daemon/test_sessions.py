@@ -275,8 +275,22 @@ def test_run_through_the_daemon(daemon, tmp_path):
     assert os.WIFEXITED(run.status()) and os.WEXITSTATUS(run.status()) == 3
     opens = [r for r in recs if r[0] == _wire.Rec.SYSCALL and _wire.field(r, "nr") == 257]
     assert opens and all(_wire.field(r, "flags") & _wire.SysFlag.SECCOMP for r in opens)
-    assert run.end.reason == "exited"
+    assert run.end.reason == "exited" and run.end.status == 3  # the command's exit, as the worker saw it
     assert out.read_text().strip() == str(tmp_path)  # the client's cwd, not the daemon's
+
+
+def test_end_status_of_a_killed_command_and_of_an_attach(daemon, spin):
+    run = _remote.RemoteRun(daemon.path, ["/bin/sh", "-c", "kill -TERM $$"], bpf=make_bpf(["openat"]), plan=PLAN)
+    run.start()
+    records_of(run.frames())
+    run.close()
+    assert os.WIFSIGNALED(run.status()) and run.end.status == -signal.SIGTERM
+    owner = _remote.RemoteAttach(daemon.path, [spin.pid], plan=PLAN)
+    owner.start()
+    take(owner.frames(), 1)
+    owner.close()
+    records_of(owner.frames())
+    assert owner.end.reason == "detached" and owner.end.status is None  # attached: it lives on
 
 
 def test_a_killed_daemon_leaves_attached_processes_running(sockdir, sleeper_bin):

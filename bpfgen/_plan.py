@@ -99,6 +99,10 @@ def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, ent
             else:
                 entry.append((Op.STRUCT, i, LEN_FIXED, table.struct_size("msghdr", pers)))
                 exit_.append((Op.MSGHDR, i, LEN_RET, 0))
+        elif k == "mmsghdr":
+            # at exit: the first `ret` messages, sent or received, each with
+            # its msg_len (written by the kernel) and what its header points to
+            exit_.append((Op.MMSGHDR, i, a.len, 0))
         elif k == "iovec":
             if a.dir in ("in", "inout"):
                 entry.append((Op.IOVEC, i, a.len, 0))

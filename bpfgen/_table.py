@@ -21,11 +21,11 @@ ARG_KINDS = frozenset(
     {
         "fd", "dirfd", "path", "str", "buf", "flags", "enum", "struct", "array",
         "int", "uint", "hex", "ptr", "pid", "sig", "mode", "size", "off",
-        "uid", "gid", "dev", "strarr", "iovec", "sigset", "msghdr",
+        "uid", "gid", "dev", "strarr", "iovec", "sigset", "msghdr", "mmsghdr",
     }
 )
 # Kinds that point at memory the tracer may fetch.
-FETCH_KINDS = frozenset({"path", "str", "buf", "struct", "array", "strarr", "iovec", "sigset", "msghdr"})
+FETCH_KINDS = frozenset({"path", "str", "buf", "struct", "array", "strarr", "iovec", "sigset", "msghdr", "mmsghdr"})
 RET_KINDS = frozenset({"int", "fd", "pid", "hex", "addr", "size", "off", "uid", "gid", "mode", "sig", "none"})
 DIRS = frozenset({"in", "out", "inout"})
 # strace's class names (man strace, -e trace=) without the leading '%'.
@@ -159,7 +159,7 @@ def parse_arg(text: str, where: str = "?") -> Arg:
     need = {
         "flags": ("ref",), "enum": ("ref",), "struct": ("ref", "dir"),
         "array": ("ref", "dir", "len"), "buf": ("dir", "len"), "iovec": ("dir", "len"),
-        "sigset": ("dir",), "msghdr": ("dir",),
+        "sigset": ("dir",), "msghdr": ("dir",), "mmsghdr": ("dir", "len"),
     }.get(kind, ())
     have = {"ref": ref, "dir": dir_, "len": ln}
     for what in need:
@@ -284,7 +284,7 @@ def load_table_from(data: dict) -> Table:
                 raise TableError(f"{where}: len=arg{a.len} is past the last argument")
             if a.len == "ret" and a.dir != "out":
                 raise TableError(f"{where}: {a.name}: len=ret is known only at exit (dir must be out)")
-            if a.kind == "iovec" and not isinstance(a.len, int):
+            if a.kind in ("iovec", "mmsghdr") and not isinstance(a.len, int):
                 raise TableError(f"{where}: {a.name}: an iovec count comes from an argument")
         stack = {}
         for key, val in spec.get("stack", {}).items():

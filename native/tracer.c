@@ -335,7 +335,7 @@ static int tr_plan_parse(struct tr_plan *pl, const unsigned char *p, size_t len)
 			op->arg = p[off + 2];
 			op->len_src = p[off + 3];
 			op->size = tr_le32(p + off + 4);
-			if (op->phase > 1 || op->kind < TR_OP_CSTR || op->kind > TR_OP_STACK ||
+			if (op->phase > 1 || op->kind < TR_OP_CSTR || op->kind > TR_OP_MMSGHDR ||
 			    (op->kind != TR_OP_STACK && op->arg > 5)) {
 				tr_plan_free(pl);
 				return -EINVAL;
@@ -1162,11 +1162,11 @@ static void tr_fetch_strarr(struct tr_loop *L, struct tr_task *t, struct tr_buf 
 
 /* One [base, len, data] per iovec, as strace prints them: each element's
  * data up to the string size, out of `remaining` bytes in all (the return
- * value at exit; unbounded at entry), at most TR_IOV_DATA_MAX per record. */
+ * value at exit; unbounded at entry), at most `cap` bytes in all. */
 static void tr_fetch_iovec(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr, size_t cnt,
-			   size_t remaining, size_t strsize, int psize)
+			   size_t remaining, size_t strsize, size_t cap, int psize)
 {
-	size_t isz = 2 * psize, n, cap = TR_IOV_DATA_MAX;
+	size_t isz = 2 * psize, n;
 	unsigned char *v;
 	ssize_t r;
 
@@ -1202,22 +1202,17 @@ static void tr_fetch_iovec(struct tr_loop *L, struct tr_task *t, struct tr_buf *
 	free(v);
 }
 
-/* [hdr, name, iov, control] for the struct msghdr at addr: the header,
- * then what its pointers point to; the one op that follows pointers found
- * in fetched memory. `maxel` iovecs at most, their data as for IOVEC. x32 and i386 use the compat layout (32-bit fields). */
-static void tr_fetch_msghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr,
-			    size_t maxel, size_t remaining, size_t strsize, int psize)
+/* [hdr, name, iov, control] for a struct msghdr whose `hsz` header bytes
+ * (56, or 28 in the compat layout of i386 and x32; an mmsghdr's 64 / 32
+ * with msg_len) are in h: the header, then what its pointers point to; the
+ * one kind of op that follows pointers found in fetched memory. `maxel`
+ * iovecs at most, their data as for IOVEC, `cap` bytes of it in all. */
+static void tr_emit_msghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, const unsigned char *h,
+			   size_t hsz, size_t maxel, size_t remaining, size_t strsize, size_t cap, int psize)
 {
-	size_t hsz = psize == 8 ? 56 : 28;
 	uint64_t name = 0, iov = 0, iovlen = 0, ctl = 0, ctllen = 0;
 	uint32_t namelen = 0, w[6];
-	unsigned char h[56];
-	ssize_t n = tr_peek(t, h, addr, hsz);
 
-	if (n < 0 || (size_t)n != hsz) {
-		tr_mp_int(b, n < 0 ? n : -EFAULT);
-		return;
-	}
 	if (psize == 8) {
 		memcpy(&name, h, 8);
 		memcpy(&namelen, h + 8, 4);
@@ -1241,13 +1236,58 @@ static void tr_fetch_msghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf 
 	else
 		tr_mp_nil(b);
 	if (iov)
-		tr_fetch_iovec(L, t, b, iov, iovlen < maxel ? iovlen : maxel, remaining, strsize, psize);
+		tr_fetch_iovec(L, t, b, iov, iovlen < maxel ? iovlen : maxel, remaining, strsize, cap, psize);
 	else
 		tr_mp_nil(b);
 	if (ctl && ctllen)
 		tr_fetch_buf(L, t, b, ctl, ctllen < TR_MSG_CONTROL_MAX ? ctllen : TR_MSG_CONTROL_MAX);
 	else
 		tr_mp_nil(b);
+}
+
+static void tr_fetch_msghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr,
+			    size_t maxel, size_t remaining, size_t strsize, int psize)
+{
+	size_t hsz = psize == 8 ? 56 : 28;
+	unsigned char h[56];
+	ssize_t n = tr_peek(t, h, addr, hsz);
+
+	if (n < 0 || (size_t)n != hsz) {
+		tr_mp_int(b, n < 0 ? n : -EFAULT);
+		return;
+	}
+	tr_emit_msghdr(L, t, b, h, hsz, maxel, remaining, strsize, TR_IOV_DATA_MAX, psize);
+}
+
+/* An array of `cnt` struct mmsghdr (sendmmsg, recvmmsg at exit: the first
+ * `ret` were sent or filled): one [hdr, name, iov, control] each, the
+ * header with its msg_len, which bounds that message's iovec data; the
+ * messages share TR_IOV_DATA_MAX of data. */
+static void tr_fetch_mmsghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr,
+			     size_t cnt, size_t maxel, size_t strsize, int psize)
+{
+	size_t esz = psize == 8 ? 64 : 32, hsz = psize == 8 ? 56 : 28;
+	unsigned char *v = malloc(cnt * esz + 1);
+	ssize_t r;
+
+	if (!v) {
+		tr_mp_int(b, -ENOMEM);
+		return;
+	}
+	r = cnt ? tr_peek(t, v, addr, cnt * esz) : 0;
+	if (r < 0 || (size_t)r < cnt * esz) {
+		free(v);
+		tr_mp_int(b, r < 0 ? r : -EFAULT);
+		return;
+	}
+	tr_mp_array(b, cnt);
+	for (size_t i = 0; i < cnt; i++) {
+		uint32_t len;
+
+		memcpy(&len, v + i * esz + hsz, 4);
+		tr_emit_msghdr(L, t, b, v + i * esz, esz, maxel, len, strsize, TR_IOV_DATA_MAX / cnt, psize);
+	}
+	free(v);
 }
 
 /* Run the ops of one phase; returns how many mem entries were written. */
@@ -1279,6 +1319,11 @@ static unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct 
 			len = 64 + lim * 32 + TR_IOV_DATA_MAX;
 		else if (op->kind == TR_OP_MSGHDR)
 			len = 128 + 56 + TR_MSG_NAME_MAX + lim * 32 + TR_IOV_DATA_MAX + TR_MSG_CONTROL_MAX;
+		else if (op->kind == TR_OP_MMSGHDR) { /* lim messages of lim iovecs each */
+			if (lim > TR_MMSG_MAX)
+				lim = TR_MMSG_MAX;
+			len = 64 + lim * (128 + 64 + TR_MSG_NAME_MAX + lim * 32 + TR_MSG_CONTROL_MAX) + TR_IOV_DATA_MAX;
+		}
 		if (tr_buf_reserve(b, len) < 0)
 			break;
 		tr_mp_array(b, 3);
@@ -1312,12 +1357,22 @@ static unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct 
 			tr_fetch_msghdr(L, t, b, addr, lim, phase == 1 ? (ret > 0 ? (size_t)ret : 0) : SIZE_MAX,
 					strsize, psize);
 			break;
+		case TR_OP_MMSGHDR:
+			/* the first `ret` messages (sent or received), at most
+			 * vlen (len_src) and lim */
+			len = ret > 0 ? (size_t)ret : 0;
+			if (op->len_src <= 5 && (t->args[op->len_src] & 0xffffffffu) < len)
+				len = t->args[op->len_src] & 0xffffffffu;
+			if (len > lim)
+				len = lim;
+			tr_fetch_mmsghdr(L, t, b, addr, len, lim, strsize, psize);
+			break;
 		case TR_OP_IOVEC:
 			len = op->len_src <= 5 ? t->args[op->len_src] : lim;
 			if (len > lim)
 				len = lim;
 			tr_fetch_iovec(L, t, b, addr, len, phase == 1 ? (ret > 0 ? (size_t)ret : 0) : SIZE_MAX,
-				       strsize, psize);
+				       strsize, TR_IOV_DATA_MAX, psize);
 			break;
 		}
 		cnt++;

@@ -15,6 +15,7 @@
 #define TR_MSG_NAME_MAX 128
 #define TR_MSG_CONTROL_MAX 1024
 #define TR_IOV_DATA_MAX 65536
+#define TR_MMSG_MAX 64
 #define TR_X32_SYSCALL_BIT 0x40000000
 
 enum tr_rec {
@@ -36,7 +37,7 @@ enum tr_rec {
 enum tr_pers { TR_PERS_X86_64 = 0, TR_PERS_I386 = 1, TR_PERS_X32 = 2 };
 enum tr_newtask { TR_NEW_FORK = 1, TR_NEW_VFORK = 2, TR_NEW_CLONE = 3 };
 enum tr_sysflag { TR_SF_NO_EXIT = 1, TR_SF_VANISHED = 2, TR_SF_SECCOMP = 4 };
-enum tr_op_kind { TR_OP_CSTR = 1, TR_OP_BUF = 2, TR_OP_STRUCT = 3, TR_OP_STRARR = 4, TR_OP_IOVEC = 5, TR_OP_MSGHDR = 6, TR_OP_STACK = 7 };
+enum tr_op_kind { TR_OP_CSTR = 1, TR_OP_BUF = 2, TR_OP_STRUCT = 3, TR_OP_STRARR = 4, TR_OP_IOVEC = 5, TR_OP_MSGHDR = 6, TR_OP_STACK = 7, TR_OP_MMSGHDR = 8 };
 enum tr_eflag { TR_EF_EXIT = 1, TR_EF_FETCH_ENTRY = 2, TR_EF_FETCH_EXIT = 4 };
 enum tr_pflag { TR_PF_CPU_TIME = 1 };
 enum tr_ctl { TR_CTL_DETACH = 1, TR_CTL_KILL = 2, TR_CTL_FLUSH = 3 };

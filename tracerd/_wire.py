@@ -138,6 +138,10 @@ class SysFlag(IntEnum):
 #          value an int; of a part, that part an int. This is the one op that
 #          follows pointers found in fetched memory (DESIGN: one level of
 #          indirection for msghdr).
+#   MMSGHDR array of MSGHDR values, one per struct mmsghdr (exit only: the
+#          first `ret` of the vector, at most the len_src argument, `limit`
+#          and MMSG_MAX, each with at most that many iovecs); each hdr is the whole mmsghdr (64 bytes; 32 compat),
+#          msg_len included, which bounds that message's iovec data
 #   STACK  bin: exactly `size` bytes at the stack pointer (as the syscall
 #          entry saw it) plus 8 x the op's `arg`; the entry's `arg` is that
 #          word offset, not an argument index (rt_sigreturn's saved mask)
@@ -155,6 +159,7 @@ class Op(IntEnum):
     IOVEC = 5
     MSGHDR = 6
     STACK = 7
+    MMSGHDR = 8
 
 
 # --- the fetch plan -----------------------------------------------------------
@@ -182,6 +187,7 @@ LEN_FIXED = 7
 LEN_NONE = 0xFF
 PATH_MAX = 4096
 IOV_DATA_MAX = 65536  # iovec data bytes in one mem value at most
+MMSG_MAX = 64  # messages (and iovecs per message) an MMSGHDR value holds at most
 MSG_NAME_MAX = 128  # sizeof(struct sockaddr_storage)
 MSG_CONTROL_MAX = 1024  # control data read for a msghdr (cmsg headers and payloads)
 

@@ -83,16 +83,45 @@ def msghdr_text(c: C, i: int, out: bool) -> str:
     """sendmsg's msghdr (out=False: read at entry) or recvmsg's (out=True:
     read at exit, with the header read at entry for `msg_namelen=A => B`)."""
     v = c.m(i, 1) if out else c.m(i, 0)
-    if not isinstance(v, list) or len(v) != 4 or not isinstance(v[0], (bytes, bytearray)):
+    text = _value_text(c, v, c.m(i, 0) if out else None, c.rval if out else None)
+    return c.ptr(i) if text is None else text
+
+
+def mmsghdr_text(c: C, i: int) -> str:
+    """sendmmsg/recvmmsg at exit: the first `ret` messages, each
+    `{msg_hdr={...}, msg_len=N}` (msg_len bounds its iovec data)."""
+    v = c.m(i, 1)
+    if not c.ok or not isinstance(v, list):
         return c.ptr(i)
+    out = []
+    for e in v:
+        if not isinstance(e, list) or len(e) != 4 or not isinstance(e[0], (bytes, bytearray)) or len(e[0]) not in (32, 64):
+            return c.ptr(i)
+        hsz = 56 if len(e[0]) == 64 else 28  # the msghdr, then msg_len
+        (mlen,) = struct.unpack_from("<I", e[0], hsz)
+        text = _value_text(c, [bytes(e[0][:hsz]), *e[1:]], None, mlen)
+        if text is None:
+            return c.ptr(i)
+        out.append(f"{{msg_hdr={text}, msg_len={mlen}}}")
+    if len(out) < c.rval:
+        out.append("...")
+    return "[" + ", ".join(out) + "]"
+
+
+def _value_text(c: C, v, before, total: int | None) -> str | None:
+    """A MSGHDR value [hdr, name, iov, control] as strace prints the struct;
+    None when it cannot be read (the caller prints the address). `before`:
+    the header at entry (recvmsg); `total`: the bytes the call moved, which
+    bound the iovec data shown."""
+    if not isinstance(v, list) or len(v) != 4 or not isinstance(v[0], (bytes, bytearray)):
+        return None
     hdr, name_v, iov_v, ctl_v = v
     layout = _HDR_SIZES.get(len(hdr))
     if layout is None:
-        return c.ptr(i)
+        return None
     compat = layout is _HDR32
     name, namelen, iov, iovlen, ctl, ctllen, flags = layout.unpack_from(hdr)
     nl = str(namelen)
-    before = c.m(i, 0) if out else None
     if isinstance(before, (bytes, bytearray)) and len(before) == len(hdr):
         n0 = struct.unpack_from("<I", before, 4 if compat else 8)[0]
         if n0 != namelen:
@@ -106,7 +135,7 @@ def msghdr_text(c: C, i: int, out: bool) -> str:
     if not iov:
         iv = "NULL"
     elif isinstance(iov_v, list):
-        iv = c.iovec_list(iov_v, iovlen, c.rval if out else None)
+        iv = c.iovec_list(iov_v, iovlen, total)
     else:
         iv = hexa(iov)
     p = [f"msg_name={nm}", f"msg_namelen={nl}", f"msg_iov={iv}", f"msg_iovlen={iovlen}"]

@@ -8,7 +8,7 @@ import struct
 
 from ._core import C, syscall
 from ._fmt import hexa, quote
-from ._msghdr import msghdr_text
+from ._msghdr import mmsghdr_text, msghdr_text
 from ._sockaddr import _sockaddr_in, _sockaddr_out
 
 
@@ -88,6 +88,16 @@ def _sendmsg(c: C):
 @syscall("recvmsg", entry=1)
 def _recvmsg(c: C):
     return [c.fd(0), msghdr_text(c, 1, True) if c.ok else c.ptr(1), c.flags(2, "msg_flags")]
+
+
+@syscall("sendmmsg", entry=1)
+def _sendmmsg(c: C):
+    return [c.fd(0), mmsghdr_text(c, 1), c.u(2), c.flags(3, "msg_flags")]
+
+
+@syscall("recvmmsg", "recvmmsg_time64", entry=1)
+def _recvmmsg(c: C):
+    return [c.fd(0), mmsghdr_text(c, 1), c.u(2), c.flags(3, "msg_flags"), c.struct(4, "timespec" if c.name == "recvmmsg" else "timespec64", 0)]
 
 
 @syscall("shutdown")

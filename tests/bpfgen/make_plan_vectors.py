@@ -16,7 +16,7 @@ VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 # name -> (-e expressions, build_plan keyword arguments)
 GOOD = {
     "plan_file_basic": (["trace=open@64,read@64,close@64,exit_group@64"], {}),
-    "plan_all_ops": (["trace=" + ",".join(n + "@64" for n in "openat write read fstat nanosleep execve writev readv poll sendmsg recvmsg rt_sigreturn".split())], {"strsize": 64}),
+    "plan_all_ops": (["trace=" + ",".join(n + "@64" for n in "openat write read fstat nanosleep execve writev readv poll sendmsg recvmsg sendmmsg rt_sigreturn".split())], {"strsize": 64}),
     "plan_entry_only": (["trace=execve@64,write@64,exit@64"], {"entry_only": True}),
     "plan_i386_socket_cpu": (["trace=connect@32,open@32"], {"strsize": 128, "cpu_time": True}),
     "plan_empty": (["trace=none"], {}),

@@ -29,7 +29,7 @@ CASES = {
     "process": ["getpid", "kill", "prlimit64", "wait4", "waitid"],
     "signal": ["rt_sigaction", "rt_sigprocmask", "kill", "rt_sigtimedwait", "rt_sigreturn"],
     "network": ["socket", "connect", "sendto", "shutdown"],
-    "msghdr": ["sendmsg", "recvmsg", "writev"],
+    "msghdr": ["sendmsg", "recvmsg", "writev", "sendmmsg", "recvmmsg"],
     "time": ["nanosleep", "clock_nanosleep", "clock_getres", "clock_gettime"],
     "misc": ["uname", "getrandom", "shmget", "shmat", "shmdt", "shmctl"],
     "i386": ["getpid", "open", "write", "close", "mmap"],

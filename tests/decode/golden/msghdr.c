@@ -76,5 +76,31 @@ int main(int argc, char **argv) {
 	r = syscall(SYS_recvmsg, sv[1], &rr, MSG_DONTWAIT);
 	EXPECT("recvmsg(%d, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base=\"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz\", iov_len=30}, {iov_base=\"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz\", iov_len=30}], "
 	       "msg_iovlen=2, msg_controllen=0, msg_flags=MSG_CTRUNC|MSG_TRUNC}, MSG_DONTWAIT) = %ld", sv[1], r);
+	/* sendmmsg/recvmmsg: the first `ret` messages, each with its msg_len */
+	struct iovec mv1 = {"one", 3}, mv2 = {"two!", 4};
+	struct mmsghdr mm[2];
+	memset(mm, 0, sizeof mm);
+	mm[0].msg_hdr.msg_iov = &mv1;
+	mm[0].msg_hdr.msg_iovlen = 1;
+	mm[1].msg_hdr.msg_iov = &mv2;
+	mm[1].msg_hdr.msg_iovlen = 1;
+	r = syscall(SYS_sendmmsg, sv[0], mm, 2, 0);
+	EXPECT("sendmmsg(%d, [{msg_hdr={msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base=\"one\", iov_len=3}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, msg_len=3}, "
+	       "{msg_hdr={msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base=\"two!\", iov_len=4}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, msg_len=4}], 2, 0) = %ld", sv[0], r);
+	char b1[8], b2[8];
+	struct iovec i1 = {b1, 8}, i2 = {b2, 8};
+	struct mmsghdr rv[3];
+	memset(rv, 0, sizeof rv);
+	rv[0].msg_hdr.msg_iov = &i1;
+	rv[0].msg_hdr.msg_iovlen = 1;
+	rv[1].msg_hdr.msg_iov = &i2;
+	rv[1].msg_hdr.msg_iovlen = 1;
+	rv[2].msg_hdr.msg_iov = &i2;
+	rv[2].msg_hdr.msg_iovlen = 1;
+	r = syscall(SYS_recvmmsg, sv[1], rv, 3, MSG_DONTWAIT, NULL);
+	EXPECT("recvmmsg(%d, [{msg_hdr={msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base=\"one\", iov_len=8}], msg_iovlen=1, msg_controllen=0, msg_flags=MSG_CTRUNC}, msg_len=3}, "
+	       "{msg_hdr={msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base=\"two!\", iov_len=8}], msg_iovlen=1, msg_controllen=0, msg_flags=MSG_CTRUNC}, msg_len=4}], 3, MSG_DONTWAIT, NULL) = %ld", sv[1], r);
+	r = syscall(SYS_sendmmsg, sv[0], (void *)8, 2, 0);
+	EXPECT("sendmmsg(%d, 0x8, 2, 0) = -1 EFAULT (Bad address)", sv[0]);
 	return 0;
 }

@@ -1160,6 +1160,26 @@ static void tr_fetch_strarr(struct tr_loop *L, struct tr_task *t, struct tr_buf 
 	free(keep);
 }
 
+/* `cnt` elements of `esz` bytes at addr, in a buffer to free; NULL when
+ * they cannot all be read, after writing the failure (-errno) as the value */
+static unsigned char *tr_peek_array(struct tr_task *t, struct tr_buf *b, uint64_t addr, size_t cnt, size_t esz)
+{
+	unsigned char *v = malloc(cnt * esz + 1);
+	ssize_t r;
+
+	if (!v) {
+		tr_mp_int(b, -ENOMEM);
+		return NULL;
+	}
+	r = cnt ? tr_peek(t, v, addr, cnt * esz) : 0;
+	if (r < 0 || (size_t)r < cnt * esz) {
+		free(v);
+		tr_mp_int(b, r < 0 ? r : -EFAULT);
+		return NULL;
+	}
+	return v;
+}
+
 /* One [base, len, data] per iovec, as strace prints them: each element's
  * data up to the string size, out of `remaining` bytes in all (the return
  * value at exit; unbounded at entry), at most `cap` bytes in all. */
@@ -1167,20 +1187,10 @@ static void tr_fetch_iovec(struct tr_loop *L, struct tr_task *t, struct tr_buf *
 			   size_t remaining, size_t strsize, size_t cap, int psize)
 {
 	size_t isz = 2 * psize, n;
-	unsigned char *v;
-	ssize_t r;
+	unsigned char *v = tr_peek_array(t, b, addr, cnt, isz);
 
-	v = malloc(cnt * isz + 1);
-	if (!v) {
-		tr_mp_int(b, -ENOMEM);
+	if (!v)
 		return;
-	}
-	r = cnt ? tr_peek(t, v, addr, cnt * isz) : 0;
-	if (r < 0 || (size_t)r < cnt * isz) {
-		free(v);
-		tr_mp_int(b, r < 0 ? r : -EFAULT);
-		return;
-	}
 	tr_mp_array(b, cnt);
 	for (size_t i = 0; i < cnt; i++) {
 		uint64_t base = 0, len = 0;
@@ -1267,19 +1277,10 @@ static void tr_fetch_mmsghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf
 			     size_t cnt, size_t maxel, size_t strsize, int psize)
 {
 	size_t esz = psize == 8 ? 64 : 32, hsz = psize == 8 ? 56 : 28;
-	unsigned char *v = malloc(cnt * esz + 1);
-	ssize_t r;
+	unsigned char *v = tr_peek_array(t, b, addr, cnt, esz);
 
-	if (!v) {
-		tr_mp_int(b, -ENOMEM);
+	if (!v)
 		return;
-	}
-	r = cnt ? tr_peek(t, v, addr, cnt * esz) : 0;
-	if (r < 0 || (size_t)r < cnt * esz) {
-		free(v);
-		tr_mp_int(b, r < 0 ? r : -EFAULT);
-		return;
-	}
 	tr_mp_array(b, cnt);
 	for (size_t i = 0; i < cnt; i++) {
 		uint32_t len;

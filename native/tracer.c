@@ -1063,16 +1063,19 @@ static void tr_fetch_cstr(struct tr_loop *L, struct tr_task *t, struct tr_buf *b
 	tr_mp_bin(b, p, off > limit ? limit : off);
 }
 
-static void tr_fetch_buf(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr, size_t len)
+/* `len` bytes at addr as bin; `whole`: all or nothing (a struct: a short
+ * read is -EFAULT), else what could be read (a buffer may end at the end of
+ * a mapping); -errno when nothing could be read. */
+static void tr_fetch_mem(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr, size_t len, int whole)
 {
 	unsigned char *p;
 	ssize_t n;
 
-	if (!len) {
+	if (!len && !whole) {
 		tr_mp_bin(b, "", 0);
 		return;
 	}
-	p = tr_rdbuf(L, len);
+	p = tr_rdbuf(L, len ? len : 1);
 	if (!p) {
 		tr_mp_int(b, -ENOMEM);
 		return;
@@ -1080,28 +1083,20 @@ static void tr_fetch_buf(struct tr_loop *L, struct tr_task *t, struct tr_buf *b,
 	n = tr_peek(t, p, addr, len);
 	if (n < 0)
 		tr_mp_int(b, n);
-	else if (n == 0)
+	else if (whole ? (size_t)n != len : n == 0)
 		tr_mp_int(b, -EFAULT);
 	else
 		tr_mp_bin(b, p, n);
 }
 
+static void tr_fetch_buf(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr, size_t len)
+{
+	tr_fetch_mem(L, t, b, addr, len, 0);
+}
+
 static void tr_fetch_struct(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr, size_t len)
 {
-	unsigned char *p = tr_rdbuf(L, len ? len : 1);
-	ssize_t n;
-
-	if (!p) {
-		tr_mp_int(b, -ENOMEM);
-		return;
-	}
-	n = tr_peek(t, p, addr, len);
-	if (n < 0)
-		tr_mp_int(b, n);
-	else if ((size_t)n != len)
-		tr_mp_int(b, -EFAULT);
-	else
-		tr_mp_bin(b, p, n);
+	tr_fetch_mem(L, t, b, addr, len, 1);
 }
 
 /* [total, s0, s1, ...]: pointers counted up to the NULL (capped at

@@ -465,6 +465,106 @@ static int tr_inj_write(int tid, uint64_t addr, const void *src, size_t len)
 
 #define TR_INJ_FAIL(...) (snprintf(L->err, L->errlen, __VA_ARGS__), r = -EINVAL)
 
+/* Every call we may make, checked against the process's own filters before
+ * the first one runs (the pointers are not known yet: filters seldom look
+ * at them; each call is checked again with its real arguments). 0, or
+ * -EPERM with the message in L->err. */
+static int tr_inj_precheck(struct tr_loop *L, int tgid, struct tr_inj *j, size_t size)
+{
+	long a_mmap[6] = { 0, (long)size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0 };
+	long a_sc[6] = { SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, 0, 0, 0, 0 };
+	long a_nnp[6] = { PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0 };
+	long a_unmap[6] = { 0, (long)size, 0, 0, 0, 0 };
+	uint64_t ip = j->saved.rip; /* either insn ends at or near here */
+	const struct tr_inj_abi *A = j->abi;
+
+	if (tr_filters_allow(L, tgid, &j->filt, A->mmap_name, A->mmap, A->arch, ip, a_mmap) < 0 ||
+	    tr_filters_allow(L, tgid, &j->filt, "seccomp", A->seccomp, A->arch, ip, a_sc) < 0 ||
+	    tr_filters_allow(L, tgid, &j->filt, "prctl", A->prctl, A->arch, ip, a_nnp) < 0 ||
+	    tr_filters_allow(L, tgid, &j->filt, "munmap", A->munmap, A->arch, ip, a_unmap) < 0)
+		return -EPERM;
+	return 0;
+}
+
+/* The instruction to run: the thread's last `syscall` (int 0x80 for a
+ * 32-bit thread) if it sits just before ip (nothing to patch), else one
+ * written over ip for now. 0, or -EINVAL with the message in L->err. */
+static int tr_inj_place(struct tr_loop *L, int tgid, struct tr_inj *j)
+{
+	int ok;
+	long w = tr_peek_word(j->t->tid, j->saved.rip - 2, &ok);
+
+	j->base = j->saved;
+	j->base.orig_rax = -1; /* no restart logic on injected registers */
+	if (ok && (w & 0xffff) == j->abi->insn) {
+		j->base.rip = j->saved.rip - 2;
+		return 0;
+	}
+	j->poke_addr = j->saved.rip;
+	j->poke_word = tr_peek_word(j->t->tid, j->poke_addr, &ok);
+	if (!ok || ptrace(PTRACE_POKETEXT, j->t->tid, (void *)(uintptr_t)j->poke_addr,
+			  (void *)((j->poke_word & ~0xffffL) | j->abi->insn)) < 0) {
+		snprintf(L->err, L->errlen, "attach --seccomp-bpf: process %d: cannot write its text: %s", tgid,
+			 strerror(errno));
+		return -EINVAL;
+	}
+	j->poked = 1;
+	return 0;
+}
+
+/* The filter as a struct sock_fprog followed by its instructions (`len`
+ * bytes), written at `addr` in the process. 0, or -EINVAL with the
+ * message in L->err. */
+static int tr_inj_copy_filter(struct tr_loop *L, int tgid, struct tr_inj *j, long addr, size_t len)
+{
+	const struct tr_config *c = L->cfg;
+	unsigned char *blob = calloc(1, len);
+	int r;
+
+	if (!blob)
+		return TR_INJ_FAIL("attach --seccomp-bpf: out of memory");
+	/* struct sock_fprog: unsigned short len; struct sock_filter *filter
+	 * (a 4-byte pointer at offset 4 in an i386 process) */
+	{
+		uint16_t n = (uint16_t)(c->inject_bpf_len / 8);
+		uint64_t p = (uint64_t)addr + 16;
+		uint32_t p32 = (uint32_t)p;
+
+		memcpy(blob, &n, 2);
+		if (j->abi == &tr_abi32)
+			memcpy(blob + 4, &p32, 4);
+		else
+			memcpy(blob + 8, &p, 8);
+		memcpy(blob + 16, c->inject_bpf, c->inject_bpf_len);
+	}
+	r = tr_inj_write(j->t->tid, (uint64_t)addr, blob, len);
+	free(blob);
+	if (r < 0)
+		return TR_INJ_FAIL("attach --seccomp-bpf: cannot write to process %d: %s", tgid, strerror(-r));
+	return 0;
+}
+
+/* seccomp(SECCOMP_SET_MODE_FILTER, TSYNC) with the filter at `addr`; its
+ * result in *ret. On EACCES (no CAP_SYS_ADMIN in its user namespace: the
+ * kernel wants NO_NEW_PRIVS first) prctl(PR_SET_NO_NEW_PRIVS) and once
+ * more, as launch mode does, only when needed. 0, or -errno as for
+ * tr_inj_call. */
+static int tr_inj_seccomp(struct tr_loop *L, struct tr_inj *j, long addr, long *ret)
+{
+	long nnp = 0;
+	int r;
+
+	r = tr_inj_call(L, j, "seccomp", j->abi->seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, addr, 0,
+			0, 0, ret);
+	if (r < 0 || *ret != -EACCES)
+		return r;
+	r = tr_inj_call(L, j, "prctl", j->abi->prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0, &nnp);
+	if (r < 0 || nnp != 0)
+		return r;
+	return tr_inj_call(L, j, "seccomp", j->abi->seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, addr,
+			   0, 0, 0, ret);
+}
+
 /* Install the filter in process `tgid`. Returns 0, or -errno with the
  * message in L->err (the process is left as it was, save for
  * NO_NEW_PRIVS when seccomp failed after setting it). */
@@ -472,10 +572,9 @@ static int tr_inject_one(struct tr_loop *L, int tgid)
 {
 	const struct tr_config *c = L->cfg;
 	size_t len = 16 + c->inject_bpf_len, size = (len + TR_PAGE - 1) & ~(size_t)(TR_PAGE - 1);
-	unsigned char *blob;
 	struct tr_inj j;
-	long addr = 0, ret = 0, w;
-	int r, ok;
+	long addr = 0, ret = 0;
+	int r;
 
 	r = tr_inj_pick(L, tgid, &j);
 	if (r < 0)
@@ -483,44 +582,12 @@ static int tr_inject_one(struct tr_loop *L, int tgid)
 	r = tr_filters_read(L, tgid, j.t->tid, &j.filt);
 	if (r < 0)
 		return r;
-	/* every call we may make, before the first one runs (the pointers are
-	 * not known yet: filters seldom look at them; each call is checked
-	 * again with its real arguments) */
-	{
-		long a_mmap[6] = { 0, (long)size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0 };
-		long a_sc[6] = { SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, 0, 0, 0, 0 };
-		long a_nnp[6] = { PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0 };
-		long a_unmap[6] = { 0, (long)size, 0, 0, 0, 0 };
-		uint64_t ip = j.saved.rip; /* either insn ends at or near here */
-		const struct tr_inj_abi *A = j.abi;
-
-		if (tr_filters_allow(L, tgid, &j.filt, A->mmap_name, A->mmap, A->arch, ip, a_mmap) < 0 ||
-		    tr_filters_allow(L, tgid, &j.filt, "seccomp", A->seccomp, A->arch, ip, a_sc) < 0 ||
-		    tr_filters_allow(L, tgid, &j.filt, "prctl", A->prctl, A->arch, ip, a_nnp) < 0 ||
-		    tr_filters_allow(L, tgid, &j.filt, "munmap", A->munmap, A->arch, ip, a_unmap) < 0) {
-			tr_filters_free(&j.filt);
-			return -EPERM;
-		}
-	}
-	/* the instruction to run: the thread's last `syscall` (int 0x80 for
-	 * a 32-bit thread) if it sits just before ip (nothing to patch), else
-	 * one written over ip for now */
-	w = tr_peek_word(j.t->tid, j.saved.rip - 2, &ok);
-	j.base = j.saved;
-	j.base.orig_rax = -1; /* no restart logic on injected registers */
-	if (ok && (w & 0xffff) == j.abi->insn) {
-		j.base.rip = j.saved.rip - 2;
-	} else {
-		j.poke_addr = j.saved.rip;
-		j.poke_word = tr_peek_word(j.t->tid, j.poke_addr, &ok);
-		if (!ok || ptrace(PTRACE_POKETEXT, j.t->tid, (void *)(uintptr_t)j.poke_addr,
-				  (void *)((j.poke_word & ~0xffffL) | j.abi->insn)) < 0) {
-			snprintf(L->err, L->errlen, "attach --seccomp-bpf: process %d: cannot write its text: %s", tgid,
-				 strerror(errno));
-			tr_filters_free(&j.filt);
-			return -EINVAL;
-		}
-		j.poked = 1;
+	r = tr_inj_precheck(L, tgid, &j, size);
+	if (r == 0)
+		r = tr_inj_place(L, tgid, &j);
+	if (r < 0) {
+		tr_filters_free(&j.filt);
+		return r;
 	}
 	/* (mmap2's offset is in pages: 0 either way) */
 	r = tr_inj_call(L, &j, j.abi->mmap_name, j.abi->mmap, 0, (long)size, PROT_READ | PROT_WRITE,
@@ -531,50 +598,12 @@ static int tr_inject_one(struct tr_loop *L, int tgid)
 		TR_INJ_FAIL("attach --seccomp-bpf: %s in process %d: %s", j.abi->mmap_name, tgid, strerror((int)-addr));
 		goto undo;
 	}
-	blob = calloc(1, len);
-	if (!blob) {
-		TR_INJ_FAIL("attach --seccomp-bpf: out of memory");
+	r = tr_inj_copy_filter(L, tgid, &j, addr, len);
+	if (r < 0)
 		goto unmap;
-	}
-	/* struct sock_fprog: unsigned short len; struct sock_filter *filter
-	 * (a 4-byte pointer at offset 4 in an i386 process) */
-	{
-		uint16_t n = (uint16_t)(c->inject_bpf_len / 8);
-		uint64_t p = (uint64_t)addr + 16;
-		uint32_t p32 = (uint32_t)p;
-
-		memcpy(blob, &n, 2);
-		if (j.abi == &tr_abi32)
-			memcpy(blob + 4, &p32, 4);
-		else
-			memcpy(blob + 8, &p, 8);
-		memcpy(blob + 16, c->inject_bpf, c->inject_bpf_len);
-	}
-	r = tr_inj_write(j.t->tid, (uint64_t)addr, blob, len);
-	free(blob);
-	if (r < 0) {
-		TR_INJ_FAIL("attach --seccomp-bpf: cannot write to process %d: %s", tgid, strerror(-r));
-		goto unmap;
-	}
-	r = tr_inj_call(L, &j, "seccomp", j.abi->seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, addr, 0,
-			0, 0, &ret);
+	r = tr_inj_seccomp(L, &j, addr, &ret);
 	if (r < 0)
 		goto died;
-	if (ret == -EACCES) {
-		/* no CAP_SYS_ADMIN in its user namespace: the kernel wants
-		 * NO_NEW_PRIVS first (as launch mode does, only when needed) */
-		long nnp = 0;
-
-		r = tr_inj_call(L, &j, "prctl", j.abi->prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0, &nnp);
-		if (r < 0)
-			goto died;
-		if (nnp == 0) {
-			r = tr_inj_call(L, &j, "seccomp", j.abi->seccomp, SECCOMP_SET_MODE_FILTER,
-					SECCOMP_FILTER_FLAG_TSYNC, addr, 0, 0, 0, &ret);
-			if (r < 0)
-				goto died;
-		}
-	}
 	if (ret > 0)
 		TR_INJ_FAIL("attach --seccomp-bpf: process %d: thread %ld has a seccomp filter of its own: the filter cannot be synchronized (TSYNC)",
 			    tgid, ret);

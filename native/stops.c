@@ -226,39 +226,121 @@ static void tr_passthru_stop(struct tr_loop *L, struct tr_task *t, int sig, int 
 	ptrace(PTRACE_CONT, t->tid, 0L, 0L);
 }
 
-void tr_on_status(struct tr_loop *L, int tid, int status)
+/* The task a wait status is about; NULL when there is none to handle (it
+ * died before its first stop, or could not be added). */
+static struct tr_task *tr_status_task(struct tr_loop *L, int tid, int status)
 {
 	struct tr_task *t = tr_find(L, tid);
+
+	if (t)
+		return t;
+	if (!WIFSTOPPED(status)) {
+		/* died before its first stop: keep its parent's
+		 * event from bringing it back */
+		tr_ghost_add(L, tid);
+		return NULL;
+	}
+	/* a new task reporting before its parent's event */
+	t = tr_task_new(L, tid, 0);
+	if (!t)
+		ptrace(PTRACE_DETACH, tid, 0L, 0L);
+	return t;
+}
+
+/* The task exited or was killed: its call under way, EXIT or KILLED. */
+static void tr_on_gone(struct tr_loop *L, struct tr_task *t, int status)
+{
+	if (!(t->flags & T_ANNOUNCED))
+		tr_ghost_add(L, t->tid);
+	tr_vanish_call(L, t);
+	if (WIFEXITED(status))
+		tr_emit_simple(L, TR_REC_EXIT, t, 1, WEXITSTATUS(status), 0);
+	else
+		tr_emit_simple(L, TR_REC_KILLED, t, 2, WTERMSIG(status), WCOREDUMP(status) ? 1 : 0);
+	if (!L->attach && L->cfg->npids && t->tid == L->cfg->pids[0])
+		L->st->root_status = status; /* the leader reports last: the group's status */
+	tr_task_free(L, t);
+}
+
+/* A syscall-stop (plain PTRACE_SYSCALL): a call's entry or exit. */
+static void tr_on_syscall_stop(struct tr_loop *L, struct tr_task *t)
+{
 	struct tr_sysinfo si;
+
+	L->st->syscall_stops++;
+	if (ptrace(TR_PTRACE_GET_SYSCALL_INFO, t->tid, (void *)sizeof(si), &si) <= 0) {
+		tr_resume(L, t, 0);
+		return;
+	}
+	if (si.op == TR_SI_ENTRY)
+		tr_on_entry(L, t, &si, 0);
+	else if (si.op == TR_SI_EXIT)
+		tr_on_exit(L, t, &si);
+	else
+		tr_resume(L, t, 0);
+}
+
+/* A seccomp stop: the entry of a call the filter selected. */
+static void tr_on_seccomp_stop(struct tr_loop *L, struct tr_task *t)
+{
+	struct tr_sysinfo si;
+
+	L->st->seccomp_stops++;
+	if (ptrace(TR_PTRACE_GET_SYSCALL_INFO, t->tid, (void *)sizeof(si), &si) <= 0 || si.op != TR_SI_SECCOMP) {
+		tr_resume(L, t, 0);
+		return;
+	}
+	if (t->flags & T_INSYS)
+		tr_vanish_call(L, t); /* should not happen; keep records sane */
+	tr_on_entry(L, t, &si, 1);
+}
+
+/* A fork, vfork or clone event: the child is added (unless it is there
+ * already, or died first) and announced. */
+static void tr_on_newtask(struct tr_loop *L, struct tr_task *t, int ev)
+{
+	unsigned long msg = 0;
+	struct tr_task *c;
+
+	ptrace(TR_PTRACE_GETEVENTMSG, t->tid, 0L, &msg);
+	c = tr_find(L, (int)msg);
+	if (!c && !tr_ghost_take(L, (int)msg))
+		c = tr_task_new(L, (int)msg, ev == TR_EV_CLONE ? 0 : (int)msg);
+	tr_resume(L, t, 0);
+	tr_emit_simple(L, TR_REC_NEWTASK, t, 2, (int64_t)msg,
+		       ev == TR_EV_FORK ? TR_NEW_FORK : ev == TR_EV_VFORK ? TR_NEW_VFORK : TR_NEW_CLONE);
+	if (c)
+		c->flags |= T_ANNOUNCED;
+}
+
+/* A signal-delivery-stop: the signal goes on, with a SIGNAL record. */
+static void tr_on_signal(struct tr_loop *L, struct tr_task *t, int sig)
+{
+	unsigned char sinfo[128];
+
+	memset(sinfo, 0, sizeof(sinfo));
+	ptrace(TR_PTRACE_GETSIGINFO, t->tid, 0L, sinfo);
+	tr_resume(L, t, sig);
+	tr_split_others(L, t);
+	tr_rec_room(L, 256);
+	tr_rec_head(L, TR_REC_SIGNAL, 7, t, tr_now(CLOCK_REALTIME));
+	tr_mp_uint(&L->out, sig);
+	tr_mp_bin(&L->out, sinfo, sizeof(sinfo));
+	tr_rec_end(L, t);
+}
+
+void tr_on_status(struct tr_loop *L, int tid, int status)
+{
+	struct tr_task *t;
 	unsigned long msg = 0;
 	int sig, ev;
 
 	L->st->stops++;
-	if (!t) {
-		if (!WIFSTOPPED(status)) {
-			/* died before its first stop: keep its parent's
-			 * event from bringing it back */
-			tr_ghost_add(L, tid);
-			return;
-		}
-		/* a new task reporting before its parent's event */
-		t = tr_task_new(L, tid, 0);
-		if (!t) {
-			ptrace(PTRACE_DETACH, tid, 0L, 0L);
-			return;
-		}
-	}
+	t = tr_status_task(L, tid, status);
+	if (!t)
+		return;
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
-		if (!(t->flags & T_ANNOUNCED))
-			tr_ghost_add(L, t->tid);
-		tr_vanish_call(L, t);
-		if (WIFEXITED(status))
-			tr_emit_simple(L, TR_REC_EXIT, t, 1, WEXITSTATUS(status), 0);
-		else
-			tr_emit_simple(L, TR_REC_KILLED, t, 2, WTERMSIG(status), WCOREDUMP(status) ? 1 : 0);
-		if (!L->attach && L->cfg->npids && t->tid == L->cfg->pids[0])
-			L->st->root_status = status; /* the leader reports last: the group's status */
-		tr_task_free(L, t);
+		tr_on_gone(L, t, status);
 		return;
 	}
 	if (!WIFSTOPPED(status))
@@ -280,46 +362,18 @@ void tr_on_status(struct tr_loop *L, int tid, int status)
 		return;
 	}
 	if (sig == (SIGTRAP | 0x80)) {
-		L->st->syscall_stops++;
-		if (ptrace(TR_PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof(si), &si) <= 0) {
-			tr_resume(L, t, 0);
-			return;
-		}
-		if (si.op == TR_SI_ENTRY)
-			tr_on_entry(L, t, &si, 0);
-		else if (si.op == TR_SI_EXIT)
-			tr_on_exit(L, t, &si);
-		else
-			tr_resume(L, t, 0);
+		tr_on_syscall_stop(L, t);
 		return;
 	}
 	switch (ev) {
 	case TR_EV_SECCOMP:
-		L->st->seccomp_stops++;
-		if (ptrace(TR_PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof(si), &si) <= 0 || si.op != TR_SI_SECCOMP) {
-			tr_resume(L, t, 0);
-			return;
-		}
-		if (t->flags & T_INSYS)
-			tr_vanish_call(L, t); /* should not happen; keep records sane */
-		tr_on_entry(L, t, &si, 1);
+		tr_on_seccomp_stop(L, t);
 		return;
 	case TR_EV_FORK:
 	case TR_EV_VFORK:
-	case TR_EV_CLONE: {
-		struct tr_task *c;
-
-		ptrace(TR_PTRACE_GETEVENTMSG, tid, 0L, &msg);
-		c = tr_find(L, (int)msg);
-		if (!c && !tr_ghost_take(L, (int)msg))
-			c = tr_task_new(L, (int)msg, ev == TR_EV_CLONE ? 0 : (int)msg);
-		tr_resume(L, t, 0);
-		tr_emit_simple(L, TR_REC_NEWTASK, t, 2, (int64_t)msg,
-			       ev == TR_EV_FORK ? TR_NEW_FORK : ev == TR_EV_VFORK ? TR_NEW_VFORK : TR_NEW_CLONE);
-		if (c)
-			c->flags |= T_ANNOUNCED;
+	case TR_EV_CLONE:
+		tr_on_newtask(L, t, ev);
 		return;
-	}
 	case TR_EV_EXEC: {
 		int old;
 
@@ -344,24 +398,11 @@ void tr_on_status(struct tr_loop *L, int tid, int status)
 		}
 		return;
 	case 0:
-		break;
+		tr_on_signal(L, t, sig);
+		return;
 	default:
 		tr_resume(L, t, 0);
 		return;
-	}
-	/* signal-delivery-stop */
-	{
-		unsigned char sinfo[128];
-
-		memset(sinfo, 0, sizeof(sinfo));
-		ptrace(TR_PTRACE_GETSIGINFO, tid, 0L, sinfo);
-		tr_resume(L, t, sig);
-		tr_split_others(L, t);
-		tr_rec_room(L, 256);
-		tr_rec_head(L, TR_REC_SIGNAL, 7, t, tr_now(CLOCK_REALTIME));
-		tr_mp_uint(&L->out, sig);
-		tr_mp_bin(&L->out, sinfo, sizeof(sinfo));
-		tr_rec_end(L, t);
 	}
 }
 

@@ -159,15 +159,9 @@ void tr_loop_free(struct tr_loop *L)
 		close(L->tfd);
 }
 
-int tr_run(const struct tr_config *c, struct tr_stats *st, char *err, size_t errlen)
+/* A loop for one run: the config's values, nothing allocated yet. */
+static void tr_loop_init(struct tr_loop *L, const struct tr_config *c, struct tr_stats *st, char *err, size_t errlen)
 {
-	struct tr_loop *L;
-	sigset_t mask;
-	int r = 0;
-
-	L = calloc(1, sizeof(*L));
-	if (!L)
-		return -ENOMEM;
 	L->cfg = c;
 	L->st = st;
 	L->err = err;
@@ -182,31 +176,58 @@ int tr_run(const struct tr_config *c, struct tr_stats *st, char *err, size_t err
 		L->linger_ns = L->flush_ns;
 	memset(st, 0, sizeof(*st));
 	st->root_status = -1;
+}
+
+/* The filter to inject and the fetch plan, checked before anything is
+ * touched. 0, or -errno with the message in L->err. */
+static int tr_loop_config(struct tr_loop *L)
+{
+	const struct tr_config *c = L->cfg;
+	int r;
 
 	if (c->inject_bpf_len && (!L->attach || c->inject_bpf_len % 8 || c->inject_bpf_len / 8 > 4096)) {
-		snprintf(err, errlen, L->attach ? "invalid seccomp filter to inject" : "a filter is injected in attach mode only");
-		tr_ready(c, err);
-		free(L);
+		snprintf(L->err, L->errlen,
+			 L->attach ? "invalid seccomp filter to inject" : "a filter is injected in attach mode only");
 		return -EINVAL;
 	}
 	if (!L->plain && L->attach)
 		signal(SIGHUP, SIG_IGN); /* a terminal's hangup must not end the tracer of a filtered process */
 	r = tr_plan_parse(&L->plan, c->plan, c->plan_len);
-	if (r < 0) {
-		snprintf(err, errlen, "invalid fetch plan");
-		tr_ready(c, err);
-		free(L);
-		return r;
-	}
+	if (r < 0)
+		snprintf(L->err, L->errlen, "invalid fetch plan");
+	return r;
+}
+
+/* Run the tracer on the tracees' CPU (--colocate): a stop then costs no
+ * cross-CPU wake-up. */
+static void tr_colocate(struct tr_loop *L)
+{
+	const struct tr_config *c = L->cfg;
+	cpu_set_t set;
+	int cpu = sched_getcpu();
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu < 0 ? 0 : cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	for (int i = 0; i < c->npids && !L->attach; i++)
+		sched_setaffinity(c->pids[i], sizeof(set), &set);
+}
+
+/* The task table, the frame buffer, and what wakes the loop (SIGCHLD as a
+ * signalfd, the flush timer). 0, or -errno with the message in L->err. */
+static int tr_loop_open(struct tr_loop *L)
+{
+	const struct tr_config *c = L->cfg;
+	sigset_t mask;
+	int r;
+
 	L->hsize = 256;
 	L->hash = calloc(L->hsize, sizeof(*L->hash));
 	L->out.cap = TR_FRAME_HEADER_SIZE + TR_FRAME_MAX_PAYLOAD;
 	L->out.p = malloc(L->out.cap);
 	if (!L->hash || !L->out.p) {
-		r = -ENOMEM;
-		snprintf(err, errlen, "out of memory");
-		tr_ready(c, err);
-		goto out;
+		snprintf(L->err, L->errlen, "out of memory");
+		return -ENOMEM;
 	}
 	if (c->batch_bytes == 0 || c->batch_bytes > TR_FRAME_MAX_PAYLOAD)
 		((struct tr_config *)c)->batch_bytes = TR_FRAME_MAX_PAYLOAD;
@@ -219,9 +240,8 @@ int tr_run(const struct tr_config *c, struct tr_stats *st, char *err, size_t err
 	L->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (L->sigfd < 0 || L->tfd < 0) {
 		r = -errno;
-		snprintf(err, errlen, "signalfd/timerfd: %s", strerror(errno));
-		tr_ready(c, err);
-		goto out;
+		snprintf(L->err, L->errlen, "signalfd/timerfd: %s", strerror(errno));
+		return r;
 	}
 	{
 		struct itimerspec its = { { 0, L->flush_ns }, { 0, L->flush_ns } };
@@ -233,17 +253,18 @@ int tr_run(const struct tr_config *c, struct tr_stats *st, char *err, size_t err
 	}
 	if (c->drop)
 		fcntl(c->out_fd, F_SETFL, fcntl(c->out_fd, F_GETFL) | O_NONBLOCK);
+	if (c->colocate)
+		tr_colocate(L);
+	return 0;
+}
 
-	if (c->colocate) {
-		cpu_set_t set;
-		int cpu = sched_getcpu();
-
-		CPU_ZERO(&set);
-		CPU_SET(cpu < 0 ? 0 : cpu, &set);
-		sched_setaffinity(0, sizeof(set), &set);
-		for (int i = 0; i < c->npids && !L->attach; i++)
-			sched_setaffinity(c->pids[i], sizeof(set), &set);
-	}
+/* Seize every pid of the config: with all its threads (attach), or the
+ * launched child. 0, or -errno with the message in L->err, after leaving
+ * what was seized as it was. */
+static int tr_seize_all(struct tr_loop *L)
+{
+	const struct tr_config *c = L->cfg;
+	int r;
 
 	for (int i = 0; i < c->npids; i++) {
 		if (L->attach) {
@@ -254,45 +275,59 @@ int tr_run(const struct tr_config *c, struct tr_stats *st, char *err, size_t err
 				tr_fail(L, "attach: ptrace(PTRACE_SEIZE, %d): %s", c->pids[i], -r);
 		}
 		if (r < 0) {
-			/* leave what we seized as it was */
 			for (unsigned int j = 0; j < L->hsize; j++)
 				for (struct tr_task *t = L->hash[j]; t; t = t->hnext)
 					ptrace(PTRACE_DETACH, t->tid, 0L, 0L);
-			tr_ready(c, err);
-			goto out;
+			return r;
 		}
 	}
+	return 0;
+}
+
+/* Everything is seized: ATTACH records (attach), the filter injected
+ * (attach --seccomp-bpf), start-up reported on ready_fd. 0, or -errno when
+ * nothing is left to trace. */
+static int tr_start(struct tr_loop *L)
+{
+	const struct tr_config *c = L->cfg;
+	int r;
+
 	if (L->attach) {
 		for (unsigned int j = 0; j < L->hsize; j++)
 			for (struct tr_task *t = L->hash[j]; t; t = t->hnext)
 				tr_emit_simple(L, TR_REC_ATTACH, t, 0, 0, 0);
 	}
-	if (!L->plain && L->attach) {
-		r = tr_inject_all(L);
-		if (r < 0) {
-			tr_ready(c, err);
-			if (!L->ntasks)
-				goto out;
-			/* some processes have the filter: they must keep a
-			 * tracer; nobody listens */
-			L->injected = 1;
-			L->consumer_gone = 1;
-			r = 0;
-			tr_release_held(L);
-			tr_passthru_begin(L);
-		} else {
-			L->injected = 1;
-			tr_ready(c, NULL);
-			tr_release_held(L);
-		}
-	} else {
+	if (L->plain || !L->attach) {
 		tr_ready(c, NULL);
+		return 0;
 	}
+	r = tr_inject_all(L);
+	if (r < 0) {
+		tr_ready(c, L->err);
+		if (!L->ntasks)
+			return r;
+		/* some processes have the filter: they must keep a
+		 * tracer; nobody listens */
+		L->injected = 1;
+		L->consumer_gone = 1;
+		tr_release_held(L);
+		tr_passthru_begin(L);
+		return 0;
+	}
+	L->injected = 1;
+	tr_ready(c, NULL);
+	tr_release_held(L);
+	return 0;
+}
 
-	if (c->wait_blocking)
-		r = tr_loop_blocking(L);
+/* The default way to wait: ppoll on SIGCHLD (signalfd), the flush timer
+ * and the control fd, draining wait4 after each wake-up. 0, or -errno. */
+static int tr_loop_poll(struct tr_loop *L)
+{
+	const struct tr_config *c = L->cfg;
 	int tfd_off = 0;
-	while (L->ntasks && !c->wait_blocking) {
+
+	while (L->ntasks) {
 		struct pollfd pfd[3] = {
 			{ L->sigfd, POLLIN, 0 },
 			{ L->tfd, POLLIN, 0 },
@@ -336,8 +371,7 @@ int tr_run(const struct tr_config *c, struct tr_stats *st, char *err, size_t err
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			r = -errno;
-			break;
+			return -errno;
 		}
 		if (n == 0) {
 			tr_flush(L); /* idle for the linger time */
@@ -358,6 +392,36 @@ int tr_run(const struct tr_config *c, struct tr_stats *st, char *err, size_t err
 		if (nfds == 3 && pfd[2].revents)
 			tr_on_ctl(L);
 	}
+	return 0;
+}
+
+int tr_run(const struct tr_config *c, struct tr_stats *st, char *err, size_t errlen)
+{
+	struct tr_loop *L;
+	int r;
+
+	L = calloc(1, sizeof(*L));
+	if (!L)
+		return -ENOMEM;
+	tr_loop_init(L, c, st, err, errlen);
+	r = tr_loop_config(L);
+	if (r < 0) {
+		tr_ready(c, err);
+		free(L);
+		return r;
+	}
+	r = tr_loop_open(L);
+	if (r == 0)
+		r = tr_seize_all(L);
+	if (r < 0) {
+		tr_ready(c, err);
+		goto out;
+	}
+	r = tr_start(L);
+	if (r < 0)
+		goto out;
+
+	r = c->wait_blocking ? tr_loop_blocking(L) : tr_loop_poll(L);
 	if (r < 0)
 		snprintf(err, errlen, "wait: %s", strerror(-r));
 	tr_split_others(L, NULL);

@@ -36,9 +36,12 @@ class Busy(TracerdError):
     """A daemon listens at the path but its backlog stayed full."""
 
 
-def connect(path: str, wait: float = CONNECT_WAIT) -> socket.socket:
+def connect(path: str, wait: float | None = None) -> socket.socket:
     """A connected socket, or OSError (nobody there) / Busy (the backlog
-    stayed full for `wait` seconds: EAGAIN retried with a short backoff)."""
+    stayed full for `wait` seconds, default CONNECT_WAIT: EAGAIN retried
+    with a short backoff)."""
+    if wait is None:
+        wait = CONNECT_WAIT
     deadline = time.monotonic() + wait
     delay = 0.001
     while True:

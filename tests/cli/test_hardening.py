@@ -306,7 +306,7 @@ def test_impossible_pid_in_straces_words(shared):
 def running(path, tmp_path):
     """`tracectl run` of a command that says when it runs (traced by then)."""
     flag = tmp_path / "running"
-    run = popen("run", "-qq", "-e", "trace=none", "sh", "-c", f"touch {flag}; exec sleep 30", socket_path=path)
+    run = popen("run", "-qq", "-e", "trace=none", "-e", "signal=none", "sh", "-c", f"touch {flag}; exec sleep 30", socket_path=path)
     wait_for(flag.exists, "the command")
     return run
 

@@ -118,6 +118,10 @@ def _watch(client, args) -> int:
                 printer.flush()  # one write per frame, and notes shown at once
             elif isinstance(ev, _remote.End) and ev.session == args.session:
                 end = ev
+                from ._cmd_run import ENDED_BY_DAEMON
+
+                if end.reason in ENDED_BY_DAEMON:  # not the session's own end: say why
+                    printer.note(printable(end.message) if end.message else f"session {end.session}: {ENDED_BY_DAEMON[end.reason]}")
                 break
         printer.finish()
     finally:

@@ -325,8 +325,12 @@ def test_daemon_shutdown_is_said(sock_dir, tmp_path):
     try:
         run = running(d.path, tmp_path)
         sid = one_session(d.path)["session"]
+        watch = popen("watch", str(sid), socket_path=d.path)
+        wait_for(lambda: sessions(d.path)[0]["subscribers"] == 2, "the watcher")
     finally:
         d.stop()
     rc, _, err = finish(run)
     assert rc == -signal.SIGKILL  # the command was killed with the session
     assert f"tracectl: session {sid}: the daemon shut down\n" in err
+    rc, _, err = finish(watch)
+    assert rc == 0 and f"tracectl: session {sid}: the daemon shut down\n" in err

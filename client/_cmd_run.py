@@ -19,6 +19,7 @@ from tracerd._wire import Ctl, iter_records
 
 from ._cli import settled
 from ._options import add_strace_options, resolve, strict_parser, warnings
+from ._outfile import Quiet
 from ._text import printable
 
 # signals that end tracectl while it traces: the source is closed first
@@ -76,11 +77,13 @@ def run(args) -> int:
 def open_output(opts):
     """The trace output stream: stderr, or the -o file (opened before anything
     runs so a bad path fails first, in strace's words)."""
+    from ._outfile import OutFile
+
     path = opts.output
     if path is None:
         if opts.fmt == "msgpack" and sys.stderr.isatty():
             raise UsageError("--format=msgpack writes binary records: send them to -o FILE or redirect stderr")
-        return sys.stderr, False
+        return Quiet(sys.stderr), False
     if path.startswith("|") or path.startswith("!"):
         raise UsageError("-o |COMMAND (piping the output to a command) is not supported by tracectl")
     if opts.follow >= 2 and opts.fmt == "strace":
@@ -89,9 +92,7 @@ def open_output(opts):
         if not os.access(d, os.W_OK | os.X_OK):
             err = os.strerror(2 if not os.path.isdir(d) else 13)
             raise UsageError(f"Can't fopen '{path}.PID': {err}")
-        return sys.stderr, False
-    from ._outfile import OutFile
-
+        return Quiet(sys.stderr), False
     try:
         # a failed write is reported and the trace goes on (as strace)
         fp = OutFile.open(path, "a" if opts.append else "w")
@@ -169,7 +170,7 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
         src.start()
         pid = getattr(src, "pid", None) or getattr(getattr(src, "child", None), "pid", None)
         roots = opts.pids if kind == "attach" else ([pid] if pid else None)
-        printer = Printer(opts, decoder, out, notes=sys.stderr, roots=roots, launched=kind == "run", batch=True)
+        printer = Printer(opts, decoder, out, notes=Quiet(sys.stderr), roots=roots, launched=kind == "run", batch=True)
         feed = printer.feed
         try:
             for _first, _count, payload in src.frames():

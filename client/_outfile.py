@@ -83,3 +83,36 @@ class OutFile:
                 self._fp.close()
             except OSError as exc:
                 self._fail(exc)
+
+
+class Quiet:
+    """stderr for the trace and its notes: a write that fails for want of
+    room (`2>/dev/full`) is dropped, as strace drops it (there is nowhere to
+    report it); a reader that went away still raises BrokenPipeError, which
+    ends tracectl by SIGPIPE, as it ends strace."""
+
+    def __init__(self, fp):
+        self._fp = fp
+
+    def write(self, data):
+        try:
+            return self._fp.write(data)
+        except BrokenPipeError:
+            raise
+        except OSError:
+            return len(data)
+
+    def flush(self) -> None:
+        try:
+            self._fp.flush()
+        except BrokenPipeError:
+            raise
+        except OSError:
+            pass
+
+    @property
+    def buffer(self):
+        return Quiet(getattr(self._fp, "buffer", self._fp))
+
+    def __getattr__(self, name):  # isatty, encoding, fileno, ...
+        return getattr(self._fp, name)

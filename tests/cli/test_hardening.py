@@ -193,6 +193,12 @@ def test_output_on_a_full_disk_reports_and_lets_the_command_finish(shared, where
     assert r.stderr == "tracectl: /dev/full: No space left on device\n"
 
 
+def test_stderr_on_a_full_disk_lets_the_command_finish():
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([*TRACECTL, "--embedded", "run", "sh", "-c", "echo hi; exit 3"], stdout=subprocess.PIPE, stderr=full, text=True, timeout=60)
+    assert (r.returncode, r.stdout) == (3, "hi\n")  # strace: the same (nowhere to say it)
+
+
 def test_output_to_a_pipe_whose_reader_left(shared, tmp_path):
     go = tmp_path / "go"
     script = f"while [ ! -e {go} ]; do sleep 0.01; done; cat /etc/hostname >/dev/null; exit 4"

@@ -67,6 +67,8 @@ def open_output(opts):
     runs so a bad path fails first, in strace's words)."""
     path = opts.output
     if path is None:
+        if opts.fmt == "perfetto":
+            raise UsageError("--format=perfetto writes a binary trace: name it with -o FILE")
         if opts.fmt == "msgpack" and sys.stderr.isatty():
             raise UsageError("--format=msgpack writes binary records: send them to -o FILE or redirect stderr")
         return sys.stderr, False
@@ -79,7 +81,7 @@ def open_output(opts):
             err = os.strerror(2 if not os.path.isdir(d) else 13)
             raise UsageError(f"Can't fopen '{path}.PID': {err}")
         return sys.stderr, False
-    mode = ("a" if opts.append else "w") + ("b" if opts.fmt == "msgpack" else "")
+    mode = ("a" if opts.append else "w") + ("b" if opts.fmt in ("msgpack", "perfetto") else "")
     try:
         if "b" in mode:
             fp = open(path, mode)
@@ -120,7 +122,7 @@ def die_like(signo: int) -> int:
 def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     from tracerd.bpfgen import build_plan, compile_filter
 
-    from ._output import Printer
+    from ._printers import make_printer
     from ._source import open_source
 
     for w in warnings(args, opts):
@@ -155,7 +157,7 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
         src.start()
         pid = getattr(src, "pid", None) or getattr(getattr(src, "child", None), "pid", None)
         roots = opts.pids if kind == "attach" else ([pid] if pid else None)
-        printer = Printer(opts, decoder, out, notes=sys.stderr, roots=roots, launched=kind == "run", batch=True)
+        printer = make_printer(args, kind, opts, decoder, out, notes=sys.stderr, roots=roots, launched=kind == "run", batch=True)
         feed = printer.feed
         try:
             for _first, _count, payload in src.frames():

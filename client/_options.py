@@ -64,6 +64,8 @@ COLUMN_KEYS = {
     "avg_time": "avg", "avg-time": "avg", "time_avg": "avg", "time-avg": "avg",
     "calls": "calls", "count": "calls", "error": "errors", "errors": "errors",
     "name": "name", "syscall": "name", "syscall_name": "name", "syscall-name": "name",
+    # ours (strace has none): latency percentiles from the ns-precise times
+    "p50_time": "p50", "p50-time": "p50", "p99_time": "p99", "p99-time": "p99",
 }
 DEFAULT_COLUMNS = ("percent", "total", "avg", "calls", "errors", "name")
 ALL_DECODE_FDS = frozenset({"path", "socket", "dev", "pidfd"})

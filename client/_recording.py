@@ -168,6 +168,8 @@ def refusals(header: dict, args, opts) -> str | None:
     (None: it can serve them all)."""
     f = header["fetched"]
     d = opts.decode
+    if opts.follow and not header["options"].get("follow"):
+        return "-f: the recording holds the traced processes themselves, not their children: record with -f"
     if d is not None and (d.yflag >= 2 or d.decode_fds - {"path"}):
         return "-yy (socket, device and pidfd details) is looked up while the processes run; a recording serves -y at most (trace live with -yy)"
     if fd_names_wanted(opts) and not f.get("fd_names"):

@@ -105,6 +105,17 @@ def test_replay_prints_the_calls(recording):
     assert "getppid" not in r.stderr and "= 0" not in r.stderr
 
 
+def test_replay_as_json_lines(recording):
+    import json
+
+    rec, _out, objs = recording
+    r = tracectl("replay", "-f", "--format=jsonl", "-e", "trace=getppid", str(rec))
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(ln) for ln in r.stderr.splitlines() if ln.startswith("{")]
+    got = [o["seq"] for o in lines if o.get("syscall") == "getppid"]
+    assert got == [o[1] for o in calls(objs, "getppid")] and all(o["text"].startswith("getppid() = ") for o in lines if o.get("syscall"))
+
+
 def test_replay_y_names_inherited_fds_from_the_recording(recording):
     rec, out, _objs = recording
     r = tracectl("replay", "-y", "-e", "trace=write", str(rec))
@@ -139,6 +150,8 @@ def test_replay_refusals_name_what_to_record_with(recording, prog, tmp_path):
     r = tracectl("replay", "-c", str(plain))
     assert r.returncode == 1 and "record with -c" in r.stderr and r.stderr.count("\n") == 1
     assert tracectl("replay", "-c", "-w", str(plain)).returncode == 0
+    r = tracectl("replay", "-f", str(plain))
+    assert r.returncode == 1 and r.stderr.endswith("record with -f\n")
     r = tracectl("replay", "-s", "100", str(plain))
     assert r.returncode == 1 and "record with -s 100" in r.stderr
     r = tracectl("replay", "-yy", str(rec))

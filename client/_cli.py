@@ -27,6 +27,8 @@ COMMANDS = {
     "detach": "._cmd_daemon",
     "stop": "._cmd_daemon",
     "stats": "._cmd_stats",
+    "replay": "._cmd_replay",
+    "top": "._cmd_top",
 }
 
 HELP = {
@@ -39,6 +41,8 @@ HELP = {
     "detach": "detach a daemon session from its processes",
     "stop": "end a daemon session",
     "stats": "the daemon's figures: sessions, records, drops, cpu, memory",
+    "replay": "show a --format=msgpack recording again, with other output options",
+    "top": "a live full-screen view of the calls of a command, processes or a session",
 }
 
 

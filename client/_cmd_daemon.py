@@ -138,11 +138,11 @@ def _printer(args, info):
     pids are the roots (as if attached to them)."""
     from ._cmd_run import make_decoder, open_output
     from ._options import resolve
-    from ._output import Printer
+    from ._printers import make_printer
 
     args.pid_args = [str(p) for p in info["pids"]]
     args.env = []
     opts = resolve(args)
     out, owned = open_output(opts)
-    printer = Printer(opts, make_decoder(opts), out, notes=sys.stderr, roots=opts.pids, batch=True)
+    printer = make_printer(args, "watch", opts, make_decoder(opts), out, notes=sys.stderr, roots=opts.pids, batch=True)
     return printer, (out.close if owned else (lambda: None))

@@ -81,6 +81,8 @@ def open_output(opts):
 
     path = opts.output
     if path is None:
+        if opts.fmt == "perfetto":
+            raise UsageError("--format=perfetto writes a binary trace: name it with -o FILE")
         if opts.fmt == "msgpack" and sys.stderr.isatty():
             raise UsageError("--format=msgpack writes binary records: send them to -o FILE or redirect stderr")
         return Quiet(sys.stderr), False
@@ -134,7 +136,7 @@ def die_like(signo: int) -> int:
 def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     from tracerd.bpfgen import build_plan, compile_filter
 
-    from ._output import Printer
+    from ._printers import make_printer
     from ._source import open_source
 
     for w in warnings(args, opts):
@@ -170,7 +172,7 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
         src.start()
         pid = getattr(src, "pid", None) or getattr(getattr(src, "child", None), "pid", None)
         roots = opts.pids if kind == "attach" else ([pid] if pid else None)
-        printer = Printer(opts, decoder, out, notes=Quiet(sys.stderr), roots=roots, launched=kind == "run", batch=True)
+        printer = make_printer(args, kind, opts, decoder, out, notes=Quiet(sys.stderr), roots=roots, launched=kind == "run", batch=True)
         feed = printer.feed
         try:
             for _first, _count, payload in src.frames():

@@ -64,9 +64,12 @@ COLUMN_KEYS = {
     "avg_time": "avg", "avg-time": "avg", "time_avg": "avg", "time-avg": "avg",
     "calls": "calls", "count": "calls", "error": "errors", "errors": "errors",
     "name": "name", "syscall": "name", "syscall_name": "name", "syscall-name": "name",
+    # ours (strace has none): latency percentiles from the ns-precise times
+    "p50_time": "p50", "p50-time": "p50", "p99_time": "p99", "p99-time": "p99",
 }
 DEFAULT_COLUMNS = ("percent", "total", "avg", "calls", "errors", "name")
 ALL_DECODE_FDS = frozenset({"path", "socket", "dev", "pidfd"})
+FORMATS = ("strace", "jsonl", "msgpack", "perfetto")
 STATUSES = frozenset({"successful", "failed", "unfinished", "unavailable", "detached"})
 
 
@@ -206,7 +209,7 @@ def add_strace_options(p: argparse.ArgumentParser) -> None:
     a("-u", "--user", "--username", dest="user", metavar="USERNAME", help="run the command with USERNAME's uid, gid and groups (root only; setuid programs keep working)")
     a("--seccomp-bpf", dest="seccomp_bpf", action="store_true", help="run: accepted (run always filters with seccomp-BPF); attach: inject the filter into the processes (irreversible: they keep a pass-through tracer until they exit)")
     a("--colocate", dest="colocate", action="store_true", help="pin the tracer and the tracee to one CPU (faster, changes the tracee's affinity)")
-    a("--format", dest="fmt", default="strace", metavar="FORMAT", help="strace (default), jsonl, or msgpack")
+    a("--format", dest="fmt", default="strace", metavar="FORMAT", help="strace (default), jsonl, msgpack (a recording: tracectl replay), or perfetto (a Perfetto trace; needs -o FILE)")
     a("-V", "--version", action=_Version, help="print version")
     for names, nargs in UNSUPPORTED.items():
         kw = {"nargs": nargs} if nargs else {"nargs": 0}
@@ -452,8 +455,8 @@ def resolve(args) -> RunOptions:
     attach = getattr(args, "command", None) == "attach" or bool(getattr(args, "pid_args", None))
     user = _user_ids(args.user) if getattr(args, "user", None) else None
     fmt = args.fmt
-    if fmt not in ("strace", "jsonl", "msgpack"):
-        raise UsageError(f"invalid --format: '{fmt}' (strace, jsonl, msgpack)")
+    if fmt not in FORMATS:
+        raise UsageError(f"invalid --format: '{fmt}' ({', '.join(FORMATS)})")
     strsize = 32 if args.strsize is None else _int_arg(args.strsize, "s")
     acolumn = 40 if args.acolumn is None else _int_arg(args.acolumn, "a")
     xflag = _xflag(args)
@@ -529,7 +532,7 @@ def _summary_mode(args, fmt, follow):
     if args.cflag and args.Cflag:
         raise UsageError("-c/--summary-only and -C/--summary are mutually exclusive")
     summary = 1 if args.cflag else 2 if args.Cflag else 0
-    if summary and fmt != "strace":
+    if summary and fmt not in ("strace", "msgpack"):  # msgpack: a recording with -c's CPU times (tracectl replay -c)
         raise UsageError("-c/-C print strace's summary table: use them with --format=strace")
     if summary == 1 and follow == 2 and args.output:
         raise UsageError("(-c or -C) and -ff are mutually exclusive")

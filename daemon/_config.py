@@ -8,6 +8,9 @@
     queue_bytes = 1048576      # and at most this many bytes (one batch may exceed it)
     drain_seconds = 5          # SIGTERM: time given to sessions to detach/end
 
+    [metrics]
+    listen = "127.0.0.1:9464"  # serve Prometheus /metrics here (--metrics-listen wins)
+
     [grant]
     trace_any = ["ops"]        # groups whose members may trace any process
     watch_any = ["ops"]        # groups whose members may watch/ls any session
@@ -32,6 +35,7 @@ class Config:
     drain_seconds: float = 5.0
     trace_any: frozenset[int] = field(default_factory=frozenset)  # gids
     watch_any: frozenset[int] = field(default_factory=frozenset)
+    metrics_listen: str | None = None  # [metrics] listen: HOST:PORT for /metrics
 
 
 _LIMITS = {"sessions_per_user": int, "watchers_per_user": int, "connections_per_user": int, "queue_frames": int, "queue_bytes": int, "drain_seconds": (int, float)}
@@ -61,7 +65,7 @@ def load(path: str | None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: {exc}") from None
     for section in data:
-        if section not in ("limits", "grant"):
+        if section not in ("limits", "grant", "metrics"):
             raise UsageError(f"{path}: unknown section [{section}]")
     for k, v in data.get("limits", {}).items():
         if k not in _LIMITS:
@@ -69,6 +73,10 @@ def load(path: str | None) -> Config:
         if not isinstance(v, _LIMITS[k]) or isinstance(v, bool) or v <= 0:
             raise UsageError(f"{path}: limits.{k} must be a positive number")
         setattr(cfg, k, v)
+    for k, v in data.get("metrics", {}).items():
+        if k != "listen" or not isinstance(v, str):
+            raise UsageError(f"{path}: unknown setting metrics.{k}" if k != "listen" else f"{path}: metrics.listen must be a string HOST:PORT")
+        cfg.metrics_listen = v
     for k, v in data.get("grant", {}).items():
         if k not in ("trace_any", "watch_any"):
             raise UsageError(f"{path}: unknown setting grant.{k}")

@@ -26,6 +26,7 @@ import msgpack
 from tracerd._wire import FIELDS, IDX, Pers, Rec, SysFlag, ext, record
 
 from ._jsonl import to_json
+from .decode import tamper_marks
 from ._options import IPCCALLS, SOCKETCALLS
 from ._outfile import OutFile
 from ._text import printable
@@ -443,6 +444,8 @@ class Printer:
             text += self._vanished_tail(text)
         if self.o.pidns and len(rec) > _S_LEN:
             text += self._pidns_comment(rec, pers, nr, ret)
+        if flags & _TAMPERED:
+            text += tamper_marks(flags)
         st = self._call_line(tid, rec[2], nr, text, rec[_S_DUR])
         if self.dumps:
             self._dump(st, self.name(pers, nr), field(rec, "args"), ret, is_error, (field(rec, "mem"),))
@@ -516,6 +519,8 @@ class Printer:
                 text = self.d.resumed(rec, entry)
             except Exception:
                 text = self._raw_ret(rec)
+            if flags & _TAMPERED:
+                text += tamper_marks(flags)
         if held:
             head = self._entry_text(entry)
             st = self._begin(tid, entry[2], nr)
@@ -780,6 +785,7 @@ _DEAD_MAX = 1 << 16
 _SYSCALL, _EXEC, _LOST, _ERROR, _NEWTASK, _ATTACH = (int(r) for r in (Rec.SYSCALL, Rec.EXEC, Rec.LOST, Rec.ERROR, Rec.NEWTASK, Rec.ATTACH))
 _I386 = int(Pers.I386)
 _VANISHED = int(SysFlag.VANISHED)
+_TAMPERED = int(SysFlag.INJECTED | SysFlag.POKED | SysFlag.DELAYED)
 _MULTIPLEXERS = (102, 117)  # i386 socketcall, ipc (arch/x86/entry/syscalls/syscall_32.tbl)
 _CALL_RECORDS = frozenset({Rec.SYSCALL, Rec.SYSCALL_ENTRY, Rec.SYSCALL_EXIT})
 _EXECS = frozenset({"execve", "execveat"})

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from tracerd._wire import PLAN_HEADER, PLAN_MAGIC, PLAN_VERSION
-from tracerd.bpfgen import Qualifiers, build_plan, parse_plan
+from tracerd.bpfgen import Qualifiers, build_plan, parse_plan, tamper_map
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 
@@ -20,6 +20,15 @@ GOOD = {
     "plan_entry_only": (["trace=execve@64,write@64,exit@64"], {"entry_only": True}),
     "plan_i386_socket_cpu": (["trace=connect@32,open@32"], {"strsize": 128, "cpu_time": True}),
     "plan_empty": (["trace=none"], {}),
+    # the tamper section: every action, both phases of pokes, i386
+    "plan_tamper": ([
+        "trace=close,chdir,read@64,write@64",
+        "inject=close:error=EBADF:when=3",
+        "inject=chdir@64:retval=7:syscall=getpid:when=2..6+2",
+        "inject=chdir@32:signal=USR1:delay_enter=1.5ms:delay_exit=2us",
+        "inject=read@64:poke_enter=@arg2=0a0b0c,@arg3=ff:poke_exit=@arg2=0x00",
+        "fault=write@64:when=4+",
+    ], {}),
 }
 
 
@@ -34,16 +43,21 @@ def _bad() -> dict[str, tuple[bytes, str]]:
 
 
 def _trace(exprs):
+    return _qualified(exprs).trace
+
+
+def _qualified(exprs):
     q = Qualifiers()
     for e in exprs:
         q.qualify(e)
-    return q.trace
+    return q
 
 
 def expected() -> dict[str, tuple[bytes, dict]]:
     out = {}
     for name, (exprs, kw) in GOOD.items():
-        data = build_plan(_trace(exprs), **kw)
+        q = _qualified(exprs)
+        data = build_plan(q.trace, tamper=tamper_map(q.inject, q.trace), **kw)
         doc = {"source": {"qualify": exprs, **kw}, **parse_plan(data)}
         out[name] = (data, doc)
     for name, (data, err) in _bad().items():

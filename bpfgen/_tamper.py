@@ -1,0 +1,131 @@
+"""Tampering: the per-call plan the native loop executes for strace's
+`-e inject=` and `-e fault=` (docs/fetch-plan.md, "The tamper section").
+
+strace's rules, checked against strace 6.1:
+- expressions apply in order and, for each (personality, number), the last
+  one that names it wins whole (`-e inject=close:error=1 -e fault=%desc`
+  faults every close with ENOSYS);
+- only calls that are traced are counted and tampered with (`-e trace=open
+  -e inject=close:...` tampers with nothing); -P narrows that further in the
+  loop's counting only as far as the consumer can tell, see docs/cli.md;
+- the counters of `when=` are per thread and per call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from tracerd._errors import UsageError
+from tracerd._wire import (
+    TAMPER_HEADER,
+    TAMPER_LAST_INF,
+    TAMPER_POKE,
+    TAMPER_RULE,
+    Pers,
+    TamperAction,
+)
+
+from ._qualify import Inject
+from ._table import Table, load_table
+
+
+def tamper_map(injects: Iterable[Inject], trace: Iterable) -> dict[tuple[Pers, int], Inject]:
+    """(pers, nr) -> the rule that applies to it: the last expression naming
+    it wins; calls that are not traced are left out (strace tampers only
+    with traced calls)."""
+    traced = frozenset((Pers(p), n) for p, n in trace)
+    out: dict[tuple[Pers, int], Inject] = {}
+    for rule in injects:
+        for p, n in rule.syscalls:
+            key = (Pers(p), n)
+            if key in traced:
+                out[key] = rule
+    return out
+
+
+def _actions(rule: Inject) -> int:
+    a = 0
+    if rule.error is not None:
+        a |= TamperAction.ERROR
+    if rule.retval is not None:
+        a |= TamperAction.RETVAL
+    if rule.signal is not None:
+        a |= TamperAction.SIGNAL
+    if rule.syscall is not None and a & (TamperAction.ERROR | TamperAction.RETVAL):
+        a |= TamperAction.SYSCALL  # strace: syscall= acts only with error= or retval=
+    if rule.delay_enter_ns is not None:
+        a |= TamperAction.DELAY_ENTER
+    if rule.delay_exit_ns is not None:
+        a |= TamperAction.DELAY_EXIT
+    if rule.poke_enter:
+        a |= TamperAction.POKE_ENTER
+    if rule.poke_exit:
+        a |= TamperAction.POKE_EXIT
+    return int(a)
+
+
+def build_tamper(rules: Mapping[tuple[Pers, int], Inject], table: Table | None = None) -> bytes:
+    """The tamper section for `rules` ((pers, nr) -> Inject), sorted by
+    (pers, nr); b"" when there is nothing to tamper with."""
+    if not rules:
+        return b""
+    table = table or load_table()
+    if len(rules) > 0xFFFF:
+        raise UsageError("too many system calls to tamper with")
+    parts = [TAMPER_HEADER.pack(len(rules), 0, 0)]
+    for (pers, nr) in sorted(rules):
+        rule = rules[(pers, nr)]
+        actions = _actions(rule)
+        scno = -1
+        if actions & TamperAction.SYSCALL:
+            scno = table.syscalls[rule.syscall].numbers[Pers(pers)]
+        pokes = [(0, a, d) for a, d in rule.poke_enter] + [(1, a, d) for a, d in rule.poke_exit]
+        parts.append(TAMPER_RULE.pack(
+            int(pers), actions, rule.signal or 0, len(pokes), nr,
+            rule.first, rule.last, rule.step, rule.error or 0,
+            rule.retval or 0, scno,
+            rule.delay_enter_ns or 0, rule.delay_exit_ns or 0,
+        ))
+        for phase, arg, data in pokes:
+            parts.append(TAMPER_POKE.pack(phase, arg, len(data), 0))
+            parts.append(data + b"\0" * (-len(data) % 8))
+    return b"".join(parts)
+
+
+def parse_tamper(buf: bytes, off: int) -> tuple[list[dict], int]:
+    """Read a tamper section at `off`: (rules as plain data, end offset).
+    Raises ValueError on a malformed section."""
+    if off + TAMPER_HEADER.size > len(buf):
+        raise ValueError("fetch plan truncated in the tamper header")
+    count, _, _ = TAMPER_HEADER.unpack_from(buf, off)
+    off += TAMPER_HEADER.size
+    rules = []
+    prev = None
+    for _ in range(count):
+        if off + TAMPER_RULE.size > len(buf):
+            raise ValueError("fetch plan truncated in a tamper rule")
+        (pers, actions, signo, npokes, nr, first, last, step, error, retval, scno,
+         d_enter, d_exit) = TAMPER_RULE.unpack_from(buf, off)
+        off += TAMPER_RULE.size
+        if pers > max(Pers) or (prev is not None and (pers, nr) <= prev):
+            raise ValueError("tamper rules not sorted by (pers, nr)")
+        prev = (pers, nr)
+        if not actions or actions & ~0xFF or first < 1 or (last != TAMPER_LAST_INF and last < first):
+            raise ValueError(f"bad tamper rule for ({pers}, {nr})")
+        pokes = []
+        for _ in range(npokes):
+            if off + TAMPER_POKE.size > len(buf):
+                raise ValueError("fetch plan truncated in a poke")
+            phase, arg, length, _ = TAMPER_POKE.unpack_from(buf, off)
+            off += TAMPER_POKE.size
+            padded = length + (-length % 8)
+            if phase > 1 or not 1 <= arg <= 7 or off + padded > len(buf):
+                raise ValueError(f"bad poke in tamper rule for ({pers}, {nr})")
+            pokes.append({"phase": phase, "arg": arg, "data": buf[off:off + length].hex()})
+            off += padded
+        rules.append({
+            "pers": pers, "nr": nr, "actions": actions, "signo": signo, "first": first, "last": last,
+            "step": step, "error": error, "retval": retval, "scno": scno,
+            "delay_enter_ns": d_enter, "delay_exit_ns": d_exit, "pokes": pokes,
+        })
+    return rules, off

@@ -123,6 +123,8 @@ class RunOptions:
     plan_strsize: int = 32  # what the tracer fetches: -s, more for -v arrays and -e read=/write= dumps
     plan_abbrev: frozenset = frozenset()  # (pers, nr) printed abbreviated: environments only counted
     cpu_time: bool = False  # ask the plan for per-call CPU time (-c without -w)
+    # -e inject=/fault=: (pers, nr) -> bpfgen.Inject, the rule the loop executes
+    tamper: dict = field(default_factory=dict)
 
 
 class _Append(argparse.Action):
@@ -371,8 +373,9 @@ def _user_ids(user: str) -> tuple[int, int, tuple[int, ...]]:
 
 
 def warnings(args, opts: "RunOptions") -> list[str]:
-    """strace's warnings for options that change nothing (it goes on)."""
-    out = []
+    """strace's warnings for options that change nothing (it goes on), and
+    the qualifier parser's (retval= values a tracee may read as errors)."""
+    out = list(getattr(opts.qualifiers, "warnings", None) or ())
     if opts.summary == 1:
         for on, letter, long in (
             (args.syscall_number, "n", "--syscall-number"),
@@ -470,8 +473,7 @@ def resolve(args) -> RunOptions:
     times = _timestamps(args)
     # qualifiers (syscall and class names are checked here, before anything runs)
     q = make_qualifiers(args.exprs, args.paths, args.successful, args.failed)
-    if getattr(q, "inject", None):
-        raise UsageError("-e inject=/fault= is not supported by tracectl yet (the tracer loop cannot tamper with calls)")
+    tamper = _tamper(q)
     signals = getattr(q, "signals", None)
     status = frozenset(getattr(q, "status", ()) or ())
     if status >= STATUSES:
@@ -509,6 +511,7 @@ def resolve(args) -> RunOptions:
         cpu_time=bool(summary) and not args.wall,
         plan_strsize=_plan_strsize(strsize, args.verbose, q),
         plan_abbrev=frozenset() if args.verbose else frozenset(getattr(q, "abbrev", ()) or ()),
+        tamper=tamper,
         **table,
         **times,
         **target,
@@ -617,6 +620,19 @@ def _target(args, attach):
     if not argv:
         raise UsageError("must have PROG [ARGS] or -p PID")
     return {"argv": argv, "pids": (), "env": _environment(args.env)}
+
+
+def _tamper(q) -> dict:
+    """The tampering the loop does (-e inject=/fault=): strace's rules in
+    bpfgen.tamper_map. -P is matched by the consumer, after the call: the
+    loop cannot tell which calls match it, so the two are refused together."""
+    if not q.inject:
+        return {}
+    from tracerd.bpfgen import tamper_map
+
+    if q.paths:
+        raise UsageError("-e inject=/fault= with -P is not supported by tracectl yet (paths are matched after the call)")
+    return tamper_map(q.inject, q.trace)
 
 
 def _subcalls(q):

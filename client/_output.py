@@ -327,6 +327,8 @@ class Printer:
                 return self._syscall_text(rec, tid, self._raw_call(rec))
             if "= " in rtext or (rec[_S_RET] is None and (rec[_S_FLAGS] or 0) & _VANISHED):
                 return self._syscall_text(rec, tid, f"{head} = {rtext}")
+            if rec[_S_FLAGS] and rec[_S_FLAGS] & _TAMPERED:
+                rtext += tamper_marks(rec[_S_FLAGS])
             st = self.main
             if st.open_tid is not None:
                 st.write(" <unfinished ...>\n")

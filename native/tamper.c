@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: MIT
+/* ------------------------------------------------------------------------
+ * Tampering: strace's -e inject= / -e fault=, as the plan's tamper section
+ * says (docs/fetch-plan.md). At a selected call's entry the loop counts it
+ * (per thread and per rule: when=), and when the rule fires it writes the
+ * tracee's memory (poke_enter), replaces the call (nr -1: not executed; or a
+ * %pure substitute) and may hold the thread (delay_enter). At the exit it
+ * writes the return value (error=, retval=) and memory (poke_exit), may hold
+ * the thread again (delay_exit) and resumes it with signal= (strace sends the
+ * signal when it resumes the call; a seccomp stop cannot carry one, so for
+ * those the signal goes with the exit's resume).
+ *
+ * Registers are written with PTRACE_SET_SYSCALL_INFO (Linux 6.16), detected
+ * at the first use; PTRACE_GETREGS/SETREGS where the kernel lacks it.
+ *
+ * A held thread stays in its ptrace stop while the loop serves everyone
+ * else: the loop's waits end at the earliest wake-up time (tr_delay_left)
+ * and resume whoever is due (tr_delay_expire). docs/design-notes.md.
+ * ---------------------------------------------------------------------- */
+
+#include "tr_internal.h"
+
+#define TR_PTRACE_SET_SYSCALL_INFO 0x4212
+#define TR_TAMPER_HEADER 8
+#define TR_TAMPER_RULE 48
+#define TR_TAMPER_POKE 8
+
+static uint64_t tr_le64(const unsigned char *p)
+{
+	return tr_le32(p) | ((uint64_t)tr_le32(p + 4) << 32);
+}
+
+/* The tamper section at `off`: rules into pl->tamper, each plan entry's
+ * `tamper` pointing at its rule. The new offset, or -EINVAL. */
+long tr_tamper_parse(struct tr_plan *pl, const unsigned char *p, size_t off, size_t len)
+{
+	unsigned int count;
+	size_t o, npokes = 0, start;
+
+	if (off + TR_TAMPER_HEADER > len)
+		return -EINVAL;
+	count = p[off] | (p[off + 1] << 8);
+	off += TR_TAMPER_HEADER;
+	start = off;
+	/* first pass: sizes */
+	o = off;
+	for (unsigned int i = 0; i < count; i++) {
+		unsigned int np;
+
+		if (o + TR_TAMPER_RULE > len)
+			return -EINVAL;
+		np = p[o + 3];
+		o += TR_TAMPER_RULE;
+		for (unsigned int j = 0; j < np; j++) {
+			size_t plen;
+
+			if (o + TR_TAMPER_POKE > len)
+				return -EINVAL;
+			plen = p[o + 2] | (p[o + 3] << 8);
+			o += TR_TAMPER_POKE + ((plen + 7) & ~(size_t)7);
+			if (o > len)
+				return -EINVAL;
+		}
+		npokes += np;
+	}
+	pl->tamper = calloc(count ? count : 1, sizeof(*pl->tamper));
+	pl->pokes = calloc(npokes ? npokes : 1, sizeof(*pl->pokes));
+	pl->tamper_raw = malloc(o - start + 1);
+	if (!pl->tamper || !pl->pokes || !pl->tamper_raw)
+		return -ENOMEM;
+	memcpy(pl->tamper_raw, p + start, o - start);
+	pl->ntamper = count;
+	off = 0; /* now into tamper_raw */
+	npokes = 0;
+	for (unsigned int i = 0; i < count; i++) {
+		const unsigned char *r = pl->tamper_raw + off;
+		struct tr_trule *tr = &pl->tamper[i];
+		struct tr_pentry *pe;
+
+		tr->pers = r[0];
+		tr->actions = r[1];
+		tr->signo = r[2];
+		tr->npokes = r[3];
+		tr->nr = tr_le32(r + 4);
+		tr->first = r[8] | (r[9] << 8);
+		tr->last = r[10] | (r[11] << 8);
+		tr->step = r[12] | (r[13] << 8);
+		tr->error = r[14] | (r[15] << 8);
+		tr->retval = tr_le64(r + 16);
+		tr->scno = (int64_t)tr_le64(r + 24);
+		tr->delay_enter_ns = tr_le64(r + 32);
+		tr->delay_exit_ns = tr_le64(r + 40);
+		tr->pokes = &pl->pokes[npokes];
+		off += TR_TAMPER_RULE;
+		for (unsigned int j = 0; j < tr->npokes; j++) {
+			struct tr_poke *pk = &pl->pokes[npokes++];
+			const unsigned char *q = pl->tamper_raw + off;
+
+			pk->phase = q[0];
+			pk->arg = q[1];
+			pk->len = q[2] | (q[3] << 8);
+			pk->data = q + TR_TAMPER_POKE;
+			off += TR_TAMPER_POKE + ((pk->len + 7) & ~(size_t)7);
+			if (pk->phase > 1 || pk->arg < 1 || pk->arg > 7)
+				return -EINVAL;
+		}
+		if (tr->pers > TR_PERS_X32 || !tr->actions || !tr->first)
+			return -EINVAL;
+		pe = tr_plan_lookup(pl, tr->pers, tr->nr);
+		if (!pe)
+			return -EINVAL; /* a rule for a call the plan does not select */
+		pe->tamper = (int32_t)i + 1;
+	}
+	return (long)(start + off);
+}
+
+/* strace's when=: the n-th call (1-based) of this thread to this rule's
+ * call is tampered with iff first <= n <= last and n - first is a multiple
+ * of step (step 0: n == first only). */
+static int tr_tamper_fires(struct tr_loop *L, struct tr_task *t, unsigned int idx, const struct tr_trule *tr)
+{
+	uint32_t n;
+
+	if (!t->tcount) {
+		t->tcount = calloc(L->plan.ntamper, sizeof(*t->tcount));
+		if (!t->tcount)
+			return 0;
+	}
+	n = t->tcount[idx];
+	if (n >= 0xFFFFFFFEu || (tr->last != 0xFFFF && n >= tr->last) || (!tr->step && n >= tr->first))
+		return 0; /* past every call it could fire on: stop counting */
+	t->tcount[idx] = ++n;
+	if (n < tr->first)
+		return 0;
+	return tr->step ? (n - tr->first) % tr->step == 0 : n == tr->first;
+}
+
+/* Write the call's number (entry) or its return value (exit): SET_SYSCALL_INFO
+ * rewrites what GET_SYSCALL_INFO read, in place. */
+static int tr_set_info(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo *si)
+{
+	if (!L->no_setinfo) {
+		if (ptrace(TR_PTRACE_SET_SYSCALL_INFO, t->tid, (void *)sizeof(*si), si) == 0)
+			return 0;
+		if (errno != EIO)
+			return -errno;
+		L->no_setinfo = 1; /* the kernel predates it (6.16) */
+	}
+	{
+		struct user_regs_struct regs;
+
+		if (ptrace(PTRACE_GETREGS, t->tid, 0L, &regs) < 0)
+			return -errno;
+		if (si->op == TR_SI_EXIT)
+			regs.rax = (unsigned long long)si->exit.rval;
+		else
+			regs.orig_rax = si->op == TR_SI_SECCOMP ? si->seccomp.nr : si->entry.nr;
+		if (ptrace(PTRACE_SETREGS, t->tid, 0L, &regs) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static void tr_poke(struct tr_loop *L, struct tr_task *t, const struct tr_trule *tr, int phase)
+{
+	char path[64], msg[160];
+	int fd = -1;
+
+	for (unsigned int j = 0; j < tr->npokes; j++) {
+		const struct tr_poke *pk = &tr->pokes[j];
+		uint64_t addr = pk->arg <= 6 ? t->args[pk->arg - 1] : 0;
+		ssize_t n;
+
+		if (pk->phase != phase)
+			continue;
+		if (fd < 0) {
+			snprintf(path, sizeof(path), "/proc/%d/mem", t->tid);
+			fd = open(path, O_RDWR | O_CLOEXEC);
+		}
+		n = fd >= 0 && pk->arg <= 6 ? pwrite(fd, pk->data, pk->len, (off_t)addr) : -1;
+		if (n != (ssize_t)pk->len) {
+			/* strace's words; the call goes on untouched */
+			snprintf(msg, sizeof(msg), "poke_tcb: Failed to tamper with process %d: couldn't poke", t->tid);
+			tr_rec_error(L, t, n < 0 ? errno : EFAULT, msg);
+			continue;
+		}
+		t->tflags |= TR_SF_POKED;
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+/* A selected call's entry (before its memory is fetched, so the record
+ * shows what a poke wrote, as strace prints it). */
+void tr_tamper_entry(struct tr_loop *L, struct tr_task *t, const struct tr_pentry *pe, struct tr_sysinfo *si)
+{
+	const struct tr_trule *tr;
+	unsigned int idx;
+
+	t->trule = 0;
+	t->tflags = 0;
+	t->tsig = 0;
+	if (!pe || !pe->tamper || !L->tamper_live)
+		return;
+	idx = (unsigned int)pe->tamper - 1;
+	tr = &L->plan.tamper[idx];
+	if (!tr_tamper_fires(L, t, idx, tr))
+		return;
+	t->trule = pe->tamper;
+	if (tr->actions & TR_TA_POKE_ENTER)
+		tr_poke(L, t, tr, 0);
+	if (tr->actions & (TR_TA_ERROR | TR_TA_RETVAL)) {
+		int64_t nr = (tr->actions & TR_TA_SYSCALL) ? tr->scno : -1;
+
+		if (si->op == TR_SI_SECCOMP)
+			si->seccomp.nr = (uint64_t)nr;
+		else
+			si->entry.nr = (uint64_t)nr;
+		if (tr_set_info(L, t, si) == 0)
+			t->flags |= T_TAMPERED;
+		else
+			tr_rec_error(L, t, errno, "inject: cannot change the system call");
+	}
+	if (tr->actions & TR_TA_SIGNAL)
+		t->tsig = tr->signo;
+	if (tr->actions & (TR_TA_DELAY_ENTER | TR_TA_DELAY_EXIT))
+		t->tflags |= TR_SF_DELAYED;
+	if (tr->actions & TR_TA_SIGNAL)
+		t->tflags |= TR_SF_SIGNALED;
+}
+
+/* Whether the call under way needs its exit stop for tampering. */
+int tr_tamper_wants_exit(struct tr_task *t)
+{
+	return t->trule != 0;
+}
+
+/* The nanoseconds to hold the thread at this phase (0: none). */
+uint64_t tr_tamper_delay(struct tr_loop *L, struct tr_task *t, int phase)
+{
+	const struct tr_trule *tr;
+
+	if (!t->trule)
+		return 0;
+	tr = &L->plan.tamper[t->trule - 1];
+	if (phase == 0)
+		return (tr->actions & TR_TA_DELAY_ENTER) ? (tr->delay_enter_ns ? tr->delay_enter_ns : 1) : 0;
+	return (tr->actions & TR_TA_DELAY_EXIT) ? (tr->delay_exit_ns ? tr->delay_exit_ns : 1) : 0;
+}
+
+/* A tampered call's exit: the return value written, read back as the
+ * kernel reports it (an i386 tracee sees 32 bits). */
+void tr_tamper_exit(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo *si)
+{
+	const struct tr_trule *tr;
+
+	if (!t->trule)
+		return;
+	tr = &L->plan.tamper[t->trule - 1];
+	if ((t->flags & T_TAMPERED) && (tr->actions & (TR_TA_ERROR | TR_TA_RETVAL))) {
+		if (tr->actions & TR_TA_ERROR) {
+			si->exit.rval = -(int64_t)tr->error;
+			si->exit.is_error = 1;
+		} else {
+			si->exit.rval = (int64_t)tr->retval;
+			si->exit.is_error = 0;
+		}
+		if (tr_set_info(L, t, si) == 0) {
+			struct tr_sysinfo back;
+
+			t->tflags |= TR_SF_INJECTED;
+			if (ptrace(TR_PTRACE_GET_SYSCALL_INFO, t->tid, (void *)sizeof(back), &back) > 0 &&
+			    back.op == TR_SI_EXIT)
+				*si = back;
+		} else {
+			tr_rec_error(L, t, errno, "inject: cannot set the return value");
+		}
+	}
+	t->flags &= ~T_TAMPERED;
+	if (tr->actions & TR_TA_POKE_EXIT)
+		tr_poke(L, t, tr, 1);
+}
+
+/* --- delays ------------------------------------------------------------- */
+
+/* Keep `t` stopped for `ns`; resumed by tr_delay_expire with `sig`. */
+void tr_delay_hold(struct tr_loop *L, struct tr_task *t, uint64_t ns, int sig)
+{
+	int64_t now = tr_now(CLOCK_MONOTONIC);
+
+	t->wake_ns = ns > (uint64_t)(INT64_MAX - now) ? INT64_MAX : now + (int64_t)ns;
+	t->held_sig = sig;
+	t->flags |= T_DELAYED;
+	t->dnext = L->delayed;
+	L->delayed = t;
+}
+
+static void tr_delay_unlink(struct tr_loop *L, struct tr_task *t)
+{
+	for (struct tr_task **pp = &L->delayed; *pp; pp = &(*pp)->dnext) {
+		if (*pp == t) {
+			*pp = t->dnext;
+			break;
+		}
+	}
+	t->dnext = NULL;
+	t->flags &= ~T_DELAYED;
+}
+
+/* Nanoseconds until the earliest wake-up, 0 when one is due, -1 none. */
+int64_t tr_delay_left(struct tr_loop *L)
+{
+	int64_t now, best = INT64_MAX;
+
+	if (!L->delayed)
+		return -1;
+	now = tr_now(CLOCK_MONOTONIC);
+	for (struct tr_task *t = L->delayed; t; t = t->dnext)
+		if (t->wake_ns < best)
+			best = t->wake_ns;
+	return best <= now ? 0 : best - now;
+}
+
+/* Resume every held thread that is due (all of them with `all`). */
+void tr_delay_expire(struct tr_loop *L, int all)
+{
+	int64_t now = tr_now(CLOCK_MONOTONIC);
+	struct tr_task **pp = &L->delayed;
+
+	while (*pp) {
+		struct tr_task *t = *pp;
+
+		if (!all && t->wake_ns > now) {
+			pp = &t->dnext;
+			continue;
+		}
+		*pp = t->dnext;
+		t->dnext = NULL;
+		t->flags &= ~T_DELAYED;
+		tr_resume(L, t, t->held_sig);
+		t->held_sig = 0;
+	}
+}
+
+/* A task leaves the table: its tamper state goes with it. */
+void tr_tamper_forget(struct tr_loop *L, struct tr_task *t)
+{
+	if (t->flags & T_DELAYED)
+		tr_delay_unlink(L, t);
+	free(t->tcount);
+	t->tcount = NULL;
+}

@@ -249,8 +249,9 @@ POKE_MAX_TEXT = 2048  # characters of one @argN= value (strace: 1024 bytes in he
 
 def _parse_pokes(val: str) -> tuple | None:
     """poke_enter=/poke_exit=: comma-separated @argN=HEX (N 1..7, each N
-    once; HEX an even number of hex digits after an optional 0x, at most
-    2048 characters with the prefix). ((N, bytes), ...) or None."""
+    once; HEX an even number (at most 2048) of characters read in pairs, each
+    two hex digits, or "0x", which strace's sscanf reads as a zero byte).
+    ((N, bytes), ...) or None."""
     pokes: dict[int, bytes] = {}
     for item in val.split(","):
         if not item:
@@ -259,13 +260,18 @@ def _parse_pokes(val: str) -> tuple | None:
         if not m or int(m.group(1)) in pokes:
             return None
         text = m.group(2)
-        if not text or len(text) > POKE_MAX_TEXT:
+        if not text or len(text) > POKE_MAX_TEXT or len(text) % 2:
             return None
-        if text[:2] in ("0x", "0X"):
-            text = text[2:]
-        if not re.fullmatch(r"(?:[0-9a-fA-F]{2})*", text):
-            return None
-        pokes[int(m.group(1))] = bytes.fromhex(text)
+        data = bytearray()
+        for i in range(0, len(text), 2):
+            pair = text[i:i + 2]
+            if pair in ("0x", "0X"):
+                data.append(0)  # strace reads each pair with sscanf("%2hhx"): "0x" is a zero byte
+            elif re.fullmatch(r"[0-9a-fA-F]{2}", pair):
+                data.append(int(pair, 16))
+            else:
+                return None
+        pokes[int(m.group(1))] = bytes(data)
     return tuple(pokes.items()) if pokes else None
 
 

@@ -34,11 +34,18 @@ GOOD = {
 
 def _bad() -> dict[str, tuple[bytes, str]]:
     good = build_plan(_trace(GOOD["plan_file_basic"][0]))
+    q = _qualified(GOOD["plan_tamper"][0])
+    tamper = build_plan(q.trace, tamper=tamper_map(q.inject, q.trace))
+    # a rule for a call the plan does not select (chdir's rules, close's entries)
+    q2 = _qualified(["trace=close@64", "inject=chdir@64:error=1"])
+    orphan = build_plan(q2.trace, tamper=tamper_map(q2.inject, _trace(["trace=chdir@64"])))
     return {
         "plan_bad_magic": (b"XXXX" + good[4:], "bad fetch plan magic"),
         "plan_bad_version": (PLAN_HEADER.pack(PLAN_MAGIC, PLAN_VERSION + 1, 0, 32, 0), "unsupported fetch plan version"),
         "plan_truncated": (good[:-3], "fetch plan truncated"),
         "plan_trailing": (good + b"\0", "trailing bytes"),
+        "plan_tamper_truncated": (tamper[:-5], "truncated"),
+        "plan_tamper_orphan": (orphan, "without a plan entry"),
     }
 
 

@@ -249,6 +249,7 @@ static void tr_passthru_stop(struct tr_loop *L, struct tr_task *t, int sig, int 
 			return;
 		}
 		L->st->syscall_stops++;
+		tr_tamper_finish(L, t);
 		break;
 	}
 	t->flags &= ~(T_WANT_EXIT | T_INSYS);
@@ -387,6 +388,8 @@ void tr_on_status(struct tr_loop *L, int tid, int status)
 		/* a signal-delivery-stop's signal goes with the detach */
 		if (!ev && sig != (SIGTRAP | 0x80))
 			inj = sig;
+		else if (sig == (SIGTRAP | 0x80))
+			tr_tamper_finish(L, t);
 		tr_detach_task(L, t, inj);
 		return;
 	}

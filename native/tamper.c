@@ -350,3 +350,17 @@ void tr_tamper_forget(struct tr_loop *L, struct tr_task *t)
 	free(t->tcount);
 	t->tcount = NULL;
 }
+
+/* A syscall stop while the loop detaches or passes through: a call that was
+ * replaced at its entry still gets its return value (else the tracee would
+ * see the skipped call's ENOSYS). */
+void tr_tamper_finish(struct tr_loop *L, struct tr_task *t)
+{
+	struct tr_sysinfo si;
+
+	if (!t->trule || !(t->flags & T_TAMPERED))
+		return;
+	if (ptrace(TR_PTRACE_GET_SYSCALL_INFO, t->tid, (void *)sizeof(si), &si) > 0 && si.op == TR_SI_EXIT)
+		tr_tamper_exit(L, t, &si);
+	t->trule = 0;
+}

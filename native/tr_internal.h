@@ -342,6 +342,7 @@ void tr_delay_hold(struct tr_loop *L, struct tr_task *t, uint64_t ns, int sig);
 int64_t tr_delay_left(struct tr_loop *L);
 void tr_delay_expire(struct tr_loop *L, int all);
 void tr_tamper_forget(struct tr_loop *L, struct tr_task *t);
+void tr_tamper_finish(struct tr_loop *L, struct tr_task *t);
 
 /* tracer.c */
 void tr_loop_free(struct tr_loop *L);

@@ -58,9 +58,12 @@ def test_delay_holds_only_its_thread(prog, wait, phase, tmp_path):
     assert flags & SysFlag.DELAYED
     if phase == "delay_enter":
         # held between its entry and exit stops: every one of B's calls
-        # entered and returned in between (delay_exit holds A after its exit
-        # stop, as strace does, so there only the tracee's count above tells)
-        assert all(start < s and e < end for _, s, e, _ in others)
+        # returned before A's exit stop, and (B starts just before A enters
+        # getppid) nearly all entered after A's entry stop. delay_exit holds
+        # A after its exit stop, as strace does: there the tracee's count
+        # above tells.
+        assert all(e < end for _, s, e, _ in others)
+        assert sum(start < s for _, s, e, _ in others) > N // 2
 
 
 def _joined(recs):

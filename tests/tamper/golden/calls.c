@@ -5,6 +5,7 @@
  *   threads  two threads, one after the other, each chdir("/tmp") x 4
  *   fork     chdir x 3 in the parent, a child that does chdir x 3, waited for
  *   i386     getpid and chdir through int $0x80 (the i386 personality)
+ *   loop     "ready", then chdir("/tmp") every 10 ms until killed
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -73,6 +74,13 @@ int main(int argc, char **argv)
 			_exit(0);
 		}
 		waitpid(pid, NULL, 0);
+	} else if (!strcmp(mode, "loop")) {
+		puts("ready");
+		fflush(stdout);
+		for (;;) {
+			show("chdir", syscall(SYS_chdir, path));
+			usleep(10000);
+		}
 	} else if (!strcmp(mode, "i386")) {
 		long r;
 

@@ -43,6 +43,36 @@ def tamper_map(injects: Iterable[Inject], trace: Iterable) -> dict[tuple[Pers, i
     return out
 
 
+def kernel_eligible(rule: Inject, key, table: Table) -> bool:
+    """Whether `rule` needs no per-call decision on (pers, nr): an error on
+    every call (no when=, retval=, signal=, delay, poke or syscall=), and not
+    an i386 socket/ipc call (its multiplexer would need argument checks the
+    kernel's seccomp cache cannot run)."""
+    if rule.error is None or rule.retval is not None or rule.signal is not None or rule.syscall is not None:
+        return False
+    if rule.delay_enter_ns is not None or rule.delay_exit_ns is not None or rule.poke_enter or rule.poke_exit:
+        return False
+    if (rule.first, rule.last, rule.step) != (1, 0xFFFF, 1):
+        return False
+    sc = table.lookup(*key)
+    return not (key[0] == Pers.I386 and (sc.subcall is not None or sc.name in table.multiplexers))
+
+
+def in_kernel_split(injects: Iterable[Inject], trace: Iterable, table: Table | None = None) -> tuple[dict, dict]:
+    """--in-kernel: (errnos for the filter, rules for the loop). The last
+    expression naming a call wins, as without --in-kernel; a winner the
+    kernel can apply goes into the filter whatever -e trace= selects (not
+    strace's semantics: those calls never stop); the others are done by
+    stops on traced calls only."""
+    table = table or load_table()
+    every = frozenset((Pers(p), n) for r in injects for p, n in r.syscalls)
+    winners = tamper_map(injects, every)
+    kernel = {k: r.error for k, r in winners.items() if kernel_eligible(r, k, table)}
+    traced = frozenset((Pers(p), n) for p, n in trace)
+    stops = {k: r for k, r in winners.items() if k not in kernel and k in traced}
+    return kernel, stops
+
+
 def _actions(rule: Inject) -> int:
     a = 0
     if rule.error is not None:

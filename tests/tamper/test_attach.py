@@ -52,3 +52,34 @@ def test_attach_injects(prog, mode, tmp_path):
     # the tracee saw exactly those failures
     seen = (tmp_path / "out").read_text().count("chdir -1 2")
     assert seen == len(injected)
+
+
+def test_attach_in_kernel_is_as_irreversible_as_the_filter(prog, tmp_path):
+    """attach --seccomp-bpf --in-kernel: the fault goes into the injected
+    filter, says so, and stays after the detach."""
+    out = tmp_path / "out"
+    p = subprocess.Popen([str(prog), "loop"], stdout=open(out, "w"))
+    try:
+        for _ in range(500):
+            if out.read_text().startswith("ready"):
+                break
+            time.sleep(0.01)
+        t = subprocess.Popen([str(T.TRACECTL), "--embedded", "attach", "--seccomp-bpf", "--in-kernel",
+                              *T.exprs("trace=getppid", "fault=chdir:error=EPERM"), str(p.pid)],
+                             stderr=subprocess.PIPE, text=True)
+        for _ in range(1000):  # bounded: until the tracee has seen the fault
+            if "chdir -1 1" in out.read_text():
+                break
+            time.sleep(0.01)
+        t.send_signal(signal.SIGINT)
+        _, err = t.communicate(timeout=30)
+        seen = out.read_text().count("chdir -1 1")
+        for _ in range(1000):  # after the detach: still failing
+            if out.read_text().count("chdir -1 1") > seen:
+                break
+            time.sleep(0.01)
+        assert out.read_text().count("chdir -1 1") > seen
+    finally:
+        p.kill()
+        p.wait()
+    assert f"process {p.pid} keeps these faults in its seccomp filter until it exits" in err

@@ -49,9 +49,11 @@ def test_attach_injects(prog, mode, tmp_path):
     injected = [i for i, l in enumerate(lines) if l.endswith("= -1 ENOENT (No such file or directory) (INJECTED)")]
     assert injected[:3] == [1, 4, 7]
     assert all(re.search(r"= 0$", l) for i, l in enumerate(lines[:8]) if i not in injected)
-    # the tracee saw exactly those failures
+    # the tracee saw those failures, and maybe one more: a call tampered with
+    # at its entry when the detach came still gets its error at its exit
+    # (not the skipped call's ENOSYS), after the trace has ended
     seen = (tmp_path / "out").read_text().count("chdir -1 2")
-    assert seen == len(injected)
+    assert len(injected) <= seen <= len(injected) + 1
 
 
 def test_attach_in_kernel_is_as_irreversible_as_the_filter(prog, tmp_path):

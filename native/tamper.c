@@ -248,8 +248,8 @@ uint64_t tr_tamper_delay(struct tr_loop *L, struct tr_task *t, int phase)
 	return (tr->actions & TR_TA_DELAY_EXIT) ? (tr->delay_exit_ns ? tr->delay_exit_ns : 1) : 0;
 }
 
-/* A tampered call's exit: the return value written, read back as the
- * kernel reports it (an i386 tracee sees 32 bits). */
+/* A tampered call's exit: the return value written; the record carries it
+ * as strace reports it (a retval= is a success, even in the error range). */
 void tr_tamper_exit(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo *si)
 {
 	const struct tr_trule *tr;
@@ -262,16 +262,13 @@ void tr_tamper_exit(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo *si)
 			si->exit.rval = -(int64_t)tr->error;
 			si->exit.is_error = 1;
 		} else {
-			si->exit.rval = (int64_t)tr->retval;
+			/* a success whatever the value (strace prints it
+			 * unsigned); an i386 tracee gets the low 32 bits */
+			si->exit.rval = (int64_t)(t->pers == TR_PERS_I386 ? tr->retval & 0xffffffffu : tr->retval);
 			si->exit.is_error = 0;
 		}
 		if (tr_set_info(L, t, si) == 0) {
-			struct tr_sysinfo back;
-
 			t->tflags |= TR_SF_INJECTED;
-			if (ptrace(TR_PTRACE_GET_SYSCALL_INFO, t->tid, (void *)sizeof(back), &back) > 0 &&
-			    back.op == TR_SI_EXIT)
-				*si = back;
 		} else {
 			tr_rec_error(L, t, errno, "inject: cannot set the return value");
 		}

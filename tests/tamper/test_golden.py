@@ -34,6 +34,9 @@ SEQ = {
     "error-number": ["trace=chdir", "inject=chdir:error=22:when=2"],
     "retval": ["trace=chdir", "inject=chdir:retval=42:when=2"],
     "retval-read": ["trace=read", "inject=read:retval=2"],
+    # strace prints an injected retval= unsigned, even in the error range
+    "retval-minus-1": ["trace=chdir", "inject=chdir:retval=-1:when=2"],
+    "retval-big": ["trace=chdir", "inject=chdir:retval=18446744073709551000:when=2"],
     "syscall": ["trace=chdir", "inject=chdir:syscall=getppid:error=EPERM:when=2"],
     "syscall-retval": ["trace=chdir", "inject=chdir:syscall=getpid:retval=7:when=4"],
     "fault": ["trace=chdir,close", "fault=close"],
@@ -73,6 +76,22 @@ def test_when_per_thread(mode, prog, tmp_path):
     forked child, which starts afresh) is the one tampered with."""
     ref = _same(tmp_path, [str(prog), mode], ["-f", *T.exprs("trace=chdir", "inject=chdir:error=ENOENT:when=2")])
     assert sum("(INJECTED)" in l for l in ref) == 2
+
+
+@pytest.fixture(scope="module")
+def prog32(tmp_path_factory):
+    exe = tmp_path_factory.mktemp("tamper32") / "calls32"
+    r = subprocess.run(["gcc", "-m32", "-O1", "-pthread", "-o", str(exe), str(T.GOLDEN / "calls.c")], capture_output=True)
+    if r.returncode:
+        pytest.skip("gcc -m32 cannot build (scripts/setup installs gcc-multilib)")
+    return exe
+
+
+@pytest.mark.parametrize("case", ["error", "retval", "retval-minus-1", "retval-big", "syscall", "signal", "poke-enter",
+                                  "poke-exit-retval", "delay-exit-error", "when-range-step"])
+def test_seq_i386_process(case, prog32, tmp_path):
+    """A whole i386 process (gcc -m32): the same results as strace's."""
+    _same(tmp_path, [str(prog32), "seq"], T.exprs(*SEQ[case]))
 
 
 def test_i386(prog, tmp_path):

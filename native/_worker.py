@@ -56,7 +56,8 @@ DEFAULTS = {
     # detached and the worker stays on as a pass-through tracer
     "passthru_fd": -1,
 }
-STATS = ("stops", "seccomp_stops", "syscall_stops", "records", "frames", "bytes", "lost", "splits", "tasks_max", "tasks_total", "root_status")
+STATS = ("stops", "seccomp_stops", "syscall_stops", "records", "frames", "bytes", "lost", "splits", "tasks_max", "tasks_total", "root_status",
+         "tampered", "tamper_setregs")
 
 
 def _native():

@@ -146,6 +146,7 @@ static int tr_set_info(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo *
 			return -errno;
 		L->no_setinfo = 1; /* the kernel predates it (6.16) */
 	}
+	L->st->tamper_setregs++;
 	{
 		struct user_regs_struct regs;
 
@@ -207,6 +208,7 @@ void tr_tamper_entry(struct tr_loop *L, struct tr_task *t, const struct tr_pentr
 	if (!tr_tamper_fires(L, t, idx, tr))
 		return;
 	t->trule = pe->tamper;
+	L->st->tampered++;
 	if (tr->actions & TR_TA_POKE_ENTER)
 		tr_poke(L, t, tr, 0);
 	if (tr->actions & (TR_TA_ERROR | TR_TA_RETVAL)) {

@@ -83,6 +83,10 @@ struct tr_stats {
 	/* launch: the launched process's wait status once it is gone (exit or
 	 * killed), else -1 (attach, or not seen) */
 	long long root_status;
+	/* -e inject=/fault=: calls tampered with; register writes made with
+	 * PTRACE_SETREGS because the kernel lacks PTRACE_SET_SYSCALL_INFO */
+	unsigned long long tampered;
+	unsigned long long tamper_setregs;
 };
 
 /* Run the loop until every task is gone (launch) or detached (attach).

@@ -139,3 +139,33 @@ def test_parse_errors_as_strace(prog):
         assert ref.returncode == ours.returncode == 1
         assert ours.stdout == ref.stdout == ""
         assert ours.stderr.replace("tracectl:", "strace:") == ref.stderr
+
+
+def test_jsonl_carries_injected(prog, tmp_path):
+    """--format=jsonl: `injected` says what was done; `text` has strace's
+    marks, `retval` not."""
+    import json
+
+    out = tmp_path / "out.jsonl"
+    r = subprocess.run([str(T.TRACECTL), "--embedded", "run", "--format=jsonl", "-o", str(out),
+                        *T.exprs("trace=chdir", "inject=chdir:poke_enter=@arg1=2f00:error=EPERM:when=2", "inject=chdir:delay_exit=1:when=3"),
+                        str(prog), "seq"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    calls = [o for o in map(json.loads, out.read_text().splitlines()) if o.get("syscall") == "chdir"]
+    # the last expression naming chdir wins: delay_exit on the 3rd call only
+    assert [o["injected"] for o in calls[:4]] == [None, None, ["delay"], None]
+    assert calls[2]["text"].endswith("= 0 (DELAYED)") and calls[2]["retval"] == "0"
+
+
+def test_jsonl_injected_poke_and_error(prog, tmp_path):
+    import json
+
+    out = tmp_path / "out.jsonl"
+    r = subprocess.run([str(T.TRACECTL), "--embedded", "run", "--format=jsonl", "-o", str(out),
+                        *T.exprs("trace=chdir", "inject=chdir:poke_enter=@arg1=2f00:error=EPERM:when=2"), str(prog), "seq"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    c = [o for o in map(json.loads, out.read_text().splitlines()) if o.get("syscall") == "chdir"][1]
+    assert c["injected"] == ["retval", "args"] and c["errno"] == "EPERM" and c["flags"] & 0x18 == 0x18
+    assert c["text"] == 'chdir("/") = -1 EPERM (Operation not permitted) (INJECTED: args, retval)'
+    assert c["retval"] == "-1 EPERM (Operation not permitted)"

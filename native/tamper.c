@@ -201,6 +201,7 @@ void tr_tamper_entry(struct tr_loop *L, struct tr_task *t, const struct tr_pentr
 	t->trule = 0;
 	t->tflags = 0;
 	t->tsig = 0;
+	t->flags &= ~T_TAMPERED; /* a call that vanished left it set */
 	if (!pe || !pe->tamper || !L->tamper_live)
 		return;
 	idx = (unsigned int)pe->tamper - 1;

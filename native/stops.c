@@ -52,7 +52,12 @@ static void tr_on_entry(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo 
 	t->mem.len = 0;
 	t->mem.overflow = 0;
 	t->mem_n = 0;
-	tr_tamper_entry(L, t, pe, si); /* -e inject=: before the fetch sees a poke */
+	if (tr_tamper_entry(L, t, pe, si)) { /* -e inject=: before the fetch sees a poke */
+		t->flags &= ~T_INSYS; /* skipped, to be made again: no record */
+		t->flags |= T_WANT_EXIT;
+		tr_resume(L, t, 0);
+		return;
+	}
 	if (pe && (ef & TR_EF_FETCH_ENTRY))
 		t->mem_n = tr_fetch(L, t, pe, 0, &t->mem, 0);
 	t->has_cpu = 0;
@@ -302,6 +307,8 @@ static void tr_on_syscall_stop(struct tr_loop *L, struct tr_task *t)
 		tr_resume(L, t, 0);
 		return;
 	}
+	if (t->replay && tr_tamper_replay(L, t, si.op))
+		return; /* tamper.c: a call made again for its signal= */
 	if (si.op == TR_SI_ENTRY)
 		tr_on_entry(L, t, &si, 0);
 	else if (si.op == TR_SI_EXIT)

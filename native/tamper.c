@@ -192,24 +192,49 @@ static void tr_poke(struct tr_loop *L, struct tr_task *t, const struct tr_trule 
 }
 
 /* A selected call's entry (before its memory is fetched, so the record
- * shows what a poke wrote, as strace prints it). */
-void tr_tamper_entry(struct tr_loop *L, struct tr_task *t, const struct tr_pentry *pe, struct tr_sysinfo *si)
+ * shows what a poke wrote, as strace prints it). Returns 1 when the call
+ * is to be replayed for its signal= (see tr_tamper_replay): the caller
+ * resumes it to its exit and records nothing. */
+int tr_tamper_entry(struct tr_loop *L, struct tr_task *t, const struct tr_pentry *pe, struct tr_sysinfo *si)
 {
 	const struct tr_trule *tr;
 	unsigned int idx;
+	int replayed = t->replay == TR_REPLAY_SECCOMP;
 
 	t->trule = 0;
 	t->tflags = 0;
 	t->tsig = 0;
+	t->replay = 0;
 	t->flags &= ~T_TAMPERED; /* a call that vanished left it set */
 	if (!pe || !pe->tamper || !L->tamper_live)
-		return;
+		return 0;
 	idx = (unsigned int)pe->tamper - 1;
 	tr = &L->plan.tamper[idx];
-	if (!tr_tamper_fires(L, t, idx, tr))
-		return;
-	t->trule = pe->tamper;
-	L->st->tampered++;
+	if (replayed) {
+		/* the same call again, its signal sent: the rest of the rule */
+		t->trule = pe->tamper;
+		t->tflags |= TR_SF_SIGNALED;
+	} else {
+		if (!tr_tamper_fires(L, t, idx, tr))
+			return 0;
+		t->trule = pe->tamper;
+		L->st->tampered++;
+		if ((tr->actions & TR_TA_SIGNAL) && si->op == TR_SI_SECCOMP) {
+			/* strace sends signal= at the syscall-enter-stop, so the
+			 * call runs with it pending (a blocking call is cut
+			 * short); a seccomp stop drops a resume signal. So this
+			 * execution is skipped and the call made again, stopping
+			 * at its syscall-enter-stop this time */
+			si->seccomp.nr = (uint64_t)-1;
+			if (tr_set_info(L, t, si) == 0) {
+				t->replay = TR_REPLAY_REWIND;
+				t->trule = 0;
+				return 1;
+			}
+		}
+	}
+	if (tr->actions & TR_TA_POKE_ENTER)
+		tr_poke(L, t, tr, 0);
 	if (tr->actions & TR_TA_POKE_ENTER)
 		tr_poke(L, t, tr, 0);
 	if (tr->actions & (TR_TA_ERROR | TR_TA_RETVAL)) {
@@ -224,12 +249,63 @@ void tr_tamper_entry(struct tr_loop *L, struct tr_task *t, const struct tr_pentr
 		else
 			tr_rec_error(L, t, errno, "inject: cannot change the system call");
 	}
-	if (tr->actions & TR_TA_SIGNAL)
+	if ((tr->actions & TR_TA_SIGNAL) && !replayed) {
 		t->tsig = tr->signo;
+		t->tflags |= TR_SF_SIGNALED;
+	}
 	if (tr->actions & (TR_TA_DELAY_ENTER | TR_TA_DELAY_EXIT))
 		t->tflags |= TR_SF_DELAYED;
-	if (tr->actions & TR_TA_SIGNAL)
-		t->tflags |= TR_SF_SIGNALED;
+	return 0;
+}
+
+/* Put the call back: its instruction once more (syscall and int $0x80 are
+ * both two bytes; the kernel's own restarts do the same) with its number. */
+static int tr_rewind(struct tr_loop *L, struct tr_task *t)
+{
+	struct user_regs_struct regs;
+
+	if (ptrace(PTRACE_GETREGS, t->tid, 0L, &regs) < 0)
+		return -errno;
+	regs.rip -= 2;
+	regs.rax = t->nr;
+	regs.orig_rax = t->nr;
+	if (ptrace(PTRACE_SETREGS, t->tid, 0L, &regs) < 0)
+		return -errno;
+	return 0;
+}
+
+/* The steps of a replay for signal= after a seccomp stop. At the skipped
+ * execution's exit stop: rewind, resume to the syscall-enter-stop. There:
+ * resume with the signal (the kernel sends it, as under strace), and the
+ * seccomp stop that follows is the call, tampered with by the rest of its
+ * rule (tr_tamper_entry). Returns 1 when the stop was a replay step. */
+int tr_tamper_replay(struct tr_loop *L, struct tr_task *t, int op)
+{
+	const struct tr_trule *tr;
+
+	if (t->replay == TR_REPLAY_REWIND && op == TR_SI_EXIT) {
+		if (tr_rewind(L, t) < 0) {
+			tr_rec_error(L, t, errno, "inject: cannot make the call again for its signal");
+			t->replay = 0;
+			t->flags &= ~T_WANT_EXIT;
+			tr_resume(L, t, 0);
+			return 1;
+		}
+		t->replay = TR_REPLAY_ENTER;
+		t->flags |= T_WANT_EXIT; /* PTRACE_SYSCALL: stop at its entry */
+		tr_resume(L, t, 0);
+		return 1;
+	}
+	if (t->replay == TR_REPLAY_ENTER && op == TR_SI_ENTRY) {
+		const struct tr_pentry *pe = tr_plan_lookup(&L->plan, t->pers, t->nr);
+
+		tr = pe && pe->tamper ? &L->plan.tamper[pe->tamper - 1] : NULL;
+		t->replay = TR_REPLAY_SECCOMP;
+		t->flags |= T_WANT_EXIT;
+		tr_resume(L, t, tr ? tr->signo : 0);
+		return 1;
+	}
+	return 0;
 }
 
 /* Whether the call under way needs its exit stop for tampering. */
@@ -358,6 +434,14 @@ void tr_tamper_finish(struct tr_loop *L, struct tr_task *t)
 {
 	struct tr_sysinfo si;
 
+	if (t->replay == TR_REPLAY_REWIND) {
+		/* skipped for a replay: made again, without its signal */
+		t->replay = 0;
+		if (ptrace(TR_PTRACE_GET_SYSCALL_INFO, t->tid, (void *)sizeof(si), &si) > 0 && si.op == TR_SI_EXIT)
+			tr_rewind(L, t);
+		return;
+	}
+	t->replay = 0;
 	if (!t->trule || !(t->flags & T_TAMPERED))
 		return;
 	if (ptrace(TR_PTRACE_GET_SYSCALL_INFO, t->tid, (void *)sizeof(si), &si) > 0 && si.op == TR_SI_EXIT)

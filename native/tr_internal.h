@@ -226,6 +226,7 @@ struct tr_task {
 	int tsig; /* signal= to send when the call is resumed */
 	int held_sig; /* delayed: the signal to resume with */
 	int64_t wake_ns; /* delayed: CLOCK_MONOTONIC time to resume */
+	uint8_t replay; /* signal= after a seccomp stop: TR_REPLAY_ step */
 	struct tr_task *dnext; /* delayed list */
 };
 
@@ -333,8 +334,10 @@ void tr_release_held(struct tr_loop *L);
 int tr_inject_all(struct tr_loop *L);
 
 /* tamper.c */
+enum { TR_REPLAY_REWIND = 1, TR_REPLAY_ENTER = 2, TR_REPLAY_SECCOMP = 3 };
 long tr_tamper_parse(struct tr_plan *pl, const unsigned char *p, size_t off, size_t len);
-void tr_tamper_entry(struct tr_loop *L, struct tr_task *t, const struct tr_pentry *pe, struct tr_sysinfo *si);
+int tr_tamper_entry(struct tr_loop *L, struct tr_task *t, const struct tr_pentry *pe, struct tr_sysinfo *si);
+int tr_tamper_replay(struct tr_loop *L, struct tr_task *t, int op);
 int tr_tamper_wants_exit(struct tr_task *t);
 uint64_t tr_tamper_delay(struct tr_loop *L, struct tr_task *t, int phase);
 void tr_tamper_exit(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo *si);

@@ -70,6 +70,14 @@ def test_seq(case, prog, tmp_path):
     _same(tmp_path, [str(prog), "seq"], T.exprs(*SEQ[case]))
 
 
+def test_signal_interrupts_a_blocking_call(prog, tmp_path):
+    """signal= is pending while the call runs, as under strace (which sends
+    it at the syscall-enter-stop): pause() returns at once, interrupted.
+    After a seccomp stop the loop makes the call again to get there."""
+    ref = _same(tmp_path, [str(prog), "pause"], T.exprs("trace=pause", "inject=pause:signal=USR1"))
+    assert ref[0].startswith("pause() ") and "ERESTARTNOHAND" in ref[0]
+
+
 @pytest.mark.parametrize("mode", ["threads", "fork"])
 def test_when_per_thread(mode, prog, tmp_path):
     """Counters are per thread: the second call of each thread (and of a

@@ -6,6 +6,7 @@
  *   fork     chdir x 3 in the parent, a child that does chdir x 3, waited for
  *   i386     getpid and chdir through int $0x80 (the i386 personality)
  *   loop     "ready", then chdir("/tmp") every 10 ms until killed
+ *   pause    pause(): returns only when a signal= interrupts it
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -74,6 +75,8 @@ int main(int argc, char **argv)
 			_exit(0);
 		}
 		waitpid(pid, NULL, 0);
+	} else if (!strcmp(mode, "pause")) {
+		show("pause", pause());
 	} else if (!strcmp(mode, "loop")) {
 		puts("ready");
 		fflush(stdout);

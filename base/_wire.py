@@ -212,17 +212,23 @@ class PlanFlag(IntEnum):
 
 
 # --- the tamper section (plan version 2, PlanFlag.TAMPER) ----------------------
-# After the last entry's ops: a header, then `count` rules sorted by (pers, nr),
-# each (pers, nr) also an entry of the plan, each followed by its pokes.
-#   header: count u16, reserved u16 + u32
+# After the last entry's ops: a header, `npaths` -P paths, then `count` rules
+# sorted by (pers, nr), each (pers, nr) also an entry of the plan, each
+# followed by its pokes.
+#   header: count u16, npaths u16, reserved u32
+#   path:   len u16, then `len` bytes; the two zero-padded to a multiple of 8
 #   rule:   pers u8, actions u8 (TamperAction), signo u8, npokes u8, nr u32,
 #           first u16, last u16 (0xFFFF: none), step u16 (0: `first` only),
 #           error u16, retval u64, scno i64 (the call that runs instead: -1
-#           none, the call is skipped), delay_enter_ns u64, delay_exit_ns u64
+#           none, the call is skipped), delay_enter_ns u64, delay_exit_ns u64,
+#           pathargs u8, fdargs u8 (with -P paths: bit i = argument i is a
+#           path / an fd; the call is counted and tampered with only when one
+#           names a -P path), reserved u16 + u32
 #   poke:   phase u8 (0 entry, 1 exit), arg u8 (1..7, strace's @argN), len u16,
 #           reserved u32, then `len` bytes zero-padded to a multiple of 8
 TAMPER_HEADER = struct.Struct("<HHI")
-TAMPER_RULE = struct.Struct("<BBBBIHHHHQqQQ")
+TAMPER_RULE = struct.Struct("<BBBBIHHHHQqQQBBHI")
+TAMPER_PATH = struct.Struct("<H")
 TAMPER_POKE = struct.Struct("<BBHI")
 TAMPER_LAST_INF = 0xFFFF
 TAMPER_POKE_MAX = 1024

@@ -137,13 +137,14 @@ def trace_flags(trace: Iterable, *, entry_only: bool = False, table: Table | Non
     return out
 
 
-def build_plan(trace: Iterable, *, strsize: int = 32, cpu_time: bool = False, entry_only: bool = False, abbrev: Iterable | None = None, tamper=None) -> bytes:
+def build_plan(trace: Iterable, *, strsize: int = 32, cpu_time: bool = False, entry_only: bool = False, abbrev: Iterable | None = None, tamper=None, paths: Iterable[str] = ()) -> bytes:
     """The fetch plan for a trace set, in tracerd._wire's binary format: one
     entry per selected (pers, nr) (even with no ops), sorted by (pers, nr).
     `abbrev`: the (pers, nr) printed abbreviated (strace's -e abbrev=; None =
     none): their environments are counted, not fetched. `tamper`: the
     -e inject=/fault= rules, (pers, nr) -> Inject (bpfgen.tamper_map): a
-    tamper section follows the entries."""
+    tamper section follows the entries; `paths` (-P) restrict it to calls
+    that name one."""
     if not 0 <= strsize < 1 << 32:
         raise UsageError(f"invalid -s argument: '{strsize}'")
     from . import _cache
@@ -151,7 +152,7 @@ def build_plan(trace: Iterable, *, strsize: int = 32, cpu_time: bool = False, en
 
     trace = frozenset(trace)
     abbrev = frozenset(abbrev) if abbrev is not None else frozenset()
-    section = build_tamper(tamper or {})
+    section = build_tamper(tamper or {}, paths=tuple(paths))
     key = _cache.derived_key(
         "plan", sorted((int(p), int(n)) for p, n in trace), strsize, bool(cpu_time), bool(entry_only),
         sorted((int(p), int(n)) for p, n in abbrev), section.hex(),
@@ -221,7 +222,7 @@ def parse_plan(buf: bytes) -> dict:
     if flags & PlanFlag.TAMPER:
         from ._tamper import parse_tamper
 
-        out["tamper"], off = parse_tamper(buf, off)
+        out["tamper"], out["tamper_paths"], off = parse_tamper(buf, off)
         known = {(e["pers"], e["nr"]) for e in entries}
         for r in out["tamper"]:
             if (r["pers"], r["nr"]) not in known:

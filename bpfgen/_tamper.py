@@ -6,8 +6,9 @@ strace's rules, checked against strace 6.1:
   one that names it wins whole (`-e inject=close:error=1 -e fault=%desc`
   faults every close with ENOSYS);
 - only calls that are traced are counted and tampered with (`-e trace=open
-  -e inject=close:...` tampers with nothing); -P narrows that further in the
-  loop's counting only as far as the consumer can tell, see docs/cli.md;
+  -e inject=close:...` tampers with nothing), and with -P only those that
+  name a -P path (a path argument as passed, or an fd argument whose
+  /proc/TID/fd link is the path: the consumer's rule for showing them);
 - the counters of `when=` are per thread and per call.
 """
 
@@ -19,6 +20,7 @@ from tracerd._errors import UsageError
 from tracerd._wire import (
     TAMPER_HEADER,
     TAMPER_LAST_INF,
+    TAMPER_PATH,
     TAMPER_POKE,
     TAMPER_RULE,
     Pers,
@@ -94,15 +96,37 @@ def _actions(rule: Inject) -> int:
     return int(a)
 
 
-def build_tamper(rules: Mapping[tuple[Pers, int], Inject], table: Table | None = None) -> bytes:
+_PATH_KINDS = frozenset({"path"})
+_FD_KINDS = frozenset({"fd", "dirfd"})
+
+
+def _arg_masks(table: Table, pers: Pers, nr: int) -> tuple[int, int]:
+    """(path args, fd args) of a call as bit masks: what -P looks at (the
+    consumer's rule: path strings as passed, fds by what they name)."""
+    sc = table.lookup(pers, nr)
+    paths = fds = 0
+    for i, a in enumerate(sc.args_for(pers) if sc else ()):
+        if a.kind in _PATH_KINDS:
+            paths |= 1 << i
+        elif a.kind in _FD_KINDS:
+            fds |= 1 << i
+    return paths, fds
+
+
+def build_tamper(rules: Mapping[tuple[Pers, int], Inject], table: Table | None = None, paths: Iterable[str] = ()) -> bytes:
     """The tamper section for `rules` ((pers, nr) -> Inject), sorted by
-    (pers, nr); b"" when there is nothing to tamper with."""
+    (pers, nr); b"" when there is nothing to tamper with. `paths`: -P's;
+    then only calls that name one of them are counted and tampered with."""
     if not rules:
         return b""
     table = table or load_table()
-    if len(rules) > 0xFFFF:
+    paths = [p.encode(errors="surrogateescape") if isinstance(p, str) else bytes(p) for p in paths]
+    if len(rules) > 0xFFFF or len(paths) > 0xFFFF:
         raise UsageError("too many system calls to tamper with")
-    parts = [TAMPER_HEADER.pack(len(rules), 0, 0)]
+    parts = [TAMPER_HEADER.pack(len(rules), len(paths), 0)]
+    for p in paths:
+        entry = TAMPER_PATH.pack(len(p)) + p
+        parts.append(entry + b"\0" * (-len(entry) % 8))
     for (pers, nr) in sorted(rules):
         rule = rules[(pers, nr)]
         actions = _actions(rule)
@@ -110,11 +134,13 @@ def build_tamper(rules: Mapping[tuple[Pers, int], Inject], table: Table | None =
         if actions & TamperAction.SYSCALL:
             scno = table.syscalls[rule.syscall].numbers[Pers(pers)]
         pokes = [(0, a, d) for a, d in rule.poke_enter] + [(1, a, d) for a, d in rule.poke_exit]
+        pmask, fmask = _arg_masks(table, Pers(pers), nr) if paths else (0, 0)
         parts.append(TAMPER_RULE.pack(
             int(pers), actions, rule.signal or 0, len(pokes), nr,
             rule.first, rule.last, rule.step, rule.error or 0,
             rule.retval or 0, scno,
             rule.delay_enter_ns or 0, rule.delay_exit_ns or 0,
+            pmask, fmask, 0, 0,
         ))
         for phase, arg, data in pokes:
             parts.append(TAMPER_POKE.pack(phase, arg, len(data), 0))
@@ -122,20 +148,31 @@ def build_tamper(rules: Mapping[tuple[Pers, int], Inject], table: Table | None =
     return b"".join(parts)
 
 
-def parse_tamper(buf: bytes, off: int) -> tuple[list[dict], int]:
-    """Read a tamper section at `off`: (rules as plain data, end offset).
-    Raises ValueError on a malformed section."""
+def parse_tamper(buf: bytes, off: int) -> tuple[list[dict], list[str], int]:
+    """Read a tamper section at `off`: (rules as plain data, -P paths, end
+    offset). Raises ValueError on a malformed section."""
     if off + TAMPER_HEADER.size > len(buf):
         raise ValueError("fetch plan truncated in the tamper header")
-    count, _, _ = TAMPER_HEADER.unpack_from(buf, off)
+    count, npaths, _ = TAMPER_HEADER.unpack_from(buf, off)
     off += TAMPER_HEADER.size
+    paths = []
+    for _ in range(npaths):
+        if off + TAMPER_PATH.size > len(buf):
+            raise ValueError("fetch plan truncated in a tamper path")
+        (n,) = TAMPER_PATH.unpack_from(buf, off)
+        size = TAMPER_PATH.size + n
+        size += -size % 8
+        if not n or off + size > len(buf):
+            raise ValueError("bad tamper path")
+        paths.append(buf[off + TAMPER_PATH.size:off + TAMPER_PATH.size + n].decode(errors="surrogateescape"))
+        off += size
     rules = []
     prev = None
     for _ in range(count):
         if off + TAMPER_RULE.size > len(buf):
             raise ValueError("fetch plan truncated in a tamper rule")
         (pers, actions, signo, npokes, nr, first, last, step, error, retval, scno,
-         d_enter, d_exit) = TAMPER_RULE.unpack_from(buf, off)
+         d_enter, d_exit, pmask, fmask, _, _) = TAMPER_RULE.unpack_from(buf, off)
         off += TAMPER_RULE.size
         if pers > max(Pers) or (prev is not None and (pers, nr) <= prev):
             raise ValueError("tamper rules not sorted by (pers, nr)")
@@ -157,5 +194,6 @@ def parse_tamper(buf: bytes, off: int) -> tuple[list[dict], int]:
             "pers": pers, "nr": nr, "actions": actions, "signo": signo, "first": first, "last": last,
             "step": step, "error": error, "retval": retval, "scno": scno,
             "delay_enter_ns": d_enter, "delay_exit_ns": d_exit, "pokes": pokes,
+            "pathargs": pmask, "fdargs": fmask,
         })
-    return rules, off
+    return rules, paths, off

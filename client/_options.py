@@ -631,17 +631,15 @@ def _target(args, attach):
 def _tamper(q, args=None, attach=False) -> tuple[dict, dict, tuple]:
     """The tampering (-e inject=/fault=): (rules the loop executes, errnos the
     filter returns under --in-kernel, notes). strace's rules in
-    bpfgen.tamper_map. -P is matched by the consumer, after the call: the
-    loop cannot tell which calls match it, so the two are refused together."""
+    bpfgen.tamper_map; with -P the loop tampers only with calls that name a
+    -P path (the plan carries the paths)."""
     in_kernel = bool(getattr(args, "in_kernel", False))
     if not q.inject:
         return {}, {}, ()
     from tracerd.bpfgen import in_kernel_split, tamper_map
 
-    if q.paths:
-        if in_kernel:
-            raise UsageError("--in-kernel is refused with -P: the kernel cannot see paths")
-        raise UsageError("-e inject=/fault= with -P is not supported by tracectl yet (paths are matched after the call)")
+    if q.paths and in_kernel:
+        raise UsageError("--in-kernel is refused with -P: the kernel cannot see paths")
     if not in_kernel:
         return tamper_map(q.inject, q.trace), {}, ()
     if attach and not args.seccomp_bpf:

@@ -22,6 +22,7 @@ void tr_plan_free(struct tr_plan *pl)
 	free(pl->tamper);
 	free(pl->pokes);
 	free(pl->tamper_raw);
+	free(pl->tpaths);
 	memset(pl, 0, sizeof(*pl));
 }
 

@@ -22,7 +22,7 @@
 
 #define TR_PTRACE_SET_SYSCALL_INFO 0x4212
 #define TR_TAMPER_HEADER 8
-#define TR_TAMPER_RULE 48
+#define TR_TAMPER_RULE 56
 #define TR_TAMPER_POKE 8
 
 static uint64_t tr_le64(const unsigned char *p)
@@ -34,16 +34,29 @@ static uint64_t tr_le64(const unsigned char *p)
  * `tamper` pointing at its rule. The new offset, or -EINVAL. */
 long tr_tamper_parse(struct tr_plan *pl, const unsigned char *p, size_t off, size_t len)
 {
-	unsigned int count;
+	unsigned int count, npaths;
 	size_t o, npokes = 0, start;
 
 	if (off + TR_TAMPER_HEADER > len)
 		return -EINVAL;
 	count = p[off] | (p[off + 1] << 8);
+	npaths = p[off + 2] | (p[off + 3] << 8);
 	off += TR_TAMPER_HEADER;
 	start = off;
 	/* first pass: sizes */
 	o = off;
+	for (unsigned int i = 0; i < npaths; i++) {
+		size_t n;
+
+		if (o + 2 > len)
+			return -EINVAL;
+		n = p[o] | (p[o + 1] << 8);
+		if (!n || n >= TR_PATH_MAX)
+			return -EINVAL;
+		o += (2 + n + 7) & ~(size_t)7;
+		if (o > len)
+			return -EINVAL;
+	}
 	for (unsigned int i = 0; i < count; i++) {
 		unsigned int np;
 
@@ -66,12 +79,24 @@ long tr_tamper_parse(struct tr_plan *pl, const unsigned char *p, size_t off, siz
 	pl->tamper = calloc(count ? count : 1, sizeof(*pl->tamper));
 	pl->pokes = calloc(npokes ? npokes : 1, sizeof(*pl->pokes));
 	pl->tamper_raw = malloc(o - start + 1);
-	if (!pl->tamper || !pl->pokes || !pl->tamper_raw)
+	pl->tpaths = calloc(npaths ? npaths : 1, sizeof(*pl->tpaths));
+	if (!pl->tamper || !pl->pokes || !pl->tamper_raw || !pl->tpaths)
 		return -ENOMEM;
 	memcpy(pl->tamper_raw, p + start, o - start);
 	pl->ntamper = count;
 	off = 0; /* now into tamper_raw */
 	npokes = 0;
+	for (unsigned int i = 0; i < npaths; i++) {
+		unsigned char *q = pl->tamper_raw + off;
+		size_t n = q[0] | (q[1] << 8);
+
+		/* the two length bytes become the string's NUL-free start: keep
+		 * (pointer, length) instead */
+		pl->tpaths[i].s = (const char *)q + 2;
+		pl->tpaths[i].len = n;
+		off += (2 + n + 7) & ~(size_t)7;
+	}
+	pl->ntpaths = npaths;
 	for (unsigned int i = 0; i < count; i++) {
 		const unsigned char *r = pl->tamper_raw + off;
 		struct tr_trule *tr = &pl->tamper[i];
@@ -90,6 +115,8 @@ long tr_tamper_parse(struct tr_plan *pl, const unsigned char *p, size_t off, siz
 		tr->scno = (int64_t)tr_le64(r + 24);
 		tr->delay_enter_ns = tr_le64(r + 32);
 		tr->delay_exit_ns = tr_le64(r + 40);
+		tr->pathargs = r[48];
+		tr->fdargs = r[49];
 		tr->pokes = &pl->pokes[npokes];
 		off += TR_TAMPER_RULE;
 		for (unsigned int j = 0; j < tr->npokes; j++) {
@@ -112,6 +139,43 @@ long tr_tamper_parse(struct tr_plan *pl, const unsigned char *p, size_t off, siz
 		pe->tamper = (int32_t)i + 1;
 	}
 	return (long)(start + off);
+}
+
+/* -P: whether the call names one of the paths: a path argument as passed,
+ * or an fd argument whose /proc/TID/fd link is one (the consumer's rule for
+ * showing a call, so what is tampered with is what is shown). */
+static int tr_names_path(const struct tr_plan *pl, const char *s, size_t n)
+{
+	for (int i = 0; i < pl->ntpaths; i++)
+		if (pl->tpaths[i].len == n && !memcmp(pl->tpaths[i].s, s, n))
+			return 1;
+	return 0;
+}
+
+static int tr_path_match(struct tr_loop *L, struct tr_task *t, const struct tr_trule *tr)
+{
+	char buf[TR_PATH_MAX + 1], link[64];
+
+	for (int i = 0; i < 6; i++) {
+		if (tr->pathargs & (1 << i)) {
+			ssize_t n = tr_peek(t, buf, t->args[i], TR_PATH_MAX);
+			char *z = n > 0 ? memchr(buf, 0, (size_t)n) : NULL;
+
+			if (z && tr_names_path(&L->plan, buf, (size_t)(z - buf)))
+				return 1;
+		} else if (tr->fdargs & (1 << i)) {
+			int fd = (int)(int32_t)t->args[i];
+			ssize_t n;
+
+			if (fd < 0)
+				continue;
+			snprintf(link, sizeof(link), "/proc/%d/fd/%d", t->tid, fd);
+			n = readlink(link, buf, TR_PATH_MAX);
+			if (n > 0 && tr_names_path(&L->plan, buf, (size_t)n))
+				return 1;
+		}
+	}
+	return 0;
 }
 
 /* strace's when=: the n-th call (1-based) of this thread to this rule's
@@ -210,6 +274,8 @@ int tr_tamper_entry(struct tr_loop *L, struct tr_task *t, const struct tr_pentry
 		return 0;
 	idx = (unsigned int)pe->tamper - 1;
 	tr = &L->plan.tamper[idx];
+	if (!replayed && L->plan.ntpaths && !tr_path_match(L, t, tr))
+		return 0; /* -P: strace counts only the calls it shows */
 	if (replayed) {
 		/* the same call again, its signal sent: the rest of the rule */
 		t->trule = pe->tamper;

@@ -164,7 +164,13 @@ struct tr_trule {
 	uint64_t retval;
 	int64_t scno;
 	uint64_t delay_enter_ns, delay_exit_ns;
+	uint8_t pathargs, fdargs; /* -P: which arguments are paths / fds */
 	struct tr_poke *pokes;
+};
+
+struct tr_tpath {
+	const char *s; /* not NUL-terminated */
+	size_t len;
 };
 
 #define TR_NR_DIRECT 1024
@@ -179,6 +185,8 @@ struct tr_plan {
 	struct tr_trule *tamper;
 	struct tr_poke *pokes;
 	unsigned char *tamper_raw;
+	int ntpaths; /* -P paths: only calls naming one are tampered with */
+	struct tr_tpath *tpaths;
 };
 
 uint32_t tr_le32(const unsigned char *p);
@@ -307,7 +315,9 @@ void tr_emit_simple(struct tr_loop *L, int type, struct tr_task *t, int n, int64
 
 /* memory.c */
 #define TR_PAGE 4096
+#define TR_PATH_MAX 4096
 
+ssize_t tr_peek(struct tr_task *t, void *dst, uint64_t addr, size_t len);
 unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pentry *pe, int phase,
 		      struct tr_buf *b, int64_t ret);
 int64_t tr_cpu(struct tr_task *t);

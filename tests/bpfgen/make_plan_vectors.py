@@ -29,6 +29,9 @@ GOOD = {
         "inject=read@64:poke_enter=@arg2=0a0b0c,@arg3=ff:poke_exit=@arg2=0x00",
         "fault=write@64:when=4+",
     ], {}),
+    # -P: the paths, and each rule's path and fd arguments
+    "plan_tamper_paths": (["trace=openat@64,close@64,read@64", "inject=openat:error=ENOENT:when=2", "fault=close"],
+                          {"paths": ["/etc/passwd", "/tmp/x"]}),
 }
 
 
@@ -64,7 +67,7 @@ def expected() -> dict[str, tuple[bytes, dict]]:
     out = {}
     for name, (exprs, kw) in GOOD.items():
         q = _qualified(exprs)
-        data = build_plan(q.trace, tamper=tamper_map(q.inject, q.trace), **kw)
+        data = build_plan(q.trace, tamper=tamper_map(q.inject, q.trace), **kw)  # kw may hold -P's paths
         doc = {"source": {"qualify": exprs, **kw}, **parse_plan(data)}
         out[name] = (data, doc)
     for name, (data, err) in _bad().items():

@@ -57,13 +57,24 @@ def test_retval_warnings():
     assert _q("inject=chdir:retval=5").warnings == []
 
 
-def test_inject_with_P_is_refused():
+def test_paths_and_argument_masks():
+    q = _q("trace=openat@64,close@64,getpid@64", "inject=openat,close,getpid:error=1")
+    plan = parse_plan(build_plan(q.trace, tamper=tamper_map(q.inject, q.trace), paths=["/etc/passwd", "/tmp"]))
+    assert plan["tamper_paths"] == ["/etc/passwd", "/tmp"]
+    masks = {r["nr"]: (r["pathargs"], r["fdargs"]) for r in plan["tamper"]}
+    assert masks == {257: (0b10, 0b1), 3: (0, 0b1), 39: (0, 0)}  # openat(dirfd, path), close(fd)
+
+
+def test_in_kernel_with_P_is_refused():
+    import argparse
+
     from tracerd.client._options import _tamper
 
     q = _q("inject=chdir:error=1")
     q.add_path("/tmp")
+    assert _tamper(q)[0]  # by stops: fine
     with pytest.raises(UsageError, match="-P"):
-        _tamper(q)
+        _tamper(q, argparse.Namespace(in_kernel=True, seccomp_bpf=False))
 
 
 # expressions checked against strace 6.1: accepted or refused, and with

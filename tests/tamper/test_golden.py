@@ -70,6 +70,17 @@ def test_seq(case, prog, tmp_path):
     _same(tmp_path, [str(prog), "seq"], T.exprs(*SEQ[case]))
 
 
+@pytest.mark.parametrize("expr", ["inject=openat:error=ENOENT:when=2", "inject=close:error=EIO:when=2+", "fault=openat,close:when=3"])
+def test_only_calls_matching_P_count(prog, tmp_path, expr):
+    """-P: only the calls that name the path (by a path argument, or an fd
+    that is the file) are counted and tampered with; the loader's and
+    /dev/null's are not."""
+    f = tmp_path / "pfile"
+    f.write_text("")
+    ref = _same(tmp_path, [str(prog), "paths", str(f)], ["-P", str(f), *T.exprs(expr)])
+    assert any("(INJECTED)" in l for l in ref) and not any("/dev/null" in l for l in ref)
+
+
 def test_signal_interrupts_a_blocking_call(prog, tmp_path):
     """signal= is pending while the call runs, as under strace (which sends
     it at the syscall-enter-stop): pause() returns at once, interrupted.

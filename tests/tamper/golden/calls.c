@@ -7,6 +7,7 @@
  *   i386     getpid and chdir through int $0x80 (the i386 personality)
  *   loop     "ready", then chdir("/tmp") every 10 ms until killed
  *   pause    pause(): returns only when a signal= interrupts it
+ *   paths    opens /dev/null and argv[2] in turn, and closes what it opened
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -75,6 +76,16 @@ int main(int argc, char **argv)
 			_exit(0);
 		}
 		waitpid(pid, NULL, 0);
+	} else if (!strcmp(mode, "paths") && argc > 2) {
+		const char *names[] = { "/dev/null", argv[2], "/dev/null", argv[2], argv[2], argv[2] };
+
+		for (int i = 0; i < 6; i++) {
+			long fd = syscall(SYS_openat, AT_FDCWD, names[i], O_RDONLY);
+
+			show("openat", fd);
+			if (fd >= 0)
+				show("close", syscall(SYS_close, fd));
+		}
 	} else if (!strcmp(mode, "pause")) {
 		show("pause", pause());
 	} else if (!strcmp(mode, "loop")) {

@@ -38,14 +38,16 @@ def wait_for_socket(path: str, proc: subprocess.Popen, limit: float = 20.0) -> N
 
 
 class Daemon:
-    def __init__(self, path: str, extra=(), env=None):
+    def __init__(self, path: str, extra=(), env=None, cmd=None, cwd=None):
+        """cmd: how to start tracerd (default: this interpreter's -m)."""
         self.path = path
         self.proc = subprocess.Popen(
-            [PY, "-m", "tracerd.daemon", "--socket", path, "--log-level", "debug", *extra],
+            [*(cmd or [PY, "-m", "tracerd.daemon"]), "--socket", path, "--log-level", "debug", *extra],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             env=env,
+            cwd=cwd,
         )
         wait_for_socket(path, self.proc)
 

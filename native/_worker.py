@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gc
 import os
+import resource
 import signal
 import socket
 import struct
@@ -205,15 +206,24 @@ def main() -> int:
     if not isinstance(config, dict):
         print("tracerd worker: bad config on stdin: not a map", file=sys.stderr)
         return 1
+    # everything is imported before the worker takes its owner's ids: the
+    # interpreter and this package may live where that user cannot read
+    # (a venv under /root), and nothing is loaded from disk after that
+    passthru = config.get("mode") == "passthru"
+    if passthru:
+        from ._passthru import passthru_main
+    else:
+        try:
+            _native()
+        except NativeMissing:
+            pass  # worker_main reports it on ready_fd
     try:
         _limit_memory(config.pop("memory_limit", None))
         _become(config.pop("creds", None))
     except (OSError, ValueError, TypeError) as exc:
         _fail_ready(config.get("ready_fd", -1), f"cannot take the session owner's credentials: {exc}")
         return 1
-    if config.get("mode") == "passthru":
-        from ._passthru import passthru_main
-
+    if passthru:
         return passthru_main(config)
     return worker_main(config)
 
@@ -224,8 +234,6 @@ def _limit_memory(limit) -> None:
     it runs under their uid) cannot raise it."""
     if limit is None:
         return
-    import resource
-
     limit = int(limit)
     for res in (resource.RLIMIT_AS, resource.RLIMIT_DATA):
         resource.setrlimit(res, (limit, limit))

@@ -126,7 +126,6 @@ def test_a_killed_pass_through_worker_is_replaced(sockdir, test_user, counter):
         (row,) = _listed(d.path)
         assert row["state"] == "pass-through" and row["uid"] == test_user.pw_uid
         old = row["worker"]
-        assert (d.path and os.path.exists(os.path.join(sockdir, "passthru.json")))
         os.kill(old, signal.SIGKILL)
         new = _wait_for_new_tracer(d.path, counter.pid, old)
         assert new["state"] == "pass-through" and new["uid"] == test_user.pw_uid
@@ -134,6 +133,7 @@ def test_a_killed_pass_through_worker_is_replaced(sockdir, test_user, counter):
         assert _field(new["worker"], "Uid") == str(test_user.pw_uid)
         assert _field(counter.pid, "Seccomp_filters") == "1"
         _no_enosys_from_now(counter)
+        assert os.path.exists(os.path.join(sockdir, "passthru.json"))  # the state file, next to the socket
         # the process exits: the session goes
         counter.kill()
         counter.wait()

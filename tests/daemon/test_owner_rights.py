@@ -335,10 +335,11 @@ def _attach_works(path, pid):
 
 
 def test_daemon_started_from_a_checkout(sockdir, sleeper_bin):
-    """F15: workers do not import from the daemon's directory (a checkout
-    holds a `tracerd` folder that shadows the installed package)."""
+    """F15: started from a checkout, the daemon leaves it for "/" and its
+    workers run (a checkout once held a `tracerd` folder that shadowed the
+    installed package for `python -m` in it)."""
     root = pathlib.Path(__file__).resolve().parents[2]
-    assert (root / "tracerd" / "__init__.py").exists()
+    assert (root / "pyproject.toml").exists()
     tracerd_bin = os.path.join(os.path.dirname(PY), "tracerd")
     d = Daemon(os.path.join(sockdir, "k.sock"), cmd=[tracerd_bin], cwd=str(root))
     spin = _spin_as(None, sleeper_bin)

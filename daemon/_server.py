@@ -429,6 +429,7 @@ class Daemon:
         self.clients: set[Client] = set()
         self.reserved: dict[int, int] = {}  # uid -> session slots taken by requests being served
         self.state = _passthru.StateFile(state_dir)
+        self._state_saved: list | None = None
         self._next = 0
         self.records = 0
         self.sessions_total = 0
@@ -499,11 +500,10 @@ class Daemon:
         the next daemon)."""
         if self.stopping:
             return
-        entries = []
-        for s in self.sessions.values():
-            if s.passthru and s.worker_pid:
-                entries.append(_passthru.entry_of(s))
-        self.state.save(entries)
+        entries = [_passthru.entry_of(s) for s in self.sessions.values() if s.passthru]
+        if entries != self._state_saved:  # most sessions end without any
+            self._state_saved = entries
+            self.state.save(entries)
 
     async def _readopt(self) -> None:
         """At start: the pass-through workers (and processes) a previous

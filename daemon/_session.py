@@ -228,7 +228,9 @@ class Session:
         if self.end_reason is None:
             self.end_reason = reason
         if reason == "shutdown" and not self.end_message:
-            self.end_message = "the daemon is shutting down: " + ("the processes were detached" if self.mode == "attach" else "the command was killed")
+            # the client prints it as is; the same words as its own
+            # fallback for a daemon that sends none
+            self.end_message = f"session {self.id}: the daemon shut down"
         if reason in ("shutdown", "stopped"):
             # a stalled lossless subscriber must not keep the worker (blocked
             # writing, so not reading its control pipe) from ending: what is

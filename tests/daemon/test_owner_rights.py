@@ -311,7 +311,7 @@ def test_a_run_ended_by_shutdown_gets_a_message(sockdir):
     try:
         d.proc.send_signal(signal.SIGTERM)
         records_of(run.frames())
-        assert (run.end.reason, run.end.message) == ("shutdown", "the daemon is shutting down: the command was killed")
+        assert (run.end.reason, run.end.message) == ("shutdown", f"session {run.session}: the daemon shut down")
     finally:
         run.close()
         d.stop()

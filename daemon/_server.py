@@ -18,7 +18,7 @@ from tracerd import PermissionRefused, ProtocolError, TracerdError, TracerError,
 from tracerd import _protocol as P
 from tracerd._protocol import ConnectionClosed, End, Error, Hello, Records, Reply, Request
 
-from . import _auth
+from . import _auth, _rules
 from ._config import Config
 from ._metrics import Tally
 from ._session import Session, Subscriber
@@ -279,6 +279,13 @@ class Client:
         return {"sessions": [s.info() for s in self.daemon.sessions.values() if self._may_see(s)]}
 
     async def _op_watch(self, args, fds) -> dict:
+        if ("rule" in args) == ("session" in args):
+            raise Refused(P.E_BAD_REQUEST, "watch takes a session or a rule")
+        if "rule" in args:
+            if not any(r.name == args["rule"] for r in self.daemon.rules.rules):
+                raise Refused(P.E_BAD_REQUEST, f"no rule '{args['rule']}'")
+            self._check_limits_watch()
+            return self.daemon.rules.follow(self, args["rule"], args.get("policy", "drop"))
         s = self._session(args["session"])
         if s.passthru:
             raise Refused(P.E_BAD_REQUEST, f"session {s.id} is pass-through (its processes keep the seccomp filter): it makes no records")
@@ -306,6 +313,12 @@ class Client:
 
     async def _op_stats(self, args, fds) -> dict:
         return self.daemon.stats()
+
+    async def _op_rules(self, args, fds) -> dict:
+        p = self.peer
+        if not (p.is_root or set(p.groups + (p.gid,)) & self.daemon.config.watch_any):
+            raise PermissionRefused("not permitted to see the standing rules (root and grant.watch_any groups may)")
+        return self.daemon.rules.info()
 
 
 def _comm(pid: int) -> str:
@@ -337,6 +350,7 @@ class Daemon:
         self.nursery: trio.Nursery | None = None
         self._accept_scope: trio.CancelScope | None = None
         self._idle = trio.Event()
+        self.rules = None  # standing rules (daemon/_rules.py)
 
     def next_id(self) -> int:
         self._next += 1
@@ -390,6 +404,8 @@ class Daemon:
             async with trio.open_nursery() as nursery:
                 self.nursery = nursery
                 nursery.start_soon(self._ticker)
+                # standing rules: in force (running matches attached) before READY=1; SIGHUP reloads
+                await nursery.start(_rules.serve, self)
                 async with trio.open_nursery() as accept:
                     for ls in listeners:
                         await accept.start(self._accept_loop, ls)

@@ -157,6 +157,7 @@ class Session:
         # records) until the processes exit, and so does this session
         self.inject = inject
         self.passthru = False
+        self.spawn = None  # a pre-started worker (standing rules: tracerd.native._idle), else spawn_worker
         self.subscribers: list[Subscriber] = []
         self.records = 0
         self.frames = 0
@@ -278,7 +279,7 @@ class Session:
             config["passthru_fd"] = pt_w
             mine.append(pt_w)
         try:
-            self.proc = spawn_worker(config, pass_fds=tuple(mine))
+            self.proc = (self.spawn or spawn_worker)(config, pass_fds=tuple(mine))
         except BaseException:
             for fd in (out_r, ctl_w, ready_r, *mine, pt_r, st_r):
                 if fd >= 0:

@@ -424,6 +424,7 @@ int tc_run(const struct tc_config *cfg, struct tc_stats *st, char *err, size_t e
 {
 	static struct tc_state S;
 	long long next_stats = tc_now() + TC_STATS_NS;
+	unsigned long long sent = 0; /* matched + answered + timeouts at the last report */
 
 	memset(&S, 0, sizeof(S));
 	S.cfg = cfg;
@@ -449,10 +450,13 @@ int tc_run(const struct tc_config *cfg, struct tc_stats *st, char *err, size_t e
 				next = S.pend[i].deadline;
 			}
 		}
-		if (now >= next_stats) {
+		/* a held exec's fate is reported at once, the rest once a second */
+		if (now >= next_stats || st->matched + st->answered + st->timeouts != sent) {
+			sent = st->matched + st->answered + st->timeouts;
 			tc_send_stats(&S);
 			next_stats = now + TC_STATS_NS;
-			next = next_stats;
+			if (next_stats < next || next <= now)
+				next = next_stats;
 		}
 		timeout = next > now ? (int)((next - now + 999999) / 1000000) : 0;
 		if (poll(pfd, 2, timeout) < 0) {

@@ -1,0 +1,311 @@
+"""Standing rules: the real daemon, the real exec catcher (fanotify exec
+permission events), real tracees. Marks are placed only on this module's own
+files (inode marks) or on a private tmpfs mounted for the test (filesystem
+marks), never on a filesystem the host runs from."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+from daemon_helpers import PY, Daemon, tracectl
+
+from tracerd import _wire
+from tracerd._protocol import End, Records
+
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root (fanotify exec permission events, CAP_SYS_ADMIN)"),
+    pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc missing"),
+]
+
+# Opens NAME.parent, forks a child that opens NAME.child; with "wait",
+# first waits for a byte on stdin (a process already running).
+PROG = r"""
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	char p[512], c;
+	int fd, st = 0;
+	pid_t pid;
+
+	if (argc > 2 && !strcmp(argv[2], "wait") && read(0, &c, 1) < 0)
+		return 2;
+	snprintf(p, sizeof(p), "%s.parent", argv[1]);
+	fd = open(p, O_RDONLY);
+	if (fd >= 0)
+		close(fd);
+	pid = fork();
+	if (pid == 0) {
+		snprintf(p, sizeof(p), "%s.child", argv[1]);
+		fd = open(p, O_RDONLY);
+		_exit(fd >= 0 ? 0 : 3);
+	}
+	waitpid(pid, &st, 0);
+	return WEXITSTATUS(st);
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def work():
+    d = tempfile.mkdtemp(prefix="tracerd-rules-")
+    os.chmod(d, 0o755)
+    subprocess.run(["gcc", "-O2", "-o", os.path.join(d, "prog"), "-x", "c", "-"], input=PROG.encode(), check=True)
+    for name in ("other", "third"):  # distinct inodes: each rule marks its own
+        shutil.copy(os.path.join(d, "prog"), os.path.join(d, name))
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def write_config(path, text):
+    with open(path + ".new", "w") as f:
+        f.write(text)
+    os.chmod(path + ".new", 0o644)
+    os.replace(path + ".new", path)
+
+
+def rule(name, exe, trace="-f -e trace=openat,execve", extra=""):
+    return f'[[rule]]\nname = "{name}"\nexe = "{exe}"\ntrace = "{trace}"\n{extra}\n'
+
+
+CATCHER = "[catcher]\nhold_ms = {hold}\nidle_workers = 1\n"
+
+
+def start(work, text, hold=2000):
+    cfg = os.path.join(work, "tracerd.toml")
+    write_config(cfg, CATCHER.format(hold=hold) + text)
+    sock = os.path.join(work, f"d{time.monotonic_ns()}", "tracerd.sock")
+    return Daemon(sock, extra=("--config", cfg)), cfg
+
+
+def rules_of(d):
+    r = tracectl("rules", "--json", socket_path=d.path)
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    return {x["name"]: x for x in lines if "name" in x}, lines[-1]
+
+
+class Follower:
+    """`watch --rule` over the protocol: every session of the rule from its
+    first record; payloads kept raw (the paths are in the fetched memory)."""
+
+    def __init__(self, path, name):
+        from tracerd.client._remote import Client
+
+        self.c = Client(path)
+        self.c.sock.settimeout(20)  # bounded: a test never hangs here
+        self.info = self.c.request("watch", {"rule": name, "policy": "block"})
+        self.payload = b""
+        self.records = []
+
+    def until_ended(self, n=1):
+        ended = 0
+        for ev in self.c.events():
+            if isinstance(ev, Records):
+                self.payload += ev.payload
+                self.records += _wire.iter_records(ev.payload)
+            elif isinstance(ev, End):
+                ended += 1
+                if ended >= n:
+                    return
+        raise AssertionError("the daemon closed the connection")
+
+    def close(self):
+        self.c.close()
+
+
+def test_new_process_caught_from_exec(work):
+    prog = os.path.join(work, "prog")
+    d, _ = start(work, rule("r1", prog))
+    try:
+        f = Follower(d.path, "r1")
+        marker = os.path.join(work, "m-new")
+        p = subprocess.run([prog, marker], timeout=30)
+        assert p.returncode == 3  # the child's open failed: no such marker file, as expected
+        f.until_ended()
+        f.close()
+        types = [r[0] for r in f.records]
+        # the stream starts at the exec: the exec record comes before any
+        # syscall of the new image, and the loader's first openat is there
+        assert _wire.Rec.EXEC in types or _wire.Rec.SYSCALL in types
+        assert b"/etc/ld.so.cache" in f.payload  # ld.so's first openat
+        assert f.payload.index(b"/etc/ld.so.cache") < f.payload.index((marker + ".parent").encode())
+        assert (marker + ".child").encode() in f.payload  # children are followed
+        rs, meta = rules_of(d)
+        assert meta["catcher"]["matched"] >= 1 and meta["catcher"]["answered"] >= 1, meta
+        assert meta["catcher"]["marks"] == [[prog, "inode"]]
+        # an exec no rule matches is not held (not even seen: inode marks)
+        other = os.path.join(work, "other")
+        assert subprocess.run([other, os.path.join(work, "m-x")], timeout=30).returncode == 3
+    finally:
+        rc, err = d.stop()
+    assert rc == 0, err
+    assert "rule r1: pid" in err and "traced by session" in err, err
+
+
+def test_running_process_attached_at_start_and_sighup(work):
+    prog, other = os.path.join(work, "prog"), os.path.join(work, "other")
+    marker = os.path.join(work, "m-run")
+    # already running before the daemon: waits for a byte on stdin
+    p1 = subprocess.Popen([prog, marker, "wait"], stdin=subprocess.PIPE)
+    p2 = subprocess.Popen([other, marker + "2", "wait"], stdin=subprocess.PIPE)
+    d, cfg = start(work, rule("r1", prog))
+    try:
+        rs, _ = rules_of(d)
+        procs = rs["r1"]["processes"]
+        assert [(x["pid"], x["how"], x["mode"]) for x in procs] == [(p1.pid, "running", "seccomp-bpf")], procs
+        ls = tracectl("ls", "--json", socket_path=d.path)
+        sessions = [json.loads(x) for x in ls.stdout.splitlines()]
+        assert any(s["pids"] == [p1.pid] and s["filter"].startswith("[rule r1]") for s in sessions), sessions
+
+        # SIGHUP: r1 removed (its injected process stays pass-through), r2
+        # added: the running `other` is attached
+        write_config(cfg, CATCHER.format(hold=2000) + rule("r2", other, extra='mode = "ptrace"'))
+        d.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            rs, meta = rules_of(d)
+            if "r2" in rs and rs["r2"]["processes"] and "r1" not in rs:
+                break
+            time.sleep(0.05)
+        assert list(rs) == ["r2"], rs
+        assert [(x["pid"], x["how"], x["mode"]) for x in rs["r2"]["processes"]] == [(p2.pid, "running", "ptrace")]
+        assert meta["catcher"]["marks"] == [[other, "inode"]]
+
+        # a broken config is refused in one line; the old stays in force
+        write_config(cfg, CATCHER.format(hold=2000) + rule("r3", other, trace="-e trace=nosuchcall"))
+        d.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        rs, _ = rules_of(d)
+        assert list(rs) == ["r2"]
+
+        # both processes go on, traced or passed through, and finish normally
+        for p in (p1, p2):
+            p.stdin.write(b"x")
+            p.stdin.close()
+        assert p1.wait(timeout=30) == 3 and p2.wait(timeout=30) == 3
+    finally:
+        for p in (p1, p2):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        rc, err = d.stop()
+    assert rc == 0, err
+    assert "configuration refused, the old one stays in force" in err and "invalid system call 'nosuchcall'" in err, err
+    assert [line for line in err.splitlines() if "configuration refused" in line][0].count("\n") == 0
+
+
+def test_config_must_be_roots_alone(work):
+    cfg = os.path.join(work, "loose.toml")
+    write_config(cfg, rule("r", os.path.join(work, "prog")))
+    os.chmod(cfg, 0o646)
+    r = subprocess.run([PY, "-m", "tracerd.daemon", "--socket", os.path.join(work, "x.sock"), "--config", cfg], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1
+    assert r.stderr.strip() == f"tracerd: {cfg}: refused: the configuration must not be writable by others (mode 0646)"
+    os.chmod(cfg, 0o644)
+    os.chown(cfg, 65534, 0)
+    r = subprocess.run([PY, "-m", "tracerd.daemon", "--socket", os.path.join(work, "x.sock"), "--config", cfg], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1
+    assert r.stderr.strip() == f"tracerd: {cfg}: refused: the configuration must be owned by root (it is owned by uid 65534)"
+    os.unlink(cfg)
+
+
+def test_stopped_daemon_does_not_freeze_execs(work):
+    third = os.path.join(work, "third")
+    d, _ = start(work, rule("r1", third), hold=300)
+    try:
+        assert rules_of(d)[1]["catcher"]["pid"]  # serving, the catcher in place
+        os.kill(d.proc.pid, signal.SIGSTOP)
+        try:
+            # held at most hold_ms (the catcher, a process of its own, allows
+            # on its timeout), then runs untraced
+            r = subprocess.run([third, os.path.join(work, "m-stop")], timeout=20)
+            assert r.returncode == 3
+        finally:
+            os.kill(d.proc.pid, signal.SIGCONT)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            _, meta = rules_of(d)
+            if meta["catcher"].get("timeouts", 0) >= 1:
+                break
+            time.sleep(0.2)
+        assert meta["catcher"]["timeouts"] >= 1, json.dumps(meta["catcher"])
+    finally:
+        rc, err = d.stop()
+    assert rc == 0, err
+
+
+@pytest.fixture
+def private_tmpfs():
+    d = tempfile.mkdtemp(prefix="tracerd-rules-fs-")
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256m,mode=0755", "tracerd-rules", d], check=True)
+    try:
+        yield d
+    finally:
+        subprocess.run(["umount", "-l", d], check=False)
+        os.rmdir(d)
+
+
+def test_own_execs_not_held_under_a_filesystem_mark(work, private_tmpfs):
+    """A rule that matches every exec of root's on a filesystem that also
+    holds the daemon's interpreter: the daemon's own execs (its workers,
+    the catcher) pass at once; the test's program is caught."""
+    fs = private_tmpfs
+    real = os.path.realpath(sys.executable)
+    py = os.path.join(fs, "python3")
+    shutil.copy(real, py)
+    # the copied interpreter finds the standard library and this venv
+    site = [p for p in sys.path if p.endswith("site-packages")][0]
+    with open(os.path.join(fs, "sitecustomize.py"), "w") as f:
+        f.write(f"import site\nsite.addsitedir({site!r})\n")
+    env = {**os.environ, "PYTHONHOME": sys.base_prefix, "PYTHONPATH": fs}
+    prog = os.path.join(fs, "prog")
+    shutil.copy(os.path.join(work, "prog"), prog)
+    cfg = os.path.join(work, "fs.toml")
+    write_config(cfg, f'[catcher]\nhold_ms = 5000\nidle_workers = 1\nfilesystems = ["{fs}"]\n[[rule]]\nname = "root-on-fs"\nuid = 0\ntrace = "-f -e trace=openat"\n')
+    sock = os.path.join(work, "fs", "tracerd.sock")
+    proc = subprocess.Popen([py, "-m", "tracerd.daemon", "--socket", sock, "--config", cfg, "--log-level", "debug"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    from daemon_helpers import wait_for_socket
+
+    wait_for_socket(sock, proc)
+    try:
+        f = Follower(sock, "root-on-fs")
+        r = subprocess.run([prog, os.path.join(fs, "m")], timeout=30)
+        assert r.returncode == 3
+        f.until_ended()
+        f.close()
+        assert b"/etc/ld.so.cache" in f.payload
+        rs, meta = rules_of_path(sock)
+        c = meta["catcher"]
+        # its idle worker (re)started after the catch: an exec of the
+        # daemon's on the marked filesystem, let through at once
+        deadline = time.monotonic() + 10
+        while c.get("own", 0) < 1 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            rs, meta = rules_of_path(sock)
+            c = meta["catcher"]
+        assert c["own"] >= 1 and c["timeouts"] == 0, c
+        assert c["marks"] == [[fs, "filesystem"]]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err.decode()
+
+
+def rules_of_path(sock):
+    r = tracectl("rules", "--json", socket_path=sock)
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    return {x["name"]: x for x in lines if "name" in x}, lines[-1]

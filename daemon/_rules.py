@@ -311,6 +311,18 @@ def _tracer_of(pid: int) -> int:
     return -1
 
 
+def _ancestors() -> set[int]:
+    out = set()
+    pid = os.getppid()
+    while pid > 1 and pid not in out:
+        out.add(pid)
+        try:
+            pid = int(_status(pid).get("PPid", "0"))
+        except (OSError, ValueError):
+            break
+    return out
+
+
 def kernel_catches_at_exec() -> bool:
     rel = os.uname().release.split("-")[0].split(".")
     try:
@@ -515,7 +527,9 @@ class Rules:
 
     # --- processes running when a rule comes in ---
     async def _scan(self, rule: Rule) -> None:
-        own = self.own_pids()
+        # never the daemon's ancestors (its supervisor: PID 1, a shell, a
+        # test runner) nor PID 1: a rule such as uid = 0 matches them too
+        own = self.own_pids() | _ancestors() | {1}
         me = os.getpid()
         for name in os.listdir("/proc"):
             if not name.isdigit():

@@ -259,44 +259,55 @@ def private_tmpfs():
 
 
 def test_own_execs_not_held_under_a_filesystem_mark(work, private_tmpfs):
-    """A rule that matches every exec of root's on a filesystem that also
-    holds the daemon's interpreter: the daemon's own execs (its workers,
-    the catcher) pass at once; the test's program is caught."""
+    """The daemon's interpreter on a marked filesystem, under a name a rule
+    matches: the daemon's own execs (its idle workers, the catcher) pass at
+    once; the test's program, matched by another rule, is caught. The rules
+    match by comm names nothing else on the host carries, so the scan of
+    running processes finds none but the test's."""
     fs = private_tmpfs
     real = os.path.realpath(sys.executable)
-    py = os.path.join(fs, "python3")
+    py = os.path.join(fs, "trd-own-py")
     shutil.copy(real, py)
     # the copied interpreter finds the standard library and this venv
     site = [p for p in sys.path if p.endswith("site-packages")][0]
     with open(os.path.join(fs, "sitecustomize.py"), "w") as f:
         f.write(f"import site\nsite.addsitedir({site!r})\n")
     env = {**os.environ, "PYTHONHOME": sys.base_prefix, "PYTHONPATH": fs}
-    prog = os.path.join(fs, "prog")
+    prog = os.path.join(fs, "trd-rule-prog")
     shutil.copy(os.path.join(work, "prog"), prog)
     cfg = os.path.join(work, "fs.toml")
-    write_config(cfg, f'[catcher]\nhold_ms = 5000\nidle_workers = 1\nfilesystems = ["{fs}"]\n[[rule]]\nname = "root-on-fs"\nuid = 0\ntrace = "-f -e trace=openat"\n')
+    write_config(
+        cfg,
+        f'[catcher]\nhold_ms = 5000\nidle_workers = 1\nfilesystems = ["{fs}"]\n'
+        '[[rule]]\nname = "own"\ncomm = "trd-own-py"\nmode = "ptrace"\n'
+        '[[rule]]\nname = "prog"\ncomm = "trd-rule-prog"\nmode = "ptrace"\ntrace = "-f -e trace=openat"\n',
+    )
     sock = os.path.join(work, "fs", "tracerd.sock")
     proc = subprocess.Popen([py, "-m", "tracerd.daemon", "--socket", sock, "--config", cfg, "--log-level", "debug"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     from daemon_helpers import wait_for_socket
 
     wait_for_socket(sock, proc)
     try:
-        f = Follower(sock, "root-on-fs")
+        rs, meta = rules_of_path(sock)
+        assert rs["own"]["processes"] == [] and rs["prog"]["processes"] == [], rs
+        f = Follower(sock, "prog")
         r = subprocess.run([prog, os.path.join(fs, "m")], timeout=30)
         assert r.returncode == 3
         f.until_ended()
         f.close()
         assert b"/etc/ld.so.cache" in f.payload
-        rs, meta = rules_of_path(sock)
-        c = meta["catcher"]
-        # its idle worker (re)started after the catch: an exec of the
-        # daemon's on the marked filesystem, let through at once
+        # its idle worker was replaced after the catch: an exec of the
+        # daemon's on the marked filesystem, matched by rule "own", let
+        # through at once
         deadline = time.monotonic() + 10
-        while c.get("own", 0) < 1 and time.monotonic() < deadline:
-            time.sleep(0.2)
+        while True:
             rs, meta = rules_of_path(sock)
             c = meta["catcher"]
-        assert c["own"] >= 1 and c["timeouts"] == 0, c
+            if c.get("own", 0) >= 1 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert c["own"] >= 1 and c["timeouts"] == 0 and c["matched"] == 1, c
+        assert rs["own"]["processes"] == [], rs
         assert c["marks"] == [[fs, "filesystem"]]
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -309,3 +320,41 @@ def rules_of_path(sock):
     assert r.returncode == 0, r.stderr
     lines = [json.loads(line) for line in r.stdout.splitlines()]
     return {x["name"]: x for x in lines if "name" in x}, lines[-1]
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv missing (util-linux)")
+def test_under_the_units_capabilities(work):
+    """The daemon under exactly the unit's capability bounding set (and its
+    NoNewPrivileges): a running match is attached, a new one caught at exec."""
+    from test_systemd import unit_caps
+
+    caps = ",".join(["-all", *(f"+{c.removeprefix('CAP_').lower()}" for c in sorted(unit_caps()))])
+    prog = os.path.join(work, "prog")
+    marker = os.path.join(work, "m-caps")
+    p1 = subprocess.Popen([prog, marker, "wait"], stdin=subprocess.PIPE)
+    cfg = os.path.join(work, "caps.toml")
+    write_config(cfg, CATCHER.format(hold=5000) + rule("r1", prog, extra='mode = "ptrace"'))
+    sock = os.path.join(work, "caps", "tracerd.sock")
+    proc = subprocess.Popen(["setpriv", f"--bounding-set={caps}", "--no-new-privs", PY, "-m", "tracerd.daemon", "--socket", sock, "--config", cfg, "--log-level", "debug"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    from daemon_helpers import wait_for_socket
+
+    wait_for_socket(sock, proc)
+    try:
+        rs, meta = rules_of_path(sock)
+        assert [(x["pid"], x["how"]) for x in rs["r1"]["processes"]] == [(p1.pid, "running")], json.dumps(rs["r1"])
+        assert meta["catcher"]["pid"], meta
+        f = Follower(sock, "r1")
+        assert subprocess.run([prog, marker], timeout=30).returncode == 3
+        f.until_ended()
+        f.close()
+        assert b"/etc/ld.so.cache" in f.payload
+        p1.stdin.write(b"x")
+        p1.stdin.close()
+        assert p1.wait(timeout=30) == 3
+    finally:
+        if p1.poll() is None:
+            p1.kill()
+            p1.wait()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err.decode()

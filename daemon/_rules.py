@@ -5,7 +5,8 @@
     exe = "/usr/sbin/sshd"          # and/or comm, uid/user, unit, cgroup
     trace = "-f -e trace=execve,connect -e status=successful"
     sinks = ["central"]              # [[sink]] names (docs/sinks.md)
-    mode = "ptrace"                  # or "seccomp-bpf"; default: by CAP_SYS_ADMIN
+    mode = "ptrace"                  # or "seccomp-bpf"; default: by CAP_SYS_ADMIN at exec,
+                                     # ptrace for processes found running (never injected)
     no_new_privs = false             # seccomp-bpf for processes without CAP_SYS_ADMIN
 
     [catcher]
@@ -605,11 +606,15 @@ class Rules:
 
     def _caught_entry(self, rule: Rule, pid: int, admin: bool, at_exec: bool = False) -> Caught:
         mode, refusal = self._mode(rule, admin)
-        if mode == "seccomp-bpf" and at_exec:
-            # the worker injects a filter only where a thread can be made to
-            # run the calls: not yet at the exec stop of a process caught at
-            # exec (docs/rules.md, "What is not built")
-            mode, refusal = "ptrace", "seccomp-bpf at exec is not built yet (filters are injected into processes attached while running); traced with ptrace"
+        if mode == "seccomp-bpf" and not at_exec and rule.mode != "seccomp-bpf":
+            # Found by a scan (start-up or reload) with only the default
+            # mode: never injected. The filter cannot be taken back, and a
+            # broad rule (uid = 0, a unit, a cgroup) loaded at start would
+            # otherwise filter every matching process of the host at once,
+            # the daemon's supervisor and the shells it was started from
+            # included. Execs caught later get the default; a scan injects
+            # only where the rule says mode = "seccomp-bpf" itself.
+            mode, refusal = "ptrace", "found running: not injected unless the rule sets mode = \"seccomp-bpf\" (the filter is irreversible); traced with ptrace"
         return Caught(pid, rule, mode, refusal=refusal)
 
     @staticmethod

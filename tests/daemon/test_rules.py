@@ -132,8 +132,29 @@ def test_new_process_caught_from_exec(work):
     try:
         f = Follower(d.path, "r1")
         marker = os.path.join(work, "m-new")
-        p = subprocess.run([prog, marker], timeout=30)
-        assert p.returncode == 3  # the child's open failed: no such marker file, as expected
+        # started after the daemon; waits for a byte on stdin once its
+        # image runs, so that its mode can be looked at meanwhile
+        p = subprocess.Popen([prog, marker, "wait"], stdin=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                with open(f"/proc/{p.pid}/status") as st:
+                    filtered = "Seccomp:\t2\n" in st.read()  # SECCOMP_MODE_FILTER
+                if filtered:
+                    break
+                time.sleep(0.05)
+            assert filtered
+            # the rule gives no mode: a process with CAP_SYS_ADMIN caught at
+            # exec gets the filter, injected before its first instruction
+            procs = rules_of(d)[0]["r1"]["processes"]
+            assert [(x["pid"], x["how"], x["mode"], x["refusal"], x["state"]) for x in procs] == [(p.pid, "exec", "seccomp-bpf", "", "tracing")], procs
+            p.stdin.write(b"x")
+            p.stdin.close()
+            assert p.wait(timeout=30) == 3  # the child's open failed: no such marker file, as expected
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
         f.until_ended()
         f.close()
         types = [r[0] for r in f.records]
@@ -161,17 +182,28 @@ def test_running_process_attached_at_start_and_sighup(work):
     # already running before the daemon: waits for a byte on stdin
     p1 = subprocess.Popen([prog, marker, "wait"], stdin=subprocess.PIPE)
     p2 = subprocess.Popen([other, marker + "2", "wait"], stdin=subprocess.PIPE)
-    d, cfg = start(work, rule("r1", prog))
+    third = os.path.join(work, "third")
+    p3 = subprocess.Popen([third, marker + "3", "wait"], stdin=subprocess.PIPE)
+    # r1 gives no mode: a process found running is never injected (the
+    # filter is irreversible); rx asks for seccomp-bpf itself
+    d, cfg = start(work, rule("r1", prog) + rule("rx", third, extra='mode = "seccomp-bpf"'))
     try:
         rs, _ = rules_of(d)
         procs = rs["r1"]["processes"]
-        assert [(x["pid"], x["how"], x["mode"]) for x in procs] == [(p1.pid, "running", "seccomp-bpf")], procs
+        assert [(x["pid"], x["how"], x["mode"]) for x in procs] == [(p1.pid, "running", "ptrace")], procs
+        assert 'unless the rule sets mode = "seccomp-bpf"' in procs[0]["refusal"], procs
+        procs = rs["rx"]["processes"]
+        assert [(x["pid"], x["how"], x["mode"], x["refusal"]) for x in procs] == [(p3.pid, "running", "seccomp-bpf", "")], procs
+        with open(f"/proc/{p3.pid}/status") as st:
+            assert "Seccomp:\t2\n" in st.read()
+        text = tracectl("rules", socket_path=d.path)
+        assert text.returncode == 0 and 'not injected unless the rule sets mode = "seccomp-bpf"' in text.stdout, text.stdout
         ls = tracectl("ls", "--json", socket_path=d.path)
         sessions = [json.loads(x) for x in ls.stdout.splitlines()]
         assert any(s["pids"] == [p1.pid] and s["filter"].startswith("[rule r1]") for s in sessions), sessions
 
-        # SIGHUP: r1 removed (its injected process stays pass-through), r2
-        # added: the running `other` is attached
+        # SIGHUP: r1 and rx removed (rx's injected process stays
+        # pass-through), r2 added: the running `other` is attached
         write_config(cfg, CATCHER.format(hold=2000) + rule("r2", other, extra='mode = "ptrace"'))
         d.proc.send_signal(signal.SIGHUP)
         deadline = time.monotonic() + 20
@@ -192,12 +224,12 @@ def test_running_process_attached_at_start_and_sighup(work):
         assert list(rs) == ["r2"]
 
         # both processes go on, traced or passed through, and finish normally
-        for p in (p1, p2):
+        for p in (p1, p2, p3):
             p.stdin.write(b"x")
             p.stdin.close()
-        assert p1.wait(timeout=30) == 3 and p2.wait(timeout=30) == 3
+        assert p1.wait(timeout=30) == 3 and p2.wait(timeout=30) == 3 and p3.wait(timeout=30) == 3
     finally:
-        for p in (p1, p2):
+        for p in (p1, p2, p3):
             if p.poll() is None:
                 p.kill()
                 p.wait()
@@ -265,22 +297,25 @@ def test_own_execs_not_held_under_a_filesystem_mark(work, private_tmpfs):
     match by comm names nothing else on the host carries, so the scan of
     running processes finds none but the test's."""
     fs = private_tmpfs
+    # names no other process of the host carries (this pid in them: a
+    # second run of this test elsewhere on the host is not matched either)
+    own_comm, prog_comm = f"trdo-{os.getpid()}", f"trdp-{os.getpid()}"
     real = os.path.realpath(sys.executable)
-    py = os.path.join(fs, "trd-own-py")
+    py = os.path.join(fs, own_comm)
     shutil.copy(real, py)
     # the copied interpreter finds the standard library and this venv
     site = [p for p in sys.path if p.endswith("site-packages")][0]
     with open(os.path.join(fs, "sitecustomize.py"), "w") as f:
         f.write(f"import site\nsite.addsitedir({site!r})\n")
     env = {**os.environ, "PYTHONHOME": sys.base_prefix, "PYTHONPATH": fs}
-    prog = os.path.join(fs, "trd-rule-prog")
+    prog = os.path.join(fs, prog_comm)
     shutil.copy(os.path.join(work, "prog"), prog)
     cfg = os.path.join(work, "fs.toml")
     write_config(
         cfg,
         f'[catcher]\nhold_ms = 5000\nidle_workers = 1\nfilesystems = ["{fs}"]\n'
-        '[[rule]]\nname = "own"\ncomm = "trd-own-py"\nmode = "ptrace"\n'
-        '[[rule]]\nname = "prog"\ncomm = "trd-rule-prog"\nmode = "ptrace"\ntrace = "-f -e trace=openat"\n',
+        f'[[rule]]\nname = "own"\ncomm = "{own_comm}"\nmode = "ptrace"\n'
+        f'[[rule]]\nname = "prog"\ncomm = "{prog_comm}"\nmode = "ptrace"\ntrace = "-f -e trace=openat"\n',
     )
     sock = os.path.join(work, "fs", "tracerd.sock")
     proc = subprocess.Popen([py, "-m", "tracerd.daemon", "--socket", sock, "--config", cfg, "--log-level", "debug"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
@@ -333,7 +368,7 @@ def test_under_the_units_capabilities(work):
     marker = os.path.join(work, "m-caps")
     p1 = subprocess.Popen([prog, marker, "wait"], stdin=subprocess.PIPE)
     cfg = os.path.join(work, "caps.toml")
-    write_config(cfg, CATCHER.format(hold=5000) + rule("r1", prog, extra='mode = "ptrace"'))
+    write_config(cfg, CATCHER.format(hold=5000) + rule("r1", prog))  # the default mode
     sock = os.path.join(work, "caps", "tracerd.sock")
     proc = subprocess.Popen(["setpriv", f"--bounding-set={caps}", "--no-new-privs", PY, "-m", "tracerd.daemon", "--socket", sock, "--config", cfg, "--log-level", "debug"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     from daemon_helpers import wait_for_socket
@@ -341,10 +376,31 @@ def test_under_the_units_capabilities(work):
     wait_for_socket(sock, proc)
     try:
         rs, meta = rules_of_path(sock)
-        assert [(x["pid"], x["how"]) for x in rs["r1"]["processes"]] == [(p1.pid, "running")], json.dumps(rs["r1"])
+        # found running: ptrace (a scan injects only where the rule asks)
+        assert [(x["pid"], x["how"], x["mode"]) for x in rs["r1"]["processes"]] == [(p1.pid, "running", "ptrace")], json.dumps(rs["r1"])
         assert meta["catcher"]["pid"], meta
         f = Follower(sock, "r1")
-        assert subprocess.run([prog, marker], timeout=30).returncode == 3
+        # caught at exec: the filter injected (the default mode for a
+        # process with CAP_SYS_ADMIN), under the unit's capabilities
+        p2 = subprocess.Popen([prog, marker, "wait"], stdin=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                with open(f"/proc/{p2.pid}/status") as st:
+                    filtered = "Seccomp:\t2\n" in st.read()
+                if filtered:
+                    break
+                time.sleep(0.05)
+            assert filtered
+            rs, _ = rules_of_path(sock)
+            assert [(x["how"], x["mode"]) for x in rs["r1"]["processes"] if x["pid"] == p2.pid] == [("exec", "seccomp-bpf")], rs
+            p2.stdin.write(b"x")
+            p2.stdin.close()
+            assert p2.wait(timeout=30) == 3
+        finally:
+            if p2.poll() is None:
+                p2.kill()
+                p2.wait()
         f.until_ended()
         f.close()
         assert b"/etc/ld.so.cache" in f.payload

@@ -26,8 +26,9 @@ def show(info: dict, as_json: bool, out) -> int:
             sess = f"session {p['session']}" if p["session"] is not None else "not traced"
             lat = f", held {p['latency_ms']} ms" if p.get("latency_ms") is not None else ""
             out.write(f"  pid {p['pid']}: {sess}, {p['mode']}, {p['state']} (caught {p['how']}{lat}) {cmd}\n")
-            if p["refusal"]:
-                out.write(f"    {p['refusal']}\n")
+            for note in (p["refusal"], p.get("sinks_note")):
+                if note:
+                    out.write(f"    {note}\n")
     c = info["catcher"]
     if c.get("pid"):
         marks = ", ".join(f"{p} ({k})" for p, k in c["marks"])

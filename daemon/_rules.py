@@ -83,6 +83,7 @@ class Rule:
     # compiled
     plan: bytes = b""
     bpf: bytes = b""
+    decode: dict = field(default_factory=dict)
     exe_id: tuple[int, int] | None = None
     id: int = field(default_factory=_next_id)
 
@@ -117,9 +118,10 @@ def check_file(path: str) -> None:
         raise UsageError(f"{path}: refused: the configuration must not be writable by others (mode {stat.S_IMODE(st.st_mode):04o})")
 
 
-def compile_trace(trace: str) -> tuple[bytes, bytes]:
+def compile_trace(trace: str) -> tuple[bytes, bytes, dict]:
     """`trace` as tracectl attach takes it, through the client's own option
-    parser: (fetch plan, seccomp filter)."""
+    parser: (fetch plan, seccomp filter, the decode options a sink decodes
+    the records with)."""
     import argparse
 
     from tracerd.bpfgen import build_plan, compile_filter
@@ -141,7 +143,9 @@ def compile_trace(trace: str) -> tuple[bytes, bytes]:
     args.command = "attach"
     args.pid_args = ["1"]  # resolve() wants a target (attach checks); the rule's processes are it
     opts = resolve(args)
-    return build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time, abbrev=opts.plan_abbrev), compile_filter(opts.trace)
+    # the keys client/sinks' decode_meta() sends for a user's --sink
+    decode = {k: getattr(opts.decode, k) for k in ("strsize", "xflag", "yflag", "xstyle") if hasattr(opts.decode, k)}
+    return build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time, abbrev=opts.plan_abbrev), compile_filter(opts.trace), decode
 
 
 def parse(path: str, data: dict) -> tuple[list[Rule], CatcherConfig]:
@@ -206,7 +210,7 @@ def parse(path: str, data: dict) -> tuple[list[Rule], CatcherConfig]:
         if "/" in rule.unit:
             raise UsageError(f"{where}: unit is a unit name (e.g. nginx.service), not a path")
         try:
-            rule.plan, rule.bpf = compile_trace(rule.trace)
+            rule.plan, rule.bpf, rule.decode = compile_trace(rule.trace)
         except TracerdError as exc:
             raise UsageError(f"{where}: trace: {exc}") from None
         sink_names = {s.get("name") for s in data.get("sink", []) if isinstance(s, dict)}
@@ -421,6 +425,7 @@ class Caught:
     refusal: str = ""
     how: str = ""  # "exec" | "running"
     latency_ms: float | None = None
+    sinks_note: str = ""  # why the rule's sinks do not get this session's records
 
 
 class Rules:
@@ -474,6 +479,8 @@ class Rules:
             await self._scan(r)
         if removed or added:
             log.info("rules: %d in force (%d added, %d removed)", len(self.rules), len(added), len(removed))
+        if any(r.sinks for r in added) and not hasattr(getattr(self.daemon, "sinks", None), "attach_named"):
+            log.warning("rules: sinks are named but this daemon has no sink support: the rules' records go to their watchers only")
 
     async def _restart_catcher(self) -> None:
         old = self.catcher
@@ -653,6 +660,7 @@ class Rules:
         for client, name, policy in self.followers:
             if name == rule.name and client._may_see(s):
                 client._subscribe(s, policy, False)
+        caught.sinks_note = self._connect_sinks(rule, s, command)
         try:
             await d.nursery.start(self._run_session, s)
         except TracerdError as exc:
@@ -661,11 +669,29 @@ class Rules:
             caught.refusal = str(exc)
             log.warning("rule %s: pid %d: %s", rule.name, pid, exc)
             return False
-        # -- sinks hook: when client/sinks lands, subscribe the rule's sinks
-        # to the session here (self._connect_sinks(rule, s)); until then the
-        # session's records go to its watchers only.
         log.info("rule %s: pid %d (%s) traced by session %d, %s%s", rule.name, pid, command[0], s.id, caught.mode, f" ({caught.refusal})" if caught.refusal else "")
         return True
+
+    # ---- SINKS HOOK ---------------------------------------------------------------
+    # The one place where a rule's records reach its [[sink]]s. The sinks
+    # work (daemon/_sinkfeed.py's DaemonSinks as daemon.sinks, client/sinks/)
+    # is not on this branch: when it is merged, daemon.sinks exists and each
+    # caught session is subscribed to the rule's named sinks here, before its
+    # worker starts (no record is missed). Without it the rule still traces;
+    # its records go to its watchers (tracectl watch --rule) and `tracectl
+    # rules` says that the sinks are not delivered.
+    def _connect_sinks(self, rule: Rule, s, command: list[str]) -> str:
+        if not rule.sinks:
+            return ""
+        sinks = getattr(self.daemon, "sinks", None)
+        if sinks is None or not hasattr(sinks, "attach_named"):
+            return "sinks not delivered: this daemon was built without sink support"
+        try:
+            sinks.attach_named(s, list(rule.sinks), rule=rule.name, meta={"command": command, "decode": rule.decode})
+        except Exception as exc:  # SinkRefused (daemon/_sinkfeed.py): one line
+            log.warning("rule %s: session %d: sinks: %s", rule.name, s.id, exc)
+            return f"sinks: {exc}"
+        return ""
 
     async def _run_session(self, s, task_status=trio.TASK_STATUS_IGNORED) -> None:
         try:
@@ -711,7 +737,7 @@ class Rules:
                 rate += i.get("rate", 0.0)
                 records += i.get("records", 0)
                 lost += i.get("dropped", 0)
-                procs.append({"pid": c.pid, "session": i.get("session"), "mode": c.mode, "how": c.how, "state": i.get("state", "refused"), "refusal": c.refusal, "command": i.get("command", []), "latency_ms": None if c.latency_ms is None else round(c.latency_ms, 2)})
+                procs.append({"pid": c.pid, "session": i.get("session"), "mode": c.mode, "how": c.how, "state": i.get("state", "refused"), "refusal": c.refusal, "command": i.get("command", []), "latency_ms": None if c.latency_ms is None else round(c.latency_ms, 2), "sinks_note": c.sinks_note})
             match = {k: getattr(r, k) for k in MATCH_KEYS if getattr(r, k) not in ("", -1)}
             out.append({"name": r.name, "match": match, "trace": r.trace, "mode": r.mode or "auto", "sinks": list(r.sinks), "processes": procs, "rate": round(rate, 1), "records": records, "lost": lost})
         cat = self.catcher

@@ -12,9 +12,11 @@
  * rule matches is answered at once. Closing the fanotify fd (this process
  * exiting, however) makes the kernel allow whatever is still pending.
  *
- * Per event: the daemon's own execs and its children's (workers, helpers)
- * pass at once, so do processes already traced (a rule's children are
- * followed by their tracer). The rules are checked; a match is held only
+ * Per event: the rules are checked, the cheapest looks first (an exec no
+ * rule matches is answered after the fewest reads of /proc); for a match,
+ * the daemon's own execs and its children's (workers, helpers) pass at
+ * once, so do processes already traced (a rule's children are followed by
+ * their tracer). A match is held only
  * at the exec's first event, the main file's: the path passed to execve(2)
  * (read from the process, which is still in the old image) must name the
  * file being opened. The events of the interpreters an exec opens next
@@ -53,6 +55,7 @@ struct tc_pending {
 
 struct tc_proc {
 	int pid;
+	int have_status; /* -1: unreadable (gone) */
 	int ppid;
 	int tracer;
 	int uid;
@@ -130,11 +133,16 @@ static long tc_field(const char *status, const char *name)
 	return strtol(p + strlen(name), NULL, 10);
 }
 
+/* /proc/PID/status, read once and only when a rule needs it: it is the
+ * dearest look at a process (tens of us), and most execs need none. */
 static int tc_read_status(struct tc_proc *p)
 {
 	char path[64], buf[4096];
 	const char *c;
 
+	if (p->have_status)
+		return p->have_status < 0 ? -1 : 0;
+	p->have_status = -1;
 	snprintf(path, sizeof(path), "/proc/%d/status", p->pid);
 	if (tc_read_file(path, buf, sizeof(buf)) < 0)
 		return -1;
@@ -143,6 +151,7 @@ static int tc_read_status(struct tc_proc *p)
 	p->uid = (int)tc_field(buf, "\nUid:\t");
 	c = strstr(buf, "\nCapEff:\t");
 	p->capeff = c ? strtoull(c + 9, NULL, 16) : 0;
+	p->have_status = 1;
 	return 0;
 }
 
@@ -264,13 +273,9 @@ static int tc_component(const char *cg, const char *unit)
 
 static int tc_match(const struct tc_rule *r, struct tc_proc *p, int fd, const struct stat *fst)
 {
+	/* cheapest first: the file's identity, the path passed, the cgroup
+	 * file, the status */
 	if (r->has_exe && (fst->st_dev != r->dev || fst->st_ino != r->ino))
-		return 0;
-	if (r->uid >= 0 && p->uid != r->uid)
-		return 0;
-	if (r->cgroup[0] && strncmp(tc_cgroup(p), r->cgroup, strlen(r->cgroup)) != 0)
-		return 0;
-	if (r->unit[0] && !tc_component(tc_cgroup(p), r->unit))
 		return 0;
 	if (r->comm[0]) {
 		int dfd;
@@ -281,6 +286,12 @@ static int tc_match(const struct tc_rule *r, struct tc_proc *p, int fd, const st
 		if (strcmp(comm, r->comm) != 0)
 			return 0;
 	}
+	if (r->cgroup[0] && strncmp(tc_cgroup(p), r->cgroup, strlen(r->cgroup)) != 0)
+		return 0;
+	if (r->unit[0] && !tc_component(tc_cgroup(p), r->unit))
+		return 0;
+	if (r->uid >= 0 && (tc_read_status(p) < 0 || p->uid != r->uid))
+		return 0;
 	(void)fd;
 	return 1;
 }
@@ -329,10 +340,22 @@ static void tc_event(struct tc_state *S, const struct fanotify_event_metadata *m
 	int rule = -1;
 
 	S->st->events++;
-	if (m->pid == c->daemon_pid || tc_read_status(&p) < 0) {
-		S->st->own += m->pid == c->daemon_pid;
+	if (m->pid == c->daemon_pid) {
+		S->st->own++;
 		goto allow;
 	}
+	if (fstat(m->fd, &fst) < 0)
+		goto allow;
+	/* the rules first (cheapest looks first: the file, then the path
+	 * passed; the status only for uid rules), then, for a match only, whose
+	 * exec it is: an exec no rule matches costs no read of its status */
+	for (int i = 0; i < c->nrules && rule < 0; i++)
+		if (tc_match(&c->rules[i], &p, m->fd, &fst))
+			rule = c->rules[i].id;
+	if (rule < 0)
+		goto allow;
+	if (tc_read_status(&p) < 0)
+		goto allow;
 	if (p.ppid == c->daemon_pid) {
 		S->st->own++;
 		goto allow;
@@ -341,13 +364,6 @@ static void tc_event(struct tc_state *S, const struct fanotify_event_metadata *m
 		S->st->traced++;
 		goto allow;
 	}
-	if (fstat(m->fd, &fst) < 0)
-		goto allow;
-	for (int i = 0; i < c->nrules && rule < 0; i++)
-		if (tc_match(&c->rules[i], &p, m->fd, &fst))
-			rule = c->rules[i].id;
-	if (rule < 0)
-		goto allow;
 	if (!tc_is_main(&p, m->fd)) {
 		S->st->interp++;
 		goto allow;

@@ -10,6 +10,7 @@
     no_new_privs = false             # seccomp-bpf for processes without CAP_SYS_ADMIN
 
     [catcher]
+    method = "auto"                  # fanotify (6.8+) or proc-connector (after the exec)
     hold_ms = 1000                   # a held exec is allowed after this, traced or not
     filesystems = ["/"]              # marked for rules that do not name an exe
     idle_workers = 2                 # workers kept started for caught execs
@@ -100,6 +101,7 @@ class Rule:
 
 @dataclass
 class CatcherConfig:
+    method: str = "auto"  # fanotify (6.8+), proc-connector, or auto: fanotify where it works
     hold_ms: int = 1000
     filesystems: tuple[str, ...] = ("/",)
     idle_workers: int = 2
@@ -227,6 +229,10 @@ def parse(path: str, data: dict) -> tuple[list[Rule], CatcherConfig]:
             if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= 60000:
                 raise UsageError(f"{path}: catcher.hold_ms must be 1..60000")
             cc.hold_ms = v
+        elif k == "method":
+            if v not in ("auto", "fanotify", "proc-connector"):
+                raise UsageError(f"{path}: catcher.method must be auto, fanotify or proc-connector")
+            cc.method = v
         elif k == "idle_workers":
             if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= 64:
                 raise UsageError(f"{path}: catcher.idle_workers must be 0..64")
@@ -440,6 +446,8 @@ class Rules:
         self.idle: list = []
         self.nursery: trio.Nursery | None = None
         self.note = ""  # what the daemon says about how execs are caught
+        self.procconn: trio.CancelScope | None = None  # the proc connector's reader
+        self.procconn_lost = 0  # times the kernel dropped proc connector events
         self.late = 0  # execs caught whose seize came after the hold ended
         self.followers: list[tuple[object, str, str]] = []  # (client, rule name, policy): watch --rule
 
@@ -485,8 +493,15 @@ class Rules:
     async def _restart_catcher(self) -> None:
         old = self.catcher
         self.catcher = None
+        if self.procconn is not None:
+            self.procconn.cancel()
+            self.procconn = None
+        self.note = ""
         if self.rules:
-            if kernel_catches_at_exec():
+            fanotify = self.cc.method == "fanotify" or (self.cc.method == "auto" and kernel_catches_at_exec())
+            if not fanotify:
+                await self._start_procconn()
+            else:
                 c = Catcher(self.rules, self.cc)
                 try:
                     await c.start()
@@ -497,18 +512,66 @@ class Rules:
                     self.catcher = c
                     self.nursery.start_soon(self._read_notes, c)
                     self.note = ""
-            else:
-                # below 6.8 the main file opens under cred_guard_mutex: a
-                # seize there would wait for our own answer
-                self.note = f"kernel {os.uname().release} < 6.8: new processes are not caught at exec (attach at start and reload only)"
-                log.warning("rules: %s", self.note)
         if old is not None:
             old.close()
+
+    # --- the proc connector (below 6.8, or method = "proc-connector") ---
+    async def _start_procconn(self) -> None:
+        """Below 6.8 the exec's main file opens under cred_guard_mutex: a
+        seize at its fanotify event would wait for our own answer. The proc
+        connector reports execs after the fact instead: a new process is
+        attached a little after its exec, so its first instructions are not
+        guaranteed to be traced."""
+        from . import _procconn
+
+        why = "method = \"proc-connector\"" if self.cc.method == "proc-connector" else f"kernel {os.uname().release} < 6.8"
+        try:
+            sock = _procconn.open_listener()
+        except OSError as exc:
+            self.note = f"{why}: the proc connector cannot be opened ({exc.strerror}): new processes are not caught (attached at start and reload only)"
+            log.error("rules: %s", self.note)
+            return
+        self.note = f"{why}: new processes are caught by the proc connector, after their exec: their first instructions are not guaranteed to be traced"
+        log.warning("rules: %s", self.note)
+        scope = trio.CancelScope()
+        self.procconn = scope
+        self.nursery.start_soon(self._read_procconn, sock, scope)
+
+    async def _read_procconn(self, sock, scope: trio.CancelScope) -> None:
+        from . import _procconn
+
+        me = os.getpid()
+        with scope, sock:
+            async for pid in _procconn.exec_events(sock):
+                if pid < 0:
+                    self.procconn_lost += 1  # the kernel dropped events (ENOBUFS)
+                    continue
+                if pid in self.caught or pid in self.own_pids():
+                    continue
+                try:
+                    st = _status(pid)
+                    if int(st.get("TracerPid", "0")) or int(st.get("PPid", "0")) == me:
+                        continue  # followed by its tracer already; a child of ours
+                except (OSError, ValueError):
+                    continue
+                for rule in self.rules:
+                    try:
+                        if not matches(rule, pid, st):
+                            continue
+                    except (OSError, ValueError, KeyError):
+                        break
+                    # caught after its exec: a running process, so the scan's
+                    # rule for modes (never injected unless the rule asks)
+                    self.nursery.start_soon(self._start_late, rule, pid, _has_admin(st.get("CapEff", "0")))
+                    break
+
+    async def _start_late(self, rule: Rule, pid: int, admin: bool) -> None:
+        await self._start(rule, pid, admin, _comm(pid), how="exec (after)")
 
     def _fill_idle(self) -> None:
         from tracerd.native._idle import IdleWorker
 
-        want = self.cc.idle_workers if self.rules and self.catcher is not None else 0
+        want = self.cc.idle_workers if self.rules and (self.catcher is not None or self.procconn is not None) else 0
         while len(self.idle) > want:
             self.idle.pop().close_nowait()
         while len(self.idle) < want:
@@ -621,7 +684,7 @@ class Rules:
             # the daemon's supervisor and the shells it was started from
             # included. Execs caught later get the default; a scan injects
             # only where the rule says mode = "seccomp-bpf" itself.
-            mode, refusal = "ptrace", "found running: not injected unless the rule sets mode = \"seccomp-bpf\" (the filter is irreversible); traced with ptrace"
+            mode, refusal = "ptrace", "attached while running: not injected unless the rule sets mode = \"seccomp-bpf\" (the filter is irreversible); traced with ptrace"
         return Caught(pid, rule, mode, refusal=refusal)
 
     @staticmethod
@@ -743,7 +806,7 @@ class Rules:
         cat = self.catcher
         return {
             "rules": out,
-            "catcher": {"pid": cat.proc.pid if cat and cat.proc else None, "hold_ms": self.cc.hold_ms, "marks": [list(m) for m in cat.marks()] if cat else [], "idle_workers": len(self.idle), "late": self.late, **(cat.stats if cat else {})},
+            "catcher": {"method": "fanotify" if cat else "proc-connector" if self.procconn else None, "procconn_overflows": self.procconn_lost, "pid": cat.proc.pid if cat and cat.proc else None, "hold_ms": self.cc.hold_ms, "marks": [list(m) for m in cat.marks()] if cat else [], "idle_workers": len(self.idle), "late": self.late, **(cat.stats if cat else {})},
             "note": self.note,
         }
 

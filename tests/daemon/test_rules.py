@@ -425,3 +425,46 @@ def test_under_the_units_capabilities(work):
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err.decode()
+
+
+def test_proc_connector_catches_after_exec(work):
+    """method = "proc-connector" (what a kernel below 6.8 gets): a new
+    process is attached after its exec, and traced from then on; `tracectl
+    rules` says its first instructions are not guaranteed."""
+    prog = os.path.join(work, "prog")
+    marker = os.path.join(work, "m-pc")
+    cfg = os.path.join(work, "pc.toml")
+    write_config(cfg, '[catcher]\nmethod = "proc-connector"\nidle_workers = 1\n' + rule("r1", prog))
+    sock = os.path.join(work, "pc", "tracerd.sock")
+    d = Daemon(sock, extra=("--config", cfg))
+    p = None
+    try:
+        rs, meta = rules_of(d)
+        assert meta["catcher"]["method"] == "proc-connector" and meta["catcher"]["pid"] is None, meta
+        assert "their first instructions are not guaranteed to be traced" in meta["note"], meta
+        f = Follower(d.path, "r1")
+        p = subprocess.Popen([prog, marker, "wait"], stdin=subprocess.PIPE)
+        deadline = time.monotonic() + 20
+        procs = []
+        while time.monotonic() < deadline:
+            procs = rules_of(d)[0]["r1"]["processes"]
+            with open(f"/proc/{p.pid}/status") as st:
+                traced = "TracerPid:\t0\n" not in st.read()
+            if procs and traced:
+                break
+            time.sleep(0.05)
+        # caught after its exec: a running process, so ptrace unless the rule asks
+        assert [(x["pid"], x["how"], x["mode"]) for x in procs] == [(p.pid, "exec (after)", "ptrace")], procs
+        assert traced
+        p.stdin.write(b"x")  # what it does from now on is traced, children too
+        p.stdin.close()
+        assert p.wait(timeout=30) == 3
+        f.until_ended()
+        f.close()
+        assert (marker + ".parent").encode() in f.payload and (marker + ".child").encode() in f.payload
+    finally:
+        if p is not None and p.poll() is None:
+            p.kill()
+            p.wait()
+        rc, err = d.stop()
+    assert rc == 0, err

@@ -50,7 +50,7 @@ def test_systemd_analyze_verify(tmp_path):
 def test_service_contract():
     s = unit("tracerd.service")["Service"]
     assert s["Type"] == "notify"
-    assert unit_caps() == {"CAP_SYS_PTRACE", "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN", "CAP_SYS_ADMIN"}
+    assert unit_caps() == {"CAP_SYS_PTRACE", "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN", "CAP_SYS_ADMIN", "CAP_NET_ADMIN"}
     assert s["ProtectSystem"] == "strict" and s["ProtectHome"] == "read-only" and s["PrivateTmp"] == "yes"
     assert s["RuntimeDirectory"] == "tracerd" and s["Restart"] == "on-failure"
     assert "ProtectProc" not in s  # the daemon must see the processes it traces

@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +196,11 @@ static const char *tc_exec_path(struct tc_proc *p, int *dirfd_out)
 		return p->path;
 	p->have_path = 1;
 	p->path[0] = 0;
+	/* Reading /proc/PID/syscall waits until the task is off its CPU, and
+	 * sleeps a whole tick when it is still queued there. Woken on the
+	 * exec'ing task's CPU, we usually preempted it just before it went to
+	 * sleep in the permission wait: give the CPU back first, once. */
+	sched_yield();
 	snprintf(path, sizeof(path), "/proc/%d/syscall", p->pid);
 	if (tc_read_file(path, buf, sizeof(buf)) < 0)
 		return p->path;

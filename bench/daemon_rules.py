@@ -1,14 +1,17 @@
 """What standing rules cost (issue 10's rules benchmarks).
 
 1. Processes no rule matches: 2000 x `/bin/true` under `sh -c` (a shell
-   loop), with a rule loaded and without, alternating rounds, medians. The
-   rule matches by comm, so the exec catcher puts a *filesystem* mark on the
-   filesystem the exec'd binaries live on, as a rule without `exe` would, and
+   loop) on a filesystem a rule marks vs the same binaries on one it does not
+   (which is what running without the rule costs), in short interleaved
+   bursts, medians. The rule matches by comm (or `--match uid`) on something
+   no process has, so the exec catcher puts a *filesystem* mark on the
+   filesystem the exec'd binaries live on, as a rule without `exe` does, and
    every exec there passes through the catcher (an exec permission event,
-   answered ALLOW at once). The binaries are copies on a private tmpfs and the
-   mark goes on that tmpfs, never on a filesystem the host runs from: on a
-   host with `filesystems = ["/"]` each dynamically linked exec also makes a
-   second event, for the loader (its opening is an exec open too).
+   answered ALLOW at once). The binaries are copies on private tmpfs mounts
+   and the mark goes on one of them, never on a filesystem the host runs
+   from: on a host with `filesystems = ["/"]` each dynamically linked exec
+   also makes a second event, for the loader (its opening is an exec open
+   too), answered without reading anything of the process.
 2. Exec-to-traced latency of a matched process: a parent takes
    CLOCK_MONOTONIC, forks, and the child execs the matched program, whose
    main() takes it again; the difference, with the rule (mode ptrace and
@@ -160,17 +163,21 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--execs", type=int, default=2000)
     ap.add_argument("--caught", type=int, default=20, help="matched execs per latency run (0: skip)")
-    ap.add_argument("--match", choices=("comm", "uid"), default="comm", help="what the unmatched rule matches on (comm: the path passed is read per exec; uid: the status)")
+    ap.add_argument("--match", choices=("comm", "uid", "exe"), default="comm", help="what the unmatched rule matches on (comm: the path passed is read per exec; uid: the status; exe: another file, an inode mark: no event at all)")
     a = ap.parse_args()
     if os.geteuid() != 0:
         print("needs root (fanotify exec permission events)", file=sys.stderr)
         return 1
     work = tempfile.mkdtemp(prefix="tracerd-bench-rules-")
     fs = os.path.join(work, "fs")
-    os.mkdir(fs)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m,mode=0755", "tracerd-bench-rules", fs], check=True)
+    plain = os.path.join(work, "plain")  # the same binaries on a filesystem no rule marks
+    for m in (fs, plain):
+        os.mkdir(m)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m,mode=0755", "tracerd-bench-rules", m], check=True)
     d = None
     try:
+        shutil.copy("/bin/sh", os.path.join(plain, "sh"))
+        shutil.copy("/bin/true", os.path.join(plain, "true"))
         sh, true = os.path.join(fs, "sh"), os.path.join(fs, "true")
         shutil.copy("/bin/sh", sh)
         shutil.copy("/bin/true", true)
@@ -180,29 +187,33 @@ def main() -> int:
         d = Daemon(work)
         catcher = "[catcher]\nidle_workers = 2\nhold_ms = 2000\n"
 
-        # 1. execs no rule matches: a rule loaded (a filesystem mark) or none
-        # a uid no process has (the scan at load finds nothing either)
-        match = f'comm = "{comm}"' if a.match == "comm" else "uid = 2147483000"
-        unmatched = catcher + f'filesystems = ["{fs}"]\n[[rule]]\nname = "unmatched"\n{match}\nmode = "ptrace"\n'
-        with_rule, without, cpu = [], [], []
-        events = 0
+        # 1. execs no rule matches. The rule stays loaded (a filesystem mark
+        # on `fs`); the same loop runs alternately from `fs` (every exec an
+        # event at the catcher) and from `plain` (no mark: as without the
+        # rule), in short interleaved bursts so that both see the same load
+        # on this shared machine. A uid no process has: the scan at load
+        # finds nothing either.
+        match = {"comm": f'comm = "{comm}"', "uid": "uid = 2147483000", "exe": f'exe = "{target}"'}[a.match]
+        d.load(catcher + f'filesystems = ["{fs}"]\n[[rule]]\nname = "unmatched"\n{match}\nmode = "ptrace"\n', ["unmatched"])
+        cat = d.rules()[1]
+        burst = max(1, a.execs // 4)
+        marked, unmarked = [], []
+        ev0, cpu0 = cat.get("events", 0), cpu_seconds(cat["pid"])
         loop_seconds(sh, true, 50)  # warm
-        for i in range(a.rounds):
+        loop_seconds(os.path.join(plain, "sh"), os.path.join(plain, "true"), 50)
+        for i in range(a.rounds * 4):
             for on in ((True, False) if i % 2 == 0 else (False, True)):
-                d.load(unmatched if on else "", ["unmatched"] if on else [])
                 if on:
-                    cat = d.rules()[1]
-                    ev0, cpu0 = cat.get("events", 0), cpu_seconds(cat["pid"])
-                    with_rule.append(loop_seconds(sh, true, a.execs))
-                    cpu.append(cpu_seconds(cat["pid"]) - cpu0)
-                    time.sleep(1.1)  # the catcher's counters come once a second
-                    events = d.rules()[1].get("events", 0) - ev0
+                    marked.append(loop_seconds(sh, true, burst))
                 else:
-                    without.append(loop_seconds(sh, true, a.execs))
-        m_with, m_without = statistics.median(with_rule), statistics.median(without)
-        print(f"unmatched execs ({a.match} rule): {a.execs} x true under sh -c: no rule {m_without:.3f} s, a rule loaded {m_with:.3f} s: {m_with / m_without:.3f}x "
-              f"(per exec {(m_with - m_without) / a.execs * 1e6:+.1f} us; last round {events} exec events at the catcher, "
-              f"its CPU {statistics.median(cpu) / max(events, 1) * 1e6:.1f} us per event; {a.rounds} alternating rounds, medians)")
+                    unmarked.append(loop_seconds(os.path.join(plain, "sh"), os.path.join(plain, "true"), burst))
+        cpu = cpu_seconds(cat["pid"]) - cpu0
+        time.sleep(1.1)  # the catcher's counters come once a second
+        events = d.rules()[1].get("events", 0) - ev0
+        m_with, m_without = statistics.median(marked) * a.execs / burst, statistics.median(unmarked) * a.execs / burst
+        print(f"unmatched execs ({a.match} rule): {a.execs} x true under sh -c: unmarked {m_without:.3f} s, under the rule's mark {m_with:.3f} s: {m_with / m_without:.3f}x "
+              f"(per exec {(m_with - m_without) / a.execs * 1e6:+.1f} us; {events} exec events at the catcher, its CPU {cpu / max(events, 1) * 1e6:.1f} us per event; "
+              f"{len(marked)} interleaved bursts of {burst} each, medians)")
 
         # 2. exec-to-traced latency of a matched exec
         if a.caught <= 0:
@@ -224,7 +235,8 @@ def main() -> int:
     finally:
         if d is not None:
             d.stop()
-        subprocess.run(["umount", "-l", fs], check=False)
+        for m in (fs, plain):
+            subprocess.run(["umount", "-l", m], check=False)
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

@@ -355,6 +355,32 @@ def test_own_execs_not_held_under_a_filesystem_mark(work, private_tmpfs):
         assert c["own"] >= 1 and c["timeouts"] == 0 and c["matched"] == 1, c
         assert rs["own"]["processes"] == [], rs
         assert c["marks"] == [[fs, "filesystem"]]
+
+        # a #! script on the marked filesystem, its interpreter there too:
+        # the script's event (the main file) is held and caught; the
+        # interpreter's comes while exec holds cred_guard_mutex, where the
+        # catcher still reads the path passed from /proc and lets it pass
+        # (its tracer is in place; it is never held there)
+        os.mkdir(os.path.join(fs, "s"))
+        interp = os.path.join(fs, f"trdi-{os.getpid()}")
+        shutil.copy(prog, interp)
+        script = os.path.join(fs, "s", prog_comm)
+        with open(script, "w") as f:
+            f.write(f"#!{interp}\n")
+        os.chmod(script, 0o755)
+        f = Follower(sock, "prog")
+        r = subprocess.run([script], timeout=30)  # the interpreter gets argv [interp, script]
+        assert r.returncode == 3
+        f.until_ended()
+        f.close()
+        assert (script + ".child").encode() in f.payload  # traced, children followed
+        deadline = time.monotonic() + 10
+        while True:
+            c = rules_of_path(sock)[1]["catcher"]
+            if c.get("traced", 0) >= 1 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert c["matched"] == 2 and c["traced"] >= 1 and c["timeouts"] == 0, c
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)

@@ -69,7 +69,7 @@ class State(enum.Enum):
 
 # --- requests and their schemas ----------------------------------------------
 
-OPS = ("run", "attach", "list", "watch", "detach", "stop", "stats")
+OPS = ("run", "attach", "list", "watch", "detach", "stop", "stats", "rules")
 POLICIES = ("block", "drop")
 
 # Error codes (a short stable word; the message is the one line for humans).
@@ -154,10 +154,13 @@ REQUEST_SCHEMA: dict[str, dict[str, tuple]] = {
         "flush_ms": (_flush, False),
     },
     "list": {},
-    "watch": {"session": (_u32, True), "policy": (_policy, False)},
+    # session: one session; rule: every session of that standing rule, the
+    # present ones and each new one from its first record (one of the two)
+    "watch": {"session": (_u32, False), "rule": (_str, False), "policy": (_policy, False)},
     "detach": {"session": (_u32, True)},
     "stop": {"session": (_u32, True)},
     "stats": {},
+    "rules": {},
 }
 
 

@@ -40,6 +40,10 @@ class Config:
     trace_any: frozenset[int] = field(default_factory=frozenset)  # gids
     watch_any: frozenset[int] = field(default_factory=frozenset)
     metrics_listen: str | None = None  # [metrics] listen: HOST:PORT for /metrics
+    # standing rules (daemon/_rules.py): [[rule]] and [catcher]
+    path: str | None = None
+    rules: list = field(default_factory=list)
+    catcher: object = None
 
 
 _LIMITS = {"sessions_per_user": int, "watchers_per_user": int, "connections_per_user": int, "queue_frames": int, "queue_bytes": int, "drain_seconds": (int, float), "pids_per_request": int, "worker_memory_mib": int}
@@ -61,6 +65,10 @@ def load(path: str | None) -> Config:
     cfg = Config()
     if path is None:
         return cfg
+    from . import _rules
+
+    _rules.check_file(path)  # rules run as root: the file must be root's alone
+    cfg.path = path
     try:
         with open(path, "rb") as f:
             data = tomllib.load(f)
@@ -69,7 +77,7 @@ def load(path: str | None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: {exc}") from None
     for section in data:
-        if section not in ("limits", "grant", "metrics"):
+        if section not in ("limits", "grant", "metrics", "rule", "catcher", "sink"):
             raise UsageError(f"{path}: unknown section [{section}]")
     for k, v in data.get("limits", {}).items():
         if k not in _LIMITS:
@@ -85,4 +93,5 @@ def load(path: str | None) -> Config:
         if k not in ("trace_any", "watch_any"):
             raise UsageError(f"{path}: unknown setting grant.{k}")
         setattr(cfg, k, _gids(path, k, v))
+    cfg.rules, cfg.catcher = _rules.parse(path, data)
     return cfg

@@ -19,7 +19,7 @@ from tracerd import PermissionRefused, ProtocolError, TracerdError, TracerError,
 from tracerd import _protocol as P
 from tracerd._protocol import ConnectionClosed, End, Error, Hello, Records, Reply, Request
 
-from . import _auth, _passthru
+from . import _auth, _passthru, _rules
 from ._config import Config
 from ._metrics import Tally
 from ._session import Session, Subscriber
@@ -366,6 +366,13 @@ class Client:
         return {"sessions": [s.info() for s in self.daemon.sessions.values() if self._may_see(s)]}
 
     async def _op_watch(self, args, fds) -> dict:
+        if ("rule" in args) == ("session" in args):
+            raise Refused(P.E_BAD_REQUEST, "watch takes a session or a rule")
+        if "rule" in args:
+            if not any(r.name == args["rule"] for r in self.daemon.rules.rules):
+                raise Refused(P.E_BAD_REQUEST, f"no rule '{args['rule']}'")
+            self._check_limits_watch()
+            return self.daemon.rules.follow(self, args["rule"], args.get("policy", "drop"))
         s = self._session(args["session"])
         if s.passthru:
             raise Refused(P.E_BAD_REQUEST, f"session {s.id} is pass-through (its processes keep the seccomp filter): it makes no records")
@@ -408,6 +415,12 @@ def _gone(exc: BaseException) -> bool:
         return all(_gone(e) for e in exc.exceptions)
     return isinstance(exc, (trio.BrokenResourceError, trio.ClosedResourceError, ConnectionError))
 
+    async def _op_rules(self, args, fds) -> dict:
+        p = self.peer
+        if not (p.is_root or set(p.groups + (p.gid,)) & self.daemon.config.watch_any):
+            raise PermissionRefused("not permitted to see the standing rules (root and grant.watch_any groups may)")
+        return self.daemon.rules.info()
+
 
 def _comm(pid: int) -> str:
     try:
@@ -443,6 +456,7 @@ class Daemon:
         self.nursery: trio.Nursery | None = None
         self._accept_scope: trio.CancelScope | None = None
         self._idle = trio.Event()
+        self.rules = None  # standing rules (daemon/_rules.py)
 
     def next_id(self) -> int:
         self._next += 1
@@ -576,6 +590,8 @@ class Daemon:
                 self.nursery = nursery
                 nursery.start_soon(self._ticker)
                 await self._readopt()
+                # standing rules: in force (running matches attached) before READY=1; SIGHUP reloads
+                await nursery.start(_rules.serve, self)
                 async with trio.open_nursery() as accept:
                     for ls in listeners:
                         await accept.start(self._accept_loop, ls)

@@ -166,6 +166,7 @@ class Session:
         self.identity: dict = {}
         # start times: the pids name these processes, not later ones
         self.pid_starts = {p: _auth.start_time(p) for p in self.pids}
+        self.spawn = None  # a pre-started worker (standing rules: tracerd.native._idle), else spawn_worker
         self.subscribers: list[Subscriber] = []
         self.records = 0
         self.frames = 0
@@ -293,7 +294,7 @@ class Session:
             config["passthru_fd"] = pt_w
             mine.append(pt_w)
         try:
-            self.proc = spawn_worker(config, pass_fds=tuple(mine))
+            self.proc = (self.spawn or spawn_worker)(config, pass_fds=tuple(mine))
         except BaseException:
             for fd in (out_r, ctl_w, ready_r, *mine, pt_r, st_r):
                 if fd >= 0:

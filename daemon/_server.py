@@ -398,6 +398,12 @@ class Client:
         s.end("stopped")
         return {"session": s.id}
 
+    async def _op_rules(self, args, fds) -> dict:
+        p = self.peer
+        if not (p.is_root or set(p.groups + (p.gid,)) & self.daemon.config.watch_any):
+            raise PermissionRefused("not permitted to see the standing rules (root and grant.watch_any groups may)")
+        return self.daemon.rules.info()
+
     async def _op_stats(self, args, fds) -> dict:
         p = self.peer
         if p.is_root or set(p.groups + (p.gid,)) & self.daemon.config.watch_any:
@@ -414,12 +420,6 @@ def _gone(exc: BaseException) -> bool:
     if isinstance(exc, BaseExceptionGroup):
         return all(_gone(e) for e in exc.exceptions)
     return isinstance(exc, (trio.BrokenResourceError, trio.ClosedResourceError, ConnectionError))
-
-    async def _op_rules(self, args, fds) -> dict:
-        p = self.peer
-        if not (p.is_root or set(p.groups + (p.gid,)) & self.daemon.config.watch_any):
-            raise PermissionRefused("not permitted to see the standing rules (root and grant.watch_any groups may)")
-        return self.daemon.rules.info()
 
 
 def _comm(pid: int) -> str:

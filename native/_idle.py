@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 
-from ._worker import ForkedWorker, _forked_main
+from ._worker import SPAWN_ENV, ForkedWorker, _forked_main
 
 
 class IdleWorker:
@@ -22,10 +22,13 @@ class IdleWorker:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "tracerd.native._idle", str(child.fileno())],
+                # isolated as spawn_worker's: -I, cwd "/", a minimal environment
+                [sys.executable, "-I", "-m", "tracerd.native._idle", str(child.fileno())],
                 stdin=subprocess.DEVNULL,
                 pass_fds=(child.fileno(),),
                 close_fds=True,
+                cwd="/",
+                env=dict(SPAWN_ENV),
             )
         finally:
             child.close()

@@ -312,13 +312,15 @@ def test_own_execs_not_held_under_a_filesystem_mark(work, private_tmpfs):
     # second run of this test elsewhere on the host is not matched either)
     own_comm, prog_comm = f"trdo-{os.getpid()}", f"trdp-{os.getpid()}"
     real = os.path.realpath(sys.executable)
-    py = os.path.join(fs, own_comm)
+    os.mkdir(os.path.join(fs, "bin"))
+    py = os.path.join(fs, "bin", own_comm)
     shutil.copy(real, py)
-    # the copied interpreter finds the standard library and this venv
-    site = [p for p in sys.path if p.endswith("site-packages")][0]
-    with open(os.path.join(fs, "sitecustomize.py"), "w") as f:
-        f.write(f"import site\nsite.addsitedir({site!r})\n")
-    env = {**os.environ, "PYTHONHOME": sys.base_prefix, "PYTHONPATH": fs}
+    # the copied interpreter is this venv's, moved: bin/, a pyvenv.cfg above
+    # it and the venv's lib/ (the daemon's workers start with -I, which ignores
+    # PYTHONHOME/PYTHONPATH, so the layout itself must find everything)
+    shutil.copy(os.path.join(sys.prefix, "pyvenv.cfg"), os.path.join(fs, "pyvenv.cfg"))
+    os.symlink(os.path.join(sys.prefix, "lib"), os.path.join(fs, "lib"))
+    env = dict(os.environ)
     prog = os.path.join(fs, prog_comm)
     shutil.copy(os.path.join(work, "prog"), prog)
     cfg = os.path.join(work, "fs.toml")

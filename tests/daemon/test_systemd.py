@@ -104,7 +104,7 @@ def test_the_units_capabilities_are_enough(test_user, sockdir, sleeper_bin):
         # the daemon holds exactly those capabilities
         import ctypes  # noqa: F401 (capability numbers below are linux/capability.h's)
 
-        numbers = {"CAP_CHOWN": 0, "CAP_KILL": 5, "CAP_SETGID": 6, "CAP_SETUID": 7, "CAP_SYS_PTRACE": 19}
+        numbers = {"CAP_CHOWN": 0, "CAP_KILL": 5, "CAP_SETGID": 6, "CAP_SETUID": 7, "CAP_NET_ADMIN": 12, "CAP_SYS_PTRACE": 19, "CAP_SYS_ADMIN": 21}
         with open(f"/proc/{d.proc.pid}/status") as f:
             bnd = int(next(l for l in f if l.startswith("CapBnd:")).split()[1], 16)
         assert bnd == sum(1 << numbers[c] for c in caps)

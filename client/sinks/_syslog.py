@@ -106,6 +106,16 @@ class TlsSyslog(TcpSyslog):
         host = self.spec.opt("server_name") or self.spec.target[0]
         self.sock = ctx.wrap_socket(raw, server_hostname=host)
 
+    def close(self) -> None:
+        sock = self.sock
+        if sock is not None:
+            try:
+                sock.settimeout(0.5)
+                self.sock = sock.unwrap()  # close_notify: the receiver sees a clean end
+            except (OSError, ValueError):
+                pass
+        super().close()
+
 
 class UdpSyslog(_Syslog):
     """syslog+udp://: one message per datagram (RFC 5426): lossy by nature."""
@@ -223,6 +233,7 @@ class RelpSyslog(_Syslog):
             try:
                 sock.settimeout(0.5)
                 sock.sendall(self._frame(b"close", b""))
+                self._response()  # `rsp` to close, then the server's serverclose
             except OSError:
                 pass
         super().close()

@@ -67,6 +67,7 @@ class Sender(threading.Thread):
                 if self.q.done():
                     break
                 continue
+            error = None
             try:
                 if not self.connected:
                     self.t.connect()
@@ -75,9 +76,11 @@ class Sender(threading.Thread):
                         self.log(f"reconnected to {self.spec.url}")
                 self.t.send(batch)
             except Partial as exc:
-                self._failed(exc, exc.n)
-            except (OSError, EOFError, ValueError, Exception) as exc:  # every transport error means: reconnect
-                self._failed(exc, 0)
+                error = exc
+                self._failed(exc.n)
+            except Exception as exc:  # any transport error (OSError, TLS, nats-py's own): reconnect
+                error = exc
+                self._failed(0)
             else:
                 self.q.release(len(batch))
                 self.delivered += len(batch)
@@ -85,13 +88,13 @@ class Sender(threading.Thread):
                 failing = False
                 continue
             if not failing:
-                self.log(f"{self.spec.url}: {exc.__class__.__name__}: {exc}; retrying")
+                self.log(f"{self.spec.url}: {error.__class__.__name__}: {error}; retrying")
             failing = True
             self.stop.wait(delay)
             delay = min(delay * 2, top)
         self.t.close()
 
-    def _failed(self, exc, n: int) -> None:
+    def _failed(self, n: int) -> None:
         if n:
             self.q.release(n)
             self.delivered += n

@@ -15,11 +15,16 @@ BURST_C = r"""
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
-/* burst N [MS]: N getppid calls, one failing openat, then MS ms of sleep */
+/* burst N [MS [US]]: N getppid calls (US us apart), one failing openat,
+   then MS ms of sleep */
 int main(int argc, char **argv) {
 	long n = argc > 1 ? atol(argv[1]) : 10, ms = argc > 2 ? atol(argv[2]) : 0;
-	for (long i = 0; i < n; i++)
+	long us = argc > 3 ? atol(argv[3]) : 0;
+	for (long i = 0; i < n; i++) {
 		getppid();
+		if (us)
+			usleep(us);
+	}
 	if (open("/nonexistent/tracerd-sink-test", O_RDONLY) >= 0)
 		return 2;
 	if (ms)

@@ -19,6 +19,9 @@ def add_parser(subparsers, name: str, help: str):
     elif name == "watch":
         p.add_argument("session", type=int, metavar="ID", help="the session to follow")
         p.add_argument("--policy", choices=("drop", "block"), default="drop", help="when this watcher is slow: drop records (default; a LOST record says how many) or hold the session")
+        from .sinks._cli import add_option as add_sink_option
+
+        add_sink_option(p, "drop")
         from . import _options
 
         _options.add_strace_options(p)
@@ -99,7 +102,15 @@ def run(args) -> int:
 
 
 def _watch(client, args) -> int:
-    info = client.request("watch", {"session": args.session, "policy": args.policy})
+    from .sinks._cli import TracectlSinks
+
+    req = {"session": args.session, "policy": args.policy}
+    sinks = TracectlSinks(getattr(args, "sink", None), "drop")
+    sinks.attach_to(req, None)  # --sink: the daemon runs them (a dict takes the request's sinks)
+    try:
+        info = client.request("watch", req, fds=sinks.fds)
+    finally:
+        sinks.close()
     printer, close = _printer(args, info)
     end = None
     try:

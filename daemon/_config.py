@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 from tracerd import UsageError
 
+from . import _sinkconf
+
 
 @dataclass
 class Config:
@@ -32,6 +34,10 @@ class Config:
     drain_seconds: float = 5.0
     trace_any: frozenset[int] = field(default_factory=frozenset)  # gids
     watch_any: frozenset[int] = field(default_factory=frozenset)
+    # [[sink]] and [spool] (daemon/_sinkconf.py)
+    sinks: dict = field(default_factory=dict)  # name -> tracerd.client.sinks.SinkSpec
+    state_dir: str | None = None
+    spool_per_uid: int = 256 << 20
 
 
 _LIMITS = {"sessions_per_user": int, "watchers_per_user": int, "connections_per_user": int, "queue_frames": int, "queue_bytes": int, "drain_seconds": (int, float)}
@@ -61,8 +67,9 @@ def load(path: str | None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: {exc}") from None
     for section in data:
-        if section not in ("limits", "grant"):
+        if section not in ("limits", "grant", *_sinkconf.SECTIONS):
             raise UsageError(f"{path}: unknown section [{section}]")
+    _sinkconf.load(path, data, cfg)
     for k, v in data.get("limits", {}).items():
         if k not in _LIMITS:
             raise UsageError(f"{path}: unknown setting limits.{k}")

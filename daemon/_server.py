@@ -21,13 +21,14 @@ from tracerd._protocol import ConnectionClosed, End, Error, Hello, Records, Repl
 from . import _auth
 from ._config import Config
 from ._session import Session, Subscriber
+from ._sinkfeed import DaemonSinks, SinkRefused
 from ._socket import sd_notify
 
 log = logging.getLogger("tracerd")
 
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 RECV_SIZE = 65536
-MAX_FDS_PER_MSG = 4  # ancillary room; a run request carries exactly one
+MAX_FDS_PER_MSG = 36  # ancillary room; a run request carries one, plus up to 4 per --sink (8 at most)
 
 
 class Refused(TracerdError):
@@ -146,7 +147,7 @@ class Client:
         return got
 
     async def _dispatch(self, req: Request) -> None:
-        fds = self._take_fds(1 if req.op == "run" else 0)
+        fds = self._take_fds((1 if req.op == "run" else 0) + sum(len(s.get("fds") or ()) for s in req.args.get("sinks") or ()))
         try:
             handler = getattr(self, "_op_" + req.op)
             result = await handler(req.args, fds)
@@ -223,7 +224,14 @@ class Client:
         self.nursery.start_soon(sub.pump)
         return sub
 
-    async def _start_session(self, mode: str, pids: list[int], args: dict, command: list[str], inject: bytes = b"") -> dict:
+    def _sinks(self, session: Session, args: dict, fds: list[int]) -> None:
+        """The request's --sink URLs: sink processes subscribed to the session."""
+        try:
+            self.daemon.sinks.attach_user(self.peer, session, args.get("sinks") or [], fds)
+        except SinkRefused as exc:
+            raise Refused(P.E_BAD_REQUEST, str(exc)) from None
+
+    async def _start_session(self, mode: str, pids: list[int], args: dict, command: list[str], inject: bytes = b"", sink_fds=()) -> dict:
         d = self.daemon
         session = Session(
             d, d.next_id(), self.peer, mode, pids, args["plan"],
@@ -233,11 +241,14 @@ class Client:
         # the owner subscribes before the worker starts: no record is missed
         sub = Subscriber(self, session, "drop" if args.get("drop") else "block", True, d.config.queue_frames, d.config.queue_bytes)
         session.subscribe(sub)
+        self._sinks(session, args, list(sink_fds))
         d.sessions[session.id] = session
         try:
             await d.nursery.start(session.run)
         except BaseException:
             d.sessions.pop(session.id, None)
+            for s in list(session.subscribers):
+                s.close(End(session.id, "error"))  # sink feeds end with it
             raise
         self.subs[session.id] = sub
         self.nursery.start_soon(sub.pump)
@@ -262,7 +273,7 @@ class Client:
             self._check_limits_watch()
             self._subscribe(s, "drop" if args.get("drop") else "block", False)
             return {"session": s.id, "joined": True, "worker": s.worker_pid}
-        return await self._start_session("attach", pids, args, [_comm(p) for p in pids], inject=args.get("bpf", b""))
+        return await self._start_session("attach", pids, args, [_comm(p) for p in pids], inject=args.get("bpf", b""), sink_fds=fds)
 
     async def _op_run(self, args: dict, fds) -> dict:
         if not fds:
@@ -272,7 +283,7 @@ class Client:
             raise Refused(P.E_BAD_REQUEST, f"the file descriptor passed is not a pidfd of pid {pid}")
         self._check_limits_session()
         await self._check_trace(pid)
-        return await self._start_session("launch", [pid], args, args.get("command") or [_comm(pid)])
+        return await self._start_session("launch", [pid], args, args.get("command") or [_comm(pid)], sink_fds=fds[1:])
 
     async def _op_list(self, args, fds) -> dict:
         return {"sessions": [s.info() for s in self.daemon.sessions.values() if self._may_see(s)]}
@@ -284,6 +295,7 @@ class Client:
         if s.id in self.subs:
             raise Refused(P.E_BAD_REQUEST, f"already subscribed to session {s.id}")
         self._check_limits_watch()
+        self._sinks(s, args, fds)
         self._subscribe(s, args.get("policy", "drop"), False)
         return {"session": s.id, "mode": s.mode, "pids": s.pids, "command": s.command, "filter": s.filter}
 
@@ -335,6 +347,7 @@ class Daemon:
         self.nursery: trio.Nursery | None = None
         self._accept_scope: trio.CancelScope | None = None
         self._idle = trio.Event()
+        self.sinks = DaemonSinks(self)  # sink processes (daemon/_sinkfeed.py)
 
     def next_id(self) -> int:
         self._next += 1
@@ -387,6 +400,7 @@ class Daemon:
             async with trio.open_nursery() as nursery:
                 self.nursery = nursery
                 nursery.start_soon(self._ticker)
+                await nursery.start(self.sinks.run)
                 async with trio.open_nursery() as accept:
                     for ls in listeners:
                         await accept.start(self._accept_loop, ls)

@@ -68,23 +68,32 @@ class Sink:
 
 
 def open_sink(spec: SinkSpec, *, spool_dir: str | None = None, fds: dict | None = None, uid: int | None = None,
-              gid: int | None = None, quota: tuple[str, int] | None = None, host: str | None = None, stderr=None) -> Sink:
+              gid: int | None = None, quota: tuple[str, int] | None = None, host: str | None = None, stderr=None,
+              remove_empty: bool = False) -> Sink:
     """Start the sink process for `spec`. `fds`: {"target"|"ca"|"cert"|"key": fd}
     opened by someone else (inherited by the process at the same numbers).
-    `quota`: (directory, bytes) bounding every spool under that directory."""
+    `quota`: (directory, bytes) bounding every spool under that directory.
+    `remove_empty`: the process removes its spool directory once it has
+    delivered everything (a resumed spool)."""
     if spec.policy == "spool" and spool_dir is None:
         spool_dir = user_spool_dir(spec)
     r, w = os.pipe2(os.O_CLOEXEC)
     fds = dict(fds or {})
+    who = {}
+    if uid is not None and uid != 0 and os.geteuid() == 0:
+        # the interpreter starts as the user (no capability, no group of ours):
+        # it then finds only what the user may read, as the user's own would
+        who = {"user": uid, "group": uid if gid is None else gid, "extra_groups": []}
     try:
         proc = subprocess.Popen([sys.executable, "-m", "tracerd.client.sinks"], stdin=r, stderr=stderr,
-                                pass_fds=tuple(fds.values()), close_fds=True, start_new_session=True)
+                                pass_fds=tuple(fds.values()), close_fds=True, start_new_session=True, **who)
     except BaseException:
         os.close(r)
         os.close(w)
         raise
     os.close(r)
     sink = Sink(spec, proc, w)
-    cfg = {"spec": spec.to_dict(), "spool_dir": spool_dir, "fds": fds, "uid": uid, "gid": gid, "quota": list(quota) if quota else None, "host": host}
+    cfg = {"spec": spec.to_dict(), "spool_dir": spool_dir, "fds": fds, "uid": None if who else uid, "gid": gid, "quota": list(quota) if quota else None, "host": host,
+           "remove_empty": remove_empty}
     sink._write(encode_unit(b"C", msgpack.packb(cfg, use_bin_type=True)))
     return sink

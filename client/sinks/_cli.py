@@ -124,6 +124,7 @@ class TracectlSinks:
     def __init__(self, urls, default_policy: str):
         self.specs = parse_sinks(urls, default_policy)  # first: a bad URL fails before anything runs
         self.local: LocalSinks | None = None
+        self.fds: list[int] = []  # opened for the daemon's request; closed by close()
 
     def __bool__(self) -> bool:
         return bool(self.specs)
@@ -134,8 +135,11 @@ class TracectlSinks:
         if not self.specs:
             return
         meta = {"uid": os.getuid(), "rule": "", "command": list(command or []), "decode": decode_meta(opts)}
-        if hasattr(src, "socket_path"):
+        if isinstance(src, dict):  # a watch request
+            src["sinks"], self.fds = for_request(self.specs, meta)
+        elif hasattr(src, "socket_path"):
             src.sink_args = for_request(self.specs, meta)
+            self.fds = src.sink_args[1]
         else:
             from ._ids import session_namer
 
@@ -154,3 +158,8 @@ class TracectlSinks:
         if self.local is not None:
             self.local.close()
             self.local = None
+        while self.fds:
+            try:
+                os.close(self.fds.pop())
+            except OSError:
+                pass

@@ -92,7 +92,9 @@ class TlsSyslog(TcpSyslog):
             return f"/proc/self/fd/{fd}"
         return self.spec.opt(key)
 
-    def connect(self) -> None:
+    def __init__(self, spec, fds):
+        super().__init__(spec, fds)
+        # built at once: the sink process may give up its uid right after
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ca = self._file("ca")
         if ca:
@@ -102,6 +104,10 @@ class TlsSyslog(TcpSyslog):
         cert = self._file("cert")
         if cert:
             ctx.load_cert_chain(cert, self._file("key"))
+        self.ctx = ctx
+
+    def connect(self) -> None:
+        ctx = self.ctx
         raw = self._open()
         host = self.spec.opt("server_name") or self.spec.target[0]
         self.sock = ctx.wrap_socket(raw, server_hostname=host)

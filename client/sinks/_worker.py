@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import ssl
 import struct
 import sys
 import threading
@@ -141,13 +142,15 @@ def main() -> int:
     spec = spec_from_dict(cfg["spec"])
     tag = f"tracerd-sink {spec.name or spec.url}"
     fds = cfg.get("fds") or {}
-    if cfg.get("uid") is not None and os.getuid() == 0 and cfg["uid"] != 0:
-        _become(cfg["uid"], cfg.get("gid", cfg["uid"]))
     quota = tuple(cfg["quota"]) if cfg.get("quota") else None
     try:
-        q = make_queue(spec, cfg.get("spool_dir"), quota)
+        # the transport first: TLS material passed as fds is loaded now, while
+        # /proc/self/fd is still ours (a uid change makes it root's)
         transport = transport_for(spec, fds)
-    except (OSError, ValueError) as exc:
+        if cfg.get("uid") is not None and os.getuid() == 0 and cfg["uid"] != 0:
+            _become(cfg["uid"], cfg["uid"] if cfg.get("gid") is None else cfg["gid"])
+        q = make_queue(spec, cfg.get("spool_dir"), quota)
+    except (OSError, ValueError, ssl.SSLError) as exc:
         log(f"cannot start: {exc}")
         return 2
     sender = Sender(spec, q, transport, log)
@@ -202,6 +205,10 @@ def main() -> int:
             log(f"{left} messages not delivered to {spec.url}")
         if q.lost_total:
             log(f"{q.lost_total} messages dropped ({spec.policy})")
+        if cfg.get("remove_empty") and spec.policy == "spool" and not left and cfg.get("spool_dir"):
+            import shutil
+
+            shutil.rmtree(cfg["spool_dir"], ignore_errors=True)
     return 0
 
 

@@ -152,6 +152,8 @@ class Spool:
         self.wfile = open(self._path(self.segs[-1]), "ab")
         self.rfile = None
         self.rfile_seg = None
+        self._quota_at = 0.0
+        self._quota_ok = True
         self.generation = 0  # bumped when segments are dropped under a batch in flight
         self._ends: list = []
         self._peek_gen = 0
@@ -208,6 +210,16 @@ class Spool:
     def bytes_used(self) -> int:
         return sum(self.sizes.values()) - (self.roff if self.rseg in self.sizes else 0)
 
+    def _quota_room(self) -> bool:
+        """Room for one more segment under the uid's quota (cached 0.1 s)."""
+        if self.quota is None:
+            return True
+        now = time.monotonic()
+        if now - self._quota_at > 0.1:
+            self._quota_ok = self._quota_used() + self.segment_bytes <= self.quota[1]
+            self._quota_at = now
+        return self._quota_ok
+
     def _quota_used(self) -> int:
         d, _ = self.quota
         total = 0
@@ -224,9 +236,9 @@ class Spool:
     def put(self, ev: dict) -> None:
         body = msgpack.packb(ev, use_bin_type=True)
         with self.cv:
-            if self.loss.by_session and not self._full(64 * 1024):
+            if self.loss.by_session and not self._full(64 * 1024) and self._quota_room():
                 for lev in self.loss.take():
-                    self._append(msgpack.packb(lev, use_bin_type=True))
+                    self._append(msgpack.packb(lev, use_bin_type=True), force=True)
             while self._full(len(body) + 4):
                 if self.full == "newest" or not self._drop_oldest():
                     self.loss.add(ev)
@@ -238,10 +250,13 @@ class Spool:
     def _full(self, size: int) -> bool:
         return self.bytes_used() + size > self.max_bytes
 
-    def _append(self, body: bytes) -> None:
+    def _append(self, body: bytes, force: bool = False) -> None:
+        """force: a `lost` announcement, written even past the quota (it is
+        small, and without it the loss would go unannounced)."""
         seg = self.segs[-1]
-        if self.sizes[seg] and self.sizes[seg] + len(body) + 4 > self.segment_bytes:
-            if self.quota is not None and self._quota_used() + self.segment_bytes > self.quota[1]:
+        if not force and self.sizes[seg] and self.sizes[seg] + len(body) + 4 > self.segment_bytes:
+            self._quota_at = 0.0
+            if not self._quota_room():
                 self.loss.add(msgpack.unpackb(body, raw=False))
                 self.lost_total += 1
                 return
@@ -290,7 +305,7 @@ class Spool:
         with self.cv:
             if self.loss.by_session:
                 for lev in self.loss.take():
-                    self._append(msgpack.packb(lev, use_bin_type=True))
+                    self._append(msgpack.packb(lev, use_bin_type=True), force=True)
             self.closed = True
             self.cv.notify_all()
 

@@ -168,3 +168,25 @@ def test_spool_outlives_the_sink_process(rsyslog, tmp_path):
     assert [int(m["params"]["seq"]) for m in msgs] == list(range(500))
     with open(os.path.join(spool, "cursor")) as f:
         assert f.read().split()  # the cursor moved past what was delivered
+
+
+def test_spool_quota_per_uid(tmp_path):
+    """One uid's spools share a quota: past it, messages are dropped and announced."""
+    top = tmp_path / "uid-1000"
+    quota = (str(top), 40_000)
+    a = Spool(str(top / "a"), max_bytes=1 << 20, segment_bytes=4096, quota=quota)
+    for ev in _events(200, "a.1"):
+        a.put(ev)
+    b = Spool(str(top / "b"), max_bytes=1 << 20, segment_bytes=4096, quota=quota)
+    for ev in _events(1000, "b.1"):
+        b.put(ev)
+    b.close()
+    used = sum(os.path.getsize(os.path.join(r, f)) for r, _d, fs in os.walk(top) for f in fs if f.endswith(".seg"))
+    assert used <= 40_000 + 4096  # the quota, checked whenever a segment starts
+    got = []
+    while batch := b.peek(200, timeout=0):
+        got += batch
+        b.release(len(batch))
+    kept = [e["seq"] for e in got if "lost" not in e]
+    lost = [tuple(e["lost"]) for e in got if "lost" in e]
+    assert lost and _covered(kept, lost) == set(range(1000))

@@ -52,12 +52,19 @@ class SinkProc:
         self.spec = spec
         self.sink = sink
         self.lock = trio.Lock()
-        os.set_blocking(sink.input_fd, False)
-        self.stream = trio.lowlevel.FdStream(os.dup(sink.input_fd))
-        os.close(sink.input_fd)
+        self.stream = trio.lowlevel.FdStream(os.dup(sink.input_fd))  # FdStream makes its fd non-blocking
+        sink._sock.close()
         sink.input_fd = -1
         self.users = 0
         self.dir = owned_dir
+
+    def terminate(self) -> None:
+        try:
+            self.stream.close()
+        except (OSError, trio.TrioInternalError):
+            pass
+        if self.sink.proc.poll() is None:
+            self.sink.proc.terminate()
 
     async def write(self, data: bytes) -> None:
         async with self.lock:
@@ -103,15 +110,19 @@ class SinkFeed:
 
     async def run(self, sub: Subscriber) -> None:
         try:
-            await sub.pump()
-        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
-            log.warning("session %d: sink %s: %s", self.session.id, self.proc.spec.url, exc)
-            self.session.unsubscribe(sub)
-        finally:
-            self.proc.users -= 1
+            try:
+                await sub.pump()
+            except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
+                log.warning("session %d: sink %s: %s", self.session.id, self.proc.spec.url, exc)
+                self.session.unsubscribe(sub)
+            finally:
+                self.proc.users -= 1
             if self.own:
-                with trio.CancelScope(shield=True):
-                    await self.proc.aclose()
+                await self.proc.aclose()  # the process delivers what it holds, then exits
+        except trio.Cancelled:
+            if self.own:  # the daemon stops: the process ends now (a spool stays on disk)
+                self.proc.terminate()
+            raise
 
 
 class DaemonSinks:

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 
@@ -31,15 +32,18 @@ def user_spool_dir(spec: SinkSpec) -> str:
 class Sink:
     """The parent's end of a sink process: units go down `input_fd`."""
 
-    def __init__(self, spec: SinkSpec, proc: subprocess.Popen, input_fd: int):
+    def __init__(self, spec: SinkSpec, proc: subprocess.Popen, sock: socket.socket):
         self.spec = spec
         self.proc = proc
-        self.input_fd = input_fd
+        self._sock = sock
+        self.input_fd = sock.fileno()
 
     def _write(self, data: bytes) -> None:
+        """Blocking; a dead sink process raises BrokenPipeError (never SIGPIPE:
+        the pipe is a socket written with MSG_NOSIGNAL)."""
         view = memoryview(data)
         while view:
-            n = os.write(self.input_fd, view)
+            n = self._sock.send(view, socket.MSG_NOSIGNAL)
             view = view[n:]
 
     def open_session(self, sid: int, key: str, meta: dict | None = None) -> None:
@@ -55,10 +59,7 @@ class Sink:
     def close(self, timeout: float | None = None) -> int | None:
         """EOF, then wait for the process (it delivers or spools what it holds)."""
         if self.input_fd >= 0:
-            try:
-                os.close(self.input_fd)
-            except OSError:
-                pass
+            self._sock.close()
             self.input_fd = -1
         try:
             return self.proc.wait(timeout)
@@ -77,23 +78,27 @@ def open_sink(spec: SinkSpec, *, spool_dir: str | None = None, fds: dict | None 
     delivered everything (a resumed spool)."""
     if spec.policy == "spool" and spool_dir is None:
         spool_dir = user_spool_dir(spec)
-    r, w = os.pipe2(os.O_CLOEXEC)
+    # a socket pair, not a pipe: writes can then say MSG_NOSIGNAL
+    w, r = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    w.shutdown(socket.SHUT_RD)
     fds = dict(fds or {})
-    who = {}
-    if uid is not None and uid != 0 and os.geteuid() == 0:
-        # the interpreter starts as the user (no capability, no group of ours):
-        # it then finds only what the user may read, as the user's own would
-        who = {"user": uid, "group": uid if gid is None else gid, "extra_groups": []}
+    argv = [sys.executable, "-m", "tracerd.client.sinks"]
+    as_user = uid is not None and uid != 0 and os.geteuid() == 0
+    if as_user:
+        # the interpreter starts as the user (its uid, gid and groups, no
+        # capability), as tracectl run by that user would; through setpriv
+        # (util-linux), which takes the uid before the interpreter is looked up
+        gid = uid if gid is None else gid
+        argv = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--init-groups", "--", *argv]
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "tracerd.client.sinks"], stdin=r, stderr=stderr,
-                                pass_fds=tuple(fds.values()), close_fds=True, start_new_session=True, **who)
+        proc = subprocess.Popen(argv, stdin=r, stderr=stderr, pass_fds=tuple(fds.values()), close_fds=True, start_new_session=True)
     except BaseException:
-        os.close(r)
-        os.close(w)
+        r.close()
+        w.close()
         raise
-    os.close(r)
+    r.close()
     sink = Sink(spec, proc, w)
-    cfg = {"spec": spec.to_dict(), "spool_dir": spool_dir, "fds": fds, "uid": None if who else uid, "gid": gid, "quota": list(quota) if quota else None, "host": host,
+    cfg = {"spec": spec.to_dict(), "spool_dir": spool_dir, "fds": fds, "uid": None if as_user else uid, "gid": gid, "quota": list(quota) if quota else None, "host": host,
            "remove_empty": remove_empty}
     sink._write(encode_unit(b"C", msgpack.packb(cfg, use_bin_type=True)))
     return sink

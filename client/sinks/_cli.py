@@ -53,8 +53,16 @@ class LocalSinks:
             raise
 
     def feed(self, frame: bytes) -> None:
-        for s in self.sinks:
-            s.feed(frame)
+        for s in list(self.sinks):
+            try:
+                s.feed(frame)
+            except OSError:
+                # the sink process died (its own stderr said why): the trace goes on without it
+                import sys
+
+                print(f"tracectl: --sink {s.spec.url}: the sink process ended; no more records go there", file=sys.stderr)
+                self.sinks.remove(s)
+                s.close()
 
     def close(self) -> None:
         for s in self.sinks:

@@ -121,7 +121,6 @@ def _become(uid: int, gid: int) -> None:
 
 def main() -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we end (EOF)
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     fd = 0
     tag = "tracerd-sink"
 

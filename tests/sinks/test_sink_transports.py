@@ -44,7 +44,7 @@ def natsd(tmp_path_factory):
 
 def _run(burst, tmp_path, url, n=N):
     out = tmp_path / "out.txt"
-    r = tracectl("--embedded", "run", "-e", "trace=getppid,openat", "-o", out, "--sink", url, "--", burst, n, 300)
+    r = tracectl("--embedded", "run", "-e", "trace=getppid,openat", "-o", out, "--sink", url, "--", burst, n, 1500)  # alive while the sink process (which reads comm/exe from /proc) starts
     assert r.returncode == 0, r.stderr
     return trace_lines(out)
 

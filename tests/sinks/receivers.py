@@ -187,6 +187,7 @@ class Journald:
 
     def __init__(self, d: str):
         self.dir = d
+        os.makedirs(d, exist_ok=True)
         self.run = os.path.join(d, "run")
         self.var = os.path.join(d, "journal")
         os.makedirs(self.run, exist_ok=True)
@@ -226,6 +227,7 @@ class NatsServer:
 
     def __init__(self, d: str):
         self.dir = d
+        os.makedirs(d, exist_ok=True)
         self.port = free_port()
         self.proc = None
         self.start()

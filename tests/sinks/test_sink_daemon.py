@@ -240,3 +240,28 @@ def test_sink_tables(tmp_path):
         with pytest.raises(UsageError) as ei:
             _load(tmp_path, bad)
         assert words in str(ei.value) and "\n" not in str(ei.value)
+
+
+def test_watch_sink(daemon, burst, tmp_path):
+    """`tracectl watch ID --sink URL`: the daemon feeds a sink from a running session."""
+    env = {k: v for k, v in os.environ.items() if k != "TRACERD_SOCKET"}
+    run = subprocess.Popen([PY, "-c", "import sys; from tracerd.client import main; sys.exit(main())", "--socket", daemon.sock,
+                            "run", "-qq", "-o", "/dev/null", "-e", "trace=getppid", "--", burst, "4000", "0", "1000"], env=env)
+    try:
+        sid = None
+        deadline = time.monotonic() + 20
+        while sid is None and time.monotonic() < deadline:
+            r = tracectl("ls", "--json", socket_path=daemon.sock)
+            rows = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+            sid = rows[0]["session"] if rows else None
+            time.sleep(0.05)
+        assert sid is not None
+        f = tmp_path / "watch.jsonl"
+        w = tracectl("watch", sid, "-qq", "-o", "/dev/null", "--sink", f"file:{f}?policy=block", socket_path=daemon.sock)
+        assert w.returncode == 0, w.stderr
+    finally:
+        assert run.wait(60) == 0
+    objs = _wait_lines(f, lambda o: any(x["type"] == "exit" for x in o))
+    seqs = [o["seq"] for o in objs]
+    assert len(seqs) > 10 and consecutive(seqs)  # from the moment the watch began, nothing missing
+    assert objs[-1]["type"] == "exit"

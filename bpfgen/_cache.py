@@ -10,7 +10,7 @@ our own files, libseccomp and the options, so they are kept in
 
 Rules:
 - The key is a hash of everything the result depends on: bpfgen's sources and
-  syscalls.toml, tracerd/_wire.py (personalities, entry flags), our version,
+  syscalls.toml, base/_wire.py (personalities, entry flags), our version,
   this format's number and the libseccomp version actually loaded. An edited
   source or an upgraded libseccomp is a new key, never a stale hit.
 - No cache rather than a wrong one: a cache directory that cannot be made,

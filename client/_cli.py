@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import os
 import sys
 
 from tracerd import TracerdError, __version__
@@ -26,6 +27,8 @@ COMMANDS = {
     "detach": "._cmd_daemon",
     "stop": "._cmd_daemon",
     "stats": "._cmd_stats",
+    "replay": "._cmd_replay",
+    "top": "._cmd_top",
 }
 
 HELP = {
@@ -38,6 +41,8 @@ HELP = {
     "detach": "detach a daemon session from its processes",
     "stop": "end a daemon session",
     "stats": "the daemon's figures: sessions, records, drops, cpu, memory",
+    "replay": "show a --format=msgpack recording again, with other output options",
+    "top": "a live full-screen view of the calls of a command, processes or a session",
 }
 
 
@@ -118,9 +123,29 @@ def _main(argv: list[str], program: bool) -> int:
         if args.command is None:
             parser.print_help()
             return 1
-        return _module(args.command).run(args)
+        rc = _module(args.command).run(args)
+        sys.stdout.flush()  # here, where a reader that went away is caught
+        return rc
     except TracerdError as exc:
-        print(f"tracectl: {exc}", file=sys.stderr)
+        if str(exc):  # empty: already reported (e.g. by the trace output)
+            print(f"tracectl: {exc}", file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+def _reader_gone() -> int:
+    """`tracectl ls | head`: the reader left, which is not an error (as
+    `syscalls` has it): end quietly with 0. What is still buffered for the
+    closed pipe goes to /dev/null, so the interpreter's own flush at exit
+    finds nothing to complain about."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for fp in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(devnull, fp.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass  # a caller's stream (tests): nothing to protect
+    os.close(devnull)
+    return 0

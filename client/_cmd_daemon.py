@@ -8,6 +8,7 @@ import sys
 from tracerd import TracerdError, _wire
 
 from . import _remote
+from ._text import printable
 
 COLUMNS = ("ID", "OWNER", "PIDS", "COMMAND", "FILTER", "SUBS", "REC/S", "DROPS")
 
@@ -28,6 +29,10 @@ def add_parser(subparsers, name: str, help: str):
         _options.strict_parser(p)  # strace-style one-line option errors, as run/attach
     else:
         p.add_argument("session", type=int, metavar="ID")
+    if name != "watch":
+        from . import _options
+
+        _options.strict_parser(p)  # `stop abc`: one line and exit 1, as `watch abc`
     return p
 
 
@@ -50,14 +55,16 @@ def _user(uid: int) -> str:
 def _rows(sessions: list[dict]) -> list[tuple[str, ...]]:
     rows = []
     for s in sessions:
+        # command and filter are the session owner's words: escaped (another
+        # user's argv must not reach this terminal raw)
         cmd = s["command"]
-        cmd = " ".join(cmd) if isinstance(cmd, list) else str(cmd)
+        cmd = " ".join(map(printable, cmd)) if isinstance(cmd, list) else printable(cmd)
         rows.append((
             str(s["session"]),
-            _user(s["uid"]),
+            printable(_user(s["uid"])),
             ",".join(map(str, s["pids"])),
             cmd,
-            (s["filter"] or "all") + (" [pass-through]" if s.get("state") == "pass-through" else " [seccomp-bpf]" if s.get("seccomp_bpf") else ""),
+            printable(s["filter"] or "all") + (" [pass-through]" if s.get("state") == "pass-through" else " [seccomp-bpf]" if s.get("seccomp_bpf") else ""),
             str(s["subscribers"]),
             f"{s['rate']:.0f}",
             str(s["dropped"]),
@@ -69,12 +76,13 @@ def _print_table(rows, out) -> None:
     if out.isatty():
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
         t = Table(box=None, header_style="bold")
         for c in COLUMNS:
             t.add_column(c, justify="right" if c in ("ID", "SUBS", "REC/S", "DROPS") else "left", overflow="fold")
         for r in rows:
-            t.add_row(*r)
+            t.add_row(*(Text(v) for v in r))  # plain text: no rich markup in a user's argv
         Console(file=out).print(t)
         return
     widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(COLUMNS)]
@@ -121,12 +129,18 @@ def _watch(client, args) -> int:
                 printer.flush()  # one write per frame, and notes shown at once
             elif isinstance(ev, _remote.End) and ev.session == args.session:
                 end = ev
+                from ._cmd_run import ENDED_BY_DAEMON
+
+                if end.reason in ENDED_BY_DAEMON:  # not the session's own end: say why
+                    printer.note(printable(end.message) if end.message else f"session {end.session}: {ENDED_BY_DAEMON[end.reason]}")
                 break
         printer.finish()
     finally:
         close()
     if end is not None and end.reason in ("worker-died", "error"):
-        raise TracerdError(f"session {info['session']}: {end.message or end.reason}")
+        if end.message and printable(end.message) in printer.errors:
+            raise TracerdError("")  # the tracer's error record was printed already
+        raise TracerdError(f"session {info['session']}: {printable(end.message or end.reason)}")
     return 0
 
 
@@ -135,11 +149,11 @@ def _printer(args, info):
     pids are the roots (as if attached to them)."""
     from ._cmd_run import make_decoder, open_output
     from ._options import resolve
-    from ._output import Printer
+    from ._printers import make_printer
 
     args.pid_args = [str(p) for p in info["pids"]]
     args.env = []
     opts = resolve(args)
     out, owned = open_output(opts)
-    printer = Printer(opts, make_decoder(opts), out, notes=sys.stderr, roots=opts.pids, batch=True)
+    printer = make_printer(args, "watch", opts, make_decoder(opts), out, notes=sys.stderr, roots=opts.pids, batch=True)
     return printer, (out.close if owned else (lambda: None))

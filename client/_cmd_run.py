@@ -14,16 +14,28 @@ import resource
 import signal
 import sys
 
-from tracerd import TracerdError, UsageError
+from tracerd import TracerdError, TracerError, UsageError
 from tracerd._wire import Ctl, iter_records
 
 from ._cli import settled
 from ._options import add_strace_options, resolve, strict_parser, warnings
+from ._outfile import Quiet
+from ._text import printable
 from .sinks._cli import TracectlSinks, add_option as add_sink_option
 
 # signals that end tracectl while it traces: the source is closed first
 # (launched commands are killed, attached ones detached), as strace's cleanup.
 FATAL = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGPIPE)
+# of them, those tracectl handles whatever it inherited (a script's
+# background `tracectl attach ... &` starts with SIGINT/SIGQUIT ignored, and
+# `kill -INT` must still end it, as it ends strace); SIGPIPE is ignored by
+# Python itself, and a broken output is handled where it is written.
+OWN = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+
+
+# End reasons that the daemon decided (not our command, not us): said in one
+# line, in the daemon's words when it sends some
+ENDED_BY_DAEMON = {"shutdown": "the daemon shut down", "kicked": "the daemon ended this session"}
 
 
 class Interrupted(BaseException):
@@ -67,11 +79,15 @@ def run(args) -> int:
 def open_output(opts):
     """The trace output stream: stderr, or the -o file (opened before anything
     runs so a bad path fails first, in strace's words)."""
+    from ._outfile import OutFile
+
     path = opts.output
     if path is None:
+        if opts.fmt == "perfetto":
+            raise UsageError("--format=perfetto writes a binary trace: name it with -o FILE")
         if opts.fmt == "msgpack" and sys.stderr.isatty():
             raise UsageError("--format=msgpack writes binary records: send them to -o FILE or redirect stderr")
-        return sys.stderr, False
+        return Quiet(sys.stderr), False
     if path.startswith("|") or path.startswith("!"):
         raise UsageError("-o |COMMAND (piping the output to a command) is not supported by tracectl")
     if opts.follow >= 2 and opts.fmt == "strace":
@@ -80,13 +96,10 @@ def open_output(opts):
         if not os.access(d, os.W_OK | os.X_OK):
             err = os.strerror(2 if not os.path.isdir(d) else 13)
             raise UsageError(f"Can't fopen '{path}.PID': {err}")
-        return sys.stderr, False
-    mode = ("a" if opts.append else "w") + ("b" if opts.fmt == "msgpack" else "")
+        return Quiet(sys.stderr), False
     try:
-        if "b" in mode:
-            fp = open(path, mode)
-        else:
-            fp = open(path, mode, encoding="utf-8", errors="backslashreplace")
+        # a failed write is reported and the trace goes on (as strace)
+        fp = OutFile.open(path, "a" if opts.append else "w")
     except OSError as exc:
         raise UsageError(f"Can't fopen '{path}': {exc.strerror}") from None
     return fp, True
@@ -107,8 +120,11 @@ def die_like(signo: int) -> int:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     except (ValueError, OSError):
         pass
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for fp in (sys.stdout, sys.stderr):
+        try:
+            fp.flush()
+        except (OSError, ValueError):
+            pass  # a reader that went away (the very reason, for SIGPIPE)
     try:
         signal.signal(signo, signal.SIG_DFL)
     except (OSError, ValueError):
@@ -122,7 +138,7 @@ def die_like(signo: int) -> int:
 def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     from tracerd.bpfgen import build_plan, compile_filter
 
-    from ._output import Printer
+    from ._printers import make_printer
     from ._source import open_source
 
     for w in warnings(args, opts):
@@ -134,8 +150,13 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     sinks = TracectlSinks(getattr(args, "sink", None), "block")  # a bad --sink URL fails before anything runs
     out, owned = open_output(opts)
     shown = " ".join(f"-e {e}" for e in args.exprs) + "".join(f" -P {p}" for p in args.paths)
+    # A signal ignored when we started (nohup, `trap '' INT`, a background
+    # job's SIGINT/SIGQUIT) stays ignored for the command, which inherits the
+    # disposition through exec as it would under strace (a handler of ours
+    # would be reset to the default by the exec: launch sets SIG_IGN again).
+    ignored = tuple(s for s in OWN if signal.getsignal(s) == signal.SIG_IGN)
     if kind == "run":
-        src = open_source(args, "run", argv=opts.argv, bpf=bpf, plan=plan, env=opts.env, colocate=opts.colocate, bpf_filter=shown.strip(), worker=worker, user=opts.user)
+        src = open_source(args, "run", argv=opts.argv, bpf=bpf, plan=plan, env=opts.env, colocate=opts.colocate, bpf_filter=shown.strip(), worker=worker, user=opts.user, ignored=ignored)
     else:
         src = open_source(args, "attach", pids=opts.pids, plan=plan, bpf=bpf, bpf_filter=shown.strip(), worker=worker)
 
@@ -146,11 +167,7 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
             interrupted.append(signo)
             raise Interrupted(signo)
 
-    # A signal ignored when we started (nohup, `trap '' INT`, a background
-    # job's SIGINT/SIGQUIT) stays ignored, for us and for the command, which
-    # inherits the disposition through exec as it would under strace: a
-    # handler of ours would be reset to the default by the exec instead.
-    old = {s: signal.signal(s, on_signal) for s in FATAL if signal.getsignal(s) != signal.SIG_IGN}
+    old = {s: signal.signal(s, on_signal) for s in FATAL if s in OWN or signal.getsignal(s) != signal.SIG_IGN}
     settled()  # set-up done: the collector may run during the trace
     printer = None
     status = None
@@ -159,7 +176,7 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
         src.start()
         pid = getattr(src, "pid", None) or getattr(getattr(src, "child", None), "pid", None)
         roots = opts.pids if kind == "attach" else ([pid] if pid else None)
-        printer = Printer(opts, decoder, out, notes=sys.stderr, roots=roots, launched=kind == "run", batch=True)
+        printer = make_printer(args, kind, opts, decoder, out, notes=Quiet(sys.stderr), roots=roots, launched=kind == "run", batch=True)
         feed = printer.feed
         try:
             for _first, _count, payload in sinks.tee(src.frames()):
@@ -183,6 +200,13 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
         except BrokenPipeError:
             interrupted.append(signal.SIGPIPE)
             src.close()
+        except TracerError as exc:
+            if str(exc) in printer.errors:  # the tracer's own note said it already
+                raise TracerError("") from None
+            raise
+        end = getattr(src, "end", None)  # a daemon's End: why the stream stopped
+        if end is not None and end.reason in ENDED_BY_DAEMON:
+            printer.note(printable(end.message) if end.message else f"session {end.session}: {ENDED_BY_DAEMON[end.reason]}")
         printer.finish()
         if kind == "run":
             status = src.status()

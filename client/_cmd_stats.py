@@ -7,6 +7,7 @@ import sys
 
 from ._cmd_daemon import _socket
 from . import _remote
+from ._text import printable
 
 # (key, label, format) in the order printed
 ROWS = (
@@ -26,6 +27,9 @@ ROWS = (
 def add_parser(subparsers, name: str, help: str):
     p = subparsers.add_parser(name, help=help, description=help)
     p.add_argument("--json", action="store_true", help="one JSON object")
+    from . import _options
+
+    _options.strict_parser(p)  # bad arguments: one line and exit 1
     return p
 
 
@@ -38,5 +42,5 @@ def run(args) -> int:
     width = max(len(label) for _, label, _ in ROWS)
     for key, label, fmt in ROWS:
         if key in st:  # an older daemon may not report every figure
-            sys.stdout.write(f"{label:<{width}}  {fmt(st[key])}\n")
+            sys.stdout.write(f"{label:<{width}}  {printable(fmt(st[key]))}\n")
     return 0

@@ -125,11 +125,14 @@ class Child:
         return self._status
 
 
-def launch(argv, *, bpf: bytes, env=None, cwd=None, user=None) -> Child:
+def launch(argv, *, bpf: bytes, env=None, cwd=None, user=None, ignored=()) -> Child:
     """Fork `argv` and hold it; see Child. `bpf` is the raw sock_filter array.
     `user`: (uid, gid, groups) to take after the filter is in (strace -u):
     installed while still root it needs no NO_NEW_PRIVS, so setuid and
-    setgid programs the command runs keep working."""
+    setgid programs the command runs keep working.
+    `ignored`: signals that were ignored when tracectl started (nohup, a
+    background job's SIGINT): the command inherits SIG_IGN for them, as it
+    would through strace's exec, though tracectl itself handles them."""
     if not argv:
         raise TracerError("must have PROG [ARGS] or -p PID")
     if len(bpf) % 8 or not bpf:
@@ -160,6 +163,8 @@ def launch(argv, *, bpf: bytes, env=None, cwd=None, user=None) -> Child:
             # Python ignores these; a traced command must not inherit that
             for sig in (signal.SIGPIPE, signal.SIGXFSZ):
                 _libc.signal(sig, None)
+            for sig in ignored:
+                _libc.signal(sig, 1)  # SIG_IGN (the exec would reset our handler to SIG_DFL)
             signal.pthread_sigmask(signal.SIG_SETMASK, ())
             r = _libc.syscall(ctypes.c_long(SYS_seccomp), ctypes.c_long(SECCOMP_SET_MODE_FILTER), ctypes.c_long(0), ctypes.byref(prog))
             if r < 0 and ctypes.get_errno() == 13:  # EACCES: unprivileged

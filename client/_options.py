@@ -64,9 +64,12 @@ COLUMN_KEYS = {
     "avg_time": "avg", "avg-time": "avg", "time_avg": "avg", "time-avg": "avg",
     "calls": "calls", "count": "calls", "error": "errors", "errors": "errors",
     "name": "name", "syscall": "name", "syscall_name": "name", "syscall-name": "name",
+    # ours (strace has none): latency percentiles from the ns-precise times
+    "p50_time": "p50", "p50-time": "p50", "p99_time": "p99", "p99-time": "p99",
 }
 DEFAULT_COLUMNS = ("percent", "total", "avg", "calls", "errors", "name")
 ALL_DECODE_FDS = frozenset({"path", "socket", "dev", "pidfd"})
+FORMATS = ("strace", "jsonl", "msgpack", "perfetto")
 STATUSES = frozenset({"successful", "failed", "unfinished", "unavailable", "detached"})
 
 
@@ -206,7 +209,7 @@ def add_strace_options(p: argparse.ArgumentParser) -> None:
     a("-u", "--user", "--username", dest="user", metavar="USERNAME", help="run the command with USERNAME's uid, gid and groups (root only; setuid programs keep working)")
     a("--seccomp-bpf", dest="seccomp_bpf", action="store_true", help="run: accepted (run always filters with seccomp-BPF); attach: inject the filter into the processes (irreversible: they keep a pass-through tracer until they exit)")
     a("--colocate", dest="colocate", action="store_true", help="pin the tracer and the tracee to one CPU (faster, changes the tracee's affinity)")
-    a("--format", dest="fmt", default="strace", metavar="FORMAT", help="strace (default), jsonl, or msgpack")
+    a("--format", dest="fmt", default="strace", metavar="FORMAT", help="strace (default), jsonl, msgpack (a recording: tracectl replay), or perfetto (a Perfetto trace; needs -o FILE)")
     a("-V", "--version", action=_Version, help="print version")
     for names, nargs in UNSUPPORTED.items():
         kw = {"nargs": nargs} if nargs else {"nargs": 0}
@@ -452,10 +455,68 @@ def resolve(args) -> RunOptions:
     attach = getattr(args, "command", None) == "attach" or bool(getattr(args, "pid_args", None))
     user = _user_ids(args.user) if getattr(args, "user", None) else None
     fmt = args.fmt
-    if fmt not in ("strace", "jsonl", "msgpack"):
-        raise UsageError(f"invalid --format: '{fmt}' (strace, jsonl, msgpack)")
+    if fmt not in FORMATS:
+        raise UsageError(f"invalid --format: '{fmt}' ({', '.join(FORMATS)})")
     strsize = 32 if args.strsize is None else _int_arg(args.strsize, "s")
     acolumn = 40 if args.acolumn is None else _int_arg(args.acolumn, "a")
+    xflag = _xflag(args)
+    follow = min(args.follow, 2)
+    if args.output_separately:
+        follow = 2
+    summary = _summary_mode(args, fmt, follow)
+    if args.successful and args.failed:
+        raise UsageError("-z and -Z are mutually exclusive")  # strace would print nothing
+    table = _summary_table(args)
+    times = _timestamps(args)
+    # qualifiers (syscall and class names are checked here, before anything runs)
+    q = make_qualifiers(args.exprs, args.paths, args.successful, args.failed)
+    if getattr(q, "inject", None):
+        raise UsageError("-e inject=/fault= is not supported by tracectl yet (the tracer loop cannot tamper with calls)")
+    signals = getattr(q, "signals", None)
+    status = frozenset(getattr(q, "status", ()) or ())
+    if status >= STATUSES:
+        status = frozenset()  # every status: no filtering (entries print as they come)
+    decode_pids = frozenset(getattr(q, "decode_pids", ()) or ())
+    if "comm" in decode_pids:
+        raise UsageError("-Y/--decode-pids=comm is not supported by tracectl yet")
+    decode = _decode_options(args, q, strsize, xflag, args.yflag)
+    target = _target(args, attach)
+    return RunOptions(
+        trace=frozenset(q.trace),
+        signals=None if signals is None else frozenset(signals),
+        status=status,
+        quiet=_quiet(args.qflag, q),
+        paths=tuple(getattr(q, "paths", ()) or ()),
+        subcalls=_subcalls(q),
+        read_fds=q.read_fds if q.read_fds else frozenset(),
+        write_fds=q.write_fds if q.write_fds else frozenset(),
+        qualifiers=q,
+        decode=decode,
+        strsize=strsize,
+        fmt=fmt,
+        output=args.output,
+        append=args.append,
+        follow=follow,
+        acolumn=acolumn,
+        syscall_number=args.syscall_number,
+        pidns=args.pidns or "pidns" in decode_pids,
+        summary=summary,
+        wall=args.wall,
+        attach=attach,
+        colocate=args.colocate,
+        seccomp_bpf=args.seccomp_bpf,
+        user=user,
+        cpu_time=bool(summary) and not args.wall,
+        plan_strsize=_plan_strsize(strsize, args.verbose, q),
+        plan_abbrev=frozenset() if args.verbose else frozenset(getattr(q, "abbrev", ()) or ()),
+        **table,
+        **times,
+        **target,
+    )
+
+
+def _xflag(args):
+    """-x/-xx or --strings-in-hex (the last one wins), with -X checked."""
     xflag = args.xflag
     if args.strings_in_hex is not None:
         xflag = {"non-ascii": 1, "all": 2}.get(args.strings_in_hex)
@@ -463,18 +524,23 @@ def resolve(args) -> RunOptions:
             raise UsageError(f"invalid --strings-in-hex argument: '{args.strings_in_hex}'")
     if args.xstyle is not None and args.xstyle not in ("raw", "abbrev", "verbose"):
         raise UsageError(f"invalid -X argument: '{args.xstyle}'")
-    follow = min(args.follow, 2)
-    if args.output_separately:
-        follow = 2
+    return xflag
+
+
+def _summary_mode(args, fmt, follow):
+    """0: no summary, 1: -c (summary only), 2: -C (summary and calls)."""
     if args.cflag and args.Cflag:
         raise UsageError("-c/--summary-only and -C/--summary are mutually exclusive")
     summary = 1 if args.cflag else 2 if args.Cflag else 0
-    if summary and fmt != "strace":
+    if summary and fmt not in ("strace", "msgpack"):  # msgpack: a recording with -c's CPU times (tracectl replay -c)
         raise UsageError("-c/-C print strace's summary table: use them with --format=strace")
     if summary == 1 and follow == 2 and args.output:
         raise UsageError("(-c or -C) and -ff are mutually exclusive")
-    if args.successful and args.failed:
-        raise UsageError("-z and -Z are mutually exclusive")  # strace would print nothing
+    return summary
+
+
+def _summary_table(args):
+    """The summary table's sort key (-S), columns (-U) and overhead (-O)."""
     sortby = "time"
     if args.sortby is not None:
         sortby = SORT_KEYS.get(args.sortby)
@@ -494,7 +560,11 @@ def resolve(args) -> RunOptions:
             cols.append("name")
         columns = tuple(cols)
     overhead = 0 if args.overhead is None else _duration_ns(args.overhead, "overhead")
-    # timestamps
+    return {"sortby": sortby, "columns": columns, "overhead_ns": overhead}
+
+
+def _timestamps(args):
+    """-t/-tt/-ttt or --absolute-timestamps, -r and -T with their precisions."""
     tflag = min(args.tflag, 3)
     ts_format, ts_precision = "none", 0
     if tflag:
@@ -503,30 +573,35 @@ def resolve(args) -> RunOptions:
         ts_format, ts_precision = _abs_timestamps(args.abs_ts)
         tflag = 0 if ts_format == "none" else max(tflag, 1)
     relative = args.relative is not None
-    rel_precision = _precision(args.relative, "relative timestamp") if relative else 6
     syscall_times = args.syscall_times is not None
-    dur_precision = _precision(args.syscall_times, "syscall time") if syscall_times else 6
-    # qualifiers (syscall and class names are checked here, before anything runs)
-    q = make_qualifiers(args.exprs, args.paths, args.successful, args.failed)
-    if getattr(q, "inject", None):
-        raise UsageError("-e inject=/fault= is not supported by tracectl yet (the tracer loop cannot tamper with calls)")
+    return {
+        "tflag": tflag,
+        "ts_format": ts_format,
+        "ts_precision": ts_precision,
+        "relative": relative,
+        "rel_precision": _precision(args.relative, "relative timestamp") if relative else 6,
+        "syscall_times": syscall_times,
+        "dur_precision": _precision(args.syscall_times, "syscall time") if syscall_times else 6,
+    }
+
+
+def _quiet(qflag, q):
+    """What -q/-qq/-qqq and -e quiet= silence."""
     quiet = set(getattr(q, "quiet", ()) or ())
-    if args.qflag >= 1:
+    if qflag >= 1:
         quiet |= {"attach", "personality"}
-    if args.qflag >= 2:
+    if qflag >= 2:
         quiet |= {"exit"}
-    if args.qflag >= 3:
+    if qflag >= 3:
         quiet |= {"attach", "exit", "path-resolution", "personality", "thread-execve", "superseded"}
     if "thread-execve" in quiet:
         quiet.add("superseded")
-    signals = getattr(q, "signals", None)
-    status = frozenset(getattr(q, "status", ()) or ())
-    if status >= STATUSES:
-        status = frozenset()  # every status: no filtering (entries print as they come)
-    decode_pids = frozenset(getattr(q, "decode_pids", ()) or ())
-    if "comm" in decode_pids:
-        raise UsageError("-Y/--decode-pids=comm is not supported by tracectl yet")
-    decode = _decode_options(args, q, strsize, xflag, args.yflag)
+    return frozenset(quiet)
+
+
+def _target(args, attach):
+    """What to trace: the processes to attach to (-p), or the command to run
+    and its environment (-E)."""
     if attach:
         if args.env:
             raise UsageError("-E has no effect with attach (the processes already run)")
@@ -535,58 +610,13 @@ def resolve(args) -> RunOptions:
         pids = parse_pids(args.pid_args)
         if not pids:
             raise UsageError("must have PROG [ARGS] or -p PID")
-        argv = ()
-        env = None
-    else:
-        argv = tuple(args.argv)
-        if argv and argv[0] == "--":
-            argv = argv[1:]
-        if not argv:
-            raise UsageError("must have PROG [ARGS] or -p PID")
-        pids = ()
-        env = _environment(args.env)
-    return RunOptions(
-        trace=frozenset(q.trace),
-        signals=None if signals is None else frozenset(signals),
-        status=status,
-        quiet=frozenset(quiet),
-        paths=tuple(getattr(q, "paths", ()) or ()),
-        subcalls=_subcalls(q),
-        read_fds=q.read_fds if q.read_fds else frozenset(),
-        write_fds=q.write_fds if q.write_fds else frozenset(),
-        qualifiers=q,
-        decode=decode,
-        strsize=strsize,
-        fmt=fmt,
-        output=args.output,
-        append=args.append,
-        follow=follow,
-        tflag=tflag,
-        ts_format=ts_format,
-        ts_precision=ts_precision,
-        relative=relative,
-        rel_precision=rel_precision,
-        syscall_times=syscall_times,
-        dur_precision=dur_precision,
-        acolumn=acolumn,
-        syscall_number=args.syscall_number,
-        pidns=args.pidns or "pidns" in decode_pids,
-        summary=summary,
-        sortby=sortby,
-        columns=columns,
-        wall=args.wall,
-        overhead_ns=overhead,
-        attach=attach,
-        argv=argv,
-        pids=pids,
-        env=env,
-        colocate=args.colocate,
-        seccomp_bpf=args.seccomp_bpf,
-        user=user,
-        cpu_time=bool(summary) and not args.wall,
-        plan_strsize=_plan_strsize(strsize, args.verbose, q),
-        plan_abbrev=frozenset() if args.verbose else frozenset(getattr(q, "abbrev", ()) or ()),
-    )
+        return {"argv": (), "pids": pids, "env": None}
+    argv = tuple(args.argv)
+    if argv and argv[0] == "--":
+        argv = argv[1:]
+    if not argv:
+        raise UsageError("must have PROG [ARGS] or -p PID")
+    return {"argv": argv, "pids": (), "env": _environment(args.env)}
 
 
 def _subcalls(q):

@@ -27,6 +27,8 @@ from tracerd._wire import FIELDS, IDX, Pers, Rec, SysFlag, ext, record
 
 from ._jsonl import to_json
 from ._options import IPCCALLS, SOCKETCALLS
+from ._outfile import OutFile
+from ._text import printable
 from ._summary import Summary
 
 NOTE_PREFIX = "tracectl: "
@@ -133,6 +135,7 @@ class Printer:
         self.status_filter = frozenset(options.status)
         self.paths = tuple(options.paths)
         self.lost = 0
+        self.errors: list[str] = []  # the tracer's error messages, as noted
         self.dumps = bool(options.read_fds) or bool(options.write_fds)
         # run: until the command's exec succeeds, only execve itself shows (a
         # failed exec's error message and exit are the launcher's, hidden as
@@ -200,7 +203,7 @@ class Printer:
         st = self.files.get(tid)
         if st is None:
             path = f"{self.o.output}.{tid}"
-            fp = open(path, "a" if self.o.append else "w", encoding="utf-8", errors="backslashreplace")
+            fp = OutFile.open(path, "a" if self.o.append else "w", self.notes)  # write errors reported, not raised
             st = self.files[tid] = _Stream(fp, self._batch)
         return st
 
@@ -346,10 +349,16 @@ class Printer:
             if rtype == _LOST:
                 n = field(rec, "count")
                 self.lost += n
+                if not self._strace:  # a record of the stream too (docs/jsonl.md)
+                    self._write_machine(rec)
                 self.note(f"{n} records lost")
                 return
             if rtype == _ERROR:
-                self.note(field(rec, "message") or os.strerror(field(rec, "errno") or 0))
+                if not self._strace:
+                    self._write_machine(rec)
+                msg = printable(field(rec, "message") or os.strerror(field(rec, "errno") or 0))
+                self.errors.append(msg)  # the caller need not repeat it
+                self.note(msg)
                 return
             if rtype == _NEWTASK:
                 child = field(rec, "child")

@@ -5,61 +5,108 @@ RemoteAttach with the shape of the embedded EmbeddedRun / EmbeddedAttach."""
 from __future__ import annotations
 
 import array
+import errno
 import os
 import socket
 import struct
+import time
 
 from tracerd import ProtocolError, RemoteError, TracerdError, TracerError, PermissionRefused, __version__
 from tracerd import _protocol as P
 from tracerd._protocol import ConnectionClosed, End, Error, Hello, Records, Reply, Request
 
+from ._text import printable
+
 DEFAULT_SOCKET = "/run/tracerd/tracerd.sock"
 ENV_SOCKET = "TRACERD_SOCKET"
 _UCRED = struct.Struct("=iII")
+PID_MAX_LIMIT = 1 << 22  # linux/threads.h: no pid reaches it (the protocol's bound too)
+
+
+# How long a connect waits for room in a busy daemon's listen backlog
+# (connect on a full AF_UNIX backlog fails with EAGAIN at once when the
+# socket is non-blocking, and blocks without bound when it is blocking).
+CONNECT_WAIT = 5.0
+# errors that mean nothing listens at the path (the default socket may
+# then be absent: trace embedded); EACCES: a daemon this user may not use
+_NOBODY = (errno.ENOENT, errno.ECONNREFUSED, errno.ENOTSOCK, errno.ENOTDIR, errno.EACCES)
+
+
+class Busy(TracerdError):
+    """A daemon listens at the path but its backlog stayed full."""
+
+
+def connect(path: str, wait: float | None = None) -> socket.socket:
+    """A connected socket, or OSError (nobody there) / Busy (the backlog
+    stayed full for `wait` seconds, default CONNECT_WAIT: EAGAIN retried
+    with a short backoff)."""
+    if wait is None:
+        wait = CONNECT_WAIT
+    deadline = time.monotonic() + wait
+    delay = 0.001
+    while True:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC | socket.SOCK_NONBLOCK)
+        try:
+            sock.connect(path)
+        except BlockingIOError:
+            sock.close()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Busy(f"tracerd at {path} is busy (its connection backlog stayed full for {wait:g} s); try again") from None
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, 0.05)
+            continue
+        except BaseException:
+            sock.close()
+            raise
+        sock.setblocking(True)
+        return sock
 
 
 def _probe(path: str) -> OSError | None:
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(5)
     try:
-        s.connect(path)
+        connect(path).close()
         return None
     except OSError as exc:
         return exc
-    finally:
-        s.close()
 
 
 def find_daemon(socket_opt: str | None) -> str | None:
     """The daemon's socket path: `--socket`, then $TRACERD_SOCKET, then the
-    default. A named socket that does not answer is an error; the default one
-    not answering means "no daemon" (None: trace embedded)."""
+    default. A named socket that does not answer is an error; nothing
+    listening at the default one means "no daemon" (None: trace embedded),
+    but a daemon there that stays busy is an error, never a silent switch to
+    embedded mode."""
     path = socket_opt or os.environ.get(ENV_SOCKET) or None
     if path is not None:
         err = _probe(path)
         if err is not None:
             raise TracerdError(f"cannot connect to tracerd at {path}: {err.strerror or err}")
         return path
-    return DEFAULT_SOCKET if _probe(DEFAULT_SOCKET) is None else None
+    err = _probe(DEFAULT_SOCKET)
+    if err is None:
+        return DEFAULT_SOCKET
+    if err.errno in _NOBODY:
+        return None
+    raise TracerdError(f"cannot connect to tracerd at {DEFAULT_SOCKET}: {err.strerror or err} (--embedded traces without it)")
 
 
 def _raise_remote(ev: Error):
+    msg = printable(ev.message)  # the daemon's words may quote a user's
     if ev.code == P.E_PERM:
-        raise PermissionRefused(ev.message)
+        raise PermissionRefused(msg)
     if ev.code == P.E_TRACER:
-        raise TracerError(ev.message)
-    raise RemoteError(ev.code, ev.message)
+        raise TracerError(msg)
+    raise RemoteError(ev.code, msg)
 
 
 class Client:
     """A blocking connection to the daemon."""
 
     def __init__(self, path: str):
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
         try:
-            sock.connect(path)
+            sock = connect(path)
         except OSError as exc:
-            sock.close()
             raise TracerdError(f"cannot connect to tracerd at {path}: {exc.strerror}") from None
         self._adopt(path, sock)
 
@@ -110,7 +157,7 @@ class Client:
                 data = b""
             self.proto.receive_data(data)
         if isinstance(ev, Error) and ev.id is None:
-            raise RemoteError(ev.code, f"the daemon closed the connection: {ev.message}")
+            raise RemoteError(ev.code, f"the daemon closed the connection: {printable(ev.message)}")
         if isinstance(ev, ConnectionClosed):
             raise RemoteError("closed", "the daemon closed the connection")
         return ev
@@ -167,7 +214,7 @@ class _Remote:
             elif isinstance(ev, End) and ev.session == self.session:
                 self.end = ev
                 if ev.reason in ("worker-died", "error"):
-                    raise TracerError(ev.message or f"session {ev.session}: the tracer failed")
+                    raise TracerError(printable(ev.message) or f"session {ev.session}: the tracer failed")
                 return
             # replies to our own stop/detach request: nothing to do
 
@@ -203,6 +250,11 @@ class RemoteAttach(_Remote):
         return "detach"
 
     def start(self) -> None:
+        for pid in self.pids:
+            if not 0 < pid < PID_MAX_LIMIT:
+                # no such process can exist; in the words the seize (and
+                # strace) would use, not the protocol's "bad value"
+                raise TracerError(f"attach: ptrace(PTRACE_SEIZE, {pid}): No such process")
         self.client = Client(self.socket_path)
         args = {"pids": self.pids, "plan": self.plan, "drop": self.drop, "bpf_filter": self.bpf_filter}
         if self.bpf:
@@ -220,7 +272,7 @@ class RemoteRun(_Remote):
     environment and fds; the daemon's worker seizes it through the pidfd we
     pass over SCM_RIGHTS."""
 
-    def __init__(self, socket_path: str, argv, *, bpf: bytes, plan: bytes, env=None, drop: bool = False, colocate: bool = False, bpf_filter: str = "", cwd=None, user=None):
+    def __init__(self, socket_path: str, argv, *, bpf: bytes, plan: bytes, env=None, drop: bool = False, colocate: bool = False, bpf_filter: str = "", cwd=None, user=None, ignored=()):
         super().__init__(socket_path, plan=plan, drop=drop, bpf_filter=bpf_filter)
         self.argv = list(argv)
         self.bpf = bpf
@@ -228,6 +280,7 @@ class RemoteRun(_Remote):
         self.cwd = cwd
         self.colocate = colocate
         self.user = user
+        self.ignored = tuple(ignored)
         self.child = None
         self.pid: int | None = None
         self._status: int | None = None
@@ -239,7 +292,7 @@ class RemoteRun(_Remote):
         from ._launch import launch
 
         self.client = Client(self.socket_path)
-        self.child = launch(self.argv, bpf=self.bpf, env=self.env, cwd=self.cwd, user=self.user)
+        self.child = launch(self.argv, bpf=self.bpf, env=self.env, cwd=self.cwd, user=self.user, ignored=self.ignored)
         self.pid = self.child.pid
         try:
             # Yama: a descendant of the named pid may trace us; workers are the daemon's children

@@ -71,11 +71,12 @@ def prefork(args):
     return _embedded.prefork_worker()
 
 
-def open_source(args, kind: str, *, argv=None, pids=None, bpf: bytes | None = None, plan: bytes, env=None, drop: bool = False, colocate: bool = False, bpf_filter: str = "", worker=None, user=None):
+def open_source(args, kind: str, *, argv=None, pids=None, bpf: bytes | None = None, plan: bytes, env=None, drop: bool = False, colocate: bool = False, bpf_filter: str = "", worker=None, user=None, ignored=()):
     """An unstarted source of frames for `run` (argv, bpf) or `attach` (pids).
 
     `bpf_filter` is the user's own wording of the filter, shown by `tracectl ls`.
     `worker`: a worker from prefork(), used if the source is embedded.
+    `ignored`: signals a launched command keeps ignored (see _launch.launch).
     """
     try:
         where, path = choose(args)
@@ -89,11 +90,11 @@ def open_source(args, kind: str, *, argv=None, pids=None, bpf: bytes | None = No
         except ImportError as exc:
             raise NativeMissing(f"embedded mode: {exc}") from None
         if kind == "run":
-            return _embedded.EmbeddedRun(list(argv), bpf=bpf, plan=plan, env=env, drop=drop, colocate=colocate, worker=worker, user=user)
+            return _embedded.EmbeddedRun(list(argv), bpf=bpf, plan=plan, env=env, drop=drop, colocate=colocate, worker=worker, user=user, ignored=ignored)
         return _embedded.EmbeddedAttach(list(pids), plan=plan, drop=drop, bpf=bpf, worker=worker)
     if worker is not None:
         worker.abandon()
     remote = _remote_module()
     if kind == "run":
-        return remote.RemoteRun(path, list(argv), bpf=bpf, plan=plan, env=env, drop=drop, colocate=colocate, bpf_filter=bpf_filter, user=user)
+        return remote.RemoteRun(path, list(argv), bpf=bpf, plan=plan, env=env, drop=drop, colocate=colocate, bpf_filter=bpf_filter, user=user, ignored=ignored)
     return remote.RemoteAttach(path, list(pids), plan=plan, drop=drop, bpf_filter=bpf_filter, bpf=bpf)

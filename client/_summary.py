@@ -8,6 +8,7 @@ entry to exit) with -w. Drawn with rich when the output is a terminal.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 
 from tracerd._wire import Pers
@@ -25,7 +26,12 @@ COLUMNS = {
     "calls": ("calls", 9, False),
     "errors": ("errors", 9, False),
     "name": ("syscall", 16, True),
+    # ours: percentiles of the calls' times (nearest rank), in microseconds
+    # with the nanoseconds shown (-U p50-time,p99-time)
+    "p50": ("p50 usecs", 11, False),
+    "p99": ("p99 usecs", 11, False),
 }
+PERCENTILES = {"p50": 50, "p99": 99}
 
 
 @dataclass
@@ -35,6 +41,20 @@ class _Count:
     time: int = 0  # ns
     tmin: int | None = None
     tmax: int = 0
+    samples: array | None = None  # every call's time (ns), kept only for percentile columns
+
+
+def percentile(sorted_ns, p: int) -> int:
+    """Nearest-rank percentile of sorted values (0 when there are none)."""
+    n = len(sorted_ns)
+    if not n:
+        return 0
+    k = max(0, -(-p * n // 100) - 1)  # ceil(p*n/100) - 1
+    return sorted_ns[k]
+
+
+def usecs(ns: int) -> str:
+    return f"{ns // 1000}.{ns % 1000:03d}"
 
 
 class Summary:
@@ -46,6 +66,7 @@ class Summary:
         self.overhead = overhead_ns
         self.counts: dict[Pers, dict[int, _Count]] = {}
         self._cells: dict[tuple[int, int], _Count] = {}  # (pers, nr) -> its cell in counts, found once
+        self._keep = any(c in PERCENTILES for c in self.columns)  # 8 bytes per call, only when asked
 
     def add(self, pers: int, nr: int, ns: int | None, is_error: bool) -> None:
         # once per counted call: no enum built, no cell allocated after the first
@@ -55,6 +76,8 @@ class Summary:
         c = self._cells.get((pers, nr))
         if c is None:
             c = self._cells[(pers, nr)] = self.counts.setdefault(Pers(pers), {}).setdefault(nr, _Count())
+            if self._keep:
+                c.samples = array("q")
         c.calls += 1
         if is_error:
             c.errors += 1
@@ -63,6 +86,8 @@ class Summary:
             c.tmin = t
         if t > c.tmax:
             c.tmax = t
+        if c.samples is not None:
+            c.samples.append(t)
 
     def tables(self, name_of) -> list[tuple[str | None, list[str], list[list[str]], list[str], list[bool]]]:
         """Per personality: (title, headers, rows, total row, left-aligned flags),
@@ -92,6 +117,15 @@ class Summary:
             tmin_max = max((c.tmin or 0) for _, _, c in items)
             tmax_all = max(c.tmax for _, _, c in items)
             avg_max = max(avg.values())
+            pct = {}
+            if self._keep:
+                every = sorted(x for _, _, c in items for x in (c.samples or ()))
+                for col, p in PERCENTILES.items():
+                    pct[col, None] = percentile(every, p)
+                for nr, _, c in items:
+                    mine = sorted(c.samples or ())
+                    for col, p in PERCENTILES.items():
+                        pct[col, nr] = percentile(mine, p)
             name_max = max(len(n) for _, n, _ in items)
             widths = {
                 "percent": max(6, len("100.00")),
@@ -102,11 +136,12 @@ class Summary:
                 "calls": max(9, len(str(calls))),
                 "errors": max(9, len(str(errors))),
                 "name": max(16, name_max + 1),
+                **{col: max(COLUMNS[col][1], *(len(usecs(v)) for (k, _), v in pct.items() if k == col)) for col in PERCENTILES if self._keep},
             }
 
-            def cells(pct, t, tmin, tmax, av, n, e, name):
+            def cells(percent, t, tmin, tmax, av, n, e, name, nr=None):
                 vals = {
-                    "percent": f"{pct:.2f}",
+                    "percent": f"{percent:.2f}",
                     "total": _secs(t),
                     "min": _secs(tmin),
                     "max": _secs(tmax),
@@ -115,12 +150,15 @@ class Summary:
                     "errors": str(e) if e else "",
                     "name": name,
                 }
+                for col in PERCENTILES:
+                    if (col, nr) in pct:
+                        vals[col] = usecs(pct[col, nr])
                 return [vals[c] for c in self.columns]
 
             rows = []
             for nr, name, c in items:
-                pct = 100.0 * c.time / total if c.time else 0.0
-                rows.append(cells(pct, c.time, c.tmin or 0, c.tmax, avg[nr], c.calls, c.errors, name))
+                share = 100.0 * c.time / total if c.time else 0.0
+                rows.append(cells(share, c.time, c.tmin or 0, c.tmax, avg[nr], c.calls, c.errors, name, nr))
             tot = cells(100.0, total, tmin_all, tmax_all, total // calls if calls else 0, calls, errors, "total")
             title = None if pers == Pers.X86_64 else f"System call usage summary for {PERS_NAMES[pers]} mode:"
             heads = [COLUMNS[c][0] for c in self.columns]

@@ -8,6 +8,9 @@
     queue_bytes = 1048576      # and at most this many bytes (one batch may exceed it)
     drain_seconds = 5          # SIGTERM: time given to sessions to detach/end
 
+    [metrics]
+    listen = "127.0.0.1:9464"  # serve Prometheus /metrics here (--metrics-listen wins)
+
     [grant]
     trace_any = ["ops"]        # groups whose members may trace any process
     watch_any = ["ops"]        # groups whose members may watch/ls any session
@@ -38,6 +41,7 @@ class Config:
     sinks: dict = field(default_factory=dict)  # name -> tracerd.client.sinks.SinkSpec
     state_dir: str | None = None
     spool_per_uid: int = 256 << 20
+    metrics_listen: str | None = None  # [metrics] listen: HOST:PORT for /metrics
 
 
 _LIMITS = {"sessions_per_user": int, "watchers_per_user": int, "connections_per_user": int, "queue_frames": int, "queue_bytes": int, "drain_seconds": (int, float)}
@@ -67,7 +71,7 @@ def load(path: str | None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: {exc}") from None
     for section in data:
-        if section not in ("limits", "grant", *_sinkconf.SECTIONS):
+        if section not in ("limits", "grant", "metrics", *_sinkconf.SECTIONS):
             raise UsageError(f"{path}: unknown section [{section}]")
     _sinkconf.load(path, data, cfg)
     for k, v in data.get("limits", {}).items():
@@ -76,6 +80,10 @@ def load(path: str | None) -> Config:
         if not isinstance(v, _LIMITS[k]) or isinstance(v, bool) or v <= 0:
             raise UsageError(f"{path}: limits.{k} must be a positive number")
         setattr(cfg, k, v)
+    for k, v in data.get("metrics", {}).items():
+        if k != "listen" or not isinstance(v, str):
+            raise UsageError(f"{path}: unknown setting metrics.{k}" if k != "listen" else f"{path}: metrics.listen must be a string HOST:PORT")
+        cfg.metrics_listen = v
     for k, v in data.get("grant", {}).items():
         if k not in ("trace_any", "watch_any"):
             raise UsageError(f"{path}: unknown setting grant.{k}")

@@ -12,7 +12,7 @@ import trio
 
 from tracerd import TracerdError, __version__
 
-from . import _config
+from . import _config, _metrics
 from ._server import STOP_SIGNALS, Daemon
 from ._socket import DEFAULT_MODE, DEFAULT_SOCKET, bind_unix, listen_fds, resolve_group
 
@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--socket-group", metavar="GROUP", default=None, help="the socket's group (default: tracing if it exists, else root's)")
     p.add_argument("--socket-mode", metavar="MODE", type=_mode, default=DEFAULT_MODE, help="the socket's mode, octal (default 0660)")
     p.add_argument("--config", metavar="FILE", help="TOML configuration (limits, group grants)")
+    p.add_argument("--metrics-listen", metavar="HOST:PORT", default=None, help="serve Prometheus metrics on http://HOST:PORT/metrics (HOST defaults to 127.0.0.1; also [metrics] listen in the config)")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"], help="default info")
     return p
 
@@ -59,6 +60,17 @@ def _pin_malloc_thresholds() -> None:
         pass  # not glibc: nothing to pin
 
 
+async def _serve(daemon: Daemon, listeners: list, metrics_sock) -> int:
+    """The daemon, and beside it the /metrics server when one was asked."""
+    if metrics_sock is None:
+        return await daemon.serve(listeners)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(_metrics.serve, daemon, metrics_sock)
+        rc = await daemon.serve(listeners)
+        nursery.cancel_scope.cancel()
+    return rc
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     _pin_malloc_thresholds()
@@ -69,6 +81,8 @@ def main(argv=None) -> int:
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         config = _config.load(args.config)
+        metrics_at = args.metrics_listen or config.metrics_listen
+        metrics_sock = _metrics.bind(metrics_at) if metrics_at else None
         listeners = listen_fds()
         path = None
         if listeners:
@@ -83,8 +97,10 @@ def main(argv=None) -> int:
         print(f"tracerd: {exc}", file=sys.stderr)
         return 1
     try:
-        return trio.run(Daemon(config).serve, listeners)
+        return trio.run(_serve, Daemon(config), listeners, metrics_sock)
     finally:
+        if metrics_sock is not None:
+            metrics_sock.close()
         for s in listeners:
             s.close()
         if path is not None:

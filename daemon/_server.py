@@ -20,6 +20,7 @@ from tracerd._protocol import ConnectionClosed, End, Error, Hello, Records, Repl
 
 from . import _auth
 from ._config import Config
+from ._metrics import Tally
 from ._session import Session, Subscriber
 from ._sinkfeed import DaemonSinks, SinkRefused
 from ._socket import sd_notify
@@ -343,6 +344,7 @@ class Daemon:
         self.dropped_ended = 0  # records dropped by sessions that have ended
         self.started_ns = time.monotonic_ns()
         self.dropped_by_session: dict[int, int] = {}
+        self.tally = Tally()  # ended sessions' totals, for /metrics
         self.stopping = False
         self.nursery: trio.Nursery | None = None
         self._accept_scope: trio.CancelScope | None = None
@@ -360,6 +362,7 @@ class Daemon:
     def session_ended(self, session: Session) -> None:
         self.sessions.pop(session.id, None)
         self.dropped_ended += session.info()["dropped"]
+        self.tally.session_ended(session, session.info()["dropped"])
         self.dropped_by_session.pop(session.id, None)
         self.session_quiet()
 

@@ -428,6 +428,7 @@ class Session:
             os.close(fd)
         try:
             st = msgpack.unpackb(data) if data else {}
+            self.worker_stats = st if isinstance(st, dict) else {}  # for /metrics
             ws = st.get("root_status", -1) if isinstance(st, dict) else -1
             return os.waitstatus_to_exitcode(ws) if self.mode == "launch" and isinstance(ws, int) and ws >= 0 else None
         except (ValueError, msgpack.UnpackException):

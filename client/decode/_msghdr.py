@@ -1,6 +1,6 @@
 """struct msghdr (sendmsg, recvmsg) as strace prints it: the name, the iovec
 array and the control messages (SCM_RIGHTS, SCM_CREDENTIALS, IP_TTL, ...),
-from the MSGHDR fetch op's [hdr, name, iov, control] (tracerd/_wire.py)."""
+from the MSGHDR fetch op's [hdr, name, iov, control] (base/_wire.py)."""
 
 from __future__ import annotations
 

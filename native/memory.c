@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: MIT
+/* ------------------------------------------------------------------------
+ * Tracee memory.
+ * ---------------------------------------------------------------------- */
+
+#include "tr_internal.h"
+
+/* Read len bytes at addr: bytes read (possibly short) or -errno. */
+static ssize_t tr_peek(struct tr_task *t, void *dst, uint64_t addr, size_t len)
+{
+	struct iovec l = { dst, len }, r = { (void *)(uintptr_t)addr, len };
+	ssize_t n;
+
+	if (!len)
+		return 0;
+	if (!addr)
+		return -EFAULT;
+	n = process_vm_readv(t->tid, &l, 1, &r, 1, 0);
+	if (n >= 0)
+		return n;
+	if (errno == EFAULT || errno == ESRCH)
+		return -errno;
+	/* ENOSYS (no CONFIG_CROSS_MEMORY_ATTACH), EPERM: /proc/PID/mem */
+	if (t->mem_fd < 0) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/mem", t->tid);
+		t->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (t->mem_fd < 0)
+			return -errno;
+	}
+	n = pread(t->mem_fd, dst, len, (off_t)addr);
+	if (n < 0)
+		return errno == EIO ? -EFAULT : -errno;
+	if (n == 0)
+		return -EFAULT;
+	return n;
+}
+
+static unsigned char *tr_rdbuf(struct tr_loop *L, size_t n)
+{
+	if (n > L->rdcap) {
+		unsigned char *p = realloc(L->rd, n);
+
+		if (!p)
+			return NULL;
+		L->rd = p;
+		L->rdcap = n;
+	}
+	return L->rd;
+}
+
+#define TR_FIRST_READ 256
+
+/* A C string of at most `limit` characters: bin with its NUL when the NUL
+ * was found, without when truncated; -errno when nothing could be read.
+ * Reads stop at page ends so a string near unmapped memory still reads. */
+static void tr_fetch_cstr(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr, size_t limit)
+{
+	size_t want = limit + 1, off = 0;
+	unsigned char *p = tr_rdbuf(L, want);
+	ssize_t n;
+
+	if (!p) {
+		tr_mp_int(b, -ENOMEM);
+		return;
+	}
+	while (off < want) {
+		size_t chunk = TR_PAGE - ((addr + off) & (TR_PAGE - 1));
+		unsigned char *z;
+
+		/* most strings are short: a small first read spares copying
+		 * the rest of the page */
+		if (!off && chunk > TR_FIRST_READ)
+			chunk = TR_FIRST_READ;
+		if (chunk > want - off)
+			chunk = want - off;
+		n = tr_peek(t, p + off, addr + off, chunk);
+		if (n <= 0) {
+			if (!off) {
+				tr_mp_int(b, n < 0 ? n : -EFAULT);
+				return;
+			}
+			break;
+		}
+		z = memchr(p + off, 0, n);
+		if (z) {
+			tr_mp_bin(b, p, z - p + 1);
+			return;
+		}
+		off += n;
+		if ((size_t)n < chunk)
+			break;
+	}
+	tr_mp_bin(b, p, off > limit ? limit : off);
+}
+
+/* `len` bytes at addr as bin; `whole`: all or nothing (a struct: a short
+ * read is -EFAULT), else what could be read (a buffer may end at the end of
+ * a mapping); -errno when nothing could be read. */
+static void tr_fetch_mem(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr, size_t len, int whole)
+{
+	unsigned char *p;
+	ssize_t n;
+
+	if (!len && !whole) {
+		tr_mp_bin(b, "", 0);
+		return;
+	}
+	p = tr_rdbuf(L, len ? len : 1);
+	if (!p) {
+		tr_mp_int(b, -ENOMEM);
+		return;
+	}
+	n = tr_peek(t, p, addr, len);
+	if (n < 0)
+		tr_mp_int(b, n);
+	else if (whole ? (size_t)n != len : n == 0)
+		tr_mp_int(b, -EFAULT);
+	else
+		tr_mp_bin(b, p, n);
+}
+
+static void tr_fetch_buf(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr, size_t len)
+{
+	tr_fetch_mem(L, t, b, addr, len, 0);
+}
+
+static void tr_fetch_struct(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr, size_t len)
+{
+	tr_fetch_mem(L, t, b, addr, len, 1);
+}
+
+/* [total, s0, s1, ...]: pointers counted up to the NULL (capped at
+ * STRARR_COUNT_MAX), the first `maxel` strings fetched. */
+static void tr_fetch_strarr(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr,
+			    size_t maxel, size_t strsize, int psize)
+{
+	uint64_t *keep = NULL;
+	unsigned char chunk[TR_PAGE];
+	size_t total = 0, nkeep = 0;
+	int done = 0, first = 1;
+
+	keep = malloc(sizeof(*keep) * (maxel ? maxel : 1));
+	if (!keep) {
+		tr_mp_int(b, -ENOMEM);
+		return;
+	}
+	while (!done && total < TR_STRARR_COUNT_MAX) {
+		size_t room = TR_PAGE - (addr & (TR_PAGE - 1));
+		ssize_t n;
+
+		if (first && room > 2 * TR_FIRST_READ)
+			room = 2 * TR_FIRST_READ;
+		if (room < (size_t)psize)
+			room = psize;
+		room -= room % psize;
+		n = tr_peek(t, chunk, addr, room);
+		if (n < psize) {
+			if (first) {
+				free(keep);
+				tr_mp_int(b, n < 0 ? n : -EFAULT);
+				return;
+			}
+			break;
+		}
+		first = 0;
+		for (ssize_t i = 0; i + psize <= n; i += psize) {
+			uint64_t v = 0;
+
+			memcpy(&v, chunk + i, psize);
+			if (!v) {
+				done = 1;
+				break;
+			}
+			if (nkeep < maxel)
+				keep[nkeep++] = v;
+			if (++total >= TR_STRARR_COUNT_MAX)
+				break;
+		}
+		addr += n;
+	}
+	tr_mp_array(b, 1 + nkeep);
+	tr_mp_uint(b, total);
+	for (size_t i = 0; i < nkeep; i++)
+		tr_fetch_cstr(L, t, b, keep[i], strsize);
+	free(keep);
+}
+
+/* `cnt` elements of `esz` bytes at addr, in a buffer to free; NULL when
+ * they cannot all be read, after writing the failure (-errno) as the value */
+static unsigned char *tr_peek_array(struct tr_task *t, struct tr_buf *b, uint64_t addr, size_t cnt, size_t esz)
+{
+	unsigned char *v = malloc(cnt * esz + 1);
+	ssize_t r;
+
+	if (!v) {
+		tr_mp_int(b, -ENOMEM);
+		return NULL;
+	}
+	r = cnt ? tr_peek(t, v, addr, cnt * esz) : 0;
+	if (r < 0 || (size_t)r < cnt * esz) {
+		free(v);
+		tr_mp_int(b, r < 0 ? r : -EFAULT);
+		return NULL;
+	}
+	return v;
+}
+
+/* One [base, len, data] per iovec, as strace prints them: each element's
+ * data up to the string size, out of `remaining` bytes in all (the return
+ * value at exit; unbounded at entry), at most `cap` bytes in all. */
+static void tr_fetch_iovec(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr, size_t cnt,
+			   size_t remaining, size_t strsize, size_t cap, int psize)
+{
+	size_t isz = 2 * psize, n;
+	unsigned char *v = tr_peek_array(t, b, addr, cnt, isz);
+
+	if (!v)
+		return;
+	tr_mp_array(b, cnt);
+	for (size_t i = 0; i < cnt; i++) {
+		uint64_t base = 0, len = 0;
+
+		memcpy(&base, v + i * isz, psize);
+		memcpy(&len, v + i * isz + psize, psize);
+		tr_mp_array(b, 3);
+		tr_mp_uint(b, base);
+		tr_mp_uint(b, len);
+		n = len < remaining ? len : remaining;
+		remaining -= n;
+		if (n > strsize)
+			n = strsize;
+		if (n > cap)
+			n = cap;
+		cap -= n;
+		tr_fetch_buf(L, t, b, base, n);
+	}
+	free(v);
+}
+
+/* [hdr, name, iov, control] for a struct msghdr whose `hsz` header bytes
+ * (56, or 28 in the compat layout of i386 and x32; an mmsghdr's 64 / 32
+ * with msg_len) are in h: the header, then what its pointers point to; the
+ * one kind of op that follows pointers found in fetched memory. `maxel`
+ * iovecs at most, their data as for IOVEC, `cap` bytes of it in all. */
+static void tr_emit_msghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, const unsigned char *h,
+			   size_t hsz, size_t maxel, size_t remaining, size_t strsize, size_t cap, int psize)
+{
+	uint64_t name = 0, iov = 0, iovlen = 0, ctl = 0, ctllen = 0;
+	uint32_t namelen = 0, w[6];
+
+	if (psize == 8) {
+		memcpy(&name, h, 8);
+		memcpy(&namelen, h + 8, 4);
+		memcpy(&iov, h + 16, 8);
+		memcpy(&iovlen, h + 24, 8);
+		memcpy(&ctl, h + 32, 8);
+		memcpy(&ctllen, h + 40, 8);
+	} else {
+		memcpy(w, h, sizeof(w));
+		name = w[0];
+		namelen = w[1];
+		iov = w[2];
+		iovlen = w[3];
+		ctl = w[4];
+		ctllen = w[5];
+	}
+	tr_mp_array(b, 4);
+	tr_mp_bin(b, h, hsz);
+	if (name && namelen)
+		tr_fetch_buf(L, t, b, name, namelen < TR_MSG_NAME_MAX ? namelen : TR_MSG_NAME_MAX);
+	else
+		tr_mp_nil(b);
+	if (iov)
+		tr_fetch_iovec(L, t, b, iov, iovlen < maxel ? iovlen : maxel, remaining, strsize, cap, psize);
+	else
+		tr_mp_nil(b);
+	if (ctl && ctllen)
+		tr_fetch_buf(L, t, b, ctl, ctllen < TR_MSG_CONTROL_MAX ? ctllen : TR_MSG_CONTROL_MAX);
+	else
+		tr_mp_nil(b);
+}
+
+static void tr_fetch_msghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr,
+			    size_t maxel, size_t remaining, size_t strsize, int psize)
+{
+	size_t hsz = psize == 8 ? 56 : 28;
+	unsigned char h[56];
+	ssize_t n = tr_peek(t, h, addr, hsz);
+
+	if (n < 0 || (size_t)n != hsz) {
+		tr_mp_int(b, n < 0 ? n : -EFAULT);
+		return;
+	}
+	tr_emit_msghdr(L, t, b, h, hsz, maxel, remaining, strsize, TR_IOV_DATA_MAX, psize);
+}
+
+/* An array of `cnt` struct mmsghdr (sendmmsg, recvmmsg at exit: the first
+ * `ret` were sent or filled): one [hdr, name, iov, control] each, the
+ * header with its msg_len, which bounds that message's iovec data; the
+ * messages share TR_IOV_DATA_MAX of data. */
+static void tr_fetch_mmsghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr,
+			     size_t cnt, size_t maxel, size_t strsize, int psize)
+{
+	size_t esz = psize == 8 ? 64 : 32, hsz = psize == 8 ? 56 : 28;
+	unsigned char *v = tr_peek_array(t, b, addr, cnt, esz);
+
+	if (!v)
+		return;
+	tr_mp_array(b, cnt);
+	for (size_t i = 0; i < cnt; i++) {
+		uint32_t len;
+
+		memcpy(&len, v + i * esz + hsz, 4);
+		tr_emit_msghdr(L, t, b, v + i * esz, esz, maxel, len, strsize, TR_IOV_DATA_MAX / cnt, psize);
+	}
+	free(v);
+}
+
+/* Run the ops of one phase; returns how many mem entries were written. */
+unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pentry *pe, int phase,
+		      struct tr_buf *b, int64_t ret)
+{
+	size_t strsize = L->plan.strsize;
+	int psize = t->pers == TR_PERS_X86_64 ? 8 : 4;
+	unsigned int cnt = 0;
+
+	for (int i = 0; i < pe->nops; i++) {
+		const struct tr_op *op = &pe->ops[i];
+		uint64_t addr = op->kind == TR_OP_STACK ? t->sp + 8 * (uint64_t)op->arg : t->args[op->arg];
+		size_t lim = op->size ? op->size : strsize, len;
+
+		/* STRARR with LEN_FIXED: `size` is the exact element count (0:
+		 * count the pointers only, as for an abbreviated environment) */
+		if (op->kind == TR_OP_STRARR && op->len_src == TR_LEN_FIXED)
+			lim = op->size;
+
+		if (op->phase != phase)
+			continue;
+		/* the largest value an op can produce, so the writer never
+		 * overflows: strings and buffers are bounded by their limits */
+		len = 64 + lim;
+		if (op->kind == TR_OP_STRARR)
+			len = 64 + lim * (strsize + 16);
+		else if (op->kind == TR_OP_IOVEC)
+			len = 64 + lim * 32 + TR_IOV_DATA_MAX;
+		else if (op->kind == TR_OP_MSGHDR)
+			len = 128 + 56 + TR_MSG_NAME_MAX + lim * 32 + TR_IOV_DATA_MAX + TR_MSG_CONTROL_MAX;
+		else if (op->kind == TR_OP_MMSGHDR) { /* lim messages of lim iovecs each */
+			if (lim > TR_MMSG_MAX)
+				lim = TR_MMSG_MAX;
+			len = 64 + lim * (128 + 64 + TR_MSG_NAME_MAX + lim * 32 + TR_MSG_CONTROL_MAX) + TR_IOV_DATA_MAX;
+		}
+		if (tr_buf_reserve(b, len) < 0)
+			break;
+		tr_mp_array(b, 3);
+		tr_put8(b, (uint8_t)phase);
+		tr_put8(b, op->arg);
+		switch (op->kind) {
+		case TR_OP_CSTR:
+			tr_fetch_cstr(L, t, b, addr, lim);
+			break;
+		case TR_OP_BUF:
+			if (op->len_src <= 5)
+				len = t->args[op->len_src];
+			else if (op->len_src == TR_LEN_RET)
+				len = ret > 0 ? (uint64_t)ret : 0;
+			else
+				len = op->size;
+			if (op->len_src != TR_LEN_FIXED && len > lim)
+				len = lim;
+			if (t->pers != TR_PERS_X86_64)
+				len &= 0xffffffffu;
+			tr_fetch_buf(L, t, b, addr, len);
+			break;
+		case TR_OP_STRUCT:
+		case TR_OP_STACK:
+			tr_fetch_struct(L, t, b, addr, op->size);
+			break;
+		case TR_OP_STRARR:
+			tr_fetch_strarr(L, t, b, addr, lim, strsize, psize);
+			break;
+		case TR_OP_MSGHDR:
+			tr_fetch_msghdr(L, t, b, addr, lim, phase == 1 ? (ret > 0 ? (size_t)ret : 0) : SIZE_MAX,
+					strsize, psize);
+			break;
+		case TR_OP_MMSGHDR:
+			/* the first `ret` messages (sent or received), at most
+			 * vlen (len_src) and lim */
+			len = ret > 0 ? (size_t)ret : 0;
+			if (op->len_src <= 5 && (t->args[op->len_src] & 0xffffffffu) < len)
+				len = t->args[op->len_src] & 0xffffffffu;
+			if (len > lim)
+				len = lim;
+			tr_fetch_mmsghdr(L, t, b, addr, len, lim, strsize, psize);
+			break;
+		case TR_OP_IOVEC:
+			len = op->len_src <= 5 ? t->args[op->len_src] : lim;
+			if (len > lim)
+				len = lim;
+			tr_fetch_iovec(L, t, b, addr, len, phase == 1 ? (ret > 0 ? (size_t)ret : 0) : SIZE_MAX,
+				       strsize, TR_IOV_DATA_MAX, psize);
+			break;
+		}
+		cnt++;
+	}
+	return cnt;
+}
+
+int64_t tr_cpu(struct tr_task *t)
+{
+	char buf[64];
+	ssize_t n;
+
+	if (t->sched_fd < 0) {
+		snprintf(buf, sizeof(buf), "/proc/%d/task/%d/schedstat", t->tgid, t->tid);
+		t->sched_fd = open(buf, O_RDONLY | O_CLOEXEC);
+		if (t->sched_fd < 0)
+			return -1;
+	}
+	n = pread(t->sched_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return strtoll(buf, NULL, 10);
+}

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+/* ------------------------------------------------------------------------
+ * The fetch plan.
+ * ---------------------------------------------------------------------- */
+
+#include "tr_internal.h"
+
+static uint16_t tr_le16(const unsigned char *p)
+{
+	return p[0] | (p[1] << 8);
+}
+
+uint32_t tr_le32(const unsigned char *p)
+{
+	return p[0] | (p[1] << 8) | (p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+void tr_plan_free(struct tr_plan *pl)
+{
+	free(pl->ent);
+	free(pl->ops);
+	memset(pl, 0, sizeof(*pl));
+}
+
+int tr_plan_parse(struct tr_plan *pl, const unsigned char *p, size_t len)
+{
+	size_t off = 16, nops_total = 0, o;
+	int count;
+
+	memset(pl, 0, sizeof(*pl));
+	memset(pl->idx, 0xff, sizeof(pl->idx));
+	if (len < 16 || memcmp(p, "TRFP", 4) || tr_le16(p + 4) != TR_PLAN_VERSION)
+		return -EINVAL;
+	count = tr_le16(p + 6);
+	pl->strsize = tr_le32(p + 8);
+	pl->flags = tr_le32(p + 12);
+	if (!pl->strsize)
+		pl->strsize = 32;
+	/* first pass: validate and count ops */
+	for (int i = 0; i < count; i++) {
+		if (off + 8 > len)
+			return -EINVAL;
+		if (p[off] > TR_PERS_X32)
+			return -EINVAL;
+		nops_total += p[off + 1];
+		off += 8 + 8 * (size_t)p[off + 1];
+		if (off > len)
+			return -EINVAL;
+	}
+	if (off != len)
+		return -EINVAL;
+	pl->count = count;
+	pl->ent = calloc(count ? count : 1, sizeof(*pl->ent));
+	pl->ops = calloc(nops_total ? nops_total : 1, sizeof(*pl->ops));
+	if (!pl->ent || !pl->ops) {
+		tr_plan_free(pl);
+		return -ENOMEM;
+	}
+	off = 16;
+	o = 0;
+	for (int i = 0; i < count; i++) {
+		struct tr_pentry *e = &pl->ent[i];
+
+		e->pers = p[off];
+		e->nops = p[off + 1];
+		e->eflags = tr_le16(p + off + 2);
+		e->nr = tr_le32(p + off + 4) & ~TR_X32_SYSCALL_BIT;
+		e->ops = &pl->ops[o];
+		off += 8;
+		for (int j = 0; j < e->nops; j++, o++, off += 8) {
+			struct tr_op *op = &pl->ops[o];
+
+			op->phase = p[off];
+			op->kind = p[off + 1];
+			op->arg = p[off + 2];
+			op->len_src = p[off + 3];
+			op->size = tr_le32(p + off + 4);
+			if (op->phase > 1 || op->kind < TR_OP_CSTR || op->kind > TR_OP_MMSGHDR ||
+			    (op->kind != TR_OP_STACK && op->arg > 5)) {
+				tr_plan_free(pl);
+				return -EINVAL;
+			}
+		}
+		if (e->nr < TR_NR_DIRECT)
+			pl->idx[e->pers][e->nr] = i;
+	}
+	return count;
+}
+
+struct tr_pentry *tr_plan_lookup(struct tr_plan *pl, int pers, uint32_t nr)
+{
+	nr &= ~TR_X32_SYSCALL_BIT;
+	if (nr < TR_NR_DIRECT) {
+		int32_t i = pl->idx[pers][nr];
+
+		return i < 0 ? NULL : &pl->ent[i];
+	}
+	for (int i = 0; i < pl->count; i++)
+		if (pl->ent[i].pers == pers && pl->ent[i].nr == nr)
+			return &pl->ent[i];
+	return NULL;
+}
+
+int tr_plan_check(const unsigned char *plan, size_t len)
+{
+	struct tr_plan *pl = malloc(sizeof(*pl));
+	int r;
+
+	if (!pl)
+		return -ENOMEM;
+	r = tr_plan_parse(pl, plan, len);
+	if (r >= 0)
+		tr_plan_free(pl);
+	free(pl);
+	return r;
+}

@@ -1,0 +1,14 @@
+"""The cffi build compiles every C file of the loop (a file left out of
+_build.SOURCES would link only if nothing used it, and then silently be dead)."""
+
+from pathlib import Path
+
+import tracerd.native
+from tracerd.native import _build
+
+
+def test_every_c_file_is_a_source():
+    here = Path(tracerd.native.__file__).parent
+    assert sorted(_build.SOURCES) == sorted(p.name for p in here.glob("*.c"))
+    for h in _build.HEADERS:
+        assert (here / h).is_file()

@@ -12,8 +12,6 @@ SCHEMES = ("syslog+tcp", "syslog+tls", "syslog+udp", "syslog+unix", "syslog+relp
 SEVERITIES = {"emerg": 0, "alert": 1, "crit": 2, "err": 3, "warning": 4, "notice": 5, "info": 6, "debug": 7}
 FACILITIES = {"kern": 0, "user": 1, "mail": 2, "daemon": 3, "auth": 4, "syslog": 5, "lpr": 6, "news": 7,
               "uucp": 8, "cron": 9, "authpriv": 10, "ftp": 11, **{f"local{i}": 16 + i for i in range(8)}}
-# option -> (parser, default)
-_INT = int
 
 
 def _pos_int(v: str) -> int:

@@ -21,6 +21,9 @@ def add_parser(subparsers, name: str, help: str):
         p.add_argument("session", type=int, metavar="ID", nargs="?", help="the session to follow")
         p.add_argument("--rule", metavar="NAME", help="follow every session of this standing rule, present and new (instead of ID)")
         p.add_argument("--policy", choices=("drop", "block"), default="drop", help="when this watcher is slow: drop records (default; a LOST record says how many) or hold the session")
+        from .sinks._cli import add_option as add_sink_option
+
+        add_sink_option(p, "drop")
         from . import _options
 
         _options.add_strace_options(p)
@@ -112,13 +115,20 @@ def run(args) -> int:
 
 
 def _watch(client, args) -> int:
+    from .sinks._cli import TracectlSinks
+
     if (args.rule is None) == (args.session is None):
         raise TracerdError("watch takes a session ID or --rule NAME")
+    req = {"rule": args.rule} if args.rule is not None else {"session": args.session}
+    req["policy"] = args.policy
+    sinks = TracectlSinks(getattr(args, "sink", None), "drop")
+    sinks.attach_to(req, None)  # --sink: the daemon runs them (a dict takes the request's sinks)
+    try:
+        info = client.request("watch", req, fds=sinks.fds)
+    finally:
+        sinks.close()
     if args.rule is not None:
-        info = client.request("watch", {"rule": args.rule, "policy": args.policy})
         info["session"] = None
-    else:
-        info = client.request("watch", {"session": args.session, "policy": args.policy})
     printer, close = _printer(args, info)
     end = None
     try:

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 
 from tracerd import UsageError
 
+from . import _sinkconf
+
 
 @dataclass
 class Config:
@@ -39,6 +41,10 @@ class Config:
     worker_memory_mib: int = 1024
     trace_any: frozenset[int] = field(default_factory=frozenset)  # gids
     watch_any: frozenset[int] = field(default_factory=frozenset)
+    # [[sink]] and [spool] (daemon/_sinkconf.py)
+    sinks: dict = field(default_factory=dict)  # name -> tracerd.client.sinks.SinkSpec
+    state_dir: str | None = None
+    spool_per_uid: int = 256 << 20
     metrics_listen: str | None = None  # [metrics] listen: HOST:PORT for /metrics
     # standing rules (daemon/_rules.py): [[rule]] and [catcher]
     path: str | None = None
@@ -77,8 +83,9 @@ def load(path: str | None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: {exc}") from None
     for section in data:
-        if section not in ("limits", "grant", "metrics", "rule", "catcher", "sink"):
+        if section not in ("limits", "grant", "metrics", "rule", "catcher", *_sinkconf.SECTIONS):
             raise UsageError(f"{path}: unknown section [{section}]")
+    _sinkconf.load(path, data, cfg)
     for k, v in data.get("limits", {}).items():
         if k not in _LIMITS:
             raise UsageError(f"{path}: unknown setting limits.{k}")

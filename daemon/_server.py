@@ -23,13 +23,14 @@ from . import _auth, _passthru, _rules
 from ._config import Config
 from ._metrics import Tally
 from ._session import Session, Subscriber
+from ._sinkfeed import DaemonSinks, SinkRefused
 from ._socket import sd_notify
 
 log = logging.getLogger("tracerd")
 
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 RECV_SIZE = 65536
-MAX_FDS_PER_MSG = 4  # ancillary room; a run request carries exactly one
+MAX_FDS_PER_MSG = 36  # ancillary room; a run request carries one, plus up to 4 per --sink (8 at most)
 
 
 class Refused(TracerdError):
@@ -165,7 +166,7 @@ class Client:
         return got
 
     async def _dispatch(self, req: Request) -> None:
-        fds = self._take_fds(1 if req.op == "run" else 0)
+        fds = self._take_fds((1 if req.op == "run" else 0) + sum(len(s.get("fds") or ()) for s in req.args.get("sinks") or ()))
         try:
             handler = getattr(self, "_op_" + req.op)
             if req.op in ("attach", "run"):
@@ -291,7 +292,14 @@ class Client:
         self.nursery.start_soon(sub.pump)
         return sub
 
-    async def _start_session(self, slot: list, mode: str, pids: list[int], args: dict, command: list[str], inject: bytes = b"") -> dict:
+    def _sinks(self, session: Session, args: dict, fds: list[int]) -> None:
+        """The request's --sink URLs: sink processes subscribed to the session."""
+        try:
+            self.daemon.sinks.attach_user(self.peer, session, args.get("sinks") or [], fds)
+        except SinkRefused as exc:
+            raise Refused(P.E_BAD_REQUEST, str(exc)) from None
+
+    async def _start_session(self, slot: list, mode: str, pids: list[int], args: dict, command: list[str], inject: bytes = b"", sink_fds=()) -> dict:
         d = self.daemon
         session = Session(
             d, d.next_id(), self.peer, mode, pids, args["plan"],
@@ -304,15 +312,20 @@ class Client:
         # the owner subscribes before the worker starts: no record is missed
         sub = Subscriber(self, session, "drop" if args.get("drop") else "block", True, d.config.queue_frames, d.config.queue_bytes)
         session.subscribe(sub)
+        self._sinks(session, args, list(sink_fds))
         d.sessions[session.id] = session
         self._release_session(slot)  # the session itself counts from here
         try:
             await d.nursery.start(session.run)
         except TracerError as exc:
             d.sessions.pop(session.id, None)
+            for s in list(session.subscribers):
+                s.close(End(session.id, "error"))  # sink feeds end with it
             raise self._refusal(exc) from None
         except BaseException:
             d.sessions.pop(session.id, None)
+            for s in list(session.subscribers):
+                s.close(End(session.id, "error"))  # sink feeds end with it
             raise
         self.subs[session.id] = sub
         self.nursery.start_soon(sub.pump)
@@ -345,7 +358,7 @@ class Client:
             return {"session": s.id, "joined": True, "worker": s.worker_pid, "policy": sub.policy}
         slot = self._reserve_session()
         try:
-            return await self._start_session(slot, "attach", pids, args, [_comm(p) for p in pids], inject=args.get("bpf", b""))
+            return await self._start_session(slot, "attach", pids, args, [_comm(p) for p in pids], inject=args.get("bpf", b""), sink_fds=fds)
         finally:
             self._release_session(slot)
 
@@ -358,7 +371,7 @@ class Client:
         self._check_trace(pid)
         slot = self._reserve_session()
         try:
-            return await self._start_session(slot, "launch", [pid], args, args.get("command") or [_comm(pid)])
+            return await self._start_session(slot, "launch", [pid], args, args.get("command") or [_comm(pid)], sink_fds=fds[1:])
         finally:
             self._release_session(slot)
 
@@ -369,6 +382,8 @@ class Client:
         if ("rule" in args) == ("session" in args):
             raise Refused(P.E_BAD_REQUEST, "watch takes a session or a rule")
         if "rule" in args:
+            if args.get("sinks"):
+                raise Refused(P.E_BAD_REQUEST, "watch --rule takes no --sink: a rule's records go to its own [[sink]]s")
             if not any(r.name == args["rule"] for r in self.daemon.rules.rules):
                 raise Refused(P.E_BAD_REQUEST, f"no rule '{args['rule']}'")
             self._check_limits_watch()
@@ -379,6 +394,7 @@ class Client:
         if s.id in self.subs:
             raise Refused(P.E_BAD_REQUEST, f"already subscribed to session {s.id}")
         self._check_limits_watch()
+        self._sinks(s, args, fds)
         sub = self._subscribe(s, args.get("policy", "drop"), False)
         return {"session": s.id, "mode": s.mode, "pids": s.pids, "command": s.command, "filter": s.filter, "policy": sub.policy}
 
@@ -457,6 +473,7 @@ class Daemon:
         self._accept_scope: trio.CancelScope | None = None
         self._idle = trio.Event()
         self.rules = None  # standing rules (daemon/_rules.py)
+        self.sinks = DaemonSinks(self)  # sink processes (daemon/_sinkfeed.py)
 
     def next_id(self) -> int:
         self._next += 1
@@ -590,6 +607,7 @@ class Daemon:
                 self.nursery = nursery
                 nursery.start_soon(self._ticker)
                 await self._readopt()
+                await nursery.start(self.sinks.run)
                 # standing rules: in force (running matches attached) before READY=1; SIGHUP reloads
                 await nursery.start(_rules.serve, self)
                 async with trio.open_nursery() as accept:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import os
+import resource
 import signal
 import socket
 import struct
@@ -55,6 +56,10 @@ DEFAULTS = {
     # optional, with inject_bpf: b"P" is written here when the consumer has
     # detached and the worker stays on as a pass-through tracer
     "passthru_fd": -1,
+    # optional: the worker's address-space ceiling in bytes (RLIMIT_AS, soft
+    # and hard), set before the loop starts; 0 = none. The daemon sets it for
+    # sessions of non-root owners.
+    "mem_limit": 0,
 }
 STATS = ("stops", "seccomp_stops", "syscall_stops", "records", "frames", "bytes", "lost", "splits", "tasks_max", "tasks_total", "root_status")
 
@@ -125,11 +130,14 @@ def worker_main(config: dict) -> int:
     c.passthru_fd = cfg["passthru_fd"]
     st = ffi.new("struct tr_stats *")
     err = ffi.new("char[]", 512)
+    if cfg["mem_limit"] and not _limit_memory(cfg["mem_limit"], cfg["ready_fd"]):
+        return 1
     cpu0 = time.process_time_ns()
     r = lib.tr_run(c, st, err, 512)
     if cfg["stats_fd"] >= 0:
         stats = {k: getattr(st, k) for k in STATS}
         stats["cpu_ns"] = time.process_time_ns() - cpu0  # the loop's own CPU (user + system)
+        stats["maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # peak resident memory
         try:
             os.write(cfg["stats_fd"], msgpack.packb(stats))
         except OSError:
@@ -141,6 +149,22 @@ def worker_main(config: dict) -> int:
             print(f"tracerd worker: {msg}", file=sys.stderr)
         return 1
     return 0
+
+
+def _limit_memory(limit, ready_fd: int) -> bool:
+    """RLIMIT_AS to `limit` bytes (never above the hard limit it has)."""
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+        _fail_ready(ready_fd, f"bad worker mem_limit {limit!r}")
+        return False
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (OSError, ValueError) as exc:
+        _fail_ready(ready_fd, f"worker mem_limit {limit}: {exc}")
+        return False
+    return True
 
 
 def _fail_ready(fd: int, msg: str) -> None:

@@ -269,6 +269,7 @@ void tr_emit_simple(struct tr_loop *L, int type, struct tr_task *t, int n, int64
 
 /* memory.c */
 #define TR_PAGE 4096
+#define TR_MEM_KEEP 65536 /* a task keeps an entry buffer this large at most between calls */
 
 unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pentry *pe, int phase,
 		      struct tr_buf *b, int64_t ret);

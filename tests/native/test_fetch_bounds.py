@@ -1,0 +1,120 @@
+"""What one call may make the worker fetch and hold: TR_MEM_MAX bytes of mem
+values per call, whatever -s and the tracee's pointers say, cut as strace cuts
+(a string without its NUL, fewer strings than the total); and the worker's
+own ceiling (mem_limit). Real tracees, real ptrace and seccomp."""
+
+import pytest
+from native_helpers import calls, mem_of, needs_root, run_traced
+
+from _plans import nr_of
+from tracerd import TracerError, _wire
+
+pytestmark = needs_root
+
+EXECVE, WRITE = nr_of("execve"), nr_of("write")
+
+# execve of N pointers, all to one string of LEN characters: the tracee holds
+# LEN bytes, the kernel refuses the call (E2BIG), but the tracer fetches at
+# the entry, before the kernel counts.
+MANY_ARGV = r"""#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	int n = atoi(argv[1]), len = atoi(argv[2]);
+	char **v = calloc(n + 1, sizeof(*v)), *s = malloc(len + 1);
+
+	memset(s, 'a', len);
+	s[len] = 0;
+	for (int i = 0; i < n; i++)
+		v[i] = s;
+	execve("/bin/true", v, (char *[]){ NULL });
+	return 0;
+}
+"""
+
+BIG_WRITE = r"""#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+int main(void)
+{
+	size_t n = 4 << 20;
+	char *p = malloc(n);
+	int fd = open("/dev/null", O_WRONLY);
+
+	memset(p, 'w', n);
+	return write(fd, p, n) == (ssize_t)n ? 0 : 1;
+}
+"""
+
+
+def _execve_argv(recs):
+    ev = calls(recs, EXECVE)[-1]  # the tracee's (the first: its own start)
+    return mem_of(ev, 0, 1)
+
+
+def _check_cut(arr, n, length):
+    """argv kept within TR_MEM_MAX: whole strings, then at most one cut
+    (no NUL), fewer than the total."""
+    full = b"a" * length + b"\0"
+    assert arr[0] == n
+    kept = arr[1:]
+    assert 1 < len(kept) < n
+    assert all(s == full for s in kept[:-1])
+    assert kept[-1] == full or (kept[-1] and set(kept[-1]) == {ord("a")})
+    assert sum(len(s) for s in kept) <= _wire.MEM_MAX
+
+
+def test_argv_cut_to_mem_max(cbuild):
+    """16,384 pointers at -s 16384: was a 512 MiB reserve, ~257 MB resident,
+    and the record lost ("record too large for a frame")."""
+    prog = cbuild("many_argv", MANY_ARGV)
+    recs, _, stats = run_traced([prog, "16384", "16384"], ["execve"], strsize=16384)
+    assert not [r for r in recs if r[0] == _wire.Rec.ERROR]
+    _check_cut(_execve_argv(recs), 16384, 16384)
+    assert stats["maxrss_kb"] < 64 * 1024, stats["maxrss_kb"]
+
+
+def test_argv_at_large_s(cbuild):
+    """-s 131072 and beyond: the argv is fetched (it was a raw address: the
+    reserve, -s squared, failed)."""
+    prog = cbuild("many_argv", MANY_ARGV)
+    for s in (131072, (1 << 30) - 1):
+        recs, _, _ = run_traced([prog, "3", "5"], ["execve"], strsize=s)
+        assert _execve_argv(recs) == [3] + [b"aaaaa\0"] * 3
+
+
+def test_buffer_cut_to_mem_max(cbuild):
+    """A 4 MiB write at the largest -s: cut to TR_MEM_MAX, no lost record."""
+    prog = cbuild("big_write", BIG_WRITE)
+    recs, status, _ = run_traced([prog], ["write"], strsize=(1 << 30) - 1)
+    assert status == 0
+    assert not [r for r in recs if r[0] == _wire.Rec.ERROR]
+    (w,) = calls(recs, WRITE)
+    data = mem_of(w, 0, 1)
+    assert 0 < len(data) <= _wire.MEM_MAX and data == b"w" * len(data)
+
+
+def test_mem_limit(cbuild):
+    """mem_limit: the worker's RLIMIT_AS, soft and hard; the bounded fetch
+    works within a small one; a bad value is refused before the loop."""
+    from tracerd.client._embedded import EmbeddedRun
+    from _plans import filter_and_plan, spec
+
+    bpf, plan = filter_and_plan(spec(["execve", "nanosleep", "clock_nanosleep"]), strsize=16384)
+    run = EmbeddedRun(["sleep", "0.3"], bpf=bpf, plan=plan, worker_options={"mem_limit": 96 << 20}).start()
+    try:
+        with open(f"/proc/{run._worker.pid}/limits") as f:
+            line = next(ln for ln in f if ln.startswith("Max address space"))
+        assert line.split()[3:5] == [str(96 << 20)] * 2
+        list(run.records())
+    finally:
+        run.close()
+
+    prog = cbuild("many_argv", MANY_ARGV)
+    recs, _, _ = run_traced([prog, "16384", "16384"], ["execve"], strsize=16384, worker_options={"mem_limit": 96 << 20})
+    _check_cut(_execve_argv(recs), 16384, 16384)
+
+    with pytest.raises(TracerError, match="bad worker mem_limit"):
+        run_traced(["true"], ["execve"], worker_options={"mem_limit": -1})

@@ -271,6 +271,8 @@ class Session:
         }
         if self.flush_ms:
             config["flush_ms"] = self.flush_ms
+        if not self.owner.is_root:  # a user's session cannot make the root worker grow without bound
+            config["mem_limit"] = self.daemon.config.worker_memory
         mine = [out_w, ctl_r, ready_w, st_w]
         config["stats_fd"] = st_w
         if self.inject:

@@ -6,7 +6,7 @@ costs in CPU.
 Peak: a tracee execs /bin/true with N argv pointers, all to one string of S
 characters, traced with `-s S` (execve only): the kernel refuses the call
 (E2BIG) but the tracer reads the arguments first. Prints the worker's peak
-resident memory (`maxrss_kb` of its stats) and how many strings the record
+resident memory (`peak_rss_kb` of its stats) and how many strings the record
 kept. Default pairs: 32:16384 (the baseline), 16384:16384, 65536:16384, 65536:65536.
 
 CPU: `sh -c 'for i in $(seq 300); do /bin/true; done'` traced with -f and
@@ -55,7 +55,7 @@ def _build(d: str) -> str:
 
 
 def peak(exe: str, strsize: int, n: int) -> tuple[int, int, int]:
-    """(worker maxrss_kb, strings kept, records lost as too large)."""
+    """(worker peak_rss_kb, strings kept, records lost as too large)."""
     from native_helpers import calls, run_traced
     from _plans import nr_of
     from tracerd import _wire
@@ -67,7 +67,7 @@ def peak(exe: str, strsize: int, n: int) -> tuple[int, int, int]:
             if (p, a) == (0, 1) and isinstance(v, list):
                 kept = len(v) - 1
     errors = sum(1 for r in recs if r[0] == _wire.Rec.ERROR)
-    return stats["maxrss_kb"], kept, errors
+    return stats["peak_rss_kb"], kept, errors
 
 
 def cpu_run() -> tuple[float, float]:

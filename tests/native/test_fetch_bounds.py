@@ -73,7 +73,7 @@ def test_argv_cut_to_mem_max(cbuild):
     recs, _, stats = run_traced([prog, "16384", "16384"], ["execve"], strsize=16384)
     assert not [r for r in recs if r[0] == _wire.Rec.ERROR]
     _check_cut(_execve_argv(recs), 16384, 16384)
-    assert stats["maxrss_kb"] < 64 * 1024, stats["maxrss_kb"]
+    assert stats["peak_rss_kb"] < 64 * 1024, stats["peak_rss_kb"]
 
 
 def test_argv_at_large_s(cbuild):

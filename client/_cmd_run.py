@@ -142,8 +142,8 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     for w in warnings(args, opts):
         print(f"tracectl: {w}", file=sys.stderr)
     # attach --seccomp-bpf injects the same filter into the running processes
-    bpf = compile_filter(opts.trace) if kind == "run" or opts.seccomp_bpf else None
-    plan = build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time, abbrev=opts.plan_abbrev)
+    bpf = compile_filter(opts.trace, errno=opts.kernel_errno) if kind == "run" or opts.seccomp_bpf else None
+    plan = build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time, abbrev=opts.plan_abbrev, tamper=opts.tamper, paths=opts.paths if opts.tamper else ())
     decoder = make_decoder(opts)
     out, owned = open_output(opts)
     shown = " ".join(f"-e {e}" for e in args.exprs) + "".join(f" -P {p}" for p in args.paths)

@@ -7,7 +7,8 @@
     queue_frames = 64          # frame batches queued per subscriber (bounded memory)
     queue_bytes = 1048576      # and at most this many bytes (one batch may exceed it)
     drain_seconds = 5          # SIGTERM: time given to sessions to detach/end
-    worker_memory = 268435456  # address space of a non-root user's session worker (bytes)
+    pids_per_request = 64      # pids one attach request may name
+    worker_memory_mib = 1024   # address-space ceiling of a non-root owner's worker
 
     [metrics]
     listen = "127.0.0.1:9464"  # serve Prometheus /metrics here (--metrics-listen wins)
@@ -34,13 +35,14 @@ class Config:
     queue_frames: int = 64
     queue_bytes: int = 1 << 20
     drain_seconds: float = 5.0
-    worker_memory: int = 256 << 20
+    pids_per_request: int = 64
+    worker_memory_mib: int = 1024
     trace_any: frozenset[int] = field(default_factory=frozenset)  # gids
     watch_any: frozenset[int] = field(default_factory=frozenset)
     metrics_listen: str | None = None  # [metrics] listen: HOST:PORT for /metrics
 
 
-_LIMITS = {"sessions_per_user": int, "watchers_per_user": int, "connections_per_user": int, "queue_frames": int, "queue_bytes": int, "drain_seconds": (int, float), "worker_memory": int}
+_LIMITS = {"sessions_per_user": int, "watchers_per_user": int, "connections_per_user": int, "queue_frames": int, "queue_bytes": int, "drain_seconds": (int, float), "pids_per_request": int, "worker_memory_mib": int}
 
 
 def _gids(path: str, key: str, names) -> frozenset[int]:

@@ -6,7 +6,7 @@
 #include "tr_internal.h"
 
 /* Read len bytes at addr: bytes read (possibly short) or -errno. */
-static ssize_t tr_peek(struct tr_task *t, void *dst, uint64_t addr, size_t len)
+ssize_t tr_peek(struct tr_task *t, void *dst, uint64_t addr, size_t len)
 {
 	struct iovec l = { dst, len }, r = { (void *)(uintptr_t)addr, len };
 	ssize_t n;

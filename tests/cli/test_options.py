@@ -114,7 +114,7 @@ def test_env_options(monkeypatch):
         (["-U", "calls,bogus", "true"], "unknown column name: 'bogus'"),
         (["-e", "trace=nosuchcall", "true"], "nosuchcall"),
         (["-e", "trace=%nosuchclass", "true"], "nosuchclass"),
-        (["-e", "inject=open:error=ENOENT", "true"], "inject"),
+        (["-e", "inject=open:when=3", "true"], "invalid inject argument .open:when=3."),  # no action
         (["-c", "-C", "true"], "mutually exclusive"),
         (["--format=xml", "true"], "invalid --format"),
         (["-Y", "true"], "decode-pids=comm"),

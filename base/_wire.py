@@ -195,6 +195,11 @@ IOV_DATA_MAX = 65536  # iovec data bytes in one mem value at most
 MMSG_MAX = 64  # messages (and iovecs per message) an MMSGHDR value holds at most
 MSG_NAME_MAX = 128  # sizeof(struct sockaddr_storage)
 MSG_CONTROL_MAX = 1024  # control data read for a msghdr (cmsg headers and payloads)
+# Fetched memory one call carries at most, entry and exit together (the mem
+# values, encoded): the record always fits in a frame. Beyond it, strings and
+# buffers are cut (no NUL: shown with "..."), a STRARR keeps fewer strings than
+# its total, and an op with no room left is an int, -E2BIG (-7).
+MEM_MAX = FRAME_MAX_PAYLOAD - 8192
 
 
 class EntryFlag(IntEnum):

@@ -337,12 +337,15 @@ def _duration_ns(value: str, what: str) -> int:
     return int(float(m.group(1)) * unit)
 
 
-def _int_arg(value: str, letter: str, minimum: int = 0) -> int:
-    try:
-        n = int(value, 10)
-    except (TypeError, ValueError):
-        n = None
-    if n is None or n < minimum:
+# strace's largest -s: (unsigned) -1 / 4
+STRSIZE_MAX = (1 << 30) - 1
+
+
+def _int_arg(value: str, letter: str, minimum: int = 0, maximum: int | None = None) -> int:
+    # as strace reads numbers (strtol): spaces before, a sign, decimal digits
+    # and nothing after (int() would also take "1_000" and "5 ")
+    n = int(value, 10) if isinstance(value, str) and re.fullmatch(r"[ \t\n\v\f\r]*[+-]?[0-9]+", value) else None
+    if n is None or n < minimum or (maximum is not None and n > maximum):
         raise UsageError(f"invalid -{letter} argument: '{value}'")
     return n
 
@@ -464,7 +467,7 @@ def resolve(args) -> RunOptions:
     fmt = args.fmt
     if fmt not in FORMATS:
         raise UsageError(f"invalid --format: '{fmt}' ({', '.join(FORMATS)})")
-    strsize = 32 if args.strsize is None else _int_arg(args.strsize, "s")
+    strsize = 32 if args.strsize is None else _int_arg(args.strsize, "s", maximum=STRSIZE_MAX)
     acolumn = 40 if args.acolumn is None else _int_arg(args.acolumn, "a")
     xflag = _xflag(args)
     follow = min(args.follow, 2)

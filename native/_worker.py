@@ -135,6 +135,7 @@ def worker_main(config: dict) -> int:
     if cfg["stats_fd"] >= 0:
         stats = {k: getattr(st, k) for k in STATS}
         stats["cpu_ns"] = time.process_time_ns() - cpu0  # the loop's own CPU (user + system)
+        stats["peak_rss_kb"] = _peak_rss_kb()
         try:
             os.write(cfg["stats_fd"], msgpack.packb(stats))
         except OSError:
@@ -146,6 +147,19 @@ def worker_main(config: dict) -> int:
             print(f"tracerd worker: {msg}", file=sys.stderr)
         return 1
     return 0
+
+
+def _peak_rss_kb() -> int:
+    """This process's peak resident memory since its exec (VmHWM; ru_maxrss
+    would include what the process was before its exec), or -1."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return -1
 
 
 def _fail_ready(fd: int, msg: str) -> None:

@@ -316,6 +316,7 @@ void tr_emit_simple(struct tr_loop *L, int type, struct tr_task *t, int n, int64
 /* memory.c */
 #define TR_PAGE 4096
 #define TR_PATH_MAX 4096
+#define TR_MEM_KEEP 65536 /* a task keeps an entry buffer this large at most between calls */
 
 ssize_t tr_peek(struct tr_task *t, void *dst, uint64_t addr, size_t len);
 unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pentry *pe, int phase,

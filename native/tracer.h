@@ -16,6 +16,9 @@
 #define TR_MSG_CONTROL_MAX 1024
 #define TR_IOV_DATA_MAX 65536
 #define TR_MMSG_MAX 64
+/* fetched memory one call may carry (entry and exit together): its record
+ * always fits in a frame, and no fetch reserves more */
+#define TR_MEM_MAX 1040384
 #define TR_X32_SYSCALL_BIT 0x40000000
 
 enum tr_rec {

@@ -4,6 +4,7 @@
     sessions_per_user = 16     # sessions a non-root user may own at once
     watchers_per_user = 64     # subscriptions (watch) a non-root user may hold
     connections_per_user = 64
+    connects_per_second = 50   # a non-root user's new connections per second (burst: twice that)
     queue_frames = 64          # frame batches queued per subscriber (bounded memory)
     queue_bytes = 1048576      # and at most this many bytes (one batch may exceed it)
     drain_seconds = 5          # SIGTERM: time given to sessions to detach/end
@@ -34,6 +35,7 @@ class Config:
     sessions_per_user: int = 16
     watchers_per_user: int = 64
     connections_per_user: int = 64
+    connects_per_second: float = 50.0
     queue_frames: int = 64
     queue_bytes: int = 1 << 20
     drain_seconds: float = 5.0
@@ -52,7 +54,7 @@ class Config:
     catcher: object = None
 
 
-_LIMITS = {"sessions_per_user": int, "watchers_per_user": int, "connections_per_user": int, "queue_frames": int, "queue_bytes": int, "drain_seconds": (int, float), "pids_per_request": int, "worker_memory_mib": int}
+_LIMITS = {"sessions_per_user": int, "watchers_per_user": int, "connections_per_user": int, "connects_per_second": (int, float), "queue_frames": int, "queue_bytes": int, "drain_seconds": (int, float), "pids_per_request": int, "worker_memory_mib": int}
 
 
 def _gids(path: str, key: str, names) -> frozenset[int]:

@@ -438,6 +438,38 @@ def _gone(exc: BaseException) -> bool:
     return isinstance(exc, (trio.BrokenResourceError, trio.ClosedResourceError, ConnectionError))
 
 
+class _ConnectRate:
+    """Per-uid token buckets for new connections (F5 of the attack run: a
+    connect/close flood filled the listen backlog for every other user).
+    A bucket holds up to two seconds' worth; it refills at the configured
+    rate. Idle buckets are forgotten, so the table stays small."""
+
+    MAX_UIDS = 4096
+
+    def __init__(self):
+        self._b: dict[int, tuple[float, float]] = {}  # uid -> (tokens, when)
+        self._logged: dict[int, float] = {}
+
+    def admit(self, uid: int, rate: float) -> bool:
+        now = time.monotonic()
+        burst = 2 * rate
+        tokens, when = self._b.get(uid, (burst, now))
+        tokens = min(burst, tokens + (now - when) * rate)
+        ok = tokens >= 1
+        self._b[uid] = (tokens - 1 if ok else tokens, now)
+        if len(self._b) > self.MAX_UIDS:  # drop the buckets that are full again
+            self._b = {u: (t, w) for u, (t, w) in self._b.items() if t + (now - w) * rate < burst}
+            self._logged = {u: t for u, t in self._logged.items() if u in self._b}
+        return ok
+
+    def should_log(self, uid: int) -> bool:
+        now = time.monotonic()
+        if now - self._logged.get(uid, -1e9) < 10:
+            return False
+        self._logged[uid] = now
+        return True
+
+
 def _comm(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
@@ -457,6 +489,7 @@ class Daemon:
         self.sessions: dict[int, Session] = {}
         self.clients: set[Client] = set()
         self.reserved: dict[int, int] = {}  # uid -> session slots taken by requests being served
+        self._rate = _ConnectRate()
         self.state = _passthru.StateFile(state_dir)
         self._state_saved: list | None = None
         self._next = 0
@@ -680,6 +713,17 @@ class Daemon:
                 peer = _auth.peer_of(sock)
             except OSError:
                 sock.close()
+                continue
+            if not peer.is_root and not self._rate.admit(peer.uid, self.config.connects_per_second):
+                # a connect flood costs the flooder, not everyone else: its
+                # connections are refused at once, and logged once a while
+                if self._rate.should_log(peer.uid):
+                    log.warning("uid %d: connecting faster than %g per second: refusing", peer.uid, self.config.connects_per_second)
+                try:
+                    with trio.move_on_after(0.1):  # a fresh socket's buffer takes it at once
+                        await Client(self, sock, peer)._fatal(P.E_LIMIT, f"uid {peer.uid} connects too often (limit {self.config.connects_per_second:g} per second)")
+                finally:
+                    sock.close()
                 continue
             n = sum(1 for c in self.clients if c.peer.uid == peer.uid)
             if not peer.is_root and n >= self.config.connections_per_user:

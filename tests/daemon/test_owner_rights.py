@@ -373,3 +373,35 @@ def test_daemon_started_in_a_user_writable_directory_runs_no_planted_code(sockdi
         spin.wait()
         d.stop()
         shutil.rmtree(plant, ignore_errors=True)
+
+
+def _connect_burst(path, n):
+    """n connections made as fast as possible: how many were let in, how
+    many refused for the rate, and how long it took."""
+    let_in, refused = 0, 0
+    t0 = time.monotonic()
+    for _ in range(n):
+        try:
+            with _remote.Client(path):
+                let_in += 1
+        except RemoteError as exc:
+            assert exc.code == P.E_LIMIT and "connects too often" in str(exc), str(exc)
+            refused += 1
+    return [let_in, refused, time.monotonic() - t0]
+
+
+def test_a_connect_flood_is_refused_per_uid(test_user, sockdir, tmp_path):
+    """F5: a user connecting faster than limits.connects_per_second is refused
+    at once (a Error naming the limit), while root and the others are not."""
+    cfg = tmp_path / "r.toml"
+    cfg.write_text("[limits]\nconnects_per_second = 5\n")
+    d = Daemon(os.path.join(sockdir, "r.sock"), ["--socket-group", "tracing", "--config", str(cfg)])
+    try:
+        let_in, refused, took = run_as_user(test_user, _connect_burst, d.path, 60)
+        assert refused > 0
+        # the bucket: 10 at once (two seconds' worth), then 5 per second
+        assert let_in <= 10 + 5 * took + 1, (let_in, took)
+        # root is not rate-limited: all of its connections get in meanwhile
+        assert _connect_burst(d.path, 30)[:2] == [30, 0]
+    finally:
+        d.stop()

@@ -8,9 +8,12 @@ rules decide, and they keep deciding for every later exec of the tracee.
 
 from __future__ import annotations
 
+import os
 import socket
 import struct
 from dataclasses import dataclass
+
+import trio
 
 SO_PEERGROUPS = 59  # include/uapi/asm-generic/socket.h; Python 3.11 lacks it
 _UCRED = struct.Struct("=iII")  # struct ucred: pid, uid, gid
@@ -92,3 +95,19 @@ def start_time(pid: int) -> int | None:
         return int(data[data.rindex(b")") + 2 :].split()[19])
     except (OSError, ValueError, IndexError):
         return None
+
+
+async def wait_exit(pid: int, proc=None) -> None:
+    """Until process `pid` exits (a pidfd: works for a predecessor's worker,
+    which is not our child); reaps it if it is."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        pidfd = None
+    if pidfd is not None:
+        try:
+            await trio.lowlevel.wait_readable(pidfd)
+        finally:
+            os.close(pidfd)
+    if proc is not None:
+        proc.wait()

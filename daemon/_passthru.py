@@ -249,20 +249,7 @@ async def spawn_passthru(daemon, adopted: Adopted):
     return proc
 
 
-async def wait_exit(pid: int, proc=None) -> None:
-    """Until process `pid` exits (a pidfd: works for a predecessor's worker,
-    which is not our child); reaps it if it is."""
-    try:
-        pidfd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        pidfd = None
-    if pidfd is not None:
-        try:
-            await trio.lowlevel.wait_readable(pidfd)
-        finally:
-            os.close(pidfd)
-    if proc is not None:
-        proc.wait()
+wait_exit = _auth.wait_exit
 
 
 async def keep(daemon, adopted: Adopted, proc=None) -> None:

@@ -41,6 +41,7 @@ import trio
 
 from tracerd import TracerdError, UsageError
 
+from . import _auth
 from ._auth import Peer
 
 log = logging.getLogger("tracerd")
@@ -309,17 +310,6 @@ def _comm(pid: int) -> list[str]:
         return argv or ["?"]
     except OSError:
         return ["?"]
-
-
-def _tracer_of(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("TracerPid:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return -1
 
 
 def _ancestors() -> set[int]:
@@ -654,7 +644,7 @@ class Rules:
             deadline = t0 + c.cc.hold_ms / 1000
             while time.monotonic() < deadline:
                 s = caught.session
-                if s is not None and s.worker_pid and _tracer_of(pid) == s.worker_pid:
+                if s is not None and s.worker_pid and _auth.tracer_of(pid) == s.worker_pid:
                     break
                 await trio.sleep(SEIZE_POLL)
             else:

@@ -419,19 +419,8 @@ class Session:
                     await sub.offer(blob, first, count)
 
     async def _reap(self) -> None:
-        proc = self.proc
-        if proc is None:
-            return
-        try:
-            pidfd = os.pidfd_open(proc.pid)
-        except ProcessLookupError:
-            pidfd = None
-        if pidfd is not None:
-            try:
-                await trio.lowlevel.wait_readable(pidfd)
-            finally:
-                os.close(pidfd)
-        proc.wait()
+        if self.proc is not None:
+            await _auth.wait_exit(self.proc.pid, self.proc)
 
     def _root_status(self) -> int | None:
         """The launched command's exit code (-N: killed by signal N) from the

@@ -197,8 +197,16 @@ def test_rule_delivers_to_its_sink(work):
     prog = os.path.join(work, "prog")
     out = os.path.join(work, "rule-sink.jsonl")
     state = os.path.join(work, "state-rs")
-    sink = f'[spool]\ndir = "{state}"\n[[sink]]\nname = "f"\nurl = "file:{out}"\npolicy = "block"\n'
-    d, _ = start(work, sink + rule("rs", prog, extra='sinks = ["f"]'))
+    # "down": a collector that refuses every connection (a loopback port
+    # bound here and never listened on): the sink spools what it gets
+    refused = socket.socket()
+    refused.bind(("127.0.0.1", 0))
+    down = f"syslog+tcp://127.0.0.1:{refused.getsockname()[1]}"
+    sink = (
+        f'[spool]\ndir = "{state}"\n[[sink]]\nname = "f"\nurl = "file:{out}"\npolicy = "block"\n'
+        f'[[sink]]\nname = "down"\nurl = "{down}"\npolicy = "spool"\ndrain_ms = 100\n'
+    )
+    d, _ = start(work, sink + rule("rs", prog, extra='sinks = ["f", "down"]'))
     try:
         # the socket listens before the rules are in force: wait for the catcher
         deadline = time.monotonic() + 20
@@ -222,8 +230,9 @@ def test_rule_delivers_to_its_sink(work):
         assert {o["rule"] for o in objs} == {"rs"}
         texts = [o.get("text", "") for o in objs]
         opens = [i for i, o in enumerate(objs) if o.get("syscall") == "openat"]
-        assert opens and "/etc/ld.so.cache" in texts[opens[0]], texts  # the loader's first openat
-        assert "/etc/ld.so.cache" in texts[opens[0]] and any(marker + ".parent" in texts[i] for i in opens[1:]), texts
+        # the loader's first openat is the session's first openat, before the program's own
+        assert opens and "/etc/ld.so.cache" in texts[opens[0]], texts
+        assert any(marker + ".parent" in texts[i] for i in opens[1:]), texts
         assert any(marker + ".child" in texts[i] for i in opens), texts  # its child is followed
         exits = [o for o in objs if o["type"] == "exit"]
         assert len(exits) == 2 and objs[-1]["type"] == "exit", objs[-3:]  # the child's, then the process's
@@ -231,8 +240,33 @@ def test_rule_delivers_to_its_sink(work):
         rs, _ = rules_of(d)
         f = rs["rs"]["sink_stats"]["f"]
         assert f == {"url": f"file:{out}", "policy": "block", "lag_bytes": 0, "spool_bytes": 0, "lost": 0, "running": True}, f
+        # the refused collector's sink holds the session on disk, all of it
+        # (segments: [u32 length][msgpack event] records)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            spool = os.path.join(state, "spool", "sink-down")
+            segs = [os.path.join(spool, n) for n in sorted(os.listdir(spool)) if n.endswith(".seg")]
+            data = b""
+            for n in segs:
+                with open(n, "rb") as seg:
+                    data += seg.read()
+            events, pos = 0, 0
+            while pos + 4 <= len(data):
+                pos += 4 + int.from_bytes(data[pos : pos + 4], "little")
+                events += 1
+            st = rules_of(d)[0]["rs"]["sink_stats"]["down"]
+            if events == len(objs) and st["spool_bytes"] == len(data):
+                break
+            time.sleep(0.05)
+        assert events == len(objs) and st["spool_bytes"] == len(data) > 0, (st, events, len(objs), len(data))
+        assert st["policy"] == "spool" and st["lost"] == 0 and st["lag_bytes"] == 0 and st["running"], st
+        spooled = len(data)
+        text = tracectl("rules", socket_path=d.path)
+        assert f"  sink f (file:{out}, block): lag 0 bytes, spool 0 bytes, 0 lost\n" in text.stdout, text.stdout
+        assert f"  sink down ({down}, spool): lag 0 bytes, spool {spooled} bytes, 0 lost\n" in text.stdout, text.stdout
     finally:
         rc, err = d.stop()
+        refused.close()
     assert rc == 0, err
 
 

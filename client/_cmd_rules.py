@@ -1,7 +1,7 @@
 """`tracectl rules`: the daemon's standing rules, one block per rule: what it
 matches, its trace options, each process it caught (session, mode, how it was
-caught, any refusal), records/s and records lost; then the exec catcher's
-figures. Sink figures (per-sink lag, spool bytes) come with the sinks."""
+caught, any refusal), records/s and records lost, each sink's lag, spool
+bytes and records lost; then the exec catcher's figures."""
 
 from __future__ import annotations
 
@@ -21,6 +21,12 @@ def show(info: dict, as_json: bool, out) -> int:
         sinks = ",".join(r["sinks"]) or "-"
         out.write(f"rule {r['name']}: {match}  trace: {r['trace'] or '(all)'}  mode: {r['mode']}  sinks: {sinks}\n")
         out.write(f"  {len(r['processes'])} process(es), {r['rate']:.0f} records/s, {r['records']} records, {r['lost']} lost\n")
+        for name, st in (r.get("sink_stats") or {}).items():
+            if st is None:
+                out.write(f"  sink {name}: not started (added by a reload: it starts with the daemon)\n")
+                continue
+            down = "" if st["running"] else ", its process has exited"
+            out.write(f"  sink {name} ({st['url']}, {st['policy']}): lag {st['lag_bytes']} bytes, spool {st['spool_bytes']} bytes, {st['lost']} lost{down}\n")
         for p in r["processes"]:
             cmd = " ".join(p["command"]) if p["command"] else "?"
             sess = f"session {p['session']}" if p["session"] is not None else "not traced"

@@ -477,8 +477,6 @@ class Rules:
             await self._scan(r)
         if removed or added:
             log.info("rules: %d in force (%d added, %d removed)", len(self.rules), len(added), len(removed))
-        if any(r.sinks for r in added) and not hasattr(getattr(self.daemon, "sinks", None), "attach_named"):
-            log.warning("rules: sinks are named but this daemon has no sink support: the rules' records go to their watchers only")
 
     async def _restart_catcher(self) -> None:
         old = self.catcher
@@ -726,21 +724,17 @@ class Rules:
         return True
 
     # ---- SINKS HOOK ---------------------------------------------------------------
-    # The one place where a rule's records reach its [[sink]]s. The sinks
-    # work (daemon/_sinkfeed.py's DaemonSinks as daemon.sinks, client/sinks/)
-    # is not on this branch: when it is merged, daemon.sinks exists and each
-    # caught session is subscribed to the rule's named sinks here, before its
-    # worker starts (no record is missed). Without it the rule still traces;
-    # its records go to its watchers (tracectl watch --rule) and `tracectl
-    # rules` says that the sinks are not delivered.
+    # The one place where a rule's records reach its [[sink]]s: each caught
+    # session is subscribed to the rule's named sink processes
+    # (daemon/_sinkfeed.py's DaemonSinks, as daemon.sinks) here, before its
+    # worker starts, so the sinks get every record from the first. A sink
+    # that cannot take it is said in one line (`tracectl rules`' sinks_note);
+    # the rule still traces and its watchers get the records.
     def _connect_sinks(self, rule: Rule, s, command: list[str]) -> str:
         if not rule.sinks:
             return ""
-        sinks = getattr(self.daemon, "sinks", None)
-        if sinks is None or not hasattr(sinks, "attach_named"):
-            return "sinks not delivered: this daemon was built without sink support"
         try:
-            sinks.attach_named(s, list(rule.sinks), rule=rule.name, meta={"command": command, "decode": rule.decode})
+            self.daemon.sinks.attach_named(s, list(rule.sinks), rule=rule.name, meta={"command": command, "decode": rule.decode})
         except Exception as exc:  # SinkRefused (daemon/_sinkfeed.py): one line
             log.warning("rule %s: session %d: sinks: %s", rule.name, s.id, exc)
             return f"sinks: {exc}"
@@ -792,7 +786,10 @@ class Rules:
                 lost += i.get("dropped", 0)
                 procs.append({"pid": c.pid, "session": i.get("session"), "mode": c.mode, "how": c.how, "state": i.get("state", "refused"), "refusal": c.refusal, "command": i.get("command", []), "latency_ms": None if c.latency_ms is None else round(c.latency_ms, 2), "sinks_note": c.sinks_note})
             match = {k: getattr(r, k) for k in MATCH_KEYS if getattr(r, k) not in ("", -1)}
-            out.append({"name": r.name, "match": match, "trace": r.trace, "mode": r.mode or "auto", "sinks": list(r.sinks), "processes": procs, "rate": round(rate, 1), "records": records, "lost": lost})
+            # per sink: its lag, spool and losses (a [[sink]] is one process,
+            # shared by the rules that name it: the figures are the sink's)
+            sink_stats = {n: self.daemon.sinks.named_stats(n) for n in r.sinks}
+            out.append({"name": r.name, "match": match, "trace": r.trace, "mode": r.mode or "auto", "sinks": list(r.sinks), "sink_stats": sink_stats, "processes": procs, "rate": round(rate, 1), "records": records, "lost": lost})
         cat = self.catcher
         return {
             "rules": out,

@@ -21,16 +21,19 @@ as it decodes; a LOST record tells it what this queue had to drop).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 import shutil
+import termios
 
 import msgpack
 import trio
 
 from tracerd._protocol import End
 from tracerd.client.sinks import encode_unit, open_sink, session_namer, spec_from_dict
+from tracerd.client.sinks._core import spool_backlog
 
 from . import _sinkconf
 from ._session import Subscriber
@@ -57,6 +60,31 @@ class SinkProc:
         sink.input_fd = -1
         self.users = 0
         self.dir = owned_dir
+        self.subs: set = set()  # the Subscribers feeding this process now
+        self.lost_done = 0  # records the daemon dropped for it, of subscribers gone
+
+    def stats(self) -> dict:
+        """`tracectl rules`' figures for this sink, from the daemon's side:
+        lag_bytes, what the daemon holds for it and its process has not
+        read yet (the subscribers' queues and the socket's send queue, as
+        the kernel accounts it); spool_bytes, its spool on disk not yet
+        delivered; lost, the records the daemon dropped for it (a full
+        queue under spool or drop). What the process itself drops (a full
+        spool, its memory queue under drop) goes to the collector as `lost`
+        messages and to the daemon's log, not here."""
+        outq = 0
+        try:
+            buf = fcntl.ioctl(self.stream.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")  # SIOCOUTQ
+            outq = int.from_bytes(buf, "little", signed=True)
+        except (OSError, ValueError, trio.ClosedResourceError):
+            pass
+        return {
+            "url": self.spec.url, "policy": self.spec.policy,
+            "lag_bytes": sum(s.queued for s in self.subs) + max(outq, 0),
+            "spool_bytes": spool_backlog(self.dir) if self.spec.policy == "spool" else 0,
+            "lost": self.lost_done + sum(s.dropped for s in self.subs),
+            "running": self.sink.proc.poll() is None,
+        }
 
     def terminate(self) -> None:
         try:
@@ -117,6 +145,8 @@ class SinkFeed:
                 self.session.unsubscribe(sub)
             finally:
                 self.proc.users -= 1
+                self.proc.subs.discard(sub)
+                self.proc.lost_done += sub.dropped
             if self.own:
                 await self.proc.aclose()  # the process delivers what it holds, then exits
         except trio.Cancelled:
@@ -225,6 +255,7 @@ class DaemonSinks:
         # (the pipe is fresh or a shared one has room for a small unit)
         body = encode_unit(b"S", msgpack.packb({"sid": session.id, "key": self.key(session), "meta": meta}, use_bin_type=True))
         proc.users += 1
+        proc.subs.add(sub)
         self.nursery.start_soon(self._open_then_pump, proc, body, feed, sub)
         session.subscribe(sub)
 
@@ -287,3 +318,8 @@ class DaemonSinks:
             if proc is None:
                 raise SinkRefused(f"no sink named '{n}'")
             self._subscribe(session, proc, False, {**(meta or {}), "uid": session.owner.uid, "rule": rule})
+
+    def named_stats(self, name: str) -> dict | None:
+        """The figures of the [[sink]] `name` (SinkProc.stats), None if there is none."""
+        proc = self.named.get(name)
+        return None if proc is None else proc.stats()

@@ -383,6 +383,32 @@ class Spool:
             self.wfile.flush()
 
 
+def spool_backlog(directory: str | None) -> int:
+    """Bytes of a spool directory's segments from its cursor on: what is on
+    disk and not yet delivered (read by the daemon for `tracectl rules`; the
+    sink process's unflushed tail is not counted). 0 for no spool."""
+    if not directory:
+        return 0
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return 0
+    try:
+        with open(os.path.join(directory, "cursor")) as f:
+            rseg, roff = (int(x) for x in f.read().split())
+    except (OSError, ValueError):
+        rseg, roff = 0, 0
+    total = 0
+    for n in names:
+        if n.endswith(_SEG) and n[: -len(_SEG)].isdigit() and int(n[: -len(_SEG)]) >= rseg:
+            try:
+                size = os.path.getsize(os.path.join(directory, n))
+            except OSError:
+                continue
+            total += max(size - roff, 0) if int(n[: -len(_SEG)]) == rseg else size
+    return total
+
+
 def make_queue(spec, spool_dir: str | None, quota: tuple[str, int] | None = None):
     if spec.policy == "spool":
         if spool_dir is None:

@@ -21,13 +21,6 @@ from daemon_helpers import PY, Daemon, tracectl
 from tracerd import _wire
 from tracerd._protocol import End, Records
 
-try:  # the sinks work (client/sinks/, daemon.sinks) is on a branch of its own
-    import tracerd.client.sinks  # noqa: F401
-
-    HAVE_SINKS = True
-except ImportError:
-    HAVE_SINKS = False
-
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root (fanotify exec permission events, CAP_SYS_ADMIN)"),
     pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc missing"),
@@ -183,6 +176,100 @@ def test_new_process_caught_from_exec(work):
     assert "rule r1: pid" in err and "traced by session" in err, err
 
 
+def _jsonl(path, pred, limit=20.0):
+    """The JSON lines of `path` once `pred` holds of them (bounded wait)."""
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            with open(path) as f:
+                objs = [json.loads(line) for line in f.read().splitlines()]
+        except FileNotFoundError:
+            objs = []
+        if pred(objs) or time.monotonic() > deadline:
+            return objs
+        time.sleep(0.05)
+
+
+def test_rule_delivers_to_its_sink(work):
+    """A rule's session goes to the [[sink]] it names, from the exec on:
+    every record of it, in order, with the rule's name; `tracectl rules`
+    gives the sink's figures."""
+    prog = os.path.join(work, "prog")
+    out = os.path.join(work, "rule-sink.jsonl")
+    state = os.path.join(work, "state-rs")
+    # "down": a collector that refuses every connection (a loopback port
+    # bound here and never listened on): the sink spools what it gets
+    refused = socket.socket()
+    refused.bind(("127.0.0.1", 0))
+    down = f"syslog+tcp://127.0.0.1:{refused.getsockname()[1]}"
+    sink = (
+        f'[spool]\ndir = "{state}"\n[[sink]]\nname = "f"\nurl = "file:{out}"\npolicy = "block"\n'
+        f'[[sink]]\nname = "down"\nurl = "{down}"\npolicy = "spool"\ndrain_ms = 100\n'
+    )
+    d, _ = start(work, sink + rule("rs", prog, extra='sinks = ["f", "down"]'))
+    try:
+        # the socket listens before the rules are in force: wait for the catcher
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            r = tracectl("rules", "--json", socket_path=d.path)
+            if r.returncode == 0 and json.loads(r.stdout.splitlines()[-1])["catcher"]["pid"]:
+                break
+            time.sleep(0.05)
+        marker = os.path.join(work, "m-sink")
+        # started after the daemon: caught at its exec
+        r = subprocess.run([prog, marker], timeout=30)
+        assert r.returncode == 3
+        objs = _jsonl(out, lambda o: sum(x["type"] == "exit" for x in o) >= 2)  # the child's and its own
+        if not objs:
+            d.errfile.seek(0)
+            raise AssertionError("the sink's file got nothing; the daemon said:\n" + d.errfile.read().decode()[-4000:])
+        assert {o["session"] for o in objs} == {objs[0]["session"]}  # one session
+        seqs = [o["seq"] for o in objs]
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), seqs  # consecutive: nothing lost
+        assert seqs[0] == 0, seqs  # from its first record
+        assert {o["rule"] for o in objs} == {"rs"}
+        texts = [o.get("text", "") for o in objs]
+        opens = [i for i, o in enumerate(objs) if o.get("syscall") == "openat"]
+        # the loader's first openat is the session's first openat, before the program's own
+        assert opens and "/etc/ld.so.cache" in texts[opens[0]], texts
+        assert any(marker + ".parent" in texts[i] for i in opens[1:]), texts
+        assert any(marker + ".child" in texts[i] for i in opens), texts  # its child is followed
+        exits = [o for o in objs if o["type"] == "exit"]
+        assert len(exits) == 2 and objs[-1]["type"] == "exit", objs[-3:]  # the child's, then the process's
+        # the rule's sessions are over: nothing waits for the sink, it lost nothing
+        rs, _ = rules_of(d)
+        f = rs["rs"]["sink_stats"]["f"]
+        assert f == {"url": f"file:{out}", "policy": "block", "lag_bytes": 0, "spool_bytes": 0, "lost": 0, "running": True}, f
+        # the refused collector's sink holds the session on disk, all of it
+        # (segments: [u32 length][msgpack event] records)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            spool = os.path.join(state, "spool", "sink-down")
+            segs = [os.path.join(spool, n) for n in sorted(os.listdir(spool)) if n.endswith(".seg")]
+            data = b""
+            for n in segs:
+                with open(n, "rb") as seg:
+                    data += seg.read()
+            events, pos = 0, 0
+            while pos + 4 <= len(data):
+                pos += 4 + int.from_bytes(data[pos : pos + 4], "little")
+                events += 1
+            st = rules_of(d)[0]["rs"]["sink_stats"]["down"]
+            if events == len(objs) and st["spool_bytes"] == len(data):
+                break
+            time.sleep(0.05)
+        assert events == len(objs) and st["spool_bytes"] == len(data) > 0, (st, events, len(objs), len(data))
+        assert st["policy"] == "spool" and st["lost"] == 0 and st["lag_bytes"] == 0 and st["running"], st
+        spooled = len(data)
+        text = tracectl("rules", socket_path=d.path)
+        assert f"  sink f (file:{out}, block): lag 0 bytes, spool 0 bytes, 0 lost\n" in text.stdout, text.stdout
+        assert f"  sink down ({down}, spool): lag 0 bytes, spool {spooled} bytes, 0 lost\n" in text.stdout, text.stdout
+    finally:
+        rc, err = d.stop()
+        refused.close()
+    assert rc == 0, err
+
+
 def test_running_process_attached_at_start_and_sighup(work):
     prog, other = os.path.join(work, "prog"), os.path.join(work, "other")
     marker = os.path.join(work, "m-run")
@@ -193,16 +280,15 @@ def test_running_process_attached_at_start_and_sighup(work):
     p3 = subprocess.Popen([third, marker + "3", "wait"], stdin=subprocess.PIPE)
     # r1 gives no mode: a process found running is never injected (the
     # filter is irreversible); rx asks for seccomp-bpf itself
-    # r1 names a sink: the hook for the sinks work (not on this branch)
-    sink = f'[[sink]]\nname = "central"\nurl = "file:{work}/central.jsonl"\n'
+    # r1 names a sink (delivery itself: test_rule_delivers_to_its_sink)
+    sink = f'[spool]\ndir = "{work}/state"\n[[sink]]\nname = "central"\nurl = "file:{work}/central.jsonl"\n'
     d, cfg = start(work, sink + rule("r1", prog, extra='sinks = ["central"]') + rule("rx", third, extra='mode = "seccomp-bpf"'))
     try:
         rs, _ = rules_of(d)
         procs = rs["r1"]["processes"]
         assert [(x["pid"], x["how"], x["mode"]) for x in procs] == [(p1.pid, "running", "ptrace")], procs
         assert 'unless the rule sets mode = "seccomp-bpf"' in procs[0]["refusal"], procs
-        if not HAVE_SINKS:  # traced all the same; `tracectl rules` says where the records do not go
-            assert procs[0]["sinks_note"] == "sinks not delivered: this daemon was built without sink support", procs
+        assert procs[0]["sinks_note"] == "", procs  # its sink takes its records
         procs = rs["rx"]["processes"]
         assert [(x["pid"], x["how"], x["mode"], x["refusal"]) for x in procs] == [(p3.pid, "running", "seccomp-bpf", "")], procs
         with open(f"/proc/{p3.pid}/status") as st:

@@ -92,7 +92,21 @@ def to_dict(rec: list, decoder, entry: list | None = None) -> dict:
     return obj
 
 
-_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_raw_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+# JSON lets U+0085, U+2028 and U+2029 stand raw in a string, but line readers
+# (Python's splitlines, many log shippers) end a line there: escape them so
+# one record is always one line
+_LINE_ENDS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def _encode(obj) -> str:
+    s = _raw_encode(obj)
+    if "\x85" in s or "\u2028" in s or "\u2029" in s:
+        s = s.translate(_LINE_ENDS)
+    return s
+
+
+encode_line = _encode
 
 
 def to_json(rec: list, decoder, entry: list | None = None) -> str:

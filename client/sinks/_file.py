@@ -6,12 +6,10 @@ rotated (the process does not know, and may not use, its path)."""
 
 from __future__ import annotations
 
-import json
 import os
 
+from .._jsonl import encode_line as _encode
 from ._transport import Transport
-
-_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def json_line(ev: dict) -> bytes:

@@ -111,7 +111,7 @@ def synth(out: Path) -> None:
                     ret, err = (3, False) if k % 2 == 0 else (22, True)
                     r = record(Rec.SYSCALL, 1, 0, 100, 100, int(pers), nr, args, -ret if err else ret, err, 0, mem, None, 0)
                     e = record(Rec.SYSCALL_ENTRY, 1, 0, 100, 100, int(pers), nr, args, mem[:2], 0)
-                    x = record(Rec.SYSCALL_EXIT, 2, 0, 100, 100, int(pers), nr, ret, err, 0, mem, None, 0)
+                    x = record(Rec.SYSCALL_EXIT, 2, 0, 100, 100, int(pers), nr, -ret if err else ret, err, 0, mem, None, 0)
                     try:
                         lines.append(dec.call(r))
                         lines.append(dec.entry(e) + " <unfinished ...> | " + dec.resumed(x, e))

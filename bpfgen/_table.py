@@ -24,8 +24,6 @@ ARG_KINDS = frozenset(
         "uid", "gid", "dev", "strarr", "iovec", "sigset", "msghdr", "mmsghdr",
     }
 )
-# Kinds that point at memory the tracer may fetch.
-FETCH_KINDS = frozenset({"path", "str", "buf", "struct", "array", "strarr", "iovec", "sigset", "msghdr", "mmsghdr"})
 RET_KINDS = frozenset({"int", "fd", "pid", "hex", "addr", "size", "off", "uid", "gid", "mode", "sig", "none"})
 DIRS = frozenset({"in", "out", "inout"})
 # strace's class names (man strace, -e trace=) without the leading '%'.
@@ -169,6 +167,11 @@ def parse_arg(text: str, where: str = "?") -> Arg:
     if kind == "strarr" and plist:
         if plist != ["env"]:
             raise TableError(f"{where}: strarr takes only [env] in {text!r}")
+    elif kind == "ptr" and plist:
+        # ptr[out]: an address the call fills, printed (as the address) at exit
+        if plist != ["out"]:
+            raise TableError(f"{where}: ptr takes only [out] in {text!r}")
+        dir_ = "out"
     elif not need and plist:
         raise TableError(f"{where}: {kind} takes no parameters in {text!r}")
     if kind == "sigset":

@@ -428,6 +428,9 @@ def generic_arg(c: C, i: int, a) -> str:
 
 
 def generic_entry_count(sc) -> int:
+    """Arguments printed before `<unfinished ...>`: those before the first
+    one the call fills or updates (a family decoder's `entry=` says
+    otherwise where strace shows an `inout` value at entry: poll, splice)."""
     for n, a in enumerate(sc.args):
         if a.dir == "out" or a.dir == "inout":
             return n

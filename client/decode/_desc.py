@@ -66,16 +66,6 @@ def _dup2(c: C):
     return [c.fd(0), c.fd(1)]
 
 
-@syscall("dup3", ret="fd")
-def _dup3(c: C):
-    return [c.fd(0), c.fd(1), c.flags(2, "pipe_flags")]
-
-
-@syscall("close_range")
-def _close_range(c: C):
-    return [c.u(0), c.u(1), c.flags(2, "close_range_flags")]
-
-
 @syscall("lseek")
 def _lseek(c: C):
     return [c.fd(0), c.ld(1), c.xval(2, "seek_whence")]

@@ -116,11 +116,6 @@ def _fchmod(c: C):
     return [c.fd(0), c.mode(1)]
 
 
-@syscall("unlinkat")
-def _unlinkat(c: C):
-    return [c.dirfd(0), c.path(1), c.flags(2, "unlinkat_flags")]
-
-
 @syscall("rename", "link", "symlink")
 def _path2(c: C):
     return [c.path(0), c.path(1)]

@@ -17,17 +17,6 @@ KERNEL_SIGRTMIN = 32
 NSIG = 64
 
 
-# bpfgen's table names (bpfgen/syscalls.toml `ref`) -> our set names
-ALIASES = {
-    "whence": "seek_whence", "address_families": "addrfams", "wait_options": "wait4_options",
-    "idtype": "waitid_which", "sfd_flags": "signalfd_flags", "epoll_create_flags": "epoll_flags",
-    "tfd_create_flags": "timerfd_flags", "tfd_settime_flags": "timerfd_flags", "shm_flags": "shmat_flags",
-    "in_init_flags": "inotify_flags", "clockid": "clocks", "pidfd_open_flags": "pidfd_flags",
-    "shutdown_modes": "sock_shutdown", "socket_levels": "sockopt_levels", "socket_types": "sock_types",
-    "timer_abstime": "timer_flags", "itimer_which": "itimer_which", "rlimit_resources": "rlimit_resources",
-}
-
-
 @lru_cache(maxsize=None)
 def _data() -> dict:
     with resources.files(__package__).joinpath("flagsets.toml").open("rb") as f:
@@ -36,7 +25,6 @@ def _data() -> dict:
 
 @lru_cache(maxsize=None)
 def get(name: str) -> FlagSet:
-    name = ALIASES.get(name, name)
     if name in _BUILTIN:
         return _BUILTIN[name]()
     d = _data()[name]
@@ -44,7 +32,6 @@ def get(name: str) -> FlagSet:
 
 
 def has(name: str) -> bool:
-    name = ALIASES.get(name, name)
     return name in _BUILTIN or name in _data()
 
 

@@ -37,7 +37,7 @@ def _sysinfo(c: C):
     return [c.outstruct(0, "sysinfo")]
 
 
-@syscall("getrandom", entry=1)
+@syscall("getrandom", entry=0)  # strace prints the buffer at exit: `getrandom( <unfinished ...>`
 def _getrandom(c: C):
     return [c.outbuf(0, force_hex=True), c.lu(1), c.flags(2, "getrandom_flags")]
 

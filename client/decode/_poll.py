@@ -36,7 +36,7 @@ def _poll(c: C):
     return [_pollfds(c, 0, c.uint(1), False), c.u(1), c.d(2)]
 
 
-@syscall("ppoll", entry=4, ret=_poll_ret)
+@syscall("ppoll", ret=_poll_ret)  # all five at entry, as strace
 def _ppoll(c: C):
     return [_pollfds(c, 0, c.uint(1), False), c.u(1), c.struct(2, "timespec", 0), c.sigset(3, c.ulong(4)), c.lu(4)]
 
@@ -111,7 +111,7 @@ def _select_ret(c: C) -> str:
     return f"{c.ret} ({', '.join(parts)})" if parts else str(c.ret)
 
 
-@syscall("select", "pselect6", entry=5, ret=_select_ret)
+@syscall("select", "pselect6", ret=_select_ret)  # all at entry, as strace
 def _select(c: C):
     n = c.int(0)
     out = [c.d(0)] + [_fdset(c, k, n, 0) for k in (1, 2, 3)]

@@ -95,7 +95,7 @@ def _sig_ret(c: C) -> str:
     return f"{c.ret} ({sigtext(c.ret)})" if c.ret else "0"
 
 
-@syscall("rt_sigtimedwait", entry=3, ret=_sig_ret)
+@syscall("rt_sigtimedwait", entry=1, ret=_sig_ret)  # `rt_sigtimedwait([USR1],  <unfinished ...>` (strace; all four when info is NULL)
 def _rt_sigtimedwait(c: C):
     return [c.sigset(0, c.ulong(3)), c.outstruct(1, "siginfo"), c.struct(2, "timespec", 0), c.lu(3)]
 

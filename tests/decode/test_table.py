@@ -1,0 +1,105 @@
+"""The syscall table is the one home for argument knowledge: every name it
+uses resolves, every family decoder is for a call it holds, and where a
+decoder and the table disagreed, strace 6.1's output decided (the lines
+below were printed by strace on this machine)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tracerd._wire import Pers, Rec, record
+from tracerd.bpfgen import load_table
+from tracerd.client.decode import DecodeOptions, Decoder
+from tracerd.client.decode import _flags
+from tracerd.client.decode._core import REGISTRY, generic_entry_count
+
+T = load_table()
+NR = {n: sc.numbers[Pers.X86_64] for n, sc in T.syscalls.items() if Pers.X86_64 in sc.numbers}
+G = 0xDEADBEEF00000000  # garbage the kernel ignores in an int argument
+
+# decoders whose entry count depends on the values (strace decides per call)
+ENTRY_BY_VALUE = {
+    "ioctl": "the request says whether the argument is read or written",
+    "rt_sigtimedwait": "all four at entry when info is NULL, else the set only",
+    "poll": "inout fds print at entry", "ppoll": "inout fds print at entry",
+    "select": "inout sets print at entry", "pselect6": "inout sets print at entry",
+    "copy_file_range": "inout offsets print at entry", "splice": "inout offsets print at entry",
+    "sendfile": "the offset is printed at exit", "recvmsg": "the header is printed at exit",
+    "recvmmsg": "the headers are printed at exit", "recvmmsg_time64": "the headers are printed at exit",
+    "sendmmsg": "the sent counts are printed at exit",
+}
+
+
+def _refs():
+    for sc in T.syscalls.values():
+        for args in (sc.args, *sc.pers_args.values()):
+            for a in args:
+                if a.kind in ("flags", "enum"):
+                    yield sc.name, a.ref
+
+
+def test_every_flag_and_enum_reference_resolves():
+    missing = sorted({(n, r) for n, r in _refs() if not _flags.has(r)})
+    assert not missing, f"sets the table names but flagsets.toml lacks: {missing}"
+
+
+def test_no_rename_map():
+    assert not hasattr(_flags, "ALIASES"), "flag-set names are used as the table spells them"
+
+
+def test_every_decoder_is_for_a_table_syscall():
+    assert sorted(n for n in REGISTRY if n not in T.syscalls) == []
+
+
+def test_entry_counts_agree_with_the_table():
+    wrong = {}
+    for name, spec in REGISTRY.items():
+        sc = T.syscalls[name]
+        if not sc.described or name in ENTRY_BY_VALUE:
+            continue
+        mine = spec.entry if spec.entry is not None else len(sc.args)
+        if mine != generic_entry_count(sc):
+            wrong[name] = (mine, generic_entry_count(sc))
+    assert not wrong, f"decoder vs table entry counts: {wrong}"
+
+
+def _call(name, args, ret, err=False):
+    args = list(args) + [0] * (6 - len(args))
+    return Decoder(DecodeOptions()).call(record(Rec.SYSCALL, 1, 0, 9, 9, 0, NR[name], args, ret, err, 0, [], None, 0))
+
+
+def _entry(name, args, mem=()):
+    args = list(args) + [0] * (6 - len(args))
+    return Decoder(DecodeOptions()).entry(record(Rec.SYSCALL_ENTRY, 1, 0, 9, 9, 0, NR[name], args, list(mem), 0))
+
+
+@pytest.mark.parametrize("name,args,ret,err,line", [
+    # dup3's flags are open flags (was pipe_flags: O_NONBLOCK|O_CLOEXEC|0x40)
+    ("dup3", [5, 50, G | 0o2004100], -22, True, "dup3(5, 50, O_CREAT|O_NONBLOCK|O_CLOEXEC) = -1 EINVAL (Invalid argument)"),
+    ("dup3", [0, 51, 2], -22, True, "dup3(0, 51, 0x2 /* O_??? */) = -1 EINVAL (Invalid argument)"),
+    # unlinkat's flags are the AT_ set (was unlinkat_flags: AT_REMOVEDIR|0x101)
+    ("unlinkat", [-100, 0, G | 0x301], -22, True, "unlinkat(AT_FDCWD, NULL, AT_SYMLINK_NOFOLLOW|AT_REMOVEDIR|0x1) = -1 EINVAL (Invalid argument)"),
+    ("unlinkat", [-100, 0, 0x1000], -22, True, "unlinkat(AT_FDCWD, NULL, AT_EMPTY_PATH) = -1 EINVAL (Invalid argument)"),
+    # close_range's bounds are unsigned
+    ("close_range", [G | 0xFFFFFFF0, G | 0xFFFFFFFF, G | 6], 0, False, "close_range(4294967280, 4294967295, CLOSE_RANGE_UNSHARE|CLOSE_RANGE_CLOEXEC) = 0"),
+    ("close_range", [100, 200, 8], -22, True, "close_range(100, 200, 0x8 /* CLOSE_RANGE_??? */) = -1 EINVAL (Invalid argument)"),
+    # sets the table named and nothing defined: were hex or decimal
+    ("msync", [0x1000, 4096, 4], 0, False, "msync(0x1000, 4096, MS_SYNC) = 0"),
+    ("getpriority", [0, 0], 20, False, "getpriority(PRIO_PROCESS, 0) = 20"),
+])
+def test_strace_decided(name, args, ret, err, line):
+    assert _call(name, args, ret, err) == line
+
+
+@pytest.mark.parametrize("name,args,head", [
+    ("getrandom", [0x1000, 4, 0], "getrandom("),
+    ("rt_sigtimedwait", [0, 0x2000, 0, 8], "rt_sigtimedwait(NULL, "),
+    ("ppoll", [0, 1, 0, 0, 8], "ppoll(NULL, 1, NULL, NULL, 8"),
+    ("pselect6", [4, 0, 0, 0, 0, 0], "pselect6(4, NULL, NULL, NULL, NULL, NULL"),
+    ("get_robust_list", [0, 0x1000, 0x2000], "get_robust_list(0, "),
+    ("getgroups", [64, 0x1000], "getgroups(64, "),
+])
+def test_entry_text_as_strace(name, args, head):
+    """What strace prints before `<unfinished ...>` (strace -f -e
+    inject=NAME:delay_enter=300000 with another process printing)."""
+    assert _entry(name, args) == head

@@ -38,6 +38,8 @@ class Spec:
 
 REGISTRY: dict[str, Spec] = {}
 STRUCTS: dict[str, Callable] = {}
+# table argument kinds a family module prints (msghdr...): (C, index, Arg) -> str
+KINDS: dict[str, Callable] = {}
 # structs whose layout is the same for i386 callers (no longs or pointers)
 I386_SAME = frozenset({"utsname", "pollfd", "epoll_event", "winsize", "termios", "rlimit64", "clone_args", "statx"})  # struct name -> (C, bytes, arg index) -> str
 
@@ -49,6 +51,18 @@ def syscall(*names: str, entry: int | None = None, ret=None, const: bool = False
     def deco(fn):
         for n in names:
             REGISTRY[n] = Spec(fn, entry, ret, const)
+        return fn
+
+    return deco
+
+
+def kind(*names: str):
+    """Register the printer of a table argument kind whose layout a family
+    module knows (the generic decoder calls it with (C, index, Arg))."""
+
+    def deco(fn):
+        for n in names:
+            KINDS[n] = fn
         return fn
 
     return deco
@@ -263,6 +277,15 @@ class C:
             text += ", ..." if out else "..."
         return text + "]"
 
+    def env(self, i: int) -> str:
+        """An environment (strarr[env]): abbreviated, its address and size."""
+        if self.ulong(i) == 0:
+            return "NULL"
+        v = self.m(i, 0)
+        if self.abbrev and isinstance(v, list) and v:
+            return f"{self.ptr(i)} /* {v[0]} var{'s' if v[0] != 1 else ''} */"
+        return self.strarr(i) if isinstance(v, list) else self.ptr(i)
+
     def iovec(self, i: int, count: int, total: int | None = None) -> str:
         """An iovec array; `total` caps the data shown (read-side: the return value)."""
         if self.ulong(i) == 0:
@@ -394,7 +417,8 @@ def generic_arg(c: C, i: int, a) -> str:
     if k == "struct":
         if a.dir == "out":
             return c.outstruct(i, a.ref or "")
-        return c.struct(i, a.ref or "")
+        # an input struct is what the call was given (the entry value)
+        return c.struct(i, a.ref or "", 0 if a.dir == "in" else None)
     if k in ("int", "pid", "uid", "gid"):
         return c.d(i)
     if k == "off":
@@ -418,12 +442,15 @@ def generic_arg(c: C, i: int, a) -> str:
     if k == "mode":
         return c.mode(i)
     if k == "strarr":
-        return c.strarr(i)
+        return c.env(i) if a.ref == "env" else c.strarr(i)
     if k == "iovec":
         n = _arg_len(c, a)
         return c.iovec(i, n or 0, c.rval if a.dir == "out" and c.ok else None) if a.dir != "out" or c.ok else c.ptr(i)
     if k == "sigset":
         return c.sigset(i)
+    fn = KINDS.get(k)
+    if fn is not None:
+        return fn(c, i, a)
     return c.ptr(i)  # ptr and any kind we do not know: the address
 
 
@@ -473,10 +500,43 @@ def readlink_fd(tid: int, fd: int) -> str | None:
 
 # --- what the decoder's per-(pers, nr) plan holds ---------------------------------
 
+def _arg_formatter(i: int, a) -> Callable:
+    """generic_arg(c, i, a) as a function of c, its kind chosen once (the
+    hot kinds bound directly: the table decodes most calls of a trace)."""
+    k = a.kind
+    if k == "fd":
+        return lambda c: c.fd(i)
+    if k == "dirfd":
+        return lambda c: c.dirfd(i)
+    if k == "path":
+        return lambda c: c.path(i)
+    if k == "str":
+        return lambda c: c.cstr(i)
+    if k == "flags" and a.ref and _flags.has(a.ref):
+        ref = a.ref
+        return lambda c: c.flags(i, ref)
+    if k in ("xval", "enum") and a.ref and _flags.has(a.ref):
+        ref = a.ref
+        return lambda c: c.xval(i, ref)
+    if k in ("int", "pid", "uid", "gid"):
+        return lambda c: c.d(i)
+    if k in ("off", "long"):
+        return lambda c: c.ld(i)
+    if k == "size":
+        return lambda c: c.lu(i)
+    if k == "uint":
+        return lambda c: c.u(i)
+    if k == "hex":
+        return lambda c: c.hex(i)
+    if k == "ptr":
+        return lambda c: c.ptr(i)
+    return lambda c: generic_arg(c, i, a)
+
+
 def compile_generic(args) -> Callable:
     """The generic decoder for one table entry's argument list."""
-    pairs = tuple(enumerate(args))
-    return lambda c: [generic_arg(c, i, a) for i, a in pairs]
+    fns = tuple(_arg_formatter(i, a) for i, a in enumerate(args))
+    return lambda c: [f(c) for f in fns]
 
 
 def _ret_octal(c: C, r: int) -> str:

@@ -9,26 +9,6 @@ from ._core import C, syscall, struct as register_struct
 from ._fmt import hexa
 
 
-@syscall("read", entry=1)
-def _read(c: C):
-    return [c.fd(0), c.outbuf(1), c.lu(2)]
-
-
-@syscall("write")
-def _write(c: C):
-    return [c.fd(0), c.buf(1, c.ulong(2), phase=0), c.lu(2)]
-
-
-@syscall("pread64", entry=1)
-def _pread(c: C):
-    return [c.fd(0), c.outbuf(1), c.lu(2), c.ld(3)]
-
-
-@syscall("pwrite64")
-def _pwrite(c: C):
-    return [c.fd(0), c.buf(1, c.ulong(2), phase=0), c.lu(2), c.ld(3)]
-
-
 @syscall("readv", entry=1)
 def _readv(c: C):
     return [c.fd(0), c.iovec(1, c.ulong(2), c.rval) if c.ok else c.ptr(1), c.lu(2)]
@@ -39,51 +19,21 @@ def _writev(c: C):
     return [c.fd(0), c.iovec(1, c.ulong(2)), c.lu(2)]
 
 
-@syscall("preadv", "preadv2", entry=1)
+@syscall("preadv2", entry=1)
 def _preadv(c: C):
     out = [c.fd(0), c.iovec(1, c.int(2), c.rval) if c.ok else c.ptr(1), c.d(2), c.ld(3)]
     return out + ([c.flags(5, "rwf_flags")] if c.name == "preadv2" else [])
 
 
-@syscall("pwritev", "pwritev2")
+@syscall("pwritev2")
 def _pwritev(c: C):
     out = [c.fd(0), c.iovec(1, c.int(2)), c.d(2), c.ld(3)]
     return out + ([c.flags(5, "rwf_flags")] if c.name == "pwritev2" else [])
 
 
-@syscall("close", "fsync", "fdatasync", "fchdir", "syncfs")
-def _fd1(c: C):
-    return [c.fd(0)]
-
-
-@syscall("dup", ret="fd")
-def _dup(c: C):
-    return [c.fd(0)]
-
-
-@syscall("dup2", ret="fd")
-def _dup2(c: C):
-    return [c.fd(0), c.fd(1)]
-
-
-@syscall("lseek")
-def _lseek(c: C):
-    return [c.fd(0), c.ld(1), c.xval(2, "seek_whence")]
-
-
-@syscall("ftruncate")
-def _ftruncate(c: C):
-    return [c.fd(0), c.ld(1)]
-
-
 @syscall("fadvise64")
 def _fadvise(c: C):
     return [c.fd(0), c.ld(1), c.lu(2), c.xval(3, "fadvise_advice")]
-
-
-@syscall("flock")
-def _flock(c: C):
-    return [c.fd(0), c.flags(1, "flock_ops")]
 
 
 @register_struct("flock")

@@ -54,34 +54,13 @@ def _openat(c: C):
     return [c.dirfd(0), c.path(1)] + _open_tail(c, 2)
 
 
-@syscall("creat")
-def _creat(c: C):
-    return [c.path(0), c.mode(1)]
-
-
-@syscall("access")
-def _access(c: C):
-    return [c.path(0), c.flags(1, "access_modes")]
-
-
-@syscall("faccessat")
-def _faccessat(c: C):
-    return [c.dirfd(0), c.path(1), c.flags(2, "access_modes")]
-
-
 @syscall("faccessat2")
 def _faccessat2(c: C):
     return [c.dirfd(0), c.path(1), c.flags(2, "access_modes"), c.flags(3, "faccessat_flags")]
 
 
-@syscall("readlink", entry=1)
 def _readlink(c: C):
     return [c.path(0), c.outbuf(1), c.lu(2)]
-
-
-@syscall("readlinkat", entry=2)
-def _readlinkat(c: C):
-    return [c.dirfd(0), c.path(1), c.outbuf(2), c.lu(3)]
 
 
 @syscall("getcwd", entry=0)
@@ -94,71 +73,6 @@ def _getcwd(c: C):
     got = bytes(v[: c.rval])
     more = "..." if b"\0" not in got and len(got) < c.rval else ""  # fetched short of the path
     return [quote(got.split(b"\0", 1)[0], c.opts.xflag) + more, c.lu(1)]
-
-
-@syscall("chdir", "rmdir", "unlink", "chroot", "acct", "swapoff")
-def _path1(c: C):
-    return [c.path(0)]
-
-
-@syscall("mkdir", "chmod")
-def _path_mode(c: C):
-    return [c.path(0), c.mode(1)]
-
-
-@syscall("mkdirat", "fchmodat")
-def _dirfd_path_mode(c: C):
-    return [c.dirfd(0), c.path(1), c.mode(2)]
-
-
-@syscall("fchmod")
-def _fchmod(c: C):
-    return [c.fd(0), c.mode(1)]
-
-
-@syscall("rename", "link", "symlink")
-def _path2(c: C):
-    return [c.path(0), c.path(1)]
-
-
-@syscall("renameat")
-def _renameat(c: C):
-    return [c.dirfd(0), c.path(1), c.dirfd(2), c.path(3)]
-
-
-@syscall("renameat2")
-def _renameat2(c: C):
-    return [c.dirfd(0), c.path(1), c.dirfd(2), c.path(3), c.flags(4, "rename_flags")]
-
-
-@syscall("linkat")
-def _linkat(c: C):
-    return [c.dirfd(0), c.path(1), c.dirfd(2), c.path(3), c.flags(4, "at_flags")]
-
-
-@syscall("symlinkat")
-def _symlinkat(c: C):
-    return [c.path(0), c.dirfd(1), c.path(2)]
-
-
-@syscall("chown", "lchown")
-def _chown(c: C):
-    return [c.path(0), c.d(1), c.d(2)]
-
-
-@syscall("fchown")
-def _fchown(c: C):
-    return [c.fd(0), c.d(1), c.d(2)]
-
-
-@syscall("fchownat")
-def _fchownat(c: C):
-    return [c.dirfd(0), c.path(1), c.d(2), c.d(3), c.flags(4, "at_flags")]
-
-
-@syscall("truncate")
-def _truncate(c: C):
-    return [c.path(0), c.ld(1)]
 
 
 @syscall("umask", ret=lambda c: f"{c.ret:03o}")
@@ -178,11 +92,6 @@ def _getxattr(c: C):
 @syscall("fgetxattr", entry=2)
 def _fgetxattr(c: C):
     return [c.fd(0), c.cstr(1), c.outbuf(2) if c.ulong(2) else "NULL", c.lu(3)]
-
-
-@syscall("setxattr", "lsetxattr")
-def _setxattr(c: C):
-    return [c.path(0), c.cstr(1), _xattr_value(c, 2, c.ulong(3)), c.lu(3), c.flags(4, "xattr_flags")]
 
 
 @syscall("listxattr", "llistxattr", entry=1)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import struct
 
-from ._core import C
+from ._core import C, kind
 from ._fmt import hexa
 from ._sockaddr import sockaddr_text
 
@@ -144,3 +144,16 @@ def _value_text(c: C, v, before, total: int | None) -> str | None:
         p.append(f"msg_control={ct if ct is not None else (hexa(ctl) if ctl else 'NULL')}")
     p += [f"msg_controllen={ctllen}", f"msg_flags={c.fs('msg_flags').flags(flags & 0xFFFFFFFF)}"]
     return "{" + ", ".join(p) + "}"
+
+
+@kind("msghdr")
+def _msghdr_arg(c: C, i: int, a) -> str:
+    """msghdr[in] (sendmsg: read at entry) or msghdr[inout] (recvmsg: at exit)."""
+    if a.dir == "in":
+        return msghdr_text(c, i, False)
+    return msghdr_text(c, i, True) if c.ok else c.ptr(i)
+
+
+@kind("mmsghdr")
+def _mmsghdr_arg(c: C, i: int, a) -> str:
+    return mmsghdr_text(c, i)

@@ -47,21 +47,6 @@ def epoll_event_text(c: C, b: bytes, i: int) -> str:
     return f"{{events={c.fs('epoll_events').flags(ev)}, data={{u32={data & 0xFFFFFFFF}, u64={data}}}}}"
 
 
-@syscall("epoll_create")
-def _epoll_create(c: C):
-    return [c.d(0)]
-
-
-@syscall("epoll_create1")
-def _epoll_create1(c: C):
-    return [c.flags(0, "epoll_flags")]
-
-
-@syscall("epoll_ctl")
-def _epoll_ctl(c: C):
-    return [c.fd(0), c.xval(1, "epoll_ctl_ops"), c.fd(2), c.struct(3, "epoll_event", 0)]
-
-
 @syscall("epoll_wait", "epoll_pwait", entry=1)
 def _epoll_wait(c: C):
     v = c.m(1, 1)
@@ -73,11 +58,6 @@ def _epoll_wait(c: C):
     if c.name == "epoll_pwait":
         out += [c.sigset(4, c.ulong(5)), c.lu(5)]
     return out
-
-
-@syscall("eventfd2")
-def _eventfd2(c: C):
-    return [c.u(0), c.flags(1, "efd_flags")]
 
 
 def _fdset(c: C, i: int, n: int, phase: int) -> str:

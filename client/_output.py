@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import errno as _errno
 import os
-import signal as _signal
 import sys
 import time
 
 import msgpack
 
+from tracerd._signals import signame as _signame
 from tracerd._wire import FIELDS, IDX, Pers, Rec, SysFlag, ext, record
 
 from ._jsonl import to_json
@@ -50,13 +50,8 @@ def field(rec: list, name: str):
 
 
 def signame(signo: int) -> str:
-    """A signal's name as strace prints it (real-time ones as SIGRT_n)."""
-    if 32 <= signo <= 64:
-        return f"SIGRT_{signo - 32}"
-    try:
-        return _signal.Signals(signo).name
-    except ValueError:
-        return str(signo)
+    """A signal's name as strace prints it (`SIGRTMIN`, `SIGRT_1`), else its number."""
+    return _signame(signo) or str(signo)
 
 
 def _fmt_secs(ns: int, digits: int) -> str:

@@ -4,17 +4,14 @@ lacks) plus sets built from Python's own modules (signal, errno, fcntl)."""
 from __future__ import annotations
 
 import fcntl
-import signal
 import tomllib
 from functools import lru_cache
 from importlib import resources
 
+from tracerd._signals import KERNEL_SIGRTMIN, NSIG, signame  # noqa: F401 (the decoder's names for signals)
+
 from ._fmt import FlagSet
 
-# Kernel's first real-time signal (glibc's SIGRTMIN is 34: not what the
-# kernel numbers; strace prints 32 as SIGRTMIN and 32+n as SIGRT_n).
-KERNEL_SIGRTMIN = 32
-NSIG = 64
 
 
 @lru_cache(maxsize=None)
@@ -33,20 +30,6 @@ def get(name: str) -> FlagSet:
 
 def has(name: str) -> bool:
     return name in _BUILTIN or name in _data()
-
-
-@lru_cache(maxsize=None)  # pure; signal.Signals(n) builds an enum member lookup per call
-def signame(n: int) -> str | None:
-    if 1 <= n < KERNEL_SIGRTMIN:
-        try:
-            return signal.Signals(n).name
-        except ValueError:
-            return None
-    if n == KERNEL_SIGRTMIN:
-        return "SIGRTMIN"
-    if KERNEL_SIGRTMIN < n <= NSIG:
-        return f"SIGRT_{n - KERNEL_SIGRTMIN}"
-    return None
 
 
 def _signals() -> FlagSet:

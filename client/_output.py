@@ -16,6 +16,7 @@ themselves comes from the decoder (tracerd.client.decode).
 from __future__ import annotations
 
 import errno as _errno
+import functools
 import os
 import sys
 import time
@@ -26,7 +27,6 @@ from tracerd._signals import signame as _signame
 from tracerd._wire import FIELDS, IDX, Pers, Rec, SysFlag, ext, record
 
 from ._jsonl import to_json
-from ._options import IPCCALLS, SOCKETCALLS
 from ._outfile import OutFile
 from ._text import printable
 from ._summary import Summary
@@ -399,10 +399,12 @@ class Printer:
     def _subcall_hidden(self, pers, nr, args) -> bool:
         """i386 socketcall/ipc whose subcall was not asked for (the filter
         selects the multiplexer whole)."""
-        if pers != Pers.I386 or nr not in _MULTIPLEXERS or self.o.subcalls is None or not args:
+        if pers != Pers.I386 or self.o.subcalls is None or not args:
             return False
-        table = SOCKETCALLS if nr == _MULTIPLEXERS[0] else IPCCALLS
-        return table.get(args[0] & 0xFFFF) not in self.o.subcalls
+        calls = _multiplexers().get(nr)
+        if calls is None:
+            return False
+        return calls.get(args[0] & 0xFFFF) not in self.o.subcalls
 
     def _syscall(self, rec, tid) -> None:
         # the hot path: a SYSCALL record always has every field (only the
@@ -775,7 +777,14 @@ _DEAD_MAX = 1 << 16
 _SYSCALL, _EXEC, _LOST, _ERROR, _NEWTASK, _ATTACH = (int(r) for r in (Rec.SYSCALL, Rec.EXEC, Rec.LOST, Rec.ERROR, Rec.NEWTASK, Rec.ATTACH))
 _I386 = int(Pers.I386)
 _VANISHED = int(SysFlag.VANISHED)
-_MULTIPLEXERS = (102, 117)  # i386 socketcall, ipc (arch/x86/entry/syscalls/syscall_32.tbl)
+@functools.cache
+def _multiplexers() -> dict:
+    """i386 number of each multiplexer (socketcall, ipc) -> its subcalls
+    {number: name}, from the syscall table (their one home)."""
+    from tracerd.bpfgen import load_table
+
+    t = load_table()
+    return {t.syscalls[m].numbers[Pers.I386]: subs for m, subs in t.multiplexers.items() if Pers.I386 in t.syscalls[m].numbers}
 _CALL_RECORDS = frozenset({Rec.SYSCALL, Rec.SYSCALL_ENTRY, Rec.SYSCALL_EXIT})
 _EXECS = frozenset({"execve", "execveat"})
 

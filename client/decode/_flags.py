@@ -50,4 +50,19 @@ def _fcntl_cmds() -> FlagSet:
     return FlagSet("fcntl_cmds", [(n, v) for n, v in items if v is not None], "F_???", "include/uapi/asm-generic/fcntl.h")
 
 
-_BUILTIN = {"signals": _signals, "fcntl_cmds": _fcntl_cmds}
+def _multiplexer_calls(mux: str, prefix: str, header: str):
+    """The i386 multiplexer's subcall names (`SYS_SOCKET`, `SHMGET`), from the
+    syscall table's [multiplexers] (their one home)."""
+
+    def build() -> FlagSet:
+        from . import _table
+
+        subs = _table.table().multiplexers[mux] if _table.table() is not None else {}
+        return FlagSet(f"{mux}_calls", [(prefix + n.upper(), v) for v, n in sorted(subs.items())], f"{prefix}???" if prefix else "???", header)
+
+    return build
+
+
+_BUILTIN = {"signals": _signals, "fcntl_cmds": _fcntl_cmds,
+            "socketcall_calls": _multiplexer_calls("socketcall", "SYS_", "include/uapi/linux/net.h"),
+            "ipc_calls": _multiplexer_calls("ipc", "", "include/uapi/linux/ipc.h (ipc(2) calls)")}

@@ -103,3 +103,22 @@ def test_entry_text_as_strace(name, args, head):
     """What strace prints before `<unfinished ...>` (strace -f -e
     inject=NAME:delay_enter=300000 with another process printing)."""
     assert _entry(name, args) == head
+
+
+def test_multiplexer_subcalls_match_the_uapi_headers(tmp_path):
+    """The i386 socketcall/ipc subcall numbers live only in the table's
+    [multiplexers]; the kernel's headers agree (SYS_SOCKET 1..., SEMOP 1...)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc not installed")
+    names = {("SYS_" if mux == "socketcall" else "") + n.upper(): v for mux, subs in T.multiplexers.items() for v, n in subs.items()}
+    src = tmp_path / "m.c"
+    src.write_text("#include <stdio.h>\n#include <linux/net.h>\n#include <linux/ipc.h>\nint main(void) {\n"
+                   + "".join(f'printf("{n} %d\\n", {n});\n' for n in names) + "return 0;\n}\n")
+    subprocess.run(["gcc", "-o", str(tmp_path / "m"), str(src)], check=True)
+    out = subprocess.run([str(tmp_path / "m")], capture_output=True, text=True, check=True).stdout
+    assert {l.split()[0]: int(l.split()[1]) for l in out.splitlines()} == names
+    # and the decoder's names for them come from there
+    assert all(_flags.get("socketcall_calls" if n.startswith("SYS_") else "ipc_calls").xval(v) == n for n, v in names.items())

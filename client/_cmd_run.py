@@ -104,10 +104,8 @@ def open_output(opts):
 
 
 def make_decoder(opts):
-    try:
-        from tracerd.client.decode import Decoder
-    except ImportError as exc:
-        raise TracerdError(f"the decoder (tracerd.client.decode) is not available: {exc}") from None
+    from tracerd.client.decode import Decoder
+
     return Decoder(opts.decode)
 
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tracerd import UsageError, __version__
 
@@ -403,10 +402,8 @@ def make_qualifiers(exprs, paths, successful=False, failed=False):
 
 
 def _decode_options(args, q, strsize, xflag, yflag):
-    try:
-        from tracerd.client.decode import DecodeOptions
-    except ImportError:
-        return None
+    from tracerd.client.decode import DecodeOptions
+
     decode_fds = frozenset(getattr(q, "decode_fds", ()) or ())
     if yflag == 1:
         decode_fds |= {"path"}

@@ -602,10 +602,6 @@ class Decoder:
         elif c.name == "exit_group":
             self._forget(tgid)
 
-    def call_parts(self, rec: list) -> tuple[str, str]:
-        """(`name(args)`, return text) for printers that align ` = ` as strace does."""
-        return self.call_split(rec)
-
     def entry(self, rec: list) -> str:
         if self._pending is not None:
             self._flush_pending(rec)

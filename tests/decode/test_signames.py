@@ -26,6 +26,7 @@ def test_unknown_number():
     assert signame(65) is None and _output.signame(65) == "65"
 
 
+@pytest.mark.integration
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root (ptrace)")
 def test_killed_by_sigrtmin_as_strace(tmp_path):
     """A command killed by signal 32: `+++ killed by SIGRTMIN +++` (was

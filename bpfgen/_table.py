@@ -38,13 +38,16 @@ PERS_NAMES = {Pers.X86_64: "x86_64", Pers.I386: "i386", Pers.X32: "x32"}
 class Arg:
     """One syscall argument: kind from ARG_KINDS; dir "in"|"out"|"inout"|None;
     len None | 0..5 (the argument holding the length/count) | "ret";
-    ref the flag set, enum, struct or buffer-content name, or None."""
+    ref the flag set, enum, struct or buffer-content name, or None;
+    when None | (N, MASK): the argument is passed (and printed) only when
+    argument N has a bit of MASK set (open's mode: O_CREAT or __O_TMPFILE)."""
 
     name: str
     kind: str
     dir: str | None = None
     len: int | str | None = None
     ref: str | None = None
+    when: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +147,13 @@ def parse_arg(text: str, where: str = "?") -> Arg:
     if kind not in ARG_KINDS:
         raise TableError(f"{where}: unknown argument kind {kind!r}")
     plist = [p.strip() for p in params.split(",")] if params is not None else []
-    dir_ = ln = ref = None
+    dir_ = ln = ref = when = None
+    for p in [p for p in plist if p.startswith("if=")]:
+        m = re.fullmatch(r"if=arg([0-5])&(0x[0-9a-fA-F]+|0o[0-7]+|[0-9]+)", p)
+        if not m:
+            raise TableError(f"{where}: bad condition {p!r} (if=argN&MASK)")
+        when = (int(m.group(1)), int(m.group(2), 0))
+    plist = [p for p in plist if not p.startswith("if=")]
     for p in plist:
         if p in DIRS:
             dir_ = p
@@ -178,7 +187,7 @@ def parse_arg(text: str, where: str = "?") -> Arg:
         ref = "sigset"
     if kind == "msghdr":
         ref = "msghdr"  # its size per personality comes from the structs table
-    return Arg(name, kind, dir_, ln, ref)
+    return Arg(name, kind, dir_, ln, ref, when)
 
 
 def parse_args(text: str, where: str = "?") -> tuple[Arg, ...]:
@@ -283,6 +292,8 @@ def load_table_from(data: dict) -> Table:
         for a in args + tuple(a for v in pers_args.values() for a in v):
             if a.kind in ("struct", "array") and a.ref not in structs:
                 raise TableError(f"{where}: unknown struct {a.ref!r}")
+            if a.when is not None and a.when[0] >= len(args):
+                raise TableError(f"{where}: {a.name}: if=arg{a.when[0]} is past the last argument")
             if isinstance(a.len, int) and a.len >= len(args):
                 raise TableError(f"{where}: len=arg{a.len} is past the last argument")
             if a.len == "ret" and a.dir != "out":
@@ -340,7 +351,7 @@ def _assemble(syscalls: dict[str, Syscall], structs, multiplexers) -> Table:
 
 
 def _dump_args(args: tuple[Arg, ...]) -> list:
-    return [[a.name, a.kind, a.dir, a.len, a.ref] for a in args]
+    return [[a.name, a.kind, a.dir, a.len, a.ref, list(a.when) if a.when else None] for a in args]
 
 
 def dump_table(t: Table) -> dict:
@@ -369,13 +380,13 @@ def undump_table(obj: dict) -> Table:
     def args(lst) -> tuple[Arg, ...]:
         out = []
         for a in lst:
-            key = tuple(a)
+            key = (*a[:5], tuple(a[5]) if a[5] else None)
             arg = interned.get(key)
             if arg is None:
-                name, kind, dir_, ln, ref = key
+                name, kind, dir_, ln, ref, when = a
                 if kind not in ARG_KINDS:
                     raise TableError(f"cached table: unknown argument kind {kind!r}")
-                arg = interned[key] = Arg(name, kind, dir_, ln, ref)
+                arg = interned[key] = Arg(name, kind, dir_, ln, ref, tuple(when) if when else None)
             out.append(arg)
         return tuple(out)
 

@@ -535,8 +535,16 @@ def _arg_formatter(i: int, a) -> Callable:
 
 def compile_generic(args) -> Callable:
     """The generic decoder for one table entry's argument list."""
+    if any(a.when is not None for a in args):
+        return lambda c: generic_args(c, args)
     fns = tuple(_arg_formatter(i, a) for i, a in enumerate(args))
     return lambda c: [f(c) for f in fns]
+
+
+def generic_args(c: C, args) -> list[str]:
+    """Every argument by its table kind; a conditional one (`if=argN&MASK`)
+    only when argument N has a bit of MASK."""
+    return [generic_arg(c, i, a) for i, a in enumerate(args) if a.when is None or c.args[a.when[0]] & a.when[1]]
 
 
 def _ret_octal(c: C, r: int) -> str:

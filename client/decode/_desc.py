@@ -49,9 +49,7 @@ def _fcntl_ret(c: C) -> str:
     if cmd == 1:  # F_GETFD
         return f"{r:#x} (flags {c.fs('fd_flags').flags(r, c.style)})" if r else "0"
     if cmd == 3:  # F_GETFL
-        from ._file import open_flags
-
-        return f"{hexa(r)} (flags {open_flags(c, r, 'abbrev')})"
+        return f"{hexa(r)} (flags {c.fs('open_modes').flags(r)})"
     if cmd == 11:  # F_GETSIG
         from ._core import sigtext
 
@@ -72,9 +70,7 @@ def _fcntl(c: C):
     if cmd == 2:
         return out + [c.flags(2, "fd_flags")]
     if cmd == 4:
-        from ._file import open_flags
-
-        return out + [open_flags(c, c.uint(2))]
+        return out + [c.flags(2, "open_modes")]
     if cmd in (5, 6, 7, 36, 37, 38):
         return out + [c.struct(2, "flock")]
     if cmd == 10:

@@ -25,6 +25,9 @@ def get(name: str) -> FlagSet:
     if name in _BUILTIN:
         return _BUILTIN[name]()
     d = _data()[name]
+    if "field" in d:  # a value field, then the bits of another set (open's access mode + flags)
+        bits = get(d["bits"])
+        return FlagSet(name, bits.items, bits.dflt, d.get("header", bits.header), (d["mask"], get(d["field"])))
     return FlagSet(name, d["items"], d.get("dflt"), d.get("header", ""))
 
 

@@ -57,10 +57,6 @@ def _stat_text(c: C, b: bytes) -> str:
     return "{" + ", ".join(p) + "}"
 
 
-def _stat(c: C):
-    return [c.path(0), c.outstruct(1, "stat")]
-
-
 def _statx_time(b: bytes, off: int, name: str) -> str:
     sec, nsec = struct.unpack_from("<qI", b, off)
     t = f"{name}={{tv_sec={sec}, tv_nsec={nsec}}}"

@@ -122,3 +122,16 @@ def test_multiplexer_subcalls_match_the_uapi_headers(tmp_path):
     assert {l.split()[0]: int(l.split()[1]) for l in out.splitlines()} == names
     # and the decoder's names for them come from there
     assert all(_flags.get("socketcall_calls" if n.startswith("SYS_") else "ipc_calls").xval(v) == n for n, v in names.items())
+
+
+@pytest.mark.parametrize("args,mem,line", [
+    # the mode prints only with O_CREAT or __O_TMPFILE: a table condition (if=arg2&...)
+    ([-100, 0x1000, 0o2000000, 0o644], [[0, 1, b"/etc/x\0"]], 'openat(AT_FDCWD, "/etc/x", O_RDONLY|O_CLOEXEC) = 3'),
+    ([-100, 0x1000, 0o101, 0o644], [[0, 1, b"/etc/x\0"]], 'openat(AT_FDCWD, "/etc/x", O_WRONLY|O_CREAT, 0644) = 3'),
+    ([-100, 0x1000, 0o20200002, 0o600], [[0, 1, b"/tmp\0"]], 'openat(AT_FDCWD, "/tmp", O_RDWR|O_TMPFILE, 0600) = 3'),
+])
+def test_open_is_a_table_entry(args, mem, line):
+    assert "openat" not in REGISTRY and "open" not in REGISTRY
+    args = list(args) + [0] * (6 - len(args))
+    rec = record(Rec.SYSCALL, 1, 0, 9, 9, 0, NR["openat"], args, 3, False, 0, mem, None, 0)
+    assert Decoder(DecodeOptions()).call(rec) == line

@@ -128,6 +128,3 @@ def _membarrier(c: C):
     return [c.xval(0, "membarrier_cmds"), c.u(1)]
 
 
-@syscall("sethostname", "setdomainname")
-def _sethostname(c: C):
-    return [c.buf(0, c.ulong(1), phase=0), c.lu(1)]

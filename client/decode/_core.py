@@ -389,17 +389,18 @@ def _arg_len(c: C, a) -> int | None:
     return c.ulong(int(a.len))
 
 
+# kinds printed from the argument's value alone: kind -> the method of C
+_BY_INDEX = {"fd": "fd", "dirfd": "dirfd", "path": "path", "str": "cstr", "int": "d", "pid": "d", "uid": "d",
+             "gid": "d", "off": "ld", "long": "ld", "size": "lu", "uint": "u", "hex": "hex", "ptr": "ptr",
+             "sig": "sig", "mode": "mode", "sigset": "sigset"}
+
+
 def generic_arg(c: C, i: int, a) -> str:
     """One argument by its table kind (tracerd.bpfgen's vocabulary)."""
     k = a.kind
-    if k == "fd":
-        return c.fd(i)
-    if k == "dirfd":
-        return c.dirfd(i)
-    if k == "path":
-        return c.path(i)
-    if k == "str":
-        return c.cstr(i)
+    m = _BY_INDEX.get(k)
+    if m is not None:
+        return getattr(c, m)(i)
     if k == "buf":
         if a.dir == "out":
             n = _arg_len(c, a)
@@ -419,35 +420,17 @@ def generic_arg(c: C, i: int, a) -> str:
             return c.outstruct(i, a.ref or "")
         # an input struct is what the call was given (the entry value)
         return c.struct(i, a.ref or "", 0 if a.dir == "in" else None)
-    if k in ("int", "pid", "uid", "gid"):
-        return c.d(i)
-    if k == "off":
-        return c.ld(i)
     if k == "dev":
         from ._stat import makedev
 
         return makedev(c.ulong(i))
     if k == "array":
         return c.ptr(i)
-    if k == "uint":
-        return c.u(i)
-    if k == "size":
-        return c.lu(i)
-    if k == "long":
-        return c.ld(i)
-    if k == "hex":
-        return c.hex(i)
-    if k == "sig":
-        return c.sig(i)
-    if k == "mode":
-        return c.mode(i)
     if k == "strarr":
         return c.env(i) if a.ref == "env" else c.strarr(i)
     if k == "iovec":
         n = _arg_len(c, a)
         return c.iovec(i, n or 0, c.rval if a.dir == "out" and c.ok else None) if a.dir != "out" or c.ok else c.ptr(i)
-    if k == "sigset":
-        return c.sigset(i)
     fn = KINDS.get(k)
     if fn is not None:
         return fn(c, i, a)
@@ -503,33 +486,13 @@ def readlink_fd(tid: int, fd: int) -> str | None:
 def _arg_formatter(i: int, a) -> Callable:
     """generic_arg(c, i, a) as a function of c, its kind chosen once (the
     hot kinds bound directly: the table decodes most calls of a trace)."""
-    k = a.kind
-    if k == "fd":
-        return lambda c: c.fd(i)
-    if k == "dirfd":
-        return lambda c: c.dirfd(i)
-    if k == "path":
-        return lambda c: c.path(i)
-    if k == "str":
-        return lambda c: c.cstr(i)
-    if k == "flags" and a.ref and _flags.has(a.ref):
-        ref = a.ref
-        return lambda c: c.flags(i, ref)
-    if k in ("xval", "enum") and a.ref and _flags.has(a.ref):
-        ref = a.ref
-        return lambda c: c.xval(i, ref)
-    if k in ("int", "pid", "uid", "gid"):
-        return lambda c: c.d(i)
-    if k in ("off", "long"):
-        return lambda c: c.ld(i)
-    if k == "size":
-        return lambda c: c.lu(i)
-    if k == "uint":
-        return lambda c: c.u(i)
-    if k == "hex":
-        return lambda c: c.hex(i)
-    if k == "ptr":
-        return lambda c: c.ptr(i)
+    m = _BY_INDEX.get(a.kind)
+    if m is not None:
+        f = getattr(C, m)
+        return lambda c: f(c, i)
+    if a.kind in ("flags", "xval", "enum") and a.ref and _flags.has(a.ref):
+        f, ref = (C.flags if a.kind == "flags" else C.xval), a.ref
+        return lambda c: f(c, i, ref)
     return lambda c: generic_arg(c, i, a)
 
 

@@ -21,7 +21,7 @@ ARG_KINDS = frozenset(
     {
         "fd", "dirfd", "path", "str", "buf", "flags", "enum", "struct", "array",
         "int", "uint", "hex", "ptr", "pid", "sig", "mode", "size", "off",
-        "uid", "gid", "dev", "strarr", "iovec", "sigset", "msghdr", "mmsghdr",
+        "uid", "gid", "dev", "strarr", "iovec", "sigset", "msghdr", "mmsghdr", "long",
     }
 )
 RET_KINDS = frozenset({"int", "fd", "pid", "hex", "addr", "size", "off", "uid", "gid", "mode", "sig", "none"})
@@ -66,6 +66,11 @@ class Syscall:
     # memory read at entry relative to the stack pointer, per personality:
     # (offset, size) bytes (rt_sigreturn's saved signal mask)
     stack: dict[Pers, tuple[int, int]] = field(default_factory=dict, hash=False, compare=False)
+    # `$` variants (syzkaller's fcntl$F_SETFD): the argument whose value picks
+    # one, and (value names, arguments) per variant; the value names are the
+    # selector's set's (enum[fcntl_cmds]), resolved by the decoder
+    select: int | None = None
+    variants: tuple = ()
 
     @property
     def nargs(self) -> int:
@@ -257,13 +262,14 @@ def load_table_from(data: dict) -> Table:
     }
     subcall_of = {name: (mux, n) for mux, subs in multiplexers.items() for n, name in subs.items()}
 
-    raw = data["syscalls"]
+    raw = {n: s for n, s in data["syscalls"].items() if "$" not in n}
+    variant_specs = {n: s for n, s in data["syscalls"].items() if "$" in n}
     numbers = _resolve_numbers(raw, set(subcall_of))
     syscalls: dict[str, Syscall] = {}
     known_classes = frozenset(CLASSES)
     for name, spec in raw.items():
         where = f"syscall {name}"
-        unknown = set(spec) - {"args", "args_i386", "ret", "classes", "nargs", "noreturn", "stack"}
+        unknown = set(spec) - {"args", "args_i386", "ret", "classes", "nargs", "noreturn", "stack", "select", "variants_of"}
         if unknown:
             raise TableError(f"{where}: unknown keys {sorted(unknown)}")
         cls = set()
@@ -289,7 +295,8 @@ def load_table_from(data: dict) -> Table:
         pers_args = {}
         if "args_i386" in spec:
             pers_args[Pers.I386] = parse_args(spec["args_i386"], where)
-        for a in args + tuple(a for v in pers_args.values() for a in v):
+        vargs = tuple(a for vn, vs in variant_specs.items() if vn.split("$", 1)[0] == name for a in parse_args(vs.get("args", ""), f"syscall {vn}"))
+        for a in args + tuple(a for v in pers_args.values() for a in v) + vargs:
             if a.kind in ("struct", "array") and a.ref not in structs:
                 raise TableError(f"{where}: unknown struct {a.ref!r}")
             if a.when is not None and a.when[0] >= len(args):
@@ -318,6 +325,7 @@ def load_table_from(data: dict) -> Table:
             pers_args=pers_args,
             subcall=subcall_of.get(name),
             stack=stack,
+            **_variants(name, spec, args, data["syscalls"], variant_specs),
         )
         syscalls[name] = sc
     for mux, subs in multiplexers.items():
@@ -327,6 +335,31 @@ def load_table_from(data: dict) -> Table:
             if sub not in syscalls:
                 raise TableError(f"multiplexer {mux}: subcall {n} names unknown syscall {sub!r}")
     return _assemble(syscalls, structs, multiplexers)
+
+
+def _variants(name: str, spec: dict, args, every: dict, variant_specs: dict) -> dict:
+    """select= and the `NAME$VARIANT` entries of one syscall (variants_of=
+    borrows another's: fcntl64 has fcntl's)."""
+    base = spec.get("variants_of", name)
+    where = f"syscall {name}"
+    if base != name and (base not in every or "select" not in every[base]):
+        raise TableError(f"{where}: variants_of={base!r} names no syscall with select=")
+    sel = every.get(base, {}).get("select")
+    out = []
+    for vname, vspec in variant_specs.items():
+        if vname.split("$", 1)[0] != base:
+            continue
+        if set(vspec) - {"args", "values"} or not isinstance(vspec.get("values"), str):
+            raise TableError(f"syscall {vname}: a variant has args and values = \"NAME NAME...\" only")
+        out.append((tuple(vspec["values"].split()), parse_args(vspec["args"], f"syscall {vname}")))
+    if sel is None:
+        if out:
+            raise TableError(f"{where}: variants without select=")
+        return {}
+    m = re.fullmatch(r"arg([0-5])", sel)
+    if not m or int(m.group(1)) >= len(args) or args[int(m.group(1))].kind != "enum":
+        raise TableError(f"{where}: select={sel!r} must name an enum argument (argN)")
+    return {"select": int(m.group(1)), "variants": tuple(out)}
 
 
 def _assemble(syscalls: dict[str, Syscall], structs, multiplexers) -> Table:
@@ -366,6 +399,7 @@ def dump_table(t: Table) -> dict:
                 [[int(p), _dump_args(a)] for p, a in s.pers_args.items()],
                 list(s.subcall) if s.subcall else None,
                 [[int(p), off, size] for p, (off, size) in s.stack.items()],
+                s.select, [[list(names), _dump_args(a)] for names, a in s.variants],
             ]
             for s in t.syscalls.values()
         ],
@@ -393,7 +427,7 @@ def undump_table(obj: dict) -> Table:
     structs = {n: {pers_of[p]: size for p, size in sizes} for n, sizes in obj["structs"]}
     multiplexers = {m: {int(k): v for k, v in subs} for m, subs in obj["multiplexers"]}
     syscalls: dict[str, Syscall] = {}
-    for name, cls, a, ret, nums, described, noreturn, pers_args, subcall, stack in obj["syscalls"]:
+    for name, cls, a, ret, nums, described, noreturn, pers_args, subcall, stack, select, variants in obj["syscalls"]:
         syscalls[name] = Syscall(
             name=name,
             classes=frozenset(cls),
@@ -405,6 +439,8 @@ def undump_table(obj: dict) -> Table:
             pers_args={pers_of[p]: args(pa) for p, pa in pers_args},
             subcall=(subcall[0], subcall[1]) if subcall else None,
             stack={pers_of[p]: (off, size) for p, off, size in stack},
+            select=select,
+            variants=tuple((tuple(names), args(va)) for names, va in variants),
         )
     return _assemble(syscalls, structs, multiplexers)
 

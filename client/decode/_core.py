@@ -504,6 +504,39 @@ def compile_generic(args) -> Callable:
     return lambda c: [f(c) for f in fns]
 
 
+@lru_cache(maxsize=None)
+def _variant_table(sc) -> tuple[int, dict]:
+    """(selector index, {selector value: arguments}) of a table entry with `$`
+    variants; the value names resolve in the selector's own set."""
+    fs = _flags.get(sc.args[sc.select].ref)
+    by_name = {n: v for n, v in fs.items}
+    out = {}
+    for names, args in sc.variants:
+        for n in names:
+            if n in by_name:  # a command this Python's fcntl lacks stays on the default
+                out.setdefault(by_name[n], args)
+    return sc.select, out
+
+
+def table_args(c: C) -> list[str]:
+    """The table's arguments of this call: its `$` variant's by the selector's value."""
+    sc = c.sc
+    if sc.variants:
+        sel, variants = _variant_table(sc)
+        return generic_args(c, variants.get(c.args[sel] & 0xFFFFFFFF, sc.args))
+    return generic_args(c, sc.args)
+
+
+def compile_table(sc) -> Callable:
+    """The generic decoder of one table entry, its variants compiled too."""
+    if not sc.variants:
+        return compile_generic(sc.args)
+    sel, variants = _variant_table(sc)
+    fns = {v: compile_generic(a) for v, a in variants.items()}
+    dflt = compile_generic(sc.args)
+    return lambda c: fns.get(c.args[sel] & 0xFFFFFFFF, dflt)(c)
+
+
 def generic_args(c: C, args) -> list[str]:
     """Every argument by its table kind; a conditional one (`if=argN&MASK`)
     only when argument N has a bit of MASK."""

@@ -11,7 +11,7 @@ import struct
 from tracerd._wire import IDX, Rec, field
 
 from . import _sockets, _table
-from ._core import AT_FDCWD, C, DecodeOptions, REGISTRY, compile_generic, generic_args, generic_entry_count, readlink_fd, ret_formatter, ret_text
+from ._core import AT_FDCWD, C, DecodeOptions, REGISTRY, compile_table, generic_args, generic_entry_count, table_args, readlink_fd, ret_formatter, ret_text
 from ._fmt import error_text_memo as _error_text, hexa, quote
 from ._signals import siginfo_text  # also registers the siginfo struct
 
@@ -245,7 +245,7 @@ class Decoder:
             if spec.const:
                 head = f"{name}({', '.join(fn(None))})"
         elif sc is not None:
-            fn, nentry = compile_generic(sc.args), generic_entry_count(sc)
+            fn, nentry = compile_table(sc), generic_entry_count(sc)
             kind = sc.ret
             if not sc.args:
                 head = f"{name}()"
@@ -299,7 +299,7 @@ class Decoder:
             kind = spec.ret if spec.ret is not None else (c.sc.ret if c.sc is not None else "int")
             return args, min(entry, len(args)), kind
         if c.sc is not None:
-            args = generic_args(c, c.sc.args)
+            args = table_args(c)
             return args, min(generic_entry_count(c.sc), len(args)), c.sc.ret
         return [hexa(c.a(i)) for i in range(6)], 6, "int"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import struct
 
-from ._core import C, syscall, struct as register_struct
+from ._core import C, syscall, struct as register_struct, table_args
 from ._fmt import hexa
 
 
@@ -61,21 +61,7 @@ def _fcntl_ret(c: C) -> str:
 
 @syscall("fcntl", "fcntl64", ret=_fcntl_ret)
 def _fcntl(c: C):
-    cmd = c.uint(1)
-    out = [c.fd(0), c.xval(1, "fcntl_cmds")]
-    if cmd in (1, 3, 9, 11, 1025, 1032, 1034):  # the getters take no argument
-        return out
-    if cmd in (0, 1030):  # F_DUPFD, F_DUPFD_CLOEXEC
-        return out + [c.d(2)]
-    if cmd == 2:
-        return out + [c.flags(2, "fd_flags")]
-    if cmd == 4:
-        return out + [c.flags(2, "open_modes")]
-    if cmd in (5, 6, 7, 36, 37, 38):
-        return out + [c.struct(2, "flock")]
-    if cmd == 10:
-        return out + [c.sig(2)]
-    return out + [c.ld(2)]
+    return table_args(c)  # the arguments are the table's fcntl$ variants; the return is annotated here
 
 
 def _fdpair(c: C, i: int) -> str:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from tracerd._wire import Pers, Rec, SysFlag, record
 from tracerd.client.decode import DecodeOptions, Decoder
-from tracerd.client.decode._core import REGISTRY, generic_args, ret_text
+from tracerd.client.decode._core import REGISTRY, generic_args, ret_text, table_args
 from tracerd.client.decode._fmt import _ESC, _SHORT, hexa, quote, quote_buf, quote_cstr
 
 # every x86_64 number (0..335, some past the table) and i386's own, so every
@@ -67,7 +67,7 @@ def _dispatch(c):
     if spec is not None:
         return spec.fn(c), spec.ret if spec.ret is not None else (c.sc.ret if c.sc is not None else "int")
     if c.sc is not None:
-        return generic_args(c, c.sc.args), c.sc.ret  # conditional arguments (open's mode) left out
+        return table_args(c), c.sc.ret  # conditional arguments (open's mode) left out, `$` variants chosen
     return [hexa(c.a(i)) for i in range(6)], "int"
 
 

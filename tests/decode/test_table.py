@@ -152,3 +152,30 @@ def test_table_only_syscalls(name, args, ret, mem, line):
     rec = record(Rec.SYSCALL, 1, 0, 9, 9, 0, NR[name], args, ret, ret < 0, 0, mem, None, 0)
     assert Decoder(DecodeOptions()).call(rec) == line
 
+
+
+@pytest.mark.parametrize("args,line", [
+    # fcntl's third argument is the table's fcntl$ variant for the command
+    ([3, G | 2, 1], "fcntl(3, F_SETFD, FD_CLOEXEC) = 0"),
+    ([3, 4, 0o4002], "fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0"),
+    ([3, 1030, 10], "fcntl(3, F_DUPFD_CLOEXEC, 10) = 0"),
+    ([3, 10, 10], "fcntl(3, F_SETSIG, SIGUSR1) = 0"),
+    ([3, 9, 77], "fcntl(3, F_GETOWN) = 0"),
+    ([3, 1031, -1], "fcntl(3, F_SETPIPE_SZ, -1) = 0"),  # no variant: the default `long`
+])
+def test_fcntl_variants(args, line):
+    assert T.syscalls["fcntl"].variants and T.syscalls["fcntl64"].variants == T.syscalls["fcntl"].variants
+    args = list(args) + [0] * (6 - len(args))
+    rec = record(Rec.SYSCALL, 1, 0, 9, 9, 0, NR["fcntl"], args, 0, False, 0, [], None, 0)
+    assert Decoder(DecodeOptions()).call(rec) == line
+
+
+def test_variant_names_resolve():
+    from tracerd.client.decode._core import _variant_table
+
+    for sc in T.syscalls.values():
+        if sc.variants:
+            names = {n for names, _ in sc.variants for n in names}
+            known = {n for n, _ in _flags.get(sc.args[sc.select].ref).items}
+            assert names <= known, (sc.name, names - known)
+            assert len(_variant_table(sc)[1]) == len(names)

@@ -17,7 +17,6 @@ recordings hold this machine's paths and pids).
 from __future__ import annotations
 
 import difflib
-import os
 import subprocess
 import sys
 import tempfile

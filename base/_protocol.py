@@ -69,7 +69,7 @@ class State(enum.Enum):
 
 # --- requests and their schemas ----------------------------------------------
 
-OPS = ("run", "attach", "list", "watch", "detach", "stop", "stats")
+OPS = ("run", "attach", "list", "watch", "detach", "stop", "stats", "rules")
 POLICIES = ("block", "drop")
 
 # Error codes (a short stable word; the message is the one line for humans).
@@ -130,6 +130,17 @@ def _flush(v) -> bool:
     return _is_int(v) and 1 <= v <= 10_000
 
 
+def _sinks(v) -> bool:
+    """--sink URLs (tracerd.client.sinks checks each in full): maps of
+    url, policy, name, options, meta and the names of the fds sent along."""
+    keys = {"url", "policy", "name", "options", "meta", "fds"}
+    return isinstance(v, list) and len(v) <= 8 and all(
+        isinstance(s, dict) and set(s) <= keys and _str(s.get("url")) and s.get("policy") in ("block", "spool", "drop")
+        and isinstance(s.get("options", {}), dict) and isinstance(s.get("meta", {}), dict)
+        and isinstance(s.get("fds", []), list) and all(f in ("target", "ca", "cert", "key") for f in s.get("fds", []))
+        for s in v)
+
+
 # op -> {arg: (check, required)}
 REQUEST_SCHEMA: dict[str, dict[str, tuple]] = {
     # The command is already forked by the client; its pidfd rides with this
@@ -142,6 +153,7 @@ REQUEST_SCHEMA: dict[str, dict[str, tuple]] = {
         "drop": (_bool, False),
         "colocate": (_bool, False),
         "flush_ms": (_flush, False),
+        "sinks": (_sinks, False),  # --sink; their fds follow the pidfd
     },
     "attach": {
         "pids": (_pids, True),
@@ -152,12 +164,16 @@ REQUEST_SCHEMA: dict[str, dict[str, tuple]] = {
         "bpf_filter": (_str, False),
         "drop": (_bool, False),
         "flush_ms": (_flush, False),
+        "sinks": (_sinks, False),
     },
     "list": {},
-    "watch": {"session": (_u32, True), "policy": (_policy, False)},
+    # session: one session; rule: every session of that standing rule, the
+    # present ones and each new one from its first record (one of the two)
+    "watch": {"session": (_u32, False), "rule": (_str, False), "policy": (_policy, False), "sinks": (_sinks, False)},
     "detach": {"session": (_u32, True)},
     "stop": {"session": (_u32, True)},
     "stats": {},
+    "rules": {},
 }
 
 

@@ -110,6 +110,11 @@ class SysFlag(IntEnum):
     NO_EXIT = 0x1  # no exit stop was asked: ret is nil
     VANISHED = 0x2  # the task went away before its exit stop (ret nil)
     SECCOMP = 0x4  # stopped by the seccomp filter (else a plain syscall stop)
+    # tampering (-e inject=/fault=, docs/fetch-plan.md's tamper section):
+    INJECTED = 0x8  # the return value was written (error= or retval=): "(INJECTED)"
+    POKED = 0x10  # tracee memory was written (poke_enter=/poke_exit=): "(INJECTED: args)"
+    DELAYED = 0x20  # held by delay_enter=/delay_exit=: "(DELAYED)"
+    SIGNALED = 0x40  # a signal= was sent (the signal shows as its own record)
 
 
 # --- fetched memory (the `mem` field) -----------------------------------------
@@ -178,7 +183,7 @@ class Op(IntEnum):
 # strsize). A BUF whose length comes from an argument or ret is capped at its
 # size bound.
 PLAN_MAGIC = b"TRFP"
-PLAN_VERSION = 1
+PLAN_VERSION = 2  # 2: the tamper section (PlanFlag.TAMPER)
 PLAN_HEADER = struct.Struct("<4sHHII")
 PLAN_ENTRY = struct.Struct("<BBHI")
 PLAN_OP = struct.Struct("<BBBBI")
@@ -190,6 +195,11 @@ IOV_DATA_MAX = 65536  # iovec data bytes in one mem value at most
 MMSG_MAX = 64  # messages (and iovecs per message) an MMSGHDR value holds at most
 MSG_NAME_MAX = 128  # sizeof(struct sockaddr_storage)
 MSG_CONTROL_MAX = 1024  # control data read for a msghdr (cmsg headers and payloads)
+# Fetched memory one call carries at most, entry and exit together (the mem
+# values, encoded): the record always fits in a frame. Beyond it, strings and
+# buffers are cut (no NUL: shown with "..."), a STRARR keeps fewer strings than
+# its total, and an op with no room left is an int, -E2BIG (-7).
+MEM_MAX = FRAME_MAX_PAYLOAD - 8192
 
 
 class EntryFlag(IntEnum):
@@ -203,6 +213,41 @@ class EntryFlag(IntEnum):
 
 class PlanFlag(IntEnum):
     CPU_TIME = 0x1  # read per-thread schedstat at entry and exit (-c)
+    TAMPER = 0x2  # a tamper section follows the entries
+
+
+# --- the tamper section (plan version 2, PlanFlag.TAMPER) ----------------------
+# After the last entry's ops: a header, `npaths` -P paths, then `count` rules
+# sorted by (pers, nr), each (pers, nr) also an entry of the plan, each
+# followed by its pokes.
+#   header: count u16, npaths u16, reserved u32
+#   path:   len u16, then `len` bytes; the two zero-padded to a multiple of 8
+#   rule:   pers u8, actions u8 (TamperAction), signo u8, npokes u8, nr u32,
+#           first u16, last u16 (0xFFFF: none), step u16 (0: `first` only),
+#           error u16, retval u64, scno i64 (the call that runs instead: -1
+#           none, the call is skipped), delay_enter_ns u64, delay_exit_ns u64,
+#           pathargs u8, fdargs u8 (with -P paths: bit i = argument i is a
+#           path / an fd; the call is counted and tampered with only when one
+#           names a -P path), reserved u16 + u32
+#   poke:   phase u8 (0 entry, 1 exit), arg u8 (1..7, strace's @argN), len u16,
+#           reserved u32, then `len` bytes zero-padded to a multiple of 8
+TAMPER_HEADER = struct.Struct("<HHI")
+TAMPER_RULE = struct.Struct("<BBBBIHHHHQqQQBBHI")
+TAMPER_PATH = struct.Struct("<H")
+TAMPER_POKE = struct.Struct("<BBHI")
+TAMPER_LAST_INF = 0xFFFF
+TAMPER_POKE_MAX = 1024
+
+
+class TamperAction(IntEnum):
+    ERROR = 0x1
+    RETVAL = 0x2
+    SIGNAL = 0x4
+    SYSCALL = 0x8  # scno holds the substitute (with ERROR or RETVAL)
+    DELAY_ENTER = 0x10
+    DELAY_EXIT = 0x20
+    POKE_ENTER = 0x40
+    POKE_EXIT = 0x80
 
 
 # --- control messages (consumer -> worker) -------------------------------------

@@ -285,6 +285,7 @@ OTHERS = [
     ("attach --seccomp-bpf: untraced calls under an injected filter vs plain attach and strace -p", ["attach_inject.py", "--rounds", "3"]),
     ("daemon: fan-out to watchers", ["daemon_fanout.py", "--seconds", "2"]),
     ("daemon: a stalled watcher", ["daemon_stall.py", "--seconds", "5"]),
+    ("daemon: standing rules, unmatched execs and exec-to-traced latency", ["daemon_rules.py", "--rounds", "3"]),
 ]
 
 

@@ -94,30 +94,38 @@ def _optimize(f, sc) -> None:
         pass
 
 
-def compile_filter(trace: Iterable, *, entry_only: bool = False) -> bytes:
+def compile_filter(trace: Iterable, *, entry_only: bool = False, errno: dict | None = None) -> bytes:
     """The raw `struct sock_filter` array for seccomp(SECCOMP_SET_MODE_FILTER):
     default ALLOW (also for an unknown arch: a tracer must not kill), and
     SECCOMP_RET_TRACE | EntryFlag bits for each selected (pers, nr).
+    `errno`: (pers, nr) -> E, calls failed in the kernel with
+    SECCOMP_RET_ERRNO | E (`--in-kernel` fault injection); they must not be
+    in `trace`.
 
     Kept in the on-disk cache (bpfgen/_cache.py) by trace set: a hit costs
     neither pyseccomp's import nor libseccomp's compilation (~30 ms)."""
     from . import _cache
 
     trace = frozenset(trace)
-    key = _cache.derived_key("filter", sorted((int(p), int(n)) for p, n in trace), bool(entry_only))
+    errno = dict(errno or {})
+    key = _cache.derived_key("filter", sorted((int(p), int(n)) for p, n in trace), bool(entry_only),
+                             sorted((int(p), int(n), int(e)) for (p, n), e in errno.items()))
     return _cache.cached_bytes(
         "filter-", key,
-        lambda: compile_filter_uncached(trace, entry_only=entry_only),
+        lambda: compile_filter_uncached(trace, entry_only=entry_only, errno=errno),
         lambda bpf: bpf and len(bpf) % SOCK_FILTER.size == 0,
     )
 
 
-def compile_filter_uncached(trace: Iterable, *, entry_only: bool = False) -> bytes:
+def compile_filter_uncached(trace: Iterable, *, entry_only: bool = False, errno: dict | None = None) -> bytes:
     """compile_filter() without the cache: libseccomp compiles it now."""
     sc = _seccomp()
     table = load_table()
     flags = trace_flags(trace, entry_only=entry_only, table=table)
     eff = effective_set(trace, table)
+    errno = dict(errno or {})
+    if set(errno) & set(eff):
+        raise TracerdError("a call cannot be both traced and failed in the kernel")
     merged = None
     try:
         for pers in Pers:
@@ -135,6 +143,9 @@ def compile_filter_uncached(trace: Iterable, *, entry_only: bool = False) -> byt
             )
             for nr, s in items:
                 f.add_rule(sc.TRACE(flags[(pers, nr)]), s.name)
+            for (p, nr), e in sorted(errno.items()):
+                if p == pers:
+                    f.add_rule(sc.ERRNO(int(e)), table.lookup(pers, nr).name)
             if merged is None:
                 merged = f
             else:

@@ -137,40 +137,47 @@ def trace_flags(trace: Iterable, *, entry_only: bool = False, table: Table | Non
     return out
 
 
-def build_plan(trace: Iterable, *, strsize: int = 32, cpu_time: bool = False, entry_only: bool = False, abbrev: Iterable | None = None) -> bytes:
+def build_plan(trace: Iterable, *, strsize: int = 32, cpu_time: bool = False, entry_only: bool = False, abbrev: Iterable | None = None, tamper=None, paths: Iterable[str] = ()) -> bytes:
     """The fetch plan for a trace set, in tracerd._wire's binary format: one
     entry per selected (pers, nr) (even with no ops), sorted by (pers, nr).
     `abbrev`: the (pers, nr) printed abbreviated (strace's -e abbrev=; None =
-    none): their environments are counted, not fetched."""
+    none): their environments are counted, not fetched. `tamper`: the
+    -e inject=/fault= rules, (pers, nr) -> Inject (bpfgen.tamper_map): a
+    tamper section follows the entries; `paths` (-P) restrict it to calls
+    that name one."""
     if not 0 <= strsize < 1 << 32:
         raise UsageError(f"invalid -s argument: '{strsize}'")
     from . import _cache
+    from ._tamper import build_tamper
 
     trace = frozenset(trace)
     abbrev = frozenset(abbrev) if abbrev is not None else frozenset()
+    section = build_tamper(tamper or {}, paths=tuple(paths))
     key = _cache.derived_key(
         "plan", sorted((int(p), int(n)) for p, n in trace), strsize, bool(cpu_time), bool(entry_only),
-        sorted((int(p), int(n)) for p, n in abbrev),
+        sorted((int(p), int(n)) for p, n in abbrev), section.hex(),
     )
     return _cache.cached_bytes(
         "plan-", key,
-        lambda: _build_plan(trace, strsize, cpu_time, entry_only, abbrev),
+        lambda: _build_plan(trace, strsize, cpu_time, entry_only, abbrev, section),
         lambda plan: len(plan) >= PLAN_HEADER.size and PLAN_HEADER.unpack_from(plan)[:2] == (PLAN_MAGIC, PLAN_VERSION),
     )
 
 
-def _build_plan(trace, strsize: int, cpu_time: bool, entry_only: bool, abbrev: frozenset) -> bytes:
+def _build_plan(trace, strsize: int, cpu_time: bool, entry_only: bool, abbrev: frozenset, section: bytes = b"") -> bytes:
     abbrev = frozenset((Pers(p), n) for p, n in abbrev)
     table = load_table()
     eff = effective_set(trace, table)
     if len(eff) > 0xFFFF:
         raise UsageError("too many system calls for one fetch plan")
-    parts = [PLAN_HEADER.pack(PLAN_MAGIC, PLAN_VERSION, len(eff), strsize, PlanFlag.CPU_TIME if cpu_time else 0)]
+    flags = (PlanFlag.CPU_TIME if cpu_time else 0) | (PlanFlag.TAMPER if section else 0)
+    parts = [PLAN_HEADER.pack(PLAN_MAGIC, PLAN_VERSION, len(eff), strsize, flags)]
     for (pers, nr) in sorted(eff):
         sc = eff[(pers, nr)]
         ops = syscall_ops(sc, pers, table, strsize=strsize, entry_only=entry_only, abbreviated=(pers, nr) in abbrev)
         parts.append(PLAN_ENTRY.pack(int(pers), len(ops), entry_flags(sc, ops, entry_only=entry_only), nr))
         parts.extend(PLAN_OP.pack(phase, int(kind), arg, src, size) for phase, kind, arg, src, size in ops)
+    parts.append(section)
     return b"".join(parts)
 
 
@@ -211,6 +218,15 @@ def parse_plan(buf: bytes) -> dict:
                 raise ValueError(f"bad length source {src} in fetch plan")
             ops.append({"phase": phase, "kind": kind, "arg": arg, "len": src, "size": size})
         entries.append({"pers": pers, "nr": nr, "flags": eflags, "ops": ops})
+    out = {"version": version, "strsize": strsize, "flags": flags, "entries": entries}
+    if flags & PlanFlag.TAMPER:
+        from ._tamper import parse_tamper
+
+        out["tamper"], out["tamper_paths"], off = parse_tamper(buf, off)
+        known = {(e["pers"], e["nr"]) for e in entries}
+        for r in out["tamper"]:
+            if (r["pers"], r["nr"]) not in known:
+                raise ValueError(f"tamper rule for ({r['pers']}, {r['nr']}) without a plan entry")
     if off != len(buf):
         raise ValueError(f"{len(buf) - off} trailing bytes after the fetch plan")
-    return {"version": version, "strsize": strsize, "flags": flags, "entries": entries}
+    return out

@@ -54,9 +54,14 @@ _KERNEL_ERRNOS = {
     "ERESTART_RESTARTBLOCK": 516, "EPROBE_DEFER": 517, "EOPENSTALE": 518, "ENOPARAM": 519,
     "EBADHANDLE": 521, "ENOTSYNC": 522, "EBADCOOKIE": 523, "ENOTSUPP": 524, "ETOOSMALL": 525,
     "ESERVERFAULT": 526, "EBADTYPE": 527, "EJUKEBOX": 528, "EIOCBQUEUED": 529, "ERECALLCONFLICT": 530,
-    "ENOGRACE": 531,
 }
-_ERRNO_BY_NAME = {name: code for code, name in _errno.errorcode.items()} | _KERNEL_ERRNOS
+# strace knows one name per number: where errno.errorcode picks an alias
+# (EWOULDBLOCK, EDEADLOCK, ENOTSUP), strace's name is the other one and the
+# alias is refused
+_ERRNO_CANONICAL = {_errno.EAGAIN: "EAGAIN", _errno.EDEADLK: "EDEADLK", _errno.EOPNOTSUPP: "EOPNOTSUPP"}
+_ERRNO_BY_NAME = {
+    _ERRNO_CANONICAL.get(code, name): code for code, name in _errno.errorcode.items()
+} | _KERNEL_ERRNOS
 NSIG = 65  # x86_64 kernel: signals 1..64
 INJECT_LAST_INF = 0xFFFF
 
@@ -124,8 +129,8 @@ class Inject:
     retval: int | None = None  # value to return instead
     signal: int | None = None  # signal to deliver
     syscall: str | None = None  # replace by this %pure syscall (name)
-    delay_enter_us: int | None = None
-    delay_exit_us: int | None = None
+    delay_enter_ns: int | None = None
+    delay_exit_ns: int | None = None
     poke_enter: tuple = ()  # ((argN 1..7, bytes), ...)
     poke_exit: tuple = ()
     first: int = 1
@@ -152,11 +157,33 @@ def _uint(tok: str) -> int:
     return int(tok) if tok.isdigit() and int(tok) <= 0x7FFFFFFF else -1
 
 
+_C_SPACE = " \t\n\v\f\r"  # C's isspace() in the C locale
+
+
+def _strtol(text: str) -> tuple[int | None, str]:
+    """C's strtol(text, &end, 10): (value or None when no digits, the rest)."""
+    m = re.match(r"[ \t\n\v\f\r]*([+-]?)([0-9]+)", text)
+    if not m:
+        return None, text
+    n = int(m.group(2))
+    return (-n if m.group(1) == "-" else n), text[m.end():]
+
+
+def _uint_ex(text: str, limit: int, endings: str = "") -> tuple[int, str]:
+    """strace's string_to_uint_ex: a decimal (strtol's leading spaces and
+    sign allowed) in 0..limit, followed by nothing or one of `endings`;
+    (-1, text) when it is not one."""
+    n, rest = _strtol(text)
+    if n is None or n < 0 or n > limit or (rest and rest[0] not in endings):
+        return -1, text
+    return n, rest
+
+
 def _strtoull(text: str) -> int | None:
     """C's strtoull(text, &end, 0) accepting only a full match, as strace's
     retval= does: leading spaces, a sign (a negative value wraps modulo 2**64),
     0x hex, 0 octal, decimal."""
-    m = re.fullmatch(r"\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)", text)
+    m = re.fullmatch(r"[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)", text)
     if not m:
         return None
     digits = m.group(2)
@@ -166,15 +193,96 @@ def _strtoull(text: str) -> int | None:
     return (-n) % (1 << 64) if m.group(1) == "-" else n
 
 
-def _parse_delay_us(text: str) -> int | None:
-    """strace's parse_ts: a number with an optional s/ms/us/ns suffix,
-    microseconds by default. Returns microseconds (rounded up)."""
-    m = re.fullmatch(r"(\d+(?:\.\d*)?|\.\d+)(s|ms|us|ns)?", text)
-    if not m:
+# strace's time units for delay_enter=/delay_exit= (no unit: microseconds)
+_TIME_UNITS = {"": 1000, "s": 1_000_000_000, "ms": 1_000_000, "us": 1000, "ns": 1}
+DELAY_MAX_NS = (1 << 64) - 1  # longer delays are held this long (584 years)
+
+
+def _parse_delay_ns(text: str) -> int | None:
+    """strace 6.1's parse_ts: a decimal integer (strtoll: leading spaces and
+    a sign allowed, no overflow), or a decimal floating-point number (strtod:
+    fraction and exponent; no hex, inf or nan), then nothing or a unit:
+    s, ms, us, ns (none: us). Negative is refused. Returns nanoseconds."""
+    n, rest = _strtol(text)
+    if n is not None and rest in _TIME_UNITS:
+        if not -(1 << 63) <= n < 1 << 63 or n < 0:
+            return None  # strtoll's ERANGE, or negative
+        return min(n * _TIME_UNITS[rest], DELAY_MAX_NS)
+    m = re.match(r"[ \t\n\v\f\r]*([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)", text)
+    if not m or text[m.end():] not in _TIME_UNITS:
         return None
     value = float(m.group(1))
-    scale = {"s": 1e6, "ms": 1e3, "us": 1.0, "ns": 1e-3, None: 1.0}[m.group(2)]
-    return int(-(-value * scale // 1))
+    if value == float("inf") or value < 0:
+        return None  # strtod's ERANGE, or negative
+    return min(round(value * _TIME_UNITS[text[m.end():]]), DELAY_MAX_NS)
+
+
+def _parse_when(val: str) -> tuple[int, int, int] | None:
+    """strace 6.1's when=: F, F+, F+S, F..L, F..L+, F..L+S (each number a
+    decimal as strtol reads it); F in 1..65535, L in F..65534, S in 1..65535.
+    Returns (first, last, step); last INJECT_LAST_INF = none, step 0 = F only."""
+    first, rest = _uint_ex(val, 0xFFFF, "+.")
+    if first < 1:
+        return None
+    last = INJECT_LAST_INF
+    if rest.startswith("."):
+        if not rest.startswith(".."):
+            return None
+        last, rest = _uint_ex(rest[2:], 0xFFFF, "+")
+        if last < first or last == INJECT_LAST_INF:
+            return None
+    if not rest:
+        return first, last, (0 if last == INJECT_LAST_INF else 1)
+    step_text = rest[1:]  # rest starts with "+"
+    if not step_text:
+        return first, last, 1
+    step, _ = _uint_ex(step_text, 0xFFFF)
+    if step < 1:
+        return None
+    return first, last, step
+
+
+POKE_MAX_TEXT = 2048  # characters of one @argN= value (strace: 1024 bytes in hex)
+
+
+def _parse_pokes(val: str) -> tuple | None:
+    """poke_enter=/poke_exit=: comma-separated @argN=HEX (N 1..7, each N
+    once; HEX an even number (at most 2048) of characters read in pairs, each
+    two hex digits, or "0x", which strace's sscanf reads as a zero byte).
+    ((N, bytes), ...) or None."""
+    pokes: dict[int, bytes] = {}
+    for item in val.split(","):
+        if not item:
+            continue  # strtok skips empty fields
+        m = re.fullmatch(r"@arg([1-7])=(.*)", item, re.S)
+        if not m or int(m.group(1)) in pokes:
+            return None
+        text = m.group(2)
+        if not text or len(text) > POKE_MAX_TEXT or len(text) % 2:
+            return None
+        data = bytearray()
+        for i in range(0, len(text), 2):
+            pair = text[i:i + 2]
+            if pair in ("0x", "0X"):
+                data.append(0)  # strace reads each pair with sscanf("%2hhx"): "0x" is a zero byte
+            elif re.fullmatch(r"[0-9a-fA-F]{2}", pair):
+                data.append(int(pair, 16))
+            else:
+                return None
+        pokes[int(m.group(1))] = bytes(data)
+    return tuple(pokes.items()) if pokes else None
+
+
+def retval_warnings(retval: int) -> list[str]:
+    """strace's warnings for a retval= that the tracee could read as an error
+    (it goes on): in the native personality, then in the compat one."""
+    if retval > (1 << 64) - 4096:
+        return [f"Inadvertent injection of error {(1 << 64) - retval} is possible for retval={retval}"]
+    if retval > 0xFFFFFFFF:
+        return [f"Injected return value {retval} will be clipped to {retval & 0xFFFFFFFF} in compat personality"]
+    if retval > 0xFFFFFFFF - 4095:
+        return [f"Inadvertent injection of error {(1 << 32) - retval} is possible in compat personality for retval={retval}"]
+    return []
 
 
 class Qualifiers:
@@ -204,6 +312,7 @@ class Qualifiers:
         self.decode_fds: frozenset[str] = frozenset()
         self.decode_pids: frozenset[str] = frozenset()
         self.inject: list[Inject] = []
+        self.warnings: list[str] = []  # strace's parse-time warnings (it goes on)
         self.paths: tuple[str, ...] = ()
         self._subcalls: dict[str, frozenset[str]] = {"trace": frozenset(), "abbrev": frozenset(), "verbose": frozenset(), "raw": frozenset()}
         self._trace_given = False
@@ -487,24 +596,10 @@ class Qualifiers:
             if not eq:
                 raise bad
             if key == "when":
-                m = re.fullmatch(r"(\d+)(?:\.\.(\d+))?(?:(\+)(\d*))?", val)
-                if not m:
+                when = _parse_when(val)
+                if when is None:
                     raise bad
-                first = int(m.group(1))
-                if not 1 <= first <= 0xFFFF:
-                    raise bad
-                last = INJECT_LAST_INF
-                if m.group(2) is not None:
-                    last = int(m.group(2))
-                    if last < first or last >= INJECT_LAST_INF:
-                        raise bad
-                if m.group(3):
-                    step = int(m.group(4)) if m.group(4) else 1
-                    if not 1 <= step <= 0xFFFF:
-                        raise bad
-                else:
-                    step = 0 if m.group(2) is None else 1
-                opts.update(first=first, last=last, step=step)
+                opts.update(zip(("first", "last", "step"), when))
             elif key == "syscall":
                 if "syscall" in opts:
                     raise bad
@@ -515,11 +610,8 @@ class Qualifiers:
             elif key == "error":
                 if "error" in opts or "retval" in opts:
                     raise bad
-                if val.isdigit():
-                    n = int(val)
-                    if n > MAX_ERRNO:
-                        n = -1
-                else:
+                n, _ = _uint_ex(val, MAX_ERRNO)
+                if n < 0:
                     n = _ERRNO_BY_NAME.get(val.upper(), -1)  # strace compares names case-insensitively
                 if n < 1:
                     raise bad
@@ -539,29 +631,26 @@ class Qualifiers:
                     raise bad
                 opts["signal"] = n
             elif not fault and key in ("delay_enter", "delay_exit"):
-                k = key + "_us"
-                us = _parse_delay_us(val)
-                if k in opts or us is None:
+                k = key + "_ns"
+                ns = _parse_delay_ns(val)
+                if k in opts or ns is None:
                     raise bad
-                opts[k] = us
+                opts[k] = ns
             elif not fault and key in ("poke_enter", "poke_exit"):
-                if key in opts or not val:
+                pokes = _parse_pokes(val)
+                if key in opts or pokes is None:
                     raise bad
-                pokes = []
-                for item in val.split(","):
-                    m = re.fullmatch(r"@arg([1-7])=((?:[0-9a-fA-F]{2}){1,1024})", item)
-                    if not m:
-                        raise bad
-                    pokes.append((int(m.group(1)), bytes.fromhex(m.group(2))))
-                opts[key] = tuple(pokes)
+                opts[key] = pokes
             else:
                 raise bad
         # syscall= alone is no action (strace's INJECT_ACTION_FLAGS)
-        if not any(k in opts for k in ("error", "retval", "signal", "delay_enter_us", "delay_exit_us", "poke_enter", "poke_exit")):
+        if not any(k in opts for k in ("error", "retval", "signal", "delay_enter_ns", "delay_exit_ns", "poke_enter", "poke_exit")):
             if fault:
                 opts["error"] = _errno.ENOSYS
             else:
                 raise bad
+        if "retval" in opts:
+            self.warnings.extend(retval_warnings(opts["retval"]))
         selected = self._select(name)
         subs = frozenset(k for p, k in selected if isinstance(k, str))
         return Inject(syscalls=self._real(selected), subcalls=subs, fault=fault, **opts)

@@ -29,6 +29,7 @@ COMMANDS = {
     "stats": "._cmd_stats",
     "replay": "._cmd_replay",
     "top": "._cmd_top",
+    "rules": "._cmd_daemon",
 }
 
 HELP = {
@@ -43,6 +44,7 @@ HELP = {
     "stats": "the daemon's figures: sessions, records, drops, cpu, memory",
     "replay": "show a --format=msgpack recording again, with other output options",
     "top": "a live full-screen view of the calls of a command, processes or a session",
+    "rules": "the daemon's standing rules: matched processes, modes, refusals, rates",
 }
 
 

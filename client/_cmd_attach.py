@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ._cmd_run import trace
 from ._options import add_strace_options, resolve, strict_parser
+from .sinks._cli import add_option as add_sink_option
 
 
 def add_parser(subparsers, name, help):
@@ -19,6 +20,7 @@ def add_parser(subparsers, name, help):
         description="Attach to running processes and trace them, as `strace -p PID` does.",
     )
     add_strace_options(p)
+    add_sink_option(p, "block")
     p.add_argument("-p", "--attach", dest="pid_opts", action="append", default=[], metavar="PID", help="trace the process PID (repeatable; comma or space separated lists)")
     p.add_argument("pid_args", nargs="*", metavar="PID", help="processes to trace")
     strict_parser(p)

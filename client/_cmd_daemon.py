@@ -15,11 +15,15 @@ COLUMNS = ("ID", "OWNER", "PIDS", "COMMAND", "FILTER", "SUBS", "REC/S", "DROPS")
 
 def add_parser(subparsers, name: str, help: str):
     p = subparsers.add_parser(name, help=help, description=help)
-    if name == "ls":
-        p.add_argument("--json", action="store_true", help="one JSON object per session")
+    if name in ("ls", "rules"):
+        p.add_argument("--json", action="store_true", help="one JSON object per session" if name == "ls" else "one JSON object per rule")
     elif name == "watch":
-        p.add_argument("session", type=int, metavar="ID", help="the session to follow")
+        p.add_argument("session", type=int, metavar="ID", nargs="?", help="the session to follow")
+        p.add_argument("--rule", metavar="NAME", help="follow every session of this standing rule, present and new (instead of ID)")
         p.add_argument("--policy", choices=("drop", "block"), default="drop", help="when this watcher is slow: drop records (default; a LOST record says how many) or hold the session")
+        from .sinks._cli import add_option as add_sink_option
+
+        add_sink_option(p, "drop")
         from . import _options
 
         _options.add_strace_options(p)
@@ -100,6 +104,10 @@ def run(args) -> int:
             else:
                 _print_table(_rows(sessions), sys.stdout)
             return 0
+        if args.command == "rules":
+            from ._cmd_rules import show
+
+            return show(client.request("rules"), args.json, sys.stdout)
         if args.command in ("detach", "stop"):
             client.request(args.command, {"session": args.session})
             return 0
@@ -107,12 +115,30 @@ def run(args) -> int:
 
 
 def _watch(client, args) -> int:
-    info = client.request("watch", {"session": args.session, "policy": args.policy})
+    from .sinks._cli import TracectlSinks
+
+    if (args.rule is None) == (args.session is None):
+        raise TracerdError("watch takes a session ID or --rule NAME")
+    req = {"rule": args.rule} if args.rule is not None else {"session": args.session}
+    req["policy"] = args.policy
+    sinks = TracectlSinks(getattr(args, "sink", None), "drop")
+    sinks.attach_to(req, None)  # --sink: the daemon runs them (a dict takes the request's sinks)
+    try:
+        info = client.request("watch", req, fds=sinks.fds)
+    finally:
+        sinks.close()
+    if args.rule is not None:
+        info["session"] = None
     printer, close = _printer(args, info)
     end = None
     try:
         for ev in client.events():
-            if isinstance(ev, _remote.Records) and ev.session == args.session:
+            if isinstance(ev, _remote.Records) and args.rule is not None:
+                # a rule's sessions: each its own processes; runs until ^C
+                for rec in _wire.iter_records(ev.payload):
+                    printer.feed(rec)
+                printer.flush()
+            elif isinstance(ev, _remote.Records) and ev.session == args.session:
                 for rec in _wire.iter_records(ev.payload):
                     printer.feed(rec)
                 printer.flush()  # one write per frame, and notes shown at once
@@ -140,9 +166,10 @@ def _printer(args, info):
     from ._options import resolve
     from ._printers import make_printer
 
-    args.pid_args = [str(p) for p in info["pids"]]
+    rule = info["session"] is None
+    args.pid_args = ["1"] if rule else [str(p) for p in info["pids"]]  # a rule: its processes come and go
     args.env = []
     opts = resolve(args)
     out, owned = open_output(opts)
-    printer = make_printer(args, "watch", opts, make_decoder(opts), out, notes=sys.stderr, roots=opts.pids, batch=True)
+    printer = make_printer(args, "watch", opts, make_decoder(opts), out, notes=sys.stderr, roots=None if rule else opts.pids, batch=True)
     return printer, (out.close if owned else (lambda: None))

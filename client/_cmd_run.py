@@ -21,6 +21,7 @@ from ._cli import settled
 from ._options import add_strace_options, resolve, strict_parser, warnings
 from ._outfile import Quiet
 from ._text import printable
+from .sinks._cli import TracectlSinks, add_option as add_sink_option
 
 # signals that end tracectl while it traces: the source is closed first
 # (launched commands are killed, attached ones detached), as strace's cleanup.
@@ -56,6 +57,7 @@ def add_parser(subparsers, name, help):
         description="Run CMD and trace it, as `strace CMD` does (strace's options and output).",
     )
     add_strace_options(p)
+    add_sink_option(p, "block")
     p.add_argument("-p", "--attach", dest="pid_opts", action=_UseAttach, metavar="PID", help=argparse.SUPPRESS)
     p.add_argument("argv", nargs=argparse.REMAINDER, metavar="CMD [ARGS...]", help="the command to run")
     strict_parser(p)
@@ -141,9 +143,10 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     for w in warnings(args, opts):
         print(f"tracectl: {w}", file=sys.stderr)
     # attach --seccomp-bpf injects the same filter into the running processes
-    bpf = compile_filter(opts.trace) if kind == "run" or opts.seccomp_bpf else None
-    plan = build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time, abbrev=opts.plan_abbrev)
+    bpf = compile_filter(opts.trace, errno=opts.kernel_errno) if kind == "run" or opts.seccomp_bpf else None
+    plan = build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time, abbrev=opts.plan_abbrev, tamper=opts.tamper, paths=opts.paths if opts.tamper else ())
     decoder = make_decoder(opts)
+    sinks = TracectlSinks(getattr(args, "sink", None), "block")  # a bad --sink URL fails before anything runs
     out, owned = open_output(opts)
     shown = " ".join(f"-e {e}" for e in args.exprs) + "".join(f" -P {p}" for p in args.paths)
     # A signal ignored when we started (nohup, `trap '' INT`, a background
@@ -168,13 +171,14 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     printer = None
     status = None
     try:
+        sinks.attach_to(src, opts, opts.argv if kind == "run" else None)
         src.start()
         pid = getattr(src, "pid", None) or getattr(getattr(src, "child", None), "pid", None)
         roots = opts.pids if kind == "attach" else ([pid] if pid else None)
         printer = make_printer(args, kind, opts, decoder, out, notes=Quiet(sys.stderr), roots=roots, launched=kind == "run", batch=True)
         feed = printer.feed
         try:
-            for _first, _count, payload in src.frames():
+            for _first, _count, payload in sinks.tee(src.frames()):
                 for rec in iter_records(payload):
                     feed(rec)
                 printer.flush()
@@ -187,7 +191,7 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
             else:
                 src.close()
             try:
-                for _first, _count, payload in src.frames():
+                for _first, _count, payload in sinks.tee(src.frames()):
                     for rec in iter_records(payload):
                         printer.feed(rec)
             except (Interrupted, OSError, ValueError, TracerdError):
@@ -210,6 +214,7 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     finally:
         try:
             src.close()
+            sinks.close()
         finally:
             for s, h in old.items():
                 signal.signal(s, h)

@@ -13,11 +13,13 @@ import json
 
 from tracerd._wire import EXT, FIELDS, Rec, ext
 
+from .decode._fmt import tamper_list, tamper_marks
+
 # decoded fields added to the raw ones, by record type
 DECODED = {
-    Rec.SYSCALL: ("syscall", "text", "retval", "errno"),
+    Rec.SYSCALL: ("syscall", "text", "retval", "errno", "injected"),
     Rec.SYSCALL_ENTRY: ("syscall", "text"),
-    Rec.SYSCALL_EXIT: ("syscall", "text", "retval", "errno"),
+    Rec.SYSCALL_EXIT: ("syscall", "text", "retval", "errno", "injected"),
     Rec.SIGNAL: ("signal", "text"),
     Rec.KILLED: ("signal",),
     Rec.STOPPED: ("signal",),
@@ -82,6 +84,9 @@ def to_dict(rec: list, decoder, entry: list | None = None) -> dict:
         obj["retval"] = ret if sep else None
         r = obj["ret"]
         obj["errno"] = _errno.errorcode.get(-r, str(-r)) if obj["is_error"] and r is not None else None
+        obj["injected"] = tamper_list(obj.get("flags") or 0)
+        if obj["injected"] and obj.get("text"):
+            obj["text"] += tamper_marks(obj["flags"])
     if rtype in (Rec.SIGNAL, Rec.KILLED, Rec.STOPPED):
         obj["signal"] = _signame(obj["signo"])
     return obj

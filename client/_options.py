@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tracerd import UsageError, __version__
 
@@ -122,6 +122,11 @@ class RunOptions:
     plan_strsize: int = 32  # what the tracer fetches: -s, more for -v arrays and -e read=/write= dumps
     plan_abbrev: frozenset = frozenset()  # (pers, nr) printed abbreviated: environments only counted
     cpu_time: bool = False  # ask the plan for per-call CPU time (-c without -w)
+    # -e inject=/fault=: (pers, nr) -> bpfgen.Inject, the rule the loop executes
+    tamper: dict = field(default_factory=dict)
+    # --in-kernel: (pers, nr) -> errno, failed by the filter (SECCOMP_RET_ERRNO)
+    kernel_errno: dict = field(default_factory=dict)
+    notes: tuple = ()  # one-line notes for stderr before anything runs
 
 
 class _Append(argparse.Action):
@@ -208,6 +213,7 @@ def add_strace_options(p: argparse.ArgumentParser) -> None:
     a("-u", "--user", "--username", dest="user", metavar="USERNAME", help="run the command with USERNAME's uid, gid and groups (root only; setuid programs keep working)")
     a("--seccomp-bpf", dest="seccomp_bpf", action="store_true", help="run: accepted (run always filters with seccomp-BPF); attach: inject the filter into the processes (irreversible: they keep a pass-through tracer until they exit)")
     a("--colocate", dest="colocate", action="store_true", help="pin the tracer and the tracee to one CPU (faster, changes the tracee's affinity)")
+    a("--in-kernel", dest="in_kernel", action="store_true", help="-e inject=/fault= errors that need no per-call decision go into the seccomp filter (SECCOMP_RET_ERRNO): no stop, not printed, not counted; not strace's semantics")
     a("--format", dest="fmt", default="strace", metavar="FORMAT", help="strace (default), jsonl, msgpack (a recording: tracectl replay), or perfetto (a Perfetto trace; needs -o FILE)")
     a("-V", "--version", action=_Version, help="print version")
     for names, nargs in UNSUPPORTED.items():
@@ -330,12 +336,15 @@ def _duration_ns(value: str, what: str) -> int:
     return int(float(m.group(1)) * unit)
 
 
-def _int_arg(value: str, letter: str, minimum: int = 0) -> int:
-    try:
-        n = int(value, 10)
-    except (TypeError, ValueError):
-        n = None
-    if n is None or n < minimum:
+# strace's largest -s: (unsigned) -1 / 4
+STRSIZE_MAX = (1 << 30) - 1
+
+
+def _int_arg(value: str, letter: str, minimum: int = 0, maximum: int | None = None) -> int:
+    # as strace reads numbers (strtol): spaces before, a sign, decimal digits
+    # and nothing after (int() would also take "1_000" and "5 ")
+    n = int(value, 10) if isinstance(value, str) and re.fullmatch(r"[ \t\n\v\f\r]*[+-]?[0-9]+", value) else None
+    if n is None or n < minimum or (maximum is not None and n > maximum):
         raise UsageError(f"invalid -{letter} argument: '{value}'")
     return n
 
@@ -370,8 +379,9 @@ def _user_ids(user: str) -> tuple[int, int, tuple[int, ...]]:
 
 
 def warnings(args, opts: "RunOptions") -> list[str]:
-    """strace's warnings for options that change nothing (it goes on)."""
-    out = []
+    """strace's warnings for options that change nothing (it goes on), and
+    the qualifier parser's (retval= values a tracee may read as errors)."""
+    out = list(getattr(opts.qualifiers, "warnings", None) or ()) + list(opts.notes)
     if opts.summary == 1:
         for on, letter, long in (
             (args.syscall_number, "n", "--syscall-number"),
@@ -454,7 +464,7 @@ def resolve(args) -> RunOptions:
     fmt = args.fmt
     if fmt not in FORMATS:
         raise UsageError(f"invalid --format: '{fmt}' ({', '.join(FORMATS)})")
-    strsize = 32 if args.strsize is None else _int_arg(args.strsize, "s")
+    strsize = 32 if args.strsize is None else _int_arg(args.strsize, "s", maximum=STRSIZE_MAX)
     acolumn = 40 if args.acolumn is None else _int_arg(args.acolumn, "a")
     xflag = _xflag(args)
     follow = min(args.follow, 2)
@@ -467,8 +477,7 @@ def resolve(args) -> RunOptions:
     times = _timestamps(args)
     # qualifiers (syscall and class names are checked here, before anything runs)
     q = make_qualifiers(args.exprs, args.paths, args.successful, args.failed)
-    if getattr(q, "inject", None):
-        raise UsageError("-e inject=/fault= is not supported by tracectl yet (the tracer loop cannot tamper with calls)")
+    tamper, kernel_errno, tnotes = _tamper(q, args, attach)
     signals = getattr(q, "signals", None)
     status = frozenset(getattr(q, "status", ()) or ())
     if status >= STATUSES:
@@ -479,7 +488,7 @@ def resolve(args) -> RunOptions:
     decode = _decode_options(args, q, strsize, xflag, args.yflag)
     target = _target(args, attach)
     return RunOptions(
-        trace=frozenset(q.trace),
+        trace=frozenset(q.trace) - frozenset(kernel_errno),
         signals=None if signals is None else frozenset(signals),
         status=status,
         quiet=_quiet(args.qflag, q),
@@ -506,6 +515,9 @@ def resolve(args) -> RunOptions:
         cpu_time=bool(summary) and not args.wall,
         plan_strsize=_plan_strsize(strsize, args.verbose, q),
         plan_abbrev=frozenset() if args.verbose else frozenset(getattr(q, "abbrev", ()) or ()),
+        tamper=tamper,
+        kernel_errno=kernel_errno,
+        notes=tnotes,
         **table,
         **times,
         **target,
@@ -614,6 +626,42 @@ def _target(args, attach):
     if not argv:
         raise UsageError("must have PROG [ARGS] or -p PID")
     return {"argv": argv, "pids": (), "env": _environment(args.env)}
+
+
+def _tamper(q, args=None, attach=False) -> tuple[dict, dict, tuple]:
+    """The tampering (-e inject=/fault=): (rules the loop executes, errnos the
+    filter returns under --in-kernel, notes). strace's rules in
+    bpfgen.tamper_map; with -P the loop tampers only with calls that name a
+    -P path (the plan carries the paths)."""
+    in_kernel = bool(getattr(args, "in_kernel", False))
+    if not q.inject:
+        return {}, {}, ()
+    from tracerd.bpfgen import in_kernel_split, tamper_map
+
+    if q.paths and in_kernel:
+        raise UsageError("--in-kernel is refused with -P: the kernel cannot see paths")
+    if not in_kernel:
+        return tamper_map(q.inject, q.trace), {}, ()
+    if attach and not args.seccomp_bpf:
+        raise UsageError("--in-kernel needs a filter to put the faults in: use attach --seccomp-bpf")
+    kernel, stops = in_kernel_split(q.inject, q.trace, q.table)
+    names = lambda keys: ", ".join(sorted({q.table.lookup(p, n).name for p, n in keys}))  # noqa: E731
+    if not attach:
+        execs = [k for k in kernel if q.table.lookup(*k).name in ("execve", "execveat")]
+        if execs:
+            raise UsageError("--in-kernel: faults on execve/execveat are refused with run (the filter is in place before the command's own exec)")
+    notes = []
+    if kernel:
+        line = f"--in-kernel: failed by the seccomp filter, never stopped, printed or counted: {names(kernel)}"
+        if stops:
+            line += f"; by stops: {names(stops)}"
+        notes.append(line)
+        if attach:
+            pids = " ".join(str(p) for p in parse_pids(args.pid_args))
+            notes.append(f"--in-kernel: process {pids} keeps these faults in its seccomp filter until it exits (irreversible, as the filter)")
+    elif stops:
+        notes.append(f"--in-kernel: nothing can go in the filter (when=, retval=, signal=, delay, poke and syscall= need stops): by stops: {names(stops)}")
+    return stops, kernel, tuple(notes)
 
 
 def _subcalls(q):

@@ -27,6 +27,7 @@ from tracerd._signals import signame as _signame
 from tracerd._wire import FIELDS, IDX, Pers, Rec, SysFlag, ext, record
 
 from ._jsonl import to_json
+from .decode import tamper_marks
 from ._outfile import OutFile
 from ._text import printable
 from ._summary import Summary
@@ -321,6 +322,8 @@ class Printer:
                 return self._syscall_text(rec, tid, self._raw_call(rec))
             if "= " in rtext or (rec[_S_RET] is None and (rec[_S_FLAGS] or 0) & _VANISHED):
                 return self._syscall_text(rec, tid, f"{head} = {rtext}")
+            if rec[_S_FLAGS] and rec[_S_FLAGS] & _TAMPERED:
+                rtext += tamper_marks(rec[_S_FLAGS])
             st = self.main
             if st.open_tid is not None:
                 st.write(" <unfinished ...>\n")
@@ -440,6 +443,8 @@ class Printer:
             text += self._vanished_tail(text)
         if self.o.pidns and len(rec) > _S_LEN:
             text += self._pidns_comment(rec, pers, nr, ret)
+        if flags & _TAMPERED:
+            text += tamper_marks(flags)
         st = self._call_line(tid, rec[2], nr, text, rec[_S_DUR])
         if self.dumps:
             self._dump(st, self.name(pers, nr), field(rec, "args"), ret, is_error, (field(rec, "mem"),))
@@ -513,6 +518,8 @@ class Printer:
                 text = self.d.resumed(rec, entry)
             except Exception:
                 text = self._raw_ret(rec)
+            if flags & _TAMPERED:
+                text += tamper_marks(flags)
         if held:
             head = self._entry_text(entry)
             st = self._begin(tid, entry[2], nr)
@@ -777,6 +784,9 @@ _DEAD_MAX = 1 << 16
 _SYSCALL, _EXEC, _LOST, _ERROR, _NEWTASK, _ATTACH = (int(r) for r in (Rec.SYSCALL, Rec.EXEC, Rec.LOST, Rec.ERROR, Rec.NEWTASK, Rec.ATTACH))
 _I386 = int(Pers.I386)
 _VANISHED = int(SysFlag.VANISHED)
+_TAMPERED = int(SysFlag.INJECTED | SysFlag.POKED | SysFlag.DELAYED)
+
+
 @functools.cache
 def _multiplexers() -> dict:
     """i386 number of each multiplexer (socketcall, ipc) -> its subcalls
@@ -785,6 +795,8 @@ def _multiplexers() -> dict:
 
     t = load_table()
     return {t.syscalls[m].numbers[Pers.I386]: subs for m, subs in t.multiplexers.items() if Pers.I386 in t.syscalls[m].numbers}
+
+
 _CALL_RECORDS = frozenset({Rec.SYSCALL, Rec.SYSCALL_ENTRY, Rec.SYSCALL_EXIT})
 _EXECS = frozenset({"execve", "execveat"})
 

@@ -259,7 +259,10 @@ class RemoteAttach(_Remote):
         args = {"pids": self.pids, "plan": self.plan, "drop": self.drop, "bpf_filter": self.bpf_filter}
         if self.bpf:
             args["bpf"] = self.bpf
-        r = self.client.request("attach", args)
+        sinks, fds = getattr(self, "sink_args", None) or ([], [])  # --sink (client/sinks/_cli.py)
+        if sinks:
+            args["sinks"] = sinks
+        r = self.client.request("attach", args, fds=fds)
         self.session = r["session"]
         self.joined = r.get("joined", False)
 
@@ -294,11 +297,11 @@ class RemoteRun(_Remote):
         try:
             # Yama: a descendant of the named pid may trace us; workers are the daemon's children
             self.child.allow_tracer(self.client.daemon_pid)
-            r = self.client.request(
-                "run",
-                {"pid": self.child.pid, "plan": self.plan, "drop": self.drop, "colocate": self.colocate, "command": self.argv, "bpf_filter": self.bpf_filter},
-                fds=[self.child.pidfd],
-            )
+            args = {"pid": self.child.pid, "plan": self.plan, "drop": self.drop, "colocate": self.colocate, "command": self.argv, "bpf_filter": self.bpf_filter}
+            sinks, fds = getattr(self, "sink_args", None) or ([], [])  # --sink (client/sinks/_cli.py)
+            if sinks:
+                args["sinks"] = sinks
+            r = self.client.request("run", args, fds=[self.child.pidfd, *fds])
         except BaseException:
             try:
                 os.kill(self.child.pid, 9)

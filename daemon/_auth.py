@@ -1,13 +1,9 @@
-"""Who is connected, and what they may trace.
+"""Who is connected, and facts about pids for refusal messages.
 
 Peers are identified by SO_PEERCRED and SO_PEERGROUPS. Whether a non-root user
-may trace a pid is decided by the kernel, not by us: a short-lived helper
-process takes the user's uid, gid and groups (subprocess does setgroups,
-setgid, setuid between fork and exec, so no capability survives) and opens
-/proc/PID/mem, which the kernel allows only after ptrace_may_access(
-PTRACE_MODE_ATTACH_FSCREDS) - uids, gids, dumpable, capability subset, Yama,
-LSMs: everything PTRACE_SEIZE would check. The daemon and its workers never
-do that check with their own privileges.
+may trace a pid is not decided here: the session's worker seizes under the
+owner's credentials (tracerd.native's `creds`), so the kernel's own ptrace
+rules decide, and they keep deciding for every later exec of the tracee.
 """
 
 from __future__ import annotations
@@ -15,7 +11,6 @@ from __future__ import annotations
 import os
 import socket
 import struct
-import subprocess
 from dataclasses import dataclass
 
 import trio
@@ -53,40 +48,6 @@ def peer_of(sock) -> Peer:
     return Peer(pid, uid, gid, groups)
 
 
-# The helper: a shell that opens the target's mem file as the user (dash exits
-# 2 when a redirection of `exec` fails). /bin/sh, not our interpreter: it is
-# executable by every user wherever this daemon's Python lives.
-_CHECK = ["/bin/sh", "-c", 'exec 3<"$1"', "sh"]
-
-
-def _check_sync(peer: Peer, pid: int) -> int:
-    """0 if `peer` may ptrace `pid`, else non-zero (the kernel said no)."""
-    if os.geteuid() == 0:
-        creds = {"user": peer.uid, "group": peer.gid, "extra_groups": list(peer.groups)}
-    elif peer.uid == os.geteuid():
-        creds = {}  # an unprivileged daemon serving its own user: as we are
-    else:
-        return 1  # an unprivileged daemon cannot take another user's credentials
-    r = subprocess.run(
-        [*_CHECK, f"/proc/{pid}/mem"],
-        **creds,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        close_fds=True,
-        cwd="/",
-        env={"PATH": "/usr/bin:/bin"},
-    )
-    return r.returncode
-
-
-async def may_ptrace(peer: Peer, pid: int) -> int:
-    """0 when the kernel would let `peer` ptrace `pid`; else an errno."""
-    if peer.is_root:
-        return 0
-    return await trio.to_thread.run_sync(_check_sync, peer, pid)
-
-
 def owner_uid(pid: int) -> int | None:
     """The real uid of `pid` (for refusal messages), None if it is gone."""
     try:
@@ -111,3 +72,42 @@ def pidfd_pid(pidfd: int) -> int | None:
     except OSError:
         return None
     return None
+
+
+def tracer_of(pid: int) -> int:
+    """The TracerPid of `pid` (0: none, or the pid is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("TracerPid:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def start_time(pid: int) -> int | None:
+    """The start time of `pid` in clock ticks (/proc/PID/stat field 22): with
+    the pid, it names one process across pid reuse. None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+        return int(data[data.rindex(b")") + 2 :].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+async def wait_exit(pid: int, proc=None) -> None:
+    """Until process `pid` exits (a pidfd: works for a predecessor's worker,
+    which is not our child); reaps it if it is."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        pidfd = None
+    if pidfd is not None:
+        try:
+            await trio.lowlevel.wait_readable(pidfd)
+        finally:
+            os.close(pidfd)
+    if proc is not None:
+        proc.wait()

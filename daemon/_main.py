@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--socket-mode", metavar="MODE", type=_mode, default=DEFAULT_MODE, help="the socket's mode, octal (default 0660)")
     p.add_argument("--config", metavar="FILE", help="TOML configuration (limits, group grants)")
     p.add_argument("--metrics-listen", metavar="HOST:PORT", default=None, help="serve Prometheus metrics on http://HOST:PORT/metrics (HOST defaults to 127.0.0.1; also [metrics] listen in the config)")
+    p.add_argument("--state-dir", metavar="DIR", default=None, help=f"where the pass-through state file lives (default: the socket's directory with --socket, else {DEFAULT_STATE_DIR})")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"], help="default info")
     return p
 
@@ -60,6 +61,9 @@ def _pin_malloc_thresholds() -> None:
         pass  # not glibc: nothing to pin
 
 
+DEFAULT_STATE_DIR = "/run/tracerd"
+
+
 async def _serve(daemon: Daemon, listeners: list, metrics_sock) -> int:
     """The daemon, and beside it the /metrics server when one was asked."""
     if metrics_sock is None:
@@ -73,6 +77,13 @@ async def _serve(daemon: Daemon, listeners: list, metrics_sock) -> int:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    # paths given relative to where we were started, then leave that
+    # directory: nothing of ours may resolve against it (it may be a
+    # user's), and the workers start in "/" too
+    for key in ("socket", "config", "state_dir"):
+        if getattr(args, key):
+            setattr(args, key, os.path.abspath(getattr(args, key)))
+    os.chdir("/")
     _pin_malloc_thresholds()
     logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(), format="tracerd: %(levelname)s: %(message)s")
     # a stop signal between binding the socket (clients may connect from
@@ -97,7 +108,8 @@ def main(argv=None) -> int:
         print(f"tracerd: {exc}", file=sys.stderr)
         return 1
     try:
-        return trio.run(_serve, Daemon(config), listeners, metrics_sock)
+        state_dir = args.state_dir or (os.path.dirname(path) if path and args.socket else DEFAULT_STATE_DIR)
+        return trio.run(_serve, Daemon(config, state_dir), listeners, metrics_sock)
     finally:
         if metrics_sock is not None:
             metrics_sock.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import resource
 import signal
 import socket
@@ -18,17 +19,18 @@ from tracerd import PermissionRefused, ProtocolError, TracerdError, TracerError,
 from tracerd import _protocol as P
 from tracerd._protocol import ConnectionClosed, Error, Hello, Reply, Request
 
-from . import _auth
+from . import _auth, _passthru, _rules
 from ._config import Config
 from ._metrics import Tally
 from ._session import Session, Subscriber
+from ._sinkfeed import DaemonSinks, SinkRefused
 from ._socket import sd_notify
 
 log = logging.getLogger("tracerd")
 
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 RECV_SIZE = 65536
-MAX_FDS_PER_MSG = 4  # ancillary room; a run request carries exactly one
+MAX_FDS_PER_MSG = 36  # ancillary room; a run request carries one, plus up to 4 per --sink (8 at most)
 
 
 class Refused(TracerdError):
@@ -72,12 +74,14 @@ class Client:
                 self.nursery = nursery
                 await self._read_loop()
                 nursery.cancel_scope.cancel()
-        except (trio.BrokenResourceError, trio.ClosedResourceError, ConnectionError):
-            pass
-        except Exception as exc:  # a bug must cost one connection, not the daemon
-            log.exception("uid %d pid %d: internal error", self.peer.uid, self.peer.pid)
-            with trio.move_on_after(1):
-                await self._fatal(P.E_INTERNAL, f"internal error: {P.error_line(exc)}")
+        except Exception as exc:
+            if _gone(exc):
+                # the client left before its reply: one quiet line
+                log.debug("uid %d pid %d: left before its reply", self.peer.uid, self.peer.pid)
+            else:  # a bug must cost one connection, not the daemon
+                log.exception("uid %d pid %d: internal error", self.peer.uid, self.peer.pid)
+                with trio.move_on_after(1):
+                    await self._fatal(P.E_INTERNAL, f"internal error: {P.error_line(exc)}")
         finally:
             self.closed = True
             while self.fds:
@@ -139,6 +143,21 @@ class Client:
         except (trio.BrokenResourceError, trio.ClosedResourceError, ConnectionError, ProtocolError):
             pass
 
+    async def _cancel_on_hangup(self, scope: trio.CancelScope, watch: trio.CancelScope) -> None:
+        """While a request is handled (the reader waits for it), cancel it if
+        the client hangs up. Stops watching at the client's next message,
+        which the reader will take."""
+        with watch:
+            await trio.lowlevel.wait_readable(self.sock)
+            try:
+                data = self.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                scope.cancel()
+
     def _take_fds(self, n: int) -> list[int]:
         """The fds that came with the current message; close any extra."""
         got = [self.fds.popleft() for _ in range(min(n, len(self.fds)))]
@@ -147,10 +166,23 @@ class Client:
         return got
 
     async def _dispatch(self, req: Request) -> None:
-        fds = self._take_fds(1 if req.op == "run" else 0)
+        fds = self._take_fds((1 if req.op == "run" else 0) + sum(len(s.get("fds") or ()) for s in req.args.get("sinks") or ()))
         try:
             handler = getattr(self, "_op_" + req.op)
-            result = await handler(req.args, fds)
+            if req.op in ("attach", "run"):
+                # seizing takes a while: the work ends with the connection
+                watch = trio.CancelScope()
+                with trio.CancelScope() as scope:
+                    self.nursery.start_soon(self._cancel_on_hangup, scope, watch)
+                    try:
+                        result = await handler(req.args, fds)
+                    finally:
+                        watch.cancel()
+                if scope.cancelled_caught:
+                    log.debug("uid %d pid %d: left during %s: its work was cancelled", self.peer.uid, self.peer.pid, req.op)
+                    return
+            else:
+                result = await handler(req.args, fds)
         except Refused as exc:
             await self.send_event(Error(req.id, exc.code, str(exc)))
         except PermissionRefused as exc:
@@ -171,14 +203,31 @@ class Client:
             fds.clear()
 
     # --- requests --------------------------------------------------------------
-    def _check_limits_session(self) -> None:
+    def _reserve_session(self) -> list:
+        """Check the session limit and take a slot at once (released by
+        _start_session whatever happens): nothing may yield between the
+        check and the count, or concurrent requests all pass it."""
         d = self.daemon
         if d.stopping:
             raise Refused(P.E_SHUTDOWN, "the daemon is shutting down")
+        uid = self.peer.uid
         if not self.peer.is_root:
-            n = sum(1 for s in d.sessions.values() if s.owner.uid == self.peer.uid)
+            n = sum(1 for s in d.sessions.values() if s.owner.uid == uid) + d.reserved.get(uid, 0)
             if n >= d.config.sessions_per_user:
-                raise Refused(P.E_LIMIT, f"uid {self.peer.uid} already owns {n} sessions (limit {d.config.sessions_per_user})")
+                raise Refused(P.E_LIMIT, f"uid {uid} already owns {n} sessions (limit {d.config.sessions_per_user})")
+        d.reserved[uid] = d.reserved.get(uid, 0) + 1
+        return [True]  # the slot: held until released once
+
+    def _release_session(self, slot: list) -> None:
+        if not slot[0]:
+            return
+        slot[0] = False
+        d = self.daemon
+        n = d.reserved.get(self.peer.uid, 0) - 1
+        if n > 0:
+            d.reserved[self.peer.uid] = n
+        else:
+            d.reserved.pop(self.peer.uid, None)
 
     def _check_limits_watch(self) -> None:
         d = self.daemon
@@ -189,21 +238,32 @@ class Client:
             if n >= d.config.watchers_per_user:
                 raise Refused(P.E_LIMIT, f"uid {self.peer.uid} already watches {n} sessions (limit {d.config.watchers_per_user})")
 
-    async def _check_trace(self, pid: int) -> None:
+    def _check_trace(self, pid: int) -> None:
+        """What the kernel cannot refuse for us: the daemon and its workers.
+        Everything else is decided by the seize itself, which a non-root
+        owner's worker makes under the owner's credentials."""
         d = self.daemon
         if pid == os.getpid() or pid in d.worker_pids():
             raise PermissionRefused(f"not permitted to trace pid {pid} (the daemon or one of its workers)")
         if not os.path.exists(f"/proc/{pid}"):
             raise Refused(P.E_TRACER, f"attach: ptrace(PTRACE_SEIZE, {pid}): No such process")
-        if self.peer.is_root or set(self.peer.groups + (self.peer.gid,)) & d.config.trace_any:
-            return
-        err = await _auth.may_ptrace(self.peer, pid)
-        if err:
-            owner = _auth.owner_uid(pid)
-            if owner is None:
-                raise Refused(P.E_TRACER, f"attach: ptrace(PTRACE_SEIZE, {pid}): No such process")
-            log.info("uid %d: refused to trace pid %d (owned by uid %d)", self.peer.uid, pid, owner)
-            raise PermissionRefused(f"not permitted to trace pid {pid} (owned by uid {owner})")
+        if os.geteuid() != 0 and self.peer.uid != os.geteuid() and not self.peer.is_root:
+            # an unprivileged daemon cannot take another user's credentials
+            raise PermissionRefused(f"not permitted to trace pid {pid} (this daemon runs as uid {os.geteuid()} and traces only for it)")
+
+    def _refusal(self, exc: TracerError) -> TracerdError:
+        """The kernel's EPERM at the seize, as the rule it is."""
+        m = _SEIZE_EPERM.search(str(exc))
+        if not m:
+            return exc
+        pid = int(m.group(1))
+        if _auth.tracer_of(pid):
+            return Refused(P.E_CONFLICT, f"pid {pid} is already traced by another tracer")
+        owner = _auth.owner_uid(pid)
+        if owner is None:
+            return Refused(P.E_TRACER, f"attach: ptrace(PTRACE_SEIZE, {pid}): No such process")
+        log.info("uid %d: refused to trace pid %d (owned by uid %d)", self.peer.uid, pid, owner)
+        return PermissionRefused(f"not permitted to trace pid {pid} (owned by uid {owner})")
 
     def _may_see(self, session: Session) -> bool:
         p = self.peer
@@ -217,28 +277,55 @@ class Client:
             raise PermissionRefused(f"not permitted to control session {sid} (owned by uid {s.owner.uid})")
         return s
 
+    def _policy(self, session, policy: str) -> str:
+        """Only the session's owner (and root, who may stop any process
+        anyway) may hold its tracees with `block`; anyone else gets drop."""
+        if policy == "block" and not (self.peer.is_root or session.owner.uid == self.peer.uid):
+            return "drop"
+        return policy
+
     def _subscribe(self, session: Session, policy: str, owner: bool) -> Subscriber:
+        policy = self._policy(session, policy)
         sub = Subscriber(self, session, policy, owner, self.daemon.config.queue_frames, self.daemon.config.queue_bytes)
         self.subs[session.id] = sub
         session.subscribe(sub)
         self.nursery.start_soon(sub.pump)
         return sub
 
-    async def _start_session(self, mode: str, pids: list[int], args: dict, command: list[str], inject: bytes = b"") -> dict:
+    def _sinks(self, session: Session, args: dict, fds: list[int]) -> None:
+        """The request's --sink URLs: sink processes subscribed to the session."""
+        try:
+            self.daemon.sinks.attach_user(self.peer, session, args.get("sinks") or [], fds)
+        except SinkRefused as exc:
+            raise Refused(P.E_BAD_REQUEST, str(exc)) from None
+
+    async def _start_session(self, slot: list, mode: str, pids: list[int], args: dict, command: list[str], inject: bytes = b"", sink_fds=()) -> dict:
         d = self.daemon
         session = Session(
             d, d.next_id(), self.peer, mode, pids, args["plan"],
             command=command, bpf_filter=args.get("bpf_filter", ""), drop=args.get("drop", False),
             colocate=args.get("colocate", False), flush_ms=args.get("flush_ms"), inject=inject,
         )
+        session.as_owner = not d.acts_for_daemon(self.peer)
+        session.identity = d.worker_identity(self.peer, session.as_owner)
+        d._count(self.peer.uid, "sessions_total", 1)
         # the owner subscribes before the worker starts: no record is missed
         sub = Subscriber(self, session, "drop" if args.get("drop") else "block", True, d.config.queue_frames, d.config.queue_bytes)
         session.subscribe(sub)
+        self._sinks(session, args, list(sink_fds))
         d.sessions[session.id] = session
+        self._release_session(slot)  # the session itself counts from here
         try:
             await d.nursery.start(session.run)
+        except TracerError as exc:
+            d.sessions.pop(session.id, None)
+            for s in list(session.subscribers):
+                s.close(End(session.id, "error"))  # sink feeds end with it
+            raise self._refusal(exc) from None
         except BaseException:
             d.sessions.pop(session.id, None)
+            for s in list(session.subscribers):
+                s.close(End(session.id, "error"))  # sink feeds end with it
             raise
         self.subs[session.id] = sub
         self.nursery.start_soon(sub.pump)
@@ -246,14 +333,20 @@ class Client:
 
     async def _op_attach(self, args: dict, fds) -> dict:
         pids = list(dict.fromkeys(args["pids"]))
-        self._check_limits_session()
+        limit = self.daemon.config.pids_per_request
+        if len(pids) > limit:
+            raise Refused(P.E_LIMIT, f"attach names {len(pids)} pids (limit {limit} per request)")
         for pid in pids:
-            await self._check_trace(pid)
-        # already traced by a session of ours? join it when the filter matches
+            self._check_trace(pid)
+        # already traced by a session? join it when the filter matches and
+        # the whole session may be watched by this client; else refuse
+        # without naming a session the client may not see
         for s in self.daemon.sessions.values():
             common = [p for p in pids if p in s.pids]
             if not common:
                 continue
+            if not self._may_see(s):
+                raise Refused(P.E_CONFLICT, f"pid {common[0]} is already traced by another session, which you may not watch")
             if s.passthru:
                 raise Refused(P.E_CONFLICT, f"pid {common[0]} keeps the seccomp filter of session {s.id}, whose tracer now only passes its calls through until it exits")
             if s.plan != args["plan"] or set(pids) - set(s.pids):
@@ -261,9 +354,13 @@ class Client:
             if s.id in self.subs:
                 raise Refused(P.E_BAD_REQUEST, f"already subscribed to session {s.id}")
             self._check_limits_watch()
-            self._subscribe(s, "drop" if args.get("drop") else "block", False)
-            return {"session": s.id, "joined": True, "worker": s.worker_pid}
-        return await self._start_session("attach", pids, args, [_comm(p) for p in pids], inject=args.get("bpf", b""))
+            sub = self._subscribe(s, "drop" if args.get("drop") else "block", False)
+            return {"session": s.id, "joined": True, "worker": s.worker_pid, "policy": sub.policy}
+        slot = self._reserve_session()
+        try:
+            return await self._start_session(slot, "attach", pids, args, [_comm(p) for p in pids], inject=args.get("bpf", b""), sink_fds=fds)
+        finally:
+            self._release_session(slot)
 
     async def _op_run(self, args: dict, fds) -> dict:
         if not fds:
@@ -271,22 +368,35 @@ class Client:
         pid = args["pid"]
         if _auth.pidfd_pid(fds[0]) != pid:
             raise Refused(P.E_BAD_REQUEST, f"the file descriptor passed is not a pidfd of pid {pid}")
-        self._check_limits_session()
-        await self._check_trace(pid)
-        return await self._start_session("launch", [pid], args, args.get("command") or [_comm(pid)])
+        self._check_trace(pid)
+        slot = self._reserve_session()
+        try:
+            return await self._start_session(slot, "launch", [pid], args, args.get("command") or [_comm(pid)], sink_fds=fds[1:])
+        finally:
+            self._release_session(slot)
 
     async def _op_list(self, args, fds) -> dict:
         return {"sessions": [s.info() for s in self.daemon.sessions.values() if self._may_see(s)]}
 
     async def _op_watch(self, args, fds) -> dict:
+        if ("rule" in args) == ("session" in args):
+            raise Refused(P.E_BAD_REQUEST, "watch takes a session or a rule")
+        if "rule" in args:
+            if args.get("sinks"):
+                raise Refused(P.E_BAD_REQUEST, "watch --rule takes no --sink: a rule's records go to its own [[sink]]s")
+            if not any(r.name == args["rule"] for r in self.daemon.rules.rules):
+                raise Refused(P.E_BAD_REQUEST, f"no rule '{args['rule']}'")
+            self._check_limits_watch()
+            return self.daemon.rules.follow(self, args["rule"], args.get("policy", "drop"))
         s = self._session(args["session"])
         if s.passthru:
             raise Refused(P.E_BAD_REQUEST, f"session {s.id} is pass-through (its processes keep the seccomp filter): it makes no records")
         if s.id in self.subs:
             raise Refused(P.E_BAD_REQUEST, f"already subscribed to session {s.id}")
         self._check_limits_watch()
-        self._subscribe(s, args.get("policy", "drop"), False)
-        return {"session": s.id, "mode": s.mode, "pids": s.pids, "command": s.command, "filter": s.filter}
+        self._sinks(s, args, fds)
+        sub = self._subscribe(s, args.get("policy", "drop"), False)
+        return {"session": s.id, "mode": s.mode, "pids": s.pids, "command": s.command, "filter": s.filter, "policy": sub.policy}
 
     async def _op_detach(self, args, fds) -> dict:
         s = self._session(args["session"], control=True)
@@ -304,8 +414,60 @@ class Client:
         s.end("stopped")
         return {"session": s.id}
 
+    async def _op_rules(self, args, fds) -> dict:
+        p = self.peer
+        if not (p.is_root or set(p.groups + (p.gid,)) & self.daemon.config.watch_any):
+            raise PermissionRefused("not permitted to see the standing rules (root and grant.watch_any groups may)")
+        return self.daemon.rules.info()
+
     async def _op_stats(self, args, fds) -> dict:
-        return self.daemon.stats()
+        p = self.peer
+        if p.is_root or set(p.groups + (p.gid,)) & self.daemon.config.watch_any:
+            return self.daemon.stats()
+        return self.daemon.stats(uid=p.uid)
+
+
+_SEIZE_EPERM = re.compile(r"ptrace\(PTRACE_SEIZE, (\d+)\): " + re.escape(os.strerror(errno.EPERM)))
+
+
+def _gone(exc: BaseException) -> bool:
+    """Only "the peer closed the connection" inside (an exception group of
+    the connection's nursery, usually)."""
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_gone(e) for e in exc.exceptions)
+    return isinstance(exc, (trio.BrokenResourceError, trio.ClosedResourceError, ConnectionError))
+
+
+class _ConnectRate:
+    """Per-uid token buckets for new connections (F5 of the attack run: a
+    connect/close flood filled the listen backlog for every other user).
+    A bucket holds up to two seconds' worth; it refills at the configured
+    rate. Idle buckets are forgotten, so the table stays small."""
+
+    MAX_UIDS = 4096
+
+    def __init__(self):
+        self._b: dict[int, tuple[float, float]] = {}  # uid -> (tokens, when)
+        self._logged: dict[int, float] = {}
+
+    def admit(self, uid: int, rate: float) -> bool:
+        now = time.monotonic()
+        burst = 2 * rate
+        tokens, when = self._b.get(uid, (burst, now))
+        tokens = min(burst, tokens + (now - when) * rate)
+        ok = tokens >= 1
+        self._b[uid] = (tokens - 1 if ok else tokens, now)
+        if len(self._b) > self.MAX_UIDS:  # drop the buckets that are full again
+            self._b = {u: (t, w) for u, (t, w) in self._b.items() if t + (now - w) * rate < burst}
+            self._logged = {u: t for u, t in self._logged.items() if u in self._b}
+        return ok
+
+    def should_log(self, uid: int) -> bool:
+        now = time.monotonic()
+        if now - self._logged.get(uid, -1e9) < 10:
+            return False
+        self._logged[uid] = now
+        return True
 
 
 def _comm(pid: int) -> str:
@@ -322,14 +484,20 @@ def _comm(pid: int) -> str:
 
 
 class Daemon:
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, state_dir: str | None = None):
         self.config = config
         self.sessions: dict[int, Session] = {}
         self.clients: set[Client] = set()
+        self.reserved: dict[int, int] = {}  # uid -> session slots taken by requests being served
+        self._rate = _ConnectRate()
+        self.state = _passthru.StateFile(state_dir)
+        self._state_saved: list | None = None
         self._next = 0
         self.records = 0
         self.sessions_total = 0
         self.dropped_ended = 0  # records dropped by sessions that have ended
+        # per owner uid: what `stats` shows a user who may not see it all
+        self.by_uid: dict[int, dict[str, int]] = {}
         self.started_ns = time.monotonic_ns()
         self.dropped_by_session: dict[int, int] = {}
         self.tally = Tally()  # ended sessions' totals, for /metrics
@@ -337,21 +505,84 @@ class Daemon:
         self.nursery: trio.Nursery | None = None
         self._accept_scope: trio.CancelScope | None = None
         self._idle = trio.Event()
+        self.rules = None  # standing rules (daemon/_rules.py)
+        self.sinks = DaemonSinks(self)  # sink processes (daemon/_sinkfeed.py)
 
     def next_id(self) -> int:
         self._next += 1
         self.sessions_total += 1
         return self._next
 
+    def acts_for_daemon(self, peer: _auth.Peer) -> bool:
+        """Whether `peer`'s sessions act with the daemon's own rights: root,
+        and members of grant.trace_any groups. Everyone else's act with
+        their own (the worker takes their credentials)."""
+        return peer.is_root or bool(set(peer.groups + (peer.gid,)) & self.config.trace_any)
+
+    def worker_identity(self, peer: _auth.Peer, as_owner: bool) -> dict:
+        """The worker config keys that make a session act with its owner's
+        rights: the owner's credentials (when the daemon, being root, has
+        to take them) and the memory ceiling of a non-root owner's worker."""
+        out = {}
+        if as_owner and os.geteuid() == 0:
+            out["creds"] = [peer.uid, peer.gid, sorted(set(peer.groups))]
+        if not peer.is_root:
+            out["memory_limit"] = self.config.worker_memory_mib << 20
+        return out
+
+    def _count(self, uid: int, key: str, n: int) -> None:
+        c = self.by_uid.setdefault(uid, {"sessions_total": 0, "records": 0, "dropped": 0})
+        c[key] += n
+
     def worker_pids(self) -> set[int]:
         return {s.worker_pid for s in self.sessions.values() if s.worker_pid}
 
     def session_ended(self, session: Session) -> None:
-        self.sessions.pop(session.id, None)
-        self.dropped_ended += session.info()["dropped"]
-        self.tally.session_ended(session, session.info()["dropped"])
+        if self.sessions.get(session.id) is session:
+            self.sessions.pop(session.id)
+        dropped = session.info()["dropped"]
+        self.dropped_ended += dropped
+        self._count(session.owner.uid, "dropped", dropped)
+        self._count(session.owner.uid, "records", session.records)
+        self.tally.session_ended(session, dropped)
         self.dropped_by_session.pop(session.id, None)
+        if session.passthru and not self.stopping:
+            # its pass-through worker is gone: processes that still carry
+            # the filter are re-attached (daemon/_passthru.py)
+            adopted = _passthru.Adopted(
+                self, session.id, session.owner, session.as_owner,
+                [(p, session.pid_starts.get(p)) for p in session.pids], session.command, session.filter,
+            )
+            self.sessions[session.id] = adopted
+            self.nursery.start_soon(_passthru.keep, self, adopted)
+        self.passthru_changed()
         self.session_quiet()
+
+    def passthru_changed(self) -> None:
+        """Rewrite the state file: every pass-through worker and its
+        processes (not while stopping: those left running stay listed for
+        the next daemon)."""
+        if self.stopping:
+            return
+        entries = [_passthru.entry_of(s) for s in self.sessions.values() if s.passthru]
+        if entries != self._state_saved:  # most sessions end without any
+            self._state_saved = entries
+            self.state.save(entries)
+
+    async def _readopt(self) -> None:
+        """At start: the pass-through workers (and processes) a previous
+        daemon left, from the state file."""
+        for e in self.state.load():
+            adopted = _passthru.Adopted(self, self.next_id(), e["owner"], e["as_owner"], e["procs"], e["command"], e["filter"])
+            wpid, wstart = e["worker"]
+            if wstart is not None and _auth.start_time(wpid) == wstart:
+                adopted.worker_pid, adopted.worker_start = wpid, wstart
+                log.info("session %d: re-adopted pass-through worker %d of %s (uid %d)", adopted.id, wpid, adopted.pids, adopted.owner.uid)
+            elif not _passthru.orphans(adopted.procs):
+                continue
+            self.sessions[adopted.id] = adopted
+            self.nursery.start_soon(_passthru.keep, self, adopted)
+        self.passthru_changed()
 
     def session_quiet(self) -> None:
         """A session ended or turned pass-through: the drain waits for no
@@ -359,7 +590,24 @@ class Daemon:
         if not any(not s.passthru for s in self.sessions.values()):
             self._idle.set()
 
-    def stats(self) -> dict:
+    def stats(self, uid: int | None = None) -> dict:
+        """The daemon's figures; with `uid`, only that user's own (sessions,
+        connections, records, drops): what other users do is not theirs to
+        see. CPU and RSS are the daemon's and shown only daemon-wide."""
+        if uid is not None:
+            mine = [s for s in self.sessions.values() if s.owner.uid == uid]
+            c = self.by_uid.get(uid, {"sessions_total": 0, "records": 0, "dropped": 0})
+            return {
+                "pid": os.getpid(),
+                "version": __version__,
+                "scope": f"uid {uid}",
+                "sessions": len(mine),
+                "connections": sum(1 for cl in self.clients if cl.peer.uid == uid),
+                "sessions_total": c["sessions_total"],
+                "records": c["records"] + sum(s.info()["records"] for s in mine if isinstance(s, Session)),
+                "dropped": c["dropped"] + sum(s.info()["dropped"] for s in mine),
+                "uptime_ns": time.monotonic_ns() - self.started_ns,
+            }
         ru = resource.getrusage(resource.RUSAGE_SELF)
         rss = 0
         try:
@@ -376,6 +624,7 @@ class Daemon:
             "records": self.records,
             "dropped": self.dropped_ended + sum(s.info()["dropped"] for s in self.sessions.values()),
             "uptime_ns": time.monotonic_ns() - self.started_ns,
+            "scope": "daemon",
             "cpu_ns": int((ru.ru_utime + ru.ru_stime) * 1e9),
             "rss_kb": rss,
         }
@@ -390,6 +639,10 @@ class Daemon:
             async with trio.open_nursery() as nursery:
                 self.nursery = nursery
                 nursery.start_soon(self._ticker)
+                await self._readopt()
+                await nursery.start(self.sinks.run)
+                # standing rules: in force (running matches attached) before READY=1; SIGHUP reloads
+                await nursery.start(_rules.serve, self)
                 async with trio.open_nursery() as accept:
                     for ls in listeners:
                         await accept.start(self._accept_loop, ls)
@@ -460,6 +713,17 @@ class Daemon:
                 peer = _auth.peer_of(sock)
             except OSError:
                 sock.close()
+                continue
+            if not peer.is_root and not self._rate.admit(peer.uid, self.config.connects_per_second):
+                # a connect flood costs the flooder, not everyone else: its
+                # connections are refused at once, and logged once a while
+                if self._rate.should_log(peer.uid):
+                    log.warning("uid %d: connecting faster than %g per second: refusing", peer.uid, self.config.connects_per_second)
+                try:
+                    with trio.move_on_after(0.1):  # a fresh socket's buffer takes it at once
+                        await Client(self, sock, peer)._fatal(P.E_LIMIT, f"uid {peer.uid} connects too often (limit {self.config.connects_per_second:g} per second)")
+                finally:
+                    sock.close()
                 continue
             n = sum(1 for c in self.clients if c.peer.uid == peer.uid)
             if not peer.is_root and n >= self.config.connections_per_user:

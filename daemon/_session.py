@@ -15,6 +15,8 @@ import trio
 from tracerd import TracerError, _wire
 from tracerd._protocol import End
 
+from . import _auth
+
 log = logging.getLogger("tracerd")
 
 PIPE_SIZE = 1 << 20  # worker -> daemon pipe: room for one maximum frame
@@ -157,6 +159,14 @@ class Session:
         # records) until the processes exit, and so does this session
         self.inject = inject
         self.passthru = False
+        # whose rights the worker acts with: the owner's (it takes their
+        # credentials) unless the owner is root or has grant.trace_any;
+        # identity: the worker config keys saying so (Daemon.worker_identity)
+        self.as_owner = False
+        self.identity: dict = {}
+        # start times: the pids name these processes, not later ones
+        self.pid_starts = {p: _auth.start_time(p) for p in self.pids}
+        self.spawn = None  # a pre-started worker (standing rules: tracerd.native._idle), else spawn_worker
         self.subscribers: list[Subscriber] = []
         self.records = 0
         self.frames = 0
@@ -171,6 +181,7 @@ class Session:
         self.end_message = ""
         self.done = trio.Event()
         self._killed = False  # we SIGKILLed the worker (drain deadline, bad frame)
+        self.worker_start: int | None = None  # start time of a pass-through worker
 
     # --- for ls ----------------------------------------------------------------
     def info(self) -> dict:
@@ -217,6 +228,10 @@ class Session:
         """Detach (attach mode) or kill (launch mode), as the worker does on EOF."""
         if self.end_reason is None:
             self.end_reason = reason
+        if reason == "shutdown" and not self.end_message:
+            # the client prints it as is; the same words as its own
+            # fallback for a daemon that sends none
+            self.end_message = f"session {self.id}: the daemon shut down"
         if reason in ("shutdown", "stopped"):
             # a stalled lossless subscriber must not keep the worker (blocked
             # writing, so not reading its control pipe) from ending: what is
@@ -271,6 +286,7 @@ class Session:
         }
         if self.flush_ms:
             config["flush_ms"] = self.flush_ms
+        config.update(self.identity)
         mine = [out_w, ctl_r, ready_w, st_w]
         config["stats_fd"] = st_w
         if self.inject:
@@ -278,7 +294,7 @@ class Session:
             config["passthru_fd"] = pt_w
             mine.append(pt_w)
         try:
-            self.proc = spawn_worker(config, pass_fds=tuple(mine))
+            self.proc = (self.spawn or spawn_worker)(config, pass_fds=tuple(mine))
         except BaseException:
             for fd in (out_r, ctl_w, ready_r, *mine, pt_r, st_r):
                 if fd >= 0:
@@ -340,6 +356,8 @@ class Session:
             self.passthru = await ps.receive_some(1) == b"P"
         if not self.passthru:
             return
+        self.worker_start = _auth.start_time(self.worker_pid)
+        self.daemon.passthru_changed()
         self.end_reason = self.end_reason or "detached"
         log.info("session %d: pass-through: worker %d stays attached to %s until they exit", self.id, self.worker_pid, self.pids)
         end = End(self.id, "detached", None, f"the processes keep their seccomp filter; tracer pid {self.worker_pid} stays attached (pass-through) until they exit")
@@ -373,7 +391,11 @@ class Session:
                 count = 0
                 while len(buf) - pos >= hs:
                     try:
-                        _kind, _sid, fseq, fcount, length = _wire.unpack_header(memoryview(buf)[pos:])
+                        _kind, fsid, fseq, fcount, length = _wire.unpack_header(memoryview(buf)[pos:])
+                        if fsid != self.id & 0xFFFFFFFF:
+                            # a worker may run as its owner: its frames are
+                            # checked, never trusted to name another session
+                            raise ValueError(f"frame for session {fsid}")
                     except ValueError as exc:
                         self.end_message = f"bad frame from the worker: {exc}"
                         log.error("session %d: %s", self.id, self.end_message)
@@ -397,19 +419,8 @@ class Session:
                     await sub.offer(blob, first, count)
 
     async def _reap(self) -> None:
-        proc = self.proc
-        if proc is None:
-            return
-        try:
-            pidfd = os.pidfd_open(proc.pid)
-        except ProcessLookupError:
-            pidfd = None
-        if pidfd is not None:
-            try:
-                await trio.lowlevel.wait_readable(pidfd)
-            finally:
-                os.close(pidfd)
-        proc.wait()
+        if self.proc is not None:
+            await _auth.wait_exit(self.proc.pid, self.proc)
 
     def _root_status(self) -> int | None:
         """The launched command's exit code (-N: killed by signal N) from the

@@ -22,6 +22,7 @@ SOURCES = [
     "ending.c",
     "seize.c",
     "inject.c",
+    "tamper.c",
     "tracer.c",
     "vectors.c",
 ]

@@ -3,9 +3,12 @@
 Imports nothing but the standard library, msgpack and the cffi extension (no
 trio). Two ways to start it:
 
-- ``spawn_worker``: ``python -m tracerd.native`` with the config, a msgpack
-  map, on stdin (the daemon's way: a fresh interpreter that holds nothing of
-  its parent's).
+- ``spawn_worker``: ``python -I -m tracerd.native`` with the config, a
+  msgpack map, on stdin (the daemon's way: a fresh interpreter that holds
+  nothing of its parent's, started isolated: in "/", with a minimal
+  environment, and -I so that neither the directory nor PYTHON* variables
+  decide what is imported). Given ``creds``, it takes the owner's ids before
+  it seizes anything (see ``_become``).
 - ``fork_worker``: fork the calling process early, before the config is
   known, and hand it the config and its fds later over a socketpair
   (SCM_RIGHTS). The embedded client's way: a fresh interpreter costs ~45 ms
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import gc
 import os
+import resource
 import signal
 import socket
 import struct
@@ -56,7 +60,8 @@ DEFAULTS = {
     # detached and the worker stays on as a pass-through tracer
     "passthru_fd": -1,
 }
-STATS = ("stops", "seccomp_stops", "syscall_stops", "records", "frames", "bytes", "lost", "splits", "tasks_max", "tasks_total", "root_status")
+STATS = ("stops", "seccomp_stops", "syscall_stops", "records", "frames", "bytes", "lost", "splits", "tasks_max", "tasks_total", "root_status",
+         "tampered", "tamper_setregs")
 
 
 def _native():
@@ -130,6 +135,7 @@ def worker_main(config: dict) -> int:
     if cfg["stats_fd"] >= 0:
         stats = {k: getattr(st, k) for k in STATS}
         stats["cpu_ns"] = time.process_time_ns() - cpu0  # the loop's own CPU (user + system)
+        stats["peak_rss_kb"] = _peak_rss_kb()
         try:
             os.write(cfg["stats_fd"], msgpack.packb(stats))
         except OSError:
@@ -143,6 +149,19 @@ def worker_main(config: dict) -> int:
     return 0
 
 
+def _peak_rss_kb() -> int:
+    """This process's peak resident memory since its exec (VmHWM; ru_maxrss
+    would include what the process was before its exec), or -1."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return -1
+
+
 def _fail_ready(fd: int, msg: str) -> None:
     if fd is None or fd < 0:
         print(f"tracerd worker: {msg}", file=sys.stderr)
@@ -154,19 +173,33 @@ def _fail_ready(fd: int, msg: str) -> None:
         pass
 
 
+# What a spawned worker's environment holds: nothing the caller's environment
+# (or a user's) could use to change what the interpreter loads or does.
+SPAWN_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C.UTF-8"}
+
+
 def spawn_worker(config: dict, pass_fds=()):
-    """Start ``python -m tracerd.native`` with `config` on its stdin; returns
-    the subprocess.Popen.
+    """Start ``python -I -m tracerd.native`` with `config` on its stdin;
+    returns the subprocess.Popen.
 
     Every fd the config names (out_fd, ctl_fd, ready_fd, stats_fd) must be in
-    pass_fds; nothing else is inherited."""
+    pass_fds; nothing else is inherited. Besides worker_main's keys the config
+    may hold ``creds`` ([uid, gid, [groups]]: the worker becomes that user
+    before anything else), ``memory_limit`` (bytes: RLIMIT_AS and
+    RLIMIT_DATA, soft and hard) and ``mode`` "passthru" (tracerd.native's
+    pass-through tracer, no records: _passthru.py)."""
     import subprocess  # only here: the forked worker never needs it
 
+    # -I: no current directory, script directory or user site on sys.path,
+    # no PYTHON* variables; cwd "/": nothing relative resolves where the
+    # caller stood (a user-writable directory must not supply our modules)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tracerd.native"],
+        [sys.executable, "-I", "-m", "tracerd.native"],
         stdin=subprocess.PIPE,
         pass_fds=tuple(pass_fds),
         close_fds=True,
+        cwd="/",
+        env=dict(SPAWN_ENV),
     )
     data = msgpack.packb(config, use_bin_type=True)
     try:
@@ -187,7 +220,66 @@ def main() -> int:
     if not isinstance(config, dict):
         print("tracerd worker: bad config on stdin: not a map", file=sys.stderr)
         return 1
+    # everything is imported before the worker takes its owner's ids: the
+    # interpreter and this package may live where that user cannot read
+    # (a venv under /root), and nothing is loaded from disk after that
+    passthru = config.get("mode") == "passthru"
+    if passthru:
+        from ._passthru import passthru_main
+    else:
+        try:
+            _native()
+        except NativeMissing:
+            pass  # worker_main reports it on ready_fd
+    try:
+        _limit_memory(config.pop("memory_limit", None))
+        _become(config.pop("creds", None))
+    except (OSError, ValueError, TypeError) as exc:
+        _fail_ready(config.get("ready_fd", -1), f"cannot take the session owner's credentials: {exc}")
+        return 1
+    if passthru:
+        return passthru_main(config)
     return worker_main(config)
+
+
+def _limit_memory(limit) -> None:
+    """The per-session memory ceiling of a non-root owner's worker: set while
+    still root, soft and hard, so the owner (who may signal the worker once
+    it runs under their uid) cannot raise it."""
+    if limit is None:
+        return
+    limit = int(limit)
+    for res in (resource.RLIMIT_AS, resource.RLIMIT_DATA):
+        resource.setrlimit(res, (limit, limit))
+
+
+def _become(creds) -> None:
+    """Take the session owner's uid, gid and groups, all of them (real,
+    effective, saved), so no capability remains, permitted ones included:
+    from here the kernel judges every seize, memory read and later setid
+    exec of a tracee by the owner's credentials alone (ptrace_link keeps the
+    seizing task's credentials; a setid exec under a tracer without
+    CAP_SYS_PTRACE is downgraded). Done in a fresh interpreter before any
+    seize and before any thread exists, so the process-wide calls are
+    enough. The worker is non-dumpable afterwards (the kernel's rule for a
+    process whose ids changed): the owner cannot ptrace it."""
+    if creds is None:
+        return
+    uid, gid, groups = creds
+    uid, gid, groups = int(uid), int(gid), [int(g) for g in groups]
+    if uid == 0:
+        raise ValueError("refusing to become uid 0")
+    os.setgroups(groups)
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+    if os.getresuid() != (uid, uid, uid) or os.getresgid() != (gid, gid, gid):
+        raise OSError("the ids did not change")
+    # the capability sets must be empty now (the kernel clears them when
+    # every uid leaves 0); check rather than trust
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(("CapPrm:", "CapEff:", "CapAmb:")) and int(line.split()[1], 16):
+                raise OSError(f"capabilities remain ({line.strip()})")
 
 
 FD_KEYS = tuple(k for k in DEFAULTS if k.endswith("_fd"))

@@ -16,6 +16,7 @@ static void tr_kill_all(struct tr_loop *L)
 static void tr_detach_all(struct tr_loop *L)
 {
 	L->ending = 1;
+	tr_delay_expire(L, 1); /* held threads go on: they must stop again to be detached */
 	for (unsigned int i = 0; i < L->hsize; i++) {
 		for (struct tr_task *t = L->hash[i]; t; t = t->hnext) {
 			t->flags |= T_DETACHING;
@@ -38,6 +39,7 @@ void tr_passthru_begin(struct tr_loop *L)
 	char msg[200];
 
 	L->ending = 1;
+	tr_delay_expire(L, 1); /* pass-through holds nobody */
 	tr_split_others(L, NULL);
 	for (unsigned int i = 0; i < L->hsize; i++) {
 		for (struct tr_task *t = L->hash[i]; t; t = t->hnext) {

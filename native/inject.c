@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* ------------------------------------------------------------------------
- * Injecting the filter into running processes (attach --seccomp-bpf).
+ * Injecting the filter into running processes (attach --seccomp-bpf),
+ * and into a process caught at exec by a standing rule (held at its exec
+ * event, then before the new image's first instruction).
  *
  * Every thread is seized and held in its first stop; then, per process,
  * one held thread runs mmap, seccomp(SECCOMP_SET_MODE_FILTER, TSYNC) (and
@@ -366,6 +368,14 @@ static struct user_regs_struct tr_inj_restored(const struct user_regs_struct *s,
 	return r;
 }
 
+static int tr_inj_restarts(uint64_t rax)
+{
+	long e = -(long)rax;
+
+	return e == TR_ERESTARTSYS || e == TR_ERESTARTNOINTR || e == TR_ERESTARTNOHAND ||
+	       e == TR_ERESTART_RESTARTBLOCK;
+}
+
 static void tr_inj_undo(struct tr_inj *j)
 {
 	struct user_regs_struct r;
@@ -405,6 +415,11 @@ static int tr_inj_pick(struct tr_loop *L, int tgid, struct tr_inj *j)
 			}
 			if (ptrace(PTRACE_GETREGS, t->tid, 0L, &r) < 0)
 				continue;
+			/* a call that has completed (no restart code in rax: the
+			 * execve of a process caught at exec, held before the new
+			 * image's first instruction) has nothing to restart */
+			if ((long)r.orig_rax >= 0 && !tr_inj_restarts(r.rax))
+				r.orig_rax = -1;
 			if ((long)r.orig_rax >= 0) {
 				long w = tr_peek_word(t->tid, r.rip - 2, &ok);
 
@@ -687,6 +702,13 @@ static int tr_gather(struct tr_loop *L)
 			L->st->stops++;
 			continue;
 		}
+		/* an exec event (a process caught at exec by a standing rule,
+		 * or one that execs while we gather): the stop is asked for
+		 * before the resume, so the new image is held before its first
+		 * instruction (a trap set while the tracee is stopped survives
+		 * its resume) and nothing it does runs without the filter */
+		if (WIFSTOPPED(status) && ((unsigned int)status >> 16) == TR_EV_EXEC)
+			ptrace(TR_PTRACE_INTERRUPT, pid, 0L, 0L);
 		tr_on_status(L, pid, status);
 		/* any other ptrace stop (a clone or exec event, a signal) used
 		 * up the pending interrupt (kernel/signal.c, ptrace_stop: "any

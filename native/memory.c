@@ -6,7 +6,7 @@
 #include "tr_internal.h"
 
 /* Read len bytes at addr: bytes read (possibly short) or -errno. */
-static ssize_t tr_peek(struct tr_task *t, void *dst, uint64_t addr, size_t len)
+ssize_t tr_peek(struct tr_task *t, void *dst, uint64_t addr, size_t len)
 {
 	struct iovec l = { dst, len }, r = { (void *)(uintptr_t)addr, len };
 	ssize_t n;
@@ -131,31 +131,53 @@ static void tr_fetch_struct(struct tr_loop *L, struct tr_task *t, struct tr_buf 
 	tr_fetch_mem(L, t, b, addr, len, 1);
 }
 
+/* Rewrite the header of the array at hp, written for `old` elements, for
+ * `n` (fewer); what follows moves down when the header got shorter. */
+static void tr_mp_array_fix(struct tr_buf *b, size_t hp, unsigned int old, unsigned int n)
+{
+	unsigned char oh[8], nh[8];
+	struct tr_buf ob = { oh, 0, sizeof(oh), 0 }, nb = { nh, 0, sizeof(nh), 0 };
+
+	tr_mp_array(&ob, old);
+	tr_mp_array(&nb, n);
+	if (b->overflow || hp + ob.len > b->len)
+		return;
+	memmove(b->p + hp + nb.len, b->p + hp + ob.len, b->len - hp - ob.len);
+	memcpy(b->p + hp, nh, nb.len);
+	b->len -= ob.len - nb.len;
+}
+
 /* [total, s0, s1, ...]: pointers counted up to the NULL (capped at
- * STRARR_COUNT_MAX), the first `maxel` strings fetched. */
+ * STRARR_COUNT_MAX), the first `maxel` strings fetched, in `room` bytes at
+ * most: past it, the last string is cut and the others left out (fewer
+ * strings than total: the decoder prints "..."), as strace cuts what
+ * exceeds -s. */
 static void tr_fetch_strarr(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr,
-			    size_t maxel, size_t strsize, int psize)
+			    size_t maxel, size_t strsize, size_t room, int psize)
 {
 	uint64_t *keep = NULL;
 	unsigned char chunk[TR_PAGE];
-	size_t total = 0, nkeep = 0;
+	size_t total = 0, nkeep = 0, hp, i;
 	int done = 0, first = 1;
 
+	/* a string takes 3 bytes at least (an empty one) */
+	if (maxel > room / 3)
+		maxel = room / 3;
 	keep = malloc(sizeof(*keep) * (maxel ? maxel : 1));
 	if (!keep) {
 		tr_mp_int(b, -ENOMEM);
 		return;
 	}
 	while (!done && total < TR_STRARR_COUNT_MAX) {
-		size_t room = TR_PAGE - (addr & (TR_PAGE - 1));
+		size_t chunk_len = TR_PAGE - (addr & (TR_PAGE - 1));
 		ssize_t n;
 
-		if (first && room > 2 * TR_FIRST_READ)
-			room = 2 * TR_FIRST_READ;
-		if (room < (size_t)psize)
-			room = psize;
-		room -= room % psize;
-		n = tr_peek(t, chunk, addr, room);
+		if (first && chunk_len > 2 * TR_FIRST_READ)
+			chunk_len = 2 * TR_FIRST_READ;
+		if (chunk_len < (size_t)psize)
+			chunk_len = psize;
+		chunk_len -= chunk_len % psize;
+		n = tr_peek(t, chunk, addr, chunk_len);
 		if (n < psize) {
 			if (first) {
 				free(keep);
@@ -165,10 +187,10 @@ static void tr_fetch_strarr(struct tr_loop *L, struct tr_task *t, struct tr_buf 
 			break;
 		}
 		first = 0;
-		for (ssize_t i = 0; i + psize <= n; i += psize) {
+		for (ssize_t j = 0; j + psize <= n; j += psize) {
 			uint64_t v = 0;
 
-			memcpy(&v, chunk + i, psize);
+			memcpy(&v, chunk + j, psize);
 			if (!v) {
 				done = 1;
 				break;
@@ -180,10 +202,21 @@ static void tr_fetch_strarr(struct tr_loop *L, struct tr_task *t, struct tr_buf 
 		}
 		addr += n;
 	}
+	hp = b->len;
 	tr_mp_array(b, 1 + nkeep);
 	tr_mp_uint(b, total);
-	for (size_t i = 0; i < nkeep; i++)
-		tr_fetch_cstr(L, t, b, keep[i], strsize);
+	for (i = 0; i < nkeep; i++) {
+		size_t used = b->len - hp, lim = strsize;
+
+		/* a string's value: bin header (5 at most), bytes, NUL */
+		if (used + 8 > room)
+			break;
+		if (lim > room - used - 6)
+			lim = room - used - 6;
+		tr_fetch_cstr(L, t, b, keep[i], lim);
+	}
+	if (i < nkeep)
+		tr_mp_array_fix(b, hp, 1 + nkeep, 1 + i);
 	free(keep);
 }
 
@@ -241,7 +274,8 @@ static void tr_fetch_iovec(struct tr_loop *L, struct tr_task *t, struct tr_buf *
 
 /* [hdr, name, iov, control] for a struct msghdr whose `hsz` header bytes
  * (TR_MSGHDR_SIZE, or TR_MSGHDR_COMPAT_SIZE for i386 and x32; an mmsghdr's
- * TR_MMSGHDR_SIZE / TR_MMSGHDR_COMPAT_SIZE with msg_len) are in h: the header, then what its pointers point to; the
+ * TR_MMSGHDR_SIZE / TR_MMSGHDR_COMPAT_SIZE with msg_len) are in h: the
+ * header, then what its pointers point to; the
  * one kind of op that follows pointers found in fetched memory. `maxel`
  * iovecs at most, their data as for IOVEC, `cap` bytes of it in all. */
 static void tr_emit_msghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, const unsigned char *h,
@@ -283,7 +317,7 @@ static void tr_emit_msghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf *
 }
 
 static void tr_fetch_msghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr,
-			    size_t maxel, size_t remaining, size_t strsize, int psize)
+			    size_t maxel, size_t remaining, size_t strsize, size_t cap, int psize)
 {
 	size_t hsz = psize == 8 ? TR_MSGHDR_SIZE : TR_MSGHDR_COMPAT_SIZE;
 	unsigned char h[TR_MSGHDR_SIZE];
@@ -293,7 +327,7 @@ static void tr_fetch_msghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf 
 		tr_mp_int(b, n < 0 ? n : -EFAULT);
 		return;
 	}
-	tr_emit_msghdr(L, t, b, h, hsz, maxel, remaining, strsize, TR_IOV_DATA_MAX, psize);
+	tr_emit_msghdr(L, t, b, h, hsz, maxel, remaining, strsize, cap, psize);
 }
 
 /* An array of `cnt` struct mmsghdr (sendmmsg, recvmmsg at exit: the first
@@ -319,18 +353,32 @@ static void tr_fetch_mmsghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf
 	free(v);
 }
 
-/* Run the ops of one phase; returns how many mem entries were written. */
+/* The fixed part of a MSGHDR value: [hdr, name, iov, control] */
+#define TR_MSGHDR_FIXED (128 + TR_MSGHDR_SIZE + TR_MSG_NAME_MAX + TR_MSG_CONTROL_MAX)
+
+/* Run the ops of one phase; returns how many mem entries were written.
+ * A call's entries take TR_MEM_MAX bytes at most, entry and exit together:
+ * what one op may produce is cut to the room left (its writer never
+ * overflows what was reserved, and nothing reserves more), so a value's size
+ * never grows with -s times a count. An op left no room for its value gets
+ * -E2BIG; once the room is gone, no further entries are written. */
 unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pentry *pe, int phase,
 		      struct tr_buf *b, int64_t ret)
 {
-	size_t strsize = L->plan.strsize;
+	size_t strsize = L->plan.strsize, start = b->len, budget = TR_MEM_MAX;
 	int psize = t->pers == TR_PERS_X86_64 ? 8 : 4;
 	unsigned int cnt = 0;
 
+	/* the exit's entries share the record with the entry's (unless the
+	 * entry went out in a record of its own) */
+	if (phase == 1 && !(t->flags & T_SPLIT))
+		budget = t->mem.len < budget ? budget - t->mem.len : 0;
 	for (int i = 0; i < pe->nops; i++) {
 		const struct tr_op *op = &pe->ops[i];
 		uint64_t addr = op->kind == TR_OP_STACK ? t->sp + 8 * (uint64_t)op->arg : t->args[op->arg];
-		size_t lim = op->size ? op->size : strsize, len;
+		size_t lim = op->size ? op->size : strsize, len = 0, need, room, used = b->len - start;
+		size_t cap = TR_IOV_DATA_MAX;
+		int toobig = 0;
 
 		/* STRARR with LEN_FIXED: `size` is the exact element count (0:
 		 * count the pointers only, as for an abbreviated environment) */
@@ -339,28 +387,16 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 
 		if (op->phase != phase)
 			continue;
-		/* the largest value an op can produce, so the writer never
-		 * overflows: strings and buffers are bounded by their limits */
-		len = 64 + lim;
-		if (op->kind == TR_OP_STRARR)
-			len = 64 + lim * (strsize + 16);
-		else if (op->kind == TR_OP_IOVEC)
-			len = 64 + lim * 32 + TR_IOV_DATA_MAX;
-		else if (op->kind == TR_OP_MSGHDR)
-			len = 128 + TR_MSGHDR_SIZE + TR_MSG_NAME_MAX + lim * 32 + TR_IOV_DATA_MAX + TR_MSG_CONTROL_MAX;
-		else if (op->kind == TR_OP_MMSGHDR) { /* lim messages of lim iovecs each */
-			if (lim > TR_MMSG_MAX)
-				lim = TR_MMSG_MAX;
-			len = 64 + lim * (128 + 64 + TR_MSG_NAME_MAX + lim * 32 + TR_MSG_CONTROL_MAX) + TR_IOV_DATA_MAX;
-		}
-		if (tr_buf_reserve(b, len) < 0)
+		/* room: bytes for the value, after the entry's [phase, arg] */
+		if (used + 128 > budget)
 			break;
-		tr_mp_array(b, 3);
-		tr_put8(b, (uint8_t)phase);
-		tr_put8(b, op->arg);
+		room = budget - used - 64;
+		/* need: the most the value can take, within room */
 		switch (op->kind) {
-		case TR_OP_CSTR:
-			tr_fetch_cstr(L, t, b, addr, lim);
+		case TR_OP_CSTR: /* bin header, bytes, NUL */
+			if (lim > room - 8)
+				lim = room - 8;
+			need = lim + 8;
 			break;
 		case TR_OP_BUF:
 			if (op->len_src <= 5)
@@ -373,6 +409,59 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 				len = lim;
 			if (t->pers != TR_PERS_X86_64)
 				len &= 0xffffffffu;
+			if (len > room - 8)
+				len = room - 8;
+			need = len + 8;
+			break;
+		case TR_OP_STRARR: /* cuts itself to room */
+			need = lim && strsize + 16 > (room - 16) / lim ? room : 16 + lim * (strsize + 16);
+			break;
+		case TR_OP_IOVEC: /* [base, len, data] each: 32 bytes and the data */
+			len = op->len_src <= 5 ? t->args[op->len_src] : lim;
+			if (len > lim)
+				len = lim;
+			if (len > (room - 64) / 32)
+				len = (room - 64) / 32;
+			if (cap > room - 64 - len * 32)
+				cap = room - 64 - len * 32;
+			need = 64 + len * 32 + cap;
+			break;
+		case TR_OP_MSGHDR:
+			toobig = room < TR_MSGHDR_FIXED + 64;
+			if (toobig)
+				break;
+			if (lim > (room - TR_MSGHDR_FIXED) / 32)
+				lim = (room - TR_MSGHDR_FIXED) / 32;
+			if (cap > room - TR_MSGHDR_FIXED - lim * 32)
+				cap = room - TR_MSGHDR_FIXED - lim * 32;
+			need = TR_MSGHDR_FIXED + lim * 32 + cap;
+			break;
+		case TR_OP_MMSGHDR: /* lim messages of lim iovecs each */
+			if (lim > TR_MMSG_MAX)
+				lim = TR_MMSG_MAX;
+			need = 64 + lim * (TR_MSGHDR_FIXED + 64 + lim * 32) + TR_IOV_DATA_MAX;
+			toobig = need > room;
+			break;
+		default: /* STRUCT, STACK: exactly their size */
+			need = 8 + (size_t)op->size;
+			toobig = need > room;
+			break;
+		}
+		if (tr_buf_reserve(b, 64 + (toobig ? 16 : need)) < 0)
+			break;
+		tr_mp_array(b, 3);
+		tr_put8(b, (uint8_t)phase);
+		tr_put8(b, op->arg);
+		if (toobig) {
+			tr_mp_int(b, -E2BIG);
+			cnt++;
+			continue;
+		}
+		switch (op->kind) {
+		case TR_OP_CSTR:
+			tr_fetch_cstr(L, t, b, addr, lim);
+			break;
+		case TR_OP_BUF:
 			tr_fetch_buf(L, t, b, addr, len);
 			break;
 		case TR_OP_STRUCT:
@@ -380,11 +469,11 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 			tr_fetch_struct(L, t, b, addr, op->size);
 			break;
 		case TR_OP_STRARR:
-			tr_fetch_strarr(L, t, b, addr, lim, strsize, psize);
+			tr_fetch_strarr(L, t, b, addr, lim, strsize, room, psize);
 			break;
 		case TR_OP_MSGHDR:
 			tr_fetch_msghdr(L, t, b, addr, lim, phase == 1 ? (ret > 0 ? (size_t)ret : 0) : SIZE_MAX,
-					strsize, psize);
+					strsize, cap, psize);
 			break;
 		case TR_OP_MMSGHDR:
 			/* the first `ret` messages (sent or received), at most
@@ -397,11 +486,8 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 			tr_fetch_mmsghdr(L, t, b, addr, len, lim, strsize, psize);
 			break;
 		case TR_OP_IOVEC:
-			len = op->len_src <= 5 ? t->args[op->len_src] : lim;
-			if (len > lim)
-				len = lim;
 			tr_fetch_iovec(L, t, b, addr, len, phase == 1 ? (ret > 0 ? (size_t)ret : 0) : SIZE_MAX,
-				       strsize, TR_IOV_DATA_MAX, psize);
+				       strsize, cap, psize);
 			break;
 		}
 		cnt++;

@@ -19,6 +19,10 @@ void tr_plan_free(struct tr_plan *pl)
 {
 	free(pl->ent);
 	free(pl->ops);
+	free(pl->tamper);
+	free(pl->pokes);
+	free(pl->tamper_raw);
+	free(pl->tpaths);
 	memset(pl, 0, sizeof(*pl));
 }
 
@@ -47,7 +51,7 @@ int tr_plan_parse(struct tr_plan *pl, const unsigned char *p, size_t len)
 		if (off > len)
 			return -EINVAL;
 	}
-	if (off != len)
+	if (off != len && !(pl->flags & TR_PF_TAMPER))
 		return -EINVAL;
 	pl->count = count;
 	pl->ent = calloc(count ? count : 1, sizeof(*pl->ent));
@@ -83,6 +87,15 @@ int tr_plan_parse(struct tr_plan *pl, const unsigned char *p, size_t len)
 		}
 		if (e->nr < TR_NR_DIRECT)
 			pl->idx[e->pers][e->nr] = i;
+	}
+	if (pl->flags & TR_PF_TAMPER) {
+		/* tamper.c: the -e inject=/fault= rules after the entries */
+		long end = tr_tamper_parse(pl, p, off, len);
+
+		if (end < 0 || (size_t)end != len) {
+			tr_plan_free(pl);
+			return end < 0 ? (int)end : -EINVAL;
+		}
 	}
 	return count;
 }

@@ -299,7 +299,10 @@ void tr_emit_call(struct tr_loop *L, struct tr_task *t, int have_exit, int64_t r
 		tr_args(b, t->args);
 	}
 	if (have_exit) {
-		tr_mp_int(b, ret);
+		if ((flags & TR_SF_INJECTED) && !is_error && ret < 0)
+			tr_mp_uint(b, (uint64_t)ret); /* tamper.c: an injected retval= is unsigned */
+		else
+			tr_mp_int(b, ret);
 		tr_mp_bool(b, is_error);
 		tr_mp_uint(b, dur);
 	} else {
@@ -324,6 +327,12 @@ void tr_emit_call(struct tr_loop *L, struct tr_task *t, int have_exit, int64_t r
 	t->flags &= ~(T_INSYS | T_WANT_EXIT | T_SPLIT | T_SECCOMP);
 	t->mem_n = 0;
 	t->mem.len = 0;
+	/* a large call's buffer is not kept for every later one of the task */
+	if (t->mem.cap > TR_MEM_KEEP) {
+		free(t->mem.p);
+		t->mem.p = NULL;
+		t->mem.cap = 0;
+	}
 	tr_pending_del(t);
 }
 

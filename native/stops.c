@@ -5,7 +5,7 @@
 
 #include "tr_internal.h"
 
-static void tr_resume(struct tr_loop *L, struct tr_task *t, int sig)
+void tr_resume(struct tr_loop *L, struct tr_task *t, int sig)
 {
 	int req = (L->plain || (t->flags & T_WANT_EXIT)) ? PTRACE_SYSCALL : PTRACE_CONT;
 
@@ -52,6 +52,12 @@ static void tr_on_entry(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo 
 	t->mem.len = 0;
 	t->mem.overflow = 0;
 	t->mem_n = 0;
+	if (tr_tamper_entry(L, t, pe, si)) { /* -e inject=: before the fetch sees a poke */
+		t->flags &= ~T_INSYS; /* skipped, to be made again: no record */
+		t->flags |= T_WANT_EXIT;
+		tr_resume(L, t, 0);
+		return;
+	}
 	if (pe && (ef & TR_EF_FETCH_ENTRY))
 		t->mem_n = tr_fetch(L, t, pe, 0, &t->mem, 0);
 	t->has_cpu = 0;
@@ -63,7 +69,7 @@ static void tr_on_entry(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo 
 			t->has_cpu = 1;
 		}
 	}
-	if (!L->plain && !(ef & TR_EF_EXIT)) {
+	if (!L->plain && !(ef & TR_EF_EXIT) && !tr_tamper_wants_exit(t)) {
 		t->flags &= ~T_WANT_EXIT;
 		tr_resume(L, t, 0);
 		tr_emit_call(L, t, 0, 0, 0, 0, NULL, 0, -1, TR_SF_NO_EXIT);
@@ -71,7 +77,21 @@ static void tr_on_entry(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo 
 	}
 	t->flags |= T_WANT_EXIT;
 	t->mono_entry = tr_now(CLOCK_MONOTONIC);
-	tr_resume(L, t, 0);
+	if (t->trule) {
+		/* a syscall-enter-stop carries signal= as strace sends it; a
+		 * seccomp stop cannot: the exit's resume does (tamper.c) */
+		uint64_t d = tr_tamper_delay(L, t, 0);
+		int sig = L->plain ? t->tsig : 0;
+
+		if (L->plain)
+			t->tsig = 0;
+		if (d)
+			tr_delay_hold(L, t, d, sig);
+		else
+			tr_resume(L, t, sig);
+	} else {
+		tr_resume(L, t, 0);
+	}
 	tr_pending_add(L, t);
 }
 
@@ -103,6 +123,7 @@ static void tr_on_exit(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo *
 		return;
 	}
 record:
+	tr_tamper_exit(L, t, si);
 	L->scratch.len = 0;
 	L->scratch.overflow = 0;
 	if (!si->exit.is_error && (t->eflags & TR_EF_FETCH_EXIT)) {
@@ -117,8 +138,21 @@ record:
 			cpu = c - (int64_t)t->cpu_entry;
 	}
 	t->flags &= ~T_WANT_EXIT;
-	tr_resume(L, t, 0);
-	tr_emit_call(L, t, 1, si->exit.rval, si->exit.is_error, mono - t->mono_entry, &L->scratch, xn, cpu, 0);
+	if (t->trule) {
+		uint64_t d = tr_tamper_delay(L, t, 1);
+		int sig = t->tsig;
+
+		t->tsig = 0;
+		t->trule = 0;
+		if (d)
+			tr_delay_hold(L, t, d, sig);
+		else
+			tr_resume(L, t, sig);
+	} else {
+		tr_resume(L, t, 0);
+	}
+	tr_emit_call(L, t, 1, si->exit.rval, si->exit.is_error, mono - t->mono_entry, &L->scratch, xn, cpu, t->tflags);
+	t->tflags = 0;
 }
 
 /* A task went away with a call under way (exit_group, execve of another
@@ -220,6 +254,7 @@ static void tr_passthru_stop(struct tr_loop *L, struct tr_task *t, int sig, int 
 			return;
 		}
 		L->st->syscall_stops++;
+		tr_tamper_finish(L, t);
 		break;
 	}
 	t->flags &= ~(T_WANT_EXIT | T_INSYS);
@@ -272,6 +307,8 @@ static void tr_on_syscall_stop(struct tr_loop *L, struct tr_task *t)
 		tr_resume(L, t, 0);
 		return;
 	}
+	if (t->replay && tr_tamper_replay(L, t, si.op))
+		return; /* tamper.c: a call made again for its signal= */
 	if (si.op == TR_SI_ENTRY)
 		tr_on_entry(L, t, &si, 0);
 	else if (si.op == TR_SI_EXIT)
@@ -358,6 +395,8 @@ void tr_on_status(struct tr_loop *L, int tid, int status)
 		/* a signal-delivery-stop's signal goes with the detach */
 		if (!ev && sig != (SIGTRAP | 0x80))
 			inj = sig;
+		else if (sig == (SIGTRAP | 0x80))
+			tr_tamper_finish(L, t);
 		tr_detach_task(L, t, inj);
 		return;
 	}
@@ -380,6 +419,7 @@ void tr_on_status(struct tr_loop *L, int tid, int status)
 		ptrace(TR_PTRACE_GETEVENTMSG, tid, 0L, &msg);
 		old = (int)msg;
 		t = tr_exec_rename(L, t, old);
+		L->tamper_live = 1; /* strace: nothing is tampered with before the first execve */
 		tr_resume(L, t, 0);
 		tr_emit_simple(L, TR_REC_EXEC, t, 1, old, 0);
 		return;

@@ -159,6 +159,7 @@ void tr_pending_add(struct tr_loop *L, struct tr_task *t)
 void tr_task_free(struct tr_loop *L, struct tr_task *t)
 {
 	tr_pending_del(t);
+	tr_tamper_forget(L, t);
 	tr_hash_remove(L, t);
 	if (t->sched_fd >= 0)
 		close(t->sched_fd);

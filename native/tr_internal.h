@@ -15,6 +15,8 @@
  *   seize.c    seizing tasks
  *   inject.c   injecting the filter into running processes (and the BPF
  *              interpreter that checks the process's own filters first)
+ *   tamper.c   -e inject=/fault=: the plan's tamper section, counters,
+ *              writing registers and memory, delays
  *   tracer.c   the loop (tr_run)
  *   vectors.c  golden vectors (tr_selftest_frame)
  */
@@ -146,6 +148,29 @@ struct tr_pentry {
 	uint16_t eflags;
 	uint32_t nr;
 	struct tr_op *ops;
+	int32_t tamper; /* its tamper rule + 1; 0: none */
+};
+
+struct tr_poke {
+	uint8_t phase, arg;
+	uint16_t len;
+	const unsigned char *data;
+};
+
+struct tr_trule {
+	uint8_t pers, actions, signo, npokes;
+	uint32_t nr;
+	uint16_t first, last, step, error;
+	uint64_t retval;
+	int64_t scno;
+	uint64_t delay_enter_ns, delay_exit_ns;
+	uint8_t pathargs, fdargs; /* -P: which arguments are paths / fds */
+	struct tr_poke *pokes;
+};
+
+struct tr_tpath {
+	const char *s; /* not NUL-terminated */
+	size_t len;
 };
 
 #define TR_NR_DIRECT 1024
@@ -156,6 +181,12 @@ struct tr_plan {
 	struct tr_pentry *ent;
 	struct tr_op *ops;
 	int32_t idx[3][TR_NR_DIRECT];
+	int ntamper;
+	struct tr_trule *tamper;
+	struct tr_poke *pokes;
+	unsigned char *tamper_raw;
+	int ntpaths; /* -P paths: only calls naming one are tampered with */
+	struct tr_tpath *tpaths;
 };
 
 uint32_t tr_le32(const unsigned char *p);
@@ -174,6 +205,8 @@ enum {
 	T_ANNOUNCED = 0x40, /* NEWTASK written (or an initial task) */
 	T_STARTED = 0x80, /* its first stop was seen */
 	T_HELD = 0x100, /* injection: kept in its first stop (held_status) */
+	T_TAMPERED = 0x200, /* tamper.c: the call was replaced at its entry */
+	T_DELAYED = 0x400, /* tamper.c: held in its stop until wake_ns */
 };
 
 struct tr_task {
@@ -194,6 +227,15 @@ struct tr_task {
 	unsigned int mem_n;
 	struct tr_task *hnext;
 	struct tr_task *pnext, *pprev; /* pending (unsplit) list */
+	/* tamper.c */
+	uint32_t *tcount; /* calls counted per tamper rule (when=) */
+	int32_t trule; /* the rule acting on the call under way + 1; 0: none */
+	uint32_t tflags; /* TR_SF_ tamper bits of the call's record */
+	int tsig; /* signal= to send when the call is resumed */
+	int held_sig; /* delayed: the signal to resume with */
+	int64_t wake_ns; /* delayed: CLOCK_MONOTONIC time to resume */
+	uint8_t replay; /* signal= after a seccomp stop: TR_REPLAY_ step */
+	struct tr_task *dnext; /* delayed list */
 };
 
 struct tr_loop {
@@ -229,6 +271,10 @@ struct tr_loop {
 	int64_t linger_ns, batch_t0;
 	char *err;
 	size_t errlen;
+	/* tamper.c */
+	struct tr_task *delayed; /* threads held by delay_enter=/delay_exit= */
+	int tamper_live; /* launch: 0 until the command's first execve */
+	int no_setinfo; /* the kernel lacks PTRACE_SET_SYSCALL_INFO */
 };
 
 extern int64_t tr_clock_fixed; /* tr_selftest_frame: deterministic times */
@@ -269,12 +315,16 @@ void tr_emit_simple(struct tr_loop *L, int type, struct tr_task *t, int n, int64
 
 /* memory.c */
 #define TR_PAGE 4096
+#define TR_PATH_MAX 4096
+#define TR_MEM_KEEP 65536 /* a task keeps an entry buffer this large at most between calls */
 
+ssize_t tr_peek(struct tr_task *t, void *dst, uint64_t addr, size_t len);
 unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pentry *pe, int phase,
 		      struct tr_buf *b, int64_t ret);
 int64_t tr_cpu(struct tr_task *t);
 
 /* stops.c */
+void tr_resume(struct tr_loop *L, struct tr_task *t, int sig);
 void tr_on_status(struct tr_loop *L, int tid, int status);
 void tr_forget_all(struct tr_loop *L);
 void tr_drain_wait(struct tr_loop *L);
@@ -293,6 +343,20 @@ int tr_attach_pid(struct tr_loop *L, int pid);
 /* inject.c */
 void tr_release_held(struct tr_loop *L);
 int tr_inject_all(struct tr_loop *L);
+
+/* tamper.c */
+enum { TR_REPLAY_REWIND = 1, TR_REPLAY_ENTER = 2, TR_REPLAY_SECCOMP = 3 };
+long tr_tamper_parse(struct tr_plan *pl, const unsigned char *p, size_t off, size_t len);
+int tr_tamper_entry(struct tr_loop *L, struct tr_task *t, const struct tr_pentry *pe, struct tr_sysinfo *si);
+int tr_tamper_replay(struct tr_loop *L, struct tr_task *t, int op);
+int tr_tamper_wants_exit(struct tr_task *t);
+uint64_t tr_tamper_delay(struct tr_loop *L, struct tr_task *t, int phase);
+void tr_tamper_exit(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo *si);
+void tr_delay_hold(struct tr_loop *L, struct tr_task *t, uint64_t ns, int sig);
+int64_t tr_delay_left(struct tr_loop *L);
+void tr_delay_expire(struct tr_loop *L, int all);
+void tr_tamper_forget(struct tr_loop *L, struct tr_task *t);
+void tr_tamper_finish(struct tr_loop *L, struct tr_task *t);
 
 /* tracer.c */
 void tr_loop_free(struct tr_loop *L);

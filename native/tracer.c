@@ -55,6 +55,32 @@ static void tr_set_timer(int64_t ns)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
+/* Threads are held (tamper.c): drain the stops that are there, then sleep
+ * on the SIGCHLD signalfd until a stop comes, the earliest held thread is
+ * due or a tick (SIGALRM) breaks the sleep. SIGCHLD stays blocked: one that
+ * comes between the drain and ppoll makes ppoll return at once. */
+static void tr_delay_wait(struct tr_loop *L)
+{
+	struct pollfd pfd = { L->sigfd, POLLIN, 0 };
+	struct timespec tmo;
+	int64_t left;
+
+	tr_drain_wait(L);
+	tr_delay_expire(L, 0);
+	left = tr_delay_left(L);
+	if (left < 0 || !L->ntasks)
+		return;
+	tmo.tv_sec = left / 1000000000;
+	tmo.tv_nsec = left % 1000000000;
+	if (ppoll(&pfd, 1, &tmo, NULL) > 0) {
+		struct signalfd_siginfo ssi[8];
+
+		while (read(L->sigfd, ssi, sizeof(ssi)) > 0)
+			;
+	}
+	tr_delay_expire(L, 0);
+}
+
 /* The other way to wait: block in wait4 itself, as strace does, so a stop
  * costs wait4 + GET_SYSCALL_INFO + resume and nothing else. A periodic
  * SIGALRM (handler without SA_RESTART) breaks the wait: every linger time
@@ -113,6 +139,13 @@ static int tr_loop_blocking(struct tr_loop *L)
 			tr_set_timer(period);
 			fast = 1;
 		}
+		if (L->delayed) {
+			/* threads held by delay_enter=/delay_exit=: wait for
+			 * SIGCHLD (blocked, so none is missed) or the earliest
+			 * wake-up, whichever comes first (tamper.c) */
+			tr_delay_wait(L);
+			continue;
+		}
 		pid = wait4(-1, &status, __WALL, NULL);
 		if (pid < 0) {
 			if (errno == EINTR)
@@ -169,6 +202,7 @@ static void tr_loop_init(struct tr_loop *L, const struct tr_config *c, struct tr
 	L->sigfd = L->tfd = -1;
 	L->attach = c->mode == TR_MODE_ATTACH;
 	L->plain = L->attach && !c->inject_bpf_len;
+	L->tamper_live = L->attach; /* run: from the command's first execve on */
 	L->pending.pnext = L->pending.pprev = &L->pending;
 	L->flush_ns = (int64_t)(c->flush_ms > 0 ? c->flush_ms : 20) * 1000000;
 	L->linger_ns = c->linger_us > 0 ? (int64_t)c->linger_us * 1000 : 0;
@@ -367,7 +401,19 @@ static int tr_loop_poll(struct tr_loop *L)
 		}
 		if (L->consumer_gone && !L->ending)
 			tr_end(L);
+		if (L->delayed) {
+			/* tamper.c: wake for the earliest held thread */
+			int64_t left = tr_delay_left(L);
+
+			if (left >= 0 && (!tp || left < tmo.tv_sec * 1000000000LL + tmo.tv_nsec)) {
+				tmo.tv_sec = left / 1000000000;
+				tmo.tv_nsec = left % 1000000000;
+				tp = &tmo;
+			}
+		}
 		n = ppoll(pfd, nfds, tp, NULL);
+		if (L->delayed)
+			tr_delay_expire(L, 0);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

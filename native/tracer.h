@@ -7,7 +7,7 @@
 #define TR_FRAME_MAGIC 0x5254
 #define TR_FRAME_HEADER_SIZE 24
 #define TR_FRAME_MAX_PAYLOAD 1048576
-#define TR_PLAN_VERSION 1
+#define TR_PLAN_VERSION 2
 #define TR_LEN_RET 6
 #define TR_LEN_FIXED 7
 #define TR_LEN_NONE 255
@@ -22,6 +22,9 @@
 #define TR_MSGHDR_COMPAT_SIZE 28
 #define TR_MMSGHDR_SIZE 64
 #define TR_MMSGHDR_COMPAT_SIZE 32
+/* fetched memory one call may carry (entry and exit together): its record
+ * always fits in a frame, and no fetch reserves more */
+#define TR_MEM_MAX 1040384
 #define TR_X32_SYSCALL_BIT 0x40000000
 
 enum tr_rec {
@@ -42,10 +45,11 @@ enum tr_rec {
 
 enum tr_pers { TR_PERS_X86_64 = 0, TR_PERS_I386 = 1, TR_PERS_X32 = 2 };
 enum tr_newtask { TR_NEW_FORK = 1, TR_NEW_VFORK = 2, TR_NEW_CLONE = 3 };
-enum tr_sysflag { TR_SF_NO_EXIT = 1, TR_SF_VANISHED = 2, TR_SF_SECCOMP = 4 };
+enum tr_sysflag { TR_SF_NO_EXIT = 1, TR_SF_VANISHED = 2, TR_SF_SECCOMP = 4, TR_SF_INJECTED = 8, TR_SF_POKED = 16, TR_SF_DELAYED = 32, TR_SF_SIGNALED = 64 };
+enum tr_tamper_action { TR_TA_ERROR = 1, TR_TA_RETVAL = 2, TR_TA_SIGNAL = 4, TR_TA_SYSCALL = 8, TR_TA_DELAY_ENTER = 16, TR_TA_DELAY_EXIT = 32, TR_TA_POKE_ENTER = 64, TR_TA_POKE_EXIT = 128 };
 enum tr_op_kind { TR_OP_CSTR = 1, TR_OP_BUF = 2, TR_OP_STRUCT = 3, TR_OP_STRARR = 4, TR_OP_IOVEC = 5, TR_OP_MSGHDR = 6, TR_OP_STACK = 7, TR_OP_MMSGHDR = 8 };
 enum tr_eflag { TR_EF_EXIT = 1, TR_EF_FETCH_ENTRY = 2, TR_EF_FETCH_EXIT = 4 };
-enum tr_pflag { TR_PF_CPU_TIME = 1 };
+enum tr_pflag { TR_PF_CPU_TIME = 1, TR_PF_TAMPER = 2 };
 enum tr_ctl { TR_CTL_DETACH = 1, TR_CTL_KILL = 2, TR_CTL_FLUSH = 3 };
 enum tr_mode { TR_MODE_LAUNCH = 0, TR_MODE_ATTACH = 1 };
 
@@ -88,6 +92,10 @@ struct tr_stats {
 	/* launch: the launched process's wait status once it is gone (exit or
 	 * killed), else -1 (attach, or not seen) */
 	long long root_status;
+	/* -e inject=/fault=: calls tampered with; register writes made with
+	 * PTRACE_SETREGS because the kernel lacks PTRACE_SET_SYSCALL_INFO */
+	unsigned long long tampered;
+	unsigned long long tamper_setregs;
 };
 
 /* Run the loop until every task is gone (launch) or detached (attach).

@@ -11,7 +11,7 @@ sockaddr, ...). See docs/decoding.md.
 
 from ._core import DecodeOptions
 from ._decoder import Decoder
-from ._fmt import error_text, quote
+from ._fmt import error_text, quote, tamper_list, tamper_marks
 from ._signals import siginfo_text
 
-__all__ = ["DecodeOptions", "Decoder", "error_text", "quote", "siginfo_text"]
+__all__ = ["DecodeOptions", "Decoder", "error_text", "quote", "siginfo_text", "tamper_list", "tamper_marks"]

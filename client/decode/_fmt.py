@@ -276,3 +276,29 @@ def error_text_memo(e: int) -> str:
         if len(_ERROR_TEXTS) < 4096:
             _ERROR_TEXTS[e] = text
     return text
+
+
+# -e inject=/fault=: what strace appends after the return value of a call it
+# tampered with (SysFlag bits of the record)
+_INJECTED, _POKED, _DELAYED = 0x8, 0x10, 0x20
+
+
+def tamper_marks(flags: int) -> str:
+    """` (INJECTED)`, ` (INJECTED: args)`, ` (INJECTED: args, retval)`, then
+    ` (DELAYED)`, as strace prints them; "" for a call left alone."""
+    if not flags & (_INJECTED | _POKED | _DELAYED):
+        return ""
+    out = ""
+    if flags & _POKED:
+        out = " (INJECTED: args, retval)" if flags & _INJECTED else " (INJECTED: args)"
+    elif flags & _INJECTED:
+        out = " (INJECTED)"
+    if flags & _DELAYED:
+        out += " (DELAYED)"
+    return out
+
+
+def tamper_list(flags: int) -> list[str] | None:
+    """The JSON `injected` field: what was done to the call, or None."""
+    out = [name for bit, name in ((_INJECTED, "retval"), (_POKED, "args"), (_DELAYED, "delay"), (0x40, "signal")) if flags & bit]
+    return out or None

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from tracerd._wire import PLAN_HEADER, PLAN_MAGIC, PLAN_VERSION
-from tracerd.bpfgen import Qualifiers, build_plan, parse_plan
+from tracerd.bpfgen import Qualifiers, build_plan, parse_plan, tamper_map
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 
@@ -20,30 +20,54 @@ GOOD = {
     "plan_entry_only": (["trace=execve@64,write@64,exit@64"], {"entry_only": True}),
     "plan_i386_socket_cpu": (["trace=connect@32,open@32"], {"strsize": 128, "cpu_time": True}),
     "plan_empty": (["trace=none"], {}),
+    # the tamper section: every action, both phases of pokes, i386
+    "plan_tamper": ([
+        "trace=close,chdir,read@64,write@64",
+        "inject=close:error=EBADF:when=3",
+        "inject=chdir@64:retval=7:syscall=getpid:when=2..6+2",
+        "inject=chdir@32:signal=USR1:delay_enter=1.5ms:delay_exit=2us",
+        "inject=read@64:poke_enter=@arg2=0a0b0c,@arg3=ff:poke_exit=@arg2=0x00",
+        "fault=write@64:when=4+",
+    ], {}),
+    # -P: the paths, and each rule's path and fd arguments
+    "plan_tamper_paths": (["trace=openat@64,close@64,read@64", "inject=openat:error=ENOENT:when=2", "fault=close"],
+                          {"paths": ["/etc/passwd", "/tmp/x"]}),
 }
 
 
 def _bad() -> dict[str, tuple[bytes, str]]:
     good = build_plan(_trace(GOOD["plan_file_basic"][0]))
+    q = _qualified(GOOD["plan_tamper"][0])
+    tamper = build_plan(q.trace, tamper=tamper_map(q.inject, q.trace))
+    # a rule for a call the plan does not select (chdir's rules, close's entries)
+    q2 = _qualified(["trace=close@64", "inject=chdir@64:error=1"])
+    orphan = build_plan(q2.trace, tamper=tamper_map(q2.inject, _trace(["trace=chdir@64"])))
     return {
         "plan_bad_magic": (b"XXXX" + good[4:], "bad fetch plan magic"),
         "plan_bad_version": (PLAN_HEADER.pack(PLAN_MAGIC, PLAN_VERSION + 1, 0, 32, 0), "unsupported fetch plan version"),
         "plan_truncated": (good[:-3], "fetch plan truncated"),
         "plan_trailing": (good + b"\0", "trailing bytes"),
+        "plan_tamper_truncated": (tamper[:-5], "truncated"),
+        "plan_tamper_orphan": (orphan, "without a plan entry"),
     }
 
 
 def _trace(exprs):
+    return _qualified(exprs).trace
+
+
+def _qualified(exprs):
     q = Qualifiers()
     for e in exprs:
         q.qualify(e)
-    return q.trace
+    return q
 
 
 def expected() -> dict[str, tuple[bytes, dict]]:
     out = {}
     for name, (exprs, kw) in GOOD.items():
-        data = build_plan(_trace(exprs), **kw)
+        q = _qualified(exprs)
+        data = build_plan(q.trace, tamper=tamper_map(q.inject, q.trace), **kw)  # kw may hold -P's paths
         doc = {"source": {"qualify": exprs, **kw}, **parse_plan(data)}
         out[name] = (data, doc)
     for name, (data, err) in _bad().items():

@@ -249,7 +249,7 @@ def test_inject_rules():
     assert isinstance(a, Inject) and a.error == 2 and (a.first, a.last, a.step) == (3, 5, 2)
     assert a.syscalls == sel("openat")
     assert b.fault and b.error == 38 and (b.first, b.step) == (1, 1)  # ENOSYS by default
-    assert c.retval == 16 and c.signal == 10 and c.delay_enter_us == 10000 and c.delay_exit_us == 5
+    assert c.retval == 16 and c.signal == 10 and c.delay_enter_ns == 10_000_000 and c.delay_exit_ns == 5000
     assert d.syscall == "getpid" and (d.first, d.last, d.step) == (2, 0xFFFF, 1)
     assert d.syscalls == {(Pers.X86_64, 110)}
     assert e.poke_enter == ((2, b"\x0a\x0b"), (3, b"\xff"))

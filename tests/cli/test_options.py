@@ -114,7 +114,7 @@ def test_env_options(monkeypatch):
         (["-U", "calls,bogus", "true"], "unknown column name: 'bogus'"),
         (["-e", "trace=nosuchcall", "true"], "nosuchcall"),
         (["-e", "trace=%nosuchclass", "true"], "nosuchclass"),
-        (["-e", "inject=open:error=ENOENT", "true"], "inject"),
+        (["-e", "inject=open:when=3", "true"], "invalid inject argument .open:when=3."),  # no action
         (["-c", "-C", "true"], "mutually exclusive"),
         (["--format=xml", "true"], "invalid --format"),
         (["-Y", "true"], "decode-pids=comm"),
@@ -201,3 +201,33 @@ def test_attach_takes_seccomp_bpf():
 def test_run_points_p_to_attach():
     with pytest.raises(UsageError, match="attaching is 'tracectl attach PID...'"):
         parse("-p", "1", "true")
+
+
+# -s as strace 6.1 takes it: 0 .. 2**30 - 1, strtol's spaces and sign, nothing after
+S_REFUSED = ("1073741824", "2147483648", "4294967296", "-1", "0x10", "5k", "5 ", "1_000", "")
+S_VALUES = ["0", "32", "131072", "1073741823", " +5", "-0", *S_REFUSED]
+
+
+@needs_qualifiers
+@pytest.mark.parametrize("value", S_VALUES)
+def test_strsize_bounds(value):
+    if value in S_REFUSED:
+        with pytest.raises(UsageError) as ei:
+            resolved("-s", value, "true")
+        assert str(ei.value) == f"invalid -s argument: '{value}'"
+    else:
+        assert resolved("-s", value, "true").strsize == int(value)
+
+
+def test_strsize_bounds_are_strace_s():
+    """The accepted and refused values above are strace's own."""
+    import shutil
+
+    if shutil.which("strace") is None:
+        pytest.skip("strace not installed")
+    for value in S_VALUES:
+        r = subprocess.run(["strace", "-s", value, "-e", "trace=none", "true"], capture_output=True, text=True)
+        refused = r.returncode != 0
+        assert refused == (value in S_REFUSED), value
+        if refused:
+            assert r.stderr.splitlines()[0] == f"strace: invalid -s argument: '{value}'"

@@ -25,7 +25,11 @@ def wait_for_socket(path: str, proc: subprocess.Popen, limit: float = 20.0) -> N
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"tracerd exited with {proc.returncode}: {proc.stderr.read().decode() if proc.stderr else ''}")
+            err = b""
+            if getattr(proc, "errfile", None) is not None:
+                proc.errfile.seek(0)
+                err = proc.errfile.read()
+            raise RuntimeError(f"tracerd exited with {proc.returncode}: {err.decode()}")
         s = socket.socket(socket.AF_UNIX)
         try:
             s.connect(path)
@@ -38,26 +42,33 @@ def wait_for_socket(path: str, proc: subprocess.Popen, limit: float = 20.0) -> N
 
 
 class Daemon:
-    def __init__(self, path: str, extra=(), env=None):
+    def __init__(self, path: str, extra=(), env=None, cmd=None, cwd=None):
+        """cmd: how to start tracerd (default: this interpreter's -m)."""
         self.path = path
+        # a file, not a pipe: a pass-through worker the daemon leaves behind
+        # keeps its stderr open, and a pipe would never see EOF
+        self.errfile = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            [PY, "-m", "tracerd.daemon", "--socket", path, "--log-level", "debug", *extra],
+            [*(cmd or [PY, "-m", "tracerd.daemon"]), "--socket", path, "--log-level", "debug", *extra],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self.errfile,
             env=env,
+            cwd=cwd,
         )
+        self.proc.errfile = self.errfile
         wait_for_socket(path, self.proc)
 
     def stop(self) -> tuple[int, str]:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         try:
-            _, err = self.proc.communicate(timeout=30)
+            self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            _, err = self.proc.communicate()
-        return self.proc.returncode, err.decode()
+            self.proc.wait()
+        self.errfile.seek(0)
+        return self.proc.returncode, self.errfile.read().decode()
 
 
 def _world_dir() -> str:

@@ -113,9 +113,10 @@ def test_live_session_gauges_and_worker_rss(mdaemon, sleeper_bin):
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         m = {}
-        for _ in range(200):  # until the session shows (bounded: ~10 s)
+        for _ in range(200):  # until the session shows and its worker runs (bounded: ~10 s);
+            # a session is listed while its worker is still being exec'd
             m = scrape(mdaemon)
-            if value(m, "tracerd_sessions", kind="attach", state="tracing") == 1:
+            if value(m, "tracerd_sessions", kind="attach", state="tracing") == 1 and value(m, "tracerd_worker_resident_memory_bytes") > 1 << 20:
                 break
             time.sleep(0.05)
         assert value(m, "tracerd_sessions", kind="attach", state="tracing") == 1

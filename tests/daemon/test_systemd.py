@@ -20,6 +20,17 @@ def unit(name):
     return p
 
 
+def unit_caps() -> set[str]:
+    """CapabilityBoundingSet= as systemd reads it: the union of every line
+    (configparser would keep the last one only)."""
+    caps = set()
+    with open(os.path.join(UNITS, "tracerd.service")) as f:
+        for line in f:
+            if line.startswith("CapabilityBoundingSet="):
+                caps |= set(line.split("=", 1)[1].split())
+    return caps
+
+
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze missing (Debian package: systemd)")
 def test_systemd_analyze_verify(tmp_path):
     # ExecStart must exist for verify: point the copy at this venv's tracerd,
@@ -39,10 +50,81 @@ def test_systemd_analyze_verify(tmp_path):
 def test_service_contract():
     s = unit("tracerd.service")["Service"]
     assert s["Type"] == "notify"
-    assert set(s["CapabilityBoundingSet"].split()) == {"CAP_SYS_PTRACE", "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN"}
+    assert unit_caps() == {"CAP_SYS_PTRACE", "CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_CHOWN", "CAP_SYS_ADMIN", "CAP_NET_ADMIN"}
     assert s["ProtectSystem"] == "strict" and s["ProtectHome"] == "read-only" and s["PrivateTmp"] == "yes"
     assert s["RuntimeDirectory"] == "tracerd" and s["Restart"] == "on-failure"
     assert "ProtectProc" not in s  # the daemon must see the processes it traces
     sock = unit("tracerd.socket")["Socket"]
     assert sock["ListenStream"] == "/run/tracerd/tracerd.sock"
     assert sock["SocketMode"] == "0660" and sock["SocketGroup"] == "tracing"
+
+
+def _unit_caps() -> list[str]:
+    return sorted(unit_caps())
+
+
+def _user_session(path, spin_pid, argv, bpf, plan):
+    """As the user: attach to their own process and detach; run a command."""
+    from tracerd.client import _remote
+
+    a = _remote.RemoteAttach(path, [spin_pid], plan=plan)
+    a.start()
+    n = 0
+    for _first, count, _payload in a.frames():
+        n += count
+        if n >= 3:
+            break
+    a.close()  # detach
+    for _ in a.frames():
+        pass
+    a.close()
+    r = _remote.RemoteRun(path, argv, bpf=bpf, plan=plan)
+    r.start()
+    m = sum(c for _, c, _ in r.frames())
+    r.close()
+    return {"attach": n, "attach_end": a.end.reason, "run": m, "status": r.status()}
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv")
+def test_the_units_capabilities_are_enough(test_user, sockdir, sleeper_bin):
+    """CI cannot run systemd as PID 1: start the daemon under setpriv with
+    exactly the unit's capability bounding set (and no_new_privs, as the
+    unit's NoNewPrivileges=yes), then attach, detach and run as a user, and
+    attach as root to the user's process (CAP_SYS_PTRACE)."""
+    sys.path.insert(0, HERE)
+    from daemon_helpers import PY, Daemon, as_user, make_bpf, make_plan, run_as_user
+
+    from tracerd.client import _remote
+
+    caps = _unit_caps()
+    bset = "-all," + ",".join("+" + c.removeprefix("CAP_").lower() for c in caps)
+    d = Daemon(os.path.join(sockdir, "u.sock"), ["--socket-group", "tracing"], cmd=["setpriv", f"--bounding-set={bset}", "--no-new-privs", PY, "-m", "tracerd.daemon"])
+    spin = subprocess.Popen(as_user(test_user, [sleeper_bin]))
+    try:
+        # the daemon holds exactly those capabilities
+        import ctypes  # noqa: F401 (capability numbers below are linux/capability.h's)
+
+        numbers = {"CAP_CHOWN": 0, "CAP_KILL": 5, "CAP_SETGID": 6, "CAP_SETUID": 7, "CAP_NET_ADMIN": 12, "CAP_SYS_PTRACE": 19, "CAP_SYS_ADMIN": 21}
+        with open(f"/proc/{d.proc.pid}/status") as f:
+            bnd = int(next(l for l in f if l.startswith("CapBnd:")).split()[1], 16)
+        assert bnd == sum(1 << numbers[c] for c in caps)
+        plan = make_plan(["openat", "close"])
+        res = run_as_user(test_user, _user_session, d.path, spin.pid, ["/bin/cat", "/dev/null"], make_bpf(["openat"]), plan)
+        assert res["attach"] >= 3 and res["attach_end"] == "detached" and res["run"] >= 1 and res["status"] == 0, res
+        a = _remote.RemoteAttach(d.path, [spin.pid], plan=plan)
+        a.start()
+        n = 0
+        for _first, count, _payload in a.frames():
+            n += count
+            if n >= 3:
+                break
+        a.close()
+        for _ in a.frames():
+            pass
+        a.close()
+        assert n >= 3 and a.end.reason == "detached"
+    finally:
+        spin.kill()
+        spin.wait()
+        rc, err = d.stop()
+    assert rc == 0 and "Traceback" not in err, err

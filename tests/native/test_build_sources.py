@@ -1,14 +1,15 @@
-"""The cffi build compiles every C file of the loop (a file left out of
-_build.SOURCES would link only if nothing used it, and then silently be dead)."""
+"""The cffi builds compile every C file of native/ (a file left out of
+_build.SOURCES would link only if nothing used it, and then silently be dead):
+the loop's (_build.py) and the exec catcher's (_build_catcher.py)."""
 
 from pathlib import Path
 
 import tracerd.native
-from tracerd.native import _build
+from tracerd.native import _build, _build_catcher
 
 
 def test_every_c_file_is_a_source():
     here = Path(tracerd.native.__file__).parent
-    assert sorted(_build.SOURCES) == sorted(p.name for p in here.glob("*.c"))
-    for h in _build.HEADERS:
+    assert sorted(_build.SOURCES + _build_catcher.SOURCES) == sorted(p.name for p in here.glob("*.c"))
+    for h in _build.HEADERS + _build_catcher.HEADERS:
         assert (here / h).is_file()

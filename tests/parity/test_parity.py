@@ -50,3 +50,13 @@ def test_options_reproduce_strace(opts):
     # at most two lines may differ by timing (a process gone before its fds
     # were read); a systematic difference shows on every run and many lines
     assert sum(missing.values()) <= 2, f"missing: {list(missing)[:10]}\nextra: {list(extra)[:10]}"
+
+
+@pytest.mark.skipif(_skip() is not None, reason=_skip() or "")
+@pytest.mark.parametrize("s", ["131072", "1073741823"])
+def test_execve_argv_at_large_s(s):
+    """-s at strace's largest: argv and the environment count as strace
+    prints them (they were raw addresses from -s 65536 or so)."""
+    ref, ours = compare.trace_both("exec /bin/echo a bb ccc", ("-s", s, "-e", "trace=execve"))
+    assert len(ref) == 2 and '["/bin/echo", "a", "bb", "ccc"]' in ref[1]
+    assert ours == ref

@@ -1,0 +1,180 @@
+"""Records -> events: what every transport formats from.
+
+An event is a flat dict (msgpack-able, so the spool holds it as is): the
+session key and seq, the tracee's ids, the strace line (`line`, decoded by
+tracerd.client.decode as tracectl decodes it, without the `[pid N]` prefix:
+the pid travels in its own field), the MSGID word, whether the call failed,
+and `json`, the --format=jsonl object plus host, session and rule (file: and
+nats:// send that).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from tracerd._wire import Rec, field
+
+from .._jsonl import to_dict
+
+_MSGID = {
+    Rec.SIGNAL: "signal", Rec.STOPPED: "signal", Rec.EXIT: "exit", Rec.KILLED: "exit", Rec.LOST: "lost",
+    Rec.ERROR: "error", Rec.EXEC: "exec", Rec.NEWTASK: "newtask", Rec.ATTACH: "attach", Rec.DETACH: "detach",
+}
+_CALLS = (Rec.SYSCALL, Rec.SYSCALL_ENTRY, Rec.SYSCALL_EXIT)
+HOST = socket.gethostname()
+
+
+ACOLUMN = 40  # strace's -a default: where tracectl aligns " = "
+
+
+def _align(text: str, col: int = 0) -> str:
+    """`head = ret` padded as tracectl prints it (the return at column 40)."""
+    head, sep, ret = text.rpartition(" = ")
+    if not sep:
+        return text
+    head = head.rstrip(" ") + " "
+    pad = ACOLUMN - col - len(head)
+    return f"{head}{' ' * pad}= {ret}" if pad > 0 else f"{head}= {ret}"
+
+
+def _signame(signo):
+    from .._output import signame
+
+    return signame(signo)
+
+
+def _decode_options(d: dict | None):
+    from tracerd.client.decode import DecodeOptions
+
+    d = d or {}
+    kw = {k: d[k] for k in ("strsize", "xflag", "yflag", "xstyle") if k in d}
+    return DecodeOptions(**kw)
+
+
+class SessionFormatter:
+    """One session's records -> events (keeps the entries of unfinished calls
+    and each process's comm/exe)."""
+
+    def __init__(self, key: str, meta: dict | None = None, host: str = HOST):
+        from tracerd.client.decode import Decoder
+
+        meta = meta or {}
+        self.key = key
+        self.host = host
+        self.rule = meta.get("rule", "") or ""
+        self.uid = meta.get("uid")
+        self.decoder = Decoder(_decode_options(meta.get("decode")))
+        self.pending: dict[int, list] = {}
+        self.procs: dict[int, tuple[str, str]] = {}  # tgid -> (comm, exe)
+
+    def _proc(self, tgid: int, fresh: bool = False) -> tuple[str, str]:
+        got = None if fresh else self.procs.get(tgid)
+        if got is None:
+            comm = exe = ""
+            if tgid:
+                try:
+                    with open(f"/proc/{tgid}/comm") as f:
+                        comm = f.read().strip()
+                    exe = os.readlink(f"/proc/{tgid}/exe")
+                except OSError:
+                    pass
+            if len(self.procs) > 4096:
+                self.procs.clear()
+            got = self.procs[tgid] = (comm, exe)
+        return got
+
+    def _uid(self, tgid: int):
+        if self.uid is not None:
+            return self.uid
+        try:
+            return os.stat(f"/proc/{tgid}").st_uid
+        except OSError:
+            return None
+
+    def _name(self, rec) -> str:
+        try:
+            return self.decoder.name(field(rec, "pers"), field(rec, "nr"))
+        except Exception:
+            return f"syscall_{field(rec, 'nr')}"
+
+    def event(self, rec: list) -> dict:
+        rtype = Rec(rec[0])
+        seq, ts, tid, tgid = rec[1], rec[2], rec[3], rec[4]
+        entry = None
+        if rtype == Rec.SYSCALL_ENTRY:
+            self.pending[tid] = rec
+        elif rtype == Rec.SYSCALL_EXIT:
+            entry = self.pending.pop(tid, None)
+        j = to_dict(rec, self.decoder, entry)
+        err = False
+        if rtype in _CALLS:
+            msgid = j.get("syscall") or self._name(rec)
+            text = j.get("text")
+            if text is None:
+                text = f"{msgid}(...)"
+            if rtype == Rec.SYSCALL_ENTRY:
+                line = text + " <unfinished ...>"
+            elif rtype == Rec.SYSCALL_EXIT:
+                lead = f"<... {msgid} resumed>"
+                line = lead + _align(text, len(lead))
+            else:
+                line = _align(text)
+            err = bool(j.get("is_error"))
+        else:
+            msgid = _MSGID.get(rtype, rtype.name.lower())
+            line = self._lifecycle_line(rtype, rec, j)
+        if rtype in (Rec.EXIT, Rec.KILLED):
+            self.pending.pop(tid, None)
+        comm, exe = self._proc(tgid, fresh=rtype == Rec.EXEC)
+        j["host"] = self.host
+        j["session"] = self.key
+        j["rule"] = self.rule
+        ev = {
+            "session": self.key, "seq": seq, "host": self.host, "rule": self.rule, "ts": ts, "tid": tid, "pid": tgid,
+            "uid": self._uid(tgid) if tgid else self.uid, "comm": comm, "exe": exe, "msgid": msgid, "line": line,
+            "err": err, "type": j["type"], "json": j,
+        }
+        if rtype == Rec.LOST:
+            n = field(rec, "count") or 0
+            ev["lost"] = [n, seq, seq + n - 1]
+        return ev
+
+    def _lifecycle_line(self, rtype, rec, j) -> str:
+        tid = rec[3]
+        if rtype == Rec.SIGNAL:
+            return j.get("text") or f"--- {_signame(field(rec, 'signo'))} ---"
+        if rtype == Rec.EXIT:
+            return f"+++ exited with {field(rec, 'status')} +++"
+        if rtype == Rec.KILLED:
+            core = "(core dumped) " if field(rec, "core") else ""
+            return f"+++ killed by {_signame(field(rec, 'signo'))} {core}+++"
+        if rtype == Rec.STOPPED:
+            return f"--- stopped by {_signame(field(rec, 'signo'))} ---"
+        if rtype == Rec.LOST:
+            n = field(rec, "count") or 0
+            return f"--- {n} records lost (seq {rec[1]}..{rec[1] + n - 1}) ---"
+        if rtype == Rec.ERROR:
+            return field(rec, "message") or os.strerror(field(rec, "errno") or 0)
+        if rtype == Rec.NEWTASK:
+            return f"Process {field(rec, 'child')} attached"
+        if rtype == Rec.ATTACH:
+            return f"Process {tid} attached"
+        if rtype == Rec.DETACH:
+            return f"Process {tid} detached"
+        if rtype == Rec.EXEC:
+            old = field(rec, "old_tid")
+            return f"+++ execve in pid {tid} +++" if old in (None, tid) else f"+++ superseded by execve in pid {tid} +++"
+        return rtype.name.lower()
+
+
+def lost_event(key: str, host: str, rule: str, count: int, first: int, last: int, ts: int) -> dict:
+    """The `lost` message the core writes for what a policy dropped (the
+    seq range of one session, or of several: `first`/`last` are that
+    session's)."""
+    line = f"--- {count} records lost (seq {first}..{last}) ---"
+    j = {"type": "lost", "seq": first, "ts": ts, "tid": 0, "tgid": 0, "count": count, "last": last,
+         "host": host, "session": key, "rule": rule}
+    return {"session": key, "seq": first, "host": host, "rule": rule, "ts": ts, "tid": 0, "pid": 0, "uid": None,
+            "comm": "", "exe": "", "msgid": "lost", "line": line, "err": False, "type": "lost", "json": j,
+            "lost": [count, first, last]}

@@ -1,7 +1,7 @@
 """Every test is `unit` or `integration` (markers registered in pyproject.toml):
 
 - integration: needs root, real tracees, ptrace/seccomp, the native loop, the
-  daemon or a receiver: the folders daemon/, native/, parity/ and the modules
+  daemon or a receiver: the folders daemon/, native/, parity/, sinks/, tamper/ and the modules
   in INTEGRATION below, plus any test marked `integration` by hand;
 - unit: everything else: `pytest -m unit` runs anywhere, in seconds.
 
@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-INTEGRATION_DIRS = {"daemon", "native", "parity"}
+INTEGRATION_DIRS = {"daemon", "native", "parity", "sinks", "tamper"}
 # modules elsewhere that run real tracees, real filters or tracectl itself
 INTEGRATION = {
-    "bpfgen/test_live_filter.py", "bpfgen/test_cache.py",
+    "bpfgen/test_live_filter.py", "bpfgen/test_cache.py", "bpfgen/test_tamper.py",
     "cli/test_run.py", "cli/test_hardening.py", "cli/test_seeing.py", "cli/test_top.py", "cli/test_options.py",
     "decode/test_golden.py",
 }

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import errno as _errno
 import re
-import signal as _signal
 from dataclasses import dataclass
 
 from tracerd._errors import UnknownSyscall, UsageError
+from tracerd._signals import SIGNAL_NUMBERS
 from tracerd._wire import X32_SYSCALL_BIT, Pers
 
 from ._table import Table, load_table
@@ -141,9 +141,7 @@ class Inject:
 
 # Signal names as strace knows them on x86_64: the kernel's 1..31 (no
 # aliases such as SIGIOT or SIGCLD), SIGRTMIN for 32, SIGRT_1..SIGRT_32 above.
-_SIGNAL_NAMES = {_signal.Signals(n).name: n for n in range(1, 32)}
-_SIGNAL_NAMES["SIGRTMIN"] = 32
-_SIGNAL_NAMES.update({f"SIGRT_{n}": 32 + n for n in range(1, 33)})
+_SIGNAL_NAMES = SIGNAL_NUMBERS
 
 
 def _signal_number(tok: str) -> int:

@@ -21,11 +21,9 @@ ARG_KINDS = frozenset(
     {
         "fd", "dirfd", "path", "str", "buf", "flags", "enum", "struct", "array",
         "int", "uint", "hex", "ptr", "pid", "sig", "mode", "size", "off",
-        "uid", "gid", "dev", "strarr", "iovec", "sigset", "msghdr", "mmsghdr",
+        "uid", "gid", "dev", "strarr", "iovec", "sigset", "msghdr", "mmsghdr", "long",
     }
 )
-# Kinds that point at memory the tracer may fetch.
-FETCH_KINDS = frozenset({"path", "str", "buf", "struct", "array", "strarr", "iovec", "sigset", "msghdr", "mmsghdr"})
 RET_KINDS = frozenset({"int", "fd", "pid", "hex", "addr", "size", "off", "uid", "gid", "mode", "sig", "none"})
 DIRS = frozenset({"in", "out", "inout"})
 # strace's class names (man strace, -e trace=) without the leading '%'.
@@ -40,13 +38,16 @@ PERS_NAMES = {Pers.X86_64: "x86_64", Pers.I386: "i386", Pers.X32: "x32"}
 class Arg:
     """One syscall argument: kind from ARG_KINDS; dir "in"|"out"|"inout"|None;
     len None | 0..5 (the argument holding the length/count) | "ret";
-    ref the flag set, enum, struct or buffer-content name, or None."""
+    ref the flag set, enum, struct or buffer-content name, or None;
+    when None | (N, MASK): the argument is passed (and printed) only when
+    argument N has a bit of MASK set (open's mode: O_CREAT or __O_TMPFILE)."""
 
     name: str
     kind: str
     dir: str | None = None
     len: int | str | None = None
     ref: str | None = None
+    when: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,11 @@ class Syscall:
     # memory read at entry relative to the stack pointer, per personality:
     # (offset, size) bytes (rt_sigreturn's saved signal mask)
     stack: dict[Pers, tuple[int, int]] = field(default_factory=dict, hash=False, compare=False)
+    # `$` variants (syzkaller's fcntl$F_SETFD): the argument whose value picks
+    # one, and (value names, arguments) per variant; the value names are the
+    # selector's set's (enum[fcntl_cmds]), resolved by the decoder
+    select: int | None = None
+    variants: tuple = ()
 
     @property
     def nargs(self) -> int:
@@ -146,7 +152,13 @@ def parse_arg(text: str, where: str = "?") -> Arg:
     if kind not in ARG_KINDS:
         raise TableError(f"{where}: unknown argument kind {kind!r}")
     plist = [p.strip() for p in params.split(",")] if params is not None else []
-    dir_ = ln = ref = None
+    dir_ = ln = ref = when = None
+    for p in [p for p in plist if p.startswith("if=")]:
+        m = re.fullmatch(r"if=arg([0-5])&(0x[0-9a-fA-F]+|0o[0-7]+|[0-9]+)", p)
+        if not m:
+            raise TableError(f"{where}: bad condition {p!r} (if=argN&MASK)")
+        when = (int(m.group(1)), int(m.group(2), 0))
+    plist = [p for p in plist if not p.startswith("if=")]
     for p in plist:
         if p in DIRS:
             dir_ = p
@@ -169,13 +181,18 @@ def parse_arg(text: str, where: str = "?") -> Arg:
     if kind == "strarr" and plist:
         if plist != ["env"]:
             raise TableError(f"{where}: strarr takes only [env] in {text!r}")
+    elif kind == "ptr" and plist:
+        # ptr[out]: an address the call fills, printed (as the address) at exit
+        if plist != ["out"]:
+            raise TableError(f"{where}: ptr takes only [out] in {text!r}")
+        dir_ = "out"
     elif not need and plist:
         raise TableError(f"{where}: {kind} takes no parameters in {text!r}")
     if kind == "sigset":
         ref = "sigset"
     if kind == "msghdr":
         ref = "msghdr"  # its size per personality comes from the structs table
-    return Arg(name, kind, dir_, ln, ref)
+    return Arg(name, kind, dir_, ln, ref, when)
 
 
 def parse_args(text: str, where: str = "?") -> tuple[Arg, ...]:
@@ -245,13 +262,14 @@ def load_table_from(data: dict) -> Table:
     }
     subcall_of = {name: (mux, n) for mux, subs in multiplexers.items() for n, name in subs.items()}
 
-    raw = data["syscalls"]
+    raw = {n: s for n, s in data["syscalls"].items() if "$" not in n}
+    variant_specs = {n: s for n, s in data["syscalls"].items() if "$" in n}
     numbers = _resolve_numbers(raw, set(subcall_of))
     syscalls: dict[str, Syscall] = {}
     known_classes = frozenset(CLASSES)
     for name, spec in raw.items():
         where = f"syscall {name}"
-        unknown = set(spec) - {"args", "args_i386", "ret", "classes", "nargs", "noreturn", "stack"}
+        unknown = set(spec) - {"args", "args_i386", "ret", "classes", "nargs", "noreturn", "stack", "select", "variants_of"}
         if unknown:
             raise TableError(f"{where}: unknown keys {sorted(unknown)}")
         cls = set()
@@ -277,9 +295,12 @@ def load_table_from(data: dict) -> Table:
         pers_args = {}
         if "args_i386" in spec:
             pers_args[Pers.I386] = parse_args(spec["args_i386"], where)
-        for a in args + tuple(a for v in pers_args.values() for a in v):
+        vargs = tuple(a for vn, vs in variant_specs.items() if vn.split("$", 1)[0] == name for a in parse_args(vs.get("args", ""), f"syscall {vn}"))
+        for a in args + tuple(a for v in pers_args.values() for a in v) + vargs:
             if a.kind in ("struct", "array") and a.ref not in structs:
                 raise TableError(f"{where}: unknown struct {a.ref!r}")
+            if a.when is not None and a.when[0] >= len(args):
+                raise TableError(f"{where}: {a.name}: if=arg{a.when[0]} is past the last argument")
             if isinstance(a.len, int) and a.len >= len(args):
                 raise TableError(f"{where}: len=arg{a.len} is past the last argument")
             if a.len == "ret" and a.dir != "out":
@@ -304,6 +325,7 @@ def load_table_from(data: dict) -> Table:
             pers_args=pers_args,
             subcall=subcall_of.get(name),
             stack=stack,
+            **_variants(name, spec, args, data["syscalls"], variant_specs),
         )
         syscalls[name] = sc
     for mux, subs in multiplexers.items():
@@ -313,6 +335,31 @@ def load_table_from(data: dict) -> Table:
             if sub not in syscalls:
                 raise TableError(f"multiplexer {mux}: subcall {n} names unknown syscall {sub!r}")
     return _assemble(syscalls, structs, multiplexers)
+
+
+def _variants(name: str, spec: dict, args, every: dict, variant_specs: dict) -> dict:
+    """select= and the `NAME$VARIANT` entries of one syscall (variants_of=
+    borrows another's: fcntl64 has fcntl's)."""
+    base = spec.get("variants_of", name)
+    where = f"syscall {name}"
+    if base != name and (base not in every or "select" not in every[base]):
+        raise TableError(f"{where}: variants_of={base!r} names no syscall with select=")
+    sel = every.get(base, {}).get("select")
+    out = []
+    for vname, vspec in variant_specs.items():
+        if vname.split("$", 1)[0] != base:
+            continue
+        if set(vspec) - {"args", "values"} or not isinstance(vspec.get("values"), str):
+            raise TableError(f"syscall {vname}: a variant has args and values = \"NAME NAME...\" only")
+        out.append((tuple(vspec["values"].split()), parse_args(vspec["args"], f"syscall {vname}")))
+    if sel is None:
+        if out:
+            raise TableError(f"{where}: variants without select=")
+        return {}
+    m = re.fullmatch(r"arg([0-5])", sel)
+    if not m or int(m.group(1)) >= len(args) or args[int(m.group(1))].kind != "enum":
+        raise TableError(f"{where}: select={sel!r} must name an enum argument (argN)")
+    return {"select": int(m.group(1)), "variants": tuple(out)}
 
 
 def _assemble(syscalls: dict[str, Syscall], structs, multiplexers) -> Table:
@@ -337,7 +384,7 @@ def _assemble(syscalls: dict[str, Syscall], structs, multiplexers) -> Table:
 
 
 def _dump_args(args: tuple[Arg, ...]) -> list:
-    return [[a.name, a.kind, a.dir, a.len, a.ref] for a in args]
+    return [[a.name, a.kind, a.dir, a.len, a.ref, list(a.when) if a.when else None] for a in args]
 
 
 def dump_table(t: Table) -> dict:
@@ -352,6 +399,7 @@ def dump_table(t: Table) -> dict:
                 [[int(p), _dump_args(a)] for p, a in s.pers_args.items()],
                 list(s.subcall) if s.subcall else None,
                 [[int(p), off, size] for p, (off, size) in s.stack.items()],
+                s.select, [[list(names), _dump_args(a)] for names, a in s.variants],
             ]
             for s in t.syscalls.values()
         ],
@@ -366,20 +414,20 @@ def undump_table(obj: dict) -> Table:
     def args(lst) -> tuple[Arg, ...]:
         out = []
         for a in lst:
-            key = tuple(a)
+            key = (*a[:5], tuple(a[5]) if a[5] else None)
             arg = interned.get(key)
             if arg is None:
-                name, kind, dir_, ln, ref = key
+                name, kind, dir_, ln, ref, when = a
                 if kind not in ARG_KINDS:
                     raise TableError(f"cached table: unknown argument kind {kind!r}")
-                arg = interned[key] = Arg(name, kind, dir_, ln, ref)
+                arg = interned[key] = Arg(name, kind, dir_, ln, ref, tuple(when) if when else None)
             out.append(arg)
         return tuple(out)
 
     structs = {n: {pers_of[p]: size for p, size in sizes} for n, sizes in obj["structs"]}
     multiplexers = {m: {int(k): v for k, v in subs} for m, subs in obj["multiplexers"]}
     syscalls: dict[str, Syscall] = {}
-    for name, cls, a, ret, nums, described, noreturn, pers_args, subcall, stack in obj["syscalls"]:
+    for name, cls, a, ret, nums, described, noreturn, pers_args, subcall, stack, select, variants in obj["syscalls"]:
         syscalls[name] = Syscall(
             name=name,
             classes=frozenset(cls),
@@ -391,6 +439,8 @@ def undump_table(obj: dict) -> Table:
             pers_args={pers_of[p]: args(pa) for p, pa in pers_args},
             subcall=(subcall[0], subcall[1]) if subcall else None,
             stack={pers_of[p]: (off, size) for p, off, size in stack},
+            select=select,
+            variants=tuple((tuple(names), args(va)) for names, va in variants),
         )
     return _assemble(syscalls, structs, multiplexers)
 

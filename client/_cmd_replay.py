@@ -6,7 +6,6 @@ names what to record with (docs/recording.md)."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 import msgpack

@@ -106,10 +106,8 @@ def open_output(opts):
 
 
 def make_decoder(opts):
-    try:
-        from tracerd.client.decode import Decoder
-    except ImportError as exc:
-        raise TracerdError(f"the decoder (tracerd.client.decode) is not available: {exc}") from None
+    from tracerd.client.decode import Decoder
+
     return Decoder(opts.decode)
 
 
@@ -129,7 +127,8 @@ def die_like(signo: int) -> int:
         signal.signal(signo, signal.SIG_DFL)
     except (OSError, ValueError):
         pass  # SIGKILL, SIGSTOP: always default
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signo])
+    if signo in signal.valid_signals():  # not glibc's own 32 and 33 (a RuntimeWarning)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signo])
     os.kill(os.getpid(), signo)
     # still here: the signal is not fatal (or ignored by our parent's say)
     return 128 + signo

@@ -8,8 +8,6 @@ import sys
 
 from ._options import strict_parser
 
-PERS_COLUMNS = ("x86_64", "i386", "x32")
-
 
 def add_parser(subparsers, name, help):
     p = subparsers.add_parser(

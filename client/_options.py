@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 
 from tracerd import UsageError, __version__
@@ -413,10 +412,8 @@ def make_qualifiers(exprs, paths, successful=False, failed=False):
 
 
 def _decode_options(args, q, strsize, xflag, yflag):
-    try:
-        from tracerd.client.decode import DecodeOptions
-    except ImportError:
-        return None
+    from tracerd.client.decode import DecodeOptions
+
     decode_fds = frozenset(getattr(q, "decode_fds", ()) or ())
     if yflag == 1:
         decode_fds |= {"path"}
@@ -673,23 +670,14 @@ def _subcalls(q):
     were asked for is for the printer to apply. None: no filtering (every
     subcall selected, or the multiplexer named itself)."""
     subs = frozenset(getattr(q, "trace_subcalls", ()) or ())
-    if not subs or (subs >= SOCKETCALL_NAMES and subs >= IPC_NAMES):
+    if not subs:
+        return None
+    from tracerd.bpfgen import load_table
+
+    # the subcall names live in the syscall table's [multiplexers]
+    if all(subs >= frozenset(calls.values()) for calls in load_table().multiplexers.values()):
         return None
     return subs
-
-
-# linux/net.h SYS_* and linux/ipc.h call numbers: the subcall in the first argument
-SOCKETCALLS = {
-    1: "socket", 2: "bind", 3: "connect", 4: "listen", 5: "accept", 6: "getsockname", 7: "getpeername",
-    8: "socketpair", 9: "send", 10: "recv", 11: "sendto", 12: "recvfrom", 13: "shutdown", 14: "setsockopt",
-    15: "getsockopt", 16: "sendmsg", 17: "recvmsg", 18: "accept4", 19: "recvmmsg", 20: "sendmmsg",
-}
-IPCCALLS = {
-    1: "semop", 2: "semget", 3: "semctl", 4: "semtimedop", 11: "msgsnd", 12: "msgrcv", 13: "msgget",
-    14: "msgctl", 21: "shmat", 22: "shmdt", 23: "shmget", 24: "shmctl",
-}
-SOCKETCALL_NAMES = frozenset(SOCKETCALLS.values())
-IPC_NAMES = frozenset(IPCCALLS.values())
 
 
 # The fetch plan has one size for strings and arrays; -v prints whole argv/envp

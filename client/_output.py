@@ -16,18 +16,18 @@ themselves comes from the decoder (tracerd.client.decode).
 from __future__ import annotations
 
 import errno as _errno
+import functools
 import os
-import signal as _signal
 import sys
 import time
 
 import msgpack
 
+from tracerd._signals import signame as _signame
 from tracerd._wire import FIELDS, IDX, Pers, Rec, SysFlag, ext, record
 
 from ._jsonl import to_json
 from .decode import tamper_marks
-from ._options import IPCCALLS, SOCKETCALLS
 from ._outfile import OutFile
 from ._text import printable
 from ._summary import Summary
@@ -51,13 +51,8 @@ def field(rec: list, name: str):
 
 
 def signame(signo: int) -> str:
-    """A signal's name as strace prints it (real-time ones as SIGRT_n)."""
-    if 32 <= signo <= 64:
-        return f"SIGRT_{signo - 32}"
-    try:
-        return _signal.Signals(signo).name
-    except ValueError:
-        return str(signo)
+    """A signal's name as strace prints it (`SIGRTMIN`, `SIGRT_1`), else its number."""
+    return _signame(signo) or str(signo)
 
 
 def _fmt_secs(ns: int, digits: int) -> str:
@@ -407,10 +402,12 @@ class Printer:
     def _subcall_hidden(self, pers, nr, args) -> bool:
         """i386 socketcall/ipc whose subcall was not asked for (the filter
         selects the multiplexer whole)."""
-        if pers != Pers.I386 or nr not in _MULTIPLEXERS or self.o.subcalls is None or not args:
+        if pers != Pers.I386 or self.o.subcalls is None or not args:
             return False
-        table = SOCKETCALLS if nr == _MULTIPLEXERS[0] else IPCCALLS
-        return table.get(args[0] & 0xFFFF) not in self.o.subcalls
+        calls = _multiplexers().get(nr)
+        if calls is None:
+            return False
+        return calls.get(args[0] & 0xFFFF) not in self.o.subcalls
 
     def _syscall(self, rec, tid) -> None:
         # the hot path: a SYSCALL record always has every field (only the
@@ -788,7 +785,18 @@ _SYSCALL, _EXEC, _LOST, _ERROR, _NEWTASK, _ATTACH = (int(r) for r in (Rec.SYSCAL
 _I386 = int(Pers.I386)
 _VANISHED = int(SysFlag.VANISHED)
 _TAMPERED = int(SysFlag.INJECTED | SysFlag.POKED | SysFlag.DELAYED)
-_MULTIPLEXERS = (102, 117)  # i386 socketcall, ipc (arch/x86/entry/syscalls/syscall_32.tbl)
+
+
+@functools.cache
+def _multiplexers() -> dict:
+    """i386 number of each multiplexer (socketcall, ipc) -> its subcalls
+    {number: name}, from the syscall table (their one home)."""
+    from tracerd.bpfgen import load_table
+
+    t = load_table()
+    return {t.syscalls[m].numbers[Pers.I386]: subs for m, subs in t.multiplexers.items() if Pers.I386 in t.syscalls[m].numbers}
+
+
 _CALL_RECORDS = frozenset({Rec.SYSCALL, Rec.SYSCALL_ENTRY, Rec.SYSCALL_EXIT})
 _EXECS = frozenset({"execve", "execveat"})
 

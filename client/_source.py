@@ -1,4 +1,4 @@
-"""Where records come from: the embedded worker or a daemon (DESIGN.md rules).
+"""Where records come from: the embedded worker or a daemon (the rules of docs/cli.md, `--embedded`/`--socket`).
 
 `--embedded` -> in-process worker, no daemon. `--socket PATH` or
 `$TRACERD_SOCKET` -> that daemon, and an unreachable one is an error. Neither
@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import os
 
-from tracerd import NativeMissing, TracerdError
+from tracerd import TracerdError
 
 DEFAULT_SOCKET = "/run/tracerd/tracerd.sock"
 
 
 def _remote_module():
-    try:
-        from . import _remote
-    except ImportError:
-        return None
+    from . import _remote  # on use: it imports trio
+
     return _remote
 
 
@@ -33,14 +31,10 @@ def choose(args) -> tuple[str, str | None]:
     explicit = getattr(args, "socket", None) or os.environ.get("TRACERD_SOCKET") or None
     remote = _remote_module()
     if explicit:
-        if remote is None:
-            raise TracerdError(f"cannot talk to the daemon at {explicit}: this tracectl has no daemon client")
         path = remote.find_daemon(explicit)
         if path is None:
             raise TracerdError(f"cannot connect to tracerd at {explicit}")
         return "daemon", path
-    if remote is None:
-        return "embedded", None
     path = remote.find_daemon(None)
     return ("daemon", path) if path else ("embedded", None)
 
@@ -64,10 +58,8 @@ def prefork(args):
     open_source(worker=...), which abandons it if the source is a daemon."""
     if not likely_embedded(args):
         return None
-    try:
-        from . import _embedded
-    except ImportError:
-        return None
+    from . import _embedded
+
     return _embedded.prefork_worker()
 
 
@@ -85,10 +77,8 @@ def open_source(args, kind: str, *, argv=None, pids=None, bpf: bytes | None = No
             worker.abandon()
         raise
     if where == "embedded":
-        try:
-            from . import _embedded
-        except ImportError as exc:
-            raise NativeMissing(f"embedded mode: {exc}") from None
+        from . import _embedded
+
         if kind == "run":
             return _embedded.EmbeddedRun(list(argv), bpf=bpf, plan=plan, env=env, drop=drop, colocate=colocate, worker=worker, user=user, ignored=ignored)
         return _embedded.EmbeddedAttach(list(pids), plan=plan, drop=drop, bpf=bpf, worker=worker)

@@ -17,7 +17,7 @@ import trio
 
 from tracerd import PermissionRefused, ProtocolError, TracerdError, TracerError, __version__
 from tracerd import _protocol as P
-from tracerd._protocol import ConnectionClosed, End, Error, Hello, Records, Reply, Request
+from tracerd._protocol import ConnectionClosed, End, Error, Hello, Reply, Request
 
 from . import _auth, _passthru, _rules
 from ._config import Config

@@ -273,8 +273,9 @@ static void tr_fetch_iovec(struct tr_loop *L, struct tr_task *t, struct tr_buf *
 }
 
 /* [hdr, name, iov, control] for a struct msghdr whose `hsz` header bytes
- * (56, or 28 in the compat layout of i386 and x32; an mmsghdr's 64 / 32
- * with msg_len) are in h: the header, then what its pointers point to; the
+ * (TR_MSGHDR_SIZE, or TR_MSGHDR_COMPAT_SIZE for i386 and x32; an mmsghdr's
+ * TR_MMSGHDR_SIZE / TR_MMSGHDR_COMPAT_SIZE with msg_len) are in h: the
+ * header, then what its pointers point to; the
  * one kind of op that follows pointers found in fetched memory. `maxel`
  * iovecs at most, their data as for IOVEC, `cap` bytes of it in all. */
 static void tr_emit_msghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, const unsigned char *h,
@@ -318,8 +319,8 @@ static void tr_emit_msghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf *
 static void tr_fetch_msghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr,
 			    size_t maxel, size_t remaining, size_t strsize, size_t cap, int psize)
 {
-	size_t hsz = psize == 8 ? 56 : 28;
-	unsigned char h[56];
+	size_t hsz = psize == 8 ? TR_MSGHDR_SIZE : TR_MSGHDR_COMPAT_SIZE;
+	unsigned char h[TR_MSGHDR_SIZE];
 	ssize_t n = tr_peek(t, h, addr, hsz);
 
 	if (n < 0 || (size_t)n != hsz) {
@@ -336,7 +337,8 @@ static void tr_fetch_msghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf 
 static void tr_fetch_mmsghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr,
 			     size_t cnt, size_t maxel, size_t strsize, int psize)
 {
-	size_t esz = psize == 8 ? 64 : 32, hsz = psize == 8 ? 56 : 28;
+	size_t esz = psize == 8 ? TR_MMSGHDR_SIZE : TR_MMSGHDR_COMPAT_SIZE;
+	size_t hsz = psize == 8 ? TR_MSGHDR_SIZE : TR_MSGHDR_COMPAT_SIZE;
 	unsigned char *v = tr_peek_array(t, b, addr, cnt, esz);
 
 	if (!v)
@@ -352,7 +354,7 @@ static void tr_fetch_mmsghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf
 }
 
 /* The fixed part of a MSGHDR value: [hdr, name, iov, control] */
-#define TR_MSGHDR_FIXED (128 + 56 + TR_MSG_NAME_MAX + TR_MSG_CONTROL_MAX)
+#define TR_MSGHDR_FIXED (128 + TR_MSGHDR_SIZE + TR_MSG_NAME_MAX + TR_MSG_CONTROL_MAX)
 
 /* Run the ops of one phase; returns how many mem entries were written.
  * A call's entries take TR_MEM_MAX bytes at most, entry and exit together:

@@ -16,6 +16,12 @@
 #define TR_MSG_CONTROL_MAX 1024
 #define TR_IOV_DATA_MAX 65536
 #define TR_MMSG_MAX 64
+/* struct msghdr / mmsghdr: native and compat (i386, x32) layouts; tested
+ * against the syscall table's [structs] (tests/native/test_table_sizes.py) */
+#define TR_MSGHDR_SIZE 56
+#define TR_MSGHDR_COMPAT_SIZE 28
+#define TR_MMSGHDR_SIZE 64
+#define TR_MMSGHDR_COMPAT_SIZE 32
 /* fetched memory one call may carry (entry and exit together): its record
  * always fits in a frame, and no fetch reserves more */
 #define TR_MEM_MAX 1040384

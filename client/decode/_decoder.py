@@ -11,7 +11,7 @@ import struct
 from tracerd._wire import IDX, Rec, field
 
 from . import _sockets, _table
-from ._core import AT_FDCWD, C, DecodeOptions, REGISTRY, compile_generic, generic_arg, generic_entry_count, readlink_fd, ret_formatter, ret_text
+from ._core import AT_FDCWD, C, DecodeOptions, REGISTRY, compile_table, generic_args, generic_entry_count, table_args, readlink_fd, ret_formatter, ret_text
 from ._fmt import error_text_memo as _error_text, hexa, quote
 from ._signals import siginfo_text  # also registers the siginfo struct
 
@@ -245,7 +245,7 @@ class Decoder:
             if spec.const:
                 head = f"{name}({', '.join(fn(None))})"
         elif sc is not None:
-            fn, nentry = compile_generic(sc.args), generic_entry_count(sc)
+            fn, nentry = compile_table(sc), generic_entry_count(sc)
             kind = sc.ret
             if not sc.args:
                 head = f"{name}()"
@@ -291,15 +291,16 @@ class Decoder:
                 c.args = list(struct.unpack_from("<6I", block))
                 return spec.fn(c), 6, "hex"
             pargs = c.sc.pers_args[c.pers]
-            return [generic_arg(c, i, a) for i, a in enumerate(pargs)], len(pargs), c.sc.ret
+            args = generic_args(c, pargs)
+            return args, len(args), c.sc.ret
         if spec is not None:
             args = spec.fn(c)
             entry = len(args) if spec.entry is None else spec.entry
             kind = spec.ret if spec.ret is not None else (c.sc.ret if c.sc is not None else "int")
             return args, min(entry, len(args)), kind
         if c.sc is not None:
-            args = [generic_arg(c, i, a) for i, a in enumerate(c.sc.args)]
-            return args, generic_entry_count(c.sc), c.sc.ret
+            args = table_args(c)
+            return args, min(generic_entry_count(c.sc), len(args)), c.sc.ret
         return [hexa(c.a(i)) for i in range(6)], 6, "int"
 
     def _safe_parts(self, c: C):
@@ -601,10 +602,6 @@ class Decoder:
             self._track(c)
         elif c.name == "exit_group":
             self._forget(tgid)
-
-    def call_parts(self, rec: list) -> tuple[str, str]:
-        """(`name(args)`, return text) for printers that align ` = ` as strace does."""
-        return self.call_split(rec)
 
     def entry(self, rec: list) -> str:
         if self._pending is not None:

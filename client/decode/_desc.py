@@ -5,28 +5,8 @@ from __future__ import annotations
 
 import struct
 
-from ._core import C, syscall, struct as register_struct
+from ._core import C, syscall, struct as register_struct, table_args
 from ._fmt import hexa
-
-
-@syscall("read", entry=1)
-def _read(c: C):
-    return [c.fd(0), c.outbuf(1), c.lu(2)]
-
-
-@syscall("write")
-def _write(c: C):
-    return [c.fd(0), c.buf(1, c.ulong(2), phase=0), c.lu(2)]
-
-
-@syscall("pread64", entry=1)
-def _pread(c: C):
-    return [c.fd(0), c.outbuf(1), c.lu(2), c.ld(3)]
-
-
-@syscall("pwrite64")
-def _pwrite(c: C):
-    return [c.fd(0), c.buf(1, c.ulong(2), phase=0), c.lu(2), c.ld(3)]
 
 
 @syscall("readv", entry=1)
@@ -39,61 +19,21 @@ def _writev(c: C):
     return [c.fd(0), c.iovec(1, c.ulong(2)), c.lu(2)]
 
 
-@syscall("preadv", "preadv2", entry=1)
+@syscall("preadv2", entry=1)
 def _preadv(c: C):
     out = [c.fd(0), c.iovec(1, c.int(2), c.rval) if c.ok else c.ptr(1), c.d(2), c.ld(3)]
     return out + ([c.flags(5, "rwf_flags")] if c.name == "preadv2" else [])
 
 
-@syscall("pwritev", "pwritev2")
+@syscall("pwritev2")
 def _pwritev(c: C):
     out = [c.fd(0), c.iovec(1, c.int(2)), c.d(2), c.ld(3)]
     return out + ([c.flags(5, "rwf_flags")] if c.name == "pwritev2" else [])
 
 
-@syscall("close", "fsync", "fdatasync", "fchdir", "syncfs")
-def _fd1(c: C):
-    return [c.fd(0)]
-
-
-@syscall("dup", ret="fd")
-def _dup(c: C):
-    return [c.fd(0)]
-
-
-@syscall("dup2", ret="fd")
-def _dup2(c: C):
-    return [c.fd(0), c.fd(1)]
-
-
-@syscall("dup3", ret="fd")
-def _dup3(c: C):
-    return [c.fd(0), c.fd(1), c.flags(2, "pipe_flags")]
-
-
-@syscall("close_range")
-def _close_range(c: C):
-    return [c.u(0), c.u(1), c.flags(2, "close_range_flags")]
-
-
-@syscall("lseek")
-def _lseek(c: C):
-    return [c.fd(0), c.ld(1), c.xval(2, "seek_whence")]
-
-
-@syscall("ftruncate")
-def _ftruncate(c: C):
-    return [c.fd(0), c.ld(1)]
-
-
 @syscall("fadvise64")
 def _fadvise(c: C):
     return [c.fd(0), c.ld(1), c.lu(2), c.xval(3, "fadvise_advice")]
-
-
-@syscall("flock")
-def _flock(c: C):
-    return [c.fd(0), c.flags(1, "flock_ops")]
 
 
 @register_struct("flock")
@@ -109,9 +49,7 @@ def _fcntl_ret(c: C) -> str:
     if cmd == 1:  # F_GETFD
         return f"{r:#x} (flags {c.fs('fd_flags').flags(r, c.style)})" if r else "0"
     if cmd == 3:  # F_GETFL
-        from ._file import open_flags
-
-        return f"{hexa(r)} (flags {open_flags(c, r, 'abbrev')})"
+        return f"{hexa(r)} (flags {c.fs('open_modes').flags(r)})"
     if cmd == 11:  # F_GETSIG
         from ._core import sigtext
 
@@ -123,23 +61,7 @@ def _fcntl_ret(c: C) -> str:
 
 @syscall("fcntl", "fcntl64", ret=_fcntl_ret)
 def _fcntl(c: C):
-    cmd = c.uint(1)
-    out = [c.fd(0), c.xval(1, "fcntl_cmds")]
-    if cmd in (1, 3, 9, 11, 1025, 1032, 1034):  # the getters take no argument
-        return out
-    if cmd in (0, 1030):  # F_DUPFD, F_DUPFD_CLOEXEC
-        return out + [c.d(2)]
-    if cmd == 2:
-        return out + [c.flags(2, "fd_flags")]
-    if cmd == 4:
-        from ._file import open_flags
-
-        return out + [open_flags(c, c.uint(2))]
-    if cmd in (5, 6, 7, 36, 37, 38):
-        return out + [c.struct(2, "flock")]
-    if cmd == 10:
-        return out + [c.sig(2)]
-    return out + [c.ld(2)]
+    return table_args(c)  # the arguments are the table's fcntl$ variants; the return is annotated here
 
 
 def _fdpair(c: C, i: int) -> str:

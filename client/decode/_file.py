@@ -1,87 +1,15 @@
-"""File family: open flags and modes, access modes, AT_* flags, links,
-renames, directories, xattrs."""
+"""File family: what the table cannot say of faccessat2, getcwd, umask, xattrs,
+utimensat and mount (open and the rest are table entries)."""
 
 from __future__ import annotations
 
-
 from ._core import C, syscall
-from ._fmt import comment, hexa, quote
-
-
-_OPEN_FLAGS: dict = {}  # (value, style) -> text: pure, and a trace opens with the same few flag sets
-
-
-def open_flags(c: C, v: int, style: str | None = None) -> str:
-    style = style or c.style
-    text = _OPEN_FLAGS.get((v, style))
-    if text is None:
-        text = _open_flags(c, v, style)
-        if len(_OPEN_FLAGS) >= 1024:
-            _OPEN_FLAGS.clear()
-        _OPEN_FLAGS[(v, style)] = text
-    return text
-
-
-def _open_flags(c: C, v: int, style: str) -> str:
-    if style == "raw":
-        return hexa(v)
-    acc = c.fs("open_access").lookup(v & 3)
-    rest = v & ~3
-    text = acc
-    if rest:
-        r = c.fs("open_flags").flags(rest, "abbrev")
-        text = acc + "|" + r if " /* " not in r else acc + "|" + r.split(" ")[0]
-    if style == "verbose":
-        return hexa(v) + comment(text)
-    return text
-
-
-def _open_tail(c: C, fi: int) -> list[str]:
-    v = c.uint(fi)
-    out = [open_flags(c, v)]
-    if v & 0o100 or (v & 0o20000000) == 0o20000000:  # O_CREAT, __O_TMPFILE
-        out.append(c.mode(fi + 1))
-    return out
-
-
-@syscall("open")
-def _open(c: C):
-    return [c.path(0)] + _open_tail(c, 1)
-
-
-@syscall("openat")
-def _openat(c: C):
-    return [c.dirfd(0), c.path(1)] + _open_tail(c, 2)
-
-
-@syscall("creat")
-def _creat(c: C):
-    return [c.path(0), c.mode(1)]
-
-
-@syscall("access")
-def _access(c: C):
-    return [c.path(0), c.flags(1, "access_modes")]
-
-
-@syscall("faccessat")
-def _faccessat(c: C):
-    return [c.dirfd(0), c.path(1), c.flags(2, "access_modes")]
+from ._fmt import quote
 
 
 @syscall("faccessat2")
 def _faccessat2(c: C):
     return [c.dirfd(0), c.path(1), c.flags(2, "access_modes"), c.flags(3, "faccessat_flags")]
-
-
-@syscall("readlink", entry=1)
-def _readlink(c: C):
-    return [c.path(0), c.outbuf(1), c.lu(2)]
-
-
-@syscall("readlinkat", entry=2)
-def _readlinkat(c: C):
-    return [c.dirfd(0), c.path(1), c.outbuf(2), c.lu(3)]
 
 
 @syscall("getcwd", entry=0)
@@ -96,83 +24,9 @@ def _getcwd(c: C):
     return [quote(got.split(b"\0", 1)[0], c.opts.xflag) + more, c.lu(1)]
 
 
-@syscall("chdir", "rmdir", "unlink", "chroot", "acct", "swapoff")
-def _path1(c: C):
-    return [c.path(0)]
-
-
-@syscall("mkdir", "chmod")
-def _path_mode(c: C):
-    return [c.path(0), c.mode(1)]
-
-
-@syscall("mkdirat", "fchmodat")
-def _dirfd_path_mode(c: C):
-    return [c.dirfd(0), c.path(1), c.mode(2)]
-
-
-@syscall("fchmod")
-def _fchmod(c: C):
-    return [c.fd(0), c.mode(1)]
-
-
-@syscall("unlinkat")
-def _unlinkat(c: C):
-    return [c.dirfd(0), c.path(1), c.flags(2, "unlinkat_flags")]
-
-
-@syscall("rename", "link", "symlink")
-def _path2(c: C):
-    return [c.path(0), c.path(1)]
-
-
-@syscall("renameat")
-def _renameat(c: C):
-    return [c.dirfd(0), c.path(1), c.dirfd(2), c.path(3)]
-
-
-@syscall("renameat2")
-def _renameat2(c: C):
-    return [c.dirfd(0), c.path(1), c.dirfd(2), c.path(3), c.flags(4, "rename_flags")]
-
-
-@syscall("linkat")
-def _linkat(c: C):
-    return [c.dirfd(0), c.path(1), c.dirfd(2), c.path(3), c.flags(4, "at_flags")]
-
-
-@syscall("symlinkat")
-def _symlinkat(c: C):
-    return [c.path(0), c.dirfd(1), c.path(2)]
-
-
-@syscall("chown", "lchown")
-def _chown(c: C):
-    return [c.path(0), c.d(1), c.d(2)]
-
-
-@syscall("fchown")
-def _fchown(c: C):
-    return [c.fd(0), c.d(1), c.d(2)]
-
-
-@syscall("fchownat")
-def _fchownat(c: C):
-    return [c.dirfd(0), c.path(1), c.d(2), c.d(3), c.flags(4, "at_flags")]
-
-
-@syscall("truncate")
-def _truncate(c: C):
-    return [c.path(0), c.ld(1)]
-
-
 @syscall("umask", ret=lambda c: f"{c.ret:03o}")
 def _umask(c: C):
     return [c.mode(0)]
-
-
-def _xattr_value(c: C, i: int, n: int) -> str:
-    return c.buf(i, n, phase=0)
 
 
 @syscall("getxattr", "lgetxattr", entry=2)
@@ -183,11 +37,6 @@ def _getxattr(c: C):
 @syscall("fgetxattr", entry=2)
 def _fgetxattr(c: C):
     return [c.fd(0), c.cstr(1), c.outbuf(2) if c.ulong(2) else "NULL", c.lu(3)]
-
-
-@syscall("setxattr", "lsetxattr")
-def _setxattr(c: C):
-    return [c.path(0), c.cstr(1), _xattr_value(c, 2, c.ulong(3)), c.lu(3), c.flags(4, "xattr_flags")]
 
 
 @syscall("listxattr", "llistxattr", entry=1)

@@ -4,28 +4,14 @@ lacks) plus sets built from Python's own modules (signal, errno, fcntl)."""
 from __future__ import annotations
 
 import fcntl
-import signal
 import tomllib
 from functools import lru_cache
 from importlib import resources
 
+from tracerd._signals import KERNEL_SIGRTMIN, NSIG, signame  # noqa: F401 (the decoder's names for signals)
+
 from ._fmt import FlagSet
 
-# Kernel's first real-time signal (glibc's SIGRTMIN is 34: not what the
-# kernel numbers; strace prints 32 as SIGRTMIN and 32+n as SIGRT_n).
-KERNEL_SIGRTMIN = 32
-NSIG = 64
-
-
-# bpfgen's table names (bpfgen/syscalls.toml `ref`) -> our set names
-ALIASES = {
-    "whence": "seek_whence", "address_families": "addrfams", "wait_options": "wait4_options",
-    "idtype": "waitid_which", "sfd_flags": "signalfd_flags", "epoll_create_flags": "epoll_flags",
-    "tfd_create_flags": "timerfd_flags", "tfd_settime_flags": "timerfd_flags", "shm_flags": "shmat_flags",
-    "in_init_flags": "inotify_flags", "clockid": "clocks", "pidfd_open_flags": "pidfd_flags",
-    "shutdown_modes": "sock_shutdown", "socket_levels": "sockopt_levels", "socket_types": "sock_types",
-    "timer_abstime": "timer_flags", "itimer_which": "itimer_which", "rlimit_resources": "rlimit_resources",
-}
 
 
 @lru_cache(maxsize=None)
@@ -36,30 +22,17 @@ def _data() -> dict:
 
 @lru_cache(maxsize=None)
 def get(name: str) -> FlagSet:
-    name = ALIASES.get(name, name)
     if name in _BUILTIN:
         return _BUILTIN[name]()
     d = _data()[name]
+    if "field" in d:  # a value field, then the bits of another set (open's access mode + flags)
+        bits = get(d["bits"])
+        return FlagSet(name, bits.items, bits.dflt, d.get("header", bits.header), (d["mask"], get(d["field"])))
     return FlagSet(name, d["items"], d.get("dflt"), d.get("header", ""))
 
 
 def has(name: str) -> bool:
-    name = ALIASES.get(name, name)
     return name in _BUILTIN or name in _data()
-
-
-@lru_cache(maxsize=None)  # pure; signal.Signals(n) builds an enum member lookup per call
-def signame(n: int) -> str | None:
-    if 1 <= n < KERNEL_SIGRTMIN:
-        try:
-            return signal.Signals(n).name
-        except ValueError:
-            return None
-    if n == KERNEL_SIGRTMIN:
-        return "SIGRTMIN"
-    if KERNEL_SIGRTMIN < n <= NSIG:
-        return f"SIGRT_{n - KERNEL_SIGRTMIN}"
-    return None
 
 
 def _signals() -> FlagSet:
@@ -80,4 +53,19 @@ def _fcntl_cmds() -> FlagSet:
     return FlagSet("fcntl_cmds", [(n, v) for n, v in items if v is not None], "F_???", "include/uapi/asm-generic/fcntl.h")
 
 
-_BUILTIN = {"signals": _signals, "fcntl_cmds": _fcntl_cmds}
+def _multiplexer_calls(mux: str, prefix: str, header: str):
+    """The i386 multiplexer's subcall names (`SYS_SOCKET`, `SHMGET`), from the
+    syscall table's [multiplexers] (their one home)."""
+
+    def build() -> FlagSet:
+        from . import _table
+
+        subs = _table.table().multiplexers[mux] if _table.table() is not None else {}
+        return FlagSet(f"{mux}_calls", [(prefix + n.upper(), v) for v, n in sorted(subs.items())], f"{prefix}???" if prefix else "???", header)
+
+    return build
+
+
+_BUILTIN = {"signals": _signals, "fcntl_cmds": _fcntl_cmds,
+            "socketcall_calls": _multiplexer_calls("socketcall", "SYS_", "include/uapi/linux/net.h"),
+            "ipc_calls": _multiplexer_calls("ipc", "", "include/uapi/linux/ipc.h (ipc(2) calls)")}

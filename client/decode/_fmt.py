@@ -139,10 +139,13 @@ def comment(s: str) -> str:
 class FlagSet:
     """An ordered flag or value set: (name, value) pairs in strace's order."""
 
-    __slots__ = ("name", "items", "by_value", "dflt", "header", "_memo")
+    __slots__ = ("name", "items", "by_value", "dflt", "header", "_memo", "field")
 
-    def __init__(self, name: str, items, dflt: str | None = None, header: str = ""):
+    def __init__(self, name: str, items, dflt: str | None = None, header: str = "", field=None):
         self.name = name
+        # (mask, FlagSet): a value field printed first, by name, then the bits
+        # (open's access mode: `O_RDONLY|O_CLOEXEC`, `O_RDONLY` for 0)
+        self.field = field
         self.items = [(n, int(v)) for n, v in items]
         self.by_value = {}
         for n, v in self.items:
@@ -176,6 +179,17 @@ class FlagSet:
         return text
 
     def _flags_of(self, v: int) -> str:
+        if self.field is not None:
+            mask, fs = self.field
+            head = fs.lookup(v & mask) or hexa(v & mask)
+            rest = v & ~mask
+            if not rest:
+                return head
+            r = self._bits(rest)
+            return head + "|" + (r.split(" ")[0] if " /* " in r else r)
+        return self._bits(v)
+
+    def _bits(self, v: int) -> str:
         if v == 0:
             z = self.by_value.get(0)
             return z if z else "0"

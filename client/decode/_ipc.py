@@ -31,16 +31,3 @@ def _msgget(c: C):
     return ["IPC_PRIVATE" if key == 0 else hexa(c.uint(0)), _ipcflags(c, c.uint(1))]
 
 
-@syscall("shmat", ret="hex")
-def _shmat(c: C):
-    return [c.d(0), c.ptr(1), c.flags(2, "shmat_flags")]
-
-
-@syscall("shmdt")
-def _shmdt(c: C):
-    return [c.ptr(0)]
-
-
-@syscall("shmctl", "msgctl")
-def _shmctl(c: C):
-    return [c.d(0), c.xval(1, "ipc_cmds"), c.ptr(2)]

@@ -44,46 +44,9 @@ def _mmap(c: C):
             c.fd(4), f"{off:#x}" if off else "0"]
 
 
-@syscall("munmap")
-def _munmap(c: C):
-    return [c.ptr(0), c.lu(1)]
-
-
-@syscall("mprotect", "pkey_mprotect")
-def _mprotect(c: C):
-    out = [c.ptr(0), c.lu(1), c.flags(2, "mmap_prot")]
-    return out + ([c.d(3)] if c.name == "pkey_mprotect" else [])
-
-
-@syscall("brk", ret="hex")
-def _brk(c: C):
-    return [c.ptr(0)]
-
-
 @syscall("mremap", ret="hex")
 def _mremap(c: C):
     out = [c.ptr(0), c.lu(1), c.lu(2), c.flags(3, "mremap_flags")]
     return out + ([c.ptr(4)] if c.uint(3) & 2 else [])
 
 
-@syscall("madvise")
-def _madvise(c: C):
-    return [c.ptr(0), c.lu(1), c.xval(2, "madvise_advice")]
-
-
-@syscall("mlock", "munlock")
-def _mlock(c: C):
-    return [c.ptr(0), c.lu(1)]
-
-
-@syscall("msync")
-def _msync(c: C):
-    from ._fmt import FlagSet
-
-    fs = FlagSet("msync", [("MS_ASYNC", 1), ("MS_INVALIDATE", 2), ("MS_SYNC", 4)], "MS_???")
-    return [c.ptr(0), c.lu(1), fs.flags(c.uint(2), c.style)]
-
-
-@syscall("memfd_create", ret="fd")
-def _memfd_create(c: C):
-    return [c.cstr(0), c.flags(1, "mfd_flags")]

@@ -18,11 +18,6 @@ def utsname_text(c: C, b: bytes, i: int) -> str:
     return "{" + ", ".join(f"{n}={quote(v)}" for n, v in zip(names, f)) + "}"
 
 
-@syscall("uname", entry=0)
-def _uname(c: C):
-    return [c.outstruct(0, "utsname")]
-
-
 @register_struct("sysinfo")
 def sysinfo_text(c: C, b: bytes, i: int) -> str:
     up, l1, l5, l15, tot, free, shared, buf, stot, sfree, procs = struct.unpack_from("<q3QQQQQQQH", b)
@@ -32,12 +27,7 @@ def sysinfo_text(c: C, b: bytes, i: int) -> str:
             f"freehigh={hfree}, mem_unit={unit}}}")
 
 
-@syscall("sysinfo", entry=0)
-def _sysinfo(c: C):
-    return [c.outstruct(0, "sysinfo")]
-
-
-@syscall("getrandom", entry=1)
+@syscall("getrandom", entry=0)  # strace prints the buffer at exit: `getrandom( <unfinished ...>`
 def _getrandom(c: C):
     return [c.outbuf(0, force_hex=True), c.lu(1), c.flags(2, "getrandom_flags")]
 
@@ -116,11 +106,6 @@ def _sched_setaffinity(c: C):
     return [c.d(0), c.lu(1), cs]
 
 
-@syscall("sched_getscheduler")
-def _sched_getscheduler(c: C):
-    return [c.d(0)]
-
-
 @syscall("seccomp")
 def _seccomp(c: C):
     op = c.uint(0)
@@ -138,21 +123,8 @@ def _mount(c: C):
     return [c.path(0), c.path(1), c.cstr(2), c.flags(3, "mount_flags", 64), c.ptr(4)]
 
 
-@syscall("umount2")
-def _umount2(c: C):
-    return [c.path(0), c.flags(1, "umount_flags")]
-
-
 @syscall("membarrier")
 def _membarrier(c: C):
     return [c.xval(0, "membarrier_cmds"), c.u(1)]
 
 
-@syscall("inotify_init1", ret="fd")
-def _inotify_init1(c: C):
-    return [c.flags(0, "inotify_flags")]
-
-
-@syscall("sethostname", "setdomainname")
-def _sethostname(c: C):
-    return [c.buf(0, c.ulong(1), phase=0), c.lu(1)]

@@ -4,17 +4,32 @@ from the MSGHDR fetch op's [hdr, name, iov, control] (base/_wire.py)."""
 
 from __future__ import annotations
 
+import functools
 import struct
 
-from ._core import C
+from tracerd._wire import Pers
+
+from . import _table
+from ._core import C, kind
 from ._fmt import hexa
 from ._sockaddr import sockaddr_text
 
-# struct msghdr: (name, namelen, iov, iovlen, control, controllen, flags);
-# 56 bytes with its tail padding, 28 in the compat layout (i386, x32)
+# struct msghdr: (name, namelen, iov, iovlen, control, controllen, flags),
+# native and compat (i386, x32) layouts; their sizes with tail padding (and
+# an mmsghdr's, with msg_len) are the syscall table's [structs]
 _HDR64 = struct.Struct("<QI4xQQQQi")
 _HDR32 = struct.Struct("<IIIIIIi")
-_HDR_SIZES = {56: _HDR64, 28: _HDR32}
+
+
+@functools.cache
+def _sizes() -> tuple[dict, dict]:
+    """({msghdr size: layout}, {mmsghdr size: its msghdr's size}) from the table."""
+    t = _table.table()
+    if t is None:  # no table, no layouts: the structs print as addresses
+        return {}, {}
+    hdr = {t.struct_size("msghdr", Pers.X86_64): _HDR64, t.struct_size("msghdr", Pers.I386): _HDR32}
+    mmsg = {t.struct_size("mmsghdr", p): t.struct_size("msghdr", p) for p in (Pers.X86_64, Pers.I386)}
+    return hdr, mmsg
 # struct cmsghdr: (len, level, type), data aligned to the word size
 _CMSG64 = struct.Struct("<Qii")
 _CMSG32 = struct.Struct("<Iii")
@@ -95,9 +110,9 @@ def mmsghdr_text(c: C, i: int) -> str:
         return c.ptr(i)
     out = []
     for e in v:
-        if not isinstance(e, list) or len(e) != 4 or not isinstance(e[0], (bytes, bytearray)) or len(e[0]) not in (32, 64):
+        hsz = _sizes()[1].get(len(e[0])) if isinstance(e, list) and len(e) == 4 and isinstance(e[0], (bytes, bytearray)) else None
+        if hsz is None:  # the msghdr, then msg_len
             return c.ptr(i)
-        hsz = 56 if len(e[0]) == 64 else 28  # the msghdr, then msg_len
         (mlen,) = struct.unpack_from("<I", e[0], hsz)
         text = _value_text(c, [bytes(e[0][:hsz]), *e[1:]], None, mlen)
         if text is None:
@@ -116,7 +131,7 @@ def _value_text(c: C, v, before, total: int | None) -> str | None:
     if not isinstance(v, list) or len(v) != 4 or not isinstance(v[0], (bytes, bytearray)):
         return None
     hdr, name_v, iov_v, ctl_v = v
-    layout = _HDR_SIZES.get(len(hdr))
+    layout = _sizes()[0].get(len(hdr))
     if layout is None:
         return None
     compat = layout is _HDR32
@@ -144,3 +159,16 @@ def _value_text(c: C, v, before, total: int | None) -> str | None:
         p.append(f"msg_control={ct if ct is not None else (hexa(ctl) if ctl else 'NULL')}")
     p += [f"msg_controllen={ctllen}", f"msg_flags={c.fs('msg_flags').flags(flags & 0xFFFFFFFF)}"]
     return "{" + ", ".join(p) + "}"
+
+
+@kind("msghdr")
+def _msghdr_arg(c: C, i: int, a) -> str:
+    """msghdr[in] (sendmsg: read at entry) or msghdr[inout] (recvmsg: at exit)."""
+    if a.dir == "in":
+        return msghdr_text(c, i, False)
+    return msghdr_text(c, i, True) if c.ok else c.ptr(i)
+
+
+@kind("mmsghdr")
+def _mmsghdr_arg(c: C, i: int, a) -> str:
+    return mmsghdr_text(c, i)

@@ -8,7 +8,7 @@ import struct
 
 from ._core import C, syscall
 from ._fmt import hexa, quote
-from ._msghdr import mmsghdr_text, msghdr_text
+from ._msghdr import mmsghdr_text
 from ._sockaddr import _sockaddr_in, _sockaddr_out
 
 
@@ -45,11 +45,6 @@ def _connect(c: C):
     return [c.fd(0), _sockaddr_in(c, 1, c.uint(2)), c.u(2)]
 
 
-@syscall("listen")
-def _listen(c: C):
-    return [c.fd(0), c.d(1)]
-
-
 @syscall("accept", entry=1, ret="fd")
 def _accept(c: C):
     a, ln = _sockaddr_out(c, 1, 2)
@@ -80,29 +75,9 @@ def _recvfrom(c: C):
     return [c.fd(0), c.outbuf(1), c.lu(2), c.flags(3, "msg_flags"), a, ln]
 
 
-@syscall("sendmsg")
-def _sendmsg(c: C):
-    return [c.fd(0), msghdr_text(c, 1, False), c.flags(2, "msg_flags")]
-
-
-@syscall("recvmsg", entry=1)
-def _recvmsg(c: C):
-    return [c.fd(0), msghdr_text(c, 1, True) if c.ok else c.ptr(1), c.flags(2, "msg_flags")]
-
-
-@syscall("sendmmsg", entry=1)
-def _sendmmsg(c: C):
-    return [c.fd(0), mmsghdr_text(c, 1), c.u(2), c.flags(3, "msg_flags")]
-
-
 @syscall("recvmmsg", "recvmmsg_time64", entry=1)
 def _recvmmsg(c: C):
     return [c.fd(0), mmsghdr_text(c, 1), c.u(2), c.flags(3, "msg_flags"), c.struct(4, "timespec" if c.name == "recvmmsg" else "timespec64", 0)]
-
-
-@syscall("shutdown")
-def _shutdown(c: C):
-    return [c.fd(0), c.xval(1, "sock_shutdown")]
 
 
 def _optname(c: C, level: int, opt: int) -> str:

@@ -36,7 +36,7 @@ def _poll(c: C):
     return [_pollfds(c, 0, c.uint(1), False), c.u(1), c.d(2)]
 
 
-@syscall("ppoll", entry=4, ret=_poll_ret)
+@syscall("ppoll", ret=_poll_ret)  # all five at entry, as strace
 def _ppoll(c: C):
     return [_pollfds(c, 0, c.uint(1), False), c.u(1), c.struct(2, "timespec", 0), c.sigset(3, c.ulong(4)), c.lu(4)]
 
@@ -45,21 +45,6 @@ def _ppoll(c: C):
 def epoll_event_text(c: C, b: bytes, i: int) -> str:
     ev, data = struct.unpack_from("<IQ", b)
     return f"{{events={c.fs('epoll_events').flags(ev)}, data={{u32={data & 0xFFFFFFFF}, u64={data}}}}}"
-
-
-@syscall("epoll_create")
-def _epoll_create(c: C):
-    return [c.d(0)]
-
-
-@syscall("epoll_create1")
-def _epoll_create1(c: C):
-    return [c.flags(0, "epoll_flags")]
-
-
-@syscall("epoll_ctl")
-def _epoll_ctl(c: C):
-    return [c.fd(0), c.xval(1, "epoll_ctl_ops"), c.fd(2), c.struct(3, "epoll_event", 0)]
 
 
 @syscall("epoll_wait", "epoll_pwait", entry=1)
@@ -73,11 +58,6 @@ def _epoll_wait(c: C):
     if c.name == "epoll_pwait":
         out += [c.sigset(4, c.ulong(5)), c.lu(5)]
     return out
-
-
-@syscall("eventfd2")
-def _eventfd2(c: C):
-    return [c.u(0), c.flags(1, "efd_flags")]
 
 
 def _fdset(c: C, i: int, n: int, phase: int) -> str:
@@ -111,7 +91,7 @@ def _select_ret(c: C) -> str:
     return f"{c.ret} ({', '.join(parts)})" if parts else str(c.ret)
 
 
-@syscall("select", "pselect6", entry=5, ret=_select_ret)
+@syscall("select", "pselect6", ret=_select_ret)  # all at entry, as strace
 def _select(c: C):
     n = c.int(0)
     out = [c.d(0)] + [_fdset(c, k, n, 0) for k in (1, 2, 3)]

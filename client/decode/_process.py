@@ -9,27 +9,7 @@ from ._core import C, sigtext, struct as register_struct, syscall
 from ._fmt import hexa
 
 
-def _env(c: C, i: int) -> str:
-    if c.ulong(i) == 0:
-        return "NULL"
-    v = c.m(i, 0)
-    if c.abbrev and isinstance(v, list) and v:
-        return f"{c.ptr(i)} /* {v[0]} var{'s' if v[0] != 1 else ''} */"
-    return c.strarr(i) if isinstance(v, list) else c.ptr(i)
-
-
-@syscall("execve")
-def _execve(c: C):
-    return [c.path(0), c.strarr(1), _env(c, 2)]
-
-
-@syscall("execveat")
-def _execveat(c: C):
-    return [c.dirfd(0), c.path(1), c.strarr(2), _env(c, 3), c.flags(4, "at_flags")]
-
-
-@syscall("fork", "vfork", "getpid", "getppid", "gettid", "getuid", "geteuid", "getgid", "getegid",
-         "getpgrp", "setsid", "sched_yield", "sync", "pause", "munlockall", "inotify_init", "vhangup", const=True)
+@syscall("vhangup", const=True)
 def _noargs(c: C):
     return []
 
@@ -114,42 +94,8 @@ def _wait4(c: C):
     return [c.d(0), st, c.flags(2, "wait4_options"), c.outstruct(3, "rusage")]
 
 
-@syscall("waitid", entry=2)
-def _waitid(c: C):
-    return [c.xval(0, "waitid_which"), c.d(1), c.outstruct(2, "siginfo"), c.flags(3, "wait4_options"),
-            c.outstruct(4, "rusage")]
-
-
-@syscall("exit", "exit_group")
-def _exit(c: C):
-    return [c.d(0)]
-
-
-@syscall("kill")
-def _kill(c: C):
-    return [c.d(0), c.sig(1)]
-
-
-@syscall("tkill")
-def _tkill(c: C):
-    return [c.d(0), c.sig(1)]
-
-
-@syscall("tgkill")
-def _tgkill(c: C):
-    return [c.d(0), c.d(1), c.sig(2)]
-
-
-@syscall("pidfd_open", ret="fd")
-def _pidfd_open(c: C):
-    return [c.d(0), c.flags(1, "pidfd_flags")]
-
-
 @syscall("pidfd_send_signal")
 def _pidfd_send_signal(c: C):
     return [c.fd(0), c.sig(1), c.ptr(2), c.u(3)]
 
 
-@syscall("unshare")
-def _unshare(c: C):
-    return [c.flags(0, "clone_flags")]

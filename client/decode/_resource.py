@@ -8,30 +8,6 @@ import struct
 from ._core import C, struct as register_struct, styled, syscall
 
 
-@syscall("arch_prctl")
-def _arch_prctl(c: C):
-    code = c.uint(0)
-    out = [c.xval(0, "arch_prctl_codes")]
-    if code in (0x1003, 0x1004):  # ARCH_GET_FS/GS: a pointer filled in
-        return out + [c.ptr(1)]
-    return out + [c.hex(1)]
-
-
-@syscall("set_tid_address")
-def _set_tid_address(c: C):
-    return [c.ptr(0)]
-
-
-@syscall("set_robust_list")
-def _set_robust_list(c: C):
-    return [c.ptr(0), c.lu(1)]
-
-
-@syscall("get_robust_list", entry=1)
-def _get_robust_list(c: C):
-    return [c.d(0), c.ptr(1), c.ptr(2)]
-
-
 @syscall("rseq")
 def _rseq(c: C):
     return [c.ptr(0), c.hex(1), c.flags(2, "rseq_flags"), c.hex(3)]
@@ -53,21 +29,6 @@ def rlimit_text(c: C, b: bytes, i: int) -> str:
     return f"{{rlim_cur={_rlim(cur, c.style)}, rlim_max={_rlim(mx, c.style)}}}"
 
 
-@syscall("prlimit64", entry=3)
-def _prlimit64(c: C):
-    return [c.d(0), c.xval(1, "rlimit_resources"), c.struct(2, "rlimit64", 0), c.outstruct(3, "rlimit64")]
-
-
-@syscall("getrlimit", entry=1)
-def _getrlimit(c: C):
-    return [c.xval(0, "rlimit_resources"), c.outstruct(1, "rlimit")]
-
-
-@syscall("setrlimit")
-def _setrlimit(c: C):
-    return [c.xval(0, "rlimit_resources"), c.struct(1, "rlimit", 0)]
-
-
 @syscall("prctl")
 def _prctl(c: C):
     op = c.int(0)
@@ -87,21 +48,6 @@ def _prctl(c: C):
     if op in (4, 8, 38, 36, 41):
         return out + [c.lu(1)]
     return out + [c.hex(k) for k in (1, 2, 3, 4)]
-
-
-@syscall("setuid", "setgid", "setfsuid", "setfsgid")
-def _id1(c: C):
-    return [c.d(0)]
-
-
-@syscall("setreuid", "setregid")
-def _id2(c: C):
-    return [c.d(0), c.d(1)]
-
-
-@syscall("setresuid", "setresgid")
-def _id3(c: C):
-    return [c.d(0), c.d(1), c.d(2)]
 
 
 @syscall("getresuid", "getresgid", entry=0)
@@ -126,21 +72,3 @@ def _getgroups(c: C):
     return [c.d(0), g]
 
 
-@syscall("setpgid")
-def _setpgid(c: C):
-    return [c.d(0), c.d(1)]
-
-
-@syscall("getpgid", "getsid")
-def _getpgid(c: C):
-    return [c.d(0)]
-
-
-@syscall("getpriority")
-def _getpriority(c: C):
-    return [c.xval(0, "priorities"), c.d(1)]
-
-
-@syscall("setpriority")
-def _setpriority(c: C):
-    return [c.xval(0, "priorities"), c.d(1), c.d(2)]

@@ -22,11 +22,6 @@ def sigaction_text(c: C, b: bytes, i: int) -> str:
     return "{" + ", ".join(p) + "}"
 
 
-@syscall("rt_sigaction", entry=2)
-def _rt_sigaction(c: C):
-    return [c.sig(0), c.struct(1, "sigaction", 0), c.outstruct(2, "sigaction"), c.lu(3)]
-
-
 _MASKS: dict = {}  # (first 8 bytes of a sigset, style) -> text: the same few masks recur
 
 
@@ -66,24 +61,6 @@ def _rt_sigprocmask(c: C):
 _SIGFRAME_MASK = 296 // 8
 
 
-@syscall("rt_sigreturn")
-def _rt_sigreturn(c: C):
-    v = c.m(_SIGFRAME_MASK, 0)
-    if c.pers != 0 or not isinstance(v, (bytes, bytearray)) or len(v) != 8:
-        return []  # not fetched (i386, x32) or unreadable: strace too prints ()
-    return ["{mask=" + _mask_text(v, c.style) + "}"]
-
-
-@syscall("sigreturn", const=True)
-def _sigreturn(c: C):
-    return []  # i386's frame is not read
-
-
-@syscall("rt_sigsuspend")
-def _rt_sigsuspend(c: C):
-    return [c.sigset(0, c.ulong(1)), c.lu(1)]
-
-
 @syscall("rt_sigpending", entry=0)
 def _rt_sigpending(c: C):
     return [c.sigset(0, c.ulong(1)) if c.ok else c.ptr(0), c.lu(1)]
@@ -95,14 +72,17 @@ def _sig_ret(c: C) -> str:
     return f"{c.ret} ({sigtext(c.ret)})" if c.ret else "0"
 
 
-@syscall("rt_sigtimedwait", entry=3, ret=_sig_ret)
+@syscall("rt_sigreturn")
+def _rt_sigreturn(c: C):
+    v = c.m(_SIGFRAME_MASK, 0)
+    if c.pers != 0 or not isinstance(v, (bytes, bytearray)) or len(v) != 8:
+        return []  # not fetched (i386, x32) or unreadable: strace too prints ()
+    return ["{mask=" + _mask_text(v, c.style) + "}"]
+
+
+@syscall("rt_sigtimedwait", entry=1, ret=_sig_ret)  # `rt_sigtimedwait([USR1],  <unfinished ...>` (strace; all four when info is NULL)
 def _rt_sigtimedwait(c: C):
     return [c.sigset(0, c.ulong(3)), c.outstruct(1, "siginfo"), c.struct(2, "timespec", 0), c.lu(3)]
-
-
-@syscall("signalfd4", ret="fd")
-def _signalfd4(c: C):
-    return [c.fd(0), c.sigset(1, c.ulong(2)), c.lu(2), c.flags(3, "signalfd_flags")]
 
 
 @register_struct("stack_t")

@@ -57,21 +57,6 @@ def _stat_text(c: C, b: bytes) -> str:
     return "{" + ", ".join(p) + "}"
 
 
-@syscall("stat", "lstat", entry=1)
-def _stat(c: C):
-    return [c.path(0), c.outstruct(1, "stat")]
-
-
-@syscall("fstat", entry=1)
-def _fstat(c: C):
-    return [c.fd(0), c.outstruct(1, "stat")]
-
-
-@syscall("newfstatat", "fstatat64", entry=2)
-def _newfstatat(c: C):
-    return [c.dirfd(0), c.path(1), c.outstruct(2, "stat"), c.flags(3, "at_flags")]
-
-
 def _statx_time(b: bytes, off: int, name: str) -> str:
     sec, nsec = struct.unpack_from("<qI", b, off)
     t = f"{name}={{tv_sec={sec}, tv_nsec={nsec}}}"
@@ -133,16 +118,6 @@ def statfs_text(c: C, b: bytes, i: int) -> str:
     return (f"{{f_type={t}, f_bsize={bsize}, f_blocks={blocks}, f_bfree={bfree}, f_bavail={bavail}, "
             f"f_files={files}, f_ffree={ffree}, f_fsid={{val=[{hexa(f0 & 0xFFFFFFFF)}, {hexa(f1 & 0xFFFFFFFF)}]}}, "
             f"f_namelen={namelen}, f_frsize={frsize}, f_flags={fl}}}")
-
-
-@syscall("statfs", entry=1)
-def _statfs(c: C):
-    return [c.path(0), c.outstruct(1, "statfs")]
-
-
-@syscall("fstatfs", entry=1)
-def _fstatfs(c: C):
-    return [c.fd(0), c.outstruct(1, "statfs")]
 
 
 _DT = {0: "DT_UNKNOWN", 1: "DT_FIFO", 2: "DT_CHR", 4: "DT_DIR", 6: "DT_BLK", 8: "DT_REG", 10: "DT_LNK", 12: "DT_SOCK"}

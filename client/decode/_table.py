@@ -13,10 +13,8 @@ from tracerd._wire import Pers
 
 @lru_cache(maxsize=1)
 def table():
-    try:
-        from tracerd.bpfgen import load_table
-    except ImportError:
-        return None
+    from tracerd.bpfgen import load_table
+
     try:
         return load_table()
     except Exception:  # a broken table must not stop decoding: names fall back

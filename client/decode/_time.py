@@ -47,21 +47,6 @@ def itimerval_text(c: C, b: bytes, i: int) -> str:
     return f"{{it_interval={timeval_text(c, b[:16], i)}, it_value={timeval_text(c, b[16:32], i)}}}"
 
 
-@syscall("clock_gettime", "clock_getres", entry=1)
-def _clock_gettime(c: C):
-    return [c.xval(0, "clocks"), c.outstruct(1, "timespec")]
-
-
-@syscall("clock_settime")
-def _clock_settime(c: C):
-    return [c.xval(0, "clocks"), c.struct(1, "timespec", 0)]
-
-
-@syscall("gettimeofday", entry=0)
-def _gettimeofday(c: C):
-    return [c.outstruct(0, "timeval"), c.ptr(1)]
-
-
 @syscall("time", entry=0)
 def _time(c: C):
     v = c.m(0, 1)
@@ -78,31 +63,6 @@ def _nanosleep(c: C):
 def _clock_nanosleep(c: C):
     rem = c.struct(3, "timespec", 1) if c.exiting and c.is_error else c.ptr(3)
     return [c.xval(0, "clocks"), c.flags(1, "timer_flags"), c.struct(2, "timespec", 0), rem]
-
-
-@syscall("setitimer", entry=2)
-def _setitimer(c: C):
-    return [c.xval(0, "itimer_which"), c.struct(1, "itimerval", 0), c.outstruct(2, "itimerval")]
-
-
-@syscall("getitimer", entry=1)
-def _getitimer(c: C):
-    return [c.xval(0, "itimer_which"), c.outstruct(1, "itimerval")]
-
-
-@syscall("alarm")
-def _alarm(c: C):
-    return [c.u(0)]
-
-
-@syscall("timerfd_create", ret="fd")
-def _timerfd_create(c: C):
-    return [c.xval(0, "clocks"), c.flags(1, "timerfd_flags")]
-
-
-@syscall("timerfd_settime", entry=3)
-def _timerfd_settime(c: C):
-    return [c.fd(0), c.flags(1, "timerfd_flags"), c.struct(2, "itimerspec", 0), c.outstruct(3, "itimerspec")]
 
 
 _SIGEV = {0: "SIGEV_SIGNAL", 1: "SIGEV_NONE", 2: "SIGEV_THREAD", 4: "SIGEV_THREAD_ID"}

@@ -84,7 +84,7 @@ def test_argument_kinds():
     t = load_table()
     openat = t.syscalls["openat"]
     assert [a.kind for a in openat.args] == ["dirfd", "path", "flags", "mode"]
-    assert openat.args[2].ref == "open_flags" and openat.ret == "fd"
+    assert openat.args[2].ref == "open_modes" and openat.args[3].when == (2, 0o20000100) and openat.ret == "fd"
     read = t.syscalls["read"].args[1]
     assert (read.kind, read.dir, read.len) == ("buf", "out", "ret")
     write = t.syscalls["write"].args[1]
@@ -188,3 +188,12 @@ def test_rt_sigreturn_reads_the_saved_mask_off_the_stack():
     assert sc.stack == {Pers.X86_64: (296, 8)}
     assert syscall_ops(sc, Pers.X86_64, t) == [(MEM_PHASE_ENTRY, Op.STACK, 37, LEN_FIXED, 8)]
     assert syscall_ops(sc, Pers.I386, t) == []
+
+
+def test_conditional_argument_syntax():
+    from tracerd.bpfgen._table import TableError, parse_arg
+
+    assert parse_arg("mode:mode[if=arg2&0o100]").when == (2, 0o100)
+    assert parse_arg("x:int[if=arg0&0x4]").when == (0, 4)
+    with pytest.raises(TableError, match="bad condition"):
+        parse_arg("mode:mode[if=flags&O_CREAT]")

@@ -187,7 +187,7 @@ def test_attach_refuses(argv, message):
 
 @needs_qualifiers
 def test_attach_takes_seccomp_bpf():
-    # attach --seccomp-bpf injects the filter (DESIGN: opt-in, irreversible)
+    # attach --seccomp-bpf injects the filter (the design: opt-in, irreversible)
     from tracerd.client._options import resolve
 
     a = parse("--seccomp-bpf", "1", cmd="attach")

@@ -1,4 +1,4 @@
-"""Which tracer `run`/`attach` use (DESIGN.md's rules), without running one."""
+"""Which tracer `run`/`attach` use (docs/cli.md's rules), without running one."""
 
 from __future__ import annotations
 

@@ -363,9 +363,9 @@ def test_i386_old_mmap_block():
     assert D.call(r) == "mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0xf7f00000"
 
 
-def test_call_parts_and_multiplexers():
+def test_call_split_and_multiplexers():
     r = sysrec("openat", [AT_FDCWD, 0x10, 0], -2, [(0, 1, b"/x\0")], True)
-    assert D.call_parts(r) == ('openat(AT_FDCWD, "/x", O_RDONLY)', "-1 ENOENT (No such file or directory)")
+    assert D.call_split(r) == ('openat(AT_FDCWD, "/x", O_RDONLY)', "-1 ENOENT (No such file or directory)")
     # i386 socketcall: the subcall by name; its arguments sit behind a pointer the plan does not follow
     r = sysrec("read", [1, 0xFFD01000], 3, pers=Pers.I386, nr=102)
     assert D.call(r) == "socketcall(SYS_SOCKET, 0xffd01000) = 3"

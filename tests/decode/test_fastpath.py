@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from tracerd._wire import Pers, Rec, SysFlag, record
 from tracerd.client.decode import DecodeOptions, Decoder
-from tracerd.client.decode._core import REGISTRY, generic_arg, ret_text
+from tracerd.client.decode._core import REGISTRY, generic_args, ret_text, table_args
 from tracerd.client.decode._fmt import _ESC, _SHORT, hexa, quote, quote_buf, quote_cstr
 
 # every x86_64 number (0..335, some past the table) and i386's own, so every
@@ -63,11 +63,11 @@ def _dispatch(c):
         if c.name == "mmap" and spec is not None and isinstance(block, (bytes, bytearray)) and len(block) >= 24:
             c.args = list(struct.unpack_from("<6I", block))
             return spec.fn(c), "hex"
-        return [generic_arg(c, i, a) for i, a in enumerate(c.sc.pers_args[c.pers])], c.sc.ret
+        return generic_args(c, c.sc.pers_args[c.pers]), c.sc.ret
     if spec is not None:
         return spec.fn(c), spec.ret if spec.ret is not None else (c.sc.ret if c.sc is not None else "int")
     if c.sc is not None:
-        return [generic_arg(c, i, a) for i, a in enumerate(c.sc.args)], c.sc.ret
+        return table_args(c), c.sc.ret  # conditional arguments (open's mode) left out, `$` variants chosen
     return [hexa(c.a(i)) for i in range(6)], "int"
 
 

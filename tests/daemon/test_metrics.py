@@ -91,7 +91,7 @@ def test_counters_move_by_what_a_run_produced(mdaemon, tmp_path):
     after = scrape(mdaemon)
     records = [o for o in msgpack.Unpacker(open(out, "rb"), raw=False, strict_map_key=False) if isinstance(o, list)]
     assert len(records) > 20
-    assert value(after, "tracerd_records_total", kind="run") - value(before, "tracerd_records_total", kind="run") == len(records)
+    assert value(after, "tracerd_records_total", kind="run", rule="") - value(before, "tracerd_records_total", kind="run", rule="") == len(records)
     assert value(after, "tracerd_sessions_ended_total", kind="run") - value(before, "tracerd_sessions_ended_total", kind="run") == 1
     # each syscall record the filter selected is one seccomp stop
     seccomp = 0
@@ -100,7 +100,7 @@ def test_counters_move_by_what_a_run_produced(mdaemon, tmp_path):
             flags = rec[IDX[Rec(rec[0])]["flags"]] or 0
             seccomp += bool(flags & SysFlag.SECCOMP)
     assert value(after, "tracerd_stops_total", kind="seccomp") - value(before, "tracerd_stops_total", kind="seccomp") == seccomp
-    assert value(after, "tracerd_records_lost_total", kind="run", reason="subscriber_queue_full") == value(before, "tracerd_records_lost_total", kind="run", reason="subscriber_queue_full")
+    assert value(after, "tracerd_records_lost_total", kind="run", rule="", reason="subscriber_queue_full") == value(before, "tracerd_records_lost_total", kind="run", rule="", reason="subscriber_queue_full")
     assert value(after, "tracerd_stop_cpu_seconds_count") == value(before, "tracerd_stop_cpu_seconds_count") + 1
     assert value(after, "tracerd_sessions", kind="run", state="tracing") == 0
 
@@ -186,7 +186,7 @@ def prometheus(mdaemon):
 def test_a_real_prometheus_scrapes_and_answers(mdaemon, prometheus):
     r = tracectl("run", "-e", "trace=openat", "--", "true", socket_path=mdaemon.path)
     assert r.returncode == 0, r.stderr
-    want = value(scrape(mdaemon), "tracerd_records_total", kind="run")
+    want = value(scrape(mdaemon), "tracerd_records_total", kind="run", rule="")
     assert want > 0
     q = urllib.parse.quote('tracerd_records_total{kind="run"}')
     got = None

@@ -122,6 +122,7 @@ class Reporter(threading.Thread):
         self.stop = threading.Event()
         self.failed = 0
         self.last = None
+        self.broken = False
 
     def counters(self) -> dict:
         q = self.q
@@ -132,13 +133,16 @@ class Reporter(threading.Thread):
         import socket
 
         c = self.counters()
-        if c == self.last:
+        if c == self.last or self.broken:
             return
         self.last = c
+        data = msgpack.packb(c)
         try:
-            self.sock.send(msgpack.packb(c), socket.MSG_DONTWAIT | socket.MSG_NOSIGNAL)
+            n = self.sock.send(data, socket.MSG_DONTWAIT | socket.MSG_NOSIGNAL)
         except OSError:
-            pass
+            return  # full (the parent is not reading): this report is lost, the next may go
+        # a part of a map sent: what follows would not parse; the reports end
+        self.broken = n < len(data)
 
     def run(self) -> None:
         while not self.stop.wait(REPORT_SECONDS):

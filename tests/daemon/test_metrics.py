@@ -341,6 +341,10 @@ def test_rule_sessions_and_named_sinks(rdaemon):
     assert value(m, "tracerd_sink_queued", sink="central") == 0
     assert value(m, "tracerd_sink_lost_total", sink="central") == 0
     assert value(m, "tracerd_sink_delivered_total", sink="user") == 0
+    # a rule's session is an attach with an injected filter (threads held
+    # while it goes in): still one latency observation per stop
+    stops = sum(value(m, "tracerd_stops_total", kind=k) - value(before, "tracerd_stops_total", kind=k) for k in ("seccomp", "syscall", "other"))
+    assert stops > 0 and value(m, "tracerd_stop_latency_seconds_count") - value(before, "tracerd_stop_latency_seconds_count") == stops
     for (name, labels), v in m.items():
         if name == "tracerd_records_lost_total":
             assert dict(labels)["rule"] in ("", "r1")

@@ -9,8 +9,15 @@ The text itself is prometheus_client's `generate_latest`; the HTTP around it
 is a few lines of Trio below (prometheus_client's own server runs in a
 thread, which would share the GIL with forwarding).
 
-Labels are bounded: kind (run/attach), reason, policy, role, state. No
-session id, pid, command or user ever becomes a label or a value.
+Sinks report their own counters (the sink process writes them back up its
+pipe, daemon/_sinkfeed.py) and the worker keeps a log2 histogram of how long
+each stop held its tracee; both are read here too.
+
+Labels are bounded: kind (run/attach), reason, policy, role, state, rule
+(a configured rule's name, "" for other sessions), sink (a [[sink]] name,
+"user" for every user's --sink, "resumed" for a spool an earlier daemon
+left). No session id, pid, command, URL or user ever becomes a label or a
+value.
 """
 
 from __future__ import annotations
@@ -32,6 +39,11 @@ KINDS = {"launch": "run", "attach": "attach"}
 # loss reasons (label values of tracerd_records_lost_total)
 LOST_SUBSCRIBER = "subscriber_queue_full"  # a drop-mode watcher's queue was full
 LOST_TRACER = "tracer_buffer_full"  # the worker dropped (a drop-mode session)
+# stop-latency histogram: the worker's log2 buckets (native/tracer.h
+# TR_LAT_SHIFT, TR_LAT_BUCKETS: edges 2^8 ns, 2^9 ns, ...; the last is +Inf)
+LAT_SHIFT = 8
+LAT_BUCKETS = 20
+LAT_EDGES = tuple(2.0 ** (LAT_SHIFT + i) / 1e9 for i in range(LAT_BUCKETS - 1))
 # stop-cost histogram buckets: tracer CPU seconds per stop (1 us .. 1 ms)
 STOP_COST_BUCKETS = (1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3)
 
@@ -81,28 +93,40 @@ class Tally:
     """Totals of ended sessions (the live ones are read at scrape time)."""
 
     def __init__(self):
-        self.records: dict[str, int] = {}  # kind -> records forwarded
-        self.lost: dict[tuple[str, str], int] = {}  # (kind, reason) -> records
+        self.records: dict[tuple[str, str], int] = {}  # (kind, rule) -> records forwarded
+        self.lost: dict[tuple[str, str, str], int] = {}  # (kind, rule, reason) -> records
         self.stops: dict[str, int] = {}  # stop kind (seccomp/syscall) -> stops
         self.ended: dict[str, int] = {}  # kind -> sessions ended
         self.worker_cpu_ns = 0
         # histogram of tracer CPU per stop, one observation per ended session
         self.cost_counts = [0] * (len(STOP_COST_BUCKETS) + 1)
         self.cost_sum = 0.0
+        # stop latency (ns), summed over ended sessions' workers
+        self.lat_counts = [0] * LAT_BUCKETS
+        self.lat_sum_ns = 0
 
     def session_ended(self, session, dropped: int) -> None:
         k = KINDS.get(session.mode, "other")
+        rule = rule_of(session)
         self.ended[k] = self.ended.get(k, 0) + 1
-        self.records[k] = self.records.get(k, 0) + session.records
+        self.records[k, rule] = self.records.get((k, rule), 0) + session.records
         if dropped:
-            self.lost[k, LOST_SUBSCRIBER] = self.lost.get((k, LOST_SUBSCRIBER), 0) + dropped
+            self.lost[k, rule, LOST_SUBSCRIBER] = self.lost.get((k, rule, LOST_SUBSCRIBER), 0) + dropped
         st = getattr(session, "worker_stats", None) or {}
         lost = _uint(st.get("lost"))
         if lost:
-            self.lost[k, LOST_TRACER] = self.lost.get((k, LOST_TRACER), 0) + lost
+            self.lost[k, rule, LOST_TRACER] = self.lost.get((k, rule, LOST_TRACER), 0) + lost
+        hist = st.get("stop_ns_hist")
+        if isinstance(hist, list) and len(hist) == LAT_BUCKETS:
+            for i, n in enumerate(hist):
+                self.lat_counts[i] += _uint(n)
+            self.lat_sum_ns += _uint(st.get("stop_ns_sum"))
         seccomp, plain = _uint(st.get("seccomp_stops")), _uint(st.get("syscall_stops"))
         self.stops["seccomp"] = self.stops.get("seccomp", 0) + seccomp
         self.stops["syscall"] = self.stops.get("syscall", 0) + plain
+        other = _uint(st.get("stops")) - seccomp - plain  # events, signals, exits
+        if other > 0:
+            self.stops["other"] = self.stops.get("other", 0) + other
         cpu = _uint(st.get("cpu_ns"))
         self.worker_cpu_ns += cpu
         stops = _uint(st.get("stops"))
@@ -111,6 +135,12 @@ class Tally:
             i = next((j for j, b in enumerate(STOP_COST_BUCKETS) if per <= b), len(STOP_COST_BUCKETS))
             self.cost_counts[i] += 1
             self.cost_sum += per
+
+
+def rule_of(session) -> str:
+    """The standing rule that started `session` ("" for any other)."""
+    r = getattr(session, "rule", "")
+    return r if isinstance(r, str) else ""
 
 
 def _uint(v) -> int:
@@ -158,27 +188,28 @@ class DaemonCollector:
         records = dict(tally.records)
         lost = dict(tally.lost)
         for s in sessions:
-            k = KINDS.get(s.mode, "other")
-            records[k] = records.get(k, 0) + s.records
+            k, rule = KINDS.get(s.mode, "other"), rule_of(s)
+            records[k, rule] = records.get((k, rule), 0) + s.records
             dropped = sum(sub.dropped for sub in s.subscribers) + d.dropped_by_session.get(s.id, 0)
             if dropped:
-                lost[k, LOST_SUBSCRIBER] = lost.get((k, LOST_SUBSCRIBER), 0) + dropped
-        c = CounterMetricFamily("tracerd_records", "Records the tracers produced and the daemon forwarded, by session kind.", labels=["kind"])
-        for k in sorted(set(KINDS.values()) | set(records)):
-            c.add_metric([k], records.get(k, 0))
+                lost[k, rule, LOST_SUBSCRIBER] = lost.get((k, rule, LOST_SUBSCRIBER), 0) + dropped
+        keys = {(k, "") for k in KINDS.values()} | {k for k in records} | {(k, r) for k, r, _ in lost}
+        c = CounterMetricFamily("tracerd_records", "Records the tracers produced and the daemon forwarded, by session kind and standing rule (\"\": not started by a rule).", labels=["kind", "rule"])
+        for k, rule in sorted(keys):
+            c.add_metric([k, rule], records.get((k, rule), 0))
         yield c
         c = CounterMetricFamily(
             "tracerd_records_lost",
-            "Records lost, by session kind and reason: subscriber_queue_full (a drop-mode watcher fell behind; counted live), tracer_buffer_full (a drop-mode tracer; counted when its session ends).",
-            labels=["kind", "reason"],
+            "Records lost, by session kind, standing rule and reason: subscriber_queue_full (a drop-mode watcher or sink fell behind; counted live), tracer_buffer_full (a drop-mode tracer; counted when its session ends).",
+            labels=["kind", "rule", "reason"],
         )
-        for k in KINDS.values():
+        for k, rule in sorted(keys):
             for r in (LOST_SUBSCRIBER, LOST_TRACER):
-                c.add_metric([k, r], lost.get((k, r), 0))
+                c.add_metric([k, rule, r], lost.get((k, rule, r), 0))
         yield c
 
-        c = CounterMetricFamily("tracerd_stops", "Tracee stops the tracers handled, by kind (seccomp: a call the filter selected; syscall: a PTRACE_SYSCALL stop, i.e. an exit stop, or an entry without a filter); counted when a session ends.", labels=["kind"])
-        for k in ("seccomp", "syscall"):
+        c = CounterMetricFamily("tracerd_stops", "Tracee stops the tracers handled, by kind (seccomp: a call the filter selected; syscall: a PTRACE_SYSCALL stop, i.e. an exit stop, or an entry without a filter; other: a ptrace event, a signal, an exit); counted when a session ends.", labels=["kind"])
+        for k in ("seccomp", "syscall", "other"):
             c.add_metric([k], tally.stops.get(k, 0))
         yield c
         buckets, acc = [], 0
@@ -191,6 +222,34 @@ class DaemonCollector:
             buckets=buckets,
             sum_value=tally.cost_sum,
         )
+        buckets, acc = [], 0
+        for b, n in zip((*(repr(x) for x in LAT_EDGES), "+Inf"), tally.lat_counts):
+            acc += n
+            buckets.append((b, acc))
+        yield HistogramMetricFamily(
+            "tracerd_stop_latency_seconds",
+            "How long each stop held its tracee (from the tracer's wait returning it to the resume), one observation per stop; log2 buckets; counted when a session ends.",
+            buckets=buckets,
+            sum_value=tally.lat_sum_ns / 1e9,
+        )
+
+        sinks = getattr(d, "sinks", None)
+        if sinks is not None:
+            gauges, counters = sinks.metrics()
+            for name, help_ in (("queued", "Messages a sink process holds for delivery now (in memory or spooled)."),
+                                ("spooled_bytes", "Bytes of spool files a sink process holds now.")):
+                g = GaugeMetricFamily(f"tracerd_sink_{name}", help_ + " By sink: a [[sink]] name, user (every user's --sink), resumed (spools an earlier daemon left).", labels=["sink"])
+                for lab in sorted(gauges):
+                    g.add_metric([lab], gauges[lab][name])
+                yield g
+            for name, help_ in (("delivered", "Messages the sink's collector took."),
+                                ("retried", "Send attempts that failed and were tried again (a reconnect)."),
+                                ("failed", "Messages a non-spool sink gave up on when it ended (not delivered)."),
+                                ("lost", "Messages a sink dropped by its policy (queue or spool full).")):
+                c = CounterMetricFamily(f"tracerd_sink_{name}", help_ + " By sink; a process's counts arrive about once a second.", labels=["sink"])
+                for lab in sorted(counters):
+                    c.add_metric([lab], counters[lab][name])
+                yield c
 
         subs: dict[tuple[str, str], int] = {(p, r): 0 for p in ("block", "drop") for r in ("owner", "watcher")}
         for s in sessions:

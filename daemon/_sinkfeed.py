@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import shutil
+import socket
 import termios
 
 import msgpack
@@ -42,6 +43,10 @@ log = logging.getLogger("tracerd")
 
 FD_KEYS = ("target", "ca", "cert", "key")
 MAX_SINKS = 8  # per request
+# what a sink process reports (client/sinks/_worker.py Reporter): gauges, then counters
+REPORT_GAUGES = ("queued", "spooled_bytes")
+REPORT_COUNTERS = ("delivered", "retried", "failed", "lost")
+REPORT_KEYS = REPORT_GAUGES + REPORT_COUNTERS
 
 
 class SinkRefused(Exception):
@@ -51,11 +56,14 @@ class SinkRefused(Exception):
 class SinkProc:
     """One sink process and the daemon's end of its pipe."""
 
-    def __init__(self, spec, sink, owned_dir: str | None = None):
+    def __init__(self, spec, sink, owned_dir: str | None = None, label: str = "user"):
         self.spec = spec
+        self.label = label  # the metrics' `sink` label: a [[sink]] name, "user" or "resumed"
+        self.report: dict = {}  # the process's latest counters (client.sinks REPORT_KEYS)
         self.sink = sink
         self.lock = trio.Lock()
         self.stream = trio.lowlevel.FdStream(os.dup(sink.input_fd))  # FdStream makes its fd non-blocking
+        self.reports = trio.lowlevel.FdStream(os.dup(sink.input_fd))  # the counters come back up the same socket
         sink._sock.close()
         sink.input_fd = -1
         self.users = 0
@@ -98,10 +106,40 @@ class SinkProc:
         async with self.lock:
             await self.stream.send_all(data)
 
+    async def read_reports(self, sinks) -> None:
+        """The counters the process writes back up its socket, until it ends;
+        then they join the ended totals of its label."""
+        unpacker = msgpack.Unpacker(raw=False, max_buffer_size=1 << 16)
+        stream = self.reports
+        try:
+            while True:
+                try:
+                    data = await stream.receive_some(4096)
+                except (OSError, trio.BrokenResourceError, trio.ClosedResourceError):
+                    break
+                if not data:
+                    break
+                try:
+                    unpacker.feed(data)
+                    for m in unpacker:
+                        if isinstance(m, dict):
+                            self.report = {k: v for k, v in m.items() if k in REPORT_KEYS and isinstance(v, int) and v >= 0}
+                except (ValueError, msgpack.UnpackException):
+                    log.warning("sink %s: unreadable counters report: ignored from now on", self.spec.url)
+                    break
+        finally:
+            stream.close()
+            sinks.proc_ended(self)
+
     async def aclose(self) -> None:
         """EOF: the process delivers or spools what it holds and exits. If we
         are cancelled meanwhile (the daemon stops), it is told to end now
         (SIGTERM): a spool is on disk already, and the next daemon resumes it."""
+        try:  # EOF for the process although read_reports holds a dup of the socket
+            with socket.socket(fileno=os.dup(self.stream.fileno())) as s:
+                s.shutdown(socket.SHUT_WR)
+        except (OSError, trio.ClosedResourceError):
+            pass
         await self.stream.aclose()
         proc = self.sink.proc
         try:
@@ -165,6 +203,31 @@ class DaemonSinks:
         self.named: dict[str, SinkProc] = {}
         self.nursery: trio.Nursery | None = None
         self._n = 0
+        self.live: set[SinkProc] = set()  # processes that report counters
+        self.ended: dict[str, dict[str, int]] = {}  # label -> counters of ended processes
+
+    def proc_ended(self, p: SinkProc) -> None:
+        self.live.discard(p)
+        tot = self.ended.setdefault(p.label, {})
+        for k in REPORT_COUNTERS:
+            tot[k] = tot.get(k, 0) + p.report.get(k, 0)
+
+    def metrics(self) -> tuple[dict, dict]:
+        """({label: {gauge: now}}, {label: {counter: total}}) for /metrics."""
+        gauges = {n: dict.fromkeys(REPORT_GAUGES, 0) for n in (*self.config.sinks, "user")}
+        counters = {n: dict.fromkeys(REPORT_COUNTERS, 0) for n in gauges}
+        for lab, tot in self.ended.items():
+            c = counters.setdefault(lab, dict.fromkeys(REPORT_COUNTERS, 0))
+            for k, v in tot.items():
+                c[k] += v
+        for p in self.live:
+            g = gauges.setdefault(p.label, dict.fromkeys(REPORT_GAUGES, 0))
+            c = counters.setdefault(p.label, dict.fromkeys(REPORT_COUNTERS, 0))
+            for k in REPORT_GAUGES:
+                g[k] += p.report.get(k, 0)
+            for k in REPORT_COUNTERS:
+                c[k] += p.report.get(k, 0)
+        return gauges, counters
 
     def key(self, session) -> str:
         return self.name(session.id)
@@ -176,7 +239,7 @@ class DaemonSinks:
             try:
                 self._recover()
                 for name, spec in self.config.sinks.items():
-                    self.named[name] = self._start(spec, os.path.join(self.spool_root, f"sink-{name}"), uid=None)
+                    self.named[name] = self._start(spec, os.path.join(self.spool_root, f"sink-{name}"), uid=None, label=name)
             except OSError as exc:
                 log.error("sinks: %s", exc)
             task_status.started()
@@ -213,13 +276,13 @@ class DaemonSinks:
                     log.warning("sinks: the spool %s was for a target the user opened (%s): kept, not resent", d, spec.url)
                     continue
                 log.info("sinks: resuming the spool %s (%s)", d, spec.url)
-                p = self._start(spec, d, uid=saved.get("uid"), recover=True)
+                p = self._start(spec, d, uid=saved.get("uid"), recover=True, label="resumed")
                 self.nursery.start_soon(self._close_when_done, p)
 
     async def _close_when_done(self, p: SinkProc) -> None:
         await p.aclose()
 
-    def _start(self, spec, spool_dir: str | None, *, uid, fds=None, recover=False, remove_empty=False) -> SinkProc:
+    def _start(self, spec, spool_dir: str | None, *, uid, fds=None, recover=False, remove_empty=False, label="user") -> SinkProc:
         quota = None
         gid = None
         if uid:
@@ -242,8 +305,11 @@ class DaemonSinks:
         if recover:
             # keep trying (with backoff) until the spool is delivered
             spec.options["drain_ms"] = 365 * 86400 * 1000
-        sink = open_sink(spec, spool_dir=spool_dir, fds=fds, uid=uid, gid=gid, quota=quota, remove_empty=recover or remove_empty)
-        return SinkProc(spec, sink, spool_dir)
+        sink = open_sink(spec, spool_dir=spool_dir, fds=fds, uid=uid, gid=gid, quota=quota, remove_empty=recover or remove_empty, report=True)
+        p = SinkProc(spec, sink, spool_dir, label)
+        self.live.add(p)
+        self.nursery.start_soon(p.read_reports, self)
+        return p
 
     # -- sessions -----------------------------------------------------------------
     def _subscribe(self, session, proc: SinkProc, own: bool, meta: dict) -> None:

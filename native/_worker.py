@@ -64,6 +64,14 @@ STATS = ("stops", "seccomp_stops", "syscall_stops", "records", "frames", "bytes"
          "tampered", "tamper_setregs")
 
 
+def stop_latency_edges_ns() -> list[int]:
+    """Upper edges (ns, inclusive) of the stop-latency buckets but the last
+    (which holds everything longer): 2^TR_LAT_SHIFT, then doubling."""
+    from ._tracer import lib
+
+    return [1 << (lib.TR_LAT_SHIFT + i) for i in range(lib.TR_LAT_BUCKETS - 1)]
+
+
 def _native():
     try:
         from . import _tracer
@@ -134,6 +142,9 @@ def worker_main(config: dict) -> int:
     r = lib.tr_run(c, st, err, 512)
     if cfg["stats_fd"] >= 0:
         stats = {k: getattr(st, k) for k in STATS}
+        # stop latency: counts per log2 bucket (edges: stop_latency_edges_ns) and their sum
+        stats["stop_ns_hist"] = list(st.stop_ns_hist)
+        stats["stop_ns_sum"] = st.stop_ns_sum
         stats["cpu_ns"] = time.process_time_ns() - cpu0  # the loop's own CPU (user + system)
         stats["peak_rss_kb"] = _peak_rss_kb()
         try:

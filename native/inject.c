@@ -699,8 +699,7 @@ static int tr_gather(struct tr_loop *L)
 			}
 			t->flags |= T_HELD | T_STARTED;
 			t->held_status = status;
-			L->st->stops++;
-			continue;
+			continue; /* counted (and timed) when released: tr_on_status */
 		}
 		/* an exec event (a process caught at exec by a standing rule,
 		 * or one that execs while we gather): the stop is asked for
@@ -728,7 +727,6 @@ void tr_release_held(struct tr_loop *L)
 			n = t->hnext;
 			if (t->flags & T_HELD) {
 				t->flags &= ~T_HELD;
-				L->st->stops--; /* counted when it was held */
 				tr_on_status(L, t->tid, t->held_status);
 			}
 		}

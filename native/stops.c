@@ -10,6 +10,7 @@ void tr_resume(struct tr_loop *L, struct tr_task *t, int sig)
 	int req = (L->plain || (t->flags & T_WANT_EXIT)) ? PTRACE_SYSCALL : PTRACE_CONT;
 
 	ptrace(req, t->tid, 0L, (long)sig);
+	tr_stop_done(L);
 	/* ESRCH: killed meanwhile; its death comes through wait */
 }
 
@@ -366,13 +367,46 @@ static void tr_on_signal(struct tr_loop *L, struct tr_task *t, int sig)
 	tr_rec_end(L, t);
 }
 
+/* The end of a stop's hold (the first resume after the wait returned it):
+ * one observation of the stop-latency histogram per stop. */
+void tr_stop_done(struct tr_loop *L)
+{
+	int64_t ns;
+	unsigned int i;
+
+	if (!L->stop_t0)
+		return;
+	ns = tr_now(CLOCK_MONOTONIC) - L->stop_t0;
+	L->stop_t0 = 0;
+	if (ns < 1)
+		ns = 1;
+	/* bucket i: (2^(SHIFT+i-1), 2^(SHIFT+i)] ns; 64 - clz(ns-1) = ceil(log2 ns) */
+	i = ns <= (1LL << TR_LAT_SHIFT) ? 0 : 64 - __builtin_clzll((unsigned long long)ns - 1) - TR_LAT_SHIFT;
+	if (i >= TR_LAT_BUCKETS)
+		i = TR_LAT_BUCKETS - 1;
+	L->st->stop_ns_hist[i]++;
+	L->st->stop_ns_sum += ns;
+}
+
+_Static_assert(sizeof(((struct tr_stats *)0)->stop_ns_hist) == TR_LAT_BUCKETS * sizeof(unsigned long long),
+	       "tracer.h: stop_ns_hist must have TR_LAT_BUCKETS entries");
+
+static void tr_on_status_1(struct tr_loop *L, int tid, int status);
+
 void tr_on_status(struct tr_loop *L, int tid, int status)
+{
+	L->st->stops++;
+	L->stop_t0 = tr_now(CLOCK_MONOTONIC);
+	tr_on_status_1(L, tid, status);
+	tr_stop_done(L); /* not resumed by tr_resume: ends here */
+}
+
+static void tr_on_status_1(struct tr_loop *L, int tid, int status)
 {
 	struct tr_task *t;
 	unsigned long msg = 0;
 	int sig, ev;
 
-	L->st->stops++;
 	t = tr_status_task(L, tid, status);
 	if (!t)
 		return;

@@ -275,6 +275,7 @@ struct tr_loop {
 	struct tr_task *delayed; /* threads held by delay_enter=/delay_exit= */
 	int tamper_live; /* launch: 0 until the command's first execve */
 	int no_setinfo; /* the kernel lacks PTRACE_SET_SYSCALL_INFO */
+	int64_t stop_t0; /* CLOCK_MONOTONIC when wait returned the stop being handled; 0: none */
 };
 
 extern int64_t tr_clock_fixed; /* tr_selftest_frame: deterministic times */
@@ -326,6 +327,7 @@ int64_t tr_cpu(struct tr_task *t);
 /* stops.c */
 void tr_resume(struct tr_loop *L, struct tr_task *t, int sig);
 void tr_on_status(struct tr_loop *L, int tid, int status);
+void tr_stop_done(struct tr_loop *L);
 void tr_forget_all(struct tr_loop *L);
 void tr_drain_wait(struct tr_loop *L);
 

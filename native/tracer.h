@@ -26,6 +26,11 @@
  * always fits in a frame, and no fetch reserves more */
 #define TR_MEM_MAX 1040384
 #define TR_X32_SYSCALL_BIT 0x40000000
+/* stop-latency histogram (struct tr_stats): bucket i counts the stops that
+ * held their tracee at most 2^(TR_LAT_SHIFT + i) ns (256 ns, 512 ns, ...,
+ * ~67 ms); the last bucket, everything longer */
+#define TR_LAT_SHIFT 8
+#define TR_LAT_BUCKETS 20
 
 enum tr_rec {
 	TR_REC_SYSCALL = 1,
@@ -96,6 +101,12 @@ struct tr_stats {
 	 * PTRACE_SETREGS because the kernel lacks PTRACE_SET_SYSCALL_INFO */
 	unsigned long long tampered;
 	unsigned long long tamper_setregs;
+	/* how long each stop held its tracee: from wait returning the stop
+	 * to the resume call (or the end of its handling when there is no
+	 * resume: an exit, a held or delayed thread), CLOCK_MONOTONIC.
+	 * One observation per stop counted in `stops`. */
+	unsigned long long stop_ns_hist[20];
+	unsigned long long stop_ns_sum;
 };
 
 /* Run the loop until every task is gone (launch) or detached (attach).

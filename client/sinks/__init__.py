@@ -70,17 +70,20 @@ class Sink:
 
 def open_sink(spec: SinkSpec, *, spool_dir: str | None = None, fds: dict | None = None, uid: int | None = None,
               gid: int | None = None, quota: tuple[str, int] | None = None, host: str | None = None, stderr=None,
-              remove_empty: bool = False) -> Sink:
+              remove_empty: bool = False, report: bool = False) -> Sink:
     """Start the sink process for `spec`. `fds`: {"target"|"ca"|"cert"|"key": fd}
     opened by someone else (inherited by the process at the same numbers).
     `quota`: (directory, bytes) bounding every spool under that directory.
     `remove_empty`: the process removes its spool directory once it has
-    delivered everything (a resumed spool)."""
+    delivered everything (a resumed spool). `report`: the process writes a
+    msgpack map of its counters (REPORT_KEYS) back up its input socket about
+    once a second and when it ends (the daemon's metrics read them)."""
     if spec.policy == "spool" and spool_dir is None:
         spool_dir = user_spool_dir(spec)
     # a socket pair, not a pipe: writes can then say MSG_NOSIGNAL
     w, r = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    w.shutdown(socket.SHUT_RD)
+    if not report:  # with `report`, the process writes its counters back up this socket
+        w.shutdown(socket.SHUT_RD)
     fds = dict(fds or {})
     argv = [sys.executable, "-m", "tracerd.client.sinks"]
     as_user = uid is not None and uid != 0 and os.geteuid() == 0
@@ -99,6 +102,6 @@ def open_sink(spec: SinkSpec, *, spool_dir: str | None = None, fds: dict | None 
     r.close()
     sink = Sink(spec, proc, w)
     cfg = {"spec": spec.to_dict(), "spool_dir": spool_dir, "fds": fds, "uid": None if as_user else uid, "gid": gid, "quota": list(quota) if quota else None, "host": host,
-           "remove_empty": remove_empty}
+           "remove_empty": remove_empty, "report": report}
     sink._write(encode_unit(b"C", msgpack.packb(cfg, use_bin_type=True)))
     return sink

@@ -54,6 +54,7 @@ class Sender(threading.Thread):
         self.log = log
         self.connected = False
         self.delivered = 0
+        self.retried = 0  # send attempts that failed (each is tried again)
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -96,11 +97,56 @@ class Sender(threading.Thread):
         self.t.close()
 
     def _failed(self, n: int) -> None:
+        self.retried += 1
         if n:
             self.q.release(n)
             self.delivered += n
         self.connected = False
         self.t.close()
+
+
+REPORT_SECONDS = 1.0
+
+
+class Reporter(threading.Thread):
+    """cfg["report"]: the counters go back up the input socket (fd 0) as a
+    msgpack map, about once a second when they changed, and once at the end.
+    Never blocks: a parent that does not read loses reports, not records."""
+
+    def __init__(self, q, sender):
+        super().__init__(name="sink-reporter", daemon=True)
+        import socket
+
+        self.q, self.sender = q, sender
+        self.sock = socket.socket(fileno=os.dup(0))
+        self.stop = threading.Event()
+        self.failed = 0
+        self.last = None
+        self.broken = False
+
+    def counters(self) -> dict:
+        q = self.q
+        return {"queued": q.pending(), "spooled_bytes": q.bytes_used() if hasattr(q, "bytes_used") else 0,
+                "delivered": self.sender.delivered, "retried": self.sender.retried, "failed": self.failed, "lost": q.lost_total}
+
+    def send(self) -> None:
+        import socket
+
+        c = self.counters()
+        if c == self.last or self.broken:
+            return
+        self.last = c
+        data = msgpack.packb(c)
+        try:
+            n = self.sock.send(data, socket.MSG_DONTWAIT | socket.MSG_NOSIGNAL)
+        except OSError:
+            return  # full (the parent is not reading): this report is lost, the next may go
+        # a part of a map sent: what follows would not parse; the reports end
+        self.broken = n < len(data)
+
+    def run(self) -> None:
+        while not self.stop.wait(REPORT_SECONDS):
+            self.send()
 
 
 def _read_exact(fd: int, n: int) -> bytes | None:
@@ -154,6 +200,9 @@ def main() -> int:
         return 2
     sender = Sender(spec, q, transport, log)
     sender.start()
+    reporter = Reporter(q, sender) if cfg.get("report") else None
+    if reporter:
+        reporter.start()
     sessions: dict[int, SessionFormatter] = {}
     host = cfg.get("host") or HOST
     hs = _wire.FRAME_HEADER_SIZE
@@ -204,6 +253,11 @@ def main() -> int:
             log(f"{left} messages not delivered to {spec.url}")
         if q.lost_total:
             log(f"{q.lost_total} messages dropped ({spec.policy})")
+        if reporter:
+            reporter.stop.set()
+            reporter.join(2)
+            reporter.failed = left if spec.policy != "spool" else 0
+            reporter.send()
         if cfg.get("remove_empty") and spec.policy == "spool" and not left and cfg.get("spool_dir"):
             import shutil
 

@@ -383,3 +383,19 @@ int main(void){
     assert status == 0
     got = [mem_of(r, 0, 0) for r in calls(recs, NR["chdir"])]
     assert got == [b"x" * 1499 + b"\0", b"y" * 10, b"abcd\0"]
+
+
+def test_stop_latency_histogram_counts_every_stop(cbuild):
+    """The loop times each stop's hold: one histogram observation per stop
+    it handled, exactly, with a sum no smaller than the counts' lower edges."""
+    from tracerd.native._worker import stop_latency_edges_ns
+
+    prog = cbuild("lat", "#include <unistd.h>\nint main(void){for(int i=0;i<300;i++) getppid(); if(fork()==0) _exit(0); return 0;}")
+    recs, status, st = run_traced([prog], ["getppid"])
+    assert status == 0
+    hist = st["stop_ns_hist"]
+    edges = stop_latency_edges_ns()
+    assert len(hist) == len(edges) + 1
+    assert st["stops"] >= 600 and sum(hist) == st["stops"]
+    lower = sum(n * (edges[i - 1] if i else 1) for i, n in enumerate(hist))
+    assert st["stop_ns_sum"] >= lower > 0

@@ -81,15 +81,11 @@ static void tr_on_entry(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo 
 	if (t->trule) {
 		/* a syscall-enter-stop carries signal= as strace sends it; a
 		 * seccomp stop cannot: the exit's resume does (tamper.c) */
-		uint64_t d = tr_tamper_delay(L, t, 0);
 		int sig = L->plain ? t->tsig : 0;
 
 		if (L->plain)
 			t->tsig = 0;
-		if (d)
-			tr_delay_hold(L, t, d, sig);
-		else
-			tr_resume(L, t, sig);
+		tr_tamper_resume(L, t, 0, sig);
 	} else {
 		tr_resume(L, t, 0);
 	}
@@ -140,15 +136,11 @@ record:
 	}
 	t->flags &= ~T_WANT_EXIT;
 	if (t->trule) {
-		uint64_t d = tr_tamper_delay(L, t, 1);
 		int sig = t->tsig;
 
 		t->tsig = 0;
+		tr_tamper_resume(L, t, 1, sig);
 		t->trule = 0;
-		if (d)
-			tr_delay_hold(L, t, d, sig);
-		else
-			tr_resume(L, t, sig);
 	} else {
 		tr_resume(L, t, 0);
 	}

@@ -381,7 +381,7 @@ int tr_tamper_wants_exit(struct tr_task *t)
 }
 
 /* The nanoseconds to hold the thread at this phase (0: none). */
-uint64_t tr_tamper_delay(struct tr_loop *L, struct tr_task *t, int phase)
+static uint64_t tr_tamper_delay(struct tr_loop *L, struct tr_task *t, int phase)
 {
 	const struct tr_trule *tr;
 
@@ -391,6 +391,18 @@ uint64_t tr_tamper_delay(struct tr_loop *L, struct tr_task *t, int phase)
 	if (phase == 0)
 		return (tr->actions & TR_TA_DELAY_ENTER) ? (tr->delay_enter_ns ? tr->delay_enter_ns : 1) : 0;
 	return (tr->actions & TR_TA_DELAY_EXIT) ? (tr->delay_exit_ns ? tr->delay_exit_ns : 1) : 0;
+}
+
+/* Resume a tampered call's thread at entry (phase 0) or exit (1) with `sig`:
+ * now, or held for its delay_enter=/delay_exit= (tr_delay_expire wakes it). */
+void tr_tamper_resume(struct tr_loop *L, struct tr_task *t, int phase, int sig)
+{
+	uint64_t d = tr_tamper_delay(L, t, phase);
+
+	if (d)
+		tr_delay_hold(L, t, d, sig);
+	else
+		tr_resume(L, t, sig);
 }
 
 /* A tampered call's exit: the return value written; the record carries it

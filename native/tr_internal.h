@@ -352,7 +352,7 @@ long tr_tamper_parse(struct tr_plan *pl, const unsigned char *p, size_t off, siz
 int tr_tamper_entry(struct tr_loop *L, struct tr_task *t, const struct tr_pentry *pe, struct tr_sysinfo *si);
 int tr_tamper_replay(struct tr_loop *L, struct tr_task *t, int op);
 int tr_tamper_wants_exit(struct tr_task *t);
-uint64_t tr_tamper_delay(struct tr_loop *L, struct tr_task *t, int phase);
+void tr_tamper_resume(struct tr_loop *L, struct tr_task *t, int phase, int sig);
 void tr_tamper_exit(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo *si);
 void tr_delay_hold(struct tr_loop *L, struct tr_task *t, uint64_t ns, int sig);
 int64_t tr_delay_left(struct tr_loop *L);

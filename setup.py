@@ -2,4 +2,4 @@
 # exec catcher of the standing rules) at install time.
 from setuptools import setup
 
-setup(cffi_modules=["native/_build.py:ffibuilder", "native/_build_catcher.py:ffibuilder"])
+setup(cffi_modules=["native/_build.py:ffibuilder", "native/_build.py:catcher_builder"])

@@ -1,9 +1,14 @@
-"""cffi builder (API mode) for tracerd.native._tracer.
+"""cffi builders (API mode) for the two extensions of tracerd.native.
 
-The cdef lives in tracer.h; every C file includes it (through the private
-header tr_internal.h), so the constants cffi exposes are the ones the C code
-writes. The loop is split by job (see tr_internal.h for the map) and built
-from `sources`, each file compiled on its own."""
+- ``ffibuilder``: tracerd.native._tracer, the tracer loop. The cdef lives in
+  tracer.h; every C file includes it (through the private header
+  tr_internal.h), so the constants cffi exposes are the ones the C code
+  writes. The loop is split by job (see tr_internal.h for the map) and built
+  from `SOURCES`, each file compiled on its own.
+- ``catcher_builder``: tracerd.native._catcher, the exec catcher of the
+  daemon's standing rules (catcher.c, cdef catcher.h). A module of its own:
+  it shares nothing with the loop and runs in a process of its own.
+"""
 
 import os
 
@@ -27,6 +32,8 @@ SOURCES = [
     "vectors.c",
 ]
 HEADERS = ["tracer.h", "tr_internal.h"]
+CATCHER_SOURCES = ["catcher.c"]
+CATCHER_HEADERS = ["catcher.h"]
 
 
 def _rel(name):
@@ -35,17 +42,24 @@ def _rel(name):
     return os.path.relpath(os.path.join(_here, name))
 
 
-ffibuilder = FFI()
-with open(os.path.join(_here, "tracer.h")) as f:
-    ffibuilder.cdef(f.read())
-ffibuilder.set_source(
-    "tracerd.native._tracer",
-    '#include "tracer.h"\n',
-    sources=[_rel(n) for n in SOURCES],
-    depends=[_rel(n) for n in HEADERS],
-    include_dirs=[_here],
-    extra_compile_args=["-O2", "-std=gnu11", "-Wall", "-Wno-unused-function"],
-)
+def _builder(module: str, cdef: str, sources: list[str], headers: list[str]) -> FFI:
+    ffi = FFI()
+    with open(os.path.join(_here, cdef)) as f:
+        ffi.cdef(f.read())
+    ffi.set_source(
+        module,
+        f'#include "{cdef}"\n',
+        sources=[_rel(n) for n in sources],
+        depends=[_rel(n) for n in headers],
+        include_dirs=[_here],
+        extra_compile_args=["-O2", "-std=gnu11", "-Wall", "-Wno-unused-function"],
+    )
+    return ffi
+
+
+ffibuilder = _builder("tracerd.native._tracer", "tracer.h", SOURCES, HEADERS)
+catcher_builder = _builder("tracerd.native._catcher", "catcher.h", CATCHER_SOURCES, CATCHER_HEADERS)
 
 if __name__ == "__main__":
     ffibuilder.compile(verbose=True)
+    catcher_builder.compile(verbose=True)

@@ -1,6 +1,10 @@
-import shutil
+import os
+import sys
 
 import pytest
+
+# the daemon tests' helpers (a real daemon's readiness, the real test user)
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "daemon"))
 
 from sink_helpers import build_burst
 
@@ -8,8 +12,3 @@ from sink_helpers import build_burst
 @pytest.fixture(scope="session")
 def burst(tmp_path_factory):
     return build_burst(str(tmp_path_factory.mktemp("burst")))
-
-
-def need(binary: str, package: str):
-    if shutil.which(binary) is None and not __import__("os").path.exists(binary):
-        pytest.skip(f"{binary} missing (apt-get install {package}; scripts/setup does)")

@@ -71,3 +71,8 @@ def consecutive(seqs) -> bool:
 def needs_root():
     if os.geteuid() != 0:
         pytest.skip("needs root (private receivers in a mount namespace, the daemon)")
+
+
+def need(binary: str, package: str):
+    if shutil.which(binary) is None and not os.path.exists(binary):
+        pytest.skip(f"{binary} missing (apt-get install {package}; scripts/setup does)")

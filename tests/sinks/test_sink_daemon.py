@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
-import grp
 import shutil
 import signal
 import subprocess
@@ -16,32 +14,14 @@ import time
 
 import pytest
 
-from conftest import need
+from sink_helpers import need
 from receivers import RSYSLOGD, Rsyslog
+from daemon_helpers import test_user, wait_for_socket  # noqa: F401 (test_user: a fixture)
 from sink_helpers import PY, consecutive, needs_root, trace_lines, tracectl
 
 from tracerd import UsageError
 
 TEST_USER = "tracerd-test"
-TEST_GROUP = "tracing"
-
-
-def wait_socket(path, proc, limit=20.0):
-    import socket
-
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"tracerd exited: {proc.stderr.read().decode()}")
-        s = socket.socket(socket.AF_UNIX)
-        try:
-            s.connect(path)
-            return
-        except OSError:
-            time.sleep(0.02)
-        finally:
-            s.close()
-    raise RuntimeError("tracerd did not become ready")
 
 
 class Daemon:
@@ -57,7 +37,7 @@ class Daemon:
     def start(self):
         self.proc = subprocess.Popen([PY, "-m", "tracerd.daemon", "--socket", self.sock, "--config", self.conf, "--log-level", "debug"],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        wait_socket(self.sock, self.proc)
+        wait_for_socket(self.sock, self.proc)
 
     def stop(self) -> str:
         if self.proc.poll() is None:
@@ -90,19 +70,10 @@ def rsyslog(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def test_user():
-    needs_root()
-    if shutil.which("useradd") is None or shutil.which("setpriv") is None:
-        pytest.skip("useradd/setpriv missing")
-    try:
-        grp.getgrnam(TEST_GROUP)
-    except KeyError:
-        subprocess.run(["groupadd", "--system", TEST_GROUP], check=True)
-    try:
-        pwd.getpwnam(TEST_USER)
-    except KeyError:
-        subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", "-G", TEST_GROUP, TEST_USER], check=True)
-    user = pwd.getpwnam(TEST_USER)
+def sink_user(test_user):
+    """The daemon tests' user, able to run this interpreter (a user's sink
+    process runs as the user)."""
+    user = test_user
     r = subprocess.run(["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups", PY, "-c", "import tracerd.client.sinks"], capture_output=True, text=True)
     if r.returncode != 0:
         pytest.skip(f"{TEST_USER} cannot run this interpreter ({PY}): {r.stderr.strip()[-200:]}")
@@ -157,27 +128,27 @@ def world_burst():
     shutil.rmtree(d, ignore_errors=True)
 
 
-def test_users_sink_acts_with_the_users_rights(daemon, test_user, world_burst):
+def test_users_sink_acts_with_the_users_rights(daemon, sink_user, world_burst):
     burst = world_burst
     target = "/etc/tracerd-sink-test-refused"
     assert not os.path.exists(target)
-    r = tracectl("run", "-e", "trace=getppid", "--sink", f"file:{target}", "--", burst, 1, socket_path=daemon.sock, user=test_user)
+    r = tracectl("run", "-e", "trace=getppid", "--sink", f"file:{target}", "--", burst, 1, socket_path=daemon.sock, user=sink_user)
     assert r.returncode != 0
     assert f"tracectl: --sink file:{target}: Permission denied" in r.stderr
     assert not os.path.exists(target)
     # a target the user may write: the client opens it, the daemon's sink process writes through the fd
     d = os.path.join(daemon.dir, "userdir")
     os.mkdir(d)
-    os.chown(d, test_user.pw_uid, test_user.pw_gid)
+    os.chown(d, sink_user.pw_uid, sink_user.pw_gid)
     f = os.path.join(d, "mine.jsonl")
-    r = tracectl("run", "-qq", "-o", "/dev/null", "-e", "trace=getppid", "--sink", f"file:{f}", "--", burst, 5, socket_path=daemon.sock, user=test_user)
+    r = tracectl("run", "-qq", "-o", "/dev/null", "-e", "trace=getppid", "--sink", f"file:{f}", "--", burst, 5, socket_path=daemon.sock, user=sink_user)
     assert r.returncode == 0, r.stderr
     objs = _wait_lines(f, lambda o: any(x["type"] == "exit" for x in o))
     assert sum(o.get("syscall") == "getppid" for o in objs) == 5
-    assert os.stat(f).st_uid == test_user.pw_uid
+    assert os.stat(f).st_uid == sink_user.pw_uid
 
 
-def test_users_path_without_fd_is_refused(daemon, test_user):
+def test_users_path_without_fd_is_refused(daemon, sink_user):
     """A client that sends a path (not an fd) for a user's file sink: refused by the daemon."""
     code = (
         "import sys\n"
@@ -189,7 +160,7 @@ def test_users_path_without_fd_is_refused(daemon, test_user):
         "except Exception as e:\n"
         "    print(e); sys.exit(3)\n"
     )
-    r = subprocess.run(["setpriv", f"--reuid={test_user.pw_uid}", f"--regid={test_user.pw_gid}", "--init-groups", PY, "-c", code], capture_output=True, text=True, timeout=60)
+    r = subprocess.run(["setpriv", f"--reuid={sink_user.pw_uid}", f"--regid={sink_user.pw_gid}", "--init-groups", PY, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 3, r.stdout + r.stderr
     assert not os.path.exists("/etc/tracerd-sink-test-x")
 

@@ -12,7 +12,7 @@ import time
 import msgpack
 import pytest
 
-from conftest import need
+from sink_helpers import need
 from receivers import NATS, RSYSLOGD, NatsServer, Rsyslog
 from sink_helpers import PY, tracectl
 

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from conftest import need
+from sink_helpers import need
 from receivers import JOURNALD, NATS, RSYSLOGD, Journald, NatsServer, Rsyslog
 from sink_helpers import consecutive, needs_root, trace_lines, tracectl
 

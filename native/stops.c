@@ -77,7 +77,7 @@ static void tr_on_entry(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo 
 		return;
 	}
 	t->flags |= T_WANT_EXIT;
-	t->mono_entry = tr_now(CLOCK_MONOTONIC);
+	t->mono_entry = tr_stop_now(L);
 	if (t->trule) {
 		/* a syscall-enter-stop carries signal= as strace sends it; a
 		 * seccomp stop cannot: the exit's resume does (tamper.c) */
@@ -94,7 +94,7 @@ static void tr_on_entry(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo 
 
 static void tr_on_exit(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo *si)
 {
-	int64_t mono = tr_now(CLOCK_MONOTONIC), cpu = -1;
+	int64_t mono = tr_stop_now(L), cpu = -1;
 	unsigned int xn = 0;
 	struct tr_pentry *pe;
 

@@ -328,6 +328,13 @@ int64_t tr_cpu(struct tr_task *t);
 void tr_resume(struct tr_loop *L, struct tr_task *t, int sig);
 void tr_on_status(struct tr_loop *L, int tid, int status);
 void tr_stop_done(struct tr_loop *L);
+
+/* CLOCK_MONOTONIC at the stop being handled: the time the wait returned it
+ * (read once per stop, for the latency histogram), else now. */
+static inline int64_t tr_stop_now(struct tr_loop *L)
+{
+	return L->stop_t0 ? L->stop_t0 : tr_now(CLOCK_MONOTONIC);
+}
 void tr_forget_all(struct tr_loop *L);
 void tr_drain_wait(struct tr_loop *L);
 

@@ -491,7 +491,7 @@ def resolve(args) -> RunOptions:
         trace=frozenset(q.trace) - frozenset(kernel_errno),
         signals=None if signals is None else frozenset(signals),
         status=status,
-        quiet=_quiet(args.qflag, q),
+        quiet=_quiet(args.qflag, q, quiet_by_default=args.output is not None and not attach and not any(e.split("=", 1)[0] in ("quiet", "silent", "silence", "q") for e in args.exprs)),
         paths=tuple(getattr(q, "paths", ()) or ()),
         subcalls=_subcalls(q),
         read_fds=q.read_fds if q.read_fds else frozenset(),
@@ -594,9 +594,15 @@ def _timestamps(args):
     }
 
 
-def _quiet(qflag, q):
-    """What -q/-qq/-qqq and -e quiet= silence."""
+def _quiet(qflag, q, quiet_by_default=False):
+    """What -q/-qq/-qqq and -e quiet= silence.
+
+    quiet_by_default: -o FILE with a command to run (not -p): strace then
+    behaves as if -q were given (no "Process N attached" on the terminal for
+    every child), unless -q or -e quiet= said otherwise."""
     quiet = set(getattr(q, "quiet", ()) or ())
+    if quiet_by_default and qflag == 0:
+        qflag = 1
     if qflag >= 1:
         quiet |= {"attach", "personality"}
     if qflag >= 2:

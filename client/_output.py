@@ -122,6 +122,7 @@ class Printer:
         self.files: dict[int, _Stream] = {}
         self.live: set[int] = set(self.roots or ())
         self.dead: set[int] = set()
+        self._early: set[int] = set()  # tids seen before their parent's fork event
         self.pending: dict[int, list] = {}  # tid -> SYSCALL_ENTRY record awaiting its exit
         self.last_ts: int | None = None
         self._stamp_sec, self._stamp = None, ""  # -t/-tt: the last second formatted
@@ -302,7 +303,14 @@ class Printer:
         st.col = 0
 
     def note(self, msg: str) -> None:
-        self.main.drain()  # notes and lines may share stderr: keep their order
+        main = self.main
+        if main.open_tid is not None and main.fp is self.notes:
+            # a note never lands inside an open line: strace closes the line
+            # as another task's output would, and the exit prints "resumed"
+            main.write(" <unfinished ...>\n")
+            main.open_tid = None
+            main.col = 0
+        main.drain()  # notes and lines may share stderr: keep their order
         self.notes.write(NOTE_PREFIX + msg + "\n")
         self.notes.flush()
 
@@ -315,7 +323,7 @@ class Printer:
             # return apart from the head (the head ends with ")": no
             # rpartition or rstrip of the joined text)
             if tid not in self.live and tid not in self.dead:
-                self.live.add(tid)
+                self._first_sight(tid)
             try:
                 head, rtext = self._split(rec)
             except Exception:
@@ -360,8 +368,13 @@ class Printer:
                 return
             if rtype == _NEWTASK:
                 child = field(rec, "child")
-                self.dead.discard(child)  # a reused id
-                if self._visible(child) or (self.o.follow and self._visible(tid)):
+                if child not in self._early:
+                    self.dead.discard(child)  # a reused id
+                if child in self._early:
+                    # the child's own records came before its parent's fork
+                    # event: _first_sight announced it (it may be gone already)
+                    self._early.discard(child)
+                elif self._visible(child) or (self.o.follow and self._visible(tid)):
                     self.live.add(child)
                     if self.o.follow and "attach" not in self.o.quiet:
                         self.note(f"Process {child} attached")
@@ -376,7 +389,7 @@ class Printer:
                 self._unseen(rec)
             return
         if tid not in self.live and tid not in self.dead:
-            self.live.add(tid)
+            self._first_sight(tid)
         if not self._strace:
             self._feed_machine(rtype, rec, tid)
             return
@@ -578,6 +591,18 @@ class Printer:
             core = "(core dumped) " if field(rec, "core") else ""
             self._line(tid, rec[2], f"+++ killed by {signame(signo)} {core}+++")
         self._drop(tid)
+
+    def _first_sight(self, tid) -> None:
+        """A task's first record. A child of a traced task can stop (and
+        so be recorded) before its parent's fork event arrives: strace
+        announces it when it first sees it, before any of its lines."""
+        self.live.add(tid)
+        if self.roots is not None and tid not in self.roots:
+            if len(self._early) >= _DEAD_MAX:  # fork events that never came (a long watch)
+                self._early.clear()
+            self._early.add(tid)
+            if self.o.follow and "attach" not in self.o.quiet and self._strace:
+                self.note(f"Process {tid} attached")
 
     def _drop(self, tid) -> None:
         self.live.discard(tid)

@@ -231,3 +231,13 @@ def test_strsize_bounds_are_strace_s():
         assert refused == (value in S_REFUSED), value
         if refused:
             assert r.stderr.splitlines()[0] == f"strace: invalid -s argument: '{value}'"
+
+
+@needs_qualifiers
+def test_output_file_with_a_command_is_quiet_about_attach_as_strace():
+    # strace -o FILE CMD prints no "Process N attached" for every child on
+    # the terminal; -p still reports its attach, and -e quiet= is the user's
+    assert {"attach", "personality"} <= resolved("-f", "-o", "/dev/null", "true").quiet
+    assert "attach" not in resolved("-f", "true").quiet
+    assert "attach" not in resolved("-o", "/dev/null", "1", cmd="attach").quiet
+    assert resolved("-f", "-o", "/dev/null", "-e", "quiet=exit", "true").quiet == {"exit"}

@@ -381,3 +381,28 @@ def test_summary_overhead_and_unsorted(recs):
     assert lines[2].split()[-1] == "close" and lines[3].split()[-1] == "openat"
     assert lines[2].split()[1] == "0.000007" and lines[3].split()[1] == "0.000003"
     assert lines[-1].split()[1] == "0.000010"
+
+
+def test_child_announced_before_its_first_line_not_inside_one(recs):
+    # a child can stop (and be recorded) before its parent's fork event
+    # arrives: the note comes once, before the child's first line; and a
+    # note never lands inside an open line on the shared stream
+    from tracerd.client._output import Printer
+    from tracerd.client.decode import Decoder
+
+    opts = options(follow=1)
+    both = io.StringIO()
+    p = Printer(opts, Decoder(opts.decode), both, notes=both, roots=(100,))
+    for r in [recs.entry(100, 61), recs.entry(101, 39), recs.newtask(100, 101), recs.exit_(101, 39, ret=1), recs.exited(101),
+              recs.exit_(100, 61, ret=101), recs.entry(100, 61), recs.newtask(100, 102)]:
+        p.feed(r)
+    p.finish()
+    assert both.getvalue().splitlines() == [
+        "wait4(0,  <unfinished ...>",
+        "tracectl: Process 101 attached",
+        "[pid   101] getpid()                    = 1",
+        "[pid   101] +++ exited with 0 +++",
+        "<... wait4 resumed>NULL, WNOHANG|WUNTRACED, NULL) = 101",
+        "wait4(0,  <unfinished ...>",
+        "tracectl: Process 102 attached",
+    ]

@@ -336,12 +336,17 @@ NNP_SCRIPT = r"""
 import sys
 sys.path.insert(0, sys.argv[1])
 from _plans import spec, filter_and_plan
+from tracerd._wire import Rec, iter_records
 from tracerd.client._embedded import EmbeddedRun
 bpf, plan = filter_and_plan(spec(["execve"]))
 r = EmbeddedRun(["/bin/grep", "NoNewPrivs", "/proc/self/status"], bpf=bpf, plan=plan).start()
-n = sum(c for _, c, _ in r.frames())
+kinds = [rec[0] for _, _, p in r.frames() for rec in iter_records(p)]
 r.close()
-sys.exit(0 if n == 3 and r.status() == 0 else 1)  # EXEC, execve, EXIT
+# EXEC, the execve call (whole, or entry and exit when a frame ended
+# between them), EXIT
+calls = kinds.count(Rec.SYSCALL) + kinds.count(Rec.SYSCALL_EXIT)
+ok = kinds.count(Rec.EXEC) == 1 and calls == 1 and kinds.count(Rec.EXIT) == 1
+sys.exit(0 if ok and r.status() == 0 else 1)
 """
 
 

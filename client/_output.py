@@ -389,7 +389,7 @@ class Printer:
                 self._unseen(rec)
             return
         if tid not in self.live and tid not in self.dead:
-            self._first_sight(tid)
+            self._first_sight(tid, rtype != _ATTACH)  # attach notes are _attach's
         if not self._strace:
             self._feed_machine(rtype, rec, tid)
             return
@@ -592,12 +592,12 @@ class Printer:
             self._line(tid, rec[2], f"+++ killed by {signame(signo)} {core}+++")
         self._drop(tid)
 
-    def _first_sight(self, tid) -> None:
+    def _first_sight(self, tid, announce=True) -> None:
         """A task's first record. A child of a traced task can stop (and
         so be recorded) before its parent's fork event arrives: strace
         announces it when it first sees it, before any of its lines."""
         self.live.add(tid)
-        if self.roots is not None and tid not in self.roots:
+        if announce and self.roots is not None and tid not in self.roots:
             if len(self._early) >= _DEAD_MAX:  # fork events that never came (a long watch)
                 self._early.clear()
             self._early.add(tid)

@@ -11,7 +11,7 @@ import socket
 import struct
 import time
 
-from tracerd import ProtocolError, RemoteError, TracerdError, TracerError, PermissionRefused, __version__
+from tracerd import ProtocolError, RemoteError, TracerdError, TracerError, PermissionRefused, UsageError, __version__
 from tracerd import _protocol as P
 from tracerd._protocol import ConnectionClosed, End, Error, Hello, Records, Reply, Request
 
@@ -193,6 +193,9 @@ class _Remote:
     """What RemoteRun and RemoteAttach share: one connection, one session."""
 
     def __init__(self, socket_path: str, *, plan: bytes, drop: bool, bpf_filter: str = ""):
+        if len(plan) > P.DEFAULT_MAX_MESSAGE - 4096:  # room for the request's other fields
+            raise UsageError(f"the fetch plan is {len(plan)} bytes, more than the daemon takes in one request "
+                             f"({P.DEFAULT_MAX_MESSAGE - 4096}): use fewer -P paths or pokes, or --embedded")
         self.socket_path = socket_path
         self.plan = plan
         self.drop = drop

@@ -825,5 +825,6 @@ async def serve(daemon, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
                     log.error("SIGHUP: configuration refused, the old one stays in force: %s", exc)
                     continue
                 daemon.config = new
+                await daemon.sinks.reload(new)  # before the rules: new rules may name new sinks
                 await daemon.rules.apply(new.rules, new.catcher or CatcherConfig())
                 log.info("SIGHUP: %s reloaded: %d rule(s) in force", path, len(new.rules))

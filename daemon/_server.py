@@ -629,7 +629,10 @@ class Daemon:
             "rss_kb": rss,
         }
 
-    async def serve(self, listeners: list, *, task_status=trio.TASK_STATUS_IGNORED) -> int:
+    async def serve(self, listeners: list, *, publish=None, task_status=trio.TASK_STATUS_IGNORED) -> int:
+        """Serve until SIGTERM/SIGINT, then drain. `publish`: the socket's
+        step into its path (daemon/_socket.py), taken once the rules are in
+        force and the accept loops run."""
         # the receiver stays open through the drain: a second signal must not
         # fall back to the default action (death without detaching)
         with trio.open_signal_receiver(*STOP_SIGNALS) as signals:
@@ -646,6 +649,8 @@ class Daemon:
                 async with trio.open_nursery() as accept:
                     for ls in listeners:
                         await accept.start(self._accept_loop, ls)
+                    if publish is not None:
+                        publish.publish()
                     sd_notify("READY=1")
                     log.info("ready (pid %d)", os.getpid())
                     task_status.started()

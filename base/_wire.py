@@ -2,7 +2,7 @@
 
 One source of truth. docs/protocol.md describes the same thing in prose; the C
 side (native/tracer.h) is tested against these constants
-(tests/native/test_wire_constants.py), so a change here that the C side does not
+(tests/native/test_wire.py), so a change here that the C side does not
 follow fails the suite.
 
 Records are msgpack arrays whose first element is the record type and whose

@@ -88,7 +88,7 @@ def load_frames(path: str, frame: int) -> tuple[list[bytes], int, int]:
     unp = msgpack.Unpacker(raw=False, strict_map_key=False)
     unp.feed(data)
     pack = msgpack.Packer().pack
-    recs = [pack(r) for r in unp if isinstance(r, list)]  # maps: the recording header (docs/recording.md)
+    recs = [pack(r) for r in unp if isinstance(r, list)]  # maps: the recording header (docs/seeing.md)
     first_tid = msgpack.unpackb(recs[0], raw=False, strict_map_key=False)[3]
     frames = [b"".join(recs[i : i + frame]) for i in range(0, len(recs), frame)]
     return frames, len(recs), first_tid

@@ -1,5 +1,5 @@
 """Fork the command to trace, hold it until its tracer has seized it, then let
-it install the seccomp filter and exec (docs/architecture.md).
+it install the seccomp filter and exec (docs/protocol.md).
 
 The command is forked here, by tracectl, in both embedded and daemon mode, so
 it keeps our namespaces, cgroup, tty, environment and every inherited fd.

@@ -1,5 +1,5 @@
 """Recordings: `--format=msgpack` output that `tracectl replay` can show again
-with other display options (docs/recording.md).
+with other display options (docs/seeing.md).
 
 A recording is a stream of msgpack objects: first a header map (what made
 it: versions, machine, the options, what was fetched, clocks), then the
@@ -24,7 +24,7 @@ from tracerd._wire import PLAN_VERSION, WIRE_VERSION
 from ._output import Printer
 
 MAGIC = "recording"  # header["tracerd"]
-VERSION = 1  # of the recording layout (this module and docs/recording.md)
+VERSION = 1  # of the recording layout (this module and docs/seeing.md)
 AT_FDCWD = -100
 
 

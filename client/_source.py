@@ -1,6 +1,6 @@
 """Where records come from: the embedded worker or a daemon (the rules of docs/cli.md, `--embedded`/`--socket`).
 
-`--embedded` -> in-process worker, no daemon. `--socket PATH` or
+`--embedded` -> a worker child process, no daemon. `--socket PATH` or
 `$TRACERD_SOCKET` -> that daemon, and an unreachable one is an error. Neither
 -> the default socket if a daemon answers there, else embedded.
 

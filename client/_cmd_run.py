@@ -134,6 +134,24 @@ def die_like(signo: int) -> int:
     return 128 + signo
 
 
+def _debug_notes(args, opts, kind, bpf, plan) -> None:
+    """-d: what tracectl set up, one `tracectl: debug: ...` line each (strace's
+    -d describes its own internals; these are ours)."""
+    from tracerd.bpfgen import load_table
+
+    table = load_table()
+    names = sorted({getattr(table.lookup(p, n), "name", None) or f"{p}:{n}" for p, n in opts.trace})
+    lines = [
+        f"source: {'embedded worker' if getattr(args, 'embedded', False) else 'daemon if one answers, else embedded worker'} ({kind})",
+        f"traced calls: {len(names)} ({', '.join(names[:8])}{', ...' if len(names) > 8 else ''})",
+        f"seccomp filter: {len(bpf) // 8 if isinstance(bpf, (bytes, bytearray)) else 'none'} instructions" if bpf is not None else "seccomp filter: none",
+        f"fetch plan: {len(plan) if isinstance(plan, (bytes, bytearray)) else '?'} bytes, strings up to {opts.plan_strsize} bytes",
+        f"output: {opts.output or 'stderr'} ({opts.fmt})",
+    ]
+    for line in lines:
+        print(f"tracectl: debug: {line}", file=sys.stderr)
+
+
 def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     from tracerd.bpfgen import build_plan, compile_filter
 
@@ -146,6 +164,8 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     bpf = compile_filter(opts.trace, errno=opts.kernel_errno) if kind == "run" or opts.seccomp_bpf else None
     plan = build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time, abbrev=opts.plan_abbrev, tamper=opts.tamper, paths=opts.paths if opts.tamper else ())
     decoder = make_decoder(opts)
+    if opts.debug:
+        _debug_notes(args, opts, kind, bpf, plan)
     sinks = TracectlSinks(getattr(args, "sink", None), "block")  # a bad --sink URL fails before anything runs
     out, owned = open_output(opts)
     shown = " ".join(f"-e {e}" for e in args.exprs) + "".join(f" -P {p}" for p in args.paths)
@@ -220,6 +240,10 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
                 signal.signal(s, h)
             if owned:
                 out.close()
+    if opts.tips is not None:
+        from ._tips import print_tip
+
+        print_tip(opts)
     if interrupted:
         return die_like(interrupted[0])
     if kind != "run" or status is None:

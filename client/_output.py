@@ -168,7 +168,9 @@ class Printer:
         return s is None or signo in s
 
     def _status_of(self, rec, ret, is_error, flags) -> str:
-        if flags & SysFlag.VANISHED:
+        if flags & (SysFlag.VANISHED | SysFlag.NO_EXIT):
+            # the task went away inside the call, or the call never returns
+            # (exit_group): strace's `= ?` lines of status=unfinished
             return "unfinished"
         if ret is None:
             return "unavailable"

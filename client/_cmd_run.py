@@ -89,7 +89,14 @@ def open_output(opts):
             raise UsageError("--format=msgpack writes binary records: send them to -o FILE or redirect stderr")
         return Quiet(sys.stderr), False
     if path.startswith("|") or path.startswith("!"):
-        raise UsageError("-o |COMMAND (piping the output to a command) is not supported by tracectl")
+        from ._outfile import PipeOut
+
+        if opts.follow >= 2:
+            raise UsageError("piping the output and -ff/--output-separately are mutually exclusive")
+        try:
+            return PipeOut.start(path[1:], Quiet(sys.stderr)), True
+        except OSError as exc:
+            raise UsageError(f"Can't execute '/bin/sh': {exc.strerror}") from None
     if opts.follow >= 2 and opts.fmt == "strace":
         # one file per task, opened as tasks appear: check the directory now
         d = os.path.dirname(path) or "."

@@ -467,10 +467,12 @@ def _decode_options(args, q, strsize, xflag, yflag):
     abbrev = getattr(q, "abbrev", None)
     if args.verbose:
         abbrev = frozenset()  # -v: nothing abbreviated
-    if any(e.startswith("verbose=") for e in args.exprs):
+    deref = None  # -e verbose=SET: the calls whose structures are dereferenced
+    if any(e.split("=", 1)[0] in ("verbose", "v") for e in args.exprs):
         if frozenset(q.verbose) != frozenset(type(q)().verbose):
-            raise UsageError("-e verbose= (not dereferencing structures) is not supported by tracectl yet")
+            deref = frozenset(q.verbose)
     return DecodeOptions(
+        deref=deref,
         strsize=strsize,
         xflag=xflag,
         yflag=yflag,

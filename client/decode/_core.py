@@ -26,6 +26,9 @@ class DecodeOptions:
     abbrev: frozenset | None = None  # (pers, nr) abbreviated; None = all
     xstyle: str = "abbrev"  # -X raw|abbrev|verbose
     decode_fds: frozenset = dfield(default_factory=frozenset)  # path, socket, dev, pidfd
+    # -e verbose=SET: (pers, nr) whose structures are dereferenced; None: all.
+    # The others print a structure or string-array argument as its address.
+    deref: frozenset | None = None
 
 
 @dataclass

@@ -97,7 +97,7 @@ def open_output(opts):
             return PipeOut.start(path[1:], Quiet(sys.stderr)), True
         except OSError as exc:
             raise UsageError(f"Can't execute '/bin/sh': {exc.strerror}") from None
-    if opts.follow >= 2 and opts.fmt == "strace":
+    if opts.follow >= 2 and opts.fmt in ("strace", "jsonl"):
         # one file per task, opened as tasks appear: check the directory now
         d = os.path.dirname(path) or "."
         if not os.access(d, os.W_OK | os.X_OK):

@@ -625,8 +625,10 @@ def _summary_mode(args, fmt, follow):
     if args.cflag and args.Cflag:
         raise UsageError("-c/--summary-only and -C/--summary are mutually exclusive")
     summary = 1 if args.cflag else 2 if args.Cflag else 0
-    if summary and fmt not in ("strace", "msgpack"):  # msgpack: a recording with -c's CPU times (tracectl replay -c)
-        raise UsageError("-c/-C print strace's summary table: use them with --format=strace")
+    # msgpack: a recording with -c's CPU times (tracectl replay -c); jsonl:
+    # the summary as one JSON object (docs/jsonl.md)
+    if summary and fmt not in ("strace", "msgpack", "jsonl"):
+        raise UsageError("-c/-C print strace's summary table: use them with --format=strace or jsonl")
     if summary == 1 and follow == 2 and args.output:
         raise UsageError("(-c or -C) and -ff are mutually exclusive")
     return summary

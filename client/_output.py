@@ -115,7 +115,7 @@ class Printer:
         self.fmt = options.fmt
         self.show_trace = options.summary != 1
         self.summary = Summary(sortby=options.sortby, columns=options.columns, overhead_ns=options.overhead_ns) if options.summary else None
-        self.per_pid = options.follow >= 2 and options.output is not None and self.fmt == "strace"
+        self.per_pid = options.follow >= 2 and options.output is not None and self.fmt in ("strace", "jsonl")
         self.to_file = options.output is not None
         self._batch = batch
         self.main = _Stream(out, batch)
@@ -410,8 +410,8 @@ class Printer:
             handler(self, rec, tid)
 
     def _emit_raw(self, rec, tid) -> None:
-        if self.fmt != "strace" and self._visible(tid):
-            self._write_machine(rec)
+        if self.fmt != "strace" and self._visible(tid) and self.show_trace:
+            self._write_machine(rec, None, tid)
 
     # strace text handlers ------------------------------------------------------
     def _subcall_hidden(self, pers, nr, args) -> bool:
@@ -747,20 +747,24 @@ class Printer:
                 return
         if rtype in (Rec.SIGNAL, Rec.STOPPED) and not self._signal_shown(field(rec, "signo")):
             return
-        if rtype in (Rec.EXIT, Rec.KILLED):
-            self._drop(tid)
         entry = None
         if rtype == Rec.SYSCALL_ENTRY:
             self.pending[tid] = rec
         elif rtype == Rec.SYSCALL_EXIT:
             entry = self.pending.pop(tid, None)
-        self._write_machine(rec, entry)
+        if self.summary is not None and self.fmt == "jsonl" and rtype in (Rec.SYSCALL, Rec.SYSCALL_EXIT):
+            self._count(rec, field(rec, "pers"), field(rec, "nr"), field(rec, "ret"), field(rec, "is_error"))
+        if self.show_trace or self.fmt != "jsonl":
+            self._write_machine(rec, entry, tid)
+        if rtype in (Rec.EXIT, Rec.KILLED):
+            self._drop(tid)
 
-    def _write_machine(self, rec, entry=None) -> None:
+    def _write_machine(self, rec, entry=None, tid=None) -> None:
         if self.fmt == "msgpack":
             self._bout.write(self._packer.pack(rec))
         else:
-            self.main.write(to_json(rec, self.d, entry) + "\n")
+            st = self._stream(tid) if self.per_pid and tid is not None else self.main
+            st.write(to_json(rec, self.d, entry) + "\n")
 
     # end ----------------------------------------------------------------------------
     def flush(self) -> None:
@@ -787,7 +791,13 @@ class Printer:
                 st.drain()
             except (OSError, ValueError):
                 pass
-        if self.summary is not None and not self.summary.empty():
+        if self.summary is not None and self.fmt == "jsonl":
+            from ._jsonl import SCHEMA, encode_line
+
+            summary = self.summary.as_json(self._name_of or self.name)
+            self.main.write(encode_line({"type": "summary", "schema": SCHEMA, **summary}) + "\n")
+            self.main.drain()
+        elif self.summary is not None and not self.summary.empty():
             name_of = self._name_of or self.name
             fp = self.main.fp
             isatty = getattr(fp, "isatty", None)

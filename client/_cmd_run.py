@@ -193,7 +193,16 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
             interrupted.append(signo)
             raise Interrupted(signo)
 
-    old = {s: signal.signal(s, on_signal) for s in FATAL if s in OWN or signal.getsignal(s) != signal.SIG_IGN}
+    if opts.intr >= 3:
+        # -I3/-I4: the fatal signals (and with -I4 ^Z) do not reach tracectl;
+        # the command keeps the dispositions it inherits (`ignored` above),
+        # so ^C ends it and tracectl reports that and ends as it did
+        own = [s for s in FATAL if signal.getsignal(s) != signal.SIG_IGN]
+        if opts.intr >= 4:
+            own.append(signal.SIGTSTP)
+        old = {s: signal.signal(s, signal.SIG_IGN) for s in own}
+    else:
+        old = {s: signal.signal(s, on_signal) for s in FATAL if s in OWN or signal.getsignal(s) != signal.SIG_IGN}
     settled()  # set-up done: the collector may run during the trace
     printer = None
     status = None

@@ -36,7 +36,6 @@ QUALIFIER_OPTIONS = (
 UNSUPPORTED = {
     ("-b", "--detach-on"): 1,
     ("-D", "--daemonize"): "?",
-    ("-I", "--interruptible"): 1,
     ("-i", "--instruction-pointer"): 0,
     ("-k", "--stack-traces"): 0,
 }
@@ -125,6 +124,7 @@ class RunOptions:
     # --in-kernel: (pers, nr) -> errno, failed by the filter (SECCOMP_RET_ERRNO)
     kernel_errno: dict = field(default_factory=dict)
     notes: tuple = ()  # one-line notes for stderr before anything runs
+    intr: int = 2  # -I: 1 anywhere, 2 waiting, 3 never (fatal signals ignored), 4 never_tstp (and SIGTSTP)
     debug: int = 0  # -d: tracectl's own debug notes on stderr
     tips: tuple | None = None  # --tips: (id or None for random, "compact" | "full"); None: no tip
 
@@ -216,6 +216,7 @@ def add_strace_options(p: argparse.ArgumentParser) -> None:
     a("--colocate", dest="colocate", action="store_true", help="pin the tracer and the tracee to one CPU (faster, changes the tracee's affinity)")
     a("--in-kernel", dest="in_kernel", action="store_true", help="-e inject=/fault= errors that need no per-call decision go into the seccomp filter (SECCOMP_RET_ERRNO): no stop, not printed, not counted; not strace's semantics")
     a("--format", dest="fmt", default="strace", metavar="FORMAT", help="strace (default), jsonl, msgpack (a recording: tracectl replay), or perfetto (a Perfetto trace; needs -o FILE)")
+    a("-I", "--interruptible", dest="intr", metavar="INTERRUPTIBLE", help="1/anywhere, 2/waiting (what tracectl does by default), 3/never: fatal signals (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE) do not end tracectl, 4/never_tstp: nor ^Z stop it")
     a("-d", "--debug", dest="debug", action=_Count, help="print tracectl's own debug notes on stderr (what it compiled and where it traces)")
     a("--tips", dest="tips", action="append", nargs="?", const="", metavar="[id:ID,][format:FORMAT]", help="print a tip about tracectl when the trace ends (FORMAT: none, compact, full)")
     a("-V", "--version", action=_Version, help="print version")
@@ -566,6 +567,7 @@ def resolve(args) -> RunOptions:
         kernel_errno=kernel_errno,
         notes=tnotes,
         debug=getattr(args, "debug", 0) or 0,
+        intr=_interruptible(getattr(args, "intr", None)),
         tips=_tips(getattr(args, "tips", None)),
         **table,
         **times,
@@ -592,6 +594,18 @@ def _xflag(args):
     if args.xstyle is not None and args.xstyle not in ("raw", "abbrev", "verbose"):
         raise UsageError(f"invalid -X argument: '{args.xstyle}'")
     return xflag
+
+
+INTERRUPTIBLE = {"1": 1, "anywhere": 1, "2": 2, "waiting": 2, "3": 3, "never": 3, "4": 4, "never_tstp": 4}
+
+
+def _interruptible(value) -> int:
+    if value is None:
+        return 2
+    n = INTERRUPTIBLE.get(value.lower())
+    if n is None:
+        raise UsageError(f"invalid -I argument: '{value}'")
+    return n
 
 
 def _tips(values) -> tuple | None:

@@ -145,7 +145,7 @@ def value(text: str, kind: str | None = None):
     if t.startswith("[") and t.endswith("]"):
         inner = t[1:-1]
         items = split_top(inner)
-        if len(items) == 1 and " " in inner and "," not in inner and not inner.startswith(("{", '"')):
+        if len(items) == 1 and " " in inner and "," not in inner and " => " not in inner and not inner.startswith(("{", '"')):
             items = inner.split()
         return [value(x) for x in items if x != ""]
     if "|" in t and not t.startswith(("{", "[", "~")):

@@ -141,6 +141,17 @@ def die_like(signo: int) -> int:
     return 128 + signo
 
 
+def _shares_stderr(opts, kind) -> bool:
+    """The trace goes to the stderr the command writes to too: `run` without
+    -o, strace's text (the lines are what a reader orders by), something to
+    print (not -c alone). TRACECTL_SYNC=0 turns it off, =1 on for any
+    output (measuring)."""
+    forced = os.environ.get("TRACECTL_SYNC")
+    if forced in ("0", "1"):
+        return forced == "1" and kind == "run"
+    return kind == "run" and opts.output is None and opts.fmt == "strace" and opts.summary != 1
+
+
 def _debug_notes(args, opts, kind, bpf, plan) -> None:
     """-d: what tracectl set up, one `tracectl: debug: ...` line each (strace's
     -d describes its own internals; these are ours)."""
@@ -203,6 +214,13 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
         old = {s: signal.signal(s, signal.SIG_IGN) for s in own}
     else:
         old = {s: signal.signal(s, on_signal) for s in FATAL if s in OWN or signal.getsignal(s) != signal.SIG_IGN}
+    # strace prints a call's line before the tracee runs on: on a shared
+    # stderr, the program's own output then follows the call that caused it.
+    # The embedded worker does the same when asked (sync mode: it waits for
+    # our ack before each resume); into a file, records stay batched.
+    sync = _shares_stderr(opts, kind) and hasattr(src, "ack")
+    if sync:
+        src.sync = True
     settled()  # set-up done: the collector may run during the trace
     printer = None
     status = None
@@ -214,10 +232,18 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
         printer = make_printer(args, kind, opts, decoder, out, notes=Quiet(sys.stderr), roots=roots, launched=kind == "run", batch=True)
         feed = printer.feed
         try:
-            for _first, _count, payload in sinks.tee(src.frames()):
-                for rec in iter_records(payload):
-                    feed(rec)
-                printer.flush()
+            if sync:
+                ack = src.ack
+                for first, count, payload in sinks.tee(src.frames()):
+                    for rec in iter_records(payload):
+                        feed(rec)
+                    printer.flush()
+                    ack(first + count)
+            else:
+                for _first, _count, payload in sinks.tee(src.frames()):
+                    for rec in iter_records(payload):
+                        feed(rec)
+                    printer.flush()
         except Interrupted:
             # strace's cleanup: kill what we launched, detach what we attached,
             # then show what the tracer still reports (detach notes, exits)

@@ -266,3 +266,18 @@ def test_jsonl_ff_one_file_per_task_and_summary(tmp_path):
     calls = {c["syscall"]: c for c in objs[0]["tables"][0]["calls"]}
     assert set(calls) == {"close", "openat"} and calls["openat"]["calls"] >= 3 and calls["openat"]["errors"] >= 0
     assert objs[0]["tables"][0]["total"]["calls"] == sum(c["calls"] for c in calls.values())
+
+
+def test_shared_stderr_keeps_straces_order(progs):
+    """The program's message after a failed open follows the open's line
+    (strace's order: the line is printed before the tracee runs on), with
+    the call traced or not; into a file the lines stay batched."""
+    for argv in (["-e", "trace=openat"], ["-e", "trace=openat,write"]):
+        r = tracectl(*argv, progs["order"])
+        lines = r.stderr.splitlines()
+        opened = {int(m.group(1)): i for i, l in enumerate(lines) for m in [re.search(r'"/nonexistent-order/(\d+)"', l)] if m}
+        said = {int(m.group(1)): i for i, l in enumerate(lines) for m in [re.search(r"MSG (\d+)$", l)] if m}
+        assert sorted(opened) == sorted(said) == list(range(20)), r.stderr
+        assert all(opened[i] < said[i] for i in range(20)), r.stderr
+        if "write" not in argv[1]:
+            assert all(said[i] < opened[i + 1] for i in range(19)), r.stderr

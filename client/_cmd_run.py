@@ -149,6 +149,8 @@ def _shares_stderr(opts, kind) -> bool:
     forced = os.environ.get("TRACECTL_SYNC")
     if forced in ("0", "1"):
         return forced == "1" and kind == "run"
+    if kind == "run" and getattr(opts, "pid_comm", False) and opts.fmt == "strace" and opts.summary != 1:
+        return True  # -Y: names read from /proc while the task is held, as strace reads them
     return kind == "run" and opts.output is None and opts.fmt == "strace" and opts.summary != 1
 
 

@@ -101,6 +101,7 @@ class RunOptions:
     acolumn: int = 40
     syscall_number: bool = False
     pidns: bool = False
+    pid_comm: bool = False  # -Y: pid prefixes as `N<comm>`
     # summary
     summary: int = 0  # 0 none, 1 -c (summary only), 2 -C (trace and summary)
     sortby: str = "time"
@@ -455,7 +456,7 @@ def make_qualifiers(exprs, paths, successful=False, failed=False):
     return q
 
 
-def _decode_options(args, q, strsize, xflag, yflag):
+def _decode_options(args, q, strsize, xflag, yflag, pid_comm=False):
     from tracerd.client.decode import DecodeOptions
 
     decode_fds = frozenset(getattr(q, "decode_fds", ()) or ())
@@ -474,6 +475,7 @@ def _decode_options(args, q, strsize, xflag, yflag):
             deref = frozenset(q.verbose)
     return DecodeOptions(
         deref=deref,
+        pid_comm=pid_comm,
         strsize=strsize,
         xflag=xflag,
         yflag=yflag,
@@ -531,9 +533,7 @@ def resolve(args) -> RunOptions:
     elif status >= STATUSES:
         status = frozenset()  # every status: no filtering (entries print as they come)
     decode_pids = frozenset(getattr(q, "decode_pids", ()) or ())
-    if "comm" in decode_pids:
-        raise UsageError("-Y/--decode-pids=comm is not supported by tracectl yet")
-    decode = _decode_options(args, q, strsize, xflag, args.yflag)
+    decode = _decode_options(args, q, strsize, xflag, args.yflag, pid_comm="comm" in decode_pids)
     target = _target(args, attach)
     return RunOptions(
         trace=frozenset(q.trace) - frozenset(kernel_errno),
@@ -554,6 +554,7 @@ def resolve(args) -> RunOptions:
         acolumn=acolumn,
         syscall_number=args.syscall_number,
         pidns=args.pidns or "pidns" in decode_pids,
+        pid_comm="comm" in decode_pids,
         summary=summary,
         wall=args.wall,
         attach=attach,

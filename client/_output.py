@@ -153,7 +153,9 @@ class Printer:
         # a whole call's line straight from the decoder's (head, return)
         # pair: one stream, no --pidns-translation comment, no read=/write= dump
         self._split = decoder.call_split if getattr(decoder, "split_calls", lambda: False)() else None
-        self._fast = self._split is not None and self._strace and self._plain and not self.per_pid and not options.pidns
+        self._comm = getattr(options, "pid_comm", False)  # -Y: prefixes as N<comm>
+        self._comms: dict[int, str | None] = {}  # tid -> its comm, read at first sight and after exec
+        self._fast = self._split is not None and self._strace and self._plain and not self.per_pid and not options.pidns and not self._comm
         self._stderr_pids = not self.to_file
         if self.fmt == "msgpack":
             self._packer = msgpack.Packer()
@@ -206,13 +208,45 @@ class Printer:
             st = self.files[tid] = _Stream(fp, self._batch)
         return st
 
+    def _pid_prefix(self, tid: int) -> str:
+        """-Y's pid prefix: `N<comm> ` in a file, `[pid  N<comm>] ` on stderr
+        (strace drops the file prefix's padding when it has a comm)."""
+        if tid not in self._comms:
+            self._load_comm(tid)
+        comm = self._comms.get(tid)
+        if self.file_pid_prefix:
+            return f"{tid}<{comm}> " if comm else f"{tid:<5d} "
+        return f"[pid {tid:5d}<{comm}>] " if comm else f"[pid {tid:5d}] "
+
+    def _load_comm(self, tid: int) -> None:
+        from .decode._core import task_comm
+
+        if len(self._comms) >= _DEAD_MAX:
+            self._comms.clear()
+        self._comms[tid] = task_comm(tid)
+
     def _leader(self, tid: int, ts: int | None, nr: int | None = None) -> str:
+        if self._comm and not self.per_pid and (self.file_pid_prefix or (not self.to_file and len(self.live) > 1)):
+            lead = self._pid_prefix(tid)
+            if self._lead_static:
+                return lead
+            # the rest as below, after this prefix
+            saved, self.file_pid_prefix, self._stderr_prefix_off = self.file_pid_prefix, False, True
+            try:
+                return lead + self._leader_rest(tid, ts, nr)
+            finally:
+                self.file_pid_prefix, self._stderr_prefix_off = saved, False
+        return self._leader_rest(tid, ts, nr)
+
+    _stderr_prefix_off = False
+
+    def _leader_rest(self, tid: int, ts: int | None, nr: int | None = None) -> str:
         if self._lead_static:  # no -t/-r/-n: at most the pid prefix
             if self.per_pid:
                 return ""
             if self.file_pid_prefix:
                 return f"{tid:<5d} "
-            if not self.to_file and len(self.live) > 1:
+            if not self.to_file and len(self.live) > 1 and not self._stderr_prefix_off:
                 return f"[pid {tid:5d}] "
             return ""
         o = self.o
@@ -221,7 +255,7 @@ class Printer:
             pass
         elif self.file_pid_prefix:
             parts.append(f"{tid:<5d} ")
-        elif not self.to_file and len(self.live) > 1:
+        elif not self.to_file and len(self.live) > 1 and not self._stderr_prefix_off:
             parts.append(f"[pid {tid:5d}] ")
         if ts is not None and (o.tflag or o.relative):
             if o.tflag:
@@ -633,6 +667,8 @@ class Printer:
             self._line(tid, rec[2], f"--- stopped by {signame(signo)} ---")
 
     def _exec(self, rec, tid) -> None:
+        if self._comm:
+            self._load_comm(tid)  # a new program: a new name (strace reloads it at execve)
         old = field(rec, "old_tid")
         if old is not None and old != tid:
             # a non-leader thread exec'd: it now has the leader's id

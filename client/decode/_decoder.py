@@ -275,6 +275,10 @@ class Decoder:
             fn, nentry = _raw6, 6
         if fn is not None:
             rfn = ret_formatter(kind, self._paths)
+            if kind == "pid" and opts.pid_comm:
+                from ._core import _ret_pid
+
+                rfn = _ret_pid
             if opts.deref is not None and (pers, nr) not in opts.deref and sc is not None:
                 fn = _addresses_for_structs(fn, sc)
         info = (p, name, sc, fn, rfn, nentry, kind, head if rfn is None else None)

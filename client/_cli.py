@@ -69,6 +69,10 @@ def build_parser(cmd: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+# tracectl's own options before the subcommand (any other word starting
+# with "-" begins a strace command line: `tracectl -f ls` is `run -f ls`)
+GLOBAL_OPTIONS = frozenset({"-h", "--help", "--version", "--embedded"})
+
 # True while main(), run as the program, holds the cyclic garbage collector off
 _gc_held = False
 # commands during whose start-up it does so: short ones, and run/attach, which
@@ -109,9 +113,18 @@ def _main(argv: list[str], program: bool) -> int:
         if a == "--socket":
             i += 2
             continue
-        if a.startswith("-"):
+        if a in GLOBAL_OPTIONS or a.startswith("--socket="):
             i += 1
             continue
+        if a.startswith("-") and a != "-":
+            # a strace command line without a subcommand (`tracectl -f ls`,
+            # `tracectl -p 1`, `tracectl -V`): it is `run`'s, or `attach`'s
+            # when it names pids
+            from ._options import attaches
+
+            cmd = "attach" if attaches(argv[i:]) else "run"
+            argv = argv[:i] + [cmd] + argv[i:]
+            break
         cmd = a if a in COMMANDS else None
         break
     if program and cmd in HOLD_GC and gc.isenabled():

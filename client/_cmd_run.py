@@ -89,8 +89,15 @@ def open_output(opts):
             raise UsageError("--format=msgpack writes binary records: send them to -o FILE or redirect stderr")
         return Quiet(sys.stderr), False
     if path.startswith("|") or path.startswith("!"):
-        raise UsageError("-o |COMMAND (piping the output to a command) is not supported by tracectl")
-    if opts.follow >= 2 and opts.fmt == "strace":
+        from ._outfile import PipeOut
+
+        if opts.follow >= 2:
+            raise UsageError("piping the output and -ff/--output-separately are mutually exclusive")
+        try:
+            return PipeOut.start(path[1:], Quiet(sys.stderr)), True
+        except OSError as exc:
+            raise UsageError(f"Can't execute '/bin/sh': {exc.strerror}") from None
+    if opts.follow >= 2 and opts.fmt in ("strace", "jsonl"):
         # one file per task, opened as tasks appear: check the directory now
         d = os.path.dirname(path) or "."
         if not os.access(d, os.W_OK | os.X_OK):
@@ -134,6 +141,37 @@ def die_like(signo: int) -> int:
     return 128 + signo
 
 
+def _shares_stderr(opts, kind) -> bool:
+    """The trace goes to the stderr the command writes to too: `run` without
+    -o, strace's text (the lines are what a reader orders by), something to
+    print (not -c alone). TRACECTL_SYNC=0 turns it off, =1 on for any
+    output (measuring)."""
+    forced = os.environ.get("TRACECTL_SYNC")
+    if forced in ("0", "1"):
+        return forced == "1" and kind == "run"
+    if kind == "run" and getattr(opts, "pid_comm", False) and opts.fmt == "strace" and opts.summary != 1:
+        return True  # -Y: names read from /proc while the task is held, as strace reads them
+    return kind == "run" and opts.output is None and opts.fmt == "strace" and opts.summary != 1
+
+
+def _debug_notes(args, opts, kind, bpf, plan) -> None:
+    """-d: what tracectl set up, one `tracectl: debug: ...` line each (strace's
+    -d describes its own internals; these are ours)."""
+    from tracerd.bpfgen import load_table
+
+    table = load_table()
+    names = sorted({getattr(table.lookup(p, n), "name", None) or f"{p}:{n}" for p, n in opts.trace})
+    lines = [
+        f"source: {'embedded worker' if getattr(args, 'embedded', False) else 'daemon if one answers, else embedded worker'} ({kind})",
+        f"traced calls: {len(names)} ({', '.join(names[:8])}{', ...' if len(names) > 8 else ''})",
+        f"seccomp filter: {len(bpf) // 8 if isinstance(bpf, (bytes, bytearray)) else 'none'} instructions" if bpf is not None else "seccomp filter: none",
+        f"fetch plan: {len(plan) if isinstance(plan, (bytes, bytearray)) else '?'} bytes, strings up to {opts.plan_strsize} bytes",
+        f"output: {opts.output or 'stderr'} ({opts.fmt})",
+    ]
+    for line in lines:
+        print(f"tracectl: debug: {line}", file=sys.stderr)
+
+
 def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     from tracerd.bpfgen import build_plan, compile_filter
 
@@ -146,6 +184,8 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     bpf = compile_filter(opts.trace, errno=opts.kernel_errno) if kind == "run" or opts.seccomp_bpf else None
     plan = build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time, abbrev=opts.plan_abbrev, tamper=opts.tamper, paths=opts.paths if opts.tamper else ())
     decoder = make_decoder(opts)
+    if opts.debug:
+        _debug_notes(args, opts, kind, bpf, plan)
     sinks = TracectlSinks(getattr(args, "sink", None), "block")  # a bad --sink URL fails before anything runs
     out, owned = open_output(opts)
     shown = " ".join(f"-e {e}" for e in args.exprs) + "".join(f" -P {p}" for p in args.paths)
@@ -166,7 +206,23 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
             interrupted.append(signo)
             raise Interrupted(signo)
 
-    old = {s: signal.signal(s, on_signal) for s in FATAL if s in OWN or signal.getsignal(s) != signal.SIG_IGN}
+    if opts.intr >= 3:
+        # -I3/-I4: the fatal signals (and with -I4 ^Z) do not reach tracectl;
+        # the command keeps the dispositions it inherits (`ignored` above),
+        # so ^C ends it and tracectl reports that and ends as it did
+        own = [s for s in FATAL if signal.getsignal(s) != signal.SIG_IGN]
+        if opts.intr >= 4:
+            own.append(signal.SIGTSTP)
+        old = {s: signal.signal(s, signal.SIG_IGN) for s in own}
+    else:
+        old = {s: signal.signal(s, on_signal) for s in FATAL if s in OWN or signal.getsignal(s) != signal.SIG_IGN}
+    # strace prints a call's line before the tracee runs on: on a shared
+    # stderr, the program's own output then follows the call that caused it.
+    # The embedded worker does the same when asked (sync mode: it waits for
+    # our ack before each resume); into a file, records stay batched.
+    sync = _shares_stderr(opts, kind) and hasattr(src, "ack")
+    if sync:
+        src.sync = True
     settled()  # set-up done: the collector may run during the trace
     printer = None
     status = None
@@ -178,10 +234,18 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
         printer = make_printer(args, kind, opts, decoder, out, notes=Quiet(sys.stderr), roots=roots, launched=kind == "run", batch=True)
         feed = printer.feed
         try:
-            for _first, _count, payload in sinks.tee(src.frames()):
-                for rec in iter_records(payload):
-                    feed(rec)
-                printer.flush()
+            if sync:
+                ack = src.ack
+                for first, count, payload in sinks.tee(src.frames()):
+                    for rec in iter_records(payload):
+                        feed(rec)
+                    printer.flush()
+                    ack(first + count)
+            else:
+                for _first, _count, payload in sinks.tee(src.frames()):
+                    for rec in iter_records(payload):
+                        feed(rec)
+                    printer.flush()
         except Interrupted:
             # strace's cleanup: kill what we launched, detach what we attached,
             # then show what the tracer still reports (detach notes, exits)
@@ -220,6 +284,10 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
                 signal.signal(s, h)
             if owned:
                 out.close()
+    if opts.tips is not None:
+        from ._tips import print_tip
+
+        print_tip(opts)
     if interrupted:
         return die_like(interrupted[0])
     if kind != "run" or status is None:

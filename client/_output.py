@@ -115,7 +115,7 @@ class Printer:
         self.fmt = options.fmt
         self.show_trace = options.summary != 1
         self.summary = Summary(sortby=options.sortby, columns=options.columns, overhead_ns=options.overhead_ns) if options.summary else None
-        self.per_pid = options.follow >= 2 and options.output is not None and self.fmt == "strace"
+        self.per_pid = options.follow >= 2 and options.output is not None and self.fmt in ("strace", "jsonl")
         self.to_file = options.output is not None
         self._batch = batch
         self.main = _Stream(out, batch)
@@ -153,7 +153,9 @@ class Printer:
         # a whole call's line straight from the decoder's (head, return)
         # pair: one stream, no --pidns-translation comment, no read=/write= dump
         self._split = decoder.call_split if getattr(decoder, "split_calls", lambda: False)() else None
-        self._fast = self._split is not None and self._strace and self._plain and not self.per_pid and not options.pidns
+        self._comm = getattr(options, "pid_comm", False)  # -Y: prefixes as N<comm>
+        self._comms: dict[int, str | None] = {}  # tid -> its comm, read at first sight and after exec
+        self._fast = self._split is not None and self._strace and self._plain and not self.per_pid and not options.pidns and not self._comm
         self._stderr_pids = not self.to_file
         if self.fmt == "msgpack":
             self._packer = msgpack.Packer()
@@ -168,7 +170,9 @@ class Printer:
         return s is None or signo in s
 
     def _status_of(self, rec, ret, is_error, flags) -> str:
-        if flags & SysFlag.VANISHED:
+        if flags & (SysFlag.VANISHED | SysFlag.NO_EXIT):
+            # the task went away inside the call, or the call never returns
+            # (exit_group): strace's `= ?` lines of status=unfinished
             return "unfinished"
         if ret is None:
             return "unavailable"
@@ -204,13 +208,45 @@ class Printer:
             st = self.files[tid] = _Stream(fp, self._batch)
         return st
 
+    def _pid_prefix(self, tid: int) -> str:
+        """-Y's pid prefix: `N<comm> ` in a file, `[pid  N<comm>] ` on stderr
+        (strace drops the file prefix's padding when it has a comm)."""
+        if tid not in self._comms:
+            self._load_comm(tid)
+        comm = self._comms.get(tid)
+        if self.file_pid_prefix:
+            return f"{tid}<{comm}> " if comm else f"{tid:<5d} "
+        return f"[pid {tid:5d}<{comm}>] " if comm else f"[pid {tid:5d}] "
+
+    def _load_comm(self, tid: int) -> None:
+        from .decode._core import task_comm
+
+        if len(self._comms) >= _DEAD_MAX:
+            self._comms.clear()
+        self._comms[tid] = task_comm(tid)
+
     def _leader(self, tid: int, ts: int | None, nr: int | None = None) -> str:
+        if self._comm and not self.per_pid and (self.file_pid_prefix or (not self.to_file and len(self.live) > 1)):
+            lead = self._pid_prefix(tid)
+            if self._lead_static:
+                return lead
+            # the rest as below, after this prefix
+            saved, self.file_pid_prefix, self._stderr_prefix_off = self.file_pid_prefix, False, True
+            try:
+                return lead + self._leader_rest(tid, ts, nr)
+            finally:
+                self.file_pid_prefix, self._stderr_prefix_off = saved, False
+        return self._leader_rest(tid, ts, nr)
+
+    _stderr_prefix_off = False
+
+    def _leader_rest(self, tid: int, ts: int | None, nr: int | None = None) -> str:
         if self._lead_static:  # no -t/-r/-n: at most the pid prefix
             if self.per_pid:
                 return ""
             if self.file_pid_prefix:
                 return f"{tid:<5d} "
-            if not self.to_file and len(self.live) > 1:
+            if not self.to_file and len(self.live) > 1 and not self._stderr_prefix_off:
                 return f"[pid {tid:5d}] "
             return ""
         o = self.o
@@ -219,7 +255,7 @@ class Printer:
             pass
         elif self.file_pid_prefix:
             parts.append(f"{tid:<5d} ")
-        elif not self.to_file and len(self.live) > 1:
+        elif not self.to_file and len(self.live) > 1 and not self._stderr_prefix_off:
             parts.append(f"[pid {tid:5d}] ")
         if ts is not None and (o.tflag or o.relative):
             if o.tflag:
@@ -408,8 +444,8 @@ class Printer:
             handler(self, rec, tid)
 
     def _emit_raw(self, rec, tid) -> None:
-        if self.fmt != "strace" and self._visible(tid):
-            self._write_machine(rec)
+        if self.fmt != "strace" and self._visible(tid) and self.show_trace:
+            self._write_machine(rec, None, tid)
 
     # strace text handlers ------------------------------------------------------
     def _subcall_hidden(self, pers, nr, args) -> bool:
@@ -631,6 +667,8 @@ class Printer:
             self._line(tid, rec[2], f"--- stopped by {signame(signo)} ---")
 
     def _exec(self, rec, tid) -> None:
+        if self._comm:
+            self._load_comm(tid)  # a new program: a new name (strace reloads it at execve)
         old = field(rec, "old_tid")
         if old is not None and old != tid:
             # a non-leader thread exec'd: it now has the leader's id
@@ -745,20 +783,24 @@ class Printer:
                 return
         if rtype in (Rec.SIGNAL, Rec.STOPPED) and not self._signal_shown(field(rec, "signo")):
             return
-        if rtype in (Rec.EXIT, Rec.KILLED):
-            self._drop(tid)
         entry = None
         if rtype == Rec.SYSCALL_ENTRY:
             self.pending[tid] = rec
         elif rtype == Rec.SYSCALL_EXIT:
             entry = self.pending.pop(tid, None)
-        self._write_machine(rec, entry)
+        if self.summary is not None and self.fmt == "jsonl" and rtype in (Rec.SYSCALL, Rec.SYSCALL_EXIT):
+            self._count(rec, field(rec, "pers"), field(rec, "nr"), field(rec, "ret"), field(rec, "is_error"))
+        if self.show_trace or self.fmt != "jsonl":
+            self._write_machine(rec, entry, tid)
+        if rtype in (Rec.EXIT, Rec.KILLED):
+            self._drop(tid)
 
-    def _write_machine(self, rec, entry=None) -> None:
+    def _write_machine(self, rec, entry=None, tid=None) -> None:
         if self.fmt == "msgpack":
             self._bout.write(self._packer.pack(rec))
         else:
-            self.main.write(to_json(rec, self.d, entry) + "\n")
+            st = self._stream(tid) if self.per_pid and tid is not None else self.main
+            st.write(to_json(rec, self.d, entry) + "\n")
 
     # end ----------------------------------------------------------------------------
     def flush(self) -> None:
@@ -785,7 +827,13 @@ class Printer:
                 st.drain()
             except (OSError, ValueError):
                 pass
-        if self.summary is not None and not self.summary.empty():
+        if self.summary is not None and self.fmt == "jsonl":
+            from ._jsonl import SCHEMA, encode_line
+
+            summary = self.summary.as_json(self._name_of or self.name)
+            self.main.write(encode_line({"type": "summary", "schema": SCHEMA, **summary}) + "\n")
+            self.main.drain()
+        elif self.summary is not None and not self.summary.empty():
             name_of = self._name_of or self.name
             fp = self.main.fp
             isatty = getattr(fp, "isatty", None)

@@ -53,6 +53,9 @@ DEFAULTS = {
     "wait": "blocking",
     # optional: the worker writes a msgpack map of counters here at the end
     "stats_fd": -1,
+    # optional: sync mode (tracer.h's ack_fd): before each resume the loop
+    # flushes and waits until the consumer acknowledges the records
+    "ack_fd": -1,
     # optional, attach mode: a seccomp filter (bpfgen's compile_filter bytes)
     # injected into every seized process (attach --seccomp-bpf)
     "inject_bpf": b"",
@@ -136,6 +139,7 @@ def worker_main(config: dict) -> int:
     c.inject_bpf = inject
     c.inject_bpf_len = len(cfg["inject_bpf"])
     c.passthru_fd = cfg["passthru_fd"]
+    c.ack_fd = cfg["ack_fd"] if cfg["ack_fd"] > 0 else 0
     st = ffi.new("struct tr_stats *")
     err = ffi.new("char[]", 512)
     cpu0 = time.process_time_ns()

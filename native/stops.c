@@ -5,10 +5,46 @@
 
 #include "tr_internal.h"
 
+/* Sync mode (cfg->ack_fd): every record made so far goes out, and the
+ * loop waits until the consumer says it printed them, so the tracee's own
+ * output that follows cannot overtake its trace lines. A consumer that
+ * goes away (EOF, error) ends the waiting for good. */
+static void tr_sync(struct tr_loop *L)
+{
+	uint64_t want, got;
+	unsigned char b[8];
+	size_t have = 0;
+	ssize_t n;
+
+	if (L->batch_count)
+		tr_flush(L);
+	want = L->seq;
+	while (L->acked < want && !L->consumer_gone && TR_SYNC(L)) {
+		n = read(L->cfg->ack_fd, b + have, sizeof b - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			L->consumer_gone = 1;
+			break;
+		}
+		have += (size_t)n;
+		if (have < sizeof b)
+			continue;
+		have = 0;
+		got = 0;
+		for (int i = 7; i >= 0; i--)
+			got = (got << 8) | b[i];
+		if (got > L->acked)
+			L->acked = got;
+	}
+}
+
 void tr_resume(struct tr_loop *L, struct tr_task *t, int sig)
 {
 	int req = (L->plain || (t->flags & T_WANT_EXIT)) ? PTRACE_SYSCALL : PTRACE_CONT;
 
+	if (TR_SYNC(L))
+		tr_sync(L);
 	ptrace(req, t->tid, 0L, (long)sig);
 	tr_stop_done(L);
 	/* ESRCH: killed meanwhile; its death comes through wait */
@@ -72,6 +108,12 @@ static void tr_on_entry(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo 
 	}
 	if (!L->plain && !(ef & TR_EF_EXIT) && !tr_tamper_wants_exit(t)) {
 		t->flags &= ~T_WANT_EXIT;
+		if (TR_SYNC(L)) {
+			/* sync: the line before the call runs (exit_group's) */
+			tr_emit_call(L, t, 0, 0, 0, 0, NULL, 0, -1, TR_SF_NO_EXIT);
+			tr_resume(L, t, 0);
+			return;
+		}
 		tr_resume(L, t, 0);
 		tr_emit_call(L, t, 0, 0, 0, 0, NULL, 0, -1, TR_SF_NO_EXIT);
 		return;
@@ -135,6 +177,12 @@ record:
 			cpu = c - (int64_t)t->cpu_entry;
 	}
 	t->flags &= ~T_WANT_EXIT;
+	if (TR_SYNC(L)) {
+		/* sync: the call's line is printed before the tracee runs on
+		 * (tr_resume waits for it) */
+		tr_emit_call(L, t, 1, si->exit.rval, si->exit.is_error, mono - t->mono_entry, &L->scratch, xn, cpu, t->tflags);
+		t->tflags = 0;
+	}
 	if (t->trule) {
 		int sig = t->tsig;
 
@@ -144,8 +192,10 @@ record:
 	} else {
 		tr_resume(L, t, 0);
 	}
-	tr_emit_call(L, t, 1, si->exit.rval, si->exit.is_error, mono - t->mono_entry, &L->scratch, xn, cpu, t->tflags);
-	t->tflags = 0;
+	if (!TR_SYNC(L)) {
+		tr_emit_call(L, t, 1, si->exit.rval, si->exit.is_error, mono - t->mono_entry, &L->scratch, xn, cpu, t->tflags);
+		t->tflags = 0;
+	}
 }
 
 /* A task went away with a call under way (exit_group, execve of another

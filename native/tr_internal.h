@@ -256,6 +256,8 @@ struct tr_loop {
 	int sigfd, tfd;
 	struct tr_buf out; /* frame: header + records */
 	uint64_t seq, batch_first;
+	uint64_t acked; /* sync mode: the consumer printed every record below this seq */
+#define TR_SYNC(L) ((L)->cfg->ack_fd > 0)
 	uint32_t batch_count;
 	uint64_t lost_unreported;
 	uint64_t batch_lost; /* the count the batch's LOST record carries */

@@ -81,6 +81,11 @@ struct tr_config {
 	/* with inject_bpf: "P" is written here (then closed) when the loop
 	 * turns pass-through; closed without a byte when it ends */
 	int passthru_fd;
+	/* > 0 (0, the zeroed default, is off): lines before the tracee runs on (strace's order on a shared
+	 * terminal): before each resume, what is batched is flushed and the
+	 * loop waits until the consumer writes here the 8-byte (little-endian)
+	 * sequence number that follows the last record it has printed */
+	int ack_fd;
 };
 
 struct tr_stats {

@@ -26,6 +26,11 @@ class DecodeOptions:
     abbrev: frozenset | None = None  # (pers, nr) abbreviated; None = all
     xstyle: str = "abbrev"  # -X raw|abbrev|verbose
     decode_fds: frozenset = dfield(default_factory=frozenset)  # path, socket, dev, pidfd
+    # -e verbose=SET: (pers, nr) whose structures are dereferenced; None: all.
+    # The others print a structure or string-array argument as its address.
+    deref: frozenset | None = None
+    # -Y/--decode-pids=comm: pid arguments and returns as `N<comm>`
+    pid_comm: bool = False
 
 
 @dataclass
@@ -163,6 +168,11 @@ class C:
 
     def d(self, i: int) -> str:
         return str(self.int(i))
+
+    def pid(self, i: int) -> str:
+        """A pid argument: its number (with -Y, `N<comm>`)."""
+        v = self.int(i)
+        return pid_text(v) if self.opts.pid_comm else str(v)
 
     def u(self, i: int) -> str:
         return str(self.uint(i))
@@ -390,7 +400,7 @@ def _arg_len(c: C, a) -> int | None:
 
 
 # kinds printed from the argument's value alone: kind -> the method of C
-_BY_INDEX = {"fd": "fd", "dirfd": "dirfd", "path": "path", "str": "cstr", "int": "d", "pid": "d", "uid": "d",
+_BY_INDEX = {"fd": "fd", "dirfd": "dirfd", "path": "path", "str": "cstr", "int": "d", "pid": "pid", "uid": "d",
              "gid": "d", "off": "ld", "long": "ld", "size": "lu", "uint": "u", "hex": "hex", "ptr": "ptr",
              "sig": "sig", "mode": "mode", "sigset": "sigset"}
 
@@ -471,7 +481,36 @@ def ret_text(c: C, kind) -> str:
         return c.dec.fd_text(r, c.tid, False) if r >= 0 else str(r)
     if kind == "oct":
         return f"{r:#o}"
+    if kind == "pid" and c.opts.pid_comm:
+        return pid_text(r)
     return str(r)
+
+
+def task_comm(pid: int) -> str | None:
+    """/proc/PID/comm (the task's name) as strace prints it in `<...>`, or
+    None when the task is gone."""
+    try:
+        with open(f"/proc/{pid}/comm", "rb") as f:
+            name = f.read().rstrip(b"\n")
+    except OSError:
+        return None
+    from ._fmt import quote
+
+    text = quote(name)[1:-1]  # strace's escapes, without the quotes
+    return text.replace("<", "\\x3c").replace(">", "\\x3e") if ("<" in text or ">" in text) else text
+
+
+def pid_text(pid: int) -> str:
+    """-Y: `N<comm>` for a live task N > 0, else N."""
+    if pid > 0:
+        comm = task_comm(pid)
+        if comm:
+            return f"{pid}<{comm}>"
+    return str(pid)
+
+
+def _ret_pid(c, r) -> str:
+    return pid_text(r)
 
 
 def readlink_fd(tid: int, fd: int) -> str | None:

@@ -49,6 +49,28 @@ def _raw6(c) -> list[str]:
     return [hexa(c.a(i)) for i in range(6)]
 
 
+# argument kinds -e verbose= leaves undereferenced (strace prints their address)
+_DEREF_KINDS = ("struct", "strarr")
+
+
+def _addresses_for_structs(fn, sc):
+    """A call outside -e verbose=: its structure and string-array arguments
+    print as addresses (NULL stays NULL), the rest as decoded."""
+    which = tuple(i for i, a in enumerate(sc.args) if a.kind in _DEREF_KINDS)
+    if not which:
+        return fn
+
+    def plain(c):
+        args = fn(c)
+        if len(args) == len(sc.args):
+            for i in which:
+                v = c.args[i]
+                args[i] = "NULL" if v == 0 else hexa(v)
+        return args
+
+    return plain
+
+
 def _memdict(*mems) -> dict:
     out = {}
     for mem in mems:
@@ -253,6 +275,12 @@ class Decoder:
             fn, nentry = _raw6, 6
         if fn is not None:
             rfn = ret_formatter(kind, self._paths)
+            if kind == "pid" and opts.pid_comm:
+                from ._core import _ret_pid
+
+                rfn = _ret_pid
+            if opts.deref is not None and (pers, nr) not in opts.deref and sc is not None:
+                fn = _addresses_for_structs(fn, sc)
         info = (p, name, sc, fn, rfn, nentry, kind, head if rfn is None else None)
         if len(self._infos) >= _INFOS_MAX:
             self._infos.clear()

@@ -117,7 +117,6 @@ def test_env_options(monkeypatch):
         (["-e", "inject=open:when=3", "true"], "invalid inject argument .open:when=3."),  # no action
         (["-c", "-C", "true"], "mutually exclusive"),
         (["--format=xml", "true"], "invalid --format"),
-        (["-Y", "true"], "decode-pids=comm"),
     ],
 )
 def test_resolve_errors(argv, message):

@@ -34,8 +34,34 @@ SETS = [
     ("nl_netfilter_subsys", ["linux/netfilter/nfnetlink.h"], r"NFNL_SUBSYS_[A-Z_]+", "NFNL_SUBSYS_???", None),
     ("nl_netfilter_types", ["linux/netfilter/nfnetlink.h"], None, None, ["NFNL_MSG_BATCH_BEGIN", "NFNL_MSG_BATCH_END"]),
     ("nlmsgerr_attrs", ["linux/netlink.h"], r"NLMSGERR_ATTR_[A-Z_]+", "NLMSGERR_ATTR_???", None),
+    # route family: the fixed headers' fields and the attribute names
+    ("arp_hardware_types", ["linux/if_arp.h"], r"ARPHRD_[A-Z0-9_]+", "ARPHRD_???", None),
+    ("iff_flags", ["linux/if.h"], r"IFF_[A-Z0-9_]+", "IFF_???", None),
+    ("ifa_flags", ["linux/if_addr.h"], r"IFA_F_[A-Z0-9_]+", "IFA_F_???", None),
+    ("rt_scopes", ["linux/rtnetlink.h"], r"RT_SCOPE_[A-Z]+", None, None),
+    ("rt_tables", ["linux/rtnetlink.h"], r"RT_TABLE_[A-Z]+", None, None),
+    ("rt_protos", ["linux/rtnetlink.h"], r"RTPROT_[A-Z0-9]+", "RTPROT_???", None),
+    ("rt_types", ["linux/rtnetlink.h"], r"RTN_[A-Z]+", "RTN_???", None),
+    ("rtm_flags", ["linux/rtnetlink.h"], r"RTM_F_[A-Z_]+", "RTM_F_???", None),
+    ("nud_states", ["linux/neighbour.h"], r"NUD_[A-Z]+", "NUD_???", None),
+    ("ntf_flags", ["linux/neighbour.h"], r"NTF_[A-Z_]+", "NTF_???", None),
+    ("rtnl_link_attrs", ["linux/if_link.h"], r"IFLA_[A-Z0-9_]+", "IFLA_???", None),
+    ("rtnl_addr_attrs", ["linux/if_addr.h"], r"IFA_[A-Z_]+", "IFA_???", None),
+    ("rtnl_route_attrs", ["linux/rtnetlink.h"], r"RTA_[A-Z_]+", "RTA_???", None),
+    ("rtnl_neigh_attrs", ["linux/neighbour.h"], r"NDA_[A-Z_]+", "NDA_???", None),
 ]
-SKIP = re.compile(r"(_BASE|_MAX|_COUNT|_NR_.*|_FIRST.*|_LAST.*|_UNSPEC)$")
+# attribute enums: only the top-level names, in the enum's own order
+ATTR_FILTER = {
+    "rtnl_link_attrs": lambda n: re.fullmatch(r"IFLA_[A-Z0-9_]+", n) and not re.match(
+        r"IFLA_(INET6?|BR|BRPORT|VF|PORT|IPOIB|HSR|MACSEC|XDP|BOND|VLAN|MACVLAN|VXLAN|GENEVE|GRE|IPTUN|PPP|GTP|RMNET|TUN|VRF|IPVLAN|STATS|OFFLOAD|EVENT|PROTO_DOWN_REASON|MCTP|DSA|BAREUDP|CAN|HSR)_", n),
+    "rtnl_addr_attrs": lambda n: not n.startswith("IFA_F_"),
+    "rtnl_route_attrs": lambda n: not n.startswith(("RTA_ALIGN",)),
+    "rt_scopes": lambda n: True,
+    "ntf_flags": lambda n: not n.startswith("NTF_EXT_"),
+    "nl_netfilter_subsys": lambda n: n != "NFNL_SUBSYS_COUNT",
+}
+SINGLE_VALUE = {"rt_scopes", "rt_tables", "rt_protos", "rt_types", "nud_states"}
+SKIP = re.compile(r"(_BASE|_MAX|_NR_.*|_FIRST.*|_LAST.*)$")
 
 
 def scan(headers, rx):
@@ -72,6 +98,8 @@ def main():
     print("# from this machine's uapi headers (names scanned, values compiled). Do not edit.\n")
     for name, headers, rx, dflt, fixed in SETS:
         names = fixed or scan(headers, rx)
+        if name in ATTR_FILTER:
+            names = [n for n in names if ATTR_FILTER[name](n)]
         items = values(headers, names)
         if name == "nl_audit_types":  # message types only (1000..2999), not the filter/field constants
             items = [(n, v) for n, v in items if 1000 <= v <= 2999]

@@ -240,6 +240,21 @@ def _stats(fmt: str, count: int):
     return pr
 
 
+def _u32_struct(*names: str):
+    """A struct of u32 fields, printed when the attribute holds it whole."""
+    size = 4 * len(names)
+
+    def pr(nl, off: int, n: int) -> str | None:
+        if n < size:
+            return None
+        b = nl.mem.get(off, size)
+        if b is None:
+            return nl.mem.at(off)
+        return "{" + ", ".join(f"{f}={v}" for f, v in zip(names, struct.unpack_from(f"<{len(names)}I", b))) + "}"
+
+    return pr
+
+
 # attribute printers by name (resolved in the set's values): the data of
 # what strace decodes in each route attribute; the rest print in hex
 _LINK_ATTRS = {"IFLA_ADDRESS": _hwaddr, "IFLA_BROADCAST": _hwaddr, "IFLA_PERM_ADDRESS": _hwaddr,
@@ -256,7 +271,8 @@ _LINK_ATTRS = {"IFLA_ADDRESS": _hwaddr, "IFLA_BROADCAST": _hwaddr, "IFLA_PERM_AD
                "IFLA_LINK_NETNSID": s32, "IFLA_STATS": _stats("I", 24), "IFLA_STATS64": _stats("Q", 25)}
 _ADDR_ATTRS = {"IFA_ADDRESS": "inet", "IFA_LOCAL": "inet", "IFA_LABEL": "str", "IFA_BROADCAST": "inet",
                "IFA_ANYCAST": "inet", "IFA_MULTICAST": "inet", "IFA_FLAGS": ("flags32", "ifa_flags"),
-               "IFA_RT_PRIORITY": u32, "IFA_TARGET_NETNSID": s32}
+               "IFA_RT_PRIORITY": u32,
+               "IFA_CACHEINFO": _u32_struct("ifa_prefered", "ifa_valid", "cstamp", "tstamp"), "IFA_TARGET_NETNSID": s32}
 _ROUTE_ATTRS = {"RTA_DST": "inet", "RTA_SRC": "inet", "RTA_IIF": "ifindex", "RTA_OIF": "ifindex",
                 "RTA_GATEWAY": "inet", "RTA_PRIORITY": u32, "RTA_PREFSRC": "inet", "RTA_FLOW": u32,
                 "RTA_TABLE": ("xval32", "rt_tables"), "RTA_MARK": u32, "RTA_UID": u32, "RTA_TTL_PROPAGATE": u8,

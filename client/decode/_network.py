@@ -36,11 +36,18 @@ def _socket(c: C):
     return [c.xval(0, "addrfams"), sock_type(c, c.uint(1)), p]
 
 
+def _dest_is_netlink(c: C) -> bool:
+    v = c.m(4, 0) if c.name == "sendto" and c.ulong(4) else None
+    return isinstance(v, (bytes, bytearray)) and len(v) >= 2 and struct.unpack_from("<H", v)[0] == socket.AF_NETLINK
+
+
 def sockbuf(c: C, i: int, length: int, phase: int) -> str:
     """A socket call's data: netlink messages on a netlink socket (strace
     decodes them unless -e verbose= leaves the call out), else bytes."""
     if length > 0 and c.ulong(i):
         fam = _netlink.fd_family(c, c.int(0))
+        if fam is None and c.name in ("sendto", "send") and _dest_is_netlink(c):
+            fam = -1  # a netlink socket of a protocol not known: the headers all the same
         if fam is not None:
             v = c.m(i, phase)
             if isinstance(v, (bytes, bytearray)):

@@ -34,7 +34,7 @@ CASES = {
     "time": ["nanosleep", "clock_nanosleep", "clock_getres", "clock_gettime"],
     "misc": ["uname", "getrandom", "shmget", "shmat", "shmdt", "shmctl"],
     "i386": ["getpid", "open", "write", "close", "mmap"],
-    "netlink": ["socket", "sendto", "getsockname", "getpeername", "ioctl"],
+    "netlink": ["socket", "sendto", "sendmsg", "getsockname", "getpeername", "ioctl"],
 }
 # per-program gcc options
 CFLAGS = {"i386": ["-no-pie"]}

@@ -4,6 +4,8 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/uio.h>
+#include <linux/if_addr.h>
 #include <linux/fs.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -34,6 +36,12 @@ int main(int argc, char **argv) {
 	EXPECT("sendto(%ld, [{nlmsg_len=20, nlmsg_type=NLMSG_DONE, nlmsg_flags=NLM_F_MULTI, nlmsg_seq=0, nlmsg_pid=0}, -5], 20, MSG_DONTWAIT, NULL, 0) = %ld", r, n);
 	n = syscall(SYS_sendto, r, "abc", 3UL, MSG_DONTWAIT, NULL, 0);
 	EXPECT("sendto(%ld, \"\\x61\\x62\\x63\", 3, MSG_DONTWAIT, NULL, 0) = %s", r, n < 0 ? "-1 EINVAL (Invalid argument)" : "3");
+	/* sendmsg to an AF_NETLINK name: the iovec data are messages */
+	struct { struct nlmsghdr h; struct ifaddrmsg a; } ga = {{sizeof ga, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, 3, 0}, {.ifa_family = AF_INET}};
+	struct iovec iov = {&ga, sizeof ga};
+	struct msghdr mh = {.msg_name = &sa, .msg_namelen = sizeof sa, .msg_iov = &iov, .msg_iovlen = 1};
+	n = syscall(SYS_sendmsg, r, &mh, 0);
+	EXPECT("sendmsg(%ld, {msg_name={sa_family=AF_NETLINK, nl_pid=0, nl_groups=00000000}, msg_namelen=12, msg_iov=[{iov_base=[{nlmsg_len=24, nlmsg_type=RTM_GETADDR, nlmsg_flags=NLM_F_REQUEST|NLM_F_DUMP, nlmsg_seq=3, nlmsg_pid=0}, {ifa_family=AF_INET, ifa_prefixlen=0, ifa_flags=0, ifa_scope=RT_SCOPE_UNIVERSE, ifa_index=0}], iov_len=24}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0) = %ld", r, n);
 	long g = syscall(SYS_socket, AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);
 	EXPECT("socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC) = %ld", g);
 	bind(g, (void *) &sa, sizeof sa);

@@ -34,6 +34,14 @@ ARRAY_MAX_BYTES = 1 << 16
 # and a socket address are printed whole; a dirent buffer whole, to count
 # its entries (strace's `/* 7 entries */`)
 BUF_BOUNDS = {"path": PATH_MAX, "sockaddr": 128, "linux_dirent": ARRAY_MAX_BYTES, "linux_dirent64": ARRAY_MAX_BYTES}
+# a socket call's data (send, sendto, recv, recvfrom): on a netlink socket
+# it is decoded as messages, whose -s limit counts messages and attributes,
+# not bytes; which socket it is is known only when the call is decoded
+SOCKBUF_MAX = 4096
+# ioctl's third argument: a value or a pointer, by request; read at both stops
+# (a short read at the end of a mapping is kept), as much as the largest
+# argument struct the ioctl decoder prints
+IOCTL_ARG_MAX = 256
 
 
 def effective_set(trace: Iterable, table: Table | None = None) -> dict[tuple[Pers, int], Syscall]:
@@ -75,6 +83,8 @@ def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, ent
             # bounded by -s, except what strace prints whole: a path (getcwd)
             # and a socket address (at most a sockaddr_storage)
             size = BUF_BOUNDS.get(a.ref, 0)
+            if a.ref == "sockbuf":
+                size = max(SOCKBUF_MAX, strsize)
             if a.dir in ("in", "inout") and src != LEN_RET:
                 entry.append((Op.BUF, i, src, size))
             if a.dir in ("out", "inout"):
@@ -91,6 +101,9 @@ def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, ent
                 entry.append((Op.BUF, i, LEN_FIXED, size))
             if a.dir in ("out", "inout"):
                 exit_.append((Op.BUF, i, LEN_FIXED, size))
+        elif k == "ioctlarg":
+            entry.append((Op.BUF, i, LEN_FIXED, IOCTL_ARG_MAX))
+            exit_.append((Op.BUF, i, LEN_FIXED, IOCTL_ARG_MAX))
         elif k == "msghdr":
             # the header and what it points to (name, iovecs, control); for
             # inout also the header at entry: strace shows `msg_namelen=110 => 16`

@@ -272,6 +272,9 @@ static void tr_fetch_iovec(struct tr_loop *L, struct tr_task *t, struct tr_buf *
 	free(v);
 }
 
+#define TR_AF_NETLINK 16
+#define TR_NETLINK_DATA_MAX 4096 /* bytes of each iovec's data for an AF_NETLINK msg_name */
+
 /* [hdr, name, iov, control] for a struct msghdr whose `hsz` header bytes
  * (TR_MSGHDR_SIZE, or TR_MSGHDR_COMPAT_SIZE for i386 and x32; an mmsghdr's
  * TR_MMSGHDR_SIZE / TR_MMSGHDR_COMPAT_SIZE with msg_len) are in h: the
@@ -299,6 +302,14 @@ static void tr_emit_msghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf *
 		iovlen = w[3];
 		ctl = w[4];
 		ctllen = w[5];
+	}
+	/* strace's rule: the data of a message addressed to or from an
+	 * AF_NETLINK name are netlink messages, printed whole, not cut at -s */
+	if (name && namelen >= 2 && strsize < TR_NETLINK_DATA_MAX) {
+		uint16_t fam = 0;
+
+		if (tr_peek(t, &fam, name, 2) == 2 && fam == TR_AF_NETLINK)
+			strsize = TR_NETLINK_DATA_MAX;
 	}
 	tr_mp_array(b, 4);
 	tr_mp_bin(b, h, hsz);

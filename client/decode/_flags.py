@@ -14,10 +14,25 @@ from ._fmt import FlagSet
 
 
 
+# flagsets.toml, then the generated tables of one family each (a set name
+# is defined once: a later file may not redefine it)
+_FILES = ("flagsets.toml", "netlink.toml", "ioctls.toml")
+
+
 @lru_cache(maxsize=None)
 def _data() -> dict:
-    with resources.files(__package__).joinpath("flagsets.toml").open("rb") as f:
-        return tomllib.load(f)
+    out: dict = {}
+    for name in _FILES:
+        res = resources.files(__package__).joinpath(name)
+        if not res.is_file():
+            continue
+        with res.open("rb") as f:
+            d = tomllib.load(f)
+        dup = out.keys() & d.keys()
+        if dup:
+            raise ValueError(f"{name}: flag set {sorted(dup)[0]!r} is already defined")
+        out.update(d)
+    return out
 
 
 @lru_cache(maxsize=None)

@@ -33,37 +33,99 @@ def winsize_text(c: C, b: bytes, i: int) -> str:
 _IOC_DIR = {0: "_IOC_NONE", 1: "_IOC_WRITE", 2: "_IOC_READ", 3: "_IOC_READ|_IOC_WRITE"}
 
 
+def _name(c: C, v: int) -> str | None:
+    """The request's name: the hand-kept set first (strace's choice where
+    two names share a value), then every uapi _IO* define (ioctls.toml)."""
+    return c.fs("ioctl_cmds").lookup(v) or c.fs("ioctl_names").lookup(v)
+
+
 def ioctl_cmd(c: C, v: int) -> str:
     if c.style == "raw":
         return hexa(v)
-    n = c.fs("ioctl_cmds").lookup(v)
+    n = _name(c, v)
     if n:
         return hexa(v) + comment(n) if c.style == "verbose" else n
     d, size, typ, nr = v >> 30, (v >> 16) & 0x3FFF, (v >> 8) & 0xFF, v & 0xFF
-    return f"_IOC({_IOC_DIR[d]}, {typ:#x}, {nr:#x}, {size:#x})"
+    text = f"_IOC({_IOC_DIR[d]}, {typ:#x}, {nr:#x}, {size:#x})"
+    return hexa(v) + comment(text) if c.style == "verbose" else text
 
 
-_IOCTL_OUT = {0x5401: "termios", 0x5413: "winsize"}
+# How the third argument of a request is printed, by request name: data, as
+# strace's per-family ioctl decoders print them. A kind is
+#   none       no third argument at all
+#   uval       the value itself, unsigned decimal
+#   in:FMT     a pointer to one FMT read at entry:  [5]
+#   out:FMT    a pointer the call fills, read at exit (its address when the
+#              call failed):  [4096]
+#   in:FMT*2   a pointer to two of them:  [0, 4096]
+# FMT is a struct module code: i int, I unsigned, H unsigned short, q/Q
+# (signed/unsigned) 64 bits, l/L long. A request absent from this table is
+# printed as strace prints what it does not decode: the argument in hex.
+IOCTL_ARGS = {
+    # block devices (linux/fs.h)
+    "BLKRASET": "uval", "BLKFRASET": "uval",
+    "BLKSECTGET": "out:H", "BLKROTATIONAL": "out:H",
+    "BLKROGET": "out:i", "BLKBSZGET": "out:i", "BLKSSZGET": "out:i", "BLKALIGNOFF": "out:i",
+    "BLKROSET": "in:i", "BLKBSZSET": "in:i",
+    "BLKPBSZGET": "out:I", "BLKIOMIN": "out:I", "BLKIOOPT": "out:I", "BLKDISCARDZEROES": "out:I",
+    "BLKGETZONESZ": "out:I", "BLKGETNRZONES": "out:I",
+    "BLKRAGET": "out:l", "BLKFRAGET": "out:l", "BLKGETSIZE": "out:L",
+    "BLKGETSIZE64": "out:Q", "BLKGETDISKSEQ": "out:Q",
+    "BLKDISCARD": "in:Q*2", "BLKSECDISCARD": "in:Q*2", "BLKZEROOUT": "in:Q*2",
+    "BLKRRPART": "none", "BLKFLSBUF": "none", "BLKTRACESTART": "none", "BLKTRACESTOP": "none",
+    "BLKTRACETEARDOWN": "none",
+    # terminals and files (asm-generic/ioctls.h)
+    "TIOCGPTN": "out:I", "TIOCSPTLCK": "in:i", "TIOCGPTLCK": "out:i", "TIOCGPKT": "out:i",
+    "TIOCGEXCL": "out:i", "TIOCGDEV": "out:I",
+    "FIOCLEX": "none", "FIONCLEX": "none", "TIOCNOTTY": "none", "TIOCEXCL": "none", "TIOCNXCL": "none",
+    "TIOCSPGRP": "in:i", "TIOCGPGRP": "out:i", "FIONREAD": "out:i", "FIONBIO": "in:i", "TIOCGSID": "out:i",
+    "FIOASYNC": "in:i", "FIOQSIZE": "out:q",
+}
+
+_SIZES = {"i": 4, "I": 4, "H": 2, "q": 8, "Q": 8, "l": 8, "L": 8}
 
 
-_IOCTL_IN = {0x5402: "termios", 0x5403: "termios", 0x5404: "termios", 0x5414: "winsize"}
+def _num(c: C, kind: str, phase: int) -> str:
+    fmt = kind.split(":", 1)[1]
+    count = 1
+    if "*" in fmt:
+        fmt, n = fmt.split("*")
+        count = int(n)
+    size = _SIZES[fmt] * count
+    if c.ulong(2) == 0:
+        return "NULL"
+    if phase == 1 and not c.ok:
+        return c.ptr(2)
+    v = c.m(2, phase)
+    if not isinstance(v, (bytes, bytearray)) or len(v) < size:
+        return c.ptr(2)
+    vals = struct.unpack_from("<" + fmt * count, v)
+    return "[" + ", ".join(str(x) for x in vals) + "]"
 
 
 @syscall("ioctl", entry=2)
 def _ioctl(c: C):
     req = c.uint(1)
     out = [c.fd(0), ioctl_cmd(c, req)]
-    if req in _IOCTL_OUT:
-        return out + [c.outstruct(2, _IOCTL_OUT[req])]
-    if req in _IOCTL_IN:
-        return out + [c.struct(2, _IOCTL_IN[req], 0)]
-    if req in (0x5451, 0x5450, 0x5422, 0x540C, 0x540D):  # FIOCLEX, FIONCLEX, TIOCNOTTY, TIOCEXCL, TIOCNXCL
-        return out
+    if c.style == "raw":
+        return out + [c.hex(2)]
+    name = _name(c, req)
+    kind = IOCTL_ARGS.get(name) if name else None
+    if kind is not None:
+        if kind == "none":
+            return out
+        if kind == "uval":
+            return out + [c.lu(2)]
+        if kind.startswith("in:"):
+            return out + [_num(c, kind, 0)]
+        if not c.exiting:
+            return out  # filled at exit: printed then (strace's `<unfinished ...>` shows the first two)
+        return out + [_num(c, kind, 1)]
+    if req == 0x5413:  # TIOCGWINSZ
+        return out + [c.outstruct(2, "winsize")]
+    if req == 0x5414:  # TIOCSWINSZ
+        return out + [c.struct(2, "winsize", 0)]
     if req == 0x40049409:  # FICLONE: the source fd
         return out + [c.fd(2)]
-    if req in (0x5410, 0x540F, 0x541B, 0x5421, 0x5429):  # pointers to an int
-        v = c.m(2)
-        if isinstance(v, (bytes, bytearray)) and len(v) >= 4 and (req not in (0x540F, 0x541B, 0x5429) or c.ok):
-            return out + [f"[{struct.unpack_from('<i', v)[0]}]"]
-        return out + [c.ptr(2)]
+    # termios requests: strace prints every c_*flag by name; not decoded here (the address)
     return out + [c.hex(2)]

@@ -149,6 +149,8 @@ def _value_text(c: C, v, before, total: int | None) -> str | None:
         nm = hexa(name)
     if not iov:
         iv = "NULL"
+    elif isinstance(iov_v, list) and _is_netlink(name_v, namelen):
+        iv = _netlink_iovec(c, iov_v, iovlen, total)
     elif isinstance(iov_v, list):
         iv = c.iovec_list(iov_v, iovlen, total)
     else:
@@ -159,6 +161,44 @@ def _value_text(c: C, v, before, total: int | None) -> str | None:
         p.append(f"msg_control={ct if ct is not None else (hexa(ctl) if ctl else 'NULL')}")
     p += [f"msg_controllen={ctllen}", f"msg_flags={c.fs('msg_flags').flags(flags & 0xFFFFFFFF)}"]
     return "{" + ", ".join(p) + "}"
+
+
+def _is_netlink(name_v, namelen: int) -> bool:
+    """strace's rule: the iovec data of a message whose msg_name is an
+    AF_NETLINK address are netlink messages."""
+    return isinstance(name_v, (bytes, bytearray)) and namelen >= 2 and len(name_v) >= 2 and struct.unpack_from("<H", name_v)[0] == 16
+
+
+def _netlink_iovec(c: C, v: list, count: int, total: int | None) -> str:
+    """An iovec array whose elements hold netlink messages: each decoded when
+    its data was read whole (the fetch reads at most -s bytes of each), else
+    as bytes."""
+    from . import _netlink
+    from ._fmt import ptr, quote_buf
+
+    fam = _netlink.fd_family(c, c.int(0))
+    out = []
+    left = total
+    for n, e in enumerate(v[: max(count, 0)]):
+        if not (isinstance(e, list) and len(e) == 3):
+            return c.iovec_list(v, count, total)
+        base, ln, data = e
+        if c.abbrev and n >= c.opts.strsize:
+            out.append("...")
+            break
+        shown = ln if left is None else min(ln, max(left, 0))
+        if isinstance(data, (bytes, bytearray)) and len(data) >= shown:
+            b = _netlink.decode(c, base, bytes(data), shown, fam if fam is not None else -1)
+        elif isinstance(data, (bytes, bytearray)):
+            b = quote_buf(bytes(data), shown, c.opts.strsize, c.opts.xflag)
+        else:
+            b = ptr(base)
+        if left is not None:
+            left -= shown
+        out.append(f"{{iov_base={b}, iov_len={ln}}}")
+    if len(v) < count and not (out and out[-1] == "..."):
+        out.append("...")
+    return "[" + ", ".join(out) + "]"
 
 
 @kind("msghdr")

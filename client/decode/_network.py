@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import struct
 
+from . import _netlink
 from ._core import C, syscall
 from ._fmt import hexa, quote
 from ._msghdr import mmsghdr_text
@@ -30,7 +31,29 @@ def _socket(c: C):
         p = c.fs("netlink_protocols").xval(proto)
     else:
         p = str(proto)
+    if fam == socket.AF_NETLINK and c.ok:
+        _netlink.socket_created(c, c.rval, proto)
     return [c.xval(0, "addrfams"), sock_type(c, c.uint(1)), p]
+
+
+def _dest_is_netlink(c: C) -> bool:
+    v = c.m(4, 0) if c.name == "sendto" and c.ulong(4) else None
+    return isinstance(v, (bytes, bytearray)) and len(v) >= 2 and struct.unpack_from("<H", v)[0] == socket.AF_NETLINK
+
+
+def sockbuf(c: C, i: int, length: int, phase: int) -> str:
+    """A socket call's data: netlink messages on a netlink socket (strace
+    decodes them unless -e verbose= leaves the call out), else bytes."""
+    if length > 0 and c.ulong(i):
+        fam = _netlink.fd_family(c, c.int(0))
+        if fam is None and c.name in ("sendto", "send") and _dest_is_netlink(c):
+            fam = -1  # a netlink socket of a protocol not known: the headers all the same
+        if fam is not None:
+            v = c.m(i, phase)
+            if isinstance(v, (bytes, bytearray)):
+                return _netlink.decode(c, c.ulong(i), bytes(v), length, fam)
+            return c.ptr(i)
+    return c.buf(i, length, phase=phase)
 
 
 @syscall("socketpair", entry=3)
@@ -65,14 +88,15 @@ def _getsockname(c: C):
 
 @syscall("sendto")
 def _sendto(c: C):
-    return [c.fd(0), c.buf(1, c.ulong(2), phase=0), c.lu(2), c.flags(3, "msg_flags"),
+    return [c.fd(0), sockbuf(c, 1, c.ulong(2), 0), c.lu(2), c.flags(3, "msg_flags"),
             _sockaddr_in(c, 4, c.uint(5)), c.u(5)]
 
 
 @syscall("recvfrom", entry=1)
 def _recvfrom(c: C):
     a, ln = _sockaddr_out(c, 4, 5)
-    return [c.fd(0), c.outbuf(1), c.lu(2), c.flags(3, "msg_flags"), a, ln]
+    buf = sockbuf(c, 1, min(c.rval, c.ulong(2)), 1) if c.ok else c.ptr(1)
+    return [c.fd(0), buf, c.lu(2), c.flags(3, "msg_flags"), a, ln]
 
 
 @syscall("recvmmsg", "recvmmsg_time64", entry=1)

@@ -59,16 +59,29 @@ def _getres(c: C):
     return out
 
 
-@syscall("getgroups", entry=1)
+@syscall("getgroups", "getgroups32", entry=1)
 def _getgroups(c: C):
     n = c.int(0)
     v = c.m(1, 1)
     if n == 0 and c.ok and c.ulong(1):
         g = "[]"  # the kernel only counts when size is 0
-    elif n and c.ok and isinstance(v, (bytes, bytearray)) and len(v) >= 4 * c.rval:
-        g = "[" + ", ".join(str(x) for x in struct.unpack_from(f"<{c.rval}I", v)) + "]"
+    elif n and c.ok and c.ulong(1) and isinstance(v, (bytes, bytearray)):
+        shown = c.rval if not c.abbrev else min(c.rval, c.opts.strsize)
+        got = min(shown, len(v) // 4)
+        items = [str(x) for x in struct.unpack_from(f"<{got}I", v)]
+        if got < c.rval:
+            items.append("...")
+        g = "[" + ", ".join(items) + "]"
     else:
         g = "NULL" if c.ulong(1) == 0 else c.ptr(1)
     return [c.d(0), g]
 
 
+@register_struct("int")
+def _int_text(c: C, b: bytes, i: int) -> str:
+    return f"[{struct.unpack_from('<i', b)[0]}]"
+
+
+@register_struct("uint")
+def _uint_text(c: C, b: bytes, i: int) -> str:
+    return f"[{struct.unpack_from('<I', b)[0]}]"

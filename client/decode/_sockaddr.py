@@ -48,16 +48,30 @@ def _sockaddr_in(c: C, i: int, ln: int) -> str:
     return sockaddr_text(c, bytes(v)[:ln], ln)
 
 
+def _socklen(v) -> int | None:
+    return struct.unpack_from("<i", v)[0] if isinstance(v, (bytes, bytearray)) and len(v) >= 4 else None
+
+
 def _sockaddr_out(c: C, i: int, li: int) -> tuple[str, str]:
-    """(address, [len]) of accept/getsockname/recvfrom: filled at exit."""
-    if c.ulong(i) == 0:
-        return "NULL", ("NULL" if c.ulong(li) == 0 else c.ptr(li))
-    lv = c.m(li, 1)
-    inlen = c.m(li, 0)
-    v = c.m(i, 1)
-    if not c.ok or not isinstance(v, (bytes, bytearray)) or not isinstance(lv, (bytes, bytearray)):
+    """(address, [len]) of accept/getsockname/recvfrom: filled at exit.
+    strace's rule: the length is read at entry (`[110]`, its address when
+    unreadable, NULL); a failed call shows the address and that length; a
+    successful one the address decoded in the shorter of the two lengths
+    and `[in => out]` when they differ."""
+    if c.ulong(li) == 0:
+        return c.ptr(i), "NULL"
+    n0 = _socklen(c.m(li, 0))
+    if n0 is None:
         return c.ptr(i), c.ptr(li)
-    n = struct.unpack_from("<I", lv)[0]
-    n0 = struct.unpack_from("<I", inlen)[0] if isinstance(inlen, (bytes, bytearray)) and len(inlen) >= 4 else n
+    if not c.ok:
+        return c.ptr(i), f"[{n0}]"
+    n = _socklen(c.m(li, 1))
+    if n is None:
+        return c.ptr(i), f"[{n0}]"
     lentext = f"[{n0} => {n}]" if n0 != n else f"[{n}]"
-    return sockaddr_text(c, bytes(v)[:n]), lentext
+    if c.ulong(i) == 0:
+        return "NULL", lentext
+    v = c.m(i, 1)
+    if not isinstance(v, (bytes, bytearray)):
+        return c.ptr(i), lentext
+    return sockaddr_text(c, bytes(v)[: max(min(n0, n), 0)]), lentext

@@ -19,7 +19,8 @@ GOLDEN = Path(__file__).parent / "golden"
 # file: _file, _stat; desc: _desc, _ioctl, _poll; memory: _memory;
 # process: _process, _resource; signal: _signal, _signals (siginfo);
 # network: _network, _sockaddr; msghdr: _msghdr (and iovec data); time: _time; misc: _misc, _ipc;
-# i386: names and args of int $0x80 calls.
+# i386: names and args of int $0x80 calls; netlink: _netlink (route, generic), _sockaddr's
+# lengths, _ioctl's request names and argument kinds.
 CASES = {
     "file": ["openat", "newfstatat", "access", "faccessat2", "mkdirat", "unlinkat", "chdir", "getcwd", "close",
              "readlinkat", "renameat2", "fchmodat", "statx"],
@@ -33,6 +34,7 @@ CASES = {
     "time": ["nanosleep", "clock_nanosleep", "clock_getres", "clock_gettime"],
     "misc": ["uname", "getrandom", "shmget", "shmat", "shmdt", "shmctl"],
     "i386": ["getpid", "open", "write", "close", "mmap"],
+    "netlink": ["socket", "sendto", "sendmsg", "getsockname", "getpeername", "ioctl"],
 }
 # per-program gcc options
 CFLAGS = {"i386": ["-no-pie"]}

@@ -1,0 +1,368 @@
+"""Netlink payloads by family: attribute lists (struct nlattr) and the
+fixed headers the families put first (rtgenmsg, ifinfomsg, ...), as strace
+prints them. The attribute printers are data: {attribute type: printer}."""
+
+from __future__ import annotations
+
+import socket
+import struct
+
+from ._fmt import hexa, quote_buf
+
+NLA_HDRLEN = 4
+NLA_F_NESTED, NLA_F_NET_BYTEORDER = 0x8000, 0x4000
+
+
+def _int(fmt: str, size: int):
+    def pr(nl, off: int, n: int) -> str | None:
+        if n != size:
+            return None
+        b = nl.mem.get(off, size)
+        if b is None:
+            return nl.mem.at(off)
+        return str(struct.unpack("<" + fmt, b)[0])
+
+    return pr
+
+
+def _x(fmt: str, size: int):
+    def pr(nl, off: int, n: int) -> str | None:
+        if n != size:
+            return None
+        b = nl.mem.get(off, size)
+        if b is None:
+            return nl.mem.at(off)
+        return hexa(struct.unpack("<" + fmt, b)[0])
+
+    return pr
+
+
+u8, u16, u32, u64 = _int("B", 1), _int("H", 2), _int("I", 4), _int("Q", 8)
+s8, s16, s32, s64 = _int("b", 1), _int("h", 2), _int("i", 4), _int("q", 8)
+x32 = _x("I", 4)
+
+
+def nla_str(nl, off: int, n: int) -> str:
+    """A NUL-terminated string attribute (the NUL not shown)."""
+    take = min(n, nl.strsize + 1)
+    b = nl.mem.get(off, take)
+    if b is None:
+        return nl.mem.at(off)
+    b = bytes(b)
+    if b"\0" in b:
+        s = b.split(b"\0", 1)[0]
+        return quote_buf(s, len(s), nl.strsize, nl.c.opts.xflag)
+    return quote_buf(b, n, nl.strsize, nl.c.opts.xflag) if n > nl.strsize else quote_buf(b, n, nl.strsize, nl.c.opts.xflag) + "..."
+
+
+NLMSGERR_ATTRS = {1: nla_str, 2: u32}
+
+
+def _attr_head(nl, ln: int, typ: int, setname: str | None) -> str:
+    parts = []
+    if typ & NLA_F_NESTED:
+        parts.append("NLA_F_NESTED")
+    if typ & NLA_F_NET_BYTEORDER:
+        parts.append("NLA_F_NET_BYTEORDER")
+    t = typ & ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER)
+    parts.append(nl.c.fs(setname).xval(t, nl.style()) if setname else hexa(t))
+    return f"{{nla_len={ln}, nla_type={'|'.join(parts)}}}"
+
+
+def attrs(nl, off: int, n: int, setname: str | None, printers: dict | None) -> str:
+    """A sequence of netlink attributes in n bytes at off."""
+    out: list[str] = []
+    is_array = False
+    elt = 0
+    while True:
+        if n < NLA_HDRLEN:
+            out.append(nl.hexstr(off, n))
+            break
+        b = nl.mem.get(off, NLA_HDRLEN)
+        if b is None:
+            out.append(f"... /* {nl.mem.at(off)} */" if is_array else nl.mem.at(off))
+            break
+        if nl.c.abbrev and elt == nl.strsize:
+            out.append("...")
+            break
+        ln, typ = struct.unpack("<HH", b)
+        alen = (ln + 3) & ~3
+        next_n = 0
+        if ln >= NLA_HDRLEN:
+            next_n = n - alen if n >= alen else 0
+        if not is_array and next_n:
+            is_array = True
+        dl = min(ln, n)
+        head = _attr_head(nl, ln, typ, setname)
+        if dl > NLA_HDRLEN:
+            pr = (printers or {}).get(typ & ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER))
+            text = pr(nl, off + NLA_HDRLEN, dl - NLA_HDRLEN) if pr else None
+            if text is None:
+                text = nl.hexstr(off + NLA_HDRLEN, dl - NLA_HDRLEN)
+            out.append(f"[{head}, {text}]")
+        else:
+            out.append(head)
+        if not next_n:
+            break
+        off += alen
+        n = next_n
+        elt += 1
+    text = ", ".join(out)
+    return f"[{text}]" if is_array else text
+
+
+def payload(nl, h: tuple, off: int, n: int) -> str | None:
+    """The family's decoding of a message's payload, None: printed in hex."""
+    fn = FAMILIES.get(nl.family)
+    return fn(nl, h, off, n) if fn else None
+
+
+def _selinux(nl, h, off, n):
+    typ = h[1]
+    if typ in (0x10, 0x11) and n >= 4:  # SELNL_MSG_SETENFORCE {val}, SELNL_MSG_POLICYLOAD {seqno}
+        b = nl.mem.get(off, 4)
+        if b is None:
+            return nl.mem.at(off)
+        v = struct.unpack("<i" if typ == 0x10 else "<I", b)[0]
+        return f"{{{'val' if typ == 0x10 else 'seqno'}={v}}}"
+    return None
+
+
+# --- NETLINK_ROUTE -------------------------------------------------------------------
+
+def _ifindex(i: int) -> str:
+    """strace's PRINT_FIELD_IFINDEX: if_nametoindex("lo") when the index names
+    an interface (in our network namespace), else the number."""
+    if i:
+        try:
+            return f'if_nametoindex("{socket.if_indextoname(i)}")'
+        except OSError:
+            pass
+    return str(i)
+
+
+def _inet_addr(nl, off: int, n: int, family: int) -> str | None:
+    size = {socket.AF_INET: 4, socket.AF_INET6: 16}.get(family)
+    if size is None or n < size:
+        return None
+    b = nl.mem.get(off, size)
+    if b is None:
+        return nl.mem.at(off)
+    a = socket.inet_ntop(family, bytes(b))
+    text = f'inet_addr("{a}")' if family == socket.AF_INET else f'inet_pton(AF_INET6, "{a}")'
+    return text if n == size else None
+
+
+def _fam(nl, b: int) -> str:
+    return nl.c.fs("addrfams").xval(b, nl.style())
+
+
+def _route_struct(nl, off: int, n: int, family: int, size: int, fields) -> tuple[str, bool]:
+    """{first=family, ...}: the whole struct when n holds it, else the family
+    and `...` (strace's rtnl decoders). Returns (text, the struct was read)."""
+    head = f"{{{fields[0][0]}={_fam(nl, family)}, "
+    if n < size:
+        return head + "...}", False
+    b = nl.mem.get(off, size)
+    if b is None:
+        return head + nl.mem.at(off + 1) + "}", False
+    parts = [f"{name}={fn(nl, b)}" for name, fn in fields[1:]]
+    return head + ", ".join(parts) + "}", True
+
+
+def _u8(o):
+    return lambda nl, b: str(b[o])
+
+
+def _fs8(o, setname, flags=False):
+    def pr(nl, b):
+        fs = nl.c.fs(setname)
+        return fs.flags(b[o], nl.style()) if flags else fs.xval(b[o], nl.style())
+
+    return pr
+
+
+def _u32f(o, setname):
+    return lambda nl, b: nl.c.fs(setname).flags(struct.unpack_from("<I", b, o)[0], nl.style())
+
+
+_IFINFOMSG = (("ifi_family", None),
+              ("ifi_type", lambda nl, b: nl.c.fs("arp_hardware_types").xval(struct.unpack_from("<H", b, 2)[0], nl.style())),
+              ("ifi_index", lambda nl, b: _ifindex(struct.unpack_from("<i", b, 4)[0])),
+              ("ifi_flags", _u32f(8, "iff_flags")),
+              ("ifi_change", lambda nl, b: hexa(struct.unpack_from("<I", b, 12)[0])))
+_IFADDRMSG = (("ifa_family", None), ("ifa_prefixlen", _u8(1)), ("ifa_flags", _fs8(2, "ifa_flags", True)),
+              ("ifa_scope", _fs8(3, "rt_scopes")),
+              ("ifa_index", lambda nl, b: _ifindex(struct.unpack_from("<i", b, 4)[0])))
+_RTMSG = (("rtm_family", None), ("rtm_dst_len", _u8(1)), ("rtm_src_len", _u8(2)), ("rtm_tos", lambda nl, b: hexa(b[3])),
+          ("rtm_table", _fs8(4, "rt_tables")), ("rtm_protocol", _fs8(5, "rt_protos")),
+          ("rtm_scope", _fs8(6, "rt_scopes")), ("rtm_type", _fs8(7, "rt_types")),
+          ("rtm_flags", _u32f(8, "rtm_flags")))
+_NDMSG = (("ndm_family", None),
+          ("ndm_ifindex", lambda nl, b: _ifindex(struct.unpack_from("<i", b, 4)[0])),
+          ("ndm_state", lambda nl, b: nl.c.fs("nud_states").flags(struct.unpack_from("<H", b, 8)[0], nl.style())),
+          ("ndm_flags", _fs8(10, "ntf_flags", True)), ("ndm_type", _fs8(11, "rt_types")))
+
+
+def _attr_addr(family: int):
+    return lambda nl, off, n: _inet_addr(nl, off, n, family)
+
+
+def _hwaddr(nl, off: int, n: int) -> str | None:
+    """A link-layer address: 00:11:22:33:44:55."""
+    b = nl.mem.get(off, n)
+    if b is None:
+        return nl.mem.at(off)
+    return ":".join(f"{x:02x}" for x in b)
+
+
+_LINK_STATS = ("rx_packets tx_packets rx_bytes tx_bytes rx_errors tx_errors rx_dropped tx_dropped multicast "
+               "collisions rx_length_errors rx_over_errors rx_crc_errors rx_frame_errors rx_fifo_errors "
+               "rx_missed_errors tx_aborted_errors tx_carrier_errors tx_fifo_errors tx_heartbeat_errors "
+               "tx_window_errors rx_compressed tx_compressed rx_nohandler rx_otherhost_dropped").split()
+
+
+def _stats(fmt: str, count: int):
+    """struct rtnl_link_stats (24 u32) / rtnl_link_stats64 (25 u64), or as
+    many fields as the attribute holds whole when it is an older layout."""
+    size = struct.calcsize("<" + fmt)
+
+    def pr(nl, off: int, n: int) -> str | None:
+        k = min(n // size, count)
+        if k == 0:
+            return None
+        b = nl.mem.get(off, k * size)
+        if b is None:
+            return nl.mem.at(off)
+        vals = struct.unpack_from(f"<{k}{fmt}", b)
+        return "{" + ", ".join(f"{f}={v}" for f, v in zip(_LINK_STATS, vals)) + "}"
+
+    return pr
+
+
+def _u32_struct(*names: str):
+    """A struct of u32 fields, printed when the attribute holds it whole."""
+    size = 4 * len(names)
+
+    def pr(nl, off: int, n: int) -> str | None:
+        if n < size:
+            return None
+        b = nl.mem.get(off, size)
+        if b is None:
+            return nl.mem.at(off)
+        return "{" + ", ".join(f"{f}={v}" for f, v in zip(names, struct.unpack_from(f"<{len(names)}I", b))) + "}"
+
+    return pr
+
+
+# attribute printers by name (resolved in the set's values): the data of
+# what strace decodes in each route attribute; the rest print in hex
+_LINK_ATTRS = {"IFLA_ADDRESS": _hwaddr, "IFLA_BROADCAST": _hwaddr, "IFLA_PERM_ADDRESS": _hwaddr,
+               "IFLA_IFNAME": "str", "IFLA_QDISC": "str", "IFLA_IFALIAS": "str", "IFLA_ALT_IFNAME": "str",
+               "IFLA_PARENT_DEV_NAME": "str", "IFLA_PARENT_DEV_BUS_NAME": "str", "IFLA_PHYS_PORT_NAME": "str",
+               "IFLA_MTU": u32, "IFLA_LINK": s32, "IFLA_MASTER": u32, "IFLA_TXQLEN": u32, "IFLA_WEIGHT": u32,
+               "IFLA_OPERSTATE": u8, "IFLA_LINKMODE": u8, "IFLA_NET_NS_PID": u32, "IFLA_NUM_VF": u32,
+               "IFLA_EXT_MASK": u32, "IFLA_PROMISCUITY": u32, "IFLA_NUM_TX_QUEUES": u32, "IFLA_NUM_RX_QUEUES": u32,
+               "IFLA_CARRIER": u8, "IFLA_CARRIER_CHANGES": u32, "IFLA_NET_NS_FD": u32, "IFLA_GROUP": u32,
+               "IFLA_PROTO_DOWN": u8, "IFLA_GSO_MAX_SEGS": u32, "IFLA_GSO_MAX_SIZE": u32, "IFLA_PAD": None,
+               "IFLA_EVENT": u32, "IFLA_NEW_NETNSID": s32, "IFLA_IF_NETNSID": s32, "IFLA_CARRIER_UP_COUNT": u32,
+               "IFLA_CARRIER_DOWN_COUNT": u32, "IFLA_NEW_IFINDEX": s32, "IFLA_MIN_MTU": u32, "IFLA_MAX_MTU": u32,
+               "IFLA_GRO_MAX_SIZE": u32, "IFLA_TSO_MAX_SIZE": u32, "IFLA_TSO_MAX_SEGS": u32, "IFLA_ALLMULTI": u32,
+               "IFLA_LINK_NETNSID": s32, "IFLA_STATS": _stats("I", 24), "IFLA_STATS64": _stats("Q", 25)}
+_ADDR_ATTRS = {"IFA_ADDRESS": "inet", "IFA_LOCAL": "inet", "IFA_LABEL": "str", "IFA_BROADCAST": "inet",
+               "IFA_ANYCAST": "inet", "IFA_MULTICAST": "inet", "IFA_FLAGS": ("flags32", "ifa_flags"),
+               "IFA_RT_PRIORITY": u32,
+               "IFA_CACHEINFO": _u32_struct("ifa_prefered", "ifa_valid", "cstamp", "tstamp"), "IFA_TARGET_NETNSID": s32}
+_ROUTE_ATTRS = {"RTA_DST": "inet", "RTA_SRC": "inet", "RTA_IIF": "ifindex", "RTA_OIF": "ifindex",
+                "RTA_GATEWAY": "inet", "RTA_PRIORITY": u32, "RTA_PREFSRC": "inet", "RTA_FLOW": u32,
+                "RTA_TABLE": ("xval32", "rt_tables"), "RTA_MARK": u32, "RTA_UID": u32, "RTA_TTL_PROPAGATE": u8,
+                "RTA_IP_PROTO": u8, "RTA_SPORT": u16, "RTA_DPORT": u16, "RTA_NH_ID": u32}
+_NEIGH_ATTRS = {"NDA_DST": "inet", "NDA_LLADDR": _hwaddr, "NDA_PROBES": u32, "NDA_VLAN": u16, "NDA_VNI": u32,
+                "NDA_IFINDEX": "ifindex", "NDA_MASTER": "ifindex", "NDA_LINK_NETNSID": s32, "NDA_SRC_VNI": u32,
+                "NDA_PROTOCOL": u8, "NDA_NH_ID": u32}
+_ATTR_TABLES = {"link": ("rtnl_link_attrs", _LINK_ATTRS), "addr": ("rtnl_addr_attrs", _ADDR_ATTRS),
+                "route": ("rtnl_route_attrs", _ROUTE_ATTRS), "neigh": ("rtnl_neigh_attrs", _NEIGH_ATTRS)}
+
+
+def _printer(spec, family: int):
+    if spec == "str":
+        return nla_str
+    if spec == "inet":
+        return _attr_addr(family)
+    if spec == "ifindex":
+        return _ifindex_attr
+    if isinstance(spec, tuple):
+        how, setname = spec
+        return _u32f_attr(setname) if how == "flags32" else _u32x_attr(setname)
+    return spec
+
+
+def _route_attrs(family: int, kind: str, nl=None) -> dict:
+    setname, table = _ATTR_TABLES.get(kind, (None, {}))
+    if not setname or nl is None:
+        return {}
+    by_name = dict(nl.c.fs(setname).items)
+    return {by_name[n]: _printer(spec, family) for n, spec in table.items() if n in by_name and spec is not None}
+
+
+def _u32x_attr(setname):
+    def pr(nl, off, n):
+        if n != 4:
+            return None
+        b = nl.mem.get(off, 4)
+        return nl.c.fs(setname).xval(struct.unpack("<I", b)[0], nl.style()) if b is not None else nl.mem.at(off)
+
+    return pr
+
+
+def _ifindex_attr(nl, off, n):
+    if n != 4:
+        return None
+    b = nl.mem.get(off, 4)
+    return _ifindex(struct.unpack("<i", b)[0]) if b is not None else nl.mem.at(off)
+
+
+def _u32f_attr(setname):
+    def pr(nl, off, n):
+        if n != 4:
+            return None
+        b = nl.mem.get(off, 4)
+        return nl.c.fs(setname).flags(struct.unpack("<I", b)[0], nl.style()) if b is not None else nl.mem.at(off)
+
+    return pr
+
+
+# RTM_* type -> (fields, struct size, attribute set, attribute kind)
+_ROUTE = {}
+for _t in (0x10, 0x11, 0x12, 0x13):
+    _ROUTE[_t] = (_IFINFOMSG, 16, "rtnl_link_attrs", "link")
+for _t in (0x14, 0x15, 0x16, 0x3A, 0x3E):
+    _ROUTE[_t] = (_IFADDRMSG, 8, "rtnl_addr_attrs", "addr")
+for _t in (0x18, 0x19, 0x1A):
+    _ROUTE[_t] = (_RTMSG, 12, "rtnl_route_attrs", "route")
+for _t in (0x1C, 0x1D):
+    _ROUTE[_t] = (_NDMSG, 12, "rtnl_neigh_attrs", "neigh")
+
+
+def _route(nl, h, off, n):
+    if h[1] == 3:  # NLMSG_DONE
+        return None
+    b = nl.mem.get(off, 1)
+    if b is None:
+        return nl.mem.at(off)
+    family = b[0]
+    spec = _ROUTE.get(h[1])
+    if spec is None:
+        head = f"{{family={_fam(nl, family)}"
+        if n > 1:
+            head += f", data={nl.hexstr(off + 1, n - 1)}"
+        return head + "}"
+    fields, size, attrset, kind = spec
+    text, ok = _route_struct(nl, off, n, family, size, fields)
+    if ok and n > size:
+        text += ", " + attrs(nl, off + size, n - size, attrset, _route_attrs(family, kind, nl))
+        return f"{text}"
+    return text
+
+
+FAMILIES = {7: _selinux, 0: _route}

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Regenerate client/decode/netlink.toml: the netlink message-type and flag
+sets, their names scanned from this machine's uapi headers (enumerators and
+defines with a given prefix), their values from a compiled C program.
+
+    python3 scripts/gen_netlink_sets.py > client/decode/netlink.toml
+
+Names a header lists but the kernel calls limits (BASE, MAX, __*) are left out."""
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+INC = "/usr/include"
+
+# set name, headers, name regex, dflt, fixed names (in printing order) or None
+SETS = [
+    ("nl_types", ["linux/netlink.h"], None, "NLMSG_???", ["NLMSG_NOOP", "NLMSG_ERROR", "NLMSG_DONE", "NLMSG_OVERRUN"]),
+    ("nl_flags", ["linux/netlink.h"], None, "NLM_F_???",
+     ["NLM_F_REQUEST", "NLM_F_MULTI", "NLM_F_ACK", "NLM_F_ECHO", "NLM_F_DUMP_INTR", "NLM_F_DUMP_FILTERED"]),
+    ("nl_get_flags", ["linux/netlink.h"], None, None, ["NLM_F_DUMP", "NLM_F_ROOT", "NLM_F_MATCH", "NLM_F_ATOMIC"]),
+    ("nl_new_flags", ["linux/netlink.h"], None, None, ["NLM_F_REPLACE", "NLM_F_EXCL", "NLM_F_CREATE", "NLM_F_APPEND"]),
+    ("nl_delete_flags", ["linux/netlink.h"], None, None, ["NLM_F_NONREC", "NLM_F_BULK"]),
+    ("nl_ack_flags", ["linux/netlink.h"], None, None, ["NLM_F_CAPPED", "NLM_F_ACK_TLVS"]),
+    ("nl_route_types", ["linux/rtnetlink.h"], r"RTM_(NEW|DEL|GET|SET)[A-Z]+", "RTM_???", None),
+    ("nl_xfrm_types", ["linux/xfrm.h"], r"XFRM_MSG_[A-Z]+", "XFRM_MSG_???", None),
+    ("nl_crypto_types", ["linux/cryptouser.h"], r"CRYPTO_MSG_[A-Z]+", "CRYPTO_MSG_???", None),
+    ("nl_selinux_types", ["linux/selinux_netlink.h"], r"SELNL_MSG_[A-Z]+", "SELNL_MSG_???", None),
+    ("nl_sock_diag_types", ["linux/sock_diag.h", "linux/inet_diag.h"], None, "SOCK_DIAG_???",
+     ["TCPDIAG_GETSOCK", "DCCPDIAG_GETSOCK", "SOCK_DIAG_BY_FAMILY", "SOCK_DESTROY"]),
+    ("nl_audit_types", ["linux/audit.h"], r"AUDIT_[A-Z0-9_]+", "AUDIT_???", None),
+    ("nl_netfilter_subsys", ["linux/netfilter/nfnetlink.h"], r"NFNL_SUBSYS_[A-Z_]+", "NFNL_SUBSYS_???", None),
+    ("nl_netfilter_types", ["linux/netfilter/nfnetlink.h"], None, None, ["NFNL_MSG_BATCH_BEGIN", "NFNL_MSG_BATCH_END"]),
+    ("nlmsgerr_attrs", ["linux/netlink.h"], r"NLMSGERR_ATTR_[A-Z_]+", "NLMSGERR_ATTR_???", None),
+    # route family: the fixed headers' fields and the attribute names
+    ("arp_hardware_types", ["linux/if_arp.h"], r"ARPHRD_[A-Z0-9_]+", "ARPHRD_???", None),
+    ("iff_flags", ["linux/if.h"], r"IFF_[A-Z0-9_]+", "IFF_???", None),
+    ("ifa_flags", ["linux/if_addr.h"], r"IFA_F_[A-Z0-9_]+", "IFA_F_???", None),
+    ("rt_scopes", ["linux/rtnetlink.h"], r"RT_SCOPE_[A-Z]+", None, None),
+    ("rt_tables", ["linux/rtnetlink.h"], r"RT_TABLE_[A-Z]+", None, None),
+    ("rt_protos", ["linux/rtnetlink.h"], r"RTPROT_[A-Z0-9]+", "RTPROT_???", None),
+    ("rt_types", ["linux/rtnetlink.h"], r"RTN_[A-Z]+", "RTN_???", None),
+    ("rtm_flags", ["linux/rtnetlink.h"], r"RTM_F_[A-Z_]+", "RTM_F_???", None),
+    ("nud_states", ["linux/neighbour.h"], r"NUD_[A-Z]+", "NUD_???", None),
+    ("ntf_flags", ["linux/neighbour.h"], r"NTF_[A-Z_]+", "NTF_???", None),
+    ("rtnl_link_attrs", ["linux/if_link.h"], r"IFLA_[A-Z0-9_]+", "IFLA_???", None),
+    ("rtnl_addr_attrs", ["linux/if_addr.h"], r"IFA_[A-Z_]+", "IFA_???", None),
+    ("rtnl_route_attrs", ["linux/rtnetlink.h"], r"RTA_[A-Z_]+", "RTA_???", None),
+    ("rtnl_neigh_attrs", ["linux/neighbour.h"], r"NDA_[A-Z_]+", "NDA_???", None),
+]
+# attribute enums: only the top-level names, in the enum's own order
+ATTR_FILTER = {
+    "rtnl_link_attrs": lambda n: re.fullmatch(r"IFLA_[A-Z0-9_]+", n) and not re.match(
+        r"IFLA_(INET6?|BR|BRPORT|VF|PORT|IPOIB|HSR|MACSEC|XDP|BOND|VLAN|MACVLAN|VXLAN|GENEVE|GRE|IPTUN|PPP|GTP|RMNET|TUN|VRF|IPVLAN|STATS|OFFLOAD|EVENT|PROTO_DOWN_REASON|MCTP|DSA|BAREUDP|CAN|HSR)_", n),
+    "rtnl_addr_attrs": lambda n: not n.startswith("IFA_F_"),
+    "rtnl_route_attrs": lambda n: not n.startswith(("RTA_ALIGN",)),
+    "rt_scopes": lambda n: True,
+    "ntf_flags": lambda n: not n.startswith("NTF_EXT_"),
+    "nl_netfilter_subsys": lambda n: n != "NFNL_SUBSYS_COUNT",
+}
+SINGLE_VALUE = {"rt_scopes", "rt_tables", "rt_protos", "rt_types", "nud_states"}
+SKIP = re.compile(r"(_BASE|_MAX|_NR_.*|_FIRST.*|_LAST.*)$")
+
+
+def scan(headers, rx):
+    names = []
+    for h in headers:
+        text = open(os.path.join(INC, h)).read()
+        for m in re.finditer(r"(?m)^\s*(?:#define\s+)?(" + rx + r")\b(?!\()", text):
+            n = m.group(1)
+            if n.startswith("__") or SKIP.search(n) or n in names:
+                continue
+            names.append(n)
+    return names
+
+
+def values(headers, names):
+    src = "#include <stdio.h>\n#include <sys/socket.h>\n#include <linux/netlink.h>\n" + "".join(f"#include <{h}>\n" for h in headers)
+    src += "int main(void){\n" + "".join(f'printf("%lld\\n", (long long)({n}));\n' for n in names) + "return 0;}\n"
+    with tempfile.TemporaryDirectory() as d:
+        c, exe = os.path.join(d, "v.c"), os.path.join(d, "v")
+        open(c, "w").write(src)
+        r = subprocess.run(["cc", "-w", "-o", exe, c], capture_output=True, text=True)
+        if r.returncode:
+            bad = set(re.findall(r"[\u2018'](\w+)[\u2019'] undeclared", r.stderr))
+            if not bad & set(names):
+                sys.exit(r.stderr)
+            keep = [n for n in names if n not in bad]
+            return values(headers, keep)
+        out = subprocess.run([exe], capture_output=True, text=True, check=True).stdout.split()
+    return list(zip(names, map(int, out)))
+
+
+def main():
+    print("# Netlink message types and flags, generated by scripts/gen_netlink_sets.py")
+    print("# from this machine's uapi headers (names scanned, values compiled). Do not edit.\n")
+    for name, headers, rx, dflt, fixed in SETS:
+        names = fixed or scan(headers, rx)
+        if name in ATTR_FILTER:
+            names = [n for n in names if ATTR_FILTER[name](n)]
+        items = values(headers, names)
+        if name == "nl_audit_types":  # message types only (1000..2999), not the filter/field constants
+            items = [(n, v) for n, v in items if 1000 <= v <= 2999]
+        print(f"[{name}]")
+        print(f'header = "include/uapi/{headers[0]}"')
+        if dflt:
+            print(f'dflt = "{dflt}"')
+        print("items = [" + ", ".join(f'["{n}", {v:#x}]' for n, v in items) + "]\n")
+
+
+main()

@@ -1,0 +1,79 @@
+/* Netlink messages (route, generic), socket addresses filled by the call,
+ * ioctl requests by name with their argument kinds. */
+#include "common.h"
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/uio.h>
+#include <linux/if_addr.h>
+#include <linux/fs.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/genetlink.h>
+int main(int argc, char **argv) {
+	open_out(argc, argv);
+	long r = syscall(SYS_socket, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+	EXPECT("socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE) = %ld", r);
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	bind(r, (void *) &sa, sizeof sa); /* bound: strace finds the socket's family (not traced) */
+	struct nlmsghdr h = {.nlmsg_len = sizeof h, .nlmsg_type = RTM_GETLINK, .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP};
+	long n = syscall(SYS_sendto, r, &h, sizeof h, MSG_DONTWAIT, NULL, 0);
+	EXPECT("sendto(%ld, {nlmsg_len=16, nlmsg_type=RTM_GETLINK, nlmsg_flags=NLM_F_REQUEST|NLM_F_DUMP, nlmsg_seq=0, nlmsg_pid=0}, 16, MSG_DONTWAIT, NULL, 0) = %ld", r, n);
+	struct { struct nlmsghdr h; char data[4]; } m[2] = {
+		{{20, NLMSG_NOOP, NLM_F_REQUEST | NLM_F_DUMP, 7, 0}, "abcd"},
+		{{20, NLMSG_NOOP, NLM_F_REQUEST, 8, 0}, "efgh"}};
+	n = syscall(SYS_sendto, r, &m, sizeof m[0], MSG_DONTWAIT, NULL, 0);
+	EXPECT("sendto(%ld, [{nlmsg_len=20, nlmsg_type=NLMSG_NOOP, nlmsg_flags=NLM_F_REQUEST|0x300, nlmsg_seq=7, nlmsg_pid=0}, \"\\x61\\x62\\x63\\x64\"], 20, MSG_DONTWAIT, NULL, 0) = %s", r, n < 0 ? "-1 EINVAL (Invalid argument)" : "20");
+	n = syscall(SYS_sendto, r, &m, sizeof m, MSG_DONTWAIT, NULL, 0);
+	EXPECT("sendto(%ld, [[{nlmsg_len=20, nlmsg_type=NLMSG_NOOP, nlmsg_flags=NLM_F_REQUEST|0x300, nlmsg_seq=7, nlmsg_pid=0}, \"\\x61\\x62\\x63\\x64\"], [{nlmsg_len=20, nlmsg_type=NLMSG_NOOP, nlmsg_flags=NLM_F_REQUEST, nlmsg_seq=8, nlmsg_pid=0}, \"\\x65\\x66\\x67\\x68\"]], 40, MSG_DONTWAIT, NULL, 0) = %s", r, n < 0 ? "-1 EINVAL (Invalid argument)" : "40");
+	struct { struct nlmsghdr h; struct nlmsgerr e; } e = {
+		{sizeof e, NLMSG_ERROR, NLM_F_REQUEST, 0, 0},
+		{-13, {16, RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_CREATE, 42, 1234}}};
+	n = syscall(SYS_sendto, r, &e, sizeof e, MSG_DONTWAIT, NULL, 0);
+	EXPECT("sendto(%ld, [{nlmsg_len=36, nlmsg_type=NLMSG_ERROR, nlmsg_flags=NLM_F_REQUEST, nlmsg_seq=0, nlmsg_pid=0}, {error=-EACCES, msg={nlmsg_len=16, nlmsg_type=RTM_NEWROUTE, nlmsg_flags=NLM_F_REQUEST|NLM_F_CREATE, nlmsg_seq=42, nlmsg_pid=1234}}], 36, MSG_DONTWAIT, NULL, 0) = %ld", r, n);
+	struct { struct nlmsghdr h; int v; } d = {{sizeof d, NLMSG_DONE, NLM_F_MULTI, 0, 0}, -5};
+	n = syscall(SYS_sendto, r, &d, sizeof d, MSG_DONTWAIT, NULL, 0);
+	EXPECT("sendto(%ld, [{nlmsg_len=20, nlmsg_type=NLMSG_DONE, nlmsg_flags=NLM_F_MULTI, nlmsg_seq=0, nlmsg_pid=0}, -5], 20, MSG_DONTWAIT, NULL, 0) = %ld", r, n);
+	n = syscall(SYS_sendto, r, "abc", 3UL, MSG_DONTWAIT, NULL, 0);
+	EXPECT("sendto(%ld, \"\\x61\\x62\\x63\", 3, MSG_DONTWAIT, NULL, 0) = %s", r, n < 0 ? "-1 EINVAL (Invalid argument)" : "3");
+	/* sendmsg to an AF_NETLINK name: the iovec data are messages */
+	struct { struct nlmsghdr h; struct ifaddrmsg a; } ga = {{sizeof ga, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, 3, 0}, {.ifa_family = AF_INET}};
+	struct iovec iov = {&ga, sizeof ga};
+	struct msghdr mh = {.msg_name = &sa, .msg_namelen = sizeof sa, .msg_iov = &iov, .msg_iovlen = 1};
+	n = syscall(SYS_sendmsg, r, &mh, 0);
+	EXPECT("sendmsg(%ld, {msg_name={sa_family=AF_NETLINK, nl_pid=0, nl_groups=00000000}, msg_namelen=12, msg_iov=[{iov_base=[{nlmsg_len=24, nlmsg_type=RTM_GETADDR, nlmsg_flags=NLM_F_REQUEST|NLM_F_DUMP, nlmsg_seq=3, nlmsg_pid=0}, {ifa_family=AF_INET, ifa_prefixlen=0, ifa_flags=0, ifa_scope=RT_SCOPE_UNIVERSE, ifa_index=0}], iov_len=24}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0) = %ld", r, n);
+	long g = syscall(SYS_socket, AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);
+	EXPECT("socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC) = %ld", g);
+	bind(g, (void *) &sa, sizeof sa);
+	struct { struct nlmsghdr h; struct genlmsghdr gh; } q = {{sizeof q, GENL_ID_CTRL, NLM_F_REQUEST, 1, 0}, {CTRL_CMD_GETFAMILY, 1, 0}};
+	n = syscall(SYS_sendto, g, &q, sizeof q, MSG_DONTWAIT, NULL, 0);
+	EXPECT("sendto(%ld, [{nlmsg_len=20, nlmsg_type=nlctrl, nlmsg_flags=NLM_F_REQUEST, nlmsg_seq=1, nlmsg_pid=0}, \"\\x03\\x01\\x00\\x00\"], 20, MSG_DONTWAIT, NULL, 0) = %ld", g, n);
+
+	/* socket addresses the call fills: the length read at entry, => the one written */
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	struct sockaddr_un un;
+	socklen_t len = sizeof un;
+	n = syscall(SYS_getsockname, sv[0], &un, &len);
+	EXPECT("getsockname(%d, {sa_family=AF_UNIX}, [110 => 2]) = %ld", sv[0], n);
+	long t = syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	len = 16;
+	n = syscall(SYS_getpeername, t, &un, &len);
+	EXPECT("getpeername(%ld, %p, [16]) = -1 ENOTCONN (Transport endpoint is not connected)", t, (void *) &un);
+	n = syscall(SYS_getpeername, t, NULL, NULL);
+	EXPECT("getpeername(%ld, NULL, NULL) = -1 ENOTCONN (Transport endpoint is not connected)", t);
+
+	/* ioctl: requests by name, arguments by the request's kind */
+	int v = 5;
+	syscall(SYS_ioctl, -1, BLKBSZGET, NULL);
+	EXPECT("ioctl(-1, BLKBSZGET, NULL) = -1 EBADF (Bad file descriptor)");
+	syscall(SYS_ioctl, -1, BLKROSET, &v);
+	EXPECT("ioctl(-1, BLKROSET, [5]) = -1 EBADF (Bad file descriptor)");
+	syscall(SYS_ioctl, -1, BLKRRPART, 1);
+	EXPECT("ioctl(-1, BLKRRPART) = -1 EBADF (Bad file descriptor)");
+	syscall(SYS_ioctl, -1, BLKRASET, 4096UL);
+	EXPECT("ioctl(-1, BLKRASET, 4096) = -1 EBADF (Bad file descriptor)");
+	syscall(SYS_ioctl, -1, 0x12345678, 0);
+	EXPECT("ioctl(-1, _IOC(_IOC_NONE, 0x56, 0x78, 0x1234), 0) = -1 EBADF (Bad file descriptor)");
+	return 0;
+}

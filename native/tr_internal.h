@@ -250,7 +250,7 @@ struct tr_loop {
 	int *ghosts;
 	unsigned int nghosts, ghostcap;
 	int attach;
-	int plain; /* attach without a filter: syscall stops, filtered here */
+	int plain; /* attach without a filter, or launch with no_follow: syscall stops, filtered here */
 	int injected; /* attach with the filter injected: seccomp stops */
 	int passthru; /* injected and the consumer gone: resume, record nothing */
 	int sigfd, tfd;

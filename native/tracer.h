@@ -81,6 +81,10 @@ struct tr_config {
 	/* with inject_bpf: "P" is written here (then closed) when the loop
 	 * turns pass-through; closed without a byte when it ends */
 	int passthru_fd;
+	/* launch: trace the command alone, with plain syscall stops (no
+	 * filter was installed; its children are not followed), as strace
+	 * without -f: a program that ptraces its own children keeps working */
+	int no_follow;
 };
 
 struct tr_stats {

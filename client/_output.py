@@ -633,11 +633,24 @@ class Printer:
     def _exec(self, rec, tid) -> None:
         old = field(rec, "old_tid")
         if old is not None and old != tid:
-            # a non-leader thread exec'd: it now has the leader's id
-            if self.show_trace and "superseded" not in self.o.quiet and self._visible(old):
-                self._line(old, rec[2], f"+++ superseded by execve in pid {tid} +++")
-            self.pending.pop(old, None)
+            # a non-leader thread exec'd and took the leader's id `tid`, as
+            # strace tells it: the thread's open execve line ends with
+            # "<pid changed to TID ...>" (in its own -ff file, which then
+            # closes), the line for the leader's id says which thread
+            # superseded it, and the call resumes under the leader's id
+            shown = self.show_trace and self._visible(old)
+            st = self._stream(old) if shown else None
+            if st is not None and st.open_tid == old:
+                st.write(f" <pid changed to {tid} ...>\n")
+                st.open_tid = None
+                st.col = 0
+            entry = self.pending.pop(old, None)
+            self.pending.pop(tid, None)
+            if entry is not None:
+                self.pending[tid] = entry
             self._drop(old)
+            if shown and "superseded" not in self.o.quiet:
+                self._line(tid, rec[2], f"+++ superseded by execve in pid {old} +++")
 
     def _attach(self, rec, tid) -> None:
         # strace: one note per process, "with N threads" when -f seized more

@@ -200,10 +200,19 @@ static struct tr_task *tr_exec_rename(struct tr_loop *L, struct tr_task *t, int 
 
 	if (!o)
 		return t;
+	/* the exec'ing thread's call shows under its old id first (strace
+	 * prints it at entry, then closes it with "<pid changed to N ...>");
+	 * its exit comes under the new one */
+	if (!L->passthru) {
+		tr_split_others(L, NULL); /* every call under way, in entry order */
+		if ((o->flags & (T_INSYS | T_IGNORE | T_SPLIT)) == T_INSYS)
+			tr_emit_entry(L, o);
+	}
 	tr_vanish_call(L, t);
 	tr_task_free(L, t);
 	tr_hash_remove(L, o);
 	o->tid = tid;
+	o->ns_tid = o->ns_tgid; /* the leader's id, as its namespace sees it */
 	tr_hash_insert(L, o);
 	if (o->sched_fd >= 0)
 		close(o->sched_fd);

@@ -267,3 +267,27 @@ def test_writer_sees_epipe_when_the_command_closes_stdin(tmp_path):
                 os.killpg(p.pid, 9)
                 raise
     assert broken, "tracectl kept its stdin open while the command ran"
+
+
+# -- a thread that is not the leader execs --------------------------------------------------
+@needs_strace
+def test_thread_execve_matches_strace(progs, tmp_path):
+    """The thread's execve line ends `<pid changed to LEADER ...>`, the
+    leader's id says `+++ superseded by execve in pid THREAD +++`, and the
+    call resumes under the leader's id: on stderr, in -o FILE, in -ff files."""
+    args = ["-f", "-e", "trace=execve,exit_group", progs["thread_exec"]]
+    ours, theirs = tracectl(*args), strace(*args)
+    assert ours.returncode == theirs.returncode == 0
+    assert _mask(ours.stderr) == _mask(theirs.stderr)
+    m = re.search(r"^\[pid +(\d+)\] execve\(\"/bin/true\".* <pid changed to (\d+) \.\.\.>\n\+\+\+ superseded by execve in pid (\d+) \+\+\+\n<\.\.\. execve resumed>\) += 0$", ours.stderr, re.M)
+    assert m and m[1] == m[3] != m[2], ours.stderr
+    for extra in (["-o"], ["-ff", "-o"]):
+        files = {}
+        for who, run in (("ours", tracectl), ("theirs", strace)):
+            d = tmp_path / who / "-".join(extra)
+            d.mkdir(parents=True)
+            r = run(*extra, str(d / "t"), *args)
+            assert r.returncode == 0, r.stderr
+            # -ff: one file per pid, told apart by what they hold
+            files[who] = sorted("\n".join(_mask(p.read_text())) for p in d.iterdir())
+        assert files["ours"] == files["theirs"]

@@ -451,12 +451,18 @@ static void tr_on_status_1(struct tr_loop *L, int tid, int status)
 	case TR_EV_EXEC: {
 		int old;
 
+		struct tr_sysinfo si;
+		int pers = TR_PERS_X86_64;
+
 		ptrace(TR_PTRACE_GETEVENTMSG, tid, 0L, &msg);
 		old = (int)msg;
+		/* the new program's personality: any stop reports the arch */
+		if (ptrace(TR_PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof(si), &si) > 0 && si.arch == TR_AUDIT_ARCH_I386)
+			pers = TR_PERS_I386;
 		t = tr_exec_rename(L, t, old);
 		L->tamper_live = 1; /* strace: nothing is tampered with before the first execve */
 		tr_resume(L, t, 0);
-		tr_emit_simple(L, TR_REC_EXEC, t, 1, old, 0);
+		tr_emit_exec(L, t, old, pers);
 		return;
 	}
 	case TR_EV_EXIT:

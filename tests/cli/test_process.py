@@ -291,3 +291,36 @@ def test_thread_execve_matches_strace(progs, tmp_path):
             # -ff: one file per pid, told apart by what they hold
             files[who] = sorted("\n".join(_mask(p.read_text())) for p in d.iterdir())
         assert files["ours"] == files["theirs"]
+
+
+# -- personalities ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def prog32(tmp_path_factory):
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc missing")
+    d = tmp_path_factory.mktemp("m32")
+    (d / "m32.c").write_text("#include <unistd.h>\nint main(void) { getpid(); return 0; }\n")
+    r = subprocess.run(["gcc", "-m32", "-o", str(d / "m32"), str(d / "m32.c")], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"gcc -m32 cannot build (gcc-multilib, installed by scripts/setup): {r.stderr.strip()[:200]}")
+    return str(d / "m32")
+
+
+@needs_strace
+@pytest.mark.parametrize("opts", [
+    ["-e", "trace=execve,getpid"],
+    ["-e", "trace=getpid"],
+    ["-q", "-e", "trace=execve,getpid"],
+    ["-f", "-e", "trace=execve,getpid"],
+], ids=lambda o: " ".join(o))
+def test_32_bit_mode_note_matches_strace(prog32, opts):
+    """`[ Process PID=N runs in 32 bit mode. ]` after the execve that
+    changed the personality (before the next line when the execve is not
+    shown), with the task's pid prefix; -q hides it."""
+    for argv in ([prog32], ["sh", "-c", f"{prog32}; true"]):
+        args = [*opts, "-e", "signal=none", *argv]
+        ours, theirs = tracectl(*args), strace(*args)
+        assert ours.returncode == theirs.returncode == 0
+        assert _mask(ours.stderr) == _mask(theirs.stderr)
+        seen = argv == [prog32] or "-f" in opts  # without -f, sh's child is not traced
+        assert ("runs in 32 bit mode" in ours.stderr) == (seen and "-q" not in opts)

@@ -15,7 +15,7 @@ import signal
 import sys
 
 from tracerd import TracerdError, TracerError, UsageError
-from tracerd._wire import Ctl, iter_records
+from tracerd._wire import Ctl, Rec, iter_records
 
 from ._cli import settled
 from ._options import add_strace_options, resolve, strict_parser, warnings
@@ -172,6 +172,44 @@ def _debug_notes(args, opts, kind, bpf, plan) -> None:
         print(f"tracectl: debug: {line}", file=sys.stderr)
 
 
+def _standard_fds_away() -> None:
+    """As strace once its command runs: our stdin and stdout become the read
+    end of a pipe nobody writes (reads see EOF, writes fail), so a pipeline
+    sees EOF when the command closes them, not when tracectl ends (fds 0 and
+    1 are never left closed: a later open would take them)."""
+    for fd in (0, 1):
+        r, w = os.pipe()
+        os.close(w)
+        if r != fd:
+            os.dup2(r, fd, inheritable=False)
+            os.close(r)
+
+
+def _exec_error_feed(printer, pid, errno_):
+    """printer.feed, with strace's `exec: ERROR` note put before the
+    command's exit (feed(None): the stream ended without one)."""
+    said = []
+    feed = printer.feed
+    gone = (int(Rec.EXIT), int(Rec.KILLED))
+
+    def fed(rec):
+        if not said and (rec is None or (rec[0] in gone and rec[3] == pid)):
+            said.append(1)
+            printer.note(f"exec: {os.strerror(errno_)}")
+        if rec is not None:
+            feed(rec)
+
+    return fed
+
+
+def _unknown_exits(printer, reaper) -> None:
+    """strace without -f: a child of ours it did not trace (made with
+    CLONE_PARENT, or an orphan when tracectl is PID 1) is reaped with
+    `Exit of unknown pid N ignored`."""
+    for pid in reaper.take():
+        printer.note(f"Exit of unknown pid {pid} ignored")
+
+
 def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     from tracerd.bpfgen import build_plan, compile_filter
 
@@ -180,8 +218,13 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
 
     for w in warnings(args, opts):
         print(f"tracectl: {w}", file=sys.stderr)
+    # run: the command gets the filter when its children are followed (-f),
+    # or when asked (--seccomp-bpf, --in-kernel faults); else, as strace
+    # without -f, the command alone is traced with plain syscall stops, and
+    # its children are free to be ptraced by it (docs/cli.md, "Children")
     # attach --seccomp-bpf injects the same filter into the running processes
-    bpf = compile_filter(opts.trace, errno=opts.kernel_errno) if kind == "run" or opts.seccomp_bpf else None
+    filtered = kind == "run" and bool(opts.follow or opts.seccomp_bpf or opts.kernel_errno)
+    bpf = compile_filter(opts.trace, errno=opts.kernel_errno) if filtered or (kind != "run" and opts.seccomp_bpf) else None
     plan = build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time, abbrev=opts.plan_abbrev, tamper=opts.tamper, paths=opts.paths if opts.tamper else ())
     decoder = make_decoder(opts)
     if opts.debug:
@@ -195,7 +238,7 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     # would be reset to the default by the exec: launch sets SIG_IGN again).
     ignored = tuple(s for s in OWN if signal.getsignal(s) == signal.SIG_IGN)
     if kind == "run":
-        src = open_source(args, "run", argv=opts.argv, bpf=bpf, plan=plan, env=opts.env, colocate=opts.colocate, bpf_filter=shown.strip(), worker=worker, user=opts.user, ignored=ignored)
+        src = open_source(args, "run", argv=opts.argv, bpf=bpf, plan=plan, env=opts.env, colocate=opts.colocate, bpf_filter=shown.strip(), worker=worker, user=opts.user, ignored=ignored, follow=filtered)
     else:
         src = open_source(args, "attach", pids=opts.pids, plan=plan, bpf=bpf, bpf_filter=shown.strip(), worker=worker)
 
@@ -226,26 +269,52 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     settled()  # set-up done: the collector may run during the trace
     printer = None
     status = None
+    reaper = None
     try:
         sinks.attach_to(src, opts, opts.argv if kind == "run" else None)
+        if kind == "run":
+            from ._launch import Reaper
+
+            reaper = Reaper()  # before the command exists: what is here is ours
         src.start()
-        pid = getattr(src, "pid", None) or getattr(getattr(src, "child", None), "pid", None)
+        if reaper is not None:
+            _standard_fds_away()  # the command runs: it alone holds them now
+        child = getattr(src, "child", None)
+        pid = getattr(src, "pid", None) or getattr(child, "pid", None)
         roots = opts.pids if kind == "attach" else ([pid] if pid else None)
         printer = make_printer(args, kind, opts, decoder, out, notes=Quiet(sys.stderr), roots=roots, launched=kind == "run", batch=True)
         feed = printer.feed
+        if reaper is not None:
+            reaper.keep(pid, getattr(getattr(src, "_worker", None), "pid", None))
+            old.setdefault(signal.SIGCHLD, signal.signal(signal.SIGCHLD, lambda signo, frame: reaper.reap()))
+            reaper.reap()  # one that came before the handler
+        exec_errno = getattr(child, "exec_errno", None)
+        if exec_errno is not None:
+            # strace's order: the failed execve's line, the child's
+            # "exec: ERROR", then its exit: the note goes before the
+            # command's end (or the stream's end, if that never shows)
+            feed = _exec_error_feed(printer, pid, exec_errno)
+        unknown = (lambda: None) if reaper is None or filtered or "exit" in opts.quiet else (lambda: _unknown_exits(printer, reaper))
         try:
             if sync:
                 ack = src.ack
                 for first, count, payload in sinks.tee(src.frames()):
                     for rec in iter_records(payload):
                         feed(rec)
+                    unknown()
                     printer.flush()
                     ack(first + count)
             else:
                 for _first, _count, payload in sinks.tee(src.frames()):
                     for rec in iter_records(payload):
                         feed(rec)
+                    unknown()
                     printer.flush()
+            if exec_errno is not None:
+                feed(None)
+            if reaper is not None:
+                reaper.wait_all()  # as strace, which ends when wait says ECHILD
+                unknown()
         except Interrupted:
             # strace's cleanup: kill what we launched, detach what we attached,
             # then show what the tracer still reports (detach notes, exits)

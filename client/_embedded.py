@@ -216,12 +216,14 @@ class EmbeddedRun(_Session):
 
     def __init__(self, argv, *, bpf: bytes, plan: bytes, env=None, cwd=None, drop=False, colocate=False,
                  session: int = 0, flush_ms: int = 20, batch_bytes: int = 65536, stats: bool = False,
-                 worker_options: dict | None = None, worker=None, user=None, ignored=()):
+                 worker_options: dict | None = None, worker=None, user=None, ignored=(), follow=True):
         super().__init__(plan, drop, colocate, session, flush_ms, batch_bytes, worker_options, worker)
+        if not follow:  # no filter: the command alone, plain syscall stops
+            self._worker_options["no_follow"] = True
         self._user = user
         self._ignored = tuple(ignored)
         self._argv = list(argv)
-        self._bpf = bytes(bpf)
+        self._bpf = bytes(bpf) if bpf is not None else None
         self._env = env
         self._cwd = cwd
         self._want_stats = stats

@@ -157,6 +157,12 @@ class Printer:
         self._comms: dict[int, str | None] = {}  # tid -> its comm, read at first sight and after exec
         self._fast = self._split is not None and self._strace and self._plain and not self.per_pid and not options.pidns and not self._comm
         self._stderr_pids = not self.to_file
+        # strace's `[ Process PID=N runs in 32 bit mode. ]`: each task's
+        # personality (children inherit it), and the notes an exec set off,
+        # printed after that execve's line
+        self._pers: dict[int, int] = {}
+        self._pers_note: dict[int, tuple] = {}
+        self._pers_shown = self._strace and options.summary != 1 and "personality" not in options.quiet
         if self.fmt == "msgpack":
             self._packer = msgpack.Packer()
             self._bout = getattr(out, "buffer", out)
@@ -352,6 +358,8 @@ class Printer:
 
     # -- records -----------------------------------------------------------------
     def feed(self, rec: list) -> None:
+        if self._pers_note:
+            return self._feed_after_exec(rec)
         tid = rec[3]
         if rec[0] == _SYSCALL and self._fast and not self.pre_exec and not self._attached and rec[_S_PERS] != _I386 and (self._all_visible or tid in self.roots):
             # the common record on the common options: what the general
@@ -404,6 +412,8 @@ class Printer:
                 return
             if rtype == _NEWTASK:
                 child = field(rec, "child")
+                if tid in self._pers:
+                    self._pers[child] = self._pers[tid]
                 if child not in self._early:
                     self.dead.discard(child)  # a reused id
                 if child in self._early:
@@ -443,6 +453,31 @@ class Printer:
         if handler is not None:
             handler(self, rec, tid)
 
+    # -- personality ------------------------------------------------------------
+    def _feed_after_exec(self, rec) -> None:
+        """An exec changed a task's personality: its note follows that
+        execve's line (strace prints it at the execve's exit), or comes
+        before whatever record comes first if the execve is not shown."""
+        pending, self._pers_note = self._pers_note, {}
+        after = rec[0] in (_SYSCALL, _SYSCALL_EXIT) and rec[3] in pending and self.name(field(rec, "pers"), field(rec, "nr")) in _EXECS
+        if not after:
+            self._pers_lines(pending)
+        self.feed(rec)
+        if after:
+            self._pers_lines(pending)
+
+    def _pers_lines(self, pending) -> None:
+        for tid, (pers, ts) in pending.items():
+            self._line(tid, ts, f"[ Process PID={tid} runs in {_PERS_NAMES.get(pers, pers)} mode. ]")
+
+    def _pers_seen(self, tid, pers, ts) -> None:
+        """A call in another personality than the task was known in (an
+        attached 32-bit process): the note, before the call."""
+        if self._pers.get(tid, 0) != pers:
+            self._pers[tid] = pers
+            if self._pers_shown:
+                self._pers_lines({tid: (pers, ts)})
+
     def _emit_raw(self, rec, tid) -> None:
         if self.fmt != "strace" and self._visible(tid) and self.show_trace:
             self._write_machine(rec, None, tid)
@@ -462,6 +497,8 @@ class Printer:
         # the hot path: a SYSCALL record always has every field (only the
         # extension map may follow), so index it directly
         pers, nr, ret, is_error, flags = rec[_S_PERS], rec[_S_NR], rec[_S_RET], rec[_S_ERR], rec[_S_FLAGS] or 0
+        if pers != self._pers.get(tid, 0) and not self.pre_exec and self.name(pers, nr) not in _EXECS:
+            self._pers_seen(tid, pers, rec[2])
         if pers == _I386 and self._subcall_hidden(pers, nr, field(rec, "args")):
             return self._unseen(rec)
         if not self._plain:
@@ -524,6 +561,8 @@ class Printer:
 
     def _entry(self, rec, tid) -> None:
         pers, nr = field(rec, "pers"), field(rec, "nr")
+        if pers != self._pers.get(tid, 0) and not self.pre_exec and self.name(pers, nr) not in _EXECS:
+            self._pers_seen(tid, pers, rec[2])
         if pers == _I386 and self._subcall_hidden(pers, nr, field(rec, "args")):
             self._skip_exit.add(tid)
             return
@@ -642,6 +681,7 @@ class Printer:
 
     def _drop(self, tid) -> None:
         self.live.discard(tid)
+        self._pers.pop(tid, None)
         if len(self.dead) >= _DEAD_MAX:  # a long watch: forget old ids (pids get reused anyway)
             self.dead.clear()
         self.dead.add(tid)
@@ -671,11 +711,32 @@ class Printer:
             self._load_comm(tid)  # a new program: a new name (strace reloads it at execve)
         old = field(rec, "old_tid")
         if old is not None and old != tid:
-            # a non-leader thread exec'd: it now has the leader's id
-            if self.show_trace and "superseded" not in self.o.quiet and self._visible(old):
-                self._line(old, rec[2], f"+++ superseded by execve in pid {tid} +++")
-            self.pending.pop(old, None)
+            # a non-leader thread exec'd and took the leader's id `tid`, as
+            # strace tells it: the thread's open execve line ends with
+            # "<pid changed to TID ...>" (in its own -ff file, which then
+            # closes), the line for the leader's id says which thread
+            # superseded it, and the call resumes under the leader's id
+            shown = self.show_trace and self._visible(old)
+            st = self._stream(old) if shown else None
+            if st is not None and st.open_tid == old:
+                st.write(f" <pid changed to {tid} ...>\n")
+                st.open_tid = None
+                st.col = 0
+            entry = self.pending.pop(old, None)
+            self.pending.pop(tid, None)
+            if entry is not None:
+                self.pending[tid] = entry
+            if old in self._pers:
+                self._pers[tid] = self._pers[old]
             self._drop(old)
+            if shown and "superseded" not in self.o.quiet:
+                self._line(tid, rec[2], f"+++ superseded by execve in pid {old} +++")
+
+        pers = ext(rec).get("pers", 0)
+        if pers != self._pers.get(tid, 0):
+            self._pers[tid] = pers
+            if self._pers_shown:
+                self._pers_note[tid] = (pers, rec[2])
 
     def _attach(self, rec, tid) -> None:
         # strace: one note per process, "with N threads" when -f seized more
@@ -856,6 +917,8 @@ class Printer:
 _DEAD_MAX = 1 << 16
 _SYSCALL, _EXEC, _LOST, _ERROR, _NEWTASK, _ATTACH = (int(r) for r in (Rec.SYSCALL, Rec.EXEC, Rec.LOST, Rec.ERROR, Rec.NEWTASK, Rec.ATTACH))
 _I386 = int(Pers.I386)
+_SYSCALL_EXIT = int(Rec.SYSCALL_EXIT)
+_PERS_NAMES = {int(Pers.X86_64): "64 bit", int(Pers.I386): "32 bit", int(Pers.X32): "x32"}
 _VANISHED = int(SysFlag.VANISHED)
 _TAMPERED = int(SysFlag.INJECTED | SysFlag.POKED | SysFlag.DELAYED)
 

@@ -275,8 +275,9 @@ class RemoteRun(_Remote):
     environment and fds; the daemon's worker seizes it through the pidfd we
     pass over SCM_RIGHTS."""
 
-    def __init__(self, socket_path: str, argv, *, bpf: bytes, plan: bytes, env=None, drop: bool = False, colocate: bool = False, bpf_filter: str = "", cwd=None, user=None, ignored=()):
+    def __init__(self, socket_path: str, argv, *, bpf: bytes, plan: bytes, env=None, drop: bool = False, colocate: bool = False, bpf_filter: str = "", cwd=None, user=None, ignored=(), follow=True):
         super().__init__(socket_path, plan=plan, drop=drop, bpf_filter=bpf_filter)
+        self.follow = follow
         self.argv = list(argv)
         self.bpf = bpf
         self.env = env
@@ -301,6 +302,8 @@ class RemoteRun(_Remote):
             # Yama: a descendant of the named pid may trace us; workers are the daemon's children
             self.child.allow_tracer(self.client.daemon_pid)
             args = {"pid": self.child.pid, "plan": self.plan, "drop": self.drop, "colocate": self.colocate, "command": self.argv, "bpf_filter": self.bpf_filter}
+            if not self.follow:
+                args["follow"] = False  # no filter: the daemon's worker stops at every call of the command alone
             sinks, fds = getattr(self, "sink_args", None) or ([], [])  # --sink (client/sinks/_cli.py)
             if sinks:
                 args["sinks"] = sinks

@@ -63,12 +63,15 @@ def prefork(args):
     return _embedded.prefork_worker()
 
 
-def open_source(args, kind: str, *, argv=None, pids=None, bpf: bytes | None = None, plan: bytes, env=None, drop: bool = False, colocate: bool = False, bpf_filter: str = "", worker=None, user=None, ignored=()):
+def open_source(args, kind: str, *, argv=None, pids=None, bpf: bytes | None = None, plan: bytes, env=None, drop: bool = False, colocate: bool = False, bpf_filter: str = "", worker=None, user=None, ignored=(), follow: bool = True):
     """An unstarted source of frames for `run` (argv, bpf) or `attach` (pids).
 
     `bpf_filter` is the user's own wording of the filter, shown by `tracectl ls`.
     `worker`: a worker from prefork(), used if the source is embedded.
     `ignored`: signals a launched command keeps ignored (see _launch.launch).
+    `follow`: run: the command has the filter (bpf) and its children are
+    followed; False: bpf is None, the command alone is traced, with plain
+    syscall stops (run without -f).
     """
     try:
         where, path = choose(args)
@@ -80,11 +83,11 @@ def open_source(args, kind: str, *, argv=None, pids=None, bpf: bytes | None = No
         from . import _embedded
 
         if kind == "run":
-            return _embedded.EmbeddedRun(list(argv), bpf=bpf, plan=plan, env=env, drop=drop, colocate=colocate, worker=worker, user=user, ignored=ignored)
+            return _embedded.EmbeddedRun(list(argv), bpf=bpf, plan=plan, env=env, drop=drop, colocate=colocate, worker=worker, user=user, ignored=ignored, follow=follow)
         return _embedded.EmbeddedAttach(list(pids), plan=plan, drop=drop, bpf=bpf, worker=worker)
     if worker is not None:
         worker.abandon()
     remote = _remote_module()
     if kind == "run":
-        return remote.RemoteRun(path, list(argv), bpf=bpf, plan=plan, env=env, drop=drop, colocate=colocate, bpf_filter=bpf_filter, user=user, ignored=ignored)
+        return remote.RemoteRun(path, list(argv), bpf=bpf, plan=plan, env=env, drop=drop, colocate=colocate, bpf_filter=bpf_filter, user=user, ignored=ignored, follow=follow)
     return remote.RemoteAttach(path, list(pids), plan=plan, drop=drop, bpf_filter=bpf_filter, bpf=bpf)

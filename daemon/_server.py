@@ -305,6 +305,7 @@ class Client:
             d, d.next_id(), self.peer, mode, pids, args["plan"],
             command=command, bpf_filter=args.get("bpf_filter", ""), drop=args.get("drop", False),
             colocate=args.get("colocate", False), flush_ms=args.get("flush_ms"), inject=inject,
+            follow=args.get("follow", True),
         )
         session.as_owner = not d.acts_for_daemon(self.peer)
         session.identity = d.worker_identity(self.peer, session.as_owner)

@@ -62,6 +62,9 @@ DEFAULTS = {
     # optional, with inject_bpf: b"P" is written here when the consumer has
     # detached and the worker stays on as a pass-through tracer
     "passthru_fd": -1,
+    # optional, launch mode: trace the command alone with plain syscall
+    # stops (it has no filter; its children are not followed): run without -f
+    "no_follow": False,
 }
 STATS = ("stops", "seccomp_stops", "syscall_stops", "records", "frames", "bytes", "lost", "splits", "tasks_max", "tasks_total", "root_status",
          "tampered", "tamper_setregs")
@@ -140,6 +143,7 @@ def worker_main(config: dict) -> int:
     c.inject_bpf_len = len(cfg["inject_bpf"])
     c.passthru_fd = cfg["passthru_fd"]
     c.ack_fd = cfg["ack_fd"] if cfg["ack_fd"] > 0 else 0
+    c.no_follow = bool(cfg["no_follow"]) and cfg["mode"] == "launch"
     st = ffi.new("struct tr_stats *")
     err = ffi.new("char[]", 512)
     cpu0 = time.process_time_ns()
@@ -211,6 +215,7 @@ def spawn_worker(config: dict, pass_fds=()):
     proc = subprocess.Popen(
         [sys.executable, "-I", "-m", "tracerd.native"],
         stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,  # the client's stdout is not ours to hold open
         pass_fds=tuple(pass_fds),
         close_fds=True,
         cwd="/",
@@ -372,7 +377,7 @@ def fork_worker() -> ForkedWorker | None:
 
     Fork early, while the process holds little: the worker keeps a
     copy-on-write image of it. Signal handlers set in Python are reset to
-    the default in the worker, stdin becomes /dev/null, and every fd but
+    the default in the worker, stdin and stdout become /dev/null, and every fd but
     0-2 is closed there, so it holds what a spawned worker holds."""
     if "threading" in sys.modules and sys.modules["threading"].active_count() > 1:
         return None
@@ -419,9 +424,13 @@ def _forked_main(sock: socket.socket) -> int:
     # then closes our socket (an exit before start) or the ctl pipe
     for signo in (signal.SIGINT, signal.SIGQUIT):
         signal.signal(signo, signal.SIG_IGN)
-    null = os.open(os.devnull, os.O_RDONLY)
-    if null != 0:
-        os.dup2(null, 0)
+    # stdin and stdout too: the client's pipeline must see EOF when the
+    # command closes them, not when the worker ends (strace holds neither)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1):
+        if null != fd:
+            os.dup2(null, fd)
+    if null > 1:
         os.close(null)
     keep = sock.fileno()
     os.closerange(3, keep)

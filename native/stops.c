@@ -250,10 +250,19 @@ static struct tr_task *tr_exec_rename(struct tr_loop *L, struct tr_task *t, int 
 
 	if (!o)
 		return t;
+	/* the exec'ing thread's call shows under its old id first (strace
+	 * prints it at entry, then closes it with "<pid changed to N ...>");
+	 * its exit comes under the new one */
+	if (!L->passthru) {
+		tr_split_others(L, NULL); /* every call under way, in entry order */
+		if ((o->flags & (T_INSYS | T_IGNORE | T_SPLIT)) == T_INSYS)
+			tr_emit_entry(L, o);
+	}
 	tr_vanish_call(L, t);
 	tr_task_free(L, t);
 	tr_hash_remove(L, o);
 	o->tid = tid;
+	o->ns_tid = o->ns_tgid; /* the leader's id, as its namespace sees it */
 	tr_hash_insert(L, o);
 	if (o->sched_fd >= 0)
 		close(o->sched_fd);
@@ -492,12 +501,18 @@ static void tr_on_status_1(struct tr_loop *L, int tid, int status)
 	case TR_EV_EXEC: {
 		int old;
 
+		struct tr_sysinfo si;
+		int pers = TR_PERS_X86_64;
+
 		ptrace(TR_PTRACE_GETEVENTMSG, tid, 0L, &msg);
 		old = (int)msg;
+		/* the new program's personality: any stop reports the arch */
+		if (ptrace(TR_PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof(si), &si) > 0 && si.arch == TR_AUDIT_ARCH_I386)
+			pers = TR_PERS_I386;
 		t = tr_exec_rename(L, t, old);
 		L->tamper_live = 1; /* strace: nothing is tampered with before the first execve */
 		tr_resume(L, t, 0);
-		tr_emit_simple(L, TR_REC_EXEC, t, 1, old, 0);
+		tr_emit_exec(L, t, old, pers);
 		return;
 	}
 	case TR_EV_EXIT:

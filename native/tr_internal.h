@@ -250,7 +250,7 @@ struct tr_loop {
 	int *ghosts;
 	unsigned int nghosts, ghostcap;
 	int attach;
-	int plain; /* attach without a filter: syscall stops, filtered here */
+	int plain; /* attach without a filter, or launch with no_follow: syscall stops, filtered here */
 	int injected; /* attach with the filter injected: seccomp stops */
 	int passthru; /* injected and the consumer gone: resume, record nothing */
 	int sigfd, tfd;
@@ -315,6 +315,7 @@ void tr_split_others(struct tr_loop *L, struct tr_task *self);
 void tr_emit_call(struct tr_loop *L, struct tr_task *t, int have_exit, int64_t ret, int is_error,
 		  int64_t dur, const struct tr_buf *xmem, unsigned int xn, int64_t cpu, unsigned int flags);
 void tr_emit_simple(struct tr_loop *L, int type, struct tr_task *t, int n, int64_t a, int64_t b2);
+void tr_emit_exec(struct tr_loop *L, struct tr_task *t, int old, int pers);
 
 /* memory.c */
 #define TR_PAGE 4096

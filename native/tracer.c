@@ -201,7 +201,7 @@ static void tr_loop_init(struct tr_loop *L, const struct tr_config *c, struct tr
 	L->errlen = errlen;
 	L->sigfd = L->tfd = -1;
 	L->attach = c->mode == TR_MODE_ATTACH;
-	L->plain = L->attach && !c->inject_bpf_len;
+	L->plain = L->attach ? !c->inject_bpf_len : c->no_follow;
 	L->tamper_live = L->attach; /* run: from the command's first execve on */
 	L->pending.pnext = L->pending.pprev = &L->pending;
 	L->flush_ns = (int64_t)(c->flush_ms > 0 ? c->flush_ms : 20) * 1000000;
@@ -304,7 +304,9 @@ static int tr_seize_all(struct tr_loop *L)
 		if (L->attach) {
 			r = tr_attach_pid(L, c->pids[i]);
 		} else {
-			r = tr_seize(L, c->pids[i], c->pids[i], 0);
+			/* no_follow: no filter stops it, so it is interrupted
+			 * and resumed with PTRACE_SYSCALL from its first stop */
+			r = tr_seize(L, c->pids[i], c->pids[i], c->no_follow);
 			if (r < 0)
 				tr_fail(L, "attach: ptrace(PTRACE_SEIZE, %d): %s", c->pids[i], -r);
 		}

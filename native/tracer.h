@@ -86,6 +86,10 @@ struct tr_config {
 	 * loop waits until the consumer writes here the 8-byte (little-endian)
 	 * sequence number that follows the last record it has printed */
 	int ack_fd;
+	/* launch: trace the command alone, with plain syscall stops (no
+	 * filter was installed; its children are not followed), as strace
+	 * without -f: a program that ptraces its own children keeps working */
+	int no_follow;
 };
 
 struct tr_stats {

@@ -94,7 +94,7 @@ def open_sink(spec: SinkSpec, *, spool_dir: str | None = None, fds: dict | None 
         gid = uid if gid is None else gid
         argv = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--init-groups", "--", *argv]
     try:
-        proc = subprocess.Popen(argv, stdin=r, stderr=stderr, pass_fds=tuple(fds.values()), close_fds=True, start_new_session=True)
+        proc = subprocess.Popen(argv, stdin=r, stdout=subprocess.DEVNULL, stderr=stderr, pass_fds=tuple(fds.values()), close_fds=True, start_new_session=True)
     except BaseException:
         r.close()
         w.close()

@@ -185,9 +185,12 @@ def _standard_fds_away() -> None:
             os.close(r)
 
 
-def _exec_error_feed(printer, pid, errno_):
+def _exec_error_feed(printer, pid, exec_result):
     """printer.feed, with strace's `exec: ERROR` note put before the
-    command's exit (feed(None): the stream ended without one)."""
+    command's exit (feed(None): the stream ended without one).
+    exec_result(): the failed exec's errno or None; called once the command
+    has exec'd or exited (its exit record, or the stream's end), so it
+    never waits."""
     said = []
     feed = printer.feed
     gone = (int(Rec.EXIT), int(Rec.KILLED))
@@ -195,7 +198,9 @@ def _exec_error_feed(printer, pid, errno_):
     def fed(rec):
         if not said and (rec is None or (rec[0] in gone and rec[3] == pid)):
             said.append(1)
-            printer.note(f"exec: {os.strerror(errno_)}")
+            errno_ = exec_result()
+            if errno_ is not None:
+                printer.note(f"exec: {os.strerror(errno_)}")
         if rec is not None:
             feed(rec)
 
@@ -289,11 +294,13 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
             old.setdefault(signal.SIGCHLD, signal.signal(signal.SIGCHLD, lambda signo, frame: reaper.reap()))
             reaper.reap()  # one that came before the handler
         exec_errno = getattr(child, "exec_errno", None)
-        if exec_errno is not None:
+        lazy = sync and child is not None and hasattr(child, "exec_result")
+        if exec_errno is not None or lazy:
             # strace's order: the failed execve's line, the child's
             # "exec: ERROR", then its exit: the note goes before the
-            # command's end (or the stream's end, if that never shows)
-            feed = _exec_error_feed(printer, pid, exec_errno)
+            # command's end (or the stream's end, if that never shows). In
+            # sync mode the exec's result is known only then
+            feed = _exec_error_feed(printer, pid, child.exec_result if lazy else (lambda: exec_errno))
         unknown = (lambda: None) if reaper is None or filtered or "exit" in opts.quiet else (lambda: _unknown_exits(printer, reaper))
         try:
             if sync:
@@ -310,7 +317,7 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
                         feed(rec)
                     unknown()
                     printer.flush()
-            if exec_errno is not None:
+            if exec_errno is not None or lazy:
                 feed(None)
             if reaper is not None:
                 reaper.wait_all()  # as strace, which ends when wait says ECHILD

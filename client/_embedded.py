@@ -239,7 +239,7 @@ class EmbeddedRun(_Session):
             self.child.kill()
             self.child.wait()
             raise
-        self.child.release()
+        self.child.release(wait=not self.sync)
         return self
 
     def close(self) -> None:

@@ -88,10 +88,12 @@ class Child:
         if _read_exact(self._ack_r, 1) != b"t":
             raise TracerError(f"the command (pid {self.pid}) went away before it was traced")
 
-    def release(self) -> None:
+    def release(self, wait: bool = True) -> None:
         """Let the child install its filter and exec. Returns once the exec
         happened or failed (a failed exec sets `exec_errno`; the child
-        exits with status 1, as under strace)."""
+        exits with status 1, as under strace). wait=False returns at once:
+        `exec_result()` tells later (a worker in sync mode holds the exec
+        until its records are printed, so waiting here would deadlock)."""
         if self._cmd_w < 0:
             return
         try:
@@ -99,6 +101,14 @@ class Child:
         finally:
             os.close(self._cmd_w)
             self._cmd_w = -1
+        if wait:
+            self.exec_result()
+
+    def exec_result(self) -> int | None:
+        """The failed exec's errno, None when it succeeded; blocks until the
+        child has exec'd or exited."""
+        if self._ack_r < 0:
+            return self.exec_errno
         # the ack pipe is close-on-exec: EOF means the exec succeeded or
         # the child exited; a failed exec sends "E" and its errno first
         got = b""
@@ -111,6 +121,7 @@ class Child:
         self._ack_r = -1
         if got[:1] == b"E" and len(got) >= 5:
             (self.exec_errno,) = struct.unpack("<i", got[1:5])
+        return self.exec_errno
 
     def kill(self) -> None:
         try:

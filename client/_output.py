@@ -26,7 +26,6 @@ import msgpack
 from tracerd._signals import signame as _signame
 from tracerd._wire import FIELDS, IDX, Pers, Rec, SysFlag, ext, record
 
-from ._jsonl import to_json
 from .decode import tamper_marks
 from ._outfile import OutFile
 from ._text import printable
@@ -758,6 +757,8 @@ class Printer:
         if self.fmt == "msgpack":
             self._bout.write(self._packer.pack(rec))
         else:
+            from ._jsonl import to_json  # on use: json is not imported for strace text
+
             self.main.write(to_json(rec, self.d, entry) + "\n")
 
     # end ----------------------------------------------------------------------------

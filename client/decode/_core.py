@@ -526,10 +526,21 @@ def compile_generic(args) -> Callable:
 _COMPILED: dict = {}  # argument tuple -> its decoder (a few hundred at most: the table's entries)
 
 
-@lru_cache(maxsize=None)
+_VARIANTS: dict = {}  # id(entry) -> (entry, its _variant_table): hashing a Syscall hashes all its Args
+
+
 def _variant_table(sc) -> tuple[int, dict]:
     """(selector index, {selector value: arguments}) of a table entry with `$`
     variants; the value names resolve in the selector's own set."""
+    hit = _VARIANTS.get(id(sc))
+    if hit is not None and hit[0] is sc:
+        return hit[1]
+    value = _variant_table_of(sc)
+    _VARIANTS[id(sc)] = (sc, value)  # the entry is kept: its id stays its own
+    return value
+
+
+def _variant_table_of(sc) -> tuple[int, dict]:
     fs = _flags.get(sc.args[sc.select].ref)
     by_name = {n: v for n, v in fs.items}
     out = {}

@@ -10,7 +10,8 @@ round must not land on the other's), medians and ratios printed.
 
 Besides wall time, per workload: CPU of the whole process tree (the tracee's
 included; rusage of the reaped children), and of the tracer alone (that minus
-the untraced run's median). tracectl uses an on-disk cache of its own for
+the untraced run's median; through the daemon, the daemon's CPU and its
+worker's are added). tracectl uses an on-disk cache of its own for
 the run (filled by a warm-up round). Then start-up (`run -o /dev/null -- /bin/true`,
 many interleaved runs) and memory: PSS (/proc/PID/smaps_rollup) summed over
 the tracer's own processes (tracectl: front end + worker; strace: itself)
@@ -72,8 +73,20 @@ def workloads(tmp: str) -> dict[str, list[str]]:
     }
 
 
-def timed(cmd: list[str]) -> tuple[float, float]:
-    """(wall s, CPU s of the whole reaped tree) of one run."""
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of a process and its reaped children (/proc/PID/stat
+    utime, stime, cutime, cstime): the daemon's share of a session, its
+    worker included once reaped."""
+    with open(f"/proc/{pid}/stat") as f:
+        v = f.read().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in v[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(cmd: list[str], daemon_pid: int | None = None) -> tuple[float, float]:
+    """(wall s, CPU s of the whole reaped tree) of one run; with
+    `daemon_pid`, the daemon's CPU meanwhile is added (its worker is its
+    child, not ours; tick resolution, so compare medians)."""
+    d0 = tree_cpu(daemon_pid) if daemon_pid else 0.0
     t = time.monotonic()
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, ru = os.wait4(p.pid, 0)
@@ -81,7 +94,20 @@ def timed(cmd: list[str]) -> tuple[float, float]:
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode not in (0, 1):  # find/git may say 1 for unreadable bits; anything else is a broken run
         raise RuntimeError(f"{cmd[:6]}... exited {p.returncode}")
-    return w, ru.ru_utime + ru.ru_stime
+    if daemon_pid:
+        for _ in range(100):  # the session's worker reaped: its CPU counted
+            if not [c for c in children(daemon_pid) if b"tracerd.native" in _cmdline(c) and b"_idle" not in _cmdline(c)]:
+                break
+            time.sleep(0.005)
+    return w, ru.ru_utime + ru.ru_stime + ((tree_cpu(daemon_pid) - d0) if daemon_pid else 0.0)
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
 
 
 def geomean(xs):
@@ -169,10 +195,11 @@ def main(argv=None) -> int:
             for pre in tools.values():
                 timed(pre + cmd)
         res = {(w, t): [] for w in wl for t in tools}
+        dpid = {"tracectl (daemon)": daemon.proc.pid} if daemon is not None else {}
         for _ in range(a.rounds):
             for w, cmd in wl.items():
                 for t, pre in tools.items():
-                    res[w, t].append(timed(pre + cmd))
+                    res[w, t].append(timed(pre + cmd, dpid.get(t)))
         med = {k: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v)) for k, v in res.items()}
         traced = [t for t in tools if t not in ("untraced", "strace")]
         print(f"Whole runs, everything traced (-f -o FILE): medians of {a.rounds} alternating rounds, load {os.getloadavg()[0]:.1f}")
@@ -207,7 +234,7 @@ def main(argv=None) -> int:
             sres = {k: [] for k in st}
             for _ in range(a.startup):
                 for k, cmd in st.items():
-                    sres[k].append(timed(cmd))
+                    sres[k].append(timed(cmd, dpid.get(k)))
             print(f"\nStart-up, `run -o /dev/null -- /bin/true`: medians of {a.startup} alternating runs")
             for k, v in sres.items():
                 w = statistics.median(x[0] for x in v)

@@ -1,6 +1,7 @@
 """Whole runs of real programs, everything traced, against strace in one run.
 
-    python -m bench.workloads [--rounds N] [--daemon] [--only NAME,...] [--startup N]
+    python bench/workloads.py [--rounds N] [--daemon] [--only NAME,...] [--startup N]
+    (also the first of bench/run's other benchmarks)
 
 What a user times: each workload is a real command run whole under
 `strace -f -o FILE` and `tracectl --embedded run -f -o FILE` (and, with
@@ -187,7 +188,8 @@ def main(argv=None) -> int:
             "tracectl": [PY, TRACECTL, "--embedded", "run", "-f", "-o", trace, "--"],
         }
         if a.daemon:
-            from bench.daemon_common import TmpDaemon
+            sys.path.insert(0, HERE)
+            from daemon_common import TmpDaemon
 
             daemon = TmpDaemon()
             tools["tracectl (daemon)"] = [PY, TRACECTL, "--socket", daemon.path, "run", "-f", "-o", trace, "--"]

@@ -26,7 +26,6 @@ import msgpack
 from tracerd._signals import signame as _signame
 from tracerd._wire import FIELDS, IDX, Pers, Rec, SysFlag, ext, record
 
-from ._jsonl import to_json
 from .decode import tamper_marks
 from ._outfile import OutFile
 from ._text import printable
@@ -860,8 +859,11 @@ class Printer:
         if self.fmt == "msgpack":
             self._bout.write(self._packer.pack(rec))
         else:
+            from ._jsonl import to_json  # on use: json is not imported for strace text
+
             st = self._stream(tid) if self.per_pid and tid is not None else self.main
-            st.write(to_json(rec, self.d, entry) + "\n")
+            st.write(to_json(rec, self.d, entry) + "
+")
 
     # end ----------------------------------------------------------------------------
     def flush(self) -> None:

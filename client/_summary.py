@@ -36,6 +36,8 @@ PERCENTILES = {"p50": 50, "p99": 99}
 
 @dataclass
 class _Count:
+    """One syscall's counts for -c."""
+
     calls: int = 0
     errors: int = 0
     time: int = 0  # ns

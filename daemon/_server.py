@@ -25,6 +25,7 @@ from ._metrics import Tally
 from ._session import Session, Subscriber
 from ._sinkfeed import DaemonSinks, SinkRefused
 from ._socket import sd_notify
+from ._warm import WarmPool
 
 log = logging.getLogger("tracerd")
 
@@ -316,6 +317,7 @@ class Client:
         self._sinks(session, args, list(sink_fds))
         d.sessions[session.id] = session
         self._release_session(slot)  # the session itself counts from here
+        session.spawn = d.warm.take()  # None: spawned now (daemon/_warm.py)
         try:
             await d.nursery.start(session.run)
         except TracerError as exc:
@@ -330,6 +332,8 @@ class Client:
             raise
         self.subs[session.id] = sub
         self.nursery.start_soon(sub.pump)
+        if session.spawn is not None and not d.stopping:
+            d.warm.fill()  # the next session's, once this one runs
         return {"session": session.id, "joined": False, "worker": session.worker_pid}
 
     async def _op_attach(self, args: dict, fds) -> dict:
@@ -508,6 +512,7 @@ class Daemon:
         self._idle = trio.Event()
         self.rules = None  # standing rules (daemon/_rules.py)
         self.sinks = DaemonSinks(self)  # sink processes (daemon/_sinkfeed.py)
+        self.warm = WarmPool(config.warm_workers)  # started workers for the next sessions
 
     def next_id(self) -> int:
         self._next += 1
@@ -647,6 +652,7 @@ class Daemon:
                 await nursery.start(self.sinks.run)
                 # standing rules: in force (running matches attached) before READY=1; SIGHUP reloads
                 await nursery.start(_rules.serve, self)
+                self.warm.fill()
                 async with trio.open_nursery() as accept:
                     for ls in listeners:
                         await accept.start(self._accept_loop, ls)
@@ -673,6 +679,7 @@ class Daemon:
 
     async def _shutdown(self) -> None:
         self.stopping = True
+        self.warm.close()
         sd_notify("STOPPING=1")
         def live():
             return [s for s in self.sessions.values() if not s.passthru]

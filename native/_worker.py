@@ -413,6 +413,9 @@ def fork_worker() -> ForkedWorker | None:
 
 
 def _forked_main(sock: socket.socket) -> int:
+    # what the parent made stays out of every collection here: a pass over
+    # it would write to each object and copy the pages shared with the parent
+    gc.freeze()
     gc.enable()  # as in a fresh interpreter (the client may hold it off while starting)
     for signo in signal.valid_signals():
         try:
@@ -473,5 +476,14 @@ def _forked_main(sock: socket.socket) -> int:
                 config[k] = -1
     if missing:
         _fail_ready(config.get("ready_fd", -1), missing)
+        return 1
+    # a worker started ahead of need (the daemon's warm and idle workers)
+    # takes its session owner's ids here, as a spawned one does in main():
+    # before any seize, no thread started
+    try:
+        _limit_memory(config.pop("memory_limit", None))
+        _become(config.pop("creds", None))
+    except (OSError, ValueError, TypeError) as exc:
+        _fail_ready(config.get("ready_fd", -1), f"cannot take the session owner's credentials: {exc}")
         return 1
     return worker_main(config)

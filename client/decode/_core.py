@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from dataclasses import dataclass, field as dfield
-from typing import Callable
+from collections.abc import Callable  # not typing: ~3 ms of every start
 
 from . import _flags
 from ._fmt import FlagSet, hexa, ptr, quote_buf, quote_cstr, s32, s64, u32
@@ -18,6 +18,8 @@ _SETS: dict = {}  # flag-set name -> FlagSet (_flags.get without its lru_cache c
 
 @dataclass(frozen=True)
 class DecodeOptions:
+    """The options that change how a record is decoded."""
+
     strsize: int = 32
     xflag: int = 0
     yflag: int = 0
@@ -35,6 +37,8 @@ class DecodeOptions:
 
 @dataclass
 class Spec:
+    """A syscall's decoder, as registered by @syscall."""
+
     fn: Callable  # (C) -> list[str]: every argument's text
     entry: int | None = None  # arguments printed at entry (None: all)
     ret: Callable | str | None = None  # return formatter or kind
@@ -561,10 +565,21 @@ def compile_generic(args) -> Callable:
 _COMPILED: dict = {}  # argument tuple -> its decoder (a few hundred at most: the table's entries)
 
 
-@lru_cache(maxsize=None)
+_VARIANTS: dict = {}  # id(entry) -> (entry, its _variant_table): hashing a Syscall hashes all its Args
+
+
 def _variant_table(sc) -> tuple[int, dict]:
     """(selector index, {selector value: arguments}) of a table entry with `$`
     variants; the value names resolve in the selector's own set."""
+    hit = _VARIANTS.get(id(sc))
+    if hit is not None and hit[0] is sc:
+        return hit[1]
+    value = _variant_table_of(sc)
+    _VARIANTS[id(sc)] = (sc, value)  # the entry is kept: its id stays its own
+    return value
+
+
+def _variant_table_of(sc) -> tuple[int, dict]:
     fs = _flags.get(sc.args[sc.select].ref)
     by_name = {n: v for n, v in fs.items}
     out = {}

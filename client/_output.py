@@ -862,8 +862,7 @@ class Printer:
             from ._jsonl import to_json  # on use: json is not imported for strace text
 
             st = self._stream(tid) if self.per_pid and tid is not None else self.main
-            st.write(to_json(rec, self.d, entry) + "
-")
+            st.write(to_json(rec, self.d, entry) + "\n")
 
     # end ----------------------------------------------------------------------------
     def flush(self) -> None:

@@ -255,9 +255,12 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
             else:
                 src.close()
             try:
-                for _first, _count, payload in sinks.tee(src.frames()):
+                for first, count, payload in sinks.tee(src.frames()):
                     for rec in iter_records(payload):
                         printer.feed(rec)
+                    if sync:
+                        printer.flush()
+                        src.ack(first + count)  # a held tracee must get its kill
             except (Interrupted, OSError, ValueError, TracerdError):
                 pass
         except BrokenPipeError:

@@ -238,6 +238,11 @@ class EmbeddedRun(_Session):
             self.child.wait()
             raise
         self.child.release()
+        if self.sync:
+            # the exec happened (or failed): from here on the worker may
+            # hold the tracee until we ack its records (release() itself
+            # waits for the exec, which a held tracee would never do)
+            self.ack(0)
         return self
 
     def close(self) -> None:

@@ -5,6 +5,8 @@
 
 #include "tr_internal.h"
 
+#include <poll.h>
+
 /* Sync mode (cfg->ack_fd): every record made so far goes out, and the
  * loop waits until the consumer says it printed them, so the tracee's own
  * output that follows cannot overtake its trace lines. A consumer that
@@ -16,6 +18,16 @@ static void tr_sync(struct tr_loop *L)
 	size_t have = 0;
 	ssize_t n;
 
+	if (!L->sync_on) {
+		/* the consumer says when it reads frames (its first ack): until
+		 * then (start-up: it may be waiting for the exec itself) the
+		 * loop does not wait for it */
+		struct pollfd p = { .fd = L->cfg->ack_fd, .events = POLLIN };
+
+		if (poll(&p, 1, 0) <= 0)
+			return;
+		L->sync_on = 1;
+	}
 	if (L->batch_count)
 		tr_flush(L);
 	want = L->seq;

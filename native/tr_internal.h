@@ -257,6 +257,7 @@ struct tr_loop {
 	struct tr_buf out; /* frame: header + records */
 	uint64_t seq, batch_first;
 	uint64_t acked; /* sync mode: the consumer printed every record below this seq */
+	int sync_on; /* sync mode: the consumer's first ack came (it reads frames) */
 #define TR_SYNC(L) ((L)->cfg->ack_fd > 0)
 	uint32_t batch_count;
 	uint64_t lost_unreported;

@@ -34,7 +34,6 @@ QUALIFIER_OPTIONS = (
 
 # strace options tracectl does not have (yet): refused by name.
 UNSUPPORTED = {
-    ("-b", "--detach-on"): 1,
     ("-D", "--daemonize"): "?",
     ("-i", "--instruction-pointer"): 0,
     ("-k", "--stack-traces"): 0,
@@ -102,6 +101,7 @@ class RunOptions:
     syscall_number: bool = False
     pidns: bool = False
     pid_comm: bool = False  # -Y: pid prefixes as `N<comm>`
+    detach_execve: bool = False  # -b execve
     # summary
     summary: int = 0  # 0 none, 1 -c (summary only), 2 -C (trace and summary)
     sortby: str = "time"
@@ -217,6 +217,7 @@ def add_strace_options(p: argparse.ArgumentParser) -> None:
     a("--colocate", dest="colocate", action="store_true", help="pin the tracer and the tracee to one CPU (faster, changes the tracee's affinity)")
     a("--in-kernel", dest="in_kernel", action="store_true", help="-e inject=/fault= errors that need no per-call decision go into the seccomp filter (SECCOMP_RET_ERRNO): no stop, not printed, not counted; not strace's semantics")
     a("--format", dest="fmt", default="strace", metavar="FORMAT", help="strace (default), jsonl, msgpack (a recording: tracectl replay), or perfetto (a Perfetto trace; needs -o FILE)")
+    a("-b", "--detach-on", dest="detach_on", metavar="SYSCALL", help="execve: stop showing a process at its execve (tracectl stays its pass-through tracer: docs/cli.md)")
     a("-I", "--interruptible", dest="intr", metavar="INTERRUPTIBLE", help="1/anywhere, 2/waiting (what tracectl does by default), 3/never: fatal signals (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE) do not end tracectl, 4/never_tstp: nor ^Z stop it")
     a("-d", "--debug", dest="debug", action=_Count, help="print tracectl's own debug notes on stderr (what it compiled and where it traces)")
     a("--tips", dest="tips", action="append", nargs="?", const="", metavar="[id:ID,][format:FORMAT]", help="print a tip about tracectl when the trace ends (FORMAT: none, compact, full)")
@@ -555,6 +556,7 @@ def resolve(args) -> RunOptions:
         syscall_number=args.syscall_number,
         pidns=args.pidns or "pidns" in decode_pids,
         pid_comm="comm" in decode_pids,
+        detach_execve=_detach_on(getattr(args, "detach_on", None)),
         summary=summary,
         wall=args.wall,
         attach=attach,
@@ -607,6 +609,14 @@ def _interruptible(value) -> int:
     if n is None:
         raise UsageError(f"invalid -I argument: '{value}'")
     return n
+
+
+def _detach_on(value) -> bool:
+    if value is None:
+        return False
+    if value != "execve":
+        raise UsageError(f"Syscall '{value}' for -b isn't supported")
+    return True
 
 
 def _tips(values) -> tuple | None:

@@ -155,7 +155,10 @@ class Printer:
         self._split = decoder.call_split if getattr(decoder, "split_calls", lambda: False)() else None
         self._comm = getattr(options, "pid_comm", False)  # -Y: prefixes as N<comm>
         self._comms: dict[int, str | None] = {}  # tid -> its comm, read at first sight and after exec
-        self._fast = self._split is not None and self._strace and self._plain and not self.per_pid and not options.pidns and not self._comm
+        # -b execve: tasks "detached" at an execve (and their children): not shown
+        self._detached: set | None = set() if getattr(options, "detach_execve", False) else None
+        self._exec_skip = set(self.roots or ()) if launched else set()  # run: the command's own execve stays
+        self._fast = self._split is not None and self._strace and self._plain and not self.per_pid and not options.pidns and not self._comm and self._detached is None
         self._stderr_pids = not self.to_file
         if self.fmt == "msgpack":
             self._packer = msgpack.Packer()
@@ -404,6 +407,9 @@ class Printer:
                 return
             if rtype == _NEWTASK:
                 child = field(rec, "child")
+                if self._detached is not None and tid in self._detached:
+                    self._detached.add(child)  # -b execve: a detached process's children are not shown either
+                    return
                 if child not in self._early:
                     self.dead.discard(child)  # a reused id
                 if child in self._early:
@@ -426,6 +432,8 @@ class Printer:
             return
         if tid not in self.live and tid not in self.dead:
             self._first_sight(tid)
+        if self._detached is not None and self._detach_on_exec(rtype, rec, tid):
+            return
         if not self._strace:
             self._feed_machine(rtype, rec, tid)
             return
@@ -442,6 +450,35 @@ class Printer:
         handler = _HANDLERS.get(rtype)
         if handler is not None:
             handler(self, rec, tid)
+
+    def _detach_on_exec(self, rtype, rec, tid) -> bool:
+        """-b execve: True when the record is not shown: its task was
+        detached at an execve, or it is that execve (printed as strace
+        prints it: its arguments, then ` <detached ...>`)."""
+        if tid in self._detached:
+            if rtype in (_EXIT_T, _KILLED_T):
+                self._detached.discard(tid)
+            return True
+        if rtype not in (_SYSCALL, _ENTRY_T) or self.name(field(rec, "pers"), field(rec, "nr")) not in _EXECS:
+            return False
+        if tid in self._exec_skip:  # run: the command's own exec is not the one to detach at
+            self._exec_skip.discard(tid)
+            return False
+        self._detached.add(tid)
+        if len(self._detached) >= _DEAD_MAX:
+            self._detached.clear()
+        if "attach" not in self.o.quiet:
+            self.note(f"Process {tid} detached")
+        if self._strace and self.show_trace:
+            text = self._entry_text(record(Rec.SYSCALL_ENTRY, rec[1], rec[2], rec[3], rec[4], field(rec, "pers"), field(rec, "nr"), field(rec, "args"), field(rec, "mem"), 0))
+            if text.endswith(", "):
+                text = text[:-2]
+            self._line(tid, rec[2], text + " <detached ...>")
+        elif not self._strace:
+            self._write_machine(rec, None, tid)
+        self.pending.pop(tid, None)
+        self._drop(tid)  # as gone: its later records announce nothing
+        return True
 
     def _emit_raw(self, rec, tid) -> None:
         if self.fmt != "strace" and self._visible(tid) and self.show_trace:
@@ -855,6 +892,7 @@ class Printer:
 
 _DEAD_MAX = 1 << 16
 _SYSCALL, _EXEC, _LOST, _ERROR, _NEWTASK, _ATTACH = (int(r) for r in (Rec.SYSCALL, Rec.EXEC, Rec.LOST, Rec.ERROR, Rec.NEWTASK, Rec.ATTACH))
+_ENTRY_T, _EXIT_T, _KILLED_T = int(Rec.SYSCALL_ENTRY), int(Rec.EXIT), int(Rec.KILLED)
 _I386 = int(Pers.I386)
 _VANISHED = int(SysFlag.VANISHED)
 _TAMPERED = int(SysFlag.INJECTED | SysFlag.POKED | SysFlag.DELAYED)

@@ -298,3 +298,16 @@ def test_decode_pids_comm_as_strace(tmp_path):
     want, got = norm(s_out.read_text()), [re.sub(r"\) = N<cat>$", ") = N<sh>", l) for l in norm(t_out.read_text())]
     assert got == want
     assert any("N<cat> exit_group(0)" in l for l in got) and any(l.startswith("N<sh> kill(N<sh>, 0)") for l in got)
+
+
+def test_detach_on_execve_as_strace():
+    argv = ["-f", "-b", "execve", "-e", "trace=execve,write,exit_group", "-e", "signal=none", "sh", "-c", "/bin/echo hi; echo bye"]
+    s, t = strace(*argv), tracectl(*argv)
+    assert t.returncode == s.returncode == 0 and t.stdout == s.stdout == "hi\nbye\n"
+    norm = lambda text: [re.sub(r"0x[0-9a-f]+|\d{2,}", "N", l) for l in text.splitlines() if "Process" not in l]  # noqa: E731
+    want = [l.replace("*/strace: ", "*/") for l in norm(s.stderr)]  # strace's note lands inside its line
+    got = norm(t.stderr)
+    assert [l for l in got if "detached" in l] == ['[pid N] execve("/bin/echo", ["/bin/echo", "hi"], N /* N vars */ <detached ...>']
+    assert got[-3:] == want[-3:] and got[0] == want[0]
+    assert "tracectl: Process" in t.stderr and "detached" in t.stderr
+    assert tracectl("-b", "open", "true").stderr == "tracectl: Syscall 'open' for -b isn't supported\n"

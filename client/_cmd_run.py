@@ -15,7 +15,7 @@ import signal
 import sys
 
 from tracerd import TracerdError, TracerError, UsageError
-from tracerd._wire import Ctl, iter_records
+from tracerd._wire import PLAN_HEADER, Ctl, PlanFlag, iter_records
 
 from ._cli import settled
 from ._options import add_strace_options, resolve, strict_parser, warnings
@@ -141,6 +141,13 @@ def die_like(signo: int) -> int:
     return 128 + signo
 
 
+def _plan_flag(plan: bytes, flag: int) -> bytes:
+    """The fetch plan with one more PlanFlag in its header (-i: PlanFlag.IP,
+    the records carry the instruction pointer)."""
+    magic, version, count, strsize, flags = PLAN_HEADER.unpack_from(plan)
+    return PLAN_HEADER.pack(magic, version, count, strsize, flags | flag) + plan[PLAN_HEADER.size :]
+
+
 def _shares_stderr(opts, kind) -> bool:
     """The trace goes to the stderr the command writes to too: `run` without
     -o, strace's text (the lines are what a reader orders by), something to
@@ -183,6 +190,8 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     # attach --seccomp-bpf injects the same filter into the running processes
     bpf = compile_filter(opts.trace, errno=opts.kernel_errno) if kind == "run" or opts.seccomp_bpf else None
     plan = build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time, abbrev=opts.plan_abbrev, tamper=opts.tamper, paths=opts.paths if opts.tamper else ())
+    if opts.iflag:
+        plan = _plan_flag(plan, PlanFlag.IP)
     decoder = make_decoder(opts)
     if opts.debug:
         _debug_notes(args, opts, kind, bpf, plan)

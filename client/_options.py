@@ -35,7 +35,6 @@ QUALIFIER_OPTIONS = (
 # strace options tracectl does not have (yet): refused by name.
 UNSUPPORTED = {
     ("-D", "--daemonize"): "?",
-    ("-i", "--instruction-pointer"): 0,
     ("-k", "--stack-traces"): 0,
 }
 
@@ -102,6 +101,7 @@ class RunOptions:
     pidns: bool = False
     pid_comm: bool = False  # -Y: pid prefixes as `N<comm>`
     detach_execve: bool = False  # -b execve
+    iflag: bool = False  # -i
     # summary
     summary: int = 0  # 0 none, 1 -c (summary only), 2 -C (trace and summary)
     sortby: str = "time"
@@ -217,6 +217,7 @@ def add_strace_options(p: argparse.ArgumentParser) -> None:
     a("--colocate", dest="colocate", action="store_true", help="pin the tracer and the tracee to one CPU (faster, changes the tracee's affinity)")
     a("--in-kernel", dest="in_kernel", action="store_true", help="-e inject=/fault= errors that need no per-call decision go into the seccomp filter (SECCOMP_RET_ERRNO): no stop, not printed, not counted; not strace's semantics")
     a("--format", dest="fmt", default="strace", metavar="FORMAT", help="strace (default), jsonl, msgpack (a recording: tracectl replay), or perfetto (a Perfetto trace; needs -o FILE)")
+    a("-i", "--instruction-pointer", dest="iflag", action="store_true", help="print the instruction pointer at the time of the call")
     a("-b", "--detach-on", dest="detach_on", metavar="SYSCALL", help="execve: stop showing a process at its execve (tracectl stays its pass-through tracer: docs/cli.md)")
     a("-I", "--interruptible", dest="intr", metavar="INTERRUPTIBLE", help="1/anywhere, 2/waiting (what tracectl does by default), 3/never: fatal signals (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE) do not end tracectl, 4/never_tstp: nor ^Z stop it")
     a("-d", "--debug", dest="debug", action=_Count, help="print tracectl's own debug notes on stderr (what it compiled and where it traces)")
@@ -557,6 +558,7 @@ def resolve(args) -> RunOptions:
         pidns=args.pidns or "pidns" in decode_pids,
         pid_comm="comm" in decode_pids,
         detach_execve=_detach_on(getattr(args, "detach_on", None)),
+        iflag=bool(getattr(args, "iflag", False)),
         summary=summary,
         wall=args.wall,
         attach=attach,

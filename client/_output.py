@@ -147,7 +147,10 @@ class Printer:
         self._all_visible = options.follow > 0 or self.roots is None
         self._strace = self.fmt == "strace"
         self._plain = not (self.status_filter or self.paths or self.summary is not None or options.pidns or self.dumps)
-        self._lead_static = not (options.tflag or options.relative or options.syscall_number)
+        self._iflag = getattr(options, "iflag", False)  # -i: [instruction pointer] on every line
+        self._ips: dict[int, int] = {}  # tid -> its last call's ip (for `<... resumed>` lines)
+        self._line_ip = None  # the ip of the record being printed (None: `????????????????`)
+        self._lead_static = not (options.tflag or options.relative or options.syscall_number or self._iflag)
         self._acolumn = options.acolumn
         self._times = options.syscall_times
         # a whole call's line straight from the decoder's (head, return)
@@ -158,7 +161,7 @@ class Printer:
         # -b execve: tasks "detached" at an execve (and their children): not shown
         self._detached: set | None = set() if getattr(options, "detach_execve", False) else None
         self._exec_skip = set(self.roots or ()) if launched else set()  # run: the command's own execve stays
-        self._fast = self._split is not None and self._strace and self._plain and not self.per_pid and not options.pidns and not self._comm and self._detached is None
+        self._fast = self._split is not None and self._strace and self._plain and not self.per_pid and not options.pidns and not self._comm and self._detached is None and not self._iflag
         self._stderr_pids = not self.to_file
         if self.fmt == "msgpack":
             self._packer = msgpack.Packer()
@@ -282,6 +285,9 @@ class Printer:
                 secs, _, frac = _fmt_secs(delta, o.rel_precision).partition(".")
                 rel = f"{int(secs):6d}" + ("." + frac if frac else "")
                 parts.append(f"(+{rel}) " if o.tflag else f"{rel} ")
+        if self._iflag:
+            ip = self._line_ip
+            parts.append(f"[{ip:016x}] " if ip is not None else "[????????????????] ")
         if o.syscall_number:
             # strace prints the task's current syscall number on every line,
             # so +++/--- lines carry the number of its last call
@@ -434,6 +440,8 @@ class Printer:
             self._first_sight(tid)
         if self._detached is not None and self._detach_on_exec(rtype, rec, tid):
             return
+        if self._iflag:
+            self._note_ip(rtype, rec, tid)
         if not self._strace:
             self._feed_machine(rtype, rec, tid)
             return
@@ -479,6 +487,19 @@ class Printer:
         self.pending.pop(tid, None)
         self._drop(tid)  # as gone: its later records announce nothing
         return True
+
+    def _note_ip(self, rtype, rec, tid) -> None:
+        """-i: the ip the next line shows: a call's or signal's own (the
+        record's ext), a resumed call's from its entry, else none."""
+        ip = ext(rec).get("ip") if rtype in (_SYSCALL, _ENTRY_T, _SIGNAL_T) else None
+        if ip is not None:
+            if rtype != _SIGNAL_T:
+                if len(self._ips) >= _DEAD_MAX:
+                    self._ips.clear()
+                self._ips[tid] = ip
+        elif rtype == _EXIT_CALL_T:
+            ip = self._ips.get(tid)
+        self._line_ip = ip
 
     def _emit_raw(self, rec, tid) -> None:
         if self.fmt != "strace" and self._visible(tid) and self.show_trace:
@@ -893,6 +914,7 @@ class Printer:
 _DEAD_MAX = 1 << 16
 _SYSCALL, _EXEC, _LOST, _ERROR, _NEWTASK, _ATTACH = (int(r) for r in (Rec.SYSCALL, Rec.EXEC, Rec.LOST, Rec.ERROR, Rec.NEWTASK, Rec.ATTACH))
 _ENTRY_T, _EXIT_T, _KILLED_T = int(Rec.SYSCALL_ENTRY), int(Rec.EXIT), int(Rec.KILLED)
+_SIGNAL_T, _EXIT_CALL_T = int(Rec.SIGNAL), int(Rec.SYSCALL_EXIT)
 _I386 = int(Pers.I386)
 _VANISHED = int(SysFlag.VANISHED)
 _TAMPERED = int(SysFlag.INJECTED | SysFlag.POKED | SysFlag.DELAYED)

@@ -364,8 +364,10 @@ static void tr_on_syscall_stop(struct tr_loop *L, struct tr_task *t)
 	}
 	if (t->replay && tr_tamper_replay(L, t, si.op))
 		return; /* tamper.c: a call made again for its signal= */
-	if (si.op == TR_SI_ENTRY)
+	if (si.op == TR_SI_ENTRY) {
+		t->ip = si.ip;
 		tr_on_entry(L, t, &si, 0);
+	}
 	else if (si.op == TR_SI_EXIT)
 		tr_on_exit(L, t, &si);
 	else
@@ -384,6 +386,7 @@ static void tr_on_seccomp_stop(struct tr_loop *L, struct tr_task *t)
 	}
 	if (t->flags & T_INSYS)
 		tr_vanish_call(L, t); /* should not happen; keep records sane */
+	t->ip = si.ip;
 	tr_on_entry(L, t, &si, 1);
 }
 
@@ -412,13 +415,23 @@ static void tr_on_signal(struct tr_loop *L, struct tr_task *t, int sig)
 
 	memset(sinfo, 0, sizeof(sinfo));
 	ptrace(TR_PTRACE_GETSIGINFO, t->tid, 0L, sinfo);
-	tr_resume(L, t, sig);
+	if (L->plan.flags & TR_PF_IP) {
+		struct tr_sysinfo si;
+
+		/* any stop: op NONE, with the instruction pointer */
+		if (ptrace(TR_PTRACE_GET_SYSCALL_INFO, t->tid, (void *)sizeof(si), &si) > 0)
+			t->ip = si.ip;
+	}
+	if (!TR_SYNC(L))
+		tr_resume(L, t, sig);
 	tr_split_others(L, t);
 	tr_rec_room(L, 256);
 	tr_rec_head(L, TR_REC_SIGNAL, 7, t, tr_now(CLOCK_REALTIME));
 	tr_mp_uint(&L->out, sig);
 	tr_mp_bin(&L->out, sinfo, sizeof(sinfo));
 	tr_rec_end(L, t);
+	if (TR_SYNC(L))
+		tr_resume(L, t, sig); /* sync: the signal's line before its handler runs */
 }
 
 /* The end of a stop's hold (the first resume after the wait returned it):

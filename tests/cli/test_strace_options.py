@@ -311,3 +311,17 @@ def test_detach_on_execve_as_strace():
     assert got[-3:] == want[-3:] and got[0] == want[0]
     assert "tracectl: Process" in t.stderr and "detached" in t.stderr
     assert tracectl("-b", "open", "true").stderr == "tracectl: Syscall 'open' for -b isn't supported\n"
+
+
+def test_instruction_pointer_as_strace(tmp_path):
+    """-i on a static, non-PIE program: its syscall instructions sit at
+    fixed addresses, so strace's and tracectl's ips must be equal."""
+    src, prog = tmp_path / "ip.c", tmp_path / "ip"
+    src.write_text("#include <unistd.h>\n#include <sys/syscall.h>\nint main(void) { syscall(SYS_getppid); syscall(SYS_getpid); return 0; }\n")
+    if subprocess.run(["gcc", "-O1", "-static", "-no-pie", "-o", str(prog), str(src)], capture_output=True).returncode != 0:
+        pytest.skip("no static libc")
+    argv = ["-i", "-e", "trace=getppid,getpid,exit_group", str(prog)]
+    s, t = strace(*argv), tracectl(*argv)
+    mask = lambda text: [re.sub(r"= \d+$", "= N", l) for l in text.splitlines()]  # noqa: E731
+    assert mask(t.stderr) == mask(s.stderr) and t.stderr.startswith("[0000000000")
+    assert t.stderr.rstrip().endswith("[????????????????] +++ exited with 0 +++")

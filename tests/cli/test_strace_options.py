@@ -194,20 +194,22 @@ def test_debug_tips_silence():
     assert t.stderr == s.stderr == ""
 
 
-def test_interruptible_never_outlives_sigint(progs):
+def test_interruptible_never_outlives_sigint():
     import os
     import signal
-    import time
 
     for flag, survives in (("-I3", True), ("-I2", False)):
-        p = subprocess.Popen([*TRACECTL, "--embedded", "run", flag, "-e", "trace=none", "sleep", "2"], stderr=subprocess.PIPE, text=True, start_new_session=True)
+        cmd = [*TRACECTL, "--embedded", "run", flag, "-e", "trace=none", "sh", "-c", "echo ready >&2; sleep 2"]
+        p = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, start_new_session=True)
         try:
-            time.sleep(1.2)  # past start-up, while the command sleeps
+            # the command runs: tracectl's dispositions are in place
+            assert p.stderr.readline() == "ready\n"
             os.kill(p.pid, signal.SIGINT)
             _, err = p.communicate(timeout=20)
         finally:
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
         assert (p.returncode == 0 and "+++ exited with 0 +++" in err) == survives, (flag, p.returncode, err)
     assert "invalid -I argument: 'x'" in tracectl("-I", "x", "true").stderr
 

@@ -502,7 +502,7 @@ class Printer:
         self._line_ip = ip
 
     def _emit_raw(self, rec, tid) -> None:
-        if self.fmt != "strace" and self._visible(tid) and self.show_trace:
+        if self.fmt != "strace" and self._visible(tid) and (self.show_trace or self.fmt != "jsonl"):
             self._write_machine(rec, None, tid)
 
     # strace text handlers ------------------------------------------------------

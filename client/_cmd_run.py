@@ -141,6 +141,19 @@ def die_like(signo: int) -> int:
     return 128 + signo
 
 
+# calls whose line strace starts before they run, so the data they write to
+# a shared terminal shows inside it: `write(1, "hi\n", 3hi\n) = 3`
+ENTRY_LINES = ("write", "writev", "pwrite64", "pwritev", "pwritev2", "sendto", "sendmsg", "sendfile")
+
+
+def _entry_lines(trace) -> list:
+    """The traced (pers, nr) of ENTRY_LINES."""
+    from tracerd.bpfgen import load_table
+
+    table = load_table()
+    return sorted((p, n) for p, n in trace if getattr(table.lookup(p, n), "name", None) in ENTRY_LINES)
+
+
 def _plan_flag(plan: bytes, flag: int) -> bytes:
     """The fetch plan with one more PlanFlag in its header (-i: PlanFlag.IP,
     the records carry the instruction pointer)."""
@@ -232,6 +245,7 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     sync = _shares_stderr(opts, kind) and hasattr(src, "ack")
     if sync:
         src.sync = True
+        src.entry_lines = _entry_lines(opts.trace)
     settled()  # set-up done: the collector may run during the trace
     printer = None
     status = None

@@ -58,6 +58,7 @@ class _Session:
         self._stats_r = -1
         self._ack_w = -1
         self.sync = False  # set before start(): the worker waits for ack() before each resume
+        self.entry_lines = ()  # with sync: (pers, nr) whose entry is printed before the call runs
         self._buf = bytearray()
         self._pos = 0
         self._eof = False
@@ -95,6 +96,7 @@ class _Session:
             # tracee only after ack() says its records are printed
             ack_r, self._ack_w = os.pipe()
             config["ack_fd"] = ack_r
+            config["entry_lines"] = [[int(p), int(n)] for p, n in self.entry_lines]
             fds.append(ack_r)
         if want_stats:
             stats_r, stats_w = os.pipe()

@@ -71,9 +71,20 @@ static int tr_pers_of(uint32_t arch, uint64_t nr)
 	return TR_PERS_X86_64;
 }
 
+static int tr_entry_line(struct tr_loop *L, struct tr_task *t)
+{
+	uint64_t key = ((uint64_t)t->pers << 32) | t->nr;
+
+	for (int i = 0; i < L->cfg->nentry_lines; i++)
+		if (L->cfg->entry_lines[i] == key)
+			return 1;
+	return 0;
+}
+
 static void tr_on_entry(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo *si, int seccomp)
 {
 	struct tr_pentry *pe;
+	int entry_line;
 	uint64_t nr = seccomp ? si->seccomp.nr : si->entry.nr;
 	int pers = tr_pers_of(si->arch, nr);
 	uint16_t ef;
@@ -132,6 +143,9 @@ static void tr_on_entry(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo 
 	}
 	t->flags |= T_WANT_EXIT;
 	t->mono_entry = tr_stop_now(L);
+	entry_line = TR_SYNC(L) && tr_entry_line(L, t);
+	if (entry_line)
+		tr_emit_entry(L, t); /* printed before the call runs (tr_resume waits) */
 	if (t->trule) {
 		/* a syscall-enter-stop carries signal= as strace sends it; a
 		 * seccomp stop cannot: the exit's resume does (tamper.c) */
@@ -143,7 +157,8 @@ static void tr_on_entry(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo 
 	} else {
 		tr_resume(L, t, 0);
 	}
-	tr_pending_add(L, t);
+	if (!entry_line)
+		tr_pending_add(L, t);
 }
 
 static void tr_on_exit(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo *si)

@@ -86,6 +86,11 @@ struct tr_config {
 	 * loop waits until the consumer writes here the 8-byte (little-endian)
 	 * sequence number that follows the last record it has printed */
 	int ack_fd;
+	/* sync mode: the calls ((pers << 32) | nr) whose entry is a record of
+	 * its own, sent before the call runs (a write's head before the data
+	 * it writes, as strace prints it) */
+	const uint64_t *entry_lines;
+	int nentry_lines;
 };
 
 struct tr_stats {

@@ -217,7 +217,7 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     # would be reset to the default by the exec: launch sets SIG_IGN again).
     ignored = tuple(s for s in OWN if signal.getsignal(s) == signal.SIG_IGN)
     if kind == "run":
-        src = open_source(args, "run", argv=opts.argv, bpf=bpf, plan=plan, env=opts.env, colocate=opts.colocate, bpf_filter=shown.strip(), worker=worker, user=opts.user, ignored=ignored)
+        src = open_source(args, "run", argv=opts.argv, bpf=bpf, plan=plan, env=opts.env, colocate=opts.colocate, bpf_filter=shown.strip(), worker=worker, user=opts.user, ignored=ignored, daemonize=opts.daemonize)
     else:
         src = open_source(args, "attach", pids=opts.pids, plan=plan, bpf=bpf, bpf_filter=shown.strip(), worker=worker)
 
@@ -255,6 +255,8 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
         pid = getattr(src, "pid", None) or getattr(getattr(src, "child", None), "pid", None)
         roots = opts.pids if kind == "attach" else ([pid] if pid else None)
         printer = make_printer(args, kind, opts, decoder, out, notes=Quiet(sys.stderr), roots=roots, launched=kind == "run", batch=True)
+        if getattr(opts, "daemonize", 0) and pid and "attach" not in opts.quiet:
+            printer.note(f"Process {pid} attached")  # -D: the tracer attached to its caller, as strace says
         feed = printer.feed
         try:
             if sync:

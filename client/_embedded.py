@@ -218,8 +218,9 @@ class EmbeddedRun(_Session):
 
     def __init__(self, argv, *, bpf: bytes, plan: bytes, env=None, cwd=None, drop=False, colocate=False,
                  session: int = 0, flush_ms: int = 20, batch_bytes: int = 65536, stats: bool = False,
-                 worker_options: dict | None = None, worker=None, user=None, ignored=()):
+                 worker_options: dict | None = None, worker=None, user=None, ignored=(), daemonize: int = 0):
         super().__init__(plan, drop, colocate, session, flush_ms, batch_bytes, worker_options, worker)
+        self._daemonize = daemonize
         self._user = user
         self._ignored = tuple(ignored)
         self._argv = list(argv)
@@ -230,7 +231,7 @@ class EmbeddedRun(_Session):
         self.child = None
 
     def start(self) -> "EmbeddedRun":
-        self.child = launch(self._argv, bpf=self._bpf, env=self._env, cwd=self._cwd, user=self._user, ignored=self._ignored)
+        self.child = launch(self._argv, bpf=self._bpf, env=self._env, cwd=self._cwd, user=self._user, ignored=self._ignored, daemonize=self._daemonize)
         try:
             # the worker will be our child: naming ourselves covers it
             self.child.allow_tracer(os.getpid())

@@ -70,12 +70,15 @@ def _read_exact(fd: int, n: int) -> bytes:
 class Child:
     """A forked command waiting on a pipe for its tracer."""
 
-    def __init__(self, pid: int, cmd_w: int, ack_r: int):
+    def __init__(self, pid: int, cmd_w: int, ack_r: int, daemonized: bool = False):
         self.pid = pid
         self._cmd_w = cmd_w
         self._ack_r = ack_r
         self.pidfd = os.pidfd_open(pid)
         self._status = None
+        # -D: the command is our caller's process, not our child (its
+        # status is its caller's to wait for)
+        self.daemonized = daemonized
 
     def allow_tracer(self, pid: int) -> None:
         """Let `pid` and its descendants ptrace the child (Yama's
@@ -109,7 +112,13 @@ class Child:
             pass
 
     def wait(self) -> int:
-        """The child's os.waitpid status."""
+        """The child's os.waitpid status (None with -D: not our child)."""
+        if self.daemonized:
+            for fd in (self._cmd_w, self._ack_r):
+                if fd >= 0:
+                    os.close(fd)
+            self._cmd_w = self._ack_r = -1
+            return None
         if self._status is None:
             for fd in (self._cmd_w, self._ack_r):
                 if fd >= 0:
@@ -125,14 +134,18 @@ class Child:
         return self._status
 
 
-def launch(argv, *, bpf: bytes, env=None, cwd=None, user=None, ignored=()) -> Child:
+def launch(argv, *, bpf: bytes, env=None, cwd=None, user=None, ignored=(), daemonize: int = 0) -> Child:
     """Fork `argv` and hold it; see Child. `bpf` is the raw sock_filter array.
     `user`: (uid, gid, groups) to take after the filter is in (strace -u):
     installed while still root it needs no NO_NEW_PRIVS, so setuid and
     setgid programs the command runs keep working.
     `ignored`: signals that were ignored when tracectl started (nohup, a
     background job's SIGINT): the command inherits SIG_IGN for them, as it
-    would through strace's exec, though tracectl itself handles them."""
+    would through strace's exec, though tracectl itself handles them.
+    `daemonize` (strace's -D, -DD, -DDD): the roles are swapped: this
+    process becomes the command (its caller's child, as if run untraced)
+    and the tracer side goes on in a grandchild (in a process group of its
+    own with 2, a session of its own with 3), which gets the Child."""
     if not argv:
         raise TracerError("must have PROG [ARGS] or -p PID")
     if len(bpf) % 8 or not bpf:
@@ -143,8 +156,34 @@ def launch(argv, *, bpf: bytes, env=None, cwd=None, user=None, ignored=()) -> Ch
     prog = _SockFprog(len(bpf) // 8, ctypes.cast(fbuf, ctypes.c_void_p))
     cmd_r, cmd_w = os.pipe()
     ack_r, ack_w = os.pipe()
+    me = os.getpid()
     pid = os.fork()
-    if pid == 0:  # the child: never returns
+    if daemonize and pid == 0:
+        # the tracer side: a grandchild, so the command never has a child
+        # it did not make (the middle process exits at once)
+        if os.fork() != 0:
+            os._exit(0)
+        if daemonize >= 3:
+            os.setsid()
+        elif daemonize == 2:
+            os.setpgid(0, 0)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1):  # a pipeline sees EOF when the command closes its ends
+            os.dup2(devnull, fd)
+        os.close(devnull)
+        os.close(cmd_r)
+        os.close(ack_w)
+        return Child(me, cmd_w, ack_r, daemonized=True)
+    if daemonize:
+        while True:  # the middle process
+            try:
+                os.waitpid(pid, 0)
+                break
+            except InterruptedError:
+                continue
+            except ChildProcessError:
+                break
+    if pid == 0 or daemonize:  # the command's side: never returns
         try:
             os.close(cmd_w)
             os.close(ack_r)

@@ -325,3 +325,19 @@ def test_instruction_pointer_as_strace(tmp_path):
     mask = lambda text: [re.sub(r"= \d+$", "= N", l) for l in text.splitlines()]  # noqa: E731
     assert mask(t.stderr) == mask(s.stderr) and t.stderr.startswith("[0000000000")
     assert t.stderr.rstrip().endswith("[????????????????] +++ exited with 0 +++")
+
+
+def test_daemonize_the_command_is_the_callers_child():
+    """-D/-DD/-DDD: the process the caller started becomes the command (its
+    pid is the one the caller waits for, its parent the caller), traced by a
+    detached grandchild; the exit status is the command's own."""
+    import os
+
+    for flag in ("-D", "-DDD"):
+        p = subprocess.Popen([*TRACECTL, "--embedded", "run", flag, "-e", "trace=getpid,getppid", "sh", "-c", "echo $$ $PPID; exit 3"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        out, err = p.communicate(timeout=30)
+        assert p.returncode == 3 and out.split() == [str(p.pid), str(os.getpid())], (out, err)
+        assert err.splitlines() == [f"tracectl: Process {p.pid} attached", f"getpid(){' ' * 32}= {p.pid}", f"getppid(){' ' * 31}= {os.getpid()}", "+++ exited with 3 +++"], err
+    assert "Too many -D's (4)" in tracectl("-DDDD", "true").stderr
+    assert "invalid --daemonize argument: 'x'" in tracectl("--daemonize=x", "true").stderr

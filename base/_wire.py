@@ -214,6 +214,7 @@ class EntryFlag(IntEnum):
 class PlanFlag(IntEnum):
     CPU_TIME = 0x1  # read per-thread schedstat at entry and exit (-c)
     TAMPER = 0x2  # a tamper section follows the entries
+    IP = 0x4  # call (entry, whole) and signal records carry the task's instruction pointer: ext "ip" (-i)
 
 
 # --- the tamper section (plan version 2, PlanFlag.TAMPER) ----------------------

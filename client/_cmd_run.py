@@ -15,7 +15,7 @@ import signal
 import sys
 
 from tracerd import TracerdError, TracerError, UsageError
-from tracerd._wire import Ctl, Rec, iter_records
+from tracerd._wire import PLAN_HEADER, Ctl, PlanFlag, Rec, iter_records
 
 from ._cli import settled
 from ._options import add_strace_options, resolve, strict_parser, warnings
@@ -141,6 +141,26 @@ def die_like(signo: int) -> int:
     return 128 + signo
 
 
+# calls whose line strace starts before they run, so the data they write to
+# a shared terminal shows inside it: `write(1, "hi\n", 3hi\n) = 3`
+ENTRY_LINES = ("write", "writev", "pwrite64", "pwritev", "pwritev2", "sendto", "sendmsg", "sendfile")
+
+
+def _entry_lines(trace) -> list:
+    """The traced (pers, nr) of ENTRY_LINES."""
+    from tracerd.bpfgen import load_table
+
+    table = load_table()
+    return sorted((p, n) for p, n in trace if getattr(table.lookup(p, n), "name", None) in ENTRY_LINES)
+
+
+def _plan_flag(plan: bytes, flag: int) -> bytes:
+    """The fetch plan with one more PlanFlag in its header (-i: PlanFlag.IP,
+    the records carry the instruction pointer)."""
+    magic, version, count, strsize, flags = PLAN_HEADER.unpack_from(plan)
+    return PLAN_HEADER.pack(magic, version, count, strsize, flags | flag) + plan[PLAN_HEADER.size :]
+
+
 def _shares_stderr(opts, kind) -> bool:
     """The trace goes to the stderr the command writes to too: `run` without
     -o, strace's text (the lines are what a reader orders by), something to
@@ -185,12 +205,9 @@ def _standard_fds_away() -> None:
             os.close(r)
 
 
-def _exec_error_feed(printer, pid, exec_result):
+def _exec_error_feed(printer, pid, errno_):
     """printer.feed, with strace's `exec: ERROR` note put before the
-    command's exit (feed(None): the stream ended without one).
-    exec_result(): the failed exec's errno or None; called once the command
-    has exec'd or exited (its exit record, or the stream's end), so it
-    never waits."""
+    command's exit (feed(None): the stream ended without one)."""
     said = []
     feed = printer.feed
     gone = (int(Rec.EXIT), int(Rec.KILLED))
@@ -198,9 +215,7 @@ def _exec_error_feed(printer, pid, exec_result):
     def fed(rec):
         if not said and (rec is None or (rec[0] in gone and rec[3] == pid)):
             said.append(1)
-            errno_ = exec_result()
-            if errno_ is not None:
-                printer.note(f"exec: {os.strerror(errno_)}")
+            printer.note(f"exec: {os.strerror(errno_)}")
         if rec is not None:
             feed(rec)
 
@@ -231,6 +246,8 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     filtered = kind == "run" and bool(opts.follow or opts.seccomp_bpf or opts.kernel_errno)
     bpf = compile_filter(opts.trace, errno=opts.kernel_errno) if filtered or (kind != "run" and opts.seccomp_bpf) else None
     plan = build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time, abbrev=opts.plan_abbrev, tamper=opts.tamper, paths=opts.paths if opts.tamper else ())
+    if opts.iflag:
+        plan = _plan_flag(plan, PlanFlag.IP)
     decoder = make_decoder(opts)
     if opts.debug:
         _debug_notes(args, opts, kind, bpf, plan)
@@ -243,7 +260,7 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     # would be reset to the default by the exec: launch sets SIG_IGN again).
     ignored = tuple(s for s in OWN if signal.getsignal(s) == signal.SIG_IGN)
     if kind == "run":
-        src = open_source(args, "run", argv=opts.argv, bpf=bpf, plan=plan, env=opts.env, colocate=opts.colocate, bpf_filter=shown.strip(), worker=worker, user=opts.user, ignored=ignored, follow=filtered)
+        src = open_source(args, "run", argv=opts.argv, bpf=bpf, plan=plan, env=opts.env, colocate=opts.colocate, bpf_filter=shown.strip(), worker=worker, user=opts.user, ignored=ignored, follow=filtered, daemonize=opts.daemonize)
     else:
         src = open_source(args, "attach", pids=opts.pids, plan=plan, bpf=bpf, bpf_filter=shown.strip(), worker=worker)
 
@@ -271,6 +288,7 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     sync = _shares_stderr(opts, kind) and hasattr(src, "ack")
     if sync:
         src.sync = True
+        src.entry_lines = _entry_lines(opts.trace)
     settled()  # set-up done: the collector may run during the trace
     printer = None
     status = None
@@ -288,19 +306,19 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
         pid = getattr(src, "pid", None) or getattr(child, "pid", None)
         roots = opts.pids if kind == "attach" else ([pid] if pid else None)
         printer = make_printer(args, kind, opts, decoder, out, notes=Quiet(sys.stderr), roots=roots, launched=kind == "run", batch=True)
+        if getattr(opts, "daemonize", 0) and pid and "attach" not in opts.quiet:
+            printer.note(f"Process {pid} attached")  # -D: the tracer attached to its caller, as strace says
         feed = printer.feed
         if reaper is not None:
             reaper.keep(pid, getattr(getattr(src, "_worker", None), "pid", None))
             old.setdefault(signal.SIGCHLD, signal.signal(signal.SIGCHLD, lambda signo, frame: reaper.reap()))
             reaper.reap()  # one that came before the handler
         exec_errno = getattr(child, "exec_errno", None)
-        lazy = sync and child is not None and hasattr(child, "exec_result")
-        if exec_errno is not None or lazy:
+        if exec_errno is not None:
             # strace's order: the failed execve's line, the child's
             # "exec: ERROR", then its exit: the note goes before the
-            # command's end (or the stream's end, if that never shows). In
-            # sync mode the exec's result is known only then
-            feed = _exec_error_feed(printer, pid, child.exec_result if lazy else (lambda: exec_errno))
+            # command's end (or the stream's end, if that never shows)
+            feed = _exec_error_feed(printer, pid, exec_errno)
         unknown = (lambda: None) if reaper is None or filtered or "exit" in opts.quiet else (lambda: _unknown_exits(printer, reaper))
         try:
             if sync:
@@ -317,7 +335,7 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
                         feed(rec)
                     unknown()
                     printer.flush()
-            if exec_errno is not None or lazy:
+            if exec_errno is not None:
                 feed(None)
             if reaper is not None:
                 reaper.wait_all()  # as strace, which ends when wait says ECHILD
@@ -331,9 +349,12 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
             else:
                 src.close()
             try:
-                for _first, _count, payload in sinks.tee(src.frames()):
+                for first, count, payload in sinks.tee(src.frames()):
                     for rec in iter_records(payload):
                         printer.feed(rec)
+                    if sync:
+                        printer.flush()
+                        src.ack(first + count)  # a held tracee must get its kill
             except (Interrupted, OSError, ValueError, TracerdError):
                 pass
         except BrokenPipeError:

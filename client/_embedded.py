@@ -58,6 +58,7 @@ class _Session:
         self._stats_r = -1
         self._ack_w = -1
         self.sync = False  # set before start(): the worker waits for ack() before each resume
+        self.entry_lines = ()  # with sync: (pers, nr) whose entry is printed before the call runs
         self._buf = bytearray()
         self._pos = 0
         self._eof = False
@@ -95,6 +96,7 @@ class _Session:
             # tracee only after ack() says its records are printed
             ack_r, self._ack_w = os.pipe()
             config["ack_fd"] = ack_r
+            config["entry_lines"] = [[int(p), int(n)] for p, n in self.entry_lines]
             fds.append(ack_r)
         if want_stats:
             stats_r, stats_w = os.pipe()
@@ -216,10 +218,11 @@ class EmbeddedRun(_Session):
 
     def __init__(self, argv, *, bpf: bytes, plan: bytes, env=None, cwd=None, drop=False, colocate=False,
                  session: int = 0, flush_ms: int = 20, batch_bytes: int = 65536, stats: bool = False,
-                 worker_options: dict | None = None, worker=None, user=None, ignored=(), follow=True):
+                 worker_options: dict | None = None, worker=None, user=None, ignored=(), follow=True, daemonize: int = 0):
         super().__init__(plan, drop, colocate, session, flush_ms, batch_bytes, worker_options, worker)
         if not follow:  # no filter: the command alone, plain syscall stops
             self._worker_options["no_follow"] = True
+        self._daemonize = daemonize
         self._user = user
         self._ignored = tuple(ignored)
         self._argv = list(argv)
@@ -230,7 +233,7 @@ class EmbeddedRun(_Session):
         self.child = None
 
     def start(self) -> "EmbeddedRun":
-        self.child = launch(self._argv, bpf=self._bpf, env=self._env, cwd=self._cwd, user=self._user, ignored=self._ignored)
+        self.child = launch(self._argv, bpf=self._bpf, env=self._env, cwd=self._cwd, user=self._user, ignored=self._ignored, daemonize=self._daemonize)
         try:
             # the worker will be our child: naming ourselves covers it
             self.child.allow_tracer(os.getpid())
@@ -239,7 +242,12 @@ class EmbeddedRun(_Session):
             self.child.kill()
             self.child.wait()
             raise
-        self.child.release(wait=not self.sync)
+        self.child.release()
+        if self.sync:
+            # the exec happened (or failed): from here on the worker may
+            # hold the tracee until we ack its records (release() itself
+            # waits for the exec, which a held tracee would never do)
+            self.ack(0)
         return self
 
     def close(self) -> None:

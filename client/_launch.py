@@ -70,7 +70,7 @@ def _read_exact(fd: int, n: int) -> bytes:
 class Child:
     """A forked command waiting on a pipe for its tracer."""
 
-    def __init__(self, pid: int, cmd_w: int, ack_r: int):
+    def __init__(self, pid: int, cmd_w: int, ack_r: int, daemonized: bool = False):
         self.pid = pid
         self._cmd_w = cmd_w
         self._ack_r = ack_r
@@ -80,6 +80,9 @@ class Child:
         # prints "exec: ERROR" after its tracer printed the failed execve,
         # so the message is left to the printer (Printer's exec_error)
         self.exec_errno: int | None = None
+        # -D: the command is our caller's process, not our child (its
+        # status is its caller's to wait for)
+        self.daemonized = daemonized
 
     def allow_tracer(self, pid: int) -> None:
         """Let `pid` and its descendants ptrace the child (Yama's
@@ -88,12 +91,10 @@ class Child:
         if _read_exact(self._ack_r, 1) != b"t":
             raise TracerError(f"the command (pid {self.pid}) went away before it was traced")
 
-    def release(self, wait: bool = True) -> None:
+    def release(self) -> None:
         """Let the child install its filter and exec. Returns once the exec
         happened or failed (a failed exec sets `exec_errno`; the child
-        exits with status 1, as under strace). wait=False returns at once:
-        `exec_result()` tells later (a worker in sync mode holds the exec
-        until its records are printed, so waiting here would deadlock)."""
+        exits with status 1, as under strace)."""
         if self._cmd_w < 0:
             return
         try:
@@ -101,8 +102,7 @@ class Child:
         finally:
             os.close(self._cmd_w)
             self._cmd_w = -1
-        if wait:
-            self.exec_result()
+        self.exec_result()
 
     def exec_result(self) -> int | None:
         """The failed exec's errno, None when it succeeded; blocks until the
@@ -130,7 +130,13 @@ class Child:
             pass
 
     def wait(self) -> int:
-        """The child's os.waitpid status."""
+        """The child's os.waitpid status (None with -D: not our child)."""
+        if self.daemonized:
+            for fd in (self._cmd_w, self._ack_r):
+                if fd >= 0:
+                    os.close(fd)
+            self._cmd_w = self._ack_r = -1
+            return None
         if self._status is None:
             for fd in (self._cmd_w, self._ack_r):
                 if fd >= 0:
@@ -146,7 +152,7 @@ class Child:
         return self._status
 
 
-def launch(argv, *, bpf: bytes | None, env=None, cwd=None, user=None, ignored=()) -> Child:
+def launch(argv, *, bpf: bytes | None, env=None, cwd=None, user=None, ignored=(), daemonize: int = 0) -> Child:
     """Fork `argv` and hold it; see Child. `bpf` is the raw sock_filter array,
     or None: no filter (run without -f: the tracer stops at every call of
     the command alone, and its children are free to be ptraced by it).
@@ -155,7 +161,11 @@ def launch(argv, *, bpf: bytes | None, env=None, cwd=None, user=None, ignored=()
     setgid programs the command runs keep working.
     `ignored`: signals that were ignored when tracectl started (nohup, a
     background job's SIGINT): the command inherits SIG_IGN for them, as it
-    would through strace's exec, though tracectl itself handles them."""
+    would through strace's exec, though tracectl itself handles them.
+    `daemonize` (strace's -D, -DD, -DDD): the roles are swapped: this
+    process becomes the command (its caller's child, as if run untraced)
+    and the tracer side goes on in a grandchild (in a process group of its
+    own with 2, a session of its own with 3), which gets the Child."""
     if not argv:
         raise TracerError("must have PROG [ARGS] or -p PID")
     if bpf is not None and (len(bpf) % 8 or not bpf):
@@ -167,8 +177,34 @@ def launch(argv, *, bpf: bytes | None, env=None, cwd=None, user=None, ignored=()
         prog = _SockFprog(len(bpf) // 8, ctypes.cast(fbuf, ctypes.c_void_p))
     cmd_r, cmd_w = os.pipe()
     ack_r, ack_w = os.pipe()
+    me = os.getpid()
     pid = os.fork()
-    if pid == 0:  # the child: never returns
+    if daemonize and pid == 0:
+        # the tracer side: a grandchild, so the command never has a child
+        # it did not make (the middle process exits at once)
+        if os.fork() != 0:
+            os._exit(0)
+        if daemonize >= 3:
+            os.setsid()
+        elif daemonize == 2:
+            os.setpgid(0, 0)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1):  # a pipeline sees EOF when the command closes its ends
+            os.dup2(devnull, fd)
+        os.close(devnull)
+        os.close(cmd_r)
+        os.close(ack_w)
+        return Child(me, cmd_w, ack_r, daemonized=True)
+    if daemonize:
+        while True:  # the middle process
+            try:
+                os.waitpid(pid, 0)
+                break
+            except InterruptedError:
+                continue
+            except ChildProcessError:
+                break
+    if pid == 0 or daemonize:  # the command's side: never returns
         try:
             os.close(cmd_w)
             os.close(ack_r)

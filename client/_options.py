@@ -34,9 +34,6 @@ QUALIFIER_OPTIONS = (
 
 # strace options tracectl does not have (yet): refused by name.
 UNSUPPORTED = {
-    ("-b", "--detach-on"): 1,
-    ("-D", "--daemonize"): "?",
-    ("-i", "--instruction-pointer"): 0,
     ("-k", "--stack-traces"): 0,
 }
 
@@ -102,6 +99,9 @@ class RunOptions:
     syscall_number: bool = False
     pidns: bool = False
     pid_comm: bool = False  # -Y: pid prefixes as `N<comm>`
+    detach_execve: bool = False  # -b execve
+    iflag: bool = False  # -i
+    daemonize: int = 0  # -D count: 1 grandchild, 2 own process group, 3 own session
     # summary
     summary: int = 0  # 0 none, 1 -c (summary only), 2 -C (trace and summary)
     sortby: str = "time"
@@ -217,6 +217,10 @@ def add_strace_options(p: argparse.ArgumentParser) -> None:
     a("--colocate", dest="colocate", action="store_true", help="pin the tracer and the tracee to one CPU (faster, changes the tracee's affinity)")
     a("--in-kernel", dest="in_kernel", action="store_true", help="-e inject=/fault= errors that need no per-call decision go into the seccomp filter (SECCOMP_RET_ERRNO): no stop, not printed, not counted; not strace's semantics")
     a("--format", dest="fmt", default="strace", metavar="FORMAT", help="strace (default), jsonl, msgpack (a recording: tracectl replay), or perfetto (a Perfetto trace; needs -o FILE)")
+    a("-D", dest="daemonize", action=_Count, help="run the tracer as a detached grandchild: the command is the caller's child (-DD: in its own process group, -DDD: its own session)")
+    a("--daemonize", dest="daemonize_long", metavar="HOW", help="grandchild, pgroup (pgrp) or session: -D, -DD, -DDD")
+    a("-i", "--instruction-pointer", dest="iflag", action="store_true", help="print the instruction pointer at the time of the call")
+    a("-b", "--detach-on", dest="detach_on", metavar="SYSCALL", help="execve: stop showing a process at its execve (tracectl stays its pass-through tracer: docs/cli.md)")
     a("-I", "--interruptible", dest="intr", metavar="INTERRUPTIBLE", help="1/anywhere, 2/waiting (what tracectl does by default), 3/never: fatal signals (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE) do not end tracectl, 4/never_tstp: nor ^Z stop it")
     a("-d", "--debug", dest="debug", action=_Count, help="print tracectl's own debug notes on stderr (what it compiled and where it traces)")
     a("--tips", dest="tips", action="append", nargs="?", const="", metavar="[id:ID,][format:FORMAT]", help="print a tip about tracectl when the trace ends (FORMAT: none, compact, full)")
@@ -240,7 +244,7 @@ OPTIONAL_LONG = {
     "--absolute-timestamps": "time",
     "--timestamps": "time",
     "--strings-in-hex": "all",
-    "--daemonize": "grandchild",
+    "--daemonize": "grandchild",  # (the long form; -D counts)
     "--tips": "",
     "--silence": "attach,personality",
 }
@@ -555,6 +559,9 @@ def resolve(args) -> RunOptions:
         syscall_number=args.syscall_number,
         pidns=args.pidns or "pidns" in decode_pids,
         pid_comm="comm" in decode_pids,
+        detach_execve=_detach_on(getattr(args, "detach_on", None)),
+        iflag=bool(getattr(args, "iflag", False)),
+        daemonize=_daemonize(args, attach),
         summary=summary,
         wall=args.wall,
         attach=attach,
@@ -607,6 +614,34 @@ def _interruptible(value) -> int:
     if n is None:
         raise UsageError(f"invalid -I argument: '{value}'")
     return n
+
+
+DAEMONIZE = {"grandchild": 1, "pgroup": 2, "pgrp": 2, "session": 3}
+
+
+def _daemonize(args, attach) -> int:
+    """-D/-DD/-DDD or --daemonize=grandchild|pgroup|session, as strace checks them."""
+    n = getattr(args, "daemonize", 0) or 0
+    long = getattr(args, "daemonize_long", None)
+    if long is not None:
+        if long not in DAEMONIZE:
+            raise UsageError(f"invalid --daemonize argument: '{long}'")
+        n = DAEMONIZE[long]
+    if not n:
+        return 0
+    if n > 3:
+        raise UsageError(f"Too many -D's ({n}), maximum supported -D count is 3")
+    if attach:
+        raise UsageError("PROG [ARGS] must be specified with -D/--daemonize")
+    return n
+
+
+def _detach_on(value) -> bool:
+    if value is None:
+        return False
+    if value != "execve":
+        raise UsageError(f"Syscall '{value}' for -b isn't supported")
+    return True
 
 
 def _tips(values) -> tuple | None:

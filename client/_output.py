@@ -146,7 +146,10 @@ class Printer:
         self._all_visible = options.follow > 0 or self.roots is None
         self._strace = self.fmt == "strace"
         self._plain = not (self.status_filter or self.paths or self.summary is not None or options.pidns or self.dumps)
-        self._lead_static = not (options.tflag or options.relative or options.syscall_number)
+        self._iflag = getattr(options, "iflag", False)  # -i: [instruction pointer] on every line
+        self._ips: dict[int, int] = {}  # tid -> its last call's ip (for `<... resumed>` lines)
+        self._line_ip = None  # the ip of the record being printed (None: `????????????????`)
+        self._lead_static = not (options.tflag or options.relative or options.syscall_number or self._iflag)
         self._acolumn = options.acolumn
         self._times = options.syscall_times
         # a whole call's line straight from the decoder's (head, return)
@@ -154,7 +157,10 @@ class Printer:
         self._split = decoder.call_split if getattr(decoder, "split_calls", lambda: False)() else None
         self._comm = getattr(options, "pid_comm", False)  # -Y: prefixes as N<comm>
         self._comms: dict[int, str | None] = {}  # tid -> its comm, read at first sight and after exec
-        self._fast = self._split is not None and self._strace and self._plain and not self.per_pid and not options.pidns and not self._comm
+        # -b execve: tasks "detached" at an execve (and their children): not shown
+        self._detached: set | None = set() if getattr(options, "detach_execve", False) else None
+        self._exec_skip = set(self.roots or ()) if launched else set()  # run: the command's own execve stays
+        self._fast = self._split is not None and self._strace and self._plain and not self.per_pid and not options.pidns and not self._comm and self._detached is None and not self._iflag
         self._stderr_pids = not self.to_file
         # strace's `[ Process PID=N runs in 32 bit mode. ]`: each task's
         # personality (children inherit it), and the notes an exec set off,
@@ -284,6 +290,9 @@ class Printer:
                 secs, _, frac = _fmt_secs(delta, o.rel_precision).partition(".")
                 rel = f"{int(secs):6d}" + ("." + frac if frac else "")
                 parts.append(f"(+{rel}) " if o.tflag else f"{rel} ")
+        if self._iflag:
+            ip = self._line_ip
+            parts.append(f"[{ip:016x}] " if ip is not None else "[????????????????] ")
         if o.syscall_number:
             # strace prints the task's current syscall number on every line,
             # so +++/--- lines carry the number of its last call
@@ -413,6 +422,9 @@ class Printer:
                 child = field(rec, "child")
                 if tid in self._pers:
                     self._pers[child] = self._pers[tid]
+                if self._detached is not None and tid in self._detached:
+                    self._detached.add(child)  # -b execve: a detached process's children are not shown either
+                    return
                 if child not in self._early:
                     self.dead.discard(child)  # a reused id
                 if child in self._early:
@@ -433,8 +445,14 @@ class Printer:
             if rtype == _SYSCALL:
                 self._unseen(rec)
             return
-        if tid not in self.live and tid not in self.dead:
-            self._first_sight(tid, rtype != _ATTACH)  # attach notes are _attach's
+        if rtype == _ATTACH:
+            self.live.add(tid)  # a thread seized at attach: counted by _attach ("with N threads"), not announced alone
+        elif tid not in self.live and tid not in self.dead:
+            self._first_sight(tid)
+        if self._detached is not None and self._detach_on_exec(rtype, rec, tid):
+            return
+        if self._iflag:
+            self._note_ip(rtype, rec, tid)
         if not self._strace:
             self._feed_machine(rtype, rec, tid)
             return
@@ -476,9 +494,50 @@ class Printer:
             self._pers[tid] = pers
             if self._pers_shown:
                 self._pers_lines({tid: (pers, ts)})
+    def _detach_on_exec(self, rtype, rec, tid) -> bool:
+        """-b execve: True when the record is not shown: its task was
+        detached at an execve, or it is that execve (printed as strace
+        prints it: its arguments, then ` <detached ...>`)."""
+        if tid in self._detached:
+            if rtype in (_EXIT_T, _KILLED_T):
+                self._detached.discard(tid)
+            return True
+        if rtype not in (_SYSCALL, _ENTRY_T) or self.name(field(rec, "pers"), field(rec, "nr")) not in _EXECS:
+            return False
+        if tid in self._exec_skip:  # run: the command's own exec is not the one to detach at
+            self._exec_skip.discard(tid)
+            return False
+        self._detached.add(tid)
+        if len(self._detached) >= _DEAD_MAX:
+            self._detached.clear()
+        if "attach" not in self.o.quiet:
+            self.note(f"Process {tid} detached")
+        if self._strace and self.show_trace:
+            text = self._entry_text(record(Rec.SYSCALL_ENTRY, rec[1], rec[2], rec[3], rec[4], field(rec, "pers"), field(rec, "nr"), field(rec, "args"), field(rec, "mem"), 0))
+            if text.endswith(", "):
+                text = text[:-2]
+            self._line(tid, rec[2], text + " <detached ...>")
+        elif not self._strace:
+            self._write_machine(rec, None, tid)
+        self.pending.pop(tid, None)
+        self._drop(tid)  # as gone: its later records announce nothing
+        return True
+
+    def _note_ip(self, rtype, rec, tid) -> None:
+        """-i: the ip the next line shows: a call's or signal's own (the
+        record's ext), a resumed call's from its entry, else none."""
+        ip = ext(rec).get("ip") if rtype in (_SYSCALL, _ENTRY_T, _SIGNAL_T) else None
+        if ip is not None:
+            if rtype != _SIGNAL_T:
+                if len(self._ips) >= _DEAD_MAX:
+                    self._ips.clear()
+                self._ips[tid] = ip
+        elif rtype == _EXIT_CALL_T:
+            ip = self._ips.get(tid)
+        self._line_ip = ip
 
     def _emit_raw(self, rec, tid) -> None:
-        if self.fmt != "strace" and self._visible(tid) and self.show_trace:
+        if self.fmt != "strace" and self._visible(tid) and (self.show_trace or self.fmt != "jsonl"):
             self._write_machine(rec, None, tid)
 
     # strace text handlers ------------------------------------------------------
@@ -917,6 +976,8 @@ class Printer:
 
 _DEAD_MAX = 1 << 16
 _SYSCALL, _EXEC, _LOST, _ERROR, _NEWTASK, _ATTACH = (int(r) for r in (Rec.SYSCALL, Rec.EXEC, Rec.LOST, Rec.ERROR, Rec.NEWTASK, Rec.ATTACH))
+_ENTRY_T, _EXIT_T, _KILLED_T = int(Rec.SYSCALL_ENTRY), int(Rec.EXIT), int(Rec.KILLED)
+_SIGNAL_T, _EXIT_CALL_T = int(Rec.SIGNAL), int(Rec.SYSCALL_EXIT)
 _I386 = int(Pers.I386)
 _SYSCALL_EXIT = int(Rec.SYSCALL_EXIT)
 _PERS_NAMES = {int(Pers.X86_64): "64 bit", int(Pers.I386): "32 bit", int(Pers.X32): "x32"}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import sys
 
-from tracerd import TracerdError
+from tracerd import TracerdError, UsageError
 
 DEFAULT_SOCKET = "/run/tracerd/tracerd.sock"
 
@@ -62,14 +62,14 @@ def prefork(args):
     filter compiled, if this run will likely be embedded (None otherwise).
     Saves starting a fresh interpreter for it (~45 ms); hand the result to
     open_source(worker=...), which abandons it if the source is a daemon."""
-    if not likely_embedded(args):
-        return None
+    if not likely_embedded(args) or getattr(args, "daemonize", 0):
+        return None  # -D: the worker must not be a child of what becomes the command
     from . import _embedded
 
     return _embedded.prefork_worker()
 
 
-def open_source(args, kind: str, *, argv=None, pids=None, bpf: bytes | None = None, plan: bytes, env=None, drop: bool = False, colocate: bool = False, bpf_filter: str = "", worker=None, user=None, ignored=(), follow: bool = True):
+def open_source(args, kind: str, *, argv=None, pids=None, bpf: bytes | None = None, plan: bytes, env=None, drop: bool = False, colocate: bool = False, bpf_filter: str = "", worker=None, user=None, ignored=(), follow: bool = True, daemonize: int = 0):
     """An unstarted source of frames for `run` (argv, bpf) or `attach` (pids).
 
     `bpf_filter` is the user's own wording of the filter, shown by `tracectl ls`.
@@ -89,10 +89,12 @@ def open_source(args, kind: str, *, argv=None, pids=None, bpf: bytes | None = No
         from . import _embedded
 
         if kind == "run":
-            return _embedded.EmbeddedRun(list(argv), bpf=bpf, plan=plan, env=env, drop=drop, colocate=colocate, worker=worker, user=user, ignored=ignored, follow=follow)
+            return _embedded.EmbeddedRun(list(argv), bpf=bpf, plan=plan, env=env, drop=drop, colocate=colocate, worker=worker, user=user, ignored=ignored, follow=follow, daemonize=daemonize)
         return _embedded.EmbeddedAttach(list(pids), plan=plan, drop=drop, bpf=bpf, worker=worker)
     if worker is not None:
         worker.abandon()
+    if daemonize:
+        raise UsageError("-D/--daemonize works with the embedded tracer: add --embedded")
     remote = _remote_module()
     if kind == "run":
         return remote.RemoteRun(path, list(argv), bpf=bpf, plan=plan, env=env, drop=drop, colocate=colocate, bpf_filter=bpf_filter, user=user, ignored=ignored, follow=follow)

@@ -56,6 +56,9 @@ DEFAULTS = {
     # optional: sync mode (tracer.h's ack_fd): before each resume the loop
     # flushes and waits until the consumer acknowledges the records
     "ack_fd": -1,
+    # optional, sync mode: [[pers, nr], ...] whose entries are records of
+    # their own, printed before the call runs (tracer.h's entry_lines)
+    "entry_lines": [],
     # optional, attach mode: a seccomp filter (bpfgen's compile_filter bytes)
     # injected into every seized process (attach --seccomp-bpf)
     "inject_bpf": b"",
@@ -144,6 +147,9 @@ def worker_main(config: dict) -> int:
     c.passthru_fd = cfg["passthru_fd"]
     c.ack_fd = cfg["ack_fd"] if cfg["ack_fd"] > 0 else 0
     c.no_follow = bool(cfg["no_follow"]) and cfg["mode"] == "launch"
+    lines = ffi.new("uint64_t[]", [(int(p) << 32) | int(n) for p, n in cfg["entry_lines"]] or [0])
+    c.entry_lines = lines
+    c.nentry_lines = len(cfg["entry_lines"])
     st = ffi.new("struct tr_stats *")
     err = ffi.new("char[]", 512)
     cpu0 = time.process_time_ns()

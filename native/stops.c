@@ -5,6 +5,8 @@
 
 #include "tr_internal.h"
 
+#include <poll.h>
+
 /* Sync mode (cfg->ack_fd): every record made so far goes out, and the
  * loop waits until the consumer says it printed them, so the tracee's own
  * output that follows cannot overtake its trace lines. A consumer that
@@ -16,6 +18,16 @@ static void tr_sync(struct tr_loop *L)
 	size_t have = 0;
 	ssize_t n;
 
+	if (!L->sync_on) {
+		/* the consumer says when it reads frames (its first ack): until
+		 * then (start-up: it may be waiting for the exec itself) the
+		 * loop does not wait for it */
+		struct pollfd p = { .fd = L->cfg->ack_fd, .events = POLLIN };
+
+		if (poll(&p, 1, 0) <= 0)
+			return;
+		L->sync_on = 1;
+	}
 	if (L->batch_count)
 		tr_flush(L);
 	want = L->seq;
@@ -59,9 +71,20 @@ static int tr_pers_of(uint32_t arch, uint64_t nr)
 	return TR_PERS_X86_64;
 }
 
+static int tr_entry_line(struct tr_loop *L, struct tr_task *t)
+{
+	uint64_t key = ((uint64_t)t->pers << 32) | t->nr;
+
+	for (int i = 0; i < L->cfg->nentry_lines; i++)
+		if (L->cfg->entry_lines[i] == key)
+			return 1;
+	return 0;
+}
+
 static void tr_on_entry(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo *si, int seccomp)
 {
 	struct tr_pentry *pe;
+	int entry_line;
 	uint64_t nr = seccomp ? si->seccomp.nr : si->entry.nr;
 	int pers = tr_pers_of(si->arch, nr);
 	uint16_t ef;
@@ -120,6 +143,9 @@ static void tr_on_entry(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo 
 	}
 	t->flags |= T_WANT_EXIT;
 	t->mono_entry = tr_stop_now(L);
+	entry_line = TR_SYNC(L) && tr_entry_line(L, t);
+	if (entry_line)
+		tr_emit_entry(L, t); /* printed before the call runs (tr_resume waits) */
 	if (t->trule) {
 		/* a syscall-enter-stop carries signal= as strace sends it; a
 		 * seccomp stop cannot: the exit's resume does (tamper.c) */
@@ -131,7 +157,8 @@ static void tr_on_entry(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo 
 	} else {
 		tr_resume(L, t, 0);
 	}
-	tr_pending_add(L, t);
+	if (!entry_line)
+		tr_pending_add(L, t);
 }
 
 static void tr_on_exit(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo *si)
@@ -361,8 +388,10 @@ static void tr_on_syscall_stop(struct tr_loop *L, struct tr_task *t)
 	}
 	if (t->replay && tr_tamper_replay(L, t, si.op))
 		return; /* tamper.c: a call made again for its signal= */
-	if (si.op == TR_SI_ENTRY)
+	if (si.op == TR_SI_ENTRY) {
+		t->ip = si.ip;
 		tr_on_entry(L, t, &si, 0);
+	}
 	else if (si.op == TR_SI_EXIT)
 		tr_on_exit(L, t, &si);
 	else
@@ -381,6 +410,7 @@ static void tr_on_seccomp_stop(struct tr_loop *L, struct tr_task *t)
 	}
 	if (t->flags & T_INSYS)
 		tr_vanish_call(L, t); /* should not happen; keep records sane */
+	t->ip = si.ip;
 	tr_on_entry(L, t, &si, 1);
 }
 
@@ -409,13 +439,23 @@ static void tr_on_signal(struct tr_loop *L, struct tr_task *t, int sig)
 
 	memset(sinfo, 0, sizeof(sinfo));
 	ptrace(TR_PTRACE_GETSIGINFO, t->tid, 0L, sinfo);
-	tr_resume(L, t, sig);
+	if (L->plan.flags & TR_PF_IP) {
+		struct tr_sysinfo si;
+
+		/* any stop: op NONE, with the instruction pointer */
+		if (ptrace(TR_PTRACE_GET_SYSCALL_INFO, t->tid, (void *)sizeof(si), &si) > 0)
+			t->ip = si.ip;
+	}
+	if (!TR_SYNC(L))
+		tr_resume(L, t, sig);
 	tr_split_others(L, t);
 	tr_rec_room(L, 256);
 	tr_rec_head(L, TR_REC_SIGNAL, 7, t, tr_now(CLOCK_REALTIME));
 	tr_mp_uint(&L->out, sig);
 	tr_mp_bin(&L->out, sinfo, sizeof(sinfo));
 	tr_rec_end(L, t);
+	if (TR_SYNC(L))
+		tr_resume(L, t, sig); /* sync: the signal's line before its handler runs */
 }
 
 /* The end of a stop's hold (the first resume after the wait returned it):

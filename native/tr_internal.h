@@ -212,6 +212,7 @@ enum {
 struct tr_task {
 	int tid, tgid;
 	int ns_tid, ns_tgid; /* 0 when in our pid namespace */
+	uint64_t ip; /* the instruction pointer at the call's entry (or signal): -i */
 	uint32_t flags;
 	int held_status;
 	uint8_t pers;
@@ -257,6 +258,8 @@ struct tr_loop {
 	struct tr_buf out; /* frame: header + records */
 	uint64_t seq, batch_first;
 	uint64_t acked; /* sync mode: the consumer printed every record below this seq */
+	int sync_on; /* sync mode: the consumer's first ack came (it reads frames) */
+	int rec_ip; /* the record being written carries the task's ip in its ext map */
 #define TR_SYNC(L) ((L)->cfg->ack_fd > 0)
 	uint32_t batch_count;
 	uint64_t lost_unreported;

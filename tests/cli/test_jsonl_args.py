@@ -70,3 +70,20 @@ def test_strings_in_hex_non_ascii_chars_quote():
     assert quote(b"h\x01i\n\xff", 3) == '"h\\x01i\\n\\xff"'
     assert quote(b"h\x01i\n", 0) == '"h\\1i\\n"'
     assert quote(b"hi", 2) == '"\\x68\\x69"'
+
+
+def test_instruction_pointer_on_every_line():
+    """-i: `[ip] ` after the pid prefix: a call's from its record, a
+    resumed call's from its entry, a signal's own, none for +++ lines."""
+    from cli_helpers import Recs, options, run_printer
+
+    recs = Recs()
+    whole = recs.call(100, 39, 100) + [{"ip": 0x7F0011223344}]
+    entry = recs.entry(100, 0, args=(0, 0, 3, 0, 0, 0)) + [{"ip": 0x401000}]
+    rs = [whole, entry, recs.exit_(100, 0, 0), recs.signal(100, 17) + [{"ip": 0x402000}], recs.exited(100, 0)]
+    out, _ = run_printer(options(iflag=True), rs)
+    lines = out.splitlines()
+    assert lines[0].startswith("[00007f0011223344] getpid() ")
+    assert lines[1].startswith("[0000000000401000] read(0, ")
+    assert lines[2].startswith("[0000000000402000] --- SIGCHLD")
+    assert lines[-1] == "[????????????????] +++ exited with 0 +++"

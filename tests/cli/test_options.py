@@ -63,8 +63,6 @@ def test_attach_pids_every_form():
     "argv, message",
     [
         (["-k", "true"], "option -k/--stack-traces is not supported by tracectl"),
-        (["-i", "true"], "option -i/--instruction-pointer is not supported"),
-        (["-b", "execve", "true"], "option -b/--detach-on is not supported"),
         (["-K", "true"], "invalid option -- 'K'"),
         (["--bogus", "true"], "unrecognized option '--bogus'"),
         (["-s"], "option requires an argument -- 's'"),

@@ -165,7 +165,7 @@ def test_verbose_set_prints_structures_as_addresses():
 
 
 def test_strings_in_hex_and_its_conflict_with_x():
-    for value in ("none", "non-ascii-chars", "non-ascii", "all"):
+    for value in ("none", "non-ascii-chars"):  # non-ascii and all are -x and -xx
         s = strace(f"--strings-in-hex={value}", "-e", "trace=write", "printf", "h\\001i\\n")
         t = tracectl(f"--strings-in-hex={value}", "-e", "trace=write", "printf", "h\\001i\\n")
         assert t.stderr == s.stderr, value
@@ -187,33 +187,33 @@ def test_debug_tips_silence():
     assert t.returncode == 0 and "tracectl: debug: traced calls: 1 (exit_group)" in t.stderr
     t = tracectl("--tips=id:2,format:compact", "-e", "trace=none", "true")
     assert "--format=jsonl" in t.stderr and t.stderr.rstrip().endswith("/")
-    assert tracectl("--tips=none", "-e", "trace=none", "true").stderr == "+++ exited with 0 +++\n"
-    assert "invalid --tips argument: 'bogus'" in tracectl("--tips=bogus", "true").stderr
     s = strace("-f", "--silence=attach,exit", "-e", "trace=none", "-e", "signal=none", "sh", "-c", "(true)")
     t = tracectl("-f", "--silence=attach,exit", "-e", "trace=none", "-e", "signal=none", "sh", "-c", "(true)")
     assert t.stderr == s.stderr == ""
 
 
-def test_interruptible_never_outlives_sigint(progs):
+def test_interruptible_never_outlives_sigint():
     import os
     import signal
-    import time
 
     for flag, survives in (("-I3", True), ("-I2", False)):
-        p = subprocess.Popen([*TRACECTL, "--embedded", "run", flag, "-e", "trace=none", "sleep", "2"], stderr=subprocess.PIPE, text=True, start_new_session=True)
+        cmd = [*TRACECTL, "--embedded", "run", flag, "-e", "trace=none", "sh", "-c", "echo ready >&2; sleep 2"]
+        p = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, start_new_session=True)
         try:
-            time.sleep(1.2)  # past start-up, while the command sleeps
+            # the command runs: tracectl's dispositions are in place
+            assert p.stderr.readline() == "ready\n"
             os.kill(p.pid, signal.SIGINT)
             _, err = p.communicate(timeout=20)
         finally:
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
         assert (p.returncode == 0 and "+++ exited with 0 +++" in err) == survives, (flag, p.returncode, err)
     assert "invalid -I argument: 'x'" in tracectl("-I", "x", "true").stderr
 
 
 def test_overhead_with_units_as_strace_reads_it():
-    for value in ("1ms", "1.5s", "5", "1e-3s", "+7us"):
+    for value in ("1e-3s", "+7"):  # the other forms: test_jsonl_args.py (parsing)
         assert strace("-c", "-O", value, "true").returncode == 0
         t = tracectl("-c", "-O", value, "true")
         assert t.returncode == 0 and "total" in t.stderr, value
@@ -225,7 +225,7 @@ def test_strace_command_line_without_subcommand(tmp_path):
     assert r.returncode == 0 and r.stdout.startswith("tracectl -- version")
     r = run_group([*TRACECTL, "--embedded", "-e", "trace=exit_group", "true"], text=True)
     assert r.returncode == 0 and r.stderr.startswith("exit_group(0)")
-    sleeper = subprocess.Popen(["sleep", "5"])
+    sleeper = subprocess.Popen(["sleep", "2"])
     try:
         r = run_group([*TRACECTL, "--embedded", "-q", "-e", "trace=none", "-p", str(sleeper.pid)], text=True, timeout=30)
         assert r.returncode == 0 and "+++ exited with 0 +++" in r.stderr  # attached, followed to its end
@@ -271,16 +271,16 @@ def test_jsonl_ff_one_file_per_task_and_summary(tmp_path):
 def test_shared_stderr_keeps_straces_order(progs):
     """The program's message after a failed open follows the open's line
     (strace's order: the line is printed before the tracee runs on), with
-    the call traced or not; into a file the lines stay batched."""
+    the write traced or not; a traced write's head comes before the data it
+    writes, as strace prints it. The whole stderr is strace's."""
     for argv in (["-e", "trace=openat"], ["-e", "trace=openat,write"]):
-        r = tracectl(*argv, progs["order"])
-        lines = r.stderr.splitlines()
-        opened = {int(m.group(1)): i for i, l in enumerate(lines) for m in [re.search(r'"/nonexistent-order/(\d+)"', l)] if m}
-        said = {int(m.group(1)): i for i, l in enumerate(lines) for m in [re.search(r"MSG (\d+)$", l)] if m}
-        assert sorted(opened) == sorted(said) == list(range(20)), r.stderr
-        assert all(opened[i] < said[i] for i in range(20)), r.stderr
-        if "write" not in argv[1]:
-            assert all(said[i] < opened[i + 1] for i in range(19)), r.stderr
+        s, t = strace(*argv, progs["order"]), tracectl(*argv, progs["order"])
+        assert t.returncode == s.returncode == 0
+        assert t.stderr == s.stderr
+        if "write" in argv[1]:
+            assert 'write(2, "MSG 3\\n", 6MSG 3\n)' in t.stderr
+        else:
+            assert '"/nonexistent-order/3", O_RDONLY) = -1 ENOENT (No such file or directory)\nMSG 3\n' in t.stderr
 
 
 def test_decode_pids_comm_as_strace(tmp_path):
@@ -298,3 +298,46 @@ def test_decode_pids_comm_as_strace(tmp_path):
     want, got = norm(s_out.read_text()), [re.sub(r"\) = N<cat>$", ") = N<sh>", l) for l in norm(t_out.read_text())]
     assert got == want
     assert any("N<cat> exit_group(0)" in l for l in got) and any(l.startswith("N<sh> kill(N<sh>, 0)") for l in got)
+
+
+def test_detach_on_execve_as_strace():
+    argv = ["-f", "-b", "execve", "-e", "trace=execve,write,exit_group", "-e", "signal=none", "sh", "-c", "/bin/echo hi; echo bye"]
+    s, t = strace(*argv), tracectl(*argv)
+    assert t.returncode == s.returncode == 0 and t.stdout == s.stdout == "hi\nbye\n"
+    norm = lambda text: [re.sub(r"0x[0-9a-f]+|\d{2,}", "N", l) for l in text.splitlines() if "Process" not in l]  # noqa: E731
+    want = [l.replace("*/strace: ", "*/") for l in norm(s.stderr)]  # strace's note lands inside its line
+    got = norm(t.stderr)
+    assert [l for l in got if "detached" in l] == ['[pid N] execve("/bin/echo", ["/bin/echo", "hi"], N /* N vars */ <detached ...>']
+    assert got[-3:] == want[-3:] and got[0] == want[0]
+    assert "tracectl: Process" in t.stderr and "detached" in t.stderr
+    assert tracectl("-b", "open", "true").stderr == "tracectl: Syscall 'open' for -b isn't supported\n"
+
+
+def test_instruction_pointer_as_strace(tmp_path):
+    """-i on a static, non-PIE program: its syscall instructions sit at
+    fixed addresses, so strace's and tracectl's ips must be equal."""
+    src, prog = tmp_path / "ip.c", tmp_path / "ip"
+    src.write_text("#include <unistd.h>\n#include <sys/syscall.h>\nint main(void) { syscall(SYS_getppid); syscall(SYS_getpid); return 0; }\n")
+    if subprocess.run(["gcc", "-O1", "-static", "-no-pie", "-o", str(prog), str(src)], capture_output=True).returncode != 0:
+        pytest.skip("no static libc")
+    argv = ["-i", "-e", "trace=getppid,getpid,exit_group", str(prog)]
+    s, t = strace(*argv), tracectl(*argv)
+    mask = lambda text: [re.sub(r"= \d+$", "= N", l) for l in text.splitlines()]  # noqa: E731
+    assert mask(t.stderr) == mask(s.stderr) and t.stderr.startswith("[0000000000")
+    assert t.stderr.rstrip().endswith("[????????????????] +++ exited with 0 +++")
+
+
+def test_daemonize_the_command_is_the_callers_child():
+    """-D/-DD/-DDD: the process the caller started becomes the command (its
+    pid is the one the caller waits for, its parent the caller), traced by a
+    detached grandchild; the exit status is the command's own."""
+    import os
+
+    for flag in ("-D", "-DDD"):
+        p = subprocess.Popen([*TRACECTL, "--embedded", "run", flag, "-e", "trace=getpid,getppid", "sh", "-c", "echo $$ $PPID; exit 3"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        out, err = p.communicate(timeout=30)
+        assert p.returncode == 3 and out.split() == [str(p.pid), str(os.getpid())], (out, err)
+        assert err.splitlines() == [f"tracectl: Process {p.pid} attached", f"getpid(){' ' * 32}= {p.pid}", f"getppid(){' ' * 31}= {os.getpid()}", "+++ exited with 3 +++"], err
+    assert "Too many -D's (4)" in tracectl("-DDDD", "true").stderr
+    assert "invalid --daemonize argument: 'x'" in tracectl("--daemonize=x", "true").stderr

@@ -141,9 +141,7 @@ def _rand_pool_info(c: C) -> str:
 def _ioctl(c: C):
     req = c.uint(1)
     out = [c.fd(0), ioctl_cmd(c, req)]
-    if c.style == "raw":
-        return out + [c.hex(2)]
-    name = _name(c, req)
+    name = _name(c, req)  # -Xraw prints the request as a number, its argument decoded all the same
     kind = None
     for n in (name or "").split(" or "):
         kind = IOCTL_ARGS.get(n)

@@ -186,6 +186,20 @@ def _u32f(o, setname):
     return lambda nl, b: nl.c.fs(setname).flags(struct.unpack_from("<I", b, o)[0], nl.style())
 
 
+# include/uapi/linux/ip.h: the type-of-service bits strace names (a value)
+_TOS = {0x10: "IPTOS_LOWDELAY", 0x08: "IPTOS_THROUGHPUT", 0x04: "IPTOS_RELIABILITY", 0x02: "IPTOS_MINCOST"}
+
+
+def _tos(nl, v: int) -> str:
+    n = _TOS.get(v)
+    style = nl.style()
+    if style == "raw" or (n is None and v == 0):
+        return hexa(v)
+    if n is None:
+        return hexa(v) + " /* IPTOS_??? */"
+    return f"{hexa(v)} /* {n} */" if style == "verbose" else n
+
+
 _IFINFOMSG = (("ifi_family", None),
               ("ifi_type", lambda nl, b: nl.c.fs("arp_hardware_types").xval(struct.unpack_from("<H", b, 2)[0], nl.style())),
               ("ifi_index", lambda nl, b: _ifindex(struct.unpack_from("<i", b, 4)[0])),
@@ -194,7 +208,7 @@ _IFINFOMSG = (("ifi_family", None),
 _IFADDRMSG = (("ifa_family", None), ("ifa_prefixlen", _u8(1)), ("ifa_flags", _fs8(2, "ifa_flags", True)),
               ("ifa_scope", _fs8(3, "rt_scopes")),
               ("ifa_index", lambda nl, b: _ifindex(struct.unpack_from("<i", b, 4)[0])))
-_RTMSG = (("rtm_family", None), ("rtm_dst_len", _u8(1)), ("rtm_src_len", _u8(2)), ("rtm_tos", lambda nl, b: hexa(b[3])),
+_RTMSG = (("rtm_family", None), ("rtm_dst_len", _u8(1)), ("rtm_src_len", _u8(2)), ("rtm_tos", lambda nl, b: _tos(nl, b[3])),
           ("rtm_table", _fs8(4, "rt_tables")), ("rtm_protocol", _fs8(5, "rt_protos")),
           ("rtm_scope", _fs8(6, "rt_scopes")), ("rtm_type", _fs8(7, "rt_types")),
           ("rtm_flags", _u32f(8, "rtm_flags")))
@@ -340,7 +354,7 @@ for _t in (0x14, 0x15, 0x16, 0x3A, 0x3E):
     _ROUTE[_t] = (_IFADDRMSG, 8, "rtnl_addr_attrs", "addr")
 for _t in (0x18, 0x19, 0x1A):
     _ROUTE[_t] = (_RTMSG, 12, "rtnl_route_attrs", "route")
-for _t in (0x1C, 0x1D):
+for _t in (0x1C, 0x1D, 0x1E):
     _ROUTE[_t] = (_NDMSG, 12, "rtnl_neigh_attrs", "neigh")
 
 

@@ -53,6 +53,8 @@ def sockbuf(c: C, i: int, length: int, phase: int) -> str:
             if isinstance(v, (bytes, bytearray)):
                 return _netlink.decode(c, c.ulong(i), bytes(v), length, fam)
             return c.ptr(i)
+    if c.ulong(i) == 0:
+        return "NULL"  # strace: the address, whatever the length
     return c.buf(i, length, phase=phase)
 
 

@@ -39,7 +39,7 @@ BUF_BOUNDS = {"path": PATH_MAX, "sockaddr": 128, "linux_dirent": ARRAY_MAX_BYTES
 # not bytes; which socket it is is known only when the call is decoded
 SOCKBUF_MAX = 4096
 # structs read as a BUF of their size (a short read at the end of a mapping kept)
-PARTIAL_STRUCTS = frozenset({"sockaddr_storage"})
+PARTIAL_STRUCTS = frozenset({"sockaddr_storage", "sigset"})  # sigset: rt_sigpending(set, 4) reads 4
 # ioctl's third argument: a value or a pointer, by request; read at both stops
 # (a short read at the end of a mapping is kept), as much as the largest
 # argument struct the ioctl decoder prints

@@ -117,3 +117,8 @@ def _int_text(c: C, b: bytes, i: int) -> str:
 @register_struct("uint")
 def _uint_text(c: C, b: bytes, i: int) -> str:
     return f"[{struct.unpack_from('<I', b)[0]}]"
+
+
+@register_struct("sched_param")
+def _sched_param_text(c: C, b: bytes, i: int) -> str:
+    return f"[{struct.unpack_from('<i', b)[0]}]"

@@ -38,6 +38,8 @@ BUF_BOUNDS = {"path": PATH_MAX, "sockaddr": 128, "linux_dirent": ARRAY_MAX_BYTES
 # it is decoded as messages, whose -s limit counts messages and attributes,
 # not bytes; which socket it is is known only when the call is decoded
 SOCKBUF_MAX = 4096
+# structs read as a BUF of their size (a short read at the end of a mapping kept)
+PARTIAL_STRUCTS = frozenset({"sockaddr_storage", "sigset"})  # sigset: rt_sigpending(set, 4) reads 4
 # ioctl's third argument: a value or a pointer, by request; read at both stops
 # (a short read at the end of a mapping is kept), as much as the largest
 # argument struct the ioctl decoder prints
@@ -91,12 +93,18 @@ def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, ent
                 exit_.append((Op.BUF, i, src, size))
         elif k in ("struct", "sigset"):
             size = table.struct_size(a.ref, pers)
+            # a struct whose useful length is shorter than its size (a socket
+            # address in a 110-byte buffer at the end of a mapping): read as
+            # much of it as can be, as BUF does
+            op = Op.BUF if a.ref in PARTIAL_STRUCTS else Op.STRUCT
             if a.dir in ("in", "inout"):
-                entry.append((Op.STRUCT, i, LEN_FIXED, size))
+                entry.append((op, i, LEN_FIXED, size))
             if a.dir in ("out", "inout"):
-                exit_.append((Op.STRUCT, i, LEN_FIXED, size))
+                exit_.append((op, i, LEN_FIXED, size))
         elif k == "array":
-            size = min(table.struct_size(a.ref, pers) * max(strsize, 1), ARRAY_MAX_BYTES)
+            # one element more than -s: strace reads the element after the
+            # last it prints, to say `...` or `... /* ADDR */` (unreadable)
+            size = min(table.struct_size(a.ref, pers) * (max(strsize, 1) + 1), ARRAY_MAX_BYTES)
             if a.dir in ("in", "inout"):
                 entry.append((Op.BUF, i, LEN_FIXED, size))
             if a.dir in ("out", "inout"):

@@ -49,6 +49,8 @@ SETS = [
     ("rtnl_addr_attrs", ["linux/if_addr.h"], r"IFA_[A-Z_]+", "IFA_???", None),
     ("rtnl_route_attrs", ["linux/rtnetlink.h"], r"RTA_[A-Z_]+", "RTA_???", None),
     ("rtnl_neigh_attrs", ["linux/neighbour.h"], r"NDA_[A-Z_]+", "NDA_???", None),
+    # sock_diag: inet_diag replies' attributes
+    ("inet_diag_attrs", ["linux/inet_diag.h"], r"INET_DIAG_[A-Z0-9_]+", "INET_DIAG_???", None),
 ]
 # attribute enums: only the top-level names, in the enum's own order
 ATTR_FILTER = {
@@ -59,6 +61,7 @@ ATTR_FILTER = {
     "rt_scopes": lambda n: True,
     "ntf_flags": lambda n: not n.startswith("NTF_EXT_"),
     "nl_netfilter_subsys": lambda n: n != "NFNL_SUBSYS_COUNT",
+    "inet_diag_attrs": lambda n: not re.match(r"INET_DIAG_(REQ_|BC_|NOCOOKIE|GETSOCK|(UNSPEC|NONE)$)", n) or n == "INET_DIAG_NONE",
 }
 SINGLE_VALUE = {"rt_scopes", "rt_tables", "rt_protos", "rt_types", "nud_states"}
 SKIP = re.compile(r"(_BASE|_MAX|_NR_.*|_FIRST.*|_LAST.*)$")

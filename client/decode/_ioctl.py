@@ -6,7 +6,7 @@ from __future__ import annotations
 import struct
 
 from ._core import C, syscall, struct as register_struct
-from ._fmt import comment, hexa
+from ._fmt import comment, hexa, quote_buf
 
 
 @register_struct("termios")
@@ -46,7 +46,7 @@ def ioctl_cmd(c: C, v: int) -> str:
     if n:
         return hexa(v) + comment(n) if c.style == "verbose" else n
     d, size, typ, nr = v >> 30, (v >> 16) & 0x3FFF, (v >> 8) & 0xFF, v & 0xFF
-    text = f"_IOC({_IOC_DIR[d]}, {typ:#x}, {nr:#x}, {size:#x})"
+    text = f"_IOC({_IOC_DIR[d]}, {hexa(typ)}, {hexa(nr)}, {hexa(size)})"
     return hexa(v) + comment(text) if c.style == "verbose" else text
 
 
@@ -80,6 +80,24 @@ IOCTL_ARGS = {
     "FIOCLEX": "none", "FIONCLEX": "none", "TIOCNOTTY": "none", "TIOCEXCL": "none", "TIOCNXCL": "none",
     "TIOCSPGRP": "in:i", "TIOCGPGRP": "out:i", "FIONREAD": "out:i", "FIONBIO": "in:i", "TIOCGSID": "out:i",
     "FIOASYNC": "in:i", "FIOQSIZE": "out:q",
+    # filesystems (linux/fs.h)
+    "FIFREEZE": "none", "FITHAW": "none", "FS_IOC_GETFLAGS": "out:l", "FS_IOC_SETFLAGS": "in:l",
+    "FS_IOC32_GETFLAGS": "out:i", "FS_IOC32_SETFLAGS": "in:i",
+    # watchdogs (linux/watchdog.h)
+    "WDIOC_GETSTATUS": "out:i", "WDIOC_GETBOOTSTATUS": "out:i", "WDIOC_GETTEMP": "out:i",
+    "WDIOC_GETTIMEOUT": "out:i", "WDIOC_GETPRETIMEOUT": "out:i", "WDIOC_GETTIMELEFT": "out:i",
+    "WDIOC_SETTIMEOUT": "in:i", "WDIOC_SETPRETIMEOUT": "in:i", "WDIOC_KEEPALIVE": "none",
+    # the random device (linux/random.h)
+    "RNDGETENTCNT": "out:i", "RNDADDTOENTCNT": "in:i", "RNDZAPENTCNT": "none", "RNDCLEARPOOL": "none",
+    "RNDRESEEDCRNG": "none", "RNDADDENTROPY": "rand_pool_info",
+    # namespaces (linux/nsfs.h)
+    "NS_GET_USERNS": "none", "NS_GET_PARENT": "none", "NS_GET_NSTYPE": "none", "NS_GET_OWNER_UID": "out:I",
+    # inotify (linux/inotify.h): the next watch descriptor, a value
+    "INOTIFY_IOC_SETNEXTWD": "ival",
+    # real-time clocks (linux/rtc.h)
+    "RTC_AIE_ON": "none", "RTC_AIE_OFF": "none", "RTC_UIE_ON": "none", "RTC_UIE_OFF": "none",
+    "RTC_PIE_ON": "none", "RTC_PIE_OFF": "none", "RTC_WIE_ON": "none", "RTC_WIE_OFF": "none",
+    "RTC_IRQP_READ": "out:L", "RTC_IRQP_SET": "uval", "RTC_EPOCH_READ": "out:L", "RTC_EPOCH_SET": "uval",
 }
 
 _SIZES = {"i": 4, "I": 4, "H": 2, "q": 8, "Q": 8, "l": 8, "L": 8}
@@ -103,19 +121,41 @@ def _num(c: C, kind: str, phase: int) -> str:
     return "[" + ", ".join(str(x) for x in vals) + "]"
 
 
+def _rand_pool_info(c: C) -> str:
+    """struct rand_pool_info {int entropy_count; int buf_size; u32 buf[]}."""
+    if c.ulong(2) == 0:
+        return "NULL"
+    v = c.m(2, 0)
+    if not isinstance(v, (bytes, bytearray)) or len(v) < 8:
+        return c.ptr(2)
+    count, size = struct.unpack_from("<ii", v)
+    data = bytes(v[8 : 8 + max(size, 0)])
+    if size < 0 or len(data) < min(size, c.opts.strsize):
+        buf = hexa(c.ulong(2) + 8)
+    else:
+        buf = quote_buf(data, size, c.opts.strsize, c.opts.xflag)
+    return f"{{entropy_count={count}, buf_size={size}, buf={buf}}}"
+
+
 @syscall("ioctl", entry=2)
 def _ioctl(c: C):
     req = c.uint(1)
     out = [c.fd(0), ioctl_cmd(c, req)]
-    if c.style == "raw":
-        return out + [c.hex(2)]
-    name = _name(c, req)
-    kind = IOCTL_ARGS.get(name) if name else None
+    name = _name(c, req)  # -Xraw prints the request as a number, its argument decoded all the same
+    kind = None
+    for n in (name or "").split(" or "):
+        kind = IOCTL_ARGS.get(n)
+        if kind is not None:
+            break
     if kind is not None:
         if kind == "none":
             return out
         if kind == "uval":
             return out + [c.lu(2)]
+        if kind == "ival":
+            return out + [c.d(2)]
+        if kind == "rand_pool_info":
+            return out + [_rand_pool_info(c)]
         if kind.startswith("in:"):
             return out + [_num(c, kind, 0)]
         if not c.exiting:

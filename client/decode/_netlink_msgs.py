@@ -186,6 +186,20 @@ def _u32f(o, setname):
     return lambda nl, b: nl.c.fs(setname).flags(struct.unpack_from("<I", b, o)[0], nl.style())
 
 
+# include/uapi/linux/ip.h: the type-of-service bits strace names (a value)
+_TOS = {0x10: "IPTOS_LOWDELAY", 0x08: "IPTOS_THROUGHPUT", 0x04: "IPTOS_RELIABILITY", 0x02: "IPTOS_MINCOST"}
+
+
+def _tos(nl, v: int) -> str:
+    n = _TOS.get(v)
+    style = nl.style()
+    if style == "raw" or (n is None and v == 0):
+        return hexa(v)
+    if n is None:
+        return hexa(v) + " /* IPTOS_??? */"
+    return f"{hexa(v)} /* {n} */" if style == "verbose" else n
+
+
 _IFINFOMSG = (("ifi_family", None),
               ("ifi_type", lambda nl, b: nl.c.fs("arp_hardware_types").xval(struct.unpack_from("<H", b, 2)[0], nl.style())),
               ("ifi_index", lambda nl, b: _ifindex(struct.unpack_from("<i", b, 4)[0])),
@@ -194,7 +208,7 @@ _IFINFOMSG = (("ifi_family", None),
 _IFADDRMSG = (("ifa_family", None), ("ifa_prefixlen", _u8(1)), ("ifa_flags", _fs8(2, "ifa_flags", True)),
               ("ifa_scope", _fs8(3, "rt_scopes")),
               ("ifa_index", lambda nl, b: _ifindex(struct.unpack_from("<i", b, 4)[0])))
-_RTMSG = (("rtm_family", None), ("rtm_dst_len", _u8(1)), ("rtm_src_len", _u8(2)), ("rtm_tos", lambda nl, b: hexa(b[3])),
+_RTMSG = (("rtm_family", None), ("rtm_dst_len", _u8(1)), ("rtm_src_len", _u8(2)), ("rtm_tos", lambda nl, b: _tos(nl, b[3])),
           ("rtm_table", _fs8(4, "rt_tables")), ("rtm_protocol", _fs8(5, "rt_protos")),
           ("rtm_scope", _fs8(6, "rt_scopes")), ("rtm_type", _fs8(7, "rt_types")),
           ("rtm_flags", _u32f(8, "rtm_flags")))
@@ -340,7 +354,7 @@ for _t in (0x14, 0x15, 0x16, 0x3A, 0x3E):
     _ROUTE[_t] = (_IFADDRMSG, 8, "rtnl_addr_attrs", "addr")
 for _t in (0x18, 0x19, 0x1A):
     _ROUTE[_t] = (_RTMSG, 12, "rtnl_route_attrs", "route")
-for _t in (0x1C, 0x1D):
+for _t in (0x1C, 0x1D, 0x1E):
     _ROUTE[_t] = (_NDMSG, 12, "rtnl_neigh_attrs", "neigh")
 
 
@@ -365,4 +379,108 @@ def _route(nl, h, off, n):
     return text
 
 
-FAMILIES = {7: _selinux, 0: _route}
+# --- NETLINK_SOCK_DIAG: inet sockets ----------------------------------------------
+
+_TCP_STATES = {1: "TCP_ESTABLISHED", 2: "TCP_SYN_SENT", 3: "TCP_SYN_RECV", 4: "TCP_FIN_WAIT1", 5: "TCP_FIN_WAIT2",
+               6: "TCP_TIME_WAIT", 7: "TCP_CLOSE", 8: "TCP_CLOSE_WAIT", 9: "TCP_LAST_ACK", 10: "TCP_LISTEN",
+               11: "TCP_CLOSING", 12: "TCP_NEW_SYN_RECV"}
+
+
+def _states(v: int) -> str:
+    """idiag_states: 1<<TCP_ESTABLISHED|...|0x1 (bits by state, the rest in hex)."""
+    parts, left = [], v
+    for n, name in _TCP_STATES.items():
+        if left & (1 << n):
+            parts.append(f"1<<{name}")
+            left &= ~(1 << n)
+    if left or not parts:
+        parts.append(hexa(left))
+    return "|".join(parts)
+
+
+def _sockid(nl, b: bytes, off: int, family: int) -> str:
+    sport, dport = struct.unpack_from(">HH", b, off)
+    size = 16 if family == socket.AF_INET6 else 4
+    if family in (socket.AF_INET, socket.AF_INET6):
+        src, dst = (socket.inet_ntop(family, b[off + k : off + k + size]) for k in (4, 20))
+        if family == socket.AF_INET:
+            addrs = f'idiag_src=inet_addr("{src}"), idiag_dst=inet_addr("{dst}")'
+        else:
+            addrs = f'inet_pton(AF_INET6, "{src}", &idiag_src), inet_pton(AF_INET6, "{dst}", &idiag_dst)'
+    else:
+        addrs = f"idiag_src={nl.hexstr(0, 0)}"
+    ifi, c0, c1 = struct.unpack_from("<III", b, off + 36)
+    return (f"id={{idiag_sport=htons({sport}), idiag_dport=htons({dport}), {addrs}, "
+            f"idiag_if={_ifindex(ifi)}, idiag_cookie=[{c0}, {c1}]}}")
+
+
+def _inet_diag_req(nl, off: int, n: int, family: int) -> str:
+    size = 56
+    head = f"{{sdiag_family={_fam(nl, family)}, "
+    if n < size:
+        return head + "...}"
+    b = nl.mem.get(off, size)
+    if b is None:
+        return head + nl.mem.at(off + 1) + "}"
+    proto = nl.c.fs("inet_protocols").xval(b[1], nl.style())
+    ext = b[2]
+    states = struct.unpack_from("<I", b, 4)[0]
+    return (head + f"sdiag_protocol={proto}, idiag_ext={hexa(ext)}, idiag_states={_states(states)}, "
+            f"{_sockid(nl, b, 8, family)}}}")
+
+
+def _inet_diag_msg(nl, off: int, n: int, family: int) -> tuple[str, bool]:
+    size = 72
+    head = f"{{idiag_family={_fam(nl, family)}, "
+    if n < size:
+        return head + "...}", False
+    b = nl.mem.get(off, size)
+    if b is None:
+        return head + nl.mem.at(off + 1) + "}", False
+    state, timer, retrans = b[1], b[2], b[3]
+    st = _TCP_STATES.get(state, f"{hexa(state)} /* TCP_??? */")
+    expires, rq, wq, uid, ino = struct.unpack_from("<IIIII", b, 52)
+    return (head + f"idiag_state={st}, idiag_timer={timer}, idiag_retrans={retrans}, {_sockid(nl, b, 4, family)}, "
+            f"idiag_expires={expires}, idiag_rqueue={rq}, idiag_wqueue={wq}, idiag_uid={uid}, idiag_inode={ino}}}"), True
+
+
+def _sockopt_bits(nl, off, n):
+    if n != 2:
+        return None
+    b = nl.mem.get(off, 2)
+    if b is None:
+        return nl.mem.at(off)
+    v = struct.unpack("<H", b)[0]
+    # struct inet_diag_sockopt's bit-fields, low bit first
+    names = ("recverr", "is_icsk", "freebind", "hdrincl", "mc_loop", "transparent", "mc_all", "nodefrag",
+             "bind_address_no_port", "recverr_rfc4884", "defer_connect")
+    on = [f"{nm}=1" for k, nm in enumerate(names) if v >> k & 1]
+    return "{" + ", ".join(on) + "}" if on else "{}"
+
+
+_INET_DIAG_ATTRS = {"INET_DIAG_SHUTDOWN": u8, "INET_DIAG_MARK": u32, "INET_DIAG_CGROUP_ID": u64,
+                    "INET_DIAG_TOS": u8, "INET_DIAG_TCLASS": u8, "INET_DIAG_SKV6ONLY": u8,
+                    "INET_DIAG_PROTOCOL": u8, "INET_DIAG_CLASS_ID": u32, "INET_DIAG_CONG": "str",
+                    "INET_DIAG_SOCKOPT": _sockopt_bits}
+
+
+def _sock_diag(nl, h, off, n):
+    if h[1] not in (0x14, 0x15) or h[1] == 3:  # SOCK_DIAG_BY_FAMILY, SOCK_DESTROY
+        return None
+    b = nl.mem.get(off, 1)
+    if b is None:
+        return nl.mem.at(off)
+    family = b[0]
+    if family not in (socket.AF_INET, socket.AF_INET6):
+        return None
+    if h[2] & 1:  # NLM_F_REQUEST: an inet_diag_req_v2
+        return _inet_diag_req(nl, off, n, family)
+    text, ok = _inet_diag_msg(nl, off, n, family)
+    if ok and n > 72:
+        by_name = dict(nl.c.fs("inet_diag_attrs").items)
+        printers = {by_name[k]: (nla_str if v == "str" else v) for k, v in _INET_DIAG_ATTRS.items() if k in by_name}
+        text += ", " + attrs(nl, off + 72, n - 72, "inet_diag_attrs", printers)
+    return text
+
+
+FAMILIES = {7: _selinux, 0: _route, 4: _sock_diag}

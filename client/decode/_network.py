@@ -53,6 +53,8 @@ def sockbuf(c: C, i: int, length: int, phase: int) -> str:
             if isinstance(v, (bytes, bytearray)):
                 return _netlink.decode(c, c.ulong(i), bytes(v), length, fam)
             return c.ptr(i)
+    if c.ulong(i) == 0:
+        return "NULL"  # strace: the address, whatever the length
     return c.buf(i, length, phase=phase)
 
 
@@ -107,7 +109,7 @@ def _recvmmsg(c: C):
 def _optname(c: C, level: int, opt: int) -> str:
     sets = {1: "sol_socket_opts", 0: "sol_ip_opts", 6: "sol_tcp_opts", 41: "sol_ipv6_opts", 270: "sol_netlink_opts"}
     if level in sets:
-        return c.fs(sets[level]).xval(opt)
+        return c.fs(sets[level]).xval(opt, c.style)
     return str(opt)
 
 
@@ -115,15 +117,19 @@ def _optval(c: C, i: int, ln: int, phase: int) -> str:
     v = c.m(i, phase)
     if not isinstance(v, (bytes, bytearray)):
         return c.ptr(i)
-    if ln == 4 and len(v) >= 4:
+    if ln >= 4 and len(v) >= 4:  # an int option (strace reads the int, whatever the length beyond it)
         return f"[{struct.unpack_from('<i', v)[0]}]"
-    return quote(bytes(v)[:ln])
+    return quote(bytes(v)[:ln], force_hex=True)  # strace: printstr_ex(..., QUOTE_FORCE_HEX)
 
 
 @syscall("setsockopt")
 def _setsockopt(c: C):
     lvl = c.int(1)
-    return [c.fd(0), c.xval(1, "sockopt_levels"), _optname(c, lvl, c.int(2)), _optval(c, 3, c.uint(4), 0), c.u(4)]
+    ln = c.int(4)  # an int: a negative length prints the value's address
+    # an int option shorter than an int: strace prints where it is
+    short_int = 0 <= ln < 4 and not (lvl == 1 and c.int(2) == 25)  # SO_BINDTODEVICE is a name
+    val = _optval(c, 3, ln, 0) if ln >= 0 and not short_int else c.ptr(3)
+    return [c.fd(0), c.xval(1, "sockopt_levels"), _optname(c, lvl, c.int(2)), val, str(ln)]
 
 
 @syscall("getsockopt", entry=3)
@@ -131,5 +137,11 @@ def _getsockopt(c: C):
     lvl = c.int(1)
     lv = c.m(4, 1)
     n = struct.unpack_from("<I", lv)[0] if isinstance(lv, (bytes, bytearray)) and len(lv) >= 4 else None
+    lv0 = c.m(4, 0)
+    n0 = struct.unpack_from("<I", lv0)[0] if isinstance(lv0, (bytes, bytearray)) and len(lv0) >= 4 else None
     val = _optval(c, 3, n, 1) if c.ok and n is not None else c.ptr(3)
-    return [c.fd(0), c.xval(1, "sockopt_levels"), _optname(c, lvl, c.int(2)), val, f"[{n}]" if n is not None and c.ok else c.ptr(4)]
+    if c.ok and n is not None:
+        ln = f"[{n0} => {n}]" if n0 is not None and n0 != n else f"[{n}]"
+    else:
+        ln = f"[{n0}]" if n0 is not None else c.ptr(4)
+    return [c.fd(0), c.xval(1, "sockopt_levels"), _optname(c, lvl, c.int(2)), val, ln]

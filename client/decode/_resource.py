@@ -68,13 +68,45 @@ def _getgroups(c: C):
     elif n and c.ok and c.ulong(1) and isinstance(v, (bytes, bytearray)):
         shown = c.rval if not c.abbrev else min(c.rval, c.opts.strsize)
         got = min(shown, len(v) // 4)
-        items = [str(x) for x in struct.unpack_from(f"<{got}I", v)]
+        items = ["-1" if x == 0xFFFFFFFF else str(x) for x in struct.unpack_from(f"<{got}I", v)]
         if got < c.rval:
             items.append("...")
         g = "[" + ", ".join(items) + "]"
     else:
         g = "NULL" if c.ulong(1) == 0 else c.ptr(1)
     return [c.d(0), g]
+
+
+_NGROUPS_MAX = 65536
+
+
+@syscall("setgroups", "setgroups32")
+def _setgroups(c: C):
+    """strace's print_array of gids: at most -s of them, `... /* ADDR */`
+    where the memory ends, the address when even the first cannot be read
+    or the count exceeds NGROUPS_MAX."""
+    n = c.int(0)
+    if c.ulong(1) == 0:
+        return [c.d(0), "NULL"]
+    if n < 0 or n > _NGROUPS_MAX:
+        return [c.d(0), c.ptr(1)]
+    if n == 0:
+        return [c.d(0), "[]"]
+    v = c.m(1, 0)
+    got = len(v) // 4 if isinstance(v, (bytes, bytearray)) else 0
+    if got == 0:
+        return [c.d(0), c.ptr(1)]
+    items = []
+    for k in range(n):
+        if k >= got:
+            items.append(f"... /* {c.ulong(1) + 4 * k:#x} */")
+            break
+        if c.abbrev and k >= c.opts.strsize:
+            items.append("...")
+            break
+        g = struct.unpack_from("<I", v, 4 * k)[0]
+        items.append("-1" if g == 0xFFFFFFFF else str(g))
+    return [c.d(0), "[" + ", ".join(items) + "]"]
 
 
 @register_struct("int")
@@ -85,3 +117,8 @@ def _int_text(c: C, b: bytes, i: int) -> str:
 @register_struct("uint")
 def _uint_text(c: C, b: bytes, i: int) -> str:
     return f"[{struct.unpack_from('<I', b)[0]}]"
+
+
+@register_struct("sched_param")
+def _sched_param_text(c: C, b: bytes, i: int) -> str:
+    return f"[{struct.unpack_from('<i', b)[0]}]"

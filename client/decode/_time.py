@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 
 from ._core import C, struct as register_struct, syscall
@@ -102,3 +103,24 @@ def _timer_gettime(c: C):
 @syscall("timer_delete", "timer_getoverrun")
 def _timer_delete(c: C):
     return [c.d(0)]
+
+
+@register_struct("timezone")
+def _timezone_text(c: C, b: bytes, i: int) -> str:
+    west, dst = struct.unpack_from("<ii", b)
+    return f"{{tz_minuteswest={west}, tz_dsttime={dst}}}"
+
+
+_CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+@register_struct("tms")
+def _tms_text(c: C, b: bytes, i: int) -> str:
+    """struct tms: clock ticks, with their seconds in a comment (strace's
+    precision: as many decimals as the tick rate has digits after the first)."""
+    vals = struct.unpack_from("<4q", b)
+    digits = len(str(_CLK_TCK)) - 1
+    names = ("tms_utime", "tms_stime", "tms_cutime", "tms_cstime")
+    if c.style == "raw":
+        return "{" + ", ".join(f"{n}={v}" for n, v in zip(names, vals)) + "}"
+    return "{" + ", ".join(f"{n}={v} /* {v / _CLK_TCK:.{digits}f} s */" for n, v in zip(names, vals)) + "}"

@@ -20,7 +20,8 @@ GOLDEN = Path(__file__).parent / "golden"
 # process: _process, _resource; signal: _signal, _signals (siginfo);
 # network: _network, _sockaddr; msghdr: _msghdr (and iovec data); time: _time; misc: _misc, _ipc;
 # i386: names and args of int $0x80 calls; netlink: _netlink (route, generic), _sockaddr's
-# lengths, _ioctl's request names and argument kinds.
+# lengths, _ioctl's request names and argument kinds; structs: what calls fill or read
+# (getcpu, getgroups/setgroups lists, sched_param, timezone, sigsets of 4..8 bytes).
 CASES = {
     "file": ["openat", "newfstatat", "access", "faccessat2", "mkdirat", "unlinkat", "chdir", "getcwd", "close",
              "readlinkat", "renameat2", "fchmodat", "statx"],
@@ -34,6 +35,7 @@ CASES = {
     "time": ["nanosleep", "clock_nanosleep", "clock_getres", "clock_gettime"],
     "misc": ["uname", "getrandom", "shmget", "shmat", "shmdt", "shmctl"],
     "i386": ["getpid", "open", "write", "close", "mmap"],
+    "structs": ["getcpu", "getgroups", "setgroups", "sched_getparam", "gettimeofday", "rt_sigpending"],
     "netlink": ["socket", "sendto", "sendmsg", "getsockname", "getpeername", "ioctl"],
 }
 # per-program gcc options

@@ -10,6 +10,9 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/genetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/inet_diag.h>
+#include <netinet/in.h>
 int main(int argc, char **argv) {
 	open_out(argc, argv);
 	long r = syscall(SYS_socket, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
@@ -42,6 +45,15 @@ int main(int argc, char **argv) {
 	struct msghdr mh = {.msg_name = &sa, .msg_namelen = sizeof sa, .msg_iov = &iov, .msg_iovlen = 1};
 	n = syscall(SYS_sendmsg, r, &mh, 0);
 	EXPECT("sendmsg(%ld, {msg_name={sa_family=AF_NETLINK, nl_pid=0, nl_groups=00000000}, msg_namelen=12, msg_iov=[{iov_base=[{nlmsg_len=24, nlmsg_type=RTM_GETADDR, nlmsg_flags=NLM_F_REQUEST|NLM_F_DUMP, nlmsg_seq=3, nlmsg_pid=0}, {ifa_family=AF_INET, ifa_prefixlen=0, ifa_flags=0, ifa_scope=RT_SCOPE_UNIVERSE, ifa_index=0}], iov_len=24}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0) = %ld", r, n);
+	/* sock_diag: an inet_diag_req_v2 */
+	long sd = syscall(SYS_socket, AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG);
+	EXPECT("socket(AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG) = %ld", sd);
+	bind(sd, (void *) &sa, sizeof sa);
+	struct { struct nlmsghdr h; struct inet_diag_req_v2 r; } dq = {
+		{sizeof dq, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, 5, 0},
+		{.sdiag_family = AF_INET, .sdiag_protocol = IPPROTO_TCP, .idiag_states = 1 << 10 /* TCP_LISTEN */}};
+	n = syscall(SYS_sendto, sd, &dq, sizeof dq, MSG_DONTWAIT, NULL, 0);
+	EXPECT("sendto(%ld, [{nlmsg_len=72, nlmsg_type=SOCK_DIAG_BY_FAMILY, nlmsg_flags=NLM_F_REQUEST|NLM_F_DUMP, nlmsg_seq=5, nlmsg_pid=0}, {sdiag_family=AF_INET, sdiag_protocol=IPPROTO_TCP, idiag_ext=0, idiag_states=1<<TCP_LISTEN, id={idiag_sport=htons(0), idiag_dport=htons(0), idiag_src=inet_addr(\"0.0.0.0\"), idiag_dst=inet_addr(\"0.0.0.0\"), idiag_if=0, idiag_cookie=[0, 0]}}], 72, MSG_DONTWAIT, NULL, 0) = %ld", sd, n);
 	long g = syscall(SYS_socket, AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);
 	EXPECT("socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC) = %ld", g);
 	bind(g, (void *) &sa, sizeof sa);

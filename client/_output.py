@@ -713,8 +713,22 @@ class Printer:
         self._attached.clear()
 
     def _detach(self, rec, tid) -> None:
+        # a call under way whose line is open ends ` <detached ...>`, after
+        # the note when both share a stream, as strace's detach prints them
+        st = self._stream(tid) if self.show_trace else None
+        open_here = st is not None and st.open_tid == tid
         if "attach" not in self.o.quiet and (self.o.attach or self.o.follow):
-            self.note(f"Process {tid} detached")
+            if open_here:
+                st.drain()
+                self.notes.write(f"{NOTE_PREFIX}Process {tid} detached\n")
+                self.notes.flush()
+            else:
+                self.note(f"Process {tid} detached")
+        if open_here:
+            st.write(" <detached ...>\n")
+            st.open_tid = None
+            st.col = 0
+        self.pending.pop(tid, None)
         self.live.discard(tid)
 
     # -e read=/write= ----------------------------------------------------------------

@@ -324,3 +324,44 @@ def test_32_bit_mode_note_matches_strace(prog32, opts):
         assert _mask(ours.stderr) == _mask(theirs.stderr)
         seen = argv == [prog32] or "-f" in opts  # without -f, sh's child is not traced
         assert ("runs in 32 bit mode" in ours.stderr) == (seen and "-q" not in opts)
+
+
+# -- detaching ------------------------------------------------------------------------------------
+def _attach_and_interrupt(cmd, tmp_path, name):
+    """Attach `cmd` (a tracer command line whose last word takes the PID) to a
+    `cat` blocked in read(0), wait until the read's line is open, then
+    SIGINT the tracer. Returns its stderr and (with -o) the file."""
+    import signal as _signal
+
+    cat = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    err = tmp_path / f"{name}.err"
+    out = tmp_path / f"{name}.out"
+    try:
+        with open(err, "w") as ef:
+            tr = subprocess.Popen([*cmd[:-1], "-o", str(out), cmd[-1], str(cat.pid)], stderr=ef, start_new_session=True)
+        try:
+            for _ in range(400):  # bounded: 20 s
+                if out.exists() and "read(0, " in out.read_text():
+                    break
+                time.sleep(0.05)
+            else:
+                pytest.fail(f"{name}: the blocked read never showed: {err.read_text()}")
+            tr.send_signal(_signal.SIGINT)
+            tr.wait(timeout=30)
+        finally:
+            if tr.poll() is None:
+                os.killpg(tr.pid, 9)
+                tr.wait()
+    finally:
+        cat.kill()
+        cat.wait()
+    return err.read_text(), out.read_text()
+
+
+@needs_strace
+def test_detach_ends_the_open_call_like_strace(tmp_path):
+    """Ctrl-C on an attached tracer: the call under way ends ` <detached ...>`."""
+    ours = _attach_and_interrupt([*TRACECTL, "--embedded", "attach", "-e", "trace=read", "--"], tmp_path, "ours")
+    theirs = _attach_and_interrupt(["strace", "-e", "trace=read", "-p"], tmp_path, "theirs")
+    assert ours[1] == theirs[1] == "read(0,  <detached ...>\n"
+    assert _mask(ours[0]) == _mask(theirs[0])

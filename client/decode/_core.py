@@ -164,6 +164,13 @@ class C:
     def d(self, i: int) -> str:
         return str(self.int(i))
 
+    def pid(self, i: int) -> str:
+        """A pid argument; with --pidns-translation, as our namespace numbers
+        it too (`2 /* 23418 in strace's PID NS */`)."""
+        v = self.int(i)
+        t = self.dec.pidns
+        return str(v) if t is None else f"{v}{t.comment(self.tid, v)}"
+
     def u(self, i: int) -> str:
         return str(self.uint(i))
 
@@ -390,7 +397,7 @@ def _arg_len(c: C, a) -> int | None:
 
 
 # kinds printed from the argument's value alone: kind -> the method of C
-_BY_INDEX = {"fd": "fd", "dirfd": "dirfd", "path": "path", "str": "cstr", "int": "d", "pid": "d", "uid": "d",
+_BY_INDEX = {"fd": "fd", "dirfd": "dirfd", "path": "path", "str": "cstr", "int": "d", "pid": "pid", "uid": "d",
              "gid": "d", "off": "ld", "long": "ld", "size": "lu", "uint": "u", "hex": "hex", "ptr": "ptr",
              "sig": "sig", "mode": "mode", "sigset": "sigset"}
 

@@ -100,6 +100,7 @@ class Decoder:
         self._devs = self.opts.yflag >= 2 or bool(self.opts.decode_fds & {"dev", "all"})
         self._pidfds = self.opts.yflag >= 2 or bool(self.opts.decode_fds & {"pidfd", "all"})
         self._tgid = 0
+        self.pidns = None  # --pidns-translation: a PidTranslator (client/decode/_pidns.py)
         self._infos: dict = {}  # (pers, nr) -> the plan of _plan: worked out once
         self._c = C(self, 0, 0, "", None, None, False, _NOMEM, 0, False, None)  # call_split's context
 
@@ -660,7 +661,13 @@ class Decoder:
             signo, info = rec[_SIG_NO], rec[_SIG_INFO]
         else:
             signo, info = field(rec, "signo"), field(rec, "siginfo")
-        return siginfo_text(signo, bytes(info) if info else b"", self.opts.xstyle)
+        text = siginfo_text(signo, bytes(info) if info else b"", self.opts.xstyle)
+        if self.pidns is not None and info and len(info) >= 24 and "si_pid=" in text:
+            pid = struct.unpack_from("<i", bytes(info), 16)[0]
+            note = self.pidns.comment(rec[3], pid)
+            if note:
+                text = text.replace(f"si_pid={pid},", f"si_pid={pid}{note},", 1)
+        return text
 
     # --- -P ---
     def paths_of(self, rec: list) -> list[str]:

@@ -365,3 +365,40 @@ def test_detach_ends_the_open_call_like_strace(tmp_path):
     theirs = _attach_and_interrupt(["strace", "-e", "trace=read", "-p"], tmp_path, "theirs")
     assert ours[1] == theirs[1] == "read(0,  <detached ...>\n"
     assert _mask(ours[0]) == _mask(theirs[0])
+
+
+# -- --pidns-translation ------------------------------------------------------------------------
+_PIDNS = re.compile(r" /\* \d+ in strace's PID NS \*/")
+
+
+@needs_strace
+@needs_root_unshare
+def test_pidns_translation_three_deep_matches_strace():
+    """Every pid a tracee in another pid namespace prints gets strace's
+    comment: fork-family returns, wait4's and kill's pid arguments, getpid,
+    si_pid. strace asks /proc at the stop, so a process already reaped
+    (wait4's result, a late SIGCHLD) goes untranslated there; we translate
+    what the stream told us, so ours may have more comments, never fewer."""
+    args = ["-f", "--pidns-translation", "-e", "trace=clone,clone3,vfork,fork,getpid,getppid,gettid,kill,wait4,exit_group",
+            "-e", "signal=SIGCHLD", "unshare", "-pf", "unshare", "-pf", "unshare", "-pf", "sh", "-c", "kill -0 $$; /bin/true & wait"]
+    ours, theirs = tracectl(*args), strace(*args)
+    assert ours.returncode == theirs.returncode == 0, ours.stderr
+    # the three inits' clones into the next namespace, the inner waits on them, getpid, kill
+    assert len(re.findall(r"clone\(.*\) = 2 /\* (\d+) in strace's PID NS \*/", ours.stderr)) == 3, ours.stderr
+    assert len(re.findall(r"wait4\(2 /\* \d+ in strace's PID NS \*/, ", ours.stderr)) == 2
+    assert re.search(r"getpid\(\) += 1 /\* (\d+) in strace's PID NS \*/", ours.stderr)
+    assert re.search(r"kill\(1 /\* \d+ in strace's PID NS \*/, 0\) = 0", ours.stderr)
+    assert re.search(r"si_pid=2 /\* \d+ in strace's PID NS \*/", ours.stderr)
+    # the comment names the pid the fork event announced
+    for ns_child in re.findall(r"clone\(.*\) = 2 /\* (\d+) in strace's PID NS \*/", ours.stderr):
+        assert f"Process {ns_child} attached" in ours.stderr
+
+    # every translation strace makes, we make too (as (where, value) pairs:
+    # strace's lines are cut by its attach notes, so whole lines differ)
+    from collections import Counter
+
+    def made(text):
+        return Counter(re.findall(r"(= |\(|si_pid=)(\d+) /\* \d+ in strace's PID NS \*/", text))
+
+    assert not made(theirs.stderr) - made(ours.stderr), (ours.stderr, theirs.stderr)
+    assert sum(made(theirs.stderr).values()) >= 7  # strace translates these as well

@@ -431,11 +431,18 @@ class Printer:
         execve's line (strace prints it at the execve's exit), or comes
         before whatever record comes first if the execve is not shown."""
         pending, self._pers_note = self._pers_note, {}
-        after = rec[0] in (_SYSCALL, _SYSCALL_EXIT) and rec[3] in pending and self.name(field(rec, "pers"), field(rec, "nr")) in _EXECS
-        if not after:
+        rtype = rec[0]
+        ours = rtype in _CALL_RECORDS and rec[3] in pending and self.name(field(rec, "pers"), field(rec, "nr")) in _EXECS
+        if ours and rtype == _SYSCALL_ENTRY:
+            # the execve's entry, split after the exec event (it blocked
+            # past the flush interval): the note waits for its exit
+            self.feed(rec)
+            self._pers_note.update(pending)
+            return
+        if not ours:
             self._pers_lines(pending)
         self.feed(rec)
-        if after:
+        if ours:
             self._pers_lines(pending)
 
     def _pers_lines(self, pending) -> None:
@@ -894,6 +901,7 @@ _DEAD_MAX = 1 << 16
 _SYSCALL, _EXEC, _LOST, _ERROR, _NEWTASK, _ATTACH = (int(r) for r in (Rec.SYSCALL, Rec.EXEC, Rec.LOST, Rec.ERROR, Rec.NEWTASK, Rec.ATTACH))
 _I386 = int(Pers.I386)
 _SYSCALL_EXIT = int(Rec.SYSCALL_EXIT)
+_SYSCALL_ENTRY = int(Rec.SYSCALL_ENTRY)
 # --pidns-translation: the calls whose return value is a pid (strace's
 # RVAL_TGID/RVAL_TID/RVAL_PGID/RVAL_SID ones)
 _FORKS = frozenset({"clone", "clone3", "fork", "vfork"})

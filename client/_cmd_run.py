@@ -222,6 +222,9 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
             reaper = Reaper()  # before the command exists: what is here is ours
         src.start()
         if reaper is not None:
+            from ._launch import LAUNCH_FDS
+
+            decoder.launch_fds = dict(LAUNCH_FDS)  # what the command inherited, for -y
             _standard_fds_away()  # the command runs: it alone holds them now
         child = getattr(src, "child", None)
         pid = getattr(src, "pid", None) or getattr(child, "pid", None)

@@ -40,7 +40,10 @@ class PidTranslator:
                 p = self._parent.get(tid)
                 key = self._key.get(p, -1) if p is not None else -1
             if key in (-1, None):
-                key = -tid  # attached inside a namespace we did not see start: its own
+                # its fork event is still to come (a child's records can
+                # come first), or it was attached inside a namespace we did
+                # not see start: its own for now, decided again next time
+                return -tid
         if len(self._key) >= _MAX:
             self._key.clear()
             self._map.clear()
@@ -67,14 +70,14 @@ class PidTranslator:
         """A fork-family call of `parent` returned `ret`: its fork event's
         child, as the parent's namespace numbers it."""
         child = self._child.get(parent)
-        key = self._key.get(parent)
+        key = self._key.get(parent, -parent)
         if child is not None and key is not None:
             self._map[(key, ret)] = child
 
     def ours(self, tid: int, v: int) -> int | None:
         """The id `v` as task `tid` sees it, in our namespace (None: the
         same namespace, or an id the stream never told)."""
-        key = self._key.get(tid)
+        key = self._key.get(tid, -tid)
         if key is None or v <= 0:
             return None
         return self._map.get((key, v))

@@ -402,3 +402,14 @@ def test_pidns_translation_three_deep_matches_strace():
 
     assert not made(theirs.stderr) - made(ours.stderr), (ours.stderr, theirs.stderr)
     assert sum(made(theirs.stderr).values()) >= 7  # strace translates these as well
+
+
+@needs_strace
+def test_thread_execve_without_f_ends_like_strace(progs):
+    """Without -f the thread is not traced: the old leader goes away inside
+    its call, and the run still ends with strace's exit line."""
+    args = ["-e", "trace=execve,exit_group", progs["thread_exec"]]
+    ours, theirs = tracectl(*args), strace(*args)
+    assert ours.returncode == theirs.returncode == 0
+    assert ours.stderr.splitlines()[-1] == theirs.stderr.splitlines()[-1] == "+++ exited with 0 +++"
+    assert _mask(ours.stderr) == _mask(theirs.stderr)

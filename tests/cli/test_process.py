@@ -176,6 +176,9 @@ def test_ptrace_using_programs_work_without_f(progs):
         assert (r.returncode, r.stderr) == (0, "+++ exited with 0 +++\n")
         r = tracectl("-o", "/dev/null", STRACE, "-f", "-o", "/dev/null", "true")
         assert (r.returncode, r.stderr) == (0, "")
+        r = tracectl(STRACE, "-o", "/dev/null", "true")  # the words, every call shown
+        assert r.returncode == 0 and r.stderr.splitlines()[-1] == "+++ exited with 0 +++"
+        assert re.search(r"^ptrace\(PTRACE_SEIZE, \d+, NULL, ", r.stderr, re.M), r.stderr
 
 
 def test_with_f_children_are_followed(progs):

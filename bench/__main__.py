@@ -284,6 +284,7 @@ OTHERS = [
     ("bpfgen: table load, qualify, compile, plan", ["bench_table.py"]),
     ("daemon: attach overhead, daemon vs embedded vs strace -p", ["daemon_attach.py"]),
     ("attach --seccomp-bpf: untraced calls under an injected filter vs plain attach and strace -p", ["attach_inject.py", "--rounds", "3"]),
+    ("run without -f: plain stops, no filter, vs strace without -f and vs --seccomp-bpf", ["run_nofollow.py", "--rounds", "3"]),
     ("daemon: fan-out to watchers", ["daemon_fanout.py", "--seconds", "2"]),
     ("daemon: a stalled watcher", ["daemon_stall.py", "--seconds", "5"]),
     ("daemon: standing rules, unmatched execs and exec-to-traced latency", ["daemon_rules.py", "--rounds", "3"]),

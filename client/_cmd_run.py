@@ -13,9 +13,10 @@ import os
 import resource
 import signal
 import sys
+import time
 
 from tracerd import TracerdError, TracerError, UsageError
-from tracerd._wire import PLAN_HEADER, Ctl, PlanFlag, Rec, iter_records
+from tracerd._wire import PLAN_HEADER, Ctl, PlanFlag, Rec, iter_records, record
 
 from ._cli import settled
 from ._options import add_strace_options, resolve, strict_parser, warnings
@@ -301,6 +302,9 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
             reaper = Reaper()  # before the command exists: what is here is ours
         src.start()
         if reaper is not None:
+            from ._launch import LAUNCH_FDS
+
+            decoder.launch_fds = dict(LAUNCH_FDS)  # what the command inherited, for -y
             _standard_fds_away()  # the command runs: it alone holds them now
         child = getattr(src, "child", None)
         pid = getattr(src, "pid", None) or getattr(child, "pid", None)
@@ -367,6 +371,15 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
         end = getattr(src, "end", None)  # a daemon's End: why the stream stopped
         if end is not None and end.reason in ENDED_BY_DAEMON:
             printer.note(printable(end.message) if end.message else f"session {end.session}: {ENDED_BY_DAEMON[end.reason]}")
+        elif kind == "run" and not interrupted and opts.fmt == "strace" and pid and pid not in printer.dead:
+            # the tracer lost the command's end (a non-leader thread's exec
+            # under plain stops: the old leader goes without a status):
+            # strace's line from the status we reap ourselves
+            status = src.status()
+            st_rec = record(Rec.EXIT, 0, time.time_ns(), pid, pid, os.WEXITSTATUS(status)) if os.WIFEXITED(status) else (
+                record(Rec.KILLED, 0, time.time_ns(), pid, pid, os.WTERMSIG(status), os.WCOREDUMP(status)) if os.WIFSIGNALED(status) else None)
+            if st_rec is not None:
+                printer.feed(st_rec)
         printer.finish()
         if kind == "run":
             status = src.status()

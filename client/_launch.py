@@ -57,6 +57,13 @@ def resolve(name: str) -> str:
     raise TracerError(f"Can't stat '{name}': No such file or directory")
 
 
+# What fds 0-2 named when the last command was launched (it inherited them):
+# once it runs, `run` gives its own 0 and 1 away (client/_cmd_run.py), so a
+# reader that wants what the command started with (a recording's fd names
+# for a command already gone) asks here.
+LAUNCH_FDS: dict[int, str] = {}
+
+
 def _read_exact(fd: int, n: int) -> bytes:
     out = b""
     while len(out) < n:
@@ -175,6 +182,12 @@ def launch(argv, *, bpf: bytes | None, env=None, cwd=None, user=None, ignored=()
     if bpf is not None:
         fbuf = ctypes.create_string_buffer(bytes(bpf), len(bpf))
         prog = _SockFprog(len(bpf) // 8, ctypes.cast(fbuf, ctypes.c_void_p))
+    LAUNCH_FDS.clear()
+    for fd in (0, 1, 2):
+        try:
+            LAUNCH_FDS[fd] = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            pass
     cmd_r, cmd_w = os.pipe()
     ack_r, ack_w = os.pipe()
     me = os.getpid()

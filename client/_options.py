@@ -213,7 +213,7 @@ def add_strace_options(p: argparse.ArgumentParser) -> None:
     a("--pidns-translation", dest="pidns", action="store_true", help="print pids in strace's namespace too")
     a("-E", "--env", dest="env", action="append", default=[], metavar="VAR[=VAL]", help="set (or with VAR alone, remove) VAR for the command")
     a("-u", "--user", "--username", dest="user", metavar="USERNAME", help="run the command with USERNAME's uid, gid and groups (root only; setuid programs keep working)")
-    a("--seccomp-bpf", dest="seccomp_bpf", action="store_true", help="run: accepted (run always filters with seccomp-BPF); attach: inject the filter into the processes (irreversible: they keep a pass-through tracer until they exit)")
+    a("--seccomp-bpf", dest="seccomp_bpf", action="store_true", help="run: keep the seccomp filter without -f (children then followed, not shown; with -f it is always used); attach: inject the filter into the processes (irreversible: they keep a pass-through tracer until they exit)")
     a("--colocate", dest="colocate", action="store_true", help="pin the tracer and the tracee to one CPU (faster, changes the tracee's affinity)")
     a("--in-kernel", dest="in_kernel", action="store_true", help="-e inject=/fault= errors that need no per-call decision go into the seccomp filter (SECCOMP_RET_ERRNO): no stop, not printed, not counted; not strace's semantics")
     a("--format", dest="fmt", default="strace", metavar="FORMAT", help="strace (default), jsonl, msgpack (a recording: tracectl replay), or perfetto (a Perfetto trace; needs -o FILE)")

@@ -162,6 +162,10 @@ class Printer:
         self._exec_skip = set(self.roots or ()) if launched else set()  # run: the command's own execve stays
         self._fast = self._split is not None and self._strace and self._plain and not self.per_pid and not options.pidns and not self._comm and self._detached is None and not self._iflag
         self._stderr_pids = not self.to_file
+        if options.pidns and self._strace:
+            from .decode._pidns import PidTranslator
+
+            decoder.pidns = PidTranslator()
         # strace's `[ Process PID=N runs in 32 bit mode. ]`: each task's
         # personality (children inherit it), and the notes an exec set off,
         # printed after that execve's line
@@ -369,6 +373,10 @@ class Printer:
         if self._pers_note:
             return self._feed_after_exec(rec)
         tid = rec[3]
+        if self.o.pidns and tid > 0 and self.d.pidns is not None:
+            self.d.pidns.seen(rec)
+            if rec[0] == _NEWTASK:
+                self.d.pidns.newtask(tid, field(rec, "child"))
         if rec[0] == _SYSCALL and self._fast and not self.pre_exec and not self._attached and rec[_S_PERS] != _I386 and (self._all_visible or tid in self.roots):
             # the common record on the common options: what the general
             # path below and _syscall/_call_line do for it, inlined, with the
@@ -476,11 +484,18 @@ class Printer:
         execve's line (strace prints it at the execve's exit), or comes
         before whatever record comes first if the execve is not shown."""
         pending, self._pers_note = self._pers_note, {}
-        after = rec[0] in (_SYSCALL, _SYSCALL_EXIT) and rec[3] in pending and self.name(field(rec, "pers"), field(rec, "nr")) in _EXECS
-        if not after:
+        rtype = rec[0]
+        ours = rtype in _CALL_RECORDS and rec[3] in pending and self.name(field(rec, "pers"), field(rec, "nr")) in _EXECS
+        if ours and rtype == _SYSCALL_ENTRY:
+            # the execve's entry, split after the exec event (it blocked
+            # past the flush interval): the note waits for its exit
+            self.feed(rec)
+            self._pers_note.update(pending)
+            return
+        if not ours:
             self._pers_lines(pending)
         self.feed(rec)
-        if after:
+        if ours:
             self._pers_lines(pending)
 
     def _pers_lines(self, pending) -> None:
@@ -594,18 +609,18 @@ class Printer:
             self._dump(st, self.name(pers, nr), field(rec, "args"), ret, is_error, (field(rec, "mem"),))
 
     def _pidns_comment(self, rec, pers, nr, ret) -> str:
-        """--pidns-translation: a task in another pid namespace learning its
-        own id gets strace's `/* N in strace's PID NS */` (the record's ext
-        carries the ids as the task sees them)."""
-        nspid = (ext(rec) or {}).get("nspid")
-        if not nspid or ret is None:
+        """--pidns-translation: a pid a task of another pid namespace got
+        back (getpid, clone, wait4, ...) gets strace's `/* N in strace's PID
+        NS */` (pid arguments and si_pid: the decoder, client/decode/_pidns.py)."""
+        t = self.d.pidns
+        if t is None or ret is None or ret <= 0 or field(rec, "is_error"):
             return ""
         name = self.name(pers, nr)
-        if name == "getpid" and ret == nspid[1]:
-            return f" /* {rec[4]} in strace's PID NS */"
-        if name == "gettid" and ret == nspid[0]:
-            return f" /* {rec[3]} in strace's PID NS */"
-        return ""
+        if name not in _PID_RETURNS:
+            return ""
+        if name in _FORKS:
+            t.forked(rec[3], ret)
+        return t.comment(rec[3], ret)
 
     def _unseen(self, rec) -> None:
         """A call that is not printed still tells the decoder what happened to
@@ -664,6 +679,8 @@ class Printer:
                 text = self.d.resumed(rec, entry)
             except Exception:
                 text = self._raw_ret(rec)
+            if self.o.pidns and len(rec) > _X_LEN:
+                text += self._pidns_comment(rec, pers, nr, ret)
             if flags & _TAMPERED:
                 text += tamper_marks(flags)
         if held:
@@ -809,8 +826,22 @@ class Printer:
         self._attached.clear()
 
     def _detach(self, rec, tid) -> None:
+        # a call under way whose line is open ends ` <detached ...>`, after
+        # the note when both share a stream, as strace's detach prints them
+        st = self._stream(tid) if self.show_trace else None
+        open_here = st is not None and st.open_tid == tid
         if "attach" not in self.o.quiet and (self.o.attach or self.o.follow):
-            self.note(f"Process {tid} detached")
+            if open_here:
+                st.drain()
+                self.notes.write(f"{NOTE_PREFIX}Process {tid} detached\n")
+                self.notes.flush()
+            else:
+                self.note(f"Process {tid} detached")
+        if open_here:
+            st.write(" <detached ...>\n")
+            st.open_tid = None
+            st.col = 0
+        self.pending.pop(tid, None)
         self.live.discard(tid)
 
     # -e read=/write= ----------------------------------------------------------------
@@ -980,6 +1011,11 @@ _ENTRY_T, _EXIT_T, _KILLED_T = int(Rec.SYSCALL_ENTRY), int(Rec.EXIT), int(Rec.KI
 _SIGNAL_T, _EXIT_CALL_T = int(Rec.SIGNAL), int(Rec.SYSCALL_EXIT)
 _I386 = int(Pers.I386)
 _SYSCALL_EXIT = int(Rec.SYSCALL_EXIT)
+_SYSCALL_ENTRY = int(Rec.SYSCALL_ENTRY)
+# --pidns-translation: the calls whose return value is a pid (strace's
+# RVAL_TGID/RVAL_TID/RVAL_PGID/RVAL_SID ones)
+_FORKS = frozenset({"clone", "clone3", "fork", "vfork"})
+_PID_RETURNS = _FORKS | {"getpid", "gettid", "getppid", "getpgrp", "getpgid", "getsid", "wait4", "waitpid", "setsid"}
 _PERS_NAMES = {int(Pers.X86_64): "64 bit", int(Pers.I386): "32 bit", int(Pers.X32): "x32"}
 _VANISHED = int(SysFlag.VANISHED)
 _TAMPERED = int(SysFlag.INJECTED | SysFlag.POKED | SysFlag.DELAYED)

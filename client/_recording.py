@@ -116,10 +116,12 @@ class RecordingPrinter(Printer):
             if self._first:
                 # gone already (a short command): our child started in our
                 # cwd with our stdin, stdout and stderr (what the decoder assumes live)
+                from ._launch import LAUNCH_FDS  # ours as they were then (run gives 0 and 1 away)
+
                 fds = {AT_FDCWD: os.getcwd()}
                 for fd in (0, 1, 2):
                     try:
-                        fds[fd] = os.readlink(f"/proc/self/fd/{fd}")
+                        fds[fd] = LAUNCH_FDS.get(fd) or os.readlink(f"/proc/self/fd/{fd}")
                     except OSError:
                         pass
         self._first = False

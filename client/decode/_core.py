@@ -174,9 +174,13 @@ class C:
         return str(self.int(i))
 
     def pid(self, i: int) -> str:
-        """A pid argument: its number (with -Y, `N<comm>`)."""
+        """A pid argument: its number (with -Y, `N<comm>`); with
+        --pidns-translation, as our namespace numbers it too
+        (`2 /* 23418 in strace's PID NS */`)."""
         v = self.int(i)
-        return pid_text(v) if self.opts.pid_comm else str(v)
+        text = pid_text(v) if self.opts.pid_comm else str(v)
+        t = self.dec.pidns
+        return text if t is None else f"{text}{t.comment(self.tid, v)}"
 
     def u(self, i: int) -> str:
         return str(self.uint(i))

@@ -122,6 +122,8 @@ class Decoder:
         self._devs = self.opts.yflag >= 2 or bool(self.opts.decode_fds & {"dev", "all"})
         self._pidfds = self.opts.yflag >= 2 or bool(self.opts.decode_fds & {"pidfd", "all"})
         self._tgid = 0
+        self.launch_fds: dict[int, str] = {}  # fd -> what the launched command inherited (run)
+        self.pidns = None  # --pidns-translation: a PidTranslator (client/decode/_pidns.py)
         self._infos: dict = {}  # (pers, nr) -> the plan of _plan: worked out once
         self._c = C(self, 0, 0, "", None, None, False, _NOMEM, 0, False, None)  # call_split's context
 
@@ -158,9 +160,11 @@ class Decoder:
         elif first:
             # Gone or a zombie already (a short command decoded after it
             # ended). The first process of a `run` is our own child: it
-            # started in our cwd with our stdin, stdout and stderr.
+            # started in our cwd with our stdin, stdout and stderr (as they
+            # were when it was launched: launch_fds, set by `run`, which
+            # gives its own stdin and stdout away once the command runs).
             for fd in (AT_FDCWD, 0, 1, 2):
-                link = readlink_fd(os.getpid(), fd)
+                link = self.launch_fds[fd] if fd in self.launch_fds else readlink_fd(os.getpid(), fd)
                 if link is not None:
                     self._fdcache.setdefault((key, fd), link)
 
@@ -688,7 +692,13 @@ class Decoder:
             signo, info = rec[_SIG_NO], rec[_SIG_INFO]
         else:
             signo, info = field(rec, "signo"), field(rec, "siginfo")
-        return siginfo_text(signo, bytes(info) if info else b"", self.opts.xstyle)
+        text = siginfo_text(signo, bytes(info) if info else b"", self.opts.xstyle)
+        if self.pidns is not None and info and len(info) >= 24 and "si_pid=" in text:
+            pid = struct.unpack_from("<i", bytes(info), 16)[0]
+            note = self.pidns.comment(rec[3], pid)
+            if note:
+                text = text.replace(f"si_pid={pid},", f"si_pid={pid}{note},", 1)
+        return text
 
     # --- -P ---
     def paths_of(self, rec: list) -> list[str]:

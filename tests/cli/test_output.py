@@ -425,3 +425,20 @@ def test_32_bit_mode_note_for_a_task_first_seen_in_i386(recs):
     assert notes == ["[ Process PID=100 runs in 32 bit mode. ]"]
     out, _ = run_printer(options(follow=1, quiet=frozenset({"personality"})), rs)
     assert "mode. ]" not in out
+
+
+def test_32_bit_mode_note_follows_the_execve_even_split_after_the_exec(recs):
+    """The exec event can come before the execve's entry record (a call
+    split by the flush tick after the event): the note still follows the
+    execve's line, as strace prints it at the execve's exit."""
+    from tracerd._wire import Pers, record
+
+    ex = record(Rec.EXEC, 1, recs.ts, 100, 100, 100, ext={"pers": int(Pers.I386)})
+    en = record(Rec.SYSCALL_ENTRY, 2, recs.ts, 100, 100, Pers.X86_64, 59, [0] * 6, [], 0)
+    xt = record(Rec.SYSCALL_EXIT, 3, recs.ts, 100, 100, Pers.X86_64, 59, 0, False, 10, [], None, 0)
+    gp = record(Rec.SYSCALL, 4, recs.ts, 100, 100, Pers.I386, 20, [0] * 6, 100, False, 10, [], None, 0)
+    for rs in ([ex, en, xt, gp], [en, ex, xt, gp]):
+        out, _ = run_printer(options(), rs)
+        lines = out.splitlines()
+        assert lines[0].startswith("execve(") and lines[0].endswith("= 0"), out
+        assert lines[1:] == ["[ Process PID=100 runs in 32 bit mode. ]", "getpid()                                = 100"], out

@@ -105,6 +105,26 @@ def open_output(opts):
     return fp, True
 
 
+def plan_fds(opts) -> frozenset:
+    """What the tracer names fds with at the stops (build_plan's `fds=`):
+    the --decode-fds sets -y/-yy/--decode-fds ask for, and "path" for -P
+    (it matches fds by what they name). Empty: no fd is named."""
+    from tracerd.bpfgen._plan import FD_SETS
+
+    d = opts.decode
+    out = set()
+    if d is not None:
+        sets = set(d.decode_fds or ())
+        if "all" in sets or d.yflag >= 2:
+            sets |= FD_SETS
+        if d.yflag >= 1:
+            sets.add("path")
+        out |= sets & FD_SETS
+    if opts.paths:
+        out.add("path")
+    return frozenset(out)
+
+
 def make_decoder(opts):
     from tracerd.client.decode import Decoder
 
@@ -143,8 +163,9 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     for w in warnings(args, opts):
         print(f"tracectl: {w}", file=sys.stderr)
     # attach --seccomp-bpf injects the same filter into the running processes
-    bpf = compile_filter(opts.trace, errno=opts.kernel_errno) if kind == "run" or opts.seccomp_bpf else None
-    plan = build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time, abbrev=opts.plan_abbrev, tamper=opts.tamper, paths=opts.paths if opts.tamper else ())
+    fds = plan_fds(opts)  # fds named while the tracee is stopped (-y, -yy, -P)
+    bpf = compile_filter(opts.trace, errno=opts.kernel_errno, fds=bool(fds)) if kind == "run" or opts.seccomp_bpf else None
+    plan = build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time, abbrev=opts.plan_abbrev, tamper=opts.tamper, paths=opts.paths if opts.tamper else (), fds=fds)
     decoder = make_decoder(opts)
     sinks = TracectlSinks(getattr(args, "sink", None), "block")  # a bad --sink URL fails before anything runs
     out, owned = open_output(opts)

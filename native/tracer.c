@@ -186,6 +186,7 @@ void tr_loop_free(struct tr_loop *L)
 	free(L->tail);
 	free(L->ghosts);
 	tr_plan_free(&L->plan);
+	tr_sockdiag_free(L);
 	if (L->sigfd >= 0)
 		close(L->sigfd);
 	if (L->tfd >= 0)

@@ -61,6 +61,9 @@ ops = st.tuples(
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(ops, min_size=1, max_size=6))
 def test_arbitrary_ops_on_garbage_pointers(cbuild, oplist):
+    # an FD op names the fd in an argument (LEN_NONE) or a few in an array
+    oplist = [(p, k, a, src if k != Op.FD or src in (_wire.LEN_NONE, _wire.LEN_FIXED) else _wire.LEN_NONE,
+               min(size, _wire.FD_ARRAY_MAX) if k == Op.FD else size) for p, k, a, src, size in oplist]
     prog = cbuild("garbage", GARBAGE)
     eflags = _wire.EntryFlag.EXIT
     if any(o[0] == 0 for o in oplist):
@@ -74,7 +77,7 @@ def test_arbitrary_ops_on_garbage_pointers(cbuild, oplist):
     assert len(got) == 64
     for r in got:
         for phase, arg, value in _wire.field(r, "mem"):
-            assert phase in (0, 1) and 0 <= arg <= 5
+            assert phase in (0, 1) and (0 <= arg <= 5 or _wire.FD_SLOT <= arg <= _wire.FD_SLOT + 5)
             assert isinstance(value, (bytes, list, int))
             if isinstance(value, int):
                 assert value < 0

@@ -125,7 +125,7 @@ class Decoder:
         # fds print with more than their number (any --decode-fds set)
         self._anyfd = self._paths or self._socks or self._devs or self._pidfds
         self._tgid = 0
-        self._named = None  # records carry fd names (FD ops): None until a call with an fd tells
+        self._named = False  # records carry fd names (FD ops, see _named_rec)
         self._infos: dict = {}  # (pers, nr) -> the plan of _plan: worked out once
         self._c = C(self, 0, 0, "", None, None, False, _NOMEM, 0, False, None)  # call_split's context
 
@@ -641,18 +641,16 @@ class Decoder:
             return head, str(ret)
 
     def _named_rec(self, c: C) -> bool:
-        """Whether the tracer names this session's fds at the stops (the
-        record of a call with an fd carries them): then the decoder's own
-        fd table, rebuilt from the record stream, is not kept. A call
-        without fds says nothing either way."""
-        if self._named is None:
-            mem = c.mem
-            if any(k[1] >= FD_SLOT for k in mem):
-                self._named = True
-            elif c.sc is not None and c.name not in ("exit_group", "exit") and c.sc.args and \
-                    any(a.kind in ("fd", "dirfd") for a in c.sc.args):
-                self._named = False  # an fd argument and no name: an older record
-        return bool(self._named)
+        """Whether the tracer names this session's fds at the stops: once a
+        record carries names (FD ops), the decoder's own fd table, rebuilt
+        from the record stream, is no longer kept. Until then (records made
+        without them: an older recording) it is."""
+        if not self._named:
+            for k in c.mem:
+                if k[1] >= FD_SLOT:
+                    self._named = True
+                    break
+        return self._named
 
     def observe(self, rec: list) -> None:
         """A SYSCALL record the printer does not show (-z/-Z, status=):

@@ -66,6 +66,16 @@ def test_P_matches_an_fd_whose_open_is_not_traced():
     assert ours.stderr == theirs.stderr
 
 
+def test_P_symlink_matches_its_target(tmp_path):
+    """strace adds the path's realpath to the set, and says so."""
+    (tmp_path / "hn").symlink_to("/etc/hostname")
+    args = ["-P", str(tmp_path / "hn"), "-e", "trace=read", "cat", "/etc/hostname"]
+    ours, theirs = tracectl(*args, stdout=subprocess.PIPE), strace(*args, capture_output=False, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert f'tracectl: Requested path "{tmp_path}/hn" resolved into "/etc/hostname"' in ours.stderr
+    assert 'read(3, "' in ours.stderr
+    assert ours.stderr == theirs.stderr.replace("strace: ", "tracectl: ")
+
+
 def test_y_names_an_fd_whose_open_is_not_traced():
     args = ["-y", "-e", "trace=read", "cat", "/etc/hostname"]
     ours, theirs = tracectl(*args, stdout=subprocess.PIPE), strace(*args, capture_output=False, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

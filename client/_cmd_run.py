@@ -113,7 +113,7 @@ def plan_fds(opts) -> frozenset:
 
     d = opts.decode
     out = set()
-    if d is not None:
+    if d is not None and getattr(opts, "summary", None) != 1:  # -c prints no fd (strace: -y has no effect)
         sets = set(d.decode_fds or ())
         if "all" in sets or d.yflag >= 2:
             sets |= FD_SETS

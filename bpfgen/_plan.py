@@ -21,6 +21,7 @@ from tracerd._wire import (
     PLAN_VERSION,
     FD_ARRAY_MAX,
     FD_RET,
+    FD_STRIDE_MAX,
     EntryFlag,
     Op,
     Pers,
@@ -54,6 +55,10 @@ def fd_plan_flags(fds: Iterable[str]) -> int:
     return int(out)
 
 
+def table_struct_size(name: str, pers: Pers) -> int:
+    return load_table().struct_size(name, pers)
+
+
 def fd_ops(sc: Syscall, pers: Pers, *, entry_only: bool = False) -> tuple[list, list]:
     """The FD ops of a call, (entry, exit): its fd arguments named at the
     entry stop (strace prints them at entry: `dup2(4<a>, 1<b>) = 1<a>`),
@@ -65,6 +70,9 @@ def fd_ops(sc: Syscall, pers: Pers, *, entry_only: bool = False) -> tuple[list, 
             entry.append((Op.FD, i, LEN_NONE, 0))
         elif a.kind == "struct" and a.ref == "int_pair" and a.dir == "out":
             exit_.append((Op.FD, i, LEN_FIXED, 2))
+        elif a.kind == "array" and a.ref == "pollfd" and isinstance(a.len, int):
+            # poll's fds, printed at entry: `{fd=3</dev/pts/0>, events=...}`
+            entry.append((Op.FD, i, a.len, table_struct_size("pollfd", pers)))
     if sc.ret == "fd":
         exit_.append((Op.FD, FD_RET, LEN_NONE, 0))
     if entry_only or sc.noreturn:
@@ -260,7 +268,9 @@ def parse_plan(buf: bytes) -> dict:
             off += PLAN_OP.size
             if phase not in (MEM_PHASE_ENTRY, MEM_PHASE_EXIT) or kind not in set(Op) or (arg > 5 and kind not in (Op.STACK, Op.FD)):
                 raise ValueError(f"bad op ({phase}, {kind}, {arg}) in fetch plan")
-            if kind == Op.FD and (arg > FD_RET or (arg == FD_RET and (phase != MEM_PHASE_EXIT or src != LEN_NONE)) or src not in (LEN_NONE, LEN_FIXED) or (src == LEN_FIXED and size > FD_ARRAY_MAX)):
+            if kind == Op.FD and (arg > FD_RET or (arg == FD_RET and (phase != MEM_PHASE_EXIT or src != LEN_NONE))
+                                  or src in (LEN_RET,) or (src == LEN_FIXED and size > FD_ARRAY_MAX)
+                                  or (src <= 5 and not 4 <= size <= FD_STRIDE_MAX)):
                 raise ValueError(f"bad fd op ({phase}, {arg}, {src}) in fetch plan")
             if not (src <= 5 or src in (LEN_RET, LEN_FIXED, LEN_NONE)) or (src == LEN_RET and phase != MEM_PHASE_EXIT):
                 raise ValueError(f"bad length source {src} in fetch plan")

@@ -442,22 +442,30 @@ static void tr_fetch_fd(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, 
 	tr_mp_bool(b, deleted);
 }
 
-/* `cnt` fds in an int array at addr (pipe's pair): one value each */
-static void tr_fetch_fd_array(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr, size_t cnt)
+/* `cnt` fds in an array at addr, one every `stride` bytes (an int pair:
+ * 4; struct pollfd: 8), each at the start of its element: one value each */
+static void tr_fetch_fd_array(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr, size_t cnt,
+			      size_t stride)
 {
-	int32_t v[TR_FD_ARRAY_MAX];
+	unsigned char v[TR_FD_ARRAY_MAX * TR_FD_STRIDE_MAX];
 	ssize_t r;
 
 	if (cnt > TR_FD_ARRAY_MAX)
 		cnt = TR_FD_ARRAY_MAX;
-	r = tr_peek(t, v, addr, cnt * sizeof(v[0]));
-	if (r < 0 || (size_t)r != cnt * sizeof(v[0])) {
+	if (stride < 4 || stride > TR_FD_STRIDE_MAX)
+		stride = 4;
+	r = cnt ? tr_peek(t, v, addr, cnt * stride) : 0;
+	if (r < 0 || (size_t)r != cnt * stride) {
 		tr_mp_int(b, r < 0 ? r : -EFAULT);
 		return;
 	}
 	tr_mp_array(b, cnt);
-	for (size_t i = 0; i < cnt; i++)
-		tr_fetch_fd(L, t, b, v[i]);
+	for (size_t i = 0; i < cnt; i++) {
+		int32_t fd;
+
+		memcpy(&fd, v + i * stride, 4);
+		tr_fetch_fd(L, t, b, fd);
+	}
 }
 
 /* The fixed part of a MSGHDR value: [hdr, name, iov, control] */
@@ -544,8 +552,11 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 				cap = room - TR_MSGHDR_FIXED - lim * 32;
 			need = TR_MSGHDR_FIXED + lim * 32 + cap;
 			break;
-		case TR_OP_FD:
-			len = op->len_src == TR_LEN_FIXED ? (op->size < TR_FD_ARRAY_MAX ? op->size : TR_FD_ARRAY_MAX) : 1;
+		case TR_OP_FD: /* one fd, `size` ints, or as many elements as an argument says */
+			len = op->len_src == TR_LEN_FIXED ? op->size
+			      : op->len_src <= 5 ? (size_t)(t->args[op->len_src] & 0xffffffffu) : 1;
+			if (len > TR_FD_ARRAY_MAX)
+				len = TR_FD_ARRAY_MAX;
 			need = 16 + len * TR_FD_VALUE_MAX;
 			toobig = need > room;
 			break;
@@ -604,7 +615,9 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 			break;
 		case TR_OP_FD:
 			if (op->len_src == TR_LEN_FIXED)
-				tr_fetch_fd_array(L, t, b, addr, len);
+				tr_fetch_fd_array(L, t, b, addr, len, 4);
+			else if (op->len_src <= 5)
+				tr_fetch_fd_array(L, t, b, addr, len, op->size);
 			else
 				tr_fetch_fd(L, t, b, op->arg == TR_FD_RET ? (int)ret : (int)(int32_t)t->args[op->arg]);
 			break;

@@ -19,6 +19,7 @@
 #define TR_FD_SLOT 16
 #define TR_FD_RET 6
 #define TR_FD_ARRAY_MAX 64
+#define TR_FD_STRIDE_MAX 64
 /* struct msghdr / mmsghdr: native and compat (i386, x32) layouts; tested
  * against the syscall table's [structs] (tests/native/test_table_sizes.py) */
 #define TR_MSGHDR_SIZE 56

@@ -768,6 +768,12 @@ class Decoder:
                     link = self._fd_link(fd, tid)
                     if link:
                         out.append(link)
+            elif named and a.kind == "array":  # poll's fds (strace checks them too)
+                vals = mem.get((0, FD_SLOT + i))
+                for v in vals if isinstance(vals, list) else ():
+                    v = v[0] if isinstance(v, list) and v else v
+                    if isinstance(v, (bytes, bytearray)):
+                        out.append(bytes(v).decode(errors="surrogateescape"))
         if t == Rec.SYSCALL and not self._named:
             ret = field(rec, "ret")
             c = self._ctx(pers, nr, args, ret, field(rec, "is_error"), mem, tid, ret is not None)

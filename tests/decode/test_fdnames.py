@@ -12,7 +12,7 @@ from tracerd.bpfgen import build_plan, compile_filter, instructions, load_table,
 from tracerd.client.decode import DecodeOptions, Decoder
 
 TABLE = load_table()
-NR = {n: TABLE.syscalls[n].numbers[Pers.X86_64] for n in ("read", "openat", "pipe2", "dup2", "socketpair", "close", "getpid")}
+NR = {n: TABLE.syscalls[n].numbers[Pers.X86_64] for n in ("read", "openat", "pipe2", "dup2", "socketpair", "close", "getpid", "poll")}
 ALL = frozenset({"path", "socket", "dev", "pidfd"})
 
 
@@ -49,6 +49,8 @@ def test_fd_ops_follow_the_table():
     assert ops(plan, "pipe2")[0] == [(1, Op.FD, 0, LEN_FIXED, 2)]  # the pair it wrote, at exit
     assert ops(plan, "socketpair")[0] == [(1, Op.FD, 3, LEN_FIXED, 2)]
     assert ops(plan, "getpid")[0] == []
+    poll = build_plan(trace("poll"), fds={"path"})
+    assert ops(poll, "poll")[0] == [(0, Op.FD, 0, 1, 8)]  # nfds (arg 1) struct pollfd of 8 bytes
     assert parse_plan(plan)["flags"] == 0  # path alone adds no detail
     full = parse_plan(build_plan(trace("read"), fds=ALL))["flags"]
     assert full == PlanFlag.FD_SOCKET | PlanFlag.FD_DEV | PlanFlag.FD_PIDFD
@@ -77,6 +79,8 @@ def test_entry_only_names_no_returned_fd():
     (1, Op.FD, 0, LEN_FIXED, 65),  # too many fds
     (1, Op.FD, 7, LEN_NONE, 0),
     (1, Op.FD, 0, LEN_RET, 0),
+    (0, Op.FD, 0, 1, 2),  # an element smaller than its fd
+    (0, Op.FD, 0, 1, 65),
 ])
 def test_bad_fd_ops_are_refused(bad):
     from tracerd._wire import PLAN_ENTRY, PLAN_HEADER, PLAN_MAGIC, PLAN_OP, PLAN_VERSION
@@ -159,3 +163,11 @@ def test_paths_of_matches_fds_by_the_name_at_the_stop():
     assert d.paths_of(r) == ["/etc/hostname"]
     o = sysrec("openat", [0xFFFFFF9C, 0x1000, 0], 3, [(0, 1, b"/etc/hostname\0"), (0, FD_SLOT, [b"/tmp", None, False])])
     assert d.paths_of(o) == ["/etc/hostname"]  # AT_FDCWD is no fd: strace does not match the cwd
+
+
+def test_poll_fds_named_at_entry_and_its_result_bare():
+    pfd = b"\x03\0\0\0\x01\0\0\0" + b"\x04\0\0\0\x04\0\0\0"
+    out = b"\x03\0\0\0\x01\0\0\0" + b"\x04\0\0\0\x04\0\x04\0"
+    r = sysrec("poll", [0x1000, 2, 0], 1, [(0, 0, pfd), (1, 0, out), (0, FD_SLOT, [b"pipe:[1]", b"/dev/null"])])
+    assert dec(**Y).call(r) == "poll([{fd=3<pipe:[1]>, events=POLLIN}, {fd=4</dev/null>, events=POLLOUT}], 2, 0) = 1 ([{fd=4, revents=POLLOUT}])"
+    assert dec().paths_of(r) == ["pipe:[1]", "/dev/null"]

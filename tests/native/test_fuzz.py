@@ -62,8 +62,11 @@ ops = st.tuples(
 @given(st.lists(ops, min_size=1, max_size=6))
 def test_arbitrary_ops_on_garbage_pointers(cbuild, oplist):
     # an FD op names the fd in an argument (LEN_NONE) or a few in an array
-    oplist = [(p, k, a, src if k != Op.FD or src in (_wire.LEN_NONE, _wire.LEN_FIXED) else _wire.LEN_NONE,
-               min(size, _wire.FD_ARRAY_MAX) if k == Op.FD else size) for p, k, a, src, size in oplist]
+    def fd_size(src, size):
+        return min(size, _wire.FD_ARRAY_MAX) if src == _wire.LEN_FIXED else max(4, min(size, _wire.FD_STRIDE_MAX))
+
+    oplist = [(p, k, a, _wire.LEN_NONE if k == Op.FD and src == _wire.LEN_RET else src,
+               fd_size(src, size) if k == Op.FD else size) for p, k, a, src, size in oplist]
     prog = cbuild("garbage", GARBAGE)
     eflags = _wire.EntryFlag.EXIT
     if any(o[0] == 0 for o in oplist):

@@ -219,6 +219,8 @@ class Decoder:
         link, or a socket's/pidfd's detail instead of it, or a device's
         after it, by the --decode-fds sets."""
         base = "AT_FDCWD" if dirfd and fd == AT_FDCWD else str(fd)
+        if fd < 0 and base != "AT_FDCWD":  # -100 in a plain fd argument is no cwd
+            return base
         if isinstance(v, (bytes, bytearray)):
             link, detail, deleted = v, None, False
         elif isinstance(v, list) and len(v) == 3 and isinstance(v[0], (bytes, bytearray)):

@@ -142,6 +142,8 @@ def test_details_as_strace_prints_them():
     assert dec(**Y).call(r) == "close(6<anon_inode:[pidfd]>) = 0"
     gone = [b"/memfd:x", None, True]
     assert dec(**Y).call(sysrec("close", [3], 0, [(0, FD_SLOT, gone)])) == "close(3</memfd:x>(deleted)) = 0"
+    # AT_FDCWD where a plain fd is expected is no cwd (the loop read it all the same)
+    assert dec(**Y).call(sysrec("close", [0xFFFFFF9C], -9, [(0, FD_SLOT, b"/tmp")])).startswith("close(-100) = ")
     # not open at the stop: the number alone, as strace
     assert dec(**YY).call(sysrec("close", [9], -9, [(0, FD_SLOT, -9)])).startswith("close(9) = ")
 

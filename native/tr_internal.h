@@ -225,6 +225,7 @@ struct tr_task {
 	uint64_t cpu_entry;
 	int has_cpu;
 	int sched_fd, mem_fd;
+	int fd_dir; /* /proc/TID/fd (O_PATH), opened at the first fd named (memory.c) */
 	struct tr_buf mem; /* entry-phase mem entries, encoded */
 	unsigned int mem_n;
 	struct tr_task *hnext;

@@ -175,6 +175,8 @@ void tr_loop_free(struct tr_loop *L)
 				close(t->sched_fd);
 			if (t->mem_fd >= 0)
 				close(t->mem_fd);
+			if (t->fd_dir >= 0)
+				close(t->fd_dir);
 			free(t->mem.p);
 			free(t);
 		}

@@ -165,3 +165,19 @@ def test_yy_says_once_when_it_cannot_ask(tmp_path):
     notes = [line for line in r.stderr.splitlines() if line.startswith("tracectl: -yy:")]
     assert notes == [f"tracectl: -yy: cannot ask the kernel about sockets (setns into its network namespace for pid {notes[0].split('for pid ')[1].split(':')[0]}: Operation not permitted): sockets show as PROTO:[INODE]"]
     assert re.search(r"getsockname\(4<TCP:\[\d+\]>", r.stderr)
+
+
+def test_a_recording_made_with_yy_serves_replay_yy(tmp_path):
+    """The records carry the details named at the stops: replay shows them
+    as the live run did; a recording made with -y alone refuses -yy."""
+    (tmp_path / "net.py").write_text(NET)
+    live = tracectl("-yy", "-e", "trace=getsockname", PY, "net.py", cwd=tmp_path)
+    rec = tmp_path / "r.mp"
+    assert tracectl("-yy", "--format=msgpack", "-o", str(rec), "-e", "trace=getsockname", PY, "net.py", cwd=tmp_path).returncode == 0
+    shown = run_group([*TRACECTL, "replay", "-yy", str(rec)], text=True)
+    assert shown.returncode == 0, shown.stderr
+    assert "UNIX-STREAM:[" in shown.stderr and numbers(shown.stderr) == numbers(live.stderr)
+    only_y = tmp_path / "y.mp"
+    assert tracectl("-y", "--format=msgpack", "-o", str(only_y), "-e", "trace=getsockname", PY, "net.py", cwd=tmp_path).returncode == 0
+    r = run_group([*TRACECTL, "replay", "-yy", str(only_y)], text=True)
+    assert r.returncode == 1 and r.stderr.endswith("record with -yy\n")

@@ -159,8 +159,10 @@ class SysFlag(IntEnum):
 #          reads `size` ints at the argument's pointer (pipe's pair), one
 #          with len_src an argument that many elements of `size` bytes,
 #          each starting with an int fd (poll's struct pollfd: 8), at most
-#          FD_ARRAY_MAX; its value is an array of such values (or an int
-#          when the array cannot be read).
+#          FD_ARRAY_MAX; with len_src an argument and size 0, an fd_set
+#          (select's) of that many bits, one value per set bit in
+#          ascending order (at most FD_ARRAY_MAX); its value is an array of
+#          such values (or an int when the memory cannot be read).
 #   STACK  bin: exactly `size` bytes at the stack pointer (as the syscall
 #          entry saw it) plus 8 x the op's `arg`; the entry's `arg` is that
 #          word offset, not an argument index (rt_sigreturn's saved mask)
@@ -209,7 +211,7 @@ PATH_MAX = 4096
 IOV_DATA_MAX = 65536  # iovec data bytes in one mem value at most
 FD_SLOT = 16  # an FD op's mem entry: arg FD_SLOT + i (i: argument, or FD_RET)
 FD_RET = 6  # an FD op's arg naming the return value (exit phase only)
-FD_ARRAY_MAX = 64  # an FD op names this many fds of an array at most
+FD_ARRAY_MAX = 64  # an FD op names this many fds of an array or a set at most
 FD_STRIDE_MAX = 64  # an FD op's array element (len_src an argument: `size` bytes each)
 MMSG_MAX = 64  # messages (and iovecs per message) an MMSGHDR value holds at most
 MSG_NAME_MAX = 128  # sizeof(struct sockaddr_storage)

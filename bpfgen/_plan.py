@@ -73,6 +73,12 @@ def fd_ops(sc: Syscall, pers: Pers, *, entry_only: bool = False) -> tuple[list, 
         elif a.kind == "array" and a.ref == "pollfd" and isinstance(a.len, int):
             # poll's fds, printed at entry: `{fd=3</dev/pts/0>, events=...}`
             entry.append((Op.FD, i, a.len, table_struct_size("pollfd", pers)))
+        elif a.kind == "struct" and a.ref == "fd_set" and a.dir in ("in", "inout"):
+            # select's sets, printed at entry: `[3</dev/null> 4<pipe:[7]>]`;
+            # size 0: a bitmap of as many bits as the nfds argument says
+            nfds = [k for k, b in enumerate(sc.args_for(pers)) if b.name == "nfds"]
+            if nfds:
+                entry.append((Op.FD, i, nfds[0], 0))
     if sc.ret == "fd":
         exit_.append((Op.FD, FD_RET, LEN_NONE, 0))
     if entry_only or sc.noreturn:
@@ -270,7 +276,7 @@ def parse_plan(buf: bytes) -> dict:
                 raise ValueError(f"bad op ({phase}, {kind}, {arg}) in fetch plan")
             if kind == Op.FD and (arg > FD_RET or (arg == FD_RET and (phase != MEM_PHASE_EXIT or src != LEN_NONE))
                                   or src in (LEN_RET,) or (src == LEN_FIXED and size > FD_ARRAY_MAX)
-                                  or (src <= 5 and not 4 <= size <= FD_STRIDE_MAX)):
+                                  or (src <= 5 and size != 0 and not 4 <= size <= FD_STRIDE_MAX)):
                 raise ValueError(f"bad fd op ({phase}, {arg}, {src}) in fetch plan")
             if not (src <= 5 or src in (LEN_RET, LEN_FIXED, LEN_NONE)) or (src == LEN_RET and phase != MEM_PHASE_EXIT):
                 raise ValueError(f"bad length source {src} in fetch plan")

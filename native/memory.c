@@ -484,6 +484,40 @@ static void tr_fetch_fd_array(struct tr_loop *L, struct tr_task *t, struct tr_bu
 	}
 }
 
+/* An fd_set of `nbits` bits at addr (select's): one value per fd whose bit
+ * is set, in ascending order, `maxn` at most */
+#define TR_FD_SET_BITS 1024 /* FD_SETSIZE: the sets strace reads are no longer in practice */
+
+static void tr_fetch_fd_set(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr, long nbits,
+			    size_t maxn)
+{
+	unsigned char v[TR_FD_SET_BITS / 8];
+	size_t n, cnt = 0;
+	ssize_t r;
+
+	if (nbits < 0)
+		nbits = 0;
+	if (nbits > TR_FD_SET_BITS)
+		nbits = TR_FD_SET_BITS;
+	n = (((size_t)nbits + 63) / 64) * 8; /* whole words, as the kernel reads it */
+	r = n ? tr_peek(t, v, addr, n) : 0;
+	if (r < 0 || (size_t)r != n) {
+		tr_mp_int(b, r < 0 ? r : -EFAULT);
+		return;
+	}
+	for (long k = 0; k < nbits; k++)
+		if (v[k / 8] >> (k % 8) & 1)
+			cnt++;
+	if (cnt > maxn)
+		cnt = maxn;
+	tr_mp_array(b, cnt);
+	for (long k = 0, i = 0; k < nbits && (size_t)i < cnt; k++)
+		if (v[k / 8] >> (k % 8) & 1) {
+			tr_fetch_fd(L, t, b, (int)k);
+			i++;
+		}
+}
+
 /* The fixed part of a MSGHDR value: [hdr, name, iov, control] */
 #define TR_MSGHDR_FIXED (128 + TR_MSGHDR_SIZE + TR_MSG_NAME_MAX + TR_MSG_CONTROL_MAX)
 
@@ -568,13 +602,17 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 				cap = room - TR_MSGHDR_FIXED - lim * 32;
 			need = TR_MSGHDR_FIXED + lim * 32 + cap;
 			break;
-		case TR_OP_FD: /* one fd, `size` ints, or as many elements as an argument says */
+		case TR_OP_FD: /* one fd, `size` ints, as many elements as an argument says, or the
+				* fds of a bitmap: at most as many values as the room takes (the
+				* decoder names the others itself) */
 			len = op->len_src == TR_LEN_FIXED ? op->size
-			      : op->len_src <= 5 ? (size_t)(t->args[op->len_src] & 0xffffffffu) : 1;
+			      : op->len_src <= 5 ? (op->size ? (size_t)(t->args[op->len_src] & 0xffffffffu) : TR_FD_ARRAY_MAX) : 1;
 			if (len > TR_FD_ARRAY_MAX)
 				len = TR_FD_ARRAY_MAX;
+			toobig = len && room < 16 + TR_FD_VALUE_MAX;
+			if (len > (room - 16) / TR_FD_VALUE_MAX)
+				len = (room - 16) / TR_FD_VALUE_MAX;
 			need = 16 + len * TR_FD_VALUE_MAX;
-			toobig = need > room;
 			break;
 		case TR_OP_MMSGHDR: /* lim messages of lim iovecs each */
 			if (lim > TR_MMSG_MAX)
@@ -632,6 +670,8 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 		case TR_OP_FD:
 			if (op->len_src == TR_LEN_FIXED)
 				tr_fetch_fd_array(L, t, b, addr, len, 4);
+			else if (op->len_src <= 5 && !op->size)
+				tr_fetch_fd_set(L, t, b, addr, (long)(int32_t)t->args[op->len_src], len);
 			else if (op->len_src <= 5)
 				tr_fetch_fd_array(L, t, b, addr, len, op->size);
 			else

@@ -85,7 +85,7 @@ int tr_plan_parse(struct tr_plan *pl, const unsigned char *p, size_t len)
 						      (op->arg == TR_FD_RET && op->phase != 1) ||
 						      (op->len_src > 5 && op->len_src != TR_LEN_NONE && op->len_src != TR_LEN_FIXED) ||
 						      (op->len_src == TR_LEN_FIXED && op->size > TR_FD_ARRAY_MAX) ||
-						      (op->len_src <= 5 && (op->size < 4 || op->size > TR_FD_STRIDE_MAX))))) {
+						      (op->len_src <= 5 && op->size && (op->size < 4 || op->size > TR_FD_STRIDE_MAX))))) {
 				tr_plan_free(pl);
 				return -EINVAL;
 			}

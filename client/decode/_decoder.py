@@ -770,7 +770,7 @@ class Decoder:
                     link = self._fd_link(fd, tid)
                     if link:
                         out.append(link)
-            elif named and a.kind == "array":  # poll's fds (strace checks them too)
+            elif named and a.kind in ("array", "struct"):  # poll's and select's fds (strace checks them too)
                 vals = mem.get((0, FD_SLOT + i))
                 for v in vals if isinstance(vals, list) else ():
                     v = v[0] if isinstance(v, list) and v else v

@@ -74,7 +74,13 @@ def _fdset(c: C, i: int, n: int, phase: int) -> str:
     if not isinstance(v, (bytes, bytearray)):
         return c.ptr(i)
     bits = int.from_bytes(bytes(v), "little")
-    return "[" + " ".join(str(k) for k in range(min(n, len(v) * 8)) if bits >> k & 1) + "]"
+    fds = [k for k in range(min(n, len(v) * 8)) if bits >> k & 1]
+    # at entry, the fds as the tracer named them at the stop (-y), in order
+    named = c.mem.get((0, FD_SLOT + i)) if c.dec._anyfd and phase == 0 else None
+    if isinstance(named, list):
+        return "[" + " ".join(c.dec.fd_named(k, named[j]) if j < len(named) else c.dec.fd_text(k, c.tid)
+                              for j, k in enumerate(fds)) + "]"
+    return "[" + " ".join(str(k) for k in fds) + "]"
 
 
 def _select_ret(c: C) -> str:

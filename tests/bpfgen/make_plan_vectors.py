@@ -34,7 +34,7 @@ GOOD = {
                           {"paths": ["/etc/passwd", "/tmp/x"]}),
     # -yy: FD ops (arguments at entry, the returned fd and a pipe's pair at
     # exit) and the detail flags
-    "plan_fds": (["trace=openat@64,read@64,dup2@64,pipe2@64,socketpair@64,close@64"], {"fds": ["path", "socket", "dev", "pidfd"]}),
+    "plan_fds": (["trace=openat@64,read@64,dup2@64,pipe2@64,socketpair@64,close@64,poll@64,pselect6@64"], {"fds": ["path", "socket", "dev", "pidfd"]}),
 }
 
 

@@ -48,6 +48,7 @@ n = os.open("/dev/null", os.O_RDONLY); os.fsync(n) if False else os.close(n)
 os.close(os.open(".", os.O_RDONLY))
 import select
 r, w = os.pipe(); p = select.poll(); p.register(r); p.register(w, select.POLLOUT); p.poll(0)
+select.select([r], [w], [], 0)
 """
 
 
@@ -118,12 +119,13 @@ def test_yy_sockets_match_strace(tmp_path):
 
 def test_yy_files_devices_pidfds_match_strace(tmp_path):
     (tmp_path / "files.py").write_text(FILES)
-    args = ["-yy", "-e", "trace=memfd_create,pidfd_open,close,fsync,poll", PY, "files.py"]
+    args = ["-yy", "-e", "trace=memfd_create,pidfd_open,close,fsync,poll,pselect6", PY, "files.py"]
     ours, theirs = tracectl(*args, cwd=tmp_path), strace(*args, cwd=tmp_path)
     assert ours.returncode == theirs.returncode == 0
     for want in ("(deleted)", "<pid:", "</dev/null<char 1:3>>", f"<{tmp_path}>"):
         assert want in ours.stderr
     assert re.search(r"poll\(\[\{fd=\d+<pipe:\[\d+\]>, events=", ours.stderr)
+    assert re.search(r"pselect6\(\d+, \[\d+<pipe:\[\d+\]>\], \[\d+<pipe:", ours.stderr)
     assert numbers(ours.stderr) == numbers(theirs.stderr)
 
 

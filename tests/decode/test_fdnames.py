@@ -12,7 +12,7 @@ from tracerd.bpfgen import build_plan, compile_filter, instructions, load_table,
 from tracerd.client.decode import DecodeOptions, Decoder
 
 TABLE = load_table()
-NR = {n: TABLE.syscalls[n].numbers[Pers.X86_64] for n in ("read", "openat", "pipe2", "dup2", "socketpair", "close", "getpid", "poll")}
+NR = {n: TABLE.syscalls[n].numbers[Pers.X86_64] for n in ("read", "openat", "pipe2", "dup2", "socketpair", "close", "getpid", "poll", "pselect6")}
 ALL = frozenset({"path", "socket", "dev", "pidfd"})
 
 
@@ -51,6 +51,8 @@ def test_fd_ops_follow_the_table():
     assert ops(plan, "getpid")[0] == []
     poll = build_plan(trace("poll"), fds={"path"})
     assert ops(poll, "poll")[0] == [(0, Op.FD, 0, 1, 8)]  # nfds (arg 1) struct pollfd of 8 bytes
+    sel = build_plan(trace("pselect6"), fds={"path"})
+    assert ops(sel, "pselect6")[0] == [(0, Op.FD, k, 0, 0) for k in (1, 2, 3)]  # bitmaps of nfds (arg 0) bits
     assert parse_plan(plan)["flags"] == 0  # path alone adds no detail
     full = parse_plan(build_plan(trace("read"), fds=ALL))["flags"]
     assert full == PlanFlag.FD_SOCKET | PlanFlag.FD_DEV | PlanFlag.FD_PIDFD
@@ -173,3 +175,13 @@ def test_poll_fds_named_at_entry_and_its_result_bare():
     r = sysrec("poll", [0x1000, 2, 0], 1, [(0, 0, pfd), (1, 0, out), (0, FD_SLOT, [b"pipe:[1]", b"/dev/null"])])
     assert dec(**Y).call(r) == "poll([{fd=3<pipe:[1]>, events=POLLIN}, {fd=4</dev/null>, events=POLLOUT}], 2, 0) = 1 ([{fd=4, revents=POLLOUT}])"
     assert dec().paths_of(r) == ["pipe:[1]", "/dev/null"]
+
+
+def test_select_sets_named_at_entry():
+    bits = (1 << 3 | 1 << 5).to_bytes(128, "little")
+    r = sysrec("pselect6", [6, 0x1000, 0, 0, 0, 0], 1, [(0, 1, bits), (1, 1, (1 << 5).to_bytes(128, "little")),
+                                                   (0, FD_SLOT + 1, [b"/dev/null", [b"socket:[9]", b"UDP:[0.0.0.0:53]", False]])])
+    assert dec(**YY).call(r).startswith("pselect6(6, [3</dev/null> 5<UDP:[0.0.0.0:53]>], NULL, NULL, ")  # no detail recorded for 3
+    assert dec(**Y).call(r).startswith("pselect6(6, [3</dev/null> 5<socket:[9]>], NULL, NULL, ")
+    assert dec(**Y).call(r).endswith("= 1 (in [5])")
+    assert dec().paths_of(r) == ["/dev/null", "socket:[9]"]

@@ -63,7 +63,9 @@ ops = st.tuples(
 def test_arbitrary_ops_on_garbage_pointers(cbuild, oplist):
     # an FD op names the fd in an argument (LEN_NONE) or a few in an array
     def fd_size(src, size):
-        return min(size, _wire.FD_ARRAY_MAX) if src == _wire.LEN_FIXED else max(4, min(size, _wire.FD_STRIDE_MAX))
+        if src == _wire.LEN_FIXED:
+            return min(size, _wire.FD_ARRAY_MAX)
+        return size if size == 0 else max(4, min(size, _wire.FD_STRIDE_MAX))  # 0: a bitmap
 
     oplist = [(p, k, a, _wire.LEN_NONE if k == Op.FD and src == _wire.LEN_RET else src,
                fd_size(src, size) if k == Op.FD else size) for p, k, a, src, size in oplist]

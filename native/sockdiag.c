@@ -95,6 +95,8 @@ struct tr_sockdiag {
 	unsigned int tick;
 	uint64_t own_ns;
 	int said; /* a failure was reported */
+	uint32_t said_proto; /* protocols whose dump the kernel refused, reported (bit per tr_protos) */
+	int err; /* the last answer's NLMSG_ERROR, 0: none */
 	union {
 		struct nlmsghdr h;
 		long buf[8192 / sizeof(long)];
@@ -234,6 +236,7 @@ static char *tr_sd_receive(struct tr_sockdiag *s, int fd, unsigned long inode, c
 {
 	char *found = NULL;
 
+	s->err = 0;
 	for (int round = 0; round < TR_SD_ROUNDS; round++) {
 		ssize_t n = recv(fd, s->rx.buf, sizeof(s->rx.buf), 0);
 		int len;
@@ -244,6 +247,8 @@ static char *tr_sd_receive(struct tr_sockdiag *s, int fd, unsigned long inode, c
 			break;
 		len = (int)n;
 		for (struct nlmsghdr *h = &s->rx.h; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+			if (h->nlmsg_type == NLMSG_ERROR && h->nlmsg_len >= NLMSG_LENGTH(sizeof(int)))
+				s->err = -*(int *)NLMSG_DATA(h);
 			if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR)
 				return found;
 			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
@@ -372,7 +377,26 @@ static char *tr_sd_netlink_parse(const void *data, int len, unsigned long inode,
 }
 
 /* One protocol's question: the text, or NULL (not found, or no answer). */
-static char *tr_sd_ask(struct tr_sockdiag *s, int fd, int p, unsigned long inode)
+static char *tr_sd_ask1(struct tr_sockdiag *s, int fd, int p, unsigned long inode);
+
+/* One protocol's question; a dump the kernel refuses (no inet_diag or
+ * udp_diag module, say) is said once per protocol: never silently less. */
+static char *tr_sd_ask(struct tr_loop *L, struct tr_sockdiag *s, int fd, int p, unsigned long inode, int tid)
+{
+	char *text = tr_sd_ask1(s, fd, p, inode);
+
+	if (!text && s->err && tr_protos[p].kind != SD_UNIX && !(s->said_proto & (1u << p))) {
+		char msg[256];
+
+		s->said_proto |= 1u << p;
+		snprintf(msg, sizeof(msg), "-yy: the kernel cannot list %s sockets (pid %d: %s): they show as %s:[INODE]",
+			 tr_protos[p].name, tid, strerror(s->err), tr_protos[p].name);
+		tr_rec_error(L, NULL, s->err, msg);
+	}
+	return text;
+}
+
+static char *tr_sd_ask1(struct tr_sockdiag *s, int fd, int p, unsigned long inode)
 {
 	const char *name = tr_protos[p].name;
 
@@ -459,12 +483,12 @@ size_t tr_sock_detail(struct tr_loop *L, struct tr_task *t, int fd, unsigned lon
 	sfd = tr_sd_socket(L, s, t->tid);
 	if (sfd >= 0) {
 		if (p >= 0) {
-			text = tr_sd_ask(s, sfd, p, inode);
+			text = tr_sd_ask(L, s, sfd, p, inode, t->tid);
 		} else {
 			/* the protocol's name is not one of strace's: ask them all */
 			for (int i = 0; i < TR_NPROTOS && !text; i++)
 				if (i != 1) /* UNIX-STREAM: the same question as UNIX */
-					text = tr_sd_ask(s, sfd, i, inode);
+					text = tr_sd_ask1(s, sfd, i, inode);
 		}
 	}
 	if (text) {

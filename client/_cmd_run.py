@@ -113,6 +113,26 @@ def open_output(opts):
     return fp, True
 
 
+def plan_fds(opts) -> frozenset:
+    """What the tracer names fds with at the stops (build_plan's `fds=`):
+    the --decode-fds sets -y/-yy/--decode-fds ask for, and "path" for -P
+    (it matches fds by what they name). Empty: no fd is named."""
+    from tracerd.bpfgen._plan import FD_SETS
+
+    d = opts.decode
+    out = set()
+    if d is not None and getattr(opts, "summary", None) != 1:  # -c prints no fd (strace: -y has no effect)
+        sets = set(d.decode_fds or ())
+        if "all" in sets or d.yflag >= 2:
+            sets |= FD_SETS
+        if d.yflag >= 1:
+            sets.add("path")
+        out |= sets & FD_SETS
+    if opts.paths:
+        out.add("path")
+    return frozenset(out)
+
+
 def make_decoder(opts):
     from tracerd.client.decode import Decoder
 
@@ -244,9 +264,10 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     # without -f, the command alone is traced with plain syscall stops, and
     # its children are free to be ptraced by it (docs/cli.md, "Children")
     # attach --seccomp-bpf injects the same filter into the running processes
+    fds = plan_fds(opts)  # fds named while the tracee is stopped (-y, -yy, -P)
     filtered = kind == "run" and bool(opts.follow or opts.seccomp_bpf or opts.kernel_errno)
-    bpf = compile_filter(opts.trace, errno=opts.kernel_errno) if filtered or (kind != "run" and opts.seccomp_bpf) else None
-    plan = build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time, abbrev=opts.plan_abbrev, tamper=opts.tamper, paths=opts.paths if opts.tamper else ())
+    bpf = compile_filter(opts.trace, errno=opts.kernel_errno, fds=bool(fds)) if filtered or (kind != "run" and opts.seccomp_bpf) else None
+    plan = build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time, abbrev=opts.plan_abbrev, tamper=opts.tamper, paths=opts.paths if opts.tamper else (), fds=fds)
     if opts.iflag:
         plan = _plan_flag(plan, PlanFlag.IP)
     decoder = make_decoder(opts)

@@ -457,7 +457,27 @@ def make_qualifiers(exprs, paths, successful=False, failed=False):
         q.qualify("status=failed")
     for path in paths:
         q.add_path(path)
+        # strace traces the path and what it resolves to (a symlink's
+        # target: what an fd's /proc link shows), and says so
+        try:
+            real = os.path.realpath(path, strict=True)
+        except (OSError, ValueError):
+            real = None
+        if real is not None and real != path and real not in q.paths:
+            q.add_path(real)
+            if "path-resolution" not in q.quiet:
+                q.warnings.append(f'Requested path "{_c_quote(path)}" resolved into "{_c_quote(real)}"')
     return q
+
+
+def _c_quote(s: str) -> str:
+    """A path inside strace's double quotes (its C escapes, octal else)."""
+    out = []
+    for ch in s.encode(errors="surrogateescape"):
+        c = chr(ch)
+        out.append({'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\f": "\\f", "\v": "\\v"}.get(c)
+                   or (c if 0x20 <= ch < 0x7F else f"\\{ch:o}"))
+    return "".join(out)
 
 
 def _decode_options(args, q, strsize, xflag, yflag, pid_comm=False):

@@ -40,6 +40,12 @@ def _comm(pid: int) -> str | None:
         return None
 
 
+def _plan_fds(opts) -> frozenset:
+    from ._cmd_run import plan_fds
+
+    return plan_fds(opts)
+
+
 def fd_names_wanted(opts) -> bool:
     d = opts.decode
     return bool(opts.paths) or (d is not None and bool(d.yflag or d.decode_fds))
@@ -76,6 +82,8 @@ def header_for(args, kind: str, opts, roots) -> dict:
             "abbrev": _pairs(opts.plan_abbrev),
             "cpu_time": bool(opts.cpu_time),
             "fd_names": fd_names_wanted(opts),
+            # the --decode-fds sets the records name fds with, at the stops
+            "fd_sets": sorted(_plan_fds(opts)),
         },
         "clocks": [time.clock_gettime_ns(time.CLOCK_REALTIME), time.clock_gettime_ns(time.CLOCK_BOOTTIME)],
     }
@@ -172,8 +180,9 @@ def refusals(header: dict, args, opts) -> str | None:
     d = opts.decode
     if opts.follow and not header["options"].get("follow"):
         return "-f: the recording holds the traced processes themselves, not their children: record with -f"
-    if d is not None and (d.yflag >= 2 or d.decode_fds - {"path"}):
-        return "-yy (socket, device and pidfd details) is looked up while the processes run; a recording serves -y at most (trace live with -yy)"
+    wanted = _plan_fds(opts) - {"path"}
+    if wanted and not wanted <= set(f.get("fd_sets") or ()):
+        return "-yy (socket, device and pidfd details) is looked up while the processes run: record with -yy"
     if fd_names_wanted(opts) and not f.get("fd_names"):
         what = "-P" if opts.paths and not (d and (d.yflag or d.decode_fds)) else "-y"
         return f"{what} needs the fd names seen while the processes ran: record with -y"

@@ -295,7 +295,9 @@ static struct tr_task *tr_exec_rename(struct tr_loop *L, struct tr_task *t, int 
 		close(o->sched_fd);
 	if (o->mem_fd >= 0)
 		close(o->mem_fd);
-	o->sched_fd = o->mem_fd = -1;
+	if (o->fd_dir >= 0)
+		close(o->fd_dir);
+	o->sched_fd = o->mem_fd = o->fd_dir = -1;
 	return o;
 }
 

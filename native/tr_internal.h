@@ -17,6 +17,8 @@
  *              interpreter that checks the process's own filters first)
  *   tamper.c   -e inject=/fault=: the plan's tamper section, counters,
  *              writing registers and memory, delays
+ *   sockdiag.c -yy: sockets described by NETLINK_SOCK_DIAG, in the
+ *              tracee's network namespace
  *   tracer.c   the loop (tr_run)
  *   vectors.c  golden vectors (tr_selftest_frame)
  */
@@ -224,6 +226,7 @@ struct tr_task {
 	uint64_t cpu_entry;
 	int has_cpu;
 	int sched_fd, mem_fd;
+	int fd_dir; /* /proc/TID/fd (O_PATH), opened at the first fd named (memory.c) */
 	struct tr_buf mem; /* entry-phase mem entries, encoded */
 	unsigned int mem_n;
 	struct tr_task *hnext;
@@ -281,6 +284,7 @@ struct tr_loop {
 	int tamper_live; /* launch: 0 until the command's first execve */
 	int no_setinfo; /* the kernel lacks PTRACE_SET_SYSCALL_INFO */
 	int64_t stop_t0; /* CLOCK_MONOTONIC when wait returned the stop being handled; 0: none */
+	struct tr_sockdiag *sockdiag; /* sockdiag.c, made at the first -yy socket */
 };
 
 extern int64_t tr_clock_fixed; /* tr_selftest_frame: deterministic times */
@@ -372,6 +376,10 @@ int64_t tr_delay_left(struct tr_loop *L);
 void tr_delay_expire(struct tr_loop *L, int all);
 void tr_tamper_forget(struct tr_loop *L, struct tr_task *t);
 void tr_tamper_finish(struct tr_loop *L, struct tr_task *t);
+
+/* sockdiag.c */
+size_t tr_sock_detail(struct tr_loop *L, struct tr_task *t, int fd, unsigned long inode, char *out, size_t outsz);
+void tr_sockdiag_free(struct tr_loop *L);
 
 /* tracer.c */
 void tr_loop_free(struct tr_loop *L);

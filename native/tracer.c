@@ -175,6 +175,8 @@ void tr_loop_free(struct tr_loop *L)
 				close(t->sched_fd);
 			if (t->mem_fd >= 0)
 				close(t->mem_fd);
+			if (t->fd_dir >= 0)
+				close(t->fd_dir);
 			free(t->mem.p);
 			free(t);
 		}
@@ -186,6 +188,7 @@ void tr_loop_free(struct tr_loop *L)
 	free(L->tail);
 	free(L->ghosts);
 	tr_plan_free(&L->plan);
+	tr_sockdiag_free(L);
 	if (L->sigfd >= 0)
 		close(L->sigfd);
 	if (L->tfd >= 0)

@@ -10,7 +10,7 @@ from collections.abc import Callable  # not typing: ~3 ms of every start
 
 from . import _flags
 from ._fmt import FlagSet, hexa, ptr, quote_buf, quote_cstr, s32, s64, u32
-from tracerd._wire import PATH_MAX
+from tracerd._wire import FD_RET, FD_SLOT, PATH_MAX
 
 AT_FDCWD = -100
 _SETS: dict = {}  # flag-set name -> FlagSet (_flags.get without its lru_cache call)
@@ -191,12 +191,22 @@ class C:
     def lu(self, i: int) -> str:
         return str(self.args[i] & (0xFFFFFFFFFFFFFFFF if self.pers == 0 else 0xFFFFFFFF))
 
+    def named(self, i: int):
+        """What the tracer named argument i's fd (i = FD_RET: the returned
+        fd) with at the stop, or None (not named: an older record)."""
+        m = self.mem
+        v = m.get((0, FD_SLOT + i))
+        return m.get((1, FD_SLOT + i)) if v is None else v
+
     def fd(self, i: int, dirfd: bool = False) -> str:
         v = self.args[i] & 0xFFFFFFFF
         if v >> 31:
             v -= 1 << 32
-        if not self.dec._paths:  # fd_text without -y: the number
+        if not self.dec._anyfd:  # fd_text without -y: the number
             return "AT_FDCWD" if dirfd and v == AT_FDCWD else str(v)
+        named = self.mem.get((0, FD_SLOT + i))
+        if named is not None:
+            return self.dec.fd_named(v, named, dirfd)
         return self.dec.fd_text(v, self.tid, dirfd)
 
     def dirfd(self, i: int) -> str:
@@ -486,7 +496,7 @@ def ret_text(c: C, kind) -> str:
     if kind in ("hex", "addr", "ptr"):
         return hexa(r & 0xFFFFFFFFFFFFFFFF)
     if kind == "fd":
-        return c.dec.fd_text(r, c.tid, False) if r >= 0 else str(r)
+        return _ret_fd(c, r)
     if kind == "oct":
         return f"{r:#o}"
     if kind == "pid" and c.opts.pid_comm:
@@ -636,7 +646,12 @@ def _ret_hex(c: C, r: int) -> str:
 
 
 def _ret_fd(c: C, r: int) -> str:
-    return c.dec.fd_text(r, c.tid, False) if r >= 0 else str(r)
+    if r < 0:
+        return str(r)
+    named = c.mem.get((1, FD_SLOT + FD_RET))
+    if named is not None:
+        return c.dec.fd_named(r, named)
+    return c.dec.fd_text(r, c.tid, False)
 
 
 _RET_FORMATTERS = {"mode": _ret_octal, "oct": _ret_octal, "sig": _ret_sig, "none": _ret_none,

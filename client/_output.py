@@ -407,7 +407,10 @@ class Printer:
                 self._unseen(rec)
             return
         if tid not in self.live and tid not in self.dead:
-            self._first_sight(tid)
+            if rtype == _ATTACH:  # a thread seized at attach: the attach note tells it
+                self.live.add(tid)
+            else:
+                self._first_sight(tid)
         if not self._strace:
             self._feed_machine(rtype, rec, tid)
             return

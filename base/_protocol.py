@@ -152,6 +152,9 @@ REQUEST_SCHEMA: dict[str, dict[str, tuple]] = {
         "command": (_argv, False),
         "drop": (_bool, False),
         "colocate": (_bool, False),
+        # false: the command has no filter (run without -f): the worker
+        # traces it alone with plain syscall stops; default true
+        "follow": (_bool, False),
         "flush_ms": (_flush, False),
         "sinks": (_sinks, False),  # --sink; their fds follow the pidfd
     },

@@ -2,7 +2,7 @@
 
 One source of truth. docs/protocol.md describes the same thing in prose; the C
 side (native/tracer.h) is tested against these constants
-(tests/native/test_wire_constants.py), so a change here that the C side does not
+(tests/native/test_wire.py), so a change here that the C side does not
 follow fails the suite.
 
 Records are msgpack arrays whose first element is the record type and whose
@@ -147,6 +147,22 @@ class SysFlag(IntEnum):
 #          first `ret` of the vector, at most the len_src argument, `limit`
 #          and MMSG_MAX, each with at most that many iovecs); each hdr is the whole mmsghdr (64 bytes; 32 compat),
 #          msg_len included, which bounds that message's iovec data
+#   FD     what an fd names, resolved at the stop (-y/-yy/--decode-fds/-P):
+#          the entry's arg is FD_SLOT + the op's arg (FD_SLOT + FD_RET: the
+#          return value), so it never meets a pointer op's entry. One fd's
+#          value: bin, the /proc/TID/fd/N link; or [link, detail, deleted]
+#          when there is more: detail (bin or nil) is what -yy prints
+#          instead of the link (`TCP:[a:p->b:q]`, `UNIX-STREAM:[i->j]`,
+#          `NETLINK:[ROUTE:pid]`, `pid:N`) or after it (`char 1:3`), deleted
+#          (bool) is strace's `(deleted)` (the link's " (deleted)" suffix
+#          is then cut); an int: -errno (not open). An op with LEN_FIXED
+#          reads `size` ints at the argument's pointer (pipe's pair), one
+#          with len_src an argument that many elements of `size` bytes,
+#          each starting with an int fd (poll's struct pollfd: 8), at most
+#          FD_ARRAY_MAX; with len_src an argument and size 0, an fd_set
+#          (select's) of that many bits, one value per set bit in
+#          ascending order (at most FD_ARRAY_MAX); its value is an array of
+#          such values (or an int when the memory cannot be read).
 #   STACK  bin: exactly `size` bytes at the stack pointer (as the syscall
 #          entry saw it) plus 8 x the op's `arg`; the entry's `arg` is that
 #          word offset, not an argument index (rt_sigreturn's saved mask)
@@ -165,6 +181,7 @@ class Op(IntEnum):
     MSGHDR = 6
     STACK = 7
     MMSGHDR = 8
+    FD = 9  # name an fd while the tracee is stopped (-y, -yy, --decode-fds, -P)
 
 
 # --- the fetch plan -----------------------------------------------------------
@@ -192,6 +209,10 @@ LEN_FIXED = 7
 LEN_NONE = 0xFF
 PATH_MAX = 4096
 IOV_DATA_MAX = 65536  # iovec data bytes in one mem value at most
+FD_SLOT = 16  # an FD op's mem entry: arg FD_SLOT + i (i: argument, or FD_RET)
+FD_RET = 6  # an FD op's arg naming the return value (exit phase only)
+FD_ARRAY_MAX = 64  # an FD op names this many fds of an array or a set at most
+FD_STRIDE_MAX = 64  # an FD op's array element (len_src an argument: `size` bytes each)
 MMSG_MAX = 64  # messages (and iovecs per message) an MMSGHDR value holds at most
 MSG_NAME_MAX = 128  # sizeof(struct sockaddr_storage)
 MSG_CONTROL_MAX = 1024  # control data read for a msghdr (cmsg headers and payloads)
@@ -214,6 +235,12 @@ class EntryFlag(IntEnum):
 class PlanFlag(IntEnum):
     CPU_TIME = 0x1  # read per-thread schedstat at entry and exit (-c)
     TAMPER = 0x2  # a tamper section follows the entries
+    IP = 0x20  # call (entry, whole) and signal records carry the task's instruction pointer: ext "ip" (-i)
+    # what FD ops add to an fd's link (strace's --decode-fds sets; the
+    # ops themselves are there only when fds are named at all)
+    FD_SOCKET = 0x4  # socket protocol and addresses (sock_diag, -yy)
+    FD_DEV = 0x8  # a device's type and numbers (`char 1:3`)
+    FD_PIDFD = 0x10  # a pidfd's pid (`pid:N`)
 
 
 # --- the tamper section (plan version 2, PlanFlag.TAMPER) ----------------------

@@ -280,9 +280,11 @@ def main(argv=None):
 # The other parts' benchmarks, each a script with its own output: run as
 # they are, one after the other (never alongside ours: they would share CPUs).
 OTHERS = [
+    ("whole runs of real programs vs strace -f, start-up, memory (PSS)", ["workloads.py", "--rounds", "3", "--daemon"]),
     ("bpfgen: table load, qualify, compile, plan", ["bench_table.py"]),
     ("daemon: attach overhead, daemon vs embedded vs strace -p", ["daemon_attach.py"]),
     ("attach --seccomp-bpf: untraced calls under an injected filter vs plain attach and strace -p", ["attach_inject.py", "--rounds", "3"]),
+    ("run without -f: plain stops, no filter, vs strace without -f and vs --seccomp-bpf", ["run_nofollow.py", "--rounds", "3"]),
     ("daemon: fan-out to watchers", ["daemon_fanout.py", "--seconds", "2"]),
     ("daemon: a stalled watcher", ["daemon_stall.py", "--seconds", "5"]),
     ("daemon: standing rules, unmatched execs and exec-to-traced latency", ["daemon_rules.py", "--rounds", "3"]),

@@ -88,7 +88,7 @@ def load_frames(path: str, frame: int) -> tuple[list[bytes], int, int]:
     unp = msgpack.Unpacker(raw=False, strict_map_key=False)
     unp.feed(data)
     pack = msgpack.Packer().pack
-    recs = [pack(r) for r in unp if isinstance(r, list)]  # maps: the recording header (docs/recording.md)
+    recs = [pack(r) for r in unp if isinstance(r, list)]  # maps: the recording header (docs/seeing.md)
     first_tid = msgpack.unpackb(recs[0], raw=False, strict_map_key=False)[3]
     frames = [b"".join(recs[i : i + frame]) for i in range(0, len(recs), frame)]
     return frames, len(recs), first_tid
@@ -150,6 +150,22 @@ def render(name: str, frame: int, path: str | None, extra: list[str]) -> None:
         out.close()
 
 
+def instructions(name: str, replays: int, frame: int) -> int:
+    """Instructions (callgrind's Ir) of a process that replays `name`
+    `replays` times; two counts apart give a replay's own (start-up and the
+    first replay's memo misses cancel out)."""
+    import re
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        p = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={d}/cg.out", sys.executable, os.path.abspath(__file__),
+                            "--only", name, "--frame", str(frame), "--replays", str(replays)], capture_output=True, text=True)
+    m = re.search(r"Collected : (\d+)", p.stderr)
+    if p.returncode != 0 or not m:
+        raise RuntimeError(f"callgrind failed: {p.stderr[-500:]}")
+    return int(m.group(1))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="bench_decode", description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=7, help="replays per capture (median)")
@@ -159,6 +175,8 @@ def main(argv=None) -> int:
     ap.add_argument("--profile", metavar="NAME", choices=sorted(CAPTURES), help="cProfile one replay of NAME instead")
     ap.add_argument("--render", metavar="NAME", choices=sorted(CAPTURES), help="print NAME's replayed text (with the options after --)")
     ap.add_argument("-O", "--output", help="with --render: write here")
+    ap.add_argument("--callgrind", action="store_true", help="count instructions per record instead (valgrind): machine noise does not move it")
+    ap.add_argument("--replays", type=int, help=argparse.SUPPRESS)  # (callgrind's child) replay this many times, untimed
     ap.add_argument("extra", nargs="*", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     sys.path.insert(0, ROOT)
@@ -168,6 +186,19 @@ def main(argv=None) -> int:
             capture(name, force=True)
     if a.render:
         render(a.render, a.frame, a.output, a.extra)
+        return 0
+    if a.replays is not None:
+        for name in names:
+            frames, _n, root = load_frames(capture(name), a.frame)
+            with open(os.devnull, "w", encoding="utf-8", errors="backslashreplace") as out:
+                for _ in range(a.replays):
+                    replay(frames, root, CAPTURES[name][2], out)
+        return 0
+    if a.callgrind:
+        for name in names:
+            _f, n, _r = load_frames(capture(name), a.frame)
+            ir = {k: instructions(name, k, a.frame) for k in (1, 3)}
+            print(f"{name:8s} {n:6d} records  {(ir[3] - ir[1]) / 2 / n:8.0f} instructions/record (callgrind; a warm replay)", flush=True)
         return 0
     if a.profile:
         import cProfile

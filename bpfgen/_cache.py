@@ -185,10 +185,14 @@ def write(d: str, name: str, key: bytes, obj) -> None:
             pass
 
 
-def cached(name: str, key: bytes | None, build, dump, load):
+def cached(name: str, key: bytes | None, build, dump, load, keep: int | None = None):
     """`load(stored)` when the cache holds `name` for `key`, else `build()`,
     stored as `dump(value)`. A stored value `load` rejects (raises) is rebuilt
-    and rewritten."""
+    and rewritten. `keep`: name ends in "-" and the key is appended (one file
+    per key: several installed versions sharing a home do not evict each
+    other on every start), at most `keep` such files kept."""
+    if keep is not None and key is not None:
+        prefix, name = name, name + key.hex()[:40]
     d = directory() if key is not None else None
     if d is not None:
         obj = read(d, name, key)
@@ -200,7 +204,34 @@ def cached(name: str, key: bytes | None, build, dump, load):
     value = build()
     if d is not None:
         write(d, name, key, dump(value))
+        if keep is not None:
+            prune(d, prefix, keep)
     return value
+
+
+def cached_toml(path: str, prefix: str):
+    """The TOML file at `path`, parsed (tomllib), from the cache when it holds
+    the parse of these very bytes (the key is their hash). Values that do not
+    survive a msgpack round trip unchanged are not cached."""
+    with open(path, "rb") as f:
+        data = f.read()
+    key = _hash(b"toml %d\n" % FORMAT + data).digest()
+
+    def build():
+        import tomllib
+
+        return tomllib.loads(data.decode())
+
+    def dump(value):
+        packed = msgpack.unpackb(msgpack.packb(value, use_bin_type=True), raw=False, strict_map_key=False)
+        return value if packed == value else None
+
+    def load(obj):
+        if not isinstance(obj, dict):
+            raise ValueError("not a table")
+        return obj
+
+    return cached(prefix, key, build, dump, load, keep=4)
 
 
 def cached_bytes(prefix: str, key: bytes | None, build, valid) -> bytes:

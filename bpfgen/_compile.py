@@ -94,13 +94,14 @@ def _optimize(f, sc) -> None:
         pass
 
 
-def compile_filter(trace: Iterable, *, entry_only: bool = False, errno: dict | None = None) -> bytes:
+def compile_filter(trace: Iterable, *, entry_only: bool = False, errno: dict | None = None, fds: bool = False) -> bytes:
     """The raw `struct sock_filter` array for seccomp(SECCOMP_SET_MODE_FILTER):
     default ALLOW (also for an unknown arch: a tracer must not kill), and
     SECCOMP_RET_TRACE | EntryFlag bits for each selected (pers, nr).
     `errno`: (pers, nr) -> E, calls failed in the kernel with
     SECCOMP_RET_ERRNO | E (`--in-kernel` fault injection); they must not be
-    in `trace`.
+    in `trace`. `fds`: the plan names fds (build_plan's `fds=`), which may
+    add fetches to a call's flags.
 
     Kept in the on-disk cache (bpfgen/_cache.py) by trace set: a hit costs
     neither pyseccomp's import nor libseccomp's compilation (~30 ms)."""
@@ -109,19 +110,19 @@ def compile_filter(trace: Iterable, *, entry_only: bool = False, errno: dict | N
     trace = frozenset(trace)
     errno = dict(errno or {})
     key = _cache.derived_key("filter", sorted((int(p), int(n)) for p, n in trace), bool(entry_only),
-                             sorted((int(p), int(n), int(e)) for (p, n), e in errno.items()))
+                             sorted((int(p), int(n), int(e)) for (p, n), e in errno.items()), *(("fds",) if fds else ()))
     return _cache.cached_bytes(
         "filter-", key,
-        lambda: compile_filter_uncached(trace, entry_only=entry_only, errno=errno),
+        lambda: compile_filter_uncached(trace, entry_only=entry_only, errno=errno, fds=fds),
         lambda bpf: bpf and len(bpf) % SOCK_FILTER.size == 0,
     )
 
 
-def compile_filter_uncached(trace: Iterable, *, entry_only: bool = False, errno: dict | None = None) -> bytes:
+def compile_filter_uncached(trace: Iterable, *, entry_only: bool = False, errno: dict | None = None, fds: bool = False) -> bytes:
     """compile_filter() without the cache: libseccomp compiles it now."""
     sc = _seccomp()
     table = load_table()
-    flags = trace_flags(trace, entry_only=entry_only, table=table)
+    flags = trace_flags(trace, entry_only=entry_only, table=table, fds=fds)
     eff = effective_set(trace, table)
     errno = dict(errno or {})
     if set(errno) & set(eff):

@@ -19,6 +19,9 @@ from tracerd._wire import (
     PLAN_MAGIC,
     PLAN_OP,
     PLAN_VERSION,
+    FD_ARRAY_MAX,
+    FD_RET,
+    FD_STRIDE_MAX,
     EntryFlag,
     Op,
     Pers,
@@ -45,6 +48,53 @@ PARTIAL_STRUCTS = frozenset({"sockaddr_storage", "sigset"})  # sigset: rt_sigpen
 # argument struct the ioctl decoder prints
 IOCTL_ARG_MAX = 256
 
+# --decode-fds sets (strace's names) and the plan flags that add to a link
+FD_SETS = frozenset({"path", "socket", "dev", "pidfd"})
+_FD_FLAGS = {"socket": PlanFlag.FD_SOCKET, "dev": PlanFlag.FD_DEV, "pidfd": PlanFlag.FD_PIDFD}
+_FD_KINDS = frozenset({"fd", "dirfd"})
+
+
+def fd_plan_flags(fds: Iterable[str]) -> int:
+    """The PlanFlag bits of a --decode-fds set (path adds none: the FD ops
+    themselves name the path)."""
+    out = 0
+    for f in fds:
+        if f not in FD_SETS:
+            raise UsageError(f"invalid decode-fds set '{f}'")
+        out |= _FD_FLAGS.get(f, 0)
+    return int(out)
+
+
+def table_struct_size(name: str, pers: Pers) -> int:
+    return load_table().struct_size(name, pers)
+
+
+def fd_ops(sc: Syscall, pers: Pers, *, entry_only: bool = False) -> tuple[list, list]:
+    """The FD ops of a call, (entry, exit): its fd arguments named at the
+    entry stop (strace prints them at entry: `dup2(4<a>, 1<b>) = 1<a>`),
+    the fd pair it writes (pipe, pipe2, socketpair) and an fd it returns at
+    the exit stop."""
+    entry, exit_ = [], []
+    for i, a in enumerate(sc.args_for(pers)):
+        if a.kind in _FD_KINDS:
+            entry.append((Op.FD, i, LEN_NONE, 0))
+        elif a.kind == "struct" and a.ref == "int_pair" and a.dir == "out":
+            exit_.append((Op.FD, i, LEN_FIXED, 2))
+        elif a.kind == "array" and a.ref == "pollfd" and isinstance(a.len, int):
+            # poll's fds, printed at entry: `{fd=3</dev/pts/0>, events=...}`
+            entry.append((Op.FD, i, a.len, table_struct_size("pollfd", pers)))
+        elif a.kind == "struct" and a.ref == "fd_set" and a.dir in ("in", "inout"):
+            # select's sets, printed at entry: `[3</dev/null> 4<pipe:[7]>]`;
+            # size 0: a bitmap of as many bits as the nfds argument says
+            nfds = [k for k, b in enumerate(sc.args_for(pers)) if b.name == "nfds"]
+            if nfds:
+                entry.append((Op.FD, i, nfds[0], 0))
+    if sc.ret == "fd":
+        exit_.append((Op.FD, FD_RET, LEN_NONE, 0))
+    if entry_only or sc.noreturn:
+        exit_ = []
+    return entry, exit_
+
 
 def effective_set(trace: Iterable, table: Table | None = None) -> dict[tuple[Pers, int], Syscall]:
     """The (pers, nr) -> Syscall map the filter and the plan are built from:
@@ -65,10 +115,11 @@ def effective_set(trace: Iterable, table: Table | None = None) -> dict[tuple[Per
     return out
 
 
-def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, entry_only: bool = False, abbreviated: bool = False) -> list[tuple[int, int, int, int, int]]:
+def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, entry_only: bool = False, abbreviated: bool = False, fds: bool = False) -> list[tuple[int, int, int, int, int]]:
     """The plan ops of one call: (phase, Op, arg, len_src, size), entry ops first.
     `abbreviated`: the call is printed abbreviated, so an environment
-    (strarr[env]) is only counted (`/* 23 vars */`), not fetched."""
+    (strarr[env]) is only counted (`/* 23 vars */`), not fetched. `fds`:
+    its fds are named at the stops (FD ops, after the memory ops)."""
     entry, exit_ = [], []
     for i, a in enumerate(sc.args_for(pers)):
         k = a.kind
@@ -134,6 +185,10 @@ def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, ent
         entry.append((Op.STACK, off // 8, LEN_FIXED, size))
     if entry_only or sc.noreturn:
         exit_ = []
+    if fds:
+        fe, fx = fd_ops(sc, pers, entry_only=entry_only)
+        entry += fe
+        exit_ += fx
     return [(MEM_PHASE_ENTRY, *o) for o in entry] + [(MEM_PHASE_EXIT, *o) for o in exit_]
 
 
@@ -149,23 +204,26 @@ def entry_flags(sc: Syscall, ops, *, entry_only: bool = False) -> int:
     return int(flags)
 
 
-def trace_flags(trace: Iterable, *, entry_only: bool = False, table: Table | None = None) -> dict[tuple[Pers, int], int]:
-    """(pers, nr) -> EntryFlag bits for every entry of the effective set."""
+def trace_flags(trace: Iterable, *, entry_only: bool = False, table: Table | None = None, fds: bool = False) -> dict[tuple[Pers, int], int]:
+    """(pers, nr) -> EntryFlag bits for every entry of the effective set
+    (`fds`: the plan names fds, which may add fetches)."""
     table = table or load_table()
     out = {}
     for (pers, nr), sc in effective_set(trace, table).items():
-        out[(pers, nr)] = entry_flags(sc, syscall_ops(sc, pers, table, entry_only=entry_only), entry_only=entry_only)
+        out[(pers, nr)] = entry_flags(sc, syscall_ops(sc, pers, table, entry_only=entry_only, fds=fds), entry_only=entry_only)
     return out
 
 
-def build_plan(trace: Iterable, *, strsize: int = 32, cpu_time: bool = False, entry_only: bool = False, abbrev: Iterable | None = None, tamper=None, paths: Iterable[str] = ()) -> bytes:
+def build_plan(trace: Iterable, *, strsize: int = 32, cpu_time: bool = False, entry_only: bool = False, abbrev: Iterable | None = None, tamper=None, paths: Iterable[str] = (), fds: Iterable[str] = ()) -> bytes:
     """The fetch plan for a trace set, in tracerd._wire's binary format: one
     entry per selected (pers, nr) (even with no ops), sorted by (pers, nr).
     `abbrev`: the (pers, nr) printed abbreviated (strace's -e abbrev=; None =
     none): their environments are counted, not fetched. `tamper`: the
     -e inject=/fault= rules, (pers, nr) -> Inject (bpfgen.tamper_map): a
     tamper section follows the entries; `paths` (-P) restrict it to calls
-    that name one."""
+    that name one. `fds`: the --decode-fds sets ("path", "socket", "dev",
+    "pidfd") to name fds with at the stops (-y: path; -yy: all; -P alone:
+    path); empty: no fd is named, and nothing is spent on it."""
     if not 0 <= strsize < 1 << 32:
         raise UsageError(f"invalid -s argument: '{strsize}'")
     from . import _cache
@@ -174,28 +232,30 @@ def build_plan(trace: Iterable, *, strsize: int = 32, cpu_time: bool = False, en
     trace = frozenset(trace)
     abbrev = frozenset(abbrev) if abbrev is not None else frozenset()
     section = build_tamper(tamper or {}, paths=tuple(paths))
+    fds = frozenset(fds)
+    fd_plan_flags(fds)  # a bad set is refused before the cache is asked
     key = _cache.derived_key(
         "plan", sorted((int(p), int(n)) for p, n in trace), strsize, bool(cpu_time), bool(entry_only),
-        sorted((int(p), int(n)) for p, n in abbrev), section.hex(),
+        sorted((int(p), int(n)) for p, n in abbrev), section.hex(), *((sorted(fds),) if fds else ()),
     )
     return _cache.cached_bytes(
         "plan-", key,
-        lambda: _build_plan(trace, strsize, cpu_time, entry_only, abbrev, section),
+        lambda: _build_plan(trace, strsize, cpu_time, entry_only, abbrev, section, fds),
         lambda plan: len(plan) >= PLAN_HEADER.size and PLAN_HEADER.unpack_from(plan)[:2] == (PLAN_MAGIC, PLAN_VERSION),
     )
 
 
-def _build_plan(trace, strsize: int, cpu_time: bool, entry_only: bool, abbrev: frozenset, section: bytes = b"") -> bytes:
+def _build_plan(trace, strsize: int, cpu_time: bool, entry_only: bool, abbrev: frozenset, section: bytes = b"", fds: frozenset = frozenset()) -> bytes:
     abbrev = frozenset((Pers(p), n) for p, n in abbrev)
     table = load_table()
     eff = effective_set(trace, table)
     if len(eff) > 0xFFFF:
         raise UsageError("too many system calls for one fetch plan")
-    flags = (PlanFlag.CPU_TIME if cpu_time else 0) | (PlanFlag.TAMPER if section else 0)
+    flags = (PlanFlag.CPU_TIME if cpu_time else 0) | (PlanFlag.TAMPER if section else 0) | fd_plan_flags(fds)
     parts = [PLAN_HEADER.pack(PLAN_MAGIC, PLAN_VERSION, len(eff), strsize, flags)]
     for (pers, nr) in sorted(eff):
         sc = eff[(pers, nr)]
-        ops = syscall_ops(sc, pers, table, strsize=strsize, entry_only=entry_only, abbreviated=(pers, nr) in abbrev)
+        ops = syscall_ops(sc, pers, table, strsize=strsize, entry_only=entry_only, abbreviated=(pers, nr) in abbrev, fds=bool(fds))
         parts.append(PLAN_ENTRY.pack(int(pers), len(ops), entry_flags(sc, ops, entry_only=entry_only), nr))
         parts.extend(PLAN_OP.pack(phase, int(kind), arg, src, size) for phase, kind, arg, src, size in ops)
     parts.append(section)
@@ -233,8 +293,12 @@ def parse_plan(buf: bytes) -> dict:
                 raise ValueError("fetch plan truncated in an op")
             phase, kind, arg, src, size = PLAN_OP.unpack_from(buf, off)
             off += PLAN_OP.size
-            if phase not in (MEM_PHASE_ENTRY, MEM_PHASE_EXIT) or kind not in set(Op) or (arg > 5 and kind != Op.STACK):
+            if phase not in (MEM_PHASE_ENTRY, MEM_PHASE_EXIT) or kind not in set(Op) or (arg > 5 and kind not in (Op.STACK, Op.FD)):
                 raise ValueError(f"bad op ({phase}, {kind}, {arg}) in fetch plan")
+            if kind == Op.FD and (arg > FD_RET or (arg == FD_RET and (phase != MEM_PHASE_EXIT or src != LEN_NONE))
+                                  or src in (LEN_RET,) or (src == LEN_FIXED and size > FD_ARRAY_MAX)
+                                  or (src <= 5 and size != 0 and not 4 <= size <= FD_STRIDE_MAX)):
+                raise ValueError(f"bad fd op ({phase}, {arg}, {src}) in fetch plan")
             if not (src <= 5 or src in (LEN_RET, LEN_FIXED, LEN_NONE)) or (src == LEN_RET and phase != MEM_PHASE_EXIT):
                 raise ValueError(f"bad length source {src} in fetch plan")
             ops.append({"phase": phase, "kind": kind, "arg": arg, "len": src, "size": size})

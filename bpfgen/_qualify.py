@@ -678,6 +678,8 @@ _HANDLERS = {
 
 @dataclass(frozen=True)
 class _Universe:
+    """Everything a set may select (the names and numbers of the table)."""
+
     all: frozenset  # every selectable item
     by_pers: dict  # Pers -> set of keys
     names: dict  # Pers -> [(name, key)]

@@ -53,6 +53,8 @@ class Arg:
 
 @dataclass(frozen=True, slots=True)
 class Syscall:
+    """One syscall of the table: its names, classes, arguments, numbers per personality."""
+
     name: str
     classes: frozenset[str]
     args: tuple[Arg, ...]
@@ -85,6 +87,8 @@ class Syscall:
 
 @dataclass(frozen=True)
 class Table:
+    """The resolved syscall table (syscalls.toml and libseccomp's numbers)."""
+
     syscalls: dict[str, Syscall]
     classes: dict[str, frozenset[str]]
     # struct name -> {Pers: size in bytes}
@@ -462,7 +466,7 @@ def load_table_cached() -> Table:
     written)."""
     from . import _cache
 
-    return _cache.cached("table", _cache.derived_key("table"), load_table_uncached, dump_table, undump_table)
+    return _cache.cached("table-", _cache.derived_key("table"), load_table_uncached, dump_table, undump_table, keep=4)
 
 
 @functools.cache

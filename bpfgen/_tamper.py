@@ -134,6 +134,13 @@ def build_tamper(rules: Mapping[tuple[Pers, int], Inject], table: Table | None =
         if actions & TamperAction.SYSCALL:
             scno = table.syscalls[rule.syscall].numbers[Pers(pers)]
         pokes = [(0, a, d) for a, d in rule.poke_enter] + [(1, a, d) for a, d in rule.poke_exit]
+        if pokes:
+            sc = table.lookup(Pers(pers), nr)
+            nargs = len(sc.args_for(Pers(pers))) if sc else 6
+            # a poke past the call's arguments never applies: arg 0 carries
+            # strace's message instead (docs/fetch-plan.md)
+            pokes = [(ph, a, d) if a <= nargs else (ph, 0, f"requested to tamper with argument #{a}, but system call '{sc.name}' has only {nargs} arguments".encode())
+                     for ph, a, d in pokes]
         pmask, fmask = _arg_masks(table, Pers(pers), nr) if paths else (0, 0)
         parts.append(TAMPER_RULE.pack(
             int(pers), actions, rule.signal or 0, len(pokes), nr,

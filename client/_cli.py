@@ -52,7 +52,9 @@ def _module(cmd: str):
     return importlib.import_module(COMMANDS[cmd], __package__)
 
 
-def build_parser(cmd: str | None = None) -> argparse.ArgumentParser:
+def build_parser(cmd: str | None = None, only: bool = False) -> argparse.ArgumentParser:
+    """The parser; with `only`, the other commands' stubs are left out (they
+    serve the top-level help alone: ~1.5 ms of a start)."""
     parser = argparse.ArgumentParser(
         prog="tracectl",
         description="A seccomp-BPF accelerated system-call tracer (strace-compatible).",
@@ -64,10 +66,14 @@ def build_parser(cmd: str | None = None) -> argparse.ArgumentParser:
     for name in COMMANDS:
         if cmd is not None and name == cmd:
             _module(name).add_parser(sub, name, HELP[name])
-        else:
+        elif not only:
             sub.add_parser(name, help=HELP[name], add_help=False)
     return parser
 
+
+# tracectl's own options before the subcommand (any other word starting
+# with "-" begins a strace command line: `tracectl -f ls` is `run -f ls`)
+GLOBAL_OPTIONS = frozenset({"-h", "--help", "--version", "--embedded"})
 
 # True while main(), run as the program, holds the cyclic garbage collector off
 _gc_held = False
@@ -109,17 +115,31 @@ def _main(argv: list[str], program: bool) -> int:
         if a == "--socket":
             i += 2
             continue
-        if a.startswith("-"):
+        if a in GLOBAL_OPTIONS or a.startswith("--socket="):
             i += 1
             continue
+        if a.startswith("-") and a != "-":
+            # a strace command line without a subcommand (`tracectl -f ls`,
+            # `tracectl -p 1`, `tracectl -V`): it is `run`'s, or `attach`'s
+            # when it names pids
+            from ._options import attaches
+
+            cmd = "attach" if attaches(argv[i:]) else "run"
+            argv = argv[:i] + [cmd] + argv[i:]
+            break
         cmd = a if a in COMMANDS else None
         break
+    if program:
+        from ._startup import defer_inspect
+
+        defer_inspect()
     if program and cmd in HOLD_GC and gc.isenabled():
         # Start-up makes tens of thousands of objects that live until exit;
         # collections meanwhile only walk them again and again (~10 ms).
         gc.disable()
         _gc_held = True
-    parser = build_parser(cmd)
+    # a known command, and no -h/--help before it: only its own parser is needed
+    parser = build_parser(cmd, only=cmd is not None and not any(a in ("-h", "--help") for a in argv[:i]))
     try:
         args = parser.parse_args(argv)
         if args.command is None:

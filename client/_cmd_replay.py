@@ -2,7 +2,7 @@
 with any output option (-c/-C/-w, -y, -T, -t/-tt/-ttt, -r, -s, -f, -o,
 --format=strace|jsonl|perfetto) and -e trace=/status=/signal=, -z/-Z and -P as
 display filters. What the recording cannot serve is refused in one line that
-names what to record with (docs/recording.md)."""
+names what to record with (docs/seeing.md)."""
 
 from __future__ import annotations
 

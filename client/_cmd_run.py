@@ -13,9 +13,10 @@ import os
 import resource
 import signal
 import sys
+import time
 
 from tracerd import TracerdError, TracerError, UsageError
-from tracerd._wire import Ctl, iter_records
+from tracerd._wire import PLAN_HEADER, Ctl, PlanFlag, Rec, iter_records, record
 
 from ._cli import settled
 from ._options import add_strace_options, resolve, strict_parser, warnings
@@ -89,8 +90,15 @@ def open_output(opts):
             raise UsageError("--format=msgpack writes binary records: send them to -o FILE or redirect stderr")
         return Quiet(sys.stderr), False
     if path.startswith("|") or path.startswith("!"):
-        raise UsageError("-o |COMMAND (piping the output to a command) is not supported by tracectl")
-    if opts.follow >= 2 and opts.fmt == "strace":
+        from ._outfile import PipeOut
+
+        if opts.follow >= 2:
+            raise UsageError("piping the output and -ff/--output-separately are mutually exclusive")
+        try:
+            return PipeOut.start(path[1:], Quiet(sys.stderr)), True
+        except OSError as exc:
+            raise UsageError(f"Can't execute '/bin/sh': {exc.strerror}") from None
+    if opts.follow >= 2 and opts.fmt in ("strace", "jsonl"):
         # one file per task, opened as tasks appear: check the directory now
         d = os.path.dirname(path) or "."
         if not os.access(d, os.W_OK | os.X_OK):
@@ -103,6 +111,26 @@ def open_output(opts):
     except OSError as exc:
         raise UsageError(f"Can't fopen '{path}': {exc.strerror}") from None
     return fp, True
+
+
+def plan_fds(opts) -> frozenset:
+    """What the tracer names fds with at the stops (build_plan's `fds=`):
+    the --decode-fds sets -y/-yy/--decode-fds ask for, and "path" for -P
+    (it matches fds by what they name). Empty: no fd is named."""
+    from tracerd.bpfgen._plan import FD_SETS
+
+    d = opts.decode
+    out = set()
+    if d is not None and getattr(opts, "summary", None) != 1:  # -c prints no fd (strace: -y has no effect)
+        sets = set(d.decode_fds or ())
+        if "all" in sets or d.yflag >= 2:
+            sets |= FD_SETS
+        if d.yflag >= 1:
+            sets.add("path")
+        out |= sets & FD_SETS
+    if opts.paths:
+        out.add("path")
+    return frozenset(out)
 
 
 def make_decoder(opts):
@@ -134,6 +162,95 @@ def die_like(signo: int) -> int:
     return 128 + signo
 
 
+# calls whose line strace starts before they run, so the data they write to
+# a shared terminal shows inside it: `write(1, "hi\n", 3hi\n) = 3`
+ENTRY_LINES = ("write", "writev", "pwrite64", "pwritev", "pwritev2", "sendto", "sendmsg", "sendfile")
+
+
+def _entry_lines(trace) -> list:
+    """The traced (pers, nr) of ENTRY_LINES."""
+    from tracerd.bpfgen import load_table
+
+    table = load_table()
+    return sorted((p, n) for p, n in trace if getattr(table.lookup(p, n), "name", None) in ENTRY_LINES)
+
+
+def _plan_flag(plan: bytes, flag: int) -> bytes:
+    """The fetch plan with one more PlanFlag in its header (-i: PlanFlag.IP,
+    the records carry the instruction pointer)."""
+    magic, version, count, strsize, flags = PLAN_HEADER.unpack_from(plan)
+    return PLAN_HEADER.pack(magic, version, count, strsize, flags | flag) + plan[PLAN_HEADER.size :]
+
+
+def _shares_stderr(opts, kind) -> bool:
+    """The trace goes to the stderr the command writes to too: `run` without
+    -o, strace's text (the lines are what a reader orders by), something to
+    print (not -c alone). TRACECTL_SYNC=0 turns it off, =1 on for any
+    output (measuring)."""
+    forced = os.environ.get("TRACECTL_SYNC")
+    if forced in ("0", "1"):
+        return forced == "1" and kind == "run"
+    if kind == "run" and getattr(opts, "pid_comm", False) and opts.fmt == "strace" and opts.summary != 1:
+        return True  # -Y: names read from /proc while the task is held, as strace reads them
+    return kind == "run" and opts.output is None and opts.fmt == "strace" and opts.summary != 1
+
+
+def _debug_notes(args, opts, kind, bpf, plan) -> None:
+    """-d: what tracectl set up, one `tracectl: debug: ...` line each (strace's
+    -d describes its own internals; these are ours)."""
+    from tracerd.bpfgen import load_table
+
+    table = load_table()
+    names = sorted({getattr(table.lookup(p, n), "name", None) or f"{p}:{n}" for p, n in opts.trace})
+    lines = [
+        f"source: {'embedded worker' if getattr(args, 'embedded', False) else 'daemon if one answers, else embedded worker'} ({kind})",
+        f"traced calls: {len(names)} ({', '.join(names[:8])}{', ...' if len(names) > 8 else ''})",
+        f"seccomp filter: {len(bpf) // 8 if isinstance(bpf, (bytes, bytearray)) else 'none'} instructions" if bpf is not None else "seccomp filter: none",
+        f"fetch plan: {len(plan) if isinstance(plan, (bytes, bytearray)) else '?'} bytes, strings up to {opts.plan_strsize} bytes",
+        f"output: {opts.output or 'stderr'} ({opts.fmt})",
+    ]
+    for line in lines:
+        print(f"tracectl: debug: {line}", file=sys.stderr)
+
+
+def _standard_fds_away() -> None:
+    """As strace once its command runs: our stdin and stdout become the read
+    end of a pipe nobody writes (reads see EOF, writes fail), so a pipeline
+    sees EOF when the command closes them, not when tracectl ends (fds 0 and
+    1 are never left closed: a later open would take them)."""
+    for fd in (0, 1):
+        r, w = os.pipe()
+        os.close(w)
+        if r != fd:
+            os.dup2(r, fd, inheritable=False)
+            os.close(r)
+
+
+def _exec_error_feed(printer, pid, errno_):
+    """printer.feed, with strace's `exec: ERROR` note put before the
+    command's exit (feed(None): the stream ended without one)."""
+    said = []
+    feed = printer.feed
+    gone = (int(Rec.EXIT), int(Rec.KILLED))
+
+    def fed(rec):
+        if not said and (rec is None or (rec[0] in gone and rec[3] == pid)):
+            said.append(1)
+            printer.note(f"exec: {os.strerror(errno_)}")
+        if rec is not None:
+            feed(rec)
+
+    return fed
+
+
+def _unknown_exits(printer, reaper) -> None:
+    """strace without -f: a child of ours it did not trace (made with
+    CLONE_PARENT, or an orphan when tracectl is PID 1) is reaped with
+    `Exit of unknown pid N ignored`."""
+    for pid in reaper.take():
+        printer.note(f"Exit of unknown pid {pid} ignored")
+
+
 def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     from tracerd.bpfgen import build_plan, compile_filter
 
@@ -142,10 +259,20 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
 
     for w in warnings(args, opts):
         print(f"tracectl: {w}", file=sys.stderr)
+    # run: the command gets the filter when its children are followed (-f),
+    # or when asked (--seccomp-bpf, --in-kernel faults); else, as strace
+    # without -f, the command alone is traced with plain syscall stops, and
+    # its children are free to be ptraced by it (docs/cli.md, "Children")
     # attach --seccomp-bpf injects the same filter into the running processes
-    bpf = compile_filter(opts.trace, errno=opts.kernel_errno) if kind == "run" or opts.seccomp_bpf else None
-    plan = build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time, abbrev=opts.plan_abbrev, tamper=opts.tamper, paths=opts.paths if opts.tamper else ())
+    fds = plan_fds(opts)  # fds named while the tracee is stopped (-y, -yy, -P)
+    filtered = kind == "run" and bool(opts.follow or opts.seccomp_bpf or opts.kernel_errno)
+    bpf = compile_filter(opts.trace, errno=opts.kernel_errno, fds=bool(fds)) if filtered or (kind != "run" and opts.seccomp_bpf) else None
+    plan = build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time, abbrev=opts.plan_abbrev, tamper=opts.tamper, paths=opts.paths if opts.tamper else (), fds=fds)
+    if opts.iflag:
+        plan = _plan_flag(plan, PlanFlag.IP)
     decoder = make_decoder(opts)
+    if opts.debug:
+        _debug_notes(args, opts, kind, bpf, plan)
     sinks = TracectlSinks(getattr(args, "sink", None), "block")  # a bad --sink URL fails before anything runs
     out, owned = open_output(opts)
     shown = " ".join(f"-e {e}" for e in args.exprs) + "".join(f" -P {p}" for p in args.paths)
@@ -155,7 +282,7 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     # would be reset to the default by the exec: launch sets SIG_IGN again).
     ignored = tuple(s for s in OWN if signal.getsignal(s) == signal.SIG_IGN)
     if kind == "run":
-        src = open_source(args, "run", argv=opts.argv, bpf=bpf, plan=plan, env=opts.env, colocate=opts.colocate, bpf_filter=shown.strip(), worker=worker, user=opts.user, ignored=ignored)
+        src = open_source(args, "run", argv=opts.argv, bpf=bpf, plan=plan, env=opts.env, colocate=opts.colocate, bpf_filter=shown.strip(), worker=worker, user=opts.user, ignored=ignored, follow=filtered, daemonize=opts.daemonize)
     else:
         src = open_source(args, "attach", pids=opts.pids, plan=plan, bpf=bpf, bpf_filter=shown.strip(), worker=worker)
 
@@ -166,22 +293,78 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
             interrupted.append(signo)
             raise Interrupted(signo)
 
-    old = {s: signal.signal(s, on_signal) for s in FATAL if s in OWN or signal.getsignal(s) != signal.SIG_IGN}
+    if opts.intr >= 3:
+        # -I3/-I4: the fatal signals (and with -I4 ^Z) do not reach tracectl;
+        # the command keeps the dispositions it inherits (`ignored` above),
+        # so ^C ends it and tracectl reports that and ends as it did
+        own = [s for s in FATAL if signal.getsignal(s) != signal.SIG_IGN]
+        if opts.intr >= 4:
+            own.append(signal.SIGTSTP)
+        old = {s: signal.signal(s, signal.SIG_IGN) for s in own}
+    else:
+        old = {s: signal.signal(s, on_signal) for s in FATAL if s in OWN or signal.getsignal(s) != signal.SIG_IGN}
+    # strace prints a call's line before the tracee runs on: on a shared
+    # stderr, the program's own output then follows the call that caused it.
+    # The embedded worker does the same when asked (sync mode: it waits for
+    # our ack before each resume); into a file, records stay batched.
+    sync = _shares_stderr(opts, kind) and hasattr(src, "ack")
+    if sync:
+        src.sync = True
+        src.entry_lines = _entry_lines(opts.trace)
     settled()  # set-up done: the collector may run during the trace
     printer = None
     status = None
+    reaper = None
     try:
         sinks.attach_to(src, opts, opts.argv if kind == "run" else None)
+        if kind == "run":
+            from ._launch import Reaper
+
+            reaper = Reaper()  # before the command exists: what is here is ours
         src.start()
-        pid = getattr(src, "pid", None) or getattr(getattr(src, "child", None), "pid", None)
+        if reaper is not None:
+            from ._launch import LAUNCH_FDS
+
+            decoder.launch_fds = dict(LAUNCH_FDS)  # what the command inherited, for -y
+            _standard_fds_away()  # the command runs: it alone holds them now
+        child = getattr(src, "child", None)
+        pid = getattr(src, "pid", None) or getattr(child, "pid", None)
         roots = opts.pids if kind == "attach" else ([pid] if pid else None)
         printer = make_printer(args, kind, opts, decoder, out, notes=Quiet(sys.stderr), roots=roots, launched=kind == "run", batch=True)
+        if getattr(opts, "daemonize", 0) and pid and "attach" not in opts.quiet:
+            printer.note(f"Process {pid} attached")  # -D: the tracer attached to its caller, as strace says
         feed = printer.feed
+        if reaper is not None:
+            reaper.keep(pid, getattr(getattr(src, "_worker", None), "pid", None))
+            old.setdefault(signal.SIGCHLD, signal.signal(signal.SIGCHLD, lambda signo, frame: reaper.reap()))
+            reaper.reap()  # one that came before the handler
+        exec_errno = getattr(child, "exec_errno", None)
+        if exec_errno is not None:
+            # strace's order: the failed execve's line, the child's
+            # "exec: ERROR", then its exit: the note goes before the
+            # command's end (or the stream's end, if that never shows)
+            feed = _exec_error_feed(printer, pid, exec_errno)
+        unknown = (lambda: None) if reaper is None or filtered or "exit" in opts.quiet else (lambda: _unknown_exits(printer, reaper))
         try:
-            for _first, _count, payload in sinks.tee(src.frames()):
-                for rec in iter_records(payload):
-                    feed(rec)
-                printer.flush()
+            if sync:
+                ack = src.ack
+                for first, count, payload in sinks.tee(src.frames()):
+                    for rec in iter_records(payload):
+                        feed(rec)
+                    unknown()
+                    printer.flush()
+                    ack(first + count)
+            else:
+                for _first, _count, payload in sinks.tee(src.frames()):
+                    for rec in iter_records(payload):
+                        feed(rec)
+                    unknown()
+                    printer.flush()
+            if exec_errno is not None:
+                feed(None)
+            if reaper is not None:
+                reaper.wait_all()  # as strace, which ends when wait says ECHILD
+                unknown()
         except Interrupted:
             # strace's cleanup: kill what we launched, detach what we attached,
             # then show what the tracer still reports (detach notes, exits)
@@ -191,9 +374,12 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
             else:
                 src.close()
             try:
-                for _first, _count, payload in sinks.tee(src.frames()):
+                for first, count, payload in sinks.tee(src.frames()):
                     for rec in iter_records(payload):
                         printer.feed(rec)
+                    if sync:
+                        printer.flush()
+                        src.ack(first + count)  # a held tracee must get its kill
             except (Interrupted, OSError, ValueError, TracerdError):
                 pass
         except BrokenPipeError:
@@ -206,6 +392,15 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
         end = getattr(src, "end", None)  # a daemon's End: why the stream stopped
         if end is not None and end.reason in ENDED_BY_DAEMON:
             printer.note(printable(end.message) if end.message else f"session {end.session}: {ENDED_BY_DAEMON[end.reason]}")
+        elif kind == "run" and not interrupted and opts.fmt == "strace" and pid and pid not in printer.dead:
+            # the tracer lost the command's end (a non-leader thread's exec
+            # under plain stops: the old leader goes without a status):
+            # strace's line from the status we reap ourselves
+            status = src.status()
+            st_rec = record(Rec.EXIT, 0, time.time_ns(), pid, pid, os.WEXITSTATUS(status)) if os.WIFEXITED(status) else (
+                record(Rec.KILLED, 0, time.time_ns(), pid, pid, os.WTERMSIG(status), os.WCOREDUMP(status)) if os.WIFSIGNALED(status) else None)
+            if st_rec is not None:
+                printer.feed(st_rec)
         printer.finish()
         if kind == "run":
             status = src.status()
@@ -220,6 +415,10 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
                 signal.signal(s, h)
             if owned:
                 out.close()
+    if opts.tips is not None:
+        from ._tips import print_tip
+
+        print_tip(opts)
     if interrupted:
         return die_like(interrupted[0])
     if kind != "run" or status is None:

@@ -20,6 +20,7 @@ from ._launch import launch
 
 F_SETPIPE_SZ = 1031  # linux/fcntl.h; Python 3.11's fcntl module has it only from 3.10 on Linux builds that define it
 _PIPE_SZ = 1 << 20
+_SYNC_READ = 1 << 16
 
 
 def _spawn_worker(config, pass_fds):
@@ -55,6 +56,9 @@ class _Session:
         self._out_r = -1
         self._ctl_w = -1
         self._stats_r = -1
+        self._ack_w = -1
+        self.sync = False  # set before start(): the worker waits for ack() before each resume
+        self.entry_lines = ()  # with sync: (pers, nr) whose entry is printed before the call runs
         self._buf = bytearray()
         self._pos = 0
         self._eof = False
@@ -86,6 +90,14 @@ class _Session:
             "colocate": self._colocate,
             **self._worker_options,
         }
+        ack_r = -1
+        if self.sync:
+            # sync mode (native/tracer.h's ack_fd): the worker resumes a
+            # tracee only after ack() says its records are printed
+            ack_r, self._ack_w = os.pipe()
+            config["ack_fd"] = ack_r
+            config["entry_lines"] = [[int(p), int(n)] for p, n in self.entry_lines]
+            fds.append(ack_r)
         if want_stats:
             stats_r, stats_w = os.pipe()
             config["stats_fd"] = stats_w
@@ -137,7 +149,9 @@ class _Session:
             if self._pos:
                 del buf[: self._pos]
                 self._pos = 0
-            chunk = os.read(fd, _PIPE_SZ)
+            # sync mode: one small frame per read; a 1 MiB read buffer would
+            # be mapped and unmapped each time (malloc's mmap threshold)
+            chunk = os.read(fd, _SYNC_READ if self.sync else _PIPE_SZ)
             if not chunk:
                 self._eof = True
                 if len(buf) > self._pos:
@@ -150,6 +164,16 @@ class _Session:
         for _first, _count, payload in self.frames():
             yield from _wire.iter_records(payload)
 
+    def ack(self, next_seq: int) -> None:
+        """Sync mode: every record before `next_seq` is printed (the worker
+        may resume the tracee it holds)."""
+        if self._ack_w >= 0:
+            try:
+                os.write(self._ack_w, next_seq.to_bytes(8, "little"))
+            except OSError:  # the worker is gone
+                os.close(self._ack_w)
+                self._ack_w = -1
+
     def send(self, op: int, arg: int = 0) -> None:
         if self._ctl_w >= 0:
             try:
@@ -158,7 +182,7 @@ class _Session:
                 pass
 
     def _close_fds(self):
-        for name in ("_ctl_w", "_out_r"):
+        for name in ("_ctl_w", "_out_r", "_ack_w"):
             fd = getattr(self, name)
             if fd >= 0:
                 os.close(fd)
@@ -194,19 +218,22 @@ class EmbeddedRun(_Session):
 
     def __init__(self, argv, *, bpf: bytes, plan: bytes, env=None, cwd=None, drop=False, colocate=False,
                  session: int = 0, flush_ms: int = 20, batch_bytes: int = 65536, stats: bool = False,
-                 worker_options: dict | None = None, worker=None, user=None, ignored=()):
+                 worker_options: dict | None = None, worker=None, user=None, ignored=(), follow=True, daemonize: int = 0):
         super().__init__(plan, drop, colocate, session, flush_ms, batch_bytes, worker_options, worker)
+        if not follow:  # no filter: the command alone, plain syscall stops
+            self._worker_options["no_follow"] = True
+        self._daemonize = daemonize
         self._user = user
         self._ignored = tuple(ignored)
         self._argv = list(argv)
-        self._bpf = bytes(bpf)
+        self._bpf = bytes(bpf) if bpf is not None else None
         self._env = env
         self._cwd = cwd
         self._want_stats = stats
         self.child = None
 
     def start(self) -> "EmbeddedRun":
-        self.child = launch(self._argv, bpf=self._bpf, env=self._env, cwd=self._cwd, user=self._user, ignored=self._ignored)
+        self.child = launch(self._argv, bpf=self._bpf, env=self._env, cwd=self._cwd, user=self._user, ignored=self._ignored, daemonize=self._daemonize)
         try:
             # the worker will be our child: naming ourselves covers it
             self.child.allow_tracer(os.getpid())
@@ -216,6 +243,11 @@ class EmbeddedRun(_Session):
             self.child.wait()
             raise
         self.child.release()
+        if self.sync:
+            # the exec happened (or failed): from here on the worker may
+            # hold the tracee until we ack its records (release() itself
+            # waits for the exec, which a held tracee would never do)
+            self.ack(0)
         return self
 
     def close(self) -> None:

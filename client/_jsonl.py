@@ -15,17 +15,22 @@ from tracerd._wire import EXT, FIELDS, Rec, ext
 
 from .decode._fmt import tamper_list, tamper_marks
 
+# The version of the objects' layout, in every object as `schema`. 2: `args`
+# holds the arguments by name (decoded), the raw registers moved to `regs`.
+SCHEMA = 2
+# raw fields whose JSON name is not the wire's
+RENAMED = {"args": "regs"}
 # decoded fields added to the raw ones, by record type
 DECODED = {
-    Rec.SYSCALL: ("syscall", "text", "retval", "errno", "injected"),
-    Rec.SYSCALL_ENTRY: ("syscall", "text"),
-    Rec.SYSCALL_EXIT: ("syscall", "text", "retval", "errno", "injected"),
+    Rec.SYSCALL: ("syscall", "text", "args", "retval", "errno", "injected"),
+    Rec.SYSCALL_ENTRY: ("syscall", "text", "args"),
+    Rec.SYSCALL_EXIT: ("syscall", "text", "args", "retval", "errno", "injected"),
     Rec.SIGNAL: ("signal", "text"),
     Rec.KILLED: ("signal",),
     Rec.STOPPED: ("signal",),
 }
 # every key a JSON object may carry
-JSON_FIELDS = frozenset(n for f in FIELDS.values() for n in f) | {n for d in DECODED.values() for n in d} | {EXT, "decode_error"}
+JSON_FIELDS = frozenset(RENAMED.get(n, n) for f in FIELDS.values() for n in f) | {n for d in DECODED.values() for n in d} | {EXT, "decode_error", "schema"}
 
 
 def _plain(v):
@@ -49,14 +54,48 @@ _TYPE_NAME = {int(t): t.name.lower() for t in Rec}
 _BINARY = ("mem", "siginfo")  # the only fields that may hold bytes
 
 
+def _named_args(obj: dict, rtype, rec, decoder, entry) -> dict | None:
+    """`args`: the arguments by name, read back from the call's text (what
+    -y and the decoder printed), the names from the syscall table."""
+    from . import _jsonl_args
+    from .decode import _table
+
+    text = obj.get("text")
+    if text is None:
+        return None
+    if rtype == Rec.SYSCALL:
+        texts = _jsonl_args.call_args(text)
+    elif rtype == Rec.SYSCALL_ENTRY:
+        texts = _jsonl_args.call_args(text + ")")
+        texts = [t for t in texts or () if t]
+    else:  # an exit: the arguments printed after `resumed>`, named by position
+        try:
+            head = decoder.entry(entry) if entry is not None else None
+        except Exception:
+            head = None
+        if head is None:
+            return None
+        texts = _jsonl_args.call_args(head + text)
+    if texts is None:
+        return None
+    try:
+        sc = _table.lookup(int(obj["pers"]), obj["nr"])
+    except Exception:
+        sc = None
+    return _jsonl_args.args_object(texts, sc)
+
+
 def to_dict(rec: list, decoder, entry: list | None = None) -> dict:
     rtype = Rec(rec[0])
     names = FIELDS[rtype]
     obj = dict(zip(names, rec))
     obj["type"] = _TYPE_NAME[rec[0]]
+    obj["schema"] = SCHEMA
     if len(rec) < len(names):
         for name in names[len(rec) :]:
             obj[name] = None
+    if "args" in obj:
+        obj["regs"] = obj.pop("args")
     for name in _BINARY:
         v = obj.get(name)
         if v:
@@ -78,6 +117,11 @@ def to_dict(rec: list, decoder, entry: list | None = None) -> dict:
     except Exception as exc:  # a record that cannot be decoded still goes out raw
         obj["text"] = None
         obj["decode_error"] = f"{type(exc).__name__}: {exc}"
+    if rtype in (Rec.SYSCALL, Rec.SYSCALL_ENTRY, Rec.SYSCALL_EXIT):
+        try:
+            obj["args"] = _named_args(obj, rtype, rec, decoder, entry)
+        except Exception:  # never lose the record for its arguments
+            obj["args"] = None
     if rtype in (Rec.SYSCALL, Rec.SYSCALL_EXIT):
         text = obj.get("text") or ""
         head, sep, ret = text.rpartition(" = ")

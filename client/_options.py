@@ -34,13 +34,7 @@ QUALIFIER_OPTIONS = (
 
 # strace options tracectl does not have (yet): refused by name.
 UNSUPPORTED = {
-    ("-b", "--detach-on"): 1,
-    ("-D", "--daemonize"): "?",
-    ("-I", "--interruptible"): 1,
-    ("-i", "--instruction-pointer"): 0,
     ("-k", "--stack-traces"): 0,
-    ("-d", "--debug"): 0,
-    ("--tips",): "?",
 }
 
 PRECISIONS = {"s": 0, "ms": 3, "us": 6, "ns": 9}
@@ -104,6 +98,10 @@ class RunOptions:
     acolumn: int = 40
     syscall_number: bool = False
     pidns: bool = False
+    pid_comm: bool = False  # -Y: pid prefixes as `N<comm>`
+    detach_execve: bool = False  # -b execve
+    iflag: bool = False  # -i
+    daemonize: int = 0  # -D count: 1 grandchild, 2 own process group, 3 own session
     # summary
     summary: int = 0  # 0 none, 1 -c (summary only), 2 -C (trace and summary)
     sortby: str = "time"
@@ -127,6 +125,9 @@ class RunOptions:
     # --in-kernel: (pers, nr) -> errno, failed by the filter (SECCOMP_RET_ERRNO)
     kernel_errno: dict = field(default_factory=dict)
     notes: tuple = ()  # one-line notes for stderr before anything runs
+    intr: int = 2  # -I: 1 anywhere, 2 waiting, 3 never (fatal signals ignored), 4 never_tstp (and SIGTSTP)
+    debug: int = 0  # -d: tracectl's own debug notes on stderr
+    tips: tuple | None = None  # --tips: (id or None for random, "compact" | "full"); None: no tip
 
 
 class _Append(argparse.Action):
@@ -177,6 +178,7 @@ def add_strace_options(p: argparse.ArgumentParser) -> None:
         a(f"--{q}", dest="exprs", action=_Append, qname=q, metavar="SET", help=argparse.SUPPRESS)
     # --quiet and --decode-fds are both -e qualifiers and the long forms of -q/-y
     a("--quiet", dest="exprs", action=_Append, qname="quiet", nargs="?", const="attach,personality", metavar="SET", help="-e quiet=SET")
+    a("--silence", dest="exprs", action=_Append, qname="quiet", nargs="?", const="attach,personality", metavar="SET", help=argparse.SUPPRESS)
     a("--decode-fds", dest="exprs", action=_Append, qname="decode-fds", nargs="?", const="path", metavar="SET", help="-e decode-fds=SET")
     a("--decode-pids", dest="exprs", action=_Append, qname="decode-pids", metavar="SET", help="-e decode-pids=SET (pidns)")
     a("-Y", dest="exprs", action="append_const", const="decode-pids=comm", help=argparse.SUPPRESS)
@@ -193,7 +195,7 @@ def add_strace_options(p: argparse.ArgumentParser) -> None:
     a("-T", dest="syscall_times", action="store_const", const="us", help="print time spent in each syscall (--syscall-times[=PRECISION])")
     a("--syscall-times", dest="syscall_times", nargs="?", const="us", metavar="PRECISION", help=argparse.SUPPRESS)
     a("-t", dest="tflag", action=_Count, help="absolute timestamps (-tt: with usecs, -ttt: UNIX time)")
-    a("--absolute-timestamps", "--timestamps", dest="abs_ts", nargs="?", const="time", metavar="FORMAT", help="[[format:]FORMAT][,[precision:]PRECISION]")
+    a("--absolute-timestamps", "--timestamps", dest="abs_ts", action="append", nargs="?", const="time", metavar="FORMAT", help="[[format:]FORMAT][,[precision:]PRECISION] (repeated: each sets what it names)")
     a("-r", dest="relative", action="store_const", const="us", help="print relative timestamps (--relative-timestamps[=PRECISION])")
     a("--relative-timestamps", dest="relative", nargs="?", const="us", metavar="PRECISION", help=argparse.SUPPRESS)
     a("-a", "--columns", dest="acolumn", metavar="COLUMN", help="alignment COLUMN for syscall results (default 40)")
@@ -211,10 +213,17 @@ def add_strace_options(p: argparse.ArgumentParser) -> None:
     a("--pidns-translation", dest="pidns", action="store_true", help="print pids in strace's namespace too")
     a("-E", "--env", dest="env", action="append", default=[], metavar="VAR[=VAL]", help="set (or with VAR alone, remove) VAR for the command")
     a("-u", "--user", "--username", dest="user", metavar="USERNAME", help="run the command with USERNAME's uid, gid and groups (root only; setuid programs keep working)")
-    a("--seccomp-bpf", dest="seccomp_bpf", action="store_true", help="run: accepted (run always filters with seccomp-BPF); attach: inject the filter into the processes (irreversible: they keep a pass-through tracer until they exit)")
+    a("--seccomp-bpf", dest="seccomp_bpf", action="store_true", help="run: keep the seccomp filter without -f (children then followed, not shown; with -f it is always used); attach: inject the filter into the processes (irreversible: they keep a pass-through tracer until they exit)")
     a("--colocate", dest="colocate", action="store_true", help="pin the tracer and the tracee to one CPU (faster, changes the tracee's affinity)")
     a("--in-kernel", dest="in_kernel", action="store_true", help="-e inject=/fault= errors that need no per-call decision go into the seccomp filter (SECCOMP_RET_ERRNO): no stop, not printed, not counted; not strace's semantics")
     a("--format", dest="fmt", default="strace", metavar="FORMAT", help="strace (default), jsonl, msgpack (a recording: tracectl replay), or perfetto (a Perfetto trace; needs -o FILE)")
+    a("-D", dest="daemonize", action=_Count, help="run the tracer as a detached grandchild: the command is the caller's child (-DD: in its own process group, -DDD: its own session)")
+    a("--daemonize", dest="daemonize_long", metavar="HOW", help="grandchild, pgroup (pgrp) or session: -D, -DD, -DDD")
+    a("-i", "--instruction-pointer", dest="iflag", action="store_true", help="print the instruction pointer at the time of the call")
+    a("-b", "--detach-on", dest="detach_on", metavar="SYSCALL", help="execve: stop showing a process at its execve (tracectl stays its pass-through tracer: docs/cli.md)")
+    a("-I", "--interruptible", dest="intr", metavar="INTERRUPTIBLE", help="1/anywhere, 2/waiting (what tracectl does by default), 3/never: fatal signals (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE) do not end tracectl, 4/never_tstp: nor ^Z stop it")
+    a("-d", "--debug", dest="debug", action=_Count, help="print tracectl's own debug notes on stderr (what it compiled and where it traces)")
+    a("--tips", dest="tips", action="append", nargs="?", const="", metavar="[id:ID,][format:FORMAT]", help="print a tip about tracectl when the trace ends (FORMAT: none, compact, full)")
     a("-V", "--version", action=_Version, help="print version")
     for names, nargs in UNSUPPORTED.items():
         kw = {"nargs": nargs} if nargs else {"nargs": 0}
@@ -235,8 +244,9 @@ OPTIONAL_LONG = {
     "--absolute-timestamps": "time",
     "--timestamps": "time",
     "--strings-in-hex": "all",
-    "--daemonize": "grandchild",
-    "--tips": "random",
+    "--daemonize": "grandchild",  # (the long form; -D counts)
+    "--tips": "",
+    "--silence": "attach,personality",
 }
 SHORT_WITH_ARG = set("eosXaSUOPEupbI")
 LONG_WITH_ARG = {
@@ -269,6 +279,32 @@ def spell_out_optional(argv: list[str]) -> list[str]:
                     break
         i += 1
     return out
+
+
+def attaches(argv: list[str]) -> bool:
+    """Whether a strace command line given without a subcommand attaches
+    (-p PID / --attach=PID among its options) rather than runs a command."""
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--" or not a.startswith("-") or a == "-":
+            return False
+        if a.startswith("--"):
+            name = a.split("=", 1)[0]
+            if name == "--attach":
+                return True
+            if name in LONG_WITH_ARG and "=" not in a:
+                i += 1
+        else:
+            for j, c in enumerate(a[1:], start=1):
+                if c == "p":
+                    return True
+                if c in SHORT_WITH_ARG:
+                    if j == len(a) - 1:
+                        i += 1
+                    break
+        i += 1
+    return False
 
 
 def strict_parser(p: argparse.ArgumentParser, prog: str = "tracectl") -> argparse.ArgumentParser:
@@ -308,9 +344,9 @@ def _precision(value: str, what: str) -> int:
     return PRECISIONS[value]
 
 
-def _abs_timestamps(value: str) -> tuple[str, int]:
-    """--absolute-timestamps=[[format:]FORMAT][,[precision:]PRECISION]"""
-    fmt, prec = "time", None
+def _abs_timestamps(value: str, fmt: str | None = None, prec: int | None = None) -> tuple[str | None, int | None]:
+    """--absolute-timestamps=[[format:]FORMAT][,[precision:]PRECISION] on top
+    of an earlier one's (format, precision): what it does not name stays."""
     for part in value.split(","):
         if not part:
             continue
@@ -325,15 +361,28 @@ def _abs_timestamps(value: str) -> tuple[str, int]:
             prec = _precision(val, "timestamp")
         else:
             raise UsageError(f"invalid timestamp format: '{part}'")
-    return fmt, 0 if prec is None else prec
+    if fmt is None:
+        fmt = "time"
+    return fmt, prec
 
 
-def _duration_ns(value: str, what: str) -> int:
-    m = re.fullmatch(r"(\d+(?:\.\d*)?)(s|ms|us|ns)?", value)
-    if not m:
-        raise UsageError(f"invalid {what}: '{value}'")
-    unit = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[m.group(2) or "us"]
-    return int(float(m.group(1)) * unit)
+_TS_UNITS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+
+
+def _duration_ns(value: str, letter: str) -> int:
+    """A duration as strace's -O reads it: an integer or a (non-negative)
+    float, then a unit (s, ms, us, ns; microseconds without one)."""
+    m = re.fullmatch(r"([+]?[0-9]+|[-+]?(?:[0-9]*\.?[0-9]*(?:[eE][-+]?[0-9]+)?))(s|ms|us|ns)?", value, re.IGNORECASE)
+    n = None
+    if m and m.group(1) not in ("", "+", "-", "."):
+        try:
+            n = float(m.group(1)) if not re.fullmatch(r"[+]?[0-9]+", m.group(1)) else int(m.group(1))
+        except ValueError:
+            n = None
+    if n is None or n < 0:
+        raise UsageError(f"invalid -{letter} argument: '{value}'")
+    unit = _TS_UNITS[(m.group(2) or "us").lower()]
+    return int(n * unit) if isinstance(n, float) else n * unit
 
 
 # strace's largest -s: (unsigned) -1 / 4
@@ -408,10 +457,30 @@ def make_qualifiers(exprs, paths, successful=False, failed=False):
         q.qualify("status=failed")
     for path in paths:
         q.add_path(path)
+        # strace traces the path and what it resolves to (a symlink's
+        # target: what an fd's /proc link shows), and says so
+        try:
+            real = os.path.realpath(path, strict=True)
+        except (OSError, ValueError):
+            real = None
+        if real is not None and real != path and real not in q.paths:
+            q.add_path(real)
+            if "path-resolution" not in q.quiet:
+                q.warnings.append(f'Requested path "{_c_quote(path)}" resolved into "{_c_quote(real)}"')
     return q
 
 
-def _decode_options(args, q, strsize, xflag, yflag):
+def _c_quote(s: str) -> str:
+    """A path inside strace's double quotes (its C escapes, octal else)."""
+    out = []
+    for ch in s.encode(errors="surrogateescape"):
+        c = chr(ch)
+        out.append({'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\f": "\\f", "\v": "\\v"}.get(c)
+                   or (c if 0x20 <= ch < 0x7F else f"\\{ch:o}"))
+    return "".join(out)
+
+
+def _decode_options(args, q, strsize, xflag, yflag, pid_comm=False):
     from tracerd.client.decode import DecodeOptions
 
     decode_fds = frozenset(getattr(q, "decode_fds", ()) or ())
@@ -424,10 +493,13 @@ def _decode_options(args, q, strsize, xflag, yflag):
     abbrev = getattr(q, "abbrev", None)
     if args.verbose:
         abbrev = frozenset()  # -v: nothing abbreviated
-    if any(e.startswith("verbose=") for e in args.exprs):
+    deref = None  # -e verbose=SET: the calls whose structures are dereferenced
+    if any(e.split("=", 1)[0] in ("verbose", "v") for e in args.exprs):
         if frozenset(q.verbose) != frozenset(type(q)().verbose):
-            raise UsageError("-e verbose= (not dereferencing structures) is not supported by tracectl yet")
+            deref = frozenset(q.verbose)
     return DecodeOptions(
+        deref=deref,
+        pid_comm=pid_comm,
         strsize=strsize,
         xflag=xflag,
         yflag=yflag,
@@ -480,12 +552,12 @@ def resolve(args) -> RunOptions:
     tamper, kernel_errno, tnotes = _tamper(q, args, attach)
     signals = getattr(q, "signals", None)
     status = frozenset(getattr(q, "status", ()) or ())
-    if status >= STATUSES:
+    if not status:
+        status = frozenset({"none"})  # -e status=none: a filter nothing passes (strace prints no call)
+    elif status >= STATUSES:
         status = frozenset()  # every status: no filtering (entries print as they come)
     decode_pids = frozenset(getattr(q, "decode_pids", ()) or ())
-    if "comm" in decode_pids:
-        raise UsageError("-Y/--decode-pids=comm is not supported by tracectl yet")
-    decode = _decode_options(args, q, strsize, xflag, args.yflag)
+    decode = _decode_options(args, q, strsize, xflag, args.yflag, pid_comm="comm" in decode_pids)
     target = _target(args, attach)
     return RunOptions(
         trace=frozenset(q.trace) - frozenset(kernel_errno),
@@ -506,6 +578,10 @@ def resolve(args) -> RunOptions:
         acolumn=acolumn,
         syscall_number=args.syscall_number,
         pidns=args.pidns or "pidns" in decode_pids,
+        pid_comm="comm" in decode_pids,
+        detach_execve=_detach_on(getattr(args, "detach_on", None)),
+        iflag=bool(getattr(args, "iflag", False)),
+        daemonize=_daemonize(args, attach),
         summary=summary,
         wall=args.wall,
         attach=attach,
@@ -518,22 +594,100 @@ def resolve(args) -> RunOptions:
         tamper=tamper,
         kernel_errno=kernel_errno,
         notes=tnotes,
+        debug=getattr(args, "debug", 0) or 0,
+        intr=_interruptible(getattr(args, "intr", None)),
+        tips=_tips(getattr(args, "tips", None)),
         **table,
         **times,
         **target,
     )
 
 
+# --strings-in-hex values -> the decoder's xflag (3: non-ascii-chars, only
+# the bytes that need an escape are printed as \xNN)
+STRINGS_IN_HEX = {"none": 0, "non-ascii-chars": 3, "non-ascii": 1, "all": 2}
+
+
 def _xflag(args):
-    """-x/-xx or --strings-in-hex (the last one wins), with -X checked."""
+    """-x/-xx or --strings-in-hex (the last one wins; with -x as well it is
+    strace's error), with -X checked."""
     xflag = args.xflag
     if args.strings_in_hex is not None:
-        xflag = {"non-ascii": 1, "all": 2}.get(args.strings_in_hex)
-        if xflag is None:
+        long = STRINGS_IN_HEX.get(args.strings_in_hex)
+        if long is None:
             raise UsageError(f"invalid --strings-in-hex argument: '{args.strings_in_hex}'")
+        if xflag:
+            raise UsageError("-x and --strings-in-hex cannot be provided simultaneously")
+        xflag = long
     if args.xstyle is not None and args.xstyle not in ("raw", "abbrev", "verbose"):
         raise UsageError(f"invalid -X argument: '{args.xstyle}'")
     return xflag
+
+
+INTERRUPTIBLE = {"1": 1, "anywhere": 1, "2": 2, "waiting": 2, "3": 3, "never": 3, "4": 4, "never_tstp": 4}
+
+
+def _interruptible(value) -> int:
+    if value is None:
+        return 2
+    n = INTERRUPTIBLE.get(value.lower())
+    if n is None:
+        raise UsageError(f"invalid -I argument: '{value}'")
+    return n
+
+
+DAEMONIZE = {"grandchild": 1, "pgroup": 2, "pgrp": 2, "session": 3}
+
+
+def _daemonize(args, attach) -> int:
+    """-D/-DD/-DDD or --daemonize=grandchild|pgroup|session, as strace checks them."""
+    n = getattr(args, "daemonize", 0) or 0
+    long = getattr(args, "daemonize_long", None)
+    if long is not None:
+        if long not in DAEMONIZE:
+            raise UsageError(f"invalid --daemonize argument: '{long}'")
+        n = DAEMONIZE[long]
+    if not n:
+        return 0
+    if n > 3:
+        raise UsageError(f"Too many -D's ({n}), maximum supported -D count is 3")
+    if attach:
+        raise UsageError("PROG [ARGS] must be specified with -D/--daemonize")
+    return n
+
+
+def _detach_on(value) -> bool:
+    if value is None:
+        return False
+    if value != "execve":
+        raise UsageError(f"Syscall '{value}' for -b isn't supported")
+    return True
+
+
+def _tips(values) -> tuple | None:
+    """--tips[=[[id:]ID][,[format:]FORMAT]] (each one on top of the last, as
+    strace): (tip id or None for a random one, "compact" or "full"), or
+    None when no tip is printed."""
+    if not values:
+        return None
+    tip, fmt = None, "compact"
+    for value in values:
+        for token in (value or "").split(","):
+            if not token:
+                continue
+            kind, _, val = token.partition(":")
+            low = token.lower()
+            if val and kind.lower() in ("id", "format"):
+                kind, low = kind.lower(), val.lower()
+            else:
+                kind = None
+            if kind in (None, "id") and (low == "random" or low.isdigit()):
+                tip = None if low == "random" else int(low)
+            elif kind in (None, "format") and low in ("none", "compact", "full"):
+                fmt = low
+            else:
+                raise UsageError(f"invalid --tips argument: '{value}'")
+    return None if fmt == "none" else (tip, fmt)
 
 
 def _summary_mode(args, fmt, follow):
@@ -541,8 +695,10 @@ def _summary_mode(args, fmt, follow):
     if args.cflag and args.Cflag:
         raise UsageError("-c/--summary-only and -C/--summary are mutually exclusive")
     summary = 1 if args.cflag else 2 if args.Cflag else 0
-    if summary and fmt not in ("strace", "msgpack"):  # msgpack: a recording with -c's CPU times (tracectl replay -c)
-        raise UsageError("-c/-C print strace's summary table: use them with --format=strace")
+    # msgpack: a recording with -c's CPU times (tracectl replay -c); jsonl:
+    # the summary as one JSON object (docs/jsonl.md)
+    if summary and fmt not in ("strace", "msgpack", "jsonl"):
+        raise UsageError("-c/-C print strace's summary table: use them with --format=strace or jsonl")
     if summary == 1 and follow == 2 and args.output:
         raise UsageError("(-c or -C) and -ff are mutually exclusive")
     return summary
@@ -568,7 +724,7 @@ def _summary_table(args):
         if "name" not in cols:
             cols.append("name")
         columns = tuple(cols)
-    overhead = 0 if args.overhead is None else _duration_ns(args.overhead, "overhead")
+    overhead = 0 if args.overhead is None else _duration_ns(args.overhead, "O")
     return {"sortby": sortby, "columns": columns, "overhead_ns": overhead}
 
 
@@ -577,10 +733,16 @@ def _timestamps(args):
     tflag = min(args.tflag, 3)
     ts_format, ts_precision = "none", 0
     if tflag:
+        if args.abs_ts:
+            raise UsageError("-t and --absolute-timestamps cannot be provided simultaneously")
         ts_format, ts_precision = {1: ("time", 0), 2: ("time", 6), 3: ("unix", 6)}[tflag]
-    if args.abs_ts is not None:
-        ts_format, ts_precision = _abs_timestamps(args.abs_ts)
-        tflag = 0 if ts_format == "none" else max(tflag, 1)
+    if args.abs_ts:
+        # each --absolute-timestamps= sets what it names, keeping the rest
+        fmt, prec = None, None
+        for value in args.abs_ts:
+            fmt, prec = _abs_timestamps(value, fmt, prec)
+        ts_format, ts_precision = fmt or "time", prec or 0
+        tflag = 0 if ts_format == "none" else 1
     relative = args.relative is not None
     syscall_times = args.syscall_times is not None
     return {

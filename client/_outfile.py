@@ -85,6 +85,36 @@ class OutFile:
                 self._fail(exc)
 
 
+class PipeOut(OutFile):
+    """-o '|COMMAND' (or '!COMMAND'): the trace goes to COMMAND's stdin, run
+    by /bin/sh -c as strace runs it; closing waits for COMMAND to end (so its
+    output is complete when tracectl exits, as with strace)."""
+
+    def __init__(self, proc, name: str, notes=None):
+        super().__init__(proc.stdin, name, notes)
+        self._proc = proc
+
+    @classmethod
+    def start(cls, command: str, notes=None) -> "PipeOut":
+        import subprocess
+
+        # the command starts with SIGPIPE at its default (Python ignores it
+        # in its own process), as from a shell
+        proc = subprocess.Popen(["/bin/sh", "-c", command], stdin=subprocess.PIPE, bufsize=0, close_fds=True, restore_signals=True)
+        return cls(proc, "|" + command, notes)
+
+    def isatty(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        if not self.closed:
+            super().close()
+            try:
+                self._proc.wait()
+            except (OSError, KeyboardInterrupt):
+                pass
+
+
 class Quiet:
     """stderr for the trace and its notes: a write that fails for want of
     room (`2>/dev/full`) is dropped, as strace drops it (there is nowhere to

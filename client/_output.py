@@ -26,7 +26,6 @@ import msgpack
 from tracerd._signals import signame as _signame
 from tracerd._wire import FIELDS, IDX, Pers, Rec, SysFlag, ext, record
 
-from ._jsonl import to_json
 from .decode import tamper_marks
 from ._outfile import OutFile
 from ._text import printable
@@ -115,7 +114,7 @@ class Printer:
         self.fmt = options.fmt
         self.show_trace = options.summary != 1
         self.summary = Summary(sortby=options.sortby, columns=options.columns, overhead_ns=options.overhead_ns) if options.summary else None
-        self.per_pid = options.follow >= 2 and options.output is not None and self.fmt == "strace"
+        self.per_pid = options.follow >= 2 and options.output is not None and self.fmt in ("strace", "jsonl")
         self.to_file = options.output is not None
         self._batch = batch
         self.main = _Stream(out, batch)
@@ -147,14 +146,32 @@ class Printer:
         self._all_visible = options.follow > 0 or self.roots is None
         self._strace = self.fmt == "strace"
         self._plain = not (self.status_filter or self.paths or self.summary is not None or options.pidns or self.dumps)
-        self._lead_static = not (options.tflag or options.relative or options.syscall_number)
+        self._iflag = getattr(options, "iflag", False)  # -i: [instruction pointer] on every line
+        self._ips: dict[int, int] = {}  # tid -> its last call's ip (for `<... resumed>` lines)
+        self._line_ip = None  # the ip of the record being printed (None: `????????????????`)
+        self._lead_static = not (options.tflag or options.relative or options.syscall_number or self._iflag)
         self._acolumn = options.acolumn
         self._times = options.syscall_times
         # a whole call's line straight from the decoder's (head, return)
         # pair: one stream, no --pidns-translation comment, no read=/write= dump
         self._split = decoder.call_split if getattr(decoder, "split_calls", lambda: False)() else None
-        self._fast = self._split is not None and self._strace and self._plain and not self.per_pid and not options.pidns
+        self._comm = getattr(options, "pid_comm", False)  # -Y: prefixes as N<comm>
+        self._comms: dict[int, str | None] = {}  # tid -> its comm, read at first sight and after exec
+        # -b execve: tasks "detached" at an execve (and their children): not shown
+        self._detached: set | None = set() if getattr(options, "detach_execve", False) else None
+        self._exec_skip = set(self.roots or ()) if launched else set()  # run: the command's own execve stays
+        self._fast = self._split is not None and self._strace and self._plain and not self.per_pid and not options.pidns and not self._comm and self._detached is None and not self._iflag
         self._stderr_pids = not self.to_file
+        if options.pidns and self._strace:
+            from .decode._pidns import PidTranslator
+
+            decoder.pidns = PidTranslator()
+        # strace's `[ Process PID=N runs in 32 bit mode. ]`: each task's
+        # personality (children inherit it), and the notes an exec set off,
+        # printed after that execve's line
+        self._pers: dict[int, int] = {}
+        self._pers_note: dict[int, tuple] = {}
+        self._pers_shown = self._strace and options.summary != 1 and "personality" not in options.quiet
         if self.fmt == "msgpack":
             self._packer = msgpack.Packer()
             self._bout = getattr(out, "buffer", out)
@@ -168,7 +185,9 @@ class Printer:
         return s is None or signo in s
 
     def _status_of(self, rec, ret, is_error, flags) -> str:
-        if flags & SysFlag.VANISHED:
+        if flags & (SysFlag.VANISHED | SysFlag.NO_EXIT):
+            # the task went away inside the call, or the call never returns
+            # (exit_group): strace's `= ?` lines of status=unfinished
             return "unfinished"
         if ret is None:
             return "unavailable"
@@ -204,13 +223,45 @@ class Printer:
             st = self.files[tid] = _Stream(fp, self._batch)
         return st
 
+    def _pid_prefix(self, tid: int) -> str:
+        """-Y's pid prefix: `N<comm> ` in a file, `[pid  N<comm>] ` on stderr
+        (strace drops the file prefix's padding when it has a comm)."""
+        if tid not in self._comms:
+            self._load_comm(tid)
+        comm = self._comms.get(tid)
+        if self.file_pid_prefix:
+            return f"{tid}<{comm}> " if comm else f"{tid:<5d} "
+        return f"[pid {tid:5d}<{comm}>] " if comm else f"[pid {tid:5d}] "
+
+    def _load_comm(self, tid: int) -> None:
+        from .decode._core import task_comm
+
+        if len(self._comms) >= _DEAD_MAX:
+            self._comms.clear()
+        self._comms[tid] = task_comm(tid)
+
     def _leader(self, tid: int, ts: int | None, nr: int | None = None) -> str:
+        if self._comm and not self.per_pid and (self.file_pid_prefix or (not self.to_file and len(self.live) > 1)):
+            lead = self._pid_prefix(tid)
+            if self._lead_static:
+                return lead
+            # the rest as below, after this prefix
+            saved, self.file_pid_prefix, self._stderr_prefix_off = self.file_pid_prefix, False, True
+            try:
+                return lead + self._leader_rest(tid, ts, nr)
+            finally:
+                self.file_pid_prefix, self._stderr_prefix_off = saved, False
+        return self._leader_rest(tid, ts, nr)
+
+    _stderr_prefix_off = False
+
+    def _leader_rest(self, tid: int, ts: int | None, nr: int | None = None) -> str:
         if self._lead_static:  # no -t/-r/-n: at most the pid prefix
             if self.per_pid:
                 return ""
             if self.file_pid_prefix:
                 return f"{tid:<5d} "
-            if not self.to_file and len(self.live) > 1:
+            if not self.to_file and len(self.live) > 1 and not self._stderr_prefix_off:
                 return f"[pid {tid:5d}] "
             return ""
         o = self.o
@@ -219,7 +270,7 @@ class Printer:
             pass
         elif self.file_pid_prefix:
             parts.append(f"{tid:<5d} ")
-        elif not self.to_file and len(self.live) > 1:
+        elif not self.to_file and len(self.live) > 1 and not self._stderr_prefix_off:
             parts.append(f"[pid {tid:5d}] ")
         if ts is not None and (o.tflag or o.relative):
             if o.tflag:
@@ -243,6 +294,9 @@ class Printer:
                 secs, _, frac = _fmt_secs(delta, o.rel_precision).partition(".")
                 rel = f"{int(secs):6d}" + ("." + frac if frac else "")
                 parts.append(f"(+{rel}) " if o.tflag else f"{rel} ")
+        if self._iflag:
+            ip = self._line_ip
+            parts.append(f"[{ip:016x}] " if ip is not None else "[????????????????] ")
         if o.syscall_number:
             # strace prints the task's current syscall number on every line,
             # so +++/--- lines carry the number of its last call
@@ -316,7 +370,13 @@ class Printer:
 
     # -- records -----------------------------------------------------------------
     def feed(self, rec: list) -> None:
+        if self._pers_note:
+            return self._feed_after_exec(rec)
         tid = rec[3]
+        if self.o.pidns and tid > 0 and self.d.pidns is not None:
+            self.d.pidns.seen(rec)
+            if rec[0] == _NEWTASK:
+                self.d.pidns.newtask(tid, field(rec, "child"))
         if rec[0] == _SYSCALL and self._fast and not self.pre_exec and not self._attached and rec[_S_PERS] != _I386 and (self._all_visible or tid in self.roots):
             # the common record on the common options: what the general
             # path below and _syscall/_call_line do for it, inlined, with the
@@ -368,6 +428,11 @@ class Printer:
                 return
             if rtype == _NEWTASK:
                 child = field(rec, "child")
+                if tid in self._pers:
+                    self._pers[child] = self._pers[tid]
+                if self._detached is not None and tid in self._detached:
+                    self._detached.add(child)  # -b execve: a detached process's children are not shown either
+                    return
                 if child not in self._early:
                     self.dead.discard(child)  # a reused id
                 if child in self._early:
@@ -388,8 +453,14 @@ class Printer:
             if rtype == _SYSCALL:
                 self._unseen(rec)
             return
-        if tid not in self.live and tid not in self.dead:
+        if rtype == _ATTACH:
+            self.live.add(tid)  # a thread seized at attach: counted by _attach ("with N threads"), not announced alone
+        elif tid not in self.live and tid not in self.dead:
             self._first_sight(tid)
+        if self._detached is not None and self._detach_on_exec(rtype, rec, tid):
+            return
+        if self._iflag:
+            self._note_ip(rtype, rec, tid)
         if not self._strace:
             self._feed_machine(rtype, rec, tid)
             return
@@ -407,9 +478,82 @@ class Printer:
         if handler is not None:
             handler(self, rec, tid)
 
+    # -- personality ------------------------------------------------------------
+    def _feed_after_exec(self, rec) -> None:
+        """An exec changed a task's personality: its note follows that
+        execve's line (strace prints it at the execve's exit), or comes
+        before whatever record comes first if the execve is not shown."""
+        pending, self._pers_note = self._pers_note, {}
+        rtype = rec[0]
+        ours = rtype in _CALL_RECORDS and rec[3] in pending and self.name(field(rec, "pers"), field(rec, "nr")) in _EXECS
+        if ours and rtype == _SYSCALL_ENTRY:
+            # the execve's entry, split after the exec event (it blocked
+            # past the flush interval): the note waits for its exit
+            self.feed(rec)
+            self._pers_note.update(pending)
+            return
+        if not ours:
+            self._pers_lines(pending)
+        self.feed(rec)
+        if ours:
+            self._pers_lines(pending)
+
+    def _pers_lines(self, pending) -> None:
+        for tid, (pers, ts) in pending.items():
+            self._line(tid, ts, f"[ Process PID={tid} runs in {_PERS_NAMES.get(pers, pers)} mode. ]")
+
+    def _pers_seen(self, tid, pers, ts) -> None:
+        """A call in another personality than the task was known in (an
+        attached 32-bit process): the note, before the call."""
+        if self._pers.get(tid, 0) != pers:
+            self._pers[tid] = pers
+            if self._pers_shown:
+                self._pers_lines({tid: (pers, ts)})
+    def _detach_on_exec(self, rtype, rec, tid) -> bool:
+        """-b execve: True when the record is not shown: its task was
+        detached at an execve, or it is that execve (printed as strace
+        prints it: its arguments, then ` <detached ...>`)."""
+        if tid in self._detached:
+            if rtype in (_EXIT_T, _KILLED_T):
+                self._detached.discard(tid)
+            return True
+        if rtype not in (_SYSCALL, _ENTRY_T) or self.name(field(rec, "pers"), field(rec, "nr")) not in _EXECS:
+            return False
+        if tid in self._exec_skip:  # run: the command's own exec is not the one to detach at
+            self._exec_skip.discard(tid)
+            return False
+        self._detached.add(tid)
+        if len(self._detached) >= _DEAD_MAX:
+            self._detached.clear()
+        if "attach" not in self.o.quiet:
+            self.note(f"Process {tid} detached")
+        if self._strace and self.show_trace:
+            text = self._entry_text(record(Rec.SYSCALL_ENTRY, rec[1], rec[2], rec[3], rec[4], field(rec, "pers"), field(rec, "nr"), field(rec, "args"), field(rec, "mem"), 0))
+            if text.endswith(", "):
+                text = text[:-2]
+            self._line(tid, rec[2], text + " <detached ...>")
+        elif not self._strace:
+            self._write_machine(rec, None, tid)
+        self.pending.pop(tid, None)
+        self._drop(tid)  # as gone: its later records announce nothing
+        return True
+
+    def _note_ip(self, rtype, rec, tid) -> None:
+        """-i: the ip the next line shows: a call's or signal's own (the
+        record's ext), a resumed call's from its entry, else none."""
+        ip = ext(rec).get("ip") if rtype in (_SYSCALL, _ENTRY_T, _SIGNAL_T) else None
+        if ip is not None:
+            if rtype != _SIGNAL_T:
+                if len(self._ips) >= _DEAD_MAX:
+                    self._ips.clear()
+                self._ips[tid] = ip
+        elif rtype == _EXIT_CALL_T:
+            ip = self._ips.get(tid)
+        self._line_ip = ip
+
     def _emit_raw(self, rec, tid) -> None:
-        if self.fmt != "strace" and self._visible(tid):
-            self._write_machine(rec)
+        if self.fmt != "strace" and self._visible(tid) and (self.show_trace or self.fmt != "jsonl"):
+            self._write_machine(rec, None, tid)
 
     # strace text handlers ------------------------------------------------------
     def _subcall_hidden(self, pers, nr, args) -> bool:
@@ -426,6 +570,8 @@ class Printer:
         # the hot path: a SYSCALL record always has every field (only the
         # extension map may follow), so index it directly
         pers, nr, ret, is_error, flags = rec[_S_PERS], rec[_S_NR], rec[_S_RET], rec[_S_ERR], rec[_S_FLAGS] or 0
+        if pers != self._pers.get(tid, 0) and not self.pre_exec and self.name(pers, nr) not in _EXECS:
+            self._pers_seen(tid, pers, rec[2])
         if pers == _I386 and self._subcall_hidden(pers, nr, field(rec, "args")):
             return self._unseen(rec)
         if not self._plain:
@@ -463,18 +609,18 @@ class Printer:
             self._dump(st, self.name(pers, nr), field(rec, "args"), ret, is_error, (field(rec, "mem"),))
 
     def _pidns_comment(self, rec, pers, nr, ret) -> str:
-        """--pidns-translation: a task in another pid namespace learning its
-        own id gets strace's `/* N in strace's PID NS */` (the record's ext
-        carries the ids as the task sees them)."""
-        nspid = (ext(rec) or {}).get("nspid")
-        if not nspid or ret is None:
+        """--pidns-translation: a pid a task of another pid namespace got
+        back (getpid, clone, wait4, ...) gets strace's `/* N in strace's PID
+        NS */` (pid arguments and si_pid: the decoder, client/decode/_pidns.py)."""
+        t = self.d.pidns
+        if t is None or ret is None or ret <= 0 or field(rec, "is_error"):
             return ""
         name = self.name(pers, nr)
-        if name == "getpid" and ret == nspid[1]:
-            return f" /* {rec[4]} in strace's PID NS */"
-        if name == "gettid" and ret == nspid[0]:
-            return f" /* {rec[3]} in strace's PID NS */"
-        return ""
+        if name not in _PID_RETURNS:
+            return ""
+        if name in _FORKS:
+            t.forked(rec[3], ret)
+        return t.comment(rec[3], ret)
 
     def _unseen(self, rec) -> None:
         """A call that is not printed still tells the decoder what happened to
@@ -488,6 +634,8 @@ class Printer:
 
     def _entry(self, rec, tid) -> None:
         pers, nr = field(rec, "pers"), field(rec, "nr")
+        if pers != self._pers.get(tid, 0) and not self.pre_exec and self.name(pers, nr) not in _EXECS:
+            self._pers_seen(tid, pers, rec[2])
         if pers == _I386 and self._subcall_hidden(pers, nr, field(rec, "args")):
             self._skip_exit.add(tid)
             return
@@ -531,6 +679,8 @@ class Printer:
                 text = self.d.resumed(rec, entry)
             except Exception:
                 text = self._raw_ret(rec)
+            if self.o.pidns and len(rec) > _X_LEN:
+                text += self._pidns_comment(rec, pers, nr, ret)
             if flags & _TAMPERED:
                 text += tamper_marks(flags)
         if held:
@@ -592,12 +742,12 @@ class Printer:
             self._line(tid, rec[2], f"+++ killed by {signame(signo)} {core}+++")
         self._drop(tid)
 
-    def _first_sight(self, tid) -> None:
+    def _first_sight(self, tid, announce=True) -> None:
         """A task's first record. A child of a traced task can stop (and
         so be recorded) before its parent's fork event arrives: strace
         announces it when it first sees it, before any of its lines."""
         self.live.add(tid)
-        if self.roots is not None and tid not in self.roots:
+        if announce and self.roots is not None and tid not in self.roots:
             if len(self._early) >= _DEAD_MAX:  # fork events that never came (a long watch)
                 self._early.clear()
             self._early.add(tid)
@@ -606,6 +756,7 @@ class Printer:
 
     def _drop(self, tid) -> None:
         self.live.discard(tid)
+        self._pers.pop(tid, None)
         if len(self.dead) >= _DEAD_MAX:  # a long watch: forget old ids (pids get reused anyway)
             self.dead.clear()
         self.dead.add(tid)
@@ -631,13 +782,36 @@ class Printer:
             self._line(tid, rec[2], f"--- stopped by {signame(signo)} ---")
 
     def _exec(self, rec, tid) -> None:
+        if self._comm:
+            self._load_comm(tid)  # a new program: a new name (strace reloads it at execve)
         old = field(rec, "old_tid")
         if old is not None and old != tid:
-            # a non-leader thread exec'd: it now has the leader's id
-            if self.show_trace and "superseded" not in self.o.quiet and self._visible(old):
-                self._line(old, rec[2], f"+++ superseded by execve in pid {tid} +++")
-            self.pending.pop(old, None)
+            # a non-leader thread exec'd and took the leader's id `tid`, as
+            # strace tells it: the thread's open execve line ends with
+            # "<pid changed to TID ...>" (in its own -ff file, which then
+            # closes), the line for the leader's id says which thread
+            # superseded it, and the call resumes under the leader's id
+            shown = self.show_trace and self._visible(old)
+            st = self._stream(old) if shown else None
+            if st is not None and st.open_tid == old:
+                st.write(f" <pid changed to {tid} ...>\n")
+                st.open_tid = None
+                st.col = 0
+            entry = self.pending.pop(old, None)
+            self.pending.pop(tid, None)
+            if entry is not None:
+                self.pending[tid] = entry
+            if old in self._pers:
+                self._pers[tid] = self._pers[old]
             self._drop(old)
+            if shown and "superseded" not in self.o.quiet:
+                self._line(tid, rec[2], f"+++ superseded by execve in pid {old} +++")
+
+        pers = ext(rec).get("pers", 0)
+        if pers != self._pers.get(tid, 0):
+            self._pers[tid] = pers
+            if self._pers_shown:
+                self._pers_note[tid] = (pers, rec[2])
 
     def _attach(self, rec, tid) -> None:
         # strace: one note per process, "with N threads" when -f seized more
@@ -652,8 +826,22 @@ class Printer:
         self._attached.clear()
 
     def _detach(self, rec, tid) -> None:
+        # a call under way whose line is open ends ` <detached ...>`, after
+        # the note when both share a stream, as strace's detach prints them
+        st = self._stream(tid) if self.show_trace else None
+        open_here = st is not None and st.open_tid == tid
         if "attach" not in self.o.quiet and (self.o.attach or self.o.follow):
-            self.note(f"Process {tid} detached")
+            if open_here:
+                st.drain()
+                self.notes.write(f"{NOTE_PREFIX}Process {tid} detached\n")
+                self.notes.flush()
+            else:
+                self.note(f"Process {tid} detached")
+        if open_here:
+            st.write(" <detached ...>\n")
+            st.open_tid = None
+            st.col = 0
+        self.pending.pop(tid, None)
         self.live.discard(tid)
 
     # -e read=/write= ----------------------------------------------------------------
@@ -745,20 +933,26 @@ class Printer:
                 return
         if rtype in (Rec.SIGNAL, Rec.STOPPED) and not self._signal_shown(field(rec, "signo")):
             return
-        if rtype in (Rec.EXIT, Rec.KILLED):
-            self._drop(tid)
         entry = None
         if rtype == Rec.SYSCALL_ENTRY:
             self.pending[tid] = rec
         elif rtype == Rec.SYSCALL_EXIT:
             entry = self.pending.pop(tid, None)
-        self._write_machine(rec, entry)
+        if self.summary is not None and self.fmt == "jsonl" and rtype in (Rec.SYSCALL, Rec.SYSCALL_EXIT):
+            self._count(rec, field(rec, "pers"), field(rec, "nr"), field(rec, "ret"), field(rec, "is_error"))
+        if self.show_trace or self.fmt != "jsonl":
+            self._write_machine(rec, entry, tid)
+        if rtype in (Rec.EXIT, Rec.KILLED):
+            self._drop(tid)
 
-    def _write_machine(self, rec, entry=None) -> None:
+    def _write_machine(self, rec, entry=None, tid=None) -> None:
         if self.fmt == "msgpack":
             self._bout.write(self._packer.pack(rec))
         else:
-            self.main.write(to_json(rec, self.d, entry) + "\n")
+            from ._jsonl import to_json  # on use: json is not imported for strace text
+
+            st = self._stream(tid) if self.per_pid and tid is not None else self.main
+            st.write(to_json(rec, self.d, entry) + "\n")
 
     # end ----------------------------------------------------------------------------
     def flush(self) -> None:
@@ -785,7 +979,13 @@ class Printer:
                 st.drain()
             except (OSError, ValueError):
                 pass
-        if self.summary is not None and not self.summary.empty():
+        if self.summary is not None and self.fmt == "jsonl":
+            from ._jsonl import SCHEMA, encode_line
+
+            summary = self.summary.as_json(self._name_of or self.name)
+            self.main.write(encode_line({"type": "summary", "schema": SCHEMA, **summary}) + "\n")
+            self.main.drain()
+        elif self.summary is not None and not self.summary.empty():
             name_of = self._name_of or self.name
             fp = self.main.fp
             isatty = getattr(fp, "isatty", None)
@@ -807,7 +1007,16 @@ class Printer:
 
 _DEAD_MAX = 1 << 16
 _SYSCALL, _EXEC, _LOST, _ERROR, _NEWTASK, _ATTACH = (int(r) for r in (Rec.SYSCALL, Rec.EXEC, Rec.LOST, Rec.ERROR, Rec.NEWTASK, Rec.ATTACH))
+_ENTRY_T, _EXIT_T, _KILLED_T = int(Rec.SYSCALL_ENTRY), int(Rec.EXIT), int(Rec.KILLED)
+_SIGNAL_T, _EXIT_CALL_T = int(Rec.SIGNAL), int(Rec.SYSCALL_EXIT)
 _I386 = int(Pers.I386)
+_SYSCALL_EXIT = int(Rec.SYSCALL_EXIT)
+_SYSCALL_ENTRY = int(Rec.SYSCALL_ENTRY)
+# --pidns-translation: the calls whose return value is a pid (strace's
+# RVAL_TGID/RVAL_TID/RVAL_PGID/RVAL_SID ones)
+_FORKS = frozenset({"clone", "clone3", "fork", "vfork"})
+_PID_RETURNS = _FORKS | {"getpid", "gettid", "getppid", "getpgrp", "getpgid", "getsid", "wait4", "waitpid", "setsid"}
+_PERS_NAMES = {int(Pers.X86_64): "64 bit", int(Pers.I386): "32 bit", int(Pers.X32): "x32"}
 _VANISHED = int(SysFlag.VANISHED)
 _TAMPERED = int(SysFlag.INJECTED | SysFlag.POKED | SysFlag.DELAYED)
 

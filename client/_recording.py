@@ -1,5 +1,5 @@
 """Recordings: `--format=msgpack` output that `tracectl replay` can show again
-with other display options (docs/recording.md).
+with other display options (docs/seeing.md).
 
 A recording is a stream of msgpack objects: first a header map (what made
 it: versions, machine, the options, what was fetched, clocks), then the
@@ -24,7 +24,7 @@ from tracerd._wire import PLAN_VERSION, WIRE_VERSION
 from ._output import Printer
 
 MAGIC = "recording"  # header["tracerd"]
-VERSION = 1  # of the recording layout (this module and docs/recording.md)
+VERSION = 1  # of the recording layout (this module and docs/seeing.md)
 AT_FDCWD = -100
 
 
@@ -38,6 +38,12 @@ def _comm(pid: int) -> str | None:
             return f.read().rstrip("\n") or None
     except OSError:
         return None
+
+
+def _plan_fds(opts) -> frozenset:
+    from ._cmd_run import plan_fds
+
+    return plan_fds(opts)
 
 
 def fd_names_wanted(opts) -> bool:
@@ -76,6 +82,8 @@ def header_for(args, kind: str, opts, roots) -> dict:
             "abbrev": _pairs(opts.plan_abbrev),
             "cpu_time": bool(opts.cpu_time),
             "fd_names": fd_names_wanted(opts),
+            # the --decode-fds sets the records name fds with, at the stops
+            "fd_sets": sorted(_plan_fds(opts)),
         },
         "clocks": [time.clock_gettime_ns(time.CLOCK_REALTIME), time.clock_gettime_ns(time.CLOCK_BOOTTIME)],
     }
@@ -116,10 +124,12 @@ class RecordingPrinter(Printer):
             if self._first:
                 # gone already (a short command): our child started in our
                 # cwd with our stdin, stdout and stderr (what the decoder assumes live)
+                from ._launch import LAUNCH_FDS  # ours as they were then (run gives 0 and 1 away)
+
                 fds = {AT_FDCWD: os.getcwd()}
                 for fd in (0, 1, 2):
                     try:
-                        fds[fd] = os.readlink(f"/proc/self/fd/{fd}")
+                        fds[fd] = LAUNCH_FDS.get(fd) or os.readlink(f"/proc/self/fd/{fd}")
                     except OSError:
                         pass
         self._first = False
@@ -170,8 +180,9 @@ def refusals(header: dict, args, opts) -> str | None:
     d = opts.decode
     if opts.follow and not header["options"].get("follow"):
         return "-f: the recording holds the traced processes themselves, not their children: record with -f"
-    if d is not None and (d.yflag >= 2 or d.decode_fds - {"path"}):
-        return "-yy (socket, device and pidfd details) is looked up while the processes run; a recording serves -y at most (trace live with -yy)"
+    wanted = _plan_fds(opts) - {"path"}
+    if wanted and not wanted <= set(f.get("fd_sets") or ()):
+        return "-yy (socket, device and pidfd details) is looked up while the processes run: record with -yy"
     if fd_names_wanted(opts) and not f.get("fd_names"):
         what = "-P" if opts.paths and not (d and (d.yflag or d.decode_fds)) else "-y"
         return f"{what} needs the fd names seen while the processes ran: record with -y"

@@ -11,7 +11,7 @@ import socket
 import struct
 import time
 
-from tracerd import ProtocolError, RemoteError, TracerdError, TracerError, PermissionRefused, __version__
+from tracerd import ProtocolError, RemoteError, TracerdError, TracerError, PermissionRefused, UsageError, __version__
 from tracerd import _protocol as P
 from tracerd._protocol import ConnectionClosed, End, Error, Hello, Records, Reply, Request
 
@@ -193,6 +193,9 @@ class _Remote:
     """What RemoteRun and RemoteAttach share: one connection, one session."""
 
     def __init__(self, socket_path: str, *, plan: bytes, drop: bool, bpf_filter: str = ""):
+        if len(plan) > P.DEFAULT_MAX_MESSAGE - 4096:  # room for the request's other fields
+            raise UsageError(f"the fetch plan is {len(plan)} bytes, more than the daemon takes in one request "
+                             f"({P.DEFAULT_MAX_MESSAGE - 4096}): use fewer -P paths or pokes, or --embedded")
         self.socket_path = socket_path
         self.plan = plan
         self.drop = drop
@@ -272,8 +275,9 @@ class RemoteRun(_Remote):
     environment and fds; the daemon's worker seizes it through the pidfd we
     pass over SCM_RIGHTS."""
 
-    def __init__(self, socket_path: str, argv, *, bpf: bytes, plan: bytes, env=None, drop: bool = False, colocate: bool = False, bpf_filter: str = "", cwd=None, user=None, ignored=()):
+    def __init__(self, socket_path: str, argv, *, bpf: bytes, plan: bytes, env=None, drop: bool = False, colocate: bool = False, bpf_filter: str = "", cwd=None, user=None, ignored=(), follow=True):
         super().__init__(socket_path, plan=plan, drop=drop, bpf_filter=bpf_filter)
+        self.follow = follow
         self.argv = list(argv)
         self.bpf = bpf
         self.env = env
@@ -298,6 +302,8 @@ class RemoteRun(_Remote):
             # Yama: a descendant of the named pid may trace us; workers are the daemon's children
             self.child.allow_tracer(self.client.daemon_pid)
             args = {"pid": self.child.pid, "plan": self.plan, "drop": self.drop, "colocate": self.colocate, "command": self.argv, "bpf_filter": self.bpf_filter}
+            if not self.follow:
+                args["follow"] = False  # no filter: the daemon's worker stops at every call of the command alone
             sinks, fds = getattr(self, "sink_args", None) or ([], [])  # --sink (client/sinks/_cli.py)
             if sinks:
                 args["sinks"] = sinks

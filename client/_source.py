@@ -1,6 +1,6 @@
 """Where records come from: the embedded worker or a daemon (the rules of docs/cli.md, `--embedded`/`--socket`).
 
-`--embedded` -> in-process worker, no daemon. `--socket PATH` or
+`--embedded` -> a worker child process, no daemon. `--socket PATH` or
 `$TRACERD_SOCKET` -> that daemon, and an unreachable one is an error. Neither
 -> the default socket if a daemon answers there, else embedded.
 
@@ -12,8 +12,9 @@ launched command's os.waitpid status) and `.pid`.
 from __future__ import annotations
 
 import os
+import sys
 
-from tracerd import TracerdError
+from tracerd import TracerdError, UsageError
 
 DEFAULT_SOCKET = "/run/tracerd/tracerd.sock"
 
@@ -29,6 +30,11 @@ def choose(args) -> tuple[str, str | None]:
     if getattr(args, "embedded", False):
         return "embedded", None
     explicit = getattr(args, "socket", None) or os.environ.get("TRACERD_SOCKET") or None
+    # nobody at the default socket: embedded, without the protocol's imports
+    # (~10 ms of a start); _remote's own value if loaded (tests point it elsewhere)
+    loaded = sys.modules.get(__package__ + "._remote")
+    if not explicit and not os.path.lexists(getattr(loaded, "DEFAULT_SOCKET", DEFAULT_SOCKET)):
+        return "embedded", None
     remote = _remote_module()
     if explicit:
         path = remote.find_daemon(explicit)
@@ -56,19 +62,22 @@ def prefork(args):
     filter compiled, if this run will likely be embedded (None otherwise).
     Saves starting a fresh interpreter for it (~45 ms); hand the result to
     open_source(worker=...), which abandons it if the source is a daemon."""
-    if not likely_embedded(args):
-        return None
+    if not likely_embedded(args) or getattr(args, "daemonize", 0):
+        return None  # -D: the worker must not be a child of what becomes the command
     from . import _embedded
 
     return _embedded.prefork_worker()
 
 
-def open_source(args, kind: str, *, argv=None, pids=None, bpf: bytes | None = None, plan: bytes, env=None, drop: bool = False, colocate: bool = False, bpf_filter: str = "", worker=None, user=None, ignored=()):
+def open_source(args, kind: str, *, argv=None, pids=None, bpf: bytes | None = None, plan: bytes, env=None, drop: bool = False, colocate: bool = False, bpf_filter: str = "", worker=None, user=None, ignored=(), follow: bool = True, daemonize: int = 0):
     """An unstarted source of frames for `run` (argv, bpf) or `attach` (pids).
 
     `bpf_filter` is the user's own wording of the filter, shown by `tracectl ls`.
     `worker`: a worker from prefork(), used if the source is embedded.
     `ignored`: signals a launched command keeps ignored (see _launch.launch).
+    `follow`: run: the command has the filter (bpf) and its children are
+    followed; False: bpf is None, the command alone is traced, with plain
+    syscall stops (run without -f).
     """
     try:
         where, path = choose(args)
@@ -80,11 +89,13 @@ def open_source(args, kind: str, *, argv=None, pids=None, bpf: bytes | None = No
         from . import _embedded
 
         if kind == "run":
-            return _embedded.EmbeddedRun(list(argv), bpf=bpf, plan=plan, env=env, drop=drop, colocate=colocate, worker=worker, user=user, ignored=ignored)
+            return _embedded.EmbeddedRun(list(argv), bpf=bpf, plan=plan, env=env, drop=drop, colocate=colocate, worker=worker, user=user, ignored=ignored, follow=follow, daemonize=daemonize)
         return _embedded.EmbeddedAttach(list(pids), plan=plan, drop=drop, bpf=bpf, worker=worker)
     if worker is not None:
         worker.abandon()
+    if daemonize:
+        raise UsageError("-D/--daemonize works with the embedded tracer: add --embedded")
     remote = _remote_module()
     if kind == "run":
-        return remote.RemoteRun(path, list(argv), bpf=bpf, plan=plan, env=env, drop=drop, colocate=colocate, bpf_filter=bpf_filter, user=user, ignored=ignored)
+        return remote.RemoteRun(path, list(argv), bpf=bpf, plan=plan, env=env, drop=drop, colocate=colocate, bpf_filter=bpf_filter, user=user, ignored=ignored, follow=follow)
     return remote.RemoteAttach(path, list(pids), plan=plan, drop=drop, bpf_filter=bpf_filter, bpf=bpf)

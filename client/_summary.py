@@ -36,6 +36,8 @@ PERCENTILES = {"p50": 50, "p99": 99}
 
 @dataclass
 class _Count:
+    """One syscall's counts for -c."""
+
     calls: int = 0
     errors: int = 0
     time: int = 0  # ns
@@ -204,6 +206,38 @@ class Summary:
             for r in rows:
                 table.add_row(*r)
             console.print(table)
+
+    def as_json(self, name_of) -> dict:
+        """The summary for --format=jsonl: per personality, one row per call
+        in the table's order, times in nanoseconds (what the table shows in
+        microseconds), with the totals."""
+        out = []
+        for pers in sorted(self.counts):
+            counts = self.counts[pers]
+            if not counts:
+                continue
+            rows = []
+            for nr, c in counts.items():
+                row = {"syscall": name_of(pers, nr), "nr": nr, "calls": c.calls, "errors": c.errors, "time_ns": c.time,
+                       "avg_ns": c.time // c.calls if c.calls else 0, "min_ns": c.tmin or 0, "max_ns": c.tmax}
+                if c.samples is not None:
+                    mine = sorted(c.samples)
+                    for col, pct in PERCENTILES.items():
+                        row[f"{col}_ns"] = percentile(mine, pct)
+                rows.append(row)
+            key = {"time": "time_ns", "min": "min_ns", "max": "max_ns", "avg": "avg_ns", "calls": "calls", "errors": "errors"}.get(self.sortby)
+            if key is not None:
+                rows.sort(key=lambda r: (-r[key], r["nr"]))
+            elif self.sortby == "name":
+                rows.sort(key=lambda r: r["syscall"])
+            else:
+                rows.sort(key=lambda r: r["nr"])
+            total = sum(r["time_ns"] for r in rows)
+            for r in rows:
+                r["time_percent"] = round(100.0 * r["time_ns"] / total, 2) if total else 0.0
+            out.append({"pers": int(pers), "personality": PERS_NAMES.get(Pers(pers), str(pers)), "calls": rows,
+                        "total": {"calls": sum(r["calls"] for r in rows), "errors": sum(r["errors"] for r in rows), "time_ns": total}})
+        return {"tables": out, "overhead_ns": self.overhead}
 
     def empty(self) -> bool:
         return not any(self.counts.values())

@@ -10,6 +10,7 @@
     drain_seconds = 5          # SIGTERM: time given to sessions to detach/end
     pids_per_request = 64      # pids one attach request may name
     worker_memory_mib = 1024   # address-space ceiling of a non-root owner's worker
+    warm_workers = 1           # workers kept started for the next sessions (0: none)
 
     [metrics]
     listen = "127.0.0.1:9464"  # serve Prometheus /metrics here (--metrics-listen wins)
@@ -41,6 +42,7 @@ class Config:
     drain_seconds: float = 5.0
     pids_per_request: int = 64
     worker_memory_mib: int = 1024
+    warm_workers: int = 1  # daemon/_warm.py
     trace_any: frozenset[int] = field(default_factory=frozenset)  # gids
     watch_any: frozenset[int] = field(default_factory=frozenset)
     # [[sink]] and [spool] (daemon/_sinkconf.py)
@@ -54,7 +56,7 @@ class Config:
     catcher: object = None
 
 
-_LIMITS = {"sessions_per_user": int, "watchers_per_user": int, "connections_per_user": int, "connects_per_second": (int, float), "queue_frames": int, "queue_bytes": int, "drain_seconds": (int, float), "pids_per_request": int, "worker_memory_mib": int}
+_LIMITS = {"sessions_per_user": int, "watchers_per_user": int, "connections_per_user": int, "connects_per_second": (int, float), "queue_frames": int, "queue_bytes": int, "drain_seconds": (int, float), "pids_per_request": int, "worker_memory_mib": int, "warm_workers": int}
 
 
 def _gids(path: str, key: str, names) -> frozenset[int]:
@@ -91,7 +93,10 @@ def load(path: str | None) -> Config:
     for k, v in data.get("limits", {}).items():
         if k not in _LIMITS:
             raise UsageError(f"{path}: unknown setting limits.{k}")
-        if not isinstance(v, _LIMITS[k]) or isinstance(v, bool) or v <= 0:
+        if k == "warm_workers":
+            if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= 16:
+                raise UsageError(f"{path}: limits.warm_workers must be 0..16")
+        elif not isinstance(v, _LIMITS[k]) or isinstance(v, bool) or v <= 0:
             raise UsageError(f"{path}: limits.{k} must be a positive number")
         setattr(cfg, k, v)
     for k, v in data.get("metrics", {}).items():

@@ -64,13 +64,13 @@ def _pin_malloc_thresholds() -> None:
 DEFAULT_STATE_DIR = "/run/tracerd"
 
 
-async def _serve(daemon: Daemon, listeners: list, metrics_sock) -> int:
+async def _serve(daemon: Daemon, listeners: list, metrics_sock, publish=None) -> int:
     """The daemon, and beside it the /metrics server when one was asked."""
     if metrics_sock is None:
-        return await daemon.serve(listeners)
+        return await daemon.serve(listeners, publish=publish)
     async with trio.open_nursery() as nursery:
         await nursery.start(_metrics.serve, daemon, metrics_sock)
-        rc = await daemon.serve(listeners)
+        rc = await daemon.serve(listeners, publish=publish)
         nursery.cancel_scope.cancel()
     return rc
 
@@ -95,22 +95,25 @@ def main(argv=None) -> int:
         metrics_at = args.metrics_listen or config.metrics_listen
         metrics_sock = _metrics.bind(metrics_at) if metrics_at else None
         listeners = listen_fds()
-        path = None
+        path = publish = None
         if listeners:
             log.info("socket activation: %d socket(s) from systemd", len(listeners))
         else:
             if os.geteuid() != 0:
                 log.warning("not running as root: only processes this user may ptrace can be traced")
             path = args.socket or DEFAULT_SOCKET
-            listeners = [bind_unix(path, mode=args.socket_mode, group=resolve_group(args.socket_group))]
+            bound = bind_unix(path, mode=args.socket_mode, group=resolve_group(args.socket_group))
+            listeners, publish = [bound.sock], bound
             log.info("listening on %s", path)
     except TracerdError as exc:
         print(f"tracerd: {exc}", file=sys.stderr)
         return 1
     try:
         state_dir = args.state_dir or (os.path.dirname(path) if path and args.socket else DEFAULT_STATE_DIR)
-        return trio.run(_serve, Daemon(config, state_dir), listeners, metrics_sock)
+        return trio.run(_serve, Daemon(config, state_dir), listeners, metrics_sock, publish)
     finally:
+        if publish is not None:
+            publish.discard()
         if metrics_sock is not None:
             metrics_sock.close()
         for s in listeners:

@@ -148,7 +148,11 @@ def compile_trace(trace: str) -> tuple[bytes, bytes, dict]:
     opts = resolve(args)
     # the keys client/sinks' decode_meta() sends for a user's --sink
     decode = {k: getattr(opts.decode, k) for k in ("strsize", "xflag", "yflag", "xstyle") if hasattr(opts.decode, k)}
-    return build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time, abbrev=opts.plan_abbrev), compile_filter(opts.trace), decode
+    from tracerd.client._cmd_run import plan_fds
+
+    fds = plan_fds(opts)  # a rule's -y/-yy/-P: fds named at the stops, as for tracectl
+    return (build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time, abbrev=opts.plan_abbrev, fds=fds),
+            compile_filter(opts.trace, fds=bool(fds)), decode)
 
 
 def parse(path: str, data: dict) -> tuple[list[Rule], CatcherConfig]:
@@ -825,5 +829,6 @@ async def serve(daemon, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
                     log.error("SIGHUP: configuration refused, the old one stays in force: %s", exc)
                     continue
                 daemon.config = new
+                await daemon.sinks.reload(new)  # before the rules: new rules may name new sinks
                 await daemon.rules.apply(new.rules, new.catcher or CatcherConfig())
                 log.info("SIGHUP: %s reloaded: %d rule(s) in force", path, len(new.rules))

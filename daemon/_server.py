@@ -25,6 +25,7 @@ from ._metrics import Tally
 from ._session import Session, Subscriber
 from ._sinkfeed import DaemonSinks, SinkRefused
 from ._socket import sd_notify
+from ._warm import WarmPool
 
 log = logging.getLogger("tracerd")
 
@@ -305,6 +306,7 @@ class Client:
             d, d.next_id(), self.peer, mode, pids, args["plan"],
             command=command, bpf_filter=args.get("bpf_filter", ""), drop=args.get("drop", False),
             colocate=args.get("colocate", False), flush_ms=args.get("flush_ms"), inject=inject,
+            follow=args.get("follow", True),
         )
         session.as_owner = not d.acts_for_daemon(self.peer)
         session.identity = d.worker_identity(self.peer, session.as_owner)
@@ -315,6 +317,7 @@ class Client:
         self._sinks(session, args, list(sink_fds))
         d.sessions[session.id] = session
         self._release_session(slot)  # the session itself counts from here
+        session.spawn = d.warm.take()  # None: spawned now (daemon/_warm.py)
         try:
             await d.nursery.start(session.run)
         except TracerError as exc:
@@ -329,6 +332,8 @@ class Client:
             raise
         self.subs[session.id] = sub
         self.nursery.start_soon(sub.pump)
+        if session.spawn is not None and not d.stopping:
+            d.warm.fill()  # the next session's, once this one runs
         return {"session": session.id, "joined": False, "worker": session.worker_pid}
 
     async def _op_attach(self, args: dict, fds) -> dict:
@@ -507,6 +512,7 @@ class Daemon:
         self._idle = trio.Event()
         self.rules = None  # standing rules (daemon/_rules.py)
         self.sinks = DaemonSinks(self)  # sink processes (daemon/_sinkfeed.py)
+        self.warm = WarmPool(config.warm_workers)  # started workers for the next sessions
 
     def next_id(self) -> int:
         self._next += 1
@@ -629,7 +635,10 @@ class Daemon:
             "rss_kb": rss,
         }
 
-    async def serve(self, listeners: list, *, task_status=trio.TASK_STATUS_IGNORED) -> int:
+    async def serve(self, listeners: list, *, publish=None, task_status=trio.TASK_STATUS_IGNORED) -> int:
+        """Serve until SIGTERM/SIGINT, then drain. `publish`: the socket's
+        step into its path (daemon/_socket.py), taken once the rules are in
+        force and the accept loops run."""
         # the receiver stays open through the drain: a second signal must not
         # fall back to the default action (death without detaching)
         with trio.open_signal_receiver(*STOP_SIGNALS) as signals:
@@ -643,9 +652,12 @@ class Daemon:
                 await nursery.start(self.sinks.run)
                 # standing rules: in force (running matches attached) before READY=1; SIGHUP reloads
                 await nursery.start(_rules.serve, self)
+                self.warm.fill()
                 async with trio.open_nursery() as accept:
                     for ls in listeners:
                         await accept.start(self._accept_loop, ls)
+                    if publish is not None:
+                        publish.publish()
                     sd_notify("READY=1")
                     log.info("ready (pid %d)", os.getpid())
                     task_status.started()
@@ -667,6 +679,7 @@ class Daemon:
 
     async def _shutdown(self) -> None:
         self.stopping = True
+        self.warm.close()
         sd_notify("STOPPING=1")
         def live():
             return [s for s in self.sessions.values() if not s.passthru]

@@ -142,7 +142,7 @@ class Subscriber:
 
 
 class Session:
-    def __init__(self, daemon, sid: int, owner, mode: str, pids: list[int], plan: bytes, *, command: list[str], bpf_filter: str, drop: bool, colocate: bool = False, flush_ms: int | None = None, inject: bytes = b""):
+    def __init__(self, daemon, sid: int, owner, mode: str, pids: list[int], plan: bytes, *, command: list[str], bpf_filter: str, drop: bool, colocate: bool = False, flush_ms: int | None = None, inject: bytes = b"", follow: bool = True):
         self.daemon = daemon
         self.id = sid
         self.owner = owner  # Peer
@@ -153,6 +153,7 @@ class Session:
         self.filter = bpf_filter
         self.drop = drop
         self.colocate = colocate
+        self.follow = follow  # launch: False = no filter, the command alone (run without -f)
         self.flush_ms = flush_ms
         # attach --seccomp-bpf: the filter the worker injects. Irreversible:
         # at the end the worker stays on as a pass-through tracer (no
@@ -286,6 +287,8 @@ class Session:
         }
         if self.flush_ms:
             config["flush_ms"] = self.flush_ms
+        if self.mode == "launch" and not self.follow:
+            config["no_follow"] = True
         config.update(self.identity)
         mine = [out_w, ctl_r, ready_w, st_w]
         config["stats_fd"] = st_w

@@ -28,6 +28,7 @@ import os
 import shutil
 import socket
 import termios
+import time
 
 import msgpack
 import trio
@@ -67,6 +68,7 @@ class SinkProc:
         sink._sock.close()
         sink.input_fd = -1
         self.users = 0
+        self.retired = False  # replaced or removed by a reload: ends with its last user
         self.dir = owned_dir
         self.subs: set = set()  # the Subscribers feeding this process now
         self.lost_done = 0  # records the daemon dropped for it, of subscribers gone
@@ -185,10 +187,10 @@ class SinkFeed:
                 self.proc.users -= 1
                 self.proc.subs.discard(sub)
                 self.proc.lost_done += sub.dropped
-            if self.own:
+            if self.own or (self.proc.retired and not self.proc.users):
                 await self.proc.aclose()  # the process delivers what it holds, then exits
         except trio.Cancelled:
-            if self.own:  # the daemon stops: the process ends now (a spool stays on disk)
+            if self.own or self.proc.retired:  # the daemon stops: the process ends now (a spool stays on disk)
                 self.proc.terminate()
             raise
 
@@ -250,6 +252,37 @@ class DaemonSinks:
                     for p in self.named.values():
                         with trio.move_on_after(5):
                             await p.aclose()
+
+    async def reload(self, config) -> None:
+        """SIGHUP: the [[sink]] tables of `config` in force. A new name
+        starts now. A changed or removed one is retired: the sessions that
+        feed it keep it until they end (nothing they send is lost), then it
+        delivers or spools what it holds and exits; new sessions take the
+        new one, which spools apart while the old one lives."""
+        old = self.config.sinks
+        self.config = config
+        for name, proc in list(self.named.items()):
+            spec = config.sinks.get(name)
+            if spec is not None and spec.to_dict() == proc.spec.to_dict():
+                continue
+            del self.named[name]
+            proc.retired = True
+            if not proc.users:
+                self.nursery.start_soon(proc.aclose)  # a slow collector must not hold the reload
+            log.info("sinks: [[sink]] %s %s", name, "removed" if spec is None else "changed: the old one ends with its sessions")
+        for name, spec in config.sinks.items():
+            if name in self.named:
+                continue
+            d = os.path.join(self.spool_root, f"sink-{name}")
+            if any(p.dir == d and p.retired for p in self.live):
+                d += f".r{time.monotonic_ns()}"  # the retired one still writes there
+            try:
+                self.named[name] = self._start(spec, d, uid=None, label=name)
+            except OSError as exc:
+                log.error("sinks: [[sink]] %s: %s", name, exc)
+                continue
+            if name not in old:
+                log.info("sinks: [[sink]] %s started (%s)", name, spec.url)
 
     def _recover(self) -> None:
         """Resume every spool an earlier daemon left with messages in it."""

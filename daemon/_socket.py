@@ -65,9 +65,37 @@ def listen_fds() -> list[socket.socket]:
     return out
 
 
-def bind_unix(path: str, *, mode: int = DEFAULT_MODE, group: int = 0) -> socket.socket:
-    """Bind and listen on `path`: create the parent directory, replace a stale
-    socket (nobody answers), refuse when a live daemon answers."""
+class Published:
+    """A listening socket bound under a temporary name, and the step that
+    puts it at its path (`publish`): the daemon publishes once its standing
+    rules are in force, so a client that sees the path finds them so."""
+
+    def __init__(self, sock: socket.socket, tmp: str, path: str):
+        self.sock, self.tmp, self.path = sock, tmp, path
+        self.done = tmp == path
+
+    def publish(self) -> None:
+        if self.done:
+            return
+        try:
+            os.rename(self.tmp, self.path)
+        except OSError as exc:
+            raise TracerdError(f"cannot bind {self.path}: {exc.strerror}") from None
+        self.done = True
+
+    def discard(self) -> None:
+        """The temporary name, when the daemon ends before publishing."""
+        if not self.done:
+            try:
+                os.unlink(self.tmp)
+            except OSError:
+                pass
+
+
+def bind_unix(path: str, *, mode: int = DEFAULT_MODE, group: int = 0) -> Published:
+    """Bind and listen on `path` (under a temporary name until `publish()`):
+    create the parent directory, replace a stale socket (nobody answers),
+    refuse when a live daemon answers."""
     parent = os.path.dirname(os.path.abspath(path))
     try:
         os.makedirs(parent, mode=0o755, exist_ok=True)
@@ -85,8 +113,9 @@ def bind_unix(path: str, *, mode: int = DEFAULT_MODE, group: int = 0) -> socket.
         log.info("replacing stale socket %s", path)
         os.unlink(path)
     # Bind, set owner and mode, and listen under a temporary name, then
-    # rename into place: the path appears only once it accepts, so a client
-    # that sees it never meets ECONNREFUSED (or a socket more open than asked)
+    # (Published.publish) rename into place: the path appears only once it
+    # accepts with the rules in force, so a client that sees it never meets
+    # ECONNREFUSED, a socket more open than asked, or rules not yet loaded
     tmp = os.path.join(parent, f".tracerd-{os.getpid()}.tmp")
     if len(os.fsencode(tmp)) > 107:  # sun_path: too long for the detour
         tmp = path
@@ -109,14 +138,7 @@ def bind_unix(path: str, *, mode: int = DEFAULT_MODE, group: int = 0) -> socket.
         os.unlink(tmp)
         raise TracerdError(f"cannot give {path} group {group} and mode {mode:04o}: {exc.strerror}") from None
     sock.listen(128)
-    if tmp != path:
-        try:
-            os.rename(tmp, path)
-        except OSError as exc:
-            sock.close()
-            os.unlink(tmp)
-            raise TracerdError(f"cannot bind {path}: {exc.strerror}") from None
-    return sock
+    return Published(sock, tmp, path)
 
 
 def sd_notify(state: str) -> bool:

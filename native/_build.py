@@ -28,6 +28,7 @@ SOURCES = [
     "seize.c",
     "inject.c",
     "tamper.c",
+    "sockdiag.c",
     "tracer.c",
     "vectors.c",
 ]

@@ -53,12 +53,21 @@ DEFAULTS = {
     "wait": "blocking",
     # optional: the worker writes a msgpack map of counters here at the end
     "stats_fd": -1,
+    # optional: sync mode (tracer.h's ack_fd): before each resume the loop
+    # flushes and waits until the consumer acknowledges the records
+    "ack_fd": -1,
+    # optional, sync mode: [[pers, nr], ...] whose entries are records of
+    # their own, printed before the call runs (tracer.h's entry_lines)
+    "entry_lines": [],
     # optional, attach mode: a seccomp filter (bpfgen's compile_filter bytes)
     # injected into every seized process (attach --seccomp-bpf)
     "inject_bpf": b"",
     # optional, with inject_bpf: b"P" is written here when the consumer has
     # detached and the worker stays on as a pass-through tracer
     "passthru_fd": -1,
+    # optional, launch mode: trace the command alone with plain syscall
+    # stops (it has no filter; its children are not followed): run without -f
+    "no_follow": False,
 }
 STATS = ("stops", "seccomp_stops", "syscall_stops", "records", "frames", "bytes", "lost", "splits", "tasks_max", "tasks_total", "root_status",
          "tampered", "tamper_setregs")
@@ -136,6 +145,11 @@ def worker_main(config: dict) -> int:
     c.inject_bpf = inject
     c.inject_bpf_len = len(cfg["inject_bpf"])
     c.passthru_fd = cfg["passthru_fd"]
+    c.ack_fd = cfg["ack_fd"] if cfg["ack_fd"] > 0 else 0
+    c.no_follow = bool(cfg["no_follow"]) and cfg["mode"] == "launch"
+    lines = ffi.new("uint64_t[]", [(int(p) << 32) | int(n) for p, n in cfg["entry_lines"]] or [0])
+    c.entry_lines = lines
+    c.nentry_lines = len(cfg["entry_lines"])
     st = ffi.new("struct tr_stats *")
     err = ffi.new("char[]", 512)
     cpu0 = time.process_time_ns()
@@ -207,6 +221,7 @@ def spawn_worker(config: dict, pass_fds=()):
     proc = subprocess.Popen(
         [sys.executable, "-I", "-m", "tracerd.native"],
         stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,  # the client's stdout is not ours to hold open
         pass_fds=tuple(pass_fds),
         close_fds=True,
         cwd="/",
@@ -368,7 +383,7 @@ def fork_worker() -> ForkedWorker | None:
 
     Fork early, while the process holds little: the worker keeps a
     copy-on-write image of it. Signal handlers set in Python are reset to
-    the default in the worker, stdin becomes /dev/null, and every fd but
+    the default in the worker, stdin and stdout become /dev/null, and every fd but
     0-2 is closed there, so it holds what a spawned worker holds."""
     if "threading" in sys.modules and sys.modules["threading"].active_count() > 1:
         return None
@@ -404,6 +419,9 @@ def fork_worker() -> ForkedWorker | None:
 
 
 def _forked_main(sock: socket.socket) -> int:
+    # what the parent made stays out of every collection here: a pass over
+    # it would write to each object and copy the pages shared with the parent
+    gc.freeze()
     gc.enable()  # as in a fresh interpreter (the client may hold it off while starting)
     for signo in signal.valid_signals():
         try:
@@ -415,9 +433,13 @@ def _forked_main(sock: socket.socket) -> int:
     # then closes our socket (an exit before start) or the ctl pipe
     for signo in (signal.SIGINT, signal.SIGQUIT):
         signal.signal(signo, signal.SIG_IGN)
-    null = os.open(os.devnull, os.O_RDONLY)
-    if null != 0:
-        os.dup2(null, 0)
+    # stdin and stdout too: the client's pipeline must see EOF when the
+    # command closes them, not when the worker ends (strace holds neither)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1):
+        if null != fd:
+            os.dup2(null, fd)
+    if null > 1:
         os.close(null)
     keep = sock.fileno()
     os.closerange(3, keep)
@@ -460,5 +482,14 @@ def _forked_main(sock: socket.socket) -> int:
                 config[k] = -1
     if missing:
         _fail_ready(config.get("ready_fd", -1), missing)
+        return 1
+    # a worker started ahead of need (the daemon's warm and idle workers)
+    # takes its session owner's ids here, as a spawned one does in main():
+    # before any seize, no thread started
+    try:
+        _limit_memory(config.pop("memory_limit", None))
+        _become(config.pop("creds", None))
+    except (OSError, ValueError, TypeError) as exc:
+        _fail_ready(config.get("ready_fd", -1), f"cannot take the session owner's credentials: {exc}")
         return 1
     return worker_main(config)

@@ -5,6 +5,9 @@
 
 #include "tr_internal.h"
 
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
 /* Read len bytes at addr: bytes read (possibly short) or -errno. */
 ssize_t tr_peek(struct tr_task *t, void *dst, uint64_t addr, size_t len)
 {
@@ -364,6 +367,168 @@ static void tr_fetch_mmsghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf
 	free(v);
 }
 
+/* What one fd names, as -y/-yy print it (strace's printfd), read while
+ * the task is stopped: bin, the /proc/TID/fd/N link (/proc/TID/cwd for
+ * AT_FDCWD); [link, detail, deleted] when the plan asks for more and there
+ * is more; -errno when the fd is not open. The detail replaces the link
+ * (a socket's protocol and addresses, a pidfd's pid) or follows it (a
+ * device's type and numbers); the decoder knows which by its text. */
+#define TR_AT_FDCWD (-100)
+#define TR_FD_VALUE_MAX (TR_PATH_MAX + 1200) /* the most one fd's value takes */
+
+static void tr_fetch_fd(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, int fd)
+{
+	char lp[64], link[TR_PATH_MAX + 1], det[1024];
+	static const char dsfx[] = " (deleted)";
+	uint32_t pf = L->plan.flags;
+	size_t dn = 0;
+	int deleted = 0;
+	ssize_t n;
+
+	if (fd < 0 && fd != TR_AT_FDCWD) {
+		tr_mp_int(b, -EBADF);
+		return;
+	}
+	if (fd == TR_AT_FDCWD) {
+		snprintf(lp, sizeof(lp), "/proc/%d/cwd", t->tid);
+		n = readlink(lp, link, TR_PATH_MAX);
+	} else {
+		/* relative to the task's /proc/TID/fd, kept open: a quarter less
+		 * than the whole path's lookup (~2.2 us against ~2.9 here) */
+		char name[16];
+
+		snprintf(lp, sizeof(lp), "/proc/%d/fd/%d", t->tid, fd);
+		if (t->fd_dir < 0) {
+			snprintf(link, sizeof(link), "/proc/%d/fd", t->tid);
+			t->fd_dir = open(link, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		}
+		snprintf(name, sizeof(name), "%d", fd);
+		n = t->fd_dir >= 0 ? readlinkat(t->fd_dir, name, link, TR_PATH_MAX) : readlink(lp, link, TR_PATH_MAX);
+	}
+	if (n < 0) {
+		tr_mp_int(b, -errno);
+		return;
+	}
+	link[n] = 0;
+	/* strace's rule: " (deleted)" is the kernel's mark unless a file of
+	 * that very name is the one open */
+	if ((size_t)n > sizeof(dsfx) - 1 && !memcmp(link + n - (sizeof(dsfx) - 1), dsfx, sizeof(dsfx) - 1)) {
+		struct stat sl, sp;
+
+		if (stat(lp, &sl) == 0 && (lstat(link, &sp) || sl.st_ino != sp.st_ino || sl.st_dev != sp.st_dev)) {
+			n -= sizeof(dsfx) - 1;
+			link[n] = 0;
+			deleted = 1;
+		}
+	}
+	if ((pf & TR_PF_FD_SOCKET) && !strncmp(link, "socket:[", 8)) {
+		char *end;
+		unsigned long ino = strtoul(link + 8, &end, 10);
+
+		if (ino && end[0] == ']' && !end[1])
+			dn = tr_sock_detail(L, t, fd, ino, det, sizeof(det));
+	} else if ((pf & TR_PF_FD_DEV) && link[0] == '/') {
+		struct stat st;
+
+		/* the path, in the tracer's mounts, as strace does: a third of
+		 * what a stat through /proc/TID/fd/N costs (~1 us against ~2.8) */
+		if (stat(link, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
+			dn = (size_t)snprintf(det, sizeof(det), "%s %u:%u", S_ISBLK(st.st_mode) ? "block" : "char",
+					      major(st.st_rdev), minor(st.st_rdev));
+	} else if ((pf & TR_PF_FD_PIDFD) && !strcmp(link, "anon_inode:[pidfd]")) {
+		char fi[4096];
+		int ffd;
+
+		snprintf(lp, sizeof(lp), "/proc/%d/fdinfo/%d", t->tid, fd);
+		ffd = open(lp, O_RDONLY | O_CLOEXEC);
+		if (ffd >= 0) {
+			ssize_t m = read(ffd, fi, sizeof(fi) - 1);
+			char *pid;
+
+			close(ffd);
+			if (m > 0) {
+				fi[m] = 0;
+				pid = strstr(fi, "\nPid:\t");
+				if (pid && atoi(pid + 6) > 0)
+					dn = (size_t)snprintf(det, sizeof(det), "pid:%d", atoi(pid + 6));
+			}
+		}
+	}
+	if (dn >= sizeof(det))
+		dn = sizeof(det) - 1;
+	if (!dn && !deleted) {
+		tr_mp_bin(b, link, n);
+		return;
+	}
+	tr_mp_array(b, 3);
+	tr_mp_bin(b, link, n);
+	if (dn)
+		tr_mp_bin(b, det, dn);
+	else
+		tr_mp_nil(b);
+	tr_mp_bool(b, deleted);
+}
+
+/* `cnt` fds in an array at addr, one every `stride` bytes (an int pair:
+ * 4; struct pollfd: 8), each at the start of its element: one value each */
+static void tr_fetch_fd_array(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr, size_t cnt,
+			      size_t stride)
+{
+	unsigned char v[TR_FD_ARRAY_MAX * TR_FD_STRIDE_MAX];
+	ssize_t r;
+
+	if (cnt > TR_FD_ARRAY_MAX)
+		cnt = TR_FD_ARRAY_MAX;
+	if (stride < 4 || stride > TR_FD_STRIDE_MAX)
+		stride = 4;
+	r = cnt ? tr_peek(t, v, addr, cnt * stride) : 0;
+	if (r < 0 || (size_t)r != cnt * stride) {
+		tr_mp_int(b, r < 0 ? r : -EFAULT);
+		return;
+	}
+	tr_mp_array(b, cnt);
+	for (size_t i = 0; i < cnt; i++) {
+		int32_t fd;
+
+		memcpy(&fd, v + i * stride, 4);
+		tr_fetch_fd(L, t, b, fd);
+	}
+}
+
+/* An fd_set of `nbits` bits at addr (select's): one value per fd whose bit
+ * is set, in ascending order, `maxn` at most */
+#define TR_FD_SET_BITS 1024 /* FD_SETSIZE: the sets strace reads are no longer in practice */
+
+static void tr_fetch_fd_set(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr, long nbits,
+			    size_t maxn)
+{
+	unsigned char v[TR_FD_SET_BITS / 8];
+	size_t n, cnt = 0;
+	ssize_t r;
+
+	if (nbits < 0)
+		nbits = 0;
+	if (nbits > TR_FD_SET_BITS)
+		nbits = TR_FD_SET_BITS;
+	n = (((size_t)nbits + 63) / 64) * 8; /* whole words, as the kernel reads it */
+	r = n ? tr_peek(t, v, addr, n) : 0;
+	if (r < 0 || (size_t)r != n) {
+		tr_mp_int(b, r < 0 ? r : -EFAULT);
+		return;
+	}
+	for (long k = 0; k < nbits; k++)
+		if (v[k / 8] >> (k % 8) & 1)
+			cnt++;
+	if (cnt > maxn)
+		cnt = maxn;
+	tr_mp_array(b, cnt);
+	for (long k = 0, i = 0; k < nbits && (size_t)i < cnt; k++)
+		if (v[k / 8] >> (k % 8) & 1) {
+			tr_fetch_fd(L, t, b, (int)k);
+			i++;
+		}
+}
+
 /* The fixed part of a MSGHDR value: [hdr, name, iov, control] */
 #define TR_MSGHDR_FIXED (128 + TR_MSGHDR_SIZE + TR_MSG_NAME_MAX + TR_MSG_CONTROL_MAX)
 
@@ -386,7 +551,8 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 		budget = t->mem.len < budget ? budget - t->mem.len : 0;
 	for (int i = 0; i < pe->nops; i++) {
 		const struct tr_op *op = &pe->ops[i];
-		uint64_t addr = op->kind == TR_OP_STACK ? t->sp + 8 * (uint64_t)op->arg : t->args[op->arg];
+		uint64_t addr = op->kind == TR_OP_STACK ? t->sp + 8 * (uint64_t)op->arg
+				: op->arg < 6 ? t->args[op->arg] : 0;
 		size_t lim = op->size ? op->size : strsize, len = 0, need, room, used = b->len - start;
 		size_t cap = TR_IOV_DATA_MAX;
 		int toobig = 0;
@@ -447,6 +613,18 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 				cap = room - TR_MSGHDR_FIXED - lim * 32;
 			need = TR_MSGHDR_FIXED + lim * 32 + cap;
 			break;
+		case TR_OP_FD: /* one fd, `size` ints, as many elements as an argument says, or the
+				* fds of a bitmap: at most as many values as the room takes (the
+				* decoder names the others itself) */
+			len = op->len_src == TR_LEN_FIXED ? op->size
+			      : op->len_src <= 5 ? (op->size ? (size_t)(t->args[op->len_src] & 0xffffffffu) : TR_FD_ARRAY_MAX) : 1;
+			if (len > TR_FD_ARRAY_MAX)
+				len = TR_FD_ARRAY_MAX;
+			toobig = len && room < 16 + TR_FD_VALUE_MAX;
+			if (len > (room - 16) / TR_FD_VALUE_MAX)
+				len = (room - 16) / TR_FD_VALUE_MAX;
+			need = 16 + len * TR_FD_VALUE_MAX;
+			break;
 		case TR_OP_MMSGHDR: /* lim messages of lim iovecs each */
 			if (lim > TR_MMSG_MAX)
 				lim = TR_MMSG_MAX;
@@ -462,7 +640,7 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 			break;
 		tr_mp_array(b, 3);
 		tr_put8(b, (uint8_t)phase);
-		tr_put8(b, op->arg);
+		tr_put8(b, op->kind == TR_OP_FD ? TR_FD_SLOT + op->arg : op->arg);
 		if (toobig) {
 			tr_mp_int(b, -E2BIG);
 			cnt++;
@@ -499,6 +677,16 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 		case TR_OP_IOVEC:
 			tr_fetch_iovec(L, t, b, addr, len, phase == 1 ? (ret > 0 ? (size_t)ret : 0) : SIZE_MAX,
 				       strsize, cap, psize);
+			break;
+		case TR_OP_FD:
+			if (op->len_src == TR_LEN_FIXED)
+				tr_fetch_fd_array(L, t, b, addr, len, 4);
+			else if (op->len_src <= 5 && !op->size)
+				tr_fetch_fd_set(L, t, b, addr, (long)(int32_t)t->args[op->len_src], len);
+			else if (op->len_src <= 5)
+				tr_fetch_fd_array(L, t, b, addr, len, op->size);
+			else
+				tr_fetch_fd(L, t, b, op->arg == TR_FD_RET ? (int)ret : (int)(int32_t)t->args[op->arg]);
 			break;
 		}
 		cnt++;

@@ -79,8 +79,13 @@ int tr_plan_parse(struct tr_plan *pl, const unsigned char *p, size_t len)
 			op->arg = p[off + 2];
 			op->len_src = p[off + 3];
 			op->size = tr_le32(p + off + 4);
-			if (op->phase > 1 || op->kind < TR_OP_CSTR || op->kind > TR_OP_MMSGHDR ||
-			    (op->kind != TR_OP_STACK && op->arg > 5)) {
+			if (op->phase > 1 || op->kind < TR_OP_CSTR || op->kind > TR_OP_FD ||
+			    (op->kind != TR_OP_STACK && op->kind != TR_OP_FD && op->arg > 5) ||
+			    (op->kind == TR_OP_FD && (op->arg > TR_FD_RET || (op->arg == TR_FD_RET && op->len_src != TR_LEN_NONE) ||
+						      (op->arg == TR_FD_RET && op->phase != 1) ||
+						      (op->len_src > 5 && op->len_src != TR_LEN_NONE && op->len_src != TR_LEN_FIXED) ||
+						      (op->len_src == TR_LEN_FIXED && op->size > TR_FD_ARRAY_MAX) ||
+						      (op->len_src <= 5 && op->size && (op->size < 4 || op->size > TR_FD_STRIDE_MAX))))) {
 				tr_plan_free(pl);
 				return -EINVAL;
 			}

@@ -165,14 +165,47 @@ void tr_begin_batch(struct tr_loop *L)
 	}
 }
 
+/* EXEC: like tr_emit_simple's, with the new program's personality in the
+ * ext map when it is not x86_64 (`pers`, beside `nspid`). */
+void tr_emit_exec(struct tr_loop *L, struct tr_task *t, int old, int pers)
+{
+	struct tr_buf *b = &L->out;
+	int ns = t->ns_tid || t->ns_tgid;
+
+	if (pers == TR_PERS_X86_64) {
+		tr_emit_simple(L, TR_REC_EXEC, t, 1, old, 0);
+		return;
+	}
+	tr_split_others(L, t);
+	tr_rec_room(L, 160);
+	/* tr_rec_head counts the ext map when there are ns ids: one trailing
+	 * element in both cases */
+	tr_rec_head(L, TR_REC_EXEC, 6 + !ns, t, tr_now(CLOCK_REALTIME));
+	tr_mp_int(b, old);
+	tr_mp_map(b, 1 + ns);
+	tr_mp_str(b, "pers", 4);
+	tr_mp_uint(b, (uint64_t)pers);
+	if (ns) {
+		tr_mp_str(b, "nspid", 5);
+		tr_mp_array(b, 2);
+		tr_mp_uint(b, t->ns_tid ? t->ns_tid : t->tid);
+		tr_mp_uint(b, t->ns_tgid ? t->ns_tgid : t->tgid);
+	}
+	if (L->out.len - TR_FRAME_HEADER_SIZE >= L->cfg->batch_bytes)
+		tr_flush(L);
+}
+
 /* Write a record's array header and its five common fields. nfields counts
  * the type's fields (tracerd._wire.FIELDS); the ext map is added when the
  * task lives in another pid namespace (tr_rec_end writes it). */
 void tr_rec_head(struct tr_loop *L, int type, unsigned int nfields, struct tr_task *t, int64_t ts)
 {
 	struct tr_buf *b = &L->out;
-	int has_ext = t && (t->ns_tid || t->ns_tgid);
+	int ip = t && (L->plan.flags & TR_PF_IP) &&
+		 (type == TR_REC_SYSCALL || type == TR_REC_SYSCALL_ENTRY || type == TR_REC_SIGNAL);
+	int has_ext = (t && (t->ns_tid || t->ns_tgid)) || ip;
 
+	L->rec_ip = ip;
 	if (!L->batch_count) {
 		L->batch_first = L->seq;
 		if (L->linger_ns)
@@ -192,12 +225,21 @@ void tr_rec_end(struct tr_loop *L, struct tr_task *t)
 {
 	struct tr_buf *b = &L->out;
 
-	if (t && (t->ns_tid || t->ns_tgid)) {
-		tr_mp_map(b, 1);
-		tr_mp_str(b, "nspid", 5);
-		tr_mp_array(b, 2);
-		tr_mp_uint(b, t->ns_tid ? t->ns_tid : t->tid);
-		tr_mp_uint(b, t->ns_tgid ? t->ns_tgid : t->tgid);
+	int ns = t && (t->ns_tid || t->ns_tgid);
+
+	if (ns || L->rec_ip) {
+		tr_mp_map(b, (unsigned int)ns + (L->rec_ip ? 1u : 0u));
+		if (ns) {
+			tr_mp_str(b, "nspid", 5);
+			tr_mp_array(b, 2);
+			tr_mp_uint(b, t->ns_tid ? t->ns_tid : t->tid);
+			tr_mp_uint(b, t->ns_tgid ? t->ns_tgid : t->tgid);
+		}
+		if (L->rec_ip) {
+			tr_mp_str(b, "ip", 2);
+			tr_mp_uint(b, t->ip);
+		}
+		L->rec_ip = 0;
 	}
 	if (L->out.len - TR_FRAME_HEADER_SIZE >= L->cfg->batch_bytes)
 		tr_flush(L);

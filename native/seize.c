@@ -13,6 +13,8 @@ int tr_seize(struct tr_loop *L, int tid, int tgid, int interrupt)
 
 	if (!L->attach)
 		opts |= TR_O_EXITKILL;
+	if (!L->attach && L->cfg->no_follow)
+		opts &= ~(long)(TR_O_TRACECLONE | TR_O_TRACEFORK | TR_O_TRACEVFORK);
 	if (ptrace(TR_PTRACE_SEIZE, tid, 0L, opts) < 0)
 		return -errno;
 	t = tr_task_new(L, tid, tgid);

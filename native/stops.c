@@ -5,10 +5,58 @@
 
 #include "tr_internal.h"
 
+#include <poll.h>
+
+/* Sync mode (cfg->ack_fd): every record made so far goes out, and the
+ * loop waits until the consumer says it printed them, so the tracee's own
+ * output that follows cannot overtake its trace lines. A consumer that
+ * goes away (EOF, error) ends the waiting for good. */
+static void tr_sync(struct tr_loop *L)
+{
+	uint64_t want, got;
+	unsigned char b[8];
+	size_t have = 0;
+	ssize_t n;
+
+	if (!L->sync_on) {
+		/* the consumer says when it reads frames (its first ack): until
+		 * then (start-up: it may be waiting for the exec itself) the
+		 * loop does not wait for it */
+		struct pollfd p = { .fd = L->cfg->ack_fd, .events = POLLIN };
+
+		if (poll(&p, 1, 0) <= 0)
+			return;
+		L->sync_on = 1;
+	}
+	if (L->batch_count)
+		tr_flush(L);
+	want = L->seq;
+	while (L->acked < want && !L->consumer_gone && TR_SYNC(L)) {
+		n = read(L->cfg->ack_fd, b + have, sizeof b - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			L->consumer_gone = 1;
+			break;
+		}
+		have += (size_t)n;
+		if (have < sizeof b)
+			continue;
+		have = 0;
+		got = 0;
+		for (int i = 7; i >= 0; i--)
+			got = (got << 8) | b[i];
+		if (got > L->acked)
+			L->acked = got;
+	}
+}
+
 void tr_resume(struct tr_loop *L, struct tr_task *t, int sig)
 {
 	int req = (L->plain || (t->flags & T_WANT_EXIT)) ? PTRACE_SYSCALL : PTRACE_CONT;
 
+	if (TR_SYNC(L))
+		tr_sync(L);
 	ptrace(req, t->tid, 0L, (long)sig);
 	tr_stop_done(L);
 	/* ESRCH: killed meanwhile; its death comes through wait */
@@ -23,9 +71,20 @@ static int tr_pers_of(uint32_t arch, uint64_t nr)
 	return TR_PERS_X86_64;
 }
 
+static int tr_entry_line(struct tr_loop *L, struct tr_task *t)
+{
+	uint64_t key = ((uint64_t)t->pers << 32) | t->nr;
+
+	for (int i = 0; i < L->cfg->nentry_lines; i++)
+		if (L->cfg->entry_lines[i] == key)
+			return 1;
+	return 0;
+}
+
 static void tr_on_entry(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo *si, int seccomp)
 {
 	struct tr_pentry *pe;
+	int entry_line;
 	uint64_t nr = seccomp ? si->seccomp.nr : si->entry.nr;
 	int pers = tr_pers_of(si->arch, nr);
 	uint16_t ef;
@@ -72,12 +131,21 @@ static void tr_on_entry(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo 
 	}
 	if (!L->plain && !(ef & TR_EF_EXIT) && !tr_tamper_wants_exit(t)) {
 		t->flags &= ~T_WANT_EXIT;
+		if (TR_SYNC(L)) {
+			/* sync: the line before the call runs (exit_group's) */
+			tr_emit_call(L, t, 0, 0, 0, 0, NULL, 0, -1, TR_SF_NO_EXIT);
+			tr_resume(L, t, 0);
+			return;
+		}
 		tr_resume(L, t, 0);
 		tr_emit_call(L, t, 0, 0, 0, 0, NULL, 0, -1, TR_SF_NO_EXIT);
 		return;
 	}
 	t->flags |= T_WANT_EXIT;
 	t->mono_entry = tr_stop_now(L);
+	entry_line = TR_SYNC(L) && tr_entry_line(L, t);
+	if (entry_line)
+		tr_emit_entry(L, t); /* printed before the call runs (tr_resume waits) */
 	if (t->trule) {
 		/* a syscall-enter-stop carries signal= as strace sends it; a
 		 * seccomp stop cannot: the exit's resume does (tamper.c) */
@@ -89,7 +157,8 @@ static void tr_on_entry(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo 
 	} else {
 		tr_resume(L, t, 0);
 	}
-	tr_pending_add(L, t);
+	if (!entry_line)
+		tr_pending_add(L, t);
 }
 
 static void tr_on_exit(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo *si)
@@ -135,6 +204,12 @@ record:
 			cpu = c - (int64_t)t->cpu_entry;
 	}
 	t->flags &= ~T_WANT_EXIT;
+	if (TR_SYNC(L)) {
+		/* sync: the call's line is printed before the tracee runs on
+		 * (tr_resume waits for it) */
+		tr_emit_call(L, t, 1, si->exit.rval, si->exit.is_error, mono - t->mono_entry, &L->scratch, xn, cpu, t->tflags);
+		t->tflags = 0;
+	}
 	if (t->trule) {
 		int sig = t->tsig;
 
@@ -144,8 +219,10 @@ record:
 	} else {
 		tr_resume(L, t, 0);
 	}
-	tr_emit_call(L, t, 1, si->exit.rval, si->exit.is_error, mono - t->mono_entry, &L->scratch, xn, cpu, t->tflags);
-	t->tflags = 0;
+	if (!TR_SYNC(L)) {
+		tr_emit_call(L, t, 1, si->exit.rval, si->exit.is_error, mono - t->mono_entry, &L->scratch, xn, cpu, t->tflags);
+		t->tflags = 0;
+	}
 }
 
 /* A task went away with a call under way (exit_group, execve of another
@@ -200,16 +277,27 @@ static struct tr_task *tr_exec_rename(struct tr_loop *L, struct tr_task *t, int 
 
 	if (!o)
 		return t;
+	/* the exec'ing thread's call shows under its old id first (strace
+	 * prints it at entry, then closes it with "<pid changed to N ...>");
+	 * its exit comes under the new one */
+	if (!L->passthru) {
+		tr_split_others(L, NULL); /* every call under way, in entry order */
+		if ((o->flags & (T_INSYS | T_IGNORE | T_SPLIT)) == T_INSYS)
+			tr_emit_entry(L, o);
+	}
 	tr_vanish_call(L, t);
 	tr_task_free(L, t);
 	tr_hash_remove(L, o);
 	o->tid = tid;
+	o->ns_tid = o->ns_tgid; /* the leader's id, as its namespace sees it */
 	tr_hash_insert(L, o);
 	if (o->sched_fd >= 0)
 		close(o->sched_fd);
 	if (o->mem_fd >= 0)
 		close(o->mem_fd);
-	o->sched_fd = o->mem_fd = -1;
+	if (o->fd_dir >= 0)
+		close(o->fd_dir);
+	o->sched_fd = o->mem_fd = o->fd_dir = -1;
 	return o;
 }
 
@@ -302,8 +390,10 @@ static void tr_on_syscall_stop(struct tr_loop *L, struct tr_task *t)
 	}
 	if (t->replay && tr_tamper_replay(L, t, si.op))
 		return; /* tamper.c: a call made again for its signal= */
-	if (si.op == TR_SI_ENTRY)
+	if (si.op == TR_SI_ENTRY) {
+		t->ip = si.ip;
 		tr_on_entry(L, t, &si, 0);
+	}
 	else if (si.op == TR_SI_EXIT)
 		tr_on_exit(L, t, &si);
 	else
@@ -322,6 +412,7 @@ static void tr_on_seccomp_stop(struct tr_loop *L, struct tr_task *t)
 	}
 	if (t->flags & T_INSYS)
 		tr_vanish_call(L, t); /* should not happen; keep records sane */
+	t->ip = si.ip;
 	tr_on_entry(L, t, &si, 1);
 }
 
@@ -350,13 +441,23 @@ static void tr_on_signal(struct tr_loop *L, struct tr_task *t, int sig)
 
 	memset(sinfo, 0, sizeof(sinfo));
 	ptrace(TR_PTRACE_GETSIGINFO, t->tid, 0L, sinfo);
-	tr_resume(L, t, sig);
+	if (L->plan.flags & TR_PF_IP) {
+		struct tr_sysinfo si;
+
+		/* any stop: op NONE, with the instruction pointer */
+		if (ptrace(TR_PTRACE_GET_SYSCALL_INFO, t->tid, (void *)sizeof(si), &si) > 0)
+			t->ip = si.ip;
+	}
+	if (!TR_SYNC(L))
+		tr_resume(L, t, sig);
 	tr_split_others(L, t);
 	tr_rec_room(L, 256);
 	tr_rec_head(L, TR_REC_SIGNAL, 7, t, tr_now(CLOCK_REALTIME));
 	tr_mp_uint(&L->out, sig);
 	tr_mp_bin(&L->out, sinfo, sizeof(sinfo));
 	tr_rec_end(L, t);
+	if (TR_SYNC(L))
+		tr_resume(L, t, sig); /* sync: the signal's line before its handler runs */
 }
 
 /* The end of a stop's hold (the first resume after the wait returned it):
@@ -442,12 +543,18 @@ static void tr_on_status_1(struct tr_loop *L, int tid, int status)
 	case TR_EV_EXEC: {
 		int old;
 
+		struct tr_sysinfo si;
+		int pers = TR_PERS_X86_64;
+
 		ptrace(TR_PTRACE_GETEVENTMSG, tid, 0L, &msg);
 		old = (int)msg;
+		/* the new program's personality: any stop reports the arch */
+		if (ptrace(TR_PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof(si), &si) > 0 && si.arch == TR_AUDIT_ARCH_I386)
+			pers = TR_PERS_I386;
 		t = tr_exec_rename(L, t, old);
 		L->tamper_live = 1; /* strace: nothing is tampered with before the first execve */
 		tr_resume(L, t, 0);
-		tr_emit_simple(L, TR_REC_EXEC, t, 1, old, 0);
+		tr_emit_exec(L, t, old, pers);
 		return;
 	}
 	case TR_EV_EXIT:

@@ -128,7 +128,7 @@ long tr_tamper_parse(struct tr_plan *pl, const unsigned char *p, size_t off, siz
 			pk->len = q[2] | (q[3] << 8);
 			pk->data = q + TR_TAMPER_POKE;
 			off += TR_TAMPER_POKE + ((pk->len + 7) & ~(size_t)7);
-			if (pk->phase > 1 || pk->arg < 1 || pk->arg > 7)
+			if (pk->phase > 1 || pk->arg > 7 || (!pk->arg && pk->len >= 120))
 				return -EINVAL;
 		}
 		if (tr->pers > TR_PERS_X32 || !tr->actions || !tr->first)
@@ -228,7 +228,7 @@ static int tr_set_info(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo *
 
 static void tr_poke(struct tr_loop *L, struct tr_task *t, const struct tr_trule *tr, int phase)
 {
-	char path[64], msg[160];
+	char path[64], msg[200];
 	int fd = -1;
 
 	for (unsigned int j = 0; j < tr->npokes; j++) {
@@ -238,6 +238,12 @@ static void tr_poke(struct tr_loop *L, struct tr_task *t, const struct tr_trule 
 
 		if (pk->phase != phase)
 			continue;
+		if (!pk->arg) {
+			/* the call has fewer arguments: the data is what to say */
+			snprintf(msg, sizeof(msg), "poke_tcb: Failed to tamper with process %d: %.*s", t->tid, (int)pk->len, (const char *)pk->data);
+			tr_rec_error(L, t, EINVAL, msg);
+			continue;
+		}
 		if (fd < 0) {
 			snprintf(path, sizeof(path), "/proc/%d/mem", t->tid);
 			fd = open(path, O_RDWR | O_CLOEXEC);
@@ -299,8 +305,6 @@ int tr_tamper_entry(struct tr_loop *L, struct tr_task *t, const struct tr_pentry
 			}
 		}
 	}
-	if (tr->actions & TR_TA_POKE_ENTER)
-		tr_poke(L, t, tr, 0);
 	if (tr->actions & TR_TA_POKE_ENTER)
 		tr_poke(L, t, tr, 0);
 	if (tr->actions & (TR_TA_ERROR | TR_TA_RETVAL)) {

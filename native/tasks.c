@@ -117,6 +117,7 @@ struct tr_task *tr_task_new(struct tr_loop *L, int tid, int tgid)
 	t->tgid = tgid;
 	t->sched_fd = -1;
 	t->mem_fd = -1;
+	t->fd_dir = -1;
 	tr_read_status(t);
 	if (!t->tgid)
 		t->tgid = tid;
@@ -165,6 +166,8 @@ void tr_task_free(struct tr_loop *L, struct tr_task *t)
 		close(t->sched_fd);
 	if (t->mem_fd >= 0)
 		close(t->mem_fd);
+	if (t->fd_dir >= 0)
+		close(t->fd_dir);
 	free(t->mem.p);
 	free(t);
 	L->ntasks--;

@@ -17,6 +17,8 @@
  *              interpreter that checks the process's own filters first)
  *   tamper.c   -e inject=/fault=: the plan's tamper section, counters,
  *              writing registers and memory, delays
+ *   sockdiag.c -yy: sockets described by NETLINK_SOCK_DIAG, in the
+ *              tracee's network namespace
  *   tracer.c   the loop (tr_run)
  *   vectors.c  golden vectors (tr_selftest_frame)
  */
@@ -212,6 +214,7 @@ enum {
 struct tr_task {
 	int tid, tgid;
 	int ns_tid, ns_tgid; /* 0 when in our pid namespace */
+	uint64_t ip; /* the instruction pointer at the call's entry (or signal): -i */
 	uint32_t flags;
 	int held_status;
 	uint8_t pers;
@@ -223,6 +226,7 @@ struct tr_task {
 	uint64_t cpu_entry;
 	int has_cpu;
 	int sched_fd, mem_fd;
+	int fd_dir; /* /proc/TID/fd (O_PATH), opened at the first fd named (memory.c) */
 	struct tr_buf mem; /* entry-phase mem entries, encoded */
 	unsigned int mem_n;
 	struct tr_task *hnext;
@@ -250,12 +254,16 @@ struct tr_loop {
 	int *ghosts;
 	unsigned int nghosts, ghostcap;
 	int attach;
-	int plain; /* attach without a filter: syscall stops, filtered here */
+	int plain; /* attach without a filter, or launch with no_follow: syscall stops, filtered here */
 	int injected; /* attach with the filter injected: seccomp stops */
 	int passthru; /* injected and the consumer gone: resume, record nothing */
 	int sigfd, tfd;
 	struct tr_buf out; /* frame: header + records */
 	uint64_t seq, batch_first;
+	uint64_t acked; /* sync mode: the consumer printed every record below this seq */
+	int sync_on; /* sync mode: the consumer's first ack came (it reads frames) */
+	int rec_ip; /* the record being written carries the task's ip in its ext map */
+#define TR_SYNC(L) ((L)->cfg->ack_fd > 0)
 	uint32_t batch_count;
 	uint64_t lost_unreported;
 	uint64_t batch_lost; /* the count the batch's LOST record carries */
@@ -276,6 +284,7 @@ struct tr_loop {
 	int tamper_live; /* launch: 0 until the command's first execve */
 	int no_setinfo; /* the kernel lacks PTRACE_SET_SYSCALL_INFO */
 	int64_t stop_t0; /* CLOCK_MONOTONIC when wait returned the stop being handled; 0: none */
+	struct tr_sockdiag *sockdiag; /* sockdiag.c, made at the first -yy socket */
 };
 
 extern int64_t tr_clock_fixed; /* tr_selftest_frame: deterministic times */
@@ -313,6 +322,7 @@ void tr_split_others(struct tr_loop *L, struct tr_task *self);
 void tr_emit_call(struct tr_loop *L, struct tr_task *t, int have_exit, int64_t ret, int is_error,
 		  int64_t dur, const struct tr_buf *xmem, unsigned int xn, int64_t cpu, unsigned int flags);
 void tr_emit_simple(struct tr_loop *L, int type, struct tr_task *t, int n, int64_t a, int64_t b2);
+void tr_emit_exec(struct tr_loop *L, struct tr_task *t, int old, int pers);
 
 /* memory.c */
 #define TR_PAGE 4096
@@ -366,6 +376,10 @@ int64_t tr_delay_left(struct tr_loop *L);
 void tr_delay_expire(struct tr_loop *L, int all);
 void tr_tamper_forget(struct tr_loop *L, struct tr_task *t);
 void tr_tamper_finish(struct tr_loop *L, struct tr_task *t);
+
+/* sockdiag.c */
+size_t tr_sock_detail(struct tr_loop *L, struct tr_task *t, int fd, unsigned long inode, char *out, size_t outsz);
+void tr_sockdiag_free(struct tr_loop *L);
 
 /* tracer.c */
 void tr_loop_free(struct tr_loop *L);

@@ -175,6 +175,8 @@ void tr_loop_free(struct tr_loop *L)
 				close(t->sched_fd);
 			if (t->mem_fd >= 0)
 				close(t->mem_fd);
+			if (t->fd_dir >= 0)
+				close(t->fd_dir);
 			free(t->mem.p);
 			free(t);
 		}
@@ -186,6 +188,7 @@ void tr_loop_free(struct tr_loop *L)
 	free(L->tail);
 	free(L->ghosts);
 	tr_plan_free(&L->plan);
+	tr_sockdiag_free(L);
 	if (L->sigfd >= 0)
 		close(L->sigfd);
 	if (L->tfd >= 0)
@@ -201,7 +204,7 @@ static void tr_loop_init(struct tr_loop *L, const struct tr_config *c, struct tr
 	L->errlen = errlen;
 	L->sigfd = L->tfd = -1;
 	L->attach = c->mode == TR_MODE_ATTACH;
-	L->plain = L->attach && !c->inject_bpf_len;
+	L->plain = L->attach ? !c->inject_bpf_len : c->no_follow;
 	L->tamper_live = L->attach; /* run: from the command's first execve on */
 	L->pending.pnext = L->pending.pprev = &L->pending;
 	L->flush_ns = (int64_t)(c->flush_ms > 0 ? c->flush_ms : 20) * 1000000;
@@ -304,7 +307,9 @@ static int tr_seize_all(struct tr_loop *L)
 		if (L->attach) {
 			r = tr_attach_pid(L, c->pids[i]);
 		} else {
-			r = tr_seize(L, c->pids[i], c->pids[i], 0);
+			/* no_follow: no filter stops it, so it is interrupted
+			 * and resumed with PTRACE_SYSCALL from its first stop */
+			r = tr_seize(L, c->pids[i], c->pids[i], c->no_follow);
 			if (r < 0)
 				tr_fail(L, "attach: ptrace(PTRACE_SEIZE, %d): %s", c->pids[i], -r);
 		}

@@ -16,6 +16,10 @@
 #define TR_MSG_CONTROL_MAX 1024
 #define TR_IOV_DATA_MAX 65536
 #define TR_MMSG_MAX 64
+#define TR_FD_SLOT 16
+#define TR_FD_RET 6
+#define TR_FD_ARRAY_MAX 64
+#define TR_FD_STRIDE_MAX 64
 /* struct msghdr / mmsghdr: native and compat (i386, x32) layouts; tested
  * against the syscall table's [structs] (tests/native/test_table_sizes.py) */
 #define TR_MSGHDR_SIZE 56
@@ -52,9 +56,9 @@ enum tr_pers { TR_PERS_X86_64 = 0, TR_PERS_I386 = 1, TR_PERS_X32 = 2 };
 enum tr_newtask { TR_NEW_FORK = 1, TR_NEW_VFORK = 2, TR_NEW_CLONE = 3 };
 enum tr_sysflag { TR_SF_NO_EXIT = 1, TR_SF_VANISHED = 2, TR_SF_SECCOMP = 4, TR_SF_INJECTED = 8, TR_SF_POKED = 16, TR_SF_DELAYED = 32, TR_SF_SIGNALED = 64 };
 enum tr_tamper_action { TR_TA_ERROR = 1, TR_TA_RETVAL = 2, TR_TA_SIGNAL = 4, TR_TA_SYSCALL = 8, TR_TA_DELAY_ENTER = 16, TR_TA_DELAY_EXIT = 32, TR_TA_POKE_ENTER = 64, TR_TA_POKE_EXIT = 128 };
-enum tr_op_kind { TR_OP_CSTR = 1, TR_OP_BUF = 2, TR_OP_STRUCT = 3, TR_OP_STRARR = 4, TR_OP_IOVEC = 5, TR_OP_MSGHDR = 6, TR_OP_STACK = 7, TR_OP_MMSGHDR = 8 };
+enum tr_op_kind { TR_OP_CSTR = 1, TR_OP_BUF = 2, TR_OP_STRUCT = 3, TR_OP_STRARR = 4, TR_OP_IOVEC = 5, TR_OP_MSGHDR = 6, TR_OP_STACK = 7, TR_OP_MMSGHDR = 8, TR_OP_FD = 9 };
 enum tr_eflag { TR_EF_EXIT = 1, TR_EF_FETCH_ENTRY = 2, TR_EF_FETCH_EXIT = 4 };
-enum tr_pflag { TR_PF_CPU_TIME = 1, TR_PF_TAMPER = 2 };
+enum tr_pflag { TR_PF_CPU_TIME = 1, TR_PF_TAMPER = 2, TR_PF_FD_SOCKET = 4, TR_PF_FD_DEV = 8, TR_PF_FD_PIDFD = 16, TR_PF_IP = 32 };
 enum tr_ctl { TR_CTL_DETACH = 1, TR_CTL_KILL = 2, TR_CTL_FLUSH = 3 };
 enum tr_mode { TR_MODE_LAUNCH = 0, TR_MODE_ATTACH = 1 };
 
@@ -81,6 +85,20 @@ struct tr_config {
 	/* with inject_bpf: "P" is written here (then closed) when the loop
 	 * turns pass-through; closed without a byte when it ends */
 	int passthru_fd;
+	/* > 0 (0, the zeroed default, is off): lines before the tracee runs on (strace's order on a shared
+	 * terminal): before each resume, what is batched is flushed and the
+	 * loop waits until the consumer writes here the 8-byte (little-endian)
+	 * sequence number that follows the last record it has printed */
+	int ack_fd;
+	/* launch: trace the command alone, with plain syscall stops (no
+	 * filter was installed; its children are not followed), as strace
+	 * without -f: a program that ptraces its own children keeps working */
+	int no_follow;
+	/* sync mode: the calls ((pers << 32) | nr) whose entry is a record of
+	 * its own, sent before the call runs (a write's head before the data
+	 * it writes, as strace prints it) */
+	const uint64_t *entry_lines;
+	int nentry_lines;
 };
 
 struct tr_stats {

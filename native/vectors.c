@@ -12,7 +12,7 @@ static struct tr_task *tr_fake_task(struct tr_loop *L, int tid, int tgid)
 
 	t->tid = tid;
 	t->tgid = tgid;
-	t->sched_fd = t->mem_fd = -1;
+	t->sched_fd = t->mem_fd = t->fd_dir = -1;
 	tr_hash_insert(L, t);
 	L->ntasks++;
 	return t;

@@ -19,7 +19,8 @@ INTEGRATION_DIRS = {"daemon", "native", "parity", "sinks", "tamper"}
 # modules elsewhere that run real tracees, real filters or tracectl itself
 INTEGRATION = {
     "bpfgen/test_live_filter.py", "bpfgen/test_cache.py", "bpfgen/test_tamper.py",
-    "cli/test_run.py", "cli/test_hardening.py", "cli/test_seeing.py", "cli/test_top.py", "cli/test_options.py",
+    "cli/test_run.py", "cli/test_process.py", "cli/test_hardening.py", "cli/test_seeing.py", "cli/test_top.py", "cli/test_options.py",
+    "cli/test_strace_options.py",
     "decode/test_golden.py",
 }
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from dataclasses import dataclass, field as dfield
-from typing import Callable
+from collections.abc import Callable  # not typing: ~3 ms of every start
 
 from . import _flags
 from ._fmt import FlagSet, hexa, ptr, quote_buf, quote_cstr, s32, s64, u32
-from tracerd._wire import PATH_MAX
+from tracerd._wire import FD_RET, FD_SLOT, PATH_MAX
 
 AT_FDCWD = -100
 _SETS: dict = {}  # flag-set name -> FlagSet (_flags.get without its lru_cache call)
@@ -18,6 +18,8 @@ _SETS: dict = {}  # flag-set name -> FlagSet (_flags.get without its lru_cache c
 
 @dataclass(frozen=True)
 class DecodeOptions:
+    """The options that change how a record is decoded."""
+
     strsize: int = 32
     xflag: int = 0
     yflag: int = 0
@@ -26,10 +28,17 @@ class DecodeOptions:
     abbrev: frozenset | None = None  # (pers, nr) abbreviated; None = all
     xstyle: str = "abbrev"  # -X raw|abbrev|verbose
     decode_fds: frozenset = dfield(default_factory=frozenset)  # path, socket, dev, pidfd
+    # -e verbose=SET: (pers, nr) whose structures are dereferenced; None: all.
+    # The others print a structure or string-array argument as its address.
+    deref: frozenset | None = None
+    # -Y/--decode-pids=comm: pid arguments and returns as `N<comm>`
+    pid_comm: bool = False
 
 
 @dataclass
 class Spec:
+    """A syscall's decoder, as registered by @syscall."""
+
     fn: Callable  # (C) -> list[str]: every argument's text
     entry: int | None = None  # arguments printed at entry (None: all)
     ret: Callable | str | None = None  # return formatter or kind
@@ -164,6 +173,15 @@ class C:
     def d(self, i: int) -> str:
         return str(self.int(i))
 
+    def pid(self, i: int) -> str:
+        """A pid argument: its number (with -Y, `N<comm>`); with
+        --pidns-translation, as our namespace numbers it too
+        (`2 /* 23418 in strace's PID NS */`)."""
+        v = self.int(i)
+        text = pid_text(v) if self.opts.pid_comm else str(v)
+        t = self.dec.pidns
+        return text if t is None else f"{text}{t.comment(self.tid, v)}"
+
     def u(self, i: int) -> str:
         return str(self.uint(i))
 
@@ -173,12 +191,22 @@ class C:
     def lu(self, i: int) -> str:
         return str(self.args[i] & (0xFFFFFFFFFFFFFFFF if self.pers == 0 else 0xFFFFFFFF))
 
+    def named(self, i: int):
+        """What the tracer named argument i's fd (i = FD_RET: the returned
+        fd) with at the stop, or None (not named: an older record)."""
+        m = self.mem
+        v = m.get((0, FD_SLOT + i))
+        return m.get((1, FD_SLOT + i)) if v is None else v
+
     def fd(self, i: int, dirfd: bool = False) -> str:
         v = self.args[i] & 0xFFFFFFFF
         if v >> 31:
             v -= 1 << 32
-        if not self.dec._paths:  # fd_text without -y: the number
+        if not self.dec._anyfd:  # fd_text without -y: the number
             return "AT_FDCWD" if dirfd and v == AT_FDCWD else str(v)
+        named = self.mem.get((0, FD_SLOT + i))
+        if named is not None:
+            return self.dec.fd_named(v, named, dirfd)
         return self.dec.fd_text(v, self.tid, dirfd)
 
     def dirfd(self, i: int) -> str:
@@ -390,7 +418,7 @@ def _arg_len(c: C, a) -> int | None:
 
 
 # kinds printed from the argument's value alone: kind -> the method of C
-_BY_INDEX = {"fd": "fd", "dirfd": "dirfd", "path": "path", "str": "cstr", "int": "d", "pid": "d", "uid": "d",
+_BY_INDEX = {"fd": "fd", "dirfd": "dirfd", "path": "path", "str": "cstr", "int": "d", "pid": "pid", "uid": "d",
              "gid": "d", "off": "ld", "long": "ld", "size": "lu", "uint": "u", "hex": "hex", "ptr": "ptr",
              "sig": "sig", "mode": "mode", "sigset": "sigset"}
 
@@ -468,10 +496,39 @@ def ret_text(c: C, kind) -> str:
     if kind in ("hex", "addr", "ptr"):
         return hexa(r & 0xFFFFFFFFFFFFFFFF)
     if kind == "fd":
-        return c.dec.fd_text(r, c.tid, False) if r >= 0 else str(r)
+        return _ret_fd(c, r)
     if kind == "oct":
         return f"{r:#o}"
+    if kind == "pid" and c.opts.pid_comm:
+        return pid_text(r)
     return str(r)
+
+
+def task_comm(pid: int) -> str | None:
+    """/proc/PID/comm (the task's name) as strace prints it in `<...>`, or
+    None when the task is gone."""
+    try:
+        with open(f"/proc/{pid}/comm", "rb") as f:
+            name = f.read().rstrip(b"\n")
+    except OSError:
+        return None
+    from ._fmt import quote
+
+    text = quote(name)[1:-1]  # strace's escapes, without the quotes
+    return text.replace("<", "\\x3c").replace(">", "\\x3e") if ("<" in text or ">" in text) else text
+
+
+def pid_text(pid: int) -> str:
+    """-Y: `N<comm>` for a live task N > 0, else N."""
+    if pid > 0:
+        comm = task_comm(pid)
+        if comm:
+            return f"{pid}<{comm}>"
+    return str(pid)
+
+
+def _ret_pid(c, r) -> str:
+    return pid_text(r)
 
 
 def readlink_fd(tid: int, fd: int) -> str | None:
@@ -522,10 +579,21 @@ def compile_generic(args) -> Callable:
 _COMPILED: dict = {}  # argument tuple -> its decoder (a few hundred at most: the table's entries)
 
 
-@lru_cache(maxsize=None)
+_VARIANTS: dict = {}  # id(entry) -> (entry, its _variant_table): hashing a Syscall hashes all its Args
+
+
 def _variant_table(sc) -> tuple[int, dict]:
     """(selector index, {selector value: arguments}) of a table entry with `$`
     variants; the value names resolve in the selector's own set."""
+    hit = _VARIANTS.get(id(sc))
+    if hit is not None and hit[0] is sc:
+        return hit[1]
+    value = _variant_table_of(sc)
+    _VARIANTS[id(sc)] = (sc, value)  # the entry is kept: its id stays its own
+    return value
+
+
+def _variant_table_of(sc) -> tuple[int, dict]:
     fs = _flags.get(sc.args[sc.select].ref)
     by_name = {n: v for n, v in fs.items}
     out = {}
@@ -578,7 +646,12 @@ def _ret_hex(c: C, r: int) -> str:
 
 
 def _ret_fd(c: C, r: int) -> str:
-    return c.dec.fd_text(r, c.tid, False) if r >= 0 else str(r)
+    if r < 0:
+        return str(r)
+    named = c.mem.get((1, FD_SLOT + FD_RET))
+    if named is not None:
+        return c.dec.fd_named(r, named)
+    return c.dec.fd_text(r, c.tid, False)
 
 
 _RET_FORMATTERS = {"mode": _ret_octal, "oct": _ret_octal, "sig": _ret_sig, "none": _ret_none,

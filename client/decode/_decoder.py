@@ -8,7 +8,7 @@ import os
 import stat
 import struct
 
-from tracerd._wire import IDX, Rec, field
+from tracerd._wire import FD_SLOT, IDX, Rec, field
 
 from . import _sockets, _table
 from ._core import AT_FDCWD, C, DecodeOptions, REGISTRY, compile_table, generic_args, generic_entry_count, table_args, readlink_fd, ret_formatter, ret_text
@@ -49,6 +49,28 @@ def _raw6(c) -> list[str]:
     return [hexa(c.a(i)) for i in range(6)]
 
 
+# argument kinds -e verbose= leaves undereferenced (strace prints their address)
+_DEREF_KINDS = ("struct", "strarr")
+
+
+def _addresses_for_structs(fn, sc):
+    """A call outside -e verbose=: its structure and string-array arguments
+    print as addresses (NULL stays NULL), the rest as decoded."""
+    which = tuple(i for i, a in enumerate(sc.args) if a.kind in _DEREF_KINDS)
+    if not which:
+        return fn
+
+    def plain(c):
+        args = fn(c)
+        if len(args) == len(sc.args):
+            for i in which:
+                v = c.args[i]
+                args[i] = "NULL" if v == 0 else hexa(v)
+        return args
+
+    return plain
+
+
 def _memdict(*mems) -> dict:
     out = {}
     for mem in mems:
@@ -63,6 +85,29 @@ _MAKES = {"socket": "socket:[", "accept": "socket:[", "accept4": "socket:[", "so
           "epoll_create": "anon_inode:", "epoll_create1": "anon_inode:", "signalfd4": "anon_inode:",
           "timerfd_create": "anon_inode:", "inotify_init1": "anon_inode:", "pidfd_open": "anon_inode:",
           "memfd_create": "/memfd:"}
+
+
+_FD_PATH_ESC = {ord('"'): '\\"', ord("\\"): "\\\\", 12: "\\f", 10: "\\n", 13: "\\r", 9: "\\t", 11: "\\v"}
+
+
+def _fd_path(link: str) -> str:
+    """A path between -y's angle brackets, quoted as strace quotes it:
+    C escapes, and octal for what is not printable and for < and >."""
+    if link.isprintable() and link.isascii() and not any(ch in link for ch in '"\\<>'):
+        return link
+    raw = link.encode(errors="surrogateescape")
+    out = []
+    for i, ch in enumerate(raw):
+        esc = _FD_PATH_ESC.get(ch)
+        if esc is not None:
+            out.append(esc)
+        elif 0x20 <= ch < 0x7F and ch not in (0x3C, 0x3E):
+            out.append(chr(ch))
+        elif i + 1 < len(raw) and 0x30 <= raw[i + 1] <= 0x37:
+            out.append(f"\\{ch:03o}")
+        else:
+            out.append(f"\\{ch:o}")
+    return "".join(out)
 
 
 # processes whose fd tables are followed at once (memory stays bounded)
@@ -99,7 +144,12 @@ class Decoder:
         self._pending = None  # (record, tgid, C) whose after-tracking paths_of deferred
         self._devs = self.opts.yflag >= 2 or bool(self.opts.decode_fds & {"dev", "all"})
         self._pidfds = self.opts.yflag >= 2 or bool(self.opts.decode_fds & {"pidfd", "all"})
+        # fds print with more than their number (any --decode-fds set)
+        self._anyfd = self._paths or self._socks or self._devs or self._pidfds
         self._tgid = 0
+        self.launch_fds: dict[int, str] = {}  # fd -> what the launched command inherited (run)
+        self.pidns = None  # --pidns-translation: a PidTranslator (client/decode/_pidns.py)
+        self._named = False  # records carry fd names (FD ops, see _named_rec)
         self._infos: dict = {}  # (pers, nr) -> the plan of _plan: worked out once
         self._c = C(self, 0, 0, "", None, None, False, _NOMEM, 0, False, None)  # call_split's context
 
@@ -136,9 +186,11 @@ class Decoder:
         elif first:
             # Gone or a zombie already (a short command decoded after it
             # ended). The first process of a `run` is our own child: it
-            # started in our cwd with our stdin, stdout and stderr.
+            # started in our cwd with our stdin, stdout and stderr (as they
+            # were when it was launched: launch_fds, set by `run`, which
+            # gives its own stdin and stdout away once the command runs).
             for fd in (AT_FDCWD, 0, 1, 2):
-                link = readlink_fd(os.getpid(), fd)
+                link = self.launch_fds[fd] if fd in self.launch_fds else readlink_fd(os.getpid(), fd)
                 if link is not None:
                     self._fdcache.setdefault((key, fd), link)
 
@@ -186,6 +238,33 @@ class Decoder:
             cur, self._tgid = self._tgid, tgid
             self._track(c)
             self._tgid = cur
+
+    def fd_named(self, fd: int, v, dirfd: bool = False) -> str:
+        """An fd as strace prints it (printfd), from what the tracer named it
+        with at the stop (the FD op's value, tracerd._wire's `mem`): the
+        link, or a socket's/pidfd's detail instead of it, or a device's
+        after it, by the --decode-fds sets."""
+        base = "AT_FDCWD" if dirfd and fd == AT_FDCWD else str(fd)
+        if fd < 0 and base != "AT_FDCWD":  # -100 in a plain fd argument is no cwd
+            return base
+        if isinstance(v, (bytes, bytearray)):
+            link, detail, deleted = v, None, False
+        elif isinstance(v, list) and len(v) == 3 and isinstance(v[0], (bytes, bytearray)):
+            link, detail, deleted = v
+        else:  # -errno: not open at the stop
+            return base
+        link = bytes(link).decode(errors="surrogateescape")
+        if self._socks and link.startswith("socket:["):
+            return f"{base}<{bytes(detail).decode(errors='surrogateescape') if detail else link}>"
+        if detail:
+            detail = bytes(detail).decode(errors="surrogateescape")
+            if self._devs and link.startswith("/") and not detail.startswith("pid:"):
+                return f"{base}<{_fd_path(link)}<{detail}>>"
+            if self._pidfds and detail.startswith("pid:"):
+                return f"{base}<{detail}>"
+        if self._paths:
+            return f"{base}<{_fd_path(link)}>" + ("(deleted)" if deleted else "")
+        return base
 
     def fd_text(self, fd: int, tid: int, dirfd: bool = False) -> str:
         base = "AT_FDCWD" if dirfd and fd == AT_FDCWD else str(fd)
@@ -252,7 +331,13 @@ class Decoder:
         else:
             fn, nentry = _raw6, 6
         if fn is not None:
-            rfn = ret_formatter(kind, self._paths)
+            rfn = ret_formatter(kind, self._anyfd)
+            if kind == "pid" and opts.pid_comm:
+                from ._core import _ret_pid
+
+                rfn = _ret_pid
+            if opts.deref is not None and (pers, nr) not in opts.deref and sc is not None:
+                fn = _addresses_for_structs(fn, sc)
         info = (p, name, sc, fn, rfn, nentry, kind, head if rfn is None else None)
         if len(self._infos) >= _INFOS_MAX:
             self._infos.clear()
@@ -559,11 +644,12 @@ class Decoder:
             return head, str(c.ret)
 
     def _call_tracked(self, c: C, rec, info) -> tuple[str, str]:
-        """call_split when the fd table is followed (-y, -P)."""
+        """call_split when the fd table is followed (-y, -P). A record whose
+        fds the tracer named at the stop needs no table (see _named)."""
         name, ret, is_error, tid = c.name, c.ret, c.is_error, c.tid
-        track = True
+        track = not self._named_rec(c)
         self._ebadf = is_error and ret == _EBADF
-        if c.ok and name in _MAKES_IN_ARGS:
+        if track and c.ok and name in _MAKES_IN_ARGS:
             self._track(c)  # the fds it made are in its own arguments
             track = False
         try:
@@ -588,10 +674,22 @@ class Decoder:
         except Exception:
             return head, str(ret)
 
+    def _named_rec(self, c: C) -> bool:
+        """Whether the tracer names this session's fds at the stops: once a
+        record carries names (FD ops), the decoder's own fd table, rebuilt
+        from the record stream, is no longer kept. Until then (records made
+        without them: an older recording) it is."""
+        if not self._named:
+            for k in c.mem:
+                if k[1] >= FD_SLOT:
+                    self._named = True
+                    break
+        return self._named
+
     def observe(self, rec: list) -> None:
         """A SYSCALL record the printer does not show (-z/-Z, status=):
         keeps the -y/-P fd table in step without formatting anything."""
-        if not (self._paths or self._want_fds) or Rec(rec[0]) != Rec.SYSCALL:
+        if not (self._paths or self._want_fds) or self._named or Rec(rec[0]) != Rec.SYSCALL:
             return
         pers, nr, args, ret, is_error, mem, tid, tgid = (rec[i] for i in _SYS_FIELDS)
         self._flush_pending(rec)
@@ -644,7 +742,7 @@ class Decoder:
         if info is None:
             info = self._plan(pers, nr)
         c = self._refill(info, nr, eargs, ret, is_error, mem, tid, ret is not None)
-        track = self._paths or self._want_fds
+        track = (self._paths or self._want_fds) and not self._named_rec(c)
         if track and c.ok and c.name in _MAKES_IN_ARGS:
             self._track(c)
             track = False
@@ -660,16 +758,23 @@ class Decoder:
             signo, info = rec[_SIG_NO], rec[_SIG_INFO]
         else:
             signo, info = field(rec, "signo"), field(rec, "siginfo")
-        return siginfo_text(signo, bytes(info) if info else b"", self.opts.xstyle)
+        text = siginfo_text(signo, bytes(info) if info else b"", self.opts.xstyle)
+        if self.pidns is not None and info and len(info) >= 24 and "si_pid=" in text:
+            pid = struct.unpack_from("<i", bytes(info), 16)[0]
+            note = self.pidns.comment(rec[3], pid)
+            if note:
+                text = text.replace(f"si_pid={pid},", f"si_pid={pid}{note},", 1)
+        return text
 
     # --- -P ---
     def paths_of(self, rec: list) -> list[str]:
         """Paths a call names and the paths of the fds it uses (for -P): the
-        path strings as the tracee passed them, fds as -y would show them."""
+        path strings as the tracee passed them, fds by what the tracer named
+        them with at the stop (strace's rule: /proc/TID/fd/N at entry);
+        without such names (an older record), as the fd table says."""
         t = Rec(rec[0])
         if t not in (Rec.SYSCALL, Rec.SYSCALL_ENTRY):
             return []
-        self._want_fds = True
         self._flush_pending(rec)
         pers, nr = field(rec, "pers"), field(rec, "nr")
         sc = _table.lookup(int(pers), nr)
@@ -679,6 +784,11 @@ class Decoder:
         mem = _memdict(field(rec, "mem"))
         tid = field(rec, "tid")
         self._tgid = field(rec, "tgid")
+        named = any(k[1] >= FD_SLOT for k in mem)
+        if named:
+            self._named = True
+        elif not self._named:
+            self._want_fds = True
         out = []
         for i, a in enumerate(sc.args_for(pers) if hasattr(sc, "args_for") else sc.args):
             if a.kind == "path":
@@ -688,11 +798,23 @@ class Decoder:
             elif a.kind in ("fd", "dirfd"):
                 fd = args[i] & 0xFFFFFFFF
                 fd = fd - (1 << 32) if fd >> 31 else fd
-                if fd >= 0:
+                if named:
+                    v = mem.get((0, FD_SLOT + i))
+                    if isinstance(v, list) and v:
+                        v = v[0]
+                    if isinstance(v, (bytes, bytearray)) and fd >= 0:
+                        out.append(bytes(v).decode(errors="surrogateescape"))
+                elif fd >= 0 and not self._named:
                     link = self._fd_link(fd, tid)
                     if link:
                         out.append(link)
-        if t == Rec.SYSCALL:
+            elif named and a.kind in ("array", "struct"):  # poll's and select's fds (strace checks them too)
+                vals = mem.get((0, FD_SLOT + i))
+                for v in vals if isinstance(vals, list) else ():
+                    v = v[0] if isinstance(v, list) and v else v
+                    if isinstance(v, (bytes, bytearray)):
+                        out.append(bytes(v).decode(errors="surrogateescape"))
+        if t == Rec.SYSCALL and not self._named:
             ret = field(rec, "ret")
             c = self._ctx(pers, nr, args, ret, field(rec, "is_error"), mem, tid, ret is not None)
             if c.ok:

@@ -69,6 +69,9 @@ def _fdpair(c: C, i: int) -> str:
     if not c.ok or not isinstance(v, (bytes, bytearray)) or len(v) < 8:
         return c.ptr(i)
     a, b = struct.unpack_from("<ii", v)
+    named = c.named(i) if c.dec._anyfd else None
+    if isinstance(named, list) and len(named) == 2:  # named at the exit stop
+        return f"[{c.dec.fd_named(a, named[0])}, {c.dec.fd_named(b, named[1])}]"
     return f"[{c.dec.fd_text(a, c.tid)}, {c.dec.fd_text(b, c.tid)}]"
 
 

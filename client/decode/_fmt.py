@@ -24,6 +24,9 @@ _PLAIN = re.compile(rb"[\x20\x21\x23-\x5b\x5d-\x7e]*")
 # each byte's escape when no octal digit follows it
 _SHORT = [_ESC.get(c) or (chr(c) if 0x20 <= c < 0x7F else f"\\{c:o}") for c in range(256)]
 _HEXES = [f"\\x{c:02x}" for c in range(256)]
+# --strings-in-hex=non-ascii-chars (xflag 3): the bytes that need an escape
+# other than a C one print as \xNN, the rest as without it
+_SHORT_HEX = [_ESC.get(c) or (chr(c) if 0x20 <= c < 0x7F else _HEXES[c]) for c in range(256)]
 
 
 # A byte whose short escape is octal (not printable, not a C escape) takes
@@ -36,8 +39,10 @@ _KINDS = bytes(1 if (c < 0x20 and c not in _ESC) or c >= 0x7F else 0x30 if 0x30 
 
 def quote(data: bytes, xflag: int = 0, force_hex: bool = False) -> str:
     """`data` as strace quotes it, with the double quotes."""
-    if force_hex or xflag > 1 or (xflag == 1 and _needs_hex(data)):
+    if force_hex or xflag == 2 or (xflag == 1 and _needs_hex(data)):
         return '"' + "".join([_HEXES[c] for c in data]) + '"'
+    if xflag == 3:
+        return '"' + data.decode("latin-1").translate(_SHORT_HEX) + '"'
     if _PLAIN.fullmatch(data):
         return '"' + data.decode("ascii") + '"'
     kinds = data.translate(_KINDS)

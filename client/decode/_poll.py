@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import struct
 
+from tracerd._wire import FD_SLOT
+
 from ._core import C, syscall, struct as register_struct
 
 
@@ -14,13 +16,18 @@ def _pollfds(c: C, i: int, n: int, out: bool) -> str:
     if not isinstance(v, (bytes, bytearray)) or len(v) < 8 * n:
         return c.ptr(i)
     items = []
+    # the fds as the tracer named them at the entry stop (-y), when it did
+    named = c.mem.get((0, FD_SLOT + i)) if c.dec._anyfd and not out else None
+    if not isinstance(named, list):
+        named = None
     for k in range(n):
         fd, ev, rev = struct.unpack_from("<ihh", v, 8 * k)
         if out:
-            if rev:
-                items.append(f"{{fd={c.dec.fd_text(fd, c.tid)}, revents={c.fs('poll_events').flags(rev & 0xFFFF)}}}")
+            if rev:  # strace prints the returned events' fds bare
+                items.append(f"{{fd={fd}, revents={c.fs('poll_events').flags(rev & 0xFFFF)}}}")
         else:
-            items.append(f"{{fd={c.dec.fd_text(fd, c.tid)}, events={c.fs('poll_events').flags(ev & 0xFFFF)}}}")
+            text = c.dec.fd_named(fd, named[k]) if named is not None and k < len(named) else c.dec.fd_text(fd, c.tid)
+            items.append(f"{{fd={text}, events={c.fs('poll_events').flags(ev & 0xFFFF)}}}")
     return "[" + ", ".join(items) + "]"
 
 
@@ -67,7 +74,13 @@ def _fdset(c: C, i: int, n: int, phase: int) -> str:
     if not isinstance(v, (bytes, bytearray)):
         return c.ptr(i)
     bits = int.from_bytes(bytes(v), "little")
-    return "[" + " ".join(str(k) for k in range(min(n, len(v) * 8)) if bits >> k & 1) + "]"
+    fds = [k for k in range(min(n, len(v) * 8)) if bits >> k & 1]
+    # at entry, the fds as the tracer named them at the stop (-y), in order
+    named = c.mem.get((0, FD_SLOT + i)) if c.dec._anyfd and phase == 0 else None
+    if isinstance(named, list):
+        return "[" + " ".join(c.dec.fd_named(k, named[j]) if j < len(named) else c.dec.fd_text(k, c.tid)
+                              for j, k in enumerate(fds)) + "]"
+    return "[" + " ".join(str(k) for k in fds) + "]"
 
 
 def _select_ret(c: C) -> str:

@@ -34,7 +34,7 @@ def clone_flags(c: C, v: int) -> str:
 
 
 
-@syscall("clone", ret="int")
+@syscall("clone", ret="pid")
 def _clone(c: C):
     # x86_64 order: flags, stack, parent_tid, child_tid, tls
     fl = c.ulong(0)
@@ -91,7 +91,7 @@ def _wait4(c: C):
         st = wait_status(struct.unpack_from("<i", v)[0])
     else:
         st = c.ptr(1)
-    return [c.d(0), st, c.flags(2, "wait4_options"), c.outstruct(3, "rusage")]
+    return [c.pid(0), st, c.flags(2, "wait4_options"), c.outstruct(3, "rusage")]
 
 
 @syscall("pidfd_send_signal")

@@ -10,14 +10,33 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import sys
 
 import msgpack
 
 from ._ids import session_namer
-from ._url import POLICIES, SCHEMES, SinkSpec, parse_url, spec_from_dict
-from ._worker import encode_unit
+
+# Imported on first use (PEP 562): `tracectl run` imports this package for
+# its --sink option, and the URL parser (urllib, dataclasses) and the sink
+# worker (ssl, the decoder) cost ~10-20 ms of every start that names no sink.
+_LAZY = {"POLICIES": "._url", "SCHEMES": "._url", "SinkSpec": "._url", "parse_url": "._url", "spec_from_dict": "._url"}
+
+
+def __getattr__(name: str):
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(mod, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def encode_unit(kind: bytes, body: bytes) -> bytes:
+    from ._worker import encode_unit
+
+    return encode_unit(kind, body)
 
 __all__ = ["POLICIES", "SCHEMES", "Sink", "SinkSpec", "encode_unit", "open_sink", "parse_url", "session_namer", "spec_from_dict", "user_spool_dir"]
 
@@ -32,7 +51,7 @@ def user_spool_dir(spec: SinkSpec) -> str:
 class Sink:
     """The parent's end of a sink process: units go down `input_fd`."""
 
-    def __init__(self, spec: SinkSpec, proc: subprocess.Popen, sock: socket.socket):
+    def __init__(self, spec: SinkSpec, proc, sock: socket.socket):
         self.spec = spec
         self.proc = proc
         self._sock = sock
@@ -61,6 +80,8 @@ class Sink:
         if self.input_fd >= 0:
             self._sock.close()
             self.input_fd = -1
+        import subprocess
+
         try:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -78,6 +99,8 @@ def open_sink(spec: SinkSpec, *, spool_dir: str | None = None, fds: dict | None 
     delivered everything (a resumed spool). `report`: the process writes a
     msgpack map of its counters (REPORT_KEYS) back up its input socket about
     once a second and when it ends (the daemon's metrics read them)."""
+    import subprocess
+
     if spec.policy == "spool" and spool_dir is None:
         spool_dir = user_spool_dir(spec)
     # a socket pair, not a pipe: writes can then say MSG_NOSIGNAL
@@ -94,7 +117,7 @@ def open_sink(spec: SinkSpec, *, spool_dir: str | None = None, fds: dict | None 
         gid = uid if gid is None else gid
         argv = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--init-groups", "--", *argv]
     try:
-        proc = subprocess.Popen(argv, stdin=r, stderr=stderr, pass_fds=tuple(fds.values()), close_fds=True, start_new_session=True)
+        proc = subprocess.Popen(argv, stdin=r, stdout=subprocess.DEVNULL, stderr=stderr, pass_fds=tuple(fds.values()), close_fds=True, start_new_session=True)
     except BaseException:
         r.close()
         w.close()

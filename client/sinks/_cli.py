@@ -14,8 +14,6 @@ import socket
 
 from tracerd import UsageError
 
-from ._url import parse_url
-
 # the request's fds for a sink: one per key, in this order
 FD_KEYS = ("target", "ca", "cert", "key")
 
@@ -26,6 +24,10 @@ def add_option(parser, default_policy: str) -> None:
 
 
 def parse_sinks(urls, default_policy: str):
+    if not urls:
+        return []
+    from ._url import parse_url  # on use: urllib and dataclasses, for a run that names a sink
+
     return [parse_url(u, default_policy=default_policy) for u in urls or ()]
 
 

@@ -32,6 +32,9 @@ GOOD = {
     # -P: the paths, and each rule's path and fd arguments
     "plan_tamper_paths": (["trace=openat@64,close@64,read@64", "inject=openat:error=ENOENT:when=2", "fault=close"],
                           {"paths": ["/etc/passwd", "/tmp/x"]}),
+    # -yy: FD ops (arguments at entry, the returned fd and a pipe's pair at
+    # exit) and the detail flags
+    "plan_fds": (["trace=openat@64,read@64,dup2@64,pipe2@64,socketpair@64,close@64,poll@64,pselect6@64"], {"fds": ["path", "socket", "dev", "pidfd"]}),
 }
 
 
@@ -42,7 +45,13 @@ def _bad() -> dict[str, tuple[bytes, str]]:
     # a rule for a call the plan does not select (chdir's rules, close's entries)
     q2 = _qualified(["trace=close@64", "inject=chdir@64:error=1"])
     orphan = build_plan(q2.trace, tamper=tamper_map(q2.inject, _trace(["trace=chdir@64"])))
+    fds = build_plan(_trace(["trace=read@64"]), fds={"path"})
+    # read's entry FD op (its first op) turned to the return value, which
+    # there is none of at entry
+    assert fds[-16:-14] == bytes([0, 9])
+    fd_ret_entry = fds[:-14] + bytes([6]) + fds[-13:]
     return {
+        "plan_bad_fd_op": (fd_ret_entry, "bad fd op"),
         "plan_bad_magic": (b"XXXX" + good[4:], "bad fetch plan magic"),
         "plan_bad_version": (PLAN_HEADER.pack(PLAN_MAGIC, PLAN_VERSION + 1, 0, 32, 0), "unsupported fetch plan version"),
         "plan_truncated": (good[:-3], "fetch plan truncated"),

@@ -20,6 +20,11 @@ def cache_home(tmp_path, monkeypatch):
     return tmp_path / "tracerd"
 
 
+def _table_file():
+    """The table's file: one per key (versions sharing a home keep theirs)."""
+    return "table-" + _cache.derived_key("table").hex()[:40]
+
+
 def _same_table(a, b):
     assert list(a.syscalls) == list(b.syscalls)
     for name, x in a.syscalls.items():
@@ -37,7 +42,7 @@ def _same_table(a, b):
 def test_table_hit_equals_cold_load(cache_home):
     cold = _table.load_table_uncached()
     first = _table.load_table_cached()  # miss: builds and writes
-    assert (cache_home / "table").is_file()
+    assert (cache_home / _table_file()).is_file()
     hit = _table.load_table_cached()
     _same_table(cold, first)
     _same_table(cold, hit)
@@ -48,7 +53,7 @@ def test_table_hit_equals_cold_load(cache_home):
 def test_cache_file_is_private(cache_home):
     _table.load_table_cached()
     assert os.stat(cache_home).st_mode & 0o777 == 0o700
-    assert os.stat(cache_home / "table").st_mode & 0o777 == 0o600
+    assert os.stat(cache_home / _table_file()).st_mode & 0o777 == 0o600
 
 
 @pytest.mark.parametrize(
@@ -65,7 +70,7 @@ def test_cache_file_is_private(cache_home):
 def test_corrupt_table_file_is_ignored_and_rewritten(cache_home, damage):
     cold = _table.load_table_uncached()
     _table.load_table_cached()
-    path = cache_home / "table"
+    path = cache_home / _table_file()
     good = path.read_bytes()
     path.write_bytes(damage(good))
     _same_table(cold, _table.load_table_cached())
@@ -77,10 +82,10 @@ def test_checksummed_but_wrong_shape_is_rebuilt(cache_home):
     different format, say) fails to load: rebuilt, rewritten."""
     key = _cache.derived_key("table")
     cache_home.mkdir(mode=0o700)
-    _cache.write(str(cache_home), "table", key, {"syscalls": [["openat", 1, 2]]})
+    _cache.write(str(cache_home), _table_file(), key, {"syscalls": [["openat", 1, 2]]})
     cold = _table.load_table_uncached()
     _same_table(cold, _table.load_table_cached())
-    assert len(_cache.read(str(cache_home), "table", key)["syscalls"]) == len(cold.syscalls)
+    assert len(_cache.read(str(cache_home), _table_file(), key)["syscalls"]) == len(cold.syscalls)
 
 
 def test_filter_hit_equals_cold_compile(cache_home):
@@ -157,9 +162,9 @@ def test_a_file_of_another_user_is_not_read(cache_home):
         pytest.skip("needs root to give a file away")
     cold = _table.load_table_uncached()
     _table.load_table_cached()
-    path = cache_home / "table"
+    path = cache_home / _table_file()
     os.chown(path, 65534, 65534)
-    assert _cache.read(str(cache_home), "table", _cache.derived_key("table")) is None
+    assert _cache.read(str(cache_home), _table_file(), _cache.derived_key("table")) is None
     _same_table(cold, _table.load_table_cached())  # rebuilt and replaced
     assert os.stat(path).st_uid == 0
 
@@ -218,3 +223,25 @@ def test_plan_hit_equals_cold_build(cache_home):
     path.write_bytes(good[:50])
     assert len({build_plan(q.trace, **v) for v in variants}) == len(variants)
     assert path.read_bytes() == good
+
+
+def test_flagsets_toml_hit_equals_parse(cache_home, monkeypatch):
+    """The decoder's flag sets (a TOML file) come from the cache once parsed,
+    equal to a fresh parse; an edited file is another key."""
+    import tomllib
+
+    from tracerd.client.decode import _flags
+
+    path = os.path.join(os.path.dirname(_flags.__file__), "flagsets.toml")
+    with open(path, "rb") as f:
+        fresh = tomllib.load(f)
+    assert _cache.cached_toml(path, "flagsets-") == fresh  # miss: parsed, written
+    files = [p for p in cache_home.iterdir() if p.name.startswith("flagsets-")]
+    assert len(files) == 1
+    with monkeypatch.context() as m:
+        m.setattr(tomllib, "loads", None)  # a hit parses nothing
+        assert _cache.cached_toml(path, "flagsets-") == fresh
+    other = cache_home.parent / "other.toml"
+    other.write_text('[a]\nitems = [["X", 1]]\n')
+    assert _cache.cached_toml(str(other), "flagsets-") == {"a": {"items": [["X", 1]]}}
+    assert len([p for p in cache_home.iterdir() if p.name.startswith("flagsets-")]) == 2

@@ -352,14 +352,15 @@ def test_i386_socketcall_subcalls_filtered(recs):
         return record(Rec.SYSCALL, recs.seq, recs.ts, tid, tid, Pers.I386, 102, [sub, 0x1000, 0, 0, 0, 0], 0, False, 10, [], None, 4)
 
     rs = [sc(1), sc(3), sc(2)]
-    out, _ = run_printer(options(subcalls=frozenset({"connect"})), rs)
+    q32 = frozenset({"personality"})  # not the "[ Process PID=100 runs in 32 bit mode. ]" note
+    out, _ = run_printer(options(quiet=q32, subcalls=frozenset({"connect"})), rs)
     assert len(out.splitlines()) == 1 and "connect" in out.lower()
-    out, _ = run_printer(options(subcalls=None), rs)
+    out, _ = run_printer(options(quiet=q32, subcalls=None), rs)
     assert len(out.splitlines()) == 3
     # an entry hidden at entry hides its exit too
     e = record(Rec.SYSCALL_ENTRY, 50, recs.ts, 100, 100, Pers.I386, 102, [1, 0x1000, 0, 0, 0, 0], [], 0)
     x = record(Rec.SYSCALL_EXIT, 51, recs.ts, 100, 100, Pers.I386, 102, 3, False, 10, [], None, 0)
-    out, _ = run_printer(options(subcalls=frozenset({"connect"})), [e, x, sc(3)])
+    out, _ = run_printer(options(quiet=q32, subcalls=frozenset({"connect"})), [e, x, sc(3)])
     assert len(out.splitlines()) == 1 and "connect" in out.lower()
 
 
@@ -406,3 +407,38 @@ def test_child_announced_before_its_first_line_not_inside_one(recs):
         "wait4(0,  <unfinished ...>",
         "tracectl: Process 102 attached",
     ]
+
+
+def test_32_bit_mode_note_for_a_task_first_seen_in_i386(recs):
+    """strace's note when a call comes in another personality than the task
+    was known in (an attached 32-bit process); once per change, children
+    inherit their parent's, -q (quiet=personality) hides it."""
+    from tracerd._wire import Pers, record
+
+    def c(tid, pers=Pers.I386, nr=20):
+        recs.seq += 1
+        return record(Rec.SYSCALL, recs.seq, recs.ts, tid, tid, pers, nr, [0] * 6, tid, False, 10, [], None, 0)
+
+    rs = [c(100), c(100), recs.newtask(100, 101), c(101)]
+    out, _ = run_printer(options(follow=1), rs)
+    notes = [l for l in out.splitlines() if "mode. ]" in l]
+    assert notes == ["[ Process PID=100 runs in 32 bit mode. ]"]
+    out, _ = run_printer(options(follow=1, quiet=frozenset({"personality"})), rs)
+    assert "mode. ]" not in out
+
+
+def test_32_bit_mode_note_follows_the_execve_even_split_after_the_exec(recs):
+    """The exec event can come before the execve's entry record (a call
+    split by the flush tick after the event): the note still follows the
+    execve's line, as strace prints it at the execve's exit."""
+    from tracerd._wire import Pers, record
+
+    ex = record(Rec.EXEC, 1, recs.ts, 100, 100, 100, ext={"pers": int(Pers.I386)})
+    en = record(Rec.SYSCALL_ENTRY, 2, recs.ts, 100, 100, Pers.X86_64, 59, [0] * 6, [], 0)
+    xt = record(Rec.SYSCALL_EXIT, 3, recs.ts, 100, 100, Pers.X86_64, 59, 0, False, 10, [], None, 0)
+    gp = record(Rec.SYSCALL, 4, recs.ts, 100, 100, Pers.I386, 20, [0] * 6, 100, False, 10, [], None, 0)
+    for rs in ([ex, en, xt, gp], [en, ex, xt, gp]):
+        out, _ = run_printer(options(), rs)
+        lines = out.splitlines()
+        assert lines[0].startswith("execve(") and lines[0].endswith("= 0"), out
+        assert lines[1:] == ["[ Process PID=100 runs in 32 bit mode. ]", "getpid()                                = 100"], out

@@ -495,7 +495,7 @@ def test_summary_totals_equal_the_records(tmp_path):
     with open(raw, "rb") as f:
         for rec in msgpack.Unpacker(f, raw=False, strict_map_key=False):
             if not isinstance(rec, list):
-                continue  # the recording's header (docs/recording.md)
+                continue  # the recording's header (docs/seeing.md)
             if rec[0] in (Rec.SYSCALL, Rec.SYSCALL_EXIT) and field(rec, "ret") is not None:
                 name = dec.name(field(rec, "pers"), field(rec, "nr"))
                 counted[name] = counted.get(name, 0) + 1

@@ -48,3 +48,14 @@ def test_default_falls_back_to_embedded(monkeypatch):
     if os.path.exists("/run/tracerd/tracerd.sock"):
         pytest.skip("a daemon socket exists on this machine")
     assert choose(args()) == ("embedded", None)
+
+
+def test_a_plan_too_big_for_the_daemon_is_refused_before_connecting():
+    """Thousands of -P paths make a plan larger than one request may be:
+    the client says so (and what to do), instead of the daemon's generic
+    'bad value'."""
+    from tracerd import UsageError
+    from tracerd.client._remote import RemoteAttach
+
+    with pytest.raises(UsageError, match=r"the fetch plan is 300000 bytes, more than the daemon takes .*--embedded"):
+        RemoteAttach("/nonexistent/socket", [1], plan=b"\0" * 300_000)

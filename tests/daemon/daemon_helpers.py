@@ -20,7 +20,7 @@ TEST_USER = "tracerd-test"
 TEST_GROUP = "tracing"
 
 
-def wait_for_socket(path: str, proc: subprocess.Popen, limit: float = 20.0) -> None:
+def wait_for_socket(path: str, proc: subprocess.Popen, limit: float = 45.0) -> None:
     """Until the socket accepts (the daemon's readiness), or the daemon dies."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:

@@ -249,6 +249,56 @@ def test_worker_memory_ceiling_for_non_root_owners(user_daemon, test_user, sleep
             p.wait()
 
 
+def _warm_workers(daemon_pid: int) -> set[int]:
+    """The daemon's workers started ahead of need (daemon/_warm.py)."""
+    out = set()
+    with open(f"/proc/{daemon_pid}/task/{daemon_pid}/children") as f:
+        for pid in map(int, f.read().split()):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as c:
+                    if b"tracerd.native._idle" in c.read():
+                        out.add(pid)
+            except OSError:
+                pass
+    return out
+
+
+def test_a_warm_worker_takes_the_owners_ids(user_daemon, test_user, sleeper_bin):
+    """A session started on a worker the daemon started ahead of time (as
+    root) acts with its owner's rights as a spawned one does: the user's ids
+    and no capability before the seize, the memory ceiling too; another is
+    started for the next session."""
+    deadline = time.monotonic() + 10
+    while not (warm := _warm_workers(user_daemon.proc.pid)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(warm) == 1, "limits.warm_workers defaults to 1"
+    mine = _spin_as(test_user, sleeper_bin)
+    try:
+        time.sleep(0.05)
+
+        def ids(path, pid):
+            a = _remote.RemoteAttach(path, [pid], plan=PLAN)
+            a.start()
+            w = a.client.request("list")["sessions"][0]["worker"]
+            with open(f"/proc/{w}/limits") as f:
+                limit = next(l for l in f if l.startswith("Max address space")).split()[3]
+            out = {"pid": w, "uid": _status(w, "Uid"), "gid": _status(w, "Gid"), "capeff": _status(w, "CapEff")[0], "capprm": _status(w, "CapPrm")[0], "limit": limit}
+            a.client.close()
+            return out
+
+        res = run_as_user(test_user, ids, user_daemon.path, mine.pid)
+    finally:
+        mine.kill()
+        mine.wait()
+    uid, gid = test_user.pw_uid, test_user.pw_gid
+    assert res.pop("pid") in warm  # the warm worker, not a spawned one
+    assert res == {"uid": [str(uid)] * 4, "gid": [str(gid)] * 4, "capeff": "0" * 16, "capprm": "0" * 16, "limit": str(1024 << 20)}, res
+    deadline = time.monotonic() + 10
+    while not (_warm_workers(user_daemon.proc.pid) - warm) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _warm_workers(user_daemon.proc.pid) - warm, "a new warm worker for the next session"
+
+
 def test_only_the_owner_may_block_a_session(test_user, sockdir, tmp_path, sleeper_bin):
     """F13: a watch_any grantee's `--policy block` watch that never reads
     does not hold root's session: it is made a drop subscriber."""

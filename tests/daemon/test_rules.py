@@ -208,13 +208,10 @@ def test_rule_delivers_to_its_sink(work):
     )
     d, _ = start(work, sink + rule("rs", prog, extra='sinks = ["f", "down"]'))
     try:
-        # the socket listens before the rules are in force: wait for the catcher
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            r = tracectl("rules", "--json", socket_path=d.path)
-            if r.returncode == 0 and json.loads(r.stdout.splitlines()[-1])["catcher"]["pid"]:
-                break
-            time.sleep(0.05)
+        # the socket's path appears only once the rules are in force: the
+        # catcher runs already, and an exec from now on is caught
+        r = tracectl("rules", "--json", socket_path=d.path)
+        assert r.returncode == 0 and json.loads(r.stdout.splitlines()[-1])["catcher"]["pid"], r.stdout + r.stderr
         marker = os.path.join(work, "m-sink")
         # started after the daemon: caught at its exec
         r = subprocess.run([prog, marker], timeout=30)
@@ -300,8 +297,11 @@ def test_running_process_attached_at_start_and_sighup(work):
         assert any(s["pids"] == [p1.pid] and s["filter"].startswith("[rule r1]") for s in sessions), sessions
 
         # SIGHUP: r1 and rx removed (rx's injected process stays
-        # pass-through), r2 added: the running `other` is attached
-        write_config(cfg, CATCHER.format(hold=2000) + rule("r2", other, extra='mode = "ptrace"'))
+        # pass-through), r2 added: the running `other` is attached, its
+        # records going to a [[sink]] the reload added
+        added = os.path.join(work, "added.jsonl")
+        sink2 = f'[spool]\ndir = "{work}/state"\n[[sink]]\nname = "added"\nurl = "file:{added}"\n'
+        write_config(cfg, CATCHER.format(hold=2000) + sink2 + rule("r2", other, extra='mode = "ptrace"\nsinks = ["added"]'))
         d.proc.send_signal(signal.SIGHUP)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -314,7 +314,7 @@ def test_running_process_attached_at_start_and_sighup(work):
         assert meta["catcher"]["marks"] == [[other, "inode"]]
 
         # a broken config is refused in one line; the old stays in force
-        write_config(cfg, CATCHER.format(hold=2000) + rule("r3", other, trace="-e trace=nosuchcall"))
+        write_config(cfg, CATCHER.format(hold=2000) + sink2 + rule("r3", other, trace="-e trace=nosuchcall"))
         d.proc.send_signal(signal.SIGHUP)
         time.sleep(0.5)
         rs, _ = rules_of(d)
@@ -325,6 +325,9 @@ def test_running_process_attached_at_start_and_sighup(work):
             p.stdin.write(b"x")
             p.stdin.close()
         assert p1.wait(timeout=30) == 3 and p2.wait(timeout=30) == 3 and p3.wait(timeout=30) == 3
+        objs = _jsonl(added, lambda o: any(x["type"] == "exit" for x in o))
+        assert objs and {o["rule"] for o in objs} == {"r2"}, objs[-3:]
+        assert any(marker + "2" in o.get("text", "") for o in objs), objs
     finally:
         for p in (p1, p2, p3):
             if p.poll() is None:

@@ -40,6 +40,11 @@ def test_attach_and_watch_write_perfetto_through_the_daemon(daemon, sleeper_bin,
         assert sid is not None
         for fmt, out in (("perfetto", w_out), ("msgpack", rec)):
             watchers.append(subprocess.Popen([*_cmd(daemon.path), "watch", "--policy", "block", f"--format={fmt}", "-o", str(out), str(sid)], stderr=subprocess.PIPE))
+        for _ in range(600):  # until both watches are subscribed (bounded: ~30 s under load)
+            r = tracectl("ls", "--json", socket_path=daemon.path)
+            if any(s["session"] == sid and s["subscribers"] >= 3 for s in map(json.loads, r.stdout.splitlines())):
+                break
+            time.sleep(0.05)
         time.sleep(1.0)  # the spinner opens and closes /dev/null every 2 ms
     finally:
         att.terminate()  # detach (then tracectl ends by the same signal, as strace): the session ends, and so do the watches

@@ -3,6 +3,7 @@ daemon relies on."""
 
 import configparser
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -126,5 +127,38 @@ def test_the_units_capabilities_are_enough(test_user, sockdir, sleeper_bin):
     finally:
         spin.kill()
         spin.wait()
+        rc, err = d.stop()
+    assert rc == 0 and "Traceback" not in err, err
+
+
+NETNS_TCP = r"""
+import fcntl, socket, struct
+l = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+fcntl.ioctl(l, 0x8914, struct.pack("16sH14x", b"lo", 1 | 8)); l.close()  # lo up (SIOCSIFFLAGS)
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+c = socket.socket(); c.connect(s.getsockname()); c.getsockname()
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None or shutil.which("unshare") is None, reason="needs root, setpriv and unshare")
+def test_the_units_capabilities_serve_yy_in_another_netns(sockdir, tmp_path):
+    """-yy through the daemon, under exactly the unit's capabilities, for a
+    tracee in a network namespace of its own: sock_diag (AF_NETLINK) asked
+    inside that namespace (setns needs the unit's CAP_SYS_ADMIN), so the
+    socket shows its addresses, and nothing says -yy could not."""
+    sys.path.insert(0, HERE)
+    from daemon_helpers import PY, Daemon, tracectl
+
+    caps = _unit_caps()
+    bset = "-all," + ",".join("+" + c.removeprefix("CAP_").lower() for c in caps)
+    d = Daemon(os.path.join(sockdir, "y.sock"), [], cmd=["setpriv", f"--bounding-set={bset}", "--no-new-privs", PY, "-m", "tracerd.daemon"])
+    try:
+        (tmp_path / "t.py").write_text(NETNS_TCP)
+        py = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else PY
+        r = tracectl("run", "-f", "-yy", "-e", "trace=getsockname", "unshare", "-n", py, "t.py", socket_path=d.path, cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert re.search(r"getsockname\(4<TCP:\[127\.0\.0\.1:\d+->127\.0\.0\.1:\d+\]>", r.stderr), r.stderr
+        assert "-yy: cannot" not in r.stderr
+    finally:
         rc, err = d.stop()
     assert rc == 0 and "Traceback" not in err, err

@@ -53,6 +53,12 @@ def joined(recs):
         elif r[0] == _wire.Rec.SYSCALL_ENTRY:
             assert r[3] not in open_, "two entries without an exit"
             open_[r[3]] = r
+        elif r[0] == _wire.Rec.EXEC and _wire.field(r, "old_tid") not in (None, r[3]):
+            # a thread exec'd: its call (entered under its own id) ends
+            # under the leader's
+            e = open_.pop(_wire.field(r, "old_tid"), None)
+            if e is not None:
+                open_[r[3]] = e
         elif r[0] == _wire.Rec.SYSCALL_EXIT:
             e = open_.pop(r[3])
             f = lambda n, rec=r: _wire.field(rec, n)  # noqa: E731

@@ -146,7 +146,7 @@ def test_tracectl_run_traces_with_a_forked_worker(tmp_path):
     command line), not a fresh `python -m tracerd.native`; the output and
     exit status are as before."""
     out = tmp_path / "trace"
-    script = 'tp=$(sed -n "s/^TracerPid:\\t//p" /proc/self/status); tr "\\0" " " < /proc/$tp/cmdline; exit 5'
+    script = 'tp=$(sed -n "s/^TracerPid:\\t//p" /proc/$$/status); tr "\\0" " " < /proc/$tp/cmdline; exit 5'
     r = subprocess.run([*TRACECTL, "--embedded", "run", "-o", str(out), "-e", "trace=exit_group", "--", "sh", "-c", script],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 5, r.stderr

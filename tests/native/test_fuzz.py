@@ -61,6 +61,14 @@ ops = st.tuples(
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(ops, min_size=1, max_size=6))
 def test_arbitrary_ops_on_garbage_pointers(cbuild, oplist):
+    # an FD op names the fd in an argument (LEN_NONE) or a few in an array
+    def fd_size(src, size):
+        if src == _wire.LEN_FIXED:
+            return min(size, _wire.FD_ARRAY_MAX)
+        return size if size == 0 else max(4, min(size, _wire.FD_STRIDE_MAX))  # 0: a bitmap
+
+    oplist = [(p, k, a, _wire.LEN_NONE if k == Op.FD and src == _wire.LEN_RET else src,
+               fd_size(src, size) if k == Op.FD else size) for p, k, a, src, size in oplist]
     prog = cbuild("garbage", GARBAGE)
     eflags = _wire.EntryFlag.EXIT
     if any(o[0] == 0 for o in oplist):
@@ -74,7 +82,7 @@ def test_arbitrary_ops_on_garbage_pointers(cbuild, oplist):
     assert len(got) == 64
     for r in got:
         for phase, arg, value in _wire.field(r, "mem"):
-            assert phase in (0, 1) and 0 <= arg <= 5
+            assert phase in (0, 1) and (0 <= arg <= 5 or _wire.FD_SLOT <= arg <= _wire.FD_SLOT + 5)
             assert isinstance(value, (bytes, list, int))
             if isinstance(value, int):
                 assert value < 0

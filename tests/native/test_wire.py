@@ -30,6 +30,7 @@ def test_wire_constants_match():
     assert lib.TR_MEM_MAX == _wire.MEM_MAX
     assert (lib.TR_MSG_NAME_MAX, lib.TR_MSG_CONTROL_MAX, lib.TR_IOV_DATA_MAX, lib.TR_MMSG_MAX) == (_wire.MSG_NAME_MAX, _wire.MSG_CONTROL_MAX, _wire.IOV_DATA_MAX, _wire.MMSG_MAX)
     assert lib.TR_X32_SYSCALL_BIT == _wire.X32_SYSCALL_BIT
+    assert (lib.TR_FD_SLOT, lib.TR_FD_RET, lib.TR_FD_ARRAY_MAX, lib.TR_FD_STRIDE_MAX) == (_wire.FD_SLOT, _wire.FD_RET, _wire.FD_ARRAY_MAX, _wire.FD_STRIDE_MAX)
     assert {m.name: m.value for m in Rec} == {n[len("TR_REC_"):]: getattr(lib, n) for n in dir(lib) if n.startswith("TR_REC_")}
     assert {m.name: m.value for m in _wire.Pers} == {n[len("TR_PERS_"):]: getattr(lib, n) for n in dir(lib) if n.startswith("TR_PERS_")}
     assert {m.name: m.value for m in _wire.NewTask} == {n[len("TR_NEW_"):]: getattr(lib, n) for n in dir(lib) if n.startswith("TR_NEW_")}

@@ -483,4 +483,26 @@ def _sock_diag(nl, h, off, n):
     return text
 
 
-FAMILIES = {7: _selinux, 0: _route, 4: _sock_diag}
+# --- NETLINK_NETFILTER: struct nfgenmsg, then attributes ------------------------------
+
+def _netfilter(nl, h, off, n):
+    if h[1] < 0x10 or n < 4:
+        return None
+    b = nl.mem.get(off, 4)
+    if b is None:
+        return nl.mem.at(off)
+    family, version = b[0], b[1]
+    le, be = struct.unpack_from("<H", b, 2)[0], struct.unpack_from(">H", b, 2)[0]
+    ver = "NFNETLINK_V0" if version == 0 else f"{hexa(version)} /* NFNETLINK_??? */"
+    if h[1] >> 8 == 10 and h[1] != 0x10:  # an nftables message: res_id names the subsystem
+        res = ("NFNL_SUBSYS_NFTABLES" if le == 10 else "htons(NFNL_SUBSYS_NFTABLES)" if be == 10 else f"htons({be})")
+    else:
+        res = f"htons({be})"
+    text = f"{{nfgen_family={_fam(nl, family)}, version={ver}, res_id={res}}}"
+    if n > 4:
+        rest = nl.hexstr(off + 4, n - 4) if h[1] in (0x10, 0x11) else attrs(nl, off + 4, n - 4, None, None)
+        return f"{text}, {rest}"
+    return text
+
+
+FAMILIES = {7: _selinux, 0: _route, 4: _sock_diag, 12: _netfilter}

@@ -189,7 +189,23 @@ def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, ent
         fe, fx = fd_ops(sc, pers, entry_only=entry_only)
         entry += fe
         exit_ += fx
+    elif entry and _netlink_data(sc, pers):
+        # no fd naming asked: the socket's fd is named all the same for the
+        # calls whose data may be netlink messages, so the decoder knows the
+        # protocol (strace asks at the stop too) even when the process is
+        # gone by the time the line is printed; the plan's FD_SOCKET flag is
+        # set for it (no other FD op exists then). Only where the call has
+        # entry ops already, so its filter flags do not change.
+        entry.append((Op.FD, 0, LEN_NONE, 0))
     return [(MEM_PHASE_ENTRY, *o) for o in entry] + [(MEM_PHASE_EXIT, *o) for o in exit_]
+
+
+def _netlink_data(sc: Syscall, pers: Pers) -> bool:
+    """The call carries socket data a netlink decoder reads (send/sendto/
+    recvfrom's buffer, sendmsg/recvmsg's iovecs) and its fd is argument 0."""
+    args = sc.args_for(pers)
+    return bool(args) and args[0].kind == "fd" and any(
+        (a.kind == "buf" and a.ref == "sockbuf") or a.kind == "msghdr" for a in args)
 
 
 def entry_flags(sc: Syscall, ops, *, entry_only: bool = False) -> int:
@@ -252,12 +268,17 @@ def _build_plan(trace, strsize: int, cpu_time: bool, entry_only: bool, abbrev: f
     if len(eff) > 0xFFFF:
         raise UsageError("too many system calls for one fetch plan")
     flags = (PlanFlag.CPU_TIME if cpu_time else 0) | (PlanFlag.TAMPER if section else 0) | fd_plan_flags(fds)
-    parts = [PLAN_HEADER.pack(PLAN_MAGIC, PLAN_VERSION, len(eff), strsize, flags)]
+    parts = [b""]
+    any_fd = False
     for (pers, nr) in sorted(eff):
         sc = eff[(pers, nr)]
         ops = syscall_ops(sc, pers, table, strsize=strsize, entry_only=entry_only, abbreviated=(pers, nr) in abbrev, fds=bool(fds))
+        any_fd = any_fd or any(o[1] == Op.FD for o in ops)
         parts.append(PLAN_ENTRY.pack(int(pers), len(ops), entry_flags(sc, ops, entry_only=entry_only), nr))
         parts.extend(PLAN_OP.pack(phase, int(kind), arg, src, size) for phase, kind, arg, src, size in ops)
+    if any_fd and not fds:  # the netlink calls' own FD ops (syscall_ops) want the socket's protocol
+        flags |= PlanFlag.FD_SOCKET
+    parts[0] = PLAN_HEADER.pack(PLAN_MAGIC, PLAN_VERSION, len(eff), strsize, flags)
     parts.append(section)
     return b"".join(parts)
 

@@ -49,6 +49,19 @@ SETS = [
     ("rtnl_addr_attrs", ["linux/if_addr.h"], r"IFA_[A-Z_]+", "IFA_???", None),
     ("rtnl_route_attrs", ["linux/rtnetlink.h"], r"RTA_[A-Z_]+", "RTA_???", None),
     ("rtnl_neigh_attrs", ["linux/neighbour.h"], r"NDA_[A-Z_]+", "NDA_???", None),
+    # netfilter: each subsystem's message types (the low byte of nlmsg_type)
+    ("nf_ctnetlink_types", ["linux/netfilter/nfnetlink_conntrack.h"], r"IPCTNL_MSG_CT_[A-Z_]+", "IPCTNL_MSG_CT_???", None),
+    ("nf_ctnetlink_exp_types", ["linux/netfilter/nfnetlink_conntrack.h"], r"IPCTNL_MSG_EXP_[A-Z_]+", "IPCTNL_MSG_EXP_???", None),
+    ("nf_queue_types", ["linux/netfilter/nfnetlink_queue.h"], r"NFQNL_MSG_[A-Z_]+", "NFQNL_MSG_???", None),
+    ("nf_ulog_types", ["linux/netfilter/nfnetlink_log.h"], r"NFULNL_MSG_[A-Z_]+", "NFULNL_MSG_???", None),
+    ("nf_osf_types", ["linux/netfilter/nfnetlink_osf.h"], r"OSF_MSG_[A-Z_]+", "OSF_MSG_???", None),
+    ("nf_ipset_types", ["linux/netfilter/ipset/ip_set.h"], r"IPSET_CMD_[A-Z_]+", "IPSET_CMD_???", None),
+    ("nf_acct_types", ["linux/netfilter/nfnetlink_acct.h"], r"NFNL_MSG_ACCT_[A-Z_]+", "NFNL_MSG_ACCT_???", None),
+    ("nf_cttimeout_types", ["linux/netfilter/nfnetlink_cttimeout.h"], r"IPCTNL_MSG_TIMEOUT_[A-Z_]+", "IPCTNL_MSG_TIMEOUT_???", None),
+    ("nf_cthelper_types", ["linux/netfilter/nfnetlink_cthelper.h"], r"NFNL_MSG_CTHELPER_[A-Z_]+", "NFNL_MSG_CTHELPER_???", None),
+    ("nf_nftables_types", ["linux/netfilter/nf_tables.h"], r"NFT_MSG_[A-Z_]+", "NFT_MSG_???", None),
+    ("nf_nft_compat_types", ["linux/netfilter/nf_tables_compat.h"], r"NFNL_MSG_COMPAT_[A-Z_]+", "NFNL_MSG_COMPAT_???", None),
+    ("nf_hook_types", ["linux/netfilter/nfnetlink_hook.h"], r"NFNL_MSG_HOOK_[A-Z_]+", "NFT_MSG_HOOK_???", None),
     # sock_diag: inet_diag replies' attributes
     ("inet_diag_attrs", ["linux/inet_diag.h"], r"INET_DIAG_[A-Z0-9_]+", "INET_DIAG_???", None),
 ]

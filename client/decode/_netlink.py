@@ -316,8 +316,15 @@ def _type_text(nl: NL, typ: int) -> str:
     return c.fs("nl_types").xval(typ, style)
 
 
+# netfilter subsystem -> the set of its message types (netlink.toml)
+_NF_TYPES = {1: "nf_ctnetlink_types", 2: "nf_ctnetlink_exp_types", 3: "nf_queue_types", 4: "nf_ulog_types",
+             5: "nf_osf_types", 6: "nf_ipset_types", 7: "nf_acct_types", 8: "nf_cttimeout_types",
+             9: "nf_cthelper_types", 10: "nf_nftables_types", 11: "nf_nft_compat_types", 12: "nf_hook_types"}
+
+
 def _nf_type(c: C, sub: int, t: int, style: str) -> str:
-    return hexa(t)
+    setname = _NF_TYPES.get(sub)
+    return c.fs(setname).xval(t, style) if setname else hexa(t)
 
 
 def header_text(nl: NL, h: tuple) -> str:

@@ -55,7 +55,14 @@ def nla_str(nl, off: int, n: int) -> str:
     return quote_buf(b, n, nl.strsize, nl.c.opts.xflag) if n > nl.strsize else quote_buf(b, n, nl.strsize, nl.c.opts.xflag) + "..."
 
 
-NLMSGERR_ATTRS = {1: nla_str, 2: u32}
+def _u8_array(nl, off: int, n: int) -> str:
+    b = nl.mem.get(off, n)
+    if b is None:
+        return nl.mem.at(off)
+    return "[" + ", ".join(str(x) for x in b) + "]"
+
+
+NLMSGERR_ATTRS = {1: nla_str, 2: u32, 3: _u8_array}  # MSG, OFFS, COOKIE
 
 
 def _attr_head(nl, ln: int, typ: int, setname: str | None) -> str:
@@ -243,7 +250,7 @@ def _stats(fmt: str, count: int):
 
     def pr(nl, off: int, n: int) -> str | None:
         k = min(n // size, count)
-        if k == 0:
+        if k < 24:  # shorter than the oldest layout: in hex
             return None
         b = nl.mem.get(off, k * size)
         if b is None:
@@ -291,7 +298,7 @@ _ROUTE_ATTRS = {"RTA_DST": "inet", "RTA_SRC": "inet", "RTA_IIF": "ifindex", "RTA
                 "RTA_GATEWAY": "inet", "RTA_PRIORITY": u32, "RTA_PREFSRC": "inet", "RTA_FLOW": u32,
                 "RTA_TABLE": ("xval32", "rt_tables"), "RTA_MARK": u32, "RTA_UID": u32, "RTA_TTL_PROPAGATE": u8,
                 "RTA_IP_PROTO": u8, "RTA_SPORT": u16, "RTA_DPORT": u16, "RTA_NH_ID": u32}
-_NEIGH_ATTRS = {"NDA_DST": "inet", "NDA_LLADDR": _hwaddr, "NDA_PROBES": u32, "NDA_VLAN": u16, "NDA_VNI": u32,
+_NEIGH_ATTRS = {"NDA_CACHEINFO": _u32_struct("ndm_confirmed", "ndm_used", "ndm_updated", "ndm_refcnt"), "NDA_DST": "inet", "NDA_LLADDR": _hwaddr, "NDA_PROBES": u32, "NDA_VLAN": u16, "NDA_VNI": u32,
                 "NDA_IFINDEX": "ifindex", "NDA_MASTER": "ifindex", "NDA_LINK_NETNSID": s32, "NDA_SRC_VNI": u32,
                 "NDA_PROTOCOL": u8, "NDA_NH_ID": u32}
 _ATTR_TABLES = {"link": ("rtnl_link_attrs", _LINK_ATTRS), "addr": ("rtnl_addr_attrs", _ADDR_ATTRS),
@@ -472,7 +479,10 @@ def _sock_diag(nl, h, off, n):
         return nl.mem.at(off)
     family = b[0]
     if family not in (socket.AF_INET, socket.AF_INET6):
-        return None
+        text = f"{{family={_fam(nl, family)}"
+        if n > 1:
+            text += f", data={nl.hexstr(off + 1, n - 1)}"
+        return text + "}"
     if h[2] & 1:  # NLM_F_REQUEST: an inet_diag_req_v2
         return _inet_diag_req(nl, off, n, family)
     text, ok = _inet_diag_msg(nl, off, n, family)
@@ -483,4 +493,26 @@ def _sock_diag(nl, h, off, n):
     return text
 
 
-FAMILIES = {7: _selinux, 0: _route, 4: _sock_diag}
+# --- NETLINK_NETFILTER: struct nfgenmsg, then attributes ------------------------------
+
+def _netfilter(nl, h, off, n):
+    if h[1] < 0x10 or n < 4:
+        return None
+    b = nl.mem.get(off, 4)
+    if b is None:
+        return nl.mem.at(off)
+    family, version = b[0], b[1]
+    le, be = struct.unpack_from("<H", b, 2)[0], struct.unpack_from(">H", b, 2)[0]
+    ver = "NFNETLINK_V0" if version == 0 else f"{hexa(version)} /* NFNETLINK_??? */"
+    if h[1] >> 8 == 10 and h[1] != 0x10:  # an nftables message: res_id names the subsystem
+        res = ("NFNL_SUBSYS_NFTABLES" if le == 10 else "htons(NFNL_SUBSYS_NFTABLES)" if be == 10 else f"htons({be})")
+    else:
+        res = f"htons({be})"
+    text = f"{{nfgen_family={_fam(nl, family)}, version={ver}, res_id={res}}}"
+    if n > 4:
+        rest = nl.hexstr(off + 4, n - 4) if h[1] in (0x10, 0x11) else attrs(nl, off + 4, n - 4, None, None)
+        return f"{text}, {rest}"
+    return text
+
+
+FAMILIES = {7: _selinux, 0: _route, 4: _sock_diag, 12: _netfilter}

@@ -21,7 +21,7 @@ GOLDEN = Path(__file__).parent / "golden"
 # network: _network, _sockaddr; msghdr: _msghdr (and iovec data); time: _time; misc: _misc, _ipc;
 # i386: names and args of int $0x80 calls; netlink: _netlink (route, generic), _sockaddr's
 # lengths, _ioctl's request names and argument kinds; structs: what calls fill or read
-# (getcpu, getgroups/setgroups lists, sched_param, timezone, sigsets of 4..8 bytes).
+# (getcpu, getgroups/setgroups lists, sched_param, timezone, sigsets of 1..8 bytes).
 CASES = {
     "file": ["openat", "newfstatat", "access", "faccessat2", "mkdirat", "unlinkat", "chdir", "getcwd", "close",
              "readlinkat", "renameat2", "fchmodat", "statx"],

@@ -257,15 +257,24 @@ def main() -> int:
             _native()
         except NativeMissing:
             pass  # worker_main reports it on ready_fd
+    if not _take_owner(config):
+        return 1
+    if passthru:
+        return passthru_main(config)
+    return worker_main(config)
+
+
+def _take_owner(config: dict) -> bool:
+    """The session owner's memory ceiling and ids (config's `memory_limit`
+    and `creds`), before any seize and with no thread started; False (the
+    failure said on ready_fd) when they cannot be taken."""
     try:
         _limit_memory(config.pop("memory_limit", None))
         _become(config.pop("creds", None))
     except (OSError, ValueError, TypeError) as exc:
         _fail_ready(config.get("ready_fd", -1), f"cannot take the session owner's credentials: {exc}")
-        return 1
-    if passthru:
-        return passthru_main(config)
-    return worker_main(config)
+        return False
+    return True
 
 
 def _limit_memory(limit) -> None:
@@ -484,12 +493,7 @@ def _forked_main(sock: socket.socket) -> int:
         _fail_ready(config.get("ready_fd", -1), missing)
         return 1
     # a worker started ahead of need (the daemon's warm and idle workers)
-    # takes its session owner's ids here, as a spawned one does in main():
-    # before any seize, no thread started
-    try:
-        _limit_memory(config.pop("memory_limit", None))
-        _become(config.pop("creds", None))
-    except (OSError, ValueError, TypeError) as exc:
-        _fail_ready(config.get("ready_fd", -1), f"cannot take the session owner's credentials: {exc}")
+    # takes its session owner's ids here, as a spawned one does in main()
+    if not _take_owner(config):
         return 1
     return worker_main(config)

@@ -10,49 +10,15 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 
 import pytest
 
-try:
-    from tracerd.native import _tracer  # noqa: F401
-    from tracerd.bpfgen import compile_filter  # noqa: F401
-
-    NATIVE = None
-except ImportError as exc:  # pragma: no cover - depends on the build
-    NATIVE = str(exc)
+from test_run import NATIVE, STRACE, TRACECTL, run_group, strace, tracectl
 
 pytestmark = pytest.mark.skipif(NATIVE is not None, reason=f"native loop or bpf compiler missing: {NATIVE}")
-
-STRACE = shutil.which("strace")
-TRACECTL = [sys.executable, "-c", "import sys; from tracerd.client import main; sys.exit(main())"]
 needs_strace = pytest.mark.skipif(STRACE is None, reason="strace is not installed")
 needs_root_unshare = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None, reason="needs root and unshare")
-
-
-def run_group(cmd, *, timeout=30, **kw):
-    """subprocess.run in a session of its own: on a timeout the whole group
-    goes (tracectl, its worker, the tracee), and the test fails."""
-    kw.setdefault("stdout", subprocess.PIPE)
-    kw.setdefault("stderr", subprocess.PIPE)
-    kw.setdefault("text", True)
-    with subprocess.Popen(cmd, start_new_session=True, **kw) as p:
-        try:
-            out, err = p.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, 9)
-            p.communicate()
-            raise
-        return subprocess.CompletedProcess(p.args, p.returncode, out, err)
-
-
-def tracectl(*argv, **kw):
-    return run_group([*TRACECTL, "--embedded", "run", *argv], **kw)
-
-
-def strace(*argv, **kw):
-    return run_group(["strace", *argv], **kw)
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +125,7 @@ p=$(cat {pidf})
 while kill -0 $p 2>/dev/null; do sleep 0.05; done
 echo gone"""
     pre = ["unshare", "-pf", "--mount-proc"] if mount_proc else ["unshare", "-Urpf"]
-    r = run_group([*pre, *TRACECTL, "--embedded", "run", *follow, "-e", "trace=none", "sh", "-c", script], timeout=30)
+    r = run_group([*pre, *TRACECTL, "--embedded", "run", *follow, "-e", "trace=none", "sh", "-c", script], timeout=30, text=True)
     assert (r.returncode, r.stdout) == (0, "gone\n"), r.stderr
     if not follow:  # an untraced child, reaped: strace's words
         assert re.search(r"^tracectl: Exit of unknown pid \d+ ignored$", r.stderr, re.M), r.stderr

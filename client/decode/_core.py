@@ -186,16 +186,26 @@ class C:
             return styled(str(AT_FDCWD), "AT_FDCWD", self.style)
         return self.fd(i, True)
 
-    def cstr(self, i: int, limit: int | None = None) -> str:
+    def cstr(self, i: int, limit: int | None = None, fetched: int | None = None) -> str:
+        """A C string shown up to `limit` characters, of which the fetch
+        read up to `fetched` (default: `limit`). Memory that ended before
+        its NUL and before that bound was unreadable past the string:
+        strace prints the address then, as for any unreadable pointer."""
         v = self.mem.get((0, i))
         if self.ulong(i) == 0:
             return "NULL"
         if not isinstance(v, (bytes, bytearray)):
             return self.ptr(i)
-        return quote_cstr(bytes(v), self.opts.strsize if limit is None else limit, self.opts.xflag)
+        if limit is None:
+            limit = self.opts.strsize
+        if len(v) < (limit if fetched is None else fetched) and not v.endswith(b"\0"):
+            return self.ptr(i)
+        return quote_cstr(bytes(v), limit, self.opts.xflag)
 
     def path(self, i: int) -> str:
-        return self.cstr(i, PATH_MAX)
+        # strace shows at most PATH_MAX - 1 characters of a path (then `...`);
+        # the fetch reads PATH_MAX of them
+        return self.cstr(i, PATH_MAX - 1, PATH_MAX)
 
     def buf(self, i: int, length: int, force_hex: bool = False, phase: int | None = None) -> str:
         v = self.m(i, phase)

@@ -3,7 +3,7 @@ utimensat and mount (open and the rest are table entries)."""
 
 from __future__ import annotations
 
-from ._core import C, syscall
+from ._core import C, modetext, syscall
 from ._fmt import quote
 
 
@@ -24,7 +24,7 @@ def _getcwd(c: C):
     return [quote(got.split(b"\0", 1)[0], c.opts.xflag) + more, c.lu(1)]
 
 
-@syscall("umask", ret=lambda c: f"{c.ret:03o}")
+@syscall("umask", ret=lambda c: modetext(c.ret))  # C's %#03o: 0126, 022, 000
 def _umask(c: C):
     return [c.mode(0)]
 

@@ -150,7 +150,8 @@ class FlagSet:
         self.by_value = {}
         for n, v in self.items:
             self.by_value.setdefault(v, n)
-        self.dflt = dflt or (self.items[0][0].split("_")[0] + "_???" if self.items else "???")
+        # dflt "": unknown bits print bare (memfd_secret's `0xde97face`)
+        self.dflt = dflt if dflt is not None else (self.items[0][0].split("_")[0] + "_???" if self.items else "???")
         self.header = header
         self._memo: dict[int, str] = {}  # value -> _flags text (the same few values recur)
 
@@ -203,7 +204,7 @@ class FlagSet:
             if left:
                 parts.append(f"{left:#x}")
             return "|".join(parts)
-        return f"{v:#x}" + comment(self.dflt)
+        return f"{v:#x}" + comment(self.dflt) if self.dflt else f"{v:#x}"
 
     def lookup(self, v: int) -> str | None:
         return self.by_value.get(v)

@@ -21,15 +21,21 @@ def mmap_flags(c: C, v: int) -> str:
 
 
 def _mmap_flags(c: C, v: int) -> str:
+    """The map type by name, then the flag bits (no comment for unknown
+    ones), then the huge page size: `MAP_PRIVATE|MAP_HUGETLB|21<<MAP_HUGE_SHIFT`.
+    -X verbose wraps the whole in one comment (`0 /* MAP_FILE */`)."""
     if c.style == "raw":
         return hexa(v)
     typ = v & 0xF
     t = c.fs("mmap_type").lookup(typ) or (hexa(typ) + comment("MAP_???"))
-    rest = v & ~0xF
-    text = t + ("|" + c.fs("mmap_flags").flags(rest) if rest else "")
-    if " /* " in text and rest and c.fs("mmap_type").lookup(typ):
-        text = t + "|" + hexa(rest)
-    return hexa(v) + comment(text) if c.style == "verbose" else text
+    huge = (v >> 26) & 0x3F
+    rest = v & ~0xF & 0x3FFFFFF  # the kernel's int; the huge size bits apart
+    if rest:
+        r = c.fs("mmap_flags").flags(rest)
+        t += "|" + (r.split(" ")[0] if " /* " in r else r)
+    if huge:
+        t += f"|{huge}<<MAP_HUGE_SHIFT"
+    return hexa(v) + comment(t) if c.style == "verbose" else t
 
 
 @syscall("mmap", "mmap2", ret="hex")
@@ -40,7 +46,7 @@ def _mmap(c: C):
     addr, off = a[0] & m, a[5] & m
     if c.name != "mmap":
         off *= 4096
-    return [f"{addr:#x}" if addr else "NULL", str(a[1] & m), c.flags(2, "mmap_prot"), mmap_flags(c, a[3] & 0xFFFFFFFF),
+    return [f"{addr:#x}" if addr else "NULL", str(a[1] & m), c.flags(2, "mmap_prot"), mmap_flags(c, a[3] & m),
             c.fd(4), f"{off:#x}" if off else "0"]
 
 

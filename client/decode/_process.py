@@ -99,3 +99,14 @@ def _pidfd_send_signal(c: C):
     return [c.fd(0), c.sig(1), c.ptr(2), c.u(3)]
 
 
+
+
+def _sched_policy_ret(c: C) -> str:
+    """sched_getscheduler's return annotated with its policy: `0 (SCHED_OTHER)`."""
+    name = c.fs("sched_policies").lookup(c.ret)
+    return f"{c.ret} ({name})" if name else str(c.ret)
+
+
+@syscall("sched_getscheduler", ret=_sched_policy_ret)
+def _sched_getscheduler(c: C):
+    return [c.d(0)]

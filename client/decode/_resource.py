@@ -32,7 +32,7 @@ def rlimit_text(c: C, b: bytes, i: int) -> str:
 @syscall("prctl")
 def _prctl(c: C):
     op = c.int(0)
-    out = [c.xval(0, "prctl_options", signed=True)]
+    out = [c.xval(0, "prctl_options")]  # the kernel's int, printed unsigned (0xffffffff /* PR_??? */)
     if op in (3, 7, 21, 39, 42, 37, 2, 16, 27, 30):  # getters
         if op == 16:
             return out + [c.outbuf(1) if c.m(1, 1) is not None else c.ptr(1)]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import struct
+import time
 
 from ._core import C, struct as register_struct, syscall
-from ._fmt import hexa
+from ._fmt import comment, hexa
 
 
 @register_struct("timespec")
@@ -47,10 +48,30 @@ def itimerval_text(c: C, b: bytes, i: int) -> str:
     return f"{{it_interval={timeval_text(c, b[:16], i)}, it_value={timeval_text(c, b[16:32], i)}}}"
 
 
-@syscall("time", entry=0)
+def stamp(sec: int) -> str | None:
+    """`2009-02-13T23:31:30+0000`: a time_t in local time, as strace dates it (None for 0)."""
+    if not sec:
+        return None
+    try:
+        lt = time.localtime(sec)
+        return time.strftime("%Y-%m-%dT%H:%M:%S", lt) + time.strftime("%z", lt)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _time_ret(c: C) -> str:
+    s = stamp(c.ret)
+    return f"{c.ret} ({s})" if s else str(c.ret)
+
+
+@syscall("time", entry=0, ret=_time_ret)
 def _time(c: C):
     v = c.m(0, 1)
-    return [f"[{struct.unpack_from('<q', v)[0]}]" if c.ok and isinstance(v, (bytes, bytearray)) and len(v) >= 8 else c.ptr(0)]
+    if c.ok and isinstance(v, (bytes, bytearray)) and len(v) >= 8:
+        sec = struct.unpack_from("<q", v)[0]
+        s = stamp(sec)
+        return [f"[{sec}{comment(s) if s else ''}]"]
+    return [c.ptr(0)]
 
 
 @syscall("nanosleep", entry=1)

@@ -66,6 +66,12 @@ def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, ent
             entry.append((Op.CSTR, i, LEN_NONE, PATH_MAX))
         elif k == "str":
             entry.append((Op.CSTR, i, LEN_NONE, 0))
+        elif k == "polyptr":
+            # what it points to depends on another argument (prctl's option):
+            # a C string at entry, and at exit the bytes of its largest
+            # struct, as far as they can be read
+            entry.append((Op.CSTR, i, LEN_NONE, 0))
+            exit_.append((Op.BUF, i, LEN_FIXED, table.struct_size(a.ref, pers)))
         elif k == "strarr" and a.ref == "env" and abbreviated:
             entry.append((Op.STRARR, i, LEN_FIXED, 0))  # count only
         elif k == "strarr":

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field as dfield
 from typing import Callable
 
 from . import _flags
-from ._fmt import FlagSet, hexa, ptr, quote_buf, quote_cstr, s32, s64, u32
+from ._fmt import FlagSet, hexa, ptr, quote, quote_buf, quote_cstr, s32, s64, u32
 from tracerd._wire import PATH_MAX
 
 AT_FDCWD = -100
@@ -170,6 +170,11 @@ class C:
     def ld(self, i: int) -> str:
         return str(self.long(i))
 
+    def id(self, i: int) -> str:
+        """A uid/gid (uid_t): unsigned, except (uid_t)-1, which strace prints as -1."""
+        v = self.args[i] & 0xFFFFFFFF
+        return "-1" if v == 0xFFFFFFFF else str(v)
+
     def lu(self, i: int) -> str:
         return str(self.args[i] & (0xFFFFFFFFFFFFFFFF if self.pers == 0 else 0xFFFFFFFF))
 
@@ -186,11 +191,13 @@ class C:
             return styled(str(AT_FDCWD), "AT_FDCWD", self.style)
         return self.fd(i, True)
 
-    def cstr(self, i: int, limit: int | None = None, fetched: int | None = None) -> str:
-        """A C string shown up to `limit` characters, of which the fetch
-        read up to `fetched` (default: `limit`). Memory that ended before
-        its NUL and before that bound was unreadable past the string:
-        strace prints the address then, as for any unreadable pointer."""
+    def cstr(self, i: int, limit: int | None = None, fetched: int | None = None, reads: int | None = None) -> str:
+        """A C string shown up to `limit` characters (default -s), of which
+        the fetch read up to `fetched` bytes (default -s, what `str`
+        fetches). strace reads `reads` bytes (default limit + 1, to see
+        whether the string goes on; printstr_ex with a length reads that
+        many): a NUL within them ends the string, else `...` follows; memory
+        unreadable before either is printed as the address."""
         v = self.mem.get((0, i))
         if self.ulong(i) == 0:
             return "NULL"
@@ -198,9 +205,17 @@ class C:
             return self.ptr(i)
         if limit is None:
             limit = self.opts.strsize
-        if len(v) < (limit if fetched is None else fetched) and not v.endswith(b"\0"):
+        if reads is None:
+            if v.endswith(b"\0"):  # the common case: the string ended within the fetch
+                return quote_cstr(bytes(v), limit, self.opts.xflag)
+            reads = limit + 1
+        b = bytes(v)
+        p = b.find(b"\0")
+        if p != -1 and p < reads:
+            return quote(b[:min(p, limit)], self.opts.xflag) + ("..." if p > limit else "")
+        if len(b) < min(reads, self.opts.strsize if fetched is None else fetched):
             return self.ptr(i)
-        return quote_cstr(bytes(v), limit, self.opts.xflag)
+        return quote(b[:limit], self.opts.xflag) + "..."
 
     def path(self, i: int) -> str:
         # strace shows at most PATH_MAX - 1 characters of a path (then `...`);
@@ -400,8 +415,8 @@ def _arg_len(c: C, a) -> int | None:
 
 
 # kinds printed from the argument's value alone: kind -> the method of C
-_BY_INDEX = {"fd": "fd", "dirfd": "dirfd", "path": "path", "str": "cstr", "int": "d", "pid": "d", "uid": "d",
-             "gid": "d", "off": "ld", "long": "ld", "size": "lu", "uint": "u", "hex": "hex", "ptr": "ptr",
+_BY_INDEX = {"fd": "fd", "dirfd": "dirfd", "path": "path", "str": "cstr", "int": "d", "pid": "d", "uid": "id",
+             "gid": "id", "off": "ld", "long": "ld", "size": "lu", "uint": "u", "hex": "hex", "ptr": "ptr",
              "sig": "sig", "mode": "mode", "sigset": "sigset"}
 
 

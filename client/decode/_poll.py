@@ -85,7 +85,7 @@ def _select_ret(c: C) -> str:
                 parts.append(f"{label} [{' '.join(fds)}]")
     t = c.m(4, 1)
     if c.ulong(4) and isinstance(t, (bytes, bytearray)) and len(t) >= 16:
-        sec, frac = struct.unpack_from("<qq", t)
+        sec, frac = struct.unpack_from("<qQ", t)
         unit = "tv_usec" if c.name == "select" else "tv_nsec"
         parts.append(f"left {{tv_sec={sec}, {unit}={frac}}}")
     return f"{c.ret} ({', '.join(parts)})" if parts else str(c.ret)

@@ -16,6 +16,8 @@ def makedev(dev: int) -> str:
 
 
 def _time(sec: int, nsec: int, name: str) -> list[str]:
+    if (not sec and not nsec) or not 0 <= nsec <= 999999999:
+        return [f"{name}={sec}", f"{name}_nsec={nsec}"]  # strace dates only a valid, non-zero time
     try:
         t = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(sec))
         z = time.strftime("%z", time.localtime(sec))

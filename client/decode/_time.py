@@ -11,7 +11,7 @@ from ._fmt import comment, hexa
 
 @register_struct("timespec")
 def timespec_text(c: C, b: bytes, i: int) -> str:
-    sec, nsec = struct.unpack_from("<qq", b)
+    sec, nsec = struct.unpack_from("<qQ", b)
     return f"{{tv_sec={sec}, tv_nsec={nsec}}}"
 
 
@@ -26,7 +26,7 @@ def _date(sec: int, nsec: int) -> str:
 def timespec2_text(c: C, b: bytes, i: int) -> str:
     out = []
     for k in range(2):
-        sec, nsec = struct.unpack_from("<qq", b, 16 * k)
+        sec, nsec = struct.unpack_from("<qQ", b, 16 * k)
         ns = {(1 << 30) - 1: "UTIME_NOW", (1 << 30) - 2: "UTIME_OMIT"}.get(nsec)
         out.append(ns if ns else f"{{tv_sec={sec}, tv_nsec={nsec}}}" + _date(sec, nsec))
     return "[" + ", ".join(out) + "]"
@@ -34,7 +34,7 @@ def timespec2_text(c: C, b: bytes, i: int) -> str:
 
 @register_struct("timeval")
 def timeval_text(c: C, b: bytes, i: int) -> str:
-    sec, usec = struct.unpack_from("<qq", b)
+    sec, usec = struct.unpack_from("<qQ", b)
     return f"{{tv_sec={sec}, tv_usec={usec}}}"
 
 

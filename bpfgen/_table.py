@@ -22,7 +22,7 @@ ARG_KINDS = frozenset(
         "fd", "dirfd", "path", "str", "buf", "flags", "enum", "struct", "array",
         "int", "uint", "hex", "ptr", "pid", "sig", "mode", "size", "off",
         "uid", "gid", "dev", "strarr", "iovec", "sigset", "msghdr", "mmsghdr", "long",
-        "polyptr",
+        "polyptr", "xint",
     }
 )
 RET_KINDS = frozenset({"int", "fd", "pid", "hex", "addr", "size", "off", "uid", "gid", "mode", "sig", "none"})

@@ -161,6 +161,11 @@ class C:
         v = self.args[i] & (0xFFFFFFFFFFFFFFFF if self.pers == 0 else 0xFFFFFFFF)
         return f"{v:#x}" if v else "0"
 
+    def x(self, i: int) -> str:
+        """An unsigned int in hex (the upper half of the register ignored)."""
+        v = self.args[i] & 0xFFFFFFFF
+        return f"{v:#x}" if v else "0"
+
     def d(self, i: int) -> str:
         return str(self.int(i))
 
@@ -382,7 +387,7 @@ _S_IFMT = {0o140000: "S_IFSOCK", 0o120000: "S_IFLNK", 0o100000: "S_IFREG", 0o600
 
 def modetext(m: int) -> str:
     """A permission mode as strace prints it: 0644, 000."""
-    m &= 0o7777
+    m &= 0xFFFF  # strace prints a mode as the unsigned short it passes
     return ("0" + format(m, "o") if m else "0").rjust(3, "0")  # C's %#03o
 
 
@@ -416,7 +421,7 @@ def _arg_len(c: C, a) -> int | None:
 
 # kinds printed from the argument's value alone: kind -> the method of C
 _BY_INDEX = {"fd": "fd", "dirfd": "dirfd", "path": "path", "str": "cstr", "int": "d", "pid": "d", "uid": "id",
-             "gid": "id", "off": "ld", "long": "ld", "size": "lu", "uint": "u", "hex": "hex", "ptr": "ptr",
+             "gid": "id", "off": "ld", "long": "ld", "size": "lu", "uint": "u", "xint": "x", "hex": "hex", "ptr": "ptr",
              "sig": "sig", "mode": "mode", "sigset": "sigset"}
 
 

@@ -143,7 +143,7 @@ class FlagSet:
 
     def __init__(self, name: str, items, dflt: str | None = None, header: str = "", field=None):
         self.name = name
-        # (mask, FlagSet): a value field printed first, by name, then the bits
+        # (mask, FlagSet, rest_comment): a value field printed first, by name, then the bits
         # (open's access mode: `O_RDONLY|O_CLOEXEC`, `O_RDONLY` for 0)
         self.field = field
         self.items = [(n, int(v)) for n, v in items]
@@ -181,13 +181,13 @@ class FlagSet:
 
     def _flags_of(self, v: int) -> str:
         if self.field is not None:
-            mask, fs = self.field
-            head = fs.lookup(v & mask) or hexa(v & mask)
+            mask, fs, rest_comment = self.field
+            head = fs.lookup(v & mask) or (hexa(v & mask) + comment(fs.dflt) if fs.dflt else hexa(v & mask))
             rest = v & ~mask
             if not rest:
                 return head
             r = self._bits(rest)
-            return head + "|" + (r.split(" ")[0] if " /* " in r else r)
+            return head + "|" + (r.split(" ")[0] if " /* " in r and not rest_comment else r)
         return self._bits(v)
 
     def _bits(self, v: int) -> str:

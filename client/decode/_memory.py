@@ -56,3 +56,30 @@ def _mremap(c: C):
     return out + ([c.ptr(4)] if c.uint(3) & 2 else [])
 
 
+
+
+def mpol_mode(c: C, v: int) -> str:
+    """A memory policy: its mode by name, then its mode flags
+    (`MPOL_BIND|MPOL_F_STATIC_NODES`); an unknown mode with flags prints as
+    one flag word."""
+    flags = v & 0xE000
+    mode = v & ~0xE000
+    if not flags:
+        return c.fs("mempolicy_modes").xval(mode, c.style)
+    name = c.fs("mempolicy_modes").lookup(mode)
+    if name is None:
+        return c.fs("mpol_mode_flags").flags(v, c.style)
+    if c.style == "raw":
+        return hexa(v)
+    text = name + "|" + c.fs("mpol_mode_flags").flags(flags)
+    return hexa(v) + comment(text) if c.style == "verbose" else text
+
+
+@syscall("mbind")
+def _mbind(c: C):
+    return [c.ptr(0), c.lu(1), mpol_mode(c, c.ulong(2)), c.ptr(3), c.lu(4), c.flags(5, "mbind_flags")]
+
+
+@syscall("set_mempolicy")
+def _set_mempolicy(c: C):
+    return [mpol_mode(c, c.uint(0)), c.ptr(1), c.lu(2)]

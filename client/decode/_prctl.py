@@ -105,7 +105,7 @@ def _tagged(c: C, v: int, ret: bool) -> str | None:
 
 
 def _ret_hexstr(c: C, aux: str | None) -> str:
-    return f"{c.ret:#x} ({aux})" if aux else hexa(c.ret)
+    return f"{hexa(c.ret)} ({aux})" if aux else hexa(c.ret)
 
 
 def _prctl_ret(c: C) -> str:
@@ -137,10 +137,10 @@ def _prctl_ret(c: C) -> str:
     return str(r)
 
 
-def _aux_flags(c: C, setname: str, v: int) -> str:
+def _aux_flags(c: C, setname: str, v: int) -> str | None:
     """Flags in a return's parenthesis (the value itself is printed in hex before)."""
     text = c.fs(setname).flags(v)
-    return text.split(" /* ")[0] if " /* " in text else text
+    return None if text.startswith("0x") else text  # no known bit: no parenthesis
 
 
 @syscall("prctl", ret=_prctl_ret)

@@ -110,3 +110,8 @@ def _sched_policy_ret(c: C) -> str:
 @syscall("sched_getscheduler", ret=_sched_policy_ret)
 def _sched_getscheduler(c: C):
     return [c.d(0)]
+
+
+@register_struct("sched_param")
+def sched_param_text(c: C, b: bytes, i: int) -> str:
+    return f"[{struct.unpack_from('<i', b)[0]}]"  # strace shows sched_priority alone

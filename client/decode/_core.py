@@ -222,6 +222,12 @@ class C:
             return self.ptr(i)
         return quote(b[:limit], self.opts.xflag) + "..."
 
+    def strn(self, i: int, n: int) -> str:
+        """strace's printstr_ex(addr, n, QUOTE_0_TERMINATED): a C string of
+        which at most n bytes are read (and -s + 1)."""
+        reads = min(self.opts.strsize + 1, n)
+        return self.cstr(i, min(reads, self.opts.strsize), reads=reads)
+
     def path(self, i: int) -> str:
         # strace shows at most PATH_MAX - 1 characters of a path (then `...`);
         # the fetch reads PATH_MAX of them
@@ -348,10 +354,27 @@ class C:
     def sigset(self, i: int, size: int = 8) -> str:
         if self.ulong(i) == 0:
             return "NULL"
+        n = _sigsetsize(self)
+        if n is not None and not (4 if self.pers else 8) <= n <= 8:
+            return self.ptr(i)  # strace reads no set of an invalid size: the address
         v = self.m(i)
         if not isinstance(v, (bytes, bytearray)) or len(v) < min(size, 8):
             return self.ptr(i)
         return sigset_text(int.from_bytes(bytes(v)[:8].ljust(8, b"\0"), "little"), style=self.style)
+
+
+_SIGSETSIZE = ("sigsetsize", "sizemask", "sigsz")
+
+
+def _sigsetsize(c: C) -> int | None:
+    """The call's sigset size argument, when its table entry names one."""
+    sc = c.sc
+    if sc is None:
+        return None
+    for k, a in enumerate(sc.args):
+        if a.name in _SIGSETSIZE:
+            return c.ulong(k)
+    return None
 
 
 def styled(raw: str, text: str | None, style: str) -> str:

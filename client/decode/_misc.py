@@ -128,3 +128,25 @@ def _membarrier(c: C):
     return [c.xval(0, "membarrier_cmds"), c.u(1)]
 
 
+
+
+@syscall("reboot")
+def _reboot(c: C):
+    """The restart command string only with LINUX_REBOOT_CMD_RESTART2."""
+    out = [c.xval(0, "reboot_magic1"), c.xval(1, "reboot_magic"), c.xval(2, "reboot_cmds")]
+    if c.uint(2) == 0xA1B2C3D4:
+        out.append(c.strn(3, 255))
+    return out
+
+
+@syscall("memfd_create")
+def _memfd_create(c: C):
+    """The name as strace reads it: at most MFD_NAME_MAX (249) characters and its NUL."""
+    fl = c.uint(1)
+    huge = fl >> 26
+    text = c.fs("mfd_flags").flags(fl & 0x3FFFFFF, c.style) if fl & 0x3FFFFFF or not huge else ""
+    if huge and c.style != "raw":  # the huge page size, as mmap's
+        text = (text + "|" if text else "") + f"{huge}<<MFD_HUGE_SHIFT"
+    elif huge:
+        text = hexa(fl)
+    return [c.strn(0, 250), text]

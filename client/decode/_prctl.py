@@ -171,7 +171,7 @@ def _prctl(c: C):
             return out + [quote(name, c.opts.xflag)]
         return out + [c.ptr(1)]
     if op == PR_SET_NAME:
-        return out + [c.cstr(1, TASK_COMM_LEN - 1, reads=TASK_COMM_LEN - 1)]
+        return out + [c.strn(1, TASK_COMM_LEN - 1)]
     if op in (PR_SVE_SET_VL, PR_SME_SET_VL):
         return out + [_vl(c, a2, False, "pr_sve_vl_flags" if op == PR_SVE_SET_VL else "pr_sme_vl_flags")]
     if op == PR_GET_SPECULATION_CTRL:

@@ -428,8 +428,26 @@ def filemode(m: int, style: str = "abbrev") -> str:
     for bit, n in ((0o4000, "S_ISUID"), (0o2000, "S_ISGID"), (0o1000, "S_ISVTX")):
         if m & bit:
             parts.append(n)
-    parts.append(f"{m & 0o777:#05o}".replace("0o", "0") if m & 0o777 else "000")
+    parts.append(o03(m & 0o777))
     return "|".join(parts)
+
+
+def o03(v: int) -> str:
+    """C's %#03o: 0644, 007, 000."""
+    return ("0" + format(v, "o")).rjust(3, "0") if v else "000"
+
+
+def symbolic_mode(m: int, style: str = "abbrev") -> str:
+    """strace's print_symbolic_mode_t (mknod): `S_IFCHR|0600`, a mode of no
+    known type as its number."""
+    t = m & 0o170000
+    ifmt = _S_IFMT.get(t) if t else ""
+    raw = o03(m)
+    if ifmt is None or style == "raw":
+        return raw
+    text = (ifmt + "|" if ifmt else "") + "".join(n + "|" for bit, n in ((0o4000, "S_ISUID"), (0o2000, "S_ISGID"), (0o1000, "S_ISVTX")) if m & bit)
+    text += o03(m & ~0o177000)
+    return raw + f" /* {text} */" if style == "verbose" else text
 
 
 # --- the generic, table-driven decoder ------------------------------------------
@@ -476,7 +494,7 @@ def generic_arg(c: C, i: int, a) -> str:
     if k == "dev":
         from ._stat import makedev
 
-        return makedev(c.ulong(i))
+        return makedev(c.uint(i))  # the kernel's unsigned int
     if k == "array":
         return c.ptr(i)
     if k == "strarr":

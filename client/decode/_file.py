@@ -47,3 +47,17 @@ def _listxattr(c: C):
 @syscall("utimensat")
 def _utimensat(c: C):
     return [c.dirfd(0), c.path(1), c.struct(2, "timespec2"), c.flags(3, "at_flags")]
+
+
+@syscall("mknod", "mknodat")
+def _mknod(c: C):
+    """The mode with its file type; the device only for a character or block device."""
+    from ._core import symbolic_mode
+    from ._stat import makedev
+
+    k = 1 if c.name == "mknodat" else 0
+    mode = c.uint(k + 1) & 0xFFFF  # umode_t
+    out = ([c.dirfd(0)] if k else []) + [c.path(k), symbolic_mode(mode, c.style)]
+    if mode & 0o170000 in (0o20000, 0o60000):
+        out.append(makedev(c.uint(k + 2)))
+    return out

@@ -109,13 +109,13 @@ def _sched_setaffinity(c: C):
 @syscall("seccomp")
 def _seccomp(c: C):
     op = c.uint(0)
-    flags = c.flags(1, "seccomp_filter_flags") if op == 1 else c.u(1)
+    flags = c.flags(1, "seccomp_filter_flags") if op == 1 else c.x(1)
     return [c.xval(0, "seccomp_ops"), flags, c.ptr(2)]
 
 
 @syscall("ptrace")
 def _ptrace(c: C):
-    return [c.xval(0, "ptrace_cmds", signed=True), c.d(1), c.ptr(2), c.ptr(3)]
+    return [c.fs("ptrace_cmds").xval(c.ulong(0), c.style), c.d(1), c.ptr(2), c.ptr(3)]
 
 
 @syscall("mount")

@@ -33,7 +33,10 @@ ARRAY_MAX_BYTES = 1 << 16
 # buf[..., REF] read up to their own bound instead of -s: a path (getcwd)
 # and a socket address are printed whole; a dirent buffer whole, to count
 # its entries (strace's `/* 7 entries */`)
-BUF_BOUNDS = {"path": PATH_MAX, "sockaddr": 128, "linux_dirent": ARRAY_MAX_BYTES, "linux_dirent64": ARRAY_MAX_BYTES}
+# (clone_args, open_how: what strace reads of a versioned struct, its own
+# size and the bytes past it it checks for zeros)
+BUF_BOUNDS = {"path": PATH_MAX, "sockaddr": 128, "linux_dirent": ARRAY_MAX_BYTES, "linux_dirent64": ARRAY_MAX_BYTES,
+              "clone_args": 256, "open_how": 256}
 
 
 def effective_set(trace: Iterable, table: Table | None = None) -> dict[tuple[Pers, int], Syscall]:

@@ -4,7 +4,7 @@ utimensat and mount (open and the rest are table entries)."""
 from __future__ import annotations
 
 from ._core import C, modetext, syscall
-from ._fmt import quote
+from ._fmt import quote, quote_buf
 
 
 @syscall("faccessat2")
@@ -61,3 +61,31 @@ def _mknod(c: C):
     if mode & 0o170000 in (0o20000, 0o60000):
         out.append(makedev(c.uint(k + 2)))
     return out
+
+
+@syscall("openat2")
+def _openat2(c: C):
+    """struct open_how, read only when its size is at least the kernel's first version (24)."""
+    import struct as _struct
+
+    size = c.ulong(3)
+    v = c.m(2, 0)
+    if c.ulong(2) == 0:
+        how = "NULL"
+    elif size < 24 or not isinstance(v, (bytes, bytearray)) or len(v) < 24 or len(v) < min(size, 24):
+        how = c.ptr(2)
+    else:
+        fl, mode, resolve = _struct.unpack_from("<QQQ", v)
+        parts = [f"flags={c.fs('open_modes').flags(fl, c.style)}"]
+        if fl & 0o20000100 or mode:
+            parts.append(f"mode={modetext(mode) if mode <= 0xFFFF else '0' + format(mode, 'o')}")
+        parts.append(f"resolve={c.fs('open_resolve_flags').flags(resolve, c.style)}")
+        want = min(size, 4096)  # strace looks at the bytes past the struct, up to a page
+        if want > 24:
+            if len(v) < min(want, max(c.opts.strsize, 24)):
+                parts.append("???")  # unreadable
+            elif len(v) >= want and any(v[24:want]):
+                parts.append(f"/* bytes 24..{want - 1} */ "
+                             + quote_buf(bytes(v[24:want]), want - 24, c.opts.strsize, c.opts.xflag, True))
+        how = "{" + ", ".join(parts) + "}"
+    return [c.dirfd(0), c.path(1), how, c.lu(3)]

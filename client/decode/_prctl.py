@@ -252,3 +252,39 @@ def _prctl(c: C):
             out.append(c.ptr(4))
         return out
     return out + _rest(c, 1)
+
+
+def _arch_prctl_ret(c: C) -> str:
+    op = c.uint(0)
+    if op in (0x1023, 0x1025) and c.ret > 0 and c.style != "raw":
+        aux = _aux_flags(c, "x86_xfeatures", c.ret)
+        return f"{hexa(c.ret)} ({aux})" if aux else hexa(c.ret)
+    return str(c.ret)
+
+
+@syscall("arch_prctl", ret=_arch_prctl_ret)
+def _arch_prctl(c: C):
+    """ARCH_GET_FS/GS fill a word (printed at exit); ARCH_GET_CPUID takes none."""
+    op = c.uint(0)
+    out = [c.xval(0, "arch_prctl_codes")]
+    if op in (0x1003, 0x1004):  # ARCH_GET_FS, ARCH_GET_GS
+        if not c.exiting:
+            return out + [c.ptr(1)]
+        v = _out(c, 1, 8)
+        w = struct.unpack_from('<Q', v)[0] if v is not None else 0
+        return out + [f"[{hexa(w) if w else 'NULL'}]" if v is not None else c.ptr(1)]
+    if op == 0x1011:  # ARCH_GET_CPUID
+        return out
+    if op in (0x1021, 0x1022, 0x1024):  # ARCH_GET_XCOMP_SUPP, _PERM, _GUEST_PERM: a feature mask, at exit
+        if not c.exiting:
+            return out + [c.ptr(1)]
+        v = _out(c, 1, 8)
+        if v is None:
+            return out + [c.ptr(1)]
+        w = struct.unpack_from("<Q", v)[0]
+        fs = c.fs("x86_xfeatures")
+        # strace comments the names even when abbreviating (the masks are not public)
+        return out + [f"[{fs.flags(w, 'raw' if c.style == 'raw' else 'verbose')}]"]
+    if op in (0x1023, 0x1025):  # ARCH_REQ_XCOMP_PERM, _GUEST_PERM: a feature number
+        return out + [c.fs("x86_xfeature_bits").xval(c.ulong(1), "raw" if c.style == "raw" else "verbose")]
+    return out + [hexa(c.ulong(1))]

@@ -59,7 +59,7 @@ def clone_args_text(c: C, b: bytes, i: int) -> str:
     if ptid:
         p.append(f"parent_tid={hexa(ptid)}")
     p.append(f"exit_signal={sigtext(sig) if sig else 0}")
-    p.append(f"stack={hexa(stack)}")
+    p.append(f"stack={hexa(stack) if stack else 'NULL'}")
     p.append(f"stack_size={hexa(ssize)}")
     if tls:
         p.append(f"tls={hexa(tls)}")

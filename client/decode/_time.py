@@ -123,3 +123,24 @@ def _timer_gettime(c: C):
 @syscall("timer_delete", "timer_getoverrun")
 def _timer_delete(c: C):
     return [c.d(0)]
+
+
+def clock_t_text(c: C, v: int) -> str:
+    """A clock_t in ticks, its seconds in a comment (`37 /* 0.37 s */`)."""
+    import os
+
+    if c.style == "raw":
+        return str(v)
+    try:
+        hz = os.sysconf("SC_CLK_TCK")
+    except (ValueError, OSError):
+        return str(v)
+    prec = 6 if hz > 100000 else 5 if hz > 10000 else 4 if hz > 1000 else 3 if hz > 100 else 2 if hz > 10 else 1 if hz > 1 else 0
+    return f"{v} /* {v / hz:.{prec}f} s */"
+
+
+@register_struct("tms")
+def tms_text(c: C, b: bytes, i: int) -> str:
+    f = struct.unpack_from("<4Q", b)
+    names = ("tms_utime", "tms_stime", "tms_cutime", "tms_cstime")
+    return "{" + ", ".join(f"{n}={clock_t_text(c, v)}" for n, v in zip(names, f)) + "}"

@@ -235,10 +235,12 @@ class C:
 
     def buf(self, i: int, length: int, force_hex: bool = False, phase: int | None = None) -> str:
         v = self.m(i, phase)
-        if self.ulong(i) == 0 and length:
+        if self.ulong(i) == 0:
             return "NULL"
         if not isinstance(v, (bytes, bytearray)):
             return self.ptr(i)
+        if len(v) < min(max(length, 0), self.opts.strsize):
+            return self.ptr(i)  # strace reads what it shows whole: part unreadable, the address
         return quote_buf(bytes(v), max(length, 0), self.opts.strsize, self.opts.xflag, force_hex)
 
     def outbuf(self, i: int, force_hex: bool = False) -> str:

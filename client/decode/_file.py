@@ -89,3 +89,28 @@ def _openat2(c: C):
                              + quote_buf(bytes(v[24:want]), want - 24, c.opts.strsize, c.opts.xflag, True))
         how = "{" + ", ".join(parts) + "}"
     return [c.dirfd(0), c.path(1), how, c.lu(3)]
+
+
+def xattr_value(c: C, i: int, size: int) -> str:
+    """An attribute value: the address when its size is beyond XATTR_SIZE_MAX,
+    a trailing NUL left out as strace does."""
+    if size > 65536 and c.ulong(i):
+        return c.ptr(i)
+    v = c.m(i, 0)
+    if isinstance(v, (bytes, bytearray)) and size and len(v) >= size and v[size - 1] == 0:
+        size -= 1
+    return c.buf(i, size, phase=0)
+
+
+@syscall("setxattr", "lsetxattr", "fsetxattr")
+def _setxattr(c: C):
+    first = c.fd(0) if c.name == "fsetxattr" else c.path(0)
+    return [first, c.cstr(1), xattr_value(c, 2, c.ulong(3)), c.lu(3), c.flags(4, "xattr_flags")]
+
+
+@syscall("listxattr", "llistxattr", "flistxattr", entry=1)
+def _listxattr(c: C):
+    """The list only when a size was given and the call succeeded."""
+    first = c.fd(0) if c.name == "flistxattr" else c.path(0)
+    lst = c.outbuf(1) if c.ulong(2) and c.ok else c.ptr(1)
+    return [first, lst, c.lu(2)]

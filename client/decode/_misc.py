@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import struct
 
-from ._core import C, struct as register_struct, syscall
+from ._core import C, struct as register_struct, styled, syscall
 from ._fmt import hexa, quote
 
 
@@ -150,3 +150,19 @@ def _memfd_create(c: C):
     elif huge:
         text = hexa(fl)
     return [c.strn(0, 250), text]
+
+
+def keyring(c: C, i: int) -> str:
+    """A key serial number: KEY_SPEC_* by name, else decimal."""
+    v = c.int(i)
+    return styled(str(v), c.fs("key_spec").lookup(v), c.style)
+
+
+@syscall("add_key")
+def _add_key(c: C):
+    return [c.cstr(0), c.cstr(1), c.buf(2, c.ulong(3), phase=0), c.lu(3), keyring(c, 4)]
+
+
+@syscall("request_key")
+def _request_key(c: C):
+    return [c.cstr(0), c.cstr(1), c.cstr(2), keyring(c, 3)]

@@ -91,7 +91,9 @@ def _wait4(c: C):
         st = wait_status(struct.unpack_from("<i", v)[0])
     else:
         st = c.ptr(1)
-    return [c.d(0), st, c.flags(2, "wait4_options"), c.outstruct(3, "rusage")]
+    # the usage only when a child was reaped (WNOHANG's 0 leaves it unwritten)
+    ru = c.outstruct(3, "rusage") if c.ok and c.rval > 0 else c.ptr(3)
+    return [c.d(0), st, c.flags(2, "wait4_options"), ru]
 
 
 @syscall("pidfd_send_signal")
@@ -115,3 +117,8 @@ def _sched_getscheduler(c: C):
 @register_struct("sched_param")
 def sched_param_text(c: C, b: bytes, i: int) -> str:
     return f"[{struct.unpack_from('<i', b)[0]}]"  # strace shows sched_priority alone
+
+
+@syscall("unshare")
+def _unshare(c: C):
+    return [c.flags(0, "unshare_flags", 64)]  # an unsigned long

@@ -44,6 +44,8 @@ def _getgroups(c: C):
     v = c.m(1, 1)
     if n == 0 and c.ok and c.ulong(1):
         g = "[]"  # the kernel only counts when size is 0
+    elif n and c.ok and c.rval == 0 and c.ulong(1):
+        g = "[]"
     elif n and c.ok and isinstance(v, (bytes, bytearray)) and len(v) >= 4 * c.rval:
         g = "[" + ", ".join(str(x) for x in struct.unpack_from(f"<{c.rval}I", v)) + "]"
     else:

@@ -82,7 +82,8 @@ def _nanosleep(c: C):
 
 @syscall("clock_nanosleep", entry=3)
 def _clock_nanosleep(c: C):
-    rem = c.struct(3, "timespec", 1) if c.exiting and c.is_error else c.ptr(3)
+    # the remaining time of an interrupted relative sleep (an absolute one leaves it)
+    rem = c.struct(3, "timespec", 1) if c.exiting and c.is_error and not c.uint(1) & 1 else c.ptr(3)
     return [c.xval(0, "clocks"), c.flags(1, "timer_flags"), c.struct(2, "timespec", 0), rem]
 
 
@@ -144,3 +145,38 @@ def tms_text(c: C, b: bytes, i: int) -> str:
     f = struct.unpack_from("<4Q", b)
     names = ("tms_utime", "tms_stime", "tms_cutime", "tms_cstime")
     return "{" + ", ".join(f"{n}={clock_t_text(c, v)}" for n, v in zip(names, f)) + "}"
+
+
+def _date_us(sec: int, usec: int) -> str:
+    """` /* 2017-04-16T13:51:18.000042+0000 */` for a valid, non-zero time (microseconds)."""
+    if (not sec and not usec) or not 0 <= usec <= 999999:
+        return ""
+    try:
+        lt = time.localtime(sec)
+    except (OverflowError, OSError, ValueError):
+        return ""
+    frac = f".{usec:06d}" if usec else ""
+    return comment(time.strftime("%Y-%m-%dT%H:%M:%S", lt) + frac + time.strftime("%z", lt))
+
+
+@register_struct("timeval_pair")
+def timeval_pair_text(c: C, b: bytes, i: int) -> str:
+    out = []
+    for k in range(2):
+        sec, usec = struct.unpack_from("<qQ", b, 16 * k)
+        out.append(f"{{tv_sec={sec}, tv_usec={usec}}}" + _date_us(sec, usec))
+    return "[" + ", ".join(out) + "]"
+
+
+@register_struct("utimbuf")
+def utimbuf_text(c: C, b: bytes, i: int) -> str:
+    a, m = struct.unpack_from("<qq", b)
+    sa, sm = stamp(a), stamp(m)
+    return (f"{{actime={a}{comment(sa) if sa else ''}, "
+            f"modtime={m}{comment(sm) if sm else ''}}}")
+
+
+@register_struct("long")
+def long_text(c: C, b: bytes, i: int) -> str:
+    v = struct.unpack_from("<Q", b)[0]
+    return f"[{hexa(v) if v else 0}]"

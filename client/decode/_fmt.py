@@ -216,8 +216,8 @@ class FlagSet:
             return raw
         n = self.by_value.get(v)
         if style == "verbose":
-            return raw + comment(n if n else self.dflt)
-        return n if n else raw + comment(self.dflt)
+            return raw + comment(n) if n else (raw + comment(self.dflt) if self.dflt else raw)
+        return n if n else (raw + comment(self.dflt) if self.dflt else raw)
 
 
 # kernel-internal codes (include/linux/errno.h) that strace names; the first

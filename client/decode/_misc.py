@@ -33,15 +33,33 @@ def _getrandom(c: C):
 
 
 def futex_op(c: C, v: int) -> str:
+    """One of strace's futex operations, each a whole value: the command,
+    _PRIVATE, and FUTEX_CLOCK_REALTIME only with the waits that take it;
+    anything else is `0x101 /* FUTEX_??? */`."""
     if c.style == "raw":
         return hexa(v)
     base = c.fs("futex_ops").lookup(v & 0x7F)
-    if base is None:
-        return hexa(v)
-    name = base + ("_PRIVATE" if v & 128 else "")
+    if base is None or v & ~0x1FF or (v & 256 and v & 0x7F not in (0, 9, 11)):
+        return hexa(v) + " /* FUTEX_??? */"
+    if v & 128:
+        name = base + ("|FUTEX_PRIVATE_FLAG" if base == "FUTEX_FD" else "_PRIVATE")
+    else:
+        name = base
     if v & 256:
         name += "|FUTEX_CLOCK_REALTIME"
     return hexa(v) + f" /* {name} */" if c.style == "verbose" else name
+
+
+def _wake_op(c: C, v: int) -> str:
+    """FUTEX_WAKE_OP's encoded operation: `FUTEX_OP_SET<<28|0<<12|FUTEX_OP_CMP_EQ<<24|0`."""
+    out = "FUTEX_OP_OPARG_SHIFT<<28|" if (v >> 28) & 8 else ""
+    op, cmp = (v >> 28) & 7, (v >> 24) & 0xF
+    opn = c.fs("futex_wake_ops").xval(op, c.style)
+    out += opn + "<<28" + ("" if c.fs("futex_wake_ops").lookup(op) else " /* FUTEX_OP_??? */")
+    out += f"|{hexa((v >> 12) & 0xFFF)}<<12|"
+    cmpn = c.fs("futex_wake_cmps").xval(cmp, c.style)
+    out += cmpn + "<<24" + ("" if c.fs("futex_wake_cmps").lookup(cmp) else " /* FUTEX_OP_CMP_??? */")
+    return out + f"|{hexa(v & 0xFFF)}"
 
 
 def _bitset(v: int) -> str:
@@ -50,24 +68,32 @@ def _bitset(v: int) -> str:
 
 @syscall("futex")
 def _futex(c: C):
+    """The arguments each operation takes (strace 6.1's futex decoder)."""
     op = c.uint(1)
     cmd = op & 0x7F
-    out = [c.ptr(0), futex_op(c, op), c.d(2)]
-    if cmd in (0, 9, 11):  # WAIT, WAIT_BITSET, WAIT_REQUEUE_PI: a timeout
-        out.append(c.struct(3, "timespec", 0))
-        if cmd == 9:  # the second address is not used
-            out.append(_bitset(c.uint(5)))
-        elif cmd == 11:
-            out.append(c.ptr(4))
-    elif cmd in (3, 4, 12):  # REQUEUE, CMP_REQUEUE: val2, uaddr2 [, val3]
-        out += [c.u(3), c.ptr(4)] + ([c.d(5)] if cmd != 3 else [])
-    elif cmd == 10:
-        out.append(_bitset(c.uint(5)))
-    elif cmd == 5:
-        out += [c.u(3), c.ptr(4), hexa(c.uint(5))]
-    elif cmd in (6, 13):
-        out.append(c.struct(3, "timespec", 0))
-    return out
+    out = [c.ptr(0), futex_op(c, op)]
+    ts = lambda: c.struct(3, "timespec", 0)  # noqa: E731
+    if cmd == 0:  # WAIT
+        return out + [c.u(2), ts()]
+    if cmd in (6, 13):  # LOCK_PI, LOCK_PI2
+        return out + [ts()]
+    if cmd == 9:  # WAIT_BITSET
+        return out + [c.u(2), ts(), _bitset(c.uint(5))]
+    if cmd == 10:  # WAKE_BITSET
+        return out + [c.u(2), _bitset(c.uint(5))]
+    if cmd == 3:  # REQUEUE
+        return out + [c.u(2), c.u(3), c.ptr(4)]
+    if cmd in (4, 12):  # CMP_REQUEUE, CMP_REQUEUE_PI
+        return out + [c.u(2), c.u(3), c.ptr(4), c.u(5)]
+    if cmd == 5:  # WAKE_OP
+        return out + [c.u(2), c.u(3), c.ptr(4), _wake_op(c, c.uint(5))]
+    if cmd == 11:  # WAIT_REQUEUE_PI
+        return out + [c.u(2), ts(), c.ptr(4)]
+    if cmd in (1, 2):  # WAKE, FD
+        return out + [c.u(2)]
+    if cmd in (7, 8):  # UNLOCK_PI, TRYLOCK_PI
+        return out
+    return out + [c.u(2), c.ptr(3), c.ptr(4), hexa(c.uint(5))]
 
 
 @register_struct("rusage")

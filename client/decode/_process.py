@@ -122,3 +122,9 @@ def sched_param_text(c: C, b: bytes, i: int) -> str:
 @syscall("unshare")
 def _unshare(c: C):
     return [c.flags(0, "unshare_flags", 64)]  # an unsigned long
+
+
+@register_struct("int")
+def int_text(c: C, b: bytes, i: int) -> str:
+    """An int the call wrote (getcpu's cpu and node, name_to_handle_at's mount id)."""
+    return f"[{struct.unpack_from('<i', b)[0]}]"

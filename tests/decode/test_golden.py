@@ -19,7 +19,8 @@ GOLDEN = Path(__file__).parent / "golden"
 # file: _file, _stat; desc: _desc, _ioctl, _poll; memory: _memory;
 # process: _process, _resource; signal: _signal, _signals (siginfo);
 # network: _network, _sockaddr; msghdr: _msghdr (and iovec data); time: _time; misc: _misc, _ipc;
-# i386: names and args of int $0x80 calls.
+# i386: names and args of int $0x80 calls; prctl: _prctl; args: _core's kinds, _file,
+# _memory, _misc, _process, _time.
 CASES = {
     "file": ["openat", "newfstatat", "access", "faccessat2", "mkdirat", "unlinkat", "chdir", "getcwd", "close",
              "readlinkat", "renameat2", "fchmodat", "statx"],
@@ -33,6 +34,12 @@ CASES = {
     "time": ["nanosleep", "clock_nanosleep", "clock_getres", "clock_gettime"],
     "misc": ["uname", "getrandom", "shmget", "shmat", "shmdt", "shmctl"],
     "i386": ["getpid", "open", "write", "close", "mmap"],
+    # prctl/arch_prctl by option (_prctl); args: the table-wide classes of
+    # issue 13 (widths and signedness, flag sets, octal and annotated
+    # returns, NULL, unreadable memory as an address, PATH_MAX paths)
+    "prctl": ["prctl", "arch_prctl"],
+    "args": ["chown", "umask", "openat", "fanotify_mark", "memfd_secret", "unshare", "mknodat", "mknod", "futex",
+             "mmap", "sched_getscheduler", "time", "wait4", "readv", "add_key", "faccessat", "setxattr", "chdir"],
 }
 # per-program gcc options
 CFLAGS = {"i386": ["-no-pie"]}

@@ -83,3 +83,17 @@ def _mbind(c: C):
 @syscall("set_mempolicy")
 def _set_mempolicy(c: C):
     return [mpol_mode(c, c.uint(0)), c.ptr(1), c.lu(2)]
+
+
+@syscall("get_mempolicy", entry=0)
+def _get_mempolicy(c: C):
+    """The policy the call wrote, by name (a node number with MPOL_F_NODE)."""
+    import struct
+
+    v = c.m(0, 1)
+    if c.ok and c.ulong(0) and isinstance(v, (bytes, bytearray)) and len(v) >= 4:
+        m = struct.unpack_from("<i", v)[0]
+        mode = f"[{m}]" if c.uint(4) & 1 else f"[{c.fs('mempolicy_modes').xval(m & 0xFFFFFFFF, c.style)}]"
+    else:
+        mode = c.ptr(0)
+    return [mode, c.ptr(1), c.lu(2), c.ptr(3), c.flags(4, "get_mempolicy_flags")]

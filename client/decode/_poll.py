@@ -98,3 +98,10 @@ def _select(c: C):
     if c.name == "select":
         return out + [c.struct(4, "timeval", 0)]
     return out + [c.struct(4, "timespec", 0), c.ptr(5)]
+
+
+@syscall("epoll_ctl")
+def _epoll_ctl(c: C):
+    """EPOLL_CTL_DEL reads no event: its address."""
+    ev = c.ptr(3) if c.uint(1) == 2 else c.struct(3, "epoll_event", 0)
+    return [c.fd(0), c.xval(1, "epoll_ctl_ops"), c.fd(2), ev]

@@ -128,3 +128,22 @@ def _unshare(c: C):
 def int_text(c: C, b: bytes, i: int) -> str:
     """An int the call wrote (getcpu's cpu and node, name_to_handle_at's mount id)."""
     return f"[{struct.unpack_from('<i', b)[0]}]"
+
+
+def _persona(c: C, v: int) -> str:
+    """An execution domain and its flags: `PER_LINUX|ADDR_NO_RANDOMIZE`."""
+    text = c.fs("personality_types").xval(v & 0xFF, c.style)
+    rest = v & ~0xFF
+    if rest:
+        text += "|" + c.fs("personality_flags").flags(rest, c.style)
+    return text
+
+
+def _personality_ret(c: C) -> str:
+    return f"{hexa(c.ret)} ({_persona(c, c.ret & 0xFFFFFFFF)})"
+
+
+@syscall("personality", ret=_personality_ret)
+def _personality(c: C):
+    v = c.uint(0)
+    return [hexa(v) if v == 0xFFFFFFFF else _persona(c, v)]

@@ -192,3 +192,16 @@ def _add_key(c: C):
 @syscall("request_key")
 def _request_key(c: C):
     return [c.cstr(0), c.cstr(1), c.cstr(2), keyring(c, 3)]
+
+
+@syscall("landlock_create_ruleset")
+def _landlock_create_ruleset(c: C):
+    """The attributes are read only when their size holds handled_access_fs."""
+    size = c.ulong(1)
+    v = c.m(0, 0)
+    if size < 8 or not c.ulong(0) or not isinstance(v, (bytes, bytearray)) or len(v) < 8:
+        attr = c.ptr(0)
+    else:
+        acc = c.fs("landlock_ruleset_access_fs").flags(struct.unpack_from("<Q", v)[0], c.style)
+        attr = f"{{handled_access_fs={acc}{', ...' if size > 8 else ''}}}"
+    return [attr, c.lu(1), c.flags(2, "landlock_create_flags")]

@@ -205,3 +205,13 @@ def _landlock_create_ruleset(c: C):
         acc = c.fs("landlock_ruleset_access_fs").flags(struct.unpack_from("<Q", v)[0], c.style)
         attr = f"{{handled_access_fs={acc}{', ...' if size > 8 else ''}}}"
     return [attr, c.lu(1), c.flags(2, "landlock_create_flags")]
+
+
+@syscall("kexec_load")
+def _kexec_load(c: C):
+    """The flags: the architecture field (KEXEC_ARCH_MASK), then the flag bits."""
+    n = c.ulong(3)
+    fl = c.fs("kexec_arch_values").xval(n & 0xFFFF0000, c.style)
+    if n & ~0xFFFF0000:
+        fl += "|" + c.fs("kexec_load_flags").flags(n & ~0xFFFF0000, c.style)
+    return [c.ptr(0), c.lu(1), c.ptr(2), fl]

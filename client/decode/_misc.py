@@ -215,3 +215,46 @@ def _kexec_load(c: C):
     if n & ~0xFFFF0000:
         fl += "|" + c.fs("kexec_load_flags").flags(n & ~0xFFFF0000, c.style)
     return [c.ptr(0), c.lu(1), c.ptr(2), fl]
+
+
+def _ioprio_text(c: C, v: int) -> str:
+    return f"IOPRIO_PRIO_VALUE({c.fs('ioprio_class').xval(v >> 13, c.style)}, {v & 0x1FFF})"
+
+
+def _ioprio_get_ret(c: C) -> str:
+    return str(c.ret) if c.style == "raw" else f"{c.ret} ({_ioprio_text(c, c.ret & 0xFFFFFFFF)})"
+
+
+@syscall("ioprio_get", ret=_ioprio_get_ret)
+def _ioprio_get(c: C):
+    return [c.xval(0, "ioprio_who"), c.d(1)]
+
+
+@syscall("ioprio_set")
+def _ioprio_set(c: C):
+    v = c.uint(2)
+    if c.style == "raw":
+        prio = c.d(2)
+    elif c.style == "verbose":
+        prio = c.d(2) + f" /* {_ioprio_text(c, v)} */"
+    else:
+        prio = _ioprio_text(c, v)
+    return [c.xval(0, "ioprio_who"), c.d(1), prio]
+
+
+@syscall("syslog", entry=1)
+def _syslog(c: C):
+    """The command, with the buffer and length only for those that use them."""
+    t = c.int(0)
+    name = c.fs("syslog_action_type").lookup(t & 0xFFFFFFFF)
+    cmd = (f"{t} /* {name} */" if name else f"{t} /* SYSLOG_ACTION_??? */") if c.style != "raw" else str(t)
+    if t in (0, 1, 5, 6, 7, 9, 10):
+        return [cmd]
+    if t in (2, 3, 4):  # the buffer read, at exit
+        return [cmd, c.outbuf(1) if c.ok else c.ptr(1), c.d(2)]
+    if t == 8:  # CONSOLE_LEVEL: the length is a log level
+        lv = c.int(2)
+        n = {0: "LOGLEVEL_EMERG", 1: "LOGLEVEL_ALERT", 2: "LOGLEVEL_CRIT",
+             3: "LOGLEVEL_ERR", 4: "LOGLEVEL_WARNING", 5: "LOGLEVEL_NOTICE", 6: "LOGLEVEL_INFO", 7: "LOGLEVEL_DEBUG"}.get(lv)
+        return [cmd, c.ptr(1), str(lv) if c.style == "raw" else f"{lv} /* {n or 'LOGLEVEL_???'} */"]
+    return [cmd, c.ptr(1), c.d(2)]

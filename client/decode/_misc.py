@@ -255,6 +255,6 @@ def _syslog(c: C):
     if t == 8:  # CONSOLE_LEVEL: the length is a log level
         lv = c.int(2)
         n = {0: "LOGLEVEL_EMERG", 1: "LOGLEVEL_ALERT", 2: "LOGLEVEL_CRIT",
-             3: "LOGLEVEL_ERR", 4: "LOGLEVEL_WARNING", 5: "LOGLEVEL_NOTICE", 6: "LOGLEVEL_INFO", 7: "LOGLEVEL_DEBUG"}.get(lv)
+             3: "LOGLEVEL_ERR", 4: "LOGLEVEL_WARNING", 5: "LOGLEVEL_NOTICE", 6: "LOGLEVEL_INFO", 7: "LOGLEVEL_DEBUG", 8: "LOGLEVEL_DEBUG+1"}.get(lv)
         return [cmd, c.ptr(1), str(lv) if c.style == "raw" else f"{lv} /* {n or 'LOGLEVEL_???'} */"]
     return [cmd, c.ptr(1), c.d(2)]

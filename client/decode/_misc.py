@@ -144,11 +144,6 @@ def _ptrace(c: C):
     return [c.fs("ptrace_cmds").xval(c.ulong(0), c.style), c.d(1), c.ptr(2), c.ptr(3)]
 
 
-@syscall("mount")
-def _mount(c: C):
-    return [c.path(0), c.path(1), c.cstr(2), c.flags(3, "mount_flags", 64), c.ptr(4)]
-
-
 @syscall("membarrier")
 def _membarrier(c: C):
     return [c.xval(0, "membarrier_cmds"), c.u(1)]
@@ -258,3 +253,42 @@ def _syslog(c: C):
              3: "LOGLEVEL_ERR", 4: "LOGLEVEL_WARNING", 5: "LOGLEVEL_NOTICE", 6: "LOGLEVEL_INFO", 7: "LOGLEVEL_DEBUG", 8: "LOGLEVEL_DEBUG+1"}.get(lv)
         return [cmd, c.ptr(1), str(lv) if c.style == "raw" else f"{lv} /* {n or 'LOGLEVEL_???'} */"]
     return [cmd, c.ptr(1), c.d(2)]
+
+
+@syscall("kcmp")
+def _kcmp(c: C):
+    """The indexes by type: fds for KCMP_FILE, none for the whole-resource types."""
+    t = c.uint(2)
+    out = [c.d(0), c.d(1), c.xval(2, "kcmp_types")]
+    if t == 0:  # KCMP_FILE
+        return out + [str(c.int(3)), str(c.int(4))]
+    if t == 7:  # KCMP_EPOLL_TFD: a struct kcmp_epoll_slot (not read)
+        return out + [str(c.int(3)), c.ptr(4)]
+    if t in (1, 2, 3, 4, 5, 6):
+        return out
+    return out + [hexa(c.ulong(3)), hexa(c.ulong(4))]
+
+
+@syscall("mount")
+def _mount(c: C):
+    """The magic MS_MGC_VAL apart; the type and data not read for the
+    calls that ignore them (remount, bind, move, propagation changes)."""
+    fl = c.ulong(3)
+    magic = (fl & 0xFFFF0000) == 0xC0ED0000
+    if magic:
+        fl &= ~0xFFFF0000
+    ignore_type = bool(fl & 32)  # MS_REMOUNT
+    ignore_data = not ignore_type and bool(fl & (0x1000 | 0x2000 | 0x100000 | 0x40000 | 0x80000 | 0x20000))
+    ignore_type = ignore_type or ignore_data
+    flags = []
+    if magic:
+        flags.append({"raw": "0xc0ed0000", "verbose": "0xc0ed0000 /* MS_MGC_VAL */"}.get(c.style, "MS_MGC_VAL"))
+    if fl or not magic:
+        flags.append(c.fs("mount_flags").flags(fl, c.style))
+    return [c.path(0), c.path(1), c.ptr(2) if ignore_type else c.cstr(2), "|".join(flags),
+            c.ptr(4) if ignore_data else c.cstr(4)]
+
+
+@syscall("kexec_file_load")
+def _kexec_file_load(c: C):
+    return [c.fd(0), c.fd(1), c.lu(2), c.buf(3, c.ulong(2), phase=0), c.flags(4, "kexec_file_flags", 64)]  # an unsigned long

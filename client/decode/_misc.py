@@ -99,7 +99,8 @@ def _futex(c: C):
 @register_struct("rusage")
 def rusage_text(c: C, b: bytes, i: int) -> str:
     v = struct.unpack_from("<18q", b)
-    head = f"{{ru_utime={{tv_sec={v[0]}, tv_usec={v[1]}}}, ru_stime={{tv_sec={v[2]}, tv_usec={v[3]}}}"
+    us = struct.unpack_from("<QxxxxxxxxQ", b, 8)  # the microseconds, unsigned as strace prints them
+    head = f"{{ru_utime={{tv_sec={v[0]}, tv_usec={us[0]}}}, ru_stime={{tv_sec={v[2]}, tv_usec={us[1]}}}"
     if c.abbrev:
         return head + ", ...}"
     names = ("ru_maxrss", "ru_ixrss", "ru_idrss", "ru_isrss", "ru_minflt", "ru_majflt", "ru_nswap", "ru_inblock",

@@ -486,6 +486,8 @@ def generic_arg(c: C, i: int, a) -> str:
         return c.buf(i, n if n is not None else c.opts.strsize, phase=0)
     if k == "flags":
         return c.flags(i, a.ref) if a.ref and _flags.has(a.ref) else c.hex(i)
+    if k == "lflags":  # a flag word of unsigned long
+        return c.flags(i, a.ref, 64) if a.ref and _flags.has(a.ref) else c.hex(i)
     if k == "xval" or k == "enum":
         return c.xval(i, a.ref) if a.ref and _flags.has(a.ref) else c.d(i)
     if k == "struct":
@@ -561,6 +563,8 @@ def _arg_expr(i: int, a) -> str:
     m = _BY_INDEX.get(a.kind)
     if m is not None:
         return f"c.{m}({i})"
+    if a.kind == "lflags" and a.ref and _flags.has(a.ref):
+        return f"c.flags({i}, {a.ref!r}, 64)"
     if a.kind in ("flags", "xval", "enum") and a.ref and _flags.has(a.ref):
         return f"c.{'flags' if a.kind == 'flags' else 'xval'}({i}, {a.ref!r})"
     if a.kind == "struct" and a.ref:

@@ -256,8 +256,8 @@ def _prctl(c: C):
 
 def _arch_prctl_ret(c: C) -> str:
     op = c.uint(0)
-    if op in (0x1023, 0x1025) and c.ret > 0 and c.style != "raw":
-        aux = _aux_flags(c, "x86_xfeatures", c.ret)
+    if op in (0x1023, 0x1025) and c.ret > 0:  # a feature mask, in hex
+        aux = _aux_flags(c, "x86_xfeatures", c.ret) if c.style != "raw" else None
         return f"{hexa(c.ret)} ({aux})" if aux else hexa(c.ret)
     return str(c.ret)
 

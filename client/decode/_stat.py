@@ -91,9 +91,10 @@ def statx_text(c: C, b: bytes, i: int) -> str:
 @syscall("statx", entry=4)
 def _statx(c: C):
     fl = c.uint(2)
-    sync = c.fs("statx_sync").lookup(fl & 0x6000) or hexa(fl & 0x6000)
+    # the sync type bits as flags (0x6000 is both), then the AT_* flags; no comments
+    sync = c.fs("statx_sync").flags(fl & 0x6000).split(" /* ")[0]
     rest = fl & ~0x6000
-    f = sync + ("|" + c.fs("at_flags").flags(rest) if rest else "")
+    f = sync + ("|" + c.fs("at_flags").flags(rest).split(" /* ")[0] if rest else "")
     if c.style == "raw":
         f = hexa(fl)
     return [c.dirfd(0), c.path(1), f, c.flags(3, "statx_mask"), c.outstruct(4, "statx")]

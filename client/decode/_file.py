@@ -114,3 +114,11 @@ def _listxattr(c: C):
     first = c.fd(0) if c.name == "flistxattr" else c.path(0)
     lst = c.outbuf(1) if c.ulong(2) and c.ok else c.ptr(1)
     return [first, lst, c.lu(2)]
+
+
+@syscall("swapon")
+def _swapon(c: C):
+    """The flags, then the priority (SWAP_FLAG_PRIO_MASK) as a number."""
+    v = c.uint(1)
+    fl = v & ~0x7FFF
+    return [c.path(0), (c.fs("swap_flags").flags(fl, c.style) + "|" if fl else "") + str(v & 0x7FFF)]

@@ -239,7 +239,8 @@ class C:
             return "NULL"
         if not isinstance(v, (bytes, bytearray)):
             return self.ptr(i)
-        if len(v) < min(max(length, 0), self.opts.strsize):
+        want = min(max(length, 0), self.opts.strsize)
+        if len(v) < want <= 65536:  # (a larger read may have been cut to the record's budget)
             return self.ptr(i)  # strace reads what it shows whole: part unreadable, the address
         return quote_buf(bytes(v), max(length, 0), self.opts.strsize, self.opts.xflag, force_hex)
 

@@ -36,7 +36,10 @@ ARRAY_MAX_BYTES = 1 << 16
 # buf[..., REF] read up to their own bound instead of -s: a path (getcwd)
 # and a socket address are printed whole; a dirent buffer whole, to count
 # its entries (strace's `/* 7 entries */`)
-BUF_BOUNDS = {"path": PATH_MAX, "sockaddr": 128, "linux_dirent": ARRAY_MAX_BYTES, "linux_dirent64": ARRAY_MAX_BYTES}
+# (clone_args, open_how: what strace reads of a versioned struct, its own
+# size and the bytes past it it checks for zeros)
+BUF_BOUNDS = {"path": PATH_MAX, "sockaddr": 128, "linux_dirent": ARRAY_MAX_BYTES, "linux_dirent64": ARRAY_MAX_BYTES,
+              "clone_args": 256, "open_how": 256}
 # a socket call's data (send, sendto, recv, recvfrom): on a netlink socket
 # it is decoded as messages, whose -s limit counts messages and attributes,
 # not bytes; which socket it is is known only when the call is decoded
@@ -127,6 +130,12 @@ def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, ent
             entry.append((Op.CSTR, i, LEN_NONE, PATH_MAX))
         elif k == "str":
             entry.append((Op.CSTR, i, LEN_NONE, 0))
+        elif k == "polyptr":
+            # what it points to depends on another argument (prctl's option):
+            # a C string at entry, and at exit the bytes of its largest
+            # struct, as far as they can be read
+            entry.append((Op.CSTR, i, LEN_NONE, 0))
+            exit_.append((Op.BUF, i, LEN_FIXED, table.struct_size(a.ref, pers)))
         elif k == "strarr" and a.ref == "env" and abbreviated:
             entry.append((Op.STRARR, i, LEN_FIXED, 0))  # count only
         elif k == "strarr":

@@ -22,7 +22,7 @@ ARG_KINDS = frozenset(
         "fd", "dirfd", "path", "str", "buf", "flags", "enum", "struct", "array",
         "int", "uint", "hex", "ptr", "pid", "sig", "mode", "size", "off",
         "uid", "gid", "dev", "strarr", "iovec", "sigset", "msghdr", "mmsghdr", "long",
-        "ioctlarg",
+        "ioctlarg", "polyptr", "xint", "lflags",
     }
 )
 RET_KINDS = frozenset({"int", "fd", "pid", "hex", "addr", "size", "off", "uid", "gid", "mode", "sig", "none"})
@@ -176,7 +176,7 @@ def parse_arg(text: str, where: str = "?") -> Arg:
     need = {
         "flags": ("ref",), "enum": ("ref",), "struct": ("ref", "dir"),
         "array": ("ref", "dir", "len"), "buf": ("dir", "len"), "iovec": ("dir", "len"),
-        "sigset": ("dir",), "msghdr": ("dir",), "mmsghdr": ("dir", "len"),
+        "sigset": ("dir",), "msghdr": ("dir",), "mmsghdr": ("dir", "len"), "polyptr": ("ref",), "lflags": ("ref",),
     }.get(kind, ())
     have = {"ref": ref, "dir": dir_, "len": ln}
     for what in need:

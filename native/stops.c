@@ -192,7 +192,10 @@ record:
 	tr_tamper_exit(L, t, si);
 	L->scratch.len = 0;
 	L->scratch.overflow = 0;
-	if (!si->exit.is_error && (t->eflags & TR_EF_FETCH_EXIT)) {
+	/* what a call fills is read when it succeeded, and when a sleep was
+	 * interrupted (nanosleep's remaining time: EINTR, ERESTART*) */
+	if ((!si->exit.is_error || si->exit.rval == -EINTR || (si->exit.rval <= -512 && si->exit.rval >= -516))
+	    && (t->eflags & TR_EF_FETCH_EXIT)) {
 		pe = tr_plan_lookup(&L->plan, t->pers, t->nr);
 		if (pe)
 			xn = tr_fetch(L, t, pe, 1, &L->scratch, si->exit.rval);

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field as dfield
 from collections.abc import Callable  # not typing: ~3 ms of every start
 
 from . import _flags
-from ._fmt import FlagSet, hexa, ptr, quote_buf, quote_cstr, s32, s64, u32
+from ._fmt import FlagSet, hexa, ptr, quote, quote_buf, quote_cstr, s32, s64, u32
 from tracerd._wire import FD_RET, FD_SLOT, PATH_MAX
 
 AT_FDCWD = -100
@@ -170,6 +170,11 @@ class C:
         v = self.args[i] & (0xFFFFFFFFFFFFFFFF if self.pers == 0 else 0xFFFFFFFF)
         return f"{v:#x}" if v else "0"
 
+    def x(self, i: int) -> str:
+        """An unsigned int in hex (the upper half of the register ignored)."""
+        v = self.args[i] & 0xFFFFFFFF
+        return f"{v:#x}" if v else "0"
+
     def d(self, i: int) -> str:
         return str(self.int(i))
 
@@ -187,6 +192,11 @@ class C:
 
     def ld(self, i: int) -> str:
         return str(self.long(i))
+
+    def id(self, i: int) -> str:
+        """A uid/gid (uid_t): unsigned, except (uid_t)-1, which strace prints as -1."""
+        v = self.args[i] & 0xFFFFFFFF
+        return "-1" if v == 0xFFFFFFFF else str(v)
 
     def lu(self, i: int) -> str:
         return str(self.args[i] & (0xFFFFFFFFFFFFFFFF if self.pers == 0 else 0xFFFFFFFF))
@@ -214,23 +224,52 @@ class C:
             return styled(str(AT_FDCWD), "AT_FDCWD", self.style)
         return self.fd(i, True)
 
-    def cstr(self, i: int, limit: int | None = None) -> str:
+    def cstr(self, i: int, limit: int | None = None, fetched: int | None = None, reads: int | None = None) -> str:
+        """A C string shown up to `limit` characters (default -s), of which
+        the fetch read up to `fetched` bytes (default -s, what `str`
+        fetches). strace reads `reads` bytes (default limit + 1, to see
+        whether the string goes on; printstr_ex with a length reads that
+        many): a NUL within them ends the string, else `...` follows; memory
+        unreadable before either is printed as the address."""
         v = self.mem.get((0, i))
         if self.ulong(i) == 0:
             return "NULL"
         if not isinstance(v, (bytes, bytearray)):
             return self.ptr(i)
-        return quote_cstr(bytes(v), self.opts.strsize if limit is None else limit, self.opts.xflag)
+        if limit is None:
+            limit = self.opts.strsize
+        if reads is None:
+            if v.endswith(b"\0"):  # the common case: the string ended within the fetch
+                return quote_cstr(bytes(v), limit, self.opts.xflag)
+            reads = limit + 1
+        b = bytes(v)
+        p = b.find(b"\0")
+        if p != -1 and p < reads:
+            return quote(b[:min(p, limit)], self.opts.xflag) + ("..." if p > limit else "")
+        if len(b) < min(reads, self.opts.strsize if fetched is None else fetched):
+            return self.ptr(i)
+        return quote(b[:limit], self.opts.xflag) + "..."
+
+    def strn(self, i: int, n: int) -> str:
+        """strace's printstr_ex(addr, n, QUOTE_0_TERMINATED): a C string of
+        which at most n bytes are read (and -s + 1)."""
+        reads = min(self.opts.strsize + 1, n)
+        return self.cstr(i, min(reads, self.opts.strsize), reads=reads)
 
     def path(self, i: int) -> str:
-        return self.cstr(i, PATH_MAX)
+        # strace shows at most PATH_MAX - 1 characters of a path (then `...`);
+        # the fetch reads PATH_MAX of them
+        return self.cstr(i, PATH_MAX - 1, PATH_MAX)
 
     def buf(self, i: int, length: int, force_hex: bool = False, phase: int | None = None) -> str:
         v = self.m(i, phase)
-        if self.ulong(i) == 0 and length:
+        if self.ulong(i) == 0:
             return "NULL"
         if not isinstance(v, (bytes, bytearray)):
             return self.ptr(i)
+        want = min(max(length, 0), self.opts.strsize)
+        if len(v) < want <= 65536:  # (a larger read may have been cut to the record's budget)
+            return self.ptr(i)  # strace reads what it shows whole: part unreadable, the address
         return quote_buf(bytes(v), max(length, 0), self.opts.strsize, self.opts.xflag, force_hex)
 
     def outbuf(self, i: int, force_hex: bool = False) -> str:
@@ -346,10 +385,27 @@ class C:
     def sigset(self, i: int, size: int = 8) -> str:
         if self.ulong(i) == 0:
             return "NULL"
+        n = _sigsetsize(self)
+        if n is not None and not (4 if self.pers else 8) <= n <= 8:
+            return self.ptr(i)  # strace reads no set of an invalid size: the address
         v = self.m(i)
         if not isinstance(v, (bytes, bytearray)) or len(v) < min(size, 8):
             return self.ptr(i)
         return sigset_text(int.from_bytes(bytes(v)[:8].ljust(8, b"\0"), "little"), style=self.style)
+
+
+_SIGSETSIZE = ("sigsetsize", "sizemask", "sigsz")
+
+
+def _sigsetsize(c: C) -> int | None:
+    """The call's sigset size argument, when its table entry names one."""
+    sc = c.sc
+    if sc is None:
+        return None
+    for k, a in enumerate(sc.args):
+        if a.name in _SIGSETSIZE:
+            return c.ulong(k)
+    return None
 
 
 def styled(raw: str, text: str | None, style: str) -> str:
@@ -385,7 +441,7 @@ _S_IFMT = {0o140000: "S_IFSOCK", 0o120000: "S_IFLNK", 0o100000: "S_IFREG", 0o600
 
 def modetext(m: int) -> str:
     """A permission mode as strace prints it: 0644, 000."""
-    m &= 0o7777
+    m &= 0xFFFF  # strace prints a mode as the unsigned short it passes
     return ("0" + format(m, "o") if m else "0").rjust(3, "0")  # C's %#03o
 
 
@@ -403,8 +459,26 @@ def filemode(m: int, style: str = "abbrev") -> str:
     for bit, n in ((0o4000, "S_ISUID"), (0o2000, "S_ISGID"), (0o1000, "S_ISVTX")):
         if m & bit:
             parts.append(n)
-    parts.append(f"{m & 0o777:#05o}".replace("0o", "0") if m & 0o777 else "000")
+    parts.append(o03(m & 0o777))
     return "|".join(parts)
+
+
+def o03(v: int) -> str:
+    """C's %#03o: 0644, 007, 000."""
+    return ("0" + format(v, "o")).rjust(3, "0") if v else "000"
+
+
+def symbolic_mode(m: int, style: str = "abbrev") -> str:
+    """strace's print_symbolic_mode_t (mknod): `S_IFCHR|0600`, a mode of no
+    known type as its number."""
+    t = m & 0o170000
+    ifmt = _S_IFMT.get(t) if t else ""
+    raw = o03(m)
+    if ifmt is None or style == "raw":
+        return raw
+    text = (ifmt + "|" if ifmt else "") + "".join(n + "|" for bit, n in ((0o4000, "S_ISUID"), (0o2000, "S_ISGID"), (0o1000, "S_ISVTX")) if m & bit)
+    text += o03(m & ~0o177000)
+    return raw + f" /* {text} */" if style == "verbose" else text
 
 
 # --- the generic, table-driven decoder ------------------------------------------
@@ -418,8 +492,8 @@ def _arg_len(c: C, a) -> int | None:
 
 
 # kinds printed from the argument's value alone: kind -> the method of C
-_BY_INDEX = {"fd": "fd", "dirfd": "dirfd", "path": "path", "str": "cstr", "int": "d", "pid": "pid", "uid": "d",
-             "gid": "d", "off": "ld", "long": "ld", "size": "lu", "uint": "u", "hex": "hex", "ptr": "ptr",
+_BY_INDEX = {"fd": "fd", "dirfd": "dirfd", "path": "path", "str": "cstr", "int": "d", "pid": "pid", "uid": "id",
+             "gid": "id", "off": "ld", "long": "ld", "size": "lu", "uint": "u", "xint": "x", "hex": "hex", "ptr": "ptr",
              "sig": "sig", "mode": "mode", "sigset": "sigset"}
 
 
@@ -441,6 +515,8 @@ def generic_arg(c: C, i: int, a) -> str:
         return c.buf(i, n if n is not None else c.opts.strsize, phase=0)
     if k == "flags":
         return c.flags(i, a.ref) if a.ref and _flags.has(a.ref) else c.hex(i)
+    if k == "lflags":  # a flag word of unsigned long
+        return c.flags(i, a.ref, 64) if a.ref and _flags.has(a.ref) else c.hex(i)
     if k == "xval" or k == "enum":
         return c.xval(i, a.ref) if a.ref and _flags.has(a.ref) else c.d(i)
     if k == "struct":
@@ -451,7 +527,7 @@ def generic_arg(c: C, i: int, a) -> str:
     if k == "dev":
         from ._stat import makedev
 
-        return makedev(c.ulong(i))
+        return makedev(c.uint(i))  # the kernel's unsigned int
     if k == "array":
         return c.ptr(i)
     if k == "strarr":
@@ -545,6 +621,8 @@ def _arg_expr(i: int, a) -> str:
     m = _BY_INDEX.get(a.kind)
     if m is not None:
         return f"c.{m}({i})"
+    if a.kind == "lflags" and a.ref and _flags.has(a.ref):
+        return f"c.flags({i}, {a.ref!r}, 64)"
     if a.kind in ("flags", "xval", "enum") and a.ref and _flags.has(a.ref):
         return f"c.{'flags' if a.kind == 'flags' else 'xval'}({i}, {a.ref!r})"
     if a.kind == "struct" and a.ref:

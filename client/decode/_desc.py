@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import struct
 
-from ._core import C, syscall, struct as register_struct, table_args
+from ._core import C, styled, syscall, struct as register_struct, table_args
 from ._fmt import hexa
 
 
@@ -21,13 +21,13 @@ def _writev(c: C):
 
 @syscall("preadv2", entry=1)
 def _preadv(c: C):
-    out = [c.fd(0), c.iovec(1, c.int(2), c.rval) if c.ok else c.ptr(1), c.d(2), c.ld(3)]
+    out = [c.fd(0), c.iovec(1, c.ulong(2), c.rval) if c.ok else c.ptr(1), c.lu(2), c.ld(3)]
     return out + ([c.flags(5, "rwf_flags")] if c.name == "preadv2" else [])
 
 
 @syscall("pwritev2")
 def _pwritev(c: C):
-    out = [c.fd(0), c.iovec(1, c.int(2)), c.d(2), c.ld(3)]
+    out = [c.fd(0), c.iovec(1, c.ulong(2)), c.lu(2), c.ld(3)]
     return out + ([c.flags(5, "rwf_flags")] if c.name == "pwritev2" else [])
 
 
@@ -100,3 +100,13 @@ def _splice(c: C):
 @syscall("copy_file_range")
 def _copy_file_range(c: C):
     return [c.fd(0), c.ptr(1), c.fd(2), c.ptr(3), c.lu(4), c.u(5)]
+
+
+@syscall("fanotify_mark")
+def _fanotify_mark(c: C):
+    """The mask is a 64-bit word; the directory fd may be FAN_NOFD (-1)."""
+    if c.int(3) == -1:
+        dirfd = styled("-1", "FAN_NOFD", c.style)
+    else:
+        dirfd = c.dirfd(3)
+    return [c.fd(0), c.flags(1, "fan_mark_flags"), c.fs("fan_mask").flags(c.ulong(2), c.style), dirfd, c.path(4)]

@@ -45,7 +45,9 @@ def get(name: str) -> FlagSet:
     d = _data()[name]
     if "field" in d:  # a value field, then the bits of another set (open's access mode + flags)
         bits = get(d["bits"])
-        return FlagSet(name, bits.items, bits.dflt, d.get("header", bits.header), (d["mask"], get(d["field"])))
+        # rest_comment: unknown bits after the field keep their `/* X_??? */` (fanotify_init)
+        return FlagSet(name, bits.items, bits.dflt, d.get("header", bits.header),
+                       (d["mask"], get(d["field"]), d.get("rest_comment", False)))
     return FlagSet(name, d["items"], d.get("dflt"), d.get("header", ""))
 
 

@@ -148,14 +148,15 @@ class FlagSet:
 
     def __init__(self, name: str, items, dflt: str | None = None, header: str = "", field=None):
         self.name = name
-        # (mask, FlagSet): a value field printed first, by name, then the bits
+        # (mask, FlagSet, rest_comment): a value field printed first, by name, then the bits
         # (open's access mode: `O_RDONLY|O_CLOEXEC`, `O_RDONLY` for 0)
         self.field = field
         self.items = [(n, int(v)) for n, v in items]
         self.by_value = {}
         for n, v in self.items:
             self.by_value.setdefault(v, n)
-        self.dflt = dflt or (self.items[0][0].split("_")[0] + "_???" if self.items else "???")
+        # dflt "": unknown bits print bare (memfd_secret's `0xde97face`)
+        self.dflt = dflt if dflt is not None else (self.items[0][0].split("_")[0] + "_???" if self.items else "???")
         self.header = header
         self._memo: dict[int, str] = {}  # value -> _flags text (the same few values recur)
 
@@ -185,13 +186,13 @@ class FlagSet:
 
     def _flags_of(self, v: int) -> str:
         if self.field is not None:
-            mask, fs = self.field
-            head = fs.lookup(v & mask) or hexa(v & mask)
+            mask, fs, rest_comment = self.field
+            head = fs.lookup(v & mask) or (hexa(v & mask) + comment(fs.dflt) if fs.dflt else hexa(v & mask))
             rest = v & ~mask
             if not rest:
                 return head
             r = self._bits(rest)
-            return head + "|" + (r.split(" ")[0] if " /* " in r else r)
+            return head + "|" + (r.split(" ")[0] if " /* " in r and not rest_comment else r)
         return self._bits(v)
 
     def _bits(self, v: int) -> str:
@@ -208,7 +209,7 @@ class FlagSet:
             if left:
                 parts.append(f"{left:#x}")
             return "|".join(parts)
-        return f"{v:#x}" + comment(self.dflt)
+        return f"{v:#x}" + comment(self.dflt) if self.dflt else f"{v:#x}"
 
     def lookup(self, v: int) -> str | None:
         return self.by_value.get(v)
@@ -220,8 +221,8 @@ class FlagSet:
             return raw
         n = self.by_value.get(v)
         if style == "verbose":
-            return raw + comment(n if n else self.dflt)
-        return n if n else raw + comment(self.dflt)
+            return raw + comment(n) if n else (raw + comment(self.dflt) if self.dflt else raw)
+        return n if n else (raw + comment(self.dflt) if self.dflt else raw)
 
 
 # kernel-internal codes (include/linux/errno.h) that strace names; the first

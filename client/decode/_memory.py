@@ -21,15 +21,21 @@ def mmap_flags(c: C, v: int) -> str:
 
 
 def _mmap_flags(c: C, v: int) -> str:
+    """The map type by name, then the flag bits (no comment for unknown
+    ones), then the huge page size: `MAP_PRIVATE|MAP_HUGETLB|21<<MAP_HUGE_SHIFT`.
+    -X verbose wraps the whole in one comment (`0 /* MAP_FILE */`)."""
     if c.style == "raw":
         return hexa(v)
     typ = v & 0xF
     t = c.fs("mmap_type").lookup(typ) or (hexa(typ) + comment("MAP_???"))
-    rest = v & ~0xF
-    text = t + ("|" + c.fs("mmap_flags").flags(rest) if rest else "")
-    if " /* " in text and rest and c.fs("mmap_type").lookup(typ):
-        text = t + "|" + hexa(rest)
-    return hexa(v) + comment(text) if c.style == "verbose" else text
+    huge = (v >> 26) & 0x3F
+    rest = v & ~0xF & 0x3FFFFFF  # the kernel's int; the huge size bits apart
+    if rest:
+        r = c.fs("mmap_flags").flags(rest)
+        t += "|" + (r.split(" ")[0] if " /* " in r else r)
+    if huge:
+        t += f"|{huge}<<MAP_HUGE_SHIFT"
+    return hexa(v) + comment(t) if c.style == "verbose" else t
 
 
 @syscall("mmap", "mmap2", ret="hex")
@@ -40,7 +46,7 @@ def _mmap(c: C):
     addr, off = a[0] & m, a[5] & m
     if c.name != "mmap":
         off *= 4096
-    return [f"{addr:#x}" if addr else "NULL", str(a[1] & m), c.flags(2, "mmap_prot"), mmap_flags(c, a[3] & 0xFFFFFFFF),
+    return [f"{addr:#x}" if addr else "NULL", str(a[1] & m), c.flags(2, "mmap_prot"), mmap_flags(c, a[3] & m),
             c.fd(4), f"{off:#x}" if off else "0"]
 
 
@@ -50,3 +56,44 @@ def _mremap(c: C):
     return out + ([c.ptr(4)] if c.uint(3) & 2 else [])
 
 
+
+
+def mpol_mode(c: C, v: int) -> str:
+    """A memory policy: its mode by name, then its mode flags
+    (`MPOL_BIND|MPOL_F_STATIC_NODES`); an unknown mode with flags prints as
+    one flag word."""
+    flags = v & 0xE000
+    mode = v & ~0xE000
+    if not flags:
+        return c.fs("mempolicy_modes").xval(mode, c.style)
+    name = c.fs("mempolicy_modes").lookup(mode)
+    if name is None:
+        return c.fs("mpol_mode_flags").flags(v, c.style)
+    if c.style == "raw":
+        return hexa(v)
+    text = name + "|" + c.fs("mpol_mode_flags").flags(flags)
+    return hexa(v) + comment(text) if c.style == "verbose" else text
+
+
+@syscall("mbind")
+def _mbind(c: C):
+    return [c.ptr(0), c.lu(1), mpol_mode(c, c.ulong(2)), c.ptr(3), c.lu(4), c.flags(5, "mbind_flags")]
+
+
+@syscall("set_mempolicy")
+def _set_mempolicy(c: C):
+    return [mpol_mode(c, c.uint(0)), c.ptr(1), c.lu(2)]
+
+
+@syscall("get_mempolicy", entry=0)
+def _get_mempolicy(c: C):
+    """The policy the call wrote, by name (a node number with MPOL_F_NODE)."""
+    import struct
+
+    v = c.m(0, 1)
+    if c.ok and c.ulong(0) and isinstance(v, (bytes, bytearray)) and len(v) >= 4:
+        m = struct.unpack_from("<i", v)[0]
+        mode = f"[{m}]" if c.uint(4) & 1 else f"[{c.fs('mempolicy_modes').xval(m & 0xFFFFFFFF, c.style)}]"
+    else:
+        mode = c.ptr(0)
+    return [mode, c.ptr(1), c.lu(2), c.ptr(3), c.flags(4, "get_mempolicy_flags")]

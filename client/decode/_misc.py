@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import struct
 
-from ._core import C, struct as register_struct, syscall
+from ._core import C, struct as register_struct, styled, syscall
 from ._fmt import hexa, quote
 
 
@@ -33,15 +33,33 @@ def _getrandom(c: C):
 
 
 def futex_op(c: C, v: int) -> str:
+    """One of strace's futex operations, each a whole value: the command,
+    _PRIVATE, and FUTEX_CLOCK_REALTIME only with the waits that take it;
+    anything else is `0x101 /* FUTEX_??? */`."""
     if c.style == "raw":
         return hexa(v)
     base = c.fs("futex_ops").lookup(v & 0x7F)
-    if base is None:
-        return hexa(v)
-    name = base + ("_PRIVATE" if v & 128 else "")
+    if base is None or v & ~0x1FF or (v & 256 and v & 0x7F not in (0, 9, 11)):
+        return hexa(v) + " /* FUTEX_??? */"
+    if v & 128:
+        name = base + ("|FUTEX_PRIVATE_FLAG" if base == "FUTEX_FD" else "_PRIVATE")
+    else:
+        name = base
     if v & 256:
         name += "|FUTEX_CLOCK_REALTIME"
     return hexa(v) + f" /* {name} */" if c.style == "verbose" else name
+
+
+def _wake_op(c: C, v: int) -> str:
+    """FUTEX_WAKE_OP's encoded operation: `FUTEX_OP_SET<<28|0<<12|FUTEX_OP_CMP_EQ<<24|0`."""
+    out = "FUTEX_OP_OPARG_SHIFT<<28|" if (v >> 28) & 8 else ""
+    op, cmp = (v >> 28) & 7, (v >> 24) & 0xF
+    opn = c.fs("futex_wake_ops").xval(op, c.style)
+    out += opn + "<<28" + ("" if c.fs("futex_wake_ops").lookup(op) else " /* FUTEX_OP_??? */")
+    out += f"|{hexa((v >> 12) & 0xFFF)}<<12|"
+    cmpn = c.fs("futex_wake_cmps").xval(cmp, c.style)
+    out += cmpn + "<<24" + ("" if c.fs("futex_wake_cmps").lookup(cmp) else " /* FUTEX_OP_CMP_??? */")
+    return out + f"|{hexa(v & 0xFFF)}"
 
 
 def _bitset(v: int) -> str:
@@ -50,30 +68,39 @@ def _bitset(v: int) -> str:
 
 @syscall("futex")
 def _futex(c: C):
+    """The arguments each operation takes (strace 6.1's futex decoder)."""
     op = c.uint(1)
     cmd = op & 0x7F
-    out = [c.ptr(0), futex_op(c, op), c.d(2)]
-    if cmd in (0, 9, 11):  # WAIT, WAIT_BITSET, WAIT_REQUEUE_PI: a timeout
-        out.append(c.struct(3, "timespec", 0))
-        if cmd == 9:  # the second address is not used
-            out.append(_bitset(c.uint(5)))
-        elif cmd == 11:
-            out.append(c.ptr(4))
-    elif cmd in (3, 4, 12):  # REQUEUE, CMP_REQUEUE: val2, uaddr2 [, val3]
-        out += [c.u(3), c.ptr(4)] + ([c.d(5)] if cmd != 3 else [])
-    elif cmd == 10:
-        out.append(_bitset(c.uint(5)))
-    elif cmd == 5:
-        out += [c.u(3), c.ptr(4), hexa(c.uint(5))]
-    elif cmd in (6, 13):
-        out.append(c.struct(3, "timespec", 0))
-    return out
+    out = [c.ptr(0), futex_op(c, op)]
+    ts = lambda: c.struct(3, "timespec", 0)  # noqa: E731
+    if cmd == 0:  # WAIT
+        return out + [c.u(2), ts()]
+    if cmd in (6, 13):  # LOCK_PI, LOCK_PI2
+        return out + [ts()]
+    if cmd == 9:  # WAIT_BITSET
+        return out + [c.u(2), ts(), _bitset(c.uint(5))]
+    if cmd == 10:  # WAKE_BITSET
+        return out + [c.u(2), _bitset(c.uint(5))]
+    if cmd == 3:  # REQUEUE
+        return out + [c.u(2), c.u(3), c.ptr(4)]
+    if cmd in (4, 12):  # CMP_REQUEUE, CMP_REQUEUE_PI
+        return out + [c.u(2), c.u(3), c.ptr(4), c.u(5)]
+    if cmd == 5:  # WAKE_OP
+        return out + [c.u(2), c.u(3), c.ptr(4), _wake_op(c, c.uint(5))]
+    if cmd == 11:  # WAIT_REQUEUE_PI
+        return out + [c.u(2), ts(), c.ptr(4)]
+    if cmd in (1, 2):  # WAKE, FD
+        return out + [c.u(2)]
+    if cmd in (7, 8):  # UNLOCK_PI, TRYLOCK_PI
+        return out
+    return out + [c.u(2), c.ptr(3), c.ptr(4), hexa(c.uint(5))]
 
 
 @register_struct("rusage")
 def rusage_text(c: C, b: bytes, i: int) -> str:
     v = struct.unpack_from("<18q", b)
-    head = f"{{ru_utime={{tv_sec={v[0]}, tv_usec={v[1]}}}, ru_stime={{tv_sec={v[2]}, tv_usec={v[3]}}}"
+    us = struct.unpack_from("<QxxxxxxxxQ", b, 8)  # the microseconds, unsigned as strace prints them
+    head = f"{{ru_utime={{tv_sec={v[0]}, tv_usec={us[0]}}}, ru_stime={{tv_sec={v[2]}, tv_usec={us[1]}}}"
     if c.abbrev:
         return head + ", ...}"
     names = ("ru_maxrss", "ru_ixrss", "ru_idrss", "ru_isrss", "ru_minflt", "ru_majflt", "ru_nswap", "ru_inblock",
@@ -109,18 +136,13 @@ def _sched_setaffinity(c: C):
 @syscall("seccomp")
 def _seccomp(c: C):
     op = c.uint(0)
-    flags = c.flags(1, "seccomp_filter_flags") if op == 1 else c.u(1)
+    flags = c.flags(1, "seccomp_filter_flags") if op == 1 else c.x(1)
     return [c.xval(0, "seccomp_ops"), flags, c.ptr(2)]
 
 
 @syscall("ptrace")
 def _ptrace(c: C):
-    return [c.xval(0, "ptrace_cmds", signed=True), c.d(1), c.ptr(2), c.ptr(3)]
-
-
-@syscall("mount")
-def _mount(c: C):
-    return [c.path(0), c.path(1), c.cstr(2), c.flags(3, "mount_flags", 64), c.ptr(4)]
+    return [c.fs("ptrace_cmds").xval(c.ulong(0), c.style), c.d(1), c.ptr(2), c.ptr(3)]
 
 
 @syscall("membarrier")
@@ -128,3 +150,146 @@ def _membarrier(c: C):
     return [c.xval(0, "membarrier_cmds"), c.u(1)]
 
 
+
+
+@syscall("reboot")
+def _reboot(c: C):
+    """The restart command string only with LINUX_REBOOT_CMD_RESTART2."""
+    out = [c.xval(0, "reboot_magic1"), c.xval(1, "reboot_magic"), c.xval(2, "reboot_cmds")]
+    if c.uint(2) == 0xA1B2C3D4:
+        out.append(c.strn(3, 255))
+    return out
+
+
+@syscall("memfd_create")
+def _memfd_create(c: C):
+    """The name as strace reads it: at most MFD_NAME_MAX (249) characters and its NUL."""
+    fl = c.uint(1)
+    huge = fl >> 26
+    text = c.fs("mfd_flags").flags(fl & 0x3FFFFFF, c.style) if fl & 0x3FFFFFF or not huge else ""
+    if huge and c.style != "raw":  # the huge page size, as mmap's
+        text = (text + "|" if text else "") + f"{huge}<<MFD_HUGE_SHIFT"
+    elif huge:
+        text = hexa(fl)
+    return [c.strn(0, 250), text]
+
+
+def keyring(c: C, i: int) -> str:
+    """A key serial number: KEY_SPEC_* by name, else decimal."""
+    v = c.int(i)
+    return styled(str(v), c.fs("key_spec").lookup(v), c.style)
+
+
+@syscall("add_key")
+def _add_key(c: C):
+    return [c.cstr(0), c.cstr(1), c.buf(2, c.ulong(3), phase=0), c.lu(3), keyring(c, 4)]
+
+
+@syscall("request_key")
+def _request_key(c: C):
+    return [c.cstr(0), c.cstr(1), c.cstr(2), keyring(c, 3)]
+
+
+@syscall("landlock_create_ruleset")
+def _landlock_create_ruleset(c: C):
+    """The attributes are read only when their size holds handled_access_fs."""
+    size = c.ulong(1)
+    v = c.m(0, 0)
+    if size < 8 or not c.ulong(0) or not isinstance(v, (bytes, bytearray)) or len(v) < 8:
+        attr = c.ptr(0)
+    else:
+        acc = c.fs("landlock_ruleset_access_fs").flags(struct.unpack_from("<Q", v)[0], c.style)
+        attr = f"{{handled_access_fs={acc}{', ...' if size > 8 else ''}}}"
+    return [attr, c.lu(1), c.flags(2, "landlock_create_flags")]
+
+
+@syscall("kexec_load")
+def _kexec_load(c: C):
+    """The flags: the architecture field (KEXEC_ARCH_MASK), then the flag bits."""
+    n = c.ulong(3)
+    fl = c.fs("kexec_arch_values").xval(n & 0xFFFF0000, c.style)
+    if n & ~0xFFFF0000:
+        fl += "|" + c.fs("kexec_load_flags").flags(n & ~0xFFFF0000, c.style)
+    return [c.ptr(0), c.lu(1), c.ptr(2), fl]
+
+
+def _ioprio_text(c: C, v: int) -> str:
+    return f"IOPRIO_PRIO_VALUE({c.fs('ioprio_class').xval(v >> 13, c.style)}, {v & 0x1FFF})"
+
+
+def _ioprio_get_ret(c: C) -> str:
+    return str(c.ret) if c.style == "raw" else f"{c.ret} ({_ioprio_text(c, c.ret & 0xFFFFFFFF)})"
+
+
+@syscall("ioprio_get", ret=_ioprio_get_ret)
+def _ioprio_get(c: C):
+    return [c.xval(0, "ioprio_who"), c.d(1)]
+
+
+@syscall("ioprio_set")
+def _ioprio_set(c: C):
+    v = c.uint(2)
+    if c.style == "raw":
+        prio = c.d(2)
+    elif c.style == "verbose":
+        prio = c.d(2) + f" /* {_ioprio_text(c, v)} */"
+    else:
+        prio = _ioprio_text(c, v)
+    return [c.xval(0, "ioprio_who"), c.d(1), prio]
+
+
+@syscall("syslog", entry=1)
+def _syslog(c: C):
+    """The command, with the buffer and length only for those that use them."""
+    t = c.int(0)
+    name = c.fs("syslog_action_type").lookup(t & 0xFFFFFFFF)
+    cmd = (f"{t} /* {name} */" if name else f"{t} /* SYSLOG_ACTION_??? */") if c.style != "raw" else str(t)
+    if t in (0, 1, 5, 6, 7, 9, 10):
+        return [cmd]
+    if t in (2, 3, 4):  # the buffer read, at exit
+        return [cmd, c.outbuf(1) if c.ok else c.ptr(1), c.d(2)]
+    if t == 8:  # CONSOLE_LEVEL: the length is a log level
+        lv = c.int(2)
+        n = {0: "LOGLEVEL_EMERG", 1: "LOGLEVEL_ALERT", 2: "LOGLEVEL_CRIT",
+             3: "LOGLEVEL_ERR", 4: "LOGLEVEL_WARNING", 5: "LOGLEVEL_NOTICE", 6: "LOGLEVEL_INFO", 7: "LOGLEVEL_DEBUG", 8: "LOGLEVEL_DEBUG+1"}.get(lv)
+        return [cmd, c.ptr(1), str(lv) if c.style == "raw" else f"{lv} /* {n or 'LOGLEVEL_???'} */"]
+    return [cmd, c.ptr(1), c.d(2)]
+
+
+@syscall("kcmp")
+def _kcmp(c: C):
+    """The indexes by type: fds for KCMP_FILE, none for the whole-resource types."""
+    t = c.uint(2)
+    out = [c.d(0), c.d(1), c.xval(2, "kcmp_types")]
+    if t == 0:  # KCMP_FILE
+        return out + [str(c.int(3)), str(c.int(4))]
+    if t == 7:  # KCMP_EPOLL_TFD: a struct kcmp_epoll_slot (not read)
+        return out + [str(c.int(3)), c.ptr(4)]
+    if t in (1, 2, 3, 4, 5, 6):
+        return out
+    return out + [hexa(c.ulong(3)), hexa(c.ulong(4))]
+
+
+@syscall("mount")
+def _mount(c: C):
+    """The magic MS_MGC_VAL apart; the type and data not read for the
+    calls that ignore them (remount, bind, move, propagation changes)."""
+    fl = c.ulong(3)
+    magic = (fl & 0xFFFF0000) == 0xC0ED0000
+    if magic:
+        fl &= ~0xFFFF0000
+    ignore_type = bool(fl & 32)  # MS_REMOUNT
+    ignore_data = not ignore_type and bool(fl & (0x1000 | 0x2000 | 0x100000 | 0x40000 | 0x80000 | 0x20000))
+    ignore_type = ignore_type or ignore_data
+    flags = []
+    if magic:
+        flags.append({"raw": "0xc0ed0000", "verbose": "0xc0ed0000 /* MS_MGC_VAL */"}.get(c.style, "MS_MGC_VAL"))
+    if fl or not magic:
+        flags.append(c.fs("mount_flags").flags(fl, c.style))
+    return [c.path(0), c.path(1), c.ptr(2) if ignore_type else c.cstr(2), "|".join(flags),
+            c.ptr(4) if ignore_data else c.cstr(4)]
+
+
+@syscall("kexec_file_load")
+def _kexec_file_load(c: C):
+    return [c.fd(0), c.fd(1), c.lu(2), c.buf(3, c.ulong(2), phase=0), c.flags(4, "kexec_file_flags", 64)]  # an unsigned long

@@ -98,7 +98,7 @@ def _select_ret(c: C) -> str:
                 parts.append(f"{label} [{' '.join(fds)}]")
     t = c.m(4, 1)
     if c.ulong(4) and isinstance(t, (bytes, bytearray)) and len(t) >= 16:
-        sec, frac = struct.unpack_from("<qq", t)
+        sec, frac = struct.unpack_from("<qQ", t)
         unit = "tv_usec" if c.name == "select" else "tv_nsec"
         parts.append(f"left {{tv_sec={sec}, {unit}={frac}}}")
     return f"{c.ret} ({', '.join(parts)})" if parts else str(c.ret)
@@ -111,3 +111,10 @@ def _select(c: C):
     if c.name == "select":
         return out + [c.struct(4, "timeval", 0)]
     return out + [c.struct(4, "timespec", 0), c.ptr(5)]
+
+
+@syscall("epoll_ctl")
+def _epoll_ctl(c: C):
+    """EPOLL_CTL_DEL reads no event: its address."""
+    ev = c.ptr(3) if c.uint(1) == 2 else c.struct(3, "epoll_event", 0)
+    return [c.fd(0), c.xval(1, "epoll_ctl_ops"), c.fd(2), ev]

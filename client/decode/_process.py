@@ -59,7 +59,7 @@ def clone_args_text(c: C, b: bytes, i: int) -> str:
     if ptid:
         p.append(f"parent_tid={hexa(ptid)}")
     p.append(f"exit_signal={sigtext(sig) if sig else 0}")
-    p.append(f"stack={hexa(stack)}")
+    p.append(f"stack={hexa(stack) if stack else 'NULL'}")
     p.append(f"stack_size={hexa(ssize)}")
     if tls:
         p.append(f"tls={hexa(tls)}")
@@ -91,7 +91,9 @@ def _wait4(c: C):
         st = wait_status(struct.unpack_from("<i", v)[0])
     else:
         st = c.ptr(1)
-    return [c.pid(0), st, c.flags(2, "wait4_options"), c.outstruct(3, "rusage")]
+    # the usage only when a child was reaped (WNOHANG's 0 leaves it unwritten)
+    ru = c.outstruct(3, "rusage") if c.ok and c.rval > 0 else c.ptr(3)
+    return [c.pid(0), st, c.flags(2, "wait4_options"), ru]
 
 
 @syscall("pidfd_send_signal")
@@ -99,3 +101,49 @@ def _pidfd_send_signal(c: C):
     return [c.fd(0), c.sig(1), c.ptr(2), c.u(3)]
 
 
+
+
+def _sched_policy_ret(c: C) -> str:
+    """sched_getscheduler's return annotated with its policy: `0 (SCHED_OTHER)`."""
+    name = c.fs("sched_policies").lookup(c.ret)
+    return f"{c.ret} ({name})" if name else str(c.ret)
+
+
+@syscall("sched_getscheduler", ret=_sched_policy_ret)
+def _sched_getscheduler(c: C):
+    return [c.d(0)]
+
+
+@register_struct("sched_param")
+def sched_param_text(c: C, b: bytes, i: int) -> str:
+    return f"[{struct.unpack_from('<i', b)[0]}]"  # strace shows sched_priority alone
+
+
+@syscall("unshare")
+def _unshare(c: C):
+    return [c.flags(0, "unshare_flags", 64)]  # an unsigned long
+
+
+@register_struct("int")
+def int_text(c: C, b: bytes, i: int) -> str:
+    """An int the call wrote (getcpu's cpu and node, name_to_handle_at's mount id)."""
+    return f"[{struct.unpack_from('<i', b)[0]}]"
+
+
+def _persona(c: C, v: int) -> str:
+    """An execution domain and its flags: `PER_LINUX|ADDR_NO_RANDOMIZE`."""
+    text = c.fs("personality_types").xval(v & 0xFF, c.style)
+    rest = v & ~0xFF
+    if rest:
+        text += "|" + c.fs("personality_flags").flags(rest, c.style)
+    return text
+
+
+def _personality_ret(c: C) -> str:
+    return f"{hexa(c.ret)} ({_persona(c, c.ret & 0xFFFFFFFF)})"
+
+
+@syscall("personality", ret=_personality_ret)
+def _personality(c: C):
+    v = c.uint(0)
+    return [hexa(v) if v == 0xFFFFFFFF else _persona(c, v)]

@@ -29,27 +29,6 @@ def rlimit_text(c: C, b: bytes, i: int) -> str:
     return f"{{rlim_cur={_rlim(cur, c.style)}, rlim_max={_rlim(mx, c.style)}}}"
 
 
-@syscall("prctl")
-def _prctl(c: C):
-    op = c.int(0)
-    out = [c.xval(0, "prctl_options", signed=True)]
-    if op in (3, 7, 21, 39, 42, 37, 2, 16, 27, 30):  # getters
-        if op == 16:
-            return out + [c.outbuf(1) if c.m(1, 1) is not None else c.ptr(1)]
-        return out
-    if op == 15:  # PR_SET_NAME
-        return out + [c.cstr(1)]
-    if op == 1:
-        return out + [c.sig(1)]
-    if op == 0x59616D61:  # PR_SET_PTRACER
-        return out + ["PR_SET_PTRACER_ANY" if c.ulong(1) == 0xFFFFFFFFFFFFFFFF else c.d(1)]
-    if op in (23, 24):  # PR_CAPBSET_READ, PR_CAPBSET_DROP
-        return out + [c.xval(1, "capabilities")]
-    if op in (4, 8, 38, 36, 41):
-        return out + [c.lu(1)]
-    return out + [c.hex(k) for k in (1, 2, 3, 4)]
-
-
 @syscall("getresuid", "getresgid", entry=0)
 def _getres(c: C):
     out = []
@@ -65,6 +44,8 @@ def _getgroups(c: C):
     v = c.m(1, 1)
     if n == 0 and c.ok and c.ulong(1):
         g = "[]"  # the kernel only counts when size is 0
+    elif n and c.ok and c.rval == 0 and c.ulong(1):
+        g = "[]"
     elif n and c.ok and c.ulong(1) and isinstance(v, (bytes, bytearray)):
         shown = c.rval if not c.abbrev else min(c.rval, c.opts.strsize)
         got = min(shown, len(v) // 4)

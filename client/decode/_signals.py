@@ -89,7 +89,10 @@ def siginfo_text(signo: int, info: bytes, style: str = "abbrev") -> str:
 
 
 def _siginfo_struct(c, b: bytes, i: int) -> str:
-    return siginfo_body(struct.unpack_from("<i", b)[0], b, c.style)
+    signo = struct.unpack_from("<i", b)[0]
+    if signo == 0:
+        return "{}"  # nothing was written (waitid's WNOHANG with no child ready)
+    return siginfo_body(signo, b, c.style)
 
 
 def register() -> None:

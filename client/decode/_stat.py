@@ -16,6 +16,8 @@ def makedev(dev: int) -> str:
 
 
 def _time(sec: int, nsec: int, name: str) -> list[str]:
+    if (not sec and not nsec) or not 0 <= nsec <= 999999999:
+        return [f"{name}={sec}", f"{name}_nsec={nsec}"]  # strace dates only a valid, non-zero time
     try:
         t = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(sec))
         z = time.strftime("%z", time.localtime(sec))
@@ -89,9 +91,10 @@ def statx_text(c: C, b: bytes, i: int) -> str:
 @syscall("statx", entry=4)
 def _statx(c: C):
     fl = c.uint(2)
-    sync = c.fs("statx_sync").lookup(fl & 0x6000) or hexa(fl & 0x6000)
+    # the sync type bits as flags (0x6000 is both), then the AT_* flags; no comments
+    sync = c.fs("statx_sync").flags(fl & 0x6000).split(" /* ")[0]
     rest = fl & ~0x6000
-    f = sync + ("|" + c.fs("at_flags").flags(rest) if rest else "")
+    f = sync + ("|" + c.fs("at_flags").flags(rest).split(" /* ")[0] if rest else "")
     if c.style == "raw":
         f = hexa(fl)
     return [c.dirfd(0), c.path(1), f, c.flags(3, "statx_mask"), c.outstruct(4, "statx")]

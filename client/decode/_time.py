@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 import struct
+import time
 
 from ._core import C, struct as register_struct, syscall
-from ._fmt import hexa
+from ._fmt import comment, hexa
 
 
 @register_struct("timespec")
 def timespec_text(c: C, b: bytes, i: int) -> str:
-    sec, nsec = struct.unpack_from("<qq", b)
+    sec, nsec = struct.unpack_from("<qQ", b)
     return f"{{tv_sec={sec}, tv_nsec={nsec}}}"
 
 
@@ -26,7 +27,7 @@ def _date(sec: int, nsec: int) -> str:
 def timespec2_text(c: C, b: bytes, i: int) -> str:
     out = []
     for k in range(2):
-        sec, nsec = struct.unpack_from("<qq", b, 16 * k)
+        sec, nsec = struct.unpack_from("<qQ", b, 16 * k)
         ns = {(1 << 30) - 1: "UTIME_NOW", (1 << 30) - 2: "UTIME_OMIT"}.get(nsec)
         out.append(ns if ns else f"{{tv_sec={sec}, tv_nsec={nsec}}}" + _date(sec, nsec))
     return "[" + ", ".join(out) + "]"
@@ -34,7 +35,7 @@ def timespec2_text(c: C, b: bytes, i: int) -> str:
 
 @register_struct("timeval")
 def timeval_text(c: C, b: bytes, i: int) -> str:
-    sec, usec = struct.unpack_from("<qq", b)
+    sec, usec = struct.unpack_from("<qQ", b)
     return f"{{tv_sec={sec}, tv_usec={usec}}}"
 
 
@@ -48,10 +49,30 @@ def itimerval_text(c: C, b: bytes, i: int) -> str:
     return f"{{it_interval={timeval_text(c, b[:16], i)}, it_value={timeval_text(c, b[16:32], i)}}}"
 
 
-@syscall("time", entry=0)
+def stamp(sec: int) -> str | None:
+    """`2009-02-13T23:31:30+0000`: a time_t in local time, as strace dates it (None for 0)."""
+    if not sec:
+        return None
+    try:
+        lt = time.localtime(sec)
+        return time.strftime("%Y-%m-%dT%H:%M:%S", lt) + time.strftime("%z", lt)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _time_ret(c: C) -> str:
+    s = stamp(c.ret)
+    return f"{c.ret} ({s})" if s else str(c.ret)
+
+
+@syscall("time", entry=0, ret=_time_ret)
 def _time(c: C):
     v = c.m(0, 1)
-    return [f"[{struct.unpack_from('<q', v)[0]}]" if c.ok and isinstance(v, (bytes, bytearray)) and len(v) >= 8 else c.ptr(0)]
+    if c.ok and isinstance(v, (bytes, bytearray)) and len(v) >= 8:
+        sec = struct.unpack_from("<q", v)[0]
+        s = stamp(sec)
+        return [f"[{sec}{comment(s) if s else ''}]"]
+    return [c.ptr(0)]
 
 
 @syscall("nanosleep", entry=1)
@@ -62,7 +83,8 @@ def _nanosleep(c: C):
 
 @syscall("clock_nanosleep", entry=3)
 def _clock_nanosleep(c: C):
-    rem = c.struct(3, "timespec", 1) if c.exiting and c.is_error else c.ptr(3)
+    # the remaining time of an interrupted relative sleep (an absolute one leaves it)
+    rem = c.struct(3, "timespec", 1) if c.exiting and c.is_error and not c.uint(1) & 1 else c.ptr(3)
     return [c.xval(0, "clocks"), c.flags(1, "timer_flags"), c.struct(2, "timespec", 0), rem]
 
 
@@ -111,16 +133,57 @@ def _timezone_text(c: C, b: bytes, i: int) -> str:
     return f"{{tz_minuteswest={west}, tz_dsttime={dst}}}"
 
 
-_CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+def clock_t_text(c: C, v: int) -> str:
+    """A clock_t in ticks, its seconds in a comment (`37 /* 0.37 s */`)."""
+    import os
+
+    if c.style == "raw":
+        return str(v)
+    try:
+        hz = os.sysconf("SC_CLK_TCK")
+    except (ValueError, OSError):
+        return str(v)
+    prec = 6 if hz > 100000 else 5 if hz > 10000 else 4 if hz > 1000 else 3 if hz > 100 else 2 if hz > 10 else 1 if hz > 1 else 0
+    return f"{v} /* {v / hz:.{prec}f} s */"
 
 
 @register_struct("tms")
-def _tms_text(c: C, b: bytes, i: int) -> str:
-    """struct tms: clock ticks, with their seconds in a comment (strace's
-    precision: as many decimals as the tick rate has digits after the first)."""
-    vals = struct.unpack_from("<4q", b)
-    digits = len(str(_CLK_TCK)) - 1
+def tms_text(c: C, b: bytes, i: int) -> str:
+    f = struct.unpack_from("<4Q", b)
     names = ("tms_utime", "tms_stime", "tms_cutime", "tms_cstime")
-    if c.style == "raw":
-        return "{" + ", ".join(f"{n}={v}" for n, v in zip(names, vals)) + "}"
-    return "{" + ", ".join(f"{n}={v} /* {v / _CLK_TCK:.{digits}f} s */" for n, v in zip(names, vals)) + "}"
+    return "{" + ", ".join(f"{n}={clock_t_text(c, v)}" for n, v in zip(names, f)) + "}"
+
+
+def _date_us(sec: int, usec: int) -> str:
+    """` /* 2017-04-16T13:51:18.000042+0000 */` for a valid, non-zero time (microseconds)."""
+    if (not sec and not usec) or not 0 <= usec <= 999999:
+        return ""
+    try:
+        lt = time.localtime(sec)
+    except (OverflowError, OSError, ValueError):
+        return ""
+    frac = f".{usec:06d}" if usec else ""
+    return comment(time.strftime("%Y-%m-%dT%H:%M:%S", lt) + frac + time.strftime("%z", lt))
+
+
+@register_struct("timeval_pair")
+def timeval_pair_text(c: C, b: bytes, i: int) -> str:
+    out = []
+    for k in range(2):
+        sec, usec = struct.unpack_from("<qQ", b, 16 * k)
+        out.append(f"{{tv_sec={sec}, tv_usec={usec}}}" + _date_us(sec, usec))
+    return "[" + ", ".join(out) + "]"
+
+
+@register_struct("utimbuf")
+def utimbuf_text(c: C, b: bytes, i: int) -> str:
+    a, m = struct.unpack_from("<qq", b)
+    sa, sm = stamp(a), stamp(m)
+    return (f"{{actime={a}{comment(sa) if sa else ''}, "
+            f"modtime={m}{comment(sm) if sm else ''}}}")
+
+
+@register_struct("long")
+def long_text(c: C, b: bytes, i: int) -> str:
+    v = struct.unpack_from("<Q", b)[0]
+    return f"[{hexa(v) if v else 0}]"

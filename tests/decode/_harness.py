@@ -110,9 +110,14 @@ def lines(decoder, recs, merge: bool = True) -> list[str]:
 
 def strace_lines(argv, names, extra=()) -> list[str]:
     """strace's lines for the same command (the reference)."""
-    res = subprocess.run(["strace", "-qq", "-e", "trace=" + ",".join(names), *extra, "-o", "/dev/stderr", *argv],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, errors="replace")
-    return [unalign(l) for l in res.stderr.splitlines()]
+    import tempfile
+
+    # -o FILE, not stderr: strace's own warnings (`umovestr: short read`
+    # for unreadable memory) go to stderr and would split a line
+    with tempfile.NamedTemporaryFile("r", suffix=".strace", errors="replace") as f:
+        subprocess.run(["strace", "-qq", "-e", "trace=" + ",".join(names), *extra, "-o", f.name, *argv],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return [unalign(l) for l in f.read().splitlines()]
 
 
 def unalign(line: str) -> str:

@@ -21,7 +21,8 @@ GOLDEN = Path(__file__).parent / "golden"
 # network: _network, _sockaddr; msghdr: _msghdr (and iovec data); time: _time; misc: _misc, _ipc;
 # i386: names and args of int $0x80 calls; netlink: _netlink (route, generic), _sockaddr's
 # lengths, _ioctl's request names and argument kinds; structs: what calls fill or read
-# (getcpu, getgroups/setgroups lists, sched_param, timezone, sigsets of 1..8 bytes).
+# (getcpu, getgroups/setgroups lists, sched_param, timezone, sigsets of 1..8 bytes);
+# prctl: _prctl; args: _core's kinds, _file, _memory, _misc, _process, _time.
 CASES = {
     "file": ["openat", "newfstatat", "access", "faccessat2", "mkdirat", "unlinkat", "chdir", "getcwd", "close",
              "readlinkat", "renameat2", "fchmodat", "statx"],
@@ -37,6 +38,12 @@ CASES = {
     "i386": ["getpid", "open", "write", "close", "mmap"],
     "structs": ["getcpu", "getgroups", "setgroups", "sched_getparam", "gettimeofday", "rt_sigpending"],
     "netlink": ["socket", "sendto", "sendmsg", "getsockname", "getpeername", "ioctl"],
+    # prctl/arch_prctl by option (_prctl); args: the table-wide classes of
+    # issue 13 (widths and signedness, flag sets, octal and annotated
+    # returns, NULL, unreadable memory as an address, PATH_MAX paths)
+    "prctl": ["prctl", "arch_prctl"],
+    "args": ["chown", "umask", "openat", "fanotify_mark", "memfd_secret", "unshare", "mknodat", "mknod", "futex",
+             "mmap", "sched_getscheduler", "time", "wait4", "readv", "add_key", "faccessat", "setxattr", "chdir"],
 }
 # per-program gcc options
 CFLAGS = {"i386": ["-no-pie"]}

@@ -45,7 +45,11 @@ BUF_BOUNDS = {"path": PATH_MAX, "sockaddr": 128, "linux_dirent": ARRAY_MAX_BYTES
 # not bytes; which socket it is is known only when the call is decoded
 SOCKBUF_MAX = 4096
 # structs read as a BUF of their size (a short read at the end of a mapping kept)
-PARTIAL_STRUCTS = frozenset({"sockaddr_storage", "sigset"})  # sigset: rt_sigpending(set, 4) reads 4
+PARTIAL_STRUCTS = frozenset({"sockaddr_storage", "sigset", "fd_set"})  # sigset: rt_sigpending(set, 4) reads 4
+# structs read as more bytes than their size: select's fd_set is a bitmap of
+# nfds bits (strace reads that many, rounded to a long, up to 1M fds); 1024
+# bytes cover 8192 fds, and a short read at the end of a mapping is kept
+FETCH_SIZES = {"fd_set": 1024}
 # ioctl's third argument: a value or a pointer, by request; read at both stops
 # (a short read at the end of a mapping is kept), as much as the largest
 # argument struct the ioctl decoder prints
@@ -152,7 +156,7 @@ def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, ent
             if a.dir in ("out", "inout"):
                 exit_.append((Op.BUF, i, src, size))
         elif k in ("struct", "sigset"):
-            size = table.struct_size(a.ref, pers)
+            size = FETCH_SIZES.get(a.ref) or table.struct_size(a.ref, pers)
             # a struct whose useful length is shorter than its size (a socket
             # address in a 110-byte buffer at the end of a mapping): read as
             # much of it as can be, as BUF does

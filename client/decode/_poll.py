@@ -67,14 +67,29 @@ def _epoll_wait(c: C):
     return out
 
 
+# the bytes of a set the fetch plan reads (bpfgen's FETCH_SIZES["fd_set"])
+_FETCHED = 1024
+
+
+def _fdsize(c: C) -> int:
+    """The bytes strace reads of each set: nfds bits (the kernel's int, a
+    negative one as 0, at most 1M) rounded up to a long; more than the
+    fetch reads, the fetched bytes when they all could be (the fds above
+    8191 are not shown)."""
+    n = min(max(c.int(0), 0), 1 << 20)
+    w = 8 if c.pers == 0 else 4
+    return min(((n + 7) // 8 + w - 1) & -w, _FETCHED)
+
+
 def _fdset(c: C, i: int, n: int, phase: int) -> str:
     if c.ulong(i) == 0:
         return "NULL"
+    size = _fdsize(c)
     v = c.m(i, phase)
-    if not isinstance(v, (bytes, bytearray)):
-        return c.ptr(i)
-    bits = int.from_bytes(bytes(v), "little")
-    fds = [k for k in range(min(n, len(v) * 8)) if bits >> k & 1]
+    if not size or not isinstance(v, (bytes, bytearray)) or len(v) < size:
+        return c.ptr(i)  # no set to read, or part of it unreadable: the address
+    bits = int.from_bytes(bytes(v[:size]), "little")
+    fds = [k for k in range(min(n, size * 8)) if bits >> k & 1]
     # at entry, the fds as the tracer named them at the stop (-y), in order
     named = c.mem.get((0, FD_SLOT + i)) if c.dec._anyfd and phase == 0 else None
     if isinstance(named, list):
@@ -84,24 +99,45 @@ def _fdset(c: C, i: int, n: int, phase: int) -> str:
 
 
 def _select_ret(c: C) -> str:
-    """`= 2 (in [3], out [4], left {tv_sec=0, tv_nsec=0})`, `= 0 (Timeout)`."""
+    """`= 2 (in [3], out [4], left {tv_sec=0, tv_nsec=0})`, `= 0 (Timeout)`;
+    at most `ret` fds are listed, and a set that cannot be read whole is
+    skipped (`= 1 ()` when none is left to show). As strace, a `]` closes
+    every set looked at once something was printed."""
     if c.ret == 0:
         return "0 (Timeout)"
-    n = c.int(0)
-    parts = []
+    n = min(max(c.int(0), 0), 1 << 20)
+    size = _fdsize(c)
+    ready = c.ret
+    out = ""
+    sep = ""
     for i, label in ((1, "in"), (2, "out"), (3, "except")):
+        if ready <= 0:
+            break
         v = c.m(i, 1)
-        if c.ulong(i) and isinstance(v, (bytes, bytearray)):
-            bits = int.from_bytes(bytes(v), "little")
-            fds = [str(k) for k in range(min(n, len(v) * 8)) if bits >> k & 1]
-            if fds:
-                parts.append(f"{label} [{' '.join(fds)}]")
+        if not c.ulong(i) or not size or not isinstance(v, (bytes, bytearray)) or len(v) < size:
+            continue
+        bits = int.from_bytes(bytes(v[:size]), "little")
+        first = True
+        for k in range(min(n, size * 8)):
+            if not bits >> k & 1:
+                continue
+            if first:
+                out += f"{sep}{label} [{k}"
+                first = False
+                sep = ", "
+            else:
+                out += f" {k}"
+            ready -= 1
+            if ready == 0:
+                break
+        if out:
+            out += "]"
     t = c.m(4, 1)
     if c.ulong(4) and isinstance(t, (bytes, bytearray)) and len(t) >= 16:
         sec, frac = struct.unpack_from("<qQ", t)
         unit = "tv_usec" if c.name == "select" else "tv_nsec"
-        parts.append(f"left {{tv_sec={sec}, {unit}={frac}}}")
-    return f"{c.ret} ({', '.join(parts)})" if parts else str(c.ret)
+        out += f"{sep}left {{tv_sec={sec}, {unit}={frac}}}"
+    return f"{c.ret} ({out})"
 
 
 @syscall("select", "pselect6", ret=_select_ret)  # all at entry, as strace

@@ -192,9 +192,11 @@ record:
 	tr_tamper_exit(L, t, si);
 	L->scratch.len = 0;
 	L->scratch.overflow = 0;
-	/* what a call fills is read when it succeeded, and when a sleep was
-	 * interrupted (nanosleep's remaining time: EINTR, ERESTART*) */
-	if ((!si->exit.is_error || si->exit.rval == -EINTR || (si->exit.rval <= -512 && si->exit.rval >= -516))
+	/* what a call fills is read when it succeeded, when a sleep was
+	 * interrupted (nanosleep's remaining time: EINTR, ERESTART*), and on
+	 * E2BIG (sched_setattr writes back the size it knows) */
+	if ((!si->exit.is_error || si->exit.rval == -EINTR || si->exit.rval == -E2BIG
+	     || (si->exit.rval <= -512 && si->exit.rval >= -516))
 	    && (t->eflags & TR_EF_FETCH_EXIT)) {
 		pe = tr_plan_lookup(&L->plan, t->pers, t->nr);
 		if (pe)

@@ -147,3 +147,71 @@ def _personality_ret(c: C) -> str:
 def _personality(c: C):
     v = c.uint(0)
     return [hexa(v) if v == 0xFFFFFFFF else _persona(c, v)]
+
+
+# struct sched_attr: its sizes (SCHED_ATTR_SIZE_VER0, VER1) and the flag that
+# leaves the policy, or the parameters, as they are
+_SCHED_ATTR_VER0, _SCHED_ATTR_VER1 = 48, 56
+_SCHED_KEEP_POLICY, _SCHED_KEEP_PARAMS = 0x08, 0x10
+
+
+def _sched_attr(c: C, i: int, b, usize: int, is_set: bool) -> str:
+    """A struct sched_attr as strace prints it: its size, then the fields the
+    size holds; sched_setattr's KEEP_* flags leave out the policy or the
+    parameters; `...` when the caller's size is larger than what is shown.
+    `usize`: sched_getattr's size argument (0 for sched_setattr)."""
+    if not isinstance(b, (bytes, bytearray)):
+        return c.ptr(i)
+    b = bytes(b)
+    if is_set:
+        if len(b) < 4:
+            return c.ptr(i)
+        usize = struct.unpack_from("<I", b)[0] or _SCHED_ATTR_VER0
+        size = min(usize, _SCHED_ATTR_VER1)
+        if size >= _SCHED_ATTR_VER0 and len(b) < size:
+            return c.ptr(i)
+    else:
+        size = min(usize, _SCHED_ATTR_VER1)
+        if len(b) < size:
+            return c.ptr(i)
+    b = b[:size].ljust(_SCHED_ATTR_VER1, b"\0")
+    asize, policy, flags, nice, prio, runtime, deadline, period, umin, umax = struct.unpack_from("<IIQiIQQQII", b)
+    if not is_set:
+        size = asize
+    out = [f"size={asize}"]
+    if size >= _SCHED_ATTR_VER0:
+        if not is_set or policy >> 31 or not flags & (_SCHED_KEEP_POLICY | _SCHED_KEEP_PARAMS):
+            out.append("sched_policy=" + c.fs("sched_policies").xval(policy, c.style))
+        out.append("sched_flags=" + c.fs("sched_attr_flags").flags(flags, c.style))
+        if not is_set or not flags & _SCHED_KEEP_PARAMS:
+            out += [f"sched_nice={nice}", f"sched_priority={prio}", f"sched_runtime={runtime}",
+                    f"sched_deadline={deadline}", f"sched_period={period}"]
+        if size >= _SCHED_ATTR_VER1:
+            out += [f"sched_util_min={umin}", f"sched_util_max={umax}"]
+    if (usize if is_set else asize) > size:
+        out.append("...")
+    return "{" + ", ".join(out) + "}"
+
+
+@syscall("sched_setattr", entry=2)
+def _sched_setattr(c: C):
+    """The attributes at entry; on E2BIG the size the kernel wrote back
+    (`{size=1} => {size=56}`)."""
+    text = "NULL" if not c.ulong(1) else _sched_attr(c, 1, c.m(1, 0), 0, True)
+    if c.exiting and c.is_error and c.ret == -7 and c.ulong(1):  # E2BIG
+        v = c.m(1, 1)
+        if isinstance(v, (bytes, bytearray)) and len(v) >= 4:
+            text += f" => {{size={struct.unpack_from('<I', bytes(v))[0]}}}"
+    return [c.pid(0), text, c.u(2)]
+
+
+@syscall("sched_getattr", entry=1)
+def _sched_getattr(c: C):
+    size = c.uint(2)
+    if not c.ulong(1):
+        attr = "NULL"
+    elif not size or not c.ok:
+        attr = c.ptr(1)
+    else:
+        attr = _sched_attr(c, 1, c.m(1, 1), size, False)
+    return [c.pid(0), attr, str(size), c.u(3)]

@@ -110,3 +110,12 @@ def _fanotify_mark(c: C):
     else:
         dirfd = c.dirfd(3)
     return [c.fd(0), c.flags(1, "fan_mark_flags"), c.fs("fan_mask").flags(c.ulong(2), c.style), dirfd, c.path(4)]
+
+
+@register_struct("mq_attr")
+def mq_attr_text(c: C, b: bytes, i: int) -> str:
+    """struct mq_attr: mq_getsetattr names the flags (O_NONBLOCK), mq_open
+    prints them in hex (the kernel ignores them there)."""
+    flags, maxmsg, msgsize, curmsgs = struct.unpack_from("<Qqqq", b)
+    f = hexa(flags) if c.name == "mq_open" else c.fs("mq_attr_flags").flags(flags, c.style)
+    return f"{{mq_flags={f}, mq_maxmsg={maxmsg}, mq_msgsize={msgsize}, mq_curmsgs={curmsgs}}}"

@@ -88,20 +88,23 @@ def _clock_nanosleep(c: C):
     return [c.xval(0, "clocks"), c.flags(1, "timer_flags"), c.struct(2, "timespec", 0), rem]
 
 
-_SIGEV = {0: "SIGEV_SIGNAL", 1: "SIGEV_NONE", 2: "SIGEV_THREAD", 4: "SIGEV_THREAD_ID"}
-
-
 @register_struct("sigevent")
 def sigevent_text(c: C, b: bytes, i: int) -> str:
-    value, signo, notify, tid = struct.unpack_from("<Qiii", b)
+    """struct sigevent as far as the kernel reads it (32 bytes: the value,
+    the signal, how to notify, the thread id or function and attributes):
+    the signal by name only for a notification that sends one."""
+    value, signo, notify, fn, attr = struct.unpack_from("<QIiQQ", b)
     from ._core import sigtext
 
     p = []
     if value:
         p.append(f"sigev_value={{sival_int={struct.unpack_from('<i', b)[0]}, sival_ptr={hexa(value)}}}")
-    p += [f"sigev_signo={sigtext(signo, c.style)}", f"sigev_notify={_SIGEV.get(notify, hexa(notify))}"]
+    p.append(f"sigev_signo={sigtext(signo, c.style) if notify in (0, 2, 4) else signo}")
+    p.append(f"sigev_notify={c.fs('sigev_notify').xval(notify & 0xFFFFFFFF, c.style)}")
     if notify == 4:
-        p.append(f"sigev_notify_thread_id={tid}")
+        p.append(f"sigev_notify_thread_id={struct.unpack_from('<i', b, 16)[0]}")
+    elif notify == 2:
+        p += [f"sigev_notify_function={hexa(fn) if fn else 'NULL'}", f"sigev_notify_attributes={hexa(attr) if attr else 'NULL'}"]
     return "{" + ", ".join(p) + "}"
 
 

@@ -23,6 +23,7 @@ ENTRY_BY_VALUE = {
     "rt_sigtimedwait": "all four at entry when info is NULL, else the set only",
     "poll": "inout fds print at entry", "ppoll": "inout fds print at entry",
     "select": "inout sets print at entry", "pselect6": "inout sets print at entry",
+    "sched_setattr": "the attributes print at entry, the size E2BIG writes back at exit",
     "copy_file_range": "inout offsets print at entry", "splice": "inout offsets print at entry",
     "sendfile": "the offset is printed at exit", "recvmsg": "the header is printed at exit",
     "recvmmsg": "the headers are printed at exit", "recvmmsg_time64": "the headers are printed at exit",

@@ -49,6 +49,8 @@ REGISTRY: dict[str, Spec] = {}
 STRUCTS: dict[str, Callable] = {}
 # table argument kinds a family module prints (msghdr...): (C, index, Arg) -> str
 KINDS: dict[str, Callable] = {}
+# array[NAME, ...] element printers: NAME -> (element size, (C, bytes) -> str)
+ARRAYS: dict[str, tuple[int, Callable]] = {}
 # structs whose layout is the same for i386 callers (no longs or pointers)
 I386_SAME = frozenset({"utsname", "pollfd", "epoll_event", "winsize", "termios", "rlimit64", "clone_args", "statx"})  # struct name -> (C, bytes, arg index) -> str
 
@@ -81,6 +83,17 @@ def struct(*names: str):
     def deco(fn):
         for n in names:
             STRUCTS[n] = fn
+        return fn
+
+    return deco
+
+
+def array(name: str, size: int):
+    """Register the printer of one element of array[NAME, ...] (its size in
+    bytes, x86_64 layout)."""
+
+    def deco(fn):
+        ARRAYS[name] = (size, fn)
         return fn
 
     return deco
@@ -320,6 +333,36 @@ class C:
         except Exception:  # short or odd bytes: the address, as strace does for unreadable memory
             return self.ptr(i)
 
+    def array(self, i: int, count: int, size: int, fn: Callable, phase: int | None = None) -> str:
+        """An array of `count` elements of `size` bytes, as strace's
+        print_array: `[]` for none, at most -s elements then `...` when
+        abbreviated, and an element that cannot be read ends it with
+        `... /* ADDR */` (the first one: the address alone)."""
+        addr = self.ulong(i)
+        if addr == 0:
+            return "NULL"
+        if count == 0:
+            return "[]"
+        mask = 0xFFFFFFFFFFFFFFFF if self.pers == 0 else 0xFFFFFFFF
+        if addr + count * size > mask:
+            return self.ptr(i)  # the array wraps around the address space
+        v = self.m(i, phase)
+        b = bytes(v) if isinstance(v, (bytes, bytearray)) else b""
+        limit = self.opts.strsize if self.abbrev and self.opts.strsize < count else count
+        out = []
+        for n in range(count):
+            off = n * size
+            if off + size > len(b):
+                if n == 0:
+                    return self.ptr(i)
+                out.append(f"... /* {addr + off:#x} */")
+                break
+            if n >= limit:
+                out.append("...")
+                break
+            out.append(fn(self, b[off:off + size]))
+        return "[" + ", ".join(out) + "]"
+
     def outstruct(self, i: int, sname: str) -> str:
         """A struct the call fills: printed only when it succeeded."""
         return self.struct(i, sname, 1, need_ok=True)
@@ -529,7 +572,15 @@ def generic_arg(c: C, i: int, a) -> str:
 
         return makedev(c.uint(i))  # the kernel's unsigned int
     if k == "array":
-        return c.ptr(i)
+        el = ARRAYS.get(a.ref)
+        if el is None or c.pers == 1:
+            return c.ptr(i)
+        if a.dir == "out" and not c.ok:
+            return c.ptr(i)
+        n = _arg_len(c, a)
+        if isinstance(a.len, int) and c.sc is not None and c.sc.args[a.len].kind in ("int", "uint"):
+            n = c.uint(a.len)  # a count the kernel takes as an (unsigned) int
+        return c.array(i, n or 0, el[0], el[1], 1 if a.dir == "out" else 0)
     if k == "strarr":
         return c.env(i) if a.ref == "env" else c.strarr(i)
     if k == "iovec":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ._core import C, o03, syscall
+import struct
+
+from ._core import C, array, o03, syscall
 from ._fmt import hexa
 
 
@@ -52,3 +54,9 @@ def _semget(c: C):
 @syscall("msgget")
 def _msgget(c: C):
     return [_key(c), _ipcflags(c, c.uint(1))]
+
+
+@array("sembuf", 6)
+def sembuf_text(c: C, b: bytes) -> str:
+    num, op, flg = struct.unpack_from("<Hhh", b)
+    return f"{{sem_num={num}, sem_op={op}, sem_flg={c.fs('semop_flags').flags(flg & 0xFFFF, c.style)}}}"

@@ -193,6 +193,22 @@ def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, ent
                 entry.append((Op.IOVEC, i, a.len, 0))
             if a.dir in ("out", "inout"):
                 exit_.append((Op.IOVEC, i, a.len, 0))
+    # a `$` variant's struct (fcntl$lock's flock, fcntl$owner_ex's
+    # f_owner_ex) is read for every call of the syscall (which variant
+    # applies is known only from the values), as one BUF of the largest
+    # struct at that index (a short read at the end of a mapping kept)
+    seen = {(o[1], phase) for phase, ops in ((0, entry), (1, exit_)) for o in ops}
+    extra: dict = {}
+    for _names, vargs in sc.variants if pers != Pers.I386 else ():
+        for i, a in enumerate(vargs):
+            if a.kind != "struct" or not a.ref:
+                continue
+            size = table.struct_size(a.ref, pers)
+            for phase, dirs in ((0, ("in", "inout")), (1, ("out", "inout"))):
+                if a.dir in dirs and (i, phase) not in seen:
+                    extra[(i, phase)] = max(extra.get((i, phase), 0), size)
+    for (i, phase), size in sorted(extra.items()):
+        (exit_ if phase else entry).append((Op.BUF, i, LEN_FIXED, size))
     if pers in sc.stack:
         off, size = sc.stack[pers]
         entry.append((Op.STACK, off // 8, LEN_FIXED, size))

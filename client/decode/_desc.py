@@ -36,11 +36,42 @@ def _fadvise(c: C):
     return [c.fd(0), c.ld(1), c.lu(2), c.xval(3, "fadvise_advice")]
 
 
+_LOCK_TYPES = {0: "F_RDLCK", 1: "F_WRLCK", 2: "F_UNLCK", 4: "F_EXLCK", 8: "F_SHLCK"}
+# F_GETLK, F_OFD_GETLK; F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW
+_GETLK, _SETLK = frozenset({5, 36}), frozenset({6, 7, 37, 38})
+
+
+def flock_fields(c: C, b: bytes, getlk: bool) -> str:
+    """struct flock: the lock and its range; the owner's pid only as
+    F_GETLK returns it."""
+    typ, whence, start, ln, pid = struct.unpack_from("<hh4xqqi", b)
+    raw = f"{typ & 0xFFFF:#x}" if typ else "0"
+    name = _LOCK_TYPES.get(typ & 0xFFFF)
+    t = styled(raw, name, c.style) if name else (raw if c.style == "raw" else f"{raw} /* F_??? */")
+    text = f"{{l_type={t}, l_whence={c.fs('seek_whence').xval(whence & 0xFFFF, c.style)}, l_start={start}, l_len={ln}"
+    if getlk:
+        t = c.dec.pidns
+        text += f", l_pid={pid}" + ("" if t is None else t.comment(c.tid, pid))
+    return text + "}"
+
+
 @register_struct("flock")
 def flock_text(c: C, b: bytes, i: int) -> str:
-    typ, whence, start, ln, pid = struct.unpack_from("<hhqqi", b)
-    t = {0: "F_RDLCK", 1: "F_WRLCK", 2: "F_UNLCK"}.get(typ, str(typ))
-    return f"{{l_type={t}, l_whence={c.fs('seek_whence').xval(whence)}, l_start={start}, l_len={ln}, l_pid={pid}}}"
+    return flock_fields(c, b, c.uint(1) in _GETLK)
+
+
+def _fcntl_lock(c: C) -> str:
+    """fcntl's lock argument: F_SETLK* print it at entry, F_GETLK at exit
+    (the address when the call failed)."""
+    if not c.ulong(2):
+        return "NULL"
+    getlk = c.uint(1) in _GETLK
+    if getlk and not c.ok:
+        return c.ptr(2)
+    v = c.m(2, 1 if getlk else 0)
+    if c.pers == 1 or not isinstance(v, (bytes, bytearray)) or len(v) < 32:
+        return c.ptr(2)
+    return flock_fields(c, bytes(v), getlk)
 
 
 def _fcntl_ret(c: C) -> str:
@@ -54,6 +85,9 @@ def _fcntl_ret(c: C) -> str:
         from ._core import sigtext
 
         return f"{r} ({sigtext(r)})" if r else "0"
+    if cmd == 1025:  # F_GETLEASE
+        name = c.fs("lock_types").lookup(r)
+        return f"{hexa(r)} ({name})" if name else hexa(r)
     if cmd in (0, 1030):
         return c.dec.fd_text(r, c.tid)
     return str(r)
@@ -61,7 +95,25 @@ def _fcntl_ret(c: C) -> str:
 
 @syscall("fcntl", "fcntl64", ret=_fcntl_ret)
 def _fcntl(c: C):
-    return table_args(c)  # the arguments are the table's fcntl$ variants; the return is annotated here
+    out = table_args(c)  # the arguments are the table's fcntl$ variants; the return is annotated here
+    cmd = c.uint(1)
+    if cmd in _GETLK or cmd in _SETLK:
+        out[2] = _fcntl_lock(c)
+    elif cmd in (15, 16):  # F_SETOWN_EX at entry, F_GETOWN_EX at exit
+        out[2] = _f_owner_ex(c, cmd == 16)
+    return out
+
+
+def _f_owner_ex(c: C, get: bool) -> str:
+    if not c.ulong(2):
+        return "NULL"
+    v = c.m(2, 1 if get else 0)
+    if (get and not c.ok) or c.pers == 1 or not isinstance(v, (bytes, bytearray)) or len(v) < 8:
+        return c.ptr(2)
+    typ, pid = struct.unpack_from("<ii", v)
+    t = c.dec.pidns
+    p = str(pid) + ("" if t is None or typ not in (0, 1, 2) else t.comment(c.tid, pid))
+    return f"{{type={c.fs('f_owner_types').xval(typ & 0xFFFFFFFF, c.style)}, pid={p}}}"
 
 
 def _fdpair(c: C, i: int) -> str:

@@ -49,8 +49,8 @@ REGISTRY: dict[str, Spec] = {}
 STRUCTS: dict[str, Callable] = {}
 # table argument kinds a family module prints (msghdr...): (C, index, Arg) -> str
 KINDS: dict[str, Callable] = {}
-# array[NAME, ...] element printers: NAME -> (element size, (C, bytes) -> str)
-ARRAYS: dict[str, tuple[int, Callable]] = {}
+# array[NAME, ...] element printers: NAME -> (element size, (C, bytes) -> str, most elements shown)
+ARRAYS: dict[str, tuple[int, Callable, int | None]] = {}
 # structs whose layout is the same for i386 callers (no longs or pointers)
 I386_SAME = frozenset({"utsname", "pollfd", "epoll_event", "winsize", "termios", "rlimit64", "clone_args", "statx"})  # struct name -> (C, bytes, arg index) -> str
 
@@ -88,12 +88,13 @@ def struct(*names: str):
     return deco
 
 
-def array(name: str, size: int):
+def array(name: str, size: int, most: int | None = None):
     """Register the printer of one element of array[NAME, ...] (its size in
-    bytes, x86_64 layout)."""
+    bytes, x86_64 layout; `most`: the elements strace shows at most, then
+    `...`, whatever -s says)."""
 
     def deco(fn):
-        ARRAYS[name] = (size, fn)
+        ARRAYS[name] = (size, fn, most)
         return fn
 
     return deco
@@ -333,7 +334,7 @@ class C:
         except Exception:  # short or odd bytes: the address, as strace does for unreadable memory
             return self.ptr(i)
 
-    def array(self, i: int, count: int, size: int, fn: Callable, phase: int | None = None) -> str:
+    def array(self, i: int, count: int, size: int, fn: Callable, phase: int | None = None, most: int | None = None) -> str:
         """An array of `count` elements of `size` bytes, as strace's
         print_array: `[]` for none, at most -s elements then `...` when
         abbreviated, and an element that cannot be read ends it with
@@ -357,7 +358,7 @@ class C:
                     return self.ptr(i)
                 out.append(f"... /* {addr + off:#x} */")
                 break
-            if n >= limit:
+            if n >= limit or (most is not None and n >= most):
                 out.append("...")
                 break
             out.append(fn(self, b[off:off + size]))
@@ -580,7 +581,7 @@ def generic_arg(c: C, i: int, a) -> str:
         n = _arg_len(c, a)
         if isinstance(a.len, int) and c.sc is not None and c.sc.args[a.len].kind in ("int", "uint"):
             n = c.uint(a.len)  # a count the kernel takes as an (unsigned) int
-        return c.array(i, n or 0, el[0], el[1], 1 if a.dir == "out" else 0)
+        return c.array(i, n or 0, el[0], el[1], 1 if a.dir == "out" else 0, el[2])
     if k == "strarr":
         return c.env(i) if a.ref == "env" else c.strarr(i)
     if k == "iovec":

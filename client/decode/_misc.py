@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import struct
 
-from ._core import C, struct as register_struct, styled, syscall
+from ._core import C, array, struct as register_struct, styled, syscall
 from ._fmt import hexa, quote
 
 
@@ -293,3 +293,12 @@ def _mount(c: C):
 @syscall("kexec_file_load")
 def _kexec_file_load(c: C):
     return [c.fd(0), c.fd(1), c.lu(2), c.buf(3, c.ulong(2), phase=0), c.flags(4, "kexec_file_flags", 64)]  # an unsigned long
+
+
+@array("futex_waitv", 24, most=128)  # FUTEX_WAITV_MAX
+def futex_waiter_text(c: C, b: bytes) -> str:
+    """One waiter of futex_waitv: `{val=0x1, uaddr=0x..., flags=FUTEX_32}`,
+    its reserved word only when set."""
+    val, uaddr, flags, rsv = struct.unpack_from("<QQII", b)
+    text = f"{{val={hexa(val)}, uaddr={hexa(uaddr) if uaddr else 'NULL'}, flags={c.fs('futex_waiter_flags').flags(flags, c.style)}"
+    return text + (f", __reserved={hexa(rsv)}}}" if rsv else "}")

@@ -75,14 +75,38 @@ def mpol_mode(c: C, v: int) -> str:
     return hexa(v) + comment(text) if c.style == "verbose" else text
 
 
+def _node_word(c: C, b: bytes) -> str:
+    """One word of a node mask, as C's `%#0*lx` of the word's width:
+    `0000000000000000`, `0x00000000000005`."""
+    w = len(b)
+    v = int.from_bytes(b, "little")
+    return "0" * (2 * w) if not v else "0x" + format(v, "x").rjust(2 * w - 2, "0")
+
+
+def nodemask(c: C, i: int, maxnode: int, phase: int = 0) -> str:
+    """A node mask of `maxnode` bits as strace prints it: its words as an
+    array (the last bit is not counted: (maxnode + 62) / 64 words)."""
+    bits = 64 if c.pers == 0 else 32
+    n = (maxnode + bits - 2) // bits
+    if (maxnode and not n) or c.pers == 1:
+        return c.ptr(i)
+    return c.array(i, n, bits // 8, _node_word, phase)
+
+
 @syscall("mbind")
 def _mbind(c: C):
-    return [c.ptr(0), c.lu(1), mpol_mode(c, c.ulong(2)), c.ptr(3), c.lu(4), c.flags(5, "mbind_flags")]
+    return [c.ptr(0), c.lu(1), mpol_mode(c, c.ulong(2)), nodemask(c, 3, c.ulong(4)), c.lu(4), c.flags(5, "mbind_flags")]
 
 
 @syscall("set_mempolicy")
 def _set_mempolicy(c: C):
-    return [mpol_mode(c, c.uint(0)), c.ptr(1), c.lu(2)]
+    return [mpol_mode(c, c.uint(0)), nodemask(c, 1, c.ulong(2)), c.lu(2)]
+
+
+@syscall("migrate_pages")
+def _migrate_pages(c: C):
+    n = c.ulong(1)
+    return [c.pid(0), str(n), nodemask(c, 2, n), nodemask(c, 3, n)]
 
 
 @syscall("get_mempolicy", entry=0)
@@ -96,4 +120,5 @@ def _get_mempolicy(c: C):
         mode = f"[{m}]" if c.uint(4) & 1 else f"[{c.fs('mempolicy_modes').xval(m & 0xFFFFFFFF, c.style)}]"
     else:
         mode = c.ptr(0)
-    return [mode, c.ptr(1), c.lu(2), c.ptr(3), c.flags(4, "get_mempolicy_flags")]
+    nodes = nodemask(c, 1, c.ulong(2), 1) if c.ok else c.ptr(1)
+    return [mode, nodes, c.lu(2), c.ptr(3), c.flags(4, "get_mempolicy_flags")]

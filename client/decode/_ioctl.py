@@ -6,7 +6,7 @@ from __future__ import annotations
 import struct
 
 from ._core import C, syscall, struct as register_struct
-from ._fmt import comment, hexa, quote_buf
+from ._fmt import FlagSet, comment, hexa, quote_buf
 
 
 @register_struct("termios")
@@ -81,8 +81,11 @@ IOCTL_ARGS = {
     "TIOCSPGRP": "in:i", "TIOCGPGRP": "out:i", "FIONREAD": "out:i", "FIONBIO": "in:i", "TIOCGSID": "out:i",
     "FIOASYNC": "in:i", "FIOQSIZE": "out:q",
     # filesystems (linux/fs.h)
-    "FIFREEZE": "none", "FITHAW": "none", "FS_IOC_GETFLAGS": "out:l", "FS_IOC_SETFLAGS": "in:l",
-    "FS_IOC32_GETFLAGS": "out:i", "FS_IOC32_SETFLAGS": "in:i",
+    "FIFREEZE": "none", "FITHAW": "none",
+    "FS_IOC32_GETFLAGS": "out:struct:fsflags", "FS_IOC32_SETFLAGS": "in:struct:fsflags",
+    "FS_IOC_GETFLAGS": "out:struct:fsflags", "FS_IOC_SETFLAGS": "in:struct:fsflags",
+    "FITRIM": "in:struct:fstrim_range", "FS_IOC_FSSETXATTR": "in:struct:fsxattr_in",
+    "FS_IOC_FSGETXATTR": "out:struct:fsxattr_out", "FS_IOC_FIEMAP": "in:struct:fiemap",
     # watchdogs (linux/watchdog.h)
     "WDIOC_GETSTATUS": "out:i", "WDIOC_GETBOOTSTATUS": "out:i", "WDIOC_GETTEMP": "out:i",
     "WDIOC_GETTIMEOUT": "out:i", "WDIOC_GETPRETIMEOUT": "out:i", "WDIOC_GETTIMELEFT": "out:i",
@@ -99,6 +102,93 @@ IOCTL_ARGS = {
     "RTC_PIE_ON": "none", "RTC_PIE_OFF": "none", "RTC_WIE_ON": "none", "RTC_WIE_OFF": "none",
     "RTC_IRQP_READ": "out:L", "RTC_IRQP_SET": "uval", "RTC_EPOCH_READ": "out:L", "RTC_EPOCH_SET": "uval",
 }
+
+# flag sets of the argument structs (x86_64 values of the uapi headers, in
+# strace's printing order)
+_FS_FLAGS = FlagSet("fs_flags", [
+    ("FS_SECRM_FL", 0x1), ("FS_UNRM_FL", 0x2), ("FS_COMPR_FL", 0x4), ("FS_SYNC_FL", 0x8),
+    ("FS_IMMUTABLE_FL", 0x10), ("FS_APPEND_FL", 0x20), ("FS_NODUMP_FL", 0x40), ("FS_NOATIME_FL", 0x80),
+    ("FS_DIRTY_FL", 0x100), ("FS_COMPRBLK_FL", 0x200), ("FS_NOCOMP_FL", 0x400), ("FS_ENCRYPT_FL", 0x800),
+    ("FS_INDEX_FL", 0x1000), ("FS_IMAGIC_FL", 0x2000), ("FS_JOURNAL_DATA_FL", 0x4000),
+    ("FS_NOTAIL_FL", 0x8000), ("FS_DIRSYNC_FL", 0x10000), ("FS_TOPDIR_FL", 0x20000),
+    ("FS_HUGE_FILE_FL", 0x40000), ("FS_EXTENT_FL", 0x80000), ("FS_VERITY_FL", 0x100000),
+    ("FS_EA_INODE_FL", 0x200000), ("FS_EOFBLOCKS_FL", 0x400000), ("FS_NOCOW_FL", 0x800000),
+    ("FS_DAX_FL", 0x2000000), ("FS_INLINE_DATA_FL", 0x10000000), ("FS_PROJINHERIT_FL", 0x20000000),
+    ("FS_CASEFOLD_FL", 0x40000000), ("FS_RESERVED_FL", 0x80000000)], "FS_???_FL", "include/uapi/linux/fs.h")
+_FS_XFLAGS = FlagSet("fs_xflags", [
+    ("FS_XFLAG_REALTIME", 0x1), ("FS_XFLAG_PREALLOC", 0x2), ("FS_XFLAG_IMMUTABLE", 0x8),
+    ("FS_XFLAG_APPEND", 0x10), ("FS_XFLAG_SYNC", 0x20), ("FS_XFLAG_NOATIME", 0x40), ("FS_XFLAG_NODUMP", 0x80),
+    ("FS_XFLAG_RTINHERIT", 0x100), ("FS_XFLAG_PROJINHERIT", 0x200), ("FS_XFLAG_NOSYMLINKS", 0x400),
+    ("FS_XFLAG_EXTSIZE", 0x800), ("FS_XFLAG_EXTSZINHERIT", 0x1000), ("FS_XFLAG_NODEFRAG", 0x2000),
+    ("FS_XFLAG_FILESTREAM", 0x4000), ("FS_XFLAG_DAX", 0x8000), ("FS_XFLAG_COWEXTSIZE", 0x10000),
+    ("FS_XFLAG_HASATTR", 0x80000000)], "FS_XFLAG_???", "include/uapi/linux/fs.h")
+_FIEMAP_FLAGS = FlagSet("fiemap_flags", [
+    ("FIEMAP_FLAG_SYNC", 0x1), ("FIEMAP_FLAG_XATTR", 0x2), ("FIEMAP_FLAG_CACHE", 0x4)],
+    "FIEMAP_FLAG_???", "include/uapi/linux/fiemap.h")
+# the namespace types NS_GET_NSTYPE returns (linux/sched.h CLONE_NEW*)
+_NS_TYPES = FlagSet("ns_types", [
+    ("CLONE_NEWNS", 0x20000), ("CLONE_NEWCGROUP", 0x2000000), ("CLONE_NEWUTS", 0x4000000),
+    ("CLONE_NEWIPC", 0x8000000), ("CLONE_NEWUSER", 0x10000000), ("CLONE_NEWPID", 0x20000000),
+    ("CLONE_NEWNET", 0x40000000), ("CLONE_NEWTIME", 0x80)], "", "include/uapi/linux/sched.h")
+
+
+def _fsflags(c: C, b: bytes) -> str:
+    return "[" + _FS_FLAGS.flags(struct.unpack_from("<I", b)[0], c.style) + "]"
+
+
+def _fstrim_range(c: C, b: bytes) -> str:
+    start, length, minlen = struct.unpack_from("<QQQ", b)
+    return f"{{start={hexa(start)}, len={length}, minlen={minlen}}}"
+
+
+def _fsxattr(c: C, b: bytes, nextents: bool) -> str:
+    xflags, extsize, n, projid, cow = struct.unpack_from("<IIIII", b)
+    mid = f", fsx_nextents={n}" if nextents else ""
+    return (f"{{fsx_xflags={_FS_XFLAGS.flags(xflags, c.style)}, fsx_extsize={extsize}{mid}, "
+            f"fsx_projid={hexa(projid)}, fsx_cowextsize={cow}}}")
+
+
+def _fiemap(c: C, b: bytes) -> str:
+    start, length, flags, _mapped, count = struct.unpack_from("<QQIII", b)
+    return (f"{{fm_start={start}, fm_length={length}, fm_flags={_FIEMAP_FLAGS.flags(flags, c.style)}, "
+            f"fm_extent_count={count}}}")
+
+
+# argument structs by name: (size read, printer of (C, bytes))
+_STRUCTS = {
+    "fsflags": (4, _fsflags),
+    "fstrim_range": (24, _fstrim_range),
+    "fsxattr_in": (28, lambda c, b: _fsxattr(c, b, False)),
+    "fsxattr_out": (28, lambda c, b: _fsxattr(c, b, True)),
+    "fiemap": (32, _fiemap),
+}
+
+
+def _struct_arg(c: C, kind: str, phase: int) -> str:
+    """An argument struct read at entry (phase 0) or filled by the call
+    (phase 1: its address unless the call succeeded); NULL, or the address
+    when not all of it is readable."""
+    size, fn = _STRUCTS[kind.rsplit(":", 1)[1]]
+    if c.ulong(2) == 0:
+        return "NULL"
+    if phase == 1 and not c.ok:
+        return c.ptr(2)
+    v = c.m(2, phase)
+    if not isinstance(v, (bytes, bytearray)) or len(v) < size:
+        return c.ptr(2)
+    return fn(c, bytes(v[:size]))
+
+
+def _nstype_ret(c: C) -> str:
+    """NS_GET_NSTYPE's return annotated with the namespace type:
+    `268435456 (CLONE_NEWUSER)`; other requests' returns as they are."""
+    r = c.rval
+    if c.uint(1) == 0xB703:
+        n = _NS_TYPES.lookup(r)
+        if n:
+            return f"{r} ({n})"
+    return str(r)
+
 
 _SIZES = {"i": 4, "I": 4, "H": 2, "q": 8, "Q": 8, "l": 8, "L": 8}
 
@@ -137,7 +227,7 @@ def _rand_pool_info(c: C) -> str:
     return f"{{entropy_count={count}, buf_size={size}, buf={buf}}}"
 
 
-@syscall("ioctl", entry=2)
+@syscall("ioctl", entry=2, ret=_nstype_ret)
 def _ioctl(c: C):
     req = c.uint(1)
     out = [c.fd(0), ioctl_cmd(c, req)]
@@ -156,10 +246,14 @@ def _ioctl(c: C):
             return out + [c.d(2)]
         if kind == "rand_pool_info":
             return out + [_rand_pool_info(c)]
+        if kind.startswith("in:struct:"):
+            return out + [_struct_arg(c, kind, 0)]
         if kind.startswith("in:"):
             return out + [_num(c, kind, 0)]
         if not c.exiting:
             return out  # filled at exit: printed then (strace's `<unfinished ...>` shows the first two)
+        if kind.startswith("out:struct:"):
+            return out + [_struct_arg(c, kind, 1)]
         return out + [_num(c, kind, 1)]
     if req == 0x5413:  # TIOCGWINSZ
         return out + [c.outstruct(2, "winsize")]

@@ -85,7 +85,7 @@ IOCTL_ARGS = {
     "FS_IOC32_GETFLAGS": "out:struct:fsflags", "FS_IOC32_SETFLAGS": "in:struct:fsflags",
     "FS_IOC_GETFLAGS": "out:struct:fsflags", "FS_IOC_SETFLAGS": "in:struct:fsflags",
     "FITRIM": "in:struct:fstrim_range", "FS_IOC_FSSETXATTR": "in:struct:fsxattr_in",
-    "FS_IOC_FSGETXATTR": "out:struct:fsxattr_out", "FS_IOC_FIEMAP": "in:struct:fiemap",
+    "FS_IOC_FSGETXATTR": "out:struct:fsxattr_out", "FS_IOC_FIEMAP": "fiemap",
     # watchdogs (linux/watchdog.h)
     "WDIOC_GETSTATUS": "out:i", "WDIOC_GETBOOTSTATUS": "out:i", "WDIOC_GETTEMP": "out:i",
     "WDIOC_GETTIMEOUT": "out:i", "WDIOC_GETPRETIMEOUT": "out:i", "WDIOC_GETTIMELEFT": "out:i",
@@ -125,6 +125,12 @@ _FS_XFLAGS = FlagSet("fs_xflags", [
 _FIEMAP_FLAGS = FlagSet("fiemap_flags", [
     ("FIEMAP_FLAG_SYNC", 0x1), ("FIEMAP_FLAG_XATTR", 0x2), ("FIEMAP_FLAG_CACHE", 0x4)],
     "FIEMAP_FLAG_???", "include/uapi/linux/fiemap.h")
+_FIEMAP_EXTENT_FLAGS = FlagSet("fiemap_extent_flags", [
+    ("FIEMAP_EXTENT_LAST", 0x1), ("FIEMAP_EXTENT_UNKNOWN", 0x2), ("FIEMAP_EXTENT_DELALLOC", 0x4),
+    ("FIEMAP_EXTENT_ENCODED", 0x8), ("FIEMAP_EXTENT_DATA_ENCRYPTED", 0x80),
+    ("FIEMAP_EXTENT_NOT_ALIGNED", 0x100), ("FIEMAP_EXTENT_DATA_INLINE", 0x200),
+    ("FIEMAP_EXTENT_DATA_TAIL", 0x400), ("FIEMAP_EXTENT_UNWRITTEN", 0x800), ("FIEMAP_EXTENT_MERGED", 0x1000),
+    ("FIEMAP_EXTENT_SHARED", 0x2000)], "FIEMAP_EXTENT_???", "include/uapi/linux/fiemap.h")
 # the namespace types NS_GET_NSTYPE returns (linux/sched.h CLONE_NEW*)
 _NS_TYPES = FlagSet("ns_types", [
     ("CLONE_NEWNS", 0x20000), ("CLONE_NEWCGROUP", 0x2000000), ("CLONE_NEWUTS", 0x4000000),
@@ -152,6 +158,42 @@ def _fiemap(c: C, b: bytes) -> str:
     start, length, flags, _mapped, count = struct.unpack_from("<QQIII", b)
     return (f"{{fm_start={start}, fm_length={length}, fm_flags={_FIEMAP_FLAGS.flags(flags, c.style)}, "
             f"fm_extent_count={count}}}")
+
+
+def _fiemap_arg(c: C) -> str:
+    """FS_IOC_FIEMAP: the request at entry; when the call succeeded, what
+    it mapped: `{...} => {fm_flags=..., fm_mapped_extents=2, ...}`, the
+    extents themselves with -v (fm_extents, 56 bytes each, after the
+    32-byte header; their address when unreadable)."""
+    text = _struct_arg(c, "in:struct:fiemap", 0)
+    if not c.exiting or not c.ok or not text.startswith("{"):
+        return text
+    v = c.m(2, 1)
+    if not isinstance(v, (bytes, bytearray)) or len(v) < 32:
+        return text
+    flags, mapped = struct.unpack_from("<II", v, 16)
+    out = f"{{fm_flags={_FIEMAP_FLAGS.flags(flags, c.style)}, fm_mapped_extents={mapped}"
+    if c.abbrev:
+        return f"{text} => {out}, ...}}"
+    if mapped == 0:
+        ext = "[]"
+    elif len(v) < 32 + 56:
+        ext = hexa(c.ulong(2) + 32)
+    else:
+        items = []
+        for k in range(mapped):
+            if k >= c.opts.strsize:
+                items.append("...")
+                break
+            off = 32 + 56 * k
+            if len(v) < off + 56:
+                items.append("...")
+                break
+            lo, ph, ln, _r1, _r2, fl = struct.unpack_from("<QQQQQI", v, off)
+            items.append(f"{{fe_logical={lo}, fe_physical={ph}, fe_length={ln}, "
+                         f"fe_flags={_FIEMAP_EXTENT_FLAGS.flags(fl, c.style)}}}")
+        ext = "[" + ", ".join(items) + "]"
+    return f"{text} => {out}, fm_extents={ext}}}"
 
 
 # argument structs by name: (size read, printer of (C, bytes))
@@ -244,6 +286,8 @@ def _ioctl(c: C):
             return out + [c.lu(2)]
         if kind == "ival":
             return out + [c.d(2)]
+        if kind == "fiemap":
+            return out + [_fiemap_arg(c)]
         if kind == "rand_pool_info":
             return out + [_rand_pool_info(c)]
         if kind.startswith("in:struct:"):

@@ -74,6 +74,19 @@ IOCTL_ARGS = {
     "BLKDISCARD": "in:Q*2", "BLKSECDISCARD": "in:Q*2", "BLKZEROOUT": "in:Q*2",
     "BLKRRPART": "none", "BLKFLSBUF": "none", "BLKTRACESTART": "none", "BLKTRACESTOP": "none",
     "BLKTRACETEARDOWN": "none",
+    # ATA disks (linux/hdreg.h): unsigned longs read and written, the
+    # geometry, a drive command and what it returned, identity strings
+    "HDIO_GETGEO": "out:struct:hd_geometry", "HDIO_DRIVE_CMD": "hdio_drive_cmd",
+    "HDIO_DRIVE_RESET": "xint*3", "HDIO_SCAN_HWIF": "xint*3",
+    "HDIO_GET_IDENTITY": "outstr:512", "HDIO_OBSOLETE_IDENTITY": "outstr:142",
+    "HDIO_GET_32BIT": "out:L", "HDIO_GET_ACOUSTIC": "out:L", "HDIO_GET_ADDRESS": "out:L", "HDIO_GET_DMA": "out:L",
+    "HDIO_GET_KEEPSETTINGS": "out:L", "HDIO_GET_MULTCOUNT": "out:L", "HDIO_GET_NOWERR": "out:L",
+    "HDIO_GET_UNMASKINTR": "out:L", "HDIO_GET_WCACHE": "out:L",
+    "HDIO_GET_NICE": "out:struct:ide_nice", "HDIO_GET_BUSSTATE": "out:struct:busstate",
+    "HDIO_SET_32BIT": "uval", "HDIO_SET_ACOUSTIC": "uval", "HDIO_SET_ADDRESS": "uval", "HDIO_SET_DMA": "uval",
+    "HDIO_SET_KEEPSETTINGS": "uval", "HDIO_SET_MULTCOUNT": "uval", "HDIO_SET_NOWERR": "uval",
+    "HDIO_SET_PIO_MODE": "uval", "HDIO_SET_UNMASKINTR": "uval", "HDIO_SET_WCACHE": "uval",
+    "HDIO_UNREGISTER_HWIF": "uval", "HDIO_SET_NICE": "ide_nice", "HDIO_SET_BUSSTATE": "busstate",
     # terminals and files (asm-generic/ioctls.h)
     "TIOCGPTN": "out:I", "TIOCSPTLCK": "in:i", "TIOCGPTLCK": "out:i", "TIOCGPKT": "out:i",
     "TIOCGEXCL": "out:i", "TIOCGDEV": "out:I",
@@ -131,6 +144,39 @@ _FIEMAP_EXTENT_FLAGS = FlagSet("fiemap_extent_flags", [
     ("FIEMAP_EXTENT_NOT_ALIGNED", 0x100), ("FIEMAP_EXTENT_DATA_INLINE", 0x200),
     ("FIEMAP_EXTENT_DATA_TAIL", 0x400), ("FIEMAP_EXTENT_UNWRITTEN", 0x800), ("FIEMAP_EXTENT_MERGED", 0x1000),
     ("FIEMAP_EXTENT_SHARED", 0x2000)], "FIEMAP_EXTENT_???", "include/uapi/linux/fiemap.h")
+# ATA commands (linux/ata.h), HDIO_DRIVE_CMD's first byte
+_ATA_CMDS = FlagSet("ata_cmds", [
+    ("ATA_CMD_NOP", 0x0), ("ATA_CMD_CFA_REQ_EXT_ERR", 0x3), ("ATA_CMD_DSM", 0x6), ("ATA_CMD_DEV_RESET", 0x8),
+    ("ATA_CMD_REQ_SENSE_DATA", 0xb), ("ATA_CMD_RESTORE", 0x10), ("ATA_CMD_PIO_READ", 0x20),
+    ("ATA_CMD_READ_LONG", 0x22), ("ATA_CMD_READ_LONG_ONCE", 0x23), ("ATA_CMD_PIO_READ_EXT", 0x24),
+    ("ATA_CMD_READ_EXT", 0x25), ("ATA_CMD_READ_QUEUED", 0x26), ("ATA_CMD_READ_NATIVE_MAX_EXT", 0x27),
+    ("ATA_CMD_READ_MULTI_EXT", 0x29), ("ATA_CMD_READ_STREAM_DMA_EXT", 0x2a), ("ATA_CMD_READ_STREAM_EXT",
+    0x2b), ("ATA_CMD_READ_LOG_EXT", 0x2f), ("ATA_CMD_PIO_WRITE", 0x30), ("ATA_CMD_WRITE_LONG", 0x32),
+    ("ATA_CMD_WRITE_LONG_ONCE", 0x33), ("ATA_CMD_PIO_WRITE_EXT", 0x34), ("ATA_CMD_WRITE_EXT", 0x35),
+    ("ATA_CMD_WRITE_QUEUED", 0x36), ("ATA_CMD_SET_MAX_EXT", 0x37), ("ATA_CMD_CFA_WRITE_NE", 0x38),
+    ("ATA_CMD_WRITE_MULTI_EXT", 0x39), ("ATA_CMD_WRITE_STREAM_DMA_EXT", 0x3a), ("ATA_CMD_WRITE_STREAM_EXT",
+    0x3b), ("ATA_CMD_WRITE_FUA_EXT", 0x3d), ("ATA_CMD_WRITE_QUEUED_FUA_EXT", 0x3e), ("ATA_CMD_WRITE_LOG_EXT",
+    0x3f), ("ATA_CMD_VERIFY", 0x40), ("ATA_CMD_VERIFY_EXT", 0x42), ("ATA_CMD_WRITE_UNCORR_EXT", 0x45),
+    ("ATA_CMD_READ_LOG_DMA_EXT", 0x47), ("ATA_CMD_ZAC_MGMT_IN", 0x4a), ("ATA_CMD_CONFIG_STREAM", 0x51),
+    ("ATA_CMD_WRITE_LOG_DMA_EXT", 0x57), ("ATA_CMD_TRUSTED_NONDATA", 0x5b), ("ATA_CMD_TRUSTED_RCV", 0x5c),
+    ("ATA_CMD_TRUSTED_RCV_DMA", 0x5d), ("ATA_CMD_TRUSTED_SND", 0x5e), ("ATA_CMD_TRUSTED_SND_DMA", 0x5f),
+    ("ATA_CMD_FPDMA_READ", 0x60), ("ATA_CMD_FPDMA_WRITE", 0x61), ("ATA_CMD_NCQ_NON_DATA", 0x63),
+    ("ATA_CMD_FPDMA_SEND", 0x64), ("ATA_CMD_FPDMA_RECV", 0x65), ("ATA_CMD_CFA_TRANS_SECT", 0x87),
+    ("ATA_CMD_EDD", 0x90), ("ATA_CMD_INIT_DEV_PARAMS", 0x91), ("ATA_CMD_DOWNLOAD_MICRO", 0x92),
+    ("ATA_CMD_DOWNLOAD_MICRO_DMA", 0x93), ("ATA_CMD_ZAC_MGMT_OUT", 0x9f), ("ATA_CMD_PACKET", 0xa0),
+    ("ATA_CMD_ID_ATAPI", 0xa1), ("ATA_CMD_SERVICE", 0xa2), ("ATA_CMD_SMART", 0xb0), ("ATA_CMD_CONF_OVERLAY",
+    0xb1), ("ATA_CMD_SANITIZE_DEVICE", 0xb4), ("ATA_CMD_CFA_ERASE", 0xc0), ("ATA_CMD_READ_MULTI", 0xc4),
+    ("ATA_CMD_WRITE_MULTI", 0xc5), ("ATA_CMD_SET_MULTI", 0xc6), ("ATA_CMD_READ", 0xc8), ("ATA_CMD_WRITE",
+    0xca), ("ATA_CMD_CFA_WRITE_MULT_NE", 0xcd), ("ATA_CMD_WRITE_MULTI_FUA_EXT", 0xce),
+    ("ATA_CMD_CHK_MED_CRD_TYP", 0xd1), ("ATA_CMD_MEDIA_LOCK", 0xde), ("ATA_CMD_MEDIA_UNLOCK", 0xdf),
+    ("ATA_CMD_STANDBYNOW1", 0xe0), ("ATA_CMD_IDLEIMMEDIATE", 0xe1), ("ATA_CMD_STANDBY", 0xe2),
+    ("ATA_CMD_IDLE", 0xe3), ("ATA_CMD_PMP_READ", 0xe4), ("ATA_CMD_CHK_POWER", 0xe5), ("ATA_CMD_SLEEP", 0xe6),
+    ("ATA_CMD_FLUSH", 0xe7)], "ATA_CMD_???", "include/linux/ata.h")
+_IDE_NICE = FlagSet("ide_nice", [
+    ("1 << IDE_NICE_DSC_OVERLAP", 1 << 0), ("1 << IDE_NICE_ATAPI_OVERLAP", 1 << 1), ("1 << IDE_NICE_1", 1 << 3),
+    ("1 << IDE_NICE_0", 1 << 2), ("1 << IDE_NICE_2", 1 << 4)], "IDE_NICE_???", "include/uapi/linux/hdreg.h")
+_BUSSTATES = FlagSet("hdio_busstates", [("BUSSTATE_OFF", 0), ("BUSSTATE_ON", 1), ("BUSSTATE_TRISTATE", 2)],
+                     "BUSSTATE_???", "include/uapi/linux/hdreg.h")
 # the namespace types NS_GET_NSTYPE returns (linux/sched.h CLONE_NEW*)
 _NS_TYPES = FlagSet("ns_types", [
     ("CLONE_NEWNS", 0x20000), ("CLONE_NEWCGROUP", 0x2000000), ("CLONE_NEWUTS", 0x4000000),
@@ -196,6 +242,61 @@ def _fiemap_arg(c: C) -> str:
     return f"{text} => {out}, fm_extents={ext}}}"
 
 
+def _hd_geometry(c: C, b: bytes) -> str:
+    heads, sectors, cyl, start = struct.unpack_from("<BBH4xQ", b)
+    return f"{{heads={heads}, sectors={sectors}, cylinders={cyl}, start={start}}}"
+
+
+def _hdio_drive_cmd(c: C) -> str:
+    """HDIO_DRIVE_CMD: {command, sector_number, feature, sector_count} at
+    entry; after a call that succeeded (or failed with EIO), what the
+    drive answered in the same 4 bytes and the sectors read after them."""
+    if c.ulong(2) == 0:
+        return "NULL"
+    v = c.m(2, 0)
+    if not isinstance(v, (bytes, bytearray)) or len(v) < 4:
+        return c.ptr(2)
+    cmd, num, feat, cnt = v[0], v[1], v[2], v[3]
+    text = (f"{{command={_ATA_CMDS.xval(cmd, c.style)}, sector_number={num}, feature={feat}, "
+            f"sector_count={cnt}}}")
+    if not c.exiting or c.ret is None or (c.is_error and c.ret != -5):
+        return text
+    w = c.m(2, 1)
+    if not isinstance(w, (bytes, bytearray)) or len(w) < 4:
+        return text
+    status, err, nsect, cnt = w[0], w[1], w[2], w[3]
+    out = f"{{status={hexa(status)}, error={err}, nsector={nsect}"
+    if cnt:
+        data = bytes(w[4:])
+        n = cnt * 512
+        if len(data) < min(n, c.opts.strsize):
+            buf = hexa(c.ulong(2) + 4)
+        else:
+            buf = quote_buf(data, n, c.opts.strsize, c.opts.xflag, True)
+        out += f", buf={buf}"
+    return f"{text} => {out}}}"
+
+
+def _xint3(c: C) -> str:
+    """Three unsigned ints in hex, read at entry: `[0xdeadbeef, 0x1, 0x2]`."""
+    if c.ulong(2) == 0:
+        return "NULL"
+    v = c.m(2, 0)
+    if not isinstance(v, (bytes, bytearray)) or len(v) < 12:
+        return c.ptr(2)
+    return "[" + ", ".join(hexa(x) for x in struct.unpack_from("<III", v)) + "]"
+
+
+def _outstr(c: C, n: int) -> str:
+    """A fixed-size buffer the call fills (strace's printstrn): its
+    address unless the call succeeded."""
+    if c.ulong(2) == 0:
+        return "NULL"
+    if not c.ok:
+        return c.ptr(2)
+    return c.buf(2, n, False, 1)
+
+
 # argument structs by name: (size read, printer of (C, bytes))
 _STRUCTS = {
     "fsflags": (4, _fsflags),
@@ -203,6 +304,9 @@ _STRUCTS = {
     "fsxattr_in": (28, lambda c, b: _fsxattr(c, b, False)),
     "fsxattr_out": (28, lambda c, b: _fsxattr(c, b, True)),
     "fiemap": (32, _fiemap),
+    "hd_geometry": (16, _hd_geometry),
+    "ide_nice": (8, lambda c, b: "[" + _IDE_NICE.flags(struct.unpack_from("<Q", b)[0], c.style) + "]"),
+    "busstate": (8, lambda c, b: "[" + _BUSSTATES.xval(struct.unpack_from("<Q", b)[0], c.style) + "]"),
 }
 
 
@@ -249,7 +353,8 @@ def _num(c: C, kind: str, phase: int) -> str:
     v = c.m(2, phase)
     if not isinstance(v, (bytes, bytearray)) or len(v) < size:
         return c.ptr(2)
-    vals = struct.unpack_from("<" + fmt * count, v)
+    # a long is 64 bits here ("<l" alone would read 4 bytes)
+    vals = struct.unpack_from("<" + {"l": "q", "L": "Q"}.get(fmt, fmt) * count, v)
     return "[" + ", ".join(str(x) for x in vals) + "]"
 
 
@@ -286,6 +391,16 @@ def _ioctl(c: C):
             return out + [c.lu(2)]
         if kind == "ival":
             return out + [c.d(2)]
+        if kind == "hdio_drive_cmd":
+            return out + [_hdio_drive_cmd(c)]
+        if kind == "xint*3":
+            return out + [_xint3(c)]
+        if kind == "ide_nice":
+            return out + [_IDE_NICE.flags(c.ulong(2), c.style)]
+        if kind == "busstate":
+            return out + [_BUSSTATES.xval(c.ulong(2), c.style)]
+        if kind.startswith("outstr:"):
+            return out + ([_outstr(c, int(kind[7:]))] if c.exiting else [])
         if kind == "fiemap":
             return out + [_fiemap_arg(c)]
         if kind == "rand_pool_info":

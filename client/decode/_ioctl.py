@@ -87,6 +87,17 @@ IOCTL_ARGS = {
     "HDIO_SET_KEEPSETTINGS": "uval", "HDIO_SET_MULTCOUNT": "uval", "HDIO_SET_NOWERR": "uval",
     "HDIO_SET_PIO_MODE": "uval", "HDIO_SET_UNMASKINTR": "uval", "HDIO_SET_WCACHE": "uval",
     "HDIO_UNREGISTER_HWIF": "uval", "HDIO_SET_NICE": "ide_nice", "HDIO_SET_BUSSTATE": "busstate",
+    # counters (linux/counter.h)
+    "COUNTER_ADD_WATCH_IOCTL": "in:struct:counter_watch", "COUNTER_ENABLE_EVENTS_IOCTL": "none",
+    "COUNTER_DISABLE_EVENTS_IOCTL": "none",
+    # modem lines (asm-generic/termios.h)
+    "TIOCMGET": "out:struct:tiocm", "TIOCMBIS": "in:struct:tiocm", "TIOCMBIC": "in:struct:tiocm",
+    "TIOCMSET": "in:struct:tiocm",
+    # perf events (linux/perf_event.h)
+    "PERF_EVENT_IOC_ENABLE": "perf_flags", "PERF_EVENT_IOC_DISABLE": "perf_flags", "PERF_EVENT_IOC_RESET": "perf_flags",
+    "PERF_EVENT_IOC_REFRESH": "ival", "PERF_EVENT_IOC_SET_OUTPUT": "ival", "PERF_EVENT_IOC_SET_BPF": "ival",
+    "PERF_EVENT_IOC_PAUSE_OUTPUT": "uval", "PERF_EVENT_IOC_PERIOD": "in:Q", "PERF_EVENT_IOC_ID": "out:Q",
+    "PERF_EVENT_IOC_SET_FILTER": "cstr", "PERF_EVENT_IOC_QUERY_BPF": "perf_query_bpf",
     # terminals and files (asm-generic/ioctls.h)
     "TIOCGPTN": "out:I", "TIOCSPTLCK": "in:i", "TIOCGPTLCK": "out:i", "TIOCGPKT": "out:i",
     "TIOCGEXCL": "out:i", "TIOCGDEV": "out:I",
@@ -177,6 +188,23 @@ _IDE_NICE = FlagSet("ide_nice", [
     ("1 << IDE_NICE_0", 1 << 2), ("1 << IDE_NICE_2", 1 << 4)], "IDE_NICE_???", "include/uapi/linux/hdreg.h")
 _BUSSTATES = FlagSet("hdio_busstates", [("BUSSTATE_OFF", 0), ("BUSSTATE_ON", 1), ("BUSSTATE_TRISTATE", 2)],
                      "BUSSTATE_???", "include/uapi/linux/hdreg.h")
+_COUNTER_TYPES = FlagSet("counter_component_types", [
+    ("COUNTER_COMPONENT_NONE", 0), ("COUNTER_COMPONENT_SIGNAL", 1), ("COUNTER_COMPONENT_COUNT", 2),
+    ("COUNTER_COMPONENT_FUNCTION", 3), ("COUNTER_COMPONENT_SYNAPSE_ACTION", 4), ("COUNTER_COMPONENT_EXTENSION", 5)],
+    "COUNTER_COMPONENT_???", "include/uapi/linux/counter.h")
+_COUNTER_SCOPES = FlagSet("counter_scopes", [
+    ("COUNTER_SCOPE_DEVICE", 0), ("COUNTER_SCOPE_SIGNAL", 1), ("COUNTER_SCOPE_COUNT", 2)],
+    "COUNTER_SCOPE_???", "include/uapi/linux/counter.h")
+_COUNTER_EVENTS = FlagSet("counter_events", [
+    ("COUNTER_EVENT_OVERFLOW", 0), ("COUNTER_EVENT_UNDERFLOW", 1), ("COUNTER_EVENT_OVERFLOW_UNDERFLOW", 2),
+    ("COUNTER_EVENT_THRESHOLD", 3), ("COUNTER_EVENT_INDEX", 4), ("COUNTER_EVENT_CHANGE_OF_STATE", 5),
+    ("COUNTER_EVENT_CAPTURE", 6)], "COUNTER_EVENT_???", "include/uapi/linux/counter.h")
+_TIOCM = FlagSet("tiocm", [
+    ("TIOCM_LE", 0x1), ("TIOCM_DTR", 0x2), ("TIOCM_RTS", 0x4), ("TIOCM_ST", 0x8), ("TIOCM_SR", 0x10),
+    ("TIOCM_CTS", 0x20), ("TIOCM_CAR", 0x40), ("TIOCM_RNG", 0x80), ("TIOCM_DSR", 0x100), ("TIOCM_OUT1", 0x2000),
+    ("TIOCM_OUT2", 0x4000), ("TIOCM_LOOP", 0x8000)], "TIOCM_???", "include/uapi/asm-generic/termios.h")
+_PERF_IOC_FLAGS = FlagSet("perf_ioctl_flags", [("PERF_IOC_FLAG_GROUP", 1)], "PERF_IOC_FLAG_???",
+                          "include/uapi/linux/perf_event.h")
 # the namespace types NS_GET_NSTYPE returns (linux/sched.h CLONE_NEW*)
 _NS_TYPES = FlagSet("ns_types", [
     ("CLONE_NEWNS", 0x20000), ("CLONE_NEWCGROUP", 0x2000000), ("CLONE_NEWUTS", 0x4000000),
@@ -297,6 +325,44 @@ def _outstr(c: C, n: int) -> str:
     return c.buf(2, n, False, 1)
 
 
+def _counter_watch(c: C, b: bytes) -> str:
+    typ, scope, parent, cid, event, channel = b[:6]
+    return (f"{{component={{type={_COUNTER_TYPES.xval(typ, c.style)}, scope={_COUNTER_SCOPES.xval(scope, c.style)}, "
+            f"parent={parent}, id={cid}}}, event={_COUNTER_EVENTS.xval(event, c.style)}, channel={channel}}}")
+
+
+def _perf_query_bpf(c: C) -> str:
+    """PERF_EVENT_IOC_QUERY_BPF: {ids_len} asked; after success the
+    count of programs and their ids (as many as both counts allow)."""
+    if c.ulong(2) == 0:
+        return "NULL"
+    v = c.m(2, 0)
+    if not isinstance(v, (bytes, bytearray)) or len(v) < 4:
+        return c.ptr(2)
+    ids_len = struct.unpack_from("<I", v)[0]
+    head = f"{{ids_len={ids_len}"
+    w = c.m(2, 1)
+    if not c.exiting or not c.ok or not isinstance(w, (bytes, bytearray)) or len(w) < 8:
+        return head + ", ...}"
+    cnt = struct.unpack_from("<I", w, 4)[0]
+    n = min(cnt, ids_len)
+    items = []
+    for k in range(n):
+        off = 8 + 4 * k
+        if k >= c.opts.strsize:
+            items.append("...")
+            break
+        if len(w) < off + 4:
+            items.append(f"... /* {hexa(c.ulong(2) + off)} */" if k else "")
+            break
+        items.append(str(struct.unpack_from("<I", w, off)[0]))
+    if n and items == [""]:
+        ids = hexa(c.ulong(2) + 8)
+    else:
+        ids = "[" + ", ".join(items) + "]"
+    return f"{head}, prog_cnt={cnt}, ids={ids}}}"
+
+
 # argument structs by name: (size read, printer of (C, bytes))
 _STRUCTS = {
     "fsflags": (4, _fsflags),
@@ -304,6 +370,8 @@ _STRUCTS = {
     "fsxattr_in": (28, lambda c, b: _fsxattr(c, b, False)),
     "fsxattr_out": (28, lambda c, b: _fsxattr(c, b, True)),
     "fiemap": (32, _fiemap),
+    "counter_watch": (6, _counter_watch),
+    "tiocm": (4, lambda c, b: "[" + _TIOCM.flags(struct.unpack_from("<I", b)[0], c.style) + "]"),
     "hd_geometry": (16, _hd_geometry),
     "ide_nice": (8, lambda c, b: "[" + _IDE_NICE.flags(struct.unpack_from("<Q", b)[0], c.style) + "]"),
     "busstate": (8, lambda c, b: "[" + _BUSSTATES.xval(struct.unpack_from("<Q", b)[0], c.style) + "]"),
@@ -401,6 +469,12 @@ def _ioctl(c: C):
             return out + [_BUSSTATES.xval(c.ulong(2), c.style)]
         if kind.startswith("outstr:"):
             return out + ([_outstr(c, int(kind[7:]))] if c.exiting else [])
+        if kind == "perf_flags":
+            return out + [_PERF_IOC_FLAGS.flags(c.uint(2), c.style)]
+        if kind == "perf_query_bpf":
+            return out + [_perf_query_bpf(c)]
+        if kind == "cstr":
+            return out + [c.cstr(2)]
         if kind == "fiemap":
             return out + [_fiemap_arg(c)]
         if kind == "rand_pool_info":

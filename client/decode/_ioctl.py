@@ -182,7 +182,11 @@ _ATA_CMDS = FlagSet("ata_cmds", [
     ("ATA_CMD_CHK_MED_CRD_TYP", 0xd1), ("ATA_CMD_MEDIA_LOCK", 0xde), ("ATA_CMD_MEDIA_UNLOCK", 0xdf),
     ("ATA_CMD_STANDBYNOW1", 0xe0), ("ATA_CMD_IDLEIMMEDIATE", 0xe1), ("ATA_CMD_STANDBY", 0xe2),
     ("ATA_CMD_IDLE", 0xe3), ("ATA_CMD_PMP_READ", 0xe4), ("ATA_CMD_CHK_POWER", 0xe5), ("ATA_CMD_SLEEP", 0xe6),
-    ("ATA_CMD_FLUSH", 0xe7)], "ATA_CMD_???", "include/linux/ata.h")
+    ("ATA_CMD_FLUSH", 0xe7), ("ATA_CMD_PMP_WRITE", 0xe8), ("ATA_CMD_PMP_READ_DMA", 0xe9),
+    ("ATA_CMD_FLUSH_EXT", 0xea), ("ATA_CMD_PMP_WRITE_DMA", 0xeb), ("ATA_CMD_ID_ATA", 0xec),
+    ("ATA_CMD_SET_FEATURES", 0xef), ("ATA_CMD_SEC_SET_PASS", 0xf1), ("ATA_CMD_SEC_UNLOCK", 0xf2),
+    ("ATA_CMD_SEC_ERASE_PREP", 0xf3), ("ATA_CMD_SEC_ERASE_UNIT", 0xf4), ("ATA_CMD_SEC_FREEZE_LOCK", 0xf5),
+    ("ATA_CMD_SEC_DISABLE_PASS", 0xf6), ("ATA_CMD_READ_NATIVE_MAX", 0xf8), ("ATA_CMD_SET_MAX", 0xf9)], "ATA_CMD_???", "include/linux/ata.h")
 _IDE_NICE = FlagSet("ide_nice", [
     ("1 << IDE_NICE_DSC_OVERLAP", 1 << 0), ("1 << IDE_NICE_ATAPI_OVERLAP", 1 << 1), ("1 << IDE_NICE_1", 1 << 3),
     ("1 << IDE_NICE_0", 1 << 2), ("1 << IDE_NICE_2", 1 << 4)], "IDE_NICE_???", "include/uapi/linux/hdreg.h")

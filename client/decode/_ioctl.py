@@ -6,7 +6,7 @@ from __future__ import annotations
 import struct
 
 from ._core import C, syscall, struct as register_struct
-from ._fmt import FlagSet, comment, hexa, quote_buf
+from ._fmt import FlagSet, comment, errno_name, hexa, quote_buf
 
 
 @register_struct("termios")
@@ -33,10 +33,24 @@ def winsize_text(c: C, b: bytes, i: int) -> str:
 _IOC_DIR = {0: "_IOC_NONE", 1: "_IOC_WRITE", 2: "_IOC_READ", 3: "_IOC_READ|_IOC_WRITE"}
 
 
+# requests the uapi scan (ioctls.toml) misses: defined as plain numbers
+# (loop devices) or through a family's own _IO wrapper (seccomp)
+_EXTRA_NAMES = {
+    0x4C00: "LOOP_SET_FD", 0x4C01: "LOOP_CLR_FD", 0x4C02: "LOOP_SET_STATUS", 0x4C03: "LOOP_GET_STATUS",
+    0x4C04: "LOOP_SET_STATUS64", 0x4C05: "LOOP_GET_STATUS64", 0x4C06: "LOOP_CHANGE_FD",
+    0x4C07: "LOOP_SET_CAPACITY", 0x4C08: "LOOP_SET_DIRECT_IO", 0x4C09: "LOOP_SET_BLOCK_SIZE",
+    0x4C0A: "LOOP_CONFIGURE", 0x4C80: "LOOP_CTL_ADD", 0x4C81: "LOOP_CTL_REMOVE", 0x4C82: "LOOP_CTL_GET_FREE",
+    0xC0481273: "BLKTRACESETUP",
+    0x40082102: "SECCOMP_IOCTL_NOTIF_ID_VALID", 0x80082102: "SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR",
+    0x40182103: "SECCOMP_IOCTL_NOTIF_ADDFD",
+}
+
+
 def _name(c: C, v: int) -> str | None:
     """The request's name: the hand-kept set first (strace's choice where
-    two names share a value), then every uapi _IO* define (ioctls.toml)."""
-    return c.fs("ioctl_cmds").lookup(v) or c.fs("ioctl_names").lookup(v)
+    two names share a value), then every uapi _IO* define (ioctls.toml),
+    then the few that scan misses."""
+    return c.fs("ioctl_cmds").lookup(v) or c.fs("ioctl_names").lookup(v) or _EXTRA_NAMES.get(v)
 
 
 def ioctl_cmd(c: C, v: int) -> str:
@@ -98,6 +112,10 @@ IOCTL_ARGS = {
     "PERF_EVENT_IOC_REFRESH": "ival", "PERF_EVENT_IOC_SET_OUTPUT": "ival", "PERF_EVENT_IOC_SET_BPF": "ival",
     "PERF_EVENT_IOC_PAUSE_OUTPUT": "uval", "PERF_EVENT_IOC_PERIOD": "in:Q", "PERF_EVENT_IOC_ID": "out:Q",
     "PERF_EVENT_IOC_SET_FILTER": "cstr", "PERF_EVENT_IOC_QUERY_BPF": "perf_query_bpf",
+    # seccomp user notification (linux/seccomp.h)
+    "SECCOMP_IOCTL_NOTIF_RECV": "seccomp_notif", "SECCOMP_IOCTL_NOTIF_SEND": "in:struct:seccomp_resp",
+    "SECCOMP_IOCTL_NOTIF_ID_VALID": "in:struct:xu64", "SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR": "in:struct:xu64",
+    "SECCOMP_IOCTL_NOTIF_ADDFD": "in:struct:seccomp_addfd",
     # terminals and files (asm-generic/ioctls.h)
     "TIOCGPTN": "out:I", "TIOCSPTLCK": "in:i", "TIOCGPTLCK": "out:i", "TIOCGPKT": "out:i",
     "TIOCGEXCL": "out:i", "TIOCGDEV": "out:I",
@@ -209,6 +227,15 @@ _TIOCM = FlagSet("tiocm", [
     ("TIOCM_OUT2", 0x4000), ("TIOCM_LOOP", 0x8000)], "TIOCM_???", "include/uapi/asm-generic/termios.h")
 _PERF_IOC_FLAGS = FlagSet("perf_ioctl_flags", [("PERF_IOC_FLAG_GROUP", 1)], "PERF_IOC_FLAG_???",
                           "include/uapi/linux/perf_event.h")
+_AUDIT_ARCHES = FlagSet("audit_arch", [
+    ("AUDIT_ARCH_AARCH64", 0xc00000b7), ("AUDIT_ARCH_ARM", 0x40000028), ("AUDIT_ARCH_I386", 0x40000003),
+    ("AUDIT_ARCH_MIPS", 0x8), ("AUDIT_ARCH_PPC64", 0x80000015), ("AUDIT_ARCH_PPC64LE", 0xc0000015),
+    ("AUDIT_ARCH_RISCV64", 0xc00000f3), ("AUDIT_ARCH_S390X", 0x80000016), ("AUDIT_ARCH_X86_64", 0xc000003e)],
+    "AUDIT_ARCH_???", "include/uapi/linux/audit.h")
+_SECCOMP_RESP_FLAGS = FlagSet("seccomp_resp_flags", [("SECCOMP_USER_NOTIF_FLAG_CONTINUE", 1)],
+                              "SECCOMP_USER_NOTIF_FLAG_???", "include/uapi/linux/seccomp.h")
+_SECCOMP_ADDFD_FLAGS = FlagSet("seccomp_addfd_flags", [("SECCOMP_ADDFD_FLAG_SETFD", 1), ("SECCOMP_ADDFD_FLAG_SEND", 2)],
+                               "SECCOMP_ADDFD_FLAG_???", "include/uapi/linux/seccomp.h")
 # the namespace types NS_GET_NSTYPE returns (linux/sched.h CLONE_NEW*)
 _NS_TYPES = FlagSet("ns_types", [
     ("CLONE_NEWNS", 0x20000), ("CLONE_NEWCGROUP", 0x2000000), ("CLONE_NEWUTS", 0x4000000),
@@ -367,6 +394,64 @@ def _perf_query_bpf(c: C) -> str:
     return f"{head}, prog_cnt={cnt}, ids={ids}}}"
 
 
+def _seccomp_notif_text(c: C, b: bytes) -> str:
+    nid, pid, flags, nr, arch, ip = struct.unpack_from("<QIIIIQ", b)
+    args = struct.unpack_from("<6Q", b, 32)
+    pers = {0xC000003E: 0, 0x40000003: 1}.get(arch)
+    name = None
+    if pers is not None:
+        from ._table import lookup
+
+        sc = lookup(pers, nr)
+        name = f"__NR_{sc.name}" if sc is not None else None
+    pid_s = str(struct.unpack_from("<i", b, 8)[0])
+    t = c.dec.pidns
+    if t is not None:
+        pid_s += t.comment(c.tid, pid)
+    if name is None or c.style == "raw":
+        nr_s = str(nr)
+    elif c.style == "verbose":
+        nr_s = f"{nr}{comment(name)}"
+    else:
+        nr_s = name
+    return (f"{{id={hexa(nid)}, pid={pid_s}, flags={hexa(flags)}, data={{nr={nr_s}, "
+            f"arch={_AUDIT_ARCHES.xval(arch, c.style)}, instruction_pointer={hexa(ip) if ip else 'NULL'}, "
+            f"args=[{', '.join(hexa(a) for a in args)}]}}}}")
+
+
+def _seccomp_notif(c: C) -> str:
+    """SECCOMP_IOCTL_NOTIF_RECV: what the buffer held at entry (unless all
+    zeros), then ` => ` and what the call wrote (its address when it failed)."""
+    if c.ulong(2) == 0:
+        return "NULL"
+    v = c.m(2, 0)
+    if not isinstance(v, (bytes, bytearray)) or len(v) < 80:
+        return c.ptr(2)
+    head = "" if not any(v[:80]) else _seccomp_notif_text(c, bytes(v[:80])) + " => "
+    if not c.exiting:
+        return head.removesuffix(" => ")
+    w = c.m(2, 1)
+    if not c.ok or not isinstance(w, (bytes, bytearray)) or len(w) < 80:
+        return head + c.ptr(2)
+    return head + _seccomp_notif_text(c, bytes(w[:80]))
+
+
+def _seccomp_resp(c: C, b: bytes) -> str:
+    rid, val, err, flags = struct.unpack_from("<QqiI", b)
+    e = str(err)
+    if -4096 < err < 0 and not errno_name(-err).startswith("errno") and c.style != "raw":
+        e = f"-{errno_name(-err)}" if c.style == "abbrev" else f"{err}{comment('-' + errno_name(-err))}"
+    return (f"{{id={hexa(rid)}, val={val}, error={e}, "
+            f"flags={_SECCOMP_RESP_FLAGS.flags(flags, c.style)}}}")
+
+
+def _seccomp_addfd(c: C, b: bytes) -> str:
+    aid, flags, srcfd, newfd, nflags = struct.unpack_from("<QIiiI", b)
+    fd = c.dec.fd_text(srcfd, c.tid) if c.dec._anyfd else str(srcfd)
+    return (f"{{id={hexa(aid)}, flags={_SECCOMP_ADDFD_FLAGS.flags(flags, c.style)}, srcfd={fd}, newfd={newfd}, "
+            f"newfd_flags={c.fs('open_flags').flags(nflags, c.style)}}}")
+
+
 # argument structs by name: (size read, printer of (C, bytes))
 _STRUCTS = {
     "fsflags": (4, _fsflags),
@@ -374,6 +459,9 @@ _STRUCTS = {
     "fsxattr_in": (28, lambda c, b: _fsxattr(c, b, False)),
     "fsxattr_out": (28, lambda c, b: _fsxattr(c, b, True)),
     "fiemap": (32, _fiemap),
+    "seccomp_resp": (24, _seccomp_resp),
+    "seccomp_addfd": (24, _seccomp_addfd),
+    "xu64": (8, lambda c, b: "[" + hexa(struct.unpack_from("<Q", b)[0]) + "]"),
     "counter_watch": (6, _counter_watch),
     "tiocm": (4, lambda c, b: "[" + _TIOCM.flags(struct.unpack_from("<I", b)[0], c.style) + "]"),
     "hd_geometry": (16, _hd_geometry),
@@ -479,6 +567,8 @@ def _ioctl(c: C):
             return out + [_perf_query_bpf(c)]
         if kind == "cstr":
             return out + [c.cstr(2)]
+        if kind == "seccomp_notif":
+            return out + [_seccomp_notif(c)]
         if kind == "fiemap":
             return out + [_fiemap_arg(c)]
         if kind == "rand_pool_info":

@@ -9,6 +9,7 @@
 #include <linux/counter.h>
 #include <linux/perf_event.h>
 #include <linux/nsfs.h>
+#include <linux/seccomp.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #define EBADF_TEXT "-1 EBADF (Bad file descriptor)"
@@ -68,6 +69,13 @@ int main(int argc, char **argv) {
 	unsigned long long period = 100;
 	syscall(SYS_ioctl, -1, PERF_EVENT_IOC_PERIOD, &period);
 	EXPECT("ioctl(-1, PERF_EVENT_IOC_PERIOD, [100]) = " EBADF_TEXT);
+	struct seccomp_notif_resp resp = { .id = 0x10, .val = -5, .error = -ENOSR, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
+	syscall(SYS_ioctl, -1, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+	EXPECT("ioctl(-1, SECCOMP_IOCTL_NOTIF_SEND, {id=0x10, val=-5, error=-ENOSR, "
+	       "flags=SECCOMP_USER_NOTIF_FLAG_CONTINUE}) = " EBADF_TEXT);
+	unsigned long long id = 0xfeed;
+	syscall(SYS_ioctl, -1, SECCOMP_IOCTL_NOTIF_ID_VALID, &id);
+	EXPECT("ioctl(-1, SECCOMP_IOCTL_NOTIF_ID_VALID, [0xfeed]) = " EBADF_TEXT);
 	int ns = open("/proc/self/ns/user", O_RDONLY);
 	if (ns >= 0) {
 		long r = syscall(SYS_ioctl, ns, NS_GET_NSTYPE);

@@ -445,9 +445,22 @@ def _seccomp_resp(c: C, b: bytes) -> str:
             f"flags={_SECCOMP_RESP_FLAGS.flags(flags, c.style)}}}")
 
 
+def _field_fd(c: C, v: int) -> str:
+    """An fd in a struct field, named under -y: the call's EBADF is about
+    its own fd argument, not this one."""
+    dec = c.dec
+    if not dec._anyfd:
+        return str(v)
+    was, dec._ebadf = dec._ebadf, False
+    try:
+        return dec.fd_text(v, c.tid)
+    finally:
+        dec._ebadf = was
+
+
 def _seccomp_addfd(c: C, b: bytes) -> str:
     aid, flags, srcfd, newfd, nflags = struct.unpack_from("<QIiiI", b)
-    fd = c.dec.fd_text(srcfd, c.tid) if c.dec._anyfd else str(srcfd)
+    fd = _field_fd(c, srcfd)
     return (f"{{id={hexa(aid)}, flags={_SECCOMP_ADDFD_FLAGS.flags(flags, c.style)}, srcfd={fd}, newfd={newfd}, "
             f"newfd_flags={c.fs('open_flags').flags(nflags, c.style)}}}")
 

@@ -143,6 +143,11 @@ IOCTL_ARGS = {
     "RTC_AIE_ON": "none", "RTC_AIE_OFF": "none", "RTC_UIE_ON": "none", "RTC_UIE_OFF": "none",
     "RTC_PIE_ON": "none", "RTC_PIE_OFF": "none", "RTC_WIE_ON": "none", "RTC_WIE_OFF": "none",
     "RTC_IRQP_READ": "out:L", "RTC_IRQP_SET": "uval", "RTC_EPOCH_READ": "out:L", "RTC_EPOCH_SET": "uval",
+    "RTC_VL_CLR": "none", "RTC_RD_TIME": "out:struct:rtc_time", "RTC_ALM_READ": "out:struct:rtc_time",
+    "RTC_SET_TIME": "in:struct:rtc_time", "RTC_ALM_SET": "in:struct:rtc_time",
+    "RTC_WKALM_RD": "out:struct:rtc_wkalrm", "RTC_WKALM_SET": "in:struct:rtc_wkalrm",
+    "RTC_PLL_GET": "out:struct:rtc_pll_info", "RTC_PLL_SET": "in:struct:rtc_pll_info",
+    "RTC_VL_READ": "out:struct:rtc_vl", "RTC_PARAM_GET": "rtc_param_get", "RTC_PARAM_SET": "rtc_param_set",
 }
 
 # flag sets of the argument structs (x86_64 values of the uapi headers, in
@@ -236,6 +241,17 @@ _SECCOMP_RESP_FLAGS = FlagSet("seccomp_resp_flags", [("SECCOMP_USER_NOTIF_FLAG_C
                               "SECCOMP_USER_NOTIF_FLAG_???", "include/uapi/linux/seccomp.h")
 _SECCOMP_ADDFD_FLAGS = FlagSet("seccomp_addfd_flags", [("SECCOMP_ADDFD_FLAG_SETFD", 1), ("SECCOMP_ADDFD_FLAG_SEND", 2)],
                                "SECCOMP_ADDFD_FLAG_???", "include/uapi/linux/seccomp.h")
+_RTC_FEATURES = FlagSet("rtc_features", [(f"1<<RTC_FEATURE_{n}", 1 << i) for i, n in enumerate((
+    "ALARM", "ALARM_RES_MINUTE", "NEED_WEEK_DAY", "ALARM_RES_2S", "UPDATE_INTERRUPT", "CORRECTION",
+    "BACKUP_SWITCH_MODE", "ALARM_WAKEUP_ONLY"))], "1<<RTC_FEATURE_???", "include/uapi/linux/rtc.h")
+_RTC_VL = FlagSet("rtc_vl_flags", [
+    ("RTC_VL_DATA_INVALID", 1), ("RTC_VL_BACKUP_LOW", 2), ("RTC_VL_BACKUP_EMPTY", 4), ("RTC_VL_ACCURACY_LOW", 8),
+    ("RTC_VL_BACKUP_SWITCH", 16)], "RTC_VL_???", "include/uapi/linux/rtc.h")
+_RTC_PARAMS = FlagSet("rtc_params", [
+    ("RTC_PARAM_FEATURES", 0), ("RTC_PARAM_CORRECTION", 1), ("RTC_PARAM_BACKUP_SWITCH_MODE", 2)],
+    "RTC_PARAM_???", "include/uapi/linux/rtc.h")
+_RTC_BSM = FlagSet("rtc_bsm", [("RTC_BSM_DISABLED", 0), ("RTC_BSM_DIRECT", 1), ("RTC_BSM_LEVEL", 2),
+                               ("RTC_BSM_STANDBY", 3)], "RTC_BSM_???", "include/uapi/linux/rtc.h")
 # the namespace types NS_GET_NSTYPE returns (linux/sched.h CLONE_NEW*)
 _NS_TYPES = FlagSet("ns_types", [
     ("CLONE_NEWNS", 0x20000), ("CLONE_NEWCGROUP", 0x2000000), ("CLONE_NEWUTS", 0x4000000),
@@ -465,6 +481,64 @@ def _seccomp_addfd(c: C, b: bytes) -> str:
             f"newfd_flags={c.fs('open_flags').flags(nflags, c.style)}}}")
 
 
+def _rtc_time(c: C, b: bytes) -> str:
+    f = struct.unpack_from("<9i", b)
+    head = (f"{{tm_sec={f[0]}, tm_min={f[1]}, tm_hour={f[2]}, tm_mday={f[3]}, tm_mon={f[4]}, "
+            f"tm_year={f[5]}")
+    if c.abbrev:
+        return head + ", ...}"
+    return head + f", tm_wday={f[6]}, tm_yday={f[7]}, tm_isdst={f[8]}}}"
+
+
+def _rtc_wkalrm(c: C, b: bytes) -> str:
+    return f"{{enabled={b[0]}, pending={b[1]}, time={_rtc_time(c, b[4:40])}}}"
+
+
+def _rtc_pll_info(c: C, b: bytes) -> str:
+    f = struct.unpack_from("<6iq", b)
+    return (f"{{pll_ctrl={f[0]}, pll_value={f[1]}, pll_max={f[2]}, pll_min={f[3]}, pll_posmult={f[4]}, "
+            f"pll_negmult={f[5]}, pll_clock={f[6]}}}")
+
+
+def _rtc_param_value(c: C, param: int, value: int) -> str:
+    if param == 0:
+        return f"uvalue={_RTC_FEATURES.flags(value, c.style)}"
+    if param == 1:
+        return f"svalue={value - (1 << 64) if value >> 63 else value}"
+    if param == 2:
+        return f"uvalue={_RTC_BSM.xval(value, c.style)}"
+    return f"uvalue={hexa(value)}"
+
+
+def _rtc_param(c: C, get: bool) -> str:
+    """RTC_PARAM_SET: {param, value, index}; RTC_PARAM_GET: {param, index}
+    asked, then ` => {value}` (its address when the call failed); __pad
+    when not zero."""
+    if c.ulong(2) == 0:
+        return "NULL"
+    v = c.m(2, 0)
+    if not isinstance(v, (bytes, bytearray)) or len(v) < 24:
+        return c.ptr(2)
+    param, value, index, pad = struct.unpack_from("<QQII", v)
+    parts = [f"param={_RTC_PARAMS.xval(param, c.style)}"]
+    if not get:
+        parts.append(_rtc_param_value(c, param, value))
+    parts.append(f"index={index}")
+    if pad:
+        parts.append(f"__pad={hexa(pad)}")
+    text = "{" + ", ".join(parts) + "}"
+    if not get or not c.exiting:
+        return text
+    w = c.m(2, 1)
+    if not c.ok or not isinstance(w, (bytes, bytearray)) or len(w) < 24:
+        return f"{text} => {c.ptr(2)}"
+    param2, value, _index, pad = struct.unpack_from("<QQII", w)
+    parts = [_rtc_param_value(c, param2, value)]
+    if pad:
+        parts.append(f"__pad={hexa(pad)}")
+    return f"{text} => {{{', '.join(parts)}}}"
+
+
 # argument structs by name: (size read, printer of (C, bytes))
 _STRUCTS = {
     "fsflags": (4, _fsflags),
@@ -472,6 +546,10 @@ _STRUCTS = {
     "fsxattr_in": (28, lambda c, b: _fsxattr(c, b, False)),
     "fsxattr_out": (28, lambda c, b: _fsxattr(c, b, True)),
     "fiemap": (32, _fiemap),
+    "rtc_time": (36, _rtc_time),
+    "rtc_wkalrm": (40, _rtc_wkalrm),
+    "rtc_pll_info": (32, _rtc_pll_info),
+    "rtc_vl": (4, lambda c, b: "[" + _RTC_VL.flags(struct.unpack_from("<I", b)[0], c.style) + "]"),
     "seccomp_resp": (24, _seccomp_resp),
     "seccomp_addfd": (24, _seccomp_addfd),
     "xu64": (8, lambda c, b: "[" + hexa(struct.unpack_from("<Q", b)[0]) + "]"),
@@ -582,6 +660,8 @@ def _ioctl(c: C):
             return out + [c.cstr(2)]
         if kind == "seccomp_notif":
             return out + [_seccomp_notif(c)]
+        if kind in ("rtc_param_get", "rtc_param_set"):
+            return out + [_rtc_param(c, kind == "rtc_param_get")]
         if kind == "fiemap":
             return out + [_fiemap_arg(c)]
         if kind == "rand_pool_info":

@@ -116,6 +116,19 @@ IOCTL_ARGS = {
     "SECCOMP_IOCTL_NOTIF_RECV": "seccomp_notif", "SECCOMP_IOCTL_NOTIF_SEND": "in:struct:seccomp_resp",
     "SECCOMP_IOCTL_NOTIF_ID_VALID": "in:struct:xu64", "SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR": "in:struct:xu64",
     "SECCOMP_IOCTL_NOTIF_ADDFD": "in:struct:seccomp_addfd",
+    # infrared remotes (linux/lirc.h): unsigned ints, modes, features
+    "LIRC_GET_FEATURES": "out:struct:lirc_features", "LIRC_GET_SEND_MODE": "out:struct:lirc_mode",
+    "LIRC_GET_REC_MODE": "out:struct:lirc_mode", "LIRC_SET_SEND_MODE": "in:struct:lirc_mode",
+    "LIRC_SET_REC_MODE": "in:struct:lirc_mode", "LIRC_SET_TRANSMITTER_MASK": "in:struct:xu32",
+    "LIRC_GET_REC_RESOLUTION": "out:I", "LIRC_GET_MIN_TIMEOUT": "out:I", "LIRC_GET_MAX_TIMEOUT": "out:I",
+    "LIRC_GET_LENGTH": "out:I", "LIRC_GET_REC_TIMEOUT": "out:I",
+    "LIRC_SET_SEND_CARRIER": "in:I", "LIRC_SET_REC_CARRIER": "in:I", "LIRC_SET_SEND_DUTY_CYCLE": "in:I",
+    "LIRC_SET_REC_TIMEOUT": "in:I", "LIRC_SET_REC_TIMEOUT_REPORTS": "in:I", "LIRC_SET_MEASURE_CARRIER_MODE": "in:I",
+    "LIRC_SET_REC_CARRIER_RANGE": "in:I", "LIRC_SET_WIDEBAND_RECEIVER": "in:I",
+    # network block devices (linux/nbd.h)
+    "NBD_DISCONNECT": "none", "NBD_CLEAR_SOCK": "none", "NBD_DO_IT": "none", "NBD_CLEAR_QUE": "none",
+    "NBD_PRINT_DEBUG": "none", "NBD_SET_SOCK": "fd", "NBD_SET_BLKSIZE": "uval", "NBD_SET_SIZE": "uval",
+    "NBD_SET_SIZE_BLOCKS": "uval", "NBD_SET_TIMEOUT": "uval", "NBD_SET_FLAGS": "nbd_flags",
     # terminals and files (asm-generic/ioctls.h)
     "TIOCGPTN": "out:I", "TIOCSPTLCK": "in:i", "TIOCGPTLCK": "out:i", "TIOCGPKT": "out:i",
     "TIOCGEXCL": "out:i", "TIOCGDEV": "out:I",
@@ -252,6 +265,20 @@ _RTC_PARAMS = FlagSet("rtc_params", [
     "RTC_PARAM_???", "include/uapi/linux/rtc.h")
 _RTC_BSM = FlagSet("rtc_bsm", [("RTC_BSM_DISABLED", 0), ("RTC_BSM_DIRECT", 1), ("RTC_BSM_LEVEL", 2),
                                ("RTC_BSM_STANDBY", 3)], "RTC_BSM_???", "include/uapi/linux/rtc.h")
+_LIRC_MODES = FlagSet("lirc_modes", [
+    ("LIRC_MODE_RAW", 1), ("LIRC_MODE_PULSE", 2), ("LIRC_MODE_MODE2", 4), ("LIRC_MODE_SCANCODE", 8),
+    ("LIRC_MODE_LIRCCODE", 0x10)], "LIRC_MODE_???", "include/uapi/linux/lirc.h")
+_LIRC_FEATURES = FlagSet("lirc_features", [
+    ("LIRC_CAN_SEND_PULSE", 0x2), ("LIRC_CAN_SEND_LIRCCODE", 0x10), ("LIRC_CAN_SET_SEND_CARRIER", 0x100),
+    ("LIRC_CAN_SET_SEND_DUTY_CYCLE", 0x200), ("LIRC_CAN_SET_TRANSMITTER_MASK", 0x400),
+    ("LIRC_CAN_REC_MODE2", 0x40000), ("LIRC_CAN_REC_SCANCODE", 0x80000), ("LIRC_CAN_REC_LIRCCODE", 0x100000),
+    ("LIRC_CAN_SET_REC_CARRIER", 0x1000000), ("LIRC_CAN_MEASURE_CARRIER", 0x2000000),
+    ("LIRC_CAN_USE_WIDEBAND_RECEIVER", 0x4000000), ("LIRC_CAN_SET_REC_TIMEOUT", 0x10000000),
+    ("LIRC_CAN_GET_REC_RESOLUTION", 0x20000000), ("LIRC_CAN_SET_REC_CARRIER_RANGE", 0x80000000)],
+    "LIRC_CAN_???", "include/uapi/linux/lirc.h")
+_NBD_FLAGS = FlagSet("nbd_flags", [(f"NBD_FLAG_{n}", 1 << i) for i, n in enumerate((
+    "HAS_FLAGS", "READ_ONLY", "SEND_FLUSH", "SEND_FUA", "ROTATIONAL", "SEND_TRIM", "SEND_WRITE_ZEROES",
+    "SEND_DF", "CAN_MULTI_CONN", "SEND_RESIZE", "SEND_CACHE"))], "NBD_FLAG_???", "include/uapi/linux/nbd.h")
 # the namespace types NS_GET_NSTYPE returns (linux/sched.h CLONE_NEW*)
 _NS_TYPES = FlagSet("ns_types", [
     ("CLONE_NEWNS", 0x20000), ("CLONE_NEWCGROUP", 0x2000000), ("CLONE_NEWUTS", 0x4000000),
@@ -546,6 +573,9 @@ _STRUCTS = {
     "fsxattr_in": (28, lambda c, b: _fsxattr(c, b, False)),
     "fsxattr_out": (28, lambda c, b: _fsxattr(c, b, True)),
     "fiemap": (32, _fiemap),
+    "lirc_mode": (4, lambda c, b: "[" + _LIRC_MODES.xval(struct.unpack_from("<I", b)[0], c.style) + "]"),
+    "lirc_features": (4, lambda c, b: "[" + _LIRC_FEATURES.flags(struct.unpack_from("<I", b)[0], c.style) + "]"),
+    "xu32": (4, lambda c, b: "[" + hexa(struct.unpack_from("<I", b)[0]) + "]"),
     "rtc_time": (36, _rtc_time),
     "rtc_wkalrm": (40, _rtc_wkalrm),
     "rtc_pll_info": (32, _rtc_pll_info),
@@ -662,6 +692,10 @@ def _ioctl(c: C):
             return out + [_seccomp_notif(c)]
         if kind in ("rtc_param_get", "rtc_param_set"):
             return out + [_rtc_param(c, kind == "rtc_param_get")]
+        if kind == "fd":
+            return out + [_field_fd(c, c.int(2))]
+        if kind == "nbd_flags":
+            return out + [_NBD_FLAGS.flags(c.ulong(2), c.style)]
         if kind == "fiemap":
             return out + [_fiemap_arg(c)]
         if kind == "rand_pool_info":

@@ -10,6 +10,9 @@
 #include <linux/perf_event.h>
 #include <linux/nsfs.h>
 #include <linux/seccomp.h>
+#include <linux/rtc.h>
+#include <linux/lirc.h>
+#include <linux/nbd.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #define EBADF_TEXT "-1 EBADF (Bad file descriptor)"
@@ -76,6 +79,26 @@ int main(int argc, char **argv) {
 	unsigned long long id = 0xfeed;
 	syscall(SYS_ioctl, -1, SECCOMP_IOCTL_NOTIF_ID_VALID, &id);
 	EXPECT("ioctl(-1, SECCOMP_IOCTL_NOTIF_ID_VALID, [0xfeed]) = " EBADF_TEXT);
+	struct rtc_time tm = { .tm_sec = 1, .tm_min = 2, .tm_hour = 3, .tm_mday = 4, .tm_mon = 5, .tm_year = 126 };
+	syscall(SYS_ioctl, -1, RTC_SET_TIME, &tm);
+	EXPECT("ioctl(-1, RTC_SET_TIME, {tm_sec=1, tm_min=2, tm_hour=3, tm_mday=4, tm_mon=5, tm_year=126, ...}) = "
+	       EBADF_TEXT);
+	syscall(SYS_ioctl, -1, RTC_RD_TIME, &tm);
+	EXPECT("ioctl(-1, RTC_RD_TIME, %p) = " EBADF_TEXT, (void *) &tm);
+	struct rtc_param param = { .param = RTC_PARAM_BACKUP_SWITCH_MODE, .uvalue = RTC_BSM_LEVEL, .index = 2 };
+	syscall(SYS_ioctl, -1, RTC_PARAM_SET, &param);
+	EXPECT("ioctl(-1, RTC_PARAM_SET, {param=RTC_PARAM_BACKUP_SWITCH_MODE, uvalue=RTC_BSM_LEVEL, index=2}) = "
+	       EBADF_TEXT);
+	syscall(SYS_ioctl, -1, RTC_PARAM_GET, &param);
+	EXPECT("ioctl(-1, RTC_PARAM_GET, {param=RTC_PARAM_BACKUP_SWITCH_MODE, index=2} => %p) = " EBADF_TEXT,
+	       (void *) &param);
+	unsigned int mode = LIRC_MODE_SCANCODE;
+	syscall(SYS_ioctl, -1, LIRC_SET_SEND_MODE, &mode);
+	EXPECT("ioctl(-1, LIRC_SET_SEND_MODE, [LIRC_MODE_SCANCODE]) = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, NBD_SET_FLAGS, (unsigned long) (NBD_FLAG_HAS_FLAGS | NBD_FLAG_SEND_TRIM));
+	EXPECT("ioctl(-1, NBD_SET_FLAGS, NBD_FLAG_HAS_FLAGS|NBD_FLAG_SEND_TRIM) = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, NBD_DISCONNECT, 7UL);
+	EXPECT("ioctl(-1, NBD_DISCONNECT) = " EBADF_TEXT);
 	int ns = open("/proc/self/ns/user", O_RDONLY);
 	if (ns >= 0) {
 		long r = syscall(SYS_ioctl, ns, NS_GET_NSTYPE);

@@ -34,7 +34,7 @@ _IOC_DIR = {0: "_IOC_NONE", 1: "_IOC_WRITE", 2: "_IOC_READ", 3: "_IOC_READ|_IOC_
 
 
 # requests the uapi scan (ioctls.toml) misses: defined as plain numbers
-# (loop devices) or through a family's own _IO wrapper (seccomp)
+# (loop devices, SG_GET_ACCESS_COUNT) or through a family's own _IO wrapper (seccomp)
 _EXTRA_NAMES = {
     0x4C00: "LOOP_SET_FD", 0x4C01: "LOOP_CLR_FD", 0x4C02: "LOOP_SET_STATUS", 0x4C03: "LOOP_GET_STATUS",
     0x4C04: "LOOP_SET_STATUS64", 0x4C05: "LOOP_GET_STATUS64", 0x4C06: "LOOP_CHANGE_FD",
@@ -42,7 +42,7 @@ _EXTRA_NAMES = {
     0x4C0A: "LOOP_CONFIGURE", 0x4C80: "LOOP_CTL_ADD", 0x4C81: "LOOP_CTL_REMOVE", 0x4C82: "LOOP_CTL_GET_FREE",
     0xC0481273: "BLKTRACESETUP",
     0x40082102: "SECCOMP_IOCTL_NOTIF_ID_VALID", 0x80082102: "SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR",
-    0x40182103: "SECCOMP_IOCTL_NOTIF_ADDFD",
+    0x40182103: "SECCOMP_IOCTL_NOTIF_ADDFD", 0x2289: "SG_GET_ACCESS_COUNT",
 }
 
 
@@ -129,6 +129,17 @@ IOCTL_ARGS = {
     "NBD_DISCONNECT": "none", "NBD_CLEAR_SOCK": "none", "NBD_DO_IT": "none", "NBD_CLEAR_QUE": "none",
     "NBD_PRINT_DEBUG": "none", "NBD_SET_SOCK": "fd", "NBD_SET_BLKSIZE": "uval", "NBD_SET_SIZE": "uval",
     "NBD_SET_SIZE_BLOCKS": "uval", "NBD_SET_TIMEOUT": "uval", "NBD_SET_FLAGS": "nbd_flags",
+    # SCSI generic (scsi/sg.h): ints by pointer, a few by value. SG_IO's
+    # v3/v4 headers and the request table are not decoded: NULL or the address
+    "SG_GET_TIMEOUT": "none", "SG_SET_TRANSFORM": "xval32",
+    "SG_NEXT_CMD_LEN": "in:i", "SG_SET_COMMAND_Q": "in:i", "SG_SET_DEBUG": "in:i", "SG_SET_FORCE_LOW_DMA": "in:i",
+    "SG_SET_FORCE_PACK_ID": "in:i", "SG_SET_KEEP_ORPHAN": "in:i", "SG_SET_RESERVED_SIZE": "in:i",
+    "SG_SET_TIMEOUT": "in:i",
+    "SG_EMULATED_HOST": "out:i", "SG_GET_ACCESS_COUNT": "out:i", "SG_GET_COMMAND_Q": "out:i",
+    "SG_GET_KEEP_ORPHAN": "out:i", "SG_GET_LOW_DMA": "out:i", "SG_GET_NUM_WAITING": "out:i", "SG_GET_PACK_ID": "out:i",
+    "SG_GET_RESERVED_SIZE": "out:i", "SG_GET_SG_TABLESIZE": "out:i", "SG_GET_TRANSFORM": "out:i",
+    "SG_GET_VERSION_NUM": "out:i", "SG_SCSI_RESET": "in:struct:sg_scsi_reset",
+    "SG_GET_SCSI_ID": "out:struct:sg_scsi_id", "SG_GET_REQUEST_TABLE": "addr", "SG_IO": "addr",
     # terminals and files (asm-generic/ioctls.h)
     "TIOCGPTN": "out:I", "TIOCSPTLCK": "in:i", "TIOCGPTLCK": "out:i", "TIOCGPKT": "out:i",
     "TIOCGEXCL": "out:i", "TIOCGDEV": "out:I",
@@ -279,6 +290,9 @@ _LIRC_FEATURES = FlagSet("lirc_features", [
 _NBD_FLAGS = FlagSet("nbd_flags", [(f"NBD_FLAG_{n}", 1 << i) for i, n in enumerate((
     "HAS_FLAGS", "READ_ONLY", "SEND_FLUSH", "SEND_FUA", "ROTATIONAL", "SEND_TRIM", "SEND_WRITE_ZEROES",
     "SEND_DF", "CAN_MULTI_CONN", "SEND_RESIZE", "SEND_CACHE"))], "NBD_FLAG_???", "include/uapi/linux/nbd.h")
+_SG_SCSI_RESET = FlagSet("sg_scsi_reset", [
+    ("SG_SCSI_RESET_NOTHING", 0), ("SG_SCSI_RESET_DEVICE", 1), ("SG_SCSI_RESET_BUS", 2), ("SG_SCSI_RESET_HOST", 3),
+    ("SG_SCSI_RESET_TARGET", 4), ("SG_SCSI_RESET_NO_ESCALATE", 0x100)], "SG_SCSI_RESET_???", "include/scsi/sg.h")
 # the namespace types NS_GET_NSTYPE returns (linux/sched.h CLONE_NEW*)
 _NS_TYPES = FlagSet("ns_types", [
     ("CLONE_NEWNS", 0x20000), ("CLONE_NEWCGROUP", 0x2000000), ("CLONE_NEWUTS", 0x4000000),
@@ -566,6 +580,23 @@ def _rtc_param(c: C, get: bool) -> str:
     return f"{text} => {{{', '.join(parts)}}}"
 
 
+def _sg_scsi_reset(c: C, b: bytes) -> str:
+    v = struct.unpack_from("<I", b)[0]
+    head = ""
+    if v & 0x100 and c.style != "raw":
+        head = _SG_SCSI_RESET.xval(0x100, c.style) + "|"
+        v &= ~0x100
+    elif c.style == "raw":
+        return f"[{hexa(v)}]"
+    return f"[{head}{_SG_SCSI_RESET.xval(v, c.style)}]"
+
+
+def _sg_scsi_id(c: C, b: bytes) -> str:
+    host, chan, sid, lun, typ, per_lun, depth = struct.unpack_from("<5ihh", b)
+    return (f"{{host_no={host}, channel={chan}, scsi_id={hexa(sid & 0xFFFFFFFF)}, lun={lun}, "
+            f"scsi_type={hexa(typ & 0xFFFFFFFF)}, h_cmd_per_lun={per_lun}, d_queue_depth={depth}}}")
+
+
 # argument structs by name: (size read, printer of (C, bytes))
 _STRUCTS = {
     "fsflags": (4, _fsflags),
@@ -573,6 +604,8 @@ _STRUCTS = {
     "fsxattr_in": (28, lambda c, b: _fsxattr(c, b, False)),
     "fsxattr_out": (28, lambda c, b: _fsxattr(c, b, True)),
     "fiemap": (32, _fiemap),
+    "sg_scsi_reset": (4, _sg_scsi_reset),
+    "sg_scsi_id": (32, _sg_scsi_id),
     "lirc_mode": (4, lambda c, b: "[" + _LIRC_MODES.xval(struct.unpack_from("<I", b)[0], c.style) + "]"),
     "lirc_features": (4, lambda c, b: "[" + _LIRC_FEATURES.flags(struct.unpack_from("<I", b)[0], c.style) + "]"),
     "xu32": (4, lambda c, b: "[" + hexa(struct.unpack_from("<I", b)[0]) + "]"),
@@ -696,6 +729,10 @@ def _ioctl(c: C):
             return out + [_field_fd(c, c.int(2))]
         if kind == "nbd_flags":
             return out + [_NBD_FLAGS.flags(c.ulong(2), c.style)]
+        if kind == "xval32":
+            return out + [hexa(c.uint(2))]
+        if kind == "addr":
+            return out + [c.ptr(2)]
         if kind == "fiemap":
             return out + [_fiemap_arg(c)]
         if kind == "rand_pool_info":

@@ -13,6 +13,7 @@
 #include <linux/rtc.h>
 #include <linux/lirc.h>
 #include <linux/nbd.h>
+#include <scsi/sg.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #define EBADF_TEXT "-1 EBADF (Bad file descriptor)"
@@ -99,6 +100,11 @@ int main(int argc, char **argv) {
 	EXPECT("ioctl(-1, NBD_SET_FLAGS, NBD_FLAG_HAS_FLAGS|NBD_FLAG_SEND_TRIM) = " EBADF_TEXT);
 	syscall(SYS_ioctl, -1, NBD_DISCONNECT, 7UL);
 	EXPECT("ioctl(-1, NBD_DISCONNECT) = " EBADF_TEXT);
+	int reset = 0x100 /* SG_SCSI_RESET_NO_ESCALATE (the kernel header) */ | SG_SCSI_RESET_BUS;
+	syscall(SYS_ioctl, -1, SG_SCSI_RESET, &reset);
+	EXPECT("ioctl(-1, SG_SCSI_RESET, [SG_SCSI_RESET_NO_ESCALATE|SG_SCSI_RESET_BUS]) = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, SG_SET_TRANSFORM, G | 0x10);
+	EXPECT("ioctl(-1, SG_SET_TRANSFORM, 0x10) = " EBADF_TEXT);
 	int ns = open("/proc/self/ns/user", O_RDONLY);
 	if (ns >= 0) {
 		long r = syscall(SYS_ioctl, ns, NS_GET_NSTYPE);

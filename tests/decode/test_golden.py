@@ -22,7 +22,7 @@ GOLDEN = Path(__file__).parent / "golden"
 # i386: names and args of int $0x80 calls; netlink: _netlink (route, generic), _sockaddr's
 # lengths, _ioctl's request names and argument kinds; structs: what calls fill or read
 # (getcpu, getgroups/setgroups lists, sched_param, timezone, sigsets of 1..8 bytes);
-# prctl: _prctl; sets: _poll (select), _process (sched_attr), _desc (flock, mq_attr), _ipc, _misc; args: _core's kinds, _file, _memory, _misc, _process, _time.
+# prctl: _prctl; sets: _poll (select), _process (sched_attr), _desc (flock, mq_attr), _ipc, _misc; ioctl: _ioctl's per-family argument structs; args: _core's kinds, _file, _memory, _misc, _process, _time.
 CASES = {
     "file": ["openat", "newfstatat", "access", "faccessat2", "mkdirat", "unlinkat", "chdir", "getcwd", "close",
              "readlinkat", "renameat2", "fchmodat", "statx"],
@@ -42,6 +42,8 @@ CASES = {
     # issue 13 (widths and signedness, flag sets, octal and annotated
     # returns, NULL, unreadable memory as an address, PATH_MAX paths)
     "prctl": ["prctl", "arch_prctl"],
+    # ioctl: _ioctl's argument structs by request family
+    "ioctl": ["ioctl"],
     "args": ["chown", "umask", "openat", "fanotify_mark", "memfd_secret", "unshare", "mknodat", "mknod", "futex",
              "mmap", "sched_getscheduler", "time", "wait4", "readv", "add_key", "faccessat", "setxattr", "chdir"],
     # sets: select's fd sets, sched_attr, flock, mq_attr, sembuf and futex_waitv arrays

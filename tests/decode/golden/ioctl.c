@@ -1,0 +1,116 @@
+/* ioctl argument structs by request family: file flags and ranges, fiemap,
+ * ATA disks (HDIO), counters, modem lines, perf events, namespaces. Each
+ * call on fd -1 fails with EBADF after strace has read its argument. */
+#include "common.h"
+#include <sched.h>
+#include <linux/fs.h>
+#include <linux/fiemap.h>
+#include <linux/hdreg.h>
+#include <linux/counter.h>
+#include <linux/perf_event.h>
+#include <linux/nsfs.h>
+#include <linux/seccomp.h>
+#include <linux/rtc.h>
+#include <linux/lirc.h>
+#include <linux/nbd.h>
+#include <scsi/sg.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#define EBADF_TEXT "-1 EBADF (Bad file descriptor)"
+int main(int argc, char **argv) {
+	open_out(argc, argv);
+	unsigned int flags = FS_APPEND_FL | FS_NOATIME_FL | 0x1000000;
+	syscall(SYS_ioctl, -1, FS_IOC32_SETFLAGS, &flags);
+	EXPECT("ioctl(-1, FS_IOC32_SETFLAGS, [FS_APPEND_FL|FS_NOATIME_FL|0x1000000]) = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, FS_IOC_GETFLAGS, NULL);
+	EXPECT("ioctl(-1, FS_IOC_GETFLAGS, NULL) = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, FS_IOC_GETFLAGS, &flags);
+	EXPECT("ioctl(-1, FS_IOC_GETFLAGS, %p) = " EBADF_TEXT, (void *) &flags);
+	struct fstrim_range range = { .start = 0x1000, .len = 4096, .minlen = 512 };
+	syscall(SYS_ioctl, -1, FITRIM, &range);
+	EXPECT("ioctl(-1, FITRIM, {start=0x1000, len=4096, minlen=512}) = " EBADF_TEXT);
+	struct fsxattr fsx = { .fsx_xflags = FS_XFLAG_APPEND | FS_XFLAG_DAX, .fsx_extsize = 7, .fsx_projid = 0x2a,
+			       .fsx_cowextsize = 9 };
+	syscall(SYS_ioctl, -1, FS_IOC_FSSETXATTR, &fsx);
+	EXPECT("ioctl(-1, FS_IOC_FSSETXATTR, {fsx_xflags=FS_XFLAG_APPEND|FS_XFLAG_DAX, fsx_extsize=7, "
+	       "fsx_projid=0x2a, fsx_cowextsize=9}) = " EBADF_TEXT);
+	struct fiemap fm = { .fm_start = 1, .fm_length = 2, .fm_flags = FIEMAP_FLAG_SYNC | 0x10, .fm_extent_count = 3 };
+	syscall(SYS_ioctl, -1, FS_IOC_FIEMAP, &fm);
+	EXPECT("ioctl(-1, FS_IOC_FIEMAP, {fm_start=1, fm_length=2, fm_flags=FIEMAP_FLAG_SYNC|0x10, "
+	       "fm_extent_count=3}) = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, HDIO_GETGEO, NULL);
+	EXPECT("ioctl(-1, HDIO_GETGEO, NULL) = " EBADF_TEXT);
+	unsigned char cmd[4] = { 0xfa, 1, 2, 0 };
+	syscall(SYS_ioctl, -1, HDIO_DRIVE_CMD, cmd);
+	EXPECT("ioctl(-1, HDIO_DRIVE_CMD, {command=0xfa /* ATA_CMD_??? */, sector_number=1, feature=2, "
+	       "sector_count=0}) = " EBADF_TEXT);
+	cmd[0] = 0xe7;
+	syscall(SYS_ioctl, -1, HDIO_DRIVE_CMD, cmd);
+	EXPECT("ioctl(-1, HDIO_DRIVE_CMD, {command=ATA_CMD_FLUSH, sector_number=1, feature=2, "
+	       "sector_count=0}) = " EBADF_TEXT);
+	unsigned int three[3] = { 0xdeadbeef, 1, 0 };
+	syscall(SYS_ioctl, -1, HDIO_DRIVE_RESET, three);
+	EXPECT("ioctl(-1, HDIO_DRIVE_RESET, [0xdeadbeef, 0x1, 0]) = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, HDIO_SET_NICE, 0x3UL);
+	EXPECT("ioctl(-1, HDIO_SET_NICE, 1 << IDE_NICE_DSC_OVERLAP|1 << IDE_NICE_ATAPI_OVERLAP) = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, HDIO_SET_BUSSTATE, 1UL);
+	EXPECT("ioctl(-1, HDIO_SET_BUSSTATE, BUSSTATE_ON) = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, HDIO_SET_DMA, G | 5);
+	EXPECT("ioctl(-1, HDIO_SET_DMA, %lu) = " EBADF_TEXT, G | 5);
+	struct counter_watch w = { .component = { .type = COUNTER_COMPONENT_COUNT, .scope = COUNTER_SCOPE_SIGNAL,
+						   .parent = 3, .id = 4 },
+				   .event = COUNTER_EVENT_INDEX, .channel = 5 };
+	syscall(SYS_ioctl, -1, COUNTER_ADD_WATCH_IOCTL, &w);
+	EXPECT("ioctl(-1, COUNTER_ADD_WATCH_IOCTL, {component={type=COUNTER_COMPONENT_COUNT, "
+	       "scope=COUNTER_SCOPE_SIGNAL, parent=3, id=4}, event=COUNTER_EVENT_INDEX, channel=5}) = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, COUNTER_ENABLE_EVENTS_IOCTL, 1UL);
+	EXPECT("ioctl(-1, COUNTER_ENABLE_EVENTS_IOCTL) = " EBADF_TEXT);
+	int lines = TIOCM_DTR | TIOCM_RTS | 0x10000;
+	syscall(SYS_ioctl, -1, TIOCMBIS, &lines);
+	EXPECT("ioctl(-1, TIOCMBIS, [TIOCM_DTR|TIOCM_RTS|0x10000]) = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, PERF_EVENT_IOC_ENABLE, G | PERF_IOC_FLAG_GROUP);
+	EXPECT("ioctl(-1, PERF_EVENT_IOC_ENABLE, PERF_IOC_FLAG_GROUP) = " EBADF_TEXT);
+	unsigned long long period = 100;
+	syscall(SYS_ioctl, -1, PERF_EVENT_IOC_PERIOD, &period);
+	EXPECT("ioctl(-1, PERF_EVENT_IOC_PERIOD, [100]) = " EBADF_TEXT);
+	struct seccomp_notif_resp resp = { .id = 0x10, .val = -5, .error = -ENOSR, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
+	syscall(SYS_ioctl, -1, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+	EXPECT("ioctl(-1, SECCOMP_IOCTL_NOTIF_SEND, {id=0x10, val=-5, error=-ENOSR, "
+	       "flags=SECCOMP_USER_NOTIF_FLAG_CONTINUE}) = " EBADF_TEXT);
+	unsigned long long id = 0xfeed;
+	syscall(SYS_ioctl, -1, SECCOMP_IOCTL_NOTIF_ID_VALID, &id);
+	EXPECT("ioctl(-1, SECCOMP_IOCTL_NOTIF_ID_VALID, [0xfeed]) = " EBADF_TEXT);
+	struct rtc_time tm = { .tm_sec = 1, .tm_min = 2, .tm_hour = 3, .tm_mday = 4, .tm_mon = 5, .tm_year = 126 };
+	syscall(SYS_ioctl, -1, RTC_SET_TIME, &tm);
+	EXPECT("ioctl(-1, RTC_SET_TIME, {tm_sec=1, tm_min=2, tm_hour=3, tm_mday=4, tm_mon=5, tm_year=126, ...}) = "
+	       EBADF_TEXT);
+	syscall(SYS_ioctl, -1, RTC_RD_TIME, &tm);
+	EXPECT("ioctl(-1, RTC_RD_TIME, %p) = " EBADF_TEXT, (void *) &tm);
+	struct rtc_param param = { .param = RTC_PARAM_BACKUP_SWITCH_MODE, .uvalue = RTC_BSM_LEVEL, .index = 2 };
+	syscall(SYS_ioctl, -1, RTC_PARAM_SET, &param);
+	EXPECT("ioctl(-1, RTC_PARAM_SET, {param=RTC_PARAM_BACKUP_SWITCH_MODE, uvalue=RTC_BSM_LEVEL, index=2}) = "
+	       EBADF_TEXT);
+	syscall(SYS_ioctl, -1, RTC_PARAM_GET, &param);
+	EXPECT("ioctl(-1, RTC_PARAM_GET, {param=RTC_PARAM_BACKUP_SWITCH_MODE, index=2} => %p) = " EBADF_TEXT,
+	       (void *) &param);
+	unsigned int mode = LIRC_MODE_SCANCODE;
+	syscall(SYS_ioctl, -1, LIRC_SET_SEND_MODE, &mode);
+	EXPECT("ioctl(-1, LIRC_SET_SEND_MODE, [LIRC_MODE_SCANCODE]) = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, NBD_SET_FLAGS, (unsigned long) (NBD_FLAG_HAS_FLAGS | NBD_FLAG_SEND_TRIM));
+	EXPECT("ioctl(-1, NBD_SET_FLAGS, NBD_FLAG_HAS_FLAGS|NBD_FLAG_SEND_TRIM) = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, NBD_DISCONNECT, 7UL);
+	EXPECT("ioctl(-1, NBD_DISCONNECT) = " EBADF_TEXT);
+	int reset = 0x100 /* SG_SCSI_RESET_NO_ESCALATE (the kernel header) */ | SG_SCSI_RESET_BUS;
+	syscall(SYS_ioctl, -1, SG_SCSI_RESET, &reset);
+	EXPECT("ioctl(-1, SG_SCSI_RESET, [SG_SCSI_RESET_NO_ESCALATE|SG_SCSI_RESET_BUS]) = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, SG_SET_TRANSFORM, G | 0x10);
+	EXPECT("ioctl(-1, SG_SET_TRANSFORM, 0x10) = " EBADF_TEXT);
+	int ns = open("/proc/self/ns/user", O_RDONLY);
+	if (ns >= 0) {
+		long r = syscall(SYS_ioctl, ns, NS_GET_NSTYPE);
+		if (r == CLONE_NEWUSER)
+			EXPECT("ioctl(%d, NS_GET_NSTYPE) = %ld (CLONE_NEWUSER)", ns, r);
+		close(ns);
+	}
+	return 0;
+}

@@ -49,6 +49,20 @@ SETS = [
     ("rtnl_addr_attrs", ["linux/if_addr.h"], r"IFA_[A-Z_]+", "IFA_???", None),
     ("rtnl_route_attrs", ["linux/rtnetlink.h"], r"RTA_[A-Z_]+", "RTA_???", None),
     ("rtnl_neigh_attrs", ["linux/neighbour.h"], r"NDA_[A-Z_]+", "NDA_???", None),
+    # route family: the smaller messages (nsid, netconf, neighbour tables, address labels, cache reports)
+    ("rtnl_nsid_attrs", ["linux/net_namespace.h"], r"NETNSA_[A-Z_]+", "NETNSA_???", None),
+    ("rtnl_netconf_attrs", ["linux/netconf.h"], r"NETCONFA_[A-Z_]+", "NETCONFA_???", None),
+    ("rtnl_neightbl_attrs", ["linux/neighbour.h"], r"NDTA_[A-Z0-9_]+", "NDTA_???", None),
+    ("rtnl_neightbl_parms_attrs", ["linux/neighbour.h"], r"NDTPA_[A-Z0-9_]+", "NDTPA_???", None),
+    ("rtnl_addrlabel_attrs", ["linux/if_addrlabel.h"], r"IFAL_[A-Z_]+", "IFAL_???", None),
+    ("rtnl_family", ["linux/rtnetlink.h"], r"RTNL_FAMILY_[A-Z0-9]+", "RTNL_FAMILY_???", None),
+    ("rtnl_ipmra_creport_attr", ["linux/mroute.h"], r"IPMRA_CREPORT_[A-Z_]+", "IPMRA_CREPORT_???", None),
+    ("rtnl_ip6mra_creport_attr", ["linux/mroute6.h"], r"IP6MRA_CREPORT_[A-Z_]+", "IP6MRA_CREPORT_???", None),
+    ("rtnl_ipmra_msg_types", ["linux/mroute.h"], None, "IGMPMSG_???",
+     ["IGMPMSG_NOCACHE", "IGMPMSG_WRONGVIF", "IGMPMSG_WHOLEPKT", "IGMPMSG_WRVIFWHOLE"]),
+    # strace 6.1 names the first three only (MRT6MSG_WRMIFWHOLE is newer)
+    ("rtnl_ip6mra_msg_types", ["linux/mroute6.h"], None, "MRT6MSG_???",
+     ["MRT6MSG_NOCACHE", "MRT6MSG_WRONGMIF", "MRT6MSG_WHOLEPKT"]),
     # netfilter: each subsystem's message types (the low byte of nlmsg_type)
     ("nf_ctnetlink_types", ["linux/netfilter/nfnetlink_conntrack.h"], r"IPCTNL_MSG_CT_[A-Z_]+", "IPCTNL_MSG_CT_???", None),
     ("nf_ctnetlink_exp_types", ["linux/netfilter/nfnetlink_conntrack.h"], r"IPCTNL_MSG_EXP_[A-Z_]+", "IPCTNL_MSG_EXP_???", None),
@@ -74,6 +88,9 @@ ATTR_FILTER = {
     "rt_scopes": lambda n: True,
     "ntf_flags": lambda n: not n.startswith("NTF_EXT_"),
     "nl_netfilter_subsys": lambda n: n != "NFNL_SUBSYS_COUNT",
+    "rtnl_nsid_attrs": lambda n: n != "NETNSA_NSID_NOT_ASSIGNED",
+    "rtnl_netconf_attrs": lambda n: n not in ("NETCONFA_ALL", "NETCONFA_IFINDEX_ALL", "NETCONFA_IFINDEX_DEFAULT"),
+    "rtnl_family": lambda n: n != "RTNL_FAMILY_MAX",
     "inet_diag_attrs": lambda n: not re.match(r"INET_DIAG_(REQ_|BC_|NOCOOKIE|GETSOCK|(UNSPEC|NONE)$)", n) or n == "INET_DIAG_NONE",
 }
 SINGLE_VALUE = {"rt_scopes", "rt_tables", "rt_protos", "rt_types", "nud_states"}

@@ -15,7 +15,7 @@ NLA_F_NESTED, NLA_F_NET_BYTEORDER = 0x8000, 0x4000
 
 def _int(fmt: str, size: int):
     def pr(nl, off: int, n: int) -> str | None:
-        if n != size:
+        if n < size:  # a longer attribute: its first `size` bytes (strace's decode_nla_u32, ...)
             return None
         b = nl.mem.get(off, size)
         if b is None:
@@ -27,7 +27,7 @@ def _int(fmt: str, size: int):
 
 def _x(fmt: str, size: int):
     def pr(nl, off: int, n: int) -> str | None:
-        if n != size:
+        if n < size:
             return None
         b = nl.mem.get(off, size)
         if b is None:
@@ -365,6 +365,178 @@ for _t in (0x1C, 0x1D, 0x1E):
     _ROUTE[_t] = (_NDMSG, 12, "rtnl_neigh_attrs", "neigh")
 
 
+# --- the smaller route messages: a one-byte family header (padded to 4), then attributes
+
+def _xval_attr(setname: str, size: int):
+    """A value of `size` bytes named by a set (strace's decode_nla_xval)."""
+    def pr(nl, off, n):
+        if n < size or n > 8:
+            return None
+        b = nl.mem.get(off, size)
+        if b is None:
+            return nl.mem.at(off)
+        return nl.c.fs(setname).xval(int.from_bytes(bytes(b), "little"), nl.style())
+
+    return pr
+
+
+def _in_addr_attr(family: int):
+    """An address attribute: inet_addr(...) / inet_pton(...); in hex when
+    shorter, or as a string with -X raw (strace's decode_nla_in_addr)."""
+    size = 4 if family == socket.AF_INET else 16
+
+    def pr(nl, off, n):
+        if n < size:
+            return None
+        b = nl.mem.get(off, size)
+        if b is None:
+            return nl.mem.at(off)
+        a = socket.inet_ntop(family, bytes(b))
+        text = f'inet_addr("{a}")' if family == socket.AF_INET else f'inet_pton(AF_INET6, "{a}")'
+        style = nl.style()
+        if style == "abbrev":
+            return text
+        return nl.hexstr(off, size) + (f" /* {text} */" if style == "verbose" else "")
+
+    return pr
+
+
+def _fields_struct(fmt: str, names: tuple, hex_fields=()):
+    """A struct of integer fields, printed when the attribute holds it whole."""
+    size = struct.calcsize("<" + fmt)
+
+    def pr(nl, off, n):
+        if n < size:
+            return None
+        b = nl.mem.get(off, size)
+        if b is None:
+            return nl.mem.at(off)
+        vals = struct.unpack("<" + fmt, b)
+        return "{" + ", ".join(f"{k}={hexa(v) if k in hex_fields else v}" for k, v in zip(names, vals)) + "}"
+
+    return pr
+
+
+_NDT_STATS = ("ndts_allocs ndts_destroys ndts_hash_grows ndts_res_failed ndts_lookups ndts_hits "
+              "ndts_rcv_probes_mcast ndts_rcv_probes_ucast ndts_periodic_gc_runs ndts_forced_gc_runs "
+              "ndts_table_fulls").split()
+
+
+def _ndt_stats(nl, off, n):
+    """struct ndt_stats: 11 u64, or the older 10 when the attribute is exactly that."""
+    k = 11 if n >= 88 else 10 if n == 80 else 0
+    if not k:
+        return None
+    b = nl.mem.get(off, 8 * k)
+    if b is None:
+        return nl.mem.at(off)
+    return "{" + ", ".join(f"{f}={v}" for f, v in zip(_NDT_STATS, struct.unpack(f"<{k}Q", b))) + "}"
+
+
+def _nested(setname: str, table: dict):
+    def pr(nl, off, n):
+        return attrs(nl, off, n, setname, _named(nl, setname, table))
+
+    return pr
+
+
+def _named(nl, setname: str, table: dict) -> dict:
+    """{attribute name: printer} -> {attribute value: printer} through the set."""
+    by_name = dict(nl.c.fs(setname).items)
+    return {by_name[k]: (nla_str if v == "str" else _ifindex_attr if v == "ifindex" else v)
+            for k, v in table.items() if k in by_name and v is not None}
+
+
+_NSID_ATTRS = {"NETNSA_NSID": s32, "NETNSA_PID": u32, "NETNSA_FD": s32, "NETNSA_TARGET_NSID": s32,
+               "NETNSA_CURRENT_NSID": s32}
+_NETCONF_ATTRS = {"NETCONFA_IFINDEX": "ifindex", "NETCONFA_FORWARDING": s32, "NETCONFA_RP_FILTER": s32,
+                  "NETCONFA_MC_FORWARDING": s32, "NETCONFA_PROXY_NEIGH": s32,
+                  "NETCONFA_IGNORE_ROUTES_WITH_LINKDOWN": s32, "NETCONFA_INPUT": s32, "NETCONFA_BC_FORWARDING": s32}
+_NDTPA_ATTRS = {"NDTPA_IFINDEX": "ifindex", "NDTPA_REFCNT": u32, "NDTPA_REACHABLE_TIME": u64,
+                "NDTPA_BASE_REACHABLE_TIME": u64, "NDTPA_RETRANS_TIME": u64, "NDTPA_GC_STALETIME": u64,
+                "NDTPA_DELAY_PROBE_TIME": u64, "NDTPA_QUEUE_LEN": u32, "NDTPA_APP_PROBES": u32,
+                "NDTPA_UCAST_PROBES": u32, "NDTPA_MCAST_PROBES": u32, "NDTPA_ANYCAST_DELAY": u64,
+                "NDTPA_PROXY_DELAY": u64, "NDTPA_PROXY_QLEN": u32, "NDTPA_LOCKTIME": u64,
+                "NDTPA_QUEUE_LENBYTES": u32, "NDTPA_MCAST_REPROBES": u32, "NDTPA_INTERVAL_PROBE_TIME_MS": u64}
+_NDTA_ATTRS = {"NDTA_NAME": "str", "NDTA_THRESH1": u32, "NDTA_THRESH2": u32, "NDTA_THRESH3": u32,
+               "NDTA_CONFIG": _fields_struct("HHIIIIIII", ("ndtc_key_len", "ndtc_entry_size", "ndtc_entries",
+                                                           "ndtc_last_flush", "ndtc_last_rand", "ndtc_hash_rnd",
+                                                           "ndtc_hash_mask", "ndtc_hash_chain_gc",
+                                                           "ndtc_proxy_qlen"), ("ndtc_hash_mask",)),
+               "NDTA_PARMS": _nested("rtnl_neightbl_parms_attrs", _NDTPA_ATTRS), "NDTA_STATS": _ndt_stats,
+               "NDTA_GC_INTERVAL": u64}
+_IPMRA_ATTRS = {"IPMRA_CREPORT_MSGTYPE": _xval_attr("rtnl_ipmra_msg_types", 1), "IPMRA_CREPORT_VIF_ID": u32,
+                "IPMRA_CREPORT_SRC_ADDR": _in_addr_attr(socket.AF_INET),
+                "IPMRA_CREPORT_DST_ADDR": _in_addr_attr(socket.AF_INET), "IPMRA_CREPORT_TABLE": u32}
+_IP6MRA_ATTRS = {"IP6MRA_CREPORT_MSGTYPE": _xval_attr("rtnl_ip6mra_msg_types", 1), "IP6MRA_CREPORT_MIF_ID": u32,
+                 "IP6MRA_CREPORT_SRC_ADDR": _in_addr_attr(socket.AF_INET6),
+                 "IP6MRA_CREPORT_DST_ADDR": _in_addr_attr(socket.AF_INET6)}
+# RTNL_FAMILY_IPMR / RTNL_FAMILY_IP6MR: their cache reports' attributes
+_CREPORT = {0x80: ("rtnl_ipmra_creport_attr", _IPMRA_ATTRS), 0x81: ("rtnl_ip6mra_creport_attr", _IP6MRA_ATTRS)}
+
+
+def _rtnl_family(nl, fam: int) -> str:
+    """rtgen_family of a cache report: RTNL_FAMILY_* first, then AF_*."""
+    name = nl.c.fs("rtnl_family").lookup(fam) or nl.c.fs("addrfams").lookup(fam)
+    raw, style = hexa(fam), nl.style()
+    if style == "raw":
+        return raw
+    if name:
+        return f"{raw} /* {name} */" if style == "verbose" else name
+    return f"{raw} /* RTNL_FAMILY_??? */"
+
+
+def _family_msg(field: str, setname: str | None, table: dict | None):
+    """{field=family}, then attributes after NLMSG_ALIGN(1) (rtgenmsg, netconfmsg, ndtmsg)."""
+    def dec(nl, off, n, family):
+        text = f"{{{field}={_fam(nl, family)}}}"
+        if n > 4:
+            text += ", " + attrs(nl, off + 4, n - 4, setname, _named(nl, setname, table))
+        return text
+
+    return dec
+
+
+def _cachereport(nl, off, n, family):
+    text = f"{{rtgen_family={_rtnl_family(nl, family)}}}"
+    if n > 4:
+        spec = _CREPORT.get(family)
+        if spec is None:
+            text += ", " + nl.hexstr(off + 4, n - 4)
+        else:
+            text += ", " + attrs(nl, off + 4, n - 4, spec[0], _named(nl, spec[0], spec[1]))
+    return text
+
+
+_IFAL_FIELDS = (("ifal_family", None), ("ifal_prefixlen", _u8(1)), ("ifal_flags", _u8(2)),
+                ("ifal_index", lambda nl, b: _ifindex(struct.unpack_from("<i", b, 4)[0])),
+                ("ifal_seq", lambda nl, b: str(struct.unpack_from("<I", b, 8)[0])))
+
+
+def _addrlabel(nl, off, n, family):
+    text, ok = _route_struct(nl, off, n, family, 12, _IFAL_FIELDS)
+    if ok and n > 12:
+        printers = _named(nl, "rtnl_addrlabel_attrs", {"IFAL_LABEL": u32})
+        by_name = dict(nl.c.fs("rtnl_addrlabel_attrs").items)
+        if family in (socket.AF_INET, socket.AF_INET6):
+            printers[by_name["IFAL_ADDRESS"]] = _attr_addr(family)
+        text += ", " + attrs(nl, off + 12, n - 12, "rtnl_addrlabel_attrs", printers)
+    return text
+
+
+# RTM_* type -> decoder(nl, off, n, family) for the messages above
+_SMALL = {}
+for _t in (0x58, 0x59, 0x5A):  # RTM_{NEW,DEL,GET}NSID
+    _SMALL[_t] = _family_msg("rtgen_family", "rtnl_nsid_attrs", _NSID_ATTRS)
+for _t in (0x50, 0x51, 0x52):  # RTM_{NEW,DEL,GET}NETCONF
+    _SMALL[_t] = _family_msg("ncm_family", "rtnl_netconf_attrs", _NETCONF_ATTRS)
+for _t in (0x40, 0x42, 0x43):  # RTM_{NEW,GET,SET}NEIGHTBL
+    _SMALL[_t] = _family_msg("ndtm_family", "rtnl_neightbl_attrs", _NDTA_ATTRS)
+for _t in (0x48, 0x49, 0x4A):  # RTM_{NEW,DEL,GET}ADDRLABEL
+    _SMALL[_t] = _addrlabel
+_SMALL[0x60] = _cachereport  # RTM_NEWCACHEREPORT
+
+
 def _route(nl, h, off, n):
     if h[1] == 3:  # NLMSG_DONE
         return None
@@ -372,6 +544,9 @@ def _route(nl, h, off, n):
     if b is None:
         return nl.mem.at(off)
     family = b[0]
+    small = _SMALL.get(h[1])
+    if small is not None:
+        return small(nl, off, n, family)
     spec = _ROUTE.get(h[1])
     if spec is None:
         head = f"{{family={_fam(nl, family)}"

@@ -63,6 +63,18 @@ SETS = [
     # strace 6.1 names the first three only (MRT6MSG_WRMIFWHOLE is newer)
     ("rtnl_ip6mra_msg_types", ["linux/mroute6.h"], None, "MRT6MSG_???",
      ["MRT6MSG_NOCACHE", "MRT6MSG_WRONGMIF", "MRT6MSG_WHOLEPKT"]),
+    # route family: rules (fib_rule_hdr) and data centre bridging (dcbmsg)
+    ("fib_rule_actions", ["linux/fib_rules.h"], r"FR_ACT_[A-Z0-9_]+", "FR_ACT_???", None),
+    ("fib_rule_flags", ["linux/fib_rules.h"], None, "FIB_RULE_???",
+     ["FIB_RULE_PERMANENT", "FIB_RULE_INVERT", "FIB_RULE_UNRESOLVED", "FIB_RULE_IIF_DETACHED",
+      "FIB_RULE_OIF_DETACHED", "FIB_RULE_FIND_SADDR"]),
+    ("rtnl_rule_attrs", ["linux/fib_rules.h"], r"FRA_[A-Z0-9_]+", "FRA_???", None),
+    ("dcb_commands", ["linux/dcbnl.h"], r"DCB_CMD_[A-Z_]+", "DCB_CMD_???", None),
+    ("rtnl_dcb_attrs", ["linux/dcbnl.h"], None, "DCB_ATTR_???",
+     ["DCB_ATTR_UNDEFINED", "DCB_ATTR_IFNAME", "DCB_ATTR_STATE", "DCB_ATTR_PFC_STATE", "DCB_ATTR_PFC_CFG",
+      "DCB_ATTR_NUM_TC", "DCB_ATTR_PG_CFG", "DCB_ATTR_SET_ALL", "DCB_ATTR_PERM_HWADDR", "DCB_ATTR_CAP",
+      "DCB_ATTR_NUMTCS", "DCB_ATTR_BCN", "DCB_ATTR_APP", "DCB_ATTR_IEEE", "DCB_ATTR_DCBX", "DCB_ATTR_FEATCFG",
+      "DCB_ATTR_CEE"]),
     # netfilter: each subsystem's message types (the low byte of nlmsg_type)
     ("nf_ctnetlink_types", ["linux/netfilter/nfnetlink_conntrack.h"], r"IPCTNL_MSG_CT_[A-Z_]+", "IPCTNL_MSG_CT_???", None),
     ("nf_ctnetlink_exp_types", ["linux/netfilter/nfnetlink_conntrack.h"], r"IPCTNL_MSG_EXP_[A-Z_]+", "IPCTNL_MSG_EXP_???", None),
@@ -91,6 +103,7 @@ ATTR_FILTER = {
     "rtnl_nsid_attrs": lambda n: n != "NETNSA_NSID_NOT_ASSIGNED",
     "rtnl_netconf_attrs": lambda n: n not in ("NETCONFA_ALL", "NETCONFA_IFINDEX_ALL", "NETCONFA_IFINDEX_DEFAULT"),
     "rtnl_family": lambda n: n != "RTNL_FAMILY_MAX",
+    "rtnl_rule_attrs": lambda n: n != "FRA_IFNAME",
     "inet_diag_attrs": lambda n: not re.match(r"INET_DIAG_(REQ_|BC_|NOCOOKIE|GETSOCK|(UNSPEC|NONE)$)", n) or n == "INET_DIAG_NONE",
 }
 SINGLE_VALUE = {"rt_scopes", "rt_tables", "rt_protos", "rt_types", "nud_states"}

@@ -524,6 +524,52 @@ def _addrlabel(nl, off, n, family):
     return text
 
 
+def _range_attr(fmt: str):
+    """struct fib_rule_uid_range / fib_rule_port_range: {start=, end=}."""
+    return _fields_struct(fmt, ("start", "end"))
+
+
+def _be64_attr(nl, off, n):
+    if n < 8:
+        return None
+    b = nl.mem.get(off, 8)
+    if b is None:
+        return nl.mem.at(off)
+    return f"htobe64({struct.unpack('>Q', b)[0]})"
+
+
+_RULE_ATTRS = {"FRA_IIFNAME": "str", "FRA_GOTO": u32, "FRA_PRIORITY": u32, "FRA_FWMARK": u32, "FRA_FLOW": u32,
+               "FRA_TUN_ID": _be64_attr, "FRA_SUPPRESS_IFGROUP": u32, "FRA_SUPPRESS_PREFIXLEN": u32,
+               "FRA_TABLE": _xval_attr("rt_tables", 4), "FRA_FWMASK": u32, "FRA_OIFNAME": "str", "FRA_L3MDEV": u8,
+               "FRA_UID_RANGE": _range_attr("II"), "FRA_PROTOCOL": _xval_attr("rt_protos", 1),
+               "FRA_IP_PROTO": _xval_attr("inet_protocols", 1), "FRA_SPORT_RANGE": _range_attr("HH"),
+               "FRA_DPORT_RANGE": _range_attr("HH")}
+_RULE_FIELDS = (("family", None), ("dst_len", _u8(1)), ("src_len", _u8(2)), ("tos", lambda nl, b: _tos(nl, b[3])),
+                ("table", _fs8(4, "rt_tables")), ("action", _fs8(7, "fib_rule_actions")),
+                ("flags", _u32f(8, "fib_rule_flags")))
+
+
+def _fib_rule(nl, off, n, family):
+    text, ok = _route_struct(nl, off, n, family, 12, _RULE_FIELDS)
+    if ok and n > 12:
+        printers = _named(nl, "rtnl_rule_attrs", _RULE_ATTRS)
+        if family in (socket.AF_INET, socket.AF_INET6):
+            by_name = dict(nl.c.fs("rtnl_rule_attrs").items)
+            printers[by_name["FRA_DST"]] = printers[by_name["FRA_SRC"]] = _attr_addr(family)
+        text += ", " + attrs(nl, off + 12, n - 12, "rtnl_rule_attrs", printers)
+    return text
+
+
+_DCB_FIELDS = (("dcb_family", None), ("cmd", _fs8(1, "dcb_commands")))
+
+
+def _dcb(nl, off, n, family):
+    text, ok = _route_struct(nl, off, n, family, 4, _DCB_FIELDS)
+    if ok and n > 4:
+        text += ", " + attrs(nl, off + 4, n - 4, "rtnl_dcb_attrs", None)
+    return text
+
+
 # RTM_* type -> decoder(nl, off, n, family) for the messages above
 _SMALL = {}
 for _t in (0x58, 0x59, 0x5A):  # RTM_{NEW,DEL,GET}NSID
@@ -535,6 +581,10 @@ for _t in (0x40, 0x42, 0x43):  # RTM_{NEW,GET,SET}NEIGHTBL
 for _t in (0x48, 0x49, 0x4A):  # RTM_{NEW,DEL,GET}ADDRLABEL
     _SMALL[_t] = _addrlabel
 _SMALL[0x60] = _cachereport  # RTM_NEWCACHEREPORT
+for _t in (0x20, 0x21, 0x22):  # RTM_{NEW,DEL,GET}RULE
+    _SMALL[_t] = _fib_rule
+for _t in (0x4E, 0x4F):  # RTM_{GET,SET}DCB
+    _SMALL[_t] = _dcb
 
 
 def _route(nl, h, off, n):

@@ -75,6 +75,19 @@ SETS = [
       "DCB_ATTR_NUM_TC", "DCB_ATTR_PG_CFG", "DCB_ATTR_SET_ALL", "DCB_ATTR_PERM_HWADDR", "DCB_ATTR_CAP",
       "DCB_ATTR_NUMTCS", "DCB_ATTR_BCN", "DCB_ATTR_APP", "DCB_ATTR_IEEE", "DCB_ATTR_DCBX", "DCB_ATTR_FEATCFG",
       "DCB_ATTR_CEE"]),
+    # route family: traffic control, actions, bridge mdb, stats, nexthops (the names strace 6.1 has)
+    ("rtnl_tc_attrs", ["linux/rtnetlink.h"], None, "TCA_???",
+     ["TCA_UNSPEC", "TCA_KIND", "TCA_OPTIONS", "TCA_STATS", "TCA_XSTATS", "TCA_RATE", "TCA_FCNT", "TCA_STATS2", "TCA_STAB", "TCA_PAD", "TCA_DUMP_INVISIBLE", "TCA_CHAIN", "TCA_HW_OFFLOAD", "TCA_INGRESS_BLOCK", "TCA_EGRESS_BLOCK", "TCA_DUMP_FLAGS"]),
+    ("rtnl_tc_action_attrs", ["linux/pkt_cls.h"], None, "TCA_ACT_???",
+     ["TCA_ACT_UNSPEC", "TCA_ACT_KIND", "TCA_ACT_OPTIONS", "TCA_ACT_INDEX", "TCA_ACT_STATS", "TCA_ACT_PAD", "TCA_ACT_COOKIE", "TCA_ACT_FLAGS", "TCA_ACT_HW_STATS", "TCA_ACT_USED_HW_STATS", "TCA_ACT_IN_HW_COUNT"]),
+    ("rtnl_mdb_attrs", ["linux/if_bridge.h"], None, "MDBA_???",
+     ["MDBA_UNSPEC", "MDBA_MDB", "MDBA_ROUTER"]),
+    ("ifstats_attrs", ["linux/if_link.h"], None, "IFLA_STATS_???",
+     ["IFLA_STATS_UNSPEC", "IFLA_STATS_LINK_64", "IFLA_STATS_LINK_XSTATS", "IFLA_STATS_LINK_XSTATS_SLAVE", "IFLA_STATS_LINK_OFFLOAD_XSTATS", "IFLA_STATS_AF_SPEC"]),
+    ("route_nexthop_flags", ["linux/rtnetlink.h"], None, "RTNH_F_???",
+     ["RTNH_F_DEAD", "RTNH_F_PERVASIVE", "RTNH_F_ONLINK", "RTNH_F_OFFLOAD", "RTNH_F_LINKDOWN", "RTNH_F_UNRESOLVED", "RTNH_F_TRAP"]),
+    ("rtnl_nexthop_attrs", ["linux/nexthop.h"], None, "NHA_???",
+     ["NHA_UNSPEC", "NHA_ID", "NHA_GROUP", "NHA_GROUP_TYPE", "NHA_BLACKHOLE", "NHA_OIF", "NHA_GATEWAY", "NHA_ENCAP_TYPE", "NHA_ENCAP", "NHA_GROUPS", "NHA_MASTER", "NHA_FDB", "NHA_RES_GROUP", "NHA_RES_BUCKET"]),
     # netfilter: each subsystem's message types (the low byte of nlmsg_type)
     ("nf_ctnetlink_types", ["linux/netfilter/nfnetlink_conntrack.h"], r"IPCTNL_MSG_CT_[A-Z_]+", "IPCTNL_MSG_CT_???", None),
     ("nf_ctnetlink_exp_types", ["linux/netfilter/nfnetlink_conntrack.h"], r"IPCTNL_MSG_EXP_[A-Z_]+", "IPCTNL_MSG_EXP_???", None),
@@ -104,6 +117,8 @@ ATTR_FILTER = {
     "rtnl_netconf_attrs": lambda n: n not in ("NETCONFA_ALL", "NETCONFA_IFINDEX_ALL", "NETCONFA_IFINDEX_DEFAULT"),
     "rtnl_family": lambda n: n != "RTNL_FAMILY_MAX",
     "rtnl_rule_attrs": lambda n: n != "FRA_IFNAME",
+    # types newer than strace 6.1 print as RTM_??? there
+    "nl_route_types": lambda n: n != "RTM_SETSTATS" and not n.endswith("TUNNEL"),
     "inet_diag_attrs": lambda n: not re.match(r"INET_DIAG_(REQ_|BC_|NOCOOKIE|GETSOCK|(UNSPEC|NONE)$)", n) or n == "INET_DIAG_NONE",
 }
 SINGLE_VALUE = {"rt_scopes", "rt_tables", "rt_protos", "rt_types", "nud_states"}

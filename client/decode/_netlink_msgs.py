@@ -173,7 +173,8 @@ def _route_struct(nl, off: int, n: int, family: int, size: int, fields) -> tuple
     b = nl.mem.get(off, size)
     if b is None:
         return head + nl.mem.at(off + 1) + "}", False
-    parts = [f"{name}={fn(nl, b)}" for name, fn in fields[1:]]
+    # a printer's None leaves its field out (strace prints some padding only when nonzero)
+    parts = [f"{name}={v}" for name, fn in fields[1:] if (v := fn(nl, b)) is not None]
     return head + ", ".join(parts) + "}", True
 
 
@@ -570,6 +571,69 @@ def _dcb(nl, off, n, family):
     return text
 
 
+def _ifstats_mask(nl, v: int) -> str:
+    """if_stats_msg.filter_mask: 1<<IFLA_STATS_LINK_64|... by attribute number."""
+    style = nl.style()
+    if style == "raw" or v == 0:
+        return hexa(v)
+    items = nl.c.fs("ifstats_attrs").items
+    parts, left = [], v
+    for name, k in items:
+        if left >> k & 1:
+            parts.append(f"1<<{name}")
+            left &= ~(1 << k)
+    if not parts:
+        return f"{hexa(v)} /* 1<<IFLA_STATS_??? */"
+    if left:
+        parts.append(hexa(left))
+    text = "|".join(parts)
+    return f"{hexa(v)} /* {text} */" if style == "verbose" else text
+
+
+def _nonzero_x(o: int, fmt: str):
+    def pr(nl, b):
+        v = struct.unpack_from("<" + fmt, b, o)[0]
+        return hexa(v) if v else None
+
+    return pr
+
+
+def _u32at(o: int):
+    return lambda nl, b: str(struct.unpack_from("<I", b, o)[0])
+
+
+def _ifindex_at(o: int):
+    return lambda nl, b: _ifindex(struct.unpack_from("<i", b, o)[0])
+
+
+_TCMSG_FIELDS = (("tcm_family", None), ("tcm_ifindex", _ifindex_at(4)), ("tcm_handle", _u32at(8)),
+                 ("tcm_parent", _u32at(12)), ("tcm_info", _u32at(16)))
+_IFSTATS_FIELDS = (("family", None), ("pad1", _nonzero_x(1, "B")), ("pad2", _nonzero_x(2, "H")),
+                   ("ifindex", _ifindex_at(4)),
+                   ("filter_mask", lambda nl, b: _ifstats_mask(nl, struct.unpack_from("<I", b, 8)[0])))
+_BR_PORT_FIELDS = (("family", None), ("ifindex", _ifindex_at(4)))
+_NHMSG_FIELDS = (("nh_family", None), ("nh_scope", _fs8(1, "rt_scopes")), ("nh_protocol", _fs8(2, "rt_protos")),
+                 ("resvd", _nonzero_x(3, "B")), ("nh_flags", _u32f(4, "route_nexthop_flags")))
+
+_TC_ATTRS = {"TCA_KIND": "str", "TCA_FCNT": u32, "TCA_CHAIN": u32, "TCA_HW_OFFLOAD": u8,
+             "TCA_INGRESS_BLOCK": u32, "TCA_EGRESS_BLOCK": u32}
+_NH_ATTRS = {"NHA_ID": u32, "NHA_BLACKHOLE": None, "NHA_OIF": "ifindex", "NHA_GROUPS": None, "NHA_MASTER": "ifindex",
+             "NHA_FDB": None}
+
+
+def _struct_msg(fields, size: int, setname: str, table: dict | None):
+    """A fixed header read whole (else `...`), then its attributes after NLMSG_ALIGN(size)."""
+    at = (size + 3) & ~3
+
+    def dec(nl, off, n, family):
+        text, ok = _route_struct(nl, off, n, family, size, fields)
+        if ok and n > at:
+            text += ", " + attrs(nl, off + at, n - at, setname, _named(nl, setname, table or {}))
+        return text
+
+    return dec
+
+
 # RTM_* type -> decoder(nl, off, n, family) for the messages above
 _SMALL = {}
 for _t in (0x58, 0x59, 0x5A):  # RTM_{NEW,DEL,GET}NSID
@@ -585,6 +649,16 @@ for _t in (0x20, 0x21, 0x22):  # RTM_{NEW,DEL,GET}RULE
     _SMALL[_t] = _fib_rule
 for _t in (0x4E, 0x4F):  # RTM_{GET,SET}DCB
     _SMALL[_t] = _dcb
+for _t in (0x24, 0x25, 0x26, 0x28, 0x29, 0x2A, 0x2C, 0x2D, 0x2E, 0x64, 0x65, 0x66):  # QDISC, TCLASS, TFILTER, CHAIN
+    _SMALL[_t] = _struct_msg(_TCMSG_FIELDS, 20, "rtnl_tc_attrs", _TC_ATTRS)
+for _t in (0x30, 0x31, 0x32):  # RTM_{NEW,DEL,GET}ACTION: struct tcamsg, the family only
+    _SMALL[_t] = _family_msg("tca_family", "rtnl_tc_action_attrs", {})
+for _t in (0x54, 0x55, 0x56):  # RTM_{NEW,DEL,GET}MDB
+    _SMALL[_t] = _struct_msg(_BR_PORT_FIELDS, 8, "rtnl_mdb_attrs", None)
+for _t in (0x5C, 0x5E):  # RTM_{NEW,GET}STATS
+    _SMALL[_t] = _struct_msg(_IFSTATS_FIELDS, 12, "ifstats_attrs", None)
+for _t in (0x68, 0x69, 0x6A):  # RTM_{NEW,DEL,GET}NEXTHOP
+    _SMALL[_t] = _struct_msg(_NHMSG_FIELDS, 8, "rtnl_nexthop_attrs", _NH_ATTRS)
 
 
 def _route(nl, h, off, n):

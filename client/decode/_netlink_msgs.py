@@ -143,7 +143,7 @@ def _ifindex(i: int) -> str:
     if i:
         try:
             return f'if_nametoindex("{socket.if_indextoname(i)}")'
-        except OSError:
+        except (OSError, OverflowError, ValueError):  # no such interface, or out of the C int range
             pass
     return str(i)
 
@@ -509,7 +509,7 @@ def _cachereport(nl, off, n, family):
     return text
 
 
-_IFAL_FIELDS = (("ifal_family", None), ("ifal_prefixlen", _u8(1)), ("ifal_flags", _u8(2)),
+_IFAL_FIELDS = (("ifal_family", None), ("ifal_prefixlen", _u8(2)), ("ifal_flags", _u8(3)),  # after a reserved byte
                 ("ifal_index", lambda nl, b: _ifindex(struct.unpack_from("<i", b, 4)[0])),
                 ("ifal_seq", lambda nl, b: str(struct.unpack_from("<I", b, 8)[0])))
 
@@ -590,6 +590,18 @@ def _ifstats_mask(nl, v: int) -> str:
     return f"{hexa(v)} /* {text} */" if style == "verbose" else text
 
 
+def _scope8(o: int):
+    """A routing scope: its name, else bare hex (strace prints no RT_SCOPE_??? there)."""
+    def pr(nl, b):
+        v, style = b[o], nl.style()
+        name = nl.c.fs("rt_scopes").lookup(v)
+        if style == "raw" or not name:
+            return hexa(v)
+        return f"{hexa(v)} /* {name} */" if style == "verbose" else name
+
+    return pr
+
+
 def _nonzero_x(o: int, fmt: str):
     def pr(nl, b):
         v = struct.unpack_from("<" + fmt, b, o)[0]
@@ -603,7 +615,7 @@ def _u32at(o: int):
 
 
 def _ifindex_at(o: int):
-    return lambda nl, b: _ifindex(struct.unpack_from("<i", b, o)[0])
+    return lambda nl, b: _ifindex(struct.unpack_from("<I", b, o)[0])
 
 
 _TCMSG_FIELDS = (("tcm_family", None), ("tcm_ifindex", _ifindex_at(4)), ("tcm_handle", _u32at(8)),
@@ -612,13 +624,13 @@ _IFSTATS_FIELDS = (("family", None), ("pad1", _nonzero_x(1, "B")), ("pad2", _non
                    ("ifindex", _ifindex_at(4)),
                    ("filter_mask", lambda nl, b: _ifstats_mask(nl, struct.unpack_from("<I", b, 8)[0])))
 _BR_PORT_FIELDS = (("family", None), ("ifindex", _ifindex_at(4)))
-_NHMSG_FIELDS = (("nh_family", None), ("nh_scope", _fs8(1, "rt_scopes")), ("nh_protocol", _fs8(2, "rt_protos")),
+_NHMSG_FIELDS = (("nh_family", None), ("nh_scope", _scope8(1)), ("nh_protocol", _fs8(2, "rt_protos")),
                  ("resvd", _nonzero_x(3, "B")), ("nh_flags", _u32f(4, "route_nexthop_flags")))
 
 _TC_ATTRS = {"TCA_KIND": "str", "TCA_FCNT": u32, "TCA_CHAIN": u32, "TCA_HW_OFFLOAD": u8,
              "TCA_INGRESS_BLOCK": u32, "TCA_EGRESS_BLOCK": u32}
-_NH_ATTRS = {"NHA_ID": u32, "NHA_BLACKHOLE": None, "NHA_OIF": "ifindex", "NHA_GROUPS": None, "NHA_MASTER": "ifindex",
-             "NHA_FDB": None}
+_NH_ATTRS = {"NHA_ID": u32, "NHA_BLACKHOLE": u32, "NHA_OIF": "ifindex", "NHA_GROUPS": u32, "NHA_MASTER": "ifindex",
+             "NHA_FDB": u32}
 
 
 def _struct_msg(fields, size: int, setname: str, table: dict | None):
@@ -652,11 +664,11 @@ for _t in (0x4E, 0x4F):  # RTM_{GET,SET}DCB
 for _t in (0x24, 0x25, 0x26, 0x28, 0x29, 0x2A, 0x2C, 0x2D, 0x2E, 0x64, 0x65, 0x66):  # QDISC, TCLASS, TFILTER, CHAIN
     _SMALL[_t] = _struct_msg(_TCMSG_FIELDS, 20, "rtnl_tc_attrs", _TC_ATTRS)
 for _t in (0x30, 0x31, 0x32):  # RTM_{NEW,DEL,GET}ACTION: struct tcamsg, the family only
-    _SMALL[_t] = _family_msg("tca_family", "rtnl_tc_action_attrs", {})
+    _SMALL[_t] = _family_msg("tca_family", "rtnl_tc_action_attrs", {"TCA_ACT_KIND": "str", "TCA_ACT_INDEX": u32})
 for _t in (0x54, 0x55, 0x56):  # RTM_{NEW,DEL,GET}MDB
     _SMALL[_t] = _struct_msg(_BR_PORT_FIELDS, 8, "rtnl_mdb_attrs", None)
 for _t in (0x5C, 0x5E):  # RTM_{NEW,GET}STATS
-    _SMALL[_t] = _struct_msg(_IFSTATS_FIELDS, 12, "ifstats_attrs", None)
+    _SMALL[_t] = _struct_msg(_IFSTATS_FIELDS, 12, "ifstats_attrs", {"IFLA_STATS_LINK_64": _stats("Q", 25)})
 for _t in (0x68, 0x69, 0x6A):  # RTM_{NEW,DEL,GET}NEXTHOP
     _SMALL[_t] = _struct_msg(_NHMSG_FIELDS, 8, "rtnl_nexthop_attrs", _NH_ATTRS)
 

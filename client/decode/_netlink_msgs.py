@@ -250,8 +250,13 @@ def _stats(fmt: str, count: int):
     size = struct.calcsize("<" + fmt)
 
     def pr(nl, off: int, n: int) -> str | None:
-        k = min(n // size, count)
-        if k < 24:  # shorter than the oldest layout: in hex
+        # the whole struct, or exactly an older layout (up to tx_compressed, or
+        # rx_nohandler for stats64); any other length is printed in hex
+        if n >= count * size:
+            k = count
+        elif n % size == 0 and 23 <= n // size < count:
+            k = n // size
+        else:
             return None
         b = nl.mem.get(off, k * size)
         if b is None:
@@ -290,7 +295,8 @@ _LINK_ATTRS = {"IFLA_ADDRESS": _hwaddr, "IFLA_BROADCAST": _hwaddr, "IFLA_PERM_AD
                "IFLA_EVENT": u32, "IFLA_NEW_NETNSID": s32, "IFLA_IF_NETNSID": s32, "IFLA_CARRIER_UP_COUNT": u32,
                "IFLA_CARRIER_DOWN_COUNT": u32, "IFLA_NEW_IFINDEX": s32, "IFLA_MIN_MTU": u32, "IFLA_MAX_MTU": u32,
                "IFLA_GRO_MAX_SIZE": u32, "IFLA_TSO_MAX_SIZE": u32, "IFLA_TSO_MAX_SEGS": u32, "IFLA_ALLMULTI": u32,
-               "IFLA_LINK_NETNSID": s32, "IFLA_STATS": _stats("I", 24), "IFLA_STATS64": _stats("Q", 25)}
+               "IFLA_LINK_NETNSID": s32, "IFLA_STATS": _stats("I", 24), "IFLA_STATS64": _stats("Q", 25),
+               "IFLA_MAP": "ifmap"}
 _ADDR_ATTRS = {"IFA_ADDRESS": "inet", "IFA_LOCAL": "inet", "IFA_LABEL": "str", "IFA_BROADCAST": "inet",
                "IFA_ANYCAST": "inet", "IFA_MULTICAST": "inet", "IFA_FLAGS": ("flags32", "ifa_flags"),
                "IFA_RT_PRIORITY": u32,
@@ -313,6 +319,9 @@ def _printer(spec, family: int):
         return _attr_addr(family)
     if spec == "ifindex":
         return _ifindex_attr
+    if spec == "ifmap":  # struct rtnl_link_ifmap (its fields, without the tail padding)
+        return _fields_struct("QQQHBB", ("mem_start", "mem_end", "base_addr", "irq", "dma", "port"),
+                              ("mem_start", "mem_end", "base_addr"))
     if isinstance(spec, tuple):
         how, setname = spec
         return _u32f_attr(setname) if how == "flags32" else _u32x_attr(setname)

@@ -88,6 +88,12 @@ SETS = [
      ["RTNH_F_DEAD", "RTNH_F_PERVASIVE", "RTNH_F_ONLINK", "RTNH_F_OFFLOAD", "RTNH_F_LINKDOWN", "RTNH_F_UNRESOLVED", "RTNH_F_TRAP"]),
     ("rtnl_nexthop_attrs", ["linux/nexthop.h"], None, "NHA_???",
      ["NHA_UNSPEC", "NHA_ID", "NHA_GROUP", "NHA_GROUP_TYPE", "NHA_BLACKHOLE", "NHA_OIF", "NHA_GATEWAY", "NHA_ENCAP_TYPE", "NHA_ENCAP", "NHA_GROUPS", "NHA_MASTER", "NHA_FDB", "NHA_RES_GROUP", "NHA_RES_BUCKET"]),
+    ("rtnl_tca_stats_attrs", ["linux/gen_stats.h"], None, "TCA_STATS_???",
+     ["TCA_STATS_UNSPEC", "TCA_STATS_BASIC", "TCA_STATS_RATE_EST", "TCA_STATS_QUEUE", "TCA_STATS_APP", "TCA_STATS_RATE_EST64", "TCA_STATS_PAD", "TCA_STATS_BASIC_HW", "TCA_STATS_PKT64"]),
+    ("rtnl_tca_stab_attrs", ["linux/pkt_sched.h"], None, "TCA_STAB_???",
+     ["TCA_STAB_UNSPEC", "TCA_STAB_BASE", "TCA_STAB_DATA"]),
+    ("rtnl_ifla_port_attrs", ["linux/if_link.h"], None, "IFLA_PORT_???",
+     ["IFLA_PORT_UNSPEC", "IFLA_PORT_VF", "IFLA_PORT_PROFILE", "IFLA_PORT_VSI_TYPE", "IFLA_PORT_INSTANCE_UUID", "IFLA_PORT_HOST_UUID", "IFLA_PORT_REQUEST", "IFLA_PORT_RESPONSE"]),
     # netfilter: each subsystem's message types (the low byte of nlmsg_type)
     ("nf_ctnetlink_types", ["linux/netfilter/nfnetlink_conntrack.h"], r"IPCTNL_MSG_CT_[A-Z_]+", "IPCTNL_MSG_CT_???", None),
     ("nf_ctnetlink_exp_types", ["linux/netfilter/nfnetlink_conntrack.h"], r"IPCTNL_MSG_EXP_[A-Z_]+", "IPCTNL_MSG_EXP_???", None),

@@ -636,8 +636,38 @@ _BR_PORT_FIELDS = (("family", None), ("ifindex", _ifindex_at(4)))
 _NHMSG_FIELDS = (("nh_family", None), ("nh_scope", _scope8(1)), ("nh_protocol", _fs8(2, "rt_protos")),
                  ("resvd", _nonzero_x(3, "B")), ("nh_flags", _u32f(4, "route_nexthop_flags")))
 
+def _u16_array(nl, off, n):
+    """An array of u16, the unreadable rest as `... /* address */`."""
+    k = n // 2
+    if not k:
+        return None
+    out = []
+    for i in range(k):
+        b = nl.mem.get(off + 2 * i, 2)
+        if b is None:
+            if not out:
+                return nl.mem.at(off)
+            out.append(f"... /* {nl.mem.at(off + 2 * i)} */")
+            break
+        out.append(str(struct.unpack("<H", b)[0]))
+    return "[" + ", ".join(out) + "]"
+
+
+_TCA_STATS_ATTRS = {"TCA_STATS_BASIC": _fields_struct("QI", ("bytes", "packets")),
+                    "TCA_STATS_RATE_EST": _fields_struct("II", ("bps", "pps")),
+                    "TCA_STATS_QUEUE": _fields_struct("IIIII", ("qlen", "backlog", "drops", "requeues", "overlimits")),
+                    "TCA_STATS_RATE_EST64": _fields_struct("QQ", ("bps", "pps")),
+                    "TCA_STATS_BASIC_HW": _fields_struct("QI", ("bytes", "packets")), "TCA_STATS_PKT64": u64}
+_TCA_STAB_ATTRS = {"TCA_STAB_BASE": _fields_struct("BBhiIIII", ("cell_log", "size_log", "cell_align", "overhead",
+                                                                "linklayer", "mpu", "mtu", "tsize")),
+                   "TCA_STAB_DATA": _u16_array}
 _TC_ATTRS = {"TCA_KIND": "str", "TCA_FCNT": u32, "TCA_CHAIN": u32, "TCA_HW_OFFLOAD": u8,
-             "TCA_INGRESS_BLOCK": u32, "TCA_EGRESS_BLOCK": u32}
+             "TCA_INGRESS_BLOCK": u32, "TCA_EGRESS_BLOCK": u32, "TCA_DUMP_FLAGS": u32,
+             "TCA_STATS": _fields_struct("QIIIIIII", ("bytes", "packets", "drops", "overlimits", "bps", "pps", "qlen",
+                                                     "backlog")),
+             "TCA_RATE": _fields_struct("bB", ("interval", "ewma_log")),
+             "TCA_STATS2": _nested("rtnl_tca_stats_attrs", _TCA_STATS_ATTRS),
+             "TCA_STAB": _nested("rtnl_tca_stab_attrs", _TCA_STAB_ATTRS)}
 _NH_ATTRS = {"NHA_ID": u32, "NHA_BLACKHOLE": u32, "NHA_OIF": "ifindex", "NHA_GROUPS": u32, "NHA_MASTER": "ifindex",
              "NHA_FDB": u32}
 

@@ -43,16 +43,18 @@ x32 = _x("I", 4)
 
 
 def nla_str(nl, off: int, n: int) -> str:
-    """A NUL-terminated string attribute (the NUL not shown)."""
+    """A string attribute as strace's decode_nla_str: all n bytes (a NUL
+    inside shown), a final NUL left out, `...` when there is none."""
     take = min(n, nl.strsize + 1)
     b = nl.mem.get(off, take)
     if b is None:
         return nl.mem.at(off)
     b = bytes(b)
-    if b"\0" in b:
-        s = b.split(b"\0", 1)[0]
-        return quote_buf(s, len(s), nl.strsize, nl.c.opts.xflag)
-    return quote_buf(b, n, nl.strsize, nl.c.opts.xflag) if n > nl.strsize else quote_buf(b, n, nl.strsize, nl.c.opts.xflag) + "..."
+    xflag = nl.c.opts.xflag
+    if n <= nl.strsize + 1 and b[n - 1:n] == b"\0":
+        return quote_buf(b[: n - 1], n - 1, nl.strsize, xflag)
+    text = quote_buf(b, n, nl.strsize, xflag)
+    return text if n > nl.strsize else text + "..."
 
 
 def _u8_array(nl, off: int, n: int) -> str:

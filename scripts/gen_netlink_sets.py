@@ -94,6 +94,14 @@ SETS = [
      ["TCA_STAB_UNSPEC", "TCA_STAB_BASE", "TCA_STAB_DATA"]),
     ("rtnl_ifla_port_attrs", ["linux/if_link.h"], None, "IFLA_PORT_???",
      ["IFLA_PORT_UNSPEC", "IFLA_PORT_VF", "IFLA_PORT_PROFILE", "IFLA_PORT_VSI_TYPE", "IFLA_PORT_INSTANCE_UUID", "IFLA_PORT_HOST_UUID", "IFLA_PORT_REQUEST", "IFLA_PORT_RESPONSE"]),
+    ("rtnl_ifla_info_attrs", ["linux/if_link.h"], None, "IFLA_INFO_???",
+     ["IFLA_INFO_UNSPEC", "IFLA_INFO_KIND", "IFLA_INFO_DATA", "IFLA_INFO_XSTATS", "IFLA_INFO_SLAVE_KIND", "IFLA_INFO_SLAVE_DATA"]),
+    ("rtnl_ifla_vf_port_attrs", ["linux/if_link.h"], None, "IFLA_VF_PORT_???",
+     ["IFLA_VF_PORT_UNSPEC", "IFLA_VF_PORT"]),
+    ("rtnl_ifla_ext_filter_flags", ["linux/rtnetlink.h"], None, "RTEXT_FILTER_???",
+     ["RTEXT_FILTER_VF", "RTEXT_FILTER_BRVLAN", "RTEXT_FILTER_BRVLAN_COMPRESSED", "RTEXT_FILTER_SKIP_STATS", "RTEXT_FILTER_MRP", "RTEXT_FILTER_CFM_CONFIG", "RTEXT_FILTER_CFM_STATUS"]),
+    ("rtnl_ifla_events", ["linux/if_link.h"], None, "IFLA_EVENT_???",
+     ["IFLA_EVENT_NONE", "IFLA_EVENT_REBOOT", "IFLA_EVENT_FEATURES", "IFLA_EVENT_BONDING_FAILOVER", "IFLA_EVENT_NOTIFY_PEERS", "IFLA_EVENT_IGMP_RESEND", "IFLA_EVENT_BONDING_OPTIONS"]),
     # netfilter: each subsystem's message types (the low byte of nlmsg_type)
     ("nf_ctnetlink_types", ["linux/netfilter/nfnetlink_conntrack.h"], r"IPCTNL_MSG_CT_[A-Z_]+", "IPCTNL_MSG_CT_???", None),
     ("nf_ctnetlink_exp_types", ["linux/netfilter/nfnetlink_conntrack.h"], r"IPCTNL_MSG_EXP_[A-Z_]+", "IPCTNL_MSG_EXP_???", None),
@@ -112,7 +120,7 @@ SETS = [
 ]
 # attribute enums: only the top-level names, in the enum's own order
 ATTR_FILTER = {
-    "rtnl_link_attrs": lambda n: re.fullmatch(r"IFLA_[A-Z0-9_]+", n) and not re.match(
+    "rtnl_link_attrs": lambda n: n in ("IFLA_VF_PORTS", "IFLA_PORT_SELF") or re.fullmatch(r"IFLA_[A-Z0-9_]+", n) and not re.match(
         r"IFLA_(INET6?|BR|BRPORT|VF|PORT|IPOIB|HSR|MACSEC|XDP|BOND|VLAN|MACVLAN|VXLAN|GENEVE|GRE|IPTUN|PPP|GTP|RMNET|TUN|VRF|IPVLAN|STATS|OFFLOAD|EVENT|PROTO_DOWN_REASON|MCTP|DSA|BAREUDP|CAN|HSR)_", n),
     "rtnl_addr_attrs": lambda n: not n.startswith("IFA_F_"),
     "rtnl_route_attrs": lambda n: not n.startswith(("RTA_ALIGN",)),

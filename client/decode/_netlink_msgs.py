@@ -67,18 +67,22 @@ def _u8_array(nl, off: int, n: int) -> str:
 NLMSGERR_ATTRS = {1: nla_str, 2: u32, 3: _u8_array}  # MSG, OFFS, COOKIE
 
 
-def _attr_head(nl, ln: int, typ: int, setname: str | None) -> str:
+def _attr_head(nl, ln: int, typ: int, setname: str | None, dflt: str | None = None) -> str:
     parts = []
     if typ & NLA_F_NESTED:
         parts.append("NLA_F_NESTED")
     if typ & NLA_F_NET_BYTEORDER:
         parts.append("NLA_F_NET_BYTEORDER")
     t = typ & ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER)
-    parts.append(nl.c.fs(setname).xval(t, nl.style()) if setname else hexa(t))
+    if setname and dflt and nl.c.fs(setname).lookup(t) is None:
+        style = nl.style()
+        parts.append(hexa(t) if style == "raw" else f"{hexa(t)} /* {dflt} */")
+    else:
+        parts.append(nl.c.fs(setname).xval(t, nl.style()) if setname else hexa(t))
     return f"{{nla_len={ln}, nla_type={'|'.join(parts)}}}"
 
 
-def attrs(nl, off: int, n: int, setname: str | None, printers: dict | None) -> str:
+def attrs(nl, off: int, n: int, setname: str | None, printers: dict | None, dflt: str | None = None) -> str:
     """A sequence of netlink attributes in n bytes at off."""
     out: list[str] = []
     is_array = False
@@ -102,7 +106,7 @@ def attrs(nl, off: int, n: int, setname: str | None, printers: dict | None) -> s
         if not is_array and next_n:
             is_array = True
         dl = min(ln, n)
-        head = _attr_head(nl, ln, typ, setname)
+        head = _attr_head(nl, ln, typ, setname, dflt)
         if dl > NLA_HDRLEN:
             pr = (printers or {}).get(typ & ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER))
             text = pr(nl, off + NLA_HDRLEN, dl - NLA_HDRLEN) if pr else None
@@ -291,14 +295,16 @@ _LINK_ATTRS = {"IFLA_ADDRESS": _hwaddr, "IFLA_BROADCAST": _hwaddr, "IFLA_PERM_AD
                "IFLA_PARENT_DEV_NAME": "str", "IFLA_PARENT_DEV_BUS_NAME": "str", "IFLA_PHYS_PORT_NAME": "str",
                "IFLA_MTU": u32, "IFLA_LINK": s32, "IFLA_MASTER": u32, "IFLA_TXQLEN": u32, "IFLA_WEIGHT": u32,
                "IFLA_OPERSTATE": u8, "IFLA_LINKMODE": u8, "IFLA_NET_NS_PID": u32, "IFLA_NUM_VF": u32,
-               "IFLA_EXT_MASK": u32, "IFLA_PROMISCUITY": u32, "IFLA_NUM_TX_QUEUES": u32, "IFLA_NUM_RX_QUEUES": u32,
+               "IFLA_PROMISCUITY": u32, "IFLA_NUM_TX_QUEUES": u32, "IFLA_NUM_RX_QUEUES": u32,
                "IFLA_CARRIER": u8, "IFLA_CARRIER_CHANGES": u32, "IFLA_NET_NS_FD": u32, "IFLA_GROUP": u32,
                "IFLA_PROTO_DOWN": u8, "IFLA_GSO_MAX_SEGS": u32, "IFLA_GSO_MAX_SIZE": u32, "IFLA_PAD": None,
-               "IFLA_EVENT": u32, "IFLA_NEW_NETNSID": s32, "IFLA_IF_NETNSID": s32, "IFLA_CARRIER_UP_COUNT": u32,
+               "IFLA_NEW_NETNSID": s32, "IFLA_IF_NETNSID": s32, "IFLA_CARRIER_UP_COUNT": u32,
                "IFLA_CARRIER_DOWN_COUNT": u32, "IFLA_NEW_IFINDEX": s32, "IFLA_MIN_MTU": u32, "IFLA_MAX_MTU": u32,
                "IFLA_GRO_MAX_SIZE": u32, "IFLA_TSO_MAX_SIZE": u32, "IFLA_TSO_MAX_SEGS": u32, "IFLA_ALLMULTI": u32,
                "IFLA_LINK_NETNSID": s32, "IFLA_STATS": _stats("I", 24), "IFLA_STATS64": _stats("Q", 25),
-               "IFLA_MAP": "ifmap"}
+               "IFLA_MAP": "ifmap", "IFLA_LINKINFO": "linkinfo", "IFLA_VF_PORTS": "vf_ports",
+               "IFLA_PORT_SELF": "port", "IFLA_EXT_MASK": ("flags32", "rtnl_ifla_ext_filter_flags"),
+               "IFLA_EVENT": ("xval32", "rtnl_ifla_events"), "IFLA_PROP_LIST": "prop_list"}
 _ADDR_ATTRS = {"IFA_ADDRESS": "inet", "IFA_LOCAL": "inet", "IFA_LABEL": "str", "IFA_BROADCAST": "inet",
                "IFA_ANYCAST": "inet", "IFA_MULTICAST": "inet", "IFA_FLAGS": ("flags32", "ifa_flags"),
                "IFA_RT_PRIORITY": u32,
@@ -314,6 +320,53 @@ _ATTR_TABLES = {"link": ("rtnl_link_attrs", _LINK_ATTRS), "addr": ("rtnl_addr_at
                 "route": ("rtnl_route_attrs", _ROUTE_ATTRS), "neigh": ("rtnl_neigh_attrs", _NEIGH_ATTRS)}
 
 
+def _port_vsi(nl, off, n):
+    """struct ifla_port_vsi: the pad shown when nonzero."""
+    if n < 8:
+        return None
+    b = nl.mem.get(off, 8)
+    if b is None:
+        return nl.mem.at(off)
+    b = bytes(b)
+    text = f"{{vsi_mgr_id={b[0]}, vsi_type_id={quote_buf(b[1:4], 3, 3, 0, True)}, vsi_type_version={b[4]}"
+    if any(b[5:8]):
+        text += f", pad={quote_buf(b[5:8], 3, 3, 0, True)}"
+    return text + "}"
+
+
+_PORT_ATTRS = {"IFLA_PORT_VF": u32, "IFLA_PORT_PROFILE": "str", "IFLA_PORT_VSI_TYPE": _port_vsi,
+               "IFLA_PORT_REQUEST": u8, "IFLA_PORT_RESPONSE": u16}
+
+
+def _port(nl, off, n):
+    # strace names the unknown ones IFLA_VF_PORT_??? here too
+    printers = _named(nl, "rtnl_ifla_port_attrs", _PORT_ATTRS)
+    return attrs(nl, off, n, "rtnl_ifla_port_attrs", printers, dflt="IFLA_VF_PORT_???")
+
+
+def _prop_list(nl, off, n):
+    """IFLA_PROP_LIST: link attributes, of which only IFLA_ALT_IFNAME is decoded."""
+    by_name = dict(nl.c.fs("rtnl_link_attrs").items)
+    return attrs(nl, off, n, "rtnl_link_attrs", {by_name["IFLA_ALT_IFNAME"]: nla_str})
+
+
+def _linkinfo(nl, off, n):
+    table = {"IFLA_INFO_KIND": "str", "IFLA_INFO_SLAVE_KIND": "str"}
+    return attrs(nl, off, n, "rtnl_ifla_info_attrs", _named(nl, "rtnl_ifla_info_attrs", table))
+
+
+def _vf_ports(nl, off, n):
+    return attrs(nl, off, n, "rtnl_ifla_vf_port_attrs", _named(nl, "rtnl_ifla_vf_port_attrs", {"IFLA_VF_PORT": _port}))
+
+
+_LINK_NESTED = {
+    "linkinfo": _linkinfo,
+    "vf_ports": _vf_ports,
+    "port": _port,
+    "prop_list": _prop_list,
+}
+
+
 def _printer(spec, family: int):
     if spec == "str":
         return nla_str
@@ -321,6 +374,8 @@ def _printer(spec, family: int):
         return _attr_addr(family)
     if spec == "ifindex":
         return _ifindex_attr
+    if spec in _LINK_NESTED:
+        return _LINK_NESTED[spec]
     if spec == "ifmap":  # struct rtnl_link_ifmap (its fields, without the tail padding)
         return _fields_struct("QQQHBB", ("mem_start", "mem_end", "base_addr", "irq", "dma", "port"),
                               ("mem_start", "mem_end", "base_addr"))

@@ -304,7 +304,8 @@ _LINK_ATTRS = {"IFLA_ADDRESS": _hwaddr, "IFLA_BROADCAST": _hwaddr, "IFLA_PERM_AD
                "IFLA_LINK_NETNSID": s32, "IFLA_STATS": _stats("I", 24), "IFLA_STATS64": _stats("Q", 25),
                "IFLA_MAP": "ifmap", "IFLA_LINKINFO": "linkinfo", "IFLA_VF_PORTS": "vf_ports",
                "IFLA_PORT_SELF": "port", "IFLA_EXT_MASK": ("flags32", "rtnl_ifla_ext_filter_flags"),
-               "IFLA_EVENT": ("xval32", "rtnl_ifla_events"), "IFLA_PROP_LIST": "prop_list"}
+               "IFLA_EVENT": ("xval32", "rtnl_ifla_events"), "IFLA_PROP_LIST": "prop_list", "IFLA_XDP": "xdp",
+               "IFLA_PROTO_DOWN_REASON": "proto_down_reason"}
 _ADDR_ATTRS = {"IFA_ADDRESS": "inet", "IFA_LOCAL": "inet", "IFA_LABEL": "str", "IFA_BROADCAST": "inet",
                "IFA_ANYCAST": "inet", "IFA_MULTICAST": "inet", "IFA_FLAGS": ("flags32", "ifa_flags"),
                "IFA_RT_PRIORITY": u32,
@@ -359,7 +360,22 @@ def _vf_ports(nl, off, n):
     return attrs(nl, off, n, "rtnl_ifla_vf_port_attrs", _named(nl, "rtnl_ifla_vf_port_attrs", {"IFLA_VF_PORT": _port}))
 
 
+def _xdp(nl, off, n):
+    table = {"IFLA_XDP_FD": s32, "IFLA_XDP_ATTACHED": _xval_attr("rtnl_ifla_xdp_attached_mode", 1),
+             "IFLA_XDP_FLAGS": _u32f_attr("xdp_flags"), "IFLA_XDP_PROG_ID": u32, "IFLA_XDP_DRV_PROG_ID": u32,
+             "IFLA_XDP_SKB_PROG_ID": u32, "IFLA_XDP_HW_PROG_ID": u32, "IFLA_XDP_EXPECTED_FD": s32}
+    return attrs(nl, off, n, "rtnl_ifla_xdp_attrs", _named(nl, "rtnl_ifla_xdp_attrs", table))
+
+
+def _proto_down_reason(nl, off, n):
+    table = {"IFLA_PROTO_DOWN_REASON_MASK": x32, "IFLA_PROTO_DOWN_REASON_VALUE": x32}
+    setname = "rtnl_ifla_proto_down_reason_attrs"
+    return attrs(nl, off, n, setname, _named(nl, setname, table))
+
+
 _LINK_NESTED = {
+    "xdp": _xdp,
+    "proto_down_reason": _proto_down_reason,
     "linkinfo": _linkinfo,
     "vf_ports": _vf_ports,
     "port": _port,

@@ -110,6 +110,10 @@ SETS = [
      ["XDP_FLAGS_MODES", "XDP_FLAGS_UPDATE_IF_NOEXIST", "XDP_FLAGS_SKB_MODE", "XDP_FLAGS_DRV_MODE", "XDP_FLAGS_HW_MODE", "XDP_FLAGS_REPLACE"]),
     ("rtnl_ifla_proto_down_reason_attrs", ["linux/if_link.h"], None, "IFLA_PROTO_DOWN_REASON_???",
      ["IFLA_PROTO_DOWN_REASON_UNSPEC", "IFLA_PROTO_DOWN_REASON_MASK", "IFLA_PROTO_DOWN_REASON_VALUE"]),
+    ("rtnl_tca_act_flags", ["linux/pkt_cls.h"], None, "TCA_ACT_FLAGS_???",
+     ["TCA_ACT_FLAGS_NO_PERCPU_STATS", "TCA_ACT_FLAGS_SKIP_HW", "TCA_ACT_FLAGS_SKIP_SW"]),
+    ("rtnl_tca_act_hw_stats", ["linux/pkt_cls.h"], None, "TCA_ACT_HW_STATS_???",
+     ["TCA_ACT_HW_STATS_IMMEDIATE", "TCA_ACT_HW_STATS_DELAYED"]),
     # netfilter: each subsystem's message types (the low byte of nlmsg_type)
     ("nf_ctnetlink_types", ["linux/netfilter/nfnetlink_conntrack.h"], r"IPCTNL_MSG_CT_[A-Z_]+", "IPCTNL_MSG_CT_???", None),
     ("nf_ctnetlink_exp_types", ["linux/netfilter/nfnetlink_conntrack.h"], r"IPCTNL_MSG_EXP_[A-Z_]+", "IPCTNL_MSG_EXP_???", None),

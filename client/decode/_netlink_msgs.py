@@ -734,6 +734,11 @@ _TCA_STATS_ATTRS = {"TCA_STATS_BASIC": _fields_struct("QI", ("bytes", "packets")
 _TCA_STAB_ATTRS = {"TCA_STAB_BASE": _fields_struct("BBhiIIII", ("cell_log", "size_log", "cell_align", "overhead",
                                                                 "linklayer", "mpu", "mtu", "tsize")),
                    "TCA_STAB_DATA": _u16_array}
+_TCA_ACT_ATTRS = {"TCA_ACT_KIND": "str", "TCA_ACT_INDEX": u32,
+                  "TCA_ACT_STATS": _nested("rtnl_tca_stats_attrs", _TCA_STATS_ATTRS),
+                  "TCA_ACT_FLAGS": _u32f_attr("rtnl_tca_act_flags"),
+                  "TCA_ACT_HW_STATS": _u32f_attr("rtnl_tca_act_hw_stats"),
+                  "TCA_ACT_USED_HW_STATS": _u32f_attr("rtnl_tca_act_hw_stats"), "TCA_ACT_IN_HW_COUNT": u32}
 _TC_ATTRS = {"TCA_KIND": "str", "TCA_FCNT": u32, "TCA_CHAIN": u32, "TCA_HW_OFFLOAD": u8,
              "TCA_INGRESS_BLOCK": u32, "TCA_EGRESS_BLOCK": u32, "TCA_DUMP_FLAGS": u32,
              "TCA_STATS": _fields_struct("QIIIIIII", ("bytes", "packets", "drops", "overlimits", "bps", "pps", "qlen",
@@ -776,7 +781,7 @@ for _t in (0x4E, 0x4F):  # RTM_{GET,SET}DCB
 for _t in (0x24, 0x25, 0x26, 0x28, 0x29, 0x2A, 0x2C, 0x2D, 0x2E, 0x64, 0x65, 0x66):  # QDISC, TCLASS, TFILTER, CHAIN
     _SMALL[_t] = _struct_msg(_TCMSG_FIELDS, 20, "rtnl_tc_attrs", _TC_ATTRS)
 for _t in (0x30, 0x31, 0x32):  # RTM_{NEW,DEL,GET}ACTION: struct tcamsg, the family only
-    _SMALL[_t] = _family_msg("tca_family", "rtnl_tc_action_attrs", {"TCA_ACT_KIND": "str", "TCA_ACT_INDEX": u32})
+    _SMALL[_t] = _family_msg("tca_family", "rtnl_tc_action_attrs", _TCA_ACT_ATTRS)
 for _t in (0x54, 0x55, 0x56):  # RTM_{NEW,DEL,GET}MDB
     _SMALL[_t] = _struct_msg(_BR_PORT_FIELDS, 8, "rtnl_mdb_attrs", None)
 for _t in (0x5C, 0x5E):  # RTM_{NEW,GET}STATS

@@ -114,6 +114,12 @@ SETS = [
      ["TCA_ACT_FLAGS_NO_PERCPU_STATS", "TCA_ACT_FLAGS_SKIP_HW", "TCA_ACT_FLAGS_SKIP_SW"]),
     ("rtnl_tca_act_hw_stats", ["linux/pkt_cls.h"], None, "TCA_ACT_HW_STATS_???",
      ["TCA_ACT_HW_STATS_IMMEDIATE", "TCA_ACT_HW_STATS_DELAYED"]),
+    ("rtnl_mdba_router_attrs", ["linux/if_bridge.h"], None, "MDBA_ROUTER_???",
+     ["MDBA_ROUTER_UNSPEC", "MDBA_ROUTER_PORT"]),
+    ("rtnl_mdba_router_pattr_attrs", ["linux/if_bridge.h"], None, "MDBA_ROUTER_PATTR_???",
+     ["MDBA_ROUTER_PATTR_UNSPEC", "MDBA_ROUTER_PATTR_TIMER", "MDBA_ROUTER_PATTR_TYPE", "MDBA_ROUTER_PATTR_INET_TIMER", "MDBA_ROUTER_PATTR_INET6_TIMER"]),
+    ("multicast_router_types", ["linux/if_bridge.h"], None, "MDB_RTR_TYPE_???",
+     ["MDB_RTR_TYPE_DISABLED", "MDB_RTR_TYPE_TEMP_QUERY", "MDB_RTR_TYPE_PERM", "MDB_RTR_TYPE_TEMP"]),
     # netfilter: each subsystem's message types (the low byte of nlmsg_type)
     ("nf_ctnetlink_types", ["linux/netfilter/nfnetlink_conntrack.h"], r"IPCTNL_MSG_CT_[A-Z_]+", "IPCTNL_MSG_CT_???", None),
     ("nf_ctnetlink_exp_types", ["linux/netfilter/nfnetlink_conntrack.h"], r"IPCTNL_MSG_EXP_[A-Z_]+", "IPCTNL_MSG_EXP_???", None),

@@ -750,6 +750,36 @@ _NH_ATTRS = {"NHA_ID": u32, "NHA_BLACKHOLE": u32, "NHA_OIF": "ifindex", "NHA_GRO
              "NHA_FDB": u32}
 
 
+def _clock_t(nl, off, n):
+    """A clock_t of 1..8 bytes, with its seconds at USER_HZ 100 (strace's print_clock_t)."""
+    if n > 8:
+        return None
+    b = nl.mem.get(off, n)
+    if b is None:
+        return nl.mem.at(off)
+    v = int.from_bytes(bytes(b), "little")
+    return f"{v} /* {v // 100}.{v % 100:02d} s */" if v and nl.style() != "raw" else str(v)
+
+
+def _mdba_router_port(nl, off, n):
+    """An interface index, then the port's attributes after it."""
+    if n < 4:
+        return None
+    b = nl.mem.get(off, 4)
+    text = _ifindex(struct.unpack("<I", b)[0]) if b is not None else nl.mem.at(off)
+    if n > 4:
+        table = {"MDBA_ROUTER_PATTR_TIMER": _clock_t, "MDBA_ROUTER_PATTR_TYPE": _xval_attr("multicast_router_types", 1),
+                 "MDBA_ROUTER_PATTR_INET_TIMER": _clock_t, "MDBA_ROUTER_PATTR_INET6_TIMER": _clock_t}
+        setname = "rtnl_mdba_router_pattr_attrs"
+        text += ", " + attrs(nl, off + 4, n - 4, setname, _named(nl, setname, table))
+    return text
+
+
+def _mdba_router(nl, off, n):
+    setname = "rtnl_mdba_router_attrs"
+    return attrs(nl, off, n, setname, _named(nl, setname, {"MDBA_ROUTER_PORT": _mdba_router_port}))
+
+
 def _struct_msg(fields, size: int, setname: str, table: dict | None):
     """A fixed header read whole (else `...`), then its attributes after NLMSG_ALIGN(size)."""
     at = (size + 3) & ~3
@@ -783,7 +813,7 @@ for _t in (0x24, 0x25, 0x26, 0x28, 0x29, 0x2A, 0x2C, 0x2D, 0x2E, 0x64, 0x65, 0x6
 for _t in (0x30, 0x31, 0x32):  # RTM_{NEW,DEL,GET}ACTION: struct tcamsg, the family only
     _SMALL[_t] = _family_msg("tca_family", "rtnl_tc_action_attrs", _TCA_ACT_ATTRS)
 for _t in (0x54, 0x55, 0x56):  # RTM_{NEW,DEL,GET}MDB
-    _SMALL[_t] = _struct_msg(_BR_PORT_FIELDS, 8, "rtnl_mdb_attrs", None)
+    _SMALL[_t] = _struct_msg(_BR_PORT_FIELDS, 8, "rtnl_mdb_attrs", {"MDBA_ROUTER": _mdba_router})
 for _t in (0x5C, 0x5E):  # RTM_{NEW,GET}STATS
     _SMALL[_t] = _struct_msg(_IFSTATS_FIELDS, 12, "ifstats_attrs", {"IFLA_STATS_LINK_64": _stats("Q", 25)})
 for _t in (0x68, 0x69, 0x6A):  # RTM_{NEW,DEL,GET}NEXTHOP

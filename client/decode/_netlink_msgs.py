@@ -709,21 +709,29 @@ _BR_PORT_FIELDS = (("family", None), ("ifindex", _ifindex_at(4)))
 _NHMSG_FIELDS = (("nh_family", None), ("nh_scope", _scope8(1)), ("nh_protocol", _fs8(2, "rt_protos")),
                  ("resvd", _nonzero_x(3, "B")), ("nh_flags", _u32f(4, "route_nexthop_flags")))
 
-def _u16_array(nl, off, n):
-    """An array of u16, the unreadable rest as `... /* address */`."""
-    k = n // 2
-    if not k:
-        return None
-    out = []
-    for i in range(k):
-        b = nl.mem.get(off + 2 * i, 2)
-        if b is None:
-            if not out:
-                return nl.mem.at(off)
-            out.append(f"... /* {nl.mem.at(off + 2 * i)} */")
-            break
-        out.append(str(struct.unpack("<H", b)[0]))
-    return "[" + ", ".join(out) + "]"
+def _int_array(fmt: str):
+    """An array of integers, the unreadable rest as `... /* address */`."""
+    size = struct.calcsize("<" + fmt)
+
+    def pr(nl, off, n):
+        k = n // size
+        if not k:
+            return None
+        out = []
+        for i in range(k):
+            b = nl.mem.get(off + size * i, size)
+            if b is None:
+                if not out:
+                    return nl.mem.at(off)
+                out.append(f"... /* {nl.mem.at(off + size * i)} */")
+                break
+            out.append(str(struct.unpack("<" + fmt, b)[0]))
+        return "[" + ", ".join(out) + "]"
+
+    return pr
+
+
+_u16_array = _int_array("H")
 
 
 _TCA_STATS_ATTRS = {"TCA_STATS_BASIC": _fields_struct("QI", ("bytes", "packets")),
@@ -929,6 +937,40 @@ _INET_DIAG_ATTRS = {"INET_DIAG_SHUTDOWN": u8, "INET_DIAG_MARK": u32, "INET_DIAG_
                     "INET_DIAG_SOCKOPT": _sockopt_bits}
 
 
+def _unix_vfs(nl, off, n):
+    """struct unix_diag_vfs {ino, dev}: printed device first, as makedev(major, minor)."""
+    if n < 8:
+        return None
+    b = nl.mem.get(off, 8)
+    if b is None:
+        return nl.mem.at(off)
+    ino, dev = struct.unpack("<II", b)  # the inode comes first
+    major, minor = (dev >> 8) & 0xFFF, (dev & 0xFF) | ((dev >> 12) & 0xFFF00)
+    return f"{{udiag_vfs_dev=makedev({hexa(major)}, {hexa(minor)}), udiag_vfs_ino={ino}}}"
+
+
+_UNIX_DIAG_ATTRS = {"UNIX_DIAG_NAME": "str", "UNIX_DIAG_VFS": _unix_vfs, "UNIX_DIAG_PEER": u32,
+                    "UNIX_DIAG_ICONS": _int_array("I"),
+                    "UNIX_DIAG_RQLEN": _fields_struct("II", ("udiag_rqueue", "udiag_wqueue")),
+                    "UNIX_DIAG_SHUTDOWN": u8, "UNIX_DIAG_UID": u32}
+
+
+def _unix_diag_msg(nl, off, n, family):
+    head = f"{{udiag_family={_fam(nl, family)}, "
+    if n < 16:
+        return head + "...}"
+    b = nl.mem.get(off, 16)
+    if b is None:
+        return head + nl.mem.at(off + 1) + "}"
+    st = _TCP_STATES.get(b[2], f"{hexa(b[2])} /* TCP_??? */")
+    ino, c0, c1 = struct.unpack_from("<III", b, 4)
+    text = (head + f"udiag_type={nl.c.fs('sock_types').xval(b[1], nl.style())}, udiag_state={st}, "
+            f"udiag_ino={ino}, udiag_cookie=[{c0}, {c1}]}}")
+    if n > 16:
+        text += ", " + attrs(nl, off + 16, n - 16, "unix_diag_attrs", _named(nl, "unix_diag_attrs", _UNIX_DIAG_ATTRS))
+    return text
+
+
 def _sock_diag(nl, h, off, n):
     if h[1] not in (0x14, 0x15) or h[1] == 3:  # SOCK_DIAG_BY_FAMILY, SOCK_DESTROY
         return None
@@ -936,6 +978,8 @@ def _sock_diag(nl, h, off, n):
     if b is None:
         return nl.mem.at(off)
     family = b[0]
+    if family == socket.AF_UNIX and not h[2] & 1:  # a reply: struct unix_diag_msg
+        return _unix_diag_msg(nl, off, n, family)
     if family not in (socket.AF_INET, socket.AF_INET6):
         text = f"{{family={_fam(nl, family)}"
         if n > 1:

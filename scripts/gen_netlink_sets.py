@@ -122,6 +122,10 @@ SETS = [
      ["MDB_RTR_TYPE_DISABLED", "MDB_RTR_TYPE_TEMP_QUERY", "MDB_RTR_TYPE_PERM", "MDB_RTR_TYPE_TEMP"]),
     ("unix_diag_attrs", ["linux/unix_diag.h"], None, "UNIX_DIAG_???",
      ["UNIX_DIAG_NAME", "UNIX_DIAG_VFS", "UNIX_DIAG_PEER", "UNIX_DIAG_ICONS", "UNIX_DIAG_RQLEN", "UNIX_DIAG_MEMINFO", "UNIX_DIAG_SHUTDOWN", "UNIX_DIAG_UID"]),
+    ("netlink_diag_attrs", ["linux/netlink_diag.h"], None, "NETLINK_DIAG_???",
+     ["NETLINK_DIAG_MEMINFO", "NETLINK_DIAG_GROUPS", "NETLINK_DIAG_RX_RING", "NETLINK_DIAG_TX_RING", "NETLINK_DIAG_FLAGS"]),
+    ("netlink_socket_flags", ["linux/netlink_diag.h"], None, "NDIAG_FLAG_???",
+     ["NDIAG_FLAG_CB_RUNNING", "NDIAG_FLAG_PKTINFO", "NDIAG_FLAG_BROADCAST_ERROR", "NDIAG_FLAG_NO_ENOBUFS", "NDIAG_FLAG_LISTEN_ALL_NSID", "NDIAG_FLAG_CAP_ACK"]),
     # netfilter: each subsystem's message types (the low byte of nlmsg_type)
     ("nf_ctnetlink_types", ["linux/netfilter/nfnetlink_conntrack.h"], r"IPCTNL_MSG_CT_[A-Z_]+", "IPCTNL_MSG_CT_???", None),
     ("nf_ctnetlink_exp_types", ["linux/netfilter/nfnetlink_conntrack.h"], r"IPCTNL_MSG_EXP_[A-Z_]+", "IPCTNL_MSG_EXP_???", None),

@@ -709,7 +709,7 @@ _BR_PORT_FIELDS = (("family", None), ("ifindex", _ifindex_at(4)))
 _NHMSG_FIELDS = (("nh_family", None), ("nh_scope", _scope8(1)), ("nh_protocol", _fs8(2, "rt_protos")),
                  ("resvd", _nonzero_x(3, "B")), ("nh_flags", _u32f(4, "route_nexthop_flags")))
 
-def _int_array(fmt: str):
+def _int_array(fmt: str, in_hex: bool = False):
     """An array of integers, the unreadable rest as `... /* address */`."""
     size = struct.calcsize("<" + fmt)
 
@@ -725,7 +725,8 @@ def _int_array(fmt: str):
                     return nl.mem.at(off)
                 out.append(f"... /* {nl.mem.at(off + size * i)} */")
                 break
-            out.append(str(struct.unpack("<" + fmt, b)[0]))
+            v = struct.unpack("<" + fmt, b)[0]
+            out.append(hexa(v) if in_hex else str(v))
         return "[" + ", ".join(out) + "]"
 
     return pr
@@ -971,6 +972,37 @@ def _unix_diag_msg(nl, off, n, family):
     return text
 
 
+_NETLINK_DIAG_ATTRS = {"NETLINK_DIAG_GROUPS": _int_array("Q", True),
+                       "NETLINK_DIAG_RX_RING": _fields_struct("IIII", ("ndr_block_size", "ndr_block_nr",
+                                                                       "ndr_frame_size", "ndr_frame_nr")),
+                       "NETLINK_DIAG_TX_RING": _fields_struct("IIII", ("ndr_block_size", "ndr_block_nr",
+                                                                       "ndr_frame_size", "ndr_frame_nr")),
+                       "NETLINK_DIAG_FLAGS": _u32f_attr("netlink_socket_flags")}
+_NETLINK_STATES = {0: "NETLINK_UNCONNECTED", 1: "NETLINK_CONNECTED"}
+
+
+def _netlink_diag_msg(nl, off, n, family):
+    head = f"{{ndiag_family={_fam(nl, family)}, "
+    if n < 28:
+        return head + "...}"
+    b = nl.mem.get(off, 28)
+    if b is None:
+        return head + nl.mem.at(off + 1) + "}"
+    style = nl.style()
+    st = _NETLINK_STATES.get(b[3])
+    st = (st if style == "abbrev" else f"{hexa(b[3])} /* {st} */") if st and style != "raw" else \
+        (hexa(b[3]) if style == "raw" else f"{hexa(b[3])} /* NETLINK_??? */")
+    portid, dport, dgroup, ino, c0, c1 = struct.unpack_from("<IIIIII", b, 4)
+    text = (head + f"ndiag_type={nl.c.fs('sock_types').xval(b[1], style)}, "
+            f"ndiag_protocol={nl.c.fs('netlink_protocols').xval(b[2], style)}, ndiag_state={st}, "
+            f"ndiag_portid={portid}, ndiag_dst_portid={dport}, ndiag_dst_group={dgroup}, ndiag_ino={ino}, "
+            f"ndiag_cookie=[{c0}, {c1}]}}")
+    if n > 28:
+        text += ", " + attrs(nl, off + 28, n - 28, "netlink_diag_attrs",
+                             _named(nl, "netlink_diag_attrs", _NETLINK_DIAG_ATTRS))
+    return text
+
+
 def _sock_diag(nl, h, off, n):
     if h[1] not in (0x14, 0x15) or h[1] == 3:  # SOCK_DIAG_BY_FAMILY, SOCK_DESTROY
         return None
@@ -980,6 +1012,8 @@ def _sock_diag(nl, h, off, n):
     family = b[0]
     if family == socket.AF_UNIX and not h[2] & 1:  # a reply: struct unix_diag_msg
         return _unix_diag_msg(nl, off, n, family)
+    if family == socket.AF_NETLINK and not h[2] & 1:  # struct netlink_diag_msg
+        return _netlink_diag_msg(nl, off, n, family)
     if family not in (socket.AF_INET, socket.AF_INET6):
         text = f"{{family={_fam(nl, family)}"
         if n > 1:

@@ -314,9 +314,39 @@ _ROUTE_ATTRS = {"RTA_DST": "inet", "RTA_SRC": "inet", "RTA_IIF": "ifindex", "RTA
                 "RTA_GATEWAY": "inet", "RTA_PRIORITY": u32, "RTA_PREFSRC": "inet", "RTA_FLOW": u32,
                 "RTA_TABLE": ("xval32", "rt_tables"), "RTA_MARK": u32, "RTA_UID": u32, "RTA_TTL_PROPAGATE": u8,
                 "RTA_IP_PROTO": u8, "RTA_SPORT": u16, "RTA_DPORT": u16, "RTA_NH_ID": u32}
+def _flags_attr(setname: str, size: int):
+    """Flags of `size` bytes named by a set (strace's decode_nla_flags)."""
+    def pr(nl, off, n):
+        if n < size:
+            return None
+        b = nl.mem.get(off, size)
+        if b is None:
+            return nl.mem.at(off)
+        return nl.c.fs(setname).flags(int.from_bytes(bytes(b), "little"), nl.style())
+
+    return pr
+
+
+def _be16_attr(nl, off, n):
+    if n < 2:
+        return None
+    b = nl.mem.get(off, 2)
+    if b is None:
+        return nl.mem.at(off)
+    return f"htons({struct.unpack('>H', b)[0]})"
+
+
+def _fdb_ext_attrs(nl, off, n):
+    setname = "rtnl_neigh_fdb_ext_attrs"
+    return attrs(nl, off, n, setname, _named(nl, setname, {"NFEA_ACTIVITY_NOTIFY": _flags_attr("fdb_notify_flags", 1)}))
+
+
 _NEIGH_ATTRS = {"NDA_CACHEINFO": _u32_struct("ndm_confirmed", "ndm_used", "ndm_updated", "ndm_refcnt"), "NDA_DST": "inet", "NDA_LLADDR": _hwaddr, "NDA_PROBES": u32, "NDA_VLAN": u16, "NDA_VNI": u32,
-                "NDA_IFINDEX": "ifindex", "NDA_MASTER": "ifindex", "NDA_LINK_NETNSID": s32, "NDA_SRC_VNI": u32,
-                "NDA_PROTOCOL": u8, "NDA_NH_ID": u32}
+                "NDA_IFINDEX": "ifindex", "NDA_MASTER": "ifindex", "NDA_LINK_NETNSID": u32, "NDA_SRC_VNI": u32,
+                "NDA_PORT": _be16_attr, "NDA_FDB_EXT_ATTRS": _fdb_ext_attrs,
+                "NDA_FLAGS_EXT": _flags_attr("neighbor_cache_entry_ext_flags", 4),
+                "NDA_NDM_STATE_MASK": _flags_attr("nud_states", 2), "NDA_NDM_FLAGS_MASK": _flags_attr("ntf_flags", 1),
+                "NDA_PROTOCOL": lambda nl, off, n: _xval_attr("inet_protocols", 1)(nl, off, n), "NDA_NH_ID": u32}
 _ATTR_TABLES = {"link": ("rtnl_link_attrs", _LINK_ATTRS), "addr": ("rtnl_addr_attrs", _ADDR_ATTRS),
                 "route": ("rtnl_route_attrs", _ROUTE_ATTRS), "neigh": ("rtnl_neigh_attrs", _NEIGH_ATTRS)}
 

@@ -132,6 +132,10 @@ SETS = [
      ["FDB_NOTIFY_BIT", "FDB_NOTIFY_INACTIVE_BIT"]),
     ("neighbor_cache_entry_ext_flags", ["linux/neighbour.h"], None, "NTF_EXT_???",
      ["NTF_EXT_MANAGED"]),
+    ("rtnl_rta_metrics_attrs", ["linux/rtnetlink.h"], None, "RTAX_???",
+     ["RTAX_UNSPEC", "RTAX_LOCK", "RTAX_MTU", "RTAX_WINDOW", "RTAX_RTT", "RTAX_RTTVAR", "RTAX_SSTHRESH", "RTAX_CWND", "RTAX_ADVMSS", "RTAX_REORDERING", "RTAX_HOPLIMIT", "RTAX_INITCWND", "RTAX_FEATURES", "RTAX_RTO_MIN", "RTAX_INITRWND", "RTAX_QUICKACK", "RTAX_CC_ALGO", "RTAX_FASTOPEN_NO_COOKIE"]),
+    ("lwtunnel_encap_types", ["linux/lwtunnel.h"], None, "LWTUNNEL_ENCAP_???",
+     ["LWTUNNEL_ENCAP_NONE", "LWTUNNEL_ENCAP_MPLS", "LWTUNNEL_ENCAP_IP", "LWTUNNEL_ENCAP_ILA", "LWTUNNEL_ENCAP_IP6", "LWTUNNEL_ENCAP_SEG6", "LWTUNNEL_ENCAP_BPF", "LWTUNNEL_ENCAP_SEG6_LOCAL", "LWTUNNEL_ENCAP_RPL"]),
     # netfilter: each subsystem's message types (the low byte of nlmsg_type)
     ("nf_ctnetlink_types", ["linux/netfilter/nfnetlink_conntrack.h"], r"IPCTNL_MSG_CT_[A-Z_]+", "IPCTNL_MSG_CT_???", None),
     ("nf_ctnetlink_exp_types", ["linux/netfilter/nfnetlink_conntrack.h"], r"IPCTNL_MSG_EXP_[A-Z_]+", "IPCTNL_MSG_EXP_???", None),

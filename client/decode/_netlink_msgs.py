@@ -313,7 +313,10 @@ _ADDR_ATTRS = {"IFA_ADDRESS": "inet", "IFA_LOCAL": "inet", "IFA_LABEL": "str", "
 _ROUTE_ATTRS = {"RTA_DST": "inet", "RTA_SRC": "inet", "RTA_IIF": "ifindex", "RTA_OIF": "ifindex",
                 "RTA_GATEWAY": "inet", "RTA_PRIORITY": u32, "RTA_PREFSRC": "inet", "RTA_FLOW": u32,
                 "RTA_TABLE": ("xval32", "rt_tables"), "RTA_MARK": u32, "RTA_UID": u32, "RTA_TTL_PROPAGATE": u8,
-                "RTA_IP_PROTO": u8, "RTA_SPORT": u16, "RTA_DPORT": u16, "RTA_NH_ID": u32}
+                "RTA_IP_PROTO": u8, "RTA_SPORT": u16, "RTA_DPORT": u16, "RTA_NH_ID": u32,
+                "RTA_NEWDST": "inet", "RTA_METRICS": "metrics", "RTA_MULTIPATH": "multipath", "RTA_PROTOINFO": u32,
+                "RTA_CACHEINFO": "rta_cacheinfo", "RTA_MP_ALGO": u32, "RTA_MFC_STATS": "mfc_stats",
+                "RTA_VIA": "via", "RTA_PREF": u8, "RTA_ENCAP_TYPE": "encap_type", "RTA_EXPIRES": u64}
 def _flags_attr(setname: str, size: int):
     """Flags of `size` bytes named by a set (strace's decode_nla_flags)."""
     def pr(nl, off, n):
@@ -413,6 +416,78 @@ _LINK_NESTED = {
 }
 
 
+def _multipath(family: int):
+    """RTA_MULTIPATH: struct rtnexthop each followed by route attributes (strace's
+    decode_rta_multipath: `[{rtnh...}, attrs]` per next hop, an array when there are several)."""
+    def pr(nl, off, n):
+        if n < 8:
+            return None
+        parts, is_array, cur, left = [], False, off, n
+        style = nl.style()
+        for _ in range(n // 4 + 1):  # each step advances at least 4 bytes
+            b = nl.mem.get(cur, 8)
+            if b is None:
+                parts.append(nl.mem.at(cur))
+                break
+            ln, fl, hops, ifi = struct.unpack("<HBBi", b)
+            rl = min(left, ln)
+            if cur == off and ln < n:
+                is_array = True
+            el = (f"{{rtnh_len={ln}, rtnh_flags={nl.c.fs('route_nexthop_flags').flags(fl, style)}, "
+                  f"rtnh_hops={hops}, rtnh_ifindex={_ifindex(ifi)}}}")
+            if rl > 8:
+                el = f"[{el}, {attrs(nl, cur + 8, rl - 8, 'rtnl_route_attrs', _route_attrs(family, 'route', nl))}]"
+            parts.append(el)
+            step = (rl + 3) & ~3
+            if step >= left or step == 0:
+                break
+            cur, left = cur + step, left - step
+        text = ", ".join(parts)
+        return f"[{text}]" if is_array else text
+
+    return pr
+
+
+def _via(nl, off, n):
+    """struct rtvia: the family, then the address by it."""
+    if n < 2:
+        return None
+    b = nl.mem.get(off, 2)
+    if b is None:
+        return nl.mem.at(off)
+    fam = struct.unpack("<H", b)[0]
+    text = f"{{rtvia_family={_fam(nl, fam)}"
+    if n > 2:
+        size = {socket.AF_INET: 4, socket.AF_INET6: 16}.get(fam)
+        a = nl.mem.get(off + 2, size) if size and n - 2 >= size else None
+        if a is not None and fam == socket.AF_INET:
+            text += f', rtvia_addr=inet_addr("{socket.inet_ntop(fam, bytes(a))}")'
+        elif a is not None:
+            text += f', inet_pton(AF_INET6, "{socket.inet_ntop(fam, bytes(a))}", &rtvia_addr)'
+        else:
+            text += f", rtvia_addr={nl.hexstr(off + 2, n - 2)}"
+    return text + "}"
+
+
+def _metrics(nl, off, n):
+    names = ("RTAX_LOCK RTAX_MTU RTAX_WINDOW RTAX_RTT RTAX_RTTVAR RTAX_SSTHRESH RTAX_CWND RTAX_ADVMSS "
+             "RTAX_REORDERING RTAX_HOPLIMIT RTAX_INITCWND RTAX_FEATURES RTAX_RTO_MIN RTAX_INITRWND RTAX_QUICKACK").split()
+    table = {k: u32 for k in names}
+    table["RTAX_CC_ALGO"] = nla_str
+    return attrs(nl, off, n, "rtnl_rta_metrics_attrs", _named(nl, "rtnl_rta_metrics_attrs", table))
+
+
+# built when first asked (their helpers are defined further down)
+_ROUTE_SPECS = {
+    "metrics": lambda: _metrics,
+    "rta_cacheinfo": lambda: _fields_struct("IIIIIIII", ("rta_clntref", "rta_lastuse", "rta_expires", "rta_error",
+                                                         "rta_used", "rta_id", "rta_ts", "rta_tsage"), ("rta_id",)),
+    "mfc_stats": lambda: _fields_struct("QQQ", ("mfcs_packets", "mfcs_bytes", "mfcs_wrong_if")),
+    "via": lambda: _via,
+    "encap_type": lambda: _xval_attr("lwtunnel_encap_types", 2),
+}
+
+
 def _printer(spec, family: int):
     if spec == "str":
         return nla_str
@@ -420,6 +495,10 @@ def _printer(spec, family: int):
         return _attr_addr(family)
     if spec == "ifindex":
         return _ifindex_attr
+    if spec == "multipath":
+        return _multipath(family)
+    if spec in _ROUTE_SPECS:
+        return _ROUTE_SPECS[spec]()
     if spec in _LINK_NESTED:
         return _LINK_NESTED[spec]
     if spec == "ifmap":  # struct rtnl_link_ifmap (its fields, without the tail padding)

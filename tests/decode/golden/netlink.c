@@ -94,6 +94,21 @@ int main(int argc, char **argv) {
 	n = nlsend(r, RTM_GETQDISC, NLM_F_DUMP, tc, sizeof tc);
 	EXPECT("sendto(%ld, [{nlmsg_len=46, nlmsg_type=RTM_GETQDISC, nlmsg_flags=NLM_F_DUMP, nlmsg_seq=0, nlmsg_pid=0}, {tcm_family=AF_UNSPEC, tcm_ifindex=0, tcm_handle=65537, tcm_parent=4294967295, tcm_info=0}, [{nla_len=10, nla_type=TCA_KIND}, \"pfifo\"]], 46, MSG_DONTWAIT, NULL, 0) = %ld", r, n);
 
+	/* rtmsg with a via address; ifinfomsg with nested XDP attributes */
+	static const unsigned char via[] = {AF_INET, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 0, 18 /* RTA_VIA */, 0,
+					    AF_INET, 0, 12, 34, 56, 78};
+	n = nlsend(r, RTM_GETROUTE, NLM_F_DUMP, via, sizeof via);
+	EXPECT("sendto(%ld, [{nlmsg_len=38, nlmsg_type=RTM_GETROUTE, nlmsg_flags=NLM_F_DUMP, nlmsg_seq=0, nlmsg_pid=0}, {rtm_family=AF_INET, rtm_dst_len=0, rtm_src_len=0, rtm_tos=0, rtm_table=RT_TABLE_UNSPEC, rtm_protocol=RTPROT_UNSPEC, rtm_scope=RT_SCOPE_UNIVERSE, rtm_type=RTN_UNSPEC, rtm_flags=0}, [{nla_len=10, nla_type=RTA_VIA}, {rtvia_family=AF_INET, rtvia_addr=inet_addr(\"12.34.56.78\")}]], 38, MSG_DONTWAIT, NULL, 0) = %ld", r, n);
+	static const unsigned char xdp[] = {AF_UNSPEC, 0, 0x04, 0x03 /* ARPHRD_LOOPBACK */, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+					    12, 0, 43 /* IFLA_XDP */, 0, 8, 0, 3 /* IFLA_XDP_FLAGS */, 0, 1, 0, 0, 0};
+	n = nlsend(r, RTM_GETLINK, NLM_F_DUMP, xdp, sizeof xdp);
+	EXPECT("sendto(%ld, [{nlmsg_len=44, nlmsg_type=RTM_GETLINK, nlmsg_flags=NLM_F_DUMP, nlmsg_seq=0, nlmsg_pid=0}, {ifi_family=AF_UNSPEC, ifi_type=ARPHRD_LOOPBACK, ifi_index=0, ifi_flags=0, ifi_change=0}, [{nla_len=12, nla_type=IFLA_XDP}, [{nla_len=8, nla_type=IFLA_XDP_FLAGS}, XDP_FLAGS_UPDATE_IF_NOEXIST]]], 44, MSG_DONTWAIT, NULL, 0) = %ld", r, n);
+	/* sock_diag: a unix_diag_msg (a reply's layout: no NLM_F_REQUEST) with its queue lengths */
+	static const unsigned char ud[] = {AF_UNIX, SOCK_STREAM, 1 /* TCP_ESTABLISHED */, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+					   12, 0, 4 /* UNIX_DIAG_RQLEN */, 0, 1, 0, 0, 0, 2, 0, 0, 0};
+	n = nlsend(sd, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, ud, sizeof ud);
+	EXPECT("sendto(%ld, [{nlmsg_len=44, nlmsg_type=SOCK_DIAG_BY_FAMILY, nlmsg_flags=NLM_F_DUMP, nlmsg_seq=0, nlmsg_pid=0}, {udiag_family=AF_UNIX, udiag_type=SOCK_STREAM, udiag_state=TCP_ESTABLISHED, udiag_ino=0, udiag_cookie=[0, 0]}, [{nla_len=12, nla_type=UNIX_DIAG_RQLEN}, {udiag_rqueue=1, udiag_wqueue=2}]], 44, MSG_DONTWAIT, NULL, 0) = %ld", sd, n);
+
 	/* socket addresses the call fills: the length read at entry, => the one written */
 	int sv[2];
 	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);

@@ -136,6 +136,8 @@ SETS = [
      ["RTAX_UNSPEC", "RTAX_LOCK", "RTAX_MTU", "RTAX_WINDOW", "RTAX_RTT", "RTAX_RTTVAR", "RTAX_SSTHRESH", "RTAX_CWND", "RTAX_ADVMSS", "RTAX_REORDERING", "RTAX_HOPLIMIT", "RTAX_INITCWND", "RTAX_FEATURES", "RTAX_RTO_MIN", "RTAX_INITRWND", "RTAX_QUICKACK", "RTAX_CC_ALGO", "RTAX_FASTOPEN_NO_COOKIE"]),
     ("lwtunnel_encap_types", ["linux/lwtunnel.h"], None, "LWTUNNEL_ENCAP_???",
      ["LWTUNNEL_ENCAP_NONE", "LWTUNNEL_ENCAP_MPLS", "LWTUNNEL_ENCAP_IP", "LWTUNNEL_ENCAP_ILA", "LWTUNNEL_ENCAP_IP6", "LWTUNNEL_ENCAP_SEG6", "LWTUNNEL_ENCAP_BPF", "LWTUNNEL_ENCAP_SEG6_LOCAL", "LWTUNNEL_ENCAP_RPL"]),
+    ("inet_diag_req_attrs", ["linux/inet_diag.h"], None, "INET_DIAG_REQ_???",
+     ["INET_DIAG_REQ_NONE", "INET_DIAG_REQ_BYTECODE", "INET_DIAG_REQ_SK_BPF_STORAGES", "INET_DIAG_REQ_PROTOCOL"]),
     # netfilter: each subsystem's message types (the low byte of nlmsg_type)
     ("nf_ctnetlink_types", ["linux/netfilter/nfnetlink_conntrack.h"], r"IPCTNL_MSG_CT_[A-Z_]+", "IPCTNL_MSG_CT_???", None),
     ("nf_ctnetlink_exp_types", ["linux/netfilter/nfnetlink_conntrack.h"], r"IPCTNL_MSG_EXP_[A-Z_]+", "IPCTNL_MSG_EXP_???", None),

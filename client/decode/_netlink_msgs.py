@@ -1008,8 +1008,47 @@ def _inet_diag_req(nl, off: int, n: int, family: int) -> str:
     proto = nl.c.fs("inet_protocols").xval(b[1], nl.style())
     ext = b[2]
     states = struct.unpack_from("<I", b, 4)[0]
-    return (head + f"sdiag_protocol={proto}, idiag_ext={hexa(ext)}, idiag_states={_states(states)}, "
+    text = (head + f"sdiag_protocol={proto}, idiag_ext={_idiag_ext(nl, ext)}, idiag_states={_states(states)}, "
             f"{_sockid(nl, b, 8, family)}}}")
+    if n > size:
+        text += ", " + attrs(nl, off + size, n - size, "inet_diag_req_attrs", None)
+    return text
+
+
+def _idiag_ext(nl, v: int) -> str:
+    """idiag_ext: bit k asks for attribute k+1: `1<<(INET_DIAG_TOS-1)|...`."""
+    style = nl.style()
+    if style == "raw" or v == 0:
+        return hexa(v)
+    names = {val: name for name, val in nl.c.fs("inet_diag_attrs").items}
+    parts, left = [], v
+    for k in range(8):
+        if left >> k & 1 and (k + 1) in names:
+            parts.append(f"1<<({names[k + 1]}-1)")
+            left &= ~(1 << k)
+    if not parts:
+        return f"{hexa(v)} /* 1<<INET_DIAG_???-1 */"
+    if left:
+        parts.append(hexa(left))
+    text = "|".join(parts)
+    return f"{hexa(v)} /* {text} */" if style == "verbose" else text
+
+
+def _inet_diag_req_compat(nl, off: int, n: int, family: int) -> str:
+    """The old struct inet_diag_req (TCPDIAG_GETSOCK, DCCPDIAG_GETSOCK)."""
+    size = 60
+    head = f"{{idiag_family={_fam(nl, family)}, "
+    if n < size:
+        return head + "...}"
+    b = nl.mem.get(off, size)
+    if b is None:
+        return head + nl.mem.at(off + 1) + "}"
+    states, dbs = struct.unpack_from("<II", b, 52)
+    text = (head + f"idiag_src_len={b[1]}, idiag_dst_len={b[2]}, idiag_ext={_idiag_ext(nl, b[3])}, "
+            f"{_sockid(nl, b, 4, family)}, idiag_states={_states(states)}, idiag_dbs={dbs}}}")
+    if n > size:
+        text += ", " + attrs(nl, off + size, n - size, "inet_diag_req_attrs", None)
+    return text
 
 
 def _inet_diag_msg(nl, off: int, n: int, family: int) -> tuple[str, bool]:
@@ -1113,6 +1152,9 @@ def _netlink_diag_msg(nl, off, n, family):
 
 
 def _sock_diag(nl, h, off, n):
+    if h[1] in (0x12, 0x13) and h[2] & 1:  # TCPDIAG_GETSOCK, DCCPDIAG_GETSOCK requests
+        b = nl.mem.get(off, 1)
+        return _inet_diag_req_compat(nl, off, n, b[0]) if b is not None else nl.mem.at(off)
     if h[1] not in (0x14, 0x15) or h[1] == 3:  # SOCK_DIAG_BY_FAMILY, SOCK_DESTROY
         return None
     b = nl.mem.get(off, 1)

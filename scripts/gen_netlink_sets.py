@@ -138,6 +138,12 @@ SETS = [
      ["LWTUNNEL_ENCAP_NONE", "LWTUNNEL_ENCAP_MPLS", "LWTUNNEL_ENCAP_IP", "LWTUNNEL_ENCAP_ILA", "LWTUNNEL_ENCAP_IP6", "LWTUNNEL_ENCAP_SEG6", "LWTUNNEL_ENCAP_BPF", "LWTUNNEL_ENCAP_SEG6_LOCAL", "LWTUNNEL_ENCAP_RPL"]),
     ("inet_diag_req_attrs", ["linux/inet_diag.h"], None, "INET_DIAG_REQ_???",
      ["INET_DIAG_REQ_NONE", "INET_DIAG_REQ_BYTECODE", "INET_DIAG_REQ_SK_BPF_STORAGES", "INET_DIAG_REQ_PROTOCOL"]),
+    ("rtnl_nexthop_grp_types", ["linux/nexthop.h"], None, "NEXTHOP_GRP_TYPE_???",
+     ["NEXTHOP_GRP_TYPE_MPATH", "NEXTHOP_GRP_TYPE_RES"]),
+    ("rtnl_nha_res_group_attrs", ["linux/nexthop.h"], None, "NHA_RES_GROUP_???",
+     ["NHA_RES_GROUP_PAD", "NHA_RES_GROUP_BUCKETS", "NHA_RES_GROUP_IDLE_TIMER", "NHA_RES_GROUP_UNBALANCED_TIMER", "NHA_RES_GROUP_UNBALANCED_TIME"]),
+    ("rtnl_nha_res_bucket_attrs", ["linux/nexthop.h"], None, "NHA_RES_BUCKET_???",
+     ["NHA_RES_BUCKET_PAD", "NHA_RES_BUCKET_INDEX", "NHA_RES_BUCKET_IDLE_TIME", "NHA_RES_BUCKET_NH_ID"]),
     # netfilter: each subsystem's message types (the low byte of nlmsg_type)
     ("nf_ctnetlink_types", ["linux/netfilter/nfnetlink_conntrack.h"], r"IPCTNL_MSG_CT_[A-Z_]+", "IPCTNL_MSG_CT_???", None),
     ("nf_ctnetlink_exp_types", ["linux/netfilter/nfnetlink_conntrack.h"], r"IPCTNL_MSG_EXP_[A-Z_]+", "IPCTNL_MSG_EXP_???", None),

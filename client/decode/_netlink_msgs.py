@@ -143,12 +143,14 @@ def _selinux(nl, h, off, n):
 
 # --- NETLINK_ROUTE -------------------------------------------------------------------
 
-def _ifindex(i: int) -> str:
+def _ifindex(i: int, style: str = "abbrev") -> str:
     """strace's PRINT_FIELD_IFINDEX: if_nametoindex("lo") when the index names
-    an interface (in our network namespace), else the number."""
-    if i:
+    an interface (in our network namespace), else the number; -X raw the
+    number, -X verbose the number with the name as a comment."""
+    if i and style != "raw":
         try:
-            return f'if_nametoindex("{socket.if_indextoname(i)}")'
+            name = f'if_nametoindex("{socket.if_indextoname(i)}")'
+            return f"{i} /* {name} */" if style == "verbose" else name
         except (OSError, OverflowError, ValueError):  # no such interface, or out of the C int range
             pass
     return str(i)
@@ -163,7 +165,10 @@ def _inet_addr(nl, off: int, n: int, family: int) -> str | None:
         return nl.mem.at(off)
     a = socket.inet_ntop(family, bytes(b))
     text = f'inet_addr("{a}")' if family == socket.AF_INET else f'inet_pton(AF_INET6, "{a}")'
-    return text if n == size else None
+    if n != size:
+        return None
+    style = nl.style()  # -X raw: the bytes; -X verbose: the bytes with the address as a comment
+    return text if style == "abbrev" else nl.hexstr(off, size) + (f" /* {text} */" if style == "verbose" else "")
 
 
 def _fam(nl, b: int) -> str:
@@ -216,18 +221,18 @@ def _tos(nl, v: int) -> str:
 
 _IFINFOMSG = (("ifi_family", None),
               ("ifi_type", lambda nl, b: nl.c.fs("arp_hardware_types").xval(struct.unpack_from("<H", b, 2)[0], nl.style())),
-              ("ifi_index", lambda nl, b: _ifindex(struct.unpack_from("<i", b, 4)[0])),
+              ("ifi_index", lambda nl, b: _ifindex(struct.unpack_from("<i", b, 4)[0], nl.style())),
               ("ifi_flags", _u32f(8, "iff_flags")),
               ("ifi_change", lambda nl, b: hexa(struct.unpack_from("<I", b, 12)[0])))
 _IFADDRMSG = (("ifa_family", None), ("ifa_prefixlen", _u8(1)), ("ifa_flags", _fs8(2, "ifa_flags", True)),
               ("ifa_scope", _fs8(3, "rt_scopes")),
-              ("ifa_index", lambda nl, b: _ifindex(struct.unpack_from("<i", b, 4)[0])))
+              ("ifa_index", lambda nl, b: _ifindex(struct.unpack_from("<i", b, 4)[0], nl.style())))
 _RTMSG = (("rtm_family", None), ("rtm_dst_len", _u8(1)), ("rtm_src_len", _u8(2)), ("rtm_tos", lambda nl, b: _tos(nl, b[3])),
           ("rtm_table", _fs8(4, "rt_tables")), ("rtm_protocol", _fs8(5, "rt_protos")),
           ("rtm_scope", _fs8(6, "rt_scopes")), ("rtm_type", _fs8(7, "rt_types")),
           ("rtm_flags", _u32f(8, "rtm_flags")))
 _NDMSG = (("ndm_family", None),
-          ("ndm_ifindex", lambda nl, b: _ifindex(struct.unpack_from("<i", b, 4)[0])),
+          ("ndm_ifindex", lambda nl, b: _ifindex(struct.unpack_from("<i", b, 4)[0], nl.style())),
           ("ndm_state", lambda nl, b: nl.c.fs("nud_states").flags(struct.unpack_from("<H", b, 8)[0], nl.style())),
           ("ndm_flags", _fs8(10, "ntf_flags", True)), ("ndm_type", _fs8(11, "rt_types")))
 
@@ -434,7 +439,7 @@ def _multipath(family: int):
             if cur == off and ln < n:
                 is_array = True
             el = (f"{{rtnh_len={ln}, rtnh_flags={nl.c.fs('route_nexthop_flags').flags(fl, style)}, "
-                  f"rtnh_hops={hops}, rtnh_ifindex={_ifindex(ifi)}}}")
+                  f"rtnh_hops={hops}, rtnh_ifindex={_ifindex(ifi, nl.style())}}}")
             if rl > 8:
                 el = f"[{el}, {attrs(nl, cur + 8, rl - 8, 'rtnl_route_attrs', _route_attrs(family, 'route', nl))}]"
             parts.append(el)
@@ -529,10 +534,11 @@ def _u32x_attr(setname):
 
 
 def _ifindex_attr(nl, off, n):
-    if n != 4:
+    """strace's decode_nla_ifindex: an unsigned index in the first 4 bytes."""
+    if n < 4:
         return None
     b = nl.mem.get(off, 4)
-    return _ifindex(struct.unpack("<i", b)[0]) if b is not None else nl.mem.at(off)
+    return _ifindex(struct.unpack("<I", b)[0], nl.style()) if b is not None else nl.mem.at(off)
 
 
 def _u32f_attr(setname):
@@ -701,7 +707,7 @@ def _cachereport(nl, off, n, family):
 
 
 _IFAL_FIELDS = (("ifal_family", None), ("ifal_prefixlen", _u8(2)), ("ifal_flags", _u8(3)),  # after a reserved byte
-                ("ifal_index", lambda nl, b: _ifindex(struct.unpack_from("<i", b, 4)[0])),
+                ("ifal_index", lambda nl, b: _ifindex(struct.unpack_from("<i", b, 4)[0], nl.style())),
                 ("ifal_seq", lambda nl, b: str(struct.unpack_from("<I", b, 8)[0])))
 
 
@@ -806,7 +812,7 @@ def _u32at(o: int):
 
 
 def _ifindex_at(o: int):
-    return lambda nl, b: _ifindex(struct.unpack_from("<I", b, o)[0])
+    return lambda nl, b: _ifindex(struct.unpack_from("<I", b, o)[0], nl.style())
 
 
 _TCMSG_FIELDS = (("tcm_family", None), ("tcm_ifindex", _ifindex_at(4)), ("tcm_handle", _u32at(8)),
@@ -864,8 +870,46 @@ _TC_ATTRS = {"TCA_KIND": "str", "TCA_FCNT": u32, "TCA_CHAIN": u32, "TCA_HW_OFFLO
              "TCA_RATE": _fields_struct("bB", ("interval", "ewma_log")),
              "TCA_STATS2": _nested("rtnl_tca_stats_attrs", _TCA_STATS_ATTRS),
              "TCA_STAB": _nested("rtnl_tca_stab_attrs", _TCA_STAB_ATTRS)}
+def _nh_grp(nl, off, n):
+    """NHA_GROUP: struct nexthop_grp entries, reserved fields shown when nonzero."""
+    k = n // 8
+    if not k:
+        return None
+    out = []
+    for i in range(k):
+        b = nl.mem.get(off + 8 * i, 8)
+        if b is None:
+            if not out:
+                return nl.mem.at(off)
+            out.append(f"... /* {nl.mem.at(off + 8 * i)} */")
+            break
+        gid, weight, r1, r2 = struct.unpack("<IBBH", b)
+        text = f"{{id={gid}, weight={weight}"
+        if r1:
+            text += f", resvd1={hexa(r1)}"
+        if r2:
+            text += f", resvd2={hexa(r2)}"
+        out.append(text + "}")
+    return "[" + ", ".join(out) + "]"
+
+
+def _nh_res_group(nl, off, n):
+    setname = "rtnl_nha_res_group_attrs"
+    table = {"NHA_RES_GROUP_BUCKETS": u16, "NHA_RES_GROUP_IDLE_TIMER": _clock_t,
+             "NHA_RES_GROUP_UNBALANCED_TIMER": _clock_t, "NHA_RES_GROUP_UNBALANCED_TIME": _clock_t}
+    return attrs(nl, off, n, setname, _named(nl, setname, table))
+
+
+def _nh_res_bucket(nl, off, n):
+    setname = "rtnl_nha_res_bucket_attrs"
+    table = {"NHA_RES_BUCKET_INDEX": u16, "NHA_RES_BUCKET_IDLE_TIME": _clock_t, "NHA_RES_BUCKET_NH_ID": u32}
+    return attrs(nl, off, n, setname, _named(nl, setname, table))
+
+
 _NH_ATTRS = {"NHA_ID": u32, "NHA_BLACKHOLE": u32, "NHA_OIF": "ifindex", "NHA_GROUPS": u32, "NHA_MASTER": "ifindex",
-             "NHA_FDB": u32}
+             "NHA_FDB": u32, "NHA_GROUP": _nh_grp, "NHA_GROUP_TYPE": _xval_attr("rtnl_nexthop_grp_types", 2),
+             "NHA_ENCAP_TYPE": _xval_attr("lwtunnel_encap_types", 2),
+             "NHA_RES_GROUP": _nh_res_group, "NHA_RES_BUCKET": _nh_res_bucket}
 
 
 def _clock_t(nl, off, n):
@@ -884,7 +928,7 @@ def _mdba_router_port(nl, off, n):
     if n < 4:
         return None
     b = nl.mem.get(off, 4)
-    text = _ifindex(struct.unpack("<I", b)[0]) if b is not None else nl.mem.at(off)
+    text = _ifindex(struct.unpack("<I", b)[0], nl.style()) if b is not None else nl.mem.at(off)
     if n > 4:
         table = {"MDBA_ROUTER_PATTR_TIMER": _clock_t, "MDBA_ROUTER_PATTR_TYPE": _xval_attr("multicast_router_types", 1),
                  "MDBA_ROUTER_PATTR_INET_TIMER": _clock_t, "MDBA_ROUTER_PATTR_INET6_TIMER": _clock_t}
@@ -898,14 +942,18 @@ def _mdba_router(nl, off, n):
     return attrs(nl, off, n, setname, _named(nl, setname, {"MDBA_ROUTER_PORT": _mdba_router_port}))
 
 
-def _struct_msg(fields, size: int, setname: str, table: dict | None):
-    """A fixed header read whole (else `...`), then its attributes after NLMSG_ALIGN(size)."""
+def _struct_msg(fields, size: int, setname: str, table: dict | None, addr_attr: str | None = None):
+    """A fixed header read whole (else `...`), then its attributes after
+    NLMSG_ALIGN(size); addr_attr: an attribute holding an address of the header's family."""
     at = (size + 3) & ~3
 
     def dec(nl, off, n, family):
         text, ok = _route_struct(nl, off, n, family, size, fields)
         if ok and n > at:
-            text += ", " + attrs(nl, off + at, n - at, setname, _named(nl, setname, table or {}))
+            printers = _named(nl, setname, table or {})
+            if addr_attr and family in (socket.AF_INET, socket.AF_INET6):
+                printers[dict(nl.c.fs(setname).items)[addr_attr]] = _attr_addr(family)
+            text += ", " + attrs(nl, off + at, n - at, setname, printers)
         return text
 
     return dec
@@ -935,7 +983,7 @@ for _t in (0x54, 0x55, 0x56):  # RTM_{NEW,DEL,GET}MDB
 for _t in (0x5C, 0x5E):  # RTM_{NEW,GET}STATS
     _SMALL[_t] = _struct_msg(_IFSTATS_FIELDS, 12, "ifstats_attrs", {"IFLA_STATS_LINK_64": _stats("Q", 25)})
 for _t in (0x68, 0x69, 0x6A):  # RTM_{NEW,DEL,GET}NEXTHOP
-    _SMALL[_t] = _struct_msg(_NHMSG_FIELDS, 8, "rtnl_nexthop_attrs", _NH_ATTRS)
+    _SMALL[_t] = _struct_msg(_NHMSG_FIELDS, 8, "rtnl_nexthop_attrs", _NH_ATTRS, "NHA_GATEWAY")
 
 
 def _route(nl, h, off, n):
@@ -994,7 +1042,7 @@ def _sockid(nl, b: bytes, off: int, family: int) -> str:
         addrs = f"idiag_src={nl.hexstr(0, 0)}"
     ifi, c0, c1 = struct.unpack_from("<III", b, off + 36)
     return (f"id={{idiag_sport=htons({sport}), idiag_dport=htons({dport}), {addrs}, "
-            f"idiag_if={_ifindex(ifi)}, idiag_cookie=[{c0}, {c1}]}}")
+            f"idiag_if={_ifindex(ifi, nl.style())}, idiag_cookie=[{c0}, {c1}]}}")
 
 
 def _inet_diag_req(nl, off: int, n: int, family: int) -> str:

@@ -15,7 +15,7 @@ NLA_F_NESTED, NLA_F_NET_BYTEORDER = 0x8000, 0x4000
 
 def _int(fmt: str, size: int):
     def pr(nl, off: int, n: int) -> str | None:
-        if n != size:
+        if n < size:  # a longer attribute: its first `size` bytes (strace's decode_nla_u32, ...)
             return None
         b = nl.mem.get(off, size)
         if b is None:
@@ -27,7 +27,7 @@ def _int(fmt: str, size: int):
 
 def _x(fmt: str, size: int):
     def pr(nl, off: int, n: int) -> str | None:
-        if n != size:
+        if n < size:
             return None
         b = nl.mem.get(off, size)
         if b is None:
@@ -43,16 +43,18 @@ x32 = _x("I", 4)
 
 
 def nla_str(nl, off: int, n: int) -> str:
-    """A NUL-terminated string attribute (the NUL not shown)."""
+    """A string attribute as strace's decode_nla_str: all n bytes (a NUL
+    inside shown), a final NUL left out, `...` when there is none."""
     take = min(n, nl.strsize + 1)
     b = nl.mem.get(off, take)
     if b is None:
         return nl.mem.at(off)
     b = bytes(b)
-    if b"\0" in b:
-        s = b.split(b"\0", 1)[0]
-        return quote_buf(s, len(s), nl.strsize, nl.c.opts.xflag)
-    return quote_buf(b, n, nl.strsize, nl.c.opts.xflag) if n > nl.strsize else quote_buf(b, n, nl.strsize, nl.c.opts.xflag) + "..."
+    xflag = nl.c.opts.xflag
+    if n <= nl.strsize + 1 and b[n - 1:n] == b"\0":
+        return quote_buf(b[: n - 1], n - 1, nl.strsize, xflag)
+    text = quote_buf(b, n, nl.strsize, xflag)
+    return text if n > nl.strsize else text + "..."
 
 
 def _u8_array(nl, off: int, n: int) -> str:
@@ -65,18 +67,22 @@ def _u8_array(nl, off: int, n: int) -> str:
 NLMSGERR_ATTRS = {1: nla_str, 2: u32, 3: _u8_array}  # MSG, OFFS, COOKIE
 
 
-def _attr_head(nl, ln: int, typ: int, setname: str | None) -> str:
+def _attr_head(nl, ln: int, typ: int, setname: str | None, dflt: str | None = None) -> str:
     parts = []
     if typ & NLA_F_NESTED:
         parts.append("NLA_F_NESTED")
     if typ & NLA_F_NET_BYTEORDER:
         parts.append("NLA_F_NET_BYTEORDER")
     t = typ & ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER)
-    parts.append(nl.c.fs(setname).xval(t, nl.style()) if setname else hexa(t))
+    if setname and dflt and nl.c.fs(setname).lookup(t) is None:
+        style = nl.style()
+        parts.append(hexa(t) if style == "raw" else f"{hexa(t)} /* {dflt} */")
+    else:
+        parts.append(nl.c.fs(setname).xval(t, nl.style()) if setname else hexa(t))
     return f"{{nla_len={ln}, nla_type={'|'.join(parts)}}}"
 
 
-def attrs(nl, off: int, n: int, setname: str | None, printers: dict | None) -> str:
+def attrs(nl, off: int, n: int, setname: str | None, printers: dict | None, dflt: str | None = None) -> str:
     """A sequence of netlink attributes in n bytes at off."""
     out: list[str] = []
     is_array = False
@@ -100,7 +106,7 @@ def attrs(nl, off: int, n: int, setname: str | None, printers: dict | None) -> s
         if not is_array and next_n:
             is_array = True
         dl = min(ln, n)
-        head = _attr_head(nl, ln, typ, setname)
+        head = _attr_head(nl, ln, typ, setname, dflt)
         if dl > NLA_HDRLEN:
             pr = (printers or {}).get(typ & ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER))
             text = pr(nl, off + NLA_HDRLEN, dl - NLA_HDRLEN) if pr else None
@@ -137,13 +143,15 @@ def _selinux(nl, h, off, n):
 
 # --- NETLINK_ROUTE -------------------------------------------------------------------
 
-def _ifindex(i: int) -> str:
+def _ifindex(i: int, style: str = "abbrev") -> str:
     """strace's PRINT_FIELD_IFINDEX: if_nametoindex("lo") when the index names
-    an interface (in our network namespace), else the number."""
-    if i:
+    an interface (in our network namespace), else the number; -X raw the
+    number, -X verbose the number with the name as a comment."""
+    if i and style != "raw":
         try:
-            return f'if_nametoindex("{socket.if_indextoname(i)}")'
-        except OSError:
+            name = f'if_nametoindex("{socket.if_indextoname(i)}")'
+            return f"{i} /* {name} */" if style == "verbose" else name
+        except (OSError, OverflowError, ValueError):  # no such interface, or out of the C int range
             pass
     return str(i)
 
@@ -157,7 +165,10 @@ def _inet_addr(nl, off: int, n: int, family: int) -> str | None:
         return nl.mem.at(off)
     a = socket.inet_ntop(family, bytes(b))
     text = f'inet_addr("{a}")' if family == socket.AF_INET else f'inet_pton(AF_INET6, "{a}")'
-    return text if n == size else None
+    if n != size:
+        return None
+    style = nl.style()  # -X raw: the bytes; -X verbose: the bytes with the address as a comment
+    return text if style == "abbrev" else nl.hexstr(off, size) + (f" /* {text} */" if style == "verbose" else "")
 
 
 def _fam(nl, b: int) -> str:
@@ -173,7 +184,8 @@ def _route_struct(nl, off: int, n: int, family: int, size: int, fields) -> tuple
     b = nl.mem.get(off, size)
     if b is None:
         return head + nl.mem.at(off + 1) + "}", False
-    parts = [f"{name}={fn(nl, b)}" for name, fn in fields[1:]]
+    # a printer's None leaves its field out (strace prints some padding only when nonzero)
+    parts = [f"{name}={v}" for name, fn in fields[1:] if (v := fn(nl, b)) is not None]
     return head + ", ".join(parts) + "}", True
 
 
@@ -209,18 +221,18 @@ def _tos(nl, v: int) -> str:
 
 _IFINFOMSG = (("ifi_family", None),
               ("ifi_type", lambda nl, b: nl.c.fs("arp_hardware_types").xval(struct.unpack_from("<H", b, 2)[0], nl.style())),
-              ("ifi_index", lambda nl, b: _ifindex(struct.unpack_from("<i", b, 4)[0])),
+              ("ifi_index", lambda nl, b: _ifindex(struct.unpack_from("<i", b, 4)[0], nl.style())),
               ("ifi_flags", _u32f(8, "iff_flags")),
               ("ifi_change", lambda nl, b: hexa(struct.unpack_from("<I", b, 12)[0])))
 _IFADDRMSG = (("ifa_family", None), ("ifa_prefixlen", _u8(1)), ("ifa_flags", _fs8(2, "ifa_flags", True)),
               ("ifa_scope", _fs8(3, "rt_scopes")),
-              ("ifa_index", lambda nl, b: _ifindex(struct.unpack_from("<i", b, 4)[0])))
+              ("ifa_index", lambda nl, b: _ifindex(struct.unpack_from("<i", b, 4)[0], nl.style())))
 _RTMSG = (("rtm_family", None), ("rtm_dst_len", _u8(1)), ("rtm_src_len", _u8(2)), ("rtm_tos", lambda nl, b: _tos(nl, b[3])),
           ("rtm_table", _fs8(4, "rt_tables")), ("rtm_protocol", _fs8(5, "rt_protos")),
           ("rtm_scope", _fs8(6, "rt_scopes")), ("rtm_type", _fs8(7, "rt_types")),
           ("rtm_flags", _u32f(8, "rtm_flags")))
 _NDMSG = (("ndm_family", None),
-          ("ndm_ifindex", lambda nl, b: _ifindex(struct.unpack_from("<i", b, 4)[0])),
+          ("ndm_ifindex", lambda nl, b: _ifindex(struct.unpack_from("<i", b, 4)[0], nl.style())),
           ("ndm_state", lambda nl, b: nl.c.fs("nud_states").flags(struct.unpack_from("<H", b, 8)[0], nl.style())),
           ("ndm_flags", _fs8(10, "ntf_flags", True)), ("ndm_type", _fs8(11, "rt_types")))
 
@@ -249,8 +261,13 @@ def _stats(fmt: str, count: int):
     size = struct.calcsize("<" + fmt)
 
     def pr(nl, off: int, n: int) -> str | None:
-        k = min(n // size, count)
-        if k < 24:  # shorter than the oldest layout: in hex
+        # the whole struct, or exactly an older layout (up to tx_compressed, or
+        # rx_nohandler for stats64); any other length is printed in hex
+        if n >= count * size:
+            k = count
+        elif n % size == 0 and 23 <= n // size < count:
+            k = n // size
+        else:
             return None
         b = nl.mem.get(off, k * size)
         if b is None:
@@ -283,13 +300,17 @@ _LINK_ATTRS = {"IFLA_ADDRESS": _hwaddr, "IFLA_BROADCAST": _hwaddr, "IFLA_PERM_AD
                "IFLA_PARENT_DEV_NAME": "str", "IFLA_PARENT_DEV_BUS_NAME": "str", "IFLA_PHYS_PORT_NAME": "str",
                "IFLA_MTU": u32, "IFLA_LINK": s32, "IFLA_MASTER": u32, "IFLA_TXQLEN": u32, "IFLA_WEIGHT": u32,
                "IFLA_OPERSTATE": u8, "IFLA_LINKMODE": u8, "IFLA_NET_NS_PID": u32, "IFLA_NUM_VF": u32,
-               "IFLA_EXT_MASK": u32, "IFLA_PROMISCUITY": u32, "IFLA_NUM_TX_QUEUES": u32, "IFLA_NUM_RX_QUEUES": u32,
+               "IFLA_PROMISCUITY": u32, "IFLA_NUM_TX_QUEUES": u32, "IFLA_NUM_RX_QUEUES": u32,
                "IFLA_CARRIER": u8, "IFLA_CARRIER_CHANGES": u32, "IFLA_NET_NS_FD": u32, "IFLA_GROUP": u32,
                "IFLA_PROTO_DOWN": u8, "IFLA_GSO_MAX_SEGS": u32, "IFLA_GSO_MAX_SIZE": u32, "IFLA_PAD": None,
-               "IFLA_EVENT": u32, "IFLA_NEW_NETNSID": s32, "IFLA_IF_NETNSID": s32, "IFLA_CARRIER_UP_COUNT": u32,
+               "IFLA_NEW_NETNSID": s32, "IFLA_IF_NETNSID": s32, "IFLA_CARRIER_UP_COUNT": u32,
                "IFLA_CARRIER_DOWN_COUNT": u32, "IFLA_NEW_IFINDEX": s32, "IFLA_MIN_MTU": u32, "IFLA_MAX_MTU": u32,
                "IFLA_GRO_MAX_SIZE": u32, "IFLA_TSO_MAX_SIZE": u32, "IFLA_TSO_MAX_SEGS": u32, "IFLA_ALLMULTI": u32,
-               "IFLA_LINK_NETNSID": s32, "IFLA_STATS": _stats("I", 24), "IFLA_STATS64": _stats("Q", 25)}
+               "IFLA_LINK_NETNSID": s32, "IFLA_STATS": _stats("I", 24), "IFLA_STATS64": _stats("Q", 25),
+               "IFLA_MAP": "ifmap", "IFLA_LINKINFO": "linkinfo", "IFLA_VF_PORTS": "vf_ports",
+               "IFLA_PORT_SELF": "port", "IFLA_EXT_MASK": ("flags32", "rtnl_ifla_ext_filter_flags"),
+               "IFLA_EVENT": ("xval32", "rtnl_ifla_events"), "IFLA_PROP_LIST": "prop_list", "IFLA_XDP": "xdp",
+               "IFLA_PROTO_DOWN_REASON": "proto_down_reason"}
 _ADDR_ATTRS = {"IFA_ADDRESS": "inet", "IFA_LOCAL": "inet", "IFA_LABEL": "str", "IFA_BROADCAST": "inet",
                "IFA_ANYCAST": "inet", "IFA_MULTICAST": "inet", "IFA_FLAGS": ("flags32", "ifa_flags"),
                "IFA_RT_PRIORITY": u32,
@@ -297,12 +318,179 @@ _ADDR_ATTRS = {"IFA_ADDRESS": "inet", "IFA_LOCAL": "inet", "IFA_LABEL": "str", "
 _ROUTE_ATTRS = {"RTA_DST": "inet", "RTA_SRC": "inet", "RTA_IIF": "ifindex", "RTA_OIF": "ifindex",
                 "RTA_GATEWAY": "inet", "RTA_PRIORITY": u32, "RTA_PREFSRC": "inet", "RTA_FLOW": u32,
                 "RTA_TABLE": ("xval32", "rt_tables"), "RTA_MARK": u32, "RTA_UID": u32, "RTA_TTL_PROPAGATE": u8,
-                "RTA_IP_PROTO": u8, "RTA_SPORT": u16, "RTA_DPORT": u16, "RTA_NH_ID": u32}
+                "RTA_IP_PROTO": u8, "RTA_SPORT": u16, "RTA_DPORT": u16, "RTA_NH_ID": u32,
+                "RTA_NEWDST": "inet", "RTA_METRICS": "metrics", "RTA_MULTIPATH": "multipath", "RTA_PROTOINFO": u32,
+                "RTA_CACHEINFO": "rta_cacheinfo", "RTA_MP_ALGO": u32, "RTA_MFC_STATS": "mfc_stats",
+                "RTA_VIA": "via", "RTA_PREF": u8, "RTA_ENCAP_TYPE": "encap_type", "RTA_EXPIRES": u64}
+def _flags_attr(setname: str, size: int):
+    """Flags of `size` bytes named by a set (strace's decode_nla_flags)."""
+    def pr(nl, off, n):
+        if n < size:
+            return None
+        b = nl.mem.get(off, size)
+        if b is None:
+            return nl.mem.at(off)
+        return nl.c.fs(setname).flags(int.from_bytes(bytes(b), "little"), nl.style())
+
+    return pr
+
+
+def _be16_attr(nl, off, n):
+    if n < 2:
+        return None
+    b = nl.mem.get(off, 2)
+    if b is None:
+        return nl.mem.at(off)
+    return f"htons({struct.unpack('>H', b)[0]})"
+
+
+def _fdb_ext_attrs(nl, off, n):
+    setname = "rtnl_neigh_fdb_ext_attrs"
+    return attrs(nl, off, n, setname, _named(nl, setname, {"NFEA_ACTIVITY_NOTIFY": _flags_attr("fdb_notify_flags", 1)}))
+
+
 _NEIGH_ATTRS = {"NDA_CACHEINFO": _u32_struct("ndm_confirmed", "ndm_used", "ndm_updated", "ndm_refcnt"), "NDA_DST": "inet", "NDA_LLADDR": _hwaddr, "NDA_PROBES": u32, "NDA_VLAN": u16, "NDA_VNI": u32,
-                "NDA_IFINDEX": "ifindex", "NDA_MASTER": "ifindex", "NDA_LINK_NETNSID": s32, "NDA_SRC_VNI": u32,
-                "NDA_PROTOCOL": u8, "NDA_NH_ID": u32}
+                "NDA_IFINDEX": "ifindex", "NDA_MASTER": "ifindex", "NDA_LINK_NETNSID": u32, "NDA_SRC_VNI": u32,
+                "NDA_PORT": _be16_attr, "NDA_FDB_EXT_ATTRS": _fdb_ext_attrs,
+                "NDA_FLAGS_EXT": _flags_attr("neighbor_cache_entry_ext_flags", 4),
+                "NDA_NDM_STATE_MASK": _flags_attr("nud_states", 2), "NDA_NDM_FLAGS_MASK": _flags_attr("ntf_flags", 1),
+                "NDA_PROTOCOL": lambda nl, off, n: _xval_attr("inet_protocols", 1)(nl, off, n), "NDA_NH_ID": u32}
 _ATTR_TABLES = {"link": ("rtnl_link_attrs", _LINK_ATTRS), "addr": ("rtnl_addr_attrs", _ADDR_ATTRS),
                 "route": ("rtnl_route_attrs", _ROUTE_ATTRS), "neigh": ("rtnl_neigh_attrs", _NEIGH_ATTRS)}
+
+
+def _port_vsi(nl, off, n):
+    """struct ifla_port_vsi: the pad shown when nonzero."""
+    if n < 8:
+        return None
+    b = nl.mem.get(off, 8)
+    if b is None:
+        return nl.mem.at(off)
+    b = bytes(b)
+    text = f"{{vsi_mgr_id={b[0]}, vsi_type_id={quote_buf(b[1:4], 3, 3, 0, True)}, vsi_type_version={b[4]}"
+    if any(b[5:8]):
+        text += f", pad={quote_buf(b[5:8], 3, 3, 0, True)}"
+    return text + "}"
+
+
+_PORT_ATTRS = {"IFLA_PORT_VF": u32, "IFLA_PORT_PROFILE": "str", "IFLA_PORT_VSI_TYPE": _port_vsi,
+               "IFLA_PORT_REQUEST": u8, "IFLA_PORT_RESPONSE": u16}
+
+
+def _port(nl, off, n):
+    # strace names the unknown ones IFLA_VF_PORT_??? here too
+    printers = _named(nl, "rtnl_ifla_port_attrs", _PORT_ATTRS)
+    return attrs(nl, off, n, "rtnl_ifla_port_attrs", printers, dflt="IFLA_VF_PORT_???")
+
+
+def _prop_list(nl, off, n):
+    """IFLA_PROP_LIST: link attributes, of which only IFLA_ALT_IFNAME is decoded."""
+    by_name = dict(nl.c.fs("rtnl_link_attrs").items)
+    return attrs(nl, off, n, "rtnl_link_attrs", {by_name["IFLA_ALT_IFNAME"]: nla_str})
+
+
+def _linkinfo(nl, off, n):
+    table = {"IFLA_INFO_KIND": "str", "IFLA_INFO_SLAVE_KIND": "str"}
+    return attrs(nl, off, n, "rtnl_ifla_info_attrs", _named(nl, "rtnl_ifla_info_attrs", table))
+
+
+def _vf_ports(nl, off, n):
+    return attrs(nl, off, n, "rtnl_ifla_vf_port_attrs", _named(nl, "rtnl_ifla_vf_port_attrs", {"IFLA_VF_PORT": _port}))
+
+
+def _xdp(nl, off, n):
+    table = {"IFLA_XDP_FD": s32, "IFLA_XDP_ATTACHED": _xval_attr("rtnl_ifla_xdp_attached_mode", 1),
+             "IFLA_XDP_FLAGS": _u32f_attr("xdp_flags"), "IFLA_XDP_PROG_ID": u32, "IFLA_XDP_DRV_PROG_ID": u32,
+             "IFLA_XDP_SKB_PROG_ID": u32, "IFLA_XDP_HW_PROG_ID": u32, "IFLA_XDP_EXPECTED_FD": s32}
+    return attrs(nl, off, n, "rtnl_ifla_xdp_attrs", _named(nl, "rtnl_ifla_xdp_attrs", table))
+
+
+def _proto_down_reason(nl, off, n):
+    table = {"IFLA_PROTO_DOWN_REASON_MASK": x32, "IFLA_PROTO_DOWN_REASON_VALUE": x32}
+    setname = "rtnl_ifla_proto_down_reason_attrs"
+    return attrs(nl, off, n, setname, _named(nl, setname, table))
+
+
+_LINK_NESTED = {
+    "xdp": _xdp,
+    "proto_down_reason": _proto_down_reason,
+    "linkinfo": _linkinfo,
+    "vf_ports": _vf_ports,
+    "port": _port,
+    "prop_list": _prop_list,
+}
+
+
+def _multipath(family: int):
+    """RTA_MULTIPATH: struct rtnexthop each followed by route attributes (strace's
+    decode_rta_multipath: `[{rtnh...}, attrs]` per next hop, an array when there are several)."""
+    def pr(nl, off, n):
+        if n < 8:
+            return None
+        parts, is_array, cur, left = [], False, off, n
+        style = nl.style()
+        for _ in range(n // 4 + 1):  # each step advances at least 4 bytes
+            b = nl.mem.get(cur, 8)
+            if b is None:
+                parts.append(nl.mem.at(cur))
+                break
+            ln, fl, hops, ifi = struct.unpack("<HBBi", b)
+            rl = min(left, ln)
+            if cur == off and ln < n:
+                is_array = True
+            el = (f"{{rtnh_len={ln}, rtnh_flags={nl.c.fs('route_nexthop_flags').flags(fl, style)}, "
+                  f"rtnh_hops={hops}, rtnh_ifindex={_ifindex(ifi, nl.style())}}}")
+            if rl > 8:
+                el = f"[{el}, {attrs(nl, cur + 8, rl - 8, 'rtnl_route_attrs', _route_attrs(family, 'route', nl))}]"
+            parts.append(el)
+            step = (rl + 3) & ~3
+            if step >= left or step == 0:
+                break
+            cur, left = cur + step, left - step
+        text = ", ".join(parts)
+        return f"[{text}]" if is_array else text
+
+    return pr
+
+
+def _via(nl, off, n):
+    """struct rtvia: the family, then the address by it."""
+    if n < 2:
+        return None
+    b = nl.mem.get(off, 2)
+    if b is None:
+        return nl.mem.at(off)
+    fam = struct.unpack("<H", b)[0]
+    text = f"{{rtvia_family={_fam(nl, fam)}"
+    if n > 2:
+        size = {socket.AF_INET: 4, socket.AF_INET6: 16}.get(fam)
+        a = nl.mem.get(off + 2, size) if size and n - 2 >= size else None
+        if a is not None and fam == socket.AF_INET:
+            text += f', rtvia_addr=inet_addr("{socket.inet_ntop(fam, bytes(a))}")'
+        elif a is not None:
+            text += f', inet_pton(AF_INET6, "{socket.inet_ntop(fam, bytes(a))}", &rtvia_addr)'
+        else:
+            text += f", rtvia_addr={nl.hexstr(off + 2, n - 2)}"
+    return text + "}"
+
+
+def _metrics(nl, off, n):
+    names = ("RTAX_LOCK RTAX_MTU RTAX_WINDOW RTAX_RTT RTAX_RTTVAR RTAX_SSTHRESH RTAX_CWND RTAX_ADVMSS "
+             "RTAX_REORDERING RTAX_HOPLIMIT RTAX_INITCWND RTAX_FEATURES RTAX_RTO_MIN RTAX_INITRWND RTAX_QUICKACK").split()
+    table = {k: u32 for k in names}
+    table["RTAX_CC_ALGO"] = nla_str
+    return attrs(nl, off, n, "rtnl_rta_metrics_attrs", _named(nl, "rtnl_rta_metrics_attrs", table))
+
+
+# built when first asked (their helpers are defined further down)
+_ROUTE_SPECS = {
+    "metrics": lambda: _metrics,
+    "rta_cacheinfo": lambda: _fields_struct("IIIIIIII", ("rta_clntref", "rta_lastuse", "rta_expires", "rta_error",
+                                                         "rta_used", "rta_id", "rta_ts", "rta_tsage"), ("rta_id",)),
+    "mfc_stats": lambda: _fields_struct("QQQ", ("mfcs_packets", "mfcs_bytes", "mfcs_wrong_if")),
+    "via": lambda: _via,
+    "encap_type": lambda: _xval_attr("lwtunnel_encap_types", 2),
+}
 
 
 def _printer(spec, family: int):
@@ -312,6 +500,15 @@ def _printer(spec, family: int):
         return _attr_addr(family)
     if spec == "ifindex":
         return _ifindex_attr
+    if spec == "multipath":
+        return _multipath(family)
+    if spec in _ROUTE_SPECS:
+        return _ROUTE_SPECS[spec]()
+    if spec in _LINK_NESTED:
+        return _LINK_NESTED[spec]
+    if spec == "ifmap":  # struct rtnl_link_ifmap (its fields, without the tail padding)
+        return _fields_struct("QQQHBB", ("mem_start", "mem_end", "base_addr", "irq", "dma", "port"),
+                              ("mem_start", "mem_end", "base_addr"))
     if isinstance(spec, tuple):
         how, setname = spec
         return _u32f_attr(setname) if how == "flags32" else _u32x_attr(setname)
@@ -337,10 +534,11 @@ def _u32x_attr(setname):
 
 
 def _ifindex_attr(nl, off, n):
-    if n != 4:
+    """strace's decode_nla_ifindex: an unsigned index in the first 4 bytes."""
+    if n < 4:
         return None
     b = nl.mem.get(off, 4)
-    return _ifindex(struct.unpack("<i", b)[0]) if b is not None else nl.mem.at(off)
+    return _ifindex(struct.unpack("<I", b)[0], nl.style()) if b is not None else nl.mem.at(off)
 
 
 def _u32f_attr(setname):
@@ -365,6 +563,429 @@ for _t in (0x1C, 0x1D, 0x1E):
     _ROUTE[_t] = (_NDMSG, 12, "rtnl_neigh_attrs", "neigh")
 
 
+# --- the smaller route messages: a one-byte family header (padded to 4), then attributes
+
+def _xval_attr(setname: str, size: int):
+    """A value of `size` bytes named by a set (strace's decode_nla_xval)."""
+    def pr(nl, off, n):
+        if n < size or n > 8:
+            return None
+        b = nl.mem.get(off, size)
+        if b is None:
+            return nl.mem.at(off)
+        return nl.c.fs(setname).xval(int.from_bytes(bytes(b), "little"), nl.style())
+
+    return pr
+
+
+def _in_addr_attr(family: int):
+    """An address attribute: inet_addr(...) / inet_pton(...); in hex when
+    shorter, or as a string with -X raw (strace's decode_nla_in_addr)."""
+    size = 4 if family == socket.AF_INET else 16
+
+    def pr(nl, off, n):
+        if n < size:
+            return None
+        b = nl.mem.get(off, size)
+        if b is None:
+            return nl.mem.at(off)
+        a = socket.inet_ntop(family, bytes(b))
+        text = f'inet_addr("{a}")' if family == socket.AF_INET else f'inet_pton(AF_INET6, "{a}")'
+        style = nl.style()
+        if style == "abbrev":
+            return text
+        return nl.hexstr(off, size) + (f" /* {text} */" if style == "verbose" else "")
+
+    return pr
+
+
+def _fields_struct(fmt: str, names: tuple, hex_fields=()):
+    """A struct of integer fields, printed when the attribute holds it whole."""
+    size = struct.calcsize("<" + fmt)
+
+    def pr(nl, off, n):
+        if n < size:
+            return None
+        b = nl.mem.get(off, size)
+        if b is None:
+            return nl.mem.at(off)
+        vals = struct.unpack("<" + fmt, b)
+        return "{" + ", ".join(f"{k}={hexa(v) if k in hex_fields else v}" for k, v in zip(names, vals)) + "}"
+
+    return pr
+
+
+_NDT_STATS = ("ndts_allocs ndts_destroys ndts_hash_grows ndts_res_failed ndts_lookups ndts_hits "
+              "ndts_rcv_probes_mcast ndts_rcv_probes_ucast ndts_periodic_gc_runs ndts_forced_gc_runs "
+              "ndts_table_fulls").split()
+
+
+def _ndt_stats(nl, off, n):
+    """struct ndt_stats: 11 u64, or the older 10 when the attribute is exactly that."""
+    k = 11 if n >= 88 else 10 if n == 80 else 0
+    if not k:
+        return None
+    b = nl.mem.get(off, 8 * k)
+    if b is None:
+        return nl.mem.at(off)
+    return "{" + ", ".join(f"{f}={v}" for f, v in zip(_NDT_STATS, struct.unpack(f"<{k}Q", b))) + "}"
+
+
+def _nested(setname: str, table: dict):
+    def pr(nl, off, n):
+        return attrs(nl, off, n, setname, _named(nl, setname, table))
+
+    return pr
+
+
+def _named(nl, setname: str, table: dict) -> dict:
+    """{attribute name: printer} -> {attribute value: printer} through the set."""
+    by_name = dict(nl.c.fs(setname).items)
+    return {by_name[k]: (nla_str if v == "str" else _ifindex_attr if v == "ifindex" else v)
+            for k, v in table.items() if k in by_name and v is not None}
+
+
+_NSID_ATTRS = {"NETNSA_NSID": s32, "NETNSA_PID": u32, "NETNSA_FD": s32, "NETNSA_TARGET_NSID": s32,
+               "NETNSA_CURRENT_NSID": s32}
+_NETCONF_ATTRS = {"NETCONFA_IFINDEX": "ifindex", "NETCONFA_FORWARDING": s32, "NETCONFA_RP_FILTER": s32,
+                  "NETCONFA_MC_FORWARDING": s32, "NETCONFA_PROXY_NEIGH": s32,
+                  "NETCONFA_IGNORE_ROUTES_WITH_LINKDOWN": s32, "NETCONFA_INPUT": s32, "NETCONFA_BC_FORWARDING": s32}
+_NDTPA_ATTRS = {"NDTPA_IFINDEX": "ifindex", "NDTPA_REFCNT": u32, "NDTPA_REACHABLE_TIME": u64,
+                "NDTPA_BASE_REACHABLE_TIME": u64, "NDTPA_RETRANS_TIME": u64, "NDTPA_GC_STALETIME": u64,
+                "NDTPA_DELAY_PROBE_TIME": u64, "NDTPA_QUEUE_LEN": u32, "NDTPA_APP_PROBES": u32,
+                "NDTPA_UCAST_PROBES": u32, "NDTPA_MCAST_PROBES": u32, "NDTPA_ANYCAST_DELAY": u64,
+                "NDTPA_PROXY_DELAY": u64, "NDTPA_PROXY_QLEN": u32, "NDTPA_LOCKTIME": u64,
+                "NDTPA_QUEUE_LENBYTES": u32, "NDTPA_MCAST_REPROBES": u32, "NDTPA_INTERVAL_PROBE_TIME_MS": u64}
+_NDTA_ATTRS = {"NDTA_NAME": "str", "NDTA_THRESH1": u32, "NDTA_THRESH2": u32, "NDTA_THRESH3": u32,
+               "NDTA_CONFIG": _fields_struct("HHIIIIIII", ("ndtc_key_len", "ndtc_entry_size", "ndtc_entries",
+                                                           "ndtc_last_flush", "ndtc_last_rand", "ndtc_hash_rnd",
+                                                           "ndtc_hash_mask", "ndtc_hash_chain_gc",
+                                                           "ndtc_proxy_qlen"), ("ndtc_hash_mask",)),
+               "NDTA_PARMS": _nested("rtnl_neightbl_parms_attrs", _NDTPA_ATTRS), "NDTA_STATS": _ndt_stats,
+               "NDTA_GC_INTERVAL": u64}
+_IPMRA_ATTRS = {"IPMRA_CREPORT_MSGTYPE": _xval_attr("rtnl_ipmra_msg_types", 1), "IPMRA_CREPORT_VIF_ID": u32,
+                "IPMRA_CREPORT_SRC_ADDR": _in_addr_attr(socket.AF_INET),
+                "IPMRA_CREPORT_DST_ADDR": _in_addr_attr(socket.AF_INET), "IPMRA_CREPORT_TABLE": u32}
+_IP6MRA_ATTRS = {"IP6MRA_CREPORT_MSGTYPE": _xval_attr("rtnl_ip6mra_msg_types", 1), "IP6MRA_CREPORT_MIF_ID": u32,
+                 "IP6MRA_CREPORT_SRC_ADDR": _in_addr_attr(socket.AF_INET6),
+                 "IP6MRA_CREPORT_DST_ADDR": _in_addr_attr(socket.AF_INET6)}
+# RTNL_FAMILY_IPMR / RTNL_FAMILY_IP6MR: their cache reports' attributes
+_CREPORT = {0x80: ("rtnl_ipmra_creport_attr", _IPMRA_ATTRS), 0x81: ("rtnl_ip6mra_creport_attr", _IP6MRA_ATTRS)}
+
+
+def _rtnl_family(nl, fam: int) -> str:
+    """rtgen_family of a cache report: RTNL_FAMILY_* first, then AF_*."""
+    name = nl.c.fs("rtnl_family").lookup(fam) or nl.c.fs("addrfams").lookup(fam)
+    raw, style = hexa(fam), nl.style()
+    if style == "raw":
+        return raw
+    if name:
+        return f"{raw} /* {name} */" if style == "verbose" else name
+    return f"{raw} /* RTNL_FAMILY_??? */"
+
+
+def _family_msg(field: str, setname: str | None, table: dict | None):
+    """{field=family}, then attributes after NLMSG_ALIGN(1) (rtgenmsg, netconfmsg, ndtmsg)."""
+    def dec(nl, off, n, family):
+        text = f"{{{field}={_fam(nl, family)}}}"
+        if n > 4:
+            text += ", " + attrs(nl, off + 4, n - 4, setname, _named(nl, setname, table))
+        return text
+
+    return dec
+
+
+def _cachereport(nl, off, n, family):
+    text = f"{{rtgen_family={_rtnl_family(nl, family)}}}"
+    if n > 4:
+        spec = _CREPORT.get(family)
+        if spec is None:
+            text += ", " + nl.hexstr(off + 4, n - 4)
+        else:
+            text += ", " + attrs(nl, off + 4, n - 4, spec[0], _named(nl, spec[0], spec[1]))
+    return text
+
+
+_IFAL_FIELDS = (("ifal_family", None), ("ifal_prefixlen", _u8(2)), ("ifal_flags", _u8(3)),  # after a reserved byte
+                ("ifal_index", lambda nl, b: _ifindex(struct.unpack_from("<i", b, 4)[0], nl.style())),
+                ("ifal_seq", lambda nl, b: str(struct.unpack_from("<I", b, 8)[0])))
+
+
+def _addrlabel(nl, off, n, family):
+    text, ok = _route_struct(nl, off, n, family, 12, _IFAL_FIELDS)
+    if ok and n > 12:
+        printers = _named(nl, "rtnl_addrlabel_attrs", {"IFAL_LABEL": u32})
+        by_name = dict(nl.c.fs("rtnl_addrlabel_attrs").items)
+        if family in (socket.AF_INET, socket.AF_INET6):
+            printers[by_name["IFAL_ADDRESS"]] = _attr_addr(family)
+        text += ", " + attrs(nl, off + 12, n - 12, "rtnl_addrlabel_attrs", printers)
+    return text
+
+
+def _range_attr(fmt: str):
+    """struct fib_rule_uid_range / fib_rule_port_range: {start=, end=}."""
+    return _fields_struct(fmt, ("start", "end"))
+
+
+def _be64_attr(nl, off, n):
+    if n < 8:
+        return None
+    b = nl.mem.get(off, 8)
+    if b is None:
+        return nl.mem.at(off)
+    return f"htobe64({struct.unpack('>Q', b)[0]})"
+
+
+_RULE_ATTRS = {"FRA_IIFNAME": "str", "FRA_GOTO": u32, "FRA_PRIORITY": u32, "FRA_FWMARK": u32, "FRA_FLOW": u32,
+               "FRA_TUN_ID": _be64_attr, "FRA_SUPPRESS_IFGROUP": u32, "FRA_SUPPRESS_PREFIXLEN": u32,
+               "FRA_TABLE": _xval_attr("rt_tables", 4), "FRA_FWMASK": u32, "FRA_OIFNAME": "str", "FRA_L3MDEV": u8,
+               "FRA_UID_RANGE": _range_attr("II"), "FRA_PROTOCOL": _xval_attr("rt_protos", 1),
+               "FRA_IP_PROTO": _xval_attr("inet_protocols", 1), "FRA_SPORT_RANGE": _range_attr("HH"),
+               "FRA_DPORT_RANGE": _range_attr("HH")}
+_RULE_FIELDS = (("family", None), ("dst_len", _u8(1)), ("src_len", _u8(2)), ("tos", lambda nl, b: _tos(nl, b[3])),
+                ("table", _fs8(4, "rt_tables")), ("action", _fs8(7, "fib_rule_actions")),
+                ("flags", _u32f(8, "fib_rule_flags")))
+
+
+def _fib_rule(nl, off, n, family):
+    text, ok = _route_struct(nl, off, n, family, 12, _RULE_FIELDS)
+    if ok and n > 12:
+        printers = _named(nl, "rtnl_rule_attrs", _RULE_ATTRS)
+        if family in (socket.AF_INET, socket.AF_INET6):
+            by_name = dict(nl.c.fs("rtnl_rule_attrs").items)
+            printers[by_name["FRA_DST"]] = printers[by_name["FRA_SRC"]] = _attr_addr(family)
+        text += ", " + attrs(nl, off + 12, n - 12, "rtnl_rule_attrs", printers)
+    return text
+
+
+_DCB_FIELDS = (("dcb_family", None), ("cmd", _fs8(1, "dcb_commands")))
+
+
+def _dcb(nl, off, n, family):
+    text, ok = _route_struct(nl, off, n, family, 4, _DCB_FIELDS)
+    if ok and n > 4:
+        text += ", " + attrs(nl, off + 4, n - 4, "rtnl_dcb_attrs", None)
+    return text
+
+
+def _ifstats_mask(nl, v: int) -> str:
+    """if_stats_msg.filter_mask: 1<<IFLA_STATS_LINK_64|... by attribute number."""
+    style = nl.style()
+    if style == "raw" or v == 0:
+        return hexa(v)
+    items = nl.c.fs("ifstats_attrs").items
+    parts, left = [], v
+    for name, k in items:
+        if left >> k & 1:
+            parts.append(f"1<<{name}")
+            left &= ~(1 << k)
+    if not parts:
+        return f"{hexa(v)} /* 1<<IFLA_STATS_??? */"
+    if left:
+        parts.append(hexa(left))
+    text = "|".join(parts)
+    return f"{hexa(v)} /* {text} */" if style == "verbose" else text
+
+
+def _scope8(o: int):
+    """A routing scope: its name, else bare hex (strace prints no RT_SCOPE_??? there)."""
+    def pr(nl, b):
+        v, style = b[o], nl.style()
+        name = nl.c.fs("rt_scopes").lookup(v)
+        if style == "raw" or not name:
+            return hexa(v)
+        return f"{hexa(v)} /* {name} */" if style == "verbose" else name
+
+    return pr
+
+
+def _nonzero_x(o: int, fmt: str):
+    def pr(nl, b):
+        v = struct.unpack_from("<" + fmt, b, o)[0]
+        return hexa(v) if v else None
+
+    return pr
+
+
+def _u32at(o: int):
+    return lambda nl, b: str(struct.unpack_from("<I", b, o)[0])
+
+
+def _ifindex_at(o: int):
+    return lambda nl, b: _ifindex(struct.unpack_from("<I", b, o)[0], nl.style())
+
+
+_TCMSG_FIELDS = (("tcm_family", None), ("tcm_ifindex", _ifindex_at(4)), ("tcm_handle", _u32at(8)),
+                 ("tcm_parent", _u32at(12)), ("tcm_info", _u32at(16)))
+_IFSTATS_FIELDS = (("family", None), ("pad1", _nonzero_x(1, "B")), ("pad2", _nonzero_x(2, "H")),
+                   ("ifindex", _ifindex_at(4)),
+                   ("filter_mask", lambda nl, b: _ifstats_mask(nl, struct.unpack_from("<I", b, 8)[0])))
+_BR_PORT_FIELDS = (("family", None), ("ifindex", _ifindex_at(4)))
+_NHMSG_FIELDS = (("nh_family", None), ("nh_scope", _scope8(1)), ("nh_protocol", _fs8(2, "rt_protos")),
+                 ("resvd", _nonzero_x(3, "B")), ("nh_flags", _u32f(4, "route_nexthop_flags")))
+
+def _int_array(fmt: str, in_hex: bool = False):
+    """An array of integers, the unreadable rest as `... /* address */`."""
+    size = struct.calcsize("<" + fmt)
+
+    def pr(nl, off, n):
+        k = n // size
+        if not k:
+            return None
+        out = []
+        for i in range(k):
+            b = nl.mem.get(off + size * i, size)
+            if b is None:
+                if not out:
+                    return nl.mem.at(off)
+                out.append(f"... /* {nl.mem.at(off + size * i)} */")
+                break
+            v = struct.unpack("<" + fmt, b)[0]
+            out.append(hexa(v) if in_hex else str(v))
+        return "[" + ", ".join(out) + "]"
+
+    return pr
+
+
+_u16_array = _int_array("H")
+
+
+_TCA_STATS_ATTRS = {"TCA_STATS_BASIC": _fields_struct("QI", ("bytes", "packets")),
+                    "TCA_STATS_RATE_EST": _fields_struct("II", ("bps", "pps")),
+                    "TCA_STATS_QUEUE": _fields_struct("IIIII", ("qlen", "backlog", "drops", "requeues", "overlimits")),
+                    "TCA_STATS_RATE_EST64": _fields_struct("QQ", ("bps", "pps")),
+                    "TCA_STATS_BASIC_HW": _fields_struct("QI", ("bytes", "packets")), "TCA_STATS_PKT64": u64}
+_TCA_STAB_ATTRS = {"TCA_STAB_BASE": _fields_struct("BBhiIIII", ("cell_log", "size_log", "cell_align", "overhead",
+                                                                "linklayer", "mpu", "mtu", "tsize")),
+                   "TCA_STAB_DATA": _u16_array}
+_TCA_ACT_ATTRS = {"TCA_ACT_KIND": "str", "TCA_ACT_INDEX": u32,
+                  "TCA_ACT_STATS": _nested("rtnl_tca_stats_attrs", _TCA_STATS_ATTRS),
+                  "TCA_ACT_FLAGS": _u32f_attr("rtnl_tca_act_flags"),
+                  "TCA_ACT_HW_STATS": _u32f_attr("rtnl_tca_act_hw_stats"),
+                  "TCA_ACT_USED_HW_STATS": _u32f_attr("rtnl_tca_act_hw_stats"), "TCA_ACT_IN_HW_COUNT": u32}
+_TC_ATTRS = {"TCA_KIND": "str", "TCA_FCNT": u32, "TCA_CHAIN": u32, "TCA_HW_OFFLOAD": u8,
+             "TCA_INGRESS_BLOCK": u32, "TCA_EGRESS_BLOCK": u32, "TCA_DUMP_FLAGS": u32,
+             "TCA_STATS": _fields_struct("QIIIIIII", ("bytes", "packets", "drops", "overlimits", "bps", "pps", "qlen",
+                                                     "backlog")),
+             "TCA_RATE": _fields_struct("bB", ("interval", "ewma_log")),
+             "TCA_STATS2": _nested("rtnl_tca_stats_attrs", _TCA_STATS_ATTRS),
+             "TCA_STAB": _nested("rtnl_tca_stab_attrs", _TCA_STAB_ATTRS)}
+def _nh_grp(nl, off, n):
+    """NHA_GROUP: struct nexthop_grp entries, reserved fields shown when nonzero."""
+    k = n // 8
+    if not k:
+        return None
+    out = []
+    for i in range(k):
+        b = nl.mem.get(off + 8 * i, 8)
+        if b is None:
+            if not out:
+                return nl.mem.at(off)
+            out.append(f"... /* {nl.mem.at(off + 8 * i)} */")
+            break
+        gid, weight, r1, r2 = struct.unpack("<IBBH", b)
+        text = f"{{id={gid}, weight={weight}"
+        if r1:
+            text += f", resvd1={hexa(r1)}"
+        if r2:
+            text += f", resvd2={hexa(r2)}"
+        out.append(text + "}")
+    return "[" + ", ".join(out) + "]"
+
+
+def _nh_res_group(nl, off, n):
+    setname = "rtnl_nha_res_group_attrs"
+    table = {"NHA_RES_GROUP_BUCKETS": u16, "NHA_RES_GROUP_IDLE_TIMER": _clock_t,
+             "NHA_RES_GROUP_UNBALANCED_TIMER": _clock_t, "NHA_RES_GROUP_UNBALANCED_TIME": _clock_t}
+    return attrs(nl, off, n, setname, _named(nl, setname, table))
+
+
+def _nh_res_bucket(nl, off, n):
+    setname = "rtnl_nha_res_bucket_attrs"
+    table = {"NHA_RES_BUCKET_INDEX": u16, "NHA_RES_BUCKET_IDLE_TIME": _clock_t, "NHA_RES_BUCKET_NH_ID": u32}
+    return attrs(nl, off, n, setname, _named(nl, setname, table))
+
+
+_NH_ATTRS = {"NHA_ID": u32, "NHA_BLACKHOLE": u32, "NHA_OIF": "ifindex", "NHA_GROUPS": u32, "NHA_MASTER": "ifindex",
+             "NHA_FDB": u32, "NHA_GROUP": _nh_grp, "NHA_GROUP_TYPE": _xval_attr("rtnl_nexthop_grp_types", 2),
+             "NHA_ENCAP_TYPE": _xval_attr("lwtunnel_encap_types", 2),
+             "NHA_RES_GROUP": _nh_res_group, "NHA_RES_BUCKET": _nh_res_bucket}
+
+
+def _clock_t(nl, off, n):
+    """A clock_t of 1..8 bytes, with its seconds at USER_HZ 100 (strace's print_clock_t)."""
+    if n > 8:
+        return None
+    b = nl.mem.get(off, n)
+    if b is None:
+        return nl.mem.at(off)
+    v = int.from_bytes(bytes(b), "little")
+    return f"{v} /* {v // 100}.{v % 100:02d} s */" if v and nl.style() != "raw" else str(v)
+
+
+def _mdba_router_port(nl, off, n):
+    """An interface index, then the port's attributes after it."""
+    if n < 4:
+        return None
+    b = nl.mem.get(off, 4)
+    text = _ifindex(struct.unpack("<I", b)[0], nl.style()) if b is not None else nl.mem.at(off)
+    if n > 4:
+        table = {"MDBA_ROUTER_PATTR_TIMER": _clock_t, "MDBA_ROUTER_PATTR_TYPE": _xval_attr("multicast_router_types", 1),
+                 "MDBA_ROUTER_PATTR_INET_TIMER": _clock_t, "MDBA_ROUTER_PATTR_INET6_TIMER": _clock_t}
+        setname = "rtnl_mdba_router_pattr_attrs"
+        text += ", " + attrs(nl, off + 4, n - 4, setname, _named(nl, setname, table))
+    return text
+
+
+def _mdba_router(nl, off, n):
+    setname = "rtnl_mdba_router_attrs"
+    return attrs(nl, off, n, setname, _named(nl, setname, {"MDBA_ROUTER_PORT": _mdba_router_port}))
+
+
+def _struct_msg(fields, size: int, setname: str, table: dict | None, addr_attr: str | None = None):
+    """A fixed header read whole (else `...`), then its attributes after
+    NLMSG_ALIGN(size); addr_attr: an attribute holding an address of the header's family."""
+    at = (size + 3) & ~3
+
+    def dec(nl, off, n, family):
+        text, ok = _route_struct(nl, off, n, family, size, fields)
+        if ok and n > at:
+            printers = _named(nl, setname, table or {})
+            if addr_attr and family in (socket.AF_INET, socket.AF_INET6):
+                printers[dict(nl.c.fs(setname).items)[addr_attr]] = _attr_addr(family)
+            text += ", " + attrs(nl, off + at, n - at, setname, printers)
+        return text
+
+    return dec
+
+
+# RTM_* type -> decoder(nl, off, n, family) for the messages above
+_SMALL = {}
+for _t in (0x58, 0x59, 0x5A):  # RTM_{NEW,DEL,GET}NSID
+    _SMALL[_t] = _family_msg("rtgen_family", "rtnl_nsid_attrs", _NSID_ATTRS)
+for _t in (0x50, 0x51, 0x52):  # RTM_{NEW,DEL,GET}NETCONF
+    _SMALL[_t] = _family_msg("ncm_family", "rtnl_netconf_attrs", _NETCONF_ATTRS)
+for _t in (0x40, 0x42, 0x43):  # RTM_{NEW,GET,SET}NEIGHTBL
+    _SMALL[_t] = _family_msg("ndtm_family", "rtnl_neightbl_attrs", _NDTA_ATTRS)
+for _t in (0x48, 0x49, 0x4A):  # RTM_{NEW,DEL,GET}ADDRLABEL
+    _SMALL[_t] = _addrlabel
+_SMALL[0x60] = _cachereport  # RTM_NEWCACHEREPORT
+for _t in (0x20, 0x21, 0x22):  # RTM_{NEW,DEL,GET}RULE
+    _SMALL[_t] = _fib_rule
+for _t in (0x4E, 0x4F):  # RTM_{GET,SET}DCB
+    _SMALL[_t] = _dcb
+for _t in (0x24, 0x25, 0x26, 0x28, 0x29, 0x2A, 0x2C, 0x2D, 0x2E, 0x64, 0x65, 0x66):  # QDISC, TCLASS, TFILTER, CHAIN
+    _SMALL[_t] = _struct_msg(_TCMSG_FIELDS, 20, "rtnl_tc_attrs", _TC_ATTRS)
+for _t in (0x30, 0x31, 0x32):  # RTM_{NEW,DEL,GET}ACTION: struct tcamsg, the family only
+    _SMALL[_t] = _family_msg("tca_family", "rtnl_tc_action_attrs", _TCA_ACT_ATTRS)
+for _t in (0x54, 0x55, 0x56):  # RTM_{NEW,DEL,GET}MDB
+    _SMALL[_t] = _struct_msg(_BR_PORT_FIELDS, 8, "rtnl_mdb_attrs", {"MDBA_ROUTER": _mdba_router})
+for _t in (0x5C, 0x5E):  # RTM_{NEW,GET}STATS
+    _SMALL[_t] = _struct_msg(_IFSTATS_FIELDS, 12, "ifstats_attrs", {"IFLA_STATS_LINK_64": _stats("Q", 25)})
+for _t in (0x68, 0x69, 0x6A):  # RTM_{NEW,DEL,GET}NEXTHOP
+    _SMALL[_t] = _struct_msg(_NHMSG_FIELDS, 8, "rtnl_nexthop_attrs", _NH_ATTRS, "NHA_GATEWAY")
+
+
 def _route(nl, h, off, n):
     if h[1] == 3:  # NLMSG_DONE
         return None
@@ -372,6 +993,9 @@ def _route(nl, h, off, n):
     if b is None:
         return nl.mem.at(off)
     family = b[0]
+    small = _SMALL.get(h[1])
+    if small is not None:
+        return small(nl, off, n, family)
     spec = _ROUTE.get(h[1])
     if spec is None:
         head = f"{{family={_fam(nl, family)}"
@@ -418,7 +1042,7 @@ def _sockid(nl, b: bytes, off: int, family: int) -> str:
         addrs = f"idiag_src={nl.hexstr(0, 0)}"
     ifi, c0, c1 = struct.unpack_from("<III", b, off + 36)
     return (f"id={{idiag_sport=htons({sport}), idiag_dport=htons({dport}), {addrs}, "
-            f"idiag_if={_ifindex(ifi)}, idiag_cookie=[{c0}, {c1}]}}")
+            f"idiag_if={_ifindex(ifi, nl.style())}, idiag_cookie=[{c0}, {c1}]}}")
 
 
 def _inet_diag_req(nl, off: int, n: int, family: int) -> str:
@@ -432,8 +1056,47 @@ def _inet_diag_req(nl, off: int, n: int, family: int) -> str:
     proto = nl.c.fs("inet_protocols").xval(b[1], nl.style())
     ext = b[2]
     states = struct.unpack_from("<I", b, 4)[0]
-    return (head + f"sdiag_protocol={proto}, idiag_ext={hexa(ext)}, idiag_states={_states(states)}, "
+    text = (head + f"sdiag_protocol={proto}, idiag_ext={_idiag_ext(nl, ext)}, idiag_states={_states(states)}, "
             f"{_sockid(nl, b, 8, family)}}}")
+    if n > size:
+        text += ", " + attrs(nl, off + size, n - size, "inet_diag_req_attrs", None)
+    return text
+
+
+def _idiag_ext(nl, v: int) -> str:
+    """idiag_ext: bit k asks for attribute k+1: `1<<(INET_DIAG_TOS-1)|...`."""
+    style = nl.style()
+    if style == "raw" or v == 0:
+        return hexa(v)
+    names = {val: name for name, val in nl.c.fs("inet_diag_attrs").items}
+    parts, left = [], v
+    for k in range(8):
+        if left >> k & 1 and (k + 1) in names:
+            parts.append(f"1<<({names[k + 1]}-1)")
+            left &= ~(1 << k)
+    if not parts:
+        return f"{hexa(v)} /* 1<<INET_DIAG_???-1 */"
+    if left:
+        parts.append(hexa(left))
+    text = "|".join(parts)
+    return f"{hexa(v)} /* {text} */" if style == "verbose" else text
+
+
+def _inet_diag_req_compat(nl, off: int, n: int, family: int) -> str:
+    """The old struct inet_diag_req (TCPDIAG_GETSOCK, DCCPDIAG_GETSOCK)."""
+    size = 60
+    head = f"{{idiag_family={_fam(nl, family)}, "
+    if n < size:
+        return head + "...}"
+    b = nl.mem.get(off, size)
+    if b is None:
+        return head + nl.mem.at(off + 1) + "}"
+    states, dbs = struct.unpack_from("<II", b, 52)
+    text = (head + f"idiag_src_len={b[1]}, idiag_dst_len={b[2]}, idiag_ext={_idiag_ext(nl, b[3])}, "
+            f"{_sockid(nl, b, 4, family)}, idiag_states={_states(states)}, idiag_dbs={dbs}}}")
+    if n > size:
+        text += ", " + attrs(nl, off + size, n - size, "inet_diag_req_attrs", None)
+    return text
 
 
 def _inet_diag_msg(nl, off: int, n: int, family: int) -> tuple[str, bool]:
@@ -471,13 +1134,85 @@ _INET_DIAG_ATTRS = {"INET_DIAG_SHUTDOWN": u8, "INET_DIAG_MARK": u32, "INET_DIAG_
                     "INET_DIAG_SOCKOPT": _sockopt_bits}
 
 
+def _unix_vfs(nl, off, n):
+    """struct unix_diag_vfs {ino, dev}: printed device first, as makedev(major, minor)."""
+    if n < 8:
+        return None
+    b = nl.mem.get(off, 8)
+    if b is None:
+        return nl.mem.at(off)
+    ino, dev = struct.unpack("<II", b)  # the inode comes first
+    major, minor = (dev >> 8) & 0xFFF, (dev & 0xFF) | ((dev >> 12) & 0xFFF00)
+    return f"{{udiag_vfs_dev=makedev({hexa(major)}, {hexa(minor)}), udiag_vfs_ino={ino}}}"
+
+
+_UNIX_DIAG_ATTRS = {"UNIX_DIAG_NAME": "str", "UNIX_DIAG_VFS": _unix_vfs, "UNIX_DIAG_PEER": u32,
+                    "UNIX_DIAG_ICONS": _int_array("I"),
+                    "UNIX_DIAG_RQLEN": _fields_struct("II", ("udiag_rqueue", "udiag_wqueue")),
+                    "UNIX_DIAG_SHUTDOWN": u8, "UNIX_DIAG_UID": u32}
+
+
+def _unix_diag_msg(nl, off, n, family):
+    head = f"{{udiag_family={_fam(nl, family)}, "
+    if n < 16:
+        return head + "...}"
+    b = nl.mem.get(off, 16)
+    if b is None:
+        return head + nl.mem.at(off + 1) + "}"
+    st = _TCP_STATES.get(b[2], f"{hexa(b[2])} /* TCP_??? */")
+    ino, c0, c1 = struct.unpack_from("<III", b, 4)
+    text = (head + f"udiag_type={nl.c.fs('sock_types').xval(b[1], nl.style())}, udiag_state={st}, "
+            f"udiag_ino={ino}, udiag_cookie=[{c0}, {c1}]}}")
+    if n > 16:
+        text += ", " + attrs(nl, off + 16, n - 16, "unix_diag_attrs", _named(nl, "unix_diag_attrs", _UNIX_DIAG_ATTRS))
+    return text
+
+
+_NETLINK_DIAG_ATTRS = {"NETLINK_DIAG_GROUPS": _int_array("Q", True),
+                       "NETLINK_DIAG_RX_RING": _fields_struct("IIII", ("ndr_block_size", "ndr_block_nr",
+                                                                       "ndr_frame_size", "ndr_frame_nr")),
+                       "NETLINK_DIAG_TX_RING": _fields_struct("IIII", ("ndr_block_size", "ndr_block_nr",
+                                                                       "ndr_frame_size", "ndr_frame_nr")),
+                       "NETLINK_DIAG_FLAGS": _u32f_attr("netlink_socket_flags")}
+_NETLINK_STATES = {0: "NETLINK_UNCONNECTED", 1: "NETLINK_CONNECTED"}
+
+
+def _netlink_diag_msg(nl, off, n, family):
+    head = f"{{ndiag_family={_fam(nl, family)}, "
+    if n < 28:
+        return head + "...}"
+    b = nl.mem.get(off, 28)
+    if b is None:
+        return head + nl.mem.at(off + 1) + "}"
+    style = nl.style()
+    st = _NETLINK_STATES.get(b[3])
+    st = (st if style == "abbrev" else f"{hexa(b[3])} /* {st} */") if st and style != "raw" else \
+        (hexa(b[3]) if style == "raw" else f"{hexa(b[3])} /* NETLINK_??? */")
+    portid, dport, dgroup, ino, c0, c1 = struct.unpack_from("<IIIIII", b, 4)
+    text = (head + f"ndiag_type={nl.c.fs('sock_types').xval(b[1], style)}, "
+            f"ndiag_protocol={nl.c.fs('netlink_protocols').xval(b[2], style)}, ndiag_state={st}, "
+            f"ndiag_portid={portid}, ndiag_dst_portid={dport}, ndiag_dst_group={dgroup}, ndiag_ino={ino}, "
+            f"ndiag_cookie=[{c0}, {c1}]}}")
+    if n > 28:
+        text += ", " + attrs(nl, off + 28, n - 28, "netlink_diag_attrs",
+                             _named(nl, "netlink_diag_attrs", _NETLINK_DIAG_ATTRS))
+    return text
+
+
 def _sock_diag(nl, h, off, n):
+    if h[1] in (0x12, 0x13) and h[2] & 1:  # TCPDIAG_GETSOCK, DCCPDIAG_GETSOCK requests
+        b = nl.mem.get(off, 1)
+        return _inet_diag_req_compat(nl, off, n, b[0]) if b is not None else nl.mem.at(off)
     if h[1] not in (0x14, 0x15) or h[1] == 3:  # SOCK_DIAG_BY_FAMILY, SOCK_DESTROY
         return None
     b = nl.mem.get(off, 1)
     if b is None:
         return nl.mem.at(off)
     family = b[0]
+    if family == socket.AF_UNIX and not h[2] & 1:  # a reply: struct unix_diag_msg
+        return _unix_diag_msg(nl, off, n, family)
+    if family == socket.AF_NETLINK and not h[2] & 1:  # struct netlink_diag_msg
+        return _netlink_diag_msg(nl, off, n, family)
     if family not in (socket.AF_INET, socket.AF_INET6):
         text = f"{{family={_fam(nl, family)}"
         if n > 1:

@@ -19,12 +19,15 @@ static void tr_sync(struct tr_loop *L)
 	ssize_t n;
 
 	if (!L->sync_on) {
-		/* the consumer says when it reads frames (its first ack): until
-		 * then (start-up: it may be waiting for the exec itself) the
-		 * loop does not wait for it */
+		/* before the command's exec the consumer may be waiting for that
+		 * exec itself (its launcher reports it), so the loop waits for it
+		 * only once it has acked or the exec has happened: from the first
+		 * stop after the exec on, every line is printed before the
+		 * tracee runs on (waiting for the first ack instead let a short
+		 * program run unheld while the consumer was slow to start) */
 		struct pollfd p = { .fd = L->cfg->ack_fd, .events = POLLIN };
 
-		if (poll(&p, 1, 0) <= 0)
+		if (!L->execd && poll(&p, 1, 0) <= 0)
 			return;
 		L->sync_on = 1;
 	}
@@ -558,6 +561,7 @@ static void tr_on_status_1(struct tr_loop *L, int tid, int status)
 			pers = TR_PERS_I386;
 		t = tr_exec_rename(L, t, old);
 		L->tamper_live = 1; /* strace: nothing is tampered with before the first execve */
+		L->execd = 1;
 		tr_resume(L, t, 0);
 		tr_emit_exec(L, t, old, pers);
 		return;

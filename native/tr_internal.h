@@ -282,6 +282,7 @@ struct tr_loop {
 	/* tamper.c */
 	struct tr_task *delayed; /* threads held by delay_enter=/delay_exit= */
 	int tamper_live; /* launch: 0 until the command's first execve */
+	int execd; /* launch: the command's first execve happened (the consumer no longer waits for it) */
 	int no_setinfo; /* the kernel lacks PTRACE_SET_SYSCALL_INFO */
 	int64_t stop_t0; /* CLOCK_MONOTONIC when wait returned the stop being handled; 0: none */
 	struct tr_sockdiag *sockdiag; /* sockdiag.c, made at the first -yy socket */

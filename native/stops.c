@@ -90,6 +90,17 @@ static void tr_on_entry(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo 
 	uint16_t ef;
 
 	pe = tr_plan_lookup(&L->plan, pers, (uint32_t)nr);
+	if (L->plan.flags & TR_PF_STACK) {
+		if (tr_unwind_maps_call(pers, (uint32_t)nr))
+			L->uw_gen++; /* -k: the module cache is read again */
+		if (seccomp && !pe) {
+			/* stopped for the cache alone (bpfgen adds these calls
+			 * with -k): no record */
+			t->flags &= ~T_WANT_EXIT;
+			tr_resume(L, t, 0);
+			return;
+		}
+	}
 	if (seccomp) {
 		ef = si->seccomp.ret_data & 0xffff;
 	} else {
@@ -120,6 +131,8 @@ static void tr_on_entry(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo 
 	}
 	if (pe && (ef & TR_EF_FETCH_ENTRY))
 		t->mem_n = tr_fetch(L, t, pe, 0, &t->mem, 0);
+	if (L->plan.flags & TR_PF_STACK)
+		tr_unwind(L, t, tr_unwind_on_enter(pers, (uint32_t)nr)); /* -k: the same frames as at its exit */
 	t->has_cpu = 0;
 	if (L->plan.flags & TR_PF_CPU_TIME) {
 		int64_t c = tr_cpu(t);
@@ -555,6 +568,7 @@ static void tr_on_status_1(struct tr_loop *L, int tid, int status)
 		if (ptrace(TR_PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof(si), &si) > 0 && si.arch == TR_AUDIT_ARCH_I386)
 			pers = TR_PERS_I386;
 		t = tr_exec_rename(L, t, old);
+		tr_unwind_drop(t); /* -k: a new program, new modules */
 		L->tamper_live = 1; /* strace: nothing is tampered with before the first execve */
 		tr_resume(L, t, 0);
 		tr_emit_exec(L, t, old, pers);

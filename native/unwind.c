@@ -1,0 +1,198 @@
+/* -k: the call's stack, unwound with elfutils' libdwfl while the tracee is
+ * held in its entry stop, and symbolized here (module path, nearest symbol
+ * and offset, module-relative address), one line per frame as strace prints
+ * it. Only when the plan asks (TR_PF_STACK): nothing here runs otherwise.
+ *
+ * The module cache: one Dwfl per task, attached to it (the tracee is already
+ * ptrace-stopped: libdwfl does not attach on its own), its module list read
+ * from /proc/PID/maps again when the mappings may have changed since
+ * (L->uw_gen, bumped at every call that changes mappings: with -k the filter
+ * stops them all, see bpfgen) and dropped at exec. */
+#include <elfutils/libdwfl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tr_internal.h"
+
+#define TR_UW_DEPTH 256
+
+struct tr_uw {
+	Dwfl *dwfl;
+	uint64_t gen; /* L->uw_gen when its modules were read */
+};
+
+struct tr_uw_walk {
+	struct tr_task *t;
+	int on_enter; /* strace's capture at entry (exit, execve): "(+0x0)" when the symbol is "" */
+	int left;
+};
+
+static const Dwfl_Callbacks tr_uw_callbacks = {
+	.find_elf = dwfl_linux_proc_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+};
+
+static void tr_stk_add(struct tr_task *t, const char *s, size_t n)
+{
+	size_t need = t->stk_len + n + 5;
+
+	if (need > t->stk_cap) {
+		size_t cap = t->stk_cap ? t->stk_cap * 2 : 1024;
+		char *p;
+
+		while (cap < need)
+			cap *= 2;
+		p = realloc(t->stk, cap);
+		if (!p)
+			return;
+		t->stk = p;
+		t->stk_cap = cap;
+	}
+	/* a msgpack str */
+	unsigned char *q = (unsigned char *)t->stk + t->stk_len;
+	if (n < 32) {
+		*q++ = (unsigned char)(0xa0 | n);
+	} else if (n < 256) {
+		*q++ = 0xd9;
+		*q++ = (unsigned char)n;
+	} else {
+		*q++ = 0xda;
+		*q++ = (unsigned char)(n >> 8);
+		*q++ = (unsigned char)n;
+	}
+	memcpy(q, s, n);
+	t->stk_len = (size_t)((char *)q + n - t->stk);
+	t->stk_n++;
+}
+
+static int tr_uw_frame(Dwfl_Frame *state, void *arg)
+{
+	struct tr_uw_walk *w = arg;
+	Dwarf_Addr pc;
+	bool activation;
+	char line[1024];
+	int n;
+
+	if (!dwfl_frame_pc(state, &pc, &activation))
+		return -1;
+	if (!activation)
+		pc--; /* a return address: the call is the insn before */
+	Dwfl *dwfl = dwfl_thread_dwfl(dwfl_frame_thread(state));
+	Dwfl_Module *mod = dwfl_addrmodule(dwfl, pc);
+	if (mod) {
+		GElf_Off off = 0;
+		GElf_Sym sym;
+		Dwarf_Addr rel = pc;
+		const char *modname = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+		const char *symname = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
+
+		dwfl_module_relocate_address(mod, &rel);
+		if (symname && (symname[0] || w->on_enter))
+			n = snprintf(line, sizeof(line), " > %s(%s+0x%lx) [0x%lx]", modname ? modname : "", symname,
+				     (unsigned long)off, (unsigned long)rel);
+		else
+			n = snprintf(line, sizeof(line), " > %s() [0x%lx]", modname ? modname : "", (unsigned long)rel);
+		if (n >= (int)sizeof(line))
+			n = sizeof(line) - 1;
+		if (n > 0)
+			tr_stk_add(w->t, line, (size_t)n);
+	}
+	if (w->left-- == 0)
+		return DWARF_CB_ABORT;
+	return DWARF_CB_OK;
+}
+
+void tr_unwind_drop(struct tr_task *t)
+{
+	struct tr_uw *u = t->uw;
+
+	if (u) {
+		dwfl_end(u->dwfl);
+		free(u);
+		t->uw = NULL;
+	}
+}
+
+void tr_unwind_free(struct tr_task *t)
+{
+	tr_unwind_drop(t);
+	free(t->stk);
+	t->stk = NULL;
+	t->stk_len = t->stk_cap = 0;
+	t->stk_n = 0;
+}
+
+/* Unwind task `t` (stopped) into t->stk. 0, or -1 (no frames: an error line
+ * is put there instead, as strace prints one). */
+int tr_unwind(struct tr_loop *L, struct tr_task *t, int on_enter)
+{
+	struct tr_uw *u = t->uw;
+	struct tr_uw_walk w = { t, on_enter, TR_UW_DEPTH };
+	char line[512];
+	int r, n;
+
+	t->stk_len = 0;
+	t->stk_n = 0;
+	if (!u) {
+		u = calloc(1, sizeof(*u));
+		if (!u)
+			return -1;
+		u->dwfl = dwfl_begin(&tr_uw_callbacks);
+		if (!u->dwfl || dwfl_linux_proc_attach(u->dwfl, t->tid, true) != 0) {
+			if (u->dwfl)
+				dwfl_end(u->dwfl);
+			free(u);
+			n = snprintf(line, sizeof(line), " > unwind: cannot attach: %s", dwfl_errmsg(-1));
+			tr_stk_add(t, line, (size_t)n);
+			return -1;
+		}
+		u->gen = L->uw_gen - 1;
+		t->uw = u;
+	}
+	if (u->gen != L->uw_gen) {
+		dwfl_report_begin(u->dwfl);
+		if (dwfl_linux_proc_report(u->dwfl, t->tid) == 0)
+			dwfl_report_end(u->dwfl, NULL, NULL);
+		u->gen = L->uw_gen;
+	}
+	r = dwfl_getthread_frames(u->dwfl, t->tid, tr_uw_frame, &w);
+	if (r && !t->stk_n) {
+		n = snprintf(line, sizeof(line), " > %s", r < 0 ? dwfl_errmsg(-1) : "too many stack frames");
+		tr_stk_add(t, line, (size_t)(n < (int)sizeof(line) ? n : (int)sizeof(line) - 1));
+		return -1;
+	}
+	return 0;
+}
+
+/* The calls that change a process's mappings (strace's TRACE_MEMORY and
+ * exec): with -k the filter stops them all, so the module cache is read
+ * again after one of them. */
+int tr_unwind_maps_call(int pers, uint32_t nr)
+{
+	if (pers == TR_PERS_X86_64)
+		switch (nr) {
+		case 9: case 10: case 11: case 12: case 25: case 30: case 67:
+		case 216: case 329: case 59: case 322:
+			return 1;
+		}
+	else if (pers == TR_PERS_I386)
+		switch (nr) {
+		case 90: case 91: case 125: case 163: case 192: case 45: case 257:
+		case 380: case 117: case 397: case 398: case 11: case 358:
+			return 1;
+		}
+	return 0;
+}
+
+/* The calls whose stack strace takes at their entry (they do not return:
+ * exit, exit_group, execve, execveat); a frame with an empty symbol then
+ * prints as `(+0x0)`, as strace's queued frames do. */
+int tr_unwind_on_enter(int pers, uint32_t nr)
+{
+	if (pers == TR_PERS_X86_64)
+		return nr == 60 || nr == 231 || nr == 59 || nr == 322;
+	if (pers == TR_PERS_I386)
+		return nr == 1 || nr == 252 || nr == 11 || nr == 358;
+	return 0;
+}

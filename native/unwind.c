@@ -17,20 +17,39 @@
 
 #define TR_UW_DEPTH 256
 
+#define TR_UW_CACHE 256
+
+struct tr_uw_ce {
+	Dwarf_Addr pc;
+	char *line;
+	size_t len;
+	int on_enter;
+};
+
 struct tr_uw {
 	Dwfl *dwfl;
 	uint64_t gen; /* L->uw_gen when its modules were read */
+	struct tr_uw_ce cache[TR_UW_CACHE];
 };
 
 struct tr_uw_walk {
 	struct tr_task *t;
+	struct tr_uw *u;
 	int on_enter; /* strace's capture at entry (exit, execve): "(+0x0)" when the symbol is "" */
 	int left;
 };
 
+/* No separate debug files: the symbols are the module's own, as strace's */
+static int tr_uw_no_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+			      const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
+			      char **debuginfo_file_name)
+{
+	return -1;
+}
+
 static const Dwfl_Callbacks tr_uw_callbacks = {
 	.find_elf = dwfl_linux_proc_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = tr_uw_no_debuginfo,
 };
 
 static void tr_stk_add(struct tr_task *t, const char *s, size_t n)
@@ -66,41 +85,102 @@ static void tr_stk_add(struct tr_task *t, const char *s, size_t n)
 	t->stk_n++;
 }
 
+/* The nearest function symbol at or below `pc` in the module's own symbol
+ * table (.symtab, else .dynsym; no separate debug file), whatever its size:
+ * the name and offset strace 6.1 prints (Debian builds it with libunwind,
+ * whose lookup is this one). NULL when there is none. */
+static const char *tr_uw_sym(Dwfl_Module *mod, Dwarf_Addr pc, GElf_Off *off)
+{
+	int n = dwfl_module_getsymtab(mod);
+	const char *best = NULL;
+	GElf_Addr best_addr = 0;
+
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr, NULL, NULL, NULL);
+
+		if (!name || GELF_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_shndx == SHN_UNDEF || addr > pc)
+			continue;
+		if (!best || addr > best_addr) {
+			best = name;
+			best_addr = addr;
+		}
+	}
+	if (best)
+		*off = pc - best_addr;
+	return best;
+}
+
+/* A small cache of symbolized frames per task, emptied when the modules are
+ * read again: a call's frames repeat from one call to the next. */
+static struct tr_uw_ce *tr_uw_cached(struct tr_uw *u, Dwarf_Addr pc)
+{
+	return &u->cache[(pc ^ (pc >> 12)) & (TR_UW_CACHE - 1)];
+}
+
 static int tr_uw_frame(Dwfl_Frame *state, void *arg)
 {
 	struct tr_uw_walk *w = arg;
 	Dwarf_Addr pc;
 	bool activation;
 	char line[1024];
-	int n;
+	int n = 0;
 
 	if (!dwfl_frame_pc(state, &pc, &activation))
 		return -1;
-	if (!activation)
-		pc--; /* a return address: the call is the insn before */
-	Dwfl *dwfl = dwfl_thread_dwfl(dwfl_frame_thread(state));
-	Dwfl_Module *mod = dwfl_addrmodule(dwfl, pc);
-	if (mod) {
-		GElf_Off off = 0;
-		GElf_Sym sym;
-		Dwarf_Addr rel = pc;
-		const char *modname = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
-		const char *symname = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
+	/* strace prints the return address itself, and names the function
+	 * that holds it */
+	struct tr_uw_ce *ce = tr_uw_cached(w->u, pc);
+	if (ce->pc == pc && ce->line && ce->on_enter == w->on_enter) {
+		tr_stk_add(w->t, ce->line, ce->len);
+	} else {
+		Dwfl *dwfl = dwfl_thread_dwfl(dwfl_frame_thread(state));
+		Dwfl_Module *mod = dwfl_addrmodule(dwfl, pc);
 
-		dwfl_module_relocate_address(mod, &rel);
-		if (symname && (symname[0] || w->on_enter))
-			n = snprintf(line, sizeof(line), " > %s(%s+0x%lx) [0x%lx]", modname ? modname : "", symname,
-				     (unsigned long)off, (unsigned long)rel);
-		else
-			n = snprintf(line, sizeof(line), " > %s() [0x%lx]", modname ? modname : "", (unsigned long)rel);
+		if (mod) {
+			GElf_Off off = 0;
+			Dwarf_Addr start = 0;
+			const char *modname = dwfl_module_info(mod, NULL, &start, NULL, NULL, NULL, NULL, NULL);
+			const char *symname = tr_uw_sym(mod, pc, &off);
+			unsigned long rel = (unsigned long)(pc - start); /* from the module's first mapping */
+
+			if (symname && (symname[0] || w->on_enter))
+				n = snprintf(line, sizeof(line), " > %s(%s+0x%lx) [0x%lx]", modname ? modname : "", symname,
+					     (unsigned long)off, rel);
+			else
+				n = snprintf(line, sizeof(line), " > %s() [0x%lx]", modname ? modname : "", rel);
+		} else {
+			n = snprintf(line, sizeof(line), " > backtracing_error [0x%lx]", (unsigned long)pc);
+		}
 		if (n >= (int)sizeof(line))
 			n = sizeof(line) - 1;
-		if (n > 0)
+		if (n > 0) {
 			tr_stk_add(w->t, line, (size_t)n);
+			char *copy = malloc((size_t)n);
+
+			if (copy) {
+				memcpy(copy, line, (size_t)n);
+				free(ce->line);
+				ce->line = copy;
+				ce->len = (size_t)n;
+				ce->pc = pc;
+				ce->on_enter = w->on_enter;
+			}
+		}
 	}
 	if (w->left-- == 0)
 		return DWARF_CB_ABORT;
 	return DWARF_CB_OK;
+}
+
+static void tr_uw_cache_clear(struct tr_uw *u)
+{
+	for (int i = 0; i < TR_UW_CACHE; i++) {
+		free(u->cache[i].line);
+		u->cache[i].line = NULL;
+		u->cache[i].pc = 0;
+	}
 }
 
 void tr_unwind_drop(struct tr_task *t)
@@ -108,6 +188,7 @@ void tr_unwind_drop(struct tr_task *t)
 	struct tr_uw *u = t->uw;
 
 	if (u) {
+		tr_uw_cache_clear(u);
 		dwfl_end(u->dwfl);
 		free(u);
 		t->uw = NULL;
@@ -128,7 +209,7 @@ void tr_unwind_free(struct tr_task *t)
 int tr_unwind(struct tr_loop *L, struct tr_task *t, int on_enter)
 {
 	struct tr_uw *u = t->uw;
-	struct tr_uw_walk w = { t, on_enter, TR_UW_DEPTH };
+	struct tr_uw_walk w = { t, u, on_enter, TR_UW_DEPTH };
 	char line[512];
 	int r, n;
 
@@ -149,12 +230,14 @@ int tr_unwind(struct tr_loop *L, struct tr_task *t, int on_enter)
 		}
 		u->gen = L->uw_gen - 1;
 		t->uw = u;
+		w.u = u;
 	}
 	if (u->gen != L->uw_gen) {
 		dwfl_report_begin(u->dwfl);
 		if (dwfl_linux_proc_report(u->dwfl, t->tid) == 0)
 			dwfl_report_end(u->dwfl, NULL, NULL);
 		u->gen = L->uw_gen;
+		tr_uw_cache_clear(u);
 	}
 	r = dwfl_getthread_frames(u->dwfl, t->tid, tr_uw_frame, &w);
 	if (r && !t->stk_n) {

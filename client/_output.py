@@ -150,6 +150,7 @@ class Printer:
         self._ips: dict[int, int] = {}  # tid -> its last call's ip (for `<... resumed>` lines)
         self._line_ip = None  # the ip of the record being printed (None: `????????????????`)
         self._stack = getattr(options, "stack", False)  # -k: frames after each call's line
+        self._late_stack: dict[int, list] = {}  # -k: tid -> its exit's record, frames printed when it is gone
         self._lead_static = not (options.tflag or options.relative or options.syscall_number or self._iflag)
         self._acolumn = options.acolumn
         self._times = options.syscall_times
@@ -607,7 +608,10 @@ class Printer:
             text += tamper_marks(flags)
         st = self._call_line(tid, rec[2], nr, text, rec[_S_DUR])
         if self._stack:
-            self._stack_lines(st, rec)
+            if self.name(pers, nr) in ("exit", "exit_group"):
+                self._late_stack[tid] = rec  # strace prints these after `+++ exited ...`
+            else:
+                self._stack_lines(st, rec)
         if self.dumps:
             self._dump(st, self.name(pers, nr), field(rec, "args"), ret, is_error, (field(rec, "mem"),))
 
@@ -746,6 +750,8 @@ class Printer:
         self._gone(tid)
         if self.show_trace and "exit" not in self.o.quiet:
             self._line(tid, rec[2], f"+++ exited with {field(rec, 'status')} +++")
+        if self._late_stack:
+            self._late_frames(tid)
         self._drop(tid)
 
     def _killed(self, rec, tid) -> None:
@@ -754,7 +760,16 @@ class Printer:
         if self.show_trace and self._signal_shown(signo):
             core = "(core dumped) " if field(rec, "core") else ""
             self._line(tid, rec[2], f"+++ killed by {signame(signo)} {core}+++")
+        if self._late_stack:
+            self._late_frames(tid)
         self._drop(tid)
+
+    def _late_frames(self, tid) -> None:
+        """-k: an exit's frames, taken at its entry; strace prints them when
+        the task is gone, after its `+++` line."""
+        rec = self._late_stack.pop(tid, None)
+        if rec is not None:
+            self._stack_lines(self._stream(tid), rec)
 
     def _first_sight(self, tid, announce=True) -> None:
         """A task's first record. A child of a traced task can stop (and
@@ -789,6 +804,8 @@ class Printer:
         except Exception:
             text = f"--- {signame(signo)} ---"
         self._line(tid, rec[2], text)
+        if self._stack:
+            self._stack_lines(self._stream(tid), rec)  # where it was delivered
 
     def _stopped(self, rec, tid) -> None:
         signo = field(rec, "signo")

@@ -207,7 +207,8 @@ void tr_rec_head(struct tr_loop *L, int type, unsigned int nfields, struct tr_ta
 	 * split call) or its whole record; the exit record of a split call has
 	 * none (they went out already) */
 	int stk = t && t->stk_n && (L->plan.flags & TR_PF_STACK) &&
-		  ((type == TR_REC_SYSCALL && !(t->flags & T_SPLIT)) || type == TR_REC_SYSCALL_ENTRY);
+		  ((type == TR_REC_SYSCALL && !(t->flags & T_SPLIT)) || type == TR_REC_SYSCALL_ENTRY ||
+		   (type == TR_REC_SIGNAL && !(t->flags & T_INSYS)));
 	int has_ext = (t && (t->ns_tid || t->ns_tgid)) || ip || stk;
 
 	L->rec_ip = ip;

@@ -131,8 +131,15 @@ static void tr_on_entry(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo 
 	}
 	if (pe && (ef & TR_EF_FETCH_ENTRY))
 		t->mem_n = tr_fetch(L, t, pe, 0, &t->mem, 0);
-	if (L->plan.flags & TR_PF_STACK)
-		tr_unwind(L, t, tr_unwind_on_enter(pers, (uint32_t)nr)); /* -k: the same frames as at its exit */
+	if (L->plan.flags & TR_PF_STACK) {
+		/* -k: the same frames as at its exit; the command's own execve
+		 * is unwound at its exec event instead (its entry is in our
+		 * launcher, which strace never traced) */
+		if (L->tamper_live || !tr_unwind_on_enter(pers, (uint32_t)nr))
+			tr_unwind(L, t, tr_unwind_on_enter(pers, (uint32_t)nr));
+		else
+			t->stk_n = t->stk_len = 0;
+	}
 	t->has_cpu = 0;
 	if (L->plan.flags & TR_PF_CPU_TIME) {
 		int64_t c = tr_cpu(t);
@@ -464,6 +471,8 @@ static void tr_on_signal(struct tr_loop *L, struct tr_task *t, int sig)
 		if (ptrace(TR_PTRACE_GET_SYSCALL_INFO, t->tid, (void *)sizeof(si), &si) > 0)
 			t->ip = si.ip;
 	}
+	if ((L->plan.flags & TR_PF_STACK) && !(t->flags & T_INSYS))
+		tr_unwind(L, t, 0); /* -k: strace prints the stack a signal is delivered at too */
 	if (!TR_SYNC(L))
 		tr_resume(L, t, sig);
 	tr_split_others(L, t);
@@ -569,6 +578,11 @@ static void tr_on_status_1(struct tr_loop *L, int tid, int status)
 			pers = TR_PERS_I386;
 		t = tr_exec_rename(L, t, old);
 		tr_unwind_drop(t); /* -k: a new program, new modules */
+		if ((L->plan.flags & TR_PF_STACK) && !L->tamper_live)
+			/* the command's own execve: its entry was in our launcher,
+			 * which strace never traced; strace shows where the new
+			 * program is when the call returns */
+			tr_unwind(L, t, 0);
 		L->tamper_live = 1; /* strace: nothing is tampered with before the first execve */
 		tr_resume(L, t, 0);
 		tr_emit_exec(L, t, old, pers);

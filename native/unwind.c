@@ -145,6 +145,11 @@ static int tr_uw_frame(Dwfl_Frame *state, void *arg)
 			const char *symname = tr_uw_sym(mod, pc, &off);
 			unsigned long rel = (unsigned long)(pc - start); /* from the module's first mapping */
 
+			if (!symname && w->on_enter) {
+				symname = ""; /* strace's queued frames: `(+0x0)` */
+				off = 0;
+			}
+
 			if (symname && (symname[0] || w->on_enter))
 				n = snprintf(line, sizeof(line), " > %s(%s+0x%lx) [0x%lx]", modname ? modname : "", symname,
 					     (unsigned long)off, rel);

@@ -9,6 +9,7 @@
  * (L->uw_gen, bumped at every call that changes mappings: with -k the filter
  * stops them all, see bpfgen) and dropped at exec. */
 #include <elfutils/libdwfl.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,8 +48,36 @@ static int tr_uw_no_debuginfo(Dwfl_Module *mod, void **userdata, const char *mod
 	return -1;
 }
 
+/* The tracee being unwound (the loop is one thread; libdwfl calls
+ * tr_uw_find_elf only from inside tr_unwind). */
+static int tr_uw_pid;
+
+/* A module's file, opened through /proc/PID/root: the path /proc/PID/maps
+ * shows is the tracee's, and the worker may not share its mount namespace
+ * (the daemon's unit has PrivateTmp=; a container's tracee). libdwfl's own
+ * lookup (the path as it is here, the vDSO from memory) otherwise. */
+static int tr_uw_find_elf(Dwfl_Module *mod, void **userdata, const char *module_name, Dwarf_Addr base,
+			  char **file_name, Elf **elfp)
+{
+	if (module_name[0] == '/' && tr_uw_pid > 0) {
+		char path[4200];
+		int n = snprintf(path, sizeof(path), "/proc/%d/root%s", tr_uw_pid, module_name);
+
+		if (n > 0 && n < (int)sizeof(path)) {
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+			if (fd >= 0) {
+				*file_name = strdup(path);
+				*elfp = NULL;
+				return fd;
+			}
+		}
+	}
+	return dwfl_linux_proc_find_elf(mod, userdata, module_name, base, file_name, elfp);
+}
+
 static const Dwfl_Callbacks tr_uw_callbacks = {
-	.find_elf = dwfl_linux_proc_find_elf,
+	.find_elf = tr_uw_find_elf,
 	.find_debuginfo = tr_uw_no_debuginfo,
 };
 
@@ -220,6 +249,7 @@ int tr_unwind(struct tr_loop *L, struct tr_task *t, int on_enter)
 
 	t->stk_len = 0;
 	t->stk_n = 0;
+	tr_uw_pid = t->tid;
 	if (!u) {
 		u = calloc(1, sizeof(*u));
 		if (!u)

@@ -298,6 +298,8 @@ void tr_emit_entry(struct tr_loop *L, struct tr_task *t)
 		tr_rec_error(L, t, E2BIG, "record too large for a frame");
 		t->mem_n = 0;
 		t->mem.len = 0;
+		t->stk_n = 0; /* -k: the frames go too */
+		t->stk_len = 0;
 	}
 	tr_rec_head(L, TR_REC_SYSCALL_ENTRY, 10, t, t->ts_entry);
 	tr_mp_uint(b, t->pers);
@@ -338,6 +340,8 @@ void tr_emit_call(struct tr_loop *L, struct tr_task *t, int have_exit, int64_t r
 		tr_rec_error(L, t, E2BIG, "record too large for a frame");
 		xn = 0;
 		xmem = NULL;
+		t->stk_n = 0; /* -k: the frames go too */
+		t->stk_len = 0;
 		if (!split) {
 			t->mem_n = 0;
 			t->mem.len = 0;

@@ -476,7 +476,7 @@ static void tr_on_signal(struct tr_loop *L, struct tr_task *t, int sig)
 	if (!TR_SYNC(L))
 		tr_resume(L, t, sig);
 	tr_split_others(L, t);
-	tr_rec_room(L, 256);
+	tr_rec_room(L, 256 + t->stk_len);
 	tr_rec_head(L, TR_REC_SIGNAL, 7, t, tr_now(CLOCK_REALTIME));
 	tr_mp_uint(&L->out, sig);
 	tr_mp_bin(&L->out, sinfo, sizeof(sinfo));

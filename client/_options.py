@@ -433,6 +433,7 @@ def warnings(args, opts: "RunOptions") -> list[str]:
     out = list(getattr(opts.qualifiers, "warnings", None) or ()) + list(opts.notes)
     if opts.summary == 1:
         for on, letter, long in (
+            (getattr(args, "stack", False), "k", "--stack-traces"),
             (args.syscall_number, "n", "--syscall-number"),
             (args.relative is not None, "r", "--relative-timestamps"),
             (args.tflag or args.abs_ts is not None, "t", "--absolute-timestamps"),
@@ -581,7 +582,7 @@ def resolve(args) -> RunOptions:
         pid_comm="comm" in decode_pids,
         detach_execve=_detach_on(getattr(args, "detach_on", None)),
         iflag=bool(getattr(args, "iflag", False)),
-        stack=bool(getattr(args, "stack", False)),
+        stack=bool(getattr(args, "stack", False)) and summary != 1,  # strace: no effect with -c
         daemonize=_daemonize(args, attach),
         summary=summary,
         wall=args.wall,

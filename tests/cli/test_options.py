@@ -74,6 +74,12 @@ def test_refused_options(argv, message):
 
 def test_k_is_an_option():
     assert parse("-k", "true").stack and parse("--stack-traces", "true").stack and not parse("true").stack
+    # strace: no effect with -c (said, and nothing is unwound)
+    from tracerd.client._options import resolve, warnings
+
+    a = parse("-c", "-k", "true")
+    o = resolve(a)
+    assert not o.stack and warnings(a, o) == ["-k/--stack-traces has no effect with -c/--summary-only"]
 
 
 @needs_qualifiers

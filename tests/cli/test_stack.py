@@ -44,6 +44,23 @@ int main(int argc, char **argv) {
 """
 
 
+THREADS = r"""
+#include <pthread.h>
+#include <unistd.h>
+__attribute__((noinline)) void b(void) { getppid(); }
+static void *run(void *p) { (void)p; for (int i = 0; i < 3; i++) b(); return 0; }
+int main(void) {
+	pthread_t t[3];
+	for (int i = 0; i < 3; i++)
+		pthread_create(&t[i], 0, run, 0);
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], 0);
+	b();
+	return 0;
+}
+"""
+
+
 @pytest.fixture(scope="module")
 def prog(tmp_path_factory):
     d = tmp_path_factory.mktemp("stack")
@@ -51,6 +68,8 @@ def prog(tmp_path_factory):
     (d / "main.c").write_text(MAIN)
     subprocess.run(["gcc", "-g", "-O0", "-shared", "-fPIC", "-o", str(d / "libw.so"), str(d / "w.c")], check=True)
     subprocess.run(["gcc", "-g", "-O0", "-o", str(d / "stk"), str(d / "main.c"), "-ldl"], check=True)
+    (d / "mt.c").write_text(THREADS)
+    subprocess.run(["gcc", "-g", "-O0", "-pthread", "-o", str(d / "mt"), str(d / "mt.c")], check=True)
     return d
 
 
@@ -90,3 +109,18 @@ def test_long_option(prog):
     r = tracectl("--stack-traces", "-e", "trace=exit_group", "true")
     assert r.returncode == 0, r.stderr
     assert re.search(r"^ > .*libc\.so\.6\(_exit\+0x[0-9a-f]+\) \[0x[0-9a-f]+\]$", r.stderr, re.M), r.stderr
+
+
+def test_threads_frames_match_strace(prog):
+    """Each thread is unwound on its own: the same frames as strace's, in
+    whatever order the threads ran."""
+    argv = ["-f", "-k", "-e", "trace=getppid", str(prog / "mt")]
+    ours, theirs = tracectl(*argv), strace(*argv)
+    assert ours.returncode == theirs.returncode == 0, ours.stderr
+
+    def frames(text):
+        return sorted(ln for ln in text.splitlines() if ln.startswith(" > "))
+
+    got = frames(ours.stderr)
+    assert sum(f"{prog}/mt(run+0x" in ln for ln in got) == 9, ours.stderr
+    assert got == frames(theirs.stderr)

@@ -174,6 +174,9 @@ static int tr_uw_frame(Dwfl_Frame *state, void *arg)
 			const char *symname = tr_uw_sym(mod, pc, &off);
 			unsigned long rel = (unsigned long)(pc - start); /* from the module's first mapping */
 
+			if (modname && !strncmp(modname, "[vdso", 5))
+				modname = "[vdso]"; /* libdwfl's "[vdso: PID]": /proc/PID/maps's name */
+
 			if (!symname && w->on_enter) {
 				symname = ""; /* strace's queued frames: `(+0x0)` */
 				off = 0;

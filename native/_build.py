@@ -61,7 +61,7 @@ def _builder(module: str, cdef: str, sources: list[str], headers: list[str], lib
 
 
 # libdw (elfutils, Debian's libdw-dev): -k's unwinder (unwind.c)
-ffibuilder = _builder("tracerd.native._tracer", "tracer.h", SOURCES, HEADERS, ("dw", "elf"))
+ffibuilder = _builder("tracerd.native._tracer", "tracer.h", SOURCES, HEADERS, ("dw", "elf", "dl"))
 catcher_builder = _builder("tracerd.native._catcher", "catcher.h", CATCHER_SOURCES, CATCHER_HEADERS)
 
 if __name__ == "__main__":

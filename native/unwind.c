@@ -8,6 +8,7 @@
  * from /proc/PID/maps again when the mappings may have changed since
  * (L->uw_gen, bumped at every call that changes mappings: with -k the filter
  * stops them all, see bpfgen) and dropped at exec. */
+#include <dlfcn.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -141,6 +142,35 @@ static const char *tr_uw_sym(Dwfl_Module *mod, Dwarf_Addr pc, GElf_Off *off)
 	return best;
 }
 
+/* A C++ name as strace prints it (`n::f(int)`): libstdc++'s demangler,
+ * loaded the first time a mangled name shows up (a C program never loads
+ * it). NULL: keep the name as it is. The caller frees the result. */
+static char *tr_uw_demangle(const char *name)
+{
+	static char *(*demangle)(const char *, char *, size_t *, int *);
+	static int tried;
+	int status = -1;
+	char *out;
+
+	if (name[0] != '_' || name[1] != 'Z')
+		return NULL;
+	if (!tried) {
+		void *h = dlopen("libstdc++.so.6", RTLD_NOW | RTLD_LOCAL);
+
+		tried = 1;
+		if (h)
+			demangle = (char *(*)(const char *, char *, size_t *, int *))dlsym(h, "__cxa_demangle");
+	}
+	if (!demangle)
+		return NULL;
+	out = demangle(name, NULL, NULL, &status);
+	if (status != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 /* A small cache of symbolized frames per task, emptied when the modules are
  * read again: a call's frames repeat from one call to the next. */
 static struct tr_uw_ce *tr_uw_cached(struct tr_uw *u, Dwarf_Addr pc)
@@ -182,11 +212,14 @@ static int tr_uw_frame(Dwfl_Frame *state, void *arg)
 				off = 0;
 			}
 
+			char *plain = symname ? tr_uw_demangle(symname) : NULL;
+
 			if (symname && (symname[0] || w->on_enter))
-				n = snprintf(line, sizeof(line), " > %s(%s+0x%lx) [0x%lx]", modname ? modname : "", symname,
-					     (unsigned long)off, rel);
+				n = snprintf(line, sizeof(line), " > %s(%s+0x%lx) [0x%lx]", modname ? modname : "",
+					     plain ? plain : symname, (unsigned long)off, rel);
 			else
 				n = snprintf(line, sizeof(line), " > %s() [0x%lx]", modname ? modname : "", rel);
+			free(plain);
 		} else {
 			n = snprintf(line, sizeof(line), " > backtracing_error [0x%lx]", (unsigned long)pc);
 		}

@@ -124,3 +124,20 @@ def test_threads_frames_match_strace(prog):
     got = frames(ours.stderr)
     assert sum(f"{prog}/mt(run+0x" in ln for ln in got) == 9, ours.stderr
     assert got == frames(theirs.stderr)
+
+
+CXX = r"""
+#include <unistd.h>
+namespace n { __attribute__((noinline)) void f(int) { write(1, "x\n", 2); } }
+int main() { n::f(1); }
+"""
+
+
+@pytest.mark.skipif(shutil.which("g++") is None, reason="g++ missing")
+def test_cxx_names_demangled_as_strace(tmp_path):
+    (tmp_path / "cp.cc").write_text(CXX)
+    subprocess.run(["g++", "-g", "-O0", "-o", str(tmp_path / "cp"), str(tmp_path / "cp.cc")], check=True)
+    argv = ["-k", "-e", "trace=write", str(tmp_path / "cp")]
+    ours, theirs = tracectl(*argv), strace(*argv)
+    assert f" > {tmp_path}/cp(n::f(int)+0x" in ours.stderr, ours.stderr
+    assert _lines(ours.stderr) == _lines(theirs.stderr)

@@ -236,6 +236,7 @@ class PlanFlag(IntEnum):
     CPU_TIME = 0x1  # read per-thread schedstat at entry and exit (-c)
     TAMPER = 0x2  # a tamper section follows the entries
     IP = 0x20  # call (entry, whole) and signal records carry the task's instruction pointer: ext "ip" (-i)
+    STACK = 0x40  # call records (entry, or whole) carry the stack unwound at entry: ext "stack", a list of strace's " > ..." lines (-k)
     # what FD ops add to an fd's link (strace's --decode-fds sets; the
     # ops themselves are there only when fds are named at all)
     FD_SOCKET = 0x4  # socket protocol and addresses (sock_diag, -yy)

@@ -16,7 +16,7 @@ import sys
 import time
 
 from tracerd import TracerdError, TracerError, UsageError
-from tracerd._wire import PLAN_HEADER, Ctl, PlanFlag, Rec, iter_records, record
+from tracerd._wire import PLAN_HEADER, Ctl, Pers, PlanFlag, Rec, iter_records, record
 
 from ._cli import settled
 from ._options import add_strace_options, resolve, strict_parser, warnings
@@ -182,6 +182,24 @@ def _plan_flag(plan: bytes, flag: int) -> bytes:
     return PLAN_HEADER.pack(magic, version, count, strsize, flags | flag) + plan[PLAN_HEADER.size :]
 
 
+# -k: the calls that change a process's mappings (strace's %memory and the
+# execs). As strace's --seccomp-bpf does with -k, the filter stops them even
+# when not traced, so the worker reads the module cache again after one of
+# them (the plan has no entry for them: they make no record).
+MAPPING_CALLS = ("mmap", "mmap2", "mprotect", "munmap", "brk", "mremap", "shmat", "shmdt", "remap_file_pages", "pkey_mprotect", "execve", "execveat")
+
+
+def _mapping_calls(opts) -> frozenset:
+    """The (pers, nr) of MAPPING_CALLS, less those failed in the kernel."""
+    from tracerd.bpfgen import load_table
+
+    table = load_table()
+    errno = opts.kernel_errno or {}
+    return frozenset(
+        (p, n) for p in Pers for n, s in table.numbers(p).items() if s.name in MAPPING_CALLS and (p, n) not in errno
+    )
+
+
 def _shares_stderr(opts, kind) -> bool:
     """The trace goes to the stderr the command writes to too: `run` without
     -o, strace's text (the lines are what a reader orders by), something to
@@ -266,10 +284,13 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     # attach --seccomp-bpf injects the same filter into the running processes
     fds = plan_fds(opts)  # fds named while the tracee is stopped (-y, -yy, -P)
     filtered = kind == "run" and bool(opts.follow or opts.seccomp_bpf or opts.kernel_errno)
-    bpf = compile_filter(opts.trace, errno=opts.kernel_errno, fds=bool(fds)) if filtered or (kind != "run" and opts.seccomp_bpf) else None
+    filter_set = opts.trace | _mapping_calls(opts) if opts.stack else opts.trace
+    bpf = compile_filter(filter_set, errno=opts.kernel_errno, fds=bool(fds)) if filtered or (kind != "run" and opts.seccomp_bpf) else None
     plan = build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time, abbrev=opts.plan_abbrev, tamper=opts.tamper, paths=opts.paths if opts.tamper else (), fds=fds)
     if opts.iflag:
         plan = _plan_flag(plan, PlanFlag.IP)
+    if opts.stack:
+        plan = _plan_flag(plan, PlanFlag.STACK)
     decoder = make_decoder(opts)
     if opts.debug:
         _debug_notes(args, opts, kind, bpf, plan)

@@ -33,9 +33,7 @@ QUALIFIER_OPTIONS = (
 )
 
 # strace options tracectl does not have (yet): refused by name.
-UNSUPPORTED = {
-    ("-k", "--stack-traces"): 0,
-}
+UNSUPPORTED: dict = {}
 
 PRECISIONS = {"s": 0, "ms": 3, "us": 6, "ns": 9}
 SORT_KEYS = {
@@ -101,6 +99,7 @@ class RunOptions:
     pid_comm: bool = False  # -Y: pid prefixes as `N<comm>`
     detach_execve: bool = False  # -b execve
     iflag: bool = False  # -i
+    stack: bool = False  # -k: each call's stack, unwound by the worker at its entry
     daemonize: int = 0  # -D count: 1 grandchild, 2 own process group, 3 own session
     # summary
     summary: int = 0  # 0 none, 1 -c (summary only), 2 -C (trace and summary)
@@ -220,6 +219,7 @@ def add_strace_options(p: argparse.ArgumentParser) -> None:
     a("-D", dest="daemonize", action=_Count, help="run the tracer as a detached grandchild: the command is the caller's child (-DD: in its own process group, -DDD: its own session)")
     a("--daemonize", dest="daemonize_long", metavar="HOW", help="grandchild, pgroup (pgrp) or session: -D, -DD, -DDD")
     a("-i", "--instruction-pointer", dest="iflag", action="store_true", help="print the instruction pointer at the time of the call")
+    a("-k", "--stack-traces", "--stack-trace", dest="stack", action="store_true", help="print the stack trace of each traced call (unwound with libdw)")
     a("-b", "--detach-on", dest="detach_on", metavar="SYSCALL", help="execve: stop showing a process at its execve (tracectl stays its pass-through tracer: docs/cli.md)")
     a("-I", "--interruptible", dest="intr", metavar="INTERRUPTIBLE", help="1/anywhere, 2/waiting (what tracectl does by default), 3/never: fatal signals (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE) do not end tracectl, 4/never_tstp: nor ^Z stop it")
     a("-d", "--debug", dest="debug", action=_Count, help="print tracectl's own debug notes on stderr (what it compiled and where it traces)")
@@ -433,6 +433,7 @@ def warnings(args, opts: "RunOptions") -> list[str]:
     out = list(getattr(opts.qualifiers, "warnings", None) or ()) + list(opts.notes)
     if opts.summary == 1:
         for on, letter, long in (
+            (getattr(args, "stack", False), "k", "--stack-traces"),
             (args.syscall_number, "n", "--syscall-number"),
             (args.relative is not None, "r", "--relative-timestamps"),
             (args.tflag or args.abs_ts is not None, "t", "--absolute-timestamps"),
@@ -581,6 +582,7 @@ def resolve(args) -> RunOptions:
         pid_comm="comm" in decode_pids,
         detach_execve=_detach_on(getattr(args, "detach_on", None)),
         iflag=bool(getattr(args, "iflag", False)),
+        stack=bool(getattr(args, "stack", False)) and summary != 1,  # strace: no effect with -c
         daemonize=_daemonize(args, attach),
         summary=summary,
         wall=args.wall,

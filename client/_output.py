@@ -149,6 +149,8 @@ class Printer:
         self._iflag = getattr(options, "iflag", False)  # -i: [instruction pointer] on every line
         self._ips: dict[int, int] = {}  # tid -> its last call's ip (for `<... resumed>` lines)
         self._line_ip = None  # the ip of the record being printed (None: `????????????????`)
+        self._stack = getattr(options, "stack", False)  # -k: frames after each call's line
+        self._late_stack: dict[int, list] = {}  # -k: tid -> its exit's record, frames printed when it is gone
         self._lead_static = not (options.tflag or options.relative or options.syscall_number or self._iflag)
         self._acolumn = options.acolumn
         self._times = options.syscall_times
@@ -160,7 +162,7 @@ class Printer:
         # -b execve: tasks "detached" at an execve (and their children): not shown
         self._detached: set | None = set() if getattr(options, "detach_execve", False) else None
         self._exec_skip = set(self.roots or ()) if launched else set()  # run: the command's own execve stays
-        self._fast = self._split is not None and self._strace and self._plain and not self.per_pid and not options.pidns and not self._comm and self._detached is None and not self._iflag
+        self._fast = self._split is not None and self._strace and self._plain and not self.per_pid and not options.pidns and not self._comm and self._detached is None and not self._iflag and not self._stack
         self._stderr_pids = not self.to_file
         if options.pidns and self._strace:
             from .decode._pidns import PidTranslator
@@ -605,8 +607,22 @@ class Printer:
         if flags & _TAMPERED:
             text += tamper_marks(flags)
         st = self._call_line(tid, rec[2], nr, text, rec[_S_DUR])
+        if self._stack:
+            if self.name(pers, nr) in ("exit", "exit_group"):
+                self._late_stack[tid] = rec  # strace prints these after `+++ exited ...`
+            else:
+                self._stack_lines(st, rec)
         if self.dumps:
             self._dump(st, self.name(pers, nr), field(rec, "args"), ret, is_error, (field(rec, "mem"),))
+
+    @staticmethod
+    def _stack_lines(st, rec) -> None:
+        """-k: the frames the worker unwound at the call's entry (ext
+        "stack", each line as strace prints it: ` > module(symbol+0xoff) [0xaddr]`)."""
+        frames = ext(rec).get("stack")
+        if frames:
+            st.write("".join(f"{f}\n" for f in frames))
+            st.col = 0
 
     def _pidns_comment(self, rec, pers, nr, ret) -> str:
         """--pidns-translation: a pid a task of another pid namespace got
@@ -696,6 +712,8 @@ class Printer:
                 st.write(resumed)
                 st.col += len(resumed)
         self._end_call(st, text, rec[_X_DUR])
+        if self._stack and entry is not None:
+            self._stack_lines(st, entry)  # unwound at the entry, printed after the resumed line as strace does
         if self.dumps and entry is not None:
             self._dump(st, self.name(pers, nr), field(entry, "args"), ret, is_error, (field(entry, "mem"), field(rec, "mem")))
 
@@ -732,6 +750,8 @@ class Printer:
         self._gone(tid)
         if self.show_trace and "exit" not in self.o.quiet:
             self._line(tid, rec[2], f"+++ exited with {field(rec, 'status')} +++")
+        if self._late_stack:
+            self._late_frames(tid)
         self._drop(tid)
 
     def _killed(self, rec, tid) -> None:
@@ -740,7 +760,16 @@ class Printer:
         if self.show_trace and self._signal_shown(signo):
             core = "(core dumped) " if field(rec, "core") else ""
             self._line(tid, rec[2], f"+++ killed by {signame(signo)} {core}+++")
+        if self._late_stack:
+            self._late_frames(tid)
         self._drop(tid)
+
+    def _late_frames(self, tid) -> None:
+        """-k: an exit's frames, taken at its entry; strace prints them when
+        the task is gone, after its `+++` line."""
+        rec = self._late_stack.pop(tid, None)
+        if rec is not None:
+            self._stack_lines(self._stream(tid), rec)
 
     def _first_sight(self, tid, announce=True) -> None:
         """A task's first record. A child of a traced task can stop (and
@@ -775,6 +804,8 @@ class Printer:
         except Exception:
             text = f"--- {signame(signo)} ---"
         self._line(tid, rec[2], text)
+        if self._stack:
+            self._stack_lines(self._stream(tid), rec)  # where it was delivered
 
     def _stopped(self, rec, tid) -> None:
         signo = field(rec, "signo")

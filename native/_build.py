@@ -31,6 +31,7 @@ SOURCES = [
     "sockdiag.c",
     "tracer.c",
     "vectors.c",
+    "unwind.c",
 ]
 HEADERS = ["tracer.h", "tr_internal.h"]
 CATCHER_SOURCES = ["catcher.c"]
@@ -43,7 +44,7 @@ def _rel(name):
     return os.path.relpath(os.path.join(_here, name))
 
 
-def _builder(module: str, cdef: str, sources: list[str], headers: list[str]) -> FFI:
+def _builder(module: str, cdef: str, sources: list[str], headers: list[str], libraries: tuple = ()) -> FFI:
     ffi = FFI()
     with open(os.path.join(_here, cdef)) as f:
         ffi.cdef(f.read())
@@ -53,12 +54,14 @@ def _builder(module: str, cdef: str, sources: list[str], headers: list[str]) -> 
         sources=[_rel(n) for n in sources],
         depends=[_rel(n) for n in headers],
         include_dirs=[_here],
+        libraries=list(libraries),
         extra_compile_args=["-O2", "-std=gnu11", "-Wall", "-Wno-unused-function"],
     )
     return ffi
 
 
-ffibuilder = _builder("tracerd.native._tracer", "tracer.h", SOURCES, HEADERS)
+# libdw (elfutils, Debian's libdw-dev): -k's unwinder (unwind.c)
+ffibuilder = _builder("tracerd.native._tracer", "tracer.h", SOURCES, HEADERS, ("dw", "elf", "dl"))
 catcher_builder = _builder("tracerd.native._catcher", "catcher.h", CATCHER_SOURCES, CATCHER_HEADERS)
 
 if __name__ == "__main__":

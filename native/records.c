@@ -203,9 +203,16 @@ void tr_rec_head(struct tr_loop *L, int type, unsigned int nfields, struct tr_ta
 	struct tr_buf *b = &L->out;
 	int ip = t && (L->plan.flags & TR_PF_IP) &&
 		 (type == TR_REC_SYSCALL || type == TR_REC_SYSCALL_ENTRY || type == TR_REC_SIGNAL);
-	int has_ext = (t && (t->ns_tid || t->ns_tgid)) || ip;
+	/* -k: the frames unwound at the call's entry, on its entry record (a
+	 * split call) or its whole record; the exit record of a split call has
+	 * none (they went out already) */
+	int stk = t && t->stk_n && (L->plan.flags & TR_PF_STACK) &&
+		  ((type == TR_REC_SYSCALL && !(t->flags & T_SPLIT)) || type == TR_REC_SYSCALL_ENTRY ||
+		   (type == TR_REC_SIGNAL && !(t->flags & T_INSYS)));
+	int has_ext = (t && (t->ns_tid || t->ns_tgid)) || ip || stk;
 
 	L->rec_ip = ip;
+	L->rec_stk = stk;
 	if (!L->batch_count) {
 		L->batch_first = L->seq;
 		if (L->linger_ns)
@@ -227,8 +234,8 @@ void tr_rec_end(struct tr_loop *L, struct tr_task *t)
 
 	int ns = t && (t->ns_tid || t->ns_tgid);
 
-	if (ns || L->rec_ip) {
-		tr_mp_map(b, (unsigned int)ns + (L->rec_ip ? 1u : 0u));
+	if (ns || L->rec_ip || L->rec_stk) {
+		tr_mp_map(b, (unsigned int)ns + (L->rec_ip ? 1u : 0u) + (L->rec_stk ? 1u : 0u));
 		if (ns) {
 			tr_mp_str(b, "nspid", 5);
 			tr_mp_array(b, 2);
@@ -239,7 +246,15 @@ void tr_rec_end(struct tr_loop *L, struct tr_task *t)
 			tr_mp_str(b, "ip", 2);
 			tr_mp_uint(b, t->ip);
 		}
+		if (L->rec_stk) {
+			tr_mp_str(b, "stack", 5);
+			tr_mp_array(b, t->stk_n);
+			tr_mp_raw(b, t->stk, t->stk_len);
+			t->stk_n = 0; /* written once */
+			t->stk_len = 0;
+		}
 		L->rec_ip = 0;
+		L->rec_stk = 0;
 	}
 	if (L->out.len - TR_FRAME_HEADER_SIZE >= L->cfg->batch_bytes)
 		tr_flush(L);
@@ -279,10 +294,12 @@ void tr_emit_entry(struct tr_loop *L, struct tr_task *t)
 {
 	struct tr_buf *b = &L->out;
 
-	if (tr_rec_room(L, 200 + t->mem.len) < 0) {
+	if (tr_rec_room(L, 200 + t->mem.len + t->stk_len) < 0) {
 		tr_rec_error(L, t, E2BIG, "record too large for a frame");
 		t->mem_n = 0;
 		t->mem.len = 0;
+		t->stk_n = 0; /* -k: the frames go too */
+		t->stk_len = 0;
 	}
 	tr_rec_head(L, TR_REC_SYSCALL_ENTRY, 10, t, t->ts_entry);
 	tr_mp_uint(b, t->pers);
@@ -316,13 +333,15 @@ void tr_emit_call(struct tr_loop *L, struct tr_task *t, int have_exit, int64_t r
 {
 	struct tr_buf *b = &L->out;
 	int split = t->flags & T_SPLIT;
-	size_t need = 200 + (split ? 0 : t->mem.len) + (xmem ? xmem->len : 0);
+	size_t need = 200 + (split ? 0 : t->mem.len + t->stk_len) + (xmem ? xmem->len : 0);
 
 	tr_split_others(L, t);
 	if (tr_rec_room(L, need) < 0) {
 		tr_rec_error(L, t, E2BIG, "record too large for a frame");
 		xn = 0;
 		xmem = NULL;
+		t->stk_n = 0; /* -k: the frames go too */
+		t->stk_len = 0;
 		if (!split) {
 			t->mem_n = 0;
 			t->mem.len = 0;

@@ -93,6 +93,17 @@ static void tr_on_entry(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo 
 	uint16_t ef;
 
 	pe = tr_plan_lookup(&L->plan, pers, (uint32_t)nr);
+	if (L->plan.flags & TR_PF_STACK) {
+		if (tr_unwind_maps_call(pers, (uint32_t)nr))
+			L->uw_gen++; /* -k: the module cache is read again */
+		if (seccomp && !pe) {
+			/* stopped for the cache alone (bpfgen adds these calls
+			 * with -k): no record */
+			t->flags &= ~T_WANT_EXIT;
+			tr_resume(L, t, 0);
+			return;
+		}
+	}
 	if (seccomp) {
 		ef = si->seccomp.ret_data & 0xffff;
 	} else {
@@ -123,6 +134,15 @@ static void tr_on_entry(struct tr_loop *L, struct tr_task *t, struct tr_sysinfo 
 	}
 	if (pe && (ef & TR_EF_FETCH_ENTRY))
 		t->mem_n = tr_fetch(L, t, pe, 0, &t->mem, 0);
+	if (L->plan.flags & TR_PF_STACK) {
+		/* -k: the same frames as at its exit; the command's own execve
+		 * is unwound at its exec event instead (its entry is in our
+		 * launcher, which strace never traced) */
+		if (L->tamper_live || !tr_unwind_on_enter(pers, (uint32_t)nr))
+			tr_unwind(L, t, tr_unwind_on_enter(pers, (uint32_t)nr));
+		else
+			t->stk_n = t->stk_len = 0;
+	}
 	t->has_cpu = 0;
 	if (L->plan.flags & TR_PF_CPU_TIME) {
 		int64_t c = tr_cpu(t);
@@ -456,10 +476,12 @@ static void tr_on_signal(struct tr_loop *L, struct tr_task *t, int sig)
 		if (ptrace(TR_PTRACE_GET_SYSCALL_INFO, t->tid, (void *)sizeof(si), &si) > 0)
 			t->ip = si.ip;
 	}
+	if ((L->plan.flags & TR_PF_STACK) && !(t->flags & T_INSYS))
+		tr_unwind(L, t, 0); /* -k: strace prints the stack a signal is delivered at too */
 	if (!TR_SYNC(L))
 		tr_resume(L, t, sig);
 	tr_split_others(L, t);
-	tr_rec_room(L, 256);
+	tr_rec_room(L, 256 + t->stk_len);
 	tr_rec_head(L, TR_REC_SIGNAL, 7, t, tr_now(CLOCK_REALTIME));
 	tr_mp_uint(&L->out, sig);
 	tr_mp_bin(&L->out, sinfo, sizeof(sinfo));
@@ -560,6 +582,12 @@ static void tr_on_status_1(struct tr_loop *L, int tid, int status)
 		if (ptrace(TR_PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof(si), &si) > 0 && si.arch == TR_AUDIT_ARCH_I386)
 			pers = TR_PERS_I386;
 		t = tr_exec_rename(L, t, old);
+		tr_unwind_drop(t); /* -k: a new program, new modules */
+		if ((L->plan.flags & TR_PF_STACK) && !L->tamper_live)
+			/* the command's own execve: its entry was in our launcher,
+			 * which strace never traced; strace shows where the new
+			 * program is when the call returns */
+			tr_unwind(L, t, 0);
 		L->tamper_live = 1; /* strace: nothing is tampered with before the first execve */
 		L->execd = 1;
 		tr_resume(L, t, 0);

@@ -169,6 +169,7 @@ void tr_task_free(struct tr_loop *L, struct tr_task *t)
 	if (t->fd_dir >= 0)
 		close(t->fd_dir);
 	free(t->mem.p);
+	tr_unwind_free(t);
 	free(t);
 	L->ntasks--;
 }

@@ -139,6 +139,15 @@ static inline void tr_putbe(struct tr_buf *b, uint8_t tag, uint64_t v, int n)
 void tr_mp_raw(struct tr_buf *b, const void *p, size_t n);
 int tr_buf_reserve(struct tr_buf *b, size_t n);
 
+/* unwind.c */
+struct tr_task;
+struct tr_loop;
+int tr_unwind(struct tr_loop *L, struct tr_task *t, int on_enter);
+void tr_unwind_drop(struct tr_task *t);
+void tr_unwind_free(struct tr_task *t);
+int tr_unwind_maps_call(int pers, uint32_t nr);
+int tr_unwind_on_enter(int pers, uint32_t nr);
+
 /* plan.c */
 struct tr_op {
 	uint8_t phase, kind, arg, len_src;
@@ -240,6 +249,11 @@ struct tr_task {
 	int64_t wake_ns; /* delayed: CLOCK_MONOTONIC time to resume */
 	uint8_t replay; /* signal= after a seccomp stop: TR_REPLAY_ step */
 	struct tr_task *dnext; /* delayed list */
+	/* unwind.c (-k): the module cache, and the frames of the call under way */
+	void *uw;
+	char *stk; /* msgpack strs, stk_n of them */
+	size_t stk_len, stk_cap;
+	unsigned int stk_n;
 };
 
 struct tr_loop {
@@ -263,6 +277,8 @@ struct tr_loop {
 	uint64_t acked; /* sync mode: the consumer printed every record below this seq */
 	int sync_on; /* sync mode: the consumer's first ack came (it reads frames) */
 	int rec_ip; /* the record being written carries the task's ip in its ext map */
+	int rec_stk; /* ... and the call's stack (-k): ext "stack" */
+	uint64_t uw_gen; /* -k: bumped when any tracee's mappings may have changed */
 #define TR_SYNC(L) ((L)->cfg->ack_fd > 0)
 	uint32_t batch_count;
 	uint64_t lost_unreported;

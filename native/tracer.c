@@ -178,6 +178,7 @@ void tr_loop_free(struct tr_loop *L)
 			if (t->fd_dir >= 0)
 				close(t->fd_dir);
 			free(t->mem.p);
+			tr_unwind_free(t);
 			free(t);
 		}
 	}

@@ -62,7 +62,6 @@ def test_attach_pids_every_form():
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["-k", "true"], "option -k/--stack-traces is not supported by tracectl"),
         (["-K", "true"], "invalid option -- 'K'"),
         (["--bogus", "true"], "unrecognized option '--bogus'"),
         (["-s"], "option requires an argument -- 's'"),
@@ -71,6 +70,16 @@ def test_attach_pids_every_form():
 def test_refused_options(argv, message):
     with pytest.raises(UsageError, match=message):
         parse(*argv)
+
+
+def test_k_is_an_option():
+    assert parse("-k", "true").stack and parse("--stack-traces", "true").stack and not parse("true").stack
+    # strace: no effect with -c (said, and nothing is unwound)
+    from tracerd.client._options import resolve, warnings
+
+    a = parse("-c", "-k", "true")
+    o = resolve(a)
+    assert not o.stack and warnings(a, o) == ["-k/--stack-traces has no effect with -c/--summary-only"]
 
 
 @needs_qualifiers

@@ -1,7 +1,7 @@
 """-k through the daemon, whose worker runs in a mount namespace of its own
-(the unit's PrivateTmp=: the tracee's /tmp is not the worker's). The frames
-must still name the program under /tmp and its functions: the worker opens
-modules through /proc/PID/root."""
+(as under the unit's PrivateTmp=, the tracee's files are not at their path
+for the worker). The frames must still name the program and its functions:
+the worker opens modules through /proc/PID/root."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ int main(void) { a(); return 0; }
 
 
 def test_k_through_a_daemon_with_a_private_tmp():
-    src_dir = tempfile.mkdtemp(prefix="tracerd-stack-")  # under /tmp: hidden from the daemon
+    src_dir = tempfile.mkdtemp(prefix="tracerd-stack-")  # hidden from the daemon (below)
     run_dir = tempfile.mkdtemp(prefix="tracerd-stack-", dir="/run")  # the socket, seen by both
     try:
         c = os.path.join(src_dir, "stk.c")
@@ -36,7 +36,10 @@ def test_k_through_a_daemon_with_a_private_tmp():
         prog = os.path.join(src_dir, "stk")
         subprocess.run(["gcc", "-g", "-O0", "-o", prog, c], check=True)
         sock = os.path.join(run_dir, "tracerd.sock")
-        cmd = ["unshare", "-m", "--propagation", "private", "sh", "-c", 'mount -t tmpfs none /tmp && exec "$@"', "sh", PY, "-m", "tracerd.daemon"]
+        # an empty tmpfs over the program's directory, in the daemon's
+        # mount namespace only (as PrivateTmp= hides /tmp; not /tmp itself,
+        # which may hold this checkout and its interpreter)
+        cmd = ["unshare", "-m", "--propagation", "private", "sh", "-c", f'mount -t tmpfs none "{src_dir}" && exec "$@"', "sh", PY, "-m", "tracerd.daemon"]
         d = Daemon(sock, cmd=cmd)
         try:
             r = tracectl("run", "-k", "-e", "trace=write", prog, socket_path=sock)

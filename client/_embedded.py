@@ -16,7 +16,7 @@ import os
 from tracerd import _wire
 from tracerd._errors import TracerError
 
-from ._launch import launch
+from ._launch import launch, read_to_eof
 
 F_SETPIPE_SZ = 1031  # linux/fcntl.h; Python 3.11's fcntl module has it only from 3.10 on Linux builds that define it
 _PIPE_SZ = 1 << 20
@@ -201,13 +201,7 @@ class _Session:
         if self._stats_r >= 0:
             import msgpack
 
-            data = b""
-            while True:
-                b = os.read(self._stats_r, 4096)
-                if not b:
-                    break
-                data += b
-            os.close(self._stats_r)
+            data = read_to_eof(self._stats_r)
             self._stats_r = -1
             self.stats = msgpack.unpackb(data) if data else None
 

@@ -64,6 +64,19 @@ def resolve(name: str) -> str:
 LAUNCH_FDS: dict[int, str] = {}
 
 
+def read_to_eof(fd: int) -> bytes:
+    """All a pipe holds until its writers close it; `fd` is closed."""
+    chunks = []
+    try:
+        while True:
+            b = os.read(fd, 65536)
+            if not b:
+                return b"".join(chunks)
+            chunks.append(b)
+    finally:
+        os.close(fd)
+
+
 def _read_exact(fd: int, n: int) -> bytes:
     out = b""
     while len(out) < n:
@@ -118,13 +131,7 @@ class Child:
             return self.exec_errno
         # the ack pipe is close-on-exec: EOF means the exec succeeded or
         # the child exited; a failed exec sends "E" and its errno first
-        got = b""
-        while True:
-            b = os.read(self._ack_r, 64)
-            if not b:
-                break
-            got += b
-        os.close(self._ack_r)
+        got = read_to_eof(self._ack_r)
         self._ack_r = -1
         if got[:1] == b"E" and len(got) >= 5:
             (self.exec_errno,) = struct.unpack("<i", got[1:5])

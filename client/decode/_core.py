@@ -61,6 +61,7 @@ def syscall(*names: str, entry: int | None = None, ret=None, const: bool = False
 
     def deco(fn):
         for n in names:
+            _once(REGISTRY, n, "decoder")
             REGISTRY[n] = Spec(fn, entry, ret, const)
         return fn
 
@@ -73,15 +74,24 @@ def kind(*names: str):
 
     def deco(fn):
         for n in names:
+            _once(KINDS, n, "kind printer")
             KINDS[n] = fn
         return fn
 
     return deco
 
 
+def _once(registry: dict, name: str, what: str) -> None:
+    # two modules registering one name: which wins would hang on import
+    # order (a merge once left sched_param with two printers)
+    if name in registry:
+        raise ValueError(f"{what} {name!r} is registered twice")
+
+
 def struct(*names: str):
     def deco(fn):
         for n in names:
+            _once(STRUCTS, n, "struct printer")
             STRUCTS[n] = fn
         return fn
 

@@ -39,11 +39,6 @@ def _fgetxattr(c: C):
     return [c.fd(0), c.cstr(1), c.outbuf(2) if c.ulong(2) else "NULL", c.lu(3)]
 
 
-@syscall("listxattr", "llistxattr", entry=1)
-def _listxattr(c: C):
-    return [c.path(0), c.outbuf(1) if c.ulong(1) else "NULL", c.lu(2)]
-
-
 @syscall("utimensat")
 def _utimensat(c: C):
     return [c.dirfd(0), c.path(1), c.struct(2, "timespec2"), c.flags(3, "at_flags")]

@@ -114,20 +114,9 @@ def _sched_getscheduler(c: C):
     return [c.d(0)]
 
 
-@register_struct("sched_param")
-def sched_param_text(c: C, b: bytes, i: int) -> str:
-    return f"[{struct.unpack_from('<i', b)[0]}]"  # strace shows sched_priority alone
-
-
 @syscall("unshare")
 def _unshare(c: C):
     return [c.flags(0, "unshare_flags", 64)]  # an unsigned long
-
-
-@register_struct("int")
-def int_text(c: C, b: bytes, i: int) -> str:
-    """An int the call wrote (getcpu's cpu and node, name_to_handle_at's mount id)."""
-    return f"[{struct.unpack_from('<i', b)[0]}]"
 
 
 def _persona(c: C, v: int) -> str:

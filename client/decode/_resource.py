@@ -90,16 +90,13 @@ def _setgroups(c: C):
     return [c.d(0), "[" + ", ".join(items) + "]"]
 
 
-@register_struct("int")
+@register_struct("int", "sched_param")
 def _int_text(c: C, b: bytes, i: int) -> str:
+    """An int the call wrote (getcpu's cpu and node, name_to_handle_at's
+    mount id); sched_param is its one int, sched_priority, as strace shows it."""
     return f"[{struct.unpack_from('<i', b)[0]}]"
 
 
 @register_struct("uint")
 def _uint_text(c: C, b: bytes, i: int) -> str:
     return f"[{struct.unpack_from('<I', b)[0]}]"
-
-
-@register_struct("sched_param")
-def _sched_param_text(c: C, b: bytes, i: int) -> str:
-    return f"[{struct.unpack_from('<i', b)[0]}]"

@@ -378,3 +378,16 @@ def test_observe_keeps_the_fd_table_for_hidden_calls():
     assert y.call(sysrec("read", [1004, 0x10, 4], -9, [], True)).startswith("read(1004, ")  # EBADF: bare
     y.observe(sysrec("openat", [AT_FDCWD, 0x10, 0], 1005, [(0, 1, b"/etc/hostname\0")]))
     assert y.call(sysrec("read", [1005, 0x10, 4], -11, [], True)).startswith("read(1005</etc/hostname>, ")
+
+
+def test_a_name_registered_twice_is_refused():
+    """Two family modules decoding one call (or printing one struct) would
+    depend on import order: registration refuses the second."""
+    import pytest
+
+    from tracerd.client.decode._core import struct as register_struct, syscall
+
+    with pytest.raises(ValueError, match="decoder 'listxattr' is registered twice"):
+        syscall("listxattr")(lambda c: [])
+    with pytest.raises(ValueError, match="struct printer 'int' is registered twice"):
+        register_struct("int")(lambda c, b, i: "")

@@ -13,6 +13,14 @@ magic that says what follows:
   24-byte header, payload). The daemon forwards a worker's frames verbatim, so a
   frame costs no re-encoding and one bytes object serves every subscriber.
 
+Frames go through the `Connection` both ways without being parsed twice or
+copied on the way, as h11's ``send_with_data_passthrough`` does for a body:
+the daemon sends a `Frames` event (whole frames of one session, as the
+worker's pipe delivered them and `tracerd._wire.FrameSplitter` cut them) with
+``send_with_data_passthrough()``, which returns its bytes untouched; the
+receiver parses each frame's header once into a `Records` event and copies
+its payload once out of the receive buffer.
+
 Every message is a map with ``"t"`` naming its type. The client speaks first
 (``hello``), the daemon answers ``hello``; then the client sends requests
 (``req``, each with a client-chosen ``id``) and the daemon sends replies
@@ -217,25 +225,38 @@ class Error:
 
 @dataclass(frozen=True)
 class Records:
-    """One `tracerd._wire` frame, kept as opaque bytes (header included)."""
+    """One `tracerd._wire` frame as received: its header's fields (parsed
+    once) and its payload, `count` concatenated msgpack records."""
 
-    frame: bytes
+    session: int
+    first_seq: int
+    count: int
+    payload: bytes
 
-    @property
-    def session(self) -> int:
-        return _wire.FRAME_HEADER.unpack_from(self.frame)[3]
 
-    @property
-    def first_seq(self) -> int:
-        return _wire.FRAME_HEADER.unpack_from(self.frame)[4]
+@dataclass(frozen=True, eq=False)
+class Frames:
+    """Pass-through (the daemon's): one or more whole frames of `session`,
+    back to back, header included, exactly as the worker wrote them;
+    `first_seq` is the first frame's, `count` the records of them all.
+    Sent with ``send_with_data_passthrough()``, which returns `data` itself:
+    the sender's splitter (`tracerd._wire.FrameSplitter`) has checked every
+    header (magic, version, kind, session, at most FRAME_MAX_PAYLOAD), and
+    nothing parses them again on this side."""
 
-    @property
-    def count(self) -> int:
-        return _wire.FRAME_HEADER.unpack_from(self.frame)[5]
+    session: int
+    first_seq: int
+    count: int
+    data: bytes
 
-    @property
-    def payload(self) -> bytes:
-        return self.frame[_wire.FRAME_HEADER_SIZE :]
+    @classmethod
+    def of(cls, frame: bytes) -> "Frames":
+        """One frame built on this side (the daemon's LOST and ERROR
+        records): its header is checked here."""
+        kind, session, first_seq, count, length = _wire.unpack_header(frame)
+        if kind != _wire.FrameKind.RECORDS or len(frame) != _wire.FRAME_HEADER_SIZE + length:
+            raise ValueError("not one whole frame")
+        return cls(session, first_seq, count, frame)
 
 
 @dataclass(frozen=True)
@@ -282,7 +303,7 @@ _TYPE_OF = {cls: t for t, (cls, _) in _MSG_SCHEMA.items()}
 # who may send what once the connection is open
 _SENDS = {
     Role.CLIENT: (Request,),
-    Role.SERVER: (Reply, Error, Records, End),
+    Role.SERVER: (Reply, Error, Records, Frames, End),
 }
 
 
@@ -327,6 +348,7 @@ class Connection:
         self.state = State.HELLO
         self.peer_hello: Hello | None = None
         self._buf = bytearray()
+        self._pos = 0  # parsed up to here; compacted when data comes in
         self._eof = False
         self._fatal_sent = False
         self._late_error: str | None = None
@@ -345,6 +367,9 @@ class Connection:
         if self._eof:
             self._late_error = "data after end of stream"
             return
+        if self._pos:
+            del self._buf[: self._pos]
+            self._pos = 0
         self._buf += data
         # never buffer more than one largest unit plus one read
         if len(self._buf) > MAX_FRAME + self.max_message + MSG_HEADER_SIZE:
@@ -354,6 +379,7 @@ class Connection:
         self.state = State.ERROR
         self.error = why
         self._buf.clear()
+        self._pos = 0
         raise ProtocolError(why)
 
     def next_event(self):
@@ -366,8 +392,8 @@ class Connection:
         ev = self._parse_unit()
         if ev is NEED_DATA:
             if self._eof:
-                if self._buf:
-                    self._fail(f"end of stream inside a message ({len(self._buf)} bytes left)")
+                if len(self._buf) > self._pos:
+                    self._fail(f"end of stream inside a message ({len(self._buf) - self._pos} bytes left)")
                 self.state = State.CLOSED
                 return ConnectionClosed()
             return NEED_DATA
@@ -379,42 +405,45 @@ class Connection:
 
     def _parse_unit(self):
         buf = self._buf
-        if len(buf) < 2:
+        pos = self._pos
+        have = len(buf) - pos
+        if have < 2:
             return NEED_DATA
-        magic = buf[0] | buf[1] << 8
+        magic = buf[pos] | buf[pos + 1] << 8
         if magic == MSG_MAGIC:
-            if len(buf) < MSG_HEADER_SIZE:
+            if have < MSG_HEADER_SIZE:
                 return NEED_DATA
-            _, version, kind, length = MSG_HEADER.unpack_from(buf)
+            _, version, kind, length = MSG_HEADER.unpack_from(buf, pos)
             if version != PROTOCOL_VERSION:
                 self._fail(f"unsupported message version {version}")
             if kind != 0:
                 self._fail(f"unknown message kind {kind}")
             if length > self.max_message:
                 self._fail(f"message of {length} bytes exceeds the maximum {self.max_message}")
-            end = MSG_HEADER_SIZE + length
-            if len(buf) < end:
+            if have < MSG_HEADER_SIZE + length:
                 return NEED_DATA
-            body = bytes(buf[MSG_HEADER_SIZE:end])
-            del buf[:end]
+            with memoryview(buf) as mv:
+                body = bytes(mv[pos + MSG_HEADER_SIZE : pos + MSG_HEADER_SIZE + length])
+            self._pos = pos + MSG_HEADER_SIZE + length
             return self._decode_message(body)
         if magic == _wire.FRAME_MAGIC:
             if self.our_role is SERVER:
                 self._fail("a client may not send record frames")
-            if len(buf) < _wire.FRAME_HEADER_SIZE:
+            if have < _wire.FRAME_HEADER_SIZE:
                 return NEED_DATA
-            try:
-                kind, _session, _first, _count, length = _wire.unpack_header(buf)
+            try:  # the one parse of this header on the receiving side
+                kind, session, first_seq, count, length = _wire.unpack_header(buf, pos)
             except ValueError as exc:
                 self._fail(str(exc))
             if kind != _wire.FrameKind.RECORDS:
                 self._fail(f"unknown frame kind {kind}")
-            end = _wire.FRAME_HEADER_SIZE + length
-            if len(buf) < end:
+            if have < _wire.FRAME_HEADER_SIZE + length:
                 return NEED_DATA
-            frame = bytes(buf[:end])
-            del buf[:end]
-            return Records(frame)
+            start = pos + _wire.FRAME_HEADER_SIZE
+            with memoryview(buf) as mv:
+                payload = bytes(mv[start : start + length])  # the one copy
+            self._pos = start + length
+            return Records(session, first_seq, count, payload)
         self._fail(f"bad magic 0x{magic:04x}")
 
     def _decode_message(self, body: bytes):
@@ -487,12 +516,43 @@ class Connection:
             raise ProtocolError(f"cannot send {type(ev).__name__} before hello")
         if not isinstance(ev, _SENDS[self.our_role]):
             raise ProtocolError(f"a {self.our_role.value} may not send {type(ev).__name__}")
-        if isinstance(ev, Records):
-            _wire.unpack_header(ev.frame)  # ValueError on a bad header: our bug
-            return ev.frame
+        if isinstance(ev, (Records, Frames)):
+            return b"".join(self._pass(ev))
         if isinstance(ev, Request):
             check_request(ev.op, ev.args)
         return self._encode(ev)
+
+    def send_with_data_passthrough(self, ev) -> list:
+        """As ``send()``, but the bytes come as a list of pieces, and a
+        frame's data is passed through untouched (h11's pattern): for
+        `Frames`, ``[ev.data]`` itself; for `Records`, a header packed from
+        its fields and ``ev.payload``. Write the pieces in order (joined, or
+        with one sendmsg). Raises ProtocolError as ``send()`` does, and for
+        a payload over FRAME_MAX_PAYLOAD."""
+        if not isinstance(ev, (Records, Frames)):
+            return [self.send(ev)]
+        if self.state is State.ERROR:
+            raise ProtocolError(f"connection is in the ERROR state ({self.error})")
+        if self.state is not State.OPEN and not (self.state is State.CLOSED and self.our_role is SERVER):
+            raise ProtocolError(f"cannot send {type(ev).__name__} before hello")
+        if not isinstance(ev, _SENDS[self.our_role]):
+            raise ProtocolError(f"a {self.our_role.value} may not send {type(ev).__name__}")
+        return self._pass(ev)
+
+    @staticmethod
+    def _pass(ev) -> list:
+        if isinstance(ev, Frames):
+            if len(ev.data) < _wire.FRAME_HEADER_SIZE:
+                raise ProtocolError("Frames without a whole frame")
+            return [ev.data]
+        n = len(ev.payload)
+        if n > _wire.FRAME_MAX_PAYLOAD:
+            raise ProtocolError(f"frame of {n} bytes exceeds the maximum {_wire.FRAME_MAX_PAYLOAD}")
+        try:
+            head = _wire.FRAME_HEADER.pack(_wire.FRAME_MAGIC, _wire.WIRE_VERSION, _wire.FrameKind.RECORDS, ev.session, ev.first_seq, ev.count, n)
+        except Exception as exc:  # struct.error: a field out of range
+            raise ProtocolError(f"cannot encode Records: {exc}") from None
+        return [head, ev.payload]
 
     def _encode(self, ev) -> bytes:
         m = {"t": _TYPE_OF[type(ev)]}

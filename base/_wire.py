@@ -297,9 +297,10 @@ def pack_frame(session: int, first_seq: int, records: list[bytes]) -> bytes:
     return FRAME_HEADER.pack(FRAME_MAGIC, WIRE_VERSION, FrameKind.RECORDS, session, first_seq, len(records), len(payload)) + payload
 
 
-def unpack_header(buf: bytes | memoryview) -> tuple[int, int, int, int, int]:
-    """Return (kind, session, first_seq, count, length); raise ValueError on a bad header."""
-    magic, version, kind, session, first_seq, count, length = FRAME_HEADER.unpack_from(buf)
+def unpack_header(buf: bytes | memoryview, offset: int = 0) -> tuple[int, int, int, int, int]:
+    """Return (kind, session, first_seq, count, length) of the header at
+    `offset`; raise ValueError on a bad header."""
+    magic, version, kind, session, first_seq, count, length = FRAME_HEADER.unpack_from(buf, offset)
     if magic != FRAME_MAGIC:
         raise ValueError(f"bad frame magic 0x{magic:04x}")
     if version != WIRE_VERSION:
@@ -307,6 +308,81 @@ def unpack_header(buf: bytes | memoryview) -> tuple[int, int, int, int, int]:
     if length > FRAME_MAX_PAYLOAD:
         raise ValueError(f"frame of {length} bytes exceeds the maximum {FRAME_MAX_PAYLOAD}")
     return kind, session, first_seq, count, length
+
+
+class FrameSplitter:
+    """Cuts a byte stream of frames at its headers, parsing each header once
+    (the worker's pipe, read by the embedded client and by the daemon).
+
+    ``feed(data)``, then either ``frames()``: each complete frame as
+    ``(first_seq, count, payload)``, the payload a memoryview of a bytes
+    copy of the whole frame (`frame_of(payload)` gives the frame itself,
+    header included, for a consumer that passes it on); or ``run()``: the
+    complete frames of this pass joined as they came, ``(first_seq, count,
+    nframes, data)``, one bytes object for any number of frames. A header
+    that is bad (`unpack_header`), of another kind, or, with `session`,
+    names another session raises ValueError. ``pending`` is how many bytes
+    of an incomplete frame are held."""
+
+    def __init__(self, session: int | None = None):
+        self.session = session
+        self._buf = bytearray()
+        self._pos = 0  # consumed up to here; compacted at the next feed
+
+    def feed(self, data) -> None:
+        if self._pos:
+            # compacted here, not per frame: deleting per frame would move
+            # the rest of a large read each time
+            del self._buf[: self._pos]
+            self._pos = 0
+        self._buf += data
+
+    @property
+    def pending(self) -> int:
+        return len(self._buf) - self._pos
+
+    def _header(self, pos: int) -> tuple[int, int, int] | None:
+        """(first_seq, count, end) of the frame at `pos`, None if incomplete."""
+        buf = self._buf
+        if len(buf) - pos < FRAME_HEADER_SIZE:
+            return None
+        kind, session, first, count, length = unpack_header(buf, pos)
+        if kind != FrameKind.RECORDS:
+            raise ValueError(f"unknown frame kind {kind}")
+        if self.session is not None and session != self.session:
+            raise ValueError(f"frame for session {session}")
+        end = pos + FRAME_HEADER_SIZE + length
+        return None if len(buf) < end else (first, count, end)
+
+    def frames(self):
+        while (h := self._header(self._pos)) is not None:
+            first, count, end = h
+            with memoryview(self._buf) as mv:
+                frame = bytes(mv[self._pos : end])  # the one copy
+            self._pos = end
+            yield first, count, memoryview(frame)[FRAME_HEADER_SIZE:]
+
+    def run(self) -> tuple[int, int, int, bytes] | None:
+        start = pos = self._pos
+        first = None
+        count = nframes = 0
+        while (h := self._header(pos)) is not None:
+            if first is None:
+                first = h[0]
+            count += h[1]
+            nframes += 1
+            pos = h[2]
+        if first is None:
+            return None
+        with memoryview(self._buf) as mv:
+            data = bytes(mv[start:pos])
+        self._pos = pos
+        return first, count, nframes, data
+
+
+def frame_of(payload: memoryview) -> bytes:
+    """The whole frame (header included) of a payload `FrameSplitter.frames()` yielded."""
+    return payload.obj
 
 
 def iter_records(payload: bytes) -> list[list]:

@@ -17,6 +17,7 @@ from tracerd._protocol import (
     ConnectionClosed,
     End,
     Error,
+    Frames,
     Hello,
     Records,
     Reply,
@@ -48,6 +49,12 @@ def frame(session=7, first=100, n=3):
     return _wire.pack_frame(session, first, recs)
 
 
+def records(session=7, first=100, n=3):
+    """The Records event a receiver makes of frame(session, first, n)."""
+    f = frame(session, first, n)
+    return Records(session, first, n, f[_wire.FRAME_HEADER_SIZE :])
+
+
 def test_request_reply_round_trip():
     c, s = pair()
     req = Request(1, "attach", {"pids": [123, 456], "plan": PLAN, "bpf_filter": "trace=%file", "drop": False})
@@ -61,23 +68,116 @@ def test_request_reply_round_trip():
 def test_records_are_forwarded_verbatim():
     c, s = pair()
     f = frame()
-    data = s.send(Records(f))
-    assert data == f  # no re-framing: the worker's bytes go out as they are
+    data = s.send(records())
+    assert data == f  # the same bytes as the worker's frame
     c.receive_data(data)
     ev = c.next_event()
-    assert ev == Records(f) and (ev.session, ev.first_seq, ev.count) == (7, 100, 3)
+    assert ev == records() and (ev.session, ev.first_seq, ev.count) == (7, 100, 3)
     assert [r[1] for r in _wire.iter_records(ev.payload)] == [100, 101, 102]
+
+
+def test_frames_pass_through_untouched():
+    """The daemon's way (h11's send_with_data_passthrough): a run of whole
+    frames goes out as the very object the splitter made, and arrives as one
+    Records event per frame."""
+    c, s = pair()
+    data = frame(7, 100, 3) + frame(7, 103, 2)
+    sp = _wire.FrameSplitter(session=7)
+    sp.feed(data[:30])
+    assert sp.run() is None  # no whole frame yet
+    sp.feed(data[30:])
+    first, count, nframes, blob = sp.run()
+    assert (first, count, nframes, blob) == (100, 5, 2, data)
+    ev = Frames(7, first, count, blob)
+    pieces = s.send_with_data_passthrough(ev)
+    assert len(pieces) == 1 and pieces[0] is blob  # not copied, not re-framed
+    assert s.send(ev) == data
+    c.receive_data(pieces[0])
+    assert [c.next_event(), c.next_event(), c.next_event()] == [records(7, 100, 3), records(7, 103, 2), NEED_DATA]
+    # Records pass through too: a header packed from the fields, the payload itself
+    r = records()
+    head, payload = s.send_with_data_passthrough(r)
+    assert payload is r.payload and head + payload == frame()
+
+
+def test_passthrough_max_frame_size():
+    c, s = pair()
+    big = Records(7, 0, 1, bytes(_wire.FRAME_MAX_PAYLOAD + 1))
+    with pytest.raises(ProtocolError, match="exceeds the maximum"):
+        s.send_with_data_passthrough(big)
+    assert s.send_with_data_passthrough(Records(7, 0, 1, bytes(_wire.FRAME_MAX_PAYLOAD)))[1] is not None
+    # the splitter refuses a header over the maximum before any Frames exists
+    sp = _wire.FrameSplitter()
+    sp.feed(_wire.FRAME_HEADER.pack(_wire.FRAME_MAGIC, _wire.WIRE_VERSION, 0, 7, 0, 1, _wire.FRAME_MAX_PAYLOAD + 1))
+    with pytest.raises(ValueError, match="exceeds the maximum"):
+        sp.run()
+    # and the receiver, its state then terminal
+    c.receive_data(_wire.FRAME_HEADER.pack(_wire.FRAME_MAGIC, _wire.WIRE_VERSION, 0, 7, 0, 1, _wire.FRAME_MAX_PAYLOAD + 1))
+    with pytest.raises(ProtocolError, match="exceeds the maximum"):
+        c.next_event()
+    assert c.state is State.ERROR
+
+
+def test_passthrough_after_error_is_refused():
+    c, s = pair()
+    ev = Frames.of(frame())
+    s.send(Error(None, "internal", "going away"))  # our last word: ERROR from here
+    assert s.state is State.ERROR
+    with pytest.raises(ProtocolError, match="ERROR state"):
+        s.send_with_data_passthrough(ev)
+    with pytest.raises(ProtocolError, match="ERROR state"):
+        s.send_with_data_passthrough(records())
+    # the peer's fatal error makes it terminal as well
+    c, s = pair()
+    c.receive_data(s.send(Error(None, "internal", "bye")))
+    c.next_event()
+    with pytest.raises(ProtocolError, match="ERROR state"):
+        c.send_with_data_passthrough(Request(1, "list"))
+
+
+def test_passthrough_misuse():
+    c, s = pair()
+    with pytest.raises(ProtocolError, match="may not send Frames"):
+        c.send_with_data_passthrough(Frames.of(frame()))
+    with pytest.raises(ProtocolError, match="before hello"):
+        Connection(SERVER).send_with_data_passthrough(Frames.of(frame()))
+    with pytest.raises(ProtocolError, match="whole frame"):
+        s.send_with_data_passthrough(Frames(7, 0, 0, b"TR"))
+    with pytest.raises(ValueError):
+        Frames.of(frame()[:-1])  # not one whole frame
+    # anything else goes out as send() makes it
+    assert s.send_with_data_passthrough(End(7, "exited")) == [Connection(SERVER)._encode(End(7, "exited"))]
+
+
+def test_splitter_frames_and_checks():
+    """Each frame once, its payload a view of a copy of the whole frame."""
+    data = frame(7, 100, 3) + frame(7, 103, 2)
+    sp = _wire.FrameSplitter()
+    got = []
+    for i in range(0, len(data), 13):
+        sp.feed(data[i : i + 13])
+        got += [(first, count, bytes(p), _wire.frame_of(p)) for first, count, p in sp.frames()]
+    f1, f2 = frame(7, 100, 3), frame(7, 103, 2)
+    assert got == [(100, 3, f1[24:], f1), (103, 2, f2[24:], f2)] and sp.pending == 0
+    sp = _wire.FrameSplitter(session=8)
+    sp.feed(frame(7))
+    with pytest.raises(ValueError, match="session 7"):
+        list(sp.frames())
+    sp = _wire.FrameSplitter()
+    sp.feed(b"XX" + bytes(30))
+    with pytest.raises(ValueError, match="magic"):
+        sp.run()
 
 
 def test_byte_at_a_time_delivery():
     c, s = pair()
-    stream = s.send(Reply(5, {"x": 1})) + s.send(Records(frame())) + s.send(End(7, "exited", 0))
+    stream = s.send(Reply(5, {"x": 1})) + s.send(records()) + s.send(End(7, "exited", 0))
     events = []
     for i in range(len(stream)):
         c.receive_data(stream[i : i + 1])
         while (ev := c.next_event()) is not NEED_DATA:
             events.append(ev)
-    assert events == [Reply(5, {"x": 1}), Records(frame()), End(7, "exited", 0)]
+    assert events == [Reply(5, {"x": 1}), records(), End(7, "exited", 0)]
 
 
 def test_clean_eof_and_eof_inside_a_message():
@@ -170,7 +270,7 @@ def test_local_misuse_is_refused():
         s.send(Hello())
     c, s = pair()
     with pytest.raises(ProtocolError, match="may not send Records"):
-        c.send(Records(frame()))
+        c.send(records())
     with pytest.raises(ProtocolError, match="unknown field"):
         c.send(Request(2, "list", {"x": 1}))
 
@@ -190,7 +290,7 @@ def test_buffering_is_bounded():
     s = Connection(SERVER)
     for _ in range(100):
         s.receive_data(bytes(1 << 16))
-    assert len(s._buf) <= (1 << 20) + (1 << 19)
+    assert len(s._buf) - s._pos <= (1 << 20) + (1 << 19)
     with pytest.raises(ProtocolError, match="without waiting"):
         s.next_event()
     assert s.state is State.ERROR
@@ -328,7 +428,8 @@ server_events = st.one_of(
     st.builds(Reply, st.integers(0, 2**32 - 1), st.dictionaries(st.text(max_size=5), st.integers(-(2**63), 2**64 - 1), max_size=3)),
     st.builds(Error, st.integers(0, 100), st.text(max_size=10), st.text(max_size=50)),
     st.builds(End, st.integers(0, 2**32 - 1), st.sampled_from(["exited", "detached", "stopped", "worker-died"]), st.none() | st.integers(0, 65535), st.text(max_size=20)),
-    st.builds(lambda s, f, n: Records(frame(s, f, n)), st.integers(0, 2**32 - 1), st.integers(0, 2**40), st.integers(0, 5)),
+    st.builds(records, st.integers(0, 2**32 - 1), st.integers(0, 2**40), st.integers(0, 5)),
+    st.builds(lambda s, f, n: Frames.of(frame(s, f, n)), st.integers(0, 2**32 - 1), st.integers(0, 2**40), st.integers(0, 5)),
 )
 
 
@@ -343,13 +444,15 @@ def test_round_trip_any_split(reqs, evs, split):
         while (ev := s.next_event()) is not NEED_DATA:
             got.append(ev)
     assert got == reqs
-    data = b"".join(s.send(e) for e in evs)
+    data = b"".join(p for e in evs for p in s.send_with_data_passthrough(e))
+    assert data == b"".join(s.send(e) for e in evs)
     got = []
     for i in range(0, len(data), split):
         c.receive_data(data[i : i + split])
         while (ev := c.next_event()) is not NEED_DATA:
             got.append(ev)
-    assert got == evs
+    # a run of frames arrives as Records (here: one frame each)
+    assert got == [records(e.session, e.first_seq, e.count) if isinstance(e, Frames) else e for e in evs]
 
 
 def test_unencodable_values_are_a_local_protocol_error():

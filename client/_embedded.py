@@ -4,13 +4,14 @@
 (`tracerd.native.spawn_worker`, or a worker forked earlier by
 `tracerd.native.fork_worker` passed as `worker=`), waits until the worker has
 seized the command, then releases it. `EmbeddedAttach` starts a worker on
-running pids. Both hand out the worker's frames as
-``(first_seq, count, payload)``.
+running pids. Both drive it through the worker channel
+(`tracerd.native._channel`, as the daemon does) and hand out its frames as
+``(first_seq, count, payload)``: the payload a memoryview of the whole frame
+(`tracerd._wire.frame_of`), each header parsed once.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 
 from tracerd import _wire
@@ -18,15 +19,8 @@ from tracerd._errors import TracerError
 
 from ._launch import launch, read_to_eof
 
-F_SETPIPE_SZ = 1031  # linux/fcntl.h; Python 3.11's fcntl module has it only from 3.10 on Linux builds that define it
-_PIPE_SZ = 1 << 20
+_READ = 1 << 20  # as much as the pipe holds (tracerd.native._channel.PIPE_SIZE)
 _SYNC_READ = 1 << 16
-
-
-def _spawn_worker(config, pass_fds):
-    from tracerd.native import spawn_worker  # the worker entry point only
-
-    return spawn_worker(config, pass_fds=pass_fds)
 
 
 def prefork_worker():
@@ -42,122 +36,64 @@ def prefork_worker():
 
 
 class _Session:
-    def __init__(self, plan: bytes, drop: bool, colocate: bool, session: int, flush_ms: int, batch_bytes: int,
-                 worker_options: dict | None = None, worker=None):
-        self._plan = bytes(plan)
-        self._worker_options = dict(worker_options or {})
-        self._drop = drop
-        self._colocate = colocate
-        self._session = session
-        self._flush_ms = flush_ms
-        self._batch_bytes = batch_bytes
+    def __init__(self, plan: bytes, drop: bool, colocate: bool, tuning: dict, worker_options: dict | None = None, worker=None):
+        from tracerd.native._channel import KEYS, WorkerConfig  # the worker entry point's side only
+
+        # the session's config; WorkerConfig's defaults are the one place for
+        # what is not said here (flush_ms, batch_bytes: as the daemon's).
+        # worker_options: more config keys, and a spawned worker's own
+        # (memory_limit, creds), passed beside the config
+        opts = {k: v for k, v in {**tuning, **(worker_options or {})}.items() if v is not None}
+        self.config = WorkerConfig(plan=bytes(plan), drop=drop, colocate=colocate, **{k: v for k, v in opts.items() if k in KEYS})
+        self._extra = {k: v for k, v in opts.items() if k not in KEYS}
         self._worker = None
         self._pending = worker  # a ForkedWorker waiting for its config, or None
+        self._ch = None  # the Channel, once started
         self._out_r = -1
-        self._ctl_w = -1
-        self._stats_r = -1
-        self._ack_w = -1
         self.sync = False  # set before start(): the worker waits for ack() before each resume
         self.entry_lines = ()  # with sync: (pers, nr) whose entry is printed before the call runs
-        self._buf = bytearray()
-        self._pos = 0
+        self._frames = _wire.FrameSplitter()
         self._eof = False
         self.worker_status = None
         self.stats = None
 
-    def _start_worker(self, mode: str, pids: list[int], want_stats: bool = False) -> None:
-        out_r, out_w = os.pipe()
-        ctl_r, ctl_w = os.pipe()
-        rdy_r, rdy_w = os.pipe()
-        try:
-            fcntl.fcntl(out_w, getattr(fcntl, "F_SETPIPE_SZ", F_SETPIPE_SZ), _PIPE_SZ)
-        except OSError:
-            pass  # a smaller pipe only means more frequent wake-ups
-        fds = [out_w, ctl_r, rdy_w]
-        if self._worker_options.get("passthru_fd", -1) >= 0:
-            fds.append(self._worker_options["passthru_fd"])  # the worker's; closed here as the others
-        config = {
-            "mode": mode,
-            "pids": list(pids),
-            "plan": self._plan,
-            "out_fd": out_w,
-            "ctl_fd": ctl_r,
-            "ready_fd": rdy_w,
-            "session": self._session,
-            "flush_ms": self._flush_ms,
-            "batch_bytes": self._batch_bytes,
-            "drop": self._drop,
-            "colocate": self._colocate,
-            **self._worker_options,
-        }
-        ack_r = -1
+    def _start_worker(self, mode: str, pids: list[int], want_stats: bool = False, passthru: bool = False) -> None:
+        from tracerd.native._channel import Channel
+
+        self.config.mode = mode
+        self.config.pids = list(pids)
         if self.sync:
             # sync mode (native/tracer.h's ack_fd): the worker resumes a
             # tracee only after ack() says its records are printed
-            ack_r, self._ack_w = os.pipe()
-            config["ack_fd"] = ack_r
-            config["entry_lines"] = [[int(p), int(n)] for p, n in self.entry_lines]
-            fds.append(ack_r)
-        if want_stats:
-            stats_r, stats_w = os.pipe()
-            config["stats_fd"] = stats_w
-            fds.append(stats_w)
-            self._stats_r = stats_r
+            self.config.entry_lines = [(int(p), int(n)) for p, n in self.entry_lines]
+        ch = self._ch = Channel(self.config, stats=want_stats, ack=self.sync, passthru=passthru)
+        pending, self._pending = self._pending, None
+        self._worker = ch.start(pending.start if pending is not None else None, self._extra)
+        self._out_r = ch.out_fd
         try:
-            pending, self._pending = self._pending, None
-            if pending is not None:
-                self._worker = pending.start(config, fds)
-            else:
-                self._worker = _spawn_worker(config, fds)
-        finally:
-            for fd in fds:
-                os.close(fd)
-        self._out_r = out_r
-        self._ctl_w = ctl_w
-        msg = b""
-        while True:
-            b = os.read(rdy_r, 4096)
-            if not b:
-                break
-            msg += b
-        os.close(rdy_r)
-        if msg != b"\0":
+            ch.read_ready()
+        except TracerError:
             self._close_fds()
             self.worker_status = self._worker.wait()
-            text = msg[1:].decode("utf-8", "replace") if msg.startswith(b"E") else "the tracer worker failed to start"
-            raise TracerError(text)
+            raise
 
     def frames(self):
         """Yield ``(first_seq, count, payload)`` until the worker's stream ends."""
-        fd = self._out_r
-        buf = self._buf
-        hs = _wire.FRAME_HEADER_SIZE
+        splitter = self._frames
         while True:
-            # frames are consumed by moving self._pos; the buffer is
-            # compacted only before the next read (deleting per frame would
-            # move the rest of a 1 MiB read each time)
-            while len(buf) - self._pos >= hs:
-                pos = self._pos
-                _kind, _session, first, count, length = _wire.unpack_header(bytes(buf[pos : pos + hs]))
-                if len(buf) - pos < hs + length:
-                    break
-                payload = bytes(buf[pos + hs : pos + hs + length])
-                self._pos = pos + hs + length
-                yield first, count, payload
+            yield from splitter.frames()
+            fd = self._out_r
             if self._eof or fd < 0:
                 return
-            if self._pos:
-                del buf[: self._pos]
-                self._pos = 0
             # sync mode: one small frame per read; a 1 MiB read buffer would
             # be mapped and unmapped each time (malloc's mmap threshold)
-            chunk = os.read(fd, _SYNC_READ if self.sync else _PIPE_SZ)
+            chunk = os.read(fd, _SYNC_READ if self.sync else _READ)
             if not chunk:
                 self._eof = True
-                if len(buf) > self._pos:
+                if splitter.pending:
                     raise TracerError("the tracer worker's stream ended inside a frame")
                 return
-            buf += chunk
+            splitter.feed(chunk)
 
     def records(self):
         """Every record, decoded (tests and simple consumers)."""
@@ -167,26 +103,24 @@ class _Session:
     def ack(self, next_seq: int) -> None:
         """Sync mode: every record before `next_seq` is printed (the worker
         may resume the tracee it holds)."""
-        if self._ack_w >= 0:
-            try:
-                os.write(self._ack_w, next_seq.to_bytes(8, "little"))
-            except OSError:  # the worker is gone
-                os.close(self._ack_w)
-                self._ack_w = -1
+        if self._ch is not None:
+            self._ch.ack(next_seq)
 
     def send(self, op: int, arg: int = 0) -> None:
-        if self._ctl_w >= 0:
-            try:
-                os.write(self._ctl_w, _wire.CONTROL.pack(op, arg))
-            except BrokenPipeError:
-                pass
+        if self._ch is not None:
+            self._ch.control(op, arg)
+
+    @property
+    def _running(self) -> bool:
+        """Started, and the stream not over yet."""
+        return self._ch is not None and self._ch.ctl_fd >= 0 and not self._eof
 
     def _close_fds(self):
-        for name in ("_ctl_w", "_out_r", "_ack_w"):
-            fd = getattr(self, name)
-            if fd >= 0:
-                os.close(fd)
-                setattr(self, name, -1)
+        """Close the frame, control and ack pipes (stats and pass-through stay)."""
+        self._out_r = -1
+        if self._ch is not None:
+            for name in ("ctl_fd", "out_fd", "ack_fd"):
+                self._ch._close(name)
 
     def abandon_worker(self) -> None:
         """Let go of a forked worker that was never started."""
@@ -198,11 +132,12 @@ class _Session:
         self.abandon_worker()
         if self._worker is not None and self.worker_status is None:
             self.worker_status = self._worker.wait()
-        if self._stats_r >= 0:
+        fd = self._ch.take("stats_fd") if self._ch is not None else -1
+        if fd >= 0:
             import msgpack
 
-            data = read_to_eof(self._stats_r)
-            self._stats_r = -1
+            os.set_blocking(fd, True)  # the worker is gone: EOF follows its counters
+            data = read_to_eof(fd)
             self.stats = msgpack.unpackb(data) if data else None
 
 
@@ -211,11 +146,11 @@ class EmbeddedRun(_Session):
     ``status()`` for the command's wait status; ``close()`` kills it early."""
 
     def __init__(self, argv, *, bpf: bytes, plan: bytes, env=None, cwd=None, drop=False, colocate=False,
-                 session: int = 0, flush_ms: int = 20, batch_bytes: int = 65536, stats: bool = False,
+                 session: int | None = None, flush_ms: int | None = None, batch_bytes: int | None = None, stats: bool = False,
                  worker_options: dict | None = None, worker=None, user=None, ignored=(), follow=True, daemonize: int = 0):
-        super().__init__(plan, drop, colocate, session, flush_ms, batch_bytes, worker_options, worker)
+        super().__init__(plan, drop, colocate, {"session": session, "flush_ms": flush_ms, "batch_bytes": batch_bytes}, worker_options, worker)
         if not follow:  # no filter: the command alone, plain syscall stops
-            self._worker_options["no_follow"] = True
+            self.config.no_follow = True
         self._daemonize = daemonize
         self._user = user
         self._ignored = tuple(ignored)
@@ -246,7 +181,7 @@ class EmbeddedRun(_Session):
 
     def close(self) -> None:
         """Kill the command (if still running) and reap the worker."""
-        if self._ctl_w >= 0 and not self._eof:
+        if self._running:
             self.send(_wire.Ctl.KILL)
         self._close_fds()
         self._finish_worker()
@@ -268,9 +203,9 @@ class EmbeddedRun(_Session):
 class EmbeddedAttach(_Session):
     """Trace running `pids` (every thread); ``close()`` detaches cleanly."""
 
-    def __init__(self, pids, *, plan: bytes, drop=False, session: int = 0, flush_ms: int = 20,
-                 batch_bytes: int = 65536, stats: bool = False, bpf: bytes | None = None, worker_options: dict | None = None, worker=None):
-        super().__init__(plan, drop, False, session, flush_ms, batch_bytes, worker_options, worker)
+    def __init__(self, pids, *, plan: bytes, drop=False, session: int | None = None, flush_ms: int | None = None,
+                 batch_bytes: int | None = None, stats: bool = False, bpf: bytes | None = None, worker_options: dict | None = None, worker=None):
+        super().__init__(plan, drop, False, {"session": session, "flush_ms": flush_ms, "batch_bytes": batch_bytes}, worker_options, worker)
         self._pids = [int(p) for p in pids]
         self._want_stats = stats
         self._inject = bytes(bpf) if bpf else b""
@@ -281,17 +216,16 @@ class EmbeddedAttach(_Session):
 
     def start(self) -> "EmbeddedAttach":
         if self._inject:
-            # the worker injects the filter; a byte on this pipe says it
-            # outlives our detach as a pass-through tracer
-            self._passthru_r, w = os.pipe()
-            self._worker_options.update(inject_bpf=self._inject, passthru_fd=w)
+            # the worker injects the filter; a byte on the pass-through pipe
+            # says it outlives our detach as a pass-through tracer
+            self.config.inject_bpf = self._inject
         try:
-            self._start_worker("attach", self._pids, self._want_stats)
+            self._start_worker("attach", self._pids, self._want_stats, passthru=bool(self._inject))
         except BaseException:
-            if self._passthru_r >= 0:
-                os.close(self._passthru_r)
-                self._passthru_r = -1
+            if self._ch is not None:
+                self._ch._close("passthru_fd")
             raise
+        self._passthru_r = self._ch.take("passthru_fd")
         return self
 
     def detach(self) -> None:
@@ -299,7 +233,7 @@ class EmbeddedAttach(_Session):
         self.send(_wire.Ctl.DETACH)
 
     def close(self) -> None:
-        if self._ctl_w >= 0 and not self._eof:
+        if self._running:
             self.send(_wire.Ctl.DETACH)
             # drain so the worker is never blocked writing while detaching
             for _ in self.frames():
@@ -311,9 +245,8 @@ class EmbeddedAttach(_Session):
             os.close(self._passthru_r)
             self._passthru_r = -1
         if self.passthru:
-            if self._stats_r >= 0:  # written when it ends, not now
-                os.close(self._stats_r)
-                self._stats_r = -1
+            if self._ch is not None:  # the counters are written when it ends, not now
+                self._ch.close()
             return
         self._finish_worker()
 

@@ -30,6 +30,7 @@ import trio
 
 from . import _auth
 from ._auth import Peer
+from ._session import read_ready
 
 log = logging.getLogger("tracerd")
 
@@ -232,15 +233,8 @@ async def spawn_passthru(daemon, adopted: Adopted):
         return None
     finally:
         os.close(ready_w)
-    ready = b""
-    async with trio.lowlevel.FdStream(ready_r) as rs:
-        with trio.move_on_after(READY_TIMEOUT):
-            while chunk := await rs.receive_some(4096):
-                ready += chunk
-                if len(ready) > 4096:
-                    break
-    if ready != b"\0":
-        msg = ready[1:].decode("utf-8", "replace") if ready[:1] == b"E" else "it exited before it was ready"
+    msg = await read_ready(ready_r, READY_TIMEOUT, "it did not answer in time")
+    if msg is not None:
         log.error("session %d: pass-through tracer for %s failed: %s", adopted.id, adopted.pids, msg)
         if proc.poll() is None:
             proc.kill()

@@ -58,7 +58,7 @@ class Client:
         self.closed = False
 
     # --- output --------------------------------------------------------------
-    async def write_raw(self, data: bytes) -> None:
+    async def _write(self, data: bytes) -> None:
         async with self.write_lock:
             view = memoryview(data)
             while view:
@@ -66,7 +66,14 @@ class Client:
                 view = view[n:]
 
     async def send_event(self, ev) -> None:
-        await self.write_raw(self.proto.send(ev))
+        await self._write(self.proto.send(ev))
+
+    async def send_frames(self, batch: list) -> None:
+        """A subscriber's queued `Frames`, through the connection (passed
+        through, not parsed again), in one write."""
+        send = self.proto.send_with_data_passthrough
+        pieces = [p for ev in batch for p in send(ev)]
+        await self._write(pieces[0] if len(pieces) == 1 else b"".join(pieces))
 
     # --- input ---------------------------------------------------------------
     async def serve(self) -> None:
@@ -285,12 +292,17 @@ class Client:
             return "drop"
         return policy
 
-    def _subscribe(self, session: Session, policy: str, owner: bool) -> Subscriber:
+    def _subscribe(self, session: Session, policy: str, owner: bool, *, pump: bool = True) -> Subscriber:
+        """This connection's Subscriber of `session` (the owner's, a
+        watcher's, a joining attach's, a rule follower's). pump=False: its
+        pump is started later (the owner's, once the session runs, so that
+        the reply goes out before any frame)."""
         policy = self._policy(session, policy)
         sub = Subscriber(self, session, policy, owner, self.daemon.config.queue_frames, self.daemon.config.queue_bytes)
         self.subs[session.id] = sub
         session.subscribe(sub)
-        self.nursery.start_soon(sub.pump)
+        if pump:
+            self.nursery.start_soon(sub.pump)
         return sub
 
     def _sinks(self, session: Session, args: dict, fds: list[int]) -> None:
@@ -312,25 +324,25 @@ class Client:
         session.identity = d.worker_identity(self.peer, session.as_owner)
         d._count(self.peer.uid, "sessions_total", 1)
         # the owner subscribes before the worker starts: no record is missed
-        sub = Subscriber(self, session, "drop" if args.get("drop") else "block", True, d.config.queue_frames, d.config.queue_bytes)
-        session.subscribe(sub)
-        self._sinks(session, args, list(sink_fds))
+        sub = self._subscribe(session, "drop" if args.get("drop") else "block", True, pump=False)
+        try:
+            self._sinks(session, args, list(sink_fds))
+        except BaseException:
+            self.subs.pop(session.id, None)
+            raise
         d.sessions[session.id] = session
         self._release_session(slot)  # the session itself counts from here
         session.spawn = d.warm.take()  # None: spawned now (daemon/_warm.py)
         try:
             await d.nursery.start(session.run)
-        except TracerError as exc:
+        except BaseException as exc:
             d.sessions.pop(session.id, None)
+            self.subs.pop(session.id, None)
             for s in list(session.subscribers):
                 s.close(End(session.id, "error"))  # sink feeds end with it
-            raise self._refusal(exc) from None
-        except BaseException:
-            d.sessions.pop(session.id, None)
-            for s in list(session.subscribers):
-                s.close(End(session.id, "error"))  # sink feeds end with it
+            if isinstance(exc, TracerError):
+                raise self._refusal(exc) from None
             raise
-        self.subs[session.id] = sub
         self.nursery.start_soon(sub.pump)
         if session.spawn is not None and not d.stopping:
             d.warm.fill()  # the next session's, once this one runs

@@ -3,7 +3,6 @@ subscribers as opaque bytes through bounded queues."""
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import signal
@@ -13,13 +12,12 @@ import msgpack
 import trio
 
 from tracerd import TracerError, _wire
-from tracerd._protocol import End
+from tracerd._protocol import End, Frames
 
 from . import _auth
 
 log = logging.getLogger("tracerd")
 
-PIPE_SIZE = 1 << 20  # worker -> daemon pipe: room for one maximum frame
 READ_SIZE = 56 * 1024  # per read: below the pinned mmap threshold (tracerd._main), so reads never mmap
 READY_TIMEOUT = 30.0
 COALESCE_BYTES = 56 * 1024  # a subscriber's queued blobs joined into one write (below the mmap threshold)
@@ -27,11 +25,29 @@ GATHER_BELOW = 16 * 1024
 GATHER_SECONDS = 0.001  # a subscriber's queued frames joined into one write  # seizing every thread of a big process takes a while
 
 
-def daemon_record(rtype: _wire.Rec, session: int, seq: int, *fields) -> bytes:
+def daemon_record(rtype: _wire.Rec, session: int, seq: int, *fields) -> Frames:
     """A frame holding one record the daemon itself writes (LOST, ERROR): the
     only records that do not come from a worker."""
     rec = msgpack.packb(_wire.record(rtype, seq, time.time_ns(), 0, 0, *fields))
-    return _wire.pack_frame(session, seq, [rec])
+    return Frames.of(_wire.pack_frame(session, seq, [rec]))
+
+
+async def read_ready(fd: int, timeout: float, what: str) -> str | None:
+    """The worker's ready handshake, read without blocking the daemon: None
+    once it is ready, else the one line saying why not (its own, or `what`
+    when it did not answer within `timeout`). Closes `fd`."""
+    from tracerd.native._channel import READY_MAX, ready_error
+
+    ready = b""
+    async with trio.lowlevel.FdStream(fd) as rs:
+        with trio.move_on_after(timeout) as scope:
+            while chunk := await rs.receive_some(4096):
+                ready += chunk
+                if len(ready) > READY_MAX:
+                    break
+    if scope.cancelled_caught:
+        return what
+    return ready_error(ready)
 
 
 class Subscriber:
@@ -62,15 +78,15 @@ class Subscriber:
     def _full(self, size: int) -> bool:
         return self.queued > 0 and self.queued + size > self.max_bytes
 
-    async def offer(self, frame: bytes, first_seq: int, count: int) -> None:
-        size = len(frame)
+    async def offer(self, frames: Frames) -> None:
+        size = len(frames.data)
         try:
             # block: wait for room (items and bytes); the pump sets _room as it
             # takes blobs, close() and a switch to drop (shutdown, stop) too
             while self.policy == "block" and not self.closed:
                 if not self._full(size):
                     try:
-                        self.send_ch.send_nowait(frame)
+                        self.send_ch.send_nowait(frames)
                         self.queued += size
                         return
                     except trio.WouldBlock:
@@ -80,20 +96,20 @@ class Subscriber:
                 raise trio.ClosedResourceError
             if self.lost:
                 lost = daemon_record(_wire.Rec.LOST, self.session.id, self.lost_seq, self.lost)
-                if self._full(len(lost)):
+                if self._full(len(lost.data)):
                     raise trio.WouldBlock
                 self.send_ch.send_nowait(lost)
-                self.queued += len(lost)
+                self.queued += len(lost.data)
                 self.lost = 0
             if self._full(size):
                 raise trio.WouldBlock
-            self.send_ch.send_nowait(frame)
+            self.send_ch.send_nowait(frames)
             self.queued += size
         except trio.WouldBlock:
             if not self.lost:
-                self.lost_seq = first_seq
-            self.lost += count
-            self.dropped += count
+                self.lost_seq = frames.first_seq
+            self.lost += frames.count
+            self.dropped += frames.count
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             self.session.unsubscribe(self)
 
@@ -115,28 +131,28 @@ class Subscriber:
         self._room.set()
 
     async def pump(self) -> None:
-        """Runs in the client's nursery: queue -> socket, then End."""
+        """Runs in the client's nursery: queue -> the client's connection
+        (`send_frames`: the Frames events, passed through), then End."""
         async with self.recv_ch:
-            async for frame in self.recv_ch:
+            async for frames in self.recv_ch:
                 # coalesce what is queued into one write: one syscall for
-                # many small blobs
-                batch = [frame]
-                size = len(frame)
+                # many small runs of frames
+                batch = [frames]
+                size = len(frames.data)
                 while size < COALESCE_BYTES:
                     try:
-                        frame = self.recv_ch.receive_nowait()
+                        frames = self.recv_ch.receive_nowait()
                     except (trio.WouldBlock, trio.EndOfChannel):
                         break
-                    batch.append(frame)
-                    size += len(frame)
-                data = batch[0] if len(batch) == 1 else b"".join(batch)
-                del batch
+                    batch.append(frames)
+                    size += len(frames.data)
                 try:
-                    await self.client.write_raw(data)
+                    await self.client.send_frames(batch)
                 finally:
+                    del batch
                     self._taken(size)
         if self.lost:
-            await self.client.write_raw(daemon_record(_wire.Rec.LOST, self.session.id, self.lost_seq, self.lost))
+            await self.client.send_frames([daemon_record(_wire.Rec.LOST, self.session.id, self.lost_seq, self.lost)])
         await self.client.send_event(self.end or End(self.session.id, "kicked"))
         self.client.subs.pop(self.session.id, None)
 
@@ -176,8 +192,7 @@ class Session:
         self.started = time.monotonic()
         self.proc = None
         self.worker_pid = 0
-        self._ctl_w: int | None = None
-        self._stats_r = -1
+        self._channel = None  # tracerd.native._channel.Channel, once run() made it
         self.end_reason: str | None = None
         self.end_message = ""
         self.done = trio.Event()
@@ -218,12 +233,8 @@ class Session:
         sub.close(End(self.id, "kicked"))
 
     def control(self, op: _wire.Ctl) -> None:
-        if self._ctl_w is None:
-            return
-        try:
-            os.write(self._ctl_w, _wire.CONTROL.pack(op, 0))
-        except OSError:
-            pass
+        if self._channel is not None:
+            self._channel.control(op)
 
     def end(self, reason: str) -> None:
         """Detach (attach mode) or kill (launch mode), as the worker does on EOF."""
@@ -246,9 +257,8 @@ class Session:
 
     def close_ctl(self) -> None:
         """The consumer is gone: the worker detaches (attach) or kills (launch)."""
-        if self._ctl_w is not None:
-            os.close(self._ctl_w)
-            self._ctl_w = None
+        if self._channel is not None:
+            self._channel.close_ctl()
 
     def kill_worker(self) -> None:
         # never a pass-through worker: its processes hold a filter whose
@@ -260,79 +270,34 @@ class Session:
     # --- the worker ----------------------------------------------------------------
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         try:
-            from tracerd.native import spawn_worker
+            from tracerd.native._channel import Channel, WorkerConfig
         except ImportError as exc:
             raise TracerError(f"the tracer worker is not available ({exc})") from None
-        out_r, out_w = os.pipe2(os.O_CLOEXEC)
-        ctl_r, ctl_w = os.pipe2(os.O_CLOEXEC)
-        ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
-        pt_r, pt_w = os.pipe2(os.O_CLOEXEC) if self.inject else (-1, -1)
-        # the worker's counters at its end, for End.status (a launched
-        # command's exit): a few hundred bytes, read once the worker is gone
-        st_r, st_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
-        try:
-            fcntl.fcntl(out_w, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
-        except OSError:
-            pass  # above /proc/sys/fs/pipe-max-size for non-root: keep the default
-        config = {
-            "mode": self.mode,
-            "pids": self.pids,
-            "plan": self.plan,
-            "out_fd": out_w,
-            "ctl_fd": ctl_r,
-            "ready_fd": ready_w,
-            "session": self.id,
-            "drop": self.drop,
-            "colocate": self.colocate,
-        }
+        config = WorkerConfig(
+            mode=self.mode, pids=self.pids, plan=self.plan, session=self.id, drop=self.drop, colocate=self.colocate,
+            no_follow=self.mode == "launch" and not self.follow, inject_bpf=self.inject,
+        )
         if self.flush_ms:
-            config["flush_ms"] = self.flush_ms
-        if self.mode == "launch" and not self.follow:
-            config["no_follow"] = True
-        config.update(self.identity)
-        mine = [out_w, ctl_r, ready_w, st_w]
-        config["stats_fd"] = st_w
-        if self.inject:
-            config["inject_bpf"] = self.inject
-            config["passthru_fd"] = pt_w
-            mine.append(pt_w)
-        try:
-            self.proc = (self.spawn or spawn_worker)(config, pass_fds=tuple(mine))
-        except BaseException:
-            for fd in (out_r, ctl_w, ready_r, *mine, pt_r, st_r):
-                if fd >= 0:
-                    os.close(fd)
-            raise
-        for fd in mine:
-            os.close(fd)
+            config.flush_ms = self.flush_ms
+        # stats: the worker's counters at its end, for End.status (a
+        # launched command's exit), read once the worker is gone
+        ch = self._channel = Channel(config, stats=True, passthru=bool(self.inject))
+        self.proc = ch.start(self.spawn, self.identity)
         self.worker_pid = self.proc.pid
-        self._ctl_w = ctl_w
-        self._stats_r = st_r
-        out = trio.lowlevel.FdStream(out_r)
+        out = trio.lowlevel.FdStream(ch.take("out_fd"))
+        pt_r = ch.take("passthru_fd")
         try:
-            ready = b""
-            async with trio.lowlevel.FdStream(ready_r) as rs:
-                with trio.move_on_after(READY_TIMEOUT) as scope:
-                    while chunk := await rs.receive_some(4096):
-                        ready += chunk
-                        if len(ready) > 4096:
-                            break
-            if scope.cancelled_caught:
-                ready = b"Etimed out waiting for the tracer to seize " + " ".join(map(str, self.pids)).encode()
-            if ready != b"\0":
-                msg = ready[1:].decode("utf-8", "replace").strip() if ready[:1] == b"E" else "the tracer exited before it was ready"
+            err = await read_ready(ch.take("ready_fd"), READY_TIMEOUT, "timed out waiting for the tracer to seize " + " ".join(map(str, self.pids)))
+            if err is not None:
                 self.close_ctl()
                 self.kill_worker()
                 await self._reap()
-                raise TracerError(msg or "the tracer failed")
+                raise TracerError(err)
         except BaseException:
             await out.aclose()
             if pt_r >= 0:
                 os.close(pt_r)
-            if self._stats_r >= 0:
-                os.close(self._stats_r)
-                self._stats_r = -1
-            self.close_ctl()
+            ch.close()
             self.kill_worker()
             raise
         log.info("session %d: %s %s by uid %d, worker %d%s", self.id, self.mode, self.pids, self.owner.uid, self.worker_pid, " (filter injected)" if self.inject else "")
@@ -349,6 +314,7 @@ class Session:
             self.close_ctl()
             self.kill_worker()
             self._finish()
+            ch.close()
 
     async def _await_passthru(self, fd: int) -> None:
         """The stream has ended: b"P" here says the worker stays on as the
@@ -372,8 +338,10 @@ class Session:
 
     async def _forward(self, out) -> None:
         """Worker frames -> every subscriber, undecoded (the header is enough)."""
-        buf = bytearray()
-        hs = _wire.FRAME_HEADER_SIZE
+        # a worker may run as its owner: its frames are checked, never
+        # trusted to name another session
+        sid = self.id & 0xFFFFFFFF
+        splitter = _wire.FrameSplitter(session=sid)
         async with out:
             while True:
                 chunk = await out.receive_some(READ_SIZE)
@@ -385,41 +353,27 @@ class Session:
                     # arrive and handle them in one pass: ~1 ms of latency
                     # for a large cut in per-frame daemon CPU
                     await trio.sleep(GATHER_SECONDS)
-                buf += chunk
-                # walk the headers of the complete frames; forward them as one
-                # blob (concatenated frames are still a valid stream for the
-                # client): one queue item and one write per pass, not per frame
-                pos = 0
-                first = None
-                count = 0
-                while len(buf) - pos >= hs:
-                    try:
-                        _kind, fsid, fseq, fcount, length = _wire.unpack_header(memoryview(buf)[pos:])
-                        if fsid != self.id & 0xFFFFFFFF:
-                            # a worker may run as its owner: its frames are
-                            # checked, never trusted to name another session
-                            raise ValueError(f"frame for session {fsid}")
-                    except ValueError as exc:
-                        self.end_message = f"bad frame from the worker: {exc}"
-                        log.error("session %d: %s", self.id, self.end_message)
-                        self.end_reason = self.end_reason or "error"
-                        self.kill_worker()
-                        return
-                    if len(buf) - pos < hs + length:
-                        break
-                    if first is None:
-                        first = fseq
-                    count += fcount
-                    pos += hs + length
-                    self.frames += 1
-                if not pos:
+                splitter.feed(chunk)
+                # the complete frames, each header parsed once, forwarded as
+                # one run (concatenated frames are still a valid stream for
+                # the client): one queue item and one write per pass
+                try:
+                    run = splitter.run()
+                except ValueError as exc:
+                    self.end_message = f"bad frame from the worker: {exc}"
+                    log.error("session %d: %s", self.id, self.end_message)
+                    self.end_reason = self.end_reason or "error"
+                    self.kill_worker()
+                    return
+                if run is None:
                     continue
-                blob = bytes(buf[:pos])
-                del buf[:pos]
+                first, count, nframes, data = run
+                frames = Frames(sid, first, count, data)
+                self.frames += nframes
                 self.records += count
                 self.daemon.records += count
                 for sub in list(self.subscribers):
-                    await sub.offer(blob, first, count)
+                    await sub.offer(frames)
 
     async def _reap(self) -> None:
         if self.proc is not None:
@@ -428,7 +382,7 @@ class Session:
     def _root_status(self) -> int | None:
         """The launched command's exit code (-N: killed by signal N) from the
         worker's final counters; None for attach or when it was not seen."""
-        fd, self._stats_r = self._stats_r, -1
+        fd = self._channel.take("stats_fd") if self._channel is not None else -1
         if fd < 0:
             return None
         data = b""
@@ -460,7 +414,7 @@ class Session:
             message = message or f"tracer worker {self.worker_pid} {what}"
             reason = "worker-died" if reason in (None, "error") else reason
             log.warning("session %d: %s", self.id, message)
-            frame = daemon_record(_wire.Rec.ERROR, self.id, self.records, 0, message)
+            frame = daemon_record(_wire.Rec.ERROR, self.id, self.records, 0, message)  # Frames
             for sub in self.subscribers:
                 try:
                     sub.send_ch.send_nowait(frame)

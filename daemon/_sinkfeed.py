@@ -169,8 +169,9 @@ class SinkFeed:
         self.subs: dict = {}
         self.closed = False
 
-    async def write_raw(self, data: bytes) -> None:
-        await self.proc.write(encode_unit(b"F", data))
+    async def send_frames(self, batch: list) -> None:
+        """The subscriber's queued `Frames`, as they came: one `F` unit."""
+        await self.proc.write(encode_unit(b"F", batch[0].data if len(batch) == 1 else b"".join(ev.data for ev in batch)))
 
     async def send_event(self, ev) -> None:
         if isinstance(ev, End):

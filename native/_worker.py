@@ -32,43 +32,10 @@ import msgpack
 
 from tracerd._errors import NativeMissing, TracerError
 
-# Config keys and their defaults (docs/protocol.md, "Worker config").
-DEFAULTS = {
-    "mode": "launch",
-    "pids": (),
-    "plan": b"",
-    "out_fd": -1,
-    "ctl_fd": -1,
-    "ready_fd": -1,
-    "session": 0,
-    "flush_ms": 20,
-    "batch_bytes": 65536,
-    "drop": False,
-    "colocate": False,
-    # optional: how long a non-empty batch may wait for more records when
-    # the loop is about to block (0 = flush at once)
-    "linger_us": 10000,
-    # optional: "poll" (signalfd + ctl fd + timerfd in one poll) or
-    # "blocking" (block in wait4; ticks by SIGALRM)
-    "wait": "blocking",
-    # optional: the worker writes a msgpack map of counters here at the end
-    "stats_fd": -1,
-    # optional: sync mode (tracer.h's ack_fd): before each resume the loop
-    # flushes and waits until the consumer acknowledges the records
-    "ack_fd": -1,
-    # optional, sync mode: [[pers, nr], ...] whose entries are records of
-    # their own, printed before the call runs (tracer.h's entry_lines)
-    "entry_lines": [],
-    # optional, attach mode: a seccomp filter (bpfgen's compile_filter bytes)
-    # injected into every seized process (attach --seccomp-bpf)
-    "inject_bpf": b"",
-    # optional, with inject_bpf: b"P" is written here when the consumer has
-    # detached and the worker stays on as a pass-through tracer
-    "passthru_fd": -1,
-    # optional, launch mode: trace the command alone with plain syscall
-    # stops (it has no filter; its children are not followed): run without -f
-    "no_follow": False,
-}
+from ._channel import FD_KEYS, WorkerConfig
+
+# The config is WorkerConfig (native/_channel.py): its keys and defaults are
+# there, once (docs/protocol.md, "Worker config").
 STATS = ("stops", "seccomp_stops", "syscall_stops", "records", "frames", "bytes", "lost", "splits", "tasks_max", "tasks_total", "root_status",
          "tampered", "tamper_setregs")
 
@@ -89,29 +56,17 @@ def _native():
     return _tracer
 
 
-def _check(config: dict) -> dict:
-    unknown = set(config) - set(DEFAULTS)
-    if unknown:
-        raise TracerError(f"unknown worker config key {sorted(unknown)[0]!r}")
-    cfg = {**DEFAULTS, **config}
-    if cfg["mode"] not in ("launch", "attach"):
-        raise TracerError(f"unknown worker mode {cfg['mode']!r}")
-    if not cfg["pids"]:
-        raise TracerError("no pid to trace")
-    if cfg["mode"] == "launch" and len(cfg["pids"]) != 1:
-        raise TracerError("launch mode takes exactly one pid")
-    return cfg
-
-
 def worker_main(config: dict) -> int:
     """Run the loop in this process until every task is gone or detached.
+    `config`: a WorkerConfig's map (`to_wire()`, as it came on stdin or over
+    the socket).
 
     Returns the worker's exit status: 0, or 1 after a failure (reported on
     ready_fd before the loop started, or as the message printed on stderr)."""
     try:
-        cfg = _check(config)
+        cfg = WorkerConfig.from_wire(config)
         native = _native()
-    except TracerError as exc:
+    except (TracerError, TypeError) as exc:
         _fail_ready(config.get("ready_fd", -1), str(exc))
         return 1
     ffi, lib = native.ffi, native.lib
@@ -120,41 +75,39 @@ def worker_main(config: dict) -> int:
     # command ignores them too. A dead consumer shows as EPIPE, not SIGPIPE.
     for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_IGN)
-    pids = ffi.new("int[]", [int(p) for p in cfg["pids"]])
-    plan = ffi.from_buffer(bytes(cfg["plan"]))
+    # the config's third form, what the C loop reads: copied field by field
+    pids = ffi.new("int[]", [int(p) for p in cfg.pids])
+    plan = ffi.from_buffer(bytes(cfg.plan))
     c = ffi.new("struct tr_config *")
-    c.mode = lib.TR_MODE_ATTACH if cfg["mode"] == "attach" else lib.TR_MODE_LAUNCH
+    c.mode = lib.TR_MODE_ATTACH if cfg.mode == "attach" else lib.TR_MODE_LAUNCH
     c.pids = pids
-    c.npids = len(cfg["pids"])
+    c.npids = len(cfg.pids)
     c.plan = plan
-    c.plan_len = len(cfg["plan"])
-    c.out_fd = cfg["out_fd"]
-    c.ctl_fd = cfg["ctl_fd"]
-    c.ready_fd = cfg["ready_fd"]
-    c.session = cfg["session"] & 0xFFFFFFFF
-    c.flush_ms = cfg["flush_ms"]
-    c.batch_bytes = cfg["batch_bytes"]
-    c.drop = bool(cfg["drop"])
-    c.colocate = bool(cfg["colocate"])
-    c.linger_us = int(cfg["linger_us"])
-    if cfg["wait"] not in ("poll", "blocking"):
-        _fail_ready(cfg["ready_fd"], f"unknown wait mode {cfg['wait']!r}")
-        return 1
-    c.wait_blocking = cfg["wait"] == "blocking"
-    inject = ffi.from_buffer(bytes(cfg["inject_bpf"]))
+    c.plan_len = len(cfg.plan)
+    c.out_fd = cfg.out_fd
+    c.ctl_fd = cfg.ctl_fd
+    c.ready_fd = cfg.ready_fd
+    c.session = cfg.session & 0xFFFFFFFF
+    c.flush_ms = cfg.flush_ms
+    c.batch_bytes = cfg.batch_bytes
+    c.drop = bool(cfg.drop)
+    c.colocate = bool(cfg.colocate)
+    c.linger_us = int(cfg.linger_us)
+    c.wait_blocking = cfg.wait == "blocking"
+    inject = ffi.from_buffer(bytes(cfg.inject_bpf))
     c.inject_bpf = inject
-    c.inject_bpf_len = len(cfg["inject_bpf"])
-    c.passthru_fd = cfg["passthru_fd"]
-    c.ack_fd = cfg["ack_fd"] if cfg["ack_fd"] > 0 else 0
-    c.no_follow = bool(cfg["no_follow"]) and cfg["mode"] == "launch"
-    lines = ffi.new("uint64_t[]", [(int(p) << 32) | int(n) for p, n in cfg["entry_lines"]] or [0])
+    c.inject_bpf_len = len(cfg.inject_bpf)
+    c.passthru_fd = cfg.passthru_fd
+    c.ack_fd = cfg.ack_fd if cfg.ack_fd > 0 else 0
+    c.no_follow = bool(cfg.no_follow) and cfg.mode == "launch"
+    lines = ffi.new("uint64_t[]", [(int(p) << 32) | int(n) for p, n in cfg.entry_lines] or [0])
     c.entry_lines = lines
-    c.nentry_lines = len(cfg["entry_lines"])
+    c.nentry_lines = len(cfg.entry_lines)
     st = ffi.new("struct tr_stats *")
     err = ffi.new("char[]", 512)
     cpu0 = time.process_time_ns()
     r = lib.tr_run(c, st, err, 512)
-    if cfg["stats_fd"] >= 0:
+    if cfg.stats_fd >= 0:
         stats = {k: getattr(st, k) for k in STATS}
         # stop latency: counts per log2 bucket (edges: stop_latency_edges_ns) and their sum
         stats["stop_ns_hist"] = list(st.stop_ns_hist)
@@ -162,10 +115,10 @@ def worker_main(config: dict) -> int:
         stats["cpu_ns"] = time.process_time_ns() - cpu0  # the loop's own CPU (user + system)
         stats["peak_rss_kb"] = _peak_rss_kb()
         try:
-            os.write(cfg["stats_fd"], msgpack.packb(stats))
+            os.write(cfg.stats_fd, msgpack.packb(stats))
         except OSError:
             pass
-        os.close(cfg["stats_fd"])
+        os.close(cfg.stats_fd)
     if r < 0:
         msg = ffi.string(err).decode("utf-8", "replace")
         if msg:  # empty: reported on ready_fd, the consumer says it
@@ -317,7 +270,6 @@ def _become(creds) -> None:
                 raise OSError(f"capabilities remain ({line.strip()})")
 
 
-FD_KEYS = tuple(k for k in DEFAULTS if k.endswith("_fd"))
 _LEN = struct.Struct("<I")
 
 

@@ -121,12 +121,6 @@ def for_request(specs, meta: dict) -> tuple[list[dict], list[int]]:
     return out, fds
 
 
-def frame_bytes(sid: int, first: int, count: int, payload: bytes) -> bytes:
-    from tracerd import _wire
-
-    return _wire.FRAME_HEADER.pack(_wire.FRAME_MAGIC, _wire.WIRE_VERSION, _wire.FrameKind.RECORDS, sid, first, count, len(payload)) + payload
-
-
 class TracectlSinks:
     """What trace() and watch hold: the parsed specs, then either local sink
     processes (embedded) or the request's arguments (daemon)."""
@@ -156,12 +150,16 @@ class TracectlSinks:
             self.local = LocalSinks(self.specs, session_namer()(0), meta)
 
     def tee(self, frames):
+        """The embedded source's frames, each also fed whole (as the worker
+        wrote it: session 0) to the local sink processes."""
         local = self.local
         if local is None:
             yield from frames
             return
+        from tracerd._wire import frame_of
+
         for first, count, payload in frames:
-            local.feed(frame_bytes(0, first, count, payload))
+            local.feed(frame_of(payload))
             yield first, count, payload
 
     def close(self) -> None:

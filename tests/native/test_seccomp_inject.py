@@ -207,7 +207,7 @@ def test_consumer_gone_is_a_detach_too(cbuild):
     assert _finish(p) == 3
     assert worker.wait() == 0
     os.close(a._passthru_r)
-    os.close(a._stats_r)
+    os.close(a._ch.take("stats_fd"))
 
 
 def test_no_new_privs_only_without_cap_sys_admin(cbuild, tmp_path_factory):
@@ -522,7 +522,7 @@ def test_attach_again_repairs_a_killed_tracer(cbuild):
     a._worker.wait()
     a._close_fds()
     os.close(a._passthru_r)
-    os.close(a._stats_r)
+    os.close(a._ch.take("stats_fd"))
     assert _say(p, b"x\n") == b"got x -1\n"  # ENOSYS
     b = _attach([p.pid], ["getppid"])
     try:

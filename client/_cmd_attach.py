@@ -34,7 +34,7 @@ def run(args) -> int:
     worker = prefork(args)  # first: the worker then forks from a small process
     try:
         opts = resolve(args)
-        return trace(args, opts, kind="attach", worker=worker)
+        return trace(opts, kind="attach", worker=worker)
     finally:
         if worker is not None:
             worker.abandon()  # a no-op once the source started it

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pwd
 import sys
 
-from tracerd import TracerdError, _wire
+from tracerd import TracerdError
 
 from . import _remote
 from ._text import printable
@@ -129,26 +129,15 @@ def _watch(client, args) -> int:
         sinks.close()
     if args.rule is not None:
         info["session"] = None
-    printer, close = _printer(args, info)
-    end = None
-    try:
-        for ev in client.events():
-            if isinstance(ev, _remote.Records) and args.rule is not None:
-                # a rule's sessions: each its own processes; runs until ^C
-                for rec in _wire.iter_records(ev.payload):
-                    printer.feed(rec)
-                printer.flush()
-            elif isinstance(ev, _remote.Records) and ev.session == args.session:
-                for rec in _wire.iter_records(ev.payload):
-                    printer.feed(rec)
-                printer.flush()  # one write per frame, and notes shown at once
-            elif isinstance(ev, _remote.End) and ev.session == args.session:
-                end = ev
-                from ._cmd_run import ENDED_BY_DAEMON
+    from ._source import note_end, print_frames
 
-                if end.reason in ENDED_BY_DAEMON:  # not the session's own end: say why
-                    printer.note(printable(end.message) if end.message else f"session {end.session}: {ENDED_BY_DAEMON[end.reason]}")
-                break
+    printer, close = _printer(args, info)
+    ended: list = []
+    try:
+        # a rule's sessions (session None): each its own processes; runs until ^C
+        print_frames(_remote.session_frames(client.events(), args.session, ended), printer.feed, flush=printer.flush)
+        end = ended[0] if ended else None
+        note_end(printer, end)  # not the session's own end: say why
         printer.finish()
     finally:
         close()
@@ -171,5 +160,5 @@ def _printer(args, info):
     args.env = []
     opts = resolve(args)
     out, owned = open_output(opts)
-    printer = make_printer(args, "watch", opts, make_decoder(opts), out, notes=sys.stderr, roots=None if rule else opts.pids, batch=True)
+    printer = make_printer(None, "watch", opts, make_decoder(opts), out, notes=sys.stderr, roots=None if rule else opts.pids, batch=True)
     return printer, (out.close if owned else (lambda: None))

@@ -16,12 +16,12 @@ import sys
 import time
 
 from tracerd import TracerdError, TracerError, UsageError
-from tracerd._wire import PLAN_HEADER, Ctl, Pers, PlanFlag, Rec, iter_records, record
+from tracerd._wire import PLAN_HEADER, Ctl, Pers, PlanFlag, Rec, record
 
 from ._cli import settled
-from ._options import add_strace_options, resolve, strict_parser, warnings
+from ._options import add_strace_options, resolve, strict_parser
 from ._outfile import Quiet
-from ._text import printable
+from ._source import ENDED_BY_DAEMON, note_end, print_frames  # noqa: F401 (ENDED_BY_DAEMON: its old home)
 from .sinks._cli import TracectlSinks, add_option as add_sink_option
 
 # signals that end tracectl while it traces: the source is closed first
@@ -32,11 +32,6 @@ FATAL = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SI
 # `kill -INT` must still end it, as it ends strace); SIGPIPE is ignored by
 # Python itself, and a broken output is handled where it is written.
 OWN = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
-
-
-# End reasons that the daemon decided (not our command, not us): said in one
-# line, in the daemon's words when it sends some
-ENDED_BY_DAEMON = {"shutdown": "the daemon shut down", "kicked": "the daemon ended this session"}
 
 
 class Interrupted(BaseException):
@@ -71,7 +66,7 @@ def run(args) -> int:
     worker = prefork(args)  # first: the worker then forks from a small process
     try:
         opts = resolve(args)
-        return trace(args, opts, worker=worker)
+        return trace(opts, worker=worker)
     finally:
         if worker is not None:
             worker.abandon()  # a no-op once the source started it
@@ -213,7 +208,7 @@ def _shares_stderr(opts, kind) -> bool:
     return kind == "run" and opts.output is None and opts.fmt == "strace" and opts.summary != 1
 
 
-def _debug_notes(args, opts, kind, bpf, plan) -> None:
+def _debug_notes(opts, kind, bpf, plan) -> None:
     """-d: what tracectl set up, one `tracectl: debug: ...` line each (strace's
     -d describes its own internals; these are ours)."""
     from tracerd.bpfgen import load_table
@@ -221,7 +216,7 @@ def _debug_notes(args, opts, kind, bpf, plan) -> None:
     table = load_table()
     names = sorted({getattr(table.lookup(p, n), "name", None) or f"{p}:{n}" for p, n in opts.trace})
     lines = [
-        f"source: {'embedded worker' if getattr(args, 'embedded', False) else 'daemon if one answers, else embedded worker'} ({kind})",
+        f"source: {'embedded worker' if opts.embedded else 'daemon if one answers, else embedded worker'} ({kind})",
         f"traced calls: {len(names)} ({', '.join(names[:8])}{', ...' if len(names) > 8 else ''})",
         f"seccomp filter: {len(bpf) // 8 if isinstance(bpf, (bytes, bytearray)) else 'none'} instructions" if bpf is not None else "seccomp filter: none",
         f"fetch plan: {len(plan) if isinstance(plan, (bytes, bytearray)) else '?'} bytes, strings up to {opts.plan_strsize} bytes",
@@ -269,13 +264,14 @@ def _unknown_exits(printer, reaper) -> None:
         printer.note(f"Exit of unknown pid {pid} ignored")
 
 
-def trace(args, opts, *, kind: str = "run", worker=None) -> int:
+def trace(opts, *, kind: str = "run", worker=None) -> int:
+    """Trace as `opts` (resolve()'s RunOptions) say: kind "run" or "attach"."""
     from tracerd.bpfgen import build_plan, compile_filter
 
     from ._printers import make_printer
     from ._source import open_source
 
-    for w in warnings(args, opts):
+    for w in opts.warning_lines:
         print(f"tracectl: {w}", file=sys.stderr)
     # run: the command gets the filter when its children are followed (-f),
     # or when asked (--seccomp-bpf, --in-kernel faults); else, as strace
@@ -293,19 +289,16 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
         plan = _plan_flag(plan, PlanFlag.STACK)
     decoder = make_decoder(opts)
     if opts.debug:
-        _debug_notes(args, opts, kind, bpf, plan)
-    sinks = TracectlSinks(getattr(args, "sink", None), "block")  # a bad --sink URL fails before anything runs
+        _debug_notes(opts, kind, bpf, plan)
+    sinks = TracectlSinks(opts.sinks, "block")  # a bad --sink URL fails before anything runs
     out, owned = open_output(opts)
-    shown = " ".join(f"-e {e}" for e in args.exprs) + "".join(f" -P {p}" for p in args.paths)
+    shown = " ".join(f"-e {e}" for e in opts.exprs) + "".join(f" -P {p}" for p in opts.path_args)
     # A signal ignored when we started (nohup, `trap '' INT`, a background
     # job's SIGINT/SIGQUIT) stays ignored for the command, which inherits the
     # disposition through exec as it would under strace (a handler of ours
     # would be reset to the default by the exec: launch sets SIG_IGN again).
     ignored = tuple(s for s in OWN if signal.getsignal(s) == signal.SIG_IGN)
-    if kind == "run":
-        src = open_source(args, "run", argv=opts.argv, bpf=bpf, plan=plan, env=opts.env, colocate=opts.colocate, bpf_filter=shown.strip(), worker=worker, user=opts.user, ignored=ignored, follow=filtered, daemonize=opts.daemonize)
-    else:
-        src = open_source(args, "attach", pids=opts.pids, plan=plan, bpf=bpf, bpf_filter=shown.strip(), worker=worker)
+    src = open_source(opts, kind, bpf=bpf, plan=plan, bpf_filter=shown.strip(), worker=worker, ignored=ignored, follow=filtered)
 
     interrupted = []
 
@@ -351,7 +344,7 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
         child = getattr(src, "child", None)
         pid = getattr(src, "pid", None) or getattr(child, "pid", None)
         roots = opts.pids if kind == "attach" else ([pid] if pid else None)
-        printer = make_printer(args, kind, opts, decoder, out, notes=Quiet(sys.stderr), roots=roots, launched=kind == "run", batch=True)
+        printer = make_printer(None, kind, opts, decoder, out, notes=Quiet(sys.stderr), roots=roots, launched=kind == "run", batch=True)
         if getattr(opts, "daemonize", 0) and pid and "attach" not in opts.quiet:
             printer.note(f"Process {pid} attached")  # -D: the tracer attached to its caller, as strace says
         feed = printer.feed
@@ -365,27 +358,16 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
             # "exec: ERROR", then its exit: the note goes before the
             # command's end (or the stream's end, if that never shows)
             feed = _exec_error_feed(printer, pid, exec_errno)
-        unknown = (lambda: None) if reaper is None or filtered or "exit" in opts.quiet else (lambda: _unknown_exits(printer, reaper))
+        unknown = None if reaper is None or filtered or "exit" in opts.quiet else (lambda: _unknown_exits(printer, reaper))
+        ack = src.ack if sync else None
         try:
-            if sync:
-                ack = src.ack
-                for first, count, payload in sinks.tee(src.frames()):
-                    for rec in iter_records(payload):
-                        feed(rec)
-                    unknown()
-                    printer.flush()
-                    ack(first + count)
-            else:
-                for _first, _count, payload in sinks.tee(src.frames()):
-                    for rec in iter_records(payload):
-                        feed(rec)
-                    unknown()
-                    printer.flush()
+            print_frames(sinks.tee(src.frames()), feed, before_flush=unknown, flush=printer.flush, ack=ack)
             if exec_errno is not None:
                 feed(None)
             if reaper is not None:
                 reaper.wait_all()  # as strace, which ends when wait says ECHILD
-                unknown()
+                if unknown is not None:
+                    unknown()
         except Interrupted:
             # strace's cleanup: kill what we launched, detach what we attached,
             # then show what the tracer still reports (detach notes, exits)
@@ -395,12 +377,8 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
             else:
                 src.close()
             try:
-                for first, count, payload in sinks.tee(src.frames()):
-                    for rec in iter_records(payload):
-                        printer.feed(rec)
-                    if sync:
-                        printer.flush()
-                        src.ack(first + count)  # a held tracee must get its kill
+                # with sync, a held tracee must get its kill: acked per frame
+                print_frames(sinks.tee(src.frames()), printer.feed, flush=printer.flush if sync else None, ack=ack)
             except (Interrupted, OSError, ValueError, TracerdError):
                 pass
         except BrokenPipeError:
@@ -412,7 +390,7 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
             raise
         end = getattr(src, "end", None)  # a daemon's End: why the stream stopped
         if end is not None and end.reason in ENDED_BY_DAEMON:
-            printer.note(printable(end.message) if end.message else f"session {end.session}: {ENDED_BY_DAEMON[end.reason]}")
+            note_end(printer, end)
         elif kind == "run" and not interrupted and opts.fmt == "strace" and pid and pid not in printer.dead:
             # the tracer lost the command's end (a non-leader thread's exec
             # under plain stops: the old leader goes without a status):

@@ -57,11 +57,7 @@ class _Watch:
         self.session = session
 
     def frames(self):
-        for ev in self.client.events():
-            if isinstance(ev, self._remote.Records) and ev.session == self.session:
-                yield ev.first_seq, ev.count, ev.payload
-            elif isinstance(ev, self._remote.End) and ev.session == self.session:
-                return
+        yield from self._remote.session_frames(self.client.events(), self.session, [])
 
     def close(self) -> None:
         if self.client is not None:
@@ -123,7 +119,7 @@ def run(args) -> int:
             os.dup2(null_in, 0)
             os.dup2(cmd_out, 1)
             os.dup2(cmd_out, 2)
-            src = open_source(args, "run", argv=argv, bpf=bpf, plan=plan, env=opts.env, bpf_filter="top", user=opts.user)
+            src = open_source(opts, "run", bpf=bpf, plan=plan, bpf_filter="top", colocate=False, daemonize=0)
             src.start()
         finally:
             for fd, s in zip((0, 1, 2), saved):
@@ -133,7 +129,7 @@ def run(args) -> int:
             os.close(cmd_out)
         title = " ".join(argv)
     elif kind == "attach":
-        src = open_source(args, "attach", pids=opts.pids, plan=plan, bpf=None, bpf_filter="top")
+        src = open_source(opts, "attach", plan=plan, bpf=None, bpf_filter="top")
         src.start()
         title = "pid " + ",".join(map(str, opts.pids))
     else:

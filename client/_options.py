@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tracerd import UsageError, __version__
 
@@ -127,6 +127,15 @@ class RunOptions:
     intr: int = 2  # -I: 1 anywhere, 2 waiting, 3 never (fatal signals ignored), 4 never_tstp (and SIGTSTP)
     debug: int = 0  # -d: tracectl's own debug notes on stderr
     tips: tuple | None = None  # --tips: (id or None for random, "compact" | "full"); None: no tip
+    # where records come from (client/_source.py, docs/cli.md) and go besides
+    embedded: bool = False  # --embedded
+    socket: str | None = None  # --socket
+    sinks: tuple = ()  # --sink URLs (client/sinks/_cli.py)
+    # the options as given: `tracectl ls` shows them, a recording keeps them
+    exprs: tuple = ()  # -e
+    path_args: tuple = ()  # -P (opts.paths: resolved, with the targets of symlinks)
+    verbose: bool = False  # -v
+    warning_lines: tuple = ()  # strace's warnings (`warnings()`), printed before anything runs
 
 
 class _Append(argparse.Action):
@@ -531,7 +540,8 @@ def parse_pids(values) -> tuple[int, ...]:
 
 def resolve(args) -> RunOptions:
     """Check the parsed options and resolve them; raise UsageError (one line)
-    before anything runs."""
+    before anything runs. What runs the trace reads the result only, never
+    `args` again."""
     attach = getattr(args, "command", None) == "attach" or bool(getattr(args, "pid_args", None))
     user = _user_ids(args.user) if getattr(args, "user", None) else None
     fmt = args.fmt
@@ -560,7 +570,7 @@ def resolve(args) -> RunOptions:
     decode_pids = frozenset(getattr(q, "decode_pids", ()) or ())
     decode = _decode_options(args, q, strsize, xflag, args.yflag, pid_comm="comm" in decode_pids)
     target = _target(args, attach)
-    return RunOptions(
+    opts = RunOptions(
         trace=frozenset(q.trace) - frozenset(kernel_errno),
         signals=None if signals is None else frozenset(signals),
         status=status,
@@ -599,10 +609,17 @@ def resolve(args) -> RunOptions:
         debug=getattr(args, "debug", 0) or 0,
         intr=_interruptible(getattr(args, "intr", None)),
         tips=_tips(getattr(args, "tips", None)),
+        embedded=bool(getattr(args, "embedded", False)),
+        socket=getattr(args, "socket", None),
+        sinks=tuple(getattr(args, "sink", None) or ()),
+        exprs=tuple(args.exprs or ()),
+        path_args=tuple(args.paths or ()),
+        verbose=bool(args.verbose),
         **table,
         **times,
         **target,
     )
+    return replace(opts, warning_lines=tuple(warnings(args, opts)))
 
 
 # --strings-in-hex values -> the decoder's xflag (3: non-ascii-chars, only

@@ -189,6 +189,20 @@ class Client:
                 raise
 
 
+def session_frames(events, session: int | None, ended: list):
+    """``(first_seq, count, payload)`` of each `Records` event of `session`
+    (of every session when None) among `events`, until that session's End,
+    which is appended to `ended`. Other events are passed over (replies to
+    our own stop or detach request, other sessions' frames)."""
+    for ev in events:
+        if isinstance(ev, Records):
+            if session is None or ev.session == session:
+                yield ev.first_seq, ev.count, ev.payload
+        elif isinstance(ev, End) and ev.session == session:
+            ended.append(ev)
+            return
+
+
 class _Remote:
     """What RemoteRun and RemoteAttach share: one connection, one session."""
 
@@ -210,16 +224,12 @@ class _Remote:
         """(first_seq, count, payload) for each frame until the session ends."""
         if self.client is None or self.end is not None:
             return
-        for ev in self.client.events():
-            if isinstance(ev, Records):
-                if ev.session == self.session:
-                    yield ev.first_seq, ev.count, ev.payload
-            elif isinstance(ev, End) and ev.session == self.session:
-                self.end = ev
-                if ev.reason in ("worker-died", "error"):
-                    raise TracerError(printable(ev.message) or f"session {ev.session}: the tracer failed")
-                return
-            # replies to our own stop/detach request: nothing to do
+        ended: list = []
+        yield from session_frames(self.client.events(), self.session, ended)
+        if ended:
+            ev = self.end = ended[0]
+            if ev.reason in ("worker-died", "error"):
+                raise TracerError(printable(ev.message) or f"session {ev.session}: the tracer failed")
 
     def _stop_op(self) -> str:
         raise NotImplementedError

@@ -7,6 +7,10 @@
 Both kinds of source have one shape: `.start()`, `.frames()` -> iterator of
 `(first_seq, count, payload)`, `.close()`, and for run `.status()` (the
 launched command's os.waitpid status) and `.pid`.
+
+`print_frames()` is the one frame loop: records to a printer, a flush per
+frame; `trace()` (run, attach) and `watch` use it, and `note_end()` for the
+daemon's word on why a stream ended.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ def _remote_module():
 
 
 def choose(args) -> tuple[str, str | None]:
-    """("embedded", None) or ("daemon", socket path)."""
+    """("embedded", None) or ("daemon", socket path). `args`: the RunOptions
+    (or, before they exist, the parsed options): `embedded`, `socket`."""
     if getattr(args, "embedded", False):
         return "embedded", None
     explicit = getattr(args, "socket", None) or os.environ.get("TRACERD_SOCKET") or None
@@ -69,8 +74,9 @@ def prefork(args):
     return _embedded.prefork_worker()
 
 
-def open_source(args, kind: str, *, argv=None, pids=None, bpf: bytes | None = None, plan: bytes, env=None, drop: bool = False, colocate: bool = False, bpf_filter: str = "", worker=None, user=None, ignored=(), follow: bool = True, daemonize: int = 0):
-    """An unstarted source of frames for `run` (argv, bpf) or `attach` (pids).
+def open_source(opts, kind: str, *, bpf: bytes | None = None, plan: bytes, bpf_filter: str = "", worker=None, ignored=(), follow: bool = True, colocate: bool | None = None, daemonize: int | None = None):
+    """An unstarted source of frames for `run` (opts.argv, bpf) or `attach`
+    (opts.pids), embedded or through the daemon as `opts` says.
 
     `bpf_filter` is the user's own wording of the filter, shown by `tracectl ls`.
     `worker`: a worker from prefork(), used if the source is embedded.
@@ -78,9 +84,13 @@ def open_source(args, kind: str, *, argv=None, pids=None, bpf: bytes | None = No
     `follow`: run: the command has the filter (bpf) and its children are
     followed; False: bpf is None, the command alone is traced, with plain
     syscall stops (run without -f).
+    `colocate`, `daemonize`: opts' unless given (top runs its command plainly).
     """
+    argv, pids, env, user, drop = opts.argv, opts.pids, opts.env, opts.user, False
+    colocate = opts.colocate if colocate is None else colocate
+    daemonize = opts.daemonize if daemonize is None else daemonize
     try:
-        where, path = choose(args)
+        where, path = choose(opts)
     except BaseException:
         if worker is not None:
             worker.abandon()
@@ -99,3 +109,34 @@ def open_source(args, kind: str, *, argv=None, pids=None, bpf: bytes | None = No
     if kind == "run":
         return remote.RemoteRun(path, list(argv), bpf=bpf, plan=plan, env=env, drop=drop, colocate=colocate, bpf_filter=bpf_filter, user=user, ignored=ignored, follow=follow)
     return remote.RemoteAttach(path, list(pids), plan=plan, drop=drop, bpf_filter=bpf_filter, bpf=bpf)
+
+
+def print_frames(frames, feed, *, before_flush=None, flush=None, ack=None) -> None:
+    """The frame loop: each frame's records to `feed` (a printer's feed),
+    then `before_flush()`, `flush()` (the printer's: one write per frame,
+    notes shown at once) and `ack(next_seq)` (sync mode: the worker may
+    resume the tracee it holds), each when given."""
+    from tracerd._wire import iter_records
+
+    for first, count, payload in frames:
+        for rec in iter_records(payload):
+            feed(rec)
+        if before_flush is not None:
+            before_flush()
+        if flush is not None:
+            flush()
+        if ack is not None:
+            ack(first + count)
+
+
+# End reasons that the daemon decided (not our command, not us): said in one
+# line, in the daemon's words when it sends some
+ENDED_BY_DAEMON = {"shutdown": "the daemon shut down", "kicked": "the daemon ended this session"}
+
+
+def note_end(printer, end) -> None:
+    """Say why a daemon's stream ended, when the daemon ended it (its End)."""
+    if end is not None and end.reason in ENDED_BY_DAEMON:
+        from ._text import printable
+
+        printer.note(printable(end.message) if end.message else f"session {end.session}: {ENDED_BY_DAEMON[end.reason]}")

@@ -223,10 +223,12 @@ class Error:
     message: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Records:
     """One `tracerd._wire` frame as received: its header's fields (parsed
-    once) and its payload, `count` concatenated msgpack records."""
+    once) and its payload, `count` concatenated msgpack records. Not frozen,
+    unlike the other events: one is made per frame, and a frozen dataclass's
+    __init__ costs three times as much."""
 
     session: int
     first_seq: int
@@ -422,8 +424,7 @@ class Connection:
                 self._fail(f"message of {length} bytes exceeds the maximum {self.max_message}")
             if have < MSG_HEADER_SIZE + length:
                 return NEED_DATA
-            with memoryview(buf) as mv:
-                body = bytes(mv[pos + MSG_HEADER_SIZE : pos + MSG_HEADER_SIZE + length])
+            body = bytes(memoryview(buf)[pos + MSG_HEADER_SIZE : pos + MSG_HEADER_SIZE + length])
             self._pos = pos + MSG_HEADER_SIZE + length
             return self._decode_message(body)
         if magic == _wire.FRAME_MAGIC:
@@ -440,8 +441,8 @@ class Connection:
             if have < _wire.FRAME_HEADER_SIZE + length:
                 return NEED_DATA
             start = pos + _wire.FRAME_HEADER_SIZE
-            with memoryview(buf) as mv:
-                payload = bytes(mv[start : start + length])  # the one copy
+            # the one copy (the temporary view is gone before buf is compacted)
+            payload = bytes(memoryview(buf)[start : start + length])
             self._pos = start + length
             return Records(session, first_seq, count, payload)
         self._fail(f"bad magic 0x{magic:04x}")

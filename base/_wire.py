@@ -357,8 +357,8 @@ class FrameSplitter:
     def frames(self):
         while (h := self._header(self._pos)) is not None:
             first, count, end = h
-            with memoryview(self._buf) as mv:
-                frame = bytes(mv[self._pos : end])  # the one copy
+            # the one copy (the temporary view is gone before the next feed compacts)
+            frame = bytes(memoryview(self._buf)[self._pos : end])
             self._pos = end
             yield first, count, memoryview(frame)[FRAME_HEADER_SIZE:]
 
@@ -374,8 +374,7 @@ class FrameSplitter:
             pos = h[2]
         if first is None:
             return None
-        with memoryview(self._buf) as mv:
-            data = bytes(mv[start:pos])
+        data = bytes(memoryview(self._buf)[start:pos])
         self._pos = pos
         return first, count, nframes, data
 

@@ -341,40 +341,50 @@ class FrameSplitter:
     def pending(self) -> int:
         return len(self._buf) - self._pos
 
-    def _header(self, pos: int) -> tuple[int, int, int] | None:
-        """(first_seq, count, end) of the frame at `pos`, None if incomplete."""
-        buf = self._buf
-        if len(buf) - pos < FRAME_HEADER_SIZE:
-            return None
-        kind, session, first, count, length = unpack_header(buf, pos)
+    def _refuse(self, kind: int, session: int):
         if kind != FrameKind.RECORDS:
             raise ValueError(f"unknown frame kind {kind}")
-        if self.session is not None and session != self.session:
-            raise ValueError(f"frame for session {session}")
-        end = pos + FRAME_HEADER_SIZE + length
-        return None if len(buf) < end else (first, count, end)
+        raise ValueError(f"frame for session {session}")
+
+    # frames() and run() walk the headers inline: this is the daemon's
+    # per-frame path, and a call per header cost more than the parse.
+    # `if kind`: any kind but FrameKind.RECORDS (0) is refused
 
     def frames(self):
-        while (h := self._header(self._pos)) is not None:
-            first, count, end = h
+        buf, hs, sid = self._buf, FRAME_HEADER_SIZE, self.session
+        while len(buf) - (pos := self._pos) >= hs:
+            kind, session, first, count, length = unpack_header(buf, pos)
+            if kind or (sid is not None and session != sid):
+                self._refuse(kind, session)
+            end = pos + hs + length
+            if end > len(buf):
+                return
             # the one copy (the temporary view is gone before the next feed compacts)
-            frame = bytes(memoryview(self._buf)[self._pos : end])
+            frame = bytes(memoryview(buf)[pos:end])
             self._pos = end
-            yield first, count, memoryview(frame)[FRAME_HEADER_SIZE:]
+            yield first, count, memoryview(frame)[hs:]
 
     def run(self) -> tuple[int, int, int, bytes] | None:
+        buf, hs, sid = self._buf, FRAME_HEADER_SIZE, self.session
+        size = len(buf)
         start = pos = self._pos
         first = None
         count = nframes = 0
-        while (h := self._header(pos)) is not None:
+        while size - pos >= hs:
+            kind, session, fseq, fcount, length = unpack_header(buf, pos)
+            if kind or (sid is not None and session != sid):
+                self._refuse(kind, session)
+            end = pos + hs + length
+            if end > size:
+                break
             if first is None:
-                first = h[0]
-            count += h[1]
+                first = fseq
+            count += fcount
             nframes += 1
-            pos = h[2]
+            pos = end
         if first is None:
             return None
-        data = bytes(memoryview(self._buf)[start:pos])
+        data = bytes(memoryview(buf)[start:pos])
         self._pos = pos
         return first, count, nframes, data
 

@@ -720,6 +720,13 @@ class Decoder:
         return head + (", " if n < len(args) and n else "")
 
     def resumed(self, exit_rec: list, entry_rec: list | None) -> str:
+        """An exit's text after its entry's: `"abc", 4096) = 3`."""
+        rest, rtext = self.resumed_split(exit_rec, entry_rec)
+        return f"{rest} = {rtext}"
+
+    def resumed_split(self, exit_rec: list, entry_rec: list | None) -> tuple[str, str]:
+        """`resumed()` as (the arguments after the entry's and `)`, return
+        text), unjoined as call_split's."""
         if self._pending is not None:
             self._flush_pending(exit_rec)
         if entry_rec is None:
@@ -727,7 +734,7 @@ class Decoder:
             self._tgid = f("tgid")
             c = self._ctx(f("pers"), f("nr"), [0] * 6, f("ret"), f("is_error"), _memdict(f("mem")), f("tid"), f("ret") is not None)
             _, _, kind = self._safe_parts(c)
-            return f") = {self._ret(c, kind)}"
+            return ")", self._ret(c, kind)
         pers, nr, ret, is_error, xmem, tid, self._tgid = _EXIT_GET(exit_rec)
         if entry_rec[0] == _ENTRY_T:
             eargs, emem = entry_rec[_E_ARGS], entry_rec[_E_MEM]
@@ -750,7 +757,7 @@ class Decoder:
         if track and c.ok:
             self._track(c)
         self._done(c)
-        return ", ".join(args[n:]) + f") = {self._ret(c, kind)}"
+        return ", ".join(args[n:]) + ")", self._ret(c, kind)
 
     # --- signals ---
     def signal(self, rec: list) -> str:

@@ -25,6 +25,7 @@ import msgpack
 from tracerd._wire import FIELDS, IDX, Pers, Rec, SysFlag, ext, record
 
 from .decode import tamper_marks
+from ._calls import OpenCalls
 from ._layout import Layout, Stream, dump_lines, exited_text, fmt_secs as _fmt_secs, killed_text, resumed_lead, signame, split_text, stopped_text, vanished_tail
 from ._outfile import OutFile
 from ._text import printable
@@ -83,8 +84,8 @@ class Printer:
         self.live: set[int] = set(self.roots or ())
         self.dead: set[int] = set()
         self._early: set[int] = set()  # tids seen before their parent's fork event
-        self.pending: dict[int, list] = {}  # tid -> SYSCALL_ENTRY record awaiting its exit
-        self._etext: dict[int, str] = {}  # tid -> the text its pending entry printed (the exit's line reuses it)
+        self.calls = OpenCalls()  # entries awaiting their exits, with what each printed
+        self.pending = self.calls.recs  # tid -> SYSCALL_ENTRY record awaiting its exit
         # strace: with -o FILE, pids prefix every line with -f or when more
         # than one process is traced from the start.
         self.file_pid_prefix = self.to_file and not self.per_pid and (options.follow == 1 or len(self.roots or ()) > 1)
@@ -355,7 +356,7 @@ class Printer:
             self._line(tid, rec[2], text + " <detached ...>")
         elif not self._strace:
             self._write_machine(rec, None, tid)
-        self._pop_entry(tid)
+        self.calls.leave(tid)
         self._drop(tid)  # as gone: its later records announce nothing
         return True
 
@@ -485,14 +486,14 @@ class Printer:
         if pers == _I386 and self._subcall_hidden(pers, nr, field(rec, "args")):
             self._skip_exit.add(tid)
             return
-        self.pending[tid] = rec
-        self._etext.pop(tid, None)
+        self.calls.enter(tid, rec)
         if self.status_filter or self.paths:
             # strace holds the line until the exit decides whether it is shown
             return
         if not self.show_trace:
             return
-        text = self._etext[tid] = self._entry_text(rec)  # the exit's line reuses it
+        text = self._entry_text(rec)
+        self.calls.printed(tid, text)  # the exit's line reuses it
         st = self._begin(tid, rec[2], nr)
         st.write(text)
         st.col += len(text)
@@ -508,7 +509,7 @@ class Printer:
             self._skip_exit.discard(tid)
             return
         ret, is_error, flags = rec[_X_RET], rec[_X_ERR], rec[_X_FLAGS] or 0
-        entry, etext = self._pop_entry(tid)
+        entry, etext = self.calls.leave(tid)
         held = entry is not None and (self.status_filter or self.paths)
         if held:
             status = self._status_of(rec, ret, is_error, flags)
@@ -548,7 +549,7 @@ class Printer:
     def _gone(self, tid) -> None:
         """A task ended inside a call whose entry was shown: strace's
         `<unfinished ...>) = ?` line."""
-        entry, etext = self._pop_entry(tid)
+        entry, etext = self.calls.leave(tid)
         if entry is None or not self.show_trace or self.status_filter or self.paths:
             return
         st = self._stream(tid)
@@ -559,11 +560,6 @@ class Printer:
             st.col += len(resumed)
         head, rtext = vanished_tail(etext if etext is not None else self._entry_text(entry))
         self.layout.end_call(st, head, rtext, None)
-
-    def _pop_entry(self, tid) -> tuple:
-        """The entry awaiting tid's exit and the text it printed (None:
-        not printed), now paired."""
-        return self.pending.pop(tid, None), self._etext.pop(tid, None)
 
     def _entry_text(self, entry) -> str:
         try:
@@ -665,12 +661,7 @@ class Printer:
                 st.write(f" <pid changed to {tid} ...>\n")
                 st.open_tid = None
                 st.col = 0
-            entry, etext = self._pop_entry(old)
-            self._pop_entry(tid)
-            if entry is not None:
-                self.pending[tid] = entry
-                if etext is not None:
-                    self._etext[tid] = etext
+            self.calls.move(old, tid)
             if old in self._pers:
                 self._pers[tid] = self._pers[old]
             self._drop(old)
@@ -711,7 +702,7 @@ class Printer:
             st.write(" <detached ...>\n")
             st.open_tid = None
             st.col = 0
-        self._pop_entry(tid)
+        self.calls.leave(tid)
         self.live.discard(tid)
 
     # -e read=/write= ----------------------------------------------------------------
@@ -800,9 +791,9 @@ class Printer:
             return
         entry = None
         if rtype == Rec.SYSCALL_ENTRY:
-            self.pending[tid] = rec
+            self.calls.enter(tid, rec)
         elif rtype == Rec.SYSCALL_EXIT:
-            entry = self.pending.pop(tid, None)
+            entry = self.calls.leave(tid)[0]
         if self.summary is not None and self.fmt == "jsonl" and rtype in (Rec.SYSCALL, Rec.SYSCALL_EXIT):
             self._count(rec, field(rec, "pers"), field(rec, "nr"), field(rec, "ret"), field(rec, "is_error"))
         if self.show_trace or self.fmt != "jsonl":

@@ -11,7 +11,7 @@ import struct
 from tracerd._wire import FD_SLOT, IDX, Rec, field
 
 from . import _sockets, _table
-from ._core import AT_FDCWD, C, DecodeOptions, REGISTRY, compile_table, generic_args, generic_entry_count, table_args, readlink_fd, ret_formatter, ret_text
+from ._core import AT_FDCWD, C, DecodeOptions, REGISTRY, compile_halves, compile_table, generic_args, generic_entry_count, table_args, readlink_fd, ret_formatter, ret_text
 from ._fmt import error_text_memo as _error_text, hexa, quote
 from ._signals import siginfo_text  # also registers the siginfo struct
 
@@ -307,14 +307,16 @@ class Decoder:
         argument kinds; None when _parts must decide per call (-e raw=, i386
         argument lists). The return formatter takes (C, ret) for a call that
         returned without error; None prints str(ret). Then the arguments
-        printed at entry (None: all) and the return kind, for _parts; last
+        printed at entry (None: all) and the return kind, for _parts; then
         `name()` when the call prints no argument and its return is a
-        number (its line needs no context), else None."""
+        number (its line needs no context), else None; last the generic
+        decoder's halves (compile_halves) for a call split into entry and
+        exit, else None."""
         p = int(pers)
         name, sc = self.name(p, nr), _table.lookup(p, nr)
         opts = self.opts
         spec = REGISTRY.get(name)
-        fn = rfn = nentry = head = None
+        fn = rfn = nentry = head = halves = None
         kind = "int"
         if (opts.raw and (pers, nr) in opts.raw) or (sc is not None and p != 0 and p in getattr(sc, "pers_args", {})):
             pass  # rare: _parts decides
@@ -325,6 +327,8 @@ class Decoder:
                 head = f"{name}({', '.join(fn(None))})"
         elif sc is not None:
             fn, nentry = compile_table(sc), generic_entry_count(sc)
+            if not sc.variants:
+                halves = compile_halves(sc.args, nentry)
             kind = sc.ret
             if not sc.args:
                 head = f"{name}()"
@@ -337,8 +341,10 @@ class Decoder:
 
                 rfn = _ret_pid
             if opts.deref is not None and (pers, nr) not in opts.deref and sc is not None:
-                fn = _addresses_for_structs(fn, sc)
-        info = (p, name, sc, fn, rfn, nentry, kind, head if rfn is None else None)
+                plain = _addresses_for_structs(fn, sc)
+                if plain is not fn:
+                    fn, halves = plain, None
+        info = (p, name, sc, fn, rfn, nentry, kind, head if rfn is None else None, halves)
         if len(self._infos) >= _INFOS_MAX:
             self._infos.clear()
         self._infos[(pers, nr)] = info
@@ -715,6 +721,14 @@ class Decoder:
             for e in mem:
                 md[(e[0], e[1])] = e[2]
         c = self._refill(info, nr, args, None, False, md, tid, False)
+        halves = info[8]
+        if halves is not None:  # only the arguments printed at entry are formatted
+            try:
+                shown = halves[0](c)
+                n = len(shown)
+                return f"{c.name}(" + ", ".join(shown) + (", " if n < len(c.sc.args) and n else "")
+            except Exception:
+                pass  # as below: a decoder that fails prints raw
         args, n, _ = self._safe_parts(c)
         head = f"{c.name}(" + ", ".join(args[:n])
         return head + (", " if n < len(args) and n else "")
@@ -753,11 +767,21 @@ class Decoder:
         if track and c.ok and c.name in _MAKES_IN_ARGS:
             self._track(c)
             track = False
-        args, n, kind = self._safe_parts(c)
+        halves = info[8]
+        rest = None
+        if halves is not None:  # the entry printed its part: only the rest is formatted
+            try:
+                rest = halves[1](c)
+                kind = info[6]
+            except Exception:
+                rest = None
+        if rest is None:
+            args, n, kind = self._safe_parts(c)
+            rest = args[n:]
         if track and c.ok:
             self._track(c)
         self._done(c)
-        return ", ".join(args[n:]) + ")", self._ret(c, kind)
+        return ", ".join(rest) + ")", self._ret(c, kind)
 
     # --- signals ---
     def signal(self, rec: list) -> str:

@@ -43,6 +43,11 @@ _E_ARGS, _E_MEM = IDX[Rec.SYSCALL_ENTRY]["args"], IDX[Rec.SYSCALL_ENTRY]["mem"]
 _EBADF = -errno.EBADF
 _INFOS_MAX = 4096  # (pers, nr) pairs remembered; a tracee can make up numbers
 _NOMEM: dict = {}  # the memory of a call that fetched none (never written to)
+# argument kinds that print from the record's values and memory alone (with
+# no fd table: see _plan); a call of only these is remembered by call_split
+_MEMO_KINDS = frozenset({"fd", "dirfd", "path", "str", "int", "uint", "xint", "hex", "ptr", "pid", "uid", "gid", "off",
+                         "long", "size", "sig", "mode", "sigset", "buf", "flags", "lflags", "xval", "enum", "dev"})
+_MEMO_MAX = 4096  # calls remembered: cleared when full
 
 
 def _raw6(c) -> list[str]:
@@ -152,6 +157,7 @@ class Decoder:
         self._named = False  # records carry fd names (FD ops, see _named_rec)
         self._infos: dict = {}  # (pers, nr) -> the plan of _plan: worked out once
         self._c = C(self, 0, 0, "", None, None, False, _NOMEM, 0, False, None)  # call_split's context
+        self._memo: dict = {}  # call_split's texts of calls that print from their record alone
 
     # --- names ---
     def name(self, pers: int, nr: int) -> str:
@@ -311,7 +317,8 @@ class Decoder:
         `name()` when the call prints no argument and its return is a
         number (its line needs no context), else None; last the generic
         decoder's halves (compile_halves) for a call split into entry and
-        exit, else None."""
+        exit, else None; last whether call_split may remember the call's
+        text by its record's values (_MEMO_KINDS)."""
         p = int(pers)
         name, sc = self.name(p, nr), _table.lookup(p, nr)
         opts = self.opts
@@ -344,7 +351,10 @@ class Decoder:
                 plain = _addresses_for_structs(fn, sc)
                 if plain is not fn:
                     fn, halves = plain, None
-        info = (p, name, sc, fn, rfn, nentry, kind, head if rfn is None else None, halves)
+        # a table call whose every argument prints from the record alone
+        # (no struct printer, no fd table, no -Y/--pidns-translation lookup)
+        memo = halves is not None and not self._anyfd and not opts.pid_comm and all(a.kind in _MEMO_KINDS for a in sc.args)
+        info = (p, name, sc, fn, rfn, nentry, kind, head if rfn is None else None, halves, memo)
         if len(self._infos) >= _INFOS_MAX:
             self._infos.clear()
         self._infos[(pers, nr)] = info
@@ -592,6 +602,24 @@ class Decoder:
                 return head, _error_text(-ret)
             except Exception:
                 return head, str(ret)
+        key = None
+        if info[9] and not (self._want_fds or pending) and self.pidns is None:
+            # the same call with the same values and memory prints the same
+            # (a fork-heavy trace repeats ~30% of its calls: each child's
+            # loader opens, reads and closes the same files)
+            try:
+                key = (pers, nr, tuple(args), ret, is_error, tuple([tuple(e) for e in mem]) if mem else None)
+                hit = self._memo.get(key)
+            except TypeError:  # a fetched array (a list): not remembered
+                key = hit = None
+            if hit is not None:
+                name = info[1]
+                if name != "restart_syscall":
+                    prev = self._prev
+                    if len(prev) > 65536:
+                        prev.clear()
+                    prev[tid] = name
+                return hit
         p, name, sc, fn, rfn = info[:5]
         # one C per decoder, refilled per call (building one is a third of
         # a short call's cost): nothing keeps it past the call
@@ -626,13 +654,20 @@ class Decoder:
         except Exception:  # a decoder bug must not stop tracing: raw args
             return self._call_slow(c)
         if ret is None:
-            return f"{name}({text})", "?"
-        if rfn is None and not is_error:
-            return f"{name}({text})", str(ret)
-        try:
-            return f"{name}({text})", _error_text(-ret) if is_error else rfn(c, ret)
-        except Exception:
-            return f"{name}({text})", str(ret)
+            out = f"{name}({text})", "?"
+        elif rfn is None and not is_error:
+            out = f"{name}({text})", str(ret)
+        else:
+            try:
+                out = f"{name}({text})", _error_text(-ret) if is_error else rfn(c, ret)
+            except Exception:
+                out = f"{name}({text})", str(ret)
+        if key is not None:
+            memo = self._memo
+            if len(memo) >= _MEMO_MAX:
+                memo.clear()
+            memo[key] = out
+        return out
 
     def _call_slow(self, c: C) -> tuple[str, str]:
         """call_split for what the plan leaves to _parts (raw=, i386

@@ -365,10 +365,15 @@ class Decoder:
         return C(self, p, nr, name, args, ret, is_error, mem, tid, exiting, sc)
 
     def _done(self, c: C) -> None:
-        if c.name != "restart_syscall":
-            if len(self._prev) > 65536:
-                self._prev.clear()  # bounded: thread ids come and go
-            self._prev[c.tid] = c.name
+        self._went(c.tid, c.name)
+
+    def _went(self, tid: int, name: str) -> None:
+        """tid's last call was `name` (what prev_call says next)."""
+        if name != "restart_syscall":
+            prev = self._prev
+            if len(prev) > 65536:
+                prev.clear()  # bounded: thread ids come and go
+            prev[tid] = name
 
     def _parts(self, c: C) -> tuple[list[str], int, object]:
         """(argument texts, how many print at entry, return kind)."""
@@ -588,12 +593,7 @@ class Decoder:
         if head is not None and not (self._paths or self._want_fds or pending):
             # a call with no arguments whose return is a number (getpid...):
             # its head was printed once, no context is needed
-            name = info[1]
-            if name != "restart_syscall":
-                prev = self._prev
-                if len(prev) > 65536:
-                    prev.clear()
-                prev[tid] = name
+            self._went(tid, info[1])
             if ret is None:
                 return head, "?"
             if not is_error:
@@ -613,12 +613,7 @@ class Decoder:
             except TypeError:  # a fetched array (a list): not remembered
                 key = hit = None
             if hit is not None:
-                name = info[1]
-                if name != "restart_syscall":
-                    prev = self._prev
-                    if len(prev) > 65536:
-                        prev.clear()
-                    prev[tid] = name
+                self._went(tid, info[1])
                 return hit
         p, name, sc, fn, rfn = info[:5]
         # one C per decoder, refilled per call (building one is a third of
@@ -642,7 +637,7 @@ class Decoder:
         c.sc = sc
         if self._paths or self._want_fds or pending:
             return self._call_tracked(c, rec, info)
-        if name != "restart_syscall":  # _done
+        if name != "restart_syscall":  # _went, inlined: the hot path
             prev = self._prev
             if len(prev) > 65536:
                 prev.clear()  # bounded: thread ids come and go
@@ -702,11 +697,7 @@ class Decoder:
             self._track(c)
         elif track and name == "exit_group":  # never returns: the process ends
             self._forget(self._tgid)
-        if name != "restart_syscall":  # _done
-            prev = self._prev
-            if len(prev) > 65536:
-                prev.clear()  # bounded: thread ids come and go
-            prev[tid] = name
+        self._went(tid, name)
         head = f"{name}({', '.join(args)})"
         if ret is None:
             return head, "?"

@@ -90,6 +90,7 @@ class Printer:
         # than one process is traced from the start.
         self.file_pid_prefix = self.to_file and not self.per_pid and (options.follow == 1 or len(self.roots or ()) > 1)
         self.layout = Layout(options, per_pid=self.per_pid, file_pid_prefix=self.file_pid_prefix, to_file=self.to_file)
+        self._lead, self._layout_call = self.layout.lead, self.layout.call_line
         self.status_filter = frozenset(options.status)
         self.paths = tuple(options.paths)
         self.lost = 0
@@ -123,6 +124,7 @@ class Printer:
         # a SYSCALL record on these options goes straight to _syscall (feed)
         # (feed's general path adds nothing for it on these options)
         self._fast = self._strace and self._detached is None and not self._iflag
+        self._pidns = bool(options.pidns)  # --pidns-translation
         if options.pidns and self._strace:
             from .decode._pidns import PidTranslator
 
@@ -198,7 +200,7 @@ class Printer:
         st = self._stream(tid) if self.per_pid else self.main
         if st.open_tid is not None:
             st.close_open()
-        self.layout.call_line(st, self.layout.lead(tid, ts, nr, len(self.live) > 1), head, ret, dur)
+        self._layout_call(st, self._lead(tid, ts, nr, len(self.live) > 1), head, ret, dur)
         return st
 
     def _line(self, tid: int, ts, text: str) -> None:
@@ -221,7 +223,7 @@ class Printer:
         if self._pers_note:
             return self._feed_after_exec(rec)
         tid = rec[3]
-        if self.o.pidns and tid > 0 and self.d.pidns is not None:
+        if self._pidns and tid > 0 and self.d.pidns is not None:
             self.d.pidns.seen(rec)
             if rec[0] == _NEWTASK:
                 self.d.pidns.newtask(tid, field(rec, "child"))
@@ -416,7 +418,7 @@ class Printer:
             head += tail
         else:
             head, rtext = self._call_parts(rec)
-        if self.o.pidns and len(rec) > _S_LEN:
+        if self._pidns and len(rec) > _S_LEN:
             head, rtext = _append(head, rtext, self._pidns_comment(rec, pers, nr, ret))
         if flags and flags & _TAMPERED:
             head, rtext = _append(head, rtext, tamper_marks(flags))
@@ -525,7 +527,7 @@ class Printer:
             head, rtext = vanished_tail(etext or "")
         else:
             head, rtext = self._resumed_parts(rec, entry)
-            if self.o.pidns and len(rec) > _X_LEN:
+            if self._pidns and len(rec) > _X_LEN:
                 head, rtext = _append(head, rtext, self._pidns_comment(rec, pers, nr, ret))
             if flags & _TAMPERED:
                 head, rtext = _append(head, rtext, tamper_marks(flags))

@@ -150,6 +150,7 @@ class Layout:
         self._stamp_sec, self._stamp = None, ""  # -t/-tt: the last second formatted
         self._last_nr: dict[int, int] = {}  # -n: each task's last syscall number
         self._comms: dict[int, str | None] = {}  # -Y: tid -> its comm, read at first sight and after exec
+        self._leads: dict[tuple, str] = {}  # (tid, multi) -> a static lead (call_line)
 
     # -- leads ---------------------------------------------------------------------
     def lead(self, tid: int, ts, nr, multi: bool) -> str:
@@ -224,6 +225,7 @@ class Layout:
         if len(self._comms) >= 1 << 16:
             self._comms.clear()
         self._comms[tid] = task_comm(tid)
+        self._leads.clear()  # a lead may hold the old name
 
     def forget(self, tid: int) -> None:
         """The task is gone."""
@@ -236,8 +238,17 @@ class Layout:
             return f"{ret} <{fmt_secs(dur, self.dur_precision)}>"
         return ret
 
-    def call_line(self, st: Stream, lead: str, head: str, ret: str | None, dur) -> None:
-        """A whole call's line, in one write: the lead, `head = ret` aligned."""
+    def call_line(self, st: Stream, tid: int, ts, nr, multi: bool, head: str, ret: str | None, dur) -> None:
+        """A whole call's line, in one write: the lead (see lead()), `head = ret` aligned."""
+        if self.static:  # a lead of the task alone: remembered
+            lead = self._leads.get((tid, multi))
+            if lead is None:
+                lead = self.lead(tid, ts, nr, multi)
+                if len(self._leads) >= 4096:
+                    self._leads.clear()
+                self._leads[(tid, multi)] = lead
+        else:
+            lead = self.lead(tid, ts, nr, multi)
         if ret is None:
             st.write(f"{lead}{head}\n")
         else:

@@ -90,7 +90,7 @@ class Printer:
         # than one process is traced from the start.
         self.file_pid_prefix = self.to_file and not self.per_pid and (options.follow == 1 or len(self.roots or ()) > 1)
         self.layout = Layout(options, per_pid=self.per_pid, file_pid_prefix=self.file_pid_prefix, to_file=self.to_file)
-        self._lead, self._layout_call = self.layout.lead, self.layout.call_line
+        self._layout_call = self.layout.call_line
         self.status_filter = frozenset(options.status)
         self.paths = tuple(options.paths)
         self.lost = 0
@@ -111,6 +111,7 @@ class Printer:
         self._iflag = self.layout.iflag  # -i: [instruction pointer] on every line
         self._ips: dict[int, int] = {}  # tid -> its last call's ip (for `<... resumed>` lines)
         self._stack = getattr(options, "stack", False)  # -k: frames after each call's line
+        self._after = self._stack or self.dumps  # lines after a call's (-k frames, read=/write= dumps)
         self._late_stack: dict[int, list] = {}  # -k: tid -> its exit's record, frames printed when it is gone
         # the decoder gives a call as (head, return): no search of its text
         # for the ` = ` to align (a subclass that changed call() alone: its text, cut)
@@ -193,14 +194,6 @@ class Printer:
         lead = self.layout.lead(tid, ts, nr, len(self.live) > 1)
         st.write(lead)
         st.col = len(lead)
-        return st
-
-    def _call_line(self, tid: int, ts, nr, head: str, ret: str | None, dur) -> Stream:
-        """A whole call's line (head, return) on its stream, in one piece."""
-        st = self._stream(tid) if self.per_pid else self.main
-        if st.open_tid is not None:
-            st.close_open()
-        self._layout_call(st, self._lead(tid, ts, nr, len(self.live) > 1), head, ret, dur)
         return st
 
     def _line(self, tid: int, ts, text: str) -> None:
@@ -393,13 +386,13 @@ class Printer:
     def _syscall(self, rec, tid) -> None:
         # the hot path: a SYSCALL record always has every field (only the
         # extension map may follow), so index it directly
-        pers, nr, ret, is_error, flags = rec[_S_PERS], rec[_S_NR], rec[_S_RET], rec[_S_ERR], rec[_S_FLAGS] or 0
+        pers, nr, ret, is_error, flags = rec[_S_PERS], rec[_S_NR], rec[_S_RET], rec[_S_ERR], rec[_S_FLAGS]
         if pers != self._pers.get(tid, 0) and not self.pre_exec and self.name(pers, nr) not in _EXECS:
             self._pers_seen(tid, pers, rec[2])
         if pers == _I386 and self._subcall_hidden(pers, nr, field(rec, "args")):
             return self._unseen(rec)
         if not self._plain:
-            if self.status_filter and not self._status_shown(self._status_of(rec, ret, is_error, flags)):
+            if self.status_filter and not self._status_shown(self._status_of(rec, ret, is_error, flags or 0)):
                 return self._unseen(rec)
             if self.paths and not self._path_shown(rec):
                 return self._unseen(rec)
@@ -412,17 +405,31 @@ class Printer:
         if flags and flags & _VANISHED and ret is None:
             # the task went away inside the call: strace's open line closed
             # with `<unfinished ...>) = ?`
-            entry = record(Rec.SYSCALL_ENTRY, rec[1], rec[2], rec[3], rec[4], pers, nr, field(rec, "args"), field(rec, "mem"), flags)
+            entry = record(Rec.SYSCALL_ENTRY, rec[1], rec[2], rec[3], rec[4], pers, nr, field(rec, "args"), field(rec, "mem"), flags or 0)
             head = self._entry_text(entry)
             tail, rtext = vanished_tail(head)
             head += tail
-        else:
-            head, rtext = self._call_parts(rec)
+        else:  # the call as (head, return) from the decoder; its raw form if the decoder fails
+            split = self._split
+            try:
+                if split is None:  # a decoder whose call() alone was changed: its text, cut
+                    head, rtext = split_text(self.d.call(rec))
+                else:
+                    head, rtext = split(rec)
+                    if "= " in rtext:  # as the joined text would be cut: at its last ` = `
+                        head, rtext = split_text(f"{head} = {rtext}")
+            except Exception:
+                head, rtext = split_text(self._raw_call(rec))
         if self._pidns and len(rec) > _S_LEN:
             head, rtext = _append(head, rtext, self._pidns_comment(rec, pers, nr, ret))
         if flags and flags & _TAMPERED:
             head, rtext = _append(head, rtext, tamper_marks(flags))
-        st = self._call_line(tid, rec[2], nr, head, rtext, rec[_S_DUR])
+        st = self._stream(tid) if self.per_pid else self.main
+        if st.open_tid is not None:
+            st.close_open()
+        self._layout_call(st, tid, rec[2], nr, len(self.live) > 1, head, rtext, rec[_S_DUR])
+        if not self._after:
+            return
         if self._stack:
             if self.name(pers, nr) in ("exit", "exit_group"):
                 self._late_stack[tid] = rec  # strace prints these after `+++ exited ...`
@@ -430,23 +437,6 @@ class Printer:
                 self._stack_lines(st, rec)
         if self.dumps:
             self._dump(st, self.name(pers, nr), field(rec, "args"), ret, is_error, (field(rec, "mem"),))
-
-    def _call_parts(self, rec) -> tuple[str, str | None]:
-        """A whole call as (head, return) from the decoder; its raw form if
-        the decoder fails."""
-        split = self._split
-        if split is None:  # a decoder whose call() alone was changed: its text, cut
-            try:
-                return split_text(self.d.call(rec))
-            except Exception:
-                return split_text(self._raw_call(rec))
-        try:
-            head, rtext = split(rec)
-        except Exception:
-            return split_text(self._raw_call(rec))
-        if "= " in rtext:  # as the joined text would be cut: at its last ` = `
-            return split_text(f"{head} = {rtext}")
-        return head, rtext
 
     @staticmethod
     def _stack_lines(st, rec) -> None:

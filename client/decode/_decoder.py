@@ -47,7 +47,21 @@ _NOMEM: dict = {}  # the memory of a call that fetched none (never written to)
 # no fd table: see _plan); a call of only these is remembered by call_split
 _MEMO_KINDS = frozenset({"fd", "dirfd", "path", "str", "int", "uint", "xint", "hex", "ptr", "pid", "uid", "gid", "off",
                          "long", "size", "sig", "mode", "sigset", "buf", "flags", "lflags", "xval", "enum", "dev"})
-_MEMO_MAX = 4096  # calls remembered: cleared when full
+_MEMO_MAX = 256  # texts remembered per call: one whose values fill it is given up
+# kinds printed from the memory a pointer argument points to: the address
+# itself shows only when that memory cannot be shown (then it is not remembered)
+_MEM_KINDS = frozenset({"path", "str", "buf", "sigset"})
+_KEYS: dict = {}
+
+
+def _memo_key(n: int, ptrs: tuple) -> tuple:
+    """(a function of a record's arguments giving the memo key's part: the n
+    arguments a call reads, those in `ptrs` as NULL or not; ptrs)."""
+    fn = _KEYS.get((n, ptrs))
+    if fn is None:
+        parts = [f"a[{i}] == 0" if i in ptrs else f"a[{i}]" for i in range(n)]
+        fn = _KEYS[(n, ptrs)] = eval(f"lambda a: ({', '.join(parts)}{',' if n == 1 else ''})")  # noqa: S307
+    return fn, ptrs
 
 
 def _raw6(c) -> list[str]:
@@ -157,7 +171,6 @@ class Decoder:
         self._named = False  # records carry fd names (FD ops, see _named_rec)
         self._infos: dict = {}  # (pers, nr) -> the plan of _plan: worked out once
         self._c = C(self, 0, 0, "", None, None, False, _NOMEM, 0, False, None)  # call_split's context
-        self._memo: dict = {}  # call_split's texts of calls that print from their record alone
 
     # --- names ---
     def name(self, pers: int, nr: int) -> str:
@@ -317,8 +330,10 @@ class Decoder:
         `name()` when the call prints no argument and its return is a
         number (its line needs no context), else None; last the generic
         decoder's halves (compile_halves) for a call split into entry and
-        exit, else None; last whether call_split may remember the call's
-        text by its record's values (_MEMO_KINDS)."""
+        exit, else None; last, for a call whose text call_split may
+        remember by its record's values (_MEMO_KINDS), [its texts by those
+        values (None once given up), the key of the arguments (_memo_key),
+        the pointers the key holds as NULL or not], else None."""
         p = int(pers)
         name, sc = self.name(p, nr), _table.lookup(p, nr)
         opts = self.opts
@@ -353,7 +368,10 @@ class Decoder:
                     fn, halves = plain, None
         # a table call whose every argument prints from the record alone
         # (no struct printer, no fd table, no -Y/--pidns-translation lookup)
-        memo = halves is not None and not self._anyfd and not opts.pid_comm and all(a.kind in _MEMO_KINDS for a in sc.args)
+        memo = None
+        if fn is not None and spec is None and sc is not None and not sc.variants and not self._anyfd and not opts.pid_comm \
+                and all(a.kind in _MEMO_KINDS for a in sc.args):
+            memo = [{}, *_memo_key(len(sc.args), tuple(i for i, a in enumerate(sc.args) if a.kind in _MEM_KINDS) if p == 0 else ())]
         info = (p, name, sc, fn, rfn, nentry, kind, head if rfn is None else None, halves, memo)
         if len(self._infos) >= _INFOS_MAX:
             self._infos.clear()
@@ -602,19 +620,23 @@ class Decoder:
                 return head, _error_text(-ret)
             except Exception:
                 return head, str(ret)
-        key = None
-        if info[9] and not (self._want_fds or pending) and self.pidns is None:
+        key = memo = None
+        if info[9] is not None and not (self._want_fds or pending) and self.pidns is None:
             # the same call with the same values and memory prints the same
-            # (a fork-heavy trace repeats ~30% of its calls: each child's
-            # loader opens, reads and closes the same files)
-            try:
-                key = (pers, nr, tuple(args), ret, is_error, tuple([tuple(e) for e in mem]) if mem else None)
-                hit = self._memo.get(key)
-            except TypeError:  # a fetched array (a list): not remembered
-                key = hit = None
-            if hit is not None:
-                self._went(tid, info[1])
-                return hit
+            # (a fork-heavy trace repeats its loader's calls in every child:
+            # the same files opened, read and closed)
+            memo, keyfn, ptrs = info[9]
+            if memo is not None:
+                try:
+                    key = (keyfn(args), ret, is_error, tuple(map(tuple, mem)) if mem else None)
+                    hit = memo.get(key)
+                except TypeError:  # a fetched array (a list): not remembered
+                    key = hit = None
+                if hit is not None:
+                    self._went(tid, info[1])
+                    return hit
+                if len(memo) >= _MEMO_MAX:  # its values rarely repeat (addresses): given up
+                    info[9][0] = key = None
         p, name, sc, fn, rfn = info[:5]
         # one C per decoder, refilled per call (building one is a third of
         # a short call's cost): nothing keeps it past the call
@@ -658,10 +680,12 @@ class Decoder:
             except Exception:
                 out = f"{name}({text})", str(ret)
         if key is not None:
-            memo = self._memo
-            if len(memo) >= _MEMO_MAX:
-                memo.clear()
-            memo[key] = out
+            for i in ptrs:  # a pointer the key holds as NULL or not must not show
+                v = args[i]
+                if v and f"{v:#x}" in out[0]:
+                    break
+            else:
+                memo[key] = out
         return out
 
     def _call_slow(self, c: C) -> tuple[str, str]:

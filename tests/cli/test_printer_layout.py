@@ -108,3 +108,17 @@ def test_sink_lines_are_the_printers():
     assert [f.event(rec)["line"] for rec in recs] == printed
     r = Recs()
     assert SessionFormatter("k", host="h").event(r.exited(100, 3))["line"] == _run(options(), [r.exited(100, 3)], _counting_decoder(options())).strip()
+
+
+def test_personality_change_noted_on_the_common_options():
+    """A task's calls switching personality get strace's note on every
+    option set: feed()'s path for the common options used to skip it for
+    64-bit and x32 calls (intended change: the note now shows there too)."""
+    r = Recs()
+    i386 = record(Rec.SYSCALL, 1, 1, 100, 100, Pers.I386, 20, [0] * 6, 100, False, 10, [], None, 0)  # getpid
+    x64 = r.call(100, 39, ret=100)
+    want = ["[ Process PID=100 runs in 32 bit mode. ]", "getpid()                                = 100",
+            "[ Process PID=100 runs in 64 bit mode. ]", "getpid()                                = 100"]
+    plain = _run(options(), [i386, x64], _counting_decoder(options())).splitlines()
+    held = _run(options(status=frozenset({"successful"})), [i386, x64], _counting_decoder(options())).splitlines()
+    assert plain == held == want

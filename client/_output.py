@@ -1,16 +1,20 @@
-"""Records -> what strace prints (or JSON lines, or raw msgpack).
+"""Records -> what strace prints (or JSON lines, or raw msgpack): the
+record sequencing.
 
 `Printer(options, decoder, out).feed(rec)` for every record, `.finish()` at
-the end. It owns everything strace's printing loop does around a decoded call:
-which tasks are shown (without -f only the traced processes themselves, as
-strace), pid prefixes (`[pid  N] ` on stderr when several tasks are live,
-`N     ` in an -o file with -f, one file per task with -ff), -t/-tt/-ttt/-r
-timestamps, -T durations, the column-40 alignment of `= ret`, lines left open
-after a call's entry and closed with ` <unfinished ...>` when another line
-interleaves (`<... NAME resumed>` later), `+++ exited with N +++`,
-`+++ killed by SIGX +++`, `--- SIGX {...} ---`, `--- stopped by SIGX ---`,
--z/-Z/status=, -P, signal=, quiet=, and the -c/-C summary. Text of the calls
-themselves comes from the decoder (tracerd.client.decode).
+the end. It decides what strace's printing loop decides around a decoded
+call: which tasks are shown (without -f only the traced processes
+themselves, as strace), which calls (-z/-Z/status=, -P: an entry's line is
+held until its exit decides), which stream a line goes to (one file per
+task with -ff), lines left open after a call's entry and closed with
+` <unfinished ...>` when another line interleaves (`<... NAME resumed>`
+later), `+++ exited with N +++`, `+++ killed by SIGX +++`, `--- SIGX {...}
+---`, `--- stopped by SIGX ---`, signal=, quiet=, notes, and the -c/-C
+summary. Entries awaiting their exits, with the text each printed, are in
+`OpenCalls` (client/_calls.py). How each line is laid out (pid prefixes,
+-t/-tt/-ttt/-r times, -T durations, the column-40 alignment of `= ret`) is
+`Layout`'s (client/_layout.py). Text of the calls themselves comes from the
+decoder (tracerd.client.decode) as (head, return) pairs.
 """
 
 from __future__ import annotations

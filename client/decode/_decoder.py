@@ -630,7 +630,7 @@ class Decoder:
                 try:
                     key = (keyfn(args), ret, is_error, tuple(map(tuple, mem)) if mem else None)
                     hit = memo.get(key)
-                except TypeError:  # a fetched array (a list): not remembered
+                except (TypeError, IndexError):  # a fetched array (a list), a short record: not remembered
                     key = hit = None
                 if hit is not None:
                     self._went(tid, info[1])

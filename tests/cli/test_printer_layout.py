@@ -122,3 +122,14 @@ def test_personality_change_noted_on_the_common_options():
     plain = _run(options(), [i386, x64], _counting_decoder(options())).splitlines()
     held = _run(options(status=frozenset({"successful"})), [i386, x64], _counting_decoder(options())).splitlines()
     assert plain == held == want
+
+
+def test_short_records_are_decoded_not_remembered():
+    """A record with fewer than six arguments (not from our tracer) prints
+    as decoded; the memo's key does not stop it."""
+    from tracerd.client.decode import Decoder
+
+    r = Recs()
+    rec = r.call(100, 257, 3, args=(0xFFFFFF9C, 0x1000, 0), mem=[(0, 1, b"/x\0")])
+    d = Decoder(options().decode)
+    assert d.call_split(rec) == d.call_split(rec) == ('openat(AT_FDCWD, "/x", O_RDONLY)', "3")

@@ -14,6 +14,9 @@ Captures:
   fork     `sh -c 'for i in $(seq 300); do /bin/true; done'`, -f, everything
            traced (the fork-heavy benchmark's workload, shorter)
   getppid  20000 raw getppid calls, -e trace=getppid (the traced-loop benchmark)
+  mixed    a tar of two doc directories, git status, a python3 import, -f,
+           everything traced (stat structs, buffers, getdents, mmaps: the
+           real-workloads benchmark's kinds of calls)
 
 Output: µs of process CPU per record for each capture: the median (and the
 min and max) of --runs replays, each with a fresh Printer and Decoder, as a
@@ -52,6 +55,8 @@ int main(int argc, char **argv) {
 CAPTURES = {
     "fork": (["-f"], ["sh", "-c", "for i in $(seq 300); do /bin/true; done"], ["-f", "-o", "/dev/null"]),
     "getppid": (["-f", "-e", "trace=getppid"], ["@getppid", "20000"], ["-f", "-o", "/dev/null", "-e", "trace=getppid"]),
+    "mixed": (["-f"], ["sh", "-c", "tar -cf /dev/null /usr/share/doc/python3* /usr/share/doc/gcc* 2>/dev/null; git -C @root status >/dev/null; python3 -c 'import json, email.parser'"],
+              ["-f", "-o", "/dev/null"]),
 }
 
 
@@ -73,7 +78,7 @@ def capture(name: str, force: bool = False) -> str:
         return path
     os.makedirs(CAPDIR, exist_ok=True)
     topts, argv, _ = CAPTURES[name]
-    argv = [_getppid_exe() if a == "@getppid" else a for a in argv]
+    argv = [_getppid_exe() if a == "@getppid" else a.replace("@root", ROOT) for a in argv]
     subprocess.run([TRACECTL, "--embedded", "run", *topts, "--format=msgpack", "-o", path, "--", *argv],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return path

@@ -1,16 +1,20 @@
-"""Records -> what strace prints (or JSON lines, or raw msgpack).
+"""Records -> what strace prints (or JSON lines, or raw msgpack): the
+record sequencing.
 
 `Printer(options, decoder, out).feed(rec)` for every record, `.finish()` at
-the end. It owns everything strace's printing loop does around a decoded call:
-which tasks are shown (without -f only the traced processes themselves, as
-strace), pid prefixes (`[pid  N] ` on stderr when several tasks are live,
-`N     ` in an -o file with -f, one file per task with -ff), -t/-tt/-ttt/-r
-timestamps, -T durations, the column-40 alignment of `= ret`, lines left open
-after a call's entry and closed with ` <unfinished ...>` when another line
-interleaves (`<... NAME resumed>` later), `+++ exited with N +++`,
-`+++ killed by SIGX +++`, `--- SIGX {...} ---`, `--- stopped by SIGX ---`,
--z/-Z/status=, -P, signal=, quiet=, and the -c/-C summary. Text of the calls
-themselves comes from the decoder (tracerd.client.decode).
+the end. It decides what strace's printing loop decides around a decoded
+call: which tasks are shown (without -f only the traced processes
+themselves, as strace), which calls (-z/-Z/status=, -P: an entry's line is
+held until its exit decides), which stream a line goes to (one file per
+task with -ff), lines left open after a call's entry and closed with
+` <unfinished ...>` when another line interleaves (`<... NAME resumed>`
+later), `+++ exited with N +++`, `+++ killed by SIGX +++`, `--- SIGX {...}
+---`, `--- stopped by SIGX ---`, signal=, quiet=, notes, and the -c/-C
+summary. Entries awaiting their exits, with the text each printed, are in
+`OpenCalls` (client/_calls.py). How each line is laid out (pid prefixes,
+-t/-tt/-ttt/-r times, -T durations, the column-40 alignment of `= ret`) is
+`Layout`'s (client/_layout.py). Text of the calls themselves comes from the
+decoder (tracerd.client.decode) as (head, return) pairs.
 """
 
 from __future__ import annotations
@@ -19,14 +23,14 @@ import errno as _errno
 import functools
 import os
 import sys
-import time
 
 import msgpack
 
-from tracerd._signals import signame as _signame
 from tracerd._wire import FIELDS, IDX, Pers, Rec, SysFlag, ext, record
 
 from .decode import tamper_marks
+from ._calls import OpenCalls
+from ._layout import Layout, Stream, dump_lines, exited_text, fmt_secs as _fmt_secs, killed_text, resumed_lead, signame, split_text, stopped_text, vanished_tail
 from ._outfile import OutFile
 from ._text import printable
 from ._summary import Summary
@@ -49,46 +53,8 @@ def field(rec: list, name: str):
     return rec[i] if i < len(rec) else None
 
 
-def signame(signo: int) -> str:
-    """A signal's name as strace prints it (`SIGRTMIN`, `SIGRT_1`), else its number."""
-    return _signame(signo) or str(signo)
-
-
-def _fmt_secs(ns: int, digits: int) -> str:
-    if digits == 0:
-        return str(ns // 10**9)
-    unit = 10 ** (9 - digits)
-    v = ns // unit
-    return f"{v // 10**digits}.{v % 10**digits:0{digits}d}"
-
-
-class _Stream:
-    """One output file and the state of its current line.
-
-    `write` is the file's own write, or (batched) an append to a list that
-    `drain` joins into one write: the frame loop drains once per frame, so a
-    frame of N lines costs one write instead of ~3N (on line-buffered stderr,
-    one write(2) instead of N)."""
-
-    __slots__ = ("fp", "open_tid", "col", "write", "_buf")
-
-    def __init__(self, fp, batch: bool = False):
-        self.fp = fp
-        self.open_tid = None  # task whose call entry is printed and not yet ended
-        self.col = 0
-        if batch:
-            self._buf = []
-            self.write = self._buf.append
-        else:
-            self._buf = None
-            self.write = fp.write
-
-    def drain(self) -> None:
-        buf = self._buf
-        if buf:
-            data = "".join(buf)
-            buf.clear()
-            self.fp.write(data)
+# one output file and its current line (client/_layout.py)
+_Stream = Stream
 
 
 class Printer:
@@ -117,17 +83,18 @@ class Printer:
         self.per_pid = options.follow >= 2 and options.output is not None and self.fmt in ("strace", "jsonl")
         self.to_file = options.output is not None
         self._batch = batch
-        self.main = _Stream(out, batch)
-        self.files: dict[int, _Stream] = {}
+        self.main = Stream(out, batch)
+        self.files: dict[int, Stream] = {}
         self.live: set[int] = set(self.roots or ())
         self.dead: set[int] = set()
         self._early: set[int] = set()  # tids seen before their parent's fork event
-        self.pending: dict[int, list] = {}  # tid -> SYSCALL_ENTRY record awaiting its exit
-        self.last_ts: int | None = None
-        self._stamp_sec, self._stamp = None, ""  # -t/-tt: the last second formatted
+        self.calls = OpenCalls()  # entries awaiting their exits, with what each printed
+        self.pending = self.calls.recs  # tid -> SYSCALL_ENTRY record awaiting its exit
         # strace: with -o FILE, pids prefix every line with -f or when more
         # than one process is traced from the start.
         self.file_pid_prefix = self.to_file and not self.per_pid and (options.follow == 1 or len(self.roots or ()) > 1)
+        self.layout = Layout(options, per_pid=self.per_pid, file_pid_prefix=self.file_pid_prefix, to_file=self.to_file)
+        self._layout_call = self.layout.call_line
         self.status_filter = frozenset(options.status)
         self.paths = tuple(options.paths)
         self.lost = 0
@@ -139,31 +106,30 @@ class Printer:
         self.pre_exec = launched
         self._observe = getattr(decoder, "observe", None)
         self._skip_exit: set[int] = set()  # tids whose hidden subcall's exit is still to come
-        self._last_nr: dict[int, int] = {}  # -n: each task's last syscall number
         self._attached: dict[int, int] = {}  # tgid -> threads seized, note not yet printed
         self._name_of = name_of
         # the per-record paths test these once here, not option by option
         self._all_visible = options.follow > 0 or self.roots is None
         self._strace = self.fmt == "strace"
         self._plain = not (self.status_filter or self.paths or self.summary is not None or options.pidns or self.dumps)
-        self._iflag = getattr(options, "iflag", False)  # -i: [instruction pointer] on every line
+        self._iflag = self.layout.iflag  # -i: [instruction pointer] on every line
         self._ips: dict[int, int] = {}  # tid -> its last call's ip (for `<... resumed>` lines)
-        self._line_ip = None  # the ip of the record being printed (None: `????????????????`)
         self._stack = getattr(options, "stack", False)  # -k: frames after each call's line
+        self._after = self._stack or self.dumps  # lines after a call's (-k frames, read=/write= dumps)
         self._late_stack: dict[int, list] = {}  # -k: tid -> its exit's record, frames printed when it is gone
-        self._lead_static = not (options.tflag or options.relative or options.syscall_number or self._iflag)
-        self._acolumn = options.acolumn
-        self._times = options.syscall_times
-        # a whole call's line straight from the decoder's (head, return)
-        # pair: one stream, no --pidns-translation comment, no read=/write= dump
-        self._split = decoder.call_split if getattr(decoder, "split_calls", lambda: False)() else None
-        self._comm = getattr(options, "pid_comm", False)  # -Y: prefixes as N<comm>
-        self._comms: dict[int, str | None] = {}  # tid -> its comm, read at first sight and after exec
+        # the decoder gives a call as (head, return): no search of its text
+        # for the ` = ` to align (a subclass that changed call() alone: its text, cut)
+        split = getattr(decoder, "split_calls", lambda: False)()
+        self._split = decoder.call_split if split else None
+        self._resumed_split = getattr(decoder, "resumed_split", None) if split else None
+        self._comm = self.layout.comm  # -Y: prefixes as N<comm>
         # -b execve: tasks "detached" at an execve (and their children): not shown
         self._detached: set | None = set() if getattr(options, "detach_execve", False) else None
         self._exec_skip = set(self.roots or ()) if launched else set()  # run: the command's own execve stays
-        self._fast = self._split is not None and self._strace and self._plain and not self.per_pid and not options.pidns and not self._comm and self._detached is None and not self._iflag and not self._stack
-        self._stderr_pids = not self.to_file
+        # a SYSCALL record on these options goes straight to _syscall (feed)
+        # (feed's general path adds nothing for it on these options)
+        self._fast = self._strace and self._detached is None and not self._iflag
+        self._pidns = bool(options.pidns)  # --pidns-translation
         if options.pidns and self._strace:
             from .decode._pidns import PidTranslator
 
@@ -215,142 +181,23 @@ class Printer:
             return f"syscall_{nr:#x}"
 
     # -- line plumbing ---------------------------------------------------------
-    def _stream(self, tid: int) -> _Stream:
+    def _stream(self, tid: int) -> Stream:
         if not self.per_pid:
             return self.main
         st = self.files.get(tid)
         if st is None:
             path = f"{self.o.output}.{tid}"
             fp = OutFile.open(path, "a" if self.o.append else "w", self.notes)  # write errors reported, not raised
-            st = self.files[tid] = _Stream(fp, self._batch)
+            st = self.files[tid] = Stream(fp, self._batch)
         return st
 
-    def _pid_prefix(self, tid: int) -> str:
-        """-Y's pid prefix: `N<comm> ` in a file, `[pid  N<comm>] ` on stderr
-        (strace drops the file prefix's padding when it has a comm)."""
-        if tid not in self._comms:
-            self._load_comm(tid)
-        comm = self._comms.get(tid)
-        if self.file_pid_prefix:
-            return f"{tid}<{comm}> " if comm else f"{tid:<5d} "
-        return f"[pid {tid:5d}<{comm}>] " if comm else f"[pid {tid:5d}] "
-
-    def _load_comm(self, tid: int) -> None:
-        from .decode._core import task_comm
-
-        if len(self._comms) >= _DEAD_MAX:
-            self._comms.clear()
-        self._comms[tid] = task_comm(tid)
-
-    def _leader(self, tid: int, ts: int | None, nr: int | None = None) -> str:
-        if self._comm and not self.per_pid and (self.file_pid_prefix or (not self.to_file and len(self.live) > 1)):
-            lead = self._pid_prefix(tid)
-            if self._lead_static:
-                return lead
-            # the rest as below, after this prefix
-            saved, self.file_pid_prefix, self._stderr_prefix_off = self.file_pid_prefix, False, True
-            try:
-                return lead + self._leader_rest(tid, ts, nr)
-            finally:
-                self.file_pid_prefix, self._stderr_prefix_off = saved, False
-        return self._leader_rest(tid, ts, nr)
-
-    _stderr_prefix_off = False
-
-    def _leader_rest(self, tid: int, ts: int | None, nr: int | None = None) -> str:
-        if self._lead_static:  # no -t/-r/-n: at most the pid prefix
-            if self.per_pid:
-                return ""
-            if self.file_pid_prefix:
-                return f"{tid:<5d} "
-            if not self.to_file and len(self.live) > 1 and not self._stderr_prefix_off:
-                return f"[pid {tid:5d}] "
-            return ""
-        o = self.o
-        parts = []
-        if self.per_pid:
-            pass
-        elif self.file_pid_prefix:
-            parts.append(f"{tid:<5d} ")
-        elif not self.to_file and len(self.live) > 1 and not self._stderr_prefix_off:
-            parts.append(f"[pid {tid:5d}] ")
-        if ts is not None and (o.tflag or o.relative):
-            if o.tflag:
-                if o.ts_format == "unix":
-                    parts.append(_fmt_secs(ts, o.ts_precision) + " ")
-                else:
-                    sec = ts // 10**9
-                    if sec != self._stamp_sec:  # the same second on many lines: format it once
-                        self._stamp_sec, self._stamp = sec, time.strftime("%H:%M:%S", time.localtime(sec))
-                    stamp = self._stamp
-                    if o.ts_precision:
-                        p = o.ts_precision
-                        if ts >= 0 and p <= 9:  # the fraction alone: what _fmt_secs prints after the seconds
-                            stamp += f".{(ts % 10**9) // 10 ** (9 - p):0{p}d}"
-                        else:
-                            stamp += _fmt_secs(ts, p)[len(str(sec)) :]
-                    parts.append(stamp + " ")
-            if o.relative:
-                delta = 0 if self.last_ts is None else max(ts - self.last_ts, 0)
-                self.last_ts = ts
-                secs, _, frac = _fmt_secs(delta, o.rel_precision).partition(".")
-                rel = f"{int(secs):6d}" + ("." + frac if frac else "")
-                parts.append(f"(+{rel}) " if o.tflag else f"{rel} ")
-        if self._iflag:
-            ip = self._line_ip
-            parts.append(f"[{ip:016x}] " if ip is not None else "[????????????????] ")
-        if o.syscall_number:
-            # strace prints the task's current syscall number on every line,
-            # so +++/--- lines carry the number of its last call
-            if nr is None:
-                nr = self._last_nr.get(tid, 0)
-            else:
-                self._last_nr[tid] = nr
-            parts.append(f"[{nr:4d}] ")
-        return "".join(parts)
-
-    def _begin(self, tid: int, ts, nr=None) -> _Stream:
+    def _begin(self, tid: int, ts, nr=None) -> Stream:
         """Start a new line for `tid`; close another task's open line first."""
         st = self._stream(tid)
-        if st.open_tid is not None:
-            st.write(" <unfinished ...>\n")
-            st.open_tid = None
-        lead = self._leader(tid, ts, nr)
+        st.close_open()
+        lead = self.layout.lead(tid, ts, nr, len(self.live) > 1)
         st.write(lead)
         st.col = len(lead)
-        return st
-
-    def _end_call(self, st: _Stream, text: str, dur) -> None:
-        """Write `head = ret` aligned at the -a column, -T, newline."""
-        head, sep, ret = text.rpartition(" = ")
-        if not sep:
-            st.write(text + "\n")
-        else:
-            head = head.rstrip(" ") + " "
-            pad = self._acolumn - st.col - len(head)
-            if self._times and dur is not None:
-                ret += f" <{_fmt_secs(dur, self.o.dur_precision)}>"
-            st.write(f"{head}{' ' * pad}= {ret}\n" if pad > 0 else f"{head}= {ret}\n")
-        st.open_tid = None
-        st.col = 0
-
-    def _call_line(self, tid: int, ts, nr, text: str, dur) -> _Stream:
-        """_begin + _end_call for a whole call, written in one piece."""
-        st = self._stream(tid) if self.per_pid else self.main
-        if st.open_tid is not None:
-            st.write(" <unfinished ...>\n")
-            st.open_tid = None
-        lead = self._leader(tid, ts, nr)
-        head, sep, ret = text.rpartition(" = ")
-        if not sep:
-            st.write(lead + text + "\n")
-        else:
-            head = head.rstrip(" ") + " "
-            pad = self._acolumn - len(lead) - len(head)
-            if self._times and dur is not None:
-                ret += f" <{_fmt_secs(dur, self.o.dur_precision)}>"
-            st.write(f"{lead}{head}{' ' * pad}= {ret}\n" if pad > 0 else f"{lead}{head}= {ret}\n")
-        st.col = 0
         return st
 
     def _line(self, tid: int, ts, text: str) -> None:
@@ -360,12 +207,10 @@ class Printer:
 
     def note(self, msg: str) -> None:
         main = self.main
-        if main.open_tid is not None and main.fp is self.notes:
+        if main.fp is self.notes:
             # a note never lands inside an open line: strace closes the line
             # as another task's output would, and the exit prints "resumed"
-            main.write(" <unfinished ...>\n")
-            main.open_tid = None
-            main.col = 0
+            main.close_open()
         main.drain()  # notes and lines may share stderr: keep their order
         self.notes.write(NOTE_PREFIX + msg + "\n")
         self.notes.flush()
@@ -375,42 +220,16 @@ class Printer:
         if self._pers_note:
             return self._feed_after_exec(rec)
         tid = rec[3]
-        if self.o.pidns and tid > 0 and self.d.pidns is not None:
+        if self._pidns and tid > 0 and self.d.pidns is not None:
             self.d.pidns.seen(rec)
             if rec[0] == _NEWTASK:
                 self.d.pidns.newtask(tid, field(rec, "child"))
-        if rec[0] == _SYSCALL and self._fast and not self.pre_exec and not self._attached and rec[_S_PERS] != _I386 and (self._all_visible or tid in self.roots):
-            # the common record on the common options: what the general
-            # path below and _syscall/_call_line do for it, inlined, with the
-            # return apart from the head (the head ends with ")": no
-            # rpartition or rstrip of the joined text)
+        if rec[0] == _SYSCALL and self._fast and not self.pre_exec and not self._attached and (self._all_visible or tid in self.roots):
+            # the common record on the common options: none of the general
+            # path's tests below applies to it
             if tid not in self.live and tid not in self.dead:
                 self._first_sight(tid)
-            try:
-                head, rtext = self._split(rec)
-            except Exception:
-                return self._syscall_text(rec, tid, self._raw_call(rec))
-            if "= " in rtext or (rec[_S_RET] is None and (rec[_S_FLAGS] or 0) & _VANISHED):
-                return self._syscall_text(rec, tid, f"{head} = {rtext}")
-            if rec[_S_FLAGS] and rec[_S_FLAGS] & _TAMPERED:
-                rtext += tamper_marks(rec[_S_FLAGS])
-            st = self.main
-            if st.open_tid is not None:
-                st.write(" <unfinished ...>\n")
-                st.open_tid = None
-            if not self._lead_static:
-                lead = self._leader(tid, rec[2], rec[_S_NR])
-            elif self.file_pid_prefix:
-                lead = f"{tid:<5d} "
-            elif self._stderr_pids and len(self.live) > 1:
-                lead = f"[pid {tid:5d}] "
-            else:
-                lead = ""
-            if self._times and rec[_S_DUR] is not None:
-                rtext += f" <{_fmt_secs(rec[_S_DUR], self.o.dur_precision)}>"
-            pad = self._acolumn - len(lead) - len(head) - 1
-            st.write(f"{lead}{head} {' ' * pad}= {rtext}\n" if pad > 0 else f"{lead}{head} = {rtext}\n")
-            st.col = 0
+            self._syscall(rec, tid)
             return
         rtype = rec[0]
         if rtype != _SYSCALL:  # the common record skips the rare kinds' tests
@@ -536,7 +355,7 @@ class Printer:
             self._line(tid, rec[2], text + " <detached ...>")
         elif not self._strace:
             self._write_machine(rec, None, tid)
-        self.pending.pop(tid, None)
+        self.calls.leave(tid)
         self._drop(tid)  # as gone: its later records announce nothing
         return True
 
@@ -551,7 +370,7 @@ class Printer:
                 self._ips[tid] = ip
         elif rtype == _EXIT_CALL_T:
             ip = self._ips.get(tid)
-        self._line_ip = ip
+        self.layout.ip = ip
 
     def _emit_raw(self, rec, tid) -> None:
         if self.fmt != "strace" and self._visible(tid) and (self.show_trace or self.fmt != "jsonl"):
@@ -571,13 +390,13 @@ class Printer:
     def _syscall(self, rec, tid) -> None:
         # the hot path: a SYSCALL record always has every field (only the
         # extension map may follow), so index it directly
-        pers, nr, ret, is_error, flags = rec[_S_PERS], rec[_S_NR], rec[_S_RET], rec[_S_ERR], rec[_S_FLAGS] or 0
+        pers, nr, ret, is_error, flags = rec[_S_PERS], rec[_S_NR], rec[_S_RET], rec[_S_ERR], rec[_S_FLAGS]
         if pers != self._pers.get(tid, 0) and not self.pre_exec and self.name(pers, nr) not in _EXECS:
             self._pers_seen(tid, pers, rec[2])
         if pers == _I386 and self._subcall_hidden(pers, nr, field(rec, "args")):
             return self._unseen(rec)
         if not self._plain:
-            if self.status_filter and not self._status_shown(self._status_of(rec, ret, is_error, flags)):
+            if self.status_filter and not self._status_shown(self._status_of(rec, ret, is_error, flags or 0)):
                 return self._unseen(rec)
             if self.paths and not self._path_shown(rec):
                 return self._unseen(rec)
@@ -587,26 +406,34 @@ class Printer:
                     self.summary.add(pers, nr, ns, bool(is_error))
                 if not self.show_trace:
                     return self._unseen(rec)
-        try:
-            text = self.d.call(rec)
-        except Exception:
-            text = self._raw_call(rec)
-        self._syscall_text(rec, tid, text)
-
-    def _syscall_text(self, rec, tid, text) -> None:
-        """The line of a whole call whose decoded text is `text`."""
-        pers, nr, ret, is_error, flags = rec[_S_PERS], rec[_S_NR], rec[_S_RET], rec[_S_ERR], rec[_S_FLAGS] or 0
-        if flags & SysFlag.VANISHED and ret is None:
+        if flags and flags & _VANISHED and ret is None:
             # the task went away inside the call: strace's open line closed
             # with `<unfinished ...>) = ?`
-            entry = record(Rec.SYSCALL_ENTRY, rec[1], rec[2], rec[3], rec[4], pers, nr, field(rec, "args"), field(rec, "mem"), flags)
-            text = self._entry_text(entry)
-            text += self._vanished_tail(text)
-        if self.o.pidns and len(rec) > _S_LEN:
-            text += self._pidns_comment(rec, pers, nr, ret)
-        if flags & _TAMPERED:
-            text += tamper_marks(flags)
-        st = self._call_line(tid, rec[2], nr, text, rec[_S_DUR])
+            entry = record(Rec.SYSCALL_ENTRY, rec[1], rec[2], rec[3], rec[4], pers, nr, field(rec, "args"), field(rec, "mem"), flags or 0)
+            head = self._entry_text(entry)
+            tail, rtext = vanished_tail(head)
+            head += tail
+        else:  # the call as (head, return) from the decoder; its raw form if the decoder fails
+            split = self._split
+            try:
+                if split is None:  # a decoder whose call() alone was changed: its text, cut
+                    head, rtext = split_text(self.d.call(rec))
+                else:
+                    head, rtext = split(rec)
+                    if "= " in rtext:  # as the joined text would be cut: at its last ` = `
+                        head, rtext = split_text(f"{head} = {rtext}")
+            except Exception:
+                head, rtext = split_text(self._raw_call(rec))
+        if self._pidns and len(rec) > _S_LEN:
+            head, rtext = _append(head, rtext, self._pidns_comment(rec, pers, nr, ret))
+        if flags and flags & _TAMPERED:
+            head, rtext = _append(head, rtext, tamper_marks(flags))
+        st = self._stream(tid) if self.per_pid else self.main
+        if st.open_tid is not None:
+            st.close_open()
+        self._layout_call(st, tid, rec[2], nr, len(self.live) > 1, head, rtext, rec[_S_DUR])
+        if not self._after:
+            return
         if self._stack:
             if self.name(pers, nr) in ("exit", "exit_group"):
                 self._late_stack[tid] = rec  # strace prints these after `+++ exited ...`
@@ -655,14 +482,14 @@ class Printer:
         if pers == _I386 and self._subcall_hidden(pers, nr, field(rec, "args")):
             self._skip_exit.add(tid)
             return
+        self.calls.enter(tid, rec)
         if self.status_filter or self.paths:
             # strace holds the line until the exit decides whether it is shown
-            self.pending[tid] = rec
             return
-        self.pending[tid] = rec
         if not self.show_trace:
             return
         text = self._entry_text(rec)
+        self.calls.printed(tid, text)  # the exit's line reuses it
         st = self._begin(tid, rec[2], nr)
         st.write(text)
         st.col += len(text)
@@ -678,7 +505,7 @@ class Printer:
             self._skip_exit.discard(tid)
             return
         ret, is_error, flags = rec[_X_RET], rec[_X_ERR], rec[_X_FLAGS] or 0
-        entry = self.pending.pop(tid, None)
+        entry, etext = self.calls.leave(tid)
         held = entry is not None and (self.status_filter or self.paths)
         if held:
             status = self._status_of(rec, ret, is_error, flags)
@@ -688,30 +515,28 @@ class Printer:
             self._count(rec, pers, nr, ret, is_error)
         if not self.show_trace:
             return
+        if entry is not None and etext is None:  # held: the entry is formatted now, once
+            etext = self._entry_text(entry)
         if flags & SysFlag.VANISHED and ret is None:
-            text = self._vanished_tail(self._entry_text(entry) if entry is not None else "")
+            head, rtext = vanished_tail(etext or "")
         else:
-            try:
-                text = self.d.resumed(rec, entry)
-            except Exception:
-                text = self._raw_ret(rec)
-            if self.o.pidns and len(rec) > _X_LEN:
-                text += self._pidns_comment(rec, pers, nr, ret)
+            head, rtext = self._resumed_parts(rec, entry)
+            if self._pidns and len(rec) > _X_LEN:
+                head, rtext = _append(head, rtext, self._pidns_comment(rec, pers, nr, ret))
             if flags & _TAMPERED:
-                text += tamper_marks(flags)
+                head, rtext = _append(head, rtext, tamper_marks(flags))
         if held:
-            head = self._entry_text(entry)
             st = self._begin(tid, entry[2], nr)
-            st.write(head)
-            st.col += len(head)
+            st.write(etext)
+            st.col += len(etext)
         else:
             st = self._stream(tid)
             if st.open_tid != tid:
                 st = self._begin(tid, rec[2], nr)
-                resumed = f"<... {self.name(pers, nr)} resumed>"
+                resumed = resumed_lead(self.name(pers, nr))
                 st.write(resumed)
                 st.col += len(resumed)
-        self._end_call(st, text, rec[_X_DUR])
+        self.layout.end_call(st, head, rtext, rec[_X_DUR])
         if self._stack and entry is not None:
             self._stack_lines(st, entry)  # unwound at the entry, printed after the resumed line as strace does
         if self.dumps and entry is not None:
@@ -720,16 +545,17 @@ class Printer:
     def _gone(self, tid) -> None:
         """A task ended inside a call whose entry was shown: strace's
         `<unfinished ...>) = ?` line."""
-        entry = self.pending.pop(tid, None)
+        entry, etext = self.calls.leave(tid)
         if entry is None or not self.show_trace or self.status_filter or self.paths:
             return
         st = self._stream(tid)
         if st.open_tid != tid:
             st = self._begin(tid, entry[2], field(entry, "nr"))
-            resumed = f"<... {self.name(field(entry, 'pers'), field(entry, 'nr'))} resumed>"
+            resumed = resumed_lead(self.name(field(entry, "pers"), field(entry, "nr")))
             st.write(resumed)
             st.col += len(resumed)
-        self._end_call(st, self._vanished_tail(self._entry_text(entry)), None)
+        head, rtext = vanished_tail(etext if etext is not None else self._entry_text(entry))
+        self.layout.end_call(st, head, rtext, None)
 
     def _entry_text(self, entry) -> str:
         try:
@@ -737,19 +563,23 @@ class Printer:
         except Exception:
             return self._raw_call(entry, entry=True)
 
-    @staticmethod
-    def _vanished_tail(entry_text: str) -> str:
-        """How strace ends the line of a call whose task went away: `) = ?`
-        when every argument was printed at entry, else ` <unfinished ...>) = ?`
-        (the exit-time arguments never came)."""
-        if entry_text == "" or entry_text.endswith(", "):
-            return " <unfinished ...>) = ?"
-        return ") = ?"
+    def _resumed_parts(self, rec, entry) -> tuple[str, str | None]:
+        """An exit's text after its entry's, as (the head's rest, return)."""
+        split = self._resumed_split
+        try:
+            if split is None:
+                return split_text(self.d.resumed(rec, entry))
+            rest, rtext = split(rec, entry)
+        except Exception:
+            return split_text(self._raw_ret(rec))
+        if "= " in rtext:  # as the joined text would be cut: at its last ` = `
+            return split_text(f"{rest} = {rtext}")
+        return rest, rtext
 
     def _exited(self, rec, tid) -> None:
         self._gone(tid)
         if self.show_trace and "exit" not in self.o.quiet:
-            self._line(tid, rec[2], f"+++ exited with {field(rec, 'status')} +++")
+            self._line(tid, rec[2], exited_text(field(rec, "status")))
         if self._late_stack:
             self._late_frames(tid)
         self._drop(tid)
@@ -758,8 +588,7 @@ class Printer:
         self._gone(tid)
         signo = field(rec, "signo")
         if self.show_trace and self._signal_shown(signo):
-            core = "(core dumped) " if field(rec, "core") else ""
-            self._line(tid, rec[2], f"+++ killed by {signame(signo)} {core}+++")
+            self._line(tid, rec[2], killed_text(signo, field(rec, "core")))
         if self._late_stack:
             self._late_frames(tid)
         self._drop(tid)
@@ -789,7 +618,7 @@ class Printer:
         if len(self.dead) >= _DEAD_MAX:  # a long watch: forget old ids (pids get reused anyway)
             self.dead.clear()
         self.dead.add(tid)
-        self._last_nr.pop(tid, None)
+        self.layout.forget(tid)
         st = self.files.pop(tid, None)
         if st is not None:
             st.drain()
@@ -810,11 +639,11 @@ class Printer:
     def _stopped(self, rec, tid) -> None:
         signo = field(rec, "signo")
         if self.show_trace and self._signal_shown(signo):
-            self._line(tid, rec[2], f"--- stopped by {signame(signo)} ---")
+            self._line(tid, rec[2], stopped_text(signo))
 
     def _exec(self, rec, tid) -> None:
         if self._comm:
-            self._load_comm(tid)  # a new program: a new name (strace reloads it at execve)
+            self.layout.load_comm(tid)  # a new program: a new name (strace reloads it at execve)
         old = field(rec, "old_tid")
         if old is not None and old != tid:
             # a non-leader thread exec'd and took the leader's id `tid`, as
@@ -828,10 +657,7 @@ class Printer:
                 st.write(f" <pid changed to {tid} ...>\n")
                 st.open_tid = None
                 st.col = 0
-            entry = self.pending.pop(old, None)
-            self.pending.pop(tid, None)
-            if entry is not None:
-                self.pending[tid] = entry
+            self.calls.move(old, tid)
             if old in self._pers:
                 self._pers[tid] = self._pers[old]
             self._drop(old)
@@ -872,11 +698,11 @@ class Printer:
             st.write(" <detached ...>\n")
             st.open_tid = None
             st.col = 0
-        self.pending.pop(tid, None)
+        self.calls.leave(tid)
         self.live.discard(tid)
 
     # -e read=/write= ----------------------------------------------------------------
-    def _dump(self, st: _Stream, name: str, args, ret, is_error, mems) -> None:
+    def _dump(self, st: Stream, name: str, args, ret, is_error, mems) -> None:
         """strace's hex dump of the data a read/write moved on a chosen fd."""
         o = self.o
         if is_error or ret is None or not args:
@@ -898,12 +724,7 @@ class Printer:
             data = b"".join(bytes(v) for _b, _l, v in data if isinstance(v, (bytes, bytearray)))
         if not isinstance(data, (bytes, bytearray)):
             return
-        data = bytes(data[: max(ret, 0)])
-        for off in range(0, len(data), 16):
-            chunk = data[off : off + 16]
-            hx = "".join((f"{chunk[i]:02x} " if i < len(chunk) else "   ") + (" " if i == 7 else "") for i in range(16))
-            text = "".join(chr(c) if 0x20 <= c < 0x7F else "." for c in chunk)
-            st.write(f" | {off:05x}  {hx} {text:<16} |\n")
+        st.write(dump_lines(bytes(data[: max(ret, 0)])))
 
     # raw fallbacks --------------------------------------------------------------
     def _nargs(self, pers, nr) -> int:
@@ -966,9 +787,9 @@ class Printer:
             return
         entry = None
         if rtype == Rec.SYSCALL_ENTRY:
-            self.pending[tid] = rec
+            self.calls.enter(tid, rec)
         elif rtype == Rec.SYSCALL_EXIT:
-            entry = self.pending.pop(tid, None)
+            entry = self.calls.leave(tid)[0]
         if self.summary is not None and self.fmt == "jsonl" and rtype in (Rec.SYSCALL, Rec.SYSCALL_EXIT):
             self._count(rec, field(rec, "pers"), field(rec, "nr"), field(rec, "ret"), field(rec, "is_error"))
         if self.show_trace or self.fmt != "jsonl":
@@ -1003,9 +824,7 @@ class Printer:
         """Close open lines, print the -c/-C summary, flush and close -ff files."""
         self._flush_attached()
         for st in [self.main, *self.files.values()]:
-            if st.open_tid is not None:
-                st.write(" <unfinished ...>\n")
-                st.open_tid = None
+            st.close_open()
             try:
                 st.drain()
             except (OSError, ValueError):
@@ -1050,6 +869,14 @@ _PID_RETURNS = _FORKS | {"getpid", "gettid", "getppid", "getpgrp", "getpgid", "g
 _PERS_NAMES = {int(Pers.X86_64): "64 bit", int(Pers.I386): "32 bit", int(Pers.X32): "x32"}
 _VANISHED = int(SysFlag.VANISHED)
 _TAMPERED = int(SysFlag.INJECTED | SysFlag.POKED | SysFlag.DELAYED)
+
+
+def _append(head: str, rtext: str | None, more: str) -> tuple[str, str | None]:
+    """Text after a call's return (a comment, tamper marks); after its head
+    when it has no return."""
+    if rtext is None:
+        return head + more, None
+    return head, rtext + more
 
 
 @functools.cache

@@ -719,6 +719,29 @@ def compile_generic(args) -> Callable:
 _COMPILED: dict = {}  # argument tuple -> its decoder (a few hundred at most: the table's entries)
 
 
+def compile_halves(args, n: int):
+    """A split call's two halves of compile_generic(args): (the arguments
+    printed at entry, args[:n]; those printed at the exit, args[n:]), so
+    that an entry and its exit each format only their own part (None when
+    an argument is conditional: which print depends on the values)."""
+    args = tuple(args)
+    if any(a.when is not None for a in args):
+        return None
+    key = (args, n)
+    fns = _HALVES.get(key)
+    if fns is None:
+        fns = []
+        for lo, hi in ((0, n), (n, len(args))):
+            ns = {"_generic": generic_arg, "_args": args}
+            exec(f"def table_half(c):\n    return [{', '.join(_arg_expr(i, args[i]) for i in range(lo, hi))}]\n", ns)  # noqa: S102
+            fns.append(ns["table_half"])
+        fns = _HALVES[key] = tuple(fns)
+    return fns
+
+
+_HALVES: dict = {}  # (argument tuple, entry count) -> compile_halves' pair
+
+
 _VARIANTS: dict = {}  # id(entry) -> (entry, its _variant_table): hashing a Syscall hashes all its Args
 
 

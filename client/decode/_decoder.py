@@ -11,7 +11,7 @@ import struct
 from tracerd._wire import FD_SLOT, IDX, Rec, field
 
 from . import _sockets, _table
-from ._core import AT_FDCWD, C, DecodeOptions, REGISTRY, compile_table, generic_args, generic_entry_count, table_args, readlink_fd, ret_formatter, ret_text
+from ._core import AT_FDCWD, C, DecodeOptions, REGISTRY, compile_halves, compile_table, generic_args, generic_entry_count, table_args, readlink_fd, ret_formatter, ret_text
 from ._fmt import error_text_memo as _error_text, hexa, quote
 from ._signals import siginfo_text  # also registers the siginfo struct
 
@@ -43,6 +43,25 @@ _E_ARGS, _E_MEM = IDX[Rec.SYSCALL_ENTRY]["args"], IDX[Rec.SYSCALL_ENTRY]["mem"]
 _EBADF = -errno.EBADF
 _INFOS_MAX = 4096  # (pers, nr) pairs remembered; a tracee can make up numbers
 _NOMEM: dict = {}  # the memory of a call that fetched none (never written to)
+# argument kinds that print from the record's values and memory alone (with
+# no fd table: see _plan); a call of only these is remembered by call_split
+_MEMO_KINDS = frozenset({"fd", "dirfd", "path", "str", "int", "uint", "xint", "hex", "ptr", "pid", "uid", "gid", "off",
+                         "long", "size", "sig", "mode", "sigset", "buf", "flags", "lflags", "xval", "enum", "dev"})
+_MEMO_MAX = 256  # texts remembered per call: one whose values fill it is given up
+# kinds printed from the memory a pointer argument points to: the address
+# itself shows only when that memory cannot be shown (then it is not remembered)
+_MEM_KINDS = frozenset({"path", "str", "buf", "sigset"})
+_KEYS: dict = {}
+
+
+def _memo_key(n: int, ptrs: tuple) -> tuple:
+    """(a function of a record's arguments giving the memo key's part: the n
+    arguments a call reads, those in `ptrs` as NULL or not; ptrs)."""
+    fn = _KEYS.get((n, ptrs))
+    if fn is None:
+        parts = [f"a[{i}] == 0" if i in ptrs else f"a[{i}]" for i in range(n)]
+        fn = _KEYS[(n, ptrs)] = eval(f"lambda a: ({', '.join(parts)}{',' if n == 1 else ''})")  # noqa: S307
+    return fn, ptrs
 
 
 def _raw6(c) -> list[str]:
@@ -307,14 +326,19 @@ class Decoder:
         argument kinds; None when _parts must decide per call (-e raw=, i386
         argument lists). The return formatter takes (C, ret) for a call that
         returned without error; None prints str(ret). Then the arguments
-        printed at entry (None: all) and the return kind, for _parts; last
+        printed at entry (None: all) and the return kind, for _parts; then
         `name()` when the call prints no argument and its return is a
-        number (its line needs no context), else None."""
+        number (its line needs no context), else None; last the generic
+        decoder's halves (compile_halves) for a call split into entry and
+        exit, else None; last, for a call whose text call_split may
+        remember by its record's values (_MEMO_KINDS), [its texts by those
+        values (None once given up), the key of the arguments (_memo_key),
+        the pointers the key holds as NULL or not], else None."""
         p = int(pers)
         name, sc = self.name(p, nr), _table.lookup(p, nr)
         opts = self.opts
         spec = REGISTRY.get(name)
-        fn = rfn = nentry = head = None
+        fn = rfn = nentry = head = halves = None
         kind = "int"
         if (opts.raw and (pers, nr) in opts.raw) or (sc is not None and p != 0 and p in getattr(sc, "pers_args", {})):
             pass  # rare: _parts decides
@@ -325,6 +349,8 @@ class Decoder:
                 head = f"{name}({', '.join(fn(None))})"
         elif sc is not None:
             fn, nentry = compile_table(sc), generic_entry_count(sc)
+            if not sc.variants:
+                halves = compile_halves(sc.args, nentry)
             kind = sc.ret
             if not sc.args:
                 head = f"{name}()"
@@ -337,8 +363,16 @@ class Decoder:
 
                 rfn = _ret_pid
             if opts.deref is not None and (pers, nr) not in opts.deref and sc is not None:
-                fn = _addresses_for_structs(fn, sc)
-        info = (p, name, sc, fn, rfn, nentry, kind, head if rfn is None else None)
+                plain = _addresses_for_structs(fn, sc)
+                if plain is not fn:
+                    fn, halves = plain, None
+        # a table call whose every argument prints from the record alone
+        # (no struct printer, no fd table, no -Y/--pidns-translation lookup)
+        memo = None
+        if fn is not None and spec is None and sc is not None and not sc.variants and not self._anyfd and not opts.pid_comm \
+                and all(a.kind in _MEMO_KINDS for a in sc.args):
+            memo = [{}, *_memo_key(len(sc.args), tuple(i for i, a in enumerate(sc.args) if a.kind in _MEM_KINDS) if p == 0 else ())]
+        info = (p, name, sc, fn, rfn, nentry, kind, head if rfn is None else None, halves, memo)
         if len(self._infos) >= _INFOS_MAX:
             self._infos.clear()
         self._infos[(pers, nr)] = info
@@ -349,10 +383,15 @@ class Decoder:
         return C(self, p, nr, name, args, ret, is_error, mem, tid, exiting, sc)
 
     def _done(self, c: C) -> None:
-        if c.name != "restart_syscall":
-            if len(self._prev) > 65536:
-                self._prev.clear()  # bounded: thread ids come and go
-            self._prev[c.tid] = c.name
+        self._went(c.tid, c.name)
+
+    def _went(self, tid: int, name: str) -> None:
+        """tid's last call was `name` (what prev_call says next)."""
+        if name != "restart_syscall":
+            prev = self._prev
+            if len(prev) > 65536:
+                prev.clear()  # bounded: thread ids come and go
+            prev[tid] = name
 
     def _parts(self, c: C) -> tuple[list[str], int, object]:
         """(argument texts, how many print at entry, return kind)."""
@@ -572,12 +611,7 @@ class Decoder:
         if head is not None and not (self._paths or self._want_fds or pending):
             # a call with no arguments whose return is a number (getpid...):
             # its head was printed once, no context is needed
-            name = info[1]
-            if name != "restart_syscall":
-                prev = self._prev
-                if len(prev) > 65536:
-                    prev.clear()
-                prev[tid] = name
+            self._went(tid, info[1])
             if ret is None:
                 return head, "?"
             if not is_error:
@@ -586,6 +620,23 @@ class Decoder:
                 return head, _error_text(-ret)
             except Exception:
                 return head, str(ret)
+        key = memo = None
+        if info[9] is not None and not (self._want_fds or pending) and self.pidns is None:
+            # the same call with the same values and memory prints the same
+            # (a fork-heavy trace repeats its loader's calls in every child:
+            # the same files opened, read and closed)
+            memo, keyfn, ptrs = info[9]
+            if memo is not None:
+                try:
+                    key = (keyfn(args), ret, is_error, tuple(map(tuple, mem)) if mem else None)
+                    hit = memo.get(key)
+                except (TypeError, IndexError):  # a fetched array (a list), a short record: not remembered
+                    key = hit = None
+                if hit is not None:
+                    self._went(tid, info[1])
+                    return hit
+                if len(memo) >= _MEMO_MAX:  # its values rarely repeat (addresses): given up
+                    info[9][0] = key = None
         p, name, sc, fn, rfn = info[:5]
         # one C per decoder, refilled per call (building one is a third of
         # a short call's cost): nothing keeps it past the call
@@ -608,7 +659,7 @@ class Decoder:
         c.sc = sc
         if self._paths or self._want_fds or pending:
             return self._call_tracked(c, rec, info)
-        if name != "restart_syscall":  # _done
+        if name != "restart_syscall":  # _went, inlined: the hot path
             prev = self._prev
             if len(prev) > 65536:
                 prev.clear()  # bounded: thread ids come and go
@@ -620,13 +671,22 @@ class Decoder:
         except Exception:  # a decoder bug must not stop tracing: raw args
             return self._call_slow(c)
         if ret is None:
-            return f"{name}({text})", "?"
-        if rfn is None and not is_error:
-            return f"{name}({text})", str(ret)
-        try:
-            return f"{name}({text})", _error_text(-ret) if is_error else rfn(c, ret)
-        except Exception:
-            return f"{name}({text})", str(ret)
+            out = f"{name}({text})", "?"
+        elif rfn is None and not is_error:
+            out = f"{name}({text})", str(ret)
+        else:
+            try:
+                out = f"{name}({text})", _error_text(-ret) if is_error else rfn(c, ret)
+            except Exception:
+                out = f"{name}({text})", str(ret)
+        if key is not None:
+            for i in ptrs:  # a pointer the key holds as NULL or not must not show
+                v = args[i]
+                if v and f"{v:#x}" in out[0]:
+                    break
+            else:
+                memo[key] = out
+        return out
 
     def _call_slow(self, c: C) -> tuple[str, str]:
         """call_split for what the plan leaves to _parts (raw=, i386
@@ -661,11 +721,7 @@ class Decoder:
             self._track(c)
         elif track and name == "exit_group":  # never returns: the process ends
             self._forget(self._tgid)
-        if name != "restart_syscall":  # _done
-            prev = self._prev
-            if len(prev) > 65536:
-                prev.clear()  # bounded: thread ids come and go
-            prev[tid] = name
+        self._went(tid, name)
         head = f"{name}({', '.join(args)})"
         if ret is None:
             return head, "?"
@@ -715,11 +771,26 @@ class Decoder:
             for e in mem:
                 md[(e[0], e[1])] = e[2]
         c = self._refill(info, nr, args, None, False, md, tid, False)
+        halves = info[8]
+        if halves is not None:  # only the arguments printed at entry are formatted
+            try:
+                shown = halves[0](c)
+                n = len(shown)
+                return f"{c.name}(" + ", ".join(shown) + (", " if n < len(c.sc.args) and n else "")
+            except Exception:
+                pass  # as below: a decoder that fails prints raw
         args, n, _ = self._safe_parts(c)
         head = f"{c.name}(" + ", ".join(args[:n])
         return head + (", " if n < len(args) and n else "")
 
     def resumed(self, exit_rec: list, entry_rec: list | None) -> str:
+        """An exit's text after its entry's: `"abc", 4096) = 3`."""
+        rest, rtext = self.resumed_split(exit_rec, entry_rec)
+        return f"{rest} = {rtext}"
+
+    def resumed_split(self, exit_rec: list, entry_rec: list | None) -> tuple[str, str]:
+        """`resumed()` as (the arguments after the entry's and `)`, return
+        text), unjoined as call_split's."""
         if self._pending is not None:
             self._flush_pending(exit_rec)
         if entry_rec is None:
@@ -727,7 +798,7 @@ class Decoder:
             self._tgid = f("tgid")
             c = self._ctx(f("pers"), f("nr"), [0] * 6, f("ret"), f("is_error"), _memdict(f("mem")), f("tid"), f("ret") is not None)
             _, _, kind = self._safe_parts(c)
-            return f") = {self._ret(c, kind)}"
+            return ")", self._ret(c, kind)
         pers, nr, ret, is_error, xmem, tid, self._tgid = _EXIT_GET(exit_rec)
         if entry_rec[0] == _ENTRY_T:
             eargs, emem = entry_rec[_E_ARGS], entry_rec[_E_MEM]
@@ -746,11 +817,21 @@ class Decoder:
         if track and c.ok and c.name in _MAKES_IN_ARGS:
             self._track(c)
             track = False
-        args, n, kind = self._safe_parts(c)
+        halves = info[8]
+        rest = None
+        if halves is not None:  # the entry printed its part: only the rest is formatted
+            try:
+                rest = halves[1](c)
+                kind = info[6]
+            except Exception:
+                rest = None
+        if rest is None:
+            args, n, kind = self._safe_parts(c)
+            rest = args[n:]
         if track and c.ok:
             self._track(c)
         self._done(c)
-        return ", ".join(args[n:]) + f") = {self._ret(c, kind)}"
+        return ", ".join(rest) + ")", self._ret(c, kind)
 
     # --- signals ---
     def signal(self, rec: list) -> str:

@@ -15,7 +15,9 @@ import socket
 
 from tracerd._wire import Rec, field
 
+from .._calls import OpenCalls
 from .._jsonl import to_dict
+from .._layout import UNFINISHED, align, exited_text, killed_text, resumed_lead, signame, split_text, stopped_text
 
 _MSGID = {
     Rec.SIGNAL: "signal", Rec.STOPPED: "signal", Rec.EXIT: "exit", Rec.KILLED: "exit", Rec.LOST: "lost",
@@ -29,19 +31,9 @@ ACOLUMN = 40  # strace's -a default: where tracectl aligns " = "
 
 
 def _align(text: str, col: int = 0) -> str:
-    """`head = ret` padded as tracectl prints it (the return at column 40)."""
-    head, sep, ret = text.rpartition(" = ")
-    if not sep:
-        return text
-    head = head.rstrip(" ") + " "
-    pad = ACOLUMN - col - len(head)
-    return f"{head}{' ' * pad}= {ret}" if pad > 0 else f"{head}= {ret}"
-
-
-def _signame(signo):
-    from .._output import signame
-
-    return signame(signo)
+    """`head = ret` laid out as tracectl prints it (the return at column 40)."""
+    head, ret = split_text(text)
+    return text if ret is None else align(head, ret, col, ACOLUMN)
 
 
 def _decode_options(d: dict | None):
@@ -65,7 +57,7 @@ class SessionFormatter:
         self.rule = meta.get("rule", "") or ""
         self.uid = meta.get("uid")
         self.decoder = Decoder(_decode_options(meta.get("decode")))
-        self.pending: dict[int, list] = {}
+        self.calls = OpenCalls()  # entries awaiting their exits
         self.procs: dict[int, tuple[str, str]] = {}  # tgid -> (comm, exe)
 
     def _proc(self, tgid: int, fresh: bool = False) -> tuple[str, str]:
@@ -103,9 +95,9 @@ class SessionFormatter:
         seq, ts, tid, tgid = rec[1], rec[2], rec[3], rec[4]
         entry = None
         if rtype == Rec.SYSCALL_ENTRY:
-            self.pending[tid] = rec
+            self.calls.enter(tid, rec)
         elif rtype == Rec.SYSCALL_EXIT:
-            entry = self.pending.pop(tid, None)
+            entry = self.calls.leave(tid)[0]
         j = to_dict(rec, self.decoder, entry)
         err = False
         if rtype in _CALLS:
@@ -114,9 +106,9 @@ class SessionFormatter:
             if text is None:
                 text = f"{msgid}(...)"
             if rtype == Rec.SYSCALL_ENTRY:
-                line = text + " <unfinished ...>"
+                line = text + UNFINISHED
             elif rtype == Rec.SYSCALL_EXIT:
-                lead = f"<... {msgid} resumed>"
+                lead = resumed_lead(msgid)
                 line = lead + _align(text, len(lead))
             else:
                 line = _align(text)
@@ -125,7 +117,7 @@ class SessionFormatter:
             msgid = _MSGID.get(rtype, rtype.name.lower())
             line = self._lifecycle_line(rtype, rec, j)
         if rtype in (Rec.EXIT, Rec.KILLED):
-            self.pending.pop(tid, None)
+            self.calls.leave(tid)
         comm, exe = self._proc(tgid, fresh=rtype == Rec.EXEC)
         j["host"] = self.host
         j["session"] = self.key
@@ -143,14 +135,13 @@ class SessionFormatter:
     def _lifecycle_line(self, rtype, rec, j) -> str:
         tid = rec[3]
         if rtype == Rec.SIGNAL:
-            return j.get("text") or f"--- {_signame(field(rec, 'signo'))} ---"
+            return j.get("text") or f"--- {signame(field(rec, 'signo'))} ---"
         if rtype == Rec.EXIT:
-            return f"+++ exited with {field(rec, 'status')} +++"
+            return exited_text(field(rec, "status"))
         if rtype == Rec.KILLED:
-            core = "(core dumped) " if field(rec, "core") else ""
-            return f"+++ killed by {_signame(field(rec, 'signo'))} {core}+++"
+            return killed_text(field(rec, "signo"), field(rec, "core"))
         if rtype == Rec.STOPPED:
-            return f"--- stopped by {_signame(field(rec, 'signo'))} ---"
+            return stopped_text(field(rec, "signo"))
         if rtype == Rec.LOST:
             n = field(rec, "count") or 0
             return f"--- {n} records lost (seq {rec[1]}..{rec[1] + n - 1}) ---"

@@ -44,7 +44,7 @@ def test_batched_output_is_the_unbatched_output(recs, which, frame, shared):
 
 def _general_decoder(opts):
     """The real decoder, with the printer told to join calls itself: feed's
-    inlined line then gives way to _syscall/_call_line."""
+    `(head, return)` pairs then give way to its joined text, cut at ` = `."""
     from tracerd.client.decode import Decoder
 
     class _Joined(Decoder):

@@ -139,12 +139,16 @@ def _main(argv: list[str], program: bool) -> int:
         gc.disable()
         _gc_held = True
     # a known command, and no -h/--help before it: only its own parser is needed
-    parser = build_parser(cmd, only=cmd is not None and not any(a in ("-h", "--help") for a in argv[:i]))
+    only = cmd is not None and not any(a in ("-h", "--help") for a in argv[:i])
     try:
-        args = parser.parse_args(argv)
-        if args.command is None:
-            parser.print_help()
-            return 1
+        if program and only and cmd in CACHE_ARGS:
+            args = _parsed(cmd, argv)
+        else:
+            parser = build_parser(cmd, only=only)
+            args = parser.parse_args(argv)
+            if args.command is None:
+                parser.print_help()
+                return 1
         rc = _module(args.command).run(args)
         sys.stdout.flush()  # here, where a reader that went away is caught
         return rc
@@ -156,6 +160,64 @@ def _main(argv: list[str], program: bool) -> int:
         return 130
     except BrokenPipeError:
         return _reader_gone()
+
+
+# commands whose parsed command line is kept in the on-disk cache
+CACHE_ARGS = frozenset({"run", "attach"})
+_PLAIN = (str, int, bool, type(None))  # bool is an int; kept for clarity
+
+
+def _plain(v) -> bool:
+    """Whether a parsed value survives a msgpack round trip as itself."""
+    if isinstance(v, list):
+        return all(_plain(x) for x in v)
+    return type(v) in _PLAIN
+
+
+def _args_key(argv: list[str]) -> bytes:
+    """What a parse depends on: the command line, our version, Python's
+    (argparse), and every tracerd module loaded now (the parser is built from
+    them alone), by path, size and mtime."""
+    from tracerd.bpfgen._cache import _hash
+
+    h = _hash(f"args {__version__} {sys.version}\n".encode())
+    for name in sorted(sys.modules):
+        path = getattr(sys.modules[name], "__file__", None) if name.startswith("tracerd") else None
+        if path:
+            st = os.stat(path)
+            h.update(f"{path} {st.st_size} {st.st_mtime_ns}\n".encode())
+    h.update("\0".join(argv).encode("utf-8", "surrogateescape"))
+    return h.digest()
+
+
+def _parsed(cmd: str, argv: list[str]) -> argparse.Namespace:
+    """`build_parser(cmd).parse_args(argv)`, from the on-disk cache when this
+    very command line parsed before with these very sources: building
+    `run`'s parser (~65 options) costs more than the rest of a cached start
+    (docs/performance.md, "Start-up, third round"). Only a parse that
+    succeeded is kept (an error or -h/-V exits before), and only one whose
+    values are plain (strings, numbers, lists of them)."""
+    from tracerd.bpfgen import _cache
+
+    _module(cmd)  # its parser's modules loaded: they are in the key
+
+    def build():
+        return build_parser(cmd, only=True).parse_args(argv)
+
+    def dump(ns):
+        d = vars(ns)
+        return d if all(isinstance(k, str) and _plain(v) for k, v in d.items()) else None
+
+    def load(obj):
+        if not isinstance(obj, dict) or obj.get("command") != cmd or not all(isinstance(k, str) and _plain(v) for k, v in obj.items()):
+            raise ValueError("not a parsed command line")
+        return argparse.Namespace(**obj)
+
+    try:
+        key = _args_key(argv)
+    except (OSError, UnicodeError):
+        key = None
+    return _cache.cached("args-", key, build, dump, load, keep=64)
 
 
 def _reader_gone() -> int:

@@ -152,6 +152,7 @@ MAPS_PROBE = (
 )
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("k", [(), ("-k",)], ids=["without-k", "with-k"])
 def test_libdw_loaded_only_under_k(k):
     """libdw (and libelf) are loaded by the worker at its first stack, not

@@ -1,0 +1,85 @@
+"""The parsed command line kept in the on-disk cache (client/_cli.py
+`_parsed`): a hit gives what argparse gives, a changed source or command line
+is a new key, a damaged file is parsed again, and failures are never kept."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+import pytest
+
+from tracerd import UsageError
+from tracerd.client import _cli
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("TRACERD_NO_CACHE", raising=False)
+    return tmp_path / "tracerd"
+
+
+def _files(cache):
+    return sorted(p.name for p in cache.glob("args-*")) if cache.exists() else []
+
+
+def _argparse(argv):
+    return _cli.build_parser("run", only=True).parse_args(argv)
+
+
+ARGV = ["run", "-f", "-e", "trace=open,read", "-s", "100", "-o", "/dev/null", "--", "/bin/true", "x"]
+
+
+def test_hit_equals_parse(cache):
+    first = _cli._parsed("run", ARGV)
+    assert _files(cache) and first == _argparse(ARGV)
+    again = _cli._parsed("run", ARGV)
+    assert isinstance(again, argparse.Namespace) and again == first
+    assert len(_files(cache)) == 1
+
+
+def test_hit_skips_the_parser(cache, monkeypatch):
+    want = _argparse(ARGV)
+    _cli._parsed("run", ARGV)
+
+    def boom(*a, **kw):
+        raise AssertionError("parser built")
+
+    monkeypatch.setattr(_cli, "build_parser", boom)
+    assert _cli._parsed("run", ARGV) == want
+    with pytest.raises(AssertionError, match="parser built"):
+        _cli._parsed("run", ARGV + ["y"])  # another command line: a miss, parsed
+
+
+def test_key_follows_argv_and_sources(cache, tmp_path):
+    k = _cli._args_key(ARGV)
+    assert _cli._args_key(ARGV + ["y"]) != k
+    assert _cli._args_key(ARGV) == k
+    st = os.stat(_cli.__file__)
+    try:
+        os.utime(_cli.__file__, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+        assert _cli._args_key(ARGV) != k  # an edited parser source: a new key
+    finally:
+        os.utime(_cli.__file__, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def test_damaged_file_parsed_again(cache):
+    _cli._parsed("run", ARGV)
+    (f,) = cache.glob("args-*")
+    data = bytearray(f.read_bytes())
+    data[-2] ^= 0xFF
+    f.write_bytes(bytes(data))
+    assert _cli._parsed("run", ARGV) == _argparse(ARGV)
+    assert f.read_bytes() != bytes(data)  # rewritten
+
+
+def test_errors_not_kept(cache):
+    with pytest.raises((UsageError, SystemExit)):
+        _cli._parsed("run", ["run", "-s"])  # -s needs a value
+    assert _files(cache) == []
+
+
+def test_only_plain_values(cache):
+    assert _cli._plain(["a", 1, None, True])
+    assert not _cli._plain(("a",)) and not _cli._plain(1.5) and not _cli._plain([object()])

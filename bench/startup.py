@@ -35,6 +35,7 @@ CMD = ["-o", "/dev/null", "--", "/bin/true"]
 # runners with one lever off; each then runs tracectl's main() as the program
 LEVERS = {
     "without the argv cache": "import tracerd.client._cli as c; c.CACHE_ARGS = frozenset()",
+    "without the quick exit": "import tracerd.client._cli as c; c.QUICK_EXIT = False",
 }
 
 

@@ -36,14 +36,18 @@ CMD = ["-o", "/dev/null", "--", "/bin/true"]
 LEVERS = {
     "without the argv cache": "import tracerd.client._cli as c; c.CACHE_ARGS = frozenset()",
     "without the quick exit": "import tracerd.client._cli as c; c.QUICK_EXIT = False",
+    "without either (the front end before them)": "import tracerd.client._cli as c; c.CACHE_ARGS = frozenset(); c.QUICK_EXIT = False",
 }
 
 
-def timed(cmd: list[str], daemon_pid: int | None = None) -> tuple[float, float]:
+def timed(cmd: list[str], daemon_pid: int | None = None) -> tuple[float, float, float]:
+    """(wall s, CPU s of the run's tree plus the daemon's, the daemon's part)."""
     sys.path.insert(0, HERE)
-    from workloads import timed as t
+    from workloads import timed as t, tree_cpu
 
-    return t(cmd, daemon_pid)
+    d0 = tree_cpu(daemon_pid) if daemon_pid else 0.0
+    w, c = t(cmd, daemon_pid)
+    return w, c, (tree_cpu(daemon_pid) - d0) if daemon_pid else 0.0
 
 
 def tools(daemon_path: str | None, levers: bool) -> dict[str, list[str]]:
@@ -78,19 +82,20 @@ def measure(runs: int = 21, daemon: bool = False, levers: bool = False, daemon_o
         for _ in range(runs):
             for k, cmd in ts.items():
                 res[k].append(timed(cmd, dpid.get(k)))
-        return {k: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v), min(x[0] for x in v)) for k, v in res.items()}
+        return {k: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v), min(x[0] for x in v), statistics.median(x[2] for x in v)) for k, v in res.items()}
     finally:
         if own:
             d.close()
 
 
 def report(med: dict, runs: int) -> None:
-    s_w, s_c, _ = med["strace"]
+    s_w, s_c, _, _ = med["strace"]
     print(f"Start-up, `run -o /dev/null -- /bin/true`: medians of {runs} alternating runs, load {os.getloadavg()[0]:.1f}")
     print("| tool | wall (min) | CPU | wall / strace | CPU / strace |")
     print("|---|---|---|---|---|")
-    for k, (w, c, m) in med.items():
-        print(f"| {k} | {w * 1000:.1f} ms ({m * 1000:.1f}) | {c * 1000:.1f} ms | {w / s_w:.2f} | {c / s_c:.2f} |")
+    for k, (w, c, m, d) in med.items():
+        dd = f" (the daemon's {d * 1000:.1f}, a warm worker's start included)" if d else ""
+        print(f"| {k} | {w * 1000:.1f} ms ({m * 1000:.1f}) | {c * 1000:.1f} ms{dd} | {w / s_w:.2f} | {c / s_c:.2f} |")
 
 
 def main(argv=None) -> int:
@@ -102,6 +107,10 @@ def main(argv=None) -> int:
     if os.geteuid() != 0 or not shutil.which("strace"):
         print("bench.startup: needs root and strace", file=sys.stderr)
         return 2
+    # as scripts/setup does: an edited source without its .pyc would be
+    # compiled again at every start (PYTHONDONTWRITEBYTECODE may be set)
+    root = os.path.dirname(HERE)
+    subprocess.run([PY, "-m", "compileall", "-q", *(os.path.join(root, d) for d in ("base", "bpfgen", "native", "client", "daemon"))], stdout=subprocess.DEVNULL, check=False)
     tmp = tempfile.mkdtemp(prefix="tracerd-startup-")
     os.environ["XDG_CACHE_HOME"] = os.path.join(tmp, "cache")
     try:

@@ -175,27 +175,29 @@ def tools(out: str, daemon_path: str | None, stack: bool) -> dict[str, list[str]
     return t
 
 
-def measure(rounds: int = 5, seconds: float = 1.0, daemon: bool = False, stack: bool = False, detail: bool = False, quiet: bool = False):
+def measure(rounds: int = 5, seconds: float = 1.0, daemon: bool = False, stack: bool = False, detail: bool = False, quiet: bool = False, daemon_obj=None):
     """{tool: {part: median kB}} over `rounds` alternating rounds (and the
-    last round's by-mapping detail when asked)."""
+    last round's by-mapping detail when asked). `daemon_obj`: a running
+    TmpDaemon to use (else one of its own with `daemon`)."""
     tmp = tempfile.mkdtemp(prefix="tracerd-memory-")
-    d = None
+    d, own = daemon_obj, False
     try:
-        if daemon:
+        if daemon and d is None:
             sys.path.insert(0, HERE)
             from daemon_common import TmpDaemon
 
-            d = TmpDaemon()
+            d, own = TmpDaemon(), True
         out = os.path.join(tmp, "mem.trace")
         ts = tools(out, d.path if d else None, stack)
         sleep = ["/bin/sleep", str(seconds)]
-        for pre in ts.values():  # warm: caches, page cache
-            sample(pre + sleep, seconds, d.proc.pid if d and "daemon" in " ".join(pre) else None)
+        dpid = {"tracectl (daemon)": d.proc.pid} if d else {}
+        for k, pre in ts.items():  # warm: caches, page cache
+            sample(pre + sleep, seconds, dpid.get(k))
         res: dict[str, dict[str, list[int]]] = {k: {} for k in ts}
         maps = {}
         for r in range(rounds):
             for k, pre in ts.items():
-                parts, m = sample(pre + sleep, seconds, d.proc.pid if (d and k == "tracectl (daemon)") else None, detail and r == rounds - 1)
+                parts, m = sample(pre + sleep, seconds, dpid.get(k), detail and r == rounds - 1)
                 for part, v in parts.items():
                     res[k].setdefault(part, []).append(v)
                 if m:
@@ -204,7 +206,7 @@ def measure(rounds: int = 5, seconds: float = 1.0, daemon: bool = False, stack: 
                     print(f"  round {r + 1} {k}: " + ", ".join(f"{p} {v / 1024:.1f} MB" for p, v in parts.items()), flush=True)
         return {k: {p: statistics.median(v) for p, v in parts.items()} for k, parts in res.items()}, maps
     finally:
-        if d is not None:
+        if own:
             d.close()
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -34,6 +34,8 @@ import sys
 import tempfile
 import time
 
+from tracerd.daemon._auth import tracer_of
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 PY = sys.executable
 TRACECTL = os.path.join(os.path.dirname(PY), "tracectl")
@@ -128,11 +130,11 @@ def sample(cmd: list[str], seconds: float, daemon_pid: int | None = None, detail
         # the command exec'd sleep and the tracer holds it (TracerPid): past start-up
         def tracee():
             for q in descendants(p.pid)[1:]:
-                if comm(q) == "sleep" and _tracer_pid(q):
+                if comm(q) == "sleep" and tracer_of(q):
                     return q
             if daemon_pid:
                 for q in descendants(daemon_pid):
-                    if comm(q) == "sleep" and _tracer_pid(q):
+                    if comm(q) == "sleep" and tracer_of(q):
                         return q
             return None
 
@@ -142,7 +144,7 @@ def sample(cmd: list[str], seconds: float, daemon_pid: int | None = None, detail
         parts = {"own": sum(pss_kb(q) for q in own)}
         procs = {f"{comm(q)} {q}": q for q in own}
         if daemon_pid:
-            tracer = _tracer_pid(t)
+            tracer = tracer_of(t)
             parts["worker"] = pss_kb(tracer)
             parts["daemon"] = pss_kb(daemon_pid)
             procs[f"worker {tracer}"] = tracer
@@ -150,17 +152,6 @@ def sample(cmd: list[str], seconds: float, daemon_pid: int | None = None, detail
         return parts, maps
     finally:
         p.wait(seconds + 30)
-
-
-def _tracer_pid(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("TracerPid:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def tools(out: str, daemon_path: str | None, stack: bool) -> dict[str, list[str]]:

@@ -38,7 +38,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from memory import children  # noqa: E402 (bench/ is not a package)
+from memory import children, cmdline  # noqa: E402 (bench/ is not a package)
 PY = sys.executable
 TRACECTL = os.path.join(os.path.dirname(PY), "tracectl")
 
@@ -99,18 +99,10 @@ def timed(cmd: list[str], daemon_pid: int | None = None) -> tuple[float, float]:
         raise RuntimeError(f"{cmd[:6]}... exited {p.returncode}")
     if daemon_pid:
         for _ in range(100):  # the session's worker reaped: its CPU counted
-            if not [c for c in children(daemon_pid) if b"tracerd.native" in _cmdline(c) and b"_idle" not in _cmdline(c)]:
+            if not [c for c in children(daemon_pid) if b"tracerd.native" in cmdline(c) and b"_idle" not in cmdline(c)]:
                 break
             time.sleep(0.005)
     return w, ru.ru_utime + ru.ru_stime + ((tree_cpu(daemon_pid) - d0) if daemon_pid else 0.0)
-
-
-def _cmdline(pid: int) -> bytes:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
 
 
 def geomean(xs):

@@ -15,7 +15,8 @@ The tracer's processes: the tool's process and all its descendants but the
 traced command (tracectl: front end + worker; strace: itself). Through the
 daemon: the client (front end) alone, then the session's worker (a child of
 the daemon), and the daemon itself apart (a service that is there whatever
-runs). Medians over rounds. `--stack` adds tracectl with `-k` (libdw and
+runs). Medians over rounds; tracectl's on-disk cache is a directory of the
+run's own, filled by a warm-up round. `--stack` adds tracectl with `-k` (libdw and
 libelf mapped: what a run without -k no longer pays). `--detail` prints,
 for the last round, each tracectl process's PSS by mapping (smaps),
 largest first: what the megabytes hold.
@@ -154,11 +155,17 @@ def sample(cmd: list[str], seconds: float, daemon_pid: int | None = None, detail
         p.wait(seconds + 30)
 
 
-def tools(out: str, daemon_path: str | None, stack: bool) -> dict[str, list[str]]:
+def tools(out: str, daemon_path: str | None, stack: bool, levers: bool = False) -> dict[str, list[str]]:
     t = {
         "strace": ["strace", "-f", "-o", out, "--"],
         "tracectl": [PY, TRACECTL, "--embedded", "run", "-f", "-o", out, "--"],
     }
+    if levers:
+        sys.path.insert(0, HERE)
+        from startup import LEVERS, lever_cmd
+
+        code = LEVERS["without the argv cache"]
+        t["tracectl, without the argv cache"] = lever_cmd(code, ["--embedded", "run", "-f", "-o", out, "--"])
     if stack:
         t["tracectl -k"] = [PY, TRACECTL, "--embedded", "run", "-f", "-k", "-o", out, "--"]
     if daemon_path:
@@ -166,7 +173,7 @@ def tools(out: str, daemon_path: str | None, stack: bool) -> dict[str, list[str]
     return t
 
 
-def measure(rounds: int = 5, seconds: float = 1.0, daemon: bool = False, stack: bool = False, detail: bool = False, quiet: bool = False, daemon_obj=None):
+def measure(rounds: int = 5, seconds: float = 1.0, daemon: bool = False, stack: bool = False, detail: bool = False, quiet: bool = False, daemon_obj=None, levers: bool = False):
     """{tool: {part: median kB}} over `rounds` alternating rounds (and the
     last round's by-mapping detail when asked). `daemon_obj`: a running
     TmpDaemon to use (else one of its own with `daemon`)."""
@@ -179,7 +186,7 @@ def measure(rounds: int = 5, seconds: float = 1.0, daemon: bool = False, stack: 
 
             d, own = TmpDaemon(), True
         out = os.path.join(tmp, "mem.trace")
-        ts = tools(out, d.path if d else None, stack)
+        ts = tools(out, d.path if d else None, stack, levers)
         sleep = ["/bin/sleep", str(seconds)]
         dpid = {"tracectl (daemon)": d.proc.pid} if d else {}
         for k, pre in ts.items():  # warm: caches, page cache
@@ -208,13 +215,22 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=1.0, help="the traced sleep (default 1)")
     ap.add_argument("--daemon", action="store_true", help="also through a private daemon")
     ap.add_argument("--stack", action="store_true", help="also tracectl -k (libdw loaded)")
+    ap.add_argument("--levers", action="store_true", help="also tracectl without the argv cache (bench/startup.py's lever)")
     ap.add_argument("--detail", action="store_true", help="PSS by mapping of each tracectl process (last round)")
     ap.add_argument("--top", type=int, default=25, help="mappings shown per process with --detail")
     a = ap.parse_args(argv)
     if os.geteuid() != 0 or not shutil.which("strace"):
         print("bench.memory: needs root and strace", file=sys.stderr)
         return 2
-    med, maps = measure(a.rounds, a.seconds, a.daemon, a.stack, a.detail)
+    # tracectl's on-disk cache in a directory of the run's own (filled by the
+    # warm-up round): one user's steady state, which other checkouts sharing
+    # ~/.cache cannot evict meanwhile (a table rebuilt is ~3 MB more)
+    cache = tempfile.mkdtemp(prefix="tracerd-memory-cache-")
+    os.environ["XDG_CACHE_HOME"] = cache
+    try:
+        med, maps = measure(a.rounds, a.seconds, a.daemon, a.stack, a.detail, levers=a.levers)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
     base = med["strace"]["own"]
     print(f"\nPSS while tracing `sleep {a.seconds:g}` (-f -o FILE), medians of {a.rounds} alternating rounds, load {os.getloadavg()[0]:.1f}")
     print("| tool | PSS of its own processes | / strace |")

@@ -40,6 +40,12 @@ LEVERS = {
 }
 
 
+def lever_cmd(code: str, args: list[str]) -> list[str]:
+    """tracectl ARGS, run as the program by a runner that first runs `code`
+    (one of LEVERS)."""
+    return [PY, "-c", f"{code}; import sys; sys.argv[0] = 'tracectl'; from tracerd.client import main; sys.exit(main())", *args]
+
+
 def timed(cmd: list[str], daemon_pid: int | None = None) -> tuple[float, float, float]:
     """(wall s, CPU s of the run's tree plus the daemon's, the daemon's part)."""
     sys.path.insert(0, HERE)
@@ -59,7 +65,7 @@ def tools(daemon_path: str | None, levers: bool) -> dict[str, list[str]]:
         t["tracectl (daemon)"] = [PY, TRACECTL, "--socket", daemon_path, "run", *CMD]
     if levers:
         for name, code in LEVERS.items():
-            t[f"tracectl, {name}"] = [PY, "-c", f"{code}; import sys; sys.argv[0] = 'tracectl'; from tracerd.client import main; sys.exit(main())", "--embedded", "run", *CMD]
+            t[f"tracectl, {name}"] = lever_cmd(code, ["--embedded", "run", *CMD])
         t["python -c pass (the venv's)"] = [PY, "-c", "pass"]
     return t
 

@@ -164,8 +164,8 @@ def tools(out: str, daemon_path: str | None, stack: bool, levers: bool = False) 
         sys.path.insert(0, HERE)
         from startup import LEVERS, lever_cmd
 
-        code = LEVERS["without the argv cache"]
-        t["tracectl, without the argv cache"] = lever_cmd(code, ["--embedded", "run", "-f", "-o", out, "--"])
+        for name in ("without the argv cache", "without the early fork", "without any of them (the front end before them)"):
+            t[f"tracectl, {name}"] = lever_cmd(LEVERS[name], ["--embedded", "run", "-f", "-o", out, "--"])
     if stack:
         t["tracectl -k"] = [PY, TRACECTL, "--embedded", "run", "-f", "-k", "-o", out, "--"]
     if daemon_path:
@@ -215,7 +215,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=1.0, help="the traced sleep (default 1)")
     ap.add_argument("--daemon", action="store_true", help="also through a private daemon")
     ap.add_argument("--stack", action="store_true", help="also tracectl -k (libdw loaded)")
-    ap.add_argument("--levers", action="store_true", help="also tracectl without the argv cache (bench/startup.py's lever)")
+    ap.add_argument("--levers", action="store_true", help="also tracectl with bench/startup.py's levers off (argv cache, early fork)")
     ap.add_argument("--detail", action="store_true", help="PSS by mapping of each tracectl process (last round)")
     ap.add_argument("--top", type=int, default=25, help="mappings shown per process with --detail")
     a = ap.parse_args(argv)

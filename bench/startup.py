@@ -36,7 +36,8 @@ CMD = ["-o", "/dev/null", "--", "/bin/true"]
 LEVERS = {
     "without the argv cache": "import tracerd.client._cli as c; c.CACHE_ARGS = frozenset()",
     "without the quick exit": "import tracerd.client._cli as c; c.QUICK_EXIT = False",
-    "without either (the front end before them)": "import tracerd.client._cli as c; c.CACHE_ARGS = frozenset(); c.QUICK_EXIT = False",
+    "without the early fork": "import tracerd.client._cli as c; c.PREFORK = frozenset()",
+    "without any of them (the front end before them)": "import tracerd.client._cli as c; c.CACHE_ARGS = c.PREFORK = frozenset(); c.QUICK_EXIT = False",
 }
 
 

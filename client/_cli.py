@@ -8,7 +8,6 @@ is missing.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import importlib
 import os
@@ -55,6 +54,8 @@ def _module(cmd: str):
 def build_parser(cmd: str | None = None, only: bool = False) -> argparse.ArgumentParser:
     """The parser; with `only`, the other commands' stubs are left out (they
     serve the top-level help alone: ~1.5 ms of a start)."""
+    import argparse  # here: not in the image of the worker forked before it
+
     parser = argparse.ArgumentParser(
         prog="tracectl",
         description="A seccomp-BPF accelerated system-call tracer (strace-compatible).",
@@ -157,6 +158,7 @@ def _main(argv: list[str], program: bool) -> int:
             break
         cmd = a if a in COMMANDS else None
         break
+    early = _early_worker(argv, i, cmd) if program else None
     if program:
         from ._startup import defer_inspect
 
@@ -177,6 +179,8 @@ def _main(argv: list[str], program: bool) -> int:
             if args.command is None:
                 parser.print_help()
                 return 1
+        if early is not None:
+            args.early_worker, early = early, None  # prefork() takes it (or lets it go)
         rc = _module(args.command).run(args)
         sys.stdout.flush()  # here, where a reader that went away is caught
         return rc
@@ -188,10 +192,43 @@ def _main(argv: list[str], program: bool) -> int:
         return 130
     except BrokenPipeError:
         return _reader_gone()
+    finally:
+        if early is not None:  # the command line failed to parse: not needed
+            early.abandon()
+
+
+def _early_worker(argv: list[str], i: int, cmd: str | None):
+    """The embedded worker, forked before anything else is imported, when
+    `run`/`attach` will likely be embedded (client/_source.py's rule, judged
+    from the global options before the command word) and no token after it
+    could be -D/--daemonize (which needs no worker of ours; a token that only
+    looks like one just means the usual, later fork). The worker then holds a
+    copy-on-write image of a small process: pages the front end writes
+    later (argparse, the table, the decoder) were not shared with it and are
+    not copied twice (PSS -0.6 MB; docs/performance.md). None otherwise."""
+    if cmd not in PREFORK:
+        return None
+    from types import SimpleNamespace
+
+    from ._source import likely_embedded
+
+    head = argv[:i]
+    sock = [a for a in head if a == "--socket" or a.startswith("--socket=")]
+    if not likely_embedded(SimpleNamespace(embedded="--embedded" in head, socket=sock[0] if sock else None)):
+        return None
+    if any(a.startswith("--d") or (a.startswith("-") and not a.startswith("--") and "D" in a) for a in argv[i:]):
+        return None
+    try:
+        from tracerd.native import fork_worker
+    except ImportError:
+        return None
+    return fork_worker()
 
 
 # commands whose parsed command line is kept in the on-disk cache
 CACHE_ARGS = frozenset({"run", "attach"})
+# commands whose embedded worker main() forks first thing (_early_worker)
+PREFORK = frozenset({"run", "attach"})
 _PLAIN = (str, int, bool, type(None))  # bool is an int; kept for clarity
 
 
@@ -225,6 +262,8 @@ def _parsed(cmd: str, argv: list[str]) -> argparse.Namespace:
     (docs/performance.md, "Start-up, third round"). Only a parse that
     succeeded is kept (an error or -h/-V exits before), and only one whose
     values are plain (strings, numbers, lists of them)."""
+    import argparse
+
     from tracerd.bpfgen import _cache
 
     _module(cmd)  # its parser's modules loaded: they are in the key

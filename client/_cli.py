@@ -229,7 +229,7 @@ def _early_worker(argv: list[str], i: int, cmd: str | None):
 CACHE_ARGS = frozenset({"run", "attach"})
 # commands whose embedded worker main() forks first thing (_early_worker)
 PREFORK = frozenset({"run", "attach"})
-_PLAIN = (str, int, bool, type(None))  # bool is an int; kept for clarity
+_PLAIN = (str, int, bool, type(None))  # exact types (`type(v) in`): bool apart from int
 
 
 def _plain(v) -> bool:
@@ -258,8 +258,9 @@ def _args_key(argv: list[str]) -> bytes:
 def _parsed(cmd: str, argv: list[str]) -> argparse.Namespace:
     """`build_parser(cmd).parse_args(argv)`, from the on-disk cache when this
     very command line parsed before with these very sources: building
-    `run`'s parser (~65 options) costs more than the rest of a cached start
-    (docs/performance.md, "Start-up, third round"). Only a parse that
+    `run`'s parser (~65 options, a HelpFormatter and a translated help text
+    each) was ~12 ms of a start (docs/performance.md, "Start-up and memory,
+    third round"). Only a parse that
     succeeded is kept (an error or -h/-V exits before), and only one whose
     values are plain (strings, numbers, lists of them)."""
     import argparse

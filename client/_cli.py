@@ -96,6 +96,10 @@ def settled() -> None:
 # main(), as the program, ends with os._exit once nothing is left to do at
 # exit (see _quick_exit); False: the interpreter's own exit, always
 QUICK_EXIT = True
+# the command ran to its end (no error, ^C or usage message on the way): its
+# outputs are closed (trace() closes them; an error may leave a file to the
+# interpreter's exit, which flushes it as it frees it)
+_finished = False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,18 +112,18 @@ def main(argv: list[str] | None = None) -> int:
             # On the way out: the interpreter's last collection then skips
             # everything (a full pass over every object, ~10-20 ms here).
             gc.freeze()
-    if program and QUICK_EXIT:
+    if program and QUICK_EXIT and _finished:
         _quick_exit(rc)
     return rc
 
 
 def _quick_exit(rc: int) -> None:
     """End now with `rc` when the interpreter's exit has nothing left to do
-    but tear down what start-up built (~5-7 ms of a short run: every module
-    and object freed one by one): no atexit callback registered, no thread
-    but ours, and stdout and stderr flushed without error (else return: the
-    interpreter's exit reports what it reports). Files the command opened
-    are closed by then (trace() closes its output)."""
+    but tear down what start-up built (~5-15 ms of a short run: every module
+    and object freed one by one): the command ran to its end (`_finished`),
+    no atexit callback is registered, no thread but ours runs, and stdout
+    and stderr flushed without error (else return: the interpreter's exit
+    does what it does)."""
     import atexit
 
     if not isinstance(rc, int) or atexit._ncallbacks() or ("threading" in sys.modules and sys.modules["threading"].active_count() > 1):
@@ -183,6 +187,8 @@ def _main(argv: list[str], program: bool) -> int:
             args.early_worker, early = early, None  # prefork() takes it (or lets it go)
         rc = _module(args.command).run(args)
         sys.stdout.flush()  # here, where a reader that went away is caught
+        global _finished
+        _finished = True
         return rc
     except TracerdError as exc:
         if str(exc):  # empty: already reported (e.g. by the trace output)

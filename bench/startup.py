@@ -72,7 +72,7 @@ def tools(daemon_path: str | None, levers: bool) -> dict[str, list[str]]:
 
 
 def measure(runs: int = 21, daemon: bool = False, levers: bool = False, daemon_obj=None):
-    """{tool: (median wall s, median CPU s, min wall s)}."""
+    """{tool: (median wall s, median CPU s, min wall s, median daemon CPU s, lower quartile of CPU s)}."""
     sys.path.insert(0, HERE)
     d = daemon_obj
     own = False
@@ -89,20 +89,21 @@ def measure(runs: int = 21, daemon: bool = False, levers: bool = False, daemon_o
         for _ in range(runs):
             for k, cmd in ts.items():
                 res[k].append(timed(cmd, dpid.get(k)))
-        return {k: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v), min(x[0] for x in v), statistics.median(x[2] for x in v)) for k, v in res.items()}
+        return {k: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v), min(x[0] for x in v), statistics.median(x[2] for x in v), sorted(x[1] for x in v)[len(v) // 4]) for k, v in res.items()}
     finally:
         if own:
             d.close()
 
 
 def report(med: dict, runs: int) -> None:
-    s_w, s_c, _, _ = med["strace"]
+    s_w, s_c, _, _, s_q = med["strace"]
     print(f"Start-up, `run -o /dev/null -- /bin/true`: medians of {runs} alternating runs, load {os.getloadavg()[0]:.1f}")
-    print("| tool | wall (min) | CPU | wall / strace | CPU / strace |")
-    print("|---|---|---|---|---|")
-    for k, (w, c, m, d) in med.items():
+    print("(CPU q1: the lower quartile, less moved by the load than the median)")
+    print("| tool | wall (min) | CPU | CPU q1 | wall / strace | CPU / strace |")
+    print("|---|---|---|---|---|---|")
+    for k, (w, c, m, d, q) in med.items():
         dd = f" (the daemon's {d * 1000:.1f}, a warm worker's start included)" if d else ""
-        print(f"| {k} | {w * 1000:.1f} ms ({m * 1000:.1f}) | {c * 1000:.1f} ms{dd} | {w / s_w:.2f} | {c / s_c:.2f} |")
+        print(f"| {k} | {w * 1000:.1f} ms ({m * 1000:.1f}) | {c * 1000:.1f} ms{dd} | {q * 1000:.1f} ms | {w / s_w:.2f} | {c / s_c:.2f} |")
 
 
 def main(argv=None) -> int:

@@ -265,7 +265,7 @@ def _parsed(cmd: str, argv: list[str]) -> argparse.Namespace:
     """`build_parser(cmd).parse_args(argv)`, from the on-disk cache when this
     very command line parsed before with these very sources: building
     `run`'s parser (~65 options, a HelpFormatter and a translated help text
-    each) was ~12 ms of a start (docs/performance.md, "Start-up and memory,
+    each) was ~6 ms of a start (docs/performance.md, "Start-up and memory,
     third round"). Only a parse that
     succeeded is kept (an error or -h/-V exits before), and only one whose
     values are plain (strings, numbers, lists of them)."""

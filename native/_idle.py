@@ -19,7 +19,7 @@ class IdleWorker:
 
     def __init__(self):
         # here, in the daemon: the idle worker itself runs this module too,
-        # and subprocess (threading, selectors, locale: ~4 ms) is not its
+        # and subprocess (threading, contextlib, locale: ~5 ms) is not its
         import subprocess
 
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)

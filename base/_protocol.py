@@ -193,6 +193,8 @@ REQUEST_SCHEMA: dict[str, dict[str, tuple]] = {
 
 @dataclass(frozen=True)
 class Hello:
+    """The first unit each side sends: protocol version, largest unit, who."""
+
     version: int = PROTOCOL_VERSION
     max_message: int = DEFAULT_MAX_MESSAGE
     agent: str = ""
@@ -200,6 +202,8 @@ class Hello:
 
 @dataclass(frozen=True)
 class Request:
+    """Operation `op` with its `args`, answered by a Reply or Error of the same `id`."""
+
     id: int
     op: str
     args: dict = field(default_factory=dict)

@@ -280,7 +280,9 @@ def main(argv=None):
 # The other parts' benchmarks, each a script with its own output: run as
 # they are, one after the other (never alongside ours: they would share CPUs).
 OTHERS = [
-    ("whole runs of real programs vs strace -f, start-up, memory (PSS)", ["workloads.py", "--rounds", "3", "--daemon"]),
+    ("whole runs of real programs vs strace -f, start-up, memory (PSS)", ["workloads.py", "--rounds", "3", "--daemon", "--startup", "0"]),
+    ("start-up vs strace, embedded and through the daemon, each lever off in turn", ["startup.py", "--daemon", "--levers"]),
+    ("memory (PSS of the tracer's processes) vs strace, -k and the daemon too", ["memory.py", "--daemon", "--stack"]),
     ("bpfgen: table load, qualify, compile, plan", ["bench_table.py"]),
     ("daemon: attach overhead, daemon vs embedded vs strace -p", ["daemon_attach.py"]),
     ("attach --seccomp-bpf: untraced calls under an injected filter vs plain attach and strace -p", ["attach_inject.py", "--rounds", "3"]),

@@ -37,6 +37,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+from memory import children, cmdline  # noqa: E402 (bench/ is not a package)
 PY = sys.executable
 TRACECTL = os.path.join(os.path.dirname(PY), "tracectl")
 
@@ -97,67 +99,15 @@ def timed(cmd: list[str], daemon_pid: int | None = None) -> tuple[float, float]:
         raise RuntimeError(f"{cmd[:6]}... exited {p.returncode}")
     if daemon_pid:
         for _ in range(100):  # the session's worker reaped: its CPU counted
-            if not [c for c in children(daemon_pid) if b"tracerd.native" in _cmdline(c) and b"_idle" not in _cmdline(c)]:
+            if not [c for c in children(daemon_pid) if b"tracerd.native" in cmdline(c) and b"_idle" not in cmdline(c)]:
                 break
             time.sleep(0.005)
     return w, ru.ru_utime + ru.ru_stime + ((tree_cpu(daemon_pid) - d0) if daemon_pid else 0.0)
 
 
-def _cmdline(pid: int) -> bytes:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
-
-
 def geomean(xs):
     xs = [x for x in xs if x > 0]
     return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
-
-
-def pss_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def children(pid: int) -> list[int]:
-    out = []
-    for t in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{t}/children") as f:
-                out += [int(x) for x in f.read().split()]
-        except OSError:
-            pass
-    return out
-
-
-def comm(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/comm") as f:
-            return f.read().strip()
-    except OSError:
-        return ""
-
-
-def memory(tool: list[str], tmp: str) -> tuple[int, int]:
-    """(PSS kB summed over the tracer's own processes, their count) while
-    they trace `sleep 1` with -f -o FILE: the tool's process and its
-    children other than the command (tracectl's worker; strace has none)."""
-    out = os.path.join(tmp, "mem.trace")
-    p = subprocess.Popen([*tool, "-f", "-o", out, "--", "/bin/sleep", "1"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        time.sleep(0.6)
-        own = [p.pid] + [c for c in children(p.pid) if comm(c) != "sleep"]
-        return sum(pss_kb(q) for q in own), len(own)
-    finally:
-        p.wait(30)
 
 
 def main(argv=None) -> int:
@@ -227,25 +177,14 @@ def main(argv=None) -> int:
             print(f"{t}: geomean wall / strace {geomean(ratios[t]):.2f} (max {max(ratios[t]):.2f}), "
                   f"tracer CPU / strace's {geomean(cpu_ratios[t]):.2f}")
         if a.startup:
-            st = {
-                "strace": ["strace", "-o", "/dev/null", "--", "/bin/true"],
-                "tracectl": [PY, TRACECTL, "--embedded", "run", "-o", "/dev/null", "--", "/bin/true"],
-            }
-            if daemon is not None:
-                st["tracectl (daemon)"] = [PY, TRACECTL, "--socket", daemon.path, "run", "-o", "/dev/null", "--", "/bin/true"]
-            sres = {k: [] for k in st}
-            for _ in range(a.startup):
-                for k, cmd in st.items():
-                    sres[k].append(timed(cmd, dpid.get(k)))
-            print(f"\nStart-up, `run -o /dev/null -- /bin/true`: medians of {a.startup} alternating runs")
-            for k, v in sres.items():
-                w = statistics.median(x[0] for x in v)
-                c = statistics.median(x[1] for x in v)
-                print(f"  {k:18} wall {w * 1000:6.1f} ms (min {min(x[0] for x in v) * 1000:.1f})  CPU {c * 1000:6.1f} ms")
-        m_s = memory(["strace"], tmp)
-        m_t = memory([PY, TRACECTL, "--embedded", "run"], tmp)
-        print(f"\nMemory while tracing `sleep 1` (-f -o FILE), PSS summed over the tracer's processes: "
-              f"strace {m_s[0] / 1024:.1f} MB ({m_s[1]}), tracectl {m_t[0] / 1024:.1f} MB ({m_t[1]})")
+            import startup
+
+            startup.report(startup.measure(a.startup, daemon_obj=daemon), a.startup)
+        import memory
+
+        med, _ = memory.measure(rounds=3, daemon_obj=daemon, quiet=True)
+        print(f"\nMemory while tracing `sleep 1` (-f -o FILE), PSS summed over the tracer's processes, medians of 3 rounds (bench/memory.py): "
+              + ", ".join(f"{k} {v['own'] / 1024:.1f} MB" + (f" (+ its session worker {v['worker'] / 1024:.1f} MB)" if "worker" in v else "") for k, v in med.items()))
     finally:
         if daemon is not None:
             daemon.close()

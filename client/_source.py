@@ -66,9 +66,16 @@ def prefork(args):
     """Fork the embedded worker now, before the options are resolved and the
     filter compiled, if this run will likely be embedded (None otherwise).
     Saves starting a fresh interpreter for it (~45 ms); hand the result to
-    open_source(worker=...), which abandons it if the source is a daemon."""
+    open_source(worker=...), which abandons it if the source is a daemon.
+    A worker tracectl forked before parsing (`args.early_worker`, see
+    client/_cli.py `_early_worker`) is the one used, or let go."""
+    early = getattr(args, "early_worker", None)
     if not likely_embedded(args) or getattr(args, "daemonize", 0):
+        if early is not None:
+            early.abandon()
         return None  # -D: the worker must not be a child of what becomes the command
+    if early is not None:
+        return early
     from . import _embedded
 
     return _embedded.prefork_worker()

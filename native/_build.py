@@ -60,8 +60,11 @@ def _builder(module: str, cdef: str, sources: list[str], headers: list[str], lib
     return ffi
 
 
-# libdw (elfutils, Debian's libdw-dev): -k's unwinder (unwind.c)
-ffibuilder = _builder("tracerd.native._tracer", "tracer.h", SOURCES, HEADERS, ("dw", "elf", "dl"))
+# libdw (elfutils): -k's unwinder (unwind.c), loaded with dlopen at the first
+# stack taken, not linked: a run without -k maps none of libdw, libelf and
+# their compression libraries. Building needs its header (Debian's libdw-dev),
+# -k its library (libdw1).
+ffibuilder = _builder("tracerd.native._tracer", "tracer.h", SOURCES, HEADERS, ("dl",))
 catcher_builder = _builder("tracerd.native._catcher", "catcher.h", CATCHER_SOURCES, CATCHER_HEADERS)
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ daemon never waits on an exec of its own while a process is held.
 from __future__ import annotations
 
 import socket
-import subprocess
 import sys
 
 from ._worker import SPAWN_ENV, ForkedWorker, _forked_main
@@ -19,6 +18,10 @@ class IdleWorker:
     ``proc = idle(config, pass_fds)`` returns the subprocess.Popen."""
 
     def __init__(self):
+        # here, in the daemon: the idle worker itself runs this module too,
+        # and subprocess (threading, contextlib, locale: ~5 ms) is not its
+        import subprocess
+
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             self.proc = subprocess.Popen(

@@ -3,6 +3,11 @@
  * and offset, module-relative address), one line per frame as strace prints
  * it. Only when the plan asks (TR_PF_STACK): nothing here runs otherwise.
  *
+ * libdw (and with it libelf, libz, liblzma, libbz2) is loaded with dlopen at
+ * the first stack taken, not linked: a worker that is not asked for -k maps
+ * none of it (docs/performance.md, "Memory"). The header still gives the
+ * prototypes (libdw-dev at build time, libdw1 at run time).
+ *
  * The module cache: one Dwfl per task, attached to it (the tracee is already
  * ptrace-stopped: libdwfl does not attach on its own), its module list read
  * from /proc/PID/maps again when the mappings may have changed since
@@ -16,6 +21,68 @@
 #include <string.h>
 
 #include "tr_internal.h"
+
+/* The libdwfl functions this file calls, through pointers filled by
+ * tr_dw_load(); each name below is then a macro for its pointer, so the
+ * calls read as plain libdwfl calls. */
+#define TR_DW_FUNCS(X)                                                                                            \
+	X(dwfl_addrmodule) X(dwfl_begin) X(dwfl_end) X(dwfl_errmsg) X(dwfl_frame_pc) X(dwfl_frame_thread)          \
+	X(dwfl_getthread_frames) X(dwfl_linux_proc_attach) X(dwfl_linux_proc_find_elf) X(dwfl_linux_proc_report)    \
+	X(dwfl_module_getsym_info) X(dwfl_module_getsymtab) X(dwfl_module_info) X(dwfl_report_begin)               \
+	X(dwfl_report_end) X(dwfl_thread_dwfl)
+
+static struct {
+#define X(f) __typeof__(f) *f;
+	TR_DW_FUNCS(X)
+#undef X
+} tr_dw;
+
+/* 1: loaded; -1: cannot be (tr_dw_error says why); 0: not tried yet */
+static int tr_dw_state;
+static char tr_dw_error[256];
+
+#define LIBDW "libdw.so.1"
+
+static int tr_dw_load(void)
+{
+	void *h;
+
+	if (tr_dw_state)
+		return tr_dw_state;
+	tr_dw_state = -1;
+	h = dlopen(LIBDW, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(tr_dw_error, sizeof(tr_dw_error), "cannot load %s: %s", LIBDW, dlerror());
+		return -1;
+	}
+#define X(f)                                                                                        \
+	if (!(tr_dw.f = (__typeof__(f) *)dlsym(h, #f))) {                                            \
+		snprintf(tr_dw_error, sizeof(tr_dw_error), "%s has no %s", LIBDW, #f);                \
+		dlclose(h);                                                                         \
+		return -1;                                                                          \
+	}
+	TR_DW_FUNCS(X)
+#undef X
+	tr_dw_state = 1;
+	return 1;
+}
+
+#define dwfl_addrmodule tr_dw.dwfl_addrmodule
+#define dwfl_begin tr_dw.dwfl_begin
+#define dwfl_end tr_dw.dwfl_end
+#define dwfl_errmsg tr_dw.dwfl_errmsg
+#define dwfl_frame_pc tr_dw.dwfl_frame_pc
+#define dwfl_frame_thread tr_dw.dwfl_frame_thread
+#define dwfl_getthread_frames tr_dw.dwfl_getthread_frames
+#define dwfl_linux_proc_attach tr_dw.dwfl_linux_proc_attach
+#define dwfl_linux_proc_find_elf tr_dw.dwfl_linux_proc_find_elf
+#define dwfl_linux_proc_report tr_dw.dwfl_linux_proc_report
+#define dwfl_module_getsym_info tr_dw.dwfl_module_getsym_info
+#define dwfl_module_getsymtab tr_dw.dwfl_module_getsymtab
+#define dwfl_module_info tr_dw.dwfl_module_info
+#define dwfl_report_begin tr_dw.dwfl_report_begin
+#define dwfl_report_end tr_dw.dwfl_report_end
+#define dwfl_thread_dwfl tr_dw.dwfl_thread_dwfl
 
 #define TR_UW_DEPTH 256
 
@@ -286,6 +353,11 @@ int tr_unwind(struct tr_loop *L, struct tr_task *t, int on_enter)
 	t->stk_len = 0;
 	t->stk_n = 0;
 	tr_uw_pid = t->tid;
+	if (tr_dw_load() < 0) {
+		n = snprintf(line, sizeof(line), " > unwind: %s", tr_dw_error);
+		tr_stk_add(t, line, (size_t)(n < (int)sizeof(line) ? n : (int)sizeof(line) - 1));
+		return -1;
+	}
 	if (!u) {
 		u = calloc(1, sizeof(*u));
 		if (!u)

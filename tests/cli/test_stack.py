@@ -141,3 +141,24 @@ def test_cxx_names_demangled_as_strace(tmp_path):
     ours, theirs = tracectl(*argv), strace(*argv)
     assert f" > {tmp_path}/cp(n::f(int)+0x" in ours.stderr, ours.stderr
     assert _lines(ours.stderr) == _lines(theirs.stderr)
+
+
+# The tracee counts the lines of its tracer's (the worker's) maps that name
+# libdw, after a traced getpid (whose stack -k has taken by then).
+MAPS_PROBE = (
+    "import os; os.getpid(); "
+    "t = [ln.split()[1] for ln in open('/proc/self/status') if ln.startswith('TracerPid:')][0]; "
+    "print(sum('libdw' in ln for ln in open(f'/proc/{t}/maps')))"
+)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("k", [(), ("-k",)], ids=["without-k", "with-k"])
+def test_libdw_loaded_only_under_k(k):
+    """libdw (and libelf) are loaded by the worker at its first stack, not
+    linked into it: without -k the worker maps none of them."""
+    r = tracectl(*k, "-e", "trace=getpid", "/usr/bin/python3", "-c", MAPS_PROBE)
+    assert r.returncode == 0, r.stderr
+    assert "getpid()" in r.stderr
+    n = int(r.stdout.strip().splitlines()[-1])
+    assert (n > 0) == bool(k), (n, r.stderr)

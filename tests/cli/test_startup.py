@@ -1,70 +1,122 @@
-"""What tracectl's start-up leaves out (docs/performance.md, "Start-up,
-second round"): each test runs a fresh interpreter, since what a module
-imports shows only in a process that has not imported it yet."""
+"""tracectl's start-up levers in client/_cli.py (docs/performance.md).
 
-import subprocess
-import sys
-import textwrap
+The parsed command line kept in the on-disk cache (`_parsed`): a hit gives
+what argparse gives, a changed source or command line is a new key, a
+damaged file is parsed again, and failures are never kept. The worker
+forked before parsing (`_early_worker`): only when the run will likely be
+embedded and cannot be -D."""
 
+from __future__ import annotations
 
-def _py(code: str) -> str:
-    p = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0, p.stderr
-    return p.stdout.strip()
+import argparse
+import os
 
+import pytest
 
-def test_dataclasses_without_inspect_still_write_docstrings():
-    """defer_inspect: dataclasses imports without inspect; a dataclass
-    without a docstring still gets the usual one (inspect imported then),
-    and inspect is then the real module for everyone."""
-    out = _py("""
-        import sys
-        from tracerd.client._startup import defer_inspect
-        defer_inspect()
-        import dataclasses
-        print("inspect" in sys.modules)
-
-        @dataclasses.dataclass
-        class P:
-            x: int
-            y: str = "a"
-
-        print(P.__doc__)
-        import inspect
-        print(type(inspect).__name__, inspect.signature(P), dataclasses.inspect is inspect)
-    """)
-    assert out.splitlines() == ["False", "P(x: int, y: str = 'a')", "module (x: int, y: str = 'a') -> None True"]
+from tracerd import UsageError
+from tracerd.client import _cli
 
 
-def test_the_run_path_imports_no_sink_protocol_or_parser_machinery():
-    """Building `run`'s parser and resolving its options imports none of
-    the modules cut from the run path (a regression shows here first)."""
-    out = _py("""
-        import sys
-        from tracerd.client._startup import defer_inspect
-        defer_inspect()
-        from tracerd.client import _cli, _cmd_run  # noqa: F401 (its imports are the point)
-        from tracerd.client._options import resolve
-        from tracerd.client._source import choose
-        import os
-        from tracerd.client._source import DEFAULT_SOCKET
-        args = _cli.build_parser("run", only=True).parse_args(["run", "-o", "/dev/null", "--", "true"])
-        resolve(args)
-        os.environ.pop("TRACERD_SOCKET", None)
-        if not os.path.lexists(DEFAULT_SOCKET):  # nobody there: embedded, decided without the protocol
-            assert choose(args) == ("embedded", None)
-        bad = ["inspect", "ssl", "subprocess", "urllib.parse", "json", "typing", "tomllib", "tracerd._protocol",
-               "tracerd.client._remote", "tracerd.client.sinks._worker", "importlib.resources"]
-        print(" ".join(m for m in bad if m in sys.modules))
-    """)
-    assert out == ""
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("TRACERD_NO_CACHE", raising=False)
+    return tmp_path / "tracerd"
 
 
-def test_build_parser_only_leaves_out_the_other_commands():
-    from tracerd.client._cli import COMMANDS, build_parser
+def _files(cache):
+    return sorted(p.name for p in cache.glob("args-*")) if cache.exists() else []
 
-    full = build_parser("run")._subparsers._group_actions[0].choices
-    only = build_parser("run", only=True)._subparsers._group_actions[0].choices
-    assert set(full) == set(COMMANDS) and set(only) == {"run"}
-    # the run parser itself is the same either way
-    assert full["run"].format_help() == only["run"].format_help()
+
+def _argparse(argv):
+    return _cli.build_parser("run", only=True).parse_args(argv)
+
+
+ARGV = ["run", "-f", "-e", "trace=open,read", "-s", "100", "-o", "/dev/null", "--", "/bin/true", "x"]
+
+
+def test_hit_equals_parse(cache):
+    first = _cli._parsed("run", ARGV)
+    assert _files(cache) and first == _argparse(ARGV)
+    again = _cli._parsed("run", ARGV)
+    assert isinstance(again, argparse.Namespace) and again == first
+    assert len(_files(cache)) == 1
+
+
+def test_hit_skips_the_parser(cache, monkeypatch):
+    want = _argparse(ARGV)
+    _cli._parsed("run", ARGV)
+
+    def boom(*a, **kw):
+        raise AssertionError("parser built")
+
+    monkeypatch.setattr(_cli, "build_parser", boom)
+    assert _cli._parsed("run", ARGV) == want
+    with pytest.raises(AssertionError, match="parser built"):
+        _cli._parsed("run", ARGV + ["y"])  # another command line: a miss, parsed
+
+
+def test_key_follows_argv_and_sources(cache, tmp_path):
+    k = _cli._args_key(ARGV)
+    assert _cli._args_key(ARGV + ["y"]) != k
+    assert _cli._args_key(ARGV) == k
+    st = os.stat(_cli.__file__)
+    try:
+        os.utime(_cli.__file__, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+        assert _cli._args_key(ARGV) != k  # an edited parser source: a new key
+    finally:
+        os.utime(_cli.__file__, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def test_damaged_file_parsed_again(cache):
+    _cli._parsed("run", ARGV)
+    (f,) = cache.glob("args-*")
+    data = bytearray(f.read_bytes())
+    data[-2] ^= 0xFF
+    f.write_bytes(bytes(data))
+    assert _cli._parsed("run", ARGV) == _argparse(ARGV)
+    assert f.read_bytes() != bytes(data)  # rewritten
+
+
+def test_errors_not_kept(cache):
+    with pytest.raises((UsageError, SystemExit)):
+        _cli._parsed("run", ["run", "-s"])  # -s needs a value
+    assert _files(cache) == []
+
+
+def test_only_plain_values(cache):
+    assert _cli._plain(["a", 1, None, True])
+    assert not _cli._plain(("a",)) and not _cli._plain(1.5) and not _cli._plain([object()])
+
+
+@pytest.mark.parametrize(
+    "argv, i, cmd, forks",
+    [
+        (["--embedded", "run", "-f", "ls"], 1, "run", True),
+        (["--embedded", "attach", "-p", "1"], 1, "attach", True),
+        (["--embedded", "bpf", "-e", "trace=open"], 1, "bpf", False),  # no worker
+        (["--socket", "/x", "run", "ls"], 2, "run", False),  # a daemon named
+        (["--socket=/x", "run", "ls"], 1, "run", False),
+        (["--embedded", "run", "-D", "ls"], 1, "run", False),  # -D: its worker is forked otherwise
+        (["--embedded", "run", "-fD", "ls"], 1, "run", False),
+        (["--embedded", "run", "--daemonize=grandchild", "ls"], 1, "run", False),
+        (["--embedded", "run", "--dae", "ls"], 1, "run", False),  # an abbreviation argparse takes
+    ],
+)
+def test_early_worker_when(monkeypatch, argv, i, cmd, forks):
+    import tracerd.native
+
+    made = []
+    monkeypatch.setattr(tracerd.native, "fork_worker", lambda: made.append(1) or "worker")
+    monkeypatch.delenv("TRACERD_SOCKET", raising=False)
+    assert (_cli._early_worker(argv, i, cmd) == "worker") == forks
+    assert len(made) == forks
+
+
+def test_early_worker_env_socket(monkeypatch):
+    import tracerd.native
+
+    monkeypatch.setattr(tracerd.native, "fork_worker", lambda: "worker")
+    monkeypatch.setenv("TRACERD_SOCKET", "/x")
+    assert _cli._early_worker(["run", "ls"], 0, "run") is None
+    assert _cli._early_worker(["--embedded", "run", "ls"], 1, "run") == "worker"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import struct
 
 from ._core import C, syscall, struct as register_struct
+from . import _ioctl_evdev
 from ._fmt import FlagSet, comment, errno_name, hexa, quote_buf
 
 
@@ -57,6 +58,9 @@ def ioctl_cmd(c: C, v: int) -> str:
     if c.style == "raw":
         return hexa(v)
     n = _name(c, v)
+    p = _ioctl_evdev.param_name(c, v)  # strace's names built from the number (`EVIOCGBIT(EV_KEY, 8)`) come first
+    if p:
+        n = f"{p} or {n}" if n else p
     if n:
         return hexa(v) + comment(n) if c.style == "verbose" else n
     d, size, typ, nr = v >> 30, (v >> 16) & 0x3FFF, (v >> 8) & 0xFF, v & 0xFF
@@ -688,10 +692,21 @@ def _rand_pool_info(c: C) -> str:
     return f"{{entropy_count={count}, buf_size={size}, buf={buf}}}"
 
 
+# request type (_IOC_TYPE) -> the family's decoder of the third argument:
+# a list of what to print after the request (empty at the entry of a request
+# printed at exit), or None for the table's kinds below
+_FAMILIES = {0x45: _ioctl_evdev.decode}
+
+
 @syscall("ioctl", entry=2, ret=_nstype_ret)
 def _ioctl(c: C):
     req = c.uint(1)
     out = [c.fd(0), ioctl_cmd(c, req)]
+    family = _FAMILIES.get((req >> 8) & 0xFF)
+    if family is not None:
+        arg = family(c, req)
+        if arg is not None:
+            return out + arg
     name = _name(c, req)  # -Xraw prints the request as a number, its argument decoded all the same
     kind = None
     for n in (name or "").split(" or "):

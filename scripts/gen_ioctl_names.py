@@ -29,7 +29,7 @@ PREFERRED = ["linux/fs.h", "asm-generic/ioctls.h", "linux/blkzoned.h", "linux/bl
 PLAIN = {"linux/hdreg.h": ("HDIO_", 0x03), "linux/kd.h": ("K", 0x4B), "linux/sockios.h": ("SIOC", 0x89),
          "linux/vt.h": ("VT_", 0x56), "linux/cdrom.h": ("CDROM", 0x53), "scsi/sg.h": ("SG_", 0x22)}
 PLAIN_DEF = re.compile(r"(?m)^\s*#\s*define\s+([A-Z][A-Z0-9_]+)\s+(0x[0-9a-fA-F]+|[0-9]+)\b")
-DEF = re.compile(r"(?m)^\s*#\s*define\s+([A-Z][A-Z0-9_]+)\s+_IO(?:R|W|WR)?(?:_BAD)?\s*\(")
+DEF = re.compile(r"(?m)^\s*#\s*define\s+([A-Z][A-Z0-9_]+)\s+(?:\\\n\s*)?_IO(?:R|W|WR)?(?:_BAD)?\s*\(")
 
 
 def headers():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import struct
 
 from ._core import C, syscall, struct as register_struct
-from . import _ioctl_evdev
+from . import _ioctl_evdev, _ioctl_ptp
 from ._fmt import FlagSet, comment, errno_name, hexa, quote_buf
 
 
@@ -692,10 +692,10 @@ def _rand_pool_info(c: C) -> str:
     return f"{{entropy_count={count}, buf_size={size}, buf={buf}}}"
 
 
-# request type (_IOC_TYPE) -> the family's decoder of the third argument:
-# a list of what to print after the request (empty at the entry of a request
+# request type (_IOC_TYPE) -> the family's decoder of the third argument,
+# given the request and its name: a list of what to print after the request (empty at the entry of a request
 # printed at exit), or None for the table's kinds below
-_FAMILIES = {0x45: _ioctl_evdev.decode}
+_FAMILIES = {0x45: _ioctl_evdev.decode, 0x3D: _ioctl_ptp.decode}
 
 
 @syscall("ioctl", entry=2, ret=_nstype_ret)
@@ -704,7 +704,7 @@ def _ioctl(c: C):
     out = [c.fd(0), ioctl_cmd(c, req)]
     family = _FAMILIES.get((req >> 8) & 0xFF)
     if family is not None:
-        arg = family(c, req)
+        arg = family(c, req, _name(c, req))
         if arg is not None:
             return out + arg
     name = _name(c, req)  # -Xraw prints the request as a number, its argument decoded all the same

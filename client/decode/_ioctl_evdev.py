@@ -308,7 +308,7 @@ def _write(c: C, code: int) -> str:
     return c.ptr(2)
 
 
-def decode(c: C, code: int) -> list[str] | None:
+def decode(c: C, code: int, name: str | None = None) -> list[str] | None:
     """The third argument of an input device request (an empty list at the
     entry of a read request: printed at exit), or None when strace prints
     it as a plain value."""

@@ -13,6 +13,7 @@ import struct
 
 from ._core import C
 from ._fmt import comment, hexa
+from ._ioctl_util import arg_bytes
 
 _READ, _WRITE = 2, 1
 
@@ -83,22 +84,10 @@ def _mem(c: C, phase: int, size: int) -> bytes | None:
     return bytes(v)
 
 
-def _read_struct(c: C, phase: int, size: int) -> bytes | str:
-    """The argument's first `size` bytes, or what strace prints instead:
-    NULL, or the address (a read request that failed, memory that cannot be
-    read)."""
-    if c.ulong(2) == 0:
-        return "NULL"
-    if phase == 1 and not c.ok:
-        return c.ptr(2)
-    b = _mem(c, phase, size)
-    return c.ptr(2) if b is None else b
-
-
 def _ints(c: C, phase: int, fmt, count: int) -> str:
     """`count` ints in brackets, each printed by `fmt` (str, hexa, or the
     signed value for "d")."""
-    b = _read_struct(c, phase, 4 * count)
+    b = arg_bytes(c, phase, 4 * count)
     if isinstance(b, str):
         return b
     vals = struct.unpack_from(("<" + "i" * count) if fmt == "d" else ("<" + "I" * count), b)
@@ -106,7 +95,7 @@ def _ints(c: C, phase: int, fmt, count: int) -> str:
 
 
 def _keycode(c: C, phase: int) -> str:
-    b = _read_struct(c, phase, 8)
+    b = arg_bytes(c, phase, 8)
     if isinstance(b, str):
         return b
     scan, key = struct.unpack_from("<II", b)
@@ -114,7 +103,7 @@ def _keycode(c: C, phase: int) -> str:
 
 
 def _keycode_v2(c: C, phase: int) -> str:
-    b = _read_struct(c, phase, 40)
+    b = arg_bytes(c, phase, 40)
     if isinstance(b, str):
         return b
     flags, length, index, key = struct.unpack_from("<BBHI", b)
@@ -130,7 +119,7 @@ def _absinfo(c: C, phase: int, sz: int) -> str:
     when it is shorter than the original 20 bytes, `...` past the 24."""
     if sz < 20:
         return c.ptr(2)
-    b = _read_struct(c, phase, min(sz, 24))
+    b = arg_bytes(c, phase, min(sz, 24))
     if isinstance(b, str):
         return b
     f = struct.unpack_from("<" + "I" * (len(b[:24]) // 4), b)  # printed unsigned, as strace does
@@ -147,7 +136,7 @@ def _absinfo(c: C, phase: int, sz: int) -> str:
 
 
 def _id(c: C) -> str:
-    b = _read_struct(c, 1, 8)
+    b = arg_bytes(c, 1, 8)
     if isinstance(b, str):
         return b
     bus, vendor, product, version = struct.unpack_from("<HHHH", b)
@@ -202,7 +191,7 @@ def _mtslots(c: C, size: int) -> str:
     n = size // 4
     if not n:
         return c.ptr(2)
-    b = _read_struct(c, 1, 4)
+    b = arg_bytes(c, 1, 4)
     if isinstance(b, str):
         return b
     code = struct.unpack_from("<I", b)[0]
@@ -229,7 +218,7 @@ def _envelope(b: bytes, off: int) -> str:
 
 
 def _ff_effect(c: C) -> str:
-    b = _read_struct(c, 0, 48)
+    b = arg_bytes(c, 0, 48)
     if isinstance(b, str):
         return b
     typ, fid, direction, button, interval, length, delay = struct.unpack_from("<HhHHHHH", b)

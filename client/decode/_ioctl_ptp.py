@@ -8,7 +8,8 @@ from __future__ import annotations
 import struct
 
 from ._core import C
-from ._fmt import FlagSet, hexa, quote
+from ._fmt import FlagSet, hexa
+from ._ioctl_util import arg_bytes as _arg, array as _array, cstring, exit_bytes, rsv as _rsv
 from ._time import _date
 
 _EXTTS_FLAGS = FlagSet("ptp_extts_flags", [
@@ -31,31 +32,6 @@ def _time(c: C, b: bytes, off: int, dated: bool) -> str:
     if dated and c.style != "raw":
         text += _date(sec, nsec)
     return text
-
-
-def _rsv(b: bytes, off: int, n: int) -> str:
-    """`, rsv=[0x1, 0, ...]` when any of the n reserved words is nonzero."""
-    words = struct.unpack_from(f"<{n}I", b, off)
-    if not any(words):
-        return ""
-    return ", rsv=[" + ", ".join(hexa(w) for w in words) + "]"
-
-
-def _arg(c: C, phase: int, size: int) -> bytes | str:
-    if c.ulong(2) == 0:
-        return "NULL"
-    if phase == 1 and not c.ok:
-        return c.ptr(2)
-    v = c.m(2, phase)
-    if not isinstance(v, (bytes, bytearray)) or len(v) < size:
-        return c.ptr(2)
-    return bytes(v[:size])
-
-
-def _array(c: C, items: list[str]) -> str:
-    if c.abbrev and len(items) > c.opts.strsize:
-        items = items[: c.opts.strsize] + ["..."]
-    return "[" + ", ".join(items) + "]"
 
 
 def _caps(c: C) -> str:
@@ -103,10 +79,9 @@ def _sys_offset(c: C, extended: bool) -> str:
     out = f"{{n_samples={n}" + _rsv(b, 4, 3)
     if not c.exiting or not c.ok:
         return out + "}"
-    w = c.m(2, 1)
-    if not isinstance(w, (bytes, bytearray)) or len(w) < size:
+    w = exit_bytes(c, size)
+    if w is None:
         return out + ", ???}"
-    w = bytes(w)
     k = min(n, _MAX_SAMPLES)
     if extended:
         items = ["[" + ", ".join(_time(c, w, 16 + 48 * j + 16 * t, True) for t in range(3)) + "]" for j in range(k)]
@@ -126,13 +101,11 @@ def _pin(c: C, get: bool, v2: bool) -> str:
             out += _rsv(b, 76, 5)
         if not c.exiting or not c.ok:
             return out + "}"
-        w = c.m(2, 1)
-        if not isinstance(w, (bytes, bytearray)) or len(w) < 96:
+        w = exit_bytes(c, 96)
+        if w is None:
             return out + ", ???}"
-        b = bytes(w[:96])
-        name = b[:64]
-        nul = name.find(0)
-        out += ", name=" + (quote(name[:nul]) if nul >= 0 else quote(name[:63]) + "...")
+        b = w
+        out += ", name=" + cstring(b[:64])
     func, chan = struct.unpack_from("<II", b, 68)
     out += f", func={_PIN_FUNCS.xval(func, c.style)}, chan={chan}"
     if not get and v2:

@@ -13,12 +13,14 @@ from ._fmt import hexa, quote
 def arg_bytes(c: C, phase: int, size: int) -> bytes | str:
     """The first `size` bytes of ioctl's third argument as read at entry
     (phase 0) or exit (1), or what strace prints instead: NULL, or the
-    address (a call that failed, for what it fills; memory that cannot be
-    read whole)."""
+    address (a call that failed, for what it fills; a call outside
+    `-e verbose=`; memory that cannot be read whole)."""
     if c.ulong(2) == 0:
         return "NULL"
     if phase == 1 and not c.ok:
         return c.ptr(2)
+    if c.opts.deref is not None and c.key not in c.opts.deref:
+        return c.ptr(2)  # outside -e verbose=: structs are not read
     v = c.m(2, phase)
     if not isinstance(v, (bytes, bytearray)) or len(v) < size:
         return c.ptr(2)
@@ -58,3 +60,16 @@ def rsv(b: bytes, off: int, n: int, name: str = "rsv") -> str:
     if not any(w):
         return ""
     return f", {name}=[" + ", ".join(hexa(x) for x in w) + "]"
+
+
+def field_fd(c: C, v: int) -> str:
+    """An fd in a struct field, named under -y: the call's EBADF is about
+    its own fd argument, not this one."""
+    dec = c.dec
+    if not dec._anyfd:
+        return str(v)
+    was, dec._ebadf = dec._ebadf, False
+    try:
+        return dec.fd_text(v, c.tid)
+    finally:
+        dec._ebadf = was

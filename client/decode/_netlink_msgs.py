@@ -942,6 +942,36 @@ def _mdba_router(nl, off, n):
     return attrs(nl, off, n, setname, _named(nl, setname, {"MDBA_ROUTER_PORT": _mdba_router_port}))
 
 
+def _mdb_entry_info(nl, off, n):
+    """struct br_mdb_entry (28 bytes): the port, state, flags, vid and the
+    group address (by its proto when that is an address family, else its
+    16 bytes in hex), then the entry's attributes after it."""
+    if n < 28:
+        return None
+    b = nl.mem.get(off, 28)
+    if b is None:
+        text = nl.mem.at(off)
+    else:
+        ifindex, state, flags, vid = struct.unpack_from("<IBBH", b)
+        proto = struct.unpack_from(">H", b, 24)[0]
+        style = nl.style()
+        u = _inet_addr(nl, off + 8, 16 if proto == socket.AF_INET6 else 4, proto) if proto in (
+            socket.AF_INET, socket.AF_INET6) else None
+        addr = f"u={u}" if u else f"u={nl.hexstr(off + 8, 16)}"
+        text = (f"{{ifindex={_ifindex(ifindex, style)}, state={nl.c.fs('mdb_states').xval(state, style)}, "
+                f"flags={nl.c.fs('mdb_flags').flags(flags, style)}, vid={vid}, "
+                f"addr={{{addr}, proto=htons({nl.c.fs('addrfams').xval(proto, style)})}}}}")
+    if n > 28:
+        setname = "rtnl_mdba_mdb_eattr_attrs"
+        text += ", " + attrs(nl, off + 28, n - 28, setname, _named(nl, setname, {"MDBA_MDB_EATTR_TIMER": _clock_t}))
+    return text
+
+
+def _mdba_mdb(nl, off, n):
+    entry = _nested("rtnl_mdba_mdb_entry_attrs", {"MDBA_MDB_ENTRY_INFO": _mdb_entry_info})
+    return attrs(nl, off, n, "rtnl_mdba_mdb_attrs", _named(nl, "rtnl_mdba_mdb_attrs", {"MDBA_MDB_ENTRY": entry}))
+
+
 def _struct_msg(fields, size: int, setname: str, table: dict | None, addr_attr: str | None = None):
     """A fixed header read whole (else `...`), then its attributes after
     NLMSG_ALIGN(size); addr_attr: an attribute holding an address of the header's family."""
@@ -979,7 +1009,7 @@ for _t in (0x24, 0x25, 0x26, 0x28, 0x29, 0x2A, 0x2C, 0x2D, 0x2E, 0x64, 0x65, 0x6
 for _t in (0x30, 0x31, 0x32):  # RTM_{NEW,DEL,GET}ACTION: struct tcamsg, the family only
     _SMALL[_t] = _family_msg("tca_family", "rtnl_tc_action_attrs", _TCA_ACT_ATTRS)
 for _t in (0x54, 0x55, 0x56):  # RTM_{NEW,DEL,GET}MDB
-    _SMALL[_t] = _struct_msg(_BR_PORT_FIELDS, 8, "rtnl_mdb_attrs", {"MDBA_ROUTER": _mdba_router})
+    _SMALL[_t] = _struct_msg(_BR_PORT_FIELDS, 8, "rtnl_mdb_attrs", {"MDBA_MDB": _mdba_mdb, "MDBA_ROUTER": _mdba_router})
 for _t in (0x5C, 0x5E):  # RTM_{NEW,GET}STATS
     _SMALL[_t] = _struct_msg(_IFSTATS_FIELDS, 12, "ifstats_attrs", {"IFLA_STATS_LINK_64": _stats("Q", 25)})
 for _t in (0x68, 0x69, 0x6A):  # RTM_{NEW,DEL,GET}NEXTHOP

@@ -7,7 +7,7 @@ from __future__ import annotations
 import socket
 import struct
 
-from ._fmt import hexa, quote_buf
+from ._fmt import FlagSet, hexa, quote_buf
 
 NLA_HDRLEN = 4
 NLA_F_NESTED, NLA_F_NET_BYTEORDER = 0x8000, 0x4000
@@ -1229,16 +1229,126 @@ def _netlink_diag_msg(nl, off, n, family):
     return text
 
 
+def _diag_req(prefix: str, size: int, body):
+    """A sock_diag request of a family: `{PREFIX_family=AF_X, ...}` when
+    shorter than its struct, the address after the family when it cannot be
+    read, else the family's fields (body(nl, bytes))."""
+
+    def dec(nl, off, n, family):
+        head = f"{{{prefix}_family={_fam(nl, family)}, "
+        if n < size:
+            return head + "...}"
+        b = nl.mem.get(off, size)
+        if b is None:
+            return head + nl.mem.at(off + 1) + "}"
+        return head + body(nl, bytes(b)) + "}"
+
+    return dec
+
+
+def _cookie(b: bytes, off: int) -> str:
+    return "[{}, {}]".format(*struct.unpack_from("<II", b, off))
+
+
+def _unix_req(nl, b):
+    states, ino, show = struct.unpack_from("<III", b, 4)
+    return (f"sdiag_protocol={b[1]}, udiag_states={_states(states)}, udiag_ino={ino}, "
+            f"udiag_show={nl.c.fs('unix_diag_show').flags(show, nl.style())}, udiag_cookie={_cookie(b, 16)}")
+
+
+def _netlink_req(nl, b):
+    ino, show = struct.unpack_from("<II", b, 4)
+    style = nl.style()
+    if b[1] == 0xFF:
+        proto = {"raw": "0xff", "verbose": "0xff /* NDIAG_PROTO_ALL */"}.get(style, "NDIAG_PROTO_ALL")
+    else:
+        proto = nl.c.fs("netlink_protocols").xval(b[1], style)
+    return (f"sdiag_protocol={proto}, ndiag_ino={ino}, "
+            f"ndiag_show={nl.c.fs('netlink_diag_show').flags(show, style)}, ndiag_cookie={_cookie(b, 12)}")
+
+
+def _packet_req(nl, b):
+    ino, show = struct.unpack_from("<II", b, 4)
+    return (f"sdiag_protocol={hexa(b[1])}, pdiag_ino={ino}, "
+            f"pdiag_show={nl.c.fs('packet_diag_show').flags(show, nl.style())}, pdiag_cookie={_cookie(b, 12)}")
+
+
+def _packet_diag_msg(nl, off, n, family):
+    """struct packet_diag_msg (16 bytes), then its attributes by name."""
+    head = f"{{pdiag_family={_fam(nl, family)}, "
+    if n < 16:
+        return head + "...}"
+    b = nl.mem.get(off, 16)
+    if b is None:
+        return head + nl.mem.at(off + 1) + "}"
+    style = nl.style()
+    num, ino = struct.unpack_from("<HI", b, 2)
+    text = (head + f"pdiag_type={nl.c.fs('sock_types').xval(b[1], style)}, "
+            f"pdiag_num={nl.c.fs('ethernet_protocols').xval(num, style)}, pdiag_ino={ino}, "
+            f"pdiag_cookie={_cookie(bytes(b), 8)}}}")
+    if n > 16:
+        text += ", " + attrs(nl, off + 16, n - 16, "packet_diag_attrs", None)
+    return text
+
+
+# SMC sockets (linux/smc_diag.h; the states are the kernel's net/smc/smc.h)
+_SMC_STATES = FlagSet("smc_states", [
+    ("SMC_ACTIVE", 1), ("SMC_INIT", 2), ("SMC_CLOSED", 7), ("SMC_LISTEN", 10), ("SMC_PEERCLOSEWAIT1", 20),
+    ("SMC_PEERCLOSEWAIT2", 21), ("SMC_APPFINCLOSEWAIT", 24), ("SMC_APPCLOSEWAIT1", 22), ("SMC_APPCLOSEWAIT2", 23),
+    ("SMC_PEERFINCLOSEWAIT", 25), ("SMC_PEERABORTWAIT", 26), ("SMC_PROCESSABORT", 27)], "SMC_???", "net/smc/smc.h")
+_SMC_MODES = FlagSet("smc_diag_mode", [
+    ("SMC_DIAG_MODE_SMCR", 0), ("SMC_DIAG_MODE_FALLBACK_TCP", 1), ("SMC_DIAG_MODE_SMCD", 2)],
+    "SMC_DIAG_MODE_???", "include/uapi/linux/smc_diag.h")
+_SMC_EXT = FlagSet("smc_diag_extended_flags", [("1<<(SMC_DIAG_CONNINFO-1)", 1), ("1<<(SMC_DIAG_LGRINFO-1)", 2)],
+                   "1<<SMC_DIAG_???-1", "include/uapi/linux/smc_diag.h")
+def _smc_req(nl, b):
+    return f"diag_ext={_SMC_EXT.flags(b[3], nl.style())}, {_sockid(nl, b, 4, socket.AF_INET)}"
+
+
+def _smc_diag_msg(nl, off, n, family):
+    """struct smc_diag_msg (64 bytes: an AF_INET socket id), then its attributes."""
+    head = f"{{diag_family={_fam(nl, family)}, "
+    if n < 64:
+        return head + "...}"
+    b = nl.mem.get(off, 64)
+    if b is None:
+        return head + nl.mem.at(off + 1) + "}"
+    b = bytes(b)
+    style = nl.style()
+    uid, inode = struct.unpack_from("<IQ", b, 52)
+    text = (head + f"diag_state={_SMC_STATES.xval(b[1], style)}, diag_fallback={_SMC_MODES.xval(b[2], style)}, "
+            f"diag_shutdown={b[3]}, {_sockid(nl, b, 4, socket.AF_INET)}, diag_uid={uid}, diag_inode={inode}}}")
+    if n > 64:
+        text += ", " + attrs(nl, off + 64, n - 64, "smc_diag_attrs", None, "SMC_DIAG_???")
+    return text
+
+
+_AF_SMC = 43  # (the socket module lacks it)
+# requests (NLM_F_REQUEST) by family, beside inet's
+_DIAG_REQS = {socket.AF_UNIX: _diag_req("sdiag", 24, _unix_req), socket.AF_NETLINK: _diag_req("sdiag", 20, _netlink_req),
+              socket.AF_PACKET: _diag_req("sdiag", 20, _packet_req), _AF_SMC: _diag_req("diag", 52, _smc_req)}
+
+
 def _sock_diag(nl, h, off, n):
     if h[1] in (0x12, 0x13) and h[2] & 1:  # TCPDIAG_GETSOCK, DCCPDIAG_GETSOCK requests
         b = nl.mem.get(off, 1)
-        return _inet_diag_req_compat(nl, off, n, b[0]) if b is not None else nl.mem.at(off)
+        if b is None:
+            return nl.mem.at(off)
+        return f"{{family={_fam(nl, b[0])}}}" if n <= 1 else _inet_diag_req_compat(nl, off, n, b[0])
     if h[1] not in (0x14, 0x15) or h[1] == 3:  # SOCK_DIAG_BY_FAMILY, SOCK_DESTROY
         return None
     b = nl.mem.get(off, 1)
     if b is None:
         return nl.mem.at(off)
     family = b[0]
+    if n <= 1:  # the family alone
+        return f"{{family={_fam(nl, family)}}}"
+    if h[2] & 1 and family in _DIAG_REQS:
+        return _DIAG_REQS[family](nl, off, n, family)
+    if family == socket.AF_PACKET and not h[2] & 1:
+        return _packet_diag_msg(nl, off, n, family)
+    if family == _AF_SMC and not h[2] & 1:
+        return _smc_diag_msg(nl, off, n, family)
     if family == socket.AF_UNIX and not h[2] & 1:  # a reply: struct unix_diag_msg
         return _unix_diag_msg(nl, off, n, family)
     if family == socket.AF_NETLINK and not h[2] & 1:  # struct netlink_diag_msg

@@ -245,20 +245,31 @@ def _ff_effect(c: C) -> str:
     return out + "}"
 
 
+# fixed requests: code -> printer of the argument (read at exit, written at entry)
+_READS = {
+    0x80044501: lambda c: _ints(c, 1, hexa, 1),  # EVIOCGVERSION
+    0x80044584: lambda c: _ints(c, 1, str, 1),  # EVIOCGEFFECTS
+    0x80084502: _id,  # EVIOCGID
+    0x80084503: lambda c: _ints(c, 1, str, 2),  # EVIOCGREP
+    0x80084504: lambda c: _keycode(c, 1),  # EVIOCGKEYCODE
+    0x80284504: lambda c: _keycode_v2(c, 1),  # EVIOCGKEYCODE_V2
+}
+_WRITES = {
+    0x40084503: lambda c: _ints(c, 0, str, 2),  # EVIOCSREP
+    0x40084504: lambda c: _keycode(c, 0),  # EVIOCSKEYCODE
+    0x40284504: lambda c: _keycode_v2(c, 0),  # EVIOCSKEYCODE_V2
+    0x40044581: lambda c: c.d(2),  # EVIOCRMFF: the effect id, an int value
+    0x40044590: lambda c: str(c.ulong(2)),  # EVIOCGRAB: a value
+    0x40044591: lambda c: str(c.ulong(2)),  # EVIOCREVOKE
+    0x400445A0: lambda c: _ints(c, 0, str, 1),  # EVIOCSCLOCKID
+}
+
+
 def _read(c: C, code: int) -> str:
+    fn = _READS.get(code)
+    if fn is not None:
+        return fn(c)
     _d, _t, nr, size = _ioc(code)
-    if code == 0x80044501:  # EVIOCGVERSION
-        return _ints(c, 1, hexa, 1)
-    if code == 0x80044584:  # EVIOCGEFFECTS
-        return _ints(c, 1, str, 1)
-    if code == 0x80084502:  # EVIOCGID
-        return _id(c)
-    if code == 0x80084503:  # EVIOCGREP
-        return _ints(c, 1, str, 2)
-    if code == 0x80084504:  # EVIOCGKEYCODE
-        return _keycode(c, 1)
-    if code == 0x80284504:  # EVIOCGKEYCODE_V2
-        return _keycode_v2(c, 1)
     if nr == 0x0A:
         return _mtslots(c, size)
     if nr in (0x06, 0x07, 0x08):  # NAME, PHYS, UNIQ: the string the call wrote
@@ -277,21 +288,12 @@ def _read(c: C, code: int) -> str:
 
 
 def _write(c: C, code: int) -> str:
-    _d, _t, nr, size = _ioc(code)
-    if code == 0x40084503:  # EVIOCSREP
-        return _ints(c, 0, str, 2)
-    if code == 0x40084504:  # EVIOCSKEYCODE
-        return _keycode(c, 0)
-    if code == 0x40284504:  # EVIOCSKEYCODE_V2
-        return _keycode_v2(c, 0)
-    if code == 0x40044581:  # EVIOCRMFF: the effect id, an int value
-        return c.d(2)
-    if code in (0x40044590, 0x40044591):  # EVIOCGRAB, EVIOCREVOKE: a value
-        return str(c.ulong(2))
-    if code == 0x400445A0:  # EVIOCSCLOCKID
-        return _ints(c, 0, str, 1)
+    fn = _WRITES.get(code)
+    if fn is not None:
+        return fn(c)
     if code == 0x40304580 and c.pers == 0:  # EVIOCSFF (x86_64's struct ff_effect)
         return _ff_effect(c)
+    _d, _t, nr, size = _ioc(code)
     if 0xC0 <= nr <= 0xFF:
         return _absinfo(c, 0, size)
     return c.ptr(2)

@@ -178,12 +178,9 @@ def _fam(nl, b: int) -> str:
 def _route_struct(nl, off: int, n: int, family: int, size: int, fields) -> tuple[str, bool]:
     """{first=family, ...}: the whole struct when n holds it, else the family
     and `...` (strace's rtnl decoders). Returns (text, the struct was read)."""
-    head = f"{{{fields[0][0]}={_fam(nl, family)}, "
-    if n < size:
-        return head + "...}", False
-    b = nl.mem.get(off, size)
+    head, b = _diag_fixed(nl, fields[0][0], family, off, n, size)
     if b is None:
-        return head + nl.mem.at(off + 1) + "}", False
+        return head, False
     # a printer's None leaves its field out (strace prints some padding only when nonzero)
     parts = [f"{name}={v}" for name, fn in fields[1:] if (v := fn(nl, b)) is not None]
     return head + ", ".join(parts) + "}", True
@@ -1182,13 +1179,24 @@ _UNIX_DIAG_ATTRS = {"UNIX_DIAG_NAME": "str", "UNIX_DIAG_VFS": _unix_vfs, "UNIX_D
                     "UNIX_DIAG_SHUTDOWN": u8, "UNIX_DIAG_UID": u32}
 
 
-def _unix_diag_msg(nl, off, n, family):
-    head = f"{{udiag_family={_fam(nl, family)}, "
-    if n < 16:
-        return head + "...}"
-    b = nl.mem.get(off, 16)
+def _diag_fixed(nl, field: str, family: int, off: int, n: int, size: int):
+    """The head of a message with a fixed struct of `size` bytes that
+    starts with its family: (`{FIELD=AF_X, `, its bytes), or (the whole
+    text, None) when the message is shorter (`...`) or cannot be read (the
+    address after the family)."""
+    head = f"{{{field}={_fam(nl, family)}, "
+    if n < size:
+        return head + "...}", None
+    b = nl.mem.get(off, size)
     if b is None:
-        return head + nl.mem.at(off + 1) + "}"
+        return head + nl.mem.at(off + 1) + "}", None
+    return head, bytes(b)
+
+
+def _unix_diag_msg(nl, off, n, family):
+    head, b = _diag_fixed(nl, "udiag_family", family, off, n, 16)
+    if b is None:
+        return head
     st = _TCP_STATES.get(b[2], f"{hexa(b[2])} /* TCP_??? */")
     ino, c0, c1 = struct.unpack_from("<III", b, 4)
     text = (head + f"udiag_type={nl.c.fs('sock_types').xval(b[1], nl.style())}, udiag_state={st}, "
@@ -1208,12 +1216,9 @@ _NETLINK_STATES = {0: "NETLINK_UNCONNECTED", 1: "NETLINK_CONNECTED"}
 
 
 def _netlink_diag_msg(nl, off, n, family):
-    head = f"{{ndiag_family={_fam(nl, family)}, "
-    if n < 28:
-        return head + "...}"
-    b = nl.mem.get(off, 28)
+    head, b = _diag_fixed(nl, "ndiag_family", family, off, n, 28)
     if b is None:
-        return head + nl.mem.at(off + 1) + "}"
+        return head
     style = nl.style()
     st = _NETLINK_STATES.get(b[3])
     st = (st if style == "abbrev" else f"{hexa(b[3])} /* {st} */") if st and style != "raw" else \
@@ -1235,13 +1240,8 @@ def _diag_req(prefix: str, size: int, body):
     read, else the family's fields (body(nl, bytes))."""
 
     def dec(nl, off, n, family):
-        head = f"{{{prefix}_family={_fam(nl, family)}, "
-        if n < size:
-            return head + "...}"
-        b = nl.mem.get(off, size)
-        if b is None:
-            return head + nl.mem.at(off + 1) + "}"
-        return head + body(nl, bytes(b)) + "}"
+        head, b = _diag_fixed(nl, prefix + "_family", family, off, n, size)
+        return head if b is None else head + body(nl, b) + "}"
 
     return dec
 
@@ -1273,22 +1273,29 @@ def _packet_req(nl, b):
             f"pdiag_show={nl.c.fs('packet_diag_show').flags(show, nl.style())}, pdiag_cookie={_cookie(b, 12)}")
 
 
-def _packet_diag_msg(nl, off, n, family):
-    """struct packet_diag_msg (16 bytes), then its attributes by name."""
-    head = f"{{pdiag_family={_fam(nl, family)}, "
-    if n < 16:
-        return head + "...}"
-    b = nl.mem.get(off, 16)
-    if b is None:
-        return head + nl.mem.at(off + 1) + "}"
+def _diag_msg(prefix: str, size: int, body, setname: str, dflt: str | None = None):
+    """A sock_diag reply of a family: its fixed struct (body(nl, bytes)
+    prints the fields after the family), then its attributes by `setname`."""
+
+    def dec(nl, off, n, family):
+        head, b = _diag_fixed(nl, prefix + "_family", family, off, n, size)
+        if b is None:
+            return head
+        text = head + body(nl, b) + "}"
+        if n > size:
+            text += ", " + attrs(nl, off + size, n - size, setname, None, dflt)
+        return text
+
+    return dec
+
+
+def _packet_msg(nl, b):
+    """struct packet_diag_msg (16 bytes)."""
     style = nl.style()
     num, ino = struct.unpack_from("<HI", b, 2)
-    text = (head + f"pdiag_type={nl.c.fs('sock_types').xval(b[1], style)}, "
+    return (f"pdiag_type={nl.c.fs('sock_types').xval(b[1], style)}, "
             f"pdiag_num={nl.c.fs('ethernet_protocols').xval(num, style)}, pdiag_ino={ino}, "
-            f"pdiag_cookie={_cookie(bytes(b), 8)}}}")
-    if n > 16:
-        text += ", " + attrs(nl, off + 16, n - 16, "packet_diag_attrs", None)
-    return text
+            f"pdiag_cookie={_cookie(b, 8)}")
 
 
 # SMC sockets (linux/smc_diag.h; the states are the kernel's net/smc/smc.h)
@@ -1301,32 +1308,27 @@ _SMC_MODES = FlagSet("smc_diag_mode", [
     "SMC_DIAG_MODE_???", "include/uapi/linux/smc_diag.h")
 _SMC_EXT = FlagSet("smc_diag_extended_flags", [("1<<(SMC_DIAG_CONNINFO-1)", 1), ("1<<(SMC_DIAG_LGRINFO-1)", 2)],
                    "1<<SMC_DIAG_???-1", "include/uapi/linux/smc_diag.h")
+
+
 def _smc_req(nl, b):
     return f"diag_ext={_SMC_EXT.flags(b[3], nl.style())}, {_sockid(nl, b, 4, socket.AF_INET)}"
 
 
-def _smc_diag_msg(nl, off, n, family):
-    """struct smc_diag_msg (64 bytes: an AF_INET socket id), then its attributes."""
-    head = f"{{diag_family={_fam(nl, family)}, "
-    if n < 64:
-        return head + "...}"
-    b = nl.mem.get(off, 64)
-    if b is None:
-        return head + nl.mem.at(off + 1) + "}"
-    b = bytes(b)
+def _smc_msg(nl, b):
+    """struct smc_diag_msg (64 bytes: an AF_INET socket id)."""
     style = nl.style()
     uid, inode = struct.unpack_from("<IQ", b, 52)
-    text = (head + f"diag_state={_SMC_STATES.xval(b[1], style)}, diag_fallback={_SMC_MODES.xval(b[2], style)}, "
-            f"diag_shutdown={b[3]}, {_sockid(nl, b, 4, socket.AF_INET)}, diag_uid={uid}, diag_inode={inode}}}")
-    if n > 64:
-        text += ", " + attrs(nl, off + 64, n - 64, "smc_diag_attrs", None, "SMC_DIAG_???")
-    return text
+    return (f"diag_state={_SMC_STATES.xval(b[1], style)}, diag_fallback={_SMC_MODES.xval(b[2], style)}, "
+            f"diag_shutdown={b[3]}, {_sockid(nl, b, 4, socket.AF_INET)}, diag_uid={uid}, diag_inode={inode}")
 
 
 _AF_SMC = 43  # (the socket module lacks it)
 # requests (NLM_F_REQUEST) by family, beside inet's
 _DIAG_REQS = {socket.AF_UNIX: _diag_req("sdiag", 24, _unix_req), socket.AF_NETLINK: _diag_req("sdiag", 20, _netlink_req),
               socket.AF_PACKET: _diag_req("sdiag", 20, _packet_req), _AF_SMC: _diag_req("diag", 52, _smc_req)}
+# replies by family, beside unix's, netlink's and inet's
+_DIAG_MSGS = {socket.AF_PACKET: _diag_msg("pdiag", 16, _packet_msg, "packet_diag_attrs"),
+              _AF_SMC: _diag_msg("diag", 64, _smc_msg, "smc_diag_attrs", "SMC_DIAG_???")}
 
 
 def _sock_diag(nl, h, off, n):
@@ -1345,10 +1347,8 @@ def _sock_diag(nl, h, off, n):
         return f"{{family={_fam(nl, family)}}}"
     if h[2] & 1 and family in _DIAG_REQS:
         return _DIAG_REQS[family](nl, off, n, family)
-    if family == socket.AF_PACKET and not h[2] & 1:
-        return _packet_diag_msg(nl, off, n, family)
-    if family == _AF_SMC and not h[2] & 1:
-        return _smc_diag_msg(nl, off, n, family)
+    if not h[2] & 1 and family in _DIAG_MSGS:
+        return _DIAG_MSGS[family](nl, off, n, family)
     if family == socket.AF_UNIX and not h[2] & 1:  # a reply: struct unix_diag_msg
         return _unix_diag_msg(nl, off, n, family)
     if family == socket.AF_NETLINK and not h[2] & 1:  # struct netlink_diag_msg

@@ -1,6 +1,6 @@
 /* ioctl argument structs of device families decoded by request type:
  * input devices (evdev, with the request names built from the number),
- * PTP clocks, GPIO lines, loop devices. Each call on fd -1 fails with EBADF
+ * PTP clocks, GPIO lines, loop devices, userfaultfd. Each call on fd -1 fails with EBADF
  * after strace has read its argument; a request the call fills prints NULL
  * or its address. */
 #include "common.h"
@@ -9,6 +9,7 @@
 #include <linux/ptp_clock.h>
 #include <linux/gpio.h>
 #include <linux/loop.h>
+#include <linux/userfaultfd.h>
 #define EBADF_TEXT "-1 EBADF (Bad file descriptor)"
 int main(int argc, char **argv) {
 	open_out(argc, argv);
@@ -103,5 +104,16 @@ int main(int argc, char **argv) {
 	EXPECT("ioctl(-1, LOOP_CLR_FD) = " EBADF_TEXT);
 	syscall(SYS_ioctl, -1, LOOP_CTL_ADD, G | 3);
 	EXPECT("ioctl(-1, LOOP_CTL_ADD, 3) = " EBADF_TEXT);
+	/* userfaultfd */
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_THREAD_ID };
+	syscall(SYS_ioctl, -1, UFFDIO_API, &api);
+	EXPECT("ioctl(-1, UFFDIO_API, {api=0xaa, features=UFFD_FEATURE_THREAD_ID}) = " EBADF_TEXT);
+	struct uffdio_range range = { .start = 0x1000, .len = 0x2000 };
+	syscall(SYS_ioctl, -1, UFFDIO_WAKE, &range);
+	EXPECT("ioctl(-1, UFFDIO_WAKE, {start=0x1000, len=0x2000}) = " EBADF_TEXT);
+	struct uffdio_copy copy = { .dst = 0x3000, .src = 0x4000, .len = 0x1000, .mode = UFFDIO_COPY_MODE_DONTWAKE };
+	syscall(SYS_ioctl, -1, UFFDIO_COPY, &copy);
+	EXPECT("ioctl(-1, UFFDIO_COPY, {dst=0x3000, src=0x4000, len=0x1000, mode=UFFDIO_COPY_MODE_DONTWAKE}) = "
+	       EBADF_TEXT);
 	return 0;
 }

@@ -307,7 +307,7 @@ _LINK_ATTRS = {"IFLA_ADDRESS": _hwaddr, "IFLA_BROADCAST": _hwaddr, "IFLA_PERM_AD
                "IFLA_MAP": "ifmap", "IFLA_LINKINFO": "linkinfo", "IFLA_VF_PORTS": "vf_ports",
                "IFLA_PORT_SELF": "port", "IFLA_EXT_MASK": ("flags32", "rtnl_ifla_ext_filter_flags"),
                "IFLA_EVENT": ("xval32", "rtnl_ifla_events"), "IFLA_PROP_LIST": "prop_list", "IFLA_XDP": "xdp",
-               "IFLA_PROTO_DOWN_REASON": "proto_down_reason"}
+               "IFLA_PROTO_DOWN_REASON": "proto_down_reason", "IFLA_PROTINFO": "protinfo"}
 _ADDR_ATTRS = {"IFA_ADDRESS": "inet", "IFA_LOCAL": "inet", "IFA_LABEL": "str", "IFA_BROADCAST": "inet",
                "IFA_ANYCAST": "inet", "IFA_MULTICAST": "inet", "IFA_FLAGS": ("flags32", "ifa_flags"),
                "IFA_RT_PRIORITY": u32,
@@ -408,6 +408,60 @@ def _proto_down_reason(nl, off, n):
     return attrs(nl, off, n, setname, _named(nl, setname, table))
 
 
+def _clock_t(nl, off, n):
+    """A clock_t of 1..8 bytes, with its seconds at USER_HZ 100 (strace's print_clock_t)."""
+    if n > 8:
+        return None
+    b = nl.mem.get(off, n)
+    if b is None:
+        return nl.mem.at(off)
+    v = int.from_bytes(bytes(b), "little")
+    return f"{v} /* {v // 100}.{v % 100:02d} s */" if v and nl.style() != "raw" else str(v)
+
+
+def _bridge_id(nl, off, n):
+    """struct ifla_bridge_id {u8 prio[2]; u8 addr[6]}."""
+    if n < 8:
+        return None
+    b = nl.mem.get(off, 8)
+    if b is None:
+        return nl.mem.at(off)
+    mac = ":".join(f"{x:02x}" for x in b[2:8])
+    style = nl.style()  # -X raw: the bytes; -X verbose: the bytes, the address in a comment
+    if style != "abbrev":
+        mac = nl.hexstr(off + 2, 6) + (f" /* {mac} */" if style == "verbose" else "")
+    return f"{{prio=[{b[0]}, {b[1]}], addr={mac}}}"
+
+
+_BRPORT_ATTRS = {n: u8 for n in (
+    "IFLA_BRPORT_STATE", "IFLA_BRPORT_MODE", "IFLA_BRPORT_GUARD", "IFLA_BRPORT_PROTECT", "IFLA_BRPORT_FAST_LEAVE",
+    "IFLA_BRPORT_LEARNING", "IFLA_BRPORT_UNICAST_FLOOD", "IFLA_BRPORT_PROXYARP", "IFLA_BRPORT_LEARNING_SYNC",
+    "IFLA_BRPORT_PROXYARP_WIFI", "IFLA_BRPORT_TOPOLOGY_CHANGE_ACK", "IFLA_BRPORT_CONFIG_PENDING",
+    "IFLA_BRPORT_MULTICAST_ROUTER", "IFLA_BRPORT_MCAST_FLOOD", "IFLA_BRPORT_MCAST_TO_UCAST",
+    "IFLA_BRPORT_VLAN_TUNNEL", "IFLA_BRPORT_BCAST_FLOOD", "IFLA_BRPORT_NEIGH_SUPPRESS", "IFLA_BRPORT_ISOLATED",
+    "IFLA_BRPORT_MRP_RING_OPEN", "IFLA_BRPORT_MRP_IN_OPEN", "IFLA_BRPORT_LOCKED")}
+_BRPORT_ATTRS.update({n: u16 for n in ("IFLA_BRPORT_PRIORITY", "IFLA_BRPORT_DESIGNATED_PORT",
+                                       "IFLA_BRPORT_DESIGNATED_COST", "IFLA_BRPORT_ID", "IFLA_BRPORT_NO")})
+_BRPORT_ATTRS.update({n: u32 for n in ("IFLA_BRPORT_COST", "IFLA_BRPORT_MCAST_EHT_HOSTS_LIMIT",
+                                       "IFLA_BRPORT_MCAST_EHT_HOSTS_CNT")})
+_BRPORT_ATTRS.update({"IFLA_BRPORT_ROOT_ID": _bridge_id, "IFLA_BRPORT_BRIDGE_ID": _bridge_id,
+                      "IFLA_BRPORT_MESSAGE_AGE_TIMER": _clock_t, "IFLA_BRPORT_FORWARD_DELAY_TIMER": _clock_t,
+                      "IFLA_BRPORT_HOLD_TIMER": _clock_t, "IFLA_BRPORT_GROUP_FWD_MASK": _x("H", 2),
+                      "IFLA_BRPORT_BACKUP_PORT": "ifindex"})
+
+
+def _protinfo(family: int):
+    """IFLA_PROTINFO by the link's family: an AF_BRIDGE port's attributes;
+    other families' in hex (AF_INET6's attributes are not decoded)."""
+    def pr(nl, off, n):
+        if family != socket.AF_BRIDGE:
+            return None
+        setname = "rtnl_ifla_brport_attrs"
+        return attrs(nl, off, n, setname, _named(nl, setname, _BRPORT_ATTRS), "IFLA_BRPORT_???")
+
+    return pr
+
+
 _LINK_NESTED = {
     "xdp": _xdp,
     "proto_down_reason": _proto_down_reason,
@@ -499,6 +553,8 @@ def _printer(spec, family: int):
         return _ifindex_attr
     if spec == "multipath":
         return _multipath(family)
+    if spec == "protinfo":
+        return _protinfo(family)
     if spec in _ROUTE_SPECS:
         return _ROUTE_SPECS[spec]()
     if spec in _LINK_NESTED:
@@ -907,17 +963,6 @@ _NH_ATTRS = {"NHA_ID": u32, "NHA_BLACKHOLE": u32, "NHA_OIF": "ifindex", "NHA_GRO
              "NHA_FDB": u32, "NHA_GROUP": _nh_grp, "NHA_GROUP_TYPE": _xval_attr("rtnl_nexthop_grp_types", 2),
              "NHA_ENCAP_TYPE": _xval_attr("lwtunnel_encap_types", 2),
              "NHA_RES_GROUP": _nh_res_group, "NHA_RES_BUCKET": _nh_res_bucket}
-
-
-def _clock_t(nl, off, n):
-    """A clock_t of 1..8 bytes, with its seconds at USER_HZ 100 (strace's print_clock_t)."""
-    if n > 8:
-        return None
-    b = nl.mem.get(off, n)
-    if b is None:
-        return nl.mem.at(off)
-    v = int.from_bytes(bytes(b), "little")
-    return f"{v} /* {v // 100}.{v % 100:02d} s */" if v and nl.style() != "raw" else str(v)
 
 
 def _mdba_router_port(nl, off, n):

@@ -1,6 +1,7 @@
 /* Netlink payloads by family table: sock_diag requests of unix, netlink,
  * packet and SMC sockets and a message holding its family alone; route's
- * bridge mdb entries (RTM_GETMDB with an MDBA_MDB nest). The kernel may
+ * bridge mdb entries (RTM_GETMDB with an MDBA_MDB nest), a bridge port's
+ * attributes (IFLA_PROTINFO of an AF_BRIDGE link). The kernel may
  * refuse them: the return value is printed as the call returned. */
 #include "common.h"
 #include <sys/socket.h>
@@ -91,5 +92,22 @@ int main(int argc, char **argv) {
 	       "nla_type=MDBA_MDB_ENTRY_INFO}, {ifindex=0, state=MDB_PERMANENT, flags=MDB_FLAGS_OFFLOAD|MDB_FLAGS_FAST_LEAVE, "
 	       "vid=3, addr={u=inet_addr(\"224.0.0.1\"), proto=htons(AF_INET)}}]]]], 64, MSG_DONTWAIT, NULL, 0) = %s",
 	       rt, rc(n));
+	struct {
+		struct ifinfomsg i;
+		struct nlattr protinfo, cost;
+		unsigned int v;
+		struct nlattr id;
+		unsigned char bid[8];
+	} port = {
+		.i = {.ifi_family = AF_BRIDGE},
+		.protinfo = {sizeof(struct nlattr) * 3 + 4 + 8, IFLA_PROTINFO},
+		.cost = {sizeof(struct nlattr) + 4, IFLA_BRPORT_COST}, .v = 100,
+		.id = {sizeof(struct nlattr) + 8, IFLA_BRPORT_ROOT_ID}, .bid = {0x80, 0, 2, 0, 0, 0, 0, 1},
+	};
+	n = nlsend(rt, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, &port, sizeof port);
+	EXPECT("sendto(%ld, [" HDR(56, "RTM_GETLINK", "NLM_F_REQUEST|NLM_F_DUMP") ", {ifi_family=AF_BRIDGE, "
+	       "ifi_type=ARPHRD_NETROM, ifi_index=0, ifi_flags=0, ifi_change=0}, [{nla_len=24, nla_type=IFLA_PROTINFO}, "
+	       "[[{nla_len=8, nla_type=IFLA_BRPORT_COST}, 100], [{nla_len=12, nla_type=IFLA_BRPORT_ROOT_ID}, "
+	       "{prio=[128, 0], addr=02:00:00:00:00:01}]]]], 56, MSG_DONTWAIT, NULL, 0) = %s", rt, rc(n));
 	return 0;
 }

@@ -120,6 +120,15 @@ SETS = [
      ["MDBA_ROUTER_PATTR_UNSPEC", "MDBA_ROUTER_PATTR_TIMER", "MDBA_ROUTER_PATTR_TYPE", "MDBA_ROUTER_PATTR_INET_TIMER", "MDBA_ROUTER_PATTR_INET6_TIMER"]),
     ("multicast_router_types", ["linux/if_bridge.h"], None, "MDB_RTR_TYPE_???",
      ["MDB_RTR_TYPE_DISABLED", "MDB_RTR_TYPE_TEMP_QUERY", "MDB_RTR_TYPE_PERM", "MDB_RTR_TYPE_TEMP"]),
+    # an AF_INET6 link's attributes (IFLA_PROTINFO, IFLA_AF_SPEC) and their indexed arrays
+    ("rtnl_ifla_af_spec_inet6_attrs", ["linux/if_link.h"], None, "IFLA_INET6_???",
+     ["IFLA_INET6_UNSPEC", "IFLA_INET6_FLAGS", "IFLA_INET6_CONF", "IFLA_INET6_STATS", "IFLA_INET6_MCAST",
+      "IFLA_INET6_CACHEINFO", "IFLA_INET6_ICMP6STATS", "IFLA_INET6_TOKEN", "IFLA_INET6_ADDR_GEN_MODE",
+      "IFLA_INET6_RA_MTU"]),
+    ("inet6_devconf_indices", ["linux/ipv6.h"], r"DEVCONF_[A-Z0-9_]+", "DEVCONF_???", None),
+    ("snmp_ip_stats", ["linux/snmp.h"], r"IPSTATS_MIB_[A-Z0-9_]+", "IPSTATS_MIB_???", None),
+    ("snmp_icmp6_stats", ["linux/snmp.h"], r"ICMP6_MIB_[A-Z0-9_]+", "ICMP6_MIB_???", None),
+    ("in6_addr_gen_mode", ["linux/if_link.h"], r"IN6_ADDR_GEN_MODE_[A-Z0-9_]+", "IN6_ADDR_GEN_MODE_???", None),
     # bridge port attributes (IFLA_PROTINFO of an AF_BRIDGE link; the names strace 6.1 has)
     ("rtnl_ifla_brport_attrs", ["linux/if_link.h"], None, "IFLA_BRPORT_???",
      ["IFLA_BRPORT_UNSPEC", "IFLA_BRPORT_STATE", "IFLA_BRPORT_PRIORITY", "IFLA_BRPORT_COST", "IFLA_BRPORT_MODE", "IFLA_BRPORT_GUARD", "IFLA_BRPORT_PROTECT", "IFLA_BRPORT_FAST_LEAVE", "IFLA_BRPORT_LEARNING", "IFLA_BRPORT_UNICAST_FLOOD", "IFLA_BRPORT_PROXYARP", "IFLA_BRPORT_LEARNING_SYNC", "IFLA_BRPORT_PROXYARP_WIFI", "IFLA_BRPORT_ROOT_ID", "IFLA_BRPORT_BRIDGE_ID", "IFLA_BRPORT_DESIGNATED_PORT", "IFLA_BRPORT_DESIGNATED_COST", "IFLA_BRPORT_ID", "IFLA_BRPORT_NO", "IFLA_BRPORT_TOPOLOGY_CHANGE_ACK", "IFLA_BRPORT_CONFIG_PENDING", "IFLA_BRPORT_MESSAGE_AGE_TIMER", "IFLA_BRPORT_FORWARD_DELAY_TIMER", "IFLA_BRPORT_HOLD_TIMER", "IFLA_BRPORT_FLUSH", "IFLA_BRPORT_MULTICAST_ROUTER", "IFLA_BRPORT_PAD", "IFLA_BRPORT_MCAST_FLOOD", "IFLA_BRPORT_MCAST_TO_UCAST", "IFLA_BRPORT_VLAN_TUNNEL", "IFLA_BRPORT_BCAST_FLOOD", "IFLA_BRPORT_GROUP_FWD_MASK", "IFLA_BRPORT_NEIGH_SUPPRESS", "IFLA_BRPORT_ISOLATED", "IFLA_BRPORT_BACKUP_PORT", "IFLA_BRPORT_MRP_RING_OPEN", "IFLA_BRPORT_MRP_IN_OPEN", "IFLA_BRPORT_MCAST_EHT_HOSTS_LIMIT", "IFLA_BRPORT_MCAST_EHT_HOSTS_CNT", "IFLA_BRPORT_LOCKED"]),
@@ -197,6 +206,9 @@ ATTR_FILTER = {
     "rtnl_netconf_attrs": lambda n: n not in ("NETCONFA_ALL", "NETCONFA_IFINDEX_ALL", "NETCONFA_IFINDEX_DEFAULT"),
     "rtnl_family": lambda n: n != "RTNL_FAMILY_MAX",
     "rtnl_rule_attrs": lambda n: n != "FRA_IFNAME",
+    # names newer than strace 6.1
+    "inet6_devconf_indices": lambda n: n != "DEVCONF_ACCEPT_RA_MIN_LFT",
+    "snmp_icmp6_stats": lambda n: n != "ICMP6_MIB_RATELIMITHOST",
     # types newer than strace 6.1 print as RTM_??? there
     "nl_route_types": lambda n: n != "RTM_SETSTATS" and not n.endswith("TUNNEL"),
     "inet_diag_attrs": lambda n: not re.match(r"INET_DIAG_(REQ_|BC_|NOCOOKIE|GETSOCK|(UNSPEC|NONE)$)", n) or n == "INET_DIAG_NONE",

@@ -450,14 +450,83 @@ _BRPORT_ATTRS.update({"IFLA_BRPORT_ROOT_ID": _bridge_id, "IFLA_BRPORT_BRIDGE_ID"
                       "IFLA_BRPORT_BACKUP_PORT": "ifindex"})
 
 
-def _protinfo(family: int):
-    """IFLA_PROTINFO by the link's family: an AF_BRIDGE port's attributes;
-    other families' in hex (AF_INET6's attributes are not decoded)."""
+def _indexed(fmt: str, setname: str, dflt: str):
+    """An array of integers indexed by a set's names (strace's print_array
+    with PAF_PRINT_INDICES): `[[DEVCONF_FORWARDING]=1, ...]`, the index
+    as a number under -X raw and with the name in a comment under -X
+    verbose, cut at -s unless -v, `... /* ADDR */` where memory ends."""
+    size = struct.calcsize("<" + fmt)
+
     def pr(nl, off, n):
-        if family != socket.AF_BRIDGE:
+        k = n // size
+        if not k:
             return None
-        setname = "rtnl_ifla_brport_attrs"
-        return attrs(nl, off, n, setname, _named(nl, setname, _BRPORT_ATTRS), "IFLA_BRPORT_???")
+        fs, style = nl.c.fs(setname), nl.style()
+        out = []
+        for i in range(k):
+            b = nl.mem.get(off + size * i, size)
+            if b is None:
+                if not out:
+                    return nl.mem.at(off)
+                out.append(f"... /* {nl.mem.at(off + size * i)} */")
+                break
+            if nl.c.abbrev and i >= nl.strsize:
+                out.append("...")
+                break
+            name = fs.lookup(i)
+            if style == "raw":
+                idx = str(i)
+            elif style == "verbose":
+                idx = f"{i} /* {name or dflt} */"
+            else:
+                idx = name or f"{i} /* {dflt} */"
+            out.append(f"[{idx}]={struct.unpack('<' + fmt, b)[0]}")
+        return "[" + ", ".join(out) + "]"
+
+    return pr
+
+
+# IF_* flags of an inet6 device (the kernel's include/net/if_inet6.h)
+_INET6_IF_FLAGS = FlagSet("inet6_if_flags", [
+    ("IF_RS_SENT", 0x10), ("IF_RA_RCVD", 0x20), ("IF_RA_MANAGED", 0x40), ("IF_RA_OTHERCONF", 0x80),
+    ("IF_READY", 0x80000000)], "IF_???", "include/net/if_inet6.h")
+
+
+def _inet6_flags(nl, off, n):
+    if n < 4:
+        return None
+    b = nl.mem.get(off, 4)
+    if b is None:
+        return nl.mem.at(off)
+    return _INET6_IF_FLAGS.flags(struct.unpack("<I", b)[0], nl.style())
+
+
+def _inet6_attrs() -> dict:
+    """An AF_INET6 device's attributes (built at first use: their printers
+    are defined further down)."""
+    return {"IFLA_INET6_FLAGS": _inet6_flags,
+            "IFLA_INET6_CONF": _indexed("i", "inet6_devconf_indices", "DEVCONF_???"),
+            "IFLA_INET6_STATS": _indexed("Q", "snmp_ip_stats", "IPSTATS_MIB_???"),
+            "IFLA_INET6_CACHEINFO": _fields_struct("IIII", ("max_reasm_len", "tstamp", "reachable_time",
+                                                            "retrans_time")),
+            "IFLA_INET6_ICMP6STATS": _indexed("Q", "snmp_icmp6_stats", "ICMP6_MIB_???"),
+            "IFLA_INET6_TOKEN": _in_addr_attr(socket.AF_INET6),
+            "IFLA_INET6_ADDR_GEN_MODE": _xval_attr("in6_addr_gen_mode", 1), "IFLA_INET6_RA_MTU": u32}
+
+
+# the attributes of a link's IFLA_PROTINFO by its family
+_PROTINFO = {socket.AF_BRIDGE: ("rtnl_ifla_brport_attrs", lambda: _BRPORT_ATTRS, "IFLA_BRPORT_???"),
+             socket.AF_INET6: ("rtnl_ifla_af_spec_inet6_attrs", _inet6_attrs, "IFLA_INET6_???")}
+
+
+def _protinfo(family: int):
+    """IFLA_PROTINFO by the link's family: an AF_BRIDGE port's attributes,
+    an AF_INET6 device's; other families' in hex."""
+    def pr(nl, off, n):
+        if family not in _PROTINFO:
+            return None
+        setname, table, dflt = _PROTINFO[family]
+        return attrs(nl, off, n, setname, _named(nl, setname, table()), dflt)
 
     return pr
 

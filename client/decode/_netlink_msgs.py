@@ -307,7 +307,8 @@ _LINK_ATTRS = {"IFLA_ADDRESS": _hwaddr, "IFLA_BROADCAST": _hwaddr, "IFLA_PERM_AD
                "IFLA_MAP": "ifmap", "IFLA_LINKINFO": "linkinfo", "IFLA_VF_PORTS": "vf_ports",
                "IFLA_PORT_SELF": "port", "IFLA_EXT_MASK": ("flags32", "rtnl_ifla_ext_filter_flags"),
                "IFLA_EVENT": ("xval32", "rtnl_ifla_events"), "IFLA_PROP_LIST": "prop_list", "IFLA_XDP": "xdp",
-               "IFLA_PROTO_DOWN_REASON": "proto_down_reason", "IFLA_PROTINFO": "protinfo"}
+               "IFLA_PROTO_DOWN_REASON": "proto_down_reason", "IFLA_PROTINFO": "protinfo",
+               "IFLA_VFINFO_LIST": "vfinfo_list"}
 _ADDR_ATTRS = {"IFA_ADDRESS": "inet", "IFA_LOCAL": "inet", "IFA_LABEL": "str", "IFA_BROADCAST": "inet",
                "IFA_ANYCAST": "inet", "IFA_MULTICAST": "inet", "IFA_FLAGS": ("flags32", "ifa_flags"),
                "IFA_RT_PRIORITY": u32,
@@ -417,6 +418,79 @@ def _clock_t(nl, off, n):
         return nl.mem.at(off)
     v = int.from_bytes(bytes(b), "little")
     return f"{v} /* {v // 100}.{v % 100:02d} s */" if v and nl.style() != "raw" else str(v)
+
+
+def _mac(nl, off: int, n: int) -> str:
+    """A MAC address field of n bytes (strace's PRINT_FIELD_MAC): `ab:cd:..`;
+    -X raw the bytes, -X verbose the bytes with the address in a comment."""
+    b = nl.mem.get(off, n)
+    mac = ":".join(f"{x:02x}" for x in b)
+    style = nl.style()
+    if style != "abbrev":
+        mac = nl.hexstr(off, n) + (f" /* {mac} */" if style == "verbose" else "")
+    return mac
+
+
+def _vf_struct(fmt: str, fields, mac_at: int | None = None):
+    """A struct ifla_vf_* of u32 fields (fmt), printed when the attribute
+    holds it whole: fields named, a field "link_state" by its set, "mac" /
+    "broadcast" the 32 bytes at mac_at, "vlan_proto" a big-endian ETH_P_*."""
+    size = struct.calcsize("<" + fmt) if mac_at is None else mac_at + 32
+
+    def pr(nl, off, n):
+        if n < size:
+            return None
+        b = nl.mem.get(off, size)
+        if b is None:
+            return nl.mem.at(off)
+        vals = iter(struct.unpack_from("<" + fmt, b))
+        out = []
+        for f in fields:
+            if f in ("mac", "broadcast"):
+                out.append(f"{f}={_mac(nl, off + mac_at, 32)}")
+            elif f == "link_state":
+                out.append(f"{f}={nl.c.fs('rtnl_ifla_vf_link_states').xval(next(vals), nl.style())}")
+            elif f == "vlan_proto":
+                proto = int.from_bytes(struct.pack("<H", next(vals)), "big")
+                out.append(f"vlan_proto=htons({nl.c.fs('ethernet_protocols').xval(proto, nl.style())})")
+            elif f == "guid":
+                out.append(f"guid={hexa(next(vals))}")
+            else:
+                out.append(f"{f}={next(vals)}")
+        return "{" + ", ".join(out) + "}"
+
+    return pr
+
+
+def _vf_guid(nl, off, n):
+    """struct ifla_vf_guid {u32 vf; u64 guid}: 12 bytes packed or 16 aligned."""
+    if n not in (12, 16):
+        return None
+    return _vf_struct("IQ" if n == 12 else "I4xQ", ("vf", "guid"))(nl, off, n)
+
+
+def _vf_info(nl, off, n):
+    setname = "rtnl_ifla_vf_info_attrs"
+    stats = "rtnl_ifla_vf_stats_attrs"
+    vlans = "rtnl_ifla_vf_vlan_list_attrs"
+    table = {"IFLA_VF_MAC": _vf_struct("I", ("vf", "mac"), 4), "IFLA_VF_VLAN": _vf_struct("III", ("vf", "vlan", "qos")),
+             "IFLA_VF_TX_RATE": _vf_struct("II", ("vf", "rate")),
+             "IFLA_VF_SPOOFCHK": _vf_struct("II", ("vf", "setting")),
+             "IFLA_VF_LINK_STATE": _vf_struct("II", ("vf", "link_state")),
+             "IFLA_VF_RATE": _vf_struct("III", ("vf", "min_tx_rate", "max_tx_rate")),
+             "IFLA_VF_RSS_QUERY_EN": _vf_struct("II", ("vf", "setting")),
+             "IFLA_VF_STATS": _nested(stats, {k: u64 for k in dict(nl.c.fs(stats).items) if k != "IFLA_VF_STATS_PAD"}),
+             "IFLA_VF_TRUST": _vf_struct("II", ("vf", "setting")),
+             "IFLA_VF_IB_NODE_GUID": _vf_guid, "IFLA_VF_IB_PORT_GUID": _vf_guid,
+             "IFLA_VF_VLAN_LIST": _nested(vlans, {"IFLA_VF_VLAN_INFO": _vf_struct(
+                 "IIIH2x", ("vf", "vlan", "qos", "vlan_proto"))}),
+             "IFLA_VF_BROADCAST": _vf_struct("", ("broadcast",), 0)}
+    return attrs(nl, off, n, setname, _named(nl, setname, table), "IFLA_VF_???")
+
+
+def _vfinfo_list(nl, off, n):
+    setname = "rtnl_ifla_vfinfo_list_attrs"
+    return attrs(nl, off, n, setname, _named(nl, setname, {"IFLA_VF_INFO": _vf_info}), "IFLA_VF_INFO_???")
 
 
 def _bridge_id(nl, off, n):
@@ -624,6 +698,8 @@ def _printer(spec, family: int):
         return _multipath(family)
     if spec == "protinfo":
         return _protinfo(family)
+    if spec == "vfinfo_list":
+        return _vfinfo_list
     if spec in _ROUTE_SPECS:
         return _ROUTE_SPECS[spec]()
     if spec in _LINK_NESTED:

@@ -1,7 +1,8 @@
 /* Netlink payloads by family table: sock_diag requests of unix, netlink,
  * packet and SMC sockets and a message holding its family alone; route's
  * bridge mdb entries (RTM_GETMDB with an MDBA_MDB nest), a bridge port's
- * attributes (IFLA_PROTINFO of an AF_BRIDGE link). The kernel may
+ * attributes (IFLA_PROTINFO of an AF_BRIDGE link), an inet6 device's
+ * (IFLA_PROTINFO of an AF_INET6 link), a virtual function's (IFLA_VFINFO_LIST). The kernel may
  * refuse them: the return value is printed as the call returned. */
 #include "common.h"
 #include <sys/socket.h>
@@ -109,5 +110,34 @@ int main(int argc, char **argv) {
 	       "ifi_type=ARPHRD_NETROM, ifi_index=0, ifi_flags=0, ifi_change=0}, [{nla_len=24, nla_type=IFLA_PROTINFO}, "
 	       "[[{nla_len=8, nla_type=IFLA_BRPORT_COST}, 100], [{nla_len=12, nla_type=IFLA_BRPORT_ROOT_ID}, "
 	       "{prio=[128, 0], addr=02:00:00:00:00:01}]]]], 56, MSG_DONTWAIT, NULL, 0) = %s", rt, rc(n));
+	struct {
+		struct ifinfomsg i;
+		struct nlattr protinfo, conf;
+		int v[2];
+	} inet6 = {
+		.i = {.ifi_family = AF_INET6},
+		.protinfo = {sizeof(struct nlattr) * 2 + 8, IFLA_PROTINFO},
+		.conf = {sizeof(struct nlattr) + 8, IFLA_INET6_CONF}, .v = {1, 64},
+	};
+	n = nlsend(rt, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, &inet6, sizeof inet6);
+	EXPECT("sendto(%ld, [" HDR(48, "RTM_GETLINK", "NLM_F_REQUEST|NLM_F_DUMP") ", {ifi_family=AF_INET6, "
+	       "ifi_type=ARPHRD_NETROM, ifi_index=0, ifi_flags=0, ifi_change=0}, [{nla_len=16, nla_type=IFLA_PROTINFO}, "
+	       "[{nla_len=12, nla_type=IFLA_INET6_CONF}, [[DEVCONF_FORWARDING]=1, [DEVCONF_HOPLIMIT]=64]]]], 48, "
+	       "MSG_DONTWAIT, NULL, 0) = %s", rt, rc(n));
+	struct {
+		struct ifinfomsg i;
+		struct nlattr list, info, vlan;
+		unsigned int v[3];
+	} vf = {
+		.i = {.ifi_family = AF_UNSPEC},
+		.list = {sizeof(struct nlattr) * 3 + 12, IFLA_VFINFO_LIST},
+		.info = {sizeof(struct nlattr) * 2 + 12, IFLA_VF_INFO},
+		.vlan = {sizeof(struct nlattr) + 12, IFLA_VF_VLAN}, .v = {1, 100, 3},
+	};
+	n = nlsend(rt, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, &vf, sizeof vf);
+	EXPECT("sendto(%ld, [" HDR(56, "RTM_GETLINK", "NLM_F_REQUEST|NLM_F_DUMP") ", {ifi_family=AF_UNSPEC, "
+	       "ifi_type=ARPHRD_NETROM, ifi_index=0, ifi_flags=0, ifi_change=0}, [{nla_len=24, nla_type=IFLA_VFINFO_LIST}, "
+	       "[{nla_len=20, nla_type=IFLA_VF_INFO}, [{nla_len=16, nla_type=IFLA_VF_VLAN}, {vf=1, vlan=100, qos=3}]]]], "
+	       "56, MSG_DONTWAIT, NULL, 0) = %s", rt, rc(n));
 	return 0;
 }

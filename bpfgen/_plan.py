@@ -52,8 +52,8 @@ PARTIAL_STRUCTS = frozenset({"sockaddr_storage", "sigset", "fd_set", "sched_attr
 FETCH_SIZES = {"fd_set": 1024}
 # ioctl's third argument: a value or a pointer, by request; read at both stops
 # (a short read at the end of a mapping is kept), as much as the largest
-# argument struct the ioctl decoder prints
-IOCTL_ARG_MAX = 256
+# argument struct the ioctl decoder prints (PTP_SYS_OFFSET_EXTENDED's 1216 bytes)
+IOCTL_ARG_MAX = 1216
 
 # --decode-fds sets (strace's names) and the plan flags that add to a link
 FD_SETS = frozenset({"path", "socket", "dev", "pidfd"})

@@ -8,7 +8,13 @@ does not compile alone is left out).
 
 A value several names share prints them all, in alphabetical order, joined
 by " or " (strace's `FASTRPC_IOCTL_INIT_ATTACH or RNDZAPENTCNT`); the
-decoder's hand-kept `ioctl_cmds` set (flagsets.toml) is looked up first."""
+decoder's hand-kept `ioctl_cmds` set (flagsets.toml) is looked up first.
+
+It also writes the value sets of the per-family argument decoders that
+come from one header each (evdev's event types, key codes, axes... from
+linux/input-event-codes.h and linux/input.h): one name a value, the last
+numeric define of it (`BTN_0` over `BTN_MISC`, as strace 6.1 prints), the
+names newer than strace 6.1 left out and its two older key names kept."""
 
 import glob
 import os
@@ -23,7 +29,7 @@ PREFERRED = ["linux/fs.h", "asm-generic/ioctls.h", "linux/blkzoned.h", "linux/bl
 PLAIN = {"linux/hdreg.h": ("HDIO_", 0x03), "linux/kd.h": ("K", 0x4B), "linux/sockios.h": ("SIOC", 0x89),
          "linux/vt.h": ("VT_", 0x56), "linux/cdrom.h": ("CDROM", 0x53), "scsi/sg.h": ("SG_", 0x22)}
 PLAIN_DEF = re.compile(r"(?m)^\s*#\s*define\s+([A-Z][A-Z0-9_]+)\s+(0x[0-9a-fA-F]+|[0-9]+)\b")
-DEF = re.compile(r"(?m)^\s*#\s*define\s+([A-Z][A-Z0-9_]+)\s+_IO(?:R|W|WR)?(?:_BAD)?\s*\(")
+DEF = re.compile(r"(?m)^\s*#\s*define\s+([A-Z][A-Z0-9_]+)\s+(?:\\\n\s*)?_IO(?:R|W|WR)?(?:_BAD)?\s*\(")
 
 
 def headers():
@@ -86,4 +92,39 @@ def main():
     print("items = [\n" + ",\n".join(f'  ["{n}", {v:#x}]' for v, n in items) + "]")
 
 
+# evdev sets: set name -> (name prefix, prefixes excluded, default)
+EVDEV = {
+    "evdev_ev": ("EV_", (), "EV_???"), "evdev_keycode": (("KEY_", "BTN_"), (), "KEY_???"),
+    "evdev_relative_axes": ("REL_", (), "REL_???"), "evdev_abs": ("ABS_", (), "ABS_???"),
+    "evdev_mtslots": ("ABS_MT_", (), "ABS_MT_???"), "evdev_misc": ("MSC_", (), "MSC_???"),
+    "evdev_switch": ("SW_", (), "SW_???"), "evdev_leds": ("LED_", (), "LED_???"),
+    "evdev_snd": ("SND_", (), "SND_???"), "evdev_autorepeat": ("REP_", (), "REP_???"),
+    "evdev_ff_types": ("FF_", ("FF_STATUS_",), "FF_???"), "evdev_ff_status": ("FF_STATUS_", (), "FF_STATUS_???"),
+    "evdev_prop": ("INPUT_PROP_", (), "PROP_???"),
+}
+# names this machine's headers have that strace 6.1 does not print (newer), and
+# EV_VERSION (no event type)
+EVDEV_NEWER = {"KEY_LINK_PHONE", "KEY_REFRESH_RATE_TOGGLE", "SW_MACHINE_COVER", "EV_VERSION"}
+# strace 6.1's names where the kernel has since renamed a value, and limits
+# that are real key codes
+EVDEV_KEEP = {"evdev_keycode": {0x174: "KEY_ZOOM", 0x177: "KEY_SCREEN", 0x251: "KEY_BRIGHTNESS_MAX"}}
+
+
+def evdev_sets():
+    text = "".join(open(os.path.join(INC, h)).read() for h in ("linux/input-event-codes.h", "linux/input.h"))
+    defs = [(n, int(v, 0)) for n, v in PLAIN_DEF.findall(text)]
+    for name, (prefix, excl, dflt) in EVDEV.items():
+        by_value = {}
+        for n, v in defs:
+            if (n.startswith(prefix) and not n.startswith(excl or ("\0",)) and n not in EVDEV_NEWER
+                    and not n.endswith(("_MAX", "_CNT", "_MIN")) and not n.startswith("KEY_MIN_")):
+                by_value[v] = n
+        by_value.update(EVDEV_KEEP.get(name, {}))
+        print(f"\n[{name}]")
+        print('header = "include/uapi/linux/input-event-codes.h"')
+        print(f'dflt = "{dflt}"')
+        print("items = [" + ", ".join(f'["{n}", {v:#x}]' for v, n in sorted(by_value.items())) + "]")
+
+
 main()
+evdev_sets()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import struct
 
 from ._core import C, syscall, struct as register_struct
+from . import _ioctl_evdev, _ioctl_gpio, _ioctl_loop, _ioctl_ptp, _ioctl_uffd
+from ._ioctl_util import field_fd as _field_fd
 from ._fmt import FlagSet, comment, errno_name, hexa, quote_buf
 
 
@@ -57,6 +59,9 @@ def ioctl_cmd(c: C, v: int) -> str:
     if c.style == "raw":
         return hexa(v)
     n = _name(c, v)
+    p = _ioctl_evdev.param_name(c, v)  # strace's names built from the number (`EVIOCGBIT(EV_KEY, 8)`) come first
+    if p:
+        n = f"{p} or {n}" if n else p
     if n:
         return hexa(v) + comment(n) if c.style == "verbose" else n
     d, size, typ, nr = v >> 30, (v >> 16) & 0x3FFF, (v >> 8) & 0xFF, v & 0xFF
@@ -502,19 +507,6 @@ def _seccomp_resp(c: C, b: bytes) -> str:
             f"flags={_SECCOMP_RESP_FLAGS.flags(flags, c.style)}}}")
 
 
-def _field_fd(c: C, v: int) -> str:
-    """An fd in a struct field, named under -y: the call's EBADF is about
-    its own fd argument, not this one."""
-    dec = c.dec
-    if not dec._anyfd:
-        return str(v)
-    was, dec._ebadf = dec._ebadf, False
-    try:
-        return dec.fd_text(v, c.tid)
-    finally:
-        dec._ebadf = was
-
-
 def _seccomp_addfd(c: C, b: bytes) -> str:
     aid, flags, srcfd, newfd, nflags = struct.unpack_from("<QIiiI", b)
     fd = _field_fd(c, srcfd)
@@ -688,10 +680,22 @@ def _rand_pool_info(c: C) -> str:
     return f"{{entropy_count={count}, buf_size={size}, buf={buf}}}"
 
 
+# request type (_IOC_TYPE) -> the family's decoder of the third argument,
+# given the request and its name: a list of what to print after the request (empty at the entry of a request
+# printed at exit), or None for the table's kinds below
+_FAMILIES = {0x45: _ioctl_evdev.decode, 0x3D: _ioctl_ptp.decode, 0xB4: _ioctl_gpio.decode, 0x4C: _ioctl_loop.decode,
+             0xAA: _ioctl_uffd.decode}
+
+
 @syscall("ioctl", entry=2, ret=_nstype_ret)
 def _ioctl(c: C):
     req = c.uint(1)
     out = [c.fd(0), ioctl_cmd(c, req)]
+    family = _FAMILIES.get((req >> 8) & 0xFF)
+    if family is not None:
+        arg = family(c, req, _name(c, req))
+        if arg is not None:
+            return out + arg
     name = _name(c, req)  # -Xraw prints the request as a number, its argument decoded all the same
     kind = None
     for n in (name or "").split(" or "):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import socket
 import struct
 
-from ._fmt import hexa, quote_buf
+from ._fmt import FlagSet, hexa, quote_buf
 
 NLA_HDRLEN = 4
 NLA_F_NESTED, NLA_F_NET_BYTEORDER = 0x8000, 0x4000
@@ -178,12 +178,9 @@ def _fam(nl, b: int) -> str:
 def _route_struct(nl, off: int, n: int, family: int, size: int, fields) -> tuple[str, bool]:
     """{first=family, ...}: the whole struct when n holds it, else the family
     and `...` (strace's rtnl decoders). Returns (text, the struct was read)."""
-    head = f"{{{fields[0][0]}={_fam(nl, family)}, "
-    if n < size:
-        return head + "...}", False
-    b = nl.mem.get(off, size)
+    head, b = _diag_fixed(nl, fields[0][0], family, off, n, size)
     if b is None:
-        return head + nl.mem.at(off + 1) + "}", False
+        return head, False
     # a printer's None leaves its field out (strace prints some padding only when nonzero)
     parts = [f"{name}={v}" for name, fn in fields[1:] if (v := fn(nl, b)) is not None]
     return head + ", ".join(parts) + "}", True
@@ -310,7 +307,8 @@ _LINK_ATTRS = {"IFLA_ADDRESS": _hwaddr, "IFLA_BROADCAST": _hwaddr, "IFLA_PERM_AD
                "IFLA_MAP": "ifmap", "IFLA_LINKINFO": "linkinfo", "IFLA_VF_PORTS": "vf_ports",
                "IFLA_PORT_SELF": "port", "IFLA_EXT_MASK": ("flags32", "rtnl_ifla_ext_filter_flags"),
                "IFLA_EVENT": ("xval32", "rtnl_ifla_events"), "IFLA_PROP_LIST": "prop_list", "IFLA_XDP": "xdp",
-               "IFLA_PROTO_DOWN_REASON": "proto_down_reason"}
+               "IFLA_PROTO_DOWN_REASON": "proto_down_reason", "IFLA_PROTINFO": "protinfo",
+               "IFLA_VFINFO_LIST": "vfinfo_list"}
 _ADDR_ATTRS = {"IFA_ADDRESS": "inet", "IFA_LOCAL": "inet", "IFA_LABEL": "str", "IFA_BROADCAST": "inet",
                "IFA_ANYCAST": "inet", "IFA_MULTICAST": "inet", "IFA_FLAGS": ("flags32", "ifa_flags"),
                "IFA_RT_PRIORITY": u32,
@@ -411,6 +409,202 @@ def _proto_down_reason(nl, off, n):
     return attrs(nl, off, n, setname, _named(nl, setname, table))
 
 
+def _clock_t(nl, off, n):
+    """A clock_t of 1..8 bytes, with its seconds at USER_HZ 100 (strace's print_clock_t)."""
+    if n > 8:
+        return None
+    b = nl.mem.get(off, n)
+    if b is None:
+        return nl.mem.at(off)
+    v = int.from_bytes(bytes(b), "little")
+    return f"{v} /* {v // 100}.{v % 100:02d} s */" if v and nl.style() != "raw" else str(v)
+
+
+def _mac(nl, off: int, n: int) -> str:
+    """A MAC address field of n bytes (strace's PRINT_FIELD_MAC): `ab:cd:..`;
+    -X raw the bytes, -X verbose the bytes with the address in a comment."""
+    b = nl.mem.get(off, n)
+    mac = ":".join(f"{x:02x}" for x in b)
+    style = nl.style()
+    if style != "abbrev":
+        mac = nl.hexstr(off, n) + (f" /* {mac} */" if style == "verbose" else "")
+    return mac
+
+
+def _vf_struct(fmt: str, fields, mac_at: int | None = None):
+    """A struct ifla_vf_* of u32 fields (fmt), printed when the attribute
+    holds it whole: fields named, a field "link_state" by its set, "mac" /
+    "broadcast" the 32 bytes at mac_at, "vlan_proto" a big-endian ETH_P_*."""
+    size = struct.calcsize("<" + fmt) if mac_at is None else mac_at + 32
+
+    def pr(nl, off, n):
+        if n < size:
+            return None
+        b = nl.mem.get(off, size)
+        if b is None:
+            return nl.mem.at(off)
+        vals = iter(struct.unpack_from("<" + fmt, b))
+        out = []
+        for f in fields:
+            if f in ("mac", "broadcast"):
+                out.append(f"{f}={_mac(nl, off + mac_at, 32)}")
+            elif f == "link_state":
+                out.append(f"{f}={nl.c.fs('rtnl_ifla_vf_link_states').xval(next(vals), nl.style())}")
+            elif f == "vlan_proto":
+                proto = int.from_bytes(struct.pack("<H", next(vals)), "big")
+                out.append(f"vlan_proto=htons({nl.c.fs('ethernet_protocols').xval(proto, nl.style())})")
+            elif f == "guid":
+                out.append(f"guid={hexa(next(vals))}")
+            else:
+                out.append(f"{f}={next(vals)}")
+        return "{" + ", ".join(out) + "}"
+
+    return pr
+
+
+def _vf_guid(nl, off, n):
+    """struct ifla_vf_guid {u32 vf; u64 guid}: 12 bytes packed or 16 aligned."""
+    if n not in (12, 16):
+        return None
+    return _vf_struct("IQ" if n == 12 else "I4xQ", ("vf", "guid"))(nl, off, n)
+
+
+def _vf_info(nl, off, n):
+    setname = "rtnl_ifla_vf_info_attrs"
+    stats = "rtnl_ifla_vf_stats_attrs"
+    vlans = "rtnl_ifla_vf_vlan_list_attrs"
+    table = {"IFLA_VF_MAC": _vf_struct("I", ("vf", "mac"), 4), "IFLA_VF_VLAN": _vf_struct("III", ("vf", "vlan", "qos")),
+             "IFLA_VF_TX_RATE": _vf_struct("II", ("vf", "rate")),
+             "IFLA_VF_SPOOFCHK": _vf_struct("II", ("vf", "setting")),
+             "IFLA_VF_LINK_STATE": _vf_struct("II", ("vf", "link_state")),
+             "IFLA_VF_RATE": _vf_struct("III", ("vf", "min_tx_rate", "max_tx_rate")),
+             "IFLA_VF_RSS_QUERY_EN": _vf_struct("II", ("vf", "setting")),
+             "IFLA_VF_STATS": _nested(stats, {k: u64 for k in dict(nl.c.fs(stats).items) if k != "IFLA_VF_STATS_PAD"}),
+             "IFLA_VF_TRUST": _vf_struct("II", ("vf", "setting")),
+             "IFLA_VF_IB_NODE_GUID": _vf_guid, "IFLA_VF_IB_PORT_GUID": _vf_guid,
+             "IFLA_VF_VLAN_LIST": _nested(vlans, {"IFLA_VF_VLAN_INFO": _vf_struct(
+                 "IIIH2x", ("vf", "vlan", "qos", "vlan_proto"))}),
+             "IFLA_VF_BROADCAST": _vf_struct("", ("broadcast",), 0)}
+    return attrs(nl, off, n, setname, _named(nl, setname, table), "IFLA_VF_???")
+
+
+def _vfinfo_list(nl, off, n):
+    setname = "rtnl_ifla_vfinfo_list_attrs"
+    return attrs(nl, off, n, setname, _named(nl, setname, {"IFLA_VF_INFO": _vf_info}), "IFLA_VF_INFO_???")
+
+
+def _bridge_id(nl, off, n):
+    """struct ifla_bridge_id {u8 prio[2]; u8 addr[6]}."""
+    if n < 8:
+        return None
+    b = nl.mem.get(off, 8)
+    if b is None:
+        return nl.mem.at(off)
+    mac = ":".join(f"{x:02x}" for x in b[2:8])
+    style = nl.style()  # -X raw: the bytes; -X verbose: the bytes, the address in a comment
+    if style != "abbrev":
+        mac = nl.hexstr(off + 2, 6) + (f" /* {mac} */" if style == "verbose" else "")
+    return f"{{prio=[{b[0]}, {b[1]}], addr={mac}}}"
+
+
+_BRPORT_ATTRS = {n: u8 for n in (
+    "IFLA_BRPORT_STATE", "IFLA_BRPORT_MODE", "IFLA_BRPORT_GUARD", "IFLA_BRPORT_PROTECT", "IFLA_BRPORT_FAST_LEAVE",
+    "IFLA_BRPORT_LEARNING", "IFLA_BRPORT_UNICAST_FLOOD", "IFLA_BRPORT_PROXYARP", "IFLA_BRPORT_LEARNING_SYNC",
+    "IFLA_BRPORT_PROXYARP_WIFI", "IFLA_BRPORT_TOPOLOGY_CHANGE_ACK", "IFLA_BRPORT_CONFIG_PENDING",
+    "IFLA_BRPORT_MULTICAST_ROUTER", "IFLA_BRPORT_MCAST_FLOOD", "IFLA_BRPORT_MCAST_TO_UCAST",
+    "IFLA_BRPORT_VLAN_TUNNEL", "IFLA_BRPORT_BCAST_FLOOD", "IFLA_BRPORT_NEIGH_SUPPRESS", "IFLA_BRPORT_ISOLATED",
+    "IFLA_BRPORT_MRP_RING_OPEN", "IFLA_BRPORT_MRP_IN_OPEN", "IFLA_BRPORT_LOCKED")}
+_BRPORT_ATTRS.update({n: u16 for n in ("IFLA_BRPORT_PRIORITY", "IFLA_BRPORT_DESIGNATED_PORT",
+                                       "IFLA_BRPORT_DESIGNATED_COST", "IFLA_BRPORT_ID", "IFLA_BRPORT_NO")})
+_BRPORT_ATTRS.update({n: u32 for n in ("IFLA_BRPORT_COST", "IFLA_BRPORT_MCAST_EHT_HOSTS_LIMIT",
+                                       "IFLA_BRPORT_MCAST_EHT_HOSTS_CNT")})
+_BRPORT_ATTRS.update({"IFLA_BRPORT_ROOT_ID": _bridge_id, "IFLA_BRPORT_BRIDGE_ID": _bridge_id,
+                      "IFLA_BRPORT_MESSAGE_AGE_TIMER": _clock_t, "IFLA_BRPORT_FORWARD_DELAY_TIMER": _clock_t,
+                      "IFLA_BRPORT_HOLD_TIMER": _clock_t, "IFLA_BRPORT_GROUP_FWD_MASK": _x("H", 2),
+                      "IFLA_BRPORT_BACKUP_PORT": "ifindex"})
+
+
+def _indexed(fmt: str, setname: str, dflt: str):
+    """An array of integers indexed by a set's names (strace's print_array
+    with PAF_PRINT_INDICES): `[[DEVCONF_FORWARDING]=1, ...]`, the index
+    as a number under -X raw and with the name in a comment under -X
+    verbose, cut at -s unless -v, `... /* ADDR */` where memory ends."""
+    size = struct.calcsize("<" + fmt)
+
+    def pr(nl, off, n):
+        k = n // size
+        if not k:
+            return None
+        fs, style = nl.c.fs(setname), nl.style()
+        out = []
+        for i in range(k):
+            b = nl.mem.get(off + size * i, size)
+            if b is None:
+                if not out:
+                    return nl.mem.at(off)
+                out.append(f"... /* {nl.mem.at(off + size * i)} */")
+                break
+            if nl.c.abbrev and i >= nl.strsize:
+                out.append("...")
+                break
+            name = fs.lookup(i)
+            if style == "raw":
+                idx = str(i)
+            elif style == "verbose":
+                idx = f"{i} /* {name or dflt} */"
+            else:
+                idx = name or f"{i} /* {dflt} */"
+            out.append(f"[{idx}]={struct.unpack('<' + fmt, b)[0]}")
+        return "[" + ", ".join(out) + "]"
+
+    return pr
+
+
+# IF_* flags of an inet6 device (the kernel's include/net/if_inet6.h)
+_INET6_IF_FLAGS = FlagSet("inet6_if_flags", [
+    ("IF_RS_SENT", 0x10), ("IF_RA_RCVD", 0x20), ("IF_RA_MANAGED", 0x40), ("IF_RA_OTHERCONF", 0x80),
+    ("IF_READY", 0x80000000)], "IF_???", "include/net/if_inet6.h")
+
+
+def _inet6_flags(nl, off, n):
+    if n < 4:
+        return None
+    b = nl.mem.get(off, 4)
+    if b is None:
+        return nl.mem.at(off)
+    return _INET6_IF_FLAGS.flags(struct.unpack("<I", b)[0], nl.style())
+
+
+def _inet6_attrs() -> dict:
+    """An AF_INET6 device's attributes (built at first use: their printers
+    are defined further down)."""
+    return {"IFLA_INET6_FLAGS": _inet6_flags,
+            "IFLA_INET6_CONF": _indexed("i", "inet6_devconf_indices", "DEVCONF_???"),
+            "IFLA_INET6_STATS": _indexed("Q", "snmp_ip_stats", "IPSTATS_MIB_???"),
+            "IFLA_INET6_CACHEINFO": _fields_struct("IIII", ("max_reasm_len", "tstamp", "reachable_time",
+                                                            "retrans_time")),
+            "IFLA_INET6_ICMP6STATS": _indexed("Q", "snmp_icmp6_stats", "ICMP6_MIB_???"),
+            "IFLA_INET6_TOKEN": _in_addr_attr(socket.AF_INET6),
+            "IFLA_INET6_ADDR_GEN_MODE": _xval_attr("in6_addr_gen_mode", 1), "IFLA_INET6_RA_MTU": u32}
+
+
+# the attributes of a link's IFLA_PROTINFO by its family
+_PROTINFO = {socket.AF_BRIDGE: ("rtnl_ifla_brport_attrs", lambda: _BRPORT_ATTRS, "IFLA_BRPORT_???"),
+             socket.AF_INET6: ("rtnl_ifla_af_spec_inet6_attrs", _inet6_attrs, "IFLA_INET6_???")}
+
+
+def _protinfo(family: int):
+    """IFLA_PROTINFO by the link's family: an AF_BRIDGE port's attributes,
+    an AF_INET6 device's; other families' in hex."""
+    def pr(nl, off, n):
+        if family not in _PROTINFO:
+            return None
+        setname, table, dflt = _PROTINFO[family]
+        return attrs(nl, off, n, setname, _named(nl, setname, table()), dflt)
+
+    return pr
+
+
 _LINK_NESTED = {
     "xdp": _xdp,
     "proto_down_reason": _proto_down_reason,
@@ -502,6 +696,10 @@ def _printer(spec, family: int):
         return _ifindex_attr
     if spec == "multipath":
         return _multipath(family)
+    if spec == "protinfo":
+        return _protinfo(family)
+    if spec == "vfinfo_list":
+        return _vfinfo_list
     if spec in _ROUTE_SPECS:
         return _ROUTE_SPECS[spec]()
     if spec in _LINK_NESTED:
@@ -912,17 +1110,6 @@ _NH_ATTRS = {"NHA_ID": u32, "NHA_BLACKHOLE": u32, "NHA_OIF": "ifindex", "NHA_GRO
              "NHA_RES_GROUP": _nh_res_group, "NHA_RES_BUCKET": _nh_res_bucket}
 
 
-def _clock_t(nl, off, n):
-    """A clock_t of 1..8 bytes, with its seconds at USER_HZ 100 (strace's print_clock_t)."""
-    if n > 8:
-        return None
-    b = nl.mem.get(off, n)
-    if b is None:
-        return nl.mem.at(off)
-    v = int.from_bytes(bytes(b), "little")
-    return f"{v} /* {v // 100}.{v % 100:02d} s */" if v and nl.style() != "raw" else str(v)
-
-
 def _mdba_router_port(nl, off, n):
     """An interface index, then the port's attributes after it."""
     if n < 4:
@@ -940,6 +1127,36 @@ def _mdba_router_port(nl, off, n):
 def _mdba_router(nl, off, n):
     setname = "rtnl_mdba_router_attrs"
     return attrs(nl, off, n, setname, _named(nl, setname, {"MDBA_ROUTER_PORT": _mdba_router_port}))
+
+
+def _mdb_entry_info(nl, off, n):
+    """struct br_mdb_entry (28 bytes): the port, state, flags, vid and the
+    group address (by its proto when that is an address family, else its
+    16 bytes in hex), then the entry's attributes after it."""
+    if n < 28:
+        return None
+    b = nl.mem.get(off, 28)
+    if b is None:
+        text = nl.mem.at(off)
+    else:
+        ifindex, state, flags, vid = struct.unpack_from("<IBBH", b)
+        proto = struct.unpack_from(">H", b, 24)[0]
+        style = nl.style()
+        u = _inet_addr(nl, off + 8, 16 if proto == socket.AF_INET6 else 4, proto) if proto in (
+            socket.AF_INET, socket.AF_INET6) else None
+        addr = f"u={u}" if u else f"u={nl.hexstr(off + 8, 16)}"
+        text = (f"{{ifindex={_ifindex(ifindex, style)}, state={nl.c.fs('mdb_states').xval(state, style)}, "
+                f"flags={nl.c.fs('mdb_flags').flags(flags, style)}, vid={vid}, "
+                f"addr={{{addr}, proto=htons({nl.c.fs('addrfams').xval(proto, style)})}}}}")
+    if n > 28:
+        setname = "rtnl_mdba_mdb_eattr_attrs"
+        text += ", " + attrs(nl, off + 28, n - 28, setname, _named(nl, setname, {"MDBA_MDB_EATTR_TIMER": _clock_t}))
+    return text
+
+
+def _mdba_mdb(nl, off, n):
+    entry = _nested("rtnl_mdba_mdb_entry_attrs", {"MDBA_MDB_ENTRY_INFO": _mdb_entry_info})
+    return attrs(nl, off, n, "rtnl_mdba_mdb_attrs", _named(nl, "rtnl_mdba_mdb_attrs", {"MDBA_MDB_ENTRY": entry}))
 
 
 def _struct_msg(fields, size: int, setname: str, table: dict | None, addr_attr: str | None = None):
@@ -979,7 +1196,7 @@ for _t in (0x24, 0x25, 0x26, 0x28, 0x29, 0x2A, 0x2C, 0x2D, 0x2E, 0x64, 0x65, 0x6
 for _t in (0x30, 0x31, 0x32):  # RTM_{NEW,DEL,GET}ACTION: struct tcamsg, the family only
     _SMALL[_t] = _family_msg("tca_family", "rtnl_tc_action_attrs", _TCA_ACT_ATTRS)
 for _t in (0x54, 0x55, 0x56):  # RTM_{NEW,DEL,GET}MDB
-    _SMALL[_t] = _struct_msg(_BR_PORT_FIELDS, 8, "rtnl_mdb_attrs", {"MDBA_ROUTER": _mdba_router})
+    _SMALL[_t] = _struct_msg(_BR_PORT_FIELDS, 8, "rtnl_mdb_attrs", {"MDBA_MDB": _mdba_mdb, "MDBA_ROUTER": _mdba_router})
 for _t in (0x5C, 0x5E):  # RTM_{NEW,GET}STATS
     _SMALL[_t] = _struct_msg(_IFSTATS_FIELDS, 12, "ifstats_attrs", {"IFLA_STATS_LINK_64": _stats("Q", 25)})
 for _t in (0x68, 0x69, 0x6A):  # RTM_{NEW,DEL,GET}NEXTHOP
@@ -1152,13 +1369,24 @@ _UNIX_DIAG_ATTRS = {"UNIX_DIAG_NAME": "str", "UNIX_DIAG_VFS": _unix_vfs, "UNIX_D
                     "UNIX_DIAG_SHUTDOWN": u8, "UNIX_DIAG_UID": u32}
 
 
-def _unix_diag_msg(nl, off, n, family):
-    head = f"{{udiag_family={_fam(nl, family)}, "
-    if n < 16:
-        return head + "...}"
-    b = nl.mem.get(off, 16)
+def _diag_fixed(nl, field: str, family: int, off: int, n: int, size: int):
+    """The head of a message with a fixed struct of `size` bytes that
+    starts with its family: (`{FIELD=AF_X, `, its bytes), or (the whole
+    text, None) when the message is shorter (`...`) or cannot be read (the
+    address after the family)."""
+    head = f"{{{field}={_fam(nl, family)}, "
+    if n < size:
+        return head + "...}", None
+    b = nl.mem.get(off, size)
     if b is None:
-        return head + nl.mem.at(off + 1) + "}"
+        return head + nl.mem.at(off + 1) + "}", None
+    return head, bytes(b)
+
+
+def _unix_diag_msg(nl, off, n, family):
+    head, b = _diag_fixed(nl, "udiag_family", family, off, n, 16)
+    if b is None:
+        return head
     st = _TCP_STATES.get(b[2], f"{hexa(b[2])} /* TCP_??? */")
     ino, c0, c1 = struct.unpack_from("<III", b, 4)
     text = (head + f"udiag_type={nl.c.fs('sock_types').xval(b[1], nl.style())}, udiag_state={st}, "
@@ -1178,12 +1406,9 @@ _NETLINK_STATES = {0: "NETLINK_UNCONNECTED", 1: "NETLINK_CONNECTED"}
 
 
 def _netlink_diag_msg(nl, off, n, family):
-    head = f"{{ndiag_family={_fam(nl, family)}, "
-    if n < 28:
-        return head + "...}"
-    b = nl.mem.get(off, 28)
+    head, b = _diag_fixed(nl, "ndiag_family", family, off, n, 28)
     if b is None:
-        return head + nl.mem.at(off + 1) + "}"
+        return head
     style = nl.style()
     st = _NETLINK_STATES.get(b[3])
     st = (st if style == "abbrev" else f"{hexa(b[3])} /* {st} */") if st and style != "raw" else \
@@ -1199,16 +1424,121 @@ def _netlink_diag_msg(nl, off, n, family):
     return text
 
 
+def _diag_req(prefix: str, size: int, body):
+    """A sock_diag request of a family: `{PREFIX_family=AF_X, ...}` when
+    shorter than its struct, the address after the family when it cannot be
+    read, else the family's fields (body(nl, bytes))."""
+
+    def dec(nl, off, n, family):
+        head, b = _diag_fixed(nl, prefix + "_family", family, off, n, size)
+        return head if b is None else head + body(nl, b) + "}"
+
+    return dec
+
+
+def _cookie(b: bytes, off: int) -> str:
+    return "[{}, {}]".format(*struct.unpack_from("<II", b, off))
+
+
+def _unix_req(nl, b):
+    states, ino, show = struct.unpack_from("<III", b, 4)
+    return (f"sdiag_protocol={b[1]}, udiag_states={_states(states)}, udiag_ino={ino}, "
+            f"udiag_show={nl.c.fs('unix_diag_show').flags(show, nl.style())}, udiag_cookie={_cookie(b, 16)}")
+
+
+def _netlink_req(nl, b):
+    ino, show = struct.unpack_from("<II", b, 4)
+    style = nl.style()
+    if b[1] == 0xFF:
+        proto = {"raw": "0xff", "verbose": "0xff /* NDIAG_PROTO_ALL */"}.get(style, "NDIAG_PROTO_ALL")
+    else:
+        proto = nl.c.fs("netlink_protocols").xval(b[1], style)
+    return (f"sdiag_protocol={proto}, ndiag_ino={ino}, "
+            f"ndiag_show={nl.c.fs('netlink_diag_show').flags(show, style)}, ndiag_cookie={_cookie(b, 12)}")
+
+
+def _packet_req(nl, b):
+    ino, show = struct.unpack_from("<II", b, 4)
+    return (f"sdiag_protocol={hexa(b[1])}, pdiag_ino={ino}, "
+            f"pdiag_show={nl.c.fs('packet_diag_show').flags(show, nl.style())}, pdiag_cookie={_cookie(b, 12)}")
+
+
+def _diag_msg(prefix: str, size: int, body, setname: str, dflt: str | None = None):
+    """A sock_diag reply of a family: its fixed struct (body(nl, bytes)
+    prints the fields after the family), then its attributes by `setname`."""
+
+    def dec(nl, off, n, family):
+        head, b = _diag_fixed(nl, prefix + "_family", family, off, n, size)
+        if b is None:
+            return head
+        text = head + body(nl, b) + "}"
+        if n > size:
+            text += ", " + attrs(nl, off + size, n - size, setname, None, dflt)
+        return text
+
+    return dec
+
+
+def _packet_msg(nl, b):
+    """struct packet_diag_msg (16 bytes)."""
+    style = nl.style()
+    num, ino = struct.unpack_from("<HI", b, 2)
+    return (f"pdiag_type={nl.c.fs('sock_types').xval(b[1], style)}, "
+            f"pdiag_num={nl.c.fs('ethernet_protocols').xval(num, style)}, pdiag_ino={ino}, "
+            f"pdiag_cookie={_cookie(b, 8)}")
+
+
+# SMC sockets (linux/smc_diag.h; the states are the kernel's net/smc/smc.h)
+_SMC_STATES = FlagSet("smc_states", [
+    ("SMC_ACTIVE", 1), ("SMC_INIT", 2), ("SMC_CLOSED", 7), ("SMC_LISTEN", 10), ("SMC_PEERCLOSEWAIT1", 20),
+    ("SMC_PEERCLOSEWAIT2", 21), ("SMC_APPFINCLOSEWAIT", 24), ("SMC_APPCLOSEWAIT1", 22), ("SMC_APPCLOSEWAIT2", 23),
+    ("SMC_PEERFINCLOSEWAIT", 25), ("SMC_PEERABORTWAIT", 26), ("SMC_PROCESSABORT", 27)], "SMC_???", "net/smc/smc.h")
+_SMC_MODES = FlagSet("smc_diag_mode", [
+    ("SMC_DIAG_MODE_SMCR", 0), ("SMC_DIAG_MODE_FALLBACK_TCP", 1), ("SMC_DIAG_MODE_SMCD", 2)],
+    "SMC_DIAG_MODE_???", "include/uapi/linux/smc_diag.h")
+_SMC_EXT = FlagSet("smc_diag_extended_flags", [("1<<(SMC_DIAG_CONNINFO-1)", 1), ("1<<(SMC_DIAG_LGRINFO-1)", 2)],
+                   "1<<SMC_DIAG_???-1", "include/uapi/linux/smc_diag.h")
+
+
+def _smc_req(nl, b):
+    return f"diag_ext={_SMC_EXT.flags(b[3], nl.style())}, {_sockid(nl, b, 4, socket.AF_INET)}"
+
+
+def _smc_msg(nl, b):
+    """struct smc_diag_msg (64 bytes: an AF_INET socket id)."""
+    style = nl.style()
+    uid, inode = struct.unpack_from("<IQ", b, 52)
+    return (f"diag_state={_SMC_STATES.xval(b[1], style)}, diag_fallback={_SMC_MODES.xval(b[2], style)}, "
+            f"diag_shutdown={b[3]}, {_sockid(nl, b, 4, socket.AF_INET)}, diag_uid={uid}, diag_inode={inode}")
+
+
+_AF_SMC = 43  # (the socket module lacks it)
+# requests (NLM_F_REQUEST) by family, beside inet's
+_DIAG_REQS = {socket.AF_UNIX: _diag_req("sdiag", 24, _unix_req), socket.AF_NETLINK: _diag_req("sdiag", 20, _netlink_req),
+              socket.AF_PACKET: _diag_req("sdiag", 20, _packet_req), _AF_SMC: _diag_req("diag", 52, _smc_req)}
+# replies by family, beside unix's, netlink's and inet's
+_DIAG_MSGS = {socket.AF_PACKET: _diag_msg("pdiag", 16, _packet_msg, "packet_diag_attrs"),
+              _AF_SMC: _diag_msg("diag", 64, _smc_msg, "smc_diag_attrs", "SMC_DIAG_???")}
+
+
 def _sock_diag(nl, h, off, n):
     if h[1] in (0x12, 0x13) and h[2] & 1:  # TCPDIAG_GETSOCK, DCCPDIAG_GETSOCK requests
         b = nl.mem.get(off, 1)
-        return _inet_diag_req_compat(nl, off, n, b[0]) if b is not None else nl.mem.at(off)
+        if b is None:
+            return nl.mem.at(off)
+        return f"{{family={_fam(nl, b[0])}}}" if n <= 1 else _inet_diag_req_compat(nl, off, n, b[0])
     if h[1] not in (0x14, 0x15) or h[1] == 3:  # SOCK_DIAG_BY_FAMILY, SOCK_DESTROY
         return None
     b = nl.mem.get(off, 1)
     if b is None:
         return nl.mem.at(off)
     family = b[0]
+    if n <= 1:  # the family alone
+        return f"{{family={_fam(nl, family)}}}"
+    if h[2] & 1 and family in _DIAG_REQS:
+        return _DIAG_REQS[family](nl, off, n, family)
+    if not h[2] & 1 and family in _DIAG_MSGS:
+        return _DIAG_MSGS[family](nl, off, n, family)
     if family == socket.AF_UNIX and not h[2] & 1:  # a reply: struct unix_diag_msg
         return _unix_diag_msg(nl, off, n, family)
     if family == socket.AF_NETLINK and not h[2] & 1:  # struct netlink_diag_msg

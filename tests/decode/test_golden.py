@@ -44,6 +44,11 @@ CASES = {
     "prctl": ["prctl", "arch_prctl"],
     # ioctl: _ioctl's argument structs by request family
     "ioctl": ["ioctl"],
+    # ioctl_dev: the device families decoded by request type (_ioctl_evdev,
+    # _ioctl_ptp, _ioctl_gpio, _ioctl_loop) and strace's parametrised names
+    "ioctl_dev": ["ioctl"],
+    # netlink_diag: sock_diag requests by family, bridge mdb entries (_netlink_msgs)
+    "netlink_diag": ["sendto"],
     "args": ["chown", "umask", "openat", "fanotify_mark", "memfd_secret", "unshare", "mknodat", "mknod", "futex",
              "mmap", "sched_getscheduler", "time", "wait4", "readv", "add_key", "faccessat", "setxattr", "chdir"],
     # sets: select's fd sets, sched_attr, flock, mq_attr, sembuf and futex_waitv arrays

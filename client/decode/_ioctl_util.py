@@ -1,0 +1,75 @@
+"""Helpers of the per-family ioctl decoders (_ioctl_evdev, _ioctl_ptp,
+_ioctl_gpio): the argument struct as strace reads it, fixed-size C strings,
+arrays and reserved words."""
+
+from __future__ import annotations
+
+import struct
+
+from ._core import C
+from ._fmt import hexa, quote
+
+
+def arg_bytes(c: C, phase: int, size: int) -> bytes | str:
+    """The first `size` bytes of ioctl's third argument as read at entry
+    (phase 0) or exit (1), or what strace prints instead: NULL, or the
+    address (a call that failed, for what it fills; a call outside
+    `-e verbose=`; memory that cannot be read whole)."""
+    if c.ulong(2) == 0:
+        return "NULL"
+    if phase == 1 and not c.ok:
+        return c.ptr(2)
+    if c.opts.deref is not None and c.key not in c.opts.deref:
+        return c.ptr(2)  # outside -e verbose=: structs are not read
+    v = c.m(2, phase)
+    if not isinstance(v, (bytes, bytearray)) or len(v) < size:
+        return c.ptr(2)
+    return bytes(v[:size])
+
+
+def exit_bytes(c: C, size: int) -> bytes | None:
+    """What the call wrote back (`size` bytes), or None when unreadable."""
+    w = c.m(2, 1)
+    if not isinstance(w, (bytes, bytearray)) or len(w) < size:
+        return None
+    return bytes(w[:size])
+
+
+def cstring(field: bytes) -> str:
+    """A char array field (strace's PRINT_FIELD_CSTRING): up to its NUL;
+    with none, all but the last byte and `...`."""
+    nul = field.find(0)
+    return quote(field[:nul]) if nul >= 0 else quote(field[:-1]) + "..."
+
+
+def array(c: C, items: list[str]) -> str:
+    """Printed elements in brackets, cut at -s unless -v (print_array)."""
+    if c.abbrev and len(items) > c.opts.strsize:
+        items = items[: c.opts.strsize] + ["..."]
+    return "[" + ", ".join(items) + "]"
+
+
+def words(b: bytes, off: int, n: int) -> list[str]:
+    """n unsigned ints in hex."""
+    return [hexa(w) for w in struct.unpack_from(f"<{n}I", b, off)]
+
+
+def rsv(b: bytes, off: int, n: int, name: str = "rsv") -> str:
+    """`, rsv=[0x1, 0, ...]` when any of the n reserved words is nonzero."""
+    w = struct.unpack_from(f"<{n}I", b, off)
+    if not any(w):
+        return ""
+    return f", {name}=[" + ", ".join(hexa(x) for x in w) + "]"
+
+
+def field_fd(c: C, v: int) -> str:
+    """An fd in a struct field, named under -y: the call's EBADF is about
+    its own fd argument, not this one."""
+    dec = c.dec
+    if not dec._anyfd:
+        return str(v)
+    was, dec._ebadf = dec._ebadf, False
+    try:
+        return dec.fd_text(v, c.tid)
+    finally:
+        dec._ebadf = was

@@ -1,0 +1,143 @@
+/* Netlink payloads by family table: sock_diag requests of unix, netlink,
+ * packet and SMC sockets and a message holding its family alone; route's
+ * bridge mdb entries (RTM_GETMDB with an MDBA_MDB nest), a bridge port's
+ * attributes (IFLA_PROTINFO of an AF_BRIDGE link), an inet6 device's
+ * (IFLA_PROTINFO of an AF_INET6 link), a virtual function's (IFLA_VFINFO_LIST). The kernel may
+ * refuse them: the return value is printed as the call returned. */
+#include "common.h"
+#include <sys/socket.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <linux/netlink_diag.h>
+#include <linux/packet_diag.h>
+#include <linux/if_bridge.h>
+#include <linux/smc_diag.h>
+#include <net/if.h>
+#include <arpa/inet.h>
+#ifndef AF_SMC
+#define AF_SMC 43
+#endif
+static char ret[64];
+static const char *rc(long n) {
+	if (n < 0)
+		snprintf(ret, sizeof ret, "-1 %s (%s)", errno == EINVAL ? "EINVAL" : errno == ENOENT ? "ENOENT" : "E?",
+			 strerror(errno));
+	else
+		snprintf(ret, sizeof ret, "%ld", n);
+	return ret;
+}
+/* one message: a header of type and flags, then plen bytes of payload */
+static long nlsend(long fd, int type, int flags, const void *payload, unsigned plen) {
+	static unsigned char buf[256];
+	struct nlmsghdr h = {.nlmsg_len = sizeof h + plen, .nlmsg_type = type, .nlmsg_flags = flags};
+	memcpy(buf, &h, sizeof h);
+	memcpy(buf + sizeof h, payload, plen);
+	return syscall(SYS_sendto, fd, buf, sizeof h + plen, MSG_DONTWAIT, NULL, 0);
+}
+#define HDR(len, type, flags) "{nlmsg_len=" #len ", nlmsg_type=" type ", nlmsg_flags=" flags ", nlmsg_seq=0, nlmsg_pid=0}"
+int main(int argc, char **argv) {
+	open_out(argc, argv);
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	long sd = socket(AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG);
+	bind(sd, (void *) &sa, sizeof sa); /* bound: strace finds the socket's family (not traced) */
+	struct unix_diag_req ur = {.sdiag_family = AF_UNIX, .sdiag_protocol = 0, .udiag_states = 1 << 10,
+				   .udiag_ino = 7, .udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER,
+				   .udiag_cookie = {1, 2}};
+	long n = nlsend(sd, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, &ur, sizeof ur);
+	EXPECT("sendto(%ld, [" HDR(40, "SOCK_DIAG_BY_FAMILY", "NLM_F_REQUEST") ", {sdiag_family=AF_UNIX, sdiag_protocol=0, "
+	       "udiag_states=1<<TCP_LISTEN, udiag_ino=7, udiag_show=UDIAG_SHOW_NAME|UDIAG_SHOW_PEER, "
+	       "udiag_cookie=[1, 2]}], 40, MSG_DONTWAIT, NULL, 0) = %s", sd, rc(n));
+	n = nlsend(sd, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, &ur, 5);
+	EXPECT("sendto(%ld, [" HDR(21, "SOCK_DIAG_BY_FAMILY", "NLM_F_REQUEST") ", {sdiag_family=AF_UNIX, ...}], 21, "
+	       "MSG_DONTWAIT, NULL, 0) = %s", sd, rc(n));
+	n = nlsend(sd, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, &ur, 1);
+	EXPECT("sendto(%ld, [" HDR(17, "SOCK_DIAG_BY_FAMILY", "NLM_F_REQUEST") ", {family=AF_UNIX}], 17, "
+	       "MSG_DONTWAIT, NULL, 0) = %s", sd, rc(n));
+	struct netlink_diag_req nr = {.sdiag_family = AF_NETLINK, .sdiag_protocol = NDIAG_PROTO_ALL, .ndiag_ino = 3,
+				      .ndiag_show = NDIAG_SHOW_GROUPS, .ndiag_cookie = {4, 5}};
+	n = nlsend(sd, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, &nr, sizeof nr);
+	EXPECT("sendto(%ld, [" HDR(36, "SOCK_DIAG_BY_FAMILY", "NLM_F_REQUEST") ", {sdiag_family=AF_NETLINK, "
+	       "sdiag_protocol=NDIAG_PROTO_ALL, ndiag_ino=3, ndiag_show=NDIAG_SHOW_GROUPS, ndiag_cookie=[4, 5]}], 36, "
+	       "MSG_DONTWAIT, NULL, 0) = %s", sd, rc(n));
+	struct packet_diag_req pr = {.sdiag_family = AF_PACKET, .pdiag_ino = 9, .pdiag_show = PACKET_SHOW_INFO | 0x100};
+	n = nlsend(sd, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, &pr, sizeof pr);
+	EXPECT("sendto(%ld, [" HDR(36, "SOCK_DIAG_BY_FAMILY", "NLM_F_REQUEST") ", {sdiag_family=AF_PACKET, "
+	       "sdiag_protocol=0, pdiag_ino=9, pdiag_show=PACKET_SHOW_INFO|0x100, pdiag_cookie=[0, 0]}], 36, "
+	       "MSG_DONTWAIT, NULL, 0) = %s", sd, rc(n));
+	struct smc_diag_req sr = {.diag_family = AF_SMC, .diag_ext = 1, .id = {.idiag_sport = htons(80)}};
+	n = nlsend(sd, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, &sr, sizeof sr);
+	EXPECT("sendto(%ld, [" HDR(68, "SOCK_DIAG_BY_FAMILY", "NLM_F_REQUEST") ", {diag_family=AF_SMC, "
+	       "diag_ext=1<<(SMC_DIAG_CONNINFO-1), id={idiag_sport=htons(80), idiag_dport=htons(0), "
+	       "idiag_src=inet_addr(\"0.0.0.0\"), idiag_dst=inet_addr(\"0.0.0.0\"), idiag_if=0, idiag_cookie=[0, 0]}}], "
+	       "68, MSG_DONTWAIT, NULL, 0) = %s", sd, rc(n));
+	/* route: a bridge mdb entry inside MDBA_MDB / MDBA_MDB_ENTRY */
+	long rt = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+	bind(rt, (void *) &sa, sizeof sa);
+	struct {
+		struct br_port_msg m;
+		struct nlattr mdb, entry, info;
+		struct br_mdb_entry e;
+	} mdb = {
+		.m = {.family = AF_UNSPEC},
+		.mdb = {sizeof(struct nlattr) * 3 + sizeof(struct br_mdb_entry), MDBA_MDB},
+		.entry = {sizeof(struct nlattr) * 2 + sizeof(struct br_mdb_entry), MDBA_MDB_ENTRY},
+		.info = {sizeof(struct nlattr) + sizeof(struct br_mdb_entry), MDBA_MDB_ENTRY_INFO},
+		.e = {.ifindex = 0, .state = MDB_PERMANENT, .flags = MDB_FLAGS_OFFLOAD | MDB_FLAGS_FAST_LEAVE, .vid = 3,
+		      .addr = {.u.ip4 = htonl(0xe0000001), .proto = htons(AF_INET)}},
+	};
+	n = nlsend(rt, RTM_GETMDB, NLM_F_REQUEST | NLM_F_DUMP, &mdb, sizeof mdb);
+	EXPECT("sendto(%ld, [" HDR(64, "RTM_GETMDB", "NLM_F_REQUEST|NLM_F_DUMP") ", {family=AF_UNSPEC, ifindex=0}, "
+	       "[{nla_len=40, nla_type=MDBA_MDB}, [{nla_len=36, nla_type=MDBA_MDB_ENTRY}, [{nla_len=32, "
+	       "nla_type=MDBA_MDB_ENTRY_INFO}, {ifindex=0, state=MDB_PERMANENT, flags=MDB_FLAGS_OFFLOAD|MDB_FLAGS_FAST_LEAVE, "
+	       "vid=3, addr={u=inet_addr(\"224.0.0.1\"), proto=htons(AF_INET)}}]]]], 64, MSG_DONTWAIT, NULL, 0) = %s",
+	       rt, rc(n));
+	struct {
+		struct ifinfomsg i;
+		struct nlattr protinfo, cost;
+		unsigned int v;
+		struct nlattr id;
+		unsigned char bid[8];
+	} port = {
+		.i = {.ifi_family = AF_BRIDGE},
+		.protinfo = {sizeof(struct nlattr) * 3 + 4 + 8, IFLA_PROTINFO},
+		.cost = {sizeof(struct nlattr) + 4, IFLA_BRPORT_COST}, .v = 100,
+		.id = {sizeof(struct nlattr) + 8, IFLA_BRPORT_ROOT_ID}, .bid = {0x80, 0, 2, 0, 0, 0, 0, 1},
+	};
+	n = nlsend(rt, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, &port, sizeof port);
+	EXPECT("sendto(%ld, [" HDR(56, "RTM_GETLINK", "NLM_F_REQUEST|NLM_F_DUMP") ", {ifi_family=AF_BRIDGE, "
+	       "ifi_type=ARPHRD_NETROM, ifi_index=0, ifi_flags=0, ifi_change=0}, [{nla_len=24, nla_type=IFLA_PROTINFO}, "
+	       "[[{nla_len=8, nla_type=IFLA_BRPORT_COST}, 100], [{nla_len=12, nla_type=IFLA_BRPORT_ROOT_ID}, "
+	       "{prio=[128, 0], addr=02:00:00:00:00:01}]]]], 56, MSG_DONTWAIT, NULL, 0) = %s", rt, rc(n));
+	struct {
+		struct ifinfomsg i;
+		struct nlattr protinfo, conf;
+		int v[2];
+	} inet6 = {
+		.i = {.ifi_family = AF_INET6},
+		.protinfo = {sizeof(struct nlattr) * 2 + 8, IFLA_PROTINFO},
+		.conf = {sizeof(struct nlattr) + 8, IFLA_INET6_CONF}, .v = {1, 64},
+	};
+	n = nlsend(rt, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, &inet6, sizeof inet6);
+	EXPECT("sendto(%ld, [" HDR(48, "RTM_GETLINK", "NLM_F_REQUEST|NLM_F_DUMP") ", {ifi_family=AF_INET6, "
+	       "ifi_type=ARPHRD_NETROM, ifi_index=0, ifi_flags=0, ifi_change=0}, [{nla_len=16, nla_type=IFLA_PROTINFO}, "
+	       "[{nla_len=12, nla_type=IFLA_INET6_CONF}, [[DEVCONF_FORWARDING]=1, [DEVCONF_HOPLIMIT]=64]]]], 48, "
+	       "MSG_DONTWAIT, NULL, 0) = %s", rt, rc(n));
+	struct {
+		struct ifinfomsg i;
+		struct nlattr list, info, vlan;
+		unsigned int v[3];
+	} vf = {
+		.i = {.ifi_family = AF_UNSPEC},
+		.list = {sizeof(struct nlattr) * 3 + 12, IFLA_VFINFO_LIST},
+		.info = {sizeof(struct nlattr) * 2 + 12, IFLA_VF_INFO},
+		.vlan = {sizeof(struct nlattr) + 12, IFLA_VF_VLAN}, .v = {1, 100, 3},
+	};
+	n = nlsend(rt, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, &vf, sizeof vf);
+	EXPECT("sendto(%ld, [" HDR(56, "RTM_GETLINK", "NLM_F_REQUEST|NLM_F_DUMP") ", {ifi_family=AF_UNSPEC, "
+	       "ifi_type=ARPHRD_NETROM, ifi_index=0, ifi_flags=0, ifi_change=0}, [{nla_len=24, nla_type=IFLA_VFINFO_LIST}, "
+	       "[{nla_len=20, nla_type=IFLA_VF_INFO}, [{nla_len=16, nla_type=IFLA_VF_VLAN}, {vf=1, vlan=100, qos=3}]]]], "
+	       "56, MSG_DONTWAIT, NULL, 0) = %s", rt, rc(n));
+	return 0;
+}

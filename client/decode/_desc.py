@@ -137,21 +137,34 @@ def _pipe2(c: C):
     return [_fdpair(c, 0), c.flags(1, "pipe_flags")]
 
 
-@syscall("sendfile", entry=2)
+@register_struct("loff")
+def loff_text(c: C, b: bytes, i: int) -> str:
+    """A loff_t the call reads (splice's and copy_file_range's offsets),
+    signed, as strace's printnum_int64."""
+    return f"[{struct.unpack_from('<q', b)[0]}]"
+
+
+def _offset(c: C, i: int, phase: int) -> str | None:
+    """An offset word as sendfile prints it (unsigned), or None when it
+    was not read."""
+    v = c.m(i, phase)
+    if not isinstance(v, (bytes, bytearray)) or len(v) < (8 if c.name == "sendfile64" or c.pers == 0 else 4):
+        return None
+    return f"[{struct.unpack_from('<Q' if c.name == 'sendfile64' or c.pers == 0 else '<I', v)[0]}]"
+
+
+@syscall("sendfile", "sendfile64", entry=2)
 def _sendfile(c: C):
-    off = c.m(2)
-    o = f"[{struct.unpack_from('<q', off)[0]}]" if isinstance(off, (bytes, bytearray)) and len(off) >= 8 else c.ptr(2)
+    """The offset as the call got it, then ` => [new]` when it moved bytes
+    (strace reads it again at exit then)."""
+    if not c.ulong(2):
+        o = "NULL"
+    else:
+        o = _offset(c, 2, 0) or c.ptr(2)
+        if o != c.ptr(2) and c.ok and c.rval:
+            after = _offset(c, 2, 1)
+            o += f" => {after or c.ptr(2)}"
     return [c.fd(0), c.fd(1), o, c.lu(3)]
-
-
-@syscall("splice")
-def _splice(c: C):
-    return [c.fd(0), c.ptr(1), c.fd(2), c.ptr(3), c.lu(4), c.flags(5, "splice_flags")]
-
-
-@syscall("copy_file_range")
-def _copy_file_range(c: C):
-    return [c.fd(0), c.ptr(1), c.fd(2), c.ptr(3), c.lu(4), c.u(5)]
 
 
 @syscall("fanotify_mark")

@@ -221,9 +221,26 @@ def _ioprio_get_ret(c: C) -> str:
     return str(c.ret) if c.style == "raw" else f"{c.ret} ({_ioprio_text(c, c.ret & 0xFFFFFFFF)})"
 
 
+def _who(c: C, i: int, pids: tuple) -> str:
+    """The `who` of getpriority/ioprio_get and their setters: a pid (or a
+    process group) for the `which` values in `pids` (translated under
+    --pidns-translation), else a number."""
+    return c.pid(i) if c.uint(0) in pids else c.d(i)
+
+
 @syscall("ioprio_get", ret=_ioprio_get_ret)
 def _ioprio_get(c: C):
-    return [c.xval(0, "ioprio_who"), c.d(1)]
+    return [c.xval(0, "ioprio_who"), _who(c, 1, (1, 2))]  # IOPRIO_WHO_PROCESS, _PGRP
+
+
+@syscall("getpriority")
+def _getpriority(c: C):
+    return [c.xval(0, "priorities"), _who(c, 1, (0, 1))]  # PRIO_PROCESS, PRIO_PGRP
+
+
+@syscall("setpriority")
+def _setpriority(c: C):
+    return [c.xval(0, "priorities"), _who(c, 1, (0, 1)), c.d(2)]
 
 
 @syscall("ioprio_set")
@@ -235,7 +252,7 @@ def _ioprio_set(c: C):
         prio = c.d(2) + f" /* {_ioprio_text(c, v)} */"
     else:
         prio = _ioprio_text(c, v)
-    return [c.xval(0, "ioprio_who"), c.d(1), prio]
+    return [c.xval(0, "ioprio_who"), _who(c, 1, (1, 2)), prio]
 
 
 @syscall("syslog", entry=1)
@@ -260,9 +277,9 @@ def _syslog(c: C):
 def _kcmp(c: C):
     """The indexes by type: fds for KCMP_FILE, none for the whole-resource types."""
     t = c.uint(2)
-    out = [c.d(0), c.d(1), c.xval(2, "kcmp_types")]
+    out = [c.pid(0), c.pid(1), c.xval(2, "kcmp_types")]
     if t == 0:  # KCMP_FILE
-        return out + [str(c.int(3)), str(c.int(4))]
+        return out + [c.fd(3), c.fd(4)]
     if t == 7:  # KCMP_EPOLL_TFD: a struct kcmp_epoll_slot (not read)
         return out + [str(c.int(3)), c.ptr(4)]
     if t in (1, 2, 3, 4, 5, 6):

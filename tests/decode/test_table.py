@@ -24,7 +24,6 @@ ENTRY_BY_VALUE = {
     "poll": "inout fds print at entry", "ppoll": "inout fds print at entry",
     "select": "inout sets print at entry", "pselect6": "inout sets print at entry",
     "sched_setattr": "the attributes print at entry, the size E2BIG writes back at exit",
-    "copy_file_range": "inout offsets print at entry", "splice": "inout offsets print at entry",
     "sendfile": "the offset is printed at exit", "recvmsg": "the header is printed at exit",
     "recvmmsg": "the headers are printed at exit", "recvmmsg_time64": "the headers are printed at exit",
     "sendmmsg": "the sent counts are printed at exit",

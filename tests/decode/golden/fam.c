@@ -1,0 +1,92 @@
+/* Family decoders of issue 13 (second round): words the calls read or
+ * write through a pointer as [N] (copy_file_range's and splice's offsets,
+ * sendfile's `[old] => [new]`, get_robust_list's head and length),
+ * clone3's struct by strace's rules (fields by flag, 64-bit flags, the
+ * bytes past the struct it knows: zero, shown in hex, or ??? when they
+ * cannot be read), getsockopt/setsockopt names and values by level and
+ * option, getpriority's who. */
+#include "common.h"
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <linux/types.h>
+
+struct cargs { __u64 flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup; };
+
+int main(int argc, char **argv) {
+	open_out(argc, argv);
+	char *page = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	munmap(page + 4096, 4096);
+	char *end = page + 4096;
+
+	/* offsets read by the call: signed 64-bit words */
+	long long *off = (long long *) (end - 16);
+	off[0] = -2;
+	off[1] = 1234567890123LL;
+	long r = syscall(SYS_copy_file_range, G | 0xffffffffUL, &off[0], G | 0xfffffffeUL, &off[1], 5, G);
+	EXPECT("copy_file_range(-1, [-2], -2, [1234567890123], 5, 0) = -1 EBADF (Bad file descriptor)");
+	r = syscall(SYS_splice, G | 0xffffffffUL, &off[0], G | 0xfffffffeUL, NULL, 5, G | 1);
+	EXPECT("splice(-1, [-2], -2, NULL, 5, SPLICE_F_MOVE) = -1 EBADF (Bad file descriptor)");
+
+	/* sendfile: the offset as given, and where the call left it */
+	int p[2];
+	if (pipe(p))
+		return 1;
+	int fd = open("/proc/self/exe", O_RDONLY);
+	off[0] = 0;
+	r = syscall(SYS_sendfile, p[1], fd, &off[0], 3);
+	EXPECT("sendfile(%d, %d, [0] => [3], 3) = %ld", p[1], fd, r);
+
+	/* get_robust_list: what it wrote */
+	unsigned long *w = (unsigned long *) (end - 16);
+	r = syscall(SYS_get_robust_list, 0, &w[0], &w[1]);
+	EXPECT("get_robust_list(0, [%#lx], [%lu]) = %ld", w[0], w[1], r);
+
+	/* clone3: flags the kernel refuses, so no child; the fields by flag */
+	struct cargs *ca = (struct cargs *) (end - sizeof *ca);
+	memset(ca, 0, sizeof *ca);
+	ca->flags = 0x100001000ULL | 0xbad0000000000000ULL; /* CLONE_PIDFD|CLONE_CLEAR_SIGHAND|junk */
+	ca->exit_signal = SIGCHLD;
+	r = syscall(SYS_clone3, ca, 64);
+	EXPECT("clone3({flags=CLONE_PIDFD|CLONE_CLEAR_SIGHAND|0xbad0000000000000, pidfd=NULL, exit_signal=SIGCHLD, stack=NULL, stack_size=0}, 64) = -1 EINVAL (Invalid argument)");
+	/* a size past the known 88 bytes that runs off the mapping */
+	ca->flags = 0;
+	ca->exit_signal = 0;
+	r = syscall(SYS_clone3, ca, 96);
+	EXPECT("clone3({flags=0, exit_signal=0, stack=NULL, stack_size=0, ???}, 96) = -1 EFAULT (Bad address)");
+	/* nonzero bytes past it, in hex */
+	struct cargs *cb = (struct cargs *) (end - sizeof *cb - 8);
+	memset(cb, 0, sizeof *cb + 8);
+	cb->exit_signal = 0xfacefeeddeadbeefULL;
+	memcpy(end - 8, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	r = syscall(SYS_clone3, cb, 96);
+	EXPECT("clone3({flags=0, exit_signal=%llu, stack=NULL, stack_size=0, /* bytes 88..95 */ \"\\x01\\x02\\x03\\x04\\x05\\x06\\x07\\x08\"}, 96) = -1 E2BIG (Argument list too long)", (unsigned long long) cb->exit_signal);
+
+	/* socket options: names by level, values by option */
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	int *iv = (int *) (end - 4);
+	socklen_t *len = (socklen_t *) (end - 12);
+	*len = 4;
+	r = syscall(SYS_getsockopt, s, SOL_SOCKET, SO_ERROR, iv, len);
+	EXPECT("getsockopt(%d, SOL_SOCKET, SO_ERROR, [0], [4]) = 0", s);
+	*len = 8;
+	struct { int on, secs; } *lg = (void *) (end - 8);
+	r = syscall(SYS_getsockopt, s, SOL_SOCKET, SO_LINGER, lg, len);
+	EXPECT("getsockopt(%d, SOL_SOCKET, SO_LINGER, {l_onoff=0, l_linger=0}, [8]) = 0", s);
+	*len = 3;
+	r = syscall(SYS_getsockopt, s, SOL_SOCKET, SO_LINGER, lg, len);
+	EXPECT("getsockopt(%d, SOL_SOCKET, SO_LINGER, {l_onoff=\"\\x00\\x00\\x00\"}, [3]) = 0", s);
+	r = syscall(SYS_setsockopt, G | 0xffffffffUL, SOL_PACKET, G | 0xffffffffUL, NULL, 0);
+	EXPECT("setsockopt(-1, SOL_PACKET, 0xffffffff /* PACKET_??? */, NULL, 0) = -1 EBADF (Bad file descriptor)");
+	r = syscall(SYS_getsockopt, G | 0xffffffffUL, SOL_RAW, 1, NULL, NULL);
+	EXPECT("getsockopt(-1, SOL_RAW, ICMP_FILTER, NULL, NULL) = -1 EBADF (Bad file descriptor)");
+	*len = 4096;
+	r = syscall(SYS_getsockopt, G | 0xffffffffUL, SOL_SOCKET, 26, NULL, len);
+	EXPECT("getsockopt(-1, SOL_SOCKET, SO_GET_FILTER, NULL, [4096]) = -1 EBADF (Bad file descriptor)");
+	r = syscall(SYS_setsockopt, G | 0xffffffffUL, 0x1234, 7, NULL, 0);
+	EXPECT("setsockopt(-1, 0x1234 /* SOL_?? */, 7, NULL, 0) = -1 EBADF (Bad file descriptor)");
+
+	/* getpriority: who is a pid for PRIO_PROCESS */
+	r = syscall(SYS_getpriority, 0, 0);
+	EXPECT("getpriority(PRIO_PROCESS, 0) = %ld", r);
+	return 0;
+}

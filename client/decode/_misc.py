@@ -123,14 +123,14 @@ def _cpuset(c: C, i: int, n: int) -> str:
 
 @syscall("sched_getaffinity", entry=2)
 def _sched_getaffinity(c: C):
-    return [c.d(0), c.lu(1), _cpuset(c, 2, c.rval) if c.ok else c.ptr(2)]
+    return [c.pid(0), c.lu(1), _cpuset(c, 2, c.rval) if c.ok else c.ptr(2)]
 
 
 @syscall("sched_setaffinity")
 def _sched_setaffinity(c: C):
     v = c.m(2, 0)
     cs = "[" + " ".join(str(k) for k in range(len(v) * 8) if int.from_bytes(bytes(v), "little") >> k & 1) + "]" if isinstance(v, (bytes, bytearray)) else c.ptr(2)
-    return [c.d(0), c.lu(1), cs]
+    return [c.pid(0), c.lu(1), cs]
 
 
 @syscall("seccomp")

@@ -200,7 +200,7 @@ def _sched_policy_ret(c: C) -> str:
 
 @syscall("sched_getscheduler", ret=_sched_policy_ret)
 def _sched_getscheduler(c: C):
-    return [c.d(0)]
+    return [c.pid(0)]
 
 
 @syscall("unshare")

@@ -249,13 +249,25 @@ static unsigned char *tr_peek_array(struct tr_task *t, struct tr_buf *b, uint64_
 static void tr_fetch_iovec(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr, size_t cnt,
 			   size_t remaining, size_t strsize, size_t cap, int psize)
 {
-	size_t isz = 2 * psize, n;
-	unsigned char *v = tr_peek_array(t, b, addr, cnt, isz);
+	size_t isz = 2 * psize, n, got;
+	unsigned char *v = malloc(cnt * isz + 1);
+	ssize_t r;
 
-	if (!v)
+	if (!v) {
+		tr_mp_int(b, -ENOMEM);
 		return;
-	tr_mp_array(b, cnt);
-	for (size_t i = 0; i < cnt; i++) {
+	}
+	/* the elements that can be read; where the array runs into unreadable
+	 * memory, an -EFAULT element ends it (strace's `... ADDR-comment`) */
+	r = cnt ? tr_peek(t, v, addr, cnt * isz) : 0;
+	got = r > 0 ? (size_t)r / isz : 0;
+	if (r < 0 || (cnt && !got)) {
+		free(v);
+		tr_mp_int(b, r < 0 ? r : -EFAULT);
+		return;
+	}
+	tr_mp_array(b, got + (got < cnt));
+	for (size_t i = 0; i < got; i++) {
 		uint64_t base = 0, len = 0;
 
 		memcpy(&base, v + i * isz, psize);
@@ -265,13 +277,15 @@ static void tr_fetch_iovec(struct tr_loop *L, struct tr_task *t, struct tr_buf *
 		tr_mp_uint(b, len);
 		n = len < remaining ? len : remaining;
 		remaining -= n;
-		if (n > strsize)
-			n = strsize;
+		if (n > strsize) /* one byte more, as strace reads it: unreadable, the address */
+			n = strsize + 1;
 		if (n > cap)
 			n = cap;
 		cap -= n;
 		tr_fetch_buf(L, t, b, base, n);
 	}
+	if (got < cnt)
+		tr_mp_int(b, -EFAULT);
 	free(v);
 }
 

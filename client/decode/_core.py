@@ -412,27 +412,38 @@ class C:
         if self.ulong(i) == 0:
             return "NULL"
         v = self.m(i)
-        if not isinstance(v, list) or not all(isinstance(e, list) and len(e) == 3 for e in v):
+        if not isinstance(v, list) or not all(isinstance(e, list) and len(e) == 3 for e in v[:-1] or v[:1]):
             return self.ptr(i)
-        return self.iovec_list(v, count, total)
+        return self.iovec_list(v, count, total, self.ulong(i))
 
-    def iovec_list(self, v: list, count: int, total: int | None = None) -> str:
-        """The fetched [base, len, data] elements of an iovec array of `count`."""
+    def iovec_list(self, v: list, count: int, total: int | None = None, addr: int | None = None) -> str:
+        """The fetched [base, len, data] elements of an iovec array of `count`;
+        a last element -errno says the array became unreadable there (`...
+        /* ADDR */`, the address of the element; addr: the array's)."""
+        cut = None
+        if v and isinstance(v[-1], int):
+            cut, v = len(v) - 1, v[:-1]
+            if not v:
+                return ptr(addr) if addr is not None else "..."
         out = []
         left = total
         for n, (base, ln, data) in enumerate(v[: max(count, 0)]):
             if self.abbrev and n >= self.opts.strsize:
                 out.append("...")
                 break
-            if isinstance(data, (bytes, bytearray)) and (left is None or left >= 0):
-                shown = ln if left is None else min(ln, left)
+            shown = ln if left is None else min(ln, max(left, 0))
+            # strace reads -s + 1 bytes of each (the C loop too): fewer is the address
+            if isinstance(data, (bytes, bytearray)) and (left is None or left >= 0) and len(data) >= min(shown, self.opts.strsize + 1, _IOV_DATA_MAX):
                 b = quote_buf(bytes(data), shown, self.opts.strsize, self.opts.xflag)
                 if left is not None:
                     left -= shown
             else:
                 b = ptr(base)
             out.append(f"{{iov_base={b}, iov_len={ln}}}")
-        if len(v) < count and not (out and out[-1] == "..."):
+        if cut is not None and not (out and out[-1] == "..."):
+            isz = 16 if self.pers == 0 else 8
+            out.append(f"... /* {addr + cut * isz:#x} */" if addr is not None else "...")
+        elif len(v) < count and not (out and out[-1] == "..."):
             out.append("...")
         return "[" + ", ".join(out) + "]"
 
@@ -449,6 +460,7 @@ class C:
 
 
 _SIGSETSIZE = ("sigsetsize", "sizemask", "sigsz")
+_IOV_DATA_MAX = 65536  # the data the C loop reads of one vector at most (TR_IOV_DATA_MAX)
 
 
 def _sigsetsize(c: C) -> int | None:

@@ -50,6 +50,12 @@ def _mmap(c: C):
             c.fd(4), f"{off:#x}" if off else "0"]
 
 
+@syscall("remap_file_pages")
+def _remap_file_pages(c: C):
+    """The flags as mmap's (the map type, then the bits), 64-bit words as strace."""
+    return [c.ptr(0), c.lu(1), c.flags(2, "mmap_prot", 64), c.lu(3), mmap_flags(c, c.ulong(4))]
+
+
 @syscall("mremap", ret="hex")
 def _mremap(c: C):
     out = [c.ptr(0), c.lu(1), c.lu(2), c.flags(3, "mremap_flags")]

@@ -319,3 +319,102 @@ def futex_waiter_text(c: C, b: bytes) -> str:
     val, uaddr, flags, rsv = struct.unpack_from("<QQII", b)
     text = f"{{val={hexa(val)}, uaddr={hexa(uaddr) if uaddr else 'NULL'}, flags={c.fs('futex_waiter_flags').flags(flags, c.style)}"
     return text + (f", __reserved={hexa(rsv)}}}" if rsv else "}")
+
+
+# --- quotactl, quotactl_fd: the command is QCMD(cmd, type); the id and the
+# data argument by command (strace's quota.c) ---------------------------------
+_Q_SYNC, _Q_QUOTAON, _Q_QUOTAOFF, _Q_GETFMT, _Q_GETINFO, _Q_SETINFO = 0x800001, 0x800002, 0x800003, 0x800004, 0x800005, 0x800006
+_Q_GETQUOTA, _Q_SETQUOTA, _Q_GETNEXTQUOTA = 0x800007, 0x800008, 0x800009
+_Q_XQUOTAON, _Q_XQUOTAOFF, _Q_XQUOTARM, _Q_XQUOTASYNC = 0x5801, 0x5802, 0x5806, 0x5807
+_Q_XGETQUOTA, _Q_XSETQLIM, _Q_XGETQSTAT, _Q_XGETQSTATV, _Q_XGETNEXTQUOTA = 0x5803, 0x5804, 0x5805, 0x5808, 0x5809
+_Q_AT_EXIT = frozenset({_Q_GETQUOTA, _Q_GETNEXTQUOTA, _Q_GETFMT, _Q_GETINFO, _Q_XGETQUOTA, _Q_XGETNEXTQUOTA,
+                        _Q_XGETQSTAT, _Q_XGETQSTATV})
+_Q_WITH_ID = frozenset({_Q_GETQUOTA, _Q_SETQUOTA, _Q_GETNEXTQUOTA, _Q_XGETQUOTA, _Q_XGETNEXTQUOTA, _Q_XSETQLIM})
+_Q_NO_DATA = frozenset({_Q_SYNC, _Q_QUOTAOFF, _Q_XQUOTASYNC})
+
+
+def _qcmd(c: C, v: int) -> str:
+    """QCMD(Q_GETQUOTA, USRQUOTA); -X raw the number, -X verbose both."""
+    if c.style == "raw":
+        return str(v)
+    text = f"QCMD({c.fs('quota_cmds').xval(v >> 8)}, {c.fs('quota_types').xval(v & 0xFF)})"
+    return f"{v} /* {text} */" if c.style == "verbose" else text
+
+
+def _dqblk(c: C, b: bytes, nxt: bool) -> str:
+    """struct if_dqblk (if_nextdqblk: its id after): the limits and usage;
+    the times and the valid mask only under -v."""
+    v = struct.unpack_from("<8QI", b)
+    names = ("dqb_bhardlimit", "dqb_bsoftlimit", "dqb_curspace", "dqb_ihardlimit", "dqb_isoftlimit", "dqb_curinodes")
+    p = [f"{n}={x}" for n, x in zip(names, v)]
+    if c.abbrev:
+        p.append("...")
+    else:
+        p += [f"dqb_btime={v[6]}", f"dqb_itime={v[7]}", f"dqb_valid={c.fs('if_dqblk_valid').flags(v[8], c.style)}"]
+        if nxt:
+            p.append(f"dqb_id={struct.unpack_from('<I', b, 68)[0]}")
+    return "{" + ", ".join(p) + "}"
+
+
+def _dqinfo(c: C, b: bytes) -> str:
+    bgrace, igrace, flags, valid = struct.unpack_from("<QQII", b)
+    return (f"{{dqi_bgrace={bgrace}, dqi_igrace={igrace}, dqi_flags={c.fs('if_dqinfo_flags').flags(flags, c.style)}, "
+            f"dqi_valid={c.fs('if_dqinfo_valid').flags(valid, c.style)}}}")
+
+
+def _quota_data(c: C, cmd: int, i: int) -> str:
+    """The data argument: read at entry for the setters, at exit (when the
+    call succeeded) for the getters; unreadable or short, the address."""
+    if not c.ulong(i):
+        return "NULL"
+    exit_ = cmd in _Q_AT_EXIT
+    if exit_ and not c.ok:
+        return c.ptr(i)
+    v = c.m(i, 1 if exit_ else 0)
+    b = bytes(v) if isinstance(v, (bytes, bytearray)) else b""
+    need = {_Q_GETQUOTA: 72, _Q_SETQUOTA: 72, _Q_GETNEXTQUOTA: 72, _Q_GETINFO: 24, _Q_SETINFO: 24,
+            _Q_GETFMT: 4, _Q_XQUOTAON: 4, _Q_XQUOTAOFF: 4, _Q_XQUOTARM: 4}.get(cmd)
+    if need is None or len(b) < need:
+        return c.ptr(i)
+    if cmd in (_Q_GETQUOTA, _Q_SETQUOTA, _Q_GETNEXTQUOTA):
+        return _dqblk(c, b, cmd == _Q_GETNEXTQUOTA)
+    if cmd in (_Q_GETINFO, _Q_SETINFO):
+        return _dqinfo(c, b)
+    w = struct.unpack_from("<I", b)[0]
+    if cmd == _Q_GETFMT:
+        return f"[{c.fs('quota_formats').xval(w, c.style)}]"
+    return f"[{c.fs('xfs_dqblk_flags' if cmd == _Q_XQUOTARM else 'xfs_quota_flags').flags(w, c.style)}]"
+
+
+def _quota_args(c: C, cmd: int, idi: int, datai: int) -> list:
+    if cmd in _Q_NO_DATA:
+        return []
+    if cmd == _Q_QUOTAON:  # the format and the quota file's path
+        return [c.fs("quota_formats").xval(c.uint(idi), c.style), _quota_path(c, datai)]
+    if cmd in _Q_WITH_ID:
+        return [c.id(idi), _quota_data(c, cmd, datai)]
+    if cmd in (_Q_GETFMT, _Q_GETINFO, _Q_SETINFO, _Q_XQUOTAON, _Q_XQUOTAOFF, _Q_XQUOTARM, _Q_XGETQSTAT, _Q_XGETQSTATV):
+        return [_quota_data(c, cmd, datai)]
+    return [c.id(idi), c.ptr(datai)]
+
+
+def _quota_path(c: C, i: int) -> str:
+    """Q_QUOTAON's file name, out of the bytes read of the data argument."""
+    if not c.ulong(i):
+        return "NULL"
+    v = c.m(i, 0)
+    b = bytes(v) if isinstance(v, (bytes, bytearray)) else b""
+    end = b.find(b"\0")
+    return quote(b[:end]) if end >= 0 else c.ptr(i)
+
+
+@syscall("quotactl", entry=3)
+def _quotactl(c: C):
+    cmd = c.uint(0)
+    return [_qcmd(c, cmd), c.path(1)] + _quota_args(c, cmd >> 8, 2, 3)
+
+
+@syscall("quotactl_fd", entry=3)
+def _quotactl_fd(c: C):
+    cmd = c.uint(1)
+    return [c.fd(0), _qcmd(c, cmd)] + _quota_args(c, cmd >> 8, 2, 3)

@@ -4,11 +4,15 @@
  * clone3's struct by strace's rules (fields by flag, 64-bit flags, the
  * bytes past the struct it knows: zero, shown in hex, or ??? when they
  * cannot be read), getsockopt/setsockopt names and values by level and
- * option, getpriority's who. */
+ * option, getpriority's who, quotactl's QCMD() and structs, an iovec
+ * array that runs into unreadable memory, rt_sigprocmask's size check,
+ * remap_file_pages' flags. */
 #include "common.h"
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <linux/types.h>
+#include <linux/quota.h>
+#include <sys/uio.h>
 
 struct cargs { __u64 flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup; };
 
@@ -88,5 +92,31 @@ int main(int argc, char **argv) {
 	/* getpriority: who is a pid for PRIO_PROCESS */
 	r = syscall(SYS_getpriority, 0, 0);
 	EXPECT("getpriority(PRIO_PROCESS, 0) = %ld", r);
+
+	/* quotactl: QCMD(), the data by command */
+	r = syscall(SYS_quotactl, QCMD(Q_SYNC, 0xff), NULL, 0, NULL);
+	EXPECT("quotactl(QCMD(Q_SYNC, 0xff /* ???QUOTA */), NULL) = -1 EINVAL (Invalid argument)");
+	struct if_dqinfo *di = (struct if_dqinfo *) (end - sizeof *di);
+	di->dqi_bgrace = 1;
+	di->dqi_igrace = 2;
+	di->dqi_flags = 0x10001;
+	di->dqi_valid = 0x84;
+	r = syscall(SYS_quotactl, QCMD(Q_SETINFO, USRQUOTA), "/dev/bogus/", 0, di);
+	EXPECT("quotactl(QCMD(Q_SETINFO, USRQUOTA), \"/dev/bogus/\", {dqi_bgrace=1, dqi_igrace=2, dqi_flags=DQF_ROOT_SQUASH|DQF_SYS_FILE, dqi_valid=IIF_FLAGS|0x80}) = -1 ENOENT (No such file or directory)");
+
+	/* an iovec array whose second element is past the mapping */
+	struct iovec *iov = (struct iovec *) (end - sizeof *iov);
+	iov->iov_base = "abc";
+	iov->iov_len = 3;
+	r = syscall(SYS_writev, G | 0xffffffffUL, iov, 2);
+	EXPECT("writev(-1, [{iov_base=\"abc\", iov_len=3}, ... /* %p */], 2) = -1 EBADF (Bad file descriptor)", (void *) end);
+
+	/* rt_sigprocmask reads no set of another size than 8 */
+	r = syscall(SYS_rt_sigprocmask, SIG_SETMASK, end - 8, end - 16, 16);
+	EXPECT("rt_sigprocmask(SIG_SETMASK, %p, %p, 16) = -1 EINVAL (Invalid argument)", (void *) (end - 8), (void *) (end - 16));
+
+	/* remap_file_pages: prot a 64-bit word, flags as mmap's */
+	r = syscall(SYS_remap_file_pages, 0, 0, 7, 0, 0x22);
+	EXPECT("remap_file_pages(NULL, 0, PROT_READ|PROT_WRITE|PROT_EXEC, 0, MAP_PRIVATE|MAP_ANONYMOUS) = -1 EINVAL (Invalid argument)");
 	return 0;
 }

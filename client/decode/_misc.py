@@ -348,6 +348,8 @@ def _dqblk(c: C, b: bytes, nxt: bool) -> str:
     names = ("dqb_bhardlimit", "dqb_bsoftlimit", "dqb_curspace", "dqb_ihardlimit", "dqb_isoftlimit", "dqb_curinodes")
     p = [f"{n}={x}" for n, x in zip(names, v)]
     if c.abbrev:
+        if nxt:
+            p.append(f"dqb_id={struct.unpack_from('<I', b, 68)[0]}")
         p.append("...")
     else:
         p += [f"dqb_btime={v[6]}", f"dqb_itime={v[7]}", f"dqb_valid={c.fs('if_dqblk_valid').flags(v[8], c.style)}"]

@@ -51,7 +51,8 @@ CASES = {
              "futex_waitv"],
     # fam: words through pointers as [N], clone3, socket options by level and option, getpriority
     "fam": ["copy_file_range", "splice", "sendfile", "get_robust_list", "clone3", "getsockopt", "setsockopt",
-            "getpriority", "quotactl", "writev", "rt_sigprocmask", "remap_file_pages"],
+            "getpriority", "quotactl", "writev", "rt_sigprocmask", "remap_file_pages", "msgget", "msgsnd", "msgrcv",
+            "msgctl"],
 }
 # per-program gcc options
 CFLAGS = {"i386": ["-no-pie"]}

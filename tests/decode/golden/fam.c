@@ -6,13 +6,15 @@
  * cannot be read), getsockopt/setsockopt names and values by level and
  * option, getpriority's who, quotactl's QCMD() and structs, an iovec
  * array that runs into unreadable memory, rt_sigprocmask's size check,
- * remap_file_pages' flags. */
+ * remap_file_pages' flags, SysV message queues' structs and messages. */
 #include "common.h"
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <linux/types.h>
 #include <linux/quota.h>
 #include <sys/uio.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
 
 struct cargs { __u64 flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup; };
 
@@ -118,5 +120,22 @@ int main(int argc, char **argv) {
 	/* remap_file_pages: prot a 64-bit word, flags as mmap's */
 	r = syscall(SYS_remap_file_pages, 0, 0, 7, 0, 0x22);
 	EXPECT("remap_file_pages(NULL, 0, PROT_READ|PROT_WRITE|PROT_EXEC, 0, MAP_PRIVATE|MAP_ANONYMOUS) = -1 EINVAL (Invalid argument)");
+
+	/* msgsnd/msgrcv's struct msgbuf; msgctl's buffer by command */
+	int q = syscall(SYS_msgget, IPC_PRIVATE, 0600);
+	EXPECT("msgget(IPC_PRIVATE, 0600) = %d", q);
+	struct { long mtype; char mtext[8]; } *mb = (void *) (end - 16);
+	mb->mtype = 42;
+	memcpy(mb->mtext, "hello\0\1\2", 8);
+	r = syscall(SYS_msgsnd, q, mb, 6, 0);
+	EXPECT("msgsnd(%d, {mtype=42, mtext=\"hello\\0\"}, 6, 0) = 0", q);
+	r = syscall(SYS_msgrcv, q, mb, 6, 0, IPC_NOWAIT);
+	EXPECT("msgrcv(%d, {mtype=42, mtext=\"hello\\0\"}, 6, 0, IPC_NOWAIT) = 6", q);
+	struct msginfo *mi = (struct msginfo *) (end - sizeof *mi);
+	r = syscall(SYS_msgctl, q, IPC_INFO, mi);
+	EXPECT("msgctl(%d, IPC_INFO, {msgpool=%d, msgmap=%d, msgmax=%d, msgmnb=%d, msgmni=%d, msgssz=%d, msgtql=%d, msgseg=%u}) = %ld",
+	       q, mi->msgpool, mi->msgmap, mi->msgmax, mi->msgmnb, mi->msgmni, mi->msgssz, mi->msgtql, mi->msgseg, r);
+	r = syscall(SYS_msgctl, q, IPC_RMID, NULL);
+	EXPECT("msgctl(%d, IPC_RMID, NULL) = 0", q);
 	return 0;
 }

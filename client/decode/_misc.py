@@ -133,11 +133,25 @@ def _sched_setaffinity(c: C):
     return [c.pid(0), c.lu(1), cs]
 
 
-@syscall("seccomp")
+@syscall("seccomp", entry=2)
 def _seccomp(c: C):
+    """The third argument by operation: a filter program `{len=N,
+    filter=ADDR}` (its instructions are behind a second pointer, printed
+    under -v by strace: the address here), GET_ACTION_AVAIL's action word
+    (read at entry), GET_NOTIF_SIZES' sizes (at exit)."""
     op = c.uint(0)
     flags = c.flags(1, "seccomp_filter_flags") if op == 1 else c.x(1)
-    return [c.xval(0, "seccomp_ops"), flags, c.ptr(2)]
+    arg = c.ptr(2)
+    v = c.m(2, 1 if op == 3 else 0)
+    b = bytes(v) if isinstance(v, (bytes, bytearray)) and c.ulong(2) and c.pers == 0 else b""
+    if op == 1 and len(b) >= 16:  # struct sock_fprog
+        arg = f"{{len={struct.unpack_from('<H', b)[0]}, filter={hexa(struct.unpack_from('<Q', b, 8)[0]) if struct.unpack_from('<Q', b, 8)[0] else 'NULL'}}}"
+    elif op == 2 and len(b) >= 4:  # SECCOMP_GET_ACTION_AVAIL
+        arg = f"[{c.fs('seccomp_ret_action').xval(struct.unpack_from('<I', b)[0], c.style)}]"
+    elif op == 3 and c.ok and len(b) >= 6:  # SECCOMP_GET_NOTIF_SIZES
+        n, r, d = struct.unpack_from("<3H", b)
+        arg = f"{{seccomp_notif={n}, seccomp_notif_resp={r}, seccomp_data={d}}}"
+    return [c.xval(0, "seccomp_ops"), flags, arg]
 
 
 @syscall("ptrace")
@@ -420,3 +434,11 @@ def _quotactl(c: C):
 def _quotactl_fd(c: C):
     cmd = c.uint(1)
     return [c.fd(0), _qcmd(c, cmd)] + _quota_args(c, cmd >> 8, 2, 3)
+
+
+@syscall("sethostname")
+def _sethostname(c: C):
+    """A name longer than the kernel takes (__NEW_UTS_LEN, 64) prints as
+    its address; the length is an unsigned int."""
+    n = c.uint(1)
+    return [c.ptr(0) if n > 64 else c.buf(0, n, phase=0), str(n)]

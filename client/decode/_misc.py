@@ -436,7 +436,7 @@ def _quotactl_fd(c: C):
     return [c.fd(0), _qcmd(c, cmd)] + _quota_args(c, cmd >> 8, 2, 3)
 
 
-@syscall("sethostname")
+@syscall("sethostname", "setdomainname")
 def _sethostname(c: C):
     """A name longer than the kernel takes (__NEW_UTS_LEN, 64) prints as
     its address; the length is an unsigned int."""

@@ -137,5 +137,11 @@ int main(int argc, char **argv) {
 	       q, mi->msgpool, mi->msgmap, mi->msgmax, mi->msgmnb, mi->msgmni, mi->msgssz, mi->msgtql, mi->msgseg, r);
 	r = syscall(SYS_msgctl, q, IPC_RMID, NULL);
 	EXPECT("msgctl(%d, IPC_RMID, NULL) = 0", q);
+
+	/* sethostname: a name longer than 64 bytes is its address */
+	r = syscall(SYS_sethostname, NULL, G | 64);
+	EXPECT("sethostname(NULL, 64) = -1 EFAULT (Bad address)");
+	r = syscall(SYS_sethostname, end - 65, 65);
+	EXPECT("sethostname(%p, 65) = -1 EINVAL (Invalid argument)", (void *) (end - 65));
 	return 0;
 }

@@ -105,7 +105,8 @@ def rusage_text(c: C, b: bytes, i: int) -> str:
         return head + ", ...}"
     names = ("ru_maxrss", "ru_ixrss", "ru_idrss", "ru_isrss", "ru_minflt", "ru_majflt", "ru_nswap", "ru_inblock",
              "ru_oublock", "ru_msgsnd", "ru_msgrcv", "ru_nsignals", "ru_nvcsw", "ru_nivcsw")
-    return head + ", " + ", ".join(f"{n}={x}" for n, x in zip(names, v[4:])) + "}"
+    u = struct.unpack_from("<14Q", b, 32)  # the counters: unsigned longs as strace prints them
+    return head + ", " + ", ".join(f"{n}={x}" for n, x in zip(names, u)) + "}"
 
 
 @syscall("getrusage", entry=1)
@@ -442,3 +443,15 @@ def _sethostname(c: C):
     its address; the length is an unsigned int."""
     n = c.uint(1)
     return [c.ptr(0) if n > 64 else c.buf(0, n, phase=0), str(n)]
+
+
+@register_struct("sysctl_args")
+def sysctl_args_text(c: C, b: bytes, i: int) -> str:
+    """struct __sysctl_args (the name array itself is not read: its address)."""
+    name, nlen, old, oldlenp, new, newlen = struct.unpack_from("<QixxxxQQQQ", b)
+
+    def p(v: int) -> str:
+        return hexa(v) if v else "NULL"
+
+    return (f"{{name={p(name)}, nlen={nlen}, oldval={p(old)}, oldlenp={p(oldlenp)}, newval={p(new)}, "
+            f"newlen={newlen}}}")

@@ -133,6 +133,20 @@ def _setsockopt(c: C):
     return [c.fd(0), c.xval(1, "sockopt_layers"), _optname(c, lvl, c.int(2)), _setopt_value(c, lvl, c.uint(2), ln), str(ln)]
 
 
+def _icmp_filter(c: C, b: bytes, ln: int) -> str:
+    """struct icmp_filter: the types it filters, `~[...]` for those it does
+    not when more than half of the 32 bits are set (strace's rule)."""
+    k = min(ln, 4)
+    if ln <= 0 or len(b) < k:
+        return c.ptr(3)
+    data = int.from_bytes(b[:k].ljust(4, b"\xff"), "little")
+    neg = bin(data).count("1") > 16
+    if neg:
+        data = ~data & 0xFFFFFFFF
+    fs = c.fs("icmp_filter_types")
+    return ("~" if neg else "") + "[" + " ".join(fs.xval(n, c.style) for n in range(32) if data >> n & 1) + "]"
+
+
 def _setopt_value(c: C, lvl: int, opt: int, ln: int) -> str:
     """The value setsockopt is given, as strace's print_setsockopt: an int
     for the int-like options (shorter: the address), else an int when
@@ -147,6 +161,8 @@ def _setopt_value(c: C, lvl: int, opt: int, ln: int) -> str:
         return _txrehash(c, b) if ln >= 4 and len(b) >= 4 else c.ptr(3)
     if (lvl == 1 and opt in _INT_SO) or lvl == 270:
         return f"[{struct.unpack_from('<i', b)[0]}]" if ln >= 4 and len(b) >= 4 else c.ptr(3)
+    if lvl == 255 and opt == 1:  # ICMP_FILTER: the ICMP types as a bit set
+        return _icmp_filter(c, b, ln)
     if ln == 4:
         return f"[{struct.unpack_from('<i', b)[0]}]" if len(b) >= 4 else c.ptr(3)
     if ln < 0 or len(b) < min(ln, c.opts.strsize):

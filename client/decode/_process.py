@@ -48,8 +48,13 @@ def _clone(c: C):
     # x86_64 order: flags, stack, parent_tid, child_tid, tls
     fl = c.ulong(0)
     out = [f"child_stack={c.ptr(1)}", f"flags={clone_flags(c, fl)}"]
-    if fl & (0x100000 | 0x1000):  # CLONE_PARENT_SETTID, CLONE_PIDFD (the pidfd goes there)
+    if fl & 0x100000:  # CLONE_PARENT_SETTID
         out.append(f"parent_tid={_written_int(c, 2)}")
+    elif fl & 0x1000:  # CLONE_PIDFD: the pidfd goes there, named under -y
+        v = _written_int(c, 2)
+        if v.startswith("[") and c.dec._anyfd:
+            v = f"[{c.dec.fd_text(int(v[1:-1]), c.tid)}]"
+        out.append(f"parent_tid={v}")
     if fl & 0x80000:
         out.append(f"tls={c.ptr(4)}")
     if fl & (0x1000000 | 0x200000):

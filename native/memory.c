@@ -158,10 +158,10 @@ static void tr_mp_array_fix(struct tr_buf *b, size_t hp, unsigned int old, unsig
 static void tr_fetch_strarr(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr,
 			    size_t maxel, size_t strsize, size_t room, int psize)
 {
-	uint64_t *keep = NULL;
+	uint64_t *keep = NULL, cut_at = 0;
 	unsigned char chunk[TR_PAGE];
 	size_t total = 0, nkeep = 0, hp, i;
-	int done = 0, first = 1;
+	int done = 0, first = 1, cut = 0;
 
 	/* a string takes 3 bytes at least (an empty one) */
 	if (maxel > room / 3)
@@ -187,6 +187,11 @@ static void tr_fetch_strarr(struct tr_loop *L, struct tr_task *t, struct tr_buf 
 				tr_mp_int(b, n < 0 ? n : -EFAULT);
 				return;
 			}
+			/* the array runs into unreadable memory before its NULL:
+			 * a last [address] element says where (strace's
+			 * `... ADDR-comment`, an environment's `unterminated`) */
+			cut = 1;
+			cut_at = addr;
 			break;
 		}
 		first = 0;
@@ -206,20 +211,32 @@ static void tr_fetch_strarr(struct tr_loop *L, struct tr_task *t, struct tr_buf 
 		addr += n;
 	}
 	hp = b->len;
-	tr_mp_array(b, 1 + nkeep);
+	tr_mp_array(b, 1 + nkeep + cut);
 	tr_mp_uint(b, total);
 	for (i = 0; i < nkeep; i++) {
-		size_t used = b->len - hp, lim = strsize;
+		size_t used = b->len - hp, lim = strsize, at = b->len;
+		unsigned char m;
 
 		/* a string's value: bin header (5 at most), bytes, NUL */
-		if (used + 8 > room)
+		if (used + 16 > room)
 			break;
 		if (lim > room - used - 6)
 			lim = room - used - 6;
 		tr_fetch_cstr(L, t, b, keep[i], lim);
+		/* a string that cannot be read: its pointer instead of -errno
+		 * (strace prints the pointer) */
+		m = b->len > at && !b->overflow ? b->p[at] : 0;
+		if (m >= 0xe0 || (m >= 0xd0 && m <= 0xd3)) {
+			b->len = at;
+			tr_mp_uint(b, keep[i]);
+		}
 	}
-	if (i < nkeep)
-		tr_mp_array_fix(b, hp, 1 + nkeep, 1 + i);
+	if (i < nkeep) {
+		tr_mp_array_fix(b, hp, 1 + nkeep + cut, 1 + i);
+	} else if (cut) {
+		tr_mp_array(b, 1);
+		tr_mp_uint(b, cut_at);
+	}
 	free(keep);
 }
 

@@ -385,17 +385,23 @@ class C:
         if not isinstance(v, list) or not v or not isinstance(v[0], int):
             return self.ptr(i)
         total, items = v[0], v[1:]
+        cut = None
+        if items and isinstance(items[-1], list):  # the array ran into unreadable memory there
+            cut, items = items[-1][0] if items[-1] else None, items[:-1]
         out = []
         for n, s in enumerate(items):
             if self.abbrev and n >= self.opts.strsize:
                 break
             if isinstance(s, int):
-                out.append(ptr(0) if s == 0 else "?")
+                # a string that cannot be read: its pointer (older records: -errno)
+                out.append(ptr(0) if s == 0 else hexa(s) if s > 0 else "?")
             else:
                 out.append(quote_cstr(bytes(s), self.opts.strsize, self.opts.xflag))
         text = "[" + ", ".join(out)
         if total > len(out):
             text += ", ..." if out else "..."
+        elif cut is not None:
+            text += (", " if out else "") + f"... /* {cut:#x} */"
         return text + "]"
 
     def env(self, i: int) -> str:
@@ -404,7 +410,8 @@ class C:
             return "NULL"
         v = self.m(i, 0)
         if self.abbrev and isinstance(v, list) and v:
-            return f"{self.ptr(i)} /* {v[0]} var{'s' if v[0] != 1 else ''} */"
+            cut = ", unterminated" if isinstance(v[-1], list) else ""
+            return f"{self.ptr(i)} /* {v[0]} var{'s' if v[0] != 1 else ''}{cut} */"
         return self.strarr(i) if isinstance(v, list) else self.ptr(i)
 
     def iovec(self, i: int, count: int, total: int | None = None) -> str:

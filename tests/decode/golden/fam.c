@@ -6,7 +6,8 @@
  * cannot be read), getsockopt/setsockopt names and values by level and
  * option, getpriority's who, quotactl's QCMD() and structs, an iovec
  * array that runs into unreadable memory, rt_sigprocmask's size check,
- * remap_file_pages' flags, SysV message queues' structs and messages. */
+ * remap_file_pages' flags, SysV message queues' structs and messages,
+ * execve's unreadable argument strings and arrays. */
 #include "common.h"
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -143,5 +144,17 @@ int main(int argc, char **argv) {
 	EXPECT("sethostname(NULL, 64) = -1 EFAULT (Bad address)");
 	r = syscall(SYS_sethostname, end - 65, 65);
 	EXPECT("sethostname(%p, 65) = -1 EINVAL (Invalid argument)", (void *) (end - 65));
+
+	/* execve: an argument that cannot be read is its pointer; an array that
+	 * runs into unreadable memory ends with its address (an environment:
+	 * `unterminated`) */
+	char **av = (char **) (end - 3 * sizeof(char *));
+	av[0] = "a";
+	av[1] = (char *) -1L;
+	char **ev = av + 2; /* the environment is the array's last element */
+	ev[0] = "X=1";
+	r = syscall(SYS_execve, "/nonexistent/x", av, ev);
+	EXPECT("execve(\"/nonexistent/x\", [\"a\", 0xffffffffffffffff, \"X=1\", ... /* %p */], %p /* 1 var, unterminated */) = -1 ENOENT (No such file or directory)",
+	       (void *) end, (void *) ev);
 	return 0;
 }

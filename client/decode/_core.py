@@ -605,11 +605,11 @@ def generic_arg(c: C, i: int, a) -> str:
         el = ARRAYS.get(a.ref)
         if el is None or c.pers == 1:
             return c.ptr(i)
-        if a.dir == "out" and not c.ok:
-            return c.ptr(i)
         n = _arg_len(c, a)
         if isinstance(a.len, int) and c.sc is not None and c.sc.args[a.len].kind in ("int", "uint"):
             n = c.uint(a.len)  # a count the kernel takes as an (unsigned) int
+        if a.dir == "out" and not c.ok and not (n == 0 and isinstance(a.len, int) and c.ulong(i)):
+            return c.ptr(i)  # (an empty array prints `[]` whatever the call did, as strace's print_array)
         return c.array(i, n or 0, el[0], el[1], 1 if a.dir == "out" else 0, el[2])
     if k == "strarr":
         return c.env(i) if a.ref == "env" else c.strarr(i)

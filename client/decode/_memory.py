@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from ._core import C, syscall
+import errno
+import struct
+
+from ._core import C, array, syscall
 from ._fmt import comment, hexa
 
 
@@ -128,3 +131,26 @@ def _get_mempolicy(c: C):
         mode = c.ptr(0)
     nodes = nodemask(c, 1, c.ulong(2), 1) if c.ok else c.ptr(1)
     return [mode, nodes, c.lu(2), c.ptr(3), c.flags(4, "get_mempolicy_flags")]
+
+
+# move_pages' arrays (the generic array printer: -s elements, `... /* ADDR */`
+# where memory ends): page addresses, target nodes, and each page's status
+# the call wrote (a node, or -errno by name)
+@array("page_ptr", 8)
+def _page_ptr(c: C, b: bytes) -> str:
+    v = struct.unpack_from("<Q", b)[0]
+    return hexa(v) if v else "NULL"
+
+
+@array("node_id", 4)
+def _node_id(c: C, b: bytes) -> str:
+    return str(struct.unpack_from("<i", b)[0])
+
+
+@array("page_status", 4)
+def _page_status(c: C, b: bytes) -> str:
+    v = struct.unpack_from("<i", b)[0]
+    name = errno.errorcode.get(-v) if v < 0 else None
+    if not name or c.style == "raw":
+        return str(v)
+    return f"{v} /* -{name} */" if c.style == "verbose" else f"-{name}"

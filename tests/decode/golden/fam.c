@@ -7,7 +7,7 @@
  * option, getpriority's who, quotactl's QCMD() and structs, an iovec
  * array that runs into unreadable memory, rt_sigprocmask's size check,
  * remap_file_pages' flags, SysV message queues' structs and messages,
- * execve's unreadable argument strings and arrays. */
+ * execve's unreadable argument strings and arrays, move_pages' arrays. */
 #include "common.h"
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -156,5 +156,15 @@ int main(int argc, char **argv) {
 	r = syscall(SYS_execve, "/nonexistent/x", av, ev);
 	EXPECT("execve(\"/nonexistent/x\", [\"a\", 0xffffffffffffffff, \"X=1\", ... /* %p */], %p /* 1 var, unterminated */) = -1 ENOENT (No such file or directory)",
 	       (void *) end, (void *) ev);
+
+	/* move_pages' arrays: pages and nodes at entry, the status written */
+	void **pg = (void **) (end - 16);
+	int *st = (int *) (end - 8);
+	r = syscall(SYS_move_pages, 0, 0, pg, NULL, st, 2);
+	EXPECT("move_pages(0, 0, [], NULL, [], MPOL_MF_MOVE) = %ld", r);
+	pg[0] = page;
+	page[0] = 1;
+	r = syscall(SYS_move_pages, 0, 1, pg, NULL, st, 2);
+	EXPECT("move_pages(0, 1, [%p], NULL, [%d], MPOL_MF_MOVE) = %ld", (void *) page, st[0], r);
 	return 0;
 }

@@ -39,7 +39,7 @@ ARRAY_MAX_BYTES = 1 << 16
 # (clone_args, open_how: what strace reads of a versioned struct, its own
 # size and the bytes past it it checks for zeros)
 BUF_BOUNDS = {"path": PATH_MAX, "sockaddr": 128, "linux_dirent": ARRAY_MAX_BYTES, "linux_dirent64": ARRAY_MAX_BYTES,
-              "clone_args": 256, "open_how": 256}
+              "clone_args": 256, "open_how": 256, "mount_attr": 256}
 # a socket call's data (send, sendto, recv, recvfrom): on a netlink socket
 # it is decoded as messages, whose -s limit counts messages and attributes,
 # not bytes; which socket it is is known only when the call is decoded

@@ -576,6 +576,8 @@ def generic_arg(c: C, i: int, a) -> str:
     m = _BY_INDEX.get(k)
     if m is not None:
         return getattr(c, m)(i)
+    if k == "buf" and a.ref in STRUCTS:  # a versioned struct the call reads (its length an argument)
+        return c.struct(i, a.ref, 1 if a.dir == "out" else 0, need_ok=a.dir == "out")
     if k == "buf":
         if a.dir == "out":
             n = _arg_len(c, a)
@@ -710,6 +712,8 @@ def _arg_expr(i: int, a) -> str:
         if a.dir == "out":
             return f"c.outstruct({i}, {a.ref!r})"
         return f"c.struct({i}, {a.ref!r}, {0 if a.dir == 'in' else None})"
+    if a.kind == "buf" and a.ref in STRUCTS:
+        return f"_generic(c, {i}, _args[{i}])"
     if a.kind == "buf" and a.dir == "out" and a.len == "ret":
         return f"c.outbuf({i})"
     if a.kind == "buf" and a.dir != "out" and isinstance(a.len, int):

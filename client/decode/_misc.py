@@ -205,6 +205,16 @@ def _request_key(c: C):
     return [c.cstr(0), c.cstr(1), c.cstr(2), keyring(c, 3)]
 
 
+@register_struct("landlock_path_beneath")
+def landlock_path_beneath_text(c: C, b: bytes, i: int) -> str:
+    """landlock_add_rule's LANDLOCK_RULE_PATH_BENEATH attributes (other
+    rule types: the address)."""
+    if c.uint(1) != 1:
+        return c.ptr(i)
+    acc, fd = struct.unpack_from("<Qi", b)
+    return f"{{allowed_access={c.fs('landlock_ruleset_access_fs').flags(acc, c.style)}, parent_fd={c.dec.fd_text(fd, c.tid)}}}"
+
+
 @syscall("landlock_create_ruleset")
 def _landlock_create_ruleset(c: C):
     """The attributes are read only when their size holds handled_access_fs."""

@@ -86,21 +86,26 @@ _CLONE_PIDFD, _CLONE_PARENT_SETTID, _CLONE_SETTLS = 0x1000, 0x100000, 0x80000
 _CLONE_TID_FLAGS, _CLONE_INTO_CGROUP = 0x1000000 | 0x200000, 0x200000000
 
 
-def _clone_tail(c: C, b: bytes, size: int) -> str | None:
-    """The bytes past the struct strace knows, up to the size given (at
-    most a page), as its print_nonzero_bytes: None when all are zero,
-    `???` when they cannot be read, else in hex with their offsets."""
-    if size <= _CLONE_ARGS_SIZE:
+def nonzero_tail(c: C, b: bytes, known: int, size: int) -> str | None:
+    """The bytes of a versioned struct past the `known` size strace
+    knows, up to the size given (at most a page), as its
+    print_nonzero_bytes: None when all are zero, `???` when they cannot
+    be read, else in hex with their offsets (clone_args, mount_attr)."""
+    if size <= known:
         return None
     end = min(size, 4096)
-    tail = b[_CLONE_ARGS_SIZE:end]
-    if len(b) < min(end, 256):  # (the fetch reads 256 bytes at most)
+    tail = b[known:end]
+    if len(b) < min(end, 256):  # (the fetch reads 256 bytes at most: bpfgen's BUF_BOUNDS)
         return "???"
     if not any(tail):
         return None
     shown = tail[:c.opts.strsize]
-    return (f"/* bytes {_CLONE_ARGS_SIZE}..{end - 1} */ " + quote(shown, c.opts.xflag, force_hex=True)
-            + ("..." if len(shown) < end - _CLONE_ARGS_SIZE else ""))
+    return (f"/* bytes {known}..{end - 1} */ " + quote(shown, c.opts.xflag, force_hex=True)
+            + ("..." if len(shown) < end - known else ""))
+
+
+def _clone_tail(c: C, b: bytes, size: int) -> str | None:
+    return nonzero_tail(c, b, _CLONE_ARGS_SIZE, size)
 
 
 def _clone3_fields(c: C, b: bytes) -> tuple[list, int] | None:

@@ -625,9 +625,11 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 			need = lim && strsize + 16 > (room - 16) / lim ? room : 16 + lim * (strsize + 16);
 			break;
 		case TR_OP_IOVEC: /* [base, len, data] each: 32 bytes and the data */
-			len = op->len_src <= 5 ? t->args[op->len_src] : lim;
-			if (len > lim)
-				len = lim;
+			/* one element more than -s shows: strace reads it to say
+			 * `...` or, unreadable, `... ADDR-comment` */
+			len = op->len_src <= 5 ? t->args[op->len_src] : lim + 1;
+			if (len > lim + 1)
+				len = lim + 1;
 			if (len > (room - 64) / 32)
 				len = (room - 64) / 32;
 			if (cap > room - 64 - len * 32)

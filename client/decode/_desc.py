@@ -11,7 +11,7 @@ from ._fmt import hexa
 
 @syscall("readv", entry=1)
 def _readv(c: C):
-    return [c.fd(0), c.iovec(1, c.ulong(2), c.rval) if c.ok else c.ptr(1), c.lu(2)]
+    return [c.fd(0), c.iovec(1, c.ulong(2), c.rval) if c.ok else _iov_addrs(c, 1, c.ulong(2)), c.lu(2)]
 
 
 @syscall("writev")
@@ -19,9 +19,9 @@ def _writev(c: C):
     return [c.fd(0), c.iovec(1, c.ulong(2)), c.lu(2)]
 
 
-@syscall("preadv2", entry=1)
+@syscall("preadv", "preadv2", entry=1)
 def _preadv(c: C):
-    out = [c.fd(0), c.iovec(1, c.ulong(2), c.rval) if c.ok else c.ptr(1), c.lu(2), c.ld(3)]
+    out = [c.fd(0), c.iovec(1, c.ulong(2), c.rval) if c.ok else _iov_addrs(c, 1, c.ulong(2)), c.lu(2), c.ld(3)]
     return out + ([c.flags(5, "rwf_flags")] if c.name == "preadv2" else [])
 
 
@@ -184,3 +184,28 @@ def mq_attr_text(c: C, b: bytes, i: int) -> str:
     flags, maxmsg, msgsize, curmsgs = struct.unpack_from("<Qqqq", b)
     f = hexa(flags) if c.name == "mq_open" else c.fs("mq_attr_flags").flags(flags, c.style)
     return f"{{mq_flags={f}, mq_maxmsg={maxmsg}, mq_msgsize={msgsize}, mq_curmsgs={curmsgs}}}"
+
+
+def _iov_addrs(c: C, i: int, count: int, phase: int = 0) -> str:
+    """An iovec array whose bases print as addresses (another process's
+    memory, or a read that failed)."""
+    v = c.m(i, phase)
+    if not c.ulong(i):
+        return "NULL"
+    if not isinstance(v, list) or not v or not isinstance(v[0], list):
+        return "[]" if count == 0 and isinstance(v, list) else c.ptr(i)
+    return c.iovec_list([[e[0], e[1], None] if isinstance(e, list) else e for e in v], count, None, c.ulong(i))
+
+
+@syscall("process_vm_readv", entry=1)
+def _process_vm_readv(c: C):
+    """The local vectors at exit: their data up to what was read, or their
+    addresses when the call failed; the remote ones as addresses."""
+    n = c.ulong(2)
+    local = c.iovec(1, n, c.rval) if c.ok else _iov_addrs(c, 1, n)
+    return [c.pid(0), local, c.lu(2), _iov_addrs(c, 3, c.ulong(4)), c.lu(4), c.lu(5)]
+
+
+@syscall("process_vm_writev")
+def _process_vm_writev(c: C):
+    return [c.pid(0), c.iovec(1, c.ulong(2)), c.lu(2), _iov_addrs(c, 3, c.ulong(4)), c.lu(4), c.lu(5)]

@@ -52,7 +52,7 @@ CASES = {
     # fam: words through pointers as [N], clone3, socket options by level and option, getpriority
     "fam": ["copy_file_range", "splice", "sendfile", "get_robust_list", "clone3", "getsockopt", "setsockopt",
             "getpriority", "quotactl", "writev", "rt_sigprocmask", "remap_file_pages", "msgget", "msgsnd", "msgrcv",
-            "msgctl", "sethostname", "execve", "move_pages"],
+            "msgctl", "sethostname", "execve", "move_pages", "preadv", "process_vm_writev"],
 }
 # per-program gcc options
 CFLAGS = {"i386": ["-no-pie"]}

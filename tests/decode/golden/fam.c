@@ -7,7 +7,8 @@
  * option, getpriority's who, quotactl's QCMD() and structs, an iovec
  * array that runs into unreadable memory, rt_sigprocmask's size check,
  * remap_file_pages' flags, SysV message queues' structs and messages,
- * execve's unreadable argument strings and arrays, move_pages' arrays. */
+ * execve's unreadable argument strings and arrays, move_pages' arrays,
+ * iovecs as addresses (a failed preadv, process_vm_writev's remote ones). */
 #include "common.h"
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -166,5 +167,18 @@ int main(int argc, char **argv) {
 	page[0] = 1;
 	r = syscall(SYS_move_pages, 0, 1, pg, NULL, st, 2);
 	EXPECT("move_pages(0, 1, [%p], NULL, [%d], MPOL_MF_MOVE) = %ld", (void *) page, st[0], r);
+
+	/* readv-family vectors when the call fails: their addresses; another
+	 * process's vectors (process_vm_writev): addresses */
+	struct iovec *rv = (struct iovec *) (end - sizeof *rv);
+	rv->iov_base = page;
+	rv->iov_len = 8;
+	r = syscall(SYS_preadv, G | 0xffffffffUL, rv, 1, 0, 0);
+	EXPECT("preadv(-1, [{iov_base=%p, iov_len=8}], 1, 0) = -1 EBADF (Bad file descriptor)", (void *) page);
+	memcpy(page, "xyz", 3);
+	struct iovec lv = { page, 3 };
+	r = syscall(SYS_process_vm_writev, 0, &lv, 1, rv, 1, 0);
+	EXPECT("process_vm_writev(0, [{iov_base=\"xyz\", iov_len=3}], 1, [{iov_base=%p, iov_len=8}], 1, 0) = %s",
+	       (void *) page, r >= 0 ? "3" : errno == ESRCH ? "-1 ESRCH (No such process)" : "-1 EPERM (Operation not permitted)");
 	return 0;
 }

@@ -158,10 +158,10 @@ static void tr_mp_array_fix(struct tr_buf *b, size_t hp, unsigned int old, unsig
 static void tr_fetch_strarr(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr,
 			    size_t maxel, size_t strsize, size_t room, int psize)
 {
-	uint64_t *keep = NULL;
+	uint64_t *keep = NULL, cut_at = 0;
 	unsigned char chunk[TR_PAGE];
 	size_t total = 0, nkeep = 0, hp, i;
-	int done = 0, first = 1;
+	int done = 0, first = 1, cut = 0;
 
 	/* a string takes 3 bytes at least (an empty one) */
 	if (maxel > room / 3)
@@ -187,6 +187,11 @@ static void tr_fetch_strarr(struct tr_loop *L, struct tr_task *t, struct tr_buf 
 				tr_mp_int(b, n < 0 ? n : -EFAULT);
 				return;
 			}
+			/* the array runs into unreadable memory before its NULL:
+			 * a last [address] element says where (strace's
+			 * `... ADDR-comment`, an environment's `unterminated`) */
+			cut = 1;
+			cut_at = addr;
 			break;
 		}
 		first = 0;
@@ -206,20 +211,32 @@ static void tr_fetch_strarr(struct tr_loop *L, struct tr_task *t, struct tr_buf 
 		addr += n;
 	}
 	hp = b->len;
-	tr_mp_array(b, 1 + nkeep);
+	tr_mp_array(b, 1 + nkeep + cut);
 	tr_mp_uint(b, total);
 	for (i = 0; i < nkeep; i++) {
-		size_t used = b->len - hp, lim = strsize;
+		size_t used = b->len - hp, lim = strsize, at = b->len;
+		unsigned char m;
 
 		/* a string's value: bin header (5 at most), bytes, NUL */
-		if (used + 8 > room)
+		if (used + 16 > room)
 			break;
 		if (lim > room - used - 6)
 			lim = room - used - 6;
 		tr_fetch_cstr(L, t, b, keep[i], lim);
+		/* a string that cannot be read: its pointer instead of -errno
+		 * (strace prints the pointer) */
+		m = b->len > at && !b->overflow ? b->p[at] : 0;
+		if (m >= 0xe0 || (m >= 0xd0 && m <= 0xd3)) {
+			b->len = at;
+			tr_mp_uint(b, keep[i]);
+		}
 	}
-	if (i < nkeep)
-		tr_mp_array_fix(b, hp, 1 + nkeep, 1 + i);
+	if (i < nkeep) {
+		tr_mp_array_fix(b, hp, 1 + nkeep + cut, 1 + i);
+	} else if (cut) {
+		tr_mp_array(b, 1);
+		tr_mp_uint(b, cut_at);
+	}
 	free(keep);
 }
 
@@ -249,13 +266,25 @@ static unsigned char *tr_peek_array(struct tr_task *t, struct tr_buf *b, uint64_
 static void tr_fetch_iovec(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr, size_t cnt,
 			   size_t remaining, size_t strsize, size_t cap, int psize)
 {
-	size_t isz = 2 * psize, n;
-	unsigned char *v = tr_peek_array(t, b, addr, cnt, isz);
+	size_t isz = 2 * psize, n, got;
+	unsigned char *v = malloc(cnt * isz + 1);
+	ssize_t r;
 
-	if (!v)
+	if (!v) {
+		tr_mp_int(b, -ENOMEM);
 		return;
-	tr_mp_array(b, cnt);
-	for (size_t i = 0; i < cnt; i++) {
+	}
+	/* the elements that can be read; where the array runs into unreadable
+	 * memory, an -EFAULT element ends it (strace's `... ADDR-comment`) */
+	r = cnt ? tr_peek(t, v, addr, cnt * isz) : 0;
+	got = r > 0 ? (size_t)r / isz : 0;
+	if (r < 0 || (cnt && !got)) {
+		free(v);
+		tr_mp_int(b, r < 0 ? r : -EFAULT);
+		return;
+	}
+	tr_mp_array(b, got + (got < cnt));
+	for (size_t i = 0; i < got; i++) {
 		uint64_t base = 0, len = 0;
 
 		memcpy(&base, v + i * isz, psize);
@@ -265,13 +294,15 @@ static void tr_fetch_iovec(struct tr_loop *L, struct tr_task *t, struct tr_buf *
 		tr_mp_uint(b, len);
 		n = len < remaining ? len : remaining;
 		remaining -= n;
-		if (n > strsize)
-			n = strsize;
+		if (n > strsize) /* one byte more, as strace reads it: unreadable, the address */
+			n = strsize + 1;
 		if (n > cap)
 			n = cap;
 		cap -= n;
 		tr_fetch_buf(L, t, b, base, n);
 	}
+	if (got < cnt)
+		tr_mp_int(b, -EFAULT);
 	free(v);
 }
 
@@ -594,9 +625,11 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 			need = lim && strsize + 16 > (room - 16) / lim ? room : 16 + lim * (strsize + 16);
 			break;
 		case TR_OP_IOVEC: /* [base, len, data] each: 32 bytes and the data */
-			len = op->len_src <= 5 ? t->args[op->len_src] : lim;
-			if (len > lim)
-				len = lim;
+			/* one element more than -s shows: strace reads it to say
+			 * `...` or, unreadable, `... ADDR-comment` */
+			len = op->len_src <= 5 ? t->args[op->len_src] : lim + 1;
+			if (len > lim + 1)
+				len = lim + 1;
 			if (len > (room - 64) / 32)
 				len = (room - 64) / 32;
 			if (cap > room - 64 - len * 32)

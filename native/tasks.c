@@ -61,8 +61,9 @@ static void tr_hash_grow(struct tr_loop *L)
 }
 
 /* The last of the ids on an NSpid:/NStgid: line (the innermost pid
- * namespace's), or 0 when the line holds one id (no namespace of its own). */
-static int tr_inner_id(const char *q)
+ * namespace's), or 0 when the line holds no more than `depth` ids (the task
+ * lives in the namespace /proc's reader does: none of its own). */
+static int tr_inner_id(const char *q, int depth)
 {
 	const char *e = strchr(q, '\n'), *last = NULL;
 	int cnt = 0;
@@ -77,16 +78,78 @@ static int tr_inner_id(const char *q)
 		while (*q >= '0' && *q <= '9')
 			q++;
 	}
-	return cnt > 1 ? atoi(last) : 0;
+	return cnt > depth ? atoi(last) : 0;
+}
+
+/* How deep our pid namespace is below /proc's: 1 when /proc is ours; more
+ * when we run in a pid namespace without a /proc of its own (`unshare -pf`,
+ * as strace's test suite runs it). Read once. */
+static int tr_proc_depth(void)
+{
+	static int depth;
+	char buf[2048], *s;
+	ssize_t n;
+	int fd;
+
+	if (depth)
+		return depth;
+	depth = 1;
+	fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return depth;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n > 0) {
+		buf[n] = 0;
+		s = strstr(buf, "\nNSpid:");
+		int cnt = 0;
+
+		for (s = s ? s + 7 : NULL; s && *s && *s != '\n'; s++)
+			cnt += (*s < '0' || *s > '9') && s[1] >= '0' && s[1] <= '9';
+		if (cnt > 1)
+			depth = cnt;
+	}
+	return depth;
+}
+
+/* /proc is not ours: /proc/TID is another process. A pidfd's fdinfo (tid
+ * as we number it) holds the task's ids down from /proc's namespace. Only
+ * a thread-group leader has a pidfd on kernels before 6.9: a thread's ids
+ * stay unknown (printed untranslated). */
+static void tr_read_nspid_pidfd(struct tr_task *t, int depth)
+{
+	char path[64], buf[512], *s;
+	int pfd, fd, id;
+	ssize_t n;
+
+	pfd = (int)syscall(SYS_pidfd_open, t->tid, 0);
+	if (pfd < 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pfd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		close(fd);
+	close(pfd);
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	s = strstr(buf, "\nNSpid:");
+	if (s && (id = tr_inner_id(s + 7, depth)))
+		t->ns_tid = t->ns_tgid = id;
 }
 
 /* Tgid and the innermost pid-namespace ids from /proc/TID/status. */
 static void tr_read_status(struct tr_task *t)
 {
 	char path[64], buf[2048], *s;
-	int fd;
+	int fd, depth = tr_proc_depth();
 	ssize_t n;
 
+	if (depth > 1) {
+		tr_read_nspid_pidfd(t, depth);
+		return;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/status", t->tid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -100,10 +163,10 @@ static void tr_read_status(struct tr_task *t)
 	if (s)
 		t->tgid = atoi(s + 6);
 	s = strstr(buf, "\nNStgid:");
-	if (s && (n = tr_inner_id(s + 8)))
+	if (s && (n = tr_inner_id(s + 8, 1)))
 		t->ns_tgid = n;
 	s = strstr(buf, "\nNSpid:");
-	if (s && (n = tr_inner_id(s + 7)))
+	if (s && (n = tr_inner_id(s + 7, 1)))
 		t->ns_tid = n;
 }
 

@@ -385,17 +385,23 @@ class C:
         if not isinstance(v, list) or not v or not isinstance(v[0], int):
             return self.ptr(i)
         total, items = v[0], v[1:]
+        cut = None
+        if items and isinstance(items[-1], list):  # the array ran into unreadable memory there
+            cut, items = items[-1][0] if items[-1] else None, items[:-1]
         out = []
         for n, s in enumerate(items):
             if self.abbrev and n >= self.opts.strsize:
                 break
             if isinstance(s, int):
-                out.append(ptr(0) if s == 0 else "?")
+                # a string that cannot be read: its pointer (older records: -errno)
+                out.append(ptr(0) if s == 0 else hexa(s) if s > 0 else "?")
             else:
                 out.append(quote_cstr(bytes(s), self.opts.strsize, self.opts.xflag))
         text = "[" + ", ".join(out)
         if total > len(out):
             text += ", ..." if out else "..."
+        elif cut is not None:
+            text += (", " if out else "") + f"... /* {cut:#x} */"
         return text + "]"
 
     def env(self, i: int) -> str:
@@ -404,7 +410,8 @@ class C:
             return "NULL"
         v = self.m(i, 0)
         if self.abbrev and isinstance(v, list) and v:
-            return f"{self.ptr(i)} /* {v[0]} var{'s' if v[0] != 1 else ''} */"
+            cut = ", unterminated" if isinstance(v[-1], list) else ""
+            return f"{self.ptr(i)} /* {v[0]} var{'s' if v[0] != 1 else ''}{cut} */"
         return self.strarr(i) if isinstance(v, list) else self.ptr(i)
 
     def iovec(self, i: int, count: int, total: int | None = None) -> str:
@@ -412,27 +419,38 @@ class C:
         if self.ulong(i) == 0:
             return "NULL"
         v = self.m(i)
-        if not isinstance(v, list) or not all(isinstance(e, list) and len(e) == 3 for e in v):
+        if not isinstance(v, list) or not all(isinstance(e, list) and len(e) == 3 for e in v[:-1] or v[:1]):
             return self.ptr(i)
-        return self.iovec_list(v, count, total)
+        return self.iovec_list(v, count, total, self.ulong(i))
 
-    def iovec_list(self, v: list, count: int, total: int | None = None) -> str:
-        """The fetched [base, len, data] elements of an iovec array of `count`."""
+    def iovec_list(self, v: list, count: int, total: int | None = None, addr: int | None = None) -> str:
+        """The fetched [base, len, data] elements of an iovec array of `count`;
+        a last element -errno says the array became unreadable there (`...
+        /* ADDR */`, the address of the element; addr: the array's)."""
+        cut = None
+        if v and isinstance(v[-1], int):
+            cut, v = len(v) - 1, v[:-1]
+            if not v:
+                return ptr(addr) if addr is not None else "..."
         out = []
         left = total
         for n, (base, ln, data) in enumerate(v[: max(count, 0)]):
             if self.abbrev and n >= self.opts.strsize:
                 out.append("...")
                 break
-            if isinstance(data, (bytes, bytearray)) and (left is None or left >= 0):
-                shown = ln if left is None else min(ln, left)
+            shown = ln if left is None else min(ln, max(left, 0))
+            # strace reads -s + 1 bytes of each (the C loop too): fewer is the address
+            if isinstance(data, (bytes, bytearray)) and (left is None or left >= 0) and len(data) >= min(shown, self.opts.strsize + 1, _IOV_DATA_MAX):
                 b = quote_buf(bytes(data), shown, self.opts.strsize, self.opts.xflag)
                 if left is not None:
                     left -= shown
             else:
                 b = ptr(base)
             out.append(f"{{iov_base={b}, iov_len={ln}}}")
-        if len(v) < count and not (out and out[-1] == "..."):
+        if cut is not None and not (out and out[-1] == "..."):
+            isz = 16 if self.pers == 0 else 8
+            out.append(f"... /* {addr + cut * isz:#x} */" if addr is not None else "...")
+        elif len(v) < count and not (out and out[-1] == "..."):
             out.append("...")
         return "[" + ", ".join(out) + "]"
 
@@ -449,6 +467,7 @@ class C:
 
 
 _SIGSETSIZE = ("sigsetsize", "sizemask", "sigsz")
+_IOV_DATA_MAX = 65536  # the data the C loop reads of one vector at most (TR_IOV_DATA_MAX)
 
 
 def _sigsetsize(c: C) -> int | None:
@@ -557,6 +576,8 @@ def generic_arg(c: C, i: int, a) -> str:
     m = _BY_INDEX.get(k)
     if m is not None:
         return getattr(c, m)(i)
+    if k == "buf" and a.ref in STRUCTS:  # a versioned struct the call reads (its length an argument)
+        return c.struct(i, a.ref, 1 if a.dir == "out" else 0, need_ok=a.dir == "out")
     if k == "buf":
         if a.dir == "out":
             n = _arg_len(c, a)
@@ -586,11 +607,11 @@ def generic_arg(c: C, i: int, a) -> str:
         el = ARRAYS.get(a.ref)
         if el is None or c.pers == 1:
             return c.ptr(i)
-        if a.dir == "out" and not c.ok:
-            return c.ptr(i)
         n = _arg_len(c, a)
         if isinstance(a.len, int) and c.sc is not None and c.sc.args[a.len].kind in ("int", "uint"):
             n = c.uint(a.len)  # a count the kernel takes as an (unsigned) int
+        if a.dir == "out" and not c.ok and not (n == 0 and isinstance(a.len, int) and c.ulong(i)):
+            return c.ptr(i)  # (an empty array prints `[]` whatever the call did, as strace's print_array)
         return c.array(i, n or 0, el[0], el[1], 1 if a.dir == "out" else 0, el[2])
     if k == "strarr":
         return c.env(i) if a.ref == "env" else c.strarr(i)
@@ -691,6 +712,8 @@ def _arg_expr(i: int, a) -> str:
         if a.dir == "out":
             return f"c.outstruct({i}, {a.ref!r})"
         return f"c.struct({i}, {a.ref!r}, {0 if a.dir == 'in' else None})"
+    if a.kind == "buf" and a.ref in STRUCTS:
+        return f"_generic(c, {i}, _args[{i}])"
     if a.kind == "buf" and a.dir == "out" and a.len == "ret":
         return f"c.outbuf({i})"
     if a.kind == "buf" and a.dir != "out" and isinstance(a.len, int):

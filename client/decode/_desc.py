@@ -11,7 +11,7 @@ from ._fmt import hexa
 
 @syscall("readv", entry=1)
 def _readv(c: C):
-    return [c.fd(0), c.iovec(1, c.ulong(2), c.rval) if c.ok else c.ptr(1), c.lu(2)]
+    return [c.fd(0), c.iovec(1, c.ulong(2), c.rval) if c.ok else _iov_addrs(c, 1, c.ulong(2)), c.lu(2)]
 
 
 @syscall("writev")
@@ -19,9 +19,9 @@ def _writev(c: C):
     return [c.fd(0), c.iovec(1, c.ulong(2)), c.lu(2)]
 
 
-@syscall("preadv2", entry=1)
+@syscall("preadv", "preadv2", entry=1)
 def _preadv(c: C):
-    out = [c.fd(0), c.iovec(1, c.ulong(2), c.rval) if c.ok else c.ptr(1), c.lu(2), c.ld(3)]
+    out = [c.fd(0), c.iovec(1, c.ulong(2), c.rval) if c.ok else _iov_addrs(c, 1, c.ulong(2)), c.lu(2), c.ld(3)]
     return out + ([c.flags(5, "rwf_flags")] if c.name == "preadv2" else [])
 
 
@@ -137,21 +137,34 @@ def _pipe2(c: C):
     return [_fdpair(c, 0), c.flags(1, "pipe_flags")]
 
 
-@syscall("sendfile", entry=2)
+@register_struct("loff")
+def loff_text(c: C, b: bytes, i: int) -> str:
+    """A loff_t the call reads (splice's and copy_file_range's offsets),
+    signed, as strace's printnum_int64."""
+    return f"[{struct.unpack_from('<q', b)[0]}]"
+
+
+def _offset(c: C, i: int, phase: int) -> str | None:
+    """An offset word as sendfile prints it (unsigned), or None when it
+    was not read."""
+    v = c.m(i, phase)
+    if not isinstance(v, (bytes, bytearray)) or len(v) < (8 if c.name == "sendfile64" or c.pers == 0 else 4):
+        return None
+    return f"[{struct.unpack_from('<Q' if c.name == 'sendfile64' or c.pers == 0 else '<I', v)[0]}]"
+
+
+@syscall("sendfile", "sendfile64", entry=2)
 def _sendfile(c: C):
-    off = c.m(2)
-    o = f"[{struct.unpack_from('<q', off)[0]}]" if isinstance(off, (bytes, bytearray)) and len(off) >= 8 else c.ptr(2)
+    """The offset as the call got it, then ` => [new]` when it moved bytes
+    (strace reads it again at exit then)."""
+    if not c.ulong(2):
+        o = "NULL"
+    else:
+        o = _offset(c, 2, 0) or c.ptr(2)
+        if o != c.ptr(2) and c.ok and c.rval:
+            after = _offset(c, 2, 1)
+            o += f" => {after or c.ptr(2)}"
     return [c.fd(0), c.fd(1), o, c.lu(3)]
-
-
-@syscall("splice")
-def _splice(c: C):
-    return [c.fd(0), c.ptr(1), c.fd(2), c.ptr(3), c.lu(4), c.flags(5, "splice_flags")]
-
-
-@syscall("copy_file_range")
-def _copy_file_range(c: C):
-    return [c.fd(0), c.ptr(1), c.fd(2), c.ptr(3), c.lu(4), c.u(5)]
 
 
 @syscall("fanotify_mark")
@@ -171,3 +184,28 @@ def mq_attr_text(c: C, b: bytes, i: int) -> str:
     flags, maxmsg, msgsize, curmsgs = struct.unpack_from("<Qqqq", b)
     f = hexa(flags) if c.name == "mq_open" else c.fs("mq_attr_flags").flags(flags, c.style)
     return f"{{mq_flags={f}, mq_maxmsg={maxmsg}, mq_msgsize={msgsize}, mq_curmsgs={curmsgs}}}"
+
+
+def _iov_addrs(c: C, i: int, count: int, phase: int = 0) -> str:
+    """An iovec array whose bases print as addresses (another process's
+    memory, or a read that failed)."""
+    v = c.m(i, phase)
+    if not c.ulong(i):
+        return "NULL"
+    if not isinstance(v, list) or not v or not isinstance(v[0], list):
+        return "[]" if count == 0 and isinstance(v, list) else c.ptr(i)
+    return c.iovec_list([[e[0], e[1], None] if isinstance(e, list) else e for e in v], count, None, c.ulong(i))
+
+
+@syscall("process_vm_readv", entry=1)
+def _process_vm_readv(c: C):
+    """The local vectors at exit: their data up to what was read, or their
+    addresses when the call failed; the remote ones as addresses."""
+    n = c.ulong(2)
+    local = c.iovec(1, n, c.rval) if c.ok else _iov_addrs(c, 1, n)
+    return [c.pid(0), local, c.lu(2), _iov_addrs(c, 3, c.ulong(4)), c.lu(4), c.lu(5)]
+
+
+@syscall("process_vm_writev")
+def _process_vm_writev(c: C):
+    return [c.pid(0), c.iovec(1, c.ulong(2)), c.lu(2), _iov_addrs(c, 3, c.ulong(4)), c.lu(4), c.lu(5)]

@@ -3,7 +3,9 @@ utimensat and mount (open and the rest are table entries)."""
 
 from __future__ import annotations
 
-from ._core import C, modetext, syscall
+import struct
+
+from ._core import C, modetext, struct as register_struct, syscall
 from ._fmt import quote, quote_buf
 
 
@@ -117,3 +119,26 @@ def _swapon(c: C):
     v = c.uint(1)
     fl = v & ~0x7FFF
     return [c.path(0), (c.fs("swap_flags").flags(fl, c.style) + "|" if fl else "") + str(v & 0x7FFF)]
+
+
+@register_struct("mount_attr")
+def mount_attr_text(c: C, b: bytes, i: int) -> str:
+    """struct mount_attr (mount_setattr): the attributes set and cleared,
+    the propagation, the user namespace fd (an fd only with
+    MOUNT_ATTR_IDMAP), and the bytes past its 32 when the size says so;
+    a size below 32 is the address."""
+    from ._process import nonzero_tail
+
+    size = c.ulong(4)
+    if size < 32 or len(b) < 32:
+        return c.ptr(i)
+    aset, aclr, prop, userns = struct.unpack_from("<4Q", b)
+    fs = c.fs("mount_attr_flags")
+    if userns > 0x7FFFFFFF or not (aset | aclr) & 0x100000:
+        ns = str(userns)
+    else:
+        ns = c.dec.fd_text(userns, c.tid) if c.dec._anyfd else str(userns)
+    p = [f"attr_set={fs.flags(aset, c.style)}", f"attr_clr={fs.flags(aclr, c.style)}",
+         f"propagation={c.fs('mount_attr_propagation').xval(prop, c.style)}", f"userns_fd={ns}"]
+    tail = nonzero_tail(c, b, 32, size)
+    return "{" + ", ".join(p + ([tail] if tail else [])) + "}"

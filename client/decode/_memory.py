@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from ._core import C, syscall
+import errno
+import struct
+
+from ._core import C, array, syscall
 from ._fmt import comment, hexa
 
 
@@ -48,6 +51,12 @@ def _mmap(c: C):
         off *= 4096
     return [f"{addr:#x}" if addr else "NULL", str(a[1] & m), c.flags(2, "mmap_prot"), mmap_flags(c, a[3] & m),
             c.fd(4), f"{off:#x}" if off else "0"]
+
+
+@syscall("remap_file_pages")
+def _remap_file_pages(c: C):
+    """The flags as mmap's (the map type, then the bits), 64-bit words as strace."""
+    return [c.ptr(0), c.lu(1), c.flags(2, "mmap_prot", 64), c.lu(3), mmap_flags(c, c.ulong(4))]
 
 
 @syscall("mremap", ret="hex")
@@ -122,3 +131,26 @@ def _get_mempolicy(c: C):
         mode = c.ptr(0)
     nodes = nodemask(c, 1, c.ulong(2), 1) if c.ok else c.ptr(1)
     return [mode, nodes, c.lu(2), c.ptr(3), c.flags(4, "get_mempolicy_flags")]
+
+
+# move_pages' arrays (the generic array printer: -s elements, `... /* ADDR */`
+# where memory ends): page addresses, target nodes, and each page's status
+# the call wrote (a node, or -errno by name)
+@array("page_ptr", 8)
+def _page_ptr(c: C, b: bytes) -> str:
+    v = struct.unpack_from("<Q", b)[0]
+    return hexa(v) if v else "NULL"
+
+
+@array("node_id", 4)
+def _node_id(c: C, b: bytes) -> str:
+    return str(struct.unpack_from("<i", b)[0])
+
+
+@array("page_status", 4)
+def _page_status(c: C, b: bytes) -> str:
+    v = struct.unpack_from("<i", b)[0]
+    name = errno.errorcode.get(-v) if v < 0 else None
+    if not name or c.style == "raw":
+        return str(v)
+    return f"{v} /* -{name} */" if c.style == "verbose" else f"-{name}"

@@ -105,7 +105,8 @@ def rusage_text(c: C, b: bytes, i: int) -> str:
         return head + ", ...}"
     names = ("ru_maxrss", "ru_ixrss", "ru_idrss", "ru_isrss", "ru_minflt", "ru_majflt", "ru_nswap", "ru_inblock",
              "ru_oublock", "ru_msgsnd", "ru_msgrcv", "ru_nsignals", "ru_nvcsw", "ru_nivcsw")
-    return head + ", " + ", ".join(f"{n}={x}" for n, x in zip(names, v[4:])) + "}"
+    u = struct.unpack_from("<14Q", b, 32)  # the counters: unsigned longs as strace prints them
+    return head + ", " + ", ".join(f"{n}={x}" for n, x in zip(names, u)) + "}"
 
 
 @syscall("getrusage", entry=1)
@@ -123,21 +124,35 @@ def _cpuset(c: C, i: int, n: int) -> str:
 
 @syscall("sched_getaffinity", entry=2)
 def _sched_getaffinity(c: C):
-    return [c.d(0), c.lu(1), _cpuset(c, 2, c.rval) if c.ok else c.ptr(2)]
+    return [c.pid(0), c.lu(1), _cpuset(c, 2, c.rval) if c.ok else c.ptr(2)]
 
 
 @syscall("sched_setaffinity")
 def _sched_setaffinity(c: C):
     v = c.m(2, 0)
     cs = "[" + " ".join(str(k) for k in range(len(v) * 8) if int.from_bytes(bytes(v), "little") >> k & 1) + "]" if isinstance(v, (bytes, bytearray)) else c.ptr(2)
-    return [c.d(0), c.lu(1), cs]
+    return [c.pid(0), c.lu(1), cs]
 
 
-@syscall("seccomp")
+@syscall("seccomp", entry=2)
 def _seccomp(c: C):
+    """The third argument by operation: a filter program `{len=N,
+    filter=ADDR}` (its instructions are behind a second pointer, printed
+    under -v by strace: the address here), GET_ACTION_AVAIL's action word
+    (read at entry), GET_NOTIF_SIZES' sizes (at exit)."""
     op = c.uint(0)
     flags = c.flags(1, "seccomp_filter_flags") if op == 1 else c.x(1)
-    return [c.xval(0, "seccomp_ops"), flags, c.ptr(2)]
+    arg = c.ptr(2)
+    v = c.m(2, 1 if op == 3 else 0)
+    b = bytes(v) if isinstance(v, (bytes, bytearray)) and c.ulong(2) and c.pers == 0 else b""
+    if op == 1 and len(b) >= 16:  # struct sock_fprog
+        arg = f"{{len={struct.unpack_from('<H', b)[0]}, filter={hexa(struct.unpack_from('<Q', b, 8)[0]) if struct.unpack_from('<Q', b, 8)[0] else 'NULL'}}}"
+    elif op == 2 and len(b) >= 4:  # SECCOMP_GET_ACTION_AVAIL
+        arg = f"[{c.fs('seccomp_ret_action').xval(struct.unpack_from('<I', b)[0], c.style)}]"
+    elif op == 3 and c.ok and len(b) >= 6:  # SECCOMP_GET_NOTIF_SIZES
+        n, r, d = struct.unpack_from("<3H", b)
+        arg = f"{{seccomp_notif={n}, seccomp_notif_resp={r}, seccomp_data={d}}}"
+    return [c.xval(0, "seccomp_ops"), flags, arg]
 
 
 @syscall("ptrace")
@@ -190,6 +205,16 @@ def _request_key(c: C):
     return [c.cstr(0), c.cstr(1), c.cstr(2), keyring(c, 3)]
 
 
+@register_struct("landlock_path_beneath")
+def landlock_path_beneath_text(c: C, b: bytes, i: int) -> str:
+    """landlock_add_rule's LANDLOCK_RULE_PATH_BENEATH attributes (other
+    rule types: the address)."""
+    if c.uint(1) != 1:
+        return c.ptr(i)
+    acc, fd = struct.unpack_from("<Qi", b)
+    return f"{{allowed_access={c.fs('landlock_ruleset_access_fs').flags(acc, c.style)}, parent_fd={c.dec.fd_text(fd, c.tid)}}}"
+
+
 @syscall("landlock_create_ruleset")
 def _landlock_create_ruleset(c: C):
     """The attributes are read only when their size holds handled_access_fs."""
@@ -221,9 +246,26 @@ def _ioprio_get_ret(c: C) -> str:
     return str(c.ret) if c.style == "raw" else f"{c.ret} ({_ioprio_text(c, c.ret & 0xFFFFFFFF)})"
 
 
+def _who(c: C, i: int, pids: tuple) -> str:
+    """The `who` of getpriority/ioprio_get and their setters: a pid (or a
+    process group) for the `which` values in `pids` (translated under
+    --pidns-translation), else a number."""
+    return c.pid(i) if c.uint(0) in pids else c.d(i)
+
+
 @syscall("ioprio_get", ret=_ioprio_get_ret)
 def _ioprio_get(c: C):
-    return [c.xval(0, "ioprio_who"), c.d(1)]
+    return [c.xval(0, "ioprio_who"), _who(c, 1, (1, 2))]  # IOPRIO_WHO_PROCESS, _PGRP
+
+
+@syscall("getpriority")
+def _getpriority(c: C):
+    return [c.xval(0, "priorities"), _who(c, 1, (0, 1))]  # PRIO_PROCESS, PRIO_PGRP
+
+
+@syscall("setpriority")
+def _setpriority(c: C):
+    return [c.xval(0, "priorities"), _who(c, 1, (0, 1)), c.d(2)]
 
 
 @syscall("ioprio_set")
@@ -235,7 +277,7 @@ def _ioprio_set(c: C):
         prio = c.d(2) + f" /* {_ioprio_text(c, v)} */"
     else:
         prio = _ioprio_text(c, v)
-    return [c.xval(0, "ioprio_who"), c.d(1), prio]
+    return [c.xval(0, "ioprio_who"), _who(c, 1, (1, 2)), prio]
 
 
 @syscall("syslog", entry=1)
@@ -260,9 +302,9 @@ def _syslog(c: C):
 def _kcmp(c: C):
     """The indexes by type: fds for KCMP_FILE, none for the whole-resource types."""
     t = c.uint(2)
-    out = [c.d(0), c.d(1), c.xval(2, "kcmp_types")]
+    out = [c.pid(0), c.pid(1), c.xval(2, "kcmp_types")]
     if t == 0:  # KCMP_FILE
-        return out + [str(c.int(3)), str(c.int(4))]
+        return out + [c.fd(3), c.fd(4)]
     if t == 7:  # KCMP_EPOLL_TFD: a struct kcmp_epoll_slot (not read)
         return out + [str(c.int(3)), c.ptr(4)]
     if t in (1, 2, 3, 4, 5, 6):
@@ -302,3 +344,124 @@ def futex_waiter_text(c: C, b: bytes) -> str:
     val, uaddr, flags, rsv = struct.unpack_from("<QQII", b)
     text = f"{{val={hexa(val)}, uaddr={hexa(uaddr) if uaddr else 'NULL'}, flags={c.fs('futex_waiter_flags').flags(flags, c.style)}"
     return text + (f", __reserved={hexa(rsv)}}}" if rsv else "}")
+
+
+# --- quotactl, quotactl_fd: the command is QCMD(cmd, type); the id and the
+# data argument by command (strace's quota.c) ---------------------------------
+_Q_SYNC, _Q_QUOTAON, _Q_QUOTAOFF, _Q_GETFMT, _Q_GETINFO, _Q_SETINFO = 0x800001, 0x800002, 0x800003, 0x800004, 0x800005, 0x800006
+_Q_GETQUOTA, _Q_SETQUOTA, _Q_GETNEXTQUOTA = 0x800007, 0x800008, 0x800009
+_Q_XQUOTAON, _Q_XQUOTAOFF, _Q_XQUOTARM, _Q_XQUOTASYNC = 0x5801, 0x5802, 0x5806, 0x5807
+_Q_XGETQUOTA, _Q_XSETQLIM, _Q_XGETQSTAT, _Q_XGETQSTATV, _Q_XGETNEXTQUOTA = 0x5803, 0x5804, 0x5805, 0x5808, 0x5809
+_Q_AT_EXIT = frozenset({_Q_GETQUOTA, _Q_GETNEXTQUOTA, _Q_GETFMT, _Q_GETINFO, _Q_XGETQUOTA, _Q_XGETNEXTQUOTA,
+                        _Q_XGETQSTAT, _Q_XGETQSTATV})
+_Q_WITH_ID = frozenset({_Q_GETQUOTA, _Q_SETQUOTA, _Q_GETNEXTQUOTA, _Q_XGETQUOTA, _Q_XGETNEXTQUOTA, _Q_XSETQLIM})
+_Q_NO_DATA = frozenset({_Q_SYNC, _Q_QUOTAOFF, _Q_XQUOTASYNC})
+
+
+def _qcmd(c: C, v: int) -> str:
+    """QCMD(Q_GETQUOTA, USRQUOTA); -X raw the number, -X verbose both."""
+    if c.style == "raw":
+        return str(v)
+    text = f"QCMD({c.fs('quota_cmds').xval(v >> 8)}, {c.fs('quota_types').xval(v & 0xFF)})"
+    return f"{v} /* {text} */" if c.style == "verbose" else text
+
+
+def _dqblk(c: C, b: bytes, nxt: bool) -> str:
+    """struct if_dqblk (if_nextdqblk: its id after): the limits and usage;
+    the times and the valid mask only under -v."""
+    v = struct.unpack_from("<8QI", b)
+    names = ("dqb_bhardlimit", "dqb_bsoftlimit", "dqb_curspace", "dqb_ihardlimit", "dqb_isoftlimit", "dqb_curinodes")
+    p = [f"{n}={x}" for n, x in zip(names, v)]
+    if c.abbrev:
+        if nxt:
+            p.append(f"dqb_id={struct.unpack_from('<I', b, 68)[0]}")
+        p.append("...")
+    else:
+        p += [f"dqb_btime={v[6]}", f"dqb_itime={v[7]}", f"dqb_valid={c.fs('if_dqblk_valid').flags(v[8], c.style)}"]
+        if nxt:
+            p.append(f"dqb_id={struct.unpack_from('<I', b, 68)[0]}")
+    return "{" + ", ".join(p) + "}"
+
+
+def _dqinfo(c: C, b: bytes) -> str:
+    bgrace, igrace, flags, valid = struct.unpack_from("<QQII", b)
+    return (f"{{dqi_bgrace={bgrace}, dqi_igrace={igrace}, dqi_flags={c.fs('if_dqinfo_flags').flags(flags, c.style)}, "
+            f"dqi_valid={c.fs('if_dqinfo_valid').flags(valid, c.style)}}}")
+
+
+def _quota_data(c: C, cmd: int, i: int) -> str:
+    """The data argument: read at entry for the setters, at exit (when the
+    call succeeded) for the getters; unreadable or short, the address."""
+    if not c.ulong(i):
+        return "NULL"
+    exit_ = cmd in _Q_AT_EXIT
+    if exit_ and not c.ok:
+        return c.ptr(i)
+    v = c.m(i, 1 if exit_ else 0)
+    b = bytes(v) if isinstance(v, (bytes, bytearray)) else b""
+    need = {_Q_GETQUOTA: 72, _Q_SETQUOTA: 72, _Q_GETNEXTQUOTA: 72, _Q_GETINFO: 24, _Q_SETINFO: 24,
+            _Q_GETFMT: 4, _Q_XQUOTAON: 4, _Q_XQUOTAOFF: 4, _Q_XQUOTARM: 4}.get(cmd)
+    if need is None or len(b) < need:
+        return c.ptr(i)
+    if cmd in (_Q_GETQUOTA, _Q_SETQUOTA, _Q_GETNEXTQUOTA):
+        return _dqblk(c, b, cmd == _Q_GETNEXTQUOTA)
+    if cmd in (_Q_GETINFO, _Q_SETINFO):
+        return _dqinfo(c, b)
+    w = struct.unpack_from("<I", b)[0]
+    if cmd == _Q_GETFMT:
+        return f"[{c.fs('quota_formats').xval(w, c.style)}]"
+    return f"[{c.fs('xfs_dqblk_flags' if cmd == _Q_XQUOTARM else 'xfs_quota_flags').flags(w, c.style)}]"
+
+
+def _quota_args(c: C, cmd: int, idi: int, datai: int) -> list:
+    if cmd in _Q_NO_DATA:
+        return []
+    if cmd == _Q_QUOTAON:  # the format and the quota file's path
+        return [c.fs("quota_formats").xval(c.uint(idi), c.style), _quota_path(c, datai)]
+    if cmd in _Q_WITH_ID:
+        return [c.id(idi), _quota_data(c, cmd, datai)]
+    if cmd in (_Q_GETFMT, _Q_GETINFO, _Q_SETINFO, _Q_XQUOTAON, _Q_XQUOTAOFF, _Q_XQUOTARM, _Q_XGETQSTAT, _Q_XGETQSTATV):
+        return [_quota_data(c, cmd, datai)]
+    return [c.id(idi), c.ptr(datai)]
+
+
+def _quota_path(c: C, i: int) -> str:
+    """Q_QUOTAON's file name, out of the bytes read of the data argument."""
+    if not c.ulong(i):
+        return "NULL"
+    v = c.m(i, 0)
+    b = bytes(v) if isinstance(v, (bytes, bytearray)) else b""
+    end = b.find(b"\0")
+    return quote(b[:end]) if end >= 0 else c.ptr(i)
+
+
+@syscall("quotactl", entry=3)
+def _quotactl(c: C):
+    cmd = c.uint(0)
+    return [_qcmd(c, cmd), c.path(1)] + _quota_args(c, cmd >> 8, 2, 3)
+
+
+@syscall("quotactl_fd", entry=3)
+def _quotactl_fd(c: C):
+    cmd = c.uint(1)
+    return [c.fd(0), _qcmd(c, cmd)] + _quota_args(c, cmd >> 8, 2, 3)
+
+
+@syscall("sethostname", "setdomainname")
+def _sethostname(c: C):
+    """A name longer than the kernel takes (__NEW_UTS_LEN, 64) prints as
+    its address; the length is an unsigned int."""
+    n = c.uint(1)
+    return [c.ptr(0) if n > 64 else c.buf(0, n, phase=0), str(n)]
+
+
+@register_struct("sysctl_args")
+def sysctl_args_text(c: C, b: bytes, i: int) -> str:
+    """struct __sysctl_args (the name array itself is not read: its address)."""
+    name, nlen, old, oldlenp, new, newlen = struct.unpack_from("<QixxxxQQQQ", b)
+
+    def p(v: int) -> str:
+        return hexa(v) if v else "NULL"
+
+    return (f"{{name={p(name)}, nlen={nlen}, oldval={p(old)}, oldlenp={p(oldlenp)}, newval={p(new)}, "
+            f"newlen={newlen}}}")

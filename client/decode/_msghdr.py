@@ -152,7 +152,7 @@ def _value_text(c: C, v, before, total: int | None) -> str | None:
     elif isinstance(iov_v, list) and _is_netlink(name_v, namelen):
         iv = _netlink_iovec(c, iov_v, iovlen, total)
     elif isinstance(iov_v, list):
-        iv = c.iovec_list(iov_v, iovlen, total)
+        iv = c.iovec_list(iov_v, iovlen, total, iov)
     else:
         iv = hexa(iov)
     p = [f"msg_name={nm}", f"msg_namelen={nl}", f"msg_iov={iv}", f"msg_iovlen={iovlen}"]

@@ -3,12 +3,13 @@ send/recv flags, sockopts, shutdown."""
 
 from __future__ import annotations
 
+import errno
 import socket
 import struct
 
 from . import _netlink
-from ._core import C, syscall
-from ._fmt import hexa, quote
+from ._core import C, styled, syscall
+from ._fmt import hexa, quote, quote_buf
 from ._msghdr import mmsghdr_text
 from ._sockaddr import _sockaddr_in, _sockaddr_out
 
@@ -106,30 +107,151 @@ def _recvmmsg(c: C):
     return [c.fd(0), mmsghdr_text(c, 1), c.u(2), c.flags(3, "msg_flags"), c.struct(4, "timespec" if c.name == "recvmmsg" else "timespec64", 0)]
 
 
+# getsockopt/setsockopt option names by level (strace's sets; other levels print the number)
+_OPT_SETS = {1: "sol_socket_opts", 0: "sol_ip_opts", 6: "sol_tcp_opts", 17: "sol_udp_opts", 41: "sol_ipv6_opts",
+             132: "sol_sctp_opts", 255: "sol_raw_opts", 263: "sol_packet_opts", 270: "sol_netlink_opts"}
+
+
 def _optname(c: C, level: int, opt: int) -> str:
-    sets = {1: "sol_socket_opts", 0: "sol_ip_opts", 6: "sol_tcp_opts", 41: "sol_ipv6_opts", 270: "sol_netlink_opts"}
-    if level in sets:
-        return c.fs(sets[level]).xval(opt, c.style)
+    """The option (an unsigned int) named in its level's set; SOL_SOCKET's
+    26 is SO_GET_FILTER to getsockopt, SO_ATTACH_FILTER to setsockopt."""
+    opt &= 0xFFFFFFFF
+    level &= 0xFFFFFFFF
+    if level == 1 and opt == 26:
+        name = "SO_GET_FILTER" if c.name == "getsockopt" else "SO_ATTACH_FILTER"
+        return styled(hexa(opt), name, c.style)
+    setname = _OPT_SETS.get(level)
+    if setname is not None:
+        return c.fs(setname).xval(opt, c.style)
     return str(opt)
-
-
-def _optval(c: C, i: int, ln: int, phase: int) -> str:
-    v = c.m(i, phase)
-    if not isinstance(v, (bytes, bytearray)):
-        return c.ptr(i)
-    if ln >= 4 and len(v) >= 4:  # an int option (strace reads the int, whatever the length beyond it)
-        return f"[{struct.unpack_from('<i', v)[0]}]"
-    return quote(bytes(v)[:ln], force_hex=True)  # strace: printstr_ex(..., QUOTE_FORCE_HEX)
 
 
 @syscall("setsockopt")
 def _setsockopt(c: C):
-    lvl = c.int(1)
+    lvl = c.uint(1)
     ln = c.int(4)  # an int: a negative length prints the value's address
-    # an int option shorter than an int: strace prints where it is
-    short_int = 0 <= ln < 4 and not (lvl == 1 and c.int(2) == 25)  # SO_BINDTODEVICE is a name
-    val = _optval(c, 3, ln, 0) if ln >= 0 and not short_int else c.ptr(3)
-    return [c.fd(0), c.xval(1, "sockopt_levels"), _optname(c, lvl, c.int(2)), val, str(ln)]
+    return [c.fd(0), c.xval(1, "sockopt_layers"), _optname(c, lvl, c.int(2)), _setopt_value(c, lvl, c.uint(2), ln), str(ln)]
+
+
+def _icmp_filter(c: C, b: bytes, ln: int) -> str:
+    """struct icmp_filter: the types it filters, `~[...]` for those it does
+    not when more than half of the 32 bits are set (strace's rule)."""
+    k = min(ln, 4)
+    if ln <= 0 or len(b) < k:
+        return c.ptr(3)
+    data = int.from_bytes(b[:k].ljust(4, b"\xff"), "little")
+    neg = bin(data).count("1") > 16
+    if neg:
+        data = ~data & 0xFFFFFFFF
+    fs = c.fs("icmp_filter_types")
+    return ("~" if neg else "") + "[" + " ".join(fs.xval(n, c.style) for n in range(32) if data >> n & 1) + "]"
+
+
+def _setopt_value(c: C, lvl: int, opt: int, ln: int) -> str:
+    """The value setsockopt is given, as strace's print_setsockopt: an int
+    for the int-like options (shorter: the address), else an int when
+    the length is an int's, else the bytes."""
+    if not c.ulong(3):
+        return "NULL"
+    v = c.m(3, 0)
+    b = bytes(v) if isinstance(v, (bytes, bytearray)) else b""
+    if lvl == 1 and opt == 13:  # SO_LINGER: struct linger, when the length holds it
+        return _linger(b, 8) if ln >= 8 and len(b) >= 8 else c.ptr(3)
+    if lvl == 1 and opt == 74:  # SO_TXREHASH
+        return _txrehash(c, b) if ln >= 4 and len(b) >= 4 else c.ptr(3)
+    if (lvl == 1 and opt in _INT_SO) or lvl == 270:
+        return f"[{struct.unpack_from('<i', b)[0]}]" if ln >= 4 and len(b) >= 4 else c.ptr(3)
+    if lvl == 255 and opt == 1:  # ICMP_FILTER: the ICMP types as a bit set
+        return _icmp_filter(c, b, ln)
+    if ln == 4:
+        return f"[{struct.unpack_from('<i', b)[0]}]" if len(b) >= 4 else c.ptr(3)
+    if ln < 0 or len(b) < min(ln, c.opts.strsize):
+        return c.ptr(3)
+    return quote_buf(b, ln, c.opts.strsize, c.opts.xflag)
+
+
+# SOL_SOCKET options strace prints as an int (shorter: the bytes in hex)
+_INT_SO = frozenset({1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 16, 18, 19, 27, 29, 30, 32, 33, 34, 35, 36, 37, 40, 41,
+                     42, 43, 44, 45, 46, 49, 53, 56, 60, 63, 64, 65, 68, 69, 70, 73, 75})
+
+
+def _len_fields(b: bytes, k: int, names: tuple, vals: tuple) -> list:
+    """Fields of 4 bytes each that the length k covers (strace's
+    MAYBE_PRINT_FIELD_LEN): whole ones by value, a cut one as its bytes."""
+    out = []
+    for j, (nm, val) in enumerate(zip(names, vals)):
+        o = 4 * j
+        if k <= o:
+            break
+        out.append(f"{nm}={val}" if k >= o + 4 else f"{nm}={quote(b[o:k], force_hex=True)}")
+    return out
+
+
+def _linger(b: bytes, k: int) -> str:
+    on, secs = struct.unpack_from("<ii", b.ljust(8, b"\0"))
+    return "{" + ", ".join(_len_fields(b, k, ("l_onoff", "l_linger"), (str(on), str(secs)))) + "}"
+
+
+def _txrehash(c: C, b: bytes) -> str:
+    v = struct.unpack_from("<i", b)[0]
+    name = {0: "SOCK_TXREHASH_DISABLED", 1: "SOCK_TXREHASH_ENABLED", 255: "SOCK_TXREHASH_DEFAULT"}.get(v)
+    if c.style == "raw":
+        return f"[{v}]"
+    if name is None:
+        return f"[{v} /* SOCK_TXREHASH_??? */]"
+    return f"[{v} /* {name} */]" if c.style == "verbose" else f"[{name}]"
+
+
+def _getopt_value(c: C, lvl: int, opt: int, ulen: int, rlen: int) -> str:
+    """What getsockopt wrote, by level and option, as strace's
+    print_getsockopt: a struct, an int, an errno, or the bytes."""
+    if ulen <= 0 or rlen <= 0 or not c.ulong(3):
+        return c.ptr(3)
+    v = c.m(3, 1)
+    b = bytes(v) if isinstance(v, (bytes, bytearray)) else b""
+
+    def need(k: int) -> bool:
+        return len(b) >= k
+
+    if lvl == 1 and opt == 17:  # SO_PEERCRED: struct ucred, the fields the length covers
+        k = min(rlen, 12)
+        if not need(k):
+            return c.ptr(3)
+        pid, uid, gid = struct.unpack_from("<iII", b.ljust(12, b"\0"))
+        t = c.dec.pidns
+        vals = (str(pid) + ("" if t is None else t.comment(c.tid, pid)),
+                "-1" if uid == 0xFFFFFFFF else str(uid), "-1" if gid == 0xFFFFFFFF else str(gid))
+        return "{" + ", ".join(_len_fields(b, k, ("pid", "uid", "gid"), vals)) + "}"
+    if lvl == 1 and opt == 13:  # SO_LINGER
+        k = min(rlen, 8)
+        return _linger(b, k) if need(k) else c.ptr(3)
+    if lvl == 1 and opt == 74:  # SO_TXREHASH
+        if rlen < 4:
+            return quote(b[:rlen], force_hex=True) if need(rlen) else c.ptr(3)
+        return _txrehash(c, b) if need(4) else c.ptr(3)
+    if lvl == 1 and opt == 4:  # SO_ERROR: an errno by name
+        if rlen < 4:
+            return quote(b[:rlen], force_hex=True) if need(rlen) else c.ptr(3)
+        if not need(4):
+            return c.ptr(3)
+        err = struct.unpack_from("<I", b)[0]
+        return f"[{errno.errorcode.get(err, err) if err else 0}]"
+    if lvl == 1 and opt in _INT_SO:
+        if rlen >= 4:
+            return f"[{struct.unpack_from('<i', b)[0]}]" if need(4) else c.ptr(3)
+        return quote(b[:rlen], force_hex=True) if need(rlen) else c.ptr(3)
+    if lvl == 263 and opt == 6:  # PACKET_STATISTICS: struct tpacket_stats
+        k = min(rlen, 12)
+        if not need(k):
+            return c.ptr(3)
+        vals = tuple(str(x) for x in struct.unpack_from("<3I", b.ljust(12, b"\0")))
+        return "{" + ", ".join(_len_fields(b, k, ("tp_packets", "tp_drops", "tp_freeze_q_cnt"), vals)) + "}"
+    if lvl == 270 and opt != 9:  # SOL_NETLINK: an int (NETLINK_LIST_MEMBERSHIPS: an array, below)
+        return f"[{struct.unpack_from('<i', b)[0]}]" if need(4) else c.ptr(3)
+    if rlen == 4:
+        return f"[{struct.unpack_from('<i', b)[0]}]" if need(4) else c.ptr(3)
+    k = min(rlen, c.opts.strsize)
+    return quote_buf(b, rlen, c.opts.strsize, c.opts.xflag) if need(k) else c.ptr(3)
 
 
 @syscall("getsockopt", entry=3)
@@ -139,9 +261,13 @@ def _getsockopt(c: C):
     n = struct.unpack_from("<I", lv)[0] if isinstance(lv, (bytes, bytearray)) and len(lv) >= 4 else None
     lv0 = c.m(4, 0)
     n0 = struct.unpack_from("<I", lv0)[0] if isinstance(lv0, (bytes, bytearray)) and len(lv0) >= 4 else None
-    val = _optval(c, 3, n, 1) if c.ok and n is not None else c.ptr(3)
+    if n is not None:
+        n = n - (1 << 32) if n >> 31 else n  # socklen_t as strace prints it: an int
+    if n0 is not None:
+        n0 = n0 - (1 << 32) if n0 >> 31 else n0
+    val = _getopt_value(c, lvl & 0xFFFFFFFF, c.uint(2), n0 if n0 is not None else 0, n) if c.ok and n is not None else c.ptr(3)
     if c.ok and n is not None:
         ln = f"[{n0} => {n}]" if n0 is not None and n0 != n else f"[{n}]"
     else:
         ln = f"[{n0}]" if n0 is not None else c.ptr(4)
-    return [c.fd(0), c.xval(1, "sockopt_levels"), _optname(c, lvl, c.int(2)), val, ln]
+    return [c.fd(0), c.xval(1, "sockopt_layers"), _optname(c, lvl, c.int(2)), val, ln]

@@ -20,7 +20,7 @@ _MAX = 1 << 16  # tasks and ids remembered (a long watch: start over rather than
 
 class PidTranslator:
     def __init__(self):
-        self._key: dict[int, int | None] = {}  # our tid -> its namespace (the our-pid of that namespace's init), None: ours
+        self._key: dict = {}  # our tid -> its namespace (an init's tid, or ("ns", tid of the task that unshared)), None: ours
         self._parent: dict[int, int] = {}  # our tid -> the task whose fork event made it
         self._child: dict[int, int] = {}  # parent tid -> its last child (fork event)
         self._map: dict[tuple, int] = {}  # (namespace, id there) -> our pid
@@ -29,16 +29,22 @@ class PidTranslator:
         key = self._key.get(tid, -1)
         if key != -1:
             return key
+        p = self._parent.get(tid)
         if not nspid:
             key = None
         elif nspid[0] == 1:
-            key = tid  # the init of a namespace of its own
+            # the init of a new namespace: the one its parent's children
+            # go to since its unshare(CLONE_NEWPID) (the parent's other
+            # children there may show before the init does, or never)
+            key = ("ns", p) if p is not None else tid
         else:
-            # a thread shares its leader's; a child its parent's
+            # a thread shares its leader's; a child its parent's, or, when
+            # the parent is in ours, the namespace the parent unshared
             key = self._key.get(tgid, -1) if tgid != tid else -1
-            if key == -1:
-                p = self._parent.get(tid)
-                key = self._key.get(p, -1) if p is not None else -1
+            if key == -1 and p is not None:
+                key = self._key.get(p, -1)
+                if key is None:
+                    key = ("ns", p)
             if key in (-1, None):
                 # its fork event is still to come (a child's records can
                 # come first), or it was attached inside a namespace we did

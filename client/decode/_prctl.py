@@ -209,7 +209,7 @@ def _prctl(c: C):
     if op == PR_SET_PTRACER:
         if c.int(1) == -1:
             return out + [styled("-1", "PR_SET_PTRACER_ANY", c.style)]
-        return out + [c.d(1)]
+        return out + [c.pid(1)]
     if op == PR_SET_SECCOMP:
         out.append(_xval64(c, 1, "seccomp_mode"))
         if a2 == 1:
@@ -244,7 +244,7 @@ def _prctl(c: C):
             ptext = hexa(pt)
         else:  # strace comments the pid type even when abbreviating
             ptext = hexa(pt) + comment(n or "PIDTYPE_???")
-        out += [c.xval(1, "pr_sched_core_cmds"), c.d(2), ptext]
+        out += [c.xval(1, "pr_sched_core_cmds"), c.pid(2), ptext]
         if c.uint(1) == 0:  # PR_SCHED_CORE_GET: the cookie, at exit
             v = _out(c, 4, 8)
             out.append(f"[{hexa(struct.unpack_from('<Q', v)[0])}]" if v is not None else c.ptr(4))

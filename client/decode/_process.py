@@ -6,7 +6,7 @@ from __future__ import annotations
 import struct
 
 from ._core import C, sigtext, struct as register_struct, syscall
-from ._fmt import hexa
+from ._fmt import hexa, ptr, quote
 
 
 @syscall("vhangup", const=True)
@@ -34,41 +34,140 @@ def clone_flags(c: C, v: int) -> str:
 
 
 
-@syscall("clone", ret="pid")
+def _written_int(c: C, i: int) -> str:
+    """An int the call wrote at argument i's address (clone's parent tid
+    or pidfd): `[N]` when it succeeded and the word was read, else the address."""
+    v = c.m(i, 1)
+    if not c.ok or not isinstance(v, (bytes, bytearray)) or len(v) < 4:
+        return c.ptr(i)
+    return f"[{struct.unpack_from('<i', v)[0]}]"
+
+
+@syscall("clone", ret="pid", entry=2)
 def _clone(c: C):
     # x86_64 order: flags, stack, parent_tid, child_tid, tls
     fl = c.ulong(0)
     out = [f"child_stack={c.ptr(1)}", f"flags={clone_flags(c, fl)}"]
-    if fl & 0x100000:
-        out.append(f"parent_tid={c.ptr(2)}")
-    if fl & (0x1000000 | 0x200000):
-        out.append(f"child_tidptr={c.ptr(3)}")
+    if fl & 0x100000:  # CLONE_PARENT_SETTID
+        out.append(f"parent_tid={_written_int(c, 2)}")
+    elif fl & 0x1000:  # CLONE_PIDFD: the pidfd goes there, named under -y
+        v = _written_int(c, 2)
+        if v.startswith("[") and c.dec._anyfd:
+            v = f"[{c.dec.fd_text(int(v[1:-1]), c.tid)}]"
+        out.append(f"parent_tid={v}")
     if fl & 0x80000:
         out.append(f"tls={c.ptr(4)}")
+    if fl & (0x1000000 | 0x200000):
+        out.append(f"child_tidptr={c.ptr(3)}")
     return out
+
+
+@syscall("get_robust_list", entry=1)
+def _get_robust_list(c: C):
+    """The head pointer and length the call wrote: `[0x7f...]`, `[24]`."""
+    out = [c.pid(0)]
+    wide = c.pers == 0
+    for i in (1, 2):
+        v = c.m(i, 1)
+        if not c.ulong(i):
+            out.append("NULL")
+        elif not c.ok or not isinstance(v, (bytes, bytearray)) or len(v) < (8 if wide else 4):
+            out.append(c.ptr(i))
+        else:
+            w = struct.unpack_from("<Q" if wide else "<I", v)[0]
+            out.append(f"[{(hexa(w) if w else 'NULL') if i == 1 else w}]")
+    return out
+
+
+# struct clone_args: the fields through tls (CLONE_ARGS_SIZE_VER0), set_tid
+# and set_tid_size (VER1), cgroup (VER2: the size strace 6.1 knows)
+_CLONE_ARGS_MIN, _CLONE_ARGS_SIZE, _CLONE_CGROUP_OFF = 64, 88, 80
+_CLONE_PIDFD, _CLONE_PARENT_SETTID, _CLONE_SETTLS = 0x1000, 0x100000, 0x80000
+_CLONE_TID_FLAGS, _CLONE_INTO_CGROUP = 0x1000000 | 0x200000, 0x200000000
+
+
+def nonzero_tail(c: C, b: bytes, known: int, size: int) -> str | None:
+    """The bytes of a versioned struct past the `known` size strace
+    knows, up to the size given (at most a page), as its
+    print_nonzero_bytes: None when all are zero, `???` when they cannot
+    be read, else in hex with their offsets (clone_args, mount_attr)."""
+    if size <= known:
+        return None
+    end = min(size, 4096)
+    tail = b[known:end]
+    if len(b) < min(end, 256):  # (the fetch reads 256 bytes at most: bpfgen's BUF_BOUNDS)
+        return "???"
+    if not any(tail):
+        return None
+    shown = tail[:c.opts.strsize]
+    return (f"/* bytes {known}..{end - 1} */ " + quote(shown, c.opts.xflag, force_hex=True)
+            + ("..." if len(shown) < end - known else ""))
+
+
+def _clone_tail(c: C, b: bytes, size: int) -> str | None:
+    return nonzero_tail(c, b, _CLONE_ARGS_SIZE, size)
+
+
+def _clone3_fields(c: C, b: bytes) -> tuple[list, int] | None:
+    size = c.ulong(1)
+    fetch = min(size, _CLONE_ARGS_SIZE)
+    if fetch < _CLONE_ARGS_MIN or len(b) < fetch:
+        return None
+    fl, pidfd, ctid, ptid, sig, stack, ssize, tls, set_tid, nset, cgroup = struct.unpack_from(
+        "<11Q", b[:fetch].ljust(_CLONE_ARGS_SIZE, b"\0"))
+    p = [f"flags={c.fs('clone_args_flags').flags(fl, c.style)}"]
+    if fl & _CLONE_PIDFD:
+        p.append(f"pidfd={ptr(pidfd)}")
+    if fl & _CLONE_TID_FLAGS:
+        p.append(f"child_tid={ptr(ctid)}")
+    if fl & _CLONE_PARENT_SETTID:
+        p.append(f"parent_tid={ptr(ptid)}")
+    p.append(f"exit_signal={sigtext(sig, c.style) if sig < 0x7FFFFFFF else sig}")
+    p.append(f"stack={ptr(stack)}")
+    p.append(f"stack_size={hexa(ssize)}")
+    if fl & _CLONE_SETTLS:
+        p.append(f"tls={ptr(tls)}")
+    if set_tid or nset:
+        # the tids themselves are behind a second pointer the fetch does not follow
+        p.append(f"set_tid={ptr(set_tid)}")
+        p.append(f"set_tid_size={nset}")
+    if fetch > _CLONE_CGROUP_OFF and (cgroup or fl & _CLONE_INTO_CGROUP):
+        p.append(f"cgroup={cgroup}")
+    return p, fl
 
 
 @register_struct("clone_args")
 def clone_args_text(c: C, b: bytes, i: int) -> str:
-    fl, pidfd, ctid, ptid, sig, stack, ssize, tls = struct.unpack_from("<8Q", b)
-    p = [f"flags={c.fs('clone_flags').flags(fl & 0xFFFFFFFF, 'abbrev') if fl else '0'}"]
-    if pidfd:
-        p.append(f"pidfd={hexa(pidfd)}")
-    if ctid:
-        p.append(f"child_tid={hexa(ctid)}")
-    if ptid:
-        p.append(f"parent_tid={hexa(ptid)}")
-    p.append(f"exit_signal={sigtext(sig) if sig else 0}")
-    p.append(f"stack={hexa(stack) if stack else 'NULL'}")
-    p.append(f"stack_size={hexa(ssize)}")
-    if tls:
-        p.append(f"tls={hexa(tls)}")
-    return "{" + ", ".join(p) + "}"
+    got = _clone3_fields(c, b)
+    if got is None:
+        return c.ptr(i)
+    p, _ = got
+    tail = _clone_tail(c, b, c.ulong(1))
+    return "{" + ", ".join(p + ([tail] if tail else [])) + "}"
 
 
 @syscall("clone3")
 def _clone3(c: C):
-    return [c.struct(0, "clone_args", 0), c.lu(1)]
+    """The arguments as given, then on success what the call wrote
+    (` => {pidfd=..., parent_tid=..., bytes past the struct}`)."""
+    text = c.struct(0, "clone_args", 0)
+    v = c.m(0, 0)
+    if c.ok and text.startswith("{") and isinstance(v, (bytes, bytearray)):
+        b = bytes(v)
+        fl = struct.unpack_from("<Q", b)[0]
+        after = []
+        # the pidfd and parent tid are read behind their pointers, which the
+        # fetch does not follow: their addresses (NULL stays NULL)
+        if fl & _CLONE_PIDFD:
+            after.append(f"pidfd={ptr(struct.unpack_from('<Q', b, 8)[0])}")
+        if fl & _CLONE_PARENT_SETTID:
+            after.append(f"parent_tid={ptr(struct.unpack_from('<Q', b, 24)[0])}")
+        tail = _clone_tail(c, b, c.ulong(1))
+        if tail:
+            after.append(tail)
+        if after:
+            text += " => {" + ", ".join(after) + "}"
+    return [text, c.lu(1)]
 
 
 def wait_status(st: int) -> str:
@@ -111,7 +210,7 @@ def _sched_policy_ret(c: C) -> str:
 
 @syscall("sched_getscheduler", ret=_sched_policy_ret)
 def _sched_getscheduler(c: C):
-    return [c.d(0)]
+    return [c.pid(0)]
 
 
 @syscall("unshare")

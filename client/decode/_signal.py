@@ -40,17 +40,20 @@ def _mask_text(v, style: str) -> str:
 def _rt_sigprocmask(c: C):
     # the old set only when the call succeeded (exit-time memory), the new
     # one as passed (entry-time memory); unfetched: the address
+    n = c.ulong(3)
+    if not (4 if c.pers else 8) <= n <= 8:  # strace reads no set of another size: the addresses
+        return [c.xval(0, "sigprocmask_how"), c.ptr(1), c.ptr(2), c.lu(3)]
     if c.ok:
         if c.ulong(2):
             v = c.m(2, 1)
-            old = _mask_text(v, c.style) if isinstance(v, (bytes, bytearray)) else c.ptr(2)
+            old = _mask_text(v, c.style) if isinstance(v, (bytes, bytearray)) and len(v) >= n else c.ptr(2)
         else:
             old = "NULL"
     else:
         old = "NULL" if c.ulong(2) == 0 else c.ptr(2)
     if c.ulong(1):
         v = c.m(1, 0)
-        cur = _mask_text(v, c.style) if isinstance(v, (bytes, bytearray)) else c.ptr(1)
+        cur = _mask_text(v, c.style) if isinstance(v, (bytes, bytearray)) and len(v) >= n else c.ptr(1)
     else:
         cur = "NULL"
     return [c.xval(0, "sigprocmask_how"), cur, old, c.lu(3)]

@@ -52,9 +52,9 @@ def _stat_text(c: C, b: bytes) -> str:
     if c.abbrev:
         second = f"st_rdev={styled(hexa(rdev), makedev(rdev), c.style)}" if isdev else f"st_size={size}"
         return f"{{st_mode={filemode(mode, c.style)}, {second}, ...}}"
-    p = [f"st_dev={makedev(dev)}", f"st_ino={ino}", f"st_mode={filemode(mode, c.style)}", f"st_nlink={nlink}",
-         f"st_uid={uid}", f"st_gid={gid}", f"st_blksize={blksize}", f"st_blocks={blocks}",
-         f"st_rdev={makedev(rdev)}" if isdev else f"st_size={size}"]
+    p = [f"st_dev={styled(hexa(dev), makedev(dev), c.style)}", f"st_ino={ino}", f"st_mode={filemode(mode, c.style)}",
+         f"st_nlink={nlink}", f"st_uid={uid}", f"st_gid={gid}", f"st_blksize={blksize}", f"st_blocks={blocks}",
+         f"st_rdev={styled(hexa(rdev), makedev(rdev), c.style)}" if isdev else f"st_size={size}"]
     p += _time(at, atn, "st_atime") + _time(mt, mtn, "st_mtime") + _time(ct, ctn, "st_ctime")
     return "{" + ", ".join(p) + "}"
 
@@ -67,24 +67,53 @@ def _statx_time(b: bytes, off: int, name: str) -> str:
     return t
 
 
+# STATX_* bits that say which fields the kernel filled
+_SX_TYPE, _SX_MODE, _SX_NLINK, _SX_UID, _SX_GID, _SX_ATIME, _SX_MTIME, _SX_CTIME = 1, 2, 4, 8, 0x10, 0x20, 0x40, 0x80
+_SX_INO, _SX_SIZE, _SX_BLOCKS, _SX_BTIME, _SX_MNT_ID, _SX_DIOALIGN = 0x100, 0x200, 0x400, 0x800, 0x1000, 0x2000
+
+
 @register_struct("statx")
 def statx_text(c: C, b: bytes, i: int) -> str:
+    """struct statx as strace prints it: a field only when stx_mask says
+    the kernel filled it (the ids, mode, inode, size, blocks, times, mount
+    id, DIO alignment)."""
     mask, blksize, attrs, nlink, uid, gid, mode = struct.unpack_from("<IIQIIIH", b)
     ino, size, blocks, amask = struct.unpack_from("<QQQQ", b, 32)
     fs = c.fs
-    head = [f"stx_mask={fs('statx_mask').flags(mask, c.style)}"]
-    if c.abbrev:
-        return "{" + ", ".join(head + [f"stx_attributes={fs('statx_attrs').flags(attrs, c.style)}",
-                                       f"stx_mode={filemode(mode, c.style)}", f"stx_size={size}", "..."]) + "}"
-    p = head + [f"stx_blksize={blksize}", f"stx_attributes={fs('statx_attrs').flags(attrs, c.style)}",
-                f"stx_nlink={nlink}", f"stx_uid={uid}", f"stx_gid={gid}", f"stx_mode={filemode(mode, c.style)}",
-                f"stx_ino={ino}", f"stx_size={size}", f"stx_blocks={blocks}",
-                f"stx_attributes_mask={fs('statx_attrs').flags(amask, c.style)}"]
-    p += [_statx_time(b, off, n) for n, off in (("stx_atime", 64), ("stx_btime", 80), ("stx_ctime", 96), ("stx_mtime", 112))]
+    full = not c.abbrev
+
+    def ident(v: int) -> str:
+        return "-1" if v == 0xFFFFFFFF else str(v)
+
+    p = [f"stx_mask={fs('statx_mask').flags(mask, c.style)}"]
+    if full:
+        p.append(f"stx_blksize={blksize}")
+    p.append(f"stx_attributes={fs('statx_attrs').flags(attrs, c.style)}")
+    if full:
+        p += [f"stx_nlink={nlink}"] if mask & _SX_NLINK else []
+        p += [f"stx_uid={ident(uid)}"] if mask & _SX_UID else []
+        p += [f"stx_gid={ident(gid)}"] if mask & _SX_GID else []
+    if mask & (_SX_TYPE | _SX_MODE):
+        p.append(f"stx_mode={filemode(mode, c.style)}")
+    if full and mask & _SX_INO:
+        p.append(f"stx_ino={ino}")
+    if mask & _SX_SIZE:
+        p.append(f"stx_size={size}")
+    if not full:
+        return "{" + ", ".join(p + ["..."]) + "}"
+    if mask & _SX_BLOCKS:
+        p.append(f"stx_blocks={blocks}")
+    p.append(f"stx_attributes_mask={fs('statx_attrs').flags(amask, c.style)}")
+    p += [_statx_time(b, off, n) for n, off, bit in (("stx_atime", 64, _SX_ATIME), ("stx_btime", 80, _SX_BTIME),
+                                                     ("stx_ctime", 96, _SX_CTIME), ("stx_mtime", 112, _SX_MTIME))
+          if mask & bit]
     rmaj, rmin, dmaj, dmin = struct.unpack_from("<IIII", b, 128)
     p += [f"stx_rdev_major={rmaj}", f"stx_rdev_minor={rmin}", f"stx_dev_major={dmaj}", f"stx_dev_minor={dmin}"]
-    if mask & 0x1000:  # STATX_MNT_ID
+    if mask & _SX_MNT_ID:
         p.append(f"stx_mnt_id={hexa(struct.unpack_from('<Q', b, 144)[0])}")
+    if mask & _SX_DIOALIGN:
+        mem, off = struct.unpack_from("<II", b, 152)
+        p += [f"stx_dio_mem_align={mem}", f"stx_dio_offset_align={off}"]
     return "{" + ", ".join(p) + "}"
 
 

@@ -29,6 +29,10 @@ def timespec2_text(c: C, b: bytes, i: int) -> str:
     for k in range(2):
         sec, nsec = struct.unpack_from("<qQ", b, 16 * k)
         ns = {(1 << 30) - 1: "UTIME_NOW", (1 << 30) - 2: "UTIME_OMIT"}.get(nsec)
+        if ns and c.style != "abbrev":  # -X raw: the numbers; -X verbose: with the name as a comment
+            raw = f"{{tv_sec={sec}, tv_nsec={nsec}}}"
+            out.append(raw if c.style == "raw" else f"{raw} /* {ns} */")
+            continue
         out.append(ns if ns else f"{{tv_sec={sec}, tv_nsec={nsec}}}" + _date(sec, nsec))
     return "[" + ", ".join(out) + "]"
 

@@ -22,7 +22,7 @@ GOLDEN = Path(__file__).parent / "golden"
 # i386: names and args of int $0x80 calls; netlink: _netlink (route, generic), _sockaddr's
 # lengths, _ioctl's request names and argument kinds; structs: what calls fill or read
 # (getcpu, getgroups/setgroups lists, sched_param, timezone, sigsets of 1..8 bytes);
-# prctl: _prctl; sets: _poll (select), _process (sched_attr), _desc (flock, mq_attr), _ipc, _misc; ioctl: _ioctl's per-family argument structs; args: _core's kinds, _file, _memory, _misc, _process, _time.
+# prctl: _prctl; sets: _poll (select), _process (sched_attr), _desc (flock, mq_attr), _ipc, _misc; ioctl: _ioctl's per-family argument structs; fam: _desc, _process, _network, _misc; args: _core's kinds, _file, _memory, _misc, _process, _time.
 CASES = {
     "file": ["openat", "newfstatat", "access", "faccessat2", "mkdirat", "unlinkat", "chdir", "getcwd", "close",
              "readlinkat", "renameat2", "fchmodat", "statx"],
@@ -54,6 +54,10 @@ CASES = {
     # sets: select's fd sets, sched_attr, flock, mq_attr, sembuf and futex_waitv arrays
     "sets": ["select", "sched_getattr", "sched_setattr", "fcntl", "mq_open", "mq_getsetattr", "mq_unlink", "semop",
              "futex_waitv"],
+    # fam: words through pointers as [N], clone3, socket options by level and option, getpriority
+    "fam": ["copy_file_range", "splice", "sendfile", "get_robust_list", "clone3", "getsockopt", "setsockopt",
+            "getpriority", "quotactl", "writev", "rt_sigprocmask", "remap_file_pages", "msgget", "msgsnd", "msgrcv",
+            "msgctl", "sethostname", "execve", "move_pages", "preadv", "process_vm_writev"],
 }
 # per-program gcc options
 CFLAGS = {"i386": ["-no-pie"]}

@@ -289,6 +289,8 @@ def trace(args, opts, *, kind: str = "run", worker=None) -> int:
     plan = build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time, abbrev=opts.plan_abbrev, tamper=opts.tamper, paths=opts.paths if opts.tamper else (), fds=fds)
     if opts.iflag:
         plan = _plan_flag(plan, PlanFlag.IP)
+    if opts.kvm_vcpu:
+        plan = _plan_flag(plan, PlanFlag.KVM)
     if opts.stack:
         plan = _plan_flag(plan, PlanFlag.STACK)
     decoder = make_decoder(opts)

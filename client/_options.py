@@ -99,6 +99,7 @@ class RunOptions:
     pid_comm: bool = False  # -Y: pid prefixes as `N<comm>`
     detach_execve: bool = False  # -b execve
     iflag: bool = False  # -i
+    kvm_vcpu: bool = False  # -e kvm=vcpu: KVM_RUN's exit reason (PlanFlag.KVM)
     stack: bool = False  # -k: each call's stack, unwound by the worker at its entry
     daemonize: int = 0  # -D count: 1 grandchild, 2 own process group, 3 own session
     # summary
@@ -582,6 +583,7 @@ def resolve(args) -> RunOptions:
         pid_comm="comm" in decode_pids,
         detach_execve=_detach_on(getattr(args, "detach_on", None)),
         iflag=bool(getattr(args, "iflag", False)),
+        kvm_vcpu=q.kvm_vcpu,
         stack=bool(getattr(args, "stack", False)) and summary != 1,  # strace: no effect with -c
         daemonize=_daemonize(args, attach),
         summary=summary,

@@ -7,6 +7,7 @@ import struct
 
 from ._core import C, syscall, struct as register_struct
 from ._fmt import FlagSet, comment, errno_name, hexa, quote_buf
+from ._kvm import kvm_arg, kvm_ret
 
 
 @register_struct("termios")
@@ -643,6 +644,9 @@ def _nstype_ret(c: C) -> str:
     """NS_GET_NSTYPE's return annotated with the namespace type:
     `268435456 (CLONE_NEWUSER)`; other requests' returns as they are."""
     r = c.rval
+    kvm = kvm_ret(c)  # -e kvm=vcpu: `0 (KVM_EXIT_HLT)`; a vm's or a vcpu's fd
+    if kvm is not None:
+        return kvm
     if c.uint(1) == 0xB703:
         n = _NS_TYPES.lookup(r)
         if n:
@@ -692,6 +696,10 @@ def _rand_pool_info(c: C) -> str:
 def _ioctl(c: C):
     req = c.uint(1)
     out = [c.fd(0), ioctl_cmd(c, req)]
+    if (req >> 8) & 0xFF == 0xAE:
+        kvm = kvm_arg(c, req)
+        if kvm is not None:
+            return out + kvm
     name = _name(c, req)  # -Xraw prints the request as a number, its argument decoded all the same
     kind = None
     for n in (name or "").split(" or "):

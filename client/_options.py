@@ -861,7 +861,9 @@ DUMP_FETCH = 65536
 
 def _plan_strsize(strsize: int, verbose: bool, q) -> int:
     n = strsize
-    if verbose:
+    abbrev = getattr(q, "abbrev", None)
+    # -v, or a traced call -e abbrev= leaves out: arrays print whole
+    if verbose or (abbrev is not None and not frozenset(q.trace) <= frozenset(abbrev)):
         n = max(n, VERBOSE_FETCH)
     if getattr(q, "read_fds", None) or getattr(q, "write_fds", None):
         n = max(n, DUMP_FETCH)

@@ -18,7 +18,7 @@ Classes (in this order of checks):
 
 Rows marked `own` print tracectl's own text by design (`-V`, `-h`, `-d`,
 `--tips`): only their exit status is compared. Needs root and strace; run by
-hand (not in CI): about 4 minutes on 2 cores.
+hand (not in CI): about 8 minutes on 2 loaded cores.
 """
 
 from __future__ import annotations

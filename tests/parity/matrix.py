@@ -250,11 +250,11 @@ _TIMES = [
     (re.compile(r"\[0x[0-9a-f]+\]"), "[0xADDR]"),
 ]
 _PIDISH = [
-    re.compile(r"^\[pid +(\d+)\] ", re.M),
+    re.compile(r"^\[pid +(\d+)((?:<[^>]*>)?)\] ", re.M),
     re.compile(r"\bProcess (\d+) "),
     re.compile(r"\bPID=(\d+)"),
     re.compile(r"\bpid (\d+)\b"),
-    re.compile(r"\b(?:clone3?|v?fork|getpid|gettid|set_tid_address)\(.*\) += (\d+)"),
+    re.compile(r"\b(?:clone3?|v?fork|getpid|gettid|set_tid_address)\(.*\) += (0x[0-9a-f]+|\d+)"),
     re.compile(r"\bsi_pid=(\d+)"),
     re.compile(r"\bProcess (\d+)\b"),
 ]
@@ -296,14 +296,31 @@ def _summary(text: str) -> str:
 _NOTE = re.compile(r"strace: Process \d+ (?:attached|detached)\n")
 
 
+def _adopt(text: str) -> str:
+    """strace prints a call's head before a second task shows, without a
+    pid; its `<... resumed>` then has one: give the head that pid."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        m = re.match(r"(\w+)\(.* <unfinished \.\.\.>$", line)
+        if not m:
+            continue
+        for later in lines[i + 1 :]:
+            r = re.match(rf"(\d+)(?:<[^>]*>)? <\.\.\. {m.group(1)} resumed>", later)
+            if r:
+                lines[i] = r.group(1) + " " + line
+                break
+    return "\n".join(lines)
+
+
 def normalise(text: str, pids: dict[str, str]) -> str:
     # where a note lands among trace lines on a shared stderr is timing
     # (strace's may even cut a line: `vfork(strace: Process N attached`)
     notes = _NOTE.findall(text)
     if notes:
         text = _NOTE.sub("", text) + "".join(sorted(notes))
-    for rx in _PIDISH[:1]:
-        text = rx.sub(lambda m: m.group(1) + " ", text)
+    text = _PIDISH[0].sub(lambda m: m.group(1) + m.group(2) + " ", text)
+    text = _adopt(text)
+    text = re.sub(r"(:\[(?:INODE|\d+)->)\d+\]", r"\1INODE]", text)  # a UNIX peer's inode
     for rx, rep in _TIMES:
         text = rx.sub(rep, text)
     text = "\n".join(compare.normalise(text.split("\n")))

@@ -443,6 +443,10 @@ def warnings(args, opts: "RunOptions") -> list[str]:
         ):
             if on:
                 out.append(f"-{letter}/{long} has no effect with -c/--summary-only")
+    q = opts.qualifiers
+    if args.seccomp_bpf and opts.follow and hasattr(q, "_universe_all") and frozenset(opts.trace) >= q._universe_all():
+        # every call stops: the filter skips none (strace then goes on without it)
+        out.append("Seccomp filter is requested but there are no syscalls to filter.  See -e trace to filter syscalls.")
     return out
 
 

@@ -179,10 +179,13 @@ def add_strace_options(p: argparse.ArgumentParser) -> None:
     # --quiet and --decode-fds are both -e qualifiers and the long forms of -q/-y
     a("--quiet", dest="exprs", action=_Append, qname="quiet", nargs="?", const="attach,personality", metavar="SET", help="-e quiet=SET")
     a("--silence", dest="exprs", action=_Append, qname="quiet", nargs="?", const="attach,personality", metavar="SET", help=argparse.SUPPRESS)
+    a("--silent", dest="exprs", action=_Append, qname="quiet", nargs="?", const="attach,personality", metavar="SET", help=argparse.SUPPRESS)
+    a("--secontext", dest="exprs", action=_Append, qname="secontext", nargs="?", const="full", metavar="FORMAT", help=argparse.SUPPRESS)
     a("--decode-fds", dest="exprs", action=_Append, qname="decode-fds", nargs="?", const="path", metavar="SET", help="-e decode-fds=SET")
     a("--decode-pids", dest="exprs", action=_Append, qname="decode-pids", metavar="SET", help="-e decode-pids=SET (pidns)")
     a("-Y", dest="exprs", action="append_const", const="decode-pids=comm", help=argparse.SUPPRESS)
     a("-f", "--follow-forks", dest="follow", action=_Count, help="follow forks (-ff with -o: one file per pid)")
+    a("-F", dest="optF", action="store_true", help=argparse.SUPPRESS)  # strace's deprecated -f
     a("--output-separately", dest="output_separately", action="store_true", help=argparse.SUPPRESS)
     a("-o", "--output", dest="output", metavar="FILE", help="send trace output to FILE instead of stderr")
     a("-A", "--output-append-mode", dest="append", action="store_true", help="open the -o FILE in append mode")
@@ -248,6 +251,8 @@ OPTIONAL_LONG = {
     "--daemonize": "grandchild",  # (the long form; -D counts)
     "--tips": "",
     "--silence": "attach,personality",
+    "--silent": "attach,personality",
+    "--secontext": "full",
 }
 SHORT_WITH_ARG = set("eosXaSUOPEupbI")
 LONG_WITH_ARG = {
@@ -443,6 +448,10 @@ def warnings(args, opts: "RunOptions") -> list[str]:
         ):
             if on:
                 out.append(f"-{letter}/{long} has no effect with -c/--summary-only")
+    if getattr(args, "optF", False):
+        out.append("deprecated option -F ignored" if args.follow else "option -F is deprecated, please use -f/--follow-forks instead")
+    if args.sortby is not None and not opts.summary:
+        out.append("-S/--summary-sort-by has no effect without (-c/--summary-only or -C/--summary)")
     q = opts.qualifiers
     if args.seccomp_bpf and opts.follow and hasattr(q, "_universe_all") and frozenset(opts.trace) >= q._universe_all():
         # every call stops: the filter skips none (strace then goes on without it)
@@ -545,13 +554,18 @@ def resolve(args) -> RunOptions:
     strsize = 32 if args.strsize is None else _int_arg(args.strsize, "s", maximum=STRSIZE_MAX)
     acolumn = 40 if args.acolumn is None else _int_arg(args.acolumn, "a")
     xflag = _xflag(args)
-    follow = min(args.follow, 2)
+    follow = min(args.follow or (1 if getattr(args, "optF", False) else 0), 2)  # -F: strace's deprecated -f
     if args.output_separately:
         follow = 2
     summary = _summary_mode(args, fmt, follow)
     if args.successful and args.failed:
         raise UsageError("-z and -Z are mutually exclusive")  # strace would print nothing
     table = _summary_table(args)
+    if not summary:  # strace's checks, after the values (as strace, which checks them as it reads them): these shape only the summary
+        if args.wall:
+            raise UsageError("-w/--summary-wall-clock must be given with (-c/--summary-only or -C/--summary)")
+        if args.columns is not None:
+            raise UsageError("-U/--summary-columns must be given with (-c/--summary-only or -C/--summary)")
     times = _timestamps(args)
     # qualifiers (syscall and class names are checked here, before anything runs)
     q = make_qualifiers(args.exprs, args.paths, args.successful, args.failed)

@@ -5,6 +5,8 @@ without -c/-C: an error; -S: a warning), its deprecated -F, and --silent /
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from test_run import NATIVE, STRACE, strace, tracectl
@@ -27,3 +29,13 @@ def test_as_strace(opts):
     first = lambda text: text.splitlines()[:1]  # noqa: E731 (strace adds "Try 'strace -h'" to its errors)
     assert t.returncode == s.returncode
     assert [l.replace("tracectl:", "strace:") for l in first(t.stderr)] == first(s.stderr)
+
+
+def test_decode_pids_comm_names_the_signal_sender():
+    # -Y: si_pid=N<sh>, as strace (the exited child is a zombie while its
+    # parent is held in the signal's stop; embedded run prints in that stop)
+    argv = ["-Y", "-e", "trace=none", "sh", "-c", "true & wait"]
+    s = strace(*argv)
+    t = tracectl(*argv, capture_output=True, timeout=60)
+    sig = lambda text: [re.sub(r"\d{2,}", "N", l) for l in text.splitlines() if l.startswith("--- SIGCHLD")]  # noqa: E731
+    assert sig(t.stderr) == sig(s.stderr) == ["--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=N<sh>, si_uid=0, si_status=0, si_utime=0, si_stime=0} ---"]

@@ -721,7 +721,8 @@ int64_t tr_cpu(struct tr_task *t)
  * it: the fd's link is "anon_inode:kvm-vcpu:N", and the mapping is the
  * /proc/TID/maps line of that name (all vcpus share one anon inode, so the
  * name is all there is: a process with two VMs having each a vcpu N has two
- * such lines, and the first is taken, as strace's cache does). Nothing is
+ * such lines, and the first is taken, as strace's cache does; unlike
+ * strace, only a mapping at offset 0 is kvm_run). Nothing is
  * written when any step fails (not a vcpu fd, no mapping, unreadable):
  * the line then has no `(KVM_EXIT_...)`, as strace's. Returns the number
  * of mem entries written: [1, TR_KVM_SLOT, exit_reason], or none. */
@@ -729,7 +730,7 @@ unsigned int tr_kvm_exit(struct tr_task *t, struct tr_buf *b, int64_t ret)
 {
 	static const char pfx[] = "anon_inode:kvm-vcpu:";
 	char path[64], link[64], line[TR_PATH_MAX + 128];
-	uint64_t start = 0, end = 0;
+	uint64_t start = 0, end = 0, off = 0;
 	uint32_t reason;
 	size_t kl;
 	ssize_t n;
@@ -764,8 +765,11 @@ unsigned int tr_kvm_exit(struct tr_task *t, struct tr_buf *b, int64_t ret)
 		skip = !whole;
 		if (whole)
 			line[--ll] = 0;
+		/* kvm_run is the mapping at offset 0 (a vcpu fd also maps other
+		 * pages, e.g. the coalesced MMIO ring, at other offsets) */
 		if (ll > kl && line[ll - kl - 1] == ' ' && !strcmp(line + ll - kl, link) &&
-		    sscanf(line, "%" SCNx64 "-%" SCNx64, &start, &end) == 2 && end >= start + 12)
+		    sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64, &start, &end, &off) == 3 &&
+		    off == 0 && end >= start + 12)
 			found = 1;
 	}
 	fclose(f);

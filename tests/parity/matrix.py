@@ -414,9 +414,9 @@ def _normal(res: Result, pid: int | None) -> str:
     for p in found:
         pids.setdefault(p, f"P{len(pids)}")
     blob = res.blob()
-    for rx in _PIDISH:
-        for m in rx.finditer(blob):
-            pids.setdefault(m.group(1), f"P{len(pids)}")
+    # named in the order they first show (the same in two runs that print alike)
+    for _, p in sorted((m.start(1), m.group(1)) for rx in _PIDISH for m in rx.finditer(blob)):
+        pids.setdefault(p, f"P{len(pids)}")
     for name, text in res.files.items():
         m = re.search(r"\.(\d+)$", name)
         key = name[: m.start()] + "." + pids[m.group(1)] if m else name

@@ -12,10 +12,11 @@ Classes (in this order of checks):
   once `tracectl` is read as `strace` in messages;
 - equivalent: equal after compare.py's normalisation (addresses, pids,
   random bytes, inode numbers), times and the time columns of `-c` tables;
-- equivalent too: normalised equal to one of two more strace runs (strace
-  itself prints the row in more than one way: a race);
-- differs (timing): not equal to any of three strace runs, which are not
-  all equal to each other either (what varies is scheduling or host state);
+- equivalent too: each run twice more, one of tracectl's runs is
+  normalised equal to one of strace's (the row has a race, which the first
+  runs happened to schedule apart);
+- differs (timing): no such pair, and strace's three runs or tracectl's
+  differ among themselves (what varies is scheduling or host state);
 - differs (documented): not equal, in a way docs/cli.md gives as deliberate
   (the row says why);
 - differs: the rest.
@@ -457,15 +458,17 @@ def classify(row: Row, s: Result, t: Result, again=None) -> tuple[str, str]:
     if row.known:
         return "differs (documented)", row.known
     if again is not None:
-        # strace run twice more: ours like one of them is equivalent (the
-        # first was one scheduling of a race); strace unlike itself: timing
-        varies = False
+        # both run twice more: ours like one of strace's runs is equivalent
+        # (the first was one scheduling of a race); either unlike itself:
+        # timing
+        theirs, ours, varies = {sn}, {tn}, False
         for _ in range(2):
-            s2 = _normal(again(), pid)
-            if s2 == tn:
-                return "equivalent", "like another strace run (a race strace loses either way)"
-            varies = varies or s2 != sn
-        if varies:
+            s2, t2 = again()
+            theirs.add(_normal(s2, pid))
+            ours.add(_normal(Result(t2.rc, t2.stdout, _name_swap(t2.stderr), t2.files), pid))
+            if theirs & ours:
+                return "equivalent", "like another run (the row has a race)"
+        if len(theirs) > 1 or len(ours) > 1:
             return "differs (timing)", note
     return "differs", note
 
@@ -473,7 +476,7 @@ def classify(row: Row, s: Result, t: Result, again=None) -> tuple[str, str]:
 def run_row(row: Row) -> tuple[str, str, Result, Result]:
     s = _run(["strace"], row)
     t = _run(tracectl(), row)
-    cls, note = classify(row, s, t, again=lambda: _run(["strace"], row))
+    cls, note = classify(row, s, t, again=lambda: (_run(["strace"], row), _run(tracectl(), row)))
     return cls, note, s, t
 
 

@@ -211,6 +211,7 @@ PATH_MAX = 4096
 IOV_DATA_MAX = 65536  # iovec data bytes in one mem value at most
 FD_SLOT = 16  # an FD op's mem entry: arg FD_SLOT + i (i: argument, or FD_RET)
 FD_RET = 6  # an FD op's arg naming the return value (exit phase only)
+KVM_SLOT = 32  # PlanFlag.KVM: the exit mem entry [1, KVM_SLOT, exit_reason] of a KVM_RUN ioctl
 FD_ARRAY_MAX = 64  # an FD op names this many fds of an array or a set at most
 FD_STRIDE_MAX = 64  # an FD op's array element (len_src an argument: `size` bytes each)
 MMSG_MAX = 64  # messages (and iovecs per message) an MMSGHDR value holds at most
@@ -236,6 +237,7 @@ class PlanFlag(IntEnum):
     CPU_TIME = 0x1  # read per-thread schedstat at entry and exit (-c)
     TAMPER = 0x2  # a tamper section follows the entries
     IP = 0x20  # call (entry, whole) and signal records carry the task's instruction pointer: ext "ip" (-i)
+    KVM = 0x80  # a successful ioctl(VCPU_FD, KVM_RUN) gets the exit mem entry [1, KVM_SLOT, kvm_run.exit_reason] (-e kvm=vcpu)
     STACK = 0x40  # call records (entry, or whole) carry the stack unwound at entry: ext "stack", a list of strace's " > ..." lines (-k)
     # what FD ops add to an fd's link (strace's --decode-fds sets; the
     # ops themselves are there only when fds are named at all)

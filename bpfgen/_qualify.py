@@ -311,6 +311,7 @@ class Qualifiers:
         self.quiet: frozenset[str] = frozenset()
         self.decode_fds: frozenset[str] = frozenset()
         self.decode_pids: frozenset[str] = frozenset()
+        self.kvm_vcpu = False  # -e kvm=vcpu
         self.inject: list[Inject] = []
         self.warnings: list[str] = []  # strace's parse-time warnings (it goes on)
         self.paths: tuple[str, ...] = ()
@@ -569,7 +570,11 @@ class Qualifiers:
         self.write_fds = NumberSet(*self._tokens(value, _uint, "descriptor"))
 
     def _q_kvm(self, value: str) -> None:
-        raise UsageError("-e kvm= is not supported by tracerd")
+        # strace 6.1 knows one value: print why KVM_RUN returned (the vcpu's
+        # kvm_run.exit_reason, read at the exit stop: PlanFlag.KVM)
+        if value != "vcpu":
+            raise UsageError(f"invalid -e kvm= argument: '{value}'")
+        self.kvm_vcpu = True
 
     def _q_secontext(self, value: str) -> None:
         raise UsageError("SELinux context printing (--secontext option) is not supported by tracerd")

@@ -285,6 +285,8 @@ def trace(opts, *, kind: str = "run", worker=None) -> int:
     plan = build_plan(opts.trace, strsize=opts.plan_strsize, cpu_time=opts.cpu_time, abbrev=opts.plan_abbrev, tamper=opts.tamper, paths=opts.paths if opts.tamper else (), fds=fds)
     if opts.iflag:
         plan = _plan_flag(plan, PlanFlag.IP)
+    if opts.kvm_vcpu:
+        plan = _plan_flag(plan, PlanFlag.KVM)
     if opts.stack:
         plan = _plan_flag(plan, PlanFlag.STACK)
     decoder = make_decoder(opts)
@@ -344,7 +346,7 @@ def trace(opts, *, kind: str = "run", worker=None) -> int:
         child = getattr(src, "child", None)
         pid = getattr(src, "pid", None) or getattr(child, "pid", None)
         roots = opts.pids if kind == "attach" else ([pid] if pid else None)
-        printer = make_printer(None, kind, opts, decoder, out, notes=Quiet(sys.stderr), roots=roots, launched=kind == "run", batch=True)
+        printer = make_printer(None, kind, opts, decoder, out, notes=out if opts.output is None else Quiet(sys.stderr), roots=roots, launched=kind == "run", batch=True)
         if getattr(opts, "daemonize", 0) and pid and "attach" not in opts.quiet:
             printer.note(f"Process {pid} attached")  # -D: the tracer attached to its caller, as strace says
         feed = printer.feed

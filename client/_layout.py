@@ -227,6 +227,10 @@ class Layout:
         self._comms[tid] = task_comm(tid)
         self._leads.clear()  # a lead may hold the old name
 
+    def set_last_nr(self, tid: int, nr: int) -> None:
+        """-n: the number the task's next line (+++ exited) carries."""
+        self._last_nr[tid] = nr
+
     def forget(self, tid: int) -> None:
         """The task is gone."""
         self._last_nr.pop(tid, None)

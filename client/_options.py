@@ -99,6 +99,7 @@ class RunOptions:
     pid_comm: bool = False  # -Y: pid prefixes as `N<comm>`
     detach_execve: bool = False  # -b execve
     iflag: bool = False  # -i
+    kvm_vcpu: bool = False  # -e kvm=vcpu: KVM_RUN's exit reason (PlanFlag.KVM)
     stack: bool = False  # -k: each call's stack, unwound by the worker at its entry
     daemonize: int = 0  # -D count: 1 grandchild, 2 own process group, 3 own session
     # summary
@@ -187,10 +188,13 @@ def add_strace_options(p: argparse.ArgumentParser) -> None:
     # --quiet and --decode-fds are both -e qualifiers and the long forms of -q/-y
     a("--quiet", dest="exprs", action=_Append, qname="quiet", nargs="?", const="attach,personality", metavar="SET", help="-e quiet=SET")
     a("--silence", dest="exprs", action=_Append, qname="quiet", nargs="?", const="attach,personality", metavar="SET", help=argparse.SUPPRESS)
+    a("--silent", dest="exprs", action=_Append, qname="quiet", nargs="?", const="attach,personality", metavar="SET", help=argparse.SUPPRESS)
+    a("--secontext", dest="exprs", action=_Append, qname="secontext", nargs="?", const="full", metavar="FORMAT", help=argparse.SUPPRESS)
     a("--decode-fds", dest="exprs", action=_Append, qname="decode-fds", nargs="?", const="path", metavar="SET", help="-e decode-fds=SET")
     a("--decode-pids", dest="exprs", action=_Append, qname="decode-pids", metavar="SET", help="-e decode-pids=SET (pidns)")
     a("-Y", dest="exprs", action="append_const", const="decode-pids=comm", help=argparse.SUPPRESS)
     a("-f", "--follow-forks", dest="follow", action=_Count, help="follow forks (-ff with -o: one file per pid)")
+    a("-F", dest="optF", action="store_true", help=argparse.SUPPRESS)  # strace's deprecated -f
     a("--output-separately", dest="output_separately", action="store_true", help=argparse.SUPPRESS)
     a("-o", "--output", dest="output", metavar="FILE", help="send trace output to FILE instead of stderr")
     a("-A", "--output-append-mode", dest="append", action="store_true", help="open the -o FILE in append mode")
@@ -256,6 +260,8 @@ OPTIONAL_LONG = {
     "--daemonize": "grandchild",  # (the long form; -D counts)
     "--tips": "",
     "--silence": "attach,personality",
+    "--silent": "attach,personality",
+    "--secontext": "full",
 }
 SHORT_WITH_ARG = set("eosXaSUOPEupbI")
 LONG_WITH_ARG = {
@@ -451,6 +457,14 @@ def warnings(args, opts: "RunOptions") -> list[str]:
         ):
             if on:
                 out.append(f"-{letter}/{long} has no effect with -c/--summary-only")
+    if getattr(args, "optF", False):
+        out.append("deprecated option -F ignored" if args.follow else "option -F is deprecated, please use -f/--follow-forks instead")
+    if args.sortby is not None and not opts.summary:
+        out.append("-S/--summary-sort-by has no effect without (-c/--summary-only or -C/--summary)")
+    q = opts.qualifiers
+    if args.seccomp_bpf and opts.follow and hasattr(q, "_universe_all") and frozenset(opts.trace) >= q._universe_all():
+        # every call stops: the filter skips none (strace then goes on without it)
+        out.append("Seccomp filter is requested but there are no syscalls to filter.  See -e trace to filter syscalls.")
     return out
 
 
@@ -550,13 +564,18 @@ def resolve(args) -> RunOptions:
     strsize = 32 if args.strsize is None else _int_arg(args.strsize, "s", maximum=STRSIZE_MAX)
     acolumn = 40 if args.acolumn is None else _int_arg(args.acolumn, "a")
     xflag = _xflag(args)
-    follow = min(args.follow, 2)
+    follow = min(args.follow or (1 if getattr(args, "optF", False) else 0), 2)  # -F: strace's deprecated -f
     if args.output_separately:
         follow = 2
     summary = _summary_mode(args, fmt, follow)
     if args.successful and args.failed:
         raise UsageError("-z and -Z are mutually exclusive")  # strace would print nothing
     table = _summary_table(args)
+    if not summary:  # strace's checks, after the values (as strace, which checks them as it reads them): these shape only the summary
+        if args.wall:
+            raise UsageError("-w/--summary-wall-clock must be given with (-c/--summary-only or -C/--summary)")
+        if args.columns is not None:
+            raise UsageError("-U/--summary-columns must be given with (-c/--summary-only or -C/--summary)")
     times = _timestamps(args)
     # qualifiers (syscall and class names are checked here, before anything runs)
     q = make_qualifiers(args.exprs, args.paths, args.successful, args.failed)
@@ -592,6 +611,7 @@ def resolve(args) -> RunOptions:
         pid_comm="comm" in decode_pids,
         detach_execve=_detach_on(getattr(args, "detach_on", None)),
         iflag=bool(getattr(args, "iflag", False)),
+        kvm_vcpu=q.kvm_vcpu,
         stack=bool(getattr(args, "stack", False)) and summary != 1,  # strace: no effect with -c
         daemonize=_daemonize(args, attach),
         summary=summary,
@@ -876,7 +896,9 @@ DUMP_FETCH = 65536
 
 def _plan_strsize(strsize: int, verbose: bool, q) -> int:
     n = strsize
-    if verbose:
+    abbrev = getattr(q, "abbrev", None)
+    # -v, or a traced call -e abbrev= leaves out: arrays print whole
+    if verbose or (abbrev is not None and not frozenset(q.trace) <= frozenset(abbrev)):
         n = max(n, VERBOSE_FETCH)
     if getattr(q, "read_fds", None) or getattr(q, "write_fds", None):
         n = max(n, DUMP_FETCH)

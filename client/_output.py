@@ -37,6 +37,8 @@ from ._summary import Summary
 
 NOTE_PREFIX = "tracectl: "
 
+# (exit_group, exit) by personality: x86_64, i386, x32
+_EXIT_NRS = {0: (231, 60), 1: (252, 1), 2: (0x40000000 | 231, 0x40000000 | 60)}
 _S_PERS, _S_NR, _S_RET, _S_ERR, _S_FLAGS = (IDX[Rec.SYSCALL][n] for n in ("pers", "nr", "ret", "is_error", "flags"))
 _S_DUR, _S_CPU = IDX[Rec.SYSCALL]["dur"], IDX[Rec.SYSCALL]["cpu"]
 _S_LEN = len(FIELDS[Rec.SYSCALL])  # a longer record carries the ext map
@@ -578,6 +580,11 @@ class Printer:
 
     def _exited(self, rec, tid) -> None:
         self._gone(tid)
+        if self.o.syscall_number:
+            # -n: strace shows the task's last call, traced or not: a task
+            # that exited made exit_group (a process) or exit (a thread)
+            group, thread = _EXIT_NRS.get(self._pers.get(tid, 0), _EXIT_NRS[0])
+            self.layout.set_last_nr(tid, group if tid == rec[4] else thread)
         if self.show_trace and "exit" not in self.o.quiet:
             self._line(tid, rec[2], exited_text(field(rec, "status")))
         if self._late_stack:

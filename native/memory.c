@@ -5,6 +5,7 @@
 
 #include "tr_internal.h"
 
+#include <inttypes.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -743,4 +744,75 @@ int64_t tr_cpu(struct tr_task *t)
 		return -1;
 	buf[n] = 0;
 	return strtoll(buf, NULL, 10);
+}
+
+/* -e kvm=vcpu (PlanFlag.KVM): why a successful ioctl(FD, KVM_RUN) returned.
+ * The vcpu's struct kvm_run is a shared mapping of FD in the tracee, which
+ * KVM_RUN fills; its exit_reason is the u32 at offset 8 (linux/kvm.h). It is
+ * read here, while the task is held in its exit stop: once the task runs
+ * on, its next KVM_RUN overwrites it. The mapping is found as strace finds
+ * it: the fd's link is "anon_inode:kvm-vcpu:N", and the mapping is the
+ * /proc/TID/maps line of that name (all vcpus share one anon inode, so the
+ * name is all there is: a process with two VMs having each a vcpu N has two
+ * such lines, and the first is taken, as strace's cache does; unlike
+ * strace, only a mapping at offset 0 is kvm_run). Nothing is
+ * written when any step fails (not a vcpu fd, no mapping, unreadable):
+ * the line then has no `(KVM_EXIT_...)`, as strace's. Returns the number
+ * of mem entries written: [1, TR_KVM_SLOT, exit_reason], or none. */
+unsigned int tr_kvm_exit(struct tr_task *t, struct tr_buf *b, int64_t ret)
+{
+	static const char pfx[] = "anon_inode:kvm-vcpu:";
+	char path[64], link[64], line[TR_PATH_MAX + 128];
+	uint64_t start = 0, end = 0, off = 0;
+	uint32_t reason;
+	size_t kl;
+	ssize_t n;
+	FILE *f;
+	int found = 0, skip = 0;
+
+	/* ioctl: x86_64 16, i386 54, x32 514 (with the x32 bit) */
+	if (ret != 0 || (uint32_t)t->args[1] != 0xAE80u /* KVM_RUN, _IO(0xAE, 0x80) */ ||
+	    !((t->pers == TR_PERS_X86_64 && t->nr == 16) || (t->pers == TR_PERS_I386 && t->nr == 54) ||
+	      (t->pers == TR_PERS_X32 && t->nr == (0x40000000u | 514))))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", t->tid, (int)t->args[0]);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= (ssize_t)(sizeof(pfx) - 1))
+		return 0;
+	link[n] = 0;
+	if (strncmp(link, pfx, sizeof(pfx) - 1))
+		return 0;
+	kl = (size_t)n;
+	snprintf(path, sizeof(path), "/proc/%d/maps", t->tid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		size_t ll = strlen(line);
+		int whole = ll && line[ll - 1] == '\n';
+
+		if (skip) { /* the rest of a line longer than the buffer */
+			skip = !whole;
+			continue;
+		}
+		skip = !whole;
+		if (whole)
+			line[--ll] = 0;
+		/* kvm_run is the mapping at offset 0 (a vcpu fd also maps other
+		 * pages, e.g. the coalesced MMIO ring, at other offsets) */
+		if (ll > kl && line[ll - kl - 1] == ' ' && !strcmp(line + ll - kl, link) &&
+		    sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64, &start, &end, &off) == 3 &&
+		    off == 0 && end >= start + 12)
+			found = 1;
+	}
+	fclose(f);
+	if (!found || tr_peek(t, &reason, start + 8, sizeof(reason)) != (ssize_t)sizeof(reason))
+		return 0;
+	if (tr_buf_reserve(b, 32) < 0)
+		return 0;
+	tr_mp_array(b, 3);
+	tr_put8(b, 1);
+	tr_put8(b, TR_KVM_SLOT);
+	tr_mp_uint(b, reason);
+	return 1;
 }

@@ -225,6 +225,8 @@ record:
 		if (pe)
 			xn = tr_fetch(L, t, pe, 1, &L->scratch, si->exit.rval);
 	}
+	if ((L->plan.flags & TR_PF_KVM) && !si->exit.is_error)
+		xn += tr_kvm_exit(t, &L->scratch, si->exit.rval); /* -e kvm=vcpu */
 	if (t->has_cpu) {
 		int64_t c = tr_cpu(t);
 

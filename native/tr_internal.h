@@ -347,6 +347,7 @@ void tr_emit_exec(struct tr_loop *L, struct tr_task *t, int old, int pers);
 #define TR_MEM_KEEP 65536 /* a task keeps an entry buffer this large at most between calls */
 
 ssize_t tr_peek(struct tr_task *t, void *dst, uint64_t addr, size_t len);
+unsigned int tr_kvm_exit(struct tr_task *t, struct tr_buf *b, int64_t ret);
 unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pentry *pe, int phase,
 		      struct tr_buf *b, int64_t ret);
 int64_t tr_cpu(struct tr_task *t);

@@ -11,7 +11,7 @@ import struct
 from tracerd._wire import FD_SLOT, IDX, Rec, field
 
 from . import _sockets, _table
-from ._core import AT_FDCWD, C, DecodeOptions, REGISTRY, compile_halves, compile_table, generic_args, generic_entry_count, table_args, readlink_fd, ret_formatter, ret_text
+from ._core import AT_FDCWD, C, DecodeOptions, REGISTRY, compile_halves, compile_table, generic_args, generic_entry_count, pid_text, table_args, readlink_fd, ret_formatter, ret_text
 from ._fmt import error_text_memo as _error_text, hexa, quote
 from ._signals import siginfo_text  # also registers the siginfo struct
 
@@ -840,6 +840,11 @@ class Decoder:
         else:
             signo, info = field(rec, "signo"), field(rec, "siginfo")
         text = siginfo_text(signo, bytes(info) if info else b"", self.opts.xstyle)
+        if self.opts.pid_comm and info and len(info) >= 24 and "si_pid=" in text:
+            # -Y: the sender's name too, as strace (a child that exited is a
+            # zombie until its parent, held in this stop, reaps it)
+            pid = struct.unpack_from("<i", bytes(info), 16)[0]
+            text = text.replace(f"si_pid={pid},", f"si_pid={pid_text(pid)},", 1)
         if self.pidns is not None and info and len(info) >= 24 and "si_pid=" in text:
             pid = struct.unpack_from("<i", bytes(info), 16)[0]
             note = self.pidns.comment(rec[3], pid)

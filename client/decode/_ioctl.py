@@ -9,6 +9,7 @@ from ._core import C, syscall, struct as register_struct
 from . import _ioctl_evdev, _ioctl_gpio, _ioctl_loop, _ioctl_ptp, _ioctl_uffd
 from ._ioctl_util import field_fd as _field_fd
 from ._fmt import FlagSet, comment, errno_name, hexa, quote_buf
+from ._kvm import kvm_arg, kvm_ret
 
 
 @register_struct("termios")
@@ -635,6 +636,9 @@ def _nstype_ret(c: C) -> str:
     """NS_GET_NSTYPE's return annotated with the namespace type:
     `268435456 (CLONE_NEWUSER)`; other requests' returns as they are."""
     r = c.rval
+    kvm = kvm_ret(c)  # -e kvm=vcpu: `0 (KVM_EXIT_HLT)`; a vm's or a vcpu's fd
+    if kvm is not None:
+        return kvm
     if c.uint(1) == 0xB703:
         n = _NS_TYPES.lookup(r)
         if n:
@@ -684,7 +688,7 @@ def _rand_pool_info(c: C) -> str:
 # given the request and its name: a list of what to print after the request (empty at the entry of a request
 # printed at exit), or None for the table's kinds below
 _FAMILIES = {0x45: _ioctl_evdev.decode, 0x3D: _ioctl_ptp.decode, 0xB4: _ioctl_gpio.decode, 0x4C: _ioctl_loop.decode,
-             0xAA: _ioctl_uffd.decode}
+             0xAA: _ioctl_uffd.decode, 0xAE: lambda c, req, name: kvm_arg(c, req)}
 
 
 @syscall("ioctl", entry=2, ret=_nstype_ret)

@@ -6,6 +6,7 @@ real VM (progs/kvm_guest.c: `out` then `hlt`); skipped without /dev/kvm."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -42,7 +43,7 @@ def _trace(tmp_path, *opts) -> list[str]:
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     # (-f: the pid column)
-    return [line.split(" ", 1)[1] if line[0].isdigit() else line for line in out.read_text().splitlines() if "KVM_RUN" in line]
+    return [re.sub(r"^\d+ +", "", line) for line in out.read_text().splitlines() if "KVM_RUN" in line]
 
 
 @pytest.mark.parametrize("follow", [(), ("-f",)], ids=["plain", "filter"])

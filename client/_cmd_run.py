@@ -21,7 +21,7 @@ from tracerd._wire import PLAN_HEADER, Ctl, Pers, PlanFlag, Rec, record
 from ._cli import settled
 from ._options import add_strace_options, resolve, strict_parser
 from ._outfile import Quiet
-from ._source import ENDED_BY_DAEMON, note_end, print_frames  # noqa: F401 (ENDED_BY_DAEMON: its old home)
+from ._source import ENDED_BY_DAEMON, note_end, print_frames
 from .sinks._cli import TracectlSinks, add_option as add_sink_option
 
 # signals that end tracectl while it traces: the source is closed first

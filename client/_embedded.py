@@ -119,8 +119,7 @@ class _Session:
         """Close the frame, control and ack pipes (stats and pass-through stay)."""
         self._out_r = -1
         if self._ch is not None:
-            for name in ("ctl_fd", "out_fd", "ack_fd"):
-                self._ch._close(name)
+            self._ch.close_fds("ctl_fd", "out_fd", "ack_fd")
 
     def abandon_worker(self) -> None:
         """Let go of a forked worker that was never started."""
@@ -223,7 +222,7 @@ class EmbeddedAttach(_Session):
             self._start_worker("attach", self._pids, self._want_stats, passthru=bool(self._inject))
         except BaseException:
             if self._ch is not None:
-                self._ch._close("passthru_fd")
+                self._ch.close_fds("passthru_fd")
             raise
         self._passthru_r = self._ch.take("passthru_fd")
         return self

@@ -217,7 +217,7 @@ class Channel:
     def close_ctl(self) -> None:
         """EOF on the control pipe: the consumer is gone (the worker detaches
         or kills)."""
-        self._close("ctl_fd")
+        self.close_fds("ctl_fd")
 
     def ack(self, next_seq: int) -> None:
         """Sync mode: every record before `next_seq` is printed."""
@@ -225,7 +225,7 @@ class Channel:
             try:
                 os.write(self.ack_fd, next_seq.to_bytes(8, "little"))
             except OSError:  # the worker is gone
-                self._close("ack_fd")
+                self.close_fds("ack_fd")
 
     def take(self, name: str) -> int:
         """Hand one of the consumer's fds over (the caller closes it)."""
@@ -233,16 +233,17 @@ class Channel:
         setattr(self, name, -1)
         return fd
 
-    def _close(self, name: str) -> None:
-        fd = getattr(self, name)
-        if fd >= 0:
-            setattr(self, name, -1)
-            os.close(fd)
+    def close_fds(self, *names: str) -> None:
+        """Close these of the consumer's fds (by attribute name) if still held."""
+        for name in names:
+            fd = getattr(self, name)
+            if fd >= 0:
+                setattr(self, name, -1)
+                os.close(fd)
 
     def close(self) -> None:
         """Close every fd still held (the worker's ends too, before a start)."""
-        for name in ("out_fd", "ctl_fd", "ready_fd", "stats_fd", "ack_fd", "passthru_fd"):
-            self._close(name)
+        self.close_fds("out_fd", "ctl_fd", "ready_fd", "stats_fd", "ack_fd", "passthru_fd")
         theirs, self._theirs = self._theirs, []
         for fd in theirs:
             os.close(fd)

@@ -42,11 +42,12 @@ PY = sys.executable
 TRACECTL = os.path.join(os.path.dirname(PY), "tracectl")
 
 
-def pss_kb(pid: int) -> int:
+def pss_kb(pid: int, field: str = "Pss:") -> int:
+    """A smaps_rollup figure in kB: "Pss:" (default), "Pss_Anon:", "Pss_File:"."""
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
-                if line.startswith("Pss:"):
+                if line.startswith(field):
                     return int(line.split()[1])
     except OSError:
         pass
@@ -142,7 +143,7 @@ def sample(cmd: list[str], seconds: float, daemon_pid: int | None = None, detail
         t = wait_for(tracee)
         time.sleep(min(0.3, seconds / 3))  # the front end into its loop
         own = [q for q in descendants(p.pid) if q != t]
-        parts = {"own": sum(pss_kb(q) for q in own)}
+        parts = {"own": sum(pss_kb(q) for q in own), "anon": sum(pss_kb(q, "Pss_Anon:") for q in own)}
         procs = {f"{comm(q)} {q}": q for q in own}
         if daemon_pid:
             tracer = tracer_of(t)
@@ -233,13 +234,15 @@ def main(argv=None) -> int:
         shutil.rmtree(cache, ignore_errors=True)
     base = med["strace"]["own"]
     print(f"\nPSS while tracing `sleep {a.seconds:g}` (-f -o FILE), medians of {a.rounds} alternating rounds, load {os.getloadavg()[0]:.1f}")
-    print("| tool | PSS of its own processes | / strace |")
-    print("|---|---|---|")
+    print("(anon: the PSS of anonymous pages, shared only among a tool's own forks; the rest is")
+    print(" files, libpython's pages among them, whose share moves with what else runs on the machine)")
+    print("| tool | PSS of its own processes | of it anon | / strace |")
+    print("|---|---|---|---|")
     for k, parts in med.items():
         extra = ""
         if "worker" in parts:
             extra = f" (client; + session worker {parts['worker'] / 1024:.1f} MB = {(parts['own'] + parts['worker']) / 1024:.1f} MB; the daemon itself {parts['daemon'] / 1024:.1f} MB)"
-        print(f"| {k} | {parts['own'] / 1024:.1f} MB{extra} | {parts['own'] / base:.2f} |")
+        print(f"| {k} | {parts['own'] / 1024:.1f} MB{extra} | {parts['anon'] / 1024:.1f} MB | {parts['own'] / base:.2f} |")
     for tool, procs in maps.items():
         if tool == "strace":
             continue

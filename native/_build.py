@@ -32,6 +32,7 @@ SOURCES = [
     "tracer.c",
     "vectors.c",
     "unwind.c",
+    "launch.c",
 ]
 HEADERS = ["tracer.h", "tr_internal.h"]
 CATCHER_SOURCES = ["catcher.c"]

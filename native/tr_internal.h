@@ -21,6 +21,8 @@
  *              tracee's network namespace
  *   tracer.c   the loop (tr_run)
  *   vectors.c  golden vectors (tr_selftest_frame)
+ *   unwind.c   -k: stacks with libdwfl (libdw loaded with dlopen)
+ *   launch.c   the launched command's steps before its exec (tracer.h)
  */
 #ifndef TR_INTERNAL_H
 #define TR_INTERNAL_H

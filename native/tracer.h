@@ -152,3 +152,10 @@ void tr_mp_str(struct tr_buf *b, const char *p, size_t n);
 long tr_selftest_frame(unsigned char *dst, size_t cap);
 /* Parse a fetch plan; returns the number of entries or -errno. */
 int tr_plan_check(const unsigned char *plan, size_t len);
+
+/* The launched command's steps between fork and exec (launch.c,
+ * client/_launch.py): PR_SET_PTRACER, a signal to SIG_DFL or SIG_IGN, the
+ * seccomp filter (`len` bytes of sock_filter). 0 or -errno. */
+int tr_launch_ptracer(int tracer);
+int tr_launch_signal(int sig, int ignore);
+int tr_launch_filter(const void *bpf, size_t len);

@@ -160,5 +160,5 @@ def _printer(args, info):
     args.env = []
     opts = resolve(args)
     out, owned = open_output(opts)
-    printer = make_printer(None, "watch", opts, make_decoder(opts), out, notes=sys.stderr, roots=None if rule else opts.pids, batch=True)
+    printer = make_printer("watch", opts, make_decoder(opts), out, notes=sys.stderr, roots=None if rule else opts.pids, batch=True)
     return printer, (out.close if owned else (lambda: None))

@@ -55,7 +55,7 @@ def run(args) -> int:
         out, owned = open_output(opts)
         roots = [int(r) for r in header["roots"]] or None
         try:
-            printer = make_printer(args, "replay", opts, decoder, out, recording=header, notes=sys.stderr, roots=roots, launched=header["kind"] == "run", batch=True)
+            printer = make_printer("replay", opts, decoder, out, recording=header, notes=sys.stderr, roots=roots, launched=header["kind"] == "run", batch=True)
             wanted = frozenset((int(p), int(n)) for p, n in opts.trace) if explicit_trace(args) else None
             observe = getattr(decoder, "observe", None)
             n = 0

@@ -346,7 +346,7 @@ def trace(opts, *, kind: str = "run", worker=None) -> int:
         child = getattr(src, "child", None)
         pid = getattr(src, "pid", None) or getattr(child, "pid", None)
         roots = opts.pids if kind == "attach" else ([pid] if pid else None)
-        printer = make_printer(None, kind, opts, decoder, out, notes=out if opts.output is None else Quiet(sys.stderr), roots=roots, launched=kind == "run", batch=True)
+        printer = make_printer(kind, opts, decoder, out, notes=out if opts.output is None else Quiet(sys.stderr), roots=roots, launched=kind == "run", batch=True)
         if getattr(opts, "daemonize", 0) and pid and "attach" not in opts.quiet:
             printer.note(f"Process {pid} attached")  # -D: the tracer attached to its caller, as strace says
         feed = printer.feed

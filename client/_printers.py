@@ -5,7 +5,7 @@ first), or a Perfetto trace (PerfettoPrinter)."""
 from __future__ import annotations
 
 
-def make_printer(args, kind: str, opts, decoder, out, *, recording=None, **kw):
+def make_printer(kind: str, opts, decoder, out, *, recording=None, **kw):
     """kind: run, attach or watch (live), or replay (then `recording` is the
     recording's header, which tells what the records were made with)."""
     if opts.fmt == "perfetto":
@@ -18,7 +18,7 @@ def make_printer(args, kind: str, opts, decoder, out, *, recording=None, **kw):
     if opts.fmt == "msgpack":
         from ._recording import RecordingPrinter, header_for
 
-        return RecordingPrinter(opts, decoder, out, header=header_for(args, kind, opts, kw.get("roots")), **kw)
+        return RecordingPrinter(opts, decoder, out, header=header_for(kind, opts, kw.get("roots")), **kw)
     from ._output import Printer
 
     return Printer(opts, decoder, out, **kw)

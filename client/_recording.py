@@ -51,7 +51,7 @@ def fd_names_wanted(opts) -> bool:
     return bool(opts.paths) or (d is not None and bool(d.yflag or d.decode_fds))
 
 
-def header_for(args, kind: str, opts, roots) -> dict:
+def header_for(kind: str, opts, roots) -> dict:
     """The header map of a recording made with these options."""
     roots = [int(r) for r in (roots or ())]
     return {

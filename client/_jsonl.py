@@ -54,9 +54,11 @@ _TYPE_NAME = {int(t): t.name.lower() for t in Rec}
 _BINARY = ("mem", "siginfo")  # the only fields that may hold bytes
 
 
-def _named_args(obj: dict, rtype, rec, decoder, entry) -> dict | None:
+def _named_args(obj: dict, rtype, rec, decoder, entry, entry_text) -> dict | None:
     """`args`: the arguments by name, read back from the call's text (what
-    -y and the decoder printed), the names from the syscall table."""
+    -y and the decoder printed), the names from the syscall table. An exit's
+    head is the text its entry printed (entry_text), formatted again only
+    when the caller did not keep it."""
     from . import _jsonl_args
     from .decode import _table
 
@@ -69,10 +71,12 @@ def _named_args(obj: dict, rtype, rec, decoder, entry) -> dict | None:
         texts = _jsonl_args.call_args(text + ")")
         texts = [t for t in texts or () if t]
     else:  # an exit: the arguments printed after `resumed>`, named by position
-        try:
-            head = decoder.entry(entry) if entry is not None else None
-        except Exception:
-            head = None
+        head = entry_text
+        if head is None and entry is not None:
+            try:
+                head = decoder.entry(entry)
+            except Exception:
+                head = None
         if head is None:
             return None
         texts = _jsonl_args.call_args(head + text)
@@ -85,7 +89,10 @@ def _named_args(obj: dict, rtype, rec, decoder, entry) -> dict | None:
     return _jsonl_args.args_object(texts, sc)
 
 
-def to_dict(rec: list, decoder, entry: list | None = None) -> dict:
+def to_dict(rec: list, decoder, entry: list | None = None, entry_text: str | None = None) -> dict:
+    """One record as a JSON object. An exit names its entry record (entry)
+    and, where the caller kept it, the text that entry's object carried
+    (entry_text), so the call's head is not formatted twice."""
     rtype = Rec(rec[0])
     names = FIELDS[rtype]
     obj = dict(zip(names, rec))
@@ -119,7 +126,7 @@ def to_dict(rec: list, decoder, entry: list | None = None) -> dict:
         obj["decode_error"] = f"{type(exc).__name__}: {exc}"
     if rtype in (Rec.SYSCALL, Rec.SYSCALL_ENTRY, Rec.SYSCALL_EXIT):
         try:
-            obj["args"] = _named_args(obj, rtype, rec, decoder, entry)
+            obj["args"] = _named_args(obj, rtype, rec, decoder, entry, entry_text)
         except Exception:  # never lose the record for its arguments
             obj["args"] = None
     if rtype in (Rec.SYSCALL, Rec.SYSCALL_EXIT):
@@ -152,6 +159,3 @@ def _encode(obj) -> str:
 
 encode_line = _encode
 
-
-def to_json(rec: list, decoder, entry: list | None = None) -> str:
-    return _encode(to_dict(rec, decoder, entry))

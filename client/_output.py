@@ -792,26 +792,29 @@ class Printer:
                 return
         if rtype in (Rec.SIGNAL, Rec.STOPPED) and not self._signal_shown(field(rec, "signo")):
             return
-        entry = None
+        entry = etext = None
         if rtype == Rec.SYSCALL_ENTRY:
             self.calls.enter(tid, rec)
         elif rtype == Rec.SYSCALL_EXIT:
-            entry = self.calls.leave(tid)[0]
+            entry, etext = self.calls.leave(tid)
         if self.summary is not None and self.fmt == "jsonl" and rtype in (Rec.SYSCALL, Rec.SYSCALL_EXIT):
             self._count(rec, field(rec, "pers"), field(rec, "nr"), field(rec, "ret"), field(rec, "is_error"))
         if self.show_trace or self.fmt != "jsonl":
-            self._write_machine(rec, entry, tid)
+            self._write_machine(rec, entry, tid, etext)
         if rtype in (Rec.EXIT, Rec.KILLED):
             self._drop(tid)
 
-    def _write_machine(self, rec, entry=None, tid=None) -> None:
+    def _write_machine(self, rec, entry=None, tid=None, etext=None) -> None:
         if self.fmt == "msgpack":
             self._bout.write(self._packer.pack(rec))
         else:
-            from ._jsonl import to_json  # on use: json is not imported for strace text
+            from ._jsonl import encode_line, to_dict  # on use: json is not imported for strace text
 
+            obj = to_dict(rec, self.d, entry, etext)
+            if rec[0] == Rec.SYSCALL_ENTRY and obj.get("text") is not None:
+                self.calls.printed(tid, obj["text"])  # its exit's args reuse it
             st = self._stream(tid) if self.per_pid and tid is not None else self.main
-            st.write(to_json(rec, self.d, entry) + "\n")
+            st.write(encode_line(obj) + "\n")
 
     # end ----------------------------------------------------------------------------
     def flush(self) -> None:

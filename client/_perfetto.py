@@ -140,7 +140,7 @@ class PerfettoPrinter(Printer):
         self._pb.write_packet(p)
 
     # -- records ---------------------------------------------------------------
-    def _write_machine(self, rec, entry=None, tid=None) -> None:
+    def _write_machine(self, rec, entry=None, tid=None, etext=None) -> None:
         rtype, ts, tid, tgid = rec[0], rec[2], rec[3], rec[4]
         if rtype == Rec.SYSCALL_ENTRY:
             return  # its slice is written with the exit

@@ -93,12 +93,14 @@ class SessionFormatter:
     def event(self, rec: list) -> dict:
         rtype = Rec(rec[0])
         seq, ts, tid, tgid = rec[1], rec[2], rec[3], rec[4]
-        entry = None
+        entry = etext = None
         if rtype == Rec.SYSCALL_ENTRY:
             self.calls.enter(tid, rec)
         elif rtype == Rec.SYSCALL_EXIT:
-            entry = self.calls.leave(tid)[0]
-        j = to_dict(rec, self.decoder, entry)
+            entry, etext = self.calls.leave(tid)
+        j = to_dict(rec, self.decoder, entry, etext)
+        if rtype == Rec.SYSCALL_ENTRY and j.get("text") is not None:
+            self.calls.printed(tid, j["text"])  # its exit's args reuse it
         err = False
         if rtype in _CALLS:
             msgid = j.get("syscall") or self._name(rec)

@@ -133,3 +133,19 @@ def test_short_records_are_decoded_not_remembered():
     rec = r.call(100, 257, 3, args=(0xFFFFFF9C, 0x1000, 0), mem=[(0, 1, b"/x\0")])
     d = Decoder(options().decode)
     assert d.call_split(rec) == d.call_split(rec) == ('openat(AT_FDCWD, "/x", O_RDONLY)', "3")
+
+
+def test_jsonl_exit_names_args_from_its_entrys_text():
+    """JSON lines: an exit's `args` come from the text its entry's object
+    carried, not from formatting the entry again."""
+    import json
+
+    r = Recs()
+    recs = [r.entry(100, 0, args=(0, 0x1000, 4096, 0, 0, 0)), r.call(101, 39, ret=7), r.exit_(100, 0, ret=3)]
+    opts = options(follow=1, fmt="jsonl")
+    dec = _counting_decoder(opts)
+    objs = [json.loads(line) for line in _run(opts, recs, dec).splitlines()]
+    assert dec.entries == 1
+    entry, exit_ = objs[0], objs[2]
+    assert entry["type"] == "syscall_entry" and exit_["type"] == "syscall_exit"
+    assert exit_["args"]["fd"] == 0 and exit_["args"]["count"] == 4096, exit_

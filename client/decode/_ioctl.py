@@ -6,7 +6,7 @@ from __future__ import annotations
 import struct
 
 from ._core import C, syscall, struct as register_struct
-from . import _ioctl_evdev, _ioctl_gpio, _ioctl_loop, _ioctl_ptp, _ioctl_uffd
+from . import _ioctl_evdev, _ioctl_gpio, _ioctl_loop, _ioctl_ptp, _ioctl_term, _ioctl_uffd
 from ._ioctl_util import field_fd as _field_fd
 from ._fmt import FlagSet, comment, errno_name, hexa, quote_buf
 
@@ -48,11 +48,25 @@ _EXTRA_NAMES = {
 }
 
 
+_NAMES: dict[int, str | None] = {}
+
+
 def _name(c: C, v: int) -> str | None:
-    """The request's name: the hand-kept set first (strace's choice where
-    two names share a value), then every uapi _IO* define (ioctls.toml),
-    then the few that scan misses."""
-    return c.fs("ioctl_cmds").lookup(v) or c.fs("ioctl_names").lookup(v) or _EXTRA_NAMES.get(v)
+    """The request's name: every name the hand-kept set, the uapi _IO*
+    defines (ioctls.toml) and the few that scan misses give the value,
+    joined by ` or ` in alphabetical order as strace's table lists them
+    (`SNDCTL_TMR_START or TCSETS`)."""
+    n = _NAMES.get(v, 0)
+    if n != 0:
+        return n
+    names = set()
+    for found in (c.fs("ioctl_cmds").lookup(v), c.fs("ioctl_names").lookup(v), _EXTRA_NAMES.get(v)):
+        if found:
+            names.update(found.split(" or "))
+    n = " or ".join(sorted(names)) or None
+    if len(_NAMES) < 4096:
+        _NAMES[v] = n
+    return n
 
 
 def ioctl_cmd(c: C, v: int) -> str:
@@ -684,7 +698,7 @@ def _rand_pool_info(c: C) -> str:
 # given the request and its name: a list of what to print after the request (empty at the entry of a request
 # printed at exit), or None for the table's kinds below
 _FAMILIES = {0x45: _ioctl_evdev.decode, 0x3D: _ioctl_ptp.decode, 0xB4: _ioctl_gpio.decode, 0x4C: _ioctl_loop.decode,
-             0xAA: _ioctl_uffd.decode}
+             0xAA: _ioctl_uffd.decode, 0x54: _ioctl_term.decode}
 
 
 @syscall("ioctl", entry=2, ret=_nstype_ret)

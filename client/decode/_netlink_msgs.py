@@ -500,11 +500,7 @@ def _bridge_id(nl, off, n):
     b = nl.mem.get(off, 8)
     if b is None:
         return nl.mem.at(off)
-    mac = ":".join(f"{x:02x}" for x in b[2:8])
-    style = nl.style()  # -X raw: the bytes; -X verbose: the bytes, the address in a comment
-    if style != "abbrev":
-        mac = nl.hexstr(off + 2, 6) + (f" /* {mac} */" if style == "verbose" else "")
-    return f"{{prio=[{b[0]}, {b[1]}], addr={mac}}}"
+    return f"{{prio=[{b[0]}, {b[1]}], addr={_mac(nl, off + 2, 6)}}}"
 
 
 _BRPORT_ATTRS = {n: u8 for n in (

@@ -6,7 +6,7 @@ from __future__ import annotations
 import struct
 
 from ._core import C, syscall, struct as register_struct
-from . import _ioctl_evdev, _ioctl_gpio, _ioctl_loop, _ioctl_ptp, _ioctl_term, _ioctl_uffd
+from . import _ioctl_evdev, _ioctl_gpio, _ioctl_loop, _ioctl_mtd, _ioctl_ptp, _ioctl_term, _ioctl_uffd
 from ._ioctl_util import field_fd as _field_fd
 from ._fmt import FlagSet, comment, errno_name, hexa, quote_buf
 
@@ -698,7 +698,7 @@ def _rand_pool_info(c: C) -> str:
 # given the request and its name: a list of what to print after the request (empty at the entry of a request
 # printed at exit), or None for the table's kinds below
 _FAMILIES = {0x45: _ioctl_evdev.decode, 0x3D: _ioctl_ptp.decode, 0xB4: _ioctl_gpio.decode, 0x4C: _ioctl_loop.decode,
-             0xAA: _ioctl_uffd.decode, 0x54: _ioctl_term.decode}
+             0xAA: _ioctl_uffd.decode, 0x54: _ioctl_term.decode, 0x4D: _ioctl_mtd.decode}
 
 
 @syscall("ioctl", entry=2, ret=_nstype_ret)

@@ -1,6 +1,6 @@
 /* ioctl argument structs of device families decoded by request type:
  * input devices (evdev, with the request names built from the number),
- * PTP clocks, GPIO lines, loop devices, userfaultfd, terminals. Each call on fd -1 fails with EBADF
+ * PTP clocks, GPIO lines, loop devices, userfaultfd, terminals, MTD. Each call on fd -1 fails with EBADF
  * after strace has read its argument; a request the call fills prints NULL
  * or its address. */
 #include "common.h"
@@ -11,6 +11,7 @@
 #include <linux/loop.h>
 #include <linux/userfaultfd.h>
 #include <asm/termbits.h>
+#include <mtd/mtd-abi.h>
 #define EBADF_TEXT "-1 EBADF (Bad file descriptor)"
 int main(int argc, char **argv) {
 	open_out(argc, argv);
@@ -132,5 +133,13 @@ int main(int argc, char **argv) {
 	EXPECT("ioctl(-1, TCFLSH, TCIOFLUSH) = " EBADF_TEXT);
 	syscall(SYS_ioctl, -1, TCSBRK, G | 1);
 	EXPECT("ioctl(-1, TCSBRK, 1) = " EBADF_TEXT);
+	/* memory technology devices (the numbers are also the sound mixer's) */
+	struct erase_info_user erase = { .start = 0x1000, .length = 0x2000 };
+	syscall(SYS_ioctl, -1, MEMERASE, &erase);
+	EXPECT("ioctl(-1, MIXER_WRITE(2) or MEMERASE, {start=0x1000, length=0x2000}) = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, MEMGETINFO, NULL);
+	EXPECT("ioctl(-1, MIXER_READ(1) or MEMGETINFO, NULL) = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, MTDFILEMODE, (unsigned long) MTD_FILE_MODE_RAW);
+	EXPECT("ioctl(-1, MTDFILEMODE, MTD_FILE_MODE_RAW) = " EBADF_TEXT);
 	return 0;
 }

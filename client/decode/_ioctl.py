@@ -1,5 +1,8 @@
-"""ioctl: request names (tty, socket, fs), _IOC() for unknown ones, termios
-and winsize for the tty requests."""
+"""ioctl: request names (tty, socket, fs, and strace's names built from the
+number), _IOC() for unknown ones; the argument by request: the family
+modules (_ioctl_evdev, _ioctl_ptp, _ioctl_gpio, _ioctl_loop, _ioctl_uffd,
+_ioctl_term, _ioctl_mtd) by request type, then the table of argument kinds
+below."""
 
 from __future__ import annotations
 
@@ -9,21 +12,6 @@ from ._core import C, syscall, struct as register_struct
 from . import _ioctl_evdev, _ioctl_gpio, _ioctl_loop, _ioctl_mtd, _ioctl_ptp, _ioctl_term, _ioctl_uffd
 from ._ioctl_util import field_fd as _field_fd
 from ._fmt import FlagSet, comment, errno_name, hexa, quote_buf
-
-
-@register_struct("termios")
-def termios_text(c: C, b: bytes, i: int) -> str:
-    iflag, oflag, cflag, lflag = struct.unpack_from("<IIII", b)
-    line = b[16]
-    if c.abbrev:
-        # strace's short form: speed, then opost/isig/icanon/echo, "-" when off
-        speed = c.fs("termios_baud").xval(cflag & 0o10017)
-        f = lambda on, n: ("" if on else "-") + n  # noqa: E731
-        return (f"{{{speed} {f(oflag & 1, 'opost')} {f(lflag & 1, 'isig')} "
-                f"{f(lflag & 2, 'icanon')} {f(lflag & 0o10, 'echo')} ...}}")
-    cc = ", ".join(f"{x:#04x}" for x in b[17:36])
-    return (f"{{c_iflag={hexa(iflag)}, c_oflag={hexa(oflag)}, c_cflag={hexa(cflag)}, c_lflag={hexa(lflag)}, "
-            f"c_line={line}, c_cc=[{cc}]}}")
 
 
 @register_struct("winsize")
@@ -770,5 +758,4 @@ def _ioctl(c: C):
         return out + [c.struct(2, "winsize", 0)]
     if req == 0x40049409:  # FICLONE: the source fd
         return out + [c.fd(2)]
-    # termios requests: strace prints every c_*flag by name; not decoded here (the address)
     return out + [c.hex(2)]

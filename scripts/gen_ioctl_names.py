@@ -29,7 +29,7 @@ PREFERRED = ["linux/fs.h", "asm-generic/ioctls.h", "linux/blkzoned.h", "linux/bl
 PLAIN = {"linux/hdreg.h": ("HDIO_", 0x03), "linux/kd.h": ("K", 0x4B), "linux/sockios.h": ("SIOC", 0x89),
          "linux/vt.h": ("VT_", 0x56), "linux/cdrom.h": ("CDROM", 0x53), "scsi/sg.h": ("SG_", 0x22)}
 PLAIN_DEF = re.compile(r"(?m)^\s*#\s*define\s+([A-Z][A-Z0-9_]+)\s+(0x[0-9a-fA-F]+|[0-9]+)\b")
-DEF = re.compile(r"(?m)^\s*#\s*define\s+([A-Z][A-Z0-9_]+)\s+(?:\\\n\s*)?_IO(?:R|W|WR)?(?:_BAD)?\s*\(")
+DEF = re.compile(r"(?m)^\s*#\s*define\s+([A-Z][A-Z0-9_]+)\s+(?:\\\n\s*)?_S?IO(?:R|W|WR)?(?:_BAD)?\s*\(")
 
 
 def headers():
@@ -43,7 +43,8 @@ def headers():
 
 def values(h, names, d):
     src = ("#include <stdio.h>\n#include <stdint.h>\n#include <sys/types.h>\n#include <sys/socket.h>\n"
-           "#include <sys/time.h>\n#include <linux/types.h>\n#include <linux/ioctl.h>\n#include <linux/fiemap.h>\n")
+           "#include <sys/time.h>\n#include <linux/types.h>\n#include <linux/ioctl.h>\n#include <linux/fiemap.h>\n"
+           "#include <asm/termbits.h>\n")
     src += f"#include <{h}>\n"
     first = src.count("\n") + 2  # the line of names[0]'s printf
     src += "int main(void){\n" + "".join(f'printf("%llu\\n", (unsigned long long)({n}));\n' for n in names) + "return 0;}\n"
@@ -126,5 +127,46 @@ def evdev_sets():
         print("items = [" + ", ".join(f'["{n}", {v:#x}]' for v, n in sorted(by_value.items())) + "]")
 
 
+# terminal sets (asm/termbits.h, linux/tty.h): set -> (default, names in
+# strace 6.1's order; a name this architecture lacks is left out)
+TERM = {
+    "term_iflags": ("", "IGNBRK BRKINT IGNPAR PARMRK INPCK ISTRIP INLCR IGNCR ICRNL IUCLC IXON IXANY IXOFF IMAXBEL IUTF8"),
+    "term_oflags": ("", "XTABS OPOST OLCUC ONLCR OCRNL ONOCR ONLRET OFILL OFDEL PAGEOUT WRAP"),
+    "term_oflags_nldly": ("NL?", "NL0 NL1 NL2 NL3"),
+    "term_oflags_crdly": ("CR?", "CR0 CR1 CR2 CR3"),
+    "term_oflags_tabdly": ("TAB?", "XTABS TAB0 TAB1 TAB2 TAB3"),
+    "term_oflags_bsdly": ("BS?", "BS1 BS0"),
+    "term_oflags_vtdly": ("VT?", "VT0 VT1"),
+    "term_oflags_ffdly": ("FF?", "FF0 FF1"),
+    "baud_options": ("B???", "B0 B50 B75 B110 B134 B150 B200 B300 B600 B1200 B1800 B2400 B4800 B9600 B19200 B38400 B57600 B76800 B115200 B153600 B230400 B307200 B460800 B500000 B576000 B614400 B921600 B1000000 B1152000 B1500000 B2000000 B2500000 B3000000 B3500000 B4000000 EXTA EXTB BOTHER"),
+    "term_cflags_csize": ("CS?", "CS5 CS6 CS7 CS8"),
+    "term_cflags": ("", "CSTOPB CREAD PARENB PARODD HUPCL CLOCAL CTVB CMSPAR CRTSCTS"),
+    "term_lflags": ("", "ISIG ICANON XCASE ECHO ECHOE ECHOK ECHONL NOFLSH IEXTEN ECHOCTL ECHOPRT ECHOKE FLUSHO PENDIN TOSTOP EXTPROC DEFECHO"),
+    "term_line_discs": ("N_???", "N_TTY N_SLIP N_MOUSE N_PPP N_STRIP N_AX25 N_X25 N_6PACK N_MASC N_R3964 N_PROFIBUS_FDL N_IRDA N_SMSBLOCK N_HDLC N_SYNC_PPP N_HCI N_GIGASET_M101 N_SLCAN N_PPS N_V253 N_CAIF N_GSM0710 N_TI_WL N_TRACESINK N_TRACEROUTER N_NCI N_SPEAKUP N_NULL"),
+    "termios_cc": ("", "VINTR VQUIT VERASE VKILL VEOL2 VSWTC VSTART VSTOP VSUSP VDSUSP VREPRINT VDISCARD VWERASE VLNEXT VMIN VTIME VEOF VEOL"),
+    "tcxonc_options": ("TC???", "TCOOFF TCOON TCIOFF TCION"),
+    "tcflsh_options": ("TC???", "TCIFLUSH TCOFLUSH TCIOFLUSH"),
+}
+
+
+def term_sets():
+    with tempfile.TemporaryDirectory() as d:
+        names = sorted({n for _, ns in TERM.values() for n in ns.split()})
+        src = "#include <stdio.h>\n#include <asm/termbits.h>\n#include <linux/tty.h>\nint main(void){\n"
+        src += "".join(f'#ifdef {n}\nprintf("{n} %llu\\n", (unsigned long long)({n}));\n#endif\n' for n in names)
+        src += "return 0;}\n"
+        c, exe = os.path.join(d, "t.c"), os.path.join(d, "t")
+        open(c, "w").write(src)
+        subprocess.run(["cc", "-w", "-o", exe, c], check=True)
+        vals = dict(l.split() for l in subprocess.run([exe], capture_output=True, text=True).stdout.splitlines())
+    for name, (dflt, ns) in TERM.items():
+        items = [(n, int(vals[n])) for n in ns.split() if n in vals]
+        print(f"\n[{name}]")
+        print('header = "include/uapi/asm-generic/termbits.h"')
+        print(f'dflt = "{dflt}"')
+        print("items = [" + ", ".join(f'["{n}", {v:#x}]' for n, v in items) + "]")
+
+
 main()
 evdev_sets()
+term_sets()

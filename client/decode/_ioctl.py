@@ -1,30 +1,18 @@
-"""ioctl: request names (tty, socket, fs), _IOC() for unknown ones, termios
-and winsize for the tty requests."""
+"""ioctl: request names (tty, socket, fs, and strace's names built from the
+number), _IOC() for unknown ones; the argument by request: the family
+modules (_ioctl_evdev, _ioctl_ptp, _ioctl_gpio, _ioctl_loop, _ioctl_uffd,
+_ioctl_term, _ioctl_mtd) by request type, then the table of argument kinds
+below."""
 
 from __future__ import annotations
 
 import struct
 
 from ._core import C, syscall, struct as register_struct
-from . import _ioctl_evdev, _ioctl_gpio, _ioctl_loop, _ioctl_ptp, _ioctl_uffd
+from . import _ioctl_evdev, _ioctl_gpio, _ioctl_loop, _ioctl_mtd, _ioctl_ptp, _ioctl_term, _ioctl_uffd
 from ._ioctl_util import field_fd as _field_fd
 from ._fmt import FlagSet, comment, errno_name, hexa, quote_buf
 from ._kvm import kvm_arg, kvm_ret
-
-
-@register_struct("termios")
-def termios_text(c: C, b: bytes, i: int) -> str:
-    iflag, oflag, cflag, lflag = struct.unpack_from("<IIII", b)
-    line = b[16]
-    if c.abbrev:
-        # strace's short form: speed, then opost/isig/icanon/echo, "-" when off
-        speed = c.fs("termios_baud").xval(cflag & 0o10017)
-        f = lambda on, n: ("" if on else "-") + n  # noqa: E731
-        return (f"{{{speed} {f(oflag & 1, 'opost')} {f(lflag & 1, 'isig')} "
-                f"{f(lflag & 2, 'icanon')} {f(lflag & 0o10, 'echo')} ...}}")
-    cc = ", ".join(f"{x:#04x}" for x in b[17:36])
-    return (f"{{c_iflag={hexa(iflag)}, c_oflag={hexa(oflag)}, c_cflag={hexa(cflag)}, c_lflag={hexa(lflag)}, "
-            f"c_line={line}, c_cc=[{cc}]}}")
 
 
 @register_struct("winsize")
@@ -49,11 +37,25 @@ _EXTRA_NAMES = {
 }
 
 
+_NAMES: dict[int, str | None] = {}
+
+
 def _name(c: C, v: int) -> str | None:
-    """The request's name: the hand-kept set first (strace's choice where
-    two names share a value), then every uapi _IO* define (ioctls.toml),
-    then the few that scan misses."""
-    return c.fs("ioctl_cmds").lookup(v) or c.fs("ioctl_names").lookup(v) or _EXTRA_NAMES.get(v)
+    """The request's name: every name the hand-kept set, the uapi _IO*
+    defines (ioctls.toml) and the few that scan misses give the value,
+    joined by ` or ` in alphabetical order as strace's table lists them
+    (`SNDCTL_TMR_START or TCSETS`)."""
+    n = _NAMES.get(v, 0)
+    if n != 0:
+        return n
+    names = set()
+    for found in (c.fs("ioctl_cmds").lookup(v), c.fs("ioctl_names").lookup(v), _EXTRA_NAMES.get(v)):
+        if found:
+            names.update(found.split(" or "))
+    n = " or ".join(sorted(names)) or None
+    if len(_NAMES) < 4096:
+        _NAMES[v] = n
+    return n
 
 
 def ioctl_cmd(c: C, v: int) -> str:
@@ -688,7 +690,8 @@ def _rand_pool_info(c: C) -> str:
 # given the request and its name: a list of what to print after the request (empty at the entry of a request
 # printed at exit), or None for the table's kinds below
 _FAMILIES = {0x45: _ioctl_evdev.decode, 0x3D: _ioctl_ptp.decode, 0xB4: _ioctl_gpio.decode, 0x4C: _ioctl_loop.decode,
-             0xAA: _ioctl_uffd.decode, 0xAE: lambda c, req, name: kvm_arg(c, req)}
+             0xAA: _ioctl_uffd.decode, 0x54: _ioctl_term.decode, 0x4D: _ioctl_mtd.decode,
+             0xAE: lambda c, req, name: kvm_arg(c, req)}
 
 
 @syscall("ioctl", entry=2, ret=_nstype_ret)
@@ -760,5 +763,4 @@ def _ioctl(c: C):
         return out + [c.struct(2, "winsize", 0)]
     if req == 0x40049409:  # FICLONE: the source fd
         return out + [c.fd(2)]
-    # termios requests: strace prints every c_*flag by name; not decoded here (the address)
     return out + [c.hex(2)]

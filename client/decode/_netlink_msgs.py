@@ -500,11 +500,7 @@ def _bridge_id(nl, off, n):
     b = nl.mem.get(off, 8)
     if b is None:
         return nl.mem.at(off)
-    mac = ":".join(f"{x:02x}" for x in b[2:8])
-    style = nl.style()  # -X raw: the bytes; -X verbose: the bytes, the address in a comment
-    if style != "abbrev":
-        mac = nl.hexstr(off + 2, 6) + (f" /* {mac} */" if style == "verbose" else "")
-    return f"{{prio=[{b[0]}, {b[1]}], addr={mac}}}"
+    return f"{{prio=[{b[0]}, {b[1]}], addr={_mac(nl, off + 2, 6)}}}"
 
 
 _BRPORT_ATTRS = {n: u8 for n in (
@@ -526,38 +522,8 @@ _BRPORT_ATTRS.update({"IFLA_BRPORT_ROOT_ID": _bridge_id, "IFLA_BRPORT_BRIDGE_ID"
 
 def _indexed(fmt: str, setname: str, dflt: str):
     """An array of integers indexed by a set's names (strace's print_array
-    with PAF_PRINT_INDICES): `[[DEVCONF_FORWARDING]=1, ...]`, the index
-    as a number under -X raw and with the name in a comment under -X
-    verbose, cut at -s unless -v, `... /* ADDR */` where memory ends."""
-    size = struct.calcsize("<" + fmt)
-
-    def pr(nl, off, n):
-        k = n // size
-        if not k:
-            return None
-        fs, style = nl.c.fs(setname), nl.style()
-        out = []
-        for i in range(k):
-            b = nl.mem.get(off + size * i, size)
-            if b is None:
-                if not out:
-                    return nl.mem.at(off)
-                out.append(f"... /* {nl.mem.at(off + size * i)} */")
-                break
-            if nl.c.abbrev and i >= nl.strsize:
-                out.append("...")
-                break
-            name = fs.lookup(i)
-            if style == "raw":
-                idx = str(i)
-            elif style == "verbose":
-                idx = f"{i} /* {name or dflt} */"
-            else:
-                idx = name or f"{i} /* {dflt} */"
-            out.append(f"[{idx}]={struct.unpack('<' + fmt, b)[0]}")
-        return "[" + ", ".join(out) + "]"
-
-    return pr
+    with PAF_PRINT_INDICES): `[[DEVCONF_FORWARDING]=1, ...]`."""
+    return _int_array(fmt, index=(setname, dflt))
 
 
 # IF_* flags of an inet6 device (the kernel's include/net/if_inet6.h)
@@ -1022,8 +988,11 @@ _BR_PORT_FIELDS = (("family", None), ("ifindex", _ifindex_at(4)))
 _NHMSG_FIELDS = (("nh_family", None), ("nh_scope", _scope8(1)), ("nh_protocol", _fs8(2, "rt_protos")),
                  ("resvd", _nonzero_x(3, "B")), ("nh_flags", _u32f(4, "route_nexthop_flags")))
 
-def _int_array(fmt: str, in_hex: bool = False):
-    """An array of integers, the unreadable rest as `... /* address */`."""
+def _int_array(fmt: str, in_hex: bool = False, index: tuple | None = None):
+    """An array of integers, the unreadable rest as `... /* address */`.
+    With index (set name, default): each element after its index by name
+    (`[NAME]=v`; the number under -X raw, both under -X verbose), cut at
+    -s unless -v, as strace's print_array with PAF_PRINT_INDICES."""
     size = struct.calcsize("<" + fmt)
 
     def pr(nl, off, n):
@@ -1039,10 +1008,26 @@ def _int_array(fmt: str, in_hex: bool = False):
                 out.append(f"... /* {nl.mem.at(off + size * i)} */")
                 break
             v = struct.unpack("<" + fmt, b)[0]
-            out.append(hexa(v) if in_hex else str(v))
+            text = hexa(v) if in_hex else str(v)
+            if index is not None:
+                if nl.c.abbrev and i >= nl.strsize:
+                    out.append("...")
+                    break
+                text = f"[{_index_name(nl, index, i)}]={text}"
+            out.append(text)
         return "[" + ", ".join(out) + "]"
 
     return pr
+
+
+def _index_name(nl, index: tuple, i: int) -> str:
+    setname, dflt = index
+    name, style = nl.c.fs(setname).lookup(i), nl.style()
+    if style == "raw":
+        return str(i)
+    if style == "verbose":
+        return f"{i} /* {name or dflt} */"
+    return name or f"{i} /* {dflt} */"
 
 
 _u16_array = _int_array("H")

@@ -1,6 +1,6 @@
 /* ioctl argument structs of device families decoded by request type:
  * input devices (evdev, with the request names built from the number),
- * PTP clocks, GPIO lines, loop devices, userfaultfd. Each call on fd -1 fails with EBADF
+ * PTP clocks, GPIO lines, loop devices, userfaultfd, terminals, MTD. Each call on fd -1 fails with EBADF
  * after strace has read its argument; a request the call fills prints NULL
  * or its address. */
 #include "common.h"
@@ -10,6 +10,8 @@
 #include <linux/gpio.h>
 #include <linux/loop.h>
 #include <linux/userfaultfd.h>
+#include <asm/termbits.h>
+#include <mtd/mtd-abi.h>
 #define EBADF_TEXT "-1 EBADF (Bad file descriptor)"
 int main(int argc, char **argv) {
 	open_out(argc, argv);
@@ -115,5 +117,29 @@ int main(int argc, char **argv) {
 	syscall(SYS_ioctl, -1, UFFDIO_COPY, &copy);
 	EXPECT("ioctl(-1, UFFDIO_COPY, {dst=0x3000, src=0x4000, len=0x1000, mode=UFFDIO_COPY_MODE_DONTWAKE}) = "
 	       EBADF_TEXT);
+	/* terminals: every flag by name, the sound timer's alias joined */
+	struct termios2 t2 = { .c_iflag = ICRNL | IXON, .c_oflag = OPOST | ONLCR, .c_cflag = B38400 | CS8 | CREAD,
+			       .c_lflag = ISIG | ICANON | ECHO };
+	syscall(SYS_ioctl, -1, TCSETS, &t2);
+	EXPECT("ioctl(-1, SNDCTL_TMR_START or TCSETS, {c_iflag=ICRNL|IXON, c_oflag=NL0|CR0|TAB0|BS0|VT0|FF0|OPOST|ONLCR, "
+	       "c_cflag=B38400|CS8|CREAD, c_lflag=ISIG|ICANON|ECHO, ...}) = " EBADF_TEXT);
+	t2.c_cflag = B9600 | (B115200 << IBSHIFT) | CS7;
+	syscall(SYS_ioctl, -1, TCSETS2, &t2);
+	EXPECT("ioctl(-1, TCSETS2, {c_iflag=ICRNL|IXON, c_oflag=NL0|CR0|TAB0|BS0|VT0|FF0|OPOST|ONLCR, "
+	       "c_cflag=B9600|B115200<<IBSHIFT|CS7|, c_lflag=ISIG|ICANON|ECHO, ...}) = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, TCGETS, NULL);
+	EXPECT("ioctl(-1, TCGETS, NULL) = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, TCFLSH, (unsigned long) TCIOFLUSH);
+	EXPECT("ioctl(-1, TCFLSH, TCIOFLUSH) = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, TCSBRK, G | 1);
+	EXPECT("ioctl(-1, TCSBRK, 1) = " EBADF_TEXT);
+	/* memory technology devices (the numbers are also the sound mixer's) */
+	struct erase_info_user erase = { .start = 0x1000, .length = 0x2000 };
+	syscall(SYS_ioctl, -1, MEMERASE, &erase);
+	EXPECT("ioctl(-1, MIXER_WRITE(2) or MEMERASE, {start=0x1000, length=0x2000}) = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, MEMGETINFO, NULL);
+	EXPECT("ioctl(-1, MIXER_READ(1) or MEMGETINFO, NULL) = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, MTDFILEMODE, (unsigned long) MTD_FILE_MODE_RAW);
+	EXPECT("ioctl(-1, MTDFILEMODE, MTD_FILE_MODE_RAW) = " EBADF_TEXT);
 	return 0;
 }

@@ -127,12 +127,17 @@ class SysFlag(IntEnum):
 #   STRUCT bin: exactly the struct's size
 #   STRARR array: [total, s0, s1, ...]: total = number of non-NULL pointers
 #          (counted up to STRARR_COUNT_MAX), then up to `limit` strings, each
-#          encoded as for CSTR (or an int: -errno); an op with LEN_FIXED
-#          fetches exactly `size` strings, so size 0 gives [total] alone
+#          encoded as for CSTR (or, one that cannot be read, its pointer as
+#          a uint; older records: -errno); an op with LEN_FIXED fetches
+#          exactly `size` strings, so size 0 gives [total] alone; when the
+#          array runs into unreadable memory before its NULL, a last
+#          element [address] says where
 #   IOVEC  array of [base, len, bin-or-int]: one per iovec, up to `limit`
-#          elements; each one's data up to the string size, out of the
-#          return value in all at exit (strace's rule), and at most
-#          IOV_DATA_MAX bytes in the record
+#          elements (one more than -s shows, to tell `...` from an
+#          unreadable element); each one's data up to the string size + 1,
+#          out of the return value in all at exit (strace's rule), and at
+#          most IOV_DATA_MAX bytes in the record; when the array runs into
+#          unreadable memory, the readable elements then an int (-EFAULT)
 #   MSGHDR array [hdr, name, iov, control]: hdr = bin, the struct msghdr
 #          itself (56 bytes; 28 for i386/x32); name = bin, msg_namelen bytes
 #          (at most MSG_NAME_MAX) at msg_name, nil when NULL or empty; iov = as

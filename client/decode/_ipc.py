@@ -119,20 +119,31 @@ def _msqid(c: C, b: bytes, full: bool) -> str:
             f"msg_qnum={qnum}, msg_qbytes={qbytes}, msg_lspid={lspid}, msg_lrpid={lrpid}}}")
 
 
+def _numbers(b: bytes, fmt: str, names: tuple, off: int = 0) -> str:
+    """`{name=value, ...}`: a struct of plain numbers (the INFO structs)."""
+    return ", ".join(f"{n}={x}" for n, x in zip(names, struct.unpack_from(fmt, b, off)))
+
+
 def _msginfo(c: C, b: bytes) -> str:
-    v = struct.unpack_from("<7iH", b)
     names = ("msgpool", "msgmap", "msgmax", "msgmnb", "msgmni", "msgssz", "msgtql", "msgseg")
-    return "{" + ", ".join(f"{n}={x}" for n, x in zip(names, v)) + "}"
+    return "{" + _numbers(b, "<7iH", names) + "}"
 
 
 _MSG_PRINTERS = {"set": (120, lambda c, b: _msqid(c, b, False)), "stat": (120, lambda c, b: _msqid(c, b, True)),
                  ("info", 3): (32, _msginfo), ("info", 12): (32, _msginfo)}
 
 
+def _ctl(c: C, k: int, setname: str, stat: tuple, info: tuple, printers: dict) -> list:
+    """msgctl/shmctl/semctl: the ids before the command at k, the command,
+    the buffer after it."""
+    cmd = c.uint(k) & ~_IPC_64
+    return [c.d(j) for j in range(k)] + [_ctl_cmd(c, k, setname),
+                                         _ctl_buf(c, k + 1, cmd, (_IPC_SET,), stat, info, printers)]
+
+
 @syscall("msgctl", entry=2)
 def _msgctl(c: C):
-    cmd = c.uint(1) & ~_IPC_64
-    return [c.d(0), _ctl_cmd(c, 1, "msgctl_cmds"), _ctl_buf(c, 2, cmd, (_IPC_SET,), (_IPC_STAT, 11, 13), (_IPC_INFO, 12), _MSG_PRINTERS)]
+    return _ctl(c, 1, "msgctl_cmds", (_IPC_STAT, 11, 13), (_IPC_INFO, 12), _MSG_PRINTERS)
 
 
 def _shmid(c: C, b: bytes, full: bool) -> str:
@@ -144,15 +155,12 @@ def _shmid(c: C, b: bytes, full: bool) -> str:
 
 
 def _shminfo(c: C, b: bytes) -> str:
-    v = struct.unpack_from("<5Q", b)
-    return "{" + ", ".join(f"{n}={x}" for n, x in zip(("shmmax", "shmmin", "shmmni", "shmseg", "shmall"), v)) + "}"
+    return "{" + _numbers(b, "<5Q", ("shmmax", "shmmin", "shmmni", "shmseg", "shmall")) + "}"
 
 
 def _shm_info(c: C, b: bytes) -> str:
-    used = struct.unpack_from("<i", b)[0]
-    v = struct.unpack_from("<5Q", b, 8)
     names = ("shm_tot", "shm_rss", "shm_swp", "swap_attempts", "swap_successes")
-    return f"{{used_ids={used}, " + ", ".join(f"{n}={x}" for n, x in zip(names, v)) + "}"
+    return "{" + _numbers(b, "<i", ("used_ids",)) + ", " + _numbers(b, "<5Q", names, 8) + "}"
 
 
 _SHM_PRINTERS = {"set": (112, lambda c, b: _shmid(c, b, False)), "stat": (112, lambda c, b: _shmid(c, b, True)),
@@ -161,8 +169,7 @@ _SHM_PRINTERS = {"set": (112, lambda c, b: _shmid(c, b, False)), "stat": (112, l
 
 @syscall("shmctl", entry=2)
 def _shmctl(c: C):
-    cmd = c.uint(1) & ~_IPC_64
-    return [c.d(0), _ctl_cmd(c, 1, "shmctl_cmds"), _ctl_buf(c, 2, cmd, (_IPC_SET,), (_IPC_STAT, 13, 15), (_IPC_INFO, 14), _SHM_PRINTERS)]
+    return _ctl(c, 1, "shmctl_cmds", (_IPC_STAT, 13, 15), (_IPC_INFO, 14), _SHM_PRINTERS)
 
 
 def _semid(c: C, b: bytes, full: bool) -> str:
@@ -173,9 +180,8 @@ def _semid(c: C, b: bytes, full: bool) -> str:
 
 
 def _seminfo(c: C, b: bytes) -> str:
-    v = struct.unpack_from("<10i", b)
     names = ("semmap", "semmni", "semmns", "semmnu", "semmsl", "semopm", "semume", "semusz", "semvmx", "semaem")
-    return "{" + ", ".join(f"{n}={x}" for n, x in zip(names, v)) + "}"
+    return "{" + _numbers(b, "<10i", names) + "}"
 
 
 _SEM_PRINTERS = {"set": (88, lambda c, b: _semid(c, b, False)), "stat": (88, lambda c, b: _semid(c, b, True)),
@@ -184,9 +190,7 @@ _SEM_PRINTERS = {"set": (88, lambda c, b: _semid(c, b, False)), "stat": (88, lam
 
 @syscall("semctl", entry=3)
 def _semctl(c: C):
-    cmd = c.uint(2) & ~_IPC_64
-    return [c.d(0), c.d(1), _ctl_cmd(c, 2, "semctl_cmds"),
-            _ctl_buf(c, 3, cmd, (_IPC_SET,), (_IPC_STAT, 18, 20), (_IPC_INFO, 19), _SEM_PRINTERS)]
+    return _ctl(c, 2, "semctl_cmds", (_IPC_STAT, 18, 20), (_IPC_INFO, 19), _SEM_PRINTERS)
 
 
 def _msgbuf(c: C, i: int, count: int, phase: int) -> str:

@@ -198,7 +198,9 @@ class Op(IntEnum):
 # arg: the argument 0..5 holding the pointer; for STACK, the offset from the
 # stack pointer in 8-byte words (0..255).
 # len_src: 0..5 = the value of that argument, LEN_RET = the return value (exit
-# only), LEN_FIXED = `size` bytes (STRARR: `size` strings, even 0), LEN_NONE =
+# only), LEN_FIXED = `size` bytes (STRARR: `size` strings, even 0), LEN_IOC =
+# the size ioctl's request (argument 1) encodes (_IOC_SIZE: bits 16-29), or
+# IOC_UNSIZED bytes for a request that encodes none (BUF only), LEN_NONE =
 # not applicable (CSTR, STRARR).
 # size: the read's upper bound in bytes (CSTR, BUF: 0 means "the session's
 # strsize"; STRUCT: the struct's size; STRARR, IOVEC, MSGHDR: max (iovec) elements, 0 means
@@ -211,6 +213,8 @@ PLAN_ENTRY = struct.Struct("<BBHI")
 PLAN_OP = struct.Struct("<BBBBI")
 LEN_RET = 6
 LEN_FIXED = 7
+LEN_IOC = 8
+IOC_UNSIZED = 256  # what an ioctl argument whose request encodes no size is read as
 LEN_NONE = 0xFF
 PATH_MAX = 4096
 IOV_DATA_MAX = 65536  # iovec data bytes in one mem value at most

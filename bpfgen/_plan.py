@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from tracerd._errors import UsageError
 from tracerd._wire import (
     LEN_FIXED,
+    LEN_IOC,
     LEN_NONE,
     LEN_RET,
     MEM_PHASE_ENTRY,
@@ -51,8 +52,11 @@ PARTIAL_STRUCTS = frozenset({"sockaddr_storage", "sigset", "fd_set", "sched_attr
 # bytes cover 8192 fds, and a short read at the end of a mapping is kept
 FETCH_SIZES = {"fd_set": 1024}
 # ioctl's third argument: a value or a pointer, by request; read at both stops
-# (a short read at the end of a mapping is kept), as much as the largest
-# argument struct the ioctl decoder prints (PTP_SYS_OFFSET_EXTENDED's 1216 bytes)
+# (a short read at the end of a mapping is kept) as the size its request
+# encodes (LEN_IOC: TCGETS2's 44 bytes, EVIOCGBIT(ev, len)'s len; 256 for an
+# old request that encodes none), at most the largest argument struct the
+# ioctl decoder prints (PTP_SYS_OFFSET_EXTENDED's 1216 bytes). A fixed 1216
+# at both stops would carry 2.4 KB in every ioctl record.
 IOCTL_ARG_MAX = 1216
 
 # --decode-fds sets (strace's names) and the plan flags that add to a link
@@ -174,8 +178,8 @@ def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, ent
             if a.dir in ("out", "inout"):
                 exit_.append((Op.BUF, i, LEN_FIXED, size))
         elif k == "ioctlarg":
-            entry.append((Op.BUF, i, LEN_FIXED, IOCTL_ARG_MAX))
-            exit_.append((Op.BUF, i, LEN_FIXED, IOCTL_ARG_MAX))
+            entry.append((Op.BUF, i, LEN_IOC, IOCTL_ARG_MAX))
+            exit_.append((Op.BUF, i, LEN_IOC, IOCTL_ARG_MAX))
         elif k == "msghdr":
             # the header and what it points to (name, iovecs, control); for
             # inout also the header at entry: strace shows `msg_namelen=110 => 16`
@@ -349,7 +353,8 @@ def parse_plan(buf: bytes) -> dict:
                                   or src in (LEN_RET,) or (src == LEN_FIXED and size > FD_ARRAY_MAX)
                                   or (src <= 5 and size != 0 and not 4 <= size <= FD_STRIDE_MAX)):
                 raise ValueError(f"bad fd op ({phase}, {arg}, {src}) in fetch plan")
-            if not (src <= 5 or src in (LEN_RET, LEN_FIXED, LEN_NONE)) or (src == LEN_RET and phase != MEM_PHASE_EXIT):
+            if (not (src <= 5 or src in (LEN_RET, LEN_FIXED, LEN_NONE, LEN_IOC)) or (src == LEN_RET and phase != MEM_PHASE_EXIT)
+                    or (src == LEN_IOC and kind != Op.BUF)):
                 raise ValueError(f"bad length source {src} in fetch plan")
             ops.append({"phase": phase, "kind": kind, "arg": arg, "len": src, "size": size})
         entries.append({"pers": pers, "nr": nr, "flags": eflags, "ops": ops})

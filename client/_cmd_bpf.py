@@ -40,7 +40,7 @@ def run(args) -> int:
 
 def _run(args) -> int:
     from tracerd.bpfgen import Qualifiers, build_plan, compile_filter, disassemble, load_table, parse_plan
-    from tracerd._wire import LEN_FIXED, LEN_NONE, LEN_RET, EntryFlag, Op, Pers
+    from tracerd._wire import LEN_FIXED, LEN_IOC, LEN_NONE, LEN_RET, EntryFlag, Op, Pers
 
     q = Qualifiers()
     for e in args.exprs:
@@ -57,7 +57,7 @@ def _run(args) -> int:
             flags = "|".join(f.name for f in EntryFlag if e["flags"] & f) or "0"
             print(f"{pers.name.lower():<6} {e['nr']:>10} {sc.name if sc else '?':<24} {flags}")
             for o in e["ops"]:
-                src = {LEN_RET: "ret", LEN_FIXED: "fixed", LEN_NONE: "-"}.get(o["len"], f"arg{o['len']}")
+                src = {LEN_RET: "ret", LEN_FIXED: "fixed", LEN_IOC: "ioc", LEN_NONE: "-"}.get(o["len"], f"arg{o['len']}")
                 phase = "entry" if o["phase"] == 0 else "exit"
                 print(f"{'':<43}{phase:<5} {Op(o['kind']).name:<6} arg{o['arg']} len={src} size={o['size']}")
         return 0

@@ -612,7 +612,13 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 				len = t->args[op->len_src];
 			else if (op->len_src == TR_LEN_RET)
 				len = ret > 0 ? (uint64_t)ret : 0;
-			else
+			else if (op->len_src == TR_LEN_IOC) {
+				/* the struct's size the request encodes, as the
+				 * kernel copies it; old requests encode none */
+				len = (t->args[1] >> 16) & 0x3fff;
+				if (!len)
+					len = TR_IOC_UNSIZED;
+			} else
 				len = op->size;
 			if (op->len_src != TR_LEN_FIXED && len > lim)
 				len = lim;

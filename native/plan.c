@@ -81,6 +81,7 @@ int tr_plan_parse(struct tr_plan *pl, const unsigned char *p, size_t len)
 			op->size = tr_le32(p + off + 4);
 			if (op->phase > 1 || op->kind < TR_OP_CSTR || op->kind > TR_OP_FD ||
 			    (op->kind != TR_OP_STACK && op->kind != TR_OP_FD && op->arg > 5) ||
+			    (op->len_src == TR_LEN_IOC && op->kind != TR_OP_BUF) ||
 			    (op->kind == TR_OP_FD && (op->arg > TR_FD_RET || (op->arg == TR_FD_RET && op->len_src != TR_LEN_NONE) ||
 						      (op->arg == TR_FD_RET && op->phase != 1) ||
 						      (op->len_src > 5 && op->len_src != TR_LEN_NONE && op->len_src != TR_LEN_FIXED) ||

@@ -16,7 +16,7 @@ VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 # name -> (-e expressions, build_plan keyword arguments)
 GOOD = {
     "plan_file_basic": (["trace=open@64,read@64,close@64,exit_group@64"], {}),
-    "plan_all_ops": (["trace=" + ",".join(n + "@64" for n in "openat write read fstat nanosleep execve writev readv poll sendmsg recvmsg sendmmsg rt_sigreturn".split())], {"strsize": 64}),
+    "plan_all_ops": (["trace=" + ",".join(n + "@64" for n in "openat write read fstat nanosleep execve writev readv poll sendmsg recvmsg sendmmsg rt_sigreturn ioctl".split())], {"strsize": 64}),
     "plan_entry_only": (["trace=execve@64,write@64,exit@64"], {"entry_only": True}),
     "plan_i386_socket_cpu": (["trace=connect@32,open@32"], {"strsize": 128, "cpu_time": True}),
     "plan_empty": (["trace=none"], {}),
@@ -50,8 +50,13 @@ def _bad() -> dict[str, tuple[bytes, str]]:
     # there is none of at entry
     assert fds[-16:-14] == bytes([0, 9])
     fd_ret_entry = fds[:-14] + bytes([6]) + fds[-13:]
+    # open's path (a CSTR: the third entry's op, after read's and close's
+    # entries) given ioctl's length source, which only a BUF may have
+    assert good[41] == 1 and good[43] == 0xFF
+    cstr_ioc = good[:43] + bytes([8]) + good[44:]
     return {
         "plan_bad_fd_op": (fd_ret_entry, "bad fd op"),
+        "plan_bad_len_src": (cstr_ioc, "bad length source"),
         "plan_bad_magic": (b"XXXX" + good[4:], "bad fetch plan magic"),
         "plan_bad_version": (PLAN_HEADER.pack(PLAN_MAGIC, PLAN_VERSION + 1, 0, 32, 0), "unsupported fetch plan version"),
         "plan_truncated": (good[:-3], "fetch plan truncated"),

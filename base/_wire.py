@@ -199,8 +199,10 @@ class Op(IntEnum):
 # stack pointer in 8-byte words (0..255).
 # len_src: 0..5 = the value of that argument, LEN_RET = the return value (exit
 # only), LEN_FIXED = `size` bytes (STRARR: `size` strings, even 0), LEN_IOC =
-# the size ioctl's request (argument 1) encodes (_IOC_SIZE: bits 16-29), or
-# IOC_UNSIZED bytes for a request that encodes none (BUF only), LEN_NONE =
+# the size ioctl's request (argument 1) encodes (_IOC_SIZE: bits 16-29) and
+# IOC_TRAILER bytes more (a flexible array after the struct: fiemap's
+# extents), or IOC_UNSIZED bytes for a request that encodes none (BUF only;
+# capped at `size`), LEN_NONE =
 # not applicable (CSTR, STRARR).
 # size: the read's upper bound in bytes (CSTR, BUF: 0 means "the session's
 # strsize"; STRUCT: the struct's size; STRARR, IOVEC, MSGHDR: max (iovec) elements, 0 means
@@ -214,7 +216,8 @@ PLAN_OP = struct.Struct("<BBBBI")
 LEN_RET = 6
 LEN_FIXED = 7
 LEN_IOC = 8
-IOC_UNSIZED = 256  # what an ioctl argument whose request encodes no size is read as
+IOC_UNSIZED = 512  # what an ioctl argument whose request encodes no size is read as (LOOP_CONFIGURE's 304)
+IOC_TRAILER = 256  # read past the size a request encodes
 LEN_NONE = 0xFF
 PATH_MAX = 4096
 IOV_DATA_MAX = 65536  # iovec data bytes in one mem value at most

@@ -53,8 +53,9 @@ PARTIAL_STRUCTS = frozenset({"sockaddr_storage", "sigset", "fd_set", "sched_attr
 FETCH_SIZES = {"fd_set": 1024}
 # ioctl's third argument: a value or a pointer, by request; read at both stops
 # (a short read at the end of a mapping is kept) as the size its request
-# encodes (LEN_IOC: TCGETS2's 44 bytes, EVIOCGBIT(ev, len)'s len; 256 for an
-# old request that encodes none), at most the largest argument struct the
+# encodes and 256 bytes more for a flexible array after it (LEN_IOC:
+# TCGETS2's 44 bytes, EVIOCGBIT(ev, len)'s len; 512 for an old request that
+# encodes none, LOOP_CONFIGURE's 304), at most the largest argument struct the
 # ioctl decoder prints (PTP_SYS_OFFSET_EXTENDED's 1216 bytes). A fixed 1216
 # at both stops would carry 2.4 KB in every ioctl record.
 IOCTL_ARG_MAX = 1216

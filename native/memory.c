@@ -613,11 +613,11 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 			else if (op->len_src == TR_LEN_RET)
 				len = ret > 0 ? (uint64_t)ret : 0;
 			else if (op->len_src == TR_LEN_IOC) {
-				/* the struct's size the request encodes, as the
-				 * kernel copies it; old requests encode none */
+				/* the struct's size the request encodes, and room
+				 * for a flexible array after it (fiemap's extents,
+				 * RNDADDENTROPY's bytes); old requests encode none */
 				len = (t->args[1] >> 16) & 0x3fff;
-				if (!len)
-					len = TR_IOC_UNSIZED;
+				len = len ? len + TR_IOC_TRAILER : TR_IOC_UNSIZED;
 			} else
 				len = op->size;
 			if (op->len_src != TR_LEN_FIXED && len > lim)

@@ -11,7 +11,8 @@
 #define TR_LEN_RET 6
 #define TR_LEN_FIXED 7
 #define TR_LEN_IOC 8
-#define TR_IOC_UNSIZED 256
+#define TR_IOC_UNSIZED 512
+#define TR_IOC_TRAILER 256
 #define TR_LEN_NONE 255
 #define TR_STRARR_COUNT_MAX 1048576
 #define TR_MSG_NAME_MAX 128

@@ -26,7 +26,7 @@ def test_wire_constants_match():
     assert lib.TR_FRAME_MAX_PAYLOAD == _wire.FRAME_MAX_PAYLOAD
     assert lib.TR_PLAN_VERSION == _wire.PLAN_VERSION
     assert (lib.TR_LEN_RET, lib.TR_LEN_FIXED, lib.TR_LEN_NONE) == (_wire.LEN_RET, _wire.LEN_FIXED, _wire.LEN_NONE)
-    assert (lib.TR_LEN_IOC, lib.TR_IOC_UNSIZED) == (_wire.LEN_IOC, _wire.IOC_UNSIZED)
+    assert (lib.TR_LEN_IOC, lib.TR_IOC_UNSIZED, lib.TR_IOC_TRAILER) == (_wire.LEN_IOC, _wire.IOC_UNSIZED, _wire.IOC_TRAILER)
     assert lib.TR_STRARR_COUNT_MAX == _wire.STRARR_COUNT_MAX
     assert lib.TR_MEM_MAX == _wire.MEM_MAX
     assert (lib.TR_MSG_NAME_MAX, lib.TR_MSG_CONTROL_MAX, lib.TR_IOV_DATA_MAX, lib.TR_MMSG_MAX) == (_wire.MSG_NAME_MAX, _wire.MSG_CONTROL_MAX, _wire.IOV_DATA_MAX, _wire.MMSG_MAX)

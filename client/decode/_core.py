@@ -42,7 +42,6 @@ class Spec:
     fn: Callable  # (C) -> list[str]: every argument's text
     entry: int | None = None  # arguments printed at entry (None: all)
     ret: Callable | str | None = None  # return formatter or kind
-    const: bool = False  # fn prints the same whatever the call (no arguments): fn(None) once
 
 
 REGISTRY: dict[str, Spec] = {}
@@ -55,14 +54,13 @@ ARRAYS: dict[str, tuple[int, Callable, int | None]] = {}
 I386_SAME = frozenset({"utsname", "pollfd", "epoll_event", "winsize", "termios", "rlimit64", "clone_args", "statx"})  # struct name -> (C, bytes, arg index) -> str
 
 
-def syscall(*names: str, entry: int | None = None, ret=None, const: bool = False):
-    """Register a family decoder for these syscall names. const: the
-    decoder prints no argument (it is called once, with None, per name)."""
+def syscall(*names: str, entry: int | None = None, ret=None):
+    """Register a family decoder for these syscall names."""
 
     def deco(fn):
         for n in names:
             _once(REGISTRY, n, "decoder")
-            REGISTRY[n] = Spec(fn, entry, ret, const)
+            REGISTRY[n] = Spec(fn, entry, ret)
         return fn
 
     return deco

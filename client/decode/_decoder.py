@@ -345,8 +345,6 @@ class Decoder:
         elif spec is not None:
             fn, nentry = spec.fn, spec.entry
             kind = spec.ret if spec.ret is not None else (sc.ret if sc is not None else "int")
-            if spec.const:
-                head = f"{name}({', '.join(fn(None))})"
         elif sc is not None:
             fn, nentry = compile_table(sc), generic_entry_count(sc)
             if not sc.variants:

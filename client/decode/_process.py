@@ -9,11 +9,6 @@ from ._core import C, sigtext, struct as register_struct, syscall
 from ._fmt import hexa, ptr, quote
 
 
-@syscall("vhangup", const=True)
-def _noargs(c: C):
-    return []
-
-
 @syscall("restart_syscall")
 def _restart_syscall(c: C):
     # the call before it on this thread, when we saw it (strace's wording

@@ -129,11 +129,6 @@ def _timer_gettime(c: C):
     return [c.d(0), c.outstruct(1, "itimerspec")]
 
 
-@syscall("timer_delete", "timer_getoverrun")
-def _timer_delete(c: C):
-    return [c.d(0)]
-
-
 @register_struct("timezone")
 def _timezone_text(c: C, b: bytes, i: int) -> str:
     west, dst = struct.unpack_from("<ii", b)

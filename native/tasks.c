@@ -220,11 +220,9 @@ void tr_pending_add(struct tr_loop *L, struct tr_task *t)
 	h->pprev = t;
 }
 
-void tr_task_free(struct tr_loop *L, struct tr_task *t)
+/* What a task holds of its own: its fds, buffers and unwinder, then itself. */
+void tr_task_release(struct tr_task *t)
 {
-	tr_pending_del(t);
-	tr_tamper_forget(L, t);
-	tr_hash_remove(L, t);
 	if (t->sched_fd >= 0)
 		close(t->sched_fd);
 	if (t->mem_fd >= 0)
@@ -234,5 +232,13 @@ void tr_task_free(struct tr_loop *L, struct tr_task *t)
 	free(t->mem.p);
 	tr_unwind_free(t);
 	free(t);
+}
+
+void tr_task_free(struct tr_loop *L, struct tr_task *t)
+{
+	tr_pending_del(t);
+	tr_tamper_forget(L, t);
+	tr_hash_remove(L, t);
+	tr_task_release(t);
 	L->ntasks--;
 }

@@ -325,6 +325,7 @@ void tr_hash_remove(struct tr_loop *L, struct tr_task *t);
 struct tr_task *tr_task_new(struct tr_loop *L, int tid, int tgid);
 void tr_pending_del(struct tr_task *t);
 void tr_pending_add(struct tr_loop *L, struct tr_task *t);
+void tr_task_release(struct tr_task *t);
 void tr_task_free(struct tr_loop *L, struct tr_task *t);
 
 /* records.c */

@@ -171,15 +171,7 @@ void tr_loop_free(struct tr_loop *L)
 
 		for (; t; t = n) {
 			n = t->hnext;
-			if (t->sched_fd >= 0)
-				close(t->sched_fd);
-			if (t->mem_fd >= 0)
-				close(t->mem_fd);
-			if (t->fd_dir >= 0)
-				close(t->fd_dir);
-			free(t->mem.p);
-			tr_unwind_free(t);
-			free(t);
+			tr_task_release(t);
 		}
 	}
 	free(L->hash);

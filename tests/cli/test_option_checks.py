@@ -38,4 +38,8 @@ def test_decode_pids_comm_names_the_signal_sender():
     s = strace(*argv)
     t = tracectl(*argv, capture_output=True, timeout=60)
     sig = lambda text: [re.sub(r"\d{2,}", "N", l) for l in text.splitlines() if l.startswith("--- SIGCHLD")]  # noqa: E731
-    assert sig(t.stderr) == sig(s.stderr) == ["--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=N<sh>, si_uid=0, si_status=0, si_utime=0, si_stime=0} ---"]
+    want = "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=N<sh>, si_uid=0, si_status=0, si_utime=0, si_stime=0} ---"
+    assert sig(t.stderr) == [want]
+    # strace itself now and then names no sender (a CI run printed `si_pid=N,`):
+    # its own race, so its line is only checked for shape
+    assert sig(s.stderr) in ([want], [want.replace("N<sh>", "N")])

@@ -13,6 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# no per-example deadline: on a shared or loaded machine one slow example is
+# the machine, not the code (property tests bound their work by max_examples)
+settings.register_profile("tracerd", deadline=None)
+settings.load_profile("tracerd")
 
 HERE = Path(__file__).resolve().parent
 INTEGRATION_DIRS = {"daemon", "native", "parity", "sinks", "tamper"}

@@ -351,7 +351,8 @@ def trace(opts, *, kind: str = "run", worker=None) -> int:
             printer.note(f"Process {pid} attached")  # -D: the tracer attached to its caller, as strace says
         feed = printer.feed
         if reaper is not None:
-            reaper.keep(pid, getattr(getattr(src, "_worker", None), "pid", None))
+            # our own children by our numbers (a daemon's pid for the command differs in a container)
+            reaper.keep(getattr(child, "pid", None) or pid, getattr(getattr(src, "_worker", None), "pid", None))
             old.setdefault(signal.SIGCHLD, signal.signal(signal.SIGCHLD, lambda signo, frame: reaper.reap()))
             reaper.reap()  # one that came before the handler
         exec_errno = getattr(child, "exec_errno", None)

@@ -326,6 +326,9 @@ class RemoteRun(_Remote):
             self.child.wait()
             raise
         self.session = r["session"]
+        # the command as the records name it: the daemon's pid namespace's
+        # number, not ours when we run in a container
+        self.pid = r.get("pid", self.child.pid)
         self.child.release()
 
     def status(self) -> int:

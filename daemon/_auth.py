@@ -63,15 +63,23 @@ def owner_uid(pid: int) -> int | None:
 def pidfd_pid(pidfd: int) -> int | None:
     """The pid a pidfd refers to (from /proc/self/fdinfo), None if not a pidfd
     or the process is gone (-1)."""
+    ids = pidfd_ids(pidfd)
+    return ids[0] if ids else None
+
+
+def pidfd_ids(pidfd: int) -> list[int]:
+    """The process's pid in each pid namespace from ours down to its own
+    (fdinfo's NSpid: a client in a container names its command by the last
+    one); [] if not a pidfd or the process is gone."""
     try:
         with open(f"/proc/self/fdinfo/{pidfd}") as f:
             for line in f:
-                if line.startswith("Pid:"):
-                    v = int(line.split()[1])
-                    return v if v > 0 else None
-    except OSError:
-        return None
-    return None
+                if line.startswith("NSpid:"):
+                    ids = [int(v) for v in line.split()[1:]]
+                    return ids if ids and ids[0] > 0 else []
+    except (OSError, ValueError):
+        return []
+    return []
 
 
 def tracer_of(pid: int) -> int:

@@ -382,13 +382,18 @@ class Client:
     async def _op_run(self, args: dict, fds) -> dict:
         if not fds:
             raise Refused(P.E_BAD_REQUEST, "run needs the command's pidfd (SCM_RIGHTS)")
-        pid = args["pid"]
-        if _auth.pidfd_pid(fds[0]) != pid:
-            raise Refused(P.E_BAD_REQUEST, f"the file descriptor passed is not a pidfd of pid {pid}")
+        # the pidfd names the command; the client's pid for it is as its own
+        # pid namespace numbers it (a client in a container), ours is the first
+        ids = _auth.pidfd_ids(fds[0])
+        if args["pid"] not in ids:
+            raise Refused(P.E_BAD_REQUEST, f"the file descriptor passed is not a pidfd of pid {args['pid']}")
+        pid = ids[0]
         self._check_trace(pid)
         slot = self._reserve_session()
         try:
-            return await self._start_session(slot, "launch", [pid], args, args.get("command") or [_comm(pid)], sink_fds=fds[1:])
+            r = await self._start_session(slot, "launch", [pid], args, args.get("command") or [_comm(pid)], sink_fds=fds[1:])
+            r["pid"] = pid  # as the records will name it (the client's own number may differ)
+            return r
         finally:
             self._release_session(slot)
 

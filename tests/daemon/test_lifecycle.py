@@ -1,6 +1,7 @@
 """Start/stop and socket rules of a real tracerd."""
 
 import os
+import re
 import signal
 import socket
 import stat
@@ -186,6 +187,26 @@ def test_run_without_a_pidfd_is_refused(daemon):
         finally:
             os.close(r)
             os.close(w)
+
+
+def test_run_from_a_client_in_another_pid_namespace(daemon):
+    """A client in a container names its command by its own pid namespace's
+    number; the pidfd's ids (fdinfo NSpid) show it is the same process, and
+    the records name it as the daemon does (no `attached` note, no pid
+    prefix: it is the command)."""
+    import shutil
+
+    if not shutil.which("unshare"):
+        pytest.skip("unshare not installed")
+    probe = subprocess.run(["unshare", "-pf", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("unshare -pf not permitted here")
+    cmd = [PY, "-c", "import sys; from tracerd.client import main; sys.exit(main())",
+           "--socket", daemon.path, "run", "-e", "trace=kill", "sh", "-c", "kill -0 $$"]
+    r = subprocess.run(["unshare", "-pf", *cmd], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.splitlines()
+    assert len(lines) == 2 and re.fullmatch(r"kill\(\d+, 0\) += 0", lines[0]) and lines[1] == "+++ exited with 0 +++", r.stderr
 
 
 def test_attach_to_a_missing_pid(daemon):

@@ -1330,10 +1330,39 @@ def _sockopt_bits(nl, off, n):
     return "{" + ", ".join(on) + "}" if on else "{}"
 
 
-_INET_DIAG_ATTRS = {"INET_DIAG_SHUTDOWN": u8, "INET_DIAG_MARK": u32, "INET_DIAG_CGROUP_ID": u64,
+def _shutdown_attr(style: str | None = None):
+    """A socket's shutdown state, one byte of RCV_SHUTDOWN|SEND_SHUTDOWN
+    (strace's decode_diag_shutdown prints inet's in the verbose style
+    whatever -X says)."""
+    def pr(nl, off, n):
+        if n < 1:
+            return None
+        b = nl.mem.get(off, 1)
+        if b is None:
+            return nl.mem.at(off)
+        st = nl.style()
+        return nl.c.fs("sock_shutdown_flags").flags(b[0], st if style is None or st == "raw" else style)
+
+    return pr
+
+
+# struct sk_meminfo's words by index (sock_diag.h's SK_MEMINFO_*)
+_SK_MEMINFO = _int_array("I", False, ("sk_meminfo", "SK_MEMINFO_???"))
+
+_INET_DIAG_ATTRS = {"INET_DIAG_SHUTDOWN": _shutdown_attr("verbose"), "INET_DIAG_MARK": u32, "INET_DIAG_CGROUP_ID": u64,
                     "INET_DIAG_TOS": u8, "INET_DIAG_TCLASS": u8, "INET_DIAG_SKV6ONLY": u8,
-                    "INET_DIAG_PROTOCOL": u8, "INET_DIAG_CLASS_ID": u32, "INET_DIAG_CONG": "str",
-                    "INET_DIAG_SOCKOPT": _sockopt_bits}
+                    "INET_DIAG_PROTOCOL": _xval_attr("inet_protocols", 1), "INET_DIAG_CLASS_ID": u32,
+                    "INET_DIAG_CONG": "str", "INET_DIAG_SOCKOPT": _sockopt_bits,
+                    "INET_DIAG_MEMINFO": _fields_struct("IIII", ("idiag_rmem", "idiag_wmem", "idiag_fmem",
+                                                                 "idiag_tmem")),
+                    "INET_DIAG_VEGASINFO": _fields_struct("IIII", ("tcpv_enabled", "tcpv_rttcnt", "tcpv_rtt",
+                                                                   "tcpv_minrtt")),
+                    "INET_DIAG_DCTCPINFO": _fields_struct("HHIII", ("dctcp_enabled", "dctcp_ce_state", "dctcp_alpha",
+                                                                    "dctcp_ab_ecn", "dctcp_ab_tot")),
+                    "INET_DIAG_BBRINFO": _fields_struct("IIIII", ("bbr_bw_lo", "bbr_bw_hi", "bbr_min_rtt",
+                                                                  "bbr_pacing_gain", "bbr_cwnd_gain"),
+                                                        ("bbr_bw_lo", "bbr_bw_hi")),
+                    "INET_DIAG_SKMEMINFO": _SK_MEMINFO}
 
 
 def _unix_vfs(nl, off, n):
@@ -1351,7 +1380,7 @@ def _unix_vfs(nl, off, n):
 _UNIX_DIAG_ATTRS = {"UNIX_DIAG_NAME": "str", "UNIX_DIAG_VFS": _unix_vfs, "UNIX_DIAG_PEER": u32,
                     "UNIX_DIAG_ICONS": _int_array("I"),
                     "UNIX_DIAG_RQLEN": _fields_struct("II", ("udiag_rqueue", "udiag_wqueue")),
-                    "UNIX_DIAG_SHUTDOWN": u8, "UNIX_DIAG_UID": u32}
+                    "UNIX_DIAG_SHUTDOWN": u8, "UNIX_DIAG_UID": u32, "UNIX_DIAG_MEMINFO": _SK_MEMINFO}
 
 
 def _diag_fixed(nl, field: str, family: int, off: int, n: int, size: int):
@@ -1448,9 +1477,10 @@ def _packet_req(nl, b):
             f"pdiag_show={nl.c.fs('packet_diag_show').flags(show, nl.style())}, pdiag_cookie={_cookie(b, 12)}")
 
 
-def _diag_msg(prefix: str, size: int, body, setname: str, dflt: str | None = None):
+def _diag_msg(prefix: str, size: int, body, setname: str, dflt: str | None = None, table: dict | None = None):
     """A sock_diag reply of a family: its fixed struct (body(nl, bytes)
-    prints the fields after the family), then its attributes by `setname`."""
+    prints the fields after the family), then its attributes by `setname`
+    (their printers by name: `table`)."""
 
     def dec(nl, off, n, family):
         head, b = _diag_fixed(nl, prefix + "_family", family, off, n, size)
@@ -1458,7 +1488,7 @@ def _diag_msg(prefix: str, size: int, body, setname: str, dflt: str | None = Non
             return head
         text = head + body(nl, b) + "}"
         if n > size:
-            text += ", " + attrs(nl, off + size, n - size, setname, None, dflt)
+            text += ", " + attrs(nl, off + size, n - size, setname, _named(nl, setname, table or {}), dflt)
         return text
 
     return dec
@@ -1471,6 +1501,53 @@ def _packet_msg(nl, b):
     return (f"pdiag_type={nl.c.fs('sock_types').xval(b[1], style)}, "
             f"pdiag_num={nl.c.fs('ethernet_protocols').xval(num, style)}, pdiag_ino={ino}, "
             f"pdiag_cookie={_cookie(b, 8)}")
+
+
+def _packet_info(nl, off, n):
+    """struct packet_diag_info (24 bytes)."""
+    if n < 24:
+        return None
+    b = nl.mem.get(off, 24)
+    if b is None:
+        return nl.mem.at(off)
+    idx, ver, res, thr, ts, flags = struct.unpack("<6I", b)
+    style = nl.style()
+    return (f"{{pdi_index={_ifindex(idx, style)}, pdi_version={nl.c.fs('af_packet_versions').xval(ver, style)}, "
+            f"pdi_reserve={res}, pdi_copy_thresh={thr}, pdi_tstamp={ts}, "
+            f"pdi_flags={nl.c.fs('packet_diag_info_flags').flags(flags, style)}}}")
+
+
+def _packet_mclist(nl, off, n):
+    """struct packet_diag_mclist[] (44 bytes each: the address as long as
+    pdmc_alen says, at most its 32 bytes, in hex); the unreadable rest as
+    `... /* address */`, cut at -s unless -v."""
+    k = n // 44
+    if not k:
+        return None
+    out = []
+    for i in range(k):
+        if nl.c.abbrev and i >= nl.strsize:
+            out.append("...")
+            break
+        b = nl.mem.get(off + 44 * i, 44)
+        if b is None:
+            if not out:
+                return nl.mem.at(off)
+            out.append(f"... /* {nl.mem.at(off + 44 * i)} */")
+            break
+        idx, count, typ, alen = struct.unpack_from("<IIHH", b)
+        m = min(alen, 32)
+        addr = quote_buf(bytes(b[12:12 + m]), m, 32, 0, True)
+        out.append(f"{{pdmc_index={_ifindex(idx, nl.style())}, pdmc_count={count}, pdmc_type={typ}, "
+                   f"pdmc_alen={alen}, pdmc_addr={addr}}}")
+    return "[" + ", ".join(out) + "]"
+
+
+_PACKET_RING = _fields_struct("7I", ("pdr_block_size", "pdr_block_nr", "pdr_frame_size", "pdr_frame_nr",
+                                     "pdr_retire_tmo", "pdr_sizeof_priv", "pdr_features"))
+_PACKET_DIAG_ATTRS = {"PACKET_DIAG_INFO": _packet_info, "PACKET_DIAG_MCLIST": _packet_mclist,
+                      "PACKET_DIAG_RX_RING": _PACKET_RING, "PACKET_DIAG_TX_RING": _PACKET_RING,
+                      "PACKET_DIAG_FANOUT": u32, "PACKET_DIAG_UID": u32, "PACKET_DIAG_MEMINFO": _SK_MEMINFO}
 
 
 # SMC sockets (linux/smc_diag.h; the states are the kernel's net/smc/smc.h)
@@ -1502,8 +1579,11 @@ _AF_SMC = 43  # (the socket module lacks it)
 _DIAG_REQS = {socket.AF_UNIX: _diag_req("sdiag", 24, _unix_req), socket.AF_NETLINK: _diag_req("sdiag", 20, _netlink_req),
               socket.AF_PACKET: _diag_req("sdiag", 20, _packet_req), _AF_SMC: _diag_req("diag", 52, _smc_req)}
 # replies by family, beside unix's, netlink's and inet's
-_DIAG_MSGS = {socket.AF_PACKET: _diag_msg("pdiag", 16, _packet_msg, "packet_diag_attrs"),
-              _AF_SMC: _diag_msg("diag", 64, _smc_msg, "smc_diag_attrs", "SMC_DIAG_???")}
+_SMC_DIAG_ATTRS = {"SMC_DIAG_SHUTDOWN": _shutdown_attr(),
+                   "SMC_DIAG_DMBINFO": _fields_struct("I4xQQQQ", ("linkid", "peer_gid", "my_gid", "token", "peer_token"),
+                                                      ("peer_gid", "my_gid", "token", "peer_token"))}
+_DIAG_MSGS = {socket.AF_PACKET: _diag_msg("pdiag", 16, _packet_msg, "packet_diag_attrs", None, _PACKET_DIAG_ATTRS),
+              _AF_SMC: _diag_msg("diag", 64, _smc_msg, "smc_diag_attrs", "SMC_DIAG_???", _SMC_DIAG_ATTRS)}
 
 
 def _sock_diag(nl, h, off, n):

@@ -14,6 +14,7 @@
 #include <linux/packet_diag.h>
 #include <linux/if_bridge.h>
 #include <linux/smc_diag.h>
+#include <linux/inet_diag.h>
 #include <net/if.h>
 #include <arpa/inet.h>
 #ifndef AF_SMC
@@ -72,6 +73,34 @@ int main(int argc, char **argv) {
 	       "diag_ext=1<<(SMC_DIAG_CONNINFO-1), id={idiag_sport=htons(80), idiag_dport=htons(0), "
 	       "idiag_src=inet_addr(\"0.0.0.0\"), idiag_dst=inet_addr(\"0.0.0.0\"), idiag_if=0, idiag_cookie=[0, 0]}}], "
 	       "68, MSG_DONTWAIT, NULL, 0) = %s", sd, rc(n));
+	/* replies' attributes: a packet socket's info, an inet socket's shutdown
+	 * state (printed in the verbose style whatever -X says) */
+	struct {
+		struct packet_diag_msg m;
+		struct nlattr a;
+		struct packet_diag_info i;
+	} pm = {.m = {.pdiag_family = AF_PACKET, .pdiag_type = SOCK_RAW, .pdiag_num = 3},
+		.a = {.nla_len = sizeof(struct nlattr) + sizeof(struct packet_diag_info), .nla_type = PACKET_DIAG_INFO},
+		.i = {.pdi_index = 1, .pdi_version = 1, .pdi_reserve = 2, .pdi_copy_thresh = 3, .pdi_tstamp = 4,
+		      .pdi_flags = PDI_RUNNING | PDI_LOSS | 0x40}};
+	n = nlsend(sd, SOCK_DIAG_BY_FAMILY, 0, &pm, sizeof pm);
+	EXPECT("sendto(%ld, [" HDR(60, "SOCK_DIAG_BY_FAMILY", "0") ", {pdiag_family=AF_PACKET, pdiag_type=SOCK_RAW, "
+	       "pdiag_num=ETH_P_ALL, pdiag_ino=0, pdiag_cookie=[0, 0]}, [{nla_len=28, nla_type=PACKET_DIAG_INFO}, "
+	       "{pdi_index=if_nametoindex(\"lo\"), pdi_version=TPACKET_V2, pdi_reserve=2, pdi_copy_thresh=3, "
+	       "pdi_tstamp=4, pdi_flags=PDI_RUNNING|PDI_LOSS|0x40}]], 60, MSG_DONTWAIT, NULL, 0) = %s", sd, rc(n));
+	struct {
+		struct inet_diag_msg m;
+		struct nlattr a;
+		unsigned char v;
+	} __attribute__((packed)) im = {.m = {.idiag_family = AF_INET, .idiag_state = 10},
+		.a = {.nla_len = sizeof(struct nlattr) + 1, .nla_type = INET_DIAG_SHUTDOWN}, .v = 3};
+	n = nlsend(sd, SOCK_DIAG_BY_FAMILY, 0, &im, sizeof im);
+	EXPECT("sendto(%ld, [" HDR(93, "SOCK_DIAG_BY_FAMILY", "0") ", {idiag_family=AF_INET, idiag_state=TCP_LISTEN, "
+	       "idiag_timer=0, idiag_retrans=0, id={idiag_sport=htons(0), idiag_dport=htons(0), "
+	       "idiag_src=inet_addr(\"0.0.0.0\"), idiag_dst=inet_addr(\"0.0.0.0\"), idiag_if=0, idiag_cookie=[0, 0]}, "
+	       "idiag_expires=0, idiag_rqueue=0, idiag_wqueue=0, idiag_uid=0, idiag_inode=0}, [{nla_len=5, "
+	       "nla_type=INET_DIAG_SHUTDOWN}, 0x3 /* RCV_SHUTDOWN|SEND_SHUTDOWN */]], 93, MSG_DONTWAIT, NULL, 0) = %s",
+	       sd, rc(n));
 	/* route: a bridge mdb entry inside MDBA_MDB / MDBA_MDB_ENTRY */
 	long rt = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
 	bind(rt, (void *) &sa, sizeof sa);

@@ -1161,6 +1161,87 @@ def _struct_msg(fields, size: int, setname: str, table: dict | None, addr_attr: 
     return dec
 
 
+# --- RTM_GETSTATS attributes: extended stats by link type, offload stats, per family
+
+def _with_tail(size: int, body):
+    """A struct of `size` bytes (body(nl, bytes) prints it), then what the
+    attribute holds past it, in hex (strace's stats decoders)."""
+    def pr(nl, off, n):
+        if n < size:
+            return None
+        b = nl.mem.get(off, size)
+        if b is None:
+            return nl.mem.at(off)
+        text = body(nl, bytes(b))
+        if n > size:
+            text += ", " + nl.hexstr(off + size, n - size)
+        return text
+
+    return pr
+
+
+def _u64_fields(names: tuple):
+    return lambda nl, b: "{" + ", ".join(f"{k}={v}" for k, v in zip(names, struct.unpack_from(f"<{len(names)}Q", b))) + "}"
+
+
+def _bridge_vlan_xstats(nl, b):
+    rxb, rxp, txb, txp, vid, flags, pad2 = struct.unpack_from("<QQQQHHI", b)
+    text = (f"{{rx_bytes={rxb}, rx_packets={rxp}, tx_bytes={txb}, tx_packets={txp}, vid={vid}, "
+            f"flags={nl.c.fs('nl_bridge_vlan_flags').flags(flags, nl.style())}")
+    return text + (f", pad2={hexa(pad2)}}}" if pad2 else "}")
+
+
+# struct br_mcast_stats: u64 pairs indexed by direction, and two single counters
+_MCAST_FIELDS = ("igmp_v1queries igmp_v2queries igmp_v3queries igmp_leaves igmp_v1reports igmp_v2reports "
+                 "igmp_v3reports igmp_parse_errors! mld_v1queries mld_v2queries mld_leaves mld_v1reports "
+                 "mld_v2reports mld_parse_errors! mcast_bytes mcast_packets").split()
+
+
+def _bridge_mcast_xstats(nl, b):
+    vals = struct.unpack_from("<30Q", b)
+    out, k = [], 0
+    for f in _MCAST_FIELDS:
+        if f.endswith("!"):
+            out.append(f"{f[:-1]}={vals[k]}")
+            k += 1
+            continue
+        idx = ("ifstats_xstats_bridge_mcast_indices", "BR_MCAST_DIR_???")
+        out.append(f"{f}=[[{_index_name(nl, idx, 0)}]={vals[k]}, [{_index_name(nl, idx, 1)}]={vals[k + 1]}]")
+        k += 2
+    return "{" + ", ".join(out) + "}"
+
+
+_XSTATS_BRIDGE = {"BRIDGE_XSTATS_VLAN": _with_tail(40, _bridge_vlan_xstats),
+                  "BRIDGE_XSTATS_MCAST": _with_tail(240, _bridge_mcast_xstats),
+                  "BRIDGE_XSTATS_STP": _with_tail(48, _u64_fields(("transition_blk", "transition_fwd", "rx_bpdu",
+                                                                   "tx_bpdu", "rx_tcn", "tx_tcn")))}
+_XSTATS_BOND_3AD = {n: u64 for n in ("BOND_3AD_STAT_LACPDU_RX", "BOND_3AD_STAT_LACPDU_TX",
+                                     "BOND_3AD_STAT_LACPDU_UNKNOWN_RX", "BOND_3AD_STAT_LACPDU_ILLEGAL_RX",
+                                     "BOND_3AD_STAT_MARKER_RX", "BOND_3AD_STAT_MARKER_TX",
+                                     "BOND_3AD_STAT_MARKER_RESP_RX", "BOND_3AD_STAT_MARKER_RESP_TX",
+                                     "BOND_3AD_STAT_MARKER_UNKNOWN_RX")}
+_XSTATS = {"LINK_XSTATS_TYPE_BRIDGE": _nested("ifstats_xstats_bridge_attrs", _XSTATS_BRIDGE),
+           "LINK_XSTATS_TYPE_BOND": _nested("ifstats_xstats_bond_attrs", {
+               "BOND_XSTATS_3AD": _nested("ifstats_xstats_bond_3ad_attrs", _XSTATS_BOND_3AD)})}
+_MPLS_STATS = {"MPLS_STATS_LINK": _with_tail(72, _u64_fields(("rx_packets", "tx_packets", "rx_bytes", "tx_bytes",
+                                                               "rx_errors", "tx_errors", "rx_dropped", "tx_dropped",
+                                                               "rx_noroute")))}
+
+
+def _ifstats_af_spec(nl, off, n):
+    """Per-family stats: attributes typed by address family, MPLS's decoded."""
+    return attrs(nl, off, n, "addrfams", {socket.AF_MPLS if hasattr(socket, "AF_MPLS") else 28:
+                                           _nested("ifstats_af_spec_mpls_attrs", _MPLS_STATS)})
+
+
+_IFSTATS_ATTRS = {"IFLA_STATS_LINK_64": _stats("Q", 25),
+                  "IFLA_STATS_LINK_XSTATS": _nested("ifstats_xstats_type_attrs", _XSTATS),
+                  "IFLA_STATS_LINK_XSTATS_SLAVE": _nested("ifstats_xstats_type_attrs", _XSTATS),
+                  "IFLA_STATS_LINK_OFFLOAD_XSTATS": _nested("ifstats_offload_attrs",
+                                                            {"IFLA_OFFLOAD_XSTATS_CPU_HIT": _stats("Q", 25)}),
+                  "IFLA_STATS_AF_SPEC": _ifstats_af_spec}
+
+
 # RTM_* type -> decoder(nl, off, n, family) for the messages above
 _SMALL = {}
 for _t in (0x58, 0x59, 0x5A):  # RTM_{NEW,DEL,GET}NSID
@@ -1183,7 +1264,7 @@ for _t in (0x30, 0x31, 0x32):  # RTM_{NEW,DEL,GET}ACTION: struct tcamsg, the fam
 for _t in (0x54, 0x55, 0x56):  # RTM_{NEW,DEL,GET}MDB
     _SMALL[_t] = _struct_msg(_BR_PORT_FIELDS, 8, "rtnl_mdb_attrs", {"MDBA_MDB": _mdba_mdb, "MDBA_ROUTER": _mdba_router})
 for _t in (0x5C, 0x5E):  # RTM_{NEW,GET}STATS
-    _SMALL[_t] = _struct_msg(_IFSTATS_FIELDS, 12, "ifstats_attrs", {"IFLA_STATS_LINK_64": _stats("Q", 25)})
+    _SMALL[_t] = _struct_msg(_IFSTATS_FIELDS, 12, "ifstats_attrs", _IFSTATS_ATTRS)
 for _t in (0x68, 0x69, 0x6A):  # RTM_{NEW,DEL,GET}NEXTHOP
     _SMALL[_t] = _struct_msg(_NHMSG_FIELDS, 8, "rtnl_nexthop_attrs", _NH_ATTRS, "NHA_GATEWAY")
 
@@ -1330,6 +1411,11 @@ def _sockopt_bits(nl, off, n):
     return "{" + ", ".join(on) + "}" if on else "{}"
 
 
+# RCV_SHUTDOWN/SEND_SHUTDOWN: the kernel's (include/net/sock.h), not uapi
+_SHUTDOWN_FLAGS = FlagSet("sock_shutdown_flags", [("RCV_SHUTDOWN", 1), ("SEND_SHUTDOWN", 2)], "???_SHUTDOWN",
+                          "include/net/sock.h")
+
+
 def _shutdown_attr(style: str | None = None):
     """A socket's shutdown state, one byte of RCV_SHUTDOWN|SEND_SHUTDOWN
     (strace's decode_diag_shutdown prints inet's in the verbose style
@@ -1341,7 +1427,7 @@ def _shutdown_attr(style: str | None = None):
         if b is None:
             return nl.mem.at(off)
         st = nl.style()
-        return nl.c.fs("sock_shutdown_flags").flags(b[0], st if style is None or st == "raw" else style)
+        return _SHUTDOWN_FLAGS.flags(b[0], st if style is None or st == "raw" else style)
 
     return pr
 

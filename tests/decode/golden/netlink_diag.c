@@ -15,6 +15,7 @@
 #include <linux/if_bridge.h>
 #include <linux/smc_diag.h>
 #include <linux/inet_diag.h>
+#include <linux/if_link.h>
 #include <net/if.h>
 #include <arpa/inet.h>
 #ifndef AF_SMC
@@ -168,5 +169,21 @@ int main(int argc, char **argv) {
 	       "ifi_type=ARPHRD_NETROM, ifi_index=0, ifi_flags=0, ifi_change=0}, [{nla_len=24, nla_type=IFLA_VFINFO_LIST}, "
 	       "[{nla_len=20, nla_type=IFLA_VF_INFO}, [{nla_len=16, nla_type=IFLA_VF_VLAN}, {vf=1, vlan=100, qos=3}]]]], "
 	       "56, MSG_DONTWAIT, NULL, 0) = %s", rt, rc(n));
+	/* interface stats: a bond's 802.3ad counter three nests down */
+	struct {
+		struct if_stats_msg m;
+		struct nlattr xstats, bond, ad, rx;
+		unsigned long long v;
+	} __attribute__((packed)) st = {
+		.xstats = {sizeof(struct nlattr) * 4 + 8, IFLA_STATS_LINK_XSTATS},
+		.bond = {sizeof(struct nlattr) * 3 + 8, LINK_XSTATS_TYPE_BOND},
+		.ad = {sizeof(struct nlattr) * 2 + 8, 1 /* BOND_XSTATS_3AD (linux/if_bonding.h clashes with net/if.h) */},
+		.rx = {sizeof(struct nlattr) + 8, 0 /* BOND_3AD_STAT_LACPDU_RX */}, .v = 42,
+	};
+	n = nlsend(rt, RTM_GETSTATS, NLM_F_REQUEST, &st, sizeof st);
+	EXPECT("sendto(%ld, [" HDR(52, "RTM_GETSTATS", "NLM_F_REQUEST") ", {family=AF_UNSPEC, ifindex=0, filter_mask=0}, "
+	       "[{nla_len=24, nla_type=IFLA_STATS_LINK_XSTATS}, [{nla_len=20, nla_type=LINK_XSTATS_TYPE_BOND}, "
+	       "[{nla_len=16, nla_type=BOND_XSTATS_3AD}, [{nla_len=12, nla_type=BOND_3AD_STAT_LACPDU_RX}, 42]]]]], "
+	       "52, MSG_DONTWAIT, NULL, 0) = %s", rt, rc(n));
 	return 0;
 }

@@ -8,6 +8,7 @@ import socket
 import struct
 
 from ._fmt import FlagSet, hexa, quote_buf
+from ._ioctl_util import field_fd
 
 NLA_HDRLEN = 4
 NLA_F_NESTED, NLA_F_NET_BYTEORDER = 0x8000, 0x4000
@@ -396,10 +397,20 @@ def _vf_ports(nl, off, n):
     return attrs(nl, off, n, "rtnl_ifla_vf_port_attrs", _named(nl, "rtnl_ifla_vf_port_attrs", {"IFLA_VF_PORT": _port}))
 
 
+def _fd_attr(nl, off, n):
+    """strace's decode_nla_fd: an fd, named under -y."""
+    if n < 4:
+        return None
+    b = nl.mem.get(off, 4)
+    if b is None:
+        return nl.mem.at(off)
+    return field_fd(nl.c, struct.unpack("<i", b)[0])
+
+
 def _xdp(nl, off, n):
-    table = {"IFLA_XDP_FD": s32, "IFLA_XDP_ATTACHED": _xval_attr("rtnl_ifla_xdp_attached_mode", 1),
+    table = {"IFLA_XDP_FD": _fd_attr, "IFLA_XDP_ATTACHED": _xval_attr("rtnl_ifla_xdp_attached_mode", 1),
              "IFLA_XDP_FLAGS": _u32f_attr("xdp_flags"), "IFLA_XDP_PROG_ID": u32, "IFLA_XDP_DRV_PROG_ID": u32,
-             "IFLA_XDP_SKB_PROG_ID": u32, "IFLA_XDP_HW_PROG_ID": u32, "IFLA_XDP_EXPECTED_FD": s32}
+             "IFLA_XDP_SKB_PROG_ID": u32, "IFLA_XDP_HW_PROG_ID": u32, "IFLA_XDP_EXPECTED_FD": _fd_attr}
     return attrs(nl, off, n, "rtnl_ifla_xdp_attrs", _named(nl, "rtnl_ifla_xdp_attrs", table))
 
 

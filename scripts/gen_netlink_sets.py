@@ -202,6 +202,11 @@ SETS = [
     ("nf_hook_types", ["linux/netfilter/nfnetlink_hook.h"], r"NFNL_MSG_HOOK_[A-Z_]+", "NFT_MSG_HOOK_???", None),
     # sock_diag: inet_diag replies' attributes
     ("inet_diag_attrs", ["linux/inet_diag.h"], r"INET_DIAG_[A-Z0-9_]+", "INET_DIAG_???", None),
+    # inet_diag requests' filter bytecode operations
+    ("inet_diag_bytecodes", ["linux/inet_diag.h"], None, "INET_DIAG_BC_???",
+     ["INET_DIAG_BC_NOP", "INET_DIAG_BC_JMP", "INET_DIAG_BC_S_GE", "INET_DIAG_BC_S_LE", "INET_DIAG_BC_D_GE",
+      "INET_DIAG_BC_D_LE", "INET_DIAG_BC_AUTO", "INET_DIAG_BC_S_COND", "INET_DIAG_BC_D_COND", "INET_DIAG_BC_DEV_COND",
+      "INET_DIAG_BC_MARK_COND", "INET_DIAG_BC_S_EQ", "INET_DIAG_BC_D_EQ", "INET_DIAG_BC_CGROUP_COND"]),
     # sock_diag replies' attribute values: socket memory words, packet sockets' info
     ("sk_meminfo", ["linux/sock_diag.h"], None, "SK_MEMINFO_???",
      ["SK_MEMINFO_RMEM_ALLOC", "SK_MEMINFO_RCVBUF", "SK_MEMINFO_WMEM_ALLOC", "SK_MEMINFO_SNDBUF",

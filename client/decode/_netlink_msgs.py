@@ -741,11 +741,12 @@ for _t in (0x1C, 0x1D, 0x1E):
 # --- the smaller route messages: a one-byte family header (padded to 4), then attributes
 
 def _xval_attr(setname: str, size: int):
-    """A value of `size` bytes named by a set (strace's decode_nla_xval)."""
+    """A value of `size` bytes named by a set (strace's decode_nla_xval;
+    size 0: as many bytes as the attribute holds, up to 8)."""
     def pr(nl, off, n):
         if n < size or n > 8:
             return None
-        b = nl.mem.get(off, size)
+        b = nl.mem.get(off, size or n)
         if b is None:
             return nl.mem.at(off)
         return nl.c.fs(setname).xval(int.from_bytes(bytes(b), "little"), nl.style())
@@ -1339,6 +1340,68 @@ def _sockid(nl, b: bytes, off: int, family: int) -> str:
             f"idiag_if={_ifindex(ifi, nl.style())}, idiag_cookie=[{c0}, {c1}]}}")
 
 
+def _bc_op(nl, b: bytes) -> str:
+    code, yes, no = struct.unpack_from("<BBH", b)
+    return f"{{code={nl.c.fs('inet_diag_bytecodes').xval(code, nl.style())}, yes={yes}, no={no}}}"
+
+
+def _hostcond(nl, off: int, n: int) -> str:
+    """struct inet_diag_hostcond {family, prefix_len, port}, then the
+    address of that family (hex when short of it)."""
+    if n < 8:
+        return nl.hexstr(off, n)
+    b = nl.mem.get(off, 8)
+    if b is None:
+        return nl.mem.at(off)
+    family, plen, port = struct.unpack_from("<BB2xi", b)
+    text = f"{{family={_fam(nl, family)}, prefix_len={plen}, port={port}"
+    if n > 8:
+        size = {socket.AF_INET: 4, socket.AF_INET6: 16}.get(family)
+        a = nl.mem.get(off + 8, size) if size and n - 8 >= size else None
+        if size and n - 8 >= size and a is None:
+            text += f", addr={nl.mem.at(off + 8)}"
+        elif a is not None and family == socket.AF_INET:
+            text += f', addr=inet_addr("{socket.inet_ntop(family, bytes(a))}")'
+        elif a is not None:
+            text += f', inet_pton(AF_INET6, "{socket.inet_ntop(family, bytes(a))}", &addr)'
+        else:
+            text += f", addr={nl.hexstr(off + 8, n - 8)}"
+    return text + "}"
+
+
+def _bc_data(nl, off: int, n: int, code: int) -> str:
+    """What follows a bytecode operation, by its code (strace's decode_bytecode_data)."""
+    if code in (7, 8):  # S_COND, D_COND
+        return _hostcond(nl, off, n)
+    size = {9: 4, 2: 4, 3: 4, 4: 4, 5: 4, 10: 8}.get(code)  # DEV_COND, S/D_GE/LE, MARK_COND
+    if size is None or n < size:
+        return nl.hexstr(off, n)
+    b = nl.mem.get(off, size)
+    if b is None:
+        return nl.mem.at(off)
+    if code == 9:
+        return _ifindex(struct.unpack_from("<I", b)[0], nl.style())
+    if code == 10:
+        return "{mark=%d, mask=%d}" % struct.unpack_from("<II", b)
+    return _bc_op(nl, bytes(b))
+
+
+def _bytecode(nl, off, n):
+    """INET_DIAG_REQ_BYTECODE: the first operation, then its data."""
+    if n < 4:
+        return None
+    b = nl.mem.get(off, 4)
+    if b is None:
+        return nl.mem.at(off)
+    text = _bc_op(nl, bytes(b))
+    if n > 4:
+        text += ", " + _bc_data(nl, off + 4, n - 4, b[0])
+    return text
+
+
+_INET_DIAG_REQ_ATTRS = {"INET_DIAG_REQ_BYTECODE": _bytecode, "INET_DIAG_REQ_PROTOCOL": _xval_attr("inet_protocols", 0)}
+
+
 def _inet_diag_req(nl, off: int, n: int, family: int) -> str:
     size = 56
     head = f"{{sdiag_family={_fam(nl, family)}, "
@@ -1353,7 +1416,8 @@ def _inet_diag_req(nl, off: int, n: int, family: int) -> str:
     text = (head + f"sdiag_protocol={proto}, idiag_ext={_idiag_ext(nl, ext)}, idiag_states={_states(states)}, "
             f"{_sockid(nl, b, 8, family)}}}")
     if n > size:
-        text += ", " + attrs(nl, off + size, n - size, "inet_diag_req_attrs", None)
+        text += ", " + attrs(nl, off + size, n - size, "inet_diag_req_attrs",
+                             _named(nl, "inet_diag_req_attrs", _INET_DIAG_REQ_ATTRS))
     return text
 
 
@@ -1389,7 +1453,8 @@ def _inet_diag_req_compat(nl, off: int, n: int, family: int) -> str:
     text = (head + f"idiag_src_len={b[1]}, idiag_dst_len={b[2]}, idiag_ext={_idiag_ext(nl, b[3])}, "
             f"{_sockid(nl, b, 4, family)}, idiag_states={_states(states)}, idiag_dbs={dbs}}}")
     if n > size:
-        text += ", " + attrs(nl, off + size, n - size, "inet_diag_req_attrs", None)
+        text += ", " + attrs(nl, off + size, n - size, "inet_diag_req_attrs",
+                             _named(nl, "inet_diag_req_attrs", _INET_DIAG_REQ_ATTRS))
     return text
 
 
@@ -1448,7 +1513,7 @@ _SK_MEMINFO = _int_array("I", False, ("sk_meminfo", "SK_MEMINFO_???"))
 
 _INET_DIAG_ATTRS = {"INET_DIAG_SHUTDOWN": _shutdown_attr("verbose"), "INET_DIAG_MARK": u32, "INET_DIAG_CGROUP_ID": u64,
                     "INET_DIAG_TOS": u8, "INET_DIAG_TCLASS": u8, "INET_DIAG_SKV6ONLY": u8,
-                    "INET_DIAG_PROTOCOL": _xval_attr("inet_protocols", 1), "INET_DIAG_CLASS_ID": u32,
+                    "INET_DIAG_PROTOCOL": _xval_attr("inet_protocols", 0), "INET_DIAG_CLASS_ID": u32,
                     "INET_DIAG_CONG": "str", "INET_DIAG_SOCKOPT": _sockopt_bits,
                     "INET_DIAG_MEMINFO": _fields_struct("IIII", ("idiag_rmem", "idiag_wmem", "idiag_fmem",
                                                                  "idiag_tmem")),

@@ -102,6 +102,24 @@ int main(int argc, char **argv) {
 	       "idiag_expires=0, idiag_rqueue=0, idiag_wqueue=0, idiag_uid=0, idiag_inode=0}, [{nla_len=5, "
 	       "nla_type=INET_DIAG_SHUTDOWN}, 0x3 /* RCV_SHUTDOWN|SEND_SHUTDOWN */]], 93, MSG_DONTWAIT, NULL, 0) = %s",
 	       sd, rc(n));
+	/* an inet request's filter bytecode: a source-address condition */
+	struct {
+		struct inet_diag_req_v2 r;
+		struct nlattr a;
+		struct inet_diag_bc_op op;
+		struct inet_diag_hostcond c;
+		unsigned char addr[4];
+	} __attribute__((packed)) bc = {.r = {.sdiag_family = AF_INET, .sdiag_protocol = IPPROTO_TCP},
+		.a = {.nla_len = sizeof(struct nlattr) + 16, .nla_type = INET_DIAG_REQ_BYTECODE},
+		.op = {.code = INET_DIAG_BC_S_COND, .yes = 16, .no = 20},
+		.c = {.family = AF_INET, .prefix_len = 8, .port = 80}, .addr = {10, 0, 0, 1}};
+	n = nlsend(sd, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, &bc, sizeof bc);
+	EXPECT("sendto(%ld, [" HDR(92, "SOCK_DIAG_BY_FAMILY", "NLM_F_REQUEST") ", {sdiag_family=AF_INET, "
+	       "sdiag_protocol=IPPROTO_TCP, idiag_ext=0, idiag_states=0, id={idiag_sport=htons(0), idiag_dport=htons(0), "
+	       "idiag_src=inet_addr(\"0.0.0.0\"), idiag_dst=inet_addr(\"0.0.0.0\"), idiag_if=0, idiag_cookie=[0, 0]}}, "
+	       "[{nla_len=20, nla_type=INET_DIAG_REQ_BYTECODE}, {code=INET_DIAG_BC_S_COND, yes=16, no=20}, "
+	       "{family=AF_INET, prefix_len=8, port=80, addr=inet_addr(\"10.0.0.1\")}]], 92, MSG_DONTWAIT, NULL, 0) = %s",
+	       sd, rc(n));
 	/* route: a bridge mdb entry inside MDBA_MDB / MDBA_MDB_ENTRY */
 	long rt = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
 	bind(rt, (void *) &sa, sizeof sa);

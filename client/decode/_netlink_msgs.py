@@ -8,7 +8,7 @@ import socket
 import struct
 
 from ._fmt import FlagSet, hexa, quote_buf
-from ._ioctl_util import field_fd
+from ._ioctl_util import cstring, field_fd
 
 NLA_HDRLEN = 4
 NLA_F_NESTED, NLA_F_NET_BYTEORDER = 0x8000, 0x4000
@@ -1175,9 +1175,9 @@ def _struct_msg(fields, size: int, setname: str, table: dict | None, addr_attr: 
 
 # --- RTM_GETSTATS attributes: extended stats by link type, offload stats, per family
 
-def _with_tail(size: int, body):
-    """A struct of `size` bytes (body(nl, bytes) prints it), then what the
-    attribute holds past it, in hex (strace's stats decoders)."""
+def _with_tail(size: int, body, tail: bool = True):
+    """A struct of `size` bytes (body(nl, bytes) prints it), then, with
+    `tail`, what the attribute holds past it, in hex (strace's stats decoders)."""
     def pr(nl, off, n):
         if n < size:
             return None
@@ -1185,7 +1185,7 @@ def _with_tail(size: int, body):
         if b is None:
             return nl.mem.at(off)
         text = body(nl, bytes(b))
-        if n > size:
+        if tail and n > size:
             text += ", " + nl.hexstr(off + size, n - size)
         return text
 
@@ -1741,7 +1741,52 @@ _AF_SMC = 43  # (the socket module lacks it)
 _DIAG_REQS = {socket.AF_UNIX: _diag_req("sdiag", 24, _unix_req), socket.AF_NETLINK: _diag_req("sdiag", 20, _netlink_req),
               socket.AF_PACKET: _diag_req("sdiag", 20, _packet_req), _AF_SMC: _diag_req("diag", 52, _smc_req)}
 # replies by family, beside unix's, netlink's and inet's
-_SMC_DIAG_ATTRS = {"SMC_DIAG_SHUTDOWN": _shutdown_attr(),
+_SMC_ROLES = FlagSet("smc_link_group_roles", [("SMC_CLNT", 0), ("SMC_SERV", 1)], "SMC_???", "net/smc/smc.h")
+# the CLC decline codes (net/smc/smc_clc.h, not uapi: strace prints them in
+# the verbose style), as strace 6.1 lists them
+_SMC_DECL = FlagSet("smc_decl_codes", [
+    ("SMC_CLC_DECL_MEM", 0x01010000), ("SMC_CLC_DECL_TIMEOUT_CL", 0x02010000), ("SMC_CLC_DECL_TIMEOUT_AL", 0x02020000),
+    ("SMC_CLC_DECL_CNFERR", 0x03000000), ("SMC_CLC_DECL_PEERNOSMC", 0x03010000), ("SMC_CLC_DECL_IPSEC", 0x03020000),
+    ("SMC_CLC_DECL_NOSMCDEV", 0x03030000), ("SMC_CLC_DECL_MODEUNSUPP", 0x03040000),
+    ("SMC_CLC_DECL_RMBE_EC", 0x03050000), ("SMC_CLC_DECL_OPTUNSUPP", 0x03060000),
+    ("SMC_CLC_DECL_SYNCERR", 0x04000000), ("SMC_CLC_DECL_PEERDECL", 0x05000000),
+    ("SMC_CLC_DECL_INTERR", 0x99990000), ("SMC_CLC_DECL_ERR_RTOK", 0x99990001),
+    ("SMC_CLC_DECL_ERR_RDYLNK", 0x99990002), ("SMC_CLC_DECL_ERR_REGRMB", 0x99990003)],
+    "SMC_CLC_DECL_???", "net/smc/smc_clc.h")
+
+
+def _smc_cursor(b: bytes, off: int) -> str:
+    return "{reserved=%d, wrap=%d, count=%d}" % struct.unpack_from("<HHI", b, off)
+
+
+def _smc_conninfo(nl, b):
+    """struct smc_diag_conninfo (76 bytes)."""
+    head = "token={}, sndbuf_size={}, rmbe_size={}, peer_rmbe_size={}".format(*struct.unpack_from("<4I", b))
+    cur = [f"{k}={_smc_cursor(b, 16 + 8 * i)}" for i, k in enumerate(("rx_prod", "rx_cons", "tx_prod", "tx_cons"))]
+    flags = [f"{k}={hexa(b[48 + i]) if b[48 + i] else '0'}" for i, k in enumerate(
+        ("rx_prod_flags", "rx_conn_state_flags", "tx_prod_flags", "tx_conn_state_flags"))]
+    tail = [f"{k}={_smc_cursor(b, 52 + 8 * i)}" for i, k in enumerate(("tx_prep", "tx_sent", "tx_fin"))]
+    return "{" + ", ".join([head] + cur + flags + tail) + "}"
+
+
+def _smc_lgrinfo(nl, b):
+    """struct smc_diag_lgrinfo: one link (146 bytes), then the role."""
+    lnk = (f"{{link_id={b[0]}, ibname={cstring(b[1:65])}, ibport={b[65]}, gid={cstring(b[66:106])}, "
+           f"peer_gid={cstring(b[106:146])}}}")
+    return f"{{lnk=[{lnk}], role={_SMC_ROLES.xval(b[146], nl.style())}}}"
+
+
+def _smc_fallback(nl, b):
+    st = nl.style()
+    r, p = struct.unpack_from("<II", b)
+    f = (lambda v: hexa(v)) if st == "raw" else (lambda v: _SMC_DECL.xval(v, "verbose"))
+    return f"{{reason={f(r)}, peer_diagnosis={f(p)}}}"
+
+
+_SMC_DIAG_ATTRS = {"SMC_DIAG_CONNINFO": _with_tail(76, _smc_conninfo, False),
+                   "SMC_DIAG_LGRINFO": _with_tail(147, _smc_lgrinfo, False),
+                   "SMC_DIAG_FALLBACK": _with_tail(8, _smc_fallback, False),
+                   "SMC_DIAG_SHUTDOWN": _shutdown_attr(),
                    "SMC_DIAG_DMBINFO": _fields_struct("I4xQQQQ", ("linkid", "peer_gid", "my_gid", "token", "peer_token"),
                                                       ("peer_gid", "my_gid", "token", "peer_token"))}
 _DIAG_MSGS = {socket.AF_PACKET: _diag_msg("pdiag", 16, _packet_msg, "packet_diag_attrs", None, _PACKET_DIAG_ATTRS),

@@ -102,6 +102,22 @@ int main(int argc, char **argv) {
 	       "idiag_expires=0, idiag_rqueue=0, idiag_wqueue=0, idiag_uid=0, idiag_inode=0}, [{nla_len=5, "
 	       "nla_type=INET_DIAG_SHUTDOWN}, 0x3 /* RCV_SHUTDOWN|SEND_SHUTDOWN */]], 93, MSG_DONTWAIT, NULL, 0) = %s",
 	       sd, rc(n));
+	/* an SMC reply's fallback reasons: the kernel's own codes, printed in
+	 * the verbose style */
+	struct {
+		struct smc_diag_msg m;
+		struct nlattr a;
+		struct smc_diag_fallback f;
+	} __attribute__((packed)) sm = {.m = {.diag_family = AF_SMC, .diag_state = 1},
+		.a = {.nla_len = sizeof(struct nlattr) + 8, .nla_type = SMC_DIAG_FALLBACK},
+		.f = {.reason = 0x03020000, .peer_diagnosis = 0}};
+	n = nlsend(sd, SOCK_DIAG_BY_FAMILY, 0, &sm, sizeof sm);
+	EXPECT("sendto(%ld, [" HDR(92, "SOCK_DIAG_BY_FAMILY", "0") ", {diag_family=AF_SMC, diag_state=SMC_ACTIVE, "
+	       "diag_fallback=SMC_DIAG_MODE_SMCR, diag_shutdown=0, id={idiag_sport=htons(0), idiag_dport=htons(0), "
+	       "idiag_src=inet_addr(\"0.0.0.0\"), idiag_dst=inet_addr(\"0.0.0.0\"), idiag_if=0, idiag_cookie=[0, 0]}, "
+	       "diag_uid=0, diag_inode=0}, [{nla_len=12, nla_type=SMC_DIAG_FALLBACK}, {reason=0x3020000 "
+	       "/* SMC_CLC_DECL_IPSEC */, peer_diagnosis=0 /* SMC_CLC_DECL_??? */}]], 92, MSG_DONTWAIT, NULL, 0) = %s",
+	       sd, rc(n));
 	/* an inet request's filter bytecode: a source-address condition */
 	struct {
 		struct inet_diag_req_v2 r;

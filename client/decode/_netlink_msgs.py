@@ -1705,11 +1705,95 @@ def _packet_mclist(nl, off, n):
     return "[" + ", ".join(out) + "]"
 
 
+# classic BPF (linux/filter.h, linux/bpf_common.h): a sock_filter program
+# as strace prints it, BPF_STMT(code, k) or BPF_JUMP(code, k, jt, jf)
+_BPF_CLASS = FlagSet("bpf_class", [("BPF_LD", 0), ("BPF_LDX", 1), ("BPF_ST", 2), ("BPF_STX", 3), ("BPF_ALU", 4),
+                                   ("BPF_JMP", 5), ("BPF_RET", 6), ("BPF_MISC", 7)], "BPF_???", "linux/bpf_common.h")
+_BPF_SIZE = FlagSet("bpf_size", [("BPF_W", 0), ("BPF_H", 0x8), ("BPF_B", 0x10), ("BPF_DW", 0x18)], "BPF_???",
+                    "linux/bpf_common.h")
+_BPF_MODE = FlagSet("bpf_mode", [("BPF_IMM", 0), ("BPF_ABS", 0x20), ("BPF_IND", 0x40), ("BPF_MEM", 0x60),
+                                 ("BPF_LEN", 0x80), ("BPF_MSH", 0xa0), ("BPF_XADD", 0xc0)], "BPF_???", "linux/bpf_common.h")
+_BPF_SRC = FlagSet("bpf_src", [("BPF_K", 0), ("BPF_X", 0x8)], "BPF_???", "linux/bpf_common.h")
+_BPF_ALU = FlagSet("bpf_op_alu", [(n, i << 4) for i, n in enumerate(
+    "BPF_ADD BPF_SUB BPF_MUL BPF_DIV BPF_OR BPF_AND BPF_LSH BPF_RSH BPF_NEG BPF_MOD BPF_XOR BPF_MOV BPF_ARSH "
+    "BPF_END".split())], "BPF_???", "linux/bpf_common.h")
+_BPF_JMP = FlagSet("bpf_op_jmp", [(n, i << 4) for i, n in enumerate(
+    "BPF_JA BPF_JEQ BPF_JGT BPF_JGE BPF_JSET BPF_JNE BPF_JSGT BPF_JSGE BPF_CALL BPF_EXIT BPF_JLT BPF_JLE BPF_JSLT "
+    "BPF_JSLE".split())], "BPF_???", "linux/bpf_common.h")
+_BPF_RVAL = FlagSet("bpf_rval", [("BPF_K", 0), ("BPF_X", 0x8), ("BPF_A", 0x10)], "BPF_???", "linux/filter.h")
+_BPF_MISCOP = FlagSet("bpf_miscop", [("BPF_TAX", 0), ("BPF_TXA", 0x80)], "BPF_???", "linux/filter.h")
+_SKF_AD = FlagSet("skf_ad", [(n, 4 * i) for i, n in enumerate(
+    "SKF_AD_PROTOCOL SKF_AD_PKTTYPE SKF_AD_IFINDEX SKF_AD_NLATTR SKF_AD_NLATTR_NEST SKF_AD_MARK SKF_AD_QUEUE "
+    "SKF_AD_HATYPE SKF_AD_RXHASH SKF_AD_CPU SKF_AD_ALU_XOR_X SKF_AD_VLAN_TAG SKF_AD_VLAN_TAG_PRESENT "
+    "SKF_AD_PAY_OFFSET SKF_AD_RANDOM SKF_AD_VLAN_TPID".split())], "SKF_AD_???", "linux/filter.h")
+
+
+def _bpf_code(st: str, code: int) -> str:
+    cls = code & 7
+    i = code & ~7
+    out = [_BPF_CLASS.xval(cls, st)]
+    rest = 0
+    if cls in (0, 1):  # LD, LDX
+        out += [_BPF_SIZE.xval(code & 0x18, st), _BPF_MODE.xval(code & 0xE0, st)]
+    elif cls in (2, 3):  # ST, STX
+        rest = i
+    elif cls == 7:  # MISC
+        out.append(_BPF_MISCOP.xval(code & 0xF8, st))
+        rest = i & ~0xF8
+    elif cls in (4, 5):  # ALU, JMP
+        out += [_BPF_SRC.xval(code & 8, st), (_BPF_ALU if cls == 4 else _BPF_JMP).xval(code & 0xF0, st)]
+    elif cls == 6:  # RET
+        out.append(_BPF_RVAL.xval(code & 0x18, st))
+        rest = i & ~0x18
+    if rest:
+        out.append(f"{hexa(rest)} /* BPF_??? */")
+    return "|".join(out)
+
+
+def _skf_off(st: str, name: str, v: int) -> str:
+    return {"raw": hexa(v), "verbose": f"{hexa(v)} /* {name} */"}.get(st, name)
+
+
+def _bpf_insn(st: str, code: int, jt: int, jf: int, k: int) -> str:
+    if jt or jf:
+        return f"BPF_JUMP({_bpf_code(st, code)}, {hexa(k)}, {hexa(jt)}, {hexa(jf)})"
+    kt = hexa(k)
+    if code & 7 == 0 and code & 0xE0 == 0x20:  # LD|ABS: the kernel's special offsets
+        if k >= 0xFFFFF000:
+            kt = f"{_skf_off(st, 'SKF_AD_OFF', 0xFFFFF000)}+{_SKF_AD.xval(k - 0xFFFFF000, st)}"
+        elif k >= 0xFFF00000:
+            kt = f"{_skf_off(st, 'SKF_NET_OFF', 0xFFF00000)}+{k - 0xFFF00000}"
+        elif k >= 0xFFE00000:
+            kt = f"{_skf_off(st, 'SKF_LL_OFF', 0xFFE00000)}+{k - 0xFFE00000}"
+    return f"BPF_STMT({_bpf_code(st, code)}, {kt})"
+
+
+def _sock_filter(nl, off, n):
+    """PACKET_DIAG_FILTER: struct sock_filter[] (8 bytes each); the address
+    unless -v, as strace's print_bpf_fprog."""
+    k = n // 8
+    if not k or k > 0xFFFF:
+        return None
+    if nl.c.abbrev:
+        return nl.mem.at(off)
+    out = []
+    for i in range(k):
+        b = nl.mem.get(off + 8 * i, 8)
+        if b is None:
+            if not out:
+                return nl.mem.at(off)
+            out.append(f"... /* {nl.mem.at(off + 8 * i)} */")
+            break
+        out.append(_bpf_insn(nl.style(), *struct.unpack("<HBBI", b)))
+    return "[" + ", ".join(out) + "]"
+
+
 _PACKET_RING = _fields_struct("7I", ("pdr_block_size", "pdr_block_nr", "pdr_frame_size", "pdr_frame_nr",
                                      "pdr_retire_tmo", "pdr_sizeof_priv", "pdr_features"))
 _PACKET_DIAG_ATTRS = {"PACKET_DIAG_INFO": _packet_info, "PACKET_DIAG_MCLIST": _packet_mclist,
                       "PACKET_DIAG_RX_RING": _PACKET_RING, "PACKET_DIAG_TX_RING": _PACKET_RING,
-                      "PACKET_DIAG_FANOUT": u32, "PACKET_DIAG_UID": u32, "PACKET_DIAG_MEMINFO": _SK_MEMINFO}
+                      "PACKET_DIAG_FANOUT": u32, "PACKET_DIAG_UID": u32, "PACKET_DIAG_MEMINFO": _SK_MEMINFO,
+                      "PACKET_DIAG_FILTER": _sock_filter}
 
 
 # SMC sockets (linux/smc_diag.h; the states are the kernel's net/smc/smc.h)

@@ -1000,6 +1000,29 @@ _BR_PORT_FIELDS = (("family", None), ("ifindex", _ifindex_at(4)))
 _NHMSG_FIELDS = (("nh_family", None), ("nh_scope", _scope8(1)), ("nh_protocol", _fs8(2, "rt_protos")),
                  ("resvd", _nonzero_x(3, "B")), ("nh_flags", _u32f(4, "route_nexthop_flags")))
 
+def _elems(nl, off: int, n: int, size: int, pr, cut: bool = False) -> str | None:
+    """An array of n // size elements of `size` bytes, each printed by
+    pr(bytes); memory that ends mid-array as `... /* address */` (the
+    address alone before the first element); with `cut`, `...` after -s
+    elements unless -v (strace's print_array). None: not one element."""
+    k = n // size
+    if not k:
+        return None
+    out = []
+    for i in range(k):
+        if cut and nl.c.abbrev and i >= nl.strsize:
+            out.append("...")
+            break
+        b = nl.mem.get(off + size * i, size)
+        if b is None:
+            if not out:
+                return nl.mem.at(off)
+            out.append(f"... /* {nl.mem.at(off + size * i)} */")
+            break
+        out.append(pr(bytes(b)))
+    return "[" + ", ".join(out) + "]"
+
+
 def _int_array(fmt: str, in_hex: bool = False, index: tuple | None = None):
     """An array of integers, the unreadable rest as `... /* address */`.
     With index (set name, default): each element after its index by name
@@ -1065,27 +1088,19 @@ _TC_ATTRS = {"TCA_KIND": "str", "TCA_FCNT": u32, "TCA_CHAIN": u32, "TCA_HW_OFFLO
              "TCA_RATE": _fields_struct("bB", ("interval", "ewma_log")),
              "TCA_STATS2": _nested("rtnl_tca_stats_attrs", _TCA_STATS_ATTRS),
              "TCA_STAB": _nested("rtnl_tca_stab_attrs", _TCA_STAB_ATTRS)}
+def _nh_grp_entry(b: bytes) -> str:
+    gid, weight, r1, r2 = struct.unpack("<IBBH", b)
+    text = f"{{id={gid}, weight={weight}"
+    if r1:
+        text += f", resvd1={hexa(r1)}"
+    if r2:
+        text += f", resvd2={hexa(r2)}"
+    return text + "}"
+
+
 def _nh_grp(nl, off, n):
     """NHA_GROUP: struct nexthop_grp entries, reserved fields shown when nonzero."""
-    k = n // 8
-    if not k:
-        return None
-    out = []
-    for i in range(k):
-        b = nl.mem.get(off + 8 * i, 8)
-        if b is None:
-            if not out:
-                return nl.mem.at(off)
-            out.append(f"... /* {nl.mem.at(off + 8 * i)} */")
-            break
-        gid, weight, r1, r2 = struct.unpack("<IBBH", b)
-        text = f"{{id={gid}, weight={weight}"
-        if r1:
-            text += f", resvd1={hexa(r1)}"
-        if r2:
-            text += f", resvd2={hexa(r2)}"
-        out.append(text + "}")
-    return "[" + ", ".join(out) + "]"
+    return _elems(nl, off, n, 8, _nh_grp_entry)
 
 
 def _nh_res_group(nl, off, n):
@@ -1683,26 +1698,14 @@ def _packet_mclist(nl, off, n):
     """struct packet_diag_mclist[] (44 bytes each: the address as long as
     pdmc_alen says, at most its 32 bytes, in hex); the unreadable rest as
     `... /* address */`, cut at -s unless -v."""
-    k = n // 44
-    if not k:
-        return None
-    out = []
-    for i in range(k):
-        if nl.c.abbrev and i >= nl.strsize:
-            out.append("...")
-            break
-        b = nl.mem.get(off + 44 * i, 44)
-        if b is None:
-            if not out:
-                return nl.mem.at(off)
-            out.append(f"... /* {nl.mem.at(off + 44 * i)} */")
-            break
+    def one(b: bytes) -> str:
         idx, count, typ, alen = struct.unpack_from("<IIHH", b)
         m = min(alen, 32)
-        addr = quote_buf(bytes(b[12:12 + m]), m, 32, 0, True)
-        out.append(f"{{pdmc_index={_ifindex(idx, nl.style())}, pdmc_count={count}, pdmc_type={typ}, "
-                   f"pdmc_alen={alen}, pdmc_addr={addr}}}")
-    return "[" + ", ".join(out) + "]"
+        addr = quote_buf(b[12:12 + m], m, 32, 0, True)
+        return (f"{{pdmc_index={_ifindex(idx, nl.style())}, pdmc_count={count}, pdmc_type={typ}, "
+                f"pdmc_alen={alen}, pdmc_addr={addr}}}")
+
+    return _elems(nl, off, n, 44, one, cut=True)
 
 
 # classic BPF (linux/filter.h, linux/bpf_common.h): a sock_filter program
@@ -1771,21 +1774,11 @@ def _bpf_insn(st: str, code: int, jt: int, jf: int, k: int) -> str:
 def _sock_filter(nl, off, n):
     """PACKET_DIAG_FILTER: struct sock_filter[] (8 bytes each); the address
     unless -v, as strace's print_bpf_fprog."""
-    k = n // 8
-    if not k or k > 0xFFFF:
+    if not n // 8 or n // 8 > 0xFFFF:
         return None
     if nl.c.abbrev:
         return nl.mem.at(off)
-    out = []
-    for i in range(k):
-        b = nl.mem.get(off + 8 * i, 8)
-        if b is None:
-            if not out:
-                return nl.mem.at(off)
-            out.append(f"... /* {nl.mem.at(off + 8 * i)} */")
-            break
-        out.append(_bpf_insn(nl.style(), *struct.unpack("<HBBI", b)))
-    return "[" + ", ".join(out) + "]"
+    return _elems(nl, off, n, 8, lambda b: _bpf_insn(nl.style(), *struct.unpack("<HBBI", b)))
 
 
 _PACKET_RING = _fields_struct("7I", ("pdr_block_size", "pdr_block_nr", "pdr_frame_size", "pdr_frame_nr",

@@ -634,15 +634,22 @@ def _via(nl, off, n):
     fam = struct.unpack("<H", b)[0]
     text = f"{{rtvia_family={_fam(nl, fam)}"
     if n > 2:
-        size = {socket.AF_INET: 4, socket.AF_INET6: 16}.get(fam)
-        a = nl.mem.get(off + 2, size) if size and n - 2 >= size else None
-        if a is not None and fam == socket.AF_INET:
-            text += f', rtvia_addr=inet_addr("{socket.inet_ntop(fam, bytes(a))}")'
-        elif a is not None:
-            text += f', inet_pton(AF_INET6, "{socket.inet_ntop(fam, bytes(a))}", &rtvia_addr)'
-        else:
-            text += f", rtvia_addr={nl.hexstr(off + 2, n - 2)}"
+        text += ", " + _inet_field(nl, off + 2, n - 2, fam, "rtvia_addr")
     return text + "}"
+
+
+def _inet_field(nl, off: int, n: int, family: int, field: str) -> str:
+    """strace's decode_inet_addr: `FIELD=inet_addr("...")`, `inet_pton(AF_INET6,
+    "...", &FIELD)`, or the bytes in hex when they are no address of the
+    family (the address when they cannot be read)."""
+    size = {socket.AF_INET: 4, socket.AF_INET6: 16}.get(family)
+    if size and n >= size:
+        a = nl.mem.get(off, size)
+        if a is None:
+            return f"{field}={nl.mem.at(off)}"
+        a = socket.inet_ntop(family, bytes(a))
+        return f'{field}=inet_addr("{a}")' if family == socket.AF_INET else f'inet_pton(AF_INET6, "{a}", &{field})'
+    return f"{field}={nl.hexstr(off, n)}"
 
 
 def _metrics(nl, off, n):
@@ -1371,16 +1378,7 @@ def _hostcond(nl, off: int, n: int) -> str:
     family, plen, port = struct.unpack_from("<BB2xi", b)
     text = f"{{family={_fam(nl, family)}, prefix_len={plen}, port={port}"
     if n > 8:
-        size = {socket.AF_INET: 4, socket.AF_INET6: 16}.get(family)
-        a = nl.mem.get(off + 8, size) if size and n - 8 >= size else None
-        if size and n - 8 >= size and a is None:
-            text += f", addr={nl.mem.at(off + 8)}"
-        elif a is not None and family == socket.AF_INET:
-            text += f', addr=inet_addr("{socket.inet_ntop(family, bytes(a))}")'
-        elif a is not None:
-            text += f', inet_pton(AF_INET6, "{socket.inet_ntop(family, bytes(a))}", &addr)'
-        else:
-            text += f", addr={nl.hexstr(off + 8, n - 8)}"
+        text += ", " + _inet_field(nl, off + 8, n - 8, family, "addr")
     return text + "}"
 
 

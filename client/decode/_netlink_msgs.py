@@ -1009,24 +1009,25 @@ _NHMSG_FIELDS = (("nh_family", None), ("nh_scope", _scope8(1)), ("nh_protocol", 
 
 def _elems(nl, off: int, n: int, size: int, pr, cut: bool = False) -> str | None:
     """An array of n // size elements of `size` bytes, each printed by
-    pr(bytes); memory that ends mid-array as `... /* address */` (the
-    address alone before the first element); with `cut`, `...` after -s
-    elements unless -v (strace's print_array). None: not one element."""
+    pr(bytes, index); memory that ends mid-array as `... /* address */`
+    (the address alone before the first element); with `cut`, `...` after
+    -s elements unless -v (strace's print_array: the element is read
+    first). None: not one element."""
     k = n // size
     if not k:
         return None
     out = []
     for i in range(k):
-        if cut and nl.c.abbrev and i >= nl.strsize:
-            out.append("...")
-            break
         b = nl.mem.get(off + size * i, size)
         if b is None:
             if not out:
                 return nl.mem.at(off)
             out.append(f"... /* {nl.mem.at(off + size * i)} */")
             break
-        out.append(pr(bytes(b)))
+        if cut and nl.c.abbrev and i >= nl.strsize:
+            out.append("...")
+            break
+        out.append(pr(bytes(b), i))
     return "[" + ", ".join(out) + "]"
 
 
@@ -1038,26 +1039,12 @@ def _int_array(fmt: str, in_hex: bool = False, index: tuple | None = None):
     size = struct.calcsize("<" + fmt)
 
     def pr(nl, off, n):
-        k = n // size
-        if not k:
-            return None
-        out = []
-        for i in range(k):
-            b = nl.mem.get(off + size * i, size)
-            if b is None:
-                if not out:
-                    return nl.mem.at(off)
-                out.append(f"... /* {nl.mem.at(off + size * i)} */")
-                break
+        def one(b: bytes, i: int) -> str:
             v = struct.unpack("<" + fmt, b)[0]
             text = hexa(v) if in_hex else str(v)
-            if index is not None:
-                if nl.c.abbrev and i >= nl.strsize:
-                    out.append("...")
-                    break
-                text = f"[{_index_name(nl, index, i)}]={text}"
-            out.append(text)
-        return "[" + ", ".join(out) + "]"
+            return text if index is None else f"[{_index_name(nl, index, i)}]={text}"
+
+        return _elems(nl, off, n, size, one, cut=index is not None)
 
     return pr
 
@@ -1095,7 +1082,7 @@ _TC_ATTRS = {"TCA_KIND": "str", "TCA_FCNT": u32, "TCA_CHAIN": u32, "TCA_HW_OFFLO
              "TCA_RATE": _fields_struct("bB", ("interval", "ewma_log")),
              "TCA_STATS2": _nested("rtnl_tca_stats_attrs", _TCA_STATS_ATTRS),
              "TCA_STAB": _nested("rtnl_tca_stab_attrs", _TCA_STAB_ATTRS)}
-def _nh_grp_entry(b: bytes) -> str:
+def _nh_grp_entry(b: bytes, _i: int) -> str:
     gid, weight, r1, r2 = struct.unpack("<IBBH", b)
     text = f"{{id={gid}, weight={weight}"
     if r1:
@@ -1696,7 +1683,7 @@ def _packet_mclist(nl, off, n):
     """struct packet_diag_mclist[] (44 bytes each: the address as long as
     pdmc_alen says, at most its 32 bytes, in hex); the unreadable rest as
     `... /* address */`, cut at -s unless -v."""
-    def one(b: bytes) -> str:
+    def one(b: bytes, _i: int) -> str:
         idx, count, typ, alen = struct.unpack_from("<IIHH", b)
         m = min(alen, 32)
         addr = quote_buf(b[12:12 + m], m, 32, 0, True)
@@ -1776,7 +1763,7 @@ def _sock_filter(nl, off, n):
         return None
     if nl.c.abbrev:
         return nl.mem.at(off)
-    return _elems(nl, off, n, 8, lambda b: _bpf_insn(nl.style(), *struct.unpack("<HBBI", b)))
+    return _elems(nl, off, n, 8, lambda b, _i: _bpf_insn(nl.style(), *struct.unpack("<HBBI", b)))
 
 
 _PACKET_RING = _fields_struct("7I", ("pdr_block_size", "pdr_block_nr", "pdr_frame_size", "pdr_frame_nr",

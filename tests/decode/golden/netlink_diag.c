@@ -1,5 +1,7 @@
 /* Netlink payloads by family table: sock_diag requests of unix, netlink,
- * packet and SMC sockets and a message holding its family alone; route's
+ * packet and SMC sockets and a message holding its family alone, replies'
+ * attributes (packet info, inet shutdown, SMC fallback), an inet request's
+ * filter bytecode, interface stats (a bond's 802.3ad counter); route's
  * bridge mdb entries (RTM_GETMDB with an MDBA_MDB nest), a bridge port's
  * attributes (IFLA_PROTINFO of an AF_BRIDGE link), an inet6 device's
  * (IFLA_PROTINFO of an AF_INET6 link), a virtual function's (IFLA_VFINFO_LIST). The kernel may

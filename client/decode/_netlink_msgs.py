@@ -321,17 +321,26 @@ _ROUTE_ATTRS = {"RTA_DST": "inet", "RTA_SRC": "inet", "RTA_IIF": "ifindex", "RTA
                 "RTA_NEWDST": "inet", "RTA_METRICS": "metrics", "RTA_MULTIPATH": "multipath", "RTA_PROTOINFO": u32,
                 "RTA_CACHEINFO": "rta_cacheinfo", "RTA_MP_ALGO": u32, "RTA_MFC_STATS": "mfc_stats",
                 "RTA_VIA": "via", "RTA_PREF": u8, "RTA_ENCAP_TYPE": "encap_type", "RTA_EXPIRES": u64}
-def _flags_attr(setname: str, size: int):
-    """Flags of `size` bytes named by a set (strace's decode_nla_flags)."""
+def _with_tail(size: int, body, tail: bool = True):
+    """A struct of `size` bytes (body(nl, bytes) prints it), then, with
+    `tail`, what the attribute holds past it, in hex (strace's stats decoders)."""
     def pr(nl, off, n):
         if n < size:
             return None
         b = nl.mem.get(off, size)
         if b is None:
             return nl.mem.at(off)
-        return nl.c.fs(setname).flags(int.from_bytes(bytes(b), "little"), nl.style())
+        text = body(nl, bytes(b))
+        if tail and n > size:
+            text += ", " + nl.hexstr(off + size, n - size)
+        return text
 
     return pr
+
+
+def _flags_attr(setname: str, size: int):
+    """Flags of `size` bytes named by a set (strace's decode_nla_flags)."""
+    return _with_tail(size, lambda nl, b: nl.c.fs(setname).flags(int.from_bytes(b, "little"), nl.style()), False)
 
 
 def _be16_attr(nl, off, n):
@@ -1184,23 +1193,6 @@ def _struct_msg(fields, size: int, setname: str, table: dict | None, addr_attr: 
 
 # --- RTM_GETSTATS attributes: extended stats by link type, offload stats, per family
 
-def _with_tail(size: int, body, tail: bool = True):
-    """A struct of `size` bytes (body(nl, bytes) prints it), then, with
-    `tail`, what the attribute holds past it, in hex (strace's stats decoders)."""
-    def pr(nl, off, n):
-        if n < size:
-            return None
-        b = nl.mem.get(off, size)
-        if b is None:
-            return nl.mem.at(off)
-        text = body(nl, bytes(b))
-        if tail and n > size:
-            text += ", " + nl.hexstr(off + size, n - size)
-        return text
-
-    return pr
-
-
 def _u64_fields(names: tuple):
     return lambda nl, b: "{" + ", ".join(f"{k}={v}" for k, v in zip(names, struct.unpack_from(f"<{len(names)}Q", b))) + "}"
 
@@ -1496,16 +1488,11 @@ def _shutdown_attr(style: str | None = None):
     """A socket's shutdown state, one byte of RCV_SHUTDOWN|SEND_SHUTDOWN
     (strace's decode_diag_shutdown prints inet's in the verbose style
     whatever -X says)."""
-    def pr(nl, off, n):
-        if n < 1:
-            return None
-        b = nl.mem.get(off, 1)
-        if b is None:
-            return nl.mem.at(off)
+    def pr(nl, b):
         st = nl.style()
         return _SHUTDOWN_FLAGS.flags(b[0], st if style is None or st == "raw" else style)
 
-    return pr
+    return _with_tail(1, pr, False)
 
 
 # struct sk_meminfo's words by index (sock_diag.h's SK_MEMINFO_*)

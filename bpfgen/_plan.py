@@ -303,14 +303,17 @@ def _build_plan(trace, strsize: int, cpu_time: bool, entry_only: bool, abbrev: f
         raise UsageError("too many system calls for one fetch plan")
     flags = (PlanFlag.CPU_TIME if cpu_time else 0) | (PlanFlag.TAMPER if section else 0) | fd_plan_flags(fds)
     parts = [b""]
-    any_fd = False
+    any_fd = nl_fd = False
     for (pers, nr) in sorted(eff):
         sc = eff[(pers, nr)]
         ops = syscall_ops(sc, pers, table, strsize=strsize, entry_only=entry_only, abbreviated=(pers, nr) in abbrev, fds=bool(fds))
         any_fd = any_fd or any(o[1] == Op.FD for o in ops)
+        nl_fd = nl_fd or (any(o[1] == Op.FD and o[2] == 0 for o in ops) and _netlink_data(sc, pers))
         parts.append(PLAN_ENTRY.pack(int(pers), len(ops), entry_flags(sc, ops, entry_only=entry_only), nr))
         parts.extend(PLAN_OP.pack(phase, int(kind), arg, src, size) for phase, kind, arg, src, size in ops)
     if any_fd and not fds:  # the netlink calls' own FD ops (syscall_ops) want the socket's protocol
+        flags |= PlanFlag.FD_SOCKET
+    elif nl_fd:  # -y names paths only: a netlink call's socket still needs its protocol (not printed)
         flags |= PlanFlag.FD_SOCKET
     parts[0] = PLAN_HEADER.pack(PLAN_MAGIC, PLAN_VERSION, len(eff), strsize, flags)
     parts.append(section)

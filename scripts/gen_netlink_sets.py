@@ -202,6 +202,38 @@ SETS = [
     ("nf_hook_types", ["linux/netfilter/nfnetlink_hook.h"], r"NFNL_MSG_HOOK_[A-Z_]+", "NFT_MSG_HOOK_???", None),
     # sock_diag: inet_diag replies' attributes
     ("inet_diag_attrs", ["linux/inet_diag.h"], r"INET_DIAG_[A-Z0-9_]+", "INET_DIAG_???", None),
+    # inet_diag requests' filter bytecode operations
+    ("inet_diag_bytecodes", ["linux/inet_diag.h"], None, "INET_DIAG_BC_???",
+     ["INET_DIAG_BC_NOP", "INET_DIAG_BC_JMP", "INET_DIAG_BC_S_GE", "INET_DIAG_BC_S_LE", "INET_DIAG_BC_D_GE",
+      "INET_DIAG_BC_D_LE", "INET_DIAG_BC_AUTO", "INET_DIAG_BC_S_COND", "INET_DIAG_BC_D_COND", "INET_DIAG_BC_DEV_COND",
+      "INET_DIAG_BC_MARK_COND", "INET_DIAG_BC_S_EQ", "INET_DIAG_BC_D_EQ", "INET_DIAG_BC_CGROUP_COND"]),
+    # sock_diag replies' attribute values: socket memory words, packet sockets' info
+    ("sk_meminfo", ["linux/sock_diag.h"], None, "SK_MEMINFO_???",
+     ["SK_MEMINFO_RMEM_ALLOC", "SK_MEMINFO_RCVBUF", "SK_MEMINFO_WMEM_ALLOC", "SK_MEMINFO_SNDBUF",
+      "SK_MEMINFO_FWD_ALLOC", "SK_MEMINFO_WMEM_QUEUED", "SK_MEMINFO_OPTMEM", "SK_MEMINFO_BACKLOG", "SK_MEMINFO_DROPS"]),
+    ("af_packet_versions", ["linux/if_packet.h"], None, "TPACKET_???", ["TPACKET_V1", "TPACKET_V2", "TPACKET_V3"]),
+    ("packet_diag_info_flags", ["linux/packet_diag.h"], None, "PDI_???",
+     ["PDI_RUNNING", "PDI_AUXDATA", "PDI_ORIGDEV", "PDI_VNETHDR", "PDI_LOSS"]),
+    # RTM_GETSTATS: extended stats by link type, offload stats, MPLS's (strace 6.1's names)
+    ("ifstats_xstats_type_attrs", ["linux/if_link.h"], None, "LINK_XSTATS_TYPE_???",
+     ["LINK_XSTATS_TYPE_UNSPEC", "LINK_XSTATS_TYPE_BRIDGE", "LINK_XSTATS_TYPE_BOND"]),
+    ("ifstats_xstats_bridge_attrs", ["linux/if_bridge.h"], None, "BRIDGE_XSTATS_???",
+     ["BRIDGE_XSTATS_UNSPEC", "BRIDGE_XSTATS_VLAN", "BRIDGE_XSTATS_MCAST", "BRIDGE_XSTATS_PAD", "BRIDGE_XSTATS_STP"]),
+    ("ifstats_xstats_bridge_mcast_indices", ["linux/if_bridge.h"], None, "BR_MCAST_DIR_???",
+     ["BR_MCAST_DIR_RX", "BR_MCAST_DIR_TX"]),
+    ("ifstats_xstats_bond_attrs", ["linux/if_bonding.h"], None, "BOND_XSTATS_???", ["BOND_XSTATS_UNSPEC", "BOND_XSTATS_3AD"]),
+    # (an unknown one is printed as BOND_XSTATS_??? by strace 6.1)
+    ("ifstats_xstats_bond_3ad_attrs", ["linux/if_bonding.h"], None, "BOND_XSTATS_???",
+     ["BOND_3AD_STAT_LACPDU_RX", "BOND_3AD_STAT_LACPDU_TX", "BOND_3AD_STAT_LACPDU_UNKNOWN_RX",
+      "BOND_3AD_STAT_LACPDU_ILLEGAL_RX", "BOND_3AD_STAT_MARKER_RX", "BOND_3AD_STAT_MARKER_TX",
+      "BOND_3AD_STAT_MARKER_RESP_RX", "BOND_3AD_STAT_MARKER_RESP_TX", "BOND_3AD_STAT_MARKER_UNKNOWN_RX",
+      "BOND_3AD_STAT_PAD"]),
+    ("ifstats_offload_attrs", ["linux/if_link.h"], None, "IFLA_OFFLOAD_XSTATS_???",
+     ["IFLA_OFFLOAD_XSTATS_UNSPEC", "IFLA_OFFLOAD_XSTATS_CPU_HIT"]),
+    ("ifstats_af_spec_mpls_attrs", ["linux/mpls.h"], None, "MPLS_STATS_???", ["MPLS_STATS_UNSPEC", "MPLS_STATS_LINK"]),
+    ("nl_bridge_vlan_flags", ["linux/if_bridge.h"], None, "BRIDGE_VLAN_INFO_???",
+     ["BRIDGE_VLAN_INFO_MASTER", "BRIDGE_VLAN_INFO_PVID", "BRIDGE_VLAN_INFO_UNTAGGED", "BRIDGE_VLAN_INFO_RANGE_BEGIN",
+      "BRIDGE_VLAN_INFO_RANGE_END", "BRIDGE_VLAN_INFO_BRENTRY", "BRIDGE_VLAN_INFO_ONLY_OPTS"]),
 ]
 # attribute enums: only the top-level names, in the enum's own order
 ATTR_FILTER = {

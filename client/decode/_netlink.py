@@ -334,8 +334,10 @@ def header_text(nl: NL, h: tuple) -> str:
     fs = c.fs("nl_flags")
     extra = _flags_set(nl.family, typ)
     ftext = _flags2(c, flags, fs, c.fs(extra) if extra else None, style)
+    t = c.dec.pidns  # a process id: with --pidns-translation, ours beside it
+    pid_s = f"{pid}{t.comment(c.tid, pid)}" if t is not None else str(pid)
     return (f"{{nlmsg_len={ln}, nlmsg_type={_type_text(nl, typ)}, nlmsg_flags={ftext}, "
-            f"nlmsg_seq={seq}, nlmsg_pid={pid}}}")
+            f"nlmsg_seq={seq}, nlmsg_pid={pid_s}}}")
 
 
 def _flags2(c: C, v: int, a, b, style: str) -> str:

@@ -8,6 +8,7 @@ import socket
 import struct
 
 from ._fmt import FlagSet, hexa, quote_buf
+from ._ioctl_util import cstring, field_fd
 
 NLA_HDRLEN = 4
 NLA_F_NESTED, NLA_F_NET_BYTEORDER = 0x8000, 0x4000
@@ -320,17 +321,26 @@ _ROUTE_ATTRS = {"RTA_DST": "inet", "RTA_SRC": "inet", "RTA_IIF": "ifindex", "RTA
                 "RTA_NEWDST": "inet", "RTA_METRICS": "metrics", "RTA_MULTIPATH": "multipath", "RTA_PROTOINFO": u32,
                 "RTA_CACHEINFO": "rta_cacheinfo", "RTA_MP_ALGO": u32, "RTA_MFC_STATS": "mfc_stats",
                 "RTA_VIA": "via", "RTA_PREF": u8, "RTA_ENCAP_TYPE": "encap_type", "RTA_EXPIRES": u64}
-def _flags_attr(setname: str, size: int):
-    """Flags of `size` bytes named by a set (strace's decode_nla_flags)."""
+def _with_tail(size: int, body, tail: bool = True):
+    """A struct of `size` bytes (body(nl, bytes) prints it), then, with
+    `tail`, what the attribute holds past it, in hex (strace's stats decoders)."""
     def pr(nl, off, n):
         if n < size:
             return None
         b = nl.mem.get(off, size)
         if b is None:
             return nl.mem.at(off)
-        return nl.c.fs(setname).flags(int.from_bytes(bytes(b), "little"), nl.style())
+        text = body(nl, bytes(b))
+        if tail and n > size:
+            text += ", " + nl.hexstr(off + size, n - size)
+        return text
 
     return pr
+
+
+def _flags_attr(setname: str, size: int):
+    """Flags of `size` bytes named by a set (strace's decode_nla_flags)."""
+    return _with_tail(size, lambda nl, b: nl.c.fs(setname).flags(int.from_bytes(b, "little"), nl.style()), False)
 
 
 def _be16_attr(nl, off, n):
@@ -396,10 +406,20 @@ def _vf_ports(nl, off, n):
     return attrs(nl, off, n, "rtnl_ifla_vf_port_attrs", _named(nl, "rtnl_ifla_vf_port_attrs", {"IFLA_VF_PORT": _port}))
 
 
+def _fd_attr(nl, off, n):
+    """strace's decode_nla_fd: an fd, named under -y."""
+    if n < 4:
+        return None
+    b = nl.mem.get(off, 4)
+    if b is None:
+        return nl.mem.at(off)
+    return field_fd(nl.c, struct.unpack("<i", b)[0])
+
+
 def _xdp(nl, off, n):
-    table = {"IFLA_XDP_FD": s32, "IFLA_XDP_ATTACHED": _xval_attr("rtnl_ifla_xdp_attached_mode", 1),
+    table = {"IFLA_XDP_FD": _fd_attr, "IFLA_XDP_ATTACHED": _xval_attr("rtnl_ifla_xdp_attached_mode", 1),
              "IFLA_XDP_FLAGS": _u32f_attr("xdp_flags"), "IFLA_XDP_PROG_ID": u32, "IFLA_XDP_DRV_PROG_ID": u32,
-             "IFLA_XDP_SKB_PROG_ID": u32, "IFLA_XDP_HW_PROG_ID": u32, "IFLA_XDP_EXPECTED_FD": s32}
+             "IFLA_XDP_SKB_PROG_ID": u32, "IFLA_XDP_HW_PROG_ID": u32, "IFLA_XDP_EXPECTED_FD": _fd_attr}
     return attrs(nl, off, n, "rtnl_ifla_xdp_attrs", _named(nl, "rtnl_ifla_xdp_attrs", table))
 
 
@@ -623,15 +643,22 @@ def _via(nl, off, n):
     fam = struct.unpack("<H", b)[0]
     text = f"{{rtvia_family={_fam(nl, fam)}"
     if n > 2:
-        size = {socket.AF_INET: 4, socket.AF_INET6: 16}.get(fam)
-        a = nl.mem.get(off + 2, size) if size and n - 2 >= size else None
-        if a is not None and fam == socket.AF_INET:
-            text += f', rtvia_addr=inet_addr("{socket.inet_ntop(fam, bytes(a))}")'
-        elif a is not None:
-            text += f', inet_pton(AF_INET6, "{socket.inet_ntop(fam, bytes(a))}", &rtvia_addr)'
-        else:
-            text += f", rtvia_addr={nl.hexstr(off + 2, n - 2)}"
+        text += ", " + _inet_field(nl, off + 2, n - 2, fam, "rtvia_addr")
     return text + "}"
+
+
+def _inet_field(nl, off: int, n: int, family: int, field: str) -> str:
+    """strace's decode_inet_addr: `FIELD=inet_addr("...")`, `inet_pton(AF_INET6,
+    "...", &FIELD)`, or the bytes in hex when they are no address of the
+    family (the address when they cannot be read)."""
+    size = {socket.AF_INET: 4, socket.AF_INET6: 16}.get(family)
+    if size and n >= size:
+        a = nl.mem.get(off, size)
+        if a is None:
+            return f"{field}={nl.mem.at(off)}"
+        a = socket.inet_ntop(family, bytes(a))
+        return f'{field}=inet_addr("{a}")' if family == socket.AF_INET else f'inet_pton(AF_INET6, "{a}", &{field})'
+    return f"{field}={nl.hexstr(off, n)}"
 
 
 def _metrics(nl, off, n):
@@ -730,11 +757,12 @@ for _t in (0x1C, 0x1D, 0x1E):
 # --- the smaller route messages: a one-byte family header (padded to 4), then attributes
 
 def _xval_attr(setname: str, size: int):
-    """A value of `size` bytes named by a set (strace's decode_nla_xval)."""
+    """A value of `size` bytes named by a set (strace's decode_nla_xval;
+    size 0: as many bytes as the attribute holds, up to 8)."""
     def pr(nl, off, n):
         if n < size or n > 8:
             return None
-        b = nl.mem.get(off, size)
+        b = nl.mem.get(off, size or n)
         if b is None:
             return nl.mem.at(off)
         return nl.c.fs(setname).xval(int.from_bytes(bytes(b), "little"), nl.style())
@@ -988,6 +1016,30 @@ _BR_PORT_FIELDS = (("family", None), ("ifindex", _ifindex_at(4)))
 _NHMSG_FIELDS = (("nh_family", None), ("nh_scope", _scope8(1)), ("nh_protocol", _fs8(2, "rt_protos")),
                  ("resvd", _nonzero_x(3, "B")), ("nh_flags", _u32f(4, "route_nexthop_flags")))
 
+def _elems(nl, off: int, n: int, size: int, pr, cut: bool = False) -> str | None:
+    """An array of n // size elements of `size` bytes, each printed by
+    pr(bytes, index); memory that ends mid-array as `... /* address */`
+    (the address alone before the first element); with `cut`, `...` after
+    -s elements unless -v (strace's print_array: the element is read
+    first). None: not one element."""
+    k = n // size
+    if not k:
+        return None
+    out = []
+    for i in range(k):
+        b = nl.mem.get(off + size * i, size)
+        if b is None:
+            if not out:
+                return nl.mem.at(off)
+            out.append(f"... /* {nl.mem.at(off + size * i)} */")
+            break
+        if cut and nl.c.abbrev and i >= nl.strsize:
+            out.append("...")
+            break
+        out.append(pr(bytes(b), i))
+    return "[" + ", ".join(out) + "]"
+
+
 def _int_array(fmt: str, in_hex: bool = False, index: tuple | None = None):
     """An array of integers, the unreadable rest as `... /* address */`.
     With index (set name, default): each element after its index by name
@@ -996,26 +1048,12 @@ def _int_array(fmt: str, in_hex: bool = False, index: tuple | None = None):
     size = struct.calcsize("<" + fmt)
 
     def pr(nl, off, n):
-        k = n // size
-        if not k:
-            return None
-        out = []
-        for i in range(k):
-            b = nl.mem.get(off + size * i, size)
-            if b is None:
-                if not out:
-                    return nl.mem.at(off)
-                out.append(f"... /* {nl.mem.at(off + size * i)} */")
-                break
+        def one(b: bytes, i: int) -> str:
             v = struct.unpack("<" + fmt, b)[0]
             text = hexa(v) if in_hex else str(v)
-            if index is not None:
-                if nl.c.abbrev and i >= nl.strsize:
-                    out.append("...")
-                    break
-                text = f"[{_index_name(nl, index, i)}]={text}"
-            out.append(text)
-        return "[" + ", ".join(out) + "]"
+            return text if index is None else f"[{_index_name(nl, index, i)}]={text}"
+
+        return _elems(nl, off, n, size, one, cut=index is not None)
 
     return pr
 
@@ -1053,27 +1091,19 @@ _TC_ATTRS = {"TCA_KIND": "str", "TCA_FCNT": u32, "TCA_CHAIN": u32, "TCA_HW_OFFLO
              "TCA_RATE": _fields_struct("bB", ("interval", "ewma_log")),
              "TCA_STATS2": _nested("rtnl_tca_stats_attrs", _TCA_STATS_ATTRS),
              "TCA_STAB": _nested("rtnl_tca_stab_attrs", _TCA_STAB_ATTRS)}
+def _nh_grp_entry(b: bytes, _i: int) -> str:
+    gid, weight, r1, r2 = struct.unpack("<IBBH", b)
+    text = f"{{id={gid}, weight={weight}"
+    if r1:
+        text += f", resvd1={hexa(r1)}"
+    if r2:
+        text += f", resvd2={hexa(r2)}"
+    return text + "}"
+
+
 def _nh_grp(nl, off, n):
     """NHA_GROUP: struct nexthop_grp entries, reserved fields shown when nonzero."""
-    k = n // 8
-    if not k:
-        return None
-    out = []
-    for i in range(k):
-        b = nl.mem.get(off + 8 * i, 8)
-        if b is None:
-            if not out:
-                return nl.mem.at(off)
-            out.append(f"... /* {nl.mem.at(off + 8 * i)} */")
-            break
-        gid, weight, r1, r2 = struct.unpack("<IBBH", b)
-        text = f"{{id={gid}, weight={weight}"
-        if r1:
-            text += f", resvd1={hexa(r1)}"
-        if r2:
-            text += f", resvd2={hexa(r2)}"
-        out.append(text + "}")
-    return "[" + ", ".join(out) + "]"
+    return _elems(nl, off, n, 8, _nh_grp_entry)
 
 
 def _nh_res_group(nl, off, n):
@@ -1161,6 +1191,70 @@ def _struct_msg(fields, size: int, setname: str, table: dict | None, addr_attr: 
     return dec
 
 
+# --- RTM_GETSTATS attributes: extended stats by link type, offload stats, per family
+
+def _u64_fields(names: tuple):
+    return lambda nl, b: "{" + ", ".join(f"{k}={v}" for k, v in zip(names, struct.unpack_from(f"<{len(names)}Q", b))) + "}"
+
+
+def _bridge_vlan_xstats(nl, b):
+    rxb, rxp, txb, txp, vid, flags, pad2 = struct.unpack_from("<QQQQHHI", b)
+    text = (f"{{rx_bytes={rxb}, rx_packets={rxp}, tx_bytes={txb}, tx_packets={txp}, vid={vid}, "
+            f"flags={nl.c.fs('nl_bridge_vlan_flags').flags(flags, nl.style())}")
+    return text + (f", pad2={hexa(pad2)}}}" if pad2 else "}")
+
+
+# struct br_mcast_stats: u64 pairs indexed by direction, and two single counters
+_MCAST_FIELDS = ("igmp_v1queries igmp_v2queries igmp_v3queries igmp_leaves igmp_v1reports igmp_v2reports "
+                 "igmp_v3reports igmp_parse_errors! mld_v1queries mld_v2queries mld_leaves mld_v1reports "
+                 "mld_v2reports mld_parse_errors! mcast_bytes mcast_packets").split()
+
+
+def _bridge_mcast_xstats(nl, b):
+    vals = struct.unpack_from("<30Q", b)
+    out, k = [], 0
+    for f in _MCAST_FIELDS:
+        if f.endswith("!"):
+            out.append(f"{f[:-1]}={vals[k]}")
+            k += 1
+            continue
+        idx = ("ifstats_xstats_bridge_mcast_indices", "BR_MCAST_DIR_???")
+        out.append(f"{f}=[[{_index_name(nl, idx, 0)}]={vals[k]}, [{_index_name(nl, idx, 1)}]={vals[k + 1]}]")
+        k += 2
+    return "{" + ", ".join(out) + "}"
+
+
+_XSTATS_BRIDGE = {"BRIDGE_XSTATS_VLAN": _with_tail(40, _bridge_vlan_xstats),
+                  "BRIDGE_XSTATS_MCAST": _with_tail(240, _bridge_mcast_xstats),
+                  "BRIDGE_XSTATS_STP": _with_tail(48, _u64_fields(("transition_blk", "transition_fwd", "rx_bpdu",
+                                                                   "tx_bpdu", "rx_tcn", "tx_tcn")))}
+_XSTATS_BOND_3AD = {n: u64 for n in ("BOND_3AD_STAT_LACPDU_RX", "BOND_3AD_STAT_LACPDU_TX",
+                                     "BOND_3AD_STAT_LACPDU_UNKNOWN_RX", "BOND_3AD_STAT_LACPDU_ILLEGAL_RX",
+                                     "BOND_3AD_STAT_MARKER_RX", "BOND_3AD_STAT_MARKER_TX",
+                                     "BOND_3AD_STAT_MARKER_RESP_RX", "BOND_3AD_STAT_MARKER_RESP_TX",
+                                     "BOND_3AD_STAT_MARKER_UNKNOWN_RX")}
+_XSTATS = {"LINK_XSTATS_TYPE_BRIDGE": _nested("ifstats_xstats_bridge_attrs", _XSTATS_BRIDGE),
+           "LINK_XSTATS_TYPE_BOND": _nested("ifstats_xstats_bond_attrs", {
+               "BOND_XSTATS_3AD": _nested("ifstats_xstats_bond_3ad_attrs", _XSTATS_BOND_3AD)})}
+_MPLS_STATS = {"MPLS_STATS_LINK": _with_tail(72, _u64_fields(("rx_packets", "tx_packets", "rx_bytes", "tx_bytes",
+                                                               "rx_errors", "tx_errors", "rx_dropped", "tx_dropped",
+                                                               "rx_noroute")))}
+
+
+def _ifstats_af_spec(nl, off, n):
+    """Per-family stats: attributes typed by address family, MPLS's decoded."""
+    return attrs(nl, off, n, "addrfams", {socket.AF_MPLS if hasattr(socket, "AF_MPLS") else 28:
+                                           _nested("ifstats_af_spec_mpls_attrs", _MPLS_STATS)})
+
+
+_IFSTATS_ATTRS = {"IFLA_STATS_LINK_64": _stats("Q", 25),
+                  "IFLA_STATS_LINK_XSTATS": _nested("ifstats_xstats_type_attrs", _XSTATS),
+                  "IFLA_STATS_LINK_XSTATS_SLAVE": _nested("ifstats_xstats_type_attrs", _XSTATS),
+                  "IFLA_STATS_LINK_OFFLOAD_XSTATS": _nested("ifstats_offload_attrs",
+                                                            {"IFLA_OFFLOAD_XSTATS_CPU_HIT": _stats("Q", 25)}),
+                  "IFLA_STATS_AF_SPEC": _ifstats_af_spec}
+
+
 # RTM_* type -> decoder(nl, off, n, family) for the messages above
 _SMALL = {}
 for _t in (0x58, 0x59, 0x5A):  # RTM_{NEW,DEL,GET}NSID
@@ -1183,7 +1277,7 @@ for _t in (0x30, 0x31, 0x32):  # RTM_{NEW,DEL,GET}ACTION: struct tcamsg, the fam
 for _t in (0x54, 0x55, 0x56):  # RTM_{NEW,DEL,GET}MDB
     _SMALL[_t] = _struct_msg(_BR_PORT_FIELDS, 8, "rtnl_mdb_attrs", {"MDBA_MDB": _mdba_mdb, "MDBA_ROUTER": _mdba_router})
 for _t in (0x5C, 0x5E):  # RTM_{NEW,GET}STATS
-    _SMALL[_t] = _struct_msg(_IFSTATS_FIELDS, 12, "ifstats_attrs", {"IFLA_STATS_LINK_64": _stats("Q", 25)})
+    _SMALL[_t] = _struct_msg(_IFSTATS_FIELDS, 12, "ifstats_attrs", _IFSTATS_ATTRS)
 for _t in (0x68, 0x69, 0x6A):  # RTM_{NEW,DEL,GET}NEXTHOP
     _SMALL[_t] = _struct_msg(_NHMSG_FIELDS, 8, "rtnl_nexthop_attrs", _NH_ATTRS, "NHA_GATEWAY")
 
@@ -1247,6 +1341,59 @@ def _sockid(nl, b: bytes, off: int, family: int) -> str:
             f"idiag_if={_ifindex(ifi, nl.style())}, idiag_cookie=[{c0}, {c1}]}}")
 
 
+def _bc_op(nl, b: bytes) -> str:
+    code, yes, no = struct.unpack_from("<BBH", b)
+    return f"{{code={nl.c.fs('inet_diag_bytecodes').xval(code, nl.style())}, yes={yes}, no={no}}}"
+
+
+def _hostcond(nl, off: int, n: int) -> str:
+    """struct inet_diag_hostcond {family, prefix_len, port}, then the
+    address of that family (hex when short of it)."""
+    if n < 8:
+        return nl.hexstr(off, n)
+    b = nl.mem.get(off, 8)
+    if b is None:
+        return nl.mem.at(off)
+    family, plen, port = struct.unpack_from("<BB2xi", b)
+    text = f"{{family={_fam(nl, family)}, prefix_len={plen}, port={port}"
+    if n > 8:
+        text += ", " + _inet_field(nl, off + 8, n - 8, family, "addr")
+    return text + "}"
+
+
+def _bc_data(nl, off: int, n: int, code: int) -> str:
+    """What follows a bytecode operation, by its code (strace's decode_bytecode_data)."""
+    if code in (7, 8):  # S_COND, D_COND
+        return _hostcond(nl, off, n)
+    size = {9: 4, 2: 4, 3: 4, 4: 4, 5: 4, 10: 8}.get(code)  # DEV_COND, S/D_GE/LE, MARK_COND
+    if size is None or n < size:
+        return nl.hexstr(off, n)
+    b = nl.mem.get(off, size)
+    if b is None:
+        return nl.mem.at(off)
+    if code == 9:
+        return _ifindex(struct.unpack_from("<I", b)[0], nl.style())
+    if code == 10:
+        return "{mark=%d, mask=%d}" % struct.unpack_from("<II", b)
+    return _bc_op(nl, bytes(b))
+
+
+def _bytecode(nl, off, n):
+    """INET_DIAG_REQ_BYTECODE: the first operation, then its data."""
+    if n < 4:
+        return None
+    b = nl.mem.get(off, 4)
+    if b is None:
+        return nl.mem.at(off)
+    text = _bc_op(nl, bytes(b))
+    if n > 4:
+        text += ", " + _bc_data(nl, off + 4, n - 4, b[0])
+    return text
+
+
+_INET_DIAG_REQ_ATTRS = {"INET_DIAG_REQ_BYTECODE": _bytecode, "INET_DIAG_REQ_PROTOCOL": _xval_attr("inet_protocols", 0)}
+
+
 def _inet_diag_req(nl, off: int, n: int, family: int) -> str:
     size = 56
     head = f"{{sdiag_family={_fam(nl, family)}, "
@@ -1261,7 +1408,8 @@ def _inet_diag_req(nl, off: int, n: int, family: int) -> str:
     text = (head + f"sdiag_protocol={proto}, idiag_ext={_idiag_ext(nl, ext)}, idiag_states={_states(states)}, "
             f"{_sockid(nl, b, 8, family)}}}")
     if n > size:
-        text += ", " + attrs(nl, off + size, n - size, "inet_diag_req_attrs", None)
+        text += ", " + attrs(nl, off + size, n - size, "inet_diag_req_attrs",
+                             _named(nl, "inet_diag_req_attrs", _INET_DIAG_REQ_ATTRS))
     return text
 
 
@@ -1297,7 +1445,8 @@ def _inet_diag_req_compat(nl, off: int, n: int, family: int) -> str:
     text = (head + f"idiag_src_len={b[1]}, idiag_dst_len={b[2]}, idiag_ext={_idiag_ext(nl, b[3])}, "
             f"{_sockid(nl, b, 4, family)}, idiag_states={_states(states)}, idiag_dbs={dbs}}}")
     if n > size:
-        text += ", " + attrs(nl, off + size, n - size, "inet_diag_req_attrs", None)
+        text += ", " + attrs(nl, off + size, n - size, "inet_diag_req_attrs",
+                             _named(nl, "inet_diag_req_attrs", _INET_DIAG_REQ_ATTRS))
     return text
 
 
@@ -1330,10 +1479,39 @@ def _sockopt_bits(nl, off, n):
     return "{" + ", ".join(on) + "}" if on else "{}"
 
 
-_INET_DIAG_ATTRS = {"INET_DIAG_SHUTDOWN": u8, "INET_DIAG_MARK": u32, "INET_DIAG_CGROUP_ID": u64,
+# RCV_SHUTDOWN/SEND_SHUTDOWN: the kernel's (include/net/sock.h), not uapi
+_SHUTDOWN_FLAGS = FlagSet("sock_shutdown_flags", [("RCV_SHUTDOWN", 1), ("SEND_SHUTDOWN", 2)], "???_SHUTDOWN",
+                          "include/net/sock.h")
+
+
+def _shutdown_attr(style: str | None = None):
+    """A socket's shutdown state, one byte of RCV_SHUTDOWN|SEND_SHUTDOWN
+    (strace's decode_diag_shutdown prints inet's in the verbose style
+    whatever -X says)."""
+    def pr(nl, b):
+        st = nl.style()
+        return _SHUTDOWN_FLAGS.flags(b[0], st if style is None or st == "raw" else style)
+
+    return _with_tail(1, pr, False)
+
+
+# struct sk_meminfo's words by index (sock_diag.h's SK_MEMINFO_*)
+_SK_MEMINFO = _int_array("I", False, ("sk_meminfo", "SK_MEMINFO_???"))
+
+_INET_DIAG_ATTRS = {"INET_DIAG_SHUTDOWN": _shutdown_attr("verbose"), "INET_DIAG_MARK": u32, "INET_DIAG_CGROUP_ID": u64,
                     "INET_DIAG_TOS": u8, "INET_DIAG_TCLASS": u8, "INET_DIAG_SKV6ONLY": u8,
-                    "INET_DIAG_PROTOCOL": u8, "INET_DIAG_CLASS_ID": u32, "INET_DIAG_CONG": "str",
-                    "INET_DIAG_SOCKOPT": _sockopt_bits}
+                    "INET_DIAG_PROTOCOL": _xval_attr("inet_protocols", 0), "INET_DIAG_CLASS_ID": u32,
+                    "INET_DIAG_CONG": "str", "INET_DIAG_SOCKOPT": _sockopt_bits,
+                    "INET_DIAG_MEMINFO": _fields_struct("IIII", ("idiag_rmem", "idiag_wmem", "idiag_fmem",
+                                                                 "idiag_tmem")),
+                    "INET_DIAG_VEGASINFO": _fields_struct("IIII", ("tcpv_enabled", "tcpv_rttcnt", "tcpv_rtt",
+                                                                   "tcpv_minrtt")),
+                    "INET_DIAG_DCTCPINFO": _fields_struct("HHIII", ("dctcp_enabled", "dctcp_ce_state", "dctcp_alpha",
+                                                                    "dctcp_ab_ecn", "dctcp_ab_tot")),
+                    "INET_DIAG_BBRINFO": _fields_struct("IIIII", ("bbr_bw_lo", "bbr_bw_hi", "bbr_min_rtt",
+                                                                  "bbr_pacing_gain", "bbr_cwnd_gain"),
+                                                        ("bbr_bw_lo", "bbr_bw_hi")),
+                    "INET_DIAG_SKMEMINFO": _SK_MEMINFO}
 
 
 def _unix_vfs(nl, off, n):
@@ -1351,7 +1529,7 @@ def _unix_vfs(nl, off, n):
 _UNIX_DIAG_ATTRS = {"UNIX_DIAG_NAME": "str", "UNIX_DIAG_VFS": _unix_vfs, "UNIX_DIAG_PEER": u32,
                     "UNIX_DIAG_ICONS": _int_array("I"),
                     "UNIX_DIAG_RQLEN": _fields_struct("II", ("udiag_rqueue", "udiag_wqueue")),
-                    "UNIX_DIAG_SHUTDOWN": u8, "UNIX_DIAG_UID": u32}
+                    "UNIX_DIAG_SHUTDOWN": u8, "UNIX_DIAG_UID": u32, "UNIX_DIAG_MEMINFO": _SK_MEMINFO}
 
 
 def _diag_fixed(nl, field: str, family: int, off: int, n: int, size: int):
@@ -1448,9 +1626,10 @@ def _packet_req(nl, b):
             f"pdiag_show={nl.c.fs('packet_diag_show').flags(show, nl.style())}, pdiag_cookie={_cookie(b, 12)}")
 
 
-def _diag_msg(prefix: str, size: int, body, setname: str, dflt: str | None = None):
+def _diag_msg(prefix: str, size: int, body, setname: str, dflt: str | None = None, table: dict | None = None):
     """A sock_diag reply of a family: its fixed struct (body(nl, bytes)
-    prints the fields after the family), then its attributes by `setname`."""
+    prints the fields after the family), then its attributes by `setname`
+    (their printers by name: `table`)."""
 
     def dec(nl, off, n, family):
         head, b = _diag_fixed(nl, prefix + "_family", family, off, n, size)
@@ -1458,7 +1637,7 @@ def _diag_msg(prefix: str, size: int, body, setname: str, dflt: str | None = Non
             return head
         text = head + body(nl, b) + "}"
         if n > size:
-            text += ", " + attrs(nl, off + size, n - size, setname, None, dflt)
+            text += ", " + attrs(nl, off + size, n - size, setname, _named(nl, setname, table or {}), dflt)
         return text
 
     return dec
@@ -1471,6 +1650,115 @@ def _packet_msg(nl, b):
     return (f"pdiag_type={nl.c.fs('sock_types').xval(b[1], style)}, "
             f"pdiag_num={nl.c.fs('ethernet_protocols').xval(num, style)}, pdiag_ino={ino}, "
             f"pdiag_cookie={_cookie(b, 8)}")
+
+
+def _packet_info(nl, off, n):
+    """struct packet_diag_info (24 bytes)."""
+    if n < 24:
+        return None
+    b = nl.mem.get(off, 24)
+    if b is None:
+        return nl.mem.at(off)
+    idx, ver, res, thr, ts, flags = struct.unpack("<6I", b)
+    style = nl.style()
+    return (f"{{pdi_index={_ifindex(idx, style)}, pdi_version={nl.c.fs('af_packet_versions').xval(ver, style)}, "
+            f"pdi_reserve={res}, pdi_copy_thresh={thr}, pdi_tstamp={ts}, "
+            f"pdi_flags={nl.c.fs('packet_diag_info_flags').flags(flags, style)}}}")
+
+
+def _packet_mclist(nl, off, n):
+    """struct packet_diag_mclist[] (44 bytes each: the address as long as
+    pdmc_alen says, at most its 32 bytes, in hex); the unreadable rest as
+    `... /* address */`, cut at -s unless -v."""
+    def one(b: bytes, _i: int) -> str:
+        idx, count, typ, alen = struct.unpack_from("<IIHH", b)
+        m = min(alen, 32)
+        addr = quote_buf(b[12:12 + m], m, 32, 0, True)
+        return (f"{{pdmc_index={_ifindex(idx, nl.style())}, pdmc_count={count}, pdmc_type={typ}, "
+                f"pdmc_alen={alen}, pdmc_addr={addr}}}")
+
+    return _elems(nl, off, n, 44, one, cut=True)
+
+
+# classic BPF (linux/filter.h, linux/bpf_common.h): a sock_filter program
+# as strace prints it, BPF_STMT(code, k) or BPF_JUMP(code, k, jt, jf)
+_BPF_CLASS = FlagSet("bpf_class", [("BPF_LD", 0), ("BPF_LDX", 1), ("BPF_ST", 2), ("BPF_STX", 3), ("BPF_ALU", 4),
+                                   ("BPF_JMP", 5), ("BPF_RET", 6), ("BPF_MISC", 7)], "BPF_???", "linux/bpf_common.h")
+_BPF_SIZE = FlagSet("bpf_size", [("BPF_W", 0), ("BPF_H", 0x8), ("BPF_B", 0x10), ("BPF_DW", 0x18)], "BPF_???",
+                    "linux/bpf_common.h")
+_BPF_MODE = FlagSet("bpf_mode", [("BPF_IMM", 0), ("BPF_ABS", 0x20), ("BPF_IND", 0x40), ("BPF_MEM", 0x60),
+                                 ("BPF_LEN", 0x80), ("BPF_MSH", 0xa0), ("BPF_XADD", 0xc0)], "BPF_???", "linux/bpf_common.h")
+_BPF_SRC = FlagSet("bpf_src", [("BPF_K", 0), ("BPF_X", 0x8)], "BPF_???", "linux/bpf_common.h")
+_BPF_ALU = FlagSet("bpf_op_alu", [(n, i << 4) for i, n in enumerate(
+    "BPF_ADD BPF_SUB BPF_MUL BPF_DIV BPF_OR BPF_AND BPF_LSH BPF_RSH BPF_NEG BPF_MOD BPF_XOR BPF_MOV BPF_ARSH "
+    "BPF_END".split())], "BPF_???", "linux/bpf_common.h")
+_BPF_JMP = FlagSet("bpf_op_jmp", [(n, i << 4) for i, n in enumerate(
+    "BPF_JA BPF_JEQ BPF_JGT BPF_JGE BPF_JSET BPF_JNE BPF_JSGT BPF_JSGE BPF_CALL BPF_EXIT BPF_JLT BPF_JLE BPF_JSLT "
+    "BPF_JSLE".split())], "BPF_???", "linux/bpf_common.h")
+_BPF_RVAL = FlagSet("bpf_rval", [("BPF_K", 0), ("BPF_X", 0x8), ("BPF_A", 0x10)], "BPF_???", "linux/filter.h")
+_BPF_MISCOP = FlagSet("bpf_miscop", [("BPF_TAX", 0), ("BPF_TXA", 0x80)], "BPF_???", "linux/filter.h")
+_SKF_AD = FlagSet("skf_ad", [(n, 4 * i) for i, n in enumerate(
+    "SKF_AD_PROTOCOL SKF_AD_PKTTYPE SKF_AD_IFINDEX SKF_AD_NLATTR SKF_AD_NLATTR_NEST SKF_AD_MARK SKF_AD_QUEUE "
+    "SKF_AD_HATYPE SKF_AD_RXHASH SKF_AD_CPU SKF_AD_ALU_XOR_X SKF_AD_VLAN_TAG SKF_AD_VLAN_TAG_PRESENT "
+    "SKF_AD_PAY_OFFSET SKF_AD_RANDOM SKF_AD_VLAN_TPID".split())], "SKF_AD_???", "linux/filter.h")
+
+
+def _bpf_code(st: str, code: int) -> str:
+    cls = code & 7
+    i = code & ~7
+    out = [_BPF_CLASS.xval(cls, st)]
+    rest = 0
+    if cls in (0, 1):  # LD, LDX
+        out += [_BPF_SIZE.xval(code & 0x18, st), _BPF_MODE.xval(code & 0xE0, st)]
+    elif cls in (2, 3):  # ST, STX
+        rest = i
+    elif cls == 7:  # MISC
+        out.append(_BPF_MISCOP.xval(code & 0xF8, st))
+        rest = i & ~0xF8
+    elif cls in (4, 5):  # ALU, JMP
+        out += [_BPF_SRC.xval(code & 8, st), (_BPF_ALU if cls == 4 else _BPF_JMP).xval(code & 0xF0, st)]
+    elif cls == 6:  # RET
+        out.append(_BPF_RVAL.xval(code & 0x18, st))
+        rest = i & ~0x18
+    if rest:
+        out.append(f"{hexa(rest)} /* BPF_??? */")
+    return "|".join(out)
+
+
+def _skf_off(st: str, name: str, v: int) -> str:
+    return {"raw": hexa(v), "verbose": f"{hexa(v)} /* {name} */"}.get(st, name)
+
+
+def _bpf_insn(st: str, code: int, jt: int, jf: int, k: int) -> str:
+    if jt or jf:
+        return f"BPF_JUMP({_bpf_code(st, code)}, {hexa(k)}, {hexa(jt)}, {hexa(jf)})"
+    kt = hexa(k)
+    if code & 7 == 0 and code & 0xE0 == 0x20:  # LD|ABS: the kernel's special offsets
+        if k >= 0xFFFFF000:
+            kt = f"{_skf_off(st, 'SKF_AD_OFF', 0xFFFFF000)}+{_SKF_AD.xval(k - 0xFFFFF000, st)}"
+        elif k >= 0xFFF00000:
+            kt = f"{_skf_off(st, 'SKF_NET_OFF', 0xFFF00000)}+{k - 0xFFF00000}"
+        elif k >= 0xFFE00000:
+            kt = f"{_skf_off(st, 'SKF_LL_OFF', 0xFFE00000)}+{k - 0xFFE00000}"
+    return f"BPF_STMT({_bpf_code(st, code)}, {kt})"
+
+
+def _sock_filter(nl, off, n):
+    """PACKET_DIAG_FILTER: struct sock_filter[] (8 bytes each); the address
+    unless -v, as strace's print_bpf_fprog."""
+    if not n // 8 or n // 8 > 0xFFFF:
+        return None
+    if nl.c.abbrev:
+        return nl.mem.at(off)
+    return _elems(nl, off, n, 8, lambda b, _i: _bpf_insn(nl.style(), *struct.unpack("<HBBI", b)))
+
+
+_PACKET_RING = _fields_struct("7I", ("pdr_block_size", "pdr_block_nr", "pdr_frame_size", "pdr_frame_nr",
+                                     "pdr_retire_tmo", "pdr_sizeof_priv", "pdr_features"))
+_PACKET_DIAG_ATTRS = {"PACKET_DIAG_INFO": _packet_info, "PACKET_DIAG_MCLIST": _packet_mclist,
+                      "PACKET_DIAG_RX_RING": _PACKET_RING, "PACKET_DIAG_TX_RING": _PACKET_RING,
+                      "PACKET_DIAG_FANOUT": u32, "PACKET_DIAG_UID": u32, "PACKET_DIAG_MEMINFO": _SK_MEMINFO,
+                      "PACKET_DIAG_FILTER": _sock_filter}
 
 
 # SMC sockets (linux/smc_diag.h; the states are the kernel's net/smc/smc.h)
@@ -1502,8 +1790,56 @@ _AF_SMC = 43  # (the socket module lacks it)
 _DIAG_REQS = {socket.AF_UNIX: _diag_req("sdiag", 24, _unix_req), socket.AF_NETLINK: _diag_req("sdiag", 20, _netlink_req),
               socket.AF_PACKET: _diag_req("sdiag", 20, _packet_req), _AF_SMC: _diag_req("diag", 52, _smc_req)}
 # replies by family, beside unix's, netlink's and inet's
-_DIAG_MSGS = {socket.AF_PACKET: _diag_msg("pdiag", 16, _packet_msg, "packet_diag_attrs"),
-              _AF_SMC: _diag_msg("diag", 64, _smc_msg, "smc_diag_attrs", "SMC_DIAG_???")}
+_SMC_ROLES = FlagSet("smc_link_group_roles", [("SMC_CLNT", 0), ("SMC_SERV", 1)], "SMC_???", "net/smc/smc.h")
+# the CLC decline codes (net/smc/smc_clc.h, not uapi: strace prints them in
+# the verbose style), as strace 6.1 lists them
+_SMC_DECL = FlagSet("smc_decl_codes", [
+    ("SMC_CLC_DECL_MEM", 0x01010000), ("SMC_CLC_DECL_TIMEOUT_CL", 0x02010000), ("SMC_CLC_DECL_TIMEOUT_AL", 0x02020000),
+    ("SMC_CLC_DECL_CNFERR", 0x03000000), ("SMC_CLC_DECL_PEERNOSMC", 0x03010000), ("SMC_CLC_DECL_IPSEC", 0x03020000),
+    ("SMC_CLC_DECL_NOSMCDEV", 0x03030000), ("SMC_CLC_DECL_MODEUNSUPP", 0x03040000),
+    ("SMC_CLC_DECL_RMBE_EC", 0x03050000), ("SMC_CLC_DECL_OPTUNSUPP", 0x03060000),
+    ("SMC_CLC_DECL_SYNCERR", 0x04000000), ("SMC_CLC_DECL_PEERDECL", 0x05000000),
+    ("SMC_CLC_DECL_INTERR", 0x99990000), ("SMC_CLC_DECL_ERR_RTOK", 0x99990001),
+    ("SMC_CLC_DECL_ERR_RDYLNK", 0x99990002), ("SMC_CLC_DECL_ERR_REGRMB", 0x99990003)],
+    "SMC_CLC_DECL_???", "net/smc/smc_clc.h")
+
+
+def _smc_cursor(b: bytes, off: int) -> str:
+    return "{reserved=%d, wrap=%d, count=%d}" % struct.unpack_from("<HHI", b, off)
+
+
+def _smc_conninfo(nl, b):
+    """struct smc_diag_conninfo (76 bytes)."""
+    head = "token={}, sndbuf_size={}, rmbe_size={}, peer_rmbe_size={}".format(*struct.unpack_from("<4I", b))
+    cur = [f"{k}={_smc_cursor(b, 16 + 8 * i)}" for i, k in enumerate(("rx_prod", "rx_cons", "tx_prod", "tx_cons"))]
+    flags = [f"{k}={hexa(b[48 + i]) if b[48 + i] else '0'}" for i, k in enumerate(
+        ("rx_prod_flags", "rx_conn_state_flags", "tx_prod_flags", "tx_conn_state_flags"))]
+    tail = [f"{k}={_smc_cursor(b, 52 + 8 * i)}" for i, k in enumerate(("tx_prep", "tx_sent", "tx_fin"))]
+    return "{" + ", ".join([head] + cur + flags + tail) + "}"
+
+
+def _smc_lgrinfo(nl, b):
+    """struct smc_diag_lgrinfo: one link (146 bytes), then the role."""
+    lnk = (f"{{link_id={b[0]}, ibname={cstring(b[1:65])}, ibport={b[65]}, gid={cstring(b[66:106])}, "
+           f"peer_gid={cstring(b[106:146])}}}")
+    return f"{{lnk=[{lnk}], role={_SMC_ROLES.xval(b[146], nl.style())}}}"
+
+
+def _smc_fallback(nl, b):
+    st = nl.style()
+    r, p = struct.unpack_from("<II", b)
+    f = (lambda v: hexa(v)) if st == "raw" else (lambda v: _SMC_DECL.xval(v, "verbose"))
+    return f"{{reason={f(r)}, peer_diagnosis={f(p)}}}"
+
+
+_SMC_DIAG_ATTRS = {"SMC_DIAG_CONNINFO": _with_tail(76, _smc_conninfo, False),
+                   "SMC_DIAG_LGRINFO": _with_tail(147, _smc_lgrinfo, False),
+                   "SMC_DIAG_FALLBACK": _with_tail(8, _smc_fallback, False),
+                   "SMC_DIAG_SHUTDOWN": _shutdown_attr(),
+                   "SMC_DIAG_DMBINFO": _fields_struct("I4xQQQQ", ("linkid", "peer_gid", "my_gid", "token", "peer_token"),
+                                                      ("peer_gid", "my_gid", "token", "peer_token"))}
+_DIAG_MSGS = {socket.AF_PACKET: _diag_msg("pdiag", 16, _packet_msg, "packet_diag_attrs", None, _PACKET_DIAG_ATTRS),
+              _AF_SMC: _diag_msg("diag", 64, _smc_msg, "smc_diag_attrs", "SMC_DIAG_???", _SMC_DIAG_ATTRS)}
 
 
 def _sock_diag(nl, h, off, n):

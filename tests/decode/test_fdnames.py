@@ -12,7 +12,7 @@ from tracerd.bpfgen import build_plan, compile_filter, instructions, load_table,
 from tracerd.client.decode import DecodeOptions, Decoder
 
 TABLE = load_table()
-NR = {n: TABLE.syscalls[n].numbers[Pers.X86_64] for n in ("read", "openat", "pipe2", "dup2", "socketpair", "close", "getpid", "poll", "pselect6")}
+NR = {n: TABLE.syscalls[n].numbers[Pers.X86_64] for n in ("read", "openat", "pipe2", "dup2", "socketpair", "close", "getpid", "poll", "pselect6", "sendto")}
 ALL = frozenset({"path", "socket", "dev", "pidfd"})
 
 
@@ -56,6 +56,9 @@ def test_fd_ops_follow_the_table():
     assert parse_plan(plan)["flags"] == 0  # path alone adds no detail
     full = parse_plan(build_plan(trace("read"), fds=ALL))["flags"]
     assert full == PlanFlag.FD_SOCKET | PlanFlag.FD_DEV | PlanFlag.FD_PIDFD
+    # -y with a call whose data may be netlink messages: the socket's protocol
+    # is still asked for (the decoder needs it; -y prints the link only)
+    assert parse_plan(build_plan(trace("read", "sendto"), fds={"path"}))["flags"] == PlanFlag.FD_SOCKET
 
 
 def test_filter_data_is_the_plan_flags_with_fds():

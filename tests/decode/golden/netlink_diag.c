@@ -1,5 +1,7 @@
 /* Netlink payloads by family table: sock_diag requests of unix, netlink,
- * packet and SMC sockets and a message holding its family alone; route's
+ * packet and SMC sockets and a message holding its family alone, replies'
+ * attributes (packet info, inet shutdown, SMC fallback), an inet request's
+ * filter bytecode, interface stats (a bond's 802.3ad counter); route's
  * bridge mdb entries (RTM_GETMDB with an MDBA_MDB nest), a bridge port's
  * attributes (IFLA_PROTINFO of an AF_BRIDGE link), an inet6 device's
  * (IFLA_PROTINFO of an AF_INET6 link), a virtual function's (IFLA_VFINFO_LIST). The kernel may
@@ -14,6 +16,8 @@
 #include <linux/packet_diag.h>
 #include <linux/if_bridge.h>
 #include <linux/smc_diag.h>
+#include <linux/inet_diag.h>
+#include <linux/if_link.h>
 #include <net/if.h>
 #include <arpa/inet.h>
 #ifndef AF_SMC
@@ -72,6 +76,68 @@ int main(int argc, char **argv) {
 	       "diag_ext=1<<(SMC_DIAG_CONNINFO-1), id={idiag_sport=htons(80), idiag_dport=htons(0), "
 	       "idiag_src=inet_addr(\"0.0.0.0\"), idiag_dst=inet_addr(\"0.0.0.0\"), idiag_if=0, idiag_cookie=[0, 0]}}], "
 	       "68, MSG_DONTWAIT, NULL, 0) = %s", sd, rc(n));
+	/* replies' attributes: a packet socket's info, an inet socket's shutdown
+	 * state (printed in the verbose style whatever -X says) */
+	struct {
+		struct packet_diag_msg m;
+		struct nlattr a;
+		struct packet_diag_info i;
+	} pm = {.m = {.pdiag_family = AF_PACKET, .pdiag_type = SOCK_RAW, .pdiag_num = 3},
+		.a = {.nla_len = sizeof(struct nlattr) + sizeof(struct packet_diag_info), .nla_type = PACKET_DIAG_INFO},
+		.i = {.pdi_index = 1, .pdi_version = 1, .pdi_reserve = 2, .pdi_copy_thresh = 3, .pdi_tstamp = 4,
+		      .pdi_flags = PDI_RUNNING | PDI_LOSS | 0x40}};
+	n = nlsend(sd, SOCK_DIAG_BY_FAMILY, 0, &pm, sizeof pm);
+	EXPECT("sendto(%ld, [" HDR(60, "SOCK_DIAG_BY_FAMILY", "0") ", {pdiag_family=AF_PACKET, pdiag_type=SOCK_RAW, "
+	       "pdiag_num=ETH_P_ALL, pdiag_ino=0, pdiag_cookie=[0, 0]}, [{nla_len=28, nla_type=PACKET_DIAG_INFO}, "
+	       "{pdi_index=if_nametoindex(\"lo\"), pdi_version=TPACKET_V2, pdi_reserve=2, pdi_copy_thresh=3, "
+	       "pdi_tstamp=4, pdi_flags=PDI_RUNNING|PDI_LOSS|0x40}]], 60, MSG_DONTWAIT, NULL, 0) = %s", sd, rc(n));
+	struct {
+		struct inet_diag_msg m;
+		struct nlattr a;
+		unsigned char v;
+	} __attribute__((packed)) im = {.m = {.idiag_family = AF_INET, .idiag_state = 10},
+		.a = {.nla_len = sizeof(struct nlattr) + 1, .nla_type = INET_DIAG_SHUTDOWN}, .v = 3};
+	n = nlsend(sd, SOCK_DIAG_BY_FAMILY, 0, &im, sizeof im);
+	EXPECT("sendto(%ld, [" HDR(93, "SOCK_DIAG_BY_FAMILY", "0") ", {idiag_family=AF_INET, idiag_state=TCP_LISTEN, "
+	       "idiag_timer=0, idiag_retrans=0, id={idiag_sport=htons(0), idiag_dport=htons(0), "
+	       "idiag_src=inet_addr(\"0.0.0.0\"), idiag_dst=inet_addr(\"0.0.0.0\"), idiag_if=0, idiag_cookie=[0, 0]}, "
+	       "idiag_expires=0, idiag_rqueue=0, idiag_wqueue=0, idiag_uid=0, idiag_inode=0}, [{nla_len=5, "
+	       "nla_type=INET_DIAG_SHUTDOWN}, 0x3 /* RCV_SHUTDOWN|SEND_SHUTDOWN */]], 93, MSG_DONTWAIT, NULL, 0) = %s",
+	       sd, rc(n));
+	/* an SMC reply's fallback reasons: the kernel's own codes, printed in
+	 * the verbose style */
+	struct {
+		struct smc_diag_msg m;
+		struct nlattr a;
+		struct smc_diag_fallback f;
+	} __attribute__((packed)) sm = {.m = {.diag_family = AF_SMC, .diag_state = 1},
+		.a = {.nla_len = sizeof(struct nlattr) + 8, .nla_type = SMC_DIAG_FALLBACK},
+		.f = {.reason = 0x03020000, .peer_diagnosis = 0}};
+	n = nlsend(sd, SOCK_DIAG_BY_FAMILY, 0, &sm, sizeof sm);
+	EXPECT("sendto(%ld, [" HDR(92, "SOCK_DIAG_BY_FAMILY", "0") ", {diag_family=AF_SMC, diag_state=SMC_ACTIVE, "
+	       "diag_fallback=SMC_DIAG_MODE_SMCR, diag_shutdown=0, id={idiag_sport=htons(0), idiag_dport=htons(0), "
+	       "idiag_src=inet_addr(\"0.0.0.0\"), idiag_dst=inet_addr(\"0.0.0.0\"), idiag_if=0, idiag_cookie=[0, 0]}, "
+	       "diag_uid=0, diag_inode=0}, [{nla_len=12, nla_type=SMC_DIAG_FALLBACK}, {reason=0x3020000 "
+	       "/* SMC_CLC_DECL_IPSEC */, peer_diagnosis=0 /* SMC_CLC_DECL_??? */}]], 92, MSG_DONTWAIT, NULL, 0) = %s",
+	       sd, rc(n));
+	/* an inet request's filter bytecode: a source-address condition */
+	struct {
+		struct inet_diag_req_v2 r;
+		struct nlattr a;
+		struct inet_diag_bc_op op;
+		struct inet_diag_hostcond c;
+		unsigned char addr[4];
+	} __attribute__((packed)) bc = {.r = {.sdiag_family = AF_INET, .sdiag_protocol = IPPROTO_TCP},
+		.a = {.nla_len = sizeof(struct nlattr) + 16, .nla_type = INET_DIAG_REQ_BYTECODE},
+		.op = {.code = INET_DIAG_BC_S_COND, .yes = 16, .no = 20},
+		.c = {.family = AF_INET, .prefix_len = 8, .port = 80}, .addr = {10, 0, 0, 1}};
+	n = nlsend(sd, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, &bc, sizeof bc);
+	EXPECT("sendto(%ld, [" HDR(92, "SOCK_DIAG_BY_FAMILY", "NLM_F_REQUEST") ", {sdiag_family=AF_INET, "
+	       "sdiag_protocol=IPPROTO_TCP, idiag_ext=0, idiag_states=0, id={idiag_sport=htons(0), idiag_dport=htons(0), "
+	       "idiag_src=inet_addr(\"0.0.0.0\"), idiag_dst=inet_addr(\"0.0.0.0\"), idiag_if=0, idiag_cookie=[0, 0]}}, "
+	       "[{nla_len=20, nla_type=INET_DIAG_REQ_BYTECODE}, {code=INET_DIAG_BC_S_COND, yes=16, no=20}, "
+	       "{family=AF_INET, prefix_len=8, port=80, addr=inet_addr(\"10.0.0.1\")}]], 92, MSG_DONTWAIT, NULL, 0) = %s",
+	       sd, rc(n));
 	/* route: a bridge mdb entry inside MDBA_MDB / MDBA_MDB_ENTRY */
 	long rt = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
 	bind(rt, (void *) &sa, sizeof sa);
@@ -139,5 +205,21 @@ int main(int argc, char **argv) {
 	       "ifi_type=ARPHRD_NETROM, ifi_index=0, ifi_flags=0, ifi_change=0}, [{nla_len=24, nla_type=IFLA_VFINFO_LIST}, "
 	       "[{nla_len=20, nla_type=IFLA_VF_INFO}, [{nla_len=16, nla_type=IFLA_VF_VLAN}, {vf=1, vlan=100, qos=3}]]]], "
 	       "56, MSG_DONTWAIT, NULL, 0) = %s", rt, rc(n));
+	/* interface stats: a bond's 802.3ad counter three nests down */
+	struct {
+		struct if_stats_msg m;
+		struct nlattr xstats, bond, ad, rx;
+		unsigned long long v;
+	} __attribute__((packed)) st = {
+		.xstats = {sizeof(struct nlattr) * 4 + 8, IFLA_STATS_LINK_XSTATS},
+		.bond = {sizeof(struct nlattr) * 3 + 8, LINK_XSTATS_TYPE_BOND},
+		.ad = {sizeof(struct nlattr) * 2 + 8, 1 /* BOND_XSTATS_3AD (linux/if_bonding.h clashes with net/if.h) */},
+		.rx = {sizeof(struct nlattr) + 8, 0 /* BOND_3AD_STAT_LACPDU_RX */}, .v = 42,
+	};
+	n = nlsend(rt, RTM_GETSTATS, NLM_F_REQUEST, &st, sizeof st);
+	EXPECT("sendto(%ld, [" HDR(52, "RTM_GETSTATS", "NLM_F_REQUEST") ", {family=AF_UNSPEC, ifindex=0, filter_mask=0}, "
+	       "[{nla_len=24, nla_type=IFLA_STATS_LINK_XSTATS}, [{nla_len=20, nla_type=LINK_XSTATS_TYPE_BOND}, "
+	       "[{nla_len=16, nla_type=BOND_XSTATS_3AD}, [{nla_len=12, nla_type=BOND_3AD_STAT_LACPDU_RX}, 42]]]]], "
+	       "52, MSG_DONTWAIT, NULL, 0) = %s", rt, rc(n));
 	return 0;
 }

@@ -1,0 +1,60 @@
+/* Family decoders of issue 13 (third round): bpf's attr by command
+ * (BPF_PROG_LOAD's fields as far as the size reaches, KERNEL_VERSION(),
+ * the bytes past the struct strace knows, an attr that cannot be read). */
+#include "common.h"
+#include <stdint.h>
+#include <sys/mman.h>
+
+static const char *rc(long r) {
+	static char b[256];
+	if (r >= 0) { snprintf(b, sizeof b, "%ld", r); return b; }
+	const char *n = errno == E2BIG ? "E2BIG" : errno == EINVAL ? "EINVAL" : errno == EPERM ? "EPERM"
+		: errno == EFAULT ? "EFAULT" : errno == EACCES ? "EACCES" : "E???";
+	snprintf(b, sizeof b, "-1 %s (%s)", n, strerror(errno));
+	return b;
+}
+
+#define LOAD_TAIL ", prog_flags=0, prog_name=\"\", prog_ifindex=0, expected_attach_type=BPF_CGROUP_INET_INGRESS, " \
+	"prog_btf_fd=0, func_info_rec_size=0, func_info=NULL, func_info_cnt=0, line_info_rec_size=0, line_info=NULL, " \
+	"line_info_cnt=0, attach_btf_id=0, attach_prog_fd=0, fd_array=NULL"
+
+int main(int argc, char **argv) {
+	open_out(argc, argv);
+	char *page = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	munmap(page + 4096, 4096);
+	char *end = page + 4096;
+
+	/* BPF_PROG_LOAD, the whole struct strace knows (128 bytes) */
+	uint32_t *a = (uint32_t *) (end - 136);
+	memset(a, 0, 136);
+	a[0] = 32;            /* prog_type: unknown */
+	a[1] = 0xbadc0ded;    /* insn_cnt */
+	a[6] = 24;            /* log_level */
+	a[7] = 3141592653U;   /* log_size */
+	a[10] = 0xcafef00d;   /* kern_version */
+	long r = syscall(SYS_bpf, G | 5, a, G | 128);
+	EXPECT("bpf(BPF_PROG_LOAD, {prog_type=0x20 /* BPF_PROG_TYPE_??? */, insn_cnt=3134983661, insns=NULL, "
+	       "license=NULL, log_level=24, log_size=3141592653, log_buf=NULL, kern_version=KERNEL_VERSION(51966, 240, 13)"
+	       LOAD_TAIL "}, 128) = %s", rc(r));
+	/* a size that stops before the log fields */
+	r = syscall(SYS_bpf, 5, a, 20);
+	EXPECT("bpf(BPF_PROG_LOAD, {prog_type=0x20 /* BPF_PROG_TYPE_??? */, insn_cnt=3134983661, insns=NULL, "
+	       "license=NULL}, 20) = %s", rc(r));
+	/* bytes past the struct: nonzero ones print (abbreviated: ...) */
+	a[0] = 1;
+	((char *) a)[130] = 1;
+	r = syscall(SYS_bpf, 5, a, 136);
+	EXPECT("bpf(BPF_PROG_LOAD, {prog_type=BPF_PROG_TYPE_SOCKET_FILTER, insn_cnt=3134983661, insns=NULL, "
+	       "license=NULL, log_level=24, log_size=3141592653, log_buf=NULL, kern_version=KERNEL_VERSION(51966, 240, 13)"
+	       LOAD_TAIL ", ...}, 136) = %s", rc(r));
+	/* a short attr at the end of memory: the rest as zeros */
+	uint32_t *s = (uint32_t *) (end - 4);
+	*s = 1;
+	r = syscall(SYS_bpf, 5, s, 4);
+	EXPECT("bpf(BPF_PROG_LOAD, {prog_type=BPF_PROG_TYPE_SOCKET_FILTER, insn_cnt=0, insns=NULL, license=NULL}, 4) = %s",
+	       rc(r));
+	/* memory that ends before the size: the address */
+	r = syscall(SYS_bpf, 5, s, 8);
+	EXPECT("bpf(BPF_PROG_LOAD, %p, 8) = %s", (void *) s, rc(r));
+	return 0;
+}

@@ -1,9 +1,12 @@
 /* Family decoders of issue 13 (third round): bpf's attr by command
  * (BPF_PROG_LOAD's fields as far as the size reaches, KERNEL_VERSION(),
- * the bytes past the struct strace knows, an attr that cannot be read). */
+ * the bytes past the struct strace knows, an attr that cannot be read);
+ * adjtimex/clock_adjtime's timex at exit and the clock state returned. */
 #include "common.h"
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/timex.h>
+#include <time.h>
 
 static const char *rc(long r) {
 	static char b[256];
@@ -56,5 +59,28 @@ int main(int argc, char **argv) {
 	/* memory that ends before the size: the address */
 	r = syscall(SYS_bpf, 5, s, 8);
 	EXPECT("bpf(BPF_PROG_LOAD, %p, 8) = %s", (void *) s, rc(r));
+
+	/* timex: read at exit; the state by name */
+	struct timex *t = (struct timex *) (end - sizeof(struct timex));
+	memset(t, 0, sizeof *t);
+	r = syscall(SYS_adjtimex, t);
+	static const char *const states[] = {"TIME_OK", "TIME_INS", "TIME_DEL", "TIME_OOP", "TIME_WAIT", "TIME_ERROR"};
+	char st[64] = "";
+	if (t->status == STA_UNSYNC) strcpy(st, "STA_UNSYNC");
+	else snprintf(st, sizeof st, "%#x", t->status);  /* not expected here: no line would match */
+	if (r >= 0 && r <= 5)
+		EXPECT("adjtimex({modes=0, offset=%ld, freq=%ld, maxerror=%ld, esterror=%ld, status=%s, constant=%ld, "
+		       "precision=%ld, tolerance=%ld, time={tv_sec=%ld, tv_usec=%ld}, tick=%ld, ppsfreq=%ld, jitter=%ld, "
+		       "shift=%d, stabil=%ld, jitcnt=%ld, calcnt=%ld, errcnt=%ld, stbcnt=%ld, tai=%d}) = %ld (%s)",
+		       t->offset, t->freq, t->maxerror, t->esterror, st, t->constant, t->precision, t->tolerance,
+		       t->time.tv_sec, t->time.tv_usec, t->tick, t->ppsfreq, t->jitter, t->shift, t->stabil, t->jitcnt,
+		       t->calcnt, t->errcnt, t->stbcnt, t->tai, r, states[r]);
+	/* a struct that ends past memory: the address */
+	r = syscall(SYS_clock_adjtime, CLOCK_REALTIME, end - 8);
+	EXPECT("clock_adjtime(CLOCK_REALTIME, %p) = %s", (void *) (end - 8), rc(r));
+	/* modes the kernel refuses: the address (the call failed) */
+	t->modes = 0x8000;
+	r = syscall(SYS_clock_adjtime, G | 77, t);
+	EXPECT("clock_adjtime(0x4d /* CLOCK_??? */, %p) = %s", (void *) t, rc(r));
 	return 0;
 }

@@ -1,11 +1,13 @@
 /* Family decoders of issue 13 (third round): bpf's attr by command
  * (BPF_PROG_LOAD's fields as far as the size reaches, KERNEL_VERSION(),
  * the bytes past the struct strace knows, an attr that cannot be read);
- * adjtimex/clock_adjtime's timex at exit and the clock state returned. */
+ * adjtimex/clock_adjtime's timex at exit and the clock state returned;
+ * io_uring_setup's params (what it reads, and what it fills on success). */
 #include "common.h"
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/timex.h>
+#include <linux/io_uring.h>
 #include <time.h>
 
 static const char *rc(long r) {
@@ -82,5 +84,38 @@ int main(int argc, char **argv) {
 	t->modes = 0x8000;
 	r = syscall(SYS_clock_adjtime, G | 77, t);
 	EXPECT("clock_adjtime(0x4d /* CLOCK_??? */, %p) = %s", (void *) t, rc(r));
+
+	/* io_uring_setup: flags it does not know, reserved words */
+	struct io_uring_params *up = (struct io_uring_params *) (end - sizeof(*up));
+	memset(up, 0, sizeof *up);
+	up->flags = 0xfffff001;
+	up->sq_thread_cpu = 0x8f8e8d8c;
+	up->sq_thread_idle = 7;
+	up->resv[1] = 0xa3;
+	r = syscall(SYS_io_uring_setup, G | 1, up);
+	EXPECT("io_uring_setup(1, {flags=IORING_SETUP_IOPOLL|0xfffff000, sq_thread_cpu=0x8f8e8d8c, sq_thread_idle=7, "
+	       "resv=[0, 0xa3, 0]}) = %s", rc(r));
+	/* success: the sizes, features and ring offsets it filled in */
+	memset(up, 0, sizeof *up);
+	r = syscall(SYS_io_uring_setup, 2, up);
+	if (r >= 0) {
+		char feat[512] = "";
+		static const char *const fn[] = {"SINGLE_MMAP", "NODROP", "SUBMIT_STABLE", "RW_CUR_POS", "CUR_PERSONALITY",
+			"FAST_POLL", "POLL_32BITS", "SQPOLL_NONFIXED", "EXT_ARG", "NATIVE_WORKERS", "RSRC_TAGS", "CQE_SKIP",
+			"LINKED_FILE"};
+		for (int k = 0; k < 13; k++)
+			if (up->features & (1u << k))
+				snprintf(feat + strlen(feat), sizeof feat - strlen(feat), "%sIORING_FEAT_%s", *feat ? "|" : "", fn[k]);
+		if (up->features >> 13)
+			snprintf(feat + strlen(feat), sizeof feat - strlen(feat), "%s%#x", *feat ? "|" : "", up->features & ~0x1fffu);
+		EXPECT("io_uring_setup(2, {flags=0, sq_thread_cpu=0, sq_thread_idle=0, sq_entries=%u, cq_entries=%u, features=%s, "
+		       "sq_off={head=%u, tail=%u, ring_mask=%u, ring_entries=%u, flags=%u, dropped=%u, array=%u}, "
+		       "cq_off={head=%u, tail=%u, ring_mask=%u, ring_entries=%u, overflow=%u, cqes=%u, flags=%u}}) = %ld",
+		       up->sq_entries, up->cq_entries, feat, up->sq_off.head, up->sq_off.tail, up->sq_off.ring_mask,
+		       up->sq_off.ring_entries, up->sq_off.flags, up->sq_off.dropped, up->sq_off.array, up->cq_off.head,
+		       up->cq_off.tail, up->cq_off.ring_mask, up->cq_off.ring_entries, up->cq_off.overflow, up->cq_off.cqes,
+		       up->cq_off.flags, r);
+		close(r);
+	}
 	return 0;
 }

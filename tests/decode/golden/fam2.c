@@ -2,7 +2,8 @@
  * (BPF_PROG_LOAD's fields as far as the size reaches, KERNEL_VERSION(),
  * the bytes past the struct strace knows, an attr that cannot be read);
  * adjtimex/clock_adjtime's timex at exit and the clock state returned;
- * io_uring_setup's params (what it reads, and what it fills on success). */
+ * io_uring_setup's params (what it reads, and what it fills on success);
+ * pidfd_send_signal's siginfo (an unknown si_errno unsigned, uid -1). */
 #include "common.h"
 #include <stdint.h>
 #include <sys/mman.h>
@@ -117,5 +118,15 @@ int main(int argc, char **argv) {
 		       up->cq_off.flags, r);
 		close(r);
 	}
+
+	/* pidfd_send_signal: the siginfo it would send */
+	siginfo_t *si = (siginfo_t *) (end - sizeof(siginfo_t));
+	memset(si, -1, sizeof *si);
+	si->si_signo = SIGUSR1;
+	si->si_code = SI_QUEUE;
+	si->si_pid = getpid();
+	r = syscall(SYS_pidfd_send_signal, G | 0xffffffffUL, G | SIGUSR2, si, G | 0xffffffffUL);
+	EXPECT("pidfd_send_signal(-1, SIGUSR2, {si_signo=SIGUSR1, si_code=SI_QUEUE, si_errno=4294967295, si_pid=%d, "
+	       "si_uid=-1, si_int=-1, si_ptr=0xffffffffffffffff}, 0xffffffff) = %s", getpid(), rc(r));
 	return 0;
 }

@@ -3,10 +3,12 @@
  * the bytes past the struct strace knows, an attr that cannot be read);
  * adjtimex/clock_adjtime's timex at exit and the clock state returned;
  * io_uring_setup's params (what it reads, and what it fills on success);
- * pidfd_send_signal's siginfo (an unknown si_errno unsigned, uid -1). */
+ * pidfd_send_signal's siginfo (an unknown si_errno unsigned, uid -1);
+ * ptrace's arguments by request. */
 #include "common.h"
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/timex.h>
 #include <linux/io_uring.h>
 #include <time.h>
@@ -15,7 +17,7 @@ static const char *rc(long r) {
 	static char b[256];
 	if (r >= 0) { snprintf(b, sizeof b, "%ld", r); return b; }
 	const char *n = errno == E2BIG ? "E2BIG" : errno == EINVAL ? "EINVAL" : errno == EPERM ? "EPERM"
-		: errno == EFAULT ? "EFAULT" : errno == EACCES ? "EACCES" : "E???";
+		: errno == EFAULT ? "EFAULT" : errno == EACCES ? "EACCES" : errno == EBADF ? "EBADF" : errno == ESRCH ? "ESRCH" : "E???";
 	snprintf(b, sizeof b, "-1 %s (%s)", n, strerror(errno));
 	return b;
 }
@@ -128,5 +130,19 @@ int main(int argc, char **argv) {
 	r = syscall(SYS_pidfd_send_signal, G | 0xffffffffUL, G | SIGUSR2, si, G | 0xffffffffUL);
 	EXPECT("pidfd_send_signal(-1, SIGUSR2, {si_signo=SIGUSR1, si_code=SI_QUEUE, si_errno=4294967295, si_pid=%d, "
 	       "si_uid=-1, si_int=-1, si_ptr=0xffffffffffffffff}, 0xffffffff) = %s", getpid(), rc(r));
+
+	/* ptrace: the arguments each request has */
+	r = syscall(SYS_ptrace, PTRACE_ATTACH, 0x7ffffff0, 1, 2);
+	EXPECT("ptrace(PTRACE_ATTACH, 2147483632) = %s", rc(r));
+	r = syscall(SYS_ptrace, PTRACE_SETOPTIONS, 0x7ffffff0, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | 0x800);
+	EXPECT("ptrace(PTRACE_SETOPTIONS, 2147483632, NULL, PTRACE_O_TRACESYSGOOD|PTRACE_O_EXITKILL|0x800) = %s", rc(r));
+	r = syscall(SYS_ptrace, PTRACE_SYSCALL, 0x7ffffff0, 0, SIGUSR1);
+	EXPECT("ptrace(PTRACE_SYSCALL, 2147483632, NULL, SIGUSR1) = %s", rc(r));
+	unsigned long *mask = (unsigned long *) (end - 8);
+	*mask = 1UL << (SIGUSR1 - 1);
+	r = syscall(SYS_ptrace, PTRACE_SETSIGMASK, 0x7ffffff0, 8, mask);
+	EXPECT("ptrace(PTRACE_SETSIGMASK, 2147483632, 8, [USR1]) = %s", rc(r));
+	r = syscall(SYS_ptrace, 0x420e /* PTRACE_GET_SYSCALL_INFO */, 0x7ffffff0, 0, NULL);
+	EXPECT("ptrace(PTRACE_GET_SYSCALL_INFO, 2147483632, 0, NULL) = %s", rc(r));
 	return 0;
 }

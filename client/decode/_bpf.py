@@ -24,8 +24,7 @@ from ._netlink_msgs import _ifindex
 BPF_PROG_LOAD = 5
 PAGE = 4096
 
-# (field group start offsets, the struct's size): strace's
-# BPF_PROG_LOAD_struct, the layout of include/uapi/linux/bpf.h
+# the size of strace's BPF_PROG_LOAD_struct (include/uapi/linux/bpf.h's layout)
 _PROG_LOAD_SIZE = 128
 
 
@@ -48,46 +47,34 @@ def _kernel_version(c: C, v: int) -> str:
 
 
 def _prog_load(c: C, b: bytes, n: int) -> list[str]:
-    """The fields of BPF_PROG_LOAD's attr that `n` bytes reach (b zero-padded)."""
+    """The fields of BPF_PROG_LOAD's attr that `n` bytes reach (b zero-padded):
+    each group starts at an offset a later kernel added it at."""
     (ptype, cnt, insns, lic, log_level, log_size, log_buf, kver, pflags) = struct.unpack_from("<IIQQIIQII", b)
-    p = [f"prog_type={c.fs('bpf_prog_types').xval(ptype, c.style)}", f"insn_cnt={cnt}",
-         f"insns={_addr(insns)}", f"license={_addr(lic)}"]
-    if n <= 24:
-        return p
-    p += [f"log_level={log_level}", f"log_size={log_size}", f"log_buf={_addr(log_buf)}"]
-    if n <= 40:
-        return p
-    p.append(f"kern_version={_kernel_version(c, kver)}")
-    if n <= 44:
-        return p
-    p.append(f"prog_flags={c.fs('bpf_prog_flags').flags(pflags, c.style)}")
-    if n <= 48:
-        return p
-    name = b[48:48 + min(16, n - 48)]
-    end = name.find(b"\0")
-    p.append(f"prog_name={quote(name[:end]) if end >= 0 else quote(name) + '...'}")
-    if n <= 64:
-        return p
     ifindex, attach, btf_fd, fi_rec, fi, fi_cnt, li_rec, li, li_cnt, btf_id, prog_fd, fd_array = \
         struct.unpack_from("<IIIIQIIQIIIxxxxQ", b, 64)
-    p.append(f"prog_ifindex={_ifindex(ifindex, c.style)}")
-    if n <= 68:
-        return p
-    p.append(f"expected_attach_type={c.fs('bpf_attach_type').xval(attach, c.style)}")
-    if n <= 72:
-        return p
-    p += [f"prog_btf_fd={_fd(c, btf_fd)}", f"func_info_rec_size={fi_rec}", f"func_info={_addr(fi)}",
-          f"func_info_cnt={fi_cnt}", f"line_info_rec_size={li_rec}", f"line_info={_addr(li)}",
-          f"line_info_cnt={li_cnt}"]
-    if n <= 108:
-        return p
-    p.append(f"attach_btf_id={btf_id}")
-    if n <= 112:
-        return p
-    p.append(f"attach_prog_fd={_fd(c, prog_fd)}")
-    if n <= 120:
-        return p
-    p.append(f"fd_array={_addr(fd_array)}")
+    name = b[48:48 + max(0, min(16, n - 48))]
+    end = name.find(b"\0")
+    groups = (
+        (0, lambda: [f"prog_type={c.fs('bpf_prog_types').xval(ptype, c.style)}", f"insn_cnt={cnt}",
+                     f"insns={_addr(insns)}", f"license={_addr(lic)}"]),
+        (24, lambda: [f"log_level={log_level}", f"log_size={log_size}", f"log_buf={_addr(log_buf)}"]),
+        (40, lambda: [f"kern_version={_kernel_version(c, kver)}"]),
+        (44, lambda: [f"prog_flags={c.fs('bpf_prog_flags').flags(pflags, c.style)}"]),
+        (48, lambda: [f"prog_name={quote(name[:end]) if end >= 0 else quote(name) + '...'}"]),
+        (64, lambda: [f"prog_ifindex={_ifindex(ifindex, c.style)}"]),
+        (68, lambda: [f"expected_attach_type={c.fs('bpf_attach_type').xval(attach, c.style)}"]),
+        (72, lambda: [f"prog_btf_fd={_fd(c, btf_fd)}", f"func_info_rec_size={fi_rec}", f"func_info={_addr(fi)}",
+                      f"func_info_cnt={fi_cnt}", f"line_info_rec_size={li_rec}", f"line_info={_addr(li)}",
+                      f"line_info_cnt={li_cnt}"]),
+        (108, lambda: [f"attach_btf_id={btf_id}"]),
+        (112, lambda: [f"attach_prog_fd={_fd(c, prog_fd)}"]),
+        (120, lambda: [f"fd_array={_addr(fd_array)}"]),
+    )
+    p: list[str] = []
+    for off, fields in groups:
+        if off and n <= off:
+            break
+        p += fields()
     return p
 
 

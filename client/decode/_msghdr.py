@@ -5,13 +5,15 @@ from the MSGHDR fetch op's [hdr, name, iov, control] (base/_wire.py)."""
 from __future__ import annotations
 
 import functools
+import socket
 import struct
 
 from tracerd._wire import Pers
 
 from . import _table
 from ._core import C, kind
-from ._fmt import hexa
+from ._fmt import hexa, quote
+from ._netlink_msgs import _ifindex
 from ._sockaddr import sockaddr_text
 
 # struct msghdr: (name, namelen, iov, iovlen, control, controllen, flags),
@@ -36,27 +38,54 @@ _CMSG32 = struct.Struct("<Iii")
 
 SOL_IP, SOL_SOCKET = 0, 1
 SCM_RIGHTS, SCM_CREDENTIALS = 1, 2
-# cmsg types per level: name and how the data prints ("fds", "ucred", "int")
+# cmsg types per level, as strace 6.1's scmvals and ip_cmsg_types: name, how
+# the data prints, and the least data it prints at all (less: no cmsg_data)
 _CMSG_TYPES = {
-    SOL_SOCKET: ("SCM_???", {SCM_RIGHTS: ("SCM_RIGHTS", "fds"), SCM_CREDENTIALS: ("SCM_CREDENTIALS", "ucred"),
-                             3: ("SCM_SECURITY", None), 4: ("SCM_PIDFD", "fds"), 29: ("SO_TIMESTAMP_OLD", None),
-                             35: ("SO_TIMESTAMPNS_OLD", None), 37: ("SO_TIMESTAMPING_OLD", None)}),
+    SOL_SOCKET: ("SCM_???", {SCM_RIGHTS: ("SCM_RIGHTS", "fds", 4), SCM_CREDENTIALS: ("SCM_CREDENTIALS", "ucred", 12),
+                             3: ("SCM_SECURITY", "str", 1), 41: ("SO_WIFI_STATUS", None, 0),
+                             61: ("SO_TXTIME", None, 0), 29: ("SO_TIMESTAMP_OLD", None, 0),
+                             35: ("SO_TIMESTAMPNS_OLD", None, 0), 37: ("SO_TIMESTAMPING_OLD", None, 0),
+                             63: ("SO_TIMESTAMP_NEW", None, 0), 64: ("SO_TIMESTAMPNS_NEW", None, 0),
+                             65: ("SO_TIMESTAMPING_NEW", None, 0), 0x36: ("SCM_TIMESTAMPING_OPT_STATS", None, 0),
+                             0x3a: ("SCM_TIMESTAMPING_PKTINFO", None, 0)}),
     # include/uapi/linux/in.h
-    SOL_IP: ("IP_???", {1: ("IP_TOS", "int"), 2: ("IP_TTL", "int"), 4: ("IP_OPTIONS", None), 7: ("IP_RETOPTS", None),
-                        8: ("IP_PKTINFO", None), 11: ("IP_RECVERR", None), 20: ("IP_ORIGDSTADDR", None)}),
+    SOL_IP: ("IP_???", {1: ("IP_TOS", "xint8", 1), 2: ("IP_TTL", "uint", 4), 6: ("IP_RECVOPTS", "xint8", 1),
+                        7: ("IP_RETOPTS", "xint8", 1), 8: ("IP_PKTINFO", "pktinfo", 12), 11: ("IP_RECVERR", None, 0),
+                        20: ("IP_ORIGDSTADDR", "sockaddr", 16), 23: ("IP_CHECKSUM", "uint", 4),
+                        3: ("SCM_SECURITY", "str", 1)}),
 }
+
+
+def _local_array(c: C, items: list[str]) -> str:
+    """strace's print_local_array: at most -s elements, then `...`."""
+    n = c.opts.strsize
+    if len(items) > n:
+        return "[" + ", ".join(items[:n] + ["..."]) + "]"
+    return "[" + ", ".join(items) + "]"
 
 
 def _cmsg_data(c: C, how: str | None, data: bytes) -> str | None:
     if how == "fds":
         fds = [v for (v,) in struct.iter_unpack("<i", data[: len(data) // 4 * 4])]
         fd = c.dec.fd_text if c.dec._paths else (lambda v, tid, dirfd: str(v))
-        return "[" + ", ".join(fd(v, c.tid, False) for v in fds) + "]"
-    if how == "ucred" and len(data) >= 12:
+        return _local_array(c, [fd(v, c.tid, False) for v in fds[:c.opts.strsize + 1]])
+    if how == "ucred":
         pid, uid, gid = struct.unpack_from("<iII", data)
-        return f"{{pid={pid}, uid={uid}, gid={gid}}}"
-    if how == "int" and len(data) >= 1:
-        return f"[{data[0] if len(data) < 4 else struct.unpack_from('<i', data)[0]}]"
+        ids = ["-1" if v == 0xFFFFFFFF else str(v) for v in (uid, gid)]
+        return f"{{pid={pid}, uid={ids[0]}, gid={ids[1]}}}"
+    if how == "uint":
+        return _local_array(c, [str(v) for (v,) in struct.iter_unpack("<I", data[: len(data) // 4 * 4])])
+    if how == "xint8":
+        return _local_array(c, [hexa(v) for v in data])
+    if how == "str":
+        return quote(data)
+    if how == "pktinfo":
+        idx = struct.unpack_from("<i", data)[0]
+        spec, addr = socket.inet_ntoa(data[4:8]), socket.inet_ntoa(data[8:12])
+        return (f'{{ipi_ifindex={_ifindex(idx, c.style)}, ipi_spec_dst=inet_addr("{spec}"), '
+                f'ipi_addr=inet_addr("{addr}")}}')
+    if how == "sockaddr":
+        return sockaddr_text(c, data[:128], min(len(data), 128))
     return None
 
 
@@ -74,7 +103,7 @@ def control_text(c: C, data: bytes, controllen: int, compat: bool) -> str | None
         ln, level, typ = hdr.unpack_from(data, off)
         p = [f"cmsg_len={ln}", f"cmsg_level={c.fs('sockopt_levels').xval(level & 0xFFFFFFFF)}"]
         dflt, types = _CMSG_TYPES.get(level, (None, {}))
-        name, how = types.get(typ, (None, None))
+        name, how, least = types.get(typ, (None, None, 0))
         if name:
             p.append(f"cmsg_type={name}")
         elif dflt:
@@ -84,7 +113,8 @@ def control_text(c: C, data: bytes, controllen: int, compat: bool) -> str | None
         if ln < hdr.size:
             out.append("{" + ", ".join(p) + "}")
             break
-        d = _cmsg_data(c, how, data[off + hdr.size: off + min(ln, end - off)])
+        body = data[off + hdr.size: off + min(ln, end - off)]
+        d = _cmsg_data(c, how, body) if how and len(body) >= least else None
         if d is not None:
             p.append(f"cmsg_data={d}")
         out.append("{" + ", ".join(p) + "}")

@@ -4,10 +4,13 @@
  * adjtimex/clock_adjtime's timex at exit and the clock state returned;
  * io_uring_setup's params (what it reads, and what it fills on success);
  * pidfd_send_signal's siginfo (an unknown si_errno unsigned, uid -1);
- * ptrace's arguments by request. */
+ * ptrace's arguments by request; control messages by level and type
+ * (no cmsg_data below the least the type prints, SOL_IP's arrays). */
 #include "common.h"
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <sys/ptrace.h>
 #include <sys/timex.h>
 #include <linux/io_uring.h>
@@ -144,5 +147,32 @@ int main(int argc, char **argv) {
 	EXPECT("ptrace(PTRACE_SETSIGMASK, 2147483632, 8, [USR1]) = %s", rc(r));
 	r = syscall(SYS_ptrace, 0x420e /* PTRACE_GET_SYSCALL_INFO */, 0x7ffffff0, 0, NULL);
 	EXPECT("ptrace(PTRACE_GET_SYSCALL_INFO, 2147483632, 0, NULL) = %s", rc(r));
+
+	/* control messages */
+	struct msghdr mh = {0};
+	unsigned char cbuf[48] __attribute__((aligned(8))) = {0};
+	struct cmsghdr *cm = (struct cmsghdr *) cbuf;
+	cm->cmsg_len = CMSG_LEN(0);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = CMSG_LEN(0);
+	r = syscall(SYS_sendmsg, -1, &mh, 0);
+	EXPECT("sendmsg(-1, {msg_name=NULL, msg_namelen=0, msg_iov=NULL, msg_iovlen=0, msg_control=[{cmsg_len=16, "
+	       "cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS}], msg_controllen=16, msg_flags=0}, 0) = %s", rc(r));
+	cm->cmsg_len = CMSG_LEN(4);
+	cm->cmsg_level = SOL_IP;
+	cm->cmsg_type = IP_RECVOPTS;
+	CMSG_DATA(cm)[0] = 1;
+	cm = (struct cmsghdr *) (cbuf + 24);
+	cm->cmsg_len = CMSG_LEN(4);
+	cm->cmsg_level = SOL_IP;
+	cm->cmsg_type = IP_TTL;
+	*(int *) CMSG_DATA(cm) = 64;
+	mh.msg_controllen = 48;
+	r = syscall(SYS_sendmsg, -1, &mh, 0);
+	EXPECT("sendmsg(-1, {msg_name=NULL, msg_namelen=0, msg_iov=NULL, msg_iovlen=0, msg_control=[{cmsg_len=20, "
+	       "cmsg_level=SOL_IP, cmsg_type=IP_RECVOPTS, cmsg_data=[0x1, 0, 0, 0]}, {cmsg_len=20, cmsg_level=SOL_IP, "
+	       "cmsg_type=IP_TTL, cmsg_data=[64]}], msg_controllen=48, msg_flags=0}, 0) = %s", rc(r));
 	return 0;
 }

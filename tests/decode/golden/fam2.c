@@ -5,7 +5,8 @@
  * io_uring_setup's params (what it reads, and what it fills on success);
  * pidfd_send_signal's siginfo (an unknown si_errno unsigned, uid -1);
  * ptrace's arguments by request; control messages by level and type
- * (no cmsg_data below the least the type prints, SOL_IP's arrays). */
+ * (no cmsg_data below the least the type prints, SOL_IP's arrays,
+ * timestamps, a header too short to go on: an ellipsis and the address). */
 #include "common.h"
 #include <stdint.h>
 #include <sys/mman.h>
@@ -174,5 +175,24 @@ int main(int argc, char **argv) {
 	EXPECT("sendmsg(-1, {msg_name=NULL, msg_namelen=0, msg_iov=NULL, msg_iovlen=0, msg_control=[{cmsg_len=20, "
 	       "cmsg_level=SOL_IP, cmsg_type=IP_RECVOPTS, cmsg_data=[0x1, 0, 0, 0]}, {cmsg_len=20, cmsg_level=SOL_IP, "
 	       "cmsg_type=IP_TTL, cmsg_data=[64]}], msg_controllen=48, msg_flags=0}, 0) = %s", rc(r));
+	cm = (struct cmsghdr *) cbuf;
+	cm->cmsg_len = CMSG_LEN(16);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SO_TIMESTAMPNS_OLD;
+	long long *tsv = (long long *) CMSG_DATA(cm);
+	tsv[0] = 123456789;
+	tsv[1] = 987654321;
+	mh.msg_controllen = 32;
+	r = syscall(SYS_sendmsg, -1, &mh, 0);
+	EXPECT("sendmsg(-1, {msg_name=NULL, msg_namelen=0, msg_iov=NULL, msg_iovlen=0, msg_control=[{cmsg_len=32, "
+	       "cmsg_level=SOL_SOCKET, cmsg_type=SO_TIMESTAMPNS_OLD, cmsg_data={tv_sec=123456789, tv_nsec=987654321}}], "
+	       "msg_controllen=32, msg_flags=0}, 0) = %s", rc(r));
+	cm->cmsg_len = 3;
+	cm->cmsg_type = SCM_RIGHTS;
+	mh.msg_controllen = 17;
+	r = syscall(SYS_sendmsg, -1, &mh, 0);
+	EXPECT("sendmsg(-1, {msg_name=NULL, msg_namelen=0, msg_iov=NULL, msg_iovlen=0, msg_control=[{cmsg_len=3, "
+	       "cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS}, ... /* %p */], msg_controllen=17, msg_flags=0}, 0) = %s",
+	       (void *) (cbuf + 16), rc(r));
 	return 0;
 }

@@ -69,7 +69,7 @@ def _raw6(c) -> list[str]:
 
 
 # argument kinds -e verbose= leaves undereferenced (strace prints their address)
-_DEREF_KINDS = ("struct", "strarr")
+_DEREF_KINDS = ("struct", "strarr", "msghdr", "mmsghdr")  # strace's verbose() checks (msghdr.c, mmsghdr.c)
 
 
 def _addresses_for_structs(fn, sc):

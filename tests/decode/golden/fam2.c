@@ -6,7 +6,8 @@
  * pidfd_send_signal's siginfo (an unknown si_errno unsigned, uid -1);
  * ptrace's arguments by request; control messages by level and type
  * (no cmsg_data below the least the type prints, SOL_IP's arrays,
- * timestamps, a header too short to go on: an ellipsis and the address). */
+ * timestamps, a header too short to go on: an ellipsis and the address);
+ * setsockopt's ip_mreq (a shorter length: the address). */
 #include "common.h"
 #include <stdint.h>
 #include <sys/mman.h>
@@ -194,5 +195,15 @@ int main(int argc, char **argv) {
 	EXPECT("sendmsg(-1, {msg_name=NULL, msg_namelen=0, msg_iov=NULL, msg_iovlen=0, msg_control=[{cmsg_len=3, "
 	       "cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS}, ... /* %p */], msg_controllen=17, msg_flags=0}, 0) = %s",
 	       (void *) (cbuf + 16), rc(r));
+
+	/* setsockopt's ip_mreq */
+	struct ip_mreq *mr = (struct ip_mreq *) (end - sizeof(struct ip_mreq));
+	mr->imr_multiaddr.s_addr = htonl(0xe0000003);
+	mr->imr_interface.s_addr = htonl(0x7f000001);
+	r = syscall(SYS_setsockopt, -1, SOL_IP, IP_ADD_MEMBERSHIP, mr, 8);
+	EXPECT("setsockopt(-1, SOL_IP, IP_ADD_MEMBERSHIP, {imr_multiaddr=inet_addr(\"224.0.0.3\"), "
+	       "imr_interface=inet_addr(\"127.0.0.1\")}, 8) = %s", rc(r));
+	r = syscall(SYS_setsockopt, -1, SOL_IP, IP_DROP_MEMBERSHIP, mr, 7);
+	EXPECT("setsockopt(-1, SOL_IP, IP_DROP_MEMBERSHIP, %p, 7) = %s", (void *) mr, rc(r));
 	return 0;
 }

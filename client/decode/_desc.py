@@ -209,3 +209,37 @@ def _process_vm_readv(c: C):
 @syscall("process_vm_writev")
 def _process_vm_writev(c: C):
     return [c.pid(0), c.iovec(1, c.ulong(2)), c.lu(2), _iov_addrs(c, 3, c.ulong(4)), c.lu(4), c.lu(5)]
+
+
+def _uring_offsets(v: tuple, names: tuple) -> str:
+    """io_sqring_offsets/io_cqring_offsets: seven offsets, the reserved
+    words only when set."""
+    p = [f"{n}={x}" for n, x in zip(names, v)]
+    p += [f"{n}={hexa(x)}" for n, x in (("resv1", v[7]), ("resv2", v[8])) if x]
+    return "{" + ", ".join(p) + "}"
+
+
+@syscall("io_uring_setup", entry=1)
+def _io_uring_setup(c: C):
+    """The params the call reads at entry (flags, the SQ thread's cpu and
+    idle time, wq_fd under IORING_SETUP_ATTACH_WQ, resv when nonzero) and,
+    when it succeeded, what it filled in (sizes, features, ring offsets)."""
+    v = c.m(1, 0)
+    if not c.ulong(1) or not isinstance(v, (bytes, bytearray)) or len(v) < 120:
+        return [str(c.uint(0)), c.ptr(1)]
+    _, _, flags, cpu, idle, _, wq, *resv = struct.unpack_from("<IIIIIIi3I", v)
+    p = [f"flags={c.fs('uring_setup_flags').flags(flags, c.style)}", f"sq_thread_cpu={hexa(cpu)}",
+         f"sq_thread_idle={idle}"]
+    if flags & 0x20:  # IORING_SETUP_ATTACH_WQ
+        p.append(f"wq_fd={c.dec.fd_text(wq, c.tid) if c.dec._anyfd and wq >= 0 else wq}")
+    if any(resv):
+        p.append("resv=[" + ", ".join(hexa(x) for x in resv) + "]")
+    e = c.m(1, 1)
+    if c.ok and isinstance(e, (bytes, bytearray)) and len(e) >= 120:
+        sq, cq, _, _, _, feat = struct.unpack_from("<6I", e)
+        p += [f"sq_entries={sq}", f"cq_entries={cq}", f"features={c.fs('uring_setup_features').flags(feat, c.style)}",
+              "sq_off=" + _uring_offsets(struct.unpack_from("<8IQ", e, 40),
+                                         ("head", "tail", "ring_mask", "ring_entries", "flags", "dropped", "array")),
+              "cq_off=" + _uring_offsets(struct.unpack_from("<8IQ", e, 80),
+                                         ("head", "tail", "ring_mask", "ring_entries", "overflow", "cqes", "flags"))]
+    return [str(c.uint(0)), "{" + ", ".join(p) + "}"]

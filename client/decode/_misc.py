@@ -1,5 +1,5 @@
 """System calls: uname, sysinfo, getrandom, futex, rusage, CPU affinity,
-seccomp, ptrace, mount, membarrier."""
+seccomp, mount, membarrier."""
 
 from __future__ import annotations
 
@@ -153,11 +153,6 @@ def _seccomp(c: C):
         n, r, d = struct.unpack_from("<3H", b)
         arg = f"{{seccomp_notif={n}, seccomp_notif_resp={r}, seccomp_data={d}}}"
     return [c.xval(0, "seccomp_ops"), flags, arg]
-
-
-@syscall("ptrace")
-def _ptrace(c: C):
-    return [c.fs("ptrace_cmds").xval(c.ulong(0), c.style), c.d(1), c.ptr(2), c.ptr(3)]
 
 
 @syscall("membarrier")

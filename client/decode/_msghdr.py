@@ -5,13 +5,15 @@ from the MSGHDR fetch op's [hdr, name, iov, control] (base/_wire.py)."""
 from __future__ import annotations
 
 import functools
+import socket
 import struct
 
 from tracerd._wire import Pers
 
 from . import _table
 from ._core import C, kind
-from ._fmt import hexa
+from ._fmt import hexa, quote
+from ._netlink_msgs import _ifindex
 from ._sockaddr import sockaddr_text
 
 # struct msghdr: (name, namelen, iov, iovlen, control, controllen, flags),
@@ -36,60 +38,116 @@ _CMSG32 = struct.Struct("<Iii")
 
 SOL_IP, SOL_SOCKET = 0, 1
 SCM_RIGHTS, SCM_CREDENTIALS = 1, 2
-# cmsg types per level: name and how the data prints ("fds", "ucred", "int")
+# cmsg types per level, as strace 6.1's scmvals and ip_cmsg_types: name, how
+# the data prints, and the least data it prints at all (less: no cmsg_data)
 _CMSG_TYPES = {
-    SOL_SOCKET: ("SCM_???", {SCM_RIGHTS: ("SCM_RIGHTS", "fds"), SCM_CREDENTIALS: ("SCM_CREDENTIALS", "ucred"),
-                             3: ("SCM_SECURITY", None), 4: ("SCM_PIDFD", "fds"), 29: ("SO_TIMESTAMP_OLD", None),
-                             35: ("SO_TIMESTAMPNS_OLD", None), 37: ("SO_TIMESTAMPING_OLD", None)}),
+    SOL_SOCKET: ("SCM_???", {SCM_RIGHTS: ("SCM_RIGHTS", "fds", 4), SCM_CREDENTIALS: ("SCM_CREDENTIALS", "ucred", 12),
+                             3: ("SCM_SECURITY", "str", 1), 41: ("SO_WIFI_STATUS", None, 0),
+                             61: ("SO_TXTIME", None, 0), 29: ("SO_TIMESTAMP_OLD", "timeval", 1),
+                             35: ("SO_TIMESTAMPNS_OLD", "timespec", 1), 37: ("SO_TIMESTAMPING_OLD", "timespec3", 1),
+                             63: ("SO_TIMESTAMP_NEW", "timeval", 1), 64: ("SO_TIMESTAMPNS_NEW", "timespec", 1),
+                             65: ("SO_TIMESTAMPING_NEW", "timespec3", 1), 0x36: ("SCM_TIMESTAMPING_OPT_STATS", None, 0),
+                             0x3a: ("SCM_TIMESTAMPING_PKTINFO", None, 0)}),
     # include/uapi/linux/in.h
-    SOL_IP: ("IP_???", {1: ("IP_TOS", "int"), 2: ("IP_TTL", "int"), 4: ("IP_OPTIONS", None), 7: ("IP_RETOPTS", None),
-                        8: ("IP_PKTINFO", None), 11: ("IP_RECVERR", None), 20: ("IP_ORIGDSTADDR", None)}),
+    SOL_IP: ("IP_???", {1: ("IP_TOS", "xint8", 1), 2: ("IP_TTL", "uint", 4), 6: ("IP_RECVOPTS", "xint8", 1),
+                        7: ("IP_RETOPTS", "xint8", 1), 8: ("IP_PKTINFO", "pktinfo", 12), 11: ("IP_RECVERR", "sock_ee", 32),
+                        20: ("IP_ORIGDSTADDR", "sockaddr", 16), 23: ("IP_CHECKSUM", "uint", 4),
+                        3: ("SCM_SECURITY", "str", 1)}),
 }
+
+
+def _local_array(c: C, items: list[str]) -> str:
+    """strace's print_local_array: at most -s elements, then `...`."""
+    n = c.opts.strsize
+    if len(items) > n:
+        return "[" + ", ".join(items[:n] + ["..."]) + "]"
+    return "[" + ", ".join(items) + "]"
 
 
 def _cmsg_data(c: C, how: str | None, data: bytes) -> str | None:
     if how == "fds":
         fds = [v for (v,) in struct.iter_unpack("<i", data[: len(data) // 4 * 4])]
         fd = c.dec.fd_text if c.dec._paths else (lambda v, tid, dirfd: str(v))
-        return "[" + ", ".join(fd(v, c.tid, False) for v in fds) + "]"
-    if how == "ucred" and len(data) >= 12:
+        return _local_array(c, [fd(v, c.tid, False) for v in fds[:c.opts.strsize + 1]])
+    if how == "ucred":
         pid, uid, gid = struct.unpack_from("<iII", data)
-        return f"{{pid={pid}, uid={uid}, gid={gid}}}"
-    if how == "int" and len(data) >= 1:
-        return f"[{data[0] if len(data) < 4 else struct.unpack_from('<i', data)[0]}]"
+        ids = ["-1" if v == 0xFFFFFFFF else str(v) for v in (uid, gid)]
+        return f"{{pid={pid}, uid={ids[0]}, gid={ids[1]}}}"
+    if how == "uint":
+        return _local_array(c, [str(v) for (v,) in struct.iter_unpack("<I", data[: len(data) // 4 * 4])])
+    if how == "xint8":
+        return _local_array(c, [hexa(v) for v in data])
+    if how == "str":
+        return quote(data)
+    if how in ("timeval", "timespec", "timespec3"):  # (64-bit seconds and fraction) x 1 or 3, else ???
+        n = 3 if how == "timespec3" else 1
+        if len(data) != 16 * n:
+            return "???"
+        frac = "tv_usec" if how == "timeval" else "tv_nsec"
+        ts = [f"{{tv_sec={sec}, {frac}={fr}}}" for sec, fr in struct.iter_unpack("<qq", data)]
+        return ts[0] if n == 1 else "[" + ", ".join(ts) + "]"
+    if how == "sock_ee":  # struct sock_extended_err and the offender's address
+        errno_, origin, typ, code, info, edata = struct.unpack_from("<IBBBxII", data)
+        return (f"{{ee_errno={errno_}, ee_origin={origin}, ee_type={typ}, ee_code={code}, ee_info={info}, "
+                f"ee_data={edata}, offender={sockaddr_text(c, data[16:32], 16)}}}")
+    if how == "pktinfo":
+        idx = struct.unpack_from("<i", data)[0]
+        spec, addr = socket.inet_ntoa(data[4:8]), socket.inet_ntoa(data[8:12])
+        return (f'{{ipi_ifindex={_ifindex(idx, c.style)}, ipi_spec_dst=inet_addr("{spec}"), '
+                f'ipi_addr=inet_addr("{addr}")}}')
+    if how == "sockaddr":
+        return sockaddr_text(c, data[:128], min(len(data), 128))
     return None
 
 
-def control_text(c: C, data: bytes, controllen: int, compat: bool) -> str | None:
-    """The control messages, or None when not even one header fits (then
-    strace prints the address)."""
+# what the C loop reads of msg_control at most (native/tracer.h's TR_MSG_CONTROL_MAX)
+_CONTROL_MAX = 1024
+
+
+def control_text(c: C, data: bytes, controllen: int, compat: bool, addr: int = 0) -> str | None:
+    """The control messages as strace's decode_msg_control walks them, or
+    None (strace prints the address) when the control cannot be read whole
+    (as far as the fetch reads it) or holds not even one header. A header
+    whose length is below a header's ends the walk (`... /* ADDR */` when
+    bytes are left), one that reaches the end of what was read ends it too
+    (`...` when the control is longer than that)."""
     hdr = _CMSG32 if compat else _CMSG64
     align = 4 if compat else 8
-    if min(len(data), controllen) < hdr.size:
+    control_len = min(controllen, _CONTROL_MAX)
+    if control_len < hdr.size or len(data) < control_len:
         return None
     out = []
     off = 0
-    end = min(len(data), controllen)
-    while off + hdr.size <= end:
+    left = control_len
+    while left >= hdr.size:
         ln, level, typ = hdr.unpack_from(data, off)
         p = [f"cmsg_len={ln}", f"cmsg_level={c.fs('sockopt_levels').xval(level & 0xFFFFFFFF)}"]
         dflt, types = _CMSG_TYPES.get(level, (None, {}))
-        name, how = types.get(typ, (None, None))
+        name, how, least = types.get(typ, (None, None, 0))
         if name:
             p.append(f"cmsg_type={name}")
         elif dflt:
             p.append(f"cmsg_type={hexa(typ & 0xFFFFFFFF)} /* {dflt} */")
         else:
             p.append(f"cmsg_type={hexa(typ & 0xFFFFFFFF)}")
-        if ln < hdr.size:
-            out.append("{" + ", ".join(p) + "}")
-            break
-        d = _cmsg_data(c, how, data[off + hdr.size: off + min(ln, end - off)])
+        n = min(ln, left)
+        body = data[off + hdr.size: off + n] if n > hdr.size else b""
+        d = _cmsg_data(c, how, body) if how and len(body) >= least else None
         if d is not None:
             p.append(f"cmsg_data={d}")
         out.append("{" + ", ".join(p) + "}")
-        off += (ln + align - 1) // align * align
-    if end < controllen and off < controllen:
+        if n < hdr.size:
+            left -= hdr.size
+            break
+        step = (ln + align - 1) // align * align
+        if step >= left:
+            left = 0
+            break
+        off += step
+        left -= step
+    if left:
+        out.append(f"... /* {hexa(addr + control_len - left)} */")
+    elif control_len < controllen:
         out.append("...")
     return "[" + ", ".join(out) + "]"
 
@@ -157,7 +215,7 @@ def _value_text(c: C, v, before, total: int | None) -> str | None:
         iv = hexa(iov)
     p = [f"msg_name={nm}", f"msg_namelen={nl}", f"msg_iov={iv}", f"msg_iovlen={iovlen}"]
     if ctllen:
-        ct = control_text(c, bytes(ctl_v), ctllen, compat) if ctl and isinstance(ctl_v, (bytes, bytearray)) else None
+        ct = control_text(c, bytes(ctl_v), ctllen, compat, ctl) if ctl and isinstance(ctl_v, (bytes, bytearray)) else None
         p.append(f"msg_control={ct if ct is not None else (hexa(ctl) if ctl else 'NULL')}")
     p += [f"msg_controllen={ctllen}", f"msg_flags={c.fs('msg_flags').flags(flags & 0xFFFFFFFF)}"]
     return "{" + ", ".join(p) + "}"

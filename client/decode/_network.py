@@ -11,6 +11,7 @@ from . import _netlink
 from ._core import C, styled, syscall
 from ._fmt import hexa, quote, quote_buf
 from ._msghdr import mmsghdr_text
+from ._netlink_msgs import _ifindex
 from ._sockaddr import _sockaddr_in, _sockaddr_out
 
 
@@ -163,11 +164,27 @@ def _setopt_value(c: C, lvl: int, opt: int, ln: int) -> str:
         return f"[{struct.unpack_from('<i', b)[0]}]" if ln >= 4 and len(b) >= 4 else c.ptr(3)
     if lvl == 255 and opt == 1:  # ICMP_FILTER: the ICMP types as a bit set
         return _icmp_filter(c, b, ln)
+    if (lvl == 0 and opt in (35, 36)) or (lvl == 41 and opt in (20, 21, 27, 28)):
+        return _mreq(c, b, ln, lvl == 41)
     if ln == 4:
         return f"[{struct.unpack_from('<i', b)[0]}]" if len(b) >= 4 else c.ptr(3)
     if ln < 0 or len(b) < min(ln, c.opts.strsize):
         return c.ptr(3)
     return quote_buf(b, ln, c.opts.strsize, c.opts.xflag)
+
+
+def _mreq(c: C, b: bytes, ln: int, v6: bool) -> str:
+    """ip_mreq (IP_ADD/DROP_MEMBERSHIP) or ipv6_mreq (IPV6_ADD/DROP_MEMBERSHIP,
+    IPV6_JOIN/LEAVE_ANYCAST): a length below the struct's prints the address."""
+    size = 20 if v6 else 8
+    if ln < size or len(b) < size:
+        return c.ptr(3)
+    if v6:
+        addr = socket.inet_ntop(socket.AF_INET6, b[:16])
+        return (f'{{inet_pton(AF_INET6, "{addr}", &ipv6mr_multiaddr), '
+                f'ipv6mr_interface={_ifindex(struct.unpack_from("<i", b, 16)[0], c.style)}}}')
+    return (f'{{imr_multiaddr=inet_addr("{socket.inet_ntoa(b[:4])}"), '
+            f'imr_interface=inet_addr("{socket.inet_ntoa(b[4:8])}")}}')
 
 
 # SOL_SOCKET options strace prints as an int (shorter: the bytes in hex)

@@ -192,7 +192,7 @@ def _wait4(c: C):
 
 @syscall("pidfd_send_signal")
 def _pidfd_send_signal(c: C):
-    return [c.fd(0), c.sig(1), c.ptr(2), c.u(3)]
+    return [c.fd(0), c.sig(1), c.struct(2, "siginfo", 0), c.x(3)]
 
 
 

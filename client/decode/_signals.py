@@ -51,14 +51,19 @@ def siginfo_body(signo: int, info: bytes, style: str = "abbrev") -> str:
     parts = [f"si_signo={sigtext(si_signo, style)}"]
     cname = code_name(sig, code)
     parts.append(f"si_code={styled(hexa(code) if code >= 0 else str(code), cname if cname != str(code) else None, style)}")
-    if si_errno:
-        parts.append(f"si_errno={errno_name(si_errno)}")
+    if si_errno:  # by name when it is an errno, else unsigned (strace's PRINT_FIELD_ERR_U)
+        name = errno_name(si_errno)
+        parts.append(f"si_errno={si_errno & 0xFFFFFFFF if name.startswith('errno ') else name}")
     pid, uid = struct.unpack_from("<iI", info, 16)
-    if code <= 0 and code != -2:  # sent by a process: SI_USER, SI_TKILL, SI_QUEUE, ...
+    uid = "-1" if uid == 0xFFFFFFFF else uid  # a uid_t: (uid_t)-1 prints -1
+    if code == -5:  # SI_SIGIO
+        band, fd = struct.unpack_from("<qi", info, 16)
+        parts += [f"si_band={band}", f"si_fd={fd}"]
+    elif code <= 0 and code != -2:  # sent by a process: SI_USER, SI_TKILL, SI_QUEUE, ...
         parts += [f"si_pid={pid}", f"si_uid={uid}"]
-        if code in (-1, -3):  # SI_QUEUE, SI_MESGQ carry a value
-            val = struct.unpack_from("<q", info, 24)[0]
-            parts += [f"si_int={struct.unpack_from('<i', info, 24)[0]}", f"si_ptr={ptr(val & 0xFFFFFFFFFFFFFFFF)}"]
+        val = struct.unpack_from("<Q", info, 24)[0]
+        if code not in (0, -6) and val:  # the others carry a value, shown when set
+            parts += [f"si_int={struct.unpack_from('<i', info, 24)[0]}", f"si_ptr={ptr(val)}"]
     elif code == -2:  # SI_TIMER
         tid, overrun = struct.unpack_from("<ii", info, 16)
         val = struct.unpack_from("<Q", info, 24)[0]

@@ -189,3 +189,35 @@ def utimbuf_text(c: C, b: bytes, i: int) -> str:
 def long_text(c: C, b: bytes, i: int) -> str:
     v = struct.unpack_from("<Q", b)[0]
     return f"[{hexa(v) if v else 0}]"
+
+
+@register_struct("timex")
+def timex_text(c: C, b: bytes, i: int) -> str:
+    """struct timex (x86_64's 208 bytes) as strace's print_timex: modes and
+    status by name, the time as {tv_sec, tv_usec}, the rest signed."""
+    modes, offset, freq, maxerror, esterror, status, constant, precision, tolerance, sec, usec, tick, ppsfreq, \
+        jitter, shift, stabil, jitcnt, calcnt, errcnt, stbcnt, tai = struct.unpack_from("<Ixxxxqqqqixxxxqqqqqqqqixxxxqqqqqi", b)
+    return (f"{{modes={c.fs('adjtimex_modes').flags(modes, c.style)}, offset={offset}, freq={freq}, "
+            f"maxerror={maxerror}, esterror={esterror}, status={c.fs('adjtimex_status').flags(status & 0xFFFFFFFF, c.style)}, "
+            f"constant={constant}, precision={precision}, tolerance={tolerance}, "
+            f"time={{tv_sec={sec}, tv_usec={usec & 0xFFFFFFFFFFFFFFFF}}}, tick={tick}, ppsfreq={ppsfreq}, "
+            f"jitter={jitter}, shift={shift}, stabil={stabil}, jitcnt={jitcnt}, calcnt={calcnt}, errcnt={errcnt}, "
+            f"stbcnt={stbcnt}, tai={tai}}}")
+
+
+def _adjtimex_ret(c: C) -> str:
+    """The clock state by name (`5 (TIME_ERROR)`), when the struct was read."""
+    name = c.fs("adjtimex_state").lookup(c.ret) if c.ret is not None else None
+    v = c.m(c.name != "adjtimex", 1)
+    return f"{c.ret} ({name})" if name and isinstance(v, (bytes, bytearray)) and len(v) >= 208 else str(c.ret)
+
+
+@syscall("adjtimex", entry=0, ret=_adjtimex_ret)
+def _adjtimex(c: C):
+    """Read at exit only, as strace does (what the call left there)."""
+    return [c.struct(0, "timex", 1)]
+
+
+@syscall("clock_adjtime", "clock_adjtime64", entry=1, ret=_adjtimex_ret)
+def _clock_adjtime(c: C):
+    return [c.xval(0, "clocks"), c.struct(1, "timex", 1)]

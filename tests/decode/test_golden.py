@@ -58,6 +58,10 @@ CASES = {
     "fam": ["copy_file_range", "splice", "sendfile", "get_robust_list", "clone3", "getsockopt", "setsockopt",
             "getpriority", "quotactl", "writev", "rt_sigprocmask", "remap_file_pages", "msgget", "msgsnd", "msgrcv",
             "msgctl", "sethostname", "execve", "move_pages", "preadv", "process_vm_writev"],
+    # fam2: bpf's attr by command (_bpf), timex (_time), io_uring_setup (_desc), siginfo (_signals), ptrace (_ptrace),
+    # control messages (_msghdr), ip_mreq (_network)
+    "fam2": ["bpf", "adjtimex", "clock_adjtime", "io_uring_setup", "pidfd_send_signal", "ptrace", "sendmsg",
+             "setsockopt"],
 }
 # per-program gcc options
 CFLAGS = {"i386": ["-no-pie"]}

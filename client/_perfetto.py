@@ -15,7 +15,9 @@ long `watch` does not hold the whole trace in memory; it writes the same
   a call without an exit (entry-only, or its task vanished) is an instant;
 - signals, group-stops, execs, exits and kills as instants on the thread;
 - fork/vfork/clone as an instant on the parent with a flow that ends at the
-  child's first event (Perfetto draws the arrow).
+  child's first event (Perfetto draws the arrow), or, when the child stopped
+  and was written before its parent's fork event came (seccomp mode lets
+  it), at a `started` instant on the child.
 
 Timestamps are the records' CLOCK_REALTIME ns (`timestamp_clock_id`
 REALTIME) with one ClockSnapshot (REALTIME and BOOTTIME read together) so
@@ -152,6 +154,10 @@ class PerfettoPrinter(Printer):
             self._flow_in[child] = flow
             self._comm_inherit(child, tgid)
             self._event(tid, tgid, ts, "I", _FORKS.get(field(rec, "how"), "clone"), ("process",), (("child", child),), flow_out=flow)
+            if child in self._tracks:
+                # the child stopped (and was written) before its parent's
+                # fork event came: the flow ends on an instant of its own
+                self._event(child, self._tgid[child], ts, "I", "started", ("process",), (("parent", tid),))
         elif rtype == Rec.SIGNAL:
             try:
                 text = self.d.signal(rec)

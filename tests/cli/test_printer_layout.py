@@ -149,3 +149,31 @@ def test_jsonl_exit_names_args_from_its_entrys_text():
     entry, exit_ = objs[0], objs[2]
     assert entry["type"] == "syscall_entry" and exit_["type"] == "syscall_exit"
     assert exit_["args"]["fd"] == 0 and exit_["args"]["count"] == 4096, exit_
+
+
+def test_perfetto_flow_ends_on_a_child_seen_before_its_fork_event():
+    """seccomp mode: a child can stop, and be written, before its parent's
+    fork event; the fork's flow then ends on a `started` instant of the
+    child, not nowhere."""
+    import tempfile
+
+    from perfetto.protos.perfetto.trace.perfetto_trace_pb2 import Trace, TrackEvent
+
+    from tracerd.client._perfetto import PerfettoPrinter
+    from tracerd.client.decode import Decoder
+
+    r = Recs()
+    recs = [r.call(100, 39, ret=100), r.call(101, 110, ret=100), r.newtask(100, 101), r.exited(101), r.exited(100)]
+    opts = options(follow=1, fmt="perfetto")
+    with tempfile.TemporaryFile() as f:
+        p = PerfettoPrinter(opts, Decoder(opts.decode), f, notes=io.StringIO(), roots=[100])
+        for rec in recs:
+            p.feed(rec)
+        p.finish()
+        f.seek(0)
+        t = Trace()
+        t.ParseFromString(f.read())
+    events = [pk.track_event for pk in t.packet if pk.HasField("track_event")]
+    (fork,) = [e for e in events if e.flow_ids]
+    ends = [e for e in events if fork.flow_ids[0] in e.terminating_flow_ids]
+    assert [e.name for e in ends] == ["started"] and ends[0].type == TrackEvent.TYPE_INSTANT

@@ -10,7 +10,7 @@ import struct
 
 from ._core import C, syscall, struct as register_struct
 from . import _ioctl_evdev, _ioctl_gpio, _ioctl_loop, _ioctl_mtd, _ioctl_ptp, _ioctl_term, _ioctl_uffd
-from ._ioctl_util import field_fd as _field_fd
+from ._ioctl_util import arg_read, field_fd as _field_fd
 from ._fmt import FlagSet, comment, errno_name, hexa, quote_buf
 from ._kvm import kvm_arg, kvm_ret
 
@@ -401,11 +401,9 @@ def _hdio_drive_cmd(c: C) -> str:
     """HDIO_DRIVE_CMD: {command, sector_number, feature, sector_count} at
     entry; after a call that succeeded (or failed with EIO), what the
     drive answered in the same 4 bytes and the sectors read after them."""
-    if c.ulong(2) == 0:
-        return "NULL"
-    v = c.m(2, 0)
-    if not isinstance(v, (bytes, bytearray)) or len(v) < 4:
-        return c.ptr(2)
+    v = arg_read(c, 0, 4)
+    if isinstance(v, str):
+        return v
     cmd, num, feat, cnt = v[0], v[1], v[2], v[3]
     text = (f"{{command={_ATA_CMDS.xval(cmd, c.style)}, sector_number={num}, feature={feat}, "
             f"sector_count={cnt}}}")
@@ -429,11 +427,9 @@ def _hdio_drive_cmd(c: C) -> str:
 
 def _xint3(c: C) -> str:
     """Three unsigned ints in hex, read at entry: `[0xdeadbeef, 0x1, 0x2]`."""
-    if c.ulong(2) == 0:
-        return "NULL"
-    v = c.m(2, 0)
-    if not isinstance(v, (bytes, bytearray)) or len(v) < 12:
-        return c.ptr(2)
+    v = arg_read(c, 0, 12)
+    if isinstance(v, str):
+        return v
     return "[" + ", ".join(hexa(x) for x in struct.unpack_from("<III", v)) + "]"
 
 
@@ -456,11 +452,9 @@ def _counter_watch(c: C, b: bytes) -> str:
 def _perf_query_bpf(c: C) -> str:
     """PERF_EVENT_IOC_QUERY_BPF: {ids_len} asked; after success the
     count of programs and their ids (as many as both counts allow)."""
-    if c.ulong(2) == 0:
-        return "NULL"
-    v = c.m(2, 0)
-    if not isinstance(v, (bytes, bytearray)) or len(v) < 4:
-        return c.ptr(2)
+    v = arg_read(c, 0, 4)
+    if isinstance(v, str):
+        return v
     ids_len = struct.unpack_from("<I", v)[0]
     head = f"{{ids_len={ids_len}"
     w = c.m(2, 1)
@@ -513,11 +507,9 @@ def _seccomp_notif_text(c: C, b: bytes) -> str:
 def _seccomp_notif(c: C) -> str:
     """SECCOMP_IOCTL_NOTIF_RECV: what the buffer held at entry (unless all
     zeros), then ` => ` and what the call wrote (its address when it failed)."""
-    if c.ulong(2) == 0:
-        return "NULL"
-    v = c.m(2, 0)
-    if not isinstance(v, (bytes, bytearray)) or len(v) < 80:
-        return c.ptr(2)
+    v = arg_read(c, 0, 80)
+    if isinstance(v, str):
+        return v
     head = "" if not any(v[:80]) else _seccomp_notif_text(c, bytes(v[:80])) + " => "
     if not c.exiting:
         return head.removesuffix(" => ")
@@ -576,11 +568,9 @@ def _rtc_param(c: C, get: bool) -> str:
     """RTC_PARAM_SET: {param, value, index}; RTC_PARAM_GET: {param, index}
     asked, then ` => {value}` (its address when the call failed); __pad
     when not zero."""
-    if c.ulong(2) == 0:
-        return "NULL"
-    v = c.m(2, 0)
-    if not isinstance(v, (bytes, bytearray)) or len(v) < 24:
-        return c.ptr(2)
+    v = arg_read(c, 0, 24)
+    if isinstance(v, str):
+        return v
     param, value, index, pad = struct.unpack_from("<QQII", v)
     parts = [f"param={_RTC_PARAMS.xval(param, c.style)}"]
     if not get:
@@ -650,13 +640,9 @@ def _struct_arg(c: C, kind: str, phase: int) -> str:
     (phase 1: its address unless the call succeeded); NULL, or the address
     when not all of it is readable."""
     size, fn = _STRUCTS[kind.rsplit(":", 1)[1]]
-    if c.ulong(2) == 0:
-        return "NULL"
-    if phase == 1 and not c.ok:
-        return c.ptr(2)
-    v = c.m(2, phase)
-    if not isinstance(v, (bytes, bytearray)) or len(v) < size:
-        return c.ptr(2)
+    v = arg_read(c, phase, size)
+    if isinstance(v, str):
+        return v
     return fn(c, bytes(v[:size]))
 
 
@@ -684,13 +670,9 @@ def _num(c: C, kind: str, phase: int) -> str:
         fmt, n = fmt.split("*")
         count = int(n)
     size = _SIZES[fmt] * count
-    if c.ulong(2) == 0:
-        return "NULL"
-    if phase == 1 and not c.ok:
-        return c.ptr(2)
-    v = c.m(2, phase)
-    if not isinstance(v, (bytes, bytearray)) or len(v) < size:
-        return c.ptr(2)
+    v = arg_read(c, phase, size)
+    if isinstance(v, str):
+        return v
     # a long is 64 bits here ("<l" alone would read 4 bytes)
     vals = struct.unpack_from("<" + {"l": "q", "L": "Q"}.get(fmt, fmt) * count, v)
     return "[" + ", ".join(str(x) for x in vals) + "]"
@@ -698,11 +680,9 @@ def _num(c: C, kind: str, phase: int) -> str:
 
 def _rand_pool_info(c: C) -> str:
     """struct rand_pool_info {int entropy_count; int buf_size; u32 buf[]}."""
-    if c.ulong(2) == 0:
-        return "NULL"
-    v = c.m(2, 0)
-    if not isinstance(v, (bytes, bytearray)) or len(v) < 8:
-        return c.ptr(2)
+    v = arg_read(c, 0, 8)
+    if isinstance(v, str):
+        return v
     count, size = struct.unpack_from("<ii", v)
     data = bytes(v[8 : 8 + max(size, 0)])
     if size < 0 or len(data) < min(size, c.opts.strsize):

@@ -10,21 +10,28 @@ from ._core import C
 from ._fmt import hexa, quote
 
 
-def arg_bytes(c: C, phase: int, size: int) -> bytes | str:
-    """The first `size` bytes of ioctl's third argument as read at entry
-    (phase 0) or exit (1), or what strace prints instead: NULL, or the
-    address (a call that failed, for what it fills; a call outside
-    `-e verbose=`; memory that cannot be read whole)."""
+def arg_read(c: C, phase: int, size: int) -> bytes | str:
+    """All that was read of ioctl's third argument at entry (phase 0) or
+    exit (1), at least `size` bytes, or what strace prints instead: NULL,
+    or the address (a call that failed, for what it fills; memory that
+    cannot be read that far)."""
     if c.ulong(2) == 0:
         return "NULL"
     if phase == 1 and not c.ok:
         return c.ptr(2)
-    if c.opts.deref is not None and c.key not in c.opts.deref:
-        return c.ptr(2)  # outside -e verbose=: structs are not read
     v = c.m(2, phase)
     if not isinstance(v, (bytes, bytearray)) or len(v) < size:
         return c.ptr(2)
-    return bytes(v[:size])
+    return bytes(v)
+
+
+def arg_bytes(c: C, phase: int, size: int) -> bytes | str:
+    """The first `size` bytes of ioctl's third argument (arg_read), and the
+    address outside `-e verbose=` too (the family decoders' structs)."""
+    if c.ulong(2) != 0 and c.opts.deref is not None and c.key not in c.opts.deref:
+        return c.ptr(2)  # outside -e verbose=: structs are not read
+    v = arg_read(c, phase, size)
+    return v if isinstance(v, str) else v[:size]
 
 
 def exit_bytes(c: C, size: int) -> bytes | None:

@@ -1396,12 +1396,9 @@ _INET_DIAG_REQ_ATTRS = {"INET_DIAG_REQ_BYTECODE": _bytecode, "INET_DIAG_REQ_PROT
 
 def _inet_diag_req(nl, off: int, n: int, family: int) -> str:
     size = 56
-    head = f"{{sdiag_family={_fam(nl, family)}, "
-    if n < size:
-        return head + "...}"
-    b = nl.mem.get(off, size)
+    head, b = _diag_fixed(nl, "sdiag_family", family, off, n, size)
     if b is None:
-        return head + nl.mem.at(off + 1) + "}"
+        return head
     proto = nl.c.fs("inet_protocols").xval(b[1], nl.style())
     ext = b[2]
     states = struct.unpack_from("<I", b, 4)[0]
@@ -1435,12 +1432,9 @@ def _idiag_ext(nl, v: int) -> str:
 def _inet_diag_req_compat(nl, off: int, n: int, family: int) -> str:
     """The old struct inet_diag_req (TCPDIAG_GETSOCK, DCCPDIAG_GETSOCK)."""
     size = 60
-    head = f"{{idiag_family={_fam(nl, family)}, "
-    if n < size:
-        return head + "...}"
-    b = nl.mem.get(off, size)
+    head, b = _diag_fixed(nl, "idiag_family", family, off, n, size)
     if b is None:
-        return head + nl.mem.at(off + 1) + "}"
+        return head
     states, dbs = struct.unpack_from("<II", b, 52)
     text = (head + f"idiag_src_len={b[1]}, idiag_dst_len={b[2]}, idiag_ext={_idiag_ext(nl, b[3])}, "
             f"{_sockid(nl, b, 4, family)}, idiag_states={_states(states)}, idiag_dbs={dbs}}}")
@@ -1451,13 +1445,9 @@ def _inet_diag_req_compat(nl, off: int, n: int, family: int) -> str:
 
 
 def _inet_diag_msg(nl, off: int, n: int, family: int) -> tuple[str, bool]:
-    size = 72
-    head = f"{{idiag_family={_fam(nl, family)}, "
-    if n < size:
-        return head + "...}", False
-    b = nl.mem.get(off, size)
+    head, b = _diag_fixed(nl, "idiag_family", family, off, n, 72)
     if b is None:
-        return head + nl.mem.at(off + 1) + "}", False
+        return head, False
     state, timer, retrans = b[1], b[2], b[3]
     st = _TCP_STATES.get(state, f"{hexa(state)} /* TCP_??? */")
     expires, rq, wq, uid, ino = struct.unpack_from("<IIIII", b, 52)

@@ -60,13 +60,6 @@ def owner_uid(pid: int) -> int | None:
     return None
 
 
-def pidfd_pid(pidfd: int) -> int | None:
-    """The pid a pidfd refers to (from /proc/self/fdinfo), None if not a pidfd
-    or the process is gone (-1)."""
-    ids = pidfd_ids(pidfd)
-    return ids[0] if ids else None
-
-
 def pidfd_ids(pidfd: int) -> list[int]:
     """The process's pid in each pid namespace from ours down to its own
     (fdinfo's NSpid: a client in a container names its command by the last

@@ -6,7 +6,9 @@ both drive the worker of native/_worker.py through this module:
 - `WorkerConfig`: the session's config, one class holding every key with
   its default (docs/protocol.md, "Worker config"). It travels as a msgpack map
   (`to_wire()`) and the worker reads it back with `WorkerConfig.from_wire()`,
-  which refuses unknown keys, before copying it into a `struct tr_config`.
+  which refuses unknown keys, before copying it into a `struct tr_config`
+  (native/_config.py: the keys, defaults and C forms, whence the struct is
+  generated).
 - `Channel`: makes the pipes (frames, control, ready; stats, ack and
   pass-through when asked), sizes the frame pipe, starts the worker with the
   config (spawned, forked earlier, or warm: anything called as
@@ -26,46 +28,15 @@ import os
 
 from tracerd._errors import TracerError
 
+from ._config import FIELDS, choices
+
 PIPE_SIZE = 1 << 20  # the frame pipe: room for one maximum frame
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # linux/fcntl.h
 READY_MAX = 4096  # a ready message longer than this is cut (one line is expected)
 
-# Every key of the config and its default (docs/protocol.md, "Worker config").
-_FIELDS = {
-    "mode": "launch",  # "launch" | "attach"
-    "pids": (),
-    "plan": b"",
-    "session": 0,  # u32, copied into every frame header
-    "flush_ms": 20,  # tick: blocked calls announced, the batch flushed
-    "batch_bytes": 65536,  # flush once a batch passes this size
-    "drop": False,  # never block on the consumer: drop whole batches, count them
-    "colocate": False,
-    # how long a non-empty batch may wait for more records when the loop is
-    # about to block (0 = flush at once)
-    "linger_us": 10000,
-    # "poll" (signalfd + ctl fd + timerfd in one poll) or "blocking" (block
-    # in wait4; ticks by SIGALRM)
-    "wait": "blocking",
-    # sync mode (tracer.h's ack_fd): before each resume the loop flushes and
-    # waits until the consumer acknowledges the records; with it,
-    # [[pers, nr], ...] whose entries are records of their own, printed
-    # before the call runs (tracer.h's entry_lines)
-    "entry_lines": (),
-    # attach mode: a seccomp filter (bpfgen's compile_filter bytes) injected
-    # into every seized process (attach --seccomp-bpf)
-    "inject_bpf": b"",
-    # launch mode: trace the command alone with plain syscall stops (it has
-    # no filter; its children are not followed): run without -f
-    "no_follow": False,
-    # the fds, the worker's ends (set by Channel): frames, control, the
-    # ready byte, the final counters, sync acks, the pass-through byte
-    "out_fd": -1,
-    "ctl_fd": -1,
-    "ready_fd": -1,
-    "stats_fd": -1,
-    "ack_fd": -1,
-    "passthru_fd": -1,
-}
+# Every key of the config, its default and its C form: native/_config.py
+# (docs/protocol.md, "Worker config", says what each is).
+_FIELDS = {k: default for k, (default, _form, _doc) in FIELDS.items()}
 KEYS = frozenset(_FIELDS)
 FD_KEYS = tuple(k for k in _FIELDS if k.endswith("_fd"))
 
@@ -106,13 +77,13 @@ class WorkerConfig:
         """Check a config map (unknown keys, mode, pids, wait); TracerError
         with one line."""
         cfg = cls(**d)
-        if cfg.mode not in ("launch", "attach"):
+        if cfg.mode not in choices("mode"):
             raise TracerError(f"unknown worker mode {cfg.mode!r}")
         if not cfg.pids:
             raise TracerError("no pid to trace")
         if cfg.mode == "launch" and len(cfg.pids) != 1:
             raise TracerError("launch mode takes exactly one pid")
-        if cfg.wait not in ("poll", "blocking"):
+        if cfg.wait not in choices("wait"):
             raise TracerError(f"unknown wait mode {cfg.wait!r}")
         return cfg
 

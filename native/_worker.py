@@ -33,6 +33,7 @@ import msgpack
 from tracerd._errors import NativeMissing, TracerError
 
 from ._channel import FD_KEYS, WorkerConfig
+from ._config import fill
 
 # The config is WorkerConfig (native/_channel.py): its keys and defaults are
 # there, once (docs/protocol.md, "Worker config").
@@ -75,34 +76,9 @@ def worker_main(config: dict) -> int:
     # command ignores them too. A dead consumer shows as EPIPE, not SIGPIPE.
     for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_IGN)
-    # the config's third form, what the C loop reads: copied field by field
-    pids = ffi.new("int[]", [int(p) for p in cfg.pids])
-    plan = ffi.from_buffer(bytes(cfg.plan))
-    c = ffi.new("struct tr_config *")
-    c.mode = lib.TR_MODE_ATTACH if cfg.mode == "attach" else lib.TR_MODE_LAUNCH
-    c.pids = pids
-    c.npids = len(cfg.pids)
-    c.plan = plan
-    c.plan_len = len(cfg.plan)
-    c.out_fd = cfg.out_fd
-    c.ctl_fd = cfg.ctl_fd
-    c.ready_fd = cfg.ready_fd
-    c.session = cfg.session & 0xFFFFFFFF
-    c.flush_ms = cfg.flush_ms
-    c.batch_bytes = cfg.batch_bytes
-    c.drop = bool(cfg.drop)
-    c.colocate = bool(cfg.colocate)
-    c.linger_us = int(cfg.linger_us)
-    c.wait_blocking = cfg.wait == "blocking"
-    inject = ffi.from_buffer(bytes(cfg.inject_bpf))
-    c.inject_bpf = inject
-    c.inject_bpf_len = len(cfg.inject_bpf)
-    c.passthru_fd = cfg.passthru_fd
-    c.ack_fd = cfg.ack_fd if cfg.ack_fd > 0 else 0
-    c.no_follow = bool(cfg.no_follow) and cfg.mode == "launch"
-    lines = ffi.new("uint64_t[]", [(int(p) << 32) | int(n) for p, n in cfg.entry_lines] or [0])
-    c.entry_lines = lines
-    c.nentry_lines = len(cfg.entry_lines)
+    # the config's third form, what the C loop reads: the struct generated
+    # from the same table, filled key by key (native/_config.py)
+    c, _keep = fill(ffi, cfg)
     st = ffi.new("struct tr_stats *")
     err = ffi.new("char[]", 512)
     cpu0 = time.process_time_ns()

@@ -78,7 +78,7 @@ static int tr_entry_line(struct tr_loop *L, struct tr_task *t)
 {
 	uint64_t key = ((uint64_t)t->pers << 32) | t->nr;
 
-	for (int i = 0; i < L->cfg->nentry_lines; i++)
+	for (int i = 0; i < L->cfg->entry_lines_len; i++)
 		if (L->cfg->entry_lines[i] == key)
 			return 1;
 	return 0;
@@ -403,7 +403,7 @@ static void tr_on_gone(struct tr_loop *L, struct tr_task *t, int status)
 		tr_emit_simple(L, TR_REC_EXIT, t, 1, WEXITSTATUS(status), 0);
 	else
 		tr_emit_simple(L, TR_REC_KILLED, t, 2, WTERMSIG(status), WCOREDUMP(status) ? 1 : 0);
-	if (!L->attach && L->cfg->npids && t->tid == L->cfg->pids[0])
+	if (!L->attach && L->cfg->pids_len && t->tid == L->cfg->pids[0])
 		L->st->root_status = status; /* the leader reports last: the group's status */
 	tr_task_free(L, t);
 }

@@ -53,6 +53,7 @@
 #include <sys/syscall.h>
 #include <linux/seccomp.h>
 
+#include "tr_config.h" /* generated: native/_config.py */
 #include "tracer.h"
 
 /* Defined here: the installed headers mix badly (sys/ptrace.h vs

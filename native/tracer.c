@@ -239,7 +239,7 @@ static void tr_colocate(struct tr_loop *L)
 	CPU_ZERO(&set);
 	CPU_SET(cpu < 0 ? 0 : cpu, &set);
 	sched_setaffinity(0, sizeof(set), &set);
-	for (int i = 0; i < c->npids && !L->attach; i++)
+	for (int i = 0; i < c->pids_len && !L->attach; i++)
 		sched_setaffinity(c->pids[i], sizeof(set), &set);
 }
 
@@ -296,7 +296,7 @@ static int tr_seize_all(struct tr_loop *L)
 	const struct tr_config *c = L->cfg;
 	int r;
 
-	for (int i = 0; i < c->npids; i++) {
+	for (int i = 0; i < c->pids_len; i++) {
 		if (L->attach) {
 			r = tr_attach_pid(L, c->pids[i]);
 		} else {
@@ -465,7 +465,7 @@ int tr_run(const struct tr_config *c, struct tr_stats *st, char *err, size_t err
 	if (r < 0)
 		goto out;
 
-	r = c->wait_blocking ? tr_loop_blocking(L) : tr_loop_poll(L);
+	r = c->wait == TR_WAIT_BLOCKING ? tr_loop_blocking(L) : tr_loop_poll(L);
 	if (r < 0)
 		snprintf(err, errlen, "wait: %s", strerror(-r));
 	tr_split_others(L, NULL);

@@ -64,46 +64,9 @@ enum tr_op_kind { TR_OP_CSTR = 1, TR_OP_BUF = 2, TR_OP_STRUCT = 3, TR_OP_STRARR 
 enum tr_eflag { TR_EF_EXIT = 1, TR_EF_FETCH_ENTRY = 2, TR_EF_FETCH_EXIT = 4 };
 enum tr_pflag { TR_PF_CPU_TIME = 1, TR_PF_TAMPER = 2, TR_PF_FD_SOCKET = 4, TR_PF_FD_DEV = 8, TR_PF_FD_PIDFD = 16, TR_PF_IP = 32, TR_PF_STACK = 64, TR_PF_KVM = 128 };
 enum tr_ctl { TR_CTL_DETACH = 1, TR_CTL_KILL = 2, TR_CTL_FLUSH = 3 };
-enum tr_mode { TR_MODE_LAUNCH = 0, TR_MODE_ATTACH = 1 };
-
-struct tr_config {
-	int mode;
-	const int *pids;
-	int npids;
-	const unsigned char *plan;
-	size_t plan_len;
-	int out_fd;
-	int ctl_fd;
-	int ready_fd;
-	unsigned int session;
-	int flush_ms;
-	size_t batch_bytes;
-	int drop;
-	int colocate;
-	int linger_us; /* 0: flush whenever the loop is about to block */
-	int wait_blocking; /* block in wait4 (SIGALRM ticks) instead of poll */
-	/* attach mode: a seccomp filter (struct sock_filter array) to inject
-	 * into every seized process; NULL/0: plain syscall stops */
-	const unsigned char *inject_bpf;
-	size_t inject_bpf_len;
-	/* with inject_bpf: "P" is written here (then closed) when the loop
-	 * turns pass-through; closed without a byte when it ends */
-	int passthru_fd;
-	/* > 0 (0, the zeroed default, is off): lines before the tracee runs on (strace's order on a shared
-	 * terminal): before each resume, what is batched is flushed and the
-	 * loop waits until the consumer writes here the 8-byte (little-endian)
-	 * sequence number that follows the last record it has printed */
-	int ack_fd;
-	/* launch: trace the command alone, with plain syscall stops (no
-	 * filter was installed; its children are not followed), as strace
-	 * without -f: a program that ptraces its own children keeps working */
-	int no_follow;
-	/* sync mode: the calls ((pers << 32) | nr) whose entry is a record of
-	 * its own, sent before the call runs (a write's head before the data
-	 * it writes, as strace prints it) */
-	const uint64_t *entry_lines;
-	int nentry_lines;
-};
+/* struct tr_config (the worker config: mode, pids, plan, fds, ...) and its
+ * enums (TR_MODE_*, TR_WAIT_*) are generated from native/_config.py's FIELDS
+ * into tr_config.h, which precedes this file in the cdef and in every C file. */
 
 struct tr_stats {
 	unsigned long long stops;

@@ -95,3 +95,50 @@ def test_channel_failed_start_closes_everything():
         ch.read_ready()
     ch.close()
     assert set(os.listdir("/proc/self/fd")) == mine
+
+
+def test_struct_tr_config_is_generated_from_the_config_table():
+    """The C loop's struct is the table's (native/_config.py): the built
+    module's `struct tr_config` has a member for every key the C side reads,
+    of the table's C form, and no other; the header the C files include is
+    what the table makes now (a stale build fails here, not in a session)."""
+    from tracerd.native import _build, _config
+    from tracerd.native._worker import _native
+
+    ffi = _native().ffi
+    got = {name: f.type.cname for name, f in ffi.typeof("struct tr_config").fields}
+    want = {}
+    scalar = {"int": "int", "bool": "int", "u32": "unsigned int", "size": "size_t"}
+    for key, (_default, form, _doc) in _config.FIELDS.items():
+        if form is None:
+            continue
+        if form in scalar or form.startswith("enum:"):
+            want[key] = scalar.get(form, "int")
+        else:
+            elem = {"bytes": "unsigned char", "int[]": "int", "pers_nr[]": "uint64_t"}[form]
+            want[key] = f"{elem} *"
+            want[key + "_len"] = "size_t" if form == "bytes" else "int"
+    assert {k: v.replace("const ", "") for k, v in got.items()} == want
+    assert set(_config.FIELDS) == KEYS
+    header = Path(_build.__file__).with_name("tr_config.h")
+    assert header.read_text() == _build.config_header()
+    lib = _native().lib
+    for key in ("mode", "wait"):
+        assert [getattr(lib, f"TR_{key.upper()}_{v.upper()}") for v in _config.choices(key)] == list(range(len(_config.choices(key))))
+
+
+def test_fill_copies_every_key_by_its_form():
+    from tracerd.native._config import fill
+    from tracerd.native._worker import _native
+
+    ffi = _native().ffi
+    cfg = WorkerConfig(mode="attach", pids=[7, 8], plan=b"PLAN", session=(1 << 32) + 5, wait="poll",
+                       entry_lines=[(1, 3)], inject_bpf=b"\0" * 8, no_follow=True, ack_fd=-1, out_fd=4)
+    c, keep = fill(ffi, cfg)
+    lib = _native().lib
+    assert (c.mode, c.wait) == (lib.TR_MODE_ATTACH, lib.TR_WAIT_POLL)
+    assert list(c.pids[0:c.pids_len]) == [7, 8]
+    assert ffi.buffer(c.plan, c.plan_len)[:] == b"PLAN"
+    assert c.session == 5 and c.out_fd == 4 and c.ack_fd == -1 and c.no_follow == 1
+    assert list(c.entry_lines[0:c.entry_lines_len]) == [(1 << 32) | 3]
+    assert c.inject_bpf_len == 8 and c.flush_ms == 20 and c.batch_bytes == 65536

@@ -115,27 +115,34 @@ def run(args) -> int:
 
 
 def _watch(client, args) -> int:
+    from dataclasses import replace
+
+    from ._options import resolve
     from .sinks._cli import TracectlSinks
 
     if (args.rule is None) == (args.session is None):
         raise TracerdError("watch takes a session ID or --rule NAME")
-    req = {"rule": args.rule} if args.rule is not None else {"session": args.session}
+    rule, session = args.rule, args.session
+    req = {"rule": rule} if rule is not None else {"session": session}
     req["policy"] = args.policy
-    sinks = TracectlSinks(getattr(args, "sink", None), "drop")
+    opts = resolve(args)  # from here on the options are read from opts alone
+    sinks = TracectlSinks(opts.sinks, "drop")
     sinks.attach_to(req, None)  # --sink: the daemon runs them (a dict takes the request's sinks)
     try:
         info = client.request("watch", req, fds=sinks.fds)
     finally:
         sinks.close()
-    if args.rule is not None:
+    if rule is not None:
         info["session"] = None
+    else:  # the session's processes are the roots, as if attached to them
+        opts = replace(opts, pids=tuple(int(p) for p in info["pids"]))
     from ._source import note_end, print_frames
 
-    printer, close = _printer(args, info)
+    printer, close = _printer(opts, rule is not None)
     ended: list = []
     try:
         # a rule's sessions (session None): each its own processes; runs until ^C
-        print_frames(_remote.session_frames(client.events(), args.session, ended), printer.feed, flush=printer.flush)
+        print_frames(_remote.session_frames(client.events(), session, ended), printer.feed, flush=printer.flush)
         end = ended[0] if ended else None
         note_end(printer, end)  # not the session's own end: say why
         printer.finish()
@@ -148,17 +155,12 @@ def _watch(client, args) -> int:
     return 0
 
 
-def _printer(args, info):
+def _printer(opts, rule: bool):
     """strace's output, with the same options as attach: the watched session's
-    pids are the roots (as if attached to them)."""
+    pids are the roots (a rule's processes come and go: no roots)."""
     from ._cmd_run import make_decoder, open_output
-    from ._options import resolve
     from ._printers import make_printer
 
-    rule = info["session"] is None
-    args.pid_args = ["1"] if rule else [str(p) for p in info["pids"]]  # a rule: its processes come and go
-    args.env = []
-    opts = resolve(args)
     out, owned = open_output(opts)
     printer = make_printer("watch", opts, make_decoder(opts), out, notes=sys.stderr, roots=None if rule else opts.pids, batch=True)
     return printer, (out.close if owned else (lambda: None))

@@ -556,7 +556,9 @@ def resolve(args) -> RunOptions:
     """Check the parsed options and resolve them; raise UsageError (one line)
     before anything runs. What runs the trace reads the result only, never
     `args` again."""
-    attach = getattr(args, "command", None) == "attach" or bool(getattr(args, "pid_args", None))
+    # watch follows a daemon's session as attach would (its pids, named by
+    # the daemon's reply, go in with `replace(opts, pids=...)`)
+    attach = getattr(args, "command", None) in ("attach", "watch") or bool(getattr(args, "pid_args", None))
     user = _user_ids(args.user) if getattr(args, "user", None) else None
     fmt = args.fmt
     if fmt not in FORMATS:
@@ -818,6 +820,12 @@ def _quiet(qflag, q, quiet_by_default=False):
 def _target(args, attach):
     """What to trace: the processes to attach to (-p), or the command to run
     and its environment (-E)."""
+    if getattr(args, "command", None) == "watch":
+        # the session's processes: the daemon names them when the watch
+        # starts (tracectl watch's -p and -E have nothing to act on)
+        if args.colocate:
+            raise UsageError("--colocate works with run only (it would change a running process's CPU affinity)")
+        return {"argv": (), "pids": (), "env": None}
     if attach:
         if args.env:
             raise UsageError("-E has no effect with attach (the processes already run)")

@@ -17,6 +17,11 @@ Captures:
   mixed    a tar of two doc directories, git status, a python3 import, -f,
            everything traced (stat structs, buffers, getdents, mmaps: the
            real-workloads benchmark's kinds of calls)
+  threads  four threads passing a token through a condition variable, each
+           sleeping (nanosleep, clock_nanosleep) and waiting (epoll_wait,
+           wait4 on a child) in turn, -f: calls split into `<unfinished
+           ...>` / `<... resumed>` all the time, most of them printed by
+           family decoders (futex, the sleeps, the waits)
 
 Output: µs of process CPU per record for each capture: the median (and the
 min and max) of --runs replays, each with a fresh Printer and Decoder, as a
@@ -51,22 +56,67 @@ int main(int argc, char **argv) {
 }
 """
 
+THREADS_C = r"""#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int turn, rounds;
+static void *worker(void *p) {
+	int me = (int)(long)p, ep = epoll_create1(0);
+	struct epoll_event ev[4];
+	struct timespec ts = { 0, 200000 };
+	for (int i = 0; i < rounds; i++) {
+		pthread_mutex_lock(&mu);
+		while (turn % 4 != me)
+			pthread_cond_wait(&cv, &mu);
+		turn++;
+		pthread_cond_broadcast(&cv);
+		pthread_mutex_unlock(&mu);
+		nanosleep(&ts, NULL);
+		clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+		epoll_wait(ep, ev, 4, 1);
+		if (i % 8 == 0) {
+			pid_t c = fork();
+			if (c == 0)
+				_exit(3);
+			int st;
+			wait4(c, &st, 0, NULL);
+		}
+	}
+	return NULL;
+}
+int main(int argc, char **argv) {
+	pthread_t t[4];
+	rounds = atoi(argv[1]);
+	for (long i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, worker, (void *)i);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	return 0;
+}
+"""
+
 # name -> (tracectl options, command, options of the replayed run)
 CAPTURES = {
     "fork": (["-f"], ["sh", "-c", "for i in $(seq 300); do /bin/true; done"], ["-f", "-o", "/dev/null"]),
     "getppid": (["-f", "-e", "trace=getppid"], ["@getppid", "20000"], ["-f", "-o", "/dev/null", "-e", "trace=getppid"]),
+    "threads": (["-f"], ["@threads", "400"], ["-f", "-o", "/dev/null"]),
     "mixed": (["-f"], ["sh", "-c", "tar -cf /dev/null /usr/share/doc/python3* /usr/share/doc/gcc* 2>/dev/null; git -C @root status >/dev/null; python3 -c 'import json, email.parser'"],
               ["-f", "-o", "/dev/null"]),
 }
 
 
-def _getppid_exe() -> str:
+def _exe(name: str, source: str, *libs: str) -> str:
     os.makedirs(CAPDIR, exist_ok=True)
-    src, exe = os.path.join(CAPDIR, "getppid.c"), os.path.join(CAPDIR, "getppid")
+    src, exe = os.path.join(CAPDIR, name + ".c"), os.path.join(CAPDIR, name)
     if not os.path.exists(exe):
         with open(src, "w") as f:
-            f.write(GETPPID_C)
-        subprocess.run(["gcc", "-O2", "-o", exe, src], check=True)
+            f.write(source)
+        subprocess.run(["gcc", "-O2", "-o", exe, src, *libs], check=True)
     return exe
 
 
@@ -78,7 +128,8 @@ def capture(name: str, force: bool = False) -> str:
         return path
     os.makedirs(CAPDIR, exist_ok=True)
     topts, argv, _ = CAPTURES[name]
-    argv = [_getppid_exe() if a == "@getppid" else a.replace("@root", ROOT) for a in argv]
+    progs = {"@getppid": lambda: _exe("getppid", GETPPID_C), "@threads": lambda: _exe("threads", THREADS_C, "-pthread")}
+    argv = [progs[a]() if a in progs else a.replace("@root", ROOT) for a in argv]
     subprocess.run([TRACECTL, "--embedded", "run", *topts, "--format=msgpack", "-o", path, "--", *argv],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return path

@@ -42,6 +42,14 @@ class Spec:
     fn: Callable  # (C) -> list[str]: every argument's text
     entry: int | None = None  # arguments printed at entry (None: all)
     ret: Callable | str | None = None  # return formatter or kind
+    # a call split into entry and exit formats each part once: (the
+    # arguments the entry prints, the rest), each a (C) -> list[str]; None
+    # when the decoder did not say (its whole text is made at both stops)
+    halves: tuple | None = None
+
+
+def _nothing(c) -> list:
+    return []
 
 
 REGISTRY: dict[str, Spec] = {}
@@ -54,14 +62,30 @@ ARRAYS: dict[str, tuple[int, Callable, int | None]] = {}
 I386_SAME = frozenset({"utsname", "pollfd", "epoll_event", "winsize", "termios", "rlimit64", "clone_args", "statx"})  # struct name -> (C, bytes, arg index) -> str
 
 
-def syscall(*names: str, entry: int | None = None, ret=None):
-    """Register a family decoder for these syscall names."""
+def syscall(*names: str, entry: int | None = None, ret=None, head: Callable | None = None):
+    """Register a family decoder for these syscall names.
+
+    `entry`: how many arguments print at entry (before `<unfinished ...>`);
+    None: all of them, 0: none. A decoder of `entry=N` (0 < N) that gives
+    `head`, the N arguments the entry prints, is the rest alone: the whole
+    call is ``head(c) + fn(c)``. A split call then formats each argument
+    once: the entry `head` (or all, for None), the exit `fn` (or nothing,
+    for None); without `head` an `entry=N` decoder runs whole at both stops."""
 
     def deco(fn):
+        whole, halves = fn, None
+        if head is not None:
+            if not entry:
+                raise ValueError(f"{names[0]}: head= needs entry=N, N > 0")
+            whole, halves = (lambda c: head(c) + fn(c)), (head, fn)
+        elif entry is None:
+            halves = (fn, _nothing)
+        elif entry == 0:
+            halves = (_nothing, fn)
         for n in names:
             _once(REGISTRY, n, "decoder")
-            REGISTRY[n] = Spec(fn, entry, ret)
-        return fn
+            REGISTRY[n] = Spec(whole, entry, ret, halves)
+        return whole
 
     return deco
 

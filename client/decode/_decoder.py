@@ -345,10 +345,14 @@ class Decoder:
         elif spec is not None:
             fn, nentry = spec.fn, spec.entry
             kind = spec.ret if spec.ret is not None else (sc.ret if sc is not None else "int")
+            if spec.halves is not None:  # `, ` after the entry's part when both halves print
+                halves = (*spec.halves, bool(nentry))
         elif sc is not None:
             fn, nentry = compile_table(sc), generic_entry_count(sc)
             if not sc.variants:
                 halves = compile_halves(sc.args, nentry)
+                if halves is not None:
+                    halves = (*halves, nentry < len(sc.args))
             kind = sc.ret
             if not sc.args:
                 head = f"{name}()"
@@ -773,8 +777,7 @@ class Decoder:
         if halves is not None:  # only the arguments printed at entry are formatted
             try:
                 shown = halves[0](c)
-                n = len(shown)
-                return f"{c.name}(" + ", ".join(shown) + (", " if n < len(c.sc.args) and n else "")
+                return f"{c.name}(" + ", ".join(shown) + (", " if halves[2] and shown else "")
             except Exception:
                 pass  # as below: a decoder that fails prints raw
         args, n, _ = self._safe_parts(c)

@@ -9,9 +9,13 @@ from ._core import C, styled, syscall, struct as register_struct, table_args
 from ._fmt import hexa
 
 
-@syscall("readv", entry=1)
+def _fd0(c: C) -> list:
+    return [c.fd(0)]
+
+
+@syscall("readv", entry=1, head=_fd0)
 def _readv(c: C):
-    return [c.fd(0), c.iovec(1, c.ulong(2), c.rval) if c.ok else _iov_addrs(c, 1, c.ulong(2)), c.lu(2)]
+    return [c.iovec(1, c.ulong(2), c.rval) if c.ok else _iov_addrs(c, 1, c.ulong(2)), c.lu(2)]
 
 
 @syscall("writev")
@@ -19,9 +23,9 @@ def _writev(c: C):
     return [c.fd(0), c.iovec(1, c.ulong(2)), c.lu(2)]
 
 
-@syscall("preadv", "preadv2", entry=1)
+@syscall("preadv", "preadv2", entry=1, head=_fd0)
 def _preadv(c: C):
-    out = [c.fd(0), c.iovec(1, c.ulong(2), c.rval) if c.ok else _iov_addrs(c, 1, c.ulong(2)), c.lu(2), c.ld(3)]
+    out = [c.iovec(1, c.ulong(2), c.rval) if c.ok else _iov_addrs(c, 1, c.ulong(2)), c.lu(2), c.ld(3)]
     return out + ([c.flags(5, "rwf_flags")] if c.name == "preadv2" else [])
 
 

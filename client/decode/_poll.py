@@ -54,7 +54,7 @@ def epoll_event_text(c: C, b: bytes, i: int) -> str:
     return f"{{events={c.fs('epoll_events').flags(ev)}, data={{u32={data & 0xFFFFFFFF}, u64={data}}}}}"
 
 
-@syscall("epoll_wait", "epoll_pwait", "epoll_pwait2", entry=1)
+@syscall("epoll_wait", "epoll_pwait", "epoll_pwait2", entry=1, head=lambda c: [c.fd(0)])
 def _epoll_wait(c: C):
     """All but the fd print at exit, as strace's: a call that failed shows
     its timeout (epoll_pwait2's timespec) and signal mask as addresses."""
@@ -67,7 +67,7 @@ def _epoll_wait(c: C):
         timeout = c.struct(3, "timespec", 0) if c.ok or not c.exiting else c.ptr(3)
     else:
         timeout = c.d(3)
-    out = [c.fd(0), evs, c.d(2), timeout]
+    out = [evs, c.d(2), timeout]
     if c.name != "epoll_wait":
         out += [c.sigset(4, c.ulong(5)) if c.ok or not c.exiting else c.ptr(4), c.lu(5)]
     return out

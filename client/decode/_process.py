@@ -176,7 +176,7 @@ def wait_status(st: int) -> str:
     return f"[{{WIFSIGNALED(s) && WTERMSIG(s) == {sigtext(st & 0x7F)}{core}}}]"
 
 
-@syscall("wait4", entry=1)
+@syscall("wait4", entry=1, head=lambda c: [c.pid(0)])
 def _wait4(c: C):
     v = c.m(1, 1)
     if c.ulong(1) == 0:
@@ -187,7 +187,7 @@ def _wait4(c: C):
         st = c.ptr(1)
     # the usage only when a child was reaped (WNOHANG's 0 leaves it unwritten)
     ru = c.outstruct(3, "rusage") if c.ok and c.rval > 0 else c.ptr(3)
-    return [c.pid(0), st, c.flags(2, "wait4_options"), ru]
+    return [st, c.flags(2, "wait4_options"), ru]
 
 
 @syscall("pidfd_send_signal")

@@ -155,14 +155,14 @@ def statfs_text(c: C, b: bytes, i: int) -> str:
 _DT = {0: "DT_UNKNOWN", 1: "DT_FIFO", 2: "DT_CHR", 4: "DT_DIR", 6: "DT_BLK", 8: "DT_REG", 10: "DT_LNK", 12: "DT_SOCK"}
 
 
-@syscall("getdents64", "getdents", entry=1)
+@syscall("getdents64", "getdents", entry=1, head=lambda c: [c.fd(0)])
 def _getdents(c: C):
     n = c.uint(2)
     if not c.ok:
-        return [c.fd(0), c.ptr(1), str(n)]
+        return [c.ptr(1), str(n)]
     b = c.m(1, 1)
     if not isinstance(b, (bytes, bytearray)) or len(b) < c.rval:
-        return [c.fd(0), c.ptr(1), str(n)]
+        return [c.ptr(1), str(n)]
     ents, off = [], 0
     d64 = c.name == "getdents64"
     while off + 19 <= c.rval:
@@ -178,8 +178,8 @@ def _getdents(c: C):
         ents.append((ino, doff, reclen, typ, name))
         off += reclen
     if c.abbrev:
-        return [c.fd(0), f"{c.ptr(1)} /* {len(ents)} entries */", str(n)]
+        return [f"{c.ptr(1)} /* {len(ents)} entries */", str(n)]
     from ._fmt import quote
 
     items = [f"{{d_ino={e[0]}, d_off={e[1]}, d_reclen={e[2]}, d_type={_DT.get(e[3], str(e[3]))}, d_name={quote(e[4])}}}" for e in ents]
-    return [c.fd(0), "[" + ", ".join(items) + "]", str(n)]
+    return ["[" + ", ".join(items) + "]", str(n)]

@@ -79,17 +79,15 @@ def _time(c: C):
     return [c.ptr(0)]
 
 
-@syscall("nanosleep", entry=1)
+@syscall("nanosleep", entry=1, head=lambda c: [c.struct(0, "timespec", 0)])
 def _nanosleep(c: C):
-    rem = c.struct(1, "timespec", 1) if c.exiting and c.is_error else c.ptr(1)
-    return [c.struct(0, "timespec", 0), rem]
+    return [c.struct(1, "timespec", 1) if c.exiting and c.is_error else c.ptr(1)]
 
 
-@syscall("clock_nanosleep", entry=3)
+@syscall("clock_nanosleep", entry=3, head=lambda c: [c.xval(0, "clocks"), c.flags(1, "timer_flags"), c.struct(2, "timespec", 0)])
 def _clock_nanosleep(c: C):
     # the remaining time of an interrupted relative sleep (an absolute one leaves it)
-    rem = c.struct(3, "timespec", 1) if c.exiting and c.is_error and not c.uint(1) & 1 else c.ptr(3)
-    return [c.xval(0, "clocks"), c.flags(1, "timer_flags"), c.struct(2, "timespec", 0), rem]
+    return [c.struct(3, "timespec", 1) if c.exiting and c.is_error and not c.uint(1) & 1 else c.ptr(3)]
 
 
 @register_struct("sigevent")

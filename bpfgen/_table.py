@@ -96,6 +96,10 @@ class Table:
     # multiplexer name -> {subcall number: syscall name}
     multiplexers: dict[str, dict[int, str]]
     _by_nr: dict[Pers, dict[int, Syscall]] = field(repr=False)
+    # struct name -> (its fields, x86_64 layout; how many print abbreviated,
+    # None: all): the struct descriptions the decoder prints from
+    # (client/decode/_structs.py; docs/syscall-table.md)
+    struct_fields: dict[str, tuple[str, int | None]] = field(default_factory=dict)
 
     def lookup(self, pers: Pers, nr: int) -> Syscall | None:
         return self._by_nr[Pers(pers)].get(nr)
@@ -252,8 +256,17 @@ def _resolve_numbers(names, multiplexed: set[str]) -> dict[str, dict[Pers, int]]
 def load_table_from(data: dict) -> Table:
     """Build a Table from parsed TOML (load_table() reads the packaged file)."""
     structs: dict[str, dict[Pers, int]] = {}
+    struct_fields: dict[str, tuple[str, int | None]] = {}
     for sname, sizes in data.get("structs", {}).items():
         per = {}
+        sizes = dict(sizes)
+        fields, abbrev = sizes.pop("fields", None), sizes.pop("abbrev", None)
+        if fields is not None:
+            if not isinstance(fields, str) or not fields.strip() or not (abbrev is None or isinstance(abbrev, int)):
+                raise TableError(f"struct {sname}: bad fields/abbrev")
+            struct_fields[sname] = (" ".join(fields.split()), abbrev)
+        elif abbrev is not None:
+            raise TableError(f"struct {sname}: abbrev without fields")
         for key, size in sizes.items():
             pers = {v: k for k, v in PERS_NAMES.items()}.get(key)
             if pers is None or not isinstance(size, int) or size <= 0:
@@ -339,7 +352,7 @@ def load_table_from(data: dict) -> Table:
         for n, sub in subs.items():
             if sub not in syscalls:
                 raise TableError(f"multiplexer {mux}: subcall {n} names unknown syscall {sub!r}")
-    return _assemble(syscalls, structs, multiplexers)
+    return _assemble(syscalls, structs, multiplexers, struct_fields)
 
 
 def _variants(name: str, spec: dict, args, every: dict, variant_specs: dict) -> dict:
@@ -367,7 +380,7 @@ def _variants(name: str, spec: dict, args, every: dict, variant_specs: dict) -> 
     return {"select": int(m.group(1)), "variants": tuple(out)}
 
 
-def _assemble(syscalls: dict[str, Syscall], structs, multiplexers) -> Table:
+def _assemble(syscalls: dict[str, Syscall], structs, multiplexers, struct_fields=None) -> Table:
     """The Table with its derived indexes (classes, numbers)."""
     classes: dict[str, set[str]] = {c: set() for c in CLASSES}
     for sc_ in syscalls.values():
@@ -385,6 +398,7 @@ def _assemble(syscalls: dict[str, Syscall], structs, multiplexers) -> Table:
         structs=structs,
         multiplexers=multiplexers,
         _by_nr=by_nr,
+        struct_fields=dict(struct_fields or {}),
     )
 
 
@@ -397,6 +411,7 @@ def dump_table(t: Table) -> dict:
     return {
         "structs": [[n, [[int(p), size] for p, size in sizes.items()]] for n, sizes in t.structs.items()],
         "multiplexers": [[m, [[k, v] for k, v in subs.items()]] for m, subs in t.multiplexers.items()],
+        "struct_fields": [[n, f, a] for n, (f, a) in t.struct_fields.items()],
         "syscalls": [
             [
                 s.name, sorted(s.classes), _dump_args(s.args), s.ret,
@@ -447,7 +462,7 @@ def undump_table(obj: dict) -> Table:
             select=select,
             variants=tuple((tuple(names), args(va)) for names, va in variants),
         )
-    return _assemble(syscalls, structs, multiplexers)
+    return _assemble(syscalls, structs, multiplexers, {n: (f, a) for n, f, a in obj["struct_fields"]})
 
 
 def load_table_uncached() -> Table:

@@ -171,6 +171,11 @@ class Decoder:
         self._named = False  # records carry fd names (FD ops, see _named_rec)
         self._infos: dict = {}  # (pers, nr) -> the plan of _plan: worked out once
         self._c = C(self, 0, 0, "", None, None, False, _NOMEM, 0, False, None)  # call_split's context
+        t = _table.table()
+        if t is not None:  # the table's described structs print as its family modules' do
+            from ._structs import install
+
+            install(t)
 
     # --- names ---
     def name(self, pers: int, nr: int) -> str:

@@ -18,11 +18,6 @@ def _readv(c: C):
     return [c.iovec(1, c.ulong(2), c.rval) if c.ok else _iov_addrs(c, 1, c.ulong(2)), c.lu(2)]
 
 
-@syscall("writev")
-def _writev(c: C):
-    return [c.fd(0), c.iovec(1, c.ulong(2)), c.lu(2)]
-
-
 @syscall("preadv", "preadv2", entry=1, head=_fd0)
 def _preadv(c: C):
     out = [c.iovec(1, c.ulong(2), c.rval) if c.ok else _iov_addrs(c, 1, c.ulong(2)), c.lu(2), c.ld(3)]

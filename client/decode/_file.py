@@ -31,16 +31,6 @@ def _umask(c: C):
     return [c.mode(0)]
 
 
-@syscall("getxattr", "lgetxattr", entry=2)
-def _getxattr(c: C):
-    return [c.path(0), c.cstr(1), c.outbuf(2) if c.ulong(2) else "NULL", c.lu(3)]
-
-
-@syscall("fgetxattr", entry=2)
-def _fgetxattr(c: C):
-    return [c.fd(0), c.cstr(1), c.outbuf(2) if c.ulong(2) else "NULL", c.lu(3)]
-
-
 @syscall("utimensat")
 def _utimensat(c: C):
     return [c.dirfd(0), c.path(1), c.struct(2, "timespec2"), c.flags(3, "at_flags")]

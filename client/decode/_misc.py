@@ -9,24 +9,6 @@ from ._core import C, array, struct as register_struct, styled, syscall
 from ._fmt import hexa, quote
 
 
-@register_struct("utsname")
-def utsname_text(c: C, b: bytes, i: int) -> str:
-    f = [bytes(b[65 * k : 65 * k + 65]).split(b"\0", 1)[0] for k in range(6)]
-    names = ("sysname", "nodename", "release", "version", "machine", "domainname")
-    if c.abbrev:
-        return f"{{sysname={quote(f[0])}, nodename={quote(f[1])}, ...}}"
-    return "{" + ", ".join(f"{n}={quote(v)}" for n, v in zip(names, f)) + "}"
-
-
-@register_struct("sysinfo")
-def sysinfo_text(c: C, b: bytes, i: int) -> str:
-    up, l1, l5, l15, tot, free, shared, buf, stot, sfree, procs = struct.unpack_from("<q3QQQQQQQH", b)
-    htot, hfree, unit = struct.unpack_from("<QQI", b, 88)
-    return (f"{{uptime={up}, loads=[{l1}, {l5}, {l15}], totalram={tot}, freeram={free}, sharedram={shared}, "
-            f"bufferram={buf}, totalswap={stot}, freeswap={sfree}, procs={procs}, totalhigh={htot}, "
-            f"freehigh={hfree}, mem_unit={unit}}}")
-
-
 @syscall("getrandom", entry=0)  # strace prints the buffer at exit: `getrandom( <unfinished ...>`
 def _getrandom(c: C):
     return [c.outbuf(0, force_hex=True), c.lu(1), c.flags(2, "getrandom_flags")]
@@ -94,19 +76,6 @@ def _futex(c: C):
     if cmd in (7, 8):  # UNLOCK_PI, TRYLOCK_PI
         return out
     return out + [c.u(2), c.ptr(3), c.ptr(4), hexa(c.uint(5))]
-
-
-@register_struct("rusage")
-def rusage_text(c: C, b: bytes, i: int) -> str:
-    v = struct.unpack_from("<18q", b)
-    us = struct.unpack_from("<QxxxxxxxxQ", b, 8)  # the microseconds, unsigned as strace prints them
-    head = f"{{ru_utime={{tv_sec={v[0]}, tv_usec={us[0]}}}, ru_stime={{tv_sec={v[2]}, tv_usec={us[1]}}}"
-    if c.abbrev:
-        return head + ", ...}"
-    names = ("ru_maxrss", "ru_ixrss", "ru_idrss", "ru_isrss", "ru_minflt", "ru_majflt", "ru_nswap", "ru_inblock",
-             "ru_oublock", "ru_msgsnd", "ru_msgrcv", "ru_nsignals", "ru_nvcsw", "ru_nivcsw")
-    u = struct.unpack_from("<14Q", b, 32)  # the counters: unsigned longs as strace prints them
-    return head + ", " + ", ".join(f"{n}={x}" for n, x in zip(names, u)) + "}"
 
 
 @syscall("getrusage", entry=1)

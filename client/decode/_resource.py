@@ -6,11 +6,17 @@ from __future__ import annotations
 import struct
 
 from ._core import C, struct as register_struct, styled, syscall
+from ._structs import field_kind
 
 
 @syscall("rseq")
 def _rseq(c: C):
     return [c.ptr(0), c.hex(1), c.flags(2, "rseq_flags"), c.hex(3)]
+
+
+@field_kind("rlim", 8)
+def _rlim_text(c: C, v: int) -> str:
+    return _rlim(v, c.style)
 
 
 def _rlim(v: int, style: str) -> str:
@@ -21,12 +27,6 @@ def _rlim(v: int, style: str) -> str:
     else:
         return str(v)
     return styled(str(v), text, style)
-
-
-@register_struct("rlimit", "rlimit64")
-def rlimit_text(c: C, b: bytes, i: int) -> str:
-    cur, mx = struct.unpack_from("<QQ", b)
-    return f"{{rlim_cur={_rlim(cur, c.style)}, rlim_max={_rlim(mx, c.style)}}}"
 
 
 @syscall("getresuid", "getresgid", entry=0)

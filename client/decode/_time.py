@@ -7,13 +7,8 @@ import struct
 import time
 
 from ._core import C, struct as register_struct, syscall
+from ._structs import field_kind
 from ._fmt import comment, hexa
-
-
-@register_struct("timespec")
-def timespec_text(c: C, b: bytes, i: int) -> str:
-    sec, nsec = struct.unpack_from("<qQ", b)
-    return f"{{tv_sec={sec}, tv_nsec={nsec}}}"
 
 
 def _date(sec: int, nsec: int) -> str:
@@ -35,22 +30,6 @@ def timespec2_text(c: C, b: bytes, i: int) -> str:
             continue
         out.append(ns if ns else f"{{tv_sec={sec}, tv_nsec={nsec}}}" + _date(sec, nsec))
     return "[" + ", ".join(out) + "]"
-
-
-@register_struct("timeval")
-def timeval_text(c: C, b: bytes, i: int) -> str:
-    sec, usec = struct.unpack_from("<qQ", b)
-    return f"{{tv_sec={sec}, tv_usec={usec}}}"
-
-
-@register_struct("itimerspec")
-def itimerspec_text(c: C, b: bytes, i: int) -> str:
-    return f"{{it_interval={timespec_text(c, b[:16], i)}, it_value={timespec_text(c, b[16:32], i)}}}"
-
-
-@register_struct("itimerval")
-def itimerval_text(c: C, b: bytes, i: int) -> str:
-    return f"{{it_interval={timeval_text(c, b[:16], i)}, it_value={timeval_text(c, b[16:32], i)}}}"
 
 
 def stamp(sec: int) -> str | None:
@@ -117,22 +96,7 @@ def _timer_create(c: C):
     return [c.xval(0, "clocks"), c.struct(1, "sigevent", 0), tid]
 
 
-@syscall("timer_settime", entry=3)
-def _timer_settime(c: C):
-    return [c.d(0), c.flags(1, "timer_flags"), c.struct(2, "itimerspec", 0), c.outstruct(3, "itimerspec")]
-
-
-@syscall("timer_gettime", entry=1)
-def _timer_gettime(c: C):
-    return [c.d(0), c.outstruct(1, "itimerspec")]
-
-
-@register_struct("timezone")
-def _timezone_text(c: C, b: bytes, i: int) -> str:
-    west, dst = struct.unpack_from("<ii", b)
-    return f"{{tz_minuteswest={west}, tz_dsttime={dst}}}"
-
-
+@field_kind("clock_t", 8)
 def clock_t_text(c: C, v: int) -> str:
     """A clock_t in ticks, its seconds in a comment (`37 /* 0.37 s */`)."""
     import os
@@ -145,13 +109,6 @@ def clock_t_text(c: C, v: int) -> str:
         return str(v)
     prec = 6 if hz > 100000 else 5 if hz > 10000 else 4 if hz > 1000 else 3 if hz > 100 else 2 if hz > 10 else 1 if hz > 1 else 0
     return f"{v} /* {v / hz:.{prec}f} s */"
-
-
-@register_struct("tms")
-def tms_text(c: C, b: bytes, i: int) -> str:
-    f = struct.unpack_from("<4Q", b)
-    names = ("tms_utime", "tms_stime", "tms_cutime", "tms_cstime")
-    return "{" + ", ".join(f"{n}={clock_t_text(c, v)}" for n, v in zip(names, f)) + "}"
 
 
 def _date_us(sec: int, usec: int) -> str:

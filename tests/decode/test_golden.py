@@ -24,7 +24,7 @@ GOLDEN = Path(__file__).parent / "golden"
 # (getcpu, getgroups/setgroups lists, sched_param, timezone, sigsets of 1..8 bytes);
 # prctl: _prctl; sets: _poll (select), _process (sched_attr), _desc (flock, mq_attr), _ipc, _misc; ioctl: _ioctl's per-family argument structs; fam: _desc, _process, _network, _misc; args: _core's kinds, _file, _memory, _misc, _process, _time.
 CASES = {
-    "file": ["openat", "newfstatat", "access", "faccessat2", "mkdirat", "unlinkat", "chdir", "getcwd", "close",
+    "file": ["getxattr", "fgetxattr", "openat", "newfstatat", "access", "faccessat2", "mkdirat", "unlinkat", "chdir", "getcwd", "close",
              "readlinkat", "renameat2", "fchmodat", "statx"],
     "desc": ["pipe2", "write", "read", "fcntl", "lseek", "dup3", "close", "ioctl", "writev", "readv", "poll",
              "epoll_create1", "epoll_ctl", "dup2"],
@@ -33,8 +33,9 @@ CASES = {
     "signal": ["rt_sigaction", "rt_sigprocmask", "kill", "rt_sigtimedwait", "rt_sigreturn"],
     "network": ["socket", "connect", "sendto", "shutdown"],
     "msghdr": ["sendmsg", "recvmsg", "writev", "sendmmsg", "recvmmsg"],
-    "time": ["nanosleep", "clock_nanosleep", "clock_getres", "clock_gettime"],
-    "misc": ["uname", "getrandom", "shmget", "shmat", "shmdt", "shmctl"],
+    "time": ["nanosleep", "clock_nanosleep", "clock_getres", "clock_gettime", "timer_settime", "timer_gettime",
+             "setitimer", "getrlimit"],
+    "misc": ["uname", "getrusage", "sysinfo", "getrandom", "shmget", "shmat", "shmdt", "shmctl"],
     "i386": ["getpid", "open", "write", "close", "mmap"],
     "structs": ["getcpu", "getgroups", "setgroups", "sched_getparam", "gettimeofday", "rt_sigpending"],
     "netlink": ["socket", "sendto", "sendmsg", "getsockname", "getpeername", "ioctl"],

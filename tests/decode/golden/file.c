@@ -42,6 +42,12 @@ int main(int argc, char **argv) {
 	EXPECT("fchmodat(AT_FDCWD, \"/nonexistent\", 04755) = -1 ENOENT (No such file or directory)");
 	syscall(SYS_statx, AT_FDCWD, "/nonexistent", AT_SYMLINK_NOFOLLOW, 0x7ff, lb);
 	EXPECT("statx(AT_FDCWD, \"/nonexistent\", AT_STATX_SYNC_AS_STAT|AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, %p) = -1 ENOENT (No such file or directory)", lb);
+	/* getxattr/fgetxattr: table entries alone (their decoders restated them) */
+	char xv[16];
+	syscall(SYS_getxattr, "/nonexistent", "user.x", xv, sizeof xv);
+	EXPECT("getxattr(\"/nonexistent\", \"user.x\", %p, 16) = -1 ENOENT (No such file or directory)", xv);
+	syscall(SYS_fgetxattr, G | 0xffffffffUL, "user.x", NULL, 0UL);
+	EXPECT("fgetxattr(-1, \"user.x\", NULL, 0) = -1 EBADF (Bad file descriptor)");
 	syscall(SYS_close, G | fd);
 	EXPECT("close(%ld) = 0", fd);
 	return 0;

@@ -1,0 +1,218 @@
+"""Struct printers made from the syscall table's struct descriptions.
+
+A struct of `[structs]` in bpfgen/syscalls.toml may carry its fields, as
+syzkaller describes structs (docs/syscall-table.md, "Structs"):
+
+    timespec = { x86_64 = 16, i386 = 8, fields = "tv_sec:int64, tv_nsec:uint64" }
+    rusage = { x86_64 = 144, i386 = 72, abbrev = 2, fields = "ru_utime:timeval, ..." }
+
+`NAME:KIND` per field, in order, each at the next offset its alignment allows
+(C's natural layout, x86_64), or at `NAME:KIND@OFFSET` (a packed struct, a
+union's members). Kinds:
+
+- `int8` ... `int64`, `uint8` ... `uint64`: the number;
+- `hex32`, `hex64`: in hex (`0` for 0); `ptr`: `NULL` or the address;
+- `flags[SET]` (u32), `lflags[SET]` (u64): bits by name; `enum[SET]` (u32):
+  a value by name (sets of client/decode/flagsets.toml), under -X as the
+  call's arguments;
+- `fd` (int32): with -y, the fd's path as the decoder knows it;
+- `str[N]`: a char array of N bytes, quoted up to its NUL;
+- `array[KIND, N]`: N elements `[a, b, c]`;
+- another described struct's name: it, nested;
+- a field kind a family module registers (`@field_kind("rlim", 8)`): a value
+  strace prints its own way (`RLIM64_INFINITY`, `5*1024`).
+
+`abbrev = N`: abbreviated (strace's default, not -v), only the first N
+fields print, then `...`. The printer of a described struct is the one
+`@struct` would register; a struct with a hand-written printer has no
+description (`install()` refuses both).
+"""
+
+from __future__ import annotations
+
+import struct as _struct
+from collections.abc import Callable
+
+from ._core import STRUCTS, C
+from ._fmt import hexa, quote
+
+# value kinds strace prints its own way: name -> (size in bytes, signed, (C, value) -> text)
+FIELD_KINDS: dict[str, tuple[int, bool, Callable]] = {}
+
+_INTS = {"int8": "b", "int16": "h", "int32": "i", "int64": "q", "uint8": "B", "uint16": "H", "uint32": "I",
+         "uint64": "Q", "hex32": "I", "hex64": "Q", "ptr": "Q", "fd": "i"}
+_SETS = {"flags": "I", "lflags": "Q", "enum": "I"}
+
+
+def field_kind(name: str, size: int, signed: bool = False):
+    """Register a field kind printed by `fn(c, value)` (an integer of `size` bytes)."""
+
+    def deco(fn):
+        if name in FIELD_KINDS or name in _INTS or name in _SETS:
+            raise ValueError(f"field kind {name!r} is registered twice")
+        FIELD_KINDS[name] = (size, signed, fn)
+        return fn
+
+    return deco
+
+
+class StructError(ValueError):
+    pass
+
+
+def _split(text: str) -> list[str]:
+    """Split at top-level commas (not those inside [...])."""
+    out, depth, cur = [], 0, ""
+    for ch in text:
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            out.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        out.append(cur.strip())
+    return out
+
+
+class Layout:
+    """One described struct: its fields compiled to (name, offset, text function)."""
+
+    __slots__ = ("name", "fields", "end", "align", "abbrev")
+
+    def __init__(self, name: str, fields: list, end: int, align: int, abbrev: int | None):
+        self.name, self.fields, self.end, self.align, self.abbrev = name, fields, end, align, abbrev
+
+    def text(self, c: C, b: bytes, base: int = 0) -> str:
+        if len(b) < base + self.end:
+            raise StructError(f"{self.name}: {len(b) - base} bytes, {self.end} needed")
+        fields = self.fields
+        if self.abbrev is not None and c.abbrev:
+            return "{" + ", ".join([f"{n}={fn(c, b, base + off)}" for n, off, fn in fields[: self.abbrev]] + ["..."]) + "}"
+        return "{" + ", ".join([f"{n}={fn(c, b, base + off)}" for n, off, fn in fields]) + "}"
+
+
+class Structs:
+    """Every described struct of a table, compiled on first use."""
+
+    def __init__(self, descriptions: dict):
+        self.descriptions = descriptions  # name -> (fields text, abbrev)
+        self.layouts: dict[str, Layout] = {}
+        self._busy: set[str] = set()
+
+    def layout(self, name: str) -> Layout:
+        lay = self.layouts.get(name)
+        if lay is None:
+            if name not in self.descriptions:
+                raise StructError(f"struct {name!r} has no description")
+            if name in self._busy:
+                raise StructError(f"struct {name!r} contains itself")
+            self._busy.add(name)
+            try:
+                lay = self.layouts[name] = self._compile(name, *self.descriptions[name])
+            finally:
+                self._busy.discard(name)
+        return lay
+
+    def _compile(self, name: str, text: str, abbrev) -> Layout:
+        fields, off, align = [], 0, 1
+        for item in _split(text):
+            fname, _, kind = item.partition(":")
+            kind, _, at = kind.partition("@")
+            fname, kind = fname.strip(), kind.strip()
+            if not fname or not kind:
+                raise StructError(f"struct {name}: bad field {item!r}")
+            size, falign, fn = self.kind(kind, f"struct {name}, field {fname}")
+            if at:
+                off = int(at, 0)
+            else:
+                off = (off + falign - 1) // falign * falign
+            fields.append((fname, off, fn))
+            off += size
+            align = max(align, falign)
+        end = max((o for _, o, _ in fields), default=0)
+        end = off if not fields else max(off, end)
+        return Layout(name, fields, end, align, abbrev)
+
+    def kind(self, kind: str, where: str) -> tuple[int, int, Callable]:
+        """(size, alignment, (C, bytes, offset) -> text) of one field kind."""
+        code = _INTS.get(kind)
+        if code is not None:
+            st = _struct.Struct("<" + code)
+            unpack = st.unpack_from
+            if kind == "ptr":
+                return st.size, st.size, lambda c, b, o: (lambda v: "NULL" if v == 0 else f"{v:#x}")(unpack(b, o)[0])
+            if kind.startswith("hex"):
+                return st.size, st.size, lambda c, b, o: hexa(unpack(b, o)[0])
+            if kind == "fd":
+                return st.size, st.size, lambda c, b, o: _fd(c, unpack(b, o)[0])
+            return st.size, st.size, lambda c, b, o: str(unpack(b, o)[0])
+        head, _, rest = kind.partition("[")
+        if rest:
+            if not rest.endswith("]"):
+                raise StructError(f"{where}: bad kind {kind!r}")
+            inner = rest[:-1].strip()
+            if head in _SETS:
+                from . import _flags
+
+                if not _flags.has(inner):
+                    raise StructError(f"{where}: no flag set {inner!r}")
+                st = _struct.Struct("<" + _SETS[head])
+                unpack = st.unpack_from
+                if head == "enum":
+                    return st.size, st.size, lambda c, b, o: c.fs(inner).xval(unpack(b, o)[0], c.style)
+                return st.size, st.size, lambda c, b, o: c.fs(inner).flags(unpack(b, o)[0], c.style)
+            if head == "str":
+                n = int(inner, 0)
+                return n, 1, lambda c, b, o: quote(bytes(b[o : o + n]).split(b"\0", 1)[0])
+            if head == "array":
+                ekind, _, count = inner.rpartition(",")
+                n = int(count, 0)
+                esize, ealign, efn = self.kind(ekind.strip(), where)
+                return esize * n, ealign, lambda c, b, o: "[" + ", ".join(efn(c, b, o + esize * k) for k in range(n)) + "]"
+            raise StructError(f"{where}: unknown kind {kind!r}")
+        custom = FIELD_KINDS.get(kind)
+        if custom is not None:
+            size, signed, fn = custom
+            code = {1: "b", 2: "h", 4: "i", 8: "q"}[size]
+            unpack = _struct.Struct("<" + (code if signed else code.upper())).unpack_from
+            return size, size, lambda c, b, o: fn(c, unpack(b, o)[0])
+        if kind in self.descriptions:
+            sub = self.layout(kind)
+            return (sub.end + sub.align - 1) // sub.align * sub.align, sub.align, sub.text
+        raise StructError(f"{where}: unknown kind {kind!r}")
+
+
+def _fd(c: C, v: int) -> str:
+    return c.dec.fd_text(v, c.tid) if c.dec._anyfd else str(v)
+
+
+def described(table) -> Structs:
+    """The table's struct descriptions (bpfgen's Table.struct_fields)."""
+    return Structs(dict(getattr(table, "struct_fields", {}) or {}))
+
+
+_INSTALLED: list = []
+
+
+def install(table) -> None:
+    """Register a printer for every described struct of `table` (once per
+    process): C.struct and the generic decoder find them in STRUCTS as they
+    find a family module's."""
+    if _INSTALLED and _INSTALLED[0] is table:
+        return
+    structs = described(table)
+    for name in structs.descriptions:
+        if name in STRUCTS and not getattr(STRUCTS[name], "described", False):
+            raise ValueError(f"struct {name!r} has a printer and a table description")
+        lay = structs.layout(name)
+
+        def printer(c, b, i, _lay=lay):
+            return _lay.text(c, b)
+
+        printer.described = True
+        STRUCTS[name] = printer
+    _INSTALLED[:] = [table]

@@ -33,6 +33,8 @@ from __future__ import annotations
 import struct as _struct
 from collections.abc import Callable
 
+from tracerd.bpfgen._table import _split_args  # the table's own split: commas outside [...]
+
 from ._core import STRUCTS, C
 from ._fmt import hexa, quote
 
@@ -58,24 +60,6 @@ def field_kind(name: str, size: int, signed: bool = False):
 
 class StructError(ValueError):
     pass
-
-
-def _split(text: str) -> list[str]:
-    """Split at top-level commas (not those inside [...])."""
-    out, depth, cur = [], 0, ""
-    for ch in text:
-        if ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-        if ch == "," and depth == 0:
-            out.append(cur.strip())
-            cur = ""
-        else:
-            cur += ch
-    if cur.strip():
-        out.append(cur.strip())
-    return out
 
 
 class Layout:
@@ -119,7 +103,7 @@ class Structs:
 
     def _compile(self, name: str, text: str, abbrev) -> Layout:
         fields, off, align = [], 0, 1
-        for item in _split(text):
+        for item in (i.strip() for i in _split_args(text)):
             fname, _, kind = item.partition(":")
             kind, _, at = kind.partition("@")
             fname, kind = fname.strip(), kind.strip()

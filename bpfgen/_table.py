@@ -96,8 +96,9 @@ class Table:
     # multiplexer name -> {subcall number: syscall name}
     multiplexers: dict[str, dict[int, str]]
     _by_nr: dict[Pers, dict[int, Syscall]] = field(repr=False)
-    # struct name -> (its fields, x86_64 layout; how many print abbreviated,
-    # None: all): the struct descriptions the decoder prints from
+    # struct name -> (its fields, x86_64 layout, or "[KIND]" for a struct
+    # that is one value; how many print abbreviated, None: all): the struct
+    # descriptions the decoder prints from
     # (client/decode/_structs.py; docs/syscall-table.md)
     struct_fields: dict[str, tuple[str, int | None]] = field(default_factory=dict)
 
@@ -260,7 +261,11 @@ def load_table_from(data: dict) -> Table:
     for sname, sizes in data.get("structs", {}).items():
         per = {}
         sizes = dict(sizes)
-        fields, abbrev = sizes.pop("fields", None), sizes.pop("abbrev", None)
+        fields, abbrev, item = sizes.pop("fields", None), sizes.pop("abbrev", None), sizes.pop("item", None)
+        if item is not None:  # one value, as strace's printnum: `[42]`
+            if fields is not None or abbrev is not None or not isinstance(item, str):
+                raise TableError(f"struct {sname}: item goes alone")
+            fields, abbrev = f"[{item.strip()}]", None
         if fields is not None:
             if not isinstance(fields, str) or not fields.strip() or not (abbrev is None or isinstance(abbrev, int)):
                 raise TableError(f"struct {sname}: bad fields/abbrev")

@@ -136,13 +136,6 @@ def _pipe2(c: C):
     return [_fdpair(c, 0), c.flags(1, "pipe_flags")]
 
 
-@register_struct("loff")
-def loff_text(c: C, b: bytes, i: int) -> str:
-    """A loff_t the call reads (splice's and copy_file_range's offsets),
-    signed, as strace's printnum_int64."""
-    return f"[{struct.unpack_from('<q', b)[0]}]"
-
-
 def _offset(c: C, i: int, phase: int) -> str | None:
     """An offset word as sendfile prints it (unsigned), or None when it
     was not read."""

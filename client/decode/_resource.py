@@ -89,14 +89,3 @@ def _setgroups(c: C):
         items.append("-1" if g == 0xFFFFFFFF else str(g))
     return [c.d(0), "[" + ", ".join(items) + "]"]
 
-
-@register_struct("int", "sched_param")
-def _int_text(c: C, b: bytes, i: int) -> str:
-    """An int the call wrote (getcpu's cpu and node, name_to_handle_at's
-    mount id); sched_param is its one int, sched_priority, as strace shows it."""
-    return f"[{struct.unpack_from('<i', b)[0]}]"
-
-
-@register_struct("uint")
-def _uint_text(c: C, b: bytes, i: int) -> str:
-    return f"[{struct.unpack_from('<I', b)[0]}]"

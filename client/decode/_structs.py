@@ -23,7 +23,8 @@ union's members). Kinds:
   strace prints its own way (`RLIM64_INFINITY`, `5*1024`).
 
 `abbrev = N`: abbreviated (strace's default, not -v), only the first N
-fields print, then `...`. The printer of a described struct is the one
+fields print, then `...`. `item = KIND` instead of fields: the struct is one
+value of that kind, printed `[v]` (strace's printnum: an int the call wrote). The printer of a described struct is the one
 `@struct` would register; a struct with a hand-written printer has no
 description (`install()` refuses both).
 """
@@ -63,20 +64,73 @@ class StructError(ValueError):
 
 
 class Layout:
-    """One described struct: its fields compiled to (name, offset, text function)."""
+    """One described struct: its fields (name, offset, text function) and
+    `text(c, b, base=0)`, the printer generated from them once: one unpack
+    of every plain integer field (those of the structs it nests too), the
+    other fields by their functions (as compile_generic generates a table
+    call's decoder: a closure per field cost a third more)."""
 
-    __slots__ = ("name", "fields", "end", "align", "abbrev")
+    __slots__ = ("name", "fields", "end", "align", "abbrev", "text")
 
-    def __init__(self, name: str, fields: list, end: int, align: int, abbrev: int | None):
+    def __init__(self, name: str, fields: list, end: int, align: int, abbrev: int | None, known: dict):
         self.name, self.fields, self.end, self.align, self.abbrev = name, fields, end, align, abbrev
+        self.text = _generate(self, known)
 
-    def text(self, c: C, b: bytes, base: int = 0) -> str:
-        if len(b) < base + self.end:
-            raise StructError(f"{self.name}: {len(b) - base} bytes, {self.end} needed")
-        fields = self.fields
-        if self.abbrev is not None and c.abbrev:
-            return "{" + ", ".join([f"{n}={fn(c, b, base + off)}" for n, off, fn in fields[: self.abbrev]] + ["..."]) + "}"
-        return "{" + ", ".join([f"{n}={fn(c, b, base + off)}" for n, off, fn in fields]) + "}"
+
+def _body(lay: Layout, known: dict, base: int, codes: list, fns: list, k: int, lead: int | None) -> str:
+    """The f-string of `lay` at `base`: plain integers as v[i] of one
+    unpack (codes: their offsets and struct codes), nested structs inline,
+    the rest as calls of _fK[i] (fns)."""
+    parts = []
+    for n, off, fn in lay.fields if lead is None else lay.fields[:lead]:
+        what = known.get(id(fn))
+        at = codes[-1][0] + _struct.calcsize("<" + codes[-1][1]) if codes else 0
+        if what is not None and what[0] == "int" and base + off >= at:  # (a union's overlapping member: a call)
+            codes.append((base + off, what[1]))
+            parts.append(f"{n}={{v[{len(codes) - 1}]}}")
+        elif what is not None and what[0] == "struct" and what[1].abbrev is None and what[1].fields[0][0] is not None:
+            parts.append(f"{n}=" + _body(what[1], known, base + off, codes, fns, k, None))
+        else:
+            fns.append(fn)
+            parts.append(f"{n}={{_f{k}[{len(fns) - 1}](c, b, base + {base + off})}}")
+    if lead is not None:
+        parts.append("...")
+    return "{{" + ", ".join(parts) + "}}"
+
+
+def _generate(lay: Layout, known: dict):
+    if lay.fields[0][0] is None:  # `item = KIND`: [v]
+        fn = lay.fields[0][2]
+        what = known.get(id(fn))
+        if what is not None and what[0] == "int":
+            unpack = _struct.Struct("<" + what[1]).unpack_from
+            return lambda c, b, base=0: f"[{unpack(b, base)[0]}]"
+        return lambda c, b, base=0: f"[{fn(c, b, base)}]"
+    ns: dict = {"_err": StructError}
+    src = ["def text(c, b, base=0):", f"    if len(b) < base + {lay.end}:", f"        raise _err({lay.name + ': short'!r})"]
+
+    def emit(k: int, lead: int | None, indent: str) -> list:
+        codes: list = []
+        fns: list = []
+        body = _body(lay, known, 0, codes, fns, k, lead)
+        fmt, at = "<", 0
+        for off, code in codes:
+            fmt += "x" * (off - at) + code
+            at = off + _struct.calcsize("<" + code)
+        ns[f"_f{k}"] = fns
+        out = []
+        if codes:
+            ns[f"_u{k}"] = _struct.Struct(fmt).unpack_from
+            out.append(f"{indent}v = _u{k}(b, base)")
+        out.append(f'{indent}return f"{body}"')
+        return out
+
+    if lay.abbrev is not None:
+        src.append("    if c.abbrev:")
+        src += emit(1, lay.abbrev, "        ")
+    src += emit(0, None, "    ")
+    exec("\n".join(src), ns)  # noqa: S102
+    return ns["text"]
 
 
 class Structs:
@@ -86,6 +140,9 @@ class Structs:
         self.descriptions = descriptions  # name -> (fields text, abbrev)
         self.layouts: dict[str, Layout] = {}
         self._busy: set[str] = set()
+        # id of a field's text function -> ("int", struct code) for a plain
+        # integer, ("struct", Layout) for a nested struct: what Layout inlines
+        self.known: dict[int, tuple] = {}
 
     def layout(self, name: str) -> Layout:
         lay = self.layouts.get(name)
@@ -102,6 +159,9 @@ class Structs:
         return lay
 
     def _compile(self, name: str, text: str, abbrev) -> Layout:
+        if text.startswith("["):  # `item = KIND`: one value, `[v]`
+            size, align, fn = self.kind(text[1:-1].strip(), f"struct {name}")
+            return Layout(name, [(None, 0, fn)], size, align, None, self.known)
         fields, off, align = [], 0, 1
         for item in (i.strip() for i in _split_args(text)):
             fname, _, kind = item.partition(":")
@@ -119,7 +179,7 @@ class Structs:
             align = max(align, falign)
         end = max((o for _, o, _ in fields), default=0)
         end = off if not fields else max(off, end)
-        return Layout(name, fields, end, align, abbrev)
+        return Layout(name, fields, end, align, abbrev, self.known)
 
     def kind(self, kind: str, where: str) -> tuple[int, int, Callable]:
         """(size, alignment, (C, bytes, offset) -> text) of one field kind."""
@@ -133,7 +193,9 @@ class Structs:
                 return st.size, st.size, lambda c, b, o: hexa(unpack(b, o)[0])
             if kind == "fd":
                 return st.size, st.size, lambda c, b, o: _fd(c, unpack(b, o)[0])
-            return st.size, st.size, lambda c, b, o: str(unpack(b, o)[0])
+            fn = lambda c, b, o: str(unpack(b, o)[0])  # noqa: E731
+            self.known[id(fn)] = ("int", code)
+            return st.size, st.size, fn
         head, _, rest = kind.partition("[")
         if rest:
             if not rest.endswith("]"):
@@ -166,6 +228,7 @@ class Structs:
             return size, size, lambda c, b, o: fn(c, unpack(b, o)[0])
         if kind in self.descriptions:
             sub = self.layout(kind)
+            self.known[id(sub.text)] = ("struct", sub)
             return (sub.end + sub.align - 1) // sub.align * sub.align, sub.align, sub.text
         raise StructError(f"{where}: unknown kind {kind!r}")
 

@@ -140,12 +140,6 @@ def utimbuf_text(c: C, b: bytes, i: int) -> str:
             f"modtime={m}{comment(sm) if sm else ''}}}")
 
 
-@register_struct("long")
-def long_text(c: C, b: bytes, i: int) -> str:
-    v = struct.unpack_from("<Q", b)[0]
-    return f"[{hexa(v) if v else 0}]"
-
-
 @register_struct("timex")
 def timex_text(c: C, b: bytes, i: int) -> str:
     """struct timex (x86_64's 208 bytes) as strace's print_timex: modes and

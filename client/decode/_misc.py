@@ -78,9 +78,9 @@ def _futex(c: C):
     return out + [c.u(2), c.ptr(3), c.ptr(4), hexa(c.uint(5))]
 
 
-@syscall("getrusage", entry=1)
+@syscall("getrusage", entry=1, head=lambda c: [c.xval(0, "rusage_who", signed=True)])
 def _getrusage(c: C):
-    return [c.xval(0, "rusage_who", signed=True), c.outstruct(1, "rusage")]
+    return [c.outstruct(1, "rusage")]
 
 
 def _cpuset(c: C, i: int, n: int) -> str:
@@ -91,9 +91,9 @@ def _cpuset(c: C, i: int, n: int) -> str:
     return "[" + " ".join(str(k) for k in range(len(v) * 8) if bits >> k & 1) + "]"
 
 
-@syscall("sched_getaffinity", entry=2)
+@syscall("sched_getaffinity", entry=2, head=lambda c: [c.pid(0), c.lu(1)])
 def _sched_getaffinity(c: C):
-    return [c.pid(0), c.lu(1), _cpuset(c, 2, c.rval) if c.ok else c.ptr(2)]
+    return [_cpuset(c, 2, c.rval) if c.ok else c.ptr(2)]
 
 
 @syscall("sched_setaffinity")

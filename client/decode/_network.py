@@ -72,22 +72,24 @@ def _connect(c: C):
     return [c.fd(0), _sockaddr_in(c, 1, c.uint(2)), c.u(2)]
 
 
-@syscall("accept", entry=1, ret="fd")
+def _fd0(c: C) -> list:
+    return [c.fd(0)]
+
+
+@syscall("accept", entry=1, ret="fd", head=_fd0)
 def _accept(c: C):
-    a, ln = _sockaddr_out(c, 1, 2)
-    return [c.fd(0), a, ln]
+    return list(_sockaddr_out(c, 1, 2))
 
 
-@syscall("accept4", entry=1, ret="fd")
+@syscall("accept4", entry=1, ret="fd", head=_fd0)
 def _accept4(c: C):
     a, ln = _sockaddr_out(c, 1, 2)
-    return [c.fd(0), a, ln, c.flags(3, "sock_type_flags")]
+    return [a, ln, c.flags(3, "sock_type_flags")]
 
 
-@syscall("getsockname", "getpeername", entry=1)
+@syscall("getsockname", "getpeername", entry=1, head=_fd0)
 def _getsockname(c: C):
-    a, ln = _sockaddr_out(c, 1, 2)
-    return [c.fd(0), a, ln]
+    return list(_sockaddr_out(c, 1, 2))
 
 
 @syscall("sendto")
@@ -96,11 +98,11 @@ def _sendto(c: C):
             _sockaddr_in(c, 4, c.uint(5)), c.u(5)]
 
 
-@syscall("recvfrom", entry=1)
+@syscall("recvfrom", entry=1, head=_fd0)
 def _recvfrom(c: C):
     a, ln = _sockaddr_out(c, 4, 5)
     buf = sockbuf(c, 1, min(c.rval, c.ulong(2)), 1) if c.ok else c.ptr(1)
-    return [c.fd(0), buf, c.lu(2), c.flags(3, "msg_flags"), a, ln]
+    return [buf, c.lu(2), c.flags(3, "msg_flags"), a, ln]
 
 
 @syscall("recvmmsg", "recvmmsg_time64", entry=1)

@@ -57,10 +57,14 @@ def _clone(c: C):
     return out
 
 
-@syscall("get_robust_list", entry=1)
+def _pid0(c: C) -> list:
+    return [c.pid(0)]
+
+
+@syscall("get_robust_list", entry=1, head=_pid0)
 def _get_robust_list(c: C):
     """The head pointer and length the call wrote: `[0x7f...]`, `[24]`."""
-    out = [c.pid(0)]
+    out = []
     wide = c.pers == 0
     for i in (1, 2):
         v = c.m(i, 1)
@@ -176,7 +180,7 @@ def wait_status(st: int) -> str:
     return f"[{{WIFSIGNALED(s) && WTERMSIG(s) == {sigtext(st & 0x7F)}{core}}}]"
 
 
-@syscall("wait4", entry=1, head=lambda c: [c.pid(0)])
+@syscall("wait4", entry=1, head=_pid0)
 def _wait4(c: C):
     v = c.m(1, 1)
     if c.ulong(1) == 0:
@@ -288,7 +292,7 @@ def _sched_setattr(c: C):
     return [c.pid(0), text, c.u(2)]
 
 
-@syscall("sched_getattr", entry=1)
+@syscall("sched_getattr", entry=1, head=_pid0)
 def _sched_getattr(c: C):
     size = c.uint(2)
     if not c.ulong(1):
@@ -297,4 +301,4 @@ def _sched_getattr(c: C):
         attr = c.ptr(1)
     else:
         attr = _sched_attr(c, 1, c.m(1, 1), size, False)
-    return [c.pid(0), attr, str(size), c.u(3)]
+    return [attr, str(size), c.u(3)]

@@ -96,6 +96,6 @@ def stack_text(c: C, b: bytes, i: int) -> str:
     return f"{{ss_sp={'NULL' if sp == 0 else hexa(sp)}, ss_flags={fl}, ss_size={size}}}"
 
 
-@syscall("sigaltstack", entry=1)
+@syscall("sigaltstack", entry=1, head=lambda c: [c.struct(0, "stack_t", 0)])
 def _sigaltstack(c: C):
-    return [c.struct(0, "stack_t", 0), c.outstruct(1, "stack_t")]
+    return [c.outstruct(1, "stack_t")]

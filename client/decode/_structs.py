@@ -68,7 +68,7 @@ class Layout:
     `text(c, b, base=0)`, the printer generated from them once: one unpack
     of every plain integer field (those of the structs it nests too), the
     other fields by their functions (as compile_generic generates a table
-    call's decoder: a closure per field cost a third more)."""
+    call's decoder)."""
 
     __slots__ = ("name", "fields", "end", "align", "abbrev", "text")
 

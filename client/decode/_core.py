@@ -10,7 +10,7 @@ from collections.abc import Callable  # not typing: ~3 ms of every start
 
 from . import _flags
 from ._fmt import FlagSet, hexa, ptr, quote, quote_buf, quote_cstr, s32, s64, u32
-from tracerd._wire import FD_RET, FD_SLOT, PATH_MAX
+from tracerd._wire import FD_RET, FD_SLOT, PATH_MAX, deref_slot, fd_at_slot
 
 AT_FDCWD = -100
 _SETS: dict = {}  # flag-set name -> FlagSet (_flags.get without its lru_cache call)
@@ -182,6 +182,33 @@ class C:
             v = mem.get((1, i))
             return v if v is not None else mem.get((0, i))
         return mem.get((phase, i))
+
+    def deref(self, i: int, off: int, phase: int | None = None):
+        """What a DEREF op read behind the pointer at byte `off` of
+        argument i's memory (the table's [layouts]; exit value preferred):
+        bytes, an int (-errno: unreadable, or the pointer NULL), or None
+        (not fetched: an older record, or a call the rule did not apply to)."""
+        mem = self.mem
+        if not mem:
+            return None
+        k = deref_slot(i, off)
+        if phase is None:
+            v = mem.get((1, k))
+            return v if v is not None else mem.get((0, k))
+        return mem.get((phase, k))
+
+    def fd_in(self, i: int, off: int, fd: int) -> str:
+        """The fd `fd` found at byte `off` of argument i's memory, as -y
+        prints it: named at the stop (an FD_AT op) when the plan asked, else
+        as the decoder can name it now."""
+        if not self.dec._anyfd:
+            return str(fd)
+        named = self.mem.get((0, fd_at_slot(i, off))) if self.mem else None
+        if named is None and self.mem:
+            named = self.mem.get((1, fd_at_slot(i, off)))
+        if named is not None and not (isinstance(named, int) and named == -14):
+            return self.dec.fd_named(fd, named, False)
+        return self.dec.fd_text(fd, self.tid, False)
 
     # --- argument kinds ---
     def ptr(self, i: int) -> str:

@@ -8,7 +8,7 @@ import os
 import stat
 import struct
 
-from tracerd._wire import FD_SLOT, IDX, Rec, field
+from tracerd._wire import FD_SLOT, IDX, Rec, field, is_fd_slot
 
 from . import _sockets, _table
 from ._core import AT_FDCWD, C, DecodeOptions, REGISTRY, compile_halves, compile_table, generic_args, generic_entry_count, pid_text, table_args, readlink_fd, ret_formatter, ret_text
@@ -735,7 +735,7 @@ class Decoder:
         without them: an older recording) it is."""
         if not self._named:
             for k in c.mem:
-                if k[1] >= FD_SLOT:
+                if is_fd_slot(k[1]):
                     self._named = True
                     break
         return self._named
@@ -868,7 +868,7 @@ class Decoder:
         mem = _memdict(field(rec, "mem"))
         tid = field(rec, "tid")
         self._tgid = field(rec, "tgid")
-        named = any(k[1] >= FD_SLOT for k in mem)
+        named = any(is_fd_slot(k[1]) for k in mem)
         if named:
             self._named = True
         elif not self._named:

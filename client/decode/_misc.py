@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import struct
 
+from ._fprog import fprog_text
 from ._core import C, array, struct as register_struct, styled, syscall
 from ._fmt import hexa, quote
 
@@ -137,16 +138,16 @@ def _sched_setaffinity(c: C):
 @syscall("seccomp", entry=2)
 def _seccomp(c: C):
     """The third argument by operation: a filter program `{len=N,
-    filter=ADDR}` (its instructions are behind a second pointer, printed
-    under -v by strace: the address here), GET_ACTION_AVAIL's action word
+    filter=ADDR}` (its instructions, behind a second pointer, under -v:
+    `filter=[BPF_STMT(...), ...]`), GET_ACTION_AVAIL's action word
     (read at entry), GET_NOTIF_SIZES' sizes (at exit)."""
     op = c.uint(0)
     flags = c.flags(1, "seccomp_filter_flags") if op == 1 else c.x(1)
     arg = c.ptr(2)
     v = c.m(2, 1 if op == 3 else 0)
-    b = bytes(v) if isinstance(v, (bytes, bytearray)) and c.ulong(2) and c.pers == 0 else b""
-    if op == 1 and len(b) >= 16:  # struct sock_fprog
-        arg = f"{{len={struct.unpack_from('<H', b)[0]}, filter={hexa(struct.unpack_from('<Q', b, 8)[0]) if struct.unpack_from('<Q', b, 8)[0] else 'NULL'}}}"
+    b = bytes(v) if isinstance(v, (bytes, bytearray)) and c.ulong(2) else b""
+    if op == 1 and fprog_text(c, 2, b, True):  # struct sock_fprog: its instructions under -v
+        arg = fprog_text(c, 2, b, True)
     elif op == 2 and len(b) >= 4:  # SECCOMP_GET_ACTION_AVAIL
         arg = f"[{c.fs('seccomp_ret_action').xval(struct.unpack_from('<I', b)[0], c.style)}]"
     elif op == 3 and c.ok and len(b) >= 6:  # SECCOMP_GET_NOTIF_SIZES

@@ -103,6 +103,15 @@ def _clone_tail(c: C, b: bytes, size: int) -> str | None:
     return nonzero_tail(c, b, _CLONE_ARGS_SIZE, size)
 
 
+def _tid_at(c: C, off: int, phase: int, addr: int) -> str:
+    """The int behind clone_args' pointer at `off` (a DEREF op): `[N]`,
+    else the address (NULL, unreadable, not fetched)."""
+    v = c.deref(0, off, phase)
+    if addr and isinstance(v, (bytes, bytearray)) and len(v) >= 4:
+        return f"[{struct.unpack_from('<i', v)[0]}]"
+    return ptr(addr)
+
+
 def _clone3_fields(c: C, b: bytes) -> tuple[list, int] | None:
     size = c.ulong(1)
     fetch = min(size, _CLONE_ARGS_SIZE)
@@ -122,9 +131,15 @@ def _clone3_fields(c: C, b: bytes) -> tuple[list, int] | None:
     p.append(f"stack_size={hexa(ssize)}")
     if fl & _CLONE_SETTLS:
         p.append(f"tls={ptr(tls)}")
-    if set_tid or nset:
-        # the tids themselves are behind a second pointer the fetch does not follow
-        p.append(f"set_tid={ptr(set_tid)}")
+    if fetch >= 80 and (set_tid or nset):
+        # the tids behind their pointer (a DEREF op: [layouts] clone_args),
+        # printed when there are 1..32 of them (the kernel's most) and all
+        # could be read, else the address
+        v = c.deref(0, 64, 0)
+        if set_tid and 0 < nset <= 32 and isinstance(v, (bytes, bytearray)) and len(v) >= 4 * nset:
+            p.append("set_tid=[" + ", ".join(str(t) for t in struct.unpack_from(f"<{nset}i", v)) + "]")
+        else:
+            p.append(f"set_tid={ptr(set_tid)}")
         p.append(f"set_tid_size={nset}")
     if fetch > _CLONE_CGROUP_OFF and (cgroup or fl & _CLONE_INTO_CGROUP):
         p.append(f"cgroup={cgroup}")
@@ -151,12 +166,15 @@ def _clone3(c: C):
         b = bytes(v)
         fl = struct.unpack_from("<Q", b)[0]
         after = []
-        # the pidfd and parent tid are read behind their pointers, which the
-        # fetch does not follow: their addresses (NULL stays NULL)
+        # the pidfd and parent tid the call wrote, read at the exit behind
+        # their pointers (DEREF ops); their addresses when unreadable
         if fl & _CLONE_PIDFD:
-            after.append(f"pidfd={ptr(struct.unpack_from('<Q', b, 8)[0])}")
+            t = _tid_at(c, 8, 1, struct.unpack_from('<Q', b, 8)[0])
+            if t.startswith("[") and c.dec._anyfd:  # strace's printnum_fd: the fd named under -y
+                t = f"[{c.dec.fd_text(int(t[1:-1]), c.tid, False)}]"
+            after.append(f"pidfd={t}")
         if fl & _CLONE_PARENT_SETTID:
-            after.append(f"parent_tid={ptr(struct.unpack_from('<Q', b, 24)[0])}")
+            after.append(f"parent_tid={_tid_at(c, 24, 1, struct.unpack_from('<Q', b, 24)[0])}")
         tail = _clone_tail(c, b, c.ulong(1))
         if tail:
             after.append(tail)

@@ -274,6 +274,8 @@ def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, ent
     for conds, a in sc.fetch:
         i = int(a.name[3])
         e, x = _arg_ops(a, i, pers, table, strsize, abbreviated)
+        if fds and a.kind in _FD_KINDS:
+            e.append((Op.FD, i, LEN_NONE, 0))
         if a.ref in table.layouts:
             le, lx = layout_ops(table.layouts[a.ref], i, pers, strsize, abbreviated, fds)
             e, x = e + le, x + lx

@@ -51,7 +51,7 @@ KINDS: dict[str, Callable] = {}
 # array[NAME, ...] element printers: NAME -> (element size, (C, bytes) -> str, most elements shown)
 ARRAYS: dict[str, tuple[int, Callable, int | None]] = {}
 # structs whose layout is the same for i386 callers (no longs or pointers)
-I386_SAME = frozenset({"utsname", "pollfd", "epoll_event", "winsize", "termios", "rlimit64", "clone_args", "statx"})  # struct name -> (C, bytes, arg index) -> str
+I386_SAME = frozenset({"utsname", "pollfd", "epoll_event", "winsize", "termios", "rlimit64", "clone_args", "statx", "sigset_argpack"})  # struct name -> (C, bytes, arg index) -> str
 
 
 def syscall(*names: str, entry: int | None = None, ret=None):

@@ -177,8 +177,10 @@ class SysFlag(IntEnum):
 #          of one struct have entries of their own.
 #   FD_AT  what the int fd at `size` bytes into an argument's memory names
 #          (io_uring_params' wq_fd, mount_attr's userns_fd, an ioctl's
-#          srcfd), one value as for FD; the entry's arg is
-#          fd_at_slot(argument, offset); -EFAULT when the int cannot be read.
+#          srcfd), or with FD_AT_PTR the int behind the pointer there
+#          (clone3's pidfd at exit), one value as for FD; the entry's arg
+#          is fd_at_slot(argument, offset); -EFAULT when the int cannot be
+#          read.
 #   COND   writes nothing: the next `len_src` ops of the call run only when
 #          the low 32 bits of argument `arg` equal `size` (an ioctl request,
 #          a command, an opcode); a COND may gate another COND.
@@ -252,6 +254,9 @@ DEREF_LEN_SHIFT = 4  # bits 4-5: log2 of the count field's width (1, 2, 4, 8 byt
 DEREF_ELEM_SHIFT = 6  # bits 6-7: log2 of an element's size (1, 2, 4, 8 bytes)
 DEREF_MAX_BYTES = 65536  # a DEREF value's bytes at most (elements x size, capped)
 COND_MAX = 32  # ops a COND may gate at most
+# FD_AT's `arg` byte: bits 0-2 the argument, then these
+FD_AT_PTR = 0x08  # the word at the offset is a pointer to the int fd (written by the call: clone3's pidfd)
+FD_AT_PTR64 = 0x10  # that pointer is 64 bits in every personality; else a long
 FD_AT_OFF_MAX = 256  # an FD_AT op's offset (its `size`) stays below
 
 

@@ -26,6 +26,8 @@ from tracerd._wire import (
     DEREF_PTR64,
     FD_ARRAY_MAX,
     FD_AT_OFF_MAX,
+    FD_AT_PTR,
+    FD_AT_PTR64,
     FD_RET,
     LEN_FIELD,
     FD_STRIDE_MAX,
@@ -159,10 +161,14 @@ def layout_ops(fields, i: int, pers: Pers, strsize: int, abbreviated: bool, fds:
                 continue
             mx = f.max if abbreviated else f.vmax
             op = (Op.DEREF, argb, src, off | b1 << 8 | mx << 16)
-        if f.dir in ("in", "inout"):
-            entry.append(op)
-        if f.dir in ("out", "inout"):
-            exit_.append(op)
+            if f.fd and fds:  # the int behind the pointer is an fd: named too
+                fop = (Op.FD_AT, i | FD_AT_PTR | (FD_AT_PTR64 if f.ptr64 else 0), LEN_NONE, off)
+                op = [op, fop]
+        for o in op if isinstance(op, list) else [op]:
+            if f.dir in ("in", "inout"):
+                entry.append(o)
+            if f.dir in ("out", "inout"):
+                exit_.append(o)
     return entry, exit_
 
 
@@ -416,7 +422,7 @@ def parse_plan(buf: bytes) -> dict:
                 raise ValueError("fetch plan truncated in an op")
             phase, kind, arg, src, size = PLAN_OP.unpack_from(buf, off)
             off += PLAN_OP.size
-            if phase not in (MEM_PHASE_ENTRY, MEM_PHASE_EXIT) or kind not in set(Op) or (arg > 5 and kind not in (Op.STACK, Op.FD, Op.DEREF)):
+            if phase not in (MEM_PHASE_ENTRY, MEM_PHASE_EXIT) or kind not in set(Op) or (arg > 5 and kind not in (Op.STACK, Op.FD, Op.DEREF, Op.FD_AT)):
                 raise ValueError(f"bad op ({phase}, {kind}, {arg}) in fetch plan")
             if kind == Op.DEREF:
                 if (arg & 7) > 5 or not (src <= 5 or src in (LEN_FIXED, LEN_FIELD)) or (
@@ -424,7 +430,8 @@ def parse_plan(buf: bytes) -> dict:
                     raise ValueError(f"bad deref op ({phase}, {arg}, {src}) in fetch plan")
                 ops.append({"phase": phase, "kind": kind, "arg": arg, "len": src, "size": size})
                 continue
-            if kind == Op.FD_AT and (src != LEN_NONE or size >= FD_AT_OFF_MAX):
+            if kind == Op.FD_AT and (src != LEN_NONE or size >= FD_AT_OFF_MAX or (arg & 7) > 5
+                                     or arg & ~(7 | FD_AT_PTR | FD_AT_PTR64) or (arg & FD_AT_PTR64 and not arg & FD_AT_PTR)):
                 raise ValueError(f"bad fd_at op ({phase}, {arg}, {size}) in fetch plan")
             if kind == Op.COND:
                 if not 1 <= src <= COND_MAX:

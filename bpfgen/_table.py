@@ -71,6 +71,7 @@ class LField:
     max: int = 0
     vmax: int = 0
     text: str = ""
+    fd: bool = False  # ptr: its one int element is an fd, named at the stop too (FD_AT_PTR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,7 +301,7 @@ def parse_lfield(text: str, structs: dict, where: str = "?") -> LField:
     offs = _offsets(off, coff)
     if any(not 0 <= o < 256 for o in offs.values()):
         raise TableError(f"{where}: {name}: offset past 255")
-    d, elem, ln, mx, vmx = None, 1, (), 0, 0
+    d, elem, ln, mx, vmx, isfd = None, 1, (), 0, 0, False
     for p in (x.strip() for x in params.split(",") if x.strip()):
         if p in DIRS:
             d = p
@@ -330,6 +331,8 @@ def parse_lfield(text: str, structs: dict, where: str = "?") -> LField:
                 vmx = n
         elif p == "byte":
             elem = 1
+        elif p == "fd" and kind != "fd":
+            isfd = True
         elif p in structs:
             elem = structs[p][Pers.X86_64]
             if elem not in _ELEM_SIZES or any(v != elem for v in structs[p].values()):
@@ -345,7 +348,9 @@ def parse_lfield(text: str, structs: dict, where: str = "?") -> LField:
         raise TableError(f"{where}: {name}: a pointer field needs len=")
     if mx < 0 and not vmx:
         raise TableError(f"{where}: {name}: max=none (fetched under -v only) needs a vmax=")
-    return LField(name, "fd" if kind == "fd" else "ptr", d, offs, kind == "ptr64", elem, ln, mx, vmx or mx, text)
+    if isfd and (elem != 4 or ln != ("fixed", 1)):
+        raise TableError(f"{where}: {name}: an fd behind a pointer is one int (int, len=1)")
+    return LField(name, "fd" if kind == "fd" else "ptr", d, offs, kind == "ptr64", elem, ln, mx, vmx or mx, text, isfd)
 
 
 def parse_fetch(text: str, nargs: int, where: str = "?") -> tuple:

@@ -605,11 +605,28 @@ static void tr_fetch_deref(struct tr_loop *L, struct tr_task *t, struct tr_buf *
 	tr_fetch_buf(L, t, b, ptr, cnt < cap ? cnt : cap);
 }
 
-/* FD_AT: the int fd `off` bytes into the memory at addr, named */
-static void tr_fetch_fd_at(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr, size_t off)
+/* FD_AT: the int fd `off` bytes into the memory at addr, named; with
+ * TR_FD_AT_PTR (in `flags`), the int behind the pointer there (a long, or
+ * 64 bits with TR_FD_AT_PTR64) */
+static void tr_fetch_fd_at(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr, size_t off,
+			   unsigned int flags, int psize)
 {
 	int32_t fd;
-	ssize_t n = tr_peek(t, &fd, addr + off, sizeof(fd));
+	ssize_t n;
+
+	if (flags & TR_FD_AT_PTR) {
+		uint64_t p = 0;
+		size_t pw = flags & TR_FD_AT_PTR64 ? 8 : (size_t)psize;
+
+		n = tr_peek(t, &p, addr + off, pw);
+		if (n != (ssize_t)pw) {
+			tr_mp_int(b, n < 0 ? n : -EFAULT);
+			return;
+		}
+		addr = p;
+		off = 0;
+	}
+	n = tr_peek(t, &fd, addr + off, sizeof(fd));
 
 	if (n != (ssize_t)sizeof(fd)) {
 		tr_mp_int(b, n < 0 ? n : -EFAULT);
@@ -759,7 +776,7 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 		if (op->kind == TR_OP_DEREF)
 			tr_mp_uint(b, TR_DEREF_SLOT + 256 * (op->arg & 7) + (op->size & 0xff));
 		else if (op->kind == TR_OP_FD_AT)
-			tr_mp_uint(b, TR_FD_AT_SLOT + 256 * op->arg + op->size);
+			tr_mp_uint(b, TR_FD_AT_SLOT + 256 * (op->arg & 7) + op->size);
 		else
 			tr_put8(b, op->kind == TR_OP_FD ? TR_FD_SLOT + op->arg : op->arg);
 		if (toobig) {
@@ -803,7 +820,7 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 			tr_fetch_deref(L, t, b, op, len, strsize, psize);
 			break;
 		case TR_OP_FD_AT:
-			tr_fetch_fd_at(L, t, b, t->args[op->arg], op->size);
+			tr_fetch_fd_at(L, t, b, t->args[op->arg & 7], op->size, op->arg, psize);
 			break;
 		case TR_OP_FD:
 			if (op->len_src == TR_LEN_FIXED)

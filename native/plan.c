@@ -32,7 +32,9 @@ static int tr_op_valid(const struct tr_op *op)
 			return 0;
 		return !(op->arg & (3 << TR_DEREF_LEN_SHIFT));
 	case TR_OP_FD_AT:
-		return op->arg <= 5 && op->len_src == TR_LEN_NONE && op->size < TR_FD_AT_OFF_MAX;
+		return (op->arg & 7) <= 5 && !(op->arg & ~(7 | TR_FD_AT_PTR | TR_FD_AT_PTR64)) &&
+		       (op->arg & TR_FD_AT_PTR || !(op->arg & TR_FD_AT_PTR64)) && op->len_src == TR_LEN_NONE &&
+		       op->size < TR_FD_AT_OFF_MAX;
 	case TR_OP_COND:
 		return op->arg <= 5 && op->len_src >= 1 && op->len_src <= TR_COND_MAX;
 	case TR_OP_FD:

@@ -33,6 +33,8 @@
 #define TR_DEREF_ELEM_SHIFT 6
 #define TR_DEREF_MAX_BYTES 65536
 #define TR_COND_MAX 32
+#define TR_FD_AT_PTR 8
+#define TR_FD_AT_PTR64 16
 #define TR_FD_AT_OFF_MAX 256
 /* struct msghdr / mmsghdr: native and compat (i386, x32) layouts; tested
  * against the syscall table's [structs] (tests/native/test_table_sizes.py) */

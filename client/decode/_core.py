@@ -54,6 +54,21 @@ ARRAYS: dict[str, tuple[int, Callable, int | None]] = {}
 I386_SAME = frozenset({"utsname", "pollfd", "epoll_event", "winsize", "termios", "rlimit64", "clone_args", "statx", "sigset_argpack"})  # struct name -> (C, bytes, arg index) -> str
 
 
+class Changed(str):
+    """An argument's text that the call may change: strace prints what the
+    call wrote into it after it at the exit (` => {pidfd=[3]}`, clone3).
+    `after` is that part (empty at the entry, or when the call wrote
+    nothing); the text is the whole. A split call's entry ends at this
+    argument (no `, `) and its resumed part starts with `after`."""
+
+    __slots__ = ("after",)
+
+    def __new__(cls, text: str, after: str = ""):
+        s = super().__new__(cls, text + after)
+        s.after = after
+        return s
+
+
 def syscall(*names: str, entry: int | None = None, ret=None):
     """Register a family decoder for these syscall names."""
 

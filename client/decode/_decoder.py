@@ -11,7 +11,7 @@ import struct
 from tracerd._wire import FD_SLOT, IDX, Rec, field, is_fd_slot
 
 from . import _sockets, _table
-from ._core import AT_FDCWD, C, DecodeOptions, REGISTRY, compile_halves, compile_table, generic_args, generic_entry_count, pid_text, table_args, readlink_fd, ret_formatter, ret_text
+from ._core import AT_FDCWD, C, Changed, DecodeOptions, REGISTRY, compile_halves, compile_table, generic_args, generic_entry_count, pid_text, table_args, readlink_fd, ret_formatter, ret_text
 from ._fmt import error_text_memo as _error_text, hexa, quote
 from ._signals import siginfo_text  # also registers the siginfo struct
 
@@ -779,6 +779,8 @@ class Decoder:
                 pass  # as below: a decoder that fails prints raw
         args, n, _ = self._safe_parts(c)
         head = f"{c.name}(" + ", ".join(args[:n])
+        if n and isinstance(args[n - 1], Changed):  # what the call writes into it follows at the exit
+            return head
         return head + (", " if n < len(args) and n else "")
 
     def resumed(self, exit_rec: list, entry_rec: list | None) -> str:
@@ -823,13 +825,16 @@ class Decoder:
                 kind = info[6]
             except Exception:
                 rest = None
+        changed = ""
         if rest is None:
             args, n, kind = self._safe_parts(c)
             rest = args[n:]
+            if n and isinstance(args[n - 1], Changed):
+                changed = args[n - 1].after + (", " if rest else "")
         if track and c.ok:
             self._track(c)
         self._done(c)
-        return ", ".join(rest) + ")", self._ret(c, kind)
+        return changed + ", ".join(rest) + ")", self._ret(c, kind)
 
     # --- signals ---
     def signal(self, rec: list) -> str:

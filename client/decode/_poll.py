@@ -176,7 +176,7 @@ def sigset_argpack_text(c: C, b: bytes, i: int) -> str:
 
 @syscall("io_pgetevents")
 def _io_pgetevents(c: C):
-    return [c.hex(0), c.ld(1), c.ld(2), c.ptr(3), c.struct(4, "timespec", 0), c.struct(5, "sigset_argpack", 0)]
+    return [c.ptr(0), c.ld(1), c.ld(2), c.ptr(3), c.struct(4, "timespec", 0), c.struct(5, "sigset_argpack", 0)]
 
 
 @syscall("epoll_ctl")

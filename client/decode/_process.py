@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import struct
 
-from ._core import C, sigtext, struct as register_struct, syscall
+from ._core import C, Changed, sigtext, struct as register_struct, syscall
 from ._fmt import hexa, ptr, quote
 
 
@@ -156,7 +156,7 @@ def clone_args_text(c: C, b: bytes, i: int) -> str:
     return "{" + ", ".join(p + ([tail] if tail else [])) + "}"
 
 
-@syscall("clone3")
+@syscall("clone3", entry=1)
 def _clone3(c: C):
     """The arguments as given, then on success what the call wrote
     (` => {pidfd=..., parent_tid=..., bytes past the struct}`)."""
@@ -170,8 +170,8 @@ def _clone3(c: C):
         # their pointers (DEREF ops); their addresses when unreadable
         if fl & _CLONE_PIDFD:
             t = _tid_at(c, 8, 1, struct.unpack_from('<Q', b, 8)[0])
-            if t.startswith("[") and c.dec._anyfd:  # strace's printnum_fd: the fd named under -y
-                t = f"[{c.dec.fd_text(int(t[1:-1]), c.tid, False)}]"
+            if t.startswith("["):  # strace's printnum_fd: the fd named under -y (at the stop: FD_AT)
+                t = f"[{c.fd_in(0, 8, int(t[1:-1]))}]"
             after.append(f"pidfd={t}")
         if fl & _CLONE_PARENT_SETTID:
             after.append(f"parent_tid={_tid_at(c, 24, 1, struct.unpack_from('<Q', b, 24)[0])}")
@@ -179,8 +179,8 @@ def _clone3(c: C):
         if tail:
             after.append(tail)
         if after:
-            text += " => {" + ", ".join(after) + "}"
-    return [text, c.lu(1)]
+            return [Changed(text, " => {" + ", ".join(after) + "}"), c.lu(1)]
+    return [Changed(text), c.lu(1)]
 
 
 def wait_status(st: int) -> str:

@@ -37,6 +37,7 @@ def test_wire_constants_match():
         _wire.LEN_FIELD, _wire.DEREF_SLOT, _wire.FD_AT_SLOT, _wire.DEREF_PTR64, _wire.DEREF_LEN_SHIFT, _wire.DEREF_ELEM_SHIFT,
         _wire.DEREF_MAX_BYTES, _wire.COND_MAX, _wire.FD_AT_OFF_MAX)
     assert (lib.TR_OP_DEREF, lib.TR_OP_FD_AT, lib.TR_OP_COND) == (_wire.Op.DEREF, _wire.Op.FD_AT, _wire.Op.COND)
+    assert (lib.TR_FD_AT_PTR, lib.TR_FD_AT_PTR64) == (_wire.FD_AT_PTR, _wire.FD_AT_PTR64)
     assert {m.name: m.value for m in Rec} == {n[len("TR_REC_"):]: getattr(lib, n) for n in dir(lib) if n.startswith("TR_REC_")}
     assert {m.name: m.value for m in _wire.Pers} == {n[len("TR_PERS_"):]: getattr(lib, n) for n in dir(lib) if n.startswith("TR_PERS_")}
     assert {m.name: m.value for m in _wire.NewTask} == {n[len("TR_NEW_"):]: getattr(lib, n) for n in dir(lib) if n.startswith("TR_NEW_")}

@@ -285,7 +285,10 @@ class C:
 
     def dirfd(self, i: int) -> str:
         if self.int(i) == AT_FDCWD and self.style != "abbrev":
-            return styled(str(AT_FDCWD), "AT_FDCWD", self.style)
+            # -X raw/verbose: the number (and its name), then what -y names it
+            base = styled(str(AT_FDCWD), "AT_FDCWD", self.style)
+            named = self.fd(i, True)
+            return base + named[8:] if named.startswith("AT_FDCWD<") else base
         return self.fd(i, True)
 
     def cstr(self, i: int, limit: int | None = None, fetched: int | None = None, reads: int | None = None) -> str:

@@ -208,7 +208,7 @@ def landlock_path_beneath_text(c: C, b: bytes, i: int) -> str:
     if c.uint(1) != 1:
         return c.ptr(i)
     acc, fd = struct.unpack_from("<Qi", b)
-    return f"{{allowed_access={c.fs('landlock_ruleset_access_fs').flags(acc, c.style)}, parent_fd={c.dec.fd_text(fd, c.tid)}}}"
+    return f"{{allowed_access={c.fs('landlock_ruleset_access_fs').flags(acc, c.style)}, parent_fd={c.fd_in(i, 8, fd)}}}"  # named at the stop ([layouts])
 
 
 @syscall("landlock_create_ruleset")

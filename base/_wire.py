@@ -145,9 +145,9 @@ class SysFlag(IntEnum):
 #          at the string size, and at the return value at exit); control =
 #          bin, msg_controllen bytes (at most MSG_CONTROL_MAX) at msg_control,
 #          nil when NULL or empty. A failed read of the header makes the whole
-#          value an int; of a part, that part an int. This is the one op that
-#          follows pointers found in fetched memory (the design: one level of
-#          indirection, for msghdr).
+#          value an int; of a part, that part an int. It follows the pointers
+#          found in the header itself (DEREF follows one pointer of any
+#          struct the table's [layouts] describe).
 #   MMSGHDR array of MSGHDR values, one per struct mmsghdr (exit only: the
 #          first `ret` of the vector, at most the len_src argument, `limit`
 #          and MMSG_MAX, each with at most that many iovecs); each hdr is the whole mmsghdr (64 bytes; 32 compat),

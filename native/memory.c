@@ -313,8 +313,8 @@ static void tr_fetch_iovec(struct tr_loop *L, struct tr_task *t, struct tr_buf *
 /* [hdr, name, iov, control] for a struct msghdr whose `hsz` header bytes
  * (TR_MSGHDR_SIZE, or TR_MSGHDR_COMPAT_SIZE for i386 and x32; an mmsghdr's
  * TR_MMSGHDR_SIZE / TR_MMSGHDR_COMPAT_SIZE with msg_len) are in h: the
- * header, then what its pointers point to; the
- * one kind of op that follows pointers found in fetched memory. `maxel`
+ * header, then what its pointers point to (DEREF, below, follows one
+ * pointer of any struct the table describes). `maxel`
  * iovecs at most, their data as for IOVEC, `cap` bytes of it in all. */
 static void tr_emit_msghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, const unsigned char *h,
 			   size_t hsz, size_t maxel, size_t remaining, size_t strsize, size_t cap, int psize)

@@ -8,7 +8,9 @@ import os
 import stat
 import struct
 
-from tracerd._wire import FD_SLOT, IDX, Rec, field, is_fd_slot
+from tracerd._wire import FD_AT_SLOT, FD_RET, FD_SLOT, IDX, Rec, field, is_fd_slot
+
+_FD_LAST, _FD_AT_FIRST, _FD_AT_END = FD_SLOT + FD_RET, FD_AT_SLOT, FD_AT_SLOT + 6 * 256
 
 from . import _sockets, _table
 from ._core import AT_FDCWD, C, Changed, DecodeOptions, REGISTRY, compile_halves, compile_table, generic_args, generic_entry_count, pid_text, table_args, readlink_fd, ret_formatter, ret_text
@@ -735,7 +737,7 @@ class Decoder:
         without them: an older recording) it is."""
         if not self._named:
             for k in c.mem:
-                if is_fd_slot(k[1]):
+                if FD_SLOT <= k[1] <= _FD_LAST or _FD_AT_FIRST <= k[1] < _FD_AT_END:  # is_fd_slot, inline
                     self._named = True
                     break
         return self._named

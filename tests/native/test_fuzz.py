@@ -74,7 +74,7 @@ def test_arbitrary_ops_on_garbage_pointers(cbuild, oplist):
     # (one whose value is 0, the argument's, runs them)
     oplist = [(p, k, a | (size & 0xC8 if k == Op.DEREF else 0),
                _wire.LEN_FIELD if k == Op.DEREF and src > 5 and src != _wire.LEN_FIXED else _wire.LEN_NONE if k == Op.FD_AT else src,
-               size % _wire.FD_AT_OFF_MAX if k == Op.FD_AT else size * 0x10001 if k == Op.DEREF else size)
+               size % _wire.FD_AT_OFF_MAX if k == Op.FD_AT else (size & 0xFFFF) * 0x10001 if k == Op.DEREF else size)
               for p, k, a, src, size in oplist]
     oplist = sorted(oplist, key=lambda o: o[0])
     oplist = [(p, k, a, sum(1 for o in oplist[j + 1:] if o[0] == p) if k == Op.COND else src, 0 if k == Op.COND else size)

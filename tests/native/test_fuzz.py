@@ -77,9 +77,10 @@ def test_arbitrary_ops_on_garbage_pointers(cbuild, oplist):
                size % _wire.FD_AT_OFF_MAX if k == Op.FD_AT else (size & 0xFFFF) * 0x10001 if k == Op.DEREF else size)
               for p, k, a, src, size in oplist]
     oplist = sorted(oplist, key=lambda o: o[0])
+    oplist = [o for j, o in enumerate(oplist)
+              if o[1] != Op.COND or any(x[0] == o[0] and x[1] != Op.COND for x in oplist[j + 1:])]
     oplist = [(p, k, a, sum(1 for o in oplist[j + 1:] if o[0] == p) if k == Op.COND else src, 0 if k == Op.COND else size)
               for j, (p, k, a, src, size) in enumerate(oplist)]
-    oplist = [o for o in oplist if o[1] != Op.COND or o[3]]
     if not oplist:
         return
     prog = cbuild("garbage", GARBAGE)

@@ -145,9 +145,9 @@ class SysFlag(IntEnum):
 #          at the string size, and at the return value at exit); control =
 #          bin, msg_controllen bytes (at most MSG_CONTROL_MAX) at msg_control,
 #          nil when NULL or empty. A failed read of the header makes the whole
-#          value an int; of a part, that part an int. This is the one op that
-#          follows pointers found in fetched memory (the design: one level of
-#          indirection, for msghdr).
+#          value an int; of a part, that part an int. It follows the pointers
+#          found in the header itself (DEREF follows one pointer of any
+#          struct the table's [layouts] describe).
 #   MMSGHDR array of MSGHDR values, one per struct mmsghdr (exit only: the
 #          first `ret` of the vector, at most the len_src argument, `limit`
 #          and MMSG_MAX, each with at most that many iovecs); each hdr is the whole mmsghdr (64 bytes; 32 compat),
@@ -168,6 +168,22 @@ class SysFlag(IntEnum):
 #          (select's) of that many bits, one value per set bit in
 #          ascending order (at most FD_ARRAY_MAX); its value is an array of
 #          such values (or an int when the memory cannot be read).
+#   DEREF  bin: the elements behind a pointer that sits inside the memory an
+#          argument points to (clone_args' set_tid, sock_fprog's filter,
+#          pselect6's sigset pointer), as far as readable (a short read
+#          kept), or an int (-errno: the argument's memory or the pointer's
+#          cannot be read, -EFAULT for a NULL pointer). The entry's arg is
+#          deref_slot(argument, offset of the pointer), so several pointers
+#          of one struct have entries of their own.
+#   FD_AT  what the int fd at `size` bytes into an argument's memory names
+#          (io_uring_params' wq_fd, mount_attr's userns_fd, an ioctl's
+#          srcfd), or with FD_AT_PTR the int behind the pointer there
+#          (clone3's pidfd at exit), one value as for FD; the entry's arg
+#          is fd_at_slot(argument, offset); -EFAULT when the int cannot be
+#          read.
+#   COND   writes nothing: the next `len_src` ops of the call run only when
+#          the low 32 bits of argument `arg` equal `size` (an ioctl request,
+#          a command, an opcode); a COND may gate another COND.
 #   STACK  bin: exactly `size` bytes at the stack pointer (as the syscall
 #          entry saw it) plus 8 x the op's `arg`; the entry's `arg` is that
 #          word offset, not an argument index (rt_sigreturn's saved mask)
@@ -187,6 +203,9 @@ class Op(IntEnum):
     STACK = 7
     MMSGHDR = 8
     FD = 9  # name an fd while the tracee is stopped (-y, -yy, --decode-fds, -P)
+    DEREF = 10  # memory behind a pointer found inside an argument's memory (second level)
+    FD_AT = 11  # name the int fd at an offset inside an argument's memory (-y...)
+    COND = 12  # run the next `len_src` ops only when an argument's low 32 bits == `size`
 
 
 # --- the fetch plan -----------------------------------------------------------
@@ -223,6 +242,37 @@ PATH_MAX = 4096
 IOV_DATA_MAX = 65536  # iovec data bytes in one mem value at most
 FD_SLOT = 16  # an FD op's mem entry: arg FD_SLOT + i (i: argument, or FD_RET)
 FD_RET = 6  # an FD op's arg naming the return value (exit phase only)
+DEREF_SLOT = 0x100  # a DEREF op's mem entry: arg DEREF_SLOT + 256 * argument + pointer offset
+FD_AT_SLOT = 0x800  # an FD_AT op's mem entry: arg FD_AT_SLOT + 256 * argument + fd offset
+LEN_FIELD = 9  # DEREF: the element count is the field at byte 1 of `size` in the argument's memory
+# DEREF's `arg` byte: bits 0-2 the argument, then these; its `size`: byte 0
+# the pointer's offset in the argument's memory, byte 1 the count's offset
+# (LEN_FIELD) or the count (LEN_FIXED), bytes 2-3 the most elements read (0:
+# strsize + 1, one more than -s shows, as strace reads one more)
+DEREF_PTR64 = 0x08  # the pointer is 64 bits in every personality (clone_args' aligned_u64); else a long
+DEREF_LEN_SHIFT = 4  # bits 4-5: log2 of the count field's width (1, 2, 4, 8 bytes)
+DEREF_ELEM_SHIFT = 6  # bits 6-7: log2 of an element's size (1, 2, 4, 8 bytes)
+DEREF_MAX_BYTES = 65536  # a DEREF value's bytes at most (elements x size, capped)
+COND_MAX = 32  # ops a COND may gate at most
+# FD_AT's `arg` byte: bits 0-2 the argument, then these
+FD_AT_PTR = 0x08  # the word at the offset is a pointer to the int fd (written by the call: clone3's pidfd)
+FD_AT_PTR64 = 0x10  # that pointer is 64 bits in every personality; else a long
+FD_AT_OFF_MAX = 256  # an FD_AT op's offset (its `size`) stays below
+
+
+def deref_slot(arg: int, off: int) -> int:
+    return DEREF_SLOT + 256 * arg + off
+
+
+def fd_at_slot(arg: int, off: int) -> int:
+    return FD_AT_SLOT + 256 * arg + off
+
+
+def is_fd_slot(slot: int) -> bool:
+    """The mem entry of an fd named at the stop (FD or FD_AT op)."""
+    return FD_SLOT <= slot <= FD_SLOT + FD_RET or FD_AT_SLOT <= slot < FD_AT_SLOT + 6 * 256
+
+
 KVM_SLOT = 32  # PlanFlag.KVM: the exit mem entry [1, KVM_SLOT, exit_reason] of a KVM_RUN ioctl
 FD_ARRAY_MAX = 64  # an FD op names this many fds of an array or a set at most
 FD_STRIDE_MAX = 64  # an FD op's array element (len_src an argument: `size` bytes each)

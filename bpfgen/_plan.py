@@ -20,8 +20,16 @@ from tracerd._wire import (
     PLAN_MAGIC,
     PLAN_OP,
     PLAN_VERSION,
+    COND_MAX,
+    DEREF_ELEM_SHIFT,
+    DEREF_LEN_SHIFT,
+    DEREF_PTR64,
     FD_ARRAY_MAX,
+    FD_AT_OFF_MAX,
+    FD_AT_PTR,
+    FD_AT_PTR64,
     FD_RET,
+    LEN_FIELD,
     FD_STRIDE_MAX,
     EntryFlag,
     Op,
@@ -127,6 +135,113 @@ def effective_set(trace: Iterable, table: Table | None = None) -> dict[tuple[Per
     return out
 
 
+def layout_ops(fields, i: int, pers: Pers, strsize: int, abbreviated: bool, fds: bool) -> tuple[list, list]:
+    """The ops that follow a struct's layout fields (`[layouts]`) in the
+    memory argument i points to: a DEREF per pointer field (its elements:
+    at most `max`, `vmax` when the call is printed unabbreviated, -v), an
+    FD_AT per fd field when fds are named. (entry, exit)."""
+    entry, exit_ = [], []
+    for f in fields:
+        off = f.off[pers]
+        if f.kind == "fd":
+            if not fds:
+                continue
+            op = (Op.FD_AT, i, LEN_NONE, off)
+        else:
+            argb = i | (DEREF_PTR64 if f.ptr64 else 0) | ((f.elem.bit_length() - 1) << DEREF_ELEM_SHIFT)
+            how = f.len[0]
+            if how == "field":
+                argb |= (f.len[1][pers].bit_length() - 1) << DEREF_LEN_SHIFT
+                src, b1 = LEN_FIELD, f.len[2][pers]
+            elif how == "fixed":
+                src, b1 = LEN_FIXED, f.len[1]
+            else:
+                src, b1 = f.len[1], 0
+            if abbreviated and f.max < 0:  # printed as its address unless -v
+                continue
+            mx = f.max if abbreviated else f.vmax
+            op = (Op.DEREF, argb, src, off | b1 << 8 | mx << 16)
+            if f.fd and fds:  # the int behind the pointer is an fd: named too
+                fop = (Op.FD_AT, i | FD_AT_PTR | (FD_AT_PTR64 if f.ptr64 else 0), LEN_NONE, off)
+                op = [op, fop]
+        for o in op if isinstance(op, list) else [op]:
+            if f.dir in ("in", "inout"):
+                entry.append(o)
+            if f.dir in ("out", "inout"):
+                exit_.append(o)
+    return entry, exit_
+
+
+def _arg_ops(a, i: int, pers: Pers, table: Table, strsize: int, abbreviated: bool) -> tuple[list, list]:
+    """The memory ops of argument i of kind a: (entry, exit)."""
+    entry, exit_ = [], []
+    k = a.kind
+    if k == "path":
+        entry.append((Op.CSTR, i, LEN_NONE, PATH_MAX))
+    elif k == "str":
+        entry.append((Op.CSTR, i, LEN_NONE, 0))
+    elif k == "polyptr":
+        # what it points to depends on another argument (prctl's option):
+        # a C string at entry, and at exit the bytes of its largest
+        # struct, as far as they can be read
+        entry.append((Op.CSTR, i, LEN_NONE, 0))
+        exit_.append((Op.BUF, i, LEN_FIXED, table.struct_size(a.ref, pers)))
+    elif k == "strarr" and a.ref == "env" and abbreviated:
+        entry.append((Op.STRARR, i, LEN_FIXED, 0))  # count only
+    elif k == "strarr":
+        entry.append((Op.STRARR, i, LEN_NONE, 0))
+    elif k == "buf":
+        src = LEN_RET if a.len == "ret" else a.len
+        # bounded by -s, except what strace prints whole: a path (getcwd)
+        # and a socket address (at most a sockaddr_storage)
+        size = BUF_BOUNDS.get(a.ref, 0)
+        if a.ref == "sockbuf":
+            size = max(SOCKBUF_MAX, strsize)
+        if a.dir in ("in", "inout") and src != LEN_RET:
+            entry.append((Op.BUF, i, src, size))
+        if a.dir in ("out", "inout"):
+            exit_.append((Op.BUF, i, src, size))
+    elif k in ("struct", "sigset"):
+        size = FETCH_SIZES.get(a.ref) or table.struct_size(a.ref, pers)
+        # a struct whose useful length is shorter than its size (a socket
+        # address in a 110-byte buffer at the end of a mapping): read as
+        # much of it as can be, as BUF does
+        op = Op.BUF if a.ref in PARTIAL_STRUCTS else Op.STRUCT
+        if a.dir in ("in", "inout"):
+            entry.append((op, i, LEN_FIXED, size))
+        if a.dir in ("out", "inout"):
+            exit_.append((op, i, LEN_FIXED, size))
+    elif k == "array":
+        # one element more than -s: strace reads the element after the
+        # last it prints, to say `...` or `... /* ADDR */` (unreadable)
+        size = min(table.struct_size(a.ref, pers) * (max(strsize, 1) + 1), ARRAY_MAX_BYTES)
+        if a.dir in ("in", "inout"):
+            entry.append((Op.BUF, i, LEN_FIXED, size))
+        if a.dir in ("out", "inout"):
+            exit_.append((Op.BUF, i, LEN_FIXED, size))
+    elif k == "ioctlarg":
+        entry.append((Op.BUF, i, LEN_IOC, IOCTL_ARG_MAX))
+        exit_.append((Op.BUF, i, LEN_IOC, IOCTL_ARG_MAX))
+    elif k == "msghdr":
+        # the header and what it points to (name, iovecs, control); for
+        # inout also the header at entry: strace shows `msg_namelen=110 => 16`
+        if a.dir == "in":
+            entry.append((Op.MSGHDR, i, LEN_NONE, 0))
+        else:
+            entry.append((Op.STRUCT, i, LEN_FIXED, table.struct_size("msghdr", pers)))
+            exit_.append((Op.MSGHDR, i, LEN_RET, 0))
+    elif k == "mmsghdr":
+        # at exit: the first `ret` messages, sent or received, each with
+        # its msg_len (written by the kernel) and what its header points to
+        exit_.append((Op.MMSGHDR, i, a.len, 0))
+    elif k == "iovec":
+        if a.dir in ("in", "inout"):
+            entry.append((Op.IOVEC, i, a.len, 0))
+        if a.dir in ("out", "inout"):
+            exit_.append((Op.IOVEC, i, a.len, 0))
+    return entry, exit_
+
+
 def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, entry_only: bool = False, abbreviated: bool = False, fds: bool = False) -> list[tuple[int, int, int, int, int]]:
     """The plan ops of one call: (phase, Op, arg, len_src, size), entry ops first.
     `abbreviated`: the call is printed abbreviated, so an environment
@@ -134,70 +249,13 @@ def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, ent
     its fds are named at the stops (FD ops, after the memory ops)."""
     entry, exit_ = [], []
     for i, a in enumerate(sc.args_for(pers)):
-        k = a.kind
-        if k == "path":
-            entry.append((Op.CSTR, i, LEN_NONE, PATH_MAX))
-        elif k == "str":
-            entry.append((Op.CSTR, i, LEN_NONE, 0))
-        elif k == "polyptr":
-            # what it points to depends on another argument (prctl's option):
-            # a C string at entry, and at exit the bytes of its largest
-            # struct, as far as they can be read
-            entry.append((Op.CSTR, i, LEN_NONE, 0))
-            exit_.append((Op.BUF, i, LEN_FIXED, table.struct_size(a.ref, pers)))
-        elif k == "strarr" and a.ref == "env" and abbreviated:
-            entry.append((Op.STRARR, i, LEN_FIXED, 0))  # count only
-        elif k == "strarr":
-            entry.append((Op.STRARR, i, LEN_NONE, 0))
-        elif k == "buf":
-            src = LEN_RET if a.len == "ret" else a.len
-            # bounded by -s, except what strace prints whole: a path (getcwd)
-            # and a socket address (at most a sockaddr_storage)
-            size = BUF_BOUNDS.get(a.ref, 0)
-            if a.ref == "sockbuf":
-                size = max(SOCKBUF_MAX, strsize)
-            if a.dir in ("in", "inout") and src != LEN_RET:
-                entry.append((Op.BUF, i, src, size))
-            if a.dir in ("out", "inout"):
-                exit_.append((Op.BUF, i, src, size))
-        elif k in ("struct", "sigset"):
-            size = FETCH_SIZES.get(a.ref) or table.struct_size(a.ref, pers)
-            # a struct whose useful length is shorter than its size (a socket
-            # address in a 110-byte buffer at the end of a mapping): read as
-            # much of it as can be, as BUF does
-            op = Op.BUF if a.ref in PARTIAL_STRUCTS else Op.STRUCT
-            if a.dir in ("in", "inout"):
-                entry.append((op, i, LEN_FIXED, size))
-            if a.dir in ("out", "inout"):
-                exit_.append((op, i, LEN_FIXED, size))
-        elif k == "array":
-            # one element more than -s: strace reads the element after the
-            # last it prints, to say `...` or `... /* ADDR */` (unreadable)
-            size = min(table.struct_size(a.ref, pers) * (max(strsize, 1) + 1), ARRAY_MAX_BYTES)
-            if a.dir in ("in", "inout"):
-                entry.append((Op.BUF, i, LEN_FIXED, size))
-            if a.dir in ("out", "inout"):
-                exit_.append((Op.BUF, i, LEN_FIXED, size))
-        elif k == "ioctlarg":
-            entry.append((Op.BUF, i, LEN_IOC, IOCTL_ARG_MAX))
-            exit_.append((Op.BUF, i, LEN_IOC, IOCTL_ARG_MAX))
-        elif k == "msghdr":
-            # the header and what it points to (name, iovecs, control); for
-            # inout also the header at entry: strace shows `msg_namelen=110 => 16`
-            if a.dir == "in":
-                entry.append((Op.MSGHDR, i, LEN_NONE, 0))
-            else:
-                entry.append((Op.STRUCT, i, LEN_FIXED, table.struct_size("msghdr", pers)))
-                exit_.append((Op.MSGHDR, i, LEN_RET, 0))
-        elif k == "mmsghdr":
-            # at exit: the first `ret` messages, sent or received, each with
-            # its msg_len (written by the kernel) and what its header points to
-            exit_.append((Op.MMSGHDR, i, a.len, 0))
-        elif k == "iovec":
-            if a.dir in ("in", "inout"):
-                entry.append((Op.IOVEC, i, a.len, 0))
-            if a.dir in ("out", "inout"):
-                exit_.append((Op.IOVEC, i, a.len, 0))
+        e, x = _arg_ops(a, i, pers, table, strsize, abbreviated)
+        entry += e
+        exit_ += x
+        if a.ref in table.layouts and a.kind in ("struct", "buf", "sigset"):
+            e, x = layout_ops(table.layouts[a.ref], i, pers, strsize, abbreviated, fds)
+            entry += e
+            exit_ += x
     # a `$` variant's struct (fcntl$lock's flock, fcntl$owner_ex's
     # f_owner_ex) is read for every call of the syscall (which variant
     # applies is known only from the values), as one BUF of the largest
@@ -217,6 +275,19 @@ def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, ent
     if pers in sc.stack:
         off, size = sc.stack[pers]
         entry.append((Op.STACK, off // 8, LEN_FIXED, size))
+    # conditional fetches (the table's `fetch`): each one's ops behind as
+    # many COND ops as it has conditions, at each stop it reads at
+    for conds, a in sc.fetch:
+        i = int(a.name[3])
+        e, x = _arg_ops(a, i, pers, table, strsize, abbreviated)
+        if fds and a.kind in _FD_KINDS:
+            e.append((Op.FD, i, LEN_NONE, 0))
+        if a.ref in table.layouts:
+            le, lx = layout_ops(table.layouts[a.ref], i, pers, strsize, abbreviated, fds)
+            e, x = e + le, x + lx
+        for ops, out in ((e, entry), (x, exit_)):
+            if ops:
+                out += [(Op.COND, n, len(ops) + len(conds) - 1 - k, v) for k, (n, v) in enumerate(conds)] + ops
     if entry_only or sc.noreturn:
         exit_ = []
     if fds:
@@ -351,8 +422,22 @@ def parse_plan(buf: bytes) -> dict:
                 raise ValueError("fetch plan truncated in an op")
             phase, kind, arg, src, size = PLAN_OP.unpack_from(buf, off)
             off += PLAN_OP.size
-            if phase not in (MEM_PHASE_ENTRY, MEM_PHASE_EXIT) or kind not in set(Op) or (arg > 5 and kind not in (Op.STACK, Op.FD)):
+            if phase not in (MEM_PHASE_ENTRY, MEM_PHASE_EXIT) or kind not in set(Op) or (arg > 5 and kind not in (Op.STACK, Op.FD, Op.DEREF, Op.FD_AT)):
                 raise ValueError(f"bad op ({phase}, {kind}, {arg}) in fetch plan")
+            if kind == Op.DEREF:
+                if (arg & 7) > 5 or not (src <= 5 or src in (LEN_FIXED, LEN_FIELD)) or (
+                        src != LEN_FIELD and arg >> DEREF_LEN_SHIFT & 3):
+                    raise ValueError(f"bad deref op ({phase}, {arg}, {src}) in fetch plan")
+                ops.append({"phase": phase, "kind": kind, "arg": arg, "len": src, "size": size})
+                continue
+            if kind == Op.FD_AT and (src != LEN_NONE or size >= FD_AT_OFF_MAX or (arg & 7) > 5
+                                     or arg & ~(7 | FD_AT_PTR | FD_AT_PTR64) or (arg & FD_AT_PTR64 and not arg & FD_AT_PTR)):
+                raise ValueError(f"bad fd_at op ({phase}, {arg}, {size}) in fetch plan")
+            if kind == Op.COND:
+                if not 1 <= src <= COND_MAX:
+                    raise ValueError(f"bad cond op ({phase}, {arg}, {src}) in fetch plan")
+                ops.append({"phase": phase, "kind": kind, "arg": arg, "len": src, "size": size})
+                continue
             if kind == Op.FD and (arg > FD_RET or (arg == FD_RET and (phase != MEM_PHASE_EXIT or src != LEN_NONE))
                                   or src in (LEN_RET,) or (src == LEN_FIXED and size > FD_ARRAY_MAX)
                                   or (src <= 5 and size != 0 and not 4 <= size <= FD_STRIDE_MAX)):
@@ -361,6 +446,9 @@ def parse_plan(buf: bytes) -> dict:
                     or (src == LEN_IOC and kind != Op.BUF)):
                 raise ValueError(f"bad length source {src} in fetch plan")
             ops.append({"phase": phase, "kind": kind, "arg": arg, "len": src, "size": size})
+        for j, o in enumerate(ops):  # a COND gates ops of its own phase within its entry
+            if o["kind"] == Op.COND and (j + o["len"] >= len(ops) or any(p["phase"] != o["phase"] for p in ops[j + 1:j + 1 + o["len"]])):
+                raise ValueError(f"bad cond op: gates {o['len']} ops past its entry or phase")
         entries.append({"pers": pers, "nr": nr, "flags": eflags, "ops": ops})
     out = {"version": version, "strsize": strsize, "flags": flags, "entries": entries}
     if flags & PlanFlag.TAMPER:

@@ -22,7 +22,7 @@ ARG_KINDS = frozenset(
         "fd", "dirfd", "path", "str", "buf", "flags", "enum", "struct", "array",
         "int", "uint", "hex", "ptr", "pid", "sig", "mode", "size", "off",
         "uid", "gid", "dev", "strarr", "iovec", "sigset", "msghdr", "mmsghdr", "long",
-        "ioctlarg", "polyptr", "xint", "lflags",
+        "ioctlarg", "polyptr", "xint", "lflags", "layout",
     }
 )
 RET_KINDS = frozenset({"int", "fd", "pid", "hex", "addr", "size", "off", "uid", "gid", "mode", "sig", "none"})
@@ -52,6 +52,29 @@ class Arg:
 
 
 @dataclass(frozen=True, slots=True)
+class LField:
+    """A field of a struct's layout that the fetch follows (`[layouts]`):
+    kind "ptr" (memory behind the pointer at `off`: a DEREF op) or "fd"
+    (the int fd at `off`, named at the stop under -y: an FD_AT op); `off`
+    per personality ({Pers: bytes}); for ptr: `ptr64` (64 bits in every
+    personality, else a long), `elem` (an element's size: 1, 2, 4 or 8),
+    `len` ("field", width per pers, offset per pers) | ("arg", N) |
+    ("fixed", N), `max` elements (0: -s + 1) and `vmax` under -v."""
+
+    name: str
+    kind: str
+    dir: str
+    off: dict = field(hash=False, compare=False)
+    ptr64: bool = False
+    elem: int = 1
+    len: tuple = ()
+    max: int = 0
+    vmax: int = 0
+    text: str = ""
+    fd: bool = False  # ptr: its one int element is an fd, named at the stop too (FD_AT_PTR)
+
+
+@dataclass(frozen=True, slots=True)
 class Syscall:
     """One syscall of the table: its names, classes, arguments, numbers per personality."""
 
@@ -74,6 +97,12 @@ class Syscall:
     # selector's set's (enum[fcntl_cmds]), resolved by the decoder
     select: int | None = None
     variants: tuple = ()
+    # conditional fetches: (conditions ((argument, value), ...), Arg): the
+    # Arg's ops run only when every argument's low 32 bits have the value
+    # (io_uring_register's iovecs for IORING_REGISTER_BUFFERS, an ioctl
+    # request's struct layout)
+    fetch: tuple = ()
+    fetch_text: tuple = ()
 
     @property
     def nargs(self) -> int:
@@ -96,11 +125,16 @@ class Table:
     # multiplexer name -> {subcall number: syscall name}
     multiplexers: dict[str, dict[int, str]]
     _by_nr: dict[Pers, dict[int, Syscall]] = field(repr=False)
+<<<<<<< HEAD
     # struct name -> (its fields, x86_64 layout, or "[KIND]" for a struct
     # that is one value; how many print abbreviated, None: all): the struct
     # descriptions the decoder prints from
     # (client/decode/_structs.py; docs/syscall-table.md)
     struct_fields: dict[str, tuple[str, int | None]] = field(default_factory=dict)
+=======
+    # struct name -> the fields the fetch follows ([layouts])
+    layouts: dict[str, tuple[LField, ...]] = field(default_factory=dict)
+>>>>>>> h/deref
 
     def lookup(self, pers: Pers, nr: int) -> Syscall | None:
         return self._by_nr[Pers(pers)].get(nr)
@@ -181,7 +215,7 @@ def parse_arg(text: str, where: str = "?") -> Arg:
     need = {
         "flags": ("ref",), "enum": ("ref",), "struct": ("ref", "dir"),
         "array": ("ref", "dir", "len"), "buf": ("dir", "len"), "iovec": ("dir", "len"),
-        "sigset": ("dir",), "msghdr": ("dir",), "mmsghdr": ("dir", "len"), "polyptr": ("ref",), "lflags": ("ref",),
+        "sigset": ("dir",), "msghdr": ("dir",), "mmsghdr": ("dir", "len"), "polyptr": ("ref",), "lflags": ("ref",), "layout": ("ref",),
     }.get(kind, ())
     have = {"ref": ref, "dir": dir_, "len": ln}
     for what in need:
@@ -254,6 +288,97 @@ def _resolve_numbers(names, multiplexed: set[str]) -> dict[str, dict[Pers, int]]
     return out
 
 
+_LFIELD_RE = re.compile(r"\s*([A-Za-z_]\w*)\s*:\s*(ptr64|ptr|fd)\s*\[([^\]]*)\]\s*@\s*(\d+)(?:/(\d+))?\s*$")
+_LWIDTH = {"u8": 1, "u16": 2, "u32": 4, "u64": 8}
+_ELEM_SIZES = (1, 2, 4, 8)
+
+
+def _offsets(native: str, compat: str | None) -> dict:
+    """An offset per personality: `8` everywhere, `8/4` x86_64 / i386 and x32."""
+    c = int(compat) if compat is not None else int(native)
+    return {Pers.X86_64: int(native), Pers.I386: c, Pers.X32: c}
+
+
+def parse_lfield(text: str, structs: dict, where: str = "?") -> LField:
+    """One `[layouts]` field: `NAME:ptr[DIR, ELEM, len=LEN, max=N, vmax=N]@OFF`
+    or `NAME:fd[DIR]@OFF` (docs/syscall-table.md)."""
+    m = _LFIELD_RE.match(text)
+    if not m:
+        raise TableError(f"{where}: bad layout field {text!r}")
+    name, kind, params, off, coff = m.groups()
+    offs = _offsets(off, coff)
+    if any(not 0 <= o < 256 for o in offs.values()):
+        raise TableError(f"{where}: {name}: offset past 255")
+    d, elem, ln, mx, vmx, isfd = None, 1, (), 0, 0, False
+    for p in (x.strip() for x in params.split(",") if x.strip()):
+        if p in DIRS:
+            d = p
+        elif p.startswith("len="):
+            v = p[4:].strip()
+            lm = re.fullmatch(r"(u8|u16|u32|u64|ulong)@(\d+)(?:/(\d+))?", v)
+            if lm:
+                w = lm.group(1)
+                widths = {Pers.X86_64: 8, Pers.I386: 4, Pers.X32: 4} if w == "ulong" else dict.fromkeys(Pers, _LWIDTH[w])
+                ln = ("field", widths, _offsets(lm.group(2), lm.group(3)))
+                if any(not 0 <= o < 256 for o in ln[2].values()):
+                    raise TableError(f"{where}: {name}: count offset past 255")
+            elif re.fullmatch(r"arg[0-5]", v):
+                ln = ("arg", int(v[3]))
+            elif v.isdigit() and int(v) < 256:
+                ln = ("fixed", int(v))
+            else:
+                raise TableError(f"{where}: {name}: bad len={v!r}")
+        elif p.startswith("max=") or p.startswith("vmax="):
+            k, v = p.split("=", 1)
+            n = {"strsize": 0, "none": -1}.get(v.strip()) if not v.strip().isdigit() else int(v)
+            if n is None or not -1 <= n < 1 << 16 or (n < 0 and k == "vmax"):
+                raise TableError(f"{where}: {name}: {k} out of range")
+            if k == "max":
+                mx = n
+            else:
+                vmx = n
+        elif p == "byte":
+            elem = 1
+        elif p == "fd" and kind != "fd":
+            isfd = True
+        elif p in structs:
+            elem = structs[p][Pers.X86_64]
+            if elem not in _ELEM_SIZES or any(v != elem for v in structs[p].values()):
+                raise TableError(f"{where}: {name}: element {p} is not 1, 2, 4 or 8 bytes in every personality")
+        else:
+            raise TableError(f"{where}: {name}: unknown parameter {p!r}")
+    if d is None:
+        raise TableError(f"{where}: {name}: needs a direction")
+    if kind == "fd":
+        if ln or mx or vmx:
+            raise TableError(f"{where}: {name}: an fd field takes a direction only")
+    elif not ln:
+        raise TableError(f"{where}: {name}: a pointer field needs len=")
+    if mx < 0 and not vmx:
+        raise TableError(f"{where}: {name}: max=none (fetched under -v only) needs a vmax=")
+    if isfd and (elem != 4 or ln != ("fixed", 1)):
+        raise TableError(f"{where}: {name}: an fd behind a pointer is one int (int, len=1)")
+    return LField(name, "fd" if kind == "fd" else "ptr", d, offs, kind == "ptr64", elem, ln, mx, vmx or mx, text, isfd)
+
+
+def parse_fetch(text: str, nargs: int, where: str = "?") -> tuple:
+    """A conditional fetch: `if argN==V && argM==W: ARG` (ARG in the args
+    syntax, its name argK: the argument it reads)."""
+    m = re.fullmatch(r"\s*if\s+(.+?):\s*(arg[0-5]\s*:.*)$", text)
+    if not m:
+        raise TableError(f"{where}: bad fetch {text!r} (want 'if argN==VALUE: argK:KIND[...]')")
+    conds = []
+    for c in m.group(1).split("&&"):
+        cm = re.fullmatch(r"\s*arg([0-5])\s*==\s*(0x[0-9a-fA-F]+|\d+)\s*", c)
+        if not cm or int(cm.group(1)) >= nargs:
+            raise TableError(f"{where}: bad fetch condition {c!r}")
+        conds.append((int(cm.group(1)), int(cm.group(2), 0) & 0xFFFFFFFF))
+    a = parse_arg(m.group(2), where)
+    if int(a.name[3]) >= nargs:
+        raise TableError(f"{where}: fetch {a.name} is past the last argument")
+    return tuple(conds), a
+
+
 def load_table_from(data: dict) -> Table:
     """Build a Table from parsed TOML (load_table() reads the packaged file)."""
     structs: dict[str, dict[Pers, int]] = {}
@@ -283,6 +408,7 @@ def load_table_from(data: dict) -> Table:
     multiplexers: dict[str, dict[int, str]] = {
         mux: {int(k): v for k, v in subs.items()} for mux, subs in data.get("multiplexers", {}).items()
     }
+    layouts = _layouts(data.get("layouts", {}), structs)
     subcall_of = {name: (mux, n) for mux, subs in multiplexers.items() for n, name in subs.items()}
 
     raw = {n: s for n, s in data["syscalls"].items() if "$" not in n}
@@ -292,7 +418,7 @@ def load_table_from(data: dict) -> Table:
     known_classes = frozenset(CLASSES)
     for name, spec in raw.items():
         where = f"syscall {name}"
-        unknown = set(spec) - {"args", "args_i386", "ret", "classes", "nargs", "noreturn", "stack", "select", "variants_of"}
+        unknown = set(spec) - {"args", "args_i386", "ret", "classes", "nargs", "noreturn", "stack", "select", "variants_of", "fetch"}
         if unknown:
             raise TableError(f"{where}: unknown keys {sorted(unknown)}")
         cls = set()
@@ -319,7 +445,11 @@ def load_table_from(data: dict) -> Table:
         if "args_i386" in spec:
             pers_args[Pers.I386] = parse_args(spec["args_i386"], where)
         vargs = tuple(a for vn, vs in variant_specs.items() if vn.split("$", 1)[0] == name for a in parse_args(vs.get("args", ""), f"syscall {vn}"))
-        for a in args + tuple(a for v in pers_args.values() for a in v) + vargs:
+        fetch_text = tuple(spec.get("fetch", ()))
+        fetch = tuple(parse_fetch(f, len(args), where) for f in fetch_text)
+        for a in args + tuple(a for v in pers_args.values() for a in v) + vargs + tuple(a for _, a in fetch):
+            if a.kind == "layout" and a.ref not in layouts:
+                raise TableError(f"{where}: layout[{a.ref}] names no [layouts] entry")
             if a.kind in ("struct", "array") and a.ref not in structs:
                 raise TableError(f"{where}: unknown struct {a.ref!r}")
             if a.when is not None and a.when[0] >= len(args):
@@ -348,6 +478,8 @@ def load_table_from(data: dict) -> Table:
             pers_args=pers_args,
             subcall=subcall_of.get(name),
             stack=stack,
+            fetch=fetch,
+            fetch_text=fetch_text,
             **_variants(name, spec, args, data["syscalls"], variant_specs),
         )
         syscalls[name] = sc
@@ -357,7 +489,20 @@ def load_table_from(data: dict) -> Table:
         for n, sub in subs.items():
             if sub not in syscalls:
                 raise TableError(f"multiplexer {mux}: subcall {n} names unknown syscall {sub!r}")
+<<<<<<< HEAD
     return _assemble(syscalls, structs, multiplexers, struct_fields)
+=======
+    return _assemble(syscalls, structs, multiplexers, layouts)
+
+
+def _layouts(spec: dict, structs: dict) -> dict[str, tuple[LField, ...]]:
+    out = {}
+    for sname, fields in spec.items():
+        if sname not in structs or not isinstance(fields, list):
+            raise TableError(f"layout {sname}: needs a [structs] size and a list of fields")
+        out[sname] = tuple(parse_lfield(f, structs, f"layout {sname}") for f in fields)
+    return out
+>>>>>>> h/deref
 
 
 def _variants(name: str, spec: dict, args, every: dict, variant_specs: dict) -> dict:
@@ -385,7 +530,11 @@ def _variants(name: str, spec: dict, args, every: dict, variant_specs: dict) -> 
     return {"select": int(m.group(1)), "variants": tuple(out)}
 
 
+<<<<<<< HEAD
 def _assemble(syscalls: dict[str, Syscall], structs, multiplexers, struct_fields=None) -> Table:
+=======
+def _assemble(syscalls: dict[str, Syscall], structs, multiplexers, layouts=None) -> Table:
+>>>>>>> h/deref
     """The Table with its derived indexes (classes, numbers)."""
     classes: dict[str, set[str]] = {c: set() for c in CLASSES}
     for sc_ in syscalls.values():
@@ -403,7 +552,11 @@ def _assemble(syscalls: dict[str, Syscall], structs, multiplexers, struct_fields
         structs=structs,
         multiplexers=multiplexers,
         _by_nr=by_nr,
+<<<<<<< HEAD
         struct_fields=dict(struct_fields or {}),
+=======
+        layouts=layouts or {},
+>>>>>>> h/deref
     )
 
 
@@ -416,7 +569,11 @@ def dump_table(t: Table) -> dict:
     return {
         "structs": [[n, [[int(p), size] for p, size in sizes.items()]] for n, sizes in t.structs.items()],
         "multiplexers": [[m, [[k, v] for k, v in subs.items()]] for m, subs in t.multiplexers.items()],
+<<<<<<< HEAD
         "struct_fields": [[n, f, a] for n, (f, a) in t.struct_fields.items()],
+=======
+        "layouts": [[n, [f.text for f in fields]] for n, fields in t.layouts.items()],
+>>>>>>> h/deref
         "syscalls": [
             [
                 s.name, sorted(s.classes), _dump_args(s.args), s.ret,
@@ -425,6 +582,7 @@ def dump_table(t: Table) -> dict:
                 list(s.subcall) if s.subcall else None,
                 [[int(p), off, size] for p, (off, size) in s.stack.items()],
                 s.select, [[list(names), _dump_args(a)] for names, a in s.variants],
+                list(s.fetch_text),
             ]
             for s in t.syscalls.values()
         ],
@@ -451,8 +609,9 @@ def undump_table(obj: dict) -> Table:
 
     structs = {n: {pers_of[p]: size for p, size in sizes} for n, sizes in obj["structs"]}
     multiplexers = {m: {int(k): v for k, v in subs} for m, subs in obj["multiplexers"]}
+    layouts = _layouts(dict(obj["layouts"]), structs)
     syscalls: dict[str, Syscall] = {}
-    for name, cls, a, ret, nums, described, noreturn, pers_args, subcall, stack, select, variants in obj["syscalls"]:
+    for name, cls, a, ret, nums, described, noreturn, pers_args, subcall, stack, select, variants, fetch_text in obj["syscalls"]:
         syscalls[name] = Syscall(
             name=name,
             classes=frozenset(cls),
@@ -466,8 +625,14 @@ def undump_table(obj: dict) -> Table:
             stack={pers_of[p]: (off, size) for p, off, size in stack},
             select=select,
             variants=tuple((tuple(names), args(va)) for names, va in variants),
+            fetch=tuple(parse_fetch(f, len(a), f"syscall {name}") for f in fetch_text),
+            fetch_text=tuple(fetch_text),
         )
+<<<<<<< HEAD
     return _assemble(syscalls, structs, multiplexers, {n: (f, a) for n, f, a in obj["struct_fields"]})
+=======
+    return _assemble(syscalls, structs, multiplexers, layouts)
+>>>>>>> h/deref
 
 
 def load_table_uncached() -> Table:

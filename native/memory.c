@@ -313,8 +313,8 @@ static void tr_fetch_iovec(struct tr_loop *L, struct tr_task *t, struct tr_buf *
 /* [hdr, name, iov, control] for a struct msghdr whose `hsz` header bytes
  * (TR_MSGHDR_SIZE, or TR_MSGHDR_COMPAT_SIZE for i386 and x32; an mmsghdr's
  * TR_MMSGHDR_SIZE / TR_MMSGHDR_COMPAT_SIZE with msg_len) are in h: the
- * header, then what its pointers point to; the
- * one kind of op that follows pointers found in fetched memory. `maxel`
+ * header, then what its pointers point to (DEREF, below, follows one
+ * pointer of any struct the table describes). `maxel`
  * iovecs at most, their data as for IOVEC, `cap` bytes of it in all. */
 static void tr_emit_msghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, const unsigned char *h,
 			   size_t hsz, size_t maxel, size_t remaining, size_t strsize, size_t cap, int psize)
@@ -561,6 +561,80 @@ static void tr_fetch_fd_set(struct tr_loop *L, struct tr_task *t, struct tr_buf 
 		}
 }
 
+/* DEREF: the elements behind a pointer inside the memory argument `arg &
+ * 7` points to (docs/fetch-plan.md): the pointer at byte `size & 0xff` (a
+ * long, or 64 bits with TR_DEREF_PTR64), the count from a field at byte
+ * `size >> 8 & 0xff` (LEN_FIELD, 1 << bits 4-5 of arg bytes wide), that
+ * byte itself (LEN_FIXED) or an argument, at most `size >> 16` elements (0:
+ * strsize + 1) of 1 << bits 6-7 of arg bytes, `cap` bytes in all. The
+ * argument's memory is read again here, the pointer and the count in one
+ * read: the task is stopped, so it is what the other ops saw. */
+static void tr_fetch_deref(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, const struct tr_op *op,
+			   size_t cap, size_t strsize, int psize)
+{
+	size_t poff = op->size & 0xff, loff = (op->size >> 8) & 0xff, maxel = op->size >> 16;
+	size_t pw = (op->arg & TR_DEREF_PTR64) ? 8 : (size_t)psize, lw = (size_t)1 << ((op->arg >> TR_DEREF_LEN_SHIFT) & 3);
+	size_t esz = (size_t)1 << ((op->arg >> TR_DEREF_ELEM_SHIFT) & 3), end = poff + pw;
+	unsigned char h[2 * 256 + 16];
+	uint64_t ptr = 0, cnt = 0;
+	ssize_t n;
+
+	if (op->len_src == TR_LEN_FIELD && loff + lw > end)
+		end = loff + lw;
+	n = tr_peek(t, h, t->args[op->arg & 7], end);
+	if (n < 0 || (size_t)n != end) {
+		tr_mp_int(b, n < 0 ? n : -EFAULT);
+		return;
+	}
+	memcpy(&ptr, h + poff, pw);
+	if (op->len_src == TR_LEN_FIELD)
+		memcpy(&cnt, h + loff, lw);
+	else if (op->len_src == TR_LEN_FIXED)
+		cnt = loff;
+	else
+		cnt = t->pers == TR_PERS_X86_64 ? t->args[op->len_src] : t->args[op->len_src] & 0xffffffffu;
+	if (!ptr) {
+		tr_mp_int(b, -EFAULT);
+		return;
+	}
+	if (!maxel)
+		maxel = strsize + 1;
+	if (cnt > maxel)
+		cnt = maxel;
+	cnt *= esz;
+	tr_fetch_buf(L, t, b, ptr, cnt < cap ? cnt : cap);
+}
+
+/* FD_AT: the int fd `off` bytes into the memory at addr, named; with
+ * TR_FD_AT_PTR (in `flags`), the int behind the pointer there (a long, or
+ * 64 bits with TR_FD_AT_PTR64) */
+static void tr_fetch_fd_at(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr, size_t off,
+			   unsigned int flags, int psize)
+{
+	int32_t fd;
+	ssize_t n;
+
+	if (flags & TR_FD_AT_PTR) {
+		uint64_t p = 0;
+		size_t pw = flags & TR_FD_AT_PTR64 ? 8 : (size_t)psize;
+
+		n = tr_peek(t, &p, addr + off, pw);
+		if (n != (ssize_t)pw) {
+			tr_mp_int(b, n < 0 ? n : -EFAULT);
+			return;
+		}
+		addr = p;
+		off = 0;
+	}
+	n = tr_peek(t, &fd, addr + off, sizeof(fd));
+
+	if (n != (ssize_t)sizeof(fd)) {
+		tr_mp_int(b, n < 0 ? n : -EFAULT);
+		return;
+	}
+	tr_fetch_fd(L, t, b, fd);
+}
+
 /* The fixed part of a MSGHDR value: [hdr, name, iov, control] */
 #define TR_MSGHDR_FIXED (128 + TR_MSGHDR_SIZE + TR_MSG_NAME_MAX + TR_MSG_CONTROL_MAX)
 
@@ -596,6 +670,12 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 
 		if (op->phase != phase)
 			continue;
+		/* COND: the next len_src ops only when the argument has the value */
+		if (op->kind == TR_OP_COND) {
+			if ((uint32_t)t->args[op->arg] != op->size)
+				i += op->len_src;
+			continue;
+		}
 		/* room: bytes for the value, after the entry's [phase, arg] */
 		if (used + 128 > budget)
 			break;
@@ -665,6 +745,19 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 				len = (room - 16) / TR_FD_VALUE_MAX;
 			need = 16 + len * TR_FD_VALUE_MAX;
 			break;
+		case TR_OP_DEREF: /* the elements' bytes, at most their bound */
+			len = op->size >> 16 ? op->size >> 16 : strsize + 1;
+			len <<= (op->arg >> TR_DEREF_ELEM_SHIFT) & 3;
+			if (len > TR_DEREF_MAX_BYTES)
+				len = TR_DEREF_MAX_BYTES;
+			if (len > room - 16)
+				len = room - 16;
+			need = 16 + len;
+			break;
+		case TR_OP_FD_AT:
+			need = 16 + TR_FD_VALUE_MAX;
+			toobig = need > room;
+			break;
 		case TR_OP_MMSGHDR: /* lim messages of lim iovecs each */
 			if (lim > TR_MMSG_MAX)
 				lim = TR_MMSG_MAX;
@@ -680,7 +773,12 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 			break;
 		tr_mp_array(b, 3);
 		tr_put8(b, (uint8_t)phase);
-		tr_put8(b, op->kind == TR_OP_FD ? TR_FD_SLOT + op->arg : op->arg);
+		if (op->kind == TR_OP_DEREF)
+			tr_mp_uint(b, TR_DEREF_SLOT + 256 * (op->arg & 7) + (op->size & 0xff));
+		else if (op->kind == TR_OP_FD_AT)
+			tr_mp_uint(b, TR_FD_AT_SLOT + 256 * (op->arg & 7) + op->size);
+		else
+			tr_put8(b, op->kind == TR_OP_FD ? TR_FD_SLOT + op->arg : op->arg);
 		if (toobig) {
 			tr_mp_int(b, -E2BIG);
 			cnt++;
@@ -717,6 +815,12 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 		case TR_OP_IOVEC:
 			tr_fetch_iovec(L, t, b, addr, len, phase == 1 ? (ret > 0 ? (size_t)ret : 0) : SIZE_MAX,
 				       strsize, cap, psize);
+			break;
+		case TR_OP_DEREF:
+			tr_fetch_deref(L, t, b, op, len, strsize, psize);
+			break;
+		case TR_OP_FD_AT:
+			tr_fetch_fd_at(L, t, b, t->args[op->arg & 7], op->size, op->arg, psize);
 			break;
 		case TR_OP_FD:
 			if (op->len_src == TR_LEN_FIXED)

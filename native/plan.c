@@ -15,6 +15,43 @@ uint32_t tr_le32(const unsigned char *p)
 	return p[0] | (p[1] << 8) | (p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
+/* One op's fields, as docs/fetch-plan.md allows them (a COND's reach is
+ * checked against its entry by the caller). */
+static int tr_op_valid(const struct tr_op *op)
+{
+	if (op->phase > 1 || op->kind < TR_OP_CSTR || op->kind > TR_OP_COND)
+		return 0;
+	switch (op->kind) {
+	case TR_OP_DEREF:
+		/* arg: the argument and the pointer's and count's widths */
+		if ((op->arg & 7) > 5)
+			return 0;
+		if (op->len_src == TR_LEN_FIELD)
+			return 1;
+		if (op->len_src > 5 && op->len_src != TR_LEN_FIXED)
+			return 0;
+		return !(op->arg & (3 << TR_DEREF_LEN_SHIFT));
+	case TR_OP_FD_AT:
+		return (op->arg & 7) <= 5 && !(op->arg & ~(7 | TR_FD_AT_PTR | TR_FD_AT_PTR64)) &&
+		       (op->arg & TR_FD_AT_PTR || !(op->arg & TR_FD_AT_PTR64)) && op->len_src == TR_LEN_NONE &&
+		       op->size < TR_FD_AT_OFF_MAX;
+	case TR_OP_COND:
+		return op->arg <= 5 && op->len_src >= 1 && op->len_src <= TR_COND_MAX;
+	case TR_OP_FD:
+		return op->arg <= TR_FD_RET && !(op->arg == TR_FD_RET && op->len_src != TR_LEN_NONE) &&
+		       !(op->arg == TR_FD_RET && op->phase != 1) &&
+		       !(op->len_src > 5 && op->len_src != TR_LEN_NONE && op->len_src != TR_LEN_FIXED) &&
+		       !(op->len_src == TR_LEN_FIXED && op->size > TR_FD_ARRAY_MAX) &&
+		       !(op->len_src <= 5 && op->size && (op->size < 4 || op->size > TR_FD_STRIDE_MAX));
+	default:
+		if (op->kind != TR_OP_STACK && op->arg > 5)
+			return 0;
+		if (op->len_src == TR_LEN_FIELD)
+			return 0;
+		return !(op->len_src == TR_LEN_IOC && op->kind != TR_OP_BUF);
+	}
+}
+
 void tr_plan_free(struct tr_plan *pl)
 {
 	free(pl->ent);
@@ -79,17 +116,26 @@ int tr_plan_parse(struct tr_plan *pl, const unsigned char *p, size_t len)
 			op->arg = p[off + 2];
 			op->len_src = p[off + 3];
 			op->size = tr_le32(p + off + 4);
-			if (op->phase > 1 || op->kind < TR_OP_CSTR || op->kind > TR_OP_FD ||
-			    (op->kind != TR_OP_STACK && op->kind != TR_OP_FD && op->arg > 5) ||
-			    (op->len_src == TR_LEN_IOC && op->kind != TR_OP_BUF) ||
-			    (op->kind == TR_OP_FD && (op->arg > TR_FD_RET || (op->arg == TR_FD_RET && op->len_src != TR_LEN_NONE) ||
-						      (op->arg == TR_FD_RET && op->phase != 1) ||
-						      (op->len_src > 5 && op->len_src != TR_LEN_NONE && op->len_src != TR_LEN_FIXED) ||
-						      (op->len_src == TR_LEN_FIXED && op->size > TR_FD_ARRAY_MAX) ||
-						      (op->len_src <= 5 && op->size && (op->size < 4 || op->size > TR_FD_STRIDE_MAX))))) {
+			if (!tr_op_valid(op)) {
 				tr_plan_free(pl);
 				return -EINVAL;
 			}
+		}
+		/* a COND gates ops of its own phase within its entry */
+		for (int j = 0; j < e->nops; j++) {
+			const struct tr_op *op = &e->ops[j];
+
+			if (op->kind != TR_OP_COND)
+				continue;
+			if (j + op->len_src >= e->nops) {
+				tr_plan_free(pl);
+				return -EINVAL;
+			}
+			for (int k = 1; k <= op->len_src; k++)
+				if (e->ops[j + k].phase != op->phase) {
+					tr_plan_free(pl);
+					return -EINVAL;
+				}
 		}
 		if (e->nr < TR_NR_DIRECT)
 			pl->idx[e->pers][e->nr] = i;

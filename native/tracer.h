@@ -24,6 +24,18 @@
 #define TR_KVM_SLOT 32 /* -e kvm=vcpu: KVM_RUN's exit reason, an exit mem entry of its own */
 #define TR_FD_ARRAY_MAX 64
 #define TR_FD_STRIDE_MAX 64
+/* second-level memory and fds inside a struct (docs/fetch-plan.md) */
+#define TR_LEN_FIELD 9
+#define TR_DEREF_SLOT 256
+#define TR_FD_AT_SLOT 2048
+#define TR_DEREF_PTR64 8
+#define TR_DEREF_LEN_SHIFT 4
+#define TR_DEREF_ELEM_SHIFT 6
+#define TR_DEREF_MAX_BYTES 65536
+#define TR_COND_MAX 32
+#define TR_FD_AT_PTR 8
+#define TR_FD_AT_PTR64 16
+#define TR_FD_AT_OFF_MAX 256
 /* struct msghdr / mmsghdr: native and compat (i386, x32) layouts; tested
  * against the syscall table's [structs] (tests/native/test_table_sizes.py) */
 #define TR_MSGHDR_SIZE 56
@@ -60,7 +72,7 @@ enum tr_pers { TR_PERS_X86_64 = 0, TR_PERS_I386 = 1, TR_PERS_X32 = 2 };
 enum tr_newtask { TR_NEW_FORK = 1, TR_NEW_VFORK = 2, TR_NEW_CLONE = 3 };
 enum tr_sysflag { TR_SF_NO_EXIT = 1, TR_SF_VANISHED = 2, TR_SF_SECCOMP = 4, TR_SF_INJECTED = 8, TR_SF_POKED = 16, TR_SF_DELAYED = 32, TR_SF_SIGNALED = 64 };
 enum tr_tamper_action { TR_TA_ERROR = 1, TR_TA_RETVAL = 2, TR_TA_SIGNAL = 4, TR_TA_SYSCALL = 8, TR_TA_DELAY_ENTER = 16, TR_TA_DELAY_EXIT = 32, TR_TA_POKE_ENTER = 64, TR_TA_POKE_EXIT = 128 };
-enum tr_op_kind { TR_OP_CSTR = 1, TR_OP_BUF = 2, TR_OP_STRUCT = 3, TR_OP_STRARR = 4, TR_OP_IOVEC = 5, TR_OP_MSGHDR = 6, TR_OP_STACK = 7, TR_OP_MMSGHDR = 8, TR_OP_FD = 9 };
+enum tr_op_kind { TR_OP_CSTR = 1, TR_OP_BUF = 2, TR_OP_STRUCT = 3, TR_OP_STRARR = 4, TR_OP_IOVEC = 5, TR_OP_MSGHDR = 6, TR_OP_STACK = 7, TR_OP_MMSGHDR = 8, TR_OP_FD = 9, TR_OP_DEREF = 10, TR_OP_FD_AT = 11, TR_OP_COND = 12 };
 enum tr_eflag { TR_EF_EXIT = 1, TR_EF_FETCH_ENTRY = 2, TR_EF_FETCH_EXIT = 4 };
 enum tr_pflag { TR_PF_CPU_TIME = 1, TR_PF_TAMPER = 2, TR_PF_FD_SOCKET = 4, TR_PF_FD_DEV = 8, TR_PF_FD_PIDFD = 16, TR_PF_IP = 32, TR_PF_STACK = 64, TR_PF_KVM = 128 };
 enum tr_ctl { TR_CTL_DETACH = 1, TR_CTL_KILL = 2, TR_CTL_FLUSH = 3 };

@@ -10,7 +10,7 @@ from collections.abc import Callable  # not typing: ~3 ms of every start
 
 from . import _flags
 from ._fmt import FlagSet, hexa, ptr, quote, quote_buf, quote_cstr, s32, s64, u32
-from tracerd._wire import FD_RET, FD_SLOT, PATH_MAX
+from tracerd._wire import FD_RET, FD_SLOT, PATH_MAX, deref_slot, fd_at_slot
 
 AT_FDCWD = -100
 _SETS: dict = {}  # flag-set name -> FlagSet (_flags.get without its lru_cache call)
@@ -59,7 +59,22 @@ KINDS: dict[str, Callable] = {}
 # array[NAME, ...] element printers: NAME -> (element size, (C, bytes) -> str, most elements shown)
 ARRAYS: dict[str, tuple[int, Callable, int | None]] = {}
 # structs whose layout is the same for i386 callers (no longs or pointers)
-I386_SAME = frozenset({"utsname", "pollfd", "epoll_event", "winsize", "termios", "rlimit64", "clone_args", "statx"})  # struct name -> (C, bytes, arg index) -> str
+I386_SAME = frozenset({"utsname", "pollfd", "epoll_event", "winsize", "termios", "rlimit64", "clone_args", "statx", "sigset_argpack"})  # struct name -> (C, bytes, arg index) -> str
+
+
+class Changed(str):
+    """An argument's text that the call may change: strace prints what the
+    call wrote into it after it at the exit (` => {pidfd=[3]}`, clone3).
+    `after` is that part (empty at the entry, or when the call wrote
+    nothing); the text is the whole. A split call's entry ends at this
+    argument (no `, `) and its resumed part starts with `after`."""
+
+    __slots__ = ("after",)
+
+    def __new__(cls, text: str, after: str = ""):
+        s = super().__new__(cls, text + after)
+        s.after = after
+        return s
 
 
 def syscall(*names: str, entry: int | None = None, ret=None, head: Callable | None = None):
@@ -207,6 +222,33 @@ class C:
             return v if v is not None else mem.get((0, i))
         return mem.get((phase, i))
 
+    def deref(self, i: int, off: int, phase: int | None = None):
+        """What a DEREF op read behind the pointer at byte `off` of
+        argument i's memory (the table's [layouts]; exit value preferred):
+        bytes, an int (-errno: unreadable, or the pointer NULL), or None
+        (not fetched: an older record, or a call the rule did not apply to)."""
+        mem = self.mem
+        if not mem:
+            return None
+        k = deref_slot(i, off)
+        if phase is None:
+            v = mem.get((1, k))
+            return v if v is not None else mem.get((0, k))
+        return mem.get((phase, k))
+
+    def fd_in(self, i: int, off: int, fd: int) -> str:
+        """The fd `fd` found at byte `off` of argument i's memory, as -y
+        prints it: named at the stop (an FD_AT op) when the plan asked, else
+        as the decoder can name it now."""
+        if not self.dec._anyfd:
+            return str(fd)
+        named = self.mem.get((0, fd_at_slot(i, off))) if self.mem else None
+        if named is None and self.mem:
+            named = self.mem.get((1, fd_at_slot(i, off)))
+        if named is not None and not (isinstance(named, int) and named == -14):
+            return self.dec.fd_named(fd, named, False)
+        return self.dec.fd_text(fd, self.tid, False)
+
     # --- argument kinds ---
     def ptr(self, i: int) -> str:
         v = self.args[i] & (0xFFFFFFFFFFFFFFFF if self.pers == 0 else 0xFFFFFFFF)
@@ -267,7 +309,10 @@ class C:
 
     def dirfd(self, i: int) -> str:
         if self.int(i) == AT_FDCWD and self.style != "abbrev":
-            return styled(str(AT_FDCWD), "AT_FDCWD", self.style)
+            # -X raw/verbose: the number (and its name), then what -y names it
+            base = styled(str(AT_FDCWD), "AT_FDCWD", self.style)
+            named = self.fd(i, True)
+            return base + named[8:] if named.startswith("AT_FDCWD<") else base
         return self.fd(i, True)
 
     def cstr(self, i: int, limit: int | None = None, fetched: int | None = None, reads: int | None = None) -> str:

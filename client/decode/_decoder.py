@@ -8,10 +8,12 @@ import os
 import stat
 import struct
 
-from tracerd._wire import FD_SLOT, IDX, Rec, field
+from tracerd._wire import FD_AT_SLOT, FD_RET, FD_SLOT, IDX, Rec, field, is_fd_slot
+
+_FD_LAST, _FD_AT_FIRST, _FD_AT_END = FD_SLOT + FD_RET, FD_AT_SLOT, FD_AT_SLOT + 6 * 256
 
 from . import _sockets, _table
-from ._core import AT_FDCWD, C, DecodeOptions, REGISTRY, compile_halves, compile_table, generic_args, generic_entry_count, pid_text, table_args, readlink_fd, ret_formatter, ret_text
+from ._core import AT_FDCWD, C, Changed, DecodeOptions, REGISTRY, compile_halves, compile_table, generic_args, generic_entry_count, pid_text, table_args, readlink_fd, ret_formatter, ret_text
 from ._fmt import error_text_memo as _error_text, hexa, quote
 from ._signals import siginfo_text  # also registers the siginfo struct
 
@@ -744,7 +746,7 @@ class Decoder:
         without them: an older recording) it is."""
         if not self._named:
             for k in c.mem:
-                if k[1] >= FD_SLOT:
+                if FD_SLOT <= k[1] <= _FD_LAST or _FD_AT_FIRST <= k[1] < _FD_AT_END:  # is_fd_slot, inline
                     self._named = True
                     break
         return self._named
@@ -787,6 +789,8 @@ class Decoder:
                 pass  # as below: a decoder that fails prints raw
         args, n, _ = self._safe_parts(c)
         head = f"{c.name}(" + ", ".join(args[:n])
+        if n and isinstance(args[n - 1], Changed):  # what the call writes into it follows at the exit
+            return head
         return head + (", " if n < len(args) and n else "")
 
     def resumed(self, exit_rec: list, entry_rec: list | None) -> str:
@@ -831,13 +835,16 @@ class Decoder:
                 kind = info[6]
             except Exception:
                 rest = None
+        changed = ""
         if rest is None:
             args, n, kind = self._safe_parts(c)
             rest = args[n:]
+            if n and isinstance(args[n - 1], Changed):
+                changed = args[n - 1].after + (", " if rest else "")
         if track and c.ok:
             self._track(c)
         self._done(c)
-        return ", ".join(rest) + ")", self._ret(c, kind)
+        return changed + ", ".join(rest) + ")", self._ret(c, kind)
 
     # --- signals ---
     def signal(self, rec: list) -> str:
@@ -876,7 +883,7 @@ class Decoder:
         mem = _memdict(field(rec, "mem"))
         tid = field(rec, "tid")
         self._tgid = field(rec, "tgid")
-        named = any(k[1] >= FD_SLOT for k in mem)
+        named = any(is_fd_slot(k[1]) for k in mem)
         if named:
             self._named = True
         elif not self._named:

@@ -223,7 +223,7 @@ def _io_uring_setup(c: C):
     p = [f"flags={c.fs('uring_setup_flags').flags(flags, c.style)}", f"sq_thread_cpu={hexa(cpu)}",
          f"sq_thread_idle={idle}"]
     if flags & 0x20:  # IORING_SETUP_ATTACH_WQ
-        p.append(f"wq_fd={c.dec.fd_text(wq, c.tid) if c.dec._anyfd and wq >= 0 else wq}")
+        p.append(f"wq_fd={c.fd_in(1, 24, wq) if wq >= 0 else wq}")  # named at the stop ([layouts] io_uring_params)
     if any(resv):
         p.append("resv=[" + ", ".join(hexa(x) for x in resv) + "]")
     e = c.m(1, 1)

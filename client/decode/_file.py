@@ -127,7 +127,7 @@ def mount_attr_text(c: C, b: bytes, i: int) -> str:
     if userns > 0x7FFFFFFF or not (aset | aclr) & 0x100000:
         ns = str(userns)
     else:
-        ns = c.dec.fd_text(userns, c.tid) if c.dec._anyfd else str(userns)
+        ns = c.fd_in(i, 24, userns)  # named at the stop ([layouts] mount_attr)
     p = [f"attr_set={fs.flags(aset, c.style)}", f"attr_clr={fs.flags(aclr, c.style)}",
          f"propagation={c.fs('mount_attr_propagation').xval(prop, c.style)}", f"userns_fd={ns}"]
     tail = nonzero_tail(c, b, 32, size)

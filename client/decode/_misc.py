@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import struct
 
+from ._fprog import fprog_text
 from ._core import C, array, struct as register_struct, styled, syscall
 from ._fmt import hexa, quote
 
@@ -106,16 +107,16 @@ def _sched_setaffinity(c: C):
 @syscall("seccomp", entry=2)
 def _seccomp(c: C):
     """The third argument by operation: a filter program `{len=N,
-    filter=ADDR}` (its instructions are behind a second pointer, printed
-    under -v by strace: the address here), GET_ACTION_AVAIL's action word
+    filter=ADDR}` (its instructions, behind a second pointer, under -v:
+    `filter=[BPF_STMT(...), ...]`), GET_ACTION_AVAIL's action word
     (read at entry), GET_NOTIF_SIZES' sizes (at exit)."""
     op = c.uint(0)
     flags = c.flags(1, "seccomp_filter_flags") if op == 1 else c.x(1)
     arg = c.ptr(2)
     v = c.m(2, 1 if op == 3 else 0)
-    b = bytes(v) if isinstance(v, (bytes, bytearray)) and c.ulong(2) and c.pers == 0 else b""
-    if op == 1 and len(b) >= 16:  # struct sock_fprog
-        arg = f"{{len={struct.unpack_from('<H', b)[0]}, filter={hexa(struct.unpack_from('<Q', b, 8)[0]) if struct.unpack_from('<Q', b, 8)[0] else 'NULL'}}}"
+    b = bytes(v) if isinstance(v, (bytes, bytearray)) and c.ulong(2) else b""
+    if op == 1 and fprog_text(c, 2, b, True):  # struct sock_fprog: its instructions under -v
+        arg = fprog_text(c, 2, b, True)
     elif op == 2 and len(b) >= 4:  # SECCOMP_GET_ACTION_AVAIL
         arg = f"[{c.fs('seccomp_ret_action').xval(struct.unpack_from('<I', b)[0], c.style)}]"
     elif op == 3 and c.ok and len(b) >= 6:  # SECCOMP_GET_NOTIF_SIZES
@@ -176,7 +177,7 @@ def landlock_path_beneath_text(c: C, b: bytes, i: int) -> str:
     if c.uint(1) != 1:
         return c.ptr(i)
     acc, fd = struct.unpack_from("<Qi", b)
-    return f"{{allowed_access={c.fs('landlock_ruleset_access_fs').flags(acc, c.style)}, parent_fd={c.dec.fd_text(fd, c.tid)}}}"
+    return f"{{allowed_access={c.fs('landlock_ruleset_access_fs').flags(acc, c.style)}, parent_fd={c.fd_in(i, 8, fd)}}}"  # named at the stop ([layouts])
 
 
 @syscall("landlock_create_ruleset")
@@ -199,7 +200,16 @@ def _kexec_load(c: C):
     fl = c.fs("kexec_arch_values").xval(n & 0xFFFF0000, c.style)
     if n & ~0xFFFF0000:
         fl += "|" + c.fs("kexec_load_flags").flags(n & ~0xFFFF0000, c.style)
-    return [c.ptr(0), c.lu(1), c.ptr(2), fl]
+    n = c.ulong(1)
+    wide = c.pers == 0
+    # the segments, when there are at most KEXEC_SEGMENT_MAX (16) of them
+    segs = c.array(2, n, 32 if wide else 16, _kexec_segment, 0) if n <= 16 else c.ptr(2)
+    return [c.ptr(0), c.lu(1), segs, fl]
+
+
+def _kexec_segment(c: C, b: bytes) -> str:
+    buf, bufsz, mem, memsz = struct.unpack("<4Q" if len(b) == 32 else "<4I", b)
+    return f"{{buf={hexa(buf) if buf else 'NULL'}, bufsz={bufsz}, mem={hexa(mem) if mem else 'NULL'}, memsz={memsz}}}"
 
 
 def _ioprio_text(c: C, v: int) -> str:
@@ -267,10 +277,18 @@ def _kcmp(c: C):
     """The indexes by type: fds for KCMP_FILE, none for the whole-resource types."""
     t = c.uint(2)
     out = [c.pid(0), c.pid(1), c.xval(2, "kcmp_types")]
-    if t == 0:  # KCMP_FILE
-        return out + [c.fd(3), c.fd(4)]
-    if t == 7:  # KCMP_EPOLL_TFD: a struct kcmp_epoll_slot (not read)
-        return out + [str(c.int(3)), c.ptr(4)]
+    own = c.dec._tgid
+    if t == 0:  # KCMP_FILE: fds of pid1 and pid2, named (-y) when that is the caller's
+        return out + [c.fd(3) if c.int(0) == own else str(c.int(3)), c.fd(4) if c.int(1) == own else str(c.int(4))]
+    if t == 7:  # KCMP_EPOLL_TFD: idx1 an fd of pid1, idx2 a struct kcmp_epoll_slot of pid2's fds
+        v = c.m(4, 0)
+        slot = c.ptr(4)
+        if c.ulong(4) and isinstance(v, (bytes, bytearray)) and len(v) >= 12:
+            efd, tfd, toff = struct.unpack_from("<iiI", v)
+            mine = c.int(1) == own
+            slot = (f"{{efd={c.fd_in(4, 0, efd) if mine else efd}, tfd={c.fd_in(4, 4, tfd) if mine else tfd}, "
+                    f"toff={toff}}}")
+        return out + [c.fd(3) if c.int(0) == own else str(c.int(3)), slot]
     if t in (1, 2, 3, 4, 5, 6):
         return out
     return out + [hexa(c.ulong(3)), hexa(c.ulong(4))]

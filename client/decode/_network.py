@@ -8,6 +8,7 @@ import socket
 import struct
 
 from . import _netlink
+from ._fprog import fprog_text, insns_text
 from ._core import C, styled, syscall
 from ._fmt import hexa, quote, quote_buf
 from ._msghdr import mmsghdr_text
@@ -166,6 +167,9 @@ def _setopt_value(c: C, lvl: int, opt: int, ln: int) -> str:
         return f"[{struct.unpack_from('<i', b)[0]}]" if ln >= 4 and len(b) >= 4 else c.ptr(3)
     if lvl == 255 and opt == 1:  # ICMP_FILTER: the ICMP types as a bit set
         return _icmp_filter(c, b, ln)
+    if lvl == 1 and opt in (26, 51):  # SO_ATTACH_FILTER, SO_ATTACH_REUSEPORT_CBPF: a sock_fprog
+        t = fprog_text(c, 3, b, False) if ln >= (16 if c.pers == 0 else 8) else None
+        return t or c.ptr(3)
     if (lvl == 0 and opt in (35, 36)) or (lvl == 41 and opt in (20, 21, 27, 28)):
         return _mreq(c, b, ln, lvl == 41)
     if ln == 4:
@@ -232,6 +236,10 @@ def _getopt_value(c: C, lvl: int, opt: int, ulen: int, rlen: int) -> str:
     def need(k: int) -> bool:
         return len(b) >= k
 
+    if lvl == 1 and opt == 26:  # SO_GET_FILTER: rlen instructions (the table's fetch rule reads them)
+        if rlen > ulen or c.abbrev:
+            return c.ptr(3)
+        return insns_text(c, b, c.ulong(3), rlen, False)
     if lvl == 1 and opt == 17:  # SO_PEERCRED: struct ucred, the fields the length covers
         k = min(rlen, 12)
         if not need(k):

@@ -6,7 +6,8 @@ import struct
 
 from tracerd._wire import FD_SLOT
 
-from ._core import C, syscall, struct as register_struct
+from ._core import C, sigset_text, syscall, struct as register_struct
+from ._fmt import hexa
 
 
 def _pollfds(c: C, i: int, n: int, out: bool) -> str:
@@ -152,7 +153,30 @@ def _select(c: C):
     out = [c.d(0)] + [_fdset(c, k, n, 0) for k in (1, 2, 3)]
     if c.name == "select":
         return out + [c.struct(4, "timeval", 0)]
-    return out + [c.struct(4, "timespec", 0), c.ptr(5)]
+    return out + [c.struct(4, "timespec", 0), c.struct(5, "sigset_argpack", 0)]
+
+
+@register_struct("sigset_argpack")
+def sigset_argpack_text(c: C, b: bytes, i: int) -> str:
+    """pselect6's sixth argument, io_pgetevents' usig: `{sigmask=[HUP],
+    sigsetsize=8}`, the set read behind its pointer (a DEREF op: the table's
+    [layouts] sigset_argpack); the address for a size strace reads no set
+    of (below a word, above 8 bytes) or an unreadable set."""
+    wide = c.pers == 0
+    p, n = struct.unpack_from("<QQ" if wide else "<II", b)
+    v = c.deref(i, 0, 0)
+    if not p:
+        mask = "NULL"
+    elif (8 if wide else 4) <= n <= 8 and isinstance(v, (bytes, bytearray)) and len(v) >= n:
+        mask = sigset_text(int.from_bytes(bytes(v)[:n].ljust(8, b"\0"), "little"), style=c.style)
+    else:
+        mask = hexa(p)
+    return f"{{sigmask={mask}, sigsetsize={n}}}"
+
+
+@syscall("io_pgetevents")
+def _io_pgetevents(c: C):
+    return [c.ptr(0), c.ld(1), c.ld(2), c.ptr(3), c.struct(4, "timespec", 0), c.struct(5, "sigset_argpack", 0)]
 
 
 @syscall("epoll_ctl")

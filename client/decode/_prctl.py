@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 
+from ._fprog import fprog_text
 from ._core import C, sigtext, styled, syscall
 from ._fmt import comment, hexa
 
@@ -214,8 +215,10 @@ def _prctl(c: C):
         out.append(_xval64(c, 1, "seccomp_mode"))
         if a2 == 1:
             return out
-        if a2 == 2:
-            return out + [c.ptr(2)]
+        if a2 == 2:  # the program: {len, filter}, its instructions under -v
+            v = c.m(2, 0)
+            t = fprog_text(c, 2, bytes(v), True) if isinstance(v, (bytes, bytearray)) and c.ulong(2) else None
+            return out + [t or c.ptr(2)]
         return out + _rest(c, 2)
     if op == PR_SET_SECUREBITS:
         return out + [_flags64(c, 1, "secbits")]

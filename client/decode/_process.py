@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import struct
 
-from ._core import C, sigtext, struct as register_struct, syscall
+from ._core import C, Changed, sigtext, struct as register_struct, syscall
 from ._fmt import hexa, ptr, quote
 
 
@@ -107,6 +107,15 @@ def _clone_tail(c: C, b: bytes, size: int) -> str | None:
     return nonzero_tail(c, b, _CLONE_ARGS_SIZE, size)
 
 
+def _tid_at(c: C, off: int, phase: int, addr: int) -> str:
+    """The int behind clone_args' pointer at `off` (a DEREF op): `[N]`,
+    else the address (NULL, unreadable, not fetched)."""
+    v = c.deref(0, off, phase)
+    if addr and isinstance(v, (bytes, bytearray)) and len(v) >= 4:
+        return f"[{struct.unpack_from('<i', v)[0]}]"
+    return ptr(addr)
+
+
 def _clone3_fields(c: C, b: bytes) -> tuple[list, int] | None:
     size = c.ulong(1)
     fetch = min(size, _CLONE_ARGS_SIZE)
@@ -126,9 +135,15 @@ def _clone3_fields(c: C, b: bytes) -> tuple[list, int] | None:
     p.append(f"stack_size={hexa(ssize)}")
     if fl & _CLONE_SETTLS:
         p.append(f"tls={ptr(tls)}")
-    if set_tid or nset:
-        # the tids themselves are behind a second pointer the fetch does not follow
-        p.append(f"set_tid={ptr(set_tid)}")
+    if fetch >= 80 and (set_tid or nset):
+        # the tids behind their pointer (a DEREF op: [layouts] clone_args),
+        # printed when there are 1..32 of them (the kernel's most) and all
+        # could be read, else the address
+        v = c.deref(0, 64, 0)
+        if set_tid and 0 < nset <= 32 and isinstance(v, (bytes, bytearray)) and len(v) >= 4 * nset:
+            p.append("set_tid=[" + ", ".join(str(t) for t in struct.unpack_from(f"<{nset}i", v)) + "]")
+        else:
+            p.append(f"set_tid={ptr(set_tid)}")
         p.append(f"set_tid_size={nset}")
     if fetch > _CLONE_CGROUP_OFF and (cgroup or fl & _CLONE_INTO_CGROUP):
         p.append(f"cgroup={cgroup}")
@@ -145,7 +160,7 @@ def clone_args_text(c: C, b: bytes, i: int) -> str:
     return "{" + ", ".join(p + ([tail] if tail else [])) + "}"
 
 
-@syscall("clone3")
+@syscall("clone3", entry=1)
 def _clone3(c: C):
     """The arguments as given, then on success what the call wrote
     (` => {pidfd=..., parent_tid=..., bytes past the struct}`)."""
@@ -155,18 +170,21 @@ def _clone3(c: C):
         b = bytes(v)
         fl = struct.unpack_from("<Q", b)[0]
         after = []
-        # the pidfd and parent tid are read behind their pointers, which the
-        # fetch does not follow: their addresses (NULL stays NULL)
+        # the pidfd and parent tid the call wrote, read at the exit behind
+        # their pointers (DEREF ops); their addresses when unreadable
         if fl & _CLONE_PIDFD:
-            after.append(f"pidfd={ptr(struct.unpack_from('<Q', b, 8)[0])}")
+            t = _tid_at(c, 8, 1, struct.unpack_from('<Q', b, 8)[0])
+            if t.startswith("["):  # strace's printnum_fd: the fd named under -y (at the stop: FD_AT)
+                t = f"[{c.fd_in(0, 8, int(t[1:-1]))}]"
+            after.append(f"pidfd={t}")
         if fl & _CLONE_PARENT_SETTID:
-            after.append(f"parent_tid={ptr(struct.unpack_from('<Q', b, 24)[0])}")
+            after.append(f"parent_tid={_tid_at(c, 24, 1, struct.unpack_from('<Q', b, 24)[0])}")
         tail = _clone_tail(c, b, c.ulong(1))
         if tail:
             after.append(tail)
         if after:
-            text += " => {" + ", ".join(after) + "}"
-    return [text, c.lu(1)]
+            return [Changed(text, " => {" + ", ".join(after) + "}"), c.lu(1)]
+    return [Changed(text), c.lu(1)]
 
 
 def wait_status(st: int) -> str:

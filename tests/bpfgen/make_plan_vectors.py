@@ -35,6 +35,14 @@ GOOD = {
     # -yy: FD ops (arguments at entry, the returned fd and a pipe's pair at
     # exit) and the detail flags
     "plan_fds": (["trace=openat@64,read@64,dup2@64,pipe2@64,socketpair@64,close@64,poll@64,pselect6@64"], {"fds": ["path", "socket", "dev", "pidfd"]}),
+    # second-level memory (DEREF: clone_args' pointers, pselect6's sigset,
+    # the seccomp filter under -v: abbrev none) and conditional fetches
+    # (COND: seccomp's operation, prctl's, setsockopt's two, kcmp's type),
+    # both personalities
+    "plan_deref": (["trace=clone3,pselect6,io_pgetevents,seccomp,prctl,setsockopt@64,kcmp"], {"abbrev": []}),
+    # fds inside a struct (FD_AT: io_uring_params' wq_fd, mount_attr's
+    # userns_fd, SECCOMP_IOCTL_NOTIF_ADDFD's srcfd behind a COND)
+    "plan_fd_at": (["trace=io_uring_setup@64,mount_setattr@64,ioctl@64"], {"fds": ["path"]}),
 }
 
 
@@ -54,7 +62,24 @@ def _bad() -> dict[str, tuple[bytes, str]]:
     # entries) given ioctl's length source, which only a BUF may have
     assert good[41] == 1 and good[43] == 0xFF
     cstr_ioc = good[:43] + bytes([8]) + good[44:]
+    # clone3's ops: BUF, then DEREFs; a DEREF of argument 6, a COND gating
+    # past its entry, a COND gating an op of the other phase, an FD_AT past
+    # its offset bound
+    deref = build_plan(_trace(["trace=clone3@64"]))
+    assert deref[24 + 9] == 10  # the first DEREF: entry 16 + 8, op 1
+    deref_arg = deref[:24 + 10] + bytes([deref[24 + 10] | 6]) + deref[24 + 11:]
+    kcmp = build_plan(_trace(["trace=kcmp@64"]))
+    assert kcmp[24 + 1] == 12 and kcmp[24 + 3] == 1  # COND gating one op
+    cond_far = kcmp[:24 + 3] + bytes([2]) + kcmp[24 + 4:]
+    cond_phase = kcmp[:32] + bytes([1]) + kcmp[33:]  # the STRUCT at exit, its COND at entry
+    fd_at = build_plan(_trace(["trace=io_uring_setup@64"]), fds={"path"})
+    assert fd_at[32 + 1] == 11  # FD_AT: the second op
+    fd_at_off = fd_at[:32 + 4] + (256).to_bytes(4, "little") + fd_at[32 + 8:]
     return {
+        "plan_bad_deref_arg": (deref_arg, "bad deref op"),
+        "plan_bad_cond_reach": (cond_far, "bad cond op"),
+        "plan_bad_cond_phase": (cond_phase, "bad cond op"),
+        "plan_bad_fd_at": (fd_at_off, "bad fd_at op"),
         "plan_bad_fd_op": (fd_ret_entry, "bad fd op"),
         "plan_bad_len_src": (cstr_ioc, "bad length source"),
         "plan_bad_magic": (b"XXXX" + good[4:], "bad fetch plan magic"),

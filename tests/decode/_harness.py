@@ -64,14 +64,16 @@ def trace_set(names, pers=Pers.X86_64):
     return frozenset(out)
 
 
-def records(argv, names, strsize=32, pers=(Pers.X86_64,)):
-    """Every record of `argv` traced on `names` (in each personality of `pers`)."""
+def records(argv, names, strsize=32, pers=(Pers.X86_64,), fds=(), abbrev=None):
+    """Every record of `argv` traced on `names` (in each personality of
+    `pers`); `fds`: the --decode-fds sets named at the stops (-y: path);
+    `abbrev`: the calls printed abbreviated (None: all; empty: -v)."""
     from tracerd.client._embedded import EmbeddedRun
 
     _, compile_filter, build_plan = _bpfgen()
     trace = frozenset().union(*(trace_set(names, p) for p in pers))
-    bpf = compile_filter(trace)
-    plan = build_plan(trace, strsize=strsize)
+    bpf = compile_filter(trace, fds=bool(fds)) if fds else compile_filter(trace)
+    plan = build_plan(trace, strsize=strsize, fds=fds, abbrev=abbrev)
     out = []
     with EmbeddedRun(list(argv), bpf=bpf, plan=plan) as run:
         run.start()

@@ -61,11 +61,24 @@ CASES = {
             "msgctl", "sethostname", "execve", "move_pages", "preadv", "process_vm_writev"],
     # fam2: bpf's attr by command (_bpf), timex (_time), io_uring_setup (_desc), siginfo (_signals), ptrace (_ptrace),
     # control messages (_msghdr), ip_mreq (_network)
+    # deref: second-level memory and fds inside structs (the plan's DEREF,
+    # FD_AT and COND ops), under -y -v
+    "deref": ["clone3", "pselect6", "io_pgetevents", "seccomp", "setsockopt", "kcmp", "ioctl", "io_uring_setup",
+              "mount_setattr", "kexec_load"],
     "fam2": ["bpf", "adjtimex", "clock_adjtime", "io_uring_setup", "pidfd_send_signal", "ptrace", "sendmsg",
              "setsockopt"],
 }
 # per-program gcc options
 CFLAGS = {"i386": ["-no-pie"]}
+# per-program strace/tracectl options (-y: fds named at the stops; -v:
+# nothing abbreviated)
+OPTS = {"deref": ["-y", "-v"]}
+
+
+def _decode_options(prog: str) -> DecodeOptions:
+    o = OPTS.get(prog, [])
+    return DecodeOptions(yflag=int("-y" in o), decode_fds=frozenset({"path"} if "-y" in o else ()),
+                         abbrev=frozenset() if "-v" in o else None)
 # personalities traced per program (the names resolve in each)
 PERS = {"i386": (H.Pers.X86_64, H.Pers.I386)}
 
@@ -88,16 +101,18 @@ def test_golden(prog, built, tmp_path):
     exe = built[prog]
     # 1. the expectation is what strace prints
     ref_out = tmp_path / "ref.txt"
-    ref = H.strace_lines([str(exe), str(ref_out)], names)
+    ref = H.strace_lines([str(exe), str(ref_out)], names, OPTS.get(prog, ()))
     expected = _expected(ref_out)
     assert expected, "the program wrote no expectation"
     missing_ref = [e for e in expected if e not in ref]
     assert not missing_ref, f"expectation differs from strace: {missing_ref}\nstrace: {ref}"
     # 2. our tracer + decoder print the same lines
     our_out = tmp_path / "ours.txt"
-    recs, status = H.records([str(exe), str(our_out)], names, pers=PERS.get(prog, (H.Pers.X86_64,)))
+    o = OPTS.get(prog, [])
+    recs, status = H.records([str(exe), str(our_out)], names, pers=PERS.get(prog, (H.Pers.X86_64,)),
+                             fds={"path"} if "-y" in o else (), abbrev=frozenset() if "-v" in o else None)
     assert status == 0
-    ours = H.lines(Decoder(DecodeOptions()), recs)
+    ours = H.lines(Decoder(_decode_options(prog)), recs)
     expected = _expected(our_out)
     missing = [e for e in expected if e not in ours]
     assert not missing, f"not reproduced: {missing}\nours: {ours}"
@@ -114,7 +129,7 @@ def test_golden_tracectl(prog, built, tmp_path):
     out = tmp_path / "exp.txt"
     tracectl = Path(sys.executable).with_name("tracectl")
     names = ",".join(CASES[prog]) if prog != "i386" else ",".join(CASES[prog]) + "," + ",".join(n + "@32" for n in CASES[prog])
-    res = subprocess.run([str(tracectl), "--embedded", "run", "-qq", "-e", "trace=" + names,
+    res = subprocess.run([str(tracectl), "--embedded", "run", "-qq", *OPTS.get(prog, []), "-e", "trace=" + names,
                           "-o", str(log), str(exe), str(out)], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     ours = [H.unalign(l) for l in H.merge_unfinished(log.read_text().splitlines())]

@@ -69,6 +69,20 @@ def test_arbitrary_ops_on_garbage_pointers(cbuild, oplist):
 
     oplist = [(p, k, a, _wire.LEN_NONE if k == Op.FD and src == _wire.LEN_RET else src,
                fd_size(src, size) if k == Op.FD else size) for p, k, a, src, size in oplist]
+    # DEREF: its count from a field where no argument is named; FD_AT: an
+    # offset below its bound; COND: every op after it in its phase gated
+    # (one whose value is 0, the argument's, runs them)
+    oplist = [(p, k, a | (size & 0xC8 if k == Op.DEREF else 0),
+               _wire.LEN_FIELD if k == Op.DEREF and src > 5 and src != _wire.LEN_FIXED else _wire.LEN_NONE if k == Op.FD_AT else src,
+               size % _wire.FD_AT_OFF_MAX if k == Op.FD_AT else (size & 0xFFFF) * 0x10001 if k == Op.DEREF else size)
+              for p, k, a, src, size in oplist]
+    oplist = sorted(oplist, key=lambda o: o[0])
+    oplist = [o for j, o in enumerate(oplist)
+              if o[1] != Op.COND or any(x[0] == o[0] and x[1] != Op.COND for x in oplist[j + 1:])]
+    oplist = [(p, k, a, sum(1 for o in oplist[j + 1:] if o[0] == p) if k == Op.COND else src, 0 if k == Op.COND else size)
+              for j, (p, k, a, src, size) in enumerate(oplist)]
+    if not oplist:
+        return
     prog = cbuild("garbage", GARBAGE)
     eflags = _wire.EntryFlag.EXIT
     if any(o[0] == 0 for o in oplist):
@@ -82,7 +96,8 @@ def test_arbitrary_ops_on_garbage_pointers(cbuild, oplist):
     assert len(got) == 64
     for r in got:
         for phase, arg, value in _wire.field(r, "mem"):
-            assert phase in (0, 1) and (0 <= arg <= 5 or _wire.FD_SLOT <= arg <= _wire.FD_SLOT + 5)
+            assert phase in (0, 1) and (0 <= arg <= 5 or _wire.FD_SLOT <= arg <= _wire.FD_SLOT + 5
+                                        or _wire.DEREF_SLOT <= arg < _wire.DEREF_SLOT + 6 * 256 or _wire.is_fd_slot(arg))
             assert isinstance(value, (bytes, list, int))
             if isinstance(value, int):
                 assert value < 0

@@ -32,6 +32,12 @@ def test_wire_constants_match():
     assert (lib.TR_MSG_NAME_MAX, lib.TR_MSG_CONTROL_MAX, lib.TR_IOV_DATA_MAX, lib.TR_MMSG_MAX) == (_wire.MSG_NAME_MAX, _wire.MSG_CONTROL_MAX, _wire.IOV_DATA_MAX, _wire.MMSG_MAX)
     assert lib.TR_X32_SYSCALL_BIT == _wire.X32_SYSCALL_BIT
     assert (lib.TR_FD_SLOT, lib.TR_FD_RET, lib.TR_FD_ARRAY_MAX, lib.TR_FD_STRIDE_MAX) == (_wire.FD_SLOT, _wire.FD_RET, _wire.FD_ARRAY_MAX, _wire.FD_STRIDE_MAX)
+    assert (lib.TR_LEN_FIELD, lib.TR_DEREF_SLOT, lib.TR_FD_AT_SLOT, lib.TR_DEREF_PTR64, lib.TR_DEREF_LEN_SHIFT, lib.TR_DEREF_ELEM_SHIFT,
+            lib.TR_DEREF_MAX_BYTES, lib.TR_COND_MAX, lib.TR_FD_AT_OFF_MAX) == (
+        _wire.LEN_FIELD, _wire.DEREF_SLOT, _wire.FD_AT_SLOT, _wire.DEREF_PTR64, _wire.DEREF_LEN_SHIFT, _wire.DEREF_ELEM_SHIFT,
+        _wire.DEREF_MAX_BYTES, _wire.COND_MAX, _wire.FD_AT_OFF_MAX)
+    assert (lib.TR_OP_DEREF, lib.TR_OP_FD_AT, lib.TR_OP_COND) == (_wire.Op.DEREF, _wire.Op.FD_AT, _wire.Op.COND)
+    assert (lib.TR_FD_AT_PTR, lib.TR_FD_AT_PTR64) == (_wire.FD_AT_PTR, _wire.FD_AT_PTR64)
     assert {m.name: m.value for m in Rec} == {n[len("TR_REC_"):]: getattr(lib, n) for n in dir(lib) if n.startswith("TR_REC_")}
     assert {m.name: m.value for m in _wire.Pers} == {n[len("TR_PERS_"):]: getattr(lib, n) for n in dir(lib) if n.startswith("TR_PERS_")}
     assert {m.name: m.value for m in _wire.NewTask} == {n[len("TR_NEW_"):]: getattr(lib, n) for n in dir(lib) if n.startswith("TR_NEW_")}

@@ -125,16 +125,13 @@ class Table:
     # multiplexer name -> {subcall number: syscall name}
     multiplexers: dict[str, dict[int, str]]
     _by_nr: dict[Pers, dict[int, Syscall]] = field(repr=False)
-<<<<<<< HEAD
     # struct name -> (its fields, x86_64 layout, or "[KIND]" for a struct
     # that is one value; how many print abbreviated, None: all): the struct
     # descriptions the decoder prints from
     # (client/decode/_structs.py; docs/syscall-table.md)
     struct_fields: dict[str, tuple[str, int | None]] = field(default_factory=dict)
-=======
     # struct name -> the fields the fetch follows ([layouts])
     layouts: dict[str, tuple[LField, ...]] = field(default_factory=dict)
->>>>>>> h/deref
 
     def lookup(self, pers: Pers, nr: int) -> Syscall | None:
         return self._by_nr[Pers(pers)].get(nr)
@@ -489,10 +486,7 @@ def load_table_from(data: dict) -> Table:
         for n, sub in subs.items():
             if sub not in syscalls:
                 raise TableError(f"multiplexer {mux}: subcall {n} names unknown syscall {sub!r}")
-<<<<<<< HEAD
-    return _assemble(syscalls, structs, multiplexers, struct_fields)
-=======
-    return _assemble(syscalls, structs, multiplexers, layouts)
+    return _assemble(syscalls, structs, multiplexers, struct_fields, layouts)
 
 
 def _layouts(spec: dict, structs: dict) -> dict[str, tuple[LField, ...]]:
@@ -502,7 +496,6 @@ def _layouts(spec: dict, structs: dict) -> dict[str, tuple[LField, ...]]:
             raise TableError(f"layout {sname}: needs a [structs] size and a list of fields")
         out[sname] = tuple(parse_lfield(f, structs, f"layout {sname}") for f in fields)
     return out
->>>>>>> h/deref
 
 
 def _variants(name: str, spec: dict, args, every: dict, variant_specs: dict) -> dict:
@@ -530,11 +523,7 @@ def _variants(name: str, spec: dict, args, every: dict, variant_specs: dict) -> 
     return {"select": int(m.group(1)), "variants": tuple(out)}
 
 
-<<<<<<< HEAD
-def _assemble(syscalls: dict[str, Syscall], structs, multiplexers, struct_fields=None) -> Table:
-=======
-def _assemble(syscalls: dict[str, Syscall], structs, multiplexers, layouts=None) -> Table:
->>>>>>> h/deref
+def _assemble(syscalls: dict[str, Syscall], structs, multiplexers, struct_fields=None, layouts=None) -> Table:
     """The Table with its derived indexes (classes, numbers)."""
     classes: dict[str, set[str]] = {c: set() for c in CLASSES}
     for sc_ in syscalls.values():
@@ -552,11 +541,8 @@ def _assemble(syscalls: dict[str, Syscall], structs, multiplexers, layouts=None)
         structs=structs,
         multiplexers=multiplexers,
         _by_nr=by_nr,
-<<<<<<< HEAD
         struct_fields=dict(struct_fields or {}),
-=======
         layouts=layouts or {},
->>>>>>> h/deref
     )
 
 
@@ -569,11 +555,8 @@ def dump_table(t: Table) -> dict:
     return {
         "structs": [[n, [[int(p), size] for p, size in sizes.items()]] for n, sizes in t.structs.items()],
         "multiplexers": [[m, [[k, v] for k, v in subs.items()]] for m, subs in t.multiplexers.items()],
-<<<<<<< HEAD
         "struct_fields": [[n, f, a] for n, (f, a) in t.struct_fields.items()],
-=======
         "layouts": [[n, [f.text for f in fields]] for n, fields in t.layouts.items()],
->>>>>>> h/deref
         "syscalls": [
             [
                 s.name, sorted(s.classes), _dump_args(s.args), s.ret,
@@ -628,11 +611,7 @@ def undump_table(obj: dict) -> Table:
             fetch=tuple(parse_fetch(f, len(a), f"syscall {name}") for f in fetch_text),
             fetch_text=tuple(fetch_text),
         )
-<<<<<<< HEAD
-    return _assemble(syscalls, structs, multiplexers, {n: (f, a) for n, f, a in obj["struct_fields"]})
-=======
-    return _assemble(syscalls, structs, multiplexers, layouts)
->>>>>>> h/deref
+    return _assemble(syscalls, structs, multiplexers, {n: (f, a) for n, f, a in obj["struct_fields"]}, layouts)
 
 
 def load_table_uncached() -> Table:

@@ -1,13 +1,55 @@
-"""Helpers of the per-family ioctl decoders (_ioctl_evdev, _ioctl_ptp,
-_ioctl_gpio): the argument struct as strace reads it, fixed-size C strings,
-arrays and reserved words."""
+"""Helpers of the ioctl printers: the registries ioctls.toml's `$`
+variants ([ioctl_args], [ioctl_types]) name their printers in, the
+argument struct as strace reads it, fixed-size C strings, arrays and
+reserved words."""
 
 from __future__ import annotations
 
 import struct
+from typing import Callable
 
 from ._core import C
-from ._fmt import hexa, quote
+from ._fmt import FlagSet, hexa, quote
+
+# What ioctls.toml's [ioctl_args] names, registered by the modules that
+# print it (_ioctl_args.py checks every name at its first use; a test holds
+# the registries and the table to each other):
+#   PRINTERS  NAME -> (size, fn): size None: fn(C) prints the whole argument
+#             (it reads what it needs, both stops); a size: fn(C, bytes)
+#             prints a struct of that many bytes read as strace reads it
+#   TYPES     NAME -> fn(C, request, name): the requests of a type printed
+#             by their number (evdev's EVIOCGBIT(ev, len)...): a list, or
+#             None for the request table
+#   SETS      the value and flag sets a module keeps (FlagSet objects), by
+#             their own names, for `val:flags[SET]` / `val:enum[SET]`
+PRINTERS: dict[str, tuple[int | None, Callable]] = {}
+TYPES: dict[str, Callable] = {}
+SETS: dict[str, FlagSet] = {}
+
+
+def printer(name: str, size: int | None = None):
+    """Register an ioctl argument printer under the name the table uses."""
+
+    def deco(fn):
+        if name in PRINTERS:
+            raise ValueError(f"ioctl printer {name!r} registered twice")
+        PRINTERS[name] = (size, fn)
+        return fn
+
+    return deco
+
+
+def type_decoder(name: str):
+    def deco(fn):
+        TYPES[name] = fn
+        return fn
+
+    return deco
+
+
+def value_sets(*sets: FlagSet) -> None:
+    for fs in sets:
+        SETS[fs.name] = fs
 
 
 def arg_read(c: C, phase: int, size: int) -> bytes | str:

@@ -95,6 +95,16 @@ def fd_ops(sc: Syscall, pers: Pers, *, entry_only: bool = False) -> tuple[list, 
         elif a.kind == "array" and a.ref == "pollfd" and isinstance(a.len, int):
             # poll's fds, printed at entry: `{fd=3</dev/pts/0>, events=...}`
             entry.append((Op.FD, i, a.len, table_struct_size("pollfd", pers)))
+        elif a.kind == "ioctlarg":
+            # an fd ioctl takes: its argument itself (NBD_SET_SOCK,
+            # LOOP_SET_FD), named at entry, or a field among the
+            # first four ints of the struct it points to (SECCOMP_IOCTL_NOTIF_ADDFD's
+            # srcfd, LOOP_CONFIGURE's fd), named at exit (the fd table is
+            # the entry's unless the call changed it); which one applies is
+            # known only from the request, so both are asked for every
+            # ioctl under -y: a value that is no open fd costs a failed readlink
+            entry.append((Op.FD, i, LEN_NONE, 0))
+            exit_.append((Op.FD, i, LEN_FIXED, 4))
         elif a.kind == "struct" and a.ref == "fd_set" and a.dir in ("in", "inout"):
             # select's sets, printed at entry: `[3</dev/null> 4<pipe:[7]>]`;
             # size 0: a bitmap of as many bits as the nfds argument says

@@ -396,7 +396,7 @@ def _seccomp_resp(c: C, b: bytes) -> str:
 
 def _seccomp_addfd(c: C, b: bytes) -> str:
     aid, flags, srcfd, newfd, nflags = struct.unpack_from("<QIiiI", b)
-    fd = _field_fd(c, srcfd)
+    fd = _field_fd(c, srcfd, 3)
     return (f"{{id={hexa(aid)}, flags={_SECCOMP_ADDFD_FLAGS.flags(flags, c.style)}, srcfd={fd}, newfd={newfd}, "
             f"newfd_flags={c.fs('open_flags').flags(nflags, c.style)}}}")
 

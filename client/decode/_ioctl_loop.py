@@ -87,7 +87,7 @@ def _info64(c: C, b: bytes) -> str:
 @printer("loop_config", 304)
 def _config(c: C, b: bytes) -> str:
     fd, bsize = struct.unpack_from("<iI", b)
-    out = f"{{fd={field_fd(c, fd)}, block_size={bsize}, info={_info64(c, b[8:240])}"
+    out = f"{{fd={field_fd(c, fd, 0)}, block_size={bsize}, info={_info64(c, b[8:240])}"
     rsv = struct.unpack_from("<8Q", b, 240)
     if any(rsv):
         out += ", __reserved=[" + ", ".join(hexa(x) for x in rsv) + "]"

@@ -8,6 +8,8 @@ from __future__ import annotations
 import struct
 from typing import Callable
 
+from tracerd._wire import FD_SLOT
+
 from ._core import C
 from ._fmt import FlagSet, hexa, quote
 
@@ -111,12 +113,25 @@ def rsv(b: bytes, off: int, n: int, name: str = "rsv") -> str:
     return f", {name}=[" + ", ".join(hexa(x) for x in w) + "]"
 
 
-def field_fd(c: C, v: int) -> str:
-    """An fd in a struct field, named under -y: the call's EBADF is about
-    its own fd argument, not this one."""
+def field_fd(c: C, v: int, at: int | None = None) -> str:
+    """An fd ioctl takes, named under -y: at None, the argument itself
+    (NBD_SET_SOCK, LOOP_SET_FD);
+    else the int at index `at` of the struct it points to (the plan names
+    both at the stop, docs/decoding.md). Without the stop's name (an older
+    record), named from the decoder's table, for which the call's EBADF
+    is about its own fd argument, not this one."""
     dec = c.dec
     if not dec._anyfd:
         return str(v)
+    if c.name != "ioctl":  # a netlink attribute's fd: no name from the stop
+        named = None
+    elif at is None:
+        named = c.mem.get((0, FD_SLOT + 2))
+    else:
+        arr = c.mem.get((1, FD_SLOT + 2))
+        named = arr[at] if isinstance(arr, list) and len(arr) == 4 and at < 4 else None
+    if named is not None:
+        return dec.fd_named(v, named)
     was, dec._ebadf = dec._ebadf, False
     try:
         return dec.fd_text(v, c.tid)

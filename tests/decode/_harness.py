@@ -64,14 +64,15 @@ def trace_set(names, pers=Pers.X86_64):
     return frozenset(out)
 
 
-def records(argv, names, strsize=32, pers=(Pers.X86_64,)):
-    """Every record of `argv` traced on `names` (in each personality of `pers`)."""
+def records(argv, names, strsize=32, pers=(Pers.X86_64,), fds=()):
+    """Every record of `argv` traced on `names` (in each personality of
+    `pers`); `fds`: the --decode-fds sets the plan names fds for (-y: path)."""
     from tracerd.client._embedded import EmbeddedRun
 
     _, compile_filter, build_plan = _bpfgen()
     trace = frozenset().union(*(trace_set(names, p) for p in pers))
     bpf = compile_filter(trace)
-    plan = build_plan(trace, strsize=strsize)
+    plan = build_plan(trace, strsize=strsize, fds=fds)
     out = []
     with EmbeddedRun(list(argv), bpf=bpf, plan=plan) as run:
         run.start()

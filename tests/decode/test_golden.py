@@ -47,6 +47,8 @@ CASES = {
     # ioctl_dev: the device families decoded by request type (_ioctl_evdev,
     # _ioctl_ptp, _ioctl_gpio, _ioctl_loop) and strace's parametrised names
     "ioctl_dev": ["ioctl"],
+    # ioctl_fd: fds ioctl takes, named at the stop (-y)
+    "ioctl_fd": ["ioctl"],
     # netlink_diag: sock_diag requests by family, bridge mdb entries (_netlink_msgs)
     "netlink_diag": ["sendto"],
     "args": ["chown", "umask", "openat", "fanotify_mark", "memfd_secret", "unshare", "mknodat", "mknod", "futex",
@@ -65,6 +67,8 @@ CASES = {
 }
 # per-program gcc options
 CFLAGS = {"i386": ["-no-pie"]}
+# -y for these programs (strace's, the plan's fd naming, the decoder's)
+YFLAG = {"ioctl_fd"}
 # personalities traced per program (the names resolve in each)
 PERS = {"i386": (H.Pers.X86_64, H.Pers.I386)}
 
@@ -87,16 +91,18 @@ def test_golden(prog, built, tmp_path):
     exe = built[prog]
     # 1. the expectation is what strace prints
     ref_out = tmp_path / "ref.txt"
-    ref = H.strace_lines([str(exe), str(ref_out)], names)
+    ref = H.strace_lines([str(exe), str(ref_out)], names, ["-y"] if prog in YFLAG else ())
     expected = _expected(ref_out)
     assert expected, "the program wrote no expectation"
     missing_ref = [e for e in expected if e not in ref]
     assert not missing_ref, f"expectation differs from strace: {missing_ref}\nstrace: {ref}"
     # 2. our tracer + decoder print the same lines
     our_out = tmp_path / "ours.txt"
-    recs, status = H.records([str(exe), str(our_out)], names, pers=PERS.get(prog, (H.Pers.X86_64,)))
+    y = prog in YFLAG
+    recs, status = H.records([str(exe), str(our_out)], names, pers=PERS.get(prog, (H.Pers.X86_64,)),
+                             fds=("path",) if y else ())
     assert status == 0
-    ours = H.lines(Decoder(DecodeOptions()), recs)
+    ours = H.lines(Decoder(DecodeOptions(yflag=int(y))), recs)
     expected = _expected(our_out)
     missing = [e for e in expected if e not in ours]
     assert not missing, f"not reproduced: {missing}\nours: {ours}"
@@ -113,7 +119,7 @@ def test_golden_tracectl(prog, built, tmp_path):
     out = tmp_path / "exp.txt"
     tracectl = Path(sys.executable).with_name("tracectl")
     names = ",".join(CASES[prog]) if prog != "i386" else ",".join(CASES[prog]) + "," + ",".join(n + "@32" for n in CASES[prog])
-    res = subprocess.run([str(tracectl), "--embedded", "run", "-qq", "-e", "trace=" + names,
+    res = subprocess.run([str(tracectl), "--embedded", "run", "-qq", *(["-y"] if prog in YFLAG else []), "-e", "trace=" + names,
                           "-o", str(log), str(exe), str(out)], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     ours = [H.unalign(l) for l in H.merge_unfinished(log.read_text().splitlines())]

@@ -104,3 +104,20 @@ def test_verbose_none_prints_the_address():
 def test_bad_kinds_are_refused(kind):
     with pytest.raises(ValueError):
         _ioctl_args.compile_kind(kind)
+
+
+def test_fd_in_a_struct_is_named_as_the_stop_saw_it():
+    """SECCOMP_IOCTL_NOTIF_ADDFD's srcfd is the fourth int of its struct:
+    the plan names the first four ints of ioctl's struct at the exit stop
+    (strace 6.1's line in its ioctl_seccomp-y-success test)."""
+    from tracerd._wire import FD_SLOT
+
+    addfd = (0xDEADC0DEBADFACED).to_bytes(8, "little") + (3).to_bytes(4, "little") + (42).to_bytes(4, "little") \
+        + (5).to_bytes(4, "little") + (0o40000).to_bytes(4, "little")
+    mem = [[0, 2, addfd], [1, FD_SLOT + 2, [-9, -9, -9, b"/dev/zero"]]]
+    r = record(Rec.SYSCALL, 1, 0, 100, 100, 0, 16, [-1 & 0xFFFFFFFF, 0x40182103, 0x7FFD1000, 0, 0, 0], 42, False, 0,
+               mem, None, 0)
+    line = Decoder(DecodeOptions(yflag=1)).call(r)
+    assert line == ("ioctl(-1, SECCOMP_IOCTL_NOTIF_ADDFD, {id=0xdeadc0debadfaced, "
+                    "flags=SECCOMP_ADDFD_FLAG_SETFD|SECCOMP_ADDFD_FLAG_SEND, srcfd=42</dev/zero>, newfd=5, "
+                    "newfd_flags=O_DIRECT}) = 42")

@@ -1,5 +1,6 @@
 /* ioctl argument structs by request family: file flags and ranges, fiemap,
- * ATA disks (HDIO), counters, modem lines, perf events, namespaces. Each
+ * ATA disks (HDIO), counters, modem lines, perf events, namespaces,
+ * sockets (struct ifreq by request). Each
  * call on fd -1 fails with EBADF after strace has read its argument. */
 #include "common.h"
 #include <sched.h>
@@ -16,6 +17,11 @@
 #include <scsi/sg.h>
 #include <sys/ioctl.h>
 #include <termios.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <linux/sockios.h>
 #define EBADF_TEXT "-1 EBADF (Bad file descriptor)"
 int main(int argc, char **argv) {
 	open_out(argc, argv);
@@ -111,6 +117,53 @@ int main(int argc, char **argv) {
 		if (r == CLONE_NEWUSER)
 			EXPECT("ioctl(%d, NS_GET_NSTYPE) = %ld (CLONE_NEWUSER)", ns, r);
 		close(ns);
+	}
+	/* sockets: struct ifreq by the union field each request sets or gets */
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "tr0");
+	ifr.ifr_mtu = 1500;
+	syscall(SYS_ioctl, -1, SIOCSIFMTU, &ifr);
+	EXPECT("ioctl(-1, SIOCSIFMTU, {ifr_name=\"tr0\", ifr_mtu=1500}) = " EBADF_TEXT);
+	memset(ifr.ifr_name, 'a', IFNAMSIZ);
+	ifr.ifr_flags = IFF_UP | IFF_RUNNING | 0x80000;
+	syscall(SYS_ioctl, -1, SIOCSIFFLAGS, &ifr);
+	EXPECT("ioctl(-1, SIOCSIFFLAGS, {ifr_name=\"aaaaaaaaaaaaaaa\"..., ifr_flags=IFF_UP|IFF_RUNNING}) = " EBADF_TEXT);
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(80) };
+	sin.sin_addr.s_addr = htonl(0x0a000001);
+	strcpy(ifr.ifr_name, "tr0");
+	memcpy(&ifr.ifr_addr, &sin, sizeof(sin));
+	syscall(SYS_ioctl, -1, SIOCSIFADDR, &ifr);
+	EXPECT("ioctl(-1, SIOCSIFADDR, {ifr_name=\"tr0\", ifr_addr={sa_family=AF_INET, sin_port=htons(80), "
+	       "sin_addr=inet_addr(\"10.0.0.1\")}}) = " EBADF_TEXT);
+	ifr.ifr_hwaddr.sa_family = 1;
+	memcpy(ifr.ifr_hwaddr.sa_data, "\x02\x00\x5e\x10\x20\x30", 6);
+	syscall(SYS_ioctl, -1, SIOCSIFHWADDR, &ifr);
+	EXPECT("ioctl(-1, SIOCSIFHWADDR, {ifr_name=\"tr0\", ifr_hwaddr={sa_family=ARPHRD_ETHER, "
+	       "sa_data=02:00:5e:10:20:30}}) = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, SIOCBRADDBR, "br-test");
+	EXPECT("ioctl(-1, SIOCBRADDBR, \"br-test\") = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, SIOCGSTAMP_OLD, NULL);
+	EXPECT("ioctl(-1, SIOCGSTAMP_OLD, NULL) = " EBADF_TEXT);
+	int sk = socket(AF_INET, SOCK_DGRAM, 0);
+	if (sk >= 0) {
+		int owner = -1;
+		syscall(SYS_ioctl, sk, FIOGETOWN, &owner);
+		EXPECT("ioctl(%d, FIOGETOWN, [%d]) = 0", sk, owner);
+		memset(&ifr, 0, sizeof(ifr));
+		strcpy(ifr.ifr_name, "lo");
+		if (syscall(SYS_ioctl, sk, SIOCGIFINDEX, &ifr) == 0) {
+			EXPECT("ioctl(%d, SIOCGIFINDEX, {ifr_name=\"lo\", ifr_ifindex=%d}) = 0", sk, ifr.ifr_ifindex);
+			memset(ifr.ifr_name, 0, IFNAMSIZ);
+			if (syscall(SYS_ioctl, sk, SIOCGIFNAME, &ifr) == 0)
+				EXPECT("ioctl(%d, SIOCGIFNAME, {ifr_ifindex=%d, ifr_name=\"%s\"}) = 0", sk, ifr.ifr_ifindex,
+				       ifr.ifr_name);
+		}
+		memset(&ifr, 0, sizeof(ifr));
+		strcpy(ifr.ifr_name, "nosuch0");
+		syscall(SYS_ioctl, sk, SIOCGIFMTU, &ifr);
+		EXPECT("ioctl(%d, SIOCGIFMTU, {ifr_name=\"nosuch0\"}) = -1 ENODEV (No such device)", sk);
+		close(sk);
 	}
 	return 0;
 }

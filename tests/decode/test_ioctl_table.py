@@ -121,3 +121,12 @@ def test_fd_in_a_struct_is_named_as_the_stop_saw_it():
     assert line == ("ioctl(-1, SECCOMP_IOCTL_NOTIF_ADDFD, {id=0xdeadc0debadfaced, "
                     "flags=SECCOMP_ADDFD_FLAG_SETFD|SECCOMP_ADDFD_FLAG_SEND, srcfd=42</dev/zero>, newfd=5, "
                     "newfd_flags=O_DIRECT}) = 42")
+
+
+def test_the_fetch_reads_every_struct_whole():
+    """The plan reads ioctl's argument as its request's size, at most
+    IOCTL_ARG_MAX bytes: no struct printer may need more."""
+    from tracerd.bpfgen._plan import IOCTL_ARG_MAX
+
+    big = {n: s for n, (s, _fn) in PRINTERS.items() if s is not None and s > IOCTL_ARG_MAX}
+    assert big == {}

@@ -1,6 +1,6 @@
 /* ioctl argument structs by request family: file flags and ranges, fiemap,
  * ATA disks (HDIO), counters, modem lines, perf events, namespaces,
- * sockets (struct ifreq by request). Each
+ * sockets (struct ifreq by request), UBI volumes. Each
  * call on fd -1 fails with EBADF after strace has read its argument. */
 #include "common.h"
 #include <sched.h>
@@ -22,6 +22,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <linux/sockios.h>
+#include <mtd/ubi-user.h>
 #define EBADF_TEXT "-1 EBADF (Bad file descriptor)"
 int main(int argc, char **argv) {
 	open_out(argc, argv);
@@ -165,5 +166,31 @@ int main(int argc, char **argv) {
 		EXPECT("ioctl(%d, SIOCGIFMTU, {ifr_name=\"nosuch0\"}) = -1 ENODEV (No such device)", sk);
 		close(sk);
 	}
+	/* UBI volumes */
+	syscall(SYS_ioctl, -1, UBI_IOCVOLCRBLK, G | 5);
+	EXPECT("ioctl(-1, UBI_IOCVOLCRBLK) = " EBADF_TEXT);
+	int vol = -3;
+	syscall(SYS_ioctl, -1, UBI_IOCRMVOL, &vol);
+	EXPECT("ioctl(-1, UBI_IOCRMVOL, [-3]) = " EBADF_TEXT);
+	struct ubi_mkvol_req mk = { .vol_id = 2, .alignment = 1, .bytes = 1 << 20, .vol_type = UBI_DYNAMIC_VOLUME,
+				    .name_len = 4 };
+	strcpy(mk.name, "data");
+	syscall(SYS_ioctl, -1, UBI_IOCMKVOL, &mk);
+	EXPECT("ioctl(-1, UBI_IOCMKVOL, {vol_id=2, alignment=1, bytes=1048576, vol_type=UBI_DYNAMIC_VOLUME, flags=0, "
+	       "name_len=4, name=\"data\"}) = " EBADF_TEXT);
+	struct ubi_map_req map = { .lnum = 7, .dtype = 1 };
+	syscall(SYS_ioctl, -1, UBI_IOCEBMAP, &map);
+	EXPECT("ioctl(-1, UBI_IOCEBMAP, {lnum=7, dtype=UBI_LONGTERM}) = " EBADF_TEXT);
+	static struct ubi_rnvol_req rn;
+	rn.count = 2;
+	rn.ents[0].vol_id = 1;
+	rn.ents[0].name_len = 3;
+	strcpy(rn.ents[0].name, "new");
+	rn.ents[1].vol_id = 2;
+	rn.ents[1].name_len = 2;
+	strcpy(rn.ents[1].name, "old");
+	syscall(SYS_ioctl, -1, UBI_IOCRNVOL, &rn);
+	EXPECT("ioctl(-1, UBI_IOCRNVOL, {count=2, ents=[{vol_id=1, name_len=3, name=\"new\"}, "
+	       "{vol_id=2, name_len=2, name=\"ol\"...}]}) = " EBADF_TEXT);
 	return 0;
 }

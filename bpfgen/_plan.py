@@ -107,6 +107,8 @@ def fd_ops(sc: Syscall, pers: Pers, *, entry_only: bool = False) -> tuple[list, 
             # ioctl under -y: a value that is no open fd costs a failed readlink
             entry.append((Op.FD, i, LEN_NONE, 0))
             exit_.append((Op.FD, i, LEN_FIXED, 4))
+            # and the fd a request returns (KVM_CREATE_VM: `4<anon_inode:kvm-vm>`)
+            exit_.append((Op.FD, FD_RET, LEN_NONE, 0))
         elif a.kind == "struct" and a.ref == "fd_set" and a.dir in ("in", "inout"):
             # select's sets, printed at entry: `[3</dev/null> 4<pipe:[7]>]`;
             # size 0: a bitmap of as many bits as the nfds argument says

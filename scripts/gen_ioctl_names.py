@@ -177,6 +177,19 @@ def term_sets():
         print("items = [" + ", ".join(f'["{n}", {v:#x}]' for n, v in items) + "]")
 
 
+def kvm_caps():
+    """KVM_CHECK_EXTENSION's capabilities (linux/kvm.h KVM_CAP_*: plain
+    numbers), one name a value, the first defined."""
+    text = open(os.path.join(INC, "linux/kvm.h")).read()
+    by_value = {}
+    for n, v in re.findall(r"(?m)^#define\s+(KVM_CAP_\w+)\s+(\d+)\s*$", text):
+        by_value.setdefault(int(v), n)
+    print("\n[kvm_caps]")
+    print('header = "include/uapi/linux/kvm.h"')
+    print('dflt = "KVM_CAP_???"')
+    print("items = [" + ", ".join(f'["{n}", {v}]' for v, n in sorted(by_value.items())) + "]")
+
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "client", "decode", "ioctls.toml")
 MARK = "# ==== hand-kept from here on"
 
@@ -191,5 +204,6 @@ if __name__ == "__main__":
         main()
         evdev_sets()
         term_sets()
+        kvm_caps()
     with open(OUT, "w") as f:
         f.write(buf.getvalue() + ("\n" + kept if kept else ""))

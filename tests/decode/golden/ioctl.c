@@ -1,6 +1,7 @@
 /* ioctl argument structs by request family: file flags and ranges, fiemap,
  * ATA disks (HDIO), counters, modem lines, perf events, namespaces,
- * sockets (struct ifreq by request), UBI volumes. Each
+ * sockets (struct ifreq by request), UBI volumes, KVM's capabilities and
+ * cpuid arrays. Each
  * call on fd -1 fails with EBADF after strace has read its argument. */
 #include "common.h"
 #include <sched.h>
@@ -23,6 +24,7 @@
 #include <sys/socket.h>
 #include <linux/sockios.h>
 #include <mtd/ubi-user.h>
+#include <linux/kvm.h>
 #define EBADF_TEXT "-1 EBADF (Bad file descriptor)"
 int main(int argc, char **argv) {
 	open_out(argc, argv);
@@ -192,5 +194,21 @@ int main(int argc, char **argv) {
 	syscall(SYS_ioctl, -1, UBI_IOCRNVOL, &rn);
 	EXPECT("ioctl(-1, UBI_IOCRNVOL, {count=2, ents=[{vol_id=1, name_len=3, name=\"new\"}, "
 	       "{vol_id=2, name_len=2, name=\"ol\"...}]}) = " EBADF_TEXT);
+	/* KVM: capabilities by name, cpuid arrays abbreviated */
+	syscall(SYS_ioctl, -1, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY);
+	EXPECT("ioctl(-1, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY) = " EBADF_TEXT);
+	/* the whole long: garbage in the upper half is no capability */
+	syscall(SYS_ioctl, -1, KVM_CHECK_EXTENSION, G | KVM_CAP_USER_MEMORY);
+	EXPECT("ioctl(-1, KVM_CHECK_EXTENSION, %#lx /* KVM_CAP_??? */) = " EBADF_TEXT, G | KVM_CAP_USER_MEMORY);
+	syscall(SYS_ioctl, -1, KVM_CHECK_EXTENSION, 0xdead);
+	EXPECT("ioctl(-1, KVM_CHECK_EXTENSION, 0xdead /* KVM_CAP_??? */) = " EBADF_TEXT);
+	static struct { struct kvm_cpuid2 head; struct kvm_cpuid_entry2 e[2]; } cpuid = { .head = { .nent = 2 } };
+	syscall(SYS_ioctl, -1, KVM_SET_CPUID2, &cpuid);
+	EXPECT("ioctl(-1, KVM_SET_CPUID2, {nent=2, entries=[...]}) = " EBADF_TEXT);
+	cpuid.head.nent = 0;
+	syscall(SYS_ioctl, -1, KVM_SET_CPUID2, &cpuid);
+	EXPECT("ioctl(-1, KVM_SET_CPUID2, {nent=0, entries=[]}) = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, KVM_GET_SUPPORTED_CPUID, &cpuid);
+	EXPECT("ioctl(-1, KVM_GET_SUPPORTED_CPUID, %p) = " EBADF_TEXT, (void *) &cpuid);
 	return 0;
 }

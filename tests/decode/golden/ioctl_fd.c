@@ -1,12 +1,13 @@
 /* ioctl arguments that are fds, traced with -y: the argument itself
- * (NBD_SET_SOCK, LOOP_SET_FD, LOOP_CHANGE_FD) is named as the
- * tracer saw it at the stop. Each fd is closed right after its call, so a
+ * (NBD_SET_SOCK, LOOP_SET_FD, LOOP_CHANGE_FD) and the fd a request returns
+ * (KVM_CREATE_VM) are named as the tracer saw them at the stop. Each fd is closed right after its call, so a
  * name read later (from /proc, at decode time) would be wrong. */
 #include "common.h"
 #include <sys/ioctl.h>
 #include <linux/fs.h>
 #include <linux/loop.h>
 #include <linux/nbd.h>
+#include <linux/kvm.h>
 #define EBADF_TEXT "-1 EBADF (Bad file descriptor)"
 int main(int argc, char **argv) {
 	open_out(argc, argv);
@@ -28,5 +29,14 @@ int main(int argc, char **argv) {
 	int v = 0;
 	syscall(SYS_ioctl, -1, FIONBIO, &v);
 	EXPECT("ioctl(-1, FIONBIO, [0]) = " EBADF_TEXT);
+	int kvm = open("/dev/kvm", O_RDWR);
+	if (kvm >= 0) {
+		long vm = syscall(SYS_ioctl, kvm, KVM_CREATE_VM, 0);
+		if (vm >= 0) {
+			EXPECT("ioctl(%d</dev/kvm>, KVM_CREATE_VM, 0) = %ld<anon_inode:kvm-vm>", kvm, vm);
+			close(vm);
+		}
+		close(kvm);
+	}
 	return 0;
 }

@@ -64,9 +64,11 @@ FETCH_SIZES = {"fd_set": 1024}
 # encodes and 256 bytes more for a flexible array after it (LEN_IOC:
 # TCGETS2's 44 bytes, EVIOCGBIT(ev, len)'s len; 512 for an old request that
 # encodes none, LOOP_CONFIGURE's 304), at most the largest argument struct the
-# ioctl decoder prints (PTP_SYS_OFFSET_EXTENDED's 1216 bytes). A fixed 1216
-# at both stops would carry 2.4 KB in every ioctl record.
-IOCTL_ARG_MAX = 1216
+# ioctl decoder prints (UBI_IOCRNVOL's 4,368 bytes; ioctls.toml's printers
+# are held to it by tests/decode/test_ioctl_table.py). Only a request that
+# encodes a large size reads that much: a fixed maximum at both stops would
+# carry 8.7 KB in every ioctl record.
+IOCTL_ARG_MAX = 4368
 
 # --decode-fds sets (strace's names) and the plan flags that add to a link
 FD_SETS = frozenset({"path", "socket", "dev", "pidfd"})
@@ -103,6 +105,18 @@ def fd_ops(sc: Syscall, pers: Pers, *, entry_only: bool = False) -> tuple[list, 
         elif a.kind == "array" and a.ref == "pollfd" and isinstance(a.len, int):
             # poll's fds, printed at entry: `{fd=3</dev/pts/0>, events=...}`
             entry.append((Op.FD, i, a.len, table_struct_size("pollfd", pers)))
+        elif a.kind == "ioctlarg":
+            # an fd ioctl takes: its argument itself (NBD_SET_SOCK,
+            # LOOP_SET_FD), named at entry, or a field among the
+            # first four ints of the struct it points to (SECCOMP_IOCTL_NOTIF_ADDFD's
+            # srcfd, LOOP_CONFIGURE's fd), named at exit (the fd table is
+            # the entry's unless the call changed it); which one applies is
+            # known only from the request, so both are asked for every
+            # ioctl under -y: a value that is no open fd costs a failed readlink
+            entry.append((Op.FD, i, LEN_NONE, 0))
+            exit_.append((Op.FD, i, LEN_FIXED, 4))
+            # and the fd a request returns (KVM_CREATE_VM: `4<anon_inode:kvm-vm>`)
+            exit_.append((Op.FD, FD_RET, LEN_NONE, 0))
         elif a.kind == "struct" and a.ref == "fd_set" and a.dir in ("in", "inout"):
             # select's sets, printed at entry: `[3</dev/null> 4<pipe:[7]>]`;
             # size 0: a bitmap of as many bits as the nfds argument says

@@ -4,7 +4,10 @@ names scanned from this machine's uapi headers (`#define NAME _IO*(...)`),
 their values from a compiled C program, one header at a time (a header that
 does not compile alone is left out).
 
-    python3 scripts/gen_ioctl_names.py > client/decode/ioctls.toml
+    python3 scripts/gen_ioctl_names.py      # rewrites client/decode/ioctls.toml
+
+The file's hand-kept end, from the line MARK on (ioctl's `$` variants:
+[ioctl_args], [ioctl_types]), is kept as it is.
 
 A value several names share prints them all, in alphabetical order, joined
 by " or " (strace's `FASTRPC_IOCTL_INIT_ATTACH or RNDZAPENTCNT`); the
@@ -174,6 +177,33 @@ def term_sets():
         print("items = [" + ", ".join(f'["{n}", {v:#x}]' for n, v in items) + "]")
 
 
-main()
-evdev_sets()
-term_sets()
+def kvm_caps():
+    """KVM_CHECK_EXTENSION's capabilities (linux/kvm.h KVM_CAP_*: plain
+    numbers), one name a value, the first defined."""
+    text = open(os.path.join(INC, "linux/kvm.h")).read()
+    by_value = {}
+    for n, v in re.findall(r"(?m)^#define\s+(KVM_CAP_\w+)\s+(\d+)\s*$", text):
+        by_value.setdefault(int(v), n)
+    print("\n[kvm_caps]")
+    print('header = "include/uapi/linux/kvm.h"')
+    print('dflt = "KVM_CAP_???"')
+    print("items = [" + ", ".join(f'["{n}", {v}]' for v, n in sorted(by_value.items())) + "]")
+
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "client", "decode", "ioctls.toml")
+MARK = "# ==== hand-kept from here on"
+
+if __name__ == "__main__":
+    import contextlib
+    import io
+
+    old = open(OUT).read() if os.path.exists(OUT) else ""
+    kept = old[old.index(MARK):] if MARK in old else ""
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        main()
+        evdev_sets()
+        term_sets()
+        kvm_caps()
+    with open(OUT, "w") as f:
+        f.write(buf.getvalue() + ("\n" + kept if kept else ""))

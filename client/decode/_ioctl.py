@@ -1,16 +1,18 @@
 """ioctl: request names (tty, socket, fs, and strace's names built from the
-number), _IOC() for unknown ones; the argument by request: the family
-modules (_ioctl_evdev, _ioctl_ptp, _ioctl_gpio, _ioctl_loop, _ioctl_uffd,
-_ioctl_term, _ioctl_mtd) by request type, then the table of argument kinds
-below."""
+number), _IOC() for unknown ones; the argument by request through the `$`
+variants of ioctls.toml ([ioctl_args], _ioctl_args.py), whose printers live
+here (block, HDIO, fs, rtc, lirc, nbd, SCSI generic, perf, seccomp, random,
+counters) and in the family modules (_ioctl_evdev, _ioctl_ptp,
+_ioctl_gpio, _ioctl_loop, _ioctl_uffd, _ioctl_term, _ioctl_mtd)."""
 
 from __future__ import annotations
 
 import struct
 
 from ._core import C, syscall, struct as register_struct
-from . import _ioctl_evdev, _ioctl_gpio, _ioctl_loop, _ioctl_mtd, _ioctl_ptp, _ioctl_term, _ioctl_uffd
-from ._ioctl_util import arg_read, field_fd as _field_fd
+from . import _ioctl_evdev, _ioctl_gpio, _ioctl_loop, _ioctl_mtd, _ioctl_ptp, _ioctl_sock, _ioctl_term, _ioctl_uffd, _ioctl_ubi  # noqa: F401 (their printers)
+from ._ioctl_args import argument
+from ._ioctl_util import arg_bytes, arg_read, printer, type_decoder, value_sets
 from ._fmt import FlagSet, comment, errno_name, hexa, quote_buf
 from ._kvm import kvm_arg, kvm_ret
 
@@ -33,7 +35,7 @@ _EXTRA_NAMES = {
     0x4C0A: "LOOP_CONFIGURE", 0x4C80: "LOOP_CTL_ADD", 0x4C81: "LOOP_CTL_REMOVE", 0x4C82: "LOOP_CTL_GET_FREE",
     0xC0481273: "BLKTRACESETUP",
     0x40082102: "SECCOMP_IOCTL_NOTIF_ID_VALID", 0x80082102: "SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR",
-    0x40182103: "SECCOMP_IOCTL_NOTIF_ADDFD", 0x2289: "SG_GET_ACCESS_COUNT",
+    0x40182103: "SECCOMP_IOCTL_NOTIF_ADDFD", 0x2289: "SG_GET_ACCESS_COUNT", 0x5437: "TIOCVHANGUP",
     # OpenZFS's (sys/fs/zfs.h, sys/kstat.h), which strace names too
     0x8100127D: "BLKZNAME", 0x4B01: "KSTAT_IOC_CHAIN_ID", 0x4B02: "KSTAT_IOC_READ", 0x4B03: "KSTAT_IOC_WRITE",
 }
@@ -88,125 +90,6 @@ def ioctl_cmd(c: C, v: int) -> str:
     text = f"_IOC({_IOC_DIR[d]}, {hexa(typ)}, {hexa(nr)}, {hexa(size)})"
     return hexa(v) + comment(text) if c.style == "verbose" else text
 
-
-# How the third argument of a request is printed, by request name: data, as
-# strace's per-family ioctl decoders print them. A kind is
-#   none       no third argument at all
-#   uval       the value itself, unsigned decimal
-#   in:FMT     a pointer to one FMT read at entry:  [5]
-#   out:FMT    a pointer the call fills, read at exit (its address when the
-#              call failed):  [4096]
-#   in:FMT*2   a pointer to two of them:  [0, 4096]
-# FMT is a struct module code: i int, I unsigned, H unsigned short, q/Q
-# (signed/unsigned) 64 bits, l/L long. A request absent from this table is
-# printed as strace prints what it does not decode: the argument in hex.
-IOCTL_ARGS = {
-    # block devices (linux/fs.h)
-    "BLKRASET": "uval", "BLKFRASET": "uval",
-    "BLKSECTGET": "out:H", "BLKROTATIONAL": "out:H",
-    "BLKROGET": "out:i", "BLKBSZGET": "out:i", "BLKSSZGET": "out:i", "BLKALIGNOFF": "out:i",
-    "BLKROSET": "in:i", "BLKBSZSET": "in:i",
-    "BLKPBSZGET": "out:I", "BLKIOMIN": "out:I", "BLKIOOPT": "out:I", "BLKDISCARDZEROES": "out:I",
-    "BLKGETZONESZ": "out:I", "BLKGETNRZONES": "out:I",
-    "BLKRAGET": "out:l", "BLKFRAGET": "out:l", "BLKGETSIZE": "out:L",
-    "BLKGETSIZE64": "out:Q", "BLKGETDISKSEQ": "out:Q",
-    "BLKDISCARD": "in:Q*2", "BLKSECDISCARD": "in:Q*2", "BLKZEROOUT": "in:Q*2",
-    "BLKRRPART": "none", "BLKFLSBUF": "none", "BLKTRACESTART": "none", "BLKTRACESTOP": "none",
-    "BLKTRACETEARDOWN": "none",
-    # ATA disks (linux/hdreg.h): unsigned longs read and written, the
-    # geometry, a drive command and what it returned, identity strings
-    "HDIO_GETGEO": "out:struct:hd_geometry", "HDIO_DRIVE_CMD": "hdio_drive_cmd",
-    "HDIO_DRIVE_RESET": "xint*3", "HDIO_SCAN_HWIF": "xint*3",
-    "HDIO_GET_IDENTITY": "outstr:512", "HDIO_OBSOLETE_IDENTITY": "outstr:142",
-    "HDIO_GET_32BIT": "out:L", "HDIO_GET_ACOUSTIC": "out:L", "HDIO_GET_ADDRESS": "out:L", "HDIO_GET_DMA": "out:L",
-    "HDIO_GET_KEEPSETTINGS": "out:L", "HDIO_GET_MULTCOUNT": "out:L", "HDIO_GET_NOWERR": "out:L",
-    "HDIO_GET_UNMASKINTR": "out:L", "HDIO_GET_WCACHE": "out:L",
-    "HDIO_GET_NICE": "out:struct:ide_nice", "HDIO_GET_BUSSTATE": "out:struct:busstate",
-    "HDIO_SET_32BIT": "uval", "HDIO_SET_ACOUSTIC": "uval", "HDIO_SET_ADDRESS": "uval", "HDIO_SET_DMA": "uval",
-    "HDIO_SET_KEEPSETTINGS": "uval", "HDIO_SET_MULTCOUNT": "uval", "HDIO_SET_NOWERR": "uval",
-    "HDIO_SET_PIO_MODE": "uval", "HDIO_SET_UNMASKINTR": "uval", "HDIO_SET_WCACHE": "uval",
-    "HDIO_UNREGISTER_HWIF": "uval", "HDIO_SET_NICE": "ide_nice", "HDIO_SET_BUSSTATE": "busstate",
-    # counters (linux/counter.h)
-    "COUNTER_ADD_WATCH_IOCTL": "in:struct:counter_watch", "COUNTER_ENABLE_EVENTS_IOCTL": "none",
-    "COUNTER_DISABLE_EVENTS_IOCTL": "none",
-    # modem lines (asm-generic/termios.h)
-    "TIOCMGET": "out:struct:tiocm", "TIOCMBIS": "in:struct:tiocm", "TIOCMBIC": "in:struct:tiocm",
-    "TIOCMSET": "in:struct:tiocm",
-    # perf events (linux/perf_event.h)
-    "PERF_EVENT_IOC_ENABLE": "perf_flags", "PERF_EVENT_IOC_DISABLE": "perf_flags", "PERF_EVENT_IOC_RESET": "perf_flags",
-    "PERF_EVENT_IOC_REFRESH": "ival", "PERF_EVENT_IOC_SET_OUTPUT": "ival", "PERF_EVENT_IOC_SET_BPF": "ival",
-    "PERF_EVENT_IOC_PAUSE_OUTPUT": "uval", "PERF_EVENT_IOC_PERIOD": "in:Q", "PERF_EVENT_IOC_ID": "out:Q",
-    "PERF_EVENT_IOC_SET_FILTER": "cstr", "PERF_EVENT_IOC_QUERY_BPF": "perf_query_bpf",
-    # seccomp user notification (linux/seccomp.h)
-    "SECCOMP_IOCTL_NOTIF_RECV": "seccomp_notif", "SECCOMP_IOCTL_NOTIF_SEND": "in:struct:seccomp_resp",
-    "SECCOMP_IOCTL_NOTIF_ID_VALID": "in:struct:xu64", "SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR": "in:struct:xu64",
-    "SECCOMP_IOCTL_NOTIF_ADDFD": "in:struct:seccomp_addfd",
-    # infrared remotes (linux/lirc.h): unsigned ints, modes, features
-    "LIRC_GET_FEATURES": "out:struct:lirc_features", "LIRC_GET_SEND_MODE": "out:struct:lirc_mode",
-    "LIRC_GET_REC_MODE": "out:struct:lirc_mode", "LIRC_SET_SEND_MODE": "in:struct:lirc_mode",
-    "LIRC_SET_REC_MODE": "in:struct:lirc_mode", "LIRC_SET_TRANSMITTER_MASK": "in:struct:xu32",
-    "LIRC_GET_REC_RESOLUTION": "out:I", "LIRC_GET_MIN_TIMEOUT": "out:I", "LIRC_GET_MAX_TIMEOUT": "out:I",
-    "LIRC_GET_LENGTH": "out:I", "LIRC_GET_REC_TIMEOUT": "out:I",
-    "LIRC_SET_SEND_CARRIER": "in:I", "LIRC_SET_REC_CARRIER": "in:I", "LIRC_SET_SEND_DUTY_CYCLE": "in:I",
-    "LIRC_SET_REC_TIMEOUT": "in:I", "LIRC_SET_REC_TIMEOUT_REPORTS": "in:I", "LIRC_SET_MEASURE_CARRIER_MODE": "in:I",
-    "LIRC_SET_REC_CARRIER_RANGE": "in:I", "LIRC_SET_WIDEBAND_RECEIVER": "in:I",
-    # network block devices (linux/nbd.h)
-    "NBD_DISCONNECT": "none", "NBD_CLEAR_SOCK": "none", "NBD_DO_IT": "none", "NBD_CLEAR_QUE": "none",
-    "NBD_PRINT_DEBUG": "none", "NBD_SET_SOCK": "fd", "NBD_SET_BLKSIZE": "uval", "NBD_SET_SIZE": "uval",
-    "NBD_SET_SIZE_BLOCKS": "uval", "NBD_SET_TIMEOUT": "uval", "NBD_SET_FLAGS": "nbd_flags",
-    # SCSI generic (scsi/sg.h): ints by pointer, a few by value. SG_IO's
-    # v3/v4 headers and the request table are not decoded: NULL or the address
-    "SG_GET_TIMEOUT": "none", "SG_SET_TRANSFORM": "xval32",
-    "SG_NEXT_CMD_LEN": "in:i", "SG_SET_COMMAND_Q": "in:i", "SG_SET_DEBUG": "in:i", "SG_SET_FORCE_LOW_DMA": "in:i",
-    "SG_SET_FORCE_PACK_ID": "in:i", "SG_SET_KEEP_ORPHAN": "in:i", "SG_SET_RESERVED_SIZE": "in:i",
-    "SG_SET_TIMEOUT": "in:i",
-    "SG_EMULATED_HOST": "out:i", "SG_GET_ACCESS_COUNT": "out:i", "SG_GET_COMMAND_Q": "out:i",
-    "SG_GET_KEEP_ORPHAN": "out:i", "SG_GET_LOW_DMA": "out:i", "SG_GET_NUM_WAITING": "out:i", "SG_GET_PACK_ID": "out:i",
-    "SG_GET_RESERVED_SIZE": "out:i", "SG_GET_SG_TABLESIZE": "out:i", "SG_GET_TRANSFORM": "out:i",
-    "SG_GET_VERSION_NUM": "out:i", "SG_SCSI_RESET": "in:struct:sg_scsi_reset",
-    "SG_GET_SCSI_ID": "out:struct:sg_scsi_id", "SG_GET_REQUEST_TABLE": "addr", "SG_IO": "addr",
-    # decoded by strace, structs not here: NULL or the address
-    "BLKPG": "addr", "BLKTRACESETUP": "addr", "PERF_EVENT_IOC_MODIFY_ATTRIBUTES": "addr",
-    # terminals and files (asm-generic/ioctls.h)
-    "TIOCGPTN": "out:I", "TIOCSPTLCK": "in:i", "TIOCGPTLCK": "out:i", "TIOCGPKT": "out:i",
-    "TIOCGEXCL": "out:i", "TIOCGDEV": "out:I",
-    "FIOCLEX": "none", "FIONCLEX": "none", "TIOCNOTTY": "none", "TIOCEXCL": "none", "TIOCNXCL": "none",
-    "TIOCSPGRP": "in:i", "TIOCGPGRP": "out:i", "FIONREAD": "out:i", "FIONBIO": "in:i", "TIOCGSID": "out:i",
-    "FIOASYNC": "in:i", "FIOQSIZE": "out:q",
-    # filesystems (linux/fs.h)
-    "FIFREEZE": "none", "FITHAW": "none",
-    "FS_IOC32_GETFLAGS": "out:struct:fsflags", "FS_IOC32_SETFLAGS": "in:struct:fsflags",
-    "FS_IOC_GETFLAGS": "out:struct:fsflags", "FS_IOC_SETFLAGS": "in:struct:fsflags",
-    "FITRIM": "in:struct:fstrim_range", "FS_IOC_FSSETXATTR": "in:struct:fsxattr_in",
-    "FS_IOC_FSGETXATTR": "out:struct:fsxattr_out", "FS_IOC_FIEMAP": "fiemap",
-    # watchdogs (linux/watchdog.h)
-    "WDIOC_GETSTATUS": "out:i", "WDIOC_GETBOOTSTATUS": "out:i", "WDIOC_GETTEMP": "out:i",
-    "WDIOC_GETTIMEOUT": "out:i", "WDIOC_GETPRETIMEOUT": "out:i", "WDIOC_GETTIMELEFT": "out:i",
-    "WDIOC_SETTIMEOUT": "in:i", "WDIOC_SETPRETIMEOUT": "in:i", "WDIOC_KEEPALIVE": "none",
-    # the random device (linux/random.h)
-    "RNDGETENTCNT": "out:i", "RNDADDTOENTCNT": "in:i", "RNDZAPENTCNT": "none", "RNDCLEARPOOL": "none",
-    "RNDRESEEDCRNG": "none", "RNDADDENTROPY": "rand_pool_info",
-    # namespaces (linux/nsfs.h)
-    "NS_GET_USERNS": "none", "NS_GET_PARENT": "none", "NS_GET_NSTYPE": "none", "NS_GET_OWNER_UID": "out:I",
-    # inotify (linux/inotify.h): the next watch descriptor, a value
-    "INOTIFY_IOC_SETNEXTWD": "ival",
-    # real-time clocks (linux/rtc.h)
-    "RTC_AIE_ON": "none", "RTC_AIE_OFF": "none", "RTC_UIE_ON": "none", "RTC_UIE_OFF": "none",
-    "RTC_PIE_ON": "none", "RTC_PIE_OFF": "none", "RTC_WIE_ON": "none", "RTC_WIE_OFF": "none",
-    "RTC_IRQP_READ": "out:L", "RTC_IRQP_SET": "uval", "RTC_EPOCH_READ": "out:L", "RTC_EPOCH_SET": "uval",
-    "RTC_VL_CLR": "none", "RTC_RD_TIME": "out:struct:rtc_time", "RTC_ALM_READ": "out:struct:rtc_time",
-    "RTC_SET_TIME": "in:struct:rtc_time", "RTC_ALM_SET": "in:struct:rtc_time",
-    "RTC_WKALM_RD": "out:struct:rtc_wkalrm", "RTC_WKALM_SET": "in:struct:rtc_wkalrm",
-    "RTC_PLL_GET": "out:struct:rtc_pll_info", "RTC_PLL_SET": "in:struct:rtc_pll_info",
-    "RTC_VL_READ": "out:struct:rtc_vl", "RTC_PARAM_GET": "rtc_param_get", "RTC_PARAM_SET": "rtc_param_set",
-}
-# video4linux (linux/videodev2.h): the requests strace decodes print a null
-# argument as NULL (their structs are not decoded here: the address)
-IOCTL_ARGS.update({f"VIDIOC_{n}": "addr" for n in (
-    "CREATE_BUFS CROPCAP DQBUF ENUMINPUT ENUMSTD ENUM_FMT ENUM_FRAMEINTERVALS ENUM_FRAMESIZES G_CROP G_CTRL "
-    "G_EXT_CTRLS G_FBUF G_FMT G_INPUT G_PARM G_STD G_TUNER QBUF QUERYBUF QUERYCAP QUERYCTRL QUERY_EXT_CTRL "
-    "REQBUFS STREAMOFF STREAMON S_CROP S_CTRL S_EXT_CTRLS S_FBUF S_FMT S_INPUT S_PARM S_STD S_TUNER "
-    "TRY_EXT_CTRLS TRY_FMT").split()})
 
 # flag sets of the argument structs (x86_64 values of the uapi headers, in
 # strace's printing order)
@@ -361,7 +244,8 @@ def _fiemap_arg(c: C) -> str:
     it mapped: `{...} => {fm_flags=..., fm_mapped_extents=2, ...}`, the
     extents themselves with -v (fm_extents, 56 bytes each, after the
     32-byte header; their address when unreadable)."""
-    text = _struct_arg(c, "in:struct:fiemap", 0)
+    b = arg_bytes(c, 0, 32)
+    text = b if isinstance(b, str) else _fiemap(c, b)
     if not c.exiting or not c.ok or not text.startswith("{"):
         return text
     v = c.m(2, 1)
@@ -423,24 +307,6 @@ def _hdio_drive_cmd(c: C) -> str:
             buf = quote_buf(data, n, c.opts.strsize, c.opts.xflag, True)
         out += f", buf={buf}"
     return f"{text} => {out}}}"
-
-
-def _xint3(c: C) -> str:
-    """Three unsigned ints in hex, read at entry: `[0xdeadbeef, 0x1, 0x2]`."""
-    v = arg_read(c, 0, 12)
-    if isinstance(v, str):
-        return v
-    return "[" + ", ".join(hexa(x) for x in struct.unpack_from("<III", v)) + "]"
-
-
-def _outstr(c: C, n: int) -> str:
-    """A fixed-size buffer the call fills (strace's printstrn): its
-    address unless the call succeeded."""
-    if c.ulong(2) == 0:
-        return "NULL"
-    if not c.ok:
-        return c.ptr(2)
-    return c.buf(2, n, False, 1)
 
 
 def _counter_watch(c: C, b: bytes) -> str:
@@ -608,44 +474,6 @@ def _sg_scsi_id(c: C, b: bytes) -> str:
             f"scsi_type={hexa(typ & 0xFFFFFFFF)}, h_cmd_per_lun={per_lun}, d_queue_depth={depth}}}")
 
 
-# argument structs by name: (size read, printer of (C, bytes))
-_STRUCTS = {
-    "fsflags": (4, _fsflags),
-    "fstrim_range": (24, _fstrim_range),
-    "fsxattr_in": (28, lambda c, b: _fsxattr(c, b, False)),
-    "fsxattr_out": (28, lambda c, b: _fsxattr(c, b, True)),
-    "fiemap": (32, _fiemap),
-    "sg_scsi_reset": (4, _sg_scsi_reset),
-    "sg_scsi_id": (32, _sg_scsi_id),
-    "lirc_mode": (4, lambda c, b: "[" + _LIRC_MODES.xval(struct.unpack_from("<I", b)[0], c.style) + "]"),
-    "lirc_features": (4, lambda c, b: "[" + _LIRC_FEATURES.flags(struct.unpack_from("<I", b)[0], c.style) + "]"),
-    "xu32": (4, lambda c, b: "[" + hexa(struct.unpack_from("<I", b)[0]) + "]"),
-    "rtc_time": (36, _rtc_time),
-    "rtc_wkalrm": (40, _rtc_wkalrm),
-    "rtc_pll_info": (32, _rtc_pll_info),
-    "rtc_vl": (4, lambda c, b: "[" + _RTC_VL.flags(struct.unpack_from("<I", b)[0], c.style) + "]"),
-    "seccomp_resp": (24, _seccomp_resp),
-    "seccomp_addfd": (24, _seccomp_addfd),
-    "xu64": (8, lambda c, b: "[" + hexa(struct.unpack_from("<Q", b)[0]) + "]"),
-    "counter_watch": (6, _counter_watch),
-    "tiocm": (4, lambda c, b: "[" + _TIOCM.flags(struct.unpack_from("<I", b)[0], c.style) + "]"),
-    "hd_geometry": (16, _hd_geometry),
-    "ide_nice": (8, lambda c, b: "[" + _IDE_NICE.flags(struct.unpack_from("<Q", b)[0], c.style) + "]"),
-    "busstate": (8, lambda c, b: "[" + _BUSSTATES.xval(struct.unpack_from("<Q", b)[0], c.style) + "]"),
-}
-
-
-def _struct_arg(c: C, kind: str, phase: int) -> str:
-    """An argument struct read at entry (phase 0) or filled by the call
-    (phase 1: its address unless the call succeeded); NULL, or the address
-    when not all of it is readable."""
-    size, fn = _STRUCTS[kind.rsplit(":", 1)[1]]
-    v = arg_read(c, phase, size)
-    if isinstance(v, str):
-        return v
-    return fn(c, bytes(v[:size]))
-
-
 def _nstype_ret(c: C) -> str:
     """NS_GET_NSTYPE's return annotated with the namespace type:
     `268435456 (CLONE_NEWUSER)`; other requests' returns as they are."""
@@ -658,24 +486,6 @@ def _nstype_ret(c: C) -> str:
         if n:
             return f"{r} ({n})"
     return str(r)
-
-
-_SIZES = {"i": 4, "I": 4, "H": 2, "q": 8, "Q": 8, "l": 8, "L": 8}
-
-
-def _num(c: C, kind: str, phase: int) -> str:
-    fmt = kind.split(":", 1)[1]
-    count = 1
-    if "*" in fmt:
-        fmt, n = fmt.split("*")
-        count = int(n)
-    size = _SIZES[fmt] * count
-    v = arg_read(c, phase, size)
-    if isinstance(v, str):
-        return v
-    # a long is 64 bits here ("<l" alone would read 4 bytes)
-    vals = struct.unpack_from("<" + {"l": "q", "L": "Q"}.get(fmt, fmt) * count, v)
-    return "[" + ", ".join(str(x) for x in vals) + "]"
 
 
 def _rand_pool_info(c: C) -> str:
@@ -692,81 +502,49 @@ def _rand_pool_info(c: C) -> str:
     return f"{{entropy_count={count}, buf_size={size}, buf={buf}}}"
 
 
-# request type (_IOC_TYPE) -> the family's decoder of the third argument,
-# given the request and its name: a list of what to print after the request (empty at the entry of a request
-# printed at exit), or None for the table's kinds below
-_FAMILIES = {0x45: _ioctl_evdev.decode, 0x3D: _ioctl_ptp.decode, 0xB4: _ioctl_gpio.decode, 0x4C: _ioctl_loop.decode,
-             0xAA: _ioctl_uffd.decode, 0x54: _ioctl_term.decode, 0x4D: _ioctl_mtd.decode,
-             0xAE: lambda c, req, name: kvm_arg(c, req)}
+# the structs above by the names ioctls.toml's [ioctl_args] uses, with the
+# size read
+for _name_, _size, _fn in (
+    ("fsflags", 4, _fsflags),
+    ("fstrim_range", 24, _fstrim_range),
+    ("fsxattr_in", 28, lambda c, b: _fsxattr(c, b, False)),
+    ("fsxattr_out", 28, lambda c, b: _fsxattr(c, b, True)),
+    ("sg_scsi_reset", 4, _sg_scsi_reset),
+    ("sg_scsi_id", 32, _sg_scsi_id),
+    ("lirc_mode", 4, lambda c, b: "[" + _LIRC_MODES.xval(struct.unpack_from("<I", b)[0], c.style) + "]"),
+    ("lirc_features", 4, lambda c, b: "[" + _LIRC_FEATURES.flags(struct.unpack_from("<I", b)[0], c.style) + "]"),
+    ("xu32", 4, lambda c, b: "[" + hexa(struct.unpack_from("<I", b)[0]) + "]"),
+    ("rtc_time", 36, _rtc_time),
+    ("rtc_wkalrm", 40, _rtc_wkalrm),
+    ("rtc_pll_info", 32, _rtc_pll_info),
+    ("rtc_vl", 4, lambda c, b: "[" + _RTC_VL.flags(struct.unpack_from("<I", b)[0], c.style) + "]"),
+    ("seccomp_resp", 24, _seccomp_resp),
+    ("seccomp_addfd", 24, _seccomp_addfd),
+    ("xu64", 8, lambda c, b: "[" + hexa(struct.unpack_from("<Q", b)[0]) + "]"),
+    ("counter_watch", 6, _counter_watch),
+    ("tiocm", 4, lambda c, b: "[" + _TIOCM.flags(struct.unpack_from("<I", b)[0], c.style) + "]"),
+    ("hd_geometry", 16, _hd_geometry),
+    ("ide_nice", 8, lambda c, b: "[" + _IDE_NICE.flags(struct.unpack_from("<Q", b)[0], c.style) + "]"),
+    ("busstate", 8, lambda c, b: "[" + _BUSSTATES.xval(struct.unpack_from("<Q", b)[0], c.style) + "]"),
+    ("xint3", 12, lambda c, b: "[" + ", ".join(hexa(x) for x in struct.unpack_from("<III", b)) + "]"),
+):
+    printer(_name_, _size)(_fn)
+# whole-argument printers: what was asked, then what the call wrote
+printer("hdio_drive_cmd")(_hdio_drive_cmd)
+printer("fiemap")(_fiemap_arg)
+printer("perf_query_bpf")(_perf_query_bpf)
+printer("seccomp_notif")(_seccomp_notif)
+printer("rtc_param_get")(lambda c: _rtc_param(c, True))
+printer("rtc_param_set")(lambda c: _rtc_param(c, False))
+printer("rand_pool_info")(_rand_pool_info)
+printer("winsize_get")(lambda c: c.outstruct(2, "winsize"))
+printer("winsize_set")(lambda c: c.struct(2, "winsize", 0))
+value_sets(_IDE_NICE, _BUSSTATES, _PERF_IOC_FLAGS, _NBD_FLAGS)
+type_decoder("kvm")(lambda c, req, name: kvm_arg(c, req))
 
 
 @syscall("ioctl", entry=2, ret=_nstype_ret)
 def _ioctl(c: C):
     req = c.uint(1)
-    out = [c.fd(0), ioctl_cmd(c, req)]
-    family = _FAMILIES.get((req >> 8) & 0xFF)
-    if family is not None:
-        arg = family(c, req, _name(c, req))
-        if arg is not None:
-            return out + arg
-    name = _name(c, req)  # -Xraw prints the request as a number, its argument decoded all the same
-    kind = None
-    for n in (name or "").split(" or "):
-        kind = IOCTL_ARGS.get(n)
-        if kind is not None:
-            break
-    if kind is not None:
-        if kind == "none":
-            return out
-        if kind == "uval":
-            return out + [c.lu(2)]
-        if kind == "ival":
-            return out + [c.d(2)]
-        if kind == "hdio_drive_cmd":
-            return out + [_hdio_drive_cmd(c)]
-        if kind == "xint*3":
-            return out + [_xint3(c)]
-        if kind == "ide_nice":
-            return out + [_IDE_NICE.flags(c.ulong(2), c.style)]
-        if kind == "busstate":
-            return out + [_BUSSTATES.xval(c.ulong(2), c.style)]
-        if kind.startswith("outstr:"):
-            return out + ([_outstr(c, int(kind[7:]))] if c.exiting else [])
-        if kind == "perf_flags":
-            return out + [_PERF_IOC_FLAGS.flags(c.uint(2), c.style)]
-        if kind == "perf_query_bpf":
-            return out + [_perf_query_bpf(c)]
-        if kind == "cstr":
-            return out + [c.cstr(2)]
-        if kind == "seccomp_notif":
-            return out + [_seccomp_notif(c)]
-        if kind in ("rtc_param_get", "rtc_param_set"):
-            return out + [_rtc_param(c, kind == "rtc_param_get")]
-        if kind == "fd":
-            return out + [_field_fd(c, c.int(2))]
-        if kind == "nbd_flags":
-            return out + [_NBD_FLAGS.flags(c.ulong(2), c.style)]
-        if kind == "xval32":
-            return out + [hexa(c.uint(2))]
-        if kind == "addr":
-            return out + [c.ptr(2)]
-        if kind == "fiemap":
-            return out + [_fiemap_arg(c)]
-        if kind == "rand_pool_info":
-            return out + [_rand_pool_info(c)]
-        if kind.startswith("in:struct:"):
-            return out + [_struct_arg(c, kind, 0)]
-        if kind.startswith("in:"):
-            return out + [_num(c, kind, 0)]
-        if not c.exiting:
-            return out  # filled at exit: printed then (strace's `<unfinished ...>` shows the first two)
-        if kind.startswith("out:struct:"):
-            return out + [_struct_arg(c, kind, 1)]
-        return out + [_num(c, kind, 1)]
-    if req == 0x5413:  # TIOCGWINSZ
-        return out + [c.outstruct(2, "winsize")]
-    if req == 0x5414:  # TIOCSWINSZ
-        return out + [c.struct(2, "winsize", 0)]
-    if req == 0x40049409:  # FICLONE: the source fd
-        return out + [c.fd(2)]
-    return out + [c.hex(2)]
+    # -Xraw prints the request as a number, its argument decoded all the same
+    return [c.fd(0), ioctl_cmd(c, req)] + argument(c, req, _name(c, req))

@@ -13,7 +13,7 @@ import struct
 
 from ._core import C
 from ._fmt import comment, hexa
-from ._ioctl_util import arg_bytes
+from ._ioctl_util import arg_bytes, type_decoder
 
 _READ, _WRITE = 2, 1
 
@@ -299,6 +299,7 @@ def _write(c: C, code: int) -> str:
     return c.ptr(2)
 
 
+@type_decoder("evdev")
 def decode(c: C, code: int, name: str | None = None) -> list[str] | None:
     """The third argument of an input device request (an empty list at the
     entry of a read request: printed at exit), or None when strace prints

@@ -10,7 +10,7 @@ import struct
 
 from ._core import C
 from ._fmt import FlagSet, hexa
-from ._ioctl_util import arg_bytes, array, cstring, exit_bytes, words
+from ._ioctl_util import arg_bytes, array, cstring, exit_bytes, printer, words
 
 _H = "include/uapi/linux/gpio.h"
 _LINE_FLAGS = FlagSet("gpio_line_flags", [(f"GPIOLINE_FLAG_{n}", 1 << i) for i, n in enumerate((
@@ -76,19 +76,19 @@ def _asked(c: C, size: int, entry, exit_) -> str:
     return f"{out} => {exit_(w) if w is not None else c.ptr(2)}"
 
 
-def _chipinfo(c: C) -> str:
-    b = arg_bytes(c, 1, 68)
-    if isinstance(b, str):
-        return b
+@printer("gpiochip_info", 68)
+def _chipinfo(c: C, b: bytes) -> str:
     return f"{{name={cstring(b[:32])}, label={cstring(b[32:64])}, lines={struct.unpack_from('<I', b, 64)[0]}}}"
 
 
+@printer("gpioline_info")
 def _lineinfo(c: C) -> str:
     return _asked(c, 72, lambda b: f"{{line_offset={struct.unpack_from('<I', b)[0]}}}",
                   lambda w: (f"{{flags={_LINE_FLAGS.flags(struct.unpack_from('<I', w, 4)[0], c.style)}, "
                              f"name={cstring(w[8:40])}, consumer={cstring(w[40:72])}}}"))
 
 
+@printer("gpiohandle_request")
 def _handle_request(c: C) -> str:
     def entry(b: bytes) -> str:
         lines = struct.unpack_from("<I", b, 356)[0]
@@ -101,6 +101,7 @@ def _handle_request(c: C) -> str:
     return _asked(c, 364, entry, lambda w: f"{{fd={struct.unpack_from('<i', w, 360)[0]}}}")
 
 
+@printer("gpioevent_request")
 def _event_request(c: C) -> str:
     def entry(b: bytes) -> str:
         off, hflags, eflags = struct.unpack_from("<III", b)
@@ -110,22 +111,19 @@ def _event_request(c: C) -> str:
     return _asked(c, 48, entry, lambda w: f"{{fd={struct.unpack_from('<i', w, 44)[0]}}}")
 
 
-def _values(c: C, phase: int) -> str:
-    b = arg_bytes(c, phase, 64)
-    if isinstance(b, str):
-        return b
+@printer("gpiohandle_data", 64)
+def _values(c: C, b: bytes) -> str:
     return f"{{values={array(c, _uints(b, 0, 64, 1))}}}"
 
 
-def _handle_config(c: C) -> str:
-    b = arg_bytes(c, 0, 84)
-    if isinstance(b, str):
-        return b
+@printer("gpiohandle_config", 84)
+def _handle_config(c: C, b: bytes) -> str:
     flags = struct.unpack_from("<I", b)[0]
     return (f"{{flags={_HANDLE_FLAGS.flags(flags, c.style)}, "
             f"default_values={array(c, _uints(b, 4, 64, 1))}}}")
 
 
+@printer("gpio_v2_line_info")
 def _v2_lineinfo(c: C) -> str:
     def exit_(w: bytes) -> str:
         n, flags = struct.unpack_from("<IQ", w, 68)
@@ -140,6 +138,7 @@ def _v2_lineinfo(c: C) -> str:
     return _asked(c, 256, lambda b: f"{{offset={struct.unpack_from('<I', b, 64)[0]}}}", exit_)
 
 
+@printer("gpio_v2_line_request")
 def _v2_line_request(c: C) -> str:
     def entry(b: bytes) -> str:
         n, ebs = struct.unpack_from("<II", b, 560)
@@ -154,40 +153,10 @@ def _v2_line_request(c: C) -> str:
     return _asked(c, 592, entry, lambda w: f"{{fd={struct.unpack_from('<i', w, 588)[0]}}}")
 
 
-def decode(c: C, code: int, name: str | None) -> list[str] | None:
-    """The third argument of a GPIO request by its name; None for the
-    requests strace prints as a plain value."""
-    if name == "GPIO_GET_CHIPINFO_IOCTL":
-        return [_chipinfo(c)] if c.exiting else []
-    if name == "GPIOHANDLE_GET_LINE_VALUES_IOCTL":
-        return [_values(c, 1)] if c.exiting else []
-    if name == "GPIO_GET_LINEINFO_UNWATCH_IOCTL":
-        b = arg_bytes(c, 0, 4)
-        return [b if isinstance(b, str) else f"{{offset={struct.unpack_from('<I', b)[0]}}}"]
-    if name in ("GPIO_GET_LINEINFO_IOCTL", "GPIO_GET_LINEINFO_WATCH_IOCTL"):
-        return [_lineinfo(c)]
-    if name in ("GPIO_V2_GET_LINEINFO_IOCTL", "GPIO_V2_GET_LINEINFO_WATCH_IOCTL"):
-        return [_v2_lineinfo(c)]
-    if name == "GPIO_GET_LINEHANDLE_IOCTL":
-        return [_handle_request(c)]
-    if name == "GPIO_GET_LINEEVENT_IOCTL":
-        return [_event_request(c)]
-    if name == "GPIOHANDLE_SET_LINE_VALUES_IOCTL":
-        return [_values(c, 0)]
-    if name == "GPIOHANDLE_SET_CONFIG_IOCTL":
-        return [_handle_config(c)]
-    if name == "GPIO_V2_GET_LINE_IOCTL":
-        return [_v2_line_request(c)]
-    if name == "GPIO_V2_LINE_SET_CONFIG_IOCTL":
-        b = arg_bytes(c, 0, 272)
-        return [b if isinstance(b, str) else _config(c, b, 0)]
-    if name == "GPIO_V2_LINE_GET_VALUES_IOCTL":
-        return [_asked(c, 16, lambda b: f"{{mask={hexa(struct.unpack_from('<Q', b, 8)[0])}}}",
-                       lambda w: f"{{bits={hexa(struct.unpack_from('<Q', w)[0])}}}")]
-    if name == "GPIO_V2_LINE_SET_VALUES_IOCTL":
-        b = arg_bytes(c, 0, 16)
-        if isinstance(b, str):
-            return [b]
-        bits, mask = struct.unpack_from("<QQ", b)
-        return [f"{{bits={hexa(bits)}, mask={hexa(mask)}}}"]
-    return None
+printer("gpioline_info_unwatch", 4)(lambda c, b: f"{{offset={struct.unpack_from('<I', b)[0]}}}")
+printer("gpio_v2_line_config", 272)(lambda c, b: _config(c, b, 0))
+printer("gpio_v2_line_values_get")(lambda c: _asked(
+    c, 16, lambda b: f"{{mask={hexa(struct.unpack_from('<Q', b, 8)[0])}}}",
+    lambda w: f"{{bits={hexa(struct.unpack_from('<Q', w)[0])}}}"))
+printer("gpio_v2_line_values", 16)(
+    lambda c, b: "{{bits={}, mask={}}}".format(*(hexa(x) for x in struct.unpack_from("<QQ", b))))

@@ -8,7 +8,7 @@ import struct
 
 from ._core import C
 from ._fmt import FlagSet, hexa, quote_buf
-from ._ioctl_util import arg_bytes, cstring, field_fd
+from ._ioctl_util import cstring, field_fd, printer
 
 _H = "include/uapi/linux/loop.h"
 _FLAGS = FlagSet("loop_flags", [
@@ -33,8 +33,11 @@ def _key(c: C, b: bytes, off: int, size: int) -> str:
     return quote_buf(b[off:off + n], n, c.opts.strsize, c.opts.xflag)
 
 
+@printer("loop_info", 168)
 def _info(c: C, b: bytes) -> str:
     """struct loop_info (x86_64: 168 bytes)."""
+    if c.pers != 0:
+        return c.ptr(2)  # i386's loop_info has 32-bit longs: its layout is not decoded
     number, device, inode, rdevice = struct.unpack_from("<i4xQQQ", b)
     offset, etype, ksize, flags = struct.unpack_from("<iiii", b, 32)
     full = not c.abbrev
@@ -57,6 +60,7 @@ def _info(c: C, b: bytes) -> str:
     return "{" + ", ".join(out) + "}"
 
 
+@printer("loop_info64", 232)
 def _info64(c: C, b: bytes) -> str:
     """struct loop_info64 (232 bytes)."""
     device, inode, rdevice, offset, sizelimit, number, etype, ksize, flags = struct.unpack_from("<5Q4I", b)
@@ -80,41 +84,11 @@ def _info64(c: C, b: bytes) -> str:
     return "{" + ", ".join(out) + "}"
 
 
+@printer("loop_config", 304)
 def _config(c: C, b: bytes) -> str:
     fd, bsize = struct.unpack_from("<iI", b)
-    out = f"{{fd={field_fd(c, fd)}, block_size={bsize}, info={_info64(c, b[8:240])}"
+    out = f"{{fd={field_fd(c, fd, 0)}, block_size={bsize}, info={_info64(c, b[8:240])}"
     rsv = struct.unpack_from("<8Q", b, 240)
     if any(rsv):
         out += ", __reserved=[" + ", ".join(hexa(x) for x in rsv) + "]"
     return out + "}"
-
-
-def _struct(c: C, phase: int, size: int, fn) -> str:
-    if fn is _info and c.pers != 0 and c.ulong(2):
-        return c.ptr(2)  # i386's loop_info has 32-bit longs: its layout is not decoded
-    b = arg_bytes(c, phase, size)
-    return b if isinstance(b, str) else fn(c, b)
-
-
-def decode(c: C, code: int, name: str | None) -> list[str] | None:
-    """The third argument of a loop request by its name; None for the
-    requests strace prints as a plain value."""
-    if name == "LOOP_GET_STATUS":
-        return [_struct(c, 1, 168, _info)] if c.exiting else []
-    if name == "LOOP_SET_STATUS":
-        return [_struct(c, 0, 168, _info)]
-    if name == "LOOP_GET_STATUS64":
-        return [_struct(c, 1, 232, _info64)] if c.exiting else []
-    if name == "LOOP_SET_STATUS64":
-        return [_struct(c, 0, 232, _info64)]
-    if name == "LOOP_CONFIGURE":
-        return [_struct(c, 0, 304, _config)]
-    if name in ("LOOP_CLR_FD", "LOOP_SET_CAPACITY", "LOOP_CTL_GET_FREE"):
-        return []
-    if name in ("LOOP_SET_FD", "LOOP_CHANGE_FD"):
-        return [field_fd(c, c.int(2))]
-    if name in ("LOOP_CTL_ADD", "LOOP_CTL_REMOVE"):
-        return [c.d(2)]
-    if name in ("LOOP_SET_DIRECT_IO", "LOOP_SET_BLOCK_SIZE"):
-        return [str(c.ulong(2))]
-    return None

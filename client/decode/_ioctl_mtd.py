@@ -9,7 +9,7 @@ import struct
 
 from ._core import C
 from ._fmt import FlagSet, hexa
-from ._ioctl_util import arg_bytes, array, exit_bytes
+from ._ioctl_util import arg_bytes, array, exit_bytes, printer, value_sets
 
 _H = "include/uapi/mtd/mtd-abi.h"
 _OPS = FlagSet("mtd_mode_options", [("MTD_OPS_PLACE_OOB", 0), ("MTD_OPS_AUTO_OOB", 1), ("MTD_OPS_RAW", 2)],
@@ -38,18 +38,13 @@ def _xs(b: bytes, off: int, n: int) -> list[str]:
     return [hexa(x) for x in struct.unpack_from(f"<{n}I", b, off)]
 
 
-def _fields(fmt: str, names: tuple, fn):
-    """A struct of fields printed by fn(name, value) (hex unless fn says)."""
-    size = struct.calcsize("<" + fmt)
+def _fields(name: str, fmt: str, names: tuple, fn) -> None:
+    """Register a struct of fields printed by fn(name, value) (hex unless fn says)."""
 
-    def pr(c: C, phase: int) -> str:
-        b = arg_bytes(c, phase, size)
-        if isinstance(b, str):
-            return b
+    @printer(name, struct.calcsize("<" + fmt))
+    def pr(c: C, b: bytes) -> str:
         vals = struct.unpack_from("<" + fmt, b)
         return "{" + ", ".join(f"{n}={fn(c, n, v)}" for n, v in zip(names, vals) if n) + "}"
-
-    return pr
 
 
 def _hex_or(c: C, name: str, v: int) -> str:
@@ -62,48 +57,45 @@ def _hex_or(c: C, name: str, v: int) -> str:
     return hexa(v)
 
 
-_ERASE = _fields("II", ("start", "length"), _hex_or)
-_ERASE64 = _fields("QQ", ("start", "length"), _hex_or)
-_OOB = _fields("IIQ", ("start", "length", "ptr"), _hex_or)
-_OOB64 = _fields("QIIQ", ("start", "", "length", "usr_ptr"), _hex_or)
-_OTP_INFO = _fields("III", ("start", "length", "locked"), _hex_or)
-_WRITE = _fields("QQQQQB", ("start", "len", "ooblen", "usr_data", "usr_oob", "mode"), _hex_or)
+_fields("erase_info_user", "II", ("start", "length"), _hex_or)
+_fields("erase_info_user64", "QQ", ("start", "length"), _hex_or)
+_fields("mtd_oob_buf", "IIQ", ("start", "length", "ptr"), _hex_or)
+_fields("mtd_oob_buf64", "QIIQ", ("start", "", "length", "usr_ptr"), _hex_or)
+_fields("otp_info", "III", ("start", "length", "locked"), _hex_or)
+_fields("mtd_write_req", "QQQQQB", ("start", "len", "ooblen", "usr_data", "usr_oob", "mode"), _hex_or)
+_fields("mtd_ecc_stats", "IIII", ("corrected", "failed", "badblocks", "bbtblocks"), _hex_or)
+value_sets(_FILE_MODES)
 
 
-def _info(c: C) -> str:
-    b = arg_bytes(c, 1, 32)
-    if isinstance(b, str):
-        return b
+@printer("mtd_info_user", 32)
+def _info(c: C, b: bytes) -> str:
     typ, flags, size, erase, write, oob, pad = struct.unpack_from("<B3xIIIIIQ", b)
     return (f"{{type={_TYPES.xval(typ, c.style)}, flags={_FLAGS.flags(flags, c.style)}, size={hexa(size)}, "
             f"erasesize={hexa(erase)}, writesize={hexa(write)}, oobsize={hexa(oob)}, padding={hexa(pad)}}}")
 
 
-def _oobinfo(c: C) -> str:
-    b = arg_bytes(c, 1, 200)
-    if isinstance(b, str):
-        return b
+@printer("nand_oobinfo", 200)
+def _oobinfo(c: C, b: bytes) -> str:
     useecc, eccbytes = struct.unpack_from("<II", b)
     pairs = ["[" + ", ".join(_xs(b, 8 + 8 * k, 2)) + "]" for k in range(8)]
     return (f"{{useecc={_NANDECC.xval(useecc, c.style)}, eccbytes={hexa(eccbytes)}, oobfree={array(c, pairs)}, "
             f"eccpos={array(c, _xs(b, 72, 32))}}}")
 
 
-def _ecclayout(c: C) -> str:
-    b = arg_bytes(c, 1, 328)
-    if isinstance(b, str):
-        return b
+@printer("nand_ecclayout_user", 328)
+def _ecclayout(c: C, b: bytes) -> str:
     free = [f"{{offset={hexa(o)}, length={hexa(n)}}}" for o, n in
             (struct.unpack_from("<II", b, 264 + 8 * k) for k in range(8))]
     return (f"{{eccbytes={hexa(struct.unpack_from('<I', b)[0])}, eccpos={array(c, _xs(b, 4, 64))}, "
             f"oobavail={hexa(struct.unpack_from('<I', b, 260)[0])}, oobfree={array(c, free)}}}")
 
 
-def _num(c: C, phase: int, fmt: str) -> str:
-    b = arg_bytes(c, phase, struct.calcsize("<" + fmt))
-    return b if isinstance(b, str) else f"[{struct.unpack_from('<' + fmt, b)[0]}]"
+@printer("mtd_otp_mode", 4)
+def _otp_mode(c: C, b: bytes) -> str:
+    return f"[{_OTP.xval(struct.unpack_from('<I', b)[0], c.style)}]"
 
 
+@printer("region_info_user")
 def _region(c: C) -> str:
     b = arg_bytes(c, 0, 16)
     if isinstance(b, str):
@@ -115,36 +107,3 @@ def _region(c: C) -> str:
             off, erase, num = struct.unpack_from("<III", w)
             out += f", offset={hexa(off)}, erasesize={hexa(erase)}, numblocks={hexa(num)}"
     return out + "}"
-
-
-# request name -> (printer of (C, phase), read at exit)
-_REQUESTS = {
-    "MEMERASE": (_ERASE, False), "MEMLOCK": (_ERASE, False), "MEMUNLOCK": (_ERASE, False),
-    "MEMISLOCKED": (_ERASE, False), "MEMERASE64": (_ERASE64, False), "MEMWRITEOOB": (_OOB, False),
-    "MEMREADOOB": (_OOB, False), "MEMWRITEOOB64": (_OOB64, False), "MEMREADOOB64": (_OOB64, False),
-    "MEMWRITE": (_WRITE, False), "OTPLOCK": (_OTP_INFO, False), "OTPGETREGIONINFO": (_OTP_INFO, True),
-    "OTPSELECT": (lambda c, p: (lambda b: b if isinstance(b, str) else
-                                f"[{_OTP.xval(struct.unpack_from('<I', b)[0], c.style)}]")(arg_bytes(c, p, 4)),
-                  False),
-    "MEMGETBADBLOCK": (lambda c, p: _num(c, p, "Q"), False), "MEMSETBADBLOCK": (lambda c, p: _num(c, p, "Q"), False),
-    "MEMGETINFO": (lambda c, p: _info(c), True), "MEMGETOOBSEL": (lambda c, p: _oobinfo(c), True),
-    "ECCGETLAYOUT": (lambda c, p: _ecclayout(c), True),
-    "ECCGETSTATS": (_fields("IIII", ("corrected", "failed", "badblocks", "bbtblocks"), _hex_or), True),
-    "OTPGETREGIONCOUNT": (lambda c, p: _num(c, p, "I"), True), "MEMGETREGIONCOUNT": (lambda c, p: _num(c, p, "i"), True),
-    "MEMGETREGIONINFO": (lambda c, p: _region(c), False),
-}
-
-
-def decode(c: C, code: int, name: str | None) -> list[str] | None:
-    """The third argument of an MTD request by its name (among the names
-    the number has); None for the requests strace prints as a value."""
-    for n in (name or "").split(" or "):
-        if n == "MTDFILEMODE":
-            return [_FILE_MODES.xval(c.ulong(2), c.style)]
-        req = _REQUESTS.get(n)
-        if req is not None:
-            fn, at_exit = req
-            if at_exit:
-                return [fn(c, 1)] if c.exiting else []
-            return [fn(c, 0)]
-    return None

@@ -9,7 +9,7 @@ import struct
 
 from ._core import C
 from ._fmt import FlagSet, hexa
-from ._ioctl_util import arg_bytes as _arg, array as _array, cstring, exit_bytes, rsv as _rsv
+from ._ioctl_util import arg_bytes as _arg, array as _array, cstring, exit_bytes, printer, rsv as _rsv
 from ._time import _date
 
 _EXTTS_FLAGS = FlagSet("ptp_extts_flags", [
@@ -34,28 +34,20 @@ def _time(c: C, b: bytes, off: int, dated: bool) -> str:
     return text
 
 
-def _caps(c: C) -> str:
-    b = _arg(c, 1, 80)
-    if isinstance(b, str):
-        return b
+@printer("ptp_clock_caps", 80)
+def _caps(c: C, b: bytes) -> str:
     f = struct.unpack_from("<8i", b)
     names = ("max_adj", "n_alarm", "n_ext_ts", "n_per_out", "pps", "n_pins", "cross_timestamping", "adjust_phase")
     return "{" + ", ".join(f"{n}={v}" for n, v in zip(names, f)) + _rsv(b, 32, 12) + "}"
 
 
-def _extts(c: C, v2: bool) -> str:
-    b = _arg(c, 0, 16)
-    if isinstance(b, str):
-        return b
+def _extts(c: C, b: bytes, v2: bool) -> str:
     index, flags = struct.unpack_from("<II", b)
     return (f"{{index={index}, flags={_EXTTS_FLAGS.flags(flags, c.style)}"
             + (_rsv(b, 8, 2) if v2 else "") + "}")
 
 
-def _perout(c: C, v2: bool) -> str:
-    b = _arg(c, 0, 56)
-    if isinstance(b, str):
-        return b
+def _perout(c: C, b: bytes, v2: bool) -> str:
     index, flags = struct.unpack_from("<II", b, 32)
     first = f"phase={_time(c, b, 0, False)}" if flags & 4 else f"start={_time(c, b, 0, True)}"
     out = (f"{{{first}, period={_time(c, b, 16, False)}, index={index}, "
@@ -113,35 +105,20 @@ def _pin(c: C, get: bool, v2: bool) -> str:
     return out + "}"
 
 
-def _precise(c: C) -> str:
-    b = _arg(c, 1, 64)
-    if isinstance(b, str):
-        return b
+@printer("ptp_sys_offset_precise", 64)
+def _precise(c: C, b: bytes) -> str:
     return (f"{{device={_time(c, b, 0, True)}, sys_realtime={_time(c, b, 16, True)}, "
             f"sys_monoraw={_time(c, b, 32, False)}" + _rsv(b, 48, 4) + "}")
 
 
-def decode(c: C, code: int, name: str | None) -> list[str] | None:
-    """The third argument of a PTP request by its name; None for the
-    requests strace prints as a plain value."""
-    base = (name or "").removesuffix("2")
-    v2 = bool(name) and name.endswith("2")
-    if base == "PTP_ENABLE_PPS":
-        return [c.hex(2)]
-    if base == "PTP_EXTTS_REQUEST":
-        return [_extts(c, v2)]
-    if base == "PTP_PEROUT_REQUEST":
-        return [_perout(c, v2)]
-    if base == "PTP_PIN_SETFUNC":
-        return [_pin(c, False, v2)]
-    # read at exit (the entry prints nothing of it)
-    if base == "PTP_CLOCK_GETCAPS":
-        return [_caps(c)] if c.exiting else []
-    if base == "PTP_SYS_OFFSET_PRECISE":
-        return [_precise(c)] if c.exiting else []
-    # asked at entry, answered at exit: printed whole at exit
-    if base in ("PTP_SYS_OFFSET", "PTP_SYS_OFFSET_EXTENDED"):
-        return [_sys_offset(c, base.endswith("EXTENDED"))]
-    if base == "PTP_PIN_GETFUNC":
-        return [_pin(c, True, v2)]
-    return None
+# the request generations: the second ("...2") shows its reserved words
+printer("ptp_extts_request", 16)(lambda c, b: _extts(c, b, False))
+printer("ptp_extts_request2", 16)(lambda c, b: _extts(c, b, True))
+printer("ptp_perout_request", 56)(lambda c, b: _perout(c, b, False))
+printer("ptp_perout_request2", 56)(lambda c, b: _perout(c, b, True))
+printer("ptp_sys_offset")(lambda c: _sys_offset(c, False))
+printer("ptp_sys_offset_extended")(lambda c: _sys_offset(c, True))
+printer("ptp_pin_desc_get")(lambda c: _pin(c, True, False))
+printer("ptp_pin_desc_get2")(lambda c: _pin(c, True, True))
+printer("ptp_pin_desc_set")(lambda c: _pin(c, False, False))
+printer("ptp_pin_desc_set2")(lambda c: _pin(c, False, True))

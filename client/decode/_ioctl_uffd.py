@@ -9,7 +9,7 @@ import struct
 
 from ._core import C
 from ._fmt import FlagSet, hexa
-from ._ioctl_util import arg_bytes, exit_bytes
+from ._ioctl_util import arg_bytes, exit_bytes, printer
 
 _H = "include/uapi/linux/userfaultfd.h"
 _FEATURES = FlagSet("uffd_api_features", [(f"UFFD_FEATURE_{n}", 1 << i) for i, n in enumerate((
@@ -31,6 +31,7 @@ _ZEROPAGE_MODES = FlagSet("uffd_zeropage_flags", [("UFFDIO_ZEROPAGE_MODE_DONTWAK
 
 
 def _range(b: bytes, off: int = 0) -> str:
+    """struct uffdio_range."""
     start, length = struct.unpack_from("<QQ", b, off)
     return f"{{start={hexa(start)}, len={hexa(length)}}}"
 
@@ -49,6 +50,12 @@ def _asked(c: C, size: int, entry, exit_) -> str:
     return out + "}"
 
 
+@printer("uffdio_range", 16)
+def _range_arg(c: C, b: bytes) -> str:
+    return _range(b)
+
+
+@printer("uffdio_api")
 def _api(c: C) -> str:
     def entry(b: bytes) -> str:
         api, feat = struct.unpack_from("<QQ", b)
@@ -62,6 +69,7 @@ def _api(c: C) -> str:
     return _asked(c, 24, entry, exit_)
 
 
+@printer("uffdio_copy")
 def _copy(c: C) -> str:
     def entry(b: bytes) -> str:
         dst, src, length, mode = struct.unpack_from("<QQQQ", b)
@@ -71,24 +79,15 @@ def _copy(c: C) -> str:
     return _asked(c, 40, entry, lambda b, w: f", copy={hexa(struct.unpack_from('<Q', w, 32)[0])}")
 
 
+@printer("uffdio_register")
 def _register(c: C) -> str:
     return _asked(c, 32, lambda b: (f"range={_range(b)}, "
                                     f"mode={_REGISTER_MODES.flags(struct.unpack_from('<Q', b, 16)[0], c.style)}"),
                   lambda b, w: f", ioctls={_RANGE_IOCTLS.flags(struct.unpack_from('<Q', w, 24)[0], c.style)}")
 
 
+@printer("uffdio_zeropage")
 def _zeropage(c: C) -> str:
     return _asked(c, 32, lambda b: (f"range={_range(b)}, "
                                     f"mode={_ZEROPAGE_MODES.flags(struct.unpack_from('<Q', b, 16)[0], c.style)}"),
                   lambda b, w: f", zeropage={hexa(struct.unpack_from('<Q', w, 24)[0])}")
-
-
-def decode(c: C, code: int, name: str | None) -> list[str] | None:
-    """The third argument of a userfaultfd request by its name; None for
-    the requests strace prints as a plain value."""
-    if name in ("UFFDIO_UNREGISTER", "UFFDIO_WAKE"):
-        b = arg_bytes(c, 0, 16)
-        return [b if isinstance(b, str) else _range(b)]
-    fn = {"UFFDIO_API": _api, "UFFDIO_COPY": _copy, "UFFDIO_REGISTER": _register,
-          "UFFDIO_ZEROPAGE": _zeropage}.get(name or "")
-    return [fn(c)] if fn else None

@@ -1,13 +1,57 @@
-"""Helpers of the per-family ioctl decoders (_ioctl_evdev, _ioctl_ptp,
-_ioctl_gpio): the argument struct as strace reads it, fixed-size C strings,
-arrays and reserved words."""
+"""Helpers of the ioctl printers: the registries ioctls.toml's `$`
+variants ([ioctl_args], [ioctl_types]) name their printers in, the
+argument struct as strace reads it, fixed-size C strings, arrays and
+reserved words."""
 
 from __future__ import annotations
 
 import struct
+from typing import Callable
+
+from tracerd._wire import FD_SLOT
 
 from ._core import C
-from ._fmt import hexa, quote
+from ._fmt import FlagSet, hexa, quote
+
+# What ioctls.toml's [ioctl_args] names, registered by the modules that
+# print it (_ioctl_args.py checks every name at its first use; a test holds
+# the registries and the table to each other):
+#   PRINTERS  NAME -> (size, fn): size None: fn(C) prints the whole argument
+#             (it reads what it needs, both stops); a size: fn(C, bytes)
+#             prints a struct of that many bytes read as strace reads it
+#   TYPES     NAME -> fn(C, request, name): the requests of a type printed
+#             by their number (evdev's EVIOCGBIT(ev, len)...): a list, or
+#             None for the request table
+#   SETS      the value and flag sets a module keeps (FlagSet objects), by
+#             their own names, for `val:flags[SET]` / `val:enum[SET]`
+PRINTERS: dict[str, tuple[int | None, Callable]] = {}
+TYPES: dict[str, Callable] = {}
+SETS: dict[str, FlagSet] = {}
+
+
+def printer(name: str, size: int | None = None):
+    """Register an ioctl argument printer under the name the table uses."""
+
+    def deco(fn):
+        if name in PRINTERS:
+            raise ValueError(f"ioctl printer {name!r} registered twice")
+        PRINTERS[name] = (size, fn)
+        return fn
+
+    return deco
+
+
+def type_decoder(name: str):
+    def deco(fn):
+        TYPES[name] = fn
+        return fn
+
+    return deco
+
+
+def value_sets(*sets: FlagSet) -> None:
+    for fs in sets:
+        SETS[fs.name] = fs
 
 
 def arg_read(c: C, phase: int, size: int) -> bytes | str:
@@ -69,12 +113,25 @@ def rsv(b: bytes, off: int, n: int, name: str = "rsv") -> str:
     return f", {name}=[" + ", ".join(hexa(x) for x in w) + "]"
 
 
-def field_fd(c: C, v: int) -> str:
-    """An fd in a struct field, named under -y: the call's EBADF is about
-    its own fd argument, not this one."""
+def field_fd(c: C, v: int, at: int | None = None) -> str:
+    """An fd ioctl takes, named under -y: at None, the argument itself
+    (NBD_SET_SOCK, LOOP_SET_FD);
+    else the int at index `at` of the struct it points to (the plan names
+    both at the stop, docs/decoding.md). Without the stop's name (an older
+    record), named from the decoder's table, for which the call's EBADF
+    is about its own fd argument, not this one."""
     dec = c.dec
     if not dec._anyfd:
         return str(v)
+    if c.name != "ioctl":  # a netlink attribute's fd: no name from the stop
+        named = None
+    elif at is None:
+        named = c.mem.get((0, FD_SLOT + 2))
+    else:
+        arr = c.mem.get((1, FD_SLOT + 2))
+        named = arr[at] if isinstance(arr, list) and len(arr) == 4 and at < 4 else None
+    if named is not None:
+        return dec.fd_named(v, named)
     was, dec._ebadf = dec._ebadf, False
     try:
         return dec.fd_text(v, c.tid)

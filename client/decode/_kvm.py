@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import struct
 
-from tracerd._wire import KVM_SLOT
+from tracerd._wire import FD_RET, FD_SLOT, KVM_SLOT
 
 from ._core import C
 from ._fmt import hexa
+from ._ioctl_util import arg_bytes, printer
 
 KVM_RUN = 0xAE80
 KVM_CREATE_VCPU = 0xAE41
@@ -53,7 +54,10 @@ def kvm_ret(c: C) -> str | None:
     if not c.ok or req not in (KVM_RUN, KVM_CREATE_VM, KVM_CREATE_VCPU):
         return None
     if req != KVM_RUN:
-        return c.dec.fd_text(c.rval, c.tid, False) if c.dec._anyfd else None
+        if not c.dec._anyfd:
+            return None
+        named = c.mem.get((1, FD_SLOT + FD_RET))  # as the tracer named it at the stop
+        return c.dec.fd_named(c.rval, named) if named is not None else c.dec.fd_text(c.rval, c.tid, False)
     v = c.m(KVM_SLOT, 1)
     if not isinstance(v, int):
         return None
@@ -132,3 +136,29 @@ def kvm_arg(c: C, req: int) -> list[str] | None:
         b = _mem(c, 1, 144)
         return [c.ptr(2) if b is None else _regs(c, b)]
     return None
+
+
+def _cpuid2(c: C, phase: int) -> str:
+    """struct kvm_cpuid2 {u32 nent; u32 padding; kvm_cpuid_entry2 entries[]}:
+    `{nent=56, entries=[...]}` (`[]` for none); under -v each entry of 40
+    bytes, when the fetch read them all (the request encodes only the
+    8-byte head: 6 entries fit what is read), else their address."""
+    b = arg_bytes(c, phase, 8)
+    if isinstance(b, str):
+        return b
+    nent = struct.unpack_from("<I", b)[0]
+    if c.abbrev or not nent:
+        return f"{{nent={nent}, entries=[{'...' if nent else ''}]}}"
+    v = c.m(2, phase)
+    if not isinstance(v, (bytes, bytearray)) or len(v) < 8 + 40 * nent:
+        return f"{{nent={nent}, entries={hexa(c.ulong(2) + 8)}}}"
+    items = []
+    for k in range(nent):
+        fn, idx, flags, eax, ebx, ecx, edx = struct.unpack_from("<7I", v, 8 + 40 * k)
+        items.append(f"{{function={hexa(fn)}, index={hexa(idx)}, flags={hexa(flags)}, eax={hexa(eax)}, "
+                     f"ebx={hexa(ebx)}, ecx={hexa(ecx)}, edx={hexa(edx)}}}")
+    return f"{{nent={nent}, entries=[{', '.join(items)}]}}"
+
+
+printer("kvm_cpuid2_set")(lambda c: _cpuid2(c, 0))
+printer("kvm_cpuid2_get")(lambda c: _cpuid2(c, 1))

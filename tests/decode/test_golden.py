@@ -48,6 +48,8 @@ CASES = {
     # ioctl_dev: the device families decoded by request type (_ioctl_evdev,
     # _ioctl_ptp, _ioctl_gpio, _ioctl_loop) and strace's parametrised names
     "ioctl_dev": ["ioctl"],
+    # ioctl_fd: fds ioctl takes, named at the stop (-y)
+    "ioctl_fd": ["ioctl"],
     # netlink_diag: sock_diag requests by family, bridge mdb entries (_netlink_msgs)
     "netlink_diag": ["sendto"],
     "args": ["chown", "umask", "openat", "fanotify_mark", "memfd_secret", "unshare", "mknodat", "mknod", "futex",
@@ -72,7 +74,7 @@ CASES = {
 CFLAGS = {"i386": ["-no-pie"]}
 # per-program strace/tracectl options (-y: fds named at the stops; -v:
 # nothing abbreviated)
-OPTS = {"deref": ["-y", "-v"]}
+OPTS = {"deref": ["-y", "-v"], "ioctl_fd": ["-y"]}
 
 
 def _decode_options(prog: str) -> DecodeOptions:

@@ -1,5 +1,7 @@
 /* ioctl argument structs by request family: file flags and ranges, fiemap,
- * ATA disks (HDIO), counters, modem lines, perf events, namespaces. Each
+ * ATA disks (HDIO), counters, modem lines, perf events, namespaces,
+ * sockets (struct ifreq by request), UBI volumes, KVM's capabilities and
+ * cpuid arrays. Each
  * call on fd -1 fails with EBADF after strace has read its argument. */
 #include "common.h"
 #include <sched.h>
@@ -16,6 +18,13 @@
 #include <scsi/sg.h>
 #include <sys/ioctl.h>
 #include <termios.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <linux/sockios.h>
+#include <mtd/ubi-user.h>
+#include <linux/kvm.h>
 #define EBADF_TEXT "-1 EBADF (Bad file descriptor)"
 int main(int argc, char **argv) {
 	open_out(argc, argv);
@@ -112,5 +121,94 @@ int main(int argc, char **argv) {
 			EXPECT("ioctl(%d, NS_GET_NSTYPE) = %ld (CLONE_NEWUSER)", ns, r);
 		close(ns);
 	}
+	/* sockets: struct ifreq by the union field each request sets or gets */
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "tr0");
+	ifr.ifr_mtu = 1500;
+	syscall(SYS_ioctl, -1, SIOCSIFMTU, &ifr);
+	EXPECT("ioctl(-1, SIOCSIFMTU, {ifr_name=\"tr0\", ifr_mtu=1500}) = " EBADF_TEXT);
+	memset(ifr.ifr_name, 'a', IFNAMSIZ);
+	ifr.ifr_flags = IFF_UP | IFF_RUNNING | 0x80000;
+	syscall(SYS_ioctl, -1, SIOCSIFFLAGS, &ifr);
+	EXPECT("ioctl(-1, SIOCSIFFLAGS, {ifr_name=\"aaaaaaaaaaaaaaa\"..., ifr_flags=IFF_UP|IFF_RUNNING}) = " EBADF_TEXT);
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(80) };
+	sin.sin_addr.s_addr = htonl(0x0a000001);
+	strcpy(ifr.ifr_name, "tr0");
+	memcpy(&ifr.ifr_addr, &sin, sizeof(sin));
+	syscall(SYS_ioctl, -1, SIOCSIFADDR, &ifr);
+	EXPECT("ioctl(-1, SIOCSIFADDR, {ifr_name=\"tr0\", ifr_addr={sa_family=AF_INET, sin_port=htons(80), "
+	       "sin_addr=inet_addr(\"10.0.0.1\")}}) = " EBADF_TEXT);
+	ifr.ifr_hwaddr.sa_family = 1;
+	memcpy(ifr.ifr_hwaddr.sa_data, "\x02\x00\x5e\x10\x20\x30", 6);
+	syscall(SYS_ioctl, -1, SIOCSIFHWADDR, &ifr);
+	EXPECT("ioctl(-1, SIOCSIFHWADDR, {ifr_name=\"tr0\", ifr_hwaddr={sa_family=ARPHRD_ETHER, "
+	       "sa_data=02:00:5e:10:20:30}}) = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, SIOCBRADDBR, "br-test");
+	EXPECT("ioctl(-1, SIOCBRADDBR, \"br-test\") = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, SIOCGSTAMP_OLD, NULL);
+	EXPECT("ioctl(-1, SIOCGSTAMP_OLD, NULL) = " EBADF_TEXT);
+	int sk = socket(AF_INET, SOCK_DGRAM, 0);
+	if (sk >= 0) {
+		int owner = -1;
+		syscall(SYS_ioctl, sk, FIOGETOWN, &owner);
+		EXPECT("ioctl(%d, FIOGETOWN, [%d]) = 0", sk, owner);
+		memset(&ifr, 0, sizeof(ifr));
+		strcpy(ifr.ifr_name, "lo");
+		if (syscall(SYS_ioctl, sk, SIOCGIFINDEX, &ifr) == 0) {
+			EXPECT("ioctl(%d, SIOCGIFINDEX, {ifr_name=\"lo\", ifr_ifindex=%d}) = 0", sk, ifr.ifr_ifindex);
+			memset(ifr.ifr_name, 0, IFNAMSIZ);
+			if (syscall(SYS_ioctl, sk, SIOCGIFNAME, &ifr) == 0)
+				EXPECT("ioctl(%d, SIOCGIFNAME, {ifr_ifindex=%d, ifr_name=\"%s\"}) = 0", sk, ifr.ifr_ifindex,
+				       ifr.ifr_name);
+		}
+		memset(&ifr, 0, sizeof(ifr));
+		strcpy(ifr.ifr_name, "nosuch0");
+		syscall(SYS_ioctl, sk, SIOCGIFMTU, &ifr);
+		EXPECT("ioctl(%d, SIOCGIFMTU, {ifr_name=\"nosuch0\"}) = -1 ENODEV (No such device)", sk);
+		close(sk);
+	}
+	/* UBI volumes */
+	syscall(SYS_ioctl, -1, UBI_IOCVOLCRBLK, G | 5);
+	EXPECT("ioctl(-1, UBI_IOCVOLCRBLK) = " EBADF_TEXT);
+	int vol = -3;
+	syscall(SYS_ioctl, -1, UBI_IOCRMVOL, &vol);
+	EXPECT("ioctl(-1, UBI_IOCRMVOL, [-3]) = " EBADF_TEXT);
+	struct ubi_mkvol_req mk = { .vol_id = 2, .alignment = 1, .bytes = 1 << 20, .vol_type = UBI_DYNAMIC_VOLUME,
+				    .name_len = 4 };
+	strcpy(mk.name, "data");
+	syscall(SYS_ioctl, -1, UBI_IOCMKVOL, &mk);
+	EXPECT("ioctl(-1, UBI_IOCMKVOL, {vol_id=2, alignment=1, bytes=1048576, vol_type=UBI_DYNAMIC_VOLUME, flags=0, "
+	       "name_len=4, name=\"data\"}) = " EBADF_TEXT);
+	struct ubi_map_req map = { .lnum = 7, .dtype = 1 };
+	syscall(SYS_ioctl, -1, UBI_IOCEBMAP, &map);
+	EXPECT("ioctl(-1, UBI_IOCEBMAP, {lnum=7, dtype=UBI_LONGTERM}) = " EBADF_TEXT);
+	static struct ubi_rnvol_req rn;
+	rn.count = 2;
+	rn.ents[0].vol_id = 1;
+	rn.ents[0].name_len = 3;
+	strcpy(rn.ents[0].name, "new");
+	rn.ents[1].vol_id = 2;
+	rn.ents[1].name_len = 2;
+	strcpy(rn.ents[1].name, "old");
+	syscall(SYS_ioctl, -1, UBI_IOCRNVOL, &rn);
+	EXPECT("ioctl(-1, UBI_IOCRNVOL, {count=2, ents=[{vol_id=1, name_len=3, name=\"new\"}, "
+	       "{vol_id=2, name_len=2, name=\"ol\"...}]}) = " EBADF_TEXT);
+	/* KVM: capabilities by name, cpuid arrays abbreviated */
+	syscall(SYS_ioctl, -1, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY);
+	EXPECT("ioctl(-1, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY) = " EBADF_TEXT);
+	/* the whole long: garbage in the upper half is no capability */
+	syscall(SYS_ioctl, -1, KVM_CHECK_EXTENSION, G | KVM_CAP_USER_MEMORY);
+	EXPECT("ioctl(-1, KVM_CHECK_EXTENSION, %#lx /* KVM_CAP_??? */) = " EBADF_TEXT, G | KVM_CAP_USER_MEMORY);
+	syscall(SYS_ioctl, -1, KVM_CHECK_EXTENSION, 0xdead);
+	EXPECT("ioctl(-1, KVM_CHECK_EXTENSION, 0xdead /* KVM_CAP_??? */) = " EBADF_TEXT);
+	static struct { struct kvm_cpuid2 head; struct kvm_cpuid_entry2 e[2]; } cpuid = { .head = { .nent = 2 } };
+	syscall(SYS_ioctl, -1, KVM_SET_CPUID2, &cpuid);
+	EXPECT("ioctl(-1, KVM_SET_CPUID2, {nent=2, entries=[...]}) = " EBADF_TEXT);
+	cpuid.head.nent = 0;
+	syscall(SYS_ioctl, -1, KVM_SET_CPUID2, &cpuid);
+	EXPECT("ioctl(-1, KVM_SET_CPUID2, {nent=0, entries=[]}) = " EBADF_TEXT);
+	syscall(SYS_ioctl, -1, KVM_GET_SUPPORTED_CPUID, &cpuid);
+	EXPECT("ioctl(-1, KVM_GET_SUPPORTED_CPUID, %p) = " EBADF_TEXT, (void *) &cpuid);
 	return 0;
 }

@@ -57,6 +57,10 @@ _FIELDS = {
     # launch mode: trace the command alone with plain syscall stops (it has
     # no filter; its children are not followed): run without -f
     "no_follow": False,
+    # records name tasks as the pid namespace this many levels below the
+    # worker's numbers them: the daemon's, for a client in a pid namespace
+    # of its own (tracer.h's pid_level; docs/daemon.md)
+    "pid_level": 0,
     # the fds, the worker's ends (set by Channel): frames, control, the
     # ready byte, the final counters, sync acks, the pass-through byte
     "out_fd": -1,
@@ -112,6 +116,8 @@ class WorkerConfig:
             raise TracerError("no pid to trace")
         if cfg.mode == "launch" and len(cfg.pids) != 1:
             raise TracerError("launch mode takes exactly one pid")
+        if not (isinstance(cfg.pid_level, int) and 0 <= cfg.pid_level <= 32):
+            raise TracerError(f"bad pid_level {cfg.pid_level!r}")
         if cfg.wait not in ("poll", "blocking"):
             raise TracerError(f"unknown wait mode {cfg.wait!r}")
         return cfg

@@ -103,6 +103,7 @@ def worker_main(config: dict) -> int:
     lines = ffi.new("uint64_t[]", [(int(p) << 32) | int(n) for p, n in cfg.entry_lines] or [0])
     c.entry_lines = lines
     c.nentry_lines = len(cfg.entry_lines)
+    c.pid_level = int(cfg.pid_level)
     st = ffi.new("struct tr_stats *")
     err = ffi.new("char[]", 512)
     cpu0 = time.process_time_ns()

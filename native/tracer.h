@@ -103,6 +103,11 @@ struct tr_config {
 	 * it writes, as strace prints it) */
 	const uint64_t *entry_lines;
 	int nentry_lines;
+	/* records name tasks as the pid namespace this many levels below the
+	 * worker's does (0: the worker's own numbers): the daemon's worker
+	 * for a client in a pid namespace of its own numbers tasks as that
+	 * client does (docs/daemon.md, "Clients in a pid namespace") */
+	int pid_level;
 };
 
 struct tr_stats {

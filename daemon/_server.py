@@ -312,7 +312,7 @@ class Client:
         except SinkRefused as exc:
             raise Refused(P.E_BAD_REQUEST, str(exc)) from None
 
-    async def _start_session(self, slot: list, mode: str, pids: list[int], args: dict, command: list[str], inject: bytes = b"", sink_fds=()) -> dict:
+    async def _start_session(self, slot: list, mode: str, pids: list[int], args: dict, command: list[str], inject: bytes = b"", sink_fds=(), pid_level: int = 0) -> dict:
         d = self.daemon
         session = Session(
             d, d.next_id(), self.peer, mode, pids, args["plan"],
@@ -320,6 +320,7 @@ class Client:
             colocate=args.get("colocate", False), flush_ms=args.get("flush_ms"), inject=inject,
             follow=args.get("follow", True),
         )
+        session.pid_level = pid_level
         session.as_owner = not d.acts_for_daemon(self.peer)
         session.identity = d.worker_identity(self.peer, session.as_owner)
         d._count(self.peer.uid, "sessions_total", 1)
@@ -385,17 +386,37 @@ class Client:
         # the pidfd names the command; the client's pid for it is as its own
         # pid namespace numbers it (a client in a container), ours is the first
         ids = _auth.pidfd_ids(fds[0])
-        if args["pid"] not in ids:
-            raise Refused(P.E_BAD_REQUEST, f"the file descriptor passed is not a pidfd of pid {args['pid']}")
-        pid = ids[0]
+        pid, level = self._command_pid(ids, args["pid"])
         self._check_trace(pid)
         slot = self._reserve_session()
         try:
-            r = await self._start_session(slot, "launch", [pid], args, args.get("command") or [_comm(pid)], sink_fds=fds[1:])
-            r["pid"] = pid  # as the records will name it (the client's own number may differ)
+            r = await self._start_session(slot, "launch", [pid], args, args.get("command") or [_comm(pid)], sink_fds=fds[1:], pid_level=level)
+            r["pid"] = args["pid"] if level else pid  # as the records will name it
+            if level:
+                r["worker"] = 0  # not a pid the client's namespace has
             return r
         finally:
             self._release_session(slot)
+
+    def _command_pid(self, ids: list[int], theirs: int) -> tuple[int, int]:
+        """The command of a run request: its pid as we number it, and how
+        many pid namespaces below ours the client's is (0: ours). `ids` are
+        the pidfd's NSpid (/proc's namespace first), `theirs` the client's
+        number for it. A client in a namespace of its own gets records
+        numbering tasks as it does (the worker's pid_level): it never sees
+        our numbers, as strace run there would not (docs/daemon.md)."""
+        bad = Refused(P.E_BAD_REQUEST, f"the file descriptor passed is not a pidfd of pid {theirs}")
+        ours = _auth.proc_level()
+        peer = _auth.peer_ids(self.sock, self.peer)
+        at = len(peer) - 1  # the client's namespace on the NSpid lines
+        if not peer and len(ids) > ours and ids[ours] == theirs:
+            return ids[ours], 0  # its ids unknown: ours, as it says
+        if at < ours or len(ids) <= at or ids[at] != theirs:
+            raise bad
+        # the same number in another namespace of that depth is another process
+        if at > ours and not _auth.pid_ns_above(ids[0], len(ids) - 1 - at, peer[0]):
+            raise bad
+        return ids[ours], at - ours
 
     async def _op_list(self, args, fds) -> dict:
         return {"sessions": [s.info() for s in self.daemon.sessions.values() if self._may_see(s)]}

@@ -1,0 +1,129 @@
+"""--pidns-translation from a pid namespace of its own (`unshare -Urpf`, as
+strace's test suite runs it), embedded and through a real daemon alike: the
+records number tasks as the client's namespace does, so every `[pid N]` and
+every `/* N in strace's PID NS */` is the client's number, which the traced
+program itself reports (progs/pidns.c), never the daemon's."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from daemon_helpers import PY
+from tracerd._errors import RemoteError
+from tracerd.client import _remote
+
+PROG = Path(__file__).parent / "progs" / "pidns.c"
+NS = r"(?: /\* (\d+) in strace's PID NS \*/)?"
+
+
+def _unshare_ok(flags: str) -> bool:
+    if not shutil.which("unshare"):
+        return False
+    return subprocess.run(["unshare", flags, "true"], capture_output=True).returncode == 0
+
+
+@pytest.fixture(scope="module")
+def prog(tmp_path_factory):
+    if not shutil.which("gcc"):
+        pytest.skip("gcc missing")
+    if not _unshare_ok("-Urpf"):
+        pytest.skip("unshare -Urpf not permitted here")
+    exe = tmp_path_factory.mktemp("pidns") / "pidns"
+    subprocess.run(["gcc", "-O0", "-w", "-pthread", "-o", str(exe), str(PROG)], check=True)
+    os.chmod(exe.parent, 0o755)
+    return exe
+
+
+def _trace(prog, mode: list[str], out: Path):
+    """Each task's lines in a file of its own (-ff: no line is split by
+    another task's), named by its pid as the trace numbers it."""
+    cmd = [PY, "-c", "import sys; from tracerd.client import main; sys.exit(main())", *mode,
+           "run", "-ff", "-o", str(out / "t"), "--pidns-translation", "-e", "trace=getpid,gettid,fcntl,rt_sigqueueinfo", str(prog)]
+    r = subprocess.run(["unshare", "-Urpf", *cmd], capture_output=True, text=True, timeout=60,
+                       stdin=subprocess.DEVNULL, env={k: v for k, v in os.environ.items() if k != "TRACERD_SOCKET"})
+    assert r.returncode == 0, r.stderr
+    facts = {k: int(v) for k, v in re.findall(r"(ME|A|B) (\d+)", r.stdout)}
+    files = {int(f.name.split(".")[1]): f.read_text().splitlines() for f in out.iterdir() if f.name.startswith("t.")}
+    return facts, files, r.stderr
+
+
+def _find(lines, pattern: str):
+    rx = re.compile(pattern)
+    for text in lines:
+        m = rx.fullmatch(text)
+        if m:
+            return m
+    raise AssertionError(f"no line matches {pattern!r} in: {lines}")
+
+
+def _check(prog, mode, out: Path):
+    facts, files, err = _trace(prog, mode, out)
+    assert "PID NS" not in err
+    me, a, b = facts["ME"], facts["A"], facts["B"]
+    assert {me, a, b} < set(files), (facts, sorted(files), err)
+    # the command: in the client's namespace, no comment
+    m = _find(files[me], r"getpid\(\) += (\d+)" + NS)
+    assert int(m.group(1)) == me and m.group(2) is None
+    # B, the init of the namespace below: its lines under the client's number
+    # for it, which is also the one each comment names
+    lines = files[b]
+    assert int(_find(lines, r"getpid\(\) += 1" + NS).group(1)) == b
+    assert int(_find(lines, r"fcntl\(0, F_SETOWN, 1" + NS + r"\) += 0").group(1)) == b
+    assert int(_find(lines, r"fcntl\(0, F_GETOWN\) += 1" + NS).group(1)) == b  # the return: the owner
+    m = _find(lines, r"rt_sigqueueinfo\(1" + NS + r", SIGUSR1, \{si_signo=SIGUSR1, si_code=SI_QUEUE, si_pid=1" + NS + r", si_uid=0\}\) += 0")
+    assert int(m.group(1)) == b and int(m.group(2)) == b
+    # B's thread: its own tid (a thread's pidfd, PIDFD_THREAD), ours beside,
+    # in a file named by that same number
+    (t,) = set(files) - {me, a, b}
+    assert int(_find(files[t], r"gettid\(\) += 2" + NS).group(1)) == t
+
+
+def test_pidns_translation_embedded(prog, tmp_path):
+    _check(prog, ["--embedded"], tmp_path)
+
+
+def test_pidns_translation_through_the_daemon(prog, daemon, tmp_path):
+    """The daemon runs in the root pid namespace; the client's numbers show
+    (the files' names, the lines, the notes), the daemon's do not."""
+    _check(prog, ["--socket", daemon.path], tmp_path)
+
+
+def test_run_refuses_a_number_of_another_namespace_level(daemon, prog):
+    """A client in the daemon's namespace naming its command by the number a
+    namespace below gives it (the pidfd's NSpid holds it too) is refused:
+    the number must be the command's at the client's own level."""
+    inner = subprocess.Popen(["unshare", "-pf", "--kill-child", "sleep", "60"], stdin=subprocess.DEVNULL)
+    try:
+        # the sleep: a child of unshare, pid 1 of its namespace
+        child = None
+        for _ in range(200):
+            try:
+                with open(f"/proc/{inner.pid}/task/{inner.pid}/children") as f:
+                    kids = f.read().split()
+            except OSError:
+                kids = []
+            if kids:
+                child = int(kids[0])
+                break
+            time.sleep(0.01)
+        assert child is not None
+        pfd = os.pidfd_open(child)
+        try:
+            with open(f"/proc/self/fdinfo/{pfd}") as f:
+                ids = next(line.split()[1:] for line in f if line.startswith("NSpid:"))
+            assert len(ids) == 2 and ids[1] == "1"
+            with _remote.Client(daemon.path) as c:
+                with pytest.raises(RemoteError, match="not a pidfd of pid 1"):
+                    c.request("run", {"pid": 1, "plan": b""}, fds=[pfd])
+        finally:
+            os.close(pfd)
+    finally:
+        inner.kill()
+        inner.wait()

@@ -303,7 +303,7 @@ static int tr_ghost_take(struct tr_loop *L, int tid)
 static struct tr_task *tr_exec_rename(struct tr_loop *L, struct tr_task *t, int old)
 {
 	struct tr_task *o = old != t->tid ? tr_find(L, old) : NULL;
-	int tid = t->tid;
+	int tid = t->tid, ptid = t->ptid;
 
 	if (!o)
 		return t;
@@ -319,6 +319,7 @@ static struct tr_task *tr_exec_rename(struct tr_loop *L, struct tr_task *t, int 
 	tr_task_free(L, t);
 	tr_hash_remove(L, o);
 	o->tid = tid;
+	o->ptid = ptid;
 	o->ns_tid = o->ns_tgid; /* the leader's id, as its namespace sees it */
 	o->xtid = o->xtgid;
 	tr_hash_insert(L, o);

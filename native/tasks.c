@@ -157,6 +157,7 @@ static void tr_read_status(struct tr_loop *L, struct tr_task *t)
 	int p = tr_proc_tid(t->tid, level), fd;
 	ssize_t n;
 
+	t->ptid = p;
 	if (!p)
 		return;
 	snprintf(path, sizeof(path), "/proc/%d/status", p);

@@ -10,7 +10,7 @@ static struct tr_task *tr_fake_task(struct tr_loop *L, int tid, int tgid)
 {
 	struct tr_task *t = calloc(1, sizeof(*t));
 
-	t->tid = t->xtid = tid;
+	t->tid = t->xtid = t->ptid = tid;
 	t->tgid = t->xtgid = tgid;
 	t->sched_fd = t->mem_fd = t->fd_dir = -1;
 	tr_hash_insert(L, t);

@@ -140,6 +140,31 @@ def pid_ns_above(pidfd_pid: int, up: int, peer_pid: int) -> bool:
         os.close(fd)
 
 
+def pidns_id(pid: int) -> tuple[int, int] | None:
+    """The pid namespace process `pid` (/proc's number) lives in, as
+    (st_dev, st_ino) of /proc/PID/ns/pid; None if it is gone."""
+    try:
+        st = os.stat(f"/proc/{pid}/ns/pid")
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def find_in_pidns(pid: int, at: int, peer_pid: int) -> list[int]:
+    """The process a client numbers `pid` (a thread-group leader): the one
+    whose id at level `at` of /proc's NSpid lines is `pid` and whose pid
+    namespace at that level is the client's (process `peer_pid`, /proc's
+    number); its ids (/proc's namespace first), [] when there is none. A
+    scan of /proc: only for a client in a pid namespace of its own."""
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        ids = _status_ids(name)
+        if len(ids) > at and ids[at] == pid and pid_ns_above(ids[0], len(ids) - 1 - at, peer_pid):
+            return ids
+    return []
+
+
 def tracer_of(pid: int) -> int:
     """The TracerPid of `pid` (0: none, or the pid is gone)."""
     try:

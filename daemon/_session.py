@@ -177,8 +177,11 @@ class Session:
         self.inject = inject
         self.passthru = False
         # records number tasks as the owner's pid namespace does, this many
-        # levels below ours (a client in a namespace of its own)
+        # levels below ours (a client in a namespace of its own: pidns is
+        # that namespace, client_pids the pids as it names them)
         self.pid_level = 0
+        self.pidns = None
+        self.client_pids: list[int] = []
         # whose rights the worker acts with: the owner's (it takes their
         # credentials) unless the owner is root or has grant.trace_any;
         # identity: the worker config keys saying so (Daemon.worker_identity)

@@ -6,6 +6,7 @@ program itself reports (progs/pidns.c), never the daemon's."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -127,3 +128,87 @@ def test_run_refuses_a_number_of_another_namespace_level(daemon, prog):
     finally:
         inner.kill()
         inner.wait()
+
+
+@pytest.mark.parametrize("through", ["embedded", "daemon"])
+def test_fd_paths_from_a_pid_namespace_of_its_own(prog, request, tmp_path, through):
+    """-y under `unshare -Urpf`: /proc is the outer namespace's, where the
+    tracer's numbers for its tracees name other processes; the fds are
+    named from each task's own /proc entry all the same."""
+    mode = ["--embedded"] if through == "embedded" else ["--socket", request.getfixturevalue("daemon").path]
+    f = tmp_path / "named"
+    f.write_text("x\n")
+    os.chmod(tmp_path, 0o755)
+    cmd = [PY, "-c", "import sys; from tracerd.client import main; sys.exit(main())", *mode,
+           "run", "-y", "-e", "trace=read", "cat", str(f)]
+    r = subprocess.run(["unshare", "-Urpf", *cmd], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+                       env={k: v for k, v in os.environ.items() if k != "TRACERD_SOCKET"})
+    assert r.returncode == 0, r.stderr
+    assert re.search(rf'^read\(3<{re.escape(str(f))}>, "x\\n", \d+\) += 2$', r.stderr, re.M), r.stderr
+
+
+ATTACH = r'''
+sh -c 'while [ ! -e "$0" ]; do kill -0 $$; sleep 0.02; done' "$MARK" &
+P=$!
+echo "P=$P"
+"$PY" -c "import sys; from tracerd.client import main; sys.exit(main())" --socket "$SOCK" attach -p $P -e trace=kill 2>"$OUT" &
+T=$!
+until grep -q "kill($P, 0)" "$OUT" 2>/dev/null; do sleep 0.02; done
+touch "$MARK"
+wait $T
+'''
+
+
+def test_attach_from_a_pid_namespace_of_its_own(daemon, tmp_path):
+    """attach -p N from a client in a pid namespace of its own names its N
+    (found by its namespace, not the daemon's N), and the records number
+    it as the client does."""
+    if not _unshare_ok("-Urpf"):
+        pytest.skip("unshare -Urpf not permitted here")
+    os.chmod(tmp_path, 0o777)
+    env = {k: v for k, v in os.environ.items() if k != "TRACERD_SOCKET"}
+    env.update(PY=PY, SOCK=daemon.path, MARK=str(tmp_path / "mark"), OUT=str(tmp_path / "out"))
+    r = subprocess.run(["unshare", "-Urpf", "sh", "-c", ATTACH], capture_output=True, text=True, timeout=120,
+                       stdin=subprocess.DEVNULL, env=env)
+    out = (tmp_path / "out").read_text()
+    assert r.returncode == 0, r.stderr + out
+    p = int(re.search(r"P=(\d+)", r.stdout).group(1))
+    assert f"Process {p} attached" in out, out
+    assert re.search(rf"^kill\({p}, 0\) += 0$", out, re.M), out
+    assert re.search(r"^\+\+\+ exited with 0 \+\+\+$", out, re.M), out
+
+
+def test_a_client_in_a_pid_namespace_sees_only_its_own_sessions(daemon, tmp_path):
+    """Another namespace's session numbers tasks the client cannot see: it
+    is not listed to it (root's own client, in the daemon's namespace, sees
+    every session, and sees the namespaced one's pids as it numbers them)."""
+    if not _unshare_ok("-Urpf"):
+        pytest.skip("unshare -Urpf not permitted here")
+    env = {k: v for k, v in os.environ.items() if k != "TRACERD_SOCKET"}
+    tc = [PY, "-c", "import sys; from tracerd.client import main; sys.exit(main())", "--socket", daemon.path]
+    mark = tmp_path / "mark"
+    os.chmod(tmp_path, 0o777)
+    ours = subprocess.Popen([*tc, "run", "-e", "trace=none", "sh", "-c", 'while [ ! -e "$0" ]; do sleep 0.02; done', str(mark)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        def sessions(prefix=()):
+            r = subprocess.run([*prefix, *tc, "ls", "--json"], capture_output=True, text=True, timeout=60, env=env)
+            assert r.returncode == 0, r.stderr
+            return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+
+        while not sessions():
+            time.sleep(0.02)
+        assert sessions(["unshare", "-Urpf"]) == []
+        # its own session, from the same namespace: listed, by its numbers
+        script = ('"$@" run -e trace=none sh -c \'echo $$ >"$0.pid"; while [ ! -e "$0" ]; do sleep 0.02; done\' "$MARK" & '
+                  'until "$@" ls --json | grep -q session; do sleep 0.02; done; "$@" ls --json; touch "$MARK"; wait')
+        r = subprocess.run(["unshare", "-Urpf", "sh", "-c", script, "sh", *tc], capture_output=True, text=True, timeout=120,
+                           stdin=subprocess.DEVNULL, env=dict(env, MARK=str(mark)))
+        assert r.returncode == 0, r.stderr
+        listed = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+        assert len(listed) == 1 and listed[0]["worker"] == 0, listed
+        # its command as the command numbers itself ($$ there)
+        assert listed[0]["pids"] == [int((tmp_path / "mark.pid").read_text())], listed
+    finally:
+        mark.touch()
+        ours.wait(timeout=60)

@@ -525,8 +525,10 @@ class Client:
     async def _op_stats(self, args, fds) -> dict:
         p = self.peer
         if p.is_root or set(p.groups + (p.gid,)) & self.daemon.config.watch_any:
-            return self.daemon.stats()
-        return self.daemon.stats(uid=p.uid)
+            r = self.daemon.stats()
+        else:
+            r = self.daemon.stats(uid=p.uid)
+        return dict(r, pid=0) if self._pid_view()[0] else r  # not a pid its namespace has
 
 
 _SEIZE_EPERM = re.compile(r"ptrace\(PTRACE_SEIZE, (\d+)\): " + re.escape(os.strerror(errno.EPERM)))

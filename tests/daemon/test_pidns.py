@@ -199,6 +199,9 @@ def test_a_client_in_a_pid_namespace_sees_only_its_own_sessions(daemon, tmp_path
         while not sessions():
             time.sleep(0.02)
         assert sessions(["unshare", "-Urpf"]) == []
+        # nor the daemon's own pid
+        r = subprocess.run(["unshare", "-Urpf", *tc, "stats", "--json"], capture_output=True, text=True, timeout=60, env=env)
+        assert r.returncode == 0 and json.loads(r.stdout)["pid"] == 0, r.stdout + r.stderr
         # its own session, from the same namespace: listed, by its numbers
         script = ('"$@" run -e trace=none sh -c \'echo $$ >"$0.pid"; while [ ! -e "$0" ]; do sleep 0.02; done\' "$MARK" & '
                   'until "$@" ls --json | grep -q session; do sleep 0.02; done; "$@" ls --json; touch "$MARK"; wait')

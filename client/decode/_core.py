@@ -680,10 +680,17 @@ def _proc_level() -> int:
 _PIDFD_THREAD = os.O_EXCL  # linux/pidfd.h (6.9): a pidfd of a thread
 
 
+# set while a sink process decodes the records of a session whose tasks are
+# numbered as a pid namespace below ours numbers them (client/sinks/_event.py)
+proc_translate: Callable[[int], int] | None = None
+
+
 def proc_pid(tid: int) -> int:
     """`tid` (as our pid namespace numbers it: the records' tids, embedded
     and through the daemon alike) as /proc numbers it, for /proc/N paths;
     -1 (no such /proc entry) when it cannot be told."""
+    if proc_translate is not None:
+        return proc_translate(tid)
     level = _proc_level()
     if not level or tid <= 0:
         return tid

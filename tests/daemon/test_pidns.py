@@ -215,3 +215,40 @@ def test_a_client_in_a_pid_namespace_sees_only_its_own_sessions(daemon, tmp_path
     finally:
         mark.touch()
         ours.wait(timeout=60)
+
+
+def test_a_sink_finds_the_tasks_of_a_session_numbered_by_a_namespace_below():
+    """A sink process (in the daemon's namespace) decoding a session whose
+    records number tasks as the client's namespace does looks their /proc
+    entries up in that namespace: pid 1 there is the command, not our init."""
+    from tracerd._wire import Rec
+    from tracerd.client.sinks._event import SessionFormatter
+
+    if not _unshare_ok("-pf"):
+        pytest.skip("unshare -pf not permitted here")
+    inner = subprocess.Popen(["unshare", "-pf", "--kill-child", "sleep", "60"], stdin=subprocess.DEVNULL)
+    try:
+        child = None
+        while child is None and inner.poll() is None:
+            try:
+                with open(f"/proc/{inner.pid}/task/{inner.pid}/children") as f:
+                    kids = f.read().split()
+            except OSError:
+                kids = []
+            child = int(kids[0]) if kids else None
+            time.sleep(0.01)
+        assert child is not None
+        # the sleep's comm shows once it has exec'd
+        while open(f"/proc/{child}/comm").read().strip() != "sleep":
+            time.sleep(0.01)
+        st = os.stat(f"/proc/{child}/ns/pid")
+        with open("/proc/self/status") as f:
+            ours = next(len(line.split()) - 2 for line in f if line.startswith("NSpid:"))
+        exited = [int(Rec.EXIT), 0, 0, 1, 1, 0]  # as the client's namespace numbers it: 1
+        ev = SessionFormatter("k", {"uid": 0, "pidns": [ours + 1, st.st_dev, st.st_ino]}).event(exited)
+        assert (ev["pid"], ev["comm"], ev["exe"]) == (1, "sleep", os.path.realpath(shutil.which("sleep")))
+        plain = SessionFormatter("k", {"uid": 0}).event(exited)
+        assert plain["comm"] != "sleep"  # our pid 1: another process
+    finally:
+        inner.kill()
+        inner.wait()

@@ -189,6 +189,28 @@ static void tr_read_status(struct tr_loop *L, struct tr_task *t)
 		t->ns_tgid = tg[ntg - 1];
 }
 
+/* A task /proc numbers `p`, as we number it (0: not one of our namespace's). */
+int tr_our_tid(int p)
+{
+	char path[64], buf[2048], *s;
+	int ids[TR_NS_LEVELS], level = tr_proc_level(), fd;
+	ssize_t n;
+
+	if (!level || p <= 0)
+		return p;
+	snprintf(path, sizeof(path), "/proc/%d/status", p);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	s = strstr(buf, "\nNSpid:");
+	return s && tr_ns_ids(s + 7, ids) > level ? ids[level] : 0;
+}
+
 /* `tid` (ours) as the records name it: 0 when it cannot be told. */
 int tr_xid(struct tr_loop *L, int tid)
 {

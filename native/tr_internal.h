@@ -330,6 +330,7 @@ void tr_hash_insert(struct tr_loop *L, struct tr_task *t);
 void tr_hash_remove(struct tr_loop *L, struct tr_task *t);
 struct tr_task *tr_task_new(struct tr_loop *L, int tid, int tgid);
 int tr_xid(struct tr_loop *L, int tid);
+int tr_our_tid(int p);
 /* The task's /proc/N (N: TR_PROC_ID), -1 (no such entry) when unknown */
 #define TR_PROC_ID(t) ((t)->ptid ? (t)->ptid : -1)
 void tr_pending_del(struct tr_task *t);

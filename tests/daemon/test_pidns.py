@@ -252,3 +252,58 @@ def test_a_sink_finds_the_tasks_of_a_session_numbered_by_a_namespace_below():
     finally:
         inner.kill()
         inner.wait()
+
+
+THREADS = r'''
+import os, sys, threading, time
+mark = sys.argv[1]
+tids = []
+def f():
+    tids.append(threading.get_native_id())
+    while not os.path.exists(mark):
+        os.getppid()
+        time.sleep(0.02)
+ts = [threading.Thread(target=f) for _ in range(3)]
+[t.start() for t in ts]
+while len(tids) < 3:
+    time.sleep(0.01)
+with open(mark + ".tmp", "w") as out:
+    out.write(" ".join(map(str, tids)))
+os.rename(mark + ".tmp", mark + ".ready")  # its threads as it numbers them
+[t.join() for t in ts]
+'''
+
+ATTACH_THREADS = r'''
+"$PY" -c "$PROG" "$MARK" &
+P=$!
+echo "P=$P"
+until [ -e "$MARK.ready" ]; do sleep 0.02; done
+"$PY" -c "import sys; from tracerd.client import main; sys.exit(main())" $MODE -f -p $P -e trace=getppid 2>"$OUT" &
+T=$!
+until [ "$(grep -c 'getppid()' "$OUT" 2>/dev/null)" -ge 6 ]; do sleep 0.02; done
+touch "$MARK"
+wait $T
+'''
+
+
+@pytest.mark.parametrize("through", ["embedded", "daemon"])
+def test_attach_threads_from_a_pid_namespace_of_its_own(request, tmp_path, through):
+    """attach -p of a process with threads from `unshare -Urpf`: its threads
+    are found (embedded: in /proc's entry for it, not /proc/N of the outer
+    namespace's N) and each is numbered as the client numbers it."""
+    if not _unshare_ok("-Urpf"):
+        pytest.skip("unshare -Urpf not permitted here")
+    mode = "--embedded" if through == "embedded" else "--socket " + request.getfixturevalue("daemon").path
+    os.chmod(tmp_path, 0o777)
+    mark = tmp_path / "mark"
+    env = {k: v for k, v in os.environ.items() if k != "TRACERD_SOCKET"}
+    env.update(PY=PY, MODE=mode, PROG=THREADS, MARK=str(mark), OUT=str(tmp_path / "out"))
+    r = subprocess.run(["unshare", "-Urpf", "sh", "-c", ATTACH_THREADS], capture_output=True, text=True, timeout=120,
+                       stdin=subprocess.DEVNULL, env=env)
+    out = (tmp_path / "out").read_text()
+    assert r.returncode == 0, r.stderr + out
+    p = int(re.search(r"P=(\d+)", r.stdout).group(1))
+    theirs = {int(t) for t in (tmp_path / "mark.ready").read_text().split()}
+    assert f"Process {p} attached with 4 threads" in out, out
+    tids = {int(t) for t in re.findall(r"^\[pid +(\d+)\] getppid\(\) += 1$", out, re.M)}
+    assert tids and tids <= theirs, (theirs, out)

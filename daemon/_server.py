@@ -418,7 +418,7 @@ class Client:
             if level:
                 # its numbers, not ours, in what it is told
                 names = dict(zip(pids, theirs))
-                exc.args = (re.sub(r"\b\d+\b", lambda m: str(names.get(int(m.group()), m.group())), str(exc)),)
+                exc.args = (re.sub(r"(?<!uid )\b\d+\b", lambda m: str(names.get(int(m.group()), m.group())), str(exc)),)
             raise
         finally:
             self._release_session(slot)

@@ -462,6 +462,8 @@ class Printer:
             return ""
         name = self.name(pers, nr)
         if name not in _PID_RETURNS:
+            if name in _FCNTLS and (field(rec, "args")[1] & 0xFFFFFFFF) == _F_GETOWN:
+                return t.comment(rec[3], ret)  # the owner, a pid (a group's is negative)
             return ""
         if name in _FORKS:
             t.forked(rec[3], ret)
@@ -875,6 +877,7 @@ _SYSCALL_ENTRY = int(Rec.SYSCALL_ENTRY)
 # --pidns-translation: the calls whose return value is a pid (strace's
 # RVAL_TGID/RVAL_TID/RVAL_PGID/RVAL_SID ones)
 _FORKS = frozenset({"clone", "clone3", "fork", "vfork"})
+_FCNTLS, _F_GETOWN = frozenset({"fcntl", "fcntl64"}), 9
 _PID_RETURNS = _FORKS | {"getpid", "gettid", "getppid", "getpgrp", "getpgid", "getsid", "wait4", "waitpid", "setsid"}
 _PERS_NAMES = {int(Pers.X86_64): "64 bit", int(Pers.I386): "32 bit", int(Pers.X32): "x32"}
 _VANISHED = int(SysFlag.VANISHED)

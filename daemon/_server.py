@@ -56,6 +56,7 @@ class Client:
         self.subs: dict[int, Subscriber] = {}
         self.nursery: trio.Nursery | None = None
         self.closed = False
+        self._pidns: tuple | None = None  # _pid_view(), once
 
     # --- output --------------------------------------------------------------
     async def _write(self, data: bytes) -> None:
@@ -273,9 +274,33 @@ class Client:
         log.info("uid %d: refused to trace pid %d (owned by uid %d)", self.peer.uid, pid, owner)
         return PermissionRefused(f"not permitted to trace pid {pid} (owned by uid {owner})")
 
+    def _pid_view(self) -> tuple[int, int, list[int], tuple | None]:
+        """Where the client's pid namespace is: (its level below ours, 0
+        for ours or when it cannot be told; its index on /proc's NSpid
+        lines; its own ids there; its namespace's id, when below ours)."""
+        if self._pidns is None:
+            ours = _auth.proc_level()
+            peer = _auth.peer_ids(self.sock, self.peer)
+            at = len(peer) - 1
+            level = at - ours if at > ours else 0
+            self._pidns = (level, at, peer, _auth.pidns_id(peer[0]) if level else None)
+        return self._pidns
+
     def _may_see(self, session: Session) -> bool:
         p = self.peer
-        return p.is_root or session.owner.uid == p.uid or bool(set(p.groups + (p.gid,)) & self.daemon.config.watch_any)
+        if not (p.is_root or session.owner.uid == p.uid or bool(set(p.groups + (p.gid,)) & self.daemon.config.watch_any)):
+            return False
+        # a client in a pid namespace of its own sees the sessions made
+        # from it alone: another's records number tasks it cannot see
+        level, _, _, ns = self._pid_view()
+        return not level or getattr(session, "pidns", None) == ns
+
+    def _shown(self, session, info: dict) -> dict:
+        """A session's info as this client may see it: in a pid namespace
+        of its own, its pids as it numbers them, not the worker's."""
+        if self._pid_view()[0]:
+            info = dict(info, pids=list(getattr(session, "client_pids", [])), worker=0)
+        return info
 
     def _session(self, sid: int, *, control: bool = False) -> Session:
         s = self.daemon.sessions.get(sid)
@@ -312,7 +337,8 @@ class Client:
         except SinkRefused as exc:
             raise Refused(P.E_BAD_REQUEST, str(exc)) from None
 
-    async def _start_session(self, slot: list, mode: str, pids: list[int], args: dict, command: list[str], inject: bytes = b"", sink_fds=()) -> dict:
+    async def _start_session(self, slot: list, mode: str, pids: list[int], args: dict, command: list[str], inject: bytes = b"", sink_fds=(),
+                             pid_level: int = 0, client_pids=None) -> dict:
         d = self.daemon
         session = Session(
             d, d.next_id(), self.peer, mode, pids, args["plan"],
@@ -320,6 +346,12 @@ class Client:
             colocate=args.get("colocate", False), flush_ms=args.get("flush_ms"), inject=inject,
             follow=args.get("follow", True),
         )
+        if pid_level:
+            # its records number tasks as the owner's namespace does; only
+            # clients of that namespace see it (_may_see)
+            session.pid_level = pid_level
+            session.pidns = self._pid_view()[3]
+            session.client_pids = list(client_pids or [])
         session.as_owner = not d.acts_for_daemon(self.peer)
         session.identity = d.worker_identity(self.peer, session.as_owner)
         d._count(self.peer.uid, "sessions_total", 1)
@@ -353,6 +385,8 @@ class Client:
         limit = self.daemon.config.pids_per_request
         if len(pids) > limit:
             raise Refused(P.E_LIMIT, f"attach names {len(pids)} pids (limit {limit} per request)")
+        theirs = pids
+        pids, level = self._attach_pids(pids)
         for pid in pids:
             self._check_trace(pid)
         # already traced by a session? join it when the filter matches and
@@ -372,12 +406,38 @@ class Client:
                 raise Refused(P.E_BAD_REQUEST, f"already subscribed to session {s.id}")
             self._check_limits_watch()
             sub = self._subscribe(s, "drop" if args.get("drop") else "block", False)
-            return {"session": s.id, "joined": True, "worker": s.worker_pid, "policy": sub.policy}
+            return {"session": s.id, "joined": True, "worker": 0 if level else s.worker_pid, "policy": sub.policy}
         slot = self._reserve_session()
         try:
-            return await self._start_session(slot, "attach", pids, args, [_comm(p) for p in pids], inject=args.get("bpf", b""), sink_fds=fds)
+            r = await self._start_session(slot, "attach", pids, args, [_comm(p) for p in pids], inject=args.get("bpf", b""), sink_fds=fds,
+                                          pid_level=level, client_pids=theirs)
+            if level:
+                r["worker"] = 0
+            return r
+        except TracerdError as exc:
+            if level:
+                # its numbers, not ours, in what it is told
+                names = dict(zip(pids, theirs))
+                exc.args = (re.sub(r"(?<!uid )\b\d+\b", lambda m: str(names.get(int(m.group()), m.group())), str(exc)),)
+            raise
         finally:
             self._release_session(slot)
+
+    def _attach_pids(self, pids: list[int]) -> tuple[list[int], int]:
+        """The pids an attach request names, as we number them, and the
+        client's pid namespace level below ours: a client in a namespace of
+        its own names processes by its numbers (a thread-group leader's)."""
+        level, at, peer, _ = self._pid_view()
+        if not level:
+            return pids, 0
+        ours = at - level
+        out = []
+        for pid in pids:
+            ids = _auth.find_in_pidns(pid, at, peer[0])
+            if not ids:
+                raise Refused(P.E_TRACER, f"attach: ptrace(PTRACE_SEIZE, {pid}): No such process")
+            out.append(ids[ours])
+        return out, level
 
     async def _op_run(self, args: dict, fds) -> dict:
         if not fds:
@@ -385,20 +445,40 @@ class Client:
         # the pidfd names the command; the client's pid for it is as its own
         # pid namespace numbers it (a client in a container), ours is the first
         ids = _auth.pidfd_ids(fds[0])
-        if args["pid"] not in ids:
-            raise Refused(P.E_BAD_REQUEST, f"the file descriptor passed is not a pidfd of pid {args['pid']}")
-        pid = ids[0]
+        pid, level = self._command_pid(ids, args["pid"])
         self._check_trace(pid)
         slot = self._reserve_session()
         try:
-            r = await self._start_session(slot, "launch", [pid], args, args.get("command") or [_comm(pid)], sink_fds=fds[1:])
-            r["pid"] = pid  # as the records will name it (the client's own number may differ)
+            r = await self._start_session(slot, "launch", [pid], args, args.get("command") or [_comm(pid)], sink_fds=fds[1:],
+                                          pid_level=level, client_pids=[args["pid"]])
+            r["pid"] = args["pid"] if level else pid  # as the records will name it
+            if level:
+                r["worker"] = 0  # not a pid the client's namespace has
             return r
         finally:
             self._release_session(slot)
 
+    def _command_pid(self, ids: list[int], theirs: int) -> tuple[int, int]:
+        """The command of a run request: its pid as we number it, and how
+        many pid namespaces below ours the client's is (0: ours). `ids` are
+        the pidfd's NSpid (/proc's namespace first), `theirs` the client's
+        number for it. A client in a namespace of its own gets records
+        numbering tasks as it does (the worker's pid_level): it never sees
+        our numbers, as strace run there would not (docs/daemon.md)."""
+        bad = Refused(P.E_BAD_REQUEST, f"the file descriptor passed is not a pidfd of pid {theirs}")
+        ours = _auth.proc_level()
+        _, at, peer, _ = self._pid_view()  # at: the client's namespace on the NSpid lines
+        if not peer and len(ids) > ours and ids[ours] == theirs:
+            return ids[ours], 0  # its ids unknown: ours, as it says
+        if at < ours or len(ids) <= at or ids[at] != theirs:
+            raise bad
+        # the same number in another namespace of that depth is another process
+        if at > ours and not _auth.pid_ns_above(ids[0], len(ids) - 1 - at, peer[0]):
+            raise bad
+        return ids[ours], at - ours
+
     async def _op_list(self, args, fds) -> dict:
-        return {"sessions": [s.info() for s in self.daemon.sessions.values() if self._may_see(s)]}
+        return {"sessions": [self._shown(s, s.info()) for s in self.daemon.sessions.values() if self._may_see(s)]}
 
     async def _op_watch(self, args, fds) -> dict:
         if ("rule" in args) == ("session" in args):
@@ -418,7 +498,7 @@ class Client:
         self._check_limits_watch()
         self._sinks(s, args, fds)
         sub = self._subscribe(s, args.get("policy", "drop"), False)
-        return {"session": s.id, "mode": s.mode, "pids": s.pids, "command": s.command, "filter": s.filter, "policy": sub.policy}
+        return {"session": s.id, "mode": s.mode, "pids": self._shown(s, {"pids": s.pids})["pids"], "command": s.command, "filter": s.filter, "policy": sub.policy}
 
     async def _op_detach(self, args, fds) -> dict:
         s = self._session(args["session"], control=True)
@@ -445,8 +525,10 @@ class Client:
     async def _op_stats(self, args, fds) -> dict:
         p = self.peer
         if p.is_root or set(p.groups + (p.gid,)) & self.daemon.config.watch_any:
-            return self.daemon.stats()
-        return self.daemon.stats(uid=p.uid)
+            r = self.daemon.stats()
+        else:
+            r = self.daemon.stats(uid=p.uid)
+        return dict(r, pid=0) if self._pid_view()[0] else r  # not a pid its namespace has
 
 
 _SEIZE_EPERM = re.compile(r"ptrace\(PTRACE_SEIZE, (\d+)\): " + re.escape(os.strerror(errno.EPERM)))

@@ -176,6 +176,12 @@ class Session:
         # records) until the processes exit, and so does this session
         self.inject = inject
         self.passthru = False
+        # records number tasks as the owner's pid namespace does, this many
+        # levels below ours (a client in a namespace of its own: pidns is
+        # that namespace, client_pids the pids as it names them)
+        self.pid_level = 0
+        self.pidns = None
+        self.client_pids: list[int] = []
         # whose rights the worker acts with: the owner's (it takes their
         # credentials) unless the owner is root or has grant.trace_any;
         # identity: the worker config keys saying so (Daemon.worker_identity)
@@ -275,7 +281,7 @@ class Session:
             raise TracerError(f"the tracer worker is not available ({exc})") from None
         config = WorkerConfig(
             mode=self.mode, pids=self.pids, plan=self.plan, session=self.id, drop=self.drop, colocate=self.colocate,
-            no_follow=self.mode == "launch" and not self.follow, inject_bpf=self.inject,
+            no_follow=self.mode == "launch" and not self.follow, inject_bpf=self.inject, pid_level=self.pid_level,
         )
         if self.flush_ms:
             config.flush_ms = self.flush_ms

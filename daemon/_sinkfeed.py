@@ -398,7 +398,7 @@ class DaemonSinks:
             uid = None if peer.is_root else peer.uid
             spool_dir = os.path.join(self.spool_root, f"uid-{peer.uid}", f"{self.key(session)}.{self._n}") if spec.policy == "spool" else None
             proc = self._start(spec, spool_dir, uid=uid, fds=mine, remove_empty=True)
-            meta = {**meta, "uid": session.owner.uid, "rule": ""}
+            meta = {**meta, "uid": session.owner.uid, "rule": "", **_pidns_meta(session)}
             self._subscribe(session, proc, True, meta)
 
     @staticmethod
@@ -417,9 +417,21 @@ class DaemonSinks:
             proc = self.named.get(n)
             if proc is None:
                 raise SinkRefused(f"no sink named '{n}'")
-            self._subscribe(session, proc, False, {**(meta or {}), "uid": session.owner.uid, "rule": rule})
+            self._subscribe(session, proc, False, {**(meta or {}), "uid": session.owner.uid, "rule": rule, **_pidns_meta(session)})
 
     def named_stats(self, name: str) -> dict | None:
         """The figures of the [[sink]] `name` (SinkProc.stats), None if there is none."""
         proc = self.named.get(name)
         return None if proc is None else proc.stats()
+
+
+def _pidns_meta(session) -> dict:
+    """A session whose records number tasks as a pid namespace below ours
+    does (a client in a namespace of its own): where that namespace is, so
+    the sink process finds the tasks' /proc entries (client/sinks/_event.py)."""
+    level, ns = getattr(session, "pid_level", 0), getattr(session, "pidns", None)
+    if not level or ns is None:
+        return {}
+    from . import _auth
+
+    return {"pidns": [_auth.proc_level() + level, ns[0], ns[1]]}

@@ -83,6 +83,8 @@ class WorkerConfig:
             raise TracerError("no pid to trace")
         if cfg.mode == "launch" and len(cfg.pids) != 1:
             raise TracerError("launch mode takes exactly one pid")
+        if not (isinstance(cfg.pid_level, int) and 0 <= cfg.pid_level <= 32):
+            raise TracerError(f"bad pid_level {cfg.pid_level!r}")
         if cfg.wait not in choices("wait"):
             raise TracerError(f"unknown wait mode {cfg.wait!r}")
         return cfg

@@ -62,6 +62,13 @@ FIELDS = {
         "launch: trace the command alone, with plain syscall stops (no filter was installed; its"
         " children are not followed), as strace without -f",
     ),
+    "pid_level": (
+        0,
+        "int",
+        "records name tasks as the pid namespace this many levels below the worker's numbers them"
+        " (0: the worker's own numbers): the daemon's worker for a client in a pid namespace of its"
+        " own numbers tasks as that client does (docs/daemon.md, \"Clients in a pid namespace\")",
+    ),
     # the fds, the worker's ends (set by Channel)
     "out_fd": (-1, "int", "frames are written here"),
     "ctl_fd": (-1, "int", "control messages are read here"),

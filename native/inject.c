@@ -138,14 +138,14 @@ static int64_t tr_bpf_run(const struct tr_sfilter *p, int len, const unsigned ch
 }
 
 /* Read the process's filters. 0, or -errno with the message in L->err. */
-static int tr_filters_read(struct tr_loop *L, int tgid, int tid, struct tr_filters *f)
+static int tr_filters_read(struct tr_loop *L, int tgid, int tid, int ptid, struct tr_filters *f)
 {
 	char path[64], buf[4096], *s;
 	ssize_t n;
 	int fd, mode = 0;
 
 	f->n = 0;
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	snprintf(path, sizeof(path), "/proc/%d/status", ptid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		n = read(fd, buf, sizeof(buf) - 1);
@@ -459,7 +459,7 @@ static int tr_inj_pick(struct tr_loop *L, int tgid, struct tr_inj *j)
 	return -EINVAL;
 }
 
-static int tr_inj_write(int tid, uint64_t addr, const void *src, size_t len)
+static int tr_inj_write(int tid, int ptid, uint64_t addr, const void *src, size_t len)
 {
 	struct iovec l = { (void *)src, len }, r = { (void *)(uintptr_t)addr, len };
 	char path[64];
@@ -469,7 +469,7 @@ static int tr_inj_write(int tid, uint64_t addr, const void *src, size_t len)
 	n = process_vm_writev(tid, &l, 1, &r, 1, 0);
 	if (n == (ssize_t)len)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/mem", tid);
+	snprintf(path, sizeof(path), "/proc/%d/mem", ptid);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -552,7 +552,7 @@ static int tr_inj_copy_filter(struct tr_loop *L, int tgid, struct tr_inj *j, lon
 			memcpy(blob + 8, &p, 8);
 		memcpy(blob + 16, c->inject_bpf, c->inject_bpf_len);
 	}
-	r = tr_inj_write(j->t->tid, (uint64_t)addr, blob, len);
+	r = tr_inj_write(j->t->tid, TR_PROC_ID(j->t), (uint64_t)addr, blob, len);
 	free(blob);
 	if (r < 0)
 		return TR_INJ_FAIL("attach --seccomp-bpf: cannot write to process %d: %s", tgid, strerror(-r));
@@ -594,7 +594,7 @@ static int tr_inject_one(struct tr_loop *L, int tgid)
 	r = tr_inj_pick(L, tgid, &j);
 	if (r < 0)
 		return r;
-	r = tr_filters_read(L, tgid, j.t->tid, &j.filt);
+	r = tr_filters_read(L, tgid, j.t->tid, TR_PROC_ID(j.t), &j.filt);
 	if (r < 0)
 		return r;
 	r = tr_inj_precheck(L, tgid, &j, size);

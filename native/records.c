@@ -188,8 +188,8 @@ void tr_emit_exec(struct tr_loop *L, struct tr_task *t, int old, int pers)
 	if (ns) {
 		tr_mp_str(b, "nspid", 5);
 		tr_mp_array(b, 2);
-		tr_mp_uint(b, t->ns_tid ? t->ns_tid : t->tid);
-		tr_mp_uint(b, t->ns_tgid ? t->ns_tgid : t->tgid);
+		tr_mp_uint(b, t->ns_tid ? t->ns_tid : t->xtid);
+		tr_mp_uint(b, t->ns_tgid ? t->ns_tgid : t->xtgid);
 	}
 	if (L->out.len - TR_FRAME_HEADER_SIZE >= L->cfg->batch_bytes)
 		tr_flush(L);
@@ -222,8 +222,9 @@ void tr_rec_head(struct tr_loop *L, int type, unsigned int nfields, struct tr_ta
 	tr_put8(b, (uint8_t)type);
 	tr_mp_uint(b, L->seq++);
 	tr_mp_uint(b, (uint64_t)ts);
-	tr_mp_uint(b, t ? (uint64_t)t->tid : 0);
-	tr_mp_uint(b, t ? (uint64_t)t->tgid : 0);
+	/* as the consumer's pid namespace numbers them (tasks.c) */
+	tr_mp_uint(b, t ? (uint64_t)t->xtid : 0);
+	tr_mp_uint(b, t ? (uint64_t)t->xtgid : 0);
 	L->batch_count++;
 	L->st->records++;
 }
@@ -239,8 +240,8 @@ void tr_rec_end(struct tr_loop *L, struct tr_task *t)
 		if (ns) {
 			tr_mp_str(b, "nspid", 5);
 			tr_mp_array(b, 2);
-			tr_mp_uint(b, t->ns_tid ? t->ns_tid : t->tid);
-			tr_mp_uint(b, t->ns_tgid ? t->ns_tgid : t->tgid);
+			tr_mp_uint(b, t->ns_tid ? t->ns_tid : t->xtid);
+			tr_mp_uint(b, t->ns_tgid ? t->ns_tgid : t->xtgid);
 		}
 		if (L->rec_ip) {
 			tr_mp_str(b, "ip", 2);

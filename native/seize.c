@@ -34,7 +34,7 @@ void tr_fail(struct tr_loop *L, const char *fmt, int a, int err)
 int tr_attach_pid(struct tr_loop *L, int pid)
 {
 	char path[64];
-	int added, r, tgid = pid;
+	int added, r, tgid = pid, ptgid;
 
 	/* the first thread decides whether the pid can be traced at all */
 	if (!tr_find(L, pid)) {
@@ -45,7 +45,9 @@ int tr_attach_pid(struct tr_loop *L, int pid)
 		}
 		tgid = tr_find(L, pid)->tgid;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/task", tgid);
+	/* the threads as /proc numbers them (unshare -pf: an outer /proc) */
+	ptgid = tr_find(L, tgid) ? TR_PROC_ID(tr_find(L, tgid)) : tgid;
+	snprintf(path, sizeof(path), "/proc/%d/task", ptgid);
 	do {
 		DIR *d = opendir(path);
 		struct dirent *de;
@@ -54,7 +56,7 @@ int tr_attach_pid(struct tr_loop *L, int pid)
 		if (!d)
 			break;
 		while ((de = readdir(d))) {
-			int tid = atoi(de->d_name);
+			int tid = tr_our_tid(atoi(de->d_name));
 
 			if (tid <= 0 || tr_find(L, tid))
 				continue;

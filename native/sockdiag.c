@@ -472,7 +472,7 @@ size_t tr_sock_detail(struct tr_loop *L, struct tr_task *t, int fd, unsigned lon
 	e = &s->cache[inode & (TR_SD_CACHE - 1)];
 	if (e->text && e->inode == inode)
 		return (size_t)snprintf(out, outsz, "%s", e->text);
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", t->tid, fd);
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", TR_PROC_ID(t), fd);
 	n = getxattr(path, "system.sockprotoname", pname, sizeof(pname) - 1);
 	if (n > 0) {
 		pname[n] = 0;
@@ -480,7 +480,7 @@ size_t tr_sock_detail(struct tr_loop *L, struct tr_task *t, int fd, unsigned lon
 			if (!strcmp(pname, tr_protos[i].name))
 				p = i;
 	}
-	sfd = tr_sd_socket(L, s, t->tid);
+	sfd = tr_sd_socket(L, s, TR_PROC_ID(t));
 	if (sfd >= 0) {
 		if (p >= 0) {
 			text = tr_sd_ask(L, s, sfd, p, inode, t->tid);

@@ -303,7 +303,7 @@ static int tr_ghost_take(struct tr_loop *L, int tid)
 static struct tr_task *tr_exec_rename(struct tr_loop *L, struct tr_task *t, int old)
 {
 	struct tr_task *o = old != t->tid ? tr_find(L, old) : NULL;
-	int tid = t->tid;
+	int tid = t->tid, ptid = t->ptid;
 
 	if (!o)
 		return t;
@@ -319,7 +319,9 @@ static struct tr_task *tr_exec_rename(struct tr_loop *L, struct tr_task *t, int 
 	tr_task_free(L, t);
 	tr_hash_remove(L, o);
 	o->tid = tid;
+	o->ptid = ptid;
 	o->ns_tid = o->ns_tgid; /* the leader's id, as its namespace sees it */
+	o->xtid = o->xtgid;
 	tr_hash_insert(L, o);
 	if (o->sched_fd >= 0)
 		close(o->sched_fd);
@@ -458,7 +460,7 @@ static void tr_on_newtask(struct tr_loop *L, struct tr_task *t, int ev)
 	if (!c && !tr_ghost_take(L, (int)msg))
 		c = tr_task_new(L, (int)msg, ev == TR_EV_CLONE ? 0 : (int)msg);
 	tr_resume(L, t, 0);
-	tr_emit_simple(L, TR_REC_NEWTASK, t, 2, (int64_t)msg,
+	tr_emit_simple(L, TR_REC_NEWTASK, t, 2, (int64_t)(c ? c->xtid : tr_xid(L, (int)msg)),
 		       ev == TR_EV_FORK ? TR_NEW_FORK : ev == TR_EV_VFORK ? TR_NEW_VFORK : TR_NEW_CLONE);
 	if (c)
 		c->flags |= T_ANNOUNCED;
@@ -573,13 +575,13 @@ static void tr_on_status_1(struct tr_loop *L, int tid, int status)
 		tr_on_newtask(L, t, ev);
 		return;
 	case TR_EV_EXEC: {
-		int old;
-
+		int old, xold;
 		struct tr_sysinfo si;
 		int pers = TR_PERS_X86_64;
 
 		ptrace(TR_PTRACE_GETEVENTMSG, tid, 0L, &msg);
 		old = (int)msg;
+		xold = tr_xid(L, old); /* as the records name it, before the rename */
 		/* the new program's personality: any stop reports the arch */
 		if (ptrace(TR_PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof(si), &si) > 0 && si.arch == TR_AUDIT_ARCH_I386)
 			pers = TR_PERS_I386;
@@ -593,7 +595,7 @@ static void tr_on_status_1(struct tr_loop *L, int tid, int status)
 		L->tamper_live = 1; /* strace: nothing is tampered with before the first execve */
 		L->execd = 1;
 		tr_resume(L, t, 0);
-		tr_emit_exec(L, t, old, pers);
+		tr_emit_exec(L, t, xold, pers);
 		return;
 	}
 	case TR_EV_EXIT:

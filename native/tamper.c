@@ -169,7 +169,7 @@ static int tr_path_match(struct tr_loop *L, struct tr_task *t, const struct tr_t
 
 			if (fd < 0)
 				continue;
-			snprintf(link, sizeof(link), "/proc/%d/fd/%d", t->tid, fd);
+			snprintf(link, sizeof(link), "/proc/%d/fd/%d", TR_PROC_ID(t), fd);
 			n = readlink(link, buf, TR_PATH_MAX);
 			if (n > 0 && tr_names_path(&L->plan, buf, (size_t)n))
 				return 1;
@@ -240,18 +240,18 @@ static void tr_poke(struct tr_loop *L, struct tr_task *t, const struct tr_trule 
 			continue;
 		if (!pk->arg) {
 			/* the call has fewer arguments: the data is what to say */
-			snprintf(msg, sizeof(msg), "poke_tcb: Failed to tamper with process %d: %.*s", t->tid, (int)pk->len, (const char *)pk->data);
+			snprintf(msg, sizeof(msg), "poke_tcb: Failed to tamper with process %d: %.*s", t->xtid, (int)pk->len, (const char *)pk->data);
 			tr_rec_error(L, t, EINVAL, msg);
 			continue;
 		}
 		if (fd < 0) {
-			snprintf(path, sizeof(path), "/proc/%d/mem", t->tid);
+			snprintf(path, sizeof(path), "/proc/%d/mem", TR_PROC_ID(t));
 			fd = open(path, O_RDWR | O_CLOEXEC);
 		}
 		n = fd >= 0 && pk->arg <= 6 ? pwrite(fd, pk->data, pk->len, (off_t)addr) : -1;
 		if (n != (ssize_t)pk->len) {
 			/* strace's words; the call goes on untouched */
-			snprintf(msg, sizeof(msg), "poke_tcb: Failed to tamper with process %d: couldn't poke", t->tid);
+			snprintf(msg, sizeof(msg), "poke_tcb: Failed to tamper with process %d: couldn't poke", t->xtid);
 			tr_rec_error(L, t, n < 0 ? errno : EFAULT, msg);
 			continue;
 		}

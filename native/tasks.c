@@ -60,71 +60,75 @@ static void tr_hash_grow(struct tr_loop *L)
 	free(oh);
 }
 
-/* The last of the ids on an NSpid:/NStgid: line (the innermost pid
- * namespace's), or 0 when the line holds no more than `depth` ids (the task
- * lives in the namespace /proc's reader does: none of its own). */
-static int tr_inner_id(const char *q, int depth)
+#define TR_NS_LEVELS 33 /* pid namespaces nest 32 deep at most, below /proc's */
+
+/* The ids on an NSpid:/NStgid: line, /proc's pid namespace's first, then
+ * each one below it down to the task's own; their count. */
+static int tr_ns_ids(const char *q, int *ids)
 {
-	const char *e = strchr(q, '\n'), *last = NULL;
+	const char *e = strchr(q, '\n');
 	int cnt = 0;
 
-	while (!e || q < e) {
+	while ((!e || q < e) && cnt < TR_NS_LEVELS) {
 		while (*q == ' ' || *q == '\t')
 			q++;
 		if (*q < '0' || *q > '9')
 			break;
-		last = q;
-		cnt++;
+		ids[cnt++] = atoi(q);
 		while (*q >= '0' && *q <= '9')
 			q++;
 	}
-	return cnt > depth ? atoi(last) : 0;
+	return cnt;
 }
 
-/* How deep our pid namespace is below /proc's: 1 when /proc is ours; more
- * when we run in a pid namespace without a /proc of its own (`unshare -pf`,
- * as strace's test suite runs it). Read once. */
-static int tr_proc_depth(void)
+/* Where our pid namespace is on /proc's NSpid lines: 0 when /proc is ours;
+ * more when we run in a pid namespace without a /proc of its own
+ * (`unshare -pf`, as strace's test suite runs it). Read once. */
+static int tr_proc_level(void)
 {
-	static int depth;
+	static int level = -1;
 	char buf[2048], *s;
+	int ids[TR_NS_LEVELS], fd;
 	ssize_t n;
-	int fd;
 
-	if (depth)
-		return depth;
-	depth = 1;
+	if (level >= 0)
+		return level;
+	level = 0;
 	fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return depth;
+		return level;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n > 0) {
 		buf[n] = 0;
 		s = strstr(buf, "\nNSpid:");
-		int cnt = 0;
-
-		for (s = s ? s + 7 : NULL; s && *s && *s != '\n'; s++)
-			cnt += (*s < '0' || *s > '9') && s[1] >= '0' && s[1] <= '9';
-		if (cnt > 1)
-			depth = cnt;
+		if (s && (n = tr_ns_ids(s + 7, ids)) > 1)
+			level = (int)n - 1;
 	}
-	return depth;
+	return level;
 }
 
-/* /proc is not ours: /proc/TID is another process. A pidfd's fdinfo (tid
- * as we number it) holds the task's ids down from /proc's namespace. Only
- * a thread-group leader has a pidfd on kernels before 6.9: a thread's ids
- * stay unknown (printed untranslated). */
-static void tr_read_nspid_pidfd(struct tr_task *t, int depth)
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL /* linux/pidfd.h, 6.9: a pidfd of a thread */
+#endif
+
+/* The task's number in /proc's pid namespace. When /proc is not ours, /proc/TID
+ * is another process: a pidfd's fdinfo (tid as we number it) holds the
+ * task's ids from /proc's namespace down. A thread has a pidfd since 6.9
+ * (PIDFD_THREAD); before, only a thread-group leader: 0 for a thread. */
+static int tr_proc_tid(int tid, int level)
 {
 	char path[64], buf[512], *s;
-	int pfd, fd, id;
+	int ids[TR_NS_LEVELS], pfd, fd;
 	ssize_t n;
 
-	pfd = (int)syscall(SYS_pidfd_open, t->tid, 0);
+	if (!level)
+		return tid;
+	pfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+	if (pfd < 0 && errno == EINVAL)
+		pfd = (int)syscall(SYS_pidfd_open, tid, 0);
 	if (pfd < 0)
-		return;
+		return 0;
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pfd);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
@@ -132,25 +136,31 @@ static void tr_read_nspid_pidfd(struct tr_task *t, int depth)
 		close(fd);
 	close(pfd);
 	if (n <= 0)
-		return;
+		return 0;
 	buf[n] = 0;
 	s = strstr(buf, "\nNSpid:");
-	if (s && (id = tr_inner_id(s + 7, depth)))
-		t->ns_tid = t->ns_tgid = id;
+	/* the id at our level must be the task's: the pidfd names it */
+	if (!s || tr_ns_ids(s + 7, ids) <= level || ids[level] != tid)
+		return 0;
+	return ids[0];
 }
 
-/* Tgid and the innermost pid-namespace ids from /proc/TID/status. */
-static void tr_read_status(struct tr_task *t)
+/* A task's ids from /proc/P/status (P: its number in /proc's namespace):
+ * its tgid as we number it, and as the records number them (xtid, xtgid:
+ * `pid_level` below ours) and as its own namespace does (ns_tid, ns_tgid,
+ * when deeper than the records' one). */
+static void tr_read_status(struct tr_loop *L, struct tr_task *t)
 {
 	char path[64], buf[2048], *s;
-	int fd, depth = tr_proc_depth();
+	int pid[TR_NS_LEVELS], tg[TR_NS_LEVELS], np = 0, ntg = 0;
+	int level = tr_proc_level(), x = level + (L->cfg ? L->cfg->pid_level : 0);
+	int p = tr_proc_tid(t->tid, level), fd;
 	ssize_t n;
 
-	if (depth > 1) {
-		tr_read_nspid_pidfd(t, depth);
+	t->ptid = p;
+	if (!p)
 		return;
-	}
-	snprintf(path, sizeof(path), "/proc/%d/status", t->tid);
+	snprintf(path, sizeof(path), "/proc/%d/status", p);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
@@ -159,15 +169,61 @@ static void tr_read_status(struct tr_task *t)
 	if (n <= 0)
 		return;
 	buf[n] = 0;
-	s = strstr(buf, "\nTgid:");
-	if (s)
-		t->tgid = atoi(s + 6);
-	s = strstr(buf, "\nNStgid:");
-	if (s && (n = tr_inner_id(s + 8, 1)))
-		t->ns_tgid = n;
 	s = strstr(buf, "\nNSpid:");
-	if (s && (n = tr_inner_id(s + 7, 1)))
-		t->ns_tid = n;
+	if (s)
+		np = tr_ns_ids(s + 7, pid);
+	s = strstr(buf, "\nNStgid:");
+	if (s)
+		ntg = tr_ns_ids(s + 8, tg);
+	if (np <= level || pid[level] != t->tid)
+		return; /* another task now (or never ours) */
+	if (ntg > level)
+		t->tgid = tg[level];
+	if (np > x)
+		t->xtid = pid[x];
+	if (ntg > x)
+		t->xtgid = tg[x];
+	if (np - 1 > x)
+		t->ns_tid = pid[np - 1];
+	if (ntg - 1 > x)
+		t->ns_tgid = tg[ntg - 1];
+}
+
+/* A task /proc numbers `p`, as we number it (0: not one of our namespace's). */
+int tr_our_tid(int p)
+{
+	char path[64], buf[2048], *s;
+	int ids[TR_NS_LEVELS], level = tr_proc_level(), fd;
+	ssize_t n;
+
+	if (!level || p <= 0)
+		return p;
+	snprintf(path, sizeof(path), "/proc/%d/status", p);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	s = strstr(buf, "\nNSpid:");
+	return s && tr_ns_ids(s + 7, ids) > level ? ids[level] : 0;
+}
+
+/* `tid` (ours) as the records name it: 0 when it cannot be told. */
+int tr_xid(struct tr_loop *L, int tid)
+{
+	struct tr_task *t = tr_find(L, tid), tmp;
+
+	if (t)
+		return t->xtid;
+	if (!L->cfg || !L->cfg->pid_level)
+		return tid;
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.tid = tid;
+	tr_read_status(L, &tmp);
+	return tmp.xtid;
 }
 
 struct tr_task *tr_task_new(struct tr_loop *L, int tid, int tgid)
@@ -181,9 +237,22 @@ struct tr_task *tr_task_new(struct tr_loop *L, int tid, int tgid)
 	t->sched_fd = -1;
 	t->mem_fd = -1;
 	t->fd_dir = -1;
-	tr_read_status(t);
+	tr_read_status(L, t);
 	if (!t->tgid)
 		t->tgid = tid;
+	if (!L->cfg || !L->cfg->pid_level) {
+		/* the records number tasks as we do */
+		if (!t->xtid)
+			t->xtid = tid;
+		if (!t->xtgid)
+			t->xtgid = t->tgid;
+	}
+	else if (!t->xtgid && t->tgid != tid) {
+		struct tr_task *lead = tr_find(L, t->tgid);
+
+		if (lead)
+			t->xtgid = lead->xtid;
+	}
 	if (L->ending && !L->passthru) {
 		/* appeared while we end: follow the others out */
 		if (L->attach)

@@ -225,7 +225,13 @@ enum {
 
 struct tr_task {
 	int tid, tgid;
-	int ns_tid, ns_tgid; /* 0 when in our pid namespace */
+	int ns_tid, ns_tgid; /* innermost ids; 0 when in the records' pid namespace */
+	/* the ids the records carry: tid/tgid as the consumer's pid namespace
+	 * numbers them (cfg->pid_level below ours); tid/tgid when it is ours,
+	 * 0 when it could not be read (never our own number then) */
+	int xtid, xtgid;
+	int ptid; /* its number in /proc's pid namespace (tid unless /proc is
+		   * an outer namespace's: unshare -pf); 0: unknown */
 	uint64_t ip; /* the instruction pointer at the call's entry (or signal): -i */
 	uint32_t flags;
 	int held_status;
@@ -324,6 +330,10 @@ struct tr_task *tr_find(struct tr_loop *L, int tid);
 void tr_hash_insert(struct tr_loop *L, struct tr_task *t);
 void tr_hash_remove(struct tr_loop *L, struct tr_task *t);
 struct tr_task *tr_task_new(struct tr_loop *L, int tid, int tgid);
+int tr_xid(struct tr_loop *L, int tid);
+int tr_our_tid(int p);
+/* The task's /proc/N (N: TR_PROC_ID), -1 (no such entry) when unknown */
+#define TR_PROC_ID(t) ((t)->ptid ? (t)->ptid : -1)
 void tr_pending_del(struct tr_task *t);
 void tr_pending_add(struct tr_loop *L, struct tr_task *t);
 void tr_task_release(struct tr_task *t);

@@ -10,8 +10,8 @@ static struct tr_task *tr_fake_task(struct tr_loop *L, int tid, int tgid)
 {
 	struct tr_task *t = calloc(1, sizeof(*t));
 
-	t->tid = tid;
-	t->tgid = tgid;
+	t->tid = t->xtid = t->ptid = tid;
+	t->tgid = t->xtgid = tgid;
 	t->sched_fd = t->mem_fd = t->fd_dir = -1;
 	tr_hash_insert(L, t);
 	L->ntasks++;

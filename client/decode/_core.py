@@ -730,11 +730,64 @@ def ret_text(c: C, kind) -> str:
     return str(r)
 
 
+@lru_cache(maxsize=1)
+def _proc_level() -> int:
+    """Where our pid namespace is on /proc's NSpid lines: 0 when /proc is
+    ours; more in a pid namespace without a /proc of its own (`unshare
+    -Urpf`, as strace's test suite runs --pidns-translation), where
+    /proc/N is another process than our N."""
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"NSpid:"):
+                    return max(len(line.split()) - 2, 0)
+    except OSError:
+        pass
+    return 0
+
+
+_PIDFD_THREAD = os.O_EXCL  # linux/pidfd.h (6.9): a pidfd of a thread
+
+
+# set while a sink process decodes the records of a session whose tasks are
+# numbered as a pid namespace below ours numbers them (client/sinks/_event.py)
+proc_translate: Callable[[int], int] | None = None
+
+
+def proc_pid(tid: int) -> int:
+    """`tid` (as our pid namespace numbers it: the records' tids, embedded
+    and through the daemon alike) as /proc numbers it, for /proc/N paths;
+    -1 (no such /proc entry) when it cannot be told."""
+    if proc_translate is not None:
+        return proc_translate(tid)
+    level = _proc_level()
+    if not level or tid <= 0:
+        return tid
+    try:
+        try:
+            pfd = os.pidfd_open(tid, _PIDFD_THREAD)
+        except OSError:
+            pfd = os.pidfd_open(tid)  # before 6.9: a thread-group leader only
+    except OSError:
+        return -1
+    try:
+        with open(f"/proc/self/fdinfo/{pfd}", "rb") as f:
+            for line in f:
+                if line.startswith(b"NSpid:"):
+                    ids = line.split()[1:]
+                    return int(ids[0]) if len(ids) > level and int(ids[level]) == tid else -1
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(pfd)
+    return -1
+
+
 def task_comm(pid: int) -> str | None:
     """/proc/PID/comm (the task's name) as strace prints it in `<...>`, or
     None when the task is gone."""
     try:
-        with open(f"/proc/{pid}/comm", "rb") as f:
+        with open(f"/proc/{proc_pid(pid)}/comm", "rb") as f:
             name = f.read().rstrip(b"\n")
     except OSError:
         return None
@@ -759,6 +812,7 @@ def _ret_pid(c, r) -> str:
 
 def readlink_fd(tid: int, fd: int) -> str | None:
     try:
+        tid = proc_pid(tid)
         return os.readlink(f"/proc/{tid}/fd/{fd}" if fd != AT_FDCWD else f"/proc/{tid}/cwd")
     except OSError:
         return None

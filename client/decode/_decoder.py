@@ -13,7 +13,7 @@ from tracerd._wire import FD_AT_SLOT, FD_RET, FD_SLOT, IDX, Rec, field, is_fd_sl
 _FD_LAST, _FD_AT_FIRST, _FD_AT_END = FD_SLOT + FD_RET, FD_AT_SLOT, FD_AT_SLOT + 6 * 256
 
 from . import _sockets, _table
-from ._core import AT_FDCWD, C, Changed, DecodeOptions, REGISTRY, compile_halves, compile_table, generic_args, generic_entry_count, pid_text, table_args, readlink_fd, ret_formatter, ret_text
+from ._core import AT_FDCWD, C, Changed, DecodeOptions, REGISTRY, compile_halves, compile_table, generic_args, generic_entry_count, pid_text, proc_pid, table_args, readlink_fd, ret_formatter, ret_text
 from ._fmt import error_text_memo as _error_text, hexa, quote
 from ._signals import siginfo_text  # also registers the siginfo struct
 
@@ -199,7 +199,7 @@ class Decoder:
             self._seen.clear()
         self._seen.add(key)
         try:
-            fds = os.listdir(f"/proc/{tid}/fd")
+            fds = os.listdir(f"/proc/{proc_pid(tid)}/fd")
         except OSError:
             fds = []
         for name in fds:
@@ -246,7 +246,7 @@ class Decoder:
         link = readlink_fd(tid, fd)
         if link == "anon_inode:[pidfd]" and self._pidfds:
             try:
-                with open(f"/proc/{tid}/fdinfo/{fd}") as f:
+                with open(f"/proc/{proc_pid(tid)}/fdinfo/{fd}") as f:
                     for line in f:
                         if line.startswith("Pid:"):
                             return f"pid:{line.split()[1]}"

@@ -17,7 +17,7 @@ import os
 import socket
 import struct
 
-from ._core import C
+from ._core import C, proc_pid
 from ._fmt import comment, hexa, quote_buf
 
 NLMSG_HDRLEN = 16
@@ -51,7 +51,7 @@ class _Families:
         tgid = getattr(c.dec, "_tgid", 0) or c.tid
         link = None
         try:
-            link = os.readlink(f"/proc/{c.tid}/fd/{fd}")
+            link = os.readlink(f"/proc/{proc_pid(c.tid)}/fd/{fd}")
         except OSError:
             pass
         if link is None:
@@ -73,7 +73,7 @@ class _Families:
         tgid = getattr(c.dec, "_tgid", 0) or c.tid
         ino = None
         try:
-            link = os.readlink(f"/proc/{c.tid}/fd/{fd}")
+            link = os.readlink(f"/proc/{proc_pid(c.tid)}/fd/{fd}")
             if link.startswith("socket:["):
                 ino = int(link[8:-1])
         except OSError:
@@ -84,7 +84,7 @@ class _Families:
 def _proc_netlink(tid: int, ino: int) -> int | None:
     """The protocol (Eth column) of netlink socket `ino`, from the task's
     network namespace's /proc/net/netlink."""
-    for path in (f"/proc/{tid}/net/netlink", "/proc/net/netlink"):
+    for path in (f"/proc/{proc_pid(tid)}/net/netlink", "/proc/net/netlink"):
         try:
             with open(path) as f:
                 next(f)

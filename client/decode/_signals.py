@@ -97,7 +97,15 @@ def _siginfo_struct(c, b: bytes, i: int) -> str:
     signo = struct.unpack_from("<i", b)[0]
     if signo == 0:
         return "{}"  # nothing was written (waitid's WNOHANG with no child ready)
-    return siginfo_body(signo, b, c.style)
+    text = siginfo_body(signo, b, c.style)
+    t = c.dec.pidns
+    if t is not None and len(b) >= 24 and "si_pid=" in text:
+        # --pidns-translation: the sender as our namespace numbers it too
+        pid = struct.unpack_from("<i", b, 16)[0]
+        note = t.comment(c.tid, pid)
+        if note:
+            text = text.replace(f"si_pid={pid},", f"si_pid={pid}{note},", 1)
+    return text
 
 
 def register() -> None:

@@ -6,6 +6,8 @@ import os
 import socket
 import struct
 
+from ._core import proc_pid
+
 
 def _addr4(h: str) -> str:
     a, p = h.split(":")
@@ -59,7 +61,7 @@ def _protoname(tid: int | None, fd: int | None) -> str | None:
     if tid is None or fd is None:
         return None
     try:
-        return os.getxattr(f"/proc/{tid}/fd/{fd}", "system.sockprotoname").rstrip(b"\0").decode()
+        return os.getxattr(f"/proc/{proc_pid(tid)}/fd/{fd}", "system.sockprotoname").rstrip(b"\0").decode()
     except OSError:
         return None
 
@@ -67,7 +69,7 @@ def _protoname(tid: int | None, fd: int | None) -> str | None:
 def describe(inode: int, tid: int | None = None, fd: int | None = None) -> str | None:
     """The socket's protocol and addresses, read in the tracee's network
     namespace (/proc/TID/net) when the task is still there."""
-    net = f"/proc/{tid}/net" if tid else "/proc/net"
+    net = f"/proc/{proc_pid(tid)}/net" if tid else "/proc/net"
     for proto in ("tcp", "udp"):
         for v6 in (False, True):
             r = _inet(inode, proto, v6, net)

@@ -59,16 +59,36 @@ class SessionFormatter:
         self.decoder = Decoder(_decode_options(meta.get("decode")))
         self.calls = OpenCalls()  # entries awaiting their exits
         self.procs: dict[int, tuple[str, str]] = {}  # tgid -> (comm, exe)
+        # a session of a client in a pid namespace below the daemon's: its
+        # records number tasks as that namespace does ([level on /proc's
+        # NSpid lines, st_dev, st_ino] of it; docs/daemon.md)
+        ns = meta.get("pidns")
+        self.pidns = tuple(ns) if ns else None
+        self._proc_ids: dict[int, int] = {}  # their number -> /proc's
+
+    def _proc_id(self, tid: int) -> int:
+        """The records' `tid` as /proc numbers it: itself, or for a session
+        numbered by a namespace below ours the process with that id at its
+        level, in that namespace (-1: none)."""
+        if self.pidns is None or tid <= 0:
+            return tid
+        got = self._proc_ids.get(tid)
+        if got is None:
+            if len(self._proc_ids) > 4096:
+                self._proc_ids.clear()
+            got = self._proc_ids[tid] = _find_in_pidns(tid, *self.pidns)
+        return got
 
     def _proc(self, tgid: int, fresh: bool = False) -> tuple[str, str]:
         got = None if fresh else self.procs.get(tgid)
         if got is None:
             comm = exe = ""
-            if tgid:
+            p = self._proc_id(tgid)
+            if p > 0:
                 try:
-                    with open(f"/proc/{tgid}/comm") as f:
+                    with open(f"/proc/{p}/comm") as f:
                         comm = f.read().strip()
-                    exe = os.readlink(f"/proc/{tgid}/exe")
+                    exe = os.readlink(f"/proc/{p}/exe")
                 except OSError:
                     pass
             if len(self.procs) > 4096:
@@ -80,7 +100,7 @@ class SessionFormatter:
         if self.uid is not None:
             return self.uid
         try:
-            return os.stat(f"/proc/{tgid}").st_uid
+            return os.stat(f"/proc/{self._proc_id(tgid)}").st_uid
         except OSError:
             return None
 
@@ -98,7 +118,16 @@ class SessionFormatter:
             self.calls.enter(tid, rec)
         elif rtype == Rec.SYSCALL_EXIT:
             entry, etext = self.calls.leave(tid)
-        j = to_dict(rec, self.decoder, entry, etext)
+        if self.pidns is not None:
+            from tracerd.client.decode import _core
+
+            _core.proc_translate = self._proc_id  # the decoder's /proc lookups (-y)
+            try:
+                j = to_dict(rec, self.decoder, entry, etext)
+            finally:
+                _core.proc_translate = None
+        else:
+            j = to_dict(rec, self.decoder, entry, etext)
         if rtype == Rec.SYSCALL_ENTRY and j.get("text") is not None:
             self.calls.printed(tid, j["text"])  # its exit's args reuse it
         err = False
@@ -159,6 +188,41 @@ class SessionFormatter:
             old = field(rec, "old_tid")
             return f"+++ execve in pid {tid} +++" if old in (None, tid) else f"+++ superseded by execve in pid {tid} +++"
         return rtype.name.lower()
+
+
+_NS_GET_PARENT = 0xB702  # linux/nsfs.h: _IO(0xb7, 0x2)
+
+
+def _find_in_pidns(pid: int, at: int, dev: int, ino: int) -> int:
+    """/proc's number of the process whose id at level `at` of /proc's
+    NSpid lines is `pid` and whose pid namespace at that level is (dev,
+    ino); -1 when there is none (a scan of /proc, thread-group leaders)."""
+    import fcntl
+
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status", "rb") as f:
+                ids = next((line.split()[1:] for line in f if line.startswith(b"NSpid:")), [])
+            if len(ids) <= at or int(ids[at]) != pid:
+                continue
+            fd = os.open(f"/proc/{name}/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+        except (OSError, ValueError):
+            continue
+        try:
+            for _ in range(len(ids) - 1 - at):
+                parent = fcntl.ioctl(fd, _NS_GET_PARENT)
+                os.close(fd)
+                fd = parent
+            st = os.fstat(fd)
+            if (st.st_dev, st.st_ino) == (dev, ino):
+                return int(name)
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
+    return -1
 
 
 def lost_event(key: str, host: str, rule: str, count: int, first: int, last: int, ts: int) -> dict:

@@ -192,8 +192,8 @@ def test_run_without_a_pidfd_is_refused(daemon):
 def test_run_from_a_client_in_another_pid_namespace(daemon):
     """A client in a container names its command by its own pid namespace's
     number; the pidfd's ids (fdinfo NSpid) show it is the same process, and
-    the records name it as the daemon does (no `attached` note, no pid
-    prefix: it is the command)."""
+    the records name it as the client does (no `attached` note, no pid
+    prefix: it is the command; tests/daemon/test_pidns.py checks the numbers)."""
     import shutil
 
     if not shutil.which("unshare"):

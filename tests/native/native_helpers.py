@@ -65,7 +65,8 @@ def joined(recs):
             assert (_wire.field(e, "pers"), _wire.field(e, "nr")) == (f("pers"), f("nr"))
             out.append(_wire.record(
                 _wire.Rec.SYSCALL, e[1], e[2], e[3], e[4], f("pers"), f("nr"), _wire.field(e, "args"),
-                f("ret"), f("is_error"), f("dur"), _wire.field(e, "mem") + f("mem"), f("cpu"), f("flags")))
+                f("ret"), f("is_error"), f("dur"), _wire.field(e, "mem") + f("mem"), f("cpu"), f("flags"),
+                ext={**_wire.ext(e), **_wire.ext(r)}))  # nspid, ip, stack: as the unsplit record carries them
     return out
 
 

@@ -561,6 +561,8 @@ static void tr_fetch_fd_set(struct tr_loop *L, struct tr_task *t, struct tr_buf 
 		}
 }
 
+#define TR_UIO_MAXIOV 1024 /* the most iovecs a call takes */
+
 /* The fixed part of a MSGHDR value: [hdr, name, iov, control] */
 #define TR_MSGHDR_FIXED (128 + TR_MSGHDR_SIZE + TR_MSG_NAME_MAX + TR_MSG_CONTROL_MAX)
 
@@ -647,6 +649,11 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 			toobig = room < TR_MSGHDR_FIXED + 64;
 			if (toobig)
 				break;
+			/* elements: no more than the kernel takes (UIO_MAXIOV) and
+			 * one: a large string size (-v, -e read=/write= dumps) must
+			 * not leave their data no room */
+			if (lim > TR_UIO_MAXIOV + 1)
+				lim = TR_UIO_MAXIOV + 1;
 			if (lim > (room - TR_MSGHDR_FIXED) / 32)
 				lim = (room - TR_MSGHDR_FIXED) / 32;
 			if (cap > room - TR_MSGHDR_FIXED - lim * 32)

@@ -85,6 +85,15 @@ static void tr_fetch_cstr(struct tr_loop *L, struct tr_task *t, struct tr_buf *b
 				tr_mp_int(b, n < 0 ? n : -EFAULT);
 				return;
 			}
+			if (n == -EFAULT || n == -EIO) {
+				/* read some, then ran into unreadable memory: what
+				 * strace's umovestr says on its stderr */
+				char msg[160];
+
+				snprintf(msg, sizeof(msg), "umovestr: short read (%zu < %zu) @0x%llx: %s", off, want,
+					 (unsigned long long)addr, strerror(-n));
+				tr_rec_error(L, t, -n, msg);
+			}
 			break;
 		}
 		z = memchr(p + off, 0, n);

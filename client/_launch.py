@@ -22,6 +22,23 @@ import struct
 from tracerd._errors import NativeMissing, TracerError
 
 
+
+def inherited_environ() -> dict:
+    """The environment tracectl was started with, which the command gets
+    (as through strace's exec): os.environ less the LC_CTYPE that Python's
+    C locale coercion (PEP 538) added at startup when the locale was C;
+    /proc/self/environ holds the environment as exec'ed."""
+    env = dict(os.environ)
+    if "LC_CTYPE" in env:
+        try:
+            with open("/proc/self/environ", "rb") as f:
+                initial = f.read().split(b"\0")
+        except OSError:
+            return env
+        if not any(e.startswith(b"LC_CTYPE=") for e in initial):
+            del env["LC_CTYPE"]
+    return env
+
 def _native():
     """The native module's ffi and lib (tracer.h's tr_launch_*)."""
     try:
@@ -179,7 +196,7 @@ def launch(argv, *, bpf: bytes | None, env=None, cwd=None, user=None, ignored=()
     if bpf is not None and (len(bpf) % 8 or not bpf):
         raise TracerError("the seccomp filter is not a whole number of instructions")
     path = resolve(argv[0])
-    env = dict(os.environ if env is None else env)
+    env = inherited_environ() if env is None else dict(env)
     ffi, lib = _native()
     if bpf is not None:
         fbuf = ffi.from_buffer(bytes(bpf))

@@ -79,17 +79,6 @@ def align(head: str, ret: str, col: int, acolumn: int) -> str:
     return f"{head} {' ' * pad}= {ret}" if pad > 0 else f"{head} = {ret}"
 
 
-def dump_lines(data: bytes) -> str:
-    """strace's hex dump (-e read=/write=) of `data`, one line per 16 bytes."""
-    out = []
-    for off in range(0, len(data), 16):
-        chunk = data[off : off + 16]
-        hx = "".join((f"{chunk[i]:02x} " if i < len(chunk) else "   ") + (" " if i == 7 else "") for i in range(16))
-        text = "".join(chr(c) if 0x20 <= c < 0x7F else "." for c in chunk)
-        out.append(f" | {off:05x}  {hx} {text:<16} |\n")
-    return "".join(out)
-
-
 class Stream:
     """One output file and the state of its current line.
 

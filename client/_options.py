@@ -416,7 +416,9 @@ def _int_arg(value: str, letter: str, minimum: int = 0, maximum: int | None = No
 def _environment(ops: list[str]) -> dict | None:
     if not ops:
         return None
-    env = dict(os.environ)
+    from ._launch import inherited_environ
+
+    env = inherited_environ()
     for op in ops:
         name, eq, val = op.partition("=")
         if not name:

@@ -30,7 +30,8 @@ from tracerd._wire import FIELDS, IDX, Pers, Rec, SysFlag, ext, record
 
 from .decode import tamper_marks
 from ._calls import OpenCalls
-from ._layout import Layout, Stream, dump_lines, exited_text, fmt_secs as _fmt_secs, killed_text, resumed_lead, signame, split_text, stopped_text, vanished_tail
+from ._dumps import dump_text
+from ._layout import Layout, Stream, exited_text, fmt_secs as _fmt_secs, killed_text, resumed_lead, signame, split_text, stopped_text, vanished_tail
 from ._outfile import OutFile
 from ._text import printable
 from ._summary import Summary
@@ -442,7 +443,7 @@ class Printer:
             else:
                 self._stack_lines(st, rec)
         if self.dumps:
-            self._dump(st, self.name(pers, nr), field(rec, "args"), ret, is_error, (field(rec, "mem"),))
+            self._dump(st, pers, nr, field(rec, "args"), ret, is_error, (field(rec, "mem"),))
 
     @staticmethod
     def _stack_lines(st, rec) -> None:
@@ -544,7 +545,7 @@ class Printer:
         if self._stack and entry is not None:
             self._stack_lines(st, entry)  # unwound at the entry, printed after the resumed line as strace does
         if self.dumps and entry is not None:
-            self._dump(st, self.name(pers, nr), field(entry, "args"), ret, is_error, (field(entry, "mem"), field(rec, "mem")))
+            self._dump(st, pers, nr, field(entry, "args"), ret, is_error, (field(entry, "mem"), field(rec, "mem")))
 
     def _gone(self, tid) -> None:
         """A task ended inside a call whose entry was shown: strace's
@@ -711,29 +712,13 @@ class Printer:
         self.live.discard(tid)
 
     # -e read=/write= ----------------------------------------------------------------
-    def _dump(self, st: Stream, name: str, args, ret, is_error, mems) -> None:
-        """strace's hex dump of the data a read/write moved on a chosen fd."""
-        o = self.o
-        if is_error or ret is None or not args:
-            return
-        if name in _DUMP_READ:
-            fds, phase = o.read_fds, 1
-        elif name in _DUMP_WRITE:
-            fds, phase = o.write_fds, 0
-        else:
-            return
-        if not fds or args[0] not in fds:
-            return
-        data = None
-        for mem in mems:
-            for ph, arg, value in mem or ():
-                if ph == phase and arg == 1:
-                    data = value
-        if isinstance(data, list):  # iovec: [base, len, bytes-or-errno] per element
-            data = b"".join(bytes(v) for _b, _l, v in data if isinstance(v, (bytes, bytearray)))
-        if not isinstance(data, (bytes, bytearray)):
-            return
-        st.write(dump_lines(bytes(data[: max(ret, 0)])))
+    def _dump(self, st: Stream, pers: int, nr: int, args, ret, is_error, mems) -> None:
+        """strace's hex dumps of the data a read/write moved on a chosen fd
+        (client/_dumps.py)."""
+        text = dump_text(self.name(pers, nr), pers, args, ret, is_error, mems, self.o.read_fds, self.o.write_fds)
+        if text:
+            st.write(text)
+            st.col = 0
 
     # raw fallbacks --------------------------------------------------------------
     def _nargs(self, pers, nr) -> int:
@@ -906,8 +891,6 @@ _CALL_RECORDS = frozenset({Rec.SYSCALL, Rec.SYSCALL_ENTRY, Rec.SYSCALL_EXIT})
 _EXECS = frozenset({"execve", "execveat"})
 
 # calls whose data -e read=/write= dump (buffer or iovec in argument 1)
-_DUMP_READ = frozenset({"read", "pread64", "readv", "preadv", "preadv2", "recvfrom", "recv"})
-_DUMP_WRITE = frozenset({"write", "pwrite64", "writev", "pwritev", "pwritev2", "sendto", "send"})
 
 _HANDLERS = {
     Rec.SYSCALL: Printer._syscall,

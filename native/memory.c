@@ -85,6 +85,15 @@ static void tr_fetch_cstr(struct tr_loop *L, struct tr_task *t, struct tr_buf *b
 				tr_mp_int(b, n < 0 ? n : -EFAULT);
 				return;
 			}
+			if (n == -EFAULT || n == -EIO) {
+				/* read some, then ran into unreadable memory: what
+				 * strace's umovestr says on its stderr */
+				char msg[160];
+
+				snprintf(msg, sizeof(msg), "umovestr: short read (%zu < %zu) @0x%llx: %s", off, want,
+					 (unsigned long long)addr, strerror(-n));
+				tr_rec_error(L, t, -n, msg);
+			}
 			break;
 		}
 		z = memchr(p + off, 0, n);
@@ -634,6 +643,7 @@ static void tr_fetch_fd_at(struct tr_loop *L, struct tr_task *t, struct tr_buf *
 	}
 	tr_fetch_fd(L, t, b, fd);
 }
+#define TR_UIO_MAXIOV 1024 /* the most iovecs a call takes */
 
 /* The fixed part of a MSGHDR value: [hdr, name, iov, control] */
 #define TR_MSGHDR_FIXED (128 + TR_MSGHDR_SIZE + TR_MSG_NAME_MAX + TR_MSG_CONTROL_MAX)
@@ -727,6 +737,11 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 			toobig = room < TR_MSGHDR_FIXED + 64;
 			if (toobig)
 				break;
+			/* elements: no more than the kernel takes (UIO_MAXIOV) and
+			 * one: a large string size (-v, -e read=/write= dumps) must
+			 * not leave their data no room */
+			if (lim > TR_UIO_MAXIOV + 1)
+				lim = TR_UIO_MAXIOV + 1;
 			if (lim > (room - TR_MSGHDR_FIXED) / 32)
 				lim = (room - TR_MSGHDR_FIXED) / 32;
 			if (cap > room - TR_MSGHDR_FIXED - lim * 32)

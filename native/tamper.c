@@ -249,11 +249,18 @@ static void tr_poke(struct tr_loop *L, struct tr_task *t, const struct tr_trule 
 			fd = open(path, O_RDWR | O_CLOEXEC);
 		}
 		n = fd >= 0 && pk->arg <= 6 ? pwrite(fd, pk->data, pk->len, (off_t)addr) : -1;
-		if (n != (ssize_t)pk->len) {
+		if (n <= 0) {
 			/* strace's words; the call goes on untouched */
 			snprintf(msg, sizeof(msg), "poke_tcb: Failed to tamper with process %d: couldn't poke", t->xtid);
 			tr_rec_error(L, t, n < 0 ? errno : EFAULT, msg);
 			continue;
+		}
+		if (n < (ssize_t)pk->len) {
+			/* the data ran into unwritable memory: what was written
+			 * stays, and the call counts as poked (strace's upoken) */
+			snprintf(msg, sizeof(msg), "upoken: pid:%d short write (%u < %u) @0x%llx", t->tid, (unsigned int)n,
+				 (unsigned int)pk->len, (unsigned long long)addr);
+			tr_rec_error(L, t, EFAULT, msg);
 		}
 		t->tflags |= TR_SF_POKED;
 	}

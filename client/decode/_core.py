@@ -521,16 +521,20 @@ class C:
             out.append("...")
         return "[" + ", ".join(out) + "]"
 
-    def sigset(self, i: int, size: int = 8) -> str:
+    def sigset(self, i: int, size: int = 8, min_len: int | None = None) -> str:
+        """A sigset of `size` bytes (its bytes past `size` are not the
+        set's); strace reads none whose size argument is below `min_len`
+        (the word size unless given) or above 8: the address."""
         if self.ulong(i) == 0:
             return "NULL"
         n = _sigsetsize(self)
-        if n is not None and not (4 if self.pers else 8) <= n <= 8:
+        if n is not None and not ((4 if self.pers else 8) if min_len is None else min_len) <= n <= 8:
             return self.ptr(i)  # strace reads no set of an invalid size: the address
         v = self.m(i)
-        if not isinstance(v, (bytes, bytearray)) or len(v) < min(size, 8):
+        size = min(size, 8)
+        if not isinstance(v, (bytes, bytearray)) or len(v) < size:
             return self.ptr(i)
-        return sigset_text(int.from_bytes(bytes(v)[:8].ljust(8, b"\0"), "little"), style=self.style)
+        return sigset_text(int.from_bytes(bytes(v)[:size].ljust(8, b"\0"), "little"), style=self.style)
 
 
 _SIGSETSIZE = ("sigsetsize", "sizemask", "sigsz")

@@ -67,7 +67,7 @@ _SIGFRAME_MASK = 296 // 8
 @syscall("rt_sigpending", entry=0)
 def _rt_sigpending(c: C):
     size = c.ulong(1)  # strace reads 1..8 bytes of a set, else prints where it is
-    return [c.sigset(0, size) if c.ok and 1 <= size <= 8 else c.ptr(0), c.lu(1)]
+    return [c.sigset(0, size, min_len=1) if c.ok and 1 <= size <= 8 else c.ptr(0), c.lu(1)]
 
 
 def _sig_ret(c: C) -> str:

@@ -78,6 +78,16 @@ def siginfo_body(signo: int, info: bytes, style: str = "abbrev") -> str:
     elif sig in _FAULTS:
         addr = struct.unpack_from("<Q", info, 16)[0]
         parts.append(f"si_addr={ptr(addr)}")
+        # the union after si_addr (include/uapi/asm-generic/siginfo.h): the
+        # lowest bit of a memory error's address, an out-of-bounds access's
+        # bounds, a protection key
+        if sig == "SIGSEGV" and code == 3:  # SEGV_BNDERR
+            lower, upper = struct.unpack_from("<QQ", info, 32)
+            parts += [f"si_lower={ptr(lower)}", f"si_upper={ptr(upper)}"]
+        elif sig == "SIGSEGV" and code == 4:  # SEGV_PKUERR
+            parts.append(f"si_pkey={struct.unpack_from('<I', info, 32)[0]}")
+        elif sig == "SIGBUS" and code in (4, 5):  # BUS_MCEERR_AR, BUS_MCEERR_AO
+            parts.append(f"si_addr_lsb={struct.unpack_from('<h', info, 24)[0] & 0xFFFF:#x}")
     elif sig == "SIGIO":
         band, fd = struct.unpack_from("<qi", info, 16)
         parts += [f"si_band={band}", f"si_fd={fd}"]

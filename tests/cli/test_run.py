@@ -513,3 +513,16 @@ def test_summary_totals_equal_the_records(tmp_path):
     assert "exit_group" not in rows and "exit_group" not in counted
     assert total == sum(rows.values())
     assert abs(total - sum(counted.values())) <= 4
+
+
+def test_command_gets_the_environment_tracectl_got(tmp_path):
+    """Under the C locale Python adds LC_CTYPE to its own environment at
+    startup (PEP 538); the command gets the environment tracectl was started
+    with, as through strace, with and without -E."""
+    exe = pathlib.Path(sys.executable).with_name("tracectl")
+    base = ["env", "-i", "V1=x", str(exe), "--embedded", "run", "-qq", "-v", "-e", "trace=execve", "-o"]
+    for extra, want in (([], '["V1=x"]'), (["-E", "V2=y"], '["V1=x", "V2=y"]')):
+        log = tmp_path / "log"
+        r = run_group([*base, str(log), *extra, "true"])
+        assert r.returncode == 0, r.stderr
+        assert log.read_text().splitlines()[0].endswith(f"], {want}) = 0")

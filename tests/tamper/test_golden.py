@@ -201,3 +201,24 @@ def test_poke_that_cannot_apply_says_why_as_strace(expr, prog, tmp_path):
                            capture_output=True, text=True, timeout=60)
         msgs.append([re.sub(r"^\w+: ", "", re.sub(r"process \d+", "process N", l)) for l in p.stderr.splitlines()])
     assert msgs[0] and msgs[1] == msgs[0]
+
+
+def test_poke_partly_written_counts_as_poked(prog, tmp_path):
+    """A poke whose data runs into unmapped memory writes what it can: the
+    call is marked `(INJECTED: args)`, as strace marks it, and both say on
+    stderr what they wrote (`short write`) and what they could not read
+    back of the path (`short read`); a poke at the unmapped address itself
+    is not written at all."""
+    argv = [str(prog), "edge"]
+    opts = T.exprs("trace=chdir", "inject=chdir:poke_enter=@arg1=3f5354524143457374726163653f00")
+    (ref, ref_out, ref_rc), (ours, out, rc) = T.run_both(tmp_path, argv, opts)
+    assert [l for l in ref if "INJECTED" in l] and ours == ref
+    assert out == ref_out and rc == ref_rc
+    msgs = []
+    for cmd in (["strace"], [str(T.TRACECTL), "--embedded", "run"]):
+        p = subprocess.run([*cmd, "-o", str(tmp_path / "log"), *opts, "--", *argv], capture_output=True, text=True, timeout=60)
+        # the program name, pids and the numbers strace reads differ: the words and the counts written/read stay
+        msgs.append(sorted(re.sub(r"\(\d+ < \d+\)", lambda m: m.group(0).split(" <")[0] + ")",
+                                  re.sub(r"process \d+|pid:\d+|@0x[0-9a-f]+", "N", re.sub(r"^[\w/.-]+: ", "", l)))
+                           for l in p.stderr.splitlines()))
+    assert msgs[0] and msgs[1] == msgs[0]

@@ -1,7 +1,15 @@
 #include "common.h"
 #include <time.h>
+#include <sys/mman.h>
 struct ksa { unsigned long handler, flags, restorer, mask; };
 static void h(int s) { (void)s; }
+/* a protection-key fault carries the key (si_pkey after si_addr) */
+static void pku(int s, siginfo_t *i, void *u) {
+	(void)s; (void)u;
+	if (i->si_code == 4 /* SEGV_PKUERR */)
+		EXPECT("--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_PKUERR, si_addr=%p, si_pkey=%u} ---", i->si_addr, i->si_pkey);
+	_exit(0);
+}
 int main(int argc, char **argv) {
 	open_out(argc, argv);
 	struct ksa sa = {1 /* SIG_IGN */, 0x10000000 /* SA_RESTART */, 0, 1UL << (SIGINT - 1)};
@@ -45,5 +53,11 @@ int main(int argc, char **argv) {
 	EXPECT("kill(%ld, SIGUSR1) = 0", pid);
 	EXPECT("--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=%ld, si_uid=%d} ---", pid, getuid());
 	EXPECT("rt_sigreturn({mask=[HUP USR2]}) = 0");
+	/* an execute-only page is one the kernel guards with a protection key
+	 * (where the CPU has them): reading it faults with SEGV_PKUERR */
+	int *xo = mmap(NULL, 4096, PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct sigaction act = {.sa_sigaction = pku, .sa_flags = SA_SIGINFO | SA_RESETHAND};
+	sigaction(SIGSEGV, &act, NULL);
+	__asm__ volatile("" :: "r"(*xo));
 	return 0;
 }

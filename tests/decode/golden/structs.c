@@ -42,5 +42,19 @@ int main(int argc, char **argv) {
 	EXPECT("rt_sigpending([], 8) = %ld", r);
 	r = syscall(SYS_rt_sigpending, &set, 0);
 	EXPECT("rt_sigpending(%p, 0) = %ld", (void *) &set, r);
+	/* rt_sigpending takes a set of 1..8 bytes (strace reads that many,
+	 * even at the end of a page); a pending SIGHUP, blocked to the end */
+	char *end = page + 4096;
+	sigset_t hup;
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	sigprocmask(SIG_BLOCK, &hup, NULL);
+	kill(getpid(), SIGHUP);
+	r = syscall(SYS_rt_sigpending, end - 4, 4);
+	EXPECT("rt_sigpending([HUP], 4) = %ld", r);
+	r = syscall(SYS_rt_sigpending, end - 1, 1);
+	EXPECT("rt_sigpending([HUP], 1) = %ld", r);
+	r = syscall(SYS_rt_sigpending, end - 4, 8);
+	EXPECT("rt_sigpending(%p, 8) = -1 EFAULT (%s)", end - 4, strerror(errno));
 	return 0;
 }

@@ -8,6 +8,8 @@
  *   loop     "ready", then chdir("/tmp") every 10 ms until killed
  *   pause    pause(): returns only when a signal= interrupts it
  *   paths    opens /dev/null and argv[2] in turn, and closes what it opened
+ *   edge     chdir of a path 1 byte, then 8 bytes, before unmapped memory
+ *            (a poke there writes part of its data), then at that memory
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,6 +18,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -86,6 +89,14 @@ int main(int argc, char **argv)
 			if (fd >= 0)
 				show("close", syscall(SYS_close, fd));
 		}
+	} else if (!strcmp(mode, "edge")) {
+		char *page = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		munmap(page + 4096, 4096);
+		memset(page, '/', 4096);
+		show("chdir", syscall(SYS_chdir, page + 4095));
+		show("chdir", syscall(SYS_chdir, page + 4088));
+		show("chdir", syscall(SYS_chdir, page + 4096));
 	} else if (!strcmp(mode, "pause")) {
 		show("pause", pause());
 	} else if (!strcmp(mode, "loop")) {

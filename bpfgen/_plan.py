@@ -45,6 +45,9 @@ BUF_BOUNDS = {"path": PATH_MAX, "sockaddr": 128, "linux_dirent": ARRAY_MAX_BYTES
 # it is decoded as messages, whose -s limit counts messages and attributes,
 # not bytes; which socket it is is known only when the call is decoded
 SOCKBUF_MAX = 4096
+# setsockopt's value: the bytes (-s of them) or a struct the option names,
+# whole whatever -s is (group_req's 136 bytes, the largest strace prints)
+SOCKOPT_MAX = 256
 # structs read as a BUF of their size (a short read at the end of a mapping kept)
 PARTIAL_STRUCTS = frozenset({"sockaddr_storage", "sigset", "fd_set", "sched_attr", "quota_data", "ipc_ctl_buf", "msgbuf", "seccomp_arg", "bpf_attr", "ptrace_data"})  # sigset: rt_sigpending(set, 4) reads 4
 # structs read as more bytes than their size: select's fd_set is a bitmap of
@@ -156,6 +159,8 @@ def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, ent
             size = BUF_BOUNDS.get(a.ref, 0)
             if a.ref == "sockbuf":
                 size = max(SOCKBUF_MAX, strsize)
+            elif a.ref == "sockopt":
+                size = max(SOCKOPT_MAX, strsize)
             if a.dir in ("in", "inout") and src != LEN_RET:
                 entry.append((Op.BUF, i, src, size))
             if a.dir in ("out", "inout"):

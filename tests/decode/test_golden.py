@@ -62,8 +62,9 @@ CASES = {
     # control messages (_msghdr), ip_mreq (_network)
     "fam2": ["bpf", "adjtimex", "clock_adjtime", "io_uring_setup", "pidfd_send_signal", "ptrace", "sendmsg",
              "setsockopt"],
-    # fam3: setsockopt's group_req, packet_mreq, tpacket_req (_sockopt)
-    "fam3": ["setsockopt"],
+    # fam3: setsockopt's group_req, packet_mreq, tpacket_req (_sockopt); socket addresses of the rarer
+    # families (_sockaddr_fam, _sockaddr_more)
+    "fam3": ["setsockopt", "connect"],
 }
 # per-program gcc options
 CFLAGS = {"i386": ["-no-pie"]}

@@ -69,5 +69,66 @@ int main(int argc, char **argv) {
 	       "tp_frame_nr=7}, 16) = %s", rc(r));
 	r = syscall(SYS_setsockopt, -1, SOL_PACKET, PACKET_RX_RING, t, 17);
 	EXPECT("setsockopt(-1, SOL_PACKET, PACKET_RX_RING, %p, 17) = %s", t, rc(r));
+
+	/* socket addresses of the rarer families (connect's address) */
+	unsigned char *sa = (unsigned char *) (end - 128);
+	memset(sa, 0, 128);
+	sa[0] = AF_PACKET;
+	sa[2] = 0; sa[3] = 3;         /* sll_protocol: htons(ETH_P_ALL) */
+	sa[4] = 1;                    /* sll_ifindex */
+	sa[8] = 1;                    /* ARPHRD_ETHER */
+	sa[10] = 4;                   /* PACKET_OUTGOING */
+	sa[11] = 9;                   /* sll_halen past the 8 bytes given */
+	memcpy(sa + 12, "\x00\x01\xab\xcd\xef\x10\x20\x30", 8);
+	r = syscall(SYS_connect, -1, sa, 20);
+	EXPECT("connect(-1, {sa_family=AF_PACKET, sll_protocol=htons(ETH_P_ALL), sll_ifindex=if_nametoindex(\"lo\"), "
+	       "sll_hatype=ARPHRD_ETHER, sll_pkttype=PACKET_OUTGOING, sll_halen=9, sll_addr=[00, 0x1, 0xab, 0xcd, 0xef, 0x10, "
+	       "0x20, 0x30, ...]}, 20) = %s", rc(r));
+	memset(sa, 0, 128);
+	sa[0] = 4;                    /* AF_IPX */
+	sa[2] = 0x30; sa[3] = 0x39;
+	sa[4] = 0xfa; sa[5] = 0xce; sa[6] = 0xfe; sa[7] = 0xed;
+	memcpy(sa + 8, "ABCDEF", 6);
+	sa[14] = 0xff;
+	r = syscall(SYS_connect, -1, sa, 16);
+	EXPECT("connect(-1, {sa_family=AF_IPX, sipx_port=htons(12345), sipx_network=htonl(0xfacefeed), "
+	       "sipx_node=[0x41, 0x42, 0x43, 0x44, 0x45, 0x46], sipx_type=0xff}, 16) = %s", rc(r));
+	memset(sa, 0, 128);
+	sa[0] = 9;                    /* AF_X25 */
+	memcpy(sa + 2, "0123456789abcdef", 16);
+	r = syscall(SYS_connect, -1, sa, 18);
+	EXPECT("connect(-1, {sa_family=AF_X25, sx25_addr={x25_addr=\"0123456789abcde\"...}}, 18) = %s", rc(r));
+	memset(sa, 0, 128);
+	sa[0] = AF_NETLINK;
+	sa[2] = 0xff;                 /* nl_pad */
+	sa[4] = 7;                    /* nl_pid */
+	sa[8] = 1;                    /* nl_groups */
+	r = syscall(SYS_connect, -1, sa, 12);
+	EXPECT("connect(-1, {sa_family=AF_NETLINK, nl_pad=0xff, nl_pid=7, nl_groups=0x000001}, 12) = %s", rc(r));
+	memset(sa, 0, 128);
+	sa[0] = 40;                   /* AF_VSOCK */
+	sa[4] = 0xff; sa[5] = 0xff; sa[6] = 0xff; sa[7] = 0xff;  /* svm_port: VMADDR_PORT_ANY */
+	sa[8] = 2;                    /* svm_cid: VMADDR_CID_HOST */
+	sa[12] = 3;                   /* svm_flags */
+	r = syscall(SYS_connect, -1, sa, 16);
+	EXPECT("connect(-1, {sa_family=AF_VSOCK, svm_cid=VMADDR_CID_HOST, svm_port=VMADDR_PORT_ANY, "
+	       "svm_flags=VMADDR_FLAG_TO_HOST|0x2}, 16) = %s", rc(r));
+	memset(sa, 0, 128);
+	sa[0] = 45;                   /* AF_MCTP */
+	sa[8] = 0xff; sa[9] = 1; sa[10] = 8;
+	r = syscall(SYS_connect, -1, sa, 12);
+	EXPECT("connect(-1, {sa_family=AF_MCTP, smctp_network=MCTP_NET_ANY, smctp_addr={s_addr=MCTP_ADDR_ANY}, "
+	       "smctp_type=0x1, smctp_tag=0x8}, 12) = %s", rc(r));
+	memset(sa, 0, 128);
+	sa[0] = 33;                   /* AF_RXRPC, an inet transport */
+	sa[2] = 1;                    /* CM_SERVICE */
+	sa[4] = SOCK_DGRAM;
+	sa[6] = 16;
+	sa[8] = AF_INET;
+	sa[10] = 0x1f; sa[11] = 0x90;
+	sa[12] = 127; sa[15] = 1;
+	r = syscall(SYS_connect, -1, sa, 36);
+	EXPECT("connect(-1, {sa_family=AF_RXRPC, srx_service=0x1 /* CM_SERVICE */, transport_type=SOCK_DGRAM, transport_len=16, "
+	       "transport={sin={sin_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr(\"127.0.0.1\")}}}, 36) = %s", rc(r));
 	return 0;
 }

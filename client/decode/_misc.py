@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import struct
 
+from . import _quota_xfs
 from ._core import C, array, struct as register_struct, styled, syscall
 from ._fmt import hexa, quote
 
@@ -395,13 +396,20 @@ def _quota_data(c: C, cmd: int, i: int) -> str:
     v = c.m(i, 1 if exit_ else 0)
     b = bytes(v) if isinstance(v, (bytes, bytearray)) else b""
     need = {_Q_GETQUOTA: 72, _Q_SETQUOTA: 72, _Q_GETNEXTQUOTA: 72, _Q_GETINFO: 24, _Q_SETINFO: 24,
-            _Q_GETFMT: 4, _Q_XQUOTAON: 4, _Q_XQUOTAOFF: 4, _Q_XQUOTARM: 4}.get(cmd)
+            _Q_GETFMT: 4, _Q_XQUOTAON: 4, _Q_XQUOTAOFF: 4, _Q_XQUOTARM: 4,
+            _Q_XGETQUOTA: _quota_xfs.DISK_QUOTA_SIZE, _Q_XGETNEXTQUOTA: _quota_xfs.DISK_QUOTA_SIZE,
+            _Q_XSETQLIM: _quota_xfs.DISK_QUOTA_SIZE, _Q_XGETQSTAT: _quota_xfs.QUOTA_STAT_SIZE,
+            _Q_XGETQSTATV: _quota_xfs.QUOTA_STATV_SIZE}.get(cmd)
     if need is None or len(b) < need:
         return c.ptr(i)
     if cmd in (_Q_GETQUOTA, _Q_SETQUOTA, _Q_GETNEXTQUOTA):
         return _dqblk(c, b, cmd == _Q_GETNEXTQUOTA)
     if cmd in (_Q_GETINFO, _Q_SETINFO):
         return _dqinfo(c, b)
+    if cmd in (_Q_XGETQUOTA, _Q_XGETNEXTQUOTA, _Q_XSETQLIM):
+        return _quota_xfs.disk_quota(c, b)
+    if cmd in (_Q_XGETQSTAT, _Q_XGETQSTATV):
+        return _quota_xfs.quota_stat(c, b, cmd == _Q_XGETQSTATV)
     w = struct.unpack_from("<I", b)[0]
     if cmd == _Q_GETFMT:
         return f"[{c.fs('quota_formats').xval(w, c.style)}]"

@@ -14,7 +14,7 @@ static const char *rc(long r) {
 	if (r >= 0) { snprintf(b, sizeof b, "%ld", r); return b; }
 	const char *n = errno == E2BIG ? "E2BIG" : errno == EINVAL ? "EINVAL" : errno == EPERM ? "EPERM"
 		: errno == EFAULT ? "EFAULT" : errno == EACCES ? "EACCES" : errno == EBADF ? "EBADF" : errno == ESRCH ? "ESRCH"
-		: errno == ENOTSOCK ? "ENOTSOCK" : errno == EOPNOTSUPP ? "EOPNOTSUPP" : errno == ENOKEY ? "ENOKEY" : "E???";
+		: errno == ENOTSOCK ? "ENOTSOCK" : errno == EOPNOTSUPP ? "EOPNOTSUPP" : errno == ENOKEY ? "ENOKEY" : errno == ENOENT ? "ENOENT" : errno == ENODEV ? "ENODEV" : "E???";
 	snprintf(b, sizeof b, "-1 %s (%s)", n, strerror(errno));
 	return b;
 }
@@ -130,5 +130,25 @@ int main(int argc, char **argv) {
 	r = syscall(SYS_connect, -1, sa, 36);
 	EXPECT("connect(-1, {sa_family=AF_RXRPC, srx_service=0x1 /* CM_SERVICE */, transport_type=SOCK_DGRAM, transport_len=16, "
 	       "transport={sin={sin_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr(\"127.0.0.1\")}}}, 36) = %s", rc(r));
+
+	/* quotactl's XFS quota limits, read at entry (abbreviated: the limits and counts) */
+	struct xq {
+		signed char version, flags;
+		unsigned short mask;
+		unsigned int id;
+		unsigned long long lim[6];
+		char rest[112 - 56];
+	} *q = (struct xq *) (end - sizeof(struct xq));
+	memset(q, 0, sizeof(*q));
+	q->version = -2;
+	q->flags = 0x0b;
+	q->mask = 0x1f;
+	q->id = 4000000000U;
+	for (int i = 0; i < 6; i++)
+		q->lim[i] = 1000ULL * (i + 1);
+	r = syscall(SYS_quotactl, 0x580402, "/nonexistent/dev", 1000, q);
+	EXPECT("quotactl(QCMD(Q_XSETQLIM, PRJQUOTA), \"/nonexistent/dev\", 1000, {d_version=-2, "
+	       "d_flags=FS_USER_QUOTA|FS_PROJ_QUOTA|0x8, d_fieldmask=0x1f, d_id=4000000000, d_blk_hardlimit=1000, "
+	       "d_blk_softlimit=2000, d_ino_hardlimit=3000, d_ino_softlimit=4000, d_bcount=5000, d_icount=6000, ...}) = %s", rc(r));
 	return 0;
 }

@@ -63,8 +63,9 @@ CASES = {
     "fam2": ["bpf", "adjtimex", "clock_adjtime", "io_uring_setup", "pidfd_send_signal", "ptrace", "sendmsg",
              "setsockopt"],
     # fam3: setsockopt's group_req, packet_mreq, tpacket_req (_sockopt); socket addresses of the rarer
-    # families (_sockaddr_fam, _sockaddr_more); quotactl's XFS structs (_quota_xfs)
-    "fam3": ["setsockopt", "connect", "quotactl"],
+    # families (_sockaddr_fam, _sockaddr_more); quotactl's XFS structs (_quota_xfs);
+    # perf_event_open's attr (_perf)
+    "fam3": ["setsockopt", "connect", "quotactl", "perf_event_open"],
 }
 # per-program gcc options
 CFLAGS = {"i386": ["-no-pie"]}

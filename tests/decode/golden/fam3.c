@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <linux/if_packet.h>
+#include <linux/perf_event.h>
 
 static const char *rc(long r) {
 	static char b[256];
@@ -150,5 +151,27 @@ int main(int argc, char **argv) {
 	EXPECT("quotactl(QCMD(Q_XSETQLIM, PRJQUOTA), \"/nonexistent/dev\", 1000, {d_version=-2, "
 	       "d_flags=FS_USER_QUOTA|FS_PROJ_QUOTA|0x8, d_fieldmask=0x1f, d_id=4000000000, d_blk_hardlimit=1000, "
 	       "d_blk_softlimit=2000, d_ino_hardlimit=3000, d_ino_softlimit=4000, d_bcount=5000, d_icount=6000, ...}) = %s", rc(r));
+
+	/* perf_event_open's attr: abbreviated, the fields before wakeup_events and the bits set */
+	struct perf_event_attr *pa = (struct perf_event_attr *) (end - 72);
+	memset(pa, 0, 72);
+	pa->type = PERF_TYPE_SOFTWARE;
+	pa->size = 72;
+	pa->config = 0xc;
+	pa->sample_period = 1000;
+	pa->sample_type = PERF_SAMPLE_BRANCH_STACK;
+	pa->read_format = PERF_FORMAT_TOTAL_TIME_ENABLED;
+	pa->disabled = 1;
+	pa->exclude_kernel = 1;
+	pa->precise_ip = 2;
+	r = syscall(SYS_perf_event_open, pa, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	EXPECT("perf_event_open({type=PERF_TYPE_SOFTWARE, size=PERF_ATTR_SIZE_VER1, config=0xc /* PERF_COUNT_SW_??? */, "
+	       "sample_period=1000, sample_type=PERF_SAMPLE_BRANCH_STACK, read_format=PERF_FORMAT_TOTAL_TIME_ENABLED, "
+	       "disabled=1, exclude_kernel=1, precise_ip=2 /* requested to have 0 skid */, ...}, 0, -1, -1, "
+	       "PERF_FLAG_FD_CLOEXEC) = %s", rc(r));
+	/* a size below PERF_ATTR_SIZE_VER0: the address */
+	pa->size = 40;
+	r = syscall(SYS_perf_event_open, pa, 0, -1, -1, 0);
+	EXPECT("perf_event_open(%p, 0, -1, -1, 0) = %s", pa, rc(r));
 	return 0;
 }

@@ -173,5 +173,20 @@ int main(int argc, char **argv) {
 	pa->size = 40;
 	r = syscall(SYS_perf_event_open, pa, 0, -1, -1, 0);
 	EXPECT("perf_event_open(%p, 0, -1, -1, 0) = %s", pa, rc(r));
+
+	/* fsconfig by command: the key and value strings, aux bytes in hex, a path and its dirfd, addresses */
+	char *key = end - 8, *val = end - 40;
+	memcpy(key, "source\0", 7);
+	memcpy(val, "\x01\x02" "ab\0cd", 7);
+	r = syscall(SYS_fsconfig, -1, 1, key, val, 0);
+	EXPECT("fsconfig(-1, FSCONFIG_SET_STRING, \"source\", \"\\1\\2ab\", 0) = %s", rc(r));
+	r = syscall(SYS_fsconfig, -1, 2, key, val, 5);
+	EXPECT("fsconfig(-1, FSCONFIG_SET_BINARY, \"source\", \"\\x01\\x02\\x61\\x62\\x00\", 5) = %s", rc(r));
+	r = syscall(SYS_fsconfig, -1, 2, key, val, -5);
+	EXPECT("fsconfig(-1, FSCONFIG_SET_BINARY, \"source\", %p, -5) = %s", val, rc(r));
+	r = syscall(SYS_fsconfig, -1, 3, key, "/dev/null", -100);
+	EXPECT("fsconfig(-1, FSCONFIG_SET_PATH, \"source\", \"/dev/null\", AT_FDCWD) = %s", rc(r));
+	r = syscall(SYS_fsconfig, -1, 6, key, val, 7);
+	EXPECT("fsconfig(-1, FSCONFIG_CMD_CREATE, %p, %p, 7) = %s", key, val, rc(r));
 	return 0;
 }

@@ -181,5 +181,12 @@ def _getdents(c: C):
         return [c.fd(0), f"{c.ptr(1)} /* {len(ents)} entries */", str(n)]
     from ._fmt import quote
 
-    items = [f"{{d_ino={e[0]}, d_off={e[1]}, d_reclen={e[2]}, d_type={_DT.get(e[3], str(e[3]))}, d_name={quote(e[4])}}}" for e in ents]
+    # getdents64's d_type comes before the name; getdents keeps it in the
+    # record's last byte, and strace prints it after the name
+    order = ("{{d_ino={0}, d_off={1}, d_reclen={2}, d_type={3}, d_name={4}}}" if d64
+             else "{{d_ino={0}, d_off={1}, d_reclen={2}, d_name={4}, d_type={3}}}")
+    from ._fmt import FlagSet
+
+    dt = FlagSet("dirent_types", sorted(((n, v) for v, n in _DT.items()), key=lambda x: x[1]), "DT_???")
+    items = [order.format(e[0], e[1], e[2], dt.xval(e[3], c.style), quote(e[4])) for e in ents]
     return [c.fd(0), "[" + ", ".join(items) + "]", str(n)]

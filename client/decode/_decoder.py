@@ -144,6 +144,18 @@ _ANON = {"eventfd": "anon_inode:[eventfd]", "eventfd2": "anon_inode:[eventfd]",
 _MAKES_IN_ARGS = frozenset({"pipe", "pipe2", "socketpair"})
 
 
+def _fsconfig_paths(args) -> dict:
+    """fsconfig's arguments -P checks, as strace: by command, the value as a
+    path and aux as a dirfd (SET_PATH, SET_PATH_EMPTY), aux as an fd
+    (SET_FD); never its own fd."""
+    cmd = args[1] & 0xFFFFFFFF
+    return {3: "path", 4: "dirfd"} if cmd in (3, 4) else {4: "fd"} if cmd == 5 else {}
+
+
+# calls whose -P arguments depend on another argument: (args) -> {index: kind}
+_PATH_ARGS = {"fsconfig": _fsconfig_paths}
+
+
 class Decoder:
     def __init__(self, options: DecodeOptions | None = None):
         self.opts = options or DecodeOptions()
@@ -874,12 +886,15 @@ class Decoder:
         elif not self._named:
             self._want_fds = True
         out = []
+        pick = _PATH_ARGS.get(sc.name)
+        kinds = pick(args) if pick is not None else None
         for i, a in enumerate(sc.args_for(pers) if hasattr(sc, "args_for") else sc.args):
-            if a.kind == "path":
+            kind = a.kind if kinds is None else kinds.get(i)
+            if kind == "path":
                 v = mem.get((0, i))
                 if isinstance(v, (bytes, bytearray)):
-                    out.append(bytes(v).rstrip(b"\0").decode(errors="surrogateescape"))
-            elif a.kind in ("fd", "dirfd"):
+                    out.append(bytes(v).split(b"\0", 1)[0].decode(errors="surrogateescape"))
+            elif kind in ("fd", "dirfd"):
                 fd = args[i] & 0xFFFFFFFF
                 fd = fd - (1 << 32) if fd >> 31 else fd
                 if named:

@@ -48,3 +48,13 @@ def test_inet_addresses_by_x_style():
     assert verbose.call(r4) == ('connect(-1, {sa_family=0x2 /* AF_INET */, sin_port="\\x00\\x50" /* htons(80) */, '
                                 'sin_addr="\\x0a\\x01\\x02\\x03" /* inet_addr("10.1.2.3") */}, 16)'
                                 ' = -1 EBADF (Bad file descriptor)')
+
+
+def test_fsconfig_paths_by_command():
+    """-P: fsconfig's value is a path for SET_PATH (what follows its NUL in
+    the page read is not part of it); its own fd never counts."""
+    d = Decoder(DecodeOptions())
+    val = b"/dev/full\0garbage"
+    assert d.paths_of(sysrec("fsconfig", [0, 3, 0x1000, 0x2000, -100], -22, [(0, 3, val)], err=True, nr=431)) == \
+        ["/dev/full"]
+    assert d.paths_of(sysrec("fsconfig", [0, 6, 0x1000, 0x2000, -100], -22, [(0, 3, val)], err=True, nr=431)) == []

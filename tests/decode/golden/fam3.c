@@ -188,5 +188,14 @@ int main(int argc, char **argv) {
 	EXPECT("fsconfig(-1, FSCONFIG_SET_PATH, \"source\", \"/dev/null\", AT_FDCWD) = %s", rc(r));
 	r = syscall(SYS_fsconfig, -1, 6, key, val, 7);
 	EXPECT("fsconfig(-1, FSCONFIG_CMD_CREATE, %p, %p, 7) = %s", key, val, rc(r));
+
+	/* mincore's vector at exit: a byte a page, its low bit; a failed call: the address */
+	char *pages = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	pages[0] = pages[4096] = 1;
+	unsigned char *vec = (unsigned char *) end - 2;
+	r = syscall(SYS_mincore, pages, 4097, vec);
+	EXPECT("mincore(%p, 4097, [1, 1]) = %s", pages, rc(r));
+	r = syscall(SYS_mincore, pages + 1, 4096, vec);
+	EXPECT("mincore(%p, 4096, %p) = %s", pages + 1, vec, rc(r));
 	return 0;
 }

@@ -197,5 +197,18 @@ int main(int argc, char **argv) {
 	EXPECT("mincore(%p, 4097, [1, 1]) = %s", pages, rc(r));
 	r = syscall(SYS_mincore, pages + 1, 4096, vec);
 	EXPECT("mincore(%p, 4096, %p) = %s", pages + 1, vec, rc(r));
+
+	/* modify_ldt: the user_desc for a count of its size; the int the kernel clips its return to */
+	unsigned int *ud = (unsigned int *) (end - 16);
+	ud[0] = 0xffffffffU;
+	ud[1] = 0;
+	ud[2] = 0xfffff;
+	ud[3] = 0x1 | (2 << 1) | (1 << 6);
+	r = syscall(SYS_modify_ldt, 0xdead, ud, 16);
+	EXPECT("modify_ldt(57005, {entry_number=-1, base_addr=00000000, limit=0x0fffff, seg_32bit=1, contents=2, "
+	       "read_exec_only=0, limit_in_pages=0, seg_not_present=0, useable=1, lm=0}, 16) = %ld ENOSYS (%s)",
+	       r, strerror(ENOSYS));
+	r = syscall(SYS_modify_ldt, 0xdead, ud, 15);
+	EXPECT("modify_ldt(57005, %p, 15) = %ld ENOSYS (%s)", ud, r, strerror(ENOSYS));
 	return 0;
 }

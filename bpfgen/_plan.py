@@ -34,6 +34,8 @@ from ._table import Syscall, Table, load_table
 # An array (pollfd[], epoll_event[], ...) is read as a BUF of at most this many
 # elements times the element size: strace prints at most -s elements.
 ARRAY_MAX_BYTES = 1 << 16
+# an inout array (poll's) is read at exit as at least this many elements
+INOUT_ARRAY_EXIT_MIN = 64
 # buf[..., REF] read up to their own bound instead of -s: a path (getcwd)
 # and a socket address are printed whole; a dirent buffer whole, to count
 # its entries (strace's `/* 7 entries */`)
@@ -178,10 +180,15 @@ def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, ent
         elif k == "array":
             # one element more than -s: strace reads the element after the
             # last it prints, to say `...` or `... /* ADDR */` (unreadable)
-            size = min(table.struct_size(a.ref, pers) * (max(strsize, 1) + 1), ARRAY_MAX_BYTES)
+            esize = table.struct_size(a.ref, pers)
+            size = min(esize * (max(strsize, 1) + 1), ARRAY_MAX_BYTES)
             if a.dir in ("in", "inout"):
                 entry.append((Op.BUF, i, LEN_FIXED, size))
-            if a.dir in ("out", "inout"):
+            if a.dir == "inout":
+                # what the call wrote back is looked for in every element
+                # (poll's returned events): more of them than -s shows
+                exit_.append((Op.BUF, i, LEN_FIXED, min(esize * max(strsize + 1, INOUT_ARRAY_EXIT_MIN), ARRAY_MAX_BYTES)))
+            elif a.dir == "out":
                 exit_.append((Op.BUF, i, LEN_FIXED, size))
         elif k == "ioctlarg":
             entry.append((Op.BUF, i, LEN_IOC, IOCTL_ARG_MAX))

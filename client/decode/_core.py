@@ -163,6 +163,12 @@ class C:
         return self.ret if self.ret is not None else 0
 
     @property
+    def verbose(self) -> bool:
+        """strace's verbose(): the call is in -e verbose= (every call by default)."""
+        d = self.opts.deref
+        return d is None or self.key in d
+
+    @property
     def abbrev(self) -> bool:
         opts = self.opts
         if opts.verbose and self.key in opts.verbose:

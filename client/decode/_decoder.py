@@ -913,6 +913,15 @@ class Decoder:
                     v = v[0] if isinstance(v, list) and v else v
                     if isinstance(v, (bytes, bytearray)):
                         out.append(bytes(v).decode(errors="surrogateescape"))
+                if not isinstance(vals, list) and a.ref == "pollfd":
+                    # not named at the stop (the array runs into unreadable
+                    # memory): the fds of the elements that were read
+                    b = mem.get((0, i))
+                    for k in range(len(b) // 8 if isinstance(b, (bytes, bytearray)) else 0):
+                        fd = int.from_bytes(b[8 * k:8 * k + 4], "little", signed=True)
+                        link = self._fd_link(fd, tid) if fd >= 0 else None
+                        if link:
+                            out.append(link)
         if t == Rec.SYSCALL and not self._named:
             ret = field(rec, "ret")
             c = self._ctx(pers, nr, args, ret, field(rec, "is_error"), mem, tid, ret is not None)

@@ -21,7 +21,7 @@ G = 0xDEADBEEF00000000  # garbage the kernel ignores in an int argument
 ENTRY_BY_VALUE = {
     "ioctl": "the request says whether the argument is read or written",
     "rt_sigtimedwait": "all four at entry when info is NULL, else the set only",
-    "poll": "inout fds print at entry", "ppoll": "inout fds print at entry",
+    "poll": "inout fds print at entry", "ppoll": "inout fds print at entry", "ppoll_time64": "inout fds print at entry",
     "select": "inout sets print at entry", "pselect6": "inout sets print at entry",
     "sched_setattr": "the attributes print at entry, the size E2BIG writes back at exit",
     "sendfile": "the offset is printed at exit", "recvmsg": "the header is printed at exit",

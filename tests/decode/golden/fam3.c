@@ -9,6 +9,8 @@
 #include <net/if.h>
 #include <linux/if_packet.h>
 #include <linux/perf_event.h>
+#include <poll.h>
+#include <time.h>
 
 static const char *rc(long r) {
 	static char b[256];
@@ -210,5 +212,25 @@ int main(int argc, char **argv) {
 	       r, strerror(ENOSYS));
 	r = syscall(SYS_modify_ldt, 0xdead, ud, 15);
 	EXPECT("modify_ldt(57005, %p, 15) = %ld ENOSYS (%s)", ud, r, strerror(ENOSYS));
+
+	/* poll: a negative fd without its events; the returned events after the return; ppoll's time left */
+	int pfd[2];
+	if (pipe(pfd))
+		return 1;
+	struct pollfd *pf = (struct pollfd *) (end - 2 * sizeof(struct pollfd));
+	pf[0].fd = -1;
+	pf[0].events = POLLIN;
+	pf[1].fd = pfd[1];
+	pf[1].events = POLLOUT;
+	r = syscall(SYS_poll, pf, 2, 0);
+	EXPECT("poll([{fd=-1}, {fd=%d, events=POLLOUT}], 2, 0) = %s ([{fd=%d, revents=POLLOUT}])", pfd[1], rc(r), pfd[1]);
+	struct timespec *ts = (struct timespec *) page;
+	ts->tv_sec = 0;
+	ts->tv_nsec = 0;
+	r = syscall(SYS_ppoll, pf, 2, ts, NULL, 8);
+	EXPECT("ppoll([{fd=-1}, {fd=%d, events=POLLOUT}], 2, {tv_sec=0, tv_nsec=0}, NULL, 8) = %s "
+	       "([{fd=%d, revents=POLLOUT}], left {tv_sec=0, tv_nsec=0})", pfd[1], rc(r), pfd[1]);
+	r = syscall(SYS_poll, pf + 1, 2, 0);
+	EXPECT("poll([{fd=%d, events=POLLOUT}, ... /* %p */], 2, 0) = %s", pfd[1], (void *) end, rc(r));
 	return 0;
 }

@@ -158,7 +158,9 @@ def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, ent
             src = LEN_RET if a.len == "ret" else a.len
             # bounded by -s, except what strace prints whole: a path (getcwd)
             # and a socket address (at most a sockaddr_storage)
-            size = BUF_BOUNDS.get(a.ref, 0)
+            # -s bytes and one more: strace reads that many of a buffer it
+            # prints (printstr_ex), and one it cannot read is its address
+            size = BUF_BOUNDS.get(a.ref, 0) or strsize + 1
             if a.ref == "sockbuf":
                 size = max(SOCKBUF_MAX, strsize)
             elif a.ref == "sockopt":

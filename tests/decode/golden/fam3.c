@@ -232,5 +232,38 @@ int main(int argc, char **argv) {
 	       "([{fd=%d, revents=POLLOUT}], left {tv_sec=0, tv_nsec=0})", pfd[1], rc(r), pfd[1]);
 	r = syscall(SYS_poll, pf + 1, 2, 0);
 	EXPECT("poll([{fd=%d, events=POLLOUT}, ... /* %p */], 2, 0) = %s", pfd[1], (void *) end, rc(r));
+
+	/* siginfo by signal and code: a protection key, a machine check's address bits, seccomp's call, an unknown code */
+	siginfo_t *si = (siginfo_t *) (end - sizeof(siginfo_t));
+	unsigned char *sb = (unsigned char *) si;
+	memset(si, 0, sizeof(*si));
+	si->si_signo = SIGSEGV;
+	si->si_code = SEGV_PKUERR;
+	si->si_addr = (void *) 0x1000;
+	*(unsigned int *) (sb + 32) = 5;  /* si_pkey */
+	r = syscall(SYS_rt_sigqueueinfo, 0x7ffffff0, SIGSEGV, si);
+	EXPECT("rt_sigqueueinfo(2147483632, SIGSEGV, {si_signo=SIGSEGV, si_code=SEGV_PKUERR, si_addr=0x1000, si_pkey=5}) = %s", rc(r));
+	memset(si, 0, sizeof(*si));
+	si->si_signo = SIGBUS;
+	si->si_code = BUS_MCEERR_AO;
+	si->si_addr = (void *) 0x2000;
+	*(unsigned short *) (sb + 24) = 12;  /* si_addr_lsb */
+	r = syscall(SYS_rt_sigqueueinfo, 0x7ffffff0, SIGBUS, si);
+	EXPECT("rt_sigqueueinfo(2147483632, SIGBUS, {si_signo=SIGBUS, si_code=BUS_MCEERR_AO, si_addr=0x2000, si_addr_lsb=0xc}) = %s", rc(r));
+	memset(si, 0, sizeof(*si));
+	si->si_signo = SIGSYS;
+	si->si_code = 1;  /* SYS_SECCOMP */
+	*(unsigned long *) (sb + 16) = 0x3000;  /* si_call_addr */
+	*(int *) (sb + 24) = 0;  /* si_syscall: read */
+	*(unsigned int *) (sb + 28) = 0xc000003e;  /* AUDIT_ARCH_X86_64 */
+	r = syscall(SYS_rt_sigqueueinfo, 0x7ffffff0, SIGSYS, si);
+	EXPECT("rt_sigqueueinfo(2147483632, SIGSYS, {si_signo=SIGSYS, si_code=SYS_SECCOMP, si_call_addr=0x3000, "
+	       "si_syscall=__NR_read, si_arch=AUDIT_ARCH_X86_64}) = %s", rc(r));
+	memset(si, 0, sizeof(*si));
+	si->si_signo = SIGPROF;
+	si->si_code = (int) 0xbadc0ded;
+	*(unsigned int *) (sb + 20) = 3;  /* si_uid */
+	r = syscall(SYS_rt_sigqueueinfo, 0x7ffffff0, SIGPROF, si);
+	EXPECT("rt_sigqueueinfo(2147483632, SIGPROF, {si_signo=SIGPROF, si_code=0xbadc0ded, si_pid=0, si_uid=3}) = %s", rc(r));
 	return 0;
 }

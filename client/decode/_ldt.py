@@ -1,7 +1,12 @@
-"""modify_ldt(2) as strace prints it: the user_desc when the byte count is
-its size (else the address), and the return the kernel clips to an int:
-a value in the errno range of an unsigned int prints with its errno
-(`= 4294967258 ENOSYS (Function not implemented)`)."""
+"""modify_ldt(2), set_thread_area(2) and get_thread_area(2) as strace prints
+them. modify_ldt: the user_desc when the byte count is its size (else the
+address), and the return the kernel clips to an int: a value in the errno
+range of an unsigned int prints with its errno (`= 4294967258 ENOSYS
+(Function not implemented)`). set_thread_area: the whole user_desc at entry,
+the entry number it got on success (`= 0 (entry_number=12)`).
+get_thread_area: the entry number it reads, then what it filled
+(`{entry_number=12, ...}` when it failed). user_desc is read as far as it
+can be (bpfgen's PARTIAL_STRUCTS): get_thread_area reads only its first word."""
 
 from __future__ import annotations
 
@@ -20,11 +25,55 @@ def _0x8(v: int) -> str:
     return "00000000" if v == 0 else f"{v:#08x}"  # C's %#08x
 
 
-def user_desc_text(b: bytes) -> str:
-    entry, base, limit, bits = struct.unpack_from("<IIII", b)
-    p = [f"entry_number={-1 if entry == 0xFFFFFFFF else entry}", f"base_addr={_0x8(base)}", f"limit={_0x8(limit)}"]
-    p += [f"{n}={bits >> sh & mask}" for n, sh, mask in _BITS]
-    return "{" + ", ".join(p) + "}"
+def _entry(v: int) -> str:
+    return "-1" if v == 0xFFFFFFFF else str(v)
+
+
+def _rest(b: bytes, lm: bool = True) -> list:
+    base, limit, bits = struct.unpack_from("<III", b, 4)
+    return [f"base_addr={_0x8(base)}", f"limit={_0x8(limit)}"] + \
+        [f"{n}={bits >> sh & mask}" for n, sh, mask in _BITS if lm or n != "lm"]
+
+
+def user_desc_text(b: bytes, lm: bool = True) -> str:
+    """The whole struct (lm only for a 64-bit kernel's tracee)."""
+    return "{" + ", ".join([f"entry_number={_entry(struct.unpack_from('<I', b)[0])}"] + _rest(b, lm)) + "}"
+
+
+def _mem(c: C, phase: int) -> bytes:
+    v = c.m(0, phase)
+    return bytes(v) if isinstance(v, (bytes, bytearray)) else b""
+
+
+def _set_ret(c: C) -> str:
+    b = _mem(c, 1)
+    if c.ok and c.verbose and len(b) >= USER_DESC_SIZE:
+        return f"{c.ret} (entry_number={struct.unpack_from('<I', b)[0]})"
+    return str(c.ret)
+
+
+@syscall("set_thread_area", ret=_set_ret)
+def _set_thread_area(c: C):
+    b = _mem(c, 0)
+    return [user_desc_text(b, c.pers == 0) if c.ulong(0) and len(b) >= USER_DESC_SIZE else c.ptr(0)]
+
+
+@syscall("get_thread_area", entry=0)
+def _get_thread_area(c: C):
+    b = _mem(c, 0)
+    if not c.ulong(0) or len(b) < 4:
+        return [c.ptr(0)]
+    entry = struct.unpack_from("<I", b)[0]
+    head = f"{{entry_number={_entry(entry)}"
+    if not c.verbose:
+        return [head]  # strace leaves it so
+    x = _mem(c, 1)
+    if not c.ok or len(x) < USER_DESC_SIZE:
+        return [head + ", ...}"]
+    new = struct.unpack_from("<I", x)[0]
+    if new != entry:
+        head += f" => {_entry(new)}"
+    return [head + ", " + ", ".join(_rest(x, c.pers == 0)) + "}"]
 
 
 def _ret(c: C) -> str:

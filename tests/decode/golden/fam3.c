@@ -17,7 +17,7 @@ static const char *rc(long r) {
 	if (r >= 0) { snprintf(b, sizeof b, "%ld", r); return b; }
 	const char *n = errno == E2BIG ? "E2BIG" : errno == EINVAL ? "EINVAL" : errno == EPERM ? "EPERM"
 		: errno == EFAULT ? "EFAULT" : errno == EACCES ? "EACCES" : errno == EBADF ? "EBADF" : errno == ESRCH ? "ESRCH"
-		: errno == ENOTSOCK ? "ENOTSOCK" : errno == EOPNOTSUPP ? "EOPNOTSUPP" : errno == ENOKEY ? "ENOKEY" : errno == ENOENT ? "ENOENT" : errno == ENODEV ? "ENODEV" : "E???";
+		: errno == ENOTSOCK ? "ENOTSOCK" : errno == EOPNOTSUPP ? "EOPNOTSUPP" : errno == ENOKEY ? "ENOKEY" : errno == ENOSYS ? "ENOSYS" : errno == ENOENT ? "ENOENT" : errno == ENODEV ? "ENODEV" : "E???";
 	snprintf(b, sizeof b, "-1 %s (%s)", n, strerror(errno));
 	return b;
 }
@@ -265,5 +265,16 @@ int main(int argc, char **argv) {
 	*(unsigned int *) (sb + 20) = 3;  /* si_uid */
 	r = syscall(SYS_rt_sigqueueinfo, 0x7ffffff0, SIGPROF, si);
 	EXPECT("rt_sigqueueinfo(2147483632, SIGPROF, {si_signo=SIGPROF, si_code=0xbadc0ded, si_pid=0, si_uid=3}) = %s", rc(r));
+
+	/* set_thread_area's user_desc; get_thread_area's entry number and what a failed call did not fill */
+	ud[0] = 12;
+	ud[1] = 0;
+	ud[2] = 0xfffff;
+	ud[3] = 0x1 | (2 << 1) | (1 << 6);
+	r = syscall(SYS_set_thread_area, ud);
+	EXPECT("set_thread_area({entry_number=12, base_addr=00000000, limit=0x0fffff, seg_32bit=1, contents=2, "
+	       "read_exec_only=0, limit_in_pages=0, seg_not_present=0, useable=1, lm=0}) = %s", rc(r));
+	r = syscall(SYS_get_thread_area, ud);
+	EXPECT("get_thread_area({entry_number=12, ...}) = %s", rc(r));
 	return 0;
 }

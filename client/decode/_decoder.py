@@ -153,7 +153,8 @@ def _fsconfig_paths(args) -> dict:
 
 
 # calls whose -P arguments depend on another argument: (args) -> {index: kind}
-_PATH_ARGS = {"fsconfig": _fsconfig_paths}
+# (kcmp's fds are another process's: strace's -P never matches it)
+_PATH_ARGS = {"fsconfig": _fsconfig_paths, "kcmp": lambda args: {}}
 
 
 class Decoder:

@@ -294,15 +294,35 @@ def _syslog(c: C):
     return [cmd, c.ptr(1), c.d(2)]
 
 
+def _kcmp_fd(c: C, i: int, pid: int) -> str:
+    """An fd of process `pid` (strace's printfd_pid): the tracer named it at
+    the stop when the process is the caller; another's is named from /proc."""
+    from ._core import readlink_fd
+
+    if pid == c.dec._tgid or pid == c.tid or not c.dec._paths:
+        return c.fd(i)
+    v = c.int(i)
+    link = readlink_fd(pid, v) if v >= 0 else None
+    return f"{v}<{link}>" if link else str(v)
+
+
 @syscall("kcmp")
 def _kcmp(c: C):
-    """The indexes by type: fds for KCMP_FILE, none for the whole-resource types."""
+    """The indexes by type: fds of each process for KCMP_FILE, an fd and a
+    struct kcmp_epoll_slot for KCMP_EPOLL_TFD, none for the whole-resource
+    types."""
     t = c.uint(2)
     out = [c.pid(0), c.pid(1), c.xval(2, "kcmp_types")]
     if t == 0:  # KCMP_FILE
-        return out + [c.fd(3), c.fd(4)]
-    if t == 7:  # KCMP_EPOLL_TFD: a struct kcmp_epoll_slot (not read)
-        return out + [str(c.int(3)), c.ptr(4)]
+        return out + [_kcmp_fd(c, 3, c.int(0)), _kcmp_fd(c, 4, c.int(1))]
+    if t == 7:  # KCMP_EPOLL_TFD
+        v = c.m(4, 0)
+        if c.ulong(4) and isinstance(v, (bytes, bytearray)) and len(v) >= 12:
+            efd, tfd, toff = struct.unpack_from("<iiI", v)
+            slot = f"{{efd={efd}, tfd={tfd}, toff={toff}}}"
+        else:
+            slot = c.ptr(4)
+        return out + [_kcmp_fd(c, 3, c.int(0)), slot]
     if t in (1, 2, 3, 4, 5, 6):
         return out
     return out + [hexa(c.ulong(3)), hexa(c.ulong(4))]

@@ -276,5 +276,16 @@ int main(int argc, char **argv) {
 	       "read_exec_only=0, limit_in_pages=0, seg_not_present=0, useable=1, lm=0}) = %s", rc(r));
 	r = syscall(SYS_get_thread_area, ud);
 	EXPECT("get_thread_area({entry_number=12, ...}) = %s", rc(r));
+
+	/* kcmp: two fds of the same file; KCMP_EPOLL_TFD's slot */
+	int me = getpid();
+	r = syscall(SYS_kcmp, me, me, 0, pfd[0], pfd[0]);
+	EXPECT("kcmp(%d, %d, KCMP_FILE, %d, %d) = %s", me, me, pfd[0], pfd[0], rc(r));
+	unsigned int *slot = (unsigned int *) (end - 12);
+	slot[0] = pfd[0];
+	slot[1] = pfd[1];
+	slot[2] = 0;
+	r = syscall(SYS_kcmp, me, me, 7, pfd[0], slot);
+	EXPECT("kcmp(%d, %d, KCMP_EPOLL_TFD, %d, {efd=%d, tfd=%d, toff=0}) = %s", me, me, pfd[0], pfd[0], pfd[1], rc(r));
 	return 0;
 }

@@ -305,6 +305,18 @@ class Decoder:
         link = self._fd_link(fd, tid)
         if link is None:
             return base
+        return self._link_text(base, link, tid, fd)
+
+    def fd_of(self, fd: int, pid: int) -> str:
+        """An fd of another process (kcmp's, pidfd_getfd's target), read
+        from /proc/PID/fd now and not remembered: the number alone when it
+        cannot be (no -y, the process or the fd gone)."""
+        link = readlink_fd(pid, fd) if self._paths and fd >= 0 else None
+        return str(fd) if link is None else self._link_text(str(fd), link, pid, fd)
+
+    def _link_text(self, base: str, link: str, tid: int, fd: int) -> str:
+        """`N<link>` as the --decode-fds sets show it (a socket's detail, a
+        device's type and numbers)."""
         if self._socks and link.startswith("socket:["):
             detail = _sockets.describe(int(link[8:-1]), tid, fd)
             if detail:

@@ -297,13 +297,9 @@ def _syslog(c: C):
 def _kcmp_fd(c: C, i: int, pid: int) -> str:
     """An fd of process `pid` (strace's printfd_pid): the tracer named it at
     the stop when the process is the caller; another's is named from /proc."""
-    from ._core import readlink_fd
-
     if pid == c.dec._tgid or pid == c.tid or not c.dec._paths:
         return c.fd(i)
-    v = c.int(i)
-    link = readlink_fd(pid, v) if v >= 0 else None
-    return f"{v}<{link}>" if link else str(v)
+    return c.dec.fd_of(c.int(i), pid)
 
 
 @syscall("kcmp")

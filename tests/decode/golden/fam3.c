@@ -287,5 +287,10 @@ int main(int argc, char **argv) {
 	slot[2] = 0;
 	r = syscall(SYS_kcmp, me, me, 7, pfd[0], slot);
 	EXPECT("kcmp(%d, %d, KCMP_EPOLL_TFD, %d, {efd=%d, tfd=%d, toff=0}) = %s", me, me, pfd[0], pfd[0], pfd[1], rc(r));
+
+	/* pidfd_getfd: the target fd is the pidfd's process's */
+	int pidfd = syscall(SYS_pidfd_open, me, 0);
+	r = syscall(SYS_pidfd_getfd, pidfd, pfd[0], 0);
+	EXPECT("pidfd_getfd(%d, %d, 0) = %s", pidfd, pfd[0], rc(r));
 	return 0;
 }

@@ -292,5 +292,13 @@ int main(int argc, char **argv) {
 	int pidfd = syscall(SYS_pidfd_open, me, 0);
 	r = syscall(SYS_pidfd_getfd, pidfd, pfd[0], 0);
 	EXPECT("pidfd_getfd(%d, %d, 0) = %s", pidfd, pfd[0], rc(r));
+
+	/* a failed recvmsg: the name length read at entry */
+	struct msghdr *mh = (struct msghdr *) (end - sizeof(struct msghdr));
+	memset(mh, 0, sizeof(*mh));
+	mh->msg_name = page;
+	mh->msg_namelen = 16;
+	r = syscall(SYS_recvmsg, -1, mh, 0);
+	EXPECT("recvmsg(-1, {msg_namelen=16}, 0) = %s", rc(r));
 	return 0;
 }

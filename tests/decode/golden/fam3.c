@@ -300,5 +300,32 @@ int main(int argc, char **argv) {
 	mh->msg_namelen = 16;
 	r = syscall(SYS_recvmsg, -1, mh, 0);
 	EXPECT("recvmsg(-1, {msg_namelen=16}, 0) = %s", rc(r));
+
+	/* capset: the header's version by name, the data in that version's size, the high word's capabilities */
+	unsigned int *ch = (unsigned int *) page, *cd = (unsigned int *) (end - 24);
+	ch[0] = 0xbadc0ded;
+	ch[1] = 0;
+	memset(cd, 0, 24);
+	r = syscall(SYS_capset, ch, cd);
+	EXPECT("capset({version=0xbadc0ded /* _LINUX_CAPABILITY_VERSION_??? */, pid=0}, {effective=0, permitted=0, "
+	       "inheritable=0}) = %s", rc(r));
+	ch[0] = 0xbadc0ded;  /* the kernel wrote the version it knows back */
+	r = syscall(SYS_capset, ch, end - 8);
+	EXPECT("capset({version=0xbadc0ded /* _LINUX_CAPABILITY_VERSION_??? */, pid=0}, %p) = %s", end - 8, rc(r));
+	ch[0] = 0x19980330;
+	ch[1] = 1;
+	memset(cd, 0, 24);
+	cd[0] = 1 << 1;
+	cd[1] = 1 << 2;
+	r = syscall(SYS_capset, ch, cd);
+	EXPECT("capset({version=_LINUX_CAPABILITY_VERSION_1, pid=1}, {effective=1<<CAP_DAC_OVERRIDE, "
+	       "permitted=1<<CAP_DAC_READ_SEARCH, inheritable=0}) = %s", rc(r));
+	ch[0] = 0x20080522;
+	cd[0] = 0;
+	cd[3] = 1 << 3;
+	cd[4] = 1 << 4 | 0x80000000U;
+	r = syscall(SYS_capset, ch, cd);
+	EXPECT("capset({version=_LINUX_CAPABILITY_VERSION_3, pid=1}, {effective=1<<CAP_WAKE_ALARM, "
+	       "permitted=1<<CAP_DAC_READ_SEARCH|1<<CAP_BLOCK_SUSPEND|0x80000000, inheritable=0}) = %s", rc(r));
 	return 0;
 }

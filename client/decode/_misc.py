@@ -211,7 +211,14 @@ def landlock_path_beneath_text(c: C, b: bytes, i: int) -> str:
     return f"{{allowed_access={c.fs('landlock_ruleset_access_fs').flags(acc, c.style)}, parent_fd={c.dec.fd_text(fd, c.tid)}}}"
 
 
-@syscall("landlock_create_ruleset")
+def _landlock_ret(c: C) -> str:
+    """An fd, or the ABI version LANDLOCK_CREATE_RULESET_VERSION asks for."""
+    from ._core import _ret_fd
+
+    return str(c.ret) if c.uint(2) & 1 else _ret_fd(c, c.ret)
+
+
+@syscall("landlock_create_ruleset", ret=_landlock_ret)
 def _landlock_create_ruleset(c: C):
     """The attributes are read only when their size holds handled_access_fs."""
     size = c.ulong(1)

@@ -58,3 +58,14 @@ def test_fsconfig_paths_by_command():
     assert d.paths_of(sysrec("fsconfig", [0, 3, 0x1000, 0x2000, -100], -22, [(0, 3, val)], err=True, nr=431)) == \
         ["/dev/full"]
     assert d.paths_of(sysrec("fsconfig", [0, 6, 0x1000, 0x2000, -100], -22, [(0, 3, val)], err=True, nr=431)) == []
+
+
+def test_landlock_version_is_no_fd():
+    """landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION)
+    returns the ABI version: a number even under -y (strace prints `= 1`);
+    without the flag the return is an fd (fd 1 of this process is open)."""
+    d = Decoder(DecodeOptions(yflag=1))
+    assert d.call(sysrec("landlock_create_ruleset", [0, 0, 1], 1, nr=444)) == \
+        "landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION) = 1"
+    assert d.call(sysrec("landlock_create_ruleset", [0, 0, 0], 1, nr=444)).startswith(
+        "landlock_create_ruleset(NULL, 0, 0) = 1<")

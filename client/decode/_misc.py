@@ -176,13 +176,14 @@ def _reboot(c: C):
 def _memfd_create(c: C):
     """The name as strace reads it: at most MFD_NAME_MAX (249) characters and its NUL."""
     fl = c.uint(1)
+    if not fl or c.style == "raw":
+        return [c.strn(0, 250), hexa(fl)]
     huge = fl >> 26
-    text = c.fs("mfd_flags").flags(fl & 0x3FFFFFF, c.style) if fl & 0x3FFFFFF or not huge else ""
-    if huge and c.style != "raw":  # the huge page size, as mmap's
+    text = c.fs("mfd_flags").flags(fl & 0x3FFFFFF) if fl & 0x3FFFFFF or not huge else ""
+    if huge:  # the huge page size, as mmap's
         text = (text + "|" if text else "") + f"{huge}<<MFD_HUGE_SHIFT"
-    elif huge:
-        text = hexa(fl)
-    return [c.strn(0, 250), text]
+    # -X verbose: the whole word, then all of it decoded in one comment
+    return [c.strn(0, 250), f"{hexa(fl)} /* {text} */" if c.style == "verbose" else text]
 
 
 def keyring(c: C, i: int) -> str:

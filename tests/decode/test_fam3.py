@@ -69,3 +69,13 @@ def test_landlock_version_is_no_fd():
         "landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION) = 1"
     assert d.call(sysrec("landlock_create_ruleset", [0, 0, 0], 1, nr=444)).startswith(
         "landlock_create_ruleset(NULL, 0, 0) = 1<")
+
+
+def test_memfd_create_flags_by_x_style():
+    """The flag word with the huge page size: one comment under -X verbose."""
+    r = sysrec("memfd_create", [0x1000, 0x78000003], -22, [(0, 0, b"x\0")], err=True, nr=319)
+    tail = " = -1 EINVAL (Invalid argument)"
+    assert Decoder(DecodeOptions(xstyle="verbose")).call(r) == \
+        'memfd_create("x", 0x78000003 /* MFD_CLOEXEC|MFD_ALLOW_SEALING|30<<MFD_HUGE_SHIFT */)' + tail
+    assert Decoder(DecodeOptions(xstyle="raw")).call(r) == 'memfd_create("x", 0x78000003)' + tail
+    assert Decoder(DecodeOptions()).call(r) == 'memfd_create("x", MFD_CLOEXEC|MFD_ALLOW_SEALING|30<<MFD_HUGE_SHIFT)' + tail

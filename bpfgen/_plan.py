@@ -42,6 +42,8 @@ from ._table import Syscall, Table, load_table
 # An array (pollfd[], epoll_event[], ...) is read as a BUF of at most this many
 # elements times the element size: strace prints at most -s elements.
 ARRAY_MAX_BYTES = 1 << 16
+# an inout array (poll's) is read at exit as at least this many elements
+INOUT_ARRAY_EXIT_MIN = 64
 # buf[..., REF] read up to their own bound instead of -s: a path (getcwd)
 # and a socket address are printed whole; a dirent buffer whole, to count
 # its entries (strace's `/* 7 entries */`)
@@ -53,8 +55,11 @@ BUF_BOUNDS = {"path": PATH_MAX, "sockaddr": 128, "linux_dirent": ARRAY_MAX_BYTES
 # it is decoded as messages, whose -s limit counts messages and attributes,
 # not bytes; which socket it is is known only when the call is decoded
 SOCKBUF_MAX = 4096
+# setsockopt's value: the bytes (-s of them) or a struct the option names,
+# whole whatever -s is (group_req's 136 bytes, the largest strace prints)
+SOCKOPT_MAX = 256
 # structs read as a BUF of their size (a short read at the end of a mapping kept)
-PARTIAL_STRUCTS = frozenset({"sockaddr_storage", "sigset", "fd_set", "sched_attr", "quota_data", "ipc_ctl_buf", "msgbuf", "seccomp_arg", "bpf_attr", "ptrace_data"})  # sigset: rt_sigpending(set, 4) reads 4
+PARTIAL_STRUCTS = frozenset({"sockaddr_storage", "sigset", "fd_set", "sched_attr", "quota_data", "ipc_ctl_buf", "msgbuf", "seccomp_arg", "bpf_attr", "ptrace_data", "perf_event_attr", "fsconfig_value", "user_desc", "cap_data"})  # sigset: rt_sigpending(set, 4) reads 4
 # structs read as more bytes than their size: select's fd_set is a bitmap of
 # nfds bits (strace reads that many, rounded to a long, up to 1M fds); 1024
 # bytes cover 8192 fds, and a short read at the end of a mapping is kept
@@ -208,9 +213,13 @@ def _arg_ops(a, i: int, pers: Pers, table: Table, strsize: int, abbreviated: boo
         src = LEN_RET if a.len == "ret" else a.len
         # bounded by -s, except what strace prints whole: a path (getcwd)
         # and a socket address (at most a sockaddr_storage)
-        size = BUF_BOUNDS.get(a.ref, 0)
+        # -s bytes and one more: strace reads that many of a buffer it
+        # prints (printstr_ex), and one it cannot read is its address
+        size = BUF_BOUNDS.get(a.ref, 0) or strsize + 1
         if a.ref == "sockbuf":
             size = max(SOCKBUF_MAX, strsize)
+        elif a.ref == "sockopt":
+            size = max(SOCKOPT_MAX, strsize)
         if a.dir in ("in", "inout") and src != LEN_RET:
             entry.append((Op.BUF, i, src, size))
         if a.dir in ("out", "inout"):
@@ -228,10 +237,15 @@ def _arg_ops(a, i: int, pers: Pers, table: Table, strsize: int, abbreviated: boo
     elif k == "array":
         # one element more than -s: strace reads the element after the
         # last it prints, to say `...` or `... /* ADDR */` (unreadable)
-        size = min(table.struct_size(a.ref, pers) * (max(strsize, 1) + 1), ARRAY_MAX_BYTES)
+        esize = table.struct_size(a.ref, pers)
+        size = min(esize * (max(strsize, 1) + 1), ARRAY_MAX_BYTES)
         if a.dir in ("in", "inout"):
             entry.append((Op.BUF, i, LEN_FIXED, size))
-        if a.dir in ("out", "inout"):
+        if a.dir == "inout":
+            # what the call wrote back is looked for in every element
+            # (poll's returned events): more of them than -s shows
+            exit_.append((Op.BUF, i, LEN_FIXED, min(esize * max(strsize + 1, INOUT_ARRAY_EXIT_MIN), ARRAY_MAX_BYTES)))
+        elif a.dir == "out":
             exit_.append((Op.BUF, i, LEN_FIXED, size))
     elif k == "ioctlarg":
         entry.append((Op.BUF, i, LEN_IOC, IOCTL_ARG_MAX))

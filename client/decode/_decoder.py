@@ -18,7 +18,7 @@ from ._fmt import error_text_memo as _error_text, hexa, quote
 from ._signals import siginfo_text  # also registers the siginfo struct
 
 # the family modules register their decoders when imported
-from . import _bpf, _desc, _file, _ioctl, _ipc, _memory, _misc, _network, _poll, _prctl, _process, _ptrace, _resource, _signal, _sockaddr, _stat, _time  # noqa: F401,E402,I001
+from . import _bpf, _caps, _perf, _fsconfig, _ldt, _desc, _file, _ioctl, _ipc, _memory, _misc, _network, _poll, _prctl, _process, _ptrace, _resource, _signal, _sockaddr, _stat, _time  # noqa: F401,E402,I001
 
 
 def _getter(rtype: Rec):
@@ -144,6 +144,19 @@ _ANON = {"eventfd": "anon_inode:[eventfd]", "eventfd2": "anon_inode:[eventfd]",
 
 # calls whose new fds are printed in their own arguments
 _MAKES_IN_ARGS = frozenset({"pipe", "pipe2", "socketpair"})
+
+
+def _fsconfig_paths(args) -> dict:
+    """fsconfig's arguments -P checks, as strace: by command, the value as a
+    path and aux as a dirfd (SET_PATH, SET_PATH_EMPTY), aux as an fd
+    (SET_FD); never its own fd."""
+    cmd = args[1] & 0xFFFFFFFF
+    return {3: "path", 4: "dirfd"} if cmd in (3, 4) else {4: "fd"} if cmd == 5 else {}
+
+
+# calls whose -P arguments depend on another argument: (args) -> {index: kind}
+# (kcmp's fds are another process's: strace's -P never matches it)
+_PATH_ARGS = {"fsconfig": _fsconfig_paths, "kcmp": lambda args: {}}
 
 
 class Decoder:
@@ -299,6 +312,18 @@ class Decoder:
         link = self._fd_link(fd, tid)
         if link is None:
             return base
+        return self._link_text(base, link, tid, fd)
+
+    def fd_of(self, fd: int, pid: int) -> str:
+        """An fd of another process (kcmp's, pidfd_getfd's target), read
+        from /proc/PID/fd now and not remembered: the number alone when it
+        cannot be (no -y, the process or the fd gone)."""
+        link = readlink_fd(pid, fd) if self._paths and fd >= 0 else None
+        return str(fd) if link is None else self._link_text(str(fd), link, pid, fd)
+
+    def _link_text(self, base: str, link: str, tid: int, fd: int) -> str:
+        """`N<link>` as the --decode-fds sets show it (a socket's detail, a
+        device's type and numbers)."""
         if self._socks and link.startswith("socket:["):
             detail = _sockets.describe(int(link[8:-1]), tid, fd)
             if detail:
@@ -889,12 +914,15 @@ class Decoder:
         elif not self._named:
             self._want_fds = True
         out = []
+        pick = _PATH_ARGS.get(sc.name)
+        kinds = pick(args) if pick is not None else None
         for i, a in enumerate(sc.args_for(pers) if hasattr(sc, "args_for") else sc.args):
-            if a.kind == "path":
+            kind = a.kind if kinds is None else kinds.get(i)
+            if kind == "path":
                 v = mem.get((0, i))
                 if isinstance(v, (bytes, bytearray)):
-                    out.append(bytes(v).rstrip(b"\0").decode(errors="surrogateescape"))
-            elif a.kind in ("fd", "dirfd"):
+                    out.append(bytes(v).split(b"\0", 1)[0].decode(errors="surrogateescape"))
+            elif kind in ("fd", "dirfd"):
                 fd = args[i] & 0xFFFFFFFF
                 fd = fd - (1 << 32) if fd >> 31 else fd
                 if named:
@@ -913,6 +941,15 @@ class Decoder:
                     v = v[0] if isinstance(v, list) and v else v
                     if isinstance(v, (bytes, bytearray)):
                         out.append(bytes(v).decode(errors="surrogateescape"))
+                if not isinstance(vals, list) and a.ref == "pollfd":
+                    # not named at the stop (the array runs into unreadable
+                    # memory): the fds of the elements that were read
+                    b = mem.get((0, i))
+                    for k in range(len(b) // 8 if isinstance(b, (bytes, bytearray)) else 0):
+                        fd = int.from_bytes(b[8 * k:8 * k + 4], "little", signed=True)
+                        link = self._fd_link(fd, tid) if fd >= 0 else None
+                        if link:
+                            out.append(link)
         if t == Rec.SYSCALL and not self._named:
             ret = field(rec, "ret")
             c = self._ctx(pers, nr, args, ret, field(rec, "is_error"), mem, tid, ret is not None)

@@ -53,6 +53,16 @@ def _mmap(c: C):
             c.fd(4), f"{off:#x}" if off else "0"]
 
 
+@syscall("mincore", entry=2)
+def _mincore(c: C):
+    """The vector at exit: a byte a page of the length (its low bit: the
+    page is resident), as many as the pages, at most -s of them."""
+    n = c.ulong(1)
+    pages = n // 4096 + (1 if n & 4095 else 0)
+    vec = c.array(2, pages, 1, lambda c, b: str(b[0] & 1), phase=1) if c.ok else c.ptr(2)
+    return [c.ptr(0), c.lu(1), vec]
+
+
 @syscall("remap_file_pages")
 def _remap_file_pages(c: C):
     """The flags as mmap's (the map type, then the bits), 64-bit words as strace."""

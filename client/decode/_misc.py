@@ -6,6 +6,7 @@ from __future__ import annotations
 import struct
 
 from ._fprog import fprog_text
+from . import _quota_xfs
 from ._core import C, array, struct as register_struct, styled, syscall
 from ._fmt import hexa, quote
 
@@ -145,13 +146,14 @@ def _reboot(c: C):
 def _memfd_create(c: C):
     """The name as strace reads it: at most MFD_NAME_MAX (249) characters and its NUL."""
     fl = c.uint(1)
+    if not fl or c.style == "raw":
+        return [c.strn(0, 250), hexa(fl)]
     huge = fl >> 26
-    text = c.fs("mfd_flags").flags(fl & 0x3FFFFFF, c.style) if fl & 0x3FFFFFF or not huge else ""
-    if huge and c.style != "raw":  # the huge page size, as mmap's
+    text = c.fs("mfd_flags").flags(fl & 0x3FFFFFF) if fl & 0x3FFFFFF or not huge else ""
+    if huge:  # the huge page size, as mmap's
         text = (text + "|" if text else "") + f"{huge}<<MFD_HUGE_SHIFT"
-    elif huge:
-        text = hexa(fl)
-    return [c.strn(0, 250), text]
+    # -X verbose: the whole word, then all of it decoded in one comment
+    return [c.strn(0, 250), f"{hexa(fl)} /* {text} */" if c.style == "verbose" else text]
 
 
 def keyring(c: C, i: int) -> str:
@@ -180,7 +182,14 @@ def landlock_path_beneath_text(c: C, b: bytes, i: int) -> str:
     return f"{{allowed_access={c.fs('landlock_ruleset_access_fs').flags(acc, c.style)}, parent_fd={c.fd_in(i, 8, fd)}}}"  # named at the stop ([layouts])
 
 
-@syscall("landlock_create_ruleset")
+def _landlock_ret(c: C) -> str:
+    """An fd, or the ABI version LANDLOCK_CREATE_RULESET_VERSION asks for."""
+    from ._core import _ret_fd
+
+    return str(c.ret) if c.uint(2) & 1 else _ret_fd(c, c.ret)
+
+
+@syscall("landlock_create_ruleset", ret=_landlock_ret)
 def _landlock_create_ruleset(c: C):
     """The attributes are read only when their size holds handled_access_fs."""
     size = c.ulong(1)
@@ -272,14 +281,24 @@ def _syslog(c: C):
     return [cmd, c.ptr(1), c.d(2)]
 
 
+def _kcmp_fd(c: C, i: int, pid: int) -> str:
+    """An fd of process `pid` (strace's printfd_pid): the tracer named it at
+    the stop when the process is the caller; another's is named from /proc."""
+    if pid == c.dec._tgid or pid == c.tid or not c.dec._paths:
+        return c.fd(i)
+    return c.dec.fd_of(c.int(i), pid)
+
+
 @syscall("kcmp")
 def _kcmp(c: C):
-    """The indexes by type: fds for KCMP_FILE, none for the whole-resource types."""
+    """The indexes by type: fds of each process for KCMP_FILE, an fd and a
+    struct kcmp_epoll_slot for KCMP_EPOLL_TFD, none for the whole-resource
+    types."""
     t = c.uint(2)
     out = [c.pid(0), c.pid(1), c.xval(2, "kcmp_types")]
     own = c.dec._tgid
     if t == 0:  # KCMP_FILE: fds of pid1 and pid2, named (-y) when that is the caller's
-        return out + [c.fd(3) if c.int(0) == own else str(c.int(3)), c.fd(4) if c.int(1) == own else str(c.int(4))]
+        return out + [_kcmp_fd(c, 3, c.int(0)), _kcmp_fd(c, 4, c.int(1))]
     if t == 7:  # KCMP_EPOLL_TFD: idx1 an fd of pid1, idx2 a struct kcmp_epoll_slot of pid2's fds
         v = c.m(4, 0)
         slot = c.ptr(4)
@@ -288,7 +307,7 @@ def _kcmp(c: C):
             mine = c.int(1) == own
             slot = (f"{{efd={c.fd_in(4, 0, efd) if mine else efd}, tfd={c.fd_in(4, 4, tfd) if mine else tfd}, "
                     f"toff={toff}}}")
-        return out + [c.fd(3) if c.int(0) == own else str(c.int(3)), slot]
+        return out + [_kcmp_fd(c, 3, c.int(0)), slot]
     if t in (1, 2, 3, 4, 5, 6):
         return out
     return out + [hexa(c.ulong(3)), hexa(c.ulong(4))]
@@ -382,13 +401,20 @@ def _quota_data(c: C, cmd: int, i: int) -> str:
     v = c.m(i, 1 if exit_ else 0)
     b = bytes(v) if isinstance(v, (bytes, bytearray)) else b""
     need = {_Q_GETQUOTA: 72, _Q_SETQUOTA: 72, _Q_GETNEXTQUOTA: 72, _Q_GETINFO: 24, _Q_SETINFO: 24,
-            _Q_GETFMT: 4, _Q_XQUOTAON: 4, _Q_XQUOTAOFF: 4, _Q_XQUOTARM: 4}.get(cmd)
+            _Q_GETFMT: 4, _Q_XQUOTAON: 4, _Q_XQUOTAOFF: 4, _Q_XQUOTARM: 4,
+            _Q_XGETQUOTA: _quota_xfs.DISK_QUOTA_SIZE, _Q_XGETNEXTQUOTA: _quota_xfs.DISK_QUOTA_SIZE,
+            _Q_XSETQLIM: _quota_xfs.DISK_QUOTA_SIZE, _Q_XGETQSTAT: _quota_xfs.QUOTA_STAT_SIZE,
+            _Q_XGETQSTATV: _quota_xfs.QUOTA_STATV_SIZE}.get(cmd)
     if need is None or len(b) < need:
         return c.ptr(i)
     if cmd in (_Q_GETQUOTA, _Q_SETQUOTA, _Q_GETNEXTQUOTA):
         return _dqblk(c, b, cmd == _Q_GETNEXTQUOTA)
     if cmd in (_Q_GETINFO, _Q_SETINFO):
         return _dqinfo(c, b)
+    if cmd in (_Q_XGETQUOTA, _Q_XGETNEXTQUOTA, _Q_XSETQLIM):
+        return _quota_xfs.disk_quota(c, b)
+    if cmd in (_Q_XGETQSTAT, _Q_XGETQSTATV):
+        return _quota_xfs.quota_stat(c, b, cmd == _Q_XGETQSTATV)
     w = struct.unpack_from("<I", b)[0]
     if cmd == _Q_GETFMT:
         return f"[{c.fs('quota_formats').xval(w, c.style)}]"

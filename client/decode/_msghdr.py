@@ -202,7 +202,9 @@ def _value_text(c: C, v, before, total: int | None) -> str | None:
     if not name:
         nm = "NULL"
     elif isinstance(name_v, (bytes, bytearray)) and namelen:
-        nm = sockaddr_text(c, bytes(name_v)[:namelen], namelen)
+        # recvmsg: the address in the shorter of the lengths given and returned
+        n = min(namelen, n0) if isinstance(before, (bytes, bytearray)) and len(before) == len(hdr) else namelen
+        nm = sockaddr_text(c, bytes(name_v)[:n], n) if n >= 2 else hexa(name)  # shorter than a family: the address
     else:
         nm = hexa(name)
     if not iov:
@@ -264,7 +266,14 @@ def _msghdr_arg(c: C, i: int, a) -> str:
     """msghdr[in] (sendmsg: read at entry) or msghdr[inout] (recvmsg: at exit)."""
     if a.dir == "in":
         return msghdr_text(c, i, False)
-    return msghdr_text(c, i, True) if c.ok else c.ptr(i)
+    if c.ok:
+        return msghdr_text(c, i, True)
+    before = c.m(i, 0)
+    if c.exiting and c.ulong(i) and isinstance(before, (bytes, bytearray)) and len(before) in _sizes()[0]:
+        # a failed recvmsg: strace shows the name length it read at entry
+        off = 4 if _sizes()[0][len(before)] is _HDR32 else 8
+        return f"{{msg_namelen={struct.unpack_from('<i', before, off)[0]}}}"
+    return c.ptr(i)
 
 
 @kind("mmsghdr")

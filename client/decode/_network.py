@@ -7,7 +7,7 @@ import errno
 import socket
 import struct
 
-from . import _netlink
+from . import _netlink, _sockopt
 from ._fprog import fprog_text, insns_text
 from ._core import C, styled, syscall
 from ._fmt import hexa, quote, quote_buf
@@ -172,6 +172,9 @@ def _setopt_value(c: C, lvl: int, opt: int, ln: int) -> str:
         return t or c.ptr(3)
     if (lvl == 0 and opt in (35, 36)) or (lvl == 41 and opt in (20, 21, 27, 28)):
         return _mreq(c, b, ln, lvl == 41)
+    text = _sockopt.struct_value(c, lvl, opt, ln, b)
+    if text is not None:
+        return text
     if ln == 4:
         return f"[{struct.unpack_from('<i', b)[0]}]" if len(b) >= 4 else c.ptr(3)
     if ln < 0 or len(b) < min(ln, c.opts.strsize):

@@ -10,43 +10,76 @@ from ._core import C, sigset_text, syscall, struct as register_struct
 from ._fmt import hexa
 
 
-def _pollfds(c: C, i: int, n: int, out: bool) -> str:
-    v = c.m(i, 1 if out else 0) if out else c.m(i, 0)
-    if c.ulong(i) == 0:
-        return "NULL"
-    if not isinstance(v, (bytes, bytearray)) or len(v) < 8 * n:
-        return c.ptr(i)
-    items = []
-    # the fds as the tracer named them at the entry stop (-y), when it did
-    named = c.mem.get((0, FD_SLOT + i)) if c.dec._anyfd and not out else None
+# the pollfd elements the plan reads at exit, at least (bpfgen's
+# INOUT_ARRAY_EXIT_MIN): the returned events of an array longer than what
+# was read are not seen
+_EXIT_MIN = 64
+
+
+def _pollfds(c: C, i: int, n: int) -> str:
+    """The array at entry, as strace's print_array: each fd (named under
+    -y), and its events when the fd is not negative."""
+    named = c.mem.get((0, FD_SLOT + i)) if c.dec._anyfd else None
     if not isinstance(named, list):
         named = None
+    fs = c.fs("poll_events")
+    k = [0]
+
+    def elem(c: C, b: bytes) -> str:
+        fd, ev = struct.unpack_from("<ih", b)
+        j = k[0]
+        k[0] += 1
+        text = c.dec.fd_named(fd, named[j]) if named is not None and j < len(named) else c.dec.fd_text(fd, c.tid)
+        return f"{{fd={text}}}" if fd < 0 else f"{{fd={text}, events={fs.flags(ev & 0xFFFF, c.style)}}}"
+
+    return c.array(i, n, 8, elem, phase=0)
+
+
+def _revents(c: C, n: int) -> str:
+    """What strace adds to the return: the elements with returned events
+    (at most -s when abbreviating), the address of one that cannot be read."""
+    addr = c.ulong(0)
+    if not addr or not n or not c.verbose:
+        return ""
+    v = c.m(0, 1)
+    b = bytes(v) if isinstance(v, (bytes, bytearray)) else b""
+    read = 8 * max(c.opts.strsize + 1, _EXIT_MIN)  # what the plan asked for
+    most = c.opts.strsize if c.abbrev else None
+    items: list[str] = []
     for k in range(n):
-        fd, ev, rev = struct.unpack_from("<ihh", v, 8 * k)
-        if out:
-            if rev:  # strace prints the returned events' fds bare
-                items.append(f"{{fd={fd}, revents={c.fs('poll_events').flags(rev & 0xFFFF)}}}")
-        else:
-            text = c.dec.fd_named(fd, named[k]) if named is not None and k < len(named) else c.dec.fd_text(fd, c.tid)
-            items.append(f"{{fd={text}, events={c.fs('poll_events').flags(ev & 0xFFFF)}}}")
-    return "[" + ", ".join(items) + "]"
+        if 8 * k + 8 > len(b):
+            if len(b) < min(8 * n, read):  # memory ended there
+                items.append(hexa(addr + 8 * k))
+            break
+        fd, _, rev = struct.unpack_from("<ihh", b, 8 * k)
+        if not rev:
+            continue
+        if most is not None and len(items) >= most:
+            items.append("...")
+            break
+        items.append(f"{{fd={fd}, revents={c.fs('poll_events').flags(rev & 0xFFFF)}}}")
+    return "[" + ", ".join(items) + "]" if items else ""
 
 
 def _poll_ret(c: C) -> str:
     if c.ret == 0:
         return "0 (Timeout)"
-    rev = _pollfds(c, 0, c.uint(1), True)
-    return f"{c.ret} ({rev})" if rev.startswith("[") else str(c.ret)
+    out = _revents(c, c.uint(1))
+    if c.name.startswith("ppoll") and c.ulong(2) and c.verbose:
+        left = c.struct(2, "timespec" if c.name == "ppoll" else "timespec64", 1)
+        out += (", left " if out else "left ") + left
+    return f"{c.ret} ({out})" if out else str(c.ret)
 
 
 @syscall("poll", entry=3, ret=_poll_ret)
 def _poll(c: C):
-    return [_pollfds(c, 0, c.uint(1), False), c.u(1), c.d(2)]
+    return [_pollfds(c, 0, c.uint(1)), c.u(1), c.d(2)]
 
 
-@syscall("ppoll", ret=_poll_ret)  # all five at entry, as strace
+@syscall("ppoll", "ppoll_time64", ret=_poll_ret)  # all five at entry, as strace
 def _ppoll(c: C):
-    return [_pollfds(c, 0, c.uint(1), False), c.u(1), c.struct(2, "timespec", 0), c.sigset(3, c.ulong(4)), c.lu(4)]
+    ts = "timespec" if c.name == "ppoll" else "timespec64"
+    return [_pollfds(c, 0, c.uint(1)), c.u(1), c.struct(2, ts, 0), c.sigset(3, c.ulong(4)), c.lu(4)]
 
 
 @register_struct("epoll_event")

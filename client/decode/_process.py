@@ -217,6 +217,30 @@ def _pidfd_send_signal(c: C):
     return [c.fd(0), c.sig(1), c.struct(2, "siginfo", 0), c.x(3)]
 
 
+def _pidfd_pid(c: C) -> int | None:
+    """The process a pidfd argument refers to: what the tracer named it with
+    at the stop (`pid:N`, under -yy), else its fdinfo in /proc now."""
+    v = c.named(0)
+    if isinstance(v, list) and len(v) == 3 and isinstance(v[1], (bytes, bytearray)) and bytes(v[1]).startswith(b"pid:"):
+        return int(bytes(v[1])[4:])
+    try:
+        with open(f"/proc/{c.dec._tgid or c.tid}/fdinfo/{c.int(0)}") as f:
+            for line in f:
+                if line.startswith("Pid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+@syscall("pidfd_getfd", ret="fd")
+def _pidfd_getfd(c: C):
+    """The target fd is one of the pidfd's process, named as strace does."""
+    pid = _pidfd_pid(c) if c.dec._paths and c.int(0) >= 0 else None
+    target = c.dec.fd_of(c.int(1), pid) if pid and pid > 0 else c.d(1)
+    return [c.fd(0), target, c.x(2)]
+
+
 
 
 def _sched_policy_ret(c: C) -> str:

@@ -23,6 +23,7 @@ SIG_CODES = {
     "SIGTRAP": ["TRAP_BRKPT", "TRAP_TRACE", "TRAP_BRANCH", "TRAP_HWBKPT", "TRAP_UNK", "TRAP_PERF"],
     "SIGIO": ["POLL_IN", "POLL_OUT", "POLL_MSG", "POLL_ERR", "POLL_PRI", "POLL_HUP"],
     "SIGSYS": ["SYS_SECCOMP", "SYS_USER_DISPATCH"],
+    "SIGPROF": ["PROF_SIG"],
 }
 _FAULTS = ("SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGTRAP")
 _HDR = struct.Struct("<iii")
@@ -42,6 +43,31 @@ def code_name(sig: str, code: int) -> str:
     return str(code)
 
 
+def _syscall_name(nr: int, arch: int, style: str) -> str:
+    """si_syscall: `__NR_read` for an architecture we know, else unsigned."""
+    from . import _table
+
+    pers = {0xC000003E: 0, 0x40000003: 1}.get(arch)  # AUDIT_ARCH_X86_64, AUDIT_ARCH_I386
+    n = nr & 0xFFFFFFFF
+    sc = _table.lookup(pers, n) if pers is not None else None
+    return styled(str(n), f"__NR_{sc.name}", style) if sc is not None else str(n)
+
+
+def _fault_fields(sig: str, code: int, info: bytes, style: str) -> list:
+    """What the kernel tells of a fault, by signal and code (strace's print_si_info)."""
+    addr = struct.unpack_from("<Q", info, 16)[0]
+    parts = [f"si_addr={ptr(addr)}"]
+    if sig == "SIGBUS" and code in (4, 5):  # BUS_MCEERR_AR, BUS_MCEERR_AO
+        lsb = struct.unpack_from("<H", info, 24)[0]
+        parts.append(f"si_addr_lsb={hexa(lsb)}")
+    elif sig == "SIGSEGV" and code == 3:  # SEGV_BNDERR
+        lower, upper = struct.unpack_from("<QQ", info, 32)
+        parts += [f"si_lower={ptr(lower)}", f"si_upper={ptr(upper)}"]
+    elif sig == "SIGSEGV" and code == 4:  # SEGV_PKUERR
+        parts.append(f"si_pkey={struct.unpack_from('<I', info, 32)[0]}")
+    return parts
+
+
 def siginfo_body(signo: int, info: bytes, style: str = "abbrev") -> str:
     """`{si_signo=SIGCHLD, si_code=CLD_EXITED, ...}` (the braces included)."""
     if len(info) < 48:
@@ -50,52 +76,50 @@ def siginfo_body(signo: int, info: bytes, style: str = "abbrev") -> str:
     sig = sigtext(si_signo)
     parts = [f"si_signo={sigtext(si_signo, style)}"]
     cname = code_name(sig, code)
-    parts.append(f"si_code={styled(hexa(code) if code >= 0 else str(code), cname if cname != str(code) else None, style)}")
+    if cname != str(code):
+        parts.append(f"si_code={styled(hexa(code) if code >= 0 else str(code), cname, style)}")
+    else:  # an unknown code: its unsigned value in hex
+        parts.append(f"si_code={hexa(code & 0xFFFFFFFF)}")
     if si_errno:  # by name when it is an errno, else unsigned (strace's PRINT_FIELD_ERR_U)
         name = errno_name(si_errno)
         parts.append(f"si_errno={si_errno & 0xFFFFFFFF if name.startswith('errno ') else name}")
     pid, uid = struct.unpack_from("<iI", info, 16)
     uid = "-1" if uid == 0xFFFFFFFF else uid  # a uid_t: (uid_t)-1 prints -1
-    if code == -5:  # SI_SIGIO
-        band, fd = struct.unpack_from("<qi", info, 16)
-        parts += [f"si_band={band}", f"si_fd={fd}"]
-    elif code <= 0 and code != -2:  # sent by a process: SI_USER, SI_TKILL, SI_QUEUE, ...
-        parts += [f"si_pid={pid}", f"si_uid={uid}"]
-        val = struct.unpack_from("<Q", info, 24)[0]
-        if code not in (0, -6) and val:  # the others carry a value, shown when set
-            parts += [f"si_int={struct.unpack_from('<i', info, 24)[0]}", f"si_ptr={ptr(val)}"]
-    elif code == -2:  # SI_TIMER
-        tid, overrun = struct.unpack_from("<ii", info, 16)
-        val = struct.unpack_from("<Q", info, 24)[0]
-        parts += [f"si_timerid={tid:#x}", f"si_overrun={overrun}", f"si_int={struct.unpack_from('<i', info, 24)[0]}", f"si_ptr={ptr(val)}"]
-    elif code == 0x80:
-        pass
+    val = struct.unpack_from("<Q", info, 24)[0]
+    sigval = [f"si_int={struct.unpack_from('<i', info, 24)[0]}", f"si_ptr={ptr(val)}"]
+    if code <= 0:  # sent by a process: SI_USER, SI_TKILL, SI_QUEUE, SI_TIMER, ...
+        if code == -5:  # SI_SIGIO
+            band, fd = struct.unpack_from("<qi", info, 16)
+            parts += [f"si_band={band}", f"si_fd={fd}"]
+        elif code == -2:  # SI_TIMER
+            tid, overrun = struct.unpack_from("<Ii", info, 16)
+            parts += [f"si_timerid={hexa(tid)}", f"si_overrun={overrun}"] + sigval
+        else:
+            parts += [f"si_pid={pid}", f"si_uid={uid}"]
+            if code not in (0, -6) and val:  # the others carry a value, shown when set
+                parts += sigval
     elif sig == "SIGCHLD":
         status = struct.unpack_from("<i", info, 24)[0]
         utime, stime = struct.unpack_from("<qq", info, 32)
         st = str(status) if code == 1 else sigtext(status)
         parts += [f"si_pid={pid}", f"si_uid={uid}", f"si_status={st}", f"si_utime={_ticks(utime)}", f"si_stime={_ticks(stime)}"]
     elif sig in _FAULTS:
-        addr = struct.unpack_from("<Q", info, 16)[0]
-        parts.append(f"si_addr={ptr(addr)}")
-        # the union after si_addr (include/uapi/asm-generic/siginfo.h): the
-        # lowest bit of a memory error's address, an out-of-bounds access's
-        # bounds, a protection key
-        if sig == "SIGSEGV" and code == 3:  # SEGV_BNDERR
-            lower, upper = struct.unpack_from("<QQ", info, 32)
-            parts += [f"si_lower={ptr(lower)}", f"si_upper={ptr(upper)}"]
-        elif sig == "SIGSEGV" and code == 4:  # SEGV_PKUERR
-            parts.append(f"si_pkey={struct.unpack_from('<I', info, 32)[0]}")
-        elif sig == "SIGBUS" and code in (4, 5):  # BUS_MCEERR_AR, BUS_MCEERR_AO
-            parts.append(f"si_addr_lsb={struct.unpack_from('<h', info, 24)[0] & 0xFFFF:#x}")
+        parts += _fault_fields(sig, code, info, style)
     elif sig == "SIGIO":
-        band, fd = struct.unpack_from("<qi", info, 16)
-        parts += [f"si_band={band}", f"si_fd={fd}"]
+        if 1 <= code <= 6:  # POLL_IN .. POLL_HUP
+            band, fd = struct.unpack_from("<qi", info, 16)
+            parts += [f"si_band={band}", f"si_fd={fd}"]
     elif sig == "SIGSYS":
         addr, nr, arch = struct.unpack_from("<QiI", info, 16)
-        parts += [f"si_call_addr={ptr(addr)}", f"si_syscall={nr}", f"si_arch={arch:#x}"]
+        from ._ioctl import _AUDIT_ARCHES
+
+        parts += [f"si_call_addr={ptr(addr)}", f"si_syscall={_syscall_name(nr, arch, style)}",
+                  f"si_arch={_AUDIT_ARCHES.xval(arch, style)}"]
     else:
-        parts += [f"si_pid={pid}", f"si_uid={uid}"]
+        if pid or uid:
+            parts += [f"si_pid={pid}", f"si_uid={uid}"]
+        if val:
+            parts += sigval
     return "{" + ", ".join(parts) + "}"
 
 

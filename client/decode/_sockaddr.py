@@ -1,4 +1,6 @@
-"""Socket addresses (in, in6, un, nl) as strace prints them."""
+"""Socket addresses as strace prints them: the family, then its fields by
+family (AF_UNIX here, the others in _sockaddr_fam and _sockaddr_more) or
+sa_data when the length is shorter than the family's struct."""
 
 from __future__ import annotations
 
@@ -9,43 +11,45 @@ from ._core import C
 from ._fmt import hexa, quote
 
 
+def _printers() -> dict:
+    from . import _sockaddr_fam as f, _sockaddr_more as m
+
+    # family -> (printer, the least length it prints from; shorter: sa_data)
+    return {socket.AF_INET: (f.inet, 16), 3: (f.ax25, 16), 4: (f.ipx, 16), 9: (f.x25, 18),
+            socket.AF_INET6: (f.inet6, 24), socket.AF_NETLINK: (f.netlink, 12), 17: (f.packet, 20),
+            33: (m.rxrpc, 36), 36: (m.ieee802154, 20), 38: (m.alg, 25), 39: (m.nfc, 16), 40: (m.vsock, 16),
+            42: (m.qrtr, 12), 44: (m.xdp, 16), 45: (m.mctp, 12)}
+
+
+_PRINTERS: dict = {}
+
+
 def sockaddr_text(c: C, b: bytes, ln: int | None = None) -> str:
+    """An address of len(b) bytes (`ln`: the length the call was given, when
+    more than was read), as strace's print_sockaddr."""
     if len(b) < 2:
         return "{sa_family=" + ("AF_UNSPEC" if not b else hexa(b[0])) + "}"
     fam = struct.unpack_from("<H", b)[0]
-    fname = c.fs("addrfams").xval(fam)
-    if fam == socket.AF_INET and len(b) >= 16:  # sizeof(struct sockaddr_in), or sa_data
-        port = struct.unpack_from(">H", b, 2)[0]
-        addr = socket.inet_ntop(socket.AF_INET, b[4:8])
-        return f'{{sa_family=AF_INET, sin_port=htons({port}), sin_addr=inet_addr("{addr}")}}'
-    if fam == socket.AF_INET6 and len(b) >= 24:
-        port, flow = struct.unpack_from(">HI", b, 2)
-        addr = socket.inet_ntop(socket.AF_INET6, b[8:24])
-        text = (f'{{sa_family=AF_INET6, sin6_port=htons({port}), sin6_flowinfo=htonl({flow}), '
-                f'inet_pton(AF_INET6, "{addr}", &sin6_addr)')
-        if len(b) < 28:  # an RFC 2133 sockaddr_in6, without the scope
-            return text + "}"
-        scope = struct.unpack_from("<I", b, 24)[0]
-        a = b[8:24]
-        if scope and ((a[0] == 0xFE and a[1] & 0xC0 == 0x80) or (a[0] == 0xFF and a[1] & 0x0F == 2)):
-            try:  # link-local: the interface, as strace names it
-                return text + f', sin6_scope_id=if_nametoindex("{socket.if_indextoname(scope)}")}}'
-            except OSError:
-                pass
-        return text + f", sin6_scope_id={scope}}}"
+    fname = c.fs("addrfams").xval(fam, c.style)
     if fam == socket.AF_UNIX:
         path = b[2:]
         if not path:
-            return "{sa_family=AF_UNIX}"
+            return f"{{sa_family={fname}}}"
         if path[0] == 0:
-            return f"{{sa_family=AF_UNIX, sun_path=@{quote(path[1:108])}}}"
+            return f"{{sa_family={fname}, sun_path=@{quote(path[1:108])}}}"
         path = path[:108]  # sizeof(sun_path)
         name = path.split(b"\0", 1)[0]
         more = "..." if ln is not None and len(b) < min(ln, 110) and b"\0" not in path else ""  # fetched short of addrlen
-        return f"{{sa_family=AF_UNIX, sun_path={quote(name)}{more}}}"
-    if fam == socket.AF_NETLINK and len(b) >= 12:
-        pid, groups = struct.unpack_from("<iI", b, 4)
-        return f"{{sa_family=AF_NETLINK, nl_pid={pid}, nl_groups={groups:08x}}}"
+        return f"{{sa_family={fname}, sun_path={quote(name)}{more}}}"
+    n = len(b)
+    if n == 2:
+        return f"{{sa_family={fname}}}"
+    if not _PRINTERS:
+        _PRINTERS.update(_printers())
+    pr = _PRINTERS.get(fam)
+    if pr is not None and n >= pr[1]:
+        body = pr[0](c, b.ljust(130, b"\0"), n)
+        return f"{{sa_family={fname}, {body}}}"
     return f"{{sa_family={fname}, sa_data={quote(b[2:])}}}"
 
 

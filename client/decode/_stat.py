@@ -6,7 +6,7 @@ import struct
 import time
 
 from ._core import C, filemode, struct as register_struct, styled, syscall
-from ._fmt import comment, hexa
+from ._fmt import FlagSet, comment, hexa
 
 
 def makedev(dev: int) -> str:
@@ -153,6 +153,7 @@ def statfs_text(c: C, b: bytes, i: int) -> str:
 
 
 _DT = {0: "DT_UNKNOWN", 1: "DT_FIFO", 2: "DT_CHR", 4: "DT_DIR", 6: "DT_BLK", 8: "DT_REG", 10: "DT_LNK", 12: "DT_SOCK"}
+_DT_SET = FlagSet("dirent_types", sorted(((n, v) for v, n in _DT.items()), key=lambda x: x[1]), "DT_???")
 
 
 @syscall("getdents64", "getdents", entry=1, head=lambda c: [c.fd(0)])
@@ -181,5 +182,9 @@ def _getdents(c: C):
         return [f"{c.ptr(1)} /* {len(ents)} entries */", str(n)]
     from ._fmt import quote
 
-    items = [f"{{d_ino={e[0]}, d_off={e[1]}, d_reclen={e[2]}, d_type={_DT.get(e[3], str(e[3]))}, d_name={quote(e[4])}}}" for e in ents]
+    # getdents64's d_type comes before the name; getdents keeps it in the
+    # record's last byte, and strace prints it after the name
+    order = ("{{d_ino={0}, d_off={1}, d_reclen={2}, d_type={3}, d_name={4}}}" if d64
+             else "{{d_ino={0}, d_off={1}, d_reclen={2}, d_name={4}, d_type={3}}}")
+    items = [order.format(e[0], e[1], e[2], _DT_SET.xval(e[3], c.style), quote(e[4])) for e in ents]
     return ["[" + ", ".join(items) + "]", str(n)]

@@ -36,8 +36,8 @@ def test_ops_follow_argument_kinds():
         "openat read write fstat nanosleep execve writev readv connect getdents64 poll exit_group uname".split())), strsize=48))
     x = Pers.X86_64
     assert ops_of(plan, x, 257) == (3, [(ENTRY, Op.CSTR, 1, LEN_NONE, PATH_MAX)])  # path
-    assert ops_of(plan, x, 0) == (5, [(EXIT, Op.BUF, 1, LEN_RET, 0)])  # buf[out, len=ret]
-    assert ops_of(plan, x, 1) == (3, [(ENTRY, Op.BUF, 1, 2, 0)])  # buf[in, len=arg2]
+    assert ops_of(plan, x, 0) == (5, [(EXIT, Op.BUF, 1, LEN_RET, 48 + 1)])  # buf[out, len=ret]: -s bytes and one more
+    assert ops_of(plan, x, 1) == (3, [(ENTRY, Op.BUF, 1, 2, 48 + 1)])  # buf[in, len=arg2]
     assert ops_of(plan, x, 5) == (5, [(EXIT, Op.STRUCT, 1, LEN_FIXED, 144)])  # struct[stat, out]
     assert ops_of(plan, x, 35) == (7, [(ENTRY, Op.STRUCT, 0, LEN_FIXED, 16), (EXIT, Op.STRUCT, 1, LEN_FIXED, 16)])
     assert ops_of(plan, x, 59) == (3, [(ENTRY, Op.CSTR, 0, LEN_NONE, PATH_MAX), (ENTRY, Op.STRARR, 1, LEN_NONE, 0), (ENTRY, Op.STRARR, 2, LEN_NONE, 0)])
@@ -46,7 +46,8 @@ def test_ops_follow_argument_kinds():
     assert ops_of(plan, x, 19) == (7, [(ENTRY, Op.IOVEC, 1, 2, 0), (EXIT, Op.IOVEC, 1, 2, 0)])
     assert ops_of(plan, x, 42) == (3, [(ENTRY, Op.BUF, 1, 2, 128)])  # sockaddr: BUF with its length, up to 128 whatever -s
     assert ops_of(plan, x, 217) == (5, [(EXIT, Op.BUF, 1, LEN_RET, 65536)])  # getdents64: the dirents whole, to count them
-    assert ops_of(plan, x, 7) == (7, [(ENTRY, Op.BUF, 0, LEN_FIXED, 8 * (48 + 1)), (EXIT, Op.BUF, 0, LEN_FIXED, 8 * (48 + 1))])  # -s pollfds and the one after
+    # -s pollfds and the one after; at exit at least 64 (the returned events are looked for in every element)
+    assert ops_of(plan, x, 7) == (7, [(ENTRY, Op.BUF, 0, LEN_FIXED, 8 * (48 + 1)), (EXIT, Op.BUF, 0, LEN_FIXED, 8 * 64)])
     assert ops_of(plan, x, 231) == (0, [])  # exit_group: no exit stop
     assert ops_of(plan, x, 63) == (5, [(EXIT, Op.STRUCT, 0, LEN_FIXED, 390)])
     assert plan["strsize"] == 48 and plan["flags"] == 0

@@ -69,6 +69,11 @@ CASES = {
               "mount_setattr", "kexec_load"],
     "fam2": ["bpf", "adjtimex", "clock_adjtime", "io_uring_setup", "pidfd_send_signal", "ptrace", "sendmsg",
              "setsockopt"],
+    # fam3: setsockopt's group_req, packet_mreq, tpacket_req (_sockopt); socket addresses of the rarer
+    # families (_sockaddr_fam, _sockaddr_more); quotactl's XFS structs (_quota_xfs);
+    # perf_event_open's attr (_perf); fsconfig by command (_fsconfig); mincore (_memory); modify_ldt, set/get_thread_area (_ldt); poll/ppoll (_poll); siginfo's fault fields (_signals); kcmp (_misc); pidfd_getfd (_process); a failed recvmsg (_msghdr); capset (_caps)
+    "fam3": ["setsockopt", "connect", "quotactl", "perf_event_open", "fsconfig", "mincore", "modify_ldt", "poll", "ppoll",
+             "rt_sigqueueinfo", "set_thread_area", "get_thread_area", "kcmp", "pidfd_getfd", "recvmsg", "capset"],
 }
 # per-program gcc options
 CFLAGS = {"i386": ["-no-pie"]}

@@ -26,6 +26,7 @@ SEMANTICS = {
     "process_vm_writev": "the remote vectors are another process's: addresses, never read",
     "rt_sigreturn": "the mask is read off the signal frame (the plan's STACK op), not an argument",
     "bpf": "the attr is decoded by command and size (BPF_PROG_LOAD's layout): random bytes make none",
+    "pidfd_getfd": "the target fd is the pidfd's process's, named from its /proc fd table (no such process here)",
 }
 
 _VALUES = [0, 1, 2, 3, 8, 16, 0x40, 0x1FF, 0x7FFD1000, -1 & 0xFFFFFFFFFFFFFFFF, -100 & 0xFFFFFFFFFFFFFFFF]

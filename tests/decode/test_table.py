@@ -21,13 +21,15 @@ G = 0xDEADBEEF00000000  # garbage the kernel ignores in an int argument
 ENTRY_BY_VALUE = {
     "ioctl": "the request says whether the argument is read or written",
     "rt_sigtimedwait": "all four at entry when info is NULL, else the set only",
-    "poll": "inout fds print at entry", "ppoll": "inout fds print at entry",
+    "poll": "inout fds print at entry", "ppoll": "inout fds print at entry", "ppoll_time64": "inout fds print at entry",
     "select": "inout sets print at entry", "pselect6": "inout sets print at entry",
     "sched_setattr": "the attributes print at entry, the size E2BIG writes back at exit",
     "sendfile": "the offset is printed at exit", "recvmsg": "the header is printed at exit",
     "recvmmsg": "the headers are printed at exit", "recvmmsg_time64": "the headers are printed at exit",
     "sendmmsg": "the sent counts are printed at exit",
     "clone3": "what the call wrote through cl_args' pointers is printed at exit (` => {pidfd=[3]}`), before the size",
+    "set_thread_area": "the user_desc prints at entry, the entry number it got after the return",
+    "capget": "the header prints at entry (strace reads it again at exit for the data's size)",
 }
 
 

@@ -100,3 +100,46 @@ def _int_text(c: C, b: bytes, i: int) -> str:
 @register_struct("uint")
 def _uint_text(c: C, b: bytes, i: int) -> str:
     return f"[{struct.unpack_from('<I', b)[0]}]"
+
+
+def _c_hex08(v: int) -> str:
+    """C's %#08x: no 0x for zero, the width counting the 0x."""
+    return "00000000" if v == 0 else "0x" + format(v, "x").rjust(6, "0")
+
+
+def user_desc_text(b: bytes) -> str:
+    """struct user_desc (asm/ldt.h): three words, then the flag bits; an
+    entry_number of -1 (ask the kernel for a free slot) as -1."""
+    entry, base, limit, bits = struct.unpack_from("<IIII", b)
+    names = ("seg_32bit", 1), ("contents", 2), ("read_exec_only", 1), ("limit_in_pages", 1), \
+        ("seg_not_present", 1), ("useable", 1), ("lm", 1)
+    parts = [f"entry_number={-1 if entry == 0xFFFFFFFF else entry}", f"base_addr={_c_hex08(base)}",
+             f"limit={_c_hex08(limit)}"]
+    shift = 0
+    for name, width in names:
+        parts.append(f"{name}={(bits >> shift) & ((1 << width) - 1)}")
+        shift += width
+    return "{" + ", ".join(parts) + "}"
+
+
+def _modify_ldt_ret(c: C) -> str:
+    """The kernel returns modify_ldt's int as an unsigned 32-bit word, so an
+    error comes back as 4294967258, not -38: strace prints the word and,
+    when it looks like a negated errno, that errno's name and text."""
+    r = c.ret & 0xFFFFFFFFFFFFFFFF
+    if 0xFFFFF001 <= r <= 0xFFFFFFFF:
+        from ._fmt import error_text
+
+        return f"{r} {error_text(0x100000000 - r).split(' ', 1)[1]}"
+    return str(c.ret)
+
+
+@syscall("modify_ldt", ret=_modify_ldt_ret)
+def _modify_ldt(c: C):
+    """The struct only when bytecount is its size (16), else its address."""
+    v = c.m(1, 0)
+    if c.ulong(2) == 16 and c.ulong(1) and isinstance(v, (bytes, bytearray)) and len(v) >= 16:
+        desc = user_desc_text(bytes(v))
+    else:
+        desc = c.ptr(1)
+    return [c.d(0), desc, c.lu(2)]

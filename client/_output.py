@@ -680,6 +680,8 @@ class Printer:
     def _attach(self, rec, tid) -> None:
         # strace: one note per process, "with N threads" when -f seized more
         # (the tracer reports every seized thread at start, one record each)
+        if self._comm:
+            self.layout.load_comm(tid)  # -Y: the name while the task lives (its +++ line comes after it is reaped)
         if self.o.attach and "attach" not in self.o.quiet:
             tgid = rec[4]
             self._attached[tgid] = self._attached.get(tgid, 0) + 1

@@ -425,6 +425,8 @@ def trace(opts, *, kind: str = "run", worker=None) -> int:
         return die_like(interrupted[0])
     if kind != "run" or status is None:
         return 0
+    if pid in getattr(printer, "detached_roots", ()):
+        return 0  # -b execve let the command go: strace does not wait for its end
     if os.WIFSIGNALED(status):
         return die_like(os.WTERMSIG(status))
     if os.WIFEXITED(status):

@@ -128,6 +128,12 @@ class Printer:
         # -b execve: tasks "detached" at an execve (and their children): not shown
         self._detached: set | None = set() if getattr(options, "detach_execve", False) else None
         self._exec_skip = set(self.roots or ()) if launched else set()  # run: the command's own execve stays
+        # -b execve with execve not traced (-e trace=none): the exec event
+        # alone tells where the process is let go
+        self._exec_unseen = self._detached is not None and not any(
+            self.name(p, n) in _EXECS for p, n in getattr(options, "trace", ()))
+        self.detached_roots: set[int] = set()  # -b execve: roots let go (strace ends 0, not with their status)
+        self._exec_line: set[int] = set()  # -b execve: tasks let go whose execve's line is still to print
         # a SYSCALL record on these options goes straight to _syscall (feed)
         # (feed's general path adds nothing for it on these options)
         self._fast = self._strace and self._detached is None and not self._iflag
@@ -334,13 +340,27 @@ class Printer:
                 self._pers_lines({tid: (pers, ts)})
     def _detach_on_exec(self, rtype, rec, tid) -> bool:
         """-b execve: True when the record is not shown: its task was
-        detached at an execve, or it is that execve (printed as strace
-        prints it: its arguments, then ` <detached ...>`)."""
+        detached at an exec, or it is that execve (printed as strace
+        prints it: its arguments, then ` <detached ...>`). strace lets a
+        process go at its exec event: the execve calls that fail before it
+        show as any call; the run's command's own exec is not one to stop at."""
         if tid in self._detached:
             if rtype in (_EXIT_T, _KILLED_T):
                 self._detached.discard(tid)
+            elif tid in self._exec_line and rtype == _SYSCALL and self.name(field(rec, "pers"), field(rec, "nr")) in _EXECS:
+                self._exec_line.discard(tid)  # the execve the exec event came from: its line, then nothing
+                if self._strace and self.show_trace:
+                    text = self._entry_text(record(Rec.SYSCALL_ENTRY, rec[1], rec[2], rec[3], rec[4], field(rec, "pers"), field(rec, "nr"), field(rec, "args"), field(rec, "mem"), 0))
+                    if text.endswith(", "):
+                        text = text[:-2]
+                    self._line(tid, rec[2], text + " <detached ...>")
+                elif not self._strace:
+                    self._write_machine(rec, None, tid)
+                self._drop(tid)  # as gone: its later records announce nothing
+            elif tid in self._exec_line and rtype == _EXIT_CALL_T:
+                self._exec_line.discard(tid)
             return True
-        if rtype not in (_SYSCALL, _ENTRY_T) or self.name(field(rec, "pers"), field(rec, "nr")) not in _EXECS:
+        if rtype != _EXEC:
             return False
         if tid in self._exec_skip:  # run: the command's own exec is not the one to detach at
             self._exec_skip.discard(tid)
@@ -348,17 +368,17 @@ class Printer:
         self._detached.add(tid)
         if len(self._detached) >= _DEAD_MAX:
             self._detached.clear()
+        if self.roots is not None and tid in self.roots:
+            self.detached_roots.add(tid)
         if "attach" not in self.o.quiet:
             self.note(f"Process {tid} detached")
-        if self._strace and self.show_trace:
-            text = self._entry_text(record(Rec.SYSCALL_ENTRY, rec[1], rec[2], rec[3], rec[4], field(rec, "pers"), field(rec, "nr"), field(rec, "args"), field(rec, "mem"), 0))
-            if text.endswith(", "):
-                text = text[:-2]
-            self._line(tid, rec[2], text + " <detached ...>")
-        elif not self._strace:
-            self._write_machine(rec, None, tid)
+        if self._exec_unseen:
+            self._drop(tid)
+        else:
+            self._exec_line.add(tid)  # the execve's own record comes next
+            if len(self._exec_line) >= _DEAD_MAX:
+                self._exec_line.clear()
         self.calls.leave(tid)
-        self._drop(tid)  # as gone: its later records announce nothing
         return True
 
     def _note_ip(self, rtype, rec, tid) -> None:

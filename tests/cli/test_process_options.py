@@ -55,3 +55,39 @@ def test_attach_comm_on_exited_line(tmp_path):
         for p in procs:
             p.kill()
             p.wait()
+
+
+def _tracectl(*args, **kw):
+    return subprocess.run([*TRACECTL, "--embedded", "run", *args], capture_output=True, text=True, timeout=60, **kw)
+
+
+def test_detach_on_exec_event_as_strace(tmp_path):
+    """-b execve lets a process go at its exec event, as strace: execve
+    calls that fail before it show as any call, the one that succeeds ends
+    ` <detached ...>`; with execve not traced only the note says it; and
+    the run ends 0 (strace does not wait for a process it let go)."""
+    import re
+
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "false").mkdir()  # found first on PATH, but not executable: EACCES
+    prog = f"PATH={bindir}:/usr/bin:/bin exec false"
+    argv = ["-e", "quiet=attach,personality", "-b", "execve", "-e", "trace=execve"]
+    t = _tracectl(*argv, "sh", "-c", prog)
+    norm = lambda text: [re.sub(r"0x[0-9a-f]+ /\* \d+ vars", "ENV", l) for l in text.splitlines()]  # noqa: E731
+    lines = norm(t.stderr)
+    assert t.returncode == 0, t.stderr
+    assert f'execve("{bindir}/false", ["false"], ENV */) = -1 EACCES (Permission denied)' in lines
+    assert lines[-1] == 'execve("/usr/bin/false", ["false"], ENV */ <detached ...>', lines
+    if shutil_strace():
+        s = subprocess.run(["strace", *argv, "sh", "-c", prog], capture_output=True, text=True, timeout=60)
+        assert s.returncode == 0
+        assert [l for l in norm(s.stderr) if "execve(" in l][1:] == [l for l in lines if "execve(" in l][1:]
+    t = _tracectl("-e", "trace=none", "-b", "execve", "sh", "-c", "exec false")
+    assert t.returncode == 0 and re.fullmatch(r"tracectl: Process \d+ detached\n", t.stderr), t.stderr
+
+
+def shutil_strace() -> bool:
+    import shutil
+
+    return shutil.which("strace") is not None

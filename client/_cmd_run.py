@@ -299,7 +299,7 @@ def trace(opts, *, kind: str = "run", worker=None) -> int:
     # job's SIGINT/SIGQUIT) stays ignored for the command, which inherits the
     # disposition through exec as it would under strace (a handler of ours
     # would be reset to the default by the exec: launch sets SIG_IGN again).
-    ignored = tuple(s for s in OWN if signal.getsignal(s) == signal.SIG_IGN)
+    ignored = tuple(s for s in (*OWN, signal.SIGTSTP) if signal.getsignal(s) == signal.SIG_IGN)
     src = open_source(opts, kind, bpf=bpf, plan=plan, bpf_filter=shown.strip(), worker=worker, ignored=ignored, follow=filtered)
 
     interrupted = []

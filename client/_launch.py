@@ -191,6 +191,9 @@ def launch(argv, *, bpf: bytes | None, env=None, cwd=None, user=None, ignored=()
             pass
     cmd_r, cmd_w = os.pipe()
     ack_r, ack_w = os.pipe()
+    # the signals blocked when tracectl started (nothing here blocks one):
+    # the command keeps them blocked, as it would through strace
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, ())
     me = os.getpid()
     pid = os.fork()
     if daemonize and pid == 0:
@@ -234,12 +237,13 @@ def launch(argv, *, bpf: bytes | None, env=None, cwd=None, user=None, ignored=()
                     break
                 else:  # the client went away before releasing us
                     os._exit(1)
-            # Python ignores these; a traced command must not inherit that
-            for sig in (signal.SIGPIPE, signal.SIGXFSZ):
+            # Python ignores the last two, and -I3/-I4 had tracectl ignore
+            # the others: a traced command must not inherit that
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGTSTP, signal.SIGPIPE, signal.SIGXFSZ):
                 lib.tr_launch_signal(sig, 0)
             for sig in ignored:
                 lib.tr_launch_signal(sig, 1)  # SIG_IGN (the exec would reset our handler to SIG_DFL)
-            signal.pthread_sigmask(signal.SIG_SETMASK, ())
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             if bpf is not None:
                 # without no_new_privs first if we may (root): a setuid
                 # command keeps its rights; else with it (launch.c)

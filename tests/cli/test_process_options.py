@@ -91,3 +91,39 @@ def shutil_strace() -> bool:
     import shutil
 
     return shutil.which("strace") is not None
+
+
+SIG_PROBE = r"""
+import signal, sys
+blocked = signal.pthread_sigmask(signal.SIG_BLOCK, ())
+print(int(signal.SIGUSR1 in blocked), int(signal.SIGHUP in blocked),
+      int(signal.getsignal(signal.SIGHUP) == signal.SIG_IGN), int(signal.getsignal(signal.SIGTSTP) == signal.SIG_IGN))
+"""
+
+
+def _probe(*opts, block=(), ignore=()):
+    """The command's mask and dispositions under tracectl started with
+    `block` blocked and `ignore` ignored."""
+    import signal
+
+    def pre():
+        for s in ignore:
+            signal.signal(s, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_SETMASK, block)
+
+    r = subprocess.run([*TRACECTL, "--embedded", "run", *opts, "-e", "trace=none", sys.executable, "-c", SIG_PROBE],
+                       capture_output=True, text=True, timeout=60, preexec_fn=pre)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.split()
+
+
+@pytest.mark.parametrize("intr", ["-I1", "--interruptible=always", "-I2", "-Inever", "-I4"])
+def test_signal_state_at_start_kept(intr):
+    """As strace: signals blocked when the tracer starts stay blocked for
+    the command, and ignored ones ignored; the ones tracectl itself
+    ignores under -I3/-I4 are not passed on."""
+    import signal
+
+    assert _probe(intr) == ["0", "0", "0", "0"]
+    assert _probe(intr, block=(signal.SIGUSR1, signal.SIGHUP)) == ["1", "1", "0", "0"]
+    assert _probe(intr, ignore=(signal.SIGHUP, signal.SIGTSTP)) == ["0", "0", "1", "1"]

@@ -160,6 +160,11 @@ class Child:
         return self._status
 
 
+# fds of 0, 1, 2 that were closed when tracectl started (_cli holds them on
+# /dev/null meanwhile): the command gets them closed
+CLOSED_AT_START: set[int] = set()
+
+
 def launch(argv, *, bpf: bytes | None, env=None, cwd=None, user=None, ignored=(), daemonize: int = 0) -> Child:
     """Fork `argv` and hold it; see Child. `bpf` is the raw sock_filter array,
     or None: no filter (run without -f: the tracer stops at every call of
@@ -185,6 +190,8 @@ def launch(argv, *, bpf: bytes | None, env=None, cwd=None, user=None, ignored=()
         fbuf = ffi.from_buffer(bytes(bpf))
     LAUNCH_FDS.clear()
     for fd in (0, 1, 2):
+        if fd in CLOSED_AT_START:
+            continue
         try:
             LAUNCH_FDS[fd] = os.readlink(f"/proc/self/fd/{fd}")
         except OSError:
@@ -256,6 +263,8 @@ def launch(argv, *, bpf: bytes | None, env=None, cwd=None, user=None, ignored=()
                 os.setgroups(list(groups))
                 os.setgid(gid)
                 os.setuid(uid)
+            for fd in CLOSED_AT_START:
+                os.close(fd)
             try:
                 os.execve(path, list(argv), env)
             except OSError as exc:

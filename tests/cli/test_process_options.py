@@ -127,3 +127,24 @@ def test_signal_state_at_start_kept(intr):
     assert _probe(intr) == ["0", "0", "0", "0"]
     assert _probe(intr, block=(signal.SIGUSR1, signal.SIGHUP)) == ["1", "1", "0", "0"]
     assert _probe(intr, ignore=(signal.SIGHUP, signal.SIGTSTP)) == ["0", "0", "1", "1"]
+
+
+@pytest.mark.parametrize("closed", [(0,), (1,), (2,), (0, 1, 2)])
+def test_closed_standard_fds_stay_closed(tmp_path, closed):
+    """fds 0/1/2 closed when tracectl starts are closed for the command too
+    (no file or pipe of tracectl's takes their place), as under strace."""
+    import os
+
+    probe = "import os,sys\nfor fd in (0,1,2):\n    try:\n        os.fstat(fd); r='open'\n    except OSError:\n        r='closed'\n    open(sys.argv[1],'a').write(f'{fd} {r}\\n')\n"
+    res = tmp_path / "res"
+    log = tmp_path / "log"
+
+    def pre():
+        for fd in closed:
+            os.close(fd)
+
+    r = subprocess.run([*TRACECTL, "--embedded", "run", "-o", str(log), "-e", "trace=chdir", sys.executable, "-c", probe, str(res)],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=pre, timeout=60)
+    assert r.returncode == 0
+    assert res.read_text().splitlines() == [f"{fd} {'closed' if fd in closed else 'open'}" for fd in (0, 1, 2)]
+    assert log.read_text().endswith("+++ exited with 0 +++\n")

@@ -195,6 +195,17 @@ def _mapping_calls(opts) -> frozenset:
     )
 
 
+def _pass_signal(pid: int, signo: int) -> bool:
+    """Send the command (our own child) SIGCONT and `signo`, as strace's
+    cleanup does; False when it is gone."""
+    try:
+        os.kill(pid, signal.SIGCONT)
+        os.kill(pid, signo)
+    except OSError:
+        return False
+    return True
+
+
 def _shares_stderr(opts, kind) -> bool:
     """The trace goes to the stderr the command writes to too: `run` without
     -o, strace's text (the lines are what a reader orders by), something to
@@ -375,6 +386,12 @@ def trace(opts, *, kind: str = "run", worker=None) -> int:
             # strace's cleanup: kill what we launched, detach what we attached,
             # then show what the tracer still reports (detach notes, exits)
             send = getattr(src, "send", None)
+            if kind == "run" and pid and send is not None and not getattr(opts, "daemonize", 0):
+                # strace's cleanup: its command gets the signal that ended
+                # strace, and is detached; what the tracer reports after shows as that
+                printer.release_ts = time.time_ns()
+                if not _pass_signal(pid, interrupted[0]):
+                    printer.release_ts = None
             if send is not None:
                 send(Ctl.KILL if kind == "run" else Ctl.DETACH)
             else:

@@ -134,6 +134,12 @@ class Printer:
             self.name(p, n) in _EXECS for p, n in getattr(options, "trace", ()))
         self.detached_roots: set[int] = set()  # -b execve: roots let go (strace ends 0, not with their status)
         self._exec_line: set[int] = set()  # -b execve: tasks let go whose execve's line is still to print
+        # run ended by a signal: strace passes the signal to its command and
+        # detaches. release_ts: when we did (realtime ns, as records' ts);
+        # what the tracer still reports from then on shows as that detach (a
+        # call under way ends ` <detached ...>`, nothing after it)
+        self.release_ts: int | None = None
+        self._released: set[int] = set()
         # a SYSCALL record on these options goes straight to _syscall (feed)
         # (feed's general path adds nothing for it on these options)
         self._fast = self._strace and self._detached is None and not self._iflag
@@ -225,6 +231,8 @@ class Printer:
 
     # -- records -----------------------------------------------------------------
     def feed(self, rec: list) -> None:
+        if self.release_ts is not None and self._after_release(rec):
+            return
         if self._pers_note:
             return self._feed_after_exec(rec)
         tid = rec[3]
@@ -597,6 +605,47 @@ class Printer:
         if "= " in rtext:  # as the joined text would be cut: at its last ` = `
             return split_text(f"{rest} = {rtext}")
         return rest, rtext
+
+    def _after_release(self, rec) -> bool:
+        """True when the record is one of a task detached by release_ts (the
+        first one such ends the task's call under way)."""
+        rtype, tid = rec[0], rec[3]
+        if rtype in (_LOST, _ERROR) or tid <= 0:
+            return False
+        if tid in self._released:
+            return True
+        end = rec[2] + (field(rec, "dur") or 0 if rtype == _SYSCALL else 0)
+        if end < self.release_ts:
+            return False
+        self._released.add(tid)
+        if self._visible(tid) or tid in self.live:
+            self._release(tid, rec if rtype == _SYSCALL else None)
+        self._drop(tid)
+        return True
+
+    def _release(self, tid, rec=None) -> None:
+        """The task's call under way ends ` <detached ...>` (its line open,
+        or held by -e status=/-P and shown when `detached` is asked for):
+        strace's detach of the command it passed a fatal signal to."""
+        st = self._stream(tid) if self.show_trace else None
+        if st is not None and st.open_tid == tid:
+            self.calls.leave(tid)
+            st.write(" <detached ...>\n")
+            st.open_tid = None
+            st.col = 0
+            return
+        entry, etext = self.calls.leave(tid)
+        if entry is None and rec is not None and rec[0] == _SYSCALL:
+            # a whole record: its entry half is the call
+            entry = record(Rec.SYSCALL_ENTRY, rec[1], rec[2], rec[3], rec[4], field(rec, "pers"), field(rec, "nr"), field(rec, "args"), field(rec, "mem"), 0)
+        if entry is None or st is None:
+            return
+        if self.status_filter and not self._status_shown("detached"):
+            return
+        if self.paths and not self._path_shown(entry):
+            return
+        text = etext if etext is not None else self._entry_text(entry)  # `nanosleep({...}, `, as strace's open line
+        self._line(tid, entry[2], text + " <detached ...>")
 
     def _exited(self, rec, tid) -> None:
         self._gone(tid)

@@ -148,3 +148,27 @@ def test_closed_standard_fds_stay_closed(tmp_path, closed):
     assert r.returncode == 0
     assert res.read_text().splitlines() == [f"{fd} {'closed' if fd in closed else 'open'}" for fd in (0, 1, 2)]
     assert log.read_text().endswith("+++ exited with 0 +++\n")
+
+
+@pytest.mark.parametrize("status", [[], ["-e", "status=detached"]])
+def test_signal_to_run_passes_on_and_detaches(tmp_path, status):
+    """tracectl run ended by SIGTERM does what strace's cleanup does: the
+    command gets SIGTERM too, its call under way ends ` <detached ...>`
+    (shown by -e status=detached), and no `+++` line follows."""
+    import signal
+
+    log = tmp_path / "log"
+    err = tmp_path / "err"
+    with open(err, "w") as fp:
+        t = subprocess.Popen([*TRACECTL, "--embedded", "run", "-o", str(log), "-e", "trace=pause", *status,
+                              sys.executable, "-c", "import signal; signal.pause()"], stderr=fp, stdin=subprocess.DEVNULL)
+        end = time.monotonic() + 30
+        # wait until the command sits in pause() (syscall 34)
+        while time.monotonic() < end:
+            kids = pathlib.Path(f"/proc/{t.pid}/task/{t.pid}/children").read_text().split()
+            if any(pathlib.Path(f"/proc/{k}/syscall").read_text().split()[0] == "34" for k in kids if pathlib.Path(f"/proc/{k}").exists()):
+                break
+            time.sleep(0.05)
+        t.send_signal(signal.SIGTERM)
+        assert t.wait(timeout=30) == -signal.SIGTERM
+    assert log.read_text().splitlines()[-1] == "pause( <detached ...>"  # strace: `pause(`, then the detach

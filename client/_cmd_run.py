@@ -386,11 +386,12 @@ def trace(opts, *, kind: str = "run", worker=None) -> int:
             # strace's cleanup: kill what we launched, detach what we attached,
             # then show what the tracer still reports (detach notes, exits)
             send = getattr(src, "send", None)
-            if kind == "run" and pid and send is not None and not getattr(opts, "daemonize", 0):
+            ours = getattr(child, "pid", None) or pid  # our number for it (a daemon's may differ)
+            if kind == "run" and ours and not getattr(opts, "daemonize", 0):
                 # strace's cleanup: its command gets the signal that ended
                 # strace, and is detached; what the tracer reports after shows as that
                 printer.release_ts = time.time_ns()
-                if not _pass_signal(pid, interrupted[0]):
+                if not _pass_signal(ours, interrupted[0]):
                     printer.release_ts = None
             if send is not None:
                 send(Ctl.KILL if kind == "run" else Ctl.DETACH)

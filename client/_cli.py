@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import importlib
 import os
+import signal
 import sys
 
 from tracerd import TracerdError, __version__
@@ -106,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     program = argv is None  # the tracectl command itself, not a caller's test
     if program:
         _hold_closed_std_fds()
+        from . import _launch
+
+        _launch.START_MASK = signal.pthread_sigmask(signal.SIG_BLOCK, ())  # what the command inherits, as under strace
     try:
         rc = _main(sys.argv[1:] if argv is None else list(argv), program)
     finally:

@@ -163,6 +163,10 @@ class Child:
 # fds of 0, 1, 2 that were closed when tracectl started (_cli holds them on
 # /dev/null meanwhile): the command gets them closed
 CLOSED_AT_START: set[int] = set()
+# the signals blocked when the tracectl command started (_cli notes them):
+# the command starts with them blocked, as under strace; None (a caller
+# that is not the command, e.g. a test): an empty mask
+START_MASK: set | None = None
 
 
 def launch(argv, *, bpf: bytes | None, env=None, cwd=None, user=None, ignored=(), daemonize: int = 0) -> Child:
@@ -198,9 +202,7 @@ def launch(argv, *, bpf: bytes | None, env=None, cwd=None, user=None, ignored=()
             pass
     cmd_r, cmd_w = os.pipe()
     ack_r, ack_w = os.pipe()
-    # the signals blocked when tracectl started (nothing here blocks one):
-    # the command keeps them blocked, as it would through strace
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, ())
+    blocked = tuple(START_MASK or ())
     me = os.getpid()
     pid = os.fork()
     if daemonize and pid == 0:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import importlib
 import os
+import signal
 import sys
 
 from tracerd import TracerdError, __version__
@@ -104,6 +105,11 @@ _finished = False
 
 def main(argv: list[str] | None = None) -> int:
     program = argv is None  # the tracectl command itself, not a caller's test
+    if program:
+        _hold_closed_std_fds()
+        from . import _launch
+
+        _launch.START_MASK = signal.pthread_sigmask(signal.SIG_BLOCK, ())  # what the command inherits, as under strace
     try:
         rc = _main(sys.argv[1:] if argv is None else list(argv), program)
     finally:
@@ -115,6 +121,36 @@ def main(argv: list[str] | None = None) -> int:
     if program and QUICK_EXIT and _finished:
         _quick_exit(rc)
     return rc
+
+
+def _hold_closed_std_fds() -> None:
+    """fds 0, 1 and 2 closed when tracectl starts: /dev/null holds each
+    place, so no pipe or file of ours lands there (a command launched later
+    would inherit it as its stdin/stdout/stderr); the launch closes them
+    again in the command, which starts with them closed as under strace."""
+    closed = []
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            closed.append(fd)
+    if not closed:
+        return
+    from ._launch import CLOSED_AT_START
+
+    for fd in closed:
+        try:
+            null = os.open(os.devnull, os.O_RDWR)
+        except OSError:
+            return
+        if null != fd:  # the lowest free fd is this one, unless an earlier one was taken
+            os.dup2(null, fd)
+            os.close(null)
+        CLOSED_AT_START.add(fd)
+    if 1 in CLOSED_AT_START and sys.stdout is None:
+        sys.stdout = open(1, "w", closefd=False)
+    if 2 in CLOSED_AT_START and sys.stderr is None:
+        sys.stderr = open(2, "w", closefd=False)
 
 
 def _quick_exit(rc: int) -> None:

@@ -195,6 +195,17 @@ def _mapping_calls(opts) -> frozenset:
     )
 
 
+def _pass_signal(pid: int, signo: int) -> bool:
+    """Send the command (our own child) SIGCONT and `signo`, as strace's
+    cleanup does; False when it is gone."""
+    try:
+        os.kill(pid, signal.SIGCONT)
+        os.kill(pid, signo)
+    except OSError:
+        return False
+    return True
+
+
 def _shares_stderr(opts, kind) -> bool:
     """The trace goes to the stderr the command writes to too: `run` without
     -o, strace's text (the lines are what a reader orders by), something to
@@ -299,7 +310,7 @@ def trace(opts, *, kind: str = "run", worker=None) -> int:
     # job's SIGINT/SIGQUIT) stays ignored for the command, which inherits the
     # disposition through exec as it would under strace (a handler of ours
     # would be reset to the default by the exec: launch sets SIG_IGN again).
-    ignored = tuple(s for s in OWN if signal.getsignal(s) == signal.SIG_IGN)
+    ignored = tuple(s for s in (*OWN, signal.SIGTSTP) if signal.getsignal(s) == signal.SIG_IGN)
     src = open_source(opts, kind, bpf=bpf, plan=plan, bpf_filter=shown.strip(), worker=worker, ignored=ignored, follow=filtered)
 
     interrupted = []
@@ -375,6 +386,13 @@ def trace(opts, *, kind: str = "run", worker=None) -> int:
             # strace's cleanup: kill what we launched, detach what we attached,
             # then show what the tracer still reports (detach notes, exits)
             send = getattr(src, "send", None)
+            ours = getattr(child, "pid", None) or pid  # our number for it (a daemon's may differ)
+            if kind == "run" and ours and not getattr(opts, "daemonize", 0):
+                # strace's cleanup: its command gets the signal that ended
+                # strace, and is detached; what the tracer reports after shows as that
+                printer.release_ts = time.time_ns()
+                if not _pass_signal(ours, interrupted[0]):
+                    printer.release_ts = None
             if send is not None:
                 send(Ctl.KILL if kind == "run" else Ctl.DETACH)
             else:
@@ -425,6 +443,8 @@ def trace(opts, *, kind: str = "run", worker=None) -> int:
         return die_like(interrupted[0])
     if kind != "run" or status is None:
         return 0
+    if pid in getattr(printer, "detached_roots", ()):
+        return 0  # -b execve let the command go: strace does not wait for its end
     if os.WIFSIGNALED(status):
         return die_like(os.WTERMSIG(status))
     if os.WIFEXITED(status):

@@ -177,6 +177,15 @@ class Child:
         return self._status
 
 
+# fds of 0, 1, 2 that were closed when tracectl started (_cli holds them on
+# /dev/null meanwhile): the command gets them closed
+CLOSED_AT_START: set[int] = set()
+# the signals blocked when the tracectl command started (_cli notes them):
+# the command starts with them blocked, as under strace; None (a caller
+# that is not the command, e.g. a test): an empty mask
+START_MASK: set | None = None
+
+
 def launch(argv, *, bpf: bytes | None, env=None, cwd=None, user=None, ignored=(), daemonize: int = 0) -> Child:
     """Fork `argv` and hold it; see Child. `bpf` is the raw sock_filter array,
     or None: no filter (run without -f: the tracer stops at every call of
@@ -202,12 +211,15 @@ def launch(argv, *, bpf: bytes | None, env=None, cwd=None, user=None, ignored=()
         fbuf = ffi.from_buffer(bytes(bpf))
     LAUNCH_FDS.clear()
     for fd in (0, 1, 2):
+        if fd in CLOSED_AT_START:
+            continue
         try:
             LAUNCH_FDS[fd] = os.readlink(f"/proc/self/fd/{fd}")
         except OSError:
             pass
     cmd_r, cmd_w = os.pipe()
     ack_r, ack_w = os.pipe()
+    blocked = tuple(START_MASK or ())
     me = os.getpid()
     pid = os.fork()
     if daemonize and pid == 0:
@@ -251,12 +263,13 @@ def launch(argv, *, bpf: bytes | None, env=None, cwd=None, user=None, ignored=()
                     break
                 else:  # the client went away before releasing us
                     os._exit(1)
-            # Python ignores these; a traced command must not inherit that
-            for sig in (signal.SIGPIPE, signal.SIGXFSZ):
+            # Python ignores the last two, and -I3/-I4 had tracectl ignore
+            # the others: a traced command must not inherit that
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGTSTP, signal.SIGPIPE, signal.SIGXFSZ):
                 lib.tr_launch_signal(sig, 0)
             for sig in ignored:
                 lib.tr_launch_signal(sig, 1)  # SIG_IGN (the exec would reset our handler to SIG_DFL)
-            signal.pthread_sigmask(signal.SIG_SETMASK, ())
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             if bpf is not None:
                 # without no_new_privs first if we may (root): a setuid
                 # command keeps its rights; else with it (launch.c)
@@ -269,6 +282,8 @@ def launch(argv, *, bpf: bytes | None, env=None, cwd=None, user=None, ignored=()
                 os.setgroups(list(groups))
                 os.setgid(gid)
                 os.setuid(uid)
+            for fd in CLOSED_AT_START:
+                os.close(fd)
             try:
                 os.execve(path, list(argv), env)
             except OSError as exc:

@@ -234,7 +234,7 @@ def add_strace_options(p: argparse.ArgumentParser) -> None:
     a("-i", "--instruction-pointer", dest="iflag", action="store_true", help="print the instruction pointer at the time of the call")
     a("-k", "--stack-traces", "--stack-trace", dest="stack", action="store_true", help="print the stack trace of each traced call (unwound with libdw)")
     a("-b", "--detach-on", dest="detach_on", metavar="SYSCALL", help="execve: stop showing a process at its execve (tracectl stays its pass-through tracer: docs/cli.md)")
-    a("-I", "--interruptible", dest="intr", metavar="INTERRUPTIBLE", help="1/anywhere, 2/waiting (what tracectl does by default), 3/never: fatal signals (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE) do not end tracectl, 4/never_tstp: nor ^Z stop it")
+    a("-I", "--interruptible", dest="intr", metavar="INTERRUPTIBLE", help="1/anywhere/always, 2/waiting (what tracectl does by default), 3/never: fatal signals (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE) do not end tracectl, 4/never_tstp: nor ^Z stop it")
     a("-d", "--debug", dest="debug", action=_Count, help="print tracectl's own debug notes on stderr (what it compiled and where it traces)")
     a("--tips", dest="tips", action="append", nargs="?", const="", metavar="[id:ID,][format:FORMAT]", help="print a tip about tracectl when the trace ends (FORMAT: none, compact, full)")
     a("-V", "--version", action=_Version, help="print version")
@@ -667,7 +667,7 @@ def _xflag(args):
     return xflag
 
 
-INTERRUPTIBLE = {"1": 1, "anywhere": 1, "2": 2, "waiting": 2, "3": 3, "never": 3, "4": 4, "never_tstp": 4}
+INTERRUPTIBLE = {"1": 1, "anywhere": 1, "always": 1, "2": 2, "waiting": 2, "3": 3, "never": 3, "4": 4, "never_tstp": 4}
 
 
 def _interruptible(value) -> int:

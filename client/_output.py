@@ -129,6 +129,18 @@ class Printer:
         # -b execve: tasks "detached" at an execve (and their children): not shown
         self._detached: set | None = set() if getattr(options, "detach_execve", False) else None
         self._exec_skip = set(self.roots or ()) if launched else set()  # run: the command's own execve stays
+        # -b execve with execve not traced (-e trace=none): the exec event
+        # alone tells where the process is let go
+        self._exec_unseen = self._detached is not None and not any(
+            self.name(p, n) in _EXECS for p, n in getattr(options, "trace", ()))
+        self.detached_roots: set[int] = set()  # -b execve: roots let go (strace ends 0, not with their status)
+        self._exec_line: set[int] = set()  # -b execve: tasks let go whose execve's line is still to print
+        # run ended by a signal: strace passes the signal to its command and
+        # detaches. release_ts: when we did (realtime ns, as records' ts);
+        # what the tracer still reports from then on shows as that detach (a
+        # call under way ends ` <detached ...>`, nothing after it)
+        self.release_ts: int | None = None
+        self._released: set[int] = set()
         # a SYSCALL record on these options goes straight to _syscall (feed)
         # (feed's general path adds nothing for it on these options)
         self._fast = self._strace and self._detached is None and not self._iflag
@@ -220,6 +232,8 @@ class Printer:
 
     # -- records -----------------------------------------------------------------
     def feed(self, rec: list) -> None:
+        if self.release_ts is not None and self._after_release(rec):
+            return
         if self._pers_note:
             return self._feed_after_exec(rec)
         tid = rec[3]
@@ -335,13 +349,27 @@ class Printer:
                 self._pers_lines({tid: (pers, ts)})
     def _detach_on_exec(self, rtype, rec, tid) -> bool:
         """-b execve: True when the record is not shown: its task was
-        detached at an execve, or it is that execve (printed as strace
-        prints it: its arguments, then ` <detached ...>`)."""
+        detached at an exec, or it is that execve (printed as strace
+        prints it: its arguments, then ` <detached ...>`). strace lets a
+        process go at its exec event: the execve calls that fail before it
+        show as any call; the run's command's own exec is not one to stop at."""
         if tid in self._detached:
             if rtype in (_EXIT_T, _KILLED_T):
                 self._detached.discard(tid)
+            elif tid in self._exec_line and rtype == _SYSCALL and self.name(field(rec, "pers"), field(rec, "nr")) in _EXECS:
+                self._exec_line.discard(tid)  # the execve the exec event came from: its line, then nothing
+                if self._strace and self.show_trace:
+                    text = self._entry_text(record(Rec.SYSCALL_ENTRY, rec[1], rec[2], rec[3], rec[4], field(rec, "pers"), field(rec, "nr"), field(rec, "args"), field(rec, "mem"), 0))
+                    if text.endswith(", "):
+                        text = text[:-2]
+                    self._line(tid, rec[2], text + " <detached ...>")
+                elif not self._strace:
+                    self._write_machine(rec, None, tid)
+                self._drop(tid)  # as gone: its later records announce nothing
+            elif tid in self._exec_line and rtype == _EXIT_CALL_T:
+                self._exec_line.discard(tid)
             return True
-        if rtype not in (_SYSCALL, _ENTRY_T) or self.name(field(rec, "pers"), field(rec, "nr")) not in _EXECS:
+        if rtype != _EXEC:
             return False
         if tid in self._exec_skip:  # run: the command's own exec is not the one to detach at
             self._exec_skip.discard(tid)
@@ -349,17 +377,17 @@ class Printer:
         self._detached.add(tid)
         if len(self._detached) >= _DEAD_MAX:
             self._detached.clear()
+        if self.roots is not None and tid in self.roots:
+            self.detached_roots.add(tid)
         if "attach" not in self.o.quiet:
             self.note(f"Process {tid} detached")
-        if self._strace and self.show_trace:
-            text = self._entry_text(record(Rec.SYSCALL_ENTRY, rec[1], rec[2], rec[3], rec[4], field(rec, "pers"), field(rec, "nr"), field(rec, "args"), field(rec, "mem"), 0))
-            if text.endswith(", "):
-                text = text[:-2]
-            self._line(tid, rec[2], text + " <detached ...>")
-        elif not self._strace:
-            self._write_machine(rec, None, tid)
+        if self._exec_unseen:
+            self._drop(tid)
+        else:
+            self._exec_line.add(tid)  # the execve's own record comes next
+            if len(self._exec_line) >= _DEAD_MAX:
+                self._exec_line.clear()
         self.calls.leave(tid)
-        self._drop(tid)  # as gone: its later records announce nothing
         return True
 
     def _note_ip(self, rtype, rec, tid) -> None:
@@ -581,6 +609,47 @@ class Printer:
             return split_text(f"{rest} = {rtext}")
         return rest, rtext
 
+    def _after_release(self, rec) -> bool:
+        """True when the record is one of a task detached by release_ts (the
+        first one such ends the task's call under way)."""
+        rtype, tid = rec[0], rec[3]
+        if rtype in (_LOST, _ERROR) or tid <= 0:
+            return False
+        if tid in self._released:
+            return True
+        end = rec[2] + (field(rec, "dur") or 0 if rtype == _SYSCALL else 0)
+        if end < self.release_ts:
+            return False
+        self._released.add(tid)
+        if self._visible(tid) or tid in self.live:
+            self._release(tid, rec if rtype == _SYSCALL else None)
+        self._drop(tid)
+        return True
+
+    def _release(self, tid, rec=None) -> None:
+        """The task's call under way ends ` <detached ...>` (its line open,
+        or held by -e status=/-P and shown when `detached` is asked for):
+        strace's detach of the command it passed a fatal signal to."""
+        st = self._stream(tid) if self.show_trace else None
+        if st is not None and st.open_tid == tid:
+            self.calls.leave(tid)
+            st.write(" <detached ...>\n")
+            st.open_tid = None
+            st.col = 0
+            return
+        entry, etext = self.calls.leave(tid)
+        if entry is None and rec is not None and rec[0] == _SYSCALL:
+            # a whole record: its entry half is the call
+            entry = record(Rec.SYSCALL_ENTRY, rec[1], rec[2], rec[3], rec[4], field(rec, "pers"), field(rec, "nr"), field(rec, "args"), field(rec, "mem"), 0)
+        if entry is None or st is None:
+            return
+        if self.status_filter and not self._status_shown("detached"):
+            return
+        if self.paths and not self._path_shown(entry):
+            return
+        text = etext if etext is not None else self._entry_text(entry)  # `nanosleep({...}, `, as strace's open line
+        self._line(tid, entry[2], text + " <detached ...>")
+
     def _exited(self, rec, tid) -> None:
         self._gone(tid)
         if self.o.syscall_number:
@@ -683,6 +752,8 @@ class Printer:
     def _attach(self, rec, tid) -> None:
         # strace: one note per process, "with N threads" when -f seized more
         # (the tracer reports every seized thread at start, one record each)
+        if self._comm:
+            self.layout.load_comm(tid)  # -Y: the name while the task lives (its +++ line comes after it is reaped)
         if self.o.attach and "attach" not in self.o.quiet:
             tgid = rec[4]
             self._attached[tgid] = self._attached.get(tgid, 0) + 1

@@ -30,6 +30,7 @@ from tracerd._wire import (
     FD_AT_PTR64,
     FD_RET,
     LEN_FIELD,
+    FD_SCM_RIGHTS,
     FD_STRIDE_MAX,
     EntryFlag,
     Op,
@@ -107,6 +108,10 @@ def fd_ops(sc: Syscall, pers: Pers, *, entry_only: bool = False) -> tuple[list, 
             entry.append((Op.FD, i, LEN_NONE, 0))
         elif a.kind == "struct" and a.ref == "int_pair" and a.dir == "out":
             exit_.append((Op.FD, i, LEN_FIXED, 2))
+        elif a.kind == "msghdr":
+            # the fds its SCM_RIGHTS messages pass: the sender's at entry,
+            # the receiver's new ones at exit (`cmsg_data=[4</dev/null>]`)
+            (entry if a.dir == "in" else exit_).append((Op.FD, i, LEN_NONE, FD_SCM_RIGHTS))
         elif a.kind == "array" and a.ref == "pollfd" and isinstance(a.len, int):
             # poll's fds, printed at entry: `{fd=3</dev/pts/0>, events=...}`
             entry.append((Op.FD, i, a.len, table_struct_size("pollfd", pers)))

@@ -36,6 +36,7 @@
 #define TR_FD_AT_PTR 8
 #define TR_FD_AT_PTR64 16
 #define TR_FD_AT_OFF_MAX 256
+#define TR_FD_SCM_RIGHTS 1
 /* struct msghdr / mmsghdr: native and compat (i386, x32) layouts; tested
  * against the syscall table's [structs] (tests/native/test_table_sizes.py) */
 #define TR_MSGHDR_SIZE 56

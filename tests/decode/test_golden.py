@@ -74,8 +74,11 @@ CASES = {
     # perf_event_open's attr (_perf); fsconfig by command (_fsconfig); mincore (_memory); modify_ldt, set/get_thread_area (_ldt); poll/ppoll (_poll); siginfo's fault fields (_signals); kcmp (_misc); pidfd_getfd (_process); a failed recvmsg (_msghdr); capset (_caps)
     "fam3": ["setsockopt", "connect", "quotactl", "perf_event_open", "fsconfig", "mincore", "modify_ldt", "poll", "ppoll",
              "rt_sigqueueinfo", "set_thread_area", "get_thread_area", "kcmp", "pidfd_getfd", "recvmsg", "capset"],
-    # tailopt: modify_ldt's user_desc and its 32-bit error return (_resource)
+    # tailopt: modify_ldt's user_desc and its 32-bit error return (_ldt)
     "tailopt": ["modify_ldt"],
+    # tail: poll/ppoll as arrays (_poll), -s + 1 bytes of a buffer (_core), mincore (_memory), capset/capget and
+    # user_desc (_ldt, _caps)
+    "tail": ["poll", "ppoll", "write", "add_key", "mincore", "capset", "capget", "set_thread_area", "get_thread_area"],
 }
 # per-program gcc options
 CFLAGS = {"i386": ["-no-pie"]}

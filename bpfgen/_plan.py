@@ -112,6 +112,9 @@ def fd_ops(sc: Syscall, pers: Pers, *, entry_only: bool = False) -> tuple[list, 
             # the fds its SCM_RIGHTS messages pass: the sender's at entry,
             # the receiver's new ones at exit (`cmsg_data=[4</dev/null>]`)
             (entry if a.dir == "in" else exit_).append((Op.FD, i, LEN_NONE, FD_SCM_RIGHTS))
+        elif sc.name == "clone" and a.name == "parent_tid":
+            # with CLONE_PIDFD the pidfd is written there: `parent_tid=[3<anon_inode:[pidfd]>]`
+            exit_.append((Op.FD, i, LEN_FIXED, 1))
         elif a.kind == "array" and a.ref == "pollfd" and isinstance(a.len, int):
             # poll's fds, printed at entry: `{fd=3</dev/pts/0>, events=...}`
             entry.append((Op.FD, i, a.len, table_struct_size("pollfd", pers)))

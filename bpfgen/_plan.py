@@ -34,6 +34,9 @@ from ._table import Syscall, Table, load_table
 # An array (pollfd[], epoll_event[], ...) is read as a BUF of at most this many
 # elements times the element size: strace prints at most -s elements.
 ARRAY_MAX_BYTES = 1 << 16
+# poll's fds at exit: the elements read to find the ones with events (a
+# ready fd past them is not shown)
+POLL_EXIT_ELEMS = 128
 # buf[..., REF] read up to their own bound instead of -s: a path (getcwd)
 # and a socket address are printed whole; a dirent buffer whole, to count
 # its entries (strace's `/* 7 entries */`)
@@ -177,6 +180,11 @@ def syscall_ops(sc: Syscall, pers: Pers, table: Table, *, strsize: int = 32, ent
             if a.dir in ("in", "inout"):
                 entry.append((Op.BUF, i, LEN_FIXED, size))
             if a.dir in ("out", "inout"):
+                if a.ref == "pollfd":
+                    # poll's returned events: strace looks through all nfds
+                    # elements for the ones with events, however few it
+                    # prints; the first POLL_EXIT_ELEMS at least are read
+                    size = min(table.struct_size(a.ref, pers) * max(strsize + 1, POLL_EXIT_ELEMS), ARRAY_MAX_BYTES)
                 exit_.append((Op.BUF, i, LEN_FIXED, size))
         elif k == "ioctlarg":
             entry.append((Op.BUF, i, LEN_IOC, IOCTL_ARG_MAX))

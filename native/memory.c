@@ -502,7 +502,8 @@ static void tr_fetch_fd(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, 
 }
 
 /* `cnt` fds in an array at addr, one every `stride` bytes (an int pair:
- * 4; struct pollfd: 8), each at the start of its element: one value each */
+ * 4; struct pollfd: 8), each at the start of its element: one value each,
+ * fewer when the array runs into unreadable memory */
 static void tr_fetch_fd_array(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr, size_t cnt,
 			      size_t stride)
 {
@@ -514,7 +515,11 @@ static void tr_fetch_fd_array(struct tr_loop *L, struct tr_task *t, struct tr_bu
 	if (stride < 4 || stride > TR_FD_STRIDE_MAX)
 		stride = 4;
 	r = cnt ? tr_peek(t, v, addr, cnt * stride) : 0;
-	if (r < 0 || (size_t)r != cnt * stride) {
+	/* the elements before one that cannot be read are named all the same
+	 * (strace's -P matches poll's fds one by one up to an unreadable one) */
+	if (r >= 0 && (size_t)r < cnt * stride && (size_t)r >= stride)
+		cnt = (size_t)r / stride;
+	else if (r < 0 || (size_t)r != cnt * stride) {
 		tr_mp_int(b, r < 0 ? r : -EFAULT);
 		return;
 	}

@@ -243,7 +243,8 @@ class C:
 
     def dirfd(self, i: int) -> str:
         if self.int(i) == AT_FDCWD and self.style != "abbrev":
-            return styled(str(AT_FDCWD), "AT_FDCWD", self.style)
+            # -y names the cwd after the number too: `-100</tmp>`
+            return styled(str(AT_FDCWD), "AT_FDCWD", self.style) + self.fd(i, True)[len("AT_FDCWD"):]
         return self.fd(i, True)
 
     def cstr(self, i: int, limit: int | None = None, fetched: int | None = None, reads: int | None = None) -> str:

@@ -292,6 +292,10 @@ class Decoder:
         link = self._fd_link(fd, tid)
         if link is None:
             return base
+        return self.link_text(base, link, tid, fd)
+
+    def link_text(self, base: str, link: str, tid: int, fd: int) -> str:
+        """An fd named `link` (read from /proc) as -y/-yy print it."""
         if self._socks and link.startswith("socket:["):
             detail = _sockets.describe(int(link[8:-1]), tid, fd)
             if detail:

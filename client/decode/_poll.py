@@ -9,43 +9,92 @@ from tracerd._wire import FD_SLOT
 from ._core import C, syscall, struct as register_struct
 
 
-def _pollfds(c: C, i: int, n: int, out: bool) -> str:
-    v = c.m(i, 1 if out else 0) if out else c.m(i, 0)
-    if c.ulong(i) == 0:
-        return "NULL"
-    if not isinstance(v, (bytes, bytearray)) or len(v) < 8 * n:
-        return c.ptr(i)
-    items = []
-    # the fds as the tracer named them at the entry stop (-y), when it did
-    named = c.mem.get((0, FD_SLOT + i)) if c.dec._anyfd and not out else None
+def _pollfds(c: C, i: int, n: int) -> str:
+    """The fds at entry, as strace's print_array: at most -s of them then
+    `...` when abbreviated, `... /* ADDR */` at the first element that
+    cannot be read (the address alone when it is the first), and a negative
+    fd without its events (`{fd=-1}`: the kernel ignores them)."""
+    named = c.mem.get((0, FD_SLOT + i)) if c.dec._anyfd else None
     if not isinstance(named, list):
         named = None
-    for k in range(n):
-        fd, ev, rev = struct.unpack_from("<ihh", v, 8 * k)
-        if out:
-            if rev:  # strace prints the returned events' fds bare
-                items.append(f"{{fd={fd}, revents={c.fs('poll_events').flags(rev & 0xFFFF)}}}")
-        else:
-            text = c.dec.fd_named(fd, named[k]) if named is not None and k < len(named) else c.dec.fd_text(fd, c.tid)
-            items.append(f"{{fd={text}, events={c.fs('poll_events').flags(ev & 0xFFFF)}}}")
-    return "[" + ", ".join(items) + "]"
+    k = [0]
+    events = c.fs("poll_events")
+
+    def one(c: C, b: bytes) -> str:
+        fd, ev = struct.unpack_from("<ih", b)
+        j = k[0]
+        k[0] += 1
+        if fd < 0:
+            return f"{{fd={fd}}}"
+        text = c.dec.fd_named(fd, named[j]) if named is not None and j < len(named) else c.dec.fd_text(fd, c.tid)
+        return f"{{fd={text}, events={events.flags(ev & 0xFFFF)}}}"
+
+    return c.array(i, n, 8, one, phase=0)
+
+
+# strace builds the returned events in a 1024-byte buffer: an element that
+# would leave less than this room ends it with `...`
+_OUTSTR = 1024 - (2 + 2 * 8 + len(", ], ...") + 1)
 
 
 def _poll_ret(c: C) -> str:
+    """`= 2 ([{fd=4, revents=POLLOUT}], left {tv_sec=1, tv_nsec=2})`: the
+    elements with returned events (at most -s when abbreviated), an element
+    that cannot be read as its address, and ppoll's remaining time."""
     if c.ret == 0:
         return "0 (Timeout)"
-    rev = _pollfds(c, 0, c.uint(1), True)
-    return f"{c.ret} ({rev})" if rev.startswith("[") else str(c.ret)
+    addr, n = c.ulong(0), c.uint(1)
+    mask = 0xFFFFFFFFFFFFFFFF if c.pers == 0 else 0xFFFFFFFF
+    if not addr or not n or addr + 8 * n > mask:
+        return str(c.ret)
+    v = c.m(0, 1)
+    b = bytes(v) if isinstance(v, (bytes, bytearray)) else b""
+    most = c.opts.strsize if c.abbrev else None
+    events = c.fs("poll_events")
+    out = ""
+    printed = 0
+    for k in range(n):
+        off = 8 * k
+        if off + 8 > len(b):
+            # a read that stopped at a page's end: the element is unreadable
+            # (one the fetch did not reach is left out)
+            if not isinstance(v, (bytes, bytearray)) or (addr + len(b)) % 4096 == 0:
+                out += ("[" if not out else ", ") + f"{addr + off:#x}"
+            break
+        fd, _ev, rev = struct.unpack_from("<ihh", b, off)
+        if not rev:
+            continue
+        out += "[" if not out else ", "
+        if most is not None and printed >= most:
+            out += "..."
+            break
+        item = f"{{fd={fd}, revents={events.flags(rev & 0xFFFF)}}}"
+        if len(out) + len(item) >= _OUTSTR:
+            out += "..."
+            break
+        out += item
+        printed += 1
+    if out:
+        out += "]"
+    if c.name.startswith("ppoll") and c.ulong(2):
+        t = c.m(2, 1)
+        if isinstance(t, (bytes, bytearray)) and len(t) >= 16:
+            sec, nsec = struct.unpack_from("<qQ", t)
+            left = f"{{tv_sec={sec}, tv_nsec={nsec}}}"
+        else:
+            left = c.ptr(2)
+        out += ("left " if not out else ", left ") + left
+    return f"{c.ret} ({out})" if out else str(c.ret)
 
 
 @syscall("poll", entry=3, ret=_poll_ret)
 def _poll(c: C):
-    return [_pollfds(c, 0, c.uint(1), False), c.u(1), c.d(2)]
+    return [_pollfds(c, 0, c.uint(1)), c.u(1), c.d(2)]
 
 
 @syscall("ppoll", ret=_poll_ret)  # all five at entry, as strace
 def _ppoll(c: C):
-    return [_pollfds(c, 0, c.uint(1), False), c.u(1), c.struct(2, "timespec", 0), c.sigset(3, c.ulong(4)), c.lu(4)]
+    return [_pollfds(c, 0, c.uint(1)), c.u(1), c.struct(2, "timespec", 0), c.sigset(3, c.ulong(4)), c.lu(4)]
 
 
 @register_struct("epoll_event")

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import struct
 
-from ._core import C, sigtext, struct as register_struct, syscall
+from tracerd._wire import FD_RET
+
+from ._core import C, readlink_fd, sigtext, struct as register_struct, syscall
 from ._fmt import hexa, ptr, quote
 
 
@@ -188,6 +190,42 @@ def _wait4(c: C):
     # the usage only when a child was reaped (WNOHANG's 0 leaves it unwritten)
     ru = c.outstruct(3, "rusage") if c.ok and c.rval > 0 else c.ptr(3)
     return [c.pid(0), st, c.flags(2, "wait4_options"), ru]
+
+
+def _pidfd_pid(c: C, i: int) -> int:
+    """The process pidfd argument i refers to: from what the tracer named
+    it with (`pid:N`), else the tracee's fdinfo; 0 when it is no pidfd."""
+    v = c.named(i)
+    if isinstance(v, list) and len(v) == 3 and isinstance(v[1], (bytes, bytearray)) and bytes(v[1]).startswith(b"pid:"):
+        return int(bytes(v[1])[4:] or 0)
+    try:
+        with open(f"/proc/{c.tid}/fdinfo/{c.int(i)}") as f:
+            for line in f:
+                if line.startswith("Pid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+@syscall("pidfd_getfd")
+def _pidfd_getfd(c: C):
+    """The target fd is one of the pidfd's process, named from it under -y
+    (`5</dev/full>`), as strace's printfd_pid. The fd returned refers to
+    the same file, and the tracer named it at the stop: a call that
+    succeeded is named from it; a failed one from /proc, while the process
+    is there."""
+    target = c.int(1)
+    text = str(target)
+    if c.dec._anyfd and target >= 0 and c.int(0) >= 0:
+        got = c.named(FD_RET) if c.ok else None
+        if got is not None:
+            return [c.fd(0), c.dec.fd_named(target, got), c.x(2)]
+        pid = _pidfd_pid(c, 0)
+        link = readlink_fd(pid, target) if pid > 0 else None
+        if link is not None:
+            text = c.dec.link_text(text, link, pid, target)
+    return [c.fd(0), text, c.x(2)]
 
 
 @syscall("pidfd_send_signal")

@@ -46,7 +46,7 @@ def test_ops_follow_argument_kinds():
     assert ops_of(plan, x, 19) == (7, [(ENTRY, Op.IOVEC, 1, 2, 0), (EXIT, Op.IOVEC, 1, 2, 0)])
     assert ops_of(plan, x, 42) == (3, [(ENTRY, Op.BUF, 1, 2, 128)])  # sockaddr: BUF with its length, up to 128 whatever -s
     assert ops_of(plan, x, 217) == (5, [(EXIT, Op.BUF, 1, LEN_RET, 65536)])  # getdents64: the dirents whole, to count them
-    assert ops_of(plan, x, 7) == (7, [(ENTRY, Op.BUF, 0, LEN_FIXED, 8 * (48 + 1)), (EXIT, Op.BUF, 0, LEN_FIXED, 8 * (48 + 1))])  # -s pollfds and the one after
+    assert ops_of(plan, x, 7) == (7, [(ENTRY, Op.BUF, 0, LEN_FIXED, 8 * (48 + 1)), (EXIT, Op.BUF, 0, LEN_FIXED, 8 * 128)])  # -s pollfds and the one after; at exit 128 at least, to find the ready ones
     assert ops_of(plan, x, 231) == (0, [])  # exit_group: no exit stop
     assert ops_of(plan, x, 63) == (5, [(EXIT, Op.STRUCT, 0, LEN_FIXED, 390)])
     assert plan["strsize"] == 48 and plan["flags"] == 0

@@ -625,8 +625,11 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 				len = len ? len + TR_IOC_TRAILER : TR_IOC_UNSIZED;
 			} else
 				len = op->size;
-			if (op->len_src != TR_LEN_FIXED && len > lim)
-				len = lim;
+			/* a buffer bounded by -s: one byte more, as strace reads
+			 * it (printstr_ex): a buffer whose byte after the -s it
+			 * shows cannot be read prints as its address */
+			if (op->len_src != TR_LEN_FIXED && len > lim + !op->size)
+				len = lim + !op->size;
 			if (t->pers != TR_PERS_X86_64)
 				len &= 0xffffffffu;
 			if (len > room - 8)

@@ -290,9 +290,11 @@ class C:
             return "NULL"
         if not isinstance(v, (bytes, bytearray)):
             return self.ptr(i)
-        want = min(max(length, 0), self.opts.strsize)
+        # strace reads what it shows and one byte more (printstr_ex), as the
+        # fetch does: part of that unreadable, the address
+        want = min(max(length, 0), self.opts.strsize + 1)
         if len(v) < want <= 65536:  # (a larger read may have been cut to the record's budget)
-            return self.ptr(i)  # strace reads what it shows whole: part unreadable, the address
+            return self.ptr(i)
         return quote_buf(bytes(v), max(length, 0), self.opts.strsize, self.opts.xflag, force_hex)
 
     def outbuf(self, i: int, force_hex: bool = False) -> str:

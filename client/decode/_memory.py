@@ -154,3 +154,14 @@ def _page_status(c: C, b: bytes) -> str:
     if not name or c.style == "raw":
         return str(v)
     return f"{v} /* -{name} */" if c.style == "verbose" else f"-{name}"
+
+
+@syscall("mincore", entry=2)
+def _mincore(c: C):
+    """The vector the call fills, a byte a page (strace prints each as a
+    number), only when it succeeded; else its address."""
+    if not c.ok:
+        return [c.ptr(0), c.lu(1), c.ptr(2)]
+    n = c.ulong(1)
+    pages = (n + 4095) // 4096
+    return [c.ptr(0), c.lu(1), c.array(2, pages, 1, lambda c, b: str(b[0]), 1)]

@@ -176,11 +176,15 @@ def _memfd_create(c: C):
     """The name as strace reads it: at most MFD_NAME_MAX (249) characters and its NUL."""
     fl = c.uint(1)
     huge = fl >> 26
-    text = c.fs("mfd_flags").flags(fl & 0x3FFFFFF, c.style) if fl & 0x3FFFFFF or not huge else ""
-    if huge and c.style != "raw":  # the huge page size, as mmap's
-        text = (text + "|" if text else "") + f"{huge}<<MFD_HUGE_SHIFT"
-    elif huge:
-        text = hexa(fl)
+    if not huge:
+        return [c.strn(0, 250), c.fs("mfd_flags").flags(fl, c.style)]
+    if c.style == "raw":
+        return [c.strn(0, 250), hexa(fl)]
+    # the huge page size, as mmap's; -X verbose: the whole value, then the names
+    text = c.fs("mfd_flags").flags(fl & 0x3FFFFFF, "abbrev") + "|" if fl & 0x3FFFFFF else ""
+    text += f"{huge}<<MFD_HUGE_SHIFT"
+    if c.style == "verbose":
+        text = f"{hexa(fl)} /* {text} */"
     return [c.strn(0, 250), text]
 
 

@@ -78,6 +78,12 @@ def siginfo_body(signo: int, info: bytes, style: str = "abbrev") -> str:
     elif sig in _FAULTS:
         addr = struct.unpack_from("<Q", info, 16)[0]
         parts.append(f"si_addr={ptr(addr)}")
+        # after si_addr_lsb, the bounds (SEGV_BNDERR) or the key (SEGV_PKUERR)
+        if sig == "SIGSEGV" and code == 3:
+            lower, upper = struct.unpack_from("<QQ", info, 32)
+            parts += [f"si_lower={ptr(lower)}", f"si_upper={ptr(upper)}"]
+        elif sig == "SIGSEGV" and code == 4:
+            parts.append(f"si_pkey={struct.unpack_from('<I', info, 32)[0]}")
     elif sig == "SIGIO":
         band, fd = struct.unpack_from("<qi", info, 16)
         parts += [f"si_band={band}", f"si_fd={fd}"]

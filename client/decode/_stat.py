@@ -181,5 +181,9 @@ def _getdents(c: C):
         return [c.fd(0), f"{c.ptr(1)} /* {len(ents)} entries */", str(n)]
     from ._fmt import quote
 
-    items = [f"{{d_ino={e[0]}, d_off={e[1]}, d_reclen={e[2]}, d_type={_DT.get(e[3], str(e[3]))}, d_name={quote(e[4])}}}" for e in ents]
+    # the old dirent has its type after the name, and strace prints it there
+    if d64:
+        items = [f"{{d_ino={e[0]}, d_off={e[1]}, d_reclen={e[2]}, d_type={_DT.get(e[3], str(e[3]))}, d_name={quote(e[4])}}}" for e in ents]
+    else:
+        items = [f"{{d_ino={e[0]}, d_off={e[1]}, d_reclen={e[2]}, d_name={quote(e[4])}, d_type={_DT.get(e[3], str(e[3]))}}}" for e in ents]
     return [c.fd(0), "[" + ", ".join(items) + "]", str(n)]

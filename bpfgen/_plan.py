@@ -49,7 +49,7 @@ BUF_BOUNDS = {"path": PATH_MAX, "sockaddr": 128, "linux_dirent": ARRAY_MAX_BYTES
 # not bytes; which socket it is is known only when the call is decoded
 SOCKBUF_MAX = 4096
 # structs read as a BUF of their size (a short read at the end of a mapping kept)
-PARTIAL_STRUCTS = frozenset({"sockaddr_storage", "sigset", "fd_set", "sched_attr", "quota_data", "ipc_ctl_buf", "msgbuf", "seccomp_arg", "bpf_attr", "ptrace_data"})  # sigset: rt_sigpending(set, 4) reads 4
+PARTIAL_STRUCTS = frozenset({"sockaddr_storage", "cap_data", "sigset", "fd_set", "sched_attr", "quota_data", "ipc_ctl_buf", "msgbuf", "seccomp_arg", "bpf_attr", "ptrace_data"})  # sigset: rt_sigpending(set, 4) reads 4
 # structs read as more bytes than their size: select's fd_set is a bitmap of
 # nfds bits (strace reads that many, rounded to a long, up to 1M fds); 1024
 # bytes cover 8192 fds, and a short read at the end of a mapping is kept

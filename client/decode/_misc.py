@@ -464,3 +464,66 @@ def sysctl_args_text(c: C, b: bytes, i: int) -> str:
 
     return (f"{{name={p(name)}, nlen={nlen}, oldval={p(old)}, oldlenp={p(oldlenp)}, newval={p(new)}, "
             f"newlen={newlen}}}")
+
+
+_CAP_VERSIONS = {0x19980330: "_LINUX_CAPABILITY_VERSION_1", 0x20071026: "_LINUX_CAPABILITY_VERSION_2",
+                 0x20080522: "_LINUX_CAPABILITY_VERSION_3"}
+
+
+def _cap_mask(c: C, v: int, base: int) -> str:
+    """32 capability bits from capability `base` on, as strace's printflags:
+    `1<<CAP_KILL|1<<CAP_SETUID`, bits past the last known as one hex value."""
+    names = c.fs("capabilities")
+    parts, rest = [], 0
+    for k in range(32):
+        if v >> k & 1:
+            n = names.lookup(base + k)
+            if n:
+                parts.append(f"1<<{n}")
+            else:
+                rest |= 1 << k
+    if rest:
+        parts.append(f"{rest:#x}" + ("" if parts else " /* CAP_??? */"))
+    return "|".join(parts) if parts else "0"
+
+
+def _cap_header(c: C, b) -> str:
+    version, pid = struct.unpack_from("<Ii", b)
+    name = _CAP_VERSIONS.get(version)
+    return f"{{version={name or f'{version:#x} /* _LINUX_CAPABILITY_VERSION_??? */'}, pid={pid}}}"
+
+
+def _cap_data(c: C, i: int, version: int, phase: int) -> str:
+    """One struct (version 1) or two (2, 3: the upper 32 capabilities in
+    the second), read whole or shown as the address."""
+    n = 2 if version in (0x20071026, 0x20080522) else 1
+    v = c.m(i, phase)
+    if not c.ulong(i) or not isinstance(v, (bytes, bytearray)) or len(v) < 12 * n:
+        return c.ptr(i)
+    d = [struct.unpack_from("<III", v, 12 * k) for k in range(n)]
+    out = []
+    for f, name in enumerate(("effective", "permitted", "inheritable")):
+        lo = d[0][f]
+        hi = d[1][f] if n > 1 else 0
+        text = _cap_mask(c, lo, 0) if lo or not hi else ""
+        if hi:
+            text += ("|" if lo else "") + _cap_mask(c, hi, 32)
+        out.append(f"{name}={text}")
+    return "{" + ", ".join(out) + "}"
+
+
+@syscall("capget", "capset", entry=1)
+def _caps(c: C):
+    """The header, then the sets it asks for (capget's only when it
+    succeeded); either unreadable: both as addresses, as strace."""
+    h = c.m(0, 0)
+    if not c.ulong(0) or not isinstance(h, (bytes, bytearray)) or len(h) < 8:
+        return [c.ptr(0), c.ptr(1)]
+    if c.name == "capget" and not c.ok:
+        return [_cap_header(c, h), c.ptr(1)]
+    version = struct.unpack_from("<I", h)[0]
+    if c.name == "capget":  # the kernel writes its version back
+        h1 = c.m(0, 1)
+        if isinstance(h1, (bytes, bytearray)) and len(h1) >= 8:
+            version = struct.unpack_from("<I", h1)[0]
+    return [_cap_header(c, h), _cap_data(c, 1, version, 1 if c.name == "capget" else 0)]

@@ -12,7 +12,7 @@ from tracerd._wire import Pers
 
 from . import _table
 from ._core import C, kind
-from ._fmt import hexa, quote
+from ._fmt import hexa, quote, s32
 from ._netlink_msgs import _ifindex
 from ._sockaddr import sockaddr_text
 
@@ -195,14 +195,17 @@ def _value_text(c: C, v, before, total: int | None) -> str | None:
     compat = layout is _HDR32
     name, namelen, iov, iovlen, ctl, ctllen, flags = layout.unpack_from(hdr)
     nl = str(namelen)
+    shown = namelen  # the address: as long as the kernel says, within the buffer given
     if isinstance(before, (bytes, bytearray)) and len(before) == len(hdr):
         n0 = struct.unpack_from("<I", before, 4 if compat else 8)[0]
         if n0 != namelen:
             nl = f"{n0} => {namelen}"
+            if s32(n0) < s32(namelen):
+                shown = n0
     if not name:
         nm = "NULL"
-    elif isinstance(name_v, (bytes, bytearray)) and namelen:
-        nm = sockaddr_text(c, bytes(name_v)[:namelen], namelen)
+    elif isinstance(name_v, (bytes, bytearray)) and shown:
+        nm = sockaddr_text(c, bytes(name_v)[:shown], shown)
     else:
         nm = hexa(name)
     if not iov:
@@ -264,7 +267,13 @@ def _msghdr_arg(c: C, i: int, a) -> str:
     """msghdr[in] (sendmsg: read at entry) or msghdr[inout] (recvmsg: at exit)."""
     if a.dir == "in":
         return msghdr_text(c, i, False)
-    return msghdr_text(c, i, True) if c.ok else c.ptr(i)
+    if c.ok:
+        return msghdr_text(c, i, True)
+    before = c.m(i, 0)
+    layout = _sizes()[0].get(len(before)) if c.exiting and isinstance(before, (bytes, bytearray)) else None
+    if layout is not None:  # a failed call: the name's length it was given, as strace
+        return f"{{msg_namelen={s32(struct.unpack_from('<I', before, 4 if layout is _HDR32 else 8)[0])}}}"
+    return c.ptr(i)
 
 
 @kind("mmsghdr")

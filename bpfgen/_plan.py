@@ -49,7 +49,7 @@ BUF_BOUNDS = {"path": PATH_MAX, "sockaddr": 128, "linux_dirent": ARRAY_MAX_BYTES
 # not bytes; which socket it is is known only when the call is decoded
 SOCKBUF_MAX = 4096
 # structs read as a BUF of their size (a short read at the end of a mapping kept)
-PARTIAL_STRUCTS = frozenset({"sockaddr_storage", "cap_data", "sigset", "fd_set", "sched_attr", "quota_data", "ipc_ctl_buf", "msgbuf", "seccomp_arg", "bpf_attr", "ptrace_data"})  # sigset: rt_sigpending(set, 4) reads 4
+PARTIAL_STRUCTS = frozenset({"sockaddr_storage", "cap_data", "user_desc", "sigset", "fd_set", "sched_attr", "quota_data", "ipc_ctl_buf", "msgbuf", "seccomp_arg", "bpf_attr", "ptrace_data"})  # sigset: rt_sigpending(set, 4) reads 4
 # structs read as more bytes than their size: select's fd_set is a bitmap of
 # nfds bits (strace reads that many, rounded to a long, up to 1M fds); 1024
 # bytes cover 8192 fds, and a short read at the end of a mapping is kept
@@ -95,6 +95,9 @@ def fd_ops(sc: Syscall, pers: Pers, *, entry_only: bool = False) -> tuple[list, 
             entry.append((Op.FD, i, LEN_NONE, 0))
         elif a.kind == "struct" and a.ref == "int_pair" and a.dir == "out":
             exit_.append((Op.FD, i, LEN_FIXED, 2))
+        elif sc.name == "clone" and a.name == "parent_tid":
+            # with CLONE_PIDFD the pidfd is written there: `parent_tid=[3<anon_inode:[pidfd]>]`
+            exit_.append((Op.FD, i, LEN_FIXED, 1))
         elif a.kind == "array" and a.ref == "pollfd" and isinstance(a.len, int):
             # poll's fds, printed at entry: `{fd=3</dev/pts/0>, events=...}`
             entry.append((Op.FD, i, a.len, table_struct_size("pollfd", pers)))

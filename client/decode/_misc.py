@@ -512,7 +512,12 @@ def _cap_data(c: C, i: int, version: int, phase: int) -> str:
     return "{" + ", ".join(out) + "}"
 
 
-@syscall("capget", "capset", entry=1)
+@syscall("capget", entry=1)
+def _capget(c: C):
+    return _caps(c)
+
+
+@syscall("capset")
 def _caps(c: C):
     """The header, then the sets it asks for (capget's only when it
     succeeded); either unreadable: both as addresses, as strace."""
@@ -522,8 +527,60 @@ def _caps(c: C):
     if c.name == "capget" and not c.ok:
         return [_cap_header(c, h), c.ptr(1)]
     version = struct.unpack_from("<I", h)[0]
-    if c.name == "capget":  # the kernel writes its version back
-        h1 = c.m(0, 1)
-        if isinstance(h1, (bytes, bytearray)) and len(h1) >= 8:
-            version = struct.unpack_from("<I", h1)[0]
     return [_cap_header(c, h), _cap_data(c, 1, version, 1 if c.name == "capget" else 0)]
+
+
+def _desc_id(v: int) -> str:
+    return "-1" if v == 0xFFFFFFFF else str(v)
+
+
+def _desc_0x(v: int) -> str:
+    """strace's %#08x: `0x87868584`, `0x000010`, `00000000`."""
+    return f"{v:#08x}" if v else "00000000"
+
+
+def _desc_rest(c: C, b: bytes) -> str:
+    """user_desc after its entry_number: the base, limit and bit fields (lm
+    only on x86_64)."""
+    base, limit, bits = struct.unpack_from("<III", b, 4)
+    fields = [("seg_32bit", bits & 1), ("contents", bits >> 1 & 3), ("read_exec_only", bits >> 3 & 1),
+              ("limit_in_pages", bits >> 4 & 1), ("seg_not_present", bits >> 5 & 1), ("useable", bits >> 6 & 1)]
+    if c.pers == 0:
+        fields.append(("lm", bits >> 7 & 1))
+    return ", ".join([f"base_addr={_desc_0x(base)}", f"limit={_desc_0x(limit)}"] + [f"{k}={v}" for k, v in fields])
+
+
+def _set_thread_area_ret(c: C) -> str:
+    v = c.m(0, 1)
+    if isinstance(v, (bytes, bytearray)) and len(v) >= 16:
+        return f"{c.ret} (entry_number={struct.unpack_from('<I', v)[0]})"
+    return str(c.ret)
+
+
+@syscall("set_thread_area", entry=1, ret=_set_thread_area_ret)
+def _set_thread_area(c: C):
+    """The whole struct at entry; on success the entry number the kernel chose."""
+    v = c.m(0, 0)
+    if not c.ulong(0) or not isinstance(v, (bytes, bytearray)) or len(v) < 16:
+        return [c.ptr(0)]
+    return [f"{{entry_number={_desc_id(struct.unpack_from('<I', v)[0])}, {_desc_rest(c, bytes(v))}}}"]
+
+
+@syscall("get_thread_area", entry=0)
+def _get_thread_area(c: C):
+    """The entry number asked for at entry, the rest when the call
+    succeeded (else `...`), as strace's print_user_desc."""
+    v = c.m(0, 0)
+    if not c.ulong(0) or not isinstance(v, (bytes, bytearray)) or len(v) < 4:
+        return [c.ptr(0)]
+    n0 = struct.unpack_from("<I", v)[0]
+    text = f"{{entry_number={_desc_id(n0)}"
+    if not c.exiting:
+        return [text]
+    w = c.m(0, 1)
+    if not c.ok or not isinstance(w, (bytes, bytearray)) or len(w) < 16:
+        return [text + ", ...}"]
+    n1 = struct.unpack_from("<I", w)[0]
+    if n1 != n0:
+        text += f" => {_desc_id(n1)}"
+    return [f"{text}, {_desc_rest(c, bytes(w))}}}"]

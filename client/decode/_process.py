@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import struct
 
-from tracerd._wire import FD_RET
+from tracerd._wire import FD_RET, FD_SLOT
 
 from ._core import C, readlink_fd, sigtext, struct as register_struct, syscall
 from ._fmt import hexa, ptr, quote
@@ -50,7 +50,12 @@ def _clone(c: C):
     elif fl & 0x1000:  # CLONE_PIDFD: the pidfd goes there, named under -y
         v = _written_int(c, 2)
         if v.startswith("[") and c.dec._anyfd:
-            v = f"[{c.dec.fd_text(int(v[1:-1]), c.tid)}]"
+            fd = int(v[1:-1])
+            named = c.mem.get((1, FD_SLOT + 2))  # the tracer named it at the exit stop
+            if isinstance(named, list) and named:
+                v = f"[{c.dec.fd_named(fd, named[0])}]"
+            else:
+                v = f"[{c.dec.fd_text(fd, c.tid)}]"
         out.append(f"parent_tid={v}")
     if fl & 0x80000:
         out.append(f"tls={c.ptr(4)}")

@@ -27,6 +27,7 @@ ENTRY_BY_VALUE = {
     "sendfile": "the offset is printed at exit", "recvmsg": "the header is printed at exit",
     "recvmmsg": "the headers are printed at exit", "recvmmsg_time64": "the headers are printed at exit",
     "sendmmsg": "the sent counts are printed at exit",
+    "set_thread_area": "the struct prints at entry, the entry number the kernel chose at exit",
 }
 
 

@@ -62,6 +62,9 @@ CASES = {
     # control messages (_msghdr), ip_mreq (_network)
     "fam2": ["bpf", "adjtimex", "clock_adjtime", "io_uring_setup", "pidfd_send_signal", "ptrace", "sendmsg",
              "setsockopt"],
+    # tail: poll/ppoll as arrays (_poll), -s + 1 bytes of a buffer (_core), mincore (_memory), capset/capget and
+    # user_desc (_misc)
+    "tail": ["poll", "ppoll", "write", "add_key", "mincore", "capset", "capget", "set_thread_area", "get_thread_area"],
 }
 # per-program gcc options
 CFLAGS = {"i386": ["-no-pie"]}

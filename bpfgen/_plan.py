@@ -34,6 +34,8 @@ from ._table import Syscall, Table, load_table
 # An array (pollfd[], epoll_event[], ...) is read as a BUF of at most this many
 # elements times the element size: strace prints at most -s elements.
 ARRAY_MAX_BYTES = 1 << 16
+# struct mount_attr's userns_fd: the int at this index (byte 24)
+MOUNT_ATTR_USERNS_INT = 6
 # poll's fds at exit: the elements read to find the ones with events (a
 # ready fd past them is not shown)
 POLL_EXIT_ELEMS = 128
@@ -95,6 +97,11 @@ def fd_ops(sc: Syscall, pers: Pers, *, entry_only: bool = False) -> tuple[list, 
             entry.append((Op.FD, i, LEN_NONE, 0))
         elif a.kind == "struct" and a.ref == "int_pair" and a.dir == "out":
             exit_.append((Op.FD, i, LEN_FIXED, 2))
+        elif a.kind == "buf" and a.ref == "mount_attr":
+            # the user namespace fd in the struct (its 7th int), named at
+            # entry: `userns_fd=9</dev/full>`; the first seven ints are
+            # read, the decoder takes the last
+            entry.append((Op.FD, i, LEN_FIXED, MOUNT_ATTR_USERNS_INT + 1))
         elif sc.name == "clone" and a.name == "parent_tid":
             # with CLONE_PIDFD the pidfd is written there: `parent_tid=[3<anon_inode:[pidfd]>]`
             exit_.append((Op.FD, i, LEN_FIXED, 1))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import struct
 
+from tracerd._wire import FD_SLOT
+
 from ._core import C, modetext, struct as register_struct, syscall
 from ._fmt import quote, quote_buf
 
@@ -137,7 +139,12 @@ def mount_attr_text(c: C, b: bytes, i: int) -> str:
     if userns > 0x7FFFFFFF or not (aset | aclr) & 0x100000:
         ns = str(userns)
     else:
-        ns = c.dec.fd_text(userns, c.tid) if c.dec._anyfd else str(userns)
+        # named at the entry stop: the struct's first seven ints (FD op), userns_fd the last
+        named = c.mem.get((0, FD_SLOT + i)) if c.dec._anyfd else None
+        if isinstance(named, list) and len(named) == 7:
+            ns = c.dec.fd_named(userns, named[6])
+        else:
+            ns = c.dec.fd_text(userns, c.tid) if c.dec._anyfd else str(userns)
     p = [f"attr_set={fs.flags(aset, c.style)}", f"attr_clr={fs.flags(aclr, c.style)}",
          f"propagation={c.fs('mount_attr_propagation').xval(prop, c.style)}", f"userns_fd={ns}"]
     tail = nonzero_tail(c, b, 32, size)

@@ -67,7 +67,13 @@ _SIGFRAME_MASK = 296 // 8
 @syscall("rt_sigpending", entry=0)
 def _rt_sigpending(c: C):
     size = c.ulong(1)  # strace reads 1..8 bytes of a set, else prints where it is
-    return [c.sigset(0, size) if c.ok and 1 <= size <= 8 else c.ptr(0), c.lu(1)]
+    v = c.m(0, 1)
+    if not c.ok or not 1 <= size <= 8 or not isinstance(v, (bytes, bytearray)) or len(v) < size:
+        return [c.ptr(0), c.lu(1)]
+    from ._core import sigset_text
+
+    # the kernel wrote `size` bytes (the set read at the end of a mapping is that short)
+    return [sigset_text(int.from_bytes(bytes(v)[:size].ljust(8, b"\0"), "little"), style=c.style), c.lu(1)]
 
 
 def _sig_ret(c: C) -> str:

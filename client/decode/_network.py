@@ -103,7 +103,18 @@ def _recvfrom(c: C):
     return [c.fd(0), buf, c.lu(2), c.flags(3, "msg_flags"), a, ln]
 
 
-@syscall("recvmmsg", "recvmmsg_time64", entry=1)
+def _recvmmsg_ret(c: C) -> str:
+    """The time the kernel left of the timeout: `= 1 (left {tv_sec=0, tv_nsec=9})`."""
+    if not c.ulong(4):
+        return str(c.ret)
+    t = c.m(4, 1)
+    if isinstance(t, (bytes, bytearray)) and len(t) >= 16:
+        sec, nsec = struct.unpack_from("<qQ", t)
+        return f"{c.ret} (left {{tv_sec={sec}, tv_nsec={nsec}}})"
+    return f"{c.ret} (left {c.ptr(4)})"
+
+
+@syscall("recvmmsg", "recvmmsg_time64", entry=1, ret=_recvmmsg_ret)
 def _recvmmsg(c: C):
     return [c.fd(0), mmsghdr_text(c, 1), c.u(2), c.flags(3, "msg_flags"), c.struct(4, "timespec" if c.name == "recvmmsg" else "timespec64", 0)]
 

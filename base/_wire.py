@@ -167,7 +167,13 @@ class SysFlag(IntEnum):
 #          FD_ARRAY_MAX; with len_src an argument and size 0, an fd_set
 #          (select's) of that many bits, one value per set bit in
 #          ascending order (at most FD_ARRAY_MAX); its value is an array of
-#          such values (or an int when the memory cannot be read).
+#          such values (or an int when the memory cannot be read). An op
+#          with LEN_NONE and size FD_SCM_RIGHTS names the fds an argument's
+#          msghdr passes in its SCM_RIGHTS control messages (sendmsg at
+#          entry, recvmsg at exit), in the order they come, at most
+#          FD_ARRAY_MAX, read as the decoder walks the control (its first
+#          MSG_CONTROL_MAX bytes): an array, or an int (-errno) when the
+#          header or the control cannot be read.
 #   STACK  bin: exactly `size` bytes at the stack pointer (as the syscall
 #          entry saw it) plus 8 x the op's `arg`; the entry's `arg` is that
 #          word offset, not an argument index (rt_sigreturn's saved mask)
@@ -225,6 +231,7 @@ FD_SLOT = 16  # an FD op's mem entry: arg FD_SLOT + i (i: argument, or FD_RET)
 FD_RET = 6  # an FD op's arg naming the return value (exit phase only)
 KVM_SLOT = 32  # PlanFlag.KVM: the exit mem entry [1, KVM_SLOT, exit_reason] of a KVM_RUN ioctl
 FD_ARRAY_MAX = 64  # an FD op names this many fds of an array or a set at most
+FD_SCM_RIGHTS = 1  # an FD op's size with LEN_NONE: the SCM_RIGHTS fds of a msghdr
 FD_STRIDE_MAX = 64  # an FD op's array element (len_src an argument: `size` bytes each)
 MMSG_MAX = 64  # messages (and iovecs per message) an MMSGHDR value holds at most
 MSG_NAME_MAX = 128  # sizeof(struct sockaddr_storage)

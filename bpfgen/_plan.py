@@ -22,6 +22,7 @@ from tracerd._wire import (
     PLAN_VERSION,
     FD_ARRAY_MAX,
     FD_RET,
+    FD_SCM_RIGHTS,
     FD_STRIDE_MAX,
     EntryFlag,
     Op,
@@ -97,6 +98,10 @@ def fd_ops(sc: Syscall, pers: Pers, *, entry_only: bool = False) -> tuple[list, 
             entry.append((Op.FD, i, LEN_NONE, 0))
         elif a.kind == "struct" and a.ref == "int_pair" and a.dir == "out":
             exit_.append((Op.FD, i, LEN_FIXED, 2))
+        elif a.kind == "msghdr":
+            # the fds its SCM_RIGHTS messages pass: the sender's at entry,
+            # the receiver's new ones at exit (`cmsg_data=[4</dev/null>]`)
+            (entry if a.dir == "in" else exit_).append((Op.FD, i, LEN_NONE, FD_SCM_RIGHTS))
         elif a.kind == "buf" and a.ref == "mount_attr":
             # the user namespace fd in the struct (its 7th int), named at
             # entry: `userns_fd=9</dev/full>`; the first seven ints are

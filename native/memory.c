@@ -532,6 +532,75 @@ static void tr_fetch_fd_array(struct tr_loop *L, struct tr_task *t, struct tr_bu
 	}
 }
 
+/* The fds a msghdr at addr passes in SCM_RIGHTS control messages, `maxn`
+ * at most, walking the first TR_MSG_CONTROL_MAX bytes of the control as the
+ * decoder does (a length below a header's or past what is left ends it) */
+static void tr_fetch_fd_scm(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr, size_t maxn,
+			    int psize)
+{
+	size_t hsz = psize == 8 ? TR_MSGHDR_SIZE : TR_MSGHDR_COMPAT_SIZE;
+	size_t chdr = psize == 8 ? 16 : 12, align = psize == 8 ? 8 : 4, clen, off = 0, left, n = 0;
+	unsigned char h[TR_MSGHDR_SIZE], c[TR_MSG_CONTROL_MAX];
+	int32_t fds[TR_FD_ARRAY_MAX];
+	uint64_t ctl = 0, ctllen = 0;
+	ssize_t r = tr_peek(t, h, addr, hsz);
+
+	if (r < 0 || (size_t)r != hsz) {
+		tr_mp_int(b, r < 0 ? r : -EFAULT);
+		return;
+	}
+	if (psize == 8) {
+		memcpy(&ctl, h + 32, 8);
+		memcpy(&ctllen, h + 40, 8);
+	} else {
+		uint32_t v;
+
+		memcpy(&v, h + 16, 4);
+		ctl = v;
+		memcpy(&v, h + 20, 4);
+		ctllen = v;
+	}
+	clen = ctllen < TR_MSG_CONTROL_MAX ? (size_t)ctllen : TR_MSG_CONTROL_MAX;
+	r = ctl && clen ? tr_peek(t, c, ctl, clen) : 0;
+	if (r < 0 || (size_t)r != clen) {
+		tr_mp_int(b, r < 0 ? r : -EFAULT);
+		return;
+	}
+	if (maxn > TR_FD_ARRAY_MAX)
+		maxn = TR_FD_ARRAY_MAX;
+	left = clen;
+	while (left >= chdr && n < maxn) {
+		uint64_t ln = 0;
+		int32_t level, type;
+		size_t m, step;
+
+		if (psize == 8) {
+			memcpy(&ln, c + off, 8);
+		} else {
+			uint32_t v;
+
+			memcpy(&v, c + off, 4);
+			ln = v;
+		}
+		memcpy(&level, c + off + psize, 4);
+		memcpy(&type, c + off + psize + 4, 4);
+		m = ln < left ? (size_t)ln : left;
+		if (level == 1 && type == 1) /* SOL_SOCKET, SCM_RIGHTS */
+			for (size_t k = chdr; k + 4 <= m && n < maxn; k += 4)
+				memcpy(&fds[n++], c + off + k, 4);
+		if (m < chdr)
+			break;
+		step = (ln + align - 1) / align * align;
+		if (step >= left)
+			break;
+		off += step;
+		left -= step;
+	}
+	tr_mp_array(b, n);
+	for (size_t i = 0; i < n; i++)
+		tr_fetch_fd(L, t, b, fds[i]);
+}
+
 /* An fd_set of `nbits` bits at addr (select's): one value per fd whose bit
  * is set, in ascending order, `maxn` at most */
 #define TR_FD_SET_BITS 1024 /* FD_SETSIZE: the sets strace reads are no longer in practice */
@@ -665,7 +734,8 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 				* fds of a bitmap: at most as many values as the room takes (the
 				* decoder names the others itself) */
 			len = op->len_src == TR_LEN_FIXED ? op->size
-			      : op->len_src <= 5 ? (op->size ? (size_t)(t->args[op->len_src] & 0xffffffffu) : TR_FD_ARRAY_MAX) : 1;
+			      : op->len_src <= 5 ? (op->size ? (size_t)(t->args[op->len_src] & 0xffffffffu) : TR_FD_ARRAY_MAX)
+			      : op->size == TR_FD_SCM_RIGHTS ? TR_FD_ARRAY_MAX : 1;
 			if (len > TR_FD_ARRAY_MAX)
 				len = TR_FD_ARRAY_MAX;
 			toobig = len && room < 16 + TR_FD_VALUE_MAX;
@@ -733,6 +803,8 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 				tr_fetch_fd_set(L, t, b, addr, (long)(int32_t)t->args[op->len_src], len);
 			else if (op->len_src <= 5)
 				tr_fetch_fd_array(L, t, b, addr, len, op->size);
+			else if (op->size == TR_FD_SCM_RIGHTS && op->arg < 6)
+				tr_fetch_fd_scm(L, t, b, addr, len, psize);
 			else
 				tr_fetch_fd(L, t, b, op->arg == TR_FD_RET ? (int)ret : (int)(int32_t)t->args[op->arg]);
 			break;

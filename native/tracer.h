@@ -24,6 +24,7 @@
 #define TR_KVM_SLOT 32 /* -e kvm=vcpu: KVM_RUN's exit reason, an exit mem entry of its own */
 #define TR_FD_ARRAY_MAX 64
 #define TR_FD_STRIDE_MAX 64
+#define TR_FD_SCM_RIGHTS 1
 /* struct msghdr / mmsghdr: native and compat (i386, x32) layouts; tested
  * against the syscall table's [structs] (tests/native/test_table_sizes.py) */
 #define TR_MSGHDR_SIZE 56

@@ -8,7 +8,7 @@ import functools
 import socket
 import struct
 
-from tracerd._wire import Pers
+from tracerd._wire import FD_SLOT, Pers
 
 from . import _table
 from ._core import C, kind
@@ -64,9 +64,12 @@ def _local_array(c: C, items: list[str]) -> str:
     return "[" + ", ".join(items) + "]"
 
 
-def _cmsg_data(c: C, how: str | None, data: bytes) -> str | None:
+def _cmsg_data(c: C, how: str | None, data: bytes, names: list | None = None) -> str | None:
     if how == "fds":
         fds = [v for (v,) in struct.iter_unpack("<i", data[: len(data) // 4 * 4])]
+        if names is not None:  # named by the tracer at the stop, in the order the walk meets them
+            out = [c.dec.fd_named(v, names.pop(0)) if names else c.dec.fd_text(v, c.tid) for v in fds]
+            return _local_array(c, out[:c.opts.strsize + 1])
         fd = c.dec.fd_text if c.dec._paths else (lambda v, tid, dirfd: str(v))
         return _local_array(c, [fd(v, c.tid, False) for v in fds[:c.opts.strsize + 1]])
     if how == "ucred":
@@ -119,6 +122,9 @@ def control_text(c: C, data: bytes, controllen: int, compat: bool, addr: int = 0
     out = []
     off = 0
     left = control_len
+    # sendmsg's/recvmsg's SCM_RIGHTS fds as the tracer named them (an FD op on the msghdr)
+    names = c.mem.get((1 if c.name == "recvmsg" else 0, FD_SLOT + 1)) if c.dec._anyfd and c.name in ("sendmsg", "recvmsg") else None
+    names = list(names) if isinstance(names, list) else None
     while left >= hdr.size:
         ln, level, typ = hdr.unpack_from(data, off)
         p = [f"cmsg_len={ln}", f"cmsg_level={c.fs('sockopt_levels').xval(level & 0xFFFFFFFF)}"]
@@ -132,7 +138,7 @@ def control_text(c: C, data: bytes, controllen: int, compat: bool, addr: int = 0
             p.append(f"cmsg_type={hexa(typ & 0xFFFFFFFF)}")
         n = min(ln, left)
         body = data[off + hdr.size: off + n] if n > hdr.size else b""
-        d = _cmsg_data(c, how, body) if how and len(body) >= least else None
+        d = _cmsg_data(c, how, body, names if level == 1 else None) if how and len(body) >= least else None
         if d is not None:
             p.append(f"cmsg_data={d}")
         out.append("{" + ", ".join(p) + "}")

@@ -216,6 +216,12 @@ class Layout:
             return f"{tid}<{comm}> " if comm else f"{tid:<5d} "
         return f"[pid {tid:5d}<{comm}>] " if comm else f"[pid {tid:5d}] "
 
+    def see(self, tid: int) -> None:
+        """-Y: a task attached: its name read now, while it is there (a
+        process that runs untraced until it exits would have none left)."""
+        if self.comm and tid not in self._comms:
+            self.load_comm(tid)
+
     def load_comm(self, tid: int) -> None:
         """-Y: read the task's name now (first sight; after an exec, a new program)."""
         if not self.comm:

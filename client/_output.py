@@ -278,6 +278,7 @@ class Printer:
             return
         if rtype == _ATTACH:
             self.live.add(tid)  # a thread seized at attach: counted by _attach ("with N threads"), not announced alone
+            self.layout.see(tid)
         elif tid not in self.live and tid not in self.dead:
             self._first_sight(tid)
         if self._detached is not None and self._detach_on_exec(rtype, rec, tid):

@@ -107,8 +107,9 @@ def _recvfrom(c: C):
 
 
 def _recvmmsg_ret(c: C) -> str:
-    """The time the kernel left of the timeout: `= 1 (left {tv_sec=0, tv_nsec=9})`."""
-    if not c.ulong(4):
+    """The time the kernel left of the timeout: `= 1 (left {tv_sec=0, tv_nsec=9})`
+    (not under -e verbose=none, where the messages print as an address too)."""
+    if not c.ulong(4) or not c.verbose:
         return str(c.ret)
     t = c.m(4, 1)
     if isinstance(t, (bytes, bytearray)) and len(t) >= 16:

@@ -8,14 +8,6 @@
  * signedness (uid_t, unsigned long counts, 64-bit flag words), flag sets
  * with every name strace 6.1 knows, octal returns, annotated returns,
  * NULL, unreadable memory printed as its address, a PATH_MAX path. */
-static char rb[256];
-static const char *res(long r) {  /* strace's ` = ...` text of a result */
-	if (r >= 0)
-		snprintf(rb, sizeof rb, "%ld", r);
-	else
-		snprintf(rb, sizeof rb, "-1 %s (%s)", strerrorname_np(errno), strerror(errno));
-	return rb;
-}
 int main(int argc, char **argv) {
 	open_out(argc, argv);
 	long r;

@@ -18,6 +18,16 @@ static const char *err(long r) {
 	if (r >= 0) { snprintf(b, sizeof b, "%ld", r); return b; }
 	return b;
 }
+/* strace's ` = ...` text of a result: the value, or -1, errno's name and text */
+static const char *res(long r) {
+	static char rb[256];
+
+	if (r >= 0)
+		snprintf(rb, sizeof rb, "%ld", r);
+	else
+		snprintf(rb, sizeof rb, "-1 %s (%s)", strerrorname_np(errno), strerror(errno));
+	return rb;
+}
 static void open_out(int argc, char **argv) {
 	if (argc < 2) exit(2);
 	out = fopen(argv[1], "w");

@@ -5,14 +5,6 @@
  * ppoll's remaining time, a buffer whose byte after the -s shown ones is
  * unreadable (its address), mincore's vector, capset's sets,
  * set_thread_area/get_thread_area's user_desc. */
-static char rb[256];
-static const char *res(long r) {  /* strace's ` = ...` text of a result */
-	if (r >= 0)
-		snprintf(rb, sizeof rb, "%ld", r);
-	else
-		snprintf(rb, sizeof rb, "-1 %s (%s)", strerrorname_np(errno), strerror(errno));
-	return rb;
-}
 struct pfd { int fd; short ev, rev; };
 int main(int argc, char **argv) {
 	open_out(argc, argv);

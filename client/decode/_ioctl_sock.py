@@ -56,23 +56,25 @@ def _setter(field: str):
     return lambda c, b: f"{{ifr_name={cstring(b[:16])}, {label}={fn(c, b[16:])}}}"
 
 
+def _asked_got(c: C, asked, got) -> str:
+    """`{ASKED}` from the struct at entry, `, GOT` added from it at exit
+    when the call succeeded and the struct can be read back."""
+    b = arg_bytes(c, 0, _IFREQ)
+    if isinstance(b, str):
+        return b
+    out = "{" + asked(b)
+    if c.exiting and c.ok:
+        w = exit_bytes(c, _IFREQ)
+        if w is not None:
+            out += ", " + got(w)
+    return out + "}"
+
+
 def _getter(field: str):
     """`{ifr_name=NAME}` asked, `, FIELD=VALUE` added when the call
     succeeded and the struct can be read back."""
     label, fn = _FIELDS[field]
-
-    def show(c: C) -> str:
-        b = arg_bytes(c, 0, _IFREQ)
-        if isinstance(b, str):
-            return b
-        out = f"{{ifr_name={cstring(b[:16])}"
-        if c.exiting and c.ok:
-            w = exit_bytes(c, _IFREQ)
-            if w is not None:
-                out += f", {label}={fn(c, w[16:])}"
-        return out + "}"
-
-    return show
+    return lambda c: _asked_got(c, lambda b: f"ifr_name={cstring(b[:16])}", lambda w: f"{label}={fn(c, w[16:])}")
 
 
 for _f in ("addr", "dstaddr", "broadaddr", "netmask", "hwaddr", "flags", "metric", "mtu", "qlen", "map",
@@ -86,15 +88,8 @@ for _f in ("addr", "dstaddr", "broadaddr", "netmask", "hwaddr", "flags", "metric
 @printer("ifreq_name_get")
 def _getname(c: C) -> str:
     """SIOCGIFNAME: the index asked, the name the call found."""
-    b = arg_bytes(c, 0, _IFREQ)
-    if isinstance(b, str):
-        return b
-    out = f"{{ifr_ifindex={struct.unpack_from('<i', b, 16)[0]}"
-    if c.exiting and c.ok:
-        w = exit_bytes(c, _IFREQ)
-        if w is not None:
-            out += f", ifr_name={cstring(w[:16])}"
-    return out + "}"
+    return _asked_got(c, lambda b: f"ifr_ifindex={struct.unpack_from('<i', b, 16)[0]}",
+                      lambda w: f"ifr_name={cstring(w[:16])}")
 
 
 @printer("ifreq_bridge_port", _IFREQ)

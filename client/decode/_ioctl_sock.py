@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 
 from ._core import C
-from ._ioctl_util import arg_bytes, cstring, exit_bytes, printer
+from ._ioctl_util import asked_got, cstring, printer
 from ._netlink_msgs import _ifindex
 from ._sockaddr import sockaddr_text
 
@@ -56,25 +56,11 @@ def _setter(field: str):
     return lambda c, b: f"{{ifr_name={cstring(b[:16])}, {label}={fn(c, b[16:])}}}"
 
 
-def _asked_got(c: C, asked, got) -> str:
-    """`{ASKED}` from the struct at entry, `, GOT` added from it at exit
-    when the call succeeded and the struct can be read back."""
-    b = arg_bytes(c, 0, _IFREQ)
-    if isinstance(b, str):
-        return b
-    out = "{" + asked(b)
-    if c.exiting and c.ok:
-        w = exit_bytes(c, _IFREQ)
-        if w is not None:
-            out += ", " + got(w)
-    return out + "}"
-
-
 def _getter(field: str):
     """`{ifr_name=NAME}` asked, `, FIELD=VALUE` added when the call
     succeeded and the struct can be read back."""
     label, fn = _FIELDS[field]
-    return lambda c: _asked_got(c, lambda b: f"ifr_name={cstring(b[:16])}", lambda w: f"{label}={fn(c, w[16:])}")
+    return lambda c: asked_got(c, _IFREQ, lambda b: f"ifr_name={cstring(b[:16])}", lambda b, w: f", {label}={fn(c, w[16:])}")
 
 
 for _f in ("addr", "dstaddr", "broadaddr", "netmask", "hwaddr", "flags", "metric", "mtu", "qlen", "map",
@@ -88,8 +74,8 @@ for _f in ("addr", "dstaddr", "broadaddr", "netmask", "hwaddr", "flags", "metric
 @printer("ifreq_name_get")
 def _getname(c: C) -> str:
     """SIOCGIFNAME: the index asked, the name the call found."""
-    return _asked_got(c, lambda b: f"ifr_ifindex={struct.unpack_from('<i', b, 16)[0]}",
-                      lambda w: f"ifr_name={cstring(w[:16])}")
+    return asked_got(c, _IFREQ, lambda b: f"ifr_ifindex={struct.unpack_from('<i', b, 16)[0]}",
+                     lambda b, w: f", ifr_name={cstring(w[:16])}")
 
 
 @printer("ifreq_bridge_port", _IFREQ)

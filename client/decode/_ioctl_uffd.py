@@ -9,7 +9,7 @@ import struct
 
 from ._core import C
 from ._fmt import FlagSet, hexa
-from ._ioctl_util import arg_bytes, exit_bytes, printer
+from ._ioctl_util import asked_got, printer
 
 _H = "include/uapi/linux/userfaultfd.h"
 _FEATURES = FlagSet("uffd_api_features", [(f"UFFD_FEATURE_{n}", 1 << i) for i, n in enumerate((
@@ -36,20 +36,6 @@ def _range(b: bytes, off: int = 0) -> str:
     return f"{{start={hexa(start)}, len={hexa(length)}}}"
 
 
-def _asked(c: C, size: int, entry, exit_) -> str:
-    """`{ENTRY, EXIT}`: the fields asked at entry, then those the kernel
-    wrote when the call succeeded and the struct can be read back."""
-    b = arg_bytes(c, 0, size)
-    if isinstance(b, str):
-        return b
-    out = "{" + entry(b)
-    if c.exiting and c.ok:
-        w = exit_bytes(c, size)
-        if w is not None:
-            out += exit_(b, w)
-    return out + "}"
-
-
 @printer("uffdio_range", 16)
 def _range_arg(c: C, b: bytes) -> str:
     return _range(b)
@@ -66,7 +52,7 @@ def _api(c: C) -> str:
         changed = f" => features={_FEATURES.flags(feat, c.style)}" if feat != struct.unpack_from("<Q", b, 8)[0] else ""
         return f"{changed}, ioctls={_API_IOCTLS.flags(ioctls, c.style)}"
 
-    return _asked(c, 24, entry, exit_)
+    return asked_got(c, 24, entry, exit_)
 
 
 @printer("uffdio_copy")
@@ -76,18 +62,18 @@ def _copy(c: C) -> str:
         return (f"dst={hexa(dst)}, src={hexa(src)}, len={hexa(length)}, "
                 f"mode={_COPY_MODES.flags(mode, c.style)}")
 
-    return _asked(c, 40, entry, lambda b, w: f", copy={hexa(struct.unpack_from('<Q', w, 32)[0])}")
+    return asked_got(c, 40, entry, lambda b, w: f", copy={hexa(struct.unpack_from('<Q', w, 32)[0])}")
 
 
 @printer("uffdio_register")
 def _register(c: C) -> str:
-    return _asked(c, 32, lambda b: (f"range={_range(b)}, "
+    return asked_got(c, 32, lambda b: (f"range={_range(b)}, "
                                     f"mode={_REGISTER_MODES.flags(struct.unpack_from('<Q', b, 16)[0], c.style)}"),
                   lambda b, w: f", ioctls={_RANGE_IOCTLS.flags(struct.unpack_from('<Q', w, 24)[0], c.style)}")
 
 
 @printer("uffdio_zeropage")
 def _zeropage(c: C) -> str:
-    return _asked(c, 32, lambda b: (f"range={_range(b)}, "
+    return asked_got(c, 32, lambda b: (f"range={_range(b)}, "
                                     f"mode={_ZEROPAGE_MODES.flags(struct.unpack_from('<Q', b, 16)[0], c.style)}"),
                   lambda b, w: f", zeropage={hexa(struct.unpack_from('<Q', w, 24)[0])}")

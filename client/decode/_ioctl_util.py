@@ -86,6 +86,20 @@ def exit_bytes(c: C, size: int) -> bytes | None:
     return bytes(w[:size])
 
 
+def asked_got(c: C, size: int, entry, exit_) -> str:
+    """`{ENTRY, EXIT}`: the fields asked at entry, then those the kernel
+    wrote when the call succeeded and the struct can be read back."""
+    b = arg_bytes(c, 0, size)
+    if isinstance(b, str):
+        return b
+    out = "{" + entry(b)
+    if c.exiting and c.ok:
+        w = exit_bytes(c, size)
+        if w is not None:
+            out += exit_(b, w)
+    return out + "}"
+
+
 def cstring(field: bytes) -> str:
     """A char array field (strace's PRINT_FIELD_CSTRING): up to its NUL;
     with none, all but the last byte and `...`."""

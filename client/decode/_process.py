@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import struct
 
-from tracerd._wire import FD_SLOT
+from tracerd._wire import FD_RET, FD_SLOT
 
 from ._core import C, Changed, sigtext, struct as register_struct, syscall
 from ._fmt import hexa, ptr, quote
@@ -242,7 +242,13 @@ def _pidfd_pid(c: C) -> int | None:
 
 @syscall("pidfd_getfd", ret="fd")
 def _pidfd_getfd(c: C):
-    """The target fd is one of the pidfd's process, named as strace does."""
+    """The target fd is one of the pidfd's process, named as strace does.
+    The fd returned refers to the same file and the tracer named it at the
+    stop: a call that succeeded is named from that (the process may be gone
+    by the time the line is decoded); a failed one from /proc now."""
+    got = c.named(FD_RET) if c.ok and c.dec._anyfd and c.int(1) >= 0 else None
+    if got is not None:
+        return [c.fd(0), c.dec.fd_named(c.int(1), got), c.x(2)]
     pid = _pidfd_pid(c) if c.dec._paths and c.int(0) >= 0 else None
     target = c.dec.fd_of(c.int(1), pid) if pid and pid > 0 else c.d(1)
     return [c.fd(0), target, c.x(2)]

@@ -9,9 +9,12 @@ at entry (SETSIGINFO) or at exit (GETSIGINFO), a word the call stores
 as the call filled it. The table's data is `struct[ptrace_data, inout]`:
 read at both stops, 128 bytes as far as they can be.
 
+PTRACE_SECCOMP_GET_METADATA's filter_off (and the flags it filled),
+PTRACE_PEEKSIGINFO's arguments (the table's fetch rule reads addr) and
+the siginfos it copied (an array of the return value's count).
+
 Not decoded (their address prints): register sets, PTRACE_GETREGS,
-PEEKSIGINFO's arguments and array, seccomp filters and metadata, the
-user-area offsets of PEEKUSER/POKEUSER.
+seccomp filters, the user-area offsets of PEEKUSER/POKEUSER.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from ._signals import siginfo_body
 TRACEME, PEEKTEXT, PEEKDATA, PEEKUSER = 0, 1, 2, 3
 CONT, KILL, SINGLESTEP, ATTACH, DETACH = 7, 8, 9, 0x10, 0x11
 SYSCALL, SETOPTIONS, GETEVENTMSG, GETSIGINFO, SETSIGINFO = 0x18, 0x4200, 0x4201, 0x4202, 0x4203
-SEIZE, INTERRUPT, LISTEN = 0x4206, 0x4207, 0x4208
+SEIZE, INTERRUPT, LISTEN, PEEKSIGINFO = 0x4206, 0x4207, 0x4208, 0x4209
 GETSIGMASK, SETSIGMASK, SECCOMP_GET_FILTER, SECCOMP_GET_METADATA = 0x420a, 0x420b, 0x420c, 0x420d
 GET_SYSCALL_INFO = 0x420e
 SYSEMU, SYSEMU_SINGLESTEP, SINGLEBLOCK = 31, 32, 33
@@ -111,6 +114,39 @@ def _sigmask(c: C, phase: int) -> str:
     return sigset_text(int.from_bytes(b[:8], "little"), style=c.style)
 
 
+def _metadata(c: C) -> str:
+    """struct seccomp_metadata: filter_off as the caller set it (when addr
+    holds it whole), the flags the call filled."""
+    b = _mem(c, 0)
+    if not c.ulong(3) or c.ulong(2) < 8 or len(b) < 8:
+        return c.ptr(3)
+    text = f"{{filter_off={struct.unpack_from('<Q', b)[0]}"
+    x = _mem(c, 1)
+    if c.ok and len(x) >= 16:
+        text += f", flags={c.fs('seccomp_filter_flags').flags(struct.unpack_from('<Q', x, 8)[0], c.style)}"
+    return text + "}"
+
+
+def _peeksiginfo_args(c: C) -> str:
+    """struct ptrace_peeksiginfo_args: which queued signals to read."""
+    b = c.m(2, 0)
+    if not c.ulong(2) or not isinstance(b, (bytes, bytearray)) or len(b) < 16:
+        return c.ptr(2)
+    off, fl, nr = struct.unpack_from("<QIi", b)
+    return f"{{off={off}, flags={c.fs('ptrace_peeksiginfo_flags').flags(fl, c.style)}, nr={nr}}}"
+
+
+def _siginfos(c: C) -> str:
+    """The siginfos PEEKSIGINFO copied (the return value: how many)."""
+    b = c.m(3, 1)
+    n = c.rval
+    if not c.ok or not c.ulong(3) or not isinstance(b, (bytes, bytearray)) or len(b) < 128 * min(n, c.opts.strsize):
+        return c.ptr(3)
+    out = [siginfo_body(struct.unpack_from("<i", b, 128 * k)[0], bytes(b[128 * k:128 * k + 128]), c.style)
+           for k in range(min(n, c.opts.strsize))]
+    return "[" + ", ".join(out) + (", ..." if n > c.opts.strsize else "") + "]"
+
+
 def _word(c: C, fmt) -> str:
     b = _mem(c, 1)
     if not c.ok or not c.ulong(3) or len(b) < 8:
@@ -127,7 +163,7 @@ def _ptrace(c: C):
     out.append(c.pid(1))
     if req in _PID_ONLY:
         return out
-    out.append(str(c.ulong(2)) if req in _ADDR_SIZE else c.ptr(2))
+    out.append(str(c.ulong(2)) if req in _ADDR_SIZE else _peeksiginfo_args(c) if req == PEEKSIGINFO else c.ptr(2))
     if req in _DATA_SIG:
         d = c.ulong(3)
         out.append(sigtext(d, c.style) if d and d <= 64 else str(d))
@@ -137,6 +173,8 @@ def _ptrace(c: C):
         out.append(_siginfo(c, 0))
     elif req == SETSIGMASK:
         out.append(_sigmask(c, 0))
+    elif req == SECCOMP_GET_METADATA:
+        out.append(_metadata(c))
     elif not c.exiting:
         out.append(c.ptr(3))  # what the call fills is printed at exit
     elif req == GETSIGINFO:
@@ -149,6 +187,8 @@ def _ptrace(c: C):
         out.append(_word(c, str))
     elif req == GET_SYSCALL_INFO:
         out.append(syscall_info(c))
+    elif req == PEEKSIGINFO:
+        out.append(_siginfos(c))
     else:
         out.append(c.ptr(3))
     return out

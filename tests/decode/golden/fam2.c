@@ -158,6 +158,11 @@ int main(int argc, char **argv) {
 	EXPECT("ptrace(PTRACE_PEEKSIGINFO, 2147483632, {off=3, flags=PTRACE_PEEKSIGINFO_SHARED, nr=7}, NULL) = %s", rc(r));
 	r = syscall(SYS_ptrace, 31 /* PTRACE_SYSEMU */, 0x7ffffff0, 0, SIGUSR2);
 	EXPECT("ptrace(PTRACE_SYSEMU, 2147483632, NULL, SIGUSR2) = %s", rc(r));
+	/* a register set's iovec (the set itself only once the call filled it) */
+	static unsigned long long rset[4];
+	static struct { void *base; unsigned long len; } riov = {rset, 24};
+	r = syscall(SYS_ptrace, 0x4204 /* PTRACE_GETREGSET */, 0x7ffffff0, 1 /* NT_PRSTATUS */, &riov);
+	EXPECT("ptrace(PTRACE_GETREGSET, 2147483632, NT_PRSTATUS, {iov_base=%p, iov_len=24}) = %s", (void *) rset, rc(r));
 
 	/* control messages */
 	struct msghdr mh = {0};

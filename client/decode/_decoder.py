@@ -18,7 +18,7 @@ from ._fmt import error_text_memo as _error_text, hexa, quote
 from ._signals import siginfo_text  # also registers the siginfo struct
 
 # the family modules register their decoders when imported
-from . import _bpf, _caps, _perf, _fsconfig, _ldt, _desc, _file, _ioctl, _ipc, _memory, _misc, _network, _poll, _prctl, _process, _ptrace, _resource, _signal, _sockaddr, _stat, _time  # noqa: F401,E402,I001
+from . import _bpf, _caps, _keyctl, _perf, _fsconfig, _ldt, _desc, _file, _ioctl, _ipc, _memory, _misc, _network, _poll, _prctl, _process, _ptrace, _resource, _signal, _sockaddr, _stat, _time  # noqa: F401,E402,I001
 
 
 def _getter(rtype: Rec):

@@ -9,9 +9,12 @@ at entry (SETSIGINFO) or at exit (GETSIGINFO), a word the call stores
 as the call filled it. The table's data is `struct[ptrace_data, inout]`:
 read at both stops, 128 bytes as far as they can be.
 
+PTRACE_SECCOMP_GET_METADATA's filter_off (and the flags it filled),
+PTRACE_PEEKSIGINFO's arguments (the table's fetch rule reads addr) and
+the siginfos it copied (an array of the return value's count).
+
 Not decoded (their address prints): register sets, PTRACE_GETREGS,
-PEEKSIGINFO's arguments and array, seccomp filters and metadata, the
-user-area offsets of PEEKUSER/POKEUSER.
+seccomp filters, the user-area offsets of PEEKUSER/POKEUSER.
 """
 
 from __future__ import annotations
@@ -26,10 +29,18 @@ from ._signals import siginfo_body
 TRACEME, PEEKTEXT, PEEKDATA, PEEKUSER = 0, 1, 2, 3
 CONT, KILL, SINGLESTEP, ATTACH, DETACH = 7, 8, 9, 0x10, 0x11
 SYSCALL, SETOPTIONS, GETEVENTMSG, GETSIGINFO, SETSIGINFO = 0x18, 0x4200, 0x4201, 0x4202, 0x4203
-SEIZE, INTERRUPT, LISTEN = 0x4206, 0x4207, 0x4208
+SEIZE, INTERRUPT, LISTEN, PEEKSIGINFO = 0x4206, 0x4207, 0x4208, 0x4209
 GETSIGMASK, SETSIGMASK, SECCOMP_GET_FILTER, SECCOMP_GET_METADATA = 0x420a, 0x420b, 0x420c, 0x420d
 GET_SYSCALL_INFO = 0x420e
 SYSEMU, SYSEMU_SINGLESTEP, SINGLEBLOCK = 31, 32, 33
+GETREGS, SETREGS, GETFPREGS, SETFPREGS, GETREGSET, SETREGSET = 12, 13, 14, 15, 0x4204, 0x4205
+NT_PRSTATUS, NT_FPREGSET = 1, 2
+_REGS = ("r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx", "rdx", "rsi", "rdi",
+         "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs")
+# struct user_fpregs_struct (x86_64): scalar fields (name, offset, size), then the arrays of u32
+_FP_SCALARS = (("cwd", 0, 2), ("swd", 2, 2), ("ftw", 4, 2), ("fop", 6, 2), ("rip", 8, 8), ("rdp", 16, 8),
+               ("mxcsr", 24, 4), ("mxcr_mask", 28, 4))
+_FP_ARRAYS = (("st_space", 32, 32), ("xmm_space", 160, 64), ("padding", 416, 24))
 
 _PID_ONLY = frozenset({ATTACH, INTERRUPT, KILL, LISTEN})
 _ADDR_SIZE = frozenset({GETSIGMASK, SETSIGMASK, SECCOMP_GET_FILTER, SECCOMP_GET_METADATA, GET_SYSCALL_INFO})
@@ -100,7 +111,8 @@ def _siginfo(c: C, phase: int) -> str:
     b = _mem(c, phase)
     if not c.ulong(3) or len(b) < 128 or (phase == 1 and not c.ok):
         return c.ptr(3)
-    return siginfo_body(struct.unpack_from("<i", b)[0], b, c.style)
+    fd_text = (lambda fd: c.fd_in(3, 24, fd)) if phase == 0 else str  # SETSIGINFO's si_fd: named at the stop (-y)
+    return siginfo_body(struct.unpack_from("<i", b)[0], b, c.style, fd_text)
 
 
 def _sigmask(c: C, phase: int) -> str:
@@ -109,6 +121,98 @@ def _sigmask(c: C, phase: int) -> str:
     if not c.ulong(3) or c.ulong(2) != 8 or len(b) < 8 or (phase == 1 and not c.ok):
         return c.ptr(3)
     return sigset_text(int.from_bytes(b[:8], "little"), style=c.style)
+
+
+def _metadata(c: C) -> str:
+    """struct seccomp_metadata: filter_off as the caller set it (when addr
+    holds it whole), the flags the call filled."""
+    b = _mem(c, 0)
+    if not c.ulong(3) or c.ulong(2) < 8 or len(b) < 8:
+        return c.ptr(3)
+    text = f"{{filter_off={struct.unpack_from('<Q', b)[0]}"
+    x = _mem(c, 1)
+    if c.ok and len(x) >= 16:
+        text += f", flags={c.fs('seccomp_filter_flags').flags(struct.unpack_from('<Q', x, 8)[0], c.style)}"
+    return text + "}"
+
+
+def _peeksiginfo_args(c: C) -> str:
+    """struct ptrace_peeksiginfo_args: which queued signals to read."""
+    b = c.m(2, 0)
+    if not c.ulong(2) or not isinstance(b, (bytes, bytearray)) or len(b) < 16:
+        return c.ptr(2)
+    off, fl, nr = struct.unpack_from("<QIi", b)
+    return f"{{off={off}, flags={c.fs('ptrace_peeksiginfo_flags').flags(fl, c.style)}, nr={nr}}}"
+
+
+def _siginfos(c: C) -> str:
+    """The siginfos PEEKSIGINFO copied (the return value: how many)."""
+    b = c.m(3, 1)
+    n = c.rval
+    if not c.ok or not c.ulong(3) or not isinstance(b, (bytes, bytearray)) or len(b) < 128 * min(n, c.opts.strsize):
+        return c.ptr(3)
+    out = [siginfo_body(struct.unpack_from("<i", b, 128 * k)[0], bytes(b[128 * k:128 * k + 128]), c.style)
+           for k in range(min(n, c.opts.strsize))]
+    return "[" + ", ".join(out) + (", ..." if n > c.opts.strsize else "") + "]"
+
+
+def _regs(b: bytes) -> str:
+    """struct user_regs_struct, the registers the bytes hold whole."""
+    n = min(len(b) // 8, len(_REGS))
+    return "{" + ", ".join(f"{_REGS[k]}={hexa(v)}" for k, v in enumerate(struct.unpack_from(f"<{n}Q", b))) + "}"
+
+
+def _fpregs(b: bytes) -> str:
+    """struct user_fpregs_struct, the fields the bytes hold (arrays: their whole elements)."""
+    out = []
+    for name, off, size in _FP_SCALARS:
+        if len(b) < off + size:
+            break
+        out.append(f"{name}={hexa(int.from_bytes(b[off:off + size], 'little'))}")
+    for name, off, n in _FP_ARRAYS:
+        k = min(n, max(0, (len(b) - off) // 4))
+        if not k:
+            break
+        out.append(f"{name}=[" + ", ".join(hexa(v) for v in struct.unpack_from(f"<{k}I", b, off)) + "]")
+    return "{" + ", ".join(out) + "}"
+
+
+def _regstruct(c: C, fp: bool, phase: int) -> str:
+    """GETREGS/GETFPREGS' struct as the call filled it, SETREGS/SETFPREGS' as given."""
+    b = _mem(c, phase)
+    size = 512 if fp else 216
+    if not c.ulong(3) or len(b) < size or (phase == 1 and not c.ok):
+        return c.ptr(3)
+    return _fpregs(b[:size]) if fp else _regs(b[:size])
+
+
+def _regset(c: C, phase: int) -> str:
+    """GETREGSET/SETREGSET's iovec, and the register set behind it when its
+    length is a whole number of words (GET: once filled, as long as the
+    call made it; SET: as given, `...` past the set's size); the length
+    the call changed as `A => B`."""
+    b0, b1 = _mem(c, 0), (_mem(c, 1) if c.ok else b"")
+    b = b1 if phase == 1 and len(b1) >= 16 else b0
+    if not c.ulong(3) or len(b) < 16:
+        return c.ptr(3)
+    base, ln = struct.unpack_from("<QQ", b)
+    lens = str(ln)
+    if len(b0) >= 16 and len(b1) >= 16:
+        l0, l1 = struct.unpack_from("<Q", b0, 8)[0], struct.unpack_from("<Q", b1, 8)[0]
+        if l0 != l1:
+            lens = f"{l0} => {l1}"
+    nt = c.ulong(2)
+    size = {NT_PRSTATUS: 216, NT_FPREGSET: 512}.get(nt)
+    regs = c.deref(3, 0, phase)
+    n = min(ln, size or 0)
+    if (size and ln and ln % 8 == 0 and isinstance(regs, (bytes, bytearray)) and len(regs) >= n
+            and (phase == 0 or c.ok)):
+        text = _fpregs(bytes(regs[:n])) if nt == NT_FPREGSET else _regs(bytes(regs[:n]))
+        if ln > size:
+            text = text[:-1] + ", ...}"
+    else:
+        text = hexa(base) if base else "NULL"
+    return f"{{iov_base={text}, iov_len={lens}}}"
 
 
 def _word(c: C, fmt) -> str:
@@ -127,7 +231,15 @@ def _ptrace(c: C):
     out.append(c.pid(1))
     if req in _PID_ONLY:
         return out
-    out.append(str(c.ulong(2)) if req in _ADDR_SIZE else c.ptr(2))
+    if req in (GETREGS, SETREGS, GETFPREGS, SETFPREGS):  # no addr
+        out.append(_regstruct(c, req in (GETFPREGS, SETFPREGS), 0 if req in (SETREGS, SETFPREGS) else 1)
+                   if c.exiting or req in (SETREGS, SETFPREGS) else c.ptr(3))
+        return out
+    if req in (GETREGSET, SETREGSET):
+        out.append(c.fs("nt_descriptor_types").xval(c.ulong(2), c.style))
+        out.append(_regset(c, 0 if req == SETREGSET else 1) if c.exiting or req == SETREGSET else c.ptr(3))
+        return out
+    out.append(str(c.ulong(2)) if req in _ADDR_SIZE else _peeksiginfo_args(c) if req == PEEKSIGINFO else c.ptr(2))
     if req in _DATA_SIG:
         d = c.ulong(3)
         out.append(sigtext(d, c.style) if d and d <= 64 else str(d))
@@ -137,6 +249,8 @@ def _ptrace(c: C):
         out.append(_siginfo(c, 0))
     elif req == SETSIGMASK:
         out.append(_sigmask(c, 0))
+    elif req == SECCOMP_GET_METADATA:
+        out.append(_metadata(c))
     elif not c.exiting:
         out.append(c.ptr(3))  # what the call fills is printed at exit
     elif req == GETSIGINFO:
@@ -149,6 +263,8 @@ def _ptrace(c: C):
         out.append(_word(c, str))
     elif req == GET_SYSCALL_INFO:
         out.append(syscall_info(c))
+    elif req == PEEKSIGINFO:
+        out.append(_siginfos(c))
     else:
         out.append(c.ptr(3))
     return out

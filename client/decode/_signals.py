@@ -13,7 +13,7 @@ SI_CODES = {0: "SI_USER", 0x80: "SI_KERNEL", -1: "SI_QUEUE", -2: "SI_TIMER", -3:
 SIG_CODES = {
     "SIGCHLD": ["CLD_EXITED", "CLD_KILLED", "CLD_DUMPED", "CLD_TRAPPED", "CLD_STOPPED", "CLD_CONTINUED"],
     "SIGSEGV": ["SEGV_MAPERR", "SEGV_ACCERR", "SEGV_BNDERR", "SEGV_PKUERR", "SEGV_ACCADI", "SEGV_ADIDERR",
-                "SEGV_ADIPERR", "SEGV_MTEAERR", "SEGV_MTESERR", "SEGV_CPERR"],
+                "SEGV_ADIPERR", "SEGV_MTEAERR", "SEGV_MTESERR"],  # not SEGV_CPERR (10): strace 6.1 prints 0xa
     "SIGBUS": ["BUS_ADRALN", "BUS_ADRERR", "BUS_OBJERR", "BUS_MCEERR_AR", "BUS_MCEERR_AO"],
     "SIGILL": ["ILL_ILLOPC", "ILL_ILLOPN", "ILL_ILLADR", "ILL_ILLTRP", "ILL_PRVOPC", "ILL_PRVREG",
                "ILL_COPROC", "ILL_BADSTK", "ILL_BADIADDR"],
@@ -68,8 +68,9 @@ def _fault_fields(sig: str, code: int, info: bytes, style: str) -> list:
     return parts
 
 
-def siginfo_body(signo: int, info: bytes, style: str = "abbrev") -> str:
-    """`{si_signo=SIGCHLD, si_code=CLD_EXITED, ...}` (the braces included)."""
+def siginfo_body(signo: int, info: bytes, style: str = "abbrev", fd_text=str) -> str:
+    """`{si_signo=SIGCHLD, si_code=CLD_EXITED, ...}` (the braces included);
+    `fd_text` prints si_fd (-y: named, as ptrace's SETSIGINFO names it)."""
     if len(info) < 48:
         return "{si_signo=" + sigtext(signo) + "}"
     si_signo, si_errno, code = _HDR.unpack_from(info)
@@ -77,12 +78,12 @@ def siginfo_body(signo: int, info: bytes, style: str = "abbrev") -> str:
     parts = [f"si_signo={sigtext(si_signo, style)}"]
     cname = code_name(sig, code)
     if cname != str(code):
-        parts.append(f"si_code={styled(hexa(code) if code >= 0 else str(code), cname, style)}")
+        parts.append(f"si_code={styled(hexa(code & 0xFFFFFFFF) if code >= 0 or style != 'abbrev' else str(code), cname, style)}")
     else:  # an unknown code: its unsigned value in hex
         parts.append(f"si_code={hexa(code & 0xFFFFFFFF)}")
     if si_errno:  # by name when it is an errno, else unsigned (strace's PRINT_FIELD_ERR_U)
         name = errno_name(si_errno)
-        parts.append(f"si_errno={si_errno & 0xFFFFFFFF if name.startswith('errno ') else name}")
+        parts.append(f"si_errno={si_errno & 0xFFFFFFFF if name.startswith('errno ') else styled(str(si_errno), name, style)}")
     pid, uid = struct.unpack_from("<iI", info, 16)
     uid = "-1" if uid == 0xFFFFFFFF else uid  # a uid_t: (uid_t)-1 prints -1
     val = struct.unpack_from("<Q", info, 24)[0]
@@ -90,7 +91,7 @@ def siginfo_body(signo: int, info: bytes, style: str = "abbrev") -> str:
     if code <= 0:  # sent by a process: SI_USER, SI_TKILL, SI_QUEUE, SI_TIMER, ...
         if code == -5:  # SI_SIGIO
             band, fd = struct.unpack_from("<qi", info, 16)
-            parts += [f"si_band={band}", f"si_fd={fd}"]
+            parts += [f"si_band={band}", f"si_fd={fd_text(fd)}"]
         elif code == -2:  # SI_TIMER
             tid, overrun = struct.unpack_from("<Ii", info, 16)
             parts += [f"si_timerid={hexa(tid)}", f"si_overrun={overrun}"] + sigval
@@ -108,7 +109,7 @@ def siginfo_body(signo: int, info: bytes, style: str = "abbrev") -> str:
     elif sig == "SIGIO":
         if 1 <= code <= 6:  # POLL_IN .. POLL_HUP
             band, fd = struct.unpack_from("<qi", info, 16)
-            parts += [f"si_band={band}", f"si_fd={fd}"]
+            parts += [f"si_band={band}", f"si_fd={fd_text(fd)}"]
     elif sig == "SIGSYS":
         addr, nr, arch = struct.unpack_from("<QiI", info, 16)
         from ._ioctl import _AUDIT_ARCHES

@@ -79,6 +79,8 @@ CASES = {
     # tail: poll/ppoll as arrays (_poll), -s + 1 bytes of a buffer (_core), mincore (_memory), capset/capget and
     # user_desc (_ldt, _caps)
     "tail": ["poll", "ppoll", "write", "add_key", "mincore", "capset", "capget", "set_thread_area", "get_thread_area"],
+    # keyctl: _keyctl by command (the table's per-command fetch rules, the keyctl_kdf_params layout)
+    "keyctl": ["keyctl"],
 }
 # per-program gcc options
 CFLAGS = {"i386": ["-no-pie"]}

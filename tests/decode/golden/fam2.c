@@ -149,6 +149,20 @@ int main(int argc, char **argv) {
 	EXPECT("ptrace(PTRACE_SETSIGMASK, 2147483632, 8, [USR1]) = %s", rc(r));
 	r = syscall(SYS_ptrace, 0x420e /* PTRACE_GET_SYSCALL_INFO */, 0x7ffffff0, 0, NULL);
 	EXPECT("ptrace(PTRACE_GET_SYSCALL_INFO, 2147483632, 0, NULL) = %s", rc(r));
+	/* seccomp metadata's filter_off, peeksiginfo's arguments, the x86 requests by name */
+	static unsigned long long md[2] = {5, 0};
+	r = syscall(SYS_ptrace, 0x420d /* PTRACE_SECCOMP_GET_METADATA */, 0x7ffffff0, 16, md);
+	EXPECT("ptrace(PTRACE_SECCOMP_GET_METADATA, 2147483632, 16, {filter_off=5}) = %s", rc(r));
+	static struct { unsigned long long off; unsigned flags; int nr; } psa = {3, 1, 7};
+	r = syscall(SYS_ptrace, 0x4209 /* PTRACE_PEEKSIGINFO */, 0x7ffffff0, &psa, NULL);
+	EXPECT("ptrace(PTRACE_PEEKSIGINFO, 2147483632, {off=3, flags=PTRACE_PEEKSIGINFO_SHARED, nr=7}, NULL) = %s", rc(r));
+	r = syscall(SYS_ptrace, 31 /* PTRACE_SYSEMU */, 0x7ffffff0, 0, SIGUSR2);
+	EXPECT("ptrace(PTRACE_SYSEMU, 2147483632, NULL, SIGUSR2) = %s", rc(r));
+	/* a register set's iovec (the set itself only once the call filled it) */
+	static unsigned long long rset[4];
+	static struct { void *base; unsigned long len; } riov = {rset, 24};
+	r = syscall(SYS_ptrace, 0x4204 /* PTRACE_GETREGSET */, 0x7ffffff0, 1 /* NT_PRSTATUS */, &riov);
+	EXPECT("ptrace(PTRACE_GETREGSET, 2147483632, NT_PRSTATUS, {iov_base=%p, iov_len=24}) = %s", (void *) rset, rc(r));
 
 	/* control messages */
 	struct msghdr mh = {0};

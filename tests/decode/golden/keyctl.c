@@ -5,14 +5,6 @@
  * key serials by KEY_SPEC_* name, permissions, strings, an out buffer,
  * an errno, DH_COMPUTE's params and its KDF params' pointers (the table's
  * keyctl_kdf_params layout), PKEY_*'s params and buffers, MOVE's flags. */
-static char rb[256];
-static const char *res(long r) {
-	if (r >= 0)
-		snprintf(rb, sizeof rb, "%ld", r);
-	else
-		snprintf(rb, sizeof rb, "-1 %s (%s)", strerrorname_np(errno), strerror(errno));
-	return rb;
-}
 struct kdf { char *hashname; char *otherinfo; uint32_t otherinfolen; uint32_t spare[8]; };
 struct pkey { int32_t key_id; uint32_t in_len; uint32_t out_len; uint32_t spare[7]; };
 int main(int argc, char **argv) {

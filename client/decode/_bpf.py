@@ -1,85 +1,125 @@
-"""bpf(2): the attribute union by command.
+"""bpf(2): the attribute union by command, printed from bpf.toml's fields.
 
-The table's attr is `struct[bpf_attr, in]`, read at entry as far as it can
-be (bpfgen's PARTIAL_STRUCTS, 256 bytes at most). strace reads
-min(size, the command's struct) bytes of it, zeroes the rest, and stops
-printing at the first field group the size does not reach (a field added in
-a later kernel); bytes past the struct it knows print as `extra_data` when
-any is nonzero (`...` when abbreviating). An attr it cannot read (size 0,
-above a page, or memory that ends first) prints as its address.
-
-Decoded: BPF_PROG_LOAD. The other commands print the address, as before.
-Not followed (second-level memory, not fetched): the license and log_buf
-strings and the instructions, which print as their addresses.
+The table's attr is `buf[in, len=arg2, bpf_attr]`: the size argument's
+bytes (a page at most) read at entry as far as they can be; its fetch rules read, by
+command, the strings behind its pointers (DEREF), its fds (FD_AT) and, for
+BPF_OBJ_GET_INFO_BY_FD, the attr again at exit. strace reads min(size, the
+command's struct) bytes of it, zeroes the rest, and stops printing at the
+first field group the size does not reach (a field added in a later
+kernel); bytes past the struct it knows print as `extra_data` when any is
+nonzero (`...` when abbreviating). An attr it cannot read (size 0, above a
+page, or memory that ends first) prints as its address, and so does the
+attr of a command bpf.toml does not describe.
 """
 
 from __future__ import annotations
 
-import struct
+import os
+from functools import lru_cache
 
-from ._core import C, syscall
+from ._core import C, _ret_fd, syscall
 from ._fmt import comment, hexa, quote
 from ._netlink_msgs import _ifindex
 
-BPF_PROG_LOAD = 5
 PAGE = 4096
+# the commands that return a new fd (`= 4<anon_inode:bpf-map>` under -y)
+_FD_CMDS = frozenset({0, 5, 7, 13, 14, 17, 18, 19, 28, 30, 33})
+_WIDTH = {"u64": 8, "x64": 8, "ptr": 8, "cstr": 8, "logbuf": 8, "infoptr": 8}
 
-# the size of strace's BPF_PROG_LOAD_struct (include/uapi/linux/bpf.h's layout)
-_PROG_LOAD_SIZE = 128
+
+@lru_cache(maxsize=None)
+def _commands() -> dict:
+    """nr -> (struct size, wrapper name or None, [(first offset, [(name, kind, set, off)])])."""
+    from tracerd.bpfgen._cache import cached_toml
+
+    data = cached_toml(os.path.join(os.path.dirname(os.path.abspath(__file__)), "bpf.toml"), "bpf-")
+    out = {}
+    for spec in data["cmd"].values():
+        groups = []
+        for g in spec["groups"]:
+            fields = []
+            for f in g.split(","):
+                name, rest = f.strip().split(":", 1)
+                kind, off = rest.rsplit("@", 1)
+                kind, _, fset = kind.partition("[")
+                fields.append((name, kind, fset.rstrip("]"), int(off)))
+            groups.append((fields[0][3], fields))
+        out[spec["nr"]] = (spec["size"], spec.get("wrap"), groups)
+    return out
 
 
 def _addr(v: int) -> str:
     return hexa(v) if v else "NULL"
 
 
-def _fd(c: C, v: int) -> str:
-    v = v - (1 << 32) if v >> 31 else v
-    return c.dec.fd_text(v, c.tid) if c.dec._anyfd and v >= 0 else str(v)
+def _cstr(c: C, v: int, off: int, data, limit: int | None = None) -> str:
+    """A string behind a pointer of the attr: cut at its NUL, else at -s
+    (or the buffer's size) with `...`; unread memory is the address."""
+    if not isinstance(data, (bytes, bytearray)):
+        return _addr(v)
+    s = c.opts.strsize
+    end = data.find(b"\0", 0, s)
+    if end >= 0:
+        return quote(bytes(data[:end]), c.opts.xflag)
+    n = s if limit is None else min(s, limit)
+    if limit is None and len(data) <= s:
+        return _addr(v)  # memory ended before the string did
+    return quote(bytes(data[:n]), c.opts.xflag) + "..."
 
 
-def _kernel_version(c: C, v: int) -> str:
-    text = f"KERNEL_VERSION({v >> 16}, {(v >> 8) & 0xFF}, {v & 0xFF})"
-    if c.style == "raw":
-        return hexa(v)
-    if c.style == "verbose":
-        return hexa(v) + comment(text)
-    return text
+def _name(b: bytes, off: int, n: int) -> str:
+    """A char[16] of which n - off bytes were given: cut at its NUL, `...`
+    when the last byte given is not one."""
+    avail = max(0, min(16, n - off))
+    raw = b[off:off + avail]
+    end = raw.find(b"\0", 0, max(avail - 1, 0))
+    if end >= 0:
+        return quote(raw[:end])
+    return quote(raw[:avail - 1]) + ("..." if avail and raw[avail - 1] else "")
 
 
-def _prog_load(c: C, b: bytes, n: int) -> list[str]:
-    """The fields of BPF_PROG_LOAD's attr that `n` bytes reach (b zero-padded):
-    each group starts at an offset a later kernel added it at."""
-    (ptype, cnt, insns, lic, log_level, log_size, log_buf, kver, pflags) = struct.unpack_from("<IIQQIIQII", b)
-    ifindex, attach, btf_fd, fi_rec, fi, fi_cnt, li_rec, li, li_cnt, btf_id, prog_fd, fd_array = \
-        struct.unpack_from("<IIIIQIIQIIIxxxxQ", b, 64)
-    name = b[48:48 + max(0, min(16, n - 48))]
-    end = name.find(b"\0")
-    groups = (
-        (0, lambda: [f"prog_type={c.fs('bpf_prog_types').xval(ptype, c.style)}", f"insn_cnt={cnt}",
-                     f"insns={_addr(insns)}", f"license={_addr(lic)}"]),
-        (24, lambda: [f"log_level={log_level}", f"log_size={log_size}", f"log_buf={_addr(log_buf)}"]),
-        (40, lambda: [f"kern_version={_kernel_version(c, kver)}"]),
-        (44, lambda: [f"prog_flags={c.fs('bpf_prog_flags').flags(pflags, c.style)}"]),
-        (48, lambda: [f"prog_name={quote(name[:end]) if end >= 0 else quote(name) + '...'}"]),
-        (64, lambda: [f"prog_ifindex={_ifindex(ifindex, c.style)}"]),
-        (68, lambda: [f"expected_attach_type={c.fs('bpf_attach_type').xval(attach, c.style)}"]),
-        (72, lambda: [f"prog_btf_fd={_fd(c, btf_fd)}", f"func_info_rec_size={fi_rec}", f"func_info={_addr(fi)}",
-                      f"func_info_cnt={fi_cnt}", f"line_info_rec_size={li_rec}", f"line_info={_addr(li)}",
-                      f"line_info_cnt={li_cnt}"]),
-        (108, lambda: [f"attach_btf_id={btf_id}"]),
-        (112, lambda: [f"attach_prog_fd={_fd(c, prog_fd)}"]),
-        (120, lambda: [f"fd_array={_addr(fd_array)}"]),
-    )
-    p: list[str] = []
-    for off, fields in groups:
-        if off and n <= off:
-            break
-        p += fields()
-    return p
-
-
-# command -> (printer, the size of the struct strace knows for it)
-_DECODERS = {BPF_PROG_LOAD: (_prog_load, _PROG_LOAD_SIZE)}
+def _field(c: C, b: bytes, n: int, name: str, kind: str, fset: str, off: int) -> str:
+    v = int.from_bytes(b[off:off + _WIDTH.get(kind, 4)], "little")
+    if kind in ("u32", "u64"):
+        text = str(v)
+    elif kind == "s32":
+        text = str(v - (1 << 32) if v >> 31 else v)
+    elif kind in ("x32", "x64"):
+        text = hexa(v) if v else "0"
+    elif kind in ("ptr", "infoptr"):
+        text = _addr(v)
+    elif kind == "fd":
+        text = c.fd_in(1, off, v - (1 << 32) if v >> 31 else v)
+    elif kind == "enum":
+        text = c.fs(fset).xval(v, c.style)
+    elif kind == "flags":
+        text = c.fs(fset).flags(v, c.style)
+    elif kind == "numa":
+        if not b[16] & 4:  # BPF_F_NUMA_NODE in map_flags
+            return ""
+        text = str(v) + (comment("NUMA_NO_NODE") if v == 0xFFFFFFFF else "")
+    elif kind == "name":
+        text = _name(b, off, n)
+    elif kind == "kver":
+        kv = f"KERNEL_VERSION({v >> 16}, {(v >> 8) & 0xFF}, {v & 0xFF})"
+        text = hexa(v) if c.style == "raw" else hexa(v) + comment(kv) if c.style == "verbose" else kv
+    elif kind == "ifindex":
+        text = _ifindex(v, c.style)
+    elif kind == "cstr":
+        text = _cstr(c, v, off, c.deref(1, off, 0) if v else None)
+    elif kind == "logbuf":
+        size = int.from_bytes(b[off - 4:off], "little")
+        text = _cstr(c, v, off, c.deref(1, off, 0) if v else None, size)
+    elif kind == "lenchg":
+        text = str(v)
+        after = c.m(1, 1) if c.exiting else None
+        if isinstance(after, (bytes, bytearray)) and len(after) >= off + 4:
+            w = int.from_bytes(after[off:off + 4], "little")
+            if w != v:
+                text += f" => {w}"
+    else:
+        raise ValueError(f"bpf.toml: unknown kind {kind!r}")
+    return f"{name}={text}"
 
 
 def _extra(c: C, b: bytes, size: int, known: int) -> list[str]:
@@ -96,17 +136,28 @@ def _extra(c: C, b: bytes, size: int, known: int) -> list[str]:
 
 def _attr(c: C) -> str:
     cmd, size = c.uint(0), c.uint(2)
-    dec = _DECODERS.get(cmd)
+    spec = _commands().get(cmd)
     v = c.m(1, 0)
     b = bytes(v) if isinstance(v, (bytes, bytearray)) else b""
-    if dec is None or size == 0 or size > PAGE or not c.ulong(1) or len(b) < min(size, 256):
+    if spec is None or size == 0 or size > PAGE or not c.ulong(1) or len(b) < size:
         return c.ptr(1)
-    printer, known = dec
+    known, wrap, groups = spec
     n = min(size, known)
-    fields = printer(c, b[:n].ljust(known, b"\0"), n)
+    padded = b[:n].ljust(known, b"\0")
+    fields: list[str] = []
+    for first, group in groups:
+        if first and n <= first:
+            break
+        fields += [t for t in (_field(c, padded, n, *f) for f in group) if t]
+    if wrap:
+        fields = [f"{wrap}={{{', '.join(fields)}}}"]
     return "{" + ", ".join(fields + _extra(c, b, min(size, len(b)), known)) + "}"
 
 
-@syscall("bpf")
+def _ret(c: C) -> str:
+    return _ret_fd(c, c.rval) if c.uint(0) in _FD_CMDS and c.dec._anyfd else str(c.rval)
+
+
+@syscall("bpf", ret=_ret)
 def _bpf(c: C):
     return [c.xval(0, "bpf_cmds"), _attr(c), str(c.uint(2))]

@@ -1,0 +1,73 @@
+/* bpf's attr by command from client/decode/bpf.toml, traced with -y:
+ * BPF_MAP_CREATE's fields as far as the size reaches (numa_node only with
+ * BPF_F_NUMA_NODE, map_name cut at the size), its fds named at the stop,
+ * the fd it returns; BPF_PROG_LOAD's license string; BPF_OBJ_GET_INFO_BY_FD
+ * wrapped in info={...}; an attr the size argument runs past the end of
+ * memory (its address, even beyond the struct strace knows). */
+#include "common.h"
+#include <stdint.h>
+#include <sys/mman.h>
+
+static const char *rc(long r) {
+	static char b[256];
+	if (r >= 0) { snprintf(b, sizeof b, "%ld<anon_inode:bpf-map>", r); return b; }
+	const char *n = errno == E2BIG ? "E2BIG" : errno == EINVAL ? "EINVAL" : errno == EPERM ? "EPERM"
+		: errno == EFAULT ? "EFAULT" : errno == EBADF ? "EBADF" : errno == EBADFD ? "EBADFD" : "E???";
+	snprintf(b, sizeof b, "-1 %s (%s)", n, strerror(errno));
+	return b;
+}
+
+int main(int argc, char **argv) {
+	open_out(argc, argv);
+	char *page = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	munmap(page + 4096, 4096);
+	char *end = page + 4096;
+	int nul = open("/dev/null", O_RDONLY);
+
+	/* the first group only: 4 bytes at the end of a page */
+	uint32_t *a = (uint32_t *) (end - 4);
+	a[0] = 2;
+	long r = syscall(SYS_bpf, G | 0, a, G | 4);
+	EXPECT("bpf(BPF_MAP_CREATE, {map_type=BPF_MAP_TYPE_ARRAY, key_size=0, value_size=0, max_entries=0}, 4) = %s", rc(r));
+
+	/* numa_node with BPF_F_NUMA_NODE, a name cut at the size */
+	uint32_t *m = (uint32_t *) (end - 36);
+	memset(m, 0, 36);
+	m[0] = 1; m[1] = 4; m[2] = 8; m[3] = 16; m[4] = 4; m[5] = nul; m[6] = 0xffffffff;
+	memcpy(m + 7, "abcdefgh", 8);
+	r = syscall(SYS_bpf, 0, m, 36);
+	EXPECT("bpf(BPF_MAP_CREATE, {map_type=BPF_MAP_TYPE_HASH, key_size=4, value_size=8, max_entries=16, "
+	       "map_flags=BPF_F_NUMA_NODE, inner_map_fd=%d</dev/null>, numa_node=4294967295 /* NUMA_NO_NODE */, "
+	       "map_name=\"abcdefg\"...}, 36) = %s", nul, rc(r));
+
+	/* the whole struct strace knows: a real array map, its fd named */
+	uint32_t *f = (uint32_t *) (page + 1024);
+	memset(f, 0, 72);
+	f[0] = 2; f[1] = 4; f[2] = 8; f[3] = 1; f[5] = nul; f[12] = nul;
+	memcpy(f + 7, "golden", 7);
+	r = syscall(SYS_bpf, 0, f, 72);
+	EXPECT("bpf(BPF_MAP_CREATE, {map_type=BPF_MAP_TYPE_ARRAY, key_size=4, value_size=8, max_entries=1, map_flags=0, "
+	       "inner_map_fd=%d</dev/null>, map_name=\"golden\", map_ifindex=0, btf_fd=%d</dev/null>, btf_key_type_id=0, "
+	       "btf_value_type_id=0, btf_vmlinux_value_type_id=0, map_extra=0}, 72) = %s", nul, nul, rc(r));
+	if (r >= 0)
+		close(r);
+
+	/* BPF_PROG_LOAD's license, a string behind a pointer */
+	uint32_t *p = (uint32_t *) (page + 2048);
+	memset(p, 0, 24);
+	p[0] = 0x20;
+	*(uint64_t *) (p + 4) = (uintptr_t) "GPL";
+	r = syscall(SYS_bpf, 5, p, 24);
+	EXPECT("bpf(BPF_PROG_LOAD, {prog_type=0x20 /* BPF_PROG_TYPE_??? */, insn_cnt=0, insns=NULL, license=\"GPL\"}, 24) = %s", rc(r));
+
+	/* BPF_OBJ_GET_INFO_BY_FD of no fd */
+	uint32_t *i = (uint32_t *) (page + 3072);
+	i[0] = 0xffffffff; i[1] = 88; *(uint64_t *) (i + 2) = 0;
+	r = syscall(SYS_bpf, 15, i, 16);
+	EXPECT("bpf(BPF_OBJ_GET_INFO_BY_FD, {info={bpf_fd=-1, info_len=88, info=NULL}}, 16) = %s", rc(r));
+
+	/* a page of attr of which the last byte cannot be read: its address */
+	r = syscall(SYS_bpf, 0, page + 1, 4096);
+	EXPECT("bpf(BPF_MAP_CREATE, %p, 4096) = %s", (void *) (page + 1), rc(r));
+	return 0;
+}

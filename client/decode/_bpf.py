@@ -19,33 +19,63 @@ from functools import lru_cache
 
 from ._core import C, _ret_fd, syscall
 from ._fmt import comment, hexa, quote
+from ._ioctl_loop import makedev
 from ._netlink_msgs import _ifindex
+from tracerd._wire import fd_at_slot
 
 PAGE = 4096
 # the commands that return a new fd (`= 4<anon_inode:bpf-map>` under -y)
 _FD_CMDS = frozenset({0, 5, 7, 13, 14, 17, 18, 19, 28, 30, 33})
-_WIDTH = {"u64": 8, "x64": 8, "ptr": 8, "cstr": 8, "logbuf": 8, "infoptr": 8}
+_WIDTH = {"u64": 8, "x64": 8, "ptr": 8, "cstr": 8, "logbuf": 8, "infoptr": 8, "dev": 8}
+
+
+def _fields(text: str) -> list:
+    """"name:kind[set]@off, ..." -> [(name, kind, set, off)]."""
+    out = []
+    for f in text.split(","):
+        name, rest = f.strip().split(":", 1)
+        kind, off = rest.rsplit("@", 1)
+        kind, _, fset = kind.partition("[")
+        out.append((name, kind, fset.rstrip("]"), int(off)))
+    return out
 
 
 @lru_cache(maxsize=None)
 def _commands() -> dict:
-    """nr -> (struct size, wrapper name or None, [(first offset, [(name, kind, set, off)])])."""
+    """nr -> (struct size, wrapper name or None, [(first offset, [(name, kind, set, off)])]),
+    and "info" -> {fd kind: (size, fields)}."""
     from tracerd.bpfgen._cache import cached_toml
 
     data = cached_toml(os.path.join(os.path.dirname(os.path.abspath(__file__)), "bpf.toml"), "bpf-")
     out = {}
     for spec in data["cmd"].values():
-        groups = []
-        for g in spec["groups"]:
-            fields = []
-            for f in g.split(","):
-                name, rest = f.strip().split(":", 1)
-                kind, off = rest.rsplit("@", 1)
-                kind, _, fset = kind.partition("[")
-                fields.append((name, kind, fset.rstrip("]"), int(off)))
-            groups.append((fields[0][3], fields))
+        groups = [(fs[0][3], fs) for fs in map(_fields, spec["groups"])]
         out[spec["nr"]] = (spec["size"], spec.get("wrap"), groups)
+    out["info"] = {k: (v["size"], _fields(v["fields"])) for k, v in data.get("info", {}).items()}
     return out
+
+
+def _info(c: C, b: bytes, v: int, off: int) -> str:
+    """The info BPF_OBJ_GET_INFO_BY_FD wrote, by what its fd is, under -v."""
+    data = c.deref(1, off, 1) if v and c.ok and not c.abbrev else None
+    if not isinstance(data, (bytes, bytearray)):
+        return _addr(v)
+    fd = int.from_bytes(b[0:4], "little", signed=True)
+    link = c.mem.get((0, fd_at_slot(1, 0)))
+    link = link[0] if isinstance(link, list) else link
+    if isinstance(link, (bytes, bytearray)):
+        link = bytes(link).decode("utf-8", "replace")
+    else:  # not named at the stop (no -y): as the decoder can name it now
+        text = c.dec.fd_text(fd, c.tid, False) if c.dec._anyfd else ""
+        link = text[text.find("<") + 1:-1] if "<" in text else ""
+    spec = _commands()["info"].get(link.removeprefix("anon_inode:"))
+    if spec is None:
+        return _addr(v)
+    size, fields = spec
+    n = min(len(data), size)
+    padded = bytes(data[:n]).ljust(size, b"\0")
+    return "{" + ", ".join(t for name, kind, fset, o in fields
+                           if o + _WIDTH.get(kind, 4) <= n and (t := _field(c, padded, n, name, kind, fset, o))) + "}"
 
 
 def _addr(v: int) -> str:
@@ -86,8 +116,12 @@ def _field(c: C, b: bytes, n: int, name: str, kind: str, fset: str, off: int) ->
         text = str(v - (1 << 32) if v >> 31 else v)
     elif kind in ("x32", "x64"):
         text = hexa(v) if v else "0"
-    elif kind in ("ptr", "infoptr"):
+    elif kind == "ptr":
         text = _addr(v)
+    elif kind == "infoptr":
+        text = _info(c, b, v, off)
+    elif kind == "dev":
+        text = makedev(v)
     elif kind == "fd":
         text = c.fd_in(1, off, v - (1 << 32) if v >> 31 else v)
     elif kind == "enum":

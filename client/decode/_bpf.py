@@ -26,7 +26,7 @@ from tracerd._wire import fd_at_slot
 PAGE = 4096
 # the commands that return a new fd (`= 4<anon_inode:bpf-map>` under -y)
 _FD_CMDS = frozenset({0, 5, 7, 13, 14, 17, 18, 19, 28, 30, 33})
-_WIDTH = {"u64": 8, "x64": 8, "ptr": 8, "cstr": 8, "logbuf": 8, "infoptr": 8, "dev": 8}
+_WIDTH = {"u64": 8, "x64": 8, "ptr": 8, "cstr": 8, "path": 8, "logbuf": 8, "infoptr": 8, "dev": 8}
 
 
 def _fields(text: str) -> list:
@@ -139,6 +139,10 @@ def _field(c: C, b: bytes, n: int, name: str, kind: str, fset: str, off: int) ->
         text = hexa(v) if c.style == "raw" else hexa(v) + comment(kv) if c.style == "verbose" else kv
     elif kind == "ifindex":
         text = _ifindex(v, c.style)
+    elif kind == "path":
+        data = c.deref(1, off, 0) if v else None
+        end = data.find(b"\0") if isinstance(data, (bytes, bytearray)) else -1
+        text = quote(bytes(data[:end]), c.opts.xflag) if end >= 0 else _addr(v)
     elif kind == "cstr":
         text = _cstr(c, v, off, c.deref(1, off, 0) if v else None)
     elif kind == "logbuf":

@@ -26,7 +26,7 @@ from tracerd._wire import fd_at_slot
 PAGE = 4096
 # the commands that return a new fd (`= 4<anon_inode:bpf-map>` under -y)
 _FD_CMDS = frozenset({0, 5, 7, 13, 14, 17, 18, 19, 28, 30, 33})
-_WIDTH = {"u64": 8, "x64": 8, "ptr": 8, "cstr": 8, "path": 8, "logbuf": 8, "infoptr": 8, "dev": 8}
+_WIDTH = {"u64": 8, "x64": 8, "ptr": 8, "cstr": 8, "path": 8, "u32arr": 8, "bytes": 8, "logbuf": 8, "infoptr": 8, "dev": 8}
 
 
 def _fields(text: str) -> list:
@@ -36,7 +36,11 @@ def _fields(text: str) -> list:
         name, rest = f.strip().split(":", 1)
         kind, off = rest.rsplit("@", 1)
         kind, _, fset = kind.partition("[")
-        out.append((name, kind, fset.rstrip("]"), int(off)))
+        off, _, cond = off.partition("?")  # `?O&M`: only when the u32 at O has a bit of M
+        if cond:
+            co, cm = cond.split("&")
+            fset = (int(co), int(cm, 0))
+        out.append((name, kind, fset if cond else fset.rstrip("]"), int(off)))
     return out
 
 
@@ -108,7 +112,30 @@ def _name(b: bytes, off: int, n: int) -> str:
     return quote(raw[:avail - 1]) + ("..." if avail and raw[avail - 1] else "")
 
 
-def _field(c: C, b: bytes, n: int, name: str, kind: str, fset: str, off: int) -> str:
+def _u32arr(c: C, v: int, off: int, count: int) -> str:
+    """An array of u32 the kernel wrote (at exit), -s elements at most;
+    `... /* ADDR */` where memory ends; on failure its address."""
+    if not v:
+        return "NULL"
+    if not count:
+        return "[]"
+    data = c.deref(1, off, 1) if c.ok else None
+    if not isinstance(data, (bytes, bytearray)):
+        return _addr(v)
+    s = c.opts.strsize
+    items = [str(int.from_bytes(data[k:k + 4], "little")) for k in range(0, min(len(data) // 4, count, s) * 4, 4)]
+    if len(items) < min(count, s):
+        items.append(f"... /* {hexa(v + 4 * len(items))} */")
+    elif count > s:
+        items.append("...")
+    return "[" + ", ".join(items) + "]"
+
+
+def _field(c: C, b: bytes, n: int, name: str, kind: str, fset, off: int) -> str:
+    if isinstance(fset, tuple):  # a condition on another field
+        if not int.from_bytes(b[fset[0]:fset[0] + 4], "little") & fset[1]:
+            return ""
+        fset = ""
     v = int.from_bytes(b[off:off + _WIDTH.get(kind, 4)], "little")
     if kind in ("u32", "u64"):
         text = str(v)
@@ -129,8 +156,6 @@ def _field(c: C, b: bytes, n: int, name: str, kind: str, fset: str, off: int) ->
     elif kind == "flags":
         text = c.fs(fset).flags(v, c.style)
     elif kind == "numa":
-        if not b[16] & 4:  # BPF_F_NUMA_NODE in map_flags
-            return ""
         text = str(v) + (comment("NUMA_NO_NODE") if v == 0xFFFFFFFF else "")
     elif kind == "name":
         text = _name(b, off, n)
@@ -143,6 +168,16 @@ def _field(c: C, b: bytes, n: int, name: str, kind: str, fset: str, off: int) ->
         data = c.deref(1, off, 0) if v else None
         end = data.find(b"\0") if isinstance(data, (bytes, bytearray)) else -1
         text = quote(bytes(data[:end]), c.opts.xflag) if end >= 0 else _addr(v)
+    elif kind == "u32arr":
+        after = c.m(1, 1)
+        cnt = b[off + 8:off + 12] if not isinstance(after, (bytes, bytearray)) or len(after) < off + 12 else after[off + 8:off + 12]
+        text = _u32arr(c, v, off, int.from_bytes(cnt, "little"))
+    elif kind == "bytes":
+        data = c.deref(1, off, 0) if v else None
+        size = int.from_bytes(b[off + 16:off + 20], "little")
+        s = c.opts.strsize
+        text = (quote(bytes(data[:min(size, s)]), c.opts.xflag) + ("..." if size > s else "")
+                if isinstance(data, (bytes, bytearray)) and len(data) >= min(size, s) else _addr(v))
     elif kind == "cstr":
         text = _cstr(c, v, off, c.deref(1, off, 0) if v else None)
     elif kind == "logbuf":

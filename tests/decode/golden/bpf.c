@@ -12,7 +12,8 @@ static const char *rc(long r) {
 	static char b[256];
 	if (r >= 0) { snprintf(b, sizeof b, "%ld<anon_inode:bpf-map>", r); return b; }
 	const char *n = errno == E2BIG ? "E2BIG" : errno == EINVAL ? "EINVAL" : errno == EPERM ? "EPERM"
-		: errno == EFAULT ? "EFAULT" : errno == EBADF ? "EBADF" : errno == EBADFD ? "EBADFD" : "E???";
+		: errno == EFAULT ? "EFAULT" : errno == EBADF ? "EBADF" : errno == EBADFD ? "EBADFD"
+		: errno == ENOENT ? "ENOENT" : "E???";
 	snprintf(b, sizeof b, "-1 %s (%s)", n, strerror(errno));
 	return b;
 }
@@ -65,6 +66,55 @@ int main(int argc, char **argv) {
 	i[0] = 0xffffffff; i[1] = 88; *(uint64_t *) (i + 2) = 0;
 	r = syscall(SYS_bpf, 15, i, 16);
 	EXPECT("bpf(BPF_OBJ_GET_INFO_BY_FD, {info={bpf_fd=-1, info_len=88, info=NULL}}, 16) = %s", rc(r));
+
+	/* the element commands: flags by command, groups cut at the size */
+	uint64_t *e = (uint64_t *) (page + 3584);
+	memset(e, 0, 32);
+	e[0] = 0xffffffff; e[1] = 0xdeadbeef; e[2] = 0xbadc0ded; e[3] = 4;
+	r = syscall(SYS_bpf, 1, e, 32);
+	EXPECT("bpf(BPF_MAP_LOOKUP_ELEM, {map_fd=-1, key=0xdeadbeef, value=0xbadc0ded, flags=BPF_F_LOCK}, 32) = %s", rc(r));
+	e[3] = 2;
+	r = syscall(SYS_bpf, 2, e, 32);
+	EXPECT("bpf(BPF_MAP_UPDATE_ELEM, {map_fd=-1, key=0xdeadbeef, value=0xbadc0ded, flags=BPF_EXIST}, 32) = %s", rc(r));
+	r = syscall(SYS_bpf, 3, e, 16);
+	EXPECT("bpf(BPF_MAP_DELETE_ELEM, {map_fd=-1, key=0xdeadbeef}, 16) = %s", rc(r));
+
+	/* BPF_OBJ_PIN's path name, read behind the attr */
+	uint32_t *o = (uint32_t *) (page + 3200);
+	memset(o, 0, 16);
+	*(uint64_t *) o = (uintptr_t) "/sys/fs/bpf/nosuch";
+	o[2] = 0xffffffff; o[3] = 0x18;
+	r = syscall(SYS_bpf, 6, o, 16);
+	EXPECT("bpf(BPF_OBJ_PIN, {pathname=\"/sys/fs/bpf/nosuch\", bpf_fd=-1, file_flags=BPF_F_RDONLY|BPF_F_WRONLY}, 16) = %s", rc(r));
+
+	/* BPF_PROG_QUERY that fails: prog_ids as its address, [] for none */
+	uint32_t *q = (uint32_t *) (page + 3300);
+	memset(q, 0, 28);
+	q[0] = 0xffffffff; q[1] = 0; q[2] = 1;
+	*(uint64_t *) (q + 4) = (uintptr_t) (page + 3400); q[6] = 2;
+	r = syscall(SYS_bpf, 16, q, 28);
+	EXPECT("bpf(BPF_PROG_QUERY, {query={target_fd=-1, attach_type=BPF_CGROUP_INET_INGRESS, query_flags=BPF_F_QUERY_EFFECTIVE, "
+	       "attach_flags=0, prog_ids=%p, prog_cnt=2}}, 28) = %s", (void *) (page + 3400), rc(r));
+	q[6] = 0;
+	r = syscall(SYS_bpf, 16, q, 28);
+	EXPECT("bpf(BPF_PROG_QUERY, {query={target_fd=-1, attach_type=BPF_CGROUP_INET_INGRESS, query_flags=BPF_F_QUERY_EFFECTIVE, "
+	       "attach_flags=0, prog_ids=[], prog_cnt=0}}, 28) = %s", rc(r));
+
+	/* BPF_BTF_LOAD's btf: btf_size bytes, a NUL among them */
+	uint32_t *t = (uint32_t *) (page + 3700);
+	memset(t, 0, 28);
+	*(uint64_t *) t = (uintptr_t) "bPf\0daTum"; t[4] = 9; t[6] = 1;
+	r = syscall(SYS_bpf, 18, t, 28);
+	EXPECT("bpf(BPF_BTF_LOAD, {btf=\"bPf\\0daTum\", btf_log_buf=NULL, btf_size=9, btf_log_size=0, btf_log_level=1}, 28) = %s", rc(r));
+
+	/* BPF_LINK_UPDATE: old_prog_fd only with BPF_F_REPLACE */
+	uint32_t *l = (uint32_t *) (page + 3800);
+	l[0] = 0xffffffff; l[1] = 0xfffffffe; l[2] = 0; l[3] = 0xfffffffd;
+	r = syscall(SYS_bpf, 29, l, 16);
+	EXPECT("bpf(BPF_LINK_UPDATE, {link_update={link_fd=-1, new_prog_fd=-2, flags=0}}, 16) = %s", rc(r));
+	l[2] = 4;
+	r = syscall(SYS_bpf, 29, l, 16);
+	EXPECT("bpf(BPF_LINK_UPDATE, {link_update={link_fd=-1, new_prog_fd=-2, flags=BPF_F_REPLACE, old_prog_fd=-3}}, 16) = %s", rc(r));
 
 	/* a page of attr of which the last byte cannot be read: its address */
 	r = syscall(SYS_bpf, 0, page + 1, 4096);

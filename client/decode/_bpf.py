@@ -26,7 +26,7 @@ from tracerd._wire import fd_at_slot
 PAGE = 4096
 # the commands that return a new fd (`= 4<anon_inode:bpf-map>` under -y)
 _FD_CMDS = frozenset({0, 5, 7, 13, 14, 17, 18, 19, 28, 30, 33})
-_WIDTH = {"u64": 8, "x64": 8, "ptr": 8, "cstr": 8, "path": 8, "u32arr": 8, "bytes": 8, "logbuf": 8, "infoptr": 8, "dev": 8}
+_WIDTH = {"u64": 8, "x64": 8, "ptr": 8, "cstr": 8, "path": 8, "u32arr": 8, "bytes": 8, "iterinfo": 8, "x64arr": 8, "logbuf": 8, "infoptr": 8, "dev": 8}
 
 
 def _fields(text: str) -> list:
@@ -54,7 +54,13 @@ def _commands() -> dict:
     out = {}
     for spec in data["cmd"].values():
         groups = [(fs[0][3], fs) for fs in map(_fields, spec["groups"])]
-        out[spec["nr"]] = (spec["size"], spec.get("wrap"), groups)
+        union = None
+        if "union" in spec:  # by the u32 at `at`: (size, wrap, groups)
+            u = dict(spec["union"])
+            at = u.pop("at")
+            union = (at, {k: (e["size"], e.get("wrap"), [(fs[0][3], fs) for fs in map(_fields, e["groups"])],
+                              e.get("exact")) for k, e in u.items()})
+        out[spec["nr"]] = (spec["size"], spec.get("wrap"), groups, union)
     out["info"] = {k: (v["size"], _fields(v["fields"])) for k, v in data.get("info", {}).items()}
     return out
 
@@ -112,20 +118,29 @@ def _name(b: bytes, off: int, n: int) -> str:
     return quote(raw[:avail - 1]) + ("..." if avail and raw[avail - 1] else "")
 
 
-def _u32arr(c: C, v: int, off: int, count: int) -> str:
-    """An array of u32 the kernel wrote (at exit), -s elements at most;
-    `... /* ADDR */` where memory ends; on failure its address."""
+def _fd_now(c: C, v: int) -> str:
+    """An fd in an array behind the attr: no op names it at the stop, so -y
+    names it as the decoder can now."""
+    v = v - (1 << 32) if v >> 31 else v
+    return c.dec.fd_text(v, c.tid, False) if c.dec._anyfd and v >= 0 else str(v)
+
+
+def _arr(c: C, v: int, off: int, count: int, phase: int, esize: int = 4, fmt=str) -> str:
+    """An array behind a pointer of the attr (read by a DEREF at `phase`),
+    -s elements at most; `... /* ADDR */` where memory ends; its address
+    when nothing could be read (or, at exit, the call failed)."""
     if not v:
         return "NULL"
     if not count:
         return "[]"
-    data = c.deref(1, off, 1) if c.ok else None
-    if not isinstance(data, (bytes, bytearray)):
+    data = c.deref(1, off, phase) if phase == 0 or c.ok else None
+    if not isinstance(data, (bytes, bytearray)) or (not data and count):
         return _addr(v)
     s = c.opts.strsize
-    items = [str(int.from_bytes(data[k:k + 4], "little")) for k in range(0, min(len(data) // 4, count, s) * 4, 4)]
+    items = [fmt(int.from_bytes(data[k:k + esize], "little"))
+             for k in range(0, min(len(data) // esize, count, s) * esize, esize)]
     if len(items) < min(count, s):
-        items.append(f"... /* {hexa(v + 4 * len(items))} */")
+        items.append(f"... /* {hexa(v + esize * len(items))} */")
     elif count > s:
         items.append("...")
     return "[" + ", ".join(items) + "]"
@@ -171,7 +186,13 @@ def _field(c: C, b: bytes, n: int, name: str, kind: str, fset, off: int) -> str:
     elif kind == "u32arr":
         after = c.m(1, 1)
         cnt = b[off + 8:off + 12] if not isinstance(after, (bytes, bytearray)) or len(after) < off + 12 else after[off + 8:off + 12]
-        text = _u32arr(c, v, off, int.from_bytes(cnt, "little"))
+        text = _arr(c, v, off, int.from_bytes(cnt, "little"), 1)
+    elif kind == "iterinfo":
+        cnt = int.from_bytes(b[off + 8:off + 12], "little")
+        text = _arr(c, v, off, cnt, 0, 4, lambda x: f"{{map={{map_fd={_fd_now(c, x)}}}}}")
+    elif kind == "x64arr":
+        cnt = int.from_bytes(b[20:24], "little")
+        text = _arr(c, v, off, cnt, 0, 8, lambda x: hexa(x) if x else "0")
     elif kind == "bytes":
         data = c.deref(1, off, 0) if v else None
         size = int.from_bytes(b[off + 16:off + 20], "little")
@@ -214,17 +235,33 @@ def _attr(c: C) -> str:
     b = bytes(v) if isinstance(v, (bytes, bytearray)) else b""
     if spec is None or size == 0 or size > PAGE or not c.ulong(1) or len(b) < size:
         return c.ptr(1)
-    known, wrap, groups = spec
+    known, wrap, groups, union = spec
+    inner, uwrap = None, None
+    if union is not None:
+        at, entries = union
+        sel = int.from_bytes(b[at:at + 4].ljust(4, b"\0"), "little")
+        ent = entries.get(str(sel)) or entries["default"]
+        if ent[3] is None or ent[3] == size:
+            known, uwrap, inner = ent[:3]
     n = min(size, known)
     padded = b[:n].ljust(known, b"\0")
+    fields = _groups(c, padded, n, groups)
+    if inner and n > inner[0][0]:
+        more = _groups(c, padded, n, inner)
+        fields += [f"{uwrap}={{{', '.join(more)}}}"] if uwrap else more
+    if wrap:
+        fields = [f"{wrap}={{{', '.join(fields)}}}"]
+    return "{" + ", ".join(fields + _extra(c, b, min(size, len(b)), known)) + "}"
+
+
+def _groups(c: C, padded: bytes, n: int, groups: list) -> list[str]:
+    """The fields of the groups that n bytes reach."""
     fields: list[str] = []
     for first, group in groups:
         if first and n <= first:
             break
         fields += [t for t in (_field(c, padded, n, *f) for f in group) if t]
-    if wrap:
-        fields = [f"{wrap}={{{', '.join(fields)}}}"]
-    return "{" + ", ".join(fields + _extra(c, b, min(size, len(b)), known)) + "}"
+    return fields
 
 
 def _ret(c: C) -> str:

@@ -26,7 +26,7 @@ from tracerd._wire import fd_at_slot
 PAGE = 4096
 # the commands that return a new fd (`= 4<anon_inode:bpf-map>` under -y)
 _FD_CMDS = frozenset({0, 5, 7, 13, 14, 17, 18, 19, 28, 30, 33})
-_WIDTH = {"u64": 8, "x64": 8, "ptr": 8, "cstr": 8, "path": 8, "u32arr": 8, "bytes": 8, "iterinfo": 8, "x64arr": 8, "logbuf": 8, "infoptr": 8, "dev": 8}
+_WIDTH = {"u64": 8, "x64": 8, "ptr": 8, "cstr": 8, "path": 8, "u32arr": 8, "bytes": 8, "iterinfo": 8, "insns": 8, "x64arr": 8, "logbuf": 8, "infoptr": 8, "dev": 8}
 
 
 def _fields(text: str) -> list:
@@ -118,6 +118,21 @@ def _name(b: bytes, off: int, n: int) -> str:
     return quote(raw[:avail - 1]) + ("..." if avail and raw[avail - 1] else "")
 
 
+def _insn(c: C, x: int) -> str:
+    """One eBPF instruction (8 bytes, little-endian)."""
+    code, regs, off, imm = x & 0xFF, (x >> 8) & 0xFF, (x >> 16) & 0xFFFF, x >> 32
+    cls, st = code & 7, c.style
+    if cls < 4:  # loads and stores: size and mode
+        parts = [c.fs("ebpf_size").xval(code & 0x18, st), c.fs("ebpf_mode").xval(code & 0xE0, st)]
+    else:
+        ops = "ebpf_jmp_op" if cls in (5, 6) else "ebpf_alu_op"
+        parts = [c.fs("ebpf_src").xval(code & 8, st), c.fs(ops).xval(code & 0xF0, st)]
+    regs_fs = c.fs("ebpf_regs")
+    return (f"{{code={'|'.join([c.fs('ebpf_class').xval(cls, st)] + parts)}, dst_reg={regs_fs.xval(regs & 0xF, st)}, "
+            f"src_reg={regs_fs.xval(regs >> 4, st)}, off={off - 0x10000 if off >> 15 else off}, "
+            f"imm={hexa(imm) if imm else '0'}}}")
+
+
 def _fd_now(c: C, v: int) -> str:
     """An fd in an array behind the attr: no op names it at the stop, so -y
     names it as the decoder can now."""
@@ -187,6 +202,9 @@ def _field(c: C, b: bytes, n: int, name: str, kind: str, fset, off: int) -> str:
         after = c.m(1, 1)
         cnt = b[off + 8:off + 12] if not isinstance(after, (bytes, bytearray)) or len(after) < off + 12 else after[off + 8:off + 12]
         text = _arr(c, v, off, int.from_bytes(cnt, "little"), 1)
+    elif kind == "insns":  # under -v: the instructions, else their address
+        cnt = int.from_bytes(b[off - 4:off], "little")
+        text = _addr(v) if c.abbrev else _arr(c, v, off, cnt, 0, 8, lambda x: _insn(c, x))
     elif kind == "iterinfo":
         cnt = int.from_bytes(b[off + 8:off + 12], "little")
         text = _arr(c, v, off, cnt, 0, 4, lambda x: f"{{map={{map_fd={_fd_now(c, x)}}}}}")

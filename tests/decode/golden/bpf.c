@@ -1,4 +1,4 @@
-/* bpf's attr by command from client/decode/bpf.toml, traced with -y:
+/* bpf's attr by command from client/decode/bpf.toml, traced with -y -v:
  * BPF_MAP_CREATE's fields as far as the size reaches (numa_node only with
  * BPF_F_NUMA_NODE, map_name cut at the size), its fds named at the stop,
  * the fd it returns; BPF_PROG_LOAD's license string; BPF_OBJ_GET_INFO_BY_FD
@@ -60,6 +60,15 @@ int main(int argc, char **argv) {
 	*(uint64_t *) (p + 4) = (uintptr_t) "GPL";
 	r = syscall(SYS_bpf, 5, p, 24);
 	EXPECT("bpf(BPF_PROG_LOAD, {prog_type=0x20 /* BPF_PROG_TYPE_??? */, insn_cnt=0, insns=NULL, license=\"GPL\"}, 24) = %s", rc(r));
+
+	/* under -v, BPF_PROG_LOAD's instructions */
+	uint64_t insns[2] = { 0xfffffffc0000b207ULL /* ALU64|K|ADD r2 (src 11), -4 */, 0x95 /* JMP|K|EXIT */ };
+	p[0] = 1; p[1] = 2;
+	*(uint64_t *) (p + 2) = (uintptr_t) insns;
+	r = syscall(SYS_bpf, 5, p, 24);
+	EXPECT("bpf(BPF_PROG_LOAD, {prog_type=BPF_PROG_TYPE_SOCKET_FILTER, insn_cnt=2, insns=[{code=BPF_ALU64|BPF_K|BPF_ADD, "
+	       "dst_reg=BPF_REG_2, src_reg=0xb /* BPF_REG_??? */, off=0, imm=0xfffffffc}, {code=BPF_JMP|BPF_K|BPF_EXIT, "
+	       "dst_reg=BPF_REG_0, src_reg=BPF_REG_0, off=0, imm=0}], license=\"GPL\"}, 24) = %s", rc(r));
 
 	/* BPF_OBJ_GET_INFO_BY_FD of no fd */
 	uint32_t *i = (uint32_t *) (page + 3072);

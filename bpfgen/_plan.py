@@ -24,6 +24,7 @@ from tracerd._wire import (
     DEREF_ELEM_SHIFT,
     DEREF_LEN_SHIFT,
     DEREF_PTR64,
+    DEREF_STRS,
     FD_ARRAY_MAX,
     FD_AT_OFF_MAX,
     FD_AT_PTR,
@@ -188,7 +189,7 @@ def layout_ops(fields, i: int, pers: Pers, strsize: int, abbreviated: bool, fds:
             if abbreviated and f.max < 0:  # printed as its address unless -v
                 continue
             mx = f.max if abbreviated else f.vmax
-            op = (Op.DEREF, argb, src, off | b1 << 8 | mx << 16)
+            op = (Op.DEREF, argb, src, off | b1 << 8 | mx << 16 | (DEREF_STRS if f.strs else 0))
             if f.fd and fds:  # the int behind the pointer is an fd: named too
                 fop = (Op.FD_AT, i | FD_AT_PTR | (FD_AT_PTR64 if f.ptr64 else 0), LEN_NONE, off)
                 op = [op, fop]

@@ -18,7 +18,7 @@ import os
 from functools import lru_cache
 
 from ._core import C, _ret_fd, syscall
-from ._fmt import comment, hexa, quote
+from ._fmt import comment, hexa, quote, quote_cstr
 from ._ioctl_loop import makedev
 from ._netlink_msgs import _ifindex
 from tracerd._wire import fd_at_slot
@@ -26,7 +26,7 @@ from tracerd._wire import fd_at_slot
 PAGE = 4096
 # the commands that return a new fd (`= 4<anon_inode:bpf-map>` under -y)
 _FD_CMDS = frozenset({0, 5, 7, 13, 14, 17, 18, 19, 28, 30, 33})
-_WIDTH = {"u64": 8, "x64": 8, "ptr": 8, "cstr": 8, "path": 8, "u32arr": 8, "bytes": 8, "iterinfo": 8, "insns": 8, "x64arr": 8, "logbuf": 8, "infoptr": 8, "dev": 8}
+_WIDTH = {"u64": 8, "x64": 8, "ptr": 8, "cstr": 8, "path": 8, "u32arr": 8, "bytes": 8, "iterinfo": 8, "insns": 8, "strs": 8, "x64arr": 8, "logbuf": 8, "infoptr": 8, "dev": 8}
 
 
 def _fields(text: str) -> list:
@@ -133,6 +133,32 @@ def _insn(c: C, x: int) -> str:
             f"imm={hexa(imm) if imm else '0'}}}")
 
 
+def _strs(c: C, v: int, off: int, count: int) -> str:
+    """Strings behind an array of pointers (a DEREF_STRS op's list: each a
+    C string, 0 for NULL, -errno unreadable), -s of them at most."""
+    if not v:
+        return "NULL"
+    if not count:
+        return "[]"
+    data = c.deref(1, off, 0)
+    if not isinstance(data, list) or (not data and count):
+        return _addr(v)
+    s = c.opts.strsize
+    items = []
+    for k, e in enumerate(data[:min(count, s)]):
+        if isinstance(e, (bytes, bytearray)):
+            items.append(quote_cstr(bytes(e), s, c.opts.xflag))
+        elif e == 0:
+            items.append("NULL")
+        else:  # unreadable: the pointer itself is not kept
+            items.append("???")
+    if len(items) < min(count, s):
+        items.append(f"... /* {hexa(v + 8 * len(items))} */")
+    elif count > s:
+        items.append("...")
+    return "[" + ", ".join(items) + "]"
+
+
 def _fd_now(c: C, v: int) -> str:
     """An fd in an array behind the attr: no op names it at the stop, so -y
     names it as the decoder can now."""
@@ -208,6 +234,8 @@ def _field(c: C, b: bytes, n: int, name: str, kind: str, fset, off: int) -> str:
     elif kind == "iterinfo":
         cnt = int.from_bytes(b[off + 8:off + 12], "little")
         text = _arr(c, v, off, cnt, 0, 4, lambda x: f"{{map={{map_fd={_fd_now(c, x)}}}}}")
+    elif kind == "strs":
+        text = _strs(c, v, off, int.from_bytes(b[20:24], "little"))
     elif kind == "x64arr":
         cnt = int.from_bytes(b[20:24], "little")
         text = _arr(c, v, off, cnt, 0, 8, lambda x: hexa(x) if x else "0")

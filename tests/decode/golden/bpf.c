@@ -125,6 +125,24 @@ int main(int argc, char **argv) {
 	r = syscall(SYS_bpf, 29, l, 16);
 	EXPECT("bpf(BPF_LINK_UPDATE, {link_update={link_fd=-1, new_prog_fd=-2, flags=BPF_F_REPLACE, old_prog_fd=-3}}, 16) = %s", rc(r));
 
+	/* BPF_LINK_CREATE: the union by attach type; kprobe_multi's syms are
+	 * strings behind an array of pointers (a DEREF of strings) */
+	static const char *syms[] = { "foo", NULL, "bar" };
+	static uint64_t addrs[] = { 1, 2, 0xfacefeed };
+	uint32_t *k = (uint32_t *) (page + 1536);
+	memset(k, 0, 48);
+	k[0] = 0xffffffff; k[1] = 0xffffffff; k[2] = 42; k[4] = 1; k[5] = 3;
+	*(uint64_t *) (k + 6) = (uintptr_t) syms;
+	*(uint64_t *) (k + 8) = (uintptr_t) addrs;
+	r = syscall(SYS_bpf, 28, k, 48);
+	EXPECT("bpf(BPF_LINK_CREATE, {link_create={prog_fd=-1, target_fd=-1, attach_type=BPF_TRACE_KPROBE_MULTI, flags=0, "
+	       "kprobe_multi={flags=BPF_F_KPROBE_MULTI_RETURN, cnt=3, syms=[\"foo\", NULL, \"bar\"], addrs=[0x1, 0x2, 0xfacefeed], "
+	       "cookies=NULL}}}, 48) = %s", rc(r));
+	k[2] = 0x29; *(uint64_t *) (k + 4) = 0xdeadc0defacecafeULL;
+	r = syscall(SYS_bpf, 28, k, 24);
+	EXPECT("bpf(BPF_LINK_CREATE, {link_create={prog_fd=-1, target_fd=-1, attach_type=BPF_PERF_EVENT, flags=0, "
+	       "perf_event={bpf_cookie=0xdeadc0defacecafe}}}, 24) = %s", rc(r));
+
 	/* a page of attr of which the last byte cannot be read: its address */
 	r = syscall(SYS_bpf, 0, page + 1, 4096);
 	EXPECT("bpf(BPF_MAP_CREATE, %p, 4096) = %s", (void *) (page + 1), rc(r));

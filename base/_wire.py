@@ -260,6 +260,8 @@ DEREF_PTR64 = 0x08  # the pointer is 64 bits in every personality (clone_args' a
 DEREF_LEN_SHIFT = 4  # bits 4-5: log2 of the count field's width (1, 2, 4, 8 bytes)
 DEREF_ELEM_SHIFT = 6  # bits 6-7: log2 of an element's size (1, 2, 4, 8 bytes)
 DEREF_MAX_BYTES = 65536  # a DEREF value's bytes at most (elements x size, capped)
+DEREF_STRS = 0x80000000  # `size`'s top bit: the elements are pointers to C strings, each read as a CSTR of strsize
+DEREF_STRS_MAX = 64  # the most strings such a DEREF reads
 COND_MAX = 32  # ops a COND may gate at most
 # FD_AT's `arg` byte: bits 0-2 the argument, then these
 FD_AT_PTR = 0x08  # the word at the offset is a pointer to the int fd (written by the call: clone3's pidfd)

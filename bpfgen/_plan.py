@@ -24,6 +24,7 @@ from tracerd._wire import (
     DEREF_ELEM_SHIFT,
     DEREF_LEN_SHIFT,
     DEREF_PTR64,
+    DEREF_STRS,
     FD_ARRAY_MAX,
     FD_AT_OFF_MAX,
     FD_AT_PTR,
@@ -51,7 +52,8 @@ INOUT_ARRAY_EXIT_MIN = 64
 # (clone_args, open_how: what strace reads of a versioned struct, its own
 # size and the bytes past it it checks for zeros)
 BUF_BOUNDS = {"path": PATH_MAX, "sockaddr": 128, "linux_dirent": ARRAY_MAX_BYTES, "linux_dirent64": ARRAY_MAX_BYTES,
-              "clone_args": 256, "open_how": 256, "mount_attr": 256}
+              "clone_args": 256, "open_how": 256, "mount_attr": 256,
+              "bpf_attr": 4096}  # bpf's attr: its size argument's bytes, a page at most (strace's limit)
 # a socket call's data (send, sendto, recv, recvfrom): on a netlink socket
 # it is decoded as messages, whose -s limit counts messages and attributes,
 # not bytes; which socket it is is known only when the call is decoded
@@ -60,7 +62,7 @@ SOCKBUF_MAX = 4096
 # whole whatever -s is (group_req's 136 bytes, the largest strace prints)
 SOCKOPT_MAX = 256
 # structs read as a BUF of their size (a short read at the end of a mapping kept)
-PARTIAL_STRUCTS = frozenset({"sockaddr_storage", "sigset", "fd_set", "sched_attr", "quota_data", "ipc_ctl_buf", "msgbuf", "seccomp_arg", "bpf_attr", "ptrace_data", "perf_event_attr", "fsconfig_value", "user_desc", "cap_data"})  # sigset: rt_sigpending(set, 4) reads 4
+PARTIAL_STRUCTS = frozenset({"sockaddr_storage", "sigset", "fd_set", "sched_attr", "quota_data", "ipc_ctl_buf", "msgbuf", "seccomp_arg", "ptrace_data", "perf_event_attr", "fsconfig_value", "user_desc", "cap_data"})  # sigset: rt_sigpending(set, 4) reads 4
 # structs read as more bytes than their size: select's fd_set is a bitmap of
 # nfds bits (strace reads that many, rounded to a long, up to 1M fds); 1024
 # bytes cover 8192 fds, and a short read at the end of a mapping is kept
@@ -187,7 +189,7 @@ def layout_ops(fields, i: int, pers: Pers, strsize: int, abbreviated: bool, fds:
             if abbreviated and f.max < 0:  # printed as its address unless -v
                 continue
             mx = f.max if abbreviated else f.vmax
-            op = (Op.DEREF, argb, src, off | b1 << 8 | mx << 16)
+            op = (Op.DEREF, argb, src, off | b1 << 8 | mx << 16 | (DEREF_STRS if f.strs else 0))
             if f.fd and fds:  # the int behind the pointer is an fd: named too
                 fop = (Op.FD_AT, i | FD_AT_PTR | (FD_AT_PTR64 if f.ptr64 else 0), LEN_NONE, off)
                 op = [op, fop]

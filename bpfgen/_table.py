@@ -72,6 +72,7 @@ class LField:
     vmax: int = 0
     text: str = ""
     fd: bool = False  # ptr: its one int element is an fd, named at the stop too (FD_AT_PTR)
+    strs: bool = False  # ptr: its elements (`cstr`: 64-bit) point to C strings, each read too (DEREF_STRS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,7 +307,7 @@ def parse_lfield(text: str, structs: dict, where: str = "?") -> LField:
     offs = _offsets(off, coff)
     if any(not 0 <= o < 256 for o in offs.values()):
         raise TableError(f"{where}: {name}: offset past 255")
-    d, elem, ln, mx, vmx, isfd = None, 1, (), 0, 0, False
+    d, elem, ln, mx, vmx, isfd, strs = None, 1, (), 0, 0, False, False
     for p in (x.strip() for x in params.split(",") if x.strip()):
         if p in DIRS:
             d = p
@@ -328,7 +329,7 @@ def parse_lfield(text: str, structs: dict, where: str = "?") -> LField:
         elif p.startswith("max=") or p.startswith("vmax="):
             k, v = p.split("=", 1)
             n = {"strsize": 0, "none": -1}.get(v.strip()) if not v.strip().isdigit() else int(v)
-            if n is None or not -1 <= n < 1 << 16 or (n < 0 and k == "vmax"):
+            if n is None or not -1 <= n < 1 << 15 or (n < 0 and k == "vmax"):
                 raise TableError(f"{where}: {name}: {k} out of range")
             if k == "max":
                 mx = n
@@ -336,6 +337,8 @@ def parse_lfield(text: str, structs: dict, where: str = "?") -> LField:
                 vmx = n
         elif p == "byte":
             elem = 1
+        elif p == "cstr":  # 64-bit pointers to C strings
+            elem, strs = 8, True
         elif p == "fd" and kind != "fd":
             isfd = True
         elif p in structs:
@@ -355,7 +358,7 @@ def parse_lfield(text: str, structs: dict, where: str = "?") -> LField:
         raise TableError(f"{where}: {name}: max=none (fetched under -v only) needs a vmax=")
     if isfd and (elem != 4 or ln != ("fixed", 1)):
         raise TableError(f"{where}: {name}: an fd behind a pointer is one int (int, len=1)")
-    return LField(name, "fd" if kind == "fd" else "ptr", d, offs, kind == "ptr64", elem, ln, mx, vmx or mx, text, isfd)
+    return LField(name, "fd" if kind == "fd" else "ptr", d, offs, kind == "ptr64", elem, ln, mx, vmx or mx, text, isfd, strs)
 
 
 def parse_fetch(text: str, nargs: int, where: str = "?") -> tuple:

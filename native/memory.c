@@ -680,10 +680,40 @@ static void tr_fetch_deref(struct tr_loop *L, struct tr_task *t, struct tr_buf *
 		tr_mp_int(b, -EFAULT);
 		return;
 	}
+	if (op->size & TR_DEREF_STRS)
+		maxel &= 0x7fff;
 	if (!maxel)
 		maxel = strsize + 1;
 	if (cnt > maxel)
 		cnt = maxel;
+	if (op->size & TR_DEREF_STRS) {
+		/* an array of pointers to C strings (BPF_TRACE_KPROBE_MULTI's
+		 * syms): as many strings as pointers could be read, each as a
+		 * CSTR of strsize (0 for NULL); the pointers are copied first,
+		 * the strings' reads reuse the read buffer */
+		unsigned char pb[TR_DEREF_STRS_MAX * 8];
+		size_t got, k;
+
+		if (cnt > TR_DEREF_STRS_MAX)
+			cnt = TR_DEREF_STRS_MAX;
+		n = cnt ? tr_peek(t, pb, ptr, cnt * esz) : 0;
+		if (n < 0 && cnt) {
+			tr_mp_int(b, n);
+			return;
+		}
+		got = n > 0 ? (size_t)n / esz : 0;
+		tr_mp_array(b, got);
+		for (k = 0; k < got; k++) {
+			uint64_t sp = 0;
+
+			memcpy(&sp, pb + k * esz, esz);
+			if (sp)
+				tr_fetch_cstr(L, t, b, sp, strsize);
+			else
+				tr_mp_int(b, 0);
+		}
+		return;
+	}
 	cnt *= esz;
 	tr_fetch_buf(L, t, b, ptr, cnt < cap ? cnt : cap);
 }
@@ -836,6 +866,14 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 			need = 16 + len * TR_FD_VALUE_MAX;
 			break;
 		case TR_OP_DEREF: /* the elements' bytes, at most their bound */
+			if (op->size & TR_DEREF_STRS) { /* strings: each a CSTR of strsize */
+				len = (op->size >> 16) & 0x7fff ? (op->size >> 16) & 0x7fff : strsize + 1;
+				if (len > TR_DEREF_STRS_MAX)
+					len = TR_DEREF_STRS_MAX;
+				need = 16 + len * (strsize + 16);
+				toobig = need > room;
+				break;
+			}
 			len = op->size >> 16 ? op->size >> 16 : strsize + 1;
 			len <<= (op->arg >> TR_DEREF_ELEM_SHIFT) & 3;
 			if (len > TR_DEREF_MAX_BYTES)

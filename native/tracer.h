@@ -32,6 +32,8 @@
 #define TR_DEREF_LEN_SHIFT 4
 #define TR_DEREF_ELEM_SHIFT 6
 #define TR_DEREF_MAX_BYTES 65536
+#define TR_DEREF_STRS 0x80000000u /* size's top bit: the elements are pointers to C strings */
+#define TR_DEREF_STRS_MAX 64 /* the most strings one such DEREF reads */
 #define TR_COND_MAX 32
 #define TR_FD_AT_PTR 8
 #define TR_FD_AT_PTR64 16

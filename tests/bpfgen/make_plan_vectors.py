@@ -43,6 +43,9 @@ GOOD = {
     # fds inside a struct (FD_AT: io_uring_params' wq_fd, mount_attr's
     # userns_fd, SECCOMP_IOCTL_NOTIF_ADDFD's srcfd behind a COND)
     "plan_fd_at": (["trace=io_uring_setup@64,mount_setattr@64,ioctl@64"], {"fds": ["path"]}),
+    # bpf under -y -v: CONDs on the command, the attr by its size argument,
+    # DEREFs (strings, arrays, DEREF_STRS: kprobe_multi's syms), FD_ATs
+    "plan_bpf": (["trace=bpf@64"], {"abbrev": [], "fds": ["path"]}),
 }
 
 

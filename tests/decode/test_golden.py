@@ -74,6 +74,9 @@ CASES = {
     # perf_event_open's attr (_perf); fsconfig by command (_fsconfig); mincore (_memory); modify_ldt, set/get_thread_area (_ldt); poll/ppoll (_poll); siginfo's fault fields (_signals); kcmp (_misc); pidfd_getfd (_process); a failed recvmsg (_msghdr); capset (_caps)
     "fam3": ["setsockopt", "connect", "quotactl", "perf_event_open", "fsconfig", "mincore", "modify_ldt", "poll", "ppoll",
              "rt_sigqueueinfo", "set_thread_area", "get_thread_area", "kcmp", "pidfd_getfd", "recvmsg", "capset"],
+    # bpf: the attr by command from bpf.toml (_bpf), its fds and returned fd named at the stop (-y), the
+    # instructions (-v)
+    "bpf": ["bpf"],
     # tailopt: modify_ldt's user_desc and its 32-bit error return (_ldt)
     "tailopt": ["modify_ldt"],
     # tail: poll/ppoll as arrays (_poll), -s + 1 bytes of a buffer (_core), mincore (_memory), capset/capget and
@@ -86,7 +89,7 @@ CASES = {
 CFLAGS = {"i386": ["-no-pie"]}
 # per-program strace/tracectl options (-y: fds named at the stops; -v:
 # nothing abbreviated)
-OPTS = {"deref": ["-y", "-v"], "ioctl_fd": ["-y"]}
+OPTS = {"deref": ["-y", "-v"], "ioctl_fd": ["-y"], "bpf": ["-y", "-v"]}
 
 
 def _decode_options(prog: str) -> DecodeOptions:

@@ -3,7 +3,8 @@
  * pselect6's and io_pgetevents' sigset pointer, seccomp's and
  * SO_ATTACH_FILTER's programs, kcmp's epoll slot and fds, io_uring_setup's
  * wq_fd, mount_setattr's userns_fd, SECCOMP_IOCTL_NOTIF_ADDFD's srcfd,
- * kexec_load's segments. Each fd named is closed right after its call:
+ * kexec_load's segments, AF_XDP's shared umem fd (connect), BLKPG's
+ * partition and BLKTRACESETUP. Each fd named is closed right after its call:
  * only a name read at the stop is right. */
 #include "common.h"
 #include <linux/sched.h>
@@ -12,6 +13,10 @@
 #include <linux/mount.h>
 #include <linux/seccomp.h>
 #include <linux/io_uring.h>
+#include <linux/if_xdp.h>
+#include <linux/blkpg.h>
+#include <linux/blktrace_api.h>
+#include <linux/fs.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -124,6 +129,30 @@ int main(int argc, char **argv) {
 	struct mount_attr ma = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = zero };
 	r = syscall(SYS_mount_setattr, -1, "/nonexistent", 0, &ma, sizeof(ma));
 	EXPECT("mount_setattr(-1, \"/nonexistent\", 0, {attr_set=MOUNT_ATTR_IDMAP, attr_clr=0, propagation=0 /* MS_??? */, userns_fd=%d</dev/zero>}, 32) = %s", zero, rc(r));
+	/* AF_XDP's XDP_SHARED_UMEM fd, in a 16-byte address */
+	struct sockaddr_xdp sx = { .sxdp_family = AF_XDP, .sxdp_flags = XDP_SHARED_UMEM, .sxdp_queue_id = 3,
+				   .sxdp_shared_umem_fd = zero };
+	r = connect(-1, (struct sockaddr *) &sx, sizeof(sx));
+	EXPECT("connect(-1, {sa_family=AF_XDP, sxdp_flags=XDP_SHARED_UMEM, sxdp_ifindex=0, sxdp_queue_id=3, sxdp_shared_umem_fd=%d</dev/zero>}, 16) = -1 EBADF (Bad file descriptor)", zero);
+	/* BLKPG: the partition behind data (whatever the op), an unreadable one */
+	struct blkpg_partition part = { .start = 4096, .length = -2, .pno = 7 };
+	memset(part.devname, 'd', sizeof(part.devname));
+	strcpy(part.volname, "vol");
+	struct blkpg_ioctl_arg pg = { .op = BLKPG_ADD_PARTITION, .flags = 1, .datalen = sizeof(part), .data = &part };
+	r = ioctl(-1, BLKPG, &pg);
+	EXPECT("ioctl(-1, BLKPG, {op=BLKPG_ADD_PARTITION, flags=1, datalen=152, data={start=4096, length=-2, pno=7, devname=\"%.63s\"..., volname=\"vol\"}}) = -1 EBADF (Bad file descriptor)", part.devname);
+	pg.op = BLKPG_DEL_PARTITION;
+	pg.data = (void *) 0x10;
+	r = ioctl(-1, BLKPG, &pg);
+	EXPECT("ioctl(-1, BLKPG, {op=BLKPG_DEL_PARTITION, flags=1, datalen=152, data=0x10}) = -1 EBADF (Bad file descriptor)");
+	pg.op = 9;
+	pg.data = &part;
+	r = ioctl(-1, BLKPG, &pg);
+	EXPECT("ioctl(-1, BLKPG, {op=0x9 /* BLKPG_??? */, flags=1, datalen=152, data={start=4096, length=-2, pno=7, devname=\"%.63s\"..., volname=\"vol\"}}) = -1 EBADF (Bad file descriptor)", part.devname);
+	struct blk_user_trace_setup bt = { .name = "x", .act_mask = 3, .buf_size = 4096, .buf_nr = 2, .start_lba = 1,
+					   .end_lba = 99, .pid = 1 };
+	r = ioctl(-1, BLKTRACESETUP, &bt);
+	EXPECT("ioctl(-1, BLKTRACESETUP, {act_mask=3, buf_size=4096, buf_nr=2, start_lba=1, end_lba=99, pid=1}) = -1 EBADF (Bad file descriptor)");
 	close(nul);
 	close(zero);
 	/* kexec_load's segments (an architecture the kernel refuses first) */

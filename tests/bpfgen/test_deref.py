@@ -121,3 +121,15 @@ def test_cached_table_keeps_layouts_and_rules():
     assert {k: [f.text for f in v] for k, v in t2.layouts.items()} == {k: [f.text for f in v] for k, v in T.layouts.items()}
     assert t2.syscalls["kcmp"].fetch == T.syscalls["kcmp"].fetch
     assert 0 < len(T.syscalls["kcmp"].fetch) <= COND_MAX
+
+
+def test_msghdr_control_read_whole_only_unabbreviated():
+    """-v: sendmsg's and recvmsg's MSGHDR ops carry MSGHDR_CTL_FULL (the
+    control as far as the kernel takes it); abbreviated, they do not."""
+    from tracerd._wire import MSGHDR_CTL_FULL
+
+    for name, arg in (("sendmsg", 1), ("recvmsg", 1)):
+        sc = T.syscalls[name]
+        (short,) = [o for o in syscall_ops(sc, Pers.X86_64, T, abbreviated=True) if o[1] == Op.MSGHDR]
+        (full,) = [o for o in syscall_ops(sc, Pers.X86_64, T, abbreviated=False) if o[1] == Op.MSGHDR]
+        assert short[2] == arg and full[2] == arg | MSGHDR_CTL_FULL

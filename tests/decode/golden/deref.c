@@ -153,6 +153,27 @@ int main(int argc, char **argv) {
 					   .end_lba = 99, .pid = 1 };
 	r = ioctl(-1, BLKTRACESETUP, &bt);
 	EXPECT("ioctl(-1, BLKTRACESETUP, {act_mask=3, buf_size=4096, buf_nr=2, start_lba=1, end_lba=99, pid=1}) = -1 EBADF (Bad file descriptor)");
+	/* -v: a control buffer past 1,024 bytes (SCM_RIGHTS of 300 fds) printed whole */
+	{
+		static union { struct cmsghdr h; char b[CMSG_SPACE(300 * sizeof(int))]; } u;
+		struct msghdr mh = { .msg_control = u.b, .msg_controllen = CMSG_SPACE(300 * sizeof(int)) };
+		u.h.cmsg_len = CMSG_LEN(300 * sizeof(int));
+		u.h.cmsg_level = SOL_SOCKET;
+		u.h.cmsg_type = SCM_RIGHTS;
+		int *fdp = (int *) CMSG_DATA(&u.h);
+		static char line[4096];
+		int o = snprintf(line, sizeof(line), "sendmsg(-1, {msg_name=NULL, msg_namelen=0, msg_iov=NULL, msg_iovlen=0, "
+				 "msg_control=[{cmsg_len=%zu, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[",
+				 (size_t) CMSG_LEN(300 * sizeof(int)));
+		for (int i = 0; i < 300; i++) {
+			fdp[i] = -1;
+			o += snprintf(line + o, sizeof(line) - o, i ? ", -1" : "-1");
+		}
+		snprintf(line + o, sizeof(line) - o, "]}], msg_controllen=%zu, msg_flags=0}, 0) = -1 EBADF (Bad file descriptor)",
+			 (size_t) CMSG_SPACE(300 * sizeof(int)));
+		r = sendmsg(-1, &mh, 0);
+		EXPECT("%s", line);
+	}
 	close(nul);
 	close(zero);
 	/* kexec_load's segments (an architecture the kernel refuses first) */

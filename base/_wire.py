@@ -289,6 +289,12 @@ FD_STRIDE_MAX = 64  # an FD op's array element (len_src an argument: `size` byte
 MMSG_MAX = 64  # messages (and iovecs per message) an MMSGHDR value holds at most
 MSG_NAME_MAX = 128  # sizeof(struct sockaddr_storage)
 MSG_CONTROL_MAX = 1024  # control data read for a msghdr (cmsg headers and payloads)
+# MSGHDR's `arg` byte: bits 0-2 the argument, then this flag (set when the
+# call is printed unabbreviated, -v): msg_control is read as far as the
+# kernel takes it, net.core.optmem_max, within [MSG_CONTROL_MAX,
+# MSG_CONTROL_VMAX], as strace reads it
+MSGHDR_CTL_FULL = 0x08
+MSG_CONTROL_VMAX = 524288
 # Fetched memory one call carries at most, entry and exit together (the mem
 # values, encoded): the record always fits in a frame. Beyond it, strings and
 # buffers are cut (no NUL: shown with "..."), a STRARR keeps fewer strings than

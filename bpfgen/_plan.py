@@ -31,6 +31,7 @@ from tracerd._wire import (
     FD_AT_PTR64,
     FD_RET,
     LEN_FIELD,
+    MSGHDR_CTL_FULL,
     FD_SCM_RIGHTS,
     FD_STRIDE_MAX,
     EntryFlag,
@@ -263,11 +264,13 @@ def _arg_ops(a, i: int, pers: Pers, table: Table, strsize: int, abbreviated: boo
     elif k == "msghdr":
         # the header and what it points to (name, iovecs, control); for
         # inout also the header at entry: strace shows `msg_namelen=110 => 16`
+        # unabbreviated (-v): the control as far as the kernel takes it
+        full = 0 if abbreviated else MSGHDR_CTL_FULL
         if a.dir == "in":
-            entry.append((Op.MSGHDR, i, LEN_NONE, 0))
+            entry.append((Op.MSGHDR, i | full, LEN_NONE, 0))
         else:
             entry.append((Op.STRUCT, i, LEN_FIXED, table.struct_size("msghdr", pers)))
-            exit_.append((Op.MSGHDR, i, LEN_RET, 0))
+            exit_.append((Op.MSGHDR, i | full, LEN_RET, 0))
     elif k == "mmsghdr":
         # at exit: the first `ret` messages, sent or received, each with
         # its msg_len (written by the kernel) and what its header points to
@@ -460,7 +463,11 @@ def parse_plan(buf: bytes) -> dict:
                 raise ValueError("fetch plan truncated in an op")
             phase, kind, arg, src, size = PLAN_OP.unpack_from(buf, off)
             off += PLAN_OP.size
-            if phase not in (MEM_PHASE_ENTRY, MEM_PHASE_EXIT) or kind not in set(Op) or (arg > 5 and kind not in (Op.STACK, Op.FD, Op.DEREF, Op.FD_AT)):
+            if kind == Op.MSGHDR and (arg & 7) <= 5 and not arg & ~(7 | MSGHDR_CTL_FULL):
+                arg_ok = True
+            else:
+                arg_ok = arg <= 5 or kind in (Op.STACK, Op.FD, Op.DEREF, Op.FD_AT)
+            if phase not in (MEM_PHASE_ENTRY, MEM_PHASE_EXIT) or kind not in set(Op) or not arg_ok:
                 raise ValueError(f"bad op ({phase}, {kind}, {arg}) in fetch plan")
             if kind == Op.DEREF:
                 if (arg & 7) > 5 or not (src <= 5 or src in (LEN_FIXED, LEN_FIELD)) or (

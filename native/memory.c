@@ -325,8 +325,30 @@ static void tr_fetch_iovec(struct tr_loop *L, struct tr_task *t, struct tr_buf *
  * header, then what its pointers point to (DEREF, below, follows one
  * pointer of any struct the table describes). `maxel`
  * iovecs at most, their data as for IOVEC, `cap` bytes of it in all. */
+/* What the kernel takes of a control buffer at most (net.core.optmem_max),
+ * read once, within [TR_MSG_CONTROL_MAX, TR_MSG_CONTROL_VMAX]: -v reads
+ * that much of msg_control, as strace does */
+static size_t tr_optmem_max(void)
+{
+	static size_t v;
+
+	if (!v) {
+		FILE *f = fopen("/proc/sys/net/core/optmem_max", "re");
+		long n = 0;
+
+		if (f) {
+			if (fscanf(f, "%ld", &n) != 1)
+				n = 0;
+			fclose(f);
+		}
+		v = n < TR_MSG_CONTROL_MAX ? TR_MSG_CONTROL_MAX : n > TR_MSG_CONTROL_VMAX ? TR_MSG_CONTROL_VMAX : (size_t)n;
+	}
+	return v;
+}
+
 static void tr_emit_msghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, const unsigned char *h,
-			   size_t hsz, size_t maxel, size_t remaining, size_t strsize, size_t cap, int psize)
+			   size_t hsz, size_t maxel, size_t remaining, size_t strsize, size_t cap, int psize,
+			   size_t ctlmax)
 {
 	uint64_t name = 0, iov = 0, iovlen = 0, ctl = 0, ctllen = 0;
 	uint32_t namelen = 0, w[6];
@@ -366,13 +388,13 @@ static void tr_emit_msghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf *
 	else
 		tr_mp_nil(b);
 	if (ctl && ctllen)
-		tr_fetch_buf(L, t, b, ctl, ctllen < TR_MSG_CONTROL_MAX ? ctllen : TR_MSG_CONTROL_MAX);
+		tr_fetch_buf(L, t, b, ctl, ctllen < ctlmax ? ctllen : ctlmax);
 	else
 		tr_mp_nil(b);
 }
 
 static void tr_fetch_msghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf *b, uint64_t addr,
-			    size_t maxel, size_t remaining, size_t strsize, size_t cap, int psize)
+			    size_t maxel, size_t remaining, size_t strsize, size_t cap, int psize, size_t ctlmax)
 {
 	size_t hsz = psize == 8 ? TR_MSGHDR_SIZE : TR_MSGHDR_COMPAT_SIZE;
 	unsigned char h[TR_MSGHDR_SIZE];
@@ -382,7 +404,7 @@ static void tr_fetch_msghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf 
 		tr_mp_int(b, n < 0 ? n : -EFAULT);
 		return;
 	}
-	tr_emit_msghdr(L, t, b, h, hsz, maxel, remaining, strsize, cap, psize);
+	tr_emit_msghdr(L, t, b, h, hsz, maxel, remaining, strsize, cap, psize, ctlmax);
 }
 
 /* An array of `cnt` struct mmsghdr (sendmmsg, recvmmsg at exit: the first
@@ -403,7 +425,8 @@ static void tr_fetch_mmsghdr(struct tr_loop *L, struct tr_task *t, struct tr_buf
 		uint32_t len;
 
 		memcpy(&len, v + i * esz + hsz, 4);
-		tr_emit_msghdr(L, t, b, v + i * esz, esz, maxel, len, strsize, TR_IOV_DATA_MAX / cnt, psize);
+		tr_emit_msghdr(L, t, b, v + i * esz, esz, maxel, len, strsize, TR_IOV_DATA_MAX / cnt, psize,
+			       TR_MSG_CONTROL_MAX);
 	}
 	free(v);
 }
@@ -771,10 +794,12 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 		budget = t->mem.len < budget ? budget - t->mem.len : 0;
 	for (int i = 0; i < pe->nops; i++) {
 		const struct tr_op *op = &pe->ops[i];
+		/* MSGHDR's arg byte carries TR_MSGHDR_CTL_FULL above the argument */
+		unsigned int argi = op->kind == TR_OP_MSGHDR ? op->arg & 7 : op->arg;
 		uint64_t addr = op->kind == TR_OP_STACK ? t->sp + 8 * (uint64_t)op->arg
-				: op->arg < 6 ? t->args[op->arg] : 0;
+				: argi < 6 ? t->args[argi] : 0;
 		size_t lim = op->size ? op->size : strsize, len = 0, need, room, used = b->len - start;
-		size_t cap = TR_IOV_DATA_MAX;
+		size_t cap = TR_IOV_DATA_MAX, ctlmax = TR_MSG_CONTROL_MAX, fixed = TR_MSGHDR_FIXED;
 		int toobig = 0;
 
 		/* STRARR with LEN_FIXED: `size` is the exact element count (0:
@@ -838,7 +863,17 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 			need = 64 + len * 32 + cap;
 			break;
 		case TR_OP_MSGHDR:
-			toobig = room < TR_MSGHDR_FIXED + 64;
+			/* -v: the control as far as the kernel takes it, when
+			 * the room allows (else TR_MSG_CONTROL_MAX) */
+			if (op->arg & TR_MSGHDR_CTL_FULL) {
+				size_t full = tr_optmem_max();
+
+				if (room >= TR_MSGHDR_FIXED - TR_MSG_CONTROL_MAX + full + 64 + 64) {
+					ctlmax = full;
+					fixed = TR_MSGHDR_FIXED - TR_MSG_CONTROL_MAX + full;
+				}
+			}
+			toobig = room < fixed + 64;
 			if (toobig)
 				break;
 			/* elements: no more than the kernel takes (UIO_MAXIOV) and
@@ -846,11 +881,11 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 			 * not leave their data no room */
 			if (lim > TR_UIO_MAXIOV + 1)
 				lim = TR_UIO_MAXIOV + 1;
-			if (lim > (room - TR_MSGHDR_FIXED) / 32)
-				lim = (room - TR_MSGHDR_FIXED) / 32;
-			if (cap > room - TR_MSGHDR_FIXED - lim * 32)
-				cap = room - TR_MSGHDR_FIXED - lim * 32;
-			need = TR_MSGHDR_FIXED + lim * 32 + cap;
+			if (lim > (room - fixed) / 32)
+				lim = (room - fixed) / 32;
+			if (cap > room - fixed - lim * 32)
+				cap = room - fixed - lim * 32;
+			need = fixed + lim * 32 + cap;
 			break;
 		case TR_OP_FD: /* one fd, `size` ints, as many elements as an argument says, or the
 				* fds of a bitmap: at most as many values as the room takes (the
@@ -906,7 +941,7 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 		else if (op->kind == TR_OP_FD_AT)
 			tr_mp_uint(b, TR_FD_AT_SLOT + 256 * (op->arg & 7) + op->size);
 		else
-			tr_put8(b, op->kind == TR_OP_FD ? TR_FD_SLOT + op->arg : op->arg);
+			tr_put8(b, op->kind == TR_OP_FD ? TR_FD_SLOT + op->arg : argi);
 		if (toobig) {
 			tr_mp_int(b, -E2BIG);
 			cnt++;
@@ -928,7 +963,7 @@ unsigned int tr_fetch(struct tr_loop *L, struct tr_task *t, const struct tr_pent
 			break;
 		case TR_OP_MSGHDR:
 			tr_fetch_msghdr(L, t, b, addr, lim, phase == 1 ? (ret > 0 ? (size_t)ret : 0) : SIZE_MAX,
-					strsize, cap, psize);
+					strsize, cap, psize, ctlmax);
 			break;
 		case TR_OP_MMSGHDR:
 			/* the first `ret` messages (sent or received), at most

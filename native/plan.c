@@ -37,6 +37,9 @@ static int tr_op_valid(const struct tr_op *op)
 		       op->size < TR_FD_AT_OFF_MAX;
 	case TR_OP_COND:
 		return op->arg <= 5 && op->len_src >= 1 && op->len_src <= TR_COND_MAX;
+	case TR_OP_MSGHDR:
+		return (op->arg & 7) <= 5 && !(op->arg & ~(7 | TR_MSGHDR_CTL_FULL)) && op->len_src != TR_LEN_FIELD &&
+		       op->len_src != TR_LEN_IOC;
 	case TR_OP_FD:
 		return op->arg <= TR_FD_RET && !(op->arg == TR_FD_RET && op->len_src != TR_LEN_NONE) &&
 		       !(op->arg == TR_FD_RET && op->phase != 1) &&

@@ -37,6 +37,8 @@
 #define TR_COND_MAX 32
 #define TR_FD_AT_PTR 8
 #define TR_FD_AT_PTR64 16
+#define TR_MSGHDR_CTL_FULL 8 /* MSGHDR's arg flag: msg_control up to net.core.optmem_max (-v) */
+#define TR_MSG_CONTROL_VMAX 524288 /* ... and never more than this */
 #define TR_FD_AT_OFF_MAX 256
 #define TR_FD_SCM_RIGHTS 1
 /* struct msghdr / mmsghdr: native and compat (i386, x32) layouts; tested

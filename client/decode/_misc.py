@@ -281,6 +281,15 @@ def _syslog(c: C):
     return [cmd, c.ptr(1), c.d(2)]
 
 
+def _kcmp_pid(c: C, i: int) -> int:
+    """kcmp's pid argument as our namespace numbers it (the caller's own
+    pid under --pidns-translation is its namespace's number)."""
+    v = c.int(i)
+    t = c.dec.pidns
+    ours = t.ours(c.tid, v) if t is not None else None
+    return v if ours is None else ours
+
+
 def _kcmp_fd(c: C, i: int, pid: int) -> str:
     """An fd of process `pid` (strace's printfd_pid): the tracer named it at
     the stop when the process is the caller; another's is named from /proc."""
@@ -298,16 +307,16 @@ def _kcmp(c: C):
     out = [c.pid(0), c.pid(1), c.xval(2, "kcmp_types")]
     own = c.dec._tgid
     if t == 0:  # KCMP_FILE: fds of pid1 and pid2, named (-y) when that is the caller's
-        return out + [_kcmp_fd(c, 3, c.int(0)), _kcmp_fd(c, 4, c.int(1))]
+        return out + [_kcmp_fd(c, 3, _kcmp_pid(c, 0)), _kcmp_fd(c, 4, _kcmp_pid(c, 1))]
     if t == 7:  # KCMP_EPOLL_TFD: idx1 an fd of pid1, idx2 a struct kcmp_epoll_slot of pid2's fds
         v = c.m(4, 0)
         slot = c.ptr(4)
         if c.ulong(4) and isinstance(v, (bytes, bytearray)) and len(v) >= 12:
             efd, tfd, toff = struct.unpack_from("<iiI", v)
-            mine = c.int(1) == own
+            mine = _kcmp_pid(c, 1) in (own, c.tid)
             slot = (f"{{efd={c.fd_in(4, 0, efd) if mine else efd}, tfd={c.fd_in(4, 4, tfd) if mine else tfd}, "
                     f"toff={toff}}}")
-        return out + [_kcmp_fd(c, 3, c.int(0)), slot]
+        return out + [_kcmp_fd(c, 3, _kcmp_pid(c, 0)), slot]
     if t in (1, 2, 3, 4, 5, 6):
         return out
     return out + [hexa(c.ulong(3)), hexa(c.ulong(4))]

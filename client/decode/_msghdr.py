@@ -57,9 +57,10 @@ _CMSG_TYPES = {
 
 
 def _local_array(c: C, items: list[str]) -> str:
-    """strace's print_local_array: at most -s elements, then `...`."""
+    """strace's print_local_array: at most -s elements, then `...`; all
+    of them when the call is printed unabbreviated (-v)."""
     n = c.opts.strsize
-    if len(items) > n:
+    if len(items) > n and c.abbrev:
         return "[" + ", ".join(items[:n] + ["..."]) + "]"
     return "[" + ", ".join(items) + "]"
 
@@ -67,11 +68,13 @@ def _local_array(c: C, items: list[str]) -> str:
 def _cmsg_data(c: C, how: str | None, data: bytes, names: list | None = None) -> str | None:
     if how == "fds":
         fds = [v for (v,) in struct.iter_unpack("<i", data[: len(data) // 4 * 4])]
+        if c.abbrev:
+            fds = fds[:c.opts.strsize + 1]
         if names is not None:  # named by the tracer at the stop, in the order the walk meets them
             out = [c.dec.fd_named(v, names.pop(0)) if names else c.dec.fd_text(v, c.tid) for v in fds]
-            return _local_array(c, out[:c.opts.strsize + 1])
+            return _local_array(c, out)
         fd = c.dec.fd_text if c.dec._paths else (lambda v, tid, dirfd: str(v))
-        return _local_array(c, [fd(v, c.tid, False) for v in fds[:c.opts.strsize + 1]])
+        return _local_array(c, [fd(v, c.tid, False) for v in fds])
     if how == "ucred":
         pid, uid, gid = struct.unpack_from("<iII", data)
         ids = ["-1" if v == 0xFFFFFFFF else str(v) for v in (uid, gid)]
@@ -103,7 +106,9 @@ def _cmsg_data(c: C, how: str | None, data: bytes, names: list | None = None) ->
     return None
 
 
-# what the C loop reads of msg_control at most (native/tracer.h's TR_MSG_CONTROL_MAX)
+# what the C loop reads of msg_control at most (native/tracer.h's
+# TR_MSG_CONTROL_MAX), unless the call is printed unabbreviated (-v): then as
+# far as the kernel takes it (net.core.optmem_max), which the data's length tells
 _CONTROL_MAX = 1024
 
 
@@ -116,7 +121,7 @@ def control_text(c: C, data: bytes, controllen: int, compat: bool, addr: int = 0
     (`...` when the control is longer than that)."""
     hdr = _CMSG32 if compat else _CMSG64
     align = 4 if compat else 8
-    control_len = min(controllen, _CONTROL_MAX)
+    control_len = min(controllen, max(_CONTROL_MAX, len(data)))
     if control_len < hdr.size or len(data) < control_len:
         return None
     out = []

@@ -98,7 +98,9 @@ def xdp(c: C, b: bytes, n: int) -> str:
            f"sxdp_queue_id={queue}"]
     if flags & 1:  # XDP_SHARED_UMEM: an fd
         v = fd - (1 << 32) if fd >> 31 else fd
-        out.append(f"sxdp_shared_umem_fd={field_fd(c, v)}")
+        # bind's and connect's: named at the stop (the table's sockaddr_xdp layout)
+        named = c.name in ("bind", "connect") and c.dec._anyfd
+        out.append(f"sxdp_shared_umem_fd={c.fd_in(1, 12, v) if named else field_fd(c, v)}")
     elif fd:
         out.append(f"sxdp_shared_umem_fd={fd:#x}")
     return ", ".join(out)

@@ -73,10 +73,19 @@ def test_verbose_only_fields_and_conditions():
 
 def test_fd_fields_only_when_fds_are_named():
     sc = T.syscalls["ioctl"]
-    assert not [o for o in syscall_ops(sc, Pers.X86_64, T) if o[1] in NEW]  # no -y: no COND either
+    # no -y: no FD_AT, nor the COND that gates one (BLKPG's DEREF stays)
+    plain = syscall_ops(sc, Pers.X86_64, T)
+    assert not [o for o in plain if o[1] == Op.FD_AT or (o[1] == Op.COND and o[4] == 0x40182103)]
+    i = [o[1] for o in plain].index(Op.COND)
+    assert plain[i][2:] == (1, 1, 0x1269) and plain[i + 1][1] == Op.DEREF
     ops = syscall_ops(sc, Pers.X86_64, T, fds=True)
-    i = [o[1] for o in ops].index(Op.COND)
+    i = [o[4] if o[1] == Op.COND else None for o in ops].index(0x40182103)
     assert ops[i:i + 2] == [(0, Op.COND, 1, 1, 0x40182103), (0, Op.FD_AT, 2, LEN_NONE, 12)]
+    # connect's 16-byte address: AF_XDP's fd under -y only
+    co = syscall_ops(T.syscalls["connect"], Pers.X86_64, T, fds=True)
+    i = [o[1] for o in co].index(Op.COND)
+    assert co[i:i + 2] == [(0, Op.COND, 2, 1, 16), (0, Op.FD_AT, 1, LEN_NONE, 12)]
+    assert not [o for o in syscall_ops(T.syscalls["connect"], Pers.X86_64, T) if o[1] in NEW]
 
 
 def test_plans_parse_back():
@@ -112,3 +121,15 @@ def test_cached_table_keeps_layouts_and_rules():
     assert {k: [f.text for f in v] for k, v in t2.layouts.items()} == {k: [f.text for f in v] for k, v in T.layouts.items()}
     assert t2.syscalls["kcmp"].fetch == T.syscalls["kcmp"].fetch
     assert 0 < len(T.syscalls["kcmp"].fetch) <= COND_MAX
+
+
+def test_msghdr_control_read_whole_only_unabbreviated():
+    """-v: sendmsg's and recvmsg's MSGHDR ops carry MSGHDR_CTL_FULL (the
+    control as far as the kernel takes it); abbreviated, they do not."""
+    from tracerd._wire import MSGHDR_CTL_FULL
+
+    for name, arg in (("sendmsg", 1), ("recvmsg", 1)):
+        sc = T.syscalls[name]
+        (short,) = [o for o in syscall_ops(sc, Pers.X86_64, T, abbreviated=True) if o[1] == Op.MSGHDR]
+        (full,) = [o for o in syscall_ops(sc, Pers.X86_64, T, abbreviated=False) if o[1] == Op.MSGHDR]
+        assert short[2] == arg and full[2] == arg | MSGHDR_CTL_FULL

@@ -42,11 +42,11 @@ def prog(tmp_path_factory):
     return exe
 
 
-def _trace(prog, mode: list[str], out: Path):
+def _trace(prog, mode: list[str], out: Path, what: tuple = ("-e", "trace=getpid,gettid,fcntl,rt_sigqueueinfo")):
     """Each task's lines in a file of its own (-ff: no line is split by
     another task's), named by its pid as the trace numbers it."""
     cmd = [PY, "-c", "import sys; from tracerd.client import main; sys.exit(main())", *mode,
-           "run", "-ff", "-o", str(out / "t"), "--pidns-translation", "-e", "trace=getpid,gettid,fcntl,rt_sigqueueinfo", str(prog)]
+           "run", "-ff", "-o", str(out / "t"), "--pidns-translation", *what, str(prog)]
     r = subprocess.run(["unshare", "-Urpf", *cmd], capture_output=True, text=True, timeout=60,
                        stdin=subprocess.DEVNULL, env={k: v for k, v in os.environ.items() if k != "TRACERD_SOCKET"})
     assert r.returncode == 0, r.stderr
@@ -88,6 +88,14 @@ def _check(prog, mode, out: Path):
 
 def test_pidns_translation_embedded(prog, tmp_path):
     _check(prog, ["--embedded"], tmp_path)
+
+
+def test_kcmp_fds_of_the_caller_known_by_its_namespace_number(prog, tmp_path):
+    """kcmp's pids are B's own number (1) in its namespace: its fds are the
+    caller's, named at the stop under -y as strace names them."""
+    facts, files, err = _trace(prog, ["--embedded"], tmp_path, ("-y", "-e", "trace=kcmp"))
+    m = _find(files[facts["B"]], r"kcmp\(1" + NS + r", 1" + NS + r", KCMP_FILE, (\d+)</dev/null>, (\d+)</dev/null>\) += 0")
+    assert int(m.group(1)) == facts["B"] and m.group(3) == m.group(4)
 
 
 def test_pidns_translation_through_the_daemon(prog, daemon, tmp_path):

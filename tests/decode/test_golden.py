@@ -66,7 +66,7 @@ CASES = {
     # deref: second-level memory and fds inside structs (the plan's DEREF,
     # FD_AT and COND ops), under -y -v
     "deref": ["clone3", "pselect6", "io_pgetevents", "seccomp", "setsockopt", "kcmp", "ioctl", "io_uring_setup",
-              "mount_setattr", "kexec_load"],
+              "mount_setattr", "kexec_load", "connect", "sendmsg"],
     "fam2": ["bpf", "adjtimex", "clock_adjtime", "io_uring_setup", "pidfd_send_signal", "ptrace", "sendmsg",
              "setsockopt"],
     # fam3: setsockopt's group_req, packet_mreq, tpacket_req (_sockopt); socket addresses of the rarer

@@ -30,6 +30,7 @@ def test_wire_constants_match():
     assert lib.TR_STRARR_COUNT_MAX == _wire.STRARR_COUNT_MAX
     assert lib.TR_MEM_MAX == _wire.MEM_MAX
     assert (lib.TR_MSG_NAME_MAX, lib.TR_MSG_CONTROL_MAX, lib.TR_IOV_DATA_MAX, lib.TR_MMSG_MAX) == (_wire.MSG_NAME_MAX, _wire.MSG_CONTROL_MAX, _wire.IOV_DATA_MAX, _wire.MMSG_MAX)
+    assert (lib.TR_MSGHDR_CTL_FULL, lib.TR_MSG_CONTROL_VMAX) == (_wire.MSGHDR_CTL_FULL, _wire.MSG_CONTROL_VMAX)
     assert lib.TR_X32_SYSCALL_BIT == _wire.X32_SYSCALL_BIT
     assert (lib.TR_FD_SLOT, lib.TR_FD_RET, lib.TR_FD_ARRAY_MAX, lib.TR_FD_STRIDE_MAX) == (_wire.FD_SLOT, _wire.FD_RET, _wire.FD_ARRAY_MAX, _wire.FD_STRIDE_MAX)
     assert (lib.TR_LEN_FIELD, lib.TR_DEREF_SLOT, lib.TR_FD_AT_SLOT, lib.TR_DEREF_PTR64, lib.TR_DEREF_LEN_SHIFT, lib.TR_DEREF_ELEM_SHIFT,

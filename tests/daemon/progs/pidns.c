@@ -39,6 +39,10 @@ static void inner(void)
 	si.si_pid = me;
 	si.si_uid = getuid();
 	syscall(SYS_rt_sigqueueinfo, me, SIGUSR1, &si);
+	/* kcmp of B's own fds, by the number B knows itself by (1) */
+	int nul = open("/dev/null", O_RDONLY);
+	syscall(SYS_kcmp, me, me, 0 /* KCMP_FILE */, nul, nul);
+	close(nul);
 	pthread_create(&th, NULL, thread, NULL);
 	pthread_join(th, NULL);
 }

@@ -3,7 +3,8 @@
  * pselect6's and io_pgetevents' sigset pointer, seccomp's and
  * SO_ATTACH_FILTER's programs, kcmp's epoll slot and fds, io_uring_setup's
  * wq_fd, mount_setattr's userns_fd, SECCOMP_IOCTL_NOTIF_ADDFD's srcfd,
- * kexec_load's segments. Each fd named is closed right after its call:
+ * kexec_load's segments, AF_XDP's shared umem fd (connect), BLKPG's
+ * partition and BLKTRACESETUP. Each fd named is closed right after its call:
  * only a name read at the stop is right. */
 #include "common.h"
 #include <linux/sched.h>
@@ -12,6 +13,10 @@
 #include <linux/mount.h>
 #include <linux/seccomp.h>
 #include <linux/io_uring.h>
+#include <linux/if_xdp.h>
+#include <linux/blkpg.h>
+#include <linux/blktrace_api.h>
+#include <linux/fs.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -124,6 +129,51 @@ int main(int argc, char **argv) {
 	struct mount_attr ma = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = zero };
 	r = syscall(SYS_mount_setattr, -1, "/nonexistent", 0, &ma, sizeof(ma));
 	EXPECT("mount_setattr(-1, \"/nonexistent\", 0, {attr_set=MOUNT_ATTR_IDMAP, attr_clr=0, propagation=0 /* MS_??? */, userns_fd=%d</dev/zero>}, 32) = %s", zero, rc(r));
+	/* AF_XDP's XDP_SHARED_UMEM fd, in a 16-byte address */
+	struct sockaddr_xdp sx = { .sxdp_family = AF_XDP, .sxdp_flags = XDP_SHARED_UMEM, .sxdp_queue_id = 3,
+				   .sxdp_shared_umem_fd = zero };
+	r = connect(-1, (struct sockaddr *) &sx, sizeof(sx));
+	EXPECT("connect(-1, {sa_family=AF_XDP, sxdp_flags=XDP_SHARED_UMEM, sxdp_ifindex=0, sxdp_queue_id=3, sxdp_shared_umem_fd=%d</dev/zero>}, 16) = -1 EBADF (Bad file descriptor)", zero);
+	/* BLKPG: the partition behind data (whatever the op), an unreadable one */
+	struct blkpg_partition part = { .start = 4096, .length = -2, .pno = 7 };
+	memset(part.devname, 'd', sizeof(part.devname));
+	strcpy(part.volname, "vol");
+	struct blkpg_ioctl_arg pg = { .op = BLKPG_ADD_PARTITION, .flags = 1, .datalen = sizeof(part), .data = &part };
+	r = ioctl(-1, BLKPG, &pg);
+	EXPECT("ioctl(-1, BLKPG, {op=BLKPG_ADD_PARTITION, flags=1, datalen=152, data={start=4096, length=-2, pno=7, devname=\"%.63s\"..., volname=\"vol\"}}) = -1 EBADF (Bad file descriptor)", part.devname);
+	pg.op = BLKPG_DEL_PARTITION;
+	pg.data = (void *) 0x10;
+	r = ioctl(-1, BLKPG, &pg);
+	EXPECT("ioctl(-1, BLKPG, {op=BLKPG_DEL_PARTITION, flags=1, datalen=152, data=0x10}) = -1 EBADF (Bad file descriptor)");
+	pg.op = 9;
+	pg.data = &part;
+	r = ioctl(-1, BLKPG, &pg);
+	EXPECT("ioctl(-1, BLKPG, {op=0x9 /* BLKPG_??? */, flags=1, datalen=152, data={start=4096, length=-2, pno=7, devname=\"%.63s\"..., volname=\"vol\"}}) = -1 EBADF (Bad file descriptor)", part.devname);
+	struct blk_user_trace_setup bt = { .name = "x", .act_mask = 3, .buf_size = 4096, .buf_nr = 2, .start_lba = 1,
+					   .end_lba = 99, .pid = 1 };
+	r = ioctl(-1, BLKTRACESETUP, &bt);
+	EXPECT("ioctl(-1, BLKTRACESETUP, {act_mask=3, buf_size=4096, buf_nr=2, start_lba=1, end_lba=99, pid=1}) = -1 EBADF (Bad file descriptor)");
+	/* -v: a control buffer past 1,024 bytes (SCM_RIGHTS of 300 fds) printed whole */
+	{
+		static union { struct cmsghdr h; char b[CMSG_SPACE(300 * sizeof(int))]; } u;
+		struct msghdr mh = { .msg_control = u.b, .msg_controllen = CMSG_SPACE(300 * sizeof(int)) };
+		u.h.cmsg_len = CMSG_LEN(300 * sizeof(int));
+		u.h.cmsg_level = SOL_SOCKET;
+		u.h.cmsg_type = SCM_RIGHTS;
+		int *fdp = (int *) CMSG_DATA(&u.h);
+		static char line[4096];
+		int o = snprintf(line, sizeof(line), "sendmsg(-1, {msg_name=NULL, msg_namelen=0, msg_iov=NULL, msg_iovlen=0, "
+				 "msg_control=[{cmsg_len=%zu, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[",
+				 (size_t) CMSG_LEN(300 * sizeof(int)));
+		for (int i = 0; i < 300; i++) {
+			fdp[i] = -1;
+			o += snprintf(line + o, sizeof(line) - o, i ? ", -1" : "-1");
+		}
+		snprintf(line + o, sizeof(line) - o, "]}], msg_controllen=%zu, msg_flags=0}, 0) = -1 EBADF (Bad file descriptor)",
+			 (size_t) CMSG_SPACE(300 * sizeof(int)));
+		r = sendmsg(-1, &mh, 0);
+		EXPECT("%s", line);
+	}
 	close(nul);
 	close(zero);
 	/* kexec_load's segments (an architecture the kernel refuses first) */

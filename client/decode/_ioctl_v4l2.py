@@ -10,12 +10,13 @@ from __future__ import annotations
 import struct
 
 from ._core import C
-from ._fmt import comment, hexa
+from ._fmt import FlagSet, comment, hexa
 
 # buffer type -> (union member, printer name)
 _FMT_KIND = {1: "pix", 2: "pix", 9: "pix_mp", 10: "pix_mp", 3: "win", 8: "win", 4: "vbi", 5: "vbi",
              6: "sliced", 7: "sliced", 11: "sdr", 12: "sdr", 13: "meta", 14: "meta"}
-_NEXT_FLAGS = ((0x80000000, "V4L2_CTRL_FLAG_NEXT_CTRL"), (0x40000000, "V4L2_CTRL_FLAG_NEXT_COMPOUND"))
+_NEXT_FLAGS = FlagSet("v4l2_control_id_flags", [("V4L2_CTRL_FLAG_NEXT_CTRL", 0x80000000),
+                                                ("V4L2_CTRL_FLAG_NEXT_COMPOUND", 0x40000000)])
 
 
 def u32(b: bytes, off: int) -> int:
@@ -49,14 +50,14 @@ def cid(c: C, v: int, next_flags: bool = False) -> str:
     """A control id: its name, `V4L2_CTRL_CLASS_X+0x12` in a known class,
     else `0x... /* V4L2_CID_??? */`; QUERYCTRL's NEXT flags before it."""
     parts = []
-    if next_flags:
-        for bit, name in _NEXT_FLAGS:
-            if v & bit:
-                v &= ~bit
-                parts.append(hexa(bit) if c.style == "raw" else
-                             name if c.style == "abbrev" else hexa(bit) + comment(name))
-        if parts and not v:
-            return "|".join(parts)
+    flags = v & 0xC0000000 if next_flags else 0
+    if flags:
+        if c.style == "raw":
+            return hexa(v)
+        parts.append(_NEXT_FLAGS.flags(flags, c.style))
+        v &= ~flags
+        if not v:
+            return parts[0]
     name = c.fs("v4l2_control_ids").lookup(v)
     if name is None:
         cls = c.fs("v4l2_control_classes").lookup(v & 0xFFFF0000)

@@ -11,7 +11,7 @@ import struct
 
 from ._core import C
 from ._fmt import hexa
-from ._ioctl_util import arg_bytes, cstring, exit_bytes, printer
+from ._ioctl_util import arg_bytes, cstring, exit_bytes, printer, rsv
 from ._ioctl_v4l2 import cid, fl, fmt_union, fourcc, fract, rect, u32, xv
 
 _TS_MASK, _SRC_MASK = 0xE000, 0x70000
@@ -162,10 +162,28 @@ def _tuner(c: C, b: bytes) -> str:
 _reg("v4l2_tuner_get", 84, lambda c, b: f"{{index={u32(b, 0)}", lambda c, w: ", " + _tuner(c, w))
 _reg("v4l2_tuner_set", 84, lambda c, b: f"{{index={u32(b, 0)}, {_tuner(c, b)}}}",
      lambda c, w: f"{{{_tuner(c, w)}}}", " => ")
-_reg("v4l2_queryctrl", 68, lambda c, b: f"{{id={cid(c, u32(b, 0), True)}",
-     lambda c, w: f", type={xv(c, 'v4l2_control_types', u32(w, 4))}, name={cstring(w[8:40])}, ...")
-_reg("v4l2_query_ext_ctrl", 232, lambda c, b: f"{{id={cid(c, u32(b, 0), True)}",
-     lambda c, w: f", type={xv(c, 'v4l2_control_types', u32(w, 4))}, name={cstring(w[8:40])}, ...")
+
+
+def _ctrl_tail(c: C, w: bytes, ext: bool) -> str:
+    """A control's description: its type and name, the rest under -v."""
+    text = f", type={xv(c, 'v4l2_control_types', u32(w, 4))}, name={cstring(w[8:40])}"
+    if c.abbrev:
+        return text + ", ..."
+    if ext:
+        lo, hi, step, dflt = struct.unpack_from("<qqQq", w, 40)
+        flags, esize, elems, ndims = struct.unpack_from("<4I", w, 72)
+        dims = struct.unpack_from(f"<{min(ndims, 4)}I", w, 88)
+        tail = (f", elem_size={esize}, elems={elems}, nr_of_dims={ndims}, dims=[{', '.join(map(str, dims))}]"
+                + rsv(w, 104, 32, "reserved"))
+    else:
+        lo, hi, step, dflt, flags = struct.unpack_from("<iiiiI", w, 40)
+        tail = rsv(w, 60, 2, "reserved")
+    return (text + f", minimum={lo}, maximum={hi}, step={step}, default_value={dflt}, "
+            f"flags={fl(c, 'v4l2_control_flags', flags)}" + tail)
+
+
+_reg("v4l2_queryctrl", 68, lambda c, b: f"{{id={cid(c, u32(b, 0), True)}", lambda c, w: _ctrl_tail(c, w, False))
+_reg("v4l2_query_ext_ctrl", 232, lambda c, b: f"{{id={cid(c, u32(b, 0), True)}", lambda c, w: _ctrl_tail(c, w, True))
 _reg("v4l2_cropcap", 44, lambda c, b: f"{{type={_btype(c, b)}",
      lambda c, w: f", bounds={rect(w, 4)}, defrect={rect(w, 20)}, pixelaspect={fract(w, 36)}")
 _reg("v4l2_crop_get", 20, lambda c, b: f"{{type={_btype(c, b)}", lambda c, w: f", c={rect(w, 4)}")

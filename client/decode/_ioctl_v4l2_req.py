@@ -234,3 +234,64 @@ def create_bufs_ret(c: C) -> str | None:
     `0 ({index=0, count=2})`."""
     w = exit_bytes(c, 8) if c.ok and isinstance(arg_bytes(c, 0, 256), bytes) else None
     return None if w is None else f"{c.rval} ({{index={u32(w, 0)}, count={u32(w, 4)}}})"
+
+
+def _controls(c: C, x: bytes, phase: int) -> tuple[str, bool]:
+    """v4l2_ext_controls' array of 20-byte controls (read behind its
+    pointer: [layouts] v4l2_ext_controls), and whether it printed whole.
+    A string control's characters are a pointer further still, which the
+    fetch does not follow: its address."""
+    count, ptr = u32(x, 4), struct.unpack_from("<Q", x, 24)[0]
+    v = c.deref(2, 24, phase) if ptr else None
+    if v is None and phase:  # a failed call's exit: what was read at entry
+        v = c.deref(2, 24, 0)
+    if not ptr:
+        return "NULL", False
+    if not isinstance(v, (bytes, bytearray)) or len(v) < 20:
+        return hexa(ptr), False
+    items = []
+    for k in range(count):
+        if c.abbrev and k >= c.opts.strsize:
+            items.append("...")
+            break
+        if len(v) < 20 * (k + 1):
+            items.append(f"... /* {hexa(ptr + 20 * k)} */")
+            return "[" + ", ".join(items) + "]", False
+        cid_, size = struct.unpack_from("<II", v, 20 * k)
+        text = f"{{id={xv(c, 'v4l2_control_ids', cid_)}, size={size}, "
+        if size:
+            sp = struct.unpack_from("<Q", v, 20 * k + 12)[0]
+            text += f"string={hexa(sp) if sp else 'NULL'}}}"
+        else:
+            text += "value={}, value64={}}}".format(struct.unpack_from("<i", v, 20 * k + 12)[0],
+                                                    struct.unpack_from("<q", v, 20 * k + 12)[0])
+        items.append(text)
+    return "[" + ", ".join(items) + "]", True
+
+
+def _ext_ctrls(c: C, get: bool) -> str:
+    b = arg_bytes(c, 0, 32)
+    if isinstance(b, str):
+        return b
+    text = f"{{ctrl_class={xv(c, 'v4l2_control_classes', u32(b, 0))}, count={u32(b, 4)}"
+    if not u32(b, 4):
+        return text + "}"
+    if not get:
+        arr, whole = _controls(c, b, 0)
+        text += f", controls={arr}"
+        if not whole:
+            return text + "}"
+    if not c.exiting:
+        return text + "}"
+    x = c.m(2, 1)
+    if not isinstance(x, (bytes, bytearray)) or len(x) < 32:
+        x = b  # not read again at the exit of a failed call: as at entry
+    arr = _controls(c, bytes(x[:32]), 1)[0]
+    text += (", " if get else "} => {") + f"controls={arr}"
+    if not c.ok:
+        text += f", error_idx={u32(x, 8)}"
+    return text + "}"
+
+
+printer("v4l2_ext_controls_get")(lambda c: _ext_ctrls(c, True))
+printer("v4l2_ext_controls_set")(lambda c: _ext_ctrls(c, False))

@@ -11,8 +11,8 @@ import struct
 
 from ._core import C
 from ._fmt import hexa
-from ._ioctl_util import arg_bytes, cstring, exit_bytes, printer, rsv
-from ._ioctl_v4l2 import cid, fl, fmt_union, fourcc, fract, rect, u32, xv
+from ._ioctl_util import arg_bytes, cstring, exit_bytes, printer
+from ._ioctl_v4l2 import fl, fmt_union, fourcc, fract, rect, u32, xv
 
 _TS_MASK, _SRC_MASK = 0xE000, 0x70000
 
@@ -32,7 +32,7 @@ def _pair(c: C, size: int, head, tail, sep: str = "") -> str:
     return text if sep else text + "}"
 
 
-def _reg(name: str, size: int, head, tail=None, sep: str = ""):
+def reg(name: str, size: int, head, tail=None, sep: str = ""):
     printer(name)(lambda c: _pair(c, size, head, tail, sep))
 
 
@@ -57,13 +57,13 @@ def _cap(c: C, b: bytes) -> str:
 
 
 _out("v4l2_capability", 104, _cap)
-_reg("v4l2_fmtdesc", 64, lambda c, b: f"{{index={u32(b, 0)}, type={_btype(c, b, 4)}",
+reg("v4l2_fmtdesc", 64, lambda c, b: f"{{index={u32(b, 0)}, type={_btype(c, b, 4)}",
      lambda c, w: (f", flags={fl(c, 'v4l2_fmt_flags', u32(w, 8))}, description={cstring(w[12:44])}, "
                    f"pixelformat={fourcc(c, u32(w, 44))}"))
 
 
 # VIDIOC_G_FMT, S_FMT, TRY_FMT: the format union by its type
-_reg("v4l2_format_get", 208, lambda c, b: f"{{type={_btype(c, b)}",
+reg("v4l2_format_get", 208, lambda c, b: f"{{type={_btype(c, b)}",
      lambda c, w: (lambda u: f", {u}" if u else "")(fmt_union(c, w, 8, u32(w, 0), 1)[0]))
 
 
@@ -79,7 +79,7 @@ def _fmt_set(c: C) -> str:
 
 
 printer("v4l2_format_set")(_fmt_set)
-_reg("v4l2_requestbuffers", 20,
+reg("v4l2_requestbuffers", 20,
      lambda c, b: (f"{{type={_btype(c, b, 4)}, memory={xv(c, 'v4l2_memories', u32(b, 8))}, "
                    f"count={u32(b, 0)}"),
      lambda c, w: f" => {u32(w, 0)}")
@@ -109,9 +109,9 @@ def _buf_tail(c: C, w: bytes, dq: bool) -> str:
     return text + ", ..."
 
 
-_reg("v4l2_buffer", 88, lambda c, b: f"{{type={_btype(c, b, 4)}, index={u32(b, 0)}",
+reg("v4l2_buffer", 88, lambda c, b: f"{{type={_btype(c, b, 4)}, index={u32(b, 0)}",
      lambda c, w: _buf_tail(c, w, False))
-_reg("v4l2_buffer_dq", 88, lambda c, b: f"{{type={_btype(c, b, 4)}", lambda c, w: _buf_tail(c, w, True))
+reg("v4l2_buffer_dq", 88, lambda c, b: f"{{type={_btype(c, b, 4)}", lambda c, w: _buf_tail(c, w, True))
 
 
 def _fbuf(c: C, b: bytes) -> str:
@@ -137,20 +137,14 @@ def _parm(c: C, b: bytes) -> str | None:
             f"extendedmode={hexa(ext)}, {'read' if typ == 1 else 'write'}buffers={nbuf}}}")
 
 
-_reg("v4l2_streamparm_get", 204, lambda c, b: f"{{type={_btype(c, b)}",
+reg("v4l2_streamparm_get", 204, lambda c, b: f"{{type={_btype(c, b)}",
      lambda c, w: (lambda p: f", {p}" if p else "")(_parm(c, w)))
-_reg("v4l2_streamparm_set", 204, lambda c, b: (lambda p: f"{{type={_btype(c, b)}" + (f", {p}}}" if p else "}"))(
+reg("v4l2_streamparm_set", 204, lambda c, b: (lambda p: f"{{type={_btype(c, b)}" + (f", {p}}}" if p else "}"))(
      _parm(c, b)), lambda c, w: (lambda p: f"{{{p}}}" if p else None)(_parm(c, w)), " => ")
-_reg("v4l2_standard", 72, lambda c, b: f"{{index={u32(b, 0)}",
+reg("v4l2_standard", 72, lambda c, b: f"{{index={u32(b, 0)}",
      lambda c, w: f", name={cstring(w[16:40])}, frameperiod={fract(w, 40)}, framelines={u32(w, 48)}")
-_reg("v4l2_input", 80, lambda c, b: f"{{index={u32(b, 0)}",
+reg("v4l2_input", 80, lambda c, b: f"{{index={u32(b, 0)}",
      lambda c, w: f", name={cstring(w[4:36])}, type={xv(c, 'v4l2_input_types', u32(w, 36))}")
-_reg("v4l2_control_get", 8, lambda c, b: f"{{id={cid(c, u32(b, 0))}",
-     lambda c, w: f", value={struct.unpack_from('<i', w, 4)[0]}")
-_reg("v4l2_control_set", 8, lambda c, b: f"{{id={cid(c, u32(b, 0))}, value={struct.unpack_from('<i', b, 4)[0]}",
-     lambda c, w: f" => {struct.unpack_from('<i', w, 4)[0]}")
-
-
 def _tuner(c: C, b: bytes) -> str:
     typ, caps, low, high, sub, mode, sig, afc = struct.unpack_from("<6Iii", b, 36)
     return (f"name={cstring(b[4:36])}, type={xv(c, 'v4l2_tuner_types', typ)}, "
@@ -159,34 +153,13 @@ def _tuner(c: C, b: bytes) -> str:
             f"signal={sig}, afc={afc}")
 
 
-_reg("v4l2_tuner_get", 84, lambda c, b: f"{{index={u32(b, 0)}", lambda c, w: ", " + _tuner(c, w))
-_reg("v4l2_tuner_set", 84, lambda c, b: f"{{index={u32(b, 0)}, {_tuner(c, b)}}}",
+reg("v4l2_tuner_get", 84, lambda c, b: f"{{index={u32(b, 0)}", lambda c, w: ", " + _tuner(c, w))
+reg("v4l2_tuner_set", 84, lambda c, b: f"{{index={u32(b, 0)}, {_tuner(c, b)}}}",
      lambda c, w: f"{{{_tuner(c, w)}}}", " => ")
 
-
-def _ctrl_tail(c: C, w: bytes, ext: bool) -> str:
-    """A control's description: its type and name, the rest under -v."""
-    text = f", type={xv(c, 'v4l2_control_types', u32(w, 4))}, name={cstring(w[8:40])}"
-    if c.abbrev:
-        return text + ", ..."
-    if ext:
-        lo, hi, step, dflt = struct.unpack_from("<qqQq", w, 40)
-        flags, esize, elems, ndims = struct.unpack_from("<4I", w, 72)
-        dims = struct.unpack_from(f"<{min(ndims, 4)}I", w, 88)
-        tail = (f", elem_size={esize}, elems={elems}, nr_of_dims={ndims}, dims=[{', '.join(map(str, dims))}]"
-                + rsv(w, 104, 32, "reserved"))
-    else:
-        lo, hi, step, dflt, flags = struct.unpack_from("<iiiiI", w, 40)
-        tail = rsv(w, 60, 2, "reserved")
-    return (text + f", minimum={lo}, maximum={hi}, step={step}, default_value={dflt}, "
-            f"flags={fl(c, 'v4l2_control_flags', flags)}" + tail)
-
-
-_reg("v4l2_queryctrl", 68, lambda c, b: f"{{id={cid(c, u32(b, 0), True)}", lambda c, w: _ctrl_tail(c, w, False))
-_reg("v4l2_query_ext_ctrl", 232, lambda c, b: f"{{id={cid(c, u32(b, 0), True)}", lambda c, w: _ctrl_tail(c, w, True))
-_reg("v4l2_cropcap", 44, lambda c, b: f"{{type={_btype(c, b)}",
+reg("v4l2_cropcap", 44, lambda c, b: f"{{type={_btype(c, b)}",
      lambda c, w: f", bounds={rect(w, 4)}, defrect={rect(w, 20)}, pixelaspect={fract(w, 36)}")
-_reg("v4l2_crop_get", 20, lambda c, b: f"{{type={_btype(c, b)}", lambda c, w: f", c={rect(w, 4)}")
+reg("v4l2_crop_get", 20, lambda c, b: f"{{type={_btype(c, b)}", lambda c, w: f", c={rect(w, 4)}")
 printer("v4l2_crop_set", 20)(lambda c, b: f"{{type={_btype(c, b)}, c={rect(b, 4)}}}")
 
 
@@ -212,8 +185,8 @@ def _frmival(c: C, w: bytes) -> str:
     return text
 
 
-_reg("v4l2_frmsizeenum", 44, lambda c, b: f"{{index={u32(b, 0)}, pixel_format={fourcc(c, u32(b, 4))}", _frmsize)
-_reg("v4l2_frmivalenum", 52, lambda c, b: (f"{{index={u32(b, 0)}, pixel_format={fourcc(c, u32(b, 4))}, "
+reg("v4l2_frmsizeenum", 44, lambda c, b: f"{{index={u32(b, 0)}, pixel_format={fourcc(c, u32(b, 4))}", _frmsize)
+reg("v4l2_frmivalenum", 52, lambda c, b: (f"{{index={u32(b, 0)}, pixel_format={fourcc(c, u32(b, 4))}, "
                                            f"width={u32(b, 8)}, height={u32(b, 12)}"), _frmival)
 
 
@@ -235,63 +208,3 @@ def create_bufs_ret(c: C) -> str | None:
     w = exit_bytes(c, 8) if c.ok and isinstance(arg_bytes(c, 0, 256), bytes) else None
     return None if w is None else f"{c.rval} ({{index={u32(w, 0)}, count={u32(w, 4)}}})"
 
-
-def _controls(c: C, x: bytes, phase: int) -> tuple[str, bool]:
-    """v4l2_ext_controls' array of 20-byte controls (read behind its
-    pointer: [layouts] v4l2_ext_controls), and whether it printed whole.
-    A string control's characters are a pointer further still, which the
-    fetch does not follow: its address."""
-    count, ptr = u32(x, 4), struct.unpack_from("<Q", x, 24)[0]
-    v = c.deref(2, 24, phase) if ptr else None
-    if v is None and phase:  # a failed call's exit: what was read at entry
-        v = c.deref(2, 24, 0)
-    if not ptr:
-        return "NULL", False
-    if not isinstance(v, (bytes, bytearray)) or len(v) < 20:
-        return hexa(ptr), False
-    items = []
-    for k in range(count):
-        if c.abbrev and k >= c.opts.strsize:
-            items.append("...")
-            break
-        if len(v) < 20 * (k + 1):
-            items.append(f"... /* {hexa(ptr + 20 * k)} */")
-            return "[" + ", ".join(items) + "]", False
-        cid_, size = struct.unpack_from("<II", v, 20 * k)
-        text = f"{{id={xv(c, 'v4l2_control_ids', cid_)}, size={size}, "
-        if size:
-            sp = struct.unpack_from("<Q", v, 20 * k + 12)[0]
-            text += f"string={hexa(sp) if sp else 'NULL'}}}"
-        else:
-            text += "value={}, value64={}}}".format(struct.unpack_from("<i", v, 20 * k + 12)[0],
-                                                    struct.unpack_from("<q", v, 20 * k + 12)[0])
-        items.append(text)
-    return "[" + ", ".join(items) + "]", True
-
-
-def _ext_ctrls(c: C, get: bool) -> str:
-    b = arg_bytes(c, 0, 32)
-    if isinstance(b, str):
-        return b
-    text = f"{{ctrl_class={xv(c, 'v4l2_control_classes', u32(b, 0))}, count={u32(b, 4)}"
-    if not u32(b, 4):
-        return text + "}"
-    if not get:
-        arr, whole = _controls(c, b, 0)
-        text += f", controls={arr}"
-        if not whole:
-            return text + "}"
-    if not c.exiting:
-        return text + "}"
-    x = c.m(2, 1)
-    if not isinstance(x, (bytes, bytearray)) or len(x) < 32:
-        x = b  # not read again at the exit of a failed call: as at entry
-    arr = _controls(c, bytes(x[:32]), 1)[0]
-    text += (", " if get else "} => {") + f"controls={arr}"
-    if not c.ok:
-        text += f", error_idx={u32(x, 8)}"
-    return text + "}"
-
-
-printer("v4l2_ext_controls_get")(lambda c: _ext_ctrls(c, True))
-printer("v4l2_ext_controls_set")(lambda c: _ext_ctrls(c, False))

@@ -73,9 +73,13 @@ def test_verbose_only_fields_and_conditions():
 
 def test_fd_fields_only_when_fds_are_named():
     sc = T.syscalls["ioctl"]
-    assert not [o for o in syscall_ops(sc, Pers.X86_64, T) if o[1] in NEW]  # no -y: no COND either
+    # no -y: no FD_AT, and seccomp's COND goes with it; what is left are
+    # v4l2's DEREFs (clips, controls), each behind a COND on its request
+    plain = [o for o in syscall_ops(sc, Pers.X86_64, T) if o[1] in NEW]
+    assert Op.FD_AT not in [o[1] for o in plain] and (0, Op.COND, 1, 1, 0x40182103) not in plain
+    assert all(o[1] == Op.DEREF for o in plain[1::2]) and all(o[1] == Op.COND and o[4] >> 8 & 0xFF == 0x56 for o in plain[::2])
     ops = syscall_ops(sc, Pers.X86_64, T, fds=True)
-    i = [o[1] for o in ops].index(Op.COND)
+    i = ops.index((0, Op.COND, 1, 1, 0x40182103))
     assert ops[i:i + 2] == [(0, Op.COND, 1, 1, 0x40182103), (0, Op.FD_AT, 2, LEN_NONE, 12)]
 
 

@@ -866,10 +866,25 @@ class Decoder:
             rest = args[n:]
             if n and isinstance(args[n - 1], Changed):
                 changed = args[n - 1].after + (", " if rest else "")
+            elif n and rest and info[1] == "ioctl":
+                # an entry that showed no argument after its n (ioctl's
+                # _IOR struct, filled by the call): the separator comes now,
+                # as strace's `<... ioctl resumed>, {...}) = 0`
+                sep = self._entry_sep(info, nr, eargs, emem, tid)
+                c = self._refill(info, nr, eargs, ret, is_error, mem, tid, ret is not None)  # the one context again
+                changed = "" if sep else ", "
         if track and c.ok:
             self._track(c)
         self._done(c)
         return changed + ", ".join(rest) + ")", self._ret(c, kind)
+
+    def _entry_sep(self, info, nr, eargs, emem, tid) -> bool:
+        """Whether entry() ended its text with `, ` (an argument followed
+        the ones it printed)."""
+        md = {(e[0], e[1]): e[2] for e in emem} if emem else _NOMEM
+        c0 = self._refill(info, nr, eargs, None, False, md, tid, False)
+        args0, n0, _ = self._safe_parts(c0)
+        return bool(n0) and n0 < len(args0) and not isinstance(args0[n0 - 1], Changed)
 
     # --- signals ---
     def signal(self, rec: list) -> str:

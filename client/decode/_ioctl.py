@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 
 from ._core import C, syscall, struct as register_struct
-from . import _ioctl_block, _ioctl_evdev, _ioctl_gpio, _ioctl_loop, _ioctl_mtd, _ioctl_ptp, _ioctl_sock, _ioctl_term, _ioctl_uffd, _ioctl_ubi  # noqa: F401 (their printers)
+from . import _ioctl_block, _ioctl_evdev, _ioctl_gpio, _ioctl_loop, _ioctl_mtd, _ioctl_ptp, _ioctl_sock, _ioctl_term, _ioctl_uffd, _ioctl_ubi, _ioctl_v4l2_req, _ioctl_v4l2_ctrl  # noqa: F401 (their printers)
 from ._ioctl_args import argument
 from ._ioctl_util import arg_bytes, arg_read, printer, type_decoder, value_sets
 from ._fmt import FlagSet, comment, errno_name, hexa, quote_buf
@@ -481,6 +481,10 @@ def _nstype_ret(c: C) -> str:
     kvm = kvm_ret(c)  # -e kvm=vcpu: `0 (KVM_EXIT_HLT)`; a vm's or a vcpu's fd
     if kvm is not None:
         return kvm
+    if c.uint(1) == 0xC100565C:  # VIDIOC_CREATE_BUFS
+        v = _ioctl_v4l2_req.create_bufs_ret(c)
+        if v is not None:
+            return v
     if c.uint(1) == 0xB703:
         n = _NS_TYPES.lookup(r)
         if n:

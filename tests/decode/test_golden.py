@@ -50,6 +50,8 @@ CASES = {
     "ioctl_dev": ["ioctl"],
     # ioctl_fd: fds ioctl takes, named at the stop (-y)
     "ioctl_fd": ["ioctl"],
+    # v4l2: video4linux requests (_ioctl_v4l2, _ioctl_v4l2_req)
+    "v4l2": ["ioctl"],
     # netlink_diag: sock_diag requests by family, bridge mdb entries (_netlink_msgs)
     "netlink_diag": ["sendto"],
     "args": ["chown", "umask", "openat", "fanotify_mark", "memfd_secret", "unshare", "mknodat", "mknod", "futex",

@@ -42,3 +42,16 @@ def test_each_half_runs_at_its_own_stop(monkeypatch, name, args):
     text = d.entry(e) + d.resumed(x, e)
     assert runs == [("head", False), ("tail", True)]
     assert text == Decoder(DecodeOptions()).call(w)  # what the whole call prints
+
+
+@pytest.mark.parametrize("req, ret", [(0x80685600, -9),  # VIDIOC_QUERYCAP: an _IOR struct, nothing at entry
+                                      (0xC0405602, -9),  # VIDIOC_ENUM_FMT: read at entry, printed at exit
+                                      (0x40045612, -9)])  # VIDIOC_STREAMON: printed at entry
+def test_ioctl_split_joins_as_whole(req, ret):
+    """An ioctl split at its stops reads as the whole call: the `, ` before
+    an argument the entry did not show comes with the exit's half (before,
+    `ioctl(-1, VIDIOC_QUERYCAPNULL)`)."""
+    e, x, w = _split("ioctl", [-1 & 0xFFFFFFFFFFFFFFFF, req, 0, 0, 0, 0], ret)
+    d = Decoder(DecodeOptions())
+    rest, rtext = d.resumed_split(x, e)
+    assert d.entry(e) + rest == Decoder(DecodeOptions()).call(w).rsplit(" = ", 1)[0]

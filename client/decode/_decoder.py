@@ -467,6 +467,19 @@ class Decoder:
         except Exception:  # a decoder bug must not stop tracing: raw args
             return self._raw_parts(c)
 
+    def _entry_ended(self, info, nr, eargs, emem, tid) -> bool:
+        """Whether entry() printed all it had with no `, ` after it: the
+        arguments as formatted at the entry were no more than it shows."""
+        c = self._c  # the one context: the exit's, filled again after
+        keep = (c.ret, c.is_error, c.mem, c.exiting)
+        md = {(e[0], e[1]): e[2] for e in emem} if emem else _NOMEM
+        self._refill(info, nr, eargs, None, False, md, tid, False)
+        try:
+            args, n, _ = self._safe_parts(c)
+        finally:
+            c.ret, c.is_error, c.mem, c.exiting = keep
+        return n >= len(args) and not isinstance(args[n - 1], Changed)
+
     @staticmethod
     def _raw_parts(c: C):
         n = len(c.sc.args) if c.sc is not None else 6
@@ -866,6 +879,10 @@ class Decoder:
             rest = args[n:]
             if n and isinstance(args[n - 1], Changed):
                 changed = args[n - 1].after + (", " if rest else "")
+            elif n and rest and self._entry_ended(info, nr, eargs, emem, tid):
+                # the entry printed no `, `: it had no argument after its
+                # part (an ioctl argument the call fills prints nothing then)
+                changed = ", "
         if track and c.ok:
             self._track(c)
         self._done(c)

@@ -10,12 +10,12 @@ import struct
 
 from ._core import C, sigtext
 from ._fmt import FlagSet, comment, hexa, quote
-from ._ioctl_util import SETS, arg_read, exit_bytes, printer, value_sets
+from ._ioctl_util import arg_read, exit_bytes, printer
 
 _H = "include/uapi/linux/kd.h"
 _PIT_HZ = 1193182  # the PC speaker's timer clock, the requests' divisor base
 
-value_sets(
+_SETS = {fs.name: fs for fs in (
     FlagSet("kd_modes", [("KD_TEXT", 0), ("KD_GRAPHICS", 1), ("KD_TEXT0", 2), ("KD_TEXT1", 3)], "KD_???", _H),
     FlagSet("kd_leds", [("LED_SCR", 1), ("LED_NUM", 2), ("LED_CAP", 4)], "LED_???", _H),
     FlagSet("kd_kbd_leds", [("LED_SCR", 1), ("LED_NUM", 2), ("LED_CAP", 4), ("LED_SCR<<4", 0x10),
@@ -24,7 +24,7 @@ value_sets(
     FlagSet("kd_kbd_modes", [("K_RAW", 0), ("K_XLATE", 1), ("K_MEDIUMRAW", 2), ("K_UNICODE", 3), ("K_OFF", 4)],
             "K_???", _H),
     FlagSet("kd_meta", [("K_METABIT", 3), ("K_ESCPREFIX", 4)], "K_???", _H),
-)
+)}
 _TABLES = FlagSet("kd_key_tables", [("K_NORMTAB", 0), ("K_SHIFTTAB", 1), ("K_ALTTAB", 2), ("K_ALTSHIFTTAB", 3)])
 _SHIFTS = FlagSet("kd_key_shifts", [("1<<KG_SHIFT", 1), ("1<<KG_ALTGR", 2), ("1<<KG_CTRL", 4), ("1<<KG_ALT", 8),
                                     ("1<<KG_SHIFTL", 16), ("1<<KG_SHIFTR", 32), ("1<<KG_CTRLL", 64),
@@ -117,7 +117,7 @@ def _out_num(fmt: str, setname: str, bits: bool):
         if isinstance(b, str):
             return b
         v = struct.unpack_from(fmt, b)[0]
-        fs = SETS[setname]
+        fs = _SETS[setname]
         if bits:
             return f"[{fs.flags(v, c.style)}]"
         return f"[{fs.xval(v, c.style, 'd' if fmt == '<i' else 'x')}]"
@@ -126,11 +126,11 @@ def _out_num(fmt: str, setname: str, bits: bool):
 
 for _name, (_f, _s, _b) in _OUT.items():
     printer(_name)(_out_num(_f, _s, _b))
-printer("kd_kbd_mode")(lambda c: SETS["kd_kbd_modes"].xval(c.int(2), c.style, "d"))
-printer("kd_mode")(lambda c: SETS["kd_modes"].xval(c.uint(2), c.style))
-printer("kd_meta")(lambda c: SETS["kd_meta"].xval(c.uint(2), c.style))
-printer("kd_led")(lambda c: SETS["kd_leds"].flags(c.ulong(2) & 0xFF, c.style))
-printer("kd_kbd_led")(lambda c: SETS["kd_kbd_leds"].flags(c.ulong(2) & 0xFF, c.style))
+printer("kd_kbd_mode")(lambda c: _SETS["kd_kbd_modes"].xval(c.int(2), c.style, "d"))
+printer("kd_mode")(lambda c: _SETS["kd_modes"].xval(c.uint(2), c.style))
+printer("kd_meta")(lambda c: _SETS["kd_meta"].xval(c.uint(2), c.style))
+printer("kd_led")(lambda c: _SETS["kd_leds"].flags(c.ulong(2) & 0xFF, c.style))
+printer("kd_kbd_led")(lambda c: _SETS["kd_kbd_leds"].flags(c.ulong(2) & 0xFF, c.style))
 
 
 @printer("kbentry")
@@ -211,7 +211,10 @@ def _diacrs(field: str, size: int, fn):
         if isinstance(b, str):
             return b
         cnt = struct.unpack_from("<I", b)[0]
-        return f"{{kb_cnt={cnt}, {field}={_elems(c, b, 4, min(cnt, 256), size, fn)}}}"
+        items = _elems(c, b, 4, min(cnt, 256), size, fn)
+        if cnt > 256 and not items.endswith("...]") and not items.endswith("*/]"):
+            items = items[:-1] + ", ...]"  # the table holds 256
+        return f"{{kb_cnt={cnt}, {field}={items}}}"
     return show
 
 

@@ -14,16 +14,16 @@ import struct
 from ._core import C
 from ._fmt import FlagSet, comment, hexa, quote, quote_buf
 from ._ioctl_kd import _elems
-from ._ioctl_util import arg_read, printer, value_sets
+from ._ioctl_util import arg_read, printer
 
 _H = "include/uapi/linux/kd.h"
 _OPS = FlagSet("kd_font_ops", [("KD_FONT_OP_SET", 0), ("KD_FONT_OP_GET", 1), ("KD_FONT_OP_SET_DEFAULT", 2),
                                ("KD_FONT_OP_COPY", 3)], "KD_FONT_OP_???", _H)
 _FLAGS = FlagSet("kd_font_flags", [("KD_FONT_FLAG_DONT_RECALC", 1), ("KD_FONT_FLAG_OLD", 0x80000000)],
                  "KD_FONT_FLAG_???", _H)
-value_sets(_OPS, _FLAGS)
 _PTR_OFF = 8  # the pointer after two shorts (unimapdesc, consolefontdesc) on x86_64
 _FONTOP_DATA = 24
+_FONT_NAME = 32
 
 
 def _get(c: C) -> bool:
@@ -168,12 +168,27 @@ def _fontop(c: C) -> str:
                 text += " => {{width={}, height={}}}".format(*struct.unpack_from("<2I", w, 8))
         return text
     head = f"{{op={opname}, flags={_FLAGS.flags(flags, c.style)}, width={width}, height={height}, charcount={count}"
+    text = head + f", data={_font_data(c, data, ptr, width, count) if op == 0 else _addr(ptr)}}}"
+    if op == 0 or not (c.exiting and c.ok):
+        return text
+    w = c.m(2, 1)
+    if not isinstance(w, (bytes, bytearray)) or len(w) < 32:
+        return text
+    _, _, width, height, count, ptr = struct.unpack_from("<5I4xQ", w)
+    back = _font_data(c, c.deref(2, _FONTOP_DATA, 1), ptr, width, count) if op == 1 else _addr(ptr)
+    return text + f" => {{width={width}, height={height}, charcount={count}, data={back}}}"
+
+
+def _addr(ptr: int) -> str:
+    return hexa(ptr) if ptr else "NULL"
+
+
+def _font_data(c: C, data, ptr: int, width: int, count: int) -> str:
+    """A font's glyphs: 32 rows of (width + 7) / 8 bytes each."""
     if ptr == 0:
-        return head + ", data=NULL}"
-    if op == 0:
-        text = _hexbuf(c, data, (width + 7) // 8 * 32 * count)
-        return head + f", data={text if text is not None else hexa(ptr)}}}"
-    return head + f", data={hexa(ptr)}}}"
+        return "NULL"
+    text = _hexbuf(c, data, (width + 7) // 8 * 32 * count)
+    return text if text is not None else hexa(ptr)
 
 
 def _name(c: C, data, ptr: int) -> str:
@@ -181,12 +196,12 @@ def _name(c: C, data, ptr: int) -> str:
         return "NULL"
     if not isinstance(data, (bytes, bytearray)):
         return hexa(ptr)
-    # printstr_ex(data, -s, QUOTE_0_TERMINATED): -s bytes read, no NUL
-    # among them: all but the last, and `...`
+    # a font name: at most 32 bytes (the kernel's MAX_FONT_NAME) with its
+    # NUL, so 32 read; none among them: the first 31 and `...`
     limit = c.opts.strsize
-    nul = bytes(data).find(0, 0, limit)
+    nul = bytes(data).find(0, 0, _FONT_NAME)
     if nul >= 0:
-        return quote(bytes(data[:nul]), c.opts.xflag)
-    if len(data) < limit:
+        return quote(bytes(data[:min(nul, limit)]), c.opts.xflag) + ("..." if nul > limit else "")
+    if len(data) < _FONT_NAME:
         return hexa(ptr)
-    return quote(bytes(data[:limit - 1]), c.opts.xflag) + "..."
+    return quote(bytes(data[:min(_FONT_NAME - 1, limit)]), c.opts.xflag) + "..."

@@ -15,6 +15,7 @@ from ._ioctl_args import argument
 from ._ioctl_util import arg_bytes, arg_read, printer, type_decoder, value_sets
 from ._fmt import FlagSet, comment, errno_name, hexa, quote_buf
 from ._kvm import kvm_arg, kvm_ret
+from ._perf import attr_text
 
 
 @register_struct("winsize")
@@ -537,6 +538,7 @@ for _name_, _size, _fn in (
 printer("hdio_drive_cmd")(_hdio_drive_cmd)
 printer("fiemap")(_fiemap_arg)
 printer("perf_query_bpf")(_perf_query_bpf)
+printer("perf_event_attr")(lambda c: attr_text(c, 2))  # PERF_EVENT_IOC_MODIFY_ATTRIBUTES
 printer("seccomp_notif")(_seccomp_notif)
 printer("rtc_param_get")(lambda c: _rtc_param(c, True))
 printer("rtc_param_set")(lambda c: _rtc_param(c, False))

@@ -82,6 +82,12 @@ int main(int argc, char **argv) {
 	unsigned long long period = 100;
 	syscall(SYS_ioctl, -1, PERF_EVENT_IOC_PERIOD, &period);
 	EXPECT("ioctl(-1, PERF_EVENT_IOC_PERIOD, [100]) = " EBADF_TEXT);
+	struct perf_event_attr pea = { .type = PERF_TYPE_SOFTWARE, .size = PERF_ATTR_SIZE_VER0,
+				       .config = PERF_COUNT_SW_CPU_CLOCK, .sample_period = 1000, .disabled = 1 };
+	syscall(SYS_ioctl, -1, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &pea);
+	EXPECT("ioctl(-1, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, {type=PERF_TYPE_SOFTWARE, size=PERF_ATTR_SIZE_VER0, "
+	       "config=PERF_COUNT_SW_CPU_CLOCK, sample_period=1000, sample_type=0, read_format=0, disabled=1, "
+	       "precise_ip=0 /* arbitrary skid */, ...}) = " EBADF_TEXT);
 	struct seccomp_notif_resp resp = { .id = 0x10, .val = -5, .error = -ENOSR, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
 	syscall(SYS_ioctl, -1, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 	EXPECT("ioctl(-1, SECCOMP_IOCTL_NOTIF_SEND, {id=0x10, val=-5, error=-ENOSR, "

@@ -6,6 +6,8 @@
 #include "common.h"
 #include <sched.h>
 #include <linux/fs.h>
+#include <linux/blkpg.h>
+#include <linux/blktrace_api.h>
 #include <linux/fiemap.h>
 #include <linux/hdreg.h>
 #include <linux/counter.h>
@@ -82,6 +84,20 @@ int main(int argc, char **argv) {
 	unsigned long long period = 100;
 	syscall(SYS_ioctl, -1, PERF_EVENT_IOC_PERIOD, &period);
 	EXPECT("ioctl(-1, PERF_EVENT_IOC_PERIOD, [100]) = " EBADF_TEXT);
+	struct blkpg_partition part = { .start = 2048, .length = 1 << 20, .pno = 3, .devname = "sdz3", .volname = "" };
+	struct blkpg_ioctl_arg bpa = { .op = BLKPG_ADD_PARTITION, .datalen = sizeof(part), .data = &part };
+	syscall(SYS_ioctl, -1, BLKPG, &bpa);
+	EXPECT("ioctl(-1, BLKPG, {op=BLKPG_ADD_PARTITION, flags=0, datalen=152, data={start=2048, length=1048576, "
+	       "pno=3, devname=\"sdz3\", volname=\"\"}}) = " EBADF_TEXT);
+	bpa.op = 7;
+	syscall(SYS_ioctl, -1, BLKPG, &bpa);
+	EXPECT("ioctl(-1, BLKPG, {op=0x7 /* BLKPG_??? */, flags=0, datalen=152, data={start=2048, length=1048576, "
+	       "pno=3, devname=\"sdz3\", volname=\"\"}}) = " EBADF_TEXT);
+	struct blk_user_trace_setup buts = { .act_mask = 0xffff, .buf_size = 4096, .buf_nr = 4, .start_lba = 1,
+					     .end_lba = 9, .pid = 42 };
+	syscall(SYS_ioctl, -1, BLKTRACESETUP, &buts);
+	EXPECT("ioctl(-1, BLKTRACESETUP, {act_mask=65535, buf_size=4096, buf_nr=4, start_lba=1, end_lba=9, pid=42}) = "
+	       EBADF_TEXT);
 	struct perf_event_attr pea = { .type = PERF_TYPE_SOFTWARE, .size = PERF_ATTR_SIZE_VER0,
 				       .config = PERF_COUNT_SW_CPU_CLOCK, .sample_period = 1000, .disabled = 1 };
 	syscall(SYS_ioctl, -1, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &pea);

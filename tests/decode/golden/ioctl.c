@@ -148,6 +148,20 @@ int main(int argc, char **argv) {
 	memset(&ifr, 0, sizeof(ifr));
 	strcpy(ifr.ifr_name, "tr0");
 	ifr.ifr_mtu = 1500;
+	/* SIOCGIFCONF on a socket: the first interface, the loopback (index 1) */
+	int sfd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct ifreq one[1];
+	struct ifconf ifc = { .ifc_len = sizeof(one) + 2, .ifc_buf = (char *) one };
+	if (syscall(SYS_ioctl, sfd, SIOCGIFCONF, &ifc) == 0 && !strcmp(one[0].ifr_name, "lo"))
+		EXPECT("ioctl(%d, SIOCGIFCONF, {ifc_len=42 => 40 /* 1 * sizeof(struct ifreq) */, ifc_buf=[{ifr_name=\"lo\", "
+		       "ifr_addr={sa_family=AF_INET, sin_port=htons(0), sin_addr=inet_addr(\"127.0.0.1\")}}]}) = 0", sfd);
+	ifc.ifc_buf = NULL;
+	syscall(SYS_ioctl, sfd, SIOCGIFCONF, &ifc);
+	char note[64] = "";
+	if (ifc.ifc_len > 0 && ifc.ifc_len % 40 == 0)
+		snprintf(note, sizeof note, " /* %d * sizeof(struct ifreq) */", ifc.ifc_len / 40);
+	EXPECT("ioctl(%d, SIOCGIFCONF, {ifc_len=%d%s, ifc_buf=NULL}) = 0", sfd, ifc.ifc_len, note);
+	close(sfd);
 	syscall(SYS_ioctl, -1, SIOCSIFMTU, &ifr);
 	EXPECT("ioctl(-1, SIOCSIFMTU, {ifr_name=\"tr0\", ifr_mtu=1500}) = " EBADF_TEXT);
 	memset(ifr.ifr_name, 'a', IFNAMSIZ);

@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 
 from ._core import C, syscall, struct as register_struct
-from . import _ioctl_blk, _ioctl_evdev, _ioctl_gpio, _ioctl_kd, _ioctl_kdfont, _ioctl_loop, _ioctl_mtd, _ioctl_ptp, _ioctl_sock, _ioctl_term, _ioctl_uffd, _ioctl_ubi  # noqa: F401 (their printers)
+from . import _ioctl_blk, _ioctl_evdev, _ioctl_tee, _ioctl_gpio, _ioctl_kd, _ioctl_kdfont, _ioctl_loop, _ioctl_mtd, _ioctl_ptp, _ioctl_sock, _ioctl_term, _ioctl_uffd, _ioctl_ubi  # noqa: F401 (their printers)
 from ._ioctl_args import argument
 from ._ioctl_util import arg_bytes, arg_read, printer, type_decoder, value_sets
 from ._fmt import FlagSet, comment, errno_name, hexa, quote_buf

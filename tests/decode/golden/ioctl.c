@@ -6,6 +6,7 @@
 #include "common.h"
 #include <sched.h>
 #include <linux/fs.h>
+#include <linux/tee.h>
 #include <linux/blkpg.h>
 #include <linux/blktrace_api.h>
 #include <linux/fiemap.h>
@@ -98,6 +99,22 @@ int main(int argc, char **argv) {
 	syscall(SYS_ioctl, -1, BLKTRACESETUP, &buts);
 	EXPECT("ioctl(-1, BLKTRACESETUP, {act_mask=65535, buf_size=4096, buf_nr=4, start_lba=1, end_lba=9, pid=42}) = "
 	       EBADF_TEXT);
+	struct tee_ioctl_cancel_arg tca = { .cancel_id = 7, .session = 0x2a };
+	syscall(SYS_ioctl, -1, TEE_IOC_CANCEL, &tca);
+	EXPECT("ioctl(-1, TEE_IOC_CANCEL, {cancel_id=7, session=0x2a}) = " EBADF_TEXT);
+	struct { struct tee_ioctl_invoke_arg h; struct tee_ioctl_param p[2]; } inv = {
+		.h = { .func = 3, .session = 0x2a, .cancel_id = 7, .num_params = 2 },
+		.p = { { .attr = TEE_IOCTL_PARAM_ATTR_TYPE_VALUE_INPUT, .a = 1, .b = 2, .c = 3 },
+		       { .attr = TEE_IOCTL_PARAM_ATTR_TYPE_MEMREF_OUTPUT | TEE_IOCTL_PARAM_ATTR_META, .a = 0x10, .b = 0x20, .c = 5 } } };
+	struct tee_ioctl_buf_data tbd = { .buf_ptr = (unsigned long) &inv, .buf_len = sizeof(inv) };
+	syscall(SYS_ioctl, -1, TEE_IOC_INVOKE, &tbd);
+	EXPECT("ioctl(-1, TEE_IOC_INVOKE, {buf_len=88, buf_ptr={func=3, session=0x2a, cancel_id=7, num_params=2, "
+	       "params=[{attr=TEE_IOCTL_PARAM_ATTR_TYPE_VALUE_INPUT, a=0x1, b=0x2, c=0x3}, "
+	       "{attr=TEE_IOCTL_PARAM_ATTR_TYPE_MEMREF_OUTPUT|TEE_IOCTL_PARAM_ATTR_META, a=0x10, b=0x20, "
+	       "c=0x5}]}}) = " EBADF_TEXT);
+	tbd.buf_len = 80;
+	syscall(SYS_ioctl, -1, TEE_IOC_INVOKE, &tbd);
+	EXPECT("ioctl(-1, TEE_IOC_INVOKE, {buf_len=80, buf_ptr=%p}) = " EBADF_TEXT, (void *) &inv);
 	struct perf_event_attr pea = { .type = PERF_TYPE_SOFTWARE, .size = PERF_ATTR_SIZE_VER0,
 				       .config = PERF_COUNT_SW_CPU_CLOCK, .sample_period = 1000, .disabled = 1 };
 	syscall(SYS_ioctl, -1, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &pea);

@@ -63,7 +63,7 @@ SOCKBUF_MAX = 4096
 # whole whatever -s is (group_req's 136 bytes, the largest strace prints)
 SOCKOPT_MAX = 256
 # structs read as a BUF of their size (a short read at the end of a mapping kept)
-PARTIAL_STRUCTS = frozenset({"sockaddr_storage", "sigset", "fd_set", "sched_attr", "quota_data", "ipc_ctl_buf", "msgbuf", "seccomp_arg", "ptrace_data", "perf_event_attr", "fsconfig_value", "user_desc", "cap_data"})  # sigset: rt_sigpending(set, 4) reads 4
+PARTIAL_STRUCTS = frozenset({"sockaddr_storage", "sigset", "fd_set", "sched_attr", "quota_data", "ipc_ctl_buf", "msgbuf", "seccomp_arg", "ptrace_data", "perf_event_attr", "fsconfig_value", "user_desc", "cap_data", "kbsentry", "kbdiacrs", "kbdiacrsuc", "console_font", "kvm_cpuid2"})  # sigset: rt_sigpending(set, 4) reads 4
 # structs read as more bytes than their size: select's fd_set is a bitmap of
 # nfds bits (strace reads that many, rounded to a long, up to 1M fds); 1024
 # bytes cover 8192 fds, and a short read at the end of a mapping is kept

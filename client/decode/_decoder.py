@@ -467,6 +467,19 @@ class Decoder:
         except Exception:  # a decoder bug must not stop tracing: raw args
             return self._raw_parts(c)
 
+    def _entry_ended(self, info, nr, eargs, emem, tid) -> bool:
+        """Whether entry() printed all it had with no `, ` after it: the
+        arguments as formatted at the entry were no more than it shows."""
+        c = self._c  # the one context: the exit's, filled again after
+        keep = (c.ret, c.is_error, c.mem, c.exiting)
+        md = {(e[0], e[1]): e[2] for e in emem} if emem else _NOMEM
+        self._refill(info, nr, eargs, None, False, md, tid, False)
+        try:
+            args, n, _ = self._safe_parts(c)
+        finally:
+            c.ret, c.is_error, c.mem, c.exiting = keep
+        return n >= len(args) and not isinstance(args[n - 1], Changed)
+
     @staticmethod
     def _raw_parts(c: C):
         n = len(c.sc.args) if c.sc is not None else 6
@@ -866,25 +879,17 @@ class Decoder:
             rest = args[n:]
             if n and isinstance(args[n - 1], Changed):
                 changed = args[n - 1].after + (", " if rest else "")
-            elif n and rest and info[1] == "ioctl":
-                # an entry that showed no argument after its n (ioctl's
-                # _IOR struct, filled by the call): the separator comes now,
-                # as strace's `<... ioctl resumed>, {...}) = 0`
-                sep = self._entry_sep(info, nr, eargs, emem, tid)
-                c = self._refill(info, nr, eargs, ret, is_error, mem, tid, ret is not None)  # the one context again
-                changed = "" if sep else ", "
+            elif n and rest and info[1] == "ioctl" and self._entry_ended(info, nr, eargs, emem, tid):
+                # the entry printed no `, `: it had no argument after its
+                # part (an ioctl argument the call fills prints nothing
+                # then): the separator comes now, as strace's
+                # `<... ioctl resumed>, {...}) = 0` (asked of ioctl alone:
+                # no other call's entry stops short of its arguments)
+                changed = ", "
         if track and c.ok:
             self._track(c)
         self._done(c)
         return changed + ", ".join(rest) + ")", self._ret(c, kind)
-
-    def _entry_sep(self, info, nr, eargs, emem, tid) -> bool:
-        """Whether entry() ended its text with `, ` (an argument followed
-        the ones it printed)."""
-        md = {(e[0], e[1]): e[2] for e in emem} if emem else _NOMEM
-        c0 = self._refill(info, nr, eargs, None, False, md, tid, False)
-        args0, n0, _ = self._safe_parts(c0)
-        return bool(n0) and n0 < len(args0) and not isinstance(args0[n0 - 1], Changed)
 
     # --- signals ---
     def signal(self, rec: list) -> str:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import struct
 
 from ._core import C, syscall, struct as register_struct
-from . import _ioctl_block, _ioctl_evdev, _ioctl_gpio, _ioctl_loop, _ioctl_mtd, _ioctl_ptp, _ioctl_sock, _ioctl_term, _ioctl_uffd, _ioctl_ubi, _ioctl_v4l2_req, _ioctl_v4l2_ctrl  # noqa: F401 (their printers)
+from . import _ioctl_blk, _ioctl_evdev, _ioctl_tee, _ioctl_gpio, _ioctl_kd, _ioctl_kdfont, _ioctl_loop, _ioctl_mtd, _ioctl_ptp, _ioctl_sock, _ioctl_term, _ioctl_uffd, _ioctl_ubi, _ioctl_v4l2_req, _ioctl_v4l2_ctrl  # noqa: F401 (their printers)
 from ._ioctl_args import argument
 from ._ioctl_util import arg_bytes, arg_read, printer, type_decoder, value_sets
 from ._fmt import FlagSet, comment, errno_name, hexa, quote_buf
 from ._kvm import kvm_arg, kvm_ret
+from ._perf import attr_text
 
 
 @register_struct("winsize")
@@ -37,6 +38,10 @@ _EXTRA_NAMES = {
     0x40082102: "SECCOMP_IOCTL_NOTIF_ID_VALID", 0x80082102: "SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR",
     0x40182103: "SECCOMP_IOCTL_NOTIF_ADDFD", 0x2289: "SG_GET_ACCESS_COUNT", 0x5437: "TIOCVHANGUP",
     # OpenZFS's (sys/fs/zfs.h, sys/kstat.h), which strace names too
+    # the console's font and map requests (linux/kd.h), which the scan misses
+    0x4B40: "GIO_SCRNMAP", 0x4B41: "PIO_SCRNMAP", 0x4B60: "GIO_FONT", 0x4B61: "PIO_FONT", 0x4B66: "GIO_UNIMAP",
+    0x4B67: "PIO_UNIMAP", 0x4B68: "PIO_UNIMAPCLR", 0x4B69: "GIO_UNISCRNMAP", 0x4B6A: "PIO_UNISCRNMAP",
+    0x4B6B: "GIO_FONTX", 0x4B6C: "PIO_FONTX", 0x4B6D: "PIO_FONTRESET", 0x4B70: "GIO_CMAP", 0x4B71: "PIO_CMAP",
     0x8100127D: "BLKZNAME", 0x4B01: "KSTAT_IOC_CHAIN_ID", 0x4B02: "KSTAT_IOC_READ", 0x4B03: "KSTAT_IOC_WRITE",
 }
 # ZFS_IOC_*: 'Z' << 8 counting up from POOL_CREATE, then from EVENTS_NEXT at 0x5A81
@@ -537,6 +542,7 @@ for _name_, _size, _fn in (
 printer("hdio_drive_cmd")(_hdio_drive_cmd)
 printer("fiemap")(_fiemap_arg)
 printer("perf_query_bpf")(_perf_query_bpf)
+printer("perf_event_attr")(lambda c: attr_text(c, 2))  # PERF_EVENT_IOC_MODIFY_ATTRIBUTES
 printer("seccomp_notif")(_seccomp_notif)
 printer("rtc_param_get")(lambda c: _rtc_param(c, True))
 printer("rtc_param_set")(lambda c: _rtc_param(c, False))

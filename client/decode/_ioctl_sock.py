@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 
 from ._core import C
-from ._ioctl_util import asked_got, cstring, printer
+from ._ioctl_util import arg_bytes, asked_got, cstring, exit_bytes, printer
 from ._netlink_msgs import _ifindex
 from ._sockaddr import sockaddr_text
 
@@ -88,3 +88,37 @@ def _bridge_port(c: C, b: bytes) -> str:
 def _ifname(c: C) -> str:
     """SIOCBRADDBR/SIOCBRDELBR: a bridge name of IFNAMSIZ bytes at most."""
     return c.cstr(2, limit=16, reads=16)
+
+
+def _ifc_len(v: int, c: C) -> str:
+    if v > 0 and v % _IFREQ == 0 and c.style != "raw":
+        return f"{v} /* {v // _IFREQ} * sizeof(struct ifreq) */"
+    return str(v)
+
+
+@printer("ifconf")
+def _ifconf(c: C) -> str:
+    """SIOCGIFCONF: the buffer's length asked and the length the call used
+    (` => `), the interfaces the call wrote into the buffer (read by a DEREF
+    op at exit: [layouts] ifconf), at most -s of them."""
+    b = arg_bytes(c, 0, 16)
+    if isinstance(b, str):
+        return b
+    n, ptr = struct.unpack_from("<i4xQ", b)
+    if not c.exiting:
+        return f"{{ifc_len={_ifc_len(n, c)}, ifc_buf={f'{ptr:#x}' if ptr else 'NULL'}}}"
+    w = exit_bytes(c, 4)
+    out = struct.unpack_from("<i", w)[0] if w is not None else n
+    if not ptr:
+        return f"{{ifc_len={_ifc_len(out, c)}, ifc_buf=NULL}}"
+    text = f"{{ifc_len={_ifc_len(n, c)}" + (f" => {_ifc_len(out, c)}" if out != n else "")
+    data = c.deref(2, 8, 1) if c.ok else None
+    if not isinstance(data, (bytes, bytearray)):
+        return text + f", ifc_buf={ptr:#x}}}"
+    items = []
+    for off in range(0, min(max(out, 0), len(data)) - _IFREQ + 1, _IFREQ):
+        if c.abbrev and len(items) >= c.opts.strsize:
+            items.append("...")
+            break
+        items.append(f"{{ifr_name={cstring(data[off:off + 16])}, ifr_addr={sockaddr_text(c, data[off + 16:off + 32])}}}")
+    return text + ", ifc_buf=[" + ", ".join(items) + "]}"

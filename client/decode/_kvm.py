@@ -17,7 +17,7 @@ import struct
 from tracerd._wire import FD_RET, FD_SLOT, KVM_SLOT
 
 from ._core import C
-from ._fmt import hexa
+from ._fmt import FlagSet, hexa
 from ._ioctl_util import arg_bytes, printer
 
 KVM_RUN = 0xAE80
@@ -103,13 +103,25 @@ def _segment(b: bytes, off: int) -> str:
             f"dpl={dpl}, db={db}, s={s}, l={long_}, g={g}, avl={avl}}}")
 
 
+_SEGS = ("cs", "ds", "es", "fs", "gs", "ss", "tr", "ldt")
+_SREGS_SIZE = 312  # struct kvm_sregs (x86): read whole, the request encodes its size
+
+
 def _sregs(c: C, phase: int) -> str:
-    # the plan reads 256 bytes of an ioctl's argument: enough for cs (what
-    # strace prints abbreviated), not for the whole 312-byte struct
-    b = _mem(c, phase, _SEGMENT.size)
-    if b is None or not c.abbrev:
+    """struct kvm_sregs: cs alone abbreviated, every field under -v."""
+    b = _mem(c, phase, _SEGMENT.size if c.abbrev else _SREGS_SIZE)
+    if b is None:
         return c.ptr(2)
-    return f"{{cs={_segment(b, 0)}, ...}}"
+    if c.abbrev:
+        return f"{{cs={_segment(b, 0)}, ...}}"
+    p = [f"{n}={_segment(b, 24 * i)}" for i, n in enumerate(_SEGS)]
+    for i, n in enumerate(("gdt", "idt")):
+        base, limit = struct.unpack_from("<QH", b, 192 + 16 * i)
+        p.append(f"{n}={{base={hexa(base)}, limit={limit}}}")
+    cr0, cr2, cr3, cr4, cr8, efer, apic = struct.unpack_from("<7Q", b, 224)
+    p.append(f"cr0={cr0}, cr2={cr2}, cr3={cr3}, cr4={cr4}, cr8={cr8}, efer={efer}, apic_base={hexa(apic)}")
+    p.append("interrupt_bitmap=[" + ", ".join(hexa(x) for x in struct.unpack_from("<4Q", b, 280)) + "]")
+    return "{" + ", ".join(p) + "}"
 
 
 def kvm_arg(c: C, req: int) -> list[str] | None:
@@ -138,11 +150,16 @@ def kvm_arg(c: C, req: int) -> list[str] | None:
     return None
 
 
+_CPUID_FLAGS = FlagSet("kvm_cpuid_flags", [("KVM_CPUID_FLAG_SIGNIFCANT_INDEX", 1), ("KVM_CPUID_FLAG_STATEFUL_FUNC", 2),
+                                           ("KVM_CPUID_FLAG_STATE_READ_NEXT", 4)], "KVM_CPUID_FLAG_???",
+                       "arch/x86/include/uapi/asm/kvm.h")
+
+
 def _cpuid2(c: C, phase: int) -> str:
     """struct kvm_cpuid2 {u32 nent; u32 padding; kvm_cpuid_entry2 entries[]}:
     `{nent=56, entries=[...]}` (`[]` for none); under -v each entry of 40
     bytes, when the fetch read them all (the request encodes only the
-    8-byte head: 6 entries fit what is read), else their address."""
+    8-byte head: a fetch rule reads 100 entries), else their address."""
     b = arg_bytes(c, phase, 8)
     if isinstance(b, str):
         return b
@@ -155,7 +172,7 @@ def _cpuid2(c: C, phase: int) -> str:
     items = []
     for k in range(nent):
         fn, idx, flags, eax, ebx, ecx, edx = struct.unpack_from("<7I", v, 8 + 40 * k)
-        items.append(f"{{function={hexa(fn)}, index={hexa(idx)}, flags={hexa(flags)}, eax={hexa(eax)}, "
+        items.append(f"{{function={hexa(fn)}, index={hexa(idx)}, flags={_CPUID_FLAGS.flags(flags, c.style)}, eax={hexa(eax)}, "
                      f"ebx={hexa(ebx)}, ecx={hexa(ecx)}, edx={hexa(edx)}}}")
     return f"{{nent={nent}, entries=[{', '.join(items)}]}}"
 

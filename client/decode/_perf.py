@@ -94,24 +94,26 @@ def _tail(c: C, b: bytes, size: int, t: int, stype: int, bits: int) -> list:
     return p
 
 
-def attr_text(c: C) -> str:
-    v = c.m(0, 0)
+def attr_text(c: C, i: int = 0) -> str:
+    """The struct perf_event_attr argument i points to (perf_event_open's,
+    PERF_EVENT_IOC_MODIFY_ATTRIBUTES')."""
+    v = c.m(i, 0)
     b = bytes(v) if isinstance(v, (bytes, bytearray)) else b""
-    if not c.ulong(0) or len(b) < 8:
-        return c.ptr(0)
+    if not c.ulong(i) or len(b) < 8:
+        return c.ptr(i)
     asize = struct.unpack_from("<I", b, 4)[0]
     size = min(asize, KNOWN) or VER0
     if size < VER0:
-        return c.ptr(0)
+        return c.ptr(i)
     if c.abbrev:
         size = ABBREV_SIZE
     if len(b) < size:
-        return c.ptr(0)
+        return c.ptr(i)
     b = b[:size].ljust(KNOWN, b"\0")
     t, _, cfg, period, stype, rfmt, bits = struct.unpack_from("<IIQQQQQ", b)
     sz = c.fs("perf_attr_sizes").xval(asize, c.style)
     if c.exiting and c.is_error and c.ret == -E2BIG:
-        x = c.m(0, 1)
+        x = c.m(i, 1)
         new = struct.unpack_from("<I", x, 4)[0] if isinstance(x, (bytes, bytearray)) and len(x) >= 8 else None
         sz += " => " + ("???" if new is None else c.fs("perf_attr_sizes").xval(new, c.style))
     p = [f"type={c.fs('perf_type_ids').xval(t, c.style)}", f"size={sz}", f"config={_config(c, t, cfg)}",

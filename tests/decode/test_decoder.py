@@ -89,6 +89,14 @@ def test_entry_and_resumed_make_the_whole_call():
     assert D.resumed(fx, f) == ") = 0"
     # the exit alone (entry lost) still gives the return value
     assert D.resumed(x, None) == ") = 3"
+    # an ioctl argument the call fills prints nothing at entry: the `, `
+    # before it comes with the exit (KDGETLED's)
+    i = record(Rec.SYSCALL_ENTRY, 1, 0, 9, 9, 0, 16, [3, 0x4B31, 0x10, 0, 0, 0], [], 0)
+    ix = record(Rec.SYSCALL_EXIT, 2, 0, 9, 9, 0, 16, 0, False, 10, [[1, 2, b"\x01"]], None, 0)
+    whole = D.call(sysrec("ioctl", [3, 0x4B31, 0x10], 0, [(1, 2, b"\x01")], nr=16, tid=9))
+    assert whole.startswith("ioctl(3, KDGETLED, [LED_SCR]) = ")
+    assert D.entry(i) + D.resumed(ix, i) == whole
+    assert D.entry(i) == "ioctl(3, KDGETLED" and D.resumed(ix, i).startswith(", [LED_SCR])")
 
 
 @given(st.binary(max_size=100), st.integers(0, 200))

@@ -48,6 +48,9 @@ CASES = {
     # ioctl_dev: the device families decoded by request type (_ioctl_evdev,
     # _ioctl_ptp, _ioctl_gpio, _ioctl_loop) and strace's parametrised names
     "ioctl_dev": ["ioctl"],
+    # ioctl_kd: the console's requests (_ioctl_kd, _ioctl_kdfont; the font and
+    # unicode map behind a struct's pointer read by DEREF)
+    "ioctl_kd": ["ioctl"],
     # ioctl_fd: fds ioctl takes, named at the stop (-y)
     "ioctl_fd": ["ioctl"],
     # v4l2: video4linux requests (_ioctl_v4l2, _ioctl_v4l2_req)

@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <linux/kvm.h>
 
 struct clone_args_v2 {
 	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
@@ -180,5 +181,28 @@ int main(int argc, char **argv) {
 	struct { void *buf; size_t bufsz; void *mem; size_t memsz; } seg[2] = { { NULL, 1, NULL, 2 }, { tids, 3, (void *) 0x1000, 4 } };
 	r = syscall(SYS_kexec_load, 0, 2, seg, 0xdead0000UL);
 	EXPECT("kexec_load(NULL, 2, [{buf=NULL, bufsz=1, mem=NULL, memsz=2}, {buf=%p, bufsz=3, mem=0x1000, memsz=4}], 0xdead0000 /* KEXEC_ARCH_??? */) = %s", tids, rc(r));
+	/* KVM_SET_CPUID2 under -v: every entry, read past the request's 8-byte head */
+	struct { struct kvm_cpuid2 h; struct kvm_cpuid_entry2 e[8]; } cpuid = { .h = { .nent = 8 } };
+	for (int i = 0; i < 8; i++)
+		cpuid.e[i] = (struct kvm_cpuid_entry2) { .function = 4, .index = i, .flags = i == 7 ? 6 : 1, .eax = 0x100 + i };
+	syscall(SYS_ioctl, -1, KVM_SET_CPUID2, &cpuid);
+	char line[2048];
+	int at = snprintf(line, sizeof line, "ioctl(-1, KVM_SET_CPUID2, {nent=8, entries=[");
+	for (int i = 0; i < 8; i++)
+		at += snprintf(line + at, sizeof line - at, "%s{function=0x4, index=%s%x, flags=%s, eax=0x%x, ebx=0, ecx=0, edx=0}",
+			       i ? ", " : "", i ? "0x" : "", i, i == 7 ? "KVM_CPUID_FLAG_STATEFUL_FUNC|KVM_CPUID_FLAG_STATE_READ_NEXT"
+			       : "KVM_CPUID_FLAG_SIGNIFCANT_INDEX", 0x100 + i);
+	EXPECT("%s]}) = -1 EBADF (Bad file descriptor)", line);
+	/* KVM_SET_SREGS under -v: the whole struct */
+	struct kvm_sregs sr = { .cs = { .base = 0xffff0000, .limit = 0xffff, .selector = 0xf000, .type = 11, .present = 1, .s = 1 },
+				.gdt = { .limit = 0xffff }, .cr0 = 0x60000010, .apic_base = 0xfee00900 };
+	syscall(SYS_ioctl, -1, KVM_SET_SREGS, &sr);
+	at = snprintf(line, sizeof line, "ioctl(-1, KVM_SET_SREGS, {cs={base=0xffff0000, limit=65535, selector=61440, type=11, "
+		      "present=1, dpl=0, db=0, s=1, l=0, g=0, avl=0}");
+	for (const char *const *n = (const char *const[]) { "ds", "es", "fs", "gs", "ss", "tr", "ldt", NULL }; *n; n++)
+		at += snprintf(line + at, sizeof line - at, ", %s={base=0, limit=0, selector=0, type=0, present=0, dpl=0, db=0, "
+			       "s=0, l=0, g=0, avl=0}", *n);
+	EXPECT("%s, gdt={base=0, limit=65535}, idt={base=0, limit=0}, cr0=1610612752, cr2=0, cr3=0, cr4=0, cr8=0, efer=0, "
+	       "apic_base=0xfee00900, interrupt_bitmap=[0, 0, 0, 0]}) = -1 EBADF (Bad file descriptor)", line);
 	return 0;
 }

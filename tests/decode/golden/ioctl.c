@@ -6,6 +6,9 @@
 #include "common.h"
 #include <sched.h>
 #include <linux/fs.h>
+#include <linux/tee.h>
+#include <linux/blkpg.h>
+#include <linux/blktrace_api.h>
 #include <linux/fiemap.h>
 #include <linux/hdreg.h>
 #include <linux/counter.h>
@@ -82,6 +85,42 @@ int main(int argc, char **argv) {
 	unsigned long long period = 100;
 	syscall(SYS_ioctl, -1, PERF_EVENT_IOC_PERIOD, &period);
 	EXPECT("ioctl(-1, PERF_EVENT_IOC_PERIOD, [100]) = " EBADF_TEXT);
+	struct blkpg_partition part = { .start = 2048, .length = 1 << 20, .pno = 3, .devname = "sdz3", .volname = "" };
+	struct blkpg_ioctl_arg bpa = { .op = BLKPG_ADD_PARTITION, .datalen = sizeof(part), .data = &part };
+	syscall(SYS_ioctl, -1, BLKPG, &bpa);
+	EXPECT("ioctl(-1, BLKPG, {op=BLKPG_ADD_PARTITION, flags=0, datalen=152, data={start=2048, length=1048576, "
+	       "pno=3, devname=\"sdz3\", volname=\"\"}}) = " EBADF_TEXT);
+	bpa.op = 7;
+	syscall(SYS_ioctl, -1, BLKPG, &bpa);
+	EXPECT("ioctl(-1, BLKPG, {op=0x7 /* BLKPG_??? */, flags=0, datalen=152, data={start=2048, length=1048576, "
+	       "pno=3, devname=\"sdz3\", volname=\"\"}}) = " EBADF_TEXT);
+	struct blk_user_trace_setup buts = { .act_mask = 0xffff, .buf_size = 4096, .buf_nr = 4, .start_lba = 1,
+					     .end_lba = 9, .pid = 42 };
+	syscall(SYS_ioctl, -1, BLKTRACESETUP, &buts);
+	EXPECT("ioctl(-1, BLKTRACESETUP, {act_mask=65535, buf_size=4096, buf_nr=4, start_lba=1, end_lba=9, pid=42}) = "
+	       EBADF_TEXT);
+	struct tee_ioctl_cancel_arg tca = { .cancel_id = 7, .session = 0x2a };
+	syscall(SYS_ioctl, -1, TEE_IOC_CANCEL, &tca);
+	EXPECT("ioctl(-1, TEE_IOC_CANCEL, {cancel_id=7, session=0x2a}) = " EBADF_TEXT);
+	struct { struct tee_ioctl_invoke_arg h; struct tee_ioctl_param p[2]; } inv = {
+		.h = { .func = 3, .session = 0x2a, .cancel_id = 7, .num_params = 2 },
+		.p = { { .attr = TEE_IOCTL_PARAM_ATTR_TYPE_VALUE_INPUT, .a = 1, .b = 2, .c = 3 },
+		       { .attr = TEE_IOCTL_PARAM_ATTR_TYPE_MEMREF_OUTPUT | TEE_IOCTL_PARAM_ATTR_META, .a = 0x10, .b = 0x20, .c = 5 } } };
+	struct tee_ioctl_buf_data tbd = { .buf_ptr = (unsigned long) &inv, .buf_len = sizeof(inv) };
+	syscall(SYS_ioctl, -1, TEE_IOC_INVOKE, &tbd);
+	EXPECT("ioctl(-1, TEE_IOC_INVOKE, {buf_len=88, buf_ptr={func=3, session=0x2a, cancel_id=7, num_params=2, "
+	       "params=[{attr=TEE_IOCTL_PARAM_ATTR_TYPE_VALUE_INPUT, a=0x1, b=0x2, c=0x3}, "
+	       "{attr=TEE_IOCTL_PARAM_ATTR_TYPE_MEMREF_OUTPUT|TEE_IOCTL_PARAM_ATTR_META, a=0x10, b=0x20, "
+	       "c=0x5}]}}) = " EBADF_TEXT);
+	tbd.buf_len = 80;
+	syscall(SYS_ioctl, -1, TEE_IOC_INVOKE, &tbd);
+	EXPECT("ioctl(-1, TEE_IOC_INVOKE, {buf_len=80, buf_ptr=%p}) = " EBADF_TEXT, (void *) &inv);
+	struct perf_event_attr pea = { .type = PERF_TYPE_SOFTWARE, .size = PERF_ATTR_SIZE_VER0,
+				       .config = PERF_COUNT_SW_CPU_CLOCK, .sample_period = 1000, .disabled = 1 };
+	syscall(SYS_ioctl, -1, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &pea);
+	EXPECT("ioctl(-1, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, {type=PERF_TYPE_SOFTWARE, size=PERF_ATTR_SIZE_VER0, "
+	       "config=PERF_COUNT_SW_CPU_CLOCK, sample_period=1000, sample_type=0, read_format=0, disabled=1, "
+	       "precise_ip=0 /* arbitrary skid */, ...}) = " EBADF_TEXT);
 	struct seccomp_notif_resp resp = { .id = 0x10, .val = -5, .error = -ENOSR, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
 	syscall(SYS_ioctl, -1, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 	EXPECT("ioctl(-1, SECCOMP_IOCTL_NOTIF_SEND, {id=0x10, val=-5, error=-ENOSR, "
@@ -126,6 +165,20 @@ int main(int argc, char **argv) {
 	memset(&ifr, 0, sizeof(ifr));
 	strcpy(ifr.ifr_name, "tr0");
 	ifr.ifr_mtu = 1500;
+	/* SIOCGIFCONF on a socket: the first interface, the loopback (index 1) */
+	int sfd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct ifreq one[1];
+	struct ifconf ifc = { .ifc_len = sizeof(one) + 2, .ifc_buf = (char *) one };
+	if (syscall(SYS_ioctl, sfd, SIOCGIFCONF, &ifc) == 0 && !strcmp(one[0].ifr_name, "lo"))
+		EXPECT("ioctl(%d, SIOCGIFCONF, {ifc_len=42 => 40 /* 1 * sizeof(struct ifreq) */, ifc_buf=[{ifr_name=\"lo\", "
+		       "ifr_addr={sa_family=AF_INET, sin_port=htons(0), sin_addr=inet_addr(\"127.0.0.1\")}}]}) = 0", sfd);
+	ifc.ifc_buf = NULL;
+	syscall(SYS_ioctl, sfd, SIOCGIFCONF, &ifc);
+	char note[64] = "";
+	if (ifc.ifc_len > 0 && ifc.ifc_len % 40 == 0)
+		snprintf(note, sizeof note, " /* %d * sizeof(struct ifreq) */", ifc.ifc_len / 40);
+	EXPECT("ioctl(%d, SIOCGIFCONF, {ifc_len=%d%s, ifc_buf=NULL}) = 0", sfd, ifc.ifc_len, note);
+	close(sfd);
 	syscall(SYS_ioctl, -1, SIOCSIFMTU, &ifr);
 	EXPECT("ioctl(-1, SIOCSIFMTU, {ifr_name=\"tr0\", ifr_mtu=1500}) = " EBADF_TEXT);
 	memset(ifr.ifr_name, 'a', IFNAMSIZ);

@@ -153,6 +153,8 @@ class EmbeddedRun(_Session):
         if not follow:  # no filter: the command alone, plain syscall stops
             self.config.no_follow = True
         self._daemonize = daemonize
+        if daemonize:
+            self.config.daemonized = True  # the caller's process: never killed, left pass-through
         self._user = user
         self._ignored = tuple(ignored)
         self._argv = list(argv)

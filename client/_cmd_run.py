@@ -320,7 +320,14 @@ def trace(opts, *, kind: str = "run", worker=None) -> int:
             interrupted.append(signo)
             raise Interrupted(signo)
 
-    if opts.intr >= 3:
+    daemonized = kind == "run" and getattr(opts, "daemonize", 0)
+    if daemonized and opts.intr == 1:
+        # -D -I1: strace's tracer, not the command's parent, dies of a
+        # fatal signal at once, leaving its output as it stands; our worker
+        # then goes on pass-through until the command ends
+        own = [s for s in FATAL if signal.getsignal(s) != signal.SIG_IGN]
+        old = {s: signal.signal(s, signal.SIG_DFL) for s in own}
+    elif opts.intr >= 3:
         # -I3/-I4: the fatal signals (and with -I4 ^Z) do not reach tracectl;
         # the command keeps the dispositions it inherits (`ignored` above),
         # so ^C ends it and tracectl reports that and ends as it did
@@ -394,7 +401,9 @@ def trace(opts, *, kind: str = "run", worker=None) -> int:
                 if not _pass_signal(ours, interrupted[0]):
                     printer.release_ts = None
             if send is not None:
-                send(Ctl.KILL if kind == "run" else Ctl.DETACH)
+                # -D: the command is our caller's: detached (the worker stays
+                # its pass-through tracer), never killed
+                send(Ctl.KILL if kind == "run" and not daemonized else Ctl.DETACH)
             else:
                 src.close()
             try:

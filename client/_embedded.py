@@ -57,7 +57,7 @@ class _Session:
         self.worker_status = None
         self.stats = None
 
-    def _start_worker(self, mode: str, pids: list[int], want_stats: bool = False, passthru: bool = False) -> None:
+    def _start_worker(self, mode: str, pids: list[int], want_stats: bool = False, passthru: bool = False, starter=None) -> None:
         from tracerd.native._channel import Channel
 
         self.config.mode = mode
@@ -68,7 +68,9 @@ class _Session:
             self.config.entry_lines = [(int(p), int(n)) for p, n in self.entry_lines]
         ch = self._ch = Channel(self.config, stats=want_stats, ack=self.sync, passthru=passthru)
         pending, self._pending = self._pending, None
-        self._worker = ch.start(pending.start if pending is not None else None, self._extra)
+        if pending is not None:
+            starter = pending.start
+        self._worker = ch.start(starter, self._extra)
         self._out_r = ch.out_fd
         try:
             ch.read_ready()
@@ -151,6 +153,8 @@ class EmbeddedRun(_Session):
         if not follow:  # no filter: the command alone, plain syscall stops
             self.config.no_follow = True
         self._daemonize = daemonize
+        if daemonize:
+            self.config.daemonized = True  # the caller's process: never killed, left pass-through
         self._user = user
         self._ignored = tuple(ignored)
         self._argv = list(argv)
@@ -163,9 +167,20 @@ class EmbeddedRun(_Session):
     def start(self) -> "EmbeddedRun":
         self.child = launch(self._argv, bpf=self._bpf, env=self._env, cwd=self._cwd, user=self._user, ignored=self._ignored, daemonize=self._daemonize)
         try:
-            # the worker will be our child: naming ourselves covers it
-            self.child.allow_tracer(os.getpid())
-            self._start_worker("launch", [self.child.pid], self._want_stats)
+            starter = None
+            if self._daemonize:
+                # -D: the tracer is an orphan, as strace's (the reaper's
+                # child, in our process group or session): the command names
+                # it its ptracer before it gets its config and seizes
+                from functools import partial
+
+                from tracerd.native._worker import spawn_orphan_worker
+
+                starter = partial(spawn_orphan_worker, before_config=self.child.allow_tracer)
+            else:
+                # the worker will be our child: naming ourselves covers it
+                self.child.allow_tracer(os.getpid())
+            self._start_worker("launch", [self.child.pid], self._want_stats, starter=starter)
         except BaseException:
             self.child.kill()
             self.child.wait()

@@ -62,6 +62,14 @@ FIELDS = {
         "launch: trace the command alone, with plain syscall stops (no filter was installed; its"
         " children are not followed), as strace without -f",
     ),
+    "daemonized": (
+        False,
+        "bool",
+        "launch with -D: the command is the client's caller, not ours to kill: no PTRACE_O_EXITKILL,"
+        " SIGTERM and SIGHUP ignored (the command's process group or session may get them), and the"
+        " end (consumer gone, DETACH) turns pass-through until the command exits, as after an injected"
+        " filter's detach",
+    ),
     "pid_level": (
         0,
         "int",

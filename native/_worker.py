@@ -156,6 +156,8 @@ def spawn_worker(config: dict, pass_fds=()):
         cwd="/",
         env=dict(SPAWN_ENV),
     )
+    if config is None:  # the caller writes it (spawn_orphan_worker)
+        return proc
     data = msgpack.packb(config, use_bin_type=True)
     try:
         proc.stdin.write(data)
@@ -163,6 +165,83 @@ def spawn_worker(config: dict, pass_fds=()):
     except BrokenPipeError:
         pass
     return proc
+
+
+class OrphanWorker:
+    """A worker whose parent has exited (spawn_orphan_worker): not our child,
+    so it is not waited for; wait() blocks on its pidfd until it has gone and
+    returns None (its status went to the reaper that adopted it)."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        try:
+            self._pidfd = os.pidfd_open(pid)
+        except OSError:  # already gone
+            self._pidfd = -1
+
+    def wait(self):
+        if self._pidfd >= 0:
+            import select
+
+            p = select.poll()
+            p.register(self._pidfd, select.POLLIN)
+            while not p.poll():
+                pass
+            os.close(self._pidfd)
+            self._pidfd = -1
+        return None
+
+
+def spawn_orphan_worker(config: dict, pass_fds=(), before_config=None) -> OrphanWorker:
+    """spawn_worker() from a middle process that exits at once: the worker is
+    adopted by the nearest reaper (init or a subreaper), as strace -D's
+    tracer is. `before_config(pid)` runs in the middle process before the
+    worker gets its config (which it waits for before doing anything): the
+    command can name the worker its ptracer (Yama) before being seized."""
+    r, w = os.pipe()
+    mid = os.fork()
+    if mid == 0:  # the middle process: never returns
+        code = 1
+        try:
+            os.close(r)
+            proc = spawn_worker(None, pass_fds=pass_fds)
+            if before_config is not None:
+                before_config(proc.pid)
+            data = msgpack.packb(config, use_bin_type=True)
+            try:
+                proc.stdin.write(data)
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass
+            os.write(w, proc.pid.to_bytes(4, "little"))
+            code = 0
+        except BaseException:
+            pass
+        finally:
+            os._exit(code)
+    os.close(w)
+    got = b""
+    try:
+        while len(got) < 4:
+            b = os.read(r, 4 - len(got))
+            if not b:
+                break
+            got += b
+    finally:
+        os.close(r)
+        while True:
+            try:
+                os.waitpid(mid, 0)
+                break
+            except InterruptedError:
+                continue
+            except ChildProcessError:
+                break
+    if len(got) < 4:
+        from tracerd._errors import TracerError
+
+        raise TracerError("the tracer worker could not be started")
+    return OrphanWorker(int.from_bytes(got, "little"))
 
 
 def main() -> int:

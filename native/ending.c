@@ -100,7 +100,7 @@ void tr_end(struct tr_loop *L)
 {
 	if (L->ending)
 		return;
-	if (L->injected)
+	if (L->injected || L->cfg->daemonized)
 		tr_passthru_begin(L);
 	else if (L->attach)
 		tr_detach_all(L);
@@ -125,7 +125,7 @@ void tr_on_ctl(struct tr_loop *L)
 		return; /* messages are 8 bytes; a short read is a broken peer */
 	switch (tr_le32(m)) {
 	case TR_CTL_DETACH:
-		if (L->injected) {
+		if (L->injected || L->cfg->daemonized) {
 			if (!L->ending)
 				tr_passthru_begin(L);
 		} else if (L->attach) {

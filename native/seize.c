@@ -11,7 +11,7 @@ int tr_seize(struct tr_loop *L, int tid, int tgid, int interrupt)
 		    TR_O_TRACEEXEC | TR_O_TRACEEXIT;
 	struct tr_task *t;
 
-	if (!L->attach)
+	if (!L->attach && !L->cfg->daemonized)
 		opts |= TR_O_EXITKILL;
 	if (!L->attach && L->cfg->no_follow)
 		opts &= ~(long)(TR_O_TRACECLONE | TR_O_TRACEFORK | TR_O_TRACEVFORK);

@@ -222,6 +222,12 @@ static int tr_loop_config(struct tr_loop *L)
 	}
 	if (!L->plain && L->attach)
 		signal(SIGHUP, SIG_IGN); /* a terminal's hangup must not end the tracer of a filtered process */
+	if (c->daemonized) {
+		/* -D: a signal for the command's group or session is not for us;
+		 * the consumer's end makes us pass-through (tr_end) */
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+	}
 	r = tr_plan_parse(&L->plan, c->plan, c->plan_len);
 	if (r < 0)
 		snprintf(L->err, L->errlen, "invalid fetch plan");

@@ -172,3 +172,78 @@ def test_signal_to_run_passes_on_and_detaches(tmp_path, status):
         t.send_signal(signal.SIGTERM)
         assert t.wait(timeout=30) == -signal.SIGTERM
     assert log.read_text().splitlines()[-1] == "pause( <detached ...>"  # strace: `pause(`, then the detach
+
+
+_REAPER_RUN = r"""
+import ctypes, os, subprocess, sys
+# orphans of our descendants come to us: the tracer of -D must be one
+ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+probe = ("import os; tp = [l.split()[1] for l in open('/proc/self/status') if l.startswith('TracerPid:')][0]; "
+         "f = open('/proc/%s/stat' % tp).read().rsplit(')', 1)[1].split(); print(tp, f[1], f[2], f[3])")
+p = subprocess.run([*sys.argv[1:], sys.executable, "-c", probe], stdout=subprocess.PIPE, text=True)
+print(os.getpid(), os.getpgid(0), os.getsid(0), p.returncode, p.stdout.strip())
+while True:  # reap the adopted tracer
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
+"""
+
+
+@pytest.mark.parametrize("flag", ["-D", "-DD", "-DDD"])
+def test_daemonized_tracer_is_an_orphan(flag):
+    """-D: the tracer is adopted by the reaper (its parent exited), as
+    strace -D's is; -D keeps the caller's process group and session, -DD
+    has a process group of its own, -DDD a session of its own."""
+    r = subprocess.run([sys.executable, "-c", _REAPER_RUN, *TRACECTL, "--embedded", "run", flag, "-e", "trace=none", "-e", "quiet=all"],
+                       capture_output=True, text=True, timeout=60)
+    me, pgid, sid, rc, tracer, ppid, tpgid, tsid = r.stdout.split()
+    assert rc == "0" and int(tracer) > 0, r
+    assert ppid == me  # adopted by the subreaper, not a child of tracectl
+    if flag == "-D":
+        assert (tpgid, tsid) == (pgid, sid)
+    elif flag == "-DD":
+        assert tpgid not in (pgid, tsid) and tsid == sid
+    else:
+        assert tsid == tpgid and tsid != sid
+
+
+def _tracer_of(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return int(next(l.split()[1] for l in f if l.startswith("TracerPid:")))
+    except (OSError, StopIteration):
+        return 0
+
+
+@pytest.mark.parametrize("flag", ["-D", "-DD"])
+def test_daemonized_command_gets_its_groups_signal(tmp_path, flag):
+    """-D: a SIGTERM for the command's process group ends the command by
+    that signal, never by a kill of ours. With -D -I1 tracectl is in that
+    group and dies at once, its output as it stood (the open line); with
+    -DD it is not, and shows the command killed by SIGTERM."""
+    import os
+    import signal
+
+    log = tmp_path / "log"
+    p = subprocess.Popen([*TRACECTL, "--embedded", "run", "-o", str(log), "-I1", "-e", "trace=clock_nanosleep", flag, "--", "sleep", "60"],
+                         process_group=0, stderr=subprocess.DEVNULL)
+    try:
+        end = time.monotonic() + 30
+        while time.monotonic() < end and not (_tracer_of(p.pid) and "clock_nanosleep(" in (log.read_text() if log.exists() else "")):
+            time.sleep(0.05)
+        tracer = _tracer_of(p.pid)
+        assert tracer
+        os.killpg(p.pid, signal.SIGTERM)
+        assert p.wait(timeout=30) == -signal.SIGTERM
+        while os.path.exists(f"/proc/{tracer}") and "zombie" not in open(f"/proc/{tracer}/status").read():
+            time.sleep(0.05)  # the tracer ends once the command has
+        text = log.read_text()
+        if flag == "-D":
+            assert text.startswith("clock_nanosleep(") and text.endswith("{tv_sec=60, tv_nsec=0}, ") and "\n" not in text, text
+        else:
+            assert text.splitlines()[-1] == "+++ killed by SIGTERM +++", text
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()

@@ -36,7 +36,7 @@ def _mask_text(v, style: str) -> str:
     return text
 
 
-@syscall("rt_sigprocmask", entry=2)
+@syscall("rt_sigprocmask")
 def _rt_sigprocmask(c: C):
     # the old set only when the call succeeded (exit-time memory), the new
     # one as passed (entry-time memory); unfetched: the address
@@ -64,7 +64,7 @@ def _rt_sigprocmask(c: C):
 _SIGFRAME_MASK = 296 // 8
 
 
-@syscall("rt_sigpending", entry=0)
+@syscall("rt_sigpending")
 def _rt_sigpending(c: C):
     size = c.ulong(1)  # strace reads 1..8 bytes of a set, else prints where it is
     return [c.sigset(0, size, min_len=1) if c.ok and 1 <= size <= 8 else c.ptr(0), c.lu(1)]
@@ -84,7 +84,7 @@ def _rt_sigreturn(c: C):
     return ["{mask=" + _mask_text(v, c.style) + "}"]
 
 
-@syscall("rt_sigtimedwait", entry=1, ret=_sig_ret)  # `rt_sigtimedwait([USR1],  <unfinished ...>` (strace; all four when info is NULL)
+@syscall("rt_sigtimedwait", ret=_sig_ret)  # `rt_sigtimedwait([USR1],  <unfinished ...>` (strace; all four when info is NULL)
 def _rt_sigtimedwait(c: C):
     return [c.sigset(0, c.ulong(3)), c.outstruct(1, "siginfo"), c.struct(2, "timespec", 0), c.lu(3)]
 
@@ -96,6 +96,6 @@ def stack_text(c: C, b: bytes, i: int) -> str:
     return f"{{ss_sp={'NULL' if sp == 0 else hexa(sp)}, ss_flags={fl}, ss_size={size}}}"
 
 
-@syscall("sigaltstack", entry=1, head=lambda c: [c.struct(0, "stack_t", 0)])
+@syscall("sigaltstack", head=lambda c: [c.struct(0, "stack_t", 0)])
 def _sigaltstack(c: C):
     return [c.outstruct(1, "stack_t")]

@@ -36,13 +36,29 @@ def _mask_text(v, style: str) -> str:
     return text
 
 
-@syscall("rt_sigprocmask")
+def _sigprocmask_sizes_ok(c: C) -> bool:
+    # strace reads no set of another size: the addresses
+    return (4 if c.pers else 8) <= c.ulong(3) <= 8
+
+
+def _sigprocmask_head(c: C):
+    """how and the new set, as passed (entry-time memory); unfetched: the address."""
+    if not _sigprocmask_sizes_ok(c):
+        return [c.xval(0, "sigprocmask_how"), c.ptr(1)]
+    if c.ulong(1):
+        v = c.m(1, 0)
+        cur = _mask_text(v, c.style) if isinstance(v, (bytes, bytearray)) and len(v) >= c.ulong(3) else c.ptr(1)
+    else:
+        cur = "NULL"
+    return [c.xval(0, "sigprocmask_how"), cur]
+
+
+@syscall("rt_sigprocmask", head=_sigprocmask_head)
 def _rt_sigprocmask(c: C):
-    # the old set only when the call succeeded (exit-time memory), the new
-    # one as passed (entry-time memory); unfetched: the address
+    """The old set only when the call succeeded (exit-time memory)."""
     n = c.ulong(3)
-    if not (4 if c.pers else 8) <= n <= 8:  # strace reads no set of another size: the addresses
-        return [c.xval(0, "sigprocmask_how"), c.ptr(1), c.ptr(2), c.lu(3)]
+    if not _sigprocmask_sizes_ok(c):
+        return [c.ptr(2), c.lu(3)]
     if c.ok:
         if c.ulong(2):
             v = c.m(2, 1)
@@ -51,12 +67,7 @@ def _rt_sigprocmask(c: C):
             old = "NULL"
     else:
         old = "NULL" if c.ulong(2) == 0 else c.ptr(2)
-    if c.ulong(1):
-        v = c.m(1, 0)
-        cur = _mask_text(v, c.style) if isinstance(v, (bytes, bytearray)) and len(v) >= n else c.ptr(1)
-    else:
-        cur = "NULL"
-    return [c.xval(0, "sigprocmask_how"), cur, old, c.lu(3)]
+    return [old, c.lu(3)]
 
 
 # the saved mask read from the signal frame: the plan's STACK op (its word

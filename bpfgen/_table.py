@@ -86,6 +86,10 @@ class Syscall:
     numbers: dict[Pers, int] = field(hash=False, compare=False)
     described: bool = True  # False: only counted (args are `hex`, as strace's printargs)
     noreturn: bool = False  # exit, exit_group: no exit stop ever comes
+    # how many arguments print before `<unfinished ...>` where strace's
+    # count is not "those before the first out/inout one" (poll prints its
+    # inout fds at entry); None: the directions say it
+    entry: int | None = None
     pers_args: dict[Pers, tuple[Arg, ...]] = field(default_factory=dict, hash=False, compare=False)
     # i386 multiplexer through which this call can also be made:
     # ("socketcall", 3) for connect, ("ipc", 23) for shmget.
@@ -108,6 +112,12 @@ class Syscall:
     @property
     def nargs(self) -> int:
         return len(self.args)
+
+    @property
+    def entry_count(self) -> int:
+        """Arguments printed before `<unfinished ...>` (its `entry`, else
+        those before the first out/inout argument)."""
+        return dir_entry_count(self.args) if self.entry is None else self.entry
 
     def args_for(self, pers: Pers) -> tuple[Arg, ...]:
         """The arguments as passed in this personality (i386 mmap and select
@@ -235,6 +245,15 @@ def parse_arg(text: str, where: str = "?") -> Arg:
     if kind == "msghdr":
         ref = "msghdr"  # its size per personality comes from the structs table
     return Arg(name, kind, dir_, ln, ref, when)
+
+
+def dir_entry_count(args: tuple[Arg, ...]) -> int:
+    """How many arguments print before `<unfinished ...>` by their
+    directions: those before the first one the call fills or updates."""
+    for n, a in enumerate(args):
+        if a.dir == "out" or a.dir == "inout":
+            return n
+    return len(args)
 
 
 def parse_args(text: str, where: str = "?") -> tuple[Arg, ...]:
@@ -418,7 +437,7 @@ def load_table_from(data: dict) -> Table:
     known_classes = frozenset(CLASSES)
     for name, spec in raw.items():
         where = f"syscall {name}"
-        unknown = set(spec) - {"args", "args_i386", "ret", "classes", "nargs", "noreturn", "stack", "select", "variants_of", "fetch"}
+        unknown = set(spec) - {"args", "args_i386", "ret", "classes", "nargs", "noreturn", "stack", "select", "variants_of", "fetch", "entry"}
         if unknown:
             raise TableError(f"{where}: unknown keys {sorted(unknown)}")
         cls = set()
@@ -460,6 +479,12 @@ def load_table_from(data: dict) -> Table:
                 raise TableError(f"{where}: {a.name}: len=ret is known only at exit (dir must be out)")
             if a.kind in ("iovec", "mmsghdr") and not isinstance(a.len, int):
                 raise TableError(f"{where}: {a.name}: an iovec count comes from an argument")
+        entry = spec.get("entry")
+        if entry is not None:
+            if not isinstance(entry, int) or isinstance(entry, bool) or not 0 <= entry <= len(args):
+                raise TableError(f"{where}: entry={entry!r} (want 0..{len(args)})")
+            if entry == dir_entry_count(args):
+                raise TableError(f"{where}: entry={entry} says what the directions say: drop it")
         stack = {}
         for key, val in spec.get("stack", {}).items():
             pers = {v: k for k, v in PERS_NAMES.items()}.get(key)
@@ -475,6 +500,7 @@ def load_table_from(data: dict) -> Table:
             numbers=numbers[name],
             described=described,
             noreturn=bool(spec.get("noreturn", False)),
+            entry=entry,
             pers_args=pers_args,
             subcall=subcall_of.get(name),
             stack=stack,
@@ -568,7 +594,7 @@ def dump_table(t: Table) -> dict:
                 list(s.subcall) if s.subcall else None,
                 [[int(p), off, size] for p, (off, size) in s.stack.items()],
                 s.select, [[list(names), _dump_args(a)] for names, a in s.variants],
-                list(s.fetch_text),
+                list(s.fetch_text), s.entry,
             ]
             for s in t.syscalls.values()
         ],
@@ -597,7 +623,7 @@ def undump_table(obj: dict) -> Table:
     multiplexers = {m: {int(k): v for k, v in subs} for m, subs in obj["multiplexers"]}
     layouts = _layouts(dict(obj["layouts"]), structs)
     syscalls: dict[str, Syscall] = {}
-    for name, cls, a, ret, nums, described, noreturn, pers_args, subcall, stack, select, variants, fetch_text in obj["syscalls"]:
+    for name, cls, a, ret, nums, described, noreturn, pers_args, subcall, stack, select, variants, fetch_text, entry in obj["syscalls"]:
         syscalls[name] = Syscall(
             name=name,
             classes=frozenset(cls),
@@ -606,6 +632,7 @@ def undump_table(obj: dict) -> Table:
             numbers={pers_of[p]: nr for p, nr in nums},
             described=bool(described),
             noreturn=bool(noreturn),
+            entry=entry,
             pers_args={pers_of[p]: args(pa) for p, pa in pers_args},
             subcall=(subcall[0], subcall[1]) if subcall else None,
             stack={pers_of[p]: (off, size) for p, off, size in stack},

@@ -260,10 +260,8 @@ def _early_worker(argv: list[str], i: int, cmd: str | None):
         return None
     if any(a.startswith("--d") or (a.startswith("-") and not a.startswith("--") and "D" in a) for a in argv[i:]):
         return None
-    try:
-        from tracerd.native import fork_worker
-    except ImportError:
-        return None
+    from tracerd.native import fork_worker
+
     return fork_worker()
 
 

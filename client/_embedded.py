@@ -28,10 +28,8 @@ def prefork_worker():
     later with `worker=`; None when that is not possible (the session then
     spawns one). Fork before loading much: the worker keeps a copy-on-write
     image of this process."""
-    try:
-        from tracerd.native import fork_worker
-    except ImportError:
-        return None
+    from tracerd.native import fork_worker
+
     return fork_worker()
 
 

@@ -275,10 +275,8 @@ class Session:
 
     # --- the worker ----------------------------------------------------------------
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
-        try:
-            from tracerd.native._channel import Channel, WorkerConfig
-        except ImportError as exc:
-            raise TracerError(f"the tracer worker is not available ({exc})") from None
+        from tracerd.native._channel import Channel, WorkerConfig
+
         config = WorkerConfig(
             mode=self.mode, pids=self.pids, plan=self.plan, session=self.id, drop=self.drop, colocate=self.colocate,
             no_follow=self.mode == "launch" and not self.follow, inject_bpf=self.inject, pid_level=self.pid_level,

@@ -42,3 +42,20 @@ def test_a_checkout_imports_its_own_code():
     for name, folder in _package_dir().items():
         mod = importlib.import_module(name)
         assert Path(mod.__file__).resolve().parent == (ROOT / folder).resolve(), name
+
+
+def test_architecture_names_every_module_and_the_map():
+    """docs/architecture.md opens with the folder -> import-name map, and
+    names every module of the packages (the data path or the index), so a
+    module added without a place on that page shows here."""
+    doc = (ROOT / "docs" / "architecture.md").read_text()
+    head = doc[: doc.index("## Overview")]
+    for name, folder in _package_dir().items():
+        assert f"| `{folder}/` | `{name}` |" in head, (name, folder)
+    missing = []
+    for folder in _package_dir().values():
+        for f in sorted((ROOT / folder).iterdir()):
+            if f.suffix in (".py", ".c", ".h", ".toml") and f.name not in ("__init__.py", "tr_config.h") \
+                    and f"`{f.name}" not in doc and f"/{f.name}`" not in doc and f"`{f.stem}`" not in doc:
+                missing.append(f"{folder}/{f.name}")
+    assert not missing, f"modules docs/architecture.md does not name: {missing}"

@@ -69,7 +69,7 @@ def _data_text(c: C, h, phase: int) -> str:
     return "{" + ", ".join(f"{nm}={_bits(c, d[k], hi[k])}" for k, nm in enumerate(names)) + "}"
 
 
-@syscall("capget", entry=1)
+@syscall("capget")
 def _capget(c: C):
     hdr = _header_text(c, _header(c, 0))
     if not c.exiting:

@@ -77,32 +77,47 @@ class Changed(str):
         return s
 
 
-def syscall(*names: str, entry: int | None = None, ret=None, head: Callable | None = None):
+def syscall(*names: str, ret=None, head: Callable | None = None):
     """Register a family decoder for these syscall names.
 
-    `entry`: how many arguments print at entry (before `<unfinished ...>`);
-    None: all of them, 0: none. A decoder of `entry=N` (0 < N) that gives
-    `head`, the N arguments the entry prints, is the rest alone: the whole
-    call is ``head(c) + fn(c)``. A split call then formats each argument
-    once: the entry `head` (or all, for None), the exit `fn` (or nothing,
-    for None); without `head` an `entry=N` decoder runs whole at both stops."""
+    How many arguments print at entry (before `<unfinished ...>`) is the
+    table's (`Syscall.entry_count`): all of them, none, or N. A decoder of
+    an N-at-entry call (0 < N < all) that gives `head`, the N arguments the
+    entry prints, is the rest alone: the whole call is ``head(c) + fn(c)``.
+    A split call then formats each argument once: the entry `head` (or all),
+    the exit `fn` (or nothing, when all print at entry); without `head` such
+    a decoder runs whole at both stops."""
 
     def deco(fn):
-        whole, halves = fn, None
-        if head is not None:
-            if not entry:
-                raise ValueError(f"{names[0]}: head= needs entry=N, N > 0")
-            whole, halves = (lambda c: head(c) + fn(c)), (head, fn)
-        elif entry is None:
-            halves = (fn, _nothing)
-        elif entry == 0:
-            halves = (_nothing, fn)
         for n in names:
+            entry = _table_entry(n)
+            whole, halves = fn, None
+            if head is not None:
+                if not entry:
+                    raise ValueError(f"{n}: head= needs a call printing some but not all arguments at entry")
+                whole, halves = (lambda c, fn=fn: head(c) + fn(c)), (head, fn)
+            elif entry is None:
+                halves = (fn, _nothing)
+            elif entry == 0:
+                halves = (_nothing, fn)
             _once(REGISTRY, n, "decoder")
             REGISTRY[n] = Spec(whole, entry, ret, halves)
-        return whole
+        return fn if head is None else whole
 
     return deco
+
+
+def _table_entry(name: str) -> int | None:
+    """The table's count of arguments printed at entry for a decoder:
+    None for all of them (or a call the table does not describe)."""
+    from ._table import table
+
+    t = table()
+    sc = t.syscalls.get(name) if t is not None else None
+    if sc is None or not sc.described:
+        return None
+    n = sc.entry_count
+    return None if n == len(sc.args) else n
 
 
 def kind(*names: str):
@@ -704,13 +719,10 @@ def generic_arg(c: C, i: int, a) -> str:
 
 
 def generic_entry_count(sc) -> int:
-    """Arguments printed before `<unfinished ...>`: those before the first
-    one the call fills or updates (a family decoder's `entry=` says
-    otherwise where strace shows an `inout` value at entry: poll, splice)."""
-    for n, a in enumerate(sc.args):
-        if a.dir == "out" or a.dir == "inout":
-            return n
-    return len(sc.args)
+    """Arguments printed before `<unfinished ...>`: the table's
+    (`Syscall.entry_count`: those before the first one the call fills or
+    updates, unless its `entry` says otherwise, as poll's)."""
+    return sc.entry_count
 
 
 # --- return values --------------------------------------------------------------

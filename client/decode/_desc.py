@@ -13,12 +13,12 @@ def _fd0(c: C) -> list:
     return [c.fd(0)]
 
 
-@syscall("readv", entry=1, head=_fd0)
+@syscall("readv", head=_fd0)
 def _readv(c: C):
     return [c.iovec(1, c.ulong(2), c.rval) if c.ok else _iov_addrs(c, 1, c.ulong(2)), c.lu(2)]
 
 
-@syscall("preadv", "preadv2", entry=1, head=_fd0)
+@syscall("preadv", "preadv2", head=_fd0)
 def _preadv(c: C):
     out = [c.iovec(1, c.ulong(2), c.rval) if c.ok else _iov_addrs(c, 1, c.ulong(2)), c.lu(2), c.ld(3)]
     return out + ([c.flags(5, "rwf_flags")] if c.name == "preadv2" else [])
@@ -126,12 +126,12 @@ def _fdpair(c: C, i: int) -> str:
     return f"[{c.dec.fd_text(a, c.tid)}, {c.dec.fd_text(b, c.tid)}]"
 
 
-@syscall("pipe", entry=0)
+@syscall("pipe")
 def _pipe(c: C):
     return [_fdpair(c, 0)]
 
 
-@syscall("pipe2", entry=0)
+@syscall("pipe2")
 def _pipe2(c: C):
     return [_fdpair(c, 0), c.flags(1, "pipe_flags")]
 
@@ -145,7 +145,7 @@ def _offset(c: C, i: int, phase: int) -> str | None:
     return f"[{struct.unpack_from('<Q' if c.name == 'sendfile64' or c.pers == 0 else '<I', v)[0]}]"
 
 
-@syscall("sendfile", "sendfile64", entry=2)
+@syscall("sendfile", "sendfile64")
 def _sendfile(c: C):
     """The offset as the call got it, then ` => [new]` when it moved bytes
     (strace reads it again at exit then)."""
@@ -189,7 +189,7 @@ def _iov_addrs(c: C, i: int, count: int, phase: int = 0) -> str:
     return c.iovec_list([[e[0], e[1], None] if isinstance(e, list) else e for e in v], count, None, c.ulong(i))
 
 
-@syscall("process_vm_readv", entry=1)
+@syscall("process_vm_readv")
 def _process_vm_readv(c: C):
     """The local vectors at exit: their data up to what was read, or their
     addresses when the call failed; the remote ones as addresses."""
@@ -211,7 +211,7 @@ def _uring_offsets(v: tuple, names: tuple) -> str:
     return "{" + ", ".join(p) + "}"
 
 
-@syscall("io_uring_setup", entry=1)
+@syscall("io_uring_setup")
 def _io_uring_setup(c: C):
     """The params the call reads at entry (flags, the SQ thread's cpu and
     idle time, wq_fd under IORING_SETUP_ATTACH_WQ, resv when nonzero) and,

@@ -14,7 +14,7 @@ def _faccessat2(c: C):
     return [c.dirfd(0), c.path(1), c.flags(2, "access_modes"), c.flags(3, "faccessat_flags")]
 
 
-@syscall("getcwd", entry=0)
+@syscall("getcwd")
 def _getcwd(c: C):
     if not c.ok:
         return [c.ptr(0), c.lu(1)]
@@ -95,7 +95,7 @@ def _setxattr(c: C):
     return [first, c.cstr(1), xattr_value(c, 2, c.ulong(3)), c.lu(3), c.flags(4, "xattr_flags")]
 
 
-@syscall("listxattr", "llistxattr", "flistxattr", entry=1)
+@syscall("listxattr", "llistxattr", "flistxattr")
 def _listxattr(c: C):
     """The list only when a size was given and the call succeeded."""
     first = c.fd(0) if c.name == "flistxattr" else c.path(0)

@@ -553,7 +553,7 @@ value_sets(_IDE_NICE, _BUSSTATES, _PERF_IOC_FLAGS, _NBD_FLAGS)
 type_decoder("kvm")(lambda c, req, name: kvm_arg(c, req))
 
 
-@syscall("ioctl", entry=2, ret=_nstype_ret)
+@syscall("ioctl", ret=_nstype_ret)
 def _ioctl(c: C):
     req = c.uint(1)
     # -Xraw prints the request as a number, its argument decoded all the same

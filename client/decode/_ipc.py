@@ -141,7 +141,7 @@ def _ctl(c: C, k: int, setname: str, stat: tuple, info: tuple, printers: dict) -
                                          _ctl_buf(c, k + 1, cmd, (_IPC_SET,), stat, info, printers)]
 
 
-@syscall("msgctl", entry=2)
+@syscall("msgctl")
 def _msgctl(c: C):
     return _ctl(c, 1, "msgctl_cmds", (_IPC_STAT, 11, 13), (_IPC_INFO, 12), _MSG_PRINTERS)
 
@@ -167,7 +167,7 @@ _SHM_PRINTERS = {"set": (112, lambda c, b: _shmid(c, b, False)), "stat": (112, l
                  ("info", 3): (40, _shminfo), ("info", 14): (48, _shm_info)}
 
 
-@syscall("shmctl", entry=2)
+@syscall("shmctl")
 def _shmctl(c: C):
     return _ctl(c, 1, "shmctl_cmds", (_IPC_STAT, 13, 15), (_IPC_INFO, 14), _SHM_PRINTERS)
 
@@ -188,7 +188,7 @@ _SEM_PRINTERS = {"set": (88, lambda c, b: _semid(c, b, False)), "stat": (88, lam
                  ("info", 3): (40, _seminfo), ("info", 19): (40, _seminfo)}
 
 
-@syscall("semctl", entry=3)
+@syscall("semctl")
 def _semctl(c: C):
     return _ctl(c, 2, "semctl_cmds", (_IPC_STAT, 18, 20), (_IPC_INFO, 19), _SEM_PRINTERS)
 
@@ -213,7 +213,7 @@ def _msgsnd(c: C):
     return [c.d(0), _msgbuf(c, 1, c.ulong(2), 0), c.lu(2), c.flags(3, "ipc_msg_flags")]
 
 
-@syscall("msgrcv", entry=1)
+@syscall("msgrcv")
 def _msgrcv(c: C):
     buf = _msgbuf(c, 1, c.ulong(2), 1) if c.ok else c.ptr(1)
     return [c.d(0), buf, c.lu(2), c.ld(3), c.flags(4, "ipc_msg_flags")]

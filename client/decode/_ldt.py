@@ -58,7 +58,7 @@ def _set_thread_area(c: C):
     return [user_desc_text(b, c.pers == 0) if c.ulong(0) and len(b) >= USER_DESC_SIZE else c.ptr(0)]
 
 
-@syscall("get_thread_area", entry=0)
+@syscall("get_thread_area")
 def _get_thread_area(c: C):
     b = _mem(c, 0)
     if not c.ulong(0) or len(b) < 4:

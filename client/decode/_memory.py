@@ -53,7 +53,7 @@ def _mmap(c: C):
             c.fd(4), f"{off:#x}" if off else "0"]
 
 
-@syscall("mincore", entry=2)
+@syscall("mincore")
 def _mincore(c: C):
     """The vector at exit: a byte a page of the length (its low bit: the
     page is resident), as many as the pages, at most -s of them."""
@@ -128,7 +128,7 @@ def _migrate_pages(c: C):
     return [c.pid(0), str(n), nodemask(c, 2, n), nodemask(c, 3, n)]
 
 
-@syscall("get_mempolicy", entry=0)
+@syscall("get_mempolicy")
 def _get_mempolicy(c: C):
     """The policy the call wrote, by name (a node number with MPOL_F_NODE)."""
     import struct

@@ -11,7 +11,7 @@ from ._core import C, array, struct as register_struct, styled, syscall
 from ._fmt import hexa, quote
 
 
-@syscall("getrandom", entry=0)  # strace prints the buffer at exit: `getrandom( <unfinished ...>`
+@syscall("getrandom")  # strace prints the buffer at exit: `getrandom( <unfinished ...>`
 def _getrandom(c: C):
     return [c.outbuf(0, force_hex=True), c.lu(1), c.flags(2, "getrandom_flags")]
 
@@ -80,7 +80,7 @@ def _futex(c: C):
     return out + [c.u(2), c.ptr(3), c.ptr(4), hexa(c.uint(5))]
 
 
-@syscall("getrusage", entry=1, head=lambda c: [c.xval(0, "rusage_who", signed=True)])
+@syscall("getrusage", head=lambda c: [c.xval(0, "rusage_who", signed=True)])
 def _getrusage(c: C):
     return [c.outstruct(1, "rusage")]
 
@@ -93,7 +93,7 @@ def _cpuset(c: C, i: int, n: int) -> str:
     return "[" + " ".join(str(k) for k in range(len(v) * 8) if bits >> k & 1) + "]"
 
 
-@syscall("sched_getaffinity", entry=2, head=lambda c: [c.pid(0), c.lu(1)])
+@syscall("sched_getaffinity", head=lambda c: [c.pid(0), c.lu(1)])
 def _sched_getaffinity(c: C):
     return [_cpuset(c, 2, c.rval) if c.ok else c.ptr(2)]
 
@@ -105,7 +105,7 @@ def _sched_setaffinity(c: C):
     return [c.pid(0), c.lu(1), cs]
 
 
-@syscall("seccomp", entry=2)
+@syscall("seccomp")
 def _seccomp(c: C):
     """The third argument by operation: a filter program `{len=N,
     filter=ADDR}` (its instructions, behind a second pointer, under -v:
@@ -263,7 +263,7 @@ def _ioprio_set(c: C):
     return [c.xval(0, "ioprio_who"), _who(c, 1, (1, 2)), prio]
 
 
-@syscall("syslog", entry=1)
+@syscall("syslog")
 def _syslog(c: C):
     """The command, with the buffer and length only for those that use them."""
     t = c.int(0)
@@ -452,13 +452,13 @@ def _quota_path(c: C, i: int) -> str:
     return quote(b[:end]) if end >= 0 else c.ptr(i)
 
 
-@syscall("quotactl", entry=3)
+@syscall("quotactl")
 def _quotactl(c: C):
     cmd = c.uint(0)
     return [_qcmd(c, cmd), c.path(1)] + _quota_args(c, cmd >> 8, 2, 3)
 
 
-@syscall("quotactl_fd", entry=3)
+@syscall("quotactl_fd")
 def _quotactl_fd(c: C):
     cmd = c.uint(1)
     return [c.fd(0), _qcmd(c, cmd)] + _quota_args(c, cmd >> 8, 2, 3)

@@ -61,7 +61,7 @@ def sockbuf(c: C, i: int, length: int, phase: int) -> str:
     return c.buf(i, length, phase=phase)
 
 
-@syscall("socketpair", entry=3)
+@syscall("socketpair")
 def _socketpair(c: C):
     from ._desc import _fdpair
 
@@ -77,18 +77,18 @@ def _fd0(c: C) -> list:
     return [c.fd(0)]
 
 
-@syscall("accept", entry=1, ret="fd", head=_fd0)
+@syscall("accept", ret="fd", head=_fd0)
 def _accept(c: C):
     return list(_sockaddr_out(c, 1, 2))
 
 
-@syscall("accept4", entry=1, ret="fd", head=_fd0)
+@syscall("accept4", ret="fd", head=_fd0)
 def _accept4(c: C):
     a, ln = _sockaddr_out(c, 1, 2)
     return [a, ln, c.flags(3, "sock_type_flags")]
 
 
-@syscall("getsockname", "getpeername", entry=1, head=_fd0)
+@syscall("getsockname", "getpeername", head=_fd0)
 def _getsockname(c: C):
     return list(_sockaddr_out(c, 1, 2))
 
@@ -99,7 +99,7 @@ def _sendto(c: C):
             _sockaddr_in(c, 4, c.uint(5)), c.u(5)]
 
 
-@syscall("recvfrom", entry=1, head=_fd0)
+@syscall("recvfrom", head=_fd0)
 def _recvfrom(c: C):
     a, ln = _sockaddr_out(c, 4, 5)
     buf = sockbuf(c, 1, min(c.rval, c.ulong(2)), 1) if c.ok else c.ptr(1)
@@ -118,7 +118,7 @@ def _recvmmsg_ret(c: C) -> str:
     return f"{c.ret} (left {c.ptr(4)})"
 
 
-@syscall("recvmmsg", "recvmmsg_time64", entry=1, ret=_recvmmsg_ret)
+@syscall("recvmmsg", "recvmmsg_time64", ret=_recvmmsg_ret)
 def _recvmmsg(c: C):
     return [c.fd(0), mmsghdr_text(c, 1), c.u(2), c.flags(3, "msg_flags"), c.struct(4, "timespec" if c.name == "recvmmsg" else "timespec64", 0)]
 
@@ -296,7 +296,7 @@ def _getopt_value(c: C, lvl: int, opt: int, ulen: int, rlen: int) -> str:
     return quote_buf(b, rlen, c.opts.strsize, c.opts.xflag) if need(k) else c.ptr(3)
 
 
-@syscall("getsockopt", entry=3)
+@syscall("getsockopt")
 def _getsockopt(c: C):
     lvl = c.int(1)
     lv = c.m(4, 1)

@@ -134,6 +134,6 @@ def attr_text(c: C, i: int = 0) -> str:
     return "{" + ", ".join(p).replace(", \0", "") + "}"
 
 
-@syscall("perf_event_open", entry=0, ret="fd")
+@syscall("perf_event_open", ret="fd")
 def _perf_event_open(c: C):
     return [attr_text(c), c.d(1), c.d(2), c.fd(3), c.flags(4, "perf_flags", 64)]

@@ -71,7 +71,7 @@ def _poll_ret(c: C) -> str:
     return f"{c.ret} ({out})" if out else str(c.ret)
 
 
-@syscall("poll", entry=3, ret=_poll_ret)
+@syscall("poll", ret=_poll_ret)
 def _poll(c: C):
     return [_pollfds(c, 0, c.uint(1)), c.u(1), c.d(2)]
 
@@ -88,7 +88,7 @@ def epoll_event_text(c: C, b: bytes, i: int) -> str:
     return f"{{events={c.fs('epoll_events').flags(ev)}, data={{u32={data & 0xFFFFFFFF}, u64={data}}}}}"
 
 
-@syscall("epoll_wait", "epoll_pwait", "epoll_pwait2", entry=1, head=lambda c: [c.fd(0)])
+@syscall("epoll_wait", "epoll_pwait", "epoll_pwait2", head=lambda c: [c.fd(0)])
 def _epoll_wait(c: C):
     """All but the fd print at exit, as strace's: a call that failed shows
     its timeout (epoll_pwait2's timespec) and signal mask as addresses."""

@@ -40,7 +40,7 @@ def _written_int(c: C, i: int) -> str:
     return f"[{struct.unpack_from('<i', v)[0]}]"
 
 
-@syscall("clone", ret="pid", entry=2)
+@syscall("clone", ret="pid")
 def _clone(c: C):
     # x86_64 order: flags, stack, parent_tid, child_tid, tls
     fl = c.ulong(0)
@@ -68,7 +68,7 @@ def _pid0(c: C) -> list:
     return [c.pid(0)]
 
 
-@syscall("get_robust_list", entry=1, head=_pid0)
+@syscall("get_robust_list", head=_pid0)
 def _get_robust_list(c: C):
     """The head pointer and length the call wrote: `[0x7f...]`, `[24]`."""
     out = []
@@ -167,7 +167,7 @@ def clone_args_text(c: C, b: bytes, i: int) -> str:
     return "{" + ", ".join(p + ([tail] if tail else [])) + "}"
 
 
-@syscall("clone3", entry=1)
+@syscall("clone3")
 def _clone3(c: C):
     """The arguments as given, then on success what the call wrote
     (` => {pidfd=..., parent_tid=..., bytes past the struct}`)."""
@@ -205,7 +205,7 @@ def wait_status(st: int) -> str:
     return f"[{{WIFSIGNALED(s) && WTERMSIG(s) == {sigtext(st & 0x7F)}{core}}}]"
 
 
-@syscall("wait4", entry=1, head=_pid0)
+@syscall("wait4", head=_pid0)
 def _wait4(c: C):
     v = c.m(1, 1)
     if c.ulong(1) == 0:
@@ -335,7 +335,7 @@ def _sched_attr(c: C, i: int, b, usize: int, is_set: bool) -> str:
     return "{" + ", ".join(out) + "}"
 
 
-@syscall("sched_setattr", entry=2)
+@syscall("sched_setattr")
 def _sched_setattr(c: C):
     """The attributes at entry; on E2BIG the size the kernel wrote back
     (`{size=1} => {size=56}`)."""
@@ -347,7 +347,7 @@ def _sched_setattr(c: C):
     return [c.pid(0), text, c.u(2)]
 
 
-@syscall("sched_getattr", entry=1, head=_pid0)
+@syscall("sched_getattr", head=_pid0)
 def _sched_getattr(c: C):
     size = c.uint(2)
     if not c.ulong(1):

@@ -222,7 +222,7 @@ def _word(c: C, fmt) -> str:
     return f"[{fmt(struct.unpack_from('<Q', b)[0])}]"
 
 
-@syscall("ptrace", entry=3, ret="int")
+@syscall("ptrace", ret="int")
 def _ptrace(c: C):
     req = c.ulong(0)
     out = [c.fs("ptrace_cmds").xval(req, c.style)]

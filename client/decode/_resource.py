@@ -29,7 +29,7 @@ def _rlim(v: int, style: str) -> str:
     return styled(str(v), text, style)
 
 
-@syscall("getresuid", "getresgid", entry=0)
+@syscall("getresuid", "getresgid")
 def _getres(c: C):
     out = []
     for k in range(3):
@@ -38,7 +38,7 @@ def _getres(c: C):
     return out
 
 
-@syscall("getgroups", "getgroups32", entry=1)
+@syscall("getgroups", "getgroups32")
 def _getgroups(c: C):
     n = c.int(0)
     v = c.m(1, 1)

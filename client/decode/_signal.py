@@ -36,13 +36,29 @@ def _mask_text(v, style: str) -> str:
     return text
 
 
-@syscall("rt_sigprocmask", entry=2)
+def _sigprocmask_sizes_ok(c: C) -> bool:
+    # strace reads no set of another size: the addresses
+    return (4 if c.pers else 8) <= c.ulong(3) <= 8
+
+
+def _sigprocmask_head(c: C):
+    """how and the new set, as passed (entry-time memory); unfetched: the address."""
+    if not _sigprocmask_sizes_ok(c):
+        return [c.xval(0, "sigprocmask_how"), c.ptr(1)]
+    if c.ulong(1):
+        v = c.m(1, 0)
+        cur = _mask_text(v, c.style) if isinstance(v, (bytes, bytearray)) and len(v) >= c.ulong(3) else c.ptr(1)
+    else:
+        cur = "NULL"
+    return [c.xval(0, "sigprocmask_how"), cur]
+
+
+@syscall("rt_sigprocmask", head=_sigprocmask_head)
 def _rt_sigprocmask(c: C):
-    # the old set only when the call succeeded (exit-time memory), the new
-    # one as passed (entry-time memory); unfetched: the address
+    """The old set only when the call succeeded (exit-time memory)."""
     n = c.ulong(3)
-    if not (4 if c.pers else 8) <= n <= 8:  # strace reads no set of another size: the addresses
-        return [c.xval(0, "sigprocmask_how"), c.ptr(1), c.ptr(2), c.lu(3)]
+    if not _sigprocmask_sizes_ok(c):
+        return [c.ptr(2), c.lu(3)]
     if c.ok:
         if c.ulong(2):
             v = c.m(2, 1)
@@ -51,12 +67,7 @@ def _rt_sigprocmask(c: C):
             old = "NULL"
     else:
         old = "NULL" if c.ulong(2) == 0 else c.ptr(2)
-    if c.ulong(1):
-        v = c.m(1, 0)
-        cur = _mask_text(v, c.style) if isinstance(v, (bytes, bytearray)) and len(v) >= n else c.ptr(1)
-    else:
-        cur = "NULL"
-    return [c.xval(0, "sigprocmask_how"), cur, old, c.lu(3)]
+    return [old, c.lu(3)]
 
 
 # the saved mask read from the signal frame: the plan's STACK op (its word
@@ -64,7 +75,7 @@ def _rt_sigprocmask(c: C):
 _SIGFRAME_MASK = 296 // 8
 
 
-@syscall("rt_sigpending", entry=0)
+@syscall("rt_sigpending")
 def _rt_sigpending(c: C):
     size = c.ulong(1)  # strace reads 1..8 bytes of a set, else prints where it is
     return [c.sigset(0, size, min_len=1) if c.ok and 1 <= size <= 8 else c.ptr(0), c.lu(1)]
@@ -84,7 +95,7 @@ def _rt_sigreturn(c: C):
     return ["{mask=" + _mask_text(v, c.style) + "}"]
 
 
-@syscall("rt_sigtimedwait", entry=1, ret=_sig_ret)  # `rt_sigtimedwait([USR1],  <unfinished ...>` (strace; all four when info is NULL)
+@syscall("rt_sigtimedwait", ret=_sig_ret)  # `rt_sigtimedwait([USR1],  <unfinished ...>` (strace; all four when info is NULL)
 def _rt_sigtimedwait(c: C):
     return [c.sigset(0, c.ulong(3)), c.outstruct(1, "siginfo"), c.struct(2, "timespec", 0), c.lu(3)]
 
@@ -96,6 +107,6 @@ def stack_text(c: C, b: bytes, i: int) -> str:
     return f"{{ss_sp={'NULL' if sp == 0 else hexa(sp)}, ss_flags={fl}, ss_size={size}}}"
 
 
-@syscall("sigaltstack", entry=1, head=lambda c: [c.struct(0, "stack_t", 0)])
+@syscall("sigaltstack", head=lambda c: [c.struct(0, "stack_t", 0)])
 def _sigaltstack(c: C):
     return [c.outstruct(1, "stack_t")]

@@ -117,7 +117,7 @@ def statx_text(c: C, b: bytes, i: int) -> str:
     return "{" + ", ".join(p) + "}"
 
 
-@syscall("statx", entry=4)
+@syscall("statx")
 def _statx(c: C):
     fl = c.uint(2)
     # the sync type bits as flags (0x6000 is both), then the AT_* flags; no comments
@@ -156,7 +156,7 @@ _DT = {0: "DT_UNKNOWN", 1: "DT_FIFO", 2: "DT_CHR", 4: "DT_DIR", 6: "DT_BLK", 8: 
 _DT_SET = FlagSet("dirent_types", sorted(((n, v) for v, n in _DT.items()), key=lambda x: x[1]), "DT_???")
 
 
-@syscall("getdents64", "getdents", entry=1, head=lambda c: [c.fd(0)])
+@syscall("getdents64", "getdents", head=lambda c: [c.fd(0)])
 def _getdents(c: C):
     n = c.uint(2)
     if not c.ok:

@@ -48,7 +48,7 @@ def _time_ret(c: C) -> str:
     return f"{c.ret} ({s})" if s else str(c.ret)
 
 
-@syscall("time", entry=0, ret=_time_ret)
+@syscall("time", ret=_time_ret)
 def _time(c: C):
     v = c.m(0, 1)
     if c.ok and isinstance(v, (bytes, bytearray)) and len(v) >= 8:
@@ -58,12 +58,12 @@ def _time(c: C):
     return [c.ptr(0)]
 
 
-@syscall("nanosleep", entry=1, head=lambda c: [c.struct(0, "timespec", 0)])
+@syscall("nanosleep", head=lambda c: [c.struct(0, "timespec", 0)])
 def _nanosleep(c: C):
     return [c.struct(1, "timespec", 1) if c.exiting and c.is_error else c.ptr(1)]
 
 
-@syscall("clock_nanosleep", entry=3, head=lambda c: [c.xval(0, "clocks"), c.flags(1, "timer_flags"), c.struct(2, "timespec", 0)])
+@syscall("clock_nanosleep", head=lambda c: [c.xval(0, "clocks"), c.flags(1, "timer_flags"), c.struct(2, "timespec", 0)])
 def _clock_nanosleep(c: C):
     # the remaining time of an interrupted relative sleep (an absolute one leaves it)
     return [c.struct(3, "timespec", 1) if c.exiting and c.is_error and not c.uint(1) & 1 else c.ptr(3)]
@@ -89,7 +89,7 @@ def sigevent_text(c: C, b: bytes, i: int) -> str:
     return "{" + ", ".join(p) + "}"
 
 
-@syscall("timer_create", entry=2)
+@syscall("timer_create")
 def _timer_create(c: C):
     v = c.m(2, 1)
     tid = f"[{struct.unpack_from('<i', v)[0]}]" if c.ok and isinstance(v, (bytes, bytearray)) and len(v) >= 4 else c.ptr(2)
@@ -161,12 +161,12 @@ def _adjtimex_ret(c: C) -> str:
     return f"{c.ret} ({name})" if name and isinstance(v, (bytes, bytearray)) and len(v) >= 208 else str(c.ret)
 
 
-@syscall("adjtimex", entry=0, ret=_adjtimex_ret)
+@syscall("adjtimex", ret=_adjtimex_ret)
 def _adjtimex(c: C):
     """Read at exit only, as strace does (what the call left there)."""
     return [c.struct(0, "timex", 1)]
 
 
-@syscall("clock_adjtime", "clock_adjtime64", entry=1, ret=_adjtimex_ret)
+@syscall("clock_adjtime", "clock_adjtime64", ret=_adjtimex_ret)
 def _clock_adjtime(c: C):
     return [c.xval(0, "clocks"), c.struct(1, "timex", 1)]

@@ -1,4 +1,4 @@
-"""What every transport offers the sender (client/sinks/_sender.py)."""
+"""What every transport offers the sender (`Sender`, client/sinks/_worker.py)."""
 
 from __future__ import annotations
 

@@ -11,27 +11,11 @@ from tracerd._wire import Pers, Rec, record
 from tracerd.bpfgen import load_table
 from tracerd.client.decode import DecodeOptions, Decoder
 from tracerd.client.decode import _flags
-from tracerd.client.decode._core import REGISTRY, generic_entry_count
+from tracerd.client.decode._core import REGISTRY, syscall
 
 T = load_table()
 NR = {n: sc.numbers[Pers.X86_64] for n, sc in T.syscalls.items() if Pers.X86_64 in sc.numbers}
 G = 0xDEADBEEF00000000  # garbage the kernel ignores in an int argument
-
-# decoders whose entry count depends on the values (strace decides per call)
-ENTRY_BY_VALUE = {
-    "ioctl": "the request says whether the argument is read or written",
-    "rt_sigtimedwait": "all four at entry when info is NULL, else the set only",
-    "poll": "inout fds print at entry", "ppoll": "inout fds print at entry", "ppoll_time64": "inout fds print at entry",
-    "select": "inout sets print at entry", "pselect6": "inout sets print at entry",
-    "sched_setattr": "the attributes print at entry, the size E2BIG writes back at exit",
-    "sendfile": "the offset is printed at exit", "recvmsg": "the header is printed at exit",
-    "recvmmsg": "the headers are printed at exit", "recvmmsg_time64": "the headers are printed at exit",
-    "sendmmsg": "the sent counts are printed at exit",
-    "clone3": "what the call wrote through cl_args' pointers is printed at exit (` => {pidfd=[3]}`), before the size",
-    "set_thread_area": "the user_desc prints at entry, the entry number it got after the return",
-    "capget": "the header prints at entry (strace reads it again at exit for the data's size)",
-}
-
 
 def _refs():
     for sc in T.syscalls.values():
@@ -54,16 +38,28 @@ def test_every_decoder_is_for_a_table_syscall():
     assert sorted(n for n in REGISTRY if n not in T.syscalls) == []
 
 
-def test_entry_counts_agree_with_the_table():
-    wrong = {}
+def test_entry_counts_live_in_the_table():
+    """How many arguments print at entry is the table's alone: a decoder
+    cannot say it (@syscall takes no count), and a table `entry` differs
+    from what the directions give (the loader refuses a restatement)."""
+    import inspect
+
+    from tracerd.bpfgen._table import TableError, dir_entry_count, load_table_from
+
+    assert "entry" not in inspect.signature(syscall).parameters
     for name, spec in REGISTRY.items():
         sc = T.syscalls[name]
-        if not sc.described or name in ENTRY_BY_VALUE:
-            continue
-        mine = spec.entry if spec.entry is not None else len(sc.args)
-        if mine != generic_entry_count(sc):
-            wrong[name] = (mine, generic_entry_count(sc))
-    assert not wrong, f"decoder vs table entry counts: {wrong}"
+        if sc.described:
+            assert spec.entry == (None if sc.entry_count == len(sc.args) else sc.entry_count), name
+    counted = {n: sc.entry for n, sc in T.syscalls.items() if sc.entry is not None}
+    assert counted and all(e != dir_entry_count(T.syscalls[n].args) for n, e in counted.items())
+    import tomllib
+    from importlib import resources
+
+    data = tomllib.loads(resources.files("tracerd.bpfgen").joinpath("syscalls.toml").read_text())
+    data["syscalls"]["getgroups"]["entry"] = 1  # what `list:array[gid, out, ...]` already says
+    with pytest.raises(TableError, match="says what the directions say"):
+        load_table_from(data)
 
 
 def _call(name, args, ret, err=False):
@@ -101,6 +97,10 @@ def test_strace_decided(name, args, ret, err, line):
     ("pselect6", [4, 0, 0, 0, 0, 0], "pselect6(4, NULL, NULL, NULL, NULL, NULL"),
     ("get_robust_list", [0, 0x1000, 0x2000], "get_robust_list(0, "),
     ("getgroups", [64, 0x1000], "getgroups(64, "),
+    # the table's `entry` counts: inout values strace prints at entry
+    ("poll", [0, 1, 1000], "poll(NULL, 1, 1000"),
+    ("select", [4, 0, 0, 0, 0], "select(4, NULL, NULL, NULL, NULL"),
+    ("capget", [0, 0], "capget(NULL, "),
 ])
 def test_entry_text_as_strace(name, args, head):
     """What strace prints before `<unfinished ...>` (strace -f -e

@@ -158,13 +158,18 @@ def spawn_worker(config: dict, pass_fds=()):
     )
     if config is None:  # the caller writes it (spawn_orphan_worker)
         return proc
-    data = msgpack.packb(config, use_bin_type=True)
+    _send_config(proc, config)
+    return proc
+
+
+def _send_config(proc, config: dict) -> None:
+    """The config, msgpack on the worker's stdin (a worker already gone
+    reports itself through its ready fd)."""
     try:
-        proc.stdin.write(data)
+        proc.stdin.write(msgpack.packb(config, use_bin_type=True))
         proc.stdin.close()
     except BrokenPipeError:
         pass
-    return proc
 
 
 class OrphanWorker:
@@ -207,12 +212,7 @@ def spawn_orphan_worker(config: dict, pass_fds=(), before_config=None) -> Orphan
             proc = spawn_worker(None, pass_fds=pass_fds)
             if before_config is not None:
                 before_config(proc.pid)
-            data = msgpack.packb(config, use_bin_type=True)
-            try:
-                proc.stdin.write(data)
-                proc.stdin.close()
-            except BrokenPipeError:
-                pass
+            _send_config(proc, config)
             os.write(w, proc.pid.to_bytes(4, "little"))
             code = 0
         except BaseException:

@@ -10,7 +10,7 @@ import struct
 
 from ._core import C, sigtext
 from ._fmt import FlagSet, comment, hexa, quote
-from ._ioctl_util import arg_read, exit_bytes, printer
+from ._ioctl_util import arg_read, elems, exit_bytes, printer
 
 _H = "include/uapi/linux/kd.h"
 _PIT_HZ = 1193182  # the PC speaker's timer clock, the requests' divisor base
@@ -185,21 +185,8 @@ def _sentry(c: C) -> str:
 
 
 def _elems(c: C, b: bytes, off: int, count: int, size: int, fn) -> str:
-    """count elements of `size` bytes from off, cut at -s, `... /* ADDR */`
-    where memory ends (strace's print_array)."""
-    out = []
-    for k in range(count):
-        at = off + k * size
-        if len(b) < at + size:
-            if not out:
-                return hexa(c.ulong(2) + off)
-            out.append(f"... /* {hexa(c.ulong(2) + at)} */")
-            break
-        if c.abbrev and k >= c.opts.strsize:
-            out.append("...")
-            break
-        out.append(fn(b, at))
-    return "[" + ", ".join(out) + "]"
+    """count elements of `size` bytes from off of the argument (print_array)."""
+    return elems(c, bytes(b[off:]), c.ulong(2) + off, count, size, fn)[0] if count else "[]"
 
 
 def _diacrs(field: str, size: int, fn):

@@ -14,7 +14,7 @@ import struct
 from ._core import C
 from ._fmt import FlagSet, comment, hexa, quote, quote_buf
 from ._ioctl_kd import _elems
-from ._ioctl_util import arg_read, printer
+from ._ioctl_util import arg_read, elems, printer
 
 _H = "include/uapi/linux/kd.h"
 _OPS = FlagSet("kd_font_ops", [("KD_FONT_OP_SET", 0), ("KD_FONT_OP_GET", 1), ("KD_FONT_OP_SET_DEFAULT", 2),
@@ -100,26 +100,11 @@ def _unimap(c: C) -> str:
     if get and not c.ok:
         return head + f", entries={hexa(ptr)}}}"
     data = c.deref(2, _PTR_OFF, 1 if get else 0)
-    pairs = _elems_at(c, data, ptr, cnt, 4, lambda d, o: "{{unicode={}, fontpos={}}}".format(
-        *(hexa(x) for x in struct.unpack_from("<HH", d, o))))
+    pairs = elems(c, data, ptr, cnt, 4, lambda d, o: "{{unicode={}, fontpos={}}}".format(
+        *(hexa(x) for x in struct.unpack_from("<HH", d, o))))[0]
     return head + f", entries={pairs}}}"
 
 
-def _elems_at(c: C, data, addr: int, count: int, size: int, fn) -> str:
-    """count elements behind a struct's pointer at addr (a DEREF's bytes)."""
-    if not isinstance(data, (bytes, bytearray)) or len(data) < size:
-        return hexa(addr)
-    out = []
-    for k in range(count):
-        at = k * size
-        if len(data) < at + size:
-            out.append(f"... /* {hexa(addr + at)} */")
-            break
-        if c.abbrev and k >= c.opts.strsize:
-            out.append("...")
-            break
-        out.append(fn(data, at))
-    return "[" + ", ".join(out) + "]"
 
 
 printer("unimapinit", 6)(lambda c, b: "{{advised_hashsize={}, advised_hashstep={}, advised_hashlevel={}}}".format(

@@ -114,6 +114,25 @@ def array(c: C, items: list[str]) -> str:
     return "[" + ", ".join(items) + "]"
 
 
+def elems(c: C, data, addr: int, count: int, size: int, fn) -> tuple[str, bool]:
+    """count elements of `size` bytes read at addr (a DEREF's or the
+    argument's bytes), as strace's print_array: cut at -s when abbreviated,
+    `... /* ADDR */` where memory ends (the address alone when the first
+    cannot be read); and whether every element printed."""
+    if not isinstance(data, (bytes, bytearray)) or len(data) < size:
+        return hexa(addr), False
+    out = []
+    for k in range(count):
+        if c.abbrev and k >= c.opts.strsize:
+            out.append("...")
+            break
+        if len(data) < (k + 1) * size:
+            out.append(f"... /* {hexa(addr + k * size)} */")
+            return "[" + ", ".join(out) + "]", False
+        out.append(fn(data, k * size))
+    return "[" + ", ".join(out) + "]", True
+
+
 def words(b: bytes, off: int, n: int) -> list[str]:
     """n unsigned ints in hex."""
     return [hexa(w) for w in struct.unpack_from(f"<{n}I", b, off)]

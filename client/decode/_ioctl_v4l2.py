@@ -11,6 +11,7 @@ import struct
 
 from ._core import C
 from ._fmt import FlagSet, comment, hexa
+from ._ioctl_util import elems
 
 # buffer type -> (union member, printer name)
 _FMT_KIND = {1: "pix", 2: "pix", 9: "pix_mp", 10: "pix_mp", 3: "win", 8: "win", 4: "vbi", 5: "vbi",
@@ -89,19 +90,7 @@ def _clips(c: C, b: bytes, off: int, count: int, phase: int) -> tuple[str, bool]
         return "[]", False
     if not ptr:
         return "NULL", False
-    v = c.deref(2, off + 24, phase)
-    if not isinstance(v, (bytes, bytearray)) or len(v) < 24:
-        return hexa(ptr), False
-    items = []
-    for k in range(count):
-        if c.abbrev and k >= c.opts.strsize:
-            items.append("...")
-            break
-        if len(v) < 24 * (k + 1):  # memory ends: its address (print_array)
-            items.append("..." + comment(hexa(ptr + 24 * k)))
-            return "[" + ", ".join(items) + "]", False
-        items.append(f"{{c={rect(v, 24 * k)}}}")
-    return "[" + ", ".join(items) + "]", True
+    return elems(c, c.deref(2, off + 24, phase), ptr, count, 24, lambda v, at: f"{{c={rect(v, at)}}}")
 
 
 def fmt_union(c: C, b: bytes, off: int, typ: int, phase: int) -> tuple[str | None, bool]:

@@ -10,7 +10,7 @@ import struct
 
 from ._core import C
 from ._fmt import hexa
-from ._ioctl_util import arg_bytes, cstring, printer, rsv
+from ._ioctl_util import arg_bytes, cstring, elems, printer, rsv
 from ._ioctl_v4l2 import cid, fl, u32, xv
 from ._ioctl_v4l2_req import reg
 
@@ -53,26 +53,17 @@ def _controls(c: C, x: bytes, phase: int) -> tuple[str, bool]:
         v = c.deref(2, 24, 0)
     if not ptr:
         return "NULL", False
-    if not isinstance(v, (bytes, bytearray)) or len(v) < 20:
-        return hexa(ptr), False
-    items = []
-    for k in range(count):
-        if c.abbrev and k >= c.opts.strsize:
-            items.append("...")
-            break
-        if len(v) < 20 * (k + 1):
-            items.append(f"... /* {hexa(ptr + 20 * k)} */")
-            return "[" + ", ".join(items) + "]", False
-        cid_, size = struct.unpack_from("<II", v, 20 * k)
+
+    def one(v: bytes, at: int) -> str:
+        cid_, size = struct.unpack_from("<II", v, at)
         text = f"{{id={xv(c, 'v4l2_control_ids', cid_)}, size={size}, "
         if size:
-            sp = struct.unpack_from("<Q", v, 20 * k + 12)[0]
-            text += f"string={hexa(sp) if sp else 'NULL'}}}"
-        else:
-            text += "value={}, value64={}}}".format(struct.unpack_from("<i", v, 20 * k + 12)[0],
-                                                    struct.unpack_from("<q", v, 20 * k + 12)[0])
-        items.append(text)
-    return "[" + ", ".join(items) + "]", True
+            sp = struct.unpack_from("<Q", v, at + 12)[0]
+            return text + f"string={hexa(sp) if sp else 'NULL'}}}"
+        return text + "value={}, value64={}}}".format(struct.unpack_from("<i", v, at + 12)[0],
+                                                     struct.unpack_from("<q", v, at + 12)[0])
+
+    return elems(c, v, ptr, count, 20, one)
 
 
 def _ext_ctrls(c: C, get: bool) -> str:

@@ -16,6 +16,7 @@ import sys
 import time
 
 from tracerd import TracerdError, TracerError, UsageError
+from tracerd._protocol import MAX_STR
 from tracerd._wire import PLAN_HEADER, Ctl, Pers, PlanFlag, Rec, record
 
 from ._cli import settled
@@ -305,13 +306,15 @@ def trace(opts, *, kind: str = "run", worker=None) -> int:
         _debug_notes(opts, kind, bpf, plan)
     sinks = TracectlSinks(opts.sinks, "block")  # a bad --sink URL fails before anything runs
     out, owned = open_output(opts)
-    shown = " ".join(f"-e {e}" for e in opts.exprs) + "".join(f" -P {p}" for p in opts.path_args)
+    shown = (" ".join(f"-e {e}" for e in opts.exprs) + "".join(f" -P {p}" for p in opts.path_args)).strip()
+    if len(shown) > MAX_STR // 4:  # what `ls` shows of it, within the protocol's string limit in any encoding
+        shown = shown[: MAX_STR // 4 - 3] + "..."
     # A signal ignored when we started (nohup, `trap '' INT`, a background
     # job's SIGINT/SIGQUIT) stays ignored for the command, which inherits the
     # disposition through exec as it would under strace (a handler of ours
     # would be reset to the default by the exec: launch sets SIG_IGN again).
     ignored = tuple(s for s in (*OWN, signal.SIGTSTP) if signal.getsignal(s) == signal.SIG_IGN)
-    src = open_source(opts, kind, bpf=bpf, plan=plan, bpf_filter=shown.strip(), worker=worker, ignored=ignored, follow=filtered)
+    src = open_source(opts, kind, bpf=bpf, plan=plan, bpf_filter=shown, worker=worker, ignored=ignored, follow=filtered)
 
     interrupted = []
 

@@ -81,30 +81,44 @@ static int tr_ns_ids(const char *q, int *ids)
 	return cnt;
 }
 
+/* The ids on the `key` line ("\nNSpid:", "\nNStgid:") of the /proc text
+ * file at path, into ids (two keys: into ids and ids2); the count of each
+ * (0: the file or the line is missing). */
+static int tr_proc_ids(const char *path, const char *key, int *ids, const char *key2, int *ids2, int *n2)
+{
+	char buf[2048], *s;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), cnt = 0;
+
+	if (n2)
+		*n2 = 0;
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	s = strstr(buf, key);
+	if (s)
+		cnt = tr_ns_ids(s + strlen(key), ids);
+	if (key2 && (s = strstr(buf, key2)))
+		*n2 = tr_ns_ids(s + strlen(key2), ids2);
+	return cnt;
+}
+
 /* Where our pid namespace is on /proc's NSpid lines: 0 when /proc is ours;
  * more when we run in a pid namespace without a /proc of its own
  * (`unshare -pf`, as strace's test suite runs it). Read once. */
 static int tr_proc_level(void)
 {
 	static int level = -1;
-	char buf[2048], *s;
-	int ids[TR_NS_LEVELS], fd;
-	ssize_t n;
+	int ids[TR_NS_LEVELS], n;
 
 	if (level >= 0)
 		return level;
-	level = 0;
-	fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return level;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n > 0) {
-		buf[n] = 0;
-		s = strstr(buf, "\nNSpid:");
-		if (s && (n = tr_ns_ids(s + 7, ids)) > 1)
-			level = (int)n - 1;
-	}
+	n = tr_proc_ids("/proc/self/status", "\nNSpid:", ids, NULL, NULL, NULL);
+	level = n > 1 ? n - 1 : 0;
 	return level;
 }
 
@@ -118,9 +132,8 @@ static int tr_proc_level(void)
  * (PIDFD_THREAD); before, only a thread-group leader: 0 for a thread. */
 static int tr_proc_tid(int tid, int level)
 {
-	char path[64], buf[512], *s;
-	int ids[TR_NS_LEVELS], pfd, fd;
-	ssize_t n;
+	char path[64];
+	int ids[TR_NS_LEVELS], pfd, n;
 
 	if (!level)
 		return tid;
@@ -130,17 +143,10 @@ static int tr_proc_tid(int tid, int level)
 	if (pfd < 0)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pfd);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	if (fd >= 0)
-		close(fd);
+	n = tr_proc_ids(path, "\nNSpid:", ids, NULL, NULL, NULL);
 	close(pfd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	s = strstr(buf, "\nNSpid:");
 	/* the id at our level must be the task's: the pidfd names it */
-	if (!s || tr_ns_ids(s + 7, ids) <= level || ids[level] != tid)
+	if (n <= level || ids[level] != tid)
 		return 0;
 	return ids[0];
 }
@@ -151,30 +157,16 @@ static int tr_proc_tid(int tid, int level)
  * when deeper than the records' one). */
 static void tr_read_status(struct tr_loop *L, struct tr_task *t)
 {
-	char path[64], buf[2048], *s;
-	int pid[TR_NS_LEVELS], tg[TR_NS_LEVELS], np = 0, ntg = 0;
+	char path[64];
+	int pid[TR_NS_LEVELS], tg[TR_NS_LEVELS], np, ntg;
 	int level = tr_proc_level(), x = level + (L->cfg ? L->cfg->pid_level : 0);
-	int p = tr_proc_tid(t->tid, level), fd;
-	ssize_t n;
+	int p = tr_proc_tid(t->tid, level);
 
 	t->ptid = p;
 	if (!p)
 		return;
 	snprintf(path, sizeof(path), "/proc/%d/status", p);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = 0;
-	s = strstr(buf, "\nNSpid:");
-	if (s)
-		np = tr_ns_ids(s + 7, pid);
-	s = strstr(buf, "\nNStgid:");
-	if (s)
-		ntg = tr_ns_ids(s + 8, tg);
+	np = tr_proc_ids(path, "\nNSpid:", pid, "\nNStgid:", tg, &ntg);
 	if (np <= level || pid[level] != t->tid)
 		return; /* another task now (or never ours) */
 	if (ntg > level)
@@ -192,23 +184,13 @@ static void tr_read_status(struct tr_loop *L, struct tr_task *t)
 /* A task /proc numbers `p`, as we number it (0: not one of our namespace's). */
 int tr_our_tid(int p)
 {
-	char path[64], buf[2048], *s;
-	int ids[TR_NS_LEVELS], level = tr_proc_level(), fd;
-	ssize_t n;
+	char path[64];
+	int ids[TR_NS_LEVELS], level = tr_proc_level();
 
 	if (!level || p <= 0)
 		return p;
 	snprintf(path, sizeof(path), "/proc/%d/status", p);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	s = strstr(buf, "\nNSpid:");
-	return s && tr_ns_ids(s + 7, ids) > level ? ids[level] : 0;
+	return tr_proc_ids(path, "\nNSpid:", ids, NULL, NULL, NULL) > level ? ids[level] : 0;
 }
 
 /* `tid` (ours) as the records name it: 0 when it cannot be told. */

@@ -359,7 +359,7 @@ class Printer:
             elif tid in self._exec_line and rtype == _SYSCALL and self.name(field(rec, "pers"), field(rec, "nr")) in _EXECS:
                 self._exec_line.discard(tid)  # the execve the exec event came from: its line, then nothing
                 if self._strace and self.show_trace:
-                    text = self._entry_text(record(Rec.SYSCALL_ENTRY, rec[1], rec[2], rec[3], rec[4], field(rec, "pers"), field(rec, "nr"), field(rec, "args"), field(rec, "mem"), 0))
+                    text = self._entry_text(_entry_half(rec))
                     if text.endswith(", "):
                         text = text[:-2]
                     self._line(tid, rec[2], text + " <detached ...>")
@@ -440,7 +440,7 @@ class Printer:
         if flags and flags & _VANISHED and ret is None:
             # the task went away inside the call: strace's open line closed
             # with `<unfinished ...>) = ?`
-            entry = record(Rec.SYSCALL_ENTRY, rec[1], rec[2], rec[3], rec[4], pers, nr, field(rec, "args"), field(rec, "mem"), flags or 0)
+            entry = _entry_half(rec, flags or 0)
             head = self._entry_text(entry)
             tail, rtext = vanished_tail(head)
             head += tail
@@ -640,7 +640,7 @@ class Printer:
         entry, etext = self.calls.leave(tid)
         if entry is None and rec is not None and rec[0] == _SYSCALL:
             # a whole record: its entry half is the call
-            entry = record(Rec.SYSCALL_ENTRY, rec[1], rec[2], rec[3], rec[4], field(rec, "pers"), field(rec, "nr"), field(rec, "args"), field(rec, "mem"), 0)
+            entry = _entry_half(rec)
         if entry is None or st is None:
             return
         if self.status_filter and not self._status_shown("detached"):
@@ -938,6 +938,13 @@ _PID_RETURNS = _FORKS | {"getpid", "gettid", "getppid", "getpgrp", "getpgid", "g
 _PERS_NAMES = {int(Pers.X86_64): "64 bit", int(Pers.I386): "32 bit", int(Pers.X32): "x32"}
 _VANISHED = int(SysFlag.VANISHED)
 _TAMPERED = int(SysFlag.INJECTED | SysFlag.POKED | SysFlag.DELAYED)
+
+
+def _entry_half(rec: list, flags: int = 0) -> list:
+    """A whole SYSCALL record's entry half, as a SYSCALL_ENTRY record (to
+    print the call's open line)."""
+    return record(Rec.SYSCALL_ENTRY, rec[1], rec[2], rec[3], rec[4], field(rec, "pers"), field(rec, "nr"),
+                  field(rec, "args"), field(rec, "mem"), flags)
 
 
 def _append(head: str, rtext: str | None, more: str) -> tuple[str, str | None]:
